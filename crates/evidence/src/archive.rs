@@ -1,0 +1,166 @@
+//! The evidence archive: signs records and appends them to a store, hash-chained.
+
+use anyhow::{bail, Context, Result};
+
+use crate::dsse::{sha256_hex, Envelope, PAYLOAD_TYPE};
+use crate::identity::{allowed_roles, Identities, Signer};
+use crate::record::{format_time, now_rfc3339, ChainLink, Digests, EvidenceBuilder, Fields, Kind, Predicate, Statement, Subject, GENESIS, STATEMENT_TYPE};
+use crate::store::{Checkpoint, Store};
+
+/// A record just appended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordRef {
+    pub sequence: u64,
+    /// sha256 of the canonical envelope bytes: the next record's `previous`.
+    pub hash: String,
+    pub kind: Kind,
+}
+
+/// Builds the statement for a record at `sequence` after `previous`.
+pub fn statement(kind: Kind, mut fields: Fields, identity: &str, sequence: u64, previous: &str) -> Result<Statement> {
+    fields.validate(kind).with_context(|| format!("invalid {kind} record"))?;
+    let mut subject = vec![Subject { name: "release".into(), digest: Digests { sha256: fields.release.clone() } }];
+    if let Some(plan) = &fields.plan_digest {
+        let name = match &fields.environment {
+            Some(env) => format!("plan/{env}"),
+            None => "plan".into(),
+        };
+        subject.push(Subject { name, digest: Digests { sha256: plan.clone() } });
+    }
+    Ok(Statement {
+        statement_type: STATEMENT_TYPE.into(),
+        subject,
+        predicate_type: kind.predicate_type(),
+        predicate: Predicate {
+            chain: ChainLink { sequence, previous: previous.into() },
+            identity: identity.into(),
+            time: fields.time.map(format_time).unwrap_or_else(now_rfc3339),
+            release: fields.release,
+            environment: fields.environment,
+            account: fields.account,
+            ticket: fields.ticket,
+            reason: fields.reason,
+            plan_digest: fields.plan_digest,
+            details: fields.details,
+        },
+    })
+}
+
+/// Signs a statement into canonical envelope bytes.
+pub fn seal(statement: &Statement, signer: &Signer) -> Vec<u8> {
+    let payload = serde_json::to_vec(statement).expect("statements always serialize");
+    Envelope::sign(&payload, PAYLOAD_TYPE, signer).to_canonical()
+}
+
+pub struct EvidenceArchive<S: Store> {
+    store: S,
+    identities: Option<Identities>,
+    next: u64,
+    head: String,
+}
+
+impl<S: Store> EvidenceArchive<S> {
+    /// Opens a store for appending; records are checked against `identities` before signing
+    /// so that the archive never receives a record verification would reject.
+    pub fn open(store: S, identities: Identities) -> Result<Self> {
+        Self::open_inner(store, Some(identities))
+    }
+
+    /// Opens without the role check (tests that forge records, migrations).
+    pub fn open_unchecked(store: S) -> Result<Self> {
+        Self::open_inner(store, None)
+    }
+
+    fn open_inner(store: S, identities: Option<Identities>) -> Result<Self> {
+        let (next, head) = match store.last()? {
+            None => (0, GENESIS.to_string()),
+            Some(rec) => {
+                let env: Envelope = serde_json::from_slice(&rec.bytes)
+                    .with_context(|| format!("{}: the last record is not a DSSE envelope", rec.location))?;
+                let payload = env.payload_bytes().with_context(|| format!("{}: payload is not base64", rec.location))?;
+                let st: Statement = serde_json::from_slice(&payload)
+                    .with_context(|| format!("{}: payload is not an evidence statement", rec.location))?;
+                (st.predicate.chain.sequence + 1, sha256_hex(&rec.bytes))
+            }
+        };
+        if let Some(cp) = store.checkpoint()? {
+            if cp.sequence >= next {
+                bail!(
+                    "{}: the checkpoint records sequence {} but the store ends before it (truncated); run `cargo xtask evidence verify`",
+                    store.describe(),
+                    cp.sequence
+                );
+            }
+        }
+        Ok(EvidenceArchive { store, identities, next, head })
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    /// Sequence number the next record will get.
+    pub fn next_sequence(&self) -> u64 {
+        self.next
+    }
+
+    pub fn head_hash(&self) -> &str {
+        &self.head
+    }
+
+    fn check_signer(&self, kind: Kind, signer: &Signer) -> Result<()> {
+        let Some(ids) = &self.identities else { return Ok(()) };
+        let id = ids
+            .get(signer.identity())
+            .with_context(|| format!("identity {} is not in the identities register", signer.identity()))?;
+        if id.keyid != signer.keyid() {
+            bail!("the signing key is not the registered key of identity {}", id.name);
+        }
+        if !id.may_sign(kind) {
+            let roles: Vec<_> = allowed_roles(kind).iter().map(|r| r.as_str()).collect();
+            bail!("identity {} may not sign {kind} records (needs role {})", id.name, roles.join(" or "));
+        }
+        Ok(())
+    }
+
+    pub fn append(&mut self, kind: Kind, fields: Fields, signer: &Signer) -> Result<RecordRef> {
+        Ok(self.append_many(vec![(kind, fields, signer)])?.remove(0))
+    }
+
+    pub fn record(&mut self, builder: impl EvidenceBuilder, signer: &Signer) -> Result<RecordRef> {
+        let kind = builder.kind();
+        let fields = builder.into_fields()?;
+        self.append(kind, fields, signer)
+    }
+
+    /// Appends several records with one durable write.
+    pub fn append_many(&mut self, items: Vec<(Kind, Fields, &Signer)>) -> Result<Vec<RecordRef>> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first = self.next;
+        let previous = self.head.clone();
+        let mut head = self.head.clone();
+        let mut seq = self.next;
+        let mut bytes = Vec::with_capacity(items.len());
+        let mut refs = Vec::with_capacity(items.len());
+        for (kind, fields, signer) in items {
+            self.check_signer(kind, signer)?;
+            let st = statement(kind, fields, signer.identity(), seq, &head)?;
+            let env = seal(&st, signer);
+            head = sha256_hex(&env);
+            refs.push(RecordRef { sequence: seq, hash: head.clone(), kind });
+            bytes.push(env);
+            seq += 1;
+        }
+        let cp = Checkpoint { sequence: seq - 1, hash: head.clone(), time: now_rfc3339() };
+        self.store.append(first, &previous, &bytes, &cp)?;
+        self.next = seq;
+        self.head = head;
+        Ok(refs)
+    }
+}

@@ -1,0 +1,187 @@
+//! Throughput figures for `cargo xtask bench evidence`: append, verify (10k/50k/100k records)
+//! and resource queries over the evidence of 10,000 releases.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::archive::EvidenceArchive;
+use crate::dsse::sha256_hex;
+use crate::identity::{encode_public_key, generate_key, Identities, Signer};
+use crate::query::{Index, Query, Source, TimeRange};
+use crate::record::{ApprovalEvidence, DeploymentEvidence, EvidenceBuilder, Fields, Kind, PlanEvidence, PolicyEvaluationEvidence};
+use crate::store::{Checkpoint, LocalStore, Store};
+use crate::verify::verify;
+
+pub struct Team {
+    pub identities: Identities,
+    pub deployer: Signer,
+    pub approver: Signer,
+}
+
+/// A throwaway register with one deployer and one approver.
+pub fn team() -> Result<Team> {
+    let d = generate_key();
+    let a = generate_key();
+    let text = format!(
+        "[identity.deploy-bot]\nname = \"Deployment pipeline\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{}\"\n\n\
+         [identity.approver]\nname = \"Approver\"\nkind = \"person\"\ngroup = \"security\"\nroles = [\"approver\"]\npublic_key = \"{}\"\n",
+        encode_public_key(&d.verifying_key()),
+        encode_public_key(&a.verifying_key())
+    );
+    Ok(Team {
+        identities: Identities::parse(&text, "bench identities")?,
+        deployer: Signer::new("deploy-bot", d),
+        approver: Signer::new("approver", a),
+    })
+}
+
+pub fn digest_of(tag: &str, i: usize) -> String {
+    sha256_hex(format!("{tag}-{i}").as_bytes())
+}
+
+/// A small plan in `terraform show -json` shape naming `resources`.
+pub fn sample_plan(resources: &[String]) -> Vec<u8> {
+    let changes: Vec<_> = resources
+        .iter()
+        .map(|a| {
+            json!({"address": a, "mode": "managed", "type": a.split('.').next().unwrap_or("x"), "name": "this",
+                   "change": {"actions": ["create"], "before": null,
+                              "after": {"bucket": a, "tags": {"Owner": "platform"}, "password": "never-stored"},
+                              "after_sensitive": {"password": true}}})
+        })
+        .collect();
+    serde_json::to_vec(&json!({"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": changes}))
+        .expect("plans serialize")
+}
+
+/// Six records per release: plan and deployment in dev, plan, policy evaluation, approval
+/// and deployment in prod.
+pub fn release_records(t: &Team, i: usize) -> Result<Vec<(Kind, Fields, &Signer)>> {
+    let release = digest_of("release", i);
+    let resources: Vec<String> = (0..5).map(|r| format!("module.m{}.aws_s3_bucket.b{r}", (i + r) % 50)).collect();
+    let plan = sample_plan(&resources);
+    let mut out = Vec::new();
+    for (env, account) in [("dev", "111111111111"), ("prod", "555555555555")] {
+        let p = PlanEvidence::from_bytes(&release, env, account, &plan)?.with(|f| f.ticket(format!("CHG-{i}")));
+        let digest = sha256_hex(&plan);
+        out.push((Kind::Plan, p.into_fields()?, &t.deployer));
+        if env == "prod" {
+            out.push((
+                Kind::PolicyEvaluation,
+                PolicyEvaluationEvidence::new(&release, env, &digest, &digest_of("policy", 0), true, vec![]).into_fields()?,
+                &t.deployer,
+            ));
+            out.push((Kind::Approval, ApprovalEvidence::new(&release, env, &digest, &format!("CHG-{i}")).into_fields()?, &t.approver));
+        }
+        out.push((
+            Kind::Deployment,
+            DeploymentEvidence::new(&release, env, account, &digest, true, resources.clone()).into_fields()?,
+            &t.deployer,
+        ));
+    }
+    Ok(out)
+}
+
+fn per_sec(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+/// Appends the records of releases `0..releases` in batches; returns the elapsed time.
+pub fn fill(archive: &mut EvidenceArchive<LocalStore>, t: &Team, releases: std::ops::Range<usize>) -> Result<Duration> {
+    let start = Instant::now();
+    let mut batch = Vec::new();
+    for i in releases {
+        batch.extend(release_records(t, i)?);
+        if batch.len() >= 6000 {
+            archive.append_many(std::mem::take(&mut batch))?;
+        }
+    }
+    archive.append_many(batch)?;
+    Ok(start.elapsed())
+}
+
+pub fn run(root: &Path) -> Result<()> {
+    let dir = root.join(".tools/bench/evidence");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let t = team()?;
+
+    // Durable appends, one fsync each.
+    let mut single = EvidenceArchive::open(LocalStore::new(dir.join("single.jsonl")), t.identities.clone())?;
+    let n_single = 300;
+    let start = Instant::now();
+    for i in 0..n_single / 6 {
+        for (kind, fields, signer) in release_records(&t, i)? {
+            single.append(kind, fields, signer)?;
+        }
+    }
+    let d = start.elapsed();
+    println!("append (fsync per record):   {n_single:>7} records in {d:>9.2?}  {:>9.0} records/s", per_sec(n_single, d));
+
+    // 100,002 records (16,667 releases) in batches of 6,000.
+    let store = LocalStore::new(dir.join("chain.jsonl"));
+    let mut archive = EvidenceArchive::open(store, t.identities.clone())?;
+    let releases = 100_002 / 6;
+    let d = fill(&mut archive, &t, 0..releases)?;
+    let total = archive.next_sequence() as usize;
+    println!("append (batches of 6,000):   {total:>7} records in {d:>9.2?}  {:>9.0} records/s", per_sec(total, d));
+
+    let store = archive.into_store();
+    let start = Instant::now();
+    let records = store.load()?;
+    let load = start.elapsed();
+    let size = store.len()?;
+    println!("load {} records ({:.1} MiB):    {load:>9.2?}", records.len(), size as f64 / (1 << 20) as f64);
+    for n in [10_000usize, 50_000, 100_000] {
+        let part = &records[..n];
+        let cp = Checkpoint { sequence: n as u64 - 1, hash: sha256_hex(&part[n - 1].bytes), time: String::new() };
+        let start = Instant::now();
+        let report = verify(part, Some(&cp), &t.identities)?;
+        let d = start.elapsed();
+        anyhow::ensure!(report.ok(), "benchmark chain failed verification: {:?}", report.failure);
+        println!(
+            "verify {n:>7} records:       {d:>9.2?}  {:>9.0} records/s  {:.2} µs/record",
+            per_sec(n, d),
+            d.as_secs_f64() * 1e6 / n as f64
+        );
+    }
+    let cp = store.checkpoint()?;
+    let start = Instant::now();
+    let records = store.load()?;
+    let report = verify(&records, cp.as_ref(), &t.identities)?;
+    let d = start.elapsed();
+    anyhow::ensure!(report.ok(), "benchmark chain failed verification");
+    println!("load + verify {} records: {d:>9.2?}  (goal < 2 s)", records.len());
+    drop(records);
+
+    // Query over 10,000 releases (60,000 records).
+    let qstore = LocalStore::new(dir.join("releases.jsonl"));
+    let mut qarchive = EvidenceArchive::open(qstore, t.identities.clone())?;
+    fill(&mut qarchive, &t, 0..10_000)?;
+    let qstore = qarchive.into_store();
+    let start = Instant::now();
+    let index = Index::for_local(&qstore)?;
+    println!("index build {} records:       {:>9.2?}", index.entries.len(), start.elapsed());
+    let address = "module.m7.aws_s3_bucket.b0";
+    let mut worst = Duration::ZERO;
+    let mut found = 0;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let index = Index::for_local(&qstore)?;
+        let q = Query { index: &index, source: Source::Local(&qstore), range: TimeRange::default() };
+        let rows = q.resource(address, "prod")?;
+        found = rows.len();
+        worst = worst.max(start.elapsed());
+    }
+    println!("query --resource {address} --env prod over 10,000 releases: {worst:>9.2?} worst of 5 (index load + lookup + reads; {found} releases; goal < 1 s)");
+    let start = Instant::now();
+    let index = Index::for_local(&qstore)?;
+    let q = Query { index: &index, source: Source::Local(&qstore), range: TimeRange::default() };
+    let c = q.release(&digest_of("release", 4242))?;
+    println!("query --release over 10,000 releases: {:>9.2?} ({} environments)", start.elapsed(), c.environments.len());
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

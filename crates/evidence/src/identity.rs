@@ -1,0 +1,328 @@
+//! The identities register (`governance/identities.toml`) and signing keys.
+//!
+//! Private keys never live in the repository: a key file holds the base64 of the 32-byte
+//! ed25519 seed and is created with mode 0600 by `cargo xtask evidence keygen`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::record::Kind;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Author,
+    Reviewer,
+    Approver,
+    Deployer,
+    Auditor,
+    BreakGlass,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Author,
+        Role::Reviewer,
+        Role::Approver,
+        Role::Deployer,
+        Role::Auditor,
+        Role::BreakGlass,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Author => "author",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
+            Role::Deployer => "deployer",
+            Role::Auditor => "auditor",
+            Role::BreakGlass => "break-glass",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which roles may sign each kind of record. Verification rejects a record whose signer
+/// holds none of them.
+pub fn allowed_roles(kind: Kind) -> &'static [Role] {
+    match kind {
+        Kind::Plan | Kind::PolicyEvaluation | Kind::Deployment | Kind::Drift => &[Role::Deployer],
+        Kind::Approval | Kind::Exception => &[Role::Approver],
+        Kind::BreakGlass => &[Role::BreakGlass],
+        Kind::Retrospective => &[Role::Reviewer, Role::Approver, Role::Auditor],
+    }
+}
+
+pub const GROUPS: [&str; 4] = ["platform", "security", "operations", "business"];
+
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub name: String,
+    pub display_name: String,
+    pub kind: String,
+    pub group: String,
+    pub roles: Vec<Role>,
+    pub public_key: VerifyingKey,
+    pub keyid: String,
+}
+
+impl Identity {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn may_sign(&self, kind: Kind) -> bool {
+        allowed_roles(kind).iter().any(|r| self.has_role(*r))
+    }
+}
+
+/// The parsed register, indexed by name and by key id.
+#[derive(Clone, Debug, Default)]
+pub struct Identities {
+    by_name: BTreeMap<String, Identity>,
+    by_keyid: BTreeMap<String, String>,
+    source: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    identity: BTreeMap<String, toml::Spanned<RawIdentity>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    name: String,
+    kind: toml::Spanned<String>,
+    group: toml::Spanned<String>,
+    roles: Vec<toml::Spanned<String>>,
+    public_key: toml::Spanned<String>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+impl Identities {
+    pub fn load(path: &Path) -> Result<Identities> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read identities register {}", path.display()))?;
+        Identities::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses register text; `origin` names the file in error messages.
+    pub fn parse(text: &str, origin: &str) -> Result<Identities> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            anyhow::anyhow!("{origin}:{line}: {}", e.message())
+        })?;
+        let mut ids = Identities { source: text.to_string(), ..Default::default() };
+        for (name, entry) in raw.identity {
+            let at = |span: std::ops::Range<usize>| format!("{origin}:{}", line_of(text, span.start));
+            let entry_span = entry.span();
+            let entry = entry.into_inner();
+            if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                bail!("{}: identity name {name:?} must be lowercase letters, digits and '-'", at(entry_span));
+            }
+            if !["person", "workload"].contains(&entry.kind.get_ref().as_str()) {
+                bail!(
+                    "{}: identity {name}: kind {:?} is neither \"person\" nor \"workload\"",
+                    at(entry.kind.span()),
+                    entry.kind.get_ref()
+                );
+            }
+            if !GROUPS.contains(&entry.group.get_ref().as_str()) {
+                bail!(
+                    "{}: identity {name}: group {:?} is not one of {}",
+                    at(entry.group.span()),
+                    entry.group.get_ref(),
+                    GROUPS.join(", ")
+                );
+            }
+            let mut roles = Vec::new();
+            for r in &entry.roles {
+                let role = Role::parse(r.get_ref()).with_context(|| {
+                    format!(
+                        "{}: identity {name}: unknown role {:?} (roles: {})",
+                        at(r.span()),
+                        r.get_ref(),
+                        Role::ALL.map(Role::as_str).join(", ")
+                    )
+                })?;
+                roles.push(role);
+            }
+            if roles.is_empty() {
+                bail!("{}: identity {name} has no roles", at(entry_span));
+            }
+            let public_key = parse_public_key(entry.public_key.get_ref())
+                .with_context(|| format!("{}: identity {name}: bad public_key", at(entry.public_key.span())))?;
+            let keyid = keyid_of(&public_key);
+            if let Some(other) = ids.by_keyid.get(&keyid) {
+                bail!("{}: identity {name} reuses the public key of {other}", at(entry.public_key.span()));
+            }
+            ids.by_keyid.insert(keyid.clone(), name.clone());
+            ids.by_name.insert(
+                name.clone(),
+                Identity {
+                    name,
+                    display_name: entry.name,
+                    kind: entry.kind.into_inner(),
+                    group: entry.group.into_inner(),
+                    roles,
+                    public_key,
+                    keyid,
+                },
+            );
+        }
+        Ok(ids)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Identity> {
+        self.by_name.get(name)
+    }
+
+    pub fn by_keyid(&self, keyid: &str) -> Option<&Identity> {
+        self.by_keyid.get(keyid).and_then(|n| self.by_name.get(n))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Identity> {
+        self.by_name.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// The register text this was parsed from (bundles carry it as a snapshot).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+/// Key id: hex sha256 of the raw 32-byte public key.
+pub fn keyid_of(key: &VerifyingKey) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn decode_32(text: &str) -> Result<[u8; 32]> {
+    let t = text.trim();
+    let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(t)?
+    } else {
+        B64.decode(t).context("neither 64 hex digits nor base64")?
+    };
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, found {}", b.len()))
+}
+
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey> {
+    let bytes = decode_32(text)?;
+    VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")
+}
+
+pub fn encode_public_key(key: &VerifyingKey) -> String {
+    B64.encode(key.as_bytes())
+}
+
+pub fn generate_key() -> SigningKey {
+    SigningKey::generate(&mut rand::rngs::OsRng)
+}
+
+pub fn parse_private_key(text: &str) -> Result<SigningKey> {
+    Ok(SigningKey::from_bytes(&decode_32(text)?))
+}
+
+/// Writes a new private key file (mode 0600); refuses to overwrite.
+pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create key file {} (it must not exist yet)", path.display()))?;
+    writeln!(f, "{}", B64.encode(key.to_bytes()))?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// An identity with its private key: who signs a record.
+#[derive(Clone)]
+pub struct Signer {
+    identity: String,
+    key: SigningKey,
+    keyid: String,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer").field("identity", &self.identity).field("keyid", &self.keyid).finish()
+    }
+}
+
+pub const SIGNING_KEY_ENV: &str = "LZ_SIGNING_KEY";
+
+impl Signer {
+    pub fn new(identity: impl Into<String>, key: SigningKey) -> Signer {
+        let keyid = keyid_of(&key.verifying_key());
+        Signer { identity: identity.into(), key, keyid }
+    }
+
+    pub fn from_file(identity: impl Into<String>, path: &Path) -> Result<Signer> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read signing key {}", path.display()))?;
+        let key = parse_private_key(&text).with_context(|| format!("{}: not an ed25519 private key", path.display()))?;
+        Ok(Signer::new(identity, key))
+    }
+
+    /// The key from `LZ_SIGNING_KEY` (base64 or hex of the 32-byte seed).
+    pub fn from_env(identity: impl Into<String>) -> Result<Signer> {
+        let text = std::env::var(SIGNING_KEY_ENV)
+            .with_context(|| format!("no signing key: pass --key FILE or set {SIGNING_KEY_ENV}"))?;
+        let key = parse_private_key(&text).with_context(|| format!("{SIGNING_KEY_ENV} is not an ed25519 private key"))?;
+        Ok(Signer::new(identity, key))
+    }
+
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    pub fn keyid(&self) -> &str {
+        &self.keyid
+    }
+
+    pub fn public_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+}

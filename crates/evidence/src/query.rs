@@ -1,0 +1,393 @@
+//! Queries over the archive through a rebuildable sidecar index.
+//!
+//! The index (`<chain>.index.json` next to the records file) holds per-record metadata, byte
+//! offsets and postings from `(environment, resource address)` to sequences. It is derived
+//! data: it is extended when the records file grew, rebuilt when it does not match the
+//! records file, and can be deleted at any time. Query results are read from the records.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::dsse::{sha256_hex, Envelope};
+use crate::record::{parse_time, Kind, Statement};
+use crate::store::{LocalStore, StoredRecord};
+
+const INDEX_FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub sequence: u64,
+    pub offset: u64,
+    pub len: u64,
+    pub line: usize,
+    pub kind: Kind,
+    pub time: String,
+    pub identity: String,
+    pub release: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Index {
+    pub format: u32,
+    /// Bytes of the records file covered.
+    pub bytes: u64,
+    /// Hash of the last covered envelope.
+    pub head: String,
+    pub entries: Vec<IndexEntry>,
+    /// `"<environment> <address>"` -> sequences of records naming the resource.
+    pub resources: BTreeMap<String, Vec<u64>>,
+}
+
+#[derive(Deserialize)]
+struct IdxChain {
+    sequence: u64,
+}
+
+#[derive(Deserialize)]
+struct IdxPredicate {
+    chain: IdxChain,
+    identity: String,
+    time: String,
+    release: String,
+    #[serde(default)]
+    environment: Option<String>,
+    #[serde(default)]
+    plan_digest: Option<String>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+    #[serde(default)]
+    resource: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct IdxStatement {
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
+    predicate: IdxPredicate,
+}
+
+fn resource_key(env: &str, address: &str) -> String {
+    format!("{env} {address}")
+}
+
+fn decode_statement<T: for<'de> Deserialize<'de>>(bytes: &[u8], location: &str) -> Result<T> {
+    let env: Envelope = serde_json::from_slice(bytes).with_context(|| format!("{location}: not a DSSE envelope"))?;
+    let payload = env.payload_bytes().with_context(|| format!("{location}: payload is not base64"))?;
+    serde_json::from_slice(&payload).with_context(|| format!("{location}: payload is not an evidence statement"))
+}
+
+impl Index {
+    fn add(&mut self, offset: u64, line: usize, bytes: &[u8], location: &str) -> Result<()> {
+        let st: IdxStatement = decode_statement(bytes, location)?;
+        let kind = Kind::from_predicate_type(&st.predicate_type)
+            .with_context(|| format!("{location}: unknown predicateType {:?}", st.predicate_type))?;
+        let p = st.predicate;
+        if let Some(env) = &p.environment {
+            let mut addrs = p.resources.unwrap_or_default();
+            if let Some(Value::String(r)) = p.resource {
+                addrs.push(r);
+            }
+            for a in addrs {
+                self.resources.entry(resource_key(env, &a)).or_default().push(p.chain.sequence);
+            }
+        }
+        self.entries.push(IndexEntry {
+            sequence: p.chain.sequence,
+            offset,
+            len: bytes.len() as u64,
+            line,
+            kind,
+            time: p.time,
+            identity: p.identity,
+            release: p.release,
+            environment: p.environment,
+            plan_digest: p.plan_digest,
+            ticket: p.ticket,
+        });
+        self.bytes = offset + bytes.len() as u64 + 1;
+        self.head = sha256_hex(bytes);
+        Ok(())
+    }
+
+    /// An in-memory index over records already loaded (stores without byte offsets).
+    pub fn from_records(records: &[StoredRecord]) -> Result<Index> {
+        let mut idx = Index { format: INDEX_FORMAT, ..Default::default() };
+        for (i, r) in records.iter().enumerate() {
+            idx.add(i as u64, i + 1, &r.bytes, &r.location)?;
+        }
+        Ok(idx)
+    }
+
+    /// Loads, extends or rebuilds the sidecar index of a local store and saves it if changed.
+    pub fn for_local(store: &LocalStore) -> Result<Index> {
+        let path = store.index_path();
+        let size = store.len()?;
+        let existing: Option<Index> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let mut idx = match existing {
+            Some(i) if i.format == INDEX_FORMAT && i.bytes <= size && i.still_matches(store) => i,
+            _ => Index { format: INDEX_FORMAT, ..Default::default() },
+        };
+        if idx.bytes == size && (size > 0 || idx.entries.is_empty()) {
+            return Ok(idx);
+        }
+        let first_line = idx.entries.last().map(|e| e.line + 1).unwrap_or(1);
+        let shown = store.path().display().to_string();
+        for (offset, line, bytes) in store.scan_from(idx.bytes, first_line)? {
+            idx.add(offset, line, &bytes, &format!("{shown}:{line}"))?;
+        }
+        let tmp = path.with_extension("tmp");
+        if std::fs::write(&tmp, serde_json::to_vec(&idx)?).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+        Ok(idx)
+    }
+
+    fn still_matches(&self, store: &LocalStore) -> bool {
+        match self.entries.last() {
+            None => self.bytes == 0,
+            Some(e) => store.read_at(e.offset, e.len as usize).map(|b| sha256_hex(&b) == self.head).unwrap_or(false),
+        }
+    }
+
+    /// Full release digest for a digest or a unique prefix of at least 8 hex digits.
+    pub fn resolve_release(&self, prefix: &str) -> Result<String> {
+        if prefix.len() < 8 {
+            bail!("release digest prefix {prefix:?} is too short (8 hex digits at least)");
+        }
+        let found: BTreeSet<&str> =
+            self.entries.iter().map(|e| e.release.as_str()).filter(|r| r.starts_with(prefix)).collect();
+        match found.len() {
+            0 => bail!("no evidence for release {prefix}"),
+            1 => Ok(found.into_iter().next().unwrap().to_string()),
+            n => bail!("release prefix {prefix} is ambiguous ({n} releases)"),
+        }
+    }
+}
+
+/// Where full records are read from.
+pub enum Source<'a> {
+    Local(&'a LocalStore),
+    Memory(&'a [StoredRecord]),
+}
+
+/// A record as shown to auditors: common fields and the kind-specific details, without the
+/// plan copy.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecordSummary {
+    pub sequence: u64,
+    pub kind: Kind,
+    pub time: String,
+    pub identity: String,
+    pub release: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub details: Map<String, Value>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TimeRange {
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+}
+
+impl TimeRange {
+    fn contains(&self, time: &str) -> bool {
+        let Ok(t) = parse_time(time) else { return false };
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
+    }
+}
+
+pub struct Query<'a> {
+    pub index: &'a Index,
+    pub source: Source<'a>,
+    pub range: TimeRange,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvironmentCustody {
+    pub plans: Vec<RecordSummary>,
+    pub policy_evaluations: Vec<RecordSummary>,
+    pub exceptions: Vec<RecordSummary>,
+    pub approvals: Vec<RecordSummary>,
+    pub deployments: Vec<RecordSummary>,
+    pub drift_checks: Vec<RecordSummary>,
+    pub break_glass: Vec<RecordSummary>,
+    pub retrospectives: Vec<RecordSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReleaseCustody {
+    pub release: String,
+    pub tickets: Vec<Value>,
+    /// Environments in promotion order; records without an environment under "-".
+    pub environments: Vec<(String, EnvironmentCustody)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResourceProvenance {
+    pub release: String,
+    pub plan_digest: Option<String>,
+    pub plan: Option<RecordSummary>,
+    pub approvals: Vec<RecordSummary>,
+    pub deployment: Option<RecordSummary>,
+}
+
+pub const ENVIRONMENT_ORDER: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
+
+fn env_rank(env: &str) -> (usize, String) {
+    (ENVIRONMENT_ORDER.iter().position(|e| *e == env).unwrap_or(ENVIRONMENT_ORDER.len()), env.to_string())
+}
+
+impl Query<'_> {
+    fn entry(&self, sequence: u64) -> Option<&IndexEntry> {
+        // Entries are in chain order; fall back to a search if the chain is irregular.
+        let i = sequence as usize;
+        match self.index.entries.get(i) {
+            Some(e) if e.sequence == sequence => Some(e),
+            _ => self.index.entries.iter().find(|e| e.sequence == sequence),
+        }
+    }
+
+    fn read(&self, e: &IndexEntry) -> Result<RecordSummary> {
+        let (bytes, location) = match &self.source {
+            Source::Local(store) => (store.read_at(e.offset, e.len as usize)?, format!("{}:{}", store.path().display(), e.line)),
+            Source::Memory(records) => {
+                let r = records.get(e.offset as usize).context("index points past the records")?;
+                (r.bytes.clone(), r.location.clone())
+            }
+        };
+        let st: Statement = decode_statement(&bytes, &location)?;
+        if st.predicate.chain.sequence != e.sequence {
+            bail!("{location}: the record changed since it was indexed; rerun the query");
+        }
+        let kind = st.kind().with_context(|| format!("{location}: unknown predicateType"))?;
+        let p = st.predicate;
+        let mut details = p.details;
+        for k in ["plan", "changes", "resources"] {
+            details.remove(k);
+        }
+        Ok(RecordSummary {
+            sequence: p.chain.sequence,
+            kind,
+            time: p.time,
+            identity: p.identity,
+            release: p.release,
+            environment: p.environment,
+            account: p.account,
+            plan_digest: p.plan_digest,
+            ticket: p.ticket,
+            reason: p.reason,
+            details,
+        })
+    }
+
+    fn entries_where(&self, f: impl Fn(&IndexEntry) -> bool) -> Vec<&IndexEntry> {
+        self.index.entries.iter().filter(|e| f(e) && self.range.contains(&e.time)).collect()
+    }
+
+    pub fn release(&self, release: &str) -> Result<ReleaseCustody> {
+        let release = self.index.resolve_release(release)?;
+        let mut tickets: Vec<Value> = Vec::new();
+        let mut envs: BTreeMap<(usize, String), EnvironmentCustody> = BTreeMap::new();
+        for e in self.entries_where(|e| e.release == release) {
+            let r = self.read(e)?;
+            if let Some(t) = &r.ticket {
+                if !tickets.iter().any(|x| x["ticket"] == *t) {
+                    tickets.push(serde_json::json!({"ticket": t, "reason": r.reason, "first_seen": r.time, "sequence": r.sequence}));
+                }
+            }
+            let env = r.environment.clone().unwrap_or_else(|| "-".into());
+            let c = envs.entry(env_rank(&env)).or_insert_with(|| EnvironmentCustody {
+                plans: vec![],
+                policy_evaluations: vec![],
+                exceptions: vec![],
+                approvals: vec![],
+                deployments: vec![],
+                drift_checks: vec![],
+                break_glass: vec![],
+                retrospectives: vec![],
+            });
+            match r.kind {
+                Kind::Plan => c.plans.push(r),
+                Kind::PolicyEvaluation => c.policy_evaluations.push(r),
+                Kind::Exception => c.exceptions.push(r),
+                Kind::Approval => c.approvals.push(r),
+                Kind::Deployment => c.deployments.push(r),
+                Kind::Drift => c.drift_checks.push(r),
+                Kind::BreakGlass => c.break_glass.push(r),
+                Kind::Retrospective => c.retrospectives.push(r),
+            }
+        }
+        Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })
+    }
+
+    /// Every release whose plan or deployment in `env` named `address`, oldest first.
+    pub fn resource(&self, address: &str, env: &str) -> Result<Vec<ResourceProvenance>> {
+        let Some(seqs) = self.index.resources.get(&resource_key(env, address)) else { return Ok(Vec::new()) };
+        let mut by_plan: Vec<ResourceProvenance> = Vec::new();
+        for &s in seqs {
+            let Some(e) = self.entry(s) else { continue };
+            if !self.range.contains(&e.time) || !matches!(e.kind, Kind::Plan | Kind::Deployment) {
+                continue;
+            }
+            let r = self.read(e)?;
+            let pos = by_plan.iter().position(|p| p.release == r.release && p.plan_digest == r.plan_digest);
+            let slot = match pos {
+                Some(i) => &mut by_plan[i],
+                None => {
+                    by_plan.push(ResourceProvenance {
+                        release: r.release.clone(),
+                        plan_digest: r.plan_digest.clone(),
+                        plan: None,
+                        approvals: vec![],
+                        deployment: None,
+                    });
+                    by_plan.last_mut().unwrap()
+                }
+            };
+            match r.kind {
+                Kind::Plan => slot.plan = Some(r),
+                _ => slot.deployment = Some(r),
+            }
+        }
+        for p in &mut by_plan {
+            for e in self.index.entries.iter().filter(|e| {
+                e.kind == Kind::Approval
+                    && e.release == p.release
+                    && e.environment.as_deref() == Some(env)
+                    && e.plan_digest == p.plan_digest
+            }) {
+                p.approvals.push(self.read(e)?);
+            }
+        }
+        Ok(by_plan)
+    }
+
+    pub fn identity(&self, name: &str) -> Result<Vec<RecordSummary>> {
+        self.entries_where(|e| e.identity == name).into_iter().map(|e| self.read(e)).collect()
+    }
+
+    pub fn all(&self) -> Result<Vec<RecordSummary>> {
+        self.entries_where(|_| true).into_iter().map(|e| self.read(e)).collect()
+    }
+}

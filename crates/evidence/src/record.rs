@@ -1,0 +1,410 @@
+//! Evidence records: in-toto Statement v1 with one predicate type per kind, and typed
+//! builders for each kind.
+
+use std::fmt;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::dsse::sha256_hex;
+use crate::redact;
+
+pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
+pub const PREDICATE_PREFIX: &str = "https://landing-zone.example/evidence/";
+/// `previous` of the first record of a chain.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Plan,
+    PolicyEvaluation,
+    Exception,
+    Approval,
+    Deployment,
+    Drift,
+    BreakGlass,
+    Retrospective,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Plan,
+        Kind::PolicyEvaluation,
+        Kind::Exception,
+        Kind::Approval,
+        Kind::Deployment,
+        Kind::Drift,
+        Kind::BreakGlass,
+        Kind::Retrospective,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Plan => "plan",
+            Kind::PolicyEvaluation => "policy-evaluation",
+            Kind::Exception => "exception",
+            Kind::Approval => "approval",
+            Kind::Deployment => "deployment",
+            Kind::Drift => "drift",
+            Kind::BreakGlass => "break-glass",
+            Kind::Retrospective => "retrospective",
+        }
+    }
+
+    pub fn predicate_type(self) -> String {
+        format!("{PREDICATE_PREFIX}{}/v1", self.as_str())
+    }
+
+    pub fn from_predicate_type(uri: &str) -> Option<Kind> {
+        let rest = uri.strip_prefix(PREDICATE_PREFIX)?.strip_suffix("/v1")?;
+        Kind::ALL.into_iter().find(|k| k.as_str() == rest)
+    }
+
+    /// Kinds whose subject must name the plan as well as the release.
+    pub fn needs_plan(self) -> bool {
+        matches!(self, Kind::Plan | Kind::PolicyEvaluation | Kind::Approval | Kind::Deployment)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Subject {
+    pub name: String,
+    pub digest: Digests,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Digests {
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChainLink {
+    pub sequence: u64,
+    pub previous: String,
+}
+
+/// The fields every predicate carries, followed by kind-specific details.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Predicate {
+    pub chain: ChainLink,
+    pub identity: String,
+    pub time: String,
+    pub release: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_digest: Option<String>,
+    #[serde(flatten)]
+    pub details: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Statement {
+    #[serde(rename = "_type")]
+    pub statement_type: String,
+    pub subject: Vec<Subject>,
+    #[serde(rename = "predicateType")]
+    pub predicate_type: String,
+    pub predicate: Predicate,
+}
+
+impl Statement {
+    pub fn kind(&self) -> Option<Kind> {
+        Kind::from_predicate_type(&self.predicate_type)
+    }
+}
+
+pub fn is_digest(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+pub fn now_rfc3339() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+pub fn format_time(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).expect("UTC times format as RFC 3339")
+}
+
+pub fn parse_time(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).with_context(|| format!("{s:?} is not an RFC 3339 time"))
+}
+
+/// What the caller supplies for a record; the archive adds identity, chain link and subject.
+#[derive(Clone, Debug, Default)]
+pub struct Fields {
+    pub release: String,
+    pub environment: Option<String>,
+    pub account: Option<String>,
+    pub ticket: Option<String>,
+    pub reason: Option<String>,
+    pub plan_digest: Option<String>,
+    pub time: Option<OffsetDateTime>,
+    pub details: Map<String, Value>,
+}
+
+impl Fields {
+    pub fn new(release: impl Into<String>) -> Fields {
+        Fields { release: release.into(), ..Default::default() }
+    }
+    pub fn environment(mut self, v: impl Into<String>) -> Self {
+        self.environment = Some(v.into());
+        self
+    }
+    pub fn account(mut self, v: impl Into<String>) -> Self {
+        self.account = Some(v.into());
+        self
+    }
+    pub fn ticket(mut self, v: impl Into<String>) -> Self {
+        self.ticket = Some(v.into());
+        self
+    }
+    pub fn reason(mut self, v: impl Into<String>) -> Self {
+        self.reason = Some(v.into());
+        self
+    }
+    pub fn plan_digest(mut self, v: impl Into<String>) -> Self {
+        self.plan_digest = Some(v.into());
+        self
+    }
+    pub fn at(mut self, t: OffsetDateTime) -> Self {
+        self.time = Some(t);
+        self
+    }
+    pub fn detail(mut self, key: &str, v: impl Into<Value>) -> Self {
+        self.details.insert(key.into(), v.into());
+        self
+    }
+
+    /// Checks the fields a record of `kind` needs; redacts secret-named details.
+    pub(crate) fn validate(&mut self, kind: Kind) -> Result<()> {
+        if !is_digest(&self.release) {
+            bail!("release digest {:?} is not 64 lowercase hex digits", self.release);
+        }
+        if let Some(p) = &self.plan_digest {
+            if !is_digest(p) {
+                bail!("plan digest {p:?} is not 64 lowercase hex digits");
+            }
+        } else if kind.needs_plan() {
+            bail!("a {kind} record needs a plan digest");
+        }
+        if kind != Kind::Exception && kind != Kind::Retrospective && self.environment.is_none() {
+            bail!("a {kind} record needs an environment");
+        }
+        if matches!(kind, Kind::BreakGlass | Kind::Exception) && (self.ticket.is_none() || self.reason.is_none()) {
+            bail!("a {kind} record needs a ticket and a reason");
+        }
+        const RESERVED: [&str; 9] =
+            ["chain", "identity", "time", "release", "environment", "account", "ticket", "reason", "plan_digest"];
+        if let Some(k) = self.details.keys().find(|k| RESERVED.contains(&k.as_str())) {
+            bail!("detail {k:?} clashes with a common predicate field");
+        }
+        for (k, v) in self.details.iter_mut() {
+            if k == "plan" {
+                *v = redact::redact_plan(v);
+            } else {
+                redact::redact_secret_names(v);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A typed builder for one kind of record.
+pub trait EvidenceBuilder {
+    fn kind(&self) -> Kind;
+    fn into_fields(self) -> Result<Fields>;
+}
+
+/// A Terraform plan for an environment; the archive keeps a redacted copy.
+pub struct PlanEvidence {
+    fields: Fields,
+    plan: Value,
+}
+
+impl PlanEvidence {
+    /// `plan_json` is the exact `terraform show -json` output; its sha256 is the plan digest.
+    pub fn from_bytes(release: &str, environment: &str, account: &str, plan_json: &[u8]) -> Result<PlanEvidence> {
+        let plan: Value = serde_json::from_slice(plan_json).context("plan is not JSON")?;
+        Ok(PlanEvidence {
+            fields: Fields::new(release).environment(environment).account(account).plan_digest(sha256_hex(plan_json)),
+            plan,
+        })
+    }
+    pub fn with(mut self, f: impl FnOnce(Fields) -> Fields) -> Self {
+        self.fields = f(self.fields);
+        self
+    }
+}
+
+impl EvidenceBuilder for PlanEvidence {
+    fn kind(&self) -> Kind {
+        Kind::Plan
+    }
+    fn into_fields(self) -> Result<Fields> {
+        let resources = redact::plan_resources(&self.plan);
+        let summary = redact::summary(&resources);
+        let changes: Vec<Value> = resources.iter().map(|(a, acts)| json!({"address": a, "actions": acts})).collect();
+        let addresses: Vec<Value> = resources.into_iter().map(|(a, _)| Value::String(a)).collect();
+        Ok(self
+            .fields
+            .detail("resources", addresses)
+            .detail("changes", changes)
+            .detail("summary", summary)
+            .detail("plan", self.plan))
+    }
+}
+
+macro_rules! simple_builder {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Fields);
+        impl $name {
+            pub fn with(self, f: impl FnOnce(Fields) -> Fields) -> Self {
+                $name(f(self.0))
+            }
+        }
+        impl EvidenceBuilder for $name {
+            fn kind(&self) -> Kind {
+                $kind
+            }
+            fn into_fields(self) -> Result<Fields> {
+                Ok(self.0)
+            }
+        }
+    };
+}
+
+simple_builder!(
+    /// The outcome of evaluating the policy bundle on a plan.
+    PolicyEvaluationEvidence,
+    Kind::PolicyEvaluation
+);
+simple_builder!(
+    /// An approved exception to a policy.
+    ExceptionEvidence,
+    Kind::Exception
+);
+simple_builder!(
+    /// Approval of a plan for an environment.
+    ApprovalEvidence,
+    Kind::Approval
+);
+simple_builder!(
+    /// An applied (or failed) deployment.
+    DeploymentEvidence,
+    Kind::Deployment
+);
+simple_builder!(
+    /// A drift check of an environment.
+    DriftEvidence,
+    Kind::Drift
+);
+simple_builder!(
+    /// Emergency access outside the normal promotion path.
+    BreakGlassEvidence,
+    Kind::BreakGlass
+);
+simple_builder!(
+    /// Review after a break-glass or an incident.
+    RetrospectiveEvidence,
+    Kind::Retrospective
+);
+
+impl PolicyEvaluationEvidence {
+    pub fn new(release: &str, environment: &str, plan_digest: &str, policy_bundle: &str, passed: bool, findings: Vec<Value>) -> Self {
+        PolicyEvaluationEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .plan_digest(plan_digest)
+                .detail("policy_bundle", policy_bundle)
+                .detail("passed", passed)
+                .detail("findings", findings),
+        )
+    }
+}
+
+impl ExceptionEvidence {
+    pub fn new(release: &str, exception_id: &str, policy: &str, resource: &str, expires: &str, ticket: &str, reason: &str) -> Self {
+        ExceptionEvidence(
+            Fields::new(release)
+                .ticket(ticket)
+                .reason(reason)
+                .detail("exception", exception_id)
+                .detail("policy", policy)
+                .detail("resource", resource)
+                .detail("expires", expires),
+        )
+    }
+}
+
+impl ApprovalEvidence {
+    pub fn new(release: &str, environment: &str, plan_digest: &str, ticket: &str) -> Self {
+        ApprovalEvidence(
+            Fields::new(release).environment(environment).plan_digest(plan_digest).ticket(ticket).detail("decision", "approved"),
+        )
+    }
+}
+
+impl DeploymentEvidence {
+    pub fn new(release: &str, environment: &str, account: &str, plan_digest: &str, succeeded: bool, resources: Vec<String>) -> Self {
+        DeploymentEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .account(account)
+                .plan_digest(plan_digest)
+                .detail("outcome", if succeeded { "succeeded" } else { "failed" })
+                .detail("resources", resources),
+        )
+    }
+}
+
+impl DriftEvidence {
+    pub fn new(release: &str, environment: &str, account: &str, drifted: Vec<String>) -> Self {
+        DriftEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .account(account)
+                .detail("drifted", !drifted.is_empty())
+                .detail("resources", drifted),
+        )
+    }
+}
+
+impl BreakGlassEvidence {
+    pub fn new(release: &str, environment: &str, account: &str, ticket: &str, reason: &str, expires: &str) -> Self {
+        BreakGlassEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .account(account)
+                .ticket(ticket)
+                .reason(reason)
+                .detail("expires", expires),
+        )
+    }
+}
+
+impl RetrospectiveEvidence {
+    /// `break_glass` is the sequence number of the break-glass record reviewed.
+    pub fn new(release: &str, break_glass: u64, ticket: &str, outcome: &str) -> Self {
+        RetrospectiveEvidence(
+            Fields::new(release).ticket(ticket).detail("break_glass_sequence", break_glass).detail("outcome", outcome),
+        )
+    }
+}

@@ -1,0 +1,136 @@
+#![allow(dead_code)]
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use lz_evidence::dsse::{sha256_hex, Envelope};
+use lz_evidence::identity::{encode_public_key, generate_key};
+use lz_evidence::record::*;
+use lz_evidence::{EvidenceArchive, Identities, LocalStore, Signer, Store};
+use serde_json::Value;
+
+pub struct Team {
+    pub identities: Identities,
+    pub text: String,
+    pub deployer: Signer,
+    pub approver: Signer,
+    pub reviewer: Signer,
+    pub breakglass: Signer,
+    /// A key nobody registered.
+    pub intruder: Signer,
+}
+
+pub fn team() -> Team {
+    let keys: Vec<_> = (0..5).map(|_| generate_key()).collect();
+    let entry = |name: &str, kind: &str, group: &str, roles: &str, k: &ed25519_dalek::SigningKey| {
+        format!(
+            "[identity.{name}]\nname = \"{name}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{roles}]\npublic_key = \"{}\"\n\n",
+            encode_public_key(&k.verifying_key())
+        )
+    };
+    let text = [
+        entry("deploy-bot", "workload", "platform", "\"deployer\"", &keys[0]),
+        entry("alice", "person", "security", "\"approver\", \"reviewer\"", &keys[1]),
+        entry("bob", "person", "platform", "\"author\", \"reviewer\"", &keys[2]),
+        entry("oncall", "person", "operations", "\"break-glass\"", &keys[3]),
+    ]
+    .concat();
+    Team {
+        identities: Identities::parse(&text, "identities.toml").unwrap(),
+        text,
+        deployer: Signer::new("deploy-bot", keys[0].clone()),
+        approver: Signer::new("alice", keys[1].clone()),
+        reviewer: Signer::new("bob", keys[2].clone()),
+        breakglass: Signer::new("oncall", keys[3].clone()),
+        intruder: Signer::new("mallory", keys[4].clone()),
+    }
+}
+
+pub fn digest(tag: &str) -> String {
+    sha256_hex(tag.as_bytes())
+}
+
+pub const SECRET: &str = "hunter2-do-not-store";
+
+pub fn plan_json(addresses: &[&str]) -> Vec<u8> {
+    let changes: Vec<Value> = addresses
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "address": a, "mode": "managed", "type": a.rsplit('.').nth(1).unwrap_or("t"), "name": "this",
+                "change": {
+                    "actions": ["create"], "before": null,
+                    "after": {"name": a, "master_password": SECRET, "config": {"db_pass": SECRET, "size": 3}},
+                    "after_sensitive": {"config": {"db_pass": true}},
+                    "after_unknown": {}
+                }
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "format_version": "1.2",
+        "variables": {"db_pass": {"value": SECRET}, "region": {"value": "eu-west-2"}},
+        "resource_changes": changes,
+        "configuration": {"root_module": {"variables": {"db_pass": {"sensitive": true}}}}
+    }))
+    .unwrap()
+}
+
+/// A promotion of one release through dev and prod with every kind of record.
+pub fn promote<S: Store>(a: &mut EvidenceArchive<S>, t: &Team, release: &str, ticket: &str, addresses: &[&str]) -> Vec<u64> {
+    let plan = plan_json(addresses);
+    let pd = sha256_hex(&plan);
+    let resources: Vec<String> = addresses.iter().map(|s| s.to_string()).collect();
+    let mut seqs = vec![];
+    for (env, acct) in [("dev", "111111111111"), ("prod", "555555555555")] {
+        let p = PlanEvidence::from_bytes(release, env, acct, &plan).unwrap().with(|f| f.ticket(ticket).reason("promotion"));
+        seqs.push(a.record(p, &t.deployer).unwrap().sequence);
+        seqs.push(
+            a.record(PolicyEvaluationEvidence::new(release, env, &pd, &digest("policies"), true, vec![]), &t.deployer)
+                .unwrap()
+                .sequence,
+        );
+        seqs.push(a.record(ApprovalEvidence::new(release, env, &pd, ticket), &t.approver).unwrap().sequence);
+        seqs.push(
+            a.record(DeploymentEvidence::new(release, env, acct, &pd, true, resources.clone()), &t.deployer)
+                .unwrap()
+                .sequence,
+        );
+    }
+    seqs
+}
+
+/// A store with a chain of every kind of record.
+pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
+    let store = LocalStore::new(dir.join("chain.jsonl"));
+    let mut a = EvidenceArchive::open(store, t.identities.clone()).unwrap();
+    let release = digest("release-1");
+    promote(&mut a, t, &release, "CHG-1", &["aws_s3_bucket.logs", "module.kms.aws_kms_key.this"]);
+    a.record(ExceptionEvidence::new(&release, "EX-7", "s3_versioning", "aws_s3_bucket.logs", "2027-01-01", "CHG-1", "vendor limit"), &t.approver)
+        .unwrap();
+    a.record(DriftEvidence::new(&release, "prod", "555555555555", vec![]), &t.deployer).unwrap();
+    let bg = a
+        .record(BreakGlassEvidence::new(&release, "prod", "555555555555", "INC-9", "trading outage", "2026-11-26T12:00:00Z"), &t.breakglass)
+        .unwrap();
+    a.record(RetrospectiveEvidence::new(&release, bg.sequence, "INC-9", "access revoked, no changes"), &t.reviewer).unwrap();
+    a.into_store()
+}
+
+/// Decodes, edits and re-signs an envelope (an insider with a valid key).
+pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let env: Envelope = serde_json::from_slice(bytes).unwrap();
+    let mut st: Value = serde_json::from_slice(&B64.decode(&env.payload).unwrap()).unwrap();
+    edit(&mut st);
+    Envelope::sign(&serde_json::to_vec(&st).unwrap(), &env.payload_type, signer).to_canonical()
+}
+
+/// Edits the envelope JSON without re-signing.
+pub fn edit_envelope(bytes: &[u8], edit: impl FnOnce(&mut Envelope)) -> Vec<u8> {
+    let mut env: Envelope = serde_json::from_slice(bytes).unwrap();
+    edit(&mut env);
+    env.to_canonical()
+}
+
+pub fn payload_of(bytes: &[u8]) -> Value {
+    let env: Envelope = serde_json::from_slice(bytes).unwrap();
+    serde_json::from_slice(&B64.decode(&env.payload).unwrap()).unwrap()
+}

@@ -1,0 +1,334 @@
+//! Every way of tampering with a chain is detected, with the right reason at the right record.
+
+mod common;
+
+use common::*;
+use lz_evidence::dsse::{pae, sha256_hex, Envelope, Signature};
+use lz_evidence::record::Kind;
+use lz_evidence::{verify, Checkpoint, LocalStore, Store};
+use serde_json::{json, Value};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+
+struct Ctx {
+    team: Team,
+    lines: Vec<Vec<u8>>,
+    checkpoint: Option<Checkpoint>,
+}
+
+impl Ctx {
+    fn hash(&self, i: usize) -> String {
+        sha256_hex(&self.lines[i])
+    }
+}
+
+struct Case {
+    name: &'static str,
+    mutate: fn(&mut Ctx),
+    code: &'static str,
+    /// Line of the records file reported, or 0 for the checkpoint.
+    line: usize,
+}
+
+fn flip_payload_char(bytes: &[u8]) -> Vec<u8> {
+    edit_envelope(bytes, |e| {
+        let mid = e.payload.len() / 2;
+        let c = e.payload.as_bytes()[mid];
+        let r = if c == b'A' { "B" } else { "A" };
+        e.payload.replace_range(mid..mid + 1, r);
+    })
+}
+
+const CASES: &[Case] = &[
+    Case { name: "modify a byte of a payload", mutate: |c| c.lines[3] = flip_payload_char(&c.lines[3]), code: "signature", line: 4 },
+    Case { name: "delete a record in the middle", mutate: |c| drop(c.lines.remove(5)), code: "gap", line: 6 },
+    Case { name: "delete the last record", mutate: |c| drop(c.lines.pop()), code: "truncated", line: 0 },
+    Case { name: "reorder two records", mutate: |c| c.lines.swap(4, 5), code: "reordered", line: 5 },
+    Case { name: "truncate the tail", mutate: |c| c.lines.truncate(9), code: "truncated", line: 0 },
+    Case {
+        name: "insert a record forged with an unregistered key",
+        mutate: |c| {
+            let forged = resign(&c.lines[5], &c.team.intruder, |st| st["predicate"]["identity"] = json!("deploy-bot"));
+            c.lines.insert(6, forged);
+        },
+        code: "unknown-key",
+        line: 7,
+    },
+    Case {
+        name: "insert a record signed with a valid key",
+        mutate: |c| {
+            let prev = c.hash(5);
+            let forged = resign(&c.lines[7], &c.team.deployer, |st| {
+                st["predicate"]["chain"] = json!({"sequence": 6, "previous": prev});
+            });
+            c.lines.insert(6, forged);
+        },
+        code: "duplicate",
+        line: 8,
+    },
+    Case { name: "replay a record", mutate: |c| c.lines.insert(4, c.lines[3].clone()), code: "duplicate", line: 5 },
+    Case {
+        name: "sign with the key of another identity",
+        mutate: |c| c.lines[2] = resign(&c.lines[2], &c.team.deployer, |_| {}),
+        code: "wrong-identity",
+        line: 3,
+    },
+    Case {
+        name: "signature by another key under the right key id",
+        mutate: |c| {
+            let other = &c.team.approver;
+            c.lines[0] = edit_envelope(&c.lines[0], |e| {
+                let payload = B64.decode(&e.payload).unwrap();
+                e.signatures[0].sig = B64.encode(other.sign(&pae(&e.payload_type, &payload)));
+            });
+        },
+        code: "signature",
+        line: 1,
+    },
+    Case {
+        name: "approval signed by a deployer (wrong role)",
+        mutate: |c| c.lines[2] = resign(&c.lines[2], &c.team.deployer, |st| st["predicate"]["identity"] = json!("deploy-bot")),
+        code: "role",
+        line: 3,
+    },
+    Case {
+        name: "break-glass signed by an approver (wrong role)",
+        mutate: |c| c.lines[10] = resign(&c.lines[10], &c.team.approver, |st| st["predicate"]["identity"] = json!("alice")),
+        code: "role",
+        line: 11,
+    },
+    Case {
+        name: "deployment signed by a reviewer (wrong role)",
+        mutate: |c| c.lines[7] = resign(&c.lines[7], &c.team.reviewer, |st| st["predicate"]["identity"] = json!("bob")),
+        code: "role",
+        line: 8,
+    },
+    Case {
+        name: "swap the payload type",
+        mutate: |c| c.lines[0] = edit_envelope(&c.lines[0], |e| e.payload_type = "application/json".into()),
+        code: "payload-type",
+        line: 1,
+    },
+    Case {
+        name: "change a subject digest without re-signing",
+        mutate: |c| {
+            let mut st = payload_of(&c.lines[4]);
+            st["subject"][0]["digest"]["sha256"] = json!(digest("other release"));
+            c.lines[4] = edit_envelope(&c.lines[4], |e| e.payload = B64.encode(serde_json::to_vec(&st).unwrap()));
+        },
+        code: "signature",
+        line: 5,
+    },
+    Case {
+        name: "change the release subject digest and re-sign",
+        mutate: |c| {
+            c.lines[4] = resign(&c.lines[4], &c.team.deployer, |st| st["subject"][0]["digest"]["sha256"] = json!(digest("other")))
+        },
+        code: "subject-digest",
+        line: 5,
+    },
+    Case {
+        name: "change the plan subject digest and re-sign",
+        mutate: |c| {
+            c.lines[6] = resign(&c.lines[6], &c.team.approver, |st| st["subject"][1]["digest"]["sha256"] = json!(digest("other")))
+        },
+        code: "subject-digest",
+        line: 7,
+    },
+    Case {
+        name: "drop the plan subject and re-sign",
+        mutate: |c| {
+            c.lines[7] = resign(&c.lines[7], &c.team.deployer, |st| {
+                st["subject"].as_array_mut().unwrap().pop();
+                st["predicate"].as_object_mut().unwrap().remove("plan_digest");
+            })
+        },
+        code: "subject-digest",
+        line: 8,
+    },
+    Case {
+        name: "alter a record and re-sign it with its own key",
+        mutate: |c| c.lines[7] = resign(&c.lines[7], &c.team.deployer, |st| st["predicate"]["outcome"] = json!("failed")),
+        code: "previous-hash",
+        line: 9,
+    },
+    Case {
+        name: "renumber a record and re-sign",
+        mutate: |c| c.lines[4] = resign(&c.lines[4], &c.team.deployer, |st| st["predicate"]["chain"]["sequence"] = json!(40)),
+        code: "gap",
+        line: 5,
+    },
+    Case {
+        name: "unknown predicate type",
+        mutate: |c| {
+            c.lines[9] = resign(&c.lines[9], &c.team.deployer, |st| {
+                st["predicateType"] = json!("https://landing-zone.example/evidence/teleport/v1")
+            })
+        },
+        code: "predicate-type",
+        line: 10,
+    },
+    Case {
+        name: "time that is not RFC 3339",
+        mutate: |c| c.lines[9] = resign(&c.lines[9], &c.team.deployer, |st| st["predicate"]["time"] = json!("yesterday")),
+        code: "statement",
+        line: 10,
+    },
+    Case {
+        name: "add a second signature",
+        mutate: |c| {
+            c.lines[1] = edit_envelope(&c.lines[1], |e| {
+                let extra = Signature { keyid: "x".into(), sig: e.signatures[0].sig.clone() };
+                e.signatures.push(extra)
+            })
+        },
+        code: "signature-count",
+        line: 2,
+    },
+    Case {
+        name: "re-serialize an envelope",
+        mutate: |c| {
+            let v: Value = serde_json::from_slice(&c.lines[2]).unwrap();
+            c.lines[2] = serde_json::to_vec_pretty(&v).unwrap().into_iter().filter(|b| *b != b'\n').collect();
+        },
+        code: "not-canonical",
+        line: 3,
+    },
+    Case {
+        name: "checkpoint hash altered",
+        mutate: |c| c.checkpoint.as_mut().unwrap().hash = digest("nope"),
+        code: "checkpoint-mismatch",
+        line: 12,
+    },
+    Case { name: "checkpoint removed", mutate: |c| c.checkpoint = None, code: "checkpoint-missing", line: 0 },
+];
+
+fn write(dir: &std::path::Path, lines: &[Vec<u8>], cp: Option<&Checkpoint>) -> LocalStore {
+    let store = LocalStore::new(dir.join("mutated.jsonl"));
+    let mut buf = Vec::new();
+    for l in lines {
+        buf.extend_from_slice(l);
+        buf.push(b'\n');
+    }
+    std::fs::write(store.path(), buf).unwrap();
+    let _ = std::fs::remove_file(store.checkpoint_path());
+    if let Some(cp) = cp {
+        std::fs::write(store.checkpoint_path(), serde_json::to_vec(cp).unwrap()).unwrap();
+    }
+    store
+}
+
+#[test]
+fn intact_chain_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let store = sample_chain(dir.path(), &t);
+    let records = store.load().unwrap();
+    assert_eq!(records.len(), 12);
+    let report = verify(&records, store.checkpoint().unwrap().as_ref(), &t.identities).unwrap();
+    assert!(report.ok(), "{:?}", report.failure);
+    assert_eq!(report.head.as_ref().unwrap().0, 11);
+    // Every kind is present, each under its predicate type.
+    let kinds: std::collections::BTreeSet<String> =
+        records.iter().map(|r| payload_of(&r.bytes)["predicateType"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds.len(), Kind::ALL.len());
+}
+
+#[test]
+fn every_mutation_is_detected_with_its_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let store = sample_chain(dir.path(), &t);
+    let lines: Vec<Vec<u8>> = store.load().unwrap().into_iter().map(|r| r.bytes).collect();
+    let checkpoint = store.checkpoint().unwrap();
+    let mut failures = Vec::new();
+    for case in CASES {
+        let mut ctx = Ctx { team: team_clone(&t), lines: lines.clone(), checkpoint: checkpoint.clone() };
+        (case.mutate)(&mut ctx);
+        let mstore = write(dir.path(), &ctx.lines, ctx.checkpoint.as_ref());
+        let report = verify(&mstore.load().unwrap(), mstore.checkpoint().unwrap().as_ref(), &t.identities).unwrap();
+        let Some(f) = report.failure else {
+            failures.push(format!("{}: not detected", case.name));
+            continue;
+        };
+        let want_loc = if case.line == 0 { "checkpoint".to_string() } else { format!("mutated.jsonl:{}", case.line) };
+        if f.reason.code() != case.code || !f.location.ends_with(&want_loc) {
+            failures.push(format!("{}: got [{}] at {} ({}), want [{}] at {want_loc}", case.name, f.reason.code(), f.location, f.reason, case.code));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+fn team_clone(t: &Team) -> Team {
+    Team {
+        identities: t.identities.clone(),
+        text: t.text.clone(),
+        deployer: t.deployer.clone(),
+        approver: t.approver.clone(),
+        reviewer: t.reviewer.clone(),
+        breakglass: t.breakglass.clone(),
+        intruder: t.intruder.clone(),
+    }
+}
+
+#[test]
+fn records_signed_under_another_register_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let store = sample_chain(dir.path(), &t);
+    let other = team();
+    let report = verify(&store.load().unwrap(), store.checkpoint().unwrap().as_ref(), &other.identities).unwrap();
+    assert_eq!(report.failure.unwrap().reason.code(), "unknown-key");
+}
+
+struct Unreadable {
+    name: &'static str,
+    content: fn(&[Vec<u8>]) -> Vec<u8>,
+    want: &'static str,
+}
+
+const UNREADABLE: &[Unreadable] = &[
+    Unreadable {
+        name: "garbage line",
+        content: |l| [l[0].as_slice(), b"\n", l[1].as_slice(), b"\nnot json\n"].concat(),
+        want: "unreadable.jsonl:3: not a DSSE envelope",
+    },
+    Unreadable { name: "empty line", content: |l| [l[0].as_slice(), b"\n\n"].concat(), want: "unreadable.jsonl:2: empty line" },
+    Unreadable { name: "torn write", content: |l| [l[0].as_slice(), b"\n", &l[1][..40]].concat(), want: "unreadable.jsonl:2: incomplete last line" },
+    Unreadable {
+        name: "unknown envelope field",
+        content: |l| {
+            let mut v: Value = serde_json::from_slice(&l[0]).unwrap();
+            v["extra"] = json!(1);
+            [serde_json::to_vec(&v).unwrap(), b"\n".to_vec()].concat()
+        },
+        want: "unreadable.jsonl:1: not a DSSE envelope",
+    },
+];
+
+#[test]
+fn unreadable_input_is_an_error_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let store = sample_chain(dir.path(), &t);
+    let lines: Vec<Vec<u8>> = store.load().unwrap().into_iter().map(|r| r.bytes).collect();
+    for case in UNREADABLE {
+        let s = LocalStore::new(dir.path().join("unreadable.jsonl"));
+        std::fs::write(s.path(), (case.content)(&lines)).unwrap();
+        let err = s.load().and_then(|recs| verify(&recs, None, &t.identities)).map(|r| r.failure.map(|f| f.to_string()));
+        let msg = format!("{:#}", err.expect_err(case.name));
+        assert!(msg.contains(case.want), "{}: {msg}", case.name);
+    }
+}
+
+#[test]
+fn envelope_serialization_is_canonical_and_pae_matches_the_spec() {
+    assert_eq!(pae("application/vnd.in-toto+json", b"hello"), b"DSSEv1 28 application/vnd.in-toto+json 5 hello".to_vec());
+    assert_eq!(pae("", b""), b"DSSEv1 0  0 ".to_vec());
+    let t = team();
+    let env = Envelope::sign(b"{}", "application/vnd.in-toto+json", &t.deployer);
+    let text = String::from_utf8(env.to_canonical()).unwrap();
+    assert!(text.starts_with("{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[{\"keyid\":\""), "{text}");
+    assert!(!text.contains(' ') && !text.contains('\n'));
+}

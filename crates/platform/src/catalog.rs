@@ -1,0 +1,253 @@
+//! The module catalog, `modules/catalog.toml`: each module's semver version, owning team, risk
+//! class and the sha256 of its files. A module whose files changed without a version bump and a
+//! CHANGELOG entry fails the gate; `cargo xtask catalog bump` is the fix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::Findings;
+
+pub const CATALOG: &str = "modules/catalog.toml";
+const HEADER: &str = "# The module catalog: every pre-approved module, its version, owner, risk class and the\n# sha256 of its files. Maintained by `cargo xtask catalog add|bump`; checked by `cargo xtask check`.\n\n";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub version: String,
+    pub owner: String,
+    pub risk: Risk,
+    pub description: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Catalog {
+    pub modules: BTreeMap<String, Entry>,
+}
+
+/// Parse catalog text; errors name the file and line.
+pub fn parse(path: &Path, text: &str) -> Result<Catalog> {
+    toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", toml_error(path, text, &e)))
+}
+
+/// `file:line:col: message` for a TOML error.
+pub fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> String {
+    match err.span() {
+        Some(span) => {
+            let line = crate::hcl::line_of(text, span.start);
+            let col = span.start - text[..span.start.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+            format!("{}:{line}:{col}: {}", path.display(), err.message())
+        }
+        None => format!("{}: {}", path.display(), err.message()),
+    }
+}
+
+pub fn load(root: &Path) -> Result<Catalog> {
+    let path = root.join(CATALOG);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    parse(&path, &text)
+}
+
+pub fn save(root: &Path, catalog: &Catalog) -> Result<()> {
+    let path = root.join(CATALOG);
+    let body = toml::to_string_pretty(catalog).context("serialising the catalog")?;
+    std::fs::write(&path, format!("{HEADER}{body}")).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Module directories under `modules/`.
+pub fn module_dirs(root: &Path) -> Result<BTreeMap<String, PathBuf>> {
+    let dir = root.join("modules");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                out.insert(name.to_string(), path);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The sha256 of a module: over its files sorted by relative path, each as path, length and
+/// bytes, so renames, moves and edits all change it. Terraform working files are ignored.
+pub fn module_hash(dir: &Path) -> Result<String> {
+    let mut files: Vec<(String, PathBuf)> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| e.file_name() != ".terraform")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy();
+            !(n == ".terraform.lock.hcl" || n.ends_with(".tfstate") || n.ends_with(".tfstate.backup"))
+        })
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap_or(e.path()).to_string_lossy().replace('\\', "/");
+            (rel, e.path().to_path_buf())
+        })
+        .collect();
+    files.sort();
+    let mut h = Sha256::new();
+    for (rel, path) in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        h.update(rel.as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(&bytes);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The newest version in a CHANGELOG (`## [x.y.z] - date`).
+pub fn changelog_version(text: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let rest = l.strip_prefix("## [")?;
+        let (v, _) = rest.split_once(']')?;
+        Some(v.to_string())
+    })
+}
+
+fn parse_semver(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
+    let r = (it.next()??, it.next()??, it.next()??);
+    it.next().is_none().then_some(r)
+}
+
+/// The gate's catalog check. `base` is the catalog at the base revision, when known, to catch a
+/// hash edited by hand without a version bump.
+pub fn check(root: &Path, base: Option<&Catalog>) -> Result<Findings> {
+    let catalog = load(root)?;
+    let dirs = module_dirs(root)?;
+    let mut f = Findings::default();
+    let rel = PathBuf::from(CATALOG);
+    for (name, dir) in &dirs {
+        let Some(entry) = catalog.modules.get(name) else {
+            f.push("catalog", Some(rel.clone()), None, format!(
+                "module {name} is not in the catalog: run `cargo xtask catalog add {name} --owner TEAM --risk low|medium|high --description TEXT`"
+            ));
+            continue;
+        };
+        if parse_semver(&entry.version).is_none() {
+            f.push("catalog", Some(rel.clone()), None, format!("module {name}: version {:?} is not semver x.y.z", entry.version));
+        }
+        let changelog = dir.join("CHANGELOG.md");
+        match std::fs::read_to_string(&changelog).ok().as_deref().and_then(changelog_version) {
+            Some(v) if v == entry.version => {}
+            Some(v) => f.push("catalog", Some(changelog.strip_prefix(root).unwrap_or(&changelog).to_path_buf()), None, format!(
+                "module {name}: newest CHANGELOG entry is {v} but the catalog says {}: run `cargo xtask catalog bump {name} <major|minor|patch>`",
+                entry.version
+            )),
+            None => f.push("catalog", Some(changelog.strip_prefix(root).unwrap_or(&changelog).to_path_buf()), None, format!(
+                "module {name}: CHANGELOG.md has no `## [x.y.z]` entry"
+            )),
+        }
+        let hash = module_hash(dir)?;
+        if hash != entry.sha256 {
+            f.push("catalog", Some(rel.clone()), None, format!(
+                "module {name} changed without a version bump (files hash {}, catalog {} at {}): run `cargo xtask catalog bump {name} <major|minor|patch>`",
+                &hash[..12], entry.sha256.get(..12).unwrap_or(&entry.sha256), entry.version
+            ));
+        }
+        if let Some(old) = base.and_then(|b| b.modules.get(name)) {
+            if old.sha256 != entry.sha256 && old.version == entry.version {
+                f.push("catalog", Some(rel.clone()), None, format!(
+                    "module {name}: its hash changed since the base revision but its version is still {}: run `cargo xtask catalog bump {name} <major|minor|patch>`",
+                    entry.version
+                ));
+            }
+            if let (Some(a), Some(b)) = (parse_semver(&old.version), parse_semver(&entry.version)) {
+                if b < a {
+                    f.push("catalog", Some(rel.clone()), None, format!("module {name}: version went backwards ({} -> {})", old.version, entry.version));
+                }
+            }
+        }
+    }
+    for name in catalog.modules.keys() {
+        if !dirs.contains_key(name) {
+            f.push("catalog", Some(rel.clone()), None, format!("catalog lists {name} but modules/{name} does not exist"));
+        }
+    }
+    Ok(f)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Major,
+    Minor,
+    Patch,
+}
+
+impl std::str::FromStr for Level {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "major" => Ok(Level::Major),
+            "minor" => Ok(Level::Minor),
+            "patch" => Ok(Level::Patch),
+            other => bail!("bump level must be major, minor or patch, not {other:?}"),
+        }
+    }
+}
+
+/// Bump a module's version, add a CHANGELOG entry and record the new hash. Returns the new
+/// version.
+pub fn bump(root: &Path, name: &str, level: Level, message: &str, today: &str) -> Result<String> {
+    let mut catalog = load(root)?;
+    let entry = catalog.modules.get_mut(name).with_context(|| format!("module {name} is not in {CATALOG}"))?;
+    let (ma, mi, pa) = parse_semver(&entry.version).with_context(|| format!("module {name}: version {:?} is not semver", entry.version))?;
+    let next = match level {
+        Level::Major => format!("{}.0.0", ma + 1),
+        Level::Minor => format!("{ma}.{}.0", mi + 1),
+        Level::Patch => format!("{ma}.{mi}.{}", pa + 1),
+    };
+    let dir = root.join("modules").join(name);
+    let changelog = dir.join("CHANGELOG.md");
+    let text = std::fs::read_to_string(&changelog).unwrap_or_else(|_| "# Changelog\n".to_string());
+    let section = match level {
+        Level::Major => "Changed (breaking)",
+        Level::Minor => "Added",
+        Level::Patch => "Fixed",
+    };
+    let new_entry = format!("## [{next}] - {today}\n\n### {section}\n\n- {message}\n\n");
+    let updated = match text.find("\n## [") {
+        Some(i) => format!("{}\n{new_entry}{}", &text[..i], &text[i + 1..]),
+        None => format!("{}\n\n{new_entry}", text.trim_end()),
+    };
+    std::fs::write(&changelog, updated).with_context(|| format!("writing {}", changelog.display()))?;
+    entry.version = next.clone();
+    entry.sha256 = module_hash(&dir)?;
+    save(root, &catalog)?;
+    Ok(next)
+}
+
+/// Add a module to the catalog at 1.0.0 (its CHANGELOG must already say 1.0.0).
+pub fn add(root: &Path, name: &str, owner: &str, risk: Risk, description: &str) -> Result<()> {
+    let mut catalog = if root.join(CATALOG).exists() { load(root)? } else { Catalog::default() };
+    let dir = root.join("modules").join(name);
+    if !dir.is_dir() {
+        bail!("modules/{name} does not exist");
+    }
+    let version = std::fs::read_to_string(dir.join("CHANGELOG.md"))
+        .ok()
+        .as_deref()
+        .and_then(changelog_version)
+        .unwrap_or_else(|| "1.0.0".to_string());
+    catalog.modules.insert(
+        name.to_string(),
+        Entry { version, owner: owner.to_string(), risk, description: description.to_string(), sha256: module_hash(&dir)? },
+    );
+    save(root, &catalog)
+}

@@ -1,0 +1,180 @@
+//! LocalStack 4.14.0 in host mode on 127.0.0.1:4566: start, stop, status, and `require` for
+//! tests. The pid and log live under `.tools/localstack/`; `down` stops only the process
+//! group this harness started.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{progress, tools};
+
+pub const ENDPOINT: &str = "http://127.0.0.1:4566";
+const GATEWAY_LISTEN: &str = "127.0.0.1:4566";
+const START_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn state_dir(root: &Path) -> PathBuf {
+    tools::tools_dir(root).join("localstack")
+}
+
+pub fn pid_file(root: &Path) -> PathBuf {
+    state_dir(root).join("localstack.pid")
+}
+
+pub fn log_file(root: &Path) -> PathBuf {
+    state_dir(root).join("localstack.log")
+}
+
+/// What `/_localstack/health` says, if anything answers.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub version: String,
+    pub edition: String,
+    pub services: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Query the health endpoint; `None` when nothing answers.
+pub fn health() -> Option<Health> {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(2)).build();
+    let resp = agent.get(&format!("{ENDPOINT}/_localstack/health")).call().ok()?;
+    let json: serde_json::Value = serde_json::from_str(&resp.into_string().ok()?).ok()?;
+    Some(Health {
+        version: json["version"].as_str().unwrap_or("unknown").to_string(),
+        edition: json["edition"].as_str().unwrap_or("unknown").to_string(),
+        services: json["services"].as_object().cloned().unwrap_or_default(),
+    })
+}
+
+/// The endpoint of a running LocalStack, or a loud error saying how to start one. Tests that
+/// need LocalStack call this first.
+pub fn require(_root: &Path) -> Result<String> {
+    match health() {
+        Some(h) if h.version.starts_with(tools::LOCALSTACK_VERSION) => Ok(ENDPOINT.to_string()),
+        Some(h) => bail!(
+            "LocalStack at {ENDPOINT} is version {}, expected {}: stop it and run `cargo xtask localstack up`",
+            h.version,
+            tools::LOCALSTACK_VERSION
+        ),
+        None => bail!(
+            "this test needs LocalStack at {ENDPOINT} and nothing answers: run the suite with `cargo xtask test` (it starts LocalStack) or start it with `cargo xtask localstack up`"
+        ),
+    }
+}
+
+/// Whether we started it: `Some(pid)` when our pid file names a live LocalStack process.
+pub fn our_pid(root: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(pid_file(root)).ok()?.trim().parse().ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    cmdline.contains("localstack.runtime.main").then_some(pid)
+}
+
+/// Outcome of `up`.
+pub enum Up {
+    AlreadyRunning(Health),
+    Started { pid: u32, health: Health },
+}
+
+/// Start LocalStack unless something already answers on the endpoint.
+pub fn up(root: &Path) -> Result<Up> {
+    if let Some(h) = health() {
+        return Ok(Up::AlreadyRunning(h));
+    }
+    let ls = tools::localstack(root)?;
+    let dir = state_dir(root);
+    std::fs::create_dir_all(dir.join("volume")).with_context(|| format!("creating {}", dir.display()))?;
+    let log = std::fs::File::create(log_file(root)).context("creating the LocalStack log")?;
+    let log_err = log.try_clone().context("cloning the LocalStack log handle")?;
+    let mut cmd = Command::new(&ls.python);
+    cmd.args(["-m", "localstack.runtime.main"])
+        .current_dir(&dir)
+        .env("GATEWAY_LISTEN", GATEWAY_LISTEN)
+        .env("LOCALSTACK_HOST", "localhost.localstack.cloud:4566")
+        .env("LOCALSTACK_VOLUME_DIR", dir.join("volume"))
+        .env("DNS_ADDRESS", "0")
+        .env("DISABLE_EVENTS", "1")
+        .env("LOCALSTACK_TELEMETRY_DISABLED", "1")
+        .env("DISABLE_CORS_CHECKS", "1")
+        .env("PERSISTENCE", "0")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so `down` can stop LocalStack and every child it spawned.
+        cmd.process_group(0);
+    }
+    let child = cmd.spawn().with_context(|| format!("starting LocalStack with {}", ls.python.display()))?;
+    let pid = child.id();
+    std::fs::write(pid_file(root), format!("{pid}\n")).context("writing the LocalStack pid file")?;
+    let bar = progress::spinner("localstack: waiting for /_localstack/health");
+    let started = Instant::now();
+    loop {
+        if let Some(h) = health() {
+            bar.finish_and_clear();
+            return Ok(Up::Started { pid, health: h });
+        }
+        if our_pid(root).is_none() {
+            bar.finish_and_clear();
+            bail!("LocalStack exited during start-up; see {}:\n{}", log_file(root).display(), tail(&log_file(root), 30));
+        }
+        if started.elapsed() > START_TIMEOUT {
+            bar.finish_and_clear();
+            let _ = stop_group(pid);
+            bail!("LocalStack did not become healthy within {START_TIMEOUT:?}; see {}", log_file(root).display());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Stop the LocalStack this harness started; `Ok(false)` when there was none of ours.
+pub fn down(root: &Path) -> Result<bool> {
+    let Some(pid) = our_pid(root) else {
+        let _ = std::fs::remove_file(pid_file(root));
+        return Ok(false);
+    };
+    stop_group(pid)?;
+    let _ = std::fs::remove_file(pid_file(root));
+    Ok(true)
+}
+
+fn stop_group(pid: u32) -> Result<()> {
+    let group = format!("-{pid}");
+    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if !group_alive(pid) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    std::thread::sleep(Duration::from_millis(500));
+    if group_alive(pid) {
+        bail!("LocalStack process group {pid} survived SIGKILL");
+    }
+    Ok(())
+}
+
+/// Whether any process of the group led by `pgid` is still alive (zombies excluded).
+pub fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    entries.filter_map(|e| e.ok()).any(|e| {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        // Fields after the parenthesised command: state ppid pgrp ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { return false };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().unwrap_or("");
+        let _ppid = fields.next();
+        let pgrp = fields.next().and_then(|p| p.parse::<u32>().ok());
+        pgrp == Some(pgid) && state != "Z"
+    })
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

@@ -1,0 +1,251 @@
+//! The exceptions register (`governance/exceptions.toml`): time-boxed, approved waivers of
+//! one rule for addresses of one environment.
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::Finding;
+
+/// Longest allowed life of an exception, in days from `created`.
+pub const MAX_DAYS: i64 = 90;
+
+/// Rule id of findings raised against the register itself.
+pub const REGISTER_RULE: &str = "LZ-EXC-001";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegister {
+    #[serde(default)]
+    exception: Vec<RawException>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    id: String,
+    rule_id: String,
+    scope: Scope,
+    justification: String,
+    compensating_control: String,
+    owner: String,
+    #[serde(default)]
+    approver: Option<String>,
+    ticket: String,
+    created: toml::Value,
+    expires: toml::Value,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// An environment name, or `*` for every environment.
+    pub environment: String,
+    /// Resource address pattern: `*` matches any run of characters, `?` one character.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Exception {
+    pub id: String,
+    pub rule_id: String,
+    pub scope: Scope,
+    pub justification: String,
+    pub compensating_control: String,
+    pub owner: String,
+    pub approver: Option<String>,
+    pub ticket: String,
+    #[serde(serialize_with = "ser_date")]
+    pub created: Date,
+    #[serde(serialize_with = "ser_date")]
+    pub expires: Date,
+    /// 1-based line of the entry's `id` in the register.
+    pub line: usize,
+}
+
+fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&fmt_date(*d))
+}
+
+pub fn fmt_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+pub fn parse_date(s: &str) -> Result<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(s.trim(), &fmt).with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// "Today", from `LZ_TODAY` (YYYY-MM-DD) when set so runs are reproducible, else the UTC date.
+pub fn today() -> Result<Date> {
+    match std::env::var("LZ_TODAY") {
+        Ok(s) if !s.trim().is_empty() => parse_date(&s).context("LZ_TODAY"),
+        _ => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Register {
+    pub file: String,
+    pub exceptions: Vec<Exception>,
+}
+
+impl Register {
+    /// Reads a register; a missing file is an empty register.
+    pub fn load(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Ok(Self { file: path.display().to_string(), exceptions: vec![] });
+        }
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, file: &str) -> Result<Self> {
+        let raw: RawRegister = toml::from_str(text).map_err(|e| crate::toml_error(file, text, e))?;
+        let mut exceptions = Vec::new();
+        for e in raw.exception {
+            let line = line_of_id(text, &e.id).unwrap_or(0);
+            let at = format!("{file}:{line}");
+            let created = date_field(&e.created).with_context(|| format!("{at}: exception {}: created", e.id))?;
+            let expires = date_field(&e.expires).with_context(|| format!("{at}: exception {}: expires", e.id))?;
+            if exceptions.iter().any(|x: &Exception| x.id == e.id) {
+                bail!("{at}: exception id {} is used twice", e.id);
+            }
+            exceptions.push(Exception {
+                id: e.id,
+                rule_id: e.rule_id,
+                scope: e.scope,
+                justification: e.justification,
+                compensating_control: e.compensating_control,
+                owner: e.owner,
+                approver: e.approver.filter(|a| !a.trim().is_empty()),
+                ticket: e.ticket,
+                created,
+                expires,
+                line,
+            });
+        }
+        Ok(Self { file: file.to_string(), exceptions })
+    }
+
+    /// Findings against the register itself: every entry that cannot be honoured.
+    pub fn problems(&self, today: Date) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for e in &self.exceptions {
+            for problem in e.problems(today) {
+                out.push(Finding {
+                    rule_id: REGISTER_RULE.to_string(),
+                    severity: "high".to_string(),
+                    address: format!("{}:{}", self.file, e.line),
+                    message: format!("exception {} {problem}", e.id),
+                    excepted: false,
+                    exception_id: None,
+                    unverifiable: false,
+                });
+            }
+        }
+        out
+    }
+
+    /// The valid exception covering a finding in an environment, if any.
+    pub fn covering(&self, finding: &Finding, environment: &str, today: Date) -> Option<&Exception> {
+        self.exceptions.iter().find(|e| {
+            e.rule_id == finding.rule_id
+                && (e.scope.environment == "*" || e.scope.environment == environment)
+                && wildcard_match(&e.scope.address, &finding.address)
+                && e.problems(today).is_empty()
+        })
+    }
+}
+
+impl Exception {
+    /// Why the entry cannot be honoured (empty when valid).
+    pub fn problems(&self, today: Date) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.expires < today {
+            p.push(format!("expired on {}", fmt_date(self.expires)));
+        }
+        match &self.approver {
+            None => p.push("has no approver".to_string()),
+            Some(a) if a.trim().eq_ignore_ascii_case(self.owner.trim()) => {
+                p.push(format!("is approved by its own owner {a}"))
+            }
+            _ => {}
+        }
+        if self.expires < self.created {
+            p.push("expires before it was created".to_string());
+        } else if (self.expires - self.created).whole_days() > MAX_DAYS {
+            p.push(format!(
+                "lasts {} days, more than {MAX_DAYS} after creation",
+                (self.expires - self.created).whole_days()
+            ));
+        }
+        for (name, value) in [
+            ("justification", &self.justification),
+            ("compensating_control", &self.compensating_control),
+            ("owner", &self.owner),
+            ("ticket", &self.ticket),
+        ] {
+            if value.trim().is_empty() {
+                p.push(format!("has an empty {name}"));
+            }
+        }
+        p
+    }
+
+    pub fn days_left(&self, today: Date) -> i64 {
+        (self.expires - today).whole_days()
+    }
+}
+
+fn date_field(v: &toml::Value) -> Result<Date> {
+    match v {
+        toml::Value::String(s) => parse_date(s),
+        toml::Value::Datetime(dt) => match (dt.date, dt.time) {
+            (Some(d), None) => {
+                let month = time::Month::try_from(d.month).context("month out of range")?;
+                Date::from_calendar_date(i32::from(d.year), month, d.day).context("not a calendar date")
+            }
+            _ => bail!("{dt} is not a plain date (YYYY-MM-DD)"),
+        },
+        other => bail!("{other} is not a date (YYYY-MM-DD)"),
+    }
+}
+
+fn line_of_id(text: &str, id: &str) -> Option<usize> {
+    text.lines().position(|l| {
+        let l = l.trim();
+        l.starts_with("id") && l.split_once('=').is_some_and(|(k, v)| k.trim() == "id" && v.trim().trim_matches('"') == id)
+    })
+    .map(|i| i + 1)
+}
+
+/// `*` matches any run of characters (including none), `?` exactly one; all else is literal,
+/// so resource addresses with `[...]` keys need no escaping.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}

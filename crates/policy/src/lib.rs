@@ -1,0 +1,204 @@
+//! Policy as code on Terraform plan JSON: Rego rules evaluated in-process with regorus, the
+//! exceptions register, secret scanning and redaction, text/JSON/SARIF reports.
+pub mod exceptions;
+pub mod redact;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+
+pub use exceptions::{today, Exception, Register};
+pub use report::{Report, Summary};
+pub use rules::{run_tests, FileCoverage, PolicyTree, RuleMeta, TestOutcome, TestRun};
+pub use scan::scan_secrets;
+pub use settings::Settings;
+
+/// One finding: a rule violated (or unverifiable) at an address.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: String,
+    pub address: String,
+    pub message: String,
+    pub excepted: bool,
+    pub exception_id: Option<String>,
+    /// The control's value is unknown until apply and could not be traced.
+    pub unverifiable: bool,
+}
+
+/// Where evaluation finds its inputs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Rego sources (`<root>/policies` by default).
+    pub policies: PathBuf,
+    /// `governance/policy.toml`.
+    pub settings: PathBuf,
+    /// `governance/exceptions.toml`; `None` applies no register.
+    pub exceptions: Option<PathBuf>,
+    /// "Today" for exception expiry; `None` reads `LZ_TODAY` or the clock.
+    pub today: Option<time::Date>,
+    /// What was evaluated (plan file or environment directory), for report locations.
+    pub source: Option<String>,
+}
+
+impl Options {
+    /// The repository defaults under root.
+    pub fn for_root(root: &Path) -> Self {
+        Self {
+            policies: root.join("policies"),
+            settings: root.join("governance/policy.toml"),
+            exceptions: Some(root.join("governance/exceptions.toml")),
+            today: None,
+            source: None,
+        }
+    }
+}
+
+/// Loaded policies, settings and an engine ready to evaluate many plans.
+#[derive(Clone)]
+pub struct Policies {
+    pub tree: PolicyTree,
+    pub settings: Settings,
+    engine: regorus::Engine,
+}
+
+impl Policies {
+    pub fn load(policies: &Path, settings: &Path) -> Result<Self> {
+        let tree = PolicyTree::load(policies)?;
+        let settings = Settings::load(settings)?;
+        let mut engine = tree.engine(false)?;
+        let data = serde_json::json!({ "lz": { "settings": settings } });
+        engine
+            .add_data(regorus::Value::from_json_str(&data.to_string()).map_err(|e| anyhow!("{e}"))?)
+            .map_err(|e| anyhow!("{e}"))
+            .context("loading policy settings")?;
+        Ok(Self { tree, settings, engine })
+    }
+
+    /// Raw findings of every rule on a plan (secrets redacted first), before exceptions.
+    pub fn findings(&self, plan: &Value) -> Result<Vec<Finding>> {
+        if !plan.is_object() {
+            bail!("plan JSON is not an object");
+        }
+        let mut plan = plan.clone();
+        redact::redact_value(&mut plan);
+        let mut engine = self.engine.clone();
+        engine
+            .set_input_json(&plan.to_string())
+            .map_err(|e| anyhow!("{e}"))
+            .context("loading plan into the policy engine")?;
+        let mut out = Vec::new();
+        for rule in &self.tree.rules {
+            let value = engine
+                .eval_rule(format!("data.{}.deny", rule.package))
+                .map_err(|e| anyhow!("{e}"))
+                .with_context(|| format!("evaluating {} ({})", rule.id, rule.file))?;
+            if value == regorus::Value::Undefined {
+                continue;
+            }
+            let json: Value = serde_json::from_str(&value.to_json_str().map_err(|e| anyhow!("{e}"))?)?;
+            for f in json.as_array().into_iter().flatten() {
+                out.push(self.finding_from(rule, f)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn finding_from(&self, rule: &RuleMeta, f: &Value) -> Result<Finding> {
+        let field = |k: &str| -> Result<String> {
+            f.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .with_context(|| format!("{}: finding without string field {k}: {f}", rule.file))
+        };
+        let id = field("id")?;
+        if id != rule.id {
+            bail!("{}: finding id {id} differs from the METADATA id {}", rule.file, rule.id);
+        }
+        let message = field("message")?;
+        Ok(Finding {
+            rule_id: id,
+            severity: field("severity")?,
+            address: redact::redact_str(&field("address")?),
+            unverifiable: message.starts_with("unverifiable:"),
+            message: redact::redact_str(&message),
+            excepted: false,
+            exception_id: None,
+        })
+    }
+}
+
+/// The plan's `environment` variable, or "" when absent.
+pub fn plan_environment(plan: &Value) -> String {
+    plan.pointer("/variables/environment/value").and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+/// Evaluates every policy on a plan and applies the exceptions register.
+pub fn evaluate(plan: &Value, opts: &Options) -> Result<Report> {
+    let policies = Policies::load(&opts.policies, &opts.settings)?;
+    let findings = policies.findings(plan)?;
+    finish(&policies, findings, &plan_environment(plan), opts)
+}
+
+/// Applies the register to findings (plan and scan findings alike) and builds the report.
+pub fn finish(policies: &Policies, mut findings: Vec<Finding>, environment: &str, opts: &Options) -> Result<Report> {
+    let today = match opts.today {
+        Some(d) => d,
+        None => exceptions::today()?,
+    };
+    let register = match &opts.exceptions {
+        Some(path) => Register::load(path)?,
+        None => Register::default(),
+    };
+    for f in findings.iter_mut() {
+        if let Some(e) = register.covering(f, environment, today) {
+            f.excepted = true;
+            f.exception_id = Some(e.id.clone());
+        }
+    }
+    findings.extend(register.problems(today));
+    findings.sort_by(|a, b| {
+        report::severity_rank(&b.severity)
+            .cmp(&report::severity_rank(&a.severity))
+            .then_with(|| a.rule_id.cmp(&b.rule_id))
+            .then_with(|| a.address.cmp(&b.address))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    findings.dedup();
+    Ok(Report {
+        findings,
+        rules: policies.tree.rules.clone(),
+        environment: environment.to_string(),
+        source: opts.source.clone(),
+    })
+}
+
+/// Parses plan JSON text; errors name file:line:col.
+pub fn parse_plan(text: &str, name: &str) -> Result<Value> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column()))?;
+    if !value.is_object() {
+        bail!("{name}:1:1: plan JSON is not an object");
+    }
+    Ok(value)
+}
+
+/// A TOML error as `file:line:col: message`.
+pub(crate) fn toml_error(file: &str, text: &str, e: toml::de::Error) -> anyhow::Error {
+    let (line, col) = match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+            (line, col)
+        }
+        None => (1, 1),
+    };
+    anyhow!("{file}:{line}:{col}: {}", e.message().trim_end_matches('.'))
+}

@@ -1,0 +1,123 @@
+//! Errors with a place: file, line and column.
+use std::fmt;
+use std::ops::Range;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A file could not be read.
+    Io,
+    /// Malformed HCL or tfvars.
+    Parse,
+    /// An expression could not be evaluated.
+    Eval,
+    /// A construct this renderer does not implement.
+    Unsupported,
+    /// A variable value is missing, of the wrong type or fails validation.
+    Variable,
+    /// A precondition, postcondition or check failed.
+    Condition,
+    /// A dependency cycle.
+    Cycle,
+    /// Structural error in the configuration (duplicates, bad blocks, missing modules).
+    Config,
+}
+
+#[derive(Clone, Debug)]
+pub struct RenderError {
+    pub file: Option<PathBuf>,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub kind: ErrorKind,
+}
+
+impl fmt::Display for RenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(p) => write!(f, "{}:{}:{}: {}", p.display(), self.line, self.column, self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+/// An error inside the evaluator: a byte span in one of the loaded files.
+#[derive(Clone, Debug)]
+pub(crate) struct Diag {
+    pub file: Option<usize>,
+    pub span: Option<Range<usize>>,
+    pub message: String,
+    pub kind: ErrorKind,
+}
+
+pub(crate) type DResult<T> = Result<T, Diag>;
+
+impl Diag {
+    pub fn new(kind: ErrorKind, span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
+        Diag { file: None, span, message: message.into(), kind }
+    }
+
+    pub fn eval(span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
+        Diag::new(ErrorKind::Eval, span, message)
+    }
+
+    pub fn in_file(mut self, file: usize) -> Diag {
+        if self.file.is_none() {
+            self.file = Some(file);
+        }
+        self
+    }
+}
+
+/// The loaded source files, for turning byte offsets into lines and columns.
+#[derive(Default, Debug)]
+pub(crate) struct Sources {
+    pub files: Vec<(PathBuf, String)>,
+}
+
+impl Sources {
+    pub fn add(&mut self, path: PathBuf, text: String) -> usize {
+        self.files.push((path, text));
+        self.files.len() - 1
+    }
+
+    pub fn line_col(&self, file: usize, offset: usize) -> (usize, usize) {
+        let Some((_, text)) = self.files.get(file) else { return (0, 0) };
+        let offset = offset.min(text.len());
+        let before = text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map(|s| s.chars().count()).unwrap_or(0) + 1;
+        (line, col)
+    }
+
+    pub fn path(&self, file: usize) -> Option<PathBuf> {
+        self.files.get(file).map(|(p, _)| p.clone())
+    }
+
+    pub fn to_error(&self, d: Diag) -> RenderError {
+        match d.file {
+            Some(f) => {
+                let (line, column) = d.span.as_ref().map(|s| self.line_col(f, s.start)).unwrap_or((1, 1));
+                RenderError { file: self.path(f), line, column, message: d.message, kind: d.kind }
+            }
+            None => RenderError { file: None, line: 0, column: 0, message: d.message, kind: d.kind },
+        }
+    }
+
+    /// "file:line,col-col" as Terraform prints a range.
+    pub fn range_str(&self, file: usize, span: &Range<usize>) -> String {
+        let (l, c) = self.line_col(file, span.start);
+        let (l2, c2) = self.line_col(file, span.end);
+        let name = self
+            .path(file)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        if l == l2 {
+            format!("{name}:{l},{c}-{c2}")
+        } else {
+            format!("{name}:{l},{c}-{l2},{c2}")
+        }
+    }
+}

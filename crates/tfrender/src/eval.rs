@@ -1,0 +1,1005 @@
+//! Expression and template evaluation.
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
+use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::Span;
+
+use crate::error::{DResult, Diag, ErrorKind};
+use crate::functions;
+use crate::types::{convert, convert_type, unify, Constraint};
+use crate::value::{equals, number_string, sort_set, Type, Value};
+
+const MAX_DEPTH: usize = 200;
+
+/// Resolves references that are not local iteration symbols.
+pub(crate) trait Scope {
+    /// Resolve `root.attrs...`; returns the value and how many of `attrs` were consumed.
+    fn lookup(&self, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)>;
+    /// Directory of the module, for file functions.
+    fn module_dir(&self) -> &Path;
+    /// Whether function calls are allowed (not in tfvars).
+    fn functions_allowed(&self) -> bool {
+        true
+    }
+}
+
+/// A scope with nothing in it (tfvars, constant values).
+pub(crate) struct EmptyScope<'a>(pub &'a Path, pub bool);
+
+impl Scope for EmptyScope<'_> {
+    fn lookup(&self, root: &str, _attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)> {
+        Err(Diag::eval(span, format!("Variables not allowed: variable {root:?} cannot be used here")))
+    }
+    fn module_dir(&self) -> &Path {
+        self.0
+    }
+    fn functions_allowed(&self) -> bool {
+        self.1
+    }
+}
+
+/// Template variables for `templatefile`.
+pub(crate) struct MapScope<'a> {
+    pub dir: &'a Path,
+    pub vars: BTreeMap<String, Value>,
+}
+
+impl Scope for MapScope<'_> {
+    fn lookup(&self, root: &str, _attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)> {
+        match self.vars.get(root) {
+            Some(v) => Ok((v.clone(), 0)),
+            None => Err(Diag::eval(
+                span,
+                format!("Unknown variable: there is no variable named {root:?} in the template variables"),
+            )),
+        }
+    }
+    fn module_dir(&self) -> &Path {
+        self.dir
+    }
+}
+
+pub(crate) struct Evaluator<'s> {
+    pub scope: &'s dyn Scope,
+    locals: Vec<(String, Value)>,
+    depth: usize,
+}
+
+fn span_of(e: &Expression) -> Option<Range<usize>> {
+    e.span()
+}
+
+impl<'s> Evaluator<'s> {
+    pub fn new(scope: &'s dyn Scope) -> Self {
+        Evaluator { scope, locals: Vec::new(), depth: 0 }
+    }
+
+    pub fn push_local(&mut self, name: &str, v: Value) {
+        self.locals.push((name.to_string(), v));
+    }
+
+    pub fn pop_local(&mut self) {
+        self.locals.pop();
+    }
+
+    fn local(&self, name: &str) -> Option<&Value> {
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    pub fn eval(&mut self, e: &Expression) -> DResult<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Diag::eval(span_of(e), "Expression is nested too deeply"));
+        }
+        let r = self.eval_inner(e);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, e: &Expression) -> DResult<Value> {
+        match e {
+            Expression::Null(_) => Ok(Value::null()),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => {
+                let f = n.value().as_f64().ok_or_else(|| Diag::eval(span_of(e), "Invalid number literal"))?;
+                Ok(Value::Number(f))
+            }
+            Expression::String(s) => Ok(Value::str(s.value().as_str())),
+            Expression::Array(a) => {
+                let mut out = Vec::with_capacity(a.len());
+                for item in a.iter() {
+                    out.push(self.eval(item)?);
+                }
+                Ok(Value::Tuple(out))
+            }
+            Expression::Object(o) => {
+                let mut out = BTreeMap::new();
+                let mut unknown = false;
+                let mut marked = false;
+                for (k, v) in o.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(id) => id.value().as_str().to_string(),
+                        ObjectKey::Expression(ke) => {
+                            // A bare traversal-free identifier in parentheses is still an expression.
+                            let kv = self.eval(ke)?;
+                            let (kv, m) = kv.into_unmarked();
+                            marked |= m;
+                            if kv.is_unknown() {
+                                unknown = true;
+                                continue;
+                            }
+                            if kv.is_null() {
+                                return Err(Diag::eval(span_of(ke), "Invalid object key: Key expression result must not be null"));
+                            }
+                            match convert(&kv, &Constraint::String) {
+                                Ok(Value::String(s)) => s,
+                                _ => {
+                                    return Err(Diag::eval(
+                                        span_of(ke),
+                                        "Invalid object key: Key expression result must be a string",
+                                    ))
+                                }
+                            }
+                        }
+                    };
+                    let val = self.eval(v.expr())?;
+                    out.insert(key, val);
+                }
+                if unknown {
+                    return Ok(Value::dynamic_unknown().mark(marked));
+                }
+                Ok(Value::Object(out).mark(marked))
+            }
+            Expression::StringTemplate(t) => self.template_elements(t.iter().collect::<Vec<_>>().as_slice(), true),
+            Expression::HeredocTemplate(h) => self.template(&h.template, true),
+            Expression::Parenthesis(p) => self.eval(p.inner()),
+            Expression::Variable(v) => self.traversal(e, v.value().as_str(), &[]),
+            Expression::Traversal(t) => {
+                if let Expression::Variable(v) = &t.expr {
+                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                    self.traversal(e, v.value().as_str(), &ops)
+                } else {
+                    let base = self.eval(&t.expr)?;
+                    let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                    self.apply_ops(base, &ops, span_of(e))
+                }
+            }
+            Expression::Conditional(c) => self.conditional(c, span_of(e)),
+            Expression::FuncCall(f) => self.func_call(f, span_of(e)),
+            Expression::UnaryOp(u) => {
+                let v = self.eval(&u.expr)?;
+                unary(*u.operator.value(), v, span_of(e))
+            }
+            Expression::BinaryOp(b) => {
+                let l = self.eval(&b.lhs_expr)?;
+                let r = self.eval(&b.rhs_expr)?;
+                binary(*b.operator.value(), l, r, span_of(e))
+            }
+            Expression::ForExpr(f) => self.for_expr(f, span_of(e)),
+        }
+    }
+
+    fn traversal(&mut self, e: &Expression, root: &str, ops: &[&TraversalOperator]) -> DResult<Value> {
+        let span = span_of(e);
+        if let Some(v) = self.local(root) {
+            let v = v.clone();
+            return self.apply_ops(v, ops, span);
+        }
+        let mut attrs: Vec<&str> = Vec::new();
+        for op in ops {
+            match op {
+                TraversalOperator::GetAttr(id) => attrs.push(id.value().as_str()),
+                _ => break,
+            }
+        }
+        let (v, consumed) = self.scope.lookup(root, &attrs, span.clone())?;
+        self.apply_ops(v, &ops[consumed.min(ops.len())..], span)
+    }
+
+    pub fn apply_ops(&mut self, mut v: Value, ops: &[&TraversalOperator], span: Option<Range<usize>>) -> DResult<Value> {
+        let mut i = 0;
+        while i < ops.len() {
+            match ops[i] {
+                TraversalOperator::GetAttr(id) => {
+                    v = get_attr(&v, id.value().as_str(), span.clone())?;
+                }
+                TraversalOperator::Index(ie) => {
+                    let key = self.eval(ie)?;
+                    v = index(&v, &key, span_of(ie).or(span.clone()))?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    v = index(&v, &Value::Number(*n.value() as f64), span.clone())?;
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let full = matches!(ops[i], TraversalOperator::FullSplat(_));
+                    let mut end = i + 1;
+                    while end < ops.len() {
+                        let stop = match ops[end] {
+                            TraversalOperator::GetAttr(_) => false,
+                            TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_) => !full,
+                            _ => false,
+                        };
+                        if stop {
+                            break;
+                        }
+                        end += 1;
+                    }
+                    let sub: Vec<&TraversalOperator> = ops[i + 1..end].to_vec();
+                    v = self.splat(v, &sub, span.clone())?;
+                    i = end;
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        Ok(v)
+    }
+
+    fn splat(&mut self, v: Value, ops: &[&TraversalOperator], span: Option<Range<usize>>) -> DResult<Value> {
+        let (inner, marked) = v.into_unmarked();
+        let (items, as_list) = match inner {
+            Value::Unknown(_) => return Ok(Value::dynamic_unknown().mark(marked)),
+            Value::Null(_) => return Ok(Value::Tuple(vec![]).mark(marked)),
+            Value::List(_, vs) | Value::Set(_, vs) => (vs, true),
+            Value::Tuple(vs) => (vs, false),
+            other => (vec![other], false),
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(self.apply_ops(item, ops, span.clone())?);
+        }
+        let result = if as_list {
+            let types: Vec<Type> = out.iter().map(Value::ty).collect();
+            match unify(&types) {
+                Some(t) => Value::List(t, out),
+                None => Value::Tuple(out),
+            }
+        } else {
+            Value::Tuple(out)
+        };
+        Ok(result.mark(marked))
+    }
+
+    fn conditional(&mut self, c: &hcl_edit::expr::Conditional, span: Option<Range<usize>>) -> DResult<Value> {
+        let t = self.eval(&c.true_expr);
+        let f = self.eval(&c.false_expr);
+        let cond = self.eval(&c.cond_expr)?;
+        let tt = t.as_ref().map(Value::ty).unwrap_or(Type::Dynamic);
+        let ft = f.as_ref().map(Value::ty).unwrap_or(Type::Dynamic);
+        let t_null_dyn = matches!(&t, Ok(Value::Null(Type::Dynamic)));
+        let f_null_dyn = matches!(&f, Ok(Value::Null(Type::Dynamic)));
+        let result_ty = if t_null_dyn {
+            Some(ft.clone())
+        } else if f_null_dyn {
+            Some(tt.clone())
+        } else if tt == Type::Dynamic || ft == Type::Dynamic {
+            Some(Type::Dynamic)
+        } else {
+            unify(&[tt.clone(), ft.clone()])
+        };
+        let Some(result_ty) = result_ty else {
+            return Err(Diag::eval(
+                span,
+                format!(
+                    "Inconsistent conditional result types: The true and false result expressions must have consistent types. The 'true' value is {}, but the 'false' value is {}",
+                    tt.friendly(),
+                    ft.friendly()
+                ),
+            ));
+        };
+        let (cond, cmark) = cond.into_unmarked();
+        match cond {
+            Value::Null(_) => Err(Diag::eval(
+                span_of(&c.cond_expr),
+                "Null condition: The condition value is null. Conditions must either be true or false",
+            )),
+            Value::Unknown(_) => {
+                let tm = t.as_ref().map(|v| v.is_sensitive()).unwrap_or(false);
+                let fm = f.as_ref().map(|v| v.is_sensitive()).unwrap_or(false);
+                t?;
+                f?;
+                Ok(Value::Unknown(result_ty).mark(cmark || tm || fm))
+            }
+            other => {
+                let b = match convert(&other, &Constraint::Bool) {
+                    Ok(Value::Bool(b)) => b,
+                    _ => {
+                        return Err(Diag::eval(
+                            span_of(&c.cond_expr),
+                            "Incorrect condition type: The condition expression must be of type bool",
+                        ))
+                    }
+                };
+                let chosen = if b { t? } else { f? };
+                let chosen = if result_ty != Type::Dynamic && !chosen.is_null() {
+                    convert_type(&chosen, &result_ty).unwrap_or(chosen)
+                } else if chosen.is_null() && result_ty != Type::Dynamic {
+                    Value::Null(result_ty).mark(chosen.is_sensitive())
+                } else {
+                    chosen
+                };
+                Ok(chosen.mark(cmark))
+            }
+        }
+    }
+
+    fn for_expr(&mut self, f: &hcl_edit::expr::ForExpr, span: Option<Range<usize>>) -> DResult<Value> {
+        let coll = self.eval(&f.intro.collection_expr)?;
+        let (coll, cmark) = coll.into_unmarked();
+        let is_set = matches!(coll, Value::Set(_, _));
+        let items: Vec<(Value, Value)> = match &coll {
+            Value::Unknown(_) => return Ok(Value::dynamic_unknown().mark(cmark)),
+            Value::Null(_) => {
+                return Err(Diag::eval(
+                    span_of(&f.intro.collection_expr),
+                    "Iteration over null value: A null value cannot be used as the collection in a 'for' expression",
+                ))
+            }
+            v => match v.elements() {
+                Some(e) => {
+                    if is_set {
+                        e.into_iter().map(|(_, v)| (v.clone(), v)).collect()
+                    } else {
+                        e
+                    }
+                }
+                None => {
+                    return Err(Diag::eval(
+                        span_of(&f.intro.collection_expr),
+                        format!(
+                            "Iteration over non-iterable value: A value of type {} cannot be used as the collection in a 'for' expression",
+                            v.type_name()
+                        ),
+                    ))
+                }
+            },
+        };
+        let key_var = f.intro.key_var.as_ref().map(|k| k.value().as_str().to_string());
+        let val_var = f.intro.value_var.value().as_str().to_string();
+        let mut tuple = Vec::new();
+        let mut obj: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut unknown = false;
+        let mut marked = cmark;
+        for (k, v) in items {
+            let pushed = if let Some(kv) = &key_var {
+                self.push_local(kv, k.clone());
+                2
+            } else {
+                1
+            };
+            self.push_local(&val_var, v);
+            let res = (|| -> DResult<()> {
+                if let Some(c) = &f.cond {
+                    let cv = self.eval(&c.expr)?;
+                    let (cv, m) = cv.into_unmarked();
+                    marked |= m;
+                    match cv {
+                        Value::Unknown(_) => {
+                            unknown = true;
+                            return Ok(());
+                        }
+                        Value::Bool(false) => return Ok(()),
+                        Value::Bool(true) => {}
+                        _ => {
+                            return Err(Diag::eval(
+                                span_of(&c.expr),
+                                "Invalid 'for' condition: The 'if' clause value must be a bool",
+                            ))
+                        }
+                    }
+                }
+                let val = self.eval(&f.value_expr)?;
+                match &f.key_expr {
+                    None => tuple.push(val),
+                    Some(ke) => {
+                        let kv = self.eval(ke)?;
+                        let (kv, m) = kv.into_unmarked();
+                        marked |= m;
+                        if kv.is_unknown() {
+                            unknown = true;
+                            return Ok(());
+                        }
+                        let key = match convert(&kv, &Constraint::String) {
+                            Ok(Value::String(s)) if !kv.is_null() => s,
+                            _ => {
+                                return Err(Diag::eval(
+                                    span_of(ke),
+                                    "Invalid object key: Key expression result must be a string",
+                                ))
+                            }
+                        };
+                        if f.grouping {
+                            groups.entry(key).or_default().push(val);
+                        } else {
+                            if obj.contains_key(&key) {
+                                return Err(Diag::eval(
+                                    span_of(ke),
+                                    format!("Duplicate object key: Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key"),
+                                ));
+                            }
+                            obj.insert(key, val);
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            for _ in 0..pushed {
+                self.pop_local();
+            }
+            res?;
+        }
+        let _ = span;
+        if unknown {
+            return Ok(Value::dynamic_unknown().mark(marked));
+        }
+        let out = if f.key_expr.is_none() {
+            Value::Tuple(tuple)
+        } else if f.grouping {
+            Value::Object(groups.into_iter().map(|(k, v)| (k, Value::Tuple(v))).collect())
+        } else {
+            Value::Object(obj)
+        };
+        Ok(out.mark(marked))
+    }
+
+    fn func_call(&mut self, f: &hcl_edit::expr::FuncCall, span: Option<Range<usize>>) -> DResult<Value> {
+        let name = f.name.name.value().as_str();
+        if f.name.is_namespaced() {
+            let ns: Vec<&str> = f.name.namespace.iter().map(|n| n.value().as_str()).collect();
+            return Err(Diag::new(
+                ErrorKind::Unsupported,
+                span,
+                format!("Unsupported function: provider function {}::{name} is not supported offline", ns.join("::")),
+            ));
+        }
+        if !self.scope.functions_allowed() {
+            return Err(Diag::eval(span, "Function calls not allowed: Functions may not be called here"));
+        }
+        let arg_exprs: Vec<&Expression> = f.args.iter().collect();
+        match name {
+            "can" => {
+                if arg_exprs.len() != 1 {
+                    return Err(arity(name, 1, arg_exprs.len(), span));
+                }
+                return match self.eval(arg_exprs[0]) {
+                    Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown(Type::Bool)),
+                    Ok(_) => Ok(Value::Bool(true)),
+                    Err(d) if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle => Err(d),
+                    Err(_) => Ok(Value::Bool(false)),
+                };
+            }
+            "try" => {
+                if arg_exprs.is_empty() {
+                    return Err(Diag::eval(span, "Invalid function argument: at least one argument is required"));
+                }
+                for a in &arg_exprs {
+                    match self.eval(a) {
+                        Ok(v) if !v.is_wholly_known() => return Ok(Value::dynamic_unknown().mark(v.is_sensitive())),
+                        Ok(v) => return Ok(v),
+                        Err(d) if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle => return Err(d),
+                        Err(_) => continue,
+                    }
+                }
+                return Err(Diag::eval(
+                    span,
+                    "Error in function call: Call to function \"try\" failed: no expression succeeded",
+                ));
+            }
+            _ => {}
+        }
+        let mut args = Vec::with_capacity(arg_exprs.len());
+        for a in &arg_exprs {
+            args.push(self.eval(a)?);
+        }
+        if f.args.expand_final() {
+            let last = args.pop().unwrap_or_else(Value::null);
+            let (last, m) = last.into_unmarked();
+            match last {
+                Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
+                    args.extend(vs.into_iter().map(|v| v.mark(m)))
+                }
+                Value::Unknown(_) => return Ok(Value::dynamic_unknown()),
+                _ => {
+                    return Err(Diag::eval(
+                        span,
+                        "Invalid expanding argument value: The expanding argument (indicated by ...) must be of a tuple, list, or set type",
+                    ))
+                }
+            }
+        }
+        if name == "templatefile" {
+            return self.templatefile(args, span);
+        }
+        functions::call(name, args, self.scope.module_dir()).map_err(|msg| {
+            let kind = if msg.starts_with("Call to unknown function") { ErrorKind::Unsupported } else { ErrorKind::Eval };
+            Diag::new(kind, span, msg)
+        })
+    }
+
+    fn templatefile(&mut self, args: Vec<Value>, span: Option<Range<usize>>) -> DResult<Value> {
+        if args.len() != 2 {
+            return Err(arity("templatefile", 2, args.len(), span));
+        }
+        let (path, pm) = args[0].unmark();
+        let Value::String(path) = path else {
+            if path.is_unknown() {
+                return Ok(Value::Unknown(Type::String));
+            }
+            return Err(Diag::eval(span, "Invalid function argument: path must be a string"));
+        };
+        let full = self.scope.module_dir().join(path);
+        let text = std::fs::read_to_string(&full).map_err(|e| {
+            Diag::eval(
+                span.clone(),
+                format!("Error in function call: Call to function \"templatefile\" failed: failed to read {}: {e}", full.display()),
+            )
+        })?;
+        let (vars, vm) = args[1].unmark();
+        let mut map = BTreeMap::new();
+        match vars {
+            Value::Object(m) | Value::Map(_, m) => {
+                for (k, v) in m {
+                    map.insert(k.clone(), v.clone());
+                }
+            }
+            Value::Unknown(_) => return Ok(Value::Unknown(Type::String)),
+            _ => return Err(Diag::eval(span, "Invalid function argument: vars must be a map or object")),
+        }
+        let tmpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
+            Diag::eval(
+                span.clone(),
+                format!(
+                    "Error in function call: Call to function \"templatefile\" failed: {}:{}:{}: {}",
+                    full.display(),
+                    e.location().line(),
+                    e.location().column(),
+                    e.message()
+                ),
+            )
+        })?;
+        let scope = MapScope { dir: self.scope.module_dir(), vars: map };
+        let mut ev = Evaluator::new(&scope);
+        ev.depth = self.depth;
+        let v = ev.template(&tmpl, true).map_err(|d| {
+            Diag::eval(
+                span.clone(),
+                format!("Error in function call: Call to function \"templatefile\" failed: {}: {}", full.display(), d.message),
+            )
+        })?;
+        Ok(v.mark(pm || vm))
+    }
+
+    pub fn template(&mut self, t: &Template, wrap: bool) -> DResult<Value> {
+        let elems: Vec<&Element> = t.iter().collect();
+        self.template_elements(&elems, wrap)
+    }
+
+    fn template_elements(&mut self, elems: &[&Element], wrap: bool) -> DResult<Value> {
+        // A template that is exactly one interpolation yields the value itself.
+        if wrap && elems.len() == 1 {
+            if let Element::Interpolation(i) = elems[0] {
+                return self.eval(&i.expr);
+            }
+        }
+        let mut out = String::new();
+        let mut unknown = false;
+        let mut marked = false;
+        self.render_elements(elems, &mut out, &mut unknown, &mut marked, false, false)?;
+        if unknown {
+            return Ok(Value::Unknown(Type::String).mark(marked));
+        }
+        Ok(Value::String(out).mark(marked))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn render_elements(
+        &mut self,
+        elems: &[&Element],
+        out: &mut String,
+        unknown: &mut bool,
+        marked: &mut bool,
+        strip_first: bool,
+        strip_last: bool,
+    ) -> DResult<()> {
+        for (idx, el) in elems.iter().enumerate() {
+            match el {
+                Element::Literal(l) => {
+                    let mut s: &str = l.value();
+                    let prev_strips = idx > 0 && strips_after(elems[idx - 1]);
+                    let next_strips = idx + 1 < elems.len() && strips_before(elems[idx + 1]);
+                    if prev_strips || (idx == 0 && strip_first) {
+                        s = s.trim_start();
+                    }
+                    if next_strips || (idx + 1 == elems.len() && strip_last) {
+                        s = s.trim_end();
+                    }
+                    out.push_str(s);
+                }
+                Element::Interpolation(i) => {
+                    let v = self.eval(&i.expr)?;
+                    self.append_value(v, out, unknown, marked, span_of(&i.expr))?;
+                }
+                Element::Directive(d) => match &**d {
+                    Directive::If(ifd) => {
+                        let c = self.eval(&ifd.if_expr.cond_expr)?;
+                        let (c, m) = c.into_unmarked();
+                        *marked |= m;
+                        let b = match c {
+                            Value::Unknown(_) => {
+                                *unknown = true;
+                                continue;
+                            }
+                            Value::Bool(b) => b,
+                            other => match convert(&other, &Constraint::Bool) {
+                                Ok(Value::Bool(b)) => b,
+                                _ => {
+                                    return Err(Diag::eval(
+                                        span_of(&ifd.if_expr.cond_expr),
+                                        "Invalid template if directive: the condition must be a bool",
+                                    ))
+                                }
+                            },
+                        };
+                        let else_strip_start = ifd.else_expr.as_ref().map(|e| e.strip.strip_start());
+                        let else_strip_end = ifd.else_expr.as_ref().map(|e| e.strip.strip_end());
+                        if b {
+                            let inner: Vec<&Element> = ifd.if_expr.template.iter().collect();
+                            let last_strip = else_strip_start.unwrap_or(ifd.endif_expr.strip.strip_start());
+                            self.render_elements(&inner, out, unknown, marked, ifd.if_expr.strip.strip_end(), last_strip)?;
+                        } else if let Some(e) = &ifd.else_expr {
+                            let inner: Vec<&Element> = e.template.iter().collect();
+                            self.render_elements(
+                                &inner,
+                                out,
+                                unknown,
+                                marked,
+                                else_strip_end.unwrap_or(false),
+                                ifd.endif_expr.strip.strip_start(),
+                            )?;
+                        }
+                    }
+                    Directive::For(fd) => {
+                        let coll = self.eval(&fd.for_expr.collection_expr)?;
+                        let (coll, m) = coll.into_unmarked();
+                        *marked |= m;
+                        if coll.is_unknown() {
+                            *unknown = true;
+                            continue;
+                        }
+                        let is_set = matches!(coll, Value::Set(_, _));
+                        let Some(items) = coll.elements() else {
+                            return Err(Diag::eval(
+                                span_of(&fd.for_expr.collection_expr),
+                                "Invalid template for directive: the collection must be a list, set, map or object",
+                            ));
+                        };
+                        let inner: Vec<&Element> = fd.for_expr.template.iter().collect();
+                        for (k, v) in items {
+                            let k = if is_set { v.clone() } else { k };
+                            let mut pushed = 1;
+                            if let Some(kv) = &fd.for_expr.key_var {
+                                self.push_local(kv.value().as_str(), k);
+                                pushed = 2;
+                            }
+                            self.push_local(fd.for_expr.value_var.value().as_str(), v);
+                            let r = self.render_elements(
+                                &inner,
+                                out,
+                                unknown,
+                                marked,
+                                fd.for_expr.strip.strip_end(),
+                                fd.endfor_expr.strip.strip_start(),
+                            );
+                            for _ in 0..pushed {
+                                self.pop_local();
+                            }
+                            r?;
+                        }
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn append_value(
+        &mut self,
+        v: Value,
+        out: &mut String,
+        unknown: &mut bool,
+        marked: &mut bool,
+        span: Option<Range<usize>>,
+    ) -> DResult<()> {
+        let (v, m) = v.into_unmarked();
+        *marked |= m;
+        match v {
+            Value::Unknown(_) => *unknown = true,
+            Value::Null(_) => {
+                return Err(Diag::eval(
+                    span,
+                    "Invalid template interpolation value: The expression result is null. Cannot include a null value in a string template",
+                ))
+            }
+            Value::String(s) => out.push_str(&s),
+            Value::Number(n) => out.push_str(&number_string(n)),
+            Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            other => {
+                return Err(Diag::eval(
+                    span,
+                    format!(
+                        "Invalid template interpolation value: Cannot include the given value in a string template: string required, but have {}",
+                        other.type_name()
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn strips_after(e: &Element) -> bool {
+    match e {
+        Element::Interpolation(i) => i.strip.strip_end(),
+        Element::Directive(d) => match &**d {
+            Directive::If(i) => i.endif_expr.strip.strip_end(),
+            Directive::For(f) => f.endfor_expr.strip.strip_end(),
+        },
+        _ => false,
+    }
+}
+
+fn strips_before(e: &Element) -> bool {
+    match e {
+        Element::Interpolation(i) => i.strip.strip_start(),
+        Element::Directive(d) => match &**d {
+            Directive::If(i) => i.if_expr.strip.strip_start(),
+            Directive::For(f) => f.for_expr.strip.strip_start(),
+        },
+        _ => false,
+    }
+}
+
+fn arity(name: &str, want: usize, got: usize, span: Option<Range<usize>>) -> Diag {
+    Diag::eval(
+        span,
+        format!("Invalid function argument count: function {name:?} expects {want} argument(s), got {got}"),
+    )
+}
+
+pub(crate) fn get_attr(v: &Value, name: &str, span: Option<Range<usize>>) -> DResult<Value> {
+    let (inner, marked) = v.unmark();
+    let r = match inner {
+        Value::Unknown(t) => match t {
+            Type::Object(attrs) => match attrs.get(name) {
+                Some(t) => Value::Unknown(t.clone()),
+                None => return Err(unsupported_attr(name, span)),
+            },
+            Type::Map(e) => Value::Unknown((**e).clone()),
+            _ => Value::dynamic_unknown(),
+        },
+        Value::Null(_) => {
+            return Err(Diag::eval(
+                span,
+                format!("Attempt to get attribute from null value: This value is null, so it does not have any attributes (looking for {name:?})"),
+            ))
+        }
+        Value::Object(m) => match m.get(name) {
+            Some(v) => v.clone(),
+            None => return Err(unsupported_attr(name, span)),
+        },
+        Value::Map(_, m) => match m.get(name) {
+            Some(v) => v.clone(),
+            None => {
+                return Err(Diag::eval(
+                    span,
+                    format!("Missing map element: This map does not have an element with the key {name:?}"),
+                ))
+            }
+        },
+        other => {
+            return Err(Diag::eval(
+                span,
+                format!("Unsupported attribute: Can't access attributes on a primitive-typed value ({}) (looking for {name:?})", other.type_name()),
+            ))
+        }
+    };
+    Ok(r.mark(marked))
+}
+
+fn unsupported_attr(name: &str, span: Option<Range<usize>>) -> Diag {
+    Diag::eval(span, format!("Unsupported attribute: This object does not have an attribute named {name:?}"))
+}
+
+pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> DResult<Value> {
+    let (inner, marked) = v.unmark();
+    let (key, kmark) = key.unmark();
+    if key.is_null() {
+        return Err(Diag::eval(span, "Invalid index: Can't use a null value as an indexing key"));
+    }
+    let r = match inner {
+        Value::Unknown(t) => match t {
+            Type::List(e) | Type::Map(e) => Value::Unknown((**e).clone()),
+            _ => Value::dynamic_unknown(),
+        },
+        Value::Null(_) => return Err(Diag::eval(span, "Attempt to index null value: This value is null, so it does not have any indices")),
+        Value::List(_, vs) | Value::Tuple(vs) => {
+            if key.is_unknown() {
+                match inner {
+                    Value::List(t, _) => Value::Unknown(t.clone()),
+                    _ => Value::dynamic_unknown(),
+                }
+            } else {
+                let n = match convert(key, &Constraint::Number) {
+                    Ok(Value::Number(n)) => n,
+                    _ => return Err(Diag::eval(span, "Invalid index: The given key does not identify an element in this collection value: a number is required")),
+                };
+                if n.fract() != 0.0 || n < 0.0 || n >= vs.len() as f64 {
+                    return Err(Diag::eval(
+                        span,
+                        if n.fract() != 0.0 { "Invalid index: The given key does not identify an element in this collection value: an integer is required".to_string() }
+                        else if n < 0.0 { "Invalid index: The given key does not identify an element in this collection value: a negative number is not a valid index for a sequence".to_string() }
+                        else { format!("Invalid index: The given key does not identify an element in this collection value: the collection has {} elements", vs.len()) },
+                    ));
+                }
+                vs[n as usize].clone()
+            }
+        }
+        Value::Map(_, m) | Value::Object(m) => {
+            if key.is_unknown() {
+                match inner {
+                    Value::Map(t, _) => Value::Unknown(t.clone()),
+                    _ => Value::dynamic_unknown(),
+                }
+            } else {
+                let k = match convert(key, &Constraint::String) {
+                    Ok(Value::String(s)) => s,
+                    _ => return Err(Diag::eval(span, "Invalid index: The given key does not identify an element in this collection value: string required")),
+                };
+                match m.get(&k) {
+                    Some(v) => v.clone(),
+                    None => {
+                        return Err(Diag::eval(
+                            span,
+                            if matches!(inner, Value::Object(_)) {
+                                format!("Invalid index: The given key does not identify an element in this collection value: object has no attribute {k:?}")
+                            } else {
+                                format!("Invalid index: The given key does not identify an element in this collection value: map has no element for required key {k:?}")
+                            },
+                        ))
+                    }
+                }
+            }
+        }
+        Value::Set(_, _) => {
+            return Err(Diag::eval(
+                span,
+                "Invalid index: Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set",
+            ))
+        }
+        other => {
+            return Err(Diag::eval(
+                span,
+                format!("Invalid index: This value does not have any indices (it is {})", other.type_name()),
+            ))
+        }
+    };
+    Ok(r.mark(marked || kmark))
+}
+
+fn unary(op: UnaryOperator, v: Value, span: Option<Range<usize>>) -> DResult<Value> {
+    let (v, m) = v.into_unmarked();
+    let r = match op {
+        UnaryOperator::Neg => match v {
+            Value::Unknown(_) => Value::Unknown(Type::Number),
+            other => match convert(&other, &Constraint::Number) {
+                Ok(Value::Number(n)) => Value::Number(-n),
+                _ => return Err(Diag::eval(span, "Invalid operand: Unsuitable value for unary operand: a number is required")),
+            },
+        },
+        UnaryOperator::Not => match v {
+            Value::Unknown(_) => Value::Unknown(Type::Bool),
+            other => match convert(&other, &Constraint::Bool) {
+                Ok(Value::Bool(b)) => Value::Bool(!b),
+                _ => return Err(Diag::eval(span, "Invalid operand: Unsuitable value for unary operand: bool required")),
+            },
+        },
+    };
+    Ok(r.mark(m))
+}
+
+pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<usize>>) -> DResult<Value> {
+    use BinaryOperator::*;
+    let (l, lm) = l.into_unmarked();
+    let (r, rm) = r.into_unmarked();
+    let m = lm || rm;
+    let res = match op {
+        Eq | NotEq => match equals(&l, &r) {
+            Some(b) => Value::Bool(if op == Eq { b } else { !b }),
+            None => Value::Unknown(Type::Bool),
+        },
+        And | Or => {
+            let lb = to_bool(&l, span.clone(), "left")?;
+            let rb = to_bool(&r, span.clone(), "right")?;
+            match (op, lb, rb) {
+                (And, Some(false), _) | (And, _, Some(false)) => Value::Bool(false),
+                (Or, Some(true), _) | (Or, _, Some(true)) => Value::Bool(true),
+                (_, Some(a), Some(b)) => Value::Bool(if op == And { a && b } else { a || b }),
+                _ => Value::Unknown(Type::Bool),
+            }
+        }
+        _ => {
+            let a = to_num(&l, span.clone())?;
+            let b = to_num(&r, span.clone())?;
+            let is_cmp = matches!(op, Less | LessEq | Greater | GreaterEq);
+            match (a, b) {
+                (Some(a), Some(b)) => match op {
+                    Plus => Value::Number(a + b),
+                    Minus => Value::Number(a - b),
+                    Mul => Value::Number(a * b),
+                    Div => {
+                        if b == 0.0 {
+                            return Err(Diag::eval(span, "Error in operator: divide by zero"));
+                        }
+                        Value::Number(a / b)
+                    }
+                    Mod => {
+                        if b == 0.0 {
+                            return Err(Diag::eval(span, "Error in operator: divide by zero"));
+                        }
+                        Value::Number(a % b)
+                    }
+                    Less => Value::Bool(a < b),
+                    LessEq => Value::Bool(a <= b),
+                    Greater => Value::Bool(a > b),
+                    GreaterEq => Value::Bool(a >= b),
+                    _ => unreachable_op(span.clone())?,
+                },
+                _ => Value::Unknown(if is_cmp { Type::Bool } else { Type::Number }),
+            }
+        }
+    };
+    if let Value::Number(n) = &res {
+        if !n.is_finite() {
+            return Err(Diag::eval(span, "Error in operator: the result is not a finite number"));
+        }
+    }
+    Ok(res.mark(m))
+}
+
+fn unreachable_op(span: Option<Range<usize>>) -> DResult<Value> {
+    Err(Diag::new(ErrorKind::Unsupported, span, "Unsupported operator"))
+}
+
+fn to_num(v: &Value, span: Option<Range<usize>>) -> DResult<Option<f64>> {
+    match v {
+        Value::Unknown(_) => Ok(None),
+        Value::Null(_) => Err(Diag::eval(span, "Invalid operand: Unsuitable value for operand: argument must not be null")),
+        other => match convert(other, &Constraint::Number) {
+            Ok(Value::Number(n)) => Ok(Some(n)),
+            _ => Err(Diag::eval(span, "Invalid operand: Unsuitable value for operand: a number is required")),
+        },
+    }
+}
+
+fn to_bool(v: &Value, span: Option<Range<usize>>, side: &str) -> DResult<Option<bool>> {
+    match v {
+        Value::Unknown(_) => Ok(None),
+        Value::Null(_) => Err(Diag::eval(span, format!("Invalid operand: Unsuitable value for {side} operand: argument must not be null"))),
+        other => match convert(other, &Constraint::Bool) {
+            Ok(Value::Bool(b)) => Ok(Some(b)),
+            _ => Err(Diag::eval(span, format!("Invalid operand: Unsuitable value for {side} operand: bool required"))),
+        },
+    }
+}
+
+/// Make a set value from elements (used by toset and for_each).
+pub(crate) fn make_set(vs: Vec<Value>) -> Result<Value, String> {
+    let (t, mut out) = crate::types::unify_values(&vs).ok_or("all set elements must have the same type")?;
+    sort_set(&mut out);
+    Ok(Value::Set(t, out))
+}

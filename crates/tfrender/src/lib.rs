@@ -1,0 +1,87 @@
+//! Offline Terraform plan renderer: renders what `terraform show -json` prints for a saved
+//! plan of a configuration with no prior state, following Terraform 1.15 semantics, without
+//! providers. Resources other than `terraform_data` have no schema: they carry the arguments
+//! and blocks set in configuration, and attributes that are referenced but not set are
+//! unknown. Data sources are shown as reads deferred to apply.
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+mod error;
+mod eval;
+mod functions;
+mod graph;
+mod load;
+mod normalize;
+mod plan;
+mod types;
+mod value;
+
+pub use error::{ErrorKind, RenderError};
+pub use normalize::normalize;
+
+use error::{Diag, Sources};
+use graph::{Engine, Input};
+
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// Extra variable files, applied in order after terraform.tfvars and *.auto.tfvars.
+    pub var_files: Vec<PathBuf>,
+    /// `--var NAME=VALUE` assignments, applied last.
+    pub vars: Vec<(String, String)>,
+}
+
+/// Render the plan JSON for the root module in `dir`.
+pub fn render_dir(dir: &Path, opts: &RenderOptions) -> Result<serde_json::Value, RenderError> {
+    let mut sources = Sources::default();
+    let r = render_inner(dir, opts, &mut sources);
+    r.map_err(|d| sources.to_error(d))
+}
+
+fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Diag> {
+    let root = load::Loader::new(sources).load(dir, ".")?;
+    let mut inputs: HashMap<String, Input> = HashMap::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+        let p = dir.join(name);
+        if p.is_file() {
+            files.push(p);
+        }
+    }
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            p.is_file() && (n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json"))
+        })
+        .collect();
+    auto.sort();
+    files.extend(auto);
+    files.extend(opts.var_files.iter().cloned());
+    for f in &files {
+        for (name, value, file, span) in load::load_tfvars(sources, f)? {
+            inputs.insert(name, Input { value, place: Some((file, span)), raw: false });
+        }
+    }
+    for (name, value) in &opts.vars {
+        if root.var(name).is_none() {
+            return Err(Diag::new(
+                ErrorKind::Variable,
+                None,
+                format!("Value for undeclared variable: A variable named {name:?} was assigned on the command line, but the root module does not declare a variable of that name"),
+            ));
+        }
+        inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
+    }
+    let sources_ref: &Sources = sources;
+    let eng = Engine::new(sources_ref, root, inputs);
+    eng.run()?;
+    Ok(plan::build(&eng))
+}
+
+pub(crate) fn functions_json_quote(s: &str) -> String {
+    functions::json_quote_plain(s)
+}
+
+#[cfg(test)]
+mod tests;

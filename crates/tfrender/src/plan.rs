@@ -1,0 +1,488 @@
+//! Building the `terraform show -json` document from an evaluated module tree.
+use std::collections::BTreeMap;
+
+use hcl_edit::expr::{Expression, TraversalOperator};
+use hcl_edit::structure::{Body, Structure};
+use serde_json::{json, Map, Value as Json};
+
+use crate::eval::{EmptyScope, Evaluator};
+use crate::graph::Engine;
+use crate::load::{walk_traversals, Attr, Mode, ModuleCfg, ResCfg};
+
+pub(crate) const TERRAFORM_VERSION: &str = "1.15.5";
+
+fn provider_name(cfg: &ModuleCfg, root: &ModuleCfg, r: &ResCfg) -> (String, String) {
+    if r.ty == "terraform_data" && r.provider.is_none() {
+        return ("terraform".into(), "terraform.io/builtin/terraform".into());
+    }
+    let local = r
+        .provider
+        .as_ref()
+        .map(|p| p.split('.').next().unwrap_or(p).to_string())
+        .unwrap_or_else(|| r.ty.split('_').next().unwrap_or(&r.ty).to_string());
+    let src = cfg
+        .required_providers
+        .get(&local)
+        .or_else(|| root.required_providers.get(&local))
+        .cloned()
+        .unwrap_or_else(|| format!("hashicorp/{local}"));
+    let full = match src.matches('/').count() {
+        0 => format!("registry.terraform.io/hashicorp/{src}"),
+        1 => format!("registry.terraform.io/{src}"),
+        _ => src,
+    };
+    let key = r.provider.clone().unwrap_or(local);
+    (key, full.to_lowercase())
+}
+
+struct PlannedRes {
+    address: String,
+    module: String,
+    json: Json,
+    change: Json,
+}
+
+pub(crate) fn build(eng: &Engine) -> Json {
+    let root_cfg = eng.inst(0).cfg.clone();
+    let mut doc = Map::new();
+    doc.insert("format_version".into(), json!("1.2"));
+    doc.insert("terraform_version".into(), json!(TERRAFORM_VERSION));
+
+    let mut vars = Map::new();
+    let mut names: Vec<&String> = root_cfg.variables.iter().map(|v| &v.name).collect();
+    names.sort();
+    for n in names {
+        if let Some(v) = eng.root_var(n) {
+            vars.insert(n.clone(), json!({ "value": v.to_json() }));
+        }
+    }
+    if !vars.is_empty() {
+        doc.insert("variables".into(), Json::Object(vars));
+    }
+
+    // Resource instances of every module instance.
+    let mut all: Vec<PlannedRes> = Vec::new();
+    let n = eng.insts.borrow().len();
+    for i in 0..n {
+        let inst = eng.inst(i);
+        for r in &inst.cfg.resources {
+            let Some(st) = eng.resource_state(i, &r.key()) else { continue };
+            let (_, provider) = provider_name(&inst.cfg, &root_cfg, r);
+            for ri in &st.instances {
+                let prefix = if inst.addr.is_empty() { String::new() } else { format!("{}.", inst.addr) };
+                let address = format!("{prefix}{}{}", r.key(), ri.key.suffix());
+                let mode = if r.mode == Mode::Managed { "managed" } else { "data" };
+                let mut res = Map::new();
+                res.insert("address".into(), json!(address));
+                res.insert("mode".into(), json!(mode));
+                res.insert("type".into(), json!(r.ty));
+                res.insert("name".into(), json!(r.name));
+                if let Some(k) = ri.key.to_json() {
+                    res.insert("index".into(), k);
+                }
+                res.insert("provider_name".into(), json!(provider));
+                res.insert("schema_version".into(), json!(0));
+                let values = ri.planned.to_json_known().unwrap_or(Json::Object(Map::new()));
+                let sens = ri.planned.sensitive_as_bool();
+                let sens = if sens == Json::Bool(false) { Json::Object(Map::new()) } else { sens };
+                res.insert("values".into(), values.clone());
+                res.insert("sensitive_values".into(), sens.clone());
+
+                let mut ch = Map::new();
+                ch.insert("address".into(), json!(address));
+                if !inst.addr.is_empty() {
+                    ch.insert("module_address".into(), json!(inst.addr));
+                }
+                ch.insert("mode".into(), json!(mode));
+                ch.insert("type".into(), json!(r.ty));
+                ch.insert("name".into(), json!(r.name));
+                if let Some(k) = ri.key.to_json() {
+                    ch.insert("index".into(), k);
+                }
+                ch.insert("provider_name".into(), json!(provider));
+                let action = if r.mode == Mode::Managed { "create" } else { "read" };
+                let unknown = ri.planned.unknown_as_bool();
+                let unknown = if unknown == Json::Bool(false) { Json::Object(Map::new()) } else { unknown };
+                ch.insert(
+                    "change".into(),
+                    json!({
+                        "actions": [action],
+                        "before": null,
+                        "after": values,
+                        "after_unknown": unknown,
+                        "before_sensitive": false,
+                        "after_sensitive": sens,
+                    }),
+                );
+                if r.mode == Mode::Data {
+                    let reason = if ri.config.is_wholly_known() { "read_because_dependency_pending" } else { "read_because_config_unknown" };
+                    ch.insert("action_reason".into(), json!(reason));
+                }
+                all.push(PlannedRes { address, module: inst.addr.clone(), json: Json::Object(res), change: Json::Object(ch) });
+            }
+        }
+    }
+    all.sort_by(|a, b| a.address.cmp(&b.address));
+
+    // planned_values
+    let mut outputs = Map::new();
+    let mut output_changes = Map::new();
+    for o in &root_cfg.outputs {
+        let Some(v) = eng.output_value(0, &o.name) else { continue };
+        let sensitive = o.sensitive || v.is_sensitive();
+        let mut po = Map::new();
+        po.insert("sensitive".into(), json!(sensitive));
+        if v.is_wholly_known() {
+            po.insert("type".into(), v.ty().to_json());
+            po.insert("value".into(), v.to_json());
+        }
+        outputs.insert(o.name.clone(), Json::Object(po));
+        let mut oc = Map::new();
+        oc.insert("actions".into(), json!(["create"]));
+        oc.insert("before".into(), Json::Null);
+        if let Some(a) = v.to_json_known() {
+            oc.insert("after".into(), a);
+        }
+        oc.insert("after_unknown".into(), if v.is_wholly_known() { json!(false) } else { v.unknown_as_bool() });
+        oc.insert("before_sensitive".into(), json!(sensitive));
+        oc.insert("after_sensitive".into(), json!(sensitive));
+        output_changes.insert(o.name.clone(), Json::Object(oc));
+    }
+    let outputs = sorted(outputs);
+    let mut pv = Map::new();
+    if !outputs.is_empty() {
+        pv.insert("outputs".into(), Json::Object(outputs));
+    }
+    pv.insert("root_module".into(), module_tree("", &all));
+    doc.insert("planned_values".into(), Json::Object(pv));
+    if !all.is_empty() {
+        doc.insert("resource_changes".into(), Json::Array(all.iter().map(|r| r.change.clone()).collect()));
+    }
+    if !output_changes.is_empty() {
+        doc.insert("output_changes".into(), Json::Object(sorted(output_changes)));
+    }
+    doc.insert("prior_state".into(), json!({ "format_version": "1.0", "terraform_version": TERRAFORM_VERSION }));
+    doc.insert("configuration".into(), configuration(&root_cfg, &root_cfg));
+    doc.insert("applyable".into(), json!(!all.is_empty() || !output_changes_empty(&doc)));
+    doc.insert("complete".into(), json!(true));
+    doc.insert("errored".into(), json!(false));
+    Json::Object(doc)
+}
+
+fn output_changes_empty(doc: &Map<String, Json>) -> bool {
+    doc.get("output_changes").and_then(Json::as_object).map_or(true, Map::is_empty)
+}
+
+fn sorted(m: Map<String, Json>) -> Map<String, Json> {
+    let b: BTreeMap<String, Json> = m.into_iter().collect();
+    b.into_iter().collect()
+}
+
+/// Planned-values module node for `addr` with resources and child modules beneath it.
+fn module_tree(addr: &str, all: &[PlannedRes]) -> Json {
+    let mut node = Map::new();
+    let res: Vec<Json> = all.iter().filter(|r| r.module == addr).map(|r| r.json.clone()).collect();
+    if !res.is_empty() || addr.is_empty() {
+        node.insert("resources".into(), Json::Array(res));
+    }
+    if !addr.is_empty() {
+        node.insert("address".into(), json!(addr));
+    }
+    // Direct children: module addresses one call deeper than addr that hold resources below.
+    let mut children: Vec<String> = Vec::new();
+    for r in all {
+        if r.module.is_empty() || r.module == addr {
+            continue;
+        }
+        if let Some(child) = direct_child(addr, &r.module) {
+            if !children.contains(&child) {
+                children.push(child);
+            }
+        }
+    }
+    children.sort();
+    if !children.is_empty() {
+        node.insert(
+            "child_modules".into(),
+            Json::Array(children.iter().map(|c| module_tree(c, all)).collect()),
+        );
+    }
+    if addr.is_empty() && node.get("resources").and_then(Json::as_array).is_some_and(Vec::is_empty) {
+        node.remove("resources");
+    }
+    Json::Object(node)
+}
+
+/// The address of the module directly under `parent` on the way to `module`.
+fn direct_child(parent: &str, module: &str) -> Option<String> {
+    let rest = if parent.is_empty() {
+        module
+    } else {
+        module.strip_prefix(parent)?.strip_prefix('.')?
+    };
+    // rest starts with "module.NAME[key]..."; find the end of the first step.
+    let after = rest.strip_prefix("module.")?;
+    let mut end = 0;
+    let bytes: Vec<char> = after.chars().collect();
+    let mut in_str = false;
+    let mut depth = 0;
+    let mut idx = 0;
+    while idx < bytes.len() {
+        let c = bytes[idx];
+        if in_str {
+            if c == '\\' {
+                idx += 1;
+            } else if c == '"' {
+                in_str = false;
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c == '[' {
+            depth += 1;
+        } else if c == ']' {
+            depth -= 1;
+        } else if c == '.' && depth == 0 {
+            break;
+        }
+        idx += 1;
+        end = idx;
+    }
+    let step: String = bytes[..end].iter().collect();
+    Some(if parent.is_empty() { format!("module.{step}") } else { format!("{parent}.module.{step}") })
+}
+
+// ---- configuration ----
+
+fn configuration(root: &ModuleCfg, cfg: &ModuleCfg) -> Json {
+    let mut pc = Map::new();
+    collect_providers(root, cfg, &mut pc, 0);
+    let mut c = Map::new();
+    c.insert("provider_config".into(), Json::Object(sorted(pc)));
+    c.insert("root_module".into(), config_module(root, cfg, 0));
+    Json::Object(c)
+}
+
+fn collect_providers(root: &ModuleCfg, cfg: &ModuleCfg, out: &mut Map<String, Json>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    for r in &cfg.resources {
+        let (key, full) = provider_name(cfg, root, r);
+        let name = key.split('.').next().unwrap_or(&key).to_string();
+        out.entry(key).or_insert_with(|| json!({ "name": name, "full_name": full }));
+    }
+    for c in &cfg.calls {
+        collect_providers(root, &c.module, out, depth + 1);
+    }
+}
+
+fn config_module(root: &ModuleCfg, cfg: &ModuleCfg, depth: usize) -> Json {
+    let mut m = Map::new();
+    if !cfg.outputs.is_empty() {
+        let mut outs = Map::new();
+        for o in &cfg.outputs {
+            let mut e = Map::new();
+            if o.sensitive {
+                e.insert("sensitive".into(), json!(true));
+            }
+            e.insert("expression".into(), expression(&o.value, cfg));
+            if let Some(d) = &o.description {
+                e.insert("description".into(), json!(d));
+            }
+            outs.insert(o.name.clone(), Json::Object(e));
+        }
+        m.insert("outputs".into(), Json::Object(sorted(outs)));
+    }
+    if !cfg.resources.is_empty() {
+        let mut rs: Vec<(String, Json)> = Vec::new();
+        for r in &cfg.resources {
+            let (key, _) = provider_name(cfg, root, r);
+            let mut e = Map::new();
+            e.insert("address".into(), json!(r.key()));
+            e.insert("mode".into(), json!(if r.mode == Mode::Managed { "managed" } else { "data" }));
+            e.insert("type".into(), json!(r.ty));
+            e.insert("name".into(), json!(r.name));
+            e.insert("provider_config_key".into(), json!(key));
+            e.insert("expressions".into(), body_expressions(&r.body, r.file, cfg, 0));
+            e.insert("schema_version".into(), json!(0));
+            if let Some(c) = &r.count {
+                e.insert("count_expression".into(), expression(c, cfg));
+            }
+            if let Some(f) = &r.for_each {
+                e.insert("for_each_expression".into(), expression(f, cfg));
+            }
+            rs.push((r.key(), Json::Object(e)));
+        }
+        rs.sort_by(|a, b| a.0.cmp(&b.0));
+        m.insert("resources".into(), Json::Array(rs.into_iter().map(|x| x.1).collect()));
+    }
+    if !cfg.calls.is_empty() && depth < 32 {
+        let mut calls = Map::new();
+        for c in &cfg.calls {
+            let mut e = Map::new();
+            e.insert("source".into(), json!(c.source));
+            let mut ex = Map::new();
+            for (k, a) in &c.args {
+                ex.insert(k.clone(), expression(a, cfg));
+            }
+            e.insert("expressions".into(), Json::Object(ex));
+            if let Some(x) = &c.count {
+                e.insert("count_expression".into(), expression(x, cfg));
+            }
+            if let Some(x) = &c.for_each {
+                e.insert("for_each_expression".into(), expression(x, cfg));
+            }
+            e.insert("module".into(), config_module(root, &c.module, depth + 1));
+            calls.insert(c.name.clone(), Json::Object(e));
+        }
+        m.insert("module_calls".into(), Json::Object(sorted(calls)));
+    }
+    if !cfg.variables.is_empty() {
+        let mut vs = Map::new();
+        for v in &cfg.variables {
+            let mut e = Map::new();
+            if let Some(d) = &v.default {
+                e.insert("default".into(), d.to_json());
+            }
+            if let Some(d) = &v.description {
+                e.insert("description".into(), json!(d));
+            }
+            if v.sensitive {
+                e.insert("sensitive".into(), json!(true));
+            }
+            if !v.nullable {
+                e.insert("nullable".into(), json!(false));
+            }
+            vs.insert(v.name.clone(), Json::Object(e));
+        }
+        m.insert("variables".into(), Json::Object(sorted(vs)));
+    }
+    Json::Object(m)
+}
+
+fn body_expressions(body: &Body, file: usize, cfg: &ModuleCfg, depth: usize) -> Json {
+    let mut m = Map::new();
+    if depth > 32 {
+        return Json::Object(m);
+    }
+    let mut blocks: BTreeMap<String, Vec<Json>> = BTreeMap::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => {
+                let at = Attr { file, expr: a.value.clone(), span: None };
+                m.insert(a.key.value().to_string(), expression(&at, cfg));
+            }
+            Structure::Block(b) => {
+                if b.ident.value().as_str() == "dynamic" {
+                    let label = b.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                    if let Some(content) = b.body.get_blocks("content").next() {
+                        blocks.entry(label).or_default().push(body_expressions(&content.body, file, cfg, depth + 1));
+                    }
+                } else {
+                    blocks.entry(b.ident.value().to_string()).or_default().push(body_expressions(&b.body, file, cfg, depth + 1));
+                }
+            }
+        }
+    }
+    for (k, v) in blocks {
+        m.insert(k, Json::Array(v));
+    }
+    Json::Object(sorted(m))
+}
+
+/// `{constant_value}` for expressions without references or calls, `{references}` otherwise.
+fn expression(a: &Attr, cfg: &ModuleCfg) -> Json {
+    let mut m = Map::new();
+    let scope = EmptyScope(&cfg.dir, false);
+    if let Ok(v) = Evaluator::new(&scope).eval(&a.expr) {
+        if v.is_wholly_known() {
+            m.insert("constant_value".into(), v.to_json());
+        }
+    }
+    let refs = references(&a.expr);
+    if !refs.is_empty() {
+        m.insert("references".into(), json!(refs));
+    }
+    Json::Object(m)
+}
+
+const REF_ROOTS: &[&str] = &["var", "local", "module", "data", "count", "each", "path", "terraform", "self"];
+
+/// Terraform's reference strings for an expression, in source order.
+pub(crate) fn references(e: &Expression) -> Vec<String> {
+    let mut out = Vec::new();
+    walk_traversals(e, &mut |root: &str, ops: &[&TraversalOperator]| {
+        let mut steps: Vec<String> = Vec::new();
+        for op in ops {
+            match op {
+                TraversalOperator::GetAttr(a) => steps.push(format!(".{}", a.value())),
+                TraversalOperator::LegacyIndex(n) => steps.push(format!("[{}]", n.value())),
+                TraversalOperator::Index(ie) => match ie {
+                    Expression::Number(n) => match n.value().as_u64() {
+                        Some(x) => steps.push(format!("[{x}]")),
+                        None => break,
+                    },
+                    Expression::String(s) => steps.push(format!("[{}]", crate::functions_json_quote(s.value()))),
+                    _ => break,
+                },
+                _ => break,
+            }
+        }
+        let is_index = |s: &String| s.starts_with('[');
+        let (subject_len, extra): (usize, Option<String>) = match root {
+            "count" | "each" | "path" | "terraform" | "var" | "local" => {
+                if steps.is_empty() || is_index(&steps[0]) {
+                    return;
+                }
+                (1, None)
+            }
+            "self" => (0, None),
+            "module" => {
+                if steps.is_empty() || is_index(&steps[0]) {
+                    return;
+                }
+                let call = format!("module{}", steps[0]);
+                match (steps.get(1), steps.get(2)) {
+                    (Some(k), Some(o)) if is_index(k) && !is_index(o) => (3, Some(call)),
+                    (Some(k), _) if is_index(k) => (2, Some(call)),
+                    (Some(_), _) => (2, Some(call)),
+                    _ => (1, None),
+                }
+            }
+            "data" => {
+                if steps.len() < 2 || is_index(&steps[0]) || is_index(&steps[1]) {
+                    return;
+                }
+                let res = format!("data{}{}", steps[0], steps[1]);
+                match steps.get(2) {
+                    Some(k) if is_index(k) => (3, Some(res)),
+                    _ => (2, None),
+                }
+            }
+            r if REF_ROOTS.contains(&r) => return,
+            _ => {
+                if steps.is_empty() || is_index(&steps[0]) {
+                    return;
+                }
+                let res = format!("{root}{}", steps[0]);
+                match steps.get(1) {
+                    Some(k) if is_index(k) => (2, Some(res)),
+                    _ => (1, None),
+                }
+            }
+        };
+        let subject_len = subject_len.min(steps.len());
+        let subject = format!("{root}{}", steps[..subject_len].concat());
+        let mut n = steps.len();
+        while n > subject_len {
+            out.push(format!("{root}{}", steps[..n].concat()));
+            n -= 1;
+        }
+        out.push(subject);
+        if let Some(x) = extra {
+            out.push(x);
+        }
+    }, 0);
+    out
+}
+

@@ -1,0 +1,53 @@
+environment = "dev"
+account_id  = "111111111111"
+region      = "eu-west-2"
+
+vpc_cidr = "10.10.0.0/16"
+azs      = ["eu-west-2a", "eu-west-2b"]
+
+log_archive_retention_days  = 365
+log_retention_days          = 365
+kms_deletion_window_in_days = 7
+
+services = {
+  order-gateway = {
+    tier         = "ingress"
+    port         = 443
+    replicas     = 1
+    public       = true
+    egress_ports = [8443]
+    secrets      = ["tls-certificate"]
+  }
+  matching-engine = {
+    tier         = "trading"
+    port         = 8443
+    replicas     = 1
+    from_tiers   = ["ingress"]
+    egress_ports = [443, 5432, 8443]
+    secrets      = ["fix-session-credentials"]
+  }
+  market-data = {
+    tier         = "trading"
+    port         = 8443
+    replicas     = 1
+    from_tiers   = ["trading"]
+    egress_ports = [443]
+    secrets      = ["feed-api-key"]
+  }
+  position-store = {
+    tier         = "data"
+    port         = 5432
+    replicas     = 1
+    from_tiers   = ["trading"]
+    egress_ports = [443]
+    secrets      = ["db-credentials"]
+  }
+  risk-engine = {
+    tier         = "trading"
+    port         = 8443
+    replicas     = 1
+    from_tiers   = ["trading"]
+    egress_ports = [443, 5432]
+    secrets      = ["db-credentials"]
+  }
+}

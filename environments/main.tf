@@ -1,0 +1,156 @@
+module "kms" {
+  source   = "../modules/kms-key"
+  for_each = local.kms_keys
+
+  alias                   = "${local.name_prefix}-${each.key}"
+  description             = each.value.description
+  deletion_window_in_days = var.kms_deletion_window_in_days
+  service_principals      = each.value.service_principals
+  admin_role_arns         = [module.identity.role_arns["deployer"], module.identity.role_arns["break-glass"]]
+  account_id              = var.account_id
+  region                  = var.region
+  partition               = var.partition
+  tags                    = local.tags
+}
+
+module "identity" {
+  source = "../modules/identity"
+  providers = {
+    aws = aws.us_east_1
+  }
+
+  name_prefix        = local.name_prefix
+  account_id         = var.account_id
+  partition          = var.partition
+  trusted_principals = local.trusted_principals
+  github_repository  = var.github_repository
+  github_environment = var.environment
+
+  managed_policy_arns = {
+    author      = ["arn:${var.partition}:iam::aws:policy/ReadOnlyAccess"]
+    reviewer    = ["arn:${var.partition}:iam::aws:policy/ReadOnlyAccess"]
+    approver    = ["arn:${var.partition}:iam::aws:policy/ReadOnlyAccess"]
+    deployer    = ["arn:${var.partition}:iam::aws:policy/AdministratorAccess"]
+    auditor     = ["arn:${var.partition}:iam::aws:policy/SecurityAudit"]
+    break-glass = ["arn:${var.partition}:iam::aws:policy/AdministratorAccess"]
+  }
+
+  tags = local.tags
+}
+
+module "log_archive" {
+  source = "../modules/log-archive"
+
+  name                      = local.log_archive_bucket
+  kms_key_arn               = module.kms["logs"].alias_arn
+  retention_days            = var.log_archive_retention_days
+  allow_cloudtrail_delivery = true
+  cloudtrail_trail_name     = local.trail_name
+  cloudtrail_key_prefix     = local.cloudtrail_prefix
+  account_id                = var.account_id
+  region                    = var.region
+  partition                 = var.partition
+  tags                      = local.tags
+}
+
+module "audit_trail" {
+  source = "../modules/audit-trail"
+
+  name                     = local.trail_name
+  s3_bucket_name           = module.log_archive.bucket_name
+  s3_key_prefix            = local.cloudtrail_prefix
+  kms_key_arn              = module.kms["logs"].key_arn
+  log_retention_days       = var.log_retention_days
+  permissions_boundary_arn = module.identity.permissions_boundary_arn
+  account_id               = var.account_id
+  region                   = var.region
+  partition                = var.partition
+  tags                     = local.tags
+}
+
+module "state_backend" {
+  source = "../modules/state-backend"
+
+  name        = local.state_bucket
+  kms_key_arn = module.kms["state"].alias_arn
+  account_id  = var.account_id
+  region      = var.region
+  partition   = var.partition
+  tags        = local.tags
+}
+
+module "network" {
+  source = "../modules/network"
+
+  name                     = local.name_prefix
+  cidr                     = var.vpc_cidr
+  azs                      = var.azs
+  account_id               = var.account_id
+  region                   = var.region
+  partition                = var.partition
+  kms_key_arn              = module.kms["logs"].key_arn
+  flow_log_retention_days  = var.log_retention_days
+  permissions_boundary_arn = module.identity.permissions_boundary_arn
+  tags                     = local.tags
+}
+
+module "secrets" {
+  source = "../modules/secrets"
+
+  secrets = {
+    for pair in flatten([for name, s in var.services : [for secret in s.secrets : { service = name, secret = secret }]]) :
+    "${local.name_prefix}/${pair.service}/${pair.secret}" => {
+      description = "Secret ${pair.secret} of service ${pair.service} in ${var.environment}"
+    }
+  }
+
+  kms_key_arn = module.kms["secrets"].alias_arn
+  account_id  = var.account_id
+  region      = var.region
+  partition   = var.partition
+  tags        = local.tags
+}
+
+module "service" {
+  source   = "../modules/trading-service"
+  for_each = var.services
+
+  name     = each.key
+  tier     = each.value.tier
+  port     = each.value.port
+  replicas = each.value.replicas
+  vpc_id   = module.network.vpc_id
+
+  ingress_rules = concat(
+    each.value.public ? [{
+      port                     = each.value.port
+      description              = "HTTPS from the internet through the public load balancer"
+      cidr_blocks              = ["0.0.0.0/0"]
+      source_security_group_id = null
+    }] : [],
+    [for tier in each.value.from_tiers : {
+      port                     = each.value.port
+      description              = "From the ${tier} tier"
+      cidr_blocks              = module.network.subnet_cidrs[tier]
+      source_security_group_id = null
+    }],
+  )
+  egress_cidr_blocks = [var.vpc_cidr]
+  egress_ports       = each.value.egress_ports
+
+  # Secrets Manager appends a random six-character suffix to a secret ARN; the wildcard keeps
+  # the ARN known at plan time while matching only that secret.
+  secret_arns = [
+    for secret in each.value.secrets :
+    "arn:${var.partition}:secretsmanager:${var.region}:${var.account_id}:secret:${local.name_prefix}/${each.key}/${secret}-??????"
+  ]
+
+  log_retention_days       = var.log_retention_days
+  kms_key_arn              = module.kms["services"].key_arn
+  secrets_kms_key_arn      = module.kms["secrets"].alias_arn
+  permissions_boundary_arn = module.identity.permissions_boundary_arn
+  account_id               = var.account_id
+  region                   = var.region
+  partition                = var.partition
+  tags                     = local.tags
+}

@@ -1,0 +1,26 @@
+# METADATA
+# title: No IAM users or access keys
+# description: >-
+#   Humans and pipelines use federated roles: no aws_iam_user, aws_iam_access_key or
+#   aws_iam_user_login_profile is created.
+# custom:
+#   id: LZ-IAM-006
+#   severity: high
+#   controls:
+#     - CIS-AWS-1.4
+#     - CIS-AWS-1.12
+package lz.rules.iam.no_users
+
+import data.lz.lib
+
+_id := "LZ-IAM-006"
+
+_severity := "high"
+
+_forbidden := {"aws_iam_user", "aws_iam_access_key", "aws_iam_user_login_profile"}
+
+deny contains f if {
+	some r in lib.resources
+	r.type in _forbidden
+	f := lib.finding(_id, _severity, r.address, sprintf("%s is not allowed; use federated roles", [r.type]))
+}

@@ -1,0 +1,27 @@
+package lz.rules.iam.wildcard_admin
+
+import data.lz.testing as t
+
+_policy(statement) := t.rc("aws_iam_policy", "p", {"policy": json.marshal({"Version": "2012-10-17", "Statement": statement})})
+
+test_scoped_policy_passes if {
+	count(deny) == 0 with input as t.plan([_policy([{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}])])
+	count(deny) == 0 with input as t.plan([_policy({"Effect": "Deny", "Action": "*", "Resource": "*"})])
+}
+
+test_admin_policy_denied if {
+	fs := deny with input as t.plan([_policy([{"Effect": "Allow", "Action": "*", "Resource": ["*"]}])])
+	{f.address | some f in fs} == {"aws_iam_policy.p"}
+}
+
+test_inline_role_policy_denied if {
+	role := t.rc("aws_iam_role", "r", {"inline_policy": [{"name": "x", "policy": json.marshal({"Statement": [{"Effect": "Allow", "Action": "*:*", "Resource": "*"}]})}]})
+	fs := deny with input as t.plan([role])
+	{f.address | some f in fs} == {"aws_iam_role.r"}
+}
+
+test_unknown_document_unverifiable if {
+	p := t.rcu("aws_iam_role_policy", "p", {}, {"policy": true})
+	some f in deny with input as t.plan([p])
+	f.message == "unverifiable: policy is unknown until apply and is not traced to a resource of the required kind"
+}

@@ -1,0 +1,28 @@
+# METADATA
+# title: KMS keys rotate automatically
+# description: Every customer managed KMS key sets enable_key_rotation = true.
+# custom:
+#   id: LZ-KMS-001
+#   severity: high
+#   controls:
+#     - CIS-AWS-3.6
+package lz.rules.kms.rotation
+
+import data.lz.lib
+
+_id := "LZ-KMS-001"
+
+_severity := "high"
+
+deny contains f if {
+	some k in lib.of_type("aws_kms_key")
+	not lib.unknown(k, ["enable_key_rotation"])
+	lib.val(k, ["enable_key_rotation"]) != true
+	f := lib.finding(_id, _severity, k.address, "key rotation is not enabled")
+}
+
+deny contains f if {
+	some k in lib.of_type("aws_kms_key")
+	lib.unknown(k, ["enable_key_rotation"])
+	f := lib.unverifiable(_id, k.address, "enable_key_rotation")
+}

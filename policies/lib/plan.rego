@@ -1,0 +1,234 @@
+# METADATA
+# title: Plan traversal library
+# description: >-
+#   Resources from resource_changes with their planned values and unknowns, module-aware
+#   configuration lookups, reference tracing through module variables and outputs, findings.
+package lz.lib
+
+default _configured := {}
+
+_configured := data.lz.settings
+
+_defaults := {
+	"unverifiable_severity": "high",
+	"allowed_regions": ["eu-west-1", "eu-west-2"],
+	"required_tags": ["Owner", "Environment", "DataClassification", "CostCentre", "ManagedBy"],
+	"taggable_types": [],
+	"stateful_types": [
+		"aws_s3_bucket",
+		"aws_kms_key",
+		"aws_cloudwatch_log_group",
+		"aws_secretsmanager_secret",
+		"aws_dynamodb_table",
+	],
+	"prod_environments": ["prod"],
+	"retention_environments": ["prod", "preprod"],
+	"log_archive_retention_days": 2190,
+	"log_retention_days": 365,
+	"kms_deletion_window_prod": 30,
+	"max_privileged_session_seconds": 3600,
+}
+
+settings := object.union(_defaults, _configured)
+
+default environment := ""
+
+environment := input.variables.environment.value
+
+_obj(x) := x if is_object(x)
+
+_obj(x) := {} if not is_object(x)
+
+# A resource only being destroyed has no planned configuration to check.
+_delete_only(rc) if rc.change.actions == ["delete"]
+
+resources contains r if {
+	some rc in arr(object.get(input, "resource_changes", []))
+	object.get(rc, "mode", "managed") == "managed"
+	not _delete_only(rc)
+	r := {
+		"address": rc.address,
+		"type": rc.type,
+		"name": rc.name,
+		"module_address": object.get(rc, "module_address", ""),
+		"actions": rc.change.actions,
+		"after": _obj(object.get(rc.change, "after", {})),
+		"unknown": _obj(object.get(rc.change, "after_unknown", {})),
+	}
+}
+
+of_type(t) := {r | some r in resources; r.type == t}
+
+val(r, path) := object.get(r.after, path, null)
+
+# True when the value at path, or any enclosing value, is unknown until apply.
+unknown(r, path) if {
+	some n in numbers.range(1, count(path))
+	object.get(r.unknown, array.slice(path, 0, n), false) == true
+}
+
+tag(r, key) := object.get(r.after, ["tags", key], "")
+
+finding(id, severity, address, message) := {
+	"id": id,
+	"severity": severity,
+	"address": address,
+	"message": message,
+}
+
+unverifiable(id, address, what) := finding(
+	id,
+	settings.unverifiable_severity,
+	address,
+	sprintf("unverifiable: %s is unknown until apply and is not traced to a resource of the required kind", [what]),
+)
+
+# Module names of a module address, without instance keys: module.a["x"].module.b -> [a, b].
+module_names(addr) := [p |
+	parts := split(_strip(addr), ".")
+	some i, p in parts
+	i % 2 == 1
+]
+
+_strip(s) := regex.replace(s, `\[[^\]]*\]`, "")
+
+_config_path(names) := [seg |
+	some n in names
+	some seg in ["module_calls", n, "module"]
+]
+
+module_config(names) := object.get(input.configuration, array.concat(["root_module"], _config_path(names)), {})
+
+config_resource(r) := c if {
+	some c in arr(object.get(module_config(module_names(r.module_address)), "resources", []))
+	c.address == sprintf("%s.%s", [r.type, r.name])
+}
+
+has_config_attr(r, attr) if object.get(config_resource(r), ["expressions", attr], null) != null
+
+refs(r, path) := arr(object.get(config_resource(r), array.concat(["expressions"], array.concat(path, ["references"])), []))
+
+_from_var(node) := {{"m": parent, "ref": _strip(ref)} |
+	startswith(node.ref, "var.")
+	count(node.m) > 0
+	parent := array.slice(node.m, 0, count(node.m) - 1)
+	call := node.m[count(node.m) - 1]
+	name := split(node.ref, ".")[1]
+	some ref in arr(object.get(module_config(parent), ["module_calls", call, "expressions", name, "references"], []))
+}
+
+_from_output(node) := {{"m": child, "ref": _strip(ref)} |
+	parts := split(node.ref, ".")
+	parts[0] == "module"
+	count(parts) >= 3
+	child := array.concat(node.m, [parts[1]])
+	some ref in arr(object.get(module_config(child), ["outputs", parts[2], "expression", "references"], []))
+}
+
+_next(node) := _from_var(node) | _from_output(node)
+
+_expand(nodes) := nodes | {n | some x in nodes; some n in _next(x)}
+
+# Rego forbids recursion: a fixed number of hops covers module nesting used in practice.
+_reach(nodes) := _expand(_expand(_expand(_expand(_expand(_expand(nodes))))))
+
+# The expression at path refers, directly or through module variables and outputs, to a
+# resource of type t.
+references_type(r, path, t) if {
+	start := {{"m": module_names(r.module_address), "ref": _strip(ref)} | some ref in refs(r, path)}
+	some n in _reach(start)
+	startswith(n.ref, sprintf("%s.", [t]))
+}
+
+# r's attribute attr points at target: by known value, or by a reference in the same module
+# instance.
+linked(r, attr, target) if {
+	v := val(r, [attr])
+	is_string(v)
+	v != ""
+	v in {object.get(target.after, "id", null), object.get(target.after, "arn", null), object.get(target.after, "bucket", null)}
+}
+
+linked(r, attr, target) if {
+	r.module_address == target.module_address
+	some ref in refs(r, [attr])
+	_ref_is(_strip(ref), sprintf("%s.%s", [target.type, target.name]))
+}
+
+_ref_is(s, p) if s == p
+
+_ref_is(s, p) if startswith(s, concat("", [p, "."]))
+
+# Strings only: regorus string builtins reject other types instead of being undefined.
+str(x) := x if {
+	is_string(x)
+} else := ""
+
+# Regorus rejects iteration over null, so optional collections go through arr.
+arr(x) := x if {
+	is_array(x)
+} else := []
+
+as_list(x) := x if is_array(x)
+
+as_list(x) := [x] if not is_array(x)
+
+policy_doc(s) := json.unmarshal(s) if {
+	is_string(s)
+	json.is_valid(s)
+}
+
+policy_doc(s) := s if is_object(s)
+
+statements(doc) := [s | some s in as_list(object.get(doc, "Statement", [])); is_object(s)]
+
+# A value that must be set, known or traced: unknown without a trace to kind t.
+unverifiable_ref(r, path, t) if {
+	unknown(r, path)
+	not references_type(r, path, t)
+}
+
+# Set, known and non-empty.
+present(r, path) if {
+	v := val(r, path)
+	v != null
+	v != ""
+}
+
+# Buckets holding the log archive.
+archive_buckets contains b if {
+	some b in of_type("aws_s3_bucket")
+	_is_archive(b)
+}
+
+_is_archive(b) if {
+	some k in ["Purpose", "Role"]
+	tag(b, k) == "log-archive"
+}
+
+_is_archive(b) if contains(str(val(b, ["bucket"])), "log-archive")
+
+_is_archive(b) if {
+	some m in module_names(b.module_address)
+	m in {"log_archive", "log-archive"}
+}
+
+archive_lock_configs(b) := {c |
+	some c in of_type("aws_s3_bucket_object_lock_configuration")
+	linked(c, "bucket", b)
+}
+
+private_tiers := {"trading", "data"}
+
+private_subnets contains s if {
+	some s in of_type("aws_subnet")
+	tag(s, "Tier") in private_tiers
+}
+
+# deployer / break-glass, from the Role tag or the role name.
+privileged_kinds(r) := {k |
+	some k, needles in {"deployer": ["deployer"], "break-glass": ["break-glass", "breakglass", "break_glass"]}
+	some n in needles
+	some text in [lower(str(tag(r, "Role"))), lower(str(val(r, ["name"])))]
+	contains(text, n)
+}

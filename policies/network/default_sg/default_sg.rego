@@ -1,0 +1,48 @@
+# METADATA
+# title: Default security groups have no rules
+# description: >-
+#   Every aws_vpc has its default security group managed by an aws_default_security_group
+#   with no ingress and no egress rules (absent rules mean the provider removes them all).
+# custom:
+#   id: LZ-NET-002
+#   severity: high
+#   controls:
+#     - CIS-AWS-5.4
+package lz.rules.network.default_sg
+
+import data.lz.lib
+
+_id := "LZ-NET-002"
+
+_severity := "high"
+
+deny contains f if {
+	some v in lib.of_type("aws_vpc")
+	not _managed(v)
+	f := lib.finding(_id, _severity, v.address, "VPC default security group is not managed by an aws_default_security_group without rules")
+}
+
+deny contains f if {
+	some g in lib.of_type("aws_default_security_group")
+	some dir in ["ingress", "egress"]
+	not lib.unknown(g, [dir])
+	count(_rules(g, dir)) > 0
+	f := lib.finding(_id, _severity, g.address, sprintf("default security group has %s rules", [dir]))
+}
+
+deny contains f if {
+	some g in lib.of_type("aws_default_security_group")
+	some dir in ["ingress", "egress"]
+	lib.unknown(g, [dir])
+	f := lib.unverifiable(_id, g.address, dir)
+}
+
+_managed(v) if {
+	some g in lib.of_type("aws_default_security_group")
+	lib.linked(g, "vpc_id", v)
+}
+
+_rules(g, dir) := x if {
+	x := lib.val(g, [dir])
+	is_array(x)
+} else := []

@@ -1,0 +1,49 @@
+# METADATA
+# title: Trading and data subnets have no internet gateway route
+# description: >-
+#   No route table tagged Tier trading or data, and no route table associated with a trading
+#   or data subnet, routes to an internet gateway (inline route blocks or aws_route; a
+#   gateway id starting igw- or referring to an aws_internet_gateway).
+# custom:
+#   id: LZ-NET-005
+#   severity: high
+#   controls:
+#     - DORA-Art9-4c
+package lz.rules.network.igw_routes
+
+import data.lz.lib
+
+_id := "LZ-NET-005"
+
+_severity := "high"
+
+deny contains f if {
+	some rt in lib.of_type("aws_route_table")
+	_private_table(rt)
+	_igw_routed(rt)
+	f := lib.finding(_id, _severity, rt.address, "route table of a trading or data subnet routes to an internet gateway")
+}
+
+_private_table(rt) if lib.tag(rt, "Tier") in lib.private_tiers
+
+_private_table(rt) if {
+	some a in lib.of_type("aws_route_table_association")
+	lib.linked(a, "route_table_id", rt)
+	some s in lib.private_subnets
+	lib.linked(a, "subnet_id", s)
+}
+
+_igw_routed(rt) if {
+	some i, _ in lib.arr(lib.val(rt, ["route"]))
+	_is_igw(rt, ["route", i, "gateway_id"])
+}
+
+_igw_routed(rt) if {
+	some r in lib.of_type("aws_route")
+	lib.linked(r, "route_table_id", rt)
+	_is_igw(r, ["gateway_id"])
+}
+
+_is_igw(r, path) if startswith(lib.str(lib.val(r, path)), "igw-")
+
+_is_igw(r, path) if lib.references_type(r, path, "aws_internet_gateway")

@@ -1,0 +1,30 @@
+# METADATA
+# title: Trading and data subnets do not map public IPs
+# description: >-
+#   Subnets whose Tier tag is trading or data set map_public_ip_on_launch = false.
+# custom:
+#   id: LZ-NET-004
+#   severity: high
+#   controls:
+#     - CIS-AWS-5.6
+#     - DORA-Art9-4c
+package lz.rules.network.private_subnets
+
+import data.lz.lib
+
+_id := "LZ-NET-004"
+
+_severity := "high"
+
+deny contains f if {
+	some s in lib.private_subnets
+	not lib.unknown(s, ["map_public_ip_on_launch"])
+	lib.val(s, ["map_public_ip_on_launch"]) == true
+	f := lib.finding(_id, _severity, s.address, sprintf("%s subnet maps public IPs on launch", [lib.tag(s, "Tier")]))
+}
+
+deny contains f if {
+	some s in lib.private_subnets
+	lib.unknown(s, ["map_public_ip_on_launch"])
+	f := lib.unverifiable(_id, s.address, "map_public_ip_on_launch")
+}

@@ -1,0 +1,57 @@
+package lz.rules.s3.encryption
+
+import data.lz.testing as t
+
+_bucket := t.rc("aws_s3_bucket", "logs", {"bucket": "lz-logs", "tags": t.tags})
+
+_sse(algorithm, key) := t.rc("aws_s3_bucket_server_side_encryption_configuration", "logs", {
+	"bucket": "lz-logs",
+	"rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": algorithm, "kms_master_key_id": key}]}],
+})
+
+_ids(plan) := {f.address | some f in deny with input as plan}
+
+test_kms_with_key_passes if {
+	count(deny) == 0 with input as t.plan([_bucket, _sse("aws:kms", "arn:aws:kms:eu-west-2:111111111111:alias/lz-logs")])
+}
+
+test_aes256_denied if {
+	_ids(t.plan([_bucket, _sse("AES256", null)])) == {"aws_s3_bucket_server_side_encryption_configuration.logs"}
+}
+
+test_missing_key_denied if {
+	some f in deny with input as t.plan([_bucket, _sse("aws:kms", null)])
+	contains(f.message, "no KMS key")
+}
+
+test_bucket_without_sse_denied if {
+	_ids(t.plan([_bucket])) == {"aws_s3_bucket.logs"}
+}
+
+test_empty_rule_denied if {
+	c := t.rc("aws_s3_bucket_server_side_encryption_configuration", "logs", {"bucket": "lz-logs", "rule": []})
+	_ids(t.plan([_bucket, c])) == {"aws_s3_bucket_server_side_encryption_configuration.logs"}
+}
+
+_unknown_key_sse := t.rcu(
+	"aws_s3_bucket_server_side_encryption_configuration", "logs",
+	{"bucket": "lz-logs", "rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms"}]}]},
+	{"rule": [{"apply_server_side_encryption_by_default": [{"kms_master_key_id": true}]}]},
+)
+
+test_unknown_key_unverifiable if {
+	some f in deny with input as t.plan([_bucket, _unknown_key_sse])
+	startswith(f.message, "unverifiable:")
+	f.severity == "high"
+}
+
+test_unverifiable_severity_configurable if {
+	some f in deny with input as t.plan([_bucket, _unknown_key_sse]) with data.lz.settings as {"unverifiable_severity": "medium"}
+	f.severity == "medium"
+}
+
+test_unknown_key_traced_to_kms_key_passes if {
+	expr := {"rule": [{"apply_server_side_encryption_by_default": [{"kms_master_key_id": t.ref(["aws_kms_key.logs.arn", "aws_kms_key.logs"])}]}]}
+	plan := t.plan_cfg([_bucket, _unknown_key_sse], [t.cfg("aws_s3_bucket_server_side_encryption_configuration", "logs", expr)])
+	count(deny) == 0 with input as plan
+}

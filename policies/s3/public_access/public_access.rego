@@ -1,0 +1,45 @@
+# METADATA
+# title: S3 public access is blocked
+# description: >-
+#   Every bucket has a public access block with block_public_acls, block_public_policy,
+#   ignore_public_acls and restrict_public_buckets all true.
+# custom:
+#   id: LZ-S3-002
+#   severity: high
+#   controls:
+#     - CIS-AWS-2.1.4
+package lz.rules.s3.public_access
+
+import data.lz.lib
+
+_id := "LZ-S3-002"
+
+_severity := "high"
+
+_flags := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
+
+deny contains f if {
+	some b in lib.of_type("aws_s3_bucket")
+	not _has_block(b)
+	f := lib.finding(_id, _severity, b.address, "bucket has no public access block")
+}
+
+deny contains f if {
+	some p in lib.of_type("aws_s3_bucket_public_access_block")
+	some flag in _flags
+	not lib.unknown(p, [flag])
+	lib.val(p, [flag]) != true
+	f := lib.finding(_id, _severity, p.address, sprintf("%s is not true", [flag]))
+}
+
+deny contains f if {
+	some p in lib.of_type("aws_s3_bucket_public_access_block")
+	some flag in _flags
+	lib.unknown(p, [flag])
+	f := lib.unverifiable(_id, p.address, flag)
+}
+
+_has_block(b) if {
+	some p in lib.of_type("aws_s3_bucket_public_access_block")
+	lib.linked(p, "bucket", b)
+}

@@ -1,0 +1,48 @@
+# METADATA
+# title: S3 bucket policies deny insecure transport
+# description: >-
+#   Every bucket has a bucket policy with a Deny statement conditioned on
+#   aws:SecureTransport being false.
+# custom:
+#   id: LZ-S3-004
+#   severity: high
+#   controls:
+#     - CIS-AWS-2.1.2
+package lz.rules.s3.tls_only
+
+import data.lz.lib
+
+_id := "LZ-S3-004"
+
+_severity := "high"
+
+deny contains f if {
+	some b in lib.of_type("aws_s3_bucket")
+	not _has_policy(b)
+	f := lib.finding(_id, _severity, b.address, "bucket has no bucket policy denying aws:SecureTransport=false")
+}
+
+deny contains f if {
+	some p in lib.of_type("aws_s3_bucket_policy")
+	not lib.unknown(p, ["policy"])
+	not _denies_insecure(lib.val(p, ["policy"]))
+	f := lib.finding(_id, _severity, p.address, "bucket policy does not deny requests with aws:SecureTransport=false")
+}
+
+deny contains f if {
+	some p in lib.of_type("aws_s3_bucket_policy")
+	lib.unknown(p, ["policy"])
+	f := lib.unverifiable(_id, p.address, "policy")
+}
+
+_has_policy(b) if {
+	some p in lib.of_type("aws_s3_bucket_policy")
+	lib.linked(p, "bucket", b)
+}
+
+_denies_insecure(policy) if {
+	some s in lib.statements(lib.policy_doc(policy))
+	s.Effect == "Deny"
+	some v in lib.as_list(s.Condition.Bool["aws:SecureTransport"])
+	lower(sprintf("%v", [v])) == "false"
+}

@@ -1,0 +1,42 @@
+package lz.rules.s3.tls_only
+
+import data.lz.testing as t
+
+_bucket := t.rc("aws_s3_bucket", "b", {"bucket": "lz-b"})
+
+_policy(doc) := t.rc("aws_s3_bucket_policy", "b", {"bucket": "lz-b", "policy": json.marshal(doc)})
+
+_deny_insecure := {"Version": "2012-10-17", "Statement": [{
+	"Sid": "DenyInsecureTransport",
+	"Effect": "Deny",
+	"Principal": "*",
+	"Action": "s3:*",
+	"Resource": ["arn:aws:s3:::lz-b", "arn:aws:s3:::lz-b/*"],
+	"Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}]}
+
+test_deny_statement_passes if {
+	count(deny) == 0 with input as t.plan([_bucket, _policy(_deny_insecure)])
+}
+
+test_boolean_false_and_single_statement_pass if {
+	doc := {"Statement": {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": [false]}}}}
+	count(deny) == 0 with input as t.plan([_bucket, _policy(doc)])
+}
+
+test_allow_only_policy_denied if {
+	doc := {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+	fs := deny with input as t.plan([_bucket, _policy(doc)])
+	{f.address | some f in fs} == {"aws_s3_bucket_policy.b"}
+}
+
+test_missing_policy_denied if {
+	fs := deny with input as t.plan([_bucket])
+	{f.address | some f in fs} == {"aws_s3_bucket.b"}
+}
+
+test_unknown_policy_unverifiable if {
+	p := t.rcu("aws_s3_bucket_policy", "b", {"bucket": "lz-b"}, {"policy": true})
+	some f in deny with input as t.plan([_bucket, p])
+	startswith(f.message, "unverifiable:")
+}

@@ -1,0 +1,3 @@
+resource "terraform_data" "sign" {
+  input = signum(0.5)
+}

@@ -1,0 +1,7 @@
+variable "ports" {
+  type = list(number)
+}
+
+resource "terraform_data" "ports" {
+  input = var.ports
+}

@@ -1,0 +1,1 @@
+ports = [80, "https"]

@@ -1,0 +1,7 @@
+locals {
+  described = type(["a", 1])
+}
+
+output "described" {
+  value = local.described
+}

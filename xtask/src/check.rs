@@ -1,0 +1,101 @@
+//! `cargo xtask check`: the PR gate, offline, no services. Exit 0 clean, 1 findings, 2 tool or
+//! input error (with file:line).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use lz_platform::{catalog, docs, fmt, layout, overlays, references, tools, workflows, Findings};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Git revision whose catalog is the base for version-bump checks (default: origin/main
+    /// when it exists and differs from HEAD)
+    #[arg(long)]
+    base: Option<String>,
+}
+
+/// Every step of the gate in order; each returns findings or a tool/input error.
+pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findings)>> {
+    let tf = tools::terraform(root)?;
+    let base_catalog = base_catalog(root, base)?;
+    let mut steps = vec![
+        ("terraform fmt", fmt::check(root, &tf)?),
+        ("module layout", layout::check(root)?),
+        ("generated docs", docs::check(root)?),
+        ("catalog", catalog::check(root, base_catalog.as_ref())?),
+        ("overlay allow-list", overlays::check(root)?),
+    ];
+    let mut refs = Findings::default();
+    for dir in reference_dirs(root)? {
+        refs.extend(references::check_module(&dir)?);
+    }
+    for f in refs.0.iter_mut() {
+        if let Some(p) = &f.file {
+            f.file = Some(p.strip_prefix(root).unwrap_or(p).to_path_buf());
+        }
+    }
+    steps.push(("references", refs));
+    steps.push(("workflows (actionlint)", workflows::check(root)?));
+    Ok(steps)
+}
+
+/// Every module, every module example, and the environments root.
+pub fn reference_dirs(root: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut dirs = vec![root.join("environments")];
+    for dir in catalog::module_dirs(root)?.into_values() {
+        let example = dir.join("examples/basic");
+        dirs.push(dir);
+        if example.is_dir() {
+            dirs.push(example);
+        }
+    }
+    Ok(dirs)
+}
+
+fn base_catalog(root: &Path, base: Option<&str>) -> Result<Option<catalog::Catalog>> {
+    let rev = match base {
+        Some(b) => b.to_string(),
+        None => {
+            let head = git(root, &["rev-parse", "HEAD"]);
+            let main = git(root, &["rev-parse", "--verify", "--quiet", "origin/main"]);
+            match (head, main) {
+                (Some(h), Some(m)) if h != m => m,
+                _ => return Ok(None),
+            }
+        }
+    };
+    let Some(text) = git(root, &["show", &format!("{rev}:{}", catalog::CATALOG)]) else {
+        return Ok(None);
+    };
+    let path = std::path::PathBuf::from(format!("{rev}:{}", catalog::CATALOG));
+    Ok(Some(catalog::parse(&path, &text)?))
+}
+
+fn git(root: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("git").args(args).current_dir(root).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    let steps = gate(root, args.base.as_deref())?;
+    let mut total = 0;
+    for (name, findings) in &steps {
+        if findings.is_empty() {
+            println!("ok   {name}");
+        } else {
+            println!("FAIL {name} ({} finding{})", findings.len(), if findings.len() == 1 { "" } else { "s" });
+            for f in findings.iter() {
+                println!("     {f}");
+            }
+        }
+        total += findings.len();
+    }
+    if total == 0 {
+        println!("check: clean");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("check: {total} finding{}", if total == 1 { "" } else { "s" });
+        Ok(ExitCode::from(1))
+    }
+}

@@ -1,0 +1,446 @@
+//! `cargo xtask evidence`: keys, verification, queries and export of the evidence archive.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use lz_evidence::bundle::{self, BundleHeader, BUNDLE_FORMAT};
+use lz_evidence::dsse::sha256_hex;
+use lz_evidence::identity::{self, Identities, Signer};
+use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
+use lz_evidence::record::{now_rfc3339, parse_time, Fields, Kind};
+use lz_evidence::{EvidenceArchive, LocalStore, S3Store, Store};
+use serde_json::Value;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    /// Generate an ed25519 key pair: the private key goes to FILE, the public key is printed
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify signatures, roles, subjects and the hash chain (exit 1 on tampering)
+    Verify {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Verify an exported bundle offline instead of a store
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+    /// Query the archive: chain of custody of a release, provenance of a resource, records of an identity
+    Query {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Release digest (or a unique prefix of at least 8 hex digits)
+        #[arg(long)]
+        release: Option<String>,
+        /// Resource address, with --env
+        #[arg(long, requires = "env")]
+        resource: Option<String>,
+        #[arg(long)]
+        env: Option<String>,
+        /// Records signed by this identity
+        #[arg(long)]
+        identity: Option<String>,
+        /// RFC 3339 time or YYYY-MM-DD
+        #[arg(long)]
+        since: Option<String>,
+        /// RFC 3339 time or YYYY-MM-DD (inclusive)
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a self-contained bundle for a release that `verify --bundle` checks offline
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        release: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Append one record signed with --key FILE or LZ_SIGNING_KEY
+    Append {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// plan, policy-evaluation, exception, approval, deployment, drift, break-glass, retrospective
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        identity: String,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[arg(long)]
+        release: String,
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        plan_digest: Option<String>,
+        /// Plan JSON (`terraform show -json`) for a plan record; its sha256 is the plan digest
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        #[arg(long)]
+        ticket: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// Kind-specific detail KEY=VALUE (VALUE parsed as JSON when it is JSON)
+        #[arg(long = "detail", value_name = "KEY=VALUE")]
+        details: Vec<String>,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+pub struct StoreArgs {
+    /// Where records live
+    #[arg(id = "store", long = "store", value_enum, default_value = "local")]
+    store_kind: StoreKind,
+    /// Chain name (local file .tools/evidence/<chain>.jsonl)
+    #[arg(long, default_value = "main")]
+    chain: String,
+    /// Local JSON Lines file instead of the chain's default path
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Identities register
+    #[arg(long)]
+    identities: Option<PathBuf>,
+    #[arg(long, default_value = "lz-evidence")]
+    bucket: String,
+    /// Key prefix inside the bucket (empty or ending in '/')
+    #[arg(long, default_value = "")]
+    prefix: String,
+    #[arg(long, default_value = "http://127.0.0.1:4566")]
+    endpoint: String,
+    #[arg(long, default_value = "000000000000")]
+    access_key_id: String,
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// COMPLIANCE retention of new S3 records, in days
+    #[arg(long, default_value_t = 2555)]
+    retention_days: u32,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum StoreKind {
+    Local,
+    S3,
+}
+
+impl StoreArgs {
+    fn identities(&self, root: &Path) -> Result<Identities> {
+        let path = self.identities.clone().unwrap_or_else(|| root.join("governance/identities.toml"));
+        Identities::load(&path)
+    }
+
+    fn local(&self, root: &Path) -> LocalStore {
+        match &self.file {
+            Some(f) => LocalStore::new(f),
+            None => LocalStore::default_for(root, &self.chain),
+        }
+    }
+
+    fn s3(&self) -> Result<S3Store> {
+        let client = lz_platform::aws::s3_client(&self.endpoint, &self.access_key_id, &self.region);
+        S3Store::new(client, &self.bucket, &self.prefix, self.retention_days)
+    }
+
+    fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
+        Ok(match self.store_kind {
+            StoreKind::Local => Box::new(self.local(root)),
+            StoreKind::S3 => Box::new(self.s3()?),
+        })
+    }
+}
+
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    match args.command {
+        Cmd::Keygen { out } => keygen(&out),
+        Cmd::Verify { store, bundle } => verify(root, &store, bundle.as_deref()),
+        Cmd::Query { store, release, resource, env, identity, since, until, json } => {
+            let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
+            query(root, &store, QueryArgs { release, resource, env, identity, range, json })
+        }
+        Cmd::Export { store, release, out } => export(root, &store, &release, &out),
+        Cmd::Append { store, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details } => {
+            let kind = Kind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == kind)
+                .with_context(|| format!("unknown kind {kind:?} (one of {})", Kind::ALL.map(|k| k.as_str()).join(", ")))?;
+            let signer = match key {
+                Some(k) => Signer::from_file(&identity, &k)?,
+                None => Signer::from_env(&identity)?,
+            };
+            let mut fields = Fields::new(release);
+            fields.environment = env;
+            fields.account = account;
+            fields.plan_digest = plan_digest;
+            fields.ticket = ticket;
+            fields.reason = reason;
+            if let Some(p) = plan {
+                let bytes = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                let plan: Value = serde_json::from_slice(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}:{}: plan is not JSON: {e}", p.display(), e.line()))?;
+                let digest = sha256_hex(&bytes);
+                if fields.plan_digest.as_ref().is_some_and(|d| *d != digest) {
+                    bail!("--plan-digest does not match the sha256 of {}", p.display());
+                }
+                fields.plan_digest = Some(digest);
+                let resources = lz_evidence::redact::plan_resources(&plan);
+                fields.details.insert("resources".into(), resources.iter().map(|r| Value::String(r.0.clone())).collect());
+                fields.details.insert("plan".into(), plan);
+            }
+            for d in details {
+                let (k, v) = d.split_once('=').with_context(|| format!("--detail {d:?} is not KEY=VALUE"))?;
+                let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
+                fields.details.insert(k.to_string(), v);
+            }
+            let ids = store.identities(root)?;
+            let mut archive = EvidenceArchive::open(store.open(root)?, ids)?;
+            let r = archive.append(kind, fields, &signer)?;
+            println!("appended {} record sequence {} ({})", r.kind, r.sequence, r.hash);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn time_arg(s: &str, end_of_day: bool) -> Result<time::OffsetDateTime> {
+    if let Ok(t) = parse_time(s) {
+        return Ok(t);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let d = time::Date::parse(s, &fmt).with_context(|| format!("{s:?} is neither an RFC 3339 time nor YYYY-MM-DD"))?;
+    let t = if end_of_day { d.with_hms_nano(23, 59, 59, 999_999_999)? } else { d.midnight() };
+    Ok(t.assume_utc())
+}
+
+fn keygen(out: &Path) -> Result<ExitCode> {
+    let key = identity::generate_key();
+    identity::write_private_key(out, &key)?;
+    let public = key.verifying_key();
+    println!("private key written to {} (keep it out of the repository)", out.display());
+    println!("public_key = \"{}\"", identity::encode_public_key(&public));
+    println!("keyid      = {}", identity::keyid_of(&public));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(root: &Path, args: &StoreArgs, bundle_path: Option<&Path>) -> Result<ExitCode> {
+    let start = Instant::now();
+    let (records, checkpoint, ids, what, focus) = match bundle_path {
+        Some(p) => {
+            let b = bundle::read_bundle(p)?;
+            let repo_ids = root.join("governance/identities.toml");
+            if let Ok(text) = std::fs::read_to_string(&repo_ids) {
+                if sha256_hex(text.as_bytes()) != b.header.identities_sha256 {
+                    println!("note: the bundle's identities snapshot differs from {}", repo_ids.display());
+                }
+            }
+            let what = format!("bundle {} (release {})", p.display(), b.header.release);
+            let ids = match &args.identities {
+                Some(path) => Identities::load(path)?,
+                None => b.identities,
+            };
+            (b.records, Some(b.header.checkpoint), ids, what, Some(b.header.focus.len()))
+        }
+        None => {
+            let store = args.open(root)?;
+            let ids = args.identities(root)?;
+            (store.load()?, store.checkpoint()?, ids, store.describe(), None)
+        }
+    };
+    let report = lz_evidence::verify(&records, checkpoint.as_ref(), &ids)?;
+    let elapsed = start.elapsed();
+    match &report.failure {
+        Some(f) => {
+            println!("TAMPERED: {f} [{}]", f.reason.code());
+            Ok(ExitCode::from(1))
+        }
+        None => {
+            let head = report.head.as_ref().map(|(s, h)| format!(", head sequence {s} {h}")).unwrap_or_default();
+            println!("ok: {} records verified in {what}{head} ({:.2?})", report.records, elapsed);
+            if let Some(n) = focus {
+                println!("{n} records concern the release");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+struct QueryArgs {
+    release: Option<String>,
+    resource: Option<String>,
+    env: Option<String>,
+    identity: Option<String>,
+    range: TimeRange,
+    json: bool,
+}
+
+fn short(d: &str) -> &str {
+    &d[..d.len().min(12)]
+}
+
+fn describe(r: &RecordSummary) -> String {
+    let mut parts = vec![format!("#{:<6} {} {:<22} {:<17}", r.sequence, r.time, r.identity, r.kind.as_str())];
+    if let Some(e) = &r.environment {
+        parts.push(format!("env={e}"));
+    }
+    if let Some(p) = &r.plan_digest {
+        parts.push(format!("plan={}", short(p)));
+    }
+    if let Some(t) = &r.ticket {
+        parts.push(format!("ticket={t}"));
+    }
+    for (k, v) in &r.details {
+        let v = match v {
+            Value::Array(a) if k == "findings" => format!("{} finding(s)", a.len()),
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        parts.push(format!("{k}={v}"));
+    }
+    if let Some(reason) = &r.reason {
+        parts.push(format!("reason={reason:?}"));
+    }
+    parts.join(" ")
+}
+
+fn print_json(v: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn query(root: &Path, args: &StoreArgs, q: QueryArgs) -> Result<ExitCode> {
+    let local = args.local(root);
+    let loaded;
+    let (index, source) = match args.store_kind {
+        StoreKind::Local => (Index::for_local(&local)?, None),
+        StoreKind::S3 => {
+            loaded = args.s3()?.load()?;
+            (Index::from_records(&loaded)?, Some(&loaded))
+        }
+    };
+    let source = match source {
+        Some(recs) => Source::Memory(recs),
+        None => Source::Local(&local),
+    };
+    let query = Query { index: &index, source, range: q.range };
+    if let Some(release) = &q.release {
+        let c = query.release(release)?;
+        if q.json {
+            print_json(&c)?;
+        } else {
+            println!("release {}", c.release);
+            for t in &c.tickets {
+                println!("  ticket {} {}", t["ticket"].as_str().unwrap_or("?"), t["reason"].as_str().map(|r| format!("({r})")).unwrap_or_default());
+            }
+            for (env, e) in &c.environments {
+                println!("environment {env}");
+                for r in e.plans.iter().chain(&e.policy_evaluations).chain(&e.exceptions).chain(&e.approvals).chain(&e.deployments).chain(&e.drift_checks).chain(&e.break_glass).chain(&e.retrospectives) {
+                    println!("  {}", describe(r));
+                }
+            }
+        }
+    } else if let Some(address) = &q.resource {
+        let env = q.env.as_deref().expect("clap requires --env with --resource");
+        let rows = query.resource(address, env)?;
+        if q.json {
+            print_json(&serde_json::json!({"resource": address, "environment": env, "history": rows}))?;
+        } else if rows.is_empty() {
+            println!("no plan or deployment in {env} names {address}");
+        } else {
+            println!("{env} {address}");
+            for p in &rows {
+                println!("  release {} plan {}", p.release, p.plan_digest.as_deref().unwrap_or("-"));
+                for r in p.plan.iter().chain(&p.approvals).chain(&p.deployment) {
+                    println!("    {}", describe(r));
+                }
+            }
+            if let Some(cur) = rows.iter().rev().find(|p| p.deployment.is_some()) {
+                println!("current: release {} deployed by {}", cur.release, cur.deployment.as_ref().unwrap().identity);
+            }
+        }
+    } else {
+        let rows = match &q.identity {
+            Some(name) => query.identity(name)?,
+            None if q.range.since.is_some() || q.range.until.is_some() => query.all()?,
+            None => bail!("give --release, --resource with --env, --identity, or --since/--until"),
+        };
+        if q.json {
+            print_json(&rows)?;
+        } else {
+            for r in &rows {
+                println!("{} release={}", describe(r), short(&r.release));
+            }
+            println!("{} record(s)", rows.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<ExitCode> {
+    let store = args.open(root)?;
+    let ids = args.identities(root)?;
+    let records = store.load()?;
+    let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
+    let report = lz_evidence::verify(&records, Some(&checkpoint), &ids)?;
+    if let Some(f) = &report.failure {
+        println!("TAMPERED: {f} [{}]; not exporting", f.reason.code());
+        return Ok(ExitCode::from(1));
+    }
+    let index = Index::from_records(&records)?;
+    let release = index.resolve_release(release)?;
+    let focus: Vec<u64> = index.entries.iter().filter(|e| e.release == release).map(|e| e.sequence).collect();
+    let last = *focus.last().expect("a resolved release has records");
+    let included = &records[..=(checkpoint.sequence.max(last) as usize).min(records.len() - 1)];
+    let header = BundleHeader {
+        format: BUNDLE_FORMAT.into(),
+        release: release.clone(),
+        exported: now_rfc3339(),
+        checkpoint: checkpoint.clone(),
+        identities_sha256: sha256_hex(ids.source().as_bytes()),
+        identities: ids.source().to_string(),
+        records: included.len(),
+        focus,
+    };
+    bundle::write_bundle(out, &header, included)?;
+    println!(
+        "exported {} records ({} for release {}) with checkpoint {} to {}",
+        included.len(),
+        header.focus.len(),
+        short(&release),
+        checkpoint.sequence,
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask bench evidence`: figures are only meaningful in an optimised build, so a
+/// debug build re-runs itself with `--release`.
+pub fn bench(root: &Path) -> Result<ExitCode> {
+    if cfg!(debug_assertions) {
+        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench", "evidence"])
+            .status()
+            .context("cannot re-run the benchmark with --release")?;
+        return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    lz_evidence::bench::run(root)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn arguments_are_consistent() {
+        use clap::Args as _;
+        super::Args::augment_args(clap::Command::new("evidence")).debug_assert();
+    }
+}

@@ -1,0 +1,128 @@
+//! `cargo xtask`: the landing zone's command line.
+//!
+//! `main` only parses arguments and dispatches; every task lives in its own module and the
+//! logic lives in the library crates under `crates/`. Exit codes follow ripgrep: 0 clean,
+//! 1 findings, 2 tool or input error.
+
+mod approve;
+mod baseline;
+mod bench;
+mod bootstrap;
+mod break_glass;
+mod catalog;
+mod check;
+mod classify;
+mod docs;
+mod drift;
+mod evidence;
+mod exceptions;
+mod localstack;
+mod plan;
+mod policy;
+mod promote;
+mod release;
+mod render;
+mod setup;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Landing zone harness: validate, render, gate, promote", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Bootstrap Terraform and LocalStack into .tools/ (idempotent)
+    Setup(setup::Args),
+    /// Start, stop or inspect the local LocalStack
+    Localstack(localstack::Args),
+    /// The PR gate: formatting, layout, docs, catalog, overlays (offline)
+    Check(check::Args),
+    /// Bootstrap tools, start LocalStack, run every workspace test
+    Test(test::Args),
+    /// Generate module README input/output tables
+    Docs(docs::Args),
+    /// Module catalog maintenance
+    Catalog(catalog::Args),
+    /// Render a configuration directory to plan JSON offline
+    Render(render::Args),
+    /// Render an environment (root module plus overlay) to plan JSON
+    Plan(plan::Args),
+    /// Evaluate policies on plan JSON
+    Policy(policy::Args),
+    /// List the exceptions register
+    Exceptions(exceptions::Args),
+    /// Build and inspect release artifacts
+    Release(release::Args),
+    /// Evidence archive: verify, query, export
+    Evidence(evidence::Args),
+    /// Approved baselines: review snapshots, diff the working tree against them
+    Baseline(baseline::Args),
+    /// Risk tier of an environment's change against its approved baseline
+    Classify(classify::Args),
+    /// Record a signed approval of a release for an environment
+    Approve(approve::Args),
+    /// Create an environment's state and evidence buckets and deployer role
+    Bootstrap(bootstrap::Args),
+    /// Promote a release into an environment
+    Promote(promote::Args),
+    /// Detect drift between deployed state and declared controls
+    Drift(drift::Args),
+    /// Open or close break-glass access
+    BreakGlass(break_glass::Args),
+    /// Benchmarks against the real peers
+    Bench(bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = project_root();
+    let result = match cli.command {
+        Command::Setup(args) => setup::run(&root, args),
+        Command::Localstack(args) => localstack::run(&root, args),
+        Command::Check(args) => check::run(&root, args),
+        Command::Test(args) => test::run(&root, args),
+        Command::Docs(args) => docs::run(&root, args),
+        Command::Catalog(args) => catalog::run(&root, args),
+        Command::Render(args) => render::run(&root, args),
+        Command::Plan(args) => plan::run(&root, args),
+        Command::Policy(args) => policy::run(&root, args),
+        Command::Exceptions(args) => exceptions::run(&root, args),
+        Command::Release(args) => release::run(&root, args),
+        Command::Evidence(args) => evidence::run(&root, args),
+        Command::Baseline(args) => baseline::run(&root, args),
+        Command::Classify(args) => classify::run(&root, args),
+        Command::Approve(args) => approve::run(&root, args),
+        Command::Bootstrap(args) => bootstrap::run(&root, args),
+        Command::Promote(args) => promote::run(&root, args),
+        Command::Drift(args) => drift::run(&root, args),
+        Command::BreakGlass(args) => break_glass::run(&root, args),
+        Command::Bench(args) => bench::run(&root, args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The repository root, from the xtask crate's manifest directory (`LZ_ROOT` overrides it, so
+/// tests can run the gate against a mutated copy of the repository).
+fn project_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("LZ_ROOT") {
+        return PathBuf::from(root);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the repository root")
+        .to_path_buf()
+}

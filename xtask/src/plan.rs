@@ -1,0 +1,131 @@
+//! `cargo xtask plan --env NAME`: the plan of the landing zone root module (`environments/`)
+//! with an environment overlay, rendered offline or by real Terraform, in normalized form.
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Offline,
+    Terraform,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Environment overlay under environments/ (dev, test, uat, preprod, prod)
+    #[arg(long)]
+    env: String,
+    #[arg(long, value_enum, default_value = "offline")]
+    engine: Engine,
+    /// Write the JSON here instead of stdout
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let plan = match args.engine {
+        Engine::Offline => render_env(root, &args.env)?,
+        Engine::Terraform => terraform_env(root, &args.env)?,
+    };
+    let text = serde_json::to_string_pretty(&tfrender::normalize(&plan))?;
+    match args.out {
+        Some(p) => std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
+        None => println!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn env_var_file(root: &Path, env: &str) -> anyhow::Result<PathBuf> {
+    if env.is_empty() || env.contains(['/', '\\']) || env.starts_with('.') {
+        bail!("invalid environment name {env:?}");
+    }
+    let f = root.join("environments").join(env).join("terraform.tfvars");
+    if !f.is_file() {
+        bail!("unknown environment {env:?}: {} does not exist", f.display());
+    }
+    Ok(f)
+}
+
+/// The raw (not normalized) offline plan of one environment.
+pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
+    let var_file = env_var_file(root, env)?;
+    let opts = tfrender::RenderOptions { var_files: vec![var_file], vars: Vec::new() };
+    let dir = root.join("environments");
+    tfrender::render_dir(&dir, &opts).with_context(|| format!("rendering environment {env}"))
+}
+
+/// Environments that have an overlay, in name order.
+pub fn environments(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(root.join("environments")) {
+        for e in rd.flatten() {
+            if e.path().join("terraform.tfvars").is_file() {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
+    let var_file = env_var_file(root, env)?;
+    let tmp = std::env::temp_dir().join(format!("lz-plan-{env}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    copy_dir(&root.join("environments"), &tmp.join("environments"))?;
+    copy_dir(&root.join("modules"), &tmp.join("modules"))?;
+    let cli_config = tmp.join("empty.tfrc");
+    std::fs::write(&cli_config, "")?;
+    let vf = std::fs::canonicalize(&var_file)?;
+    let r = terraform_show(&tmp.join("environments"), &cli_config, &[format!("-var-file={}", vf.display())]);
+    let _ = std::fs::remove_dir_all(&tmp);
+    r
+}
+
+/// `terraform init -backend=false`, `plan -out`, `show -json` in `dir`.
+pub fn terraform_show(dir: &Path, cli_config: &Path, plan_args: &[String]) -> anyhow::Result<serde_json::Value> {
+    let tf = |args: &[&str]| -> anyhow::Result<Vec<u8>> {
+        let out = Command::new("terraform")
+            .args(args)
+            .current_dir(dir)
+            .env("TF_CLI_CONFIG_FILE", cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .with_context(|| format!("running terraform {}", args.join(" ")))?;
+        if !out.status.success() {
+            bail!(
+                "terraform {} failed:\n{}{}",
+                args.first().copied().unwrap_or(""),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(out.stdout)
+    };
+    tf(&["init", "-backend=false", "-input=false", "-no-color"])?;
+    let mut args: Vec<&str> = vec!["plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan"];
+    args.extend(plan_args.iter().map(String::as_str));
+    tf(&args)?;
+    let json = tf(&["show", "-json", "tfplan"])?;
+    serde_json::from_slice(&json).context("parsing terraform show -json output")
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let e = e?;
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with(".terraform") {
+            continue;
+        }
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(&name))?;
+        } else {
+            std::fs::copy(&p, to.join(&name))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! `cargo xtask release`: content-addressed release artifacts of the deployable tree.
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use lz_evidence::release::{self, BuildOptions, Manifest};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    /// Archive modules/, environments/, policies/ and governance/ and write the manifest
+    Build {
+        /// Releases directory (the release goes to DIR/<digest>/); default .tools/releases
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Terraform version to record instead of running `terraform version -json`
+        #[arg(long)]
+        terraform_version: Option<String>,
+        /// Terraform binary to ask for its version
+        #[arg(long, default_value = "terraform")]
+        terraform: PathBuf,
+        /// Print the manifest as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a stored release (digest or unique prefix) after checking its archive
+    Show {
+        digest: String,
+        /// Releases directory; default .tools/releases
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn releases_dir(root: &Path, dir: Option<PathBuf>) -> PathBuf {
+    dir.unwrap_or_else(|| root.join(".tools/releases"))
+}
+
+fn print(dir: &Path, m: &Manifest) {
+    println!("release {}", m.digest);
+    println!("  stored      {}", dir.display());
+    println!("  archive     {} ({} bytes, {} files)", m.archive, m.size, m.files.len());
+    println!("  git         {}{}", m.git.commit, if m.git.dirty { " (dirty)" } else { "" });
+    println!("  policies    {}", m.policy_bundle);
+    println!("  terraform   {}", m.tools.terraform);
+    println!("  regorus     {}", m.tools.regorus);
+    for p in m.tools.providers.values() {
+        println!("  provider    {} {}", p.source, p.constraints.join(" ; "));
+    }
+    for (name, v) in &m.modules {
+        println!(
+            "  module      {name} {} sha256 {}",
+            v.get("version").and_then(|x| x.as_str()).unwrap_or("?"),
+            v.get("sha256").and_then(|x| x.as_str()).unwrap_or("?")
+        );
+    }
+}
+
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    match args.command {
+        Cmd::Build { out, terraform_version, terraform, json } => {
+            let opts = BuildOptions { releases_dir: releases_dir(root, out), terraform_version, terraform_bin: terraform };
+            let built = release::build(root, &opts)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&built.manifest)?);
+            } else {
+                print(&built.dir, &built.manifest);
+                if built.existed {
+                    println!("  (identical release already stored)");
+                }
+            }
+        }
+        Cmd::Show { digest, dir, json } => {
+            let (dir, m) = release::show(&releases_dir(root, dir), &digest)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&m)?);
+            } else {
+                print(&dir, &m);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn arguments_are_consistent() {
+        use clap::Args as _;
+        super::Args::augment_args(clap::Command::new("release")).debug_assert();
+    }
+}

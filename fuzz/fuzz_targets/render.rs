@@ -13,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().expect("temporary directory");
     std::fs::write(dir.path().join("main.tf"), main_tf).expect("writing main.tf");
     if let Some(tfvars) = tfvars {
-        std::fs::write(dir.path().join("terraform.tfvars"), tfvars).expect("writing terraform.tfvars");
+        std::fs::write(dir.path().join("terraform.tfvars"), tfvars)
+            .expect("writing terraform.tfvars");
     }
     match tfrender::render_dir(dir.path(), &tfrender::RenderOptions::default()) {
         Ok(plan) => {

@@ -57,7 +57,10 @@ resources contains r if {
 	}
 }
 
-of_type(t) := {r | some r in resources; r.type == t}
+# Memoized per evaluation, unlike functions.
+_by_type := {t: {r | some r in resources; r.type == t} | some x in resources; t := x.type}
+
+of_type(t) := object.get(_by_type, t, set())
 
 val(r, path) := object.get(r.after, path, null)
 
@@ -99,14 +102,16 @@ _config_path(names) := [seg |
 
 module_config(names) := object.get(input.configuration, array.concat(["root_module"], _config_path(names)), {})
 
-config_resource(r) := c if {
+_config_resource(r) := c if {
 	some c in arr(object.get(module_config(module_names(r.module_address)), "resources", []))
 	c.address == sprintf("%s.%s", [r.type, r.name])
 }
 
-has_config_attr(r, attr) if object.get(config_resource(r), ["expressions", attr], null) != null
+_configs := {r.address: c | some r in resources; c := _config_resource(r)}
 
-refs(r, path) := arr(object.get(config_resource(r), array.concat(["expressions"], array.concat(path, ["references"])), []))
+has_config_attr(r, attr) if object.get(_configs, [r.address, "expressions", attr], null) != null
+
+refs(r, path) := arr(object.get(_configs, array.concat([r.address, "expressions"], array.concat(path, ["references"])), []))
 
 _from_var(node) := {{"m": parent, "ref": _strip(ref)} |
 	startswith(node.ref, "var.")
@@ -140,20 +145,55 @@ references_type(r, path, t) if {
 	startswith(n.ref, sprintf("%s.", [t]))
 }
 
-# r's attribute attr points at target: by known value, or by a reference in the same module
-# instance.
-linked(r, attr, target) if {
+# r's attribute attr points at target instance: by known value; by a reference naming the
+# target's instance key (aws_x.this["k"]); or by a key-less reference when target has no key
+# or both share the same key (one for_each driving both).
+linked_exact(r, attr, target) if {
 	v := val(r, [attr])
 	is_string(v)
 	v != ""
 	v in {object.get(target.after, "id", null), object.get(target.after, "arn", null), object.get(target.after, "bucket", null)}
 }
 
-linked(r, attr, target) if {
+linked_exact(r, attr, target) if {
 	r.module_address == target.module_address
 	some ref in refs(r, [attr])
-	_ref_is(_strip(ref), sprintf("%s.%s", [target.type, target.name]))
+	_ref_is(ref, _local(target))
 }
+
+linked_exact(r, attr, target) if {
+	r.module_address == target.module_address
+	_key(r) == _key(target)
+	some ref in refs(r, [attr])
+	ref == _strip(ref)
+	_ref_is(ref, sprintf("%s.%s", [target.type, target.name]))
+}
+
+# Also key-less references to a for_each/count resource from an instance with another key,
+# where the expression picks the instance at apply time: every instance matches.
+linked(r, attr, target) if linked_exact(r, attr, target)
+
+linked(r, attr, target) if {
+	r.module_address == target.module_address
+	base := sprintf("%s.%s", [target.type, target.name])
+	some ref in refs(r, [attr])
+	ref == _strip(ref)
+	_ref_is(ref, base)
+	not _keyed_ref(r, attr, base)
+}
+
+_keyed_ref(r, attr, base) if {
+	some ref in refs(r, [attr])
+	ref != _strip(ref)
+	_ref_is(_strip(ref), base)
+}
+
+# Address inside its module: aws_x.this["k"].
+_local(x) := substring(x.address, count(x.module_address) + 1, -1) if x.module_address != ""
+
+_local(x) := x.address if x.module_address == ""
+
+_key(x) := regex.find_n(`\[[^\]]*\]$`, _local(x), 1)
 
 _ref_is(s, p) if s == p
 

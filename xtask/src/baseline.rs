@@ -1,13 +1,183 @@
+//! `cargo xtask baseline`: approved plan baselines (insta snapshots under
+//! `crates/baseline/tests/snapshots/`), the reviewer's diff against them, and the property
+//! benchmark behind `cargo xtask bench properties`.
 use std::path::Path;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
+
+use anyhow::{bail, Context, Result};
+use lz_baseline::Subject;
 
 #[derive(clap::Args)]
-pub struct Args {}
-
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`cargo xtask baseline` is not built yet")
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
 }
 
-pub fn bench_properties(_root: &Path) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("benchmark not built yet")
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// What the working tree would change against the approved baseline, per resource
+    Diff {
+        /// Environment (dev, test, uat, preprod, prod)
+        #[arg(long, conflicts_with = "module", required_unless_present = "module")]
+        env: Option<String>,
+        /// Module whose examples/basic baseline to compare instead
+        #[arg(long)]
+        module: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// List stale, missing or orphaned baselines (exit 1 when there is any)
+    Check,
+    /// Review pending snapshot changes with `cargo insta review` (installs cargo-insta into .tools)
+    Review,
+    /// Accept the working tree as the approved baselines (rewrites the snapshots)
+    Update,
+}
+
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    match args.what {
+        What::Diff { env, module, format } => {
+            let subject = match (env, module) {
+                (Some(e), _) => Subject::Environment(e),
+                (None, Some(m)) => Subject::ModuleExample(m),
+                (None, None) => bail!("give --env NAME or --module NAME"),
+            };
+            if !lz_baseline::subjects(root)?.contains(&subject) {
+                bail!("{subject} does not exist (no overlay or no examples/basic)");
+            }
+            let old = lz_baseline::approved_view(root, &subject)?;
+            let new = lz_baseline::view(&tfrender::normalize(&subject.render(root)?));
+            let d = lz_baseline::diff(&old, &new);
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
+                Format::Text => {
+                    println!("{subject} against {}", subject.snapshot_file(root).strip_prefix(root).unwrap_or(Path::new("")).display());
+                    print!("{}", d.to_text());
+                }
+            }
+            Ok(if d.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        What::Check => {
+            let stale = lz_baseline::stale_baselines(root)?;
+            for s in &stale {
+                println!("{s}");
+            }
+            if stale.is_empty() {
+                println!("approved baselines: up to date");
+            }
+            Ok(if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        What::Update => {
+            refuse_on_ci("update")?;
+            let status = cargo_test(root, "always")?;
+            let stale = lz_baseline::stale_baselines(root)?;
+            for s in &stale {
+                println!("{s}");
+            }
+            if !status || !stale.is_empty() {
+                bail!("updating the baselines left {} stale", stale.len());
+            }
+            println!("approved baselines updated under {}; review them with git diff before committing", lz_baseline::SNAPSHOT_DIR);
+            Ok(ExitCode::SUCCESS)
+        }
+        What::Review => {
+            refuse_on_ci("review")?;
+            let path = path_with_tools(root)?;
+            if !has_cargo_insta(&path) {
+                println!("installing cargo-insta into .tools (cargo install cargo-insta --locked --root .tools)");
+                let st = Command::new(cargo())
+                    .args(["install", "cargo-insta", "--locked", "--root"])
+                    .arg(root.join(".tools"))
+                    .status()
+                    .context("running cargo install cargo-insta")?;
+                if !st.success() {
+                    bail!("cargo install cargo-insta failed");
+                }
+            }
+            cargo_test(root, "new")?;
+            let st = Command::new(cargo())
+                .args(["insta", "review", "--workspace-root"])
+                .arg(root)
+                .current_dir(root)
+                .env("PATH", &path)
+                .status()
+                .context("running cargo insta review")?;
+            if !st.success() {
+                bail!("cargo insta review failed");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn refuse_on_ci(what: &str) -> Result<()> {
+    if std::env::var_os("CI").is_some() {
+        bail!("`cargo xtask baseline {what}` writes approved baselines and never runs on CI; run it locally and commit the snapshots");
+    }
+    Ok(())
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Run the baseline test with the given `INSTA_UPDATE` mode; returns whether it passed.
+fn cargo_test(root: &Path, mode: &str) -> Result<bool> {
+    let st = Command::new(cargo())
+        .args(["test", "-q", "-p", "lz-baseline", "--test", "baselines"])
+        .current_dir(root)
+        .env("INSTA_UPDATE", mode)
+        .env("INSTA_FORCE_PASS", "1")
+        .status()
+        .context("running cargo test -p lz-baseline --test baselines")?;
+    Ok(st.success())
+}
+
+fn path_with_tools(root: &Path) -> Result<std::ffi::OsString> {
+    let mut dirs = vec![root.join(".tools/bin")];
+    dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    std::env::join_paths(dirs).context("building PATH")
+}
+
+fn has_cargo_insta(path: &std::ffi::OsStr) -> bool {
+    Command::new(cargo())
+        .args(["insta", "--version"])
+        .env("PATH", path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The stale baselines as gate findings (for `cargo xtask check`).
+#[allow(dead_code)]
+pub fn findings(root: &Path) -> Result<lz_platform::Findings> {
+    let mut out = lz_platform::Findings::default();
+    for s in lz_baseline::stale_baselines(root)? {
+        out.push("approved baselines", Some(s.file.clone()), None, format!("{} is stale: {}", s.subject, s.message));
+    }
+    Ok(out)
+}
+
+/// `cargo xtask bench properties`: generated overlays rendered and checked per second. A debug
+/// build hands over to the release build of the benchmark example of lz-baseline.
+pub fn bench_properties(root: &Path) -> Result<ExitCode> {
+    if cfg!(debug_assertions) && std::env::var_os("LZ_BENCH_DEBUG").is_none() {
+        println!("building the benchmark in release (set LZ_BENCH_DEBUG=1 to measure this debug build instead)");
+        let st = Command::new(cargo())
+            .args(["run", "-q", "--release", "-p", "lz-baseline", "--example", "bench_properties", "--"])
+            .arg(root)
+            .current_dir(root)
+            .status()
+            .context("running the release benchmark")?;
+        return Ok(if st.success() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    let ok = lz_baseline::props::bench(root, &mut std::io::stdout())?;
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -1,9 +1,44 @@
-use std::path::Path;
+//! `cargo xtask drift`: deployed state and live bucket controls against the declared ones;
+//! exit 1 on drift (recorded either way).
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::Result;
+use lz_evidence::Signer;
+use lz_promote::bootstrap::{self, Names};
+use lz_promote::{drift, Paths};
 
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`cargo xtask drift` is not built yet")
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    env: String,
+    /// Deployer identity that signs the drift record
+    #[arg(long = "as")]
+    identity: String,
+    #[arg(long)]
+    key: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    let paths = Paths::for_root(root);
+    let t = crate::promote::target(root, &args.env, &endpoint)?;
+    let plan = crate::plan::render_env(root, &args.env)?;
+    let spec = bootstrap::spec_from_plan(&plan, &args.env, &t.account_id, &t.region, &Names::default())?;
+    let signer = Signer::from_file(&args.identity, &args.key)?;
+    let overlay = root.join("environments").join(&args.env).join("terraform.tfvars");
+    let report = drift::check(&paths, &t, &spec, Some(&overlay), &signer)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Text => print!("{}", drift::render_text(&report)),
+    }
+    Ok(if report.drifted() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -1,9 +1,84 @@
-use std::path::Path;
+//! `cargo xtask exceptions list`: the exceptions register with expiry and validity.
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use lz_policy::exceptions::{fmt_date, Register};
 
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`cargo xtask exceptions` is not built yet")
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Sub,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// List exceptions (exit 1 when any entry is invalid or expired)
+    List {
+        /// Only exceptions expiring within this many days (expired ones included)
+        #[arg(long)]
+        expiring_within: Option<i64>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Register file (default governance/exceptions.toml)
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let Sub::List { expiring_within, format, file } = args.command;
+    let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
+    let register = Register::load(&path)?;
+    let today = lz_policy::today()?;
+    let selected: Vec<_> = register
+        .exceptions
+        .iter()
+        .filter(|e| expiring_within.is_none_or(|d| e.days_left(today) <= d))
+        .collect();
+    let mut invalid = 0;
+    match format {
+        Format::Json => {
+            let items: Vec<_> = selected
+                .iter()
+                .map(|e| {
+                    let problems = e.problems(today);
+                    invalid += usize::from(!problems.is_empty());
+                    let mut v = serde_json::to_value(e).unwrap_or_default();
+                    v["days_left"] = serde_json::json!(e.days_left(today));
+                    v["valid"] = serde_json::json!(problems.is_empty());
+                    v["problems"] = serde_json::json!(problems);
+                    v
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "today": fmt_date(today), "exceptions": items }))?);
+        }
+        Format::Text => {
+            for e in &selected {
+                let problems = e.problems(today);
+                invalid += usize::from(!problems.is_empty());
+                let status = if problems.is_empty() { "valid".to_string() } else { problems.join("; ") };
+                println!(
+                    "{}  {}  env={} address={}  owner={} approver={}  ticket={}  expires {} ({} days)  {}",
+                    e.id,
+                    e.rule_id,
+                    e.scope.environment,
+                    e.scope.address,
+                    e.owner,
+                    e.approver.as_deref().unwrap_or("-"),
+                    e.ticket,
+                    fmt_date(e.expires),
+                    e.days_left(today),
+                    status
+                );
+            }
+            println!("{} exception(s) listed, {invalid} invalid", selected.len());
+        }
+    }
+    Ok(if invalid == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -43,7 +43,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             Some(h) => {
                 let ours = localstack::our_pid(root).map(|p| format!(", pid {p} started by this harness")).unwrap_or_default();
                 let running: Vec<&String> = h.services.iter().filter(|(_, v)| v == &"running").map(|(k, _)| k).collect();
-                println!("localstack {} ({}) at {}{ours}", h.version, h.edition, localstack::ENDPOINT);
+                let edition = if h.edition == "unknown" { String::new() } else { format!(" ({})", h.edition) };
+                println!("localstack {}{edition} at {}{ours}", h.version, localstack::ENDPOINT);
                 println!("services running: {}", if running.is_empty() { "none yet (started on first use)".to_string() } else { format!("{running:?}") });
             }
             None => {

@@ -1,13 +1,214 @@
-use std::path::Path;
-use std::process::ExitCode;
+//! `cargo xtask policy`: evaluate the Rego policies on a plan (or a rendered environment),
+//! run the Rego unit tests, and benchmark against checkov.
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
 
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::{bail, Context};
+use lz_policy::{Options, Policies};
 
-pub fn run(_root: &Path, _args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`cargo xtask policy` is not built yet")
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
 }
 
-pub fn bench(_root: &Path) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("benchmark not built yet")
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Sub>,
+    /// Plan JSON file (`terraform show -json` shape)
+    #[arg(long, conflicts_with = "env")]
+    plan: Option<PathBuf>,
+    /// Environment to render offline and evaluate (adds the secret scan of overlays and modules)
+    #[arg(long)]
+    env: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Exceptions register (default governance/exceptions.toml)
+    #[arg(long)]
+    exceptions: Option<PathBuf>,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// Run every Rego `test_*` rule with line coverage (fails below 90% per policy file)
+    Test,
+}
+
+pub const MIN_COVERAGE: f64 = 90.0;
+
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(Sub::Test) = args.command {
+        return test(root);
+    }
+    let mut opts = Options::for_root(root);
+    if let Some(e) = args.exceptions {
+        opts.exceptions = Some(e);
+    }
+    let policies = Policies::load(&opts.policies, &opts.settings)?;
+    let (plan, mut findings) = match (&args.plan, &args.env) {
+        (Some(file), None) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let plan = lz_policy::parse_plan(&text, &file.display().to_string())?;
+            opts.source = Some(relative(root, file));
+            (plan, Vec::new())
+        }
+        (None, Some(env)) => {
+            let plan = crate::plan::render_env(root, env)?;
+            opts.source = Some(format!("environments/{env}/terraform.tfvars"));
+            (plan, lz_policy::scan_secrets(root)?)
+        }
+        _ => bail!("give either --plan FILE or --env NAME"),
+    };
+    findings.extend(policies.findings(&plan)?);
+    let report = lz_policy::finish(&policies, findings, &lz_policy::plan_environment(&plan), &opts)?;
+    match args.format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
+        Format::Sarif => println!("{}", serde_json::to_string_pretty(&report.to_sarif())?),
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn relative(root: &Path, file: &Path) -> String {
+    let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    abs.strip_prefix(&root).unwrap_or(&abs).to_string_lossy().replace('\\', "/")
+}
+
+fn test(root: &Path) -> anyhow::Result<ExitCode> {
+    let tree = lz_policy::PolicyTree::load(&root.join("policies"))?;
+    let run = lz_policy::run_tests(&tree)?;
+    for t in &run.tests {
+        match (&t.passed, &t.error) {
+            (true, _) => println!("PASS {}", t.name),
+            (false, Some(e)) => println!("FAIL {} ({}): {}", t.name, t.file, e.replace('\n', " ")),
+            (false, None) => println!("FAIL {} ({})", t.name, t.file),
+        }
+    }
+    println!("\ncoverage:");
+    let mut low = Vec::new();
+    for c in &run.coverage {
+        let pct = c.percent();
+        let mark = if pct < MIN_COVERAGE { "  < 90%" } else { "" };
+        println!("{pct:6.1}%  {}{mark}", c.file);
+        if pct < MIN_COVERAGE {
+            low.push(format!("{} ({pct:.1}%, uncovered lines {:?})", c.file, c.uncovered_lines));
+        }
+    }
+    let failed = run.tests.iter().filter(|t| !t.passed).count();
+    println!("\n{} test(s), {} passed, {failed} failed", run.tests.len(), run.tests.len() - failed);
+    if run.tests.is_empty() {
+        bail!("no Rego test ran under {}", root.join("policies").display());
+    }
+    if !low.is_empty() {
+        eprintln!("coverage below {MIN_COVERAGE}%: {}", low.join(", "));
+    }
+    Ok(if failed == 0 && low.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
+
+/// Times all policies on the five environment plans, then checkov on the same plan files.
+pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
+    let work = root.join("target/bench-policy");
+    std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let mut plans = Vec::new();
+    for env in ENVIRONMENTS {
+        let plan = match crate::plan::render_env(root, env) {
+            Ok(p) => p,
+            Err(e) => {
+                let fixture = root.join(format!("crates/policy/tests/data/plans/{env}.json"));
+                eprintln!("rendering {env} failed ({e:#}); using {}", fixture.display());
+                let text = std::fs::read_to_string(&fixture).with_context(|| format!("reading {}", fixture.display()))?;
+                lz_policy::parse_plan(&text, &fixture.display().to_string())?
+            }
+        };
+        let file = work.join(format!("{env}.json"));
+        std::fs::write(&file, serde_json::to_string(&plan)?).with_context(|| format!("writing {}", file.display()))?;
+        plans.push((env, file, plan));
+    }
+    let resources: usize = plans
+        .iter()
+        .map(|(_, _, p)| p.get("resource_changes").and_then(|r| r.as_array()).map_or(0, Vec::len))
+        .sum();
+
+    // lz-policy: load once (as the gate does), evaluate every plan; best of 5 rounds.
+    let opts = Options::for_root(root);
+    let load_start = Instant::now();
+    let policies = Policies::load(&opts.policies, &opts.settings)?;
+    let load = load_start.elapsed();
+    let mut best = Duration::MAX;
+    let mut findings = 0;
+    for _ in 0..5 {
+        let start = Instant::now();
+        findings = 0;
+        for (_, _, plan) in &plans {
+            findings += policies.findings(plan)?.len();
+        }
+        best = best.min(start.elapsed());
+    }
+    let ours = load + best;
+    println!(
+        "lz-policy: {} rules on {} plans ({resources} resource changes): load {:.1} ms + evaluate {:.1} ms = {:.1} ms ({findings} findings)",
+        policies.tree.rules.len(),
+        plans.len(),
+        ms(load),
+        ms(best),
+        ms(ours)
+    );
+
+    let checkov = ensure_checkov(root)?;
+    let start = Instant::now();
+    for (env, file, _) in &plans {
+        let status = Command::new(&checkov)
+            .args(["--quiet", "--compact", "--framework", "terraform_plan", "--output", "json", "--skip-download", "-f"])
+            .arg(file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .with_context(|| format!("running {}", checkov.display()))?;
+        // checkov exits 1 when it has failed checks; anything else is a tool error.
+        if !matches!(status.code(), Some(0) | Some(1)) {
+            bail!("checkov failed on the {env} plan ({status})");
+        }
+    }
+    let theirs = start.elapsed();
+    println!("checkov:   {} plans in {:.1} ms", plans.len(), ms(theirs));
+    let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
+    println!("ratio:     lz-policy is {ratio:.1}x faster than checkov (goal >= 20x)");
+    Ok(if ratio >= 20.0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// checkov from `.tools/checkov-venv`, created with the system python3 when missing.
+fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
+    let venv = root.join(".tools/checkov-venv");
+    let bin = venv.join("bin/checkov");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    eprintln!("installing checkov into {} (first run only)", venv.display());
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .context("running python3 -m venv")?;
+    if !status.success() {
+        bail!("python3 -m venv {} failed ({status})", venv.display());
+    }
+    let status = Command::new(venv.join("bin/pip"))
+        .args(["install", "--progress-bar", "on", "checkov"])
+        .status()
+        .context("running pip install checkov")?;
+    if !status.success() {
+        bail!("pip install checkov failed ({status})");
+    }
+    Ok(bin)
 }

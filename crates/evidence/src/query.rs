@@ -212,6 +212,9 @@ pub struct TimeRange {
 
 impl TimeRange {
     fn contains(&self, time: &str) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
         let Ok(t) = parse_time(time) else { return false };
         self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t <= u)
     }

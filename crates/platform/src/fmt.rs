@@ -9,7 +9,7 @@ use crate::tools::Terraform;
 use crate::Findings;
 
 /// Directories holding Terraform configuration.
-pub const DIRS: [&str; 3] = ["modules", "environments", "tests"];
+pub const DIRS: [&str; 3] = ["modules", "environments", "stacks"];
 
 pub fn check(root: &Path, tf: &Terraform) -> Result<Findings> {
     let mut f = Findings::default();

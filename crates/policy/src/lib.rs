@@ -93,17 +93,23 @@ impl Policies {
             .set_input_json(&plan.to_string())
             .map_err(|e| anyhow!("{e}"))
             .context("loading plan into the policy engine")?;
+        // One query over the whole rule tree shares the library's partial evaluations
+        // (resources, reference tracing) between rules.
+        let results = engine
+            .eval_query("data.lz.rules".to_string(), false)
+            .map_err(|e| anyhow!("{e}"))
+            .context("evaluating the policies")?;
+        let tree = match results.result.first().and_then(|r| r.expressions.first()) {
+            Some(expr) => serde_json::from_str::<Value>(&expr.value.to_json_str().map_err(|e| anyhow!("{e}"))?)?,
+            None => Value::Null,
+        };
         let mut out = Vec::new();
         for rule in &self.tree.rules {
-            let value = engine
-                .eval_rule(format!("data.{}.deny", rule.package))
-                .map_err(|e| anyhow!("{e}"))
-                .with_context(|| format!("evaluating {} ({})", rule.id, rule.file))?;
-            if value == regorus::Value::Undefined {
-                continue;
+            let mut node = &tree;
+            for part in rule.package.trim_start_matches("lz.rules.").split('.') {
+                node = node.get(part).unwrap_or(&Value::Null);
             }
-            let json: Value = serde_json::from_str(&value.to_json_str().map_err(|e| anyhow!("{e}"))?)?;
-            for f in json.as_array().into_iter().flatten() {
+            for f in node.get("deny").and_then(Value::as_array).into_iter().flatten() {
                 out.push(self.finding_from(rule, f)?);
             }
         }

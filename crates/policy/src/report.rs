@@ -78,7 +78,11 @@ impl Report {
             );
         }
         let sum = self.summary();
-        let sev = sum.by_severity.iter().rev().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ");
+        let sev = ["critical", "high", "medium", "low"]
+            .iter()
+            .map(|k| format!("{} {k}", sum.by_severity.get(*k).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             s,
             "{} finding(s) failing ({sev}), {} excepted, {} unverifiable",

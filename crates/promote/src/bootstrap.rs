@@ -1,1 +1,372 @@
-//! placeholder
+//! An environment's state bucket, evidence bucket and deployer role, created in its LocalStack
+//! account with exactly the settings the rendered plan declares (`state-backend`, `log-archive`
+//! and `identity` modules), never restated by hand.
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_s3::error::DisplayErrorContext;
+use serde::Serialize;
+use serde_json::Value;
+
+pub const STATE_MODULE: &str = "module.state_backend";
+pub const EVIDENCE_MODULE: &str = "module.log_archive";
+pub const IDENTITY_MODULE: &str = "module.identity";
+
+/// The control-bearing settings of a bucket, as declared.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BucketSpec {
+    pub name: String,
+    pub versioning: String,
+    pub sse_algorithm: String,
+    pub kms_key: Option<String>,
+    pub bucket_key: bool,
+    pub public_access_block: [bool; 4],
+    /// Object Lock default retention (mode, days), when the bucket has Object Lock.
+    pub object_lock: Option<(String, i32)>,
+    pub ownership: Option<String>,
+    pub policy: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RoleSpec {
+    pub name: String,
+    pub trust_policy: String,
+    pub boundary_name: String,
+    pub boundary_policy: String,
+    pub boundary_description: Option<String>,
+    pub max_session_duration: Option<i32>,
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvSpec {
+    pub environment: String,
+    pub account_id: String,
+    pub region: String,
+    pub state: BucketSpec,
+    pub evidence: BucketSpec,
+    pub deployer: RoleSpec,
+}
+
+/// Bucket names to use instead of the plan's (isolated test runs); the bucket policy is
+/// rewritten to name the bucket actually created.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    pub state_bucket: Option<String>,
+    pub evidence_bucket: Option<String>,
+}
+
+/// `change.after` of a managed resource in the plan, unknowns marked by `after_unknown`.
+fn after<'a>(plan: &'a Value, address: &str) -> Result<(&'a Value, Option<&'a Value>)> {
+    let rcs = plan.get("resource_changes").and_then(Value::as_array).context("the plan has no resource_changes")?;
+    let rc = rcs
+        .iter()
+        .find(|rc| rc.get("address").and_then(Value::as_str) == Some(address))
+        .with_context(|| format!("the plan has no resource {address}"))?;
+    let change = rc.get("change").with_context(|| format!("{address} has no change"))?;
+    Ok((change.get("after").unwrap_or(&Value::Null), change.get("after_unknown")))
+}
+
+fn known<'a>(address: &str, v: (&'a Value, Option<&'a Value>), path: &[&str]) -> Result<Option<&'a Value>> {
+    let (mut cur, mut unk) = v;
+    let shown = path.join(".");
+    for p in path {
+        let next_unk = unk.and_then(|u| match p.parse::<usize>() {
+            Ok(i) => u.get(i),
+            Err(_) => u.get(*p),
+        });
+        if next_unk == Some(&Value::Bool(true)) {
+            return Ok(None);
+        }
+        cur = match p.parse::<usize>() {
+            Ok(i) => cur.get(i),
+            Err(_) => cur.get(*p),
+        }
+        .with_context(|| format!("{address}: the plan declares no {shown}"))?;
+        unk = next_unk;
+    }
+    Ok(Some(cur))
+}
+
+fn s<'a>(address: &str, v: (&'a Value, Option<&'a Value>), path: &[&str]) -> Result<String> {
+    known(address, v, path)?
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .with_context(|| format!("{address}: {} is not a known string in the plan", path.join(".")))
+}
+
+fn b(address: &str, v: (&Value, Option<&Value>), path: &[&str]) -> Result<bool> {
+    known(address, v, path)?.and_then(Value::as_bool).with_context(|| format!("{address}: {} is not a known bool in the plan", path.join(".")))
+}
+
+fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<BucketSpec> {
+    let a = |r: &str| format!("{module}.{r}");
+    let bucket_addr = a("aws_s3_bucket.this");
+    let bucket = after(plan, &bucket_addr)?;
+    let declared = s(&bucket_addr, bucket, &["bucket"])?;
+    let name = rename.unwrap_or(&declared).to_string();
+    let lock_enabled = bucket.0.get("object_lock_enabled").and_then(Value::as_bool).unwrap_or(false);
+
+    let v_addr = a("aws_s3_bucket_versioning.this");
+    let versioning = s(&v_addr, after(plan, &v_addr)?, &["versioning_configuration", "0", "status"])?;
+
+    let e_addr = a("aws_s3_bucket_server_side_encryption_configuration.this");
+    let e = after(plan, &e_addr)?;
+    let sse_algorithm = s(&e_addr, e, &["rule", "0", "apply_server_side_encryption_by_default", "0", "sse_algorithm"])?;
+    let kms_key = known(&e_addr, e, &["rule", "0", "apply_server_side_encryption_by_default", "0", "kms_master_key_id"])
+        .ok()
+        .flatten()
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let bucket_key = known(&e_addr, e, &["rule", "0", "bucket_key_enabled"]).ok().flatten().and_then(Value::as_bool).unwrap_or(false);
+
+    let p_addr = a("aws_s3_bucket_public_access_block.this");
+    let p = after(plan, &p_addr)?;
+    let public_access_block = [
+        b(&p_addr, p, &["block_public_acls"])?,
+        b(&p_addr, p, &["block_public_policy"])?,
+        b(&p_addr, p, &["ignore_public_acls"])?,
+        b(&p_addr, p, &["restrict_public_buckets"])?,
+    ];
+
+    let object_lock = if lock_enabled {
+        let l_addr = a("aws_s3_bucket_object_lock_configuration.this");
+        let l = after(plan, &l_addr)?;
+        let mode = s(&l_addr, l, &["rule", "0", "default_retention", "0", "mode"])?;
+        let days = known(&l_addr, l, &["rule", "0", "default_retention", "0", "days"])?
+            .and_then(Value::as_i64)
+            .with_context(|| format!("{l_addr}: default retention days are not known in the plan"))?;
+        Some((mode, i32::try_from(days).context("retention days out of range")?))
+    } else {
+        None
+    };
+    let ownership = after(plan, &a("aws_s3_bucket_ownership_controls.this"))
+        .ok()
+        .and_then(|o| known("", o, &["rule", "0", "object_ownership"]).ok().flatten())
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let policy = match after(plan, &a("aws_s3_bucket_policy.this")) {
+        Ok(pol) => Some(s(&a("aws_s3_bucket_policy.this"), pol, &["policy"])?.replace(&format!(":::{declared}"), &format!(":::{name}"))),
+        Err(_) => None,
+    };
+    Ok(BucketSpec { name, versioning, sse_algorithm, kms_key, bucket_key, public_access_block, object_lock, ownership, policy })
+}
+
+fn role_spec(plan: &Value, role: &str) -> Result<RoleSpec> {
+    let r_addr = format!("{IDENTITY_MODULE}.aws_iam_role.this[\"{role}\"]");
+    let r = after(plan, &r_addr)?;
+    let boundary_arn = s(&r_addr, r, &["permissions_boundary"])?;
+    let boundary_name = boundary_arn.rsplit('/').next().unwrap_or_default().to_string();
+    let p_addr = format!("{IDENTITY_MODULE}.aws_iam_policy.boundary[0]");
+    let p = after(plan, &p_addr)?;
+    let declared_boundary = s(&p_addr, p, &["name"])?;
+    if declared_boundary != boundary_name {
+        bail!("{r_addr}: permissions boundary {boundary_arn} is not the module's boundary policy {declared_boundary}");
+    }
+    Ok(RoleSpec {
+        name: s(&r_addr, r, &["name"])?,
+        trust_policy: s(&r_addr, r, &["assume_role_policy"])?,
+        boundary_name,
+        boundary_policy: s(&p_addr, p, &["policy"])?,
+        boundary_description: p.0.get("description").and_then(Value::as_str).map(str::to_string),
+        max_session_duration: r.0.get("max_session_duration").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()),
+        description: r.0.get("description").and_then(Value::as_str).map(str::to_string),
+    })
+}
+
+/// The declared settings of an environment, read from its rendered plan.
+pub fn spec_from_plan(plan: &Value, environment: &str, account_id: &str, region: &str, names: &Names) -> Result<EnvSpec> {
+    Ok(EnvSpec {
+        environment: environment.to_string(),
+        account_id: account_id.to_string(),
+        region: region.to_string(),
+        state: bucket_spec(plan, STATE_MODULE, names.state_bucket.as_deref()).context("state bucket")?,
+        evidence: bucket_spec(plan, EVIDENCE_MODULE, names.evidence_bucket.as_deref()).context("evidence bucket")?,
+        deployer: role_spec(plan, "deployer").context("deployer role")?,
+    })
+}
+
+fn sdk(e: impl std::error::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", DisplayErrorContext(e))
+}
+
+/// What bootstrap did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub created: Vec<String>,
+    pub configured: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str, report: &mut Report) -> Result<()> {
+    use aws_sdk_s3::types::*;
+    let exists = s3.head_bucket().bucket(&spec.name).send().await.is_ok();
+    if !exists {
+        let mut req = s3.create_bucket().bucket(&spec.name);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build(),
+            );
+        }
+        if spec.object_lock.is_some() {
+            req = req.object_lock_enabled_for_bucket(true);
+        }
+        match req.send().await {
+            Ok(_) => report.created.push(format!("s3://{}", spec.name)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+            Err(e) => return Err(sdk(e)).with_context(|| format!("cannot create bucket {}", spec.name)),
+        }
+    }
+    if let Some(o) = &spec.ownership {
+        s3.put_bucket_ownership_controls()
+            .bucket(&spec.name)
+            .ownership_controls(
+                OwnershipControls::builder()
+                    .rules(OwnershipControlsRule::builder().object_ownership(ObjectOwnership::from(o.as_str())).build()?)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(sdk)
+            .with_context(|| format!("{}: ownership controls", spec.name))?;
+    }
+    let [a, b, c, d] = spec.public_access_block;
+    s3.put_public_access_block()
+        .bucket(&spec.name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(a)
+                .block_public_policy(b)
+                .ignore_public_acls(c)
+                .restrict_public_buckets(d)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(sdk)
+        .with_context(|| format!("{}: public access block", spec.name))?;
+    s3.put_bucket_versioning()
+        .bucket(&spec.name)
+        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::from(spec.versioning.as_str())).build())
+        .send()
+        .await
+        .map_err(sdk)
+        .with_context(|| format!("{}: versioning", spec.name))?;
+    let mut by_default = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::from(spec.sse_algorithm.as_str()));
+    if let Some(k) = &spec.kms_key {
+        by_default = by_default.kms_master_key_id(k);
+    }
+    s3.put_bucket_encryption()
+        .bucket(&spec.name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(by_default.build()?)
+                        .bucket_key_enabled(spec.bucket_key)
+                        .build(),
+                )
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(sdk)
+        .with_context(|| format!("{}: default encryption", spec.name))?;
+    if let Some((mode, days)) = &spec.object_lock {
+        s3.put_object_lock_configuration()
+            .bucket(&spec.name)
+            .object_lock_configuration(
+                ObjectLockConfiguration::builder()
+                    .object_lock_enabled(ObjectLockEnabled::Enabled)
+                    .rule(
+                        ObjectLockRule::builder()
+                            .default_retention(
+                                DefaultRetention::builder().mode(ObjectLockRetentionMode::from(mode.as_str())).days(*days).build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(sdk)
+            .with_context(|| format!("{}: Object Lock", spec.name))?;
+    }
+    if let Some(p) = &spec.policy {
+        s3.put_bucket_policy().bucket(&spec.name).policy(p).send().await.map_err(sdk).with_context(|| format!("{}: bucket policy", spec.name))?;
+    }
+    report.configured.push(format!("s3://{}", spec.name));
+    Ok(())
+}
+
+async fn ensure_role(iam: &aws_sdk_iam::Client, account_id: &str, spec: &RoleSpec, report: &mut Report) -> Result<()> {
+    let boundary_arn = format!("arn:aws:iam::{account_id}:policy/{}", spec.boundary_name);
+    if iam.get_policy().policy_arn(&boundary_arn).send().await.is_err() {
+        let mut req = iam.create_policy().policy_name(&spec.boundary_name).policy_document(&spec.boundary_policy);
+        if let Some(d) = &spec.boundary_description {
+            req = req.description(d);
+        }
+        match req.send().await {
+            Ok(_) => report.created.push(boundary_arn.clone()),
+            // A concurrent bootstrap of the same account created it first.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+            Err(e) => return Err(sdk(e)).with_context(|| format!("cannot create policy {}", spec.boundary_name)),
+        }
+    }
+    match iam.get_role().role_name(&spec.name).send().await {
+        Ok(_) => {
+            iam.update_assume_role_policy()
+                .role_name(&spec.name)
+                .policy_document(&spec.trust_policy)
+                .send()
+                .await
+                .map_err(sdk)
+                .with_context(|| format!("{}: trust policy", spec.name))?;
+            iam.put_role_permissions_boundary()
+                .role_name(&spec.name)
+                .permissions_boundary(&boundary_arn)
+                .send()
+                .await
+                .map_err(sdk)
+                .with_context(|| format!("{}: permissions boundary", spec.name))?;
+        }
+        Err(_) => {
+            let mut req = iam
+                .create_role()
+                .role_name(&spec.name)
+                .assume_role_policy_document(&spec.trust_policy)
+                .permissions_boundary(&boundary_arn);
+            if let Some(d) = &spec.description {
+                req = req.description(d);
+            }
+            if let Some(m) = spec.max_session_duration {
+                req = req.max_session_duration(m);
+            }
+            match req.send().await {
+                Ok(_) => report.created.push(format!("arn:aws:iam::{account_id}:role/{}", spec.name)),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                Err(e) => return Err(sdk(e)).with_context(|| format!("cannot create role {}", spec.name)),
+            }
+        }
+    }
+    report.configured.push(format!("arn:aws:iam::{account_id}:role/{}", spec.name));
+    Ok(())
+}
+
+/// Creates (or brings back to the declared settings) the environment's buckets and deployer
+/// role in its account.
+pub fn bootstrap(endpoint: &str, spec: &EnvSpec) -> Result<Report> {
+    let creds = lz_platform::aws::account_credentials(&spec.account_id);
+    let s3 = lz_platform::aws::s3(endpoint, creds.clone(), &spec.region);
+    let iam = lz_platform::aws::iam(endpoint, creds, &spec.region);
+    let rt = lz_platform::aws::runtime()?;
+    rt.block_on(async {
+        let mut report = Report::default();
+        for k in [&spec.state.kms_key, &spec.evidence.kms_key].into_iter().flatten() {
+            report.notes.push(format!("SSE-KMS names {k} as the plan declares (the kms-key module creates the key; LocalStack S3 does not require it to exist)"));
+        }
+        ensure_bucket(&s3, &spec.state, &spec.region, &mut report).await?;
+        ensure_bucket(&s3, &spec.evidence, &spec.region, &mut report).await?;
+        ensure_role(&iam, &spec.account_id, &spec.deployer, &mut report).await?;
+        Ok(report)
+    })
+}

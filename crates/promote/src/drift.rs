@@ -1,1 +1,185 @@
-//! placeholder
+//! Drift: the canary state against its configuration (`terraform plan -detailed-exitcode`) and
+//! the control-bearing settings of the state and evidence buckets against the declared values.
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_s3::error::DisplayErrorContext;
+use lz_evidence::record::{Fields, Kind};
+use lz_evidence::{RecordRef, Signer};
+use serde::Serialize;
+
+use crate::bootstrap::{BucketSpec, EnvSpec};
+use crate::deploy::{self, Workspace};
+use crate::ledger::Ledger;
+use crate::promote::{assume_deployer, last_deployment, Target};
+use crate::Paths;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub resource: String,
+    pub attribute: String,
+    pub declared: String,
+    pub actual: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub environment: String,
+    pub release: String,
+    pub terraform_changes: bool,
+    pub findings: Vec<Finding>,
+    pub record: u64,
+}
+
+impl Report {
+    pub fn drifted(&self) -> bool {
+        self.terraform_changes || !self.findings.is_empty()
+    }
+}
+
+fn sdk(e: impl std::error::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", DisplayErrorContext(e))
+}
+
+/// Compares one bucket's live controls with its declared ones.
+async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Finding>) -> Result<()> {
+    let res = format!("s3://{}", spec.name);
+    let mut push = |attribute: &str, declared: String, actual: String| {
+        if declared != actual {
+            out.push(Finding { resource: res.clone(), attribute: attribute.into(), declared, actual });
+        }
+    };
+    let v = s3.get_bucket_versioning().bucket(&spec.name).send().await.map_err(sdk).with_context(|| format!("{res}: versioning"))?;
+    push("versioning", spec.versioning.clone(), v.status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "Disabled".into()));
+
+    let enc = s3.get_bucket_encryption().bucket(&spec.name).send().await;
+    let (alg, key, bk) = match &enc {
+        Ok(e) => {
+            let rule = e.server_side_encryption_configuration().and_then(|c| c.rules().first());
+            let d = rule.and_then(|r| r.apply_server_side_encryption_by_default());
+            (
+                d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
+                d.and_then(|d| d.kms_master_key_id()).unwrap_or_default().to_string(),
+                rule.and_then(|r| r.bucket_key_enabled()).unwrap_or(false),
+            )
+        }
+        Err(_) => ("none".to_string(), String::new(), false),
+    };
+    push("encryption.sse_algorithm", spec.sse_algorithm.clone(), alg);
+    if let Some(k) = &spec.kms_key {
+        push("encryption.kms_master_key_id", k.clone(), key);
+    }
+    push("encryption.bucket_key_enabled", spec.bucket_key.to_string(), bk.to_string());
+
+    let names = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+    let actual: [bool; 4] = match s3.get_public_access_block().bucket(&spec.name).send().await {
+        Ok(p) => {
+            let c = p.public_access_block_configuration();
+            [
+                c.and_then(|c| c.block_public_acls()).unwrap_or(false),
+                c.and_then(|c| c.block_public_policy()).unwrap_or(false),
+                c.and_then(|c| c.ignore_public_acls()).unwrap_or(false),
+                c.and_then(|c| c.restrict_public_buckets()).unwrap_or(false),
+            ]
+        }
+        Err(_) => [false; 4],
+    };
+    for i in 0..4 {
+        push(&format!("public_access_block.{}", names[i]), spec.public_access_block[i].to_string(), actual[i].to_string());
+    }
+
+    if let Some((mode, days)) = &spec.object_lock {
+        let (m, d) = match s3.get_object_lock_configuration().bucket(&spec.name).send().await {
+            Ok(o) => {
+                let r = o.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
+                (
+                    r.and_then(|r| r.mode()).map(|m| m.as_str().to_string()).unwrap_or_default(),
+                    r.and_then(|r| r.days()).map(|d| d.to_string()).unwrap_or_default(),
+                )
+            }
+            Err(_) => ("none".into(), String::new()),
+        };
+        push("object_lock.mode", mode.clone(), m);
+        push("object_lock.days", days.to_string(), d);
+    }
+    Ok(())
+}
+
+/// The live controls of both buckets against the declared ones.
+pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
+    let s3 = lz_platform::aws::s3(endpoint, lz_platform::aws::account_credentials(&spec.account_id), &spec.region);
+    let rt = lz_platform::aws::runtime()?;
+    rt.block_on(async {
+        let mut out = Vec::new();
+        bucket(&s3, &spec.state, &mut out).await?;
+        bucket(&s3, &spec.evidence, &mut out).await?;
+        Ok(out)
+    })
+}
+
+/// Checks the environment for drift and records the outcome (signed by a deployer).
+pub fn check(paths: &Paths, target: &Target, spec: &EnvSpec, overlay: Option<&std::path::Path>, signer: &Signer) -> Result<Report> {
+    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let records = ledger.records()?;
+    let Some(deployed) = last_deployment(&records, &target.environment) else {
+        bail!("nothing has been deployed to {}: there is no state to check for drift", target.environment);
+    };
+    let release = deployed.release.clone();
+    let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
+    let work = paths.work.join(format!("{}-drift-{}", target.environment, std::process::id()));
+    let ws = Workspace::init(&paths.root, &paths.root.join(deploy::CANARY), &work, &target.endpoint, &target.backend(), run_as)?;
+    let mut args = vec![
+        "plan".to_string(),
+        "-input=false".into(),
+        "-no-color".into(),
+        "-lock-timeout=60s".into(),
+        "-detailed-exitcode".into(),
+        format!("-var=release={release}"),
+        format!("-var=environment={}", target.environment),
+        format!("-var=account_id={}", target.account_id),
+        format!("-var=region={}", target.region),
+        format!("-var=bake_seconds={}", deployed.details.get("bake_seconds").and_then(serde_json::Value::as_u64).unwrap_or(0)),
+    ];
+    if let Some(o) = overlay {
+        args.push(format!("-var-file={}", o.display()));
+    }
+    let out = ws.run(&args)?;
+    let terraform_changes = match out.code {
+        0 => false,
+        2 => true,
+        _ => bail!("terraform plan for the drift check of {} failed:\n{}", target.environment, out.stderr.trim()),
+    };
+    let _ = std::fs::remove_dir_all(&work);
+    let findings = check_buckets(&target.endpoint, spec)?;
+    let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
+    if terraform_changes {
+        resources.push(format!("{} (canary state)", target.environment));
+    }
+    resources.dedup();
+    let fields = Fields::new(&release)
+        .environment(&target.environment)
+        .account(&target.account_id)
+        .at(crate::window::now()?)
+        .detail("drifted", terraform_changes || !findings.is_empty())
+        .detail("resources", resources)
+        .detail("terraform_changes", terraform_changes)
+        .detail("findings", serde_json::to_value(&findings)?)
+        .detail("deployment_record", deployed.sequence);
+    let rec: RecordRef = ledger.append(Kind::Drift, fields, signer)?;
+    Ok(Report { environment: target.environment.clone(), release, terraform_changes, findings, record: rec.sequence })
+}
+
+pub fn render_text(r: &Report) -> String {
+    let mut s = if r.drifted() {
+        format!("{}: DRIFT (record {}, release {})\n", r.environment, r.record, crate::approval::short(&r.release))
+    } else {
+        format!("{}: no drift (record {}, release {})\n", r.environment, r.record, crate::approval::short(&r.release))
+    };
+    if r.terraform_changes {
+        s.push_str("  canary state: terraform plan shows changes\n");
+    }
+    for f in &r.findings {
+        s.push_str(&format!("  {} {}: declared {}, actual {}\n", f.resource, f.attribute, f.declared, f.actual));
+    }
+    s
+}
+

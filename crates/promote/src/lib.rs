@@ -10,6 +10,7 @@
 //! applies the canary stack with Terraform against the environment's S3 backend.
 
 pub mod approval;
+pub mod bench;
 pub mod bootstrap;
 pub mod breakglass;
 pub mod deploy;
@@ -17,12 +18,13 @@ pub mod diff;
 pub mod drift;
 pub mod ledger;
 pub mod promote;
+pub mod sandbox;
 pub mod tier;
 pub mod window;
 
 use std::path::{Path, PathBuf};
 
-// pub use breakglass::open_break_glass_findings;
+pub use breakglass::open_break_glass_findings;
 pub use diff::{Action, Change, Diff};
 pub use tier::{Classification, RiskRules, Tier};
 

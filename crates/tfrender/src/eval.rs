@@ -4,13 +4,13 @@ use std::ops::Range;
 use std::path::Path;
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
-use hcl_edit::template::{Directive, Element, Template};
+use hcl_edit::template::{Element, Template};
 use hcl_edit::Span;
 
 use crate::error::{DResult, Diag, ErrorKind};
 use crate::functions;
 use crate::types::{convert, convert_type, unify, Constraint};
-use crate::value::{equals, number_string, sort_set, Type, Value};
+use crate::value::{equals, number_string, Type, Value};
 
 const MAX_DEPTH: usize = 200;
 
@@ -64,6 +64,8 @@ impl Scope for MapScope<'_> {
 
 pub(crate) struct Evaluator<'s> {
     pub scope: &'s dyn Scope,
+    /// Source text of the file being evaluated, to re-read `<<-` heredocs.
+    pub src: Option<&'s str>,
     locals: Vec<(String, Value)>,
     depth: usize,
 }
@@ -74,7 +76,7 @@ fn span_of(e: &Expression) -> Option<Range<usize>> {
 
 impl<'s> Evaluator<'s> {
     pub fn new(scope: &'s dyn Scope) -> Self {
-        Evaluator { scope, locals: Vec::new(), depth: 0 }
+        Evaluator { scope, src: None, locals: Vec::new(), depth: 0 }
     }
 
     pub fn push_local(&mut self, name: &str, v: Value) {
@@ -154,8 +156,14 @@ impl<'s> Evaluator<'s> {
                 }
                 Ok(Value::Object(out).mark(marked))
             }
-            Expression::StringTemplate(t) => self.template_elements(t.iter().collect::<Vec<_>>().as_slice(), true),
-            Expression::HeredocTemplate(h) => self.template(&h.template, true),
+            Expression::StringTemplate(t) => {
+                let elems: Vec<&Element> = t.iter().collect();
+                if let [Element::Interpolation(i)] = elems.as_slice() {
+                    return self.eval(&i.expr);
+                }
+                self.template_nodes(&crate::template::prepare(t, false))
+            }
+            Expression::HeredocTemplate(h) => self.heredoc(h, span_of(e)),
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => self.traversal(e, v.value().as_str(), &[]),
             Expression::Traversal(t) => {
@@ -240,6 +248,15 @@ impl<'s> Evaluator<'s> {
     }
 
     fn splat(&mut self, v: Value, ops: &[&TraversalOperator], span: Option<Range<usize>>) -> DResult<Value> {
+        if v.is_open() {
+            let marked = v.is_sensitive();
+            let item = match v {
+                Value::Sensitive(x) => *x,
+                x => x,
+            };
+            let r = self.apply_ops(item, ops, span)?;
+            return Ok(Value::Tuple(vec![r]).mark(marked));
+        }
         let (inner, marked) = v.into_unmarked();
         let (items, as_list) = match inner {
             Value::Unknown(_) => return Ok(Value::dynamic_unknown().mark(marked)),
@@ -575,133 +592,105 @@ impl<'s> Evaluator<'s> {
     }
 
     pub fn template(&mut self, t: &Template, wrap: bool) -> DResult<Value> {
-        let elems: Vec<&Element> = t.iter().collect();
-        self.template_elements(&elems, wrap)
-    }
-
-    fn template_elements(&mut self, elems: &[&Element], wrap: bool) -> DResult<Value> {
-        // A template that is exactly one interpolation yields the value itself.
-        if wrap && elems.len() == 1 {
-            if let Element::Interpolation(i) = elems[0] {
+        if wrap {
+            let elems: Vec<&Element> = t.iter().collect();
+            if let [Element::Interpolation(i)] = elems.as_slice() {
                 return self.eval(&i.expr);
             }
         }
+        self.template_nodes(&crate::template::prepare(t, false))
+    }
+
+    fn heredoc(&mut self, h: &hcl_edit::template::HeredocTemplate, span: Option<Range<usize>>) -> DResult<Value> {
+        let raw = match (self.src, &span) {
+            (Some(src), Some(sp)) if src.get(sp.start..).is_some_and(|s| s.starts_with("<<-")) => {
+                src.get(sp.start + 3..sp.end).map(|rest| (format!("<<{rest}"), sp.start + 1))
+            }
+            _ => None,
+        };
+        if let Some((text, base)) = raw {
+            if let Ok(Expression::HeredocTemplate(h2)) = hcl_edit::parser::parse_expr(&text) {
+                let nodes = crate::template::prepare(&h2.template, true);
+                return self.template_nodes(&nodes).map_err(|mut d| {
+                    if d.file.is_none() {
+                        d.span = d.span.map(|r| r.start + base..r.end + base);
+                    }
+                    d
+                });
+            }
+        }
+        self.template_nodes(&crate::template::prepare(&h.template, false))
+    }
+
+    fn template_nodes(&mut self, nodes: &[crate::template::Node]) -> DResult<Value> {
         let mut out = String::new();
         let mut unknown = false;
         let mut marked = false;
-        self.render_elements(elems, &mut out, &mut unknown, &mut marked, false, false)?;
+        self.render_nodes(nodes, &mut out, &mut unknown, &mut marked)?;
         if unknown {
-            return Ok(Value::Unknown(Type::String).mark(marked));
+            return Ok(Value::not_null_unknown(Type::String).mark(marked));
         }
         Ok(Value::String(out).mark(marked))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn render_elements(
-        &mut self,
-        elems: &[&Element],
-        out: &mut String,
-        unknown: &mut bool,
-        marked: &mut bool,
-        strip_first: bool,
-        strip_last: bool,
-    ) -> DResult<()> {
-        for (idx, el) in elems.iter().enumerate() {
-            match el {
-                Element::Literal(l) => {
-                    let mut s: &str = l.value();
-                    let prev_strips = idx > 0 && strips_after(elems[idx - 1]);
-                    let next_strips = idx + 1 < elems.len() && strips_before(elems[idx + 1]);
-                    if prev_strips || (idx == 0 && strip_first) {
-                        s = s.trim_start();
-                    }
-                    if next_strips || (idx + 1 == elems.len() && strip_last) {
-                        s = s.trim_end();
-                    }
-                    out.push_str(s);
+    fn render_nodes(&mut self, nodes: &[crate::template::Node], out: &mut String, unknown: &mut bool, marked: &mut bool) -> DResult<()> {
+        use crate::template::Node;
+        for n in nodes {
+            match n {
+                Node::Lit(s) => out.push_str(s),
+                Node::Interp(e) => {
+                    let v = self.eval(e)?;
+                    self.append_value(v, out, unknown, marked, span_of(e))?;
                 }
-                Element::Interpolation(i) => {
-                    let v = self.eval(&i.expr)?;
-                    self.append_value(v, out, unknown, marked, span_of(&i.expr))?;
-                }
-                Element::Directive(d) => match &**d {
-                    Directive::If(ifd) => {
-                        let c = self.eval(&ifd.if_expr.cond_expr)?;
-                        let (c, m) = c.into_unmarked();
-                        *marked |= m;
-                        let b = match c {
-                            Value::Unknown(_) => {
-                                *unknown = true;
-                                continue;
-                            }
-                            Value::Bool(b) => b,
-                            other => match convert(&other, &Constraint::Bool) {
-                                Ok(Value::Bool(b)) => b,
-                                _ => {
-                                    return Err(Diag::eval(
-                                        span_of(&ifd.if_expr.cond_expr),
-                                        "Invalid template if directive: the condition must be a bool",
-                                    ))
-                                }
-                            },
-                        };
-                        let else_strip_start = ifd.else_expr.as_ref().map(|e| e.strip.strip_start());
-                        let else_strip_end = ifd.else_expr.as_ref().map(|e| e.strip.strip_end());
-                        if b {
-                            let inner: Vec<&Element> = ifd.if_expr.template.iter().collect();
-                            let last_strip = else_strip_start.unwrap_or(ifd.endif_expr.strip.strip_start());
-                            self.render_elements(&inner, out, unknown, marked, ifd.if_expr.strip.strip_end(), last_strip)?;
-                        } else if let Some(e) = &ifd.else_expr {
-                            let inner: Vec<&Element> = e.template.iter().collect();
-                            self.render_elements(
-                                &inner,
-                                out,
-                                unknown,
-                                marked,
-                                else_strip_end.unwrap_or(false),
-                                ifd.endif_expr.strip.strip_start(),
-                            )?;
-                        }
-                    }
-                    Directive::For(fd) => {
-                        let coll = self.eval(&fd.for_expr.collection_expr)?;
-                        let (coll, m) = coll.into_unmarked();
-                        *marked |= m;
-                        if coll.is_unknown() {
+                Node::If(c, then, els) => {
+                    let cv = self.eval(c)?;
+                    let (cv, m) = cv.into_unmarked();
+                    *marked |= m;
+                    let b = match cv {
+                        Value::Unknown(_) => {
                             *unknown = true;
                             continue;
                         }
-                        let is_set = matches!(coll, Value::Set(_, _));
-                        let Some(items) = coll.elements() else {
-                            return Err(Diag::eval(
-                                span_of(&fd.for_expr.collection_expr),
-                                "Invalid template for directive: the collection must be a list, set, map or object",
-                            ));
-                        };
-                        let inner: Vec<&Element> = fd.for_expr.template.iter().collect();
-                        for (k, v) in items {
-                            let k = if is_set { v.clone() } else { k };
-                            let mut pushed = 1;
-                            if let Some(kv) = &fd.for_expr.key_var {
-                                self.push_local(kv.value().as_str(), k);
-                                pushed = 2;
+                        Value::Bool(b) => b,
+                        other => match convert(&other, &Constraint::Bool) {
+                            Ok(Value::Bool(b)) => b,
+                            _ => {
+                                return Err(Diag::eval(span_of(c), "Invalid template if directive: the condition must be a bool"))
                             }
-                            self.push_local(fd.for_expr.value_var.value().as_str(), v);
-                            let r = self.render_elements(
-                                &inner,
-                                out,
-                                unknown,
-                                marked,
-                                fd.for_expr.strip.strip_end(),
-                                fd.endfor_expr.strip.strip_start(),
-                            );
-                            for _ in 0..pushed {
-                                self.pop_local();
-                            }
-                            r?;
-                        }
+                        },
+                    };
+                    self.render_nodes(if b { then } else { els }, out, unknown, marked)?;
+                }
+                Node::For(k, v, c, body) => {
+                    let coll = self.eval(c)?;
+                    let (coll, m) = coll.into_unmarked();
+                    *marked |= m;
+                    if coll.is_unknown() {
+                        *unknown = true;
+                        continue;
                     }
-                },
+                    if coll.is_null() {
+                        return Err(Diag::eval(span_of(c), "Invalid template for directive: the collection must not be null"));
+                    }
+                    let is_set = matches!(coll, Value::Set(_, _));
+                    let Some(items) = coll.elements() else {
+                        return Err(Diag::eval(span_of(c), "Invalid template for directive: the collection must be a list, set, map or object"));
+                    };
+                    for (kv, vv) in items {
+                        let kv = if is_set { vv.clone() } else { kv };
+                        let mut pushed = 1;
+                        if let Some(kn) = k {
+                            self.push_local(kn, kv);
+                            pushed = 2;
+                        }
+                        self.push_local(v, vv);
+                        let r = self.render_nodes(body, out, unknown, marked);
+                        for _ in 0..pushed {
+                            self.pop_local();
+                        }
+                        r?;
+                    }
+                }
             }
         }
         Ok(())
@@ -742,28 +731,6 @@ impl<'s> Evaluator<'s> {
     }
 }
 
-fn strips_after(e: &Element) -> bool {
-    match e {
-        Element::Interpolation(i) => i.strip.strip_end(),
-        Element::Directive(d) => match &**d {
-            Directive::If(i) => i.endif_expr.strip.strip_end(),
-            Directive::For(f) => f.endfor_expr.strip.strip_end(),
-        },
-        _ => false,
-    }
-}
-
-fn strips_before(e: &Element) -> bool {
-    match e {
-        Element::Interpolation(i) => i.strip.strip_start(),
-        Element::Directive(d) => match &**d {
-            Directive::If(i) => i.if_expr.strip.strip_start(),
-            Directive::For(f) => f.for_expr.strip.strip_start(),
-        },
-        _ => false,
-    }
-}
-
 fn arity(name: &str, want: usize, got: usize, span: Option<Range<usize>>) -> Diag {
     Diag::eval(
         span,
@@ -772,6 +739,7 @@ fn arity(name: &str, want: usize, got: usize, span: Option<Range<usize>>) -> Dia
 }
 
 pub(crate) fn get_attr(v: &Value, name: &str, span: Option<Range<usize>>) -> DResult<Value> {
+    let open = v.is_open();
     let (inner, marked) = v.unmark();
     let r = match inner {
         Value::Unknown(t) => match t {
@@ -790,6 +758,7 @@ pub(crate) fn get_attr(v: &Value, name: &str, span: Option<Range<usize>>) -> DRe
         }
         Value::Object(m) => match m.get(name) {
             Some(v) => v.clone(),
+            None if open => Value::dynamic_unknown(),
             None => return Err(unsupported_attr(name, span)),
         },
         Value::Map(_, m) => match m.get(name) {
@@ -843,7 +812,7 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> DResu
                         span,
                         if n.fract() != 0.0 { "Invalid index: The given key does not identify an element in this collection value: an integer is required".to_string() }
                         else if n < 0.0 { "Invalid index: The given key does not identify an element in this collection value: a negative number is not a valid index for a sequence".to_string() }
-                        else { format!("Invalid index: The given key does not identify an element in this collection value: the collection has {} elements", vs.len()) },
+                        else { "Invalid index: The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection".to_string() },
                     ));
                 }
                 vs[n as usize].clone()
@@ -938,9 +907,9 @@ pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<
             let is_cmp = matches!(op, Less | LessEq | Greater | GreaterEq);
             match (a, b) {
                 (Some(a), Some(b)) => match op {
-                    Plus => Value::Number(a + b),
-                    Minus => Value::Number(a - b),
-                    Mul => Value::Number(a * b),
+                    Plus => Value::Number(crate::value::round15(a + b)),
+                    Minus => Value::Number(crate::value::round15(a - b)),
+                    Mul => Value::Number(crate::value::round15(a * b)),
                     Div => {
                         if b == 0.0 {
                             return Err(Diag::eval(span, "Error in operator: divide by zero"));
@@ -999,7 +968,6 @@ fn to_bool(v: &Value, span: Option<Range<usize>>, side: &str) -> DResult<Option<
 
 /// Make a set value from elements (used by toset and for_each).
 pub(crate) fn make_set(vs: Vec<Value>) -> Result<Value, String> {
-    let (t, mut out) = crate::types::unify_values(&vs).ok_or("all set elements must have the same type")?;
-    sort_set(&mut out);
-    Ok(Value::Set(t, out))
+    let (t, out) = crate::types::unify_values(&vs).ok_or("all set elements must have the same type")?;
+    Ok(crate::value::set_value(t, out))
 }

@@ -82,6 +82,8 @@ pub(crate) struct CallState {
 pub(crate) struct Inst {
     pub cfg: Rc<ModuleCfg>,
     pub addr: String,
+    /// The module's configuration address: `addr` without instance keys.
+    pub cfg_addr: String,
     pub parent: Option<(usize, String, Instance)>,
     vars: RefCell<HashMap<String, Slot<Value>>>,
     locals: RefCell<HashMap<String, Slot<Value>>>,
@@ -99,8 +101,16 @@ pub(crate) struct Input {
     pub raw: bool,
 }
 
+/// One checkable object (variable validations, pre/postconditions, check blocks) and the
+/// status of each of its instances, as `terraform show -json` reports them under `checks`.
+pub(crate) struct CheckRec {
+    pub address: serde_json::Value,
+    pub instances: Vec<(serde_json::Value, &'static str, Vec<String>)>,
+}
+
 pub(crate) struct Engine<'a> {
     pub sources: &'a Sources,
+    pub checks: RefCell<BTreeMap<String, CheckRec>>,
     pub inputs: HashMap<String, Input>,
     pub insts: RefCell<Vec<Rc<Inst>>>,
     stack: RefCell<Vec<String>>,
@@ -113,6 +123,8 @@ pub(crate) struct InstScope<'e, 'a> {
     each: Option<(Value, Value)>,
     count: Option<Value>,
     self_val: Option<Value>,
+    /// File functions resolve paths from the root module directory, like Terraform run there.
+    root_dir: std::path::PathBuf,
 }
 
 impl Scope for InstScope<'_, '_> {
@@ -120,7 +132,7 @@ impl Scope for InstScope<'_, '_> {
         self.eng.lookup(self, root, attrs, span)
     }
     fn module_dir(&self) -> &Path {
-        &self.cfg.dir
+        &self.root_dir
     }
 }
 
@@ -130,14 +142,22 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Rc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
-        let eng = Engine { sources, inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()) };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()) };
         eng.add_inst(root, String::new(), None);
         eng
     }
 
     fn add_inst(&self, cfg: Rc<ModuleCfg>, addr: String, parent: Option<(usize, String, Instance)>) -> usize {
+        let cfg_addr = match &parent {
+            None => String::new(),
+            Some((pi, name, _)) => {
+                let p = self.inst(*pi);
+                if p.cfg_addr.is_empty() { format!("module.{name}") } else { format!("{}.module.{name}", p.cfg_addr) }
+            }
+        };
         let inst = Inst {
             cfg,
+            cfg_addr,
             addr,
             parent,
             vars: Default::default(),
@@ -156,7 +176,15 @@ impl<'a> Engine<'a> {
     }
 
     fn scope(&self, i: usize) -> InstScope<'_, 'a> {
-        InstScope { eng: self, inst: i, cfg: self.inst(i).cfg.clone(), each: None, count: None, self_val: None }
+        InstScope {
+            eng: self,
+            inst: i,
+            cfg: self.inst(i).cfg.clone(),
+            each: None,
+            count: None,
+            self_val: None,
+            root_dir: self.inst(0).cfg.dir.clone(),
+        }
     }
 
     fn prefix(&self, i: usize) -> String {
@@ -188,19 +216,78 @@ impl<'a> Engine<'a> {
                 self.output(i, &o.name, None)?;
             }
             for c in &cfg.checks {
-                // Check assertions only warn in Terraform; evaluate them for errors only.
+                // Check assertions only warn in Terraform: a failure is recorded, not an error.
+                let sc = self.scope(i);
+                let mut status = "pass";
+                let mut problems = Vec::new();
                 for a in &c.asserts {
-                    let sc = self.scope(i);
-                    let _ = self.eval(&sc, &a.condition)?;
+                    match self.eval(&sc, &a.condition)?.unmark().0 {
+                        Value::Bool(true) => {}
+                        Value::Bool(false) => {
+                            status = "fail";
+                            if let Value::String(m) = self.eval(&sc, &a.error_message)?.unmark().0 {
+                                problems.push(m.clone());
+                            }
+                        }
+                        _ => {
+                            if status == "pass" {
+                                status = "unknown";
+                            }
+                        }
+                    }
                 }
+                self.record_check(i, "check", &format!("check.{}", c.name), serde_json::Map::new(), None, status, problems);
             }
             i += 1;
         }
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
+    fn record_check(
+        &self,
+        i: usize,
+        kind: &str,
+        local: &str,
+        mut extra: serde_json::Map<String, serde_json::Value>,
+        key: Option<&Key>,
+        status: &'static str,
+        problems: Vec<String>,
+    ) {
+        let inst = self.inst(i);
+        let cfg_display = if inst.cfg_addr.is_empty() { local.to_string() } else { format!("{}.{local}", inst.cfg_addr) };
+        let name = local.rsplit('.').next().unwrap_or(local).to_string();
+        let mut addr = serde_json::Map::new();
+        addr.insert("kind".into(), kind.into());
+        if !inst.cfg_addr.is_empty() {
+            addr.insert("module".into(), inst.cfg_addr.clone().into());
+        }
+        addr.insert("name".into(), name.into());
+        addr.insert("to_display".into(), cfg_display.clone().into());
+        addr.append(&mut extra);
+        let mut ia = serde_json::Map::new();
+        if let Some(k) = key.and_then(Key::to_json) {
+            ia.insert("instance_key".into(), k);
+        }
+        if !inst.addr.is_empty() {
+            ia.insert("module".into(), inst.addr.clone().into());
+        }
+        let suffix = key.map(Key::suffix).unwrap_or_default();
+        let inst_display = if inst.addr.is_empty() { format!("{local}{suffix}") } else { format!("{}.{local}{suffix}", inst.addr) };
+        ia.insert("to_display".into(), inst_display.into());
+        let sorted: BTreeMap<String, serde_json::Value> = addr.into_iter().collect();
+        let mut checks = self.checks.borrow_mut();
+        let rec = checks.entry(cfg_display).or_insert_with(|| CheckRec {
+            address: serde_json::Value::Object(sorted.into_iter().collect()),
+            instances: Vec::new(),
+        });
+        rec.instances.push((serde_json::Value::Object(ia), status, problems));
+    }
+
     fn eval(&self, scope: &InstScope, a: &Attr) -> DResult<Value> {
-        Evaluator::new(scope).eval(&a.expr).map_err(|d| d.in_file(a.file))
+        let mut ev = Evaluator::new(scope);
+        ev.src = self.sources.files.get(a.file).map(|f| f.1.as_str());
+        ev.eval(&a.expr).map_err(|d| d.in_file(a.file))
     }
 
     fn enter(&self, what: String, file: usize, span: Option<Range<usize>>) -> DResult<()> {
@@ -219,8 +306,7 @@ impl<'a> Engine<'a> {
     fn cycle(&self, what: &str, span: Option<Range<usize>>) -> Diag {
         let st = self.stack.borrow();
         let start = st.iter().position(|s| s == what).unwrap_or(0);
-        let mut chain: Vec<String> = st[start..].to_vec();
-        chain.push(what.to_string());
+        let chain: Vec<String> = st[start..].iter().map(|s| format!("{s} (expand)")).collect();
         Diag::new(ErrorKind::Cycle, span, format!("Cycle: {}", chain.join(", ")))
     }
 
@@ -431,12 +517,16 @@ impl<'a> Engine<'a> {
         }
         // Validation rules see the variable's own final value.
         inst.vars.borrow_mut().insert(cfg.name.clone(), Slot::Done(v.clone()));
+        let mut status = "pass";
         for val in &cfg.validations {
             let sc = self.scope(i);
             let c = self.eval(&sc, &val.condition)?;
             let (c, _) = c.into_unmarked();
             match c {
-                Value::Unknown(_) => continue,
+                Value::Unknown(_) => {
+                    status = "unknown";
+                    continue;
+                }
                 Value::Bool(true) => continue,
                 Value::Bool(false) => {
                     let msg = self.eval(&sc, &val.error_message)?;
@@ -447,7 +537,8 @@ impl<'a> Engine<'a> {
                     };
                     let rule_at = val.span.as_ref().map(|s| self.sources.range_str(val.file, s)).unwrap_or_default();
                     let (f, s) = (cfg.file, cfg.span.clone());
-                    return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {display}: {msg}\n\nThis was checked by the validation rule at {rule_at}.")));
+                    let _ = &display;
+                    return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")));
                 }
                 Value::Null(_) => {
                     return Err(err(ErrorKind::Variable, val.file, val.condition.span.clone(), "Invalid condition result: Condition expression must return either true or false, not null"));
@@ -456,6 +547,9 @@ impl<'a> Engine<'a> {
                     return Err(err(ErrorKind::Variable, val.file, val.condition.span.clone(), "Invalid variable validation result: The validation condition must return a bool"));
                 }
             }
+        }
+        if !cfg.validations.is_empty() {
+            self.record_check(i, "var", &format!("var.{}", cfg.name), serde_json::Map::new(), None, status, Vec::new());
         }
         Ok(v)
     }
@@ -590,11 +684,13 @@ impl<'a> Engine<'a> {
             let mut sc = self.scope(i);
             sc.each = inst.each.clone();
             sc.count = inst.count.clone();
+            let mut status = "pass";
             for c in &r.preconditions {
-                self.check_condition(&sc, c, "Resource precondition failed")?;
+                status = worse(status, self.check_condition(&sc, c, "Resource precondition failed")?);
             }
             let config = {
                 let mut ev = Evaluator::new(&sc);
+                ev.src = self.sources.files.get(r.file).map(|f| f.1.as_str());
                 eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file))?
             };
             let planned = if r.ty == "terraform_data" && r.mode == Mode::Managed {
@@ -603,7 +699,7 @@ impl<'a> Engine<'a> {
                 let triggers = m.get("triggers_replace").cloned().unwrap_or(Value::null());
                 let output = if input.is_null() { input.clone() } else { Value::Unknown(input.ty()) };
                 let mut p = BTreeMap::new();
-                p.insert("id".to_string(), Value::Unknown(Type::String));
+                p.insert("id".to_string(), Value::not_null_unknown(Type::String));
                 p.insert("input".to_string(), input);
                 p.insert("output".to_string(), output);
                 p.insert("triggers_replace".to_string(), triggers);
@@ -620,29 +716,38 @@ impl<'a> Engine<'a> {
                 let mut psc = self.scope(i);
                 psc.each = inst.each.clone();
                 psc.count = inst.count.clone();
-                psc.self_val = Some(planned.clone());
+                psc.self_val = Some(open_if(r, planned.clone()));
                 for c in &r.postconditions {
-                    self.check_condition(&psc, c, "Resource postcondition failed")?;
+                    status = worse(status, self.check_condition(&psc, c, "Resource postcondition failed")?);
                 }
+            }
+            if !r.preconditions.is_empty() || !r.postconditions.is_empty() {
+                let mut extra = serde_json::Map::new();
+                extra.insert("mode".into(), (if r.mode == Mode::Managed { "managed" } else { "data" }).into());
+                extra.insert("type".into(), r.ty.clone().into());
+                let local = r.key();
+                let key = if inst.key == Key::None { None } else { Some(&inst.key) };
+                self.record_check(i, "resource", &local, extra, key, status, Vec::new());
             }
             out.push(ResInst { key: inst.key, config, planned });
         }
         let value = match exp {
-            Expansion::Single => out.first().map(|x| x.planned.clone()).unwrap_or_else(Value::dynamic_unknown),
-            Expansion::Count => Value::Tuple(out.iter().map(|x| x.planned.clone()).collect()),
+            Expansion::Single => out.first().map(|x| open_if(r, x.planned.clone())).unwrap_or_else(Value::dynamic_unknown),
+            Expansion::Count => Value::Tuple(out.iter().map(|x| open_if(r, x.planned.clone())).collect()),
             Expansion::ForEach => Value::Object(
                 out.iter()
-                    .map(|x| (match &x.key { Key::Str(s) => s.clone(), _ => String::new() }, x.planned.clone()))
+                    .map(|x| (match &x.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, x.planned.clone())))
                     .collect(),
             ),
         };
         Ok(ResState { instances: out, value })
     }
 
-    fn check_condition(&self, sc: &InstScope, c: &Condition, summary: &str) -> DResult<()> {
+    fn check_condition(&self, sc: &InstScope, c: &Condition, summary: &str) -> DResult<&'static str> {
         let v = self.eval(sc, &c.condition)?;
         match v.unmark().0 {
-            Value::Bool(true) | Value::Unknown(_) => Ok(()),
+            Value::Bool(true) => Ok("pass"),
+            Value::Unknown(_) => Ok("unknown"),
             Value::Bool(false) => {
                 let m = self.eval(sc, &c.error_message)?;
                 let msg = match m.unmark().0 {
@@ -714,8 +819,12 @@ impl<'a> Engine<'a> {
         self.enter(id, o.file, o.span.clone())?;
         let res = (|| -> DResult<Value> {
             let sc = self.scope(i);
+            let mut status = "pass";
             for c in &o.preconditions {
-                self.check_condition(&sc, c, "Module output value precondition failed")?;
+                status = worse(status, self.check_condition(&sc, c, "Module output value precondition failed")?);
+            }
+            if !o.preconditions.is_empty() {
+                self.record_check(i, "output_value", &format!("output.{}", o.name), serde_json::Map::new(), None, status, Vec::new());
             }
             let v = self.eval(&sc, &o.value)?;
             if !o.sensitive && v.has_sensitive_deep() {
@@ -756,6 +865,19 @@ impl<'a> Engine<'a> {
             Some(Slot::Done(v)) => Some(v.clone()),
             _ => None,
         }
+    }
+}
+
+fn worse(a: &'static str, b: &'static str) -> &'static str {
+    if a == "pass" { b } else { a }
+}
+
+/// Schema-less resource instances answer unknown for attributes they do not set.
+fn open_if(r: &ResCfg, v: Value) -> Value {
+    if r.ty == "terraform_data" && r.mode == Mode::Managed {
+        v
+    } else {
+        Value::Open(Box::new(v))
     }
 }
 

@@ -13,6 +13,7 @@ mod graph;
 mod load;
 mod normalize;
 mod plan;
+mod template;
 mod types;
 mod value;
 

@@ -138,7 +138,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
         }
         outputs.insert(o.name.clone(), Json::Object(po));
         let mut oc = Map::new();
-        oc.insert("actions".into(), json!(["create"]));
+        oc.insert("actions".into(), json!([if v.is_null() { "no-op" } else { "create" }]));
         oc.insert("before".into(), Json::Null);
         if let Some(a) = v.to_json_known() {
             oc.insert("after".into(), a);
@@ -160,6 +160,28 @@ pub(crate) fn build(eng: &Engine) -> Json {
     }
     if !output_changes.is_empty() {
         doc.insert("output_changes".into(), Json::Object(sorted(output_changes)));
+    }
+    let checks = eng.checks.borrow();
+    if !checks.is_empty() {
+        let mut list = Vec::new();
+        for rec in checks.values() {
+            let mut agg = "pass";
+            let mut insts = Vec::new();
+            for (addr, status, problems) in &rec.instances {
+                if *status == "fail" || (*status == "unknown" && agg == "pass") {
+                    agg = status;
+                }
+                let mut m = Map::new();
+                m.insert("address".into(), addr.clone());
+                m.insert("status".into(), json!(status));
+                if !problems.is_empty() {
+                    m.insert("problems".into(), Json::Array(problems.iter().map(|p| json!({ "message": p })).collect()));
+                }
+                insts.push(Json::Object(m));
+            }
+            list.push(json!({ "address": rec.address, "status": agg, "instances": insts }));
+        }
+        doc.insert("checks".into(), Json::Array(list));
     }
     doc.insert("prior_state".into(), json!({ "format_version": "1.0", "terraform_version": TERRAFORM_VERSION }));
     doc.insert("configuration".into(), configuration(&root_cfg, &root_cfg));

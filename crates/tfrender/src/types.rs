@@ -1,7 +1,7 @@
 //! Type constraints (`type = ...` in variables) and value conversion.
 use std::collections::BTreeMap;
 
-use crate::value::{number_string, sort_set, Type, Value};
+use crate::value::{number_string, Type, Value};
 
 /// A type constraint: a type that may contain `any` and `optional(...)` attributes.
 #[derive(Clone, Debug)]
@@ -64,8 +64,9 @@ fn convert_depth(v: &Value, c: &Constraint, depth: usize) -> Result<Value, Strin
     if depth > 64 {
         return Err("value is nested too deeply".into());
     }
+    let open = v.is_open();
     let (inner, marked) = v.unmark();
-    let out = convert_inner(inner, c, depth)?;
+    let out = convert_inner(inner, c, depth, open)?;
     Ok(out.mark(marked))
 }
 
@@ -90,7 +91,7 @@ fn elem_name(c: &Constraint) -> String {
     }
 }
 
-fn convert_inner(v: &Value, c: &Constraint, depth: usize) -> Result<Value, String> {
+fn convert_inner(v: &Value, c: &Constraint, depth: usize, open: bool) -> Result<Value, String> {
     match v {
         Value::Null(_) => {
             return Ok(Value::Null(c.to_type()));
@@ -135,7 +136,8 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize) -> Result<Value, Strin
             };
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                out.push(convert_depth(item, ec, depth + 1).map_err(|e| format!("element {i}: {e}"))?);
+                let _ = i;
+                out.push(convert_depth(item, ec, depth + 1)?);
             }
             let ety = if matches!(**ec, Constraint::Any) {
                 let (t, unified) = unify_values(&out).ok_or_else(|| "all elements must have the same type".to_string())?;
@@ -145,8 +147,7 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize) -> Result<Value, Strin
                 ec.to_type()
             };
             if matches!(c, Constraint::Set(_)) {
-                sort_set(&mut out);
-                Ok(Value::Set(ety, out))
+                Ok(crate::value::set_value(ety, out))
             } else {
                 Ok(Value::List(ety, out))
             }
@@ -158,7 +159,7 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize) -> Result<Value, Strin
             };
             let mut out = BTreeMap::new();
             for (k, item) in items {
-                out.insert(k.clone(), convert_depth(item, ec, depth + 1).map_err(|e| format!("element {k:?}: {e}"))?);
+                out.insert(k.clone(), convert_depth(item, ec, depth + 1)?);
             }
             let ety = if matches!(**ec, Constraint::Any) {
                 let vals: Vec<Value> = out.values().cloned().collect();
@@ -182,7 +183,8 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize) -> Result<Value, Strin
             }
             let mut out = Vec::new();
             for (i, (item, ec)) in items.iter().zip(cs).enumerate() {
-                out.push(convert_depth(item, ec, depth + 1).map_err(|e| format!("element {i}: {e}"))?);
+                let _ = i;
+                out.push(convert_depth(item, ec, depth + 1)?);
             }
             Ok(Value::Tuple(out))
         }
@@ -206,6 +208,9 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize) -> Result<Value, Strin
                             None => Value::Null(a.ty.to_type()),
                         };
                         out.insert(a.name.clone(), val);
+                    }
+                    _ if open => {
+                        out.insert(a.name.clone(), Value::Unknown(a.ty.to_type()));
                     }
                     _ => return Err(format!("attribute {:?} is required", a.name)),
                 }

@@ -73,6 +73,10 @@ pub enum Value {
     Tuple(Vec<Value>),
     Object(BTreeMap<String, Value>),
     Sensitive(Box<Value>),
+    /// A resource instance object without a schema: attributes it does not have are unknown.
+    Open(Box<Value>),
+    /// An unknown value refined as certainly not null.
+    NotNull(Box<Value>),
 }
 
 impl Value {
@@ -99,18 +103,44 @@ impl Value {
             Value::Map(t, _) => Type::Map(Box::new(t.clone())),
             Value::Tuple(vs) => Type::Tuple(vs.iter().map(Value::ty).collect()),
             Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), v.ty())).collect()),
-            Value::Sensitive(v) => v.ty(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.ty(),
         }
     }
 
     pub fn is_sensitive(&self) -> bool {
-        matches!(self, Value::Sensitive(_))
+        match self {
+            Value::Sensitive(_) => true,
+            Value::Open(v) | Value::NotNull(v) => v.is_sensitive(),
+            _ => false,
+        }
+    }
+
+    /// An unknown known not to be null (ids, uuid(), timestamp(), templates).
+    pub fn not_null_unknown(t: Type) -> Value {
+        Value::NotNull(Box::new(Value::Unknown(t)))
+    }
+
+    pub fn is_refined_not_null(&self) -> bool {
+        match self {
+            Value::NotNull(_) => true,
+            Value::Sensitive(v) | Value::Open(v) => v.is_refined_not_null(),
+            _ => false,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        match self {
+            Value::Open(_) => true,
+            Value::Sensitive(v) => v.is_open(),
+            _ => false,
+        }
     }
 
     /// The value without its top-level sensitive mark, and whether it had one.
     pub fn unmark(&self) -> (&Value, bool) {
         match self {
             Value::Sensitive(v) => (v.unmark().0, true),
+            Value::Open(v) | Value::NotNull(v) => v.unmark(),
             v => (v, false),
         }
     }
@@ -118,6 +148,7 @@ impl Value {
     pub fn into_unmarked(self) -> (Value, bool) {
         match self {
             Value::Sensitive(v) => (v.into_unmarked().0, true),
+            Value::Open(v) | Value::NotNull(v) => v.into_unmarked(),
             v => (v, false),
         }
     }
@@ -134,6 +165,7 @@ impl Value {
     pub fn has_sensitive_deep(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
+            Value::Open(v) | Value::NotNull(v) => v.has_sensitive_deep(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs.iter().any(Value::has_sensitive_deep),
             Value::Map(_, m) | Value::Object(m) => m.values().any(Value::has_sensitive_deep),
             _ => false,
@@ -143,7 +175,7 @@ impl Value {
     /// Strip every sensitive mark at any depth.
     pub fn unmark_deep(&self) -> Value {
         match self {
-            Value::Sensitive(v) => v.unmark_deep(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.unmark_deep(),
             Value::List(t, vs) => Value::List(t.clone(), vs.iter().map(Value::unmark_deep).collect()),
             Value::Set(t, vs) => Value::Set(t.clone(), vs.iter().map(Value::unmark_deep).collect()),
             Value::Tuple(vs) => Value::Tuple(vs.iter().map(Value::unmark_deep).collect()),
@@ -165,7 +197,7 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::Sensitive(v) => v.is_wholly_known(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.is_wholly_known(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs.iter().all(Value::is_wholly_known),
             Value::Map(_, m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
@@ -202,7 +234,7 @@ impl Value {
             Value::Map(_, m) | Value::Object(m) => {
                 Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
-            Value::Sensitive(v) => v.to_json(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.to_json(),
         }
     }
 
@@ -211,7 +243,7 @@ impl Value {
     pub fn to_json_known(&self) -> Option<Json> {
         Some(match self {
             Value::Unknown(_) => return None,
-            Value::Sensitive(v) => return v.to_json_known(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => return v.to_json_known(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
                 Json::Array(vs.iter().map(|v| v.to_json_known().unwrap_or(Json::Null)).collect())
             }
@@ -231,7 +263,7 @@ impl Value {
     /// `after_unknown` form.
     pub fn unknown_as_bool(&self) -> Json {
         match self {
-            Value::Sensitive(v) => v.unknown_as_bool(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.unknown_as_bool(),
             Value::Null(_) => Json::Bool(false),
             Value::Unknown(_) => Json::Bool(true),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
@@ -255,6 +287,7 @@ impl Value {
     pub fn sensitive_as_bool(&self) -> Json {
         match self {
             Value::Sensitive(_) => Json::Bool(true),
+            Value::Open(v) | Value::NotNull(v) => v.sensitive_as_bool(),
             Value::Null(_) | Value::Bool(_) | Value::Number(_) | Value::String(_) => Json::Bool(false),
             Value::Unknown(t) => match t {
                 Type::List(_) | Type::Set(_) | Type::Tuple(_) => Json::Array(vec![]),
@@ -291,11 +324,21 @@ impl Value {
 }
 
 pub fn number_json(n: f64) -> Json {
-    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+    if n.fract() == 0.0 && n.abs() < 9.2e18 {
         Json::from(n as i64)
     } else {
         serde_json::Number::from_f64(n).map(Json::Number).unwrap_or(Json::Null)
     }
+}
+
+/// Terraform computes with big decimals: 0.1 + 0.2 is 0.3 there. Rounding to 15 significant
+/// digits removes the binary floating-point noise from results.
+pub fn round15(n: f64) -> f64 {
+    if !n.is_finite() || n == 0.0 {
+        return n;
+    }
+    let s = format!("{:.14e}", n);
+    s.parse().unwrap_or(n)
 }
 
 /// Terraform's number-to-string conversion.
@@ -309,6 +352,9 @@ pub fn number_string(n: f64) -> String {
 
 /// Deep equality as the `==` operator sees it; None when unknown.
 pub fn equals(a: &Value, b: &Value) -> Option<bool> {
+    if (a.is_refined_not_null() && b.is_null()) || (b.is_refined_not_null() && a.is_null()) {
+        return Some(false);
+    }
     let (a, _) = a.unmark();
     let (b, _) = b.unmark();
     match (a, b) {
@@ -373,6 +419,16 @@ fn types_loosely_equal(a: &Type, b: &Type) -> bool {
 }
 
 /// Order of set elements as cty stores them: strings lexically, numbers numerically.
+/// Sets cannot hold marked elements: a sensitive element makes the whole set sensitive.
+pub fn set_value(t: Type, mut vs: Vec<Value>) -> Value {
+    let marked = vs.iter().any(Value::has_sensitive_deep);
+    if marked {
+        vs = vs.iter().map(Value::unmark_deep).collect();
+    }
+    sort_set(&mut vs);
+    Value::Set(t, vs).mark(marked)
+}
+
 pub fn sort_set(vs: &mut Vec<Value>) {
     vs.sort_by(|a, b| {
         let (a, _) = a.unmark();

@@ -32,15 +32,25 @@ const TERRAFORM_THREADS: usize = 2;
 const MAX_REPORTED_PER_FIXTURE: usize = 60;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 fn render(fixture: &Fixture) -> Result<Result<Value, tfrender::RenderError>, String> {
     let opts = tfrender::RenderOptions {
-        var_files: fixture.var_files.iter().map(|f| fixture.dir.join(f)).collect(),
+        var_files: fixture
+            .var_files
+            .iter()
+            .map(|f| fixture.dir.join(f))
+            .collect(),
         vars: fixture.vars.clone(),
     };
-    catch_unwind(AssertUnwindSafe(|| tfrender::render_dir(&fixture.dir, &opts))).map_err(|panic| {
+    catch_unwind(AssertUnwindSafe(|| {
+        tfrender::render_dir(&fixture.dir, &opts)
+    }))
+    .map_err(|panic| {
         let message = panic
             .downcast_ref::<String>()
             .cloned()
@@ -51,15 +61,23 @@ fn render(fixture: &Fixture) -> Result<Result<Value, tfrender::RenderError>, Str
 }
 
 fn mismatch(path: &str, expected: impl Into<String>, got: impl Into<String>) -> Mismatch {
-    Mismatch { path: path.into(), expected: expected.into(), got: got.into() }
+    Mismatch {
+        path: path.into(),
+        expected: expected.into(),
+        got: got.into(),
+    }
 }
 
 /// `file` relative to the fixture directory, with `/` separators.
 fn relative_file(fixture_dir: &Path, file: &Path) -> String {
     let stripped = if file.is_absolute() {
-        let dir = fixture_dir.canonicalize().unwrap_or_else(|_| fixture_dir.to_path_buf());
+        let dir = fixture_dir
+            .canonicalize()
+            .unwrap_or_else(|_| fixture_dir.to_path_buf());
         let file = file.canonicalize().unwrap_or_else(|_| file.to_path_buf());
-        file.strip_prefix(&dir).map(Path::to_path_buf).unwrap_or(file)
+        file.strip_prefix(&dir)
+            .map(Path::to_path_buf)
+            .unwrap_or(file)
     } else {
         file.to_path_buf()
     };
@@ -71,19 +89,35 @@ fn relative_file(fixture_dir: &Path, file: &Path) -> String {
         .join("/")
 }
 
-fn compare_error(fixture: &Fixture, expected: &TfDiagnostic, got: &tfrender::RenderError) -> Vec<Mismatch> {
+fn compare_error(
+    fixture: &Fixture,
+    expected: &TfDiagnostic,
+    got: &tfrender::RenderError,
+) -> Vec<Mismatch> {
     let mut out = Vec::new();
     let want = compare::expected_message(&expected.summary, &expected.detail);
     if !compare::messages_agree(&want, &got.message) {
-        out.push(mismatch("error.message", want, compare::normalize_whitespace(&got.message)));
+        out.push(mismatch(
+            "error.message",
+            want,
+            compare::normalize_whitespace(&got.message),
+        ));
     }
     if let Some((file, line)) = &expected.range {
         let got_file = got.file.as_deref().map(|f| relative_file(&fixture.dir, f));
         if got_file.as_deref() != Some(file.as_str()) {
-            out.push(mismatch("error.file", file.clone(), got_file.unwrap_or_else(|| "<none>".into())));
+            out.push(mismatch(
+                "error.file",
+                file.clone(),
+                got_file.unwrap_or_else(|| "<none>".into()),
+            ));
         }
         if got.line != *line {
-            out.push(mismatch("error.line", line.to_string(), got.line.to_string()));
+            out.push(mismatch(
+                "error.line",
+                line.to_string(),
+                got.line.to_string(),
+            ));
         }
     }
     out
@@ -104,26 +138,44 @@ fn check_fixture(
     };
     match (reference, rendered) {
         (TfOutcome::Plan(_), _) if fixture.expect == Expect::Error => {
-            vec![mismatch("fixture", "Terraform fails (fixture.toml expect = \"error\")", "Terraform planned")]
+            vec![mismatch(
+                "fixture",
+                "Terraform fails (fixture.toml expect = \"error\")",
+                "Terraform planned",
+            )]
         }
         (TfOutcome::Failed(diag), _) if fixture.expect == Expect::Ok => vec![mismatch(
             "fixture",
             "Terraform plans (add expect = \"error\" to fixture.toml if intended)",
-            format!("Terraform failed: {}", compare::expected_message(&diag.summary, &diag.detail)),
+            format!(
+                "Terraform failed: {}",
+                compare::expected_message(&diag.summary, &diag.detail)
+            ),
         )],
         (TfOutcome::Plan(expected), Ok(got)) => {
             let (expected, problems) = compare::project(&expected);
-            let mut out: Vec<Mismatch> =
-                problems.into_iter().map(|p| mismatch("terraform plan", "well-formed", p)).collect();
+            let mut out: Vec<Mismatch> = problems
+                .into_iter()
+                .map(|p| mismatch("terraform plan", "well-formed", p))
+                .collect();
             let (got, problems) = compare::project(&got);
-            out.extend(problems.into_iter().map(|p| mismatch("rendered plan", "well-formed", p)));
+            out.extend(
+                problems
+                    .into_iter()
+                    .map(|p| mismatch("rendered plan", "well-formed", p)),
+            );
             out.extend(compare::diff(&expected, &got));
             out
         }
-        (TfOutcome::Plan(_), Err(err)) => vec![mismatch("render", "a plan", format!("error: {err}"))],
+        (TfOutcome::Plan(_), Err(err)) => {
+            vec![mismatch("render", "a plan", format!("error: {err}"))]
+        }
         (TfOutcome::Failed(diag), Ok(_)) => vec![mismatch(
             "render",
-            format!("error: {}", compare::expected_message(&diag.summary, &diag.detail)),
+            format!(
+                "error: {}",
+                compare::expected_message(&diag.summary, &diag.detail)
+            ),
             "a plan",
         )],
         (TfOutcome::Failed(diag), Err(err)) => compare_error(fixture, &diag, &err),
@@ -134,12 +186,22 @@ fn check_fixture(
 fn renderer_agrees_with_terraform_on_every_fixture() {
     let root = repo_root();
     let fixtures_root = root.join("tests/render");
-    let fixtures = fixture::discover(&fixtures_root).unwrap_or_else(|e| panic!("discovering fixtures: {e}"));
-    assert!(!fixtures.is_empty(), "no fixtures found under {}", fixtures_root.display());
+    let fixtures =
+        fixture::discover(&fixtures_root).unwrap_or_else(|e| panic!("discovering fixtures: {e}"));
+    assert!(
+        !fixtures.is_empty(),
+        "no fixtures found under {}",
+        fixtures_root.display()
+    );
 
     let tf = lz_platform::tools::terraform(&root)
         .unwrap_or_else(|e| panic!("Terraform is required for the differential test and could not be found or bootstrapped: {e:#}"));
-    eprintln!("differential: {} fixtures, Terraform {} ({})", fixtures.len(), tf.version, tf.source);
+    eprintln!(
+        "differential: {} fixtures, Terraform {} ({})",
+        fixtures.len(),
+        tf.version,
+        tf.source
+    );
 
     let next = AtomicUsize::new(0);
     let references: Vec<Mutex<Option<Result<TfOutcome, String>>>> =
@@ -148,7 +210,9 @@ fn renderer_agrees_with_terraform_on_every_fixture() {
         for _ in 0..TERRAFORM_THREADS {
             scope.spawn(|| loop {
                 let index = next.fetch_add(1, Ordering::SeqCst);
-                let Some(fixture) = fixtures.get(index) else { break };
+                let Some(fixture) = fixtures.get(index) else {
+                    break;
+                };
                 let outcome = terraform::run(&tf, fixture);
                 *references[index].lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
             });
@@ -172,10 +236,17 @@ fn renderer_agrees_with_terraform_on_every_fixture() {
         eprintln!("  FAIL  {} ({} mismatches)", fixture.name, mismatches.len());
         failed.push(fixture.name.clone());
         for m in mismatches.iter().take(MAX_REPORTED_PER_FIXTURE) {
-            report.push_str(&format!("[{}] {}\n    terraform: {}\n    rendered:  {}\n", fixture.name, m.path, m.expected, m.got));
+            report.push_str(&format!(
+                "[{}] {}\n    terraform: {}\n    rendered:  {}\n",
+                fixture.name, m.path, m.expected, m.got
+            ));
         }
         if mismatches.len() > MAX_REPORTED_PER_FIXTURE {
-            report.push_str(&format!("[{}] ... and {} more\n", fixture.name, mismatches.len() - MAX_REPORTED_PER_FIXTURE));
+            report.push_str(&format!(
+                "[{}] ... and {} more\n",
+                fixture.name,
+                mismatches.len() - MAX_REPORTED_PER_FIXTURE
+            ));
         }
     }
     assert!(
@@ -195,8 +266,17 @@ fn fixture_spec_subset_parses_and_rejects() {
     )
     .expect("valid spec");
     assert_eq!(spec.expect, Expect::Error);
-    assert_eq!(spec.var_files, vec!["a.tfvars".to_string(), "b.tfvars".to_string()]);
-    assert_eq!(spec.vars, vec![("x".into(), "[1, 2]".into()), ("quoted key".into(), "a\"bé".into())]);
+    assert_eq!(
+        spec.var_files,
+        vec!["a.tfvars".to_string(), "b.tfvars".to_string()]
+    );
+    assert_eq!(
+        spec.vars,
+        vec![
+            ("x".into(), "[1, 2]".into()),
+            ("quoted key".into(), "a\"bé".into())
+        ]
+    );
 
     for (text, line) in [
         ("expect = \"maybe\"", "1:"),
@@ -208,7 +288,10 @@ fn fixture_spec_subset_parses_and_rejects() {
         ("expect = \"unterminated", "1:"),
     ] {
         let err = fixture::parse_spec(text).expect_err(text);
-        assert!(err.starts_with(line), "{text:?} gave {err:?}, expected an error on line {line}");
+        assert!(
+            err.starts_with(line),
+            "{text:?} gave {err:?}, expected an error on line {line}"
+        );
     }
 }
 
@@ -230,7 +313,8 @@ fn comparison_reports_each_difference_with_its_path() {
         "complete": true
     });
     let mut rendered = terraform.clone();
-    rendered["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"]["input"][1] = 3.into();
+    rendered["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["values"]
+        ["input"][1] = 3.into();
     rendered["resource_changes"][0]["change"]["after_unknown"] = serde_json::json!({});
     rendered["planned_values"]["outputs"]["o"]["value"] = serde_json::json!(1.0);
     rendered["complete"] = Value::Bool(false);
@@ -255,9 +339,13 @@ fn comparison_reports_each_difference_with_its_path() {
     reordered["planned_values"]["root_module"]["child_modules"]
         .as_array_mut()
         .unwrap()
-        .insert(0, serde_json::json!({ "address": "module.n", "resources": [] }));
+        .insert(
+            0,
+            serde_json::json!({ "address": "module.n", "resources": [] }),
+        );
     assert!(compare::diff(&a, &compare::project(&reordered).0).is_empty());
-    reordered["planned_values"]["root_module"]["child_modules"][1]["resources"] = serde_json::json!([]);
+    reordered["planned_values"]["root_module"]["child_modules"][1]["resources"] =
+        serde_json::json!([]);
     let missing = compare::diff(&a, &compare::project(&reordered).0);
     assert_eq!(missing.len(), 1);
     assert_eq!(missing[0].got, "<absent>");
@@ -265,15 +353,42 @@ fn comparison_reports_each_difference_with_its_path() {
 
 #[test]
 fn error_messages_compare_whitespace_normalised() {
-    let expected = compare::expected_message("Invalid value for variable", "Bad.\n\nThis was checked   here.");
-    assert_eq!(expected, "Invalid value for variable: Bad. This was checked here.");
-    assert!(compare::messages_agree(&expected, "Invalid value for variable: Bad.\nThis was checked here."));
-    assert!(!compare::messages_agree(&expected, "Invalid value for variable: Bad."));
-    assert!(compare::messages_agree("Invalid index: Out of range.", "Invalid index: Out of range"));
-    assert!(!compare::messages_agree("Invalid index: Out of range.", "Invalid index: Out of range!"));
-    assert_eq!(compare::expected_message("Cycle: local.a, local.b", ""), "Cycle: local.a, local.b");
-    assert!(compare::messages_agree("Cycle: local.a (expand), local.b (expand)", "Cycle: local.b (expand), local.a (expand)"));
-    assert!(!compare::messages_agree("Cycle: local.a, local.b", "Cycle: local.a, local.c"));
+    let expected = compare::expected_message(
+        "Invalid value for variable",
+        "Bad.\n\nThis was checked   here.",
+    );
+    assert_eq!(
+        expected,
+        "Invalid value for variable: Bad. This was checked here."
+    );
+    assert!(compare::messages_agree(
+        &expected,
+        "Invalid value for variable: Bad.\nThis was checked here."
+    ));
+    assert!(!compare::messages_agree(
+        &expected,
+        "Invalid value for variable: Bad."
+    ));
+    assert!(compare::messages_agree(
+        "Invalid index: Out of range.",
+        "Invalid index: Out of range"
+    ));
+    assert!(!compare::messages_agree(
+        "Invalid index: Out of range.",
+        "Invalid index: Out of range!"
+    ));
+    assert_eq!(
+        compare::expected_message("Cycle: local.a, local.b", ""),
+        "Cycle: local.a, local.b"
+    );
+    assert!(compare::messages_agree(
+        "Cycle: local.a (expand), local.b (expand)",
+        "Cycle: local.b (expand), local.a (expand)"
+    ));
+    assert!(!compare::messages_agree(
+        "Cycle: local.a, local.b",
+        "Cycle: local.a, local.c"
+    ));
 }
 
 #[test]

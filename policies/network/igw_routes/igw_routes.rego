@@ -1,9 +1,11 @@
 # METADATA
 # title: Trading and data subnets have no internet gateway route
 # description: >-
-#   No route table tagged Tier trading or data, and no route table associated with a trading
-#   or data subnet, routes to an internet gateway (inline route blocks or aws_route; a
-#   gateway id starting igw- or referring to an aws_internet_gateway).
+#   No route table tagged Tier trading or data (or, for a table without a Tier tag, associated
+#   with a trading or data subnet) routes to an internet gateway: inline route blocks or
+#   aws_route resources whose gateway_id starts with igw- or refers to an
+#   aws_internet_gateway. A link that depends on an instance key chosen at apply time is
+#   unverifiable.
 # custom:
 #   id: LZ-NET-005
 #   severity: high
@@ -24,9 +26,34 @@ deny contains f if {
 	f := lib.finding(_id, _severity, rt.address, "route table of a trading or data subnet routes to an internet gateway")
 }
 
+deny contains f if {
+	some rt in lib.of_type("aws_route_table")
+	_private_table(rt)
+	not _igw_routed(rt)
+	_maybe_igw_routed(rt)
+	f := lib.unverifiable(_id, rt.address, "route_table_id of an internet gateway route")
+}
+
+deny contains f if {
+	some rt in lib.of_type("aws_route_table")
+	not _private_table(rt)
+	_maybe_private_table(rt)
+	_igw_routed(rt)
+	f := lib.unverifiable(_id, rt.address, "route_table_id of a subnet association")
+}
+
 _private_table(rt) if lib.tag(rt, "Tier") in lib.private_tiers
 
 _private_table(rt) if {
+	lib.tag(rt, "Tier") == ""
+	some a in lib.of_type("aws_route_table_association")
+	lib.linked_exact(a, "route_table_id", rt)
+	some s in lib.private_subnets
+	lib.linked(a, "subnet_id", s)
+}
+
+_maybe_private_table(rt) if {
+	lib.tag(rt, "Tier") == ""
 	some a in lib.of_type("aws_route_table_association")
 	lib.linked(a, "route_table_id", rt)
 	some s in lib.private_subnets
@@ -39,6 +66,12 @@ _igw_routed(rt) if {
 }
 
 _igw_routed(rt) if {
+	some r in lib.of_type("aws_route")
+	lib.linked_exact(r, "route_table_id", rt)
+	_is_igw(r, ["gateway_id"])
+}
+
+_maybe_igw_routed(rt) if {
 	some r in lib.of_type("aws_route")
 	lib.linked(r, "route_table_id", rt)
 	_is_igw(r, ["gateway_id"])

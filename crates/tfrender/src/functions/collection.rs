@@ -43,15 +43,16 @@ pub(super) fn chunklist(a: Args, _: &Path) -> FResult {
     if size < 0 {
         return Err("the size argument must be positive".into());
     }
-    let ety = match &a[0] {
-        Value::List(t, _) => t.clone(),
-        _ => Type::Dynamic,
+    let (ety, items) = match &a[0] {
+        Value::List(t, _) => (t.clone(), items),
+        _ => crate::types::unify_values(&items).ok_or_else(|| "Invalid function argument: Invalid value for \"list\" parameter: list of any single type required".to_string())?,
     };
+    let lt = Type::List(Box::new(ety.clone()));
     if size == 0 {
-        return Ok(Value::List(Type::List(Box::new(ety.clone())), vec![Value::List(ety, items)]));
+        return Ok(Value::List(lt, vec![Value::List(ety, items)]));
     }
-    let chunks: Vec<Value> = items.chunks(size as usize).map(|c| same_kind(&a[0], c.to_vec())).collect();
-    Ok(list_or_tuple(chunks))
+    let chunks: Vec<Value> = items.chunks(size as usize).map(|c| Value::List(ety.clone(), c.to_vec())).collect();
+    Ok(Value::List(lt, chunks))
 }
 
 pub(super) fn coalesce(a: Args, _: &Path) -> FResult {

@@ -80,7 +80,7 @@ fn spec(name: &str) -> Option<Spec> {
         "coalescelist" => s(1, None, Structural, d, collection::coalescelist),
         "compact" => s(1, Some(1), Deep, Type::List(Box::new(Type::String)), collection::compact),
         "concat" => s(1, None, Structural, d, collection::concat),
-        "contains" => s(2, Some(2), Structural, b, collection::contains),
+        "contains" => s(2, Some(2), Deep, b, collection::contains),
         "distinct" => s(1, Some(1), Deep, d, collection::distinct),
         "element" => s(2, Some(2), Structural, d, collection::element),
         "flatten" => s(1, Some(1), Structural, d, collection::flatten),
@@ -146,7 +146,7 @@ pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
             return Ok(args.into_iter().next().unwrap_or_else(Value::null).into_unmarked().0);
         }
         "type" => {
-            return Err("Call to unknown function: There is no function named \"type\" (it is only available in the Terraform console)".into())
+            return Err("Call to unknown function: There is no function named \"type\"".into())
         }
         _ => {}
     }
@@ -168,7 +168,7 @@ pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
         if e.starts_with("Invalid ") { e } else { format!("Error in function call: Call to function {name:?} failed: {e}") }
     });
     match sp.mode {
-        Mode::Impure => Ok(Value::Unknown(sp.ret)),
+        Mode::Impure => Ok(Value::not_null_unknown(sp.ret)),
         Mode::Deep => {
             let marked = args.iter().any(Value::has_sensitive_deep);
             let args: Args = if marked { args.iter().map(Value::unmark_deep).collect() } else { args };

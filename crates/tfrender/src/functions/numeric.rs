@@ -27,6 +27,9 @@ pub(super) fn pow(a: Args, _: &Path) -> FResult {
 
 pub(super) fn signum(a: Args, _: &Path) -> FResult {
     let n = as_num(&a[0], "num")?;
+    if n.fract() != 0.0 {
+        return Err("value must be a whole number, between -9223372036854775808 and 9223372036854775807".into());
+    }
     Ok(Value::Number(if n > 0.0 { 1.0 } else if n < 0.0 { -1.0 } else { 0.0 }))
 }
 
@@ -49,7 +52,7 @@ pub(super) fn min(a: Args, _: &Path) -> FResult {
 pub(super) fn sum(a: Args, _: &Path) -> FResult {
     let items = as_seq(&a[0], "list")?;
     if items.is_empty() {
-        return Err("cannot sum an empty list".into());
+        return Err("Invalid function argument: Invalid value for \"list\" parameter: cannot sum an empty list".into());
     }
     let mut s = 0.0;
     for v in &items {
@@ -58,7 +61,7 @@ pub(super) fn sum(a: Args, _: &Path) -> FResult {
         }
         s += as_num(v, "list")?;
     }
-    Ok(Value::Number(s))
+    Ok(Value::Number(crate::value::round15(s)))
 }
 
 pub(super) fn parseint(a: Args, _: &Path) -> FResult {

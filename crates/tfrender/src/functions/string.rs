@@ -23,12 +23,22 @@ pub(super) fn strcontains(a: Args, _: &Path) -> FResult {
     Ok(Value::Bool(as_str(&a[0], "str")?.contains(&as_str(&a[1], "substr")?)))
 }
 
+/// Go maps case one rune to one rune: characters whose full case mapping is longer stay.
+fn map_case(s: &str, upper: bool) -> String {
+    s.chars()
+        .map(|c| {
+            let mut m: Vec<char> = if upper { c.to_uppercase().collect() } else { c.to_lowercase().collect() };
+            if m.len() == 1 { m.pop().unwrap_or(c) } else { c }
+        })
+        .collect()
+}
+
 pub(super) fn lower(a: Args, _: &Path) -> FResult {
-    Ok(Value::str(as_str(&a[0], "str")?.to_lowercase()))
+    Ok(Value::str(map_case(&as_str(&a[0], "str")?, false)))
 }
 
 pub(super) fn upper(a: Args, _: &Path) -> FResult {
-    Ok(Value::str(as_str(&a[0], "str")?.to_uppercase()))
+    Ok(Value::str(map_case(&as_str(&a[0], "str")?, true)))
 }
 
 pub(super) fn strrev(a: Args, _: &Path) -> FResult {
@@ -41,7 +51,7 @@ pub(super) fn title(a: Args, _: &Path) -> FResult {
     let mut prev_sep = true;
     for c in s.chars() {
         if prev_sep {
-            out.extend(c.to_uppercase());
+            out.push_str(&map_case(&c.to_string(), true));
         } else {
             out.push(c);
         }
@@ -104,9 +114,6 @@ pub(super) fn join(a: Args, _: &Path) -> FResult {
 pub(super) fn split(a: Args, _: &Path) -> FResult {
     let sep = as_str(&a[0], "separator")?;
     let s = as_str(&a[1], "str")?;
-    if s.is_empty() {
-        return Ok(str_list(vec![]));
-    }
     if sep.is_empty() {
         return Ok(str_list(s.chars().map(|c| c.to_string()).collect()));
     }
@@ -171,7 +178,15 @@ pub(super) fn regexall(a: Args, _: &Path) -> FResult {
     let re = compile(&as_str(&a[0], "pattern")?)?;
     let s = as_str(&a[1], "string")?;
     let all: Vec<Value> = re.captures_iter(&s).map(|c| captures_value(&re, &c)).collect();
-    Ok(super::list_or_tuple(all))
+    let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+    let ety = if names.is_empty() {
+        Type::String
+    } else if names.iter().any(Option::is_some) {
+        Type::Object(names.iter().flatten().map(|n| (n.to_string(), Type::String)).collect())
+    } else {
+        Type::Tuple(names.iter().map(|_| Type::String).collect())
+    };
+    Ok(Value::List(ety, all))
 }
 
 pub(super) fn replace(a: Args, _: &Path) -> FResult {

@@ -41,35 +41,64 @@ const ABSENT: &str = "<absent>";
 pub fn project(plan: &Value) -> (Value, Vec<String>) {
     let mut problems = Vec::new();
     let mut resources = BTreeMap::new();
-    collect_module(&plan["planned_values"]["root_module"], "", &mut resources, &mut problems);
+    collect_module(
+        &plan["planned_values"]["root_module"],
+        "",
+        &mut resources,
+        &mut problems,
+    );
 
     let mut changes = BTreeMap::new();
-    for change in plan["resource_changes"].as_array().map(Vec::as_slice).unwrap_or_default() {
+    for change in plan["resource_changes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         let Some(address) = change["address"].as_str() else {
-            problems.push(format!("resource_changes entry without an address: {}", short(change)));
+            problems.push(format!(
+                "resource_changes entry without an address: {}",
+                short(change)
+            ));
             continue;
         };
-        if changes.insert(address.to_string(), change.clone()).is_some() {
+        if changes
+            .insert(address.to_string(), change.clone())
+            .is_some()
+        {
             problems.push(format!("resource_changes lists {address} twice"));
         }
     }
 
     let mut checks = BTreeMap::new();
-    for check in plan["checks"].as_array().map(Vec::as_slice).unwrap_or_default() {
+    for check in plan["checks"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         let Some(address) = check["address"]["to_display"].as_str() else {
             problems.push(format!("checks entry without an address: {}", short(check)));
             continue;
         };
         let mut instances = Map::new();
-        for instance in check["instances"].as_array().map(Vec::as_slice).unwrap_or_default() {
-            let key = instance["address"]["to_display"].as_str().unwrap_or(address).to_string();
+        for instance in check["instances"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            let key = instance["address"]["to_display"]
+                .as_str()
+                .unwrap_or(address)
+                .to_string();
             instances.insert(key, instance.clone());
         }
         let mut entry = Map::new();
         entry.insert("status".into(), check["status"].clone());
         entry.insert("address".into(), check["address"].clone());
         entry.insert("instances".into(), Value::Object(instances));
-        if checks.insert(address.to_string(), Value::Object(entry)).is_some() {
+        if checks
+            .insert(address.to_string(), Value::Object(entry))
+            .is_some()
+        {
             problems.push(format!("checks lists {address} twice"));
         }
     }
@@ -77,7 +106,10 @@ pub fn project(plan: &Value) -> (Value, Vec<String>) {
     let mut projection = Map::new();
     projection.insert("resources".into(), to_object(resources));
     projection.insert("resource_changes".into(), to_object(changes));
-    projection.insert("outputs".into(), or_empty(&plan["planned_values"]["outputs"]));
+    projection.insert(
+        "outputs".into(),
+        or_empty(&plan["planned_values"]["outputs"]),
+    );
     projection.insert("output_changes".into(), or_empty(&plan["output_changes"]));
     projection.insert("variables".into(), or_empty(&plan["variables"]));
     projection.insert("checks".into(), to_object(checks));
@@ -87,22 +119,43 @@ pub fn project(plan: &Value) -> (Value, Vec<String>) {
     (Value::Object(projection), problems)
 }
 
-fn collect_module(module: &Value, address: &str, out: &mut BTreeMap<String, Value>, problems: &mut Vec<String>) {
-    for resource in module["resources"].as_array().map(Vec::as_slice).unwrap_or_default() {
+fn collect_module(
+    module: &Value,
+    address: &str,
+    out: &mut BTreeMap<String, Value>,
+    problems: &mut Vec<String>,
+) {
+    for resource in module["resources"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         let Some(resource_address) = resource["address"].as_str() else {
-            problems.push(format!("planned_values resource without an address: {}", short(resource)));
+            problems.push(format!(
+                "planned_values resource without an address: {}",
+                short(resource)
+            ));
             continue;
         };
         let mut entry = resource.as_object().cloned().unwrap_or_default();
         entry.insert("module".into(), Value::String(address.to_string()));
-        if out.insert(resource_address.to_string(), Value::Object(entry)).is_some() {
+        if out
+            .insert(resource_address.to_string(), Value::Object(entry))
+            .is_some()
+        {
             problems.push(format!("planned_values lists {resource_address} twice"));
         }
     }
-    for child in module["child_modules"].as_array().map(Vec::as_slice).unwrap_or_default() {
+    for child in module["child_modules"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
         let child_address = child["address"].as_str().unwrap_or_default();
         if child_address.is_empty() {
-            problems.push(format!("child module without an address inside {address:?}"));
+            problems.push(format!(
+                "child module without an address inside {address:?}"
+            ));
         }
         collect_module(child, child_address, out, problems);
     }
@@ -130,7 +183,10 @@ pub fn diff(expected: &Value, got: &Value) -> Vec<Mismatch> {
 fn diff_at(expected: Option<&Value>, got: Option<&Value>, path: String, out: &mut Vec<Mismatch>) {
     match (expected, got) {
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
-            let mut keys: Vec<&String> = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))).collect();
+            let mut keys: Vec<&String> = a
+                .keys()
+                .chain(b.keys().filter(|k| !a.contains_key(*k)))
+                .collect();
             keys.sort();
             for key in keys {
                 diff_at(a.get(key), b.get(key), join_key(&path, key), out);
@@ -150,7 +206,11 @@ fn diff_at(expected: Option<&Value>, got: Option<&Value>, path: String, out: &mu
         }
         (a, b) if a == b => {}
         (a, b) => out.push(Mismatch {
-            path: if path.is_empty() { "(root)".into() } else { path },
+            path: if path.is_empty() {
+                "(root)".into()
+            } else {
+                path
+            },
             expected: a.map_or(ABSENT.into(), short),
             got: b.map_or(ABSENT.into(), short),
         }),
@@ -159,7 +219,9 @@ fn diff_at(expected: Option<&Value>, got: Option<&Value>, path: String, out: &mu
 
 fn join_key(path: &str, key: &str) -> String {
     let plain = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && !key.starts_with(|c: char| c.is_ascii_digit());
     match (path.is_empty(), plain) {
         (true, true) => key.to_string(),
@@ -201,7 +263,10 @@ pub fn messages_agree(expected: &str, got: &str) -> bool {
     let got = normalize_whitespace(got);
     let expected = expected.strip_suffix('.').unwrap_or(&expected);
     let got = got.strip_suffix('.').unwrap_or(&got);
-    if let (Some(a), Some(b)) = (expected.strip_prefix("Cycle: "), got.strip_prefix("Cycle: ")) {
+    if let (Some(a), Some(b)) = (
+        expected.strip_prefix("Cycle: "),
+        got.strip_prefix("Cycle: "),
+    ) {
         let mut a: Vec<&str> = a.split(", ").collect();
         let mut b: Vec<&str> = b.split(", ").collect();
         a.sort_unstable();

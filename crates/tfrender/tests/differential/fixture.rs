@@ -47,17 +47,27 @@ pub fn discover(root: &Path) -> Result<Vec<Fixture>, String> {
         let name = entry.file_name().to_string_lossy().into_owned();
         let spec_path = dir.join("fixture.toml");
         let spec = if spec_path.exists() {
-            let text = fs::read_to_string(&spec_path).map_err(|e| format!("{}: {e}", spec_path.display()))?;
+            let text = fs::read_to_string(&spec_path)
+                .map_err(|e| format!("{}: {e}", spec_path.display()))?;
             parse_spec(&text).map_err(|e| format!("{}:{e}", spec_path.display()))?
         } else {
             Spec::default()
         };
         for file in &spec.var_files {
             if !dir.join(file).is_file() {
-                return Err(format!("{}: var file {file} does not exist", spec_path.display()));
+                return Err(format!(
+                    "{}: var file {file} does not exist",
+                    spec_path.display()
+                ));
             }
         }
-        fixtures.push(Fixture { name, dir, expect: spec.expect, var_files: spec.var_files, vars: spec.vars });
+        fixtures.push(Fixture {
+            name,
+            dir,
+            expect: spec.expect,
+            var_files: spec.var_files,
+            vars: spec.vars,
+        });
     }
     fixtures.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(fixtures)
@@ -83,7 +93,11 @@ pub struct Spec {
 
 impl Default for Spec {
     fn default() -> Self {
-        Spec { expect: Expect::Ok, var_files: Vec::new(), vars: Vec::new() }
+        Spec {
+            expect: Expect::Ok,
+            var_files: Vec::new(),
+            vars: Vec::new(),
+        }
     }
 }
 
@@ -106,7 +120,9 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
         let fail = |message: String| format!("{line_no}: {message}");
         if line.starts_with('[') {
             if line != "[vars]" {
-                return Err(fail(format!("unsupported table {line}, only [vars] is allowed")));
+                return Err(fail(format!(
+                    "unsupported table {line}, only [vars] is allowed"
+                )));
             }
             if in_vars {
                 return Err(fail("duplicate table [vars]".into()));
@@ -116,11 +132,15 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
         }
         let (key, rest) = parse_key(line).map_err(fail)?;
         let rest = rest.trim_start();
-        let rest = rest.strip_prefix('=').ok_or_else(|| fail(format!("expected = after key {key}")))?;
+        let rest = rest
+            .strip_prefix('=')
+            .ok_or_else(|| fail(format!("expected = after key {key}")))?;
         let (value, rest) = parse_value(rest.trim_start()).map_err(fail)?;
         let rest = rest.trim();
         if !rest.is_empty() && !rest.starts_with('#') {
-            return Err(fail(format!("unexpected text after the value of {key}: {rest}")));
+            return Err(fail(format!(
+                "unexpected text after the value of {key}: {rest}"
+            )));
         }
         if in_vars {
             if spec.vars.iter().any(|(k, _)| *k == key) {
@@ -128,7 +148,11 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
             }
             match value {
                 TomlValue::Str(s) => spec.vars.push((key, s)),
-                TomlValue::Array(_) => return Err(fail(format!("variable {key} must be a string (the raw -var text)"))),
+                TomlValue::Array(_) => {
+                    return Err(fail(format!(
+                        "variable {key} must be a string (the raw -var text)"
+                    )))
+                }
             }
             continue;
         }
@@ -141,7 +165,11 @@ pub fn parse_spec(text: &str) -> Result<Spec, String> {
                 spec.expect = match s.as_str() {
                     "ok" => Expect::Ok,
                     "error" => Expect::Error,
-                    other => return Err(fail(format!("expect must be \"ok\" or \"error\", not {other:?}"))),
+                    other => {
+                        return Err(fail(format!(
+                            "expect must be \"ok\" or \"error\", not {other:?}"
+                        )))
+                    }
                 }
             }
             ("var_files", TomlValue::Array(files)) => spec.var_files = files,
@@ -173,7 +201,9 @@ fn parse_value(text: &str) -> Result<(TomlValue, &str), String> {
         return Ok((TomlValue::Str(s), rest));
     }
     let Some(mut rest) = text.strip_prefix('[') else {
-        return Err(format!("expected a string or an array of strings, found {text}"));
+        return Err(format!(
+            "expected a string or an array of strings, found {text}"
+        ));
     };
     let mut items = Vec::new();
     loop {
@@ -220,8 +250,11 @@ fn parse_basic_string(text: &str) -> Result<(String, &str), String> {
                     'r' => out.push('\r'),
                     'u' => {
                         let hex: String = chars.by_ref().take(4).map(|(_, h)| h).collect();
-                        let code = u32::from_str_radix(&hex, 16).map_err(|_| format!("bad \\u escape {hex}"))?;
-                        out.push(char::from_u32(code).ok_or_else(|| format!("bad \\u escape {hex}"))?);
+                        let code = u32::from_str_radix(&hex, 16)
+                            .map_err(|_| format!("bad \\u escape {hex}"))?;
+                        out.push(
+                            char::from_u32(code).ok_or_else(|| format!("bad \\u escape {hex}"))?,
+                        );
                     }
                     other => return Err(format!("unsupported escape \\{other}")),
                 }

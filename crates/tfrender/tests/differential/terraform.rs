@@ -34,11 +34,19 @@ pub fn run(tf: &lz_platform::tools::Terraform, fixture: &Fixture) -> Result<TfOu
 
     let init = execute(tf, &[chdir.as_str(), "init", "-input=false", "-no-color"])?;
     if !init.status.success() {
-        return Err(format!("terraform init failed: {}", String::from_utf8_lossy(&init.stderr).trim()));
+        return Err(format!(
+            "terraform init failed: {}",
+            String::from_utf8_lossy(&init.stderr).trim()
+        ));
     }
 
-    let mut plan_args: Vec<String> =
-        vec![chdir.clone(), "plan".into(), "-input=false".into(), "-json".into(), "-out=differential.tfplan".into()];
+    let mut plan_args: Vec<String> = vec![
+        chdir.clone(),
+        "plan".into(),
+        "-input=false".into(),
+        "-json".into(),
+        "-out=differential.tfplan".into(),
+    ];
     plan_args.extend(fixture.var_files.iter().map(|f| format!("-var-file={f}")));
     plan_args.extend(fixture.vars.iter().map(|(k, v)| format!("-var={k}={v}")));
     let plan = execute(tf, &plan_args)?;
@@ -52,16 +60,27 @@ pub fn run(tf: &lz_platform::tools::Terraform, fixture: &Fixture) -> Result<TfOu
         });
     }
 
-    let show = execute(tf, &[chdir.as_str(), "show", "-json", "differential.tfplan"])?;
+    let show = execute(
+        tf,
+        &[chdir.as_str(), "show", "-json", "differential.tfplan"],
+    )?;
     if !show.status.success() {
-        return Err(format!("terraform show failed: {}", String::from_utf8_lossy(&show.stderr).trim()));
+        return Err(format!(
+            "terraform show failed: {}",
+            String::from_utf8_lossy(&show.stderr).trim()
+        ));
     }
-    let text = String::from_utf8(show.stdout).map_err(|e| format!("terraform show -json printed invalid UTF-8: {e}"))?;
-    let json = parse_with_exact_numbers(&text).map_err(|e| format!("parsing terraform show -json: {e}"))?;
+    let text = String::from_utf8(show.stdout)
+        .map_err(|e| format!("terraform show -json printed invalid UTF-8: {e}"))?;
+    let json = parse_with_exact_numbers(&text)
+        .map_err(|e| format!("parsing terraform show -json: {e}"))?;
     Ok(TfOutcome::Plan(json))
 }
 
-fn execute<S: AsRef<str>>(tf: &lz_platform::tools::Terraform, args: &[S]) -> Result<std::process::Output, String> {
+fn execute<S: AsRef<str>>(
+    tf: &lz_platform::tools::Terraform,
+    args: &[S],
+) -> Result<std::process::Output, String> {
     let display: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     let mut expression = tf.command(args);
     // The fixture alone decides the inputs: nothing from the caller's environment.
@@ -156,7 +175,9 @@ fn unmark_numbers(value: &mut Value) -> Result<(), String> {
 
 fn first_error(json_lines: &str) -> Option<TfDiagnostic> {
     for line in json_lines.lines() {
-        let Ok(message) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(message) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         if message["type"] != "diagnostic" || message["diagnostic"]["severity"] != "error" {
             continue;
         }

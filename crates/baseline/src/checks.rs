@@ -1,0 +1,772 @@
+//! Invariants of a rendered landing zone plan. Every check returns the violations it found,
+//! each naming the resource address and the attribute path.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::view::{module_path, Block, Leaf, PlanView};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    pub address: String,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.address, self.message)
+        } else {
+            write!(f, "{} {}: {}", self.address, self.path, self.message)
+        }
+    }
+}
+
+fn v(address: &str, path: &str, message: impl Into<String>) -> Violation {
+    Violation { address: address.into(), path: path.into(), message: message.into() }
+}
+
+/// What a control attribute must hold.
+#[derive(Clone, Copy, Debug)]
+pub enum Expect {
+    /// Exactly this JSON literal.
+    Eq(&'static str),
+    /// Set: known or known after apply, never null or absent.
+    Set,
+    /// A number of at least this.
+    AtLeast(f64),
+    /// A number of at most this.
+    AtMost(f64),
+}
+
+/// A control-bearing attribute: resource type, attribute path, what it must hold.
+pub struct Control {
+    pub kind: &'static str,
+    pub path: &'static str,
+    pub expect: Expect,
+}
+
+const fn c(kind: &'static str, path: &'static str, expect: Expect) -> Control {
+    Control { kind, path, expect }
+}
+
+/// The control-bearing attributes and their required values, identical in every environment.
+/// Retention settings are allow-listed per environment and appear here as floors only.
+pub const CONTROLS: &[Control] = &[
+    // Encryption and keys
+    c("aws_kms_key", "enable_key_rotation", Expect::Eq("true")),
+    c("aws_kms_key", "is_enabled", Expect::Eq("true")),
+    c("aws_kms_key", "multi_region", Expect::Eq("false")),
+    c("aws_kms_key", "key_usage", Expect::Eq("\"ENCRYPT_DECRYPT\"")),
+    c("aws_kms_key", "customer_master_key_spec", Expect::Eq("\"SYMMETRIC_DEFAULT\"")),
+    c("aws_kms_key", "bypass_policy_lockout_safety_check", Expect::Eq("false")),
+    c("aws_kms_key", "deletion_window_in_days", Expect::AtLeast(7.0)),
+    c("aws_kms_key", "deletion_window_in_days", Expect::AtMost(30.0)),
+    c("aws_s3_bucket_server_side_encryption_configuration", "rule[0].apply_server_side_encryption_by_default[0].sse_algorithm", Expect::Eq("\"aws:kms\"")),
+    c("aws_s3_bucket_server_side_encryption_configuration", "rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id", Expect::Set),
+    c("aws_s3_bucket_server_side_encryption_configuration", "rule[0].bucket_key_enabled", Expect::Eq("true")),
+    c("aws_cloudwatch_log_group", "kms_key_id", Expect::Set),
+    c("aws_cloudwatch_log_group", "retention_in_days", Expect::AtLeast(365.0)),
+    c("aws_secretsmanager_secret", "kms_key_id", Expect::Set),
+    c("aws_cloudtrail", "kms_key_id", Expect::Set),
+    // Buckets: versioning, public access, ownership, deletion
+    c("aws_s3_bucket", "force_destroy", Expect::Eq("false")),
+    c("aws_s3_bucket_versioning", "versioning_configuration[0].status", Expect::Eq("\"Enabled\"")),
+    c("aws_s3_bucket_public_access_block", "block_public_acls", Expect::Eq("true")),
+    c("aws_s3_bucket_public_access_block", "block_public_policy", Expect::Eq("true")),
+    c("aws_s3_bucket_public_access_block", "ignore_public_acls", Expect::Eq("true")),
+    c("aws_s3_bucket_public_access_block", "restrict_public_buckets", Expect::Eq("true")),
+    c("aws_s3_bucket_ownership_controls", "rule[0].object_ownership", Expect::Eq("\"BucketOwnerEnforced\"")),
+    // Object lock: mode and retention floor
+    c("aws_s3_bucket_object_lock_configuration", "object_lock_enabled", Expect::Eq("\"Enabled\"")),
+    c("aws_s3_bucket_object_lock_configuration", "rule[0].default_retention[0].mode", Expect::Eq("\"COMPLIANCE\"")),
+    c("aws_s3_bucket_object_lock_configuration", "rule[0].default_retention[0].days", Expect::AtLeast(365.0)),
+    // Flow logs
+    c("aws_flow_log", "traffic_type", Expect::Eq("\"ALL\"")),
+    c("aws_flow_log", "log_destination_type", Expect::Eq("\"cloud-watch-logs\"")),
+    c("aws_flow_log", "log_destination", Expect::Set),
+    // Audit trail and log file validation
+    c("aws_cloudtrail", "enable_log_file_validation", Expect::Eq("true")),
+    c("aws_cloudtrail", "is_multi_region_trail", Expect::Eq("true")),
+    c("aws_cloudtrail", "include_global_service_events", Expect::Eq("true")),
+    c("aws_cloudtrail", "enable_logging", Expect::Eq("true")),
+    c("aws_cloudtrail", "event_selector[0].include_management_events", Expect::Eq("true")),
+    c("aws_cloudtrail", "event_selector[0].read_write_type", Expect::Eq("\"All\"")),
+    // Roles: permission boundaries and session limits
+    c("aws_iam_role", "permissions_boundary", Expect::Set),
+    c("aws_iam_role", "max_session_duration", Expect::AtMost(3600.0)),
+    // Subnets never hand out public addresses
+    c("aws_subnet", "map_public_ip_on_launch", Expect::Eq("false")),
+];
+
+pub const MANDATORY_TAGS: [&str; 5] = ["Owner", "Environment", "DataClassification", "CostCentre", "ManagedBy"];
+
+/// Types that take tags; every instance of them must carry the mandatory tags (and so must any
+/// other resource that has a `tags` attribute).
+pub const TAGGABLE: &[&str] = &[
+    "aws_s3_bucket",
+    "aws_kms_key",
+    "aws_vpc",
+    "aws_subnet",
+    "aws_default_security_group",
+    "aws_internet_gateway",
+    "aws_route_table",
+    "aws_cloudwatch_log_group",
+    "aws_iam_role",
+    "aws_iam_policy",
+    "aws_iam_openid_connect_provider",
+    "aws_flow_log",
+    "aws_cloudtrail",
+    "aws_secretsmanager_secret",
+    "aws_security_group",
+];
+
+/// Companion resources every bucket must have in its module.
+const BUCKET_COMPANIONS: &[&str] = &[
+    "aws_s3_bucket_versioning",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_public_access_block",
+    "aws_s3_bucket_ownership_controls",
+    "aws_s3_bucket_policy",
+];
+
+fn check_expect(b: &Block, path: &str, expect: Expect) -> Option<String> {
+    let leaf = b.get(path);
+    match (expect, leaf) {
+        (_, None) => Some(format!("is absent, expected {}", describe(expect))),
+        (Expect::Eq(lit), Some(l)) => {
+            let want: Value = serde_json::from_str(lit).expect("control literal");
+            (*l != Leaf::Known(want)).then(|| format!("is {}, expected {lit}", l.render()))
+        }
+        (Expect::Set, Some(Leaf::Known(Value::Null))) => Some("is null, expected a value".into()),
+        (Expect::Set, Some(Leaf::Known(Value::String(s)))) if s.is_empty() => Some("is empty, expected a value".into()),
+        (Expect::Set, Some(_)) => None,
+        (Expect::AtLeast(n), Some(l)) => match l.as_f64() {
+            Some(x) if x >= n => None,
+            _ => Some(format!("is {}, expected at least {n}", l.render())),
+        },
+        (Expect::AtMost(n), Some(l)) => match l.as_f64() {
+            Some(x) if x <= n => None,
+            _ => Some(format!("is {}, expected at most {n}", l.render())),
+        },
+    }
+}
+
+fn describe(e: Expect) -> String {
+    match e {
+        Expect::Eq(l) => l.to_string(),
+        Expect::Set => "a value".into(),
+        Expect::AtLeast(n) => format!("at least {n}"),
+        Expect::AtMost(n) => format!("at most {n}"),
+    }
+}
+
+/// Every control attribute holds its required value, and the control resources exist.
+pub fn controls(p: &PlanView) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for ctl in CONTROLS {
+        for b in p.of_type(ctl.kind) {
+            if let Some(m) = check_expect(b, ctl.path, ctl.expect) {
+                out.push(v(&b.address, ctl.path, m));
+            }
+        }
+    }
+    for kind in ["aws_cloudtrail", "aws_kms_key", "aws_vpc"] {
+        if p.of_type(kind).next().is_none() {
+            out.push(v("(plan)", "", format!("has no {kind}")));
+        }
+    }
+    for vpc in p.of_type("aws_vpc") {
+        let m = module_path(&vpc.address);
+        if !p.of_type("aws_flow_log").any(|f| module_path(&f.address) == m) {
+            out.push(v(&vpc.address, "", "has no aws_flow_log in its module"));
+        }
+    }
+    for bucket in p.of_type("aws_s3_bucket") {
+        let m = module_path(&bucket.address);
+        for comp in BUCKET_COMPANIONS {
+            if !p.of_type(comp).any(|x| module_path(&x.address) == m) {
+                out.push(v(&bucket.address, "", format!("has no {comp} in its module")));
+            }
+        }
+        if bucket.get("object_lock_enabled") == Some(&Leaf::Known(Value::Bool(true)))
+            && !p.of_type("aws_s3_bucket_object_lock_configuration").any(|x| module_path(&x.address) == m)
+        {
+            out.push(v(&bucket.address, "object_lock_enabled", "is true but the module has no object lock configuration"));
+        }
+    }
+    if !p.of_type("aws_s3_bucket").any(|b| b.get("object_lock_enabled") == Some(&Leaf::Known(Value::Bool(true)))) {
+        out.push(v("(plan)", "", "has no bucket with object_lock_enabled = true (log archive)"));
+    }
+    for pol in p.of_type("aws_s3_bucket_policy") {
+        out.extend(tls_only(pol));
+    }
+    for role in p.of_type("aws_iam_role") {
+        out.extend(mfa(role));
+    }
+    out
+}
+
+/// `policy.Statement[i]` index with `Sid`.
+fn statement<'a>(b: &'a Block, doc: &str, sid: &str) -> Option<String> {
+    b.attrs.iter().find_map(|(p, l)| {
+        let rest = p.strip_prefix(doc)?.strip_prefix(".Statement[")?;
+        let (idx, tail) = rest.split_once(']')?;
+        (tail == ".Sid" && l.as_str() == Some(sid)).then(|| format!("{doc}.Statement[{idx}]"))
+    })
+}
+
+fn tls_only(b: &Block) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (sid, cond, want) in [
+        ("DenyInsecureTransport", ".Condition.Bool[\"aws:SecureTransport\"]", "false"),
+        ("DenyOutdatedTls", ".Condition.NumericLessThan[\"s3:TlsVersion\"]", "1.2"),
+    ] {
+        match statement(b, "policy", sid) {
+            None => out.push(v(&b.address, "policy.Statement", format!("has no {sid} statement (TLS-only access)"))),
+            Some(st) => {
+                let effect = format!("{st}.Effect");
+                if b.get(&effect).and_then(Leaf::as_str) != Some("Deny") {
+                    out.push(v(&b.address, &effect, format!("of {sid} must be \"Deny\"")));
+                }
+                let path = format!("{st}{cond}");
+                if b.get(&path).and_then(Leaf::as_str) != Some(want) {
+                    out.push(v(&b.address, &path, format!("of {sid} must be {want:?}")));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Human roles require MFA; break-glass requires recent MFA.
+fn mfa(b: &Block) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let sts_role = b.under("assume_role_policy").any(|(p, l)| p.ends_with(".Principal.AWS") || (p.contains(".Principal.AWS[") && l.as_str().is_some()));
+    let break_glass = b.get("tags.Role").and_then(Leaf::as_str) == Some("break-glass");
+    if sts_role || break_glass {
+        let present = b
+            .under("assume_role_policy")
+            .find(|(p, _)| p.ends_with(".Condition.Bool[\"aws:MultiFactorAuthPresent\"]"));
+        match present {
+            Some((_, l)) if l.as_str() == Some("true") => {}
+            Some((p, l)) => out.push(v(&b.address, p, format!("is {}, expected \"true\" (MFA)", l.render()))),
+            None => out.push(v(&b.address, "assume_role_policy.Statement[0].Condition.Bool[\"aws:MultiFactorAuthPresent\"]", "is absent: human roles require MFA")),
+        }
+    }
+    if break_glass {
+        let age = b.under("assume_role_policy").find(|(p, _)| p.ends_with(".Condition.NumericLessThan[\"aws:MultiFactorAuthAge\"]"));
+        if age.is_none() {
+            out.push(v(&b.address, "assume_role_policy.Statement[0].Condition.NumericLessThan[\"aws:MultiFactorAuthAge\"]", "is absent: break-glass requires recent MFA"));
+        }
+    }
+    out
+}
+
+/// Every taggable resource carries the mandatory tags, with `Environment` = `env` and
+/// `ManagedBy` = `terraform`.
+pub fn tags(p: &PlanView, env: &str) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for b in p.resources() {
+        let has_tags = b.under("tags").next().is_some();
+        if !has_tags && !TAGGABLE.contains(&b.kind().as_str()) {
+            continue;
+        }
+        for t in MANDATORY_TAGS {
+            let path = format!("tags.{t}");
+            match b.get(&path) {
+                Some(Leaf::Known(Value::String(s))) if !s.trim().is_empty() => {
+                    let want = match t {
+                        "Environment" => Some(env),
+                        "ManagedBy" => Some("terraform"),
+                        _ => None,
+                    };
+                    if let Some(w) = want.filter(|w| w != s) {
+                        out.push(v(&b.address, &path, format!("is {s:?}, expected {w:?}")));
+                    }
+                }
+                Some(Leaf::Unknown) => {}
+                Some(l) => out.push(v(&b.address, &path, format!("is {}, expected a non-empty string", l.render()))),
+                None => out.push(v(&b.address, &path, "is missing (mandatory tag)")),
+            }
+        }
+    }
+    out
+}
+
+/// Retention floors that depend on the environment: object lock at least 2190 days in preprod
+/// and prod, KMS deletion window 30 days in prod.
+pub fn env_floors(p: &PlanView, env: &str) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if matches!(env, "preprod" | "prod") {
+        for b in p.of_type("aws_s3_bucket_object_lock_configuration") {
+            let path = "rule[0].default_retention[0].days";
+            if let Some(m) = check_expect(b, path, Expect::AtLeast(2190.0)) {
+                out.push(v(&b.address, path, format!("{m} in {env}")));
+            }
+        }
+    }
+    if env == "prod" {
+        for b in p.of_type("aws_kms_key") {
+            if let Some(m) = check_expect(b, "deletion_window_in_days", Expect::Eq("30")) {
+                out.push(v(&b.address, "deletion_window_in_days", format!("{m} in prod")));
+            }
+        }
+    }
+    out
+}
+
+// ---- network ----
+
+/// An IPv4 CIDR as (network, prefix length).
+pub fn parse_cidr(s: &str) -> Option<(u32, u32)> {
+    let (ip, len) = s.split_once('/')?;
+    let len: u32 = len.parse().ok()?;
+    if len > 32 {
+        return None;
+    }
+    let octets: Vec<u32> = ip.split('.').map(|o| o.parse::<u8>().ok().map(u32::from)).collect::<Option<_>>()?;
+    if octets.len() != 4 {
+        return None;
+    }
+    let addr = octets.iter().fold(0u32, |a, o| (a << 8) | o);
+    Some((addr, len))
+}
+
+fn range(c: (u32, u32)) -> (u64, u64) {
+    let size = 1u64 << (32 - c.1);
+    let start = u64::from(c.0) & !(size - 1);
+    (start, start + size - 1)
+}
+
+pub fn cidrs_overlap(a: (u32, u32), b: (u32, u32)) -> bool {
+    let (a0, a1) = range(a);
+    let (b0, b1) = range(b);
+    a0 <= b1 && b0 <= a1
+}
+
+pub fn cidr_contains(outer: (u32, u32), inner: (u32, u32)) -> bool {
+    let (o0, o1) = range(outer);
+    let (i0, i1) = range(inner);
+    outer.1 <= inner.1 && o0 <= i0 && i1 <= o1
+}
+
+/// Subnets lie inside their VPC and never overlap; only the ingress tier routes to the
+/// internet; trading and data subnets map no public addresses.
+pub fn network(p: &PlanView, raw: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let vpcs: Vec<(&Block, (u32, u32))> = p
+        .of_type("aws_vpc")
+        .filter_map(|b| {
+            let c = b.get("cidr_block").and_then(Leaf::as_str).and_then(parse_cidr);
+            if c.is_none() {
+                out.push(v(&b.address, "cidr_block", "is not a known IPv4 CIDR"));
+            }
+            c.map(|c| (b, c))
+        })
+        .collect();
+    let subnets: Vec<(&Block, (u32, u32))> = p
+        .of_type("aws_subnet")
+        .filter_map(|b| {
+            let c = b.get("cidr_block").and_then(Leaf::as_str).and_then(parse_cidr);
+            if c.is_none() {
+                out.push(v(&b.address, "cidr_block", "is not a known IPv4 CIDR"));
+            }
+            c.map(|c| (b, c))
+        })
+        .collect();
+    for (s, sc) in &subnets {
+        let m = module_path(&s.address);
+        let inside = vpcs.iter().any(|(vb, vc)| module_path(&vb.address) == m && cidr_contains(*vc, *sc));
+        if !inside {
+            out.push(v(&s.address, "cidr_block", format!("{} is outside the VPC", s.get("cidr_block").map(Leaf::render).unwrap_or_default())));
+        }
+    }
+    for (i, (a, ac)) in subnets.iter().enumerate() {
+        for (b, bc) in &subnets[i + 1..] {
+            if cidrs_overlap(*ac, *bc) {
+                out.push(v(&a.address, "cidr_block", format!("overlaps {} cidr_block", b.address)));
+            }
+        }
+    }
+    for r in p.of_type("aws_route") {
+        let dest4 = r.get("destination_cidr_block").and_then(Leaf::as_str);
+        let dest6 = r.get("destination_ipv6_cidr_block").and_then(Leaf::as_str);
+        if dest4 != Some("0.0.0.0/0") && dest6 != Some("::/0") {
+            continue;
+        }
+        let refs = config_references(raw, &r.address, "route_table_id");
+        let ingress_only = !refs.is_empty()
+            && refs.iter().any(|x| x.contains("[\"ingress\"]"))
+            && refs.iter().all(|x| !x.contains('[') || x.contains("[\"ingress\"]"));
+        if !ingress_only {
+            out.push(v(&r.address, "route_table_id", format!("is an internet route on a table other than the ingress tier's (references {refs:?})")));
+        }
+    }
+    for t in p.of_type("aws_route_table") {
+        let tier = t.get("tags.Tier").and_then(Leaf::as_str).unwrap_or("");
+        if tier == "ingress" {
+            continue;
+        }
+        for (path, l) in t.under("route") {
+            if matches!(l.as_str(), Some("0.0.0.0/0" | "::/0")) {
+                out.push(v(&t.address, path, format!("is an internet route in the {tier} tier")));
+            }
+        }
+    }
+    out
+}
+
+/// The `references` of an attribute expression in the plan's configuration, for a resource
+/// address (instance keys ignored).
+pub fn config_references(raw: &Value, address: &str, attr: &str) -> Vec<String> {
+    let parts = crate::view::split_address_stripped(address);
+    let mut module = raw.pointer("/configuration/root_module");
+    let mut i = 0;
+    while parts.get(i).map(String::as_str) == Some("module") {
+        let name = parts.get(i + 1).cloned().unwrap_or_default();
+        module = module.and_then(|m| m.get("module_calls")).and_then(|c| c.get(&name)).and_then(|c| c.get("module"));
+        i += 2;
+    }
+    let local = parts[i..].join(".");
+    let Some(res) = module
+        .and_then(|m| m.get("resources"))
+        .and_then(Value::as_array)
+        .and_then(|rs| rs.iter().find(|r| r.get("address").and_then(Value::as_str) == Some(local.as_str())))
+    else {
+        return Vec::new();
+    };
+    res.pointer(&format!("/expressions/{attr}/references"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default()
+}
+
+// ---- services ----
+
+/// No security group opens 0.0.0.0/0 or ::/0 except the ingress tier on 443; names of every
+/// resource type are unique.
+pub fn services(p: &PlanView) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for sg in p.of_type("aws_security_group") {
+        let tier = sg.get("tags.Tier").and_then(Leaf::as_str).unwrap_or("");
+        for (path, l) in sg.under("ingress") {
+            if !matches!(l.as_str(), Some("0.0.0.0/0" | "::/0")) {
+                continue;
+            }
+            let rule = path.split_once("].").map(|(r, _)| format!("{r}]")).unwrap_or_default();
+            let port = |k: &str| sg.get(&format!("{rule}.{k}")).and_then(Leaf::as_f64);
+            let ok = tier == "ingress" && port("from_port") == Some(443.0) && port("to_port") == Some(443.0);
+            if !ok {
+                out.push(v(&sg.address, path, format!("opens {} outside the ingress tier's 443 (tier {tier:?})", l.render())));
+            }
+        }
+    }
+    for kind in ["aws_vpc_security_group_ingress_rule", "aws_security_group_rule"] {
+        for r in p.of_type(kind) {
+            for (path, l) in r.attrs.iter() {
+                if matches!(l.as_str(), Some("0.0.0.0/0" | "::/0")) {
+                    out.push(v(&r.address, path, "opens the internet through a separate rule resource"));
+                }
+            }
+        }
+    }
+    let mut seen: BTreeMap<(String, String), String> = BTreeMap::new();
+    for b in p.resources() {
+        let kind = b.kind();
+        // Inline role policies are named per role, not per account.
+        if kind == "aws_iam_role_policy" {
+            continue;
+        }
+        let attr = if kind == "aws_s3_bucket" { "bucket" } else { "name" };
+        if let Some(Leaf::Known(Value::String(n))) = b.get(attr) {
+            if let Some(first) = seen.insert((kind.clone(), n.clone()), b.address.clone()) {
+                out.push(v(&b.address, attr, format!("{n:?} is also the {attr} of {first}")));
+            }
+        }
+    }
+    out
+}
+
+// ---- comparisons between environments ----
+
+/// How an allow-listed variable may change the plan: resource type, address glob, attribute
+/// path glob (`*` matches anything). A difference between two environments' plans is
+/// explained when a variable whose value differs between them has a matching entry.
+///
+/// `environment`, `account_id` and `region` name things; before comparing, every string
+/// (values and addresses) has their values replaced by `${environment}` (as `lz-<env>`, a
+/// whole value, or a GitHub `environment:<env>` subject), `${account_id}` and `${region}`
+/// (also in the title-case form a KMS statement id uses). So they explain only the differences
+/// that remain after that, listed here.
+pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
+    ("environment", &[("*", "*", "tags.Environment")]),
+    ("account_id", &[]),
+    ("region", &[]),
+    (
+        "vpc_cidr",
+        &[
+            ("aws_vpc", "*", "cidr_block"),
+            ("aws_subnet", "*", "cidr_block"),
+            ("aws_security_group", "*", "ingress[*].cidr_blocks*"),
+            ("aws_security_group", "*", "egress[*].cidr_blocks*"),
+            ("output", "output.subnet_cidrs", "*"),
+        ],
+    ),
+    (
+        "azs",
+        &[
+            ("aws_subnet", "module.network.aws_subnet.this[*", "*"),
+            ("aws_route_table_association", "module.network.aws_route_table_association.this[*", "*"),
+            ("aws_security_group", "*", "ingress[*].cidr_blocks*"),
+            ("output", "output.subnet_cidrs", "*"),
+            ("output", "output.subnet_ids", "*"),
+        ],
+    ),
+    (
+        "log_archive_retention_days",
+        &[
+            ("aws_s3_bucket_object_lock_configuration", "module.log_archive.*", "rule[0].default_retention[0].days"),
+            ("aws_s3_bucket_lifecycle_configuration", "module.log_archive.*", "rule[*].noncurrent_version_expiration[*].noncurrent_days"),
+        ],
+    ),
+    ("log_retention_days", &[("aws_cloudwatch_log_group", "*", "retention_in_days")]),
+    ("kms_deletion_window_in_days", &[("aws_kms_key", "*", "deletion_window_in_days")]),
+    (
+        "services",
+        &[
+            ("*", "module.service[*", "*"),
+            ("aws_secretsmanager_secret", "module.secrets.aws_secretsmanager_secret.this[*", "*"),
+            ("output", "output.services", "*"),
+            ("output", "output.secret_arns", "*"),
+        ],
+    ),
+    ("trusted_principals", &[("aws_iam_role", "module.identity.*", "assume_role_policy.Statement[*].Principal.AWS*")]),
+];
+
+pub fn glob(pattern: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == s;
+    }
+    let mut rest = s;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(pos) = rest.find(part) else { return false };
+            rest = &rest[pos + part.len()..];
+        }
+    }
+    true
+}
+
+/// Whether a change at (kind, address, path) is explained by one of `vars`.
+pub fn explained_by(vars: &BTreeSet<String>, kind: &str, address: &str, path: &str) -> bool {
+    INFLUENCE.iter().filter(|(var, _)| vars.contains(*var)).any(|(_, pats)| {
+        pats.iter().any(|(k, a, pth)| (*k == "*" || *k == kind) && glob(a, address) && glob(pth, path))
+    })
+}
+
+/// The root variables of a plan (`variables.<name>.value`).
+pub fn plan_variables(raw: &Value) -> BTreeMap<String, Value> {
+    raw.get("variables")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, x)| (k.clone(), x.get("value").cloned().unwrap_or(Value::Null))).collect())
+        .unwrap_or_default()
+}
+
+fn title_no_dash(s: &str) -> String {
+    s.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Replace the naming variables' values by placeholders (see [`INFLUENCE`]).
+pub fn templated(p: &PlanView, vars: &BTreeMap<String, Value>) -> PlanView {
+    let get = |k: &str| vars.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let (env, account, region) = (get("environment"), get("account_id"), get("region"));
+    let sub = |s: &str| -> String {
+        if !env.is_empty() && s == env {
+            return "${environment}".into();
+        }
+        let mut t = s.to_string();
+        if !account.is_empty() {
+            t = t.replace(&account, "${account_id}");
+        }
+        if !region.is_empty() {
+            t = t.replace(&region, "${region}").replace(&title_no_dash(&region), "${region_title}");
+        }
+        if !env.is_empty() {
+            t = t.replace(&format!("lz-{env}"), "lz-${environment}").replace(&format!("environment:{env}"), "environment:${environment}");
+        }
+        t
+    };
+    let mut blocks: Vec<Block> = p
+        .blocks
+        .iter()
+        .map(|b| Block {
+            address: sub(&b.address),
+            action: b.action.clone(),
+            attrs: b
+                .attrs
+                .iter()
+                .map(|(path, l)| {
+                    let l = match l {
+                        Leaf::Known(Value::String(s)) => Leaf::Known(Value::String(sub(s))),
+                        other => other.clone(),
+                    };
+                    (sub(path), l)
+                })
+                .collect(),
+        })
+        .collect();
+    blocks.sort_by(|a, b| a.address.cmp(&b.address));
+    PlanView { blocks }
+}
+
+/// Two environments' plans differ only where an allow-listed variable whose value differs
+/// explains it. `allowlisted` names the variables an overlay may set.
+pub fn explained(a: (&PlanView, &Value), b: (&PlanView, &Value), allowlisted: &BTreeSet<String>) -> Vec<Violation> {
+    let (va, vb) = (plan_variables(a.1), plan_variables(b.1));
+    let differing: BTreeSet<String> = va
+        .keys()
+        .chain(vb.keys())
+        .filter(|k| va.get(*k) != vb.get(*k))
+        .filter(|k| allowlisted.contains(*k))
+        .cloned()
+        .collect();
+    let d = crate::diff::diff(&templated(a.0, &va), &templated(b.0, &vb));
+    let mut out = Vec::new();
+    for r in d.resources.iter().chain(&d.outputs) {
+        for at in &r.attributes {
+            if !explained_by(&differing, &r.kind, &r.address, &at.path) {
+                let show = |x: &Option<Value>| x.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into());
+                out.push(v(
+                    &r.address,
+                    &at.path,
+                    format!("differs ({} -> {}) and no differing allow-listed variable explains it (differing: {differing:?})", show(&at.old), show(&at.new)),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Every resource type and every control attribute present in `lower` is present in `higher`.
+pub fn superset(lower: &PlanView, higher: &PlanView) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let types = |p: &PlanView| p.resources().map(Block::kind).collect::<BTreeSet<_>>();
+    let (lt, ht) = (types(lower), types(higher));
+    for t in lt.difference(&ht) {
+        out.push(v(t, "", "resource type is present in the lower environment only"));
+    }
+    for ctl in CONTROLS {
+        let has = |p: &PlanView| p.of_type(ctl.kind).any(|b| b.get(ctl.path).is_some());
+        if has(lower) && !has(higher) {
+            out.push(v(ctl.kind, ctl.path, "control is present in the lower environment only"));
+        }
+    }
+    out
+}
+
+/// Retention and deletion-window settings (minimum over instances) of one plan.
+pub fn retention_settings(p: &PlanView) -> BTreeMap<String, f64> {
+    let mut out: BTreeMap<String, f64> = BTreeMap::new();
+    let mut put = |k: String, x: f64| {
+        let e = out.entry(k).or_insert(x);
+        *e = e.min(x);
+    };
+    for b in p.resources() {
+        let kind = b.kind();
+        for (path, l) in &b.attrs {
+            let interesting = matches!(
+                (kind.as_str(), path.as_str()),
+                ("aws_kms_key", "deletion_window_in_days")
+                    | ("aws_cloudwatch_log_group", "retention_in_days")
+                    | ("aws_secretsmanager_secret", "recovery_window_in_days")
+                    | ("aws_s3_bucket_object_lock_configuration", "rule[0].default_retention[0].days")
+            ) || (kind == "aws_s3_bucket_lifecycle_configuration" && path.ends_with("noncurrent_version_expiration[0].noncurrent_days"));
+            if let (true, Some(x)) = (interesting, l.as_f64()) {
+                put(format!("{kind} {path}"), x);
+            }
+        }
+    }
+    out
+}
+
+/// Retention settings never decrease along the chain (in promotion order).
+pub fn non_decreasing(chain: &[(&str, &PlanView)]) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for w in chain.windows(2) {
+        let (lo, hi) = (retention_settings(w[0].1), retention_settings(w[1].1));
+        for (k, x) in &lo {
+            match hi.get(k) {
+                Some(y) if y >= x => {}
+                Some(y) => out.push(v(k, "", format!("decreases from {x} in {} to {y} in {}", w[0].0, w[1].0))),
+                None => out.push(v(k, "", format!("is set in {} but absent in {}", w[0].0, w[1].0))),
+            }
+        }
+    }
+    out
+}
+
+/// All single-plan invariants of an environment's plan.
+pub fn single(env: &str, raw: &Value) -> Vec<Violation> {
+    let p = crate::view::view(raw);
+    let mut out = controls(&p);
+    out.extend(tags(&p, env));
+    out.extend(env_floors(&p, env));
+    out.extend(network(&p, raw));
+    out.extend(services(&p));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_math() {
+        let vpc = parse_cidr("10.10.0.0/16").unwrap();
+        let a = parse_cidr("10.10.16.0/20").unwrap();
+        let b = parse_cidr("10.10.0.0/20").unwrap();
+        assert!(cidr_contains(vpc, a) && cidr_contains(vpc, b));
+        assert!(!cidrs_overlap(a, b));
+        assert!(cidrs_overlap(vpc, a));
+        assert!(!cidr_contains(vpc, parse_cidr("10.11.0.0/20").unwrap()));
+        assert!(parse_cidr("10.300.0.0/16").is_none());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("module.service[*", "module.service[\"a\"].aws_iam_role.task"));
+        assert!(glob("ingress[*].cidr_blocks*", "ingress[1].cidr_blocks[0]"));
+        assert!(!glob("tags.Environment", "tags.Owner"));
+        assert!(glob("*", ""));
+    }
+
+    #[test]
+    fn no_control_is_explained_by_an_allowlisted_variable_except_retention_floors() {
+        let all: BTreeSet<String> = INFLUENCE.iter().map(|(k, _)| k.to_string()).collect();
+        for ctl in CONTROLS {
+            if matches!(ctl.expect, Expect::AtLeast(_) | Expect::AtMost(_)) {
+                continue;
+            }
+            assert!(
+                !explained_by(&all, ctl.kind, "module.x.r", ctl.path),
+                "control {} {} is reachable from an allow-listed variable",
+                ctl.kind,
+                ctl.path
+            );
+        }
+    }
+}

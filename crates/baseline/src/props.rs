@@ -1,0 +1,347 @@
+//! The property runner: each property renders generated overlays with the offline renderer
+//! and checks one family of invariants. Used by the tests (256 cases each, shrinking on,
+//! regressions persisted under `crates/baseline/proptest-regressions/`) and by
+//! `cargo xtask bench properties`.
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestError, TestRunner};
+use serde_json::Value;
+
+use crate::checks::{self, Violation};
+use crate::overlay::{self, Overlay};
+use crate::view::view;
+
+pub const REGRESSIONS_DIR: &str = "crates/baseline/proptest-regressions";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Property {
+    /// Every valid overlay renders, and every control holds its required value.
+    Renders,
+    /// Every overlay with one variable outside its domain is rejected by that variable's
+    /// validation.
+    Rejects,
+    /// Two valid overlays' plans differ only where a differing allow-listed variable explains.
+    Invariance,
+    /// Along a promotion chain, prod has every resource type and control dev has, and
+    /// retention never decreases.
+    Superset,
+    /// Subnets inside the VPC without overlap; internet routes only in the ingress tier.
+    Network,
+    /// No internet ingress outside the ingress tier's 443, mandatory tags, unique names.
+    Services,
+    /// The same overlay renders byte-identical JSON.
+    Determinism,
+}
+
+impl Property {
+    pub const ALL: [Property; 7] = [
+        Property::Renders,
+        Property::Rejects,
+        Property::Invariance,
+        Property::Superset,
+        Property::Network,
+        Property::Services,
+        Property::Determinism,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::Renders => "renders",
+            Property::Rejects => "rejects",
+            Property::Invariance => "invariance",
+            Property::Superset => "superset",
+            Property::Network => "network",
+            Property::Services => "services",
+            Property::Determinism => "determinism",
+        }
+    }
+
+    /// Renders per generated case.
+    pub fn renders_per_case(self) -> u32 {
+        match self {
+            Property::Invariance | Property::Determinism => 2,
+            Property::Superset => 5,
+            _ => 1,
+        }
+    }
+}
+
+pub struct RunConfig {
+    pub cases: u32,
+    /// Regression file to load and save failing seeds (`None`: no persistence).
+    pub regressions: Option<PathBuf>,
+}
+
+impl RunConfig {
+    /// `cases` cases, regressions in the crate's `proptest-regressions/<property>.txt`.
+    pub fn persisted(root: &Path, property: Property, cases: u32) -> RunConfig {
+        RunConfig { cases, regressions: Some(root.join(REGRESSIONS_DIR).join(format!("{}.txt", property.name()))) }
+    }
+}
+
+/// The variables `environments/overlay-allowlist.toml` allows.
+pub fn allowlisted(root: &Path) -> Result<BTreeSet<String>> {
+    let path = root.join("environments/overlay-allowlist.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(doc.get("variables").and_then(|v| v.as_table()).map(|t| t.keys().cloned().collect()).unwrap_or_default())
+}
+
+fn fail_with(case: &str, violations: &[Violation]) -> TestCaseError {
+    let shown: Vec<String> = violations.iter().take(8).map(|v| format!("  {v}")).collect();
+    let more = if violations.len() > 8 { format!("\n  and {} more", violations.len() - 8) } else { String::new() };
+    TestCaseError::fail(format!("{case}: {} violation(s):\n{}{more}", violations.len(), shown.join("\n")))
+}
+
+fn case_name(o: &Overlay) -> String {
+    format!("environment {} (generated overlay)", o.environment)
+}
+
+fn render_ok(root: &Path, o: &Overlay) -> Result<Value, TestCaseError> {
+    match o.render(root) {
+        Ok(Ok(plan)) => Ok(plan),
+        Ok(Err(e)) => Err(TestCaseError::fail(format!("{} does not render: {e}\ntfvars:\n{}", case_name(o), o.to_tfvars()))),
+        Err(e) => Err(TestCaseError::fail(format!("{}: {e:#}", case_name(o)))),
+    }
+}
+
+/// Run one property; `Ok(cases)` when it holds, `Err(message)` naming the minimal failing
+/// case, the environment and the attribute paths.
+pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, String> {
+    let allow = allowlisted(root).map_err(|e| format!("{e:#}"))?;
+    let mut config = Config { cases: cfg.cases, ..Config::default() };
+    config.failure_persistence = match &cfg.regressions {
+        Some(p) => {
+            // The runner keeps the path for its whole life; one leak per run.
+            let leaked: &'static str = Box::leak(p.display().to_string().into_boxed_str());
+            Some(Box::new(FileFailurePersistence::Direct(leaked)))
+        }
+        None => None,
+    };
+    let mut runner = TestRunner::new(config);
+    match property {
+        Property::Renders => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
+            let plan = render_ok(root, &o)?;
+            let p = view(&plan);
+            let mut vs = checks::controls(&p);
+            vs.extend(checks::env_floors(&p, &o.environment));
+            if vs.is_empty() {
+                Ok(())
+            } else {
+                Err(fail_with(&case_name(&o), &vs))
+            }
+        })),
+        Property::Rejects => finish(property, cfg.cases, runner.run(&overlay::invalid_overlay(), |(o, var)| match o.render(root) {
+            Ok(Ok(_)) => Err(TestCaseError::fail(format!(
+                "{}: var.{var} = {} is outside the domain but rendered",
+                case_name(&o),
+                o.raw.get(var).cloned().unwrap_or_default()
+            ))),
+            Ok(Err(e)) => {
+                let msg = e.to_string();
+                if e.kind == tfrender::ErrorKind::Variable && msg.contains(&format!("var.{var}")) {
+                    Ok(())
+                } else {
+                    Err(TestCaseError::fail(format!(
+                        "{}: var.{var} = {} was rejected, but not by a validation naming var.{var}: {msg}",
+                        case_name(&o),
+                        o.raw.get(var).cloned().unwrap_or_default()
+                    )))
+                }
+            }
+            Err(e) => Err(TestCaseError::fail(format!("{e:#}"))),
+        })),
+        Property::Invariance => finish(property, cfg.cases, runner.run(&(overlay::valid_overlay(), overlay::valid_overlay()), |(a, b)| {
+            let (pa, pb) = (render_ok(root, &a)?, render_ok(root, &b)?);
+            let (va, vb) = (view(&pa), view(&pb));
+            let mut vs = checks::controls(&va);
+            vs.extend(checks::controls(&vb));
+            vs.extend(checks::explained((&va, &pa), (&vb, &pb), &allow));
+            if vs.is_empty() {
+                Ok(())
+            } else {
+                Err(fail_with(&format!("environments {} and {} (generated overlays)", a.environment, b.environment), &vs))
+            }
+        })),
+        Property::Superset => finish(property, cfg.cases, runner.run(&overlay::promotion_chain(), |chain| {
+            let mut views = Vec::new();
+            for o in &chain {
+                views.push(view(&render_ok(root, o)?));
+            }
+            let named: Vec<(&str, &crate::PlanView)> = chain.iter().map(|o| o.environment.as_str()).zip(views.iter()).collect();
+            let mut vs = checks::superset(&views[0], &views[views.len() - 1]);
+            vs.extend(checks::non_decreasing(&named));
+            if vs.is_empty() {
+                Ok(())
+            } else {
+                Err(fail_with("promotion chain dev -> prod (generated overlays)", &vs))
+            }
+        })),
+        Property::Network => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
+            let plan = render_ok(root, &o)?;
+            let vs = checks::network(&view(&plan), &plan);
+            if vs.is_empty() {
+                Ok(())
+            } else {
+                Err(fail_with(&case_name(&o), &vs))
+            }
+        })),
+        Property::Services => {
+            let strat = overlay::valid_overlay().prop_flat_map(|o| (proptest::strategy::Just(o), overlay::services(6))).prop_map(
+                |(mut o, s)| {
+                    o.services = s;
+                    o
+                },
+            );
+            finish(property, cfg.cases, runner.run(&strat, |o| {
+                let plan = render_ok(root, &o)?;
+                let p = view(&plan);
+                let mut vs = checks::services(&p);
+                vs.extend(checks::tags(&p, &o.environment));
+                if vs.is_empty() {
+                    Ok(())
+                } else {
+                    Err(fail_with(&case_name(&o), &vs))
+                }
+            }))
+        }
+        Property::Determinism => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
+            let a = serde_json::to_string(&render_ok(root, &o)?).unwrap_or_default();
+            let b = serde_json::to_string(&render_ok(root, &o)?).unwrap_or_default();
+            if a == b {
+                return Ok(());
+            }
+            let at = a.bytes().zip(b.bytes()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+            let from = at.saturating_sub(80);
+            Err(TestCaseError::fail(format!(
+                "{}: two renders differ at byte {at}: ...{}... vs ...{}...",
+                case_name(&o),
+                a.get(from..(at + 80).min(a.len())).unwrap_or(""),
+                b.get(from..(at + 80).min(b.len())).unwrap_or("")
+            )))
+        })),
+    }
+}
+
+fn finish<T: std::fmt::Debug>(property: Property, cases: u32, r: Result<(), TestError<T>>) -> Result<u32, String> {
+    match r {
+        Ok(()) => Ok(cases),
+        Err(TestError::Fail(reason, input)) => {
+            Err(format!("property {} failed: {reason}\nminimal failing input: {input:#?}", property.name()))
+        }
+        Err(TestError::Abort(reason)) => Err(format!("property {} aborted: {reason}", property.name())),
+    }
+}
+
+/// The invariants over the repository's own environments: each renders and holds every
+/// single-plan invariant; every two differ only where the allow-list explains; the VPC CIDRs do
+/// not overlap; prod is a superset of dev and retention never decreases in promotion order.
+/// Each message names the environment(s), the address and the attribute path.
+pub fn check_environments(root: &Path) -> Result<Vec<String>> {
+    let allow = allowlisted(root)?;
+    let envs = crate::snapshot::environments(root)?;
+    let mut plans = Vec::new();
+    let mut out = Vec::new();
+    for env in &envs {
+        let raw = crate::snapshot::render_env(root, env)?;
+        for v in checks::single(env, &raw) {
+            out.push(format!("environment {env}: {v}"));
+        }
+        plans.push((env.clone(), view(&raw), raw));
+    }
+    for (i, (ea, va, ra)) in plans.iter().enumerate() {
+        for (eb, vb, rb) in &plans[i + 1..] {
+            for v in checks::explained((va, ra), (vb, rb), &allow) {
+                out.push(format!("environments {ea} and {eb}: {v}"));
+            }
+        }
+    }
+    let cidrs: Vec<(String, (u32, u32))> = plans
+        .iter()
+        .flat_map(|(e, p, _)| {
+            p.of_type("aws_vpc")
+                .filter_map(|b| b.get("cidr_block").and_then(crate::Leaf::as_str).and_then(checks::parse_cidr))
+                .map(|c| (e.clone(), c))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (i, (ea, ca)) in cidrs.iter().enumerate() {
+        for (eb, cb) in &cidrs[i + 1..] {
+            if checks::cidrs_overlap(*ca, *cb) {
+                out.push(format!("environments {ea} and {eb}: aws_vpc cidr_block: the VPC CIDRs overlap"));
+            }
+        }
+    }
+    let chain: Vec<(&str, &crate::PlanView)> = crate::PROMOTION_ORDER
+        .iter()
+        .filter_map(|e| plans.iter().find(|(n, _, _)| n == e).map(|(n, p, _)| (n.as_str(), p)))
+        .collect();
+    if let (Some(first), Some(last)) = (chain.first(), chain.last()) {
+        for v in checks::superset(first.1, last.1) {
+            out.push(format!("environments {} and {}: {v}", first.0, last.0));
+        }
+    }
+    for v in checks::non_decreasing(&chain) {
+        out.push(format!("promotion order: {v}"));
+    }
+    Ok(out)
+}
+
+/// Every single-plan invariant of one generated overlay.
+fn render_and_check(root: &Path, o: &Overlay) -> Result<(), TestCaseError> {
+    let plan = render_ok(root, o)?;
+    let vs = checks::single(&o.environment, &plan);
+    if vs.is_empty() {
+        Ok(())
+    } else {
+        Err(fail_with(&case_name(o), &vs))
+    }
+}
+
+/// Generated overlays rendered and checked per second: 1,000 overlays through every
+/// single-plan invariant (goal: under 20 s), then each property at 256 cases. Returns whether
+/// the goal was met and every property held.
+pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
+    use std::time::Instant;
+    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
+    let n = 1000u32;
+    let mut runner = TestRunner::new(Config { cases: n, failure_persistence: None, ..Config::default() });
+    let t = Instant::now();
+    let r = runner.run(&overlay::valid_overlay(), |o| render_and_check(root, &o));
+    let secs = t.elapsed().as_secs_f64();
+    let mut ok = true;
+    if let Err(e) = finish(Property::Renders, n, r) {
+        writeln!(out, "{e}")?;
+        ok = false;
+    }
+    let met = ok && secs < 20.0;
+    writeln!(
+        out,
+        "properties ({build} build): {n} generated overlays rendered and checked in {secs:.2} s = {:.0} cases/s (goal: {n} in < 20 s: {})",
+        f64::from(n) / secs,
+        if met { "met" } else { "NOT met" }
+    )?;
+    for p in Property::ALL {
+        let cases = 256;
+        let t = Instant::now();
+        let r = run(root, p, &RunConfig { cases, regressions: None });
+        let secs = t.elapsed().as_secs_f64();
+        match r {
+            Ok(_) => writeln!(
+                out,
+                "  {:<12} {cases} cases in {secs:6.2} s = {:7.0} cases/s ({} renders per case)",
+                p.name(),
+                f64::from(cases) / secs,
+                p.renders_per_case()
+            )?,
+            Err(e) => {
+                ok = false;
+                writeln!(out, "  {:<12} FAILED: {e}", p.name())?;
+            }
+        }
+    }
+    Ok(met && ok)
+}

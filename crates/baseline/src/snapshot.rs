@@ -1,0 +1,311 @@
+//! Approved baselines: what is snapshotted, where the snapshot files live, and whether they
+//! are stale.
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::diff::{diff, Change};
+use crate::view::{view, PlanView};
+
+/// Snapshot files, relative to the repository root (insta's default place for the crate).
+pub const SNAPSHOT_DIR: &str = "crates/baseline/tests/snapshots";
+
+pub const UPDATE_HINT: &str =
+    "cargo xtask baseline update (or cargo test -p lz-baseline --test baselines, then cargo xtask baseline review)";
+
+/// Something with an approved baseline.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Subject {
+    /// `environments/` rendered with `environments/<name>/terraform.tfvars`.
+    Environment(String),
+    /// `modules/<name>/examples/basic`.
+    ModuleExample(String),
+}
+
+impl Subject {
+    /// Snapshot name (file name without `.snap`).
+    pub fn snapshot_name(&self) -> String {
+        match self {
+            Subject::Environment(e) => format!("env-{e}"),
+            Subject::ModuleExample(m) => format!("module-{m}"),
+        }
+    }
+
+    pub fn snapshot_file(&self, root: &Path) -> PathBuf {
+        root.join(SNAPSHOT_DIR).join(format!("{}.snap", self.snapshot_name()))
+    }
+
+    /// The raw plan of the subject as the offline renderer prints it.
+    pub fn render(&self, root: &Path) -> Result<Value> {
+        match self {
+            Subject::Environment(env) => render_env(root, env),
+            Subject::ModuleExample(m) => {
+                let dir = root.join("modules").join(m).join("examples/basic");
+                tfrender::render_dir(&dir, &tfrender::RenderOptions::default())
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(|| format!("rendering module example {m}"))
+            }
+        }
+    }
+
+    /// The modules (catalog names) the subject calls.
+    fn modules(&self, root: &Path) -> Result<BTreeSet<String>> {
+        match self {
+            Subject::ModuleExample(m) => Ok(BTreeSet::from([m.clone()])),
+            Subject::Environment(_) => {
+                let mut out = BTreeSet::new();
+                let re = regex::Regex::new(r#"source\s*=\s*"\.\./modules/([A-Za-z0-9_-]+)""#).expect("static regex");
+                for e in std::fs::read_dir(root.join("environments")).context("reading environments/")? {
+                    let p = e?.path();
+                    if p.extension().is_some_and(|x| x == "tf") {
+                        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+                        out.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The header lines of the snapshot: what it covers and at which module versions.
+    pub fn header(&self, root: &Path) -> Result<Vec<String>> {
+        let versions = module_versions(root)?;
+        let mods: Vec<String> = self
+            .modules(root)?
+            .into_iter()
+            .map(|m| match versions.iter().find(|(n, _)| *n == m) {
+                Some((_, v)) => format!("{m} {v}"),
+                None => format!("{m} (not in modules/catalog.toml)"),
+            })
+            .collect();
+        let what = match self {
+            Subject::Environment(e) => {
+                format!("Approved baseline of environment {e}: environments/ with environments/{e}/terraform.tfvars")
+            }
+            Subject::ModuleExample(m) => format!("Approved baseline of module {m}: modules/{m}/examples/basic"),
+        };
+        Ok(vec![what, format!("Module versions: {}", mods.join(", ")), format!("Update: {UPDATE_HINT}")])
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Environment(e) => write!(f, "environment {e}"),
+            Subject::ModuleExample(m) => write!(f, "module example {m}"),
+        }
+    }
+}
+
+/// The raw offline plan of an environment.
+pub fn render_env(root: &Path, env: &str) -> Result<Value> {
+    let var_file = root.join("environments").join(env).join("terraform.tfvars");
+    if !var_file.is_file() {
+        bail!("unknown environment {env:?}: {} does not exist", var_file.display());
+    }
+    let opts = tfrender::RenderOptions { var_files: vec![var_file], vars: Vec::new() };
+    tfrender::render_dir(&root.join("environments"), &opts)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("rendering environment {env}"))
+}
+
+/// `(name, version)` of every module in `modules/catalog.toml`.
+pub fn module_versions(root: &Path) -> Result<Vec<(String, String)>> {
+    let path = root.join("modules/catalog.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let doc: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let mut out = Vec::new();
+    if let Some(mods) = doc.get("modules").and_then(|m| m.as_table()) {
+        for (name, entry) in mods {
+            let v = entry.get("version").and_then(|v| v.as_str()).unwrap_or("unversioned");
+            out.push((name.clone(), v.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// Environments (with an overlay) in the order dev, test, uat, preprod, prod, then any other
+/// by name.
+pub fn environments(root: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let dir = root.join("environments");
+    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let e = e?;
+        if e.path().join("terraform.tfvars").is_file() {
+            out.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort_by_key(|e| (crate::PROMOTION_ORDER.iter().position(|x| x == e).unwrap_or(usize::MAX), e.clone()));
+    Ok(out)
+}
+
+/// Every environment, then every module with an `examples/basic`.
+pub fn subjects(root: &Path) -> Result<Vec<Subject>> {
+    let mut out: Vec<Subject> = environments(root)?.into_iter().map(Subject::Environment).collect();
+    let mut mods = Vec::new();
+    let dir = root.join("modules");
+    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let e = e?;
+        if e.path().join("examples/basic").is_dir() {
+            mods.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    mods.sort();
+    out.extend(mods.into_iter().map(Subject::ModuleExample));
+    Ok(out)
+}
+
+/// The baseline text of a subject as the working tree renders it.
+pub fn baseline_text(root: &Path, subject: &Subject) -> Result<String> {
+    let plan = subject.render(root)?;
+    Ok(view(&tfrender::normalize(&plan)).to_text(&subject.header(root)?))
+}
+
+/// The content of an insta snapshot file (after its `---` metadata block), trailing
+/// whitespace trimmed as insta compares it.
+pub fn snapshot_contents(text: &str) -> String {
+    let body = match text.strip_prefix("---\n") {
+        Some(rest) => match rest.find("\n---\n") {
+            Some(i) => &rest[i + 5..],
+            None => "",
+        },
+        None => text,
+    };
+    body.replace("\r\n", "\n").trim_end().to_string()
+}
+
+/// The approved baseline text of a subject, `None` when it has no snapshot file.
+pub fn approved_text(root: &Path, subject: &Subject) -> Result<Option<String>> {
+    let path = subject.snapshot_file(root);
+    match std::fs::read_to_string(&path) {
+        Ok(t) => Ok(Some(snapshot_contents(&t))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// The approved baseline as a plan view.
+pub fn approved_view(root: &Path, subject: &Subject) -> Result<PlanView> {
+    let Some(text) = approved_text(root, subject)? else {
+        bail!("{subject} has no approved baseline ({} is missing); create it with {UPDATE_HINT}", rel(root, &subject.snapshot_file(root)).display());
+    };
+    PlanView::parse(&text, &rel(root, &subject.snapshot_file(root)).display().to_string())
+}
+
+/// The diff of the working tree against the approved baseline of an environment.
+pub fn env_diff(root: &Path, env: &str) -> Result<crate::Diff> {
+    let subject = Subject::Environment(env.to_string());
+    let old = approved_view(root, &subject)?;
+    let new = view(&tfrender::normalize(&subject.render(root)?));
+    Ok(diff(&old, &new))
+}
+
+fn rel(root: &Path, p: &Path) -> PathBuf {
+    p.strip_prefix(root).unwrap_or(p).to_path_buf()
+}
+
+/// An approved baseline that no longer matches the working tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaleBaseline {
+    /// `environment dev`, `module example network`, or the snapshot name of an orphan.
+    pub subject: String,
+    /// The snapshot file, relative to the repository root.
+    pub file: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for StaleBaseline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: approved baseline of {} is stale: {}", self.file.display(), self.subject, self.message)
+    }
+}
+
+/// Every stale, missing or orphaned approved baseline. Render failures are errors.
+pub fn stale_baselines(root: &Path) -> Result<Vec<StaleBaseline>> {
+    let mut out = Vec::new();
+    let subjects = subjects(root)?;
+    for s in &subjects {
+        let file = rel(root, &s.snapshot_file(root));
+        let current = baseline_text(root, s)?;
+        let Some(approved) = approved_text(root, s)? else {
+            out.push(StaleBaseline {
+                subject: s.to_string(),
+                file,
+                message: format!("no approved baseline yet; create it with {UPDATE_HINT}"),
+            });
+            continue;
+        };
+        if approved == current.trim_end() {
+            continue;
+        }
+        let old = PlanView::parse(&approved, &file.display().to_string())?;
+        let new = PlanView::parse(&current, "working tree")?;
+        let d = diff(&old, &new);
+        let summary = if d.is_empty() {
+            let header = |t: &str| t.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("; ");
+            format!("header changed: {}", header(&current))
+        } else {
+            summarize(&d)
+        };
+        out.push(StaleBaseline { subject: s.to_string(), file, message: format!("{summary}; update it with {UPDATE_HINT}") });
+    }
+    let known: BTreeSet<String> = subjects.iter().map(Subject::snapshot_name).collect();
+    if let Ok(rd) = std::fs::read_dir(root.join(SNAPSHOT_DIR)) {
+        let mut orphans: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+            .filter(|p| !known.contains(&p.file_stem().unwrap_or_default().to_string_lossy().into_owned()))
+            .collect();
+        orphans.sort();
+        for p in orphans {
+            out.push(StaleBaseline {
+                subject: p.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+                file: rel(root, &p),
+                message: "no environment or module example has this baseline any more; delete the file".into(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One line naming the first changes: `~ address path: old -> new`.
+pub fn summarize(d: &crate::Diff) -> String {
+    let mut parts = Vec::new();
+    for r in d.resources.iter().chain(&d.outputs) {
+        let first = r.attributes.first();
+        let s = match (r.change, first) {
+            (Change::Changed, Some(a)) => format!(
+                "{} {}: {} -> {}",
+                r.address,
+                a.path,
+                a.old.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into()),
+                a.new.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into())
+            ),
+            (Change::Added, _) => format!("{} added", r.address),
+            (Change::Removed, _) => format!("{} removed", r.address),
+            (Change::Changed, None) => format!("{} changed", r.address),
+        };
+        parts.push(s);
+    }
+    let n = parts.len();
+    let mut shown: Vec<String> = parts.into_iter().take(3).collect();
+    if n > 3 {
+        shown.push(format!("and {} more", n - 3));
+    }
+    format!("{} resource(s) differ: {}", d.resources.len(), shown.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshot_contents_skips_metadata() {
+        let t = "---\nsource: x.rs\ndescription: \"a: b\"\n---\n# h\na.b: create\n  k = 1\n\n";
+        assert_eq!(snapshot_contents(t), "# h\na.b: create\n  k = 1");
+    }
+}

@@ -1,0 +1,32 @@
+package lz.lib
+
+import data.lz.testing as t
+
+test_module_names_drop_instance_keys if {
+	module_names(`module.a["x"].module.b[0]`) == ["a", "b"]
+	module_names("") == []
+}
+
+test_unknown_covers_nested_paths if {
+	r := {"unknown": {"rule": true, "tags": {"Owner": true}}}
+	unknown(r, ["rule", 0, "x"])
+	unknown(r, ["tags", "Owner"])
+	not unknown(r, ["tags", "Name"])
+}
+
+# module.outer calls module.inner, whose output key_arn is aws_kms_key.this.arn; the trail in
+# module.outer takes it as module.inner.key_arn.
+test_references_type_through_nested_module_output if {
+	r := {"type": "aws_cloudtrail", "name": "this", "module_address": "module.outer", "unknown": {}}
+	cfg := {"configuration": {"root_module": {"module_calls": {"outer": {"module": {
+		"resources": [t.cfg("aws_cloudtrail", "this", {"kms_key_id": t.ref(["module.inner.key_arn", "module.inner"])})],
+		"module_calls": {"inner": {"module": {"outputs": {"key_arn": {"expression": t.ref(["aws_kms_key.this.arn", "aws_kms_key.this"])}}}}},
+	}}}}}}
+	references_type(r, ["kms_key_id"], "aws_kms_key") with input as cfg
+	not references_type(r, ["kms_key_id"], "aws_iam_policy") with input as cfg
+}
+
+test_invalid_policy_json_is_not_parsed if {
+	not policy_doc("{not json")
+	statements({"Statement": {"Effect": "Deny"}}) == [{"Effect": "Deny"}]
+}

@@ -6,6 +6,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 fixtures="$here/../tests/render"
 corpus="$here/corpus/render"
 mkdir -p "$corpus"
+seeded=0
 for dir in "$fixtures"/*/; do
     name="$(basename "$dir")"
     shopt -s nullglob
@@ -19,5 +20,6 @@ for dir in "$fixtures"/*/; do
             cat "$dir/terraform.tfvars"
         fi
     } > "$corpus/$name"
+    seeded=$((seeded + 1))
 done
-echo "seeded $(ls "$corpus" | wc -l) inputs into $corpus"
+echo "seeded $seeded fixtures into $corpus"

@@ -40,6 +40,11 @@ locals {
   module_boundary_arn      = "arn:${var.partition}:iam::${var.account_id}:policy/${var.name_prefix}-boundary"
   permissions_boundary_arn = var.permissions_boundary_arn == null ? local.module_boundary_arn : var.permissions_boundary_arn
 
+  boundary_services = [
+    "cloudtrail", "cloudwatch", "ec2", "ecr", "ecs", "elasticloadbalancing", "iam", "kms",
+    "logs", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts", "tag",
+  ]
+
   principal_arns = [
     for p in var.trusted_principals : can(regex("^[0-9]{12}$", p)) ? "arn:${var.partition}:iam::${p}:root" : p
   ]
@@ -104,9 +109,11 @@ resource "aws_iam_policy" "boundary" {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid      = "AllowWithinBoundary"
+        # The ceiling is the services the landing zone runs on, never "*": a role can hold no
+        # permission outside them whatever policy is attached to it.
+        Sid      = "AllowLandingZoneServices"
         Effect   = "Allow"
-        Action   = "*"
+        Action   = [for service in local.boundary_services : "${service}:*"]
         Resource = "*"
       },
       {

@@ -17,8 +17,9 @@ test_unknown_covers_nested_paths if {
 # module.outer calls module.inner, whose output key_arn is aws_kms_key.this.arn; the trail in
 # module.outer takes it as module.inner.key_arn.
 test_references_type_through_nested_module_output if {
-	r := {"type": "aws_cloudtrail", "name": "this", "module_address": "module.outer", "unknown": {}}
-	cfg := {"configuration": {"root_module": {"module_calls": {"outer": {"module": {
+	rc := t.rcm("outer", "aws_cloudtrail", "this", {}, {"kms_key_id": true})
+	r := {"address": rc.address, "type": "aws_cloudtrail", "name": "this", "module_address": "module.outer", "unknown": {}}
+	cfg := {"resource_changes": [rc], "configuration": {"root_module": {"module_calls": {"outer": {"module": {
 		"resources": [t.cfg("aws_cloudtrail", "this", {"kms_key_id": t.ref(["module.inner.key_arn", "module.inner"])})],
 		"module_calls": {"inner": {"module": {"outputs": {"key_arn": {"expression": t.ref(["aws_kms_key.this.arn", "aws_kms_key.this"])}}}}},
 	}}}}}}

@@ -32,6 +32,12 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let paths = Paths::for_root(root);
     let gov = Governance::load(root)?;
     let rel = promote::release(&paths, &args.release)?;
+    if rel.author.is_none() {
+        anyhow::bail!(
+            "release {} names no author in its manifest: segregation of duties cannot be checked, so it cannot be approved",
+            &rel.digest[..12]
+        );
+    }
     let plan = crate::plan::render_env(root, &args.env)?;
     let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
     let records = ledger.records()?;

@@ -37,7 +37,30 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
     }
     steps.push(("references", refs));
     steps.push(("workflows (actionlint)", workflows::check(root)?));
+    steps.push(("policies", policies(root)?));
     Ok(steps)
+}
+
+/// Every environment's rendered plan through every policy, honouring the exceptions register,
+/// plus the secret scan of overlays and module sources.
+fn policies(root: &Path) -> Result<Findings> {
+    let opts = lz_policy::Options::for_root(root);
+    let policies = lz_policy::Policies::load(&opts.policies, &opts.settings)?;
+    let mut out = Findings::default();
+    let mut push = |env: Option<&str>, report: lz_policy::Report| {
+        for f in report.findings.iter().filter(|f| !f.excepted) {
+            let file = env.map(|e| std::path::PathBuf::from("environments").join(e));
+            out.push("policy", file, None, format!("{} {} {}: {}", f.severity, f.rule_id, f.address, f.message));
+        }
+    };
+    for env in lz_platform::ENVIRONMENTS {
+        let plan = crate::plan::render_env(root, env)?;
+        let findings = policies.findings(&plan)?;
+        push(Some(env), lz_policy::finish(&policies, findings, env, &opts)?);
+    }
+    let secrets = lz_policy::scan_secrets(root)?;
+    push(None, lz_policy::finish(&policies, secrets, "", &opts)?);
+    Ok(out)
 }
 
 /// Every module, every module example, and the environments root.

@@ -31,7 +31,7 @@ pub fn run(_root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     }
     let plan = tfrender::render_dir(&args.dir, &opts)?;
     let plan = if args.normalized { tfrender::normalize(&plan) } else { plan };
-    println!("{}", serde_json::to_string_pretty(&plan)?);
+    print_stdout(&serde_json::to_string_pretty(&plan)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -230,4 +230,14 @@ fn terraform_plan_time(dir: &Path) -> anyhow::Result<Duration> {
     let t = Instant::now();
     crate::plan::terraform_show(&work, &cli_config, &[])?;
     Ok(t.elapsed())
+}
+
+/// Print to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }

@@ -497,9 +497,9 @@ pub fn services(p: &PlanView) -> Vec<Violation> {
 /// explained when a variable whose value differs between them has a matching entry.
 ///
 /// `environment`, `account_id` and `region` name things; before comparing, every string
-/// (values and addresses) has their values replaced by `${environment}` (as `lz-<env>`, a
-/// whole value, or a GitHub `environment:<env>` subject), `${account_id}` and `${region}`
-/// (also in the title-case form a KMS statement id uses). So they explain only the differences
+/// (values, addresses and paths) has their values replaced by `${environment}` (wherever the
+/// environment name is a whole word), `${account_id}` and `${region}` (also in the
+/// title-case form a KMS statement id uses). So they explain only the differences
 /// that remain after that, listed here.
 pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
     ("environment", &[("*", "*", "tags.Environment")]),
@@ -594,6 +594,7 @@ fn title_no_dash(s: &str) -> String {
 pub fn templated(p: &PlanView, vars: &BTreeMap<String, Value>) -> PlanView {
     let get = |k: &str| vars.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let (env, account, region) = (get("environment"), get("account_id"), get("region"));
+    let env_word = (!env.is_empty()).then(|| regex::Regex::new(&format!(r"\b{}\b", regex::escape(&env))).expect("escaped regex"));
     let sub = |s: &str| -> String {
         if !env.is_empty() && s == env {
             return "${environment}".into();
@@ -605,8 +606,8 @@ pub fn templated(p: &PlanView, vars: &BTreeMap<String, Value>) -> PlanView {
         if !region.is_empty() {
             t = t.replace(&region, "${region}").replace(&title_no_dash(&region), "${region_title}");
         }
-        if !env.is_empty() {
-            t = t.replace(&format!("lz-{env}"), "lz-${environment}").replace(&format!("environment:{env}"), "environment:${environment}");
+        if let Some(re) = &env_word {
+            t = re.replace_all(&t, "$${environment}").into_owned();
         }
         t
     };

@@ -66,6 +66,7 @@ impl Sandbox {
         std::fs::write(dir.join("identities.toml"), toml)?;
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let suffix = format!("{:x}", (nanos as u64) ^ (u64::from(std::process::id()) << 40))[..10].to_string();
+        std::fs::write(dir.join("suffix"), &suffix)?;
         let paths = Paths {
             root: root.to_path_buf(),
             identities: dir.join("identities.toml"),
@@ -74,6 +75,26 @@ impl Sandbox {
             work: dir.join("work"),
         };
         Ok(Sandbox { dir: dir.to_path_buf(), paths, endpoint: endpoint.to_string(), suffix, gov: Governance::load(root)?, signers, key_files })
+    }
+
+    /// Reopens a sandbox another process created under `dir`.
+    pub fn open(root: &Path, endpoint: &str, dir: &Path) -> Result<Sandbox> {
+        let suffix = std::fs::read_to_string(dir.join("suffix")).with_context(|| format!("{} is not a sandbox", dir.display()))?;
+        let mut signers = BTreeMap::new();
+        let mut key_files = BTreeMap::new();
+        for (name, ..) in PEOPLE {
+            let file = dir.join("keys").join(format!("{name}.key"));
+            signers.insert(name.to_string(), Signer::from_file(name, &file)?);
+            key_files.insert(name.to_string(), file);
+        }
+        let paths = Paths {
+            root: root.to_path_buf(),
+            identities: dir.join("identities.toml"),
+            evidence: dir.join("evidence.jsonl"),
+            releases: dir.join("releases"),
+            work: dir.join("work"),
+        };
+        Ok(Sandbox { dir: dir.to_path_buf(), paths, endpoint: endpoint.to_string(), suffix: suffix.trim().to_string(), gov: Governance::load(root)?, signers, key_files })
     }
 
     pub fn signer(&self, name: &str) -> &Signer {

@@ -267,3 +267,61 @@ fn four_concurrent_promotions_apply_exactly_once() {
     let spec = sb.spec("dev", &p).unwrap();
     assert!(!sb.drift("dev", &spec).unwrap().drifted());
 }
+
+#[test]
+fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately() {
+    use std::os::unix::process::CommandExt;
+    let (_d, sb) = sandbox("killed");
+    let now = open_time();
+    let first = fake_release("killed-first");
+    promote_through(&sb, &first, &["dev"], now);
+    let p = plan("dev");
+    let second = fake_release("killed-second");
+    sb.record_policy_pass(&second, "dev", &p).unwrap();
+    sb.approve("bob", &second, Some("alice"), "dev", &p, Tier::High, now).unwrap();
+    sb.approve("erin", &second, Some("alice"), "dev", &p, Tier::High, now).unwrap();
+    let plan_file = sb.dir.join("plan-dev.json");
+    std::fs::write(&plan_file, serde_json::to_vec(&p).unwrap()).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lz-rehearse"))
+        .args([root().to_str().unwrap(), sb.dir.to_str().unwrap(), "dev", &second, plan_file.to_str().unwrap(), "alice", "deployer-bot"])
+        .arg(now.format(&Rfc3339).unwrap())
+        .arg("60")
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the child is applying: its in-progress record exists and the lock says apply.
+    let t = sb.target("dev").unwrap();
+    let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let lock = loop {
+        assert!(std::time::Instant::now() < deadline, "the child never reached apply");
+        assert!(child.try_wait().unwrap().is_none(), "the child exited before it was killed");
+        if let Some(l) = lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap() {
+            if l.operation == "OperationTypeApply" {
+                break l;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    std::process::Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status().unwrap();
+    child.wait().unwrap();
+
+    // The archive says the run started and never finished.
+    let records = sb.ledger().unwrap().records().unwrap();
+    let last = records.iter().filter(|r| r.kind == lz_evidence::record::Kind::Deployment).last().unwrap();
+    assert_eq!((last.release.as_str(), last.detail_str("outcome")), (second.as_str(), Some("in-progress")));
+    assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_some(), "the killed run's lock is gone");
+
+    // The next run records the lock it breaks, force-unlocks it, and completes.
+    let o = sb.promote(&second, "dev", &p, None, Some("alice"), "deployer-bot", now, 0).unwrap();
+    assert_eq!(o.recovered.len(), 1);
+    let records = sb.ledger().unwrap().records().unwrap();
+    let rec = records.iter().find(|r| r.sequence == o.recovered[0]).unwrap();
+    assert_eq!(rec.detail_str("outcome"), Some("recovered"));
+    assert_eq!(rec.details["recovers_record"].as_u64(), Some(last.sequence));
+    assert_eq!(rec.details["lock"]["id"].as_str(), Some(lock.id.as_str()));
+    assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_none());
+    assert_eq!(lz_promote::promote::last_deployment(&records, "dev").unwrap().release, second);
+}

@@ -110,7 +110,7 @@ impl<'s> Evaluator<'s> {
                 let f = n.value().as_f64().ok_or_else(|| Diag::eval(span_of(e), "Invalid number literal"))?;
                 Ok(Value::Number(f))
             }
-            Expression::String(s) => Ok(Value::str(s.value().as_str())),
+            Expression::String(s) => Ok(Value::str(crate::value::nfc(s.value().as_str()))),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
                 for item in a.iter() {
@@ -883,6 +883,10 @@ fn unary(op: UnaryOperator, v: Value, span: Option<Range<usize>>) -> DResult<Val
 
 pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<usize>>) -> DResult<Value> {
     use BinaryOperator::*;
+    if matches!(op, Eq | NotEq) && ((l.is_refined_not_null() && r.is_null()) || (r.is_refined_not_null() && l.is_null())) {
+        let m = l.is_sensitive() || r.is_sensitive();
+        return Ok(Value::Bool(op == NotEq).mark(m));
+    }
     let (l, lm) = l.into_unmarked();
     let (r, rm) = r.into_unmarked();
     let m = lm || rm;

@@ -33,7 +33,8 @@ fn flatten<'a>(t: &'a Template, out: &mut Vec<Tok<'a>>) {
     for el in t.iter() {
         match el {
             Element::Literal(l) => {
-                for line in l.value().split_inclusive('\n') {
+                let text = crate::value::nfc(l.value());
+                for line in text.split_inclusive('\n') {
                     out.push(Tok::Lit(line.to_string()));
                 }
             }

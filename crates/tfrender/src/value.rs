@@ -323,6 +323,21 @@ impl Value {
     }
 }
 
+/// HCL normalizes string literals to Unicode normal form C.
+pub fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    s.nfc().collect()
+}
+
+/// Terraform counts and slices strings by grapheme cluster.
+pub fn graphemes(s: &str) -> Vec<&str> {
+    use unicode_segmentation::UnicodeSegmentation;
+    s.graphemes(true).collect()
+}
+
 pub fn number_json(n: f64) -> Json {
     if n.fract() == 0.0 && n.abs() < 9.2e18 {
         Json::from(n as i64)

@@ -3,7 +3,9 @@
 # description: >-
 #   No Allow statement in an IAM policy document (aws_iam_policy, aws_iam_role_policy,
 #   aws_iam_group_policy, aws_iam_user_policy, aws_iam_role inline_policy) has Action "*"
-#   together with Resource "*".
+#   together with Resource "*". A managed policy used only as a role's permissions boundary
+#   (named by a permissions_boundary ARN or reference, attached by no policy attachment)
+#   grants nothing by itself and is not checked.
 # custom:
 #   id: LZ-IAM-001
 #   severity: critical
@@ -22,7 +24,32 @@ _policy_types := {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_group_policy
 _documents contains [r, ["policy"]] if {
 	some r in lib.resources
 	r.type in _policy_types
+	not _boundary_only(r)
 }
+
+_attachment_types := {"aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_user_policy_attachment"}
+
+_boundary_only(p) if {
+	p.type == "aws_iam_policy"
+	some role in lib.of_type("aws_iam_role")
+	_refers(role, "permissions_boundary", p)
+	not _attached(p)
+}
+
+_attached(p) if {
+	some a in lib.resources
+	a.type in _attachment_types
+	_refers(a, "policy_arn", p)
+}
+
+_refers(r, attr, p) if lib.linked(r, attr, p)
+
+_refers(r, attr, p) if endswith(lib.str(lib.val(r, [attr])), sprintf(":policy%s%s", [_path(p), lib.str(lib.val(p, ["name"]))]))
+
+_path(p) := x if {
+	x := lib.val(p, ["path"])
+	is_string(x)
+} else := "/"
 
 _documents contains [r, ["inline_policy", i, "policy"]] if {
 	some r in lib.of_type("aws_iam_role")

@@ -231,7 +231,7 @@ pub(super) fn values(a: Args, _: &Path) -> FResult {
 
 pub(super) fn length(a: Args, _: &Path) -> FResult {
     match &a[0] {
-        Value::String(s) => Ok(Value::Number(s.chars().count() as f64)),
+        Value::String(s) => Ok(Value::Number(crate::value::graphemes(s).len() as f64)),
         Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
             if matches!(a[0], Value::Set(..)) && vs.iter().any(Value::is_unknown) {
                 return Ok(Value::Unknown(Type::Number));

@@ -174,6 +174,7 @@ fn yaml_quote(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if (c as u32) > 0xFFFF => out.push_str(&format!("\\U{:08X}", c as u32)),
             c => out.push(c),
         }
     }

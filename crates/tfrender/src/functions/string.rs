@@ -42,7 +42,8 @@ pub(super) fn upper(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn strrev(a: Args, _: &Path) -> FResult {
-    Ok(Value::str(as_str(&a[0], "str")?.chars().rev().collect::<String>()))
+    let s = as_str(&a[0], "str")?;
+    Ok(Value::str(crate::value::graphemes(&s).into_iter().rev().collect::<String>()))
 }
 
 pub(super) fn title(a: Args, _: &Path) -> FResult {
@@ -51,7 +52,13 @@ pub(super) fn title(a: Args, _: &Path) -> FResult {
     let mut prev_sep = true;
     for c in s.chars() {
         if prev_sep {
-            out.push_str(&map_case(&c.to_string(), true));
+            match c {
+                'ǆ' | 'Ǆ' => out.push('ǅ'),
+                'ǉ' | 'Ǉ' => out.push('ǈ'),
+                'ǌ' | 'Ǌ' => out.push('ǋ'),
+                'ǳ' | 'Ǳ' => out.push('ǲ'),
+                _ => out.push_str(&map_case(&c.to_string(), true)),
+            }
         } else {
             out.push(c);
         }
@@ -124,7 +131,7 @@ pub(super) fn substr(a: Args, _: &Path) -> FResult {
     let s = as_str(&a[0], "str")?;
     let offset = as_int(&a[1], "offset")?;
     let length = as_int(&a[2], "length")?;
-    let chars: Vec<char> = s.chars().collect();
+    let chars = crate::value::graphemes(&s);
     let len = chars.len() as i64;
     let mut off = if offset < 0 { len + offset } else { offset };
     if off < 0 {
@@ -137,7 +144,7 @@ pub(super) fn substr(a: Args, _: &Path) -> FResult {
     if end < off {
         return Ok(Value::str(""));
     }
-    Ok(Value::str(chars[off as usize..end as usize].iter().collect::<String>()))
+    Ok(Value::str(chars[off as usize..end as usize].concat()))
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, String> {

@@ -95,19 +95,46 @@ module_names(addr) := [p |
 
 _strip(s) := regex.replace(s, `\[[^\]]*\]`, "")
 
-_config_path(names) := [seg |
-	some n in names
-	some seg in ["module_calls", n, "module"]
-]
+# Module configurations by joined module names ("" root, "a", "a.b", "a.b.c").
+_module_configs[""] := _obj(object.get(_obj(input.configuration), "root_module", {}))
 
-module_config(names) := object.get(input.configuration, array.concat(["root_module"], _config_path(names)), {})
-
-_config_resource(r) := c if {
-	some c in arr(object.get(module_config(module_names(r.module_address)), "resources", []))
-	c.address == sprintf("%s.%s", [r.type, r.name])
+_module_configs[k] := _obj(object.get(_obj(m1), "module", {})) if {
+	some n1, m1 in _obj(object.get(_obj(input.configuration), ["root_module", "module_calls"], {}))
+	k := n1
 }
 
-_configs := {r.address: c | some r in resources; c := _config_resource(r)}
+_module_configs[k] := _obj(object.get(_obj(m2), "module", {})) if {
+	some n1, m1 in _obj(object.get(_obj(input.configuration), ["root_module", "module_calls"], {}))
+	some n2, m2 in _obj(object.get(_obj(m1), ["module", "module_calls"], {}))
+	k := concat(".", [n1, n2])
+}
+
+_module_configs[k] := _obj(object.get(_obj(m3), "module", {})) if {
+	some n1, m1 in _obj(object.get(_obj(input.configuration), ["root_module", "module_calls"], {}))
+	some n2, m2 in _obj(object.get(_obj(m1), ["module", "module_calls"], {}))
+	some n3, m3 in _obj(object.get(_obj(m2), ["module", "module_calls"], {}))
+	k := concat(".", [n1, n2, n3])
+}
+
+module_config(names) := object.get(_module_configs, concat(".", names), {})
+
+# Configuration resources by module address and resource address
+# ("module.a.module.b|aws_x.this").
+_config_index[k] := c if {
+	some mk, m in _module_configs
+	some c in arr(object.get(m, "resources", []))
+	k := concat("|", [_module_prefix(mk), c.address])
+}
+
+_module_prefix("") := ""
+
+_module_prefix(mk) := concat("", ["module.", replace(mk, ".", ".module.")]) if mk != ""
+
+_configs := {r.address: c |
+	some r in resources
+	k := concat("", [_strip(r.module_address), "|", r.type, ".", r.name])
+	c := _config_index[k]
+}
 
 has_config_attr(r, attr) if object.get(_configs, [r.address, "expressions", attr], null) != null
 
@@ -132,10 +159,17 @@ _from_output(node) := {{"m": child, "ref": _strip(ref)} |
 
 _next(node) := _from_var(node) | _from_output(node)
 
-_expand(nodes) := nodes | {n | some x in nodes; some n in _next(x)}
+_step(nodes) := {n | some x in nodes; some n in _next(x)}
 
 # Rego forbids recursion: a fixed number of hops covers module nesting used in practice.
-_reach(nodes) := _expand(_expand(_expand(_expand(_expand(_expand(nodes))))))
+_reach(nodes) := nodes | f1 | f2 | f3 | f4 | f5 | f6 if {
+	f1 := _step(nodes)
+	f2 := _step(f1)
+	f3 := _step(f2)
+	f4 := _step(f3)
+	f5 := _step(f4)
+	f6 := _step(f5)
+}
 
 # The expression at path refers, directly or through module variables and outputs, to a
 # resource of type t.

@@ -31,3 +31,17 @@ test_invalid_policy_json_is_not_parsed if {
 	not policy_doc("{not json")
 	statements({"Statement": {"Effect": "Deny"}}) == [{"Effect": "Deny"}]
 }
+
+test_configuration_three_modules_deep if {
+	rc := {"address": "module.a.module.b.module.c.aws_kms_key.k", "module_address": "module.a.module.b.module.c", "mode": "managed", "type": "aws_kms_key", "name": "k", "change": {"actions": ["create"], "after": {}, "after_unknown": {}}}
+	c := t.cfg("aws_kms_key", "k", {"tags": t.ref(["var.tags"])})
+	plan := {"resource_changes": [rc], "configuration": {"root_module": {"module_calls": {"a": {"module": {"module_calls": {"b": {"module": {"module_calls": {"c": {"module": {"resources": [c]}}}}}}}}}}}}
+	some r in resources with input as plan
+	has_config_attr(r, "tags") with input as plan
+}
+
+test_malformed_configuration_is_ignored if {
+	plan := {"resource_changes": [t.rc("aws_kms_key", "k", {})], "configuration": {"root_module": {"module_calls": null, "resources": null}}}
+	count(resources) == 1 with input as plan
+	count(_configs) == 0 with input as plan
+}

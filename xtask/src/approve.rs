@@ -3,7 +3,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_evidence::Signer;
 use lz_promote::ledger::Ledger;
 use lz_promote::promote::{self, Governance};
 use lz_promote::{Diff, Paths};
@@ -19,8 +18,9 @@ pub struct Args {
     #[arg(long = "as")]
     identity: String,
     /// The approver's ed25519 private key file
+    /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
-    key: PathBuf,
+    key: Option<PathBuf>,
     #[arg(long)]
     reason: String,
     /// Change ticket
@@ -42,13 +42,27 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
     let records = ledger.records()?;
     let diff = match promote::deployed_plan(&paths, &records, &args.env) {
-        Some(prev) => Diff::between_plans(&prev, &plan, "deployed plan", "release plan", |t| gov.rules.replace_attributes(t))?,
+        Some(prev) => Diff::between_plans(&prev, &plan, "deployed plan", "release plan", |t| {
+            gov.rules.replace_attributes(t)
+        })?,
         None => Diff::from_plan_actions(&plan, "release plan")?,
     };
     let tier = gov.rules.classify(&diff, &args.env).tier;
-    let signer = Signer::from_file(&args.identity, &args.key)?;
+    let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
     let now = lz_promote::window::now()?;
-    let r = promote::approve(&gov, &ledger, &signer, &rel.digest, rel.author.as_deref(), &args.env, &plan, tier, &args.reason, args.ticket.as_deref(), now)?;
+    let r = promote::approve(
+        &gov,
+        &ledger,
+        &signer,
+        &rel.digest,
+        rel.author.as_deref(),
+        &args.env,
+        &plan,
+        tier,
+        &args.reason,
+        args.ticket.as_deref(),
+        now,
+    )?;
     println!(
         "{} approved release {} for {} (tier {tier}, plan {}): record {}",
         args.identity,

@@ -21,8 +21,12 @@ pub struct Args {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let e = lz_platform::overlays::env_file(root, &args.env)?;
-    let plan = crate::plan::render_env(root, &args.env).with_context(|| format!("rendering the plan of {}", args.env))?;
-    let names = Names { state_bucket: args.state_bucket, evidence_bucket: args.evidence_bucket };
+    let plan = crate::plan::render_env(root, &args.env)
+        .with_context(|| format!("rendering the plan of {}", args.env))?;
+    let names = Names {
+        state_bucket: args.state_bucket,
+        evidence_bucket: args.evidence_bucket,
+    };
     let spec = bootstrap::spec_from_plan(&plan, &args.env, &e.account_id, &e.region, &names)?;
     let report = bootstrap::bootstrap(&endpoint, &spec)?;
     for c in &report.created {

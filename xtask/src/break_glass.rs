@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_evidence::Signer;
 use lz_promote::ledger::Ledger;
 use lz_promote::window::rfc3339;
 use lz_promote::{breakglass, Paths};
@@ -23,8 +22,9 @@ enum Cmd {
         env: String,
         #[arg(long = "as")]
         identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
-        key: PathBuf,
+        key: Option<PathBuf>,
         #[arg(long)]
         reason: String,
         /// Incident or change ticket
@@ -43,8 +43,9 @@ enum Cmd {
         id: u64,
         #[arg(long = "as")]
         identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
-        key: PathBuf,
+        key: Option<PathBuf>,
         #[arg(long)]
         ticket: String,
         #[arg(long)]
@@ -59,10 +60,28 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
     let now = lz_promote::window::now()?;
     match args.command {
-        Cmd::Open { env, identity, key, reason, ticket, ttl, release } => {
+        Cmd::Open {
+            env,
+            identity,
+            key,
+            reason,
+            ticket,
+            ttl,
+            release,
+        } => {
             let e = lz_platform::overlays::env_file(root, &env)?;
-            let signer = Signer::from_file(&identity, &key)?;
-            let r = breakglass::open(&ledger, &signer, &env, &e.account_id, release.as_deref(), &ticket, &reason, ttl, now)?;
+            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let r = breakglass::open(
+                &ledger,
+                &signer,
+                &env,
+                &e.account_id,
+                release.as_deref(),
+                &ticket,
+                &reason,
+                ttl,
+                now,
+            )?;
             println!(
                 "break-glass {} open for {env} until {}; a retrospective by someone else is due within {} h",
                 r.sequence,
@@ -71,8 +90,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Retrospective { id, identity, key, ticket, outcome } => {
-            let signer = Signer::from_file(&identity, &key)?;
+        Cmd::Retrospective {
+            id,
+            identity,
+            key,
+            ticket,
+            outcome,
+        } => {
+            let signer = crate::promote::signer(&identity, key.as_deref())?;
             let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now)?;
             println!("retrospective of break-glass {id}: record {}", r.sequence);
             Ok(ExitCode::SUCCESS)
@@ -88,14 +113,20 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     rfc3339(s.opened),
                     if s.is_open(now) { "open" } else { "closed" },
                     rfc3339(s.expires),
-                    s.retrospective.map(|r| format!("record {r}")).unwrap_or_else(|| "missing".into())
+                    s.retrospective
+                        .map(|r| format!("record {r}"))
+                        .unwrap_or_else(|| "missing".into())
                 );
             }
             let overdue = breakglass::overdue(&records, now);
             for o in &overdue {
                 println!("overdue: {o}");
             }
-            Ok(if overdue.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if overdue.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -14,8 +14,8 @@ pub struct Args {
     /// Plan JSON to classify instead of the environment's rendered plan
     #[arg(long)]
     plan: Option<PathBuf>,
-    /// Previous plan JSON to classify against (default: the plan of the last deployment, or
-    /// the plan's own resource_changes actions)
+    /// Previous plan JSON to classify against (default: the environment's approved baseline;
+    /// with --plan, the plan's own resource_changes actions)
     #[arg(long)]
     against: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
@@ -32,23 +32,27 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let rules = RiskRules::load(root)?;
     let (plan, origin) = match &args.plan {
         Some(p) => (crate::promote::read_plan(p)?, p.display().to_string()),
-        None => (crate::plan::render_env(root, &args.env)?, format!("the rendered plan of {}", args.env)),
+        None => (
+            crate::plan::render_env(root, &args.env)?,
+            format!("the rendered plan of {}", args.env),
+        ),
     };
-    let previous = match &args.against {
-        Some(p) => Some((crate::promote::read_plan(p)?, p.display().to_string())),
-        None => {
-            let paths = lz_promote::Paths::for_root(root);
-            if paths.evidence.exists() && paths.identities.exists() {
-                let records = lz_promote::ledger::Ledger::open(&paths.identities, &paths.evidence)?.records()?;
-                lz_promote::promote::deployed_plan(&paths, &records, &args.env).map(|p| (p, format!("the plan deployed to {}", args.env)))
-            } else {
-                None
-            }
+    let diff = match (&args.against, &args.plan) {
+        (Some(p), _) => Diff::between_plans(
+            &crate::promote::read_plan(p)?,
+            &plan,
+            &p.display().to_string(),
+            &origin,
+            |t| rules.replace_attributes(t),
+        )?,
+        (None, Some(_)) => Diff::from_plan_actions(&plan, &origin)?,
+        (None, None) => {
+            let d = lz_baseline::snapshot::env_diff(root, &args.env)?;
+            let origin = format!("the approved baseline of {}", args.env);
+            Diff::from_baseline_json(&serde_json::to_value(&d)?, &origin, |t| {
+                rules.replace_attributes(t)
+            })?
         }
-    };
-    let diff = match &previous {
-        Some((prev, prev_origin)) => Diff::between_plans(prev, &plan, prev_origin, &origin, |t| rules.replace_attributes(t))?,
-        None => Diff::from_plan_actions(&plan, &origin)?,
     };
     let c = rules.classify(&diff, &args.env);
     match args.format {

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_evidence::Signer;
 use lz_promote::bootstrap::{self, Names};
 use lz_promote::{drift, Paths};
 
@@ -15,8 +14,9 @@ pub struct Args {
     /// Deployer identity that signs the drift record
     #[arg(long = "as")]
     identity: String,
+    /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
-    key: PathBuf,
+    key: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -32,13 +32,26 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let paths = Paths::for_root(root);
     let t = crate::promote::target(root, &args.env, &endpoint)?;
     let plan = crate::plan::render_env(root, &args.env)?;
-    let spec = bootstrap::spec_from_plan(&plan, &args.env, &t.account_id, &t.region, &Names::default())?;
-    let signer = Signer::from_file(&args.identity, &args.key)?;
-    let overlay = root.join("environments").join(&args.env).join("terraform.tfvars");
+    let spec = bootstrap::spec_from_plan(
+        &plan,
+        &args.env,
+        &t.account_id,
+        &t.region,
+        &Names::default(),
+    )?;
+    let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
+    let overlay = root
+        .join("environments")
+        .join(&args.env)
+        .join("terraform.tfvars");
     let report = drift::check(&paths, &t, &spec, Some(&overlay), &signer)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print!("{}", drift::render_text(&report)),
     }
-    Ok(if report.drifted() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.drifted() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -32,7 +32,11 @@ enum Sub {
 }
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let Sub::List { expiring_within, format, file } = args.command;
+    let Sub::List {
+        expiring_within,
+        format,
+        file,
+    } = args.command;
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
     let register = Register::load(&path)?;
     let today = lz_policy::today()?;
@@ -56,15 +60,21 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                     v
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "today": fmt_date(today), "exceptions": items }))?);
+            let doc = serde_json::json!({ "today": fmt_date(today), "exceptions": items });
+            crate::policy::emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         Format::Text => {
+            let mut out = String::new();
             for e in &selected {
                 let problems = e.problems(today);
                 invalid += usize::from(!problems.is_empty());
-                let status = if problems.is_empty() { "valid".to_string() } else { problems.join("; ") };
-                println!(
-                    "{}  {}  env={} address={}  owner={} approver={}  ticket={}  expires {} ({} days)  {}",
+                let status = if problems.is_empty() {
+                    "valid".to_string()
+                } else {
+                    problems.join("; ")
+                };
+                out.push_str(&format!(
+                    "{}  {}  env={} address={}  owner={} approver={}  ticket={}  expires {} ({} days)  {}\n",
                     e.id,
                     e.rule_id,
                     e.scope.environment,
@@ -75,10 +85,18 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                     fmt_date(e.expires),
                     e.days_left(today),
                     status
-                );
+                ));
             }
-            println!("{} exception(s) listed, {invalid} invalid", selected.len());
+            out.push_str(&format!(
+                "{} exception(s) listed, {invalid} invalid\n",
+                selected.len()
+            ));
+            crate::policy::emit(&out)?;
         }
     }
-    Ok(if invalid == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if invalid == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

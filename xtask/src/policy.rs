@@ -51,7 +51,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let policies = Policies::load(&opts.policies, &opts.settings)?;
     let (plan, mut findings) = match (&args.plan, &args.env) {
         (Some(file), None) => {
-            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let plan = lz_policy::parse_plan(&text, &file.display().to_string())?;
             opts.source = Some(relative(root, file));
             (plan, Vec::new())
@@ -64,19 +65,42 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         _ => bail!("give either --plan FILE or --env NAME"),
     };
     findings.extend(policies.findings(&plan)?);
-    let report = lz_policy::finish(&policies, findings, &lz_policy::plan_environment(&plan), &opts)?;
-    match args.format {
-        Format::Text => print!("{}", report.to_text()),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report.to_json())?),
-        Format::Sarif => println!("{}", serde_json::to_string_pretty(&report.to_sarif())?),
+    let report = lz_policy::finish(
+        &policies,
+        findings,
+        &lz_policy::plan_environment(&plan),
+        &opts,
+    )?;
+    let text = match args.format {
+        Format::Text => report.to_text(),
+        Format::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
+        Format::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
+    };
+    emit(&text)?;
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
+        _ => Ok(()),
     }
-    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn relative(root: &Path, file: &Path) -> String {
     let abs = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    abs.strip_prefix(&root).unwrap_or(&abs).to_string_lossy().replace('\\', "/")
+    abs.strip_prefix(&root)
+        .unwrap_or(&abs)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 fn test(root: &Path) -> anyhow::Result<ExitCode> {
@@ -96,18 +120,29 @@ fn test(root: &Path) -> anyhow::Result<ExitCode> {
         let mark = if pct < MIN_COVERAGE { "  < 90%" } else { "" };
         println!("{pct:6.1}%  {}{mark}", c.file);
         if pct < MIN_COVERAGE {
-            low.push(format!("{} ({pct:.1}%, uncovered lines {:?})", c.file, c.uncovered_lines));
+            low.push(format!(
+                "{} ({pct:.1}%, uncovered lines {:?})",
+                c.file, c.uncovered_lines
+            ));
         }
     }
     let failed = run.tests.iter().filter(|t| !t.passed).count();
-    println!("\n{} test(s), {} passed, {failed} failed", run.tests.len(), run.tests.len() - failed);
+    println!(
+        "\n{} test(s), {} passed, {failed} failed",
+        run.tests.len(),
+        run.tests.len() - failed
+    );
     if run.tests.is_empty() {
         bail!("no Rego test ran under {}", root.join("policies").display());
     }
     if !low.is_empty() {
         eprintln!("coverage below {MIN_COVERAGE}%: {}", low.join(", "));
     }
-    Ok(if failed == 0 && low.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 && low.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
@@ -122,18 +157,27 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
             Ok(p) => p,
             Err(e) => {
                 let fixture = root.join(format!("crates/policy/tests/data/plans/{env}.json"));
-                eprintln!("rendering {env} failed ({e:#}); using {}", fixture.display());
-                let text = std::fs::read_to_string(&fixture).with_context(|| format!("reading {}", fixture.display()))?;
+                eprintln!(
+                    "rendering {env} failed ({e:#}); using {}",
+                    fixture.display()
+                );
+                let text = std::fs::read_to_string(&fixture)
+                    .with_context(|| format!("reading {}", fixture.display()))?;
                 lz_policy::parse_plan(&text, &fixture.display().to_string())?
             }
         };
         let file = work.join(format!("{env}.json"));
-        std::fs::write(&file, serde_json::to_string(&plan)?).with_context(|| format!("writing {}", file.display()))?;
+        std::fs::write(&file, serde_json::to_string(&plan)?)
+            .with_context(|| format!("writing {}", file.display()))?;
         plans.push((env, file, plan));
     }
     let resources: usize = plans
         .iter()
-        .map(|(_, _, p)| p.get("resource_changes").and_then(|r| r.as_array()).map_or(0, Vec::len))
+        .map(|(_, _, p)| {
+            p.get("resource_changes")
+                .and_then(|r| r.as_array())
+                .map_or(0, Vec::len)
+        })
         .sum();
 
     // lz-policy: load once (as the gate does), evaluate every plan; best of 5 rounds.
@@ -165,7 +209,16 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     for (env, file, _) in &plans {
         let status = Command::new(&checkov)
-            .args(["--quiet", "--compact", "--framework", "terraform_plan", "--output", "json", "--skip-download", "-f"])
+            .args([
+                "--quiet",
+                "--compact",
+                "--framework",
+                "terraform_plan",
+                "--output",
+                "json",
+                "--skip-download",
+                "-f",
+            ])
             .arg(file)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -180,7 +233,11 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     println!("checkov:   {} plans in {:.1} ms", plans.len(), ms(theirs));
     let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
     println!("ratio:     lz-policy is {ratio:.1}x faster than checkov (goal >= 20x)");
-    Ok(if ratio >= 20.0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if ratio >= 20.0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn ms(d: Duration) -> f64 {
@@ -194,7 +251,10 @@ fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
     if bin.is_file() {
         return Ok(bin);
     }
-    eprintln!("installing checkov into {} (first run only)", venv.display());
+    eprintln!(
+        "installing checkov into {} (first run only)",
+        venv.display()
+    );
     let status = Command::new("python3")
         .args(["-m", "venv"])
         .arg(&venv)

@@ -21,8 +21,9 @@ pub struct Args {
     #[arg(long = "as")]
     identity: String,
     /// The deployer's ed25519 private key file
+    /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
-    key: PathBuf,
+    key: Option<PathBuf>,
     /// Key of the policy identity that records auto-approvals (standard tier); or LZ_POLICY_KEY
     #[arg(long)]
     policy_key: Option<PathBuf>,
@@ -47,7 +48,8 @@ enum Engine {
 pub(crate) fn target(root: &Path, env: &str, endpoint: &str) -> Result<Target> {
     let e = lz_platform::overlays::env_file(root, env)?;
     let backend = root.join("environments").join(env).join("backend.hcl");
-    let text = std::fs::read_to_string(&backend).with_context(|| format!("cannot read {}", backend.display()))?;
+    let text = std::fs::read_to_string(&backend)
+        .with_context(|| format!("cannot read {}", backend.display()))?;
     let bucket = text
         .lines()
         .find_map(|l| {
@@ -65,9 +67,18 @@ pub(crate) fn target(root: &Path, env: &str, endpoint: &str) -> Result<Target> {
     })
 }
 
+/// The signer for `--as NAME [--key FILE]`: the key file, or `LZ_SIGNING_KEY`.
+pub(crate) fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
+    match key {
+        Some(k) => Signer::from_file(identity, k),
+        None => Signer::from_env(identity),
+    }
+}
+
 pub(crate) fn read_plan(path: &Path) -> Result<serde_json::Value> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}:{}: not JSON: {e}", path.display(), e.line()))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}:{}: not JSON: {e}", path.display(), e.line()))
 }
 
 fn policy_signer(gov: &Governance, key: Option<&Path>) -> Result<Option<Signer>> {
@@ -96,8 +107,32 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         Some(p) => Some(read_plan(p)?),
         None => promote::deployed_plan(&paths, &ledger.records()?, &args.to),
     };
-    let deployer = Signer::from_file(&args.identity, &args.key)?;
+    let deployer = crate::promote::signer(&args.identity, args.key.as_deref())?;
     let ps = policy_signer(&gov, args.policy_key.as_deref())?;
+    let report = lz_policy::evaluate(&plan, &lz_policy::Options::for_root(root))?;
+    let findings: Vec<serde_json::Value> = report
+        .findings
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<_, _>>()?;
+    let bundle = lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(
+        &lz_evidence::release::collect(root, &["policies"])?,
+    )?);
+    let seq = promote::record_policy_evaluation(
+        &ledger,
+        &deployer,
+        &rel.digest,
+        &args.to,
+        &plan,
+        &bundle,
+        report.passed(),
+        findings,
+    )?;
+    eprintln!(
+        "policy evaluation of the plan for {}: {} (record {seq})",
+        args.to,
+        if report.passed() { "passed" } else { "failed" }
+    );
     let req = promote::Request {
         release: &rel.digest,
         environment: &args.to,
@@ -112,7 +147,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         target: &t,
         deployer: &deployer,
         policy_signer: ps.as_ref(),
-        overlay: Some(root.join("environments").join(&args.to).join("terraform.tfvars")),
+        overlay: Some(
+            root.join("environments")
+                .join(&args.to)
+                .join("terraform.tfvars"),
+        ),
         bake_seconds: args.bake_seconds,
     };
     let out = promote::promote(&gov, &req, &opts)?;
@@ -121,44 +160,75 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         &rel.digest[..12],
         args.to,
         out.admission.tier,
-        out.admission.break_glass.map(|b| format!(", break-glass {b}")).unwrap_or_default(),
+        out.admission
+            .break_glass
+            .map(|b| format!(", break-glass {b}"))
+            .unwrap_or_default(),
         out.in_progress_record,
         out.completion_record,
-        if out.recovered.is_empty() { String::new() } else { format!("; recovered interrupted runs: records {:?}", out.recovered) }
+        if out.recovered.is_empty() {
+            String::new()
+        } else {
+            format!("; recovered interrupted runs: records {:?}", out.recovered)
+        }
     );
     Ok(ExitCode::SUCCESS)
 }
 
-/// The real landing zone: `terraform init` of environments/ with the environment's backend.
-/// Needs the hashicorp/aws provider, which this machine does not have.
+/// The real landing zone: a working copy of environments/ and modules/ initialised against
+/// the environment's S3 backend in LocalStack, then planned with its overlay. Needs the
+/// hashicorp/aws provider; on this machine `terraform init` stops at the provider download.
 fn landing_zone(root: &Path, env: &str) -> Result<ExitCode> {
-    let tf = lz_platform::tools::terraform(root)?;
-    let data = Paths::for_root(root).work.join(format!("{env}-landing-zone"));
-    std::fs::create_dir_all(&data)?;
-    let out = tf
-        .command(&[
-            "init".to_string(),
-            "-input=false".into(),
-            "-no-color".into(),
-            format!("-backend-config={}", root.join("environments").join(env).join("backend.hcl").display()),
-        ])
-        .dir(root.join("environments"))
-        .env("TF_DATA_DIR", &data)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()?;
-    if !out.status.success() {
-        bail!("terraform init of the landing zone for {env} failed:\n{}", String::from_utf8_lossy(&out.stderr).trim());
+    let endpoint = lz_platform::localstack::require(root)?;
+    let t = target(root, env, &endpoint)?;
+    let work = Paths::for_root(root)
+        .work
+        .join(format!("{env}-landing-zone-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    copy_tree(&root.join("modules"), &work.join("modules"))?;
+    copy_tree(&root.join("environments"), &work.join("environments"))?;
+    let dir = work.join("environments");
+    let key = format!("{env}/landing-zone.tfstate");
+    let backend = lz_promote::deploy::Backend {
+        bucket: t.state_bucket.clone(),
+        key,
+        region: t.region.clone(),
+    };
+    let run_as = lz_promote::promote::assume_deployer(&t, "lz-landing-zone")?;
+    let ws = lz_promote::deploy::Workspace::init(root, &dir, &dir, &endpoint, &backend, run_as);
+    match ws {
+        Ok(_) => bail!("terraform init of the landing zone succeeded but this harness applies only the canary; run `terraform plan -var-file={env}/terraform.tfvars` in {}", dir.display()),
+        Err(e) => Err(e).with_context(|| format!("the landing zone engine needs the hashicorp/aws provider (working copy {})", work.display())),
     }
-    bail!("the landing zone engine initialised; apply it from a pipeline that holds the deployer role (`terraform -chdir=environments apply -var-file={env}/terraform.tfvars`)")
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for e in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let e = e?;
+        let name = e.file_name();
+        if name == ".terraform" {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if e.file_type()?.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+        }
+    }
+    Ok(())
 }
 
 pub fn bench(root: &Path) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let started = Instant::now();
-    let report = lz_promote::bench::run(root, &endpoint, &|env| crate::plan::render_env(root, env))?;
+    let report =
+        lz_promote::bench::run(root, &endpoint, &|env| crate::plan::render_env(root, env))?;
     println!("{report}");
-    println!("total {:.1}s (goal < 180 s)", started.elapsed().as_secs_f64());
+    println!(
+        "total {:.1}s (goal < 180 s)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }

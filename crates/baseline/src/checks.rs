@@ -614,20 +614,21 @@ pub fn templated(p: &PlanView, vars: &BTreeMap<String, Value>) -> PlanView {
     let mut blocks: Vec<Block> = p
         .blocks
         .iter()
-        .map(|b| Block {
-            address: sub(&b.address),
-            action: b.action.clone(),
-            attrs: b
-                .attrs
-                .iter()
-                .map(|(path, l)| {
-                    let l = match l {
-                        Leaf::Known(Value::String(s)) => Leaf::Known(Value::String(sub(s))),
-                        other => other.clone(),
-                    };
-                    (sub(path), l)
-                })
-                .collect(),
+        .map(|b| {
+            Block::new(
+                sub(&b.address),
+                b.action.clone(),
+                b.attrs
+                    .iter()
+                    .map(|(path, l)| {
+                        let l = match l {
+                            Leaf::Known(Value::String(s)) => Leaf::Known(Value::String(sub(s))),
+                            other => other.clone(),
+                        };
+                        (sub(path), l)
+                    })
+                    .collect(),
+            )
         })
         .collect();
     blocks.sort_by(|a, b| a.address.cmp(&b.address));

@@ -227,39 +227,27 @@ pub fn invalid_overlay() -> impl Strategy<Value = (Overlay, &'static str)> {
     })
 }
 
-/// Overlays of the five environments in promotion order whose retention settings never
-/// decrease, each with at least one service.
-pub fn promotion_chain() -> impl Strategy<Value = Vec<Overlay>> {
-    (
-        proptest::collection::vec(365i64..=36500, 5),
-        proptest::collection::vec(0usize..LOG_RETENTION.len(), 5),
-        proptest::collection::vec(7i64..=30, 5),
-        valid_overlay_for(Some("dev")),
-        proptest::collection::vec(services(3).prop_filter("at least one service", |s| !s.is_empty()), 5),
-    )
-        .prop_map(|(mut archive, mut logs, mut kms, base, svcs)| {
-            archive.sort();
-            logs.sort();
-            kms.sort();
-            // preprod and prod keep the 2190-day object lock floor, prod the 30-day window.
-            for a in archive.iter_mut().skip(3) {
-                *a = (*a).max(2190);
-            }
-            kms[4] = 30;
-            ENVIRONMENTS
-                .iter()
-                .enumerate()
-                .map(|(i, env)| Overlay {
-                    environment: env.to_string(),
-                    account_id: format!("{}", 111111111111u64 * (i as u64 + 1)),
-                    vpc_cidr: format!("10.{}.0.0/16", (i + 1) * 10),
-                    log_archive_retention_days: archive[i],
-                    log_retention_days: LOG_RETENTION[logs[i]],
-                    kms_deletion_window_in_days: kms[i],
-                    services: svcs[i].clone(),
-                    ..base.clone()
-                })
-                .collect()
+/// Overlays of two environments, the first earlier in promotion order, whose retention
+/// settings never decrease from the first to the second; the later one runs at least the
+/// earlier one's services (and at least one).
+pub fn promotion_pair() -> impl Strategy<Value = (Overlay, Overlay)> {
+    (0usize..4)
+        .prop_flat_map(|i| (Just(i), (i + 1)..5))
+        .prop_flat_map(|(i, j)| {
+            (
+                valid_overlay_for(Some(ENVIRONMENTS[i])),
+                valid_overlay_for(Some(ENVIRONMENTS[j])),
+                services(3).prop_filter("at least one service", |s| !s.is_empty()),
+            )
+        })
+        .prop_map(|(lower, mut higher, extra)| {
+            higher.log_archive_retention_days = higher.log_archive_retention_days.max(lower.log_archive_retention_days);
+            higher.log_retention_days = higher.log_retention_days.max(lower.log_retention_days);
+            higher.kms_deletion_window_in_days = higher.kms_deletion_window_in_days.max(lower.kms_deletion_window_in_days);
+            let mut services = extra;
+            services.extend(lower.services.clone());
+            higher.services = services;
+            (lower, higher)
         })
 }
 

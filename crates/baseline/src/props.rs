@@ -23,10 +23,11 @@ pub enum Property {
     /// Every overlay with one variable outside its domain is rejected by that variable's
     /// validation.
     Rejects,
-    /// Two valid overlays' plans differ only where a differing allow-listed variable explains.
+    /// A valid overlay's plan differs from each repository environment's only where a
+    /// differing allow-listed variable explains.
     Invariance,
-    /// Along a promotion chain, prod has every resource type and control dev has, and
-    /// retention never decreases.
+    /// Of two environments in promotion order, the later has every resource type and control
+    /// the earlier has, and no retention setting decreases.
     Superset,
     /// Subnets inside the VPC without overlap; internet routes only in the ingress tier.
     Network,
@@ -62,8 +63,7 @@ impl Property {
     /// Renders per generated case.
     pub fn renders_per_case(self) -> u32 {
         match self {
-            Property::Invariance | Property::Determinism => 2,
-            Property::Superset => 5,
+            Property::Superset | Property::Determinism => 2,
             _ => 1,
         }
     }
@@ -98,6 +98,18 @@ fn fail_with(case: &str, violations: &[Violation]) -> TestCaseError {
 
 fn case_name(o: &Overlay) -> String {
     format!("environment {} (generated overlay)", o.environment)
+}
+
+/// Whether a validation error names `var`: in its message (`var.NAME`), or by pointing at the
+/// line that declares `variable "NAME"`.
+pub fn names_variable(e: &tfrender::RenderError, var: &str) -> bool {
+    if e.message.contains(&format!("var.{var}")) {
+        return true;
+    }
+    let Some(file) = &e.file else { return false };
+    let Ok(text) = std::fs::read_to_string(file) else { return false };
+    let decl = format!("variable \"{var}\"");
+    text.lines().nth(e.line.saturating_sub(1)).is_some_and(|l| l.trim_start().starts_with(&decl))
 }
 
 fn render_ok(root: &Path, o: &Overlay) -> Result<Value, TestCaseError> {
@@ -142,7 +154,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             ))),
             Ok(Err(e)) => {
                 let msg = e.to_string();
-                if e.kind == tfrender::ErrorKind::Variable && msg.contains(&format!("var.{var}")) {
+                if e.kind == tfrender::ErrorKind::Variable && names_variable(&e, var) {
                     Ok(())
                 } else {
                     Err(TestCaseError::fail(format!(
@@ -154,30 +166,33 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             }
             Err(e) => Err(TestCaseError::fail(format!("{e:#}"))),
         })),
-        Property::Invariance => finish(property, cfg.cases, runner.run(&(overlay::valid_overlay(), overlay::valid_overlay()), |(a, b)| {
-            let (pa, pb) = (render_ok(root, &a)?, render_ok(root, &b)?);
-            let (va, vb) = (view(&pa), view(&pb));
-            let mut vs = checks::controls(&va);
-            vs.extend(checks::controls(&vb));
-            vs.extend(checks::explained((&va, &pa), (&vb, &pb), &allow));
+        Property::Invariance => {
+            let real = real_environments(root).map_err(|e| format!("{e:#}"))?;
+            if real.is_empty() {
+                return Err("no environments under environments/ to compare with".into());
+            }
+            let strat = (overlay::valid_overlay(), 0..real.len());
+            finish(property, cfg.cases, runner.run(&strat, |(a, k)| {
+                let pa = render_ok(root, &a)?;
+                let va = view(&pa);
+                let (env_b, vb, pb) = &real[k];
+                let mut vs = checks::controls(&va);
+                vs.extend(checks::explained((&va, &pa), (vb, pb), &allow));
+                if vs.is_empty() {
+                    Ok(())
+                } else {
+                    Err(fail_with(&format!("environment {} (generated overlay) against environment {env_b}", a.environment), &vs))
+                }
+            }))
+        }
+        Property::Superset => finish(property, cfg.cases, runner.run(&overlay::promotion_pair(), |(lo, hi)| {
+            let (vl, vh) = (view(&render_ok(root, &lo)?), view(&render_ok(root, &hi)?));
+            let mut vs = checks::superset(&vl, &vh);
+            vs.extend(checks::non_decreasing(&[(lo.environment.as_str(), &vl), (hi.environment.as_str(), &vh)]));
             if vs.is_empty() {
                 Ok(())
             } else {
-                Err(fail_with(&format!("environments {} and {} (generated overlays)", a.environment, b.environment), &vs))
-            }
-        })),
-        Property::Superset => finish(property, cfg.cases, runner.run(&overlay::promotion_chain(), |chain| {
-            let mut views = Vec::new();
-            for o in &chain {
-                views.push(view(&render_ok(root, o)?));
-            }
-            let named: Vec<(&str, &crate::PlanView)> = chain.iter().map(|o| o.environment.as_str()).zip(views.iter()).collect();
-            let mut vs = checks::superset(&views[0], &views[views.len() - 1]);
-            vs.extend(checks::non_decreasing(&named));
-            if vs.is_empty() {
-                Ok(())
-            } else {
-                Err(fail_with("promotion chain dev -> prod (generated overlays)", &vs))
+                Err(fail_with(&format!("environments {} -> {} (generated overlays)", lo.environment, hi.environment), &vs))
             }
         })),
         Property::Network => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
@@ -234,6 +249,16 @@ fn finish<T: std::fmt::Debug>(property: Property, cases: u32, r: Result<(), Test
         }
         Err(TestError::Abort(reason)) => Err(format!("property {} aborted: {reason}", property.name())),
     }
+}
+
+/// The repository's environments rendered: (name, view, raw plan).
+fn real_environments(root: &Path) -> Result<Vec<(String, crate::PlanView, Value)>> {
+    let mut out = Vec::new();
+    for env in crate::snapshot::environments(root)? {
+        let raw = crate::snapshot::render_env(root, &env)?;
+        out.push((env, view(&raw), raw));
+    }
+    Ok(out)
 }
 
 /// The invariants over the repository's own environments: each renders and holds every

@@ -72,6 +72,7 @@ pub struct Block {
     pub action: String,
     /// Flattened attributes in document order (object keys sorted, list items in order).
     pub attrs: Vec<(String, Leaf)>,
+    kind: String,
 }
 
 impl Block {
@@ -79,9 +80,18 @@ impl Block {
         self.address.starts_with("output.")
     }
 
+    pub fn new(address: String, action: String, attrs: Vec<(String, Leaf)>) -> Block {
+        let kind = resource_type(&address);
+        Block { address, action, attrs, kind }
+    }
+
     /// The resource type (`aws_s3_bucket`), or `output`.
     pub fn kind(&self) -> String {
-        resource_type(&self.address)
+        self.kind.clone()
+    }
+
+    pub fn kind_str(&self) -> &str {
+        &self.kind
     }
 
     pub fn get(&self, path: &str) -> Option<&Leaf> {
@@ -112,7 +122,7 @@ impl PlanView {
     }
 
     pub fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Block> + 'a {
-        self.resources().filter(move |b| b.kind() == kind)
+        self.resources().filter(move |b| b.kind == kind)
     }
 
     /// The text form; `header` lines are written first as `# ` comments.
@@ -156,7 +166,7 @@ impl PlanView {
                 let Some((address, action)) = line.rsplit_once(": ") else {
                     bail!("{}: expected `address: action`", at());
                 };
-                blocks.push(Block { address: address.to_string(), action: action.to_string(), attrs: Vec::new() });
+                blocks.push(Block::new(address.to_string(), action.to_string(), Vec::new()));
             }
         }
         Ok(PlanView { blocks })
@@ -192,7 +202,7 @@ pub fn view(plan: &Value) -> PlanView {
         let change = rc.get("change").unwrap_or(&Value::Null);
         let mut attrs = Vec::new();
         walk(String::new(), change.get("after"), change.get("after_unknown"), change.get("after_sensitive"), &mut attrs);
-        blocks.push(Block { address: address.to_string(), action: actions(change), attrs });
+        blocks.push(Block::new(address.to_string(), actions(change), attrs));
     }
     if let Some(outputs) = plan.get("output_changes").and_then(Value::as_object) {
         for (name, change) in outputs {
@@ -204,7 +214,7 @@ pub fn view(plan: &Value) -> PlanView {
                 change.get("after_sensitive"),
                 &mut attrs,
             );
-            blocks.push(Block { address: format!("output.{name}"), action: actions(change), attrs });
+            blocks.push(Block::new(format!("output.{name}"), actions(change), attrs));
         }
     }
     blocks.sort_by(|a, b| a.address.cmp(&b.address));

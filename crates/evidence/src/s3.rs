@@ -3,7 +3,9 @@
 //! date, plus `<prefix>head.json` (the checkpoint; every version is retained too).
 //!
 //! The client is passed in (the caller decides endpoint and credentials); this facade drives
-//! the async SDK on its own current-thread runtime.
+//! the async SDK on its own current-thread runtime. Give it a client of its own: pooled
+//! connections belong to the runtime that opened them, and a client shared with code running
+//! on another runtime can stall while that runtime is not polled.
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_s3::error::DisplayErrorContext;

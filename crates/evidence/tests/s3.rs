@@ -12,9 +12,13 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn store(prefix: &str) -> S3Store {
+fn client() -> aws_sdk_s3::Client {
     let endpoint = lz_platform::localstack::require(&root()).expect("LocalStack");
-    let client = lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1");
+    lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1")
+}
+
+fn store(prefix: &str) -> S3Store {
+    let client = client();
     let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let s = S3Store::new(client, &format!("lz-evidence-test-{nonce}"), prefix, 1).unwrap();
     s.ensure_bucket().unwrap();
@@ -55,7 +59,8 @@ fn stored_records_cannot_be_deleted_overwritten_or_unlocked() {
     a.record(DriftEvidence::new(&release, "prod", "5", vec![]), &t.deployer).unwrap();
     a.record(DriftEvidence::new(&release, "prod", "5", vec!["x.y".into()]), &t.deployer).unwrap();
     let mut s = a.into_store();
-    let (client, bucket, key) = (s.client().clone(), s.bucket().to_string(), s.record_key(0));
+    // Its own client: pooled connections belong to the runtime that opened them.
+    let (client, bucket, key) = (client(), s.bucket().to_string(), s.record_key(0));
     let original = s.load().unwrap()[0].bytes.clone();
 
     // A second writer of an existing sequence is refused (If-None-Match).
@@ -74,10 +79,11 @@ fn stored_records_cannot_be_deleted_overwritten_or_unlocked() {
         let del = client.delete_object().bucket(&bucket).key(&key).version_id(&version).bypass_governance_retention(true).send().await;
         assert!(del.is_err(), "bypassing governance deleted a COMPLIANCE-locked version");
 
-        // Shortening COMPLIANCE retention is refused.
+        // Shortening COMPLIANCE retention (to one hour from now, from one day) is refused.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
         let earlier = ObjectLockRetention::builder()
             .mode(ObjectLockRetentionMode::Compliance)
-            .retain_until_date(DateTime::from_secs(1_000_000_000))
+            .retain_until_date(DateTime::from_secs(now + 3600))
             .build();
         let shorten = client.put_object_retention().bucket(&bucket).key(&key).version_id(&version).retention(earlier).send().await;
         assert!(shorten.is_err(), "COMPLIANCE retention was shortened");

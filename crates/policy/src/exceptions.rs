@@ -95,20 +95,27 @@ impl Register {
     /// Reads a register; a missing file is an empty register.
     pub fn load(path: &Path) -> Result<Self> {
         if !path.exists() {
-            return Ok(Self { file: path.display().to_string(), exceptions: vec![] });
+            return Ok(Self {
+                file: path.display().to_string(),
+                exceptions: vec![],
+            });
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text, &path.display().to_string())
     }
 
     pub fn parse(text: &str, file: &str) -> Result<Self> {
-        let raw: RawRegister = toml::from_str(text).map_err(|e| crate::toml_error(file, text, e))?;
+        let raw: RawRegister =
+            toml::from_str(text).map_err(|e| crate::toml_error(file, text, e))?;
         let mut exceptions = Vec::new();
         for e in raw.exception {
             let line = line_of_id(text, &e.id).unwrap_or(0);
             let at = format!("{file}:{line}");
-            let created = date_field(&e.created).with_context(|| format!("{at}: exception {}: created", e.id))?;
-            let expires = date_field(&e.expires).with_context(|| format!("{at}: exception {}: expires", e.id))?;
+            let created = date_field(&e.created)
+                .with_context(|| format!("{at}: exception {}: created", e.id))?;
+            let expires = date_field(&e.expires)
+                .with_context(|| format!("{at}: exception {}: expires", e.id))?;
             if exceptions.iter().any(|x: &Exception| x.id == e.id) {
                 bail!("{at}: exception id {} is used twice", e.id);
             }
@@ -126,7 +133,10 @@ impl Register {
                 line,
             });
         }
-        Ok(Self { file: file.to_string(), exceptions })
+        Ok(Self {
+            file: file.to_string(),
+            exceptions,
+        })
     }
 
     /// Findings against the register itself: every entry that cannot be honoured.
@@ -149,7 +159,12 @@ impl Register {
     }
 
     /// The valid exception covering a finding in an environment, if any.
-    pub fn covering(&self, finding: &Finding, environment: &str, today: Date) -> Option<&Exception> {
+    pub fn covering(
+        &self,
+        finding: &Finding,
+        environment: &str,
+        today: Date,
+    ) -> Option<&Exception> {
         self.exceptions.iter().find(|e| {
             e.rule_id == finding.rule_id
                 && (e.scope.environment == "*" || e.scope.environment == environment)
@@ -205,7 +220,8 @@ fn date_field(v: &toml::Value) -> Result<Date> {
         toml::Value::Datetime(dt) => match (dt.date, dt.time) {
             (Some(d), None) => {
                 let month = time::Month::try_from(d.month).context("month out of range")?;
-                Date::from_calendar_date(i32::from(d.year), month, d.day).context("not a calendar date")
+                Date::from_calendar_date(i32::from(d.year), month, d.day)
+                    .context("not a calendar date")
             }
             _ => bail!("{dt} is not a plain date (YYYY-MM-DD)"),
         },
@@ -214,11 +230,14 @@ fn date_field(v: &toml::Value) -> Result<Date> {
 }
 
 fn line_of_id(text: &str, id: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim();
-        l.starts_with("id") && l.split_once('=').is_some_and(|(k, v)| k.trim() == "id" && v.trim().trim_matches('"') == id)
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l.trim();
+            l.starts_with("id")
+                && l.split_once('=')
+                    .is_some_and(|(k, v)| k.trim() == "id" && v.trim().trim_matches('"') == id)
+        })
+        .map(|i| i + 1)
 }
 
 /// `*` matches any run of characters (including none), `?` exactly one; all else is literal,

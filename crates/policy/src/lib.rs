@@ -78,7 +78,11 @@ impl Policies {
             .add_data(regorus::Value::from_json_str(&data.to_string()).map_err(|e| anyhow!("{e}"))?)
             .map_err(|e| anyhow!("{e}"))
             .context("loading policy settings")?;
-        Ok(Self { tree, settings, engine })
+        Ok(Self {
+            tree,
+            settings,
+            engine,
+        })
     }
 
     /// Raw findings of every rule on a plan (secrets redacted first), before exceptions.
@@ -100,7 +104,9 @@ impl Policies {
             .map_err(|e| anyhow!("{e}"))
             .context("evaluating the policies")?;
         let tree = match results.result.first().and_then(|r| r.expressions.first()) {
-            Some(expr) => serde_json::from_str::<Value>(&expr.value.to_json_str().map_err(|e| anyhow!("{e}"))?)?,
+            Some(expr) => serde_json::from_str::<Value>(
+                &expr.value.to_json_str().map_err(|e| anyhow!("{e}"))?,
+            )?,
             None => Value::Null,
         };
         let mut out = Vec::new();
@@ -109,7 +115,12 @@ impl Policies {
             for part in rule.package.trim_start_matches("lz.rules.").split('.') {
                 node = node.get(part).unwrap_or(&Value::Null);
             }
-            for f in node.get("deny").and_then(Value::as_array).into_iter().flatten() {
+            for f in node
+                .get("deny")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 out.push(self.finding_from(rule, f)?);
             }
         }
@@ -125,7 +136,11 @@ impl Policies {
         };
         let id = field("id")?;
         if id != rule.id {
-            bail!("{}: finding id {id} differs from the METADATA id {}", rule.file, rule.id);
+            bail!(
+                "{}: finding id {id} differs from the METADATA id {}",
+                rule.file,
+                rule.id
+            );
         }
         let message = field("message")?;
         Ok(Finding {
@@ -142,7 +157,10 @@ impl Policies {
 
 /// The plan's `environment` variable, or "" when absent.
 pub fn plan_environment(plan: &Value) -> String {
-    plan.pointer("/variables/environment/value").and_then(Value::as_str).unwrap_or_default().to_string()
+    plan.pointer("/variables/environment/value")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Evaluates every policy on a plan and applies the exceptions register.
@@ -153,7 +171,12 @@ pub fn evaluate(plan: &Value, opts: &Options) -> Result<Report> {
 }
 
 /// Applies the register to findings (plan and scan findings alike) and builds the report.
-pub fn finish(policies: &Policies, mut findings: Vec<Finding>, environment: &str, opts: &Options) -> Result<Report> {
+pub fn finish(
+    policies: &Policies,
+    mut findings: Vec<Finding>,
+    environment: &str,
+    opts: &Options,
+) -> Result<Report> {
     let today = match opts.today {
         Some(d) => d,
         None => exceptions::today()?,
@@ -187,8 +210,8 @@ pub fn finish(policies: &Policies, mut findings: Vec<Finding>, environment: &str
 
 /// Parses plan JSON text; errors name file:line:col.
 pub fn parse_plan(text: &str, name: &str) -> Result<Value> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column()))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column()))?;
     if !value.is_object() {
         bail!("{name}:1:1: plan JSON is not an object");
     }
@@ -201,7 +224,12 @@ pub(crate) fn toml_error(file: &str, text: &str, e: toml::de::Error) -> anyhow::
         Some(span) => {
             let before = &text[..span.start.min(text.len())];
             let line = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+            let col = before
+                .rsplit('\n')
+                .next()
+                .map(|l| l.chars().count())
+                .unwrap_or(0)
+                + 1;
             (line, col)
         }
         None => (1, 1),

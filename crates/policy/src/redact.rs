@@ -8,13 +8,19 @@ pub const REDACTED: &str = "[REDACTED]";
 
 fn access_key() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b").expect("valid regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b")
+            .expect("valid regex")
+    })
 }
 
 fn private_key() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)").expect("valid regex")
+        Regex::new(
+            r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+        )
+        .expect("valid regex")
     })
 }
 
@@ -29,9 +35,19 @@ fn assignment() -> &'static Regex {
 /// Attribute names whose values are secrets.
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["password", "passwd", "secret", "token", "secret_string", "secret_binary", "private_key", "secret_key", "access_key"]
-        .iter()
-        .any(|s| n == *s || n.ends_with(&format!("_{s}")))
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "secret_string",
+        "secret_binary",
+        "private_key",
+        "secret_key",
+        "access_key",
+    ]
+    .iter()
+    .any(|s| n == *s || n.ends_with(&format!("_{s}")))
         || n.starts_with("secret_string")
         || n.starts_with("secret_binary")
 }
@@ -39,8 +55,12 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Redacts access key ids, private key blocks and `name = value` pairs for secret-like names.
 pub fn redact_str(s: &str) -> String {
     let s = private_key().replace_all(s, REDACTED);
-    let s = access_key().replace_all(&s, |c: &regex::Captures| format!("{}{}", &c[0][..4], "****************"));
-    assignment().replace_all(&s, |c: &regex::Captures| format!("{}{}", &c[1], REDACTED)).into_owned()
+    let s = access_key().replace_all(&s, |c: &regex::Captures| {
+        format!("{}{}", &c[0][..4], "****************")
+    });
+    assignment()
+        .replace_all(&s, |c: &regex::Captures| format!("{}{}", &c[1], REDACTED))
+        .into_owned()
 }
 
 /// Replaces secret values in a plan document: values of secret-named attributes, access
@@ -49,7 +69,11 @@ pub fn redact_value(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for (k, child) in map.iter_mut() {
-                if is_secret_name(k) && !child.is_null() && !child.is_boolean() && !child.is_object() {
+                if is_secret_name(k)
+                    && !child.is_null()
+                    && !child.is_boolean()
+                    && !child.is_object()
+                {
                     *child = Value::String(REDACTED.to_string());
                 } else {
                     redact_value(child);
@@ -57,11 +81,13 @@ pub fn redact_value(v: &mut Value) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(redact_value),
-        Value::String(s) => {
-            if access_key().is_match(s) || private_key().is_match(s) {
-                let red = private_key().replace_all(s, REDACTED);
-                *s = access_key().replace_all(&red, |c: &regex::Captures| format!("{}{}", &c[0][..4], "****************")).into_owned();
-            }
+        Value::String(s) if access_key().is_match(s) || private_key().is_match(s) => {
+            let red = private_key().replace_all(s, REDACTED);
+            *s = access_key()
+                .replace_all(&red, |c: &regex::Captures| {
+                    format!("{}{}", &c[0][..4], "****************")
+                })
+                .into_owned();
         }
         _ => {}
     }

@@ -46,8 +46,10 @@ impl Report {
     }
 
     pub fn summary(&self) -> Summary {
-        let mut by_severity: BTreeMap<String, usize> =
-            ["low", "medium", "high", "critical"].iter().map(|s| (s.to_string(), 0)).collect();
+        let mut by_severity: BTreeMap<String, usize> = ["low", "medium", "high", "critical"]
+            .iter()
+            .map(|s| (s.to_string(), 0))
+            .collect();
         for f in self.findings.iter().filter(|f| !f.excepted) {
             *by_severity.entry(f.severity.clone()).or_default() += 1;
         }
@@ -114,13 +116,23 @@ impl Report {
     /// result per finding, the resource address as logical location; excepted findings carry
     /// an accepted external suppression.
     pub fn to_sarif(&self) -> Value {
-        let mut rules: Vec<Value> = self.rules.iter().map(|r| sarif_rule(&r.id, &r.title, &r.description, &r.severity, &r.controls)).collect();
+        let mut rules: Vec<Value> = self
+            .rules
+            .iter()
+            .map(|r| sarif_rule(&r.id, &r.title, &r.description, &r.severity, &r.controls))
+            .collect();
         for (id, title, severity) in builtin_rules() {
             rules.push(sarif_rule(id, title, title, severity, &[]));
         }
-        let index: BTreeMap<String, usize> =
-            rules.iter().enumerate().map(|(i, r)| (r["id"].as_str().unwrap_or_default().to_string(), i)).collect();
-        let default_uri = self.source.clone().unwrap_or_else(|| "plan.json".to_string());
+        let index: BTreeMap<String, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r["id"].as_str().unwrap_or_default().to_string(), i))
+            .collect();
+        let default_uri = self
+            .source
+            .clone()
+            .unwrap_or_else(|| "plan.json".to_string());
         let results: Vec<Value> = self
             .findings
             .iter()
@@ -187,7 +199,13 @@ fn level(severity: &str) -> &'static str {
     }
 }
 
-fn sarif_rule(id: &str, title: &str, description: &str, severity: &str, controls: &[String]) -> Value {
+fn sarif_rule(
+    id: &str,
+    title: &str,
+    description: &str,
+    severity: &str,
+    controls: &[String],
+) -> Value {
     let security = match severity {
         "critical" => "9.5",
         "high" => "8.0",

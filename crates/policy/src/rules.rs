@@ -46,28 +46,53 @@ impl PolicyTree {
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
             let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
             let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().and_then(|e| e.to_str()) != Some("rego") {
+            if !entry.file_type().is_file()
+                || path.extension().and_then(|e| e.to_str()) != Some("rego")
+            {
                 continue;
             }
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            let rel = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
-            let package = package_of(&text).with_context(|| format!("{rel}: no package declaration"))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            let package =
+                package_of(&text).with_context(|| format!("{rel}: no package declaration"))?;
             let is_test = rel.ends_with("_test.rego");
-            files.push(PolicyFile { rel, text, package, is_test });
+            files.push(PolicyFile {
+                rel,
+                text,
+                package,
+                is_test,
+            });
         }
         let mut rules = Vec::new();
-        for f in files.iter().filter(|f| !f.is_test && f.package.starts_with("lz.rules.")) {
+        for f in files
+            .iter()
+            .filter(|f| !f.is_test && f.package.starts_with("lz.rules."))
+        {
             let meta = parse_metadata(&f.text, &f.rel, &f.package)?;
             rules.push(meta);
         }
         let mut seen = BTreeMap::new();
         for r in &rules {
             if let Some(other) = seen.insert(r.id.clone(), r.file.clone()) {
-                bail!("rule id {} is declared by both {} and {}", r.id, other, r.file);
+                bail!(
+                    "rule id {} is declared by both {} and {}",
+                    r.id,
+                    other,
+                    r.file
+                );
             }
         }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(Self { dir: dir.to_path_buf(), files, rules })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            files,
+            rules,
+        })
     }
 
     /// An engine holding the policies (and, with `tests`, the unit tests).
@@ -89,13 +114,20 @@ impl PolicyTree {
 }
 
 fn package_of(text: &str) -> Option<String> {
-    text.lines().find_map(|l| l.trim().strip_prefix("package ").map(|p| p.trim().to_string()))
+    text.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("package ")
+            .map(|p| p.trim().to_string())
+    })
 }
 
 /// Parses the `# METADATA` block preceding the package: title, description, custom.id,
 /// custom.severity and custom.controls (YAML subset: scalars, folded `>-` text, lists).
 pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> {
-    let mut lines = text.lines().enumerate().skip_while(|(_, l)| l.trim() != "# METADATA");
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .skip_while(|(_, l)| l.trim() != "# METADATA");
     if lines.next().is_none() {
         bail!("{rel}: no METADATA block");
     }
@@ -103,7 +135,9 @@ pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> 
     let mut controls = Vec::new();
     let mut current: Option<String> = None;
     for (_, line) in lines {
-        let Some(body) = line.strip_prefix('#') else { break };
+        let Some(body) = line.strip_prefix('#') else {
+            break;
+        };
         let body = body.strip_prefix(' ').unwrap_or(body);
         let indent = body.len() - body.trim_start().len();
         let trimmed = body.trim();
@@ -117,10 +151,20 @@ pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> 
             }
         }
         if let Some((key, value)) = trimmed.split_once(':').filter(|(k, _)| !k.contains(' ')) {
-            let key = if indent > 0 { format!("custom.{key}") } else { key.to_string() };
+            let key = if indent > 0 {
+                format!("custom.{key}")
+            } else {
+                key.to_string()
+            };
             let value = value.trim();
             if key == "custom.controls" && value.starts_with('[') {
-                controls.extend(value.trim_matches(|c| c == '[' || c == ']').split(',').map(unquote).filter(|s| !s.is_empty()));
+                controls.extend(
+                    value
+                        .trim_matches(|c| c == '[' || c == ']')
+                        .split(',')
+                        .map(unquote)
+                        .filter(|s| !s.is_empty()),
+                );
             }
             current = Some(key.clone());
             if value != ">-" && value != ">" && value != "|" {
@@ -234,7 +278,9 @@ pub fn run_tests(tree: &PolicyTree) -> Result<TestRun> {
             tests.push(outcome);
         }
     }
-    let report = engine.get_coverage_report().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = engine
+        .get_coverage_report()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut coverage: Vec<FileCoverage> = report
         .files
         .iter()
@@ -248,7 +294,12 @@ pub fn run_tests(tree: &PolicyTree) -> Result<TestRun> {
         .collect();
     for f in tree.files.iter().filter(|f| !f.is_test) {
         if !coverage.iter().any(|c| c.file == f.rel) {
-            coverage.push(FileCoverage { file: f.rel.clone(), covered: 0, not_covered: 1, uncovered_lines: vec![] });
+            coverage.push(FileCoverage {
+                file: f.rel.clone(),
+                covered: 0,
+                not_covered: 1,
+                uncovered_lines: vec![],
+            });
         }
     }
     coverage.sort_by(|a, b| a.file.cmp(&b.file));

@@ -15,7 +15,10 @@ pub const ENTROPY_RULE: &str = "LZ-SCAN-003";
 
 fn access_key() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b").expect("valid regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b")
+            .expect("valid regex")
+    })
 }
 
 fn private_key() -> &'static Regex {
@@ -37,10 +40,13 @@ pub fn entropy(s: &str) -> f64 {
         *counts.entry(c).or_insert(0usize) += 1;
     }
     let n = s.chars().count() as f64;
-    counts.values().map(|&c| {
-        let p = c as f64 / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
 fn looks_random(value: &str) -> bool {
@@ -66,16 +72,29 @@ pub fn scan_text(rel: &str, text: &str) -> Vec<Finding> {
             unverifiable: false,
         };
         for m in access_key().find_iter(line) {
-            out.push(finding(ACCESS_KEY_RULE, format!("AWS access key id {}**************** in source", &m.as_str()[..4])));
+            out.push(finding(
+                ACCESS_KEY_RULE,
+                format!(
+                    "AWS access key id {}**************** in source",
+                    &m.as_str()[..4]
+                ),
+            ));
         }
         if private_key().is_match(line) {
-            out.push(finding(PRIVATE_KEY_RULE, "private key block in source ([REDACTED])".to_string()));
+            out.push(finding(
+                PRIVATE_KEY_RULE,
+                "private key block in source ([REDACTED])".to_string(),
+            ));
         }
         if let Some(c) = secret_assignment().captures(line) {
             if looks_random(&c[2]) {
                 out.push(finding(
                     ENTROPY_RULE,
-                    format!("high-entropy value for {} ([REDACTED], {} characters)", &c[1], c[2].chars().count()),
+                    format!(
+                        "high-entropy value for {} ([REDACTED], {} characters)",
+                        &c[1],
+                        c[2].chars().count()
+                    ),
                 ));
             }
         }
@@ -94,7 +113,9 @@ pub fn scan_secrets(root: &Path) -> Result<Vec<Finding>> {
         for entry in walkdir::WalkDir::new(&base).sort_by_file_name() {
             let entry = entry.with_context(|| format!("reading {}", base.display()))?;
             let path = entry.path();
-            if !entry.file_type().is_file() || path.extension().and_then(|e| e.to_str()) != Some(ext) {
+            if !entry.file_type().is_file()
+                || path.extension().and_then(|e| e.to_str()) != Some(ext)
+            {
                 continue;
             }
             if path.components().any(|c| c.as_os_str() == ".terraform") {
@@ -104,7 +125,11 @@ pub fn scan_secrets(root: &Path) -> Result<Vec<Finding>> {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
             };
-            let rel = path.strip_prefix(root).unwrap_or(path).to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(root)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
             out.extend(scan_text(&rel, &text));
         }
     }

@@ -40,15 +40,19 @@ impl Settings {
         if !path.exists() {
             return Ok(Self::default());
         }
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text, &path.display().to_string())
     }
 
     pub fn parse(text: &str, name: &str) -> Result<Self> {
-        let settings: Settings = toml::from_str(text).map_err(|e| crate::toml_error(name, text, e))?;
+        let settings: Settings =
+            toml::from_str(text).map_err(|e| crate::toml_error(name, text, e))?;
         if let Some(s) = &settings.unverifiable_severity {
             if !SEVERITIES.contains(&s.as_str()) {
-                bail!("{name}: unverifiable_severity {s:?} is not one of low, medium, high, critical");
+                bail!(
+                    "{name}: unverifiable_severity {s:?} is not one of low, medium, high, critical"
+                );
             }
         }
         Ok(settings)

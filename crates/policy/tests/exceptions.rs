@@ -40,7 +40,10 @@ fn finding(address: &str) -> Finding {
 #[test]
 fn exception_lifecycle_cases() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/exception_cases.toml")).unwrap();
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/exception_cases.toml"),
+    )
+    .unwrap();
     let cases: Cases = toml::from_str(&text).unwrap();
     assert!(cases.case.len() >= 8);
     let opts = Options::for_root(&root());
@@ -52,32 +55,84 @@ fn exception_lifecycle_cases() {
         let mut opts = Options::for_root(&root());
         opts.exceptions = Some(file.clone());
         opts.today = Some(today);
-        let report = lz_policy::finish(&policies, vec![finding(&case.finding_address)], &case.environment, &opts).unwrap();
-        let target = report.findings.iter().find(|f| f.rule_id == "LZ-S3-003").unwrap();
+        let report = lz_policy::finish(
+            &policies,
+            vec![finding(&case.finding_address)],
+            &case.environment,
+            &opts,
+        )
+        .unwrap();
+        let target = report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "LZ-S3-003")
+            .unwrap();
         assert_eq!(target.excepted, case.excepted, "{}", case.name);
-        assert_eq!(target.exception_id.is_some(), case.excepted, "{}", case.name);
-        let problems: Vec<&Finding> = report.findings.iter().filter(|f| f.rule_id == REGISTER_RULE).collect();
-        assert_eq!(problems.len(), case.problems.len(), "{}: {problems:?}", case.name);
+        assert_eq!(
+            target.exception_id.is_some(),
+            case.excepted,
+            "{}",
+            case.name
+        );
+        let problems: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == REGISTER_RULE)
+            .collect();
+        assert_eq!(
+            problems.len(),
+            case.problems.len(),
+            "{}: {problems:?}",
+            case.name
+        );
         for (p, want) in problems.iter().zip(&case.problems) {
-            assert!(p.message.contains(want), "{}: {} lacks {want}", case.name, p.message);
+            assert!(
+                p.message.contains(want),
+                "{}: {} lacks {want}",
+                case.name,
+                p.message
+            );
             let register = Register::load(&file).unwrap();
             let id = &register.exceptions[0].id;
-            assert!(p.message.contains(id.as_str()), "{}: {} does not name {id}", case.name, p.message);
-            assert!(p.address.ends_with(":2"), "{}: {} does not name the line", case.name, p.address);
+            assert!(
+                p.message.contains(id.as_str()),
+                "{}: {} does not name {id}",
+                case.name,
+                p.message
+            );
+            assert!(
+                p.address.ends_with(":2"),
+                "{}: {} does not name the line",
+                case.name,
+                p.address
+            );
         }
         // The gate passes only when the finding is excepted by a valid entry.
         assert_eq!(report.passed(), case.excepted, "{}", case.name);
         let summary = report.summary();
-        assert_eq!(summary.excepted, usize::from(case.excepted), "{}", case.name);
+        assert_eq!(
+            summary.excepted,
+            usize::from(case.excepted),
+            "{}",
+            case.name
+        );
     }
 }
 
 #[test]
 fn toml_errors_name_file_and_line() {
-    let err = Register::parse("[[exception]]\nid = \"EXC-1\"\nrule_id = \n", "governance/exceptions.toml").unwrap_err();
+    let err = Register::parse(
+        "[[exception]]\nid = \"EXC-1\"\nrule_id = \n",
+        "governance/exceptions.toml",
+    )
+    .unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.starts_with("governance/exceptions.toml:3:"), "{msg}");
-    let err = Register::parse("[[exception]]\nid = \"EXC-1\"\nrule_id = \"LZ-S3-003\"\n", "x.toml").unwrap_err();
+    let err = Register::parse(
+        "[[exception]]\nid = \"EXC-1\"\nrule_id = \"LZ-S3-003\"\n",
+        "x.toml",
+    )
+    .unwrap_err();
     assert!(format!("{err:#}").starts_with("x.toml:1:"), "{err:#}");
     let bad_date = "[[exception]]\nid = \"EXC-9\"\nrule_id = \"LZ-S3-003\"\nscope = { environment = \"dev\", address = \"*\" }\njustification = \"j\"\ncompensating_control = \"c\"\nowner = \"o\"\napprover = \"a\"\nticket = \"t\"\ncreated = \"26/11/2026\"\nexpires = 2026-12-01\n";
     let msg = format!("{:#}", Register::parse(bad_date, "r.toml").unwrap_err());
@@ -95,7 +150,10 @@ fn shipped_register_is_valid() {
 fn today_comes_from_lz_today() {
     // The only test in this binary touching LZ_TODAY.
     std::env::set_var("LZ_TODAY", "2027-02-03");
-    assert_eq!(lz_policy::today().unwrap(), parse_date("2027-02-03").unwrap());
+    assert_eq!(
+        lz_policy::today().unwrap(),
+        parse_date("2027-02-03").unwrap()
+    );
     std::env::set_var("LZ_TODAY", "not-a-date");
     assert!(lz_policy::today().is_err());
     std::env::remove_var("LZ_TODAY");

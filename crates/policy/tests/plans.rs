@@ -90,7 +90,9 @@ fn policies() -> Policies {
 
 #[test]
 fn plan_cases() {
-    let cases: Vec<Case> = serde_json::from_str(&std::fs::read_to_string(data().join("plan_cases.json")).unwrap()).unwrap();
+    let cases: Vec<Case> =
+        serde_json::from_str(&std::fs::read_to_string(data().join("plan_cases.json")).unwrap())
+            .unwrap();
     assert!(cases.len() > 30);
     let policies = policies();
     let mut failures = Vec::new();
@@ -98,15 +100,26 @@ fn plan_cases() {
         let findings = policies.findings(&build(case)).unwrap();
         let got: Vec<Expect> = findings
             .iter()
-            .map(|f| Expect { rule_id: f.rule_id.clone(), address: f.address.clone() })
+            .map(|f| Expect {
+                rule_id: f.rule_id.clone(),
+                address: f.address.clone(),
+            })
             .collect();
         for e in &case.expect {
             if !got.contains(e) {
-                failures.push(format!("{}: expected {} at {}, got {:?}", case.name, e.rule_id, e.address, got));
+                failures.push(format!(
+                    "{}: expected {} at {}, got {:?}",
+                    case.name, e.rule_id, e.address, got
+                ));
             }
-            let unverifiable = findings.iter().any(|f| f.rule_id == e.rule_id && f.address == e.address && f.unverifiable);
+            let unverifiable = findings
+                .iter()
+                .any(|f| f.rule_id == e.rule_id && f.address == e.address && f.unverifiable);
             if unverifiable != case.unverifiable {
-                failures.push(format!("{}: {} at {} unverifiable={unverifiable}", case.name, e.rule_id, e.address));
+                failures.push(format!(
+                    "{}: {} at {} unverifiable={unverifiable}",
+                    case.name, e.rule_id, e.address
+                ));
             }
         }
         if case.only {
@@ -124,7 +137,11 @@ fn plan_cases() {
 fn every_rule_is_exercised_by_a_case() {
     let cases = std::fs::read_to_string(data().join("plan_cases.json")).unwrap();
     for rule in &policies().tree.rules {
-        assert!(cases.contains(&format!("\"{}\"", rule.id)), "no plan case expects {}", rule.id);
+        assert!(
+            cases.contains(&format!("\"{}\"", rule.id)),
+            "no plan case expects {}",
+            rule.id
+        );
     }
 }
 
@@ -150,12 +167,16 @@ fn secrets_in_plans_are_redacted_in_every_format() {
         assert!(!out.contains(key), "access key leaked: {out}");
         assert!(!out.contains("s3cr3t-Value"), "secret leaked: {out}");
     }
-    assert_eq!(lz_policy::redact::redact_str(&format!("key {key} password = \"hunter22\"")), "key AKIA**************** password = [REDACTED]");
+    assert_eq!(
+        lz_policy::redact::redact_str(&format!("key {key} password = \"hunter22\"")),
+        "key AKIA**************** password = [REDACTED]"
+    );
 }
 
 #[test]
 fn malformed_plan_json_names_line_and_column() {
-    let err = lz_policy::parse_plan("{\n  \"resource_changes\": [\n    {,\n  ]\n}", "bad.json").unwrap_err();
+    let err = lz_policy::parse_plan("{\n  \"resource_changes\": [\n    {,\n  ]\n}", "bad.json")
+        .unwrap_err();
     let msg = format!("{err:#}");
     assert!(msg.starts_with("bad.json:3:6:"), "{msg}");
     assert!(lz_policy::parse_plan("[]", "list.json").is_err());
@@ -164,10 +185,15 @@ fn malformed_plan_json_names_line_and_column() {
 #[test]
 fn findings_carry_metadata_ids_and_severities() {
     let policies = policies();
-    let cases: Vec<Case> = serde_json::from_str(&std::fs::read_to_string(data().join("plan_cases.json")).unwrap()).unwrap();
+    let cases: Vec<Case> =
+        serde_json::from_str(&std::fs::read_to_string(data().join("plan_cases.json")).unwrap())
+            .unwrap();
     for case in &cases {
         for f in policies.findings(&build(case)).unwrap() {
-            let rule = policies.tree.rule(&f.rule_id).expect("finding of a known rule");
+            let rule = policies
+                .tree
+                .rule(&f.rule_id)
+                .expect("finding of a known rule");
             if !f.unverifiable {
                 assert_eq!(f.severity, rule.severity, "{}: {f:?}", case.name);
             }
@@ -175,4 +201,3 @@ fn findings_carry_metadata_ids_and_severities() {
         }
     }
 }
-

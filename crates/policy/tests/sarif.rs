@@ -13,25 +13,38 @@ fn root() -> PathBuf {
 }
 
 fn schema() -> jsonschema::Validator {
-    let mut schema: Value =
-        serde_json::from_str(&std::fs::read_to_string(data().join("sarif-schema-2.1.0.json")).unwrap()).unwrap();
+    let mut schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(data().join("sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
     // The published schema lists region's anyOf among its properties, which fails
     // meta-validation; applied where it was meant to be.
     let region = schema["definitions"]["region"].as_object_mut().unwrap();
-    let any_of = region["properties"].as_object_mut().unwrap().remove("anyOf").unwrap();
+    let any_of = region["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("anyOf")
+        .unwrap();
     region.insert("anyOf".to_string(), any_of);
     jsonschema::validator_for(&schema).unwrap()
 }
 
 fn errors(validator: &jsonschema::Validator, doc: &Value) -> Vec<String> {
-    validator.iter_errors(doc).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
 }
 
 #[test]
 fn sarif_report_is_valid_sarif_2_1_0() {
-    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(data().join("plans/compliant.json")).unwrap()).unwrap();
+    let mut plan: Value = serde_json::from_str(
+        &std::fs::read_to_string(data().join("plans/compliant.json")).unwrap(),
+    )
+    .unwrap();
     plan["resource_changes"][0]["change"]["after"]["enable_key_rotation"] = Value::Bool(false);
-    plan["resource_changes"][1]["change"]["after_unknown"]["is_multi_region_trail"] = Value::Bool(true);
+    plan["resource_changes"][1]["change"]["after_unknown"]["is_multi_region_trail"] =
+        Value::Bool(true);
     let mut opts = Options::for_root(&root());
     opts.exceptions = None;
     opts.source = Some("environments/prod/terraform.tfvars".to_string());
@@ -59,16 +72,39 @@ fn sarif_report_is_valid_sarif_2_1_0() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(rules.len() >= policies.tree.rules.len());
     let kms = rules.iter().find(|r| r["id"] == "LZ-KMS-001").unwrap();
-    assert_eq!(kms["shortDescription"]["text"], "KMS keys rotate automatically");
+    assert_eq!(
+        kms["shortDescription"]["text"],
+        "KMS keys rotate automatically"
+    );
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), report.findings.len());
-    let rotation = results.iter().find(|r| r["ruleId"] == "LZ-KMS-001").unwrap();
-    assert_eq!(rotation["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "aws_kms_key.logs");
-    assert_eq!(rules[rotation["ruleIndex"].as_u64().unwrap() as usize]["id"], "LZ-KMS-001");
-    let scan = results.iter().find(|r| r["ruleId"] == "LZ-SCAN-001").unwrap();
-    assert_eq!(scan["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "environments/dev/terraform.tfvars");
-    assert_eq!(scan["locations"][0]["physicalLocation"]["region"]["startLine"], 7);
-    assert!(results.iter().any(|r| r["suppressions"][0]["status"] == "accepted"));
+    let rotation = results
+        .iter()
+        .find(|r| r["ruleId"] == "LZ-KMS-001")
+        .unwrap();
+    assert_eq!(
+        rotation["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "aws_kms_key.logs"
+    );
+    assert_eq!(
+        rules[rotation["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "LZ-KMS-001"
+    );
+    let scan = results
+        .iter()
+        .find(|r| r["ruleId"] == "LZ-SCAN-001")
+        .unwrap();
+    assert_eq!(
+        scan["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "environments/dev/terraform.tfvars"
+    );
+    assert_eq!(
+        scan["locations"][0]["physicalLocation"]["region"]["startLine"],
+        7
+    );
+    assert!(results
+        .iter()
+        .any(|r| r["suppressions"][0]["status"] == "accepted"));
 }
 
 #[test]

@@ -2,18 +2,33 @@
 use lz_policy::scan::{scan_text, ACCESS_KEY_RULE, ENTROPY_RULE, PRIVATE_KEY_RULE};
 
 const CASES: &[(&str, Option<&str>)] = &[
-    ("access_key = \"AKIAIOSFODNN7EXAMPLE\"", Some(ACCESS_KEY_RULE)),
-    ("  # ASIAY34FZKBOKMUTVV7A in a comment", Some(ACCESS_KEY_RULE)),
+    (
+        "access_key = \"AKIAIOSFODNN7EXAMPLE\"",
+        Some(ACCESS_KEY_RULE),
+    ),
+    (
+        "  # ASIAY34FZKBOKMUTVV7A in a comment",
+        Some(ACCESS_KEY_RULE),
+    ),
     ("-----BEGIN RSA PRIVATE KEY-----", Some(PRIVATE_KEY_RULE)),
-    ("-----BEGIN OPENSSH PRIVATE KEY-----", Some(PRIVATE_KEY_RULE)),
+    (
+        "-----BEGIN OPENSSH PRIVATE KEY-----",
+        Some(PRIVATE_KEY_RULE),
+    ),
     ("db_password = \"x9Kq2mPz7Lw4Rt8Vn3Bc\"", Some(ENTROPY_RULE)),
-    ("  api_token   = \"ghp_9a8B7c6D5e4F3g2H1i0J\"", Some(ENTROPY_RULE)),
+    (
+        "  api_token   = \"ghp_9a8B7c6D5e4F3g2H1i0J\"",
+        Some(ENTROPY_RULE),
+    ),
     ("db_password = \"changeme\"", None),
     ("db_password = var.db_password", None),
     ("secret_name = \"lz-prod-db-credentials\"", None),
     ("github_token_audience = \"sts.amazonaws.com\"", None),
     ("client_secret = \"${var.client_secret}\"", None),
-    ("kms_key_arn = \"arn:aws:kms:eu-west-2:111111111111:alias/lz-logs\"", None),
+    (
+        "kms_key_arn = \"arn:aws:kms:eu-west-2:111111111111:alias/lz-logs\"",
+        None,
+    ),
     ("role = \"AROAEXAMPLE\"", None),
 ];
 
@@ -28,7 +43,12 @@ fn scan_cases() {
         }
         for f in &findings {
             assert_eq!(f.address, "environments/dev/terraform.tfvars:1");
-            for secret in ["IOSFODNN7EXAMPLE", "x9Kq2mPz7Lw4Rt8Vn3Bc", "9a8B7c6D5e4F3g2H1i0J", "Y34FZKBOKMUTVV7A"] {
+            for secret in [
+                "IOSFODNN7EXAMPLE",
+                "x9Kq2mPz7Lw4Rt8Vn3Bc",
+                "9a8B7c6D5e4F3g2H1i0J",
+                "Y34FZKBOKMUTVV7A",
+            ] {
                 assert!(!f.message.contains(secret), "{line}: {}", f.message);
             }
         }
@@ -42,8 +62,16 @@ fn scan_secrets_walks_overlays_and_modules() {
     let module = dir.path().join("modules/app");
     std::fs::create_dir_all(&env).unwrap();
     std::fs::create_dir_all(&module).unwrap();
-    std::fs::write(env.join("terraform.tfvars"), "region = \"eu-west-2\"\n\naccess = \"AKIAIOSFODNN7EXAMPLE\"\n").unwrap();
-    std::fs::write(module.join("main.tf"), "locals {\n  admin_password = \"x9Kq2mPz7Lw4Rt8Vn3Bc\"\n}\n").unwrap();
+    std::fs::write(
+        env.join("terraform.tfvars"),
+        "region = \"eu-west-2\"\n\naccess = \"AKIAIOSFODNN7EXAMPLE\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("main.tf"),
+        "locals {\n  admin_password = \"x9Kq2mPz7Lw4Rt8Vn3Bc\"\n}\n",
+    )
+    .unwrap();
     std::fs::write(module.join("README.md"), "AKIAIOSFODNN7EXAMPLE\n").unwrap();
     let mut got: Vec<(String, String)> = lz_policy::scan_secrets(dir.path())
         .unwrap()
@@ -54,8 +82,14 @@ fn scan_secrets_walks_overlays_and_modules() {
     assert_eq!(
         got,
         vec![
-            (ACCESS_KEY_RULE.to_string(), "environments/dev/terraform.tfvars:3".to_string()),
-            (ENTROPY_RULE.to_string(), "modules/app/main.tf:2".to_string()),
+            (
+                ACCESS_KEY_RULE.to_string(),
+                "environments/dev/terraform.tfvars:3".to_string()
+            ),
+            (
+                ENTROPY_RULE.to_string(),
+                "modules/app/main.tf:2".to_string()
+            ),
         ]
     );
 }

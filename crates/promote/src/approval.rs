@@ -54,7 +54,9 @@ pub struct ApprovalPolicy {
 }
 
 fn tier_key(k: &str, origin: &str) -> Result<Tier> {
-    Tier::parse(k).ok_or_else(|| anyhow::anyhow!("{origin}: {k:?} is not a tier (standard, normal, high, emergency)"))
+    Tier::parse(k).ok_or_else(|| {
+        anyhow::anyhow!("{origin}: {k:?} is not a tier (standard, normal, high, emergency)")
+    })
 }
 
 impl ApprovalPolicy {
@@ -77,7 +79,10 @@ impl ApprovalPolicy {
         let mut environments = BTreeMap::new();
         for (env, per_tier) in raw.environments {
             if !lz_platform::ENVIRONMENTS.contains(&env.as_str()) {
-                bail!("{origin}: [environments.{env}]: not one of {}", lz_platform::ENVIRONMENTS.join(", "));
+                bail!(
+                    "{origin}: [environments.{env}]: not one of {}",
+                    lz_platform::ENVIRONMENTS.join(", ")
+                );
             }
             let mut m = BTreeMap::new();
             for (k, v) in per_tier {
@@ -85,22 +90,41 @@ impl ApprovalPolicy {
             }
             environments.insert(env, m);
         }
-        let p = ApprovalPolicy { policy_identity: raw.policy_identity, tiers, environments };
+        let p = ApprovalPolicy {
+            policy_identity: raw.policy_identity,
+            tiers,
+            environments,
+        };
         for env in lz_platform::ENVIRONMENTS {
             for t in Tier::ALL {
                 let r = p.requirement(t, env);
-                let bad: Vec<&String> = r.required_groups.iter().filter(|g| !r.groups.contains(g)).collect();
+                let bad: Vec<&String> = r
+                    .required_groups
+                    .iter()
+                    .filter(|g| !r.groups.contains(g))
+                    .collect();
                 if !bad.is_empty() && r.approvals > 0 {
                     bail!("{origin}: {env}/{t}: required groups {bad:?} are not among the eligible groups {:?}", r.groups);
                 }
                 if r.approvals > 0 && r.groups.is_empty() {
-                    bail!("{origin}: {env}/{t}: {} approvals needed but no eligible groups", r.approvals);
+                    bail!(
+                        "{origin}: {env}/{t}: {} approvals needed but no eligible groups",
+                        r.approvals
+                    );
                 }
                 if r.distinct_groups && (r.approvals as usize) > r.groups.len() {
-                    bail!("{origin}: {env}/{t}: {} approvals from distinct groups but only {} groups", r.approvals, r.groups.len());
+                    bail!(
+                        "{origin}: {env}/{t}: {} approvals from distinct groups but only {} groups",
+                        r.approvals,
+                        r.groups.len()
+                    );
                 }
                 if (r.required_groups.len() as u32) > r.approvals && !r.auto_approve {
-                    bail!("{origin}: {env}/{t}: {} required groups but only {} approvals", r.required_groups.len(), r.approvals);
+                    bail!(
+                        "{origin}: {env}/{t}: {} required groups but only {} approvals",
+                        r.required_groups.len(),
+                        r.approvals
+                    );
                 }
             }
         }
@@ -110,13 +134,21 @@ impl ApprovalPolicy {
     /// The tier's requirement with the environment's overrides applied.
     pub fn requirement(&self, tier: Tier, environment: &str) -> Requirement {
         let base = self.tiers.get(&tier).cloned().unwrap_or_default();
-        let o = self.environments.get(environment).and_then(|m| m.get(&tier)).cloned().unwrap_or_default();
+        let o = self
+            .environments
+            .get(environment)
+            .and_then(|m| m.get(&tier))
+            .cloned()
+            .unwrap_or_default();
         Requirement {
             tier,
             environment: environment.to_string(),
             approvals: o.approvals.or(base.approvals).unwrap_or(0),
             groups: o.groups.or(base.groups).unwrap_or_default(),
-            required_groups: o.required_groups.or(base.required_groups).unwrap_or_default(),
+            required_groups: o
+                .required_groups
+                .or(base.required_groups)
+                .unwrap_or_default(),
             distinct_groups: o.distinct_groups.or(base.distinct_groups).unwrap_or(false),
             change_window: o.change_window.or(base.change_window).unwrap_or(false),
             auto_approve: o.auto_approve.or(base.auto_approve).unwrap_or(false),
@@ -157,7 +189,10 @@ pub fn short(digest: &str) -> &str {
 /// Whether `approver` may approve at all (checked when the approval is recorded).
 pub fn may_approve(approver: &str, author: Option<&str>, release: &str) -> Result<()> {
     if author == Some(approver) {
-        bail!("{approver} authored release {} and cannot approve it (segregation of duties)", short(release));
+        bail!(
+            "{approver} authored release {} and cannot approve it (segregation of duties)",
+            short(release)
+        );
     }
     Ok(())
 }
@@ -179,9 +214,18 @@ pub fn evaluate(req: &Requirement, request: &Request, votes: &[Vote]) -> Result<
         let why = if Some(v.identity.as_str()) == request.author {
             Some(format!("{} authored the release", v.identity))
         } else if v.plan_digest != request.plan_digest {
-            Some(format!("approves plan {}, the promotion's plan is {}", short(&v.plan_digest), short(request.plan_digest)))
+            Some(format!(
+                "approves plan {}, the promotion's plan is {}",
+                short(&v.plan_digest),
+                short(request.plan_digest)
+            ))
         } else if !req.groups.contains(&v.group) {
-            Some(format!("group {} is not eligible for a {} change to {env} (eligible: {})", v.group, req.tier, req.groups.join(", ")))
+            Some(format!(
+                "group {} is not eligible for a {} change to {env} (eligible: {})",
+                v.group,
+                req.tier,
+                req.groups.join(", ")
+            ))
         } else if counted.iter().any(|c| c.identity == v.identity) {
             Some(format!("{} already approved", v.identity))
         } else {
@@ -196,13 +240,23 @@ pub fn evaluate(req: &Requirement, request: &Request, votes: &[Vote]) -> Result<
         if vs.is_empty() {
             "none".to_string()
         } else {
-            vs.iter().map(|v| format!("{} ({})", v.identity, v.group)).collect::<Vec<_>>().join(", ")
+            vs.iter()
+                .map(|v| format!("{} ({})", v.identity, v.group))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let ignored_note = if ignored.is_empty() {
         String::new()
     } else {
-        format!("; not counted: {}", ignored.iter().map(|(v, w)| format!("{} ({w})", v.identity)).collect::<Vec<_>>().join(", "))
+        format!(
+            "; not counted: {}",
+            ignored
+                .iter()
+                .map(|(v, w)| format!("{} ({w})", v.identity))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     if req.approvals == 0 {
         return Ok(Decision { counted, ignored });
@@ -221,7 +275,12 @@ pub fn evaluate(req: &Requirement, request: &Request, votes: &[Vote]) -> Result<
         }
     }
     let groups_present: BTreeSet<&str> = counted.iter().map(|v| v.group.as_str()).collect();
-    let missing: Vec<&str> = req.required_groups.iter().map(String::as_str).filter(|g| !groups_present.contains(g)).collect();
+    let missing: Vec<&str> = req
+        .required_groups
+        .iter()
+        .map(String::as_str)
+        .filter(|g| !groups_present.contains(g))
+        .collect();
     if !missing.is_empty() {
         bail!(
             "release {r} to {env} (tier {}) needs an approval from group {}; approvals: {}{ignored_note}",

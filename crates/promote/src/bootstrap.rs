@@ -57,16 +57,28 @@ pub struct Names {
 
 /// `change.after` of a managed resource in the plan, unknowns marked by `after_unknown`.
 fn after<'a>(plan: &'a Value, address: &str) -> Result<(&'a Value, Option<&'a Value>)> {
-    let rcs = plan.get("resource_changes").and_then(Value::as_array).context("the plan has no resource_changes")?;
+    let rcs = plan
+        .get("resource_changes")
+        .and_then(Value::as_array)
+        .context("the plan has no resource_changes")?;
     let rc = rcs
         .iter()
         .find(|rc| rc.get("address").and_then(Value::as_str) == Some(address))
         .with_context(|| format!("the plan has no resource {address}"))?;
-    let change = rc.get("change").with_context(|| format!("{address} has no change"))?;
-    Ok((change.get("after").unwrap_or(&Value::Null), change.get("after_unknown")))
+    let change = rc
+        .get("change")
+        .with_context(|| format!("{address} has no change"))?;
+    Ok((
+        change.get("after").unwrap_or(&Value::Null),
+        change.get("after_unknown"),
+    ))
 }
 
-fn known<'a>(address: &str, v: (&'a Value, Option<&'a Value>), path: &[&str]) -> Result<Option<&'a Value>> {
+fn known<'a>(
+    address: &str,
+    v: (&'a Value, Option<&'a Value>),
+    path: &[&str],
+) -> Result<Option<&'a Value>> {
     let (mut cur, mut unk) = v;
     let shown = path.join(".");
     for p in path {
@@ -91,11 +103,23 @@ fn s<'a>(address: &str, v: (&'a Value, Option<&'a Value>), path: &[&str]) -> Res
     known(address, v, path)?
         .and_then(Value::as_str)
         .map(str::to_string)
-        .with_context(|| format!("{address}: {} is not a known string in the plan", path.join(".")))
+        .with_context(|| {
+            format!(
+                "{address}: {} is not a known string in the plan",
+                path.join(".")
+            )
+        })
 }
 
 fn b(address: &str, v: (&Value, Option<&Value>), path: &[&str]) -> Result<bool> {
-    known(address, v, path)?.and_then(Value::as_bool).with_context(|| format!("{address}: {} is not a known bool in the plan", path.join(".")))
+    known(address, v, path)?
+        .and_then(Value::as_bool)
+        .with_context(|| {
+            format!(
+                "{address}: {} is not a known bool in the plan",
+                path.join(".")
+            )
+        })
 }
 
 fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<BucketSpec> {
@@ -104,20 +128,52 @@ fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<Bucke
     let bucket = after(plan, &bucket_addr)?;
     let declared = s(&bucket_addr, bucket, &["bucket"])?;
     let name = rename.unwrap_or(&declared).to_string();
-    let lock_enabled = bucket.0.get("object_lock_enabled").and_then(Value::as_bool).unwrap_or(false);
+    let lock_enabled = bucket
+        .0
+        .get("object_lock_enabled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
 
     let v_addr = a("aws_s3_bucket_versioning.this");
-    let versioning = s(&v_addr, after(plan, &v_addr)?, &["versioning_configuration", "0", "status"])?;
+    let versioning = s(
+        &v_addr,
+        after(plan, &v_addr)?,
+        &["versioning_configuration", "0", "status"],
+    )?;
 
     let e_addr = a("aws_s3_bucket_server_side_encryption_configuration.this");
     let e = after(plan, &e_addr)?;
-    let sse_algorithm = s(&e_addr, e, &["rule", "0", "apply_server_side_encryption_by_default", "0", "sse_algorithm"])?;
-    let kms_key = known(&e_addr, e, &["rule", "0", "apply_server_side_encryption_by_default", "0", "kms_master_key_id"])
+    let sse_algorithm = s(
+        &e_addr,
+        e,
+        &[
+            "rule",
+            "0",
+            "apply_server_side_encryption_by_default",
+            "0",
+            "sse_algorithm",
+        ],
+    )?;
+    let kms_key = known(
+        &e_addr,
+        e,
+        &[
+            "rule",
+            "0",
+            "apply_server_side_encryption_by_default",
+            "0",
+            "kms_master_key_id",
+        ],
+    )
+    .ok()
+    .flatten()
+    .and_then(Value::as_str)
+    .map(str::to_string);
+    let bucket_key = known(&e_addr, e, &["rule", "0", "bucket_key_enabled"])
         .ok()
         .flatten()
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let bucket_key = known(&e_addr, e, &["rule", "0", "bucket_key_enabled"]).ok().flatten().and_then(Value::as_bool).unwrap_or(false);
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
 
     let p_addr = a("aws_s3_bucket_public_access_block.this");
     let p = after(plan, &p_addr)?;
@@ -134,28 +190,54 @@ fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<Bucke
         let mode = s(&l_addr, l, &["rule", "0", "default_retention", "0", "mode"])?;
         let days = known(&l_addr, l, &["rule", "0", "default_retention", "0", "days"])?
             .and_then(Value::as_i64)
-            .with_context(|| format!("{l_addr}: default retention days are not known in the plan"))?;
-        Some((mode, i32::try_from(days).context("retention days out of range")?))
+            .with_context(|| {
+                format!("{l_addr}: default retention days are not known in the plan")
+            })?;
+        Some((
+            mode,
+            i32::try_from(days).context("retention days out of range")?,
+        ))
     } else {
         None
     };
     let ownership = after(plan, &a("aws_s3_bucket_ownership_controls.this"))
         .ok()
-        .and_then(|o| known("", o, &["rule", "0", "object_ownership"]).ok().flatten())
+        .and_then(|o| {
+            known("", o, &["rule", "0", "object_ownership"])
+                .ok()
+                .flatten()
+        })
         .and_then(Value::as_str)
         .map(str::to_string);
     let policy = match after(plan, &a("aws_s3_bucket_policy.this")) {
-        Ok(pol) => Some(s(&a("aws_s3_bucket_policy.this"), pol, &["policy"])?.replace(&format!(":::{declared}"), &format!(":::{name}"))),
+        Ok(pol) => Some(
+            s(&a("aws_s3_bucket_policy.this"), pol, &["policy"])?
+                .replace(&format!(":::{declared}"), &format!(":::{name}")),
+        ),
         Err(_) => None,
     };
-    Ok(BucketSpec { name, versioning, sse_algorithm, kms_key, bucket_key, public_access_block, object_lock, ownership, policy })
+    Ok(BucketSpec {
+        name,
+        versioning,
+        sse_algorithm,
+        kms_key,
+        bucket_key,
+        public_access_block,
+        object_lock,
+        ownership,
+        policy,
+    })
 }
 
 fn role_spec(plan: &Value, role: &str) -> Result<RoleSpec> {
     let r_addr = format!("{IDENTITY_MODULE}.aws_iam_role.this[\"{role}\"]");
     let r = after(plan, &r_addr)?;
     let boundary_arn = s(&r_addr, r, &["permissions_boundary"])?;
-    let boundary_name = boundary_arn.rsplit('/').next().unwrap_or_default().to_string();
+    let boundary_name = boundary_arn
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let p_addr = format!("{IDENTITY_MODULE}.aws_iam_policy.boundary[0]");
     let p = after(plan, &p_addr)?;
     let declared_boundary = s(&p_addr, p, &["name"])?;
@@ -167,20 +249,40 @@ fn role_spec(plan: &Value, role: &str) -> Result<RoleSpec> {
         trust_policy: s(&r_addr, r, &["assume_role_policy"])?,
         boundary_name,
         boundary_policy: s(&p_addr, p, &["policy"])?,
-        boundary_description: p.0.get("description").and_then(Value::as_str).map(str::to_string),
-        max_session_duration: r.0.get("max_session_duration").and_then(Value::as_i64).and_then(|v| i32::try_from(v).ok()),
-        description: r.0.get("description").and_then(Value::as_str).map(str::to_string),
+        boundary_description: p
+            .0
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        max_session_duration: r
+            .0
+            .get("max_session_duration")
+            .and_then(Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok()),
+        description: r
+            .0
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
 /// The declared settings of an environment, read from its rendered plan.
-pub fn spec_from_plan(plan: &Value, environment: &str, account_id: &str, region: &str, names: &Names) -> Result<EnvSpec> {
+pub fn spec_from_plan(
+    plan: &Value,
+    environment: &str,
+    account_id: &str,
+    region: &str,
+    names: &Names,
+) -> Result<EnvSpec> {
     Ok(EnvSpec {
         environment: environment.to_string(),
         account_id: account_id.to_string(),
         region: region.to_string(),
-        state: bucket_spec(plan, STATE_MODULE, names.state_bucket.as_deref()).context("state bucket")?,
-        evidence: bucket_spec(plan, EVIDENCE_MODULE, names.evidence_bucket.as_deref()).context("evidence bucket")?,
+        state: bucket_spec(plan, STATE_MODULE, names.state_bucket.as_deref())
+            .context("state bucket")?,
+        evidence: bucket_spec(plan, EVIDENCE_MODULE, names.evidence_bucket.as_deref())
+            .context("evidence bucket")?,
         deployer: role_spec(plan, "deployer").context("deployer role")?,
     })
 }
@@ -197,14 +299,21 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str, report: &mut Report) -> Result<()> {
+async fn ensure_bucket(
+    s3: &aws_sdk_s3::Client,
+    spec: &BucketSpec,
+    region: &str,
+    report: &mut Report,
+) -> Result<()> {
     use aws_sdk_s3::types::*;
     let exists = s3.head_bucket().bucket(&spec.name).send().await.is_ok();
     if !exists {
         let mut req = s3.create_bucket().bucket(&spec.name);
         if region != "us-east-1" {
             req = req.create_bucket_configuration(
-                CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build(),
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
             );
         }
         if spec.object_lock.is_some() {
@@ -212,8 +321,12 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str,
         }
         match req.send().await {
             Ok(_) => report.created.push(format!("s3://{}", spec.name)),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
-            Err(e) => return Err(sdk(e)).with_context(|| format!("cannot create bucket {}", spec.name)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
+            Err(e) => {
+                return Err(sdk(e)).with_context(|| format!("cannot create bucket {}", spec.name))
+            }
         }
     }
     if let Some(o) = &spec.ownership {
@@ -221,7 +334,11 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str,
             .bucket(&spec.name)
             .ownership_controls(
                 OwnershipControls::builder()
-                    .rules(OwnershipControlsRule::builder().object_ownership(ObjectOwnership::from(o.as_str())).build()?)
+                    .rules(
+                        OwnershipControlsRule::builder()
+                            .object_ownership(ObjectOwnership::from(o.as_str()))
+                            .build()?,
+                    )
                     .build()?,
             )
             .send()
@@ -246,12 +363,17 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str,
         .with_context(|| format!("{}: public access block", spec.name))?;
     s3.put_bucket_versioning()
         .bucket(&spec.name)
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::from(spec.versioning.as_str())).build())
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::from(spec.versioning.as_str()))
+                .build(),
+        )
         .send()
         .await
         .map_err(sdk)
         .with_context(|| format!("{}: versioning", spec.name))?;
-    let mut by_default = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::from(spec.sse_algorithm.as_str()));
+    let mut by_default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::from(spec.sse_algorithm.as_str()));
     if let Some(k) = &spec.kms_key {
         by_default = by_default.kms_master_key_id(k);
     }
@@ -280,7 +402,10 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str,
                     .rule(
                         ObjectLockRule::builder()
                             .default_retention(
-                                DefaultRetention::builder().mode(ObjectLockRetentionMode::from(mode.as_str())).days(*days).build(),
+                                DefaultRetention::builder()
+                                    .mode(ObjectLockRetentionMode::from(mode.as_str()))
+                                    .days(*days)
+                                    .build(),
                             )
                             .build(),
                     )
@@ -292,24 +417,49 @@ async fn ensure_bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, region: &str,
             .with_context(|| format!("{}: Object Lock", spec.name))?;
     }
     if let Some(p) = &spec.policy {
-        s3.put_bucket_policy().bucket(&spec.name).policy(p).send().await.map_err(sdk).with_context(|| format!("{}: bucket policy", spec.name))?;
+        s3.put_bucket_policy()
+            .bucket(&spec.name)
+            .policy(p)
+            .send()
+            .await
+            .map_err(sdk)
+            .with_context(|| format!("{}: bucket policy", spec.name))?;
     }
     report.configured.push(format!("s3://{}", spec.name));
     Ok(())
 }
 
-async fn ensure_role(iam: &aws_sdk_iam::Client, account_id: &str, spec: &RoleSpec, report: &mut Report) -> Result<()> {
+async fn ensure_role(
+    iam: &aws_sdk_iam::Client,
+    account_id: &str,
+    spec: &RoleSpec,
+    report: &mut Report,
+) -> Result<()> {
     let boundary_arn = format!("arn:aws:iam::{account_id}:policy/{}", spec.boundary_name);
-    if iam.get_policy().policy_arn(&boundary_arn).send().await.is_err() {
-        let mut req = iam.create_policy().policy_name(&spec.boundary_name).policy_document(&spec.boundary_policy);
+    if iam
+        .get_policy()
+        .policy_arn(&boundary_arn)
+        .send()
+        .await
+        .is_err()
+    {
+        let mut req = iam
+            .create_policy()
+            .policy_name(&spec.boundary_name)
+            .policy_document(&spec.boundary_policy);
         if let Some(d) = &spec.boundary_description {
             req = req.description(d);
         }
         match req.send().await {
             Ok(_) => report.created.push(boundary_arn.clone()),
             // A concurrent bootstrap of the same account created it first.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => {}
-            Err(e) => return Err(sdk(e)).with_context(|| format!("cannot create policy {}", spec.boundary_name)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+            Err(e) => {
+                return Err(sdk(e))
+                    .with_context(|| format!("cannot create policy {}", spec.boundary_name))
+            }
         }
     }
     match iam.get_role().role_name(&spec.name).send().await {
@@ -342,13 +492,21 @@ async fn ensure_role(iam: &aws_sdk_iam::Client, account_id: &str, spec: &RoleSpe
                 req = req.max_session_duration(m);
             }
             match req.send().await {
-                Ok(_) => report.created.push(format!("arn:aws:iam::{account_id}:role/{}", spec.name)),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) => {}
-                Err(e) => return Err(sdk(e)).with_context(|| format!("cannot create role {}", spec.name)),
+                Ok(_) => report
+                    .created
+                    .push(format!("arn:aws:iam::{account_id}:role/{}", spec.name)),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
+                Err(e) => {
+                    return Err(sdk(e)).with_context(|| format!("cannot create role {}", spec.name))
+                }
             }
         }
     }
-    report.configured.push(format!("arn:aws:iam::{account_id}:role/{}", spec.name));
+    report
+        .configured
+        .push(format!("arn:aws:iam::{account_id}:role/{}", spec.name));
     Ok(())
 }
 

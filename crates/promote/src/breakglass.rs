@@ -58,7 +58,11 @@ pub fn sessions(records: &[Record]) -> Vec<Session> {
                 });
             }
             Kind::Retrospective => {
-                if let Some(seq) = r.details.get("break_glass_sequence").and_then(|v| v.as_u64()) {
+                if let Some(seq) = r
+                    .details
+                    .get("break_glass_sequence")
+                    .and_then(|v| v.as_u64())
+                {
                     if let Some(s) = out.iter_mut().find(|s| s.sequence == seq) {
                         s.retrospective.get_or_insert(r.sequence);
                     }
@@ -95,18 +99,35 @@ pub fn open(
         .at(now)
         .detail("expires", rfc3339(expires))
         .detail("ttl_minutes", ttl_minutes)
-        .detail("scope", if release.is_some() { "release" } else { "environment" });
+        .detail(
+            "scope",
+            if release.is_some() {
+                "release"
+            } else {
+                "environment"
+            },
+        );
     ledger.append(Kind::BreakGlass, fields, signer)
 }
 
 /// Records the retrospective of session `id`, signed by someone other than its opener.
-pub fn retrospective(ledger: &Ledger, signer: &Signer, id: u64, ticket: &str, outcome: &str, now: OffsetDateTime) -> Result<RecordRef> {
+pub fn retrospective(
+    ledger: &Ledger,
+    signer: &Signer,
+    id: u64,
+    ticket: &str,
+    outcome: &str,
+    now: OffsetDateTime,
+) -> Result<RecordRef> {
     let records = ledger.records()?;
     let Some(s) = sessions(&records).into_iter().find(|s| s.sequence == id) else {
         bail!("record {id} is not a break-glass record");
     };
     if s.opener == signer.identity() {
-        bail!("{} opened break-glass {id} and cannot sign its retrospective (segregation of duties)", s.opener);
+        bail!(
+            "{} opened break-glass {id} and cannot sign its retrospective (segregation of duties)",
+            s.opener
+        );
     }
     if let Some(r) = s.retrospective {
         bail!("break-glass {id} already has a retrospective (record {r})");
@@ -142,7 +163,10 @@ pub fn overdue(records: &[Record], now: OffsetDateTime) -> Vec<String> {
 
 /// For `cargo xtask check`: break-glass sessions of the repository's evidence archive whose
 /// retrospective is overdue at `now`.
-pub fn open_break_glass_findings(root: &Path, now: OffsetDateTime) -> Result<lz_platform::Findings> {
+pub fn open_break_glass_findings(
+    root: &Path,
+    now: OffsetDateTime,
+) -> Result<lz_platform::Findings> {
     let paths = crate::Paths::for_root(root);
     let mut f = lz_platform::Findings::default();
     if !paths.evidence.exists() {

@@ -28,7 +28,14 @@ impl Action {
     }
 
     pub fn parse(s: &str) -> Option<Action> {
-        [Action::Create, Action::Update, Action::Delete, Action::Replace].into_iter().find(|a| a.as_str() == s)
+        [
+            Action::Create,
+            Action::Update,
+            Action::Delete,
+            Action::Replace,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
     }
 }
 
@@ -83,13 +90,21 @@ fn walk(value: &Value, unknown: Option<&Value>, prefix: String, out: &mut BTreeM
                 let v = map.get(k).unwrap_or(&Value::Null);
                 walk(v, unknown.and_then(|u| u.get(k)), join(&prefix, k), out);
             }
-            if map.is_empty() && !prefix.is_empty() && !matches!(unknown, Some(Value::Object(u)) if !u.is_empty()) {
+            if map.is_empty()
+                && !prefix.is_empty()
+                && !matches!(unknown, Some(Value::Object(u)) if !u.is_empty())
+            {
                 out.insert(prefix, Value::Object(Default::default()));
             }
         }
         Value::Array(items) => {
             for (i, v) in items.iter().enumerate() {
-                walk(v, unknown.and_then(|u| u.get(i)), format!("{prefix}[{i}]"), out);
+                walk(
+                    v,
+                    unknown.and_then(|u| u.get(i)),
+                    format!("{prefix}[{i}]"),
+                    out,
+                );
             }
             if items.is_empty() && !prefix.is_empty() {
                 out.insert(prefix, Value::Array(Vec::new()));
@@ -103,7 +118,10 @@ fn walk(value: &Value, unknown: Option<&Value>, prefix: String, out: &mut BTreeM
 }
 
 /// Paths whose values differ between two flattened values.
-pub fn changed_paths(before: &BTreeMap<String, Value>, after: &BTreeMap<String, Value>) -> Vec<String> {
+pub fn changed_paths(
+    before: &BTreeMap<String, Value>,
+    after: &BTreeMap<String, Value>,
+) -> Vec<String> {
     let mut paths: Vec<String> = before
         .iter()
         .filter(|(k, v)| after.get(*k) != Some(v))
@@ -131,7 +149,9 @@ fn managed_changes(plan: &Value, origin: &str) -> Result<Vec<(String, PlannedRes
         }
         bail!("{origin}: not a plan in `terraform show -json` shape (no resource_changes or format_version)");
     };
-    let rcs = rcs.as_array().with_context(|| format!("{origin}: resource_changes is not an array"))?;
+    let rcs = rcs
+        .as_array()
+        .with_context(|| format!("{origin}: resource_changes is not an array"))?;
     let mut out = Vec::new();
     for (i, rc) in rcs.iter().enumerate() {
         if rc.get("mode").and_then(Value::as_str) == Some("data") {
@@ -145,13 +165,19 @@ fn managed_changes(plan: &Value, origin: &str) -> Result<Vec<(String, PlannedRes
             .get("type")
             .and_then(Value::as_str)
             .with_context(|| format!("{origin}: resource_changes[{i}] ({address}) has no type"))?;
-        let change = rc.get("change").with_context(|| format!("{origin}: {address} has no change"))?;
+        let change = rc
+            .get("change")
+            .with_context(|| format!("{origin}: {address} has no change"))?;
         let actions = change
             .get("actions")
             .and_then(Value::as_array)
             .with_context(|| format!("{origin}: {address} has no change.actions"))?
             .iter()
-            .map(|a| a.as_str().map(str::to_string).with_context(|| format!("{origin}: {address}: an action is not a string")))
+            .map(|a| {
+                a.as_str()
+                    .map(str::to_string)
+                    .with_context(|| format!("{origin}: {address}: an action is not a string"))
+            })
             .collect::<Result<Vec<_>>>()?;
         let get = |k: &str| change.get(k).filter(|v| !v.is_null()).cloned();
         out.push((
@@ -181,20 +207,89 @@ fn action_of(actions: &[String], address: &str, origin: &str) -> Result<Option<A
 }
 
 impl Diff {
+    /// The approved-baseline diff (`lz_baseline::Diff` as JSON: `resources[]` with `address`,
+    /// `type`, `change` added/removed/changed and `attributes[].path`); `replace_attributes`
+    /// decides which changed attributes make a change a replacement.
+    pub fn from_baseline_json(
+        value: &Value,
+        origin: &str,
+        replace_attributes: impl Fn(&str) -> Vec<String>,
+    ) -> Result<Diff> {
+        let resources = value
+            .get("resources")
+            .and_then(Value::as_array)
+            .with_context(|| format!("{origin}: a baseline diff has a resources array"))?;
+        let mut changes = Vec::new();
+        for (i, r) in resources.iter().enumerate() {
+            let field = |k: &str| {
+                r.get(k)
+                    .and_then(Value::as_str)
+                    .with_context(|| format!("{origin}: resources[{i}] has no {k}"))
+            };
+            let (address, resource_type, change) =
+                (field("address")?, field("type")?, field("change")?);
+            let paths: Vec<String> = r
+                .get("attributes")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.get("path").and_then(Value::as_str).map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let action = match change {
+                "added" => Action::Create,
+                "removed" => Action::Delete,
+                "changed" => {
+                    let forcing = replace_attributes(resource_type);
+                    let top = |p: &String| p.split(['.', '[']).next().unwrap_or(p).to_string();
+                    if paths.iter().any(|p| forcing.contains(&top(p))) {
+                        Action::Replace
+                    } else {
+                        Action::Update
+                    }
+                }
+                other => bail!("{origin}: resources[{i}] ({address}): change {other:?} is not added, removed or changed"),
+            };
+            changes.push(Change {
+                address: address.to_string(),
+                resource_type: resource_type.to_string(),
+                action,
+                paths,
+            });
+        }
+        Ok(Diff { changes })
+    }
+
     /// The changes a plan itself announces (`resource_changes[].change.actions`): what Terraform
     /// will do against the state it planned from.
     pub fn from_plan_actions(plan: &Value, origin: &str) -> Result<Diff> {
         let mut changes = Vec::new();
         for (address, r) in managed_changes(plan, origin)? {
-            let Some(action) = action_of(&r.actions, &address, origin)? else { continue };
-            let before = r.before.as_ref().map(|b| flatten(b, None)).unwrap_or_default();
-            let after = r.after.as_ref().map(|a| flatten(a, r.after_unknown.as_ref())).unwrap_or_default();
+            let Some(action) = action_of(&r.actions, &address, origin)? else {
+                continue;
+            };
+            let before = r
+                .before
+                .as_ref()
+                .map(|b| flatten(b, None))
+                .unwrap_or_default();
+            let after = r
+                .after
+                .as_ref()
+                .map(|a| flatten(a, r.after_unknown.as_ref()))
+                .unwrap_or_default();
             let paths = match action {
                 Action::Create => after.keys().cloned().collect(),
                 Action::Delete => before.keys().cloned().collect(),
                 Action::Update | Action::Replace => changed_paths(&before, &after),
             };
-            changes.push(Change { address, resource_type: r.resource_type, action, paths });
+            changes.push(Change {
+                address,
+                resource_type: r.resource_type,
+                action,
+                paths,
+            });
         }
         Ok(Diff { changes })
     }
@@ -209,10 +304,17 @@ impl Diff {
         origin_current: &str,
         replace_attributes: impl Fn(&str) -> Vec<String>,
     ) -> Result<Diff> {
-        let flat = |r: &PlannedResource| r.after.as_ref().map(|a| flatten(a, r.after_unknown.as_ref())).unwrap_or_default();
+        let flat = |r: &PlannedResource| {
+            r.after
+                .as_ref()
+                .map(|a| flatten(a, r.after_unknown.as_ref()))
+                .unwrap_or_default()
+        };
         let old: BTreeMap<String, PlannedResource> = managed_changes(previous, origin_previous)?
             .into_iter()
-            .filter(|(_, r)| !r.actions.iter().any(|a| a == "delete") || r.actions.iter().any(|a| a == "create"))
+            .filter(|(_, r)| {
+                !r.actions.iter().any(|a| a == "delete") || r.actions.iter().any(|a| a == "create")
+            })
             .collect();
         let new: BTreeMap<String, PlannedResource> = managed_changes(current, origin_current)?
             .into_iter()
@@ -242,7 +344,11 @@ impl Diff {
                     changes.push(Change {
                         address: address.clone(),
                         resource_type: r.resource_type.clone(),
-                        action: if replace { Action::Replace } else { Action::Update },
+                        action: if replace {
+                            Action::Replace
+                        } else {
+                            Action::Update
+                        },
                         paths,
                     });
                 }
@@ -284,17 +390,42 @@ mod tests {
             {"address": "aws_iam_role.r", "type": "aws_iam_role", "change": {"actions": ["create"], "after": {"name": "r", "tags": {"Owner": "y"}}}},
             {"address": "aws_kms_key.k", "type": "aws_kms_key", "change": {"actions": ["create"], "after": {"description": "k"}, "after_unknown": {"arn": true}}},
         ]));
-        let d = Diff::between_plans(&old, &new, "old", "new", |t| if t == "aws_s3_bucket" { vec!["bucket".into()] } else { vec![] })
-            .unwrap();
-        let got: Vec<(&str, Action, Vec<String>)> =
-            d.changes.iter().map(|c| (c.address.as_str(), c.action, c.paths.clone())).collect();
+        let d = Diff::between_plans(&old, &new, "old", "new", |t| {
+            if t == "aws_s3_bucket" {
+                vec!["bucket".into()]
+            } else {
+                vec![]
+            }
+        })
+        .unwrap();
+        let got: Vec<(&str, Action, Vec<String>)> = d
+            .changes
+            .iter()
+            .map(|c| (c.address.as_str(), c.action, c.paths.clone()))
+            .collect();
         assert_eq!(
             got,
             vec![
-                ("aws_iam_role.r", Action::Update, vec!["tags.Owner".to_string()]),
-                ("aws_kms_key.k", Action::Create, vec!["arn".to_string(), "description".to_string()]),
-                ("aws_s3_bucket.a", Action::Replace, vec!["bucket".to_string()]),
-                ("aws_s3_bucket.b", Action::Delete, vec!["bucket".to_string()]),
+                (
+                    "aws_iam_role.r",
+                    Action::Update,
+                    vec!["tags.Owner".to_string()]
+                ),
+                (
+                    "aws_kms_key.k",
+                    Action::Create,
+                    vec!["arn".to_string(), "description".to_string()]
+                ),
+                (
+                    "aws_s3_bucket.a",
+                    Action::Replace,
+                    vec!["bucket".to_string()]
+                ),
+                (
+                    "aws_s3_bucket.b",
+                    Action::Delete,
+                    vec!["bucket".to_string()]
+                ),
             ]
         );
     }
@@ -313,9 +444,33 @@ mod tests {
     }
 
     #[test]
+    fn baseline_diffs_convert() {
+        let b = json!({"resources": [
+            {"address": "aws_s3_bucket.a", "type": "aws_s3_bucket", "change": "changed", "attributes": [{"path": "bucket", "old": "a", "new": "b"}]},
+            {"address": "aws_vpc.v", "type": "aws_vpc", "change": "changed", "attributes": [{"path": "tags.Owner", "old": "x", "new": "y"}]},
+            {"address": "aws_kms_key.k", "type": "aws_kms_key", "change": "removed", "attributes": []},
+        ], "outputs": []});
+        let d = Diff::from_baseline_json(&b, "b", |t| {
+            if t == "aws_s3_bucket" {
+                vec!["bucket".into()]
+            } else {
+                vec![]
+            }
+        })
+        .unwrap();
+        let got: Vec<Action> = d.changes.iter().map(|c| c.action).collect();
+        assert_eq!(got, vec![Action::Replace, Action::Update, Action::Delete]);
+        assert_eq!(d.changes[1].paths, vec!["tags.Owner".to_string()]);
+    }
+
+    #[test]
     fn malformed_plans_are_errors_naming_the_origin() {
-        let e = Diff::from_plan_actions(&json!({"resource_changes": [{"type": "a"}]}), "plan.json").unwrap_err();
-        assert_eq!(e.to_string(), "plan.json: resource_changes[0] has no address");
+        let e = Diff::from_plan_actions(&json!({"resource_changes": [{"type": "a"}]}), "plan.json")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "plan.json: resource_changes[0] has no address"
+        );
         let e = Diff::from_plan_actions(&json!({"x": 1}), "plan.json").unwrap_err();
         assert!(e.to_string().starts_with("plan.json: not a plan"), "{e}");
     }

@@ -45,20 +45,42 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
     let res = format!("s3://{}", spec.name);
     let mut push = |attribute: &str, declared: String, actual: String| {
         if declared != actual {
-            out.push(Finding { resource: res.clone(), attribute: attribute.into(), declared, actual });
+            out.push(Finding {
+                resource: res.clone(),
+                attribute: attribute.into(),
+                declared,
+                actual,
+            });
         }
     };
-    let v = s3.get_bucket_versioning().bucket(&spec.name).send().await.map_err(sdk).with_context(|| format!("{res}: versioning"))?;
-    push("versioning", spec.versioning.clone(), v.status().map(|s| s.as_str().to_string()).unwrap_or_else(|| "Disabled".into()));
+    let v = s3
+        .get_bucket_versioning()
+        .bucket(&spec.name)
+        .send()
+        .await
+        .map_err(sdk)
+        .with_context(|| format!("{res}: versioning"))?;
+    push(
+        "versioning",
+        spec.versioning.clone(),
+        v.status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "Disabled".into()),
+    );
 
     let enc = s3.get_bucket_encryption().bucket(&spec.name).send().await;
     let (alg, key, bk) = match &enc {
         Ok(e) => {
-            let rule = e.server_side_encryption_configuration().and_then(|c| c.rules().first());
+            let rule = e
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first());
             let d = rule.and_then(|r| r.apply_server_side_encryption_by_default());
             (
-                d.map(|d| d.sse_algorithm().as_str().to_string()).unwrap_or_default(),
-                d.and_then(|d| d.kms_master_key_id()).unwrap_or_default().to_string(),
+                d.map(|d| d.sse_algorithm().as_str().to_string())
+                    .unwrap_or_default(),
+                d.and_then(|d| d.kms_master_key_id())
+                    .unwrap_or_default()
+                    .to_string(),
                 rule.and_then(|r| r.bucket_key_enabled()).unwrap_or(false),
             )
         }
@@ -68,9 +90,18 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
     if let Some(k) = &spec.kms_key {
         push("encryption.kms_master_key_id", k.clone(), key);
     }
-    push("encryption.bucket_key_enabled", spec.bucket_key.to_string(), bk.to_string());
+    push(
+        "encryption.bucket_key_enabled",
+        spec.bucket_key.to_string(),
+        bk.to_string(),
+    );
 
-    let names = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+    let names = [
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ];
     let actual: [bool; 4] = match s3.get_public_access_block().bucket(&spec.name).send().await {
         Ok(p) => {
             let c = p.public_access_block_configuration();
@@ -84,16 +115,32 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
         Err(_) => [false; 4],
     };
     for i in 0..4 {
-        push(&format!("public_access_block.{}", names[i]), spec.public_access_block[i].to_string(), actual[i].to_string());
+        push(
+            &format!("public_access_block.{}", names[i]),
+            spec.public_access_block[i].to_string(),
+            actual[i].to_string(),
+        );
     }
 
     if let Some((mode, days)) = &spec.object_lock {
-        let (m, d) = match s3.get_object_lock_configuration().bucket(&spec.name).send().await {
+        let (m, d) = match s3
+            .get_object_lock_configuration()
+            .bucket(&spec.name)
+            .send()
+            .await
+        {
             Ok(o) => {
-                let r = o.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
+                let r = o
+                    .object_lock_configuration()
+                    .and_then(|c| c.rule())
+                    .and_then(|r| r.default_retention());
                 (
-                    r.and_then(|r| r.mode()).map(|m| m.as_str().to_string()).unwrap_or_default(),
-                    r.and_then(|r| r.days()).map(|d| d.to_string()).unwrap_or_default(),
+                    r.and_then(|r| r.mode())
+                        .map(|m| m.as_str().to_string())
+                        .unwrap_or_default(),
+                    r.and_then(|r| r.days())
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
                 )
             }
             Err(_) => ("none".into(), String::new()),
@@ -106,7 +153,11 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
 
 /// The live controls of both buckets against the declared ones.
 pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
-    let s3 = lz_platform::aws::s3(endpoint, lz_platform::aws::account_credentials(&spec.account_id), &spec.region);
+    let s3 = lz_platform::aws::s3(
+        endpoint,
+        lz_platform::aws::account_credentials(&spec.account_id),
+        &spec.region,
+    );
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {
         let mut out = Vec::new();
@@ -117,16 +168,36 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
 }
 
 /// Checks the environment for drift and records the outcome (signed by a deployer).
-pub fn check(paths: &Paths, target: &Target, spec: &EnvSpec, overlay: Option<&std::path::Path>, signer: &Signer) -> Result<Report> {
+pub fn check(
+    paths: &Paths,
+    target: &Target,
+    spec: &EnvSpec,
+    overlay: Option<&std::path::Path>,
+    signer: &Signer,
+) -> Result<Report> {
     let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
     let records = ledger.records()?;
     let Some(deployed) = last_deployment(&records, &target.environment) else {
-        bail!("nothing has been deployed to {}: there is no state to check for drift", target.environment);
+        bail!(
+            "nothing has been deployed to {}: there is no state to check for drift",
+            target.environment
+        );
     };
     let release = deployed.release.clone();
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
-    let work = paths.work.join(format!("{}-drift-{}", target.environment, std::process::id()));
-    let ws = Workspace::init(&paths.root, &paths.root.join(deploy::CANARY), &work, &target.endpoint, &target.backend(), run_as)?;
+    let work = paths.work.join(format!(
+        "{}-drift-{}",
+        target.environment,
+        std::process::id()
+    ));
+    let ws = Workspace::init(
+        &paths.root,
+        &paths.root.join(deploy::CANARY),
+        &work,
+        &target.endpoint,
+        &target.backend(),
+        run_as,
+    )?;
     let mut args = vec![
         "plan".to_string(),
         "-input=false".into(),
@@ -137,7 +208,14 @@ pub fn check(paths: &Paths, target: &Target, spec: &EnvSpec, overlay: Option<&st
         format!("-var=environment={}", target.environment),
         format!("-var=account_id={}", target.account_id),
         format!("-var=region={}", target.region),
-        format!("-var=bake_seconds={}", deployed.details.get("bake_seconds").and_then(serde_json::Value::as_u64).unwrap_or(0)),
+        format!(
+            "-var=bake_seconds={}",
+            deployed
+                .details
+                .get("bake_seconds")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0)
+        ),
     ];
     if let Some(o) = overlay {
         args.push(format!("-var-file={}", o.display()));
@@ -146,7 +224,11 @@ pub fn check(paths: &Paths, target: &Target, spec: &EnvSpec, overlay: Option<&st
     let terraform_changes = match out.code {
         0 => false,
         2 => true,
-        _ => bail!("terraform plan for the drift check of {} failed:\n{}", target.environment, out.stderr.trim()),
+        _ => bail!(
+            "terraform plan for the drift check of {} failed:\n{}",
+            target.environment,
+            out.stderr.trim()
+        ),
     };
     let _ = std::fs::remove_dir_all(&work);
     let findings = check_buckets(&target.endpoint, spec)?;
@@ -165,21 +247,39 @@ pub fn check(paths: &Paths, target: &Target, spec: &EnvSpec, overlay: Option<&st
         .detail("findings", serde_json::to_value(&findings)?)
         .detail("deployment_record", deployed.sequence);
     let rec: RecordRef = ledger.append(Kind::Drift, fields, signer)?;
-    Ok(Report { environment: target.environment.clone(), release, terraform_changes, findings, record: rec.sequence })
+    Ok(Report {
+        environment: target.environment.clone(),
+        release,
+        terraform_changes,
+        findings,
+        record: rec.sequence,
+    })
 }
 
 pub fn render_text(r: &Report) -> String {
     let mut s = if r.drifted() {
-        format!("{}: DRIFT (record {}, release {})\n", r.environment, r.record, crate::approval::short(&r.release))
+        format!(
+            "{}: DRIFT (record {}, release {})\n",
+            r.environment,
+            r.record,
+            crate::approval::short(&r.release)
+        )
     } else {
-        format!("{}: no drift (record {}, release {})\n", r.environment, r.record, crate::approval::short(&r.release))
+        format!(
+            "{}: no drift (record {}, release {})\n",
+            r.environment,
+            r.record,
+            crate::approval::short(&r.release)
+        )
     };
     if r.terraform_changes {
         s.push_str("  canary state: terraform plan shows changes\n");
     }
     for f in &r.findings {
-        s.push_str(&format!("  {} {}: declared {}, actual {}\n", f.resource, f.attribute, f.declared, f.actual));
+        s.push_str(&format!(
+            "  {} {}: declared {}, actual {}\n",
+            f.resource, f.attribute, f.declared, f.actual
+        ));
     }
     s
 }
-

@@ -40,7 +40,10 @@ pub struct Ledger {
 impl Ledger {
     pub fn open(identities: &Path, evidence: &Path) -> Result<Ledger> {
         let identities = Identities::load(identities)?;
-        Ok(Ledger { path: evidence.to_path_buf(), identities })
+        Ok(Ledger {
+            path: evidence.to_path_buf(),
+            identities,
+        })
     }
 
     pub fn identities(&self) -> &Identities {
@@ -53,6 +56,20 @@ impl Ledger {
 
     /// Every record, after verifying signatures, roles and the hash chain.
     pub fn records(&self) -> Result<Vec<Record>> {
+        // A concurrent append may be mid-write; its line completes within milliseconds.
+        let mut attempt = 0u64;
+        loop {
+            match self.records_once() {
+                Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn records_once(&self) -> Result<Vec<Record>> {
         let store = LocalStore::new(&self.path);
         let stored = store.load()?;
         let report = lz_evidence::verify(&stored, store.checkpoint()?.as_ref(), &self.identities)?;
@@ -62,10 +79,19 @@ impl Ledger {
         stored
             .iter()
             .map(|r| {
-                let env: Envelope = serde_json::from_slice(&r.bytes).with_context(|| format!("{}: not a DSSE envelope", r.location))?;
-                let payload = env.payload_bytes().with_context(|| format!("{}: payload is not base64", r.location))?;
-                let st: Statement = serde_json::from_slice(&payload).with_context(|| format!("{}: not an evidence statement", r.location))?;
-                let kind = st.kind().with_context(|| format!("{}: unknown predicate type {}", r.location, st.predicate_type))?;
+                let env: Envelope = serde_json::from_slice(&r.bytes)
+                    .with_context(|| format!("{}: not a DSSE envelope", r.location))?;
+                let payload = env
+                    .payload_bytes()
+                    .with_context(|| format!("{}: payload is not base64", r.location))?;
+                let st: Statement = serde_json::from_slice(&payload)
+                    .with_context(|| format!("{}: not an evidence statement", r.location))?;
+                let kind = st.kind().with_context(|| {
+                    format!(
+                        "{}: unknown predicate type {}",
+                        r.location, st.predicate_type
+                    )
+                })?;
                 let p = st.predicate;
                 Ok(Record {
                     sequence: p.chain.sequence,
@@ -89,10 +115,14 @@ impl Ledger {
     pub fn append(&self, kind: Kind, fields: Fields, signer: &Signer) -> Result<RecordRef> {
         let mut last = None;
         for attempt in 0..50u64 {
-            let mut archive = EvidenceArchive::open(LocalStore::new(&self.path), self.identities.clone())?;
+            let mut archive =
+                EvidenceArchive::open(LocalStore::new(&self.path), self.identities.clone())?;
             match archive.append(kind, fields.clone(), signer) {
                 Ok(r) => return Ok(r),
-                Err(e) if format!("{e:#}").contains("chain head moved") || format!("{e:#}").contains("incomplete last line") => {
+                Err(e)
+                    if format!("{e:#}").contains("chain head moved")
+                        || format!("{e:#}").contains("incomplete last line") =>
+                {
                     last = Some(e);
                     std::thread::sleep(std::time::Duration::from_millis(20 + attempt * 10));
                 }

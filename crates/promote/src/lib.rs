@@ -53,7 +53,8 @@ impl Paths {
         let var = |k: &str| std::env::var_os(k).map(PathBuf::from);
         Paths {
             root: root.to_path_buf(),
-            identities: var(IDENTITIES_ENV).unwrap_or_else(|| root.join("governance/identities.toml")),
+            identities: var(IDENTITIES_ENV)
+                .unwrap_or_else(|| root.join("governance/identities.toml")),
             evidence: var(EVIDENCE_ENV).unwrap_or_else(|| root.join(".tools/evidence/main.jsonl")),
             releases: var(RELEASES_ENV).unwrap_or_else(|| root.join(".tools/releases")),
             work: root.join(".tools/promote"),

@@ -30,7 +30,11 @@ pub struct Governance {
 
 impl Governance {
     pub fn load(root: &Path) -> Result<Governance> {
-        Ok(Governance { rules: RiskRules::load(root)?, policy: ApprovalPolicy::load(root)?, windows: ChangeWindows::load(root)? })
+        Ok(Governance {
+            rules: RiskRules::load(root)?,
+            policy: ApprovalPolicy::load(root)?,
+            windows: ChangeWindows::load(root)?,
+        })
     }
 }
 
@@ -53,15 +57,26 @@ impl Target {
 
 /// sha256 of the plan's compact JSON: what approvals and deployments name.
 pub fn plan_digest(plan: &Value) -> String {
-    hex::encode(Sha256::digest(serde_json::to_vec(plan).expect("JSON values serialize")))
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(plan).expect("JSON values serialize"),
+    ))
 }
 
 pub fn previous_environment(environment: &str) -> Result<Option<&'static str>> {
     let i = lz_platform::ENVIRONMENTS
         .iter()
         .position(|e| *e == environment)
-        .with_context(|| format!("unknown environment {environment:?} (known: {})", lz_platform::ENVIRONMENTS.join(", ")))?;
-    Ok(if i == 0 { None } else { Some(lz_platform::ENVIRONMENTS[i - 1]) })
+        .with_context(|| {
+            format!(
+                "unknown environment {environment:?} (known: {})",
+                lz_platform::ENVIRONMENTS.join(", ")
+            )
+        })?;
+    Ok(if i == 0 {
+        None
+    } else {
+        Some(lz_platform::ENVIRONMENTS[i - 1])
+    })
 }
 
 fn outcome(r: &Record) -> &str {
@@ -72,7 +87,11 @@ fn outcome(r: &Record) -> &str {
 pub fn last_deployment<'a>(records: &'a [Record], environment: &str) -> Option<&'a Record> {
     records
         .iter()
-        .filter(|r| r.kind == Kind::Deployment && r.environment.as_deref() == Some(environment) && outcome(r) == "succeeded")
+        .filter(|r| {
+            r.kind == Kind::Deployment
+                && r.environment.as_deref() == Some(environment)
+                && outcome(r) == "succeeded"
+        })
         .max_by_key(|r| r.sequence)
 }
 
@@ -88,7 +107,10 @@ pub fn votes(records: &[Record], ids: &Identities, release: &str, environment: &
         })
         .map(|r| Vote {
             identity: r.identity.clone(),
-            group: ids.get(&r.identity).map(|i| i.group.clone()).unwrap_or_default(),
+            group: ids
+                .get(&r.identity)
+                .map(|i| i.group.clone())
+                .unwrap_or_default(),
             plan_digest: r.plan_digest.clone().unwrap_or_default(),
             sequence: r.sequence,
         })
@@ -126,11 +148,20 @@ fn promotion_order() -> String {
 
 /// The gates, as a function of the archive's records: Ok with what they decided, or the
 /// refusal. `auto_approved` says an auto-approval for the plan is (about to be) recorded.
-pub fn admit(gov: &Governance, ids: &Identities, records: &[Record], req: &Request, auto_approved: bool) -> Result<Admission> {
+pub fn admit(
+    gov: &Governance,
+    ids: &Identities,
+    records: &[Record],
+    req: &Request,
+    auto_approved: bool,
+) -> Result<Admission> {
     let r = short(req.release);
     let env = req.environment;
     if !lz_evidence::record::is_digest(req.release) {
-        bail!("release {:?} is not a sha256 digest (64 lowercase hex digits)", req.release);
+        bail!(
+            "release {:?} is not a sha256 digest (64 lowercase hex digits)",
+            req.release
+        );
     }
     if let Some(prev) = previous_environment(env)? {
         match last_deployment(records, prev) {
@@ -179,13 +210,27 @@ pub fn admit(gov: &Governance, ids: &Identities, records: &[Record], req: &Reque
         }
     }
     let diff = match req.baseline {
-        Some(b) => Diff::between_plans(b, req.plan, "baseline plan", "release plan", |t| gov.rules.replace_attributes(t))?,
-        None => Diff::between_plans(&Value::Object(Default::default()), req.plan, "baseline plan", "release plan", |t| gov.rules.replace_attributes(t))?,
+        Some(b) => Diff::between_plans(b, req.plan, "baseline plan", "release plan", |t| {
+            gov.rules.replace_attributes(t)
+        })?,
+        None => Diff::between_plans(
+            &Value::Object(Default::default()),
+            req.plan,
+            "baseline plan",
+            "release plan",
+            |t| gov.rules.replace_attributes(t),
+        )?,
     };
     let classification = gov.rules.classify(&diff, env);
     let tier = classification.tier;
     let requirement = gov.policy.requirement(tier, env);
-    let request = approval::Request { release: req.release, environment: env, plan_digest: &digest, author: req.author, deployer: req.deployer };
+    let request = approval::Request {
+        release: req.release,
+        environment: env,
+        plan_digest: &digest,
+        author: req.author,
+        deployer: req.deployer,
+    };
     let all = votes(records, ids, req.release, env);
     let normal_path = (|| -> Result<Vec<Vote>> {
         let decision = if requirement.auto_approve && auto_approved {
@@ -201,21 +246,45 @@ pub fn admit(gov: &Governance, ids: &Identities, records: &[Record], req: &Reque
         Ok(decision.counted)
     })();
     match normal_path {
-        Ok(counted) => Ok(Admission { tier, classified_tier: tier, requirement, approvals: counted, break_glass: None, classification }),
+        Ok(counted) => Ok(Admission {
+            tier,
+            classified_tier: tier,
+            requirement,
+            approvals: counted,
+            break_glass: None,
+            classification,
+        }),
         Err(refusal) => {
             // Segregation of duties holds even under break-glass.
             if let Some(v) = all.iter().find(|v| v.identity == req.deployer) {
                 bail!("{} approved release {r} for {env} (record {}) and cannot deploy it (segregation of duties)", v.identity, v.sequence);
             }
-            let sessions: Vec<Session> =
-                breakglass::sessions(records).into_iter().filter(|s| s.environment == env && s.covers(req.release)).collect();
-            if let Some(s) = sessions.iter().filter(|s| s.is_open(req.now)).max_by_key(|s| s.sequence) {
+            let sessions: Vec<Session> = breakglass::sessions(records)
+                .into_iter()
+                .filter(|s| s.environment == env && s.covers(req.release))
+                .collect();
+            if let Some(s) = sessions
+                .iter()
+                .filter(|s| s.is_open(req.now))
+                .max_by_key(|s| s.sequence)
+            {
                 let requirement = gov.policy.requirement(Tier::Emergency, env);
-                return Ok(Admission { tier: Tier::Emergency, classified_tier: tier, requirement, approvals: Vec::new(), break_glass: Some(s.sequence), classification });
+                return Ok(Admission {
+                    tier: Tier::Emergency,
+                    classified_tier: tier,
+                    requirement,
+                    approvals: Vec::new(),
+                    break_glass: Some(s.sequence),
+                    classification,
+                });
             }
             match sessions.iter().max_by_key(|s| s.sequence) {
                 Some(s) if req.now >= s.expires => {
-                    bail!("{refusal:#}; break-glass {} for {env} expired at {}", s.sequence, rfc3339(s.expires))
+                    bail!(
+                        "{refusal:#}; break-glass {} for {env} expired at {}",
+                        s.sequence,
+                        rfc3339(s.expires)
+                    )
                 }
                 _ => Err(refusal),
             }
@@ -246,12 +315,17 @@ pub struct Outcome {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 fn pid_alive(pid: u64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat.rsplit_once(')').map(|(_, r)| r.trim_start()).is_some_and(|r| !r.starts_with('Z')),
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.trim_start())
+            .is_some_and(|r| !r.starts_with('Z')),
         Err(_) => false,
     }
 }
@@ -259,8 +333,16 @@ fn pid_alive(pid: u64) -> bool {
 fn run_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}-{}-{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Assumes the environment's deployer role and checks who Terraform will run as.
@@ -268,7 +350,10 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
     let rt = lz_platform::aws::runtime()?;
     let root = lz_platform::aws::account_credentials(&target.account_id);
     let sts = lz_platform::aws::sts(&target.endpoint, root, &target.region);
-    let role_arn = format!("arn:aws:iam::{}:role/{}", target.account_id, target.deployer_role);
+    let role_arn = format!(
+        "arn:aws:iam::{}:role/{}",
+        target.account_id, target.deployer_role
+    );
     rt.block_on(async {
         let out = sts
             .assume_role()
@@ -278,8 +363,15 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sts::error::DisplayErrorContext(e)))
-            .with_context(|| format!("cannot assume {role_arn}; run `cargo xtask bootstrap --env {}` first", target.environment))?;
-        let c = out.credentials().context("AssumeRole returned no credentials")?;
+            .with_context(|| {
+                format!(
+                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {}` first",
+                    target.environment
+                )
+            })?;
+        let c = out
+            .credentials()
+            .context("AssumeRole returned no credentials")?;
         let run_as = RunAs {
             access_key_id: c.access_key_id().to_string(),
             secret_access_key: c.secret_access_key().to_string(),
@@ -300,7 +392,10 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             .context("GetCallerIdentity as the deployer failed")?;
         let account = who.account().unwrap_or_default();
         let arn = who.arn().unwrap_or_default();
-        let expected = format!("arn:aws:sts::{}:assumed-role/{}/{session}", target.account_id, target.deployer_role);
+        let expected = format!(
+            "arn:aws:sts::{}:assumed-role/{}/{session}",
+            target.account_id, target.deployer_role
+        );
         if account != target.account_id || arn != expected {
             bail!("the deployer credentials are {arn} in account {account}, expected {expected}");
         }
@@ -308,7 +403,13 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
     })
 }
 
-fn deployment_fields(release: &str, t: &Target, plan_digest: &str, outcome: &str, run: &str) -> Fields {
+fn deployment_fields(
+    release: &str,
+    t: &Target,
+    plan_digest: &str,
+    outcome: &str,
+    run: &str,
+) -> Fields {
     Fields::new(release)
         .environment(&t.environment)
         .account(&t.account_id)
@@ -325,17 +426,27 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
     let host = hostname();
     records
         .iter()
-        .filter(|r| r.kind == Kind::Deployment && r.environment.as_deref() == Some(environment) && outcome(r) == "in-progress")
+        .filter(|r| {
+            r.kind == Kind::Deployment
+                && r.environment.as_deref() == Some(environment)
+                && outcome(r) == "in-progress"
+        })
         .filter(|r| {
             let run = r.detail_str("run").unwrap_or_default();
             !records.iter().any(|x| {
                 x.sequence > r.sequence
                     && x.kind == Kind::Deployment
-                    && (x.detail_str("run") == Some(run) || x.detail_str("recovers_run") == Some(run))
+                    && (x.detail_str("run") == Some(run)
+                        || x.detail_str("recovers_run") == Some(run))
             })
         })
         .filter(|r| r.detail_str("host") == Some(host.as_str()))
-        .filter(|r| !r.details.get("pid").and_then(Value::as_u64).is_some_and(pid_alive))
+        .filter(|r| {
+            !r.details
+                .get("pid")
+                .and_then(Value::as_u64)
+                .is_some_and(pid_alive)
+        })
         .collect()
 }
 
@@ -343,7 +454,11 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
 pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcome> {
     let t = opts.target;
     if req.environment != t.environment {
-        bail!("the request is for {} but the target is {}", req.environment, t.environment);
+        bail!(
+            "the request is for {} but the target is {}",
+            req.environment,
+            t.environment
+        );
     }
     let ledger = Ledger::open(&opts.paths.identities, &opts.paths.evidence)?;
     let records = ledger.records()?;
@@ -361,7 +476,10 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
                     format!("a {} change to {} is approved by {pid}, whose signing key is not available (pass --policy-key)", a.tier, req.environment)
                 })?;
                 if signer.identity() != pid {
-                    bail!("auto-approvals are signed by {pid}, not {}", signer.identity());
+                    bail!(
+                        "auto-approvals are signed by {pid}, not {}",
+                        signer.identity()
+                    );
                 }
                 let fields = Fields::new(req.release)
                     .environment(req.environment)
@@ -384,27 +502,58 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
     let run = run_id();
     let work = opts.paths.work.join(format!("{}-{run}", t.environment));
     let backend = t.backend();
-    let ws = Workspace::init(&opts.paths.root, &opts.paths.root.join(deploy::CANARY), &work, &t.endpoint, &backend, run_as.clone())?;
+    struct RemoveOnDrop(PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = RemoveOnDrop(work.clone());
+    let ws = Workspace::init(
+        &opts.paths.root,
+        &opts.paths.root.join(deploy::CANARY),
+        &work,
+        &t.endpoint,
+        &backend,
+        run_as.clone(),
+    )?;
 
     let mut recovered = Vec::new();
     for stale in interrupted(&records, &t.environment) {
         let s3 = lz_platform::aws::s3(
             &t.endpoint,
-            aws_credential_types::Credentials::new(&run_as.access_key_id, &run_as.secret_access_key, run_as.session_token.clone(), None, "deployer"),
+            aws_credential_types::Credentials::new(
+                &run_as.access_key_id,
+                &run_as.secret_access_key,
+                run_as.session_token.clone(),
+                None,
+                "deployer",
+            ),
             &t.region,
         );
         let lock = deploy::read_lock(&s3, &backend)?;
         let stale_run = stale.detail_str("run").unwrap_or_default().to_string();
-        let mut fields = deployment_fields(&stale.release, t, stale.plan_digest.as_deref().unwrap_or(&digest), "recovered", &run)
-            .detail("recovers_run", stale_run.clone())
-            .detail("recovers_record", stale.sequence);
+        let mut fields = deployment_fields(
+            &stale.release,
+            t,
+            stale.plan_digest.as_deref().unwrap_or(&digest),
+            "recovered",
+            &run,
+        )
+        .detail("recovers_run", stale_run.clone())
+        .detail("recovers_record", stale.sequence);
         fields = match &lock {
             Some(l) => fields.detail("lock", serde_json::to_value(l)?),
             None => fields.detail("lock", Value::Null),
         };
         let rec = ledger.append(Kind::Deployment, fields, opts.deployer)?;
         if let Some(l) = &lock {
-            ws.force_unlock(&l.id).with_context(|| format!("recovering the lock of interrupted run {stale_run} (record {})", stale.sequence))?;
+            ws.force_unlock(&l.id).with_context(|| {
+                format!(
+                    "recovering the lock of interrupted run {stale_run} (record {})",
+                    stale.sequence
+                )
+            })?;
         }
         recovered.push(rec.sequence);
     }
@@ -415,8 +564,21 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
             .detail("pid", std::process::id())
             .detail("host", hostname())
             .detail("tier", admission.tier.as_str())
-            .detail("break_glass", admission.break_glass.map(Value::from).unwrap_or(Value::Null))
-            .detail("approvals", admission.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>()),
+            .detail(
+                "break_glass",
+                admission
+                    .break_glass
+                    .map(Value::from)
+                    .unwrap_or(Value::Null),
+            )
+            .detail(
+                "approvals",
+                admission
+                    .approvals
+                    .iter()
+                    .map(|v| v.sequence)
+                    .collect::<Vec<_>>(),
+            ),
         opts.deployer,
     )?;
 
@@ -431,23 +593,52 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
         vars.push(format!("-var-file={}", o.display()));
     }
     let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
-        let mut f = deployment_fields(req.release, t, &digest, outcome, &run).detail("in_progress_record", start.sequence);
+        let mut f = deployment_fields(req.release, t, &digest, outcome, &run)
+            .detail("in_progress_record", start.sequence);
         for (k, v) in extra {
             f = f.detail(k, v);
         }
         Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
     };
+    let s3 = lz_platform::aws::s3(
+        &t.endpoint,
+        aws_credential_types::Credentials::new(
+            &run_as.access_key_id,
+            &run_as.secret_access_key,
+            run_as.session_token.clone(),
+            None,
+            "deployer",
+        ),
+        &t.region,
+    );
     let lock_refusal = |text: &str| -> Option<String> {
-        let l = deploy::parse_lock_error(text)?;
+        let mut l = deploy::parse_lock_error(text)?;
+        if l.id.is_empty() {
+            // Terraform could not read the holder's lock info; the lock object names it.
+            if let Ok(Some(held)) = deploy::read_lock(&s3, &backend) {
+                l = held;
+            }
+        }
         let holder = ledger
             .records()
             .ok()
             .and_then(|rs| {
                 rs.iter()
-                    .filter(|x| x.kind == Kind::Deployment && x.environment.as_deref() == Some(t.environment.as_str()) && outcome(x) == "in-progress")
+                    .filter(|x| {
+                        x.kind == Kind::Deployment
+                            && x.environment.as_deref() == Some(t.environment.as_str())
+                            && outcome(x) == "in-progress"
+                    })
                     .filter(|x| x.detail_str("run") != Some(run.as_str()))
                     .max_by_key(|x| x.sequence)
-                    .map(|x| format!("; the running promotion is run {} by {} (record {})", x.detail_str("run").unwrap_or(""), x.identity, x.sequence))
+                    .map(|x| {
+                        format!(
+                            "; the running promotion is run {} by {} (record {})",
+                            x.detail_str("run").unwrap_or(""),
+                            x.identity,
+                            x.sequence
+                        )
+                    })
             })
             .unwrap_or_default();
         Some(format!(
@@ -456,23 +647,41 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
         ))
     };
 
-    let mut plan_args = vec!["plan".to_string(), "-input=false".into(), "-no-color".into(), "-lock-timeout=0s".into(), "-detailed-exitcode".into(), "-out=tfplan".into()];
+    let mut plan_args = vec![
+        "plan".to_string(),
+        "-input=false".into(),
+        "-no-color".into(),
+        "-lock-timeout=0s".into(),
+        "-detailed-exitcode".into(),
+        "-out=tfplan".into(),
+    ];
     plan_args.extend(vars.iter().cloned());
     let planned = ws.run(&plan_args)?;
     match planned.code {
         2 => {}
         0 => {
             let c = finish("no-changes", vec![])?;
-            bail!("release {} is already deployed to {}: the plan has no changes (record {c})", short(req.release), t.environment);
+            bail!(
+                "release {} is already deployed to {}: the plan has no changes (record {c})",
+                short(req.release),
+                t.environment
+            );
         }
         _ => {
             let text = format!("{}\n{}", planned.stdout, planned.stderr);
-            let msg = lock_refusal(&text).unwrap_or_else(|| format!("terraform plan failed:\n{}", planned.stderr.trim()));
+            let msg = lock_refusal(&text)
+                .unwrap_or_else(|| format!("terraform plan failed:\n{}", planned.stderr.trim()));
             finish("failed", vec![("error", Value::from(msg.clone()))])?;
             bail!("{msg}");
         }
     }
-    let applied = ws.run(&["apply".to_string(), "-input=false".into(), "-no-color".into(), "-lock-timeout=0s".into(), "tfplan".into()])?;
+    let applied = ws.run(&[
+        "apply".to_string(),
+        "-input=false".into(),
+        "-no-color".into(),
+        "-lock-timeout=0s".into(),
+        "tfplan".into(),
+    ])?;
     if applied.code != 0 {
         let text = format!("{}\n{}", applied.stdout, applied.stderr);
         let msg = lock_refusal(&text).unwrap_or_else(|| {
@@ -488,22 +697,40 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
     let completion = finish(
         "succeeded",
         vec![
-            ("resources", Value::from(vec!["terraform_data.release", "terraform_data.overlay"])),
+            (
+                "resources",
+                Value::from(vec!["terraform_data.release", "terraform_data.overlay"]),
+            ),
             ("tier", Value::from(admission.tier.as_str())),
             ("bake_seconds", Value::from(opts.bake_seconds)),
         ],
     )?;
     let plans = opts.paths.work.join("plans").join(&t.environment);
-    std::fs::create_dir_all(&plans).with_context(|| format!("cannot create {}", plans.display()))?;
-    std::fs::write(plans.join(format!("{digest}.json")), serde_json::to_vec(req.plan)?).context("cannot keep the deployed plan")?;
-    let _ = std::fs::remove_dir_all(&work);
-    Ok(Outcome { admission, run, in_progress_record: start.sequence, completion_record: completion, recovered, plan_digest: digest })
+    std::fs::create_dir_all(&plans)
+        .with_context(|| format!("cannot create {}", plans.display()))?;
+    std::fs::write(
+        plans.join(format!("{digest}.json")),
+        serde_json::to_vec(req.plan)?,
+    )
+    .context("cannot keep the deployed plan")?;
+    Ok(Outcome {
+        admission,
+        run,
+        in_progress_record: start.sequence,
+        completion_record: completion,
+        recovered,
+        plan_digest: digest,
+    })
 }
 
 /// The plan of the last successful deployment into `environment`, when it was kept.
 pub fn deployed_plan(paths: &Paths, records: &[Record], environment: &str) -> Option<Value> {
     let d = last_deployment(records, environment)?;
-    let p = paths.work.join("plans").join(environment).join(format!("{}.json", d.plan_digest.as_deref()?));
+    let p = paths
+        .work
+        .join("plans")
+        .join(environment)
+        .join(format!("{}.json", d.plan_digest.as_deref()?));
     serde_json::from_slice(&std::fs::read(p).ok()?).ok()
 }
 
@@ -516,9 +743,17 @@ pub struct Release {
 /// Finds a release by digest or unique prefix in the releases directory and checks its archive.
 pub fn release(paths: &Paths, digest: &str) -> Result<Release> {
     let (dir, manifest) = lz_evidence::release::show(&paths.releases, digest)?;
-    let raw: Value = serde_json::from_slice(&std::fs::read(dir.join(lz_evidence::release::MANIFEST_NAME))?)
-        .with_context(|| format!("{}: bad manifest", dir.display()))?;
-    Ok(Release { digest: manifest.digest, author: raw.get("author").and_then(Value::as_str).map(str::to_string) })
+    let raw: Value = serde_json::from_slice(&std::fs::read(
+        dir.join(lz_evidence::release::MANIFEST_NAME),
+    )?)
+    .with_context(|| format!("{}: bad manifest", dir.display()))?;
+    Ok(Release {
+        digest: manifest.digest,
+        author: raw
+            .get("author")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
 }
 
 /// Records an approval of `release` for `environment` by `signer`, after the checks that do
@@ -542,7 +777,12 @@ pub fn approve(
     let id = ledger
         .identities()
         .get(signer.identity())
-        .with_context(|| format!("identity {} is not in the identities register", signer.identity()))?;
+        .with_context(|| {
+            format!(
+                "identity {} is not in the identities register",
+                signer.identity()
+            )
+        })?;
     let req = gov.policy.requirement(tier, environment);
     if !req.auto_approve && !req.groups.contains(&id.group) {
         bail!(
@@ -564,4 +804,40 @@ pub fn approve(
         fields = fields.ticket(t);
     }
     ledger.append(Kind::Approval, fields, signer)
+}
+
+/// Records the outcome of evaluating the policy bundle on a release's plan for an environment
+/// (signed by the deployer), unless an evaluation of the same plan is already recorded.
+#[allow(clippy::too_many_arguments)]
+pub fn record_policy_evaluation(
+    ledger: &Ledger,
+    signer: &Signer,
+    release: &str,
+    environment: &str,
+    plan: &Value,
+    policy_bundle: &str,
+    passed: bool,
+    findings: Vec<Value>,
+) -> Result<u64> {
+    let digest = plan_digest(plan);
+    let records = ledger.records()?;
+    if let Some(r) = records.iter().rev().find(|x| {
+        x.kind == Kind::PolicyEvaluation
+            && x.release == release
+            && x.environment.as_deref() == Some(environment)
+            && x.plan_digest.as_deref() == Some(digest.as_str())
+            && x.details.get("passed").and_then(Value::as_bool) == Some(passed)
+    }) {
+        return Ok(r.sequence);
+    }
+    let fields = Fields::new(release)
+        .environment(environment)
+        .plan_digest(&digest)
+        .at(crate::window::now()?)
+        .detail("policy_bundle", policy_bundle)
+        .detail("passed", passed)
+        .detail("findings", findings);
+    Ok(ledger
+        .append(Kind::PolicyEvaluation, fields, signer)?
+        .sequence)
 }

@@ -47,7 +47,8 @@ pub struct Sandbox {
 impl Sandbox {
     /// A sandbox under `dir` (created, and expected to be private to this run).
     pub fn new(root: &Path, endpoint: &str, dir: &Path) -> Result<Sandbox> {
-        std::fs::create_dir_all(dir.join("keys")).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir.join("keys"))
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let mut toml = String::new();
         let mut signers = BTreeMap::new();
         let mut key_files = BTreeMap::new();
@@ -64,8 +65,7 @@ impl Sandbox {
             key_files.insert(name.to_string(), file);
         }
         std::fs::write(dir.join("identities.toml"), toml)?;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let suffix = format!("{:x}", (nanos as u64) ^ (u64::from(std::process::id()) << 40))[..10].to_string();
+        let suffix = fake_release(&dir.display().to_string())[..10].to_string();
         std::fs::write(dir.join("suffix"), &suffix)?;
         let paths = Paths {
             root: root.to_path_buf(),
@@ -74,12 +74,21 @@ impl Sandbox {
             releases: dir.join("releases"),
             work: dir.join("work"),
         };
-        Ok(Sandbox { dir: dir.to_path_buf(), paths, endpoint: endpoint.to_string(), suffix, gov: Governance::load(root)?, signers, key_files })
+        Ok(Sandbox {
+            dir: dir.to_path_buf(),
+            paths,
+            endpoint: endpoint.to_string(),
+            suffix,
+            gov: Governance::load(root)?,
+            signers,
+            key_files,
+        })
     }
 
     /// Reopens a sandbox another process created under `dir`.
     pub fn open(root: &Path, endpoint: &str, dir: &Path) -> Result<Sandbox> {
-        let suffix = std::fs::read_to_string(dir.join("suffix")).with_context(|| format!("{} is not a sandbox", dir.display()))?;
+        let suffix = std::fs::read_to_string(dir.join("suffix"))
+            .with_context(|| format!("{} is not a sandbox", dir.display()))?;
         let mut signers = BTreeMap::new();
         let mut key_files = BTreeMap::new();
         for (name, ..) in PEOPLE {
@@ -94,7 +103,15 @@ impl Sandbox {
             releases: dir.join("releases"),
             work: dir.join("work"),
         };
-        Ok(Sandbox { dir: dir.to_path_buf(), paths, endpoint: endpoint.to_string(), suffix: suffix.trim().to_string(), gov: Governance::load(root)?, signers, key_files })
+        Ok(Sandbox {
+            dir: dir.to_path_buf(),
+            paths,
+            endpoint: endpoint.to_string(),
+            suffix: suffix.trim().to_string(),
+            gov: Governance::load(root)?,
+            signers,
+            key_files,
+        })
     }
 
     pub fn signer(&self, name: &str) -> &Signer {
@@ -143,13 +160,38 @@ impl Sandbox {
             .detail("policy_bundle", "sandbox")
             .detail("passed", true)
             .detail("findings", Vec::<Value>::new());
-        Ok(self.ledger()?.append(Kind::PolicyEvaluation, fields, self.signer("deployer-bot"))?.sequence)
+        Ok(self
+            .ledger()?
+            .append(Kind::PolicyEvaluation, fields, self.signer("deployer-bot"))?
+            .sequence)
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn approve(&self, who: &str, release: &str, author: Option<&str>, env: &str, plan: &Value, tier: Tier, now: OffsetDateTime) -> Result<u64> {
+    pub fn approve(
+        &self,
+        who: &str,
+        release: &str,
+        author: Option<&str>,
+        env: &str,
+        plan: &Value,
+        tier: Tier,
+        now: OffsetDateTime,
+    ) -> Result<u64> {
         let ledger = self.ledger()?;
-        Ok(promote::approve(&self.gov, &ledger, self.signer(who), release, author, env, plan, tier, "reviewed the plan", Some("CHG-1"), now)?.sequence)
+        Ok(promote::approve(
+            &self.gov,
+            &ledger,
+            self.signer(who),
+            release,
+            author,
+            env,
+            plan,
+            tier,
+            "reviewed the plan",
+            Some("CHG-1"),
+            now,
+        )?
+        .sequence)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -165,13 +207,27 @@ impl Sandbox {
         bake_seconds: u32,
     ) -> Result<Outcome> {
         let t = self.target(env)?;
-        let req = promote::Request { release, environment: env, plan, baseline, author, deployer, now };
+        let req = promote::Request {
+            release,
+            environment: env,
+            plan,
+            baseline,
+            author,
+            deployer,
+            now,
+        };
         let opts = promote::Options {
             paths: &self.paths,
             target: &t,
             deployer: self.signer(deployer),
             policy_signer: Some(self.signer("change-policy")),
-            overlay: Some(self.paths.root.join("environments").join(env).join("terraform.tfvars")),
+            overlay: Some(
+                self.paths
+                    .root
+                    .join("environments")
+                    .join(env)
+                    .join("terraform.tfvars"),
+            ),
             bake_seconds,
         };
         promote::promote(&self.gov, &req, &opts)
@@ -179,14 +235,34 @@ impl Sandbox {
 
     pub fn drift(&self, env: &str, spec: &EnvSpec) -> Result<drift::Report> {
         let t = self.target(env)?;
-        let overlay = self.paths.root.join("environments").join(env).join("terraform.tfvars");
-        drift::check(&self.paths, &t, spec, Some(&overlay), self.signer("deployer-bot"))
+        let overlay = self
+            .paths
+            .root
+            .join("environments")
+            .join(env)
+            .join("terraform.tfvars");
+        drift::check(
+            &self.paths,
+            &t,
+            spec,
+            Some(&overlay),
+            self.signer("deployer-bot"),
+        )
     }
 }
 
-/// A release digest unique to this process and `n`.
+/// A digest unique to this call (process, time, counter and `tag`).
 pub fn fake_release(tag: &str) -> String {
     use sha2::Digest;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    hex::encode(sha2::Sha256::digest(format!("{tag}-{}-{nanos}", std::process::id())))
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    hex::encode(sha2::Sha256::digest(format!(
+        "{tag}-{}-{nanos}-{n}",
+        std::process::id()
+    )))
 }

@@ -103,11 +103,17 @@ fn globs(patterns: &[String], what: &str, rule: &str) -> Result<Option<GlobSet>>
     for p in patterns {
         b.add(Glob::new(p).with_context(|| format!("rule {rule}: bad {what} glob {p:?}"))?);
     }
-    Ok(Some(b.build().with_context(|| format!("rule {rule}: bad {what} globs"))?))
+    Ok(Some(b.build().with_context(|| {
+        format!("rule {rule}: bad {what} globs")
+    })?))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 /// Parses TOML with errors as `file:line: message`.
@@ -130,8 +136,12 @@ impl RiskRules {
 
     pub fn parse(text: &str, origin: &str) -> Result<RiskRules> {
         let raw: RawRules = parse_toml(text, origin)?;
-        let default_tier = Tier::parse(&raw.default_tier)
-            .with_context(|| format!("{origin}: default_tier {:?} is not a tier", raw.default_tier))?;
+        let default_tier = Tier::parse(&raw.default_tier).with_context(|| {
+            format!(
+                "{origin}: default_tier {:?} is not a tier",
+                raw.default_tier
+            )
+        })?;
         let mut rules = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for r in raw.rules {
@@ -139,27 +149,53 @@ impl RiskRules {
             if !seen.insert(r.id.clone()) {
                 return Err(at("duplicate rule id".into()));
             }
-            let tier = Tier::parse(&r.tier).ok_or_else(|| at(format!("tier {:?} is not one of standard, normal, high", r.tier)))?;
+            let tier = Tier::parse(&r.tier).ok_or_else(|| {
+                at(format!(
+                    "tier {:?} is not one of standard, normal, high",
+                    r.tier
+                ))
+            })?;
             if tier == Tier::Emergency {
-                return Err(at("the emergency tier comes only from break-glass, never from a rule".into()));
+                return Err(at(
+                    "the emergency tier comes only from break-glass, never from a rule".into(),
+                ));
             }
             let actions = r
                 .actions
                 .iter()
-                .map(|a| Action::parse(a).ok_or_else(|| at(format!("action {a:?} is not create, update, delete or replace"))))
+                .map(|a| {
+                    Action::parse(a).ok_or_else(|| {
+                        at(format!(
+                            "action {a:?} is not create, update, delete or replace"
+                        ))
+                    })
+                })
                 .collect::<Result<Vec<_>>>()?;
             for e in &r.environments {
                 if !lz_platform::ENVIRONMENTS.contains(&e.as_str()) {
-                    return Err(at(format!("environment {e:?} is not one of {}", lz_platform::ENVIRONMENTS.join(", "))));
+                    return Err(at(format!(
+                        "environment {e:?} is not one of {}",
+                        lz_platform::ENVIRONMENTS.join(", ")
+                    )));
                 }
             }
             let all_attributes = match r.attributes_match.as_deref() {
                 None | Some("any") => false,
                 Some("all") => true,
-                Some(o) => return Err(at(format!("attributes_match {o:?} is neither \"any\" nor \"all\""))),
+                Some(o) => {
+                    return Err(at(format!(
+                        "attributes_match {o:?} is neither \"any\" nor \"all\""
+                    )))
+                }
             };
-            if r.types.is_empty() && r.addresses.is_empty() && r.actions.is_empty() && r.attributes.is_empty() {
-                return Err(at("matches every resource: set types, addresses, actions or attributes".into()));
+            if r.types.is_empty()
+                && r.addresses.is_empty()
+                && r.actions.is_empty()
+                && r.attributes.is_empty()
+            {
+                return Err(at(
+                    "matches every resource: set types, addresses, actions or attributes".into(),
+                ));
             }
             rules.push(Rule {
                 types: globs(&r.types, "type", &r.id)?,
@@ -175,15 +211,28 @@ impl RiskRules {
         }
         let mut replace = Vec::new();
         for (pattern, attrs) in raw.replace_attributes {
-            let set = globs(std::slice::from_ref(&pattern), "replace_attributes", "replace_attributes")?.expect("one pattern");
+            let set = globs(
+                std::slice::from_ref(&pattern),
+                "replace_attributes",
+                "replace_attributes",
+            )?
+            .expect("one pattern");
             replace.push((set, attrs));
         }
-        Ok(RiskRules { default_tier, rules, replace })
+        Ok(RiskRules {
+            default_tier,
+            rules,
+            replace,
+        })
     }
 
     /// Attributes whose change forces replacement of a resource of `resource_type`.
     pub fn replace_attributes(&self, resource_type: &str) -> Vec<String> {
-        self.replace.iter().filter(|(g, _)| g.is_match(resource_type)).flat_map(|(_, a)| a.clone()).collect()
+        self.replace
+            .iter()
+            .filter(|(g, _)| g.is_match(resource_type))
+            .flat_map(|(_, a)| a.clone())
+            .collect()
     }
 
     /// The risk tier of a diff in an environment, with each resource's tier and the rule that
@@ -194,7 +243,11 @@ impl RiskRules {
             let hit = self.rules.iter().find(|r| r.matches(c, environment));
             let (tier, rule, reason) = match hit {
                 Some(r) => (r.tier, r.id.clone(), r.reason.clone()),
-                None => (self.default_tier, "default".to_string(), "no rule matches; the default tier applies".to_string()),
+                None => (
+                    self.default_tier,
+                    "default".to_string(),
+                    "no rule matches; the default tier applies".to_string(),
+                ),
             };
             resources.push(ResourceTier {
                 address: c.address.clone(),
@@ -205,8 +258,16 @@ impl RiskRules {
                 reason,
             });
         }
-        let tier = resources.iter().map(|r| r.tier).max().unwrap_or(Tier::Standard);
-        Classification { environment: environment.to_string(), tier, resources }
+        let tier = resources
+            .iter()
+            .map(|r| r.tier)
+            .max()
+            .unwrap_or(Tier::Standard);
+        Classification {
+            environment: environment.to_string(),
+            tier,
+            resources,
+        }
     }
 }
 
@@ -262,9 +323,21 @@ pub struct Classification {
 
 impl Classification {
     pub fn render_text(&self) -> String {
-        let mut out = format!("{}: tier {} ({} changed resources)\n", self.environment, self.tier, self.resources.len());
+        let mut out = format!(
+            "{}: tier {} ({} changed resources)\n",
+            self.environment,
+            self.tier,
+            self.resources.len()
+        );
         for r in &self.resources {
-            out.push_str(&format!("  {:<9} {:<8} {}  [{}: {}]\n", r.tier.as_str(), r.action.as_str(), r.address, r.rule, r.reason));
+            out.push_str(&format!(
+                "  {:<9} {:<8} {}  [{}: {}]\n",
+                r.tier.as_str(),
+                r.action.as_str(),
+                r.address,
+                r.rule,
+                r.reason
+            ));
         }
         out
     }

@@ -24,11 +24,14 @@ pub fn now() -> Result<OffsetDateTime> {
 }
 
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(UtcOffset::UTC).format(&Rfc3339).expect("UTC times format")
+    t.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .expect("UTC times format")
 }
 
 fn last_sunday(year: i32, month: Month) -> Date {
-    let mut d = Date::from_calendar_date(year, month, month.length(year)).expect("valid last day of month");
+    let mut d =
+        Date::from_calendar_date(year, month, month.length(year)).expect("valid last day of month");
     while d.weekday() != Weekday::Sunday {
         d = d.previous_day().expect("in range");
     }
@@ -118,10 +121,14 @@ const DAYS: [(&str, Weekday); 7] = [
 ];
 
 fn hhmm(s: &str, origin: &str) -> Result<Time> {
-    let (h, m) = s.split_once(':').with_context(|| format!("{origin}: time {s:?} is not HH:MM"))?;
+    let (h, m) = s
+        .split_once(':')
+        .with_context(|| format!("{origin}: time {s:?} is not HH:MM"))?;
     let (h, m): (u8, u8) = (
-        h.parse().with_context(|| format!("{origin}: time {s:?} is not HH:MM"))?,
-        m.parse().with_context(|| format!("{origin}: time {s:?} is not HH:MM"))?,
+        h.parse()
+            .with_context(|| format!("{origin}: time {s:?} is not HH:MM"))?,
+        m.parse()
+            .with_context(|| format!("{origin}: time {s:?} is not HH:MM"))?,
     );
     if h == 24 && m == 0 {
         return Ok(Time::from_hms(23, 59, 59).expect("valid"));
@@ -137,7 +144,10 @@ fn date(s: &str, origin: &str) -> Result<Date> {
 fn check_envs(envs: &[String], origin: &str) -> Result<()> {
     for e in envs {
         if !lz_platform::ENVIRONMENTS.contains(&e.as_str()) {
-            bail!("{origin}: environment {e:?} is not one of {}", lz_platform::ENVIRONMENTS.join(", "));
+            bail!(
+                "{origin}: environment {e:?} is not one of {}",
+                lz_platform::ENVIRONMENTS.join(", ")
+            );
         }
     }
     Ok(())
@@ -156,11 +166,18 @@ impl Refusal {
             Some(t) => format!(
                 "next open window {} ({} Europe/London)",
                 rfc3339(t),
-                london(t).format(time::macros::format_description!("[weekday repr:short] [hour]:[minute]")).expect("formats")
+                london(t)
+                    .format(time::macros::format_description!(
+                        "[weekday repr:short] [hour]:[minute]"
+                    ))
+                    .expect("formats")
             ),
             None => "no open window in the next 366 days".to_string(),
         };
-        format!("the change window of {environment} is closed for a {tier} change: {}; {next}", self.reason)
+        format!(
+            "the change window of {environment} is closed for a {tier} change: {}; {next}",
+            self.reason
+        )
     }
 }
 
@@ -173,7 +190,10 @@ impl ChangeWindows {
     pub fn parse(text: &str, origin: &str) -> Result<ChangeWindows> {
         let raw: RawWindows = parse_toml(text, origin)?;
         if raw.timezone != "Europe/London" {
-            bail!("{origin}: timezone {:?} is not supported (only Europe/London)", raw.timezone);
+            bail!(
+                "{origin}: timezone {:?} is not supported (only Europe/London)",
+                raw.timezone
+            );
         }
         let mut closed = Vec::new();
         for c in raw.closed {
@@ -190,19 +210,45 @@ impl ChangeWindows {
                 .collect::<Result<Vec<_>>>()?;
             let (from, to) = (hhmm(&c.from, origin)?, hhmm(&c.to, origin)?);
             if from >= to {
-                bail!("{origin}: closed period {}-{} ends before it starts", c.from, c.to);
+                bail!(
+                    "{origin}: closed period {}-{} ends before it starts",
+                    c.from,
+                    c.to
+                );
             }
-            let text = format!("{}, Europe/London {}-{} {}", c.reason, c.from, c.to, c.days.join("/"));
-            closed.push(Closed { environments: c.environments, days, from, to, reason: c.reason, text });
+            let text = format!(
+                "{}, Europe/London {}-{} {}",
+                c.reason,
+                c.from,
+                c.to,
+                c.days.join("/")
+            );
+            closed.push(Closed {
+                environments: c.environments,
+                days,
+                from,
+                to,
+                reason: c.reason,
+                text,
+            });
         }
         let mut freezes = Vec::new();
         for f in raw.freeze {
             check_envs(&f.environments, origin)?;
             let (from, to) = (date(&f.from, origin)?, date(&f.to, origin)?);
             if from > to {
-                bail!("{origin}: freeze {}..{} ends before it starts", f.from, f.to);
+                bail!(
+                    "{origin}: freeze {}..{} ends before it starts",
+                    f.from,
+                    f.to
+                );
             }
-            freezes.push(Freeze { environments: f.environments, from, to, reason: f.reason });
+            freezes.push(Freeze {
+                environments: f.environments,
+                from,
+                to,
+                reason: f.reason,
+            });
         }
         Ok(ChangeWindows { closed, freezes })
     }
@@ -211,8 +257,14 @@ impl ChangeWindows {
     fn shut(&self, environment: &str, closed_periods: bool, t: OffsetDateTime) -> Option<String> {
         let local = london(t);
         for f in &self.freezes {
-            if f.environments.iter().any(|e| e == environment) && local.date() >= f.from && local.date() <= f.to {
-                return Some(format!("{} from {} to {} (Europe/London dates)", f.reason, f.from, f.to));
+            if f.environments.iter().any(|e| e == environment)
+                && local.date() >= f.from
+                && local.date() <= f.to
+            {
+                return Some(format!(
+                    "{} from {} to {} (Europe/London dates)",
+                    f.reason, f.from, f.to
+                ));
             }
         }
         if closed_periods {
@@ -231,9 +283,21 @@ impl ChangeWindows {
 
     /// Ok when a promotion into `environment` may happen at `t`; `closed_periods` says whether
     /// the tier's policy subjects it to the closed periods (freezes always apply).
-    pub fn check(&self, environment: &str, closed_periods: bool, t: OffsetDateTime) -> std::result::Result<(), Refusal> {
-        let Some(reason) = self.shut(environment, closed_periods, t) else { return Ok(()) };
-        let start = t.replace_second(0).expect("0 s").replace_nanosecond(0).expect("0 ns") + Duration::minutes(1);
+    pub fn check(
+        &self,
+        environment: &str,
+        closed_periods: bool,
+        t: OffsetDateTime,
+    ) -> std::result::Result<(), Refusal> {
+        let Some(reason) = self.shut(environment, closed_periods, t) else {
+            return Ok(());
+        };
+        let start = t
+            .replace_second(0)
+            .expect("0 s")
+            .replace_nanosecond(0)
+            .expect("0 ns")
+            + Duration::minutes(1);
         let mut next = None;
         let mut probe = start;
         let end = t + Duration::days(366);
@@ -244,6 +308,9 @@ impl ChangeWindows {
             }
             probe += Duration::minutes(1);
         }
-        Err(Refusal { reason, next_open: next })
+        Err(Refusal {
+            reason,
+            next_open: next,
+        })
     }
 }

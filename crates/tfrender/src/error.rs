@@ -54,6 +54,9 @@ pub(crate) struct Diag {
 
 pub(crate) type DResult<T> = Result<T, Diag>;
 
+/// A place in a loaded file: file index and byte span.
+pub(crate) type Place = (usize, Option<Range<usize>>);
+
 impl Diag {
     pub fn new(kind: ErrorKind, span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
         Diag { file: None, span, message: message.into(), kind }

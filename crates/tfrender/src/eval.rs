@@ -108,7 +108,8 @@ impl<'s> Evaluator<'s> {
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => {
                 let f = n.value().as_f64().ok_or_else(|| Diag::eval(span_of(e), "Invalid number literal"))?;
-                Ok(Value::Number(f))
+                let exact = n.value().as_u64().map(i128::from).or_else(|| n.value().as_i64().map(i128::from));
+                Ok(Value::number_exact(f, exact))
             }
             Expression::String(s) => Ok(Value::str(crate::value::nfc(s.value().as_str()))),
             Expression::Array(a) => {

@@ -90,6 +90,8 @@ pub(crate) struct Inst {
     resources: RefCell<HashMap<String, Slot<Rc<ResState>>>>,
     calls: RefCell<HashMap<String, Slot<Rc<CallState>>>>,
     outputs: RefCell<HashMap<String, Slot<Value>>>,
+    /// `module.NAME` objects already built for references.
+    call_values: RefCell<HashMap<String, Value>>,
 }
 
 /// A root variable value as given from outside the configuration.
@@ -165,6 +167,7 @@ impl<'a> Engine<'a> {
             resources: Default::default(),
             calls: Default::default(),
             outputs: Default::default(),
+            call_values: Default::default(),
         };
         let mut v = self.insts.borrow_mut();
         v.push(Rc::new(inst));
@@ -388,7 +391,12 @@ impl<'a> Engine<'a> {
                     }
                     return Ok((self.output(child, attrs[1], span)?, 2));
                 }
-                Ok((self.call_value(&st, span)?, 1))
+                if let Some(v) = self.inst(i).call_values.borrow().get(attrs[0]) {
+                    return Ok((v.clone(), 1));
+                }
+                let v = self.call_value(&st, span)?;
+                self.inst(i).call_values.borrow_mut().insert(attrs[0].to_string(), v.clone());
+                Ok((v, 1))
             }
             "data" => {
                 need(2, "data")?;
@@ -462,7 +470,7 @@ impl<'a> Engine<'a> {
     fn compute_var(&self, i: usize, inst: &Inst, cfg: &VarCfg) -> DResult<Value> {
         let display = format!("{}var.{}", self.prefix(i), cfg.name);
         let declared_at = cfg.span.as_ref().map(|s| self.sources.range_str(cfg.file, s)).unwrap_or_default();
-        let (given, place): (Option<Value>, Option<(usize, Option<Range<usize>>)>) = match &inst.parent {
+        let (given, place): (Option<Value>, Option<crate::error::Place>) = match &inst.parent {
             None => match self.inputs.get(&cfg.name) {
                 Some(inp) => {
                     let v = if inp.raw {

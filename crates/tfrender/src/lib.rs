@@ -1,8 +1,26 @@
 //! Offline Terraform plan renderer: renders what `terraform show -json` prints for a saved
 //! plan of a configuration with no prior state, following Terraform 1.15 semantics, without
-//! providers. Resources other than `terraform_data` have no schema: they carry the arguments
-//! and blocks set in configuration, and attributes that are referenced but not set are
-//! unknown. Data sources are shown as reads deferred to apply.
+//! providers.
+//!
+//! Model:
+//! - `terraform_data` has its real schema: `id` unknown, `output` unknown with the type of
+//!   `input` (null when `input` is null), as Terraform plans a create.
+//! - Other managed resources have no schema: they carry the arguments and nested blocks set
+//!   in configuration (each block type a list of objects) plus `id`; any attribute that is
+//!   referenced but not set is unknown.
+//! - Data sources are reads deferred to apply: `actions = ["read"]`, arguments known,
+//!   every other attribute unknown.
+//! - Unknowns, sensitive marks and "not null" refinements (ids, `uuid()`, `timestamp()`,
+//!   templates) propagate as in Terraform; `after_unknown`, `after_sensitive` and
+//!   `sensitive_values` follow Terraform's JSON encoding.
+//! - `file`, `fileexists` and `templatefile` resolve paths from the root module directory,
+//!   as Terraform does when run there (`path.module` gives the module's relative path).
+//!
+//! Not supported (each is an error naming the construct and its place): `.tf.json` and
+//! override files, non-local module sources, provider-defined functions, ephemeral
+//! resources/variables/outputs, scoped data sources inside `check` blocks. Numbers are
+//! 64-bit floats: integers are exact up to 2^53 (printed exactly up to 2^63), so values such
+//! as 9007199254740993 or 1e21 differ from Terraform's arbitrary precision.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

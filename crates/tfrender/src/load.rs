@@ -443,7 +443,7 @@ impl<'a> Loader<'a> {
         if !(source.starts_with("./") || source.starts_with("../")) {
             return Err(d(ErrorKind::Unsupported, file, sspan, format!("Unsupported module source {source:?}: only local paths (./ or ../) are supported offline")));
         }
-        let dir = m.dir.join(&source);
+        let dir = lexical_join(&m.dir, &source);
         let rel = join_rel(&m.rel, &source);
         let module = self.load(&dir, &rel).map_err(|e| if e.file.is_none() { Diag { file: Some(file), span: sspan.clone(), ..e } } else { e })?;
         for (k, a) in &args {
@@ -478,6 +478,29 @@ fn join_rel(base: &str, source: &str) -> String {
         }
     }
     if parts.is_empty() { ".".into() } else { parts.join("/") }
+}
+
+/// `base/source` with `.` and `..` resolved lexically, for readable error paths.
+fn lexical_join(base: &Path, source: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in base.join(source).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last_normal = matches!(out.components().next_back(), Some(Component::Normal(_)));
+                if last_normal {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 fn normalize_path(p: &Path) -> PathBuf {
@@ -867,8 +890,11 @@ pub(crate) fn walk_body(b: &Body, f: &mut dyn FnMut(&str, &[&TraversalOperator])
     }
 }
 
+/// One assignment in a tfvars file: name, value, file index and span.
+pub(crate) type TfvarsEntry = (String, Value, usize, Option<Range<usize>>);
+
 /// Values assigned in a tfvars file (HCL or JSON).
-pub(crate) fn load_tfvars(sources: &mut Sources, path: &Path) -> DResult<Vec<(String, Value, usize, Option<Range<usize>>)>> {
+pub(crate) fn load_tfvars(sources: &mut Sources, path: &Path) -> DResult<Vec<TfvarsEntry>> {
     if path.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(path).map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", path.display())))?;
         let id = sources.add(path.to_path_buf(), text);

@@ -192,7 +192,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
 }
 
 fn output_changes_empty(doc: &Map<String, Json>) -> bool {
-    doc.get("output_changes").and_then(Json::as_object).map_or(true, Map::is_empty)
+    doc.get("output_changes").and_then(Json::as_object).is_none_or(Map::is_empty)
 }
 
 fn sorted(m: Map<String, Json>) -> Map<String, Json> {
@@ -200,60 +200,59 @@ fn sorted(m: Map<String, Json>) -> Map<String, Json> {
     b.into_iter().collect()
 }
 
-/// Planned-values module node for `addr` with resources and child modules beneath it.
-fn module_tree(addr: &str, all: &[PlannedRes]) -> Json {
-    let mut node = Map::new();
-    let res: Vec<Json> = all.iter().filter(|r| r.module == addr).map(|r| r.json.clone()).collect();
-    if !res.is_empty() || addr.is_empty() {
-        node.insert("resources".into(), Json::Array(res));
-    }
-    if !addr.is_empty() {
-        node.insert("address".into(), json!(addr));
-    }
-    // Direct children: module addresses one call deeper than addr that hold resources below.
-    let mut children: Vec<String> = Vec::new();
+/// Planned-values module tree: each module with its resources and the child modules that
+/// hold resources below them.
+fn module_tree(root: &str, all: &[PlannedRes]) -> Json {
+    use std::collections::{BTreeSet, HashMap};
+    let mut by_module: HashMap<&str, Vec<&PlannedRes>> = HashMap::new();
     for r in all {
-        if r.module.is_empty() || r.module == addr {
-            continue;
+        by_module.entry(r.module.as_str()).or_default().push(r);
+    }
+    let mut children: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for m in by_module.keys() {
+        let mut cur = m.to_string();
+        while !cur.is_empty() {
+            let parent = parent_module(&cur);
+            let fresh = children.entry(parent.clone()).or_default().insert(cur.clone());
+            if !fresh {
+                break;
+            }
+            cur = parent;
         }
-        if let Some(child) = direct_child(addr, &r.module) {
-            if !children.contains(&child) {
-                children.push(child);
+    }
+    fn node(addr: &str, by_module: &HashMap<&str, Vec<&PlannedRes>>, children: &HashMap<String, BTreeSet<String>>, depth: usize) -> Json {
+        let mut n = Map::new();
+        if let Some(rs) = by_module.get(addr) {
+            n.insert("resources".into(), Json::Array(rs.iter().map(|r| r.json.clone()).collect()));
+        }
+        if !addr.is_empty() {
+            n.insert("address".into(), json!(addr));
+        }
+        if let Some(cs) = children.get(addr) {
+            if depth < 64 {
+                n.insert(
+                    "child_modules".into(),
+                    Json::Array(cs.iter().map(|c| node(c, by_module, children, depth + 1)).collect()),
+                );
             }
         }
+        Json::Object(n)
     }
-    children.sort();
-    if !children.is_empty() {
-        node.insert(
-            "child_modules".into(),
-            Json::Array(children.iter().map(|c| module_tree(c, all)).collect()),
-        );
-    }
-    if addr.is_empty() && node.get("resources").and_then(Json::as_array).is_some_and(Vec::is_empty) {
-        node.remove("resources");
-    }
-    Json::Object(node)
+    node(root, &by_module, &children, 0)
 }
 
-/// The address of the module directly under `parent` on the way to `module`.
-fn direct_child(parent: &str, module: &str) -> Option<String> {
-    let rest = if parent.is_empty() {
-        module
-    } else {
-        module.strip_prefix(parent)?.strip_prefix('.')?
-    };
-    // rest starts with "module.NAME[key]..."; find the end of the first step.
-    let after = rest.strip_prefix("module.")?;
-    let mut end = 0;
-    let bytes: Vec<char> = after.chars().collect();
+/// The parent of a module instance address: `module.a["x"].module.b` -> `module.a["x"]`.
+fn parent_module(addr: &str) -> String {
+    let chars: Vec<char> = addr.chars().collect();
     let mut in_str = false;
     let mut depth = 0;
-    let mut idx = 0;
-    while idx < bytes.len() {
-        let c = bytes[idx];
+    let mut last_sep: Option<usize> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
         if in_str {
             if c == '\\' {
-                idx += 1;
+                i += 1;
             } else if c == '"' {
                 in_str = false;
             }
@@ -263,14 +262,15 @@ fn direct_child(parent: &str, module: &str) -> Option<String> {
             depth += 1;
         } else if c == ']' {
             depth -= 1;
-        } else if c == '.' && depth == 0 {
-            break;
+        } else if depth == 0 && chars[i..].starts_with(&['.', 'm', 'o', 'd', 'u', 'l', 'e', '.']) {
+            last_sep = Some(i);
         }
-        idx += 1;
-        end = idx;
+        i += 1;
     }
-    let step: String = bytes[..end].iter().collect();
-    Some(if parent.is_empty() { format!("module.{step}") } else { format!("{parent}.module.{step}") })
+    match last_sep {
+        Some(p) => chars[..p].iter().collect(),
+        None => String::new(),
+    }
 }
 
 // ---- configuration ----

@@ -119,7 +119,7 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize, open: bool) -> Result<
             Value::Number(_) => Ok(v.clone()),
             Value::String(s) => parse_number(s)
                 .map(Value::Number)
-                .ok_or_else(|| format!("a number is required")),
+                .ok_or_else(|| "a number is required".to_string()),
             _ => Err(type_err(c)),
         },
         Constraint::Bool => match v {

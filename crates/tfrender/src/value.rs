@@ -77,11 +77,22 @@ pub enum Value {
     Open(Box<Value>),
     /// An unknown value refined as certainly not null.
     NotNull(Box<Value>),
+    /// An integer beyond 2^53 as written in the source: computations use the inner
+    /// (rounded) number, output keeps the exact digits.
+    Exact(i128, Box<Value>),
 }
 
 impl Value {
     pub fn str(s: impl Into<String>) -> Value {
         Value::String(s.into())
+    }
+
+    /// A number, keeping the exact integer when it is beyond what a double holds exactly.
+    pub fn number_exact(f: f64, exact: Option<i128>) -> Value {
+        match exact {
+            Some(i) if i.unsigned_abs() > (1u128 << 53) => Value::Exact(i, Box::new(Value::Number(f))),
+            _ => Value::Number(f),
+        }
     }
 
     pub fn dynamic_unknown() -> Value {
@@ -103,14 +114,14 @@ impl Value {
             Value::Map(t, _) => Type::Map(Box::new(t.clone())),
             Value::Tuple(vs) => Type::Tuple(vs.iter().map(Value::ty).collect()),
             Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), v.ty())).collect()),
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.ty(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.ty(),
         }
     }
 
     pub fn is_sensitive(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
-            Value::Open(v) | Value::NotNull(v) => v.is_sensitive(),
+            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.is_sensitive(),
             _ => false,
         }
     }
@@ -140,7 +151,7 @@ impl Value {
     pub fn unmark(&self) -> (&Value, bool) {
         match self {
             Value::Sensitive(v) => (v.unmark().0, true),
-            Value::Open(v) | Value::NotNull(v) => v.unmark(),
+            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.unmark(),
             v => (v, false),
         }
     }
@@ -148,7 +159,7 @@ impl Value {
     pub fn into_unmarked(self) -> (Value, bool) {
         match self {
             Value::Sensitive(v) => (v.into_unmarked().0, true),
-            Value::Open(v) | Value::NotNull(v) => v.into_unmarked(),
+            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.into_unmarked(),
             v => (v, false),
         }
     }
@@ -165,7 +176,7 @@ impl Value {
     pub fn has_sensitive_deep(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
-            Value::Open(v) | Value::NotNull(v) => v.has_sensitive_deep(),
+            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.has_sensitive_deep(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs.iter().any(Value::has_sensitive_deep),
             Value::Map(_, m) | Value::Object(m) => m.values().any(Value::has_sensitive_deep),
             _ => false,
@@ -176,6 +187,7 @@ impl Value {
     pub fn unmark_deep(&self) -> Value {
         match self {
             Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.unmark_deep(),
+            Value::Exact(i, v) => Value::Exact(*i, v.clone()),
             Value::List(t, vs) => Value::List(t.clone(), vs.iter().map(Value::unmark_deep).collect()),
             Value::Set(t, vs) => Value::Set(t.clone(), vs.iter().map(Value::unmark_deep).collect()),
             Value::Tuple(vs) => Value::Tuple(vs.iter().map(Value::unmark_deep).collect()),
@@ -197,7 +209,7 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.is_wholly_known(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.is_wholly_known(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs.iter().all(Value::is_wholly_known),
             Value::Map(_, m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
@@ -235,6 +247,7 @@ impl Value {
                 Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
             Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.to_json(),
+            Value::Exact(i, v) => exact_json(*i).unwrap_or_else(|| v.to_json()),
         }
     }
 
@@ -244,6 +257,7 @@ impl Value {
         Some(match self {
             Value::Unknown(_) => return None,
             Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => return v.to_json_known(),
+            Value::Exact(i, v) => return exact_json(*i).or_else(|| v.to_json_known()),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
                 Json::Array(vs.iter().map(|v| v.to_json_known().unwrap_or(Json::Null)).collect())
             }
@@ -263,7 +277,7 @@ impl Value {
     /// `after_unknown` form.
     pub fn unknown_as_bool(&self) -> Json {
         match self {
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.unknown_as_bool(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.unknown_as_bool(),
             Value::Null(_) => Json::Bool(false),
             Value::Unknown(_) => Json::Bool(true),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
@@ -287,7 +301,7 @@ impl Value {
     pub fn sensitive_as_bool(&self) -> Json {
         match self {
             Value::Sensitive(_) => Json::Bool(true),
-            Value::Open(v) | Value::NotNull(v) => v.sensitive_as_bool(),
+            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.sensitive_as_bool(),
             Value::Null(_) | Value::Bool(_) | Value::Number(_) | Value::String(_) => Json::Bool(false),
             Value::Unknown(t) => match t {
                 Type::List(_) | Type::Set(_) | Type::Tuple(_) => Json::Array(vec![]),
@@ -315,7 +329,10 @@ impl Value {
         match j {
             Json::Null => Value::null(),
             Json::Bool(b) => Value::Bool(*b),
-            Json::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            Json::Number(n) => {
+                let exact = n.as_u64().map(i128::from).or_else(|| n.as_i64().map(i128::from));
+                Value::number_exact(n.as_f64().unwrap_or(0.0), exact)
+            }
             Json::String(s) => Value::str(s.clone()),
             Json::Array(a) => Value::Tuple(a.iter().map(Value::from_json).collect()),
             Json::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect()),
@@ -336,6 +353,13 @@ pub fn nfc(s: &str) -> String {
 pub fn graphemes(s: &str) -> Vec<&str> {
     use unicode_segmentation::UnicodeSegmentation;
     s.graphemes(true).collect()
+}
+
+fn exact_json(i: i128) -> Option<Json> {
+    if let Ok(x) = i64::try_from(i) {
+        return Some(Json::from(x));
+    }
+    u64::try_from(i).ok().map(Json::from)
 }
 
 pub fn number_json(n: f64) -> Json {

@@ -18,7 +18,16 @@ fn main() -> ExitCode {
         let sb = lz_promote::sandbox::Sandbox::open(Path::new(root), &endpoint, Path::new(dir))?;
         let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(plan)?)?;
         let now = time::OffsetDateTime::parse(now, &Rfc3339)?;
-        let o = sb.promote(release, env, &plan, None, Some(author), deployer, now, bake.parse()?)?;
+        let o = sb.promote(
+            release,
+            env,
+            &plan,
+            None,
+            Some(author),
+            deployer,
+            now,
+            bake.parse()?,
+        )?;
         println!("completed: record {}", o.completion_record);
         Ok(())
     };

@@ -22,7 +22,7 @@ pub(super) fn alltrue(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn anytrue(a: Args, _: &Path) -> FResult {
-    Ok(Value::Bool(bools(&a[0], "anytrue")?.iter().any(|b| *b == Some(true))))
+    Ok(Value::Bool(bools(&a[0], "anytrue")?.contains(&Some(true))))
 }
 
 fn same_kind(orig: &Value, vs: Vec<Value>) -> Value {
@@ -404,11 +404,23 @@ pub(super) fn setproduct(a: Args, _: &Path) -> FResult {
             return Err("the result is too large".into());
         }
     }
+    let mut col_types = Vec::new();
+    for v in &a {
+        col_types.push(match v {
+            Value::List(t, _) | Value::Set(t, _) => t.clone(),
+            Value::Tuple(vs) => unify(&vs.iter().map(Value::ty).collect::<Vec<_>>()).unwrap_or(Type::Dynamic),
+            _ => Type::Dynamic,
+        });
+    }
+    let row_ty = Type::Tuple(col_types);
     let rows: Vec<Value> = acc.into_iter().map(Value::Tuple).collect();
     if all_sets {
+        if rows.is_empty() {
+            return Ok(Value::Set(row_ty, rows));
+        }
         return set_of(rows);
     }
-    Ok(list_or_tuple(rows))
+    Ok(Value::List(row_ty, rows))
 }
 
 pub(super) fn slice(a: Args, _: &Path) -> FResult {

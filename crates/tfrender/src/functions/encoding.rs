@@ -117,7 +117,7 @@ fn write_json(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
             }
             out.push('}');
         }
-        Value::Sensitive(_) | Value::Open(_) | Value::NotNull(_) => {}
+        Value::Sensitive(_) | Value::Open(_) | Value::NotNull(_) | Value::Exact(..) => {}
     }
     Ok(())
 }

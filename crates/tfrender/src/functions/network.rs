@@ -106,8 +106,8 @@ pub(super) fn cidrsubnets(a: Args, _: &Path) -> FResult {
         let prefix = prefix as u32;
         let size: u128 = 1u128 << (n.bits - prefix).min(127);
         // align next to this subnet size
-        let aligned = if next % size == 0 { next } else { (next / size + 1) * size };
-        if aligned > end || aligned.checked_add(size - 1).map_or(true, |e| e > end) {
+        let aligned = if next.is_multiple_of(size) { next } else { (next / size + 1) * size };
+        if aligned > end || aligned.checked_add(size - 1).is_none_or(|e| e > end) {
             return Err(format!("Invalid function argument: Invalid value for \"newbits\" parameter: not enough remaining address space for a subnet with a prefix of {prefix} bits after {}", out.last().cloned().unwrap_or_default()));
         }
         out.push(format!("{}/{}", fmt_addr(aligned, n.bits), prefix));

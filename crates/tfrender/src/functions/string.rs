@@ -308,7 +308,7 @@ pub(crate) fn sprintf(f: &str, args: &[Value]) -> Result<String, String> {
             argi = e;
         }
         let Some(arg) = args.get(argi) else {
-            return Err(format!("not enough arguments for format string"));
+            return Err("not enough arguments for format string".to_string());
         };
         argi += 1;
         let body = match verb {
@@ -358,7 +358,7 @@ pub(crate) fn sprintf(f: &str, args: &[Value]) -> Result<String, String> {
                 let digits = match verb {
                     'd' => {
                         if a.fract() != 0.0 {
-                            return Err(format!("unsupported value for \"%d\": an integer is required"));
+                            return Err("unsupported value for \"%d\": an integer is required".to_string());
                         }
                         format!("{}", a as u128)
                     }

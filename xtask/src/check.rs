@@ -38,6 +38,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
     steps.push(("references", refs));
     steps.push(("workflows (actionlint)", workflows::check(root)?));
     steps.push(("policies", policies(root)?));
+    steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, lz_promote::window::now()?)?));
     Ok(steps)
 }
 

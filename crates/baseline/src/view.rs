@@ -426,7 +426,7 @@ mod tests {
         let text = v.to_text(&["header".into()]);
         assert_eq!(
             text,
-            "# header\nmodule.m[\"a.b\"].aws_iam_role.this: create\n  id = (known after apply)\n  list = []\n  name = \"r\"\n  policy.Statement[0].Effect = \"Deny\"\n  secret = [sensitive]\n  tags.Owner = \"x\"\n\noutput.o: create\n  value[\"a.b\"] = 1\n"
+            "# header\n\nmodule.m[\"a.b\"].aws_iam_role.this: create\n  id = (known after apply)\n  list = []\n  name = \"r\"\n  policy.Statement[0].Effect = \"Deny\"\n  secret = [sensitive]\n  tags.Owner = \"x\"\n\noutput.o: create\n  value[\"a.b\"] = 1\n"
         );
         assert_eq!(PlanView::parse(&text, "t").unwrap(), v);
         assert_eq!(v.blocks[0].kind(), "aws_iam_role");

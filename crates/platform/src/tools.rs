@@ -162,28 +162,57 @@ pub struct LocalStack {
 }
 
 /// Find or bootstrap LocalStack 4.14.0 in `.tools/localstack-venv`.
+///
+/// Python 3.13 is preferred: parts of LocalStack 4.14.0 (S3 encryption, KMS) import
+/// `warnings.deprecated`, which Python 3.12 lacks. On 3.12 the venv gets a `sitecustomize`
+/// that supplies it from `typing_extensions`.
 pub fn localstack(root: &Path) -> Result<LocalStack> {
     let venv = tools_dir(root).join("localstack-venv");
     let venv_python = venv.join("bin").join("python");
     if let Ok(version) = localstack_version(&venv_python) {
-        if version == LOCALSTACK_VERSION {
+        if version == LOCALSTACK_VERSION && python_version(&venv_python).is_some_and(|v| v >= (3, 13) || has_compat(&venv_python)) {
             let host_python = venv_host_python(&venv).unwrap_or_else(|| venv_python.clone());
             return Ok(LocalStack { python: venv_python, version, host_python });
         }
     }
-    let host_python = find_python(&[(3, 12), (3, 13)]).context(
-        "LocalStack 4.14.0 needs Python >= 3.12 and none was found (looked for python3.13/python3.12 on PATH and ~/.pyenv/versions/3.12*, 3.13*): install one, e.g. `pyenv install 3.12` or `apt-get install python3.12 python3.12-venv`",
+    let host_python = find_python(&[(3, 13)]).or_else(|| find_python(&[(3, 12)])).context(
+        "LocalStack 4.14.0 needs Python >= 3.12 (3.13 preferred) and none was found (looked for python3.13/python3.12 on PATH and ~/.pyenv/versions/3.13*, 3.12*): install one, e.g. `pyenv install 3.13` or `apt-get install python3.13 python3.13-venv`",
     )?;
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv).with_context(|| format!("removing the stale {}", venv.display()))?;
+    }
     let bar = progress::spinner(format!("localstack: installing {LOCALSTACK} (a few minutes on a fresh machine)"));
     let constraints = root.join("crates/platform/constraints/localstack.txt");
     let venv_python = ensure_venv(&host_python, &venv)?;
-    pip_install(&venv_python, &[LOCALSTACK, "service-identity"], Some(&constraints))?;
+    pip_install(&venv_python, &[LOCALSTACK, "service-identity", "typing_extensions"], Some(&constraints))?;
+    if python_version(&venv_python).is_some_and(|v| v < (3, 13)) {
+        install_compat(&venv_python)?;
+    }
     bar.finish_and_clear();
     let version = localstack_version(&venv_python).context("LocalStack installed but cannot be imported")?;
     if version != LOCALSTACK_VERSION {
         bail!("installed LocalStack is {version}, expected {LOCALSTACK_VERSION}");
     }
     Ok(LocalStack { python: venv_python, version, host_python })
+}
+
+const COMPAT: &str = "# Supplies warnings.deprecated (Python 3.13) to LocalStack on Python 3.12.\nimport warnings\nif not hasattr(warnings, \"deprecated\"):\n    from typing_extensions import deprecated\n    warnings.deprecated = deprecated\n";
+
+fn site_packages(python: &Path) -> Result<PathBuf> {
+    let out = Command::new(python)
+        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+        .output()
+        .with_context(|| format!("running {}", python.display()))?;
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+fn has_compat(python: &Path) -> bool {
+    site_packages(python).is_ok_and(|p| p.join("sitecustomize.py").exists())
+}
+
+fn install_compat(python: &Path) -> Result<()> {
+    let path = site_packages(python)?.join("sitecustomize.py");
+    std::fs::write(&path, COMPAT).with_context(|| format!("writing {}", path.display()))
 }
 
 fn localstack_version(python: &Path) -> Result<String> {

@@ -57,11 +57,22 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&d)?),
                 Format::Text => {
-                    println!("{subject} against {}", subject.snapshot_file(root).strip_prefix(root).unwrap_or(Path::new("")).display());
+                    println!(
+                        "{subject} against {}",
+                        subject
+                            .snapshot_file(root)
+                            .strip_prefix(root)
+                            .unwrap_or(Path::new(""))
+                            .display()
+                    );
                     print!("{}", d.to_text());
                 }
             }
-            Ok(if d.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if d.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         What::Check => {
             let stale = lz_baseline::stale_baselines(root)?;
@@ -71,7 +82,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             if stale.is_empty() {
                 println!("approved baselines: up to date");
             }
-            Ok(if stale.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if stale.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         What::Update => {
             refuse_on_ci("update")?;
@@ -80,10 +95,16 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             for s in &stale {
                 println!("{s}");
             }
-            if !status || !stale.is_empty() {
+            if !status {
+                bail!("cargo test -p lz-baseline --test baselines failed while writing the snapshots");
+            }
+            if !stale.is_empty() {
                 bail!("updating the baselines left {} stale", stale.len());
             }
-            println!("approved baselines updated under {}; review them with git diff before committing", lz_baseline::SNAPSHOT_DIR);
+            println!(
+                "approved baselines updated under {}; review them with git diff before committing",
+                lz_baseline::SNAPSHOT_DIR
+            );
             Ok(ExitCode::SUCCESS)
         }
         What::Review => {
@@ -130,7 +151,16 @@ fn cargo() -> String {
 /// Run the baseline test with the given `INSTA_UPDATE` mode; returns whether it passed.
 fn cargo_test(root: &Path, mode: &str) -> Result<bool> {
     let st = Command::new(cargo())
-        .args(["test", "-q", "-p", "lz-baseline", "--test", "baselines"])
+        .args([
+            "test",
+            "-q",
+            "-p",
+            "lz-baseline",
+            "--test",
+            "baselines",
+            "--",
+            "approved_baselines",
+        ])
         .current_dir(root)
         .env("INSTA_UPDATE", mode)
         .env("INSTA_FORCE_PASS", "1")
@@ -160,7 +190,12 @@ fn has_cargo_insta(path: &std::ffi::OsStr) -> bool {
 pub fn findings(root: &Path) -> Result<lz_platform::Findings> {
     let mut out = lz_platform::Findings::default();
     for s in lz_baseline::stale_baselines(root)? {
-        out.push("approved baselines", Some(s.file.clone()), None, format!("{} is stale: {}", s.subject, s.message));
+        out.push(
+            "approved baselines",
+            Some(s.file.clone()),
+            None,
+            format!("{} is stale: {}", s.subject, s.message),
+        );
     }
     Ok(out)
 }
@@ -171,12 +206,25 @@ pub fn bench_properties(root: &Path) -> Result<ExitCode> {
     if cfg!(debug_assertions) && std::env::var_os("LZ_BENCH_DEBUG").is_none() {
         println!("building the benchmark in release (set LZ_BENCH_DEBUG=1 to measure this debug build instead)");
         let st = Command::new(cargo())
-            .args(["run", "-q", "--release", "-p", "lz-baseline", "--example", "bench_properties", "--"])
+            .args([
+                "run",
+                "-q",
+                "--release",
+                "-p",
+                "lz-baseline",
+                "--example",
+                "bench_properties",
+                "--",
+            ])
             .arg(root)
             .current_dir(root)
             .status()
             .context("running the release benchmark")?;
-        return Ok(if st.success() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        return Ok(if st.success() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let ok = lz_baseline::props::bench(root, &mut std::io::stdout())?;
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })

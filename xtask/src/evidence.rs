@@ -203,7 +203,15 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 fields.details.insert(k.to_string(), v);
             }
             let ids = store.identities(root)?;
-            let mut archive = EvidenceArchive::open(store.open(root)?, ids)?;
+            let target: Box<dyn Store> = match store.store_kind {
+                StoreKind::Local => Box::new(store.local(root)),
+                StoreKind::S3 => {
+                    let s3 = store.s3()?;
+                    s3.ensure_bucket()?;
+                    Box::new(s3)
+                }
+            };
+            let mut archive = EvidenceArchive::open(target, ids)?;
             let r = archive.append(kind, fields, &signer)?;
             println!("appended {} record sequence {} ({})", r.kind, r.sequence, r.hash);
             Ok(ExitCode::SUCCESS)

@@ -25,7 +25,11 @@ impl fmt::Display for Violation {
 }
 
 fn v(address: &str, path: &str, message: impl Into<String>) -> Violation {
-    Violation { address: address.into(), path: path.into(), message: message.into() }
+    Violation {
+        address: address.into(),
+        path: path.into(),
+        message: message.into(),
+    }
 }
 
 /// What a control attribute must hold.
@@ -60,40 +64,104 @@ pub const CONTROLS: &[Control] = &[
     c("aws_kms_key", "is_enabled", Expect::Eq("true")),
     c("aws_kms_key", "multi_region", Expect::Eq("false")),
     c("aws_kms_key", "key_usage", Expect::Eq("\"ENCRYPT_DECRYPT\"")),
-    c("aws_kms_key", "customer_master_key_spec", Expect::Eq("\"SYMMETRIC_DEFAULT\"")),
+    c(
+        "aws_kms_key",
+        "customer_master_key_spec",
+        Expect::Eq("\"SYMMETRIC_DEFAULT\""),
+    ),
     c("aws_kms_key", "bypass_policy_lockout_safety_check", Expect::Eq("false")),
     c("aws_kms_key", "deletion_window_in_days", Expect::AtLeast(7.0)),
     c("aws_kms_key", "deletion_window_in_days", Expect::AtMost(30.0)),
-    c("aws_s3_bucket_server_side_encryption_configuration", "rule[0].apply_server_side_encryption_by_default[0].sse_algorithm", Expect::Eq("\"aws:kms\"")),
-    c("aws_s3_bucket_server_side_encryption_configuration", "rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id", Expect::Set),
-    c("aws_s3_bucket_server_side_encryption_configuration", "rule[0].bucket_key_enabled", Expect::Eq("true")),
+    c(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "rule[0].apply_server_side_encryption_by_default[0].sse_algorithm",
+        Expect::Eq("\"aws:kms\""),
+    ),
+    c(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id",
+        Expect::Set,
+    ),
+    c(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "rule[0].bucket_key_enabled",
+        Expect::Eq("true"),
+    ),
     c("aws_cloudwatch_log_group", "kms_key_id", Expect::Set),
     c("aws_cloudwatch_log_group", "retention_in_days", Expect::AtLeast(365.0)),
     c("aws_secretsmanager_secret", "kms_key_id", Expect::Set),
     c("aws_cloudtrail", "kms_key_id", Expect::Set),
     // Buckets: versioning, public access, ownership, deletion
     c("aws_s3_bucket", "force_destroy", Expect::Eq("false")),
-    c("aws_s3_bucket_versioning", "versioning_configuration[0].status", Expect::Eq("\"Enabled\"")),
-    c("aws_s3_bucket_public_access_block", "block_public_acls", Expect::Eq("true")),
-    c("aws_s3_bucket_public_access_block", "block_public_policy", Expect::Eq("true")),
-    c("aws_s3_bucket_public_access_block", "ignore_public_acls", Expect::Eq("true")),
-    c("aws_s3_bucket_public_access_block", "restrict_public_buckets", Expect::Eq("true")),
-    c("aws_s3_bucket_ownership_controls", "rule[0].object_ownership", Expect::Eq("\"BucketOwnerEnforced\"")),
+    c(
+        "aws_s3_bucket_versioning",
+        "versioning_configuration[0].status",
+        Expect::Eq("\"Enabled\""),
+    ),
+    c(
+        "aws_s3_bucket_public_access_block",
+        "block_public_acls",
+        Expect::Eq("true"),
+    ),
+    c(
+        "aws_s3_bucket_public_access_block",
+        "block_public_policy",
+        Expect::Eq("true"),
+    ),
+    c(
+        "aws_s3_bucket_public_access_block",
+        "ignore_public_acls",
+        Expect::Eq("true"),
+    ),
+    c(
+        "aws_s3_bucket_public_access_block",
+        "restrict_public_buckets",
+        Expect::Eq("true"),
+    ),
+    c(
+        "aws_s3_bucket_ownership_controls",
+        "rule[0].object_ownership",
+        Expect::Eq("\"BucketOwnerEnforced\""),
+    ),
     // Object lock: mode and retention floor
-    c("aws_s3_bucket_object_lock_configuration", "object_lock_enabled", Expect::Eq("\"Enabled\"")),
-    c("aws_s3_bucket_object_lock_configuration", "rule[0].default_retention[0].mode", Expect::Eq("\"COMPLIANCE\"")),
-    c("aws_s3_bucket_object_lock_configuration", "rule[0].default_retention[0].days", Expect::AtLeast(365.0)),
+    c(
+        "aws_s3_bucket_object_lock_configuration",
+        "object_lock_enabled",
+        Expect::Eq("\"Enabled\""),
+    ),
+    c(
+        "aws_s3_bucket_object_lock_configuration",
+        "rule[0].default_retention[0].mode",
+        Expect::Eq("\"COMPLIANCE\""),
+    ),
+    c(
+        "aws_s3_bucket_object_lock_configuration",
+        "rule[0].default_retention[0].days",
+        Expect::AtLeast(365.0),
+    ),
     // Flow logs
     c("aws_flow_log", "traffic_type", Expect::Eq("\"ALL\"")),
-    c("aws_flow_log", "log_destination_type", Expect::Eq("\"cloud-watch-logs\"")),
+    c(
+        "aws_flow_log",
+        "log_destination_type",
+        Expect::Eq("\"cloud-watch-logs\""),
+    ),
     c("aws_flow_log", "log_destination", Expect::Set),
     // Audit trail and log file validation
     c("aws_cloudtrail", "enable_log_file_validation", Expect::Eq("true")),
     c("aws_cloudtrail", "is_multi_region_trail", Expect::Eq("true")),
     c("aws_cloudtrail", "include_global_service_events", Expect::Eq("true")),
     c("aws_cloudtrail", "enable_logging", Expect::Eq("true")),
-    c("aws_cloudtrail", "event_selector[0].include_management_events", Expect::Eq("true")),
-    c("aws_cloudtrail", "event_selector[0].read_write_type", Expect::Eq("\"All\"")),
+    c(
+        "aws_cloudtrail",
+        "event_selector[0].include_management_events",
+        Expect::Eq("true"),
+    ),
+    c(
+        "aws_cloudtrail",
+        "event_selector[0].read_write_type",
+        Expect::Eq("\"All\""),
+    ),
     // Roles: permission boundaries and session limits
     c("aws_iam_role", "permissions_boundary", Expect::Set),
     c("aws_iam_role", "max_session_duration", Expect::AtMost(3600.0)),
@@ -192,13 +260,26 @@ pub fn controls(p: &PlanView) -> Vec<Violation> {
             }
         }
         if bucket.get("object_lock_enabled") == Some(&Leaf::Known(Value::Bool(true)))
-            && !p.of_type("aws_s3_bucket_object_lock_configuration").any(|x| module_path(&x.address) == m)
+            && !p
+                .of_type("aws_s3_bucket_object_lock_configuration")
+                .any(|x| module_path(&x.address) == m)
         {
-            out.push(v(&bucket.address, "object_lock_enabled", "is true but the module has no object lock configuration"));
+            out.push(v(
+                &bucket.address,
+                "object_lock_enabled",
+                "is true but the module has no object lock configuration",
+            ));
         }
     }
-    if !p.of_type("aws_s3_bucket").any(|b| b.get("object_lock_enabled") == Some(&Leaf::Known(Value::Bool(true)))) {
-        out.push(v("(plan)", "", "has no bucket with object_lock_enabled = true (log archive)"));
+    if !p
+        .of_type("aws_s3_bucket")
+        .any(|b| b.get("object_lock_enabled") == Some(&Leaf::Known(Value::Bool(true))))
+    {
+        out.push(v(
+            "(plan)",
+            "",
+            "has no bucket with object_lock_enabled = true (log archive)",
+        ));
     }
     for pol in p.of_type("aws_s3_bucket_policy") {
         out.extend(tls_only(pol));
@@ -221,11 +302,23 @@ fn statement<'a>(b: &'a Block, doc: &str, sid: &str) -> Option<String> {
 fn tls_only(b: &Block) -> Vec<Violation> {
     let mut out = Vec::new();
     for (sid, cond, want) in [
-        ("DenyInsecureTransport", ".Condition.Bool[\"aws:SecureTransport\"]", "false"),
-        ("DenyOutdatedTls", ".Condition.NumericLessThan[\"s3:TlsVersion\"]", "1.2"),
+        (
+            "DenyInsecureTransport",
+            ".Condition.Bool[\"aws:SecureTransport\"]",
+            "false",
+        ),
+        (
+            "DenyOutdatedTls",
+            ".Condition.NumericLessThan[\"s3:TlsVersion\"]",
+            "1.2",
+        ),
     ] {
         match statement(b, "policy", sid) {
-            None => out.push(v(&b.address, "policy.Statement", format!("has no {sid} statement (TLS-only access)"))),
+            None => out.push(v(
+                &b.address,
+                "policy.Statement",
+                format!("has no {sid} statement (TLS-only access)"),
+            )),
             Some(st) => {
                 let effect = format!("{st}.Effect");
                 if b.get(&effect).and_then(Leaf::as_str) != Some("Deny") {
@@ -244,7 +337,9 @@ fn tls_only(b: &Block) -> Vec<Violation> {
 /// Human roles require MFA; break-glass requires recent MFA.
 fn mfa(b: &Block) -> Vec<Violation> {
     let mut out = Vec::new();
-    let sts_role = b.under("assume_role_policy").any(|(p, l)| p.ends_with(".Principal.AWS") || (p.contains(".Principal.AWS[") && l.as_str().is_some()));
+    let sts_role = b
+        .under("assume_role_policy")
+        .any(|(p, l)| p.ends_with(".Principal.AWS") || (p.contains(".Principal.AWS[") && l.as_str().is_some()));
     let break_glass = b.get("tags.Role").and_then(Leaf::as_str) == Some("break-glass");
     if sts_role || break_glass {
         let present = b
@@ -253,13 +348,23 @@ fn mfa(b: &Block) -> Vec<Violation> {
         match present {
             Some((_, l)) if l.as_str() == Some("true") => {}
             Some((p, l)) => out.push(v(&b.address, p, format!("is {}, expected \"true\" (MFA)", l.render()))),
-            None => out.push(v(&b.address, "assume_role_policy.Statement[0].Condition.Bool[\"aws:MultiFactorAuthPresent\"]", "is absent: human roles require MFA")),
+            None => out.push(v(
+                &b.address,
+                "assume_role_policy.Statement[0].Condition.Bool[\"aws:MultiFactorAuthPresent\"]",
+                "is absent: human roles require MFA",
+            )),
         }
     }
     if break_glass {
-        let age = b.under("assume_role_policy").find(|(p, _)| p.ends_with(".Condition.NumericLessThan[\"aws:MultiFactorAuthAge\"]"));
+        let age = b
+            .under("assume_role_policy")
+            .find(|(p, _)| p.ends_with(".Condition.NumericLessThan[\"aws:MultiFactorAuthAge\"]"));
         if age.is_none() {
-            out.push(v(&b.address, "assume_role_policy.Statement[0].Condition.NumericLessThan[\"aws:MultiFactorAuthAge\"]", "is absent: break-glass requires recent MFA"));
+            out.push(v(
+                &b.address,
+                "assume_role_policy.Statement[0].Condition.NumericLessThan[\"aws:MultiFactorAuthAge\"]",
+                "is absent: break-glass requires recent MFA",
+            ));
         }
     }
     out
@@ -288,7 +393,11 @@ pub fn tags(p: &PlanView, env: &str) -> Vec<Violation> {
                     }
                 }
                 Some(Leaf::Unknown) => {}
-                Some(l) => out.push(v(&b.address, &path, format!("is {}, expected a non-empty string", l.render()))),
+                Some(l) => out.push(v(
+                    &b.address,
+                    &path,
+                    format!("is {}, expected a non-empty string", l.render()),
+                )),
                 None => out.push(v(&b.address, &path, "is missing (mandatory tag)")),
             }
         }
@@ -327,7 +436,10 @@ pub fn parse_cidr(s: &str) -> Option<(u32, u32)> {
     if len > 32 {
         return None;
     }
-    let octets: Vec<u32> = ip.split('.').map(|o| o.parse::<u8>().ok().map(u32::from)).collect::<Option<_>>()?;
+    let octets: Vec<u32> = ip
+        .split('.')
+        .map(|o| o.parse::<u8>().ok().map(u32::from))
+        .collect::<Option<_>>()?;
     if octets.len() != 4 {
         return None;
     }
@@ -379,15 +491,28 @@ pub fn network(p: &PlanView, raw: &Value) -> Vec<Violation> {
         .collect();
     for (s, sc) in &subnets {
         let m = module_path(&s.address);
-        let inside = vpcs.iter().any(|(vb, vc)| module_path(&vb.address) == m && cidr_contains(*vc, *sc));
+        let inside = vpcs
+            .iter()
+            .any(|(vb, vc)| module_path(&vb.address) == m && cidr_contains(*vc, *sc));
         if !inside {
-            out.push(v(&s.address, "cidr_block", format!("{} is outside the VPC", s.get("cidr_block").map(Leaf::render).unwrap_or_default())));
+            out.push(v(
+                &s.address,
+                "cidr_block",
+                format!(
+                    "{} is outside the VPC",
+                    s.get("cidr_block").map(Leaf::render).unwrap_or_default()
+                ),
+            ));
         }
     }
     for (i, (a, ac)) in subnets.iter().enumerate() {
         for (b, bc) in &subnets[i + 1..] {
             if cidrs_overlap(*ac, *bc) {
-                out.push(v(&a.address, "cidr_block", format!("overlaps {} cidr_block", b.address)));
+                out.push(v(
+                    &a.address,
+                    "cidr_block",
+                    format!("overlaps {} cidr_block", b.address),
+                ));
             }
         }
     }
@@ -402,7 +527,11 @@ pub fn network(p: &PlanView, raw: &Value) -> Vec<Violation> {
             && refs.iter().any(|x| x.contains("[\"ingress\"]"))
             && refs.iter().all(|x| !x.contains('[') || x.contains("[\"ingress\"]"));
         if !ingress_only {
-            out.push(v(&r.address, "route_table_id", format!("is an internet route on a table other than the ingress tier's (references {refs:?})")));
+            out.push(v(
+                &r.address,
+                "route_table_id",
+                format!("is an internet route on a table other than the ingress tier's (references {refs:?})"),
+            ));
         }
     }
     for t in p.of_type("aws_route_table") {
@@ -427,14 +556,20 @@ pub fn config_references(raw: &Value, address: &str, attr: &str) -> Vec<String> 
     let mut i = 0;
     while parts.get(i).map(String::as_str) == Some("module") {
         let name = parts.get(i + 1).cloned().unwrap_or_default();
-        module = module.and_then(|m| m.get("module_calls")).and_then(|c| c.get(&name)).and_then(|c| c.get("module"));
+        module = module
+            .and_then(|m| m.get("module_calls"))
+            .and_then(|c| c.get(&name))
+            .and_then(|c| c.get("module"));
         i += 2;
     }
     let local = parts[i..].join(".");
     let Some(res) = module
         .and_then(|m| m.get("resources"))
         .and_then(Value::as_array)
-        .and_then(|rs| rs.iter().find(|r| r.get("address").and_then(Value::as_str) == Some(local.as_str())))
+        .and_then(|rs| {
+            rs.iter()
+                .find(|r| r.get("address").and_then(Value::as_str) == Some(local.as_str()))
+        })
     else {
         return Vec::new();
     };
@@ -460,7 +595,11 @@ pub fn services(p: &PlanView) -> Vec<Violation> {
             let port = |k: &str| sg.get(&format!("{rule}.{k}")).and_then(Leaf::as_f64);
             let ok = tier == "ingress" && port("from_port") == Some(443.0) && port("to_port") == Some(443.0);
             if !ok {
-                out.push(v(&sg.address, path, format!("opens {} outside the ingress tier's 443 (tier {tier:?})", l.render())));
+                out.push(v(
+                    &sg.address,
+                    path,
+                    format!("opens {} outside the ingress tier's 443 (tier {tier:?})", l.render()),
+                ));
             }
         }
     }
@@ -468,7 +607,11 @@ pub fn services(p: &PlanView) -> Vec<Violation> {
         for r in p.of_type(kind) {
             for (path, l) in r.attrs.iter() {
                 if matches!(l.as_str(), Some("0.0.0.0/0" | "::/0")) {
-                    out.push(v(&r.address, path, "opens the internet through a separate rule resource"));
+                    out.push(v(
+                        &r.address,
+                        path,
+                        "opens the internet through a separate rule resource",
+                    ));
                 }
             }
         }
@@ -519,7 +662,11 @@ pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
         "azs",
         &[
             ("aws_subnet", "module.network.aws_subnet.this[*", "*"),
-            ("aws_route_table_association", "module.network.aws_route_table_association.this[*", "*"),
+            (
+                "aws_route_table_association",
+                "module.network.aws_route_table_association.this[*",
+                "*",
+            ),
             ("aws_security_group", "*", "ingress[*].cidr_blocks*"),
             ("output", "output.subnet_cidrs", "*"),
             ("output", "output.subnet_ids", "*"),
@@ -528,22 +675,47 @@ pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
     (
         "log_archive_retention_days",
         &[
-            ("aws_s3_bucket_object_lock_configuration", "module.log_archive.*", "rule[0].default_retention[0].days"),
-            ("aws_s3_bucket_lifecycle_configuration", "module.log_archive.*", "rule[*].noncurrent_version_expiration[*].noncurrent_days"),
+            (
+                "aws_s3_bucket_object_lock_configuration",
+                "module.log_archive.*",
+                "rule[0].default_retention[0].days",
+            ),
+            (
+                "aws_s3_bucket_lifecycle_configuration",
+                "module.log_archive.*",
+                "rule[*].noncurrent_version_expiration[*].noncurrent_days",
+            ),
         ],
     ),
-    ("log_retention_days", &[("aws_cloudwatch_log_group", "*", "retention_in_days")]),
-    ("kms_deletion_window_in_days", &[("aws_kms_key", "*", "deletion_window_in_days")]),
+    (
+        "log_retention_days",
+        &[("aws_cloudwatch_log_group", "*", "retention_in_days")],
+    ),
+    (
+        "kms_deletion_window_in_days",
+        &[("aws_kms_key", "*", "deletion_window_in_days")],
+    ),
     (
         "services",
         &[
             ("*", "module.service[*", "*"),
-            ("aws_secretsmanager_secret", "module.secrets.aws_secretsmanager_secret.this[*", "*"),
+            (
+                "aws_secretsmanager_secret",
+                "module.secrets.aws_secretsmanager_secret.this[*",
+                "*",
+            ),
             ("output", "output.services", "*"),
             ("output", "output.secret_arns", "*"),
         ],
     ),
-    ("trusted_principals", &[("aws_iam_role", "module.identity.*", "assume_role_policy.Statement[*].Principal.AWS*")]),
+    (
+        "trusted_principals",
+        &[(
+            "aws_iam_role",
+            "module.identity.*",
+            "assume_role_policy.Statement[*].Principal.AWS*",
+        )],
+    ),
 ];
 
 pub fn glob(pattern: &str, s: &str) -> bool {
@@ -568,16 +740,24 @@ pub fn glob(pattern: &str, s: &str) -> bool {
 
 /// Whether a change at (kind, address, path) is explained by one of `vars`.
 pub fn explained_by(vars: &BTreeSet<String>, kind: &str, address: &str, path: &str) -> bool {
-    INFLUENCE.iter().filter(|(var, _)| vars.contains(*var)).any(|(_, pats)| {
-        pats.iter().any(|(k, a, pth)| (*k == "*" || *k == kind) && glob(a, address) && glob(pth, path))
-    })
+    INFLUENCE
+        .iter()
+        .filter(|(var, _)| vars.contains(*var))
+        .any(|(_, pats)| {
+            pats.iter()
+                .any(|(k, a, pth)| (*k == "*" || *k == kind) && glob(a, address) && glob(pth, path))
+        })
 }
 
 /// The root variables of a plan (`variables.<name>.value`).
 pub fn plan_variables(raw: &Value) -> BTreeMap<String, Value> {
     raw.get("variables")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, x)| (k.clone(), x.get("value").cloned().unwrap_or(Value::Null))).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, x)| (k.clone(), x.get("value").cloned().unwrap_or(Value::Null)))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -585,7 +765,9 @@ fn title_no_dash(s: &str) -> String {
     s.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -594,7 +776,8 @@ fn title_no_dash(s: &str) -> String {
 pub fn templated(p: &PlanView, vars: &BTreeMap<String, Value>) -> PlanView {
     let get = |k: &str| vars.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let (env, account, region) = (get("environment"), get("account_id"), get("region"));
-    let env_word = (!env.is_empty()).then(|| regex::Regex::new(&format!(r"\b{}\b", regex::escape(&env))).expect("escaped regex"));
+    let env_word =
+        (!env.is_empty()).then(|| regex::Regex::new(&format!(r"\b{}\b", regex::escape(&env))).expect("escaped regex"));
     let sub = |s: &str| -> String {
         if !env.is_empty() && s == env {
             return "${environment}".into();
@@ -604,7 +787,9 @@ pub fn templated(p: &PlanView, vars: &BTreeMap<String, Value>) -> PlanView {
             t = t.replace(&account, "${account_id}");
         }
         if !region.is_empty() {
-            t = t.replace(&region, "${region}").replace(&title_no_dash(&region), "${region_title}");
+            t = t
+                .replace(&region, "${region}")
+                .replace(&title_no_dash(&region), "${region_title}");
         }
         if let Some(re) = &env_word {
             t = re.replace_all(&t, "$${environment}").into_owned();
@@ -674,7 +859,11 @@ pub fn superset(lower: &PlanView, higher: &PlanView) -> Vec<Violation> {
     for ctl in CONTROLS {
         let has = |p: &PlanView| p.of_type(ctl.kind).any(|b| b.get(ctl.path).is_some());
         if has(lower) && !has(higher) {
-            out.push(v(ctl.kind, ctl.path, "control is present in the lower environment only"));
+            out.push(v(
+                ctl.kind,
+                ctl.path,
+                "control is present in the lower environment only",
+            ));
         }
     }
     out
@@ -695,8 +884,12 @@ pub fn retention_settings(p: &PlanView) -> BTreeMap<String, f64> {
                 ("aws_kms_key", "deletion_window_in_days")
                     | ("aws_cloudwatch_log_group", "retention_in_days")
                     | ("aws_secretsmanager_secret", "recovery_window_in_days")
-                    | ("aws_s3_bucket_object_lock_configuration", "rule[0].default_retention[0].days")
-            ) || (kind == "aws_s3_bucket_lifecycle_configuration" && path.ends_with("noncurrent_version_expiration[0].noncurrent_days"));
+                    | (
+                        "aws_s3_bucket_object_lock_configuration",
+                        "rule[0].default_retention[0].days"
+                    )
+            ) || (kind == "aws_s3_bucket_lifecycle_configuration"
+                && path.ends_with("noncurrent_version_expiration[0].noncurrent_days"));
             if let (true, Some(x)) = (interesting, l.as_f64()) {
                 put(format!("{kind} {path}"), x);
             }
@@ -713,7 +906,11 @@ pub fn non_decreasing(chain: &[(&str, &PlanView)]) -> Vec<Violation> {
         for (k, x) in &lo {
             match hi.get(k) {
                 Some(y) if y >= x => {}
-                Some(y) => out.push(v(k, "", format!("decreases from {x} in {} to {y} in {}", w[0].0, w[1].0))),
+                Some(y) => out.push(v(
+                    k,
+                    "",
+                    format!("decreases from {x} in {} to {y} in {}", w[0].0, w[1].0),
+                )),
                 None => out.push(v(k, "", format!("is set in {} but absent in {}", w[0].0, w[1].0))),
             }
         }

@@ -112,20 +112,41 @@ pub fn diff(old: &PlanView, new: &PlanView) -> Diff {
                 address: addr.into(),
                 kind: n.kind(),
                 change: Change::Added,
-                attributes: n.attrs.iter().map(|(p, l)| AttributeChange { path: p.clone(), old: None, new: Some(l.to_json()) }).collect(),
+                attributes: n
+                    .attrs
+                    .iter()
+                    .map(|(p, l)| AttributeChange {
+                        path: p.clone(),
+                        old: None,
+                        new: Some(l.to_json()),
+                    })
+                    .collect(),
             },
             (Some(o), None) => ResourceDiff {
                 address: addr.into(),
                 kind: o.kind(),
                 change: Change::Removed,
-                attributes: o.attrs.iter().map(|(p, l)| AttributeChange { path: p.clone(), old: Some(l.to_json()), new: None }).collect(),
+                attributes: o
+                    .attrs
+                    .iter()
+                    .map(|(p, l)| AttributeChange {
+                        path: p.clone(),
+                        old: Some(l.to_json()),
+                        new: None,
+                    })
+                    .collect(),
             },
             (Some(o), Some(n)) => {
                 let attributes = attr_changes(o, n);
                 if attributes.is_empty() {
                     continue;
                 }
-                ResourceDiff { address: addr.into(), kind: n.kind(), change: Change::Changed, attributes }
+                ResourceDiff {
+                    address: addr.into(),
+                    kind: n.kind(),
+                    change: Change::Changed,
+                    attributes,
+                }
             }
             (None, None) => continue,
         };
@@ -145,12 +166,20 @@ fn attr_changes(o: &Block, n: &Block) -> Vec<AttributeChange> {
     for (p, l) in &n.attrs {
         match om.get(p.as_str()) {
             Some(ol) if *ol == l => {}
-            ol => out.push(AttributeChange { path: p.clone(), old: ol.map(|x| x.to_json()), new: Some(l.to_json()) }),
+            ol => out.push(AttributeChange {
+                path: p.clone(),
+                old: ol.map(|x| x.to_json()),
+                new: Some(l.to_json()),
+            }),
         }
     }
     for (p, l) in &o.attrs {
         if !nm.contains_key(p.as_str()) {
-            out.push(AttributeChange { path: p.clone(), old: Some(l.to_json()), new: None });
+            out.push(AttributeChange {
+                path: p.clone(),
+                old: Some(l.to_json()),
+                new: None,
+            });
         }
     }
     out
@@ -191,7 +220,10 @@ mod tests {
             })
         );
         let text = d.to_text();
-        assert!(text.contains("~ a.x\n    k: 1 -> 2\n    fresh: (absent) -> (known after apply)\n"), "{text}");
+        assert!(
+            text.contains("~ a.x\n    k: 1 -> 2\n    fresh: (absent) -> (known after apply)\n"),
+            "{text}"
+        );
         assert!(text.contains("3 resources: 1 added, 1 removed, 1 changed"), "{text}");
         assert!(diff(&new, &new).is_empty());
     }

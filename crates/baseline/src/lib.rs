@@ -56,8 +56,8 @@ pub mod view;
 
 pub use diff::{diff, diff_plans, AttributeChange, Change, Diff, ResourceDiff};
 pub use snapshot::{
-    approved_view, baseline_text, env_diff, environments, render_env, stale_baselines, subjects, StaleBaseline, Subject,
-    SNAPSHOT_DIR, UPDATE_HINT,
+    approved_view, baseline_text, env_diff, environments, render_env, stale_baselines, subjects, StaleBaseline,
+    Subject, SNAPSHOT_DIR, UPDATE_HINT,
 };
 pub use view::{view, Leaf, PlanView};
 

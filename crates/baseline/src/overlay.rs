@@ -58,9 +58,15 @@ impl Overlay {
         vars.insert("region", q(&self.region));
         vars.insert("vpc_cidr", q(&self.vpc_cidr));
         vars.insert("azs", list(&self.azs, |s| q(s)));
-        vars.insert("log_archive_retention_days", self.log_archive_retention_days.to_string());
+        vars.insert(
+            "log_archive_retention_days",
+            self.log_archive_retention_days.to_string(),
+        );
         vars.insert("log_retention_days", self.log_retention_days.to_string());
-        vars.insert("kms_deletion_window_in_days", self.kms_deletion_window_in_days.to_string());
+        vars.insert(
+            "kms_deletion_window_in_days",
+            self.kms_deletion_window_in_days.to_string(),
+        );
         vars.insert("trusted_principals", list(&self.trusted_principals, |s| q(s)));
         let mut svc = String::from("{\n");
         for (name, s) in &self.services {
@@ -91,7 +97,10 @@ impl Overlay {
     pub fn render(&self, root: &Path) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
         let mut f = tempfile::Builder::new().suffix(".tfvars").tempfile()?;
         std::io::Write::write_all(&mut f, self.to_tfvars().as_bytes())?;
-        let opts = tfrender::RenderOptions { var_files: vec![f.path().to_path_buf()], vars: Vec::new() };
+        let opts = tfrender::RenderOptions {
+            var_files: vec![f.path().to_path_buf()],
+            vars: Vec::new(),
+        };
         Ok(tfrender::render_dir(&root.join("environments"), &opts))
     }
 }
@@ -136,7 +145,11 @@ pub fn valid_overlay_for(env: Option<&'static str>) -> impl Strategy<Value = Ove
     env.prop_flat_map(|env| {
         let high = matches!(env, "preprod" | "prod");
         let archive = if high { 2190i64..=36500 } else { 365i64..=36500 };
-        let kms = if env == "prod" { (30i64..=30).boxed() } else { (7i64..=30).boxed() };
+        let kms = if env == "prod" {
+            (30i64..=30).boxed()
+        } else {
+            (7i64..=30).boxed()
+        };
         (
             Just(env),
             account(),
@@ -147,25 +160,30 @@ pub fn valid_overlay_for(env: Option<&'static str>) -> impl Strategy<Value = Ove
             select(LOG_RETENTION.to_vec()),
             kms,
             proptest::collection::vec(
-                prop_oneof![account(), (account(), "[A-Za-z][A-Za-z0-9_-]{0,16}").prop_map(|(a, r)| format!("arn:aws:iam::{a}:role/{r}"))],
+                prop_oneof![
+                    account(),
+                    (account(), "[A-Za-z][A-Za-z0-9_-]{0,16}").prop_map(|(a, r)| format!("arn:aws:iam::{a}:role/{r}"))
+                ],
                 0..=2,
             ),
             services(4),
         )
     })
-    .prop_map(|(env, account_id, region, octet, letters, archive, logs, kms, principals, services)| Overlay {
-        environment: env.to_string(),
-        account_id,
-        region: region.to_string(),
-        vpc_cidr: format!("10.{octet}.0.0/16"),
-        azs: letters.into_iter().map(|l| format!("{region}{l}")).collect(),
-        log_archive_retention_days: archive,
-        log_retention_days: logs,
-        kms_deletion_window_in_days: kms,
-        trusted_principals: principals,
-        services,
-        raw: BTreeMap::new(),
-    })
+    .prop_map(
+        |(env, account_id, region, octet, letters, archive, logs, kms, principals, services)| Overlay {
+            environment: env.to_string(),
+            account_id,
+            region: region.to_string(),
+            vpc_cidr: format!("10.{octet}.0.0/16"),
+            azs: letters.into_iter().map(|l| format!("{region}{l}")).collect(),
+            log_archive_retention_days: archive,
+            log_retention_days: logs,
+            kms_deletion_window_in_days: kms,
+            trusted_principals: principals,
+            services,
+            raw: BTreeMap::new(),
+        },
+    )
 }
 
 pub fn valid_overlay() -> impl Strategy<Value = Overlay> {
@@ -198,14 +216,38 @@ fn invalid_values(o: &Overlay) -> Vec<(&'static str, String)> {
         ("kms_deletion_window_in_days", "7.5".into()),
         ("trusted_principals", list(&["root"], |s| q(s))),
         ("trusted_principals", list(&["arn:aws:iam::123:role/x"], |s| q(s))),
-        ("services", "{ \"Bad_Name\" = { tier = \"trading\", port = 8443, replicas = 1 } }".into()),
-        ("services", "{ svc-a = { tier = \"dmz\", port = 8443, replicas = 1 } }".into()),
-        ("services", "{ svc-a = { tier = \"trading\", port = 8443, replicas = 0 } }".into()),
-        ("services", "{ svc-a = { tier = \"trading\", port = 8443, replicas = 21 } }".into()),
-        ("services", "{ svc-a = { tier = \"trading\", port = 443, replicas = 1, public = true } }".into()),
-        ("services", "{ svc-a = { tier = \"ingress\", port = 8443, replicas = 1, public = true } }".into()),
-        ("services", "{ svc-a = { tier = \"data\", port = 5432, replicas = 1, from_tiers = [\"internet\"] } }".into()),
-        ("services", "{ svc-a = { tier = \"data\", port = 5432, replicas = 1, secrets = [\"Db\"] } }".into()),
+        (
+            "services",
+            "{ \"Bad_Name\" = { tier = \"trading\", port = 8443, replicas = 1 } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"dmz\", port = 8443, replicas = 1 } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"trading\", port = 8443, replicas = 0 } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"trading\", port = 8443, replicas = 21 } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"trading\", port = 443, replicas = 1, public = true } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"ingress\", port = 8443, replicas = 1, public = true } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"data\", port = 5432, replicas = 1, from_tiers = [\"internet\"] } }".into(),
+        ),
+        (
+            "services",
+            "{ svc-a = { tier = \"data\", port = 5432, replicas = 1, secrets = [\"Db\"] } }".into(),
+        ),
     ];
     if matches!(o.environment.as_str(), "preprod" | "prod") {
         out.push(("log_archive_retention_days", "2189".into()));
@@ -243,7 +285,9 @@ pub fn promotion_pair() -> impl Strategy<Value = (Overlay, Overlay)> {
         .prop_map(|(lower, mut higher, extra)| {
             higher.log_archive_retention_days = higher.log_archive_retention_days.max(lower.log_archive_retention_days);
             higher.log_retention_days = higher.log_retention_days.max(lower.log_retention_days);
-            higher.kms_deletion_window_in_days = higher.kms_deletion_window_in_days.max(lower.kms_deletion_window_in_days);
+            higher.kms_deletion_window_in_days = higher
+                .kms_deletion_window_in_days
+                .max(lower.kms_deletion_window_in_days);
             let mut services = extra;
             services.extend(lower.services.clone());
             higher.services = services;
@@ -284,6 +328,9 @@ mod tests {
         let t = o.to_tfvars();
         assert!(t.contains("region = \"us-east-1\"\n"), "{t}");
         assert!(t.contains("azs = [\"eu-west-2a\", \"eu-west-2b\"]\n"), "{t}");
-        assert!(t.contains("  \"svc\" = {\n    tier = \"ingress\"\n    port = 443\n"), "{t}");
+        assert!(
+            t.contains("  \"svc\" = {\n    tier = \"ingress\"\n    port = 443\n"),
+            "{t}"
+        );
     }
 }

@@ -78,7 +78,10 @@ pub struct RunConfig {
 impl RunConfig {
     /// `cases` cases, regressions in the crate's `proptest-regressions/<property>.txt`.
     pub fn persisted(root: &Path, property: Property, cases: u32) -> RunConfig {
-        RunConfig { cases, regressions: Some(root.join(REGRESSIONS_DIR).join(format!("{}.txt", property.name()))) }
+        RunConfig {
+            cases,
+            regressions: Some(root.join(REGRESSIONS_DIR).join(format!("{}.txt", property.name()))),
+        }
     }
 }
 
@@ -87,13 +90,25 @@ pub fn allowlisted(root: &Path) -> Result<BTreeSet<String>> {
     let path = root.join("environments/overlay-allowlist.toml");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let doc: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    Ok(doc.get("variables").and_then(|v| v.as_table()).map(|t| t.keys().cloned().collect()).unwrap_or_default())
+    Ok(doc
+        .get("variables")
+        .and_then(|v| v.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default())
 }
 
 fn fail_with(case: &str, violations: &[Violation]) -> TestCaseError {
     let shown: Vec<String> = violations.iter().take(8).map(|v| format!("  {v}")).collect();
-    let more = if violations.len() > 8 { format!("\n  and {} more", violations.len() - 8) } else { String::new() };
-    TestCaseError::fail(format!("{case}: {} violation(s):\n{}{more}", violations.len(), shown.join("\n")))
+    let more = if violations.len() > 8 {
+        format!("\n  and {} more", violations.len() - 8)
+    } else {
+        String::new()
+    };
+    TestCaseError::fail(format!(
+        "{case}: {} violation(s):\n{}{more}",
+        violations.len(),
+        shown.join("\n")
+    ))
 }
 
 fn case_name(o: &Overlay) -> String {
@@ -107,15 +122,23 @@ pub fn names_variable(e: &tfrender::RenderError, var: &str) -> bool {
         return true;
     }
     let Some(file) = &e.file else { return false };
-    let Ok(text) = std::fs::read_to_string(file) else { return false };
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return false;
+    };
     let decl = format!("variable \"{var}\"");
-    text.lines().nth(e.line.saturating_sub(1)).is_some_and(|l| l.trim_start().starts_with(&decl))
+    text.lines()
+        .nth(e.line.saturating_sub(1))
+        .is_some_and(|l| l.trim_start().starts_with(&decl))
 }
 
 fn render_ok(root: &Path, o: &Overlay) -> Result<Value, TestCaseError> {
     match o.render(root) {
         Ok(Ok(plan)) => Ok(plan),
-        Ok(Err(e)) => Err(TestCaseError::fail(format!("{} does not render: {e}\ntfvars:\n{}", case_name(o), o.to_tfvars()))),
+        Ok(Err(e)) => Err(TestCaseError::fail(format!(
+            "{} does not render: {e}\ntfvars:\n{}",
+            case_name(o),
+            o.to_tfvars()
+        ))),
         Err(e) => Err(TestCaseError::fail(format!("{}: {e:#}", case_name(o)))),
     }
 }
@@ -124,7 +147,12 @@ fn render_ok(root: &Path, o: &Overlay) -> Result<Value, TestCaseError> {
 /// case, the environment and the attribute paths.
 pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, String> {
     let allow = allowlisted(root).map_err(|e| format!("{e:#}"))?;
-    let mut config = Config { cases: cfg.cases, ..Config::default() };
+    // Every shrink step renders the whole root module; bound the search, keep shrinking on.
+    let mut config = Config {
+        cases: cfg.cases,
+        max_shrink_iters: 2048,
+        ..Config::default()
+    };
     config.failure_persistence = match &cfg.regressions {
         Some(p) => {
             // The runner keeps the path for its whole life; one leak per run.
@@ -135,118 +163,166 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
     };
     let mut runner = TestRunner::new(config);
     match property {
-        Property::Renders => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
-            let plan = render_ok(root, &o)?;
-            let p = view(&plan);
-            let mut vs = checks::controls(&p);
-            vs.extend(checks::env_floors(&p, &o.environment));
-            if vs.is_empty() {
-                Ok(())
-            } else {
-                Err(fail_with(&case_name(&o), &vs))
-            }
-        })),
-        Property::Rejects => finish(property, cfg.cases, runner.run(&overlay::invalid_overlay(), |(o, var)| match o.render(root) {
-            Ok(Ok(_)) => Err(TestCaseError::fail(format!(
-                "{}: var.{var} = {} is outside the domain but rendered",
-                case_name(&o),
-                o.raw.get(var).cloned().unwrap_or_default()
-            ))),
-            Ok(Err(e)) => {
-                let msg = e.to_string();
-                if e.kind == tfrender::ErrorKind::Variable && names_variable(&e, var) {
+        Property::Renders => finish(
+            property,
+            cfg.cases,
+            runner.run(&overlay::valid_overlay(), |o| {
+                let plan = render_ok(root, &o)?;
+                let p = view(&plan);
+                let mut vs = checks::controls(&p);
+                vs.extend(checks::env_floors(&p, &o.environment));
+                if vs.is_empty() {
                     Ok(())
                 } else {
-                    Err(TestCaseError::fail(format!(
-                        "{}: var.{var} = {} was rejected, but not by a validation naming var.{var}: {msg}",
-                        case_name(&o),
-                        o.raw.get(var).cloned().unwrap_or_default()
-                    )))
+                    Err(fail_with(&case_name(&o), &vs))
                 }
-            }
-            Err(e) => Err(TestCaseError::fail(format!("{e:#}"))),
-        })),
+            }),
+        ),
+        Property::Rejects => finish(
+            property,
+            cfg.cases,
+            runner.run(&overlay::invalid_overlay(), |(o, var)| match o.render(root) {
+                Ok(Ok(_)) => Err(TestCaseError::fail(format!(
+                    "{}: var.{var} = {} is outside the domain but rendered",
+                    case_name(&o),
+                    o.raw.get(var).cloned().unwrap_or_default()
+                ))),
+                Ok(Err(e)) => {
+                    let msg = e.to_string();
+                    if e.kind == tfrender::ErrorKind::Variable && names_variable(&e, var) {
+                        Ok(())
+                    } else {
+                        Err(TestCaseError::fail(format!(
+                            "{}: var.{var} = {} was rejected, but not by a validation naming var.{var}: {msg}",
+                            case_name(&o),
+                            o.raw.get(var).cloned().unwrap_or_default()
+                        )))
+                    }
+                }
+                Err(e) => Err(TestCaseError::fail(format!("{e:#}"))),
+            }),
+        ),
         Property::Invariance => {
             let real = real_environments(root).map_err(|e| format!("{e:#}"))?;
             if real.is_empty() {
                 return Err("no environments under environments/ to compare with".into());
             }
             let strat = (overlay::valid_overlay(), 0..real.len());
-            finish(property, cfg.cases, runner.run(&strat, |(a, k)| {
-                let pa = render_ok(root, &a)?;
-                let va = view(&pa);
-                let (env_b, vb, pb) = &real[k];
-                let mut vs = checks::controls(&va);
-                vs.extend(checks::explained((&va, &pa), (vb, pb), &allow));
+            finish(
+                property,
+                cfg.cases,
+                runner.run(&strat, |(a, k)| {
+                    let pa = render_ok(root, &a)?;
+                    let va = view(&pa);
+                    let (env_b, vb, pb) = &real[k];
+                    let mut vs = checks::controls(&va);
+                    vs.extend(checks::explained((&va, &pa), (vb, pb), &allow));
+                    if vs.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(fail_with(
+                            &format!(
+                                "environment {} (generated overlay) against environment {env_b}",
+                                a.environment
+                            ),
+                            &vs,
+                        ))
+                    }
+                }),
+            )
+        }
+        Property::Superset => finish(
+            property,
+            cfg.cases,
+            runner.run(&overlay::promotion_pair(), |(lo, hi)| {
+                let (vl, vh) = (view(&render_ok(root, &lo)?), view(&render_ok(root, &hi)?));
+                let mut vs = checks::superset(&vl, &vh);
+                vs.extend(checks::non_decreasing(&[
+                    (lo.environment.as_str(), &vl),
+                    (hi.environment.as_str(), &vh),
+                ]));
                 if vs.is_empty() {
                     Ok(())
                 } else {
-                    Err(fail_with(&format!("environment {} (generated overlay) against environment {env_b}", a.environment), &vs))
+                    Err(fail_with(
+                        &format!(
+                            "environments {} -> {} (generated overlays)",
+                            lo.environment, hi.environment
+                        ),
+                        &vs,
+                    ))
                 }
-            }))
-        }
-        Property::Superset => finish(property, cfg.cases, runner.run(&overlay::promotion_pair(), |(lo, hi)| {
-            let (vl, vh) = (view(&render_ok(root, &lo)?), view(&render_ok(root, &hi)?));
-            let mut vs = checks::superset(&vl, &vh);
-            vs.extend(checks::non_decreasing(&[(lo.environment.as_str(), &vl), (hi.environment.as_str(), &vh)]));
-            if vs.is_empty() {
-                Ok(())
-            } else {
-                Err(fail_with(&format!("environments {} -> {} (generated overlays)", lo.environment, hi.environment), &vs))
-            }
-        })),
-        Property::Network => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
-            let plan = render_ok(root, &o)?;
-            let vs = checks::network(&view(&plan), &plan);
-            if vs.is_empty() {
-                Ok(())
-            } else {
-                Err(fail_with(&case_name(&o), &vs))
-            }
-        })),
-        Property::Services => {
-            let strat = overlay::valid_overlay().prop_flat_map(|o| (proptest::strategy::Just(o), overlay::services(6))).prop_map(
-                |(mut o, s)| {
-                    o.services = s;
-                    o
-                },
-            );
-            finish(property, cfg.cases, runner.run(&strat, |o| {
+            }),
+        ),
+        Property::Network => finish(
+            property,
+            cfg.cases,
+            runner.run(&overlay::valid_overlay(), |o| {
                 let plan = render_ok(root, &o)?;
-                let p = view(&plan);
-                let mut vs = checks::services(&p);
-                vs.extend(checks::tags(&p, &o.environment));
+                let vs = checks::network(&view(&plan), &plan);
                 if vs.is_empty() {
                     Ok(())
                 } else {
                     Err(fail_with(&case_name(&o), &vs))
                 }
-            }))
+            }),
+        ),
+        Property::Services => {
+            let strat = overlay::valid_overlay()
+                .prop_flat_map(|o| (proptest::strategy::Just(o), overlay::services(6)))
+                .prop_map(|(mut o, s)| {
+                    o.services = s;
+                    o
+                });
+            finish(
+                property,
+                cfg.cases,
+                runner.run(&strat, |o| {
+                    let plan = render_ok(root, &o)?;
+                    let p = view(&plan);
+                    let mut vs = checks::services(&p);
+                    vs.extend(checks::tags(&p, &o.environment));
+                    if vs.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(fail_with(&case_name(&o), &vs))
+                    }
+                }),
+            )
         }
-        Property::Determinism => finish(property, cfg.cases, runner.run(&overlay::valid_overlay(), |o| {
-            let a = serde_json::to_string(&render_ok(root, &o)?).unwrap_or_default();
-            let b = serde_json::to_string(&render_ok(root, &o)?).unwrap_or_default();
-            if a == b {
-                return Ok(());
-            }
-            let at = a.bytes().zip(b.bytes()).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
-            let from = at.saturating_sub(80);
-            Err(TestCaseError::fail(format!(
-                "{}: two renders differ at byte {at}: ...{}... vs ...{}...",
-                case_name(&o),
-                a.get(from..(at + 80).min(a.len())).unwrap_or(""),
-                b.get(from..(at + 80).min(b.len())).unwrap_or("")
-            )))
-        })),
+        Property::Determinism => finish(
+            property,
+            cfg.cases,
+            runner.run(&overlay::valid_overlay(), |o| {
+                let a = serde_json::to_string(&render_ok(root, &o)?).unwrap_or_default();
+                let b = serde_json::to_string(&render_ok(root, &o)?).unwrap_or_default();
+                if a == b {
+                    return Ok(());
+                }
+                let at = a
+                    .bytes()
+                    .zip(b.bytes())
+                    .position(|(x, y)| x != y)
+                    .unwrap_or(a.len().min(b.len()));
+                let from = at.saturating_sub(80);
+                Err(TestCaseError::fail(format!(
+                    "{}: two renders differ at byte {at}: ...{}... vs ...{}...",
+                    case_name(&o),
+                    a.get(from..(at + 80).min(a.len())).unwrap_or(""),
+                    b.get(from..(at + 80).min(b.len())).unwrap_or("")
+                )))
+            }),
+        ),
     }
 }
 
 fn finish<T: std::fmt::Debug>(property: Property, cases: u32, r: Result<(), TestError<T>>) -> Result<u32, String> {
     match r {
         Ok(()) => Ok(cases),
-        Err(TestError::Fail(reason, input)) => {
-            Err(format!("property {} failed: {reason}\nminimal failing input: {input:#?}", property.name()))
-        }
+        Err(TestError::Fail(reason, input)) => Err(format!(
+            "property {} failed: {reason}\nminimal failing input: {input:#?}",
+            property.name()
+        )),
         Err(TestError::Abort(reason)) => Err(format!("property {} aborted: {reason}", property.name())),
     }
 }
@@ -288,7 +364,11 @@ pub fn check_environments(root: &Path) -> Result<Vec<String>> {
         .iter()
         .flat_map(|(e, p, _)| {
             p.of_type("aws_vpc")
-                .filter_map(|b| b.get("cidr_block").and_then(crate::Leaf::as_str).and_then(checks::parse_cidr))
+                .filter_map(|b| {
+                    b.get("cidr_block")
+                        .and_then(crate::Leaf::as_str)
+                        .and_then(checks::parse_cidr)
+                })
                 .map(|c| (e.clone(), c))
                 .collect::<Vec<_>>()
         })
@@ -296,7 +376,9 @@ pub fn check_environments(root: &Path) -> Result<Vec<String>> {
     for (i, (ea, ca)) in cidrs.iter().enumerate() {
         for (eb, cb) in &cidrs[i + 1..] {
             if checks::cidrs_overlap(*ca, *cb) {
-                out.push(format!("environments {ea} and {eb}: aws_vpc cidr_block: the VPC CIDRs overlap"));
+                out.push(format!(
+                    "environments {ea} and {eb}: aws_vpc cidr_block: the VPC CIDRs overlap"
+                ));
             }
         }
     }
@@ -315,17 +397,6 @@ pub fn check_environments(root: &Path) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Every single-plan invariant of one generated overlay.
-fn render_and_check(root: &Path, o: &Overlay) -> Result<(), TestCaseError> {
-    let plan = render_ok(root, o)?;
-    let vs = checks::single(&o.environment, &plan);
-    if vs.is_empty() {
-        Ok(())
-    } else {
-        Err(fail_with(&case_name(o), &vs))
-    }
-}
-
 /// Generated overlays rendered and checked per second: 1,000 overlays through every
 /// single-plan invariant (goal: under 20 s), then each property at 256 cases. Returns whether
 /// the goal was met and every property held.
@@ -333,26 +404,84 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
     use std::time::Instant;
     let build = if cfg!(debug_assertions) { "debug" } else { "release" };
     let n = 1000u32;
-    let mut runner = TestRunner::new(Config { cases: n, failure_persistence: None, ..Config::default() });
+    let threads = std::thread::available_parallelism()
+        .map(|x| x.get())
+        .unwrap_or(1)
+        .clamp(1, 8) as u32;
     let t = Instant::now();
-    let r = runner.run(&overlay::valid_overlay(), |o| render_and_check(root, &o));
+    // One runner per core, each with its share of the cases.
+    let results: Vec<(Result<u32, String>, f64, f64)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|i| {
+                let share = n / threads + u32::from(i < n % threads);
+                scope.spawn(move || {
+                    let (render_s, check_s) = (std::cell::Cell::new(0.0f64), std::cell::Cell::new(0.0f64));
+                    let mut runner = TestRunner::new(Config {
+                        cases: share,
+                        failure_persistence: None,
+                        ..Config::default()
+                    });
+                    let r = runner.run(&overlay::valid_overlay(), |o| {
+                        let t0 = Instant::now();
+                        let plan = render_ok(root, &o)?;
+                        let t1 = Instant::now();
+                        let vs = checks::single(&o.environment, &plan);
+                        render_s.set(render_s.get() + (t1 - t0).as_secs_f64());
+                        check_s.set(check_s.get() + t1.elapsed().as_secs_f64());
+                        if vs.is_empty() {
+                            Ok(())
+                        } else {
+                            Err(fail_with(&case_name(&o), &vs))
+                        }
+                    });
+                    (finish(Property::Renders, share, r), render_s.get(), check_s.get())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| (Err("benchmark thread panicked".into()), 0.0, 0.0))
+            })
+            .collect()
+    });
     let secs = t.elapsed().as_secs_f64();
     let mut ok = true;
-    if let Err(e) = finish(Property::Renders, n, r) {
-        writeln!(out, "{e}")?;
-        ok = false;
+    let (mut render_time, mut check_time) = (0.0, 0.0);
+    for (r, rs, cs) in results {
+        render_time += rs;
+        check_time += cs;
+        if let Err(e) = r {
+            writeln!(out, "{e}")?;
+            ok = false;
+        }
     }
     let met = ok && secs < 20.0;
     writeln!(
         out,
-        "properties ({build} build): {n} generated overlays rendered and checked in {secs:.2} s = {:.0} cases/s (goal: {n} in < 20 s: {})",
+        "properties ({build} build, {threads} threads): {n} generated overlays rendered and checked in {secs:.2} s = {:.0} cases/s (goal: {n} in < 20 s: {})",
         f64::from(n) / secs,
         if met { "met" } else { "NOT met" }
     )?;
+    writeln!(
+        out,
+        "  per case and thread: render {:.1} ms, checks {:.1} ms, the rest is generation",
+        render_time * 1000.0 / f64::from(n),
+        check_time * 1000.0 / f64::from(n)
+    )?;
+    writeln!(out, "each property alone, one thread:")?;
     for p in Property::ALL {
         let cases = 256;
         let t = Instant::now();
-        let r = run(root, p, &RunConfig { cases, regressions: None });
+        let r = run(
+            root,
+            p,
+            &RunConfig {
+                cases,
+                regressions: None,
+            },
+        );
         let secs = t.elapsed().as_secs_f64();
         match r {
             Ok(_) => writeln!(

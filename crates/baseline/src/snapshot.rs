@@ -87,7 +87,11 @@ impl Subject {
             }
             Subject::ModuleExample(m) => format!("Approved baseline of module {m}: modules/{m}/examples/basic"),
         };
-        Ok(vec![what, format!("Module versions: {}", mods.join(", ")), format!("Update: {UPDATE_HINT}")])
+        Ok(vec![
+            what,
+            format!("Module versions: {}", mods.join(", ")),
+            format!("Update: {UPDATE_HINT}"),
+        ])
     }
 }
 
@@ -106,7 +110,10 @@ pub fn render_env(root: &Path, env: &str) -> Result<Value> {
     if !var_file.is_file() {
         bail!("unknown environment {env:?}: {} does not exist", var_file.display());
     }
-    let opts = tfrender::RenderOptions { var_files: vec![var_file], vars: Vec::new() };
+    let opts = tfrender::RenderOptions {
+        var_files: vec![var_file],
+        vars: Vec::new(),
+    };
     tfrender::render_dir(&root.join("environments"), &opts)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("rendering environment {env}"))
@@ -138,7 +145,12 @@ pub fn environments(root: &Path) -> Result<Vec<String>> {
             out.push(e.file_name().to_string_lossy().into_owned());
         }
     }
-    out.sort_by_key(|e| (crate::PROMOTION_ORDER.iter().position(|x| x == e).unwrap_or(usize::MAX), e.clone()));
+    out.sort_by_key(|e| {
+        (
+            crate::PROMOTION_ORDER.iter().position(|x| x == e).unwrap_or(usize::MAX),
+            e.clone(),
+        )
+    });
     Ok(out)
 }
 
@@ -190,7 +202,10 @@ pub fn approved_text(root: &Path, subject: &Subject) -> Result<Option<String>> {
 /// The approved baseline as a plan view.
 pub fn approved_view(root: &Path, subject: &Subject) -> Result<PlanView> {
     let Some(text) = approved_text(root, subject)? else {
-        bail!("{subject} has no approved baseline ({} is missing); create it with {UPDATE_HINT}", rel(root, &subject.snapshot_file(root)).display());
+        bail!(
+            "{subject} has no approved baseline ({} is missing); create it with {UPDATE_HINT}",
+            rel(root, &subject.snapshot_file(root)).display()
+        );
     };
     PlanView::parse(&text, &rel(root, &subject.snapshot_file(root)).display().to_string())
 }
@@ -219,7 +234,13 @@ pub struct StaleBaseline {
 
 impl fmt::Display for StaleBaseline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: approved baseline of {} is stale: {}", self.file.display(), self.subject, self.message)
+        write!(
+            f,
+            "{}: approved baseline of {} is stale: {}",
+            self.file.display(),
+            self.subject,
+            self.message
+        )
     }
 }
 
@@ -245,12 +266,21 @@ pub fn stale_baselines(root: &Path) -> Result<Vec<StaleBaseline>> {
         let new = PlanView::parse(&current, "working tree")?;
         let d = diff(&old, &new);
         let summary = if d.is_empty() {
-            let header = |t: &str| t.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("; ");
+            let header = |t: &str| {
+                t.lines()
+                    .take_while(|l| l.starts_with('#'))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
             format!("header changed: {}", header(&current))
         } else {
             summarize(&d)
         };
-        out.push(StaleBaseline { subject: s.to_string(), file, message: format!("{summary}; update it with {UPDATE_HINT}") });
+        out.push(StaleBaseline {
+            subject: s.to_string(),
+            file,
+            message: format!("{summary}; update it with {UPDATE_HINT}"),
+        });
     }
     let known: BTreeSet<String> = subjects.iter().map(Subject::snapshot_name).collect();
     if let Ok(rd) = std::fs::read_dir(root.join(SNAPSHOT_DIR)) {
@@ -282,8 +312,14 @@ pub fn summarize(d: &crate::Diff) -> String {
                 "{} {}: {} -> {}",
                 r.address,
                 a.path,
-                a.old.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into()),
-                a.new.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "(absent)".into())
+                a.old
+                    .as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(absent)".into()),
+                a.new
+                    .as_ref()
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "(absent)".into())
             ),
             (Change::Added, _) => format!("{} added", r.address),
             (Change::Removed, _) => format!("{} removed", r.address),

@@ -58,7 +58,9 @@ impl Leaf {
         match text {
             UNKNOWN => Ok(Leaf::Unknown),
             SENSITIVE => Ok(Leaf::Sensitive),
-            _ => Ok(Leaf::Known(serde_json::from_str(text).with_context(|| format!("invalid value {text:?}"))?)),
+            _ => Ok(Leaf::Known(
+                serde_json::from_str(text).with_context(|| format!("invalid value {text:?}"))?,
+            )),
         }
     }
 }
@@ -82,7 +84,12 @@ impl Block {
 
     pub fn new(address: String, action: String, attrs: Vec<(String, Leaf)>) -> Block {
         let kind = resource_type(&address);
-        Block { address, action, attrs, kind }
+        Block {
+            address,
+            action,
+            attrs,
+            kind,
+        }
     }
 
     /// The resource type (`aws_s3_bucket`), or `output`.
@@ -161,7 +168,9 @@ impl PlanView {
                 let Some(value) = value.strip_prefix(" = ") else {
                     bail!("{}: expected `path = value`", at());
                 };
-                block.attrs.push((path.to_string(), Leaf::parse(value).with_context(at)?));
+                block
+                    .attrs
+                    .push((path.to_string(), Leaf::parse(value).with_context(at)?));
             } else {
                 let Some((address, action)) = line.rsplit_once(": ") else {
                     bail!("{}: expected `address: action`", at());
@@ -197,11 +206,24 @@ fn path_end(s: &str) -> Result<usize> {
 /// Build the view of a plan document (raw or normalized) as `terraform show -json` prints it.
 pub fn view(plan: &Value) -> PlanView {
     let mut blocks = Vec::new();
-    for rc in plan.get("resource_changes").and_then(Value::as_array).into_iter().flatten() {
-        let Some(address) = rc.get("address").and_then(Value::as_str) else { continue };
+    for rc in plan
+        .get("resource_changes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(address) = rc.get("address").and_then(Value::as_str) else {
+            continue;
+        };
         let change = rc.get("change").unwrap_or(&Value::Null);
         let mut attrs = Vec::new();
-        walk(String::new(), change.get("after"), change.get("after_unknown"), change.get("after_sensitive"), &mut attrs);
+        walk(
+            String::new(),
+            change.get("after"),
+            change.get("after_unknown"),
+            change.get("after_sensitive"),
+            &mut attrs,
+        );
         blocks.push(Block::new(address.to_string(), actions(change), attrs));
     }
     if let Some(outputs) = plan.get("output_changes").and_then(Value::as_object) {
@@ -222,8 +244,13 @@ pub fn view(plan: &Value) -> PlanView {
 }
 
 fn actions(change: &Value) -> String {
-    let acts: Vec<&str> =
-        change.get("actions").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let acts: Vec<&str> = change
+        .get("actions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if acts.is_empty() {
         "no-op".into()
     } else {
@@ -246,7 +273,13 @@ pub fn key_segment(prefix: &str, key: &str) -> String {
     }
 }
 
-fn walk(path: String, after: Option<&Value>, unknown: Option<&Value>, sensitive: Option<&Value>, out: &mut Vec<(String, Leaf)>) {
+fn walk(
+    path: String,
+    after: Option<&Value>,
+    unknown: Option<&Value>,
+    sensitive: Option<&Value>,
+    out: &mut Vec<(String, Leaf)>,
+) {
     if sensitive == Some(&Value::Bool(true)) {
         out.push((path, Leaf::Sensitive));
         return;
@@ -269,7 +302,13 @@ fn walk(path: String, after: Option<&Value>, unknown: Option<&Value>, sensitive:
                 out.push((path.clone(), Leaf::Known(Value::Object(Default::default()))));
             }
             for k in keys {
-                walk(key_segment(&path, k), m.get(k), unknown.and_then(|u| u.get(k)), sensitive.and_then(|s| s.get(k)), out);
+                walk(
+                    key_segment(&path, k),
+                    m.get(k),
+                    unknown.and_then(|u| u.get(k)),
+                    sensitive.and_then(|s| s.get(k)),
+                    out,
+                );
             }
         }
         Some(Value::Array(a)) => {
@@ -283,7 +322,13 @@ fn walk(path: String, after: Option<&Value>, unknown: Option<&Value>, sensitive:
                 out.push((path.clone(), Leaf::Known(Value::Array(Vec::new()))));
             }
             for i in 0..len {
-                walk(format!("{path}[{i}]"), a.get(i), unknown.and_then(|u| u.get(i)), sensitive.and_then(|s| s.get(i)), out);
+                walk(
+                    format!("{path}[{i}]"),
+                    a.get(i),
+                    unknown.and_then(|u| u.get(i)),
+                    sensitive.and_then(|s| s.get(i)),
+                    out,
+                );
             }
         }
         Some(Value::String(s)) if looks_like_json(s) => match serde_json::from_str::<Value>(s) {
@@ -307,7 +352,10 @@ fn walk(path: String, after: Option<&Value>, unknown: Option<&Value>, sensitive:
 
 fn collect_markers(path: &str, v: Option<&Value>, sensitive: bool, out: &mut Vec<(String, Leaf)>) {
     match v {
-        Some(Value::Bool(true)) => out.push((path.to_string(), if sensitive { Leaf::Sensitive } else { Leaf::Unknown })),
+        Some(Value::Bool(true)) => out.push((
+            path.to_string(),
+            if sensitive { Leaf::Sensitive } else { Leaf::Unknown },
+        )),
         Some(Value::Object(m)) => {
             for (k, x) in m {
                 collect_markers(&key_segment(path, k), Some(x), sensitive, out);
@@ -356,7 +404,10 @@ pub fn module_path(address: &str) -> String {
 
 /// Dot-separated parts with index suffixes stripped.
 pub fn split_address_stripped(address: &str) -> Vec<String> {
-    split_address_raw(address).into_iter().map(|p| p.split('[').next().unwrap_or("").to_string()).collect()
+    split_address_raw(address)
+        .into_iter()
+        .map(|p| p.split('[').next().unwrap_or("").to_string())
+        .collect()
 }
 
 /// Dot-separated parts, index suffixes kept; dots inside brackets do not split.

@@ -7,14 +7,21 @@ use std::path::PathBuf;
 use lz_baseline::{baseline_text, stale_baselines, subjects, SNAPSHOT_DIR, UPDATE_HINT};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 #[test]
 fn approved_baselines_match_the_working_tree() {
     let root = root();
     let subjects = subjects(&root).expect("listing environments and module examples");
-    assert!(subjects.len() >= 2, "no environments or module examples found under {}", root.display());
+    assert!(
+        subjects.len() >= 2,
+        "no environments or module examples found under {}",
+        root.display()
+    );
     let mut stale = Vec::new();
     for subject in &subjects {
         let text = match baseline_text(&root, subject) {
@@ -31,12 +38,18 @@ fn approved_baselines_match_the_working_tree() {
         settings.set_omit_expression(true);
         settings.set_description(header[..2].join("; "));
         let name = subject.snapshot_name();
-        let r = catch_unwind(AssertUnwindSafe(|| settings.bind(|| insta::assert_snapshot!(name.as_str(), text))));
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name.as_str(), text))
+        }));
         if r.is_err() {
             stale.push(format!("{subject} ({}/{name}.snap)", SNAPSHOT_DIR));
         }
     }
-    assert!(stale.is_empty(), "stale approved baselines:\n  {}\nupdate with {UPDATE_HINT}", stale.join("\n  "));
+    assert!(
+        stale.is_empty(),
+        "stale approved baselines:\n  {}\nupdate with {UPDATE_HINT}",
+        stale.join("\n  ")
+    );
 }
 
 #[test]

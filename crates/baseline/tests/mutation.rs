@@ -7,7 +7,10 @@ use lz_baseline::props::{self, Property, RunConfig};
 use lz_baseline::{stale_baselines, SNAPSHOT_DIR};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -92,7 +95,13 @@ fn a_changed_control_fails_a_baseline_and_a_property() {
         }
         let target = tmp.path().join(m.file);
         let text = std::fs::read_to_string(&target).unwrap();
-        assert_eq!(text.matches(m.from).count(), 1, "{}: {:?} must occur once", m.file, m.from);
+        assert_eq!(
+            text.matches(m.from).count(),
+            1,
+            "{}: {:?} must occur once",
+            m.file,
+            m.from
+        );
         std::fs::write(&target, text.replace(m.from, m.to)).unwrap();
 
         let stale = stale_baselines(tmp.path()).expect("stale check");
@@ -107,9 +116,15 @@ fn a_changed_control_fails_a_baseline_and_a_property() {
         );
 
         let failure = match m.check {
-            Check::Generated(p) => {
-                props::run(tmp.path(), p, &RunConfig { cases: 16, regressions: None }).expect_err("the property must fail")
-            }
+            Check::Generated(p) => props::run(
+                tmp.path(),
+                p,
+                &RunConfig {
+                    cases: 16,
+                    regressions: None,
+                },
+            )
+            .expect_err("the property must fail"),
             Check::Environments => props::check_environments(tmp.path()).expect("rendering").join("\n"),
         };
         assert!(

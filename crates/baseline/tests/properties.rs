@@ -8,7 +8,10 @@ use lz_baseline::props::{self, Property, RunConfig};
 const CASES: u32 = 256;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
 fn holds(property: Property) {

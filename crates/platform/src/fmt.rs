@@ -33,8 +33,44 @@ pub fn check(root: &Path, tf: &Terraform) -> Result<Findings> {
             f.push("fmt", Some(rel), None, "not in canonical format: run `terraform fmt -recursive` (or `cargo xtask fmt`)");
         }
         if !out.status.success() && stdout.trim().is_empty() {
-            anyhow::bail!("terraform fmt failed on {dir}/ (a syntax error Terraform cannot parse):\n{}", stderr.trim());
+            match first_diagnostic(&stderr) {
+                Some((file, line, summary)) => anyhow::bail!(
+                    "{file}:{line}: malformed HCL: {summary} (terraform fmt)\n{}",
+                    stderr.trim()
+                ),
+                None => anyhow::bail!("terraform fmt failed on {dir}/:\n{}", stderr.trim()),
+            }
         }
     }
     Ok(f)
+}
+
+/// The first `Error: SUMMARY` and its `on FILE line N:` from Terraform's diagnostics.
+fn first_diagnostic(stderr: &str) -> Option<(String, usize, String)> {
+    let mut summary = None;
+    for line in stderr.lines().map(str::trim) {
+        if summary.is_none() {
+            summary = line.strip_prefix("Error: ").map(str::to_string);
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("on ") {
+            let (file, tail) = rest.rsplit_once(" line ")?;
+            let n = tail.trim_end_matches(':').split(',').next()?.trim().parse().ok()?;
+            return Some((file.to_string(), n, summary?));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn diagnostic_location() {
+        let stderr = "\nError: Invalid multi-line string\n\n  on environments/dev/terraform.tfvars line 2:\n   2: a = \"x\n";
+        assert_eq!(
+            super::first_diagnostic(stderr),
+            Some(("environments/dev/terraform.tfvars".into(), 2, "Invalid multi-line string".into()))
+        );
+        assert_eq!(super::first_diagnostic("no diagnostics"), None);
+    }
 }

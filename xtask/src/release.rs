@@ -2,7 +2,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use lz_evidence::release::{self, BuildOptions, Manifest};
 
 #[derive(clap::Args)]
@@ -27,6 +27,15 @@ enum Cmd {
         /// Print the manifest as JSON
         #[arg(long)]
         json: bool,
+        /// Identity (with the author role in governance/identities.toml) who asked for the release
+        #[arg(long)]
+        author: String,
+        /// Change ticket
+        #[arg(long)]
+        ticket: String,
+        /// Why: what the release changes and for what purpose
+        #[arg(long)]
+        reason: String,
     },
     /// Show a stored release (digest or unique prefix) after checking its archive
     Show {
@@ -46,6 +55,9 @@ fn releases_dir(root: &Path, dir: Option<PathBuf>) -> PathBuf {
 fn print(dir: &Path, m: &Manifest) {
     println!("release {}", m.digest);
     println!("  stored      {}", dir.display());
+    println!("  author      {}", m.author.as_deref().unwrap_or("(not recorded)"));
+    println!("  ticket      {}", m.ticket.as_deref().unwrap_or("(not recorded)"));
+    println!("  reason      {}", m.reason.as_deref().unwrap_or("(not recorded)"));
     println!("  archive     {} ({} bytes, {} files)", m.archive, m.size, m.files.len());
     println!("  git         {}{}", m.git.commit, if m.git.dirty { " (dirty)" } else { "" });
     println!("  policies    {}", m.policy_bundle);
@@ -65,8 +77,20 @@ fn print(dir: &Path, m: &Manifest) {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
-        Cmd::Build { out, terraform_version, terraform, json } => {
-            let opts = BuildOptions { releases_dir: releases_dir(root, out), terraform_version, terraform_bin: terraform };
+        Cmd::Build { out, terraform_version, terraform, json, author, ticket, reason } => {
+            let ids = lz_evidence::Identities::load(&root.join("governance/identities.toml"))?;
+            let who = ids.get(&author).with_context(|| format!("{author} is not an identity in governance/identities.toml"))?;
+            if !who.roles.contains(&lz_evidence::Role::Author) {
+                anyhow::bail!("{author} does not have the author role in governance/identities.toml");
+            }
+            let opts = BuildOptions {
+                releases_dir: releases_dir(root, out),
+                terraform_version,
+                terraform_bin: terraform,
+                author: Some(author),
+                ticket: Some(ticket),
+                reason: Some(reason),
+            };
             let built = release::build(root, &opts)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&built.manifest)?);

@@ -159,6 +159,14 @@ pub struct Tools {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: String,
+    /// Who asked for the release (an identity with the author role), the change ticket and
+    /// why: the request an approver and an auditor read first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// sha256 of the archive: the release digest.
     pub digest: String,
     pub archive: String,
@@ -176,6 +184,10 @@ pub struct BuildOptions {
     /// Terraform version; when absent, `terraform_bin version -json` is run.
     pub terraform_version: Option<String>,
     pub terraform_bin: PathBuf,
+    /// The requesting author, ticket and reason recorded in the manifest.
+    pub author: Option<String>,
+    pub ticket: Option<String>,
+    pub reason: Option<String>,
 }
 
 pub struct Built {
@@ -356,6 +368,9 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<Built> {
     };
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
+        author: opts.author.clone(),
+        ticket: opts.ticket.clone(),
+        reason: opts.reason.clone(),
         digest: digest.clone(),
         archive: ARCHIVE_NAME.into(),
         size: archive.len() as u64,

@@ -44,7 +44,7 @@ fn write_tree(root: &Path, order: impl Iterator<Item = usize>, mtime_base: u64) 
 }
 
 fn opts(dir: &Path) -> BuildOptions {
-    BuildOptions { releases_dir: dir.to_path_buf(), terraform_version: Some("1.11.4".into()), terraform_bin: "terraform".into() }
+    BuildOptions { releases_dir: dir.to_path_buf(), terraform_version: Some("1.11.4".into()), terraform_bin: "terraform".into(), author: None, ticket: None, reason: None }
 }
 
 #[test]

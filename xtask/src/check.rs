@@ -38,6 +38,11 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
     steps.push(("references", refs));
     steps.push(("workflows (actionlint)", workflows::check(root)?));
     steps.push(("policies", policies(root)?));
+    let mut baselines = Findings::default();
+    for b in lz_baseline::snapshot::stale_baselines(root)? {
+        baselines.push("baseline", Some(b.file.clone()), None, format!("approved baseline of {} is stale: {}", b.subject, b.message));
+    }
+    steps.push(("approved baselines", baselines));
     steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, lz_promote::window::now()?)?));
     Ok(steps)
 }

@@ -118,7 +118,8 @@ fn case_name(o: &Overlay) -> String {
 /// Whether a validation error names `var`: in its message (`var.NAME`), or by pointing at the
 /// line that declares `variable "NAME"`.
 pub fn names_variable(e: &tfrender::RenderError, var: &str) -> bool {
-    if e.message.contains(&format!("var.{var}")) {
+    let name = format!("var.{var}");
+    if e.subject.as_deref() == Some(name.as_str()) || e.message.contains(&name) {
         return true;
     }
     let Some(file) = &e.file else { return false };

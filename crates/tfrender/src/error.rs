@@ -30,13 +30,20 @@ pub struct RenderError {
     pub column: usize,
     pub message: String,
     pub kind: ErrorKind,
+    /// What the error is about when the message (Terraform's own wording) does not say it,
+    /// e.g. `var.region` for a failed validation; shown after the message.
+    pub subject: Option<String>,
 }
 
 impl fmt::Display for RenderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.file {
-            Some(p) => write!(f, "{}:{}:{}: {}", p.display(), self.line, self.column, self.message),
-            None => write!(f, "{}", self.message),
+            Some(p) => write!(f, "{}:{}:{}: {}", p.display(), self.line, self.column, self.message)?,
+            None => write!(f, "{}", self.message)?,
+        }
+        match &self.subject {
+            Some(s) => write!(f, " [{s}]"),
+            None => Ok(()),
         }
     }
 }
@@ -50,6 +57,7 @@ pub(crate) struct Diag {
     pub span: Option<Range<usize>>,
     pub message: String,
     pub kind: ErrorKind,
+    pub subject: Option<String>,
 }
 
 pub(crate) type DResult<T> = Result<T, Diag>;
@@ -59,11 +67,16 @@ pub(crate) type Place = (usize, Option<Range<usize>>);
 
 impl Diag {
     pub fn new(kind: ErrorKind, span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
-        Diag { file: None, span, message: message.into(), kind }
+        Diag { file: None, span, message: message.into(), kind, subject: None }
     }
 
     pub fn eval(span: Option<Range<usize>>, message: impl Into<String>) -> Diag {
         Diag::new(ErrorKind::Eval, span, message)
+    }
+
+    pub fn about(mut self, subject: impl Into<String>) -> Diag {
+        self.subject = Some(subject.into());
+        self
     }
 
     pub fn in_file(mut self, file: usize) -> Diag {
@@ -103,9 +116,9 @@ impl Sources {
         match d.file {
             Some(f) => {
                 let (line, column) = d.span.as_ref().map(|s| self.line_col(f, s.start)).unwrap_or((1, 1));
-                RenderError { file: self.path(f), line, column, message: d.message, kind: d.kind }
+                RenderError { file: self.path(f), line, column, message: d.message, kind: d.kind, subject: d.subject }
             }
-            None => RenderError { file: None, line: 0, column: 0, message: d.message, kind: d.kind },
+            None => RenderError { file: None, line: 0, column: 0, message: d.message, kind: d.kind, subject: d.subject },
         }
     }
 

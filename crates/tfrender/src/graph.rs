@@ -545,8 +545,7 @@ impl<'a> Engine<'a> {
                     };
                     let rule_at = val.span.as_ref().map(|s| self.sources.range_str(val.file, s)).unwrap_or_default();
                     let (f, s) = (cfg.file, cfg.span.clone());
-                    let _ = &display;
-                    return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")));
+                    return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")).about(display.clone()));
                 }
                 Value::Null(_) => {
                     return Err(err(ErrorKind::Variable, val.file, val.condition.span.clone(), "Invalid condition result: Condition expression must return either true or false, not null"));

@@ -156,6 +156,7 @@ pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, 
             span: Some(offset_of(text, line, col)..offset_of(text, line, col)),
             message: format!("Invalid HCL syntax: {}", e.message()),
             kind: ErrorKind::Parse,
+            subject: None,
         }
     })?;
     Ok((id, body))
@@ -900,10 +901,10 @@ pub(crate) fn load_tfvars(sources: &mut Sources, path: &Path) -> DResult<Vec<Tfv
         let id = sources.add(path.to_path_buf(), text);
         let j: serde_json::Value = serde_json::from_str(&sources.files[id].1).map_err(|e| {
             let off = offset_of(&sources.files[id].1, e.line(), e.column());
-            Diag { file: Some(id), span: Some(off..off), message: format!("Invalid JSON: {e}"), kind: ErrorKind::Parse }
+            Diag { file: Some(id), span: Some(off..off), message: format!("Invalid JSON: {e}"), kind: ErrorKind::Parse, subject: None }
         })?;
         let serde_json::Value::Object(o) = j else {
-            return Err(Diag { file: Some(id), span: Some(0..0), message: "Invalid variables file: the root value must be an object".into(), kind: ErrorKind::Parse });
+            return Err(Diag { file: Some(id), span: Some(0..0), message: "Invalid variables file: the root value must be an object".into(), kind: ErrorKind::Parse, subject: None });
         };
         return Ok(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v), id, Some(0..0))).collect());
     }
@@ -915,12 +916,12 @@ pub(crate) fn load_tfvars(sources: &mut Sources, path: &Path) -> DResult<Vec<Tfv
         match s {
             Structure::Attribute(a) => {
                 let v = Evaluator::new(&scope).eval(&a.value).map_err(|e| {
-                    Diag { file: Some(id), span: e.span.or(a.span()), message: e.message, kind: ErrorKind::Variable }
+                    Diag { file: Some(id), span: e.span.or(a.span()), message: e.message, kind: ErrorKind::Variable, subject: None }
                 })?;
                 out.push((a.key.value().to_string(), v, id, a.span()));
             }
             Structure::Block(b) => {
-                return Err(Diag { file: Some(id), span: b.span(), message: "Unexpected block: Blocks are not allowed in a variables file".into(), kind: ErrorKind::Parse });
+                return Err(Diag { file: Some(id), span: b.span(), message: "Unexpected block: Blocks are not allowed in a variables file".into(), kind: ErrorKind::Parse, subject: None });
             }
         }
     }

@@ -80,6 +80,31 @@ fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], now: OffsetDateTi
     }
 }
 
+/// The promotion's evidence verifies (signatures, roles, chain, checkpoint) and the auditor's
+/// query of the release shows every environment's approvals, deployment and drift check.
+fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
+    use lz_evidence::query::{Index, Query, Source, TimeRange};
+    use lz_evidence::Store;
+    let store = lz_evidence::LocalStore::new(sb.paths.evidence.clone());
+    let ids = lz_evidence::Identities::load(&sb.paths.identities).unwrap();
+    let report = lz_evidence::verify(&store.load().unwrap(), store.checkpoint().unwrap().as_ref(), &ids).unwrap();
+    assert!(report.ok(), "evidence of the promotion does not verify: {:?}", report.failure);
+    let index = Index::for_local(&store).unwrap();
+    let query = Query { index: &index, source: Source::Local(&store), range: TimeRange::default() };
+    let custody = query.release(release).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        let (_, c) = custody
+            .environments
+            .iter()
+            .find(|(e, _)| e == env)
+            .unwrap_or_else(|| panic!("release custody has no {env}"));
+        assert!(c.approvals.len() >= 2, "{env}: approvals {:?}", c.approvals.len());
+        assert!(!c.deployments.is_empty(), "{env}: no deployment record");
+        assert!(!c.drift_checks.is_empty(), "{env}: no drift record");
+        assert!(!c.policy_evaluations.is_empty(), "{env}: no policy evaluation record");
+    }
+}
+
 fn err(r: anyhow::Result<impl std::fmt::Debug>) -> String {
     format!("{:#}", r.expect_err("expected a refusal"))
 }
@@ -109,6 +134,7 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
         o.body.collect().await.unwrap().into_bytes()
     });
     assert!(String::from_utf8_lossy(&state).contains(&release));
+    assert_evidence_verifies_and_shows_custody(&sb, &release);
     // A tags-only change then goes through every environment on policy approval alone.
     let next = fake_release("full-tags");
     for env in lz_platform::ENVIRONMENTS {

@@ -44,13 +44,73 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     if std::env::var_os("CI").is_some() {
         cmd.env("INSTA_UPDATE", "no");
     }
-    let status = cmd.status().context("running cargo test");
+    cmd.stdout(std::process::Stdio::piped());
+    let status = run_counting(cmd);
     if started {
         match localstack::down(root) {
             Ok(_) => println!("localstack stopped"),
             Err(e) => eprintln!("warning: stopping LocalStack: {e:#}"),
         }
     }
-    let status = status?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let (status, totals) = status?;
+    // One closing line over every test binary, so the last binary's own summary (often the
+    // doc tests' "0 passed") is not mistaken for the whole run.
+    println!("tests: {} passed, {} failed, {} ignored", totals.passed, totals.failed, totals.ignored);
+    if totals.passed == 0 {
+        anyhow::bail!("cargo test ran no test");
+    }
+    Ok(if status.success() && totals.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+#[derive(Default, Debug, PartialEq)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Run `cargo test`, echoing its stdout while adding up every `test result:` line.
+fn run_counting(mut cmd: std::process::Command) -> Result<(std::process::ExitStatus, Totals)> {
+    use std::io::{BufRead, Write};
+    let mut child = cmd.spawn().context("running cargo test")?;
+    let stdout = child.stdout.take().context("cargo test has no stdout")?;
+    let mut totals = Totals::default();
+    let out = std::io::stdout();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.context("reading cargo test output")?;
+        add_result(&line, &mut totals);
+        let mut lock = out.lock();
+        let _ = writeln!(lock, "{line}");
+    }
+    let status = child.wait().context("waiting for cargo test")?;
+    Ok((status, totals))
+}
+
+/// `test result: ok. 11 passed; 0 failed; 0 ignored; ...`
+fn add_result(line: &str, totals: &mut Totals) {
+    let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+    for part in rest.split([';', '.']) {
+        let mut words = part.split_whitespace();
+        let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) else { continue };
+        match what {
+            "passed" => totals.passed += n,
+            "failed" => totals.failed += n,
+            "ignored" => totals.ignored += n,
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_up_result_lines() {
+        let mut t = Totals::default();
+        add_result("test result: ok. 11 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.04s", &mut t);
+        add_result("test result: FAILED. 6 passed; 1 failed; 2 ignored; 0 measured; 0 filtered out; finished in 16.09s", &mut t);
+        add_result("running 3 tests", &mut t);
+        assert_eq!(t, Totals { passed: 17, failed: 1, ignored: 2 });
+    }
 }

@@ -40,6 +40,19 @@ pub struct RunAs {
     pub session_token: Option<String>,
 }
 
+impl RunAs {
+    /// The same credentials for the AWS SDK clients.
+    pub fn credentials(&self) -> aws_credential_types::Credentials {
+        aws_credential_types::Credentials::new(
+            &self.access_key_id,
+            &self.secret_access_key,
+            self.session_token.clone(),
+            None,
+            "deployer",
+        )
+    }
+}
+
 /// A working copy of a stack, initialised against its backend.
 pub struct Workspace {
     pub dir: PathBuf,

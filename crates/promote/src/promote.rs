@@ -377,13 +377,7 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             secret_access_key: c.secret_access_key().to_string(),
             session_token: Some(c.session_token().to_string()),
         };
-        let creds = aws_credential_types::Credentials::new(
-            &run_as.access_key_id,
-            &run_as.secret_access_key,
-            run_as.session_token.clone(),
-            None,
-            "deployer",
-        );
+        let creds = run_as.credentials();
         let who = lz_platform::aws::sts(&target.endpoint, creds, &target.region)
             .get_caller_identity()
             .send()
@@ -522,13 +516,7 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
     for stale in interrupted(&records, &t.environment) {
         let s3 = lz_platform::aws::s3(
             &t.endpoint,
-            aws_credential_types::Credentials::new(
-                &run_as.access_key_id,
-                &run_as.secret_access_key,
-                run_as.session_token.clone(),
-                None,
-                "deployer",
-            ),
+            run_as.credentials(),
             &t.region,
         );
         let lock = deploy::read_lock(&s3, &backend)?;
@@ -602,13 +590,7 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
     };
     let s3 = lz_platform::aws::s3(
         &t.endpoint,
-        aws_credential_types::Credentials::new(
-            &run_as.access_key_id,
-            &run_as.secret_access_key,
-            run_as.session_token.clone(),
-            None,
-            "deployer",
-        ),
+        run_as.credentials(),
         &t.region,
     );
     let lock_refusal = |text: &str| -> Option<String> {

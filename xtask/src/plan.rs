@@ -28,12 +28,18 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Engine::Offline => render_env(root, &args.env)?,
         Engine::Terraform => terraform_env(root, &args.env)?,
     };
-    let text = serde_json::to_string_pretty(&tfrender::normalize(&plan))?;
+    let text = serde_json::to_string_pretty(&plan_document(&plan))?;
     match args.out {
         Some(p) => std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
         None => crate::render::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The normalized plan document `plan` writes: the canonical plan plus `terraform_version`
+/// and `configuration`, which policies (`policy --plan`) and scanners need.
+pub fn plan_document(raw: &serde_json::Value) -> serde_json::Value {
+    lz_policy::input::with_policy_context(raw, tfrender::normalize(raw))
 }
 
 fn env_var_file(root: &Path, env: &str) -> anyhow::Result<PathBuf> {

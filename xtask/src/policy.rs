@@ -40,6 +40,9 @@ enum Sub {
 
 pub const MIN_COVERAGE: f64 = 90.0;
 
+/// The plan corpus with its expected findings.
+pub const CORPUS: &str = "policies/corpus";
+
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(Sub::Test) = args.command {
         return test(root);
@@ -51,9 +54,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let policies = Policies::load(&opts.policies, &opts.settings)?;
     let (plan, mut findings) = match (&args.plan, &args.env) {
         (Some(file), None) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let plan = lz_policy::parse_plan(&text, &file.display().to_string())?;
+            let plan = lz_policy::read_plan(file)?;
             opts.source = Some(relative(root, file));
             (plan, Vec::new())
         }
@@ -126,12 +127,30 @@ fn test(root: &Path) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    let failed = run.tests.iter().filter(|t| !t.passed).count();
+    let mut failed = run.tests.iter().filter(|t| !t.passed).count();
     println!(
         "\n{} test(s), {} passed, {failed} failed",
         run.tests.len(),
         run.tests.len() - failed
     );
+    let opts = Options::for_root(root);
+    let policies = Policies::load(&opts.policies, &opts.settings)?;
+    let corpus = lz_policy::corpus::run(&root.join(CORPUS), &policies)?;
+    println!("\nplan corpus ({CORPUS}):");
+    for c in &corpus {
+        if c.passed() {
+            println!("PASS {}: {}", c.file, c.what);
+        } else {
+            println!("FAIL {}: {}", c.file, c.problems.join("; "));
+        }
+    }
+    let corpus_failed = corpus.iter().filter(|c| !c.passed()).count();
+    println!(
+        "{} case(s), {} passed, {corpus_failed} failed",
+        corpus.len(),
+        corpus.len() - corpus_failed
+    );
+    failed += corpus_failed;
     if run.tests.is_empty() {
         bail!("no Rego test ran under {}", root.join("policies").display());
     }
@@ -244,6 +263,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The checkov release the ratio and the accepted scanner findings refer to.
+pub const CHECKOV: &str = "checkov==3.3.30";
+
 /// checkov from `.tools/checkov-venv`, created with the system python3 when missing.
 fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
     let venv = root.join(".tools/checkov-venv");
@@ -264,7 +286,7 @@ fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
         bail!("python3 -m venv {} failed ({status})", venv.display());
     }
     let status = Command::new(venv.join("bin/pip"))
-        .args(["install", "--progress-bar", "on", "checkov"])
+        .args(["install", "--progress-bar", "on", CHECKOV])
         .status()
         .context("running pip install checkov")?;
     if !status.success() {

@@ -12,14 +12,11 @@ package lz.rules.network.default_sg
 
 import data.lz.lib
 
-_id := "LZ-NET-002"
-
-_severity := "high"
-
 deny contains f if {
 	some v in lib.of_type("aws_vpc")
 	not _managed(v)
-	f := lib.finding(_id, _severity, v.address, "VPC default security group is not managed by an aws_default_security_group without rules")
+	not lib.maybe_linked("aws_default_security_group", "vpc_id", v)
+	f := lib.finding(v.address, "VPC default security group is not managed by an aws_default_security_group without rules")
 }
 
 deny contains f if {
@@ -27,14 +24,21 @@ deny contains f if {
 	some dir in ["ingress", "egress"]
 	not lib.unknown(g, [dir])
 	count(_rules(g, dir)) > 0
-	f := lib.finding(_id, _severity, g.address, sprintf("default security group has %s rules", [dir]))
+	f := lib.finding(g.address, sprintf("default security group has %s rules", [dir]))
 }
 
 deny contains f if {
 	some g in lib.of_type("aws_default_security_group")
 	some dir in ["ingress", "egress"]
 	lib.unknown(g, [dir])
-	f := lib.unverifiable(_id, g.address, dir)
+	f := lib.unverifiable(g.address, dir)
+}
+
+deny contains f if {
+	some v in lib.of_type("aws_vpc")
+	not _managed(v)
+	lib.maybe_linked("aws_default_security_group", "vpc_id", v)
+	f := lib.unlinked(v.address, "aws_default_security_group")
 }
 
 _managed(v) if {

@@ -26,3 +26,12 @@ test_unknown_rules_unverifiable if {
 	some f in deny with input as t.plan([_vpc, g])
 	startswith(f.message, "unverifiable:")
 }
+
+test_no_configuration_vpc_with_default_sg_unverifiable if {
+	v := t.rcu("aws_vpc", "v", {}, {"id": true})
+	g := t.rcu("aws_default_security_group", "g", {"ingress": [], "egress": []}, {"vpc_id": true})
+	fs := deny with input as t.plan([v, g])
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}

@@ -292,10 +292,15 @@ _is_archive(b) if {
 	m in {"log_archive", "log-archive"}
 }
 
-archive_lock_configs(b) := {c |
+# Computed once per evaluation: functions are not memoized.
+_archive_locks := {b.address: {c |
 	some c in of_type("aws_s3_bucket_object_lock_configuration")
 	linked(c, "bucket", b)
+} |
+	some b in archive_buckets
 }
+
+archive_lock_configs(b) := object.get(_archive_locks, b.address, set())
 
 private_tiers := {"trading", "data"}
 

@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn xtask(args: &[&str]) -> (i32, String, String) {
@@ -57,12 +60,23 @@ fn policy_on_the_written_plan_equals_policy_on_the_environment() {
         assert_eq!(code, 0, "plan --env {env}: {err}");
         let written: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        for key in ["terraform_version", "configuration", "resource_changes", "variables"] {
-            assert!(written.get(key).is_some(), "{env}: plan --out dropped {key}");
+        for key in [
+            "terraform_version",
+            "configuration",
+            "resource_changes",
+            "variables",
+        ] {
+            assert!(
+                written.get(key).is_some(),
+                "{env}: plan --out dropped {key}"
+            );
         }
         let by_env = findings(&["policy", "--env", &env, "--format", "json"]);
         let by_plan = findings(&["policy", "--plan", f, "--format", "json"]);
-        assert_eq!(by_plan, by_env, "{env}: policy --plan differs from policy --env");
+        assert_eq!(
+            by_plan, by_env,
+            "{env}: policy --plan differs from policy --env"
+        );
         assert!(
             by_env.iter().any(|x| x["excepted"] == true),
             "{env}: expected the register's excepted findings to compare"

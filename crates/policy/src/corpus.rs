@@ -60,8 +60,8 @@ pub fn load(dir: &Path) -> Result<Vec<Case>> {
     let path = dir.join(CASES);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let cases: CaseFile =
-        toml::from_str(&text).map_err(|e| crate::toml_error(&path.display().to_string(), &text, e))?;
+    let cases: CaseFile = toml::from_str(&text)
+        .map_err(|e| crate::toml_error(&path.display().to_string(), &text, e))?;
     let named: BTreeSet<&str> = cases.case.iter().map(|c| c.file.as_str()).collect();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();
@@ -71,7 +71,11 @@ pub fn load(dir: &Path) -> Result<Vec<Case>> {
     }
     for c in &cases.case {
         if c.error.is_some() && !c.expect.is_empty() {
-            bail!("{}: case {} has both error and expect", path.display(), c.file);
+            bail!(
+                "{}: case {} has both error and expect",
+                path.display(),
+                c.file
+            );
         }
     }
     Ok(cases.case)
@@ -92,7 +96,9 @@ pub fn run(dir: &Path, policies: &Policies) -> Result<Vec<Outcome>> {
                 }
             }
             (Err(e), None) => problems.push(format!("refused: {e:#}")),
-            (Ok(_), Some(want)) => problems.push(format!("accepted, expected an error containing {want:?}")),
+            (Ok(_), Some(want)) => {
+                problems.push(format!("accepted, expected an error containing {want:?}"))
+            }
             (Ok(plan), None) => {
                 let got: BTreeSet<Expected> = policies
                     .findings(&plan)?
@@ -105,10 +111,16 @@ pub fn run(dir: &Path, policies: &Policies) -> Result<Vec<Outcome>> {
                     .collect();
                 let want: BTreeSet<Expected> = case.expect.iter().cloned().collect();
                 for m in want.difference(&got) {
-                    problems.push(format!("missing {} at {} (unverifiable {})", m.rule, m.address, m.unverifiable));
+                    problems.push(format!(
+                        "missing {} at {} (unverifiable {})",
+                        m.rule, m.address, m.unverifiable
+                    ));
                 }
                 for x in got.difference(&want) {
-                    problems.push(format!("unexpected {} at {} (unverifiable {})", x.rule, x.address, x.unverifiable));
+                    problems.push(format!(
+                        "unexpected {} at {} (unverifiable {})",
+                        x.rule, x.address, x.unverifiable
+                    ));
                 }
             }
         }

@@ -79,18 +79,29 @@ pub fn classify(v: &Value) -> Kind {
     if has("lineage") || (has("serial") && (has("resources") || has("modules"))) {
         return Kind::StateFile(text_of(m.get("version")));
     }
-    let plan_keys = ["resource_changes", "planned_values", "output_changes", "resource_drift"];
+    let plan_keys = [
+        "resource_changes",
+        "planned_values",
+        "output_changes",
+        "resource_drift",
+    ];
     if has("format_version") && plan_keys.iter().any(|k| has(k)) {
         let fv = text_of(m.get("format_version"));
         let major_minor_known = PLAN_FORMATS.contains(&fv.as_str())
-            || fv.split('.').next() == Some("1") && fv.split('.').nth(1).is_some_and(|x| x.parse::<u32>().is_ok());
+            || fv.split('.').next() == Some("1")
+                && fv
+                    .split('.')
+                    .nth(1)
+                    .is_some_and(|x| x.parse::<u32>().is_ok());
         return if major_minor_known {
             Kind::Plan(fv)
         } else {
             Kind::UnsupportedPlan(fv)
         };
     }
-    let only_versions = m.keys().all(|k| k == "format_version" || k == "terraform_version");
+    let only_versions = m
+        .keys()
+        .all(|k| k == "format_version" || k == "terraform_version");
     if has("format_version") && (has("values") || only_versions) {
         return Kind::StateJson(text_of(m.get("format_version")));
     }

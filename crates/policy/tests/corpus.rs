@@ -26,7 +26,20 @@ fn corpus_cases_give_their_expected_findings() {
 fn corpus_covers_every_plan_format_and_encoding() {
     let cases = lz_policy::corpus::load(&root().join("policies/corpus")).unwrap();
     let files: Vec<&str> = cases.iter().map(|c| c.file.as_str()).collect();
-    for shape in ["format-0.1", "format-0.2", "format-1.0", "format-1.1", "format-1.2", "utf8-bom", "utf16le", "utf16be", "tfstate"] {
-        assert!(files.iter().any(|f| f.contains(shape)), "no corpus plan of shape {shape}");
+    for shape in [
+        "format-0.1",
+        "format-0.2",
+        "format-1.0",
+        "format-1.1",
+        "format-1.2",
+        "utf8-bom",
+        "utf16le",
+        "utf16be",
+        "tfstate",
+    ] {
+        assert!(
+            files.iter().any(|f| f.contains(shape)),
+            "no corpus plan of shape {shape}"
+        );
     }
 }

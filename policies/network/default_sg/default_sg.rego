@@ -41,10 +41,14 @@ deny contains f if {
 	f := lib.unlinked(v.address, "aws_default_security_group")
 }
 
-_managed(v) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains v.address if {
+	some v in lib.of_type("aws_vpc")
 	some g in lib.of_type("aws_default_security_group")
 	lib.linked(g, "vpc_id", v)
 }
+
+_managed(v) if v.address in _linked_targets
 
 _rules(g, dir) := x if {
 	x := lib.val(g, [dir])

@@ -39,7 +39,11 @@ deny contains f if {
 	f := lib.unverifiable(l.address, "traffic_type")
 }
 
-_has_flow_log(v) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains v.address if {
+	some v in lib.of_type("aws_vpc")
 	some l in lib.of_type("aws_flow_log")
 	lib.linked(l, "vpc_id", v)
 }
+
+_has_flow_log(v) if v.address in _linked_targets

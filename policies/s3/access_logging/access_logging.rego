@@ -23,21 +23,26 @@ _subjects contains [b, "Terraform state"] if some b in lib.state_buckets
 
 deny contains f if {
 	some [b, kind] in _subjects
-	count(lib.access_logging(b)) == 0
+	count(_logging_of(b)) == 0
 	not lib.maybe_linked("aws_s3_bucket_logging", "bucket", b)
 	f := lib.finding(b.address, sprintf("%s bucket has no server access logging", [kind]))
 }
 
 deny contains f if {
 	some [b, _] in _subjects
-	count(lib.access_logging(b)) == 0
+	count(_logging_of(b)) == 0
 	lib.maybe_linked("aws_s3_bucket_logging", "bucket", b)
 	f := lib.unlinked(b.address, "aws_s3_bucket_logging")
 }
 
 deny contains f if {
 	some [b, kind] in _subjects
-	some [address, target] in lib.access_logging(b)
+	some [address, target] in _logging_of(b)
 	target == lib.val(b, ["bucket"])
 	f := lib.finding(address, sprintf("%s bucket logs its access into itself", [kind]))
 }
+
+# Computed once per evaluation: functions are not memoized.
+_logging_by_bucket := {b.address: lib.access_logging(b) | some [b, _] in _subjects}
+
+_logging_of(b) := _logging_by_bucket[b.address]

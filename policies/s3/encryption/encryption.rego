@@ -95,10 +95,14 @@ deny contains f if {
 	f := lib.finding(c.address, "encryption configuration has no rule")
 }
 
-_has_sse(b) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains b.address if {
+	some b in lib.of_type("aws_s3_bucket")
 	some c in lib.of_type("aws_s3_bucket_server_side_encryption_configuration")
 	lib.linked(c, "bucket", b)
 }
+
+_has_sse(b) if b.address in _linked_targets
 
 # S3 delivers server access logs only to buckets with SSE-S3 default encryption: AES256 is
 # accepted on a bucket that is a server access log destination, and nowhere else.

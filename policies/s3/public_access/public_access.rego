@@ -43,7 +43,11 @@ deny contains f if {
 	f := lib.unverifiable(p.address, flag)
 }
 
-_has_block(b) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains b.address if {
+	some b in lib.of_type("aws_s3_bucket")
 	some p in lib.of_type("aws_s3_bucket_public_access_block")
 	lib.linked(p, "bucket", b)
 }
+
+_has_block(b) if b.address in _linked_targets

@@ -52,10 +52,14 @@ deny contains f if {
 	f := lib.unverifiable(p.address, "policy")
 }
 
-_has_policy(b) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains b.address if {
+	some b in lib.of_type("aws_s3_bucket")
 	some p in lib.of_type("aws_s3_bucket_policy")
 	lib.linked(p, "bucket", b)
 }
+
+_has_policy(b) if b.address in _linked_targets
 
 _denies_insecure(policy) if {
 	some s in lib.statements(lib.policy_doc(policy))

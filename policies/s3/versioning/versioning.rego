@@ -51,7 +51,11 @@ deny contains f if {
 	f := lib.unverifiable(v.address, "versioning_configuration.status")
 }
 
-_has_versioning(b) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains b.address if {
+	some b in lib.of_type("aws_s3_bucket")
 	some v in lib.of_type("aws_s3_bucket_versioning")
 	lib.linked(v, "bucket", b)
 }
+
+_has_versioning(b) if b.address in _linked_targets

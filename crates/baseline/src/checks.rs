@@ -613,7 +613,23 @@ pub fn services(p: &PlanView) -> Vec<Violation> {
 pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
     ("environment", &[("*", "*", "tags.Environment")]),
     ("account_id", &[]),
-    ("region", &[]),
+    (
+        "region",
+        &[
+            // The log archive's replica lives in the other region of the residency set
+            // (environments/locals.tf): its region, its access-log bucket's name and the
+            // ARNs naming them follow the environment's region.
+            ("*", "module.access_logs_replica.*", "bucket"),
+            ("*", "module.access_logs_replica.*", "region"),
+            ("*", "module.access_logs_replica.*", "tags.Name"),
+            ("*", "module.access_logs_replica.*", "policy.*"),
+            ("*", "module.log_archive.*", "region"),
+            ("aws_s3_bucket_logging", "module.log_archive.*", "target_bucket"),
+            ("aws_iam_role", "module.log_archive.*", "description"),
+            ("aws_iam_role_policy", "module.log_archive.*", "policy.*"),
+            ("aws_s3_bucket_replication_configuration", "module.log_archive.*", "rule[*].id"),
+        ],
+    ),
     (
         "vpc_cidr",
         &[

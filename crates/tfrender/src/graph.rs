@@ -196,53 +196,83 @@ impl<'a> Engine<'a> {
     }
 
     /// Evaluate everything in the tree, children after parents.
-    pub fn run(&self) -> DResult<()> {
+    /// Evaluates everything and returns every error, each once, in the order found. An
+    /// object depending on a failed one fails with that same error, which is not repeated,
+    /// as Terraform reports each failure once.
+    pub fn run_all(&self) -> Vec<Diag> {
+        let mut errors: Vec<Diag> = Vec::new();
+        let mut note = |r: DResult<()>| {
+            if let Err(e) = r {
+                // One cycle is one error, whichever member it was found from.
+                let members = |d: &Diag| {
+                    let mut m: Vec<String> = d.message.trim_start_matches("Cycle: ").split(", ").map(str::to_string).collect();
+                    m.sort();
+                    m
+                };
+                let same_cycle = |x: &Diag| x.kind == ErrorKind::Cycle && e.kind == ErrorKind::Cycle && members(x) == members(&e);
+                let seen = errors.iter().any(|x| (x.file == e.file && x.span == e.span && x.message == e.message) || same_cycle(x));
+                if !seen {
+                    errors.push(e);
+                }
+            }
+        };
         let mut i = 0;
         while i < self.insts.borrow().len() {
             let inst = self.inst(i);
             let cfg = inst.cfg.clone();
             for v in &cfg.variables {
-                self.var(i, &v.name, None)?;
+                note(self.var(i, &v.name, None).map(drop));
             }
             let mut names: Vec<&String> = cfg.locals.keys().collect();
             names.sort_by_key(|n| (cfg.locals[*n].file, cfg.locals[*n].span.as_ref().map(|s| s.start)));
             for n in names {
-                self.local(i, n, None)?;
+                note(self.local(i, n, None).map(drop));
             }
             for r in &cfg.resources {
-                self.resource(i, &r.key(), None)?;
+                note(self.resource(i, &r.key(), None).map(drop));
             }
             for c in &cfg.calls {
-                self.call(i, &c.name, None)?;
+                note(self.call(i, &c.name, None).map(drop));
             }
             for o in &cfg.outputs {
-                self.output(i, &o.name, None)?;
+                note(self.output(i, &o.name, None).map(drop));
             }
             for c in &cfg.checks {
-                // Check assertions only warn in Terraform: a failure is recorded, not an error.
-                let sc = self.scope(i);
-                let mut status = "pass";
-                let mut problems = Vec::new();
-                for a in &c.asserts {
-                    match self.eval(&sc, &a.condition)?.unmark().0 {
-                        Value::Bool(true) => {}
-                        Value::Bool(false) => {
-                            status = "fail";
-                            if let Value::String(m) = self.eval(&sc, &a.error_message)?.unmark().0 {
-                                problems.push(m.clone());
-                            }
-                        }
-                        _ => {
-                            if status == "pass" {
-                                status = "unknown";
-                            }
-                        }
-                    }
-                }
-                self.record_check(i, "check", &format!("check.{}", c.name), serde_json::Map::new(), None, status, problems);
+                note(self.check_block(i, c));
             }
             i += 1;
         }
+        // Terraform checks root variables' validation rules only when the rest of the plan
+        // succeeded: with other errors, their failures are not reported.
+        let root_validation = |d: &Diag| d.kind == ErrorKind::Variable && d.message.starts_with("Invalid value for variable:") && d.subject.as_deref().is_some_and(|s| s.starts_with("var."));
+        if errors.iter().any(|d| !root_validation(d)) {
+            errors.retain(|d| !root_validation(d));
+        }
+        errors
+    }
+
+    /// Check assertions only warn in Terraform: a failure is recorded, not an error.
+    fn check_block(&self, i: usize, c: &crate::load::CheckCfg) -> DResult<()> {
+        let sc = self.scope(i);
+        let mut status = "pass";
+        let mut problems = Vec::new();
+        for a in &c.asserts {
+            match self.eval(&sc, &a.condition)?.unmark().0 {
+                Value::Bool(true) => {}
+                Value::Bool(false) => {
+                    status = "fail";
+                    if let Value::String(m) = self.eval(&sc, &a.error_message)?.unmark().0 {
+                        problems.push(m.clone());
+                    }
+                }
+                _ => {
+                    if status == "pass" {
+                        status = "unknown";
+                    }
+                }
+            }
+        }
+        self.record_check(i, "check", &format!("check.{}", c.name), serde_json::Map::new(), None, status, problems);
         Ok(())
     }
 
@@ -544,7 +574,9 @@ impl<'a> Engine<'a> {
                         _ => String::new(),
                     };
                     let rule_at = val.span.as_ref().map(|s| self.sources.range_str(val.file, s)).unwrap_or_default();
-                    let (f, s) = (cfg.file, cfg.span.clone());
+                    // Terraform points at where the value was set (tfvars line, calling
+                    // argument), or at the variable when its default failed.
+                    let (f, s) = place.clone().unwrap_or((cfg.file, cfg.span.clone()));
                     return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")).about(display.clone()));
                 }
                 Value::Null(_) => {
@@ -834,6 +866,12 @@ impl<'a> Engine<'a> {
                 self.record_check(i, "output_value", &format!("output.{}", o.name), serde_json::Map::new(), None, status, Vec::new());
             }
             let v = self.eval(&sc, &o.value)?;
+            let v = match &o.ty {
+                Some(t) => crate::types::convert(&v, t).map_err(|m| {
+                    err(ErrorKind::Eval, o.file, o.value.span.clone(), format!("Invalid output value: The value expression does not match this output value's type constraint: {m}"))
+                })?,
+                None => v,
+            };
             if !o.sensitive && v.has_sensitive_deep() {
                 return Err(err(ErrorKind::Eval, o.file, o.span.clone(), "Output refers to sensitive values: To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, Terraform requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent. If you do intend to export this data, annotate the output value as sensitive by adding the following argument: sensitive = true"));
             }
@@ -850,6 +888,19 @@ impl<'a> Engine<'a> {
                 Err(e)
             }
         }
+    }
+
+    /// A root variable's value as given from outside (tfvars as written, `-var` parsed for
+    /// the type), before type conversion and optional attribute defaults: what Terraform
+    /// records under `variables` in the plan. `None` when it was not set from outside.
+    pub fn root_input_as_given(&self, name: &str) -> Option<Value> {
+        let inp = self.inputs.get(name)?;
+        if !inp.raw {
+            return Some(inp.value.clone());
+        }
+        let inst = self.inst(0);
+        let cfg = inst.cfg.var(name)?;
+        parse_raw(&inp.value, cfg.ty.as_ref()).ok()
     }
 
     /// The evaluated value of a root variable (after `run`).

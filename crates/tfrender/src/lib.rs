@@ -29,14 +29,25 @@ mod eval;
 mod functions;
 mod graph;
 mod load;
+mod modules;
 mod normalize;
 mod plan;
+mod syntax;
 mod template;
 mod types;
 mod value;
 
 pub use error::{ErrorKind, RenderError};
 pub use normalize::normalize;
+
+/// Terraform's built-in functions and how the renderer handles each (`None`: not a
+/// Terraform function).
+pub fn function_status() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    functions::TERRAFORM_FUNCTIONS
+        .iter()
+        .map(|n| (*n, functions::status(n).unwrap_or("unknown"), functions::unsupported_reason(n)))
+        .collect()
+}
 
 use error::{Diag, Sources};
 use graph::{Engine, Input};
@@ -53,10 +64,30 @@ pub struct RenderOptions {
 pub fn render_dir(dir: &Path, opts: &RenderOptions) -> Result<serde_json::Value, RenderError> {
     let mut sources = Sources::default();
     let r = render_inner(dir, opts, &mut sources);
-    r.map_err(|d| sources.to_error(d))
+    r.map_err(|mut diags| {
+        let first = diags.remove(0);
+        let mut e = sources.to_error(first);
+        e.more = diags.into_iter().map(|d| sources.to_error(d)).collect();
+        e
+    })
 }
 
-fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Diag> {
+/// Every error of a render; never empty when it is an `Err`.
+fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Vec<Diag>> {
+    render_setup(dir, opts, sources).map_err(|d| vec![d]).and_then(|(root, inputs)| {
+        let sources_ref: &Sources = sources;
+        let eng = Engine::new(sources_ref, root, inputs);
+        let errors = eng.run_all();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(plan::build(&eng))
+    })
+}
+
+type Setup = (std::rc::Rc<load::ModuleCfg>, HashMap<String, Input>);
+
+fn render_setup(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<Setup, Diag> {
     let root = load::Loader::new(sources).load(dir, ".")?;
     let mut inputs: HashMap<String, Input> = HashMap::new();
     let mut files: Vec<PathBuf> = Vec::new();
@@ -92,10 +123,7 @@ fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Resu
         }
         inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
     }
-    let sources_ref: &Sources = sources;
-    let eng = Engine::new(sources_ref, root, inputs);
-    eng.run()?;
-    Ok(plan::build(&eng))
+    Ok((root, inputs))
 }
 
 pub(crate) fn functions_json_quote(s: &str) -> String {

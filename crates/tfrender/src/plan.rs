@@ -53,6 +53,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
     names.sort();
     for n in names {
         if let Some(v) = eng.root_var(n) {
+            let v = eng.root_input_as_given(n).filter(|g| !g.is_null()).unwrap_or(v);
             vars.insert(n.clone(), json!({ "value": v.to_json() }));
         }
     }

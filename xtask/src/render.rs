@@ -21,8 +21,8 @@ pub struct Args {
     normalized: bool,
 }
 
-pub fn run(_root: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let mut opts = tfrender::RenderOptions { var_files: args.var_files, vars: Vec::new() };
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    let mut opts = lz_schema::render_options(root, args.var_files)?;
     for v in &args.vars {
         let Some((k, val)) = v.split_once('=') else {
             bail!("invalid --var {v:?}: expected NAME=VALUE");

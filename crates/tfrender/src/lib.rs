@@ -5,6 +5,9 @@
 //! Model:
 //! - `terraform_data` has its real schema: `id` unknown, `output` unknown with the type of
 //!   `input` (null when `input` is null), as Terraform plans a create.
+//! - Managed resources whose type is in `RenderOptions::schema` (the vendored AWS provider
+//!   schema) are validated like `terraform validate` and planned as the provider would: every
+//!   schema attribute, unset computed ones unknown, blocks per nesting mode (`validate.rs`).
 //! - Other managed resources have no schema: they carry the arguments and nested blocks set
 //!   in configuration (each block type a list of objects) plus `id`; any attribute that is
 //!   referenced but not set is unknown.
@@ -31,12 +34,15 @@ mod graph;
 mod load;
 mod normalize;
 mod plan;
+mod schema;
 mod template;
 mod types;
+mod validate;
 mod value;
 
 pub use error::{ErrorKind, RenderError};
 pub use normalize::normalize;
+pub use schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchema, ResourceSchema};
 
 use error::{Diag, Sources};
 use graph::{Engine, Input};
@@ -47,6 +53,22 @@ pub struct RenderOptions {
     pub var_files: Vec<PathBuf>,
     /// `--var NAME=VALUE` assignments, applied last.
     pub vars: Vec<(String, String)>,
+    /// Provider resource schemas: resources of these types are validated like `terraform
+    /// validate` and planned with every schema attribute (see `validate.rs`).
+    pub schema: Option<std::sync::Arc<ProviderSchema>>,
+}
+
+/// Every schema validation error of the configuration in `dir` (unsupported arguments and
+/// blocks, missing required arguments, computed-only attributes set, unknown attributes
+/// referenced), without evaluating it. Argument types are checked by `render_dir`.
+pub fn validate_dir(dir: &Path, schema: &ProviderSchema) -> Result<Vec<RenderError>, RenderError> {
+    let mut sources = Sources::default();
+    let root = match load::Loader::new(&mut sources).load(dir, ".") {
+        Ok(r) => r,
+        Err(d) => return Err(sources.to_error(d)),
+    };
+    let diags = validate::validate_tree(&root, schema, &sources);
+    Ok(diags.into_iter().map(|d| sources.to_error(d)).collect())
 }
 
 /// Render the plan JSON for the root module in `dir`.
@@ -58,6 +80,11 @@ pub fn render_dir(dir: &Path, opts: &RenderOptions) -> Result<serde_json::Value,
 
 fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Diag> {
     let root = load::Loader::new(sources).load(dir, ".")?;
+    if let Some(schema) = &opts.schema {
+        if let Some(d) = validate::validate_tree(&root, schema, sources).into_iter().next() {
+            return Err(d);
+        }
+    }
     let mut inputs: HashMap<String, Input> = HashMap::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
@@ -93,7 +120,8 @@ fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Resu
         inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
     }
     let sources_ref: &Sources = sources;
-    let eng = Engine::new(sources_ref, root, inputs);
+    let mut eng = Engine::new(sources_ref, root, inputs);
+    eng.schema = opts.schema.clone();
     eng.run()?;
     Ok(plan::build(&eng))
 }

@@ -56,7 +56,7 @@ fn env_var_file(root: &Path, env: &str) -> anyhow::Result<PathBuf> {
 /// The raw (not normalized) offline plan of one environment.
 pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let var_file = env_var_file(root, env)?;
-    let opts = tfrender::RenderOptions { var_files: vec![var_file], vars: Vec::new() };
+    let opts = lz_schema::render_options(root, vec![var_file])?;
     let dir = root.join("environments");
     tfrender::render_dir(&dir, &opts).with_context(|| format!("rendering environment {env}"))
 }

@@ -25,7 +25,7 @@ pub struct Args {
     normalized: bool,
 }
 
-pub fn run(_root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if args.functions {
         let list = tfrender::function_status();
         let width = list.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
@@ -45,7 +45,7 @@ pub fn run(_root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let Some(dir) = args.dir else {
         bail!("a root module directory is required");
     };
-    let mut opts = tfrender::RenderOptions { var_files: args.var_files, vars: Vec::new() };
+    let mut opts = lz_schema::render_options(root, args.var_files)?;
     for v in &args.vars {
         let Some((k, val)) = v.split_once('=') else {
             bail!("invalid --var {v:?}: expected NAME=VALUE");

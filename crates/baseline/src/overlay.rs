@@ -97,10 +97,7 @@ impl Overlay {
     pub fn render(&self, root: &Path) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
         let mut f = tempfile::Builder::new().suffix(".tfvars").tempfile()?;
         std::io::Write::write_all(&mut f, self.to_tfvars().as_bytes())?;
-        let opts = tfrender::RenderOptions {
-            var_files: vec![f.path().to_path_buf()],
-            vars: Vec::new(),
-        };
+        let opts = lz_schema::render_options(root, vec![f.path().to_path_buf()])?;
         Ok(tfrender::render_dir(&root.join("environments"), &opts))
     }
 }

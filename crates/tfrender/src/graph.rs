@@ -116,6 +116,8 @@ pub(crate) struct Engine<'a> {
     pub inputs: HashMap<String, Input>,
     pub insts: RefCell<Vec<Rc<Inst>>>,
     stack: RefCell<Vec<String>>,
+    /// Provider schemas: resources of these types are planned as the provider would.
+    pub schema: Option<std::sync::Arc<crate::schema::ProviderSchema>>,
 }
 
 pub(crate) struct InstScope<'e, 'a> {
@@ -144,7 +146,7 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Rc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()) };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), schema: None };
         eng.add_inst(root, String::new(), None);
         eng
     }
@@ -718,6 +720,8 @@ impl<'a> Engine<'a> {
         let sc = self.scope(i);
         let (exp, insts) = self.expand(&sc, r.count.as_ref(), r.for_each.as_ref())?;
         let referenced = cfg.referenced_attrs.get(&r.key()).cloned().unwrap_or_default();
+        let schema = self.schema_for(r);
+        let closed = schema.is_some();
         let mut out = Vec::new();
         for inst in insts {
             let mut sc = self.scope(i);
@@ -743,6 +747,9 @@ impl<'a> Engine<'a> {
                 p.insert("output".to_string(), output);
                 p.insert("triggers_replace".to_string(), triggers);
                 Value::Object(p)
+            } else if let Some(rs) = schema {
+                let conf = crate::validate::conform(&config, &rs.block, Some(&r.body), 0).map_err(|d| d.in_file(r.file))?;
+                crate::validate::plan_value(&conf, &rs.block, true)
             } else {
                 let Value::Object(mut m) = config.clone() else { return unreachable_obj(); };
                 m.entry("id".to_string()).or_insert(Value::Unknown(Type::String));
@@ -755,7 +762,7 @@ impl<'a> Engine<'a> {
                 let mut psc = self.scope(i);
                 psc.each = inst.each.clone();
                 psc.count = inst.count.clone();
-                psc.self_val = Some(open_if(r, planned.clone()));
+                psc.self_val = Some(open_if(r, closed, planned.clone()));
                 for c in &r.postconditions {
                     status = worse(status, self.check_condition(&psc, c, "Resource postcondition failed")?);
                 }
@@ -771,15 +778,23 @@ impl<'a> Engine<'a> {
             out.push(ResInst { key: inst.key, config, planned });
         }
         let value = match exp {
-            Expansion::Single => out.first().map(|x| open_if(r, x.planned.clone())).unwrap_or_else(Value::dynamic_unknown),
-            Expansion::Count => Value::Tuple(out.iter().map(|x| open_if(r, x.planned.clone())).collect()),
+            Expansion::Single => out.first().map(|x| open_if(r, closed, x.planned.clone())).unwrap_or_else(Value::dynamic_unknown),
+            Expansion::Count => Value::Tuple(out.iter().map(|x| open_if(r, closed, x.planned.clone())).collect()),
             Expansion::ForEach => Value::Object(
                 out.iter()
-                    .map(|x| (match &x.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, x.planned.clone())))
+                    .map(|x| (match &x.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, closed, x.planned.clone())))
                     .collect(),
             ),
         };
         Ok(ResState { instances: out, value })
+    }
+
+    /// The provider schema of a managed resource, when one was given for its type.
+    pub fn schema_for(&self, r: &ResCfg) -> Option<&crate::schema::ResourceSchema> {
+        if r.mode != Mode::Managed {
+            return None;
+        }
+        self.schema.as_ref().and_then(|s| s.resource(&r.ty))
     }
 
     fn check_condition(&self, sc: &InstScope, c: &Condition, summary: &str) -> DResult<&'static str> {
@@ -931,8 +946,8 @@ fn worse(a: &'static str, b: &'static str) -> &'static str {
 }
 
 /// Schema-less resource instances answer unknown for attributes they do not set.
-fn open_if(r: &ResCfg, v: Value) -> Value {
-    if r.ty == "terraform_data" && r.mode == Mode::Managed {
+fn open_if(r: &ResCfg, closed: bool, v: Value) -> Value {
+    if closed || (r.ty == "terraform_data" && r.mode == Mode::Managed) {
         v
     } else {
         Value::Open(Box::new(v))

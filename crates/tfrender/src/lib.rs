@@ -5,6 +5,9 @@
 //! Model:
 //! - `terraform_data` has its real schema: `id` unknown, `output` unknown with the type of
 //!   `input` (null when `input` is null), as Terraform plans a create.
+//! - Managed resources whose type is in `RenderOptions::schema` (the vendored AWS provider
+//!   schema) are validated like `terraform validate` and planned as the provider would: every
+//!   schema attribute, unset computed ones unknown, blocks per nesting mode (`validate.rs`).
 //! - Other managed resources have no schema: they carry the arguments and nested blocks set
 //!   in configuration (each block type a list of objects) plus `id`; any attribute that is
 //!   referenced but not set is unknown.
@@ -32,13 +35,16 @@ mod load;
 mod modules;
 mod normalize;
 mod plan;
+mod schema;
 mod syntax;
 mod template;
 mod types;
+mod validate;
 mod value;
 
 pub use error::{ErrorKind, RenderError};
 pub use normalize::normalize;
+pub use schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchema, ResourceSchema};
 
 /// Terraform's built-in functions and how the renderer handles each (`None`: not a
 /// Terraform function).
@@ -58,6 +64,22 @@ pub struct RenderOptions {
     pub var_files: Vec<PathBuf>,
     /// `--var NAME=VALUE` assignments, applied last.
     pub vars: Vec<(String, String)>,
+    /// Provider resource schemas: resources of these types are validated like `terraform
+    /// validate` and planned with every schema attribute (see `validate.rs`).
+    pub schema: Option<std::sync::Arc<ProviderSchema>>,
+}
+
+/// Every schema validation error of the configuration in `dir` (unsupported arguments and
+/// blocks, missing required arguments, computed-only attributes set, unknown attributes
+/// referenced), without evaluating it. Argument types are checked by `render_dir`.
+pub fn validate_dir(dir: &Path, schema: &ProviderSchema) -> Result<Vec<RenderError>, RenderError> {
+    let mut sources = Sources::default();
+    let root = match load::Loader::new(&mut sources).load(dir, ".") {
+        Ok(r) => r,
+        Err(d) => return Err(sources.to_error(d)),
+    };
+    let diags = validate::validate_tree(&root, schema, &sources);
+    Ok(diags.into_iter().map(|d| sources.to_error(d)).collect())
 }
 
 /// Render the plan JSON for the root module in `dir`.
@@ -74,9 +96,10 @@ pub fn render_dir(dir: &Path, opts: &RenderOptions) -> Result<serde_json::Value,
 
 /// Every error of a render; never empty when it is an `Err`.
 fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Vec<Diag>> {
-    render_setup(dir, opts, sources).map_err(|d| vec![d]).and_then(|(root, inputs)| {
+    render_setup(dir, opts, sources).and_then(|(root, inputs)| {
         let sources_ref: &Sources = sources;
-        let eng = Engine::new(sources_ref, root, inputs);
+        let mut eng = Engine::new(sources_ref, root, inputs);
+        eng.schema = opts.schema.clone();
         let errors = eng.run_all();
         if !errors.is_empty() {
             return Err(errors);
@@ -87,8 +110,14 @@ fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Resu
 
 type Setup = (std::rc::Rc<load::ModuleCfg>, HashMap<String, Input>);
 
-fn render_setup(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<Setup, Diag> {
-    let root = load::Loader::new(sources).load(dir, ".")?;
+fn render_setup(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<Setup, Vec<Diag>> {
+    let root = load::Loader::new(sources).load(dir, ".").map_err(|d| vec![d])?;
+    if let Some(schema) = &opts.schema {
+        let diags = validate::validate_tree(&root, schema, sources);
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+    }
     let mut inputs: HashMap<String, Input> = HashMap::new();
     let mut files: Vec<PathBuf> = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
@@ -98,7 +127,7 @@ fn render_setup(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Resu
         }
     }
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display())))?
+        .map_err(|e| vec![Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display()))])?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -109,17 +138,17 @@ fn render_setup(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Resu
     files.extend(auto);
     files.extend(opts.var_files.iter().cloned());
     for f in &files {
-        for (name, value, file, span) in load::load_tfvars(sources, f)? {
+        for (name, value, file, span) in load::load_tfvars(sources, f).map_err(|d| vec![d])? {
             inputs.insert(name, Input { value, place: Some((file, span)), raw: false });
         }
     }
     for (name, value) in &opts.vars {
         if root.var(name).is_none() {
-            return Err(Diag::new(
+            return Err(vec![Diag::new(
                 ErrorKind::Variable,
                 None,
                 format!("Value for undeclared variable: A variable named {name:?} was assigned on the command line, but the root module does not declare a variable of that name"),
-            ));
+            )]);
         }
         inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
     }

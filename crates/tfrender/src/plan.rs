@@ -82,7 +82,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
                     res.insert("index".into(), k);
                 }
                 res.insert("provider_name".into(), json!(provider));
-                res.insert("schema_version".into(), json!(0));
+                res.insert("schema_version".into(), json!(eng.schema_for(r).map_or(0, |s| s.version)));
                 let values = ri.planned.to_json_known().unwrap_or(Json::Object(Map::new()));
                 let sens = ri.planned.sensitive_as_bool();
                 let sens = if sens == Json::Bool(false) { Json::Object(Map::new()) } else { sens };

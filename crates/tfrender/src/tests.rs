@@ -262,6 +262,7 @@ fn render(files: &[(&str, &str)], opts: &crate::RenderOptions) -> Result<serde_j
     let opts = crate::RenderOptions {
         var_files: opts.var_files.iter().map(|f| dir.path().join(f)).collect(),
         vars: opts.vars.clone(),
+        schema: opts.schema.clone(),
     };
     crate::render_dir(dir.path(), &opts)
 }
@@ -283,9 +284,9 @@ fn variable_precedence() {
     assert_eq!(out(Default::default(), 1), "default");
     assert_eq!(out(Default::default(), 2), "tfvars");
     assert_eq!(out(Default::default(), 4), "auto-b");
-    let files_opt = crate::RenderOptions { var_files: vec!["y.tfvars".into(), "x.tfvars".into()], vars: vec![] };
+    let files_opt = crate::RenderOptions { var_files: vec!["y.tfvars".into(), "x.tfvars".into()], ..Default::default() };
     assert_eq!(out(files_opt, 6), "file-x");
-    let cli = crate::RenderOptions { var_files: vec!["x.tfvars".into()], vars: vec![("v".into(), "cli".into())] };
+    let cli = crate::RenderOptions { var_files: vec!["x.tfvars".into()], vars: vec![("v".into(), "cli".into())], ..Default::default() };
     assert_eq!(out(cli, 6), "cli");
 }
 

@@ -49,6 +49,7 @@ fn render(fixture: &Fixture) -> Result<Result<Value, tfrender::RenderError>, Str
             .map(|f| fixture.dir.join(f))
             .collect(),
         vars: fixture.vars.clone(),
+        ..Default::default()
     };
     catch_unwind(AssertUnwindSafe(|| {
         tfrender::render_dir(&fixture.dir, &opts)

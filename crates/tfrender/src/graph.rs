@@ -806,6 +806,8 @@ impl<'a> Engine<'a> {
                 let m = self.eval(sc, &c.error_message)?;
                 let msg = match m.unmark().0 {
                     Value::String(s) => s.clone(),
+                    // Terraform reports the unknown message itself only as a warning.
+                    Value::Unknown(_) => "This check failed, but has an invalid error message as described in the other accompanying messages.".into(),
                     _ => String::new(),
                 };
                 Err(err(ErrorKind::Condition, c.file, c.condition.span.clone(), format!("{summary}: {msg}")))

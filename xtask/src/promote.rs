@@ -73,14 +73,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         &session.governance.policy.policy_identity.clone(),
         args.policy_key.as_deref(),
     )?;
-    let now = t.clock().now()?;
+    let clock = t.clock();
     let opts = promote::Options {
         target: &t,
         deployer: &deployer,
         policy_signer: &ps,
         bake_seconds: args.bake_seconds,
     };
-    let out = promote::promote(&mut session, &opts, &now)?;
+    let out = promote::promote(&mut session, &opts, &clock)?;
     println!(
         "promoted release {} to {} (tier {}{}) at {} ({}): records {} (policy evaluation), {} (in progress) and {} (completed){}",
         &session.digest()[..12],
@@ -90,8 +90,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             .break_glass
             .map(|b| format!(", break-glass {b}"))
             .unwrap_or_default(),
-        lz_promote::window::rfc3339(now.time),
-        now.source,
+        out.time,
+        out.clock,
         out.policy_record,
         out.in_progress_record,
         out.completion_record,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::approval::short;
-use crate::clock::Reading;
+use crate::clock::{Clock, Reading};
 use crate::deploy::{self, Backend, RunAs, Workspace};
 use crate::ledger::{DeploymentDetails, Record};
 use crate::refusal::refuse_if;
@@ -85,6 +85,8 @@ pub struct Outcome {
     pub completion_record: u64,
     pub recovered: Vec<u64>,
     pub plan_digest: String,
+    /// When the decision was taken (RFC 3339) and where that time came from.
+    pub time: String,
     pub clock: String,
 }
 
@@ -223,13 +225,11 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
 /// Decides with `session` at the clock reading `now`, then deploys the canary with Terraform.
 /// The policy evaluation is computed here, in process, and recorded by the policy identity; no
 /// earlier record substitutes for it.
-pub fn promote(session: &mut Session, opts: &Options, now: &Reading) -> Result<Outcome> {
+pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<Outcome> {
     let t = opts.target;
-    let started = std::time::Instant::now();
-    let later = || Reading {
-        time: now.time + time::Duration::milliseconds(started.elapsed().as_millis() as i64),
-        source: now.source.clone(),
-    };
+    let now = &clock.now()?;
+    // Every later record reads the clock again: its time is the server's at that moment.
+    let later = || clock.now();
     refuse_if!(
         session.environment != t.environment,
         "the session is for {} but the target is {}",
@@ -290,7 +290,7 @@ pub fn promote(session: &mut Session, opts: &Options, now: &Reading) -> Result<O
             stale.plan_digest.as_deref().unwrap_or(&digest),
             "recovered",
             &run,
-            &later(),
+            &later()?,
         )
         .detail("recovers_run", stale_run.clone())
         .detail("recovers_record", stale.sequence);
@@ -312,7 +312,7 @@ pub fn promote(session: &mut Session, opts: &Options, now: &Reading) -> Result<O
 
     let start = ledger.append(
         Kind::Deployment,
-        deployment_fields(&release, t, &digest, "in-progress", &run, &later())
+        deployment_fields(&release, t, &digest, "in-progress", &run, &later()?)
             .detail("pid", std::process::id())
             .detail("host", hostname())
             .detail("tier", admission.tier.as_str())
@@ -352,7 +352,7 @@ pub fn promote(session: &mut Session, opts: &Options, now: &Reading) -> Result<O
         format!("-var-file={}", overlay.display()),
     ];
     let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
-        let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later())
+        let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
             .detail("in_progress_record", start.sequence);
         for (k, v) in extra {
             f = f.detail(k, v);
@@ -462,6 +462,7 @@ pub fn promote(session: &mut Session, opts: &Options, now: &Reading) -> Result<O
         completion_record: completion,
         recovered,
         plan_digest: digest,
+        time: crate::window::rfc3339(now.time),
         clock: now.source.clone(),
     })
 }

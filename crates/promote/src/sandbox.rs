@@ -296,7 +296,7 @@ impl Sandbox {
             policy_signer: self.signer("change-policy"),
             bake_seconds,
         };
-        promote::promote(&mut s, &opts, &clock.now()?)
+        promote::promote(&mut s, &opts, clock)
     }
 
     pub fn drift(&self, env: &str, clock: &Clock) -> Result<drift::Report> {

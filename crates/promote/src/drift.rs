@@ -206,6 +206,15 @@ pub fn check(
         &target.region,
         names,
     )?;
+    let policy = crate::approval::ApprovalPolicy::parse(
+        &archive.text(crate::approval::APPROVAL_POLICY)?,
+        &archive.origin(crate::approval::APPROVAL_POLICY),
+    )?;
+    refuse_if!(
+        signer.identity() == policy.policy_identity,
+        "{} is the policy identity: drift records are signed by a deployer",
+        signer.identity()
+    );
     let details: DeploymentDetails = deployed.decode()?;
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
     let work = paths.work.join(format!(

@@ -510,3 +510,16 @@ fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
         std::env::remove_var(var);
     }
 }
+
+#[test]
+fn an_altered_release_archive_is_refused_as_tampering() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let tar = sb.paths.releases.join(&r).join("release.tar");
+    let mut bytes = std::fs::read(&tar).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"approval").unwrap();
+    bytes[at] = b'A';
+    std::fs::write(&tar, bytes).unwrap();
+    let msg = refused(sb.session(&r, "dev").map(|s| s.plan_digest));
+    assert!(msg.contains("the stored release was altered"), "{msg}");
+}

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn xtask(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
@@ -26,7 +29,13 @@ fn xtask(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, Stri
 #[test]
 fn the_shipped_binary_reads_no_clock_override_and_no_side_door_variable() {
     let bytes = std::fs::read(env!("CARGO_BIN_EXE_xtask")).unwrap();
-    for var in ["LZ_NOW", "LZ_TODAY", "LZ_EVIDENCE", "LZ_IDENTITIES", "LZ_RELEASES"] {
+    for var in [
+        "LZ_NOW",
+        "LZ_TODAY",
+        "LZ_EVIDENCE",
+        "LZ_IDENTITIES",
+        "LZ_RELEASES",
+    ] {
         assert!(
             !bytes.windows(var.len()).any(|w| w == var.as_bytes()),
             "the xtask binary names {var}"
@@ -41,7 +50,10 @@ fn lz_today_does_not_move_exception_expiry() {
     let (code, out, err) = xtask(
         &root(),
         &["exceptions", "list", "--format", "json"],
-        &[("LZ_TODAY", "2035-01-01"), ("LZ_NOW", "2035-01-01T00:00:00Z")],
+        &[
+            ("LZ_TODAY", "2035-01-01"),
+            ("LZ_NOW", "2035-01-01T00:00:00Z"),
+        ],
     );
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(!out.contains("expired on"), "{out}");
@@ -51,7 +63,15 @@ fn lz_today_does_not_move_exception_expiry() {
 fn classification_takes_no_baseline_from_the_caller() {
     let (code, _, err) = xtask(
         &root(),
-        &["classify", "--env", "dev", "--release", "abcdef12", "--against", "plan.json"],
+        &[
+            "classify",
+            "--env",
+            "dev",
+            "--release",
+            "abcdef12",
+            "--against",
+            "plan.json",
+        ],
         &[],
     );
     assert_eq!(code, 2, "{err}");
@@ -79,11 +99,19 @@ fn a_release_without_signed_authorship_is_refused_with_exit_1() {
     )
     .unwrap();
     let d = built.manifest.digest;
-    let (code, out, err) = xtask(copy, &["classify", "--env", "dev", "--release", &d[..16]], &[]);
+    let (code, out, err) = xtask(
+        copy,
+        &["classify", "--env", "dev", "--release", &d[..16]],
+        &[],
+    );
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
     assert!(err.contains("has no signed authorship record"), "{err}");
     // Malformed input: not a digest.
-    let (code, _, err) = xtask(copy, &["classify", "--env", "dev", "--release", "not-a-digest"], &[]);
+    let (code, _, err) = xtask(
+        copy,
+        &["classify", "--env", "dev", "--release", "not-a-digest"],
+        &[],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("is not a release digest"), "{err}");
 }

@@ -15,9 +15,14 @@ use crate::tier::Tier;
 /// Changes the CostCentre tag default of the root module: a tags-only (standard) change.
 pub fn retag(tree: &Path, cost_centre: &str) -> Result<()> {
     let p = tree.join("environments/variables.tf");
-    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let text =
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
     let changed = text.replace("\"CC-4410\"", &format!("\"{cost_centre}\""));
-    ensure!(changed != text, "{}: no CostCentre default to change", p.display());
+    ensure!(
+        changed != text,
+        "{}: no CostCentre default to change",
+        p.display()
+    );
     std::fs::write(&p, changed).with_context(|| format!("cannot write {}", p.display()))
 }
 

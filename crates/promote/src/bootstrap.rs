@@ -563,11 +563,14 @@ pub fn pin(
     let governance: Vec<(String, Vec<u8>)> = archive
         .files
         .iter()
-        .filter(|(p, _)| crate::release::GOVERNANCE_DIRS.iter().any(|d| p.starts_with(d)))
+        .filter(|(p, _)| {
+            crate::release::GOVERNANCE_DIRS
+                .iter()
+                .any(|d| p.starts_with(d))
+        })
         .map(|(p, b)| (p.clone(), b.clone()))
         .collect();
-    let governance_sha256 =
-        lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(&governance)?);
+    let governance_sha256 = lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(&governance)?);
     let register_sha256 =
         lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
     let fields = Fields::new(&archive.digest)
@@ -577,5 +580,8 @@ pub fn pin(
         .detail("governance_sha256", governance_sha256)
         .detail("register_sha256", register_sha256)
         .detail("clock", now.source.clone());
-    Ok((ledger.append(Kind::GovernancePin, fields, signer)?.sequence, true))
+    Ok((
+        ledger.append(Kind::GovernancePin, fields, signer)?.sequence,
+        true,
+    ))
 }

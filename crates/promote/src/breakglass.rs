@@ -136,11 +136,16 @@ pub fn sessions(records: &[Record]) -> Vec<Session> {
                 let Ok(d) = r.decode::<BreakGlassRef>() else {
                     continue;
                 };
-                if let Some(s) = out.iter_mut().find(|s| s.sequence == d.break_glass_sequence) {
+                if let Some(s) = out
+                    .iter_mut()
+                    .find(|s| s.sequence == d.break_glass_sequence)
+                {
                     if r.kind == Kind::BreakGlassApproval && r.signer.kind == "person" {
                         s.approvals.push((r.identity.clone(), r.sequence, r.time));
                     } else if r.kind == Kind::Retrospective
-                        && s.retrospective.is_none() && retrospective_signer_ok(records, s, &r.identity).is_ok() {
+                        && s.retrospective.is_none()
+                        && retrospective_signer_ok(records, s, &r.identity).is_ok()
+                    {
                         s.retrospective = Some((r.sequence, r.identity.clone()));
                     }
                 }

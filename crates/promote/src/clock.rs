@@ -58,8 +58,7 @@ pub fn parse_http_date(s: &str) -> Result<OffsetDateTime> {
     use aws_sdk_sts::primitives::{DateTime, DateTimeFormat};
     let d = DateTime::from_str(s.trim(), DateTimeFormat::HttpDate)
         .with_context(|| format!("{s:?} is not an HTTP date"))?;
-    OffsetDateTime::from_unix_timestamp(d.secs())
-        .with_context(|| format!("{s:?} is out of range"))
+    OffsetDateTime::from_unix_timestamp(d.secs()).with_context(|| format!("{s:?} is out of range"))
 }
 
 impl Clock {

@@ -36,9 +36,9 @@ pub mod window;
 use std::path::{Path, PathBuf};
 
 pub use breakglass::open_break_glass_findings;
+pub use diff::{Action, Change, Diff};
 pub use refusal::{is_refusal, Refusal};
 pub use session::Session;
-pub use diff::{Action, Change, Diff};
 pub use tier::{Classification, RiskRules, Tier};
 
 /// Where the governance registers, the evidence archive and the work directories live.

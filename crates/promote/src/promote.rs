@@ -201,7 +201,8 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
         .filter(|r| {
             r.kind == Kind::Deployment
                 && r.environment.as_deref() == Some(environment)
-                && r.decode::<DeploymentDetails>().is_ok_and(|d| d.outcome == "in-progress")
+                && r.decode::<DeploymentDetails>()
+                    .is_ok_and(|d| d.outcome == "in-progress")
         })
         .filter(|r| {
             let run = r.detail_str("run").unwrap_or_default();

@@ -104,9 +104,14 @@ impl VerifiedRelease {
         let full = match found.as_slice() {
             [] => bail!("no release {digest} in {}", releases.display()),
             [d] => d.clone(),
-            _ => bail!("release prefix {digest} is ambiguous ({} releases)", found.len()),
+            _ => bail!(
+                "release prefix {digest} is ambiguous ({} releases)",
+                found.len()
+            ),
         };
-        let archive_path = releases.join(&full).join(lz_evidence::release::ARCHIVE_NAME);
+        let archive_path = releases
+            .join(&full)
+            .join(lz_evidence::release::ARCHIVE_NAME);
         let bytes = std::fs::read(&archive_path)
             .with_context(|| format!("cannot read {}", archive_path.display()))?;
         let actual = sha256_hex(&bytes);
@@ -252,7 +257,9 @@ pub fn sign_authorship(
     let who = author.identity();
     let id = ledger.identities().get(who);
     if !id.is_some_and(|i| i.has_role(lz_evidence::Role::Author)) {
-        return Err(refuse!("{who} does not have the author role in the identities register"));
+        return Err(refuse!(
+            "{who} does not have the author role in the identities register"
+        ));
     }
     let fields = Fields::new(digest)
         .ticket(ticket)

@@ -29,7 +29,12 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 10] = [
     ("erin", "platform", &["approver"], "person"),
     ("frank", "security", &["approver"], "person"),
     ("deployer-bot", "platform", &["deployer"], "workload"),
-    ("change-policy", "platform", &["approver", "deployer"], "workload"),
+    (
+        "change-policy",
+        "platform",
+        &["approver", "deployer"],
+        "workload",
+    ),
     ("oscar", "operations", &["break-glass"], "person"),
     ("audrey", "security", &["auditor"], "person"),
 ];
@@ -274,10 +279,14 @@ impl Sandbox {
     /// `who` approves `release` for `env`; returns the record.
     pub fn approve(&self, who: &str, release: &str, env: &str, clock: &Clock) -> Result<u64> {
         let s = self.session(release, env)?;
-        Ok(s
-            .approve(self.signer(who), "reviewed the plan", Some("CHG-1"), &clock.now()?)?
-            .0
-            .sequence)
+        Ok(s.approve(
+            self.signer(who),
+            "reviewed the plan",
+            Some("CHG-1"),
+            &clock.now()?,
+        )?
+        .0
+        .sequence)
     }
 
     pub fn promote(

@@ -59,7 +59,11 @@ pub enum GovernedBy {
     /// The release of the environment's last successful deployment.
     Deployment { record: u64, release: String },
     /// The governance pin recorded at bootstrap, signed by the security group.
-    Pin { record: u64, release: String, signer: String },
+    Pin {
+        record: u64,
+        release: String,
+        signer: String,
+    },
 }
 
 impl GovernedBy {
@@ -168,7 +172,11 @@ pub fn exception_digest(e: &lz_policy::Exception) -> String {
 
 /// The fields of an exception-approval record of entry `e` (in release `release`) at `time`:
 /// the exception, its owner (an identity name), its dates and the digest of the entry approved.
-pub fn exception_approval_fields(release: &str, e: &lz_policy::Exception, time: OffsetDateTime) -> Fields {
+pub fn exception_approval_fields(
+    release: &str,
+    e: &lz_policy::Exception,
+    time: OffsetDateTime,
+) -> Fields {
     Fields::new(release)
         .ticket(&e.ticket)
         .reason(format!("exception {} approved", e.id))
@@ -187,7 +195,13 @@ fn same_person(name: &str, identity: &lz_evidence::Identity) -> bool {
         s.trim()
             .to_lowercase()
             .chars()
-            .map(|c| if c == ' ' || c == '_' || c == '.' { '-' } else { c })
+            .map(|c| {
+                if c == ' ' || c == '_' || c == '.' {
+                    '-'
+                } else {
+                    c
+                }
+            })
             .collect::<String>()
     };
     norm(name) == norm(&identity.name) || norm(name) == norm(&identity.display_name)
@@ -319,7 +333,12 @@ impl Session {
                 reason: "identities, approval policy, risk tiers, change windows, exceptions and policies judge every release: the security group approves their change".into(),
             });
         }
-        c.tier = c.resources.iter().map(|r| r.tier).max().unwrap_or(Tier::Standard);
+        c.tier = c
+            .resources
+            .iter()
+            .map(|r| r.tier)
+            .max()
+            .unwrap_or(Tier::Standard);
         Ok(c)
     }
 
@@ -364,10 +383,7 @@ impl Session {
             if r.signer.kind == "person" && r.signer.has_role(lz_evidence::Role::Approver) {
                 humans.push(v);
             } else {
-                workloads.push((
-                    v,
-                    "a workload identity, never a human approval".to_string(),
-                ));
+                workloads.push((v, "a workload identity, never a human approval".to_string()));
             }
         }
         Ok((humans, workloads))
@@ -433,8 +449,15 @@ impl Session {
         now: OffsetDateTime,
     ) -> std::result::Result<u64, String> {
         let digest = exception_digest(e);
-        let mut why = format!("no signed exception approval of this entry (digest {})", short(&digest));
-        for r in self.records.iter().filter(|r| r.kind == Kind::ExceptionApproval) {
+        let mut why = format!(
+            "no signed exception approval of this entry (digest {})",
+            short(&digest)
+        );
+        for r in self
+            .records
+            .iter()
+            .filter(|r| r.kind == Kind::ExceptionApproval)
+        {
             let Ok(d) = r.decode::<ExceptionApprovalDetails>() else {
                 continue;
             };
@@ -470,7 +493,10 @@ impl Session {
                     lz_policy::exceptions::fmt_date(approval_date)
                 ))
             } else if approval_date > e.expires {
-                Err(format!("approved on {} after it expired", lz_policy::exceptions::fmt_date(approval_date)))
+                Err(format!(
+                    "approved on {} after it expired",
+                    lz_policy::exceptions::fmt_date(approval_date)
+                ))
             } else if e.expires > approval_date + Duration::days(lz_policy::exceptions::MAX_DAYS) {
                 Err(format!(
                     "expires {}, more than {} days after its approval on {}",
@@ -573,7 +599,10 @@ impl Session {
             let rejected = if policy.rejected_exceptions.is_empty() {
                 String::new()
             } else {
-                format!("; exceptions not honoured: {}", policy.rejected_exceptions.join("; "))
+                format!(
+                    "; exceptions not honoured: {}",
+                    policy.rejected_exceptions.join("; ")
+                )
             };
             return Err(refuse!(
                 "release {r} cannot go to {env}: the policy evaluation of its plan {} fails ({}){rejected}",
@@ -618,7 +647,11 @@ impl Session {
                 };
                 refuse!("{e}{note}")
             })?;
-            if let Err(refusal) = self.governance.windows.check(env, requirement.change_window, now) {
+            if let Err(refusal) = self
+                .governance
+                .windows
+                .check(env, requirement.change_window, now)
+            {
                 return Err(refuse!("{}", refusal.message(env, tier.as_str())));
             }
             Ok(decision.counted)
@@ -648,7 +681,10 @@ impl Session {
                             return Ok(Admission {
                                 tier: Tier::Emergency,
                                 classified_tier: tier,
-                                requirement: self.governance.policy.requirement(Tier::Emergency, env),
+                                requirement: self
+                                    .governance
+                                    .policy
+                                    .requirement(Tier::Emergency, env),
                                 approvals: Vec::new(),
                                 break_glass: Some(s.sequence),
                                 classification,
@@ -679,9 +715,10 @@ impl Session {
         let r = short(self.digest());
         approval::may_approve(who, Some(&self.author), self.digest())
             .map_err(|e| refuse!("{e}"))?;
-        let id = self.identities().get(who).ok_or_else(|| {
-            refuse!("identity {who} is not in the identities register")
-        })?;
+        let id = self
+            .identities()
+            .get(who)
+            .ok_or_else(|| refuse!("identity {who} is not in the identities register"))?;
         refuse_if!(
             id.kind != "person",
             "{who} is a workload identity: approvals are given by people"
@@ -714,10 +751,7 @@ impl Session {
         if let Some(t) = ticket {
             fields = fields.ticket(t);
         }
-        Ok((
-            self.ledger.append(Kind::Approval, fields, signer)?,
-            tier,
-        ))
+        Ok((self.ledger.append(Kind::Approval, fields, signer)?, tier))
     }
 
     /// Records the policy identity's evaluation of the plan (the in-process result).
@@ -793,8 +827,14 @@ impl Session {
             match &self.governed_by {
                 GovernedBy::Deployment { record, release } =>
                     format!("deployed release {} (record {record})", short(release)),
-                GovernedBy::Pin { record, release, signer } =>
-                    format!("pinned release {} (record {record}, {signer})", short(release)),
+                GovernedBy::Pin {
+                    record,
+                    release,
+                    signer,
+                } => format!(
+                    "pinned release {} (record {record}, {signer})",
+                    short(release)
+                ),
             }
         )
     }

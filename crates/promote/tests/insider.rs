@@ -50,7 +50,13 @@ fn refused<T: std::fmt::Debug>(r: anyhow::Result<T>) -> String {
     format!("{e:#}")
 }
 
-fn admit(sb: &Sandbox, release: &str, env: &str, deployer: &str, now: &str) -> anyhow::Result<Admission> {
+fn admit(
+    sb: &Sandbox,
+    release: &str,
+    env: &str,
+    deployer: &str,
+    now: &str,
+) -> anyhow::Result<Admission> {
     let s = sb.session(release, env)?;
     let p = s.evaluate_policy(t(now))?;
     s.admit(deployer, &p, t(now))
@@ -136,14 +142,20 @@ fn a_high_tier_change_reaches_prod_only_with_human_approvals_inside_its_window()
         .unwrap();
     sb.approve("bob", &r, "prod", &at(SAT)).unwrap();
     let msg = refused(admit(&sb, &r, "prod", "deployer-bot", SAT));
-    assert!(msg.contains("needs an approval from group business"), "{msg}");
+    assert!(
+        msg.contains("needs an approval from group business"),
+        "{msg}"
+    );
     assert!(
         msg.contains("not counted: change-policy (a workload identity, never a human approval)"),
         "{msg}"
     );
     // A workload cannot approve through the approval command either.
     let msg = refused(sb.approve("change-policy", &r, "prod", &at(SAT)));
-    assert_eq!(msg, "change-policy is a workload identity: approvals are given by people");
+    assert_eq!(
+        msg,
+        "change-policy is a workload identity: approvals are given by people"
+    );
     // With the second person, the change still waits for the window: market hours at the
     // trusted clock's time.
     sb.approve("carol", &r, "prod", &at(SAT)).unwrap();
@@ -164,7 +176,10 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
     // The working tree (here the sandbox's tree) is edited after the release was built.
     std::fs::write(sb.tree.join("governance/approval-policy.toml"), permissive).unwrap();
     let msg = refused(admit(&sb, &r, "dev", "deployer-bot", SAT));
-    assert!(msg.contains("release") && msg.contains("to dev (tier high) needs"), "{msg}");
+    assert!(
+        msg.contains("release") && msg.contains("to dev (tier high) needs"),
+        "{msg}"
+    );
     // A release that carries the permissive policy is judged by the pinned rules, and its
     // governance change makes it high tier with the security group's approval required.
     let r2 = sb
@@ -172,8 +187,14 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
         .unwrap();
     sb.approve_exceptions(&r2, &at(SAT)).unwrap();
     let s = sb.session(&r2, "dev").unwrap();
-    assert_eq!(s.governance_changes, vec!["governance/approval-policy.toml".to_string()]);
-    assert!(s.requirement(Tier::High).required_groups.contains(&"security".to_string()));
+    assert_eq!(
+        s.governance_changes,
+        vec!["governance/approval-policy.toml".to_string()]
+    );
+    assert!(s
+        .requirement(Tier::High)
+        .required_groups
+        .contains(&"security".to_string()));
     let c = s.classify().unwrap();
     assert!(c
         .resources
@@ -198,7 +219,10 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
         sb.signer("erin"),
         &c.now().unwrap(),
     ));
-    assert!(msg.contains("erin is not a person of the security group"), "{msg}");
+    assert!(
+        msg.contains("erin is not a person of the security group"),
+        "{msg}"
+    );
     let (first, new) =
         lz_promote::bootstrap::pin(&sb.paths, "dev", &r2, sb.signer("frank"), &c.now().unwrap())
             .unwrap();
@@ -225,7 +249,10 @@ fn classification_compares_with_the_verified_plan_of_the_last_deployment() {
     let s = sb.session(&r2, "dev").unwrap();
     let c = s.classify().unwrap();
     assert_eq!(c.tier, Tier::High);
-    assert!(c.resources.iter().any(|x| x.rule == "network-perimeter"), "{c:?}");
+    assert!(
+        c.resources.iter().any(|x| x.rule == "network-perimeter"),
+        "{c:?}"
+    );
     // The same release re-deployed is an empty diff: nothing a caller passes can make r2's
     // diff empty. A deployment record naming r2's plan under r (to pass it off as the
     // baseline) is caught: the baseline is re-rendered from the deployed release.
@@ -270,11 +297,20 @@ fn a_governance_only_release_is_high_tier_and_needs_the_security_group() {
         let c = s.classify().unwrap();
         assert_eq!(c.tier, Tier::High, "{tag}");
         assert_eq!(c.resources.len(), 1, "{tag}: {c:?}");
-        assert_eq!((c.resources[0].address.as_str(), c.resources[0].rule.as_str()), (file, "governance-change"));
+        assert_eq!(
+            (
+                c.resources[0].address.as_str(),
+                c.resources[0].rule.as_str()
+            ),
+            (file, "governance-change")
+        );
         sb.approve("erin", &r2, "dev", &at(SAT)).unwrap();
         sb.approve("carol", &r2, "dev", &at(SAT)).unwrap();
         let msg = refused(admit(&sb, &r2, "dev", "deployer-bot", SAT));
-        assert!(msg.contains("needs an approval from group security"), "{tag}: {msg}");
+        assert!(
+            msg.contains("needs an approval from group security"),
+            "{tag}: {msg}"
+        );
         sb.approve("bob", &r2, "dev", &at(SAT)).unwrap();
         let a = admit(&sb, &r2, "dev", "deployer-bot", SAT).unwrap();
         assert_eq!(a.tier, Tier::High);
@@ -302,7 +338,10 @@ fn the_author_is_the_signer_of_the_first_release_record() {
     // archive may refuse the append outright; the author is the first signer in any case).
     let _ = sb.ledger().unwrap().append(
         Kind::Release,
-        Fields::new(&r).ticket("CHG-3").reason("mine now").at(t(SAT)),
+        Fields::new(&r)
+            .ticket("CHG-3")
+            .reason("mine now")
+            .at(t(SAT)),
         sb.signer("erin"),
     );
     // Editing manifest.json changes nothing either.
@@ -317,10 +356,18 @@ fn the_author_is_the_signer_of_the_first_release_record() {
     sb.approve("erin", &r, "dev", &at(SAT)).unwrap();
     // The author can never deploy it either, and an approver cannot deploy what they approved.
     let msg = refused(admit(&sb, &r, "dev", "alice", SAT));
-    assert!(msg.starts_with(&format!("alice authored release {short} (record {rec}) and cannot deploy it")), "{msg}");
+    assert!(
+        msg.starts_with(&format!(
+            "alice authored release {short} (record {rec}) and cannot deploy it"
+        )),
+        "{msg}"
+    );
     sb.approve("dave", &r, "dev", &at(SAT)).unwrap();
     let msg = refused(admit(&sb, &r, "dev", "dave", SAT));
-    assert!(msg.starts_with(&format!("dave approved release {short} for dev (record ")), "{msg}");
+    assert!(
+        msg.starts_with(&format!("dave approved release {short} for dev (record ")),
+        "{msg}"
+    );
     // A release without a signed authorship record cannot be decided on at all.
     let unsigned = lz_evidence::release::build(
         &sb.tree,
@@ -345,7 +392,9 @@ fn a_forged_passing_policy_evaluation_never_substitutes_for_the_evaluation() {
     let (_d, sb) = sandbox();
     let c = at(SAT);
     // No exception is approved: the secrets rotation rule fails in every environment.
-    let r = sb.release("no-exceptions", "alice", &c, |_| Ok(())).unwrap();
+    let r = sb
+        .release("no-exceptions", "alice", &c, |_| Ok(()))
+        .unwrap();
     sb.pin("dev", &r, &c).unwrap();
     sb.approve("bob", &r, "dev", &c).unwrap();
     sb.approve("erin", &r, "dev", &c).unwrap();
@@ -366,7 +415,10 @@ fn a_forged_passing_policy_evaluation_never_substitutes_for_the_evaluation() {
     let msg = refused(admit(&sb, &r, "dev", "deployer-bot", SAT));
     assert!(msg.contains("the policy evaluation of its plan"), "{msg}");
     assert!(msg.contains("LZ-SEC-002"), "{msg}");
-    assert!(msg.contains("EXC-0001: no signed exception approval of this entry"), "{msg}");
+    assert!(
+        msg.contains("EXC-0001: no signed exception approval of this entry"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -379,7 +431,18 @@ fn break_glass_needs_a_ttl_a_second_person_and_an_independent_retrospective() {
     let ledger = sb.ledger().unwrap();
     let opened = t(THU) - Duration::minutes(30);
     // Anyone without the break-glass role cannot even record a request.
-    assert!(breakglass::open(&ledger, sb.signer("deployer-bot"), "prod", "555555555555", Some(&r), "INC-1", "r", 60, opened).is_err());
+    assert!(breakglass::open(
+        &ledger,
+        sb.signer("deployer-bot"),
+        "prod",
+        "555555555555",
+        Some(&r),
+        "INC-1",
+        "r",
+        60,
+        opened
+    )
+    .is_err());
     // Hand-made requests with expires=2099 (no TTL, or a TTL that disagrees) never open a
     // session: the archive refuses to record them, and were one recorded, the gate refuses it.
     let forged = [
@@ -407,27 +470,71 @@ fn break_glass_needs_a_ttl_a_second_person_and_an_independent_retrospective() {
     }
     let _ = GENESIS;
     // A proper request, unapproved: refused.
-    let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&r), "INC-1", "outage", 60, opened).unwrap();
+    let bg = breakglass::open(
+        &ledger,
+        sb.signer("oscar"),
+        "prod",
+        "555555555555",
+        Some(&r),
+        "INC-1",
+        "outage",
+        60,
+        opened,
+    )
+    .unwrap();
     let msg = refused(admit(&sb, &r, "prod", "deployer-bot", THU));
-    assert!(msg.contains(&format!("break-glass {} by oscar has no approval by a second person", bg.sequence)), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "break-glass {} by oscar has no approval by a second person",
+            bg.sequence
+        )),
+        "{msg}"
+    );
     assert!(breakglass::approve(&ledger, sb.signer("oscar"), bg.sequence, "me", opened).is_err());
-    breakglass::approve(&ledger, sb.signer("bob"), bg.sequence, "outage confirmed", opened).unwrap();
+    breakglass::approve(
+        &ledger,
+        sb.signer("bob"),
+        bg.sequence,
+        "outage confirmed",
+        opened,
+    )
+    .unwrap();
     let a = admit(&sb, &r, "prod", "deployer-bot", THU).unwrap();
-    assert_eq!((a.tier, a.break_glass), (Tier::Emergency, Some(bg.sequence)));
+    assert_eq!(
+        (a.tier, a.break_glass),
+        (Tier::Emergency, Some(bg.sequence))
+    );
     // The TTL holds at the trusted clock: 31 minutes later it has expired.
     let later = lz_promote::window::rfc3339(t(THU) + Duration::minutes(31));
     let msg = refused(admit(&sb, &r, "prod", "deployer-bot", &later));
     assert!(msg.contains("expired at 2026-12-03T09:30:00Z"), "{msg}");
     // The retrospective: neither the requester nor the release author.
     let records = ledger.records().unwrap();
-    assert!(breakglass::overdue(&records, opened + Duration::hours(25)).iter().any(|m| m.contains(&format!("break-glass {} ", bg.sequence))));
+    assert!(breakglass::overdue(&records, opened + Duration::hours(25))
+        .iter()
+        .any(|m| m.contains(&format!("break-glass {} ", bg.sequence))));
     for who in ["oscar", "alice"] {
-        let e = breakglass::retrospective(&ledger, sb.signer(who), bg.sequence, "INC-1", "ok", t(THU)).unwrap_err();
-        assert!(format!("{e:#}").contains("cannot sign its retrospective (segregation of duties)"), "{who}: {e:#}");
+        let e =
+            breakglass::retrospective(&ledger, sb.signer(who), bg.sequence, "INC-1", "ok", t(THU))
+                .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("cannot sign its retrospective (segregation of duties)"),
+            "{who}: {e:#}"
+        );
     }
-    breakglass::retrospective(&ledger, sb.signer("audrey"), bg.sequence, "INC-1", "fix verified", t(THU)).unwrap();
+    breakglass::retrospective(
+        &ledger,
+        sb.signer("audrey"),
+        bg.sequence,
+        "INC-1",
+        "fix verified",
+        t(THU),
+    )
+    .unwrap();
     let records = ledger.records().unwrap();
-    assert!(!breakglass::overdue(&records, opened + Duration::hours(25)).iter().any(|m| m.contains(&format!("break-glass {} ", bg.sequence))));
+    assert!(!breakglass::overdue(&records, opened + Duration::hours(25))
+        .iter()
+        .any(|m| m.contains(&format!("break-glass {} ", bg.sequence))));
 }
 
 #[test]
@@ -437,25 +544,70 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
     // (case, edit of the register, who signs the approvals, expected reason)
     type Edit = fn(&Path) -> anyhow::Result<()>;
     let cases: Vec<(&str, Edit, &str, &str)> = vec![
-        ("not the named approver", |_| Ok(()), "erin", "is signed by erin, but the entry names approver bob"),
-        ("owner under another spelling", |tree| edit(&tree.join("governance/exceptions.toml"), "owner                = \"alice\"", "owner                = \"Bob Example\""), "bob", "bob owns the exception (as \"Bob Example\") and cannot approve it"),
-        ("approver that is no identity", |tree| edit(&tree.join("governance/exceptions.toml"), "approver             = \"bob\"", "approver             = \"nobody\""), "bob", "is signed by bob, but the entry names approver nobody"),
-        ("approver outside the security group", |tree| edit(&tree.join("governance/exceptions.toml"), "approver             = \"bob\"", "approver             = \"erin\""), "erin", "erin is not a person of the security group with the approver role"),
+        (
+            "not the named approver",
+            |_| Ok(()),
+            "erin",
+            "is signed by erin, but the entry names approver bob",
+        ),
+        (
+            "owner under another spelling",
+            |tree| {
+                edit(
+                    &tree.join("governance/exceptions.toml"),
+                    "owner                = \"alice\"",
+                    "owner                = \"Bob Example\"",
+                )
+            },
+            "bob",
+            "bob owns the exception (as \"Bob Example\") and cannot approve it",
+        ),
+        (
+            "approver that is no identity",
+            |tree| {
+                edit(
+                    &tree.join("governance/exceptions.toml"),
+                    "approver             = \"bob\"",
+                    "approver             = \"nobody\"",
+                )
+            },
+            "bob",
+            "is signed by bob, but the entry names approver nobody",
+        ),
+        (
+            "approver outside the security group",
+            |tree| {
+                edit(
+                    &tree.join("governance/exceptions.toml"),
+                    "approver             = \"bob\"",
+                    "approver             = \"erin\"",
+                )
+            },
+            "erin",
+            "erin is not a person of the security group with the approver role",
+        ),
     ];
     for (i, (case, edit_register, signer, want)) in cases.into_iter().enumerate() {
-        let r = sb.release(&format!("exc-{i}"), "alice", &c, edit_register).unwrap();
+        let r = sb
+            .release(&format!("exc-{i}"), "alice", &c, edit_register)
+            .unwrap();
         if i == 0 {
             for env in lz_platform::ENVIRONMENTS {
                 sb.pin(env, &r, &c).unwrap();
             }
         }
-        let archive = lz_promote::release::VerifiedRelease::open(&sb.paths.releases, &r, &sb.paths.work).unwrap();
-        let register = lz_policy::Register::parse(&archive.text("governance/exceptions.toml").unwrap(), "x").unwrap();
+        let archive =
+            lz_promote::release::VerifiedRelease::open(&sb.paths.releases, &r, &sb.paths.work)
+                .unwrap();
+        let register =
+            lz_policy::Register::parse(&archive.text("governance/exceptions.toml").unwrap(), "x")
+                .unwrap();
         let ledger = sb.ledger().unwrap();
         let mut appended = 0;
         for e in &register.exceptions {
             // The record names a registered owner, whatever the entry says.
-            let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT)).detail("owner", "alice");
+            let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT))
+                .detail("owner", "alice");
             match ledger.append(Kind::ExceptionApproval, f, sb.signer(signer)) {
                 Ok(_) => appended += 1,
                 // The archive itself refuses some forgeries (owner not an identity, signer
@@ -467,26 +619,45 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         let p = s.evaluate_policy(t(SAT)).unwrap();
         assert!(!p.passed, "{case}");
         if appended > 0 {
-            assert!(p.rejected_exceptions.iter().any(|m| m.contains(want)), "{case}: {:?}", p.rejected_exceptions);
+            assert!(
+                p.rejected_exceptions.iter().any(|m| m.contains(want)),
+                "{case}: {:?}",
+                p.rejected_exceptions
+            );
         }
     }
     // Created in 2035: the register itself says no, and no approval (dated now) can be valid.
     let r = sb
         .release("exc-2035", "alice", &c, |tree| {
             let p = tree.join("governance/exceptions.toml");
-            edit(&p, "created              = 2026-11-26", "created              = 2035-01-01")?;
-            edit(&p, "expires              = 2027-02-20", "expires              = 2035-02-01")
+            edit(
+                &p,
+                "created              = 2026-11-26",
+                "created              = 2035-01-01",
+            )?;
+            edit(
+                &p,
+                "expires              = 2027-02-20",
+                "expires              = 2035-02-01",
+            )
         })
         .unwrap();
     // The archive refuses an approval dated before the entry's creation.
     let e = sb.approve_exceptions(&r, &c).unwrap_err();
-    assert!(format!("{e:#}").contains("created <= approval time"), "{e:#}");
+    assert!(
+        format!("{e:#}").contains("created <= approval time"),
+        "{e:#}"
+    );
     let s = sb.session(&r, "dev").unwrap();
     assert!(!s.evaluate_policy(t(SAT)).unwrap().passed);
     // The same, correctly approved, passes.
     let r = sb.release("exc-ok", "alice", &c, |_| Ok(())).unwrap();
     sb.approve_exceptions(&r, &c).unwrap();
-    let p = sb.session(&r, "dev").unwrap().evaluate_policy(t(SAT)).unwrap();
+    let p = sb
+        .session(&r, "dev")
+        .unwrap()
+        .evaluate_policy(t(SAT))
+        .unwrap();
     assert!(p.passed, "{:?}", p.rejected_exceptions);
     assert_eq!(p.exceptions.len(), 1);
 }
@@ -495,7 +666,13 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
 fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
     let side = tempfile::tempdir().unwrap();
     // The only test in this binary that sets these variables.
-    for var in ["LZ_EVIDENCE", "LZ_IDENTITIES", "LZ_RELEASES", "LZ_NOW", "LZ_TODAY"] {
+    for var in [
+        "LZ_EVIDENCE",
+        "LZ_IDENTITIES",
+        "LZ_RELEASES",
+        "LZ_NOW",
+        "LZ_TODAY",
+    ] {
         std::env::set_var(var, side.path().join("x"));
     }
     let p = Paths::for_root(&root());
@@ -506,7 +683,13 @@ fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
         lz_policy::today().unwrap(),
         OffsetDateTime::now_utc().date()
     );
-    for var in ["LZ_EVIDENCE", "LZ_IDENTITIES", "LZ_RELEASES", "LZ_NOW", "LZ_TODAY"] {
+    for var in [
+        "LZ_EVIDENCE",
+        "LZ_IDENTITIES",
+        "LZ_RELEASES",
+        "LZ_NOW",
+        "LZ_TODAY",
+    ] {
         std::env::remove_var(var);
     }
 }

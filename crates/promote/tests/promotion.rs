@@ -68,7 +68,11 @@ fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
         panic!("evidence of the promotion does not verify: {e:#}");
     }
     let index = Index::for_local(&store).unwrap();
-    let query = Query { index: &index, source: Source::Local(&store), range: TimeRange::default() };
+    let query = Query {
+        index: &index,
+        source: Source::Local(&store),
+        range: TimeRange::default(),
+    };
     let custody = query.release(release).unwrap();
     for env in lz_platform::ENVIRONMENTS {
         let (_, c) = custody
@@ -76,10 +80,17 @@ fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
             .iter()
             .find(|(e, _)| e == env)
             .unwrap_or_else(|| panic!("release custody has no {env}"));
-        assert!(c.approvals.len() >= 2, "{env}: approvals {:?}", c.approvals.len());
+        assert!(
+            c.approvals.len() >= 2,
+            "{env}: approvals {:?}",
+            c.approvals.len()
+        );
         assert!(!c.deployments.is_empty(), "{env}: no deployment record");
         assert!(!c.drift_checks.is_empty(), "{env}: no drift record");
-        assert!(!c.policy_evaluations.is_empty(), "{env}: no policy evaluation record");
+        assert!(
+            !c.policy_evaluations.is_empty(),
+            "{env}: no policy evaluation record"
+        );
     }
 }
 
@@ -116,7 +127,9 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
     assert_evidence_verifies_and_shows_custody(&sb, &release);
     // A tags-only change then goes through every environment on policy approval alone.
     let next = sb
-        .release("full-tags", "alice", &now, |t| lz_promote::bench::retag(t, "CC-4411"))
+        .release("full-tags", "alice", &now, |t| {
+            lz_promote::bench::retag(t, "CC-4411")
+        })
         .unwrap();
     for env in lz_platform::ENVIRONMENTS {
         let o = sb.promote(&next, env, "deployer-bot", &now, 0).unwrap();
@@ -151,7 +164,9 @@ fn refusals_name_the_reason() {
     );
 
     // A different digest than the one running in the previous environment.
-    let other = sb.release("refusals-other", "alice", &now, |_| Ok(())).unwrap();
+    let other = sb
+        .release("refusals-other", "alice", &now, |_| Ok(()))
+        .unwrap();
     sb.bootstrap("test", &release).unwrap();
     let dev_record =
         lz_promote::promote::last_deployment(&sb.ledger().unwrap().records().unwrap(), "dev")
@@ -217,7 +232,14 @@ fn refusals_name_the_reason() {
         opened,
     )
     .unwrap();
-    breakglass::approve(&ledger, sb.signer("frank"), bg.sequence, "outage confirmed", opened).unwrap();
+    breakglass::approve(
+        &ledger,
+        sb.signer("frank"),
+        bg.sequence,
+        "outage confirmed",
+        opened,
+    )
+    .unwrap();
     assert_eq!(
         err(sb.promote(&release, "prod", "deployer-bot", &thursday, 0)),
         format!(
@@ -238,7 +260,14 @@ fn refusals_name_the_reason() {
         thursday_t,
     )
     .unwrap();
-    breakglass::approve(&ledger, sb.signer("frank"), bg2.sequence, "outage confirmed", thursday_t).unwrap();
+    breakglass::approve(
+        &ledger,
+        sb.signer("frank"),
+        bg2.sequence,
+        "outage confirmed",
+        thursday_t,
+    )
+    .unwrap();
     let o = sb
         .promote(&release, "prod", "deployer-bot", &thursday, 0)
         .unwrap();
@@ -289,7 +318,8 @@ fn refusals_name_the_reason() {
     )
     .unwrap();
     assert!(
-        breakglass::overdue(&ledger.records().unwrap(), thursday_t + Duration::hours(25)).is_empty()
+        breakglass::overdue(&ledger.records().unwrap(), thursday_t + Duration::hours(25))
+            .is_empty()
     );
     assert_eq!(
         err(breakglass::open(
@@ -419,7 +449,9 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     let now = t.clock();
     let first = release(&sb, "killed-first", &now);
     promote_through(&sb, &first, &["dev"], &now);
-    let second = sb.release("killed-second", "alice", &now, |_| Ok(())).unwrap();
+    let second = sb
+        .release("killed-second", "alice", &now, |_| Ok(()))
+        .unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lz-rehearse"))
         .args([
             root().to_str().unwrap(),

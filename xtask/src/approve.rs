@@ -1,11 +1,12 @@
-//! `cargo xtask approve`: a signed approval of a release's plan for an environment.
+//! `cargo xtask approve`: a signed approval of a release's plan for an environment. The plan,
+//! its tier and the rules come from the release archive and the environment's governance; the
+//! time from the environment's server clock.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::ledger::Ledger;
-use lz_promote::promote::{self, Governance};
-use lz_promote::{Diff, Paths};
+use lz_promote::promote::Target;
+use lz_promote::{Paths, Session};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,8 +18,7 @@ pub struct Args {
     /// Approver identity (governance/identities.toml)
     #[arg(long = "as")]
     identity: String,
-    /// The approver's ed25519 private key file
-    /// Private key file (default: LZ_SIGNING_KEY)
+    /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
     key: Option<PathBuf>,
     #[arg(long)]
@@ -29,46 +29,20 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let paths = Paths::for_root(root);
-    let gov = Governance::load(root)?;
-    let rel = promote::release(&paths, &args.release)?;
-    if rel.author.is_none() {
-        anyhow::bail!(
-            "release {} names no author in its manifest: segregation of duties cannot be checked, so it cannot be approved",
-            &rel.digest[..12]
-        );
-    }
-    let plan = crate::plan::render_env(root, &args.env)?;
-    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
-    let records = ledger.records()?;
-    let diff = match promote::deployed_plan(&paths, &records, &args.env) {
-        Some(prev) => Diff::between_plans(&prev, &plan, "deployed plan", "release plan", |t| {
-            gov.rules.replace_attributes(t)
-        })?,
-        None => Diff::from_plan_actions(&plan, "release plan")?,
-    };
-    let tier = gov.rules.classify(&diff, &args.env).tier;
+    let endpoint = lz_platform::localstack::require(root)?;
+    let session = Session::open(&Paths::for_root(root), &args.release, &args.env)?;
+    let t = Target::from_tree(session.release.root(), &args.env, &endpoint)?;
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
-    let now = lz_promote::window::now()?;
-    let r = promote::approve(
-        &gov,
-        &ledger,
-        &signer,
-        &rel.digest,
-        rel.author.as_deref(),
-        &args.env,
-        &plan,
-        tier,
-        &args.reason,
-        args.ticket.as_deref(),
-        now,
-    )?;
+    let now = t.clock().now()?;
+    let (r, tier) = session.approve(&signer, &args.reason, args.ticket.as_deref(), &now)?;
     println!(
-        "{} approved release {} for {} (tier {tier}, plan {}): record {}",
+        "{} approved release {} for {} (tier {tier}, plan {}, author {}) at {}: record {}",
         args.identity,
-        &rel.digest[..12],
+        &session.digest()[..12],
         args.env,
-        &promote::plan_digest(&plan)[..12],
+        &session.plan_digest[..12],
+        session.author,
+        lz_promote::window::rfc3339(now.time),
         r.sequence
     );
     Ok(ExitCode::SUCCESS)

@@ -1,10 +1,11 @@
-//! `cargo xtask break-glass`: open a time-boxed emergency session, record its retrospective,
-//! list sessions.
+//! `cargo xtask break-glass`: request a time-boxed emergency session, approve it (a second
+//! person), record its retrospective, list sessions. Times are the environment's server time.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use lz_promote::ledger::Ledger;
+use lz_promote::promote::Target;
 use lz_promote::window::rfc3339;
 use lz_promote::{breakglass, Paths};
 
@@ -16,7 +17,8 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Cmd {
-    /// Open a session: promotions into ENV may bypass approvals and windows until it expires
+    /// Request a session: once a second person approves it, promotions into ENV may bypass
+    /// approvals and windows until it expires
     Open {
         #[arg(long)]
         env: String,
@@ -37,7 +39,20 @@ enum Cmd {
         #[arg(long)]
         release: Option<String>,
     },
-    /// Record the retrospective of session ID (someone other than its opener)
+    /// Approve request ID (a person other than its requester)
+    Approve {
+        #[arg(long)]
+        id: u64,
+        #[arg(long = "as")]
+        identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Record the retrospective of session ID (someone other than its requester and the
+    /// release author)
     Retrospective {
         #[arg(long)]
         id: u64,
@@ -55,10 +70,14 @@ enum Cmd {
     List,
 }
 
+fn clock_of(root: &Path, env: &str) -> Result<lz_promote::clock::Reading> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    Target::from_tree(root, env, &endpoint)?.clock().now()
+}
+
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let paths = Paths::for_root(root);
     let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
-    let now = lz_promote::window::now()?;
     match args.command {
         Cmd::Open {
             env,
@@ -71,6 +90,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         } => {
             let e = lz_platform::overlays::env_file(root, &env)?;
             let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let now = clock_of(root, &env)?;
             let r = breakglass::open(
                 &ledger,
                 &signer,
@@ -80,14 +100,28 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 &ticket,
                 &reason,
                 ttl,
-                now,
+                now.time,
             )?;
             println!(
-                "break-glass {} open for {env} until {}; a retrospective by someone else is due within {} h",
+                "break-glass {} requested for {env} until {}; it is usable once a second person approves it (`cargo xtask break-glass approve --id {}`), and a retrospective by someone else is due within {} h",
                 r.sequence,
-                rfc3339(now + time::Duration::minutes(i64::from(ttl))),
+                rfc3339(now.time + time::Duration::minutes(i64::from(ttl))),
+                r.sequence,
                 breakglass::RETROSPECTIVE_HOURS
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Approve {
+            id,
+            identity,
+            key,
+            reason,
+        } => {
+            let s = breakglass::find(&paths, id)?;
+            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let now = clock_of(root, &s.environment)?;
+            let r = breakglass::approve(&ledger, &signer, id, &reason, now.time)?;
+            println!("break-glass {id} approved by {identity}: record {}", r.sequence);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Retrospective {
@@ -97,24 +131,40 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             ticket,
             outcome,
         } => {
+            let s = breakglass::find(&paths, id)?;
             let signer = crate::promote::signer(&identity, key.as_deref())?;
-            let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now)?;
+            let now = clock_of(root, &s.environment)?;
+            let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now.time)?;
             println!("retrospective of break-glass {id}: record {}", r.sequence);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::List => {
+            let now = time::OffsetDateTime::now_utc();
             let records = ledger.records()?;
             for s in breakglass::sessions(&records) {
+                let state = match (&s.defect, s.expires) {
+                    (Some(d), _) => format!("unusable ({d})"),
+                    (None, Some(e)) if now < e => format!("open until {}", rfc3339(e)),
+                    (None, Some(e)) => format!("expired at {}", rfc3339(e)),
+                    (None, None) => "unusable".into(),
+                };
                 println!(
-                    "{} {} opened by {} at {}, {} until {}, retrospective {}",
+                    "{} {} requested by {} at {}, {state}, approved by {}, retrospective {}",
                     s.sequence,
                     s.environment,
                     s.opener,
                     rfc3339(s.opened),
-                    if s.is_open(now) { "open" } else { "closed" },
-                    rfc3339(s.expires),
+                    if s.approvals.is_empty() {
+                        "nobody".to_string()
+                    } else {
+                        s.approvals
+                            .iter()
+                            .map(|(w, r, _)| format!("{w} (record {r})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
                     s.retrospective
-                        .map(|r| format!("record {r}"))
+                        .map(|(r, w)| format!("record {r} by {w}"))
                         .unwrap_or_else(|| "missing".into())
                 );
             }

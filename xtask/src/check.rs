@@ -44,7 +44,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
         baselines.push("baseline", Some(b.file.clone()), None, format!("approved baseline of {} is stale: {}", b.subject, b.message));
     }
     steps.push(("approved baselines", baselines));
-    steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, lz_promote::window::now()?)?));
+    steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, time::OffsetDateTime::now_utc())?));
     Ok(steps)
 }
 

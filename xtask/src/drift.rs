@@ -1,10 +1,11 @@
-//! `cargo xtask drift`: deployed state and live bucket controls against the declared ones;
-//! exit 1 on drift (recorded either way).
+//! `cargo xtask drift`: deployed state and live bucket controls against the ones the deployed
+//! release declares; exit 1 on drift (recorded either way).
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::bootstrap::{self, Names};
+use lz_promote::bootstrap::Names;
+use lz_promote::promote::Target;
 use lz_promote::{drift, Paths};
 
 #[derive(clap::Args)]
@@ -30,21 +31,11 @@ enum Format {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let paths = Paths::for_root(root);
-    let t = crate::promote::target(root, &args.env, &endpoint)?;
-    let plan = crate::plan::render_env(root, &args.env)?;
-    let spec = bootstrap::spec_from_plan(
-        &plan,
-        &args.env,
-        &t.account_id,
-        &t.region,
-        &Names::default(),
-    )?;
+    let tree = drift::deployed_tree(&paths, &args.env)?;
+    let t = Target::from_tree(tree.root(), &args.env, &endpoint)?;
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
-    let overlay = root
-        .join("environments")
-        .join(&args.env)
-        .join("terraform.tfvars");
-    let report = drift::check(&paths, &t, &spec, Some(&overlay), &signer)?;
+    let now = t.clock().now()?;
+    let report = drift::check(&paths, &t, &Names::default(), &signer, &now)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print!("{}", drift::render_text(&report)),

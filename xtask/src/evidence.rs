@@ -8,8 +8,9 @@ use lz_evidence::bundle::{self, BundleHeader, BUNDLE_FORMAT};
 use lz_evidence::dsse::sha256_hex;
 use lz_evidence::identity::{self, Identities, Signer};
 use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
-use lz_evidence::record::{now_rfc3339, parse_time, Fields, Kind};
-use lz_evidence::{EvidenceArchive, LocalStore, S3Store, Store};
+use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
+use lz_evidence::verify::{parse_checkpoint_arg, report_of, Anchors, KnownCheckpoint, VerifiedCache};
+use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
 use serde_json::Value;
 
 #[derive(clap::Args)]
@@ -29,14 +30,21 @@ enum Cmd {
     Verify {
         #[command(flatten)]
         store: StoreArgs,
-        /// Verify an exported bundle offline instead of a store
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Verify an exported bundle offline instead of a store (needs --trust-root or --pin)
         #[arg(long)]
         bundle: Option<PathBuf>,
+        /// A checkpoint SEQUENCE:HASH known from elsewhere; the chain must still contain it
+        #[arg(long = "checkpoint", value_name = "SEQUENCE:HASH")]
+        checkpoints: Vec<String>,
     },
-    /// Query the archive: chain of custody of a release, provenance of a resource, records of an identity
+    /// Query the archive (verified first): chain of custody of a release, provenance of a resource, records of an identity
     Query {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Release digest (or a unique prefix of at least 8 hex digits)
         #[arg(long)]
         release: Option<String>,
@@ -109,9 +117,6 @@ pub struct StoreArgs {
     /// Local JSON Lines file instead of the chain's default path
     #[arg(long)]
     file: Option<PathBuf>,
-    /// Identities register
-    #[arg(long)]
-    identities: Option<PathBuf>,
     #[arg(long, default_value = "lz-evidence")]
     bucket: String,
     /// Key prefix inside the bucket (empty or ending in '/')
@@ -128,6 +133,54 @@ pub struct StoreArgs {
     retention_days: u32,
 }
 
+/// What the verifier trusts. Default for a store: the repository's governance/identities.toml;
+/// a bundle has no default.
+#[derive(clap::Args, Clone, Default)]
+pub struct TrustArgs {
+    /// Identities register to trust: FILE, or FILE@REV for the file as committed at a git revision
+    #[arg(long = "trust-root", value_name = "FILE[@REV]")]
+    trust_root: Option<String>,
+    /// Pinned sha256 fingerprint of a public key (key id) or of a register text
+    #[arg(long = "pin", value_name = "FINGERPRINT")]
+    pins: Vec<String>,
+}
+
+impl TrustArgs {
+    /// The trust root given, or `None` when neither flag was given.
+    fn given(&self, root: &Path) -> Result<Option<TrustRoot>> {
+        let mut trust = match &self.trust_root {
+            Some(spec) => Some(TrustRoot::from_spec(root, spec)?),
+            None => None,
+        };
+        if !self.pins.is_empty() {
+            let pins = TrustRoot::pinned(&self.pins)?;
+            trust = Some(match trust {
+                Some(t) => t.with_pins(pins),
+                None => pins,
+            });
+        }
+        Ok(trust)
+    }
+
+    /// The trust root given, or the repository's register.
+    fn or_repository(&self, root: &Path) -> Result<TrustRoot> {
+        match self.given(root)? {
+            Some(t) => Ok(t),
+            None => TrustRoot::load(&repository_register(root)),
+        }
+    }
+}
+
+/// The register of the repository: the only register `append` signs against.
+fn repository_register(root: &Path) -> PathBuf {
+    root.join("governance/identities.toml")
+}
+
+/// Where verification remembers the last head it accepted for each store.
+fn cache_dir(root: &Path) -> PathBuf {
+    root.join(".tools/evidence/verified")
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 enum StoreKind {
     Local,
@@ -135,11 +188,6 @@ enum StoreKind {
 }
 
 impl StoreArgs {
-    fn identities(&self, root: &Path) -> Result<Identities> {
-        let path = self.identities.clone().unwrap_or_else(|| root.join("governance/identities.toml"));
-        Identities::load(&path)
-    }
-
     fn local(&self, root: &Path) -> LocalStore {
         match &self.file {
             Some(f) => LocalStore::new(f),
@@ -163,10 +211,13 @@ impl StoreArgs {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Keygen { out } => keygen(&out),
-        Cmd::Verify { store, bundle } => verify(root, &store, bundle.as_deref()),
-        Cmd::Query { store, release, resource, env, identity, since, until, json } => {
+        Cmd::Verify { store, trust, bundle, checkpoints } => {
+            let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
+            verify(root, &store, &trust, bundle.as_deref(), known)
+        }
+        Cmd::Query { store, trust, release, resource, env, identity, since, until, json } => {
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
-            query(root, &store, QueryArgs { release, resource, env, identity, range, json })
+            query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
         }
         Cmd::Export { store, release, out } => export(root, &store, &release, &out),
         Cmd::Append { store, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details } => {
@@ -202,7 +253,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
                 fields.details.insert(k.to_string(), v);
             }
-            let ids = store.identities(root)?;
+            let ids = Identities::load(&repository_register(root))?;
             let target: Box<dyn Store> = match store.store_kind {
                 StoreKind::Local => Box::new(store.local(root)),
                 StoreKind::S3 => {
@@ -212,7 +263,16 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 }
             };
             let mut archive = EvidenceArchive::open(target, ids)?;
-            let r = archive.append(kind, fields, &signer)?;
+            let r = match archive.append(kind, fields, &signer) {
+                Ok(r) => r,
+                Err(e) => match e.downcast_ref::<lz_evidence::Refused>() {
+                    Some(refused) => {
+                        println!("REFUSED: {refused}");
+                        return Ok(ExitCode::from(1));
+                    }
+                    None => return Err(e),
+                },
+            };
             println!("appended {} record sequence {} ({})", r.kind, r.sequence, r.hash);
             Ok(ExitCode::SUCCESS)
         }
@@ -239,31 +299,36 @@ fn keygen(out: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(root: &Path, args: &StoreArgs, bundle_path: Option<&Path>) -> Result<ExitCode> {
+fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
-    let (records, checkpoint, ids, what, focus) = match bundle_path {
+    let (records, anchors, root_used, what, focus, cache) = match bundle_path {
         Some(p) => {
             let b = bundle::read_bundle(p)?;
-            let repo_ids = root.join("governance/identities.toml");
-            if let Ok(text) = std::fs::read_to_string(&repo_ids) {
-                if sha256_hex(text.as_bytes()) != b.header.identities_sha256 {
-                    println!("note: the bundle's identities snapshot differs from {}", repo_ids.display());
-                }
-            }
-            let what = format!("bundle {} (release {})", p.display(), b.header.release);
-            let ids = match &args.identities {
-                Some(path) => Identities::load(path)?,
-                None => b.identities,
+            let Some(given) = trust.given(root)? else {
+                println!("REFUSED: no trust root: a bundle verifies only against a register or fingerprints you supply (--trust-root FILE[@REV] or --pin FINGERPRINT); its own register snapshot ({}) proves nothing", b.identities.fingerprint());
+                return Ok(ExitCode::from(1));
             };
-            (b.records, Some(b.header.checkpoint), ids, what, Some(b.header.focus.len()))
+            let what = format!("bundle {} (release {})", p.display(), b.header.release);
+            known.push(KnownCheckpoint { checkpoint: b.header.checkpoint.clone(), source: format!("{}:1 (the bundle's checkpoint)", p.display()) });
+            let anchors = Anchors { known, ..Default::default() };
+            (b.records, anchors, given.with_snapshot(b.identities), what, Some(b.header.focus.len()), None)
         }
         None => {
             let store = args.open(root)?;
-            let ids = args.identities(root)?;
-            (store.load()?, store.checkpoint()?, ids, store.describe(), None)
+            let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
+            known.extend(cache.load()?);
+            let integrity = store.integrity()?;
+            let anchors = Anchors {
+                head: store.head()?,
+                require_head: true,
+                earlier_heads: integrity.earlier_heads,
+                known,
+                problems: integrity.problems,
+            };
+            (store.load()?, anchors, trust.or_repository(root)?, store.describe(), None, Some(cache))
         }
     };
-    let report = lz_evidence::verify(&records, checkpoint.as_ref(), &ids)?;
+    let report = report_of(&records, &root_used, &anchors)?;
     let elapsed = start.elapsed();
     match &report.failure {
         Some(f) => {
@@ -271,8 +336,11 @@ fn verify(root: &Path, args: &StoreArgs, bundle_path: Option<&Path>) -> Result<E
             Ok(ExitCode::from(1))
         }
         None => {
+            if let (Some(cache), Some(head)) = (&cache, &report.head) {
+                cache.save(head)?;
+            }
             let head = report.head.as_ref().map(|(s, h)| format!(", head sequence {s} {h}")).unwrap_or_default();
-            println!("ok: {} records verified in {what}{head} ({:.2?})", report.records, elapsed);
+            println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
             if let Some(n) = focus {
                 println!("{n} records concern the release");
             }
@@ -288,10 +356,6 @@ struct QueryArgs {
     identity: Option<String>,
     range: TimeRange,
     json: bool,
-}
-
-fn short(d: &str) -> &str {
-    &d[..d.len().min(12)]
 }
 
 fn describe(r: &RecordSummary) -> String {
@@ -324,20 +388,34 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-fn query(root: &Path, args: &StoreArgs, q: QueryArgs) -> Result<ExitCode> {
-    let local = args.local(root);
-    let loaded;
-    let (index, source) = match args.store_kind {
-        StoreKind::Local => (Index::for_local(&local)?, None),
-        StoreKind::S3 => {
-            loaded = args.s3()?.load()?;
-            (Index::from_records(&loaded)?, Some(&loaded))
-        }
+fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Result<ExitCode> {
+    // Answers come only from a chain verified now: the sidecar index is not consulted.
+    let store = args.open(root)?;
+    let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
+    let records = store.load()?;
+    let integrity = store.integrity()?;
+    let anchors = Anchors {
+        head: store.head()?,
+        require_head: true,
+        earlier_heads: integrity.earlier_heads,
+        known: cache.load()?.into_iter().collect(),
+        problems: integrity.problems,
     };
-    let source = match source {
-        Some(recs) => Source::Memory(recs),
-        None => Source::Local(&local),
+    let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
+        Ok(c) => c,
+        Err(e) => match failure_of(&e) {
+            Some(f) => {
+                println!("TAMPERED: {f} [{}]; not answering from an unverified chain", f.reason.code());
+                return Ok(ExitCode::from(1));
+            }
+            None => return Err(e),
+        },
     };
+    if let Some(head) = &chain.head {
+        cache.save(head)?;
+    }
+    let index = Index::from_verified(&chain);
+    let source = Source::Memory(&records);
     let query = Query { index: &index, source, range: q.range };
     if let Some(release) = &q.release {
         let c = query.release(release)?;
@@ -350,7 +428,7 @@ fn query(root: &Path, args: &StoreArgs, q: QueryArgs) -> Result<ExitCode> {
             }
             for (env, e) in &c.environments {
                 println!("environment {env}");
-                for r in e.plans.iter().chain(&e.policy_evaluations).chain(&e.exceptions).chain(&e.approvals).chain(&e.deployments).chain(&e.drift_checks).chain(&e.break_glass).chain(&e.retrospectives) {
+                for r in e.all() {
                     println!("  {}", describe(r));
                 }
             }
@@ -394,14 +472,30 @@ fn query(root: &Path, args: &StoreArgs, q: QueryArgs) -> Result<ExitCode> {
 
 fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<ExitCode> {
     let store = args.open(root)?;
-    let ids = args.identities(root)?;
+    let trust = TrustRoot::load(&repository_register(root))?;
     let records = store.load()?;
     let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
-    let report = lz_evidence::verify(&records, Some(&checkpoint), &ids)?;
-    if let Some(f) = &report.failure {
-        println!("TAMPERED: {f} [{}]; not exporting", f.reason.code());
-        return Ok(ExitCode::from(1));
-    }
+    let integrity = store.integrity()?;
+    let anchors = Anchors {
+        head: store.head()?,
+        require_head: true,
+        earlier_heads: integrity.earlier_heads,
+        known: Vec::new(),
+        problems: integrity.problems,
+    };
+    let chain = match verify_chain_with(&records, &trust, &anchors) {
+        Ok(c) => c,
+        Err(e) => match failure_of(&e) {
+            Some(f) => {
+                println!("TAMPERED: {f} [{}]; not exporting", f.reason.code());
+                return Ok(ExitCode::from(1));
+            }
+            None => return Err(e),
+        },
+    };
+    // The bundle carries the register the chain starts from (the verifier may pin it).
+    let ids = Identities::load(&repository_register(root))?;
+    drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;
     let focus: Vec<u64> = index.entries.iter().filter(|e| e.release == release).map(|e| e.sequence).collect();
@@ -426,6 +520,7 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
         checkpoint.sequence,
         out.display()
     );
+    println!("the verifier pins the register with --pin {} (or supplies its own --trust-root)", header.identities_sha256);
     Ok(ExitCode::SUCCESS)
 }
 

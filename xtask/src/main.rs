@@ -112,6 +112,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A refused decision or detected tampering is a finding (1); anything else is a
+        // tool or input error (2).
+        Err(err) if lz_promote::is_refusal(&err) => {
+            eprintln!("refused: {err:#}");
+            ExitCode::from(1)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

@@ -27,9 +27,13 @@ enum Cmd {
         /// Print the manifest as JSON
         #[arg(long)]
         json: bool,
-        /// Identity (with the author role in governance/identities.toml) who asked for the release
+        /// Identity (with the author role in governance/identities.toml) who asks for the
+        /// release and signs its authorship record
         #[arg(long)]
         author: String,
+        /// The author's ed25519 private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
         /// Change ticket
         #[arg(long)]
         ticket: String,
@@ -55,7 +59,7 @@ fn releases_dir(root: &Path, dir: Option<PathBuf>) -> PathBuf {
 fn print(dir: &Path, m: &Manifest) {
     println!("release {}", m.digest);
     println!("  stored      {}", dir.display());
-    println!("  author      {}", m.author.as_deref().unwrap_or("(not recorded)"));
+    println!("  requested   {} (manifest label; the author is the signer of the first release record)", m.author.as_deref().unwrap_or("(not recorded)"));
     println!("  ticket      {}", m.ticket.as_deref().unwrap_or("(not recorded)"));
     println!("  reason      {}", m.reason.as_deref().unwrap_or("(not recorded)"));
     println!("  archive     {} ({} bytes, {} files)", m.archive, m.size, m.files.len());
@@ -77,9 +81,14 @@ fn print(dir: &Path, m: &Manifest) {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
-        Cmd::Build { out, terraform_version, terraform, json, author, ticket, reason } => {
-            let ids = lz_evidence::Identities::load(&root.join("governance/identities.toml"))?;
-            let who = ids.get(&author).with_context(|| format!("{author} is not an identity in governance/identities.toml"))?;
+        Cmd::Build { out, terraform_version, terraform, json, author, key, ticket, reason } => {
+            let signer = crate::promote::signer(&author, key.as_deref())?;
+            let paths = lz_promote::Paths::for_root(root);
+            let ledger = lz_promote::ledger::Ledger::open(&paths.identities, &paths.evidence)?;
+            let who = ledger
+                .identities()
+                .get(&author)
+                .with_context(|| format!("{author} is not an identity in governance/identities.toml"))?;
             if !who.roles.contains(&lz_evidence::Role::Author) {
                 anyhow::bail!("{author} does not have the author role in governance/identities.toml");
             }
@@ -88,16 +97,35 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 terraform_version,
                 terraform_bin: terraform,
                 author: Some(author),
-                ticket: Some(ticket),
-                reason: Some(reason),
+                ticket: Some(ticket.clone()),
+                reason: Some(reason.clone()),
             };
             let built = release::build(root, &opts)?;
+            // The author signs the digest; the manifest's author field is only a label.
+            let endpoint = lz_platform::localstack::require(root)?;
+            let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
+            let (record, new) = lz_promote::release::sign_authorship(
+                &ledger,
+                &signer,
+                &built.manifest.digest,
+                &ticket,
+                &reason,
+                &now,
+            )?;
+            let first = lz_promote::breakglass::author_of(&ledger.records()?, &built.manifest.digest)
+                .map(|r| r.identity.clone())
+                .unwrap_or_default();
             if json {
                 println!("{}", serde_json::to_string_pretty(&built.manifest)?);
             } else {
                 print(&built.dir, &built.manifest);
                 if built.existed {
                     println!("  (identical release already stored)");
+                }
+                if new {
+                    println!("  signed by   {first} (release record {record})");
+                } else {
+                    println!("  signed by   {first} (release record {record}, the first for this digest: the author of the release)");
                 }
             }
         }

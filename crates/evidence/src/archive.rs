@@ -3,9 +3,22 @@
 use anyhow::{bail, Context, Result};
 
 use crate::dsse::{sha256_hex, Envelope, PAYLOAD_TYPE};
-use crate::identity::{allowed_roles, Identities, Signer};
+use crate::identity::{describe_rule, Identities, Signer};
 use crate::record::{format_time, now_rfc3339, ChainLink, Digests, EvidenceBuilder, Fields, Kind, Predicate, Statement, Subject, GENESIS, STATEMENT_TYPE};
-use crate::store::{Checkpoint, Store};
+use crate::store::{sign_checkpoint, Checkpoint, Store};
+
+/// Why the archive refused to sign a record: the signer may not sign it, or it breaks a rule
+/// verification would reject it for. (Malformed fields are plain errors.)
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// A record just appended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +70,8 @@ pub struct EvidenceArchive<S: Store> {
     identities: Option<Identities>,
     next: u64,
     head: String,
+    /// Time of the last record: a new record is never dated before it.
+    last_time: Option<time::OffsetDateTime>,
 }
 
 impl<S: Store> EvidenceArchive<S> {
@@ -72,15 +87,16 @@ impl<S: Store> EvidenceArchive<S> {
     }
 
     fn open_inner(store: S, identities: Option<Identities>) -> Result<Self> {
-        let (next, head) = match store.last()? {
-            None => (0, GENESIS.to_string()),
+        let (next, head, last_time) = match store.last()? {
+            None => (0, GENESIS.to_string(), None),
             Some(rec) => {
                 let env: Envelope = serde_json::from_slice(&rec.bytes)
                     .with_context(|| format!("{}: the last record is not a DSSE envelope", rec.location))?;
                 let payload = env.payload_bytes().with_context(|| format!("{}: payload is not base64", rec.location))?;
                 let st: Statement = serde_json::from_slice(&payload)
                     .with_context(|| format!("{}: payload is not an evidence statement", rec.location))?;
-                (st.predicate.chain.sequence + 1, sha256_hex(&rec.bytes))
+                let time = crate::record::parse_time(&st.predicate.time).ok();
+                (st.predicate.chain.sequence + 1, sha256_hex(&rec.bytes), time)
             }
         };
         if let Some(cp) = store.checkpoint()? {
@@ -92,7 +108,7 @@ impl<S: Store> EvidenceArchive<S> {
                 );
             }
         }
-        Ok(EvidenceArchive { store, identities, next, head })
+        Ok(EvidenceArchive { store, identities, next, head, last_time })
     }
 
     pub fn store(&self) -> &S {
@@ -112,17 +128,16 @@ impl<S: Store> EvidenceArchive<S> {
         &self.head
     }
 
-    fn check_signer(&self, kind: Kind, signer: &Signer) -> Result<()> {
-        let Some(ids) = &self.identities else { return Ok(()) };
-        let id = ids
-            .get(signer.identity())
-            .with_context(|| format!("identity {} is not in the identities register", signer.identity()))?;
+    fn check_signer(identities: Option<&Identities>, kind: Kind, signer: &Signer) -> Result<()> {
+        let Some(ids) = identities else { return Ok(()) };
+        let Some(id) = ids.get(signer.identity()) else {
+            return Err(Refused(format!("identity {} is not in the identities register", signer.identity())).into());
+        };
         if id.keyid != signer.keyid() {
-            bail!("the signing key is not the registered key of identity {}", id.name);
+            return Err(Refused(format!("the signing key is not the registered key of identity {}", id.name)).into());
         }
         if !id.may_sign(kind) {
-            let roles: Vec<_> = allowed_roles(kind).iter().map(|r| r.as_str()).collect();
-            bail!("identity {} may not sign {kind} records (needs role {})", id.name, roles.join(" or "));
+            return Err(Refused(format!("identity {} may not sign {kind} records ({})", id.name, describe_rule(kind))).into());
         }
         Ok(())
     }
@@ -148,9 +163,34 @@ impl<S: Store> EvidenceArchive<S> {
         let mut seq = self.next;
         let mut bytes = Vec::with_capacity(items.len());
         let mut refs = Vec::with_capacity(items.len());
+        let mut last_signer = None;
+        let mut last_time = self.last_time;
+        // The register in force: a register change in this batch applies to the items after it.
+        let mut register = self.identities.clone();
         for (kind, fields, signer) in items {
-            self.check_signer(kind, signer)?;
+            last_signer = Some(signer);
+            Self::check_signer(register.as_ref(), kind, signer)?;
             let st = statement(kind, fields, signer.identity(), seq, &head)?;
+            let time = crate::record::parse_time(&st.predicate.time)?;
+            if let Some(last) = last_time.filter(|l| time < *l && self.identities.is_some()) {
+                return Err(Refused(format!(
+                    "refusing a {kind} record dated {} before the chain's last record ({}): records cannot be back-dated",
+                    st.predicate.time,
+                    format_time(last)
+                ))
+                .into());
+            }
+            last_time = Some(time);
+            if let Some((ids, id)) = register.as_ref().and_then(|ids| ids.get(signer.identity()).map(|id| (ids, id))) {
+                crate::verify::check_new_record(kind, id, ids, &st)
+                    .map_err(|e| Refused(format!("refusing a {kind} record: {e:#}")))?;
+            }
+            if kind == Kind::RegisterChange && register.is_some() {
+                let text = st.predicate.details.get("register").and_then(|v| v.as_str()).unwrap_or_default();
+                let new = Identities::parse(text, &format!("register of record {seq}"))
+                    .map_err(|e| Refused(format!("refusing a register change: {e:#}")))?;
+                register = Some(new);
+            }
             let env = seal(&st, signer);
             head = sha256_hex(&env);
             refs.push(RecordRef { sequence: seq, hash: head.clone(), kind });
@@ -158,9 +198,12 @@ impl<S: Store> EvidenceArchive<S> {
             seq += 1;
         }
         let cp = Checkpoint { sequence: seq - 1, hash: head.clone(), time: now_rfc3339() };
-        self.store.append(first, &previous, &bytes, &cp)?;
+        let last_signer = last_signer.expect("at least one item");
+        self.store.append(first, &previous, &bytes, &sign_checkpoint(&cp, last_signer))?;
         self.next = seq;
         self.head = head;
+        self.last_time = last_time;
+        self.identities = register;
         Ok(refs)
     }
 }

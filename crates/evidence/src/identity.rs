@@ -58,15 +58,58 @@ impl fmt::Display for Role {
     }
 }
 
-/// Which roles may sign each kind of record. Verification rejects a record whose signer
-/// holds none of them.
-pub fn allowed_roles(kind: Kind) -> &'static [Role] {
-    match kind {
-        Kind::Plan | Kind::PolicyEvaluation | Kind::Deployment | Kind::Drift => &[Role::Deployer],
-        Kind::Approval | Kind::Exception => &[Role::Approver],
-        Kind::BreakGlass => &[Role::BreakGlass],
-        Kind::Retrospective => &[Role::Reviewer, Role::Approver, Role::Auditor],
+/// Who may sign one kind of record: one of `roles`, and, when set, only a person (never a
+/// workload) and only a member of `group`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignerRule {
+    pub roles: &'static [Role],
+    pub persons_only: bool,
+    pub group: Option<&'static str>,
+}
+
+/// The group whose members sign governance pins and register changes.
+pub const SECURITY_GROUP: &str = "security";
+
+/// Who may sign each kind of record. `evidence append` refuses, and verification rejects, a
+/// record whose signer (as registered at the record's place in the chain) breaks the rule.
+/// Workload identities sign only machine records (plans, policy evaluations, deployments,
+/// drift, automatic approvals, checkpoints); every human decision is signed by a person.
+pub fn signer_rule(kind: Kind) -> SignerRule {
+    const fn rule(roles: &'static [Role], persons_only: bool, group: Option<&'static str>) -> SignerRule {
+        SignerRule { roles, persons_only, group }
     }
+    match kind {
+        Kind::Plan | Kind::PolicyEvaluation | Kind::Deployment | Kind::Drift => rule(&[Role::Deployer], false, None),
+        // A workload approval must say it is automatic (`auto = true`); verification checks it.
+        Kind::Approval => rule(&[Role::Approver], false, None),
+        Kind::Exception => rule(&[Role::Approver], true, None),
+        Kind::BreakGlass => rule(&[Role::BreakGlass], true, None),
+        Kind::BreakGlassApproval => rule(&[Role::Approver], true, None),
+        Kind::Retrospective => rule(&[Role::Reviewer, Role::Approver, Role::Auditor], true, None),
+        Kind::Release => rule(&[Role::Author], true, None),
+        Kind::Checkpoint => rule(&Role::ALL, false, None),
+        Kind::GovernancePin | Kind::RegisterChange => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
+        Kind::ExceptionApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
+    }
+}
+
+/// The roles that may sign `kind` (see [`signer_rule`] for the person and group conditions).
+pub fn allowed_roles(kind: Kind) -> &'static [Role] {
+    signer_rule(kind).roles
+}
+
+/// Human-readable form of a rule, for refusals: "role approver, a person of group security".
+pub fn describe_rule(kind: Kind) -> String {
+    let r = signer_rule(kind);
+    let roles: Vec<_> = r.roles.iter().map(|r| r.as_str()).collect();
+    let mut out = format!("needs role {}", roles.join(" or "));
+    if r.persons_only {
+        out.push_str(", signed by a person");
+    }
+    if let Some(g) = r.group {
+        out.push_str(&format!(" of group {g}"));
+    }
+    out
 }
 
 pub const GROUPS: [&str; 4] = ["platform", "security", "operations", "business"];
@@ -87,8 +130,16 @@ impl Identity {
         self.roles.contains(&role)
     }
 
+    pub fn is_person(&self) -> bool {
+        self.kind == "person"
+    }
+
+    /// Whether the rule of [`signer_rule`] lets this identity sign `kind`.
     pub fn may_sign(&self, kind: Kind) -> bool {
-        allowed_roles(kind).iter().any(|r| self.has_role(*r))
+        let rule = signer_rule(kind);
+        rule.roles.iter().any(|r| self.has_role(*r))
+            && (!rule.persons_only || self.is_person())
+            && rule.group.is_none_or(|g| self.group == g)
     }
 }
 
@@ -118,7 +169,7 @@ struct RawIdentity {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 impl Identities {
@@ -219,6 +270,11 @@ impl Identities {
     pub fn source(&self) -> &str {
         &self.source
     }
+
+    /// sha256 of the register text: the register's fingerprint.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha256::digest(self.source.as_bytes()))
+    }
 }
 
 /// Key id: hex sha256 of the raw 32-byte public key.
@@ -238,9 +294,15 @@ fn decode_32(text: &str) -> Result<[u8; 32]> {
         .map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, found {}", b.len()))
 }
 
+/// Parses a public key; weak (small-order) points such as the identity are refused: they let a
+/// signature verify without any private key.
 pub fn parse_public_key(text: &str) -> Result<VerifyingKey> {
     let bytes = decode_32(text)?;
-    VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")
+    let key = VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")?;
+    if key.is_weak() {
+        bail!("weak ed25519 public key (a point of small order): it would accept forged signatures");
+    }
+    Ok(key)
 }
 
 pub fn encode_public_key(key: &VerifyingKey) -> String {

@@ -7,16 +7,23 @@
 //! sha256 of the previous record's canonical envelope bytes, so the archive is a hash chain;
 //! a head checkpoint (sequence and hash of the last record) exposes truncation.
 //!
-//! Who may sign what ([`identity::allowed_roles`]):
+//! Who may sign what ([`identity::signer_rule`]; "person" means never a workload):
 //!
-//! | kind                | roles                           |
-//! |---------------------|---------------------------------|
-//! | plan                | deployer                        |
-//! | policy-evaluation   | deployer                        |
-//! | deployment, drift   | deployer                        |
-//! | approval, exception | approver                        |
-//! | break-glass         | break-glass                     |
-//! | retrospective       | reviewer, approver or auditor   |
+//! | kind                               | roles                                   |
+//! |------------------------------------|-----------------------------------------|
+//! | plan, policy-evaluation            | deployer                                |
+//! | deployment, drift                  | deployer                                |
+//! | approval                           | approver (a workload only with auto)    |
+//! | exception, break-glass-approval    | approver, person                        |
+//! | break-glass                        | break-glass, person                     |
+//! | retrospective                      | reviewer, approver or auditor, person   |
+//! | release                            | author, person                          |
+//! | checkpoint                         | any role                                |
+//! | governance-pin, register-change    | approver, person of group security      |
+//! | exception-approval                 | approver, person of group security      |
+//!
+//! Verification ([`verify::verify_chain`]) judges each record with the register in force at
+//! its place in the chain, against a trust root the verifier supplies ([`verify::TrustRoot`]).
 
 pub mod archive;
 pub mod bench;
@@ -31,14 +38,18 @@ pub mod s3;
 pub mod store;
 pub mod verify;
 
-pub use archive::{EvidenceArchive, RecordRef};
+pub use archive::{EvidenceArchive, RecordRef, Refused};
 pub use identity::{Identities, Identity, Role, Signer};
 pub use record::{
-    ApprovalEvidence, BreakGlassEvidence, DeploymentEvidence, DriftEvidence, EvidenceBuilder, ExceptionEvidence, Fields, Kind,
-    PlanEvidence, PolicyEvaluationEvidence, RetrospectiveEvidence, Statement,
+    ApprovalEvidence, BreakGlassApprovalEvidence, BreakGlassEvidence, CheckpointEvidence, DeploymentEvidence, DriftEvidence,
+    EvidenceBuilder, ExceptionApprovalEvidence, ExceptionEvidence, Fields, GovernancePinEvidence, Kind, PlanEvidence,
+    PolicyEvaluationEvidence, RegisterChangeEvidence, ReleaseEvidence, RetrospectiveEvidence, Statement,
 };
 pub use s3::S3Store;
-pub use store::{Checkpoint, LocalStore, Store, StoredRecord};
-pub use verify::{verify, Failure, Reason, Report};
+pub use store::{Checkpoint, LocalStore, Store, StoreIntegrity, StoredRecord};
+pub use verify::{
+    failure_of, verify, verify_chain, verify_chain_with, verify_store, Anchors, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
+    VerifiedChain, VerifiedRecord,
+};
 
 pub use aws_sdk_s3;

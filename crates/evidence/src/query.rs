@@ -130,6 +130,45 @@ impl Index {
         Ok(idx)
     }
 
+    /// The index of a verified chain (entries point into the records the chain was verified
+    /// from, by position): what `evidence query` answers from, so that nothing derived and
+    /// unverified decides what an auditor sees.
+    pub fn from_verified(chain: &crate::verify::VerifiedChain) -> Index {
+        let mut idx = Index { format: INDEX_FORMAT, ..Default::default() };
+        for (i, r) in chain.records.iter().enumerate() {
+            let p = &r.statement.predicate;
+            if let Some(env) = &p.environment {
+                let mut addrs: Vec<&str> = p
+                    .details
+                    .get("resources")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                if let Some(Value::String(one)) = p.details.get("resource") {
+                    addrs.push(one);
+                }
+                for a in addrs {
+                    idx.resources.entry(resource_key(env, a)).or_default().push(r.sequence);
+                }
+            }
+            idx.entries.push(IndexEntry {
+                sequence: r.sequence,
+                offset: i as u64,
+                len: 0,
+                line: i + 1,
+                kind: r.kind,
+                time: p.time.clone(),
+                identity: p.identity.clone(),
+                release: p.release.clone(),
+                environment: p.environment.clone(),
+                plan_digest: p.plan_digest.clone(),
+                ticket: p.ticket.clone(),
+            });
+            idx.head = r.hash.clone();
+        }
+        idx
+    }
+
     /// Loads, extends or rebuilds the sidecar index of a local store and saves it if changed.
     pub fn for_local(store: &LocalStore) -> Result<Index> {
         let path = store.index_path();
@@ -235,7 +274,30 @@ pub struct EnvironmentCustody {
     pub deployments: Vec<RecordSummary>,
     pub drift_checks: Vec<RecordSummary>,
     pub break_glass: Vec<RecordSummary>,
+    pub break_glass_approvals: Vec<RecordSummary>,
     pub retrospectives: Vec<RecordSummary>,
+    /// Signed authorship of the release.
+    pub releases: Vec<RecordSummary>,
+    /// Governance pins, register changes and checkpoints.
+    pub governance: Vec<RecordSummary>,
+}
+
+impl EnvironmentCustody {
+    /// Every record, in the order the groups are listed.
+    pub fn all(&self) -> impl Iterator<Item = &RecordSummary> {
+        self.releases
+            .iter()
+            .chain(&self.plans)
+            .chain(&self.policy_evaluations)
+            .chain(&self.exceptions)
+            .chain(&self.approvals)
+            .chain(&self.deployments)
+            .chain(&self.drift_checks)
+            .chain(&self.break_glass)
+            .chain(&self.break_glass_approvals)
+            .chain(&self.retrospectives)
+            .chain(&self.governance)
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -286,7 +348,7 @@ impl Query<'_> {
         let kind = st.kind().with_context(|| format!("{location}: unknown predicateType"))?;
         let p = st.predicate;
         let mut details = p.details;
-        for k in ["plan", "changes", "resources"] {
+        for k in ["plan", "changes", "resources", "register"] {
             details.remove(k);
         }
         Ok(RecordSummary {
@@ -328,7 +390,10 @@ impl Query<'_> {
                 deployments: vec![],
                 drift_checks: vec![],
                 break_glass: vec![],
+                break_glass_approvals: vec![],
                 retrospectives: vec![],
+                releases: vec![],
+                governance: vec![],
             });
             match r.kind {
                 Kind::Plan => c.plans.push(r),
@@ -339,6 +404,10 @@ impl Query<'_> {
                 Kind::Drift => c.drift_checks.push(r),
                 Kind::BreakGlass => c.break_glass.push(r),
                 Kind::Retrospective => c.retrospectives.push(r),
+                Kind::Release => c.releases.push(r),
+                Kind::BreakGlassApproval => c.break_glass_approvals.push(r),
+                Kind::ExceptionApproval => c.exceptions.push(r),
+                Kind::GovernancePin | Kind::RegisterChange | Kind::Checkpoint => c.governance.push(r),
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

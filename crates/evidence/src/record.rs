@@ -28,10 +28,22 @@ pub enum Kind {
     Drift,
     BreakGlass,
     Retrospective,
+    /// Signed authorship of a release digest (`release build`), signed by the author.
+    Release,
+    /// A signed statement of the chain head: sequence and hash of an earlier record.
+    Checkpoint,
+    /// A second person approving a break-glass request.
+    BreakGlassApproval,
+    /// Pins the governance (trust root) of an environment at bootstrap.
+    GovernancePin,
+    /// A new identities register, in full, for every later record of the chain.
+    RegisterChange,
+    /// Signed approval of one entry of the exceptions register.
+    ExceptionApproval,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -40,6 +52,12 @@ impl Kind {
         Kind::Drift,
         Kind::BreakGlass,
         Kind::Retrospective,
+        Kind::Release,
+        Kind::Checkpoint,
+        Kind::BreakGlassApproval,
+        Kind::GovernancePin,
+        Kind::RegisterChange,
+        Kind::ExceptionApproval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +70,12 @@ impl Kind {
             Kind::Drift => "drift",
             Kind::BreakGlass => "break-glass",
             Kind::Retrospective => "retrospective",
+            Kind::Release => "release",
+            Kind::Checkpoint => "checkpoint",
+            Kind::BreakGlassApproval => "break-glass-approval",
+            Kind::GovernancePin => "governance-pin",
+            Kind::RegisterChange => "register-change",
+            Kind::ExceptionApproval => "exception-approval",
         }
     }
 
@@ -67,6 +91,33 @@ impl Kind {
     /// Kinds whose subject must name the plan as well as the release.
     pub fn needs_plan(self) -> bool {
         matches!(self, Kind::Plan | Kind::PolicyEvaluation | Kind::Approval | Kind::Deployment)
+    }
+
+    /// Kinds that concern one environment.
+    pub fn needs_environment(self) -> bool {
+        !matches!(
+            self,
+            Kind::Exception
+                | Kind::Retrospective
+                | Kind::Release
+                | Kind::Checkpoint
+                | Kind::RegisterChange
+                | Kind::ExceptionApproval
+        )
+    }
+
+    /// Details a record of this kind must carry (checked at append and by verification).
+    pub fn required_details(self) -> &'static [&'static str] {
+        match self {
+            Kind::BreakGlass => &["expires"],
+            Kind::Retrospective => &["break_glass_sequence"],
+            Kind::Checkpoint => &["checkpoint_sequence", "checkpoint_hash"],
+            Kind::BreakGlassApproval => &["break_glass_sequence"],
+            Kind::GovernancePin => &["governance_sha256", "register_sha256"],
+            Kind::RegisterChange => &["register", "register_sha256", "previous_register_sha256"],
+            Kind::ExceptionApproval => &["exception", "owner", "created", "expires"],
+            _ => &[],
+        }
     }
 }
 
@@ -132,6 +183,11 @@ impl Statement {
 
 pub fn is_digest(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The first 12 characters of a digest (or of any text: never splits a character).
+pub fn short(s: &str) -> &str {
+    s.char_indices().nth(12).map(|(i, _)| &s[..i]).unwrap_or(s)
 }
 
 pub fn now_rfc3339() -> String {
@@ -204,11 +260,16 @@ impl Fields {
         } else if kind.needs_plan() {
             bail!("a {kind} record needs a plan digest");
         }
-        if kind != Kind::Exception && kind != Kind::Retrospective && self.environment.is_none() {
+        if kind.needs_environment() && self.environment.is_none() {
             bail!("a {kind} record needs an environment");
         }
         if matches!(kind, Kind::BreakGlass | Kind::Exception) && (self.ticket.is_none() || self.reason.is_none()) {
             bail!("a {kind} record needs a ticket and a reason");
+        }
+        for key in kind.required_details() {
+            if !self.details.contains_key(*key) {
+                bail!("a {kind} record needs the detail {key:?}");
+            }
         }
         const RESERVED: [&str; 9] =
             ["chain", "identity", "time", "release", "environment", "account", "ticket", "reason", "plan_digest"];
@@ -326,6 +387,36 @@ simple_builder!(
     RetrospectiveEvidence,
     Kind::Retrospective
 );
+simple_builder!(
+    /// Signed authorship of a release digest.
+    ReleaseEvidence,
+    Kind::Release
+);
+simple_builder!(
+    /// A signed statement of the chain head at an earlier record.
+    CheckpointEvidence,
+    Kind::Checkpoint
+);
+simple_builder!(
+    /// A second person's approval of a break-glass request.
+    BreakGlassApprovalEvidence,
+    Kind::BreakGlassApproval
+);
+simple_builder!(
+    /// The governance pinned for an environment at bootstrap.
+    GovernancePinEvidence,
+    Kind::GovernancePin
+);
+simple_builder!(
+    /// A new identities register, in force for every later record.
+    RegisterChangeEvidence,
+    Kind::RegisterChange
+);
+simple_builder!(
+    /// Approval of one entry of the exceptions register.
+    ExceptionApprovalEvidence,
+    Kind::ExceptionApproval
+);
 
 impl PolicyEvaluationEvidence {
     pub fn new(release: &str, environment: &str, plan_digest: &str, policy_bundle: &str, passed: bool, findings: Vec<Value>) -> Self {
@@ -405,6 +496,74 @@ impl RetrospectiveEvidence {
     pub fn new(release: &str, break_glass: u64, ticket: &str, outcome: &str) -> Self {
         RetrospectiveEvidence(
             Fields::new(release).ticket(ticket).detail("break_glass_sequence", break_glass).detail("outcome", outcome),
+        )
+    }
+}
+
+impl ReleaseEvidence {
+    /// Authorship of `release`; `manifest_sha256` is the sha256 of its manifest.
+    pub fn new(release: &str, manifest_sha256: &str) -> Self {
+        ReleaseEvidence(Fields::new(release).detail("manifest_sha256", manifest_sha256))
+    }
+}
+
+impl CheckpointEvidence {
+    /// Attests that record `sequence` of this chain has envelope hash `hash`.
+    pub fn new(sequence: u64, hash: &str) -> Self {
+        CheckpointEvidence(Fields::new(GENESIS).detail("checkpoint_sequence", sequence).detail("checkpoint_hash", hash))
+    }
+}
+
+impl BreakGlassApprovalEvidence {
+    /// Approves the break-glass request recorded at `break_glass` (a sequence number).
+    pub fn new(release: &str, environment: &str, break_glass: u64, ticket: &str) -> Self {
+        BreakGlassApprovalEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .ticket(ticket)
+                .detail("break_glass_sequence", break_glass)
+                .detail("decision", "approved"),
+        )
+    }
+}
+
+impl GovernancePinEvidence {
+    /// Pins the governance of `environment` to that of `release` (digest of its governance
+    /// files and of its identities register).
+    pub fn new(release: &str, environment: &str, governance_sha256: &str, register_sha256: &str) -> Self {
+        GovernancePinEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .detail("governance_sha256", governance_sha256)
+                .detail("register_sha256", register_sha256),
+        )
+    }
+}
+
+impl RegisterChangeEvidence {
+    /// `register` is the full new text of `governance/identities.toml`; `previous` the sha256
+    /// of the register it replaces ([`GENESIS`] for the register a chain starts with).
+    pub fn new(release: &str, register: &str, previous: &str) -> Self {
+        RegisterChangeEvidence(
+            Fields::new(release)
+                .detail("register", register)
+                .detail("register_sha256", sha256_hex(register.as_bytes()))
+                .detail("previous_register_sha256", previous),
+        )
+    }
+}
+
+impl ExceptionApprovalEvidence {
+    /// Approves entry `exception` of the exceptions register, owned by `owner`, created and
+    /// expiring at the given RFC 3339 times or dates.
+    pub fn new(release: &str, exception: &str, owner: &str, created: &str, expires: &str) -> Self {
+        ExceptionApprovalEvidence(
+            Fields::new(release)
+                .detail("exception", exception)
+                .detail("owner", owner)
+                .detail("created", created)
+                .detail("expires", expires)
+                .detail("decision", "approved"),
         )
     }
 }

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::dsse::sha256_hex;
 
 /// Top-level directories that make up the deployable tree.
-pub const TREE: [&str; 4] = ["environments", "governance", "modules", "policies"];
+pub const TREE: [&str; 5] = ["environments", "governance", "modules", "policies", "schema"];
 pub const ARCHIVE_NAME: &str = "release.tar";
 pub const MANIFEST_NAME: &str = "manifest.json";
 pub const MANIFEST_FORMAT: &str = "lz-release/v1";

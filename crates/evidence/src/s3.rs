@@ -1,6 +1,8 @@
 //! S3 store for a bucket with Object Lock in COMPLIANCE mode: one object per record
 //! (`<prefix>records/<sequence:012>.json`) written with `If-None-Match: *` and a retention
-//! date, plus `<prefix>head.json` (the checkpoint; every version is retained too).
+//! date, plus `<prefix>head.json` (the signed checkpoint; every version is retained too, and
+//! verification reads every version as an earlier head the chain must still contain). A
+//! delete marker or a second version of a record object is reported as a store problem.
 //!
 //! The client is passed in (the caller decides endpoint and credentials); this facade drives
 //! the async SDK on its own current-thread runtime. Give it a client of its own: pooled
@@ -13,7 +15,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockMode, ObjectLockRetentionMode, ObjectLockRule};
 use aws_sdk_s3::Client;
 
-use crate::store::{Checkpoint, Store, StoredRecord};
+use crate::store::{Store, StoreIntegrity, StoredRecord};
 
 pub struct S3Store {
     client: Client,
@@ -174,7 +176,11 @@ impl Store for S3Store {
 
     fn last(&self) -> Result<Option<StoredRecord>> {
         self.rt.block_on(async {
-            let key = match self.checkpoint_async().await? {
+            let cp = match self.get(&self.head_key()).await? {
+                Some(bytes) => Some(crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key()))?.1),
+                None => None,
+            };
+            let key = match cp {
                 Some(cp) => {
                     let mut seq = cp.sequence;
                     while self.exists(&self.record_key(seq + 1)).await? {
@@ -192,11 +198,17 @@ impl Store for S3Store {
         })
     }
 
-    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
-        self.rt.block_on(self.checkpoint_async())
+    fn head(&self) -> Result<Option<StoredRecord>> {
+        let key = self.head_key();
+        let bytes = self.rt.block_on(self.get(&key))?;
+        Ok(bytes.map(|bytes| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes }))
     }
 
-    fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], checkpoint: &Checkpoint) -> Result<()> {
+    fn integrity(&self) -> Result<StoreIntegrity> {
+        self.rt.block_on(self.integrity_async())
+    }
+
+    fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
         // `If-None-Match: *` makes a second writer of the same sequence fail instead of forking.
         self.rt.block_on(async {
             for (i, bytes) in records.iter().enumerate() {
@@ -222,7 +234,7 @@ impl Store for S3Store {
                 .content_type("application/json")
                 .object_lock_mode(ObjectLockMode::Compliance)
                 .object_lock_retain_until_date(self.retain_until())
-                .body(ByteStream::from(serde_json::to_vec_pretty(checkpoint)?))
+                .body(ByteStream::from(head.to_vec()))
                 .send()
                 .await
                 .map_err(err)
@@ -233,13 +245,78 @@ impl Store for S3Store {
 }
 
 impl S3Store {
-    async fn checkpoint_async(&self) -> Result<Option<Checkpoint>> {
-        let key = self.head_key();
-        match self.get(&key).await? {
-            None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("s3://{}/{key}:{}: bad checkpoint: {e}", self.bucket, e.line())),
+    /// Every version and delete marker under the prefix: record objects must have exactly one
+    /// version and no delete marker; every version of the head is an earlier signed checkpoint.
+    async fn integrity_async(&self) -> Result<StoreIntegrity> {
+        let mut out = StoreIntegrity::default();
+        let mut versions: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        let mut head_versions: Vec<String> = Vec::new();
+        let records_prefix = format!("{}records/", self.prefix);
+        let head_key = self.head_key();
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let out_page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(&self.prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(err)
+                .with_context(|| format!("cannot list the versions of s3://{}/{}", self.bucket, self.prefix))?;
+            for m in out_page.delete_markers() {
+                let key = m.key().unwrap_or_default();
+                if key.starts_with(&records_prefix) || key == head_key {
+                    out.problems.push((
+                        format!("s3://{}/{key}", self.bucket),
+                        format!("delete marker {} over an evidence object", m.version_id().unwrap_or("-")),
+                    ));
+                }
+            }
+            for v in out_page.versions() {
+                let key = v.key().unwrap_or_default().to_string();
+                if key.starts_with(&records_prefix) {
+                    *versions.entry(key).or_default() += 1;
+                } else if key == head_key && v.is_latest() != Some(true) {
+                    if let Some(id) = v.version_id() {
+                        head_versions.push(id.to_string());
+                    }
+                }
+            }
+            if out_page.is_truncated() == Some(true) {
+                key_marker = out_page.next_key_marker().map(String::from);
+                version_marker = out_page.next_version_id_marker().map(String::from);
+                if key_marker.is_none() {
+                    break;
+                }
+            } else {
+                break;
+            }
         }
+        for (key, n) in versions {
+            if n != 1 {
+                out.problems.push((format!("s3://{}/{key}", self.bucket), format!("{n} versions of a record object (records are written once)")));
+            }
+        }
+        for id in head_versions {
+            let got = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(&head_key)
+                .version_id(&id)
+                .send()
+                .await
+                .map_err(err)
+                .with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
+            let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{head_key} version {id}", self.bucket))?;
+            out.earlier_heads.push(StoredRecord {
+                location: format!("s3://{}/{head_key} (version {id})", self.bucket),
+                bytes: bytes.into_bytes().to_vec(),
+            });
+        }
+        Ok(out)
     }
 }

@@ -1,5 +1,7 @@
 //! Where records live. Every store is append-only and keeps a head checkpoint (sequence and
-//! envelope hash of the last record) so that truncation of the tail is detectable.
+//! envelope hash of the last record) so that truncation of the tail is detectable. The head is
+//! a DSSE envelope signed by the identity that appended last: an unsigned or re-signed-by-a-
+//! stranger head is not trusted by verification.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -8,7 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::dsse::sha256_hex;
+use crate::dsse::{sha256_hex, Envelope};
+use crate::identity::Signer;
 
 /// One stored envelope and where it came from (`file:line`, object key).
 #[derive(Clone, Debug)]
@@ -25,6 +28,54 @@ pub struct Checkpoint {
     pub time: String,
 }
 
+/// DSSE payload type of a signed head checkpoint.
+pub const CHECKPOINT_PAYLOAD_TYPE: &str = "application/vnd.landing-zone.checkpoint+json";
+
+/// The payload of a signed head: the checkpoint and who signed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointPayload {
+    pub sequence: u64,
+    pub hash: String,
+    pub time: String,
+    pub identity: String,
+}
+
+/// Signs `checkpoint` as `signer`: the canonical envelope bytes a store keeps as its head.
+pub fn sign_checkpoint(checkpoint: &Checkpoint, signer: &Signer) -> Vec<u8> {
+    let payload = CheckpointPayload {
+        sequence: checkpoint.sequence,
+        hash: checkpoint.hash.clone(),
+        time: checkpoint.time.clone(),
+        identity: signer.identity().to_string(),
+    };
+    let bytes = serde_json::to_vec(&payload).expect("checkpoints serialize");
+    Envelope::sign(&bytes, CHECKPOINT_PAYLOAD_TYPE, signer).to_canonical()
+}
+
+/// Decodes a signed head without checking its signature (verification does that).
+pub fn decode_checkpoint(bytes: &[u8], location: &str) -> Result<(Envelope, CheckpointPayload)> {
+    let env: Envelope = serde_json::from_slice(bytes)
+        .map_err(|e| anyhow::anyhow!("{location}: the head is not a signed checkpoint (DSSE envelope): {e}"))?;
+    if env.payload_type != CHECKPOINT_PAYLOAD_TYPE {
+        bail!("{location}: the head's payloadType is {:?}, expected {CHECKPOINT_PAYLOAD_TYPE:?}", env.payload_type);
+    }
+    let payload = env.payload_bytes().with_context(|| format!("{location}: the head's payload is not base64"))?;
+    let cp: CheckpointPayload =
+        serde_json::from_slice(&payload).map_err(|e| anyhow::anyhow!("{location}: the head's payload is not a checkpoint: {e}"))?;
+    Ok((env, cp))
+}
+
+/// What a store can tell about its own integrity beyond the records: earlier heads it kept
+/// (each a signed checkpoint the chain must still contain) and problems such as S3 delete
+/// markers or overwritten record versions.
+#[derive(Clone, Debug, Default)]
+pub struct StoreIntegrity {
+    pub earlier_heads: Vec<StoredRecord>,
+    /// (location, what is wrong)
+    pub problems: Vec<(String, String)>,
+}
+
 pub trait Store {
     /// Human-readable name of the store (path or bucket).
     fn describe(&self) -> String;
@@ -32,10 +83,27 @@ pub trait Store {
     fn load(&self) -> Result<Vec<StoredRecord>>;
     /// The last record, without reading the whole store where possible.
     fn last(&self) -> Result<Option<StoredRecord>>;
-    fn checkpoint(&self) -> Result<Option<Checkpoint>>;
-    /// Appends canonical envelopes with sequences `first_sequence..`, durably, then moves the
-    /// checkpoint. Fails when the store's last envelope hash is not `previous`.
-    fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], checkpoint: &Checkpoint) -> Result<()>;
+    /// The signed head as stored (not verified).
+    fn head(&self) -> Result<Option<StoredRecord>>;
+    /// Earlier heads and store-level problems; stores without history report none.
+    fn integrity(&self) -> Result<StoreIntegrity> {
+        Ok(StoreIntegrity::default())
+    }
+    /// The head checkpoint, decoded but NOT verified (appending uses it to detect truncation;
+    /// only verification decides whether to trust it).
+    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        match self.head()? {
+            None => Ok(None),
+            Some(h) => {
+                let (_, p) = decode_checkpoint(&h.bytes, &h.location)?;
+                Ok(Some(Checkpoint { sequence: p.sequence, hash: p.hash, time: p.time }))
+            }
+        }
+    }
+    /// Appends canonical envelopes with sequences `first_sequence..`, durably, then replaces the
+    /// head with `head` (a signed checkpoint, see [`sign_checkpoint`]). Fails when the store's
+    /// last envelope hash is not `previous`.
+    fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()>;
 }
 
 /// JSON Lines file, one canonical envelope per line, plus `<name>.head.json`.
@@ -180,18 +248,16 @@ impl Store for LocalStore {
         }
     }
 
-    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+    fn head(&self) -> Result<Option<StoredRecord>> {
         let path = self.checkpoint_path();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("{}:{}: bad checkpoint: {e}", path.display(), e.line())),
+            Ok(bytes) => Ok(Some(StoredRecord { location: path.display().to_string(), bytes })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
     }
 
-    fn append(&mut self, _first_sequence: u64, previous: &str, records: &[Vec<u8>], checkpoint: &Checkpoint) -> Result<()> {
+    fn append(&mut self, _first_sequence: u64, previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         }
@@ -202,8 +268,8 @@ impl Store for LocalStore {
             .open(&self.path)
             .with_context(|| format!("cannot open {} for appending", self.path.display()))?;
         f.lock().with_context(|| format!("cannot lock {}", self.path.display()))?;
-        let head = self.last()?.map(|r| sha256_hex(&r.bytes)).unwrap_or_else(|| crate::record::GENESIS.to_string());
-        if head != previous {
+        let current = self.last()?.map(|r| sha256_hex(&r.bytes)).unwrap_or_else(|| crate::record::GENESIS.to_string());
+        if current != previous {
             bail!("{}: the chain head moved (another writer appended); reopen the archive", self.path.display());
         }
         let mut buf = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum());
@@ -213,7 +279,7 @@ impl Store for LocalStore {
         }
         f.write_all(&buf).with_context(|| format!("cannot append to {}", self.path.display()))?;
         f.sync_data().with_context(|| format!("cannot sync {}", self.path.display()))?;
-        write_atomic(&self.checkpoint_path(), &serde_json::to_vec_pretty(checkpoint)?)?;
+        write_atomic(&self.checkpoint_path(), head)?;
         f.unlock()?;
         Ok(())
     }
@@ -229,10 +295,16 @@ impl<S: Store + ?Sized> Store for Box<S> {
     fn last(&self) -> Result<Option<StoredRecord>> {
         (**self).last()
     }
+    fn head(&self) -> Result<Option<StoredRecord>> {
+        (**self).head()
+    }
+    fn integrity(&self) -> Result<StoreIntegrity> {
+        (**self).integrity()
+    }
     fn checkpoint(&self) -> Result<Option<Checkpoint>> {
         (**self).checkpoint()
     }
-    fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], checkpoint: &Checkpoint) -> Result<()> {
-        (**self).append(first_sequence, previous, records, checkpoint)
+    fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
+        (**self).append(first_sequence, previous, records, head)
     }
 }

@@ -1,68 +1,110 @@
-//! Verification of a chain: envelopes, signatures, signer roles, statements, subjects, chain
-//! links and the head checkpoint.
+//! Verification of a chain against a trust root the verifier supplies.
 //!
 //! Each record is checked in this order, and the first failing check names the reason:
-//! canonical form, payload type, key id, signature, statement, signer identity, role,
-//! predicate type, subject digests, sequence and previous hash. After the last record the
-//! checkpoint must name a record of the chain with the same hash.
+//! canonical form, payload type, signature count, key id (in the register in force at the
+//! record's place), encoding, signature (strict ed25519), statement, signer identity, predicate
+//! type, signer rule (role, person, group), time, subject digests, kind rules (details, break-glass
+//! TTL, workload approvals, register changes, checkpoints, segregation of duties), sequence,
+//! previous hash and time order. After the last record every known checkpoint (the signed head,
+//! earlier heads a store kept, checkpoints cached by an earlier verification or given by the
+//! caller) must name a record of the chain with the same hash, and store-level problems (S3
+//! delete markers, overwritten versions) fail the chain.
 
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
+use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::Verifier as _;
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
-use crate::dsse::{pae, sha256_hex, Envelope, PAYLOAD_TYPE};
-use crate::identity::{allowed_roles, Identities};
-use crate::record::{is_digest, parse_time, ChainLink, Kind, Subject, GENESIS, STATEMENT_TYPE};
-use crate::store::{Checkpoint, StoredRecord};
+use crate::dsse::{pae, Envelope, PAYLOAD_TYPE};
+use crate::identity::{describe_rule, Identities, Identity};
+use crate::record::{is_digest, parse_time, ChainLink, Kind, Statement, Subject, GENESIS, STATEMENT_TYPE};
+use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
+
+/// Longest break-glass session, in minutes.
+pub const BREAK_GLASS_MAX_MINUTES: i64 = 240;
+/// Longest validity of an approved exception, in days after its approval.
+pub const EXCEPTION_MAX_DAYS: i64 = 90;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
+    NoTrustRoot(String),
+    Untrusted(String),
     NotCanonical,
     PayloadType(String),
     PayloadEncoding,
     SignatureCount(usize),
     UnknownKey(String),
+    WeakKey { identity: String },
     Signature { identity: String },
     Statement(String),
     WrongIdentity { key_of: String, claimed: String },
     Role { identity: String, kind: Kind },
     PredicateType(String),
     SubjectDigest(String),
+    Detail(String),
+    WorkloadApproval { identity: String },
+    BreakGlassTtl(String),
+    BreakGlassApproval(String),
+    SegregationOfDuties(String),
+    RegisterChange(String),
+    CheckpointRecord(String),
     Gap { expected: u64, found: u64 },
     Reordered { expected: u64, found: u64 },
     Duplicate { expected: u64, found: u64 },
     PreviousHash { expected: String, found: String },
+    TimeBackwards { previous: String, found: String },
     Truncated { last: Option<u64>, checkpoint: u64 },
     CheckpointMismatch { sequence: u64 },
     CheckpointMissing,
+    UnsignedHead(String),
+    HeadSignature(String),
+    StoreIntegrity(String),
 }
 
 impl Reason {
     /// A stable short code for scripts and tests.
     pub fn code(&self) -> &'static str {
         match self {
+            Reason::NoTrustRoot(_) => "no-trust-root",
+            Reason::Untrusted(_) => "untrusted",
             Reason::NotCanonical => "not-canonical",
             Reason::PayloadType(_) => "payload-type",
             Reason::PayloadEncoding => "payload-encoding",
             Reason::SignatureCount(_) => "signature-count",
             Reason::UnknownKey(_) => "unknown-key",
+            Reason::WeakKey { .. } => "weak-key",
             Reason::Signature { .. } => "signature",
             Reason::Statement(_) => "statement",
             Reason::WrongIdentity { .. } => "wrong-identity",
             Reason::Role { .. } => "role",
             Reason::PredicateType(_) => "predicate-type",
             Reason::SubjectDigest(_) => "subject-digest",
+            Reason::Detail(_) => "detail",
+            Reason::WorkloadApproval { .. } => "workload-approval",
+            Reason::BreakGlassTtl(_) => "break-glass-ttl",
+            Reason::BreakGlassApproval(_) => "break-glass-approval",
+            Reason::SegregationOfDuties(_) => "segregation-of-duties",
+            Reason::RegisterChange(_) => "register-change",
+            Reason::CheckpointRecord(_) => "checkpoint-record",
             Reason::Gap { .. } => "gap",
             Reason::Reordered { .. } => "reordered",
             Reason::Duplicate { .. } => "duplicate",
             Reason::PreviousHash { .. } => "previous-hash",
+            Reason::TimeBackwards { .. } => "time-backwards",
             Reason::Truncated { .. } => "truncated",
             Reason::CheckpointMismatch { .. } => "checkpoint-mismatch",
             Reason::CheckpointMissing => "checkpoint-missing",
+            Reason::UnsignedHead(_) => "unsigned-head",
+            Reason::HeadSignature(_) => "head-signature",
+            Reason::StoreIntegrity(_) => "store-integrity",
         }
     }
 }
@@ -70,22 +112,33 @@ impl Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Reason::NoTrustRoot(e) => write!(f, "no trust root: {e}"),
+            Reason::Untrusted(e) => write!(f, "not vouched for by the trust root: {e}"),
             Reason::NotCanonical => write!(f, "the envelope is not in canonical form (bytes were altered)"),
             Reason::PayloadType(t) => write!(f, "payloadType is {t:?}, expected {PAYLOAD_TYPE:?}"),
             Reason::PayloadEncoding => write!(f, "payload or signature is not valid base64"),
             Reason::SignatureCount(n) => write!(f, "{n} signatures, expected exactly 1"),
             Reason::UnknownKey(k) => write!(f, "signed with key {k} which belongs to no registered identity"),
-            Reason::Signature { identity } => write!(f, "signature does not verify with the key of {identity}"),
+            Reason::WeakKey { identity } => write!(f, "the registered key of {identity} is weak (small order) and proves nothing"),
+            Reason::Signature { identity } => write!(f, "signature does not verify (strict ed25519) with the key of {identity}"),
             Reason::Statement(e) => write!(f, "payload is not a valid evidence statement: {e}"),
             Reason::WrongIdentity { key_of, claimed } => {
                 write!(f, "signed with the key of {key_of} but the record claims identity {claimed}")
             }
             Reason::Role { identity, kind } => {
-                let roles: Vec<_> = allowed_roles(*kind).iter().map(|r| r.as_str()).collect();
-                write!(f, "{identity} may not sign {kind} records (needs role {})", roles.join(" or "))
+                write!(f, "{identity} may not sign {kind} records ({}) as registered at this place in the chain", describe_rule(*kind))
             }
             Reason::PredicateType(t) => write!(f, "unknown predicateType {t:?}"),
             Reason::SubjectDigest(e) => write!(f, "subject digest: {e}"),
+            Reason::Detail(e) => write!(f, "{e}"),
+            Reason::WorkloadApproval { identity } => {
+                write!(f, "workload {identity} signed an approval that is not marked automatic: workloads never give human approvals")
+            }
+            Reason::BreakGlassTtl(e) => write!(f, "break-glass: {e}"),
+            Reason::BreakGlassApproval(e) => write!(f, "break-glass approval: {e}"),
+            Reason::SegregationOfDuties(e) => write!(f, "segregation of duties: {e}"),
+            Reason::RegisterChange(e) => write!(f, "register change: {e}"),
+            Reason::CheckpointRecord(e) => write!(f, "checkpoint record: {e}"),
             Reason::Gap { expected, found } => {
                 write!(f, "sequence {found} where {expected} was expected: record {expected} is missing")
             }
@@ -98,14 +151,20 @@ impl fmt::Display for Reason {
             Reason::PreviousHash { expected, found } => {
                 write!(f, "previous hash {found} does not match the preceding envelope ({expected}): a record was altered or inserted")
             }
+            Reason::TimeBackwards { previous, found } => {
+                write!(f, "time {found} is before the preceding record's time {previous}: records cannot be back-dated")
+            }
             Reason::Truncated { last, checkpoint } => match last {
-                Some(l) => write!(f, "the chain ends at sequence {l} but the checkpoint records {checkpoint}: records were removed from the tail"),
-                None => write!(f, "the chain is empty but the checkpoint records sequence {checkpoint}"),
+                Some(l) => write!(f, "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records were removed from the tail"),
+                None => write!(f, "the chain is empty but a known checkpoint records sequence {checkpoint}: the chain was deleted"),
             },
             Reason::CheckpointMismatch { sequence } => {
-                write!(f, "the checkpoint hash of sequence {sequence} does not match the stored record")
+                write!(f, "a known checkpoint's hash of sequence {sequence} does not match the stored record")
             }
             Reason::CheckpointMissing => write!(f, "records exist but there is no head checkpoint"),
+            Reason::UnsignedHead(e) => write!(f, "the head is not a signed checkpoint and is not trusted: {e}"),
+            Reason::HeadSignature(e) => write!(f, "the head checkpoint's signature is not valid: {e}"),
+            Reason::StoreIntegrity(e) => write!(f, "{e}"),
         }
     }
 }
@@ -126,6 +185,262 @@ impl fmt::Display for Failure {
     }
 }
 
+impl std::error::Error for Failure {}
+
+/// The failure of a verification error, if it is one (tampering or a refused trust root, as
+/// opposed to input that cannot be read).
+pub fn failure_of(e: &anyhow::Error) -> Option<&Failure> {
+    e.downcast_ref::<Failure>()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust root
+
+/// What the verifier trusts, supplied by the verifier and never by the data verified: an
+/// identities register (a file, optionally read at a git revision), and/or pinned sha256
+/// fingerprints of public keys (key ids) or of register texts.
+///
+/// The register in force at the start of a chain is:
+/// - when record 0 is a `register-change` with previous [`GENESIS`] (a chain that carries its
+///   own register from the start): that register, provided the trust root vouches for it (the
+///   trust root's register is one of the registers the chain establishes, or a pinned
+///   fingerprint is the register's or its signer's key, or the trust root's register has the
+///   genesis signer's key in the security group);
+/// - otherwise the trust root's register, or an untrusted snapshot (a bundle's) whose
+///   fingerprint is pinned.
+///
+/// Without either, verification fails with "no trust root".
+#[derive(Clone, Debug, Default)]
+pub struct TrustRoot {
+    register: Option<Identities>,
+    origin: String,
+    pins: BTreeSet<String>,
+    snapshot: Option<Identities>,
+}
+
+impl TrustRoot {
+    /// A register the verifier trusts; `origin` names it in messages.
+    pub fn register(identities: Identities, origin: impl Into<String>) -> TrustRoot {
+        TrustRoot { register: Some(identities), origin: origin.into(), ..Default::default() }
+    }
+
+    /// The register file at `path`.
+    pub fn load(path: &Path) -> Result<TrustRoot> {
+        Ok(TrustRoot::register(Identities::load(path)?, path.display().to_string()))
+    }
+
+    /// `path` (relative to the repository `repo`) as committed at git revision `rev`.
+    pub fn load_at_revision(repo: &Path, path: &str, rev: &str) -> Result<TrustRoot> {
+        if rev.starts_with('-') || rev.is_empty() {
+            bail!("{rev:?} is not a git revision");
+        }
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .arg("show")
+            .arg(format!("{rev}:{path}"))
+            .output()
+            .with_context(|| format!("cannot run git to read {path} at {rev}"))?;
+        if !out.status.success() {
+            bail!("cannot read {path} at revision {rev}: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let text = String::from_utf8(out.stdout).with_context(|| format!("{path}@{rev} is not UTF-8"))?;
+        let origin = format!("{path}@{rev}");
+        Ok(TrustRoot::register(Identities::parse(&text, &origin)?, origin))
+    }
+
+    /// `FILE` or `FILE@REV` (a register file, read at a git revision of the repository `repo`
+    /// when `@REV` is given; FILE is then relative to the repository).
+    pub fn from_spec(repo: &Path, spec: &str) -> Result<TrustRoot> {
+        match spec.rsplit_once('@') {
+            Some((file, rev)) if !file.is_empty() => {
+                let rel = Path::new(file);
+                let rel = rel.strip_prefix(repo).unwrap_or(rel);
+                let rel = rel.to_str().with_context(|| format!("{file} is not UTF-8"))?;
+                TrustRoot::load_at_revision(repo, rel, rev)
+            }
+            _ => TrustRoot::load(Path::new(spec)),
+        }
+    }
+
+    /// Pinned fingerprints (64 lowercase hex digits each): key ids or register fingerprints.
+    pub fn pinned<I: IntoIterator<Item = S>, S: AsRef<str>>(fingerprints: I) -> Result<TrustRoot> {
+        let mut pins = BTreeSet::new();
+        for f in fingerprints {
+            let f = f.as_ref().trim().to_ascii_lowercase();
+            if !is_digest(&f) {
+                bail!("pinned fingerprint {f:?} is not 64 hex digits (a key id or a register sha256)");
+            }
+            pins.insert(f);
+        }
+        if pins.is_empty() {
+            bail!("no fingerprint pinned");
+        }
+        Ok(TrustRoot { origin: "pinned fingerprints".into(), pins, ..Default::default() })
+    }
+
+    /// Adds pins to this root.
+    pub fn with_pins(mut self, other: TrustRoot) -> TrustRoot {
+        self.pins.extend(other.pins);
+        if self.origin.is_empty() {
+            self.origin = other.origin;
+        }
+        self
+    }
+
+    /// An untrusted register (a bundle's snapshot): used only when its fingerprint is pinned.
+    pub fn with_snapshot(mut self, snapshot: Identities) -> TrustRoot {
+        self.snapshot = Some(snapshot);
+        self
+    }
+
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = &self.register {
+            parts.push(format!("register {} ({})", self.origin, crate::record::short(&r.fingerprint())));
+        }
+        if !self.pins.is_empty() {
+            parts.push(format!("{} pinned fingerprint(s)", self.pins.len()));
+        }
+        if parts.is_empty() {
+            "nothing".into()
+        } else {
+            parts.join(" and ")
+        }
+    }
+
+    fn vouches_for_genesis(&self, register: &Identities, signer: Option<&Identity>, history: &[String]) -> bool {
+        if let Some(r) = &self.register {
+            if history.contains(&r.fingerprint()) {
+                return true;
+            }
+            if let Some(s) = signer {
+                if r.by_keyid(&s.keyid).is_some_and(|i| i.group == crate::identity::SECURITY_GROUP && i.is_person()) {
+                    return true;
+                }
+            }
+        }
+        self.pins.contains(&register.fingerprint()) || signer.is_some_and(|s| self.pins.contains(&s.keyid))
+    }
+
+    fn start_register(&self) -> Result<Identities, Reason> {
+        if let Some(r) = &self.register {
+            return Ok(r.clone());
+        }
+        if let Some(s) = &self.snapshot {
+            if self.pins.contains(&s.fingerprint()) {
+                return Ok(s.clone());
+            }
+            return Err(Reason::NoTrustRoot(format!(
+                "the bundle's register snapshot ({}) is not pinned; pass --trust-root FILE[@REV] or --pin with its fingerprint",
+                s.fingerprint()
+            )));
+        }
+        if self.pins.is_empty() {
+            return Err(Reason::NoTrustRoot("pass --trust-root FILE[@REV] or --pin FINGERPRINT".into()));
+        }
+        Err(Reason::NoTrustRoot(
+            "the pinned fingerprints anchor only a chain that starts with its own register (a genesis register-change)".into(),
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/// A record that passed verification, with its signer as registered AT THAT PLACE of the chain.
+#[derive(Clone, Debug)]
+pub struct VerifiedRecord {
+    pub sequence: u64,
+    pub location: String,
+    /// sha256 of the canonical envelope.
+    pub hash: String,
+    pub kind: Kind,
+    pub time: OffsetDateTime,
+    pub statement: Statement,
+    /// The signer's register entry (name, kind person/workload, group, roles) in force when
+    /// the record was appended; a later register change never alters it.
+    pub signer: Identity,
+}
+
+/// A verified chain: see [`verify_chain`].
+#[derive(Clone, Debug)]
+pub struct VerifiedChain {
+    pub records: Vec<VerifiedRecord>,
+    /// Sequence and hash of the last record.
+    pub head: Option<(u64, String)>,
+    /// The register in force after the last record.
+    pub register: Identities,
+}
+
+impl VerifiedChain {
+    /// The author of `release`: the signer of the first `release` record for it.
+    pub fn author_of(&self, release: &str) -> Option<&VerifiedRecord> {
+        self.records.iter().find(|r| r.kind == Kind::Release && r.statement.predicate.release == release)
+    }
+}
+
+/// A checkpoint the verifier knows from outside the records, and where it came from.
+#[derive(Clone, Debug)]
+pub struct KnownCheckpoint {
+    pub checkpoint: Checkpoint,
+    pub source: String,
+}
+
+/// What, besides the records, a verification checks.
+#[derive(Clone, Debug, Default)]
+pub struct Anchors {
+    /// The store's signed head; must verify with a key of the final register.
+    pub head: Option<StoredRecord>,
+    /// Fail when records exist but there is no head (stores always have one).
+    pub require_head: bool,
+    /// Earlier signed heads (S3 head versions); each is a known checkpoint once its signature holds.
+    pub earlier_heads: Vec<StoredRecord>,
+    /// Checkpoints trusted as given (cached by an earlier verification, `--checkpoint`).
+    pub known: Vec<KnownCheckpoint>,
+    /// Store-level problems (location, what).
+    pub problems: Vec<(String, String)>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public entry points
+
+/// Verifies a chain against `root` and returns every record decoded, with its signer and the
+/// signer's roles as of the record's place in the chain.
+///
+/// Contract: `Ok` only when every record is canonical, strictly signed by a key of the register
+/// in force at its place (the trust root's register, changed only by `register-change` records
+/// for later records), signed by an identity its kind allows ([`crate::identity::signer_rule`]),
+/// linked by sequence and previous hash, not back-dated, and consistent with the kind rules
+/// (break-glass TTL and approvals, retrospectives and segregation of duties, checkpoints).
+/// A tampered chain or an unusable trust root is `Err` carrying a [`Failure`]
+/// (see [`failure_of`]); input that is not an envelope at all is a plain `Err` naming its place.
+pub fn verify_chain(records: &[StoredRecord], root: &TrustRoot) -> Result<VerifiedChain> {
+    verify_chain_with(records, root, &Anchors::default())
+}
+
+/// [`verify_chain`] with a head, earlier heads, known checkpoints and store problems.
+pub fn verify_chain_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<VerifiedChain> {
+    let mut out = Vec::new();
+    let (head, register) = run(records, root, anchors, Some(&mut out))?;
+    Ok(VerifiedChain { records: out, head, register })
+}
+
+/// Loads a store and verifies it with its signed head, its earlier heads and its integrity
+/// report, plus the `known` checkpoints.
+pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoint]) -> Result<VerifiedChain> {
+    let records = store.load()?;
+    let integrity = store.integrity()?;
+    let anchors = Anchors {
+        head: store.head()?,
+        require_head: true,
+        earlier_heads: integrity.earlier_heads,
+        known: known.to_vec(),
+        problems: integrity.problems,
+    };
+    verify_chain_with(&records, root, &anchors)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub records: usize,
@@ -140,6 +455,33 @@ impl Report {
     }
 }
 
+/// Verifies `records` against the register `ids` with a checkpoint the caller vouches for
+/// (`None`: records must not exist without one). `Err` means the input could not be read; a
+/// tampered chain is reported in `Report::failure`. Decodes nothing it does not check.
+pub fn verify(records: &[StoredRecord], checkpoint: Option<&Checkpoint>, ids: &Identities) -> Result<Report> {
+    let root = TrustRoot::register(ids.clone(), "identities register");
+    let anchors = Anchors {
+        require_head: checkpoint.is_none(),
+        known: checkpoint.map(|c| KnownCheckpoint { checkpoint: c.clone(), source: "checkpoint".into() }).into_iter().collect(),
+        ..Default::default()
+    };
+    report_of(records, &root, &anchors)
+}
+
+/// Like [`verify_chain_with`] but returns a [`Report`] and keeps no decoded records.
+pub fn report_of(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<Report> {
+    match run(records, root, anchors, None) {
+        Ok((head, _)) => Ok(Report { records: records.len(), head, failure: None }),
+        Err(e) => match e.downcast::<Failure>() {
+            Ok(f) => Ok(Report { records: records.len(), head: None, failure: Some(f) }),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding (parallel, once per record)
+
 #[derive(Deserialize)]
 struct LightPredicate {
     chain: ChainLink,
@@ -147,7 +489,56 @@ struct LightPredicate {
     time: String,
     release: String,
     #[serde(default)]
+    environment: Option<String>,
+    #[serde(default)]
     plan_digest: Option<String>,
+    #[serde(default)]
+    expires: Option<Value>,
+    #[serde(default)]
+    auto: Option<Value>,
+    #[serde(default)]
+    break_glass_sequence: Option<Value>,
+    #[serde(default)]
+    break_glass: Option<Value>,
+    #[serde(default)]
+    checkpoint_sequence: Option<Value>,
+    #[serde(default)]
+    checkpoint_hash: Option<Value>,
+    #[serde(default)]
+    governance_sha256: Option<Value>,
+    #[serde(default)]
+    register: Option<Value>,
+    #[serde(default)]
+    register_sha256: Option<Value>,
+    #[serde(default)]
+    previous_register_sha256: Option<Value>,
+    #[serde(default)]
+    exception: Option<Value>,
+    #[serde(default)]
+    owner: Option<Value>,
+    #[serde(default)]
+    created: Option<Value>,
+}
+
+impl LightPredicate {
+    fn detail(&self, key: &str) -> Option<&Value> {
+        match key {
+            "expires" => self.expires.as_ref(),
+            "auto" => self.auto.as_ref(),
+            "break_glass_sequence" => self.break_glass_sequence.as_ref(),
+            "break_glass" => self.break_glass.as_ref(),
+            "checkpoint_sequence" => self.checkpoint_sequence.as_ref(),
+            "checkpoint_hash" => self.checkpoint_hash.as_ref(),
+            "governance_sha256" => self.governance_sha256.as_ref(),
+            "register" => self.register.as_ref(),
+            "register_sha256" => self.register_sha256.as_ref(),
+            "previous_register_sha256" => self.previous_register_sha256.as_ref(),
+            "exception" => self.exception.as_ref(),
+            "owner" => self.owner.as_ref(),
+            "created" => self.created.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -160,16 +551,117 @@ struct LightStatement {
     predicate: LightPredicate,
 }
 
-struct Checked {
-    sequence: u64,
-    previous: String,
-    hash: String,
+/// One record decoded: what the signature covers and what the checks need.
+struct Decoded {
+    keyid: String,
+    message: Vec<u8>,
+    signature: Signature,
+    hash: [u8; 32],
+    statement: Result<LightStatement, String>,
+    full: Option<Result<Statement, String>>,
 }
 
-enum Outcome {
+enum Pre {
     Unreadable(String),
-    Bad(Option<u64>, Reason),
-    Good(Checked),
+    Bad(Reason),
+    Ok(Box<Decoded>),
+}
+
+fn decode(rec: &StoredRecord, keep: bool) -> Pre {
+    let env: Envelope = match serde_json::from_slice(&rec.bytes) {
+        Ok(e) => e,
+        Err(e) => return Pre::Unreadable(format!("{}: not a DSSE envelope: {e}", rec.location)),
+    };
+    if env.to_canonical() != rec.bytes {
+        return Pre::Bad(Reason::NotCanonical);
+    }
+    if env.payload_type != PAYLOAD_TYPE {
+        return Pre::Bad(Reason::PayloadType(env.payload_type));
+    }
+    if env.signatures.len() != 1 {
+        return Pre::Bad(Reason::SignatureCount(env.signatures.len()));
+    }
+    let sig = &env.signatures[0];
+    let (Ok(payload), Ok(sig_bytes)) = (env.payload_bytes(), B64.decode(&sig.sig)) else {
+        return Pre::Bad(Reason::PayloadEncoding);
+    };
+    let Ok(sig_bytes) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else { return Pre::Bad(Reason::PayloadEncoding) };
+    let statement = serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string());
+    let full = keep.then(|| serde_json::from_slice::<Statement>(&payload).map_err(|e| e.to_string()));
+    Pre::Ok(Box::new(Decoded {
+        keyid: sig.keyid.clone(),
+        message: pae(&env.payload_type, &payload),
+        signature: Signature::from_bytes(&sig_bytes),
+        hash: Sha256::digest(&rec.bytes).into(),
+        statement,
+        full,
+    }))
+}
+
+fn workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
+}
+
+/// Runs `f` over `items` on every core, keeping order.
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = workers();
+    if threads <= 1 || items.len() < 64 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("verification threads do not panic")).collect()
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sequential pass
+
+struct BreakGlass {
+    opener: String,
+    release: String,
+    environment: Option<String>,
+    opened: OffsetDateTime,
+    expires: OffsetDateTime,
+    approvers: Vec<String>,
+}
+
+struct State {
+    register: Identities,
+    register_fp: String,
+    history: Vec<String>,
+    expected: u64,
+    previous: [u8; 32],
+    last_time: Option<(OffsetDateTime, String)>,
+    hashes: Vec<[u8; 32]>,
+    break_glass: HashMap<u64, BreakGlass>,
+    authors: HashMap<String, String>,
+}
+
+fn hex32(h: &[u8; 32]) -> String {
+    hex::encode(h)
+}
+
+fn fail(location: &str, sequence: Option<u64>, reason: Reason) -> anyhow::Error {
+    anyhow::Error::new(Failure { location: location.to_string(), sequence, reason })
+}
+
+fn as_u64(v: Option<&Value>) -> Option<u64> {
+    v.and_then(Value::as_u64)
+}
+
+fn as_str(v: Option<&Value>) -> Option<&str> {
+    v.and_then(Value::as_str)
+}
+
+/// RFC 3339 time or YYYY-MM-DD (midnight UTC).
+fn time_or_date(s: &str) -> Option<OffsetDateTime> {
+    if let Ok(t) = parse_time(s) {
+        return Some(t);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt).ok().map(|d| d.midnight().assume_utc())
 }
 
 fn check_subjects(st: &LightStatement, kind: Kind) -> Result<(), String> {
@@ -198,132 +690,593 @@ fn check_subjects(st: &LightStatement, kind: Kind) -> Result<(), String> {
     Ok(())
 }
 
-fn check_one(rec: &StoredRecord, ids: &Identities) -> Outcome {
-    let env: Envelope = match serde_json::from_slice(&rec.bytes) {
-        Ok(e) => e,
-        Err(e) => return Outcome::Unreadable(format!("{}: not a DSSE envelope: {e}", rec.location)),
-    };
-    let bad = |r| Outcome::Bad(None, r);
-    if env.to_canonical() != rec.bytes {
-        return bad(Reason::NotCanonical);
+/// Rules a record satisfies on its own (no other record needed): details, workload approvals,
+/// break-glass TTL, exception approval dates. Shared by append and verification.
+fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetDateTime) -> Result<(), Reason> {
+    for key in kind.required_details() {
+        if p.detail(key).is_none() {
+            return Err(Reason::Detail(format!("a {kind} record needs the detail {key:?}")));
+        }
     }
-    if env.payload_type != PAYLOAD_TYPE {
-        return bad(Reason::PayloadType(env.payload_type));
+    if kind.needs_environment() && p.environment.is_none() {
+        return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
-    if env.signatures.len() != 1 {
-        return bad(Reason::SignatureCount(env.signatures.len()));
+    match kind {
+        Kind::Approval if !signer.is_person() && p.auto.as_ref().and_then(Value::as_bool) != Some(true) => {
+            Err(Reason::WorkloadApproval { identity: signer.name.clone() })
+        }
+        Kind::BreakGlass => {
+            let expires = as_str(p.expires.as_ref())
+                .and_then(|e| parse_time(e).ok())
+                .ok_or_else(|| Reason::BreakGlassTtl("expires is not an RFC 3339 time".into()))?;
+            let minutes = (expires - time).whole_minutes();
+            if expires <= time || minutes > BREAK_GLASS_MAX_MINUTES {
+                return Err(Reason::BreakGlassTtl(format!(
+                    "the session lasts {minutes} minutes (from {} to {}); at most {BREAK_GLASS_MAX_MINUTES} are allowed",
+                    crate::record::format_time(time),
+                    crate::record::format_time(expires)
+                )));
+            }
+            Ok(())
+        }
+        Kind::Checkpoint | Kind::BreakGlassApproval | Kind::Retrospective => {
+            let key = if kind == Kind::Checkpoint { "checkpoint_sequence" } else { "break_glass_sequence" };
+            if as_u64(p.detail(key)).is_none() {
+                return Err(Reason::Detail(format!("{key} of a {kind} record is not a sequence number")));
+            }
+            Ok(())
+        }
+        Kind::GovernancePin => {
+            for key in ["governance_sha256", "register_sha256"] {
+                if !as_str(p.detail(key)).is_some_and(is_digest) {
+                    return Err(Reason::Detail(format!("{key} of a governance-pin record is not a sha256 digest")));
+                }
+            }
+            Ok(())
+        }
+        Kind::ExceptionApproval => {
+            let date = |key: &str| {
+                as_str(p.detail(key))
+                    .and_then(time_or_date)
+                    .ok_or_else(|| Reason::Detail(format!("{key} of an exception-approval is not a date")))
+            };
+            let (created, expires) = (date("created")?, date("expires")?);
+            if !(created <= time && time <= expires && expires <= time + time::Duration::days(EXCEPTION_MAX_DAYS)) {
+                return Err(Reason::Detail(format!(
+                    "an exception approval needs created <= approval time <= expires <= approval + {EXCEPTION_MAX_DAYS} days (created {}, approved {}, expires {})",
+                    crate::record::format_time(created),
+                    crate::record::format_time(time),
+                    crate::record::format_time(expires)
+                )));
+            }
+            match as_str(p.owner.as_ref()) {
+                Some(owner) if owner == signer.name => {
+                    Err(Reason::SegregationOfDuties(format!("{owner} owns the exception and cannot approve it")))
+                }
+                Some(_) => Ok(()),
+                None => Err(Reason::Detail("owner of an exception-approval is not an identity name".into())),
+            }
+        }
+        _ => Ok(()),
     }
-    let sig = &env.signatures[0];
-    let Some(signer) = ids.by_keyid(&sig.keyid) else { return bad(Reason::UnknownKey(sig.keyid.clone())) };
-    let (Ok(payload), Ok(sig_bytes)) = (env.payload_bytes(), B64.decode(&sig.sig)) else {
-        return bad(Reason::PayloadEncoding);
-    };
-    let Ok(sig_bytes) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else { return bad(Reason::PayloadEncoding) };
-    let signature = ed25519_dalek::Signature::from_bytes(&sig_bytes);
-    if signer.public_key.verify(&pae(&env.payload_type, &payload), &signature).is_err() {
-        return bad(Reason::Signature { identity: signer.name.clone() });
-    }
-    let st: LightStatement = match serde_json::from_slice(&payload) {
-        Ok(s) => s,
-        Err(e) => return bad(Reason::Statement(e.to_string())),
-    };
-    let seq = Some(st.predicate.chain.sequence);
-    let bad = |r| Outcome::Bad(seq, r);
-    if st.statement_type != STATEMENT_TYPE {
-        return bad(Reason::Statement(format!("_type is {:?}", st.statement_type)));
-    }
-    if st.predicate.identity != signer.name {
-        return bad(Reason::WrongIdentity { key_of: signer.name.clone(), claimed: st.predicate.identity.clone() });
-    }
-    let Some(kind) = Kind::from_predicate_type(&st.predicate_type) else {
-        return bad(Reason::PredicateType(st.predicate_type.clone()));
-    };
-    if !signer.may_sign(kind) {
-        return bad(Reason::Role { identity: signer.name.clone(), kind });
-    }
-    if let Err(e) = parse_time(&st.predicate.time) {
-        return bad(Reason::Statement(format!("time: {e:#}")));
-    }
-    if let Err(e) = check_subjects(&st, kind) {
-        return bad(Reason::SubjectDigest(e));
-    }
-    Outcome::Good(Checked {
-        sequence: st.predicate.chain.sequence,
-        previous: st.predicate.chain.previous,
-        hash: sha256_hex(&rec.bytes),
-    })
 }
 
-/// Verifies `records` in stored order. `Err` means the input could not be read (not an
-/// envelope at all); a tampered chain is reported in `Report::failure`.
-pub fn verify(records: &[StoredRecord], checkpoint: Option<&Checkpoint>, ids: &Identities) -> Result<Report> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    let chunk = records.len().div_ceil(threads).max(1);
-    let outcomes: Vec<Outcome> = std::thread::scope(|s| {
-        let handles: Vec<_> = records
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|r| check_one(r, ids)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("verification threads do not panic")).collect()
-    });
+/// Checks a statement the archive is about to sign against the rules verification applies to
+/// a record on its own.
+pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identities, statement: &Statement) -> Result<()> {
+    let payload = serde_json::to_vec(statement)?;
+    let st: LightStatement = serde_json::from_slice(&payload).context("a statement decodes")?;
+    let time = parse_time(&st.predicate.time)?;
+    record_rules(kind, signer, &st.predicate, time).map_err(|r| anyhow::anyhow!("{r}"))?;
+    if kind == Kind::ExceptionApproval {
+        let owner = as_str(st.predicate.owner.as_ref()).unwrap_or_default();
+        if register.get(owner).is_none() {
+            bail!("the exception's owner {owner:?} is not a registered identity");
+        }
+    }
+    Ok(())
+}
 
-    let present: std::collections::HashSet<u64> =
-        outcomes.iter().filter_map(|o| if let Outcome::Good(c) = o { Some(c.sequence) } else { None }).collect();
-    let mut report = Report { records: records.len(), ..Default::default() };
-    let mut previous_hash = GENESIS.to_string();
-    for (i, (outcome, rec)) in outcomes.into_iter().zip(records).enumerate() {
-        let expected = i as u64;
-        let fail = |sequence, reason| Failure { location: rec.location.clone(), sequence, reason };
-        let c = match outcome {
-            Outcome::Unreadable(msg) => anyhow::bail!(msg),
-            Outcome::Bad(seq, reason) => {
-                report.failure = Some(fail(seq, reason));
-                return Ok(report);
-            }
-            Outcome::Good(c) => c,
+impl State {
+    /// The key that should have signed a record with `keyid`, or why there is none.
+    fn key_for(&self, keyid: &str) -> Result<(&Identity, VerifyingKey), Reason> {
+        let Some(id) = self.register.by_keyid(keyid) else { return Err(Reason::UnknownKey(keyid.to_string())) };
+        if id.public_key.is_weak() {
+            return Err(Reason::WeakKey { identity: id.name.clone() });
+        }
+        Ok((id, id.public_key))
+    }
+
+    /// Every check of one record after its signature, in order; updates the state.
+    fn accept(
+        &mut self,
+        rec: &StoredRecord,
+        d: &Decoded,
+        signer: &Identity,
+        later: &[StoredRecord],
+    ) -> Result<(Kind, OffsetDateTime, Option<Identities>), anyhow::Error> {
+        let st = match &d.statement {
+            Ok(s) => s,
+            Err(e) => return Err(fail(&rec.location, None, Reason::Statement(e.clone()))),
         };
-        if c.sequence != expected {
-            let found = c.sequence;
+        let p = &st.predicate;
+        let seq = Some(p.chain.sequence);
+        let bad = |r| fail(&rec.location, seq, r);
+        if st.statement_type != STATEMENT_TYPE {
+            return Err(bad(Reason::Statement(format!("_type is {:?}", st.statement_type))));
+        }
+        if p.identity != signer.name {
+            return Err(bad(Reason::WrongIdentity { key_of: signer.name.clone(), claimed: p.identity.clone() }));
+        }
+        let Some(kind) = Kind::from_predicate_type(&st.predicate_type) else {
+            return Err(bad(Reason::PredicateType(st.predicate_type.clone())));
+        };
+        if !signer.may_sign(kind) {
+            return Err(bad(Reason::Role { identity: signer.name.clone(), kind }));
+        }
+        let time = match parse_time(&p.time) {
+            Ok(t) => t,
+            Err(e) => return Err(bad(Reason::Statement(format!("time: {e:#}")))),
+        };
+        if let Err(e) = check_subjects(st, kind) {
+            return Err(bad(Reason::SubjectDigest(e)));
+        }
+        record_rules(kind, signer, p, time).map_err(bad)?;
+        let new_register = self.chain_rules(kind, signer, p, time).map_err(bad)?;
+
+        // Chain links.
+        let expected = self.expected;
+        let found = p.chain.sequence;
+        if found != expected {
             let reason = if found < expected {
                 Reason::Duplicate { expected, found }
-            } else if present.contains(&expected) {
+            } else if self.appears_later(later, expected) {
                 Reason::Reordered { expected, found }
             } else {
                 Reason::Gap { expected, found }
             };
-            report.failure = Some(fail(Some(c.sequence), reason));
-            return Ok(report);
+            return Err(bad(reason));
         }
-        if c.previous != previous_hash {
-            report.failure = Some(fail(Some(c.sequence), Reason::PreviousHash { expected: previous_hash, found: c.previous }));
-            return Ok(report);
+        let previous = hex32(&self.previous);
+        if p.chain.previous != previous {
+            return Err(bad(Reason::PreviousHash { expected: previous, found: p.chain.previous.clone() }));
         }
-        previous_hash = c.hash.clone();
-        report.head = Some((c.sequence, c.hash));
+        if let Some((last, shown)) = &self.last_time {
+            if time < *last {
+                return Err(bad(Reason::TimeBackwards { previous: shown.clone(), found: p.time.clone() }));
+            }
+        }
+        Ok((kind, time, new_register))
     }
-    let last = report.head.as_ref().map(|h| h.0);
-    match checkpoint {
-        None if !records.is_empty() => {
-            report.failure = Some(Failure { location: "checkpoint".into(), sequence: None, reason: Reason::CheckpointMissing });
+
+    /// Whether a later record (checked as far as its signature) carries `sequence`.
+    fn appears_later(&self, later: &[StoredRecord], sequence: u64) -> bool {
+        later.iter().any(|r| match decode(r, false) {
+            Pre::Ok(d) => match (&d.statement, self.key_for(&d.keyid)) {
+                (Ok(st), Ok((_, key))) => st.predicate.chain.sequence == sequence && key.verify_strict(&d.message, &d.signature).is_ok(),
+                _ => false,
+            },
+            _ => false,
+        })
+    }
+
+    /// Rules that need earlier records; returns the new register of a register change.
+    fn chain_rules(&mut self, kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetDateTime) -> Result<Option<Identities>, Reason> {
+        let seq = p.chain.sequence;
+        match kind {
+            Kind::Release => {
+                self.authors.entry(p.release.clone()).or_insert_with(|| signer.name.clone());
+            }
+            Kind::BreakGlass => {
+                let expires = as_str(p.expires.as_ref()).and_then(|e| parse_time(e).ok()).unwrap_or(time);
+                self.break_glass.insert(
+                    seq,
+                    BreakGlass {
+                        opener: signer.name.clone(),
+                        release: p.release.clone(),
+                        environment: p.environment.clone(),
+                        opened: time,
+                        expires,
+                        approvers: Vec::new(),
+                    },
+                );
+            }
+            Kind::BreakGlassApproval | Kind::Retrospective => {
+                let bg_seq = as_u64(p.break_glass_sequence.as_ref()).unwrap_or(u64::MAX);
+                let Some(bg) = self.break_glass.get_mut(&bg_seq) else {
+                    let r = format!("sequence {bg_seq} is not an earlier break-glass record");
+                    return Err(if kind == Kind::Retrospective { Reason::SegregationOfDuties(r) } else { Reason::BreakGlassApproval(r) });
+                };
+                if bg.opener == signer.name {
+                    return Err(Reason::SegregationOfDuties(format!(
+                        "{} opened break-glass {bg_seq} and cannot sign its {kind}",
+                        signer.name
+                    )));
+                }
+                if let Some(author) = self.authors.get(&bg.release) {
+                    if *author == signer.name {
+                        return Err(Reason::SegregationOfDuties(format!(
+                            "{author} authored release {} and cannot sign the {kind} of break-glass {bg_seq}",
+                            crate::record::short(&bg.release)
+                        )));
+                    }
+                }
+                if kind == Kind::BreakGlassApproval {
+                    if p.environment != bg.environment {
+                        return Err(Reason::BreakGlassApproval(format!("it names another environment than break-glass {bg_seq}")));
+                    }
+                    if time > bg.expires {
+                        return Err(Reason::BreakGlassApproval(format!("given after break-glass {bg_seq} expired")));
+                    }
+                    bg.approvers.push(signer.name.clone());
+                }
+            }
+            Kind::Deployment => {
+                if let Some(v) = p.break_glass.as_ref() {
+                    let bg_seq = v.as_u64().unwrap_or(u64::MAX);
+                    let Some(bg) = self.break_glass.get(&bg_seq) else {
+                        return Err(Reason::BreakGlassApproval(format!("the deployment names break-glass {bg_seq}, which is no earlier break-glass record")));
+                    };
+                    if bg.approvers.is_empty() {
+                        return Err(Reason::BreakGlassApproval(format!(
+                            "the deployment uses break-glass {bg_seq}, which no second person approved"
+                        )));
+                    }
+                    if time < bg.opened || time >= bg.expires || p.environment != bg.environment {
+                        return Err(Reason::BreakGlassTtl(format!("the deployment is outside break-glass {bg_seq} (its time or environment)")));
+                    }
+                }
+            }
+            Kind::ExceptionApproval => {
+                let owner = as_str(p.owner.as_ref()).unwrap_or_default();
+                if self.register.get(owner).is_none() {
+                    return Err(Reason::Detail(format!(
+                        "the exception's owner {owner:?} is not a registered identity (owners are named by identity, not by spelling)"
+                    )));
+                }
+            }
+            Kind::Checkpoint => {
+                let at = as_u64(p.checkpoint_sequence.as_ref()).unwrap_or(u64::MAX);
+                let hash = as_str(p.checkpoint_hash.as_ref()).unwrap_or_default();
+                match self.hashes.get(at as usize) {
+                    Some(h) if at < seq && hex32(h) == hash => {}
+                    Some(_) if at < seq => {
+                        return Err(Reason::CheckpointRecord(format!("the hash it records for sequence {at} is not that record's hash")))
+                    }
+                    _ => return Err(Reason::CheckpointRecord(format!("it names sequence {at}, which is not an earlier record"))),
+                }
+            }
+            Kind::RegisterChange => {
+                let text = as_str(p.register.as_ref()).ok_or_else(|| Reason::RegisterChange("register is not text".into()))?;
+                let fp = hex::encode(Sha256::digest(text.as_bytes()));
+                if as_str(p.register_sha256.as_ref()) != Some(fp.as_str()) {
+                    return Err(Reason::RegisterChange("register_sha256 is not the sha256 of the register text".into()));
+                }
+                let previous = as_str(p.previous_register_sha256.as_ref()).unwrap_or_default();
+                let want = if seq == 0 && previous == GENESIS { GENESIS.to_string() } else { self.register_fp.clone() };
+                if previous != want {
+                    return Err(Reason::RegisterChange(format!(
+                        "it replaces register {previous} but the register in force is {} (a later register cannot judge earlier records)",
+                        self.register_fp
+                    )));
+                }
+                let ids = Identities::parse(text, &format!("register of record {seq}")).map_err(|e| Reason::RegisterChange(format!("{e:#}")))?;
+                return Ok(Some(ids));
+            }
+            _ => {}
         }
-        None => {}
-        Some(cp) if last.is_none_or(|l| cp.sequence > l) => {
-            report.failure = Some(Failure {
-                location: "checkpoint".into(),
-                sequence: Some(cp.sequence),
-                reason: Reason::Truncated { last, checkpoint: cp.sequence },
-            });
+        Ok(None)
+    }
+}
+
+/// Windows of records decoded and signature-checked together: memory stays bounded by the
+/// window whatever the chain length.
+const WINDOW: usize = 8192;
+
+fn run(
+    records: &[StoredRecord],
+    root: &TrustRoot,
+    anchors: &Anchors,
+    mut keep: Option<&mut Vec<VerifiedRecord>>,
+) -> Result<(Option<(u64, String)>, Identities)> {
+    let keeping = keep.is_some();
+    // The register at the start: a genesis register carried by record 0, or the trust root's.
+    let genesis = records.first().and_then(|r| genesis_register(r));
+    let register = match &genesis {
+        Some((ids, signer_keyid)) => {
+            let history = register_history(records, ids);
+            let signer = ids.by_keyid(signer_keyid);
+            if !root.vouches_for_genesis(ids, signer, &history) {
+                return Err(fail(
+                    &records[0].location,
+                    Some(0),
+                    Reason::Untrusted(format!(
+                        "the chain starts with its own register ({}) and the trust root ({}) neither is one of the chain's registers nor pins it or its signer",
+                        ids.fingerprint(),
+                        root.describe()
+                    )),
+                ));
+            }
+            ids.clone()
         }
-        Some(cp) => {
-            let rec = &records[cp.sequence as usize];
-            if sha256_hex(&rec.bytes) != cp.hash {
-                report.failure = Some(Failure {
+        None => root.start_register().map_err(|r| fail("trust root", None, r))?,
+    };
+    let register_fp = register.fingerprint();
+    let mut state = State {
+        history: vec![register_fp.clone()],
+        register,
+        register_fp,
+        expected: 0,
+        previous: [0; 32],
+        last_time: None,
+        hashes: Vec::with_capacity(records.len()),
+        break_glass: HashMap::new(),
+        authors: HashMap::new(),
+    };
+
+    let mut start = 0;
+    while start < records.len() {
+        let end = (start + WINDOW).min(records.len());
+        let window = &records[start..end];
+        let decoded = par_map(window, |r| decode(r, keeping));
+        // Keys per record, following register changes optimistically (a bad change fails
+        // at its own record, before any later record is judged).
+        let mut keys: Vec<Result<(Identity, VerifyingKey), Reason>> = Vec::with_capacity(window.len());
+        {
+            let mut reg: Option<Identities> = None;
+            for d in &decoded {
+                let current = reg.as_ref().unwrap_or(&state.register);
+                match d {
+                    Pre::Ok(d) => {
+                        keys.push(lookup(current, &d.keyid));
+                        if let Ok(st) = &d.statement {
+                            if st.predicate_type == Kind::RegisterChange.predicate_type() {
+                                if let Some(ids) = as_str(st.predicate.register.as_ref()).and_then(|t| Identities::parse(t, "register").ok()) {
+                                    reg = Some(ids);
+                                }
+                            }
+                        }
+                    }
+                    _ => keys.push(Err(Reason::PayloadEncoding)),
+                }
+            }
+        }
+        let sig_ok: Vec<bool> = par_map(&(0..window.len()).collect::<Vec<_>>(), |&i| match (&decoded[i], &keys[i]) {
+            (Pre::Ok(d), Ok((_, key))) => key.verify_strict(&d.message, &d.signature).is_ok(),
+            _ => false,
+        });
+        for (i, (pre, rec)) in decoded.into_iter().zip(window).enumerate() {
+            let d = match pre {
+                Pre::Unreadable(msg) => bail!(msg),
+                Pre::Bad(reason) => return Err(fail(&rec.location, None, reason)),
+                Pre::Ok(d) => d,
+            };
+            // The key as of this record's place (register changes in this window were applied
+            // optimistically above; here the state register is authoritative).
+            let (signer, _) = match state.key_for(&d.keyid) {
+                Ok((id, key)) => (id.clone(), key),
+                Err(r) => return Err(fail(&rec.location, None, r)),
+            };
+            if !sig_ok[i] {
+                return Err(fail(&rec.location, None, Reason::Signature { identity: signer.name.clone() }));
+            }
+            let later = &records[start + i + 1..];
+            let (kind, time, new_register) = state.accept(rec, &d, &signer, later)?;
+            let st = d.statement.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+            state.expected += 1;
+            state.previous = d.hash;
+            state.hashes.push(d.hash);
+            state.last_time = Some((time, st.predicate.time.clone()));
+            if let Some(out) = keep.as_deref_mut() {
+                let full = match d.full {
+                    Some(Ok(s)) => s,
+                    Some(Err(e)) => return Err(fail(&rec.location, Some(st.predicate.chain.sequence), Reason::Statement(e))),
+                    None => unreachable!("statements are decoded when kept"),
+                };
+                out.push(VerifiedRecord {
+                    sequence: st.predicate.chain.sequence,
                     location: rec.location.clone(),
-                    sequence: Some(cp.sequence),
-                    reason: Reason::CheckpointMismatch { sequence: cp.sequence },
+                    hash: hex32(&d.hash),
+                    kind,
+                    time,
+                    statement: full,
+                    signer: signer.clone(),
                 });
+            }
+            if let Some(ids) = new_register {
+                state.register_fp = ids.fingerprint();
+                state.history.push(state.register_fp.clone());
+                state.register = ids;
+            }
+        }
+        start = end;
+    }
+    let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
+    finish(records, &state, anchors)?;
+    Ok((head, state.register))
+}
+
+fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, VerifyingKey), Reason> {
+    match register.by_keyid(keyid) {
+        Some(id) if id.public_key.is_weak() => Err(Reason::WeakKey { identity: id.name.clone() }),
+        Some(id) => Ok((id.clone(), id.public_key)),
+        None => Err(Reason::UnknownKey(keyid.to_string())),
+    }
+}
+
+/// Record 0 as a genesis register change: (its register, its signer's key id).
+fn genesis_register(rec: &StoredRecord) -> Option<(Identities, String)> {
+    let Pre::Ok(d) = decode(rec, false) else { return None };
+    let st = d.statement.as_ref().ok()?;
+    if st.predicate_type != Kind::RegisterChange.predicate_type()
+        || st.predicate.chain.sequence != 0
+        || as_str(st.predicate.previous_register_sha256.as_ref()) != Some(GENESIS)
+    {
+        return None;
+    }
+    let ids = Identities::parse(as_str(st.predicate.register.as_ref())?, "genesis register").ok()?;
+    Some((ids, d.keyid.clone()))
+}
+
+/// Fingerprints of every register the chain establishes (cheap scan for register changes).
+fn register_history(records: &[StoredRecord], genesis: &Identities) -> Vec<String> {
+    let needle = Kind::RegisterChange.predicate_type();
+    let mut out = vec![genesis.fingerprint()];
+    for r in records {
+        if let Pre::Ok(d) = decode(r, false) {
+            if let Ok(st) = &d.statement {
+                if st.predicate_type == needle {
+                    if let Some(fp) = as_str(st.predicate.register_sha256.as_ref()) {
+                        out.push(fp.to_string());
+                    }
+                }
             }
         }
     }
-    Ok(report)
+    out
+}
+
+/// Head, earlier heads, known checkpoints and store problems.
+fn finish(records: &[StoredRecord], state: &State, anchors: &Anchors) -> Result<()> {
+    if let Some((loc, what)) = anchors.problems.first() {
+        return Err(fail(loc, None, Reason::StoreIntegrity(what.clone())));
+    }
+    let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
+    match &anchors.head {
+        Some(h) => known.push(check_head(h, &state.register)?),
+        None if anchors.require_head && !records.is_empty() => {
+            return Err(fail("checkpoint", None, Reason::CheckpointMissing));
+        }
+        None => {}
+    }
+    for h in &anchors.earlier_heads {
+        known.push(check_head(h, &state.register)?);
+    }
+    let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
+    for k in &known {
+        let cp = &k.checkpoint;
+        match state.hashes.get(cp.sequence as usize) {
+            None => {
+                return Err(fail(&k.source, Some(cp.sequence), Reason::Truncated { last, checkpoint: cp.sequence }));
+            }
+            Some(h) if hex32(h) != cp.hash => {
+                return Err(fail(&records[cp.sequence as usize].location, Some(cp.sequence), Reason::CheckpointMismatch { sequence: cp.sequence }));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Verifies a signed head against the final register.
+fn check_head(head: &StoredRecord, register: &Identities) -> Result<KnownCheckpoint> {
+    let bad = |r| fail(&head.location, None, r);
+    let (env, payload) = decode_checkpoint(&head.bytes, &head.location).map_err(|e| bad(Reason::UnsignedHead(format!("{e:#}"))))?;
+    if env.to_canonical() != head.bytes {
+        return Err(bad(Reason::HeadSignature("the head envelope is not canonical".into())));
+    }
+    if env.signatures.len() != 1 {
+        return Err(bad(Reason::HeadSignature(format!("{} signatures, expected exactly 1", env.signatures.len()))));
+    }
+    let sig = &env.signatures[0];
+    let (id, key) = lookup(register, &sig.keyid).map_err(|r| bad(Reason::HeadSignature(r.to_string())))?;
+    let sig_bytes = B64
+        .decode(&sig.sig)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| bad(Reason::HeadSignature("the signature is not 64 bytes of base64".into())))?;
+    let message = pae(CHECKPOINT_PAYLOAD_TYPE, &env.payload_bytes().unwrap_or_default());
+    if key.verify_strict(&message, &Signature::from_bytes(&sig_bytes)).is_err() {
+        return Err(bad(Reason::HeadSignature(format!("it does not verify with the key of {}", id.name))));
+    }
+    if payload.identity != id.name {
+        return Err(bad(Reason::HeadSignature(format!("signed by {} but claims {}", id.name, payload.identity))));
+    }
+    if !id.may_sign(Kind::Checkpoint) {
+        return Err(bad(Reason::HeadSignature(format!("{} may not sign checkpoints", id.name))));
+    }
+    Ok(KnownCheckpoint {
+        checkpoint: Checkpoint { sequence: payload.sequence, hash: payload.hash, time: payload.time },
+        source: head.location.clone(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints remembered by the verifier
+
+/// The last head a verification accepted for one store, kept by the verifier (outside the
+/// store) so that a later truncation of the store is detected even when its head was rewritten.
+pub struct VerifiedCache {
+    path: std::path::PathBuf,
+    store: String,
+}
+
+#[derive(serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    store: String,
+    checkpoint: Checkpoint,
+}
+
+impl VerifiedCache {
+    /// The cache of `store` (its description) under `dir`.
+    pub fn new(dir: &Path, store: &str) -> VerifiedCache {
+        let name = &hex::encode(Sha256::digest(store.as_bytes()))[..16];
+        VerifiedCache { path: dir.join(format!("{name}.json")), store: store.to_string() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The remembered checkpoint, if any; a cache file that cannot be read is an error naming it.
+    pub fn load(&self) -> Result<Option<KnownCheckpoint>> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.path.display())),
+        };
+        let f: CacheFile = serde_json::from_slice(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}:{}: not a verified-checkpoint cache: {e}", self.path.display(), e.line()))?;
+        if f.store != self.store {
+            bail!("{}: the cache names store {:?}, not {:?}", self.path.display(), f.store, self.store);
+        }
+        Ok(Some(KnownCheckpoint {
+            checkpoint: f.checkpoint,
+            source: format!("checkpoint cached by an earlier verification ({})", self.path.display()),
+        }))
+    }
+
+    /// Remembers `head` (sequence, hash) unless the cache already holds a later one.
+    pub fn save(&self, head: &(u64, String)) -> Result<()> {
+        if let Some(k) = self.load()? {
+            if k.checkpoint.sequence > head.0 {
+                return Ok(());
+            }
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let f = CacheFile {
+            store: self.store.clone(),
+            checkpoint: Checkpoint { sequence: head.0, hash: head.1.clone(), time: crate::record::now_rfc3339() },
+        };
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&f)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &self.path).with_context(|| format!("cannot replace {}", self.path.display()))?;
+        Ok(())
+    }
+}
+
+/// Parses `SEQUENCE:HASH` (a checkpoint given on the command line).
+pub fn parse_checkpoint_arg(s: &str) -> Result<KnownCheckpoint> {
+    let (seq, hash) = s.split_once(':').with_context(|| format!("checkpoint {s:?} is not SEQUENCE:HASH"))?;
+    let sequence: u64 = seq.parse().with_context(|| format!("checkpoint {s:?}: {seq:?} is not a sequence number"))?;
+    if !is_digest(hash) {
+        bail!("checkpoint {s:?}: {hash:?} is not 64 lowercase hex digits");
+    }
+    Ok(KnownCheckpoint {
+        checkpoint: Checkpoint { sequence, hash: hash.to_string(), time: String::new() },
+        source: format!("checkpoint {sequence} given on the command line"),
+    })
 }

@@ -6,7 +6,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{ObjectLockRetention, ObjectLockRetentionMode};
 use common::*;
 use lz_evidence::record::DriftEvidence;
-use lz_evidence::{verify, EvidenceArchive, S3Store, Store};
+use lz_evidence::{verify, verify_store, EvidenceArchive, S3Store, Store, TrustRoot};
 
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -64,8 +64,8 @@ fn stored_records_cannot_be_deleted_overwritten_or_unlocked() {
     let original = s.load().unwrap()[0].bytes.clone();
 
     // A second writer of an existing sequence is refused (If-None-Match).
-    let cp = s.checkpoint().unwrap().unwrap();
-    let err = s.append(0, "ignored", &[b"{}".to_vec()], &cp).unwrap_err();
+    let head = s.head().unwrap().unwrap().bytes;
+    let err = s.append(0, "ignored", &[b"{}".to_vec()], &head).unwrap_err();
     assert!(format!("{err:#}").contains("records/000000000000.json"), "{err:#}");
 
     rt().block_on(async {
@@ -106,4 +106,37 @@ fn stored_records_cannot_be_deleted_overwritten_or_unlocked() {
         Ok(r) => assert!(!r.ok(), "an overwritten record went unnoticed"),
         Err(e) => assert!(format!("{e:#}").contains("records/000000000000.json"), "{e:#}"),
     }
+}
+
+/// The insider's S3 attack: a delete marker over the newest record and the head rewritten (and
+/// re-signed with a registered key) to name the record before it. Verification of the store
+/// reports the delete marker and the earlier head version that names the hidden record.
+#[test]
+fn a_delete_marker_and_a_rewritten_head_fail_verification() {
+    let t = team();
+    let s = store("");
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    let release = digest("r");
+    for i in 0..3 {
+        a.record(DriftEvidence::new(&release, "prod", "5", vec![format!("x.y{i}")]), &t.deployer).unwrap();
+    }
+    let s = a.into_store();
+    let root = TrustRoot::register(t.identities.clone(), "test register");
+    verify_store(&s, &root, &[]).expect("the intact chain verifies");
+    let (client, bucket) = (client(), s.bucket().to_string());
+    let records = s.load().unwrap();
+    let hash1 = lz_evidence::dsse::sha256_hex(&records[1].bytes);
+    let forged_head = lz_evidence::store::sign_checkpoint(
+        &lz_evidence::Checkpoint { sequence: 1, hash: hash1, time: lz_evidence::record::now_rfc3339() },
+        &t.deployer,
+    );
+    rt().block_on(async {
+        client.delete_object().bucket(&bucket).key(s.record_key(2)).send().await.expect("a delete marker can be placed");
+        client.put_object().bucket(&bucket).key(s.head_key()).body(ByteStream::from(forged_head)).send().await.unwrap();
+    });
+    assert_eq!(s.load().unwrap().len(), 2, "the newest record is hidden");
+    let err = verify_store(&s, &root, &[]).expect_err("the hidden record is detected");
+    let f = lz_evidence::failure_of(&err).unwrap_or_else(|| panic!("not a failure: {err:#}"));
+    assert_eq!(f.reason.code(), "store-integrity", "{f}");
+    assert!(f.location.ends_with("records/000000000002.json"), "{f}");
 }

@@ -24,11 +24,8 @@ pub use findings::{Finding, Findings};
 /// The five environments, in promotion order.
 pub const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
 
-/// Today's UTC date as `YYYY-MM-DD`, or `LZ_TODAY` when set (deterministic tests).
+/// Today's UTC date as `YYYY-MM-DD`, from the system clock (no variable overrides it).
 pub fn today() -> String {
-    if let Ok(d) = std::env::var("LZ_TODAY") {
-        return d;
-    }
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     format!("{y:04}-{m:02}-{d:02}")

@@ -77,18 +77,70 @@ pub fn parse_date(s: &str) -> Result<Date> {
     Date::parse(s.trim(), &fmt).with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
 }
 
-/// "Today", from `LZ_TODAY` (YYYY-MM-DD) when set so runs are reproducible, else the UTC date.
+/// Today's UTC date from the system clock, for the offline gate. No variable overrides it;
+/// tests pass their date explicitly (`Options::today`). Promotions judge exceptions at the
+/// environment's server time instead (`lz_promote::clock`).
 pub fn today() -> Result<Date> {
-    match std::env::var("LZ_TODAY") {
-        Ok(s) if !s.trim().is_empty() => parse_date(&s).context("LZ_TODAY"),
-        _ => Ok(time::OffsetDateTime::now_utc().date()),
-    }
+    Ok(time::OffsetDateTime::now_utc().date())
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Register {
     pub file: String,
     pub exceptions: Vec<Exception>,
+    /// The identities register the approvers are checked against (`identities.toml` beside
+    /// the register), when there is one.
+    pub identities: Option<Vec<Person>>,
+}
+
+/// An entry of the identities register, as far as exceptions need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub display_name: String,
+    pub kind: String,
+    pub group: String,
+    pub roles: Vec<String>,
+}
+
+/// The group whose approvers approve exceptions.
+pub const APPROVER_GROUP: &str = "security";
+
+/// The identities of an identities register text (`[identity.<name>]` tables).
+pub fn parse_identities(text: &str, file: &str) -> Result<Vec<Person>> {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| crate::toml_error(file, text, e))?;
+    let mut out = Vec::new();
+    if let Some(ids) = doc.get("identity").and_then(|v| v.as_table()) {
+        for (name, v) in ids {
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+            out.push(Person {
+                name: name.clone(),
+                display_name: s("name"),
+                kind: s("kind"),
+                group: s("group"),
+                roles: v
+                    .get("roles")
+                    .and_then(|r| r.as_array())
+                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `name` names `p` under any spelling (case, spaces, underscores or dots for
+/// hyphens, the display name).
+pub fn names_person(name: &str, p: &Person) -> bool {
+    let norm = |s: &str| {
+        s.trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| if c == ' ' || c == '_' || c == '.' { '-' } else { c })
+            .collect::<String>()
+    };
+    let n = norm(name);
+    !n.is_empty() && (n == norm(&p.name) || n == norm(&p.display_name))
 }
 
 impl Register {
@@ -98,11 +150,25 @@ impl Register {
             return Ok(Self {
                 file: path.display().to_string(),
                 exceptions: vec![],
+                identities: None,
             });
         }
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Self::parse(&text, &path.display().to_string())
+        let mut register = Self::parse(&text, &path.display().to_string())?;
+        let ids = path.with_file_name("identities.toml");
+        if ids.is_file() {
+            let t = std::fs::read_to_string(&ids)
+                .with_context(|| format!("reading {}", ids.display()))?;
+            register.identities = Some(parse_identities(&t, &ids.display().to_string())?);
+        }
+        Ok(register)
+    }
+
+    /// The register checked against the identities register `text`.
+    pub fn with_identities(mut self, text: &str, file: &str) -> Result<Self> {
+        self.identities = Some(parse_identities(text, file)?);
+        Ok(self)
     }
 
     pub fn parse(text: &str, file: &str) -> Result<Self> {
@@ -136,6 +202,7 @@ impl Register {
         Ok(Self {
             file: file.to_string(),
             exceptions,
+            identities: None,
         })
     }
 
@@ -143,7 +210,11 @@ impl Register {
     pub fn problems(&self, today: Date) -> Vec<Finding> {
         let mut out = Vec::new();
         for e in &self.exceptions {
-            for problem in e.problems(today) {
+            let mut problems = e.problems(today);
+            if let Some(ids) = &self.identities {
+                problems.extend(e.identity_problems(ids));
+            }
+            for problem in problems {
                 out.push(Finding {
                     rule_id: REGISTER_RULE.to_string(),
                     severity: "high".to_string(),
@@ -170,6 +241,10 @@ impl Register {
                 && (e.scope.environment == "*" || e.scope.environment == environment)
                 && wildcard_match(&e.scope.address, &finding.address)
                 && e.problems(today).is_empty()
+                && self
+                    .identities
+                    .as_ref()
+                    .is_none_or(|ids| e.identity_problems(ids).is_empty())
         })
     }
 }
@@ -180,6 +255,13 @@ impl Exception {
         let mut p = Vec::new();
         if self.expires < today {
             p.push(format!("expired on {}", fmt_date(self.expires)));
+        }
+        if self.created > today {
+            p.push(format!(
+                "was created on {}, after today ({})",
+                fmt_date(self.created),
+                fmt_date(today)
+            ));
         }
         match &self.approver {
             None => p.push("has no approver".to_string()),
@@ -204,6 +286,37 @@ impl Exception {
         ] {
             if value.trim().is_empty() {
                 p.push(format!("has an empty {name}"));
+            }
+        }
+        p
+    }
+
+    /// Why the approver cannot approve this entry, judged against the identities register:
+    /// the approver must be a registered person of the security group with the approver role,
+    /// and not the owner under any spelling. (A promotion further requires the approver's
+    /// signed exception-approval record of this very entry.)
+    pub fn identity_problems(&self, ids: &[Person]) -> Vec<String> {
+        let Some(a) = &self.approver else {
+            return Vec::new();
+        };
+        let mut p = Vec::new();
+        match ids.iter().find(|i| i.name == *a) {
+            None => p.push(format!("names approver {a:?}, who is not a registered identity")),
+            Some(i) => {
+                if i.kind != "person"
+                    || i.group != APPROVER_GROUP
+                    || !i.roles.iter().any(|r| r == "approver")
+                {
+                    p.push(format!(
+                        "names approver {a}, who is not a person of the {APPROVER_GROUP} group with the approver role"
+                    ));
+                }
+                if names_person(&self.owner, i) {
+                    p.push(format!(
+                        "is approved by its own owner {a} (owner spelled {:?})",
+                        self.owner
+                    ));
+                }
             }
         }
         p

@@ -147,14 +147,87 @@ fn shipped_register_is_valid() {
 }
 
 #[test]
-fn today_comes_from_lz_today() {
-    // The only test in this binary touching LZ_TODAY.
-    std::env::set_var("LZ_TODAY", "2027-02-03");
+fn lz_today_moves_nothing() {
+    // The only test in this binary touching LZ_TODAY: the variable no longer exists.
+    std::env::set_var("LZ_TODAY", "2035-01-01");
     assert_eq!(
         lz_policy::today().unwrap(),
-        parse_date("2027-02-03").unwrap()
+        time::OffsetDateTime::now_utc().date()
     );
-    std::env::set_var("LZ_TODAY", "not-a-date");
-    assert!(lz_policy::today().is_err());
     std::env::remove_var("LZ_TODAY");
+}
+
+const IDENTITIES: &str = r#"
+[identity.priya-raman]
+name = "Priya Raman"
+kind = "person"
+group = "platform"
+roles = ["author"]
+
+[identity.grace-lindqvist]
+name = "Grace Lindqvist"
+kind = "person"
+group = "security"
+roles = ["approver"]
+
+[identity.lena-fischer]
+name = "Lena Fischer"
+kind = "person"
+group = "operations"
+roles = ["approver"]
+
+[identity.change-policy]
+name = "Change policy"
+kind = "workload"
+group = "security"
+roles = ["approver"]
+"#;
+
+#[test]
+fn approvers_are_registered_security_approvers_other_than_the_owner() {
+    // (owner, approver, created, the problem, or "" for none)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("priya-raman", "grace-lindqvist", "2026-11-20", ""),
+        ("priya-raman", "Grace Lindqvist", "2026-11-20", "names approver \"Grace Lindqvist\", who is not a registered identity"),
+        ("priya-raman", "security-architecture", "2026-11-20", "names approver \"security-architecture\", who is not a registered identity"),
+        ("priya-raman", "lena-fischer", "2026-11-20", "names approver lena-fischer, who is not a person of the security group with the approver role"),
+        ("priya-raman", "change-policy", "2026-11-20", "names approver change-policy, who is not a person of the security group with the approver role"),
+        ("Grace Lindqvist", "grace-lindqvist", "2026-11-20", "is approved by its own owner grace-lindqvist (owner spelled \"Grace Lindqvist\")"),
+        ("GRACE_LINDQVIST", "grace-lindqvist", "2026-11-20", "is approved by its own owner grace-lindqvist"),
+        ("priya-raman", "grace-lindqvist", "2035-01-01", "was created on 2035-01-01, after today (2026-11-26)"),
+    ];
+    let today = parse_date("2026-11-26").unwrap();
+    for (owner, approver, created, want) in cases {
+        let text = format!(
+            "[[exception]]\nid = \"EXC-9\"\nrule_id = \"LZ-S3-003\"\nscope = {{ environment = \"dev\", address = \"*\" }}\njustification = \"j\"\ncompensating_control = \"c\"\nowner = \"{owner}\"\napprover = \"{approver}\"\nticket = \"t\"\ncreated = {created}\nexpires = 2027-01-20\n"
+        );
+        let register = Register::parse(&text, "r.toml")
+            .unwrap()
+            .with_identities(IDENTITIES, "identities.toml")
+            .unwrap();
+        let problems: Vec<String> = register
+            .problems(today)
+            .into_iter()
+            .map(|f| f.message)
+            .filter(|m| !m.contains("lasts"))
+            .collect();
+        if want.is_empty() {
+            assert!(problems.is_empty(), "{owner}/{approver}: {problems:?}");
+            assert!(register.covering(&finding("x"), "dev", today).is_some());
+        } else {
+            assert!(
+                problems.iter().any(|p| p.contains(want)),
+                "{owner}/{approver}/{created}: {problems:?} lacks {want}"
+            );
+            assert!(register.covering(&finding("x"), "dev", today).is_none());
+        }
+    }
+}
+
+#[test]
+fn the_repository_register_is_checked_against_the_repository_identities() {
+    let register = Register::load(&root().join("governance/exceptions.toml")).unwrap();
+    assert!(register.identities.is_some());
+    let today = parse_date("2026-11-27").unwrap();
+    assert!(register.problems(today).is_empty(), "{:?}", register.problems(today));
 }

@@ -1,131 +1,95 @@
 //! `cargo xtask bench promotion`: lead time of a standard-tier change from dev to prod against
 //! LocalStack with no human wait, and of a high-tier change that waits for signed approvals.
+//! Every decision reads the server clock; the sandbox's change windows are open all week so
+//! the figures do not depend on the hour the benchmark runs.
 
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{ensure, Result};
-use serde_json::Value;
+use anyhow::{ensure, Context, Result};
 
-use crate::sandbox::{fake_release, Sandbox};
+use crate::clock::Clock;
+use crate::sandbox::Sandbox;
 use crate::tier::Tier;
 
-/// Adds `tags.Release` to every resource that carries tags: a tags-only (standard) change.
-pub fn retag(plan: &Value, value: &str) -> Value {
-    let mut p = plan.clone();
-    if let Some(rcs) = p.get_mut("resource_changes").and_then(Value::as_array_mut) {
-        for rc in rcs {
-            if let Some(tags) = rc
-                .pointer_mut("/change/after/tags")
-                .and_then(Value::as_object_mut)
-            {
-                tags.insert("Release".into(), Value::from(value));
-            }
-        }
-    }
-    p
+/// Changes the CostCentre tag default of the root module: a tags-only (standard) change.
+pub fn retag(tree: &Path, cost_centre: &str) -> Result<()> {
+    let p = tree.join("environments/variables.tf");
+    let text =
+        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let changed = text.replace("\"CC-4410\"", &format!("\"{cost_centre}\""));
+    ensure!(
+        changed != text,
+        "{}: no CostCentre default to change",
+        p.display()
+    );
+    std::fs::write(&p, changed).with_context(|| format!("cannot write {}", p.display()))
 }
 
-/// Runs the benchmark; `render(env)` gives an environment's plan.
-pub fn run(root: &Path, endpoint: &str, render: &dyn Fn(&str) -> Result<Value>) -> Result<String> {
+/// Runs the benchmark.
+pub fn run(root: &Path, endpoint: &str) -> Result<String> {
     let dir = root
         .join(".tools/bench/promotion")
         .join(format!("{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let sb = Sandbox::new(root, endpoint, &dir)?;
-    // The gates' clock: now, or the next time prod's window is open for a high-tier change.
-    let now = match sb.gov.windows.check("prod", true, crate::window::now()?) {
-        Ok(()) => crate::window::now()?,
-        Err(r) => r.next_open.unwrap_or(crate::window::now()?),
-    };
+    std::fs::write(
+        sb.tree.join("governance/change-windows.toml"),
+        "timezone = \"Europe/London\"\n",
+    )?;
+    let dev = sb.target("dev")?;
+    let clock = Clock::server(endpoint, &dev.account_id, &dev.region);
     let envs = lz_platform::ENVIRONMENTS;
     let mut out = String::new();
 
     let t0 = Instant::now();
-    let mut plans = Vec::new();
+    let base = sb.release("bench-base", "alice", &clock, |_| Ok(()))?;
+    sb.approve_exceptions(&base, &clock)?;
     for env in envs {
-        let plan = render(env)?;
-        sb.bootstrap(env, &plan)?;
-        plans.push(plan);
+        sb.bootstrap(env, &base)?;
+        sb.pin(env, &base, &clock)?;
     }
     out.push_str(&format!(
-        "render + bootstrap of 5 environments: {:.1}s\n",
+        "release, render + bootstrap of 5 environments: {:.1}s\n",
         t0.elapsed().as_secs_f64()
     ));
 
     // The initial landing zone is a high-tier change: it waits for two approvals per environment.
-    let base = fake_release("bench-base");
     let t1 = Instant::now();
     let mut waited = 0;
-    for (i, env) in envs.iter().enumerate() {
-        sb.record_policy_pass(&base, env, &plans[i])?;
-        let refused = sb.promote(
-            &base,
-            env,
-            &plans[i],
-            None,
-            Some("alice"),
-            "deployer-bot",
-            now,
-            0,
-        );
+    for env in envs {
+        let refused = sb.promote(&base, env, "deployer-bot", &clock, 0);
         ensure!(
             refused.is_err(),
             "a high-tier change to {env} went through without approvals"
         );
         waited += 1;
-        let (a, b) = if *env == "prod" {
-            ("bob", "carol")
-        } else {
-            ("bob", "erin")
-        };
-        sb.approve(a, &base, Some("alice"), env, &plans[i], Tier::High, now)?;
-        sb.approve(b, &base, Some("alice"), env, &plans[i], Tier::High, now)?;
-        let o = sb.promote(
-            &base,
-            env,
-            &plans[i],
-            None,
-            Some("alice"),
-            "deployer-bot",
-            now,
-            0,
-        )?;
+        let second = if env == "prod" { "carol" } else { "erin" };
+        sb.approve("bob", &base, env, &clock)?;
+        sb.approve(second, &base, env, &clock)?;
+        let o = sb.promote(&base, env, "deployer-bot", &clock, 0)?;
         ensure!(
             o.admission.tier == Tier::High,
             "expected the high tier, got {}",
             o.admission.tier
         );
-        let spec = sb.spec(env, &plans[i])?;
-        let d = sb.drift(env, &spec)?;
+        let d = sb.drift(env, &clock)?;
         ensure!(!d.drifted(), "{env} drifted: {:?}", d.findings);
     }
     let high = t1.elapsed().as_secs_f64();
     out.push_str(&format!("high-tier change dev -> prod (stopped {waited} times until two signed approvals existed): {high:.1}s\n"));
 
     // A tags-only change: standard tier, auto-approved by policy, no human wait.
-    let next = fake_release("bench-tags");
+    let next = sb.release("bench-tags", "alice", &clock, |t| retag(t, "CC-4411"))?;
     let t2 = Instant::now();
-    for (i, env) in envs.iter().enumerate() {
-        let plan = retag(&plans[i], &next[..12]);
-        sb.record_policy_pass(&next, env, &plan)?;
-        let o = sb.promote(
-            &next,
-            env,
-            &plan,
-            Some(&plans[i]),
-            Some("alice"),
-            "deployer-bot",
-            now,
-            0,
-        )?;
+    for env in envs {
+        let o = sb.promote(&next, env, "deployer-bot", &clock, 0)?;
         ensure!(
             o.admission.tier == Tier::Standard,
             "expected the standard tier, got {}",
             o.admission.tier
         );
-        let spec = sb.spec(env, &plan)?;
-        let d = sb.drift(env, &spec)?;
+        let d = sb.drift(env, &clock)?;
         ensure!(!d.drifted(), "{env} drifted: {:?}", d.findings);
     }
     let standard = t2.elapsed().as_secs_f64();

@@ -528,3 +528,60 @@ pub fn bootstrap(endpoint: &str, spec: &EnvSpec) -> Result<Report> {
         Ok(report)
     })
 }
+
+/// Pins the governance of `environment` to `release` (digest or unique prefix): until a
+/// release is deployed there, its identities, approval policy, risk tiers, change windows,
+/// exceptions and policies judge every promotion into it. Signed by a person of the security
+/// group; the first pin of an environment stands, later ones are not recorded. Returns the
+/// pin's record and whether this call recorded it.
+pub fn pin(
+    paths: &crate::Paths,
+    environment: &str,
+    release: &str,
+    signer: &lz_evidence::Signer,
+    now: &crate::clock::Reading,
+) -> Result<(u64, bool)> {
+    use crate::refusal::refuse_if;
+    use lz_evidence::record::{Fields, Kind};
+    let ledger = crate::ledger::Ledger::open(&paths.identities, &paths.evidence)?;
+    let records = ledger.records()?;
+    let who = signer.identity();
+    let id = ledger.identities().get(who);
+    refuse_if!(
+        !id.is_some_and(|i| i.kind == "person" && i.group == crate::session::SECURITY_GROUP),
+        "{who} is not a person of the {} group: only the security group pins an environment's governance",
+        crate::session::SECURITY_GROUP
+    );
+    if let Some(p) = crate::session::governance_pin(&records, environment) {
+        return Ok((p.sequence, false));
+    }
+    let archive = crate::release::VerifiedRelease::open(
+        &paths.releases,
+        release,
+        &paths.work.join("releases"),
+    )?;
+    let governance: Vec<(String, Vec<u8>)> = archive
+        .files
+        .iter()
+        .filter(|(p, _)| {
+            crate::release::GOVERNANCE_DIRS
+                .iter()
+                .any(|d| p.starts_with(d))
+        })
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect();
+    let governance_sha256 = lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(&governance)?);
+    let register_sha256 =
+        lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
+    let fields = Fields::new(&archive.digest)
+        .environment(environment)
+        .at(now.time)
+        .reason("governance trust root at bootstrap")
+        .detail("governance_sha256", governance_sha256)
+        .detail("register_sha256", register_sha256)
+        .detail("clock", now.source.clone());
+    Ok((
+        ledger.append(Kind::GovernancePin, fields, signer)?.sequence,
+        true,
+    ))
+}

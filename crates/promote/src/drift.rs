@@ -7,10 +7,14 @@ use lz_evidence::record::{Fields, Kind};
 use lz_evidence::{RecordRef, Signer};
 use serde::Serialize;
 
-use crate::bootstrap::{BucketSpec, EnvSpec};
+use crate::approval::short;
+use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
+use crate::clock::Reading;
 use crate::deploy::{self, Workspace};
-use crate::ledger::Ledger;
+use crate::ledger::{DeploymentDetails, Ledger};
 use crate::promote::{assume_deployer, last_deployment, Target};
+use crate::refusal::{refuse, refuse_if};
+use crate::release::VerifiedRelease;
 use crate::Paths;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -167,23 +171,51 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
     })
 }
 
-/// Checks the environment for drift and records the outcome (signed by a deployer).
+/// Checks the environment for drift and records the outcome (signed by a deployer). The
+/// declared state is that of the release deployed there: its archive gives the plan (bucket
+/// and role settings) and the overlay; nothing comes from the working tree.
 pub fn check(
     paths: &Paths,
     target: &Target,
-    spec: &EnvSpec,
-    overlay: Option<&std::path::Path>,
+    names: &Names,
     signer: &Signer,
+    now: &Reading,
 ) -> Result<Report> {
     let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
     let records = ledger.records()?;
     let Some(deployed) = last_deployment(&records, &target.environment) else {
-        bail!(
+        return Err(refuse!(
             "nothing has been deployed to {}: there is no state to check for drift",
             target.environment
-        );
+        ));
     };
     let release = deployed.release.clone();
+    let archive = VerifiedRelease::open(&paths.releases, &release, &paths.work.join("releases"))?;
+    let plan = archive.plan(&target.environment)?;
+    refuse_if!(
+        deployed.plan_digest.as_deref() != Some(crate::plan_digest(&plan).as_str()),
+        "the plan of {}'s deployment (record {}) re-rendered from release {} does not match its recorded digest",
+        target.environment,
+        deployed.sequence,
+        short(&release)
+    );
+    let spec = spec_from_plan(
+        &plan,
+        &target.environment,
+        &target.account_id,
+        &target.region,
+        names,
+    )?;
+    let policy = crate::approval::ApprovalPolicy::parse(
+        &archive.text(crate::approval::APPROVAL_POLICY)?,
+        &archive.origin(crate::approval::APPROVAL_POLICY),
+    )?;
+    refuse_if!(
+        signer.identity() == policy.policy_identity,
+        "{} is the policy identity: drift records are signed by a deployer",
+        signer.identity()
+    );
+    let details: DeploymentDetails = deployed.decode()?;
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
     let work = paths.work.join(format!(
         "{}-drift-{}",
@@ -198,7 +230,12 @@ pub fn check(
         &target.backend(),
         run_as,
     )?;
-    let mut args = vec![
+    let overlay = archive
+        .root()
+        .join("environments")
+        .join(&target.environment)
+        .join("terraform.tfvars");
+    let args = vec![
         "plan".to_string(),
         "-input=false".into(),
         "-no-color".into(),
@@ -208,18 +245,9 @@ pub fn check(
         format!("-var=environment={}", target.environment),
         format!("-var=account_id={}", target.account_id),
         format!("-var=region={}", target.region),
-        format!(
-            "-var=bake_seconds={}",
-            deployed
-                .details
-                .get("bake_seconds")
-                .and_then(serde_json::Value::as_u64)
-                .unwrap_or(0)
-        ),
+        format!("-var=bake_seconds={}", details.bake_seconds.unwrap_or(0)),
+        format!("-var-file={}", overlay.display()),
     ];
-    if let Some(o) = overlay {
-        args.push(format!("-var-file={}", o.display()));
-    }
     let out = ws.run(&args)?;
     let terraform_changes = match out.code {
         0 => false,
@@ -231,7 +259,7 @@ pub fn check(
         ),
     };
     let _ = std::fs::remove_dir_all(&work);
-    let findings = check_buckets(&target.endpoint, spec)?;
+    let findings = check_buckets(&target.endpoint, &spec)?;
     let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
     if terraform_changes {
         resources.push(format!("{} (canary state)", target.environment));
@@ -240,12 +268,13 @@ pub fn check(
     let fields = Fields::new(&release)
         .environment(&target.environment)
         .account(&target.account_id)
-        .at(crate::window::now()?)
+        .at(now.time)
         .detail("drifted", terraform_changes || !findings.is_empty())
         .detail("resources", resources)
         .detail("terraform_changes", terraform_changes)
         .detail("findings", serde_json::to_value(&findings)?)
-        .detail("deployment_record", deployed.sequence);
+        .detail("deployment_record", deployed.sequence)
+        .detail("clock", now.source.clone());
     let rec: RecordRef = ledger.append(Kind::Drift, fields, signer)?;
     Ok(Report {
         environment: target.environment.clone(),
@@ -282,4 +311,16 @@ pub fn render_text(r: &Report) -> String {
         ));
     }
     s
+}
+
+/// The unpacked release deployed last in `environment` (for its env.toml and backend).
+pub fn deployed_tree(paths: &Paths, environment: &str) -> Result<VerifiedRelease> {
+    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let records = ledger.records()?;
+    let Some(d) = last_deployment(&records, environment) else {
+        return Err(refuse!(
+            "nothing has been deployed to {environment}: there is no state to check for drift"
+        ));
+    };
+    VerifiedRelease::open(&paths.releases, &d.release, &paths.work.join("releases"))
 }

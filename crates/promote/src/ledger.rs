@@ -3,19 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use lz_evidence::dsse::Envelope;
-use lz_evidence::record::{parse_time, Fields, Kind, Statement};
-use lz_evidence::{EvidenceArchive, Identities, LocalStore, RecordRef, Signer, Store};
+use anyhow::{Context, Result};
+use lz_evidence::record::{Fields, Kind};
+use lz_evidence::{
+    EvidenceArchive, Identities, Identity, LocalStore, RecordRef, Signer, TrustRoot, VerifiedChain,
+};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-/// A verified record.
+use crate::refusal::refuse;
+
+/// A verified record, with its signer as registered at the record's place in the chain.
 #[derive(Clone, Debug)]
 pub struct Record {
     pub sequence: u64,
     pub kind: Kind,
     pub identity: String,
+    /// The signer's register entry (kind, group, roles) in force when the record was appended.
+    pub signer: Identity,
     pub time: OffsetDateTime,
     pub release: String,
     pub environment: Option<String>,
@@ -30,74 +35,143 @@ impl Record {
     pub fn detail_str(&self, key: &str) -> Option<&str> {
         self.details.get(key).and_then(Value::as_str)
     }
+
+    /// The record's kind-specific details as a typed value: the one decoder of details.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_value(Value::Object(self.details.clone())).with_context(|| {
+            format!(
+                "evidence record {} ({}, signed by {}): malformed details",
+                self.sequence, self.kind, self.identity
+            )
+        })
+    }
+}
+
+/// Details of an approval record.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ApprovalDetails {
+    pub decision: String,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub auto: bool,
+}
+
+/// Details of a deployment record.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct DeploymentDetails {
+    pub outcome: String,
+    #[serde(default)]
+    pub run: Option<String>,
+    #[serde(default)]
+    pub recovers_run: Option<String>,
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub pid: Option<u64>,
+    #[serde(default)]
+    pub bake_seconds: Option<u64>,
+}
+
+/// Details of a drift record.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct DriftDetails {
+    pub drifted: bool,
+    #[serde(default)]
+    pub resources: Vec<String>,
+}
+
+/// Details of a break-glass record (the authenticated request).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct BreakGlassDetails {
+    #[serde(default)]
+    pub ttl_minutes: Option<u32>,
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+/// Details of a record that refers to a break-glass request (its approval, its retrospective).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct BreakGlassRef {
+    pub break_glass_sequence: u64,
+}
+
+/// Details of an exception approval: the exception and the digest of the entry approved.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ExceptionApprovalDetails {
+    pub exception: String,
+    pub entry: String,
 }
 
 pub struct Ledger {
     path: PathBuf,
-    identities: Identities,
+    root: TrustRoot,
+    /// The register in force at the end of the chain when it was opened.
+    register: Identities,
 }
 
 impl Ledger {
+    /// The chain at `evidence`, verified against the register `identities` (the trust root:
+    /// the repository's register file, never a location from the environment).
     pub fn open(identities: &Path, evidence: &Path) -> Result<Ledger> {
-        let identities = Identities::load(identities)?;
-        Ok(Ledger {
+        let root = TrustRoot::load(identities)?;
+        let mut ledger = Ledger {
             path: evidence.to_path_buf(),
-            identities,
-        })
+            root,
+            register: Identities::default(),
+        };
+        ledger.register = ledger.verified()?.register;
+        Ok(ledger)
     }
 
+    /// The identities register in force at the end of the chain (when it was opened).
     pub fn identities(&self) -> &Identities {
-        &self.identities
+        &self.register
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Every record, after verifying signatures, roles and the hash chain.
-    pub fn records(&self) -> Result<Vec<Record>> {
+    fn verified(&self) -> Result<VerifiedChain> {
         // A concurrent append may be mid-write; its line completes within milliseconds.
         let mut attempt = 0u64;
         loop {
-            match self.records_once() {
+            let store = LocalStore::new(&self.path);
+            match lz_evidence::verify_store(&store, &self.root, &[]) {
                 Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
                 }
-                other => return other,
+                Err(e) => {
+                    return Err(match lz_evidence::failure_of(&e) {
+                        Some(f) => refuse!(
+                            "the evidence archive {} fails verification: {f}; run `cargo xtask evidence verify`",
+                            self.path.display()
+                        ),
+                        None => e,
+                    })
+                }
+                Ok(chain) => return Ok(chain),
             }
         }
     }
 
-    fn records_once(&self) -> Result<Vec<Record>> {
-        let store = LocalStore::new(&self.path);
-        let stored = store.load()?;
-        let report = lz_evidence::verify(&stored, store.checkpoint()?.as_ref(), &self.identities)?;
-        if let Some(f) = &report.failure {
-            bail!("the evidence archive {} fails verification: {f:?}; run `cargo xtask evidence verify`", self.path.display());
-        }
-        stored
-            .iter()
+    /// Every record, after verifying signatures, signers' roles at each record's place, the
+    /// hash chain and the signed head.
+    pub fn records(&self) -> Result<Vec<Record>> {
+        Ok(self
+            .verified()?
+            .records
+            .into_iter()
             .map(|r| {
-                let env: Envelope = serde_json::from_slice(&r.bytes)
-                    .with_context(|| format!("{}: not a DSSE envelope", r.location))?;
-                let payload = env
-                    .payload_bytes()
-                    .with_context(|| format!("{}: payload is not base64", r.location))?;
-                let st: Statement = serde_json::from_slice(&payload)
-                    .with_context(|| format!("{}: not an evidence statement", r.location))?;
-                let kind = st.kind().with_context(|| {
-                    format!(
-                        "{}: unknown predicate type {}",
-                        r.location, st.predicate_type
-                    )
-                })?;
-                let p = st.predicate;
-                Ok(Record {
-                    sequence: p.chain.sequence,
-                    kind,
+                let p = r.statement.predicate;
+                Record {
+                    sequence: r.sequence,
+                    kind: r.kind,
                     identity: p.identity,
-                    time: parse_time(&p.time).with_context(|| r.location.clone())?,
+                    signer: r.signer,
+                    time: r.time,
                     release: p.release,
                     environment: p.environment,
                     account: p.account,
@@ -105,20 +179,22 @@ impl Ledger {
                     ticket: p.ticket,
                     reason: p.reason,
                     details: p.details,
-                })
+                }
             })
-            .collect()
+            .collect())
     }
 
-    /// Signs and appends one record; when a concurrent writer appended first, reopens and
-    /// retries (the chain stays linear).
+    /// Signs and appends one record with the register in force at the chain's end; when a
+    /// concurrent writer appended first, reopens and retries (the chain stays linear). A record
+    /// the archive refuses to sign is a refusal.
     pub fn append(&self, kind: Kind, fields: Fields, signer: &Signer) -> Result<RecordRef> {
         let mut last = None;
         for attempt in 0..50u64 {
-            let mut archive =
-                EvidenceArchive::open(LocalStore::new(&self.path), self.identities.clone())?;
+            let register = self.verified()?.register;
+            let mut archive = EvidenceArchive::open(LocalStore::new(&self.path), register)?;
             match archive.append(kind, fields.clone(), signer) {
                 Ok(r) => return Ok(r),
+                Err(e) if e.is::<lz_evidence::Refused>() => return Err(refuse!("{e:#}")),
                 Err(e)
                     if format!("{e:#}").contains("chain head moved")
                         || format!("{e:#}").contains("incomplete last line") =>

@@ -1,5 +1,12 @@
 //! Change control and promotion of the landing zone.
 //!
+//! Every decision (`classify`, `approve`, `promote`, `drift`) is taken inside one
+//! [`session::Session`]: the release archive named by the digest (verified and unpacked), the
+//! governance of the release deployed in the target environment (or pinned there at bootstrap),
+//! the verified evidence chain, and the plan rendered from the archive. Nothing is read from the
+//! working tree or from environment variables, and "now" is the environment's server time
+//! ([`clock`]).
+//!
 //! A change is classified into a risk tier from its diff ([`tier`]); the tier and the target
 //! environment decide the approvals it needs ([`approval`]) and whether change windows apply
 //! ([`window`]). Approvals, deployments, drift checks and break-glass sessions are signed
@@ -13,12 +20,16 @@ pub mod approval;
 pub mod bench;
 pub mod bootstrap;
 pub mod breakglass;
+pub mod clock;
 pub mod deploy;
 pub mod diff;
 pub mod drift;
 pub mod ledger;
 pub mod promote;
+pub mod refusal;
+pub mod release;
 pub mod sandbox;
+pub mod session;
 pub mod tier;
 pub mod window;
 
@@ -26,6 +37,8 @@ use std::path::{Path, PathBuf};
 
 pub use breakglass::open_break_glass_findings;
 pub use diff::{Action, Change, Diff};
+pub use refusal::{is_refusal, Refusal};
+pub use session::Session;
 pub use tier::{Classification, RiskRules, Tier};
 
 /// Where the governance registers, the evidence archive and the work directories live.
@@ -42,22 +55,24 @@ pub struct Paths {
     pub work: PathBuf,
 }
 
-pub const EVIDENCE_ENV: &str = "LZ_EVIDENCE";
-pub const IDENTITIES_ENV: &str = "LZ_IDENTITIES";
-pub const RELEASES_ENV: &str = "LZ_RELEASES";
-
 impl Paths {
-    /// The repository defaults, each overridable by an environment variable (`LZ_EVIDENCE`,
-    /// `LZ_IDENTITIES`, `LZ_RELEASES`).
+    /// The repository's locations. No environment variable moves them: a promotion can
+    /// never be pointed at a side chain or another register.
     pub fn for_root(root: &Path) -> Paths {
-        let var = |k: &str| std::env::var_os(k).map(PathBuf::from);
         Paths {
             root: root.to_path_buf(),
-            identities: var(IDENTITIES_ENV)
-                .unwrap_or_else(|| root.join("governance/identities.toml")),
-            evidence: var(EVIDENCE_ENV).unwrap_or_else(|| root.join(".tools/evidence/main.jsonl")),
-            releases: var(RELEASES_ENV).unwrap_or_else(|| root.join(".tools/releases")),
+            identities: root.join("governance/identities.toml"),
+            evidence: root.join(".tools/evidence/main.jsonl"),
+            releases: root.join(".tools/releases"),
             work: root.join(".tools/promote"),
         }
     }
+}
+
+/// sha256 of the plan's compact JSON: what approvals, policy evaluations and deployments name.
+pub fn plan_digest(plan: &serde_json::Value) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(
+        serde_json::to_vec(plan).expect("JSON values serialize"),
+    ))
 }

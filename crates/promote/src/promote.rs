@@ -1,42 +1,24 @@
-//! A promotion: the gates in order (promotion order, drift-clean previous environment, policy,
-//! risk tier, approvals and segregation of duties, change window or break-glass), then the
-//! deployer role, the in-progress record, Terraform, and the completion record.
+//! A promotion: the decision of a [`Session`] (promotion order, drift-clean previous
+//! environment, in-process policy evaluation, risk tier, approvals and segregation of duties,
+//! change window or break-glass), then the deployer role, the in-progress record, Terraform,
+//! and the completion record.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use lz_evidence::record::{Fields, Kind};
-use lz_evidence::{Identities, Signer};
+use lz_evidence::Signer;
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
-use crate::approval::{self, short, ApprovalPolicy, Requirement, Vote};
-use crate::breakglass::{self, Session};
+use crate::approval::short;
+use crate::clock::{Clock, Reading};
 use crate::deploy::{self, Backend, RunAs, Workspace};
-use crate::diff::Diff;
-use crate::ledger::{Ledger, Record};
-use crate::tier::{Classification, RiskRules, Tier};
-use crate::window::{rfc3339, ChangeWindows};
-use crate::Paths;
+use crate::ledger::{DeploymentDetails, Record};
+use crate::refusal::refuse_if;
+use crate::session::{Admission, Session};
 
-/// The governance registers, loaded once.
-pub struct Governance {
-    pub rules: RiskRules,
-    pub policy: ApprovalPolicy,
-    pub windows: ChangeWindows,
-}
-
-impl Governance {
-    pub fn load(root: &Path) -> Result<Governance> {
-        Ok(Governance {
-            rules: RiskRules::load(root)?,
-            policy: ApprovalPolicy::load(root)?,
-            windows: ChangeWindows::load(root)?,
-        })
-    }
-}
+pub use crate::session::{last_deployment, previous_environment};
 
 /// An environment as a promotion sees it.
 #[derive(Clone, Debug, Serialize)]
@@ -50,257 +32,47 @@ pub struct Target {
 }
 
 impl Target {
+    /// An environment's target from `env.toml` and `backend.hcl` under `tree` (a release's
+    /// unpacked tree).
+    pub fn from_tree(tree: &std::path::Path, env: &str, endpoint: &str) -> Result<Target> {
+        let e = lz_platform::overlays::env_file(tree, env)?;
+        let backend = tree.join("environments").join(env).join("backend.hcl");
+        let text = std::fs::read_to_string(&backend)
+            .with_context(|| format!("cannot read {}", backend.display()))?;
+        let bucket = text
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == "bucket").then(|| v.trim().trim_matches('"').to_string())
+            })
+            .with_context(|| format!("{}: no bucket", backend.display()))?;
+        Ok(Target {
+            environment: env.to_string(),
+            account_id: e.account_id,
+            region: e.region,
+            endpoint: endpoint.to_string(),
+            state_bucket: bucket,
+            deployer_role: format!("lz-{env}-deployer"),
+        })
+    }
+
+    /// The trusted clock of this environment: its STS endpoint's server time.
+    pub fn clock(&self) -> crate::clock::Clock {
+        crate::clock::Clock::server(&self.endpoint, &self.account_id, &self.region)
+    }
+
     pub fn backend(&self) -> Backend {
         Backend::canary(&self.state_bucket, &self.environment, &self.region)
     }
 }
 
-/// sha256 of the plan's compact JSON: what approvals and deployments name.
-pub fn plan_digest(plan: &Value) -> String {
-    hex::encode(Sha256::digest(
-        serde_json::to_vec(plan).expect("JSON values serialize"),
-    ))
-}
-
-pub fn previous_environment(environment: &str) -> Result<Option<&'static str>> {
-    let i = lz_platform::ENVIRONMENTS
-        .iter()
-        .position(|e| *e == environment)
-        .with_context(|| {
-            format!(
-                "unknown environment {environment:?} (known: {})",
-                lz_platform::ENVIRONMENTS.join(", ")
-            )
-        })?;
-    Ok(if i == 0 {
-        None
-    } else {
-        Some(lz_platform::ENVIRONMENTS[i - 1])
-    })
-}
-
-fn outcome(r: &Record) -> &str {
-    r.detail_str("outcome").unwrap_or("")
-}
-
-/// The last successful deployment into `environment`.
-pub fn last_deployment<'a>(records: &'a [Record], environment: &str) -> Option<&'a Record> {
-    records
-        .iter()
-        .filter(|r| {
-            r.kind == Kind::Deployment
-                && r.environment.as_deref() == Some(environment)
-                && outcome(r) == "succeeded"
-        })
-        .max_by_key(|r| r.sequence)
-}
-
-/// Approvals of `release` for `environment`, with the approver's group from the register.
-pub fn votes(records: &[Record], ids: &Identities, release: &str, environment: &str) -> Vec<Vote> {
-    records
-        .iter()
-        .filter(|r| {
-            r.kind == Kind::Approval
-                && r.release == release
-                && r.environment.as_deref() == Some(environment)
-                && r.detail_str("decision") == Some("approved")
-        })
-        .map(|r| Vote {
-            identity: r.identity.clone(),
-            group: ids
-                .get(&r.identity)
-                .map(|i| i.group.clone())
-                .unwrap_or_default(),
-            plan_digest: r.plan_digest.clone().unwrap_or_default(),
-            sequence: r.sequence,
-        })
-        .collect()
-}
-
-/// What the gates decided.
-#[derive(Clone, Debug, Serialize)]
-pub struct Admission {
-    pub tier: Tier,
-    pub classified_tier: Tier,
-    pub requirement: Requirement,
-    pub approvals: Vec<Vote>,
-    pub break_glass: Option<u64>,
-    pub classification: Classification,
-}
-
-/// Everything a promotion needs besides the archive.
-pub struct Request<'a> {
-    pub release: &'a str,
-    pub environment: &'a str,
-    /// The environment's rendered landing-zone plan for this release.
-    pub plan: &'a Value,
-    /// The plan the change is classified against (the approved baseline, or the plan of the
-    /// last deployment); `None` classifies against nothing deployed.
-    pub baseline: Option<&'a Value>,
-    pub author: Option<&'a str>,
-    pub deployer: &'a str,
-    pub now: OffsetDateTime,
-}
-
-fn promotion_order() -> String {
-    lz_platform::ENVIRONMENTS.join(" -> ")
-}
-
-/// The gates, as a function of the archive's records: Ok with what they decided, or the
-/// refusal. `auto_approved` says an auto-approval for the plan is (about to be) recorded.
-pub fn admit(
-    gov: &Governance,
-    ids: &Identities,
-    records: &[Record],
-    req: &Request,
-    auto_approved: bool,
-) -> Result<Admission> {
-    let r = short(req.release);
-    let env = req.environment;
-    if !lz_evidence::record::is_digest(req.release) {
-        bail!(
-            "release {:?} is not a sha256 digest (64 lowercase hex digits)",
-            req.release
-        );
-    }
-    if let Some(prev) = previous_environment(env)? {
-        match last_deployment(records, prev) {
-            None => bail!("release {r} cannot go to {env}: it has not been deployed to {prev} (promotion order {})", promotion_order()),
-            Some(d) if d.release != req.release => {
-                bail!("release {r} cannot go to {env}: {prev} runs release {} (record {}), not {r}", short(&d.release), d.sequence)
-            }
-            Some(d) => {
-                let check = records
-                    .iter()
-                    .filter(|x| x.kind == Kind::Drift && x.environment.as_deref() == Some(prev) && x.sequence > d.sequence)
-                    .max_by_key(|x| x.sequence);
-                match check {
-                    None => bail!(
-                        "release {r} cannot go to {env}: {prev} has not been drift-checked since it was deployed (record {}); run `cargo xtask drift --env {prev}`",
-                        d.sequence
-                    ),
-                    Some(x) if x.details.get("drifted").and_then(Value::as_bool) != Some(false) => bail!(
-                        "release {r} cannot go to {env}: {prev} drifted from its declared state (drift record {}: {})",
-                        x.sequence,
-                        x.details.get("resources").map(Value::to_string).unwrap_or_default()
-                    ),
-                    Some(_) => {}
-                }
-            }
-        }
-    }
-    let digest = plan_digest(req.plan);
-    let evaluation = records
-        .iter()
-        .filter(|x| {
-            x.kind == Kind::PolicyEvaluation
-                && x.release == req.release
-                && x.environment.as_deref() == Some(env)
-                && x.plan_digest.as_deref() == Some(digest.as_str())
-        })
-        .max_by_key(|x| x.sequence);
-    match evaluation {
-        None => bail!("release {r} cannot go to {env}: no policy evaluation of its plan {} is recorded; run `cargo xtask policy` on it", short(&digest)),
-        Some(x) => {
-            let passed = x.details.get("passed").and_then(Value::as_bool) == Some(true);
-            let excepted = x.details.get("excepted").and_then(Value::as_bool) == Some(true);
-            if !passed && !excepted {
-                bail!("release {r} cannot go to {env}: the policy evaluation of its plan failed (record {}) and no exception covers it", x.sequence);
-            }
-        }
-    }
-    let diff = match req.baseline {
-        Some(b) => Diff::between_plans(b, req.plan, "baseline plan", "release plan", |t| {
-            gov.rules.replace_attributes(t)
-        })?,
-        None => Diff::between_plans(
-            &Value::Object(Default::default()),
-            req.plan,
-            "baseline plan",
-            "release plan",
-            |t| gov.rules.replace_attributes(t),
-        )?,
-    };
-    let classification = gov.rules.classify(&diff, env);
-    let tier = classification.tier;
-    let requirement = gov.policy.requirement(tier, env);
-    let request = approval::Request {
-        release: req.release,
-        environment: env,
-        plan_digest: &digest,
-        author: req.author,
-        deployer: req.deployer,
-    };
-    let all = votes(records, ids, req.release, env);
-    let normal_path = (|| -> Result<Vec<Vote>> {
-        let decision = if requirement.auto_approve && auto_approved {
-            approval::evaluate(&requirement, &request, &all)?
-        } else if requirement.auto_approve {
-            bail!("release {r} to {env} (tier {tier}) is approved by policy, but the approval by {} is not recorded", gov.policy.policy_identity)
-        } else {
-            approval::evaluate(&requirement, &request, &all)?
-        };
-        if let Err(refusal) = gov.windows.check(env, requirement.change_window, req.now) {
-            bail!("{}", refusal.message(env, tier.as_str()));
-        }
-        Ok(decision.counted)
-    })();
-    match normal_path {
-        Ok(counted) => Ok(Admission {
-            tier,
-            classified_tier: tier,
-            requirement,
-            approvals: counted,
-            break_glass: None,
-            classification,
-        }),
-        Err(refusal) => {
-            // Segregation of duties holds even under break-glass.
-            if let Some(v) = all.iter().find(|v| v.identity == req.deployer) {
-                bail!("{} approved release {r} for {env} (record {}) and cannot deploy it (segregation of duties)", v.identity, v.sequence);
-            }
-            let sessions: Vec<Session> = breakglass::sessions(records)
-                .into_iter()
-                .filter(|s| s.environment == env && s.covers(req.release))
-                .collect();
-            if let Some(s) = sessions
-                .iter()
-                .filter(|s| s.is_open(req.now))
-                .max_by_key(|s| s.sequence)
-            {
-                let requirement = gov.policy.requirement(Tier::Emergency, env);
-                return Ok(Admission {
-                    tier: Tier::Emergency,
-                    classified_tier: tier,
-                    requirement,
-                    approvals: Vec::new(),
-                    break_glass: Some(s.sequence),
-                    classification,
-                });
-            }
-            match sessions.iter().max_by_key(|s| s.sequence) {
-                Some(s) if req.now >= s.expires => {
-                    bail!(
-                        "{refusal:#}; break-glass {} for {env} expired at {}",
-                        s.sequence,
-                        rfc3339(s.expires)
-                    )
-                }
-                _ => Err(refusal),
-            }
-        }
-    }
-}
-
 /// Options of a promotion run.
 pub struct Options<'a> {
-    pub paths: &'a Paths,
     pub target: &'a Target,
     pub deployer: &'a Signer,
-    /// Signs the auto-approval of auto-approved tiers.
-    pub policy_signer: Option<&'a Signer>,
-    /// The environment's overlay (`terraform.tfvars`), passed to the canary.
-    pub overlay: Option<PathBuf>,
+    /// The policy identity: signs the policy evaluation and the auto-approval of
+    /// auto-approved tiers.
+    pub policy_signer: &'a Signer,
     pub bake_seconds: u32,
 }
 
@@ -308,10 +80,14 @@ pub struct Options<'a> {
 pub struct Outcome {
     pub admission: Admission,
     pub run: String,
+    pub policy_record: u64,
     pub in_progress_record: u64,
     pub completion_record: u64,
     pub recovered: Vec<u64>,
     pub plan_digest: String,
+    /// When the decision was taken (RFC 3339) and where that time came from.
+    pub time: String,
+    pub clock: String,
 }
 
 fn hostname() -> String {
@@ -403,15 +179,17 @@ fn deployment_fields(
     plan_digest: &str,
     outcome: &str,
     run: &str,
+    now: &Reading,
 ) -> Fields {
     Fields::new(release)
         .environment(&t.environment)
         .account(&t.account_id)
         .plan_digest(plan_digest)
-        .at(crate::window::now().unwrap_or_else(|_| OffsetDateTime::now_utc()))
+        .at(now.time)
         .detail("outcome", outcome)
         .detail("run", run)
         .detail("engine", "canary")
+        .detail("clock", now.source.clone())
 }
 
 /// Interrupted runs of this host (in-progress with no later record of the same run) whose
@@ -423,7 +201,8 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
         .filter(|r| {
             r.kind == Kind::Deployment
                 && r.environment.as_deref() == Some(environment)
-                && outcome(r) == "in-progress"
+                && r.decode::<DeploymentDetails>()
+                    .is_ok_and(|d| d.outcome == "in-progress")
         })
         .filter(|r| {
             let run = r.detail_str("run").unwrap_or_default();
@@ -444,57 +223,46 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
         .collect()
 }
 
-/// Runs the gates, then deploys the canary with Terraform.
-pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcome> {
+/// Decides with `session` at the clock reading `now`, then deploys the canary with Terraform.
+/// The policy evaluation is computed here, in process, and recorded by the policy identity; no
+/// earlier record substitutes for it.
+pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<Outcome> {
     let t = opts.target;
-    if req.environment != t.environment {
-        bail!(
-            "the request is for {} but the target is {}",
-            req.environment,
-            t.environment
-        );
-    }
-    let ledger = Ledger::open(&opts.paths.identities, &opts.paths.evidence)?;
-    let records = ledger.records()?;
-    let digest = plan_digest(req.plan);
+    let now = &clock.now()?;
+    // Every later record reads the clock again: its time is the server's at that moment.
+    let later = || clock.now();
+    refuse_if!(
+        session.environment != t.environment,
+        "the session is for {} but the target is {}",
+        session.environment,
+        t.environment
+    );
+    let deployer = opts.deployer.identity().to_string();
+    let digest = session.plan_digest.clone();
+    let release = session.digest().to_string();
+    let policy = session.evaluate_policy(now.time)?;
+    let policy_record = session.record_policy_evaluation(opts.policy_signer, &policy, now)?;
+    session.reload()?;
     // Auto-approval: decided on a dry run of the gates, recorded before the real one.
-    let dry = admit(gov, ledger.identities(), &records, req, true);
-    let records = match &dry {
-        Ok(a) if a.requirement.auto_approve && a.break_glass.is_none() => {
-            let pid = &gov.policy.policy_identity;
-            let have = votes(&records, ledger.identities(), req.release, req.environment)
-                .iter()
-                .any(|v| &v.identity == pid && v.plan_digest == digest);
-            if !have {
-                let signer = opts.policy_signer.with_context(|| {
-                    format!("a {} change to {} is approved by {pid}, whose signing key is not available (pass --policy-key)", a.tier, req.environment)
-                })?;
-                if signer.identity() != pid {
-                    bail!(
-                        "auto-approvals are signed by {pid}, not {}",
-                        signer.identity()
-                    );
-                }
-                let fields = Fields::new(req.release)
-                    .environment(req.environment)
-                    .plan_digest(&digest)
-                    .at(req.now)
-                    .reason(format!("{} tier: approved by policy", a.tier))
-                    .detail("decision", "approved")
-                    .detail("tier", a.tier.as_str())
-                    .detail("auto", true);
-                ledger.append(Kind::Approval, fields, signer)?;
-            }
-            ledger.records()?
+    if let Ok(a) = session.admit_assuming_auto_approval(&deployer, &policy, now.time) {
+        let pid = session.governance.policy.policy_identity.clone();
+        let (_, workloads) = session.votes()?;
+        let have = workloads
+            .iter()
+            .any(|(v, _)| v.identity == pid && v.plan_digest == digest);
+        if a.requirement.auto_approve && a.break_glass.is_none() && !have {
+            session.record_auto_approval(opts.policy_signer, a.tier, now)?;
+            session.reload()?;
         }
-        _ => records,
-    };
-    let admission = admit(gov, ledger.identities(), &records, req, true)?;
+    }
+    let admission = session.admit(&deployer, &policy, now.time)?;
 
-    let session = format!("lz-promote-{}", req.deployer);
-    let run_as = assume_deployer(t, &session)?;
+    let records = session.records.clone();
+    let ledger = &session.ledger;
+    let paths = &session.paths;
+    let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
     let run = run_id();
-    let work = opts.paths.work.join(format!("{}-{run}", t.environment));
+    let work = paths.work.join(format!("{}-{run}", t.environment));
     let backend = t.backend();
     struct RemoveOnDrop(PathBuf);
     impl Drop for RemoveOnDrop {
@@ -504,8 +272,8 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
     }
     let _cleanup = RemoveOnDrop(work.clone());
     let ws = Workspace::init(
-        &opts.paths.root,
-        &opts.paths.root.join(deploy::CANARY),
+        &paths.root,
+        &paths.root.join(deploy::CANARY),
         &work,
         &t.endpoint,
         &backend,
@@ -514,11 +282,7 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
 
     let mut recovered = Vec::new();
     for stale in interrupted(&records, &t.environment) {
-        let s3 = lz_platform::aws::s3(
-            &t.endpoint,
-            run_as.credentials(),
-            &t.region,
-        );
+        let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
         let lock = deploy::read_lock(&s3, &backend)?;
         let stale_run = stale.detail_str("run").unwrap_or_default().to_string();
         let mut fields = deployment_fields(
@@ -527,6 +291,7 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
             stale.plan_digest.as_deref().unwrap_or(&digest),
             "recovered",
             &run,
+            &later()?,
         )
         .detail("recovers_run", stale_run.clone())
         .detail("recovers_record", stale.sequence);
@@ -548,10 +313,13 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
 
     let start = ledger.append(
         Kind::Deployment,
-        deployment_fields(req.release, t, &digest, "in-progress", &run)
+        deployment_fields(&release, t, &digest, "in-progress", &run, &later()?)
             .detail("pid", std::process::id())
             .detail("host", hostname())
             .detail("tier", admission.tier.as_str())
+            .detail("author", session.author.clone())
+            .detail("governance_release", session.governed_by.release())
+            .detail("policy_evaluation", policy_record)
             .detail(
                 "break_glass",
                 admission
@@ -570,29 +338,29 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
         opts.deployer,
     )?;
 
-    let mut vars = vec![
-        format!("-var=release={}", req.release),
+    let overlay = session
+        .release
+        .root()
+        .join("environments")
+        .join(&t.environment)
+        .join("terraform.tfvars");
+    let vars = vec![
+        format!("-var=release={release}"),
         format!("-var=environment={}", t.environment),
         format!("-var=account_id={}", t.account_id),
         format!("-var=region={}", t.region),
         format!("-var=bake_seconds={}", opts.bake_seconds),
+        format!("-var-file={}", overlay.display()),
     ];
-    if let Some(o) = &opts.overlay {
-        vars.push(format!("-var-file={}", o.display()));
-    }
     let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
-        let mut f = deployment_fields(req.release, t, &digest, outcome, &run)
+        let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
             .detail("in_progress_record", start.sequence);
         for (k, v) in extra {
             f = f.detail(k, v);
         }
         Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
     };
-    let s3 = lz_platform::aws::s3(
-        &t.endpoint,
-        run_as.credentials(),
-        &t.region,
-    );
+    let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
     let lock_refusal = |text: &str| -> Option<String> {
         let mut l = deploy::parse_lock_error(text)?;
         if l.id.is_empty() {
@@ -609,7 +377,7 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
                     .filter(|x| {
                         x.kind == Kind::Deployment
                             && x.environment.as_deref() == Some(t.environment.as_str())
-                            && outcome(x) == "in-progress"
+                            && x.detail_str("outcome") == Some("in-progress")
                     })
                     .filter(|x| x.detail_str("run") != Some(run.as_str()))
                     .max_by_key(|x| x.sequence)
@@ -645,7 +413,7 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
             let c = finish("no-changes", vec![])?;
             bail!(
                 "release {} is already deployed to {}: the plan has no changes (record {c})",
-                short(req.release),
+                short(&release),
                 t.environment
             );
         }
@@ -687,139 +455,15 @@ pub fn promote(gov: &Governance, req: &Request, opts: &Options) -> Result<Outcom
             ("bake_seconds", Value::from(opts.bake_seconds)),
         ],
     )?;
-    let plans = opts.paths.work.join("plans").join(&t.environment);
-    std::fs::create_dir_all(&plans)
-        .with_context(|| format!("cannot create {}", plans.display()))?;
-    std::fs::write(
-        plans.join(format!("{digest}.json")),
-        serde_json::to_vec(req.plan)?,
-    )
-    .context("cannot keep the deployed plan")?;
     Ok(Outcome {
         admission,
         run,
+        policy_record,
         in_progress_record: start.sequence,
         completion_record: completion,
         recovered,
         plan_digest: digest,
+        time: crate::window::rfc3339(now.time),
+        clock: now.source.clone(),
     })
-}
-
-/// The plan of the last successful deployment into `environment`, when it was kept.
-pub fn deployed_plan(paths: &Paths, records: &[Record], environment: &str) -> Option<Value> {
-    let d = last_deployment(records, environment)?;
-    let p = paths
-        .work
-        .join("plans")
-        .join(environment)
-        .join(format!("{}.json", d.plan_digest.as_deref()?));
-    serde_json::from_slice(&std::fs::read(p).ok()?).ok()
-}
-
-/// A stored release: its full digest and author (the manifest's `author`, when it names one).
-pub struct Release {
-    pub digest: String,
-    pub author: Option<String>,
-}
-
-/// Finds a release by digest or unique prefix in the releases directory and checks its archive.
-pub fn release(paths: &Paths, digest: &str) -> Result<Release> {
-    let (dir, manifest) = lz_evidence::release::show(&paths.releases, digest)?;
-    let raw: Value = serde_json::from_slice(&std::fs::read(
-        dir.join(lz_evidence::release::MANIFEST_NAME),
-    )?)
-    .with_context(|| format!("{}: bad manifest", dir.display()))?;
-    Ok(Release {
-        digest: manifest.digest,
-        author: raw
-            .get("author")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    })
-}
-
-/// Records an approval of `release` for `environment` by `signer`, after the checks that do
-/// not depend on other approvals: the approver did not author the release and belongs to a
-/// group eligible for the change's tier.
-#[allow(clippy::too_many_arguments)]
-pub fn approve(
-    gov: &Governance,
-    ledger: &Ledger,
-    signer: &Signer,
-    release: &str,
-    author: Option<&str>,
-    environment: &str,
-    plan: &Value,
-    tier: Tier,
-    reason: &str,
-    ticket: Option<&str>,
-    now: OffsetDateTime,
-) -> Result<lz_evidence::RecordRef> {
-    approval::may_approve(signer.identity(), author, release)?;
-    let id = ledger
-        .identities()
-        .get(signer.identity())
-        .with_context(|| {
-            format!(
-                "identity {} is not in the identities register",
-                signer.identity()
-            )
-        })?;
-    let req = gov.policy.requirement(tier, environment);
-    if !req.auto_approve && !req.groups.contains(&id.group) {
-        bail!(
-            "{} is in group {}, which may not approve a {tier} change to {environment} (eligible: {})",
-            id.name,
-            id.group,
-            req.groups.join(", ")
-        );
-    }
-    let mut fields = Fields::new(release)
-        .environment(environment)
-        .plan_digest(plan_digest(plan))
-        .reason(reason)
-        .at(now)
-        .detail("decision", "approved")
-        .detail("tier", tier.as_str())
-        .detail("group", id.group.clone());
-    if let Some(t) = ticket {
-        fields = fields.ticket(t);
-    }
-    ledger.append(Kind::Approval, fields, signer)
-}
-
-/// Records the outcome of evaluating the policy bundle on a release's plan for an environment
-/// (signed by the deployer), unless an evaluation of the same plan is already recorded.
-#[allow(clippy::too_many_arguments)]
-pub fn record_policy_evaluation(
-    ledger: &Ledger,
-    signer: &Signer,
-    release: &str,
-    environment: &str,
-    plan: &Value,
-    policy_bundle: &str,
-    passed: bool,
-    findings: Vec<Value>,
-) -> Result<u64> {
-    let digest = plan_digest(plan);
-    let records = ledger.records()?;
-    if let Some(r) = records.iter().rev().find(|x| {
-        x.kind == Kind::PolicyEvaluation
-            && x.release == release
-            && x.environment.as_deref() == Some(environment)
-            && x.plan_digest.as_deref() == Some(digest.as_str())
-            && x.details.get("passed").and_then(Value::as_bool) == Some(passed)
-    }) {
-        return Ok(r.sequence);
-    }
-    let fields = Fields::new(release)
-        .environment(environment)
-        .plan_digest(&digest)
-        .at(crate::window::now()?)
-        .detail("policy_bundle", policy_bundle)
-        .detail("passed", passed)
-        .detail("findings", findings);
-    Ok(ledger
-        .append(Kind::PolicyEvaluation, fields, signer)?
-        .sequence)
 }

@@ -1,23 +1,23 @@
-//! An isolated rehearsal of change control against LocalStack: its own identities and keys,
-//! evidence chain and uniquely named buckets, so runs never touch the repository's evidence and
-//! can run in parallel and repeatedly against one LocalStack. Used by the integration tests and
-//! by `cargo xtask bench promotion`.
+//! An isolated rehearsal of change control against LocalStack: its own identities and keys, its
+//! own copy of the deployable tree (whose governance names those identities), real release
+//! archives built from that copy, its own evidence chain and uniquely named buckets, so runs never
+//! touch the repository's evidence and can run in parallel and repeatedly against one LocalStack.
+//! Used by the integration tests and by `cargo xtask bench promotion`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use lz_evidence::identity::{encode_public_key, generate_key};
-use lz_evidence::record::{Fields, Kind};
+use lz_evidence::record::Kind;
 use lz_evidence::Signer;
-use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::bootstrap::{self, EnvSpec, Names};
+use crate::clock::Clock;
 use crate::drift;
 use crate::ledger::Ledger;
-use crate::promote::{self, plan_digest, Governance, Outcome, Target};
-use crate::tier::Tier;
+use crate::promote::{self, Outcome, Target};
+use crate::session::{exception_approval_fields, Session};
 use crate::Paths;
 
 /// name, group, roles, kind
@@ -29,19 +29,56 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 10] = [
     ("erin", "platform", &["approver"], "person"),
     ("frank", "security", &["approver"], "person"),
     ("deployer-bot", "platform", &["deployer"], "workload"),
-    ("change-policy", "platform", &["approver"], "workload"),
+    (
+        "change-policy",
+        "platform",
+        &["approver", "deployer"],
+        "workload",
+    ),
     ("oscar", "operations", &["break-glass"], "person"),
     ("audrey", "security", &["auditor"], "person"),
 ];
+
+/// The Terraform version recorded in sandbox release manifests.
+pub const TERRAFORM_VERSION: &str = "1.15.5";
 
 pub struct Sandbox {
     pub dir: PathBuf,
     pub paths: Paths,
     pub endpoint: String,
     pub suffix: String,
-    pub gov: Governance,
+    /// The sandbox's copy of the deployable tree; releases are built from copies of it.
+    pub tree: PathBuf,
     pub signers: BTreeMap<String, Signer>,
     pub key_files: BTreeMap<String, PathBuf>,
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for e in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let e = e?;
+        let name = e.file_name();
+        if name == ".terraform" {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(&name));
+        if e.file_type()?.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if e.file_type()?.is_file() {
+            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn sandbox_paths(root: &Path, dir: &Path) -> Paths {
+    Paths {
+        root: root.to_path_buf(),
+        identities: dir.join("identities.toml"),
+        evidence: dir.join("evidence.jsonl"),
+        releases: dir.join("releases"),
+        work: dir.join("work"),
+    }
 }
 
 impl Sandbox {
@@ -56,30 +93,40 @@ impl Sandbox {
             let key = generate_key();
             let file = dir.join("keys").join(format!("{name}.key"));
             lz_evidence::identity::write_private_key(&file, &key)?;
+            let display = format!("{}{} Example", name[..1].to_uppercase(), &name[1..]);
             toml.push_str(&format!(
-                "[identity.{name}]\nname = \"{name}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\npublic_key = \"{}\"\n\n",
+                "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\npublic_key = \"{}\"\n\n",
                 roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", "),
                 encode_public_key(&key.verifying_key())
             ));
             signers.insert(name.to_string(), Signer::new(name, key));
             key_files.insert(name.to_string(), file);
         }
-        std::fs::write(dir.join("identities.toml"), toml)?;
-        let suffix = fake_release(&dir.display().to_string())[..10].to_string();
+        std::fs::write(dir.join("identities.toml"), &toml)?;
+        let tree = dir.join("tree");
+        for d in lz_evidence::release::TREE {
+            copy_tree(&root.join(d), &tree.join(d))?;
+        }
+        std::fs::copy(root.join("Cargo.lock"), tree.join("Cargo.lock"))
+            .context("cannot copy Cargo.lock (release manifests record the regorus version)")?;
+        std::fs::write(tree.join("governance/identities.toml"), &toml)?;
+        let exc = tree.join("governance/exceptions.toml");
+        let text = std::fs::read_to_string(&exc)
+            .with_context(|| format!("cannot read {}", exc.display()))?;
+        std::fs::write(
+            &exc,
+            text.replace("\"priya-raman\"", "\"alice\"")
+                .replace("\"grace-lindqvist\"", "\"bob\""),
+        )?;
+        let digest = lz_evidence::dsse::sha256_hex(dir.display().to_string().as_bytes());
+        let suffix = digest[..10].to_string();
         std::fs::write(dir.join("suffix"), &suffix)?;
-        let paths = Paths {
-            root: root.to_path_buf(),
-            identities: dir.join("identities.toml"),
-            evidence: dir.join("evidence.jsonl"),
-            releases: dir.join("releases"),
-            work: dir.join("work"),
-        };
         Ok(Sandbox {
             dir: dir.to_path_buf(),
-            paths,
+            paths: sandbox_paths(root, dir),
             endpoint: endpoint.to_string(),
             suffix,
-            gov: Governance::load(root)?,
+            tree,
             signers,
             key_files,
         })
@@ -96,19 +143,12 @@ impl Sandbox {
             signers.insert(name.to_string(), Signer::from_file(name, &file)?);
             key_files.insert(name.to_string(), file);
         }
-        let paths = Paths {
-            root: root.to_path_buf(),
-            identities: dir.join("identities.toml"),
-            evidence: dir.join("evidence.jsonl"),
-            releases: dir.join("releases"),
-            work: dir.join("work"),
-        };
         Ok(Sandbox {
             dir: dir.to_path_buf(),
-            paths,
+            paths: sandbox_paths(root, dir),
             endpoint: endpoint.to_string(),
             suffix: suffix.trim().to_string(),
-            gov: Governance::load(root)?,
+            tree: dir.join("tree"),
             signers,
             key_files,
         })
@@ -120,6 +160,78 @@ impl Sandbox {
 
     pub fn ledger(&self) -> Result<Ledger> {
         Ledger::open(&self.paths.identities, &self.paths.evidence)
+    }
+
+    /// Builds a release from a copy of the sandbox tree that `edit` may change, marked with
+    /// `tag` (a comment, so that each call gives its own digest), and records its authorship
+    /// signed by `author`. Returns the digest.
+    pub fn release(
+        &self,
+        tag: &str,
+        author: &str,
+        clock: &Clock,
+        edit: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<String> {
+        let copy = self.dir.join("trees").join(tag);
+        let _ = std::fs::remove_dir_all(&copy);
+        copy_tree(&self.tree, &copy)?;
+        edit(&copy)?;
+        let main = copy.join("environments/main.tf");
+        let mut text = std::fs::read_to_string(&main)?;
+        text.push_str(&format!("\n# sandbox release {tag}\n"));
+        std::fs::write(&main, text)?;
+        let built = lz_evidence::release::build(
+            &copy,
+            &lz_evidence::release::BuildOptions {
+                releases_dir: self.paths.releases.clone(),
+                terraform_version: Some(TERRAFORM_VERSION.into()),
+                terraform_bin: PathBuf::from("terraform"),
+                author: Some(author.into()),
+                ticket: Some("CHG-1".into()),
+                reason: Some(format!("sandbox release {tag}")),
+            },
+        )?;
+        let digest = built.manifest.digest;
+        crate::release::sign_authorship(
+            &self.ledger()?,
+            self.signer(author),
+            &digest,
+            "CHG-1",
+            &format!("sandbox release {tag}"),
+            &clock.now()?,
+        )?;
+        Ok(digest)
+    }
+
+    /// Pins the governance of `env` to `release`, signed by bob (security).
+    pub fn pin(&self, env: &str, release: &str, clock: &Clock) -> Result<u64> {
+        Ok(bootstrap::pin(&self.paths, env, release, self.signer("bob"), &clock.now()?)?.0)
+    }
+
+    /// Signed approvals (by the approver each entry names) of every exception of `release`.
+    pub fn approve_exceptions(&self, release: &str, clock: &Clock) -> Result<Vec<u64>> {
+        let archive = crate::release::VerifiedRelease::open(
+            &self.paths.releases,
+            release,
+            &self.paths.work.join("releases"),
+        )?;
+        let register = lz_policy::Register::parse(
+            &archive.text("governance/exceptions.toml")?,
+            "governance/exceptions.toml",
+        )?;
+        let ledger = self.ledger()?;
+        let now = clock.now()?;
+        let mut out = Vec::new();
+        for e in &register.exceptions {
+            let approver = e.approver.clone().unwrap_or_default();
+            let fields = exception_approval_fields(&archive.digest, e, now.time);
+            out.push(
+                ledger
+                    .append(Kind::ExceptionApproval, fields, self.signer(&approver))?
+                    .sequence,
+            );
+        }
+        Ok(out)
     }
 
     pub fn names(&self, env: &str) -> Names {
@@ -141,128 +253,69 @@ impl Sandbox {
         })
     }
 
-    pub fn spec(&self, env: &str, plan: &Value) -> Result<EnvSpec> {
+    /// The environment's declared buckets and role, from `release`'s plan.
+    pub fn spec(&self, env: &str, release: &str) -> Result<EnvSpec> {
+        let archive = crate::release::VerifiedRelease::open(
+            &self.paths.releases,
+            release,
+            &self.paths.work.join("releases"),
+        )?;
+        let plan = archive.plan(env)?;
         let t = self.target(env)?;
-        bootstrap::spec_from_plan(plan, env, &t.account_id, &t.region, &self.names(env))
+        bootstrap::spec_from_plan(&plan, env, &t.account_id, &t.region, &self.names(env))
     }
 
-    pub fn bootstrap(&self, env: &str, plan: &Value) -> Result<EnvSpec> {
-        let spec = self.spec(env, plan)?;
+    /// Creates the environment's buckets and deployer role as `release` declares them.
+    pub fn bootstrap(&self, env: &str, release: &str) -> Result<EnvSpec> {
+        let spec = self.spec(env, release)?;
         bootstrap::bootstrap(&self.endpoint, &spec)?;
         Ok(spec)
     }
 
-    /// A passing policy evaluation of the plan (what `cargo xtask policy` records).
-    pub fn record_policy_pass(&self, release: &str, env: &str, plan: &Value) -> Result<u64> {
-        let fields = Fields::new(release)
-            .environment(env)
-            .plan_digest(plan_digest(plan))
-            .detail("policy_bundle", "sandbox")
-            .detail("passed", true)
-            .detail("findings", Vec::<Value>::new());
-        Ok(self
-            .ledger()?
-            .append(Kind::PolicyEvaluation, fields, self.signer("deployer-bot"))?
-            .sequence)
+    pub fn session(&self, release: &str, env: &str) -> Result<Session> {
+        Session::open(&self.paths, release, env)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub fn approve(
-        &self,
-        who: &str,
-        release: &str,
-        author: Option<&str>,
-        env: &str,
-        plan: &Value,
-        tier: Tier,
-        now: OffsetDateTime,
-    ) -> Result<u64> {
-        let ledger = self.ledger()?;
-        Ok(promote::approve(
-            &self.gov,
-            &ledger,
+    /// `who` approves `release` for `env`; returns the record.
+    pub fn approve(&self, who: &str, release: &str, env: &str, clock: &Clock) -> Result<u64> {
+        let s = self.session(release, env)?;
+        Ok(s.approve(
             self.signer(who),
-            release,
-            author,
-            env,
-            plan,
-            tier,
             "reviewed the plan",
             Some("CHG-1"),
-            now,
+            &clock.now()?,
         )?
+        .0
         .sequence)
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn promote(
         &self,
         release: &str,
         env: &str,
-        plan: &Value,
-        baseline: Option<&Value>,
-        author: Option<&str>,
         deployer: &str,
-        now: OffsetDateTime,
+        clock: &Clock,
         bake_seconds: u32,
     ) -> Result<Outcome> {
         let t = self.target(env)?;
-        let req = promote::Request {
-            release,
-            environment: env,
-            plan,
-            baseline,
-            author,
-            deployer,
-            now,
-        };
+        let mut s = self.session(release, env)?;
         let opts = promote::Options {
-            paths: &self.paths,
             target: &t,
             deployer: self.signer(deployer),
-            policy_signer: Some(self.signer("change-policy")),
-            overlay: Some(
-                self.paths
-                    .root
-                    .join("environments")
-                    .join(env)
-                    .join("terraform.tfvars"),
-            ),
+            policy_signer: self.signer("change-policy"),
             bake_seconds,
         };
-        promote::promote(&self.gov, &req, &opts)
+        promote::promote(&mut s, &opts, clock)
     }
 
-    pub fn drift(&self, env: &str, spec: &EnvSpec) -> Result<drift::Report> {
+    pub fn drift(&self, env: &str, clock: &Clock) -> Result<drift::Report> {
         let t = self.target(env)?;
-        let overlay = self
-            .paths
-            .root
-            .join("environments")
-            .join(env)
-            .join("terraform.tfvars");
         drift::check(
             &self.paths,
             &t,
-            spec,
-            Some(&overlay),
+            &self.names(env),
             self.signer("deployer-bot"),
+            &clock.now()?,
         )
     }
-}
-
-/// A digest unique to this call (process, time, counter and `tag`).
-pub fn fake_release(tag: &str) -> String {
-    use sha2::Digest;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    hex::encode(sha2::Sha256::digest(format!(
-        "{tag}-{}-{nanos}-{n}",
-        std::process::id()
-    )))
 }

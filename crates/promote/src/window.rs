@@ -1,5 +1,5 @@
-//! Change windows (`governance/change-windows.toml`) in Europe/London wall-clock time, and the
-//! injectable clock (`LZ_NOW`).
+//! Change windows (`governance/change-windows.toml`) in Europe/London wall-clock time. The time
+//! they are checked at comes from [`crate::clock`], never from the local clock or a variable.
 
 use std::path::Path;
 
@@ -11,18 +11,6 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOf
 use crate::tier::{parse_toml, read};
 
 pub const CHANGE_WINDOWS: &str = "governance/change-windows.toml";
-pub const NOW_ENV: &str = "LZ_NOW";
-
-/// Now, or `LZ_NOW` (RFC 3339) when set.
-pub fn now() -> Result<OffsetDateTime> {
-    match std::env::var(NOW_ENV) {
-        Ok(s) => OffsetDateTime::parse(&s, &Rfc3339)
-            .map(|t| t.to_offset(UtcOffset::UTC))
-            .with_context(|| format!("{NOW_ENV}={s:?} is not an RFC 3339 time")),
-        Err(_) => Ok(OffsetDateTime::now_utc()),
-    }
-}
-
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::UTC)
         .format(&Rfc3339)

@@ -2,11 +2,10 @@
 //! each environment's S3 backend, signed evidence in a private archive, isolated buckets.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use lz_promote::sandbox::{fake_release, Sandbox};
+use lz_promote::clock::Clock;
+use lz_promote::sandbox::Sandbox;
 use lz_promote::{breakglass, Tier};
-use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
@@ -15,25 +14,6 @@ fn root() -> PathBuf {
         .join("../..")
         .canonicalize()
         .unwrap()
-}
-
-fn plan(env: &str) -> Value {
-    static PLANS: OnceLock<std::sync::Mutex<std::collections::BTreeMap<String, Value>>> =
-        OnceLock::new();
-    let m = PLANS.get_or_init(Default::default);
-    if let Some(p) = m.lock().unwrap().get(env) {
-        return p.clone();
-    }
-    let r = root();
-    let opts = tfrender::RenderOptions {
-        var_files: vec![r.join("environments").join(env).join("terraform.tfvars")],
-        vars: vec![],
-        ..Default::default()
-    };
-    let p = tfrender::render_dir(&r.join("environments"), &opts)
-        .unwrap_or_else(|e| panic!("rendering {env}: {e}"));
-    m.lock().unwrap().insert(env.to_string(), p.clone());
-    p
 }
 
 fn sandbox(name: &str) -> (tempfile::TempDir, Sandbox) {
@@ -47,36 +27,33 @@ fn sandbox(name: &str) -> (tempfile::TempDir, Sandbox) {
 }
 
 /// Saturday noon: every window open.
-fn open_time() -> OffsetDateTime {
-    OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap()
+fn open_time() -> Clock {
+    Clock::Fixed(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
+}
+
+/// A release of the sandbox tree by alice, its exceptions approved, pinned as the governance of
+/// every environment (the first pin of an environment stands).
+fn release(sb: &Sandbox, tag: &str, clock: &Clock) -> String {
+    let r = sb.release(tag, "alice", clock, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&r, clock).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r, clock).unwrap();
+    }
+    r
 }
 
 /// Takes `release` through `envs` with the approvals the high tier needs, drift-checking each.
-fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], now: OffsetDateTime) {
+fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], clock: &Clock) {
     for env in envs {
-        let p = plan(env);
-        sb.bootstrap(env, &p).unwrap();
-        sb.record_policy_pass(release, env, &p).unwrap();
+        sb.bootstrap(env, release).unwrap();
         let second = if *env == "prod" { "carol" } else { "erin" };
-        sb.approve("bob", release, Some("alice"), env, &p, Tier::High, now)
-            .unwrap();
-        sb.approve(second, release, Some("alice"), env, &p, Tier::High, now)
-            .unwrap();
+        sb.approve("bob", release, env, clock).unwrap();
+        sb.approve(second, release, env, clock).unwrap();
         let o = sb
-            .promote(
-                release,
-                env,
-                &p,
-                None,
-                Some("alice"),
-                "deployer-bot",
-                now,
-                0,
-            )
+            .promote(release, env, "deployer-bot", clock, 0)
             .unwrap_or_else(|e| panic!("{env}: {e:#}"));
         assert_eq!(o.admission.tier, Tier::High);
-        let spec = sb.spec(env, &p).unwrap();
-        let d = sb.drift(env, &spec).unwrap();
+        let d = sb.drift(env, clock).unwrap();
         assert!(!d.drifted(), "{env} drifted: {:?}", d.findings);
     }
 }
@@ -85,13 +62,17 @@ fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], now: OffsetDateTi
 /// query of the release shows every environment's approvals, deployment and drift check.
 fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
     use lz_evidence::query::{Index, Query, Source, TimeRange};
-    use lz_evidence::Store;
     let store = lz_evidence::LocalStore::new(sb.paths.evidence.clone());
-    let ids = lz_evidence::Identities::load(&sb.paths.identities).unwrap();
-    let report = lz_evidence::verify(&store.load().unwrap(), store.checkpoint().unwrap().as_ref(), &ids).unwrap();
-    assert!(report.ok(), "evidence of the promotion does not verify: {:?}", report.failure);
+    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    if let Err(e) = lz_evidence::verify_store(&store, &root, &[]) {
+        panic!("evidence of the promotion does not verify: {e:#}");
+    }
     let index = Index::for_local(&store).unwrap();
-    let query = Query { index: &index, source: Source::Local(&store), range: TimeRange::default() };
+    let query = Query {
+        index: &index,
+        source: Source::Local(&store),
+        range: TimeRange::default(),
+    };
     let custody = query.release(release).unwrap();
     for env in lz_platform::ENVIRONMENTS {
         let (_, c) = custody
@@ -99,10 +80,17 @@ fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
             .iter()
             .find(|(e, _)| e == env)
             .unwrap_or_else(|| panic!("release custody has no {env}"));
-        assert!(c.approvals.len() >= 2, "{env}: approvals {:?}", c.approvals.len());
+        assert!(
+            c.approvals.len() >= 2,
+            "{env}: approvals {:?}",
+            c.approvals.len()
+        );
         assert!(!c.deployments.is_empty(), "{env}: no deployment record");
         assert!(!c.drift_checks.is_empty(), "{env}: no drift record");
-        assert!(!c.policy_evaluations.is_empty(), "{env}: no policy evaluation record");
+        assert!(
+            !c.policy_evaluations.is_empty(),
+            "{env}: no policy evaluation record"
+        );
     }
 }
 
@@ -113,8 +101,9 @@ fn err(r: anyhow::Result<impl std::fmt::Debug>) -> String {
 #[test]
 fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
     let (_d, sb) = sandbox("full");
-    let release = fake_release("full");
-    promote_through(&sb, &release, &lz_platform::ENVIRONMENTS, open_time());
+    let now = open_time();
+    let release = release(&sb, "full", &now);
+    promote_through(&sb, &release, &lz_platform::ENVIRONMENTS, &now);
     let records = sb.ledger().unwrap().records().unwrap();
     for env in lz_platform::ENVIRONMENTS {
         let d = lz_promote::promote::last_deployment(&records, env).unwrap();
@@ -137,27 +126,16 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
     assert!(String::from_utf8_lossy(&state).contains(&release));
     assert_evidence_verifies_and_shows_custody(&sb, &release);
     // A tags-only change then goes through every environment on policy approval alone.
-    let next = fake_release("full-tags");
+    let next = sb
+        .release("full-tags", "alice", &now, |t| {
+            lz_promote::bench::retag(t, "CC-4411")
+        })
+        .unwrap();
     for env in lz_platform::ENVIRONMENTS {
-        let base = plan(env);
-        let p = lz_promote::bench::retag(&base, "v2");
-        sb.record_policy_pass(&next, env, &p).unwrap();
-        let o = sb
-            .promote(
-                &next,
-                env,
-                &p,
-                Some(&base),
-                Some("alice"),
-                "deployer-bot",
-                open_time(),
-                0,
-            )
-            .unwrap();
+        let o = sb.promote(&next, env, "deployer-bot", &now, 0).unwrap();
         assert_eq!(o.admission.tier, Tier::Standard, "{env}");
         assert_eq!(o.admission.approvals.len(), 0);
-        let spec = sb.spec(env, &p).unwrap();
-        assert!(!sb.drift(env, &spec).unwrap().drifted());
+        assert!(!sb.drift(env, &now).unwrap().drifted());
     }
     let approvals = sb
         .ledger()
@@ -165,7 +143,7 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
         .records()
         .unwrap()
         .iter()
-        .filter(|r| r.identity == "change-policy")
+        .filter(|r| r.identity == "change-policy" && r.kind == lz_evidence::record::Kind::Approval)
         .count();
     assert_eq!(approvals, 5);
 }
@@ -174,38 +152,28 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
 fn refusals_name_the_reason() {
     let (_d, sb) = sandbox("refusals");
     let now = open_time();
-    let release = fake_release("refusals");
+    let release = release(&sb, "refusals", &now);
     let r = &release[..12];
-    promote_through(&sb, &release, &["dev"], now);
+    promote_through(&sb, &release, &["dev"], &now);
 
     // Skipped environment: dev -> uat.
-    let uat = plan("uat");
-    sb.bootstrap("uat", &uat).unwrap();
-    sb.record_policy_pass(&release, "uat", &uat).unwrap();
+    sb.bootstrap("uat", &release).unwrap();
     assert_eq!(
-        err(sb.promote(&release, "uat", &uat, None, Some("alice"), "deployer-bot", now, 0)),
+        err(sb.promote(&release, "uat", "deployer-bot", &now, 0)),
         format!("release {r} cannot go to uat: it has not been deployed to test (promotion order dev -> test -> uat -> preprod -> prod)")
     );
 
     // A different digest than the one running in the previous environment.
-    let other = fake_release("refusals-other");
-    let test = plan("test");
-    sb.bootstrap("test", &test).unwrap();
+    let other = sb
+        .release("refusals-other", "alice", &now, |_| Ok(()))
+        .unwrap();
+    sb.bootstrap("test", &release).unwrap();
     let dev_record =
         lz_promote::promote::last_deployment(&sb.ledger().unwrap().records().unwrap(), "dev")
             .unwrap()
             .sequence;
     assert_eq!(
-        err(sb.promote(
-            &other,
-            "test",
-            &test,
-            None,
-            Some("alice"),
-            "deployer-bot",
-            now,
-            0
-        )),
+        err(sb.promote(&other, "test", "deployer-bot", &now, 0)),
         format!(
             "release {} cannot go to test: dev runs release {r} (record {dev_record}), not {}",
             &other[..12],
@@ -215,57 +183,21 @@ fn refusals_name_the_reason() {
 
     // Self-approval by the author.
     assert_eq!(
-        err(sb.approve(
-            "alice",
-            &release,
-            Some("alice"),
-            "test",
-            &test,
-            Tier::High,
-            now
-        )),
+        err(sb.approve("alice", &release, "test", &now)),
         format!("alice authored release {r} and cannot approve it (segregation of duties)")
     );
 
     // Missing group: two approvals, but none from security.
-    sb.record_policy_pass(&release, "test", &test).unwrap();
-    sb.approve(
-        "erin",
-        &release,
-        Some("alice"),
-        "test",
-        &test,
-        Tier::High,
-        now,
-    )
-    .unwrap();
-    sb.approve(
-        "carol",
-        &release,
-        Some("alice"),
-        "test",
-        &test,
-        Tier::High,
-        now,
-    )
-    .unwrap();
+    sb.approve("erin", &release, "test", &now).unwrap();
+    sb.approve("carol", &release, "test", &now).unwrap();
     assert_eq!(
-        err(sb.promote(&release, "test", &test, None, Some("alice"), "deployer-bot", now, 0)),
+        err(sb.promote(&release, "test", "deployer-bot", &now, 0)),
         format!("release {r} to test (tier high) needs an approval from group security; approvals: erin (platform), carol (business)")
     );
 
     // An approver cannot deploy what they approved.
-    sb.approve(
-        "dave",
-        &release,
-        Some("alice"),
-        "test",
-        &test,
-        Tier::High,
-        now,
-    )
-    .unwrap();
-    let msg = err(sb.promote(&release, "test", &test, None, Some("alice"), "dave", now, 0));
+    sb.approve("dave", &release, "test", &now).unwrap();
+    let msg = err(sb.promote(&release, "test", "dave", &now, 0));
     assert!(
         msg.starts_with(&format!("dave approved release {r} for test (record ")),
         "{msg}"
@@ -276,49 +208,18 @@ fn refusals_name_the_reason() {
     );
 
     // Closed window: prod's market hours, a Thursday at 09:00 UTC.
-    let thursday = OffsetDateTime::parse("2026-11-26T09:00:00Z", &Rfc3339).unwrap();
-    sb.approve(
-        "bob",
-        &release,
-        Some("alice"),
-        "test",
-        &test,
-        Tier::High,
-        now,
-    )
-    .unwrap();
-    promote_through(&sb, &release, &["test", "uat", "preprod"], now);
-    let prod = plan("prod");
-    sb.bootstrap("prod", &prod).unwrap();
-    sb.record_policy_pass(&release, "prod", &prod).unwrap();
-    sb.approve(
-        "bob",
-        &release,
-        Some("alice"),
-        "prod",
-        &prod,
-        Tier::High,
-        now,
-    )
-    .unwrap();
-    sb.approve(
-        "carol",
-        &release,
-        Some("alice"),
-        "prod",
-        &prod,
-        Tier::High,
-        now,
-    )
-    .unwrap();
-    assert_eq!(
-        err(sb.promote(&release, "prod", &prod, None, Some("alice"), "deployer-bot", thursday, 0)),
-        "the change window of prod is closed for a high change: market hours, Europe/London 08:00-16:30 Mon/Tue/Wed/Thu/Fri; next open window 2026-11-26T16:30:00Z (Thu 16:30 Europe/London)"
-    );
+    let thursday_t = OffsetDateTime::parse("2026-12-03T09:00:00Z", &Rfc3339).unwrap();
+    let thursday = Clock::Fixed(thursday_t);
+    sb.approve("bob", &release, "test", &now).unwrap();
+    promote_through(&sb, &release, &["test", "uat", "preprod"], &now);
+    sb.bootstrap("prod", &release).unwrap();
+    sb.approve("bob", &release, "prod", &now).unwrap();
+    sb.approve("carol", &release, "prod", &now).unwrap();
 
-    // Expired break-glass: opened at 06:00 for 60 minutes, used at 09:00.
+    // Closed window with an expired break-glass (requested at 06:00 for 60 minutes and
+    // approved; records are never back-dated, so it is recorded before the attempt at 09:00).
     let ledger = sb.ledger().unwrap();
-    let opened = thursday - Duration::hours(3);
+    let opened = thursday_t - Duration::hours(3);
     let bg = breakglass::open(
         &ledger,
         sb.signer("oscar"),
@@ -331,14 +232,22 @@ fn refusals_name_the_reason() {
         opened,
     )
     .unwrap();
+    breakglass::approve(
+        &ledger,
+        sb.signer("frank"),
+        bg.sequence,
+        "outage confirmed",
+        opened,
+    )
+    .unwrap();
     assert_eq!(
-        err(sb.promote(&release, "prod", &prod, None, Some("alice"), "deployer-bot", thursday, 0)),
+        err(sb.promote(&release, "prod", "deployer-bot", &thursday, 0)),
         format!(
-            "the change window of prod is closed for a high change: market hours, Europe/London 08:00-16:30 Mon/Tue/Wed/Thu/Fri; next open window 2026-11-26T16:30:00Z (Thu 16:30 Europe/London); break-glass {} for prod expired at 2026-11-26T07:00:00Z",
+            "the change window of prod is closed for a high change: market hours, Europe/London 08:00-16:30 Mon/Tue/Wed/Thu/Fri; next open window 2026-12-03T16:30:00Z (Thu 16:30 Europe/London); break-glass {} for prod expired at 2026-12-03T07:00:00Z",
             bg.sequence
         )
     );
-    // An open break-glass lets the same promotion through as an emergency change.
+    // An open, approved break-glass lets the same promotion through as an emergency change.
     let bg2 = breakglass::open(
         &ledger,
         sb.signer("oscar"),
@@ -348,33 +257,32 @@ fn refusals_name_the_reason() {
         "INC-7",
         "exchange outage",
         30,
-        thursday,
+        thursday_t,
+    )
+    .unwrap();
+    breakglass::approve(
+        &ledger,
+        sb.signer("frank"),
+        bg2.sequence,
+        "outage confirmed",
+        thursday_t,
     )
     .unwrap();
     let o = sb
-        .promote(
-            &release,
-            "prod",
-            &prod,
-            None,
-            Some("alice"),
-            "deployer-bot",
-            thursday,
-            0,
-        )
+        .promote(&release, "prod", "deployer-bot", &thursday, 0)
         .unwrap();
     assert_eq!(
         (o.admission.tier, o.admission.break_glass),
         (Tier::Emergency, Some(bg2.sequence))
     );
-    // Its retrospective: not by the opener; overdue after 24 h until recorded.
+    // Its retrospective: not by the requester; overdue after 24 h until recorded.
     let records = ledger.records().unwrap();
     assert_eq!(
-        breakglass::overdue(&records, thursday + Duration::hours(20)).len(),
+        breakglass::overdue(&records, thursday_t + Duration::hours(20)).len(),
         0
     );
     assert_eq!(
-        breakglass::overdue(&records, thursday + Duration::hours(25)).len(),
+        breakglass::overdue(&records, thursday_t + Duration::hours(25)).len(),
         2
     );
     assert_eq!(
@@ -384,7 +292,7 @@ fn refusals_name_the_reason() {
             bg2.sequence,
             "INC-7",
             "ok",
-            thursday
+            thursday_t
         )),
         format!(
             "oscar opened break-glass {} and cannot sign its retrospective (segregation of duties)",
@@ -397,7 +305,7 @@ fn refusals_name_the_reason() {
         bg2.sequence,
         "INC-7",
         "fix verified",
-        thursday,
+        thursday_t,
     )
     .unwrap();
     breakglass::retrospective(
@@ -406,11 +314,12 @@ fn refusals_name_the_reason() {
         bg.sequence,
         "INC-7",
         "unused",
-        thursday,
+        thursday_t,
     )
     .unwrap();
     assert!(
-        breakglass::overdue(&ledger.records().unwrap(), thursday + Duration::hours(25)).is_empty()
+        breakglass::overdue(&ledger.records().unwrap(), thursday_t + Duration::hours(25))
+            .is_empty()
     );
     assert_eq!(
         err(breakglass::open(
@@ -422,7 +331,7 @@ fn refusals_name_the_reason() {
             "INC-8",
             "r",
             241,
-            thursday
+            thursday_t
         )),
         "a break-glass session lasts 1 to 240 minutes, not 241"
     );
@@ -432,8 +341,8 @@ fn refusals_name_the_reason() {
 fn drift_in_the_previous_environment_blocks_the_promotion() {
     let (_d, sb) = sandbox("drift");
     let now = open_time();
-    let release = fake_release("drift");
-    promote_through(&sb, &release, &["dev"], now);
+    let release = release(&sb, "drift", &now);
+    promote_through(&sb, &release, &["dev"], &now);
     // Someone suspends versioning of dev's state bucket at the console.
     let t = sb.target("dev").unwrap();
     let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
@@ -451,8 +360,7 @@ fn drift_in_the_previous_environment_blocks_the_promotion() {
             .await
             .unwrap();
     });
-    let spec = sb.spec("dev", &plan("dev")).unwrap();
-    let d = sb.drift("dev", &spec).unwrap();
+    let d = sb.drift("dev", &now).unwrap();
     assert!(d.drifted());
     assert_eq!(d.findings.len(), 1, "{:?}", d.findings);
     let f = &d.findings[0];
@@ -470,54 +378,30 @@ fn drift_in_the_previous_environment_blocks_the_promotion() {
             "Suspended"
         )
     );
-    let test = plan("test");
-    sb.bootstrap("test", &test).unwrap();
-    sb.record_policy_pass(&release, "test", &test).unwrap();
-    let msg = err(sb.promote(
-        &release,
-        "test",
-        &test,
-        None,
-        Some("alice"),
-        "deployer-bot",
-        now,
-        0,
-    ));
+    sb.bootstrap("test", &release).unwrap();
+    let msg = err(sb.promote(&release, "test", "deployer-bot", &now, 0));
     assert_eq!(msg, format!("release {} cannot go to test: dev drifted from its declared state (drift record {}: [\"s3://{}\"])", &release[..12], d.record, t.state_bucket));
     // Bootstrap restores the declared settings; the next drift check is clean again.
-    sb.bootstrap("dev", &plan("dev")).unwrap();
-    assert!(!sb.drift("dev", &spec).unwrap().drifted());
+    sb.bootstrap("dev", &release).unwrap();
+    assert!(!sb.drift("dev", &now).unwrap().drifted());
 }
 
 #[test]
 fn four_concurrent_promotions_apply_exactly_once() {
     let (_d, sb) = sandbox("race");
     let now = open_time();
-    let release = fake_release("race");
-    let p = plan("dev");
-    sb.bootstrap("dev", &p).unwrap();
-    sb.record_policy_pass(&release, "dev", &p).unwrap();
-    sb.approve("bob", &release, Some("alice"), "dev", &p, Tier::High, now)
-        .unwrap();
-    sb.approve("erin", &release, Some("alice"), "dev", &p, Tier::High, now)
-        .unwrap();
+    let release = release(&sb, "race", &now);
+    sb.bootstrap("dev", &release).unwrap();
+    sb.approve("bob", &release, "dev", &now).unwrap();
+    sb.approve("erin", &release, "dev", &now).unwrap();
     let barrier = std::sync::Barrier::new(4);
     let results: Vec<Result<lz_promote::promote::Outcome, String>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
                     barrier.wait();
-                    sb.promote(
-                        &release,
-                        "dev",
-                        &p,
-                        None,
-                        Some("alice"),
-                        "deployer-bot",
-                        now,
-                        2,
-                    )
-                    .map_err(|e| format!("{e:#}"))
+                    sb.promote(&release, "dev", "deployer-bot", &now, 2)
+                        .map_err(|e| format!("{e:#}"))
                 })
             })
             .collect();
@@ -553,45 +437,36 @@ fn four_concurrent_promotions_apply_exactly_once() {
         .count();
     assert_eq!(started, 4);
     assert_eq!(closed, 4);
-    let spec = sb.spec("dev", &p).unwrap();
-    assert!(!sb.drift("dev", &spec).unwrap().drifted());
+    assert!(!sb.drift("dev", &now).unwrap().drifted());
 }
 
 #[test]
 fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately() {
     use std::os::unix::process::CommandExt;
     let (_d, sb) = sandbox("killed");
-    let now = open_time();
-    let first = fake_release("killed-first");
-    promote_through(&sb, &first, &["dev"], now);
-    let p = plan("dev");
-    let second = fake_release("killed-second");
-    sb.record_policy_pass(&second, "dev", &p).unwrap();
-    sb.approve("bob", &second, Some("alice"), "dev", &p, Tier::High, now)
+    // The child process reads the server clock, as every promotion does; so does this test.
+    let t = sb.target("dev").unwrap();
+    let now = t.clock();
+    let first = release(&sb, "killed-first", &now);
+    promote_through(&sb, &first, &["dev"], &now);
+    let second = sb
+        .release("killed-second", "alice", &now, |_| Ok(()))
         .unwrap();
-    sb.approve("erin", &second, Some("alice"), "dev", &p, Tier::High, now)
-        .unwrap();
-    let plan_file = sb.dir.join("plan-dev.json");
-    std::fs::write(&plan_file, serde_json::to_vec(&p).unwrap()).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lz-rehearse"))
         .args([
             root().to_str().unwrap(),
             sb.dir.to_str().unwrap(),
             "dev",
             &second,
-            plan_file.to_str().unwrap(),
-            "alice",
             "deployer-bot",
+            "60",
         ])
-        .arg(now.format(&Rfc3339).unwrap())
-        .arg("60")
         .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     // Wait until the child is applying: its in-progress record exists and the lock says apply.
-    let t = sb.target("dev").unwrap();
     let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let lock = loop {
@@ -634,18 +509,7 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     );
 
     // The next run records the lock it breaks, force-unlocks it, and completes.
-    let o = sb
-        .promote(
-            &second,
-            "dev",
-            &p,
-            None,
-            Some("alice"),
-            "deployer-bot",
-            now,
-            0,
-        )
-        .unwrap();
+    let o = sb.promote(&second, "dev", "deployer-bot", &now, 0).unwrap();
     assert_eq!(o.recovered.len(), 1);
     let records = sb.ledger().unwrap().records().unwrap();
     let rec = records

@@ -108,12 +108,31 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
     a.record(ExceptionEvidence::new(&release, "EX-7", "s3_versioning", "aws_s3_bucket.logs", "2027-01-01", "CHG-1", "vendor limit"), &t.approver)
         .unwrap();
     a.record(DriftEvidence::new(&release, "prod", "555555555555", vec![]), &t.deployer).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let expires = format_time(now + time::Duration::hours(2));
     let bg = a
-        .record(BreakGlassEvidence::new(&release, "prod", "555555555555", "INC-9", "trading outage", "2026-11-26T12:00:00Z"), &t.breakglass)
+        .record(
+            BreakGlassEvidence::new(&release, "prod", "555555555555", "INC-9", "trading outage", &expires).with(|f| f.at(now)),
+            &t.breakglass,
+        )
         .unwrap();
     a.record(RetrospectiveEvidence::new(&release, bg.sequence, "INC-9", "access revoked, no changes"), &t.reviewer).unwrap();
+    // The kinds of the trust model, after the original eight (sequences 12..).
+    let release2 = digest("release-2");
+    a.record(ReleaseEvidence::new(&release2, &digest("manifest-2")), &t.reviewer).unwrap();
+    let head = a.head_hash().to_string();
+    a.record(CheckpointEvidence::new(a.next_sequence() - 1, &head), &t.deployer).unwrap();
+    a.record(BreakGlassApprovalEvidence::new(&release, "prod", bg.sequence, "INC-9"), &t.approver).unwrap();
+    a.record(GovernancePinEvidence::new(&release, "prod", &digest("governance"), &t.identities.fingerprint()), &t.approver).unwrap();
+    a.record(RegisterChangeEvidence::new(&release2, &t.text, &t.identities.fingerprint()), &t.approver).unwrap();
+    let created = format_time(now - time::Duration::hours(1));
+    let until = format_time(now + time::Duration::days(30));
+    a.record(ExceptionApprovalEvidence::new(&release, "EX-7", "bob", &created, &until), &t.approver).unwrap();
     a.into_store()
 }
+
+/// Records of the sample chain.
+pub const SAMPLE_LEN: usize = 18;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

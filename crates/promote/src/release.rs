@@ -1,0 +1,268 @@
+//! A release as change control reads it: the stored archive named by its digest, checked
+//! against the digest and unpacked into a private directory. Every input of a decision (the
+//! plan of an environment, the policy bundle, the governance registers) is read from here,
+//! never from the working tree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use lz_evidence::dsse::sha256_hex;
+use serde_json::Value;
+
+use crate::refusal::refuse;
+
+/// Top-level directories whose files are governance: a release that changes any of them
+/// changes the rules that judge releases.
+pub const GOVERNANCE_DIRS: [&str; 2] = ["governance/", "policies/"];
+
+/// A release archive whose bytes hash to its digest, unpacked.
+pub struct VerifiedRelease {
+    pub digest: String,
+    /// Relative path -> contents, as archived.
+    pub files: BTreeMap<String, Vec<u8>>,
+    dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for VerifiedRelease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifiedRelease")
+            .field("digest", &self.digest)
+            .field("files", &self.files.len())
+            .finish()
+    }
+}
+
+fn octal(field: &[u8], what: &str) -> Result<u64> {
+    let s: String = field
+        .iter()
+        .take_while(|b| **b != 0)
+        .map(|b| *b as char)
+        .collect();
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(0);
+    }
+    u64::from_str_radix(s, 8).with_context(|| format!("{what}: {s:?} is not an octal number"))
+}
+
+fn text(field: &[u8]) -> Result<String> {
+    let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+    String::from_utf8(field[..end].to_vec()).context("a path in the archive is not UTF-8")
+}
+
+/// Parses a ustar archive as `release build` writes it (regular files only).
+pub fn untar(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
+    let mut files = BTreeMap::new();
+    let mut at = 0usize;
+    while at + 512 <= bytes.len() {
+        let h = &bytes[at..at + 512];
+        if h.iter().all(|b| *b == 0) {
+            return Ok(files);
+        }
+        let name = text(&h[..100])?;
+        let prefix = text(&h[345..500])?;
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let size = usize::try_from(octal(&h[124..136], &path)?).context("file too large")?;
+        if !matches!(h[156], b'0' | 0) {
+            bail!("{path}: only regular files may be in a release archive");
+        }
+        if path.starts_with('/') || path.split('/').any(|c| c == ".." || c.is_empty()) {
+            bail!("{path}: not a relative path inside the release");
+        }
+        let start = at + 512;
+        let end = start.checked_add(size).context("file size overflows")?;
+        if end > bytes.len() {
+            bail!("{path}: the archive ends inside the file");
+        }
+        files.insert(path, bytes[start..end].to_vec());
+        at = start + size.div_ceil(512) * 512;
+    }
+    bail!("the archive has no end-of-archive marker")
+}
+
+impl VerifiedRelease {
+    /// Opens the release `digest` (or unique prefix) stored under `releases`, checks that its
+    /// archive hashes to the digest and unpacks it under `work`.
+    pub fn open(releases: &Path, digest: &str, work: &Path) -> Result<VerifiedRelease> {
+        if digest.len() < 8 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("{digest:?} is not a release digest (8 to 64 hex digits)");
+        }
+        let prefix = digest.to_ascii_lowercase();
+        let rd = std::fs::read_dir(releases)
+            .with_context(|| format!("no releases in {}", releases.display()))?;
+        let mut found: Vec<String> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(&prefix) && lz_evidence::record::is_digest(n))
+            .collect();
+        found.sort();
+        let full = match found.as_slice() {
+            [] => bail!("no release {digest} in {}", releases.display()),
+            [d] => d.clone(),
+            _ => bail!(
+                "release prefix {digest} is ambiguous ({} releases)",
+                found.len()
+            ),
+        };
+        let archive_path = releases
+            .join(&full)
+            .join(lz_evidence::release::ARCHIVE_NAME);
+        let bytes = std::fs::read(&archive_path)
+            .with_context(|| format!("cannot read {}", archive_path.display()))?;
+        let actual = sha256_hex(&bytes);
+        if actual != full {
+            return Err(refuse!(
+                "{}: archive sha256 {actual} is not the release digest {full}: the stored release was altered",
+                archive_path.display()
+            ));
+        }
+        Self::from_archive(&full, &bytes, work)
+    }
+
+    /// Unpacks archive bytes whose sha256 is `digest`.
+    pub fn from_archive(digest: &str, bytes: &[u8], work: &Path) -> Result<VerifiedRelease> {
+        if sha256_hex(bytes) != digest {
+            return Err(refuse!("the archive does not hash to release {digest}"));
+        }
+        let files = untar(bytes).with_context(|| format!("release {digest}: bad archive"))?;
+        std::fs::create_dir_all(work)
+            .with_context(|| format!("cannot create {}", work.display()))?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("release-{}-", &digest[..12]))
+            .tempdir_in(work)
+            .with_context(|| format!("cannot create a directory under {}", work.display()))?;
+        for (rel, content) in &files {
+            let p = dir.path().join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::write(&p, content).with_context(|| format!("cannot write {}", p.display()))?;
+        }
+        Ok(VerifiedRelease {
+            digest: digest.to_string(),
+            files,
+            dir,
+        })
+    }
+
+    /// The unpacked tree (modules/, environments/, policies/, governance/).
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str) -> Result<&[u8]> {
+        self.files
+            .get(rel)
+            .map(Vec::as_slice)
+            .with_context(|| format!("release {} has no {rel}", &self.digest[..12]))
+    }
+
+    pub fn text(&self, rel: &str) -> Result<String> {
+        String::from_utf8(self.file(rel)?.to_vec())
+            .with_context(|| format!("release {}: {rel} is not UTF-8", &self.digest[..12]))
+    }
+
+    /// Where a governance file of this release is, for error messages.
+    pub fn origin(&self, rel: &str) -> String {
+        format!("{rel} (release {})", &self.digest[..12])
+    }
+
+    /// The offline plan of `environment`, rendered from the archive's modules and overlay.
+    pub fn plan(&self, environment: &str) -> Result<Value> {
+        if !lz_platform::ENVIRONMENTS.contains(&environment) {
+            bail!(
+                "unknown environment {environment:?} (known: {})",
+                lz_platform::ENVIRONMENTS.join(", ")
+            );
+        }
+        let overlay: PathBuf = self
+            .root()
+            .join("environments")
+            .join(environment)
+            .join("terraform.tfvars");
+        if !overlay.is_file() {
+            return Err(refuse!(
+                "release {} has no overlay for {environment}",
+                &self.digest[..12]
+            ));
+        }
+        // The provider schema vendored in the release, as `plan --env` renders the working tree.
+        let opts = lz_schema::render_options(self.root(), vec![overlay])?;
+        tfrender::render_dir(&self.root().join("environments"), &opts).with_context(|| {
+            format!(
+                "rendering {environment} from release {}",
+                &self.digest[..12]
+            )
+        })
+    }
+
+    /// sha256 of the archived policy bundle (the files under policies/).
+    pub fn policy_bundle(&self) -> Result<String> {
+        let files: Vec<(String, Vec<u8>)> = self
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("policies/"))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect();
+        Ok(sha256_hex(&lz_evidence::release::tar(&files)?))
+    }
+
+    /// Governance files (governance/, policies/) that differ between `self` and `other`.
+    pub fn governance_changes(&self, other: &VerifiedRelease) -> Vec<String> {
+        let gov = |p: &String| GOVERNANCE_DIRS.iter().any(|d| p.starts_with(d));
+        let mut out: Vec<String> = self
+            .files
+            .iter()
+            .filter(|(p, _)| gov(p))
+            .filter(|(p, b)| other.files.get(*p) != Some(*b))
+            .map(|(p, _)| p.clone())
+            .chain(
+                other
+                    .files
+                    .keys()
+                    .filter(|p| gov(p) && !self.files.contains_key(*p))
+                    .cloned(),
+            )
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Records the signed authorship of a release: a release record of its digest signed by the
+/// author's own key. The author of a release is the signer of its first such record; the
+/// manifest's author field is a label, never trusted.
+pub fn sign_authorship(
+    ledger: &crate::ledger::Ledger,
+    author: &lz_evidence::Signer,
+    digest: &str,
+    ticket: &str,
+    reason: &str,
+    now: &crate::clock::Reading,
+) -> Result<(u64, bool)> {
+    use lz_evidence::record::{Fields, Kind};
+    let records = ledger.records()?;
+    if let Some(first) = crate::breakglass::author_of(&records, digest) {
+        return Ok((first.sequence, false));
+    }
+    let who = author.identity();
+    let id = ledger.identities().get(who);
+    if !id.is_some_and(|i| i.has_role(lz_evidence::Role::Author)) {
+        return Err(refuse!(
+            "{who} does not have the author role in the identities register"
+        ));
+    }
+    let fields = Fields::new(digest)
+        .ticket(ticket)
+        .reason(reason)
+        .at(now.time)
+        .detail("clock", now.source.clone());
+    Ok((ledger.append(Kind::Release, fields, author)?.sequence, true))
+}

@@ -1,0 +1,846 @@
+//! One decision session: the release named by a digest (verified, unpacked), the governance
+//! that judges it (the release deployed in the target environment, or the one pinned there at
+//! bootstrap), the verified evidence chain, the target environment, the plan rendered from the
+//! release and the plan of the environment's last deployment, loaded once. `classify`,
+//! `approve`, `admit` and `promote` all read from here and nowhere else.
+
+use anyhow::{Context, Result};
+use lz_evidence::record::{Fields, Kind};
+use lz_evidence::{Identities, Signer};
+use serde::Serialize;
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+use crate::approval::{self, short, ApprovalPolicy, Requirement, Vote};
+use crate::breakglass;
+use crate::clock::Reading;
+use crate::diff::{Action, Diff};
+use crate::ledger::{ApprovalDetails, DriftDetails, ExceptionApprovalDetails, Ledger, Record};
+use crate::refusal::{refuse, refuse_if};
+use crate::release::VerifiedRelease;
+use crate::tier::{Classification, ResourceTier, RiskRules, Tier};
+use crate::window::{rfc3339, ChangeWindows};
+use crate::{plan_digest, Paths};
+
+/// Identity group whose approval every governance change needs.
+pub const SECURITY_GROUP: &str = "security";
+
+/// The governance registers of one release.
+pub struct Governance {
+    pub rules: RiskRules,
+    pub policy: ApprovalPolicy,
+    pub windows: ChangeWindows,
+}
+
+impl Governance {
+    /// The registers as archived in `release`.
+    pub fn of(release: &VerifiedRelease) -> Result<Governance> {
+        let f = |rel: &str| -> Result<(String, String)> {
+            Ok((release.text(rel)?, release.origin(rel)))
+        };
+        let (t, o) = f(crate::tier::RISK_TIERS)?;
+        let rules = RiskRules::parse(&t, &o)?;
+        let (t, o) = f(crate::approval::APPROVAL_POLICY)?;
+        let policy = ApprovalPolicy::parse(&t, &o)?;
+        let (t, o) = f(crate::window::CHANGE_WINDOWS)?;
+        let windows = ChangeWindows::parse(&t, &o)?;
+        Ok(Governance {
+            rules,
+            policy,
+            windows,
+        })
+    }
+}
+
+/// Why these rules govern the environment.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", tag = "by")]
+pub enum GovernedBy {
+    /// The release of the environment's last successful deployment.
+    Deployment { record: u64, release: String },
+    /// The governance pin recorded at bootstrap, signed by the security group.
+    Pin {
+        record: u64,
+        release: String,
+        signer: String,
+    },
+}
+
+impl GovernedBy {
+    pub fn release(&self) -> &str {
+        match self {
+            GovernedBy::Deployment { release, .. } | GovernedBy::Pin { release, .. } => release,
+        }
+    }
+}
+
+/// The environment's last deployment: its record and its plan, re-rendered from its release
+/// and checked against the recorded plan digest.
+pub struct Baseline {
+    pub record: u64,
+    pub release: String,
+    pub plan: Value,
+}
+
+pub struct Session {
+    pub paths: Paths,
+    pub environment: String,
+    pub ledger: Ledger,
+    pub records: Vec<Record>,
+    pub release: VerifiedRelease,
+    /// Who signed the first release record of the digest, and that record.
+    pub author: String,
+    pub author_record: u64,
+    pub governed_by: GovernedBy,
+    pub governance: Governance,
+    /// Files of governance/ and policies/ that the release changes against the governing one.
+    pub governance_changes: Vec<String>,
+    pub plan: Value,
+    pub plan_digest: String,
+    pub baseline: Option<Baseline>,
+}
+
+/// The last successful deployment into `environment`.
+pub fn last_deployment<'a>(records: &'a [Record], environment: &str) -> Option<&'a Record> {
+    records
+        .iter()
+        .filter(|r| {
+            r.kind == Kind::Deployment
+                && r.environment.as_deref() == Some(environment)
+                && r.detail_str("outcome") == Some("succeeded")
+        })
+        .max_by_key(|r| r.sequence)
+}
+
+/// The first governance pin of `environment` signed by a member of the security group.
+pub fn governance_pin<'a>(records: &'a [Record], environment: &str) -> Option<&'a Record> {
+    records
+        .iter()
+        .filter(|r| r.kind == Kind::GovernancePin && r.environment.as_deref() == Some(environment))
+        .filter(|r| r.signer.group == SECURITY_GROUP && r.signer.kind == "person")
+        .min_by_key(|r| r.sequence)
+}
+
+pub fn previous_environment(environment: &str) -> Result<Option<&'static str>> {
+    let i = lz_platform::ENVIRONMENTS
+        .iter()
+        .position(|e| *e == environment)
+        .with_context(|| {
+            format!(
+                "unknown environment {environment:?} (known: {})",
+                lz_platform::ENVIRONMENTS.join(", ")
+            )
+        })?;
+    Ok((i > 0).then(|| lz_platform::ENVIRONMENTS[i - 1]))
+}
+
+fn promotion_order() -> String {
+    lz_platform::ENVIRONMENTS.join(" -> ")
+}
+
+/// The in-process policy evaluation of the release's plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyOutcome {
+    pub passed: bool,
+    pub policy_bundle: String,
+    pub findings: Vec<lz_policy::Finding>,
+    /// Exceptions applied, with the signed approval that makes each valid.
+    pub exceptions: Vec<(String, u64)>,
+    /// Exceptions that would cover a finding but lack a valid signed approval.
+    pub rejected_exceptions: Vec<String>,
+}
+
+/// What the gates decided.
+#[derive(Clone, Debug, Serialize)]
+pub struct Admission {
+    pub tier: Tier,
+    pub classified_tier: Tier,
+    pub requirement: Requirement,
+    pub approvals: Vec<Vote>,
+    pub break_glass: Option<u64>,
+    pub classification: Classification,
+}
+
+/// sha256 of an exception entry's content (everything but its line), as an approval names it.
+pub fn exception_digest(e: &lz_policy::Exception) -> String {
+    let mut v = serde_json::to_value(e).expect("exceptions serialize");
+    if let Some(m) = v.as_object_mut() {
+        m.remove("line");
+    }
+    plan_digest(&v)
+}
+
+/// The fields of an exception-approval record of entry `e` (in release `release`) at `time`:
+/// the exception, its owner (an identity name), its dates and the digest of the entry approved.
+pub fn exception_approval_fields(
+    release: &str,
+    e: &lz_policy::Exception,
+    time: OffsetDateTime,
+) -> Fields {
+    Fields::new(release)
+        .ticket(&e.ticket)
+        .reason(format!("exception {} approved", e.id))
+        .at(time)
+        .detail("exception", e.id.clone())
+        .detail("owner", e.owner.clone())
+        .detail("created", lz_policy::exceptions::fmt_date(e.created))
+        .detail("expires", lz_policy::exceptions::fmt_date(e.expires))
+        .detail("entry", exception_digest(e))
+}
+
+/// Whether `name` names `identity` under another spelling (case, spaces, underscores, its
+/// display name).
+fn same_person(name: &str, identity: &lz_evidence::Identity) -> bool {
+    let norm = |s: &str| {
+        s.trim()
+            .to_lowercase()
+            .chars()
+            .map(|c| {
+                if c == ' ' || c == '_' || c == '.' {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+    };
+    norm(name) == norm(&identity.name) || norm(name) == norm(&identity.display_name)
+}
+
+impl Session {
+    /// Loads everything a decision about `release` in `environment` reads.
+    pub fn open(paths: &Paths, release: &str, environment: &str) -> Result<Session> {
+        previous_environment(environment)?;
+        let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+        let records = ledger.records()?;
+        let work = paths.work.join("releases");
+        let release = VerifiedRelease::open(&paths.releases, release, &work)?;
+        let r = short(&release.digest).to_string();
+        let author_rec = breakglass::author_of(&records, &release.digest).ok_or_else(|| {
+            refuse!("release {r} has no signed authorship record: its author must sign it with `cargo xtask release build --author ID --key FILE`")
+        })?;
+        let author = author_rec.identity.clone();
+        let author_record = author_rec.sequence;
+        refuse_if!(
+            !author_rec.signer.has_role(lz_evidence::Role::Author),
+            "release {r} was signed by {author}, who did not have the author role"
+        );
+        let last = last_deployment(&records, environment);
+        let governed_by = match last {
+            Some(d) => GovernedBy::Deployment {
+                record: d.sequence,
+                release: d.release.clone(),
+            },
+            None => match governance_pin(&records, environment) {
+                Some(p) => GovernedBy::Pin {
+                    record: p.sequence,
+                    release: p.release.clone(),
+                    signer: p.identity.clone(),
+                },
+                None => {
+                    return Err(refuse!(
+                        "{environment} has no governance trust root: nothing is deployed there and no governance pin signed by the {SECURITY_GROUP} group exists (`cargo xtask bootstrap --env {environment} --pin DIGEST`)"
+                    ))
+                }
+            },
+        };
+        let governing = if governed_by.release() == release.digest {
+            None
+        } else {
+            Some(VerifiedRelease::open(
+                &paths.releases,
+                governed_by.release(),
+                &work,
+            )?)
+        };
+        let gov_release = governing.as_ref().unwrap_or(&release);
+        let governance = Governance::of(gov_release)?;
+        let governance_changes = release.governance_changes(gov_release);
+        let plan = release.plan(environment)?;
+        let digest = plan_digest(&plan);
+        let baseline = match last {
+            None => None,
+            Some(d) => {
+                let p = if d.release == release.digest {
+                    plan.clone()
+                } else {
+                    gov_release.plan(environment)?
+                };
+                let recorded = d.plan_digest.clone().unwrap_or_default();
+                refuse_if!(
+                    plan_digest(&p) != recorded,
+                    "the plan of {environment}'s last deployment (record {}, release {}) re-rendered from its release is {}, not the recorded {}",
+                    d.sequence,
+                    short(&d.release),
+                    short(&plan_digest(&p)),
+                    short(&recorded)
+                );
+                Some(Baseline {
+                    record: d.sequence,
+                    release: d.release.clone(),
+                    plan: p,
+                })
+            }
+        };
+        Ok(Session {
+            paths: paths.clone(),
+            environment: environment.to_string(),
+            ledger,
+            records,
+            release,
+            author,
+            author_record,
+            governed_by,
+            governance,
+            governance_changes,
+            plan,
+            plan_digest: digest,
+            baseline,
+        })
+    }
+
+    pub fn digest(&self) -> &str {
+        &self.release.digest
+    }
+
+    pub fn identities(&self) -> &Identities {
+        self.ledger.identities()
+    }
+
+    /// Re-reads the evidence chain (after appending).
+    pub fn reload(&mut self) -> Result<()> {
+        self.records = self.ledger.records()?;
+        Ok(())
+    }
+
+    /// The risk tier: the diff of the release's plan against the last deployment's plan
+    /// (everything is a create when nothing is deployed), classified by the governing risk
+    /// rules; any change to governance/ or policies/ is high.
+    pub fn classify(&self) -> Result<Classification> {
+        let empty = Value::Object(Default::default());
+        let before = self.baseline.as_ref().map(|b| &b.plan).unwrap_or(&empty);
+        let diff = Diff::between_plans(before, &self.plan, "deployed plan", "release plan", |t| {
+            self.governance.rules.replace_attributes(t)
+        })?;
+        let mut c = self.governance.rules.classify(&diff, &self.environment);
+        for f in &self.governance_changes {
+            c.resources.push(ResourceTier {
+                address: f.clone(),
+                resource_type: "governance".into(),
+                action: Action::Update,
+                tier: Tier::High,
+                rule: "governance-change".into(),
+                reason: "identities, approval policy, risk tiers, change windows, exceptions and policies judge every release: the security group approves their change".into(),
+            });
+        }
+        c.tier = c
+            .resources
+            .iter()
+            .map(|r| r.tier)
+            .max()
+            .unwrap_or(Tier::Standard);
+        Ok(c)
+    }
+
+    /// The approvals a change of `tier` needs; a governance change always needs the security
+    /// group.
+    pub fn requirement(&self, tier: Tier) -> Requirement {
+        let mut r = self.governance.policy.requirement(tier, &self.environment);
+        if !self.governance_changes.is_empty() && tier != Tier::Emergency {
+            let sec = SECURITY_GROUP.to_string();
+            r.auto_approve = false;
+            if !r.groups.contains(&sec) {
+                r.groups.push(sec.clone());
+            }
+            if !r.required_groups.contains(&sec) {
+                r.required_groups.push(sec);
+            }
+            r.approvals = r.approvals.max(r.required_groups.len() as u32).max(1);
+        }
+        r
+    }
+
+    /// Approvals of this release's plan for the environment; workload identities are set
+    /// apart (they never count as human approvals).
+    pub fn votes(&self) -> Result<(Vec<Vote>, Vec<(Vote, String)>)> {
+        let mut humans = Vec::new();
+        let mut workloads = Vec::new();
+        for r in self.records.iter().filter(|r| {
+            r.kind == Kind::Approval
+                && r.release == self.release.digest
+                && r.environment.as_deref() == Some(self.environment.as_str())
+        }) {
+            let d: ApprovalDetails = r.decode()?;
+            if d.decision != "approved" {
+                continue;
+            }
+            let v = Vote {
+                identity: r.identity.clone(),
+                group: r.signer.group.clone(),
+                plan_digest: r.plan_digest.clone().unwrap_or_default(),
+                sequence: r.sequence,
+            };
+            if r.signer.kind == "person" && r.signer.has_role(lz_evidence::Role::Approver) {
+                humans.push(v);
+            } else {
+                workloads.push((v, "a workload identity, never a human approval".to_string()));
+            }
+        }
+        Ok((humans, workloads))
+    }
+
+    /// Evaluates the release's policy bundle on its plan, in process, with the release's
+    /// exceptions register; an exception counts only with a valid signed approval.
+    pub fn evaluate_policy(&self, now: OffsetDateTime) -> Result<PolicyOutcome> {
+        let root = self.release.root();
+        let opts = lz_policy::Options {
+            policies: root.join("policies"),
+            settings: root.join("governance/policy.toml"),
+            exceptions: None,
+            today: Some(now.date()),
+            source: Some(format!("release {}", short(self.digest()))),
+        };
+        let mut report = lz_policy::evaluate(&self.plan, &opts)?;
+        let register = match self.release.files.get("governance/exceptions.toml") {
+            Some(_) => lz_policy::Register::parse(
+                &self.release.text("governance/exceptions.toml")?,
+                &self.release.origin("governance/exceptions.toml"),
+            )?,
+            None => lz_policy::Register::default(),
+        };
+        let mut exceptions = Vec::new();
+        let mut rejected = Vec::new();
+        for f in report.findings.iter_mut().filter(|f| !f.excepted) {
+            let Some(e) = register.covering(f, &self.environment, now.date()) else {
+                continue;
+            };
+            match self.exception_approval(e, now) {
+                Ok(seq) => {
+                    f.excepted = true;
+                    f.exception_id = Some(e.id.clone());
+                    if !exceptions.iter().any(|(id, _)| id == &e.id) {
+                        exceptions.push((e.id.clone(), seq));
+                    }
+                }
+                Err(why) => {
+                    let m = format!("{}: {why}", e.id);
+                    if !rejected.contains(&m) {
+                        rejected.push(m);
+                    }
+                }
+            }
+        }
+        Ok(PolicyOutcome {
+            passed: report.passed(),
+            policy_bundle: self.release.policy_bundle()?,
+            findings: report.findings,
+            exceptions,
+            rejected_exceptions: rejected,
+        })
+    }
+
+    /// The signed approval that makes exception `e` valid at `now`: an exception-approval
+    /// record of this entry's digest, signed by the entry's approver, a registered person of
+    /// the security group with the approver role who is not the owner, with
+    /// created <= approval <= expires <= approval + 90 days.
+    pub fn exception_approval(
+        &self,
+        e: &lz_policy::Exception,
+        now: OffsetDateTime,
+    ) -> std::result::Result<u64, String> {
+        let digest = exception_digest(e);
+        let mut why = format!(
+            "no signed exception approval of this entry (digest {})",
+            short(&digest)
+        );
+        for r in self
+            .records
+            .iter()
+            .filter(|r| r.kind == Kind::ExceptionApproval)
+        {
+            let Ok(d) = r.decode::<ExceptionApprovalDetails>() else {
+                continue;
+            };
+            if d.exception != e.id || d.entry != digest {
+                continue;
+            }
+            let signer = &r.signer;
+            let approval_date = r.time.date();
+            let check = if e.approver.as_deref() != Some(signer.name.as_str()) {
+                Err(format!(
+                    "approval record {} is signed by {}, but the entry names approver {}",
+                    r.sequence,
+                    signer.name,
+                    e.approver.as_deref().unwrap_or("(none)")
+                ))
+            } else if signer.kind != "person"
+                || signer.group != SECURITY_GROUP
+                || !signer.has_role(lz_evidence::Role::Approver)
+            {
+                Err(format!(
+                    "{} is not a person of the security group with the approver role",
+                    signer.name
+                ))
+            } else if same_person(&e.owner, signer) {
+                Err(format!(
+                    "{} owns the exception (as {:?}) and cannot approve it",
+                    signer.name, e.owner
+                ))
+            } else if e.created > approval_date {
+                Err(format!(
+                    "created {} after its approval on {}",
+                    lz_policy::exceptions::fmt_date(e.created),
+                    lz_policy::exceptions::fmt_date(approval_date)
+                ))
+            } else if approval_date > e.expires {
+                Err(format!(
+                    "approved on {} after it expired",
+                    lz_policy::exceptions::fmt_date(approval_date)
+                ))
+            } else if e.expires > approval_date + Duration::days(lz_policy::exceptions::MAX_DAYS) {
+                Err(format!(
+                    "expires {}, more than {} days after its approval on {}",
+                    lz_policy::exceptions::fmt_date(e.expires),
+                    lz_policy::exceptions::MAX_DAYS,
+                    lz_policy::exceptions::fmt_date(approval_date)
+                ))
+            } else if r.time > now {
+                Err(format!("approval record {} is dated after now", r.sequence))
+            } else {
+                Ok(r.sequence)
+            };
+            match check {
+                Ok(s) => return Ok(s),
+                Err(w) => why = w,
+            }
+        }
+        Err(why)
+    }
+
+    /// The gates, as a function of the session and a policy outcome: Ok with what they
+    /// decided, or the refusal.
+    pub fn admit(
+        &self,
+        deployer: &str,
+        policy: &PolicyOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Admission> {
+        self.admit_inner(deployer, policy, now, false)
+    }
+
+    /// The gates as if the policy identity's auto-approval were recorded (the dry run that
+    /// decides whether to record it).
+    pub fn admit_assuming_auto_approval(
+        &self,
+        deployer: &str,
+        policy: &PolicyOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Admission> {
+        self.admit_inner(deployer, policy, now, true)
+    }
+
+    fn admit_inner(
+        &self,
+        deployer: &str,
+        policy: &PolicyOutcome,
+        now: OffsetDateTime,
+        assume_auto_approval: bool,
+    ) -> Result<Admission> {
+        let r = short(self.digest());
+        let env = self.environment.as_str();
+        let pid = &self.governance.policy.policy_identity;
+        refuse_if!(
+            deployer == pid,
+            "{deployer} is the policy identity: it approves standard changes and cannot deploy them (segregation of duties)"
+        );
+        refuse_if!(
+            deployer == self.author,
+            "{deployer} authored release {r} (record {}) and cannot deploy it (segregation of duties)",
+            self.author_record
+        );
+        if let Some(prev) = previous_environment(env)? {
+            match last_deployment(&self.records, prev) {
+                None => return Err(refuse!("release {r} cannot go to {env}: it has not been deployed to {prev} (promotion order {})", promotion_order())),
+                Some(d) if d.release != self.digest() => {
+                    return Err(refuse!("release {r} cannot go to {env}: {prev} runs release {} (record {}), not {r}", short(&d.release), d.sequence))
+                }
+                Some(d) => {
+                    let check = self
+                        .records
+                        .iter()
+                        .filter(|x| x.kind == Kind::Drift && x.environment.as_deref() == Some(prev) && x.sequence > d.sequence)
+                        .max_by_key(|x| x.sequence);
+                    match check {
+                        None => return Err(refuse!(
+                            "release {r} cannot go to {env}: {prev} has not been drift-checked since it was deployed (record {}); run `cargo xtask drift --env {prev}`",
+                            d.sequence
+                        )),
+                        Some(x) => {
+                            let dd: DriftDetails = x.decode()?;
+                            refuse_if!(
+                                dd.drifted,
+                                "release {r} cannot go to {env}: {prev} drifted from its declared state (drift record {}: {})",
+                                x.sequence,
+                                serde_json::to_string(&dd.resources)?
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if !policy.passed {
+            let failing: Vec<String> = policy
+                .findings
+                .iter()
+                .filter(|f| !f.excepted)
+                .take(5)
+                .map(|f| format!("{} {}", f.rule_id, f.address))
+                .collect();
+            let rejected = if policy.rejected_exceptions.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; exceptions not honoured: {}",
+                    policy.rejected_exceptions.join("; ")
+                )
+            };
+            return Err(refuse!(
+                "release {r} cannot go to {env}: the policy evaluation of its plan {} fails ({}){rejected}",
+                short(&self.plan_digest),
+                failing.join(", ")
+            ));
+        }
+        let classification = self.classify()?;
+        let tier = classification.tier;
+        let requirement = self.requirement(tier);
+        let request = approval::Request {
+            release: self.digest(),
+            environment: env,
+            plan_digest: &self.plan_digest,
+            author: Some(&self.author),
+            deployer,
+        };
+        let (humans, workloads) = self.votes()?;
+        let normal_path = (|| -> Result<Vec<Vote>> {
+            if requirement.auto_approve && !assume_auto_approval {
+                let pid = &self.governance.policy.policy_identity;
+                let recorded = workloads
+                    .iter()
+                    .any(|(v, _)| &v.identity == pid && v.plan_digest == self.plan_digest);
+                refuse_if!(
+                    !recorded,
+                    "release {r} to {env} (tier {tier}) is approved by policy, but the approval by {pid} is not recorded"
+                );
+            }
+            let decision = approval::evaluate(&requirement, &request, &humans).map_err(|e| {
+                let note = if workloads.is_empty() || requirement.approvals == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        "; not counted: {}",
+                        workloads
+                            .iter()
+                            .map(|(v, w)| format!("{} ({w})", v.identity))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                refuse!("{e}{note}")
+            })?;
+            if let Err(refusal) = self
+                .governance
+                .windows
+                .check(env, requirement.change_window, now)
+            {
+                return Err(refuse!("{}", refusal.message(env, tier.as_str())));
+            }
+            Ok(decision.counted)
+        })();
+        match normal_path {
+            Ok(counted) => Ok(Admission {
+                tier,
+                classified_tier: tier,
+                requirement,
+                approvals: counted,
+                break_glass: None,
+                classification,
+            }),
+            Err(refusal) => {
+                // Segregation of duties holds even under break-glass.
+                if let Some(v) = humans.iter().find(|v| v.identity == deployer) {
+                    return Err(refuse!("{} approved release {r} for {env} (record {}) and cannot deploy it (segregation of duties)", v.identity, v.sequence));
+                }
+                let sessions: Vec<breakglass::Session> = breakglass::sessions(&self.records)
+                    .into_iter()
+                    .filter(|s| s.environment == env && s.covers(self.digest()))
+                    .collect();
+                let mut why = Vec::new();
+                for s in sessions.iter().rev() {
+                    match s.usable(Some(&self.author), now) {
+                        Ok(()) => {
+                            return Ok(Admission {
+                                tier: Tier::Emergency,
+                                classified_tier: tier,
+                                requirement: self
+                                    .governance
+                                    .policy
+                                    .requirement(Tier::Emergency, env),
+                                approvals: Vec::new(),
+                                break_glass: Some(s.sequence),
+                                classification,
+                            })
+                        }
+                        Err(w) => why.push(w),
+                    }
+                }
+                match why.first() {
+                    Some(w) => Err(refuse!("{refusal:#}; {w}")),
+                    None => Err(refusal),
+                }
+            }
+        }
+    }
+
+    /// Records an approval of this release's plan by `signer`, after the checks that do not
+    /// depend on other approvals: a registered person with the approver role, not the author,
+    /// in a group eligible for the change's tier.
+    pub fn approve(
+        &self,
+        signer: &Signer,
+        reason: &str,
+        ticket: Option<&str>,
+        now: &Reading,
+    ) -> Result<(lz_evidence::RecordRef, Tier)> {
+        let who = signer.identity();
+        let r = short(self.digest());
+        approval::may_approve(who, Some(&self.author), self.digest())
+            .map_err(|e| refuse!("{e}"))?;
+        let id = self
+            .identities()
+            .get(who)
+            .ok_or_else(|| refuse!("identity {who} is not in the identities register"))?;
+        refuse_if!(
+            id.kind != "person",
+            "{who} is a workload identity: approvals are given by people"
+        );
+        refuse_if!(
+            !id.has_role(lz_evidence::Role::Approver),
+            "{who} does not have the approver role"
+        );
+        let tier = self.classify()?.tier;
+        let req = self.requirement(tier);
+        refuse_if!(
+            !req.auto_approve && !req.groups.contains(&id.group),
+            "{} is in group {}, which may not approve a {tier} change to {} (eligible: {})",
+            id.name,
+            id.group,
+            self.environment,
+            req.groups.join(", ")
+        );
+        let _ = r;
+        let mut fields = Fields::new(self.digest())
+            .environment(&self.environment)
+            .plan_digest(&self.plan_digest)
+            .reason(reason)
+            .at(now.time)
+            .detail("decision", "approved")
+            .detail("tier", tier.as_str())
+            .detail("group", id.group.clone())
+            .detail("clock", now.source.clone())
+            .detail("governance_release", self.governed_by.release());
+        if let Some(t) = ticket {
+            fields = fields.ticket(t);
+        }
+        Ok((self.ledger.append(Kind::Approval, fields, signer)?, tier))
+    }
+
+    /// Records the policy identity's evaluation of the plan (the in-process result).
+    pub fn record_policy_evaluation(
+        &self,
+        policy_signer: &Signer,
+        outcome: &PolicyOutcome,
+        now: &Reading,
+    ) -> Result<u64> {
+        let pid = &self.governance.policy.policy_identity;
+        refuse_if!(
+            policy_signer.identity() != pid,
+            "policy evaluations are signed by the policy identity {pid}, not {}",
+            policy_signer.identity()
+        );
+        let findings: Vec<Value> = outcome
+            .findings
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<_, _>>()?;
+        let fields = Fields::new(self.digest())
+            .environment(&self.environment)
+            .plan_digest(&self.plan_digest)
+            .at(now.time)
+            .detail("policy_bundle", outcome.policy_bundle.clone())
+            .detail("passed", outcome.passed)
+            .detail("findings", findings)
+            .detail(
+                "exceptions",
+                outcome
+                    .exceptions
+                    .iter()
+                    .map(|(id, seq)| serde_json::json!({"id": id, "approval": seq}))
+                    .collect::<Vec<_>>(),
+            )
+            .detail("clock", now.source.clone());
+        Ok(self
+            .ledger
+            .append(Kind::PolicyEvaluation, fields, policy_signer)?
+            .sequence)
+    }
+
+    /// Records the policy identity's automatic approval of a standard-tier change.
+    pub fn record_auto_approval(
+        &self,
+        policy_signer: &Signer,
+        tier: Tier,
+        now: &Reading,
+    ) -> Result<u64> {
+        let fields = Fields::new(self.digest())
+            .environment(&self.environment)
+            .plan_digest(&self.plan_digest)
+            .at(now.time)
+            .reason(format!("{tier} tier: approved by policy"))
+            .detail("decision", "approved")
+            .detail("tier", tier.as_str())
+            .detail("auto", true)
+            .detail("clock", now.source.clone());
+        Ok(self
+            .ledger
+            .append(Kind::Approval, fields, policy_signer)?
+            .sequence)
+    }
+
+    /// A one-line description of the decision inputs, for records and output.
+    pub fn describe(&self) -> String {
+        format!(
+            "release {} (author {}, record {}) for {}, governed by {}",
+            short(self.digest()),
+            self.author,
+            self.author_record,
+            self.environment,
+            match &self.governed_by {
+                GovernedBy::Deployment { record, release } =>
+                    format!("deployed release {} (record {record})", short(release)),
+                GovernedBy::Pin {
+                    record,
+                    release,
+                    signer,
+                } => format!(
+                    "pinned release {} (record {record}, {signer})",
+                    short(release)
+                ),
+            }
+        )
+    }
+}
+
+/// For output: a time as RFC 3339.
+pub fn at(t: OffsetDateTime) -> String {
+    rfc3339(t)
+}

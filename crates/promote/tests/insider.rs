@@ -1,0 +1,708 @@
+//! The insider's attacks on change control (issue 10), each reproduced against a sandbox with
+//! registered keys and shown refused with its reason. Decisions are taken offline: every
+//! refusal comes from the gates before any AWS call, at a fixed clock (test builds only).
+//! Deployments of earlier environments are simulated by the records a deployer would sign.
+
+use std::path::{Path, PathBuf};
+
+use lz_evidence::record::{Fields, Kind, GENESIS};
+use lz_promote::clock::Clock;
+use lz_promote::sandbox::Sandbox;
+use lz_promote::session::Admission;
+use lz_promote::{breakglass, is_refusal, Paths, Tier};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn t(s: &str) -> OffsetDateTime {
+    OffsetDateTime::parse(s, &Rfc3339).unwrap()
+}
+
+/// Saturday noon: every window open.
+const SAT: &str = "2026-11-28T12:00:00Z";
+/// A Thursday in prod's market hours.
+const THU: &str = "2026-12-03T09:00:00Z";
+
+fn at(s: &str) -> Clock {
+    Clock::Fixed(t(s))
+}
+
+fn sandbox() -> (tempfile::TempDir, Sandbox) {
+    let dir = tempfile::Builder::new()
+        .prefix("lz-insider-")
+        .tempdir()
+        .unwrap();
+    // No service is contacted: every refusal happens before the deployer role is assumed.
+    let sb = Sandbox::new(&root(), "http://127.0.0.1:9", dir.path()).unwrap();
+    (dir, sb)
+}
+
+/// The refusal message of a decision that must be refused (exit 1 at the command line).
+fn refused<T: std::fmt::Debug>(r: anyhow::Result<T>) -> String {
+    let e = r.expect_err("expected a refusal");
+    assert!(is_refusal(&e), "not a refusal but an error: {e:#}");
+    format!("{e:#}")
+}
+
+fn admit(
+    sb: &Sandbox,
+    release: &str,
+    env: &str,
+    deployer: &str,
+    now: &str,
+) -> anyhow::Result<Admission> {
+    let s = sb.session(release, env)?;
+    let p = s.evaluate_policy(t(now))?;
+    s.admit(deployer, &p, t(now))
+}
+
+/// A base release, its exceptions approved, every environment's governance pinned to it.
+fn base(sb: &Sandbox) -> String {
+    let c = at(SAT);
+    let r = sb.release("base", "alice", &c, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&r, &c).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r, &c).unwrap();
+    }
+    r
+}
+
+/// The records a deployer signs when `release` is deployed to `env` and drift-checked clean.
+fn simulate_deployment(sb: &Sandbox, release: &str, env: &str, now: &str) {
+    let s = sb.session(release, env).unwrap();
+    let ledger = sb.ledger().unwrap();
+    let bot = sb.signer("deployer-bot");
+    let d = ledger
+        .append(
+            Kind::Deployment,
+            Fields::new(release)
+                .environment(env)
+                .account("111111111111")
+                .plan_digest(&s.plan_digest)
+                .at(t(now))
+                .detail("outcome", "succeeded")
+                .detail("run", "simulated"),
+            bot,
+        )
+        .unwrap();
+    ledger
+        .append(
+            Kind::Drift,
+            Fields::new(release)
+                .environment(env)
+                .at(t(now))
+                .detail("drifted", false)
+                .detail("resources", Vec::<String>::new())
+                .detail("deployment_record", d.sequence),
+            bot,
+        )
+        .unwrap();
+}
+
+fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str) -> Fields {
+    Fields::new(release)
+        .environment(env)
+        .plan_digest(plan_digest)
+        .at(t(now))
+        .detail("decision", "approved")
+        .detail("tier", "high")
+}
+
+fn edit(path: &Path, from: &str, to: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    anyhow::ensure!(text.contains(from), "{}: no {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to))?;
+    Ok(())
+}
+
+#[test]
+fn a_high_tier_change_reaches_prod_only_with_human_approvals_inside_its_window() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    for env in ["dev", "test", "uat", "preprod"] {
+        simulate_deployment(&sb, &r, env, SAT);
+    }
+    let s = sb.session(&r, "prod").unwrap();
+    assert_eq!(s.classify().unwrap().tier, Tier::High);
+    // The change-policy workload holds the approver role and signs an approval; one person
+    // approves.
+    sb.ledger()
+        .unwrap()
+        .append(
+            Kind::Approval,
+            approval_fields(&r, "prod", &s.plan_digest, SAT).detail("auto", true),
+            sb.signer("change-policy"),
+        )
+        .unwrap();
+    sb.approve("bob", &r, "prod", &at(SAT)).unwrap();
+    let msg = refused(admit(&sb, &r, "prod", "deployer-bot", SAT));
+    assert!(
+        msg.contains("needs an approval from group business"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("not counted: change-policy (a workload identity, never a human approval)"),
+        "{msg}"
+    );
+    // A workload cannot approve through the approval command either.
+    let msg = refused(sb.approve("change-policy", &r, "prod", &at(SAT)));
+    assert_eq!(
+        msg,
+        "change-policy is a workload identity: approvals are given by people"
+    );
+    // With the second person, the change still waits for the window: market hours at the
+    // trusted clock's time.
+    sb.approve("carol", &r, "prod", &at(SAT)).unwrap();
+    let msg = refused(admit(&sb, &r, "prod", "deployer-bot", THU));
+    assert!(
+        msg.starts_with("the change window of prod is closed for a high change: market hours"),
+        "{msg}"
+    );
+    let a = admit(&sb, &r, "prod", "deployer-bot", SAT).unwrap();
+    assert_eq!((a.tier, a.approvals.len()), (Tier::High, 2));
+}
+
+#[test]
+fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let permissive = "policy_identity = \"change-policy\"\n[tiers.standard]\nauto_approve = true\n[tiers.normal]\nauto_approve = true\n[tiers.high]\nauto_approve = true\n[tiers.emergency]\nbreak_glass = true\n";
+    // The working tree (here the sandbox's tree) is edited after the release was built.
+    std::fs::write(sb.tree.join("governance/approval-policy.toml"), permissive).unwrap();
+    let msg = refused(admit(&sb, &r, "dev", "deployer-bot", SAT));
+    assert!(
+        msg.contains("release") && msg.contains("to dev (tier high) needs"),
+        "{msg}"
+    );
+    // A release that carries the permissive policy is judged by the pinned rules, and its
+    // governance change makes it high tier with the security group's approval required.
+    let r2 = sb
+        .release("permissive", "alice", &at(SAT), |_| Ok(()))
+        .unwrap();
+    sb.approve_exceptions(&r2, &at(SAT)).unwrap();
+    let s = sb.session(&r2, "dev").unwrap();
+    assert_eq!(
+        s.governance_changes,
+        vec!["governance/approval-policy.toml".to_string()]
+    );
+    assert!(s
+        .requirement(Tier::High)
+        .required_groups
+        .contains(&"security".to_string()));
+    let c = s.classify().unwrap();
+    assert!(c
+        .resources
+        .iter()
+        .any(|x| x.rule == "governance-change" && x.tier == Tier::High));
+    sb.ledger()
+        .unwrap()
+        .append(
+            Kind::Approval,
+            approval_fields(&r2, "dev", &s.plan_digest, SAT).detail("auto", true),
+            sb.signer("change-policy"),
+        )
+        .unwrap();
+    let msg = refused(admit(&sb, &r2, "dev", "deployer-bot", SAT));
+    assert!(msg.contains("(tier high) needs"), "{msg}");
+    // Only the security group pins governance, and the first pin stands.
+    let c = at(SAT);
+    let msg = refused(lz_promote::bootstrap::pin(
+        &sb.paths,
+        "dev",
+        &r2,
+        sb.signer("erin"),
+        &c.now().unwrap(),
+    ));
+    assert!(
+        msg.contains("erin is not a person of the security group"),
+        "{msg}"
+    );
+    let (first, new) =
+        lz_promote::bootstrap::pin(&sb.paths, "dev", &r2, sb.signer("frank"), &c.now().unwrap())
+            .unwrap();
+    assert!(!new);
+    assert_eq!(sb.session(&r2, "dev").unwrap().governed_by.release(), r);
+    let _ = first;
+}
+
+#[test]
+fn classification_compares_with_the_verified_plan_of_the_last_deployment() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    simulate_deployment(&sb, &r, "dev", SAT);
+    // A network change in dev's overlay: high tier against what dev runs.
+    let r2 = sb
+        .release("cidr", "alice", &at(SAT), |tree| {
+            edit(
+                &tree.join("environments/dev/terraform.tfvars"),
+                "10.10.0.0/16",
+                "10.11.0.0/16",
+            )
+        })
+        .unwrap();
+    let s = sb.session(&r2, "dev").unwrap();
+    let c = s.classify().unwrap();
+    assert_eq!(c.tier, Tier::High);
+    assert!(
+        c.resources.iter().any(|x| x.rule == "network-perimeter"),
+        "{c:?}"
+    );
+    // The same release re-deployed is an empty diff: nothing a caller passes can make r2's
+    // diff empty. A deployment record naming r2's plan under r (to pass it off as the
+    // baseline) is caught: the baseline is re-rendered from the deployed release.
+    let ledger = sb.ledger().unwrap();
+    ledger
+        .append(
+            Kind::Deployment,
+            Fields::new(&r)
+                .environment("dev")
+                .account("111111111111")
+                .plan_digest(&s.plan_digest)
+                .at(t(SAT))
+                .detail("outcome", "succeeded")
+                .detail("run", "forged"),
+            sb.signer("deployer-bot"),
+        )
+        .unwrap();
+    let msg = refused(sb.session(&r2, "dev").map(|s| s.plan_digest));
+    assert!(msg.contains("re-rendered from its release is"), "{msg}");
+    assert!(msg.contains("not the recorded"), "{msg}");
+}
+
+#[test]
+fn a_governance_only_release_is_high_tier_and_needs_the_security_group() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    simulate_deployment(&sb, &r, "dev", SAT);
+    for (tag, file) in [
+        ("gov-settings", "governance/policy.toml"),
+        ("gov-policies", "policies/lib/plan.rego"),
+    ] {
+        let r2 = sb
+            .release(tag, "alice", &at(SAT), |tree| {
+                let p = tree.join(file);
+                let mut text = std::fs::read_to_string(&p)?;
+                text.push_str("\n# relaxed by the author\n");
+                std::fs::write(&p, text)?;
+                Ok(())
+            })
+            .unwrap();
+        let s = sb.session(&r2, "dev").unwrap();
+        let c = s.classify().unwrap();
+        assert_eq!(c.tier, Tier::High, "{tag}");
+        assert_eq!(c.resources.len(), 1, "{tag}: {c:?}");
+        assert_eq!(
+            (
+                c.resources[0].address.as_str(),
+                c.resources[0].rule.as_str()
+            ),
+            (file, "governance-change")
+        );
+        sb.approve("erin", &r2, "dev", &at(SAT)).unwrap();
+        sb.approve("carol", &r2, "dev", &at(SAT)).unwrap();
+        let msg = refused(admit(&sb, &r2, "dev", "deployer-bot", SAT));
+        assert!(
+            msg.contains("needs an approval from group security"),
+            "{tag}: {msg}"
+        );
+        sb.approve("bob", &r2, "dev", &at(SAT)).unwrap();
+        let a = admit(&sb, &r2, "dev", "deployer-bot", SAT).unwrap();
+        assert_eq!(a.tier, Tier::High);
+    }
+}
+
+#[test]
+fn the_author_is_the_signer_of_the_first_release_record() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let short = &r[..12];
+    // Rebuilding the same tree "as" someone else does not change the author.
+    let c = at(SAT);
+    let (rec, new) = lz_promote::release::sign_authorship(
+        &sb.ledger().unwrap(),
+        sb.signer("alice"),
+        &r,
+        "CHG-2",
+        "again",
+        &c.now().unwrap(),
+    )
+    .unwrap();
+    assert!(!new);
+    // Another identity appending a release record directly is not the author either (the
+    // archive may refuse the append outright; the author is the first signer in any case).
+    let _ = sb.ledger().unwrap().append(
+        Kind::Release,
+        Fields::new(&r)
+            .ticket("CHG-3")
+            .reason("mine now")
+            .at(t(SAT)),
+        sb.signer("erin"),
+    );
+    // Editing manifest.json changes nothing either.
+    let manifest = sb.paths.releases.join(&r).join("manifest.json");
+    edit(&manifest, "\"author\": \"alice\"", "\"author\": \"erin\"").unwrap();
+    let s = sb.session(&r, "dev").unwrap();
+    assert_eq!((s.author.as_str(), s.author_record), ("alice", rec));
+    assert_eq!(
+        refused(sb.approve("alice", &r, "dev", &at(SAT))),
+        format!("alice authored release {short} and cannot approve it (segregation of duties)")
+    );
+    sb.approve("erin", &r, "dev", &at(SAT)).unwrap();
+    // The author can never deploy it either, and an approver cannot deploy what they approved.
+    let msg = refused(admit(&sb, &r, "dev", "alice", SAT));
+    assert!(
+        msg.starts_with(&format!(
+            "alice authored release {short} (record {rec}) and cannot deploy it"
+        )),
+        "{msg}"
+    );
+    sb.approve("dave", &r, "dev", &at(SAT)).unwrap();
+    let msg = refused(admit(&sb, &r, "dev", "dave", SAT));
+    assert!(
+        msg.starts_with(&format!("dave approved release {short} for dev (record ")),
+        "{msg}"
+    );
+    // A release without a signed authorship record cannot be decided on at all.
+    let unsigned = lz_evidence::release::build(
+        &sb.tree,
+        &lz_evidence::release::BuildOptions {
+            releases_dir: sb.paths.releases.clone(),
+            terraform_version: Some("1.15.5".into()),
+            terraform_bin: PathBuf::from("terraform"),
+            author: Some("alice".into()),
+            ticket: Some("CHG-4".into()),
+            reason: Some("unsigned".into()),
+        },
+    )
+    .unwrap()
+    .manifest
+    .digest;
+    let msg = refused(sb.session(&unsigned, "dev").map(|s| s.author));
+    assert!(msg.contains("has no signed authorship record"), "{msg}");
+}
+
+#[test]
+fn a_forged_passing_policy_evaluation_never_substitutes_for_the_evaluation() {
+    let (_d, sb) = sandbox();
+    let c = at(SAT);
+    // No exception is approved: the secrets rotation rule fails in every environment.
+    let r = sb
+        .release("no-exceptions", "alice", &c, |_| Ok(()))
+        .unwrap();
+    sb.pin("dev", &r, &c).unwrap();
+    sb.approve("bob", &r, "dev", &c).unwrap();
+    sb.approve("erin", &r, "dev", &c).unwrap();
+    let s = sb.session(&r, "dev").unwrap();
+    for who in ["deployer-bot", "change-policy"] {
+        let _ = sb.ledger().unwrap().append(
+            Kind::PolicyEvaluation,
+            Fields::new(&r)
+                .environment("dev")
+                .plan_digest(&s.plan_digest)
+                .at(t(SAT))
+                .detail("policy_bundle", "forged")
+                .detail("passed", true)
+                .detail("findings", Vec::<String>::new()),
+            sb.signer(who),
+        );
+    }
+    let msg = refused(admit(&sb, &r, "dev", "deployer-bot", SAT));
+    assert!(msg.contains("the policy evaluation of its plan"), "{msg}");
+    assert!(msg.contains("LZ-SEC-002"), "{msg}");
+    assert!(
+        msg.contains("EXC-0001: no signed exception approval of this entry"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn break_glass_needs_a_ttl_a_second_person_and_an_independent_retrospective() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    for env in ["dev", "test", "uat", "preprod"] {
+        simulate_deployment(&sb, &r, env, SAT);
+    }
+    let ledger = sb.ledger().unwrap();
+    let opened = t(THU) - Duration::minutes(30);
+    // Anyone without the break-glass role cannot even record a request.
+    assert!(breakglass::open(
+        &ledger,
+        sb.signer("deployer-bot"),
+        "prod",
+        "555555555555",
+        Some(&r),
+        "INC-1",
+        "r",
+        60,
+        opened
+    )
+    .is_err());
+    // Hand-made requests with expires=2099 (no TTL, or a TTL that disagrees) never open a
+    // session: the archive refuses to record them, and were one recorded, the gate refuses it.
+    let forged = [
+        ("names no TTL", Fields::new(&r)),
+        (
+            "states expiry 2099-01-01T00:00:00Z, not its time plus its TTL",
+            Fields::new(&r).detail("ttl_minutes", 240),
+        ),
+    ];
+    for (want, f) in forged {
+        let f = f
+            .environment("prod")
+            .account("555555555555")
+            .ticket("INC-1")
+            .reason("outage")
+            .at(opened)
+            .detail("expires", "2099-01-01T00:00:00Z");
+        match ledger.append(Kind::BreakGlass, f, sb.signer("oscar")) {
+            Err(e) => assert!(format!("{e:#}").contains("at most 240"), "{e:#}"),
+            Ok(_) => {
+                let msg = refused(admit(&sb, &r, "prod", "deployer-bot", THU));
+                assert!(msg.contains(want), "{msg}");
+            }
+        }
+    }
+    let _ = GENESIS;
+    // A proper request, unapproved: refused.
+    let bg = breakglass::open(
+        &ledger,
+        sb.signer("oscar"),
+        "prod",
+        "555555555555",
+        Some(&r),
+        "INC-1",
+        "outage",
+        60,
+        opened,
+    )
+    .unwrap();
+    let msg = refused(admit(&sb, &r, "prod", "deployer-bot", THU));
+    assert!(
+        msg.contains(&format!(
+            "break-glass {} by oscar has no approval by a second person",
+            bg.sequence
+        )),
+        "{msg}"
+    );
+    assert!(breakglass::approve(&ledger, sb.signer("oscar"), bg.sequence, "me", opened).is_err());
+    breakglass::approve(
+        &ledger,
+        sb.signer("bob"),
+        bg.sequence,
+        "outage confirmed",
+        opened,
+    )
+    .unwrap();
+    let a = admit(&sb, &r, "prod", "deployer-bot", THU).unwrap();
+    assert_eq!(
+        (a.tier, a.break_glass),
+        (Tier::Emergency, Some(bg.sequence))
+    );
+    // The TTL holds at the trusted clock: 31 minutes later it has expired.
+    let later = lz_promote::window::rfc3339(t(THU) + Duration::minutes(31));
+    let msg = refused(admit(&sb, &r, "prod", "deployer-bot", &later));
+    assert!(msg.contains("expired at 2026-12-03T09:30:00Z"), "{msg}");
+    // The retrospective: neither the requester nor the release author.
+    let records = ledger.records().unwrap();
+    assert!(breakglass::overdue(&records, opened + Duration::hours(25))
+        .iter()
+        .any(|m| m.contains(&format!("break-glass {} ", bg.sequence))));
+    for who in ["oscar", "alice"] {
+        let e =
+            breakglass::retrospective(&ledger, sb.signer(who), bg.sequence, "INC-1", "ok", t(THU))
+                .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("cannot sign its retrospective (segregation of duties)"),
+            "{who}: {e:#}"
+        );
+    }
+    breakglass::retrospective(
+        &ledger,
+        sb.signer("audrey"),
+        bg.sequence,
+        "INC-1",
+        "fix verified",
+        t(THU),
+    )
+    .unwrap();
+    let records = ledger.records().unwrap();
+    assert!(!breakglass::overdue(&records, opened + Duration::hours(25))
+        .iter()
+        .any(|m| m.contains(&format!("break-glass {} ", bg.sequence))));
+}
+
+#[test]
+fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
+    let (_d, sb) = sandbox();
+    let c = at(SAT);
+    // (case, edit of the register, who signs the approvals, expected reason)
+    type Edit = fn(&Path) -> anyhow::Result<()>;
+    let cases: Vec<(&str, Edit, &str, &str)> = vec![
+        (
+            "not the named approver",
+            |_| Ok(()),
+            "erin",
+            "is signed by erin, but the entry names approver bob",
+        ),
+        (
+            "owner under another spelling",
+            |tree| {
+                edit(
+                    &tree.join("governance/exceptions.toml"),
+                    "owner                = \"alice\"",
+                    "owner                = \"Bob Example\"",
+                )
+            },
+            "bob",
+            "bob owns the exception (as \"Bob Example\") and cannot approve it",
+        ),
+        (
+            "approver that is no identity",
+            |tree| {
+                edit(
+                    &tree.join("governance/exceptions.toml"),
+                    "approver             = \"bob\"",
+                    "approver             = \"nobody\"",
+                )
+            },
+            "bob",
+            "is signed by bob, but the entry names approver nobody",
+        ),
+        (
+            "approver outside the security group",
+            |tree| {
+                edit(
+                    &tree.join("governance/exceptions.toml"),
+                    "approver             = \"bob\"",
+                    "approver             = \"erin\"",
+                )
+            },
+            "erin",
+            "erin is not a person of the security group with the approver role",
+        ),
+    ];
+    for (i, (case, edit_register, signer, want)) in cases.into_iter().enumerate() {
+        let r = sb
+            .release(&format!("exc-{i}"), "alice", &c, edit_register)
+            .unwrap();
+        if i == 0 {
+            for env in lz_platform::ENVIRONMENTS {
+                sb.pin(env, &r, &c).unwrap();
+            }
+        }
+        let archive =
+            lz_promote::release::VerifiedRelease::open(&sb.paths.releases, &r, &sb.paths.work)
+                .unwrap();
+        let register =
+            lz_policy::Register::parse(&archive.text("governance/exceptions.toml").unwrap(), "x")
+                .unwrap();
+        let ledger = sb.ledger().unwrap();
+        let mut appended = 0;
+        for e in &register.exceptions {
+            // The record names a registered owner, whatever the entry says.
+            let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT))
+                .detail("owner", "alice");
+            match ledger.append(Kind::ExceptionApproval, f, sb.signer(signer)) {
+                Ok(_) => appended += 1,
+                // The archive itself refuses some forgeries (owner not an identity, signer
+                // outside the security group).
+                Err(e) => assert!(!format!("{e:#}").is_empty()),
+            }
+        }
+        let s = sb.session(&r, "dev").unwrap();
+        let p = s.evaluate_policy(t(SAT)).unwrap();
+        assert!(!p.passed, "{case}");
+        if appended > 0 {
+            assert!(
+                p.rejected_exceptions.iter().any(|m| m.contains(want)),
+                "{case}: {:?}",
+                p.rejected_exceptions
+            );
+        }
+    }
+    // Created in 2035: the register itself says no, and no approval (dated now) can be valid.
+    let r = sb
+        .release("exc-2035", "alice", &c, |tree| {
+            let p = tree.join("governance/exceptions.toml");
+            edit(
+                &p,
+                "created              = 2026-11-26",
+                "created              = 2035-01-01",
+            )?;
+            edit(
+                &p,
+                "expires              = 2027-02-20",
+                "expires              = 2035-02-01",
+            )
+        })
+        .unwrap();
+    // The archive refuses an approval dated before the entry's creation.
+    let e = sb.approve_exceptions(&r, &c).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("created <= approval time"),
+        "{e:#}"
+    );
+    let s = sb.session(&r, "dev").unwrap();
+    assert!(!s.evaluate_policy(t(SAT)).unwrap().passed);
+    // The same, correctly approved, passes.
+    let r = sb.release("exc-ok", "alice", &c, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&r, &c).unwrap();
+    let p = sb
+        .session(&r, "dev")
+        .unwrap()
+        .evaluate_policy(t(SAT))
+        .unwrap();
+    assert!(p.passed, "{:?}", p.rejected_exceptions);
+    assert_eq!(p.exceptions.len(), 1);
+}
+
+#[test]
+fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
+    let side = tempfile::tempdir().unwrap();
+    // The only test in this binary that sets these variables.
+    for var in [
+        "LZ_EVIDENCE",
+        "LZ_IDENTITIES",
+        "LZ_RELEASES",
+        "LZ_NOW",
+        "LZ_TODAY",
+    ] {
+        std::env::set_var(var, side.path().join("x"));
+    }
+    let p = Paths::for_root(&root());
+    assert_eq!(p.evidence, root().join(".tools/evidence/main.jsonl"));
+    assert_eq!(p.identities, root().join("governance/identities.toml"));
+    assert_eq!(p.releases, root().join(".tools/releases"));
+    assert_eq!(
+        lz_policy::today().unwrap(),
+        OffsetDateTime::now_utc().date()
+    );
+    for var in [
+        "LZ_EVIDENCE",
+        "LZ_IDENTITIES",
+        "LZ_RELEASES",
+        "LZ_NOW",
+        "LZ_TODAY",
+    ] {
+        std::env::remove_var(var);
+    }
+}
+
+#[test]
+fn an_altered_release_archive_is_refused_as_tampering() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let tar = sb.paths.releases.join(&r).join("release.tar");
+    let mut bytes = std::fs::read(&tar).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"approval").unwrap();
+    bytes[at] = b'A';
+    std::fs::write(&tar, bytes).unwrap();
+    let msg = refused(sb.session(&r, "dev").map(|s| s.plan_digest));
+    assert!(msg.contains("the stored release was altered"), "{msg}");
+}

@@ -1,0 +1,133 @@
+//! The shipped binary against the insider: no clock override and no side door exists in it,
+//! the classification baseline cannot be passed in, and decisions exit 1 when refused and 2
+//! on malformed input, never with a panic.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn xtask(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.args(args).env("LZ_ROOT", root).env("CI", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn the_shipped_binary_reads_no_clock_override_and_no_side_door_variable() {
+    let bytes = std::fs::read(env!("CARGO_BIN_EXE_xtask")).unwrap();
+    for var in [
+        "LZ_NOW",
+        "LZ_TODAY",
+        "LZ_EVIDENCE",
+        "LZ_IDENTITIES",
+        "LZ_RELEASES",
+    ] {
+        assert!(
+            !bytes.windows(var.len()).any(|w| w == var.as_bytes()),
+            "the xtask binary names {var}"
+        );
+    }
+}
+
+#[test]
+fn lz_today_does_not_move_exception_expiry() {
+    // Far in the future every exception of the register would have expired; the binary
+    // ignores the variable and judges them at today's date.
+    let (code, out, err) = xtask(
+        &root(),
+        &["exceptions", "list", "--format", "json"],
+        &[
+            ("LZ_TODAY", "2035-01-01"),
+            ("LZ_NOW", "2035-01-01T00:00:00Z"),
+        ],
+    );
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(!out.contains("expired on"), "{out}");
+}
+
+#[test]
+fn classification_takes_no_baseline_from_the_caller() {
+    let (code, _, err) = xtask(
+        &root(),
+        &[
+            "classify",
+            "--env",
+            "dev",
+            "--release",
+            "abcdef12",
+            "--against",
+            "plan.json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--against"), "{err}");
+}
+
+#[test]
+fn a_release_without_signed_authorship_is_refused_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path();
+    for d in ["environments", "governance", "modules", "policies"] {
+        copy_dir(&root().join(d), &copy.join(d));
+    }
+    std::fs::copy(root().join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
+    let built = lz_evidence::release::build(
+        copy,
+        &lz_evidence::release::BuildOptions {
+            releases_dir: copy.join(".tools/releases"),
+            terraform_version: Some("1.15.5".into()),
+            terraform_bin: PathBuf::from("terraform"),
+            author: Some("priya-raman".into()),
+            ticket: Some("CHG-1".into()),
+            reason: Some("unsigned".into()),
+        },
+    )
+    .unwrap();
+    let d = built.manifest.digest;
+    let (code, out, err) = xtask(
+        copy,
+        &["classify", "--env", "dev", "--release", &d[..16]],
+        &[],
+    );
+    assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("has no signed authorship record"), "{err}");
+    // Malformed input: not a digest.
+    let (code, _, err) = xtask(
+        copy,
+        &["classify", "--env", "dev", "--release", "not-a-digest"],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is not a release digest"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if name == ".terraform" {
+            continue;
+        }
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(&name));
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}

@@ -605,7 +605,7 @@ fn workers() -> usize {
 /// Runs `f` over `items` on every core, keeping order.
 fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let threads = workers();
-    if threads <= 1 || items.len() < 64 {
+    if threads <= 1 || items.len() < 2 {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
@@ -977,7 +977,128 @@ fn run(
     records: &[StoredRecord],
     root: &TrustRoot,
     anchors: &Anchors,
+    keep: Option<&mut Vec<VerifiedRecord>>,
+) -> Result<(Option<(u64, String)>, Identities)> {
+    run_with(records, root, anchors, keep, Strategy::default())
+}
+
+/// How signatures are checked. The default batches them (ed25519 batch verification, falling
+/// back to per-record strict verification when a batch fails) on every core; `sequential` checks
+/// each record with `verify_strict` on one thread. Both give the same result, including which
+/// record is reported first (tests compare them).
+#[derive(Clone, Copy, Debug)]
+pub struct Strategy {
+    pub batch: bool,
+    pub parallel: bool,
+}
+
+impl Default for Strategy {
+    fn default() -> Self {
+        Strategy { batch: true, parallel: true }
+    }
+}
+
+impl Strategy {
+    pub fn sequential() -> Strategy {
+        Strategy { batch: false, parallel: false }
+    }
+}
+
+/// [`report_of`] with an explicit [`Strategy`] (benchmarks and equivalence tests).
+pub fn report_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
+    match run_with(records, root, anchors, None, strategy) {
+        Ok((head, _)) => Ok(Report { records: records.len(), head, failure: None }),
+        Err(e) => match e.downcast::<Failure>() {
+            Ok(f) => Ok(Report { records: records.len(), head: None, failure: Some(f) }),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Encodings a strict verifier refuses as a signature's R and a batch verifier would accept:
+/// the points of small order (with both signs of x where x is 0, i.e. the non-canonical
+/// "negative zero"), and any y at or above the field prime.
+const SMALL_ORDER: [[u8; 32]; 10] = {
+    const fn nibble(c: u8) -> u8 {
+        if c <= b'9' {
+            c - b'0'
+        } else {
+            c - b'a' + 10
+        }
+    }
+    const fn hex32(s: &[u8; 64]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let mut i = 0;
+        while i < 32 {
+            out[i] = (nibble(s[2 * i]) << 4) | nibble(s[2 * i + 1]);
+            i += 1;
+        }
+        out
+    }
+    [
+        hex32(b"0100000000000000000000000000000000000000000000000000000000000000"),
+        hex32(b"0100000000000000000000000000000000000000000000000000000000000080"),
+        hex32(b"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+        hex32(b"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
+        hex32(b"0000000000000000000000000000000000000000000000000000000000000000"),
+        hex32(b"0000000000000000000000000000000000000000000000000000000000000080"),
+        hex32(b"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+        hex32(b"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"),
+        hex32(b"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+        hex32(b"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"),
+    ]
+};
+
+/// Whether a signature's R passes the encoding checks of `verify_strict`.
+fn r_is_strict(sig: &Signature) -> bool {
+    let r = sig.r_bytes();
+    let y_non_canonical = r[0] >= 0xed && r[1..31].iter().all(|b| *b == 0xff) && (r[31] & 0x7f) == 0x7f;
+    !y_non_canonical && !SMALL_ORDER.contains(r)
+}
+
+/// Signatures of one window: batches of up to `BATCH` records per thread; a failed batch is
+/// re-checked record by record with `verify_strict`, so the bad record is found exactly.
+fn check_signatures(decoded: &[Pre], keys: &[Result<(Identity, VerifyingKey), Reason>], strategy: Strategy) -> Vec<bool> {
+    const BATCH: usize = 64;
+    let strict = |i: usize| match (&decoded[i], &keys[i]) {
+        (Pre::Ok(d), Ok((_, key))) => key.verify_strict(&d.message, &d.signature).is_ok(),
+        _ => false,
+    };
+    let indices: Vec<usize> = (0..decoded.len()).collect();
+    if !strategy.batch {
+        return if strategy.parallel { par_map(&indices, |&i| strict(i)) } else { indices.iter().map(|&i| strict(i)).collect() };
+    }
+    let groups: Vec<&[usize]> = indices.chunks(BATCH).collect();
+    let per_group = |group: &&[usize]| -> Vec<bool> {
+        let mut msgs: Vec<&[u8]> = Vec::with_capacity(group.len());
+        let mut sigs = Vec::with_capacity(group.len());
+        let mut ks = Vec::with_capacity(group.len());
+        for &i in group.iter() {
+            match (&decoded[i], &keys[i]) {
+                (Pre::Ok(d), Ok((_, key))) if r_is_strict(&d.signature) => {
+                    msgs.push(&d.message);
+                    sigs.push(d.signature);
+                    ks.push(*key);
+                }
+                _ => return group.iter().map(|&i| strict(i)).collect(),
+            }
+        }
+        if ed25519_dalek::verify_batch(&msgs, &sigs, &ks).is_ok() {
+            vec![true; group.len()]
+        } else {
+            group.iter().map(|&i| strict(i)).collect()
+        }
+    };
+    let results: Vec<Vec<bool>> = if strategy.parallel { par_map(&groups, per_group) } else { groups.iter().map(per_group).collect() };
+    results.into_iter().flatten().collect()
+}
+
+fn run_with(
+    records: &[StoredRecord],
+    root: &TrustRoot,
+    anchors: &Anchors,
     mut keep: Option<&mut Vec<VerifiedRecord>>,
+    strategy: Strategy,
 ) -> Result<(Option<(u64, String)>, Identities)> {
     let keeping = keep.is_some();
     // The register at the start: a genesis register carried by record 0, or the trust root's.
@@ -1018,7 +1139,7 @@ fn run(
     while start < records.len() {
         let end = (start + WINDOW).min(records.len());
         let window = &records[start..end];
-        let decoded = par_map(window, |r| decode(r, keeping));
+        let decoded = if strategy.parallel { par_map(window, |r| decode(r, keeping)) } else { window.iter().map(|r| decode(r, keeping)).collect() };
         // Keys per record, following register changes optimistically (a bad change fails
         // at its own record, before any later record is judged).
         let mut keys: Vec<Result<(Identity, VerifyingKey), Reason>> = Vec::with_capacity(window.len());
@@ -1041,10 +1162,7 @@ fn run(
                 }
             }
         }
-        let sig_ok: Vec<bool> = par_map(&(0..window.len()).collect::<Vec<_>>(), |&i| match (&decoded[i], &keys[i]) {
-            (Pre::Ok(d), Ok((_, key))) => key.verify_strict(&d.message, &d.signature).is_ok(),
-            _ => false,
-        });
+        let sig_ok = check_signatures(&decoded, &keys, strategy);
         for (i, (pre, rec)) in decoded.into_iter().zip(window).enumerate() {
             let d = match pre {
                 Pre::Unreadable(msg) => bail!(msg),
@@ -1279,4 +1397,16 @@ pub fn parse_checkpoint_arg(s: &str) -> Result<KnownCheckpoint> {
         checkpoint: Checkpoint { sequence, hash: hash.to_string(), time: String::new() },
         source: format!("checkpoint {sequence} given on the command line"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_small_order_encodings_are_weak_points() {
+        for enc in super::SMALL_ORDER {
+            if let Ok(k) = ed25519_dalek::VerifyingKey::from_bytes(&enc) {
+                assert!(k.is_weak(), "{}", hex::encode(enc));
+            }
+        }
+    }
 }

@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use lz_evidence::dsse::{pae, sha256_hex, Envelope, Signature};
 use lz_evidence::record::Kind;
-use lz_evidence::{verify, Checkpoint, LocalStore, Store};
+use lz_evidence::verify::{report_with, Anchors, KnownCheckpoint, Strategy};
+use lz_evidence::{verify, Checkpoint, LocalStore, Store, TrustRoot};
 use serde_json::{json, Value};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -245,6 +246,12 @@ fn every_mutation_is_detected_with_its_reason() {
         (case.mutate)(&mut ctx);
         let mstore = write(dir.path(), &ctx.lines);
         let report = verify(&mstore.load().unwrap(), ctx.checkpoint.as_ref(), &t.identities).unwrap();
+        // Batched, parallel verification reports exactly what one-by-one strict verification does.
+        let sequential = report_with(&mstore.load().unwrap(), &root_of(&t), &anchors_of(ctx.checkpoint.as_ref()), Strategy::sequential()).unwrap();
+        let key = |r: &lz_evidence::Report| r.failure.as_ref().map(|f| (f.location.clone(), f.sequence, f.reason.clone()));
+        if key(&sequential) != key(&report) {
+            failures.push(format!("{}: batched {:?} but sequential {:?}", case.name, key(&report), key(&sequential)));
+        }
         let Some(f) = report.failure else {
             failures.push(format!("{}: not detected", case.name));
             continue;
@@ -328,4 +335,56 @@ fn envelope_serialization_is_canonical_and_pae_matches_the_spec() {
     let text = String::from_utf8(env.to_canonical()).unwrap();
     assert!(text.starts_with("{\"payload\":\"e30=\",\"payloadType\":\"application/vnd.in-toto+json\",\"signatures\":[{\"keyid\":\""), "{text}");
     assert!(!text.contains(' ') && !text.contains('\n'));
+}
+
+fn root_of(t: &Team) -> TrustRoot {
+    TrustRoot::register(t.identities.clone(), "identities.toml")
+}
+
+fn anchors_of(cp: Option<&Checkpoint>) -> Anchors {
+    Anchors {
+        require_head: cp.is_none(),
+        known: cp.map(|c| KnownCheckpoint { checkpoint: c.clone(), source: "checkpoint".into() }).into_iter().collect(),
+        ..Default::default()
+    }
+}
+
+/// On a 100,000-record chain, batched parallel verification reports the same first bad record
+/// as sequential strict verification, for a bad signature deep in the chain (inside a batch
+/// whose other members are valid) and for a record signed by another registered key.
+#[test]
+fn a_tampered_100k_chain_reports_the_same_first_bad_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let store = LocalStore::new(dir.path().join("big.jsonl"));
+    let mut a = lz_evidence::EvidenceArchive::open(store, t.identities.clone()).unwrap();
+    let release = digest("big");
+    let items: Vec<_> = (0..100_000)
+        .map(|i| (lz_evidence::record::Kind::Drift, lz_evidence::record::DriftEvidence::new(&release, "prod", "5", vec![format!("x.y{i}")]).0, &t.deployer))
+        .collect();
+    a.append_many(items).unwrap();
+    let store = a.into_store();
+    let records = store.load().unwrap();
+    let cp = store.checkpoint().unwrap().unwrap();
+    let root = root_of(&t);
+    let anchors = anchors_of(Some(&cp));
+    let intact = report_with(&records, &root, &anchors, Strategy::default()).unwrap();
+    assert!(intact.ok(), "{:?}", intact.failure);
+    type Tamper = fn(&mut Vec<lz_evidence::StoredRecord>, &Team);
+    let tampers: [(&str, Tamper); 2] = [
+        ("a flipped payload byte at 77,777 and 90,000", |r, _| {
+            r[77_777].bytes = flip_payload_char(&r[77_777].bytes);
+            r[90_000].bytes = flip_payload_char(&r[90_000].bytes);
+        }),
+        ("a record re-signed by another registered key at 64,001", |r, t| {
+            r[64_001].bytes = resign(&r[64_001].bytes, &t.approver, |_| {});
+        }),
+    ];
+    for (name, tamper) in tampers {
+        let mut bad = records.clone();
+        tamper(&mut bad, &t);
+        let batched = report_with(&bad, &root, &anchors, Strategy::default()).unwrap().failure.expect(name);
+        let sequential = report_with(&bad, &root, &anchors, Strategy::sequential()).unwrap().failure.expect(name);
+        assert_eq!((&batched.location, batched.sequence, &batched.reason), (&sequential.location, sequential.sequence, &sequential.reason), "{name}");
+    }
 }

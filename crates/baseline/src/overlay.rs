@@ -93,15 +93,28 @@ impl Overlay {
         out
     }
 
-    /// Render `environments/` under `root` with this overlay.
+    /// Render `environments/` under `root` with this overlay, loading the configuration afresh.
     pub fn render(&self, root: &Path) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
+        self.render_in(|opts| tfrender::render_dir(&root.join("environments"), opts))
+    }
+
+    /// Render with this overlay from a configuration loaded once (`environments/`, see
+    /// [`tfrender::Prepared`]): the same JSON as [`Overlay::render`], without parsing again.
+    pub fn render_with(&self, prepared: &tfrender::Prepared) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
+        self.render_in(|opts| prepared.render(opts))
+    }
+
+    fn render_in(
+        &self,
+        render: impl FnOnce(&tfrender::RenderOptions) -> Result<Value, tfrender::RenderError>,
+    ) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
         let mut f = tempfile::Builder::new().suffix(".tfvars").tempfile()?;
         std::io::Write::write_all(&mut f, self.to_tfvars().as_bytes())?;
         let opts = tfrender::RenderOptions {
             var_files: vec![f.path().to_path_buf()],
             vars: Vec::new(),
         };
-        Ok(tfrender::render_dir(&root.join("environments"), &opts))
+        Ok(render(&opts))
     }
 }
 

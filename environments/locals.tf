@@ -32,6 +32,12 @@ locals {
   }
 
   log_archive_bucket = "${local.name_prefix}-log-archive-${var.account_id}"
+  access_log_bucket  = "${local.name_prefix}-access-logs-${var.account_id}"
+
+  # The log archive's replica lives in the other region of the residency set.
+  replica_regions    = { "eu-west-2" = "eu-west-1", "eu-west-1" = "eu-west-2" }
+  replica_region     = local.replica_regions[var.region]
+  replica_access_log = "${local.name_prefix}-access-logs-${local.replica_region}-${var.account_id}"
   state_bucket       = "${local.name_prefix}-tfstate-${var.account_id}"
   trail_name         = "${local.name_prefix}-audit"
   cloudtrail_prefix  = "cloudtrail"

@@ -47,10 +47,44 @@ module "log_archive" {
   allow_cloudtrail_delivery = true
   cloudtrail_trail_name     = local.trail_name
   cloudtrail_key_prefix     = local.cloudtrail_prefix
+  access_log_bucket         = module.access_logs.bucket_name
+  access_log_prefix         = module.access_logs.key_prefix
+  replica_region            = local.replica_region
+  replica_access_log_bucket = module.access_logs_replica.bucket_name
+  permissions_boundary_arn  = module.identity.permissions_boundary_arn
   account_id                = var.account_id
   region                    = var.region
   partition                 = var.partition
   tags                      = local.tags
+
+  replica_kms_deletion_window_in_days = var.kms_deletion_window_in_days
+}
+
+# S3 server access logs of the log archive and the state bucket, and of the archive's replica
+# in its region.
+module "access_logs" {
+  source = "../modules/access-logs"
+
+  name = local.access_log_bucket
+  source_bucket_arns = [
+    "arn:${var.partition}:s3:::${local.log_archive_bucket}",
+    "arn:${var.partition}:s3:::${local.state_bucket}",
+  ]
+  account_id = var.account_id
+  region     = var.region
+  partition  = var.partition
+  tags       = local.tags
+}
+
+module "access_logs_replica" {
+  source = "../modules/access-logs"
+
+  name               = local.replica_access_log
+  source_bucket_arns = ["arn:${var.partition}:s3:::${local.log_archive_bucket}-replica"]
+  account_id         = var.account_id
+  region             = local.replica_region
+  partition          = var.partition
+  tags               = local.tags
 }
 
 module "audit_trail" {
@@ -71,12 +105,14 @@ module "audit_trail" {
 module "state_backend" {
   source = "../modules/state-backend"
 
-  name        = local.state_bucket
-  kms_key_arn = module.kms["state"].alias_arn
-  account_id  = var.account_id
-  region      = var.region
-  partition   = var.partition
-  tags        = local.tags
+  name              = local.state_bucket
+  kms_key_arn       = module.kms["state"].alias_arn
+  access_log_bucket = module.access_logs.bucket_name
+  access_log_prefix = module.access_logs.key_prefix
+  account_id        = var.account_id
+  region            = var.region
+  partition         = var.partition
+  tags              = local.tags
 }
 
 module "network" {

@@ -31,3 +31,19 @@ output "policy_json" {
   description = "Bucket policy document as JSON"
   value       = local.policy
 }
+
+output "replica_bucket_arn" {
+  description = "ARN of the replica of the archive in replica_region, known at plan time"
+  value       = local.replica_arn
+
+  depends_on = [
+    aws_s3_bucket_policy.replica,
+    aws_s3_bucket_server_side_encryption_configuration.replica,
+    aws_s3_bucket_object_lock_configuration.replica,
+  ]
+}
+
+output "replication_role_arn" {
+  description = "ARN of the role S3 replication assumes"
+  value       = aws_iam_role.replication.arn
+}

@@ -140,3 +140,65 @@ variable "tags" {
     error_message = "The tags must include Owner, Environment, DataClassification, CostCentre and ManagedBy."
   }
 }
+
+variable "access_log_bucket" {
+  description = "Name of the bucket (same account and region) receiving this bucket's S3 server access logs"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.access_log_bucket))
+    error_message = "The access_log_bucket must be an S3 bucket name without dots."
+  }
+}
+
+variable "access_log_prefix" {
+  description = "Key prefix in the access-log bucket; the logs land under PREFIX/<bucket name>/"
+  type        = string
+  default     = "s3"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.access_log_prefix))
+    error_message = "The access_log_prefix must be lowercase letters, digits or hyphens."
+  }
+}
+
+variable "replica_region" {
+  description = "Second region holding the replica of the archive (within the residency set, not the archive's region)"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.replica_region))
+    error_message = "The replica_region must be an AWS region name such as eu-west-1."
+  }
+}
+
+variable "replica_access_log_bucket" {
+  description = "Name of the bucket in replica_region receiving the replica's S3 server access logs"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.replica_access_log_bucket))
+    error_message = "The replica_access_log_bucket must be an S3 bucket name without dots."
+  }
+}
+
+variable "replica_kms_deletion_window_in_days" {
+  description = "Deletion window of the replica's KMS key in days (7 to 30)"
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.replica_kms_deletion_window_in_days >= 7 && var.replica_kms_deletion_window_in_days <= 30
+    error_message = "The replica_kms_deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "permissions_boundary_arn" {
+  description = "ARN of the permissions boundary attached to the replication role"
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "The permissions_boundary_arn must be an IAM policy ARN."
+  }
+}

@@ -106,3 +106,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
   depends_on = [aws_s3_bucket_versioning.this]
 }
+
+# Server access logging: every request to the bucket (reads of objects included, which
+# CloudTrail's management events do not record) goes to the dedicated access-log bucket.
+resource "aws_s3_bucket_logging" "this" {
+  bucket        = aws_s3_bucket.this.bucket
+  target_bucket = var.access_log_bucket
+  target_prefix = "${var.access_log_prefix}/${var.name}/"
+
+  target_object_key_format {
+    partitioned_prefix {
+      partition_date_source = "EventTime"
+    }
+  }
+}

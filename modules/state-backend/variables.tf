@@ -69,3 +69,24 @@ variable "tags" {
     error_message = "The tags must include Owner, Environment, DataClassification, CostCentre and ManagedBy."
   }
 }
+
+variable "access_log_bucket" {
+  description = "Name of the bucket (same account and region) receiving this bucket's S3 server access logs"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$", var.access_log_bucket))
+    error_message = "The access_log_bucket must be an S3 bucket name without dots."
+  }
+}
+
+variable "access_log_prefix" {
+  description = "Key prefix in the access-log bucket; the logs land under PREFIX/<bucket name>/"
+  type        = string
+  default     = "s3"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.access_log_prefix))
+    error_message = "The access_log_prefix must be lowercase letters, digits or hyphens."
+  }
+}

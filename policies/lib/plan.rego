@@ -72,18 +72,23 @@ unknown(r, path) if {
 
 tag(r, key) := object.get(r.after, ["tags", key], "")
 
-finding(id, severity, address, message) := {
-	"id": id,
-	"severity": severity,
+# A finding of the calling rule: its id, severity and controls come from the rule's
+# METADATA (lz-policy fills them in), never from the rule body.
+finding(address, message) := {
 	"address": address,
 	"message": message,
 }
 
-unverifiable(id, address, what) := finding(
-	id,
-	settings.unverifiable_severity,
+# An unverifiable finding: severity unverifiable_severity from the settings.
+unverifiable_finding(address, message) := {
+	"address": address,
+	"message": concat("", ["unverifiable: ", message]),
+	"severity": settings.unverifiable_severity,
+}
+
+unverifiable(address, what) := unverifiable_finding(
 	address,
-	sprintf("unverifiable: %s is unknown until apply and is not traced to a resource of the required kind", [what]),
+	sprintf("%s is unknown until apply and is not traced to a resource of the required kind", [what]),
 )
 
 # Module names of a module address, without instance keys: module.a["x"].module.b -> [a, b].
@@ -287,10 +292,15 @@ _is_archive(b) if {
 	m in {"log_archive", "log-archive"}
 }
 
-archive_lock_configs(b) := {c |
+# Computed once per evaluation: functions are not memoized.
+_archive_locks := {b.address: {c |
 	some c in of_type("aws_s3_bucket_object_lock_configuration")
 	linked(c, "bucket", b)
+} |
+	some b in archive_buckets
 }
+
+archive_lock_configs(b) := object.get(_archive_locks, b.address, set())
 
 private_tiers := {"trading", "data"}
 
@@ -305,4 +315,144 @@ privileged_kinds(r) := {k |
 	some n in needles
 	some text in [lower(str(tag(r, "Role"))), lower(str(val(r, ["name"])))]
 	contains(text, n)
+}
+
+# The plan carries Terraform's configuration section (references between resources).
+has_configuration if is_object(object.get(_obj(input.configuration), "root_module", null))
+
+# A dependent resource of type t in target's module whose attr is unknown until apply and
+# cannot be followed: the plan has no configuration, or the expression goes through a local
+# value (Terraform's configuration JSON does not record locals' expressions). Whether it
+# names target is then unverifiable, not a violation.
+maybe_linked(t, attr, target) if {
+	some d in of_type(t)
+	d.module_address == target.module_address
+	unknown(d, [attr])
+	_untraceable(d, attr)
+}
+
+_untraceable(_, _) if not has_configuration
+
+_untraceable(d, attr) if {
+	has_configuration
+	some ref in refs(d, [attr])
+	startswith(ref, "local.")
+}
+
+unlinked(address, what) := unverifiable_finding(
+	address,
+	sprintf("%s may belong to this resource, but the plan's configuration does not show which resource it refers to", [what]),
+)
+
+# Inline blocks of provider v3 and earlier (aws_s3_bucket versioning, encryption, logging,
+# object lock): the list at path, empty when absent, null or unknown.
+blocks(r, path) := [b | some b in arr(val(r, path)); is_object(b)]
+
+# IAM policy documents that grant permissions: [resource, path of the document]. A managed
+# policy used only as a permissions boundary (attached by nothing) grants nothing itself.
+_iam_policy_types := {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_group_policy", "aws_iam_user_policy"}
+
+policy_documents contains [r, ["policy"]] if {
+	some r in resources
+	r.type in _iam_policy_types
+	not boundary_only(r)
+}
+
+policy_attachment_types := {"aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_user_policy_attachment"}
+
+boundary_only(p) if {
+	p.type == "aws_iam_policy"
+	some role in of_type("aws_iam_role")
+	_policy_refers(role, "permissions_boundary", p)
+	not _policy_attached(p)
+}
+
+_policy_attached(p) if {
+	some a in resources
+	a.type in policy_attachment_types
+	_policy_refers(a, "policy_arn", p)
+}
+
+_policy_refers(r, attr, p) if linked(r, attr, p)
+
+_policy_refers(r, attr, p) if endswith(str(val(r, [attr])), sprintf(":policy%s%s", [_policy_path(p), str(val(p, ["name"]))]))
+
+_policy_path(p) := x if {
+	x := val(p, ["path"])
+	is_string(x)
+} else := "/"
+
+policy_documents contains [r, ["inline_policy", i, "policy"]] if {
+	some r in of_type("aws_iam_role")
+	some i, _ in arr(val(r, ["inline_policy"]))
+}
+
+
+# Allow statements of a policy document (JSON text or object).
+allow_statements(doc) := [s | some s in statements(policy_doc(doc)); s.Effect == "Allow"]
+
+# The control table (policies/controls.toml, loaded by lz-policy as data.lz.controls): the
+# value the attribute at path of a resource type must equal.
+default controls := []
+
+controls := data.lz.controls
+
+required(type, path) := c.equals if {
+	some c in controls
+	c.type == type
+	c.path == path
+}
+
+# Buckets holding Terraform state.
+state_buckets contains b if {
+	some b in of_type("aws_s3_bucket")
+	_is_state(b)
+}
+
+_is_state(b) if {
+	some k in ["Purpose", "Role"]
+	tag(b, k) in {"terraform-state", "tfstate"}
+}
+
+_is_state(b) if contains(str(val(b, ["bucket"])), "tfstate")
+
+_is_state(b) if {
+	some m in module_names(b.module_address)
+	m in {"state_backend", "state-backend"}
+}
+
+# aws_s3_bucket_logging resources and v3 inline logging blocks naming b as their source:
+# [resource, target bucket name or null when unknown].
+access_logging(b) := {[l.address, object.get(l.after, "target_bucket", null)] |
+	some l in of_type("aws_s3_bucket_logging")
+	linked(l, "bucket", b)
+} | {[b.address, object.get(x, "target_bucket", null)] |
+	some x in blocks(b, ["logging"])
+}
+
+# b receives server access logs: a logging resource names it (by value or reference) as
+# its target bucket.
+access_log_target(b) if {
+	some l in of_type("aws_s3_bucket_logging")
+	linked(l, "target_bucket", b)
+}
+
+access_log_target(b) if {
+	some x in of_type("aws_s3_bucket")
+	some blk in blocks(x, ["logging"])
+	object.get(blk, "target_bucket", null) == val(b, ["bucket"])
+}
+
+# The region of a resource: its own region argument (provider v6), or the region of the
+# plan's root region variable. Undefined when neither is known.
+region_of(r) := x if {
+	x := val(r, ["region"])
+	is_string(x)
+	x != ""
+}
+
+region_of(r) := x if {
+	not is_string(val(r, ["region"]))
+	x := input.variables.region.value
+	is_string(x)
 }

@@ -26,6 +26,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
         ("overlay allow-list", overlays::check(root)?),
     ];
+    steps.push(("provider schema", provider_schema(root)?));
     let mut refs = Findings::default();
     for dir in reference_dirs(root)? {
         refs.extend(references::check_module(&dir)?);
@@ -45,6 +46,27 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
     steps.push(("approved baselines", baselines));
     steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, lz_promote::window::now()?)?));
     Ok(steps)
+}
+
+/// Every aws_* type used is in the vendored schema (a finding names the import command), and
+/// every module, example and the environments root validate against it: a schema error is an
+/// input error (exit 2) listing each with file:line:col and Terraform's wording.
+fn provider_schema(root: &Path) -> Result<Findings> {
+    let mut out = Findings::default();
+    for u in lz_schema::missing_types(root)? {
+        out.push(
+            "provider schema",
+            Some(u.file.clone()),
+            Some(u.line),
+            format!("{} is not in the vendored provider schema {}: run {}", u.ty, lz_schema::VENDORED, lz_schema::IMPORT_COMMAND),
+        );
+    }
+    let errors = lz_schema::validate_dirs(root, &reference_dirs(root)?)?;
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::bail!("the configuration does not validate against the AWS provider schema:\n{}", lines.join("\n"));
+    }
+    Ok(out)
 }
 
 /// Every environment's rendered plan through every policy, honouring the exceptions register,

@@ -22,6 +22,7 @@ mod policy;
 mod promote;
 mod release;
 mod render;
+mod schema;
 mod setup;
 mod test;
 
@@ -79,6 +80,8 @@ enum Command {
     BreakGlass(break_glass::Args),
     /// Benchmarks against the real peers
     Bench(bench::Args),
+    /// Vendor the AWS provider's resource schema (import, drift check)
+    Schema(schema::Args),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Drift(args) => drift::run(&root, args),
         Command::BreakGlass(args) => break_glass::run(&root, args),
         Command::Bench(args) => bench::run(&root, args),
+        Command::Schema(args) => schema::run(&root, args),
     };
     match result {
         Ok(code) => code,

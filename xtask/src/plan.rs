@@ -28,12 +28,18 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Engine::Offline => render_env(root, &args.env)?,
         Engine::Terraform => terraform_env(root, &args.env)?,
     };
-    let text = serde_json::to_string_pretty(&tfrender::normalize(&plan))?;
+    let text = serde_json::to_string_pretty(&plan_document(&plan))?;
     match args.out {
         Some(p) => std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
         None => crate::render::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The normalized plan document `plan` writes: the canonical plan plus `terraform_version`
+/// and `configuration`, which policies (`policy --plan`) and scanners need.
+pub fn plan_document(raw: &serde_json::Value) -> serde_json::Value {
+    lz_policy::input::with_policy_context(raw, tfrender::normalize(raw))
 }
 
 fn env_var_file(root: &Path, env: &str) -> anyhow::Result<PathBuf> {
@@ -58,7 +64,7 @@ pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
 /// [`render_env`] from the configurations loaded in `cache`.
 pub fn render_env_cached(cache: &tfrender::RenderCache, root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let var_file = env_var_file(root, env)?;
-    let opts = tfrender::RenderOptions { var_files: vec![var_file], vars: Vec::new() };
+    let opts = lz_schema::render_options(root, vec![var_file])?;
     let dir = root.join("environments");
     cache.render_dir(&dir, &opts).with_context(|| format!("rendering environment {env}"))
 }

@@ -40,6 +40,9 @@ enum Sub {
 
 pub const MIN_COVERAGE: f64 = 90.0;
 
+/// The plan corpus with its expected findings.
+pub const CORPUS: &str = "policies/corpus";
+
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(Sub::Test) = args.command {
         return test(root);
@@ -51,9 +54,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let policies = Policies::load(&opts.policies, &opts.settings)?;
     let (plan, mut findings) = match (&args.plan, &args.env) {
         (Some(file), None) => {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let plan = lz_policy::parse_plan(&text, &file.display().to_string())?;
+            let plan = lz_policy::read_plan(file)?;
             opts.source = Some(relative(root, file));
             (plan, Vec::new())
         }
@@ -126,12 +127,30 @@ fn test(root: &Path) -> anyhow::Result<ExitCode> {
             ));
         }
     }
-    let failed = run.tests.iter().filter(|t| !t.passed).count();
+    let mut failed = run.tests.iter().filter(|t| !t.passed).count();
     println!(
         "\n{} test(s), {} passed, {failed} failed",
         run.tests.len(),
         run.tests.len() - failed
     );
+    let opts = Options::for_root(root);
+    let policies = Policies::load(&opts.policies, &opts.settings)?;
+    let corpus = lz_policy::corpus::run(&root.join(CORPUS), &policies)?;
+    println!("\nplan corpus ({CORPUS}):");
+    for c in &corpus {
+        if c.passed() {
+            println!("PASS {}: {}", c.file, c.what);
+        } else {
+            println!("FAIL {}: {}", c.file, c.problems.join("; "));
+        }
+    }
+    let corpus_failed = corpus.iter().filter(|c| !c.passed()).count();
+    println!(
+        "{} case(s), {} passed, {corpus_failed} failed",
+        corpus.len(),
+        corpus.len() - corpus_failed
+    );
+    failed += corpus_failed;
     if run.tests.is_empty() {
         bail!("no Rego test ran under {}", root.join("policies").display());
     }
@@ -166,9 +185,11 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
                 lz_policy::parse_plan(&text, &fixture.display().to_string())?
             }
         };
+        // The file `cargo xtask plan --out` writes, read back as `policy --plan` reads it.
         let file = work.join(format!("{env}.json"));
-        std::fs::write(&file, serde_json::to_string(&plan)?)
+        std::fs::write(&file, serde_json::to_string(&crate::plan::plan_document(&plan))?)
             .with_context(|| format!("writing {}", file.display()))?;
+        let plan = lz_policy::read_plan(&file)?;
         plans.push((env, file, plan));
     }
     let resources: usize = plans
@@ -205,32 +226,36 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
         ms(ours)
     );
 
+    // checkov: one process over the same plan files, as a user would run it.
     let checkov = ensure_checkov(root)?;
+    let mut cmd = Command::new(&checkov);
+    cmd.args([
+        "--quiet",
+        "--compact",
+        "--framework",
+        "terraform_plan",
+        "--output",
+        "json",
+        "--skip-download",
+    ]);
+    for (_, file, _) in &plans {
+        cmd.arg("-f").arg(file);
+    }
     let start = Instant::now();
-    for (env, file, _) in &plans {
-        let status = Command::new(&checkov)
-            .args([
-                "--quiet",
-                "--compact",
-                "--framework",
-                "terraform_plan",
-                "--output",
-                "json",
-                "--skip-download",
-                "-f",
-            ])
-            .arg(file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .with_context(|| format!("running {}", checkov.display()))?;
-        // checkov exits 1 when it has failed checks; anything else is a tool error.
-        if !matches!(status.code(), Some(0) | Some(1)) {
-            bail!("checkov failed on the {env} plan ({status})");
-        }
+    let status = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", checkov.display()))?;
+    // checkov exits 1 when it has failed checks; anything else is a tool error.
+    if !matches!(status.code(), Some(0) | Some(1)) {
+        bail!("checkov failed on the plans ({status})");
     }
     let theirs = start.elapsed();
-    println!("checkov:   {} plans in {:.1} ms", plans.len(), ms(theirs));
+    println!("checkov:   {} plans in one process in {:.1} ms", plans.len(), ms(theirs));
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load:      {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    }
     let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
     println!("ratio:     lz-policy is {ratio:.1}x faster than checkov (goal >= 20x)");
     Ok(if ratio >= 20.0 {
@@ -243,6 +268,9 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// The checkov release the ratio and the accepted scanner findings refer to.
+pub const CHECKOV: &str = "checkov==3.3.30";
 
 /// checkov from `.tools/checkov-venv`, created with the system python3 when missing.
 fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
@@ -264,7 +292,7 @@ fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
         bail!("python3 -m venv {} failed ({status})", venv.display());
     }
     let status = Command::new(venv.join("bin/pip"))
-        .args(["install", "--progress-bar", "on", "checkov"])
+        .args(["install", "--progress-bar", "on", CHECKOV])
         .status()
         .context("running pip install checkov")?;
     if !status.success() {

@@ -9,7 +9,11 @@ use anyhow::{bail, Context};
 #[derive(clap::Args)]
 pub struct Args {
     /// Root module directory
-    dir: PathBuf,
+    #[arg(required_unless_present = "functions")]
+    dir: Option<PathBuf>,
+    /// List every Terraform built-in function with the renderer's status instead of rendering
+    #[arg(long, conflicts_with_all = ["var_files", "vars", "normalized"])]
+    functions: bool,
     /// Variable files applied after terraform.tfvars and *.auto.tfvars, in order
     #[arg(long = "var-file")]
     var_files: Vec<PathBuf>,
@@ -21,15 +25,34 @@ pub struct Args {
     normalized: bool,
 }
 
-pub fn run(_root: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let mut opts = tfrender::RenderOptions { var_files: args.var_files, vars: Vec::new() };
+pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    if args.functions {
+        let list = tfrender::function_status();
+        let width = list.iter().map(|(n, _, _)| n.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for (name, status, why) in &list {
+            out.push_str(&format!("{name:width$}  {status}"));
+            if let Some(why) = why {
+                out.push_str(&format!(": {why}"));
+            }
+            out.push('\n');
+        }
+        let done = list.iter().filter(|(_, s, _)| s.starts_with("implemented")).count();
+        out.push_str(&format!("{done} of {} Terraform 1.15 functions implemented", list.len()));
+        print_stdout(&out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(dir) = args.dir else {
+        bail!("a root module directory is required");
+    };
+    let mut opts = lz_schema::render_options(root, args.var_files)?;
     for v in &args.vars {
         let Some((k, val)) = v.split_once('=') else {
             bail!("invalid --var {v:?}: expected NAME=VALUE");
         };
         opts.vars.push((k.to_string(), val.to_string()));
     }
-    let plan = tfrender::render_dir(&args.dir, &opts)?;
+    let plan = tfrender::render_dir(&dir, &opts)?;
     let plan = if args.normalized { tfrender::normalize(&plan) } else { plan };
     print_stdout(&serde_json::to_string_pretty(&plan)?)?;
     Ok(ExitCode::SUCCESS)

@@ -26,7 +26,7 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if [".git", "target", ".tools", ".terraform", "fuzz"].contains(&name.as_str()) {
+        if [".git", "target", ".tools", ".terraform", "fuzz", ".cache"].contains(&name.as_str()) {
             continue;
         }
         if path.is_dir() {
@@ -53,6 +53,21 @@ fn check_is_clean_on_the_repository() {
     let (code, out, err) = xtask(&root(), &["check"]);
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("check: clean"), "{out}");
+}
+
+#[test]
+fn misspelt_aws_argument_exits_2_with_terraforms_wording_and_place() {
+    let copy = copy_repo();
+    let f = copy.path().join("modules/kms-key/main.tf");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(text.matches("  enable_key_rotation                = true").count(), 1);
+    std::fs::write(&f, text.replace("  enable_key_rotation                = true", "  enable_key_rotaton                 = true")).unwrap();
+    let (code, out, err) = xtask(copy.path(), &["check"]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains("modules/kms-key/main.tf:145:3: Unsupported argument: An argument named \"enable_key_rotaton\" is not expected here. Did you mean \"enable_key_rotation\"?"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! each naming the resource address and the attribute path.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -33,10 +34,10 @@ fn v(address: &str, path: &str, message: impl Into<String>) -> Violation {
 }
 
 /// What a control attribute must hold.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Expect {
-    /// Exactly this JSON literal.
-    Eq(&'static str),
+    /// Exactly this JSON value.
+    Eq(Value),
     /// Set: known or known after apply, never null or absent.
     Set,
     /// A number of at least this.
@@ -46,150 +47,103 @@ pub enum Expect {
 }
 
 /// A control-bearing attribute: resource type, attribute path, what it must hold.
+#[derive(Clone, Debug)]
 pub struct Control {
-    pub kind: &'static str,
-    pub path: &'static str,
+    pub kind: String,
+    pub path: String,
     pub expect: Expect,
+    /// Not applied in a module whose bucket carries this `Purpose` tag.
+    pub except_purpose: Option<String>,
 }
 
-const fn c(kind: &'static str, path: &'static str, expect: Expect) -> Control {
-    Control { kind, path, expect }
+/// The control table the Rego policies read too (`policies/controls.toml`).
+const CONTROL_TABLE: &str = include_str!("../../../policies/controls.toml");
+/// Policy settings: the mandatory tags and the taggable types (`governance/policy.toml`).
+const POLICY_SETTINGS: &str = include_str!("../../../governance/policy.toml");
+
+#[derive(serde::Deserialize)]
+struct Row {
+    #[serde(rename = "type")]
+    kind: String,
+    path: Vec<Value>,
+    equals: Option<Value>,
+    set: Option<bool>,
+    at_least: Option<f64>,
+    at_most: Option<f64>,
+    except_purpose: Option<String>,
+    #[allow(dead_code)]
+    rule: String,
 }
 
-/// The control-bearing attributes and their required values, identical in every environment.
-/// Retention settings are allow-listed per environment and appear here as floors only.
-pub const CONTROLS: &[Control] = &[
-    // Encryption and keys
-    c("aws_kms_key", "enable_key_rotation", Expect::Eq("true")),
-    c("aws_kms_key", "is_enabled", Expect::Eq("true")),
-    c("aws_kms_key", "multi_region", Expect::Eq("false")),
-    c("aws_kms_key", "key_usage", Expect::Eq("\"ENCRYPT_DECRYPT\"")),
-    c(
-        "aws_kms_key",
-        "customer_master_key_spec",
-        Expect::Eq("\"SYMMETRIC_DEFAULT\""),
-    ),
-    c("aws_kms_key", "bypass_policy_lockout_safety_check", Expect::Eq("false")),
-    c("aws_kms_key", "deletion_window_in_days", Expect::AtLeast(7.0)),
-    c("aws_kms_key", "deletion_window_in_days", Expect::AtMost(30.0)),
-    c(
-        "aws_s3_bucket_server_side_encryption_configuration",
-        "rule[0].apply_server_side_encryption_by_default[0].sse_algorithm",
-        Expect::Eq("\"aws:kms\""),
-    ),
-    c(
-        "aws_s3_bucket_server_side_encryption_configuration",
-        "rule[0].apply_server_side_encryption_by_default[0].kms_master_key_id",
-        Expect::Set,
-    ),
-    c(
-        "aws_s3_bucket_server_side_encryption_configuration",
-        "rule[0].bucket_key_enabled",
-        Expect::Eq("true"),
-    ),
-    c("aws_cloudwatch_log_group", "kms_key_id", Expect::Set),
-    c("aws_cloudwatch_log_group", "retention_in_days", Expect::AtLeast(365.0)),
-    c("aws_secretsmanager_secret", "kms_key_id", Expect::Set),
-    c("aws_cloudtrail", "kms_key_id", Expect::Set),
-    // Buckets: versioning, public access, ownership, deletion
-    c("aws_s3_bucket", "force_destroy", Expect::Eq("false")),
-    c(
-        "aws_s3_bucket_versioning",
-        "versioning_configuration[0].status",
-        Expect::Eq("\"Enabled\""),
-    ),
-    c(
-        "aws_s3_bucket_public_access_block",
-        "block_public_acls",
-        Expect::Eq("true"),
-    ),
-    c(
-        "aws_s3_bucket_public_access_block",
-        "block_public_policy",
-        Expect::Eq("true"),
-    ),
-    c(
-        "aws_s3_bucket_public_access_block",
-        "ignore_public_acls",
-        Expect::Eq("true"),
-    ),
-    c(
-        "aws_s3_bucket_public_access_block",
-        "restrict_public_buckets",
-        Expect::Eq("true"),
-    ),
-    c(
-        "aws_s3_bucket_ownership_controls",
-        "rule[0].object_ownership",
-        Expect::Eq("\"BucketOwnerEnforced\""),
-    ),
-    // Object lock: mode and retention floor
-    c(
-        "aws_s3_bucket_object_lock_configuration",
-        "object_lock_enabled",
-        Expect::Eq("\"Enabled\""),
-    ),
-    c(
-        "aws_s3_bucket_object_lock_configuration",
-        "rule[0].default_retention[0].mode",
-        Expect::Eq("\"COMPLIANCE\""),
-    ),
-    c(
-        "aws_s3_bucket_object_lock_configuration",
-        "rule[0].default_retention[0].days",
-        Expect::AtLeast(365.0),
-    ),
-    // Flow logs
-    c("aws_flow_log", "traffic_type", Expect::Eq("\"ALL\"")),
-    c(
-        "aws_flow_log",
-        "log_destination_type",
-        Expect::Eq("\"cloud-watch-logs\""),
-    ),
-    c("aws_flow_log", "log_destination", Expect::Set),
-    // Audit trail and log file validation
-    c("aws_cloudtrail", "enable_log_file_validation", Expect::Eq("true")),
-    c("aws_cloudtrail", "is_multi_region_trail", Expect::Eq("true")),
-    c("aws_cloudtrail", "include_global_service_events", Expect::Eq("true")),
-    c("aws_cloudtrail", "enable_logging", Expect::Eq("true")),
-    c(
-        "aws_cloudtrail",
-        "event_selector[0].include_management_events",
-        Expect::Eq("true"),
-    ),
-    c(
-        "aws_cloudtrail",
-        "event_selector[0].read_write_type",
-        Expect::Eq("\"All\""),
-    ),
-    // Roles: permission boundaries and session limits
-    c("aws_iam_role", "permissions_boundary", Expect::Set),
-    c("aws_iam_role", "max_session_duration", Expect::AtMost(3600.0)),
-    // Subnets never hand out public addresses
-    c("aws_subnet", "map_public_ip_on_launch", Expect::Eq("false")),
-];
+#[derive(serde::Deserialize)]
+struct Table {
+    control: Vec<Row>,
+}
 
-pub const MANDATORY_TAGS: [&str; 5] = ["Owner", "Environment", "DataClassification", "CostCentre", "ManagedBy"];
+#[derive(serde::Deserialize)]
+struct TagSettings {
+    required_tags: Vec<String>,
+    taggable_types: Vec<String>,
+}
 
-/// Types that take tags; every instance of them must carry the mandatory tags (and so must any
-/// other resource that has a `tags` attribute).
-pub const TAGGABLE: &[&str] = &[
-    "aws_s3_bucket",
-    "aws_kms_key",
-    "aws_vpc",
-    "aws_subnet",
-    "aws_default_security_group",
-    "aws_internet_gateway",
-    "aws_route_table",
-    "aws_cloudwatch_log_group",
-    "aws_iam_role",
-    "aws_iam_policy",
-    "aws_iam_openid_connect_provider",
-    "aws_flow_log",
-    "aws_cloudtrail",
-    "aws_secretsmanager_secret",
-    "aws_security_group",
-];
+fn dotted(path: &[Value]) -> String {
+    let mut out = String::new();
+    for p in path {
+        match p {
+            Value::String(s) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(s);
+            }
+            other => out.push_str(&format!("[{other}]")),
+        }
+    }
+    out
+}
+
+/// Parses a control table (the text of `policies/controls.toml`).
+pub fn parse_controls(text: &str) -> Result<Vec<Control>, String> {
+    let table: Table = toml::from_str(text).map_err(|e| format!("policies/controls.toml: {e}"))?;
+    table
+        .control
+        .into_iter()
+        .map(|r| {
+            let expect = match (r.equals, r.set, r.at_least, r.at_most) {
+                (Some(v), None, None, None) => Expect::Eq(v),
+                (None, Some(true), None, None) => Expect::Set,
+                (None, None, Some(n), None) => Expect::AtLeast(n),
+                (None, None, None, Some(n)) => Expect::AtMost(n),
+                _ => return Err(format!("policies/controls.toml: {} {:?} needs exactly one of equals, set, at_least, at_most", r.kind, r.path)),
+            };
+            Ok(Control { kind: r.kind, path: dotted(&r.path), expect, except_purpose: r.except_purpose })
+        })
+        .collect()
+}
+
+/// The control-bearing attributes and their required values, identical in every environment,
+/// from the committed control table. Retention settings are allow-listed per environment and
+/// appear there as floors only.
+pub fn controls_table() -> &'static [Control] {
+    static TABLE: OnceLock<Vec<Control>> = OnceLock::new();
+    TABLE.get_or_init(|| parse_controls(CONTROL_TABLE).expect("policies/controls.toml is validated by lz-policy's tests"))
+}
+
+fn tag_settings() -> &'static TagSettings {
+    static S: OnceLock<TagSettings> = OnceLock::new();
+    S.get_or_init(|| toml::from_str(POLICY_SETTINGS).expect("governance/policy.toml is validated by lz-policy's tests"))
+}
+
+/// Tags every taggable resource carries (`required_tags` of `governance/policy.toml`).
+pub fn mandatory_tags() -> &'static [String] {
+    &tag_settings().required_tags
+}
+
+/// Types that take tags (`taggable_types` of `governance/policy.toml`); every instance of them
+/// must carry the mandatory tags (and so must any other resource that has a `tags` attribute).
+pub fn taggable() -> &'static [String] {
+    &tag_settings().taggable_types
+}
 
 /// Companion resources every bucket must have in its module.
 const BUCKET_COMPANIONS: &[&str] = &[
@@ -202,27 +156,26 @@ const BUCKET_COMPANIONS: &[&str] = &[
 
 fn check_expect(b: &Block, path: &str, expect: Expect) -> Option<String> {
     let leaf = b.get(path);
-    match (expect, leaf) {
-        (_, None) => Some(format!("is absent, expected {}", describe(expect))),
-        (Expect::Eq(lit), Some(l)) => {
-            let want: Value = serde_json::from_str(lit).expect("control literal");
-            (*l != Leaf::Known(want)).then(|| format!("is {}, expected {lit}", l.render()))
+    match (&expect, leaf) {
+        (_, None) => Some(format!("is absent, expected {}", describe(&expect))),
+        (Expect::Eq(want), Some(l)) => {
+            (*l != Leaf::Known(want.clone())).then(|| format!("is {}, expected {want}", l.render()))
         }
         (Expect::Set, Some(Leaf::Known(Value::Null))) => Some("is null, expected a value".into()),
         (Expect::Set, Some(Leaf::Known(Value::String(s)))) if s.is_empty() => Some("is empty, expected a value".into()),
         (Expect::Set, Some(_)) => None,
         (Expect::AtLeast(n), Some(l)) => match l.as_f64() {
-            Some(x) if x >= n => None,
+            Some(x) if x >= *n => None,
             _ => Some(format!("is {}, expected at least {n}", l.render())),
         },
         (Expect::AtMost(n), Some(l)) => match l.as_f64() {
-            Some(x) if x <= n => None,
+            Some(x) if x <= *n => None,
             _ => Some(format!("is {}, expected at most {n}", l.render())),
         },
     }
 }
 
-fn describe(e: Expect) -> String {
+fn describe(e: &Expect) -> String {
     match e {
         Expect::Eq(l) => l.to_string(),
         Expect::Set => "a value".into(),
@@ -231,13 +184,26 @@ fn describe(e: Expect) -> String {
     }
 }
 
+/// The row names a `Purpose` that a bucket in b's module carries.
+fn excepted(p: &PlanView, ctl: &Control, b: &Block) -> bool {
+    let Some(purpose) = &ctl.except_purpose else {
+        return false;
+    };
+    let m = module_path(&b.address);
+    p.of_type("aws_s3_bucket")
+        .any(|x| module_path(&x.address) == m && x.get("tags.Purpose").and_then(Leaf::as_str) == Some(purpose.as_str()))
+}
+
 /// Every control attribute holds its required value, and the control resources exist.
 pub fn controls(p: &PlanView) -> Vec<Violation> {
     let mut out = Vec::new();
-    for ctl in CONTROLS {
-        for b in p.of_type(ctl.kind) {
-            if let Some(m) = check_expect(b, ctl.path, ctl.expect) {
-                out.push(v(&b.address, ctl.path, m));
+    for ctl in controls_table() {
+        for b in p.of_type(&ctl.kind) {
+            if excepted(p, ctl, b) {
+                continue;
+            }
+            if let Some(m) = check_expect(b, &ctl.path, ctl.expect.clone()) {
+                out.push(v(&b.address, &ctl.path, m));
             }
         }
     }
@@ -376,10 +342,10 @@ pub fn tags(p: &PlanView, env: &str) -> Vec<Violation> {
     let mut out = Vec::new();
     for b in p.resources() {
         let has_tags = b.under("tags").next().is_some();
-        if !has_tags && !TAGGABLE.contains(&b.kind().as_str()) {
+        if !has_tags && !taggable().iter().any(|t| *t == b.kind()) {
             continue;
         }
-        for t in MANDATORY_TAGS {
+        for t in mandatory_tags().iter().map(String::as_str) {
             let path = format!("tags.{t}");
             match b.get(&path) {
                 Some(Leaf::Known(Value::String(s))) if !s.trim().is_empty() => {
@@ -419,7 +385,7 @@ pub fn env_floors(p: &PlanView, env: &str) -> Vec<Violation> {
     }
     if env == "prod" {
         for b in p.of_type("aws_kms_key") {
-            if let Some(m) = check_expect(b, "deletion_window_in_days", Expect::Eq("30")) {
+            if let Some(m) = check_expect(b, "deletion_window_in_days", Expect::Eq(Value::from(30))) {
                 out.push(v(&b.address, "deletion_window_in_days", format!("{m} in prod")));
             }
         }
@@ -647,7 +613,25 @@ pub fn services(p: &PlanView) -> Vec<Violation> {
 pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
     ("environment", &[("*", "*", "tags.Environment")]),
     ("account_id", &[]),
-    ("region", &[]),
+    (
+        "region",
+        &[
+            // The log archive's replica lives in the other region of the residency set
+            // (environments/locals.tf): its region, its access-log bucket's name and the
+            // ARNs naming them follow the environment's region.
+            ("*", "module.access_logs_replica.*", "bucket"),
+            ("*", "module.access_logs_replica.*", "region"),
+            ("*", "module.access_logs_replica.*", "tags.Name"),
+            // `tags_all` is `tags` merged with the provider's default tags (schema view).
+            ("*", "module.access_logs_replica.*", "tags_all.Name"),
+            ("*", "module.access_logs_replica.*", "policy.*"),
+            ("*", "module.log_archive.*", "region"),
+            ("aws_s3_bucket_logging", "module.log_archive.*", "target_bucket"),
+            ("aws_iam_role", "module.log_archive.*", "description"),
+            ("aws_iam_role_policy", "module.log_archive.*", "policy.*"),
+            ("aws_s3_bucket_replication_configuration", "module.log_archive.*", "rule[*].id"),
+        ],
+    ),
     (
         "vpc_cidr",
         &[
@@ -856,12 +840,12 @@ pub fn superset(lower: &PlanView, higher: &PlanView) -> Vec<Violation> {
     for t in lt.difference(&ht) {
         out.push(v(t, "", "resource type is present in the lower environment only"));
     }
-    for ctl in CONTROLS {
-        let has = |p: &PlanView| p.of_type(ctl.kind).any(|b| b.get(ctl.path).is_some());
+    for ctl in controls_table() {
+        let has = |p: &PlanView| p.of_type(&ctl.kind).any(|b| b.get(&ctl.path).is_some());
         if has(lower) && !has(higher) {
             out.push(v(
-                ctl.kind,
-                ctl.path,
+                &ctl.kind,
+                &ctl.path,
                 "control is present in the lower environment only",
             ));
         }
@@ -956,12 +940,12 @@ mod tests {
     #[test]
     fn no_control_is_explained_by_an_allowlisted_variable_except_retention_floors() {
         let all: BTreeSet<String> = INFLUENCE.iter().map(|(k, _)| k.to_string()).collect();
-        for ctl in CONTROLS {
+        for ctl in controls_table() {
             if matches!(ctl.expect, Expect::AtLeast(_) | Expect::AtMost(_)) {
                 continue;
             }
             assert!(
-                !explained_by(&all, ctl.kind, "module.x.r", ctl.path),
+                !explained_by(&all, &ctl.kind, "module.x.r", &ctl.path),
                 "control {} {} is reachable from an allow-listed variable",
                 ctl.kind,
                 ctl.path

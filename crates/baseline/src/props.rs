@@ -132,8 +132,8 @@ pub fn names_variable(e: &tfrender::RenderError, var: &str) -> bool {
         .is_some_and(|l| l.trim_start().starts_with(&decl))
 }
 
-fn render_ok(prepared: &tfrender::Prepared, o: &Overlay) -> Result<Value, TestCaseError> {
-    match o.render_with(prepared) {
+fn render_ok(root: &Path, prepared: &tfrender::Prepared, o: &Overlay) -> Result<Value, TestCaseError> {
+    match o.render_with(root, prepared) {
         Ok(Ok(plan)) => Ok(plan),
         Ok(Err(e)) => Err(TestCaseError::fail(format!(
             "{} does not render: {e}\ntfvars:\n{}",
@@ -179,7 +179,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             property,
             cfg.cases,
             runner.run(&overlay::valid_overlay(), |o| {
-                let plan = render_ok(prepared, &o)?;
+                let plan = render_ok(root, prepared, &o)?;
                 let p = view(&plan);
                 let mut vs = checks::controls(&p);
                 vs.extend(checks::env_floors(&p, &o.environment));
@@ -193,7 +193,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
         Property::Rejects => finish(
             property,
             cfg.cases,
-            runner.run(&overlay::invalid_overlay(), |(o, var)| match o.render_with(prepared) {
+            runner.run(&overlay::invalid_overlay(), |(o, var)| match o.render_with(root, prepared) {
                 Ok(Ok(_)) => Err(TestCaseError::fail(format!(
                     "{}: var.{var} = {} is outside the domain but rendered",
                     case_name(&o),
@@ -224,7 +224,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
                 property,
                 cfg.cases,
                 runner.run(&strat, |(a, k)| {
-                    let pa = render_ok(prepared, &a)?;
+                    let pa = render_ok(root, prepared, &a)?;
                     let va = view(&pa);
                     let (env_b, vb, pb) = &real[k];
                     let mut vs = checks::controls(&va);
@@ -247,7 +247,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             property,
             cfg.cases,
             runner.run(&overlay::promotion_pair(), |(lo, hi)| {
-                let (vl, vh) = (view(&render_ok(prepared, &lo)?), view(&render_ok(prepared, &hi)?));
+                let (vl, vh) = (view(&render_ok(root, prepared, &lo)?), view(&render_ok(root, prepared, &hi)?));
                 let mut vs = checks::superset(&vl, &vh);
                 vs.extend(checks::non_decreasing(&[
                     (lo.environment.as_str(), &vl),
@@ -270,7 +270,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             property,
             cfg.cases,
             runner.run(&overlay::valid_overlay(), |o| {
-                let plan = render_ok(prepared, &o)?;
+                let plan = render_ok(root, prepared, &o)?;
                 let vs = checks::network(&view(&plan), &plan);
                 if vs.is_empty() {
                     Ok(())
@@ -290,7 +290,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
                 property,
                 cfg.cases,
                 runner.run(&strat, |o| {
-                    let plan = render_ok(prepared, &o)?;
+                    let plan = render_ok(root, prepared, &o)?;
                     let p = view(&plan);
                     let mut vs = checks::services(&p);
                     vs.extend(checks::tags(&p, &o.environment));
@@ -306,8 +306,8 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             property,
             cfg.cases,
             runner.run(&overlay::valid_overlay(), |o| {
-                let a = serde_json::to_string(&render_ok(prepared, &o)?).unwrap_or_default();
-                let b = serde_json::to_string(&render_ok(prepared, &o)?).unwrap_or_default();
+                let a = serde_json::to_string(&render_ok(root, prepared, &o)?).unwrap_or_default();
+                let b = serde_json::to_string(&render_ok(root, prepared, &o)?).unwrap_or_default();
                 if a == b {
                     return Ok(());
                 }
@@ -435,7 +435,7 @@ pub fn prepared_matches_fresh(root: &Path, cases: u32) -> Result<u32, String> {
     };
     for env in crate::snapshot::environments(root).map_err(|e| format!("{e:#}"))? {
         let var_file = root.join("environments").join(&env).join("terraform.tfvars");
-        let opts = tfrender::RenderOptions { var_files: vec![var_file], vars: Vec::new() };
+        let opts = lz_schema::render_options(root, vec![var_file]).map_err(|e| format!("{e:#}"))?;
         let fresh = tfrender::render_dir(&root.join("environments"), &opts);
         same(&format!("environment {env}"), &fresh, &prepared.render(&opts))?;
         compared += 1;
@@ -443,8 +443,10 @@ pub fn prepared_matches_fresh(root: &Path, cases: u32) -> Result<u32, String> {
     let config = Config { cases, failure_persistence: None, ..Config::default() };
     let count = std::cell::Cell::new(0u32);
     let check = |o: &Overlay| -> Result<(), TestCaseError> {
-        let fresh = o.render(root).map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
-        let prep = o.render_with(&prepared).map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
+        // One variable file for both renders: errors name it.
+        let (fresh, prep) = o
+            .render_both(root, &prepared)
+            .map_err(|e| TestCaseError::fail(format!("{e:#}")))?;
         count.set(count.get() + 1);
         same(&case_name(o), &fresh, &prep).map_err(TestCaseError::fail)
     };
@@ -500,7 +502,7 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
                     });
                     let r = runner.run(&overlay::valid_overlay(), |o| {
                         let t0 = Instant::now();
-                        let plan = render_ok(prepared, &o)?;
+                        let plan = render_ok(root, prepared, &o)?;
                         let t1 = Instant::now();
                         let vs = checks::single(&o.environment, &plan);
                         render_s.set(render_s.get() + (t1 - t0).as_secs_f64());

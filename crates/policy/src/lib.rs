@@ -1,6 +1,10 @@
 //! Policy as code on Terraform plan JSON: Rego rules evaluated in-process with regorus, the
 //! exceptions register, secret scanning and redaction, text/JSON/SARIF reports.
+pub mod controls;
+pub mod corpus;
 pub mod exceptions;
+pub mod input;
+pub mod patterns;
 pub mod redact;
 pub mod report;
 pub mod rules;
@@ -134,18 +138,25 @@ impl Policies {
                 .map(str::to_string)
                 .with_context(|| format!("{}: finding without string field {k}: {f}", rule.file))
         };
-        let id = field("id")?;
-        if id != rule.id {
-            bail!(
-                "{}: finding id {id} differs from the METADATA id {}",
-                rule.file,
-                rule.id
-            );
+        // Id, severity and controls come from the rule's METADATA (one source); a finding
+        // carries its own severity only when it is unverifiable (a setting, not a control).
+        if let Some(id) = f.get("id") {
+            if id.as_str() != Some(rule.id.as_str()) {
+                bail!(
+                    "{}: finding id {id} differs from the METADATA id {}",
+                    rule.file,
+                    rule.id
+                );
+            }
         }
+        let severity = match f.get("severity") {
+            None => rule.severity.clone(),
+            Some(_) => field("severity")?,
+        };
         let message = field("message")?;
         Ok(Finding {
-            rule_id: id,
-            severity: field("severity")?,
+            rule_id: rule.id.clone(),
+            severity,
             address: redact::redact_str(&field("address")?),
             unverifiable: message.starts_with("unverifiable:"),
             message: redact::redact_str(&message),
@@ -208,14 +219,17 @@ pub fn finish(
     })
 }
 
-/// Parses plan JSON text; errors name file:line:col.
+/// Parses plan JSON text; errors name file:line:col; a state file or any other document
+/// that is not a plan is refused with what it is (see [`input`]).
 pub fn parse_plan(text: &str, name: &str) -> Result<Value> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column()))?;
-    if !value.is_object() {
-        bail!("{name}:1:1: plan JSON is not an object");
-    }
-    Ok(value)
+    input::parse(text, name)
+}
+
+/// Reads and parses a plan file as Terraform users write it (UTF-8 with or without a BOM,
+/// UTF-16 with a BOM).
+pub fn read_plan(path: &Path) -> Result<Value> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    input::parse_bytes(&bytes, &path.display().to_string())
 }
 
 /// A TOML error as `file:line:col: message`.

@@ -1,56 +1,10 @@
 //! Secret redaction applied to plans before evaluation and to every reported string.
-use std::sync::OnceLock;
-
-use regex::Regex;
 use serde_json::Value;
 
 pub const REDACTED: &str = "[REDACTED]";
 
-fn access_key() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b")
-            .expect("valid regex")
-    })
-}
-
-fn private_key() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
-        )
-        .expect("valid regex")
-    })
-}
-
-fn assignment() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r#"(?i)("?[a-z0-9_]*(?:password|passwd|secret|token|secret_string|secret_binary|private_key|secret_key)"?\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;}]+)"#)
-            .expect("valid regex")
-    })
-}
-
-/// Attribute names whose values are secrets.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "password",
-        "passwd",
-        "secret",
-        "token",
-        "secret_string",
-        "secret_binary",
-        "private_key",
-        "secret_key",
-        "access_key",
-    ]
-    .iter()
-    .any(|s| n == *s || n.ends_with(&format!("_{s}")))
-        || n.starts_with("secret_string")
-        || n.starts_with("secret_binary")
-}
+pub use crate::patterns::is_secret_name;
+use crate::patterns::{access_key, assignment, private_key_block as private_key};
 
 /// Redacts access key ids, private key blocks and `name = value` pairs for secret-like names.
 pub fn redact_str(s: &str) -> String {

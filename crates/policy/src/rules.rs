@@ -33,6 +33,8 @@ pub struct PolicyTree {
     pub dir: PathBuf,
     pub files: Vec<PolicyFile>,
     pub rules: Vec<RuleMeta>,
+    /// The control table (`controls.toml`), given to the rules as `data.lz.controls`.
+    pub controls: Vec<crate::controls::Control>,
 }
 
 pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
@@ -88,10 +90,23 @@ impl PolicyTree {
             }
         }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
+        let controls = crate::controls::load(dir)?;
+        for c in &controls {
+            if !rules.iter().any(|r| r.id == c.rule) {
+                bail!(
+                    "{}: control {} {} names rule {}, which no policy declares",
+                    dir.join(crate::controls::FILE).display(),
+                    c.kind,
+                    crate::controls::dotted(&c.path),
+                    c.rule
+                );
+            }
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             files,
             rules,
+            controls,
         })
     }
 
@@ -105,6 +120,14 @@ impl PolicyTree {
                 .map_err(|e| anyhow::anyhow!("{e}"))
                 .with_context(|| format!("parsing {}", self.dir.join(&f.rel).display()))?;
         }
+        let data = serde_json::json!({ "lz": { "controls": self.controls } });
+        engine
+            .add_data(
+                regorus::Value::from_json_str(&data.to_string())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("loading the control table")?;
         Ok(engine)
     }
 

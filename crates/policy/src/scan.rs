@@ -2,10 +2,8 @@
 //! (`modules/**/*.tf`): access key ids, private key blocks, high-entropy values of
 //! password/secret/token attributes. Values are never reported.
 use std::path::Path;
-use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
-use regex::Regex;
 
 use crate::Finding;
 
@@ -13,25 +11,7 @@ pub const ACCESS_KEY_RULE: &str = "LZ-SCAN-001";
 pub const PRIVATE_KEY_RULE: &str = "LZ-SCAN-002";
 pub const ENTROPY_RULE: &str = "LZ-SCAN-003";
 
-fn access_key() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b")
-            .expect("valid regex")
-    })
-}
-
-fn private_key() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"-----BEGIN [A-Z ]*PRIVATE KEY-----").expect("valid regex"))
-}
-
-fn secret_assignment() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r#"^\s*"?([A-Za-z0-9_]*(?:password|passwd|secret|token|secret_string))"?\s*[=:]\s*"([^"]*)""#).expect("valid regex")
-    })
-}
+use crate::patterns::{access_key, private_key_header as private_key, quoted_assignment as secret_assignment};
 
 /// Shannon entropy in bits per character.
 pub fn entropy(s: &str) -> f64 {
@@ -87,7 +67,7 @@ pub fn scan_text(rel: &str, text: &str) -> Vec<Finding> {
             ));
         }
         if let Some(c) = secret_assignment().captures(line) {
-            if looks_random(&c[2]) {
+            if looks_random(&c[2]) && !access_key().is_match(&c[2]) {
                 out.push(finding(
                     ENTROPY_RULE,
                     format!(

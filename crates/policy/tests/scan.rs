@@ -101,3 +101,18 @@ fn repository_sources_hold_no_secrets() {
     let findings = lz_policy::scan_secrets(&root).unwrap();
     assert!(findings.is_empty(), "{findings:?}");
 }
+
+#[test]
+fn scan_and_redaction_share_one_set_of_secret_names() {
+    for name in lz_policy::patterns::SECRET_NAMES {
+        let line = format!("db_{name} = \"Zq8w3Rt6Yp1Lk4Jh7Gf2\"");
+        let found: Vec<String> = scan_text("modules/x/main.tf", &line)
+            .into_iter()
+            .map(|f| f.rule_id)
+            .collect();
+        assert_eq!(found, vec![ENTROPY_RULE.to_string()], "{line}");
+        let redacted = lz_policy::redact::redact_str(&line);
+        assert!(!redacted.contains("Zq8w3Rt6Yp1Lk4Jh7Gf2"), "{redacted}");
+        assert!(lz_policy::redact::is_secret_name(&format!("db_{name}")), "{name}");
+    }
+}

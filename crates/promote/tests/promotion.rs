@@ -28,6 +28,7 @@ fn plan(env: &str) -> Value {
     let opts = tfrender::RenderOptions {
         var_files: vec![r.join("environments").join(env).join("terraform.tfvars")],
         vars: vec![],
+        ..Default::default()
     };
     let p = tfrender::render_dir(&r.join("environments"), &opts)
         .unwrap_or_else(|e| panic!("rendering {env}: {e}"));

@@ -33,6 +33,16 @@ pub struct RenderError {
     /// What the error is about when the message (Terraform's own wording) does not say it,
     /// e.g. `var.region` for a failed validation; shown after the message.
     pub subject: Option<String>,
+    /// The render's further errors, in the order found: Terraform reports every failure,
+    /// not only the first. Empty on the further errors themselves.
+    pub more: Vec<RenderError>,
+}
+
+impl RenderError {
+    /// This error and the further ones.
+    pub fn all(&self) -> impl Iterator<Item = &RenderError> {
+        std::iter::once(self).chain(self.more.iter())
+    }
 }
 
 impl fmt::Display for RenderError {
@@ -41,10 +51,13 @@ impl fmt::Display for RenderError {
             Some(p) => write!(f, "{}:{}:{}: {}", p.display(), self.line, self.column, self.message)?,
             None => write!(f, "{}", self.message)?,
         }
-        match &self.subject {
-            Some(s) => write!(f, " [{s}]"),
-            None => Ok(()),
+        if let Some(s) = &self.subject {
+            write!(f, " [{s}]")?;
         }
+        for m in &self.more {
+            write!(f, "\n{m}")?;
+        }
+        Ok(())
     }
 }
 
@@ -116,9 +129,9 @@ impl Sources {
         match d.file {
             Some(f) => {
                 let (line, column) = d.span.as_ref().map(|s| self.line_col(f, s.start)).unwrap_or((1, 1));
-                RenderError { file: self.path(f), line, column, message: d.message, kind: d.kind, subject: d.subject }
+                RenderError { file: self.path(f), line, column, message: d.message, kind: d.kind, subject: d.subject, more: Vec::new() }
             }
-            None => RenderError { file: None, line: 0, column: 0, message: d.message, kind: d.kind, subject: d.subject },
+            None => RenderError { file: None, line: 0, column: 0, message: d.message, kind: d.kind, subject: d.subject, more: Vec::new() },
         }
     }
 
@@ -126,9 +139,15 @@ impl Sources {
     pub fn range_str(&self, file: usize, span: &Range<usize>) -> String {
         let (l, c) = self.line_col(file, span.start);
         let (l2, c2) = self.line_col(file, span.end);
+        // Terraform names files relative to the root module directory (`child/main.tf`); the
+        // first loaded file is one of the root module's.
+        let root = self.files.first().and_then(|(p, _)| p.parent().map(|d| d.to_path_buf()));
         let name = self
             .path(file)
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .and_then(|p| {
+                let rel = root.as_ref().and_then(|r| p.strip_prefix(r).ok().map(|x| x.to_string_lossy().replace('\\', "/")));
+                rel.or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            })
             .unwrap_or_default();
         if l == l2 {
             format!("{name}:{l},{c}-{c2}")

@@ -363,9 +363,12 @@ impl<'s> Evaluator<'s> {
             Value::Unknown(_) => {
                 let tm = t.as_ref().map(|v| v.is_sensitive()).unwrap_or(false);
                 let fm = f.as_ref().map(|v| v.is_sensitive()).unwrap_or(false);
-                t?;
-                f?;
-                Ok(Value::Unknown(result_ty).mark(cmark || tm || fm))
+                let t = t?;
+                let f = f?;
+                // Neither result can be null: neither can the unknown choice between them.
+                let not_null = |v: &Value| v.is_refined_not_null() || (!v.is_null() && !v.is_unknown());
+                let out = if not_null(&t) && not_null(&f) { Value::not_null_unknown(result_ty) } else { Value::Unknown(result_ty) };
+                Ok(out.mark(cmark || tm || fm))
             }
             other => {
                 let b = match convert(&other, &Constraint::Bool) {
@@ -512,7 +515,8 @@ impl<'s> Evaluator<'s> {
 
     fn func_call(&mut self, f: &hcl_edit::expr::FuncCall, span: Option<Range<usize>>) -> DResult<Value> {
         let name = f.name.name.value().as_str();
-        if f.name.is_namespaced() {
+        let core = f.name.namespace.len() == 1 && f.name.namespace[0].value().as_str() == "core";
+        if f.name.is_namespaced() && !core {
             let ns: Vec<&str> = f.name.namespace.iter().map(|n| n.value().as_str()).collect();
             return Err(Diag::new(
                 ErrorKind::Unsupported,
@@ -526,6 +530,7 @@ impl<'s> Evaluator<'s> {
         let arg_exprs: Vec<&Expression> = f.args.iter().collect();
         match name {
             "can" => {
+                crate::functions::arity(name, arg_exprs.len()).map_err(|m| Diag::eval(span.clone(), m))?;
                 if arg_exprs.len() != 1 {
                     return Err(arity(name, 1, arg_exprs.len(), span));
                 }
@@ -538,7 +543,7 @@ impl<'s> Evaluator<'s> {
             }
             "try" => {
                 if arg_exprs.is_empty() {
-                    return Err(Diag::eval(span, "Invalid function argument: at least one argument is required"));
+                    return Err(Diag::eval(span, "Error in function call: Call to function \"try\" failed: at least one argument is required"));
                 }
                 for a in &arg_exprs {
                     match self.eval(a) {
@@ -552,6 +557,37 @@ impl<'s> Evaluator<'s> {
                     span,
                     "Error in function call: Call to function \"try\" failed: no expression succeeded",
                 ));
+            }
+            "convert" if arg_exprs.len() == 2 => {
+                let value = self.eval(arg_exprs[0])?;
+                return crate::functions::special::convert(value, arg_exprs[1], span);
+            }
+            "templatestring" if arg_exprs.len() == 2 => {
+                let template = crate::functions::special::templatestring_source(arg_exprs[0], span.clone())?;
+                let tv = self.eval(arg_exprs[0])?;
+                let vars = self.eval(arg_exprs[1])?;
+                let (vars, vm) = vars.into_unmarked();
+                let Some(map) = crate::functions::special::template_vars(&vars, span.clone())? else {
+                    return Ok(Value::Unknown(Type::String).mark(vm || tv.is_sensitive()));
+                };
+                let (text, tm) = tv.into_unmarked();
+                let text = match text {
+                    Value::String(t) => t,
+                    other if other.is_unknown() => return Ok(Value::Unknown(Type::String).mark(tm || vm)),
+                    _ => return Err(Diag::eval(span, "Invalid function argument: Invalid value for \"template\" parameter: string required")),
+                };
+                let _ = template;
+                let tmpl = hcl_edit::parser::parse_template(&text).map_err(|e| {
+                    Diag::eval(
+                        span.clone(),
+                        format!("Invalid function argument: Invalid value for \"template\" parameter: invalid template: {}", e.message()),
+                    )
+                })?;
+                let scope = MapScope { dir: self.scope.module_dir(), vars: map };
+                let mut ev = Evaluator::new(&scope);
+                ev.depth = self.depth;
+                let v = ev.template(&tmpl, true).map_err(|d| Diag::eval(span.clone(), crate::functions::special::templatestring_error(&d, &text)))?;
+                return Ok(v.mark(tm || vm));
             }
             _ => {}
         }
@@ -579,7 +615,7 @@ impl<'s> Evaluator<'s> {
             return self.templatefile(args, span);
         }
         functions::call(name, args, self.scope.module_dir()).map_err(|msg| {
-            let kind = if msg.starts_with("Call to unknown function") { ErrorKind::Unsupported } else { ErrorKind::Eval };
+            let kind = if msg.starts_with("Call to unknown function") || crate::functions::is_unsupported(&msg) { ErrorKind::Unsupported } else { ErrorKind::Eval };
             Diag::new(kind, span, msg)
         })
     }
@@ -599,7 +635,11 @@ impl<'s> Evaluator<'s> {
         let text = std::fs::read_to_string(&full).map_err(|e| {
             Diag::eval(
                 span.clone(),
-                format!("Error in function call: Call to function \"templatefile\" failed: failed to read {}: {e}", full.display()),
+                if full.exists() {
+                    format!("Error in function call: Call to function \"templatefile\" failed: failed to read {}: {e}", full.display())
+                } else {
+                    format!("Invalid function argument: Invalid value for \"path\" parameter: no file exists at {path:?}; this function works only with files that are distributed as part of the configuration source code, so if this file will be created by a resource in this configuration you must instead obtain this result from an attribute of that resource")
+                },
             )
         })?;
         let (vars, vm) = args[1].unmark();
@@ -672,9 +712,20 @@ impl<'s> Evaluator<'s> {
         let mut out = String::new();
         let mut unknown = false;
         let mut marked = false;
-        self.render_nodes(nodes, &mut out, &mut unknown, &mut marked)?;
+        // Each top-level part (literal, interpolation, whole directive) is one part of the
+        // template: the parts before the first unknown one are the result's known prefix.
+        let mut prefix_len = 0;
+        for node in nodes {
+            let before = out.len();
+            let was_unknown = unknown;
+            self.render_nodes(std::slice::from_ref(node), &mut out, &mut unknown, &mut marked)?;
+            if unknown && !was_unknown {
+                prefix_len = before;
+            }
+        }
         if unknown {
-            return Ok(Value::not_null_unknown(Type::String).mark(marked));
+            let prefix = crate::functions::safe_prefix(out.get(..prefix_len).unwrap_or(""));
+            return Ok(Value::prefixed_unknown(prefix).mark(marked));
         }
         Ok(Value::String(out).mark(marked))
     }
@@ -910,14 +961,14 @@ fn unary(op: UnaryOperator, v: Value, span: Option<Range<usize>>) -> DResult<Val
     let (v, m) = v.into_unmarked();
     let r = match op {
         UnaryOperator::Neg => match v {
-            Value::Unknown(_) => Value::Unknown(Type::Number),
+            Value::Unknown(_) => Value::not_null_unknown(Type::Number),
             other => match convert(&other, &Constraint::Number) {
                 Ok(Value::Number(n)) => Value::Number(-n),
                 _ => return Err(Diag::eval(span, "Invalid operand: Unsuitable value for unary operand: a number is required")),
             },
         },
         UnaryOperator::Not => match v {
-            Value::Unknown(_) => Value::Unknown(Type::Bool),
+            Value::Unknown(_) => Value::not_null_unknown(Type::Bool),
             other => match convert(&other, &Constraint::Bool) {
                 Ok(Value::Bool(b)) => Value::Bool(!b),
                 _ => return Err(Diag::eval(span, "Invalid operand: Unsuitable value for unary operand: bool required")),
@@ -933,13 +984,24 @@ pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<
         let m = l.is_sensitive() || r.is_sensitive();
         return Ok(Value::Bool(op == NotEq).mark(m));
     }
+    if matches!(op, Eq | NotEq) {
+        // A known string that cannot start with an unknown string's known prefix differs.
+        let differs = |a: &Value, b: &Value| match (a.known_prefix(), b.unmark().0) {
+            (Some(p), Value::String(s)) => !s.starts_with(p),
+            _ => false,
+        };
+        if differs(&l, &r) || differs(&r, &l) {
+            let m = l.is_sensitive() || r.is_sensitive();
+            return Ok(Value::Bool(op == NotEq).mark(m));
+        }
+    }
     let (l, lm) = l.into_unmarked();
     let (r, rm) = r.into_unmarked();
     let m = lm || rm;
     let res = match op {
         Eq | NotEq => match equals(&l, &r) {
             Some(b) => Value::Bool(if op == Eq { b } else { !b }),
-            None => Value::Unknown(Type::Bool),
+            None => Value::not_null_unknown(Type::Bool),
         },
         And | Or => {
             let lb = to_bool(&l, span.clone(), "left")?;
@@ -948,7 +1010,7 @@ pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<
                 (And, Some(false), _) | (And, _, Some(false)) => Value::Bool(false),
                 (Or, Some(true), _) | (Or, _, Some(true)) => Value::Bool(true),
                 (_, Some(a), Some(b)) => Value::Bool(if op == And { a && b } else { a || b }),
-                _ => Value::Unknown(Type::Bool),
+                _ => Value::not_null_unknown(Type::Bool),
             }
         }
         _ => {
@@ -978,7 +1040,7 @@ pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<
                     GreaterEq => Value::Bool(a >= b),
                     _ => unreachable_op(span.clone())?,
                 },
-                _ => Value::Unknown(if is_cmp { Type::Bool } else { Type::Number }),
+                _ => Value::not_null_unknown(if is_cmp { Type::Bool } else { Type::Number }),
             }
         }
     };

@@ -144,6 +144,8 @@ pub(crate) struct Engine<'a> {
     stack: RefCell<Vec<String>>,
     /// File functions resolve paths from the root module directory, like Terraform run there.
     root_dir: std::path::PathBuf,
+    /// Provider schemas: resources of these types are planned as the provider would.
+    pub schema: Option<std::sync::Arc<crate::schema::ProviderSchema>>,
 }
 
 pub(crate) struct InstScope<'e, 'a> {
@@ -171,7 +173,7 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Arc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
         let root_dir = root.dir.clone();
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None };
         eng.add_inst(root, String::new(), None);
         eng
     }
@@ -222,53 +224,83 @@ impl<'a> Engine<'a> {
     }
 
     /// Evaluate everything in the tree, children after parents.
-    pub fn run(&self) -> DResult<()> {
+    /// Evaluates everything and returns every error, each once, in the order found. An
+    /// object depending on a failed one fails with that same error, which is not repeated,
+    /// as Terraform reports each failure once.
+    pub fn run_all(&self) -> Vec<Diag> {
+        let mut errors: Vec<Diag> = Vec::new();
+        let mut note = |r: DResult<()>| {
+            if let Err(e) = r {
+                // One cycle is one error, whichever member it was found from.
+                let members = |d: &Diag| {
+                    let mut m: Vec<String> = d.message.trim_start_matches("Cycle: ").split(", ").map(str::to_string).collect();
+                    m.sort();
+                    m
+                };
+                let same_cycle = |x: &Diag| x.kind == ErrorKind::Cycle && e.kind == ErrorKind::Cycle && members(x) == members(&e);
+                let seen = errors.iter().any(|x| (x.file == e.file && x.span == e.span && x.message == e.message) || same_cycle(x));
+                if !seen {
+                    errors.push(e);
+                }
+            }
+        };
         let mut i = 0;
         while i < self.insts.borrow().len() {
             let inst = self.inst(i);
             let cfg = inst.cfg.clone();
             for v in &cfg.variables {
-                self.var(i, &v.name, None)?;
+                note(self.var(i, &v.name, None).map(drop));
             }
             let mut names: Vec<&String> = cfg.locals.keys().collect();
             names.sort_by_key(|n| (cfg.locals[*n].file, cfg.locals[*n].span.as_ref().map(|s| s.start)));
             for n in names {
-                self.local(i, n, None)?;
+                note(self.local(i, n, None).map(drop));
             }
             for r in &cfg.resources {
-                self.resource(i, &r.key(), None)?;
+                note(self.resource(i, &r.key(), None).map(drop));
             }
             for c in &cfg.calls {
-                self.call(i, &c.name, None)?;
+                note(self.call(i, &c.name, None).map(drop));
             }
             for o in &cfg.outputs {
-                self.output(i, &o.name, None)?;
+                note(self.output(i, &o.name, None).map(drop));
             }
             for c in &cfg.checks {
-                // Check assertions only warn in Terraform: a failure is recorded, not an error.
-                let sc = self.scope(i);
-                let mut status = "pass";
-                let mut problems = Vec::new();
-                for a in &c.asserts {
-                    match self.eval(&sc, &a.condition)?.unmark().0 {
-                        Value::Bool(true) => {}
-                        Value::Bool(false) => {
-                            status = "fail";
-                            if let Value::String(m) = self.eval(&sc, &a.error_message)?.unmark().0 {
-                                problems.push(m.clone());
-                            }
-                        }
-                        _ => {
-                            if status == "pass" {
-                                status = "unknown";
-                            }
-                        }
-                    }
-                }
-                self.record_check(i, "check", &format!("check.{}", c.name), serde_json::Map::new(), None, status, problems);
+                note(self.check_block(i, c));
             }
             i += 1;
         }
+        // Terraform checks root variables' validation rules only when the rest of the plan
+        // succeeded: with other errors, their failures are not reported.
+        let root_validation = |d: &Diag| d.kind == ErrorKind::Variable && d.message.starts_with("Invalid value for variable:") && d.subject.as_deref().is_some_and(|s| s.starts_with("var."));
+        if errors.iter().any(|d| !root_validation(d)) {
+            errors.retain(|d| !root_validation(d));
+        }
+        errors
+    }
+
+    /// Check assertions only warn in Terraform: a failure is recorded, not an error.
+    fn check_block(&self, i: usize, c: &crate::load::CheckCfg) -> DResult<()> {
+        let sc = self.scope(i);
+        let mut status = "pass";
+        let mut problems = Vec::new();
+        for a in &c.asserts {
+            match self.eval(&sc, &a.condition)?.unmark().0 {
+                Value::Bool(true) => {}
+                Value::Bool(false) => {
+                    status = "fail";
+                    if let Value::String(m) = self.eval(&sc, &a.error_message)?.unmark().0 {
+                        problems.push(m.clone());
+                    }
+                }
+                _ => {
+                    if status == "pass" {
+                        status = "unknown";
+                    }
+                }
+            }
+        }
+        self.record_check(i, "check", &format!("check.{}", c.name), serde_json::Map::new(), None, status, problems);
         Ok(())
     }
 
@@ -572,7 +604,9 @@ impl<'a> Engine<'a> {
                         _ => String::new(),
                     };
                     let rule_at = val.span.as_ref().map(|s| self.sources.range_str(val.file, s)).unwrap_or_default();
-                    let (f, s) = (cfg.file, cfg.span.clone());
+                    // Terraform points at where the value was set (tfvars line, calling
+                    // argument), or at the variable when its default failed.
+                    let (f, s) = place.clone().unwrap_or((cfg.file, cfg.span.clone()));
                     return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")).about(display.clone()));
                 }
                 Value::Null(_) => {
@@ -719,6 +753,8 @@ impl<'a> Engine<'a> {
         let sc = self.scope(i);
         let (exp, insts) = self.expand(&sc, r.count.as_ref(), r.for_each.as_ref())?;
         let referenced: &[String] = cfg.referenced_attrs.get(&r.key()).map(Vec::as_slice).unwrap_or_default();
+        let schema = self.schema_for(r);
+        let closed = schema.is_some();
         let mut out = Vec::new();
         for inst in insts {
             let mut sc = self.scope(i);
@@ -745,6 +781,9 @@ impl<'a> Engine<'a> {
                 p.insert("output".to_string(), output);
                 p.insert("triggers_replace".to_string(), triggers);
                 Value::Object(p)
+            } else if let Some(rs) = schema {
+                let conf = crate::validate::conform(&config, &rs.block, Some(&r.body), 0).map_err(|d| d.in_file(r.file))?;
+                crate::validate::plan_value(&conf, &rs.block, true)
             } else {
                 let Value::Object(mut m) = config else { return unreachable_obj(); };
                 m.entry("id".to_string()).or_insert(Value::Unknown(Type::String));
@@ -757,7 +796,7 @@ impl<'a> Engine<'a> {
                 let mut psc = self.scope(i);
                 psc.each = inst.each.clone();
                 psc.count = inst.count.clone();
-                psc.self_val = Some(Rc::new(open_if(r, planned.clone())));
+                psc.self_val = Some(Rc::new(open_if(r, closed, planned.clone())));
                 for c in &r.postconditions {
                     status = worse(status, self.check_condition(&psc, c, "Resource postcondition failed")?);
                 }
@@ -773,15 +812,23 @@ impl<'a> Engine<'a> {
             out.push((ResInst { key: inst.key, config_known }, planned));
         }
         let value = match exp {
-            Expansion::Single => out.first_mut().map(|x| open_if(r, std::mem::replace(&mut x.1, Value::null()))).unwrap_or_else(Value::dynamic_unknown),
-            Expansion::Count => Value::Tuple(out.iter_mut().map(|x| open_if(r, std::mem::replace(&mut x.1, Value::null()))).collect()),
+            Expansion::Single => out.first_mut().map(|x| open_if(r, closed, std::mem::replace(&mut x.1, Value::null()))).unwrap_or_else(Value::dynamic_unknown),
+            Expansion::Count => Value::Tuple(out.iter_mut().map(|x| open_if(r, closed, std::mem::replace(&mut x.1, Value::null()))).collect()),
             Expansion::ForEach => Value::Object(
                 out.iter_mut()
-                    .map(|x| (match &x.0.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, std::mem::replace(&mut x.1, Value::null()))))
+                    .map(|x| (match &x.0.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, closed, std::mem::replace(&mut x.1, Value::null()))))
                     .collect(),
             ),
         };
         Ok(ResState { instances: out.into_iter().map(|x| x.0).collect(), expansion: exp, value: Rc::new(value) })
+    }
+
+    /// The provider schema of a managed resource, when one was given for its type.
+    pub fn schema_for(&self, r: &ResCfg) -> Option<&crate::schema::ResourceSchema> {
+        if r.mode != Mode::Managed {
+            return None;
+        }
+        self.schema.as_ref().and_then(|s| s.resource(&r.ty))
     }
 
     fn check_condition(&self, sc: &InstScope, c: &Condition, summary: &str) -> DResult<&'static str> {
@@ -793,6 +840,8 @@ impl<'a> Engine<'a> {
                 let m = self.eval(sc, &c.error_message)?;
                 let msg = match m.unmark().0 {
                     Value::String(s) => s.clone(),
+                    // Terraform reports the unknown message itself only as a warning.
+                    Value::Unknown(_) => "This check failed, but has an invalid error message as described in the other accompanying messages.".into(),
                     _ => String::new(),
                 };
                 Err(err(ErrorKind::Condition, c.file, c.condition.span.clone(), format!("{summary}: {msg}")))
@@ -868,6 +917,12 @@ impl<'a> Engine<'a> {
                 self.record_check(i, "output_value", &format!("output.{}", o.name), serde_json::Map::new(), None, status, Vec::new());
             }
             let v = self.eval(&sc, &o.value)?;
+            let v = match &o.ty {
+                Some(t) => crate::types::convert(&v, t).map_err(|m| {
+                    err(ErrorKind::Eval, o.file, o.value.span.clone(), format!("Invalid output value: The value expression does not match this output value's type constraint: {m}"))
+                })?,
+                None => v,
+            };
             if !o.sensitive && v.has_sensitive_deep() {
                 return Err(err(ErrorKind::Eval, o.file, o.span.clone(), "Output refers to sensitive values: To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, Terraform requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent. If you do intend to export this data, annotate the output value as sensitive by adding the following argument: sensitive = true"));
             }
@@ -884,6 +939,19 @@ impl<'a> Engine<'a> {
                 Err(e)
             }
         }
+    }
+
+    /// A root variable's value as given from outside (tfvars as written, `-var` parsed for
+    /// the type), before type conversion and optional attribute defaults: what Terraform
+    /// records under `variables` in the plan. `None` when it was not set from outside.
+    pub fn root_input_as_given(&self, name: &str) -> Option<Value> {
+        let inp = self.inputs.get(name)?;
+        if !inp.raw {
+            return Some(inp.value.clone());
+        }
+        let inst = self.inst(0);
+        let cfg = inst.cfg.var(name)?;
+        parse_raw(&inp.value, cfg.ty.as_ref()).ok()
     }
 
     /// The evaluated value of a root variable (after `run`).
@@ -914,8 +982,8 @@ fn worse(a: &'static str, b: &'static str) -> &'static str {
 }
 
 /// Schema-less resource instances answer unknown for attributes they do not set.
-fn open_if(r: &ResCfg, v: Value) -> Value {
-    if r.ty == "terraform_data" && r.mode == Mode::Managed {
+fn open_if(r: &ResCfg, closed: bool, v: Value) -> Value {
+    if closed || (r.ty == "terraform_data" && r.mode == Mode::Managed) {
         v
     } else {
         Value::Open(Box::new(v))

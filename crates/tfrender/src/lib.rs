@@ -5,6 +5,9 @@
 //! Model:
 //! - `terraform_data` has its real schema: `id` unknown, `output` unknown with the type of
 //!   `input` (null when `input` is null), as Terraform plans a create.
+//! - Managed resources whose type is in `RenderOptions::schema` (the vendored AWS provider
+//!   schema) are validated like `terraform validate` and planned as the provider would: every
+//!   schema attribute, unset computed ones unknown, blocks per nesting mode (`validate.rs`).
 //! - Other managed resources have no schema: they carry the arguments and nested blocks set
 //!   in configuration (each block type a list of objects) plus `id`; any attribute that is
 //!   referenced but not set is unknown.
@@ -30,14 +33,28 @@ mod eval;
 mod functions;
 mod graph;
 mod load;
+mod modules;
 mod normalize;
 mod plan;
+mod schema;
+mod syntax;
 mod template;
 mod types;
+mod validate;
 mod value;
 
 pub use error::{ErrorKind, RenderError};
 pub use normalize::normalize;
+pub use schema::{Attribute, Block, NestedBlock, Nesting, ProviderSchema, ResourceSchema};
+
+/// Terraform's built-in functions and how the renderer handles each (`None`: not a
+/// Terraform function).
+pub fn function_status() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    functions::TERRAFORM_FUNCTIONS
+        .iter()
+        .map(|n| (*n, functions::status(n).unwrap_or("unknown"), functions::unsupported_reason(n)))
+        .collect()
+}
 
 use error::{Diag, Sources};
 use graph::{Engine, Input};
@@ -48,6 +65,22 @@ pub struct RenderOptions {
     pub var_files: Vec<PathBuf>,
     /// `--var NAME=VALUE` assignments, applied last.
     pub vars: Vec<(String, String)>,
+    /// Provider resource schemas: resources of these types are validated like `terraform
+    /// validate` and planned with every schema attribute (see `validate.rs`).
+    pub schema: Option<std::sync::Arc<ProviderSchema>>,
+}
+
+/// Every schema validation error of the configuration in `dir` (unsupported arguments and
+/// blocks, missing required arguments, computed-only attributes set, unknown attributes
+/// referenced), without evaluating it. Argument types are checked by `render_dir`.
+pub fn validate_dir(dir: &Path, schema: &ProviderSchema) -> Result<Vec<RenderError>, RenderError> {
+    let mut sources = Sources::default();
+    let root = match load::Loader::new(&mut sources).load(dir, ".") {
+        Ok(r) => r,
+        Err(d) => return Err(sources.to_error(d)),
+    };
+    let diags = validate::validate_tree(&root, schema, &sources);
+    Ok(diags.into_iter().map(|d| sources.to_error(d)).collect())
 }
 
 /// Render the plan JSON for the root module in `dir`: [`Prepared::load`] then
@@ -68,6 +101,9 @@ pub struct Prepared {
     root: Arc<load::ModuleCfg>,
     sources: Sources,
     configuration: serde_json::Value,
+    /// Schema validation errors of the tree, per schema rendered with (they depend on the
+    /// configuration and the schema only).
+    validated: Mutex<Vec<(Arc<ProviderSchema>, Vec<Diag>)>>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -85,7 +121,7 @@ impl Prepared {
             Err(d) => return Err(sources.to_error(d)),
         };
         let configuration = plan::configuration(&root, &root);
-        Ok(Prepared { dir: dir.to_path_buf(), root, sources, configuration })
+        Ok(Prepared { dir: dir.to_path_buf(), root, sources, configuration, validated: Mutex::new(Vec::new()) })
     }
 
     /// The root module directory.
@@ -98,12 +134,35 @@ impl Prepared {
         // Variable files join the loaded sources for this render only.
         let mut sources = self.sources.clone();
         let r = self.render_inner(opts, &mut sources);
-        r.map_err(|d| sources.to_error(d))
+        r.map_err(|mut diags| {
+            let first = diags.remove(0);
+            let mut e = sources.to_error(first);
+            e.more = diags.into_iter().map(|d| sources.to_error(d)).collect();
+            e
+        })
     }
 
-    fn render_inner(&self, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Diag> {
+    /// Schema validation errors of the tree (computed once per schema).
+    fn validate(&self, schema: &Arc<ProviderSchema>) -> Vec<Diag> {
+        let mut validated = self.validated.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, diags)) = validated.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
+            return diags.clone();
+        }
+        let diags = validate::validate_tree(&self.root, schema, &self.sources);
+        validated.push((schema.clone(), diags.clone()));
+        diags
+    }
+
+    /// Every error of a render; never empty when it is an `Err`.
+    fn render_inner(&self, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Vec<Diag>> {
         let dir = self.dir.as_path();
         let root = &self.root;
+        if let Some(schema) = &opts.schema {
+            let diags = self.validate(schema);
+            if !diags.is_empty() {
+                return Err(diags);
+            }
+        }
         let mut inputs: HashMap<String, Input> = HashMap::new();
         let mut files: Vec<PathBuf> = Vec::new();
         for name in ["terraform.tfvars", "terraform.tfvars.json"] {
@@ -113,7 +172,7 @@ impl Prepared {
             }
         }
         let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display())))?
+            .map_err(|e| vec![Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display()))])?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
                 let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -124,23 +183,27 @@ impl Prepared {
         files.extend(auto);
         files.extend(opts.var_files.iter().cloned());
         for f in &files {
-            for (name, value, file, span) in load::load_tfvars(sources, f)? {
+            for (name, value, file, span) in load::load_tfvars(sources, f).map_err(|d| vec![d])? {
                 inputs.insert(name, Input { value, place: Some((file, span)), raw: false });
             }
         }
         for (name, value) in &opts.vars {
             if root.var(name).is_none() {
-                return Err(Diag::new(
+                return Err(vec![Diag::new(
                     ErrorKind::Variable,
                     None,
                     format!("Value for undeclared variable: A variable named {name:?} was assigned on the command line, but the root module does not declare a variable of that name"),
-                ));
+                )]);
             }
             inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
         }
         let sources_ref: &Sources = sources;
-        let eng = Engine::new(sources_ref, root.clone(), inputs);
-        eng.run()?;
+        let mut eng = Engine::new(sources_ref, root.clone(), inputs);
+        eng.schema = opts.schema.clone();
+        let errors = eng.run_all();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         Ok(plan::build(&eng, self.configuration.clone()))
     }
 }

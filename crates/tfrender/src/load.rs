@@ -99,6 +99,8 @@ pub(crate) struct OutCfg {
     pub sensitive: bool,
     pub description: Option<String>,
     pub preconditions: Vec<Condition>,
+    /// The `type` argument (Terraform 1.15): the value is converted to it.
+    pub ty: Option<Constraint>,
 }
 
 #[derive(Debug)]
@@ -176,7 +178,11 @@ pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, 
         .map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", path.display())))?;
     let id = sources.add(path.to_path_buf(), text);
     let text = &sources.files[id].1;
-    let body = hcl_edit::parser::parse_body(text).map_err(|e| {
+    let parsed = hcl_edit::parser::parse_body(text).or_else(|e| {
+        // hcl-edit refuses some newlines HCL ignores; retry with those made spaces.
+        crate::syntax::relax_newlines(text).and_then(|t| hcl_edit::parser::parse_body(&t).ok()).ok_or(e)
+    });
+    let body = parsed.map_err(|e| {
         let (line, col) = (e.location().line(), e.location().column());
         Diag {
             file: Some(id),
@@ -205,14 +211,22 @@ pub(crate) struct Loader<'a> {
     pub sources: &'a mut Sources,
     cache: HashMap<PathBuf, Arc<ModuleCfg>>,
     stack: Vec<PathBuf>,
+    /// Installed remote modules (read when the root module is loaded) and the root directory.
+    manifest: Option<(PathBuf, crate::modules::Manifest)>,
+    /// Module keys of the calls being loaded (`a`, `a.b`).
+    keys: Vec<String>,
 }
 
 impl<'a> Loader<'a> {
     pub fn new(sources: &'a mut Sources) -> Self {
-        Loader { sources, cache: HashMap::new(), stack: Vec::new() }
+        Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new() }
     }
 
     pub fn load(&mut self, dir: &Path, rel: &str) -> DResult<Arc<ModuleCfg>> {
+        if self.manifest.is_none() {
+            let manifest = crate::modules::Manifest::load(dir).map_err(|m| Diag::new(ErrorKind::Config, None, m))?;
+            self.manifest = Some((dir.to_path_buf(), manifest));
+        }
         let key = normalize_path(dir);
         if let Some(m) = self.cache.get(&key) {
             if m.rel == rel {
@@ -447,9 +461,8 @@ impl<'a> Loader<'a> {
                         Expression::String(s) => source = Some((s.value().to_string(), a.value.span())),
                         _ => return Err(d(ErrorKind::Config, file, a.value.span(), "Invalid value for module argument: The module source address must be a literal string")),
                     },
-                    "version" => {
-                        return Err(d(ErrorKind::Unsupported, file, a.span(), "Unsupported argument: module version constraints (registry modules) are not supported offline"));
-                    }
+                    // Terraform checked the version when it installed the module.
+                    "version" => {}
                     "count" => count = Some(Attr::from(file, a)),
                     "for_each" => for_each = Some(Attr::from(file, a)),
                     "providers" | "depends_on" => {}
@@ -468,12 +481,26 @@ impl<'a> Loader<'a> {
         let Some((source, sspan)) = source else {
             return Err(d(ErrorKind::Config, file, b.span(), format!("Missing required argument: The argument \"source\" is required, but no definition was found (module {name:?})")));
         };
-        if !(source.starts_with("./") || source.starts_with("../")) {
-            return Err(d(ErrorKind::Unsupported, file, sspan, format!("Unsupported module source {source:?}: only local paths (./ or ../) are supported offline")));
-        }
-        let dir = lexical_join(&m.dir, &source);
-        let rel = join_rel(&m.rel, &source);
-        let module = self.load(&dir, &rel).map_err(|e| if e.file.is_none() { Diag { file: Some(file), span: sspan.clone(), ..e } } else { e })?;
+        let key = match self.keys.last() {
+            Some(parent) => format!("{parent}.{name}"),
+            None => name.to_string(),
+        };
+        let (dir, rel) = if crate::modules::is_remote(&source) {
+            let installed = self.manifest.as_ref().and_then(|(root, man)| man.dir(&key, &source).map(|d| (root.join(d), d.to_string())));
+            match installed {
+                Some(found) => found,
+                None => {
+                    return Err(d(ErrorKind::Config, file, b.span(), "Module not installed: This module is not yet installed. Run \"terraform init\" to install all modules required by this configuration")
+                        .about(format!("module.{key} ({source})")));
+                }
+            }
+        } else {
+            (lexical_join(&m.dir, &source), join_rel(&m.rel, &source))
+        };
+        self.keys.push(key);
+        let module = self.load(&dir, &rel).map_err(|e| if e.file.is_none() { Diag { file: Some(file), span: sspan.clone(), ..e } } else { e });
+        self.keys.pop();
+        let module = module?;
         for (k, a) in &args {
             if module.var(k).is_none() {
                 return Err(d(ErrorKind::Config, file, a.span.clone(), format!("Unsupported argument: An argument named {k:?} is not expected here")));
@@ -577,6 +604,11 @@ fn load_variable(file: usize, name: &str, b: &Block) -> DResult<VarCfg> {
                 "description" => v.description = Some(literal_string(file, a)?),
                 "nullable" => v.nullable = literal_bool(file, a)?,
                 "sensitive" => v.sensitive = literal_bool(file, a)?,
+                // A constant variable (Terraform 1.15) takes its value like any other; it
+                // only matters where Terraform needs values before planning.
+                "const" => {
+                    literal_bool(file, a)?;
+                }
                 "ephemeral" => {
                     if literal_bool(file, a)? {
                         return Err(d(ErrorKind::Unsupported, file, a.span(), "Unsupported argument: ephemeral variables are not supported offline"));
@@ -696,10 +728,12 @@ fn load_output(file: usize, name: &str, b: &Block) -> DResult<OutCfg> {
     let mut sensitive = false;
     let mut description = None;
     let mut preconditions = Vec::new();
+    let mut ty = None;
     for s in b.body.iter() {
         match s {
             Structure::Attribute(a) => match a.key.value().as_str() {
                 "value" => value = Some(Attr::from(file, a)),
+                "type" => ty = Some(parse_type(file, &a.value, true, 0)?),
                 "sensitive" => sensitive = literal_bool(file, a)?,
                 "description" => description = Some(literal_string(file, a)?),
                 "depends_on" => {}
@@ -715,7 +749,7 @@ fn load_output(file: usize, name: &str, b: &Block) -> DResult<OutCfg> {
     let Some(value) = value else {
         return Err(d(ErrorKind::Config, file, b.span(), "Missing required argument: The argument \"value\" is required, but no definition was found"));
     };
-    Ok(OutCfg { name: name.to_string(), file, span: b.span(), value, sensitive, description, preconditions })
+    Ok(OutCfg { name: name.to_string(), file, span: b.span(), value, sensitive, description, preconditions, ty })
 }
 
 /// Parse a type constraint expression.

@@ -55,6 +55,7 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
     names.sort();
     for n in names {
         if let Some(v) = eng.root_var(n) {
+            let v = eng.root_input_as_given(n).filter(|g| !g.is_null()).map(std::rc::Rc::new).unwrap_or(v);
             vars.insert(n.clone(), json!({ "value": v.to_json() }));
         }
     }
@@ -89,7 +90,7 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
                     res.insert("index".into(), k);
                 }
                 res.insert("provider_name".into(), json!(provider));
-                res.insert("schema_version".into(), json!(0));
+                res.insert("schema_version".into(), json!(eng.schema_for(r).map_or(0, |s| s.version)));
                 let values = planned.to_json_known().unwrap_or(Json::Object(Map::new()));
                 let sens = planned.sensitive_as_bool();
                 let sens = if sens == Json::Bool(false) { Json::Object(Map::new()) } else { sens };

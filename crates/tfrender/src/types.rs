@@ -26,6 +26,18 @@ pub struct ObjAttr {
 }
 
 impl Constraint {
+    /// Whether `any` appears anywhere in the constraint: the elements of a collection of such
+    /// a type are unified to one concrete type after conversion, as cty does.
+    pub fn contains_any(&self) -> bool {
+        match self {
+            Constraint::Any => true,
+            Constraint::List(e) | Constraint::Set(e) | Constraint::Map(e) => e.contains_any(),
+            Constraint::Tuple(es) => es.iter().any(Constraint::contains_any),
+            Constraint::Object(attrs) => attrs.iter().any(|a| a.ty.contains_any()),
+            _ => false,
+        }
+    }
+
     pub fn is_primitive(&self) -> bool {
         matches!(self, Constraint::String | Constraint::Number | Constraint::Bool)
     }
@@ -139,7 +151,7 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize, open: bool) -> Result<
                 let _ = i;
                 out.push(convert_depth(item, ec, depth + 1)?);
             }
-            let ety = if matches!(**ec, Constraint::Any) {
+            let ety = if ec.contains_any() {
                 let (t, unified) = unify_values(&out).ok_or_else(|| "all elements must have the same type".to_string())?;
                 out = unified;
                 t
@@ -161,7 +173,7 @@ fn convert_inner(v: &Value, c: &Constraint, depth: usize, open: bool) -> Result<
             for (k, item) in items {
                 out.insert(k.clone(), convert_depth(item, ec, depth + 1)?);
             }
-            let ety = if matches!(**ec, Constraint::Any) {
+            let ety = if ec.contains_any() {
                 let vals: Vec<Value> = out.values().cloned().collect();
                 let (t, unified) = unify_values(&vals).ok_or_else(|| "all map elements must have the same type".to_string())?;
                 for ((_, slot), u) in out.iter_mut().zip(unified) {
@@ -260,8 +272,54 @@ pub fn type_to_constraint(t: &Type) -> Constraint {
     }
 }
 
-/// The common type of several types, as cty's unification for collections.
+/// The common type of several types, as cty's unification: first by kind (all maps, all
+/// lists or tuples, ...), then the first of the given types, in cty's preference order, that
+/// every other type converts to (`set(string)` for a set and a tuple of strings).
 pub fn unify(types: &[Type]) -> Option<Type> {
+    unify_kinds(types).or_else(|| unify_by_conversion(types))
+}
+
+fn preference(t: &Type) -> u8 {
+    match t {
+        Type::List(_) => 0,
+        Type::Set(_) => 1,
+        Type::Map(_) => 2,
+        Type::Object(_) => 3,
+        Type::Tuple(_) => 4,
+        Type::String => 5,
+        Type::Number => 6,
+        Type::Bool => 7,
+        Type::Dynamic => 8,
+    }
+}
+
+fn unify_by_conversion(types: &[Type]) -> Option<Type> {
+    let mut candidates: Vec<&Type> = types.iter().filter(|t| **t != Type::Dynamic).collect();
+    candidates.sort_by_key(|t| preference(t));
+    candidates.into_iter().find(|want| types.iter().all(|t| convertible(t, want))).cloned()
+}
+
+/// Whether a value of type `from` may convert to `to` (cty's unsafe conversions: a string
+/// may become a number or bool, and fail at run time).
+fn convertible(from: &Type, to: &Type) -> bool {
+    if from == to || *from == Type::Dynamic || *to == Type::Dynamic {
+        return true;
+    }
+    match (from, to) {
+        (Type::Number | Type::Bool, Type::String) | (Type::String, Type::Number | Type::Bool) => true,
+        (Type::List(a) | Type::Set(a), Type::List(b) | Type::Set(b)) => convertible(a, b),
+        (Type::Tuple(ts), Type::List(b) | Type::Set(b)) => ts.iter().all(|t| convertible(t, b)),
+        (Type::Map(a), Type::Map(b)) => convertible(a, b),
+        (Type::Object(attrs), Type::Map(b)) => attrs.values().all(|t| convertible(t, b)),
+        (Type::Tuple(a), Type::Tuple(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| convertible(x, y)),
+        (Type::Object(a), Type::Object(b)) => {
+            b.iter().all(|(k, t)| a.get(k).is_some_and(|f| convertible(f, t)))
+        }
+        _ => false,
+    }
+}
+
+fn unify_kinds(types: &[Type]) -> Option<Type> {
     let concrete: Vec<&Type> = types.iter().filter(|t| **t != Type::Dynamic).collect();
     let Some(first) = concrete.first() else {
         return Some(Type::Dynamic);

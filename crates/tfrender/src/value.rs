@@ -77,6 +77,9 @@ pub enum Value {
     Open(Box<Value>),
     /// An unknown value refined as certainly not null.
     NotNull(Box<Value>),
+    /// An unknown string refined as starting with a known prefix (a template whose leading
+    /// part is known, as `"x: ${uuid()}"`); the inner value is a not-null unknown string.
+    Prefixed(String, Box<Value>),
     /// An integer beyond 2^53 as written in the source: computations use the inner
     /// (rounded) number, output keeps the exact digits.
     Exact(i128, Box<Value>),
@@ -114,14 +117,14 @@ impl Value {
             Value::Map(t, _) => Type::Map(Box::new(t.clone())),
             Value::Tuple(vs) => Type::Tuple(vs.iter().map(Value::ty).collect()),
             Value::Object(m) => Type::Object(m.iter().map(|(k, v)| (k.clone(), v.ty())).collect()),
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.ty(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.ty(),
         }
     }
 
     pub fn is_sensitive(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
-            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.is_sensitive(),
+            Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.is_sensitive(),
             _ => false,
         }
     }
@@ -131,9 +134,28 @@ impl Value {
         Value::NotNull(Box::new(Value::Unknown(t)))
     }
 
+    /// An unknown string known to start with `prefix` (empty prefix: a plain not-null unknown).
+    pub fn prefixed_unknown(prefix: String) -> Value {
+        let inner = Value::not_null_unknown(Type::String);
+        if prefix.is_empty() {
+            inner
+        } else {
+            Value::Prefixed(prefix, Box::new(inner))
+        }
+    }
+
+    /// The known prefix of an unknown string, if refined with one.
+    pub fn known_prefix(&self) -> Option<&str> {
+        match self {
+            Value::Prefixed(p, _) => Some(p),
+            Value::Sensitive(v) | Value::Open(v) => v.known_prefix(),
+            _ => None,
+        }
+    }
+
     pub fn is_refined_not_null(&self) -> bool {
         match self {
-            Value::NotNull(_) => true,
+            Value::NotNull(_) | Value::Prefixed(..) => true,
             Value::Sensitive(v) | Value::Open(v) => v.is_refined_not_null(),
             _ => false,
         }
@@ -151,7 +173,7 @@ impl Value {
     pub fn unmark(&self) -> (&Value, bool) {
         match self {
             Value::Sensitive(v) => (v.unmark().0, true),
-            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.unmark(),
+            Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.unmark(),
             v => (v, false),
         }
     }
@@ -159,7 +181,7 @@ impl Value {
     pub fn into_unmarked(self) -> (Value, bool) {
         match self {
             Value::Sensitive(v) => (v.into_unmarked().0, true),
-            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.into_unmarked(),
+            Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.into_unmarked(),
             v => (v, false),
         }
     }
@@ -176,7 +198,7 @@ impl Value {
     pub fn has_sensitive_deep(&self) -> bool {
         match self {
             Value::Sensitive(_) => true,
-            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.has_sensitive_deep(),
+            Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.has_sensitive_deep(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs.iter().any(Value::has_sensitive_deep),
             Value::Map(_, m) | Value::Object(m) => m.values().any(Value::has_sensitive_deep),
             _ => false,
@@ -186,7 +208,7 @@ impl Value {
     /// Strip every sensitive mark at any depth.
     pub fn unmark_deep(&self) -> Value {
         match self {
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.unmark_deep(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) => v.unmark_deep(),
             Value::Exact(i, v) => Value::Exact(*i, v.clone()),
             Value::List(t, vs) => Value::List(t.clone(), vs.iter().map(Value::unmark_deep).collect()),
             Value::Set(t, vs) => Value::Set(t.clone(), vs.iter().map(Value::unmark_deep).collect()),
@@ -209,7 +231,7 @@ impl Value {
     pub fn is_wholly_known(&self) -> bool {
         match self {
             Value::Unknown(_) => false,
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.is_wholly_known(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.is_wholly_known(),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs.iter().all(Value::is_wholly_known),
             Value::Map(_, m) | Value::Object(m) => m.values().all(Value::is_wholly_known),
             _ => true,
@@ -246,7 +268,7 @@ impl Value {
             Value::Map(_, m) | Value::Object(m) => {
                 Json::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
             }
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => v.to_json(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) => v.to_json(),
             Value::Exact(i, v) => exact_json(*i).unwrap_or_else(|| v.to_json()),
         }
     }
@@ -256,7 +278,7 @@ impl Value {
     pub fn to_json_known(&self) -> Option<Json> {
         Some(match self {
             Value::Unknown(_) => return None,
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) => return v.to_json_known(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) => return v.to_json_known(),
             Value::Exact(i, v) => return exact_json(*i).or_else(|| v.to_json_known()),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
                 Json::Array(vs.iter().map(|v| v.to_json_known().unwrap_or(Json::Null)).collect())
@@ -277,7 +299,7 @@ impl Value {
     /// `after_unknown` form.
     pub fn unknown_as_bool(&self) -> Json {
         match self {
-            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.unknown_as_bool(),
+            Value::Sensitive(v) | Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.unknown_as_bool(),
             Value::Null(_) => Json::Bool(false),
             Value::Unknown(_) => Json::Bool(true),
             Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => {
@@ -301,7 +323,7 @@ impl Value {
     pub fn sensitive_as_bool(&self) -> Json {
         match self {
             Value::Sensitive(_) => Json::Bool(true),
-            Value::Open(v) | Value::NotNull(v) | Value::Exact(_, v) => v.sensitive_as_bool(),
+            Value::Open(v) | Value::NotNull(v) | Value::Prefixed(_, v) | Value::Exact(_, v) => v.sensitive_as_bool(),
             Value::Null(_) | Value::Bool(_) | Value::Number(_) | Value::String(_) => Json::Bool(false),
             Value::Unknown(t) => match t {
                 Type::List(_) | Type::Set(_) | Type::Tuple(_) => Json::Array(vec![]),

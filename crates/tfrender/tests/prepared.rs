@@ -18,6 +18,7 @@ fn options(f: &Fixture) -> tfrender::RenderOptions {
     tfrender::RenderOptions {
         var_files: f.var_files.iter().map(|v| f.dir.join(v)).collect(),
         vars: f.vars.clone(),
+        ..Default::default()
     }
 }
 
@@ -63,15 +64,25 @@ fn one_prepared_configuration_renders_different_variables_like_fresh_loads() {
     let dir = root.join("environments");
     let envs = ["dev", "test", "uat", "preprod", "prod"];
     let prepared = tfrender::Prepared::load(&dir).expect("environments/ loads");
-    for env in envs.iter().chain(envs.iter().rev()) {
+    // The vendored provider schema, as every render of the repository uses it.
+    let text = std::fs::read_to_string(root.join("schema/aws-provider.json")).expect("vendored schema");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("vendored schema is JSON");
+    let schema = std::sync::Arc::new(tfrender::ProviderSchema::from_json(&doc).expect("vendored schema parses"));
+    for (i, env) in envs.iter().chain(envs.iter().rev()).enumerate() {
         let opts = tfrender::RenderOptions {
             var_files: vec![dir.join(env).join("terraform.tfvars")],
             vars: vec![("environment".into(), (*env).into())],
+            // Every other render with the schema: validation results are kept per schema.
+            schema: (i % 2 == 0).then(|| schema.clone()),
         };
         assert_eq!(shown(&prepared.render(&opts)), shown(&tfrender::render_dir(&dir, &opts)), "environment {env}");
     }
     // A bad value fails the same way on both paths, and the prepared value stays usable.
-    let bad = tfrender::RenderOptions { var_files: Vec::new(), vars: vec![("vpc_cidr".into(), "not-a-cidr".into())] };
+    let bad = tfrender::RenderOptions {
+        var_files: Vec::new(),
+        vars: vec![("vpc_cidr".into(), "not-a-cidr".into())],
+        schema: Some(schema.clone()),
+    };
     let (a, b) = (shown(&prepared.render(&bad)), shown(&tfrender::render_dir(&dir, &bad)));
     assert!(a.starts_with("error "), "{a:.300}");
     assert_eq!(a, b);

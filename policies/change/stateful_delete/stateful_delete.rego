@@ -14,16 +14,12 @@ package lz.rules.change.stateful_delete
 
 import data.lz.lib
 
-_id := "LZ-CHG-001"
-
-_severity := "high"
-
 deny contains f if {
 	some rc in lib.arr(object.get(input, "resource_changes", []))
 	rc.type in lib.settings.stateful_types
 	"delete" in rc.change.actions
 	kind := _kind(rc.change.actions)
-	f := lib.finding(_id, _severity, rc.address, sprintf("planned %s of stateful %s", [kind, rc.type]))
+	f := lib.finding(rc.address, sprintf("planned %s of stateful %s", [kind, rc.type]))
 }
 
 _kind(actions) := "replace" if "create" in actions

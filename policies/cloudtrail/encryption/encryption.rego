@@ -12,19 +12,15 @@ package lz.rules.cloudtrail.encryption
 
 import data.lz.lib
 
-_id := "LZ-CT-003"
-
-_severity := "high"
-
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	not lib.unknown(t, ["kms_key_id"])
 	not lib.present(t, ["kms_key_id"])
-	f := lib.finding(_id, _severity, t.address, "trail has no KMS key (kms_key_id)")
+	f := lib.finding(t.address, "trail has no KMS key (kms_key_id)")
 }
 
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	lib.unverifiable_ref(t, ["kms_key_id"], "aws_kms_key")
-	f := lib.unverifiable(_id, t.address, "kms_key_id")
+	f := lib.unverifiable(t.address, "kms_key_id")
 }

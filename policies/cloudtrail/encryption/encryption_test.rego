@@ -9,7 +9,7 @@ test_known_key_passes if {
 test_missing_key_denied if {
 	some f in deny with input as t.plan([t.rc("aws_cloudtrail", "org", {"kms_key_id": null})])
 	f.address == "aws_cloudtrail.org"
-	f.severity == "high"
+	not f.severity
 }
 
 test_unknown_untraced_unverifiable if {

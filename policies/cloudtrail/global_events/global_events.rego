@@ -10,19 +10,15 @@ package lz.rules.cloudtrail.global_events
 
 import data.lz.lib
 
-_id := "LZ-CT-004"
-
-_severity := "medium"
-
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	not lib.unknown(t, ["include_global_service_events"])
-	lib.val(t, ["include_global_service_events"]) != true
-	f := lib.finding(_id, _severity, t.address, "include_global_service_events is not true")
+	lib.val(t, ["include_global_service_events"]) != lib.required("aws_cloudtrail", ["include_global_service_events"])
+	f := lib.finding(t.address, "include_global_service_events is not true")
 }
 
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	lib.unknown(t, ["include_global_service_events"])
-	f := lib.unverifiable(_id, t.address, "include_global_service_events")
+	f := lib.unverifiable(t.address, "include_global_service_events")
 }

@@ -10,19 +10,15 @@ package lz.rules.cloudtrail.log_validation
 
 import data.lz.lib
 
-_id := "LZ-CT-002"
-
-_severity := "high"
-
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	not lib.unknown(t, ["enable_log_file_validation"])
-	lib.val(t, ["enable_log_file_validation"]) != true
-	f := lib.finding(_id, _severity, t.address, "enable_log_file_validation is not true")
+	lib.val(t, ["enable_log_file_validation"]) != lib.required("aws_cloudtrail", ["enable_log_file_validation"])
+	f := lib.finding(t.address, "enable_log_file_validation is not true")
 }
 
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	lib.unknown(t, ["enable_log_file_validation"])
-	f := lib.unverifiable(_id, t.address, "enable_log_file_validation")
+	f := lib.unverifiable(t.address, "enable_log_file_validation")
 }

@@ -10,19 +10,15 @@ package lz.rules.cloudtrail.multi_region
 
 import data.lz.lib
 
-_id := "LZ-CT-001"
-
-_severity := "high"
-
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	not lib.unknown(t, ["is_multi_region_trail"])
-	lib.val(t, ["is_multi_region_trail"]) != true
-	f := lib.finding(_id, _severity, t.address, "is_multi_region_trail is not true")
+	lib.val(t, ["is_multi_region_trail"]) != lib.required("aws_cloudtrail", ["is_multi_region_trail"])
+	f := lib.finding(t.address, "is_multi_region_trail is not true")
 }
 
 deny contains f if {
 	some t in lib.of_type("aws_cloudtrail")
 	lib.unknown(t, ["is_multi_region_trail"])
-	f := lib.unverifiable(_id, t.address, "is_multi_region_trail")
+	f := lib.unverifiable(t.address, "is_multi_region_trail")
 }

@@ -12,10 +12,6 @@ package lz.rules.iam.break_glass_mfa
 
 import data.lz.lib
 
-_id := "LZ-IAM-004"
-
-_severity := "critical"
-
 _break_glass contains r if {
 	some r in lib.of_type("aws_iam_role")
 	"break-glass" in lib.privileged_kinds(r)
@@ -27,13 +23,13 @@ deny contains f if {
 	some s in lib.statements(lib.policy_doc(lib.val(r, ["assume_role_policy"])))
 	s.Effect == "Allow"
 	not _requires_mfa(s)
-	f := lib.finding(_id, _severity, r.address, "break-glass trust statement does not require aws:MultiFactorAuthPresent = true")
+	f := lib.finding(r.address, "break-glass trust statement does not require aws:MultiFactorAuthPresent = true")
 }
 
 deny contains f if {
 	some r in _break_glass
 	lib.unknown(r, ["assume_role_policy"])
-	f := lib.unverifiable(_id, r.address, "assume_role_policy")
+	f := lib.unverifiable(r.address, "assume_role_policy")
 }
 
 _requires_mfa(s) if {

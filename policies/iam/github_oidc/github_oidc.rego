@@ -13,10 +13,6 @@ package lz.rules.iam.github_oidc
 
 import data.lz.lib
 
-_id := "LZ-IAM-005"
-
-_severity := "critical"
-
 _host := "token.actions.githubusercontent.com"
 
 _github_statements contains [r, s] if {
@@ -31,14 +27,14 @@ _github_statements contains [r, s] if {
 deny contains f if {
 	some [r, s] in _github_statements
 	count(_subs(s)) == 0
-	f := lib.finding(_id, _severity, r.address, "GitHub OIDC trust has no sub condition")
+	f := lib.finding(r.address, "GitHub OIDC trust has no sub condition")
 }
 
 deny contains f if {
 	some [r, s] in _github_statements
 	some sub in _subs(s)
 	not regex.match(`^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:.+$`, lib.str(sub))
-	f := lib.finding(_id, _severity, r.address, sprintf("GitHub OIDC sub %q is not pinned to one repository", [sub]))
+	f := lib.finding(r.address, sprintf("GitHub OIDC sub %q is not pinned to one repository", [sub]))
 }
 
 _subs(s) := {v |

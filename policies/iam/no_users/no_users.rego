@@ -13,14 +13,10 @@ package lz.rules.iam.no_users
 
 import data.lz.lib
 
-_id := "LZ-IAM-006"
-
-_severity := "high"
-
 _forbidden := {"aws_iam_user", "aws_iam_access_key", "aws_iam_user_login_profile"}
 
 deny contains f if {
 	some r in lib.resources
 	r.type in _forbidden
-	f := lib.finding(_id, _severity, r.address, sprintf("%s is not allowed; use federated roles", [r.type]))
+	f := lib.finding(r.address, sprintf("%s is not allowed; use federated roles", [r.type]))
 }

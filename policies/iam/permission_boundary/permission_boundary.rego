@@ -12,19 +12,15 @@ package lz.rules.iam.permission_boundary
 
 import data.lz.lib
 
-_id := "LZ-IAM-002"
-
-_severity := "high"
-
 deny contains f if {
 	some r in lib.of_type("aws_iam_role")
 	not lib.unknown(r, ["permissions_boundary"])
 	not lib.present(r, ["permissions_boundary"])
-	f := lib.finding(_id, _severity, r.address, "role has no permissions boundary")
+	f := lib.finding(r.address, "role has no permissions boundary")
 }
 
 deny contains f if {
 	some r in lib.of_type("aws_iam_role")
 	lib.unverifiable_ref(r, ["permissions_boundary"], "aws_iam_policy")
-	f := lib.unverifiable(_id, r.address, "permissions_boundary")
+	f := lib.unverifiable(r.address, "permissions_boundary")
 }

@@ -13,10 +13,6 @@ package lz.rules.iam.session_duration
 
 import data.lz.lib
 
-_id := "LZ-IAM-003"
-
-_severity := "high"
-
 deny contains f if {
 	some r in lib.of_type("aws_iam_role")
 	some kind in lib.privileged_kinds(r)
@@ -24,12 +20,12 @@ deny contains f if {
 	d := object.get(r.after, "max_session_duration", null)
 	d != null
 	d > lib.settings.max_privileged_session_seconds
-	f := lib.finding(_id, _severity, r.address, sprintf("%s role max_session_duration is %v, above %v", [kind, d, lib.settings.max_privileged_session_seconds]))
+	f := lib.finding(r.address, sprintf("%s role max_session_duration is %v, above %v", [kind, d, lib.settings.max_privileged_session_seconds]))
 }
 
 deny contains f if {
 	some r in lib.of_type("aws_iam_role")
 	count(lib.privileged_kinds(r)) > 0
 	lib.unknown(r, ["max_session_duration"])
-	f := lib.unverifiable(_id, r.address, "max_session_duration")
+	f := lib.unverifiable(r.address, "max_session_duration")
 }

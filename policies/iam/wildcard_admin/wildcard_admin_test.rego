@@ -51,3 +51,8 @@ test_boundary_with_path_passes if {
 	r := t.rc("aws_iam_role", "app", {"permissions_boundary": "arn:aws:iam::111111111111:policy/lz/lz-boundary"})
 	count(deny) == 0 with input as t.plan([b, r])
 }
+
+test_star_on_specific_role_denied if {
+	fs := deny with input as t.plan([_policy([{"Effect": "Allow", "Action": "*", "Resource": "arn:aws:iam::1:role/deployer"}])])
+	{f.message | some f in fs} == {"policy allows Action * on arn:aws:iam::1:role/deployer"}
+}

@@ -12,21 +12,17 @@ package lz.rules.kms.deletion_window
 
 import data.lz.lib
 
-_id := "LZ-KMS-002"
-
-_severity := "medium"
-
 deny contains f if {
 	lib.environment in lib.settings.prod_environments
 	some k in lib.of_type("aws_kms_key")
 	not lib.unknown(k, ["deletion_window_in_days"])
 	lib.val(k, ["deletion_window_in_days"]) != lib.settings.kms_deletion_window_prod
-	f := lib.finding(_id, _severity, k.address, sprintf("deletion_window_in_days is %v, not %v", [lib.val(k, ["deletion_window_in_days"]), lib.settings.kms_deletion_window_prod]))
+	f := lib.finding(k.address, sprintf("deletion_window_in_days is %v, not %v", [lib.val(k, ["deletion_window_in_days"]), lib.settings.kms_deletion_window_prod]))
 }
 
 deny contains f if {
 	lib.environment in lib.settings.prod_environments
 	some k in lib.of_type("aws_kms_key")
 	lib.unknown(k, ["deletion_window_in_days"])
-	f := lib.unverifiable(_id, k.address, "deletion_window_in_days")
+	f := lib.unverifiable(k.address, "deletion_window_in_days")
 }

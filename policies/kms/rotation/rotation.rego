@@ -10,19 +10,15 @@ package lz.rules.kms.rotation
 
 import data.lz.lib
 
-_id := "LZ-KMS-001"
-
-_severity := "high"
-
 deny contains f if {
 	some k in lib.of_type("aws_kms_key")
 	not lib.unknown(k, ["enable_key_rotation"])
-	lib.val(k, ["enable_key_rotation"]) != true
-	f := lib.finding(_id, _severity, k.address, "key rotation is not enabled")
+	lib.val(k, ["enable_key_rotation"]) != lib.required("aws_kms_key", ["enable_key_rotation"])
+	f := lib.finding(k.address, "key rotation is not enabled")
 }
 
 deny contains f if {
 	some k in lib.of_type("aws_kms_key")
 	lib.unknown(k, ["enable_key_rotation"])
-	f := lib.unverifiable(_id, k.address, "enable_key_rotation")
+	f := lib.unverifiable(k.address, "enable_key_rotation")
 }

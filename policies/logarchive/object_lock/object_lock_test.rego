@@ -43,3 +43,24 @@ test_unknowns_unverifiable if {
 		startswith(f.message, "unverifiable:")
 	}
 }
+
+_v3_archive(mode) := t.rc("aws_s3_bucket", "archive", {"bucket": "lz-log-archive", "object_lock_configuration": [{"object_lock_enabled": "Enabled", "rule": [{"default_retention": [{"mode": mode, "days": 2190}]}]}]})
+
+test_inline_v3_compliance_passes if {
+	count(deny) == 0 with input as t.plan([_v3_archive("COMPLIANCE")])
+}
+
+test_inline_v3_governance_denied if {
+	fs := deny with input as t.plan([_v3_archive("GOVERNANCE")])
+	some f in fs
+	contains(f.message, "inline default retention mode is GOVERNANCE")
+}
+
+test_no_configuration_lock_config_unverifiable if {
+	b := t.rcu("aws_s3_bucket", "archive", {"bucket": "lz-log-archive", "object_lock_enabled": true}, {"id": true})
+	c := t.rcu("aws_s3_bucket_object_lock_configuration", "c", {"rule": [{"default_retention": [{"mode": "COMPLIANCE", "days": 2190}]}]}, {"bucket": true})
+	fs := deny with input as t.plan([b, c])
+	{f.address | some f in fs} == {"aws_s3_bucket.archive"}
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}

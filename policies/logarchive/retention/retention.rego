@@ -14,10 +14,6 @@ package lz.rules.logarchive.retention
 
 import data.lz.lib
 
-_id := "LZ-LA-002"
-
-_severity := "critical"
-
 _retention := ["rule", 0, "default_retention", 0]
 
 deny contains f if {
@@ -27,7 +23,7 @@ deny contains f if {
 	not lib.unknown(c, _retention)
 	days := _days(lib.val(c, _retention))
 	days < lib.settings.log_archive_retention_days
-	f := lib.finding(_id, _severity, c.address, sprintf("default retention is %v days, below %v in %s", [days, lib.settings.log_archive_retention_days, lib.environment]))
+	f := lib.finding(c.address, sprintf("default retention is %v days, below %v in %s", [days, lib.settings.log_archive_retention_days, lib.environment]))
 }
 
 deny contains f if {
@@ -35,7 +31,7 @@ deny contains f if {
 	some b in lib.archive_buckets
 	some c in lib.archive_lock_configs(b)
 	lib.unknown(c, _retention)
-	f := lib.unverifiable(_id, c.address, "default_retention")
+	f := lib.unverifiable(c.address, "default_retention")
 }
 
 _days(r) := d if {

@@ -12,19 +12,15 @@ package lz.rules.logs.encryption
 
 import data.lz.lib
 
-_id := "LZ-LOG-001"
-
-_severity := "high"
-
 deny contains f if {
 	some g in lib.of_type("aws_cloudwatch_log_group")
 	not lib.unknown(g, ["kms_key_id"])
 	not lib.present(g, ["kms_key_id"])
-	f := lib.finding(_id, _severity, g.address, "log group has no KMS key (kms_key_id)")
+	f := lib.finding(g.address, "log group has no KMS key (kms_key_id)")
 }
 
 deny contains f if {
 	some g in lib.of_type("aws_cloudwatch_log_group")
 	lib.unverifiable_ref(g, ["kms_key_id"], "aws_kms_key")
-	f := lib.unverifiable(_id, g.address, "kms_key_id")
+	f := lib.unverifiable(g.address, "kms_key_id")
 }

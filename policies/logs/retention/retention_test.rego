@@ -19,3 +19,8 @@ test_unknown_unverifiable if {
 	some f in deny with input as t.plan([t.rcu("aws_cloudwatch_log_group", "g", {}, {"retention_in_days": true})])
 	startswith(f.message, "unverifiable:")
 }
+
+test_zero_never_expires_passes if {
+	g := t.rc("aws_cloudwatch_log_group", "g", {"retention_in_days": 0})
+	count(deny) == 0 with input as t.plan([g])
+}

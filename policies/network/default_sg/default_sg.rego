@@ -12,14 +12,11 @@ package lz.rules.network.default_sg
 
 import data.lz.lib
 
-_id := "LZ-NET-002"
-
-_severity := "high"
-
 deny contains f if {
 	some v in lib.of_type("aws_vpc")
 	not _managed(v)
-	f := lib.finding(_id, _severity, v.address, "VPC default security group is not managed by an aws_default_security_group without rules")
+	not lib.maybe_linked("aws_default_security_group", "vpc_id", v)
+	f := lib.finding(v.address, "VPC default security group is not managed by an aws_default_security_group without rules")
 }
 
 deny contains f if {
@@ -27,20 +24,34 @@ deny contains f if {
 	some dir in ["ingress", "egress"]
 	not lib.unknown(g, [dir])
 	count(_rules(g, dir)) > 0
-	f := lib.finding(_id, _severity, g.address, sprintf("default security group has %s rules", [dir]))
+	f := lib.finding(g.address, sprintf("default security group has %s rules", [dir]))
 }
 
+# Rules left out of the configuration plan as unknown (the provider computes them) but are
+# removed on adoption: only rules configured from values unknown until apply are unverifiable.
 deny contains f if {
 	some g in lib.of_type("aws_default_security_group")
 	some dir in ["ingress", "egress"]
 	lib.unknown(g, [dir])
-	f := lib.unverifiable(_id, g.address, dir)
+	lib.has_config_attr(g, dir)
+	f := lib.unverifiable(g.address, dir)
 }
 
-_managed(v) if {
+deny contains f if {
+	some v in lib.of_type("aws_vpc")
+	not _managed(v)
+	lib.maybe_linked("aws_default_security_group", "vpc_id", v)
+	f := lib.unlinked(v.address, "aws_default_security_group")
+}
+
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains v.address if {
+	some v in lib.of_type("aws_vpc")
 	some g in lib.of_type("aws_default_security_group")
 	lib.linked(g, "vpc_id", v)
 }
+
+_managed(v) if v.address in _linked_targets
 
 _rules(g, dir) := x if {
 	x := lib.val(g, [dir])

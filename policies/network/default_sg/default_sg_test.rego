@@ -23,6 +23,22 @@ test_unmanaged_default_sg_denied if {
 
 test_unknown_rules_unverifiable if {
 	g := t.rcu("aws_default_security_group", "this", {"vpc_id": "vpc-1"}, {"ingress": true})
-	some f in deny with input as t.plan([_vpc, g])
+	cfg := [t.cfg("aws_default_security_group", "this", {"ingress": t.ref(["var.rules"])})]
+	some f in deny with input as t.plan_cfg([_vpc, g], cfg)
 	startswith(f.message, "unverifiable:")
+}
+
+test_no_configuration_vpc_with_default_sg_unverifiable if {
+	v := t.rcu("aws_vpc", "v", {}, {"id": true})
+	g := t.rcu("aws_default_security_group", "g", {"ingress": [], "egress": []}, {"vpc_id": true})
+	fs := deny with input as t.plan([v, g])
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}
+
+test_rules_left_out_pass_while_the_provider_plans_them_unknown if {
+	g := t.rcu("aws_default_security_group", "this", {"vpc_id": "vpc-1"}, {"ingress": true, "egress": true})
+	cfg := [t.cfg("aws_default_security_group", "this", {"vpc_id": t.ref(["aws_vpc.this.id"])})]
+	count(deny) == 0 with input as t.plan_cfg([_vpc, g], cfg)
 }

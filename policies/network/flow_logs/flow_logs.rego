@@ -12,30 +12,38 @@ package lz.rules.network.flow_logs
 
 import data.lz.lib
 
-_id := "LZ-NET-001"
-
-_severity := "high"
+deny contains f if {
+	some v in lib.of_type("aws_vpc")
+	not _has_flow_log(v)
+	not lib.maybe_linked("aws_flow_log", "vpc_id", v)
+	f := lib.finding(v.address, "VPC has no flow log")
+}
 
 deny contains f if {
 	some v in lib.of_type("aws_vpc")
 	not _has_flow_log(v)
-	f := lib.finding(_id, _severity, v.address, "VPC has no flow log")
+	lib.maybe_linked("aws_flow_log", "vpc_id", v)
+	f := lib.unlinked(v.address, "aws_flow_log")
 }
 
 deny contains f if {
 	some l in lib.of_type("aws_flow_log")
 	not lib.unknown(l, ["traffic_type"])
-	lib.val(l, ["traffic_type"]) != "ALL"
-	f := lib.finding(_id, _severity, l.address, sprintf("flow log traffic_type is %v, not ALL", [lib.val(l, ["traffic_type"])]))
+	lib.val(l, ["traffic_type"]) != lib.required("aws_flow_log", ["traffic_type"])
+	f := lib.finding(l.address, sprintf("flow log traffic_type is %v, not ALL", [lib.val(l, ["traffic_type"])]))
 }
 
 deny contains f if {
 	some l in lib.of_type("aws_flow_log")
 	lib.unknown(l, ["traffic_type"])
-	f := lib.unverifiable(_id, l.address, "traffic_type")
+	f := lib.unverifiable(l.address, "traffic_type")
 }
 
-_has_flow_log(v) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains v.address if {
+	some v in lib.of_type("aws_vpc")
 	some l in lib.of_type("aws_flow_log")
 	lib.linked(l, "vpc_id", v)
 }
+
+_has_flow_log(v) if v.address in _linked_targets

@@ -33,3 +33,12 @@ test_unknown_traffic_unverifiable if {
 	some f in deny with input as t.plan_cfg([_vpc, l], _cfg)
 	startswith(f.message, "unverifiable:")
 }
+
+test_no_configuration_vpc_with_flow_log_unverifiable if {
+	v := t.rcu("aws_vpc", "v", {}, {"id": true})
+	l := t.rcu("aws_flow_log", "l", {"traffic_type": "ALL"}, {"vpc_id": true})
+	fs := deny with input as t.plan([v, l])
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}

@@ -15,15 +15,11 @@ package lz.rules.network.igw_routes
 
 import data.lz.lib
 
-_id := "LZ-NET-005"
-
-_severity := "high"
-
 deny contains f if {
 	some rt in lib.of_type("aws_route_table")
 	_private_table(rt)
 	_igw_routed(rt)
-	f := lib.finding(_id, _severity, rt.address, "route table of a trading or data subnet routes to an internet gateway")
+	f := lib.finding(rt.address, "route table of a trading or data subnet routes to an internet gateway")
 }
 
 deny contains f if {
@@ -31,7 +27,7 @@ deny contains f if {
 	_private_table(rt)
 	not _igw_routed(rt)
 	_maybe_igw_routed(rt)
-	f := lib.unverifiable(_id, rt.address, "route_table_id of an internet gateway route")
+	f := lib.unverifiable(rt.address, "route_table_id of an internet gateway route")
 }
 
 deny contains f if {
@@ -39,7 +35,7 @@ deny contains f if {
 	not _private_table(rt)
 	_maybe_private_table(rt)
 	_igw_routed(rt)
-	f := lib.unverifiable(_id, rt.address, "route_table_id of a subnet association")
+	f := lib.unverifiable(rt.address, "route_table_id of a subnet association")
 }
 
 _private_table(rt) if lib.tag(rt, "Tier") in lib.private_tiers

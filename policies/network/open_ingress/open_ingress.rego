@@ -14,10 +14,6 @@ package lz.rules.network.open_ingress
 
 import data.lz.lib
 
-_id := "LZ-NET-003"
-
-_severity := "critical"
-
 _open := {"0.0.0.0/0", "::/0"}
 
 # Inline ingress blocks of aws_security_group.
@@ -27,7 +23,7 @@ deny contains f if {
 	some cidr in array.concat(_list(object.get(rule, "cidr_blocks", [])), _list(object.get(rule, "ipv6_cidr_blocks", [])))
 	cidr in _open
 	not _allowed(rule.from_port, rule.to_port, rule.protocol, g)
-	f := lib.finding(_id, _severity, g.address, sprintf("ingress from %s on ports %v-%v", [cidr, rule.from_port, rule.to_port]))
+	f := lib.finding(g.address, sprintf("ingress from %s on ports %v-%v", [cidr, rule.from_port, rule.to_port]))
 }
 
 deny contains f if {
@@ -36,7 +32,7 @@ deny contains f if {
 	some cidr in array.concat(_list(lib.val(r, ["cidr_blocks"])), _list(lib.val(r, ["ipv6_cidr_blocks"])))
 	cidr in _open
 	not _allowed(r.after.from_port, r.after.to_port, r.after.protocol, r)
-	f := lib.finding(_id, _severity, r.address, sprintf("ingress from %s on ports %v-%v", [cidr, r.after.from_port, r.after.to_port]))
+	f := lib.finding(r.address, sprintf("ingress from %s on ports %v-%v", [cidr, r.after.from_port, r.after.to_port]))
 }
 
 deny contains f if {
@@ -45,20 +41,56 @@ deny contains f if {
 	cidr := lib.val(r, [attr])
 	cidr in _open
 	not _allowed(lib.val(r, ["from_port"]), lib.val(r, ["to_port"]), lib.val(r, ["ip_protocol"]), r)
-	f := lib.finding(_id, _severity, r.address, sprintf("ingress from %s on ports %v-%v", [cidr, lib.val(r, ["from_port"]), lib.val(r, ["to_port"])]))
+	f := lib.finding(r.address, sprintf("ingress from %s on ports %v-%v", [cidr, lib.val(r, ["from_port"]), lib.val(r, ["to_port"])]))
 }
 
 deny contains f if {
 	some r in lib.of_type("aws_vpc_security_group_ingress_rule")
 	some attr in ["cidr_ipv4", "cidr_ipv6"]
 	lib.unknown(r, [attr])
-	f := lib.unverifiable(_id, r.address, attr)
+	f := lib.unverifiable(r.address, attr)
 }
 
+# The ingress attribute is unknown when it is computed from separate rule resources
+# (aws_security_group_rule, aws_vpc_security_group_ingress_rule): those rules are judged
+# above. It is unverifiable only where the configuration sets inline ingress from values
+# unknown until apply, or, without configuration, where no separate rule targets the group.
 deny contains f if {
 	some g in lib.of_type("aws_security_group")
 	lib.unknown(g, ["ingress"])
-	f := lib.unverifiable(_id, g.address, "ingress")
+	_inline_ingress_unknown(g)
+	f := lib.unverifiable(g.address, "ingress")
+}
+
+_rule_types := {"aws_security_group_rule", "aws_vpc_security_group_ingress_rule"}
+
+_inline_ingress_unknown(g) if lib.has_config_attr(g, "ingress")
+
+_inline_ingress_unknown(g) if {
+	not lib.has_configuration
+	not _has_separate_rules(g)
+}
+
+_has_separate_rules(g) if {
+	some t in _rule_types
+	some r in lib.of_type(t)
+	lib.linked(r, "security_group_id", g)
+}
+
+_has_separate_rules(g) if {
+	not lib.has_configuration
+	some t in _rule_types
+	some r in lib.of_type(t)
+	r.module_address == g.module_address
+	lib.unknown(r, ["security_group_id"])
+}
+
+deny contains f if {
+	some r in lib.of_type("aws_security_group_rule")
+	lib.val(r, ["type"]) == "ingress"
+	some attr in ["cidr_blocks", "ipv6_cidr_blocks"]
+	lib.unknown(r, [attr])
+	f := lib.unverifiable(r.address, attr)
 }
 
 _list(x) := x if is_array(x)

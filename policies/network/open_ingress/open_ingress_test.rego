@@ -45,3 +45,33 @@ test_unknown_cidr_unverifiable if {
 	fs := deny with input as t.plan([r, g])
 	{f.address | some f in fs} == {"aws_vpc_security_group_ingress_rule.x", "aws_security_group.y"}
 }
+
+test_separate_rules_judge_group_with_computed_ingress if {
+	g := t.rcu("aws_security_group", "app", {"tags": {"Tier": "trading"}}, {"id": true, "ingress": true})
+	r := t.rcu("aws_security_group_rule", "ssh", {"type": "ingress", "from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}, {"security_group_id": true})
+	fs := deny with input as t.plan([g, r])
+	{f.address | some f in fs} == {"aws_security_group_rule.ssh"}
+}
+
+test_configuration_without_inline_ingress_is_not_unverifiable if {
+	g := t.rcu("aws_security_group", "app", {}, {"id": true, "ingress": true})
+	r := t.rcu("aws_vpc_security_group_ingress_rule", "x", {"cidr_ipv4": "10.0.0.0/8", "from_port": 8443, "to_port": 8443, "ip_protocol": "tcp"}, {"security_group_id": true})
+	plan := t.plan_cfg([g, r], [
+		t.cfg("aws_security_group", "app", {"name": {"constant_value": "app"}}),
+		t.cfg("aws_vpc_security_group_ingress_rule", "x", {"security_group_id": t.ref(["aws_security_group.app.id", "aws_security_group.app"])}),
+	])
+	count(deny) == 0 with input as plan
+}
+
+test_configured_inline_ingress_unknown_unverifiable if {
+	g := t.rcu("aws_security_group", "app", {}, {"ingress": true})
+	plan := t.plan_cfg([g], [t.cfg("aws_security_group", "app", {"ingress": t.ref(["var.rules"])})])
+	some f in deny with input as plan
+	startswith(f.message, "unverifiable:")
+}
+
+test_security_group_rule_unknown_cidr_unverifiable if {
+	r := t.rcu("aws_security_group_rule", "x", {"type": "ingress", "from_port": 22, "to_port": 22, "protocol": "tcp"}, {"cidr_blocks": true})
+	some f in deny with input as t.plan([r])
+	startswith(f.message, "unverifiable:")
+}

@@ -12,19 +12,15 @@ package lz.rules.network.private_subnets
 
 import data.lz.lib
 
-_id := "LZ-NET-004"
-
-_severity := "high"
-
 deny contains f if {
 	some s in lib.private_subnets
 	not lib.unknown(s, ["map_public_ip_on_launch"])
-	lib.val(s, ["map_public_ip_on_launch"]) == true
-	f := lib.finding(_id, _severity, s.address, sprintf("%s subnet maps public IPs on launch", [lib.tag(s, "Tier")]))
+	lib.val(s, ["map_public_ip_on_launch"]) != lib.required("aws_subnet", ["map_public_ip_on_launch"])
+	f := lib.finding(s.address, sprintf("%s subnet maps public IPs on launch", [lib.tag(s, "Tier")]))
 }
 
 deny contains f if {
 	some s in lib.private_subnets
 	lib.unknown(s, ["map_public_ip_on_launch"])
-	f := lib.unverifiable(_id, s.address, "map_public_ip_on_launch")
+	f := lib.unverifiable(s.address, "map_public_ip_on_launch")
 }

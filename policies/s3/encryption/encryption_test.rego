@@ -55,3 +55,29 @@ test_unknown_key_traced_to_kms_key_passes if {
 	plan := t.plan_cfg([_bucket, _unknown_key_sse], [t.cfg("aws_s3_bucket_server_side_encryption_configuration", "logs", expr)])
 	count(deny) == 0 with input as plan
 }
+
+_inline_sse(alg, key) := {"bucket": "lz-b", "server_side_encryption_configuration": [{"rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": alg, "kms_master_key_id": key}]}]}]}
+
+test_inline_v3_kms_passes if {
+	count(deny) == 0 with input as t.plan([t.rc("aws_s3_bucket", "b", _inline_sse("aws:kms", "arn:aws:kms:eu-west-2:1:key/k"))])
+}
+
+test_inline_v3_aes_denied if {
+	fs := deny with input as t.plan([t.rc("aws_s3_bucket", "b", _inline_sse("AES256", null))])
+	{f.address | some f in fs} == {"aws_s3_bucket.b"}
+}
+
+test_inline_v3_kms_without_key_denied if {
+	fs := deny with input as t.plan([t.rc("aws_s3_bucket", "b", _inline_sse("aws:kms", null))])
+	some f in fs
+	contains(f.message, "no KMS key")
+}
+
+test_no_configuration_unknown_bucket_unverifiable if {
+	b := t.rcu("aws_s3_bucket", "b", {}, {"bucket": true})
+	c := t.rcu("aws_s3_bucket_server_side_encryption_configuration", "c", {"rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms", "kms_master_key_id": "k"}]}]}, {"bucket": true})
+	fs := deny with input as t.plan([b, c])
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}

@@ -12,34 +12,42 @@ package lz.rules.s3.public_access
 
 import data.lz.lib
 
-_id := "LZ-S3-002"
-
-_severity := "high"
-
 _flags := ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
 
 deny contains f if {
 	some b in lib.of_type("aws_s3_bucket")
 	not _has_block(b)
-	f := lib.finding(_id, _severity, b.address, "bucket has no public access block")
+	not lib.maybe_linked("aws_s3_bucket_public_access_block", "bucket", b)
+	f := lib.finding(b.address, "bucket has no public access block")
+}
+
+deny contains f if {
+	some b in lib.of_type("aws_s3_bucket")
+	not _has_block(b)
+	lib.maybe_linked("aws_s3_bucket_public_access_block", "bucket", b)
+	f := lib.unlinked(b.address, "aws_s3_bucket_public_access_block")
 }
 
 deny contains f if {
 	some p in lib.of_type("aws_s3_bucket_public_access_block")
 	some flag in _flags
 	not lib.unknown(p, [flag])
-	lib.val(p, [flag]) != true
-	f := lib.finding(_id, _severity, p.address, sprintf("%s is not true", [flag]))
+	lib.val(p, [flag]) != lib.required("aws_s3_bucket_public_access_block", [flag])
+	f := lib.finding(p.address, sprintf("%s is not true", [flag]))
 }
 
 deny contains f if {
 	some p in lib.of_type("aws_s3_bucket_public_access_block")
 	some flag in _flags
 	lib.unknown(p, [flag])
-	f := lib.unverifiable(_id, p.address, flag)
+	f := lib.unverifiable(p.address, flag)
 }
 
-_has_block(b) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains b.address if {
+	some b in lib.of_type("aws_s3_bucket")
 	some p in lib.of_type("aws_s3_bucket_public_access_block")
 	lib.linked(p, "bucket", b)
 }
+
+_has_block(b) if b.address in _linked_targets

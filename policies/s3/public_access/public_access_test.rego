@@ -31,3 +31,12 @@ test_unknown_flag_unverifiable if {
 	fs := deny with input as t.plan([_bucket, p])
 	{f.message | some f in fs} == {"unverifiable: block_public_policy is unknown until apply and is not traced to a resource of the required kind"}
 }
+
+test_no_configuration_unknown_bucket_unverifiable if {
+	b := t.rcu("aws_s3_bucket", "b", {}, {"bucket": true})
+	p := t.rcu("aws_s3_bucket_public_access_block", "p", {"block_public_acls": true, "block_public_policy": true, "ignore_public_acls": true, "restrict_public_buckets": true}, {"bucket": true})
+	fs := deny with input as t.plan([b, p])
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}

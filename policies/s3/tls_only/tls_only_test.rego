@@ -40,3 +40,25 @@ test_unknown_policy_unverifiable if {
 	some f in deny with input as t.plan([_bucket, p])
 	startswith(f.message, "unverifiable:")
 }
+
+_tls_doc := json.marshal({"Statement": [{"Effect": "Deny", "Action": "s3:*", "Principal": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+
+test_inline_v3_policy_passes if {
+	count(deny) == 0 with input as t.plan([t.rc("aws_s3_bucket", "b", {"bucket": "lz-b", "policy": _tls_doc})])
+}
+
+test_inline_v3_policy_without_deny_denied if {
+	doc := json.marshal({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Principal": "*"}]})
+	fs := deny with input as t.plan([t.rc("aws_s3_bucket", "b", {"bucket": "lz-b", "policy": doc})])
+	some f in fs
+	contains(f.message, "inline bucket policy")
+}
+
+test_no_configuration_unknown_bucket_unverifiable if {
+	b := t.rcu("aws_s3_bucket", "b", {}, {"bucket": true})
+	p := t.rcu("aws_s3_bucket_policy", "p", {"policy": _tls_doc}, {"bucket": true})
+	fs := deny with input as t.plan([b, p])
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable:")
+}

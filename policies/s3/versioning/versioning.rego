@@ -11,32 +11,51 @@ package lz.rules.s3.versioning
 
 import data.lz.lib
 
-_id := "LZ-S3-003"
-
-_severity := "medium"
-
 _path := ["versioning_configuration", 0, "status"]
 
 deny contains f if {
 	some b in lib.of_type("aws_s3_bucket")
 	not _has_versioning(b)
-	f := lib.finding(_id, _severity, b.address, "bucket has no versioning configuration")
+	count(lib.blocks(b, ["versioning"])) == 0
+	not lib.maybe_linked("aws_s3_bucket_versioning", "bucket", b)
+	f := lib.finding(b.address, "bucket has no versioning configuration")
+}
+
+deny contains f if {
+	some b in lib.of_type("aws_s3_bucket")
+	not _has_versioning(b)
+	count(lib.blocks(b, ["versioning"])) == 0
+	lib.maybe_linked("aws_s3_bucket_versioning", "bucket", b)
+	f := lib.unlinked(b.address, "aws_s3_bucket_versioning")
+}
+
+# Provider v3 inline block: versioning { enabled = true }.
+deny contains f if {
+	some b in lib.of_type("aws_s3_bucket")
+	not _has_versioning(b)
+	some v in lib.blocks(b, ["versioning"])
+	object.get(v, "enabled", null) != true
+	f := lib.finding(b.address, sprintf("inline versioning enabled is %v, not true", [object.get(v, "enabled", null)]))
 }
 
 deny contains f if {
 	some v in lib.of_type("aws_s3_bucket_versioning")
 	not lib.unknown(v, _path)
-	lib.val(v, _path) != "Enabled"
-	f := lib.finding(_id, _severity, v.address, sprintf("versioning status is %v, not Enabled", [lib.val(v, _path)]))
+	lib.val(v, _path) != lib.required("aws_s3_bucket_versioning", _path)
+	f := lib.finding(v.address, sprintf("versioning status is %v, not Enabled", [lib.val(v, _path)]))
 }
 
 deny contains f if {
 	some v in lib.of_type("aws_s3_bucket_versioning")
 	lib.unknown(v, _path)
-	f := lib.unverifiable(_id, v.address, "versioning_configuration.status")
+	f := lib.unverifiable(v.address, "versioning_configuration.status")
 }
 
-_has_versioning(b) if {
+# Targets linked to a dependent, computed once per evaluation (functions are not memoized).
+_linked_targets contains b.address if {
+	some b in lib.of_type("aws_s3_bucket")
 	some v in lib.of_type("aws_s3_bucket_versioning")
 	lib.linked(v, "bucket", b)
 }
+
+_has_versioning(b) if b.address in _linked_targets

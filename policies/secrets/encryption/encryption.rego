@@ -12,19 +12,15 @@ package lz.rules.secrets.encryption
 
 import data.lz.lib
 
-_id := "LZ-SEC-001"
-
-_severity := "high"
-
 deny contains f if {
 	some s in lib.of_type("aws_secretsmanager_secret")
 	not lib.unknown(s, ["kms_key_id"])
 	not lib.present(s, ["kms_key_id"])
-	f := lib.finding(_id, _severity, s.address, "secret has no customer managed KMS key (kms_key_id)")
+	f := lib.finding(s.address, "secret has no customer managed KMS key (kms_key_id)")
 }
 
 deny contains f if {
 	some s in lib.of_type("aws_secretsmanager_secret")
 	lib.unverifiable_ref(s, ["kms_key_id"], "aws_kms_key")
-	f := lib.unverifiable(_id, s.address, "kms_key_id")
+	f := lib.unverifiable(s.address, "kms_key_id")
 }

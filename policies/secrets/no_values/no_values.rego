@@ -13,15 +13,11 @@ package lz.rules.secrets.no_values
 
 import data.lz.lib
 
-_id := "LZ-SEC-003"
-
-_severity := "critical"
-
 deny contains f if {
 	some v in lib.of_type("aws_secretsmanager_secret_version")
 	some attr in ["secret_string", "secret_binary"]
 	_set(v, attr)
-	f := lib.finding(_id, _severity, v.address, sprintf("%s is set in the plan (value redacted); use a write-only argument", [attr]))
+	f := lib.finding(v.address, sprintf("%s is set in the plan (value redacted); use a write-only argument", [attr]))
 }
 
 _set(v, attr) if lib.present(v, [attr])

@@ -12,14 +12,10 @@ package lz.rules.secrets.rotation
 
 import data.lz.lib
 
-_id := "LZ-SEC-002"
-
-_severity := "medium"
-
 deny contains f if {
 	some s in lib.of_type("aws_secretsmanager_secret")
 	not _rotated(s)
-	f := lib.finding(_id, _severity, s.address, "secret has no aws_secretsmanager_secret_rotation")
+	f := lib.finding(s.address, "secret has no aws_secretsmanager_secret_rotation")
 }
 
 _rotated(s) if {

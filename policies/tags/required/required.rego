@@ -14,10 +14,6 @@ package lz.rules.tags.required
 
 import data.lz.lib
 
-_id := "LZ-TAG-001"
-
-_severity := "medium"
-
 _taggable(r) if lib.has_config_attr(r, "tags")
 
 _taggable(r) if "tags" in object.keys(r.after)
@@ -32,7 +28,7 @@ deny contains f if {
 	not lib.unknown(r, ["tags"])
 	missing := [k | some k in lib.settings.required_tags; not _has_tag(r, k); not lib.unknown(r, ["tags", k])]
 	count(missing) > 0
-	f := lib.finding(_id, _severity, r.address, sprintf("missing tags: %s", [concat(", ", missing)]))
+	f := lib.finding(r.address, sprintf("missing tags: %s", [concat(", ", missing)]))
 }
 
 deny contains f if {
@@ -42,14 +38,14 @@ deny contains f if {
 	not _has_tag(r, k)
 	lib.unknown(r, ["tags", k])
 	not lib.unknown(r, ["tags"])
-	f := lib.unverifiable(_id, r.address, sprintf("tags.%s", [k]))
+	f := lib.unverifiable(r.address, sprintf("tags.%s", [k]))
 }
 
 deny contains f if {
 	some r in lib.resources
 	_taggable(r)
 	lib.unknown(r, ["tags"])
-	f := lib.unverifiable(_id, r.address, "tags")
+	f := lib.unverifiable(r.address, "tags")
 }
 
 _has_tag(r, k) if {

@@ -1,17 +1,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{as_int, as_map, as_num, as_seq, as_str, list_or_tuple, str_list, Args, FResult};
+use super::{as_int, as_map, as_num, as_seq, as_seq_typed, as_str, list_or_tuple, str_list, Args, FResult};
 use crate::types::{convert_type, unify};
 use crate::value::{equals, sort_set, Type, Value};
 
-fn bools(v: &Value, name: &str) -> Result<Vec<Option<bool>>, String> {
+fn bools(v: &Value, _name: &str) -> Result<Vec<Option<bool>>, String> {
     let mut out = Vec::new();
-    for e in as_seq(v, "list")? {
+    for e in as_seq_typed(v, "list", "list of bool")? {
         match crate::types::convert(&e, &crate::types::Constraint::Bool) {
             Ok(Value::Bool(b)) => out.push(Some(b)),
             Ok(Value::Null(_)) => out.push(None),
-            _ => return Err(format!("Invalid function argument: Invalid value for \"list\" parameter: {name} requires a list of bool")),
+            _ => return Err("Invalid function argument: Invalid value for \"list\" parameter: a bool is required".into()),
         }
     }
     Ok(out)
@@ -82,6 +82,9 @@ pub(super) fn coalescelist(a: Args, _: &Path) -> FResult {
         if v.is_null() {
             continue;
         }
+        if !matches!(v.unmark().0, Value::List(..) | Value::Tuple(_)) {
+            return Err("coalescelist arguments must be lists or tuples".into());
+        }
         if as_seq(v, "vals")?.is_empty() {
             continue;
         }
@@ -92,7 +95,7 @@ pub(super) fn coalescelist(a: Args, _: &Path) -> FResult {
 
 pub(super) fn compact(a: Args, _: &Path) -> FResult {
     let mut out = Vec::new();
-    for v in as_seq(&a[0], "list")? {
+    for v in as_seq_typed(&a[0], "list", "list of string")? {
         if v.is_null() {
             continue;
         }
@@ -117,9 +120,15 @@ pub(super) fn concat(a: Args, _: &Path) -> FResult {
                 }
                 out.extend(vs.iter().cloned());
             }
-            _ => {
+            Value::Tuple(vs) => {
                 all_lists = false;
-                out.extend(as_seq(v, "seqs")?);
+                out.extend(vs.iter().cloned());
+            }
+            other => {
+                return Err(format!(
+                    "Invalid function argument: Invalid value for \"seqs\" parameter: all arguments must be lists or tuples; got {}",
+                    other.type_name()
+                ))
             }
         }
     }
@@ -130,6 +139,9 @@ pub(super) fn concat(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn contains(a: Args, _: &Path) -> FResult {
+    if !matches!(a[0].unmark().0, Value::List(..) | Value::Set(..) | Value::Tuple(_)) {
+        return Err("argument must be list, tuple, or set".into());
+    }
     let items = as_seq(&a[0], "list")?;
     let mut unknown = false;
     for v in &items {
@@ -143,7 +155,7 @@ pub(super) fn contains(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn distinct(a: Args, _: &Path) -> FResult {
-    let items = as_seq(&a[0], "list")?;
+    let items = as_seq_typed(&a[0], "list", "list of dynamic")?;
     let mut out: Vec<Value> = Vec::new();
     for v in items {
         if !out.iter().any(|o| equals(o, &v) == Some(true)) {
@@ -193,7 +205,9 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>, depth: usize) -> Result<bool, S
 }
 
 pub(super) fn flatten(a: Args, _: &Path) -> FResult {
-    as_seq(&a[0], "list")?;
+    if !matches!(a[0].unmark().0, Value::List(..) | Value::Set(..) | Value::Tuple(_)) {
+        return Err("can only flatten lists, sets and tuples".into());
+    }
     let mut out = Vec::new();
     if !flatten_into(&a[0], &mut out, 0)? {
         return Ok(Value::dynamic_unknown());
@@ -216,6 +230,9 @@ pub(super) fn index(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn keys(a: Args, _: &Path) -> FResult {
+    if !matches!(a[0].unmark().0, Value::Map(..) | Value::Object(_) | Value::Null(_)) {
+        return Err("Invalid function argument: Invalid value for \"inputMap\" parameter: must have map or object type".into());
+    }
     let m = as_map(&a[0], "inputMap")?;
     let ks: Vec<Value> = m.keys().map(|k| Value::str(k.clone())).collect();
     match &a[0] {
@@ -225,6 +242,9 @@ pub(super) fn keys(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn values(a: Args, _: &Path) -> FResult {
+    if !matches!(a[0].unmark().0, Value::Map(..) | Value::Object(_) | Value::Null(_)) {
+        return Err("values() requires a map as the first argument".into());
+    }
     let m = as_map(&a[0], "mapping")?;
     let vs: Vec<Value> = m.values().cloned().collect();
     match &a[0] {
@@ -244,10 +264,7 @@ pub(super) fn length(a: Args, _: &Path) -> FResult {
         }
         Value::Map(_, m) | Value::Object(m) => Ok(Value::Number(m.len() as f64)),
         Value::Null(_) => Err("Invalid function argument: Invalid value for \"value\" parameter: argument must not be null".into()),
-        other => Err(format!(
-            "Invalid function argument: Invalid value for \"value\" parameter: argument must be a string, a collection type, or a structural type, not {}",
-            other.type_name()
-        )),
+        _ => Err("argument must be a string, a collection type, or a structural type".into()),
     }
 }
 
@@ -273,6 +290,9 @@ pub(super) fn lookup(a: Args, _: &Path) -> FResult {
                 }
                 Ok(d.clone())
             }
+            None if matches!(a[0].unmark().0, Value::Object(_)) => Err(format!(
+                "Invalid function argument: Invalid value for \"inputMap\" parameter: the given object has no attribute {k:?}"
+            )),
             None => Err(format!("lookup failed to find key {k:?}")),
         },
     }
@@ -304,7 +324,7 @@ pub(super) fn merge(a: Args, _: &Path) -> FResult {
             }
             other => {
                 return Err(format!(
-                    "Invalid function argument: Invalid value for \"maps\" parameter: arguments must be maps or objects, got {:?}",
+                    "arguments must be maps or objects, got {:?}",
                     other.type_name()
                 ))
             }
@@ -336,7 +356,11 @@ pub(super) fn range(a: Args, _: &Path) -> FResult {
         _ => (nums[0], nums[1], nums[2]),
     };
     if step == 0.0 {
-        return Err("step must not be zero".into());
+        // Terraform counts from start by a zero step until it gives up.
+        if start < end {
+            return Err("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step".into());
+        }
+        return Ok(Value::List(Type::Number, Vec::new()));
     }
     if (step > 0.0 && start > end) || (step < 0.0 && start < end) {
         return Err(if step > 0.0 { "step must be negative when start is greater than end".into() } else { "step must be positive when start is less than end".into() });
@@ -357,6 +381,9 @@ pub(super) fn reverse(a: Args, _: &Path) -> FResult {
     if matches!(a[0], Value::Set(..)) {
         return Err("Invalid function argument: Invalid value for \"list\" parameter: can only reverse list or tuple values, not set".into());
     }
+    if !matches!(a[0].unmark().0, Value::List(..) | Value::Tuple(_) | Value::Null(_)) {
+        return Err(format!("Invalid function argument: Invalid value for \"list\" parameter: can only reverse list or tuple values, not {}", a[0].type_name()));
+    }
     let mut items = as_seq(&a[0], "list")?;
     items.reverse();
     Ok(same_kind(&a[0], items))
@@ -367,7 +394,7 @@ fn set_of(vs: Vec<Value>) -> FResult {
 }
 
 pub(super) fn setintersection(a: Args, _: &Path) -> FResult {
-    let mut acc = as_seq(&a[0], "first_set")?;
+    let mut acc = as_seq_typed(&a[0], "first_set", "set of dynamic")?;
     for s in &a[1..] {
         let other = as_seq(s, "other_sets")?;
         acc.retain(|v| other.iter().any(|o| equals(o, v) == Some(true)));
@@ -438,14 +465,14 @@ pub(super) fn slice(a: Args, _: &Path) -> FResult {
         return Err("Invalid function argument: Invalid value for \"end_index\" parameter: must be less than or equal to the length of the list".into());
     }
     if s > e {
-        return Err("Invalid function argument: Invalid value for \"start_index\" parameter: must be less than or equal to end_index".into());
+        return Err("Invalid function argument: Invalid value for \"start_index\" parameter: start index must not be greater than end index".into());
     }
     Ok(same_kind(&a[0], items[s as usize..e as usize].to_vec()))
 }
 
 pub(super) fn sort(a: Args, _: &Path) -> FResult {
     let mut out = Vec::new();
-    for v in as_seq(&a[0], "list")? {
+    for v in as_seq_typed(&a[0], "list", "list of string")? {
         if v.is_null() {
             return Err("given list element is null; a null string cannot be sorted".into());
         }
@@ -459,7 +486,16 @@ pub(super) fn transpose(a: Args, _: &Path) -> FResult {
     let m = as_map(&a[0], "values")?;
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in &m {
-        for e in as_seq(v, "values")? {
+        let elems = match v.unmark().0 {
+            Value::List(..) | Value::Set(..) | Value::Tuple(_) => as_seq(v, "values")?,
+            other => {
+                return Err(format!(
+                    "Invalid function argument: Invalid value for \"values\" parameter: element {k:?}: list of string required, but have {}",
+                    other.type_name()
+                ))
+            }
+        };
+        for e in elems {
             out.entry(as_str(&e, "values")?).or_default().push(k.clone());
         }
     }

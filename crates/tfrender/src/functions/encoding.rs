@@ -14,7 +14,7 @@ pub(super) fn base64encode(a: Args, _: &Path) -> FResult {
 
 pub(super) fn base64decode(a: Args, _: &Path) -> FResult {
     let s = as_str(&a[0], "str")?;
-    let bytes = B64.decode(s.as_bytes()).map_err(|_| "failed to decode base64 data".to_string())?;
+    let bytes = B64.decode(s.as_bytes()).map_err(|_| format!("failed to decode base64 data {s:?}"))?;
     String::from_utf8(bytes).map(Value::String).map_err(|_| "the result of decoding the provided string is not valid UTF-8".to_string())
 }
 
@@ -50,7 +50,10 @@ pub(super) fn urlencode(a: Args, _: &Path) -> FResult {
 
 pub(super) fn jsondecode(a: Args, _: &Path) -> FResult {
     let s = as_str(&a[0], "str")?;
-    let j: serde_json::Value = serde_json::from_str(&s).map_err(|e| format!("Invalid function argument: Invalid value for \"str\" parameter: {e}"))?;
+    let j: serde_json::Value = serde_json::from_str(&s).map_err(|e| {
+        // Go's decoder reports a truncated document as plain EOF.
+        if e.is_eof() { "EOF".to_string() } else { format!("Invalid function argument: Invalid value for \"str\" parameter: {e}") }
+    })?;
     Ok(Value::from_json(&j))
 }
 
@@ -117,7 +120,7 @@ fn write_json(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
             }
             out.push('}');
         }
-        Value::Sensitive(_) | Value::Open(_) | Value::NotNull(_) | Value::Exact(..) => {}
+        Value::Sensitive(_) | Value::Open(_) | Value::NotNull(_) | Value::Prefixed(..) | Value::Exact(..) => {}
     }
     Ok(())
 }
@@ -241,7 +244,7 @@ pub(super) fn csvdecode(a: Args, _: &Path) -> FResult {
     let mut out = Vec::new();
     for (n, row) in it.enumerate() {
         if row.len() != header.len() {
-            return Err(format!("record on line {}: wrong number of fields", n + 2));
+            return Err(format!("CSV parse error on line {}: wrong number of fields", n + 2));
         }
         let obj: BTreeMap<String, Value> = header.iter().cloned().zip(row.into_iter().map(Value::String)).collect();
         out.push(Value::Object(obj));

@@ -6,10 +6,15 @@ use crate::value::{Type, Value};
 mod collection;
 mod conversion;
 mod crypto;
+mod datetime;
 mod encoding;
 mod filesystem;
+mod misc;
 mod network;
 mod numeric;
+mod params;
+mod path;
+pub(crate) mod special;
 mod string;
 
 pub(crate) type Args = Vec<Value>;
@@ -127,6 +132,25 @@ fn spec(name: &str) -> Option<Spec> {
         "tostring" => s(1, Some(1), Structural, st, conversion::tostring),
         "file" => s(1, Some(1), Deep, st, filesystem::file),
         "fileexists" => s(1, Some(1), Deep, b, filesystem::fileexists),
+        "filebase64" => s(1, Some(1), Deep, st, path::filebase64),
+        "filemd5" => s(1, Some(1), Deep, st, path::filemd5),
+        "filesha1" => s(1, Some(1), Deep, st, path::filesha1),
+        "filesha256" => s(1, Some(1), Deep, st, path::filesha256),
+        "filesha512" => s(1, Some(1), Deep, st, path::filesha512),
+        "filebase64sha256" => s(1, Some(1), Deep, st, path::filebase64sha256),
+        "filebase64sha512" => s(1, Some(1), Deep, st, path::filebase64sha512),
+        "fileset" => s(2, Some(2), Deep, Type::Set(Box::new(Type::String)), path::fileset),
+        "abspath" => s(1, Some(1), Deep, st, path::abspath),
+        "basename" => s(1, Some(1), Deep, st, path::basename),
+        "dirname" => s(1, Some(1), Deep, st, path::dirname),
+        "pathexpand" => s(1, Some(1), Deep, st, path::pathexpand),
+        "formatdate" => s(2, Some(2), Deep, st, datetime::formatdate),
+        "timeadd" => s(2, Some(2), Deep, st, datetime::timeadd),
+        "timecmp" => s(2, Some(2), Deep, n, datetime::timecmp),
+        "uuidv5" => s(2, Some(2), Deep, st, misc::uuidv5),
+        "matchkeys" => s(3, Some(3), Deep, d, misc::matchkeys),
+        "textdecodebase64" => s(2, Some(2), Deep, st, misc::textdecodebase64),
+        "yamldecode" => s(1, Some(1), Deep, d, misc::yamldecode),
         "timestamp" | "uuid" | "plantimestamp" => s(0, Some(0), Impure, st, filesystem::unreachable),
         "bcrypt" => s(1, Some(2), Impure, st, filesystem::unreachable),
         _ => None,
@@ -136,6 +160,7 @@ fn spec(name: &str) -> Option<Spec> {
 /// Call a function by name. `sensitive`, `nonsensitive`, `can`, `try` and `templatefile` are
 /// handled by the evaluator or here without a spec.
 pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
+    arity(name, args.len())?;
     match name {
         "sensitive" => {
             one_arg(name, &args)?;
@@ -145,6 +170,22 @@ pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
             one_arg(name, &args)?;
             return Ok(args.into_iter().next().unwrap_or_else(Value::null).into_unmarked().0);
         }
+        "issensitive" => {
+            one_arg(name, &args)?;
+            if args[0].is_unknown() {
+                return Ok(Value::Unknown(Type::Bool));
+            }
+            return Ok(Value::Bool(args[0].is_sensitive()));
+        }
+        // Ephemeral values are not supported offline, so every value reaching here is not
+        // ephemeral and comes back unchanged.
+        "ephemeralasnull" => {
+            one_arg(name, &args)?;
+            return Ok(args.into_iter().next().unwrap_or_else(Value::null));
+        }
+        "base64gzip" | "rsadecrypt" => {
+            return Err(format!("Unsupported function: {}", unsupported_reason(name).unwrap_or_default()));
+        }
         "type" => {
             return Err("Call to unknown function: There is no function named \"type\"".into())
         }
@@ -153,6 +194,14 @@ pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
     let Some(sp) = spec(name) else {
         return Err(format!("Call to unknown function: There is no function named {name:?}"));
     };
+    // Terraform accepts these counts and fails in the function itself.
+    if args.len() < sp.min {
+        match name {
+            "min" | "max" => return Err(format!("Error in function call: Call to function {name:?} failed: must pass at least one number")),
+            "setproduct" => return Err("Error in function call: Call to function \"setproduct\" failed: at least two arguments are required".into()),
+            _ => {}
+        }
+    }
     if args.len() < sp.min || sp.max.is_some_and(|m| args.len() > m) {
         let want = match sp.max {
             Some(m) if m == sp.min => format!("{m}"),
@@ -165,15 +214,26 @@ pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
         ));
     }
     let wrap = |r: FResult| r.map_err(|e| {
-        if e.starts_with("Invalid ") { e } else { format!("Error in function call: Call to function {name:?} failed: {e}") }
+        if e.starts_with("Invalid ") || e.starts_with("Unsupported ") { e } else { format!("Error in function call: Call to function {name:?} failed: {e}") }
     });
     match sp.mode {
         Mode::Impure => Ok(Value::not_null_unknown(sp.ret)),
         Mode::Deep => {
             let marked = args.iter().any(Value::has_sensitive_deep);
+            if name == "startswith" {
+                if let Some(b) = startswith_refined(&args) {
+                    return Ok(Value::Bool(b).mark(marked));
+                }
+            }
             let args: Args = if marked { args.iter().map(Value::unmark_deep).collect() } else { args };
             if args.iter().any(|a| !a.is_wholly_known()) {
-                return Ok(Value::Unknown(sp.ret).mark(marked));
+                // Terraform refines these results as never null; decoders may return null.
+                let unknown = if matches!(name, "jsondecode" | "yamldecode" | "csvdecode") {
+                    Value::Unknown(sp.ret)
+                } else {
+                    Value::not_null_unknown(sp.ret)
+                };
+                return Ok(unknown.mark(marked));
             }
             Ok(wrap((sp.f)(args, dir))?.mark(marked))
         }
@@ -181,9 +241,13 @@ pub(crate) fn call(name: &str, args: Args, dir: &Path) -> FResult {
             let marked = args.iter().any(Value::is_sensitive);
             let args: Args = args.into_iter().map(|a| a.into_unmarked().0).collect();
             if args.iter().any(Value::is_unknown) && name != "coalesce" {
-                return Ok(Value::Unknown(sp.ret).mark(marked));
+                let unknown = if name == "length" { Value::not_null_unknown(sp.ret) } else { Value::Unknown(sp.ret) };
+                return Ok(unknown.mark(marked));
             }
-            Ok(wrap((sp.f)(args, dir))?.mark(marked))
+            let out = wrap((sp.f)(args, dir))?;
+            // coalesce never returns null: an unknown result is refined as not null.
+            let out = if name == "coalesce" && matches!(out, Value::Unknown(_)) { Value::NotNull(Box::new(out)) } else { out };
+            Ok(out.mark(marked))
         }
     }
 }
@@ -202,7 +266,7 @@ pub(crate) fn as_str(v: &Value, param: &str) -> Result<String, String> {
     match crate::types::convert(v, &crate::types::Constraint::String) {
         Ok(Value::String(s)) => Ok(s),
         Ok(Value::Null(_)) => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: argument must not be null")),
-        _ => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: string required")),
+        _ => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: string required, but have {}", v.type_name())),
     }
 }
 
@@ -210,7 +274,8 @@ pub(crate) fn as_num(v: &Value, param: &str) -> Result<f64, String> {
     match crate::types::convert(v, &crate::types::Constraint::Number) {
         Ok(Value::Number(n)) => Ok(n),
         Ok(Value::Null(_)) => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: argument must not be null")),
-        _ => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: number required")),
+        Err(m) if m.starts_with("a ") => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: {m}")),
+        _ => Err(format!("Invalid function argument: Invalid value for {param:?} parameter: number required, but have {}", v.type_name())),
     }
 }
 
@@ -245,6 +310,18 @@ pub(crate) fn as_map(v: &Value, param: &str) -> Result<std::collections::BTreeMa
     }
 }
 
+/// Elements of a parameter typed as a collection (`want`, e.g. "list of string"): Terraform's
+/// error names that type when the argument is not a list, set or tuple.
+pub(crate) fn as_seq_typed(v: &Value, param: &str, want: &str) -> Result<Vec<Value>, String> {
+    match v.unmark().0 {
+        Value::List(..) | Value::Set(..) | Value::Tuple(_) | Value::Null(_) => as_seq(v, param),
+        other => Err(format!(
+            "Invalid function argument: Invalid value for {param:?} parameter: {want} required, but have {}",
+            other.type_name()
+        )),
+    }
+}
+
 /// A list of the unified element type, or a tuple when elements differ.
 pub(crate) fn list_or_tuple(vs: Vec<Value>) -> Value {
     match crate::types::unify_values(&vs) {
@@ -259,4 +336,99 @@ pub(crate) fn str_list(vs: Vec<String>) -> Value {
 
 pub(crate) fn json_quote_plain(s: &str) -> String {
     encoding::json_quote(s, false)
+}
+
+/// Every built-in function of Terraform 1.15 (`terraform metadata functions`), without the
+/// `core::` aliases, which resolve to the same functions.
+pub const TERRAFORM_FUNCTIONS: &[&str] = &[
+    "abs", "abspath", "alltrue", "anytrue", "base64decode", "base64encode", "base64gzip", "base64sha256",
+    "base64sha512", "basename", "bcrypt", "can", "ceil", "chomp", "chunklist", "cidrhost", "cidrnetmask",
+    "cidrsubnet", "cidrsubnets", "coalesce", "coalescelist", "compact", "concat", "contains", "convert",
+    "csvdecode", "dirname", "distinct", "element", "endswith", "ephemeralasnull", "file", "filebase64",
+    "filebase64sha256", "filebase64sha512", "fileexists", "filemd5", "fileset", "filesha1", "filesha256",
+    "filesha512", "flatten", "floor", "format", "formatdate", "formatlist", "indent", "index", "issensitive",
+    "join", "jsondecode", "jsonencode", "keys", "length", "log", "lookup", "lower", "matchkeys", "max", "md5",
+    "merge", "min", "nonsensitive", "one", "parseint", "pathexpand", "plantimestamp", "pow", "range", "regex",
+    "regexall", "replace", "reverse", "rsadecrypt", "sensitive", "setintersection", "setproduct",
+    "setsubtract", "setunion", "sha1", "sha256", "sha512", "signum", "slice", "sort", "split", "startswith",
+    "strcontains", "strrev", "substr", "sum", "templatefile", "templatestring", "textdecodebase64",
+    "textencodebase64", "timeadd", "timecmp", "timestamp", "title", "tobool", "tolist", "tomap", "tonumber",
+    "toset", "tostring", "transpose", "trim", "trimprefix", "trimspace", "trimsuffix", "try", "upper",
+    "urlencode", "uuid", "uuidv5", "values", "yamldecode", "yamlencode", "zipmap",
+];
+
+/// Why a Terraform function is not evaluated offline, or `None` when it is.
+pub fn unsupported_reason(name: &str) -> Option<&'static str> {
+    match name {
+        "base64gzip" => Some("base64gzip is not evaluated offline: its result is Go's compress/flate output byte for byte, which this renderer does not reproduce"),
+        "rsadecrypt" => Some("rsadecrypt is not evaluated offline: RSA private-key decryption is not implemented in this renderer"),
+        _ => None,
+    }
+}
+
+/// How the renderer handles a function: `None` when it is not a Terraform function.
+pub fn status(name: &str) -> Option<&'static str> {
+    if !TERRAFORM_FUNCTIONS.contains(&name) {
+        return None;
+    }
+    if unsupported_reason(name).is_some() {
+        return Some("not implemented");
+    }
+    Some(match name {
+        "timestamp" | "uuid" | "plantimestamp" | "bcrypt" => "implemented (unknown until apply, as in Terraform)",
+        "yamldecode" => "implemented (documents using YAML 1.1-only forms are refused, not guessed)",
+        "abspath" | "pathexpand" => "implemented (depends on the machine: working directory, HOME)",
+        _ => "implemented",
+    })
+}
+
+/// Errors that mean "not supported offline" rather than a Terraform error.
+pub(crate) fn is_unsupported(msg: &str) -> bool {
+    msg.starts_with("Unsupported function:") || msg.starts_with("Unsupported YAML:")
+}
+
+/// Terraform's argument-count errors, from the function's parameters.
+pub(crate) fn arity(name: &str, given: usize) -> Result<(), String> {
+    let Some((_, fixed, variadic)) = params::PARAMS.iter().find(|(n, _, _)| *n == name) else {
+        return Ok(());
+    };
+    if given < fixed.len() {
+        let qual = if variadic.is_some() { " at least" } else { "" };
+        return Err(format!(
+            "Not enough function arguments: Function {name:?} expects{qual} {} argument(s). Missing value for {:?}",
+            fixed.len(),
+            fixed[given]
+        ));
+    }
+    if variadic.is_none() && given > fixed.len() {
+        return Err(format!("Too many function arguments: Function {name:?} expects only {} argument(s)", fixed.len()));
+    }
+    Ok(())
+}
+
+/// `startswith` of an unknown string with a known prefix: known when the prefix decides it.
+fn startswith_refined(args: &Args) -> Option<bool> {
+    let prefix = args.first()?.known_prefix()?;
+    let Value::String(want) = args.get(1)?.unmark().0 else { return None };
+    if prefix.starts_with(want.as_str()) {
+        Some(true)
+    } else if !want.starts_with(prefix) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The part of a template's known leading text Terraform keeps as an unknown result's
+/// prefix: a final non-ASCII character might still combine with what follows, so it is
+/// dropped (with the rest of its grapheme cluster).
+pub(crate) fn safe_prefix(text: &str) -> String {
+    let text = crate::value::nfc(text);
+    match text.chars().last() {
+        Some(c) if !c.is_ascii() => {
+            let clusters = crate::value::graphemes(&text);
+            clusters[..clusters.len().saturating_sub(1)].concat()
+        }
+        _ => text,
+    }
 }

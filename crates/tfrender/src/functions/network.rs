@@ -13,8 +13,11 @@ struct Net {
 fn parse_cidr(s: &str) -> Result<Net, String> {
     let err = || format!("invalid CIDR expression: invalid CIDR address: {s}");
     let (ip, pre) = s.split_once('/').ok_or_else(err)?;
+    if pre.is_empty() || !pre.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
     let prefix: u32 = pre.parse().map_err(|_| err())?;
-    let ip: IpAddr = ip.parse().map_err(|_| err())?;
+    let ip: IpAddr = parse_ip(ip).ok_or_else(err)?;
     let (addr, bits) = match ip {
         IpAddr::V4(v) => (u32::from(v) as u128, 32),
         IpAddr::V6(v) => (u128::from(v), 128),
@@ -24,6 +27,27 @@ fn parse_cidr(s: &str) -> Result<Net, String> {
     }
     let mask = mask(bits, prefix);
     Ok(Net { addr: addr & mask, bits, prefix })
+}
+
+/// An address as Terraform's CIDR functions read it: IPv4 octets are decimal and may have
+/// leading zeros (`010.0.0.1` is 10.0.0.1), as Go's parser did before 1.17.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    if s.contains(':') {
+        return s.parse().ok();
+    }
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() != 4 {
+        return None;
+    }
+    let mut octets = [0u8; 4];
+    for (o, p) in octets.iter_mut().zip(&parts) {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let v = p.bytes().try_fold(0u32, |n, b| Some(n * 10 + u32::from(b - b'0')).filter(|n| *n <= 255))?;
+        *o = v as u8;
+    }
+    Some(IpAddr::V4(Ipv4Addr::from(octets)))
 }
 
 fn mask(bits: u32, prefix: u32) -> u128 {
@@ -84,7 +108,7 @@ pub(super) fn cidrhost(a: Args, _: &Path) -> FResult {
 pub(super) fn cidrnetmask(a: Args, _: &Path) -> FResult {
     let n = parse_cidr(&as_str(&a[0], "prefix")?)?;
     if n.bits != 32 {
-        return Err("only IPv4 networks are supported".into());
+        return Err(format!("IPv6 addresses cannot have a netmask: {}", as_str(&a[0], "prefix")?));
     }
     Ok(Value::str(fmt_addr(mask(32, n.prefix), 32)))
 }

@@ -68,7 +68,7 @@ pub(super) fn parseint(a: Args, _: &Path) -> FResult {
     let s = as_str(&a[0], "number")?;
     let base = as_num(&a[1], "base")?;
     if base.fract() != 0.0 || !(2.0..=62.0).contains(&base) {
-        return Err("base must be a whole number between 2 and 62 inclusive".into());
+        return Err("Invalid function argument: Invalid value for \"base\" parameter: base must be a whole number between 2 and 62 inclusive".into());
     }
     let base = base as u32;
     let (neg, digits) = match s.strip_prefix('-') {

@@ -108,11 +108,14 @@ pub(super) fn join(a: Args, _: &Path) -> FResult {
     let sep = as_str(&a[0], "separator")?;
     let mut parts = Vec::new();
     for l in &a[1..] {
-        for v in as_seq(l, "lists")? {
+        for (k, v) in as_seq(l, "lists")?.into_iter().enumerate() {
             if v.is_null() {
                 return Err("element is null; cannot concatenate null values".into());
             }
-            parts.push(as_str(&v, "lists")?);
+            let part = as_str(&v, "lists").map_err(|e| {
+                e.replacen("parameter: ", &format!("parameter: element {k}: "), 1)
+            })?;
+            parts.push(part);
         }
     }
     Ok(Value::str(parts.join(&sep)))
@@ -234,7 +237,11 @@ pub(super) fn formatlist(a: Args, _: &Path) -> FResult {
     for v in &a[1..] {
         if let Value::List(_, vs) | Value::Tuple(vs) | Value::Set(_, vs) = v {
             match n {
-                Some(k) if k != vs.len() => return Err("all arguments must have the same length".into()),
+                Some(k) if k != vs.len() => {
+                    let i = a[1..].iter().position(|x| std::ptr::eq(x, v)).unwrap_or(0) + 1;
+                    let first = a[1..].iter().position(|x| matches!(x, Value::List(..) | Value::Tuple(_) | Value::Set(..))).unwrap_or(0) + 1;
+                    return Err(format!("Invalid function argument: Invalid value for \"args\" parameter: argument {i} has length {}, which is inconsistent with argument {first} of length {k}", vs.len()));
+                }
                 _ => n = Some(vs.len()),
             }
         }
@@ -268,6 +275,7 @@ pub(crate) fn sprintf(f: &str, args: &[Value]) -> Result<String, String> {
             continue;
         }
         i += 1;
+        let pct = i - 1;
         if i >= chars.len() {
             return Err("unterminated format verb at end of string".into());
         }
@@ -367,7 +375,7 @@ pub(crate) fn sprintf(f: &str, args: &[Value]) -> Result<String, String> {
                 }
                 let n = match convert(arg, &Constraint::Number) {
                     Ok(Value::Number(n)) => n,
-                    _ => return Err(format!("unsupported value for \"%{verb}\": number required")),
+                    _ => return Err(format!("unsupported value for \"%{verb}\" at {pct}: a number is required")),
                 };
                 let sign = if n < 0.0 { "-" } else if plus { "+" } else if space { " " } else { "" };
                 let a = n.abs();

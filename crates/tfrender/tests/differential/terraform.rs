@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::fixture::Fixture;
 
-/// The first error diagnostic Terraform reported.
+/// An error diagnostic Terraform reported.
 #[derive(Clone, Debug)]
 pub struct TfDiagnostic {
     pub summary: String,
@@ -20,8 +20,8 @@ pub struct TfDiagnostic {
 pub enum TfOutcome {
     /// `terraform show -json` of the saved plan.
     Plan(Value),
-    /// The plan failed with this error.
-    Failed(TfDiagnostic),
+    /// The plan failed with these errors (at least one), in Terraform's order.
+    Failed(Vec<TfDiagnostic>),
 }
 
 /// Runs `init`, `plan -json -out` and `show -json` in a temporary copy of the fixture.
@@ -52,7 +52,8 @@ pub fn run(tf: &lz_platform::tools::Terraform, fixture: &Fixture) -> Result<TfOu
     let plan = execute(tf, &plan_args)?;
     if !plan.status.success() {
         let stdout = String::from_utf8_lossy(&plan.stdout);
-        return first_error(&stdout).map(TfOutcome::Failed).ok_or_else(|| {
+        let errors = all_errors(&stdout);
+        return (!errors.is_empty()).then_some(TfOutcome::Failed(errors)).ok_or_else(|| {
             format!(
                 "terraform plan failed without an error diagnostic: {}",
                 String::from_utf8_lossy(&plan.stderr).trim()
@@ -173,7 +174,8 @@ fn unmark_numbers(value: &mut Value) -> Result<(), String> {
     Ok(())
 }
 
-fn first_error(json_lines: &str) -> Option<TfDiagnostic> {
+fn all_errors(json_lines: &str) -> Vec<TfDiagnostic> {
+    let mut out = Vec::new();
     for line in json_lines.lines() {
         let Ok(message) = serde_json::from_str::<Value>(line) else {
             continue;
@@ -186,13 +188,13 @@ fn first_error(json_lines: &str) -> Option<TfDiagnostic> {
             let line = diag["range"]["start"]["line"].as_u64()?;
             Some((file.to_string(), line as usize))
         });
-        return Some(TfDiagnostic {
+        out.push(TfDiagnostic {
             summary: diag["summary"].as_str().unwrap_or_default().to_string(),
             detail: diag["detail"].as_str().unwrap_or_default().to_string(),
             range,
         });
     }
-    None
+    out
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
@@ -201,7 +203,17 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
         let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
         let source = entry.path();
         let name = entry.file_name();
-        if name == ".terraform" || name == ".terraform.lock.hcl" {
+        if name == ".terraform.lock.hcl" {
+            continue;
+        }
+        if name == ".terraform" {
+            // Only the modules a fixture carries as if `terraform init` had installed them.
+            let modules = source.join("modules");
+            if modules.is_dir() {
+                let target = to.join(".terraform").join("modules");
+                fs::create_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
+                copy_tree(&modules, &target)?;
+            }
             continue;
         }
         let target = to.join(&name);

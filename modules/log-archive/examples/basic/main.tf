@@ -16,6 +16,11 @@ module "log_archive" {
   cloudtrail_trail_name     = "prod-audit"
   cloudtrail_key_prefix     = "cloudtrail"
 
+  access_log_bucket         = "lz-prod-access-logs-111111111111"
+  replica_region            = "eu-west-1"
+  replica_access_log_bucket = "lz-prod-access-logs-eu-west-1-111111111111"
+  permissions_boundary_arn  = "arn:aws:iam::111111111111:policy/lz-prod-boundary"
+
   account_id = "111111111111"
   region     = "eu-west-2"
   partition  = "aws"

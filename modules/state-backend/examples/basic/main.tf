@@ -8,6 +8,7 @@ module "state_backend" {
   name                               = "lz-prod-tfstate-111111111111"
   kms_key_arn                        = "arn:aws:kms:eu-west-2:111111111111:alias/prod-tfstate"
   noncurrent_version_expiration_days = 365
+  access_log_bucket                  = "lz-prod-access-logs-111111111111"
 
   account_id = "111111111111"
   region     = "eu-west-2"

@@ -1,0 +1,45 @@
+//! The plan corpus (`policies/corpus/`, expectations in `cases.toml`): every case gives
+//! exactly its expected findings, or is refused with its expected error.
+use std::path::PathBuf;
+
+use lz_policy::{Options, Policies};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn corpus_cases_give_their_expected_findings() {
+    let opts = Options::for_root(&root());
+    let policies = Policies::load(&opts.policies, &opts.settings).unwrap();
+    let outcomes = lz_policy::corpus::run(&root().join("policies/corpus"), &policies).unwrap();
+    assert!(outcomes.len() >= 15, "{} cases", outcomes.len());
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed())
+        .map(|o| format!("{}: {}", o.file, o.problems.join("; ")))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn corpus_covers_every_plan_format_and_encoding() {
+    let cases = lz_policy::corpus::load(&root().join("policies/corpus")).unwrap();
+    let files: Vec<&str> = cases.iter().map(|c| c.file.as_str()).collect();
+    for shape in [
+        "format-0.1",
+        "format-0.2",
+        "format-1.0",
+        "format-1.1",
+        "format-1.2",
+        "utf8-bom",
+        "utf16le",
+        "utf16be",
+        "tfstate",
+    ] {
+        assert!(
+            files.iter().any(|f| f.contains(shape)),
+            "no corpus plan of shape {shape}"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Plan input: encodings, plan format versions, and documents that are not plans, as a case
+//! table.
+use lz_policy::input::{classify, decode, parse, parse_bytes, Kind};
+
+const PLAN: &str = r#"{"format_version":"1.2","terraform_version":"1.9.8","resource_changes":[]}"#;
+
+fn utf16(text: &str, le: bool) -> Vec<u8> {
+    let mut out = if le {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
+    for u in text.encode_utf16() {
+        out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+    }
+    out
+}
+
+#[test]
+fn encodings_decode_to_the_same_plan() {
+    let plain = parse(PLAN, "p.json").unwrap();
+    let mut bom = vec![0xEF, 0xBB, 0xBF];
+    bom.extend(PLAN.as_bytes());
+    for bytes in [
+        PLAN.as_bytes().to_vec(),
+        bom,
+        utf16(PLAN, true),
+        utf16(PLAN, false),
+    ] {
+        assert_eq!(parse_bytes(&bytes, "p.json").unwrap(), plain);
+    }
+}
+
+#[test]
+fn bad_encodings_name_the_file() {
+    for (bytes, want) in [
+        (
+            vec![0xFF, 0xFE, 0x41],
+            "p.json: UTF-16 LE text has an odd number of bytes",
+        ),
+        (
+            vec![0xFF, 0xFE, 0x00, 0xD8, 0x41, 0x00],
+            "p.json: invalid UTF-16 LE text",
+        ),
+        (
+            vec![0x7B, 0xC3, 0x28],
+            "p.json: the file is neither UTF-8 nor UTF-16",
+        ),
+    ] {
+        let msg = format!("{:#}", decode(&bytes, "p.json").unwrap_err());
+        assert!(msg.starts_with(want), "{msg}");
+    }
+}
+
+#[test]
+fn every_plan_format_version_is_accepted() {
+    for fv in ["0.1", "0.2", "1.0", "1.1", "1.2"] {
+        let text = PLAN.replace("1.2", fv);
+        assert_eq!(
+            classify(&parse(&text, "p.json").unwrap()),
+            Kind::Plan(fv.to_string())
+        );
+    }
+    // Terraform 0.12 leaves resource_changes out of a plan with no changes.
+    let empty = r#"{"format_version":"0.1","terraform_version":"0.12.31","variables":{},"configuration":{}}"#;
+    assert!(parse(empty, "p.json").is_ok());
+}
+
+#[test]
+fn documents_that_are_not_plans_are_refused_with_what_they_are() {
+    let cases = [
+        (
+            r#"{"version":4,"terraform_version":"1.9.8","serial":3,"lineage":"x","resources":[]}"#,
+            "is a Terraform state file (state version 4)",
+        ),
+        (
+            r#"{"version":3,"serial":1,"modules":[]}"#,
+            "is a Terraform state file (state version 3)",
+        ),
+        (
+            r#"{"format_version":"1.0","terraform_version":"1.9.8","values":{}}"#,
+            "is Terraform state shown as JSON",
+        ),
+        (
+            r#"{"format_version":"1.0"}"#,
+            "is Terraform state shown as JSON",
+        ),
+        (
+            r#"{"format_version":"1.0","provider_schemas":{}}"#,
+            "provider schemas",
+        ),
+        (
+            r#"{"format_version":"2.0","resource_changes":[]}"#,
+            "plan format version 2.0 is not one",
+        ),
+        (r#"{"Statement":[]}"#, "not a Terraform plan"),
+        ("[]", "a JSON array, not an object"),
+        ("{}", "an empty JSON object"),
+    ];
+    for (text, want) in cases {
+        let msg = format!("{:#}", parse(text, "x.json").unwrap_err());
+        assert!(msg.starts_with("x.json:1:1: "), "{msg}");
+        assert!(msg.contains(want), "{text}: {msg}");
+    }
+}
+
+#[test]
+fn the_normalized_form_keeps_what_policies_need() {
+    let raw = serde_json::json!({"format_version": "1.2", "terraform_version": "1.9.8", "timestamp": "t", "configuration": {"root_module": {}}, "resource_changes": []});
+    let canonical = serde_json::json!({"format_version": "1.2", "resource_changes": []});
+    let doc = lz_policy::input::with_policy_context(&raw, canonical);
+    assert_eq!(
+        doc,
+        serde_json::json!({"configuration": {"root_module": {}}, "format_version": "1.2", "resource_changes": [], "terraform_version": "1.9.8"})
+    );
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "configuration",
+            "format_version",
+            "resource_changes",
+            "terraform_version"
+        ]
+    );
+}

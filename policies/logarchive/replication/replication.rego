@@ -1,0 +1,98 @@
+# METADATA
+# title: The log archive is replicated to a second allowed region
+# description: >-
+#   Every log archive bucket that is not itself a replica replicates (an Enabled rule of
+#   aws_s3_bucket_replication_configuration, or the provider v3 inline
+#   replication_configuration) to another log archive bucket of the plan, in a region that
+#   differs from the source's and is one of allowed_regions. A region that cannot be known
+#   from the plan (no region argument and no region variable) is unverifiable.
+# custom:
+#   id: LZ-LA-003
+#   severity: high
+#   controls:
+#     - DORA-Art12
+#     - NIST-800-53-CP-9
+#     - GDPR-Art44
+package lz.rules.logarchive.replication
+
+import data.lz.lib
+
+# [source bucket, configuration address, destination bucket ARN] of every enabled rule.
+_rules contains [b, c.address, dest] if {
+	some c in lib.of_type("aws_s3_bucket_replication_configuration")
+	some b in lib.archive_buckets
+	lib.linked(c, "bucket", b)
+	some r in lib.arr(lib.val(c, ["rule"]))
+	object.get(r, "status", "") == "Enabled"
+	some d in lib.arr(object.get(r, "destination", []))
+	dest := object.get(d, "bucket", null)
+}
+
+_rules contains [b, b.address, dest] if {
+	some b in lib.archive_buckets
+	some rc in lib.blocks(b, ["replication_configuration"])
+	some r in lib.arr(object.get(rc, "rules", []))
+	object.get(r, "status", "") == "Enabled"
+	some d in lib.arr(object.get(r, "destination", []))
+	dest := object.get(d, "bucket", null)
+}
+
+_destination(dest) := d if {
+	some d in lib.archive_buckets
+	is_string(dest)
+	endswith(dest, sprintf(":::%s", [lib.str(lib.val(d, ["bucket"]))]))
+	lib.present(d, ["bucket"])
+}
+
+_replicas := {d.address | some [_, _, dest] in _rules; d := _destination(dest)}
+
+deny contains f if {
+	some b in lib.archive_buckets
+	not b.address in _replicas
+	count({x | some x in _rules; x[0] == b}) == 0
+	not lib.maybe_linked("aws_s3_bucket_replication_configuration", "bucket", b)
+	f := lib.finding(b.address, "log archive bucket is not replicated to a second region")
+}
+
+deny contains f if {
+	some b in lib.archive_buckets
+	not b.address in _replicas
+	count({x | some x in _rules; x[0] == b}) == 0
+	lib.maybe_linked("aws_s3_bucket_replication_configuration", "bucket", b)
+	f := lib.unlinked(b.address, "aws_s3_bucket_replication_configuration")
+}
+
+deny contains f if {
+	some [b, address, dest] in _rules
+	is_string(dest)
+	not _destination(dest)
+	f := lib.finding(address, sprintf("replication destination %s is not a log archive bucket of the plan", [dest]))
+}
+
+deny contains f if {
+	some [b, address, dest] in _rules
+	d := _destination(dest)
+	lib.region_of(d) == lib.region_of(b)
+	f := lib.finding(address, sprintf("replica %s is in the archive's own region %s", [d.address, lib.region_of(d)]))
+}
+
+deny contains f if {
+	some [b, address, dest] in _rules
+	d := _destination(dest)
+	not lib.region_of(d) in lib.settings.allowed_regions
+	lib.region_of(d)
+	f := lib.finding(address, sprintf("replica %s is in region %s, outside the allowed regions %v", [d.address, lib.region_of(d), lib.settings.allowed_regions]))
+}
+
+deny contains f if {
+	some [b, address, dest] in _rules
+	d := _destination(dest)
+	not lib.region_of(d)
+	f := lib.unverifiable(address, "the replica's region")
+}
+
+deny contains f if {
+	some [b, address, dest] in _rules
+	not is_string(dest)
+	f := lib.unverifiable(address, "destination.bucket")
+}

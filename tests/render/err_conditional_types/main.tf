@@ -1,0 +1,7 @@
+locals {
+  names = toset(["a"])
+}
+
+output "result" {
+  value = true ? local.names : { a = "b" }
+}

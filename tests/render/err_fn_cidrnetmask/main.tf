@@ -1,0 +1,3 @@
+output "result" {
+  value = cidrnetmask("fe80::/64")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = cidrsubnet("010.0.0.0/08", 1, 2)
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = convert({ a = 1 }, object({ b = string }))
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = csvdecode("a,b\n1")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = dirname({ a = 1 })
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = ephemeralasnull(1, 2)
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = filemd5("missing.txt")
+}

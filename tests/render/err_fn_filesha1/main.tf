@@ -1,0 +1,3 @@
+output "result" {
+  value = filesha1("nothing/here.txt")
+}

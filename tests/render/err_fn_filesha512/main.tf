@@ -1,0 +1,3 @@
+output "result" {
+  value = filesha512("missing.txt")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = formatdate("YYYY", "2018-03-04")
+}

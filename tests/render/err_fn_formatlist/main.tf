@@ -1,0 +1,3 @@
+output "result" {
+  value = formatlist("%s", ["a"], ["b", "c"])
+}

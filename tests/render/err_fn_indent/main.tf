@@ -1,0 +1,3 @@
+output "result" {
+  value = indent("a", "x")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = lookup({ a = 1 }, "b")
+}

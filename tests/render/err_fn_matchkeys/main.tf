@@ -1,0 +1,3 @@
+output "result" {
+  value = matchkeys(["a"], [1, 2], [2])
+}

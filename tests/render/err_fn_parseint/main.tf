@@ -1,0 +1,3 @@
+output "result" {
+  value = parseint("12", 1)
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = pathexpand("~other/x")
+}

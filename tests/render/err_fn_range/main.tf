@@ -1,0 +1,3 @@
+output "result" {
+  value = range(1, 2, 0)
+}

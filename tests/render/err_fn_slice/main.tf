@@ -1,0 +1,3 @@
+output "result" {
+  value = slice(["a"], 1, 0)
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = startswith(1, 2, 3)
+}

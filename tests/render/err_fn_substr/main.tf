@@ -1,0 +1,3 @@
+output "result" {
+  value = substr("abc", "x", 1)
+}

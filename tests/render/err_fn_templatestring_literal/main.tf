@@ -1,0 +1,3 @@
+output "result" {
+  value = templatestring("a$${b}", { b = 1 })
+}

@@ -1,0 +1,7 @@
+locals {
+  greeting = "Hello, $${name}!"
+}
+
+output "result" {
+  value = templatestring(local.greeting, {})
+}

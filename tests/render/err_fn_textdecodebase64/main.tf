@@ -1,0 +1,3 @@
+output "result" {
+  value = textdecodebase64("SGVsbG8=", "bogus")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = textdecodebase64("/w==", "UTF-8")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = textencodebase64("x", "bogus")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = timeadd("2018-03-04T05:06:07Z", "1x")
+}

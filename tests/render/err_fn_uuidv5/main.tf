@@ -1,0 +1,3 @@
+output "result" {
+  value = uuidv5("bogus", "x")
+}

@@ -1,0 +1,3 @@
+output "result" {
+  value = yamldecode("a: 1\n---\nb: 2")
+}

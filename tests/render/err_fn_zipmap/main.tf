@@ -1,0 +1,3 @@
+output "result" {
+  value = zipmap(["a"], [1, 2])
+}

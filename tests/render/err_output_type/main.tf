@@ -1,0 +1,8 @@
+locals {
+  name = "x"
+}
+
+output "bad" {
+  type  = number
+  value = local.name
+}

@@ -1,0 +1,2 @@
+# The region is checked where it is set.
+region = "us-east-1"

@@ -1,0 +1,6 @@
+variable "name" {
+  type = string
+}
+output "id" {
+  value = "lbl-${var.name}"
+}

@@ -1,0 +1,85 @@
+//! One plan, one answer: `policy --plan F` on the file `plan --env E --out F` wrote reports
+//! exactly the findings of `policy --env E` (the secret scan of sources, which only `--env`
+//! runs, aside), for every environment.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn xtask(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("LZ_ROOT", root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+fn findings(args: &[&str]) -> Vec<serde_json::Value> {
+    let (code, out, err) = xtask(args);
+    assert!(code == 0 || code == 1, "{args:?} exited {code}: {err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| !f["rule_id"].as_str().unwrap().starts_with("LZ-SCAN-"))
+        .cloned()
+        .collect()
+}
+
+fn environments(root: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root.join("environments"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("terraform.tfvars").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn policy_on_the_written_plan_equals_policy_on_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = environments(&root());
+    assert_eq!(envs.len(), 5, "{envs:?}");
+    for env in envs {
+        let file = dir.path().join(format!("{env}.json"));
+        let f = file.to_str().unwrap();
+        let (code, _, err) = xtask(&["plan", "--env", &env, "--out", f]);
+        assert_eq!(code, 0, "plan --env {env}: {err}");
+        let written: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        for key in [
+            "terraform_version",
+            "configuration",
+            "resource_changes",
+            "variables",
+        ] {
+            assert!(
+                written.get(key).is_some(),
+                "{env}: plan --out dropped {key}"
+            );
+        }
+        let by_env = findings(&["policy", "--env", &env, "--format", "json"]);
+        let by_plan = findings(&["policy", "--plan", f, "--format", "json"]);
+        assert_eq!(
+            by_plan, by_env,
+            "{env}: policy --plan differs from policy --env"
+        );
+        assert!(
+            by_env.iter().any(|x| x["excepted"] == true),
+            "{env}: expected the register's excepted findings to compare"
+        );
+    }
+}

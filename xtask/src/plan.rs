@@ -53,12 +53,25 @@ fn env_var_file(root: &Path, env: &str) -> anyhow::Result<PathBuf> {
     Ok(f)
 }
 
-/// The raw (not normalized) offline plan of one environment.
+/// The raw (not normalized) offline plan of one environment. One xtask command is one run:
+/// `environments/` and its modules are parsed once per process however many environments the
+/// command renders.
 pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
+    static CACHE: std::sync::OnceLock<tfrender::RenderCache> = std::sync::OnceLock::new();
+    render_env_cached(CACHE.get_or_init(tfrender::RenderCache::new), root, env)
+}
+
+/// [`render_env`] from the configurations loaded in `cache`.
+pub fn render_env_cached(cache: &tfrender::RenderCache, root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let var_file = env_var_file(root, env)?;
     let opts = lz_schema::render_options(root, vec![var_file])?;
     let dir = root.join("environments");
-    tfrender::render_dir(&dir, &opts).with_context(|| format!("rendering environment {env}"))
+    cache.render_dir(&dir, &opts).with_context(|| format!("rendering environment {env}"))
+}
+
+/// [`render_env`] parsing the configuration afresh.
+pub fn render_env_fresh(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
+    render_env_cached(&tfrender::RenderCache::new(), root, env)
 }
 
 /// Environments that have an overlay, in name order.

@@ -622,6 +622,8 @@ pub const INFLUENCE: &[(&str, &[(&str, &str, &str)])] = &[
             ("*", "module.access_logs_replica.*", "bucket"),
             ("*", "module.access_logs_replica.*", "region"),
             ("*", "module.access_logs_replica.*", "tags.Name"),
+            // `tags_all` is `tags` merged with the provider's default tags (schema view).
+            ("*", "module.access_logs_replica.*", "tags_all.Name"),
             ("*", "module.access_logs_replica.*", "policy.*"),
             ("*", "module.log_archive.*", "region"),
             ("aws_s3_bucket_logging", "module.log_archive.*", "target_bucket"),

@@ -93,12 +93,47 @@ impl Overlay {
         out
     }
 
-    /// Render `environments/` under `root` with this overlay.
+    /// Render `environments/` under `root` with this overlay, loading the configuration afresh.
     pub fn render(&self, root: &Path) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
+        self.render_in(root, |opts| tfrender::render_dir(&root.join("environments"), opts))
+    }
+
+    /// Render with this overlay from a configuration loaded once (`environments/`, see
+    /// [`tfrender::Prepared`]): the same JSON as [`Overlay::render`], without parsing again.
+    pub fn render_with(
+        &self,
+        root: &Path,
+        prepared: &tfrender::Prepared,
+    ) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
+        self.render_in(root, |opts| prepared.render(opts))
+    }
+
+    /// [`Overlay::render`] and [`Overlay::render_with`] from one variable file (errors name
+    /// it, so both results can be compared byte for byte).
+    #[allow(clippy::type_complexity)]
+    pub fn render_both(
+        &self,
+        root: &Path,
+        prepared: &tfrender::Prepared,
+    ) -> anyhow::Result<(Result<Value, tfrender::RenderError>, Result<Value, tfrender::RenderError>)> {
+        let mut fresh = None;
+        let prep = self.render_in(root, |opts| {
+            fresh = Some(tfrender::render_dir(&root.join("environments"), opts));
+            prepared.render(opts)
+        })?;
+        let fresh = fresh.ok_or_else(|| anyhow::anyhow!("overlay was not rendered"))?;
+        Ok((fresh, prep))
+    }
+
+    fn render_in(
+        &self,
+        root: &Path,
+        render: impl FnOnce(&tfrender::RenderOptions) -> Result<Value, tfrender::RenderError>,
+    ) -> anyhow::Result<Result<Value, tfrender::RenderError>> {
         let mut f = tempfile::Builder::new().suffix(".tfvars").tempfile()?;
         std::io::Write::write_all(&mut f, self.to_tfvars().as_bytes())?;
         let opts = lz_schema::render_options(root, vec![f.path().to_path_buf()])?;
-        Ok(tfrender::render_dir(&root.join("environments"), &opts))
+        Ok(render(&opts))
     }
 }
 

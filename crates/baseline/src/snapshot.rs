@@ -106,12 +106,31 @@ impl fmt::Display for Subject {
 
 /// The raw offline plan of an environment.
 pub fn render_env(root: &Path, env: &str) -> Result<Value> {
+    render_env_in(root, env, |dir, opts| tfrender::render_dir(dir, opts))
+}
+
+/// [`render_env`] from configurations loaded once per run: rendering several environments
+/// parses `environments/` and the modules once.
+pub fn render_env_cached(cache: &tfrender::RenderCache, root: &Path, env: &str) -> Result<Value> {
+    render_env_in(root, env, |dir, opts| cache.render_dir(dir, opts))
+}
+
+/// [`render_env`] from a configuration of `environments/` already loaded.
+pub fn render_env_prepared(prepared: &tfrender::Prepared, root: &Path, env: &str) -> Result<Value> {
+    render_env_in(root, env, |_, opts| prepared.render(opts))
+}
+
+fn render_env_in(
+    root: &Path,
+    env: &str,
+    render: impl FnOnce(&Path, &tfrender::RenderOptions) -> Result<Value, tfrender::RenderError>,
+) -> Result<Value> {
     let var_file = root.join("environments").join(env).join("terraform.tfvars");
     if !var_file.is_file() {
         bail!("unknown environment {env:?}: {} does not exist", var_file.display());
     }
     let opts = lz_schema::render_options(root, vec![var_file])?;
-    tfrender::render_dir(&root.join("environments"), &opts)
+    render(&root.join("environments"), &opts)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("rendering environment {env}"))
 }

@@ -46,3 +46,15 @@ fn the_repository_environments_hold_every_invariant() {
     let found = props::check_environments(&root()).expect("rendering the environments");
     assert!(found.is_empty(), "{} violation(s):\n{}", found.len(), found.join("\n"));
 }
+
+/// The property suite renders from a configuration parsed once (`tfrender::Prepared`); every
+/// environment and generated overlays (valid and invalid) render byte-identically, or fail
+/// identically, on the prepared path and on a fresh load.
+#[test]
+fn prepared_renders_match_fresh_renders() {
+    const OVERLAYS: u32 = 32;
+    match props::prepared_matches_fresh(&root(), OVERLAYS) {
+        Ok(n) => assert!(n >= 5 + 2 * OVERLAYS, "only {n} renders compared"),
+        Err(msg) => panic!("{msg}"),
+    }
+}

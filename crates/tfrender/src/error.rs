@@ -101,7 +101,7 @@ impl Diag {
 }
 
 /// The loaded source files, for turning byte offsets into lines and columns.
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub(crate) struct Sources {
     pub files: Vec<(PathBuf, String)>,
 }

@@ -2,6 +2,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
+use std::rc::Rc;
 
 use hcl_edit::expr::{BinaryOperator, Expression, ObjectKey, TraversalOperator, UnaryOperator};
 use hcl_edit::template::{Element, Template};
@@ -17,7 +18,9 @@ const MAX_DEPTH: usize = 200;
 /// Resolves references that are not local iteration symbols.
 pub(crate) trait Scope {
     /// Resolve `root.attrs...`; returns the value and how many of `attrs` were consumed.
-    fn lookup(&self, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)>;
+    /// The value is shared with the scope's storage: the evaluator copies only the part the
+    /// rest of the traversal selects.
+    fn lookup(&self, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Rc<Value>, usize)>;
     /// Directory of the module, for file functions.
     fn module_dir(&self) -> &Path;
     /// Whether function calls are allowed (not in tfvars).
@@ -30,7 +33,7 @@ pub(crate) trait Scope {
 pub(crate) struct EmptyScope<'a>(pub &'a Path, pub bool);
 
 impl Scope for EmptyScope<'_> {
-    fn lookup(&self, root: &str, _attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)> {
+    fn lookup(&self, root: &str, _attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Rc<Value>, usize)> {
         Err(Diag::eval(span, format!("Variables not allowed: variable {root:?} cannot be used here")))
     }
     fn module_dir(&self) -> &Path {
@@ -48,9 +51,9 @@ pub(crate) struct MapScope<'a> {
 }
 
 impl Scope for MapScope<'_> {
-    fn lookup(&self, root: &str, _attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)> {
+    fn lookup(&self, root: &str, _attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Rc<Value>, usize)> {
         match self.vars.get(root) {
-            Some(v) => Ok((v.clone(), 0)),
+            Some(v) => Ok((Rc::new(v.clone()), 0)),
             None => Err(Diag::eval(
                 span,
                 format!("Unknown variable: there is no variable named {root:?} in the template variables"),
@@ -66,7 +69,9 @@ pub(crate) struct Evaluator<'s> {
     pub scope: &'s dyn Scope,
     /// Source text of the file being evaluated, to re-read `<<-` heredocs.
     pub src: Option<&'s str>,
-    locals: Vec<(String, Value)>,
+    /// Iteration symbols (for expressions, template for directives, dynamic block iterators),
+    /// innermost last.
+    locals: Vec<(String, Rc<Value>)>,
     depth: usize,
 }
 
@@ -80,15 +85,15 @@ impl<'s> Evaluator<'s> {
     }
 
     pub fn push_local(&mut self, name: &str, v: Value) {
-        self.locals.push((name.to_string(), v));
+        self.locals.push((name.to_string(), Rc::new(v)));
     }
 
     pub fn pop_local(&mut self) {
         self.locals.pop();
     }
 
-    fn local(&self, name: &str) -> Option<&Value> {
-        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v)
+    fn local(&self, name: &str) -> Option<Rc<Value>> {
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone())
     }
 
     pub fn eval(&mut self, e: &Expression) -> DResult<Value> {
@@ -195,8 +200,7 @@ impl<'s> Evaluator<'s> {
     fn traversal(&mut self, e: &Expression, root: &str, ops: &[&TraversalOperator]) -> DResult<Value> {
         let span = span_of(e);
         if let Some(v) = self.local(root) {
-            let v = v.clone();
-            return self.apply_ops(v, ops, span);
+            return self.apply_ops_shared(&v, ops, span);
         }
         let mut attrs: Vec<&str> = Vec::new();
         for op in ops {
@@ -206,7 +210,48 @@ impl<'s> Evaluator<'s> {
             }
         }
         let (v, consumed) = self.scope.lookup(root, &attrs, span.clone())?;
-        self.apply_ops(v, &ops[consumed.min(ops.len())..], span)
+        self.apply_ops_shared(&v, &ops[consumed.min(ops.len())..], span)
+    }
+
+    /// `apply_ops` on a shared value: the leading steps that select an attribute, key or index
+    /// of a plain (unmarked, known, closed) object, map, list or tuple are followed by
+    /// reference, so only the selected part is copied. Every other step (marks, unknowns, open
+    /// objects, splats, conversions, errors) goes through `apply_ops` with the full rules.
+    fn apply_ops_shared(&mut self, v: &Value, ops: &[&TraversalOperator], span: Option<Range<usize>>) -> DResult<Value> {
+        let mut cur = v;
+        let mut n = 0;
+        while n < ops.len() {
+            let next = match ops[n] {
+                TraversalOperator::GetAttr(id) => match cur {
+                    Value::Object(m) | Value::Map(_, m) => m.get(id.value().as_str()),
+                    _ => None,
+                },
+                TraversalOperator::LegacyIndex(k) => match cur {
+                    Value::List(_, vs) | Value::Tuple(vs) => usize::try_from(*k.value()).ok().and_then(|k| vs.get(k)),
+                    _ => None,
+                },
+                TraversalOperator::Index(ie) => match cur {
+                    Value::Object(m) | Value::Map(_, m) => match self.eval(ie)? {
+                        Value::String(k) => m.get(&k),
+                        _ => None,
+                    },
+                    Value::List(_, vs) | Value::Tuple(vs) => match self.eval(ie)? {
+                        Value::Number(k) if k >= 0.0 && k.fract() == 0.0 => vs.get(k as usize),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            };
+            match next {
+                Some(x) => {
+                    cur = x;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        self.apply_ops(cur.clone(), &ops[n..], span)
     }
 
     pub fn apply_ops(&mut self, mut v: Value, ops: &[&TraversalOperator], span: Option<Range<usize>>) -> DResult<Value> {

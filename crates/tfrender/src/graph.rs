@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Body, Structure};
@@ -53,9 +54,10 @@ pub(crate) enum Expansion {
 #[derive(Clone, Debug)]
 pub(crate) struct Instance {
     pub key: Key,
-    /// each.value / count.index for this instance.
-    pub each: Option<(Value, Value)>,
-    pub count: Option<Value>,
+    /// each.key and each.value / count.index for this instance, shared by every scope that
+    /// evaluates in it.
+    pub each: Option<(Rc<Value>, Rc<Value>)>,
+    pub count: Option<Rc<Value>>,
 }
 
 enum Slot<T> {
@@ -65,13 +67,37 @@ enum Slot<T> {
 
 pub(crate) struct ResInst {
     pub key: Key,
-    pub config: Value,
-    pub planned: Value,
+    /// Whether the configuration (before planning) is wholly known.
+    pub config_known: bool,
 }
 
 pub(crate) struct ResState {
     pub instances: Vec<ResInst>,
-    pub value: Value,
+    pub expansion: Expansion,
+    /// The resource's value as references see it; it holds each instance's planned object
+    /// (see [`ResState::planned`]), so the planned objects are stored once.
+    pub value: Rc<Value>,
+}
+
+impl ResState {
+    /// The planned object of instance `n` (unwrapped from its `Open` mark).
+    pub fn planned(&self, n: usize) -> Option<&Value> {
+        let v = match self.expansion {
+            Expansion::Single => Some(&*self.value),
+            Expansion::Count => match &*self.value {
+                Value::Tuple(vs) => vs.get(n),
+                _ => None,
+            },
+            Expansion::ForEach => match (&*self.value, &self.instances.get(n)?.key) {
+                (Value::Object(m), Key::Str(k)) => m.get(k),
+                _ => None,
+            },
+        }?;
+        Some(match v {
+            Value::Open(inner) => inner,
+            v => v,
+        })
+    }
 }
 
 pub(crate) struct CallState {
@@ -80,18 +106,18 @@ pub(crate) struct CallState {
 }
 
 pub(crate) struct Inst {
-    pub cfg: Rc<ModuleCfg>,
+    pub cfg: Arc<ModuleCfg>,
     pub addr: String,
     /// The module's configuration address: `addr` without instance keys.
     pub cfg_addr: String,
     pub parent: Option<(usize, String, Instance)>,
-    vars: RefCell<HashMap<String, Slot<Value>>>,
-    locals: RefCell<HashMap<String, Slot<Value>>>,
+    vars: RefCell<HashMap<String, Slot<Rc<Value>>>>,
+    locals: RefCell<HashMap<String, Slot<Rc<Value>>>>,
     resources: RefCell<HashMap<String, Slot<Rc<ResState>>>>,
     calls: RefCell<HashMap<String, Slot<Rc<CallState>>>>,
-    outputs: RefCell<HashMap<String, Slot<Value>>>,
+    outputs: RefCell<HashMap<String, Slot<Rc<Value>>>>,
     /// `module.NAME` objects already built for references.
-    call_values: RefCell<HashMap<String, Value>>,
+    call_values: RefCell<HashMap<String, Rc<Value>>>,
 }
 
 /// A root variable value as given from outside the configuration.
@@ -116,6 +142,8 @@ pub(crate) struct Engine<'a> {
     pub inputs: HashMap<String, Input>,
     pub insts: RefCell<Vec<Rc<Inst>>>,
     stack: RefCell<Vec<String>>,
+    /// File functions resolve paths from the root module directory, like Terraform run there.
+    root_dir: std::path::PathBuf,
     /// Provider schemas: resources of these types are planned as the provider would.
     pub schema: Option<std::sync::Arc<crate::schema::ProviderSchema>>,
 }
@@ -123,20 +151,18 @@ pub(crate) struct Engine<'a> {
 pub(crate) struct InstScope<'e, 'a> {
     eng: &'e Engine<'a>,
     inst: usize,
-    cfg: Rc<ModuleCfg>,
-    each: Option<(Value, Value)>,
-    count: Option<Value>,
-    self_val: Option<Value>,
-    /// File functions resolve paths from the root module directory, like Terraform run there.
-    root_dir: std::path::PathBuf,
+    cfg: Arc<ModuleCfg>,
+    each: Option<(Rc<Value>, Rc<Value>)>,
+    count: Option<Rc<Value>>,
+    self_val: Option<Rc<Value>>,
 }
 
 impl Scope for InstScope<'_, '_> {
-    fn lookup(&self, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)> {
+    fn lookup(&self, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Rc<Value>, usize)> {
         self.eng.lookup(self, root, attrs, span)
     }
     fn module_dir(&self) -> &Path {
-        &self.root_dir
+        &self.eng.root_dir
     }
 }
 
@@ -145,13 +171,14 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 }
 
 impl<'a> Engine<'a> {
-    pub fn new(sources: &'a Sources, root: Rc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), schema: None };
+    pub fn new(sources: &'a Sources, root: Arc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
+        let root_dir = root.dir.clone();
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None };
         eng.add_inst(root, String::new(), None);
         eng
     }
 
-    fn add_inst(&self, cfg: Rc<ModuleCfg>, addr: String, parent: Option<(usize, String, Instance)>) -> usize {
+    fn add_inst(&self, cfg: Arc<ModuleCfg>, addr: String, parent: Option<(usize, String, Instance)>) -> usize {
         let cfg_addr = match &parent {
             None => String::new(),
             Some((pi, name, _)) => {
@@ -188,7 +215,6 @@ impl<'a> Engine<'a> {
             each: None,
             count: None,
             self_val: None,
-            root_dir: self.inst(0).cfg.dir.clone(),
         }
     }
 
@@ -345,7 +371,7 @@ impl<'a> Engine<'a> {
         Diag::new(ErrorKind::Cycle, span, format!("Cycle: {}", chain.join(", ")))
     }
 
-    fn lookup(&self, sc: &InstScope, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Value, usize)> {
+    fn lookup(&self, sc: &InstScope, root: &str, attrs: &[&str], span: Option<Range<usize>>) -> DResult<(Rc<Value>, usize)> {
         let i = sc.inst;
         let need = |n: usize, what: &str| -> DResult<()> {
             if attrs.len() < n {
@@ -388,12 +414,12 @@ impl<'a> Engine<'a> {
             "path" => {
                 need(1, "path")?;
                 match attrs[0] {
-                    "module" => Ok((Value::str(sc.cfg.rel.clone()), 1)),
-                    "root" => Ok((Value::str("."), 1)),
+                    "module" => Ok((Rc::new(Value::str(sc.cfg.rel.clone())), 1)),
+                    "root" => Ok((Rc::new(Value::str(".")), 1)),
                     "cwd" => {
-                        let root_dir = self.inst(0).cfg.dir.clone();
+                        let root_dir = self.root_dir.clone();
                         let abs = std::fs::canonicalize(&root_dir).unwrap_or(root_dir);
-                        Ok((Value::str(abs.to_string_lossy().into_owned()), 1))
+                        Ok((Rc::new(Value::str(abs.to_string_lossy().into_owned())), 1))
                     }
                     other => Err(Diag::eval(span, format!("Invalid \"path\" attribute: The \"path\" object does not have an attribute named {other:?}"))),
                 }
@@ -401,7 +427,7 @@ impl<'a> Engine<'a> {
             "terraform" => {
                 need(1, "terraform")?;
                 match attrs[0] {
-                    "workspace" => Ok((Value::str("default"), 1)),
+                    "workspace" => Ok((Rc::new(Value::str("default")), 1)),
                     other => Err(Diag::eval(span, format!("Invalid \"terraform\" attribute: The \"terraform\" object does not have an attribute named {other:?}"))),
                 }
             }
@@ -417,7 +443,7 @@ impl<'a> Engine<'a> {
                 let st = self.call(i, attrs[0], span.clone())?;
                 if st.expansion == Expansion::Single && attrs.len() >= 2 {
                     let child = st.children.first().map(|c| c.1);
-                    let Some(child) = child else { return Ok((Value::dynamic_unknown(), 1)) };
+                    let Some(child) = child else { return Ok((Rc::new(Value::dynamic_unknown()), 1)) };
                     if call.module.output(attrs[1]).is_none() {
                         return Err(Diag::eval(span, format!("Unsupported attribute: This object does not have an attribute named {:?}", attrs[1])));
                     }
@@ -426,7 +452,7 @@ impl<'a> Engine<'a> {
                 if let Some(v) = self.inst(i).call_values.borrow().get(attrs[0]) {
                     return Ok((v.clone(), 1));
                 }
-                let v = self.call_value(&st, span)?;
+                let v = Rc::new(self.call_value(&st, span)?);
                 self.inst(i).call_values.borrow_mut().insert(attrs[0].to_string(), v.clone());
                 Ok((v, 1))
             }
@@ -457,7 +483,7 @@ impl<'a> Engine<'a> {
             let inst = self.inst(*child);
             let mut m = BTreeMap::new();
             for o in &inst.cfg.outputs {
-                m.insert(o.name.clone(), self.output(*child, &o.name, span.clone())?);
+                m.insert(o.name.clone(), Value::clone(&*self.output(*child, &o.name, span.clone())?));
             }
             objs.push((k.clone(), Value::Object(m)));
         }
@@ -472,14 +498,14 @@ impl<'a> Engine<'a> {
         })
     }
 
-    pub fn var(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Value> {
+    pub fn var(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<Value>> {
         let inst = self.inst(i);
-        let id = format!("{}var.{name}", self.prefix(i));
         match inst.vars.borrow().get(name) {
             Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => return Err(self.cycle(&id, span)),
+            Some(Slot::Busy) => return Err(self.cycle(&format!("{}var.{name}", self.prefix(i)), span)),
             None => {}
         }
+        let id = format!("{}var.{name}", self.prefix(i));
         let Some(cfg) = inst.cfg.var(name) else {
             return Err(Diag::eval(span, format!("Reference to undeclared input variable {name:?}")));
         };
@@ -499,9 +525,10 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn compute_var(&self, i: usize, inst: &Inst, cfg: &VarCfg) -> DResult<Value> {
+    fn compute_var(&self, i: usize, inst: &Inst, cfg: &VarCfg) -> DResult<Rc<Value>> {
         let display = format!("{}var.{}", self.prefix(i), cfg.name);
-        let declared_at = cfg.span.as_ref().map(|s| self.sources.range_str(cfg.file, s)).unwrap_or_default();
+        // Only error messages name the declaration: computed when one is built.
+        let declared_at = || cfg.span.as_ref().map(|s| self.sources.range_str(cfg.file, s)).unwrap_or_default();
         let (given, place): (Option<Value>, Option<crate::error::Place>) = match &inst.parent {
             None => match self.inputs.get(&cfg.name) {
                 Some(inp) => {
@@ -549,13 +576,14 @@ impl<'a> Engine<'a> {
         if let Some(t) = &cfg.ty {
             v = convert(&v, t).map_err(|m| {
                 let (f, s) = place.clone().unwrap_or((cfg.file, cfg.span.clone()));
-                err(ErrorKind::Variable, f, s, format!("Invalid value for input variable: The given value is not suitable for {display} declared at {declared_at}: {m}"))
+                err(ErrorKind::Variable, f, s, format!("Invalid value for input variable: The given value is not suitable for {display} declared at {}: {m}", declared_at()))
             })?;
         }
         if cfg.sensitive {
             v = v.mark(true);
         }
         // Validation rules see the variable's own final value.
+        let v = Rc::new(v);
         inst.vars.borrow_mut().insert(cfg.name.clone(), Slot::Done(v.clone()));
         let mut status = "pass";
         for val in &cfg.validations {
@@ -595,21 +623,21 @@ impl<'a> Engine<'a> {
         Ok(v)
     }
 
-    pub fn local(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Value> {
+    pub fn local(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<Value>> {
         let inst = self.inst(i);
-        let id = format!("{}local.{name}", self.prefix(i));
         match inst.locals.borrow().get(name) {
             Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => return Err(self.cycle(&id, span)),
+            Some(Slot::Busy) => return Err(self.cycle(&format!("{}local.{name}", self.prefix(i)), span)),
             None => {}
         }
+        let id = format!("{}local.{name}", self.prefix(i));
         let Some(a) = inst.cfg.locals.get(name) else {
             return Err(Diag::eval(span, format!("Reference to undeclared local value {name:?}")));
         };
         inst.locals.borrow_mut().insert(name.to_string(), Slot::Busy);
         self.enter(id, a.file, a.span.clone())?;
         let sc = self.scope(i);
-        let r = self.eval(&sc, a);
+        let r = self.eval(&sc, a).map(Rc::new);
         self.leave();
         match r {
             Ok(v) => {
@@ -646,7 +674,7 @@ impl<'a> Engine<'a> {
                 return Err(err(ErrorKind::Eval, c.file, c.span.clone(), "Invalid count argument: the count is too large for offline rendering"));
             }
             let insts = (0..n as usize)
-                .map(|k| Instance { key: Key::Int(k), each: None, count: Some(Value::Number(k as f64)) })
+                .map(|k| Instance { key: Key::Int(k), each: None, count: Some(Rc::new(Value::Number(k as f64))) })
                 .collect();
             return Ok((Expansion::Count, insts));
         }
@@ -657,21 +685,26 @@ impl<'a> Engine<'a> {
                 return Err(bad("Sensitive values, or values derived from sensitive values, cannot be used as for_each arguments. If used, the sensitive value could be exposed as a resource instance key"));
             }
             let mut insts = Vec::new();
-            match &v {
+            match v {
                 Value::Unknown(_) => return Err(bad("The \"for_each\" map includes keys derived from resource attributes that cannot be determined until apply, and so Terraform cannot determine the full set of keys that will identify the instances of this resource")),
                 Value::Null(_) => return Err(bad("The given \"for_each\" argument value is unsuitable: the given \"for_each\" argument value is null. A map, or set of strings is allowed")),
                 Value::Map(_, m) | Value::Object(m) => {
                     for (k, x) in m {
-                        insts.push(Instance { key: Key::Str(k.clone()), each: Some((Value::str(k.clone()), x.clone())), count: None });
+                        let each_key = Rc::new(Value::str(k.clone()));
+                        insts.push(Instance { key: Key::Str(k), each: Some((each_key, Rc::new(x))), count: None });
                     }
                 }
                 Value::Set(t, items) => {
-                    if *t != Type::String && *t != Type::Dynamic {
+                    if t != Type::String && t != Type::Dynamic {
                         return Err(bad(&format!("The given \"for_each\" argument value is unsuitable: \"for_each\" supports maps and sets of strings, but you have provided a set containing type {}", t.friendly())));
                     }
                     for x in items {
                         match x.unmark().0 {
-                            Value::String(s) => insts.push(Instance { key: Key::Str(s.clone()), each: Some((x.clone(), x.clone())), count: None }),
+                            Value::String(s) => {
+                                let key = Key::Str(s.clone());
+                                let x = Rc::new(x);
+                                insts.push(Instance { key, each: Some((x.clone(), x)), count: None })
+                            }
                             Value::Unknown(_) => return Err(bad("The \"for_each\" set includes values derived from resource attributes that cannot be determined until apply, and so Terraform cannot determine the full set of keys that will identify the instances of this resource")),
                             Value::Null(_) => return Err(bad("The given \"for_each\" argument value is unsuitable: \"for_each\" sets must not contain null values")),
                             _ => return Err(bad("The given \"for_each\" argument value is unsuitable: \"for_each\" supports maps and sets of strings")),
@@ -689,12 +722,12 @@ impl<'a> Engine<'a> {
 
     pub fn resource(&self, i: usize, key: &str, span: Option<Range<usize>>) -> DResult<Rc<ResState>> {
         let inst = self.inst(i);
-        let id = format!("{}{key}", self.prefix(i));
         match inst.resources.borrow().get(key) {
             Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => return Err(self.cycle(&id, span)),
+            Some(Slot::Busy) => return Err(self.cycle(&format!("{}{key}", self.prefix(i)), span)),
             None => {}
         }
+        let id = format!("{}{key}", self.prefix(i));
         let cfg = inst.cfg.clone();
         let Some(r) = cfg.resource(key) else {
             return Err(Diag::eval(span, format!("Reference to undeclared resource {key:?}")));
@@ -719,7 +752,7 @@ impl<'a> Engine<'a> {
     fn compute_resource(&self, i: usize, cfg: &ModuleCfg, r: &ResCfg) -> DResult<ResState> {
         let sc = self.scope(i);
         let (exp, insts) = self.expand(&sc, r.count.as_ref(), r.for_each.as_ref())?;
-        let referenced = cfg.referenced_attrs.get(&r.key()).cloned().unwrap_or_default();
+        let referenced: &[String] = cfg.referenced_attrs.get(&r.key()).map(Vec::as_slice).unwrap_or_default();
         let schema = self.schema_for(r);
         let closed = schema.is_some();
         let mut out = Vec::new();
@@ -736,6 +769,7 @@ impl<'a> Engine<'a> {
                 ev.src = self.sources.files.get(r.file).map(|f| f.1.as_str());
                 eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file))?
             };
+            let config_known = r.mode == Mode::Data && config.is_wholly_known();
             let planned = if r.ty == "terraform_data" && r.mode == Mode::Managed {
                 let Value::Object(m) = &config else { return unreachable_obj(); };
                 let input = m.get("input").cloned().unwrap_or(Value::null());
@@ -751,9 +785,9 @@ impl<'a> Engine<'a> {
                 let conf = crate::validate::conform(&config, &rs.block, Some(&r.body), 0).map_err(|d| d.in_file(r.file))?;
                 crate::validate::plan_value(&conf, &rs.block, true)
             } else {
-                let Value::Object(mut m) = config.clone() else { return unreachable_obj(); };
+                let Value::Object(mut m) = config else { return unreachable_obj(); };
                 m.entry("id".to_string()).or_insert(Value::Unknown(Type::String));
-                for a in &referenced {
+                for a in referenced {
                     m.entry(a.clone()).or_insert(Value::dynamic_unknown());
                 }
                 Value::Object(m)
@@ -762,7 +796,7 @@ impl<'a> Engine<'a> {
                 let mut psc = self.scope(i);
                 psc.each = inst.each.clone();
                 psc.count = inst.count.clone();
-                psc.self_val = Some(open_if(r, closed, planned.clone()));
+                psc.self_val = Some(Rc::new(open_if(r, closed, planned.clone())));
                 for c in &r.postconditions {
                     status = worse(status, self.check_condition(&psc, c, "Resource postcondition failed")?);
                 }
@@ -775,18 +809,18 @@ impl<'a> Engine<'a> {
                 let key = if inst.key == Key::None { None } else { Some(&inst.key) };
                 self.record_check(i, "resource", &local, extra, key, status, Vec::new());
             }
-            out.push(ResInst { key: inst.key, config, planned });
+            out.push((ResInst { key: inst.key, config_known }, planned));
         }
         let value = match exp {
-            Expansion::Single => out.first().map(|x| open_if(r, closed, x.planned.clone())).unwrap_or_else(Value::dynamic_unknown),
-            Expansion::Count => Value::Tuple(out.iter().map(|x| open_if(r, closed, x.planned.clone())).collect()),
+            Expansion::Single => out.first_mut().map(|x| open_if(r, closed, std::mem::replace(&mut x.1, Value::null()))).unwrap_or_else(Value::dynamic_unknown),
+            Expansion::Count => Value::Tuple(out.iter_mut().map(|x| open_if(r, closed, std::mem::replace(&mut x.1, Value::null()))).collect()),
             Expansion::ForEach => Value::Object(
-                out.iter()
-                    .map(|x| (match &x.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, closed, x.planned.clone())))
+                out.iter_mut()
+                    .map(|x| (match &x.0.key { Key::Str(s) => s.clone(), _ => String::new() }, open_if(r, closed, std::mem::replace(&mut x.1, Value::null()))))
                     .collect(),
             ),
         };
-        Ok(ResState { instances: out, value })
+        Ok(ResState { instances: out.into_iter().map(|x| x.0).collect(), expansion: exp, value: Rc::new(value) })
     }
 
     /// The provider schema of a managed resource, when one was given for its type.
@@ -819,12 +853,12 @@ impl<'a> Engine<'a> {
 
     pub fn call(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<CallState>> {
         let inst = self.inst(i);
-        let id = format!("{}module.{name}", self.prefix(i));
         match inst.calls.borrow().get(name) {
             Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => return Err(self.cycle(&id, span)),
+            Some(Slot::Busy) => return Err(self.cycle(&format!("{}module.{name}", self.prefix(i)), span)),
             None => {}
         }
+        let id = format!("{}module.{name}", self.prefix(i));
         let cfg = inst.cfg.clone();
         let Some(c) = cfg.call(name) else {
             return Err(Diag::eval(span, format!("Reference to undeclared module {name:?}")));
@@ -859,21 +893,21 @@ impl<'a> Engine<'a> {
         Ok(CallState { expansion: exp, children })
     }
 
-    pub fn output(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Value> {
+    pub fn output(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<Value>> {
         let inst = self.inst(i);
-        let id = format!("{}output.{name}", self.prefix(i));
         match inst.outputs.borrow().get(name) {
             Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => return Err(self.cycle(&id, span)),
+            Some(Slot::Busy) => return Err(self.cycle(&format!("{}output.{name}", self.prefix(i)), span)),
             None => {}
         }
+        let id = format!("{}output.{name}", self.prefix(i));
         let cfg = inst.cfg.clone();
         let Some(o) = cfg.output(name) else {
             return Err(Diag::eval(span, format!("Unsupported attribute: This object does not have an attribute named {name:?}")));
         };
         inst.outputs.borrow_mut().insert(name.to_string(), Slot::Busy);
         self.enter(id, o.file, o.span.clone())?;
-        let res = (|| -> DResult<Value> {
+        let res = (|| -> DResult<Rc<Value>> {
             let sc = self.scope(i);
             let mut status = "pass";
             for c in &o.preconditions {
@@ -892,7 +926,7 @@ impl<'a> Engine<'a> {
             if !o.sensitive && v.has_sensitive_deep() {
                 return Err(err(ErrorKind::Eval, o.file, o.span.clone(), "Output refers to sensitive values: To reduce the risk of accidentally exporting sensitive data that was intended to be only internal, Terraform requires that any root module output containing sensitive data be explicitly marked as sensitive, to confirm your intent. If you do intend to export this data, annotate the output value as sensitive by adding the following argument: sensitive = true"));
             }
-            Ok(if o.sensitive { v.mark(true) } else { v })
+            Ok(Rc::new(if o.sensitive { v.mark(true) } else { v }))
         })();
         self.leave();
         match res {
@@ -921,7 +955,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The evaluated value of a root variable (after `run`).
-    pub fn root_var(&self, name: &str) -> Option<Value> {
+    pub fn root_var(&self, name: &str) -> Option<Rc<Value>> {
         match self.inst(0).vars.borrow().get(name) {
             Some(Slot::Done(v)) => Some(v.clone()),
             _ => None,
@@ -935,7 +969,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    pub fn output_value(&self, i: usize, name: &str) -> Option<Value> {
+    pub fn output_value(&self, i: usize, name: &str) -> Option<Rc<Value>> {
         match self.inst(i).outputs.borrow().get(name) {
             Some(Slot::Done(v)) => Some(v.clone()),
             _ => None,

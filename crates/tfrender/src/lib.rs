@@ -26,6 +26,7 @@
 //! as 9007199254740993 or 1e21 differ from Terraform's arbitrary precision.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 mod error;
 mod eval;
@@ -82,77 +83,162 @@ pub fn validate_dir(dir: &Path, schema: &ProviderSchema) -> Result<Vec<RenderErr
     Ok(diags.into_iter().map(|d| sources.to_error(d)).collect())
 }
 
-/// Render the plan JSON for the root module in `dir`.
+/// Render the plan JSON for the root module in `dir`: [`Prepared::load`] then
+/// [`Prepared::render`].
 pub fn render_dir(dir: &Path, opts: &RenderOptions) -> Result<serde_json::Value, RenderError> {
-    let mut sources = Sources::default();
-    let r = render_inner(dir, opts, &mut sources);
-    r.map_err(|mut diags| {
-        let first = diags.remove(0);
-        let mut e = sources.to_error(first);
-        e.more = diags.into_iter().map(|d| sources.to_error(d)).collect();
-        e
-    })
+    Prepared::load(dir)?.render(opts)
 }
 
-/// Every error of a render; never empty when it is an `Err`.
-fn render_inner(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Vec<Diag>> {
-    render_setup(dir, opts, sources).and_then(|(root, inputs)| {
+/// A root module and the modules it calls, parsed and resolved once: the `.tf` sources, the
+/// module tree, variable types and defaults, and the plan's `configuration` section, which
+/// depend on the configuration only. [`Prepared::render`] then evaluates the tree for one set
+/// of variable values (the directory's `terraform.tfvars` and `*.auto.tfvars`, read at each
+/// render, then `opts`), giving byte-identical JSON to [`render_dir`]. It is `Send + Sync`:
+/// threads can render from one shared value. It does not watch the files: load again after a
+/// `.tf` file changes.
+pub struct Prepared {
+    dir: PathBuf,
+    root: Arc<load::ModuleCfg>,
+    sources: Sources,
+    configuration: serde_json::Value,
+    /// Schema validation errors of the tree, per schema rendered with (they depend on the
+    /// configuration and the schema only).
+    validated: Mutex<Vec<(Arc<ProviderSchema>, Vec<Diag>)>>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("dir", &self.dir).field("files", &self.sources.files.len()).finish()
+    }
+}
+
+impl Prepared {
+    /// Parse and resolve the root module in `dir` and every module it calls.
+    pub fn load(dir: &Path) -> Result<Prepared, RenderError> {
+        let mut sources = Sources::default();
+        let root = match load::Loader::new(&mut sources).load(dir, ".") {
+            Ok(root) => root,
+            Err(d) => return Err(sources.to_error(d)),
+        };
+        let configuration = plan::configuration(&root, &root);
+        Ok(Prepared { dir: dir.to_path_buf(), root, sources, configuration, validated: Mutex::new(Vec::new()) })
+    }
+
+    /// The root module directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Render the plan JSON for one set of variable values.
+    pub fn render(&self, opts: &RenderOptions) -> Result<serde_json::Value, RenderError> {
+        // Variable files join the loaded sources for this render only.
+        let mut sources = self.sources.clone();
+        let r = self.render_inner(opts, &mut sources);
+        r.map_err(|mut diags| {
+            let first = diags.remove(0);
+            let mut e = sources.to_error(first);
+            e.more = diags.into_iter().map(|d| sources.to_error(d)).collect();
+            e
+        })
+    }
+
+    /// Schema validation errors of the tree (computed once per schema).
+    fn validate(&self, schema: &Arc<ProviderSchema>) -> Vec<Diag> {
+        let mut validated = self.validated.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, diags)) = validated.iter().find(|(s, _)| Arc::ptr_eq(s, schema)) {
+            return diags.clone();
+        }
+        let diags = validate::validate_tree(&self.root, schema, &self.sources);
+        validated.push((schema.clone(), diags.clone()));
+        diags
+    }
+
+    /// Every error of a render; never empty when it is an `Err`.
+    fn render_inner(&self, opts: &RenderOptions, sources: &mut Sources) -> Result<serde_json::Value, Vec<Diag>> {
+        let dir = self.dir.as_path();
+        let root = &self.root;
+        if let Some(schema) = &opts.schema {
+            let diags = self.validate(schema);
+            if !diags.is_empty() {
+                return Err(diags);
+            }
+        }
+        let mut inputs: HashMap<String, Input> = HashMap::new();
+        let mut files: Vec<PathBuf> = Vec::new();
+        for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                files.push(p);
+            }
+        }
+        let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| vec![Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display()))])?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                p.is_file() && (n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json"))
+            })
+            .collect();
+        auto.sort();
+        files.extend(auto);
+        files.extend(opts.var_files.iter().cloned());
+        for f in &files {
+            for (name, value, file, span) in load::load_tfvars(sources, f).map_err(|d| vec![d])? {
+                inputs.insert(name, Input { value, place: Some((file, span)), raw: false });
+            }
+        }
+        for (name, value) in &opts.vars {
+            if root.var(name).is_none() {
+                return Err(vec![Diag::new(
+                    ErrorKind::Variable,
+                    None,
+                    format!("Value for undeclared variable: A variable named {name:?} was assigned on the command line, but the root module does not declare a variable of that name"),
+                )]);
+            }
+            inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
+        }
         let sources_ref: &Sources = sources;
-        let mut eng = Engine::new(sources_ref, root, inputs);
+        let mut eng = Engine::new(sources_ref, root.clone(), inputs);
         eng.schema = opts.schema.clone();
         let errors = eng.run_all();
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(plan::build(&eng))
-    })
+        Ok(plan::build(&eng, self.configuration.clone()))
+    }
 }
 
-type Setup = (std::rc::Rc<load::ModuleCfg>, HashMap<String, Input>);
+/// Configurations loaded once per directory for the length of a run (a command, a test, a
+/// benchmark): [`RenderCache::render_dir`] loads a directory the first time it is asked for
+/// and renders every later request from the [`Prepared`] value. A load that fails is not kept.
+/// Use one cache per run, not one per process: it does not notice files that change.
+#[derive(Debug, Default)]
+pub struct RenderCache {
+    loaded: Mutex<HashMap<PathBuf, Arc<Prepared>>>,
+}
 
-fn render_setup(dir: &Path, opts: &RenderOptions, sources: &mut Sources) -> Result<Setup, Vec<Diag>> {
-    let root = load::Loader::new(sources).load(dir, ".").map_err(|d| vec![d])?;
-    if let Some(schema) = &opts.schema {
-        let diags = validate::validate_tree(&root, schema, sources);
-        if !diags.is_empty() {
-            return Err(diags);
-        }
+impl RenderCache {
+    pub fn new() -> RenderCache {
+        RenderCache::default()
     }
-    let mut inputs: HashMap<String, Input> = HashMap::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    for name in ["terraform.tfvars", "terraform.tfvars.json"] {
-        let p = dir.join(name);
-        if p.is_file() {
-            files.push(p);
+
+    /// The prepared configuration of `dir`, loaded on first use.
+    pub fn prepared(&self, dir: &Path) -> Result<Arc<Prepared>, RenderError> {
+        // Keyed by the path as given: errors and `path.cwd` name files the way the caller does.
+        let key = dir.to_path_buf();
+        let mut loaded = self.loaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(p) = loaded.get(&key) {
+            return Ok(p.clone());
         }
+        let p = Arc::new(Prepared::load(dir)?);
+        loaded.insert(key, p.clone());
+        Ok(p)
     }
-    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| vec![Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", dir.display()))])?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            p.is_file() && (n.ends_with(".auto.tfvars") || n.ends_with(".auto.tfvars.json"))
-        })
-        .collect();
-    auto.sort();
-    files.extend(auto);
-    files.extend(opts.var_files.iter().cloned());
-    for f in &files {
-        for (name, value, file, span) in load::load_tfvars(sources, f).map_err(|d| vec![d])? {
-            inputs.insert(name, Input { value, place: Some((file, span)), raw: false });
-        }
+
+    /// [`render_dir`] with the configuration of `dir` loaded once per cache.
+    pub fn render_dir(&self, dir: &Path, opts: &RenderOptions) -> Result<serde_json::Value, RenderError> {
+        self.prepared(dir)?.render(opts)
     }
-    for (name, value) in &opts.vars {
-        if root.var(name).is_none() {
-            return Err(vec![Diag::new(
-                ErrorKind::Variable,
-                None,
-                format!("Value for undeclared variable: A variable named {name:?} was assigned on the command line, but the root module does not declare a variable of that name"),
-            )]);
-        }
-        inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
-    }
-    Ok((root, inputs))
 }
 
 pub(crate) fn functions_json_quote(s: &str) -> String {

@@ -2,7 +2,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use hcl_edit::expr::{Expression, TraversalOperator};
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
@@ -87,7 +87,7 @@ pub(crate) struct CallCfg {
     pub count: Option<Attr>,
     pub for_each: Option<Attr>,
     pub args: BTreeMap<String, Attr>,
-    pub module: Rc<ModuleCfg>,
+    pub module: Arc<ModuleCfg>,
 }
 
 #[derive(Debug)]
@@ -125,20 +125,47 @@ pub(crate) struct ModuleCfg {
     pub required_providers: BTreeMap<String, String>,
     /// Attribute names referenced on each resource ("type.name" or "data.type.name").
     pub referenced_attrs: HashMap<String, Vec<String>>,
+    index: CfgIndex,
+}
+
+/// Positions of variables, resources, calls and outputs by name, so that a reference is one
+/// hash lookup instead of a scan (and, for resources, no address formatting).
+#[derive(Debug, Default)]
+pub(crate) struct CfgIndex {
+    vars: HashMap<String, usize>,
+    resources: HashMap<String, usize>,
+    calls: HashMap<String, usize>,
+    outputs: HashMap<String, usize>,
 }
 
 impl ModuleCfg {
     pub fn var(&self, name: &str) -> Option<&VarCfg> {
-        self.variables.iter().find(|v| v.name == name)
+        self.index.vars.get(name).map(|&i| &self.variables[i])
     }
     pub fn resource(&self, key: &str) -> Option<&ResCfg> {
-        self.resources.iter().find(|r| r.key() == key)
+        self.index.resources.get(key).map(|&i| &self.resources[i])
     }
     pub fn call(&self, name: &str) -> Option<&CallCfg> {
-        self.calls.iter().find(|c| c.name == name)
+        self.index.calls.get(name).map(|&i| &self.calls[i])
     }
     pub fn output(&self, name: &str) -> Option<&OutCfg> {
-        self.outputs.iter().find(|o| o.name == name)
+        self.index.outputs.get(name).map(|&i| &self.outputs[i])
+    }
+    fn push_var(&mut self, v: VarCfg) {
+        self.index.vars.insert(v.name.clone(), self.variables.len());
+        self.variables.push(v);
+    }
+    fn push_resource(&mut self, r: ResCfg) {
+        self.index.resources.insert(r.key(), self.resources.len());
+        self.resources.push(r);
+    }
+    fn push_call(&mut self, c: CallCfg) {
+        self.index.calls.insert(c.name.clone(), self.calls.len());
+        self.calls.push(c);
+    }
+    fn push_output(&mut self, o: OutCfg) {
+        self.index.outputs.insert(o.name.clone(), self.outputs.len());
+        self.outputs.push(o);
     }
 }
 
@@ -182,7 +209,7 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
 
 pub(crate) struct Loader<'a> {
     pub sources: &'a mut Sources,
-    cache: HashMap<PathBuf, Rc<ModuleCfg>>,
+    cache: HashMap<PathBuf, Arc<ModuleCfg>>,
     stack: Vec<PathBuf>,
     /// Installed remote modules (read when the root module is loaded) and the root directory.
     manifest: Option<(PathBuf, crate::modules::Manifest)>,
@@ -195,7 +222,7 @@ impl<'a> Loader<'a> {
         Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new() }
     }
 
-    pub fn load(&mut self, dir: &Path, rel: &str) -> DResult<Rc<ModuleCfg>> {
+    pub fn load(&mut self, dir: &Path, rel: &str) -> DResult<Arc<ModuleCfg>> {
         if self.manifest.is_none() {
             let manifest = crate::modules::Manifest::load(dir).map_err(|m| Diag::new(ErrorKind::Config, None, m))?;
             self.manifest = Some((dir.to_path_buf(), manifest));
@@ -212,7 +239,7 @@ impl<'a> Loader<'a> {
         self.stack.push(key.clone());
         let r = self.load_inner(dir, rel);
         self.stack.pop();
-        let m = Rc::new(r?);
+        let m = Arc::new(r?);
         self.cache.insert(key, m.clone());
         Ok(m)
     }
@@ -332,7 +359,7 @@ impl<'a> Loader<'a> {
                     if m.var(labels[0]).is_some() {
                         return Err(d(ErrorKind::Config, file, b.span(), format!("Duplicate variable declaration: A variable named {:?} was already declared", labels[0])));
                     }
-                    m.variables.push(load_variable(file, labels[0], b)?);
+                    m.push_var(load_variable(file, labels[0], b)?);
                 }
                 "locals" => {
                     for s in b.body.iter() {
@@ -357,7 +384,7 @@ impl<'a> Loader<'a> {
                     if m.resource(&r.key()).is_some() {
                         return Err(d(ErrorKind::Config, file, b.span(), format!("Duplicate resource configuration: A {} named {:?} was already declared", labels[0], labels[1])));
                     }
-                    m.resources.push(r);
+                    m.push_resource(r);
                 }
                 "module" => {
                     need(1)?;
@@ -365,14 +392,14 @@ impl<'a> Loader<'a> {
                         return Err(d(ErrorKind::Config, file, b.span(), format!("Duplicate module call: A module call named {:?} was already defined", labels[0])));
                     }
                     let c = self.load_call(m, file, labels[0], b)?;
-                    m.calls.push(c);
+                    m.push_call(c);
                 }
                 "output" => {
                     need(1)?;
                     if m.output(labels[0]).is_some() {
                         return Err(d(ErrorKind::Config, file, b.span(), format!("Duplicate output definition: An output named {:?} was already defined", labels[0])));
                     }
-                    m.outputs.push(load_output(file, labels[0], b)?);
+                    m.push_output(load_output(file, labels[0], b)?);
                 }
                 "terraform" => {
                     for rp in b.body.get_blocks("required_providers") {

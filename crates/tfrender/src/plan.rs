@@ -42,7 +42,9 @@ struct PlannedRes {
     change: Json,
 }
 
-pub(crate) fn build(eng: &Engine) -> Json {
+/// The plan document of an evaluated tree; `configuration` is [`configuration`] of its root
+/// module (it depends on the configuration only, so a prepared configuration computes it once).
+pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
     let root_cfg = eng.inst(0).cfg.clone();
     let mut doc = Map::new();
     doc.insert("format_version".into(), json!("1.2"));
@@ -53,7 +55,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
     names.sort();
     for n in names {
         if let Some(v) = eng.root_var(n) {
-            let v = eng.root_input_as_given(n).filter(|g| !g.is_null()).unwrap_or(v);
+            let v = eng.root_input_as_given(n).filter(|g| !g.is_null()).map(std::rc::Rc::new).unwrap_or(v);
             vars.insert(n.clone(), json!({ "value": v.to_json() }));
         }
     }
@@ -64,15 +66,21 @@ pub(crate) fn build(eng: &Engine) -> Json {
     // Resource instances of every module instance.
     let mut all: Vec<PlannedRes> = Vec::new();
     let n = eng.insts.borrow().len();
+    // Every instance of a module has the same resources and providers: work them out once
+    // per module configuration.
+    let mut per_cfg: std::collections::HashMap<*const ModuleCfg, Vec<(String, String)>> = std::collections::HashMap::new();
     for i in 0..n {
         let inst = eng.inst(i);
-        for r in &inst.cfg.resources {
-            let Some(st) = eng.resource_state(i, &r.key()) else { continue };
-            let (_, provider) = provider_name(&inst.cfg, &root_cfg, r);
-            for ri in &st.instances {
-                let prefix = if inst.addr.is_empty() { String::new() } else { format!("{}.", inst.addr) };
-                let address = format!("{prefix}{}{}", r.key(), ri.key.suffix());
-                let mode = if r.mode == Mode::Managed { "managed" } else { "data" };
+        let names = per_cfg.entry(std::sync::Arc::as_ptr(&inst.cfg)).or_insert_with(|| {
+            inst.cfg.resources.iter().map(|r| (r.key(), provider_name(&inst.cfg, &root_cfg, r).1)).collect()
+        });
+        for (r, (res_key, provider)) in inst.cfg.resources.iter().zip(names.iter()) {
+            let Some(st) = eng.resource_state(i, res_key) else { continue };
+            let prefix = if inst.addr.is_empty() { String::new() } else { format!("{}.", inst.addr) };
+            let mode = if r.mode == Mode::Managed { "managed" } else { "data" };
+            for (n, ri) in st.instances.iter().enumerate() {
+                let Some(planned) = st.planned(n) else { continue };
+                let address = format!("{prefix}{res_key}{}", ri.key.suffix());
                 let mut res = Map::new();
                 res.insert("address".into(), json!(address));
                 res.insert("mode".into(), json!(mode));
@@ -83,8 +91,8 @@ pub(crate) fn build(eng: &Engine) -> Json {
                 }
                 res.insert("provider_name".into(), json!(provider));
                 res.insert("schema_version".into(), json!(eng.schema_for(r).map_or(0, |s| s.version)));
-                let values = ri.planned.to_json_known().unwrap_or(Json::Object(Map::new()));
-                let sens = ri.planned.sensitive_as_bool();
+                let values = planned.to_json_known().unwrap_or(Json::Object(Map::new()));
+                let sens = planned.sensitive_as_bool();
                 let sens = if sens == Json::Bool(false) { Json::Object(Map::new()) } else { sens };
                 res.insert("values".into(), values.clone());
                 res.insert("sensitive_values".into(), sens.clone());
@@ -102,7 +110,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
                 }
                 ch.insert("provider_name".into(), json!(provider));
                 let action = if r.mode == Mode::Managed { "create" } else { "read" };
-                let unknown = ri.planned.unknown_as_bool();
+                let unknown = planned.unknown_as_bool();
                 let unknown = if unknown == Json::Bool(false) { Json::Object(Map::new()) } else { unknown };
                 ch.insert(
                     "change".into(),
@@ -116,7 +124,7 @@ pub(crate) fn build(eng: &Engine) -> Json {
                     }),
                 );
                 if r.mode == Mode::Data {
-                    let reason = if ri.config.is_wholly_known() { "read_because_dependency_pending" } else { "read_because_config_unknown" };
+                    let reason = if ri.config_known { "read_because_dependency_pending" } else { "read_because_config_unknown" };
                     ch.insert("action_reason".into(), json!(reason));
                 }
                 all.push(PlannedRes { address, module: inst.addr.clone(), json: Json::Object(res), change: Json::Object(ch) });
@@ -154,10 +162,12 @@ pub(crate) fn build(eng: &Engine) -> Json {
     if !outputs.is_empty() {
         pv.insert("outputs".into(), Json::Object(outputs));
     }
-    pv.insert("root_module".into(), module_tree("", &all));
+    let any_resource = !all.is_empty();
+    let changes: Vec<Json> = all.iter_mut().map(|r| std::mem::take(&mut r.change)).collect();
+    pv.insert("root_module".into(), module_tree("", all));
     doc.insert("planned_values".into(), Json::Object(pv));
-    if !all.is_empty() {
-        doc.insert("resource_changes".into(), Json::Array(all.iter().map(|r| r.change.clone()).collect()));
+    if any_resource {
+        doc.insert("resource_changes".into(), Json::Array(changes));
     }
     if !output_changes.is_empty() {
         doc.insert("output_changes".into(), Json::Object(sorted(output_changes)));
@@ -185,8 +195,8 @@ pub(crate) fn build(eng: &Engine) -> Json {
         doc.insert("checks".into(), Json::Array(list));
     }
     doc.insert("prior_state".into(), json!({ "format_version": "1.0", "terraform_version": TERRAFORM_VERSION }));
-    doc.insert("configuration".into(), configuration(&root_cfg, &root_cfg));
-    doc.insert("applyable".into(), json!(!all.is_empty() || !output_changes_empty(&doc)));
+    doc.insert("configuration".into(), configuration);
+    doc.insert("applyable".into(), json!(any_resource || !output_changes_empty(&doc)));
     doc.insert("complete".into(), json!(true));
     doc.insert("errored".into(), json!(false));
     Json::Object(doc)
@@ -203,11 +213,11 @@ fn sorted(m: Map<String, Json>) -> Map<String, Json> {
 
 /// Planned-values module tree: each module with its resources and the child modules that
 /// hold resources below them.
-fn module_tree(root: &str, all: &[PlannedRes]) -> Json {
+fn module_tree(root: &str, all: Vec<PlannedRes>) -> Json {
     use std::collections::{BTreeSet, HashMap};
-    let mut by_module: HashMap<&str, Vec<&PlannedRes>> = HashMap::new();
+    let mut by_module: HashMap<String, Vec<Json>> = HashMap::new();
     for r in all {
-        by_module.entry(r.module.as_str()).or_default().push(r);
+        by_module.entry(r.module).or_default().push(r.json);
     }
     let mut children: HashMap<String, BTreeSet<String>> = HashMap::new();
     for m in by_module.keys() {
@@ -221,10 +231,10 @@ fn module_tree(root: &str, all: &[PlannedRes]) -> Json {
             cur = parent;
         }
     }
-    fn node(addr: &str, by_module: &HashMap<&str, Vec<&PlannedRes>>, children: &HashMap<String, BTreeSet<String>>, depth: usize) -> Json {
+    fn node(addr: &str, by_module: &mut HashMap<String, Vec<Json>>, children: &HashMap<String, BTreeSet<String>>, depth: usize) -> Json {
         let mut n = Map::new();
-        if let Some(rs) = by_module.get(addr) {
-            n.insert("resources".into(), Json::Array(rs.iter().map(|r| r.json.clone()).collect()));
+        if let Some(rs) = by_module.remove(addr) {
+            n.insert("resources".into(), Json::Array(rs));
         }
         if !addr.is_empty() {
             n.insert("address".into(), json!(addr));
@@ -239,7 +249,7 @@ fn module_tree(root: &str, all: &[PlannedRes]) -> Json {
         }
         Json::Object(n)
     }
-    node(root, &by_module, &children, 0)
+    node(root, &mut by_module, &children, 0)
 }
 
 /// The parent of a module instance address: `module.a["x"].module.b` -> `module.a["x"]`.
@@ -276,7 +286,7 @@ fn parent_module(addr: &str) -> String {
 
 // ---- configuration ----
 
-fn configuration(root: &ModuleCfg, cfg: &ModuleCfg) -> Json {
+pub(crate) fn configuration(root: &ModuleCfg, cfg: &ModuleCfg) -> Json {
     let mut pc = Map::new();
     collect_providers(root, cfg, &mut pc, 0);
     let mut c = Map::new();

@@ -216,7 +216,11 @@ pub(super) fn flatten(a: Args, _: &Path) -> FResult {
 }
 
 pub(super) fn index(a: Args, _: &Path) -> FResult {
-    let items = as_seq(&a[0], "list")?;
+    // Searched in place: the list is often large and shared by every instance.
+    let items: &[Value] = match a[0].unmark().0 {
+        Value::List(_, vs) | Value::Set(_, vs) | Value::Tuple(vs) => vs,
+        _ => return as_seq(&a[0], "list").and(Err("item not found".into())),
+    };
     for (i, v) in items.iter().enumerate() {
         if equals(v, &a[1]) == Some(true) {
             return Ok(Value::Number(i as f64));

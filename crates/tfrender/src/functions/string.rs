@@ -151,7 +151,23 @@ pub(super) fn substr(a: Args, _: &Path) -> FResult {
 }
 
 fn compile(pattern: &str) -> Result<regex::Regex, String> {
-    regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression pattern: {e}"))
+    // Compiling a pattern costs far more than matching it, and a configuration applies the
+    // same few patterns to every instance: compiled patterns are kept per thread.
+    thread_local! {
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> = Default::default();
+    }
+    if let Some(re) = COMPILED.with(|c| c.borrow().get(pattern).cloned()) {
+        return Ok(re);
+    }
+    let re = regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression pattern: {e}"))?;
+    COMPILED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(pattern.to_string(), re.clone());
+    });
+    Ok(re)
 }
 
 fn captures_value(re: &regex::Regex, caps: &regex::Captures) -> Value {

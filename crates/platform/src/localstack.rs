@@ -105,7 +105,7 @@ pub fn up(root: &Path) -> Result<Up> {
         // Its own process group, so `down` can stop LocalStack and every child it spawned.
         cmd.process_group(0);
     }
-    let child = cmd.spawn().with_context(|| format!("starting LocalStack with {}", ls.python.display()))?;
+    let mut child = cmd.spawn().with_context(|| format!("starting LocalStack with {}", ls.python.display()))?;
     let pid = child.id();
     std::fs::write(pid_file(root), format!("{pid}\n")).context("writing the LocalStack pid file")?;
     let bar = progress::spinner("localstack: waiting for /_localstack/health");
@@ -115,9 +115,15 @@ pub fn up(root: &Path) -> Result<Up> {
             bar.finish_and_clear();
             return Ok(Up::Started { pid, health: h });
         }
-        if our_pid(root).is_none() {
+        // The child handle, not /proc: a read of /proc/PID/cmdline can race the interpreter's
+        // start and report a live LocalStack as gone.
+        if let Some(status) = child.try_wait().context("waiting for LocalStack")? {
             bar.finish_and_clear();
-            bail!("LocalStack exited during start-up; see {}:\n{}", log_file(root).display(), tail(&log_file(root), 30));
+            bail!(
+                "LocalStack exited during start-up ({status}); see {}:\n{}",
+                log_file(root).display(),
+                tail(&log_file(root), 30)
+            );
         }
         if started.elapsed() > START_TIMEOUT {
             bar.finish_and_clear();

@@ -317,14 +317,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             let store = args.open(root)?;
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
-            let integrity = store.integrity()?;
-            let anchors = Anchors {
-                head: store.head()?,
-                require_head: true,
-                earlier_heads: integrity.earlier_heads,
-                known,
-                problems: integrity.problems,
-            };
+            let anchors = Anchors::of_store(&*store, known)?;
             (store.load()?, anchors, trust.or_repository(root)?, store.describe(), None, Some(cache))
         }
     };
@@ -393,14 +386,7 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
     let store = args.open(root)?;
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
     let records = store.load()?;
-    let integrity = store.integrity()?;
-    let anchors = Anchors {
-        head: store.head()?,
-        require_head: true,
-        earlier_heads: integrity.earlier_heads,
-        known: cache.load()?.into_iter().collect(),
-        problems: integrity.problems,
-    };
+    let anchors = Anchors::of_store(&*store, cache.load()?.into_iter().collect())?;
     let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
         Ok(c) => c,
         Err(e) => match failure_of(&e) {
@@ -475,14 +461,7 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
     let trust = TrustRoot::load(&repository_register(root))?;
     let records = store.load()?;
     let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
-    let integrity = store.integrity()?;
-    let anchors = Anchors {
-        head: store.head()?,
-        require_head: true,
-        earlier_heads: integrity.earlier_heads,
-        known: Vec::new(),
-        problems: integrity.problems,
-    };
+    let anchors = Anchors::of_store(&*store, Vec::new())?;
     let chain = match verify_chain_with(&records, &trust, &anchors) {
         Ok(c) => c,
         Err(e) => match failure_of(&e) {

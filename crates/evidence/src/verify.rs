@@ -430,15 +430,22 @@ pub fn verify_chain_with(records: &[StoredRecord], root: &TrustRoot, anchors: &A
 /// report, plus the `known` checkpoints.
 pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoint]) -> Result<VerifiedChain> {
     let records = store.load()?;
-    let integrity = store.integrity()?;
-    let anchors = Anchors {
-        head: store.head()?,
-        require_head: true,
-        earlier_heads: integrity.earlier_heads,
-        known: known.to_vec(),
-        problems: integrity.problems,
-    };
-    verify_chain_with(&records, root, &anchors)
+    verify_chain_with(&records, root, &Anchors::of_store(store, known.to_vec())?)
+}
+
+impl Anchors {
+    /// What a store vouches for: its signed head (required), its earlier heads and its
+    /// integrity report, plus the `known` checkpoints the verifier brings.
+    pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
+        let integrity = store.integrity()?;
+        Ok(Anchors {
+            head: store.head()?,
+            require_head: true,
+            earlier_heads: integrity.earlier_heads,
+            known,
+            problems: integrity.problems,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default)]

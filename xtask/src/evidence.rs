@@ -579,12 +579,9 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
 /// debug build re-runs itself with `--release`.
 pub fn bench(root: &Path) -> Result<ExitCode> {
     if cfg!(debug_assertions) {
-        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench", "evidence"])
-            .status()
-            .context("cannot re-run the benchmark with --release")?;
-        return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        let (sh, cargo) = (crate::sh::at(root)?, crate::sh::cargo());
+        let status = xshell::cmd!(sh, "{cargo} run --quiet --release --package xtask -- bench evidence").run();
+        return Ok(if status.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
     lz_evidence::bench::run(root)?;
     Ok(ExitCode::SUCCESS)

@@ -575,14 +575,8 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask bench evidence`: figures are only meaningful in an optimised build, so a
-/// debug build re-runs itself with `--release`.
+/// `cargo xtask bench evidence` (in the release build, see `bench.rs`).
 pub fn bench(root: &Path) -> Result<ExitCode> {
-    if cfg!(debug_assertions) {
-        let (sh, cargo) = (crate::sh::at(root)?, crate::sh::cargo());
-        let status = xshell::cmd!(sh, "{cargo} run --quiet --release --package xtask -- bench evidence").run();
-        return Ok(if status.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
-    }
     lz_evidence::bench::run(root)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -74,8 +74,7 @@ fn verdict(met: bool) -> &'static str {
 
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     if cfg!(debug_assertions) {
-        println!("note: this is a debug build; figures below are pessimistic.");
-        println!("      For release figures run: cargo run --release -p xtask -- bench render");
+        println!("note: this is a debug build (LZ_BENCH_DEBUG); figures below are pessimistic.");
     }
     println!("{} before the first figure", load());
     let runs = 7;

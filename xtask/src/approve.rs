@@ -30,7 +30,7 @@ pub struct Args {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
-    let session = Session::open(&Paths::for_root(root), &args.release, &args.env)?;
+    let session = Session::open(&Paths::landing_zone(root, &endpoint)?, &args.release, &args.env)?;
     let t = Target::from_tree(session.release.root(), &args.env, &endpoint)?;
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
     let now = t.clock().now()?;

@@ -8,19 +8,22 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use lz_promote::bootstrap::{self, Names};
 use lz_promote::promote::Target;
-use lz_promote::release::VerifiedRelease;
 use lz_promote::Paths;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long)]
-    env: String,
+    /// Create the landing zone's release and evidence stores (governance/stores.toml) with the
+    /// settings the hosting environment's log archive declares in the working tree's plan
+    #[arg(long, conflicts_with_all = ["env", "pin", "identity"])]
+    stores: bool,
+    #[arg(long, required_unless_present = "stores")]
+    env: Option<String>,
     /// The release whose governance judges the environment until something is deployed there
-    #[arg(long)]
-    pin: String,
+    #[arg(long, required_unless_present = "stores")]
+    pin: Option<String>,
     /// Identity of the security group that signs the pin
-    #[arg(long = "as")]
-    identity: String,
+    #[arg(long = "as", required_unless_present = "stores")]
+    identity: Option<String>,
     /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
     key: Option<PathBuf>,
@@ -32,20 +35,7 @@ pub struct Args {
     evidence_bucket: Option<String>,
 }
 
-pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::for_root(root);
-    let release = VerifiedRelease::open(&paths.releases, &args.pin, &paths.work.join("releases"))?;
-    let t = Target::from_tree(release.root(), &args.env, &endpoint)?;
-    let plan = release
-        .plan(&args.env)
-        .with_context(|| format!("rendering the plan of {}", args.env))?;
-    let names = Names {
-        state_bucket: args.state_bucket,
-        evidence_bucket: args.evidence_bucket,
-    };
-    let spec = bootstrap::spec_from_plan(&plan, &args.env, &t.account_id, &t.region, &names)?;
-    let report = bootstrap::bootstrap(&endpoint, &spec)?;
+fn print(report: &bootstrap::Report) {
     for c in &report.created {
         println!("created    {c}");
     }
@@ -55,13 +45,45 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     for n in &report.notes {
         println!("note: {n}");
     }
-    let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
+}
+
+pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    if args.stores {
+        let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
+        let plan = lz_promote::release::render_env(root, &stores.environment)
+            .with_context(|| format!("rendering the plan of {} (it hosts the stores)", stores.environment))?;
+        let report = bootstrap::bootstrap_stores(&stores, &plan)?;
+        print(&report);
+        println!(
+            "stores of the landing zone: releases s3://{}/, evidence s3://{}/ (account {}, {})",
+            stores.release_bucket, stores.evidence_bucket, stores.account_id, stores.region
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (Some(env), Some(pin), Some(identity)) = (args.env, args.pin, args.identity) else {
+        anyhow::bail!("bootstrap needs --env, --pin and --as (or --stores)");
+    };
+    let paths = Paths::landing_zone(root, &endpoint)?;
+    let release = paths.open_release(&pin)?;
+    let t = Target::from_tree(release.root(), &env, &endpoint)?;
+    let plan = release
+        .plan(&env)
+        .with_context(|| format!("rendering the plan of {env}"))?;
+    let names = Names {
+        state_bucket: args.state_bucket,
+        evidence_bucket: args.evidence_bucket,
+    };
+    let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;
+    let report = bootstrap::bootstrap(&endpoint, &spec)?;
+    print(&report);
+    let signer = crate::promote::signer(&identity, args.key.as_deref())?;
     let now = t.clock().now()?;
-    let (record, new) = bootstrap::pin(&paths, &args.env, &release.digest, &signer, &now)?;
+    let (record, new) = bootstrap::pin(&paths, &env, &release.digest, &signer, &now)?;
     if new {
-        println!("governance of {} pinned to release {} (record {record})", args.env, &release.digest[..12]);
+        println!("governance of {env} pinned to release {} (record {record})", &release.digest[..12]);
     } else {
-        println!("governance of {} was already pinned (record {record}); the first pin stands", args.env);
+        println!("governance of {env} was already pinned (record {record}); the first pin stands");
     }
     Ok(ExitCode::SUCCESS)
 }

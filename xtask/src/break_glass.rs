@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::ledger::Ledger;
 use lz_promote::promote::Target;
 use lz_promote::window::rfc3339;
 use lz_promote::{breakglass, Paths};
@@ -76,8 +75,9 @@ fn clock_of(root: &Path, env: &str) -> Result<lz_promote::clock::Reading> {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let paths = Paths::for_root(root);
-    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let endpoint = lz_platform::localstack::require(root)?;
+    let paths = Paths::landing_zone(root, &endpoint)?;
+    let ledger = paths.ledger()?;
     match args.command {
         Cmd::Open {
             env,

@@ -26,7 +26,8 @@ enum Format {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let session = Session::open(&Paths::for_root(root), &args.release, &args.env)?;
+    let endpoint = lz_platform::localstack::require(root)?;
+    let session = Session::open(&Paths::landing_zone(root, &endpoint)?, &args.release, &args.env)?;
     let c = session.classify()?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&c)?),

@@ -30,7 +30,7 @@ enum Format {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::for_root(root);
+    let paths = Paths::landing_zone(root, &endpoint)?;
     let tree = drift::deployed_tree(&paths, &args.env)?;
     let t = Target::from_tree(tree.root(), &args.env, &endpoint)?;
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;

@@ -26,6 +26,11 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rebuild the local verified cache from the landing zone's evidence store
+    Pull {
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
     /// Verify signatures, roles, subjects and the hash chain (exit 1 on tampering)
     Verify {
         #[command(flatten)]
@@ -108,8 +113,9 @@ enum Cmd {
 
 #[derive(clap::Args, Clone)]
 pub struct StoreArgs {
-    /// Where records live
-    #[arg(id = "store", long = "store", value_enum, default_value = "local")]
+    /// Where records live: the landing zone's evidence store (governance/stores.toml), a
+    /// local file, or an S3 bucket named by --bucket
+    #[arg(id = "store", long = "store", value_enum, default_value = "landing-zone")]
     store_kind: StoreKind,
     /// Chain name (local file .tools/evidence/<chain>.jsonl)
     #[arg(long, default_value = "main")]
@@ -183,6 +189,7 @@ fn cache_dir(root: &Path) -> PathBuf {
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 enum StoreKind {
+    LandingZone,
     Local,
     S3,
 }
@@ -202,6 +209,7 @@ impl StoreArgs {
 
     fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
         Ok(match self.store_kind {
+            StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
             StoreKind::Local => Box::new(self.local(root)),
             StoreKind::S3 => Box::new(self.s3()?),
         })
@@ -211,6 +219,7 @@ impl StoreArgs {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Keygen { out } => keygen(&out),
+        Cmd::Pull { trust } => pull(root, &trust),
         Cmd::Verify { store, trust, bundle, checkpoints } => {
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
@@ -255,6 +264,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             }
             let ids = Identities::load(&repository_register(root))?;
             let target: Box<dyn Store> = match store.store_kind {
+                StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
                 StoreKind::Local => Box::new(store.local(root)),
                 StoreKind::S3 => {
                     let s3 = store.s3()?;
@@ -299,6 +309,57 @@ fn keygen(out: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The landing zone's stores at the LocalStack endpoint.
+fn landing_zone(root: &Path) -> Result<lz_promote::stores::Stores> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    lz_promote::stores::Stores::load(root, &endpoint)
+}
+
+/// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
+/// (`.tools/evidence/main.jsonl` and its head): a cache that can be deleted and rebuilt.
+fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
+    let store = landing_zone(root)?.evidence()?;
+    let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
+    let records = store.load()?;
+    let anchors = Anchors::of_store(&store, cache.load()?.into_iter().collect())?;
+    let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
+        Ok(c) => c,
+        Err(e) => match failure_of(&e) {
+            Some(f) => {
+                println!("TAMPERED: {f} [{}]; the local cache is left as it was", f.reason.code());
+                return Ok(ExitCode::from(1));
+            }
+            None => return Err(e),
+        },
+    };
+    if let Some(head) = &chain.head {
+        cache.save(head)?;
+    }
+    let local = lz_promote::stores::evidence_cache(root);
+    let head = store.head()?.map(|h| h.bytes);
+    lz_evidence::store::write_copy(&local, &records, head.as_deref())?;
+    println!("pulled {} verified records from {} into {}", records.len(), store.describe(), local.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Compares the local cache with the verified records of the store: the cache must be a
+/// prefix of the store, byte for byte.
+fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<Option<String>> {
+    let local = LocalStore::new(lz_promote::stores::evidence_cache(root));
+    if local.is_empty()? {
+        return Ok(None);
+    }
+    let cached = local.load()?;
+    for (i, c) in cached.iter().enumerate() {
+        match records.get(i) {
+            Some(r) if r.bytes == c.bytes => {}
+            Some(_) => bail!("the local cache {} differs from the evidence store at sequence {i} ({}): the store is the source of truth; run `cargo xtask evidence pull`", local.path().display(), c.location),
+            None => bail!("the local cache {} has {} records, the evidence store only {}: records exist only locally; run `cargo xtask evidence pull`", local.path().display(), cached.len(), records.len()),
+        }
+    }
+    Ok(Some(format!("local cache {}: {} of {} records, identical", local.path().display(), cached.len(), records.len())))
+}
+
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
     let (records, anchors, root_used, what, focus, cache) = match bundle_path {
@@ -336,6 +397,16 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
             if let Some(n) = focus {
                 println!("{n} records concern the release");
+            }
+            if bundle_path.is_none() && args.store_kind == StoreKind::LandingZone {
+                match compare_cache(root, &records) {
+                    Ok(Some(line)) => println!("{line}"),
+                    Ok(None) => println!("no local cache (`cargo xtask evidence pull` builds one)"),
+                    Err(e) => {
+                        println!("CACHE MISMATCH: {e:#}");
+                        return Ok(ExitCode::from(1));
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

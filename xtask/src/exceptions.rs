@@ -29,14 +29,40 @@ enum Sub {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Sign an approval of every exception of a release that names you as its approver
+    Approve {
+        /// Release digest (or unique prefix) whose governance/exceptions.toml is approved
+        #[arg(long)]
+        release: String,
+        /// Approver identity (a person of the security group)
+        #[arg(long = "as")]
+        identity: String,
+        /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+fn approve(root: &Path, release: &str, identity: &str, key: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let signer = crate::promote::signer(identity, key)?;
+    let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
+    let done = lz_promote::session::approve_exceptions(&paths, release, &signer, &now)?;
+    if done.is_empty() {
+        println!("no exception of release {release} waits for {identity}'s approval");
+    }
+    for (id, record) in done {
+        println!("{identity} approved {id} of release {release}: record {record}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
-    let Sub::List {
-        expiring_within,
-        format,
-        file,
-    } = args.command;
+    let (expiring_within, format, file) = match args.command {
+        Sub::List { expiring_within, format, file } => (expiring_within, format, file),
+        Sub::Approve { release, identity, key } => return approve(root, &release, &identity, key.as_deref()),
+    };
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
     let register = Register::load(&path)?;
     let today = lz_policy::today()?;

@@ -20,6 +20,7 @@ mod localstack;
 mod plan;
 mod policy;
 mod promote;
+mod rehearsal;
 mod release;
 mod render;
 mod schema;
@@ -58,7 +59,7 @@ enum Command {
     Plan(plan::Args),
     /// Evaluate policies on plan JSON
     Policy(policy::Args),
-    /// List the exceptions register
+    /// List the exceptions register; approve a release's exceptions
     Exceptions(exceptions::Args),
     /// Build and inspect release artifacts
     Release(release::Args),
@@ -70,7 +71,8 @@ enum Command {
     Classify(classify::Args),
     /// Record a signed approval of a release for an environment
     Approve(approve::Args),
-    /// Create an environment's state and evidence buckets and deployer role
+    /// Create the landing zone's stores (--stores), or an environment's buckets, deployer role
+    /// and governance pin
     Bootstrap(bootstrap::Args),
     /// Promote a release into an environment
     Promote(promote::Args),
@@ -80,6 +82,8 @@ enum Command {
     BreakGlass(break_glass::Args),
     /// Benchmarks against the real peers
     Bench(bench::Args),
+    /// Prepare a checkout for a rehearsal of the release train (test identities, own stores)
+    Rehearsal(rehearsal::Args),
     /// Vendor the AWS provider's resource schema (import, drift check)
     Schema(schema::Args),
 }
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Drift(args) => drift::run(&root, args),
         Command::BreakGlass(args) => break_glass::run(&root, args),
         Command::Bench(args) => bench::run(&root, args),
+        Command::Rehearsal(args) => rehearsal::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
     };
     match result {

@@ -49,22 +49,29 @@ pub(crate) fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
     }
 }
 
+/// The policy identity's signer: `--policy-key FILE`, or `LZ_POLICY_KEY` holding the key itself
+/// (a CI secret). Only a key of the identity the release's approval policy names signs: the
+/// register check happens when the record is appended.
 fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
     match key {
         Some(k) => Signer::from_file(identity, k),
         None => match std::env::var("LZ_POLICY_KEY") {
-            Ok(v) if !v.is_empty() => Signer::from_file(identity, Path::new(&v)),
-            _ => bail!("the policy evaluation is signed by {identity}, whose key is not available (pass --policy-key or set LZ_POLICY_KEY)"),
+            Ok(v) if !v.trim().is_empty() => {
+                let key = lz_evidence::identity::parse_private_key(&v)
+                    .context("LZ_POLICY_KEY is not an ed25519 private key (it holds the key itself, as the key file does)")?;
+                Ok(Signer::new(identity, key))
+            }
+            _ => bail!("the policy evaluation is signed by {identity}, whose key is not available (pass --policy-key FILE or set LZ_POLICY_KEY to the key)"),
         },
     }
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let paths = Paths::for_root(root);
     if args.engine == Engine::Terraform {
         return landing_zone(root, &args.to);
     }
     let endpoint = lz_platform::localstack::require(root)?;
+    let paths = Paths::landing_zone(root, &endpoint)?;
     let mut session = Session::open(&paths, &args.release, &args.to)?;
     eprintln!("{}", session.describe());
     let t = Target::from_tree(session.release.root(), &args.to, &endpoint)?;
@@ -110,8 +117,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
 fn landing_zone(root: &Path, env: &str) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let t = Target::from_tree(root, env, &endpoint)?;
-    let work = Paths::for_root(root)
-        .work
+    let work = root
+        .join(".tools/promote")
         .join(format!("{env}-landing-zone-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     copy_tree(&root.join("modules"), &work.join("modules"))?;

@@ -13,9 +13,11 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Cmd {
-    /// Archive modules/, environments/, policies/ and governance/ and write the manifest
+    /// Archive the deployable tree (modules/, environments/, policies/, governance/, schema/)
+    /// and write the manifest under .tools/releases/<digest>/ (a staging area: `publish` puts
+    /// the release where promotions read it)
     Build {
-        /// Releases directory (the release goes to DIR/<digest>/); default .tools/releases
+        /// Staging directory (the release goes to DIR/<digest>/); default .tools/releases
         #[arg(long)]
         out: Option<PathBuf>,
         /// Terraform version to record instead of running `terraform version -json`
@@ -27,24 +29,40 @@ enum Cmd {
         /// Print the manifest as JSON
         #[arg(long)]
         json: bool,
-        /// Identity (with the author role in governance/identities.toml) who asks for the
-        /// release and signs its authorship record
+        /// Who asks for the release (a label in the manifest: the author is whoever signs the
+        /// first release record at `publish`)
         #[arg(long)]
         author: String,
-        /// The author's ed25519 private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
         /// Change ticket
         #[arg(long)]
         ticket: String,
         /// Why: what the release changes and for what purpose
         #[arg(long)]
         reason: String,
+        /// Append `digest=<digest>` to FILE (GitHub Actions' $GITHUB_OUTPUT)
+        #[arg(long, value_name = "FILE")]
+        github_output: Option<PathBuf>,
     },
-    /// Show a stored release (digest or unique prefix) after checking its archive
+    /// Put a built release into the landing zone's release store (written once, Object Lock)
+    /// and append its author's signed release record to the evidence store
+    Publish {
+        /// Release digest (or unique prefix) in the staging directory
+        #[arg(long)]
+        release: String,
+        /// The author (author role in governance/identities.toml) who signs the release record
+        #[arg(long = "as")]
+        identity: String,
+        /// The author's ed25519 private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Staging directory; default .tools/releases
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Show a release (digest or unique prefix) from the release store after hashing its archive
     Show {
         digest: String,
-        /// Releases directory; default .tools/releases
+        /// Read a staging directory instead of the release store
         #[arg(long)]
         dir: Option<PathBuf>,
         #[arg(long)]
@@ -56,9 +74,9 @@ fn releases_dir(root: &Path, dir: Option<PathBuf>) -> PathBuf {
     dir.unwrap_or_else(|| root.join(".tools/releases"))
 }
 
-fn print(dir: &Path, m: &Manifest) {
+fn print(dir: &str, m: &Manifest) {
     println!("release {}", m.digest);
-    println!("  stored      {}", dir.display());
+    println!("  stored      {dir}");
     println!("  requested   {} (manifest label; the author is the signer of the first release record)", m.author.as_deref().unwrap_or("(not recorded)"));
     println!("  ticket      {}", m.ticket.as_deref().unwrap_or("(not recorded)"));
     println!("  reason      {}", m.reason.as_deref().unwrap_or("(not recorded)"));
@@ -81,60 +99,105 @@ fn print(dir: &Path, m: &Manifest) {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
-        Cmd::Build { out, terraform_version, terraform, json, author, key, ticket, reason } => {
-            let signer = crate::promote::signer(&author, key.as_deref())?;
-            let paths = lz_promote::Paths::for_root(root);
-            let ledger = lz_promote::ledger::Ledger::open(&paths.identities, &paths.evidence)?;
-            let who = ledger
-                .identities()
-                .get(&author)
-                .with_context(|| format!("{author} is not an identity in governance/identities.toml"))?;
-            if !who.roles.contains(&lz_evidence::Role::Author) {
-                anyhow::bail!("{author} does not have the author role in governance/identities.toml");
-            }
+        Cmd::Build { out, terraform_version, terraform, json, author, ticket, reason, github_output } => {
             let opts = BuildOptions {
                 releases_dir: releases_dir(root, out),
                 terraform_version,
                 terraform_bin: terraform,
                 author: Some(author),
-                ticket: Some(ticket.clone()),
-                reason: Some(reason.clone()),
+                ticket: Some(ticket),
+                reason: Some(reason),
             };
             let built = release::build(root, &opts)?;
-            // The author signs the digest; the manifest's author field is only a label.
-            let endpoint = lz_platform::localstack::require(root)?;
-            let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
-            let (record, new) = lz_promote::release::sign_authorship(
-                &ledger,
-                &signer,
-                &built.manifest.digest,
-                &ticket,
-                &reason,
-                &now,
-            )?;
-            let first = lz_promote::breakglass::author_of(&ledger.records()?, &built.manifest.digest)
-                .map(|r| r.identity.clone())
-                .unwrap_or_default();
+            if let Some(f) = github_output {
+                use std::io::Write as _;
+                let mut out = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&f)
+                    .with_context(|| format!("cannot open {}", f.display()))?;
+                writeln!(out, "digest={}", built.manifest.digest).with_context(|| format!("cannot write {}", f.display()))?;
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&built.manifest)?);
             } else {
-                print(&built.dir, &built.manifest);
+                print(&built.dir.display().to_string(), &built.manifest);
                 if built.existed {
-                    println!("  (identical release already stored)");
+                    println!("  (identical release already staged)");
                 }
-                if new {
-                    println!("  signed by   {first} (release record {record})");
-                } else {
-                    println!("  signed by   {first} (release record {record}, the first for this digest: the author of the release)");
-                }
+                println!("  next        cargo xtask release publish --release {} --as <author>", &built.manifest.digest[..12]);
+            }
+        }
+        Cmd::Publish { release: digest, identity, key, dir } => {
+            let (dir, m) = release::show(&releases_dir(root, dir), &digest)?;
+            let archive = std::fs::read(dir.join(release::ARCHIVE_NAME))
+                .with_context(|| format!("cannot read the archive in {}", dir.display()))?;
+            let manifest = std::fs::read(dir.join(release::MANIFEST_NAME))
+                .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
+            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let endpoint = lz_platform::localstack::require(root)?;
+            let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+            let ledger = paths.ledger()?;
+            let who = ledger
+                .identities()
+                .get(&identity)
+                .with_context(|| format!("{identity} is not an identity in governance/identities.toml"))?;
+            if !who.roles.contains(&lz_evidence::Role::Author) {
+                anyhow::bail!("{identity} does not have the author role in governance/identities.toml");
+            }
+            let store = lz_promote::stores::Stores::load(root, &endpoint)?.releases()?;
+            let new = store.publish(&m.digest, &archive, &manifest)?;
+            // The author signs the digest; the manifest's author field is only a label.
+            let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
+            let (record, first) = lz_promote::release::sign_authorship(
+                &ledger,
+                &signer,
+                &m.digest,
+                m.ticket.as_deref().unwrap_or_default(),
+                m.reason.as_deref().unwrap_or_default(),
+                &now,
+            )?;
+            let author = lz_promote::breakglass::author_of(&ledger.records()?, &m.digest)
+                .map(|r| r.identity.clone())
+                .unwrap_or_default();
+            println!(
+                "published release {} to {}{}",
+                m.digest,
+                store.describe(),
+                if new { "" } else { " (already stored, identical)" }
+            );
+            if first {
+                println!("  signed by   {author} (release record {record})");
+            } else {
+                println!("  signed by   {author} (release record {record}, the first for this digest: the author of the release)");
             }
         }
         Cmd::Show { digest, dir, json } => {
-            let (dir, m) = release::show(&releases_dir(root, dir), &digest)?;
+            let (where_, m) = match dir {
+                Some(d) => {
+                    let (dir, m) = release::show(&d, &digest)?;
+                    (dir.display().to_string(), m)
+                }
+                None => {
+                    let endpoint = lz_platform::localstack::require(root)?;
+                    let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
+                    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+                    let verified = paths.open_release(&digest)?;
+                    let store = stores.releases()?;
+                    let bytes = store
+                        .manifest(&verified.digest)?
+                        .with_context(|| format!("release {} has no manifest in {}", verified.digest, store.describe()))?;
+                    let m: Manifest = serde_json::from_slice(&bytes).context("the stored manifest is not a release manifest")?;
+                    if m.digest != verified.digest {
+                        anyhow::bail!("the stored manifest names release {}, not {}", m.digest, verified.digest);
+                    }
+                    (format!("{}{}/", store.describe(), verified.digest), m)
+                }
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&m)?);
             } else {
-                print(&dir, &m);
+                print(&where_, &m);
             }
         }
     }

@@ -45,8 +45,8 @@ pub use record::{
     EvidenceBuilder, ExceptionApprovalEvidence, ExceptionEvidence, Fields, GovernancePinEvidence, Kind, PlanEvidence,
     PolicyEvaluationEvidence, RegisterChangeEvidence, ReleaseEvidence, RetrospectiveEvidence, Statement,
 };
-pub use s3::S3Store;
-pub use store::{Checkpoint, LocalStore, Store, StoreIntegrity, StoredRecord};
+pub use s3::{ReleaseStore, S3Store};
+pub use store::{Checkpoint, HeadMoved, LocalStore, Store, StoreIntegrity, StoredRecord};
 pub use verify::{
     failure_of, verify, verify_chain, verify_chain_with, verify_store, Anchors, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
     VerifiedChain, VerifiedRecord,

@@ -15,7 +15,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockMode, ObjectLockRetentionMode, ObjectLockRule};
 use aws_sdk_s3::Client;
 
-use crate::store::{Store, StoreIntegrity, StoredRecord};
+use crate::store::{HeadMoved, Store, StoreIntegrity, StoredRecord};
 
 pub struct S3Store {
     client: Client,
@@ -209,11 +209,16 @@ impl Store for S3Store {
     }
 
     fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
-        // `If-None-Match: *` makes a second writer of the same sequence fail instead of forking.
+        // Compare-and-swap on the next sequence key: `If-None-Match: *` makes the second writer
+        // of a sequence fail with 412 instead of forking the chain; it gets [`HeadMoved`] and
+        // retries on the new head. The head follows with `If-Match` on the version it replaces,
+        // and is never moved backwards by a slower writer.
+        let last = first_sequence + records.len() as u64 - 1;
         self.rt.block_on(async {
             for (i, bytes) in records.iter().enumerate() {
                 let key = self.record_key(first_sequence + i as u64);
-                self.client
+                let res = self
+                    .client
                     .put_object()
                     .bucket(&self.bucket)
                     .key(&key)
@@ -223,24 +228,88 @@ impl Store for S3Store {
                     .object_lock_retain_until_date(self.retain_until())
                     .body(ByteStream::from(bytes.clone()))
                     .send()
-                    .await
-                    .map_err(err)
-                    .with_context(|| format!("cannot write s3://{}/{key}", self.bucket))?;
+                    .await;
+                match res {
+                    Ok(_) => {}
+                    Err(e) if i == 0 && conflict(&e) => return Err(HeadMoved(format!("s3://{}/{key}", self.bucket)).into()),
+                    Err(e) => return Err(err(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                }
             }
-            self.client
+            self.put_head(last, head).await
+        })
+    }
+}
+
+/// 412 Precondition Failed, or 409 ConditionalRequestConflict (a concurrent conditional write).
+pub(crate) fn conflict<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    matches!(e.raw_response().map(|r| r.status().as_u16()), Some(412) | Some(409))
+}
+
+impl S3Store {
+    /// Opens the store of a bucket that must already have Object Lock in COMPLIANCE mode with a
+    /// default retention: new records are retained for that many days. A bucket without it is
+    /// not an evidence store and is refused.
+    pub fn open_worm(client: Client, bucket: &str, prefix: &str) -> Result<S3Store> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
+        let cfg = rt
+            .block_on(client.get_object_lock_configuration().bucket(bucket).send())
+            .map_err(err)
+            .with_context(|| format!("s3://{bucket} has no Object Lock configuration: it is not an evidence store (run `cargo xtask bootstrap --stores`)"))?;
+        let rule = cfg.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
+        let days = match rule {
+            Some(r) if r.mode() == Some(&ObjectLockRetentionMode::Compliance) => match (r.days(), r.years()) {
+                (Some(d), _) if d > 0 => d as u32,
+                (_, Some(y)) if y > 0 => y as u32 * 365,
+                _ => bail!("s3://{bucket}: the COMPLIANCE default retention has no period"),
+            },
+            _ => bail!("s3://{bucket}: the default retention is not COMPLIANCE mode: records could be deleted"),
+        };
+        drop(rt);
+        S3Store::new(client, bucket, prefix, days)
+    }
+
+    /// Retention of new records, in days.
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
+    }
+
+    /// Replaces the head with the checkpoint of `sequence` unless a newer head is already there.
+    async fn put_head(&self, sequence: u64, head: &[u8]) -> Result<()> {
+        let key = self.head_key();
+        for _ in 0..100 {
+            let current = match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
+                Ok(out) => {
+                    let etag = out.e_tag().map(String::from);
+                    let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
+                    let (_, cp) = crate::store::decode_checkpoint(&bytes.into_bytes(), &format!("s3://{}/{key}", self.bucket))?;
+                    if cp.sequence >= sequence {
+                        return Ok(());
+                    }
+                    etag
+                }
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => None,
+                Err(e) => return Err(err(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
+            };
+            let req = self
+                .client
                 .put_object()
                 .bucket(&self.bucket)
-                .key(self.head_key())
+                .key(&key)
                 .content_type("application/json")
                 .object_lock_mode(ObjectLockMode::Compliance)
                 .object_lock_retain_until_date(self.retain_until())
-                .body(ByteStream::from(head.to_vec()))
-                .send()
-                .await
-                .map_err(err)
-                .with_context(|| format!("cannot write s3://{}/{}", self.bucket, self.head_key()))?;
-            Ok(())
-        })
+                .body(ByteStream::from(head.to_vec()));
+            let req = match &current {
+                Some(etag) => req.if_match(etag),
+                None => req.if_none_match("*"),
+            };
+            match req.send().await {
+                Ok(_) => return Ok(()),
+                Err(e) if conflict(&e) => continue,
+                Err(e) => return Err(err(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+            }
+        }
+        bail!("s3://{}/{key}: the head kept moving under 100 attempts", self.bucket)
     }
 }
 
@@ -318,5 +387,116 @@ impl S3Store {
             });
         }
         Ok(out)
+    }
+}
+
+/// The landing zone's release store: content-addressed archives under
+/// `releases/<digest>/release.tar` with their `manifest.json`, each written once
+/// (`If-None-Match: *`) into a bucket with COMPLIANCE Object Lock. A reader trusts nothing but
+/// the digest: the archive is hashed before it is used.
+pub struct ReleaseStore {
+    client: Client,
+    bucket: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl ReleaseStore {
+    pub fn new(client: Client, bucket: &str) -> Result<ReleaseStore> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
+        Ok(ReleaseStore { client, bucket: bucket.into(), rt })
+    }
+
+    pub fn describe(&self) -> String {
+        format!("s3://{}/releases/", self.bucket)
+    }
+
+    fn key(digest: &str, name: &str) -> String {
+        format!("releases/{digest}/{name}")
+    }
+
+    /// Uploads a release; an identical release already stored is fine, a different object
+    /// under the same digest is reported (it cannot hash to the digest).
+    pub fn publish(&self, digest: &str, archive: &[u8], manifest: &[u8]) -> Result<bool> {
+        if crate::dsse::sha256_hex(archive) != digest {
+            bail!("the archive does not hash to release {digest}");
+        }
+        self.rt.block_on(async {
+            let mut new = false;
+            for (name, bytes) in [(crate::release::ARCHIVE_NAME, archive), (crate::release::MANIFEST_NAME, manifest)] {
+                let key = Self::key(digest, name);
+                let res = self
+                    .client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .if_none_match("*")
+                    .body(ByteStream::from(bytes.to_vec()))
+                    .send()
+                    .await;
+                match res {
+                    Ok(_) => new |= name == crate::release::ARCHIVE_NAME,
+                    Err(e) if conflict(&e) => {
+                        if name == crate::release::ARCHIVE_NAME {
+                            let stored = self.get(&key).await?.unwrap_or_default();
+                            if crate::dsse::sha256_hex(&stored) != digest {
+                                bail!("s3://{}/{key} exists and does not hash to the release digest: the store was tampered with", self.bucket);
+                            }
+                        }
+                    }
+                    Err(e) => return Err(err(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                }
+            }
+            Ok(new)
+        })
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(err(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
+        }
+    }
+
+    /// Every stored release digest starting with `prefix` (lowercase hex).
+    pub fn find(&self, prefix: &str) -> Result<Vec<String>> {
+        self.rt.block_on(async {
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&self.bucket)
+                    .prefix(format!("releases/{prefix}"))
+                    .set_continuation_token(token.take())
+                    .send()
+                    .await
+                    .map_err(err)
+                    .with_context(|| format!("cannot list s3://{}/releases/", self.bucket))?;
+                for o in page.contents() {
+                    let key = o.key().unwrap_or_default();
+                    if let Some(d) = key.strip_prefix("releases/").and_then(|k| k.strip_suffix(&format!("/{}", crate::release::ARCHIVE_NAME))) {
+                        out.push(d.to_string());
+                    }
+                }
+                match page.next_continuation_token() {
+                    Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+    }
+
+    /// The archive bytes of `digest` as stored (not yet checked: the caller hashes them).
+    pub fn fetch(&self, digest: &str) -> Result<Option<Vec<u8>>> {
+        self.rt.block_on(self.get(&Self::key(digest, crate::release::ARCHIVE_NAME)))
+    }
+
+    /// The manifest of `digest` as stored.
+    pub fn manifest(&self, digest: &str) -> Result<Option<Vec<u8>>> {
+        self.rt.block_on(self.get(&Self::key(digest, crate::release::MANIFEST_NAME)))
     }
 }

@@ -13,6 +13,19 @@ use serde::{Deserialize, Serialize};
 use crate::dsse::{sha256_hex, Envelope};
 use crate::identity::Signer;
 
+/// Another writer appended first: the chain head the append was prepared against moved.
+/// Callers reopen the archive on the new head and retry; nothing was written.
+#[derive(Debug)]
+pub struct HeadMoved(pub String);
+
+impl std::fmt::Display for HeadMoved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: the chain head moved (another writer appended); reopen the archive", self.0)
+    }
+}
+
+impl std::error::Error for HeadMoved {}
+
 /// One stored envelope and where it came from (`file:line`, object key).
 #[derive(Clone, Debug)]
 pub struct StoredRecord {
@@ -270,7 +283,7 @@ impl Store for LocalStore {
         f.lock().with_context(|| format!("cannot lock {}", self.path.display()))?;
         let current = self.last()?.map(|r| sha256_hex(&r.bytes)).unwrap_or_else(|| crate::record::GENESIS.to_string());
         if current != previous {
-            bail!("{}: the chain head moved (another writer appended); reopen the archive", self.path.display());
+            return Err(HeadMoved(self.path.display().to_string()).into());
         }
         let mut buf = Vec::with_capacity(records.iter().map(|r| r.len() + 1).sum());
         for r in records {
@@ -283,6 +296,31 @@ impl Store for LocalStore {
         f.unlock()?;
         Ok(())
     }
+}
+
+/// Replaces the local chain at `path` (and its head) with a copy of `records`, atomically:
+/// a cache of a store that was verified first.
+pub fn write_copy(path: &Path, records: &[StoredRecord], head: Option<&[u8]>) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut buf = Vec::with_capacity(records.iter().map(|r| r.bytes.len() + 1).sum());
+    for r in records {
+        if r.bytes.contains(&b'\n') {
+            bail!("{}: a record spans lines and cannot be cached as JSON Lines", r.location);
+        }
+        buf.extend_from_slice(&r.bytes);
+        buf.push(b'\n');
+    }
+    let store = LocalStore::new(path);
+    let _ = std::fs::remove_file(store.index_path());
+    match head {
+        Some(h) => write_atomic(&store.checkpoint_path(), h)?,
+        None => {
+            let _ = std::fs::remove_file(store.checkpoint_path());
+        }
+    }
+    write_atomic(path, &buf)
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {

@@ -42,7 +42,8 @@ pub struct EnvFile {
     pub description: String,
 }
 
-fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+/// A TOML file decoded into `T`; a malformed file is an error naming file:line:col.
+pub fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}", toml_error(path, &text, &e)))
 }

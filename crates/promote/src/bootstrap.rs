@@ -122,7 +122,7 @@ fn b(address: &str, v: (&Value, Option<&Value>), path: &[&str]) -> Result<bool> 
         })
 }
 
-fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<BucketSpec> {
+pub fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<BucketSpec> {
     let a = |r: &str| format!("{module}.{r}");
     let bucket_addr = a("aws_s3_bucket.this");
     let bucket = after(plan, &bucket_addr)?;
@@ -510,6 +510,22 @@ async fn ensure_role(
     Ok(())
 }
 
+/// Creates (or brings back to the declared settings) the landing zone's release and evidence
+/// stores in the hosting account, with the settings `plan` (the hosting environment's) declares
+/// for its log archive.
+pub fn bootstrap_stores(stores: &crate::stores::Stores, plan: &Value) -> Result<Report> {
+    let specs = stores.specs(plan)?;
+    let s3 = stores.s3();
+    let rt = lz_platform::aws::runtime()?;
+    rt.block_on(async {
+        let mut report = Report::default();
+        for spec in &specs {
+            ensure_bucket(&s3, spec, &stores.region, &mut report).await?;
+        }
+        Ok(report)
+    })
+}
+
 /// Creates (or brings back to the declared settings) the environment's buckets and deployer
 /// role in its account.
 pub fn bootstrap(endpoint: &str, spec: &EnvSpec) -> Result<Report> {
@@ -543,7 +559,7 @@ pub fn pin(
 ) -> Result<(u64, bool)> {
     use crate::refusal::refuse_if;
     use lz_evidence::record::{Fields, Kind};
-    let ledger = crate::ledger::Ledger::open(&paths.identities, &paths.evidence)?;
+    let ledger = paths.ledger()?;
     let records = ledger.records()?;
     let who = signer.identity();
     let id = ledger.identities().get(who);
@@ -555,11 +571,7 @@ pub fn pin(
     if let Some(p) = crate::session::governance_pin(&records, environment) {
         return Ok((p.sequence, false));
     }
-    let archive = crate::release::VerifiedRelease::open(
-        &paths.releases,
-        release,
-        &paths.work.join("releases"),
-    )?;
+    let archive = paths.open_release(release)?;
     let governance: Vec<(String, Vec<u8>)> = archive
         .files
         .iter()

@@ -306,21 +306,25 @@ pub fn open_break_glass_findings(
     root: &Path,
     now: OffsetDateTime,
 ) -> Result<lz_platform::Findings> {
-    let paths = crate::Paths::for_root(root);
+    // The gate is offline: it reads the verified cache that `cargo xtask evidence pull` keeps.
+    let cache = crate::stores::evidence_cache(root);
     let mut f = lz_platform::Findings::default();
-    if !paths.evidence.exists() {
+    if !cache.exists() {
         return Ok(f);
     }
-    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let ledger = Ledger::open(
+        &root.join("governance/identities.toml"),
+        &crate::ledger::EvidenceAt::Local(cache.clone()),
+    )?;
     for m in overdue(&ledger.records()?, now) {
-        f.push("break-glass", Some(paths.evidence.clone()), None, m);
+        f.push("break-glass", Some(cache.clone()), None, m);
     }
     Ok(f)
 }
 
 /// The break-glass request `id` of the archive at `paths`.
 pub fn find(paths: &crate::Paths, id: u64) -> Result<Session> {
-    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let ledger = paths.ledger()?;
     let records = ledger.records()?;
     match sessions(&records).into_iter().find(|s| s.sequence == id) {
         Some(s) => Ok(s),

@@ -11,7 +11,7 @@ use crate::approval::short;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
 use crate::deploy::{self, Workspace};
-use crate::ledger::{DeploymentDetails, Ledger};
+use crate::ledger::DeploymentDetails;
 use crate::promote::{assume_deployer, last_deployment, Target};
 use crate::refusal::{refuse, refuse_if};
 use crate::release::VerifiedRelease;
@@ -181,7 +181,7 @@ pub fn check(
     signer: &Signer,
     now: &Reading,
 ) -> Result<Report> {
-    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let ledger = paths.ledger()?;
     let records = ledger.records()?;
     let Some(deployed) = last_deployment(&records, &target.environment) else {
         return Err(refuse!(
@@ -190,7 +190,7 @@ pub fn check(
         ));
     };
     let release = deployed.release.clone();
-    let archive = VerifiedRelease::open(&paths.releases, &release, &paths.work.join("releases"))?;
+    let archive = paths.open_release(&release)?;
     let plan = archive.plan(&target.environment)?;
     refuse_if!(
         deployed.plan_digest.as_deref() != Some(crate::plan_digest(&plan).as_str()),
@@ -315,12 +315,12 @@ pub fn render_text(r: &Report) -> String {
 
 /// The unpacked release deployed last in `environment` (for its env.toml and backend).
 pub fn deployed_tree(paths: &Paths, environment: &str) -> Result<VerifiedRelease> {
-    let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+    let ledger = paths.ledger()?;
     let records = ledger.records()?;
     let Some(d) = last_deployment(&records, environment) else {
         return Err(refuse!(
             "nothing has been deployed to {environment}: there is no state to check for drift"
         ));
     };
-    VerifiedRelease::open(&paths.releases, &d.release, &paths.work.join("releases"))
+    paths.open_release(&d.release)
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::{
-    EvidenceArchive, Identities, Identity, LocalStore, RecordRef, Signer, TrustRoot, VerifiedChain,
+    EvidenceArchive, HeadMoved, Identities, Identity, LocalStore, RecordRef, Signer, Store,
+    TrustRoot, VerifiedChain,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -103,20 +104,48 @@ pub struct ExceptionApprovalDetails {
     pub entry: String,
 }
 
+/// Where an evidence chain lives: the landing zone's S3 evidence store, or a local file
+/// (sandboxes, tests, the verified cache).
+#[derive(Clone, Debug)]
+pub enum EvidenceAt {
+    Local(PathBuf),
+    S3(crate::stores::Stores),
+}
+
+impl EvidenceAt {
+    pub fn open(&self) -> Result<Box<dyn Store>> {
+        Ok(match self {
+            EvidenceAt::Local(p) => Box::new(LocalStore::new(p)),
+            EvidenceAt::S3(s) => Box::new(s.evidence()?),
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            EvidenceAt::Local(p) => p.display().to_string(),
+            EvidenceAt::S3(s) => format!("s3://{}/", s.evidence_bucket),
+        }
+    }
+}
+
 pub struct Ledger {
-    path: PathBuf,
+    at: EvidenceAt,
     root: TrustRoot,
     /// The register in force at the end of the chain when it was opened.
     register: Identities,
 }
 
+fn retryable(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<HeadMoved>().is_some() || format!("{e:#}").contains("incomplete last line")
+}
+
 impl Ledger {
     /// The chain at `evidence`, verified against the register `identities` (the trust root:
     /// the repository's register file, never a location from the environment).
-    pub fn open(identities: &Path, evidence: &Path) -> Result<Ledger> {
+    pub fn open(identities: &Path, evidence: &EvidenceAt) -> Result<Ledger> {
         let root = TrustRoot::load(identities)?;
         let mut ledger = Ledger {
-            path: evidence.to_path_buf(),
+            at: evidence.clone(),
             root,
             register: Identities::default(),
         };
@@ -129,15 +158,16 @@ impl Ledger {
         &self.register
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn at(&self) -> &EvidenceAt {
+        &self.at
     }
 
     fn verified(&self) -> Result<VerifiedChain> {
-        // A concurrent append may be mid-write; its line completes within milliseconds.
+        // A concurrent append to a local file may be mid-write; its line completes within
+        // milliseconds.
         let mut attempt = 0u64;
         loop {
-            let store = LocalStore::new(&self.path);
+            let store = self.at.open()?;
             match lz_evidence::verify_store(&store, &self.root, &[]) {
                 Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
                     attempt += 1;
@@ -147,7 +177,7 @@ impl Ledger {
                     return Err(match lz_evidence::failure_of(&e) {
                         Some(f) => refuse!(
                             "the evidence archive {} fails verification: {f}; run `cargo xtask evidence verify`",
-                            self.path.display()
+                            self.at.describe()
                         ),
                         None => e,
                     })
@@ -191,14 +221,11 @@ impl Ledger {
         let mut last = None;
         for attempt in 0..50u64 {
             let register = self.verified()?.register;
-            let mut archive = EvidenceArchive::open(LocalStore::new(&self.path), register)?;
+            let mut archive = EvidenceArchive::open(self.at.open()?, register)?;
             match archive.append(kind, fields.clone(), signer) {
                 Ok(r) => return Ok(r),
                 Err(e) if e.is::<lz_evidence::Refused>() => return Err(refuse!("{e:#}")),
-                Err(e)
-                    if format!("{e:#}").contains("chain head moved")
-                        || format!("{e:#}").contains("incomplete last line") =>
-                {
+                Err(e) if retryable(&e) => {
                     last = Some(e);
                     std::thread::sleep(std::time::Duration::from_millis(20 + attempt * 10));
                 }

@@ -30,10 +30,13 @@ pub mod refusal;
 pub mod release;
 pub mod sandbox;
 pub mod session;
+pub mod stores;
 pub mod tier;
 pub mod window;
 
 use std::path::{Path, PathBuf};
+
+use anyhow::Result;
 
 pub use breakglass::open_break_glass_findings;
 pub use diff::{Action, Change, Diff};
@@ -41,31 +44,42 @@ pub use refusal::{is_refusal, Refusal};
 pub use session::Session;
 pub use tier::{Classification, RiskRules, Tier};
 
-/// Where the governance registers, the evidence archive and the work directories live.
+/// Where the governance registers, the evidence archive, the releases and the work
+/// directories live.
 #[derive(Clone, Debug)]
 pub struct Paths {
     pub root: PathBuf,
     /// `governance/identities.toml`
     pub identities: PathBuf,
-    /// The local evidence chain (JSON Lines).
-    pub evidence: PathBuf,
-    /// Stored releases (`<digest>/manifest.json`, `<digest>/release.tar`).
-    pub releases: PathBuf,
-    /// Terraform working copies of the canary stack.
+    /// The evidence chain.
+    pub evidence: ledger::EvidenceAt,
+    /// Stored releases.
+    pub releases: release::ReleasesAt,
+    /// Terraform working copies of the canary stack and unpacked releases (scratch only).
     pub work: PathBuf,
 }
 
 impl Paths {
-    /// The repository's locations. No environment variable moves them: a promotion can
-    /// never be pointed at a side chain or another register.
-    pub fn for_root(root: &Path) -> Paths {
-        Paths {
+    /// The landing zone's stores (`governance/stores.toml`) at `endpoint`. No environment
+    /// variable moves them: a decision can never be pointed at a side chain.
+    pub fn landing_zone(root: &Path, endpoint: &str) -> Result<Paths> {
+        let stores = stores::Stores::load(root, endpoint)?;
+        Ok(Paths {
             root: root.to_path_buf(),
             identities: root.join("governance/identities.toml"),
-            evidence: root.join(".tools/evidence/main.jsonl"),
-            releases: root.join(".tools/releases"),
+            evidence: ledger::EvidenceAt::S3(stores.clone()),
+            releases: release::ReleasesAt::S3(stores),
             work: root.join(".tools/promote"),
-        }
+        })
+    }
+
+    /// A verified release: fetched by digest (or unique prefix) and hashed before use.
+    pub fn open_release(&self, digest: &str) -> Result<release::VerifiedRelease> {
+        self.releases.open(digest, &self.work.join("releases"))
+    }
+
+    pub fn ledger(&self) -> Result<ledger::Ledger> {
+        ledger::Ledger::open(&self.identities, &self.evidence)
     }
 }
 

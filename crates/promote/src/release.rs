@@ -85,6 +85,63 @@ pub fn untar(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
     bail!("the archive has no end-of-archive marker")
 }
 
+/// Where releases are read from: the landing zone's S3 release store, or a local directory
+/// of `<digest>/release.tar` (sandboxes and tests).
+#[derive(Clone, Debug)]
+pub enum ReleasesAt {
+    Local(PathBuf),
+    S3(crate::stores::Stores),
+}
+
+/// The offline plan of `environment` rendered from the tree at `root` (a release's unpacked
+/// tree, or the working tree for `bootstrap --stores`) with the provider schema vendored there.
+pub fn render_env(root: &Path, environment: &str) -> Result<Value> {
+    if !lz_platform::ENVIRONMENTS.contains(&environment) {
+        bail!(
+            "unknown environment {environment:?} (known: {})",
+            lz_platform::ENVIRONMENTS.join(", ")
+        );
+    }
+    let overlay: PathBuf = root.join("environments").join(environment).join("terraform.tfvars");
+    let opts = lz_schema::render_options(root, vec![overlay])?;
+    Ok(tfrender::render_dir(&root.join("environments"), &opts)?)
+}
+
+impl ReleasesAt {
+    /// The release `digest` (or unique prefix), its archive hashed before it is unpacked
+    /// under `work`.
+    pub fn open(&self, digest: &str, work: &Path) -> Result<VerifiedRelease> {
+        let stores = match self {
+            ReleasesAt::Local(dir) => return VerifiedRelease::open(dir, digest, work),
+            ReleasesAt::S3(s) => s,
+        };
+        if digest.len() < 8 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!("{digest:?} is not a release digest (8 to 64 hex digits)");
+        }
+        let store = stores.releases()?;
+        let found = store.find(&digest.to_ascii_lowercase())?;
+        let full = match found.as_slice() {
+            [] => bail!(
+                "no release {digest} in {} (publish it with `cargo xtask release publish`)",
+                store.describe()
+            ),
+            [d] => d.clone(),
+            _ => bail!("release prefix {digest} is ambiguous ({} releases)", found.len()),
+        };
+        let bytes = store
+            .fetch(&full)?
+            .with_context(|| format!("release {full} vanished from {}", store.describe()))?;
+        let actual = sha256_hex(&bytes);
+        if actual != full {
+            return Err(refuse!(
+                "{}{full}/release.tar: archive sha256 {actual} is not the release digest: the stored release was altered",
+                store.describe()
+            ));
+        }
+        VerifiedRelease::from_archive(&full, &bytes, work)
+    }
+}
+
 impl VerifiedRelease {
     /// Opens the release `digest` (or unique prefix) stored under `releases`, checks that its
     /// archive hashes to the digest and unpacks it under `work`.
@@ -175,31 +232,16 @@ impl VerifiedRelease {
 
     /// The offline plan of `environment`, rendered from the archive's modules and overlay.
     pub fn plan(&self, environment: &str) -> Result<Value> {
-        if !lz_platform::ENVIRONMENTS.contains(&environment) {
-            bail!(
-                "unknown environment {environment:?} (known: {})",
-                lz_platform::ENVIRONMENTS.join(", ")
-            );
-        }
-        let overlay: PathBuf = self
-            .root()
-            .join("environments")
-            .join(environment)
-            .join("terraform.tfvars");
-        if !overlay.is_file() {
+        if !self.root().join("environments").join(environment).join("terraform.tfvars").is_file()
+            && lz_platform::ENVIRONMENTS.contains(&environment)
+        {
             return Err(refuse!(
                 "release {} has no overlay for {environment}",
                 &self.digest[..12]
             ));
         }
-        // The provider schema vendored in the release, as `plan --env` renders the working tree.
-        let opts = lz_schema::render_options(self.root(), vec![overlay])?;
-        tfrender::render_dir(&self.root().join("environments"), &opts).with_context(|| {
-            format!(
-                "rendering {environment} from release {}",
-                &self.digest[..12]
-            )
-        })
+        render_env(self.root(), environment)
+            .with_context(|| format!("rendering {environment} from release {}", &self.digest[..12]))
     }
 
     /// sha256 of the archived policy bundle (the files under policies/).

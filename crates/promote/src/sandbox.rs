@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use lz_evidence::identity::{encode_public_key, generate_key};
-use lz_evidence::record::Kind;
 use lz_evidence::Signer;
 
 use crate::bootstrap::{self, EnvSpec, Names};
@@ -17,7 +16,7 @@ use crate::clock::Clock;
 use crate::drift;
 use crate::ledger::Ledger;
 use crate::promote::{self, Outcome, Target};
-use crate::session::{exception_approval_fields, Session};
+use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
@@ -71,12 +70,88 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Generates a key per test identity ([`PEOPLE`]) into `keys/<name>.key`; returns the register
+/// naming them, their signers and key files.
+#[allow(clippy::type_complexity)]
+fn test_identities(
+    keys: &Path,
+) -> Result<(String, BTreeMap<String, Signer>, BTreeMap<String, PathBuf>)> {
+    std::fs::create_dir_all(keys).with_context(|| format!("cannot create {}", keys.display()))?;
+    let mut toml = String::from(
+        "# Test identities of a rehearsal: keys generated for this run only.\n\n",
+    );
+    let mut signers = BTreeMap::new();
+    let mut key_files = BTreeMap::new();
+    for (name, group, roles, kind) in PEOPLE {
+        let key = generate_key();
+        let file = keys.join(format!("{name}.key"));
+        lz_evidence::identity::write_private_key(&file, &key)?;
+        let display = format!("{}{} Example", name[..1].to_uppercase(), &name[1..]);
+        toml.push_str(&format!(
+            "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\npublic_key = \"{}\"\n\n",
+            roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", "),
+            encode_public_key(&key.verifying_key())
+        ));
+        signers.insert(name.to_string(), Signer::new(name, key));
+        key_files.insert(name.to_string(), file);
+    }
+    Ok((toml, signers, key_files))
+}
+
+/// The exceptions register of `tree` with its owner and approver replaced by test identities
+/// (alice owns, bob approves).
+fn exceptions_to_test_identities(tree: &Path) -> Result<()> {
+    let exc = tree.join("governance/exceptions.toml");
+    let text =
+        std::fs::read_to_string(&exc).with_context(|| format!("cannot read {}", exc.display()))?;
+    std::fs::write(
+        &exc,
+        text.replace("\"priya-raman\"", "\"alice\"")
+            .replace("\"grace-lindqvist\"", "\"bob\""),
+    )
+    .with_context(|| format!("cannot write {}", exc.display()))
+}
+
+/// Turns the working tree at `root` into a rehearsal of itself: test identities whose keys go
+/// to `keys` (generated now, never committed) replace the register, the exceptions name them,
+/// change windows are open (a rehearsal proves the mechanics, not the calendar) and the stores
+/// get names of their own (`suffix`), so rehearsals never meet each other's evidence. Returns
+/// the suffix.
+pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
+    let (toml, _, _) = test_identities(keys)?;
+    std::fs::write(root.join("governance/identities.toml"), toml)?;
+    exceptions_to_test_identities(root)?;
+    std::fs::write(
+        root.join("governance/change-windows.toml"),
+        "# Rehearsal: no closed periods.\ntimezone = \"Europe/London\"\n",
+    )?;
+    let stores = root.join(crate::stores::STORES_FILE);
+    let text = std::fs::read_to_string(&stores)
+        .with_context(|| format!("cannot read {}", stores.display()))?;
+    let suffix = hex::encode(&generate_key().to_bytes()[..5]);
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some((k, v)) if matches!(k.trim(), "release_bucket" | "evidence_bucket") => {
+                let name = v.trim().trim_matches('"');
+                out.push_str(&format!("{} = \"{name}-{suffix}\"\n", k.trim_end()));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    std::fs::write(&stores, out)?;
+    Ok(suffix)
+}
+
 fn sandbox_paths(root: &Path, dir: &Path) -> Paths {
     Paths {
         root: root.to_path_buf(),
         identities: dir.join("identities.toml"),
-        evidence: dir.join("evidence.jsonl"),
-        releases: dir.join("releases"),
+        evidence: crate::ledger::EvidenceAt::Local(dir.join("evidence.jsonl")),
+        releases: crate::release::ReleasesAt::Local(dir.join("releases")),
         work: dir.join("work"),
     }
 }
@@ -84,24 +159,7 @@ fn sandbox_paths(root: &Path, dir: &Path) -> Paths {
 impl Sandbox {
     /// A sandbox under `dir` (created, and expected to be private to this run).
     pub fn new(root: &Path, endpoint: &str, dir: &Path) -> Result<Sandbox> {
-        std::fs::create_dir_all(dir.join("keys"))
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut toml = String::new();
-        let mut signers = BTreeMap::new();
-        let mut key_files = BTreeMap::new();
-        for (name, group, roles, kind) in PEOPLE {
-            let key = generate_key();
-            let file = dir.join("keys").join(format!("{name}.key"));
-            lz_evidence::identity::write_private_key(&file, &key)?;
-            let display = format!("{}{} Example", name[..1].to_uppercase(), &name[1..]);
-            toml.push_str(&format!(
-                "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\npublic_key = \"{}\"\n\n",
-                roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", "),
-                encode_public_key(&key.verifying_key())
-            ));
-            signers.insert(name.to_string(), Signer::new(name, key));
-            key_files.insert(name.to_string(), file);
-        }
+        let (toml, signers, key_files) = test_identities(&dir.join("keys"))?;
         std::fs::write(dir.join("identities.toml"), &toml)?;
         let tree = dir.join("tree");
         for d in lz_evidence::release::TREE {
@@ -110,14 +168,7 @@ impl Sandbox {
         std::fs::copy(root.join("Cargo.lock"), tree.join("Cargo.lock"))
             .context("cannot copy Cargo.lock (release manifests record the regorus version)")?;
         std::fs::write(tree.join("governance/identities.toml"), &toml)?;
-        let exc = tree.join("governance/exceptions.toml");
-        let text = std::fs::read_to_string(&exc)
-            .with_context(|| format!("cannot read {}", exc.display()))?;
-        std::fs::write(
-            &exc,
-            text.replace("\"priya-raman\"", "\"alice\"")
-                .replace("\"grace-lindqvist\"", "\"bob\""),
-        )?;
+        exceptions_to_test_identities(&tree)?;
         let digest = lz_evidence::dsse::sha256_hex(dir.display().to_string().as_bytes());
         let suffix = digest[..10].to_string();
         std::fs::write(dir.join("suffix"), &suffix)?;
@@ -154,12 +205,22 @@ impl Sandbox {
         })
     }
 
+    /// The sandbox's local release directory.
+    pub fn releases_dir(&self) -> PathBuf {
+        self.dir.join("releases")
+    }
+
+    /// The sandbox's local evidence chain.
+    pub fn evidence_file(&self) -> PathBuf {
+        self.dir.join("evidence.jsonl")
+    }
+
     pub fn signer(&self, name: &str) -> &Signer {
         &self.signers[name]
     }
 
     pub fn ledger(&self) -> Result<Ledger> {
-        Ledger::open(&self.paths.identities, &self.paths.evidence)
+        self.paths.ledger()
     }
 
     /// Builds a release from a copy of the sandbox tree that `edit` may change, marked with
@@ -183,7 +244,7 @@ impl Sandbox {
         let built = lz_evidence::release::build(
             &copy,
             &lz_evidence::release::BuildOptions {
-                releases_dir: self.paths.releases.clone(),
+                releases_dir: self.releases_dir(),
                 terraform_version: Some(TERRAFORM_VERSION.into()),
                 terraform_bin: PathBuf::from("terraform"),
                 author: Some(author.into()),
@@ -210,25 +271,13 @@ impl Sandbox {
 
     /// Signed approvals (by the approver each entry names) of every exception of `release`.
     pub fn approve_exceptions(&self, release: &str, clock: &Clock) -> Result<Vec<u64>> {
-        let archive = crate::release::VerifiedRelease::open(
-            &self.paths.releases,
-            release,
-            &self.paths.work.join("releases"),
-        )?;
-        let register = lz_policy::Register::parse(
-            &archive.text("governance/exceptions.toml")?,
-            "governance/exceptions.toml",
-        )?;
-        let ledger = self.ledger()?;
         let now = clock.now()?;
         let mut out = Vec::new();
-        for e in &register.exceptions {
-            let approver = e.approver.clone().unwrap_or_default();
-            let fields = exception_approval_fields(&archive.digest, e, now.time);
-            out.push(
-                ledger
-                    .append(Kind::ExceptionApproval, fields, self.signer(&approver))?
-                    .sequence,
+        for signer in self.signers.values() {
+            out.extend(
+                crate::session::approve_exceptions(&self.paths, release, signer, &now)?
+                    .into_iter()
+                    .map(|(_, seq)| seq),
             );
         }
         Ok(out)
@@ -255,11 +304,7 @@ impl Sandbox {
 
     /// The environment's declared buckets and role, from `release`'s plan.
     pub fn spec(&self, env: &str, release: &str) -> Result<EnvSpec> {
-        let archive = crate::release::VerifiedRelease::open(
-            &self.paths.releases,
-            release,
-            &self.paths.work.join("releases"),
-        )?;
+        let archive = self.paths.open_release(release)?;
         let plan = archive.plan(env)?;
         let t = self.target(env)?;
         bootstrap::spec_from_plan(&plan, env, &t.account_id, &t.region, &self.names(env))

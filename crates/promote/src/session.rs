@@ -188,6 +188,46 @@ pub fn exception_approval_fields(
         .detail("entry", exception_digest(e))
 }
 
+/// `signer` approves every exception of `release` that names them as approver and that they
+/// have not approved yet; returns (exception, record) per approval recorded now.
+pub fn approve_exceptions(
+    paths: &Paths,
+    release: &str,
+    signer: &lz_evidence::Signer,
+    now: &crate::clock::Reading,
+) -> Result<Vec<(String, u64)>> {
+    let archive = paths.open_release(release)?;
+    let register = lz_policy::Register::parse(
+        &archive.text("governance/exceptions.toml")?,
+        &archive.origin("governance/exceptions.toml"),
+    )?;
+    let ledger = paths.ledger()?;
+    let records = ledger.records()?;
+    let mut out = Vec::new();
+    for e in register
+        .exceptions
+        .iter()
+        .filter(|e| e.approver.as_deref() == Some(signer.identity()))
+    {
+        let entry = exception_digest(e);
+        let done = records.iter().any(|r| {
+            r.kind == Kind::ExceptionApproval
+                && r.release == archive.digest
+                && r.identity == signer.identity()
+                && r.decode::<ExceptionApprovalDetails>()
+                    .is_ok_and(|d| d.exception == e.id && d.entry == entry)
+        });
+        if done {
+            continue;
+        }
+        let fields = exception_approval_fields(&archive.digest, e, now.time)
+            .detail("clock", now.source.clone());
+        let r = ledger.append(Kind::ExceptionApproval, fields, signer)?;
+        out.push((e.id.clone(), r.sequence));
+    }
+    Ok(out)
+}
+
 /// Whether `name` names `identity` under another spelling (case, spaces, underscores, its
 /// display name).
 fn same_person(name: &str, identity: &lz_evidence::Identity) -> bool {
@@ -211,10 +251,9 @@ impl Session {
     /// Loads everything a decision about `release` in `environment` reads.
     pub fn open(paths: &Paths, release: &str, environment: &str) -> Result<Session> {
         previous_environment(environment)?;
-        let ledger = Ledger::open(&paths.identities, &paths.evidence)?;
+        let ledger = paths.ledger()?;
         let records = ledger.records()?;
-        let work = paths.work.join("releases");
-        let release = VerifiedRelease::open(&paths.releases, release, &work)?;
+        let release = paths.open_release(release)?;
         let r = short(&release.digest).to_string();
         let author_rec = breakglass::author_of(&records, &release.digest).ok_or_else(|| {
             refuse!("release {r} has no signed authorship record: its author must sign it with `cargo xtask release build --author ID --key FILE`")
@@ -247,11 +286,7 @@ impl Session {
         let governing = if governed_by.release() == release.digest {
             None
         } else {
-            Some(VerifiedRelease::open(
-                &paths.releases,
-                governed_by.release(),
-                &work,
-            )?)
+            Some(paths.open_release(governed_by.release())?)
         };
         let gov_release = governing.as_ref().unwrap_or(&release);
         let governance = Governance::of(gov_release)?;

@@ -345,7 +345,7 @@ fn the_author_is_the_signer_of_the_first_release_record() {
         sb.signer("erin"),
     );
     // Editing manifest.json changes nothing either.
-    let manifest = sb.paths.releases.join(&r).join("manifest.json");
+    let manifest = sb.releases_dir().join(&r).join("manifest.json");
     edit(&manifest, "\"author\": \"alice\"", "\"author\": \"erin\"").unwrap();
     let s = sb.session(&r, "dev").unwrap();
     assert_eq!((s.author.as_str(), s.author_record), ("alice", rec));
@@ -372,7 +372,7 @@ fn the_author_is_the_signer_of_the_first_release_record() {
     let unsigned = lz_evidence::release::build(
         &sb.tree,
         &lz_evidence::release::BuildOptions {
-            releases_dir: sb.paths.releases.clone(),
+            releases_dir: sb.releases_dir(),
             terraform_version: Some("1.15.5".into()),
             terraform_bin: PathBuf::from("terraform"),
             author: Some("alice".into()),
@@ -597,7 +597,7 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
             }
         }
         let archive =
-            lz_promote::release::VerifiedRelease::open(&sb.paths.releases, &r, &sb.paths.work)
+            lz_promote::release::VerifiedRelease::open(&sb.releases_dir(), &r, &sb.paths.work)
                 .unwrap();
         let register =
             lz_policy::Register::parse(&archive.text("governance/exceptions.toml").unwrap(), "x")
@@ -675,10 +675,16 @@ fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
     ] {
         std::env::set_var(var, side.path().join("x"));
     }
-    let p = Paths::for_root(&root());
-    assert_eq!(p.evidence, root().join(".tools/evidence/main.jsonl"));
+    let p = Paths::landing_zone(&root(), "http://127.0.0.1:4566").unwrap();
+    let stores = lz_promote::stores::Stores::load(&root(), "http://127.0.0.1:4566").unwrap();
+    assert_eq!(p.evidence.describe(), format!("s3://{}/", stores.evidence_bucket));
+    assert!(stores.evidence_bucket.starts_with("lz-evidence-"), "{stores:?}");
     assert_eq!(p.identities, root().join("governance/identities.toml"));
-    assert_eq!(p.releases, root().join(".tools/releases"));
+    assert!(
+        matches!(&p.releases, lz_promote::release::ReleasesAt::S3(s) if s == &stores),
+        "{:?}",
+        p.releases
+    );
     assert_eq!(
         lz_policy::today().unwrap(),
         OffsetDateTime::now_utc().date()
@@ -698,7 +704,7 @@ fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
 fn an_altered_release_archive_is_refused_as_tampering() {
     let (_d, sb) = sandbox();
     let r = base(&sb);
-    let tar = sb.paths.releases.join(&r).join("release.tar");
+    let tar = sb.releases_dir().join(&r).join("release.tar");
     let mut bytes = std::fs::read(&tar).unwrap();
     let at = bytes.windows(8).position(|w| w == b"approval").unwrap();
     bytes[at] = b'A';

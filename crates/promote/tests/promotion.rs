@@ -62,7 +62,7 @@ fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], clock: &Clock) {
 /// query of the release shows every environment's approvals, deployment and drift check.
 fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
     use lz_evidence::query::{Index, Query, Source, TimeRange};
-    let store = lz_evidence::LocalStore::new(sb.paths.evidence.clone());
+    let store = lz_evidence::LocalStore::new(sb.evidence_file());
     let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
     if let Err(e) = lz_evidence::verify_store(&store, &root, &[]) {
         panic!("evidence of the promotion does not verify: {e:#}");

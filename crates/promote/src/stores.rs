@@ -1,0 +1,101 @@
+//! The landing zone's release store and evidence store (`governance/stores.toml`): S3 buckets
+//! with COMPLIANCE Object Lock in the hosting environment's account. Every CLI decision reads
+//! evidence from the evidence store and releases from the release store; nothing that must
+//! survive lives under `.tools/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use lz_evidence::{ReleaseStore, S3Store};
+use serde::Deserialize;
+
+use crate::bootstrap::{BucketSpec, EVIDENCE_MODULE};
+
+pub const STORES_FILE: &str = "governance/stores.toml";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoresFile {
+    environment: String,
+    release_bucket: String,
+    evidence_bucket: String,
+}
+
+/// Where the stores are and how to reach them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stores {
+    pub environment: String,
+    pub account_id: String,
+    pub region: String,
+    pub endpoint: String,
+    pub release_bucket: String,
+    pub evidence_bucket: String,
+}
+
+fn valid_bucket(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric()
+}
+
+impl Stores {
+    /// The stores named by `governance/stores.toml` under `root`, reached at `endpoint`.
+    pub fn load(root: &Path, endpoint: &str) -> Result<Stores> {
+        let path = root.join(STORES_FILE);
+        let f: StoresFile = lz_platform::overlays::read_toml(&path)?;
+        if !lz_platform::ENVIRONMENTS.contains(&f.environment.as_str()) {
+            bail!("{}: environment {:?} is not one of {}", path.display(), f.environment, lz_platform::ENVIRONMENTS.join(", "));
+        }
+        for b in [&f.release_bucket, &f.evidence_bucket] {
+            if !valid_bucket(b) {
+                bail!("{}: {b:?} is not a valid S3 bucket name", path.display());
+            }
+        }
+        if f.release_bucket == f.evidence_bucket {
+            bail!("{}: the release store and the evidence store must be different buckets", path.display());
+        }
+        let env = lz_platform::overlays::env_file(root, &f.environment)?;
+        Ok(Stores {
+            environment: f.environment,
+            account_id: env.account_id,
+            region: env.region,
+            endpoint: endpoint.to_string(),
+            release_bucket: f.release_bucket,
+            evidence_bucket: f.evidence_bucket,
+        })
+    }
+
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        lz_platform::aws::s3(&self.endpoint, lz_platform::aws::account_credentials(&self.account_id), &self.region)
+    }
+
+    /// The evidence store; refused unless its bucket has COMPLIANCE Object Lock.
+    pub fn evidence(&self) -> Result<S3Store> {
+        S3Store::open_worm(self.s3(), &self.evidence_bucket, "")
+    }
+
+    pub fn releases(&self) -> Result<ReleaseStore> {
+        ReleaseStore::new(self.s3(), &self.release_bucket)
+    }
+
+    /// Both buckets with the settings the hosting environment's log archive declares in `plan`
+    /// (its Object Lock retention included), renamed, with the bucket policy naming each bucket.
+    pub fn specs(&self, plan: &serde_json::Value) -> Result<[BucketSpec; 2]> {
+        let spec = |name: &str| {
+            crate::bootstrap::bucket_spec(plan, EVIDENCE_MODULE, Some(name))
+                .with_context(|| format!("the store {name} takes its settings from {EVIDENCE_MODULE} of {}", self.environment))
+        };
+        let (r, e) = (spec(&self.release_bucket)?, spec(&self.evidence_bucket)?);
+        match &e.object_lock {
+            Some((mode, days)) if mode == "COMPLIANCE" && *days > 0 => {}
+            other => bail!("{EVIDENCE_MODULE} of {} declares Object Lock {other:?}: the stores need COMPLIANCE with a retention", self.environment),
+        }
+        Ok([r, e])
+    }
+}
+
+/// The local verified cache of the evidence chain (rebuilt by `cargo xtask evidence pull`).
+pub fn evidence_cache(root: &Path) -> PathBuf {
+    root.join(".tools/evidence/main.jsonl")
+}

@@ -635,8 +635,8 @@ fn verified_records(out: &str) -> u64 {
 
 /// The chain of custody `evidence query --release D --json` answers: the release record by
 /// alice, then per environment in order the governance pin, the approvals, the policy
-/// evaluation, a successful deployment by deployer-bot and a clean drift check.
-fn assert_chain_of_custody(json: &str, release: &str) {
+/// evaluation, a successful deployment by deployer-bot and `drift_checks` clean drift checks.
+fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize) {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("query --json: {e}\n{json}"));
     assert_eq!(v["release"].as_str(), Some(release), "{json}");
     let envs: Vec<(String, serde_json::Value)> = v["environments"]
@@ -663,8 +663,10 @@ fn assert_chain_of_custody(json: &str, release: &str) {
         assert!(!deployments.is_empty() && deployments.iter().all(|d| d == "deployer-bot"), "{env}: deployed by the deployer\n{json}");
         let last = c["deployments"].as_array().unwrap().last().unwrap();
         assert_eq!(last["details"]["outcome"], "succeeded", "{env}: the deployment succeeded\n{json}");
-        assert_eq!(by(&c["drift_checks"]), ["deployer-bot"], "{env}: one drift check\n{json}");
-        assert_eq!(c["drift_checks"][0]["details"]["drifted"], false, "{env}: no drift\n{json}");
+        assert_eq!(by(&c["drift_checks"]), vec!["deployer-bot"; drift_checks], "{env}: the drift checks\n{json}");
+        for check in c["drift_checks"].as_array().unwrap() {
+            assert_eq!(check["details"]["drifted"], false, "{env}: no drift\n{json}");
+        }
     }
 }
 
@@ -690,7 +692,7 @@ fn rehearsal_job_runs_dev_to_prod() {
     assert_eq!(last.name, "Chain of custody");
     assert!(last.stdout.contains(&release), "the job's query answers for the release:\n{}", last.stdout);
     let query = xtask(&clone, &["evidence", "query", "--release", &release, "--json"]);
-    assert_chain_of_custody(&query, &release);
+    assert_chain_of_custody(&query, &release, 1);
 }
 
 #[test]
@@ -776,11 +778,26 @@ fn train_reaches_prod_from_fresh_clones() {
         assert_eq!(run.steps.len(), job.run_steps().count(), "{env}: every run step ran");
     }
 
-    // A sixth clone answers the whole chain of custody from the evidence store alone.
+    // The scheduled drift workflow, each environment of its matrix in a fresh clone.
+    let drift = workflow("drift.yml");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&std::fs::read_to_string(&drift.file).unwrap()).unwrap();
+    let matrix: Vec<&str> = doc["jobs"]["drift"]["strategy"]["matrix"]["env"].as_sequence().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert_eq!(matrix, ENVS, "drift.yml checks every environment");
+    for env in matrix {
+        let ctx = Context::default()
+            .with("matrix.env", env)
+            .with("secrets.LZ_DRIFT_KEY", read("deployer-bot"))
+            .with("vars.LZ_DRIFT_IDENTITY", "deployer-bot");
+        let clone = origin.clone(&format!("drift-{env}"));
+        drift.job("drift").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    // A sixth clone (after the five train jobs) answers the whole chain of custody from the
+    // evidence store alone.
     let audit = origin.clone("audit");
     let verified = verified_records(&xtask(&audit, &["evidence", "verify"]));
     let query = xtask(&audit, &["evidence", "query", "--release", &release, "--json"]);
-    assert_chain_of_custody(&query, &release);
+    assert_chain_of_custody(&query, &release, 2);
     // The local cache is only a cache: without it, nothing is lost.
     let cache = audit.join(".tools/evidence");
     assert!(cache.is_dir(), "verify keeps a verified cache in {}", cache.display());

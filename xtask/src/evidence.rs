@@ -320,8 +320,8 @@ fn landing_zone(root: &Path) -> Result<lz_promote::stores::Stores> {
 fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     let store = landing_zone(root)?.evidence()?;
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let records = store.load()?;
     let anchors = Anchors::of_store(&store, cache.load()?.into_iter().collect())?;
+    let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
         Ok(c) => c,
         Err(e) => match failure_of(&e) {
@@ -336,8 +336,8 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
         cache.save(head)?;
     }
     let local = lz_promote::stores::evidence_cache(root);
-    let head = store.head()?.map(|h| h.bytes);
-    lz_evidence::store::write_copy(&local, &records, head.as_deref())?;
+    let head = anchors.head.as_ref().map(|h| h.bytes.as_slice());
+    lz_evidence::store::write_copy(&local, &records, head)?;
     println!("pulled {} verified records from {} into {}", records.len(), store.describe(), local.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -379,7 +379,8 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
             let anchors = Anchors::of_store(&*store, known)?;
-            (store.load()?, anchors, trust.or_repository(root)?, store.describe(), None, Some(cache))
+            let records = store.load()?;
+            (records, anchors, trust.or_repository(root)?, store.describe(), None, Some(cache))
         }
     };
     let report = report_of(&records, &root_used, &anchors)?;
@@ -456,8 +457,8 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
     // Answers come only from a chain verified now: the sidecar index is not consulted.
     let store = args.open(root)?;
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let records = store.load()?;
     let anchors = Anchors::of_store(&*store, cache.load()?.into_iter().collect())?;
+    let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
         Ok(c) => c,
         Err(e) => match failure_of(&e) {
@@ -530,9 +531,9 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
 fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<ExitCode> {
     let store = args.open(root)?;
     let trust = TrustRoot::load(&repository_register(root))?;
-    let records = store.load()?;
-    let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
     let anchors = Anchors::of_store(&*store, Vec::new())?;
+    let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
+    let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust, &anchors) {
         Ok(c) => c,
         Err(e) => match failure_of(&e) {
@@ -574,17 +575,8 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask bench evidence`: figures are only meaningful in an optimised build, so a
-/// debug build re-runs itself with `--release`.
+/// `cargo xtask bench evidence` (in the release build, see `bench.rs`).
 pub fn bench(root: &Path) -> Result<ExitCode> {
-    if cfg!(debug_assertions) {
-        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench", "evidence"])
-            .status()
-            .context("cannot re-run the benchmark with --release")?;
-        return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) });
-    }
     lz_evidence::bench::run(root)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -25,6 +25,7 @@ mod release;
 mod render;
 mod schema;
 mod setup;
+mod sh;
 mod test;
 
 use std::path::PathBuf;

@@ -234,12 +234,11 @@ impl TrustRoot {
         if rev.starts_with('-') || rev.is_empty() {
             bail!("{rev:?} is not a git revision");
         }
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .arg("show")
-            .arg(format!("{rev}:{path}"))
-            .output()
+        let out = duct::cmd!("git", "-C", repo, "show", format!("{rev}:{path}"))
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
             .with_context(|| format!("cannot run git to read {path} at {rev}"))?;
         if !out.status.success() {
             bail!("cannot read {path} at revision {rev}: {}", String::from_utf8_lossy(&out.stderr).trim());
@@ -429,17 +428,23 @@ pub fn verify_chain_with(records: &[StoredRecord], root: &TrustRoot, anchors: &A
 /// Loads a store and verifies it with its signed head, its earlier heads and its integrity
 /// report, plus the `known` checkpoints.
 pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoint]) -> Result<VerifiedChain> {
+    // Anchors first: a writer stores its records before it moves the head, so every record a
+    // head (or an earlier head) names exists by the time the records are listed.
+    let anchors = Anchors::of_store(store, known.to_vec())?;
     let records = store.load()?;
-    verify_chain_with(&records, root, &Anchors::of_store(store, known.to_vec())?)
+    verify_chain_with(&records, root, &anchors)
 }
 
 impl Anchors {
     /// What a store vouches for: its signed head (required), its earlier heads and its
-    /// integrity report, plus the `known` checkpoints the verifier brings.
+    /// integrity report, plus the `known` checkpoints the verifier brings. Read these BEFORE
+    /// the records (`store.load()`): with concurrent writers, records listed earlier than the
+    /// head was read can miss the records that head names.
     pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
+        let head = store.head()?;
         let integrity = store.integrity()?;
         Ok(Anchors {
-            head: store.head()?,
+            head,
             require_head: true,
             earlier_heads: integrity.earlier_heads,
             known,

@@ -1,0 +1,313 @@
+//! The landing zone's S3 stores against LocalStack: the conditional writes they rely on are
+//! enforced, concurrent appends never fork or lose a record, two promotions at once both land,
+//! and a store that is not WORM or a release that does not hash to its digest is refused.
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::primitives::ByteStream;
+use lz_evidence::record::{Fields, Kind};
+use lz_promote::clock::Clock;
+use lz_promote::ledger::{EvidenceAt, Ledger};
+use lz_promote::release::ReleasesAt;
+use lz_promote::sandbox::Sandbox;
+use lz_promote::stores::Stores;
+use lz_promote::Tier;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn endpoint() -> String {
+    lz_platform::localstack::require(&root()).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+fn nonce() -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}", n % 0xff_ffff_ffff)
+}
+
+/// The repository's stores under names of their own, created as `bootstrap --stores` does.
+fn stores() -> Stores {
+    let mut s = Stores::load(&root(), &endpoint()).unwrap();
+    let n = nonce();
+    s.release_bucket = format!("{}-{n}", s.release_bucket);
+    s.evidence_bucket = format!("{}-{n}", s.evidence_bucket);
+    let plan = lz_promote::release::render_env(&root(), &s.environment).unwrap();
+    lz_promote::bootstrap::bootstrap_stores(&s, &plan).unwrap();
+    s
+}
+
+fn sandbox(name: &str, stores: &Stores) -> (tempfile::TempDir, Sandbox) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("lz-stores-{name}-"))
+        .tempdir()
+        .unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(stores.clone());
+    (dir, sb)
+}
+
+fn saturday() -> Clock {
+    Clock::Fixed(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
+}
+
+fn status<E: std::fmt::Debug>(
+    r: Result<impl Sized, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+) -> u16 {
+    match r {
+        Ok(_) => 200,
+        Err(e) => e
+            .raw_response()
+            .map(|r| r.status().as_u16())
+            .unwrap_or_else(|| panic!("no HTTP response: {e:?}")),
+    }
+}
+
+#[test]
+fn localstack_enforces_the_conditional_writes_the_stores_rely_on() {
+    let s = stores();
+    let c = s.s3();
+    let rt = lz_platform::aws::runtime().unwrap();
+    let bucket = s.evidence_bucket.clone();
+    rt.block_on(async {
+        let put = |key: &str, body: &str| {
+            c.put_object()
+                .bucket(&bucket)
+                .key(key)
+                .body(ByteStream::from(body.as_bytes().to_vec()))
+        };
+        assert_eq!(status(put("k", "1").if_none_match("*").send().await), 200);
+        assert_eq!(
+            status(put("k", "2").if_none_match("*").send().await),
+            412,
+            "a second create of the same key must fail"
+        );
+        let etag = c
+            .head_object()
+            .bucket(&bucket)
+            .key("k")
+            .send()
+            .await
+            .unwrap()
+            .e_tag()
+            .unwrap()
+            .to_string();
+        assert_eq!(status(put("k", "3").if_match("\"0000\"").send().await), 412, "a stale If-Match must fail");
+        assert_eq!(status(put("k", "3").if_match(&etag).send().await), 200);
+        assert_eq!(
+            status(put("k", "4").if_match(&etag).send().await),
+            412,
+            "the ETag replaced a moment ago is stale now"
+        );
+    });
+}
+
+#[test]
+fn concurrent_appenders_never_fork_or_lose_a_record() {
+    let s = stores();
+    let (_d, sb) = sandbox("append", &s);
+    let clock = saturday();
+    let release = sb.release("base", "alice", &clock, |_| Ok(())).unwrap();
+    const EACH: usize = 12;
+    let writers = ["deployer-bot", "change-policy"];
+    let got: Vec<Vec<u64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = writers
+            .iter()
+            .map(|who| {
+                let (sb, release) = (&sb, &release);
+                scope.spawn(move || {
+                    // Each writer opens its own ledger, as two CI jobs would.
+                    let ledger = Ledger::open(&sb.paths.identities, &sb.paths.evidence).unwrap();
+                    (0..EACH)
+                        .map(|i| {
+                            let f = Fields::new(release)
+                                .at(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
+                                .environment("dev")
+                                .account("111111111111")
+                                .reason(format!("{who} check {i}"))
+                                .detail("drifted", false)
+                                .detail("resources", serde_json::json!([]));
+                            ledger.append(Kind::Drift, f, sb.signer(who)).unwrap().sequence
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let records = sb.ledger().unwrap().records().unwrap();
+    assert_eq!(records.len(), 1 + 2 * EACH, "every append landed exactly once");
+    let mut all: Vec<u64> = got.concat();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 2 * EACH, "two writers were never given the same sequence: {got:?}");
+    for (who, seqs) in writers.iter().zip(&got) {
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{who}'s records out of order: {seqs:?}");
+        for (i, seq) in seqs.iter().enumerate() {
+            let r = &records[*seq as usize];
+            assert_eq!(r.identity, *who);
+            assert_eq!(r.reason.as_deref(), Some(format!("{who} check {i}").as_str()));
+        }
+    }
+    // The chain verifies from S3 alone, head included.
+    let store = s.evidence().unwrap();
+    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let chain = lz_evidence::verify_store(&store, &root, &[]).unwrap();
+    assert_eq!(chain.records.len(), 1 + 2 * EACH);
+    assert_eq!(chain.head.unwrap().0, (2 * EACH) as u64);
+}
+
+#[test]
+fn two_promotions_at_once_both_land_in_order() {
+    let s = stores();
+    let (_d, sb) = sandbox("parallel", &s);
+    let clock = saturday();
+    let a = sb.release("a", "alice", &clock, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&a, &clock).unwrap();
+    for env in ["dev", "test"] {
+        sb.pin(env, &a, &clock).unwrap();
+        sb.bootstrap(env, &a).unwrap();
+    }
+    sb.approve("bob", &a, "dev", &clock).unwrap();
+    sb.approve("erin", &a, "dev", &clock).unwrap();
+    sb.promote(&a, "dev", "deployer-bot", &clock, 0).unwrap();
+    assert!(!sb.drift("dev", &clock).unwrap().drifted());
+    sb.approve("bob", &a, "test", &clock).unwrap();
+    sb.approve("erin", &a, "test", &clock).unwrap();
+    // A tags-only release B (standard tier, no human wait) goes to dev while A goes to test.
+    let b = sb
+        .release("b", "alice", &clock, |t| lz_promote::bench::retag(t, "CC-4412"))
+        .unwrap();
+    sb.approve_exceptions(&b, &clock).unwrap();
+    let (to_test, to_dev) = std::thread::scope(|scope| {
+        let t = scope.spawn(|| sb.promote(&a, "test", "deployer-bot", &clock, 0));
+        let d = scope.spawn(|| sb.promote(&b, "dev", "deployer-bot", &clock, 0));
+        (t.join().unwrap(), d.join().unwrap())
+    });
+    let to_test = to_test.unwrap_or_else(|e| panic!("A to test: {e:#}"));
+    let to_dev = to_dev.unwrap_or_else(|e| panic!("B to dev: {e:#}"));
+    assert_eq!(to_test.admission.tier, Tier::High);
+    assert_eq!(to_dev.admission.tier, Tier::Standard);
+    let records = sb.ledger().unwrap().records().unwrap();
+    for (o, release, env) in [(&to_test, &a, "test"), (&to_dev, &b, "dev")] {
+        let seqs = [o.policy_record, o.in_progress_record, o.completion_record];
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{env}: {seqs:?}");
+        for (seq, kind) in seqs.iter().zip([Kind::PolicyEvaluation, Kind::Deployment, Kind::Deployment]) {
+            let r = &records[*seq as usize];
+            assert_eq!((r.kind, r.release.as_str(), r.environment.as_deref()), (kind, release.as_str(), Some(env)));
+        }
+    }
+    let store = s.evidence().unwrap();
+    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let chain = lz_evidence::verify_store(&store, &root, &[]).unwrap();
+    assert_eq!(chain.records.len(), records.len());
+}
+
+#[test]
+fn a_bucket_without_compliance_object_lock_is_not_an_evidence_store() {
+    let s = stores();
+    let c = s.s3();
+    let plain = format!("lz-plain-{}", nonce());
+    let rt = lz_platform::aws::runtime().unwrap();
+    rt.block_on(async {
+        c.create_bucket()
+            .bucket(&plain)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(s.region.as_str()))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let mut bad = s.clone();
+    bad.evidence_bucket = plain;
+    let err = bad.evidence().err().expect("a plain bucket is refused");
+    assert!(format!("{err:#}").contains("not an evidence store"), "{err:#}");
+}
+
+#[test]
+fn a_release_that_does_not_hash_to_its_digest_is_refused() {
+    let s = stores();
+    let (_d, sb) = sandbox("altered", &s);
+    let clock = saturday();
+    let r = sb.release("x", "alice", &clock, |_| Ok(())).unwrap();
+    let tar = std::fs::read(sb.releases_dir().join(&r).join("release.tar")).unwrap();
+    let store = s.releases().unwrap();
+    assert!(store.publish(&r, &tar, b"{}").unwrap(), "first publish stores it");
+    assert!(!store.publish(&r, &tar, b"{}").unwrap(), "an identical re-publish is a no-op");
+    let work = tempfile::tempdir().unwrap();
+    let at = ReleasesAt::S3(s.clone());
+    assert_eq!(at.open(&r[..12], work.path()).unwrap().digest, r, "found by prefix, hash checked");
+    // Another archive under the digest (written where Object Lock does not protect it: a
+    // release store without lock) is refused as tampering.
+    let mut bad = s.clone();
+    bad.release_bucket = format!("lz-unlocked-{}", nonce());
+    let rt = lz_platform::aws::runtime().unwrap();
+    let c = s.s3();
+    rt.block_on(async {
+        c.create_bucket()
+            .bucket(&bad.release_bucket)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(s.region.as_str()))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let mut altered = tar.clone();
+        let at = altered.windows(8).position(|w| w == b"approval").unwrap();
+        altered[at] = b'A';
+        c.put_object()
+            .bucket(&bad.release_bucket)
+            .key(format!("releases/{r}/release.tar"))
+            .body(ByteStream::from(altered))
+            .send()
+            .await
+            .unwrap();
+    });
+    let err = ReleasesAt::S3(bad).open(&r, work.path()).err().expect("altered archive refused");
+    assert!(lz_promote::is_refusal(&err), "{err:#}");
+    assert!(format!("{err:#}").contains("altered"), "{err:#}");
+}
+
+#[test]
+fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
+    let s = stores();
+    let (_d, sb) = sandbox("race", &s);
+    let clock = saturday();
+    let release = sb.release("base", "alice", &clock, |_| Ok(())).unwrap();
+    let register = sb.ledger().unwrap().identities().clone();
+    let fields = |who: &str| {
+        Fields::new(&release)
+            .at(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
+            .environment("dev")
+            .account("111111111111")
+            .reason(format!("{who}'s check"))
+            .detail("drifted", false)
+    };
+    // Both open on the same head (sequence 0), as two jobs starting together do.
+    let mut first = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
+    let mut second = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
+    assert_eq!(first.append(Kind::Drift, fields("deployer-bot"), sb.signer("deployer-bot")).unwrap().sequence, 1);
+    let err = second
+        .append(Kind::Drift, fields("change-policy"), sb.signer("change-policy"))
+        .expect_err("the second writer of sequence 1 must not fork the chain");
+    assert!(err.downcast_ref::<lz_evidence::HeadMoved>().is_some(), "{err:#}");
+    let mut again = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
+    assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 2);
+    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let chain = lz_evidence::verify_store(&s.evidence().unwrap(), &root, &[]).unwrap();
+    let who: Vec<&str> = chain.records.iter().map(|r| r.statement.predicate.identity.as_str()).collect();
+    assert_eq!(who, ["alice", "deployer-bot", "change-policy"]);
+}

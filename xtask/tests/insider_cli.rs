@@ -82,7 +82,7 @@ fn classification_takes_no_baseline_from_the_caller() {
 fn a_release_without_signed_authorship_is_refused_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path();
-    for d in ["environments", "governance", "modules", "policies"] {
+    for d in lz_evidence::release::TREE {
         copy_dir(&root().join(d), &copy.join(d));
     }
     std::fs::copy(root().join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
@@ -99,6 +99,22 @@ fn a_release_without_signed_authorship_is_refused_with_exit_1() {
     )
     .unwrap();
     let d = built.manifest.digest;
+    // Into stores of this test's own (the release store takes it; no release record is signed).
+    let endpoint = lz_platform::localstack::require(&root()).unwrap_or_else(|e| panic!("{e:#}"));
+    let stores_file = copy.join("governance/stores.toml");
+    let nonce = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 0xffff_ffff);
+    let text = std::fs::read_to_string(&stores_file).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| if l.contains("_bucket") && l.ends_with('"') { format!("{}-{nonce}\"\n", &l[..l.len() - 1]) } else { format!("{l}\n") })
+        .collect();
+    std::fs::write(&stores_file, text).unwrap();
+    let (code, out, err) = xtask(copy, &["bootstrap", "--stores"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let stores = lz_promote::stores::Stores::load(copy, &endpoint).unwrap();
+    let dir = copy.join(".tools/releases").join(&d);
+    let archive = std::fs::read(dir.join("release.tar")).unwrap();
+    stores.releases().unwrap().publish(&d, &archive, b"{}").unwrap();
     let (code, out, err) = xtask(
         copy,
         &["classify", "--env", "dev", "--release", &d[..16]],

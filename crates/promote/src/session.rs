@@ -256,7 +256,7 @@ impl Session {
         let release = paths.open_release(release)?;
         let r = short(&release.digest).to_string();
         let author_rec = breakglass::author_of(&records, &release.digest).ok_or_else(|| {
-            refuse!("release {r} has no signed authorship record: its author must sign it with `cargo xtask release build --author ID --key FILE`")
+            refuse!("release {r} has no signed authorship record: its author signs it with `cargo xtask release publish --release DIGEST --as ID --key FILE`")
         })?;
         let author = author_rec.identity.clone();
         let author_record = author_rec.sequence;

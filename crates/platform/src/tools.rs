@@ -347,6 +347,84 @@ pub fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Chromium (headless), for the browser test of the auditor report
+
+/// Debian's package of the browser the report is checked in.
+pub const CHROMIUM_PACKAGE: &str = "chromium";
+
+/// A headless-capable Chromium: its executable and version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chromium {
+    pub path: PathBuf,
+    pub version: String,
+    pub source: String,
+}
+
+/// Chromium from PATH (`chromium`, `chromium-browser`, `google-chrome`); when absent and
+/// running as root on a Debian-like system, `apt-get install -y chromium`; otherwise an error
+/// that says how to install it.
+pub fn chromium() -> Result<Chromium> {
+    let found = || ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|n| which(n));
+    let (path, source) = match found() {
+        Some(p) => (p, "PATH".to_string()),
+        None => {
+            let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+            let apt = which("apt-get");
+            match (root, apt) {
+                (true, Some(apt)) => {
+                    let bar = progress::spinner(format!("chromium: apt-get install -y {CHROMIUM_PACKAGE}"));
+                    run(Command::new(&apt).args(["update", "-qq"]), "apt-get update")?;
+                    run(
+                        Command::new(&apt).args(["install", "-y", "-qq", CHROMIUM_PACKAGE]).env("DEBIAN_FRONTEND", "noninteractive"),
+                        &format!("apt-get install -y {CHROMIUM_PACKAGE}"),
+                    )?;
+                    bar.finish_and_clear();
+                    (found().context("apt-get installed chromium but no chromium is on PATH")?, format!("apt-get install {CHROMIUM_PACKAGE}"))
+                }
+                (false, _) => bail!("chromium is not on PATH and this is not root: install it (`sudo apt-get install -y {CHROMIUM_PACKAGE}`) and rerun"),
+                (true, None) => bail!("chromium is not on PATH and there is no apt-get: install Chromium (package {CHROMIUM_PACKAGE}) and rerun"),
+            }
+        }
+    };
+    let out = Command::new(&path).arg("--version").output().with_context(|| format!("running {} --version", path.display()))?;
+    if !out.status.success() {
+        bail!("{} --version failed: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Ok(Chromium { path, version, source })
+}
+
+impl Chromium {
+    /// Headless Chromium with no network, no first-run noise and a private profile in
+    /// `profile`; `args` follow (a flag such as `--dump-dom` or `--screenshot=F`, then a URL).
+    pub fn headless(&self, profile: &Path, args: &[String]) -> Result<std::process::Output> {
+        let mut cmd = Command::new(&self.path);
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args);
+        let out = cmd.output().with_context(|| format!("running {}", self.path.display()))?;
+        if !out.status.success() {
+            bail!("{} {} failed ({}): {}", self.path.display(), args.join(" "), out.status, String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

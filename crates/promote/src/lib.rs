@@ -28,6 +28,7 @@ pub mod ledger;
 pub mod promote;
 pub mod refusal;
 pub mod release;
+pub mod report;
 pub mod sandbox;
 pub mod session;
 pub mod stores;

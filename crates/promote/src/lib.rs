@@ -27,6 +27,7 @@ pub mod drift;
 pub mod ledger;
 pub mod promote;
 pub mod refusal;
+pub mod remediate;
 pub mod release;
 pub mod report;
 pub mod sandbox;

@@ -26,6 +26,7 @@ mod release;
 mod render;
 mod schema;
 mod setup;
+mod sh;
 mod test;
 
 use std::path::PathBuf;

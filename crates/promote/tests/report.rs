@@ -86,7 +86,7 @@ fn url(page: &Path) -> String {
 fn dump_dom(page: &Path) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = chromium().headless(profile.path(), &["--dump-dom".into(), url(page)]).unwrap();
-    String::from_utf8(out.stdout).unwrap()
+    out.stdout
 }
 
 /// A screenshot tall enough for the whole page (headless Chromium shoots the window); returns

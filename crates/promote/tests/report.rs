@@ -11,7 +11,7 @@ use lz_promote::ledger::EvidenceAt;
 use lz_promote::report::{self, Options, Selection};
 use lz_promote::sandbox::Sandbox;
 use lz_promote::stores::Stores;
-use lz_promote::Tier;
+use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -121,6 +121,24 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     let (_d, sb) = sandbox();
     let clock = saturday();
     let release = rehearse(&sb, &clock);
+    // After the train: a break-glass session in prod with its approval and retrospective, and a
+    // removed tag on prod's state bucket restored by remediation.
+    let ledger = sb.ledger().unwrap();
+    let t = |s: &str| OffsetDateTime::parse(s, &Rfc3339).unwrap();
+    let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&release), "INC-7", "feed outage", 60, t("2026-11-28T13:00:00Z")).unwrap();
+    breakglass::approve(&ledger, sb.signer("bob"), bg.sequence, "outage confirmed", t("2026-11-28T13:01:00Z")).unwrap();
+    breakglass::retrospective(&ledger, sb.signer("audrey"), bg.sequence, "INC-7", "no change made, access revoked", t("2026-11-28T14:00:00Z")).unwrap();
+    let state = sb.names("prod").state_bucket.unwrap();
+    drop_tag(&sb, &state, "CostCentre");
+    let fixed = lz_promote::remediate::remediate(
+        &sb.paths,
+        &sb.target("prod").unwrap(),
+        &sb.names("prod"),
+        sb.signer("deployer-bot"),
+        &Clock::Fixed(t("2026-11-28T14:30:00Z")).now().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(fixed.outcome, "remediated", "{fixed:#?}");
 
     let r = report::build(&sb.paths, &Selection::Release(release[..16].to_string()), &Options {
         exceptions_link: Some("exceptions.html".into()),
@@ -180,6 +198,15 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
         assert!(dom.contains(&format!("<code>{}</code>", first.rule)), "{env}: rule {}", first.rule);
     }
     assert!(dom.contains("data-tier=\"high\""));
+    let prod = rel.environments.iter().find(|e| e.name == "prod").unwrap();
+    assert_eq!(prod.break_glass.len(), 1);
+    assert_eq!((prod.break_glass[0].approvals.len(), prod.break_glass[0].retrospectives.len()), (1, 1));
+    assert!(dom.contains("retrospective by audrey") && dom.contains("no change made, access revoked"));
+    assert!(dom.contains("approved by bob"));
+    let remediation = prod.drift_checks.iter().find(|d| d.kind == "drift-remediation").expect("remediation shown");
+    assert_eq!(Some(remediation.sequence), fixed.record);
+    assert!(dom.contains(&format!("restored: s3://{state} tags.CostCentre")), "remediation items");
+    assert!(dom.contains(&format!("drift: s3://{state} tags.CostCentre")), "the drift it restored");
     for who in ["alice", "bob", "erin", "carol", "deployer-bot", "change-policy"] {
         assert!(dom.contains(who), "{who} is named");
     }
@@ -189,6 +216,31 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     let (w, h) = screenshot(&page, &review_dir().join("release.png"), &html);
     assert_eq!(w, 1400);
     assert!(h > 2000, "full page: {h} px");
+
+    // A period of one environment: the release, with prod's records only.
+    let period = Selection::Period {
+        environment: "prod".into(),
+        range: TimeRange { since: Some(t("2026-11-28T00:00:00Z")), until: None },
+    };
+    let p = report::build(&sb.paths, &period, &Options::default()).unwrap();
+    assert_eq!(p.releases.len(), 1);
+    let names: Vec<&str> = p.releases[0].environments.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["prod"]);
+    assert!(p.releases[0].records.iter().all(|r| r.environment.as_deref().is_none_or(|e| e == "prod")));
+    let empty = Selection::Period { environment: "prod".into(), range: TimeRange { since: Some(t("2026-12-01T00:00:00Z")), until: None } };
+    assert!(report::build(&sb.paths, &empty, &Options::default()).unwrap().releases.is_empty());
+}
+
+/// Drops tag `key` from `bucket` in prod's account.
+fn drop_tag(sb: &Sandbox, bucket: &str, key: &str) {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let t = sb.target("prod").unwrap();
+    let c = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    lz_platform::aws::runtime().unwrap().block_on(async {
+        let tags = c.get_bucket_tagging().bucket(bucket).send().await.unwrap();
+        let kept: Vec<Tag> = tags.tag_set().iter().filter(|t| t.key() != key).cloned().collect();
+        c.put_bucket_tagging().bucket(bucket).tagging(Tagging::builder().set_tag_set(Some(kept)).build().unwrap()).send().await.unwrap();
+    });
 }
 
 /// The chain copied to a local store with one record's payload altered: the report shows the

@@ -86,6 +86,8 @@ pub struct RecordView {
     pub reason: Option<String>,
     /// Kind-specific details, each rendered as text.
     pub details: Vec<(String, String)>,
+    /// Drift findings and remediation items, one line each.
+    pub items: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -372,8 +374,39 @@ fn view(s: &RecordSummary, by_seq: &BTreeMap<u64, &VerifiedRecord>) -> Result<Re
         plan_digest: s.plan_digest.clone(),
         ticket: s.ticket.clone(),
         reason: s.reason.clone(),
-        details: s.details.iter().filter(|(k, _)| k.as_str() != "findings").map(|(k, v)| (k.clone(), detail_text(v))).collect(),
+        details: s
+            .details
+            .iter()
+            .filter(|(k, _)| !ITEM_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), detail_text(v)))
+            .collect(),
+        items: items(&s.details),
     })
+}
+
+/// Details shown as item lines rather than as values.
+const ITEM_KEYS: [&str; 5] = ["findings", "remediated", "manual", "escalated", "still_drifted"];
+
+/// Drift findings and remediation items as lines ("restored: s3://b versioning ...").
+fn items(details: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    for (key, label) in [("findings", "drift"), ("remediated", "restored"), ("manual", "manual"), ("escalated", "ESCALATED"), ("still_drifted", "still drifted")] {
+        for v in details.get(key).and_then(Value::as_array).into_iter().flatten() {
+            let mut line = format!("{label}: {} {} (declared {}, actual {})", s(v, "resource"), s(v, "attribute"), s(v, "declared"), s(v, "actual"));
+            if let Some(c) = v.get("class").and_then(Value::as_str) {
+                line.push_str(&format!(" [{c}]"));
+            }
+            if key == "manual" || key == "escalated" {
+                line.push_str(&format!("; owner {}", s(v, "owner")));
+            }
+            if let Some(p) = v.get("previous_remediation").and_then(Value::as_u64) {
+                line.push_str(&format!("; remediated less than a day earlier by record {p}"));
+            }
+            out.push(line);
+        }
+    }
+    out
 }
 
 fn views(list: &[RecordSummary], by_seq: &BTreeMap<u64, &VerifiedRecord>) -> Result<Vec<RecordView>> {

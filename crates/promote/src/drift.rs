@@ -160,12 +160,13 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
                 .collect(),
             Err(_) => Default::default(),
         };
+    // A declared tag that is missing. Values are not compared: the buckets are bootstrapped,
+    // not applied by a deployment, so a release that retags them (a standard change) leaves
+    // the old values until the next bootstrap.
     for (k, v) in &spec.tags {
-        push(
-            &format!("tags.{k}"),
-            v.clone(),
-            tags.get(k).cloned().unwrap_or_else(|| MISSING.into()),
-        );
+        if !tags.contains_key(k) {
+            push(&format!("tags.{k}"), v.clone(), MISSING.into());
+        }
     }
 
     if let Some(declared) = &spec.policy {

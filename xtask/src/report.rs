@@ -57,13 +57,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let cache = VerifiedCache::new(&root.join(".tools/evidence/verified"), &store.describe());
 
     let exceptions_out = args.exceptions_out.clone().unwrap_or_else(|| args.out.with_extension("exceptions.html"));
+    let link = relative_link(&args.out, &exceptions_out);
+    let opts = Options { known: cache.load()?.into_iter().collect(), exceptions_link: Some(link) };
+    let r = report::build(&paths, &selection, &opts)?;
+    // The register the report links to, judged at the landing zone's server time.
     let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
     let export = report::exceptions::export(&root.join("governance/exceptions.toml"), None, today, 30)?;
     write(&exceptions_out, &report::exceptions::to_html(&export)?)?;
-    let link = relative_link(&args.out, &exceptions_out);
-
-    let opts = Options { known: cache.load()?.into_iter().collect(), exceptions_link: Some(link) };
-    let r = report::build(&paths, &selection, &opts)?;
     write(&args.out, &report::render(&r)?)?;
     if !r.verified() {
         let v = &r.verification;

@@ -67,3 +67,98 @@ fn report_needs_a_release_or_an_environment_and_period() {
     let (code, _, err) = run(&["report", "--release", "abc", "--env", "dev", "--out", "/tmp/never.html"]);
     assert_eq!(code, 2, "{err}");
 }
+
+fn xtask(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("LZ_ROOT", dir)
+        .env_remove("LZ_SIGNING_KEY")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = xtask(dir, args);
+    assert_eq!(code, 0, "cargo xtask {}:\n{out}\n{err}", args.join(" "));
+    out
+}
+
+/// A copy of the repository's files (as git lists them) sharing the bootstrapped tools, turned
+/// into a rehearsal (test identities with keys in `keys`, stores of its own).
+fn checkout(dir: &Path, keys: &Path) {
+    let root = root();
+    let out = Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let rel = String::from_utf8_lossy(rel).to_string();
+        let (from, to) = (root.join(&rel), dir.join(&rel));
+        if from.is_file() {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    lz_platform::tools::terraform(&root).expect("Terraform (bootstrapped by the harness)");
+    std::fs::create_dir_all(dir.join(".tools")).unwrap();
+    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
+        if root.join(".tools").join(tool).exists() {
+            std::os::unix::fs::symlink(root.join(".tools").join(tool), dir.join(".tools").join(tool)).unwrap();
+        }
+    }
+    lz_platform::localstack::require(&root).unwrap_or_else(|e| panic!("{e:#}"));
+    ok(dir, &["rehearsal", "setup", "--keys", &keys.display().to_string()]);
+}
+
+/// Through the shipped binary on a rehearsal checkout: the report of a published, approved
+/// release exits 0; after a second version of a record object appears in the evidence store, the
+/// same command writes the red banner and exits 1.
+#[test]
+fn report_exits_0_on_a_verified_chain_and_1_with_the_red_banner_on_a_tampered_one() {
+    let dir = tempfile::Builder::new().prefix("lz-report-cli-").tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    checkout(d, keys.path());
+    let key = |who: &str| keys.path().join(format!("{who}.key")).display().to_string();
+    ok(d, &["bootstrap", "--stores"]);
+    let gh = d.join("github-output");
+    ok(d, &["release", "build", "--author", "alice", "--ticket", "CHG-77", "--reason", "report cli", "--github-output", &gh.display().to_string()]);
+    let digest = std::fs::read_to_string(&gh).unwrap().trim().strip_prefix("digest=").unwrap().to_string();
+    ok(d, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key("alice")]);
+    ok(d, &["bootstrap", "--env", "dev", "--pin", &digest, "--as", "bob", "--key", &key("bob")]);
+    ok(d, &["approve", "--release", &digest, "--env", "dev", "--as", "bob", "--key", &key("bob"), "--reason", "reviewed"]);
+
+    let page = d.join("out/custody.html");
+    let out = ok(d, &["report", "--release", &digest[..12], "--out", &page.display().to_string()]);
+    assert!(out.contains("records of custody"), "{out}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("data-verified=\"true\"") && html.contains("CHG-77") && html.contains(&digest));
+    assert!(html.contains("href=\"custody.exceptions.html\""));
+    assert!(d.join("out/custody.exceptions.html").is_file());
+
+    // A second version of record 1's object: the store no longer vouches for the chain.
+    let endpoint = lz_platform::localstack::require(&root()).unwrap();
+    let stores = lz_promote::stores::Stores::load(d, &endpoint).unwrap();
+    let store = stores.evidence().unwrap();
+    let c = stores.s3();
+    lz_platform::aws::runtime().unwrap().block_on(async {
+        let key = store.record_key(1);
+        let body = c.get_object().bucket(&stores.evidence_bucket).key(&key).send().await.unwrap().body.collect().await.unwrap().into_bytes();
+        let altered = String::from_utf8_lossy(&body).replace("\"payload\":\"", "\"payload\":\"AA");
+        c.put_object()
+            .bucket(&stores.evidence_bucket)
+            .key(&key)
+            .body(lz_evidence::aws_sdk_s3::primitives::ByteStream::from(altered.into_bytes()))
+            .send()
+            .await
+            .unwrap();
+    });
+    let (code, out, err) = xtask(d, &["report", "--release", &digest[..12], "--out", &page.display().to_string()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.starts_with("TAMPERED: "), "{out}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("data-verified=\"false\"") && html.contains("EVIDENCE FAILED VERIFICATION"));
+    assert!(!html.contains("CHG-77"), "nothing from the chain is shown");
+}

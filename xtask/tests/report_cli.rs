@@ -138,6 +138,14 @@ fn report_exits_0_on_a_verified_chain_and_1_with_the_red_banner_on_a_tampered_on
     assert!(html.contains("href=\"custody.exceptions.html\""));
     assert!(d.join("out/custody.exceptions.html").is_file());
 
+    let period = d.join("out/dev.html");
+    ok(d, &["report", "--env", "dev", "--since", "2020-01-01", "--out", &period.display().to_string()]);
+    let html = std::fs::read_to_string(&period).unwrap();
+    assert!(html.contains(&digest) && html.contains("id=\"env-dev-"), "the period report shows the release in dev");
+    let (code, _, err) = xtask(d, &["report", "--env", "nowhere", "--since", "2020-01-01", "--out", &period.display().to_string()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown environment \"nowhere\""), "{err}");
+
     // A second version of record 1's object: the store no longer vouches for the chain.
     let endpoint = lz_platform::localstack::require(&root()).unwrap();
     let stores = lz_promote::stores::Stores::load(d, &endpoint).unwrap();

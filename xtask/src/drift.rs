@@ -1,5 +1,6 @@
 //! `cargo xtask drift`: deployed state and live bucket controls against the ones the deployed
-//! release declares; exit 1 on drift (recorded either way).
+//! release declares; exit 1 on drift (recorded either way). `--remediate` restores the auto
+//! drift classes and exits 0 when everything drifted was restored and re-checked clean.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,6 +21,10 @@ pub struct Args {
     key: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Restore the drift classes marked auto (governance/drift-classes.toml of the deployed
+    /// release), re-check and record; manual classes fail naming their owner
+    #[arg(long)]
+    remediate: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +40,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let t = Target::from_tree(tree.root(), &args.env, &endpoint)?;
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
     let now = t.clock().now()?;
+    if args.remediate {
+        let o = lz_promote::remediate::remediate(&paths, &t, &Names::default(), &signer, &now)?;
+        match args.format {
+            Format::Json => println!("{}", serde_json::to_string_pretty(&o)?),
+            Format::Text => print!("{}", lz_promote::remediate::render_text(&o)),
+        }
+        return Ok(if o.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     let report = drift::check(&paths, &t, &Names::default(), &signer, &now)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

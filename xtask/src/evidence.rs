@@ -289,7 +289,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     }
 }
 
-fn time_arg(s: &str, end_of_day: bool) -> Result<time::OffsetDateTime> {
+pub(crate) fn time_arg(s: &str, end_of_day: bool) -> Result<time::OffsetDateTime> {
     if let Ok(t) = parse_time(s) {
         return Ok(t);
     }

@@ -10,6 +10,13 @@ pub enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    Html,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
@@ -28,6 +35,21 @@ enum Sub {
         /// Register file (default governance/exceptions.toml)
         #[arg(long)]
         file: Option<PathBuf>,
+    },
+    /// Export the register with each entry's status (valid, expiring, expired, invalid and why)
+    /// as CSV, JSON or a self-contained HTML page; exit 1 when any entry is expired or invalid
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// "expiring" means within this many days
+        #[arg(long, default_value_t = 30)]
+        expiring_within: i64,
+        /// Register file (default governance/exceptions.toml)
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Output file (default: standard output)
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Sign an approval of every exception of a release that names you as its approver
     Approve {
@@ -58,10 +80,41 @@ fn approve(root: &Path, release: &str, identity: &str, key: Option<&Path>) -> an
     Ok(ExitCode::SUCCESS)
 }
 
+/// `exceptions export`: "today" is the landing zone's server clock (dev's STS endpoint), as
+/// for every other report.
+fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    use lz_promote::report::exceptions as x;
+    let endpoint = lz_platform::localstack::require(root)?;
+    let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
+    let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
+    let e = x::export(&path, None, today, within)?;
+    let text = match format {
+        ExportFormat::Csv => x::to_csv(&e),
+        ExportFormat::Json => x::to_json(&e)?,
+        ExportFormat::Html => x::to_html(&e)?,
+    };
+    match &out {
+        Some(p) => {
+            std::fs::write(p, &text).map_err(|err| anyhow::anyhow!("cannot write {}: {err}", p.display()))?;
+            eprintln!(
+                "wrote {}: {} valid, {} expiring, {} expired, {} invalid",
+                p.display(),
+                e.counts.valid,
+                e.counts.expiring,
+                e.counts.expired,
+                e.counts.invalid
+            );
+        }
+        None => crate::policy::emit(&text)?,
+    }
+    Ok(if e.failing() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let (expiring_within, format, file) = match args.command {
         Sub::List { expiring_within, format, file } => (expiring_within, format, file),
         Sub::Approve { release, identity, key } => return approve(root, &release, &identity, key.as_deref()),
+        Sub::Export { format, expiring_within, file, out } => return export(root, format, expiring_within, file, out),
     };
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
     let register = Register::load(&path)?;

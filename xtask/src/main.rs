@@ -21,6 +21,7 @@ mod plan;
 mod policy;
 mod promote;
 mod rehearsal;
+mod report;
 mod release;
 mod render;
 mod schema;
@@ -85,6 +86,8 @@ enum Command {
     Bench(bench::Args),
     /// Prepare a checkout for a rehearsal of the release train (test identities, own stores)
     Rehearsal(rehearsal::Args),
+    /// Chain-of-custody report of a release (or an environment over a period) as one HTML page
+    Report(report::Args),
     /// Vendor the AWS provider's resource schema (import, drift check)
     Schema(schema::Args),
 }
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&root, args),
         Command::Rehearsal(args) => rehearsal::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
+        Command::Report(args) => report::run(&root, args),
     };
     match result {
         Ok(code) => code,

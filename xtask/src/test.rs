@@ -18,6 +18,8 @@ pub struct Args {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let tf = tools::terraform(root)?;
     println!("terraform  {} ({})", tf.version, tf.path.display());
+    let chromium = tools::chromium()?;
+    println!("chromium   {} ({})", chromium.version, chromium.path.display());
     let started = match localstack::up(root)? {
         localstack::Up::AlreadyRunning(h) => {
             println!("localstack {} already running", h.version);

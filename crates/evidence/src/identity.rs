@@ -90,6 +90,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::Checkpoint => rule(&Role::ALL, false, None),
         Kind::GovernancePin | Kind::RegisterChange => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         Kind::ExceptionApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
+        // -- drift remediation (lane report): the deployer that restored the declared values --
+        Kind::DriftRemediation => rule(&[Role::Deployer], false, None),
     }
 }
 

@@ -12,7 +12,7 @@
 //! | kind                               | roles                                   |
 //! |------------------------------------|-----------------------------------------|
 //! | plan, policy-evaluation            | deployer                                |
-//! | deployment, drift                  | deployer                                |
+//! | deployment, drift, drift-remediation | deployer                              |
 //! | approval                           | approver (a workload only with auto)    |
 //! | exception, break-glass-approval    | approver, person                        |
 //! | break-glass                        | break-glass, person                     |
@@ -42,6 +42,7 @@ pub use archive::{EvidenceArchive, RecordRef, Refused};
 pub use identity::{Identities, Identity, Role, Signer};
 pub use record::{
     ApprovalEvidence, BreakGlassApprovalEvidence, BreakGlassEvidence, CheckpointEvidence, DeploymentEvidence, DriftEvidence,
+    DriftRemediationEvidence,
     EvidenceBuilder, ExceptionApprovalEvidence, ExceptionEvidence, Fields, GovernancePinEvidence, Kind, PlanEvidence,
     PolicyEvaluationEvidence, RegisterChangeEvidence, ReleaseEvidence, RetrospectiveEvidence, Statement,
 };

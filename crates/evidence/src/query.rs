@@ -408,6 +408,8 @@ impl Query<'_> {
                 Kind::BreakGlassApproval => c.break_glass_approvals.push(r),
                 Kind::ExceptionApproval => c.exceptions.push(r),
                 Kind::GovernancePin | Kind::RegisterChange | Kind::Checkpoint => c.governance.push(r),
+                // -- drift remediation (lane report) --
+                Kind::DriftRemediation => c.drift_checks.push(r),
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

@@ -40,10 +40,13 @@ pub enum Kind {
     RegisterChange,
     /// Signed approval of one entry of the exceptions register.
     ExceptionApproval,
+    // -- drift remediation (lane report) --
+    /// What `drift --remediate` restored, left to the control owner or escalated.
+    DriftRemediation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -58,6 +61,8 @@ impl Kind {
         Kind::GovernancePin,
         Kind::RegisterChange,
         Kind::ExceptionApproval,
+        // -- drift remediation (lane report) --
+        Kind::DriftRemediation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +81,8 @@ impl Kind {
             Kind::GovernancePin => "governance-pin",
             Kind::RegisterChange => "register-change",
             Kind::ExceptionApproval => "exception-approval",
+            // -- drift remediation (lane report) --
+            Kind::DriftRemediation => "drift-remediation",
         }
     }
 
@@ -416,6 +423,12 @@ simple_builder!(
     /// Approval of one entry of the exceptions register.
     ExceptionApprovalEvidence,
     Kind::ExceptionApproval
+);
+// -- drift remediation (lane report) --
+simple_builder!(
+    /// What a drift remediation restored, left to the control owner or escalated.
+    DriftRemediationEvidence,
+    Kind::DriftRemediation
 );
 
 impl PolicyEvaluationEvidence {

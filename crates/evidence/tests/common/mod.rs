@@ -128,11 +128,19 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
     let created = format_time(now - time::Duration::hours(1));
     let until = format_time(now + time::Duration::days(30));
     a.record(ExceptionApprovalEvidence::new(&release, "EX-7", "bob", &created, &until), &t.approver).unwrap();
+    // -- drift remediation (lane report) --
+    a.record(
+        DriftRemediationEvidence(
+            lz_evidence::Fields::new(&release).environment("prod").account("555555555555").detail("drift_record", 6).detail("outcome", "remediated"),
+        ),
+        &t.deployer,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 18;
+pub const SAMPLE_LEN: usize = 19;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

@@ -1,0 +1,294 @@
+//! Export of the exceptions register: every entry with its status (valid, expiring within N
+//! days, expired, invalid and why), owner, approver, ticket and compensating control, as CSV,
+//! JSON or a self-contained HTML page the release report links to.
+//!
+//! The register's validity is judged as the offline gate judges it
+//! ([`lz_policy::exceptions::Exception::problems`] and, with the identities register beside it,
+//! `identity_problems`). "Today" is supplied by the caller: the export reports, it decides
+//! nothing (a promotion still needs the signed exception-approval record).
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use lz_policy::exceptions::{fmt_date, Register};
+use serde::Serialize;
+use time::Date;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Valid,
+    Expiring,
+    Expired,
+    Invalid,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Expiring => "expiring",
+            Status::Expired => "expired",
+            Status::Invalid => "invalid",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub id: String,
+    pub status: Status,
+    /// Why the entry is invalid or expired (empty otherwise).
+    pub why: Vec<String>,
+    pub rule_id: String,
+    pub environment: String,
+    pub address: String,
+    pub owner: String,
+    pub approver: String,
+    pub ticket: String,
+    pub compensating_control: String,
+    pub justification: String,
+    pub created: String,
+    pub expires: String,
+    pub days_left: i64,
+    /// `file:line` of the entry.
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Export {
+    pub register: String,
+    pub today: String,
+    pub expiring_within_days: i64,
+    pub counts: Counts,
+    pub exceptions: Vec<Row>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Counts {
+    pub valid: usize,
+    pub expiring: usize,
+    pub expired: usize,
+    pub invalid: usize,
+}
+
+impl Export {
+    /// Entries that stop the line (expired or invalid).
+    pub fn failing(&self) -> usize {
+        self.counts.expired + self.counts.invalid
+    }
+}
+
+/// The register at `register` judged on `today`; with `identities` the approvers are checked
+/// against that register too.
+pub fn export(register: &Path, identities: Option<&Path>, today: Date, expiring_within: i64) -> Result<Export> {
+    let mut reg = Register::load(register)?;
+    if let Some(ids) = identities {
+        let text = std::fs::read_to_string(ids).with_context(|| format!("cannot read {}", ids.display()))?;
+        reg = reg.with_identities(&text, &ids.display().to_string())?;
+    }
+    Ok(judge(&reg, today, expiring_within))
+}
+
+/// Judges every entry of `reg` on `today`.
+pub fn judge(reg: &Register, today: Date, expiring_within: i64) -> Export {
+    let mut counts = Counts::default();
+    let exceptions = reg
+        .exceptions
+        .iter()
+        .map(|e| {
+            let mut why = e.problems(today);
+            if let Some(ids) = &reg.identities {
+                why.extend(e.identity_problems(ids));
+            }
+            let expired = e.expires < today;
+            let status = if expired {
+                Status::Expired
+            } else if !why.is_empty() {
+                Status::Invalid
+            } else if e.days_left(today) <= expiring_within {
+                Status::Expiring
+            } else {
+                Status::Valid
+            };
+            match status {
+                Status::Valid => counts.valid += 1,
+                Status::Expiring => counts.expiring += 1,
+                Status::Expired => counts.expired += 1,
+                Status::Invalid => counts.invalid += 1,
+            }
+            Row {
+                id: e.id.clone(),
+                status,
+                why,
+                rule_id: e.rule_id.clone(),
+                environment: e.scope.environment.clone(),
+                address: e.scope.address.clone(),
+                owner: e.owner.clone(),
+                approver: e.approver.clone().unwrap_or_default(),
+                ticket: e.ticket.clone(),
+                compensating_control: e.compensating_control.clone(),
+                justification: e.justification.clone(),
+                created: fmt_date(e.created),
+                expires: fmt_date(e.expires),
+                days_left: e.days_left(today),
+                origin: format!("{}:{}", reg.file, e.line),
+            }
+        })
+        .collect();
+    Export {
+        register: reg.file.clone(),
+        today: fmt_date(today),
+        expiring_within_days: expiring_within,
+        counts,
+        exceptions,
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    // Cells a spreadsheet would read as a formula are prefixed, then quoted per RFC 4180.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) || s != s.trim() {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// RFC 4180 CSV with a header row.
+pub fn to_csv(x: &Export) -> String {
+    let mut out = String::from(
+        "id,status,why,rule_id,environment,address,owner,approver,ticket,compensating_control,created,expires,days_left,origin\r\n",
+    );
+    for r in &x.exceptions {
+        let cells = [
+            r.id.clone(),
+            r.status.as_str().to_string(),
+            r.why.join("; "),
+            r.rule_id.clone(),
+            r.environment.clone(),
+            r.address.clone(),
+            r.owner.clone(),
+            r.approver.clone(),
+            r.ticket.clone(),
+            r.compensating_control.clone(),
+            r.created.clone(),
+            r.expires.clone(),
+            r.days_left.to_string(),
+            r.origin.clone(),
+        ];
+        out.push_str(&cells.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+pub fn to_json(x: &Export) -> Result<String> {
+    Ok(serde_json::to_string_pretty(x)? + "\n")
+}
+
+pub fn to_html(x: &Export) -> Result<String> {
+    super::html::render_exceptions(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REGISTER: &str = r#"
+[[exception]]
+id = "T-VALID"
+rule_id = "LZ-S3-003"
+scope = { environment = "dev", address = "module.a.*" }
+justification = "j"
+compensating_control = "daily review, RB-1"
+owner = "olga"
+approver = "victor"
+ticket = "CHG-10"
+created = 2026-11-01
+expires = 2027-01-20
+
+[[exception]]
+id = "T-SOON"
+rule_id = "LZ-S3-003"
+scope = { environment = "dev", address = "module.b.*" }
+justification = "j"
+compensating_control = "c"
+owner = "olga"
+approver = "victor"
+ticket = "CHG-11"
+created = 2026-11-01
+expires = 2026-12-05
+
+[[exception]]
+id = "T-EXPIRED"
+rule_id = "LZ-S3-003"
+scope = { environment = "dev", address = "module.c.*" }
+justification = "j"
+compensating_control = "c"
+owner = "olga"
+approver = "victor"
+ticket = "CHG-12"
+created = 2026-09-01
+expires = 2026-11-20
+
+[[exception]]
+id = "T-SELF"
+rule_id = "LZ-S3-003"
+scope = { environment = "dev", address = "module.d.*" }
+justification = "j"
+compensating_control = "=cmd|' /C calc'!A0"
+owner = "olga"
+approver = "Olga"
+ticket = "CHG-13"
+created = 2026-11-01
+expires = 2026-12-30
+"#;
+
+    fn export() -> Export {
+        let reg = Register::parse(REGISTER, "fixture.toml").unwrap();
+        judge(&reg, time::macros::date!(2026 - 11 - 27), 30)
+    }
+
+    #[test]
+    fn each_entry_gets_its_status_and_why() {
+        let x = export();
+        let got: Vec<(&str, &str)> = x.exceptions.iter().map(|r| (r.id.as_str(), r.status.as_str())).collect();
+        assert_eq!(
+            got,
+            [("T-VALID", "valid"), ("T-SOON", "expiring"), ("T-EXPIRED", "expired"), ("T-SELF", "invalid")]
+        );
+        assert_eq!(x.failing(), 2);
+        assert_eq!(x.exceptions[1].days_left, 8);
+        assert!(x.exceptions[2].why.iter().any(|w| w.contains("expired on 2026-11-20")));
+        assert!(x.exceptions[3].why.iter().any(|w| w.contains("approved by its own owner")));
+        assert_eq!(x.exceptions[3].origin, format!("fixture.toml:{}", REGISTER.lines().position(|l| l.contains("T-SELF")).unwrap() + 1));
+    }
+
+    #[test]
+    fn csv_json_and_html_carry_the_same_rows() {
+        let x = export();
+        let csv = to_csv(&x);
+        let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[0].starts_with("id,status,why,rule_id"));
+        assert!(lines[1].starts_with("T-VALID,valid,,LZ-S3-003,dev,module.a.*,olga,victor,CHG-10,\"daily review, RB-1\""));
+        assert!(lines[4].contains(",'=cmd|' /C calc'!A0,"), "a formula is defused: {}", lines[4]);
+        let json: serde_json::Value = serde_json::from_str(&to_json(&x).unwrap()).unwrap();
+        assert_eq!(json["counts"]["expired"], 1);
+        assert_eq!(json["exceptions"][3]["status"], "invalid");
+        let html = to_html(&x).unwrap();
+        for (id, status) in [("T-VALID", "valid"), ("T-SOON", "expiring"), ("T-EXPIRED", "expired"), ("T-SELF", "invalid")] {
+            assert!(html.contains(&format!("<tr id=\"{id}\" data-status=\"{status}\">")), "{id}");
+        }
+        assert!(!html.contains("<script"));
+    }
+
+    #[test]
+    fn csv_quotes_separators_and_defuses_formulas() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+    }
+}

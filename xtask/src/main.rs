@@ -92,6 +92,11 @@ enum Command {
     Schema(schema::Args),
 }
 
+/// The renderer, the policy engine and the evidence verifier allocate many small values;
+/// mimalloc serves them about a third faster than the system allocator (`cargo xtask bench`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = project_root();

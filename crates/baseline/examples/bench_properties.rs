@@ -2,6 +2,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The allocator of the shipped `xtask` binary, so the figures are those of the real tool.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let root = std::env::args_os()
         .nth(1)

@@ -23,6 +23,7 @@ mod promote;
 mod rehearsal;
 mod release;
 mod render;
+mod rotate;
 mod schema;
 mod setup;
 mod test;
@@ -86,6 +87,10 @@ enum Command {
     Rehearsal(rehearsal::Args),
     /// Vendor the AWS provider's resource schema (import, drift check)
     Schema(schema::Args),
+    /// Rotate a secret (Secrets Manager's four steps), verify it with its consumers, record both
+    Rotate(rotate::Args),
+    /// Secret rotation history: last verified rotation and due date of every secret
+    Rotation(rotate::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +119,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&root, args),
         Command::Rehearsal(args) => rehearsal::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
+        Command::Rotate(args) => rotate::run(&root, args),
+        Command::Rotation(args) => rotate::status(&root, args),
     };
     match result {
         Ok(code) => code,

@@ -90,6 +90,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::Checkpoint => rule(&Role::ALL, false, None),
         Kind::GovernancePin | Kind::RegisterChange => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         Kind::ExceptionApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
+        // Secret rotation (issue 15): the rotation identity holds the deployer role.
+        Kind::Rotation | Kind::RotationVerification => rule(&[Role::Deployer], false, None),
     }
 }
 

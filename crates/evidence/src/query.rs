@@ -408,6 +408,8 @@ impl Query<'_> {
                 Kind::BreakGlassApproval => c.break_glass_approvals.push(r),
                 Kind::ExceptionApproval => c.exceptions.push(r),
                 Kind::GovernancePin | Kind::RegisterChange | Kind::Checkpoint => c.governance.push(r),
+                // Secret rotation (issue 15): about a secret, not a release's custody.
+                Kind::Rotation | Kind::RotationVerification => {}
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

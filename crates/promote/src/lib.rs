@@ -28,6 +28,8 @@ pub mod ledger;
 pub mod promote;
 pub mod refusal;
 pub mod release;
+pub mod rotate;
+pub mod rotation;
 pub mod sandbox;
 pub mod session;
 pub mod stores;

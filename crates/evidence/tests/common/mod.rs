@@ -128,11 +128,20 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
     let created = format_time(now - time::Duration::hours(1));
     let until = format_time(now + time::Duration::days(30));
     a.record(ExceptionApprovalEvidence::new(&release, "EX-7", "bob", &created, &until), &t.approver).unwrap();
+    // Secret rotation (issue 15): sequences 18 and 19.
+    let consumers = vec!["orders-task".to_string()];
+    a.record(RotationEvidence::new(&release, "dev", "lz-dev/orders/db-credentials", "v2", "rotated", consumers.clone()), &t.deployer)
+        .unwrap();
+    a.record(
+        RotationVerificationEvidence::new(&release, "dev", "lz-dev/orders/db-credentials", "v2", "passed", consumers),
+        &t.deployer,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 18;
+pub const SAMPLE_LEN: usize = 20;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

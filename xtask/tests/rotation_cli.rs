@@ -98,10 +98,19 @@ impl Repo {
         (serde_json::from_str(json).unwrap(), text)
     }
 
-    /// The evidence chain as `evidence pull` caches it (verified first).
+    /// The evidence chain as `evidence pull` caches it (verified first): each line followed by
+    /// its decoded statement.
     fn chain(&self) -> String {
         self.expect(&["evidence", "pull"], 0);
-        std::fs::read_to_string(self.root().join(".tools/evidence/main.jsonl")).unwrap()
+        let raw = std::fs::read_to_string(self.root().join(".tools/evidence/main.jsonl")).unwrap();
+        let mut out = String::new();
+        for l in raw.lines() {
+            out.push_str(l);
+            out.push('\n');
+            out.push_str(&statement(l).expect("every line is a DSSE envelope").to_string());
+            out.push('\n');
+        }
+        out
     }
 
     fn target(&self, env: &str) -> lz_promote::promote::Target {
@@ -169,14 +178,14 @@ fn every_dev_secret_rotates_verified_by_its_consumers_and_no_value_reaches_outpu
         // AWSCURRENT on the new version only; the previous carries only AWSPREVIOUS.
         let stages = lz_promote::rotate::stages(&t, name).unwrap();
         assert_eq!(stages[version], vec!["AWSCURRENT".to_string()], "{name}: {stages:?}");
-        let previous = o["previous_version"].as_str().unwrap();
+        let previous = o["previous"].as_str().unwrap();
         assert_eq!(stages[previous], vec!["AWSPREVIOUS".to_string()], "{name}: {stages:?}");
         assert_eq!(current(&t, name).0, version);
         assert!(chain.contains(version), "the chain names version {version}");
         new_values.push(value(&t, name, version));
     }
     assert_eq!(
-        outcomes.iter().find(|o| o["resource"] == canary_secret).unwrap()["previous_version"],
+        outcomes.iter().find(|o| o["resource"] == canary_secret).unwrap()["previous"],
         canary_version.as_str()
     );
     // The values: neither the canary nor any new value is in the output or the evidence.
@@ -242,7 +251,7 @@ fn a_consumer_whose_role_lost_access_fails_verification_and_the_labels_roll_back
     // The labels are back where they were; the secret reads at its previous AWSCURRENT.
     let after = lz_promote::rotate::stages(&t, name).unwrap();
     let failed_version = o["version"].as_str().unwrap();
-    for (v, labels) in &before {
+    for (v, labels) in before.iter().filter(|(_, l)| !l.is_empty()) {
         assert_eq!(after.get(v), Some(labels), "{v}: before {before:?}, after {after:?}");
     }
     assert!(after.get(failed_version).is_none_or(|l| l.is_empty()), "{after:?}");

@@ -40,6 +40,10 @@ use crate::rotation::{self, Consumer, Secret};
 pub const CURRENT: &str = "AWSCURRENT";
 pub const PENDING: &str = "AWSPENDING";
 pub const PREVIOUS: &str = "AWSPREVIOUS";
+/// A custom label that keeps the version before the previous one (and so the way back to the
+/// labels as they were) until the verification is over: Secrets Manager may drop a version
+/// that has no label.
+pub const ROLLBACK: &str = "LZROLLBACK";
 pub const ACTION: &str = "secretsmanager:GetSecretValue";
 
 /// The protocol's step boundaries, in order.
@@ -606,9 +610,12 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
         .is_some_and(|r| r.starts_with("finished"));
     // The version that was AWSCURRENT before this rotation, and the one before it.
     let (previous, prior_previous) = if already_finished {
-        (holder(&before, PREVIOUS), None)
+        (holder(&before, PREVIOUS), holder(&before, ROLLBACK))
     } else {
-        (holder(&before, CURRENT), holder(&before, PREVIOUS))
+        (
+            holder(&before, CURRENT),
+            holder(&before, ROLLBACK).or_else(|| holder(&before, PREVIOUS)),
+        )
     };
     if !already_finished {
         rt.block_on(async {
@@ -675,7 +682,19 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
         steps.push(Step::Test.as_str().to_string());
         boundary(req.paths, Step::Test);
         rt.block_on(async {
-            // finish
+            // finish; the version before the previous one keeps a label until verification ends
+            if let Some(pp) = &prior_previous {
+                sm.update_secret_version_stage()
+                    .secret_id(&secret.name)
+                    .version_stage(ROLLBACK)
+                    .move_to_version_id(pp)
+                    .send()
+                    .await
+                    .map_err(sm_err)
+                    .with_context(|| {
+                        format!("finish: labelling {pp} of {} {ROLLBACK}", secret.name)
+                    })?;
+            }
             let mut r = sm
                 .update_secret_version_stage()
                 .secret_id(&secret.name)
@@ -801,7 +820,8 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                         "removing {PENDING} from the verified version of {}",
                         secret.name
                     )
-                })
+                })?;
+            drop_rollback_label(&sm, &secret.name).await
         })?;
     }
     steps.push(Step::Verify.as_str().to_string());
@@ -902,6 +922,8 @@ async fn rollback(
     }
     let (_, stages) = describe(sm, name).await?;
     let prev_holder = holder(&stages, PREVIOUS);
+    // A version with no label may be gone already (Secrets Manager removes deprecated ones).
+    let prior = prior.filter(|p| stages.contains_key(*p));
     match (prior, prev_holder) {
         (Some(p), Some(h)) if h != p => {
             sm.update_secret_version_stage()
@@ -933,6 +955,7 @@ async fn rollback(
         }
         _ => {}
     }
+    drop_rollback_label(sm, name).await?;
     let (_, stages) = describe(sm, name).await?;
     if stages
         .get(failed)
@@ -946,6 +969,21 @@ async fn rollback(
             .await
             .map_err(sm_err)
             .with_context(|| format!("rollback: removing {PENDING} from {failed}"))?;
+    }
+    Ok(())
+}
+
+async fn drop_rollback_label(sm: &aws_sdk_secretsmanager::Client, name: &str) -> Result<()> {
+    let (_, stages) = describe(sm, name).await?;
+    if let Some(v) = holder(&stages, ROLLBACK) {
+        sm.update_secret_version_stage()
+            .secret_id(name)
+            .version_stage(ROLLBACK)
+            .remove_from_version_id(&v)
+            .send()
+            .await
+            .map_err(sm_err)
+            .with_context(|| format!("removing {ROLLBACK} from {v} of {name}"))?;
     }
     Ok(())
 }

@@ -12,8 +12,8 @@ use lz_promote::{rotate, rotation, Paths};
 pub struct Args {
     #[arg(long)]
     env: String,
-    /// The secret: its full name (lz-dev/orders/db-credentials) or, when unique in the
-    /// environment, its policy name (db-credentials)
+    /// The secret: its full name (lz-dev/orders/db-credentials) or its end when that is unique
+    /// in the environment (orders/db-credentials, db-credentials)
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
     secret: Option<String>,
     /// Every secret of the environment's plan, one after the other

@@ -119,8 +119,8 @@ pub struct Request<'a> {
     /// The environment's rendered plan.
     pub plan: &'a Value,
     pub policy: &'a rotation::Policy,
-    /// The secret's full name or its policy name (`db-credentials` when only one service of
-    /// the environment has one).
+    /// The secret's full name, or its end after a `/` when that names one secret
+    /// (`orders/db-credentials`, or `db-credentials` when only one service has one).
     pub secret: &'a str,
     pub signer: &'a Signer,
     pub ticket: Option<&'a str>,
@@ -141,7 +141,7 @@ pub fn select<'a>(secrets: &'a [Secret], name: &str, environment: &str) -> Resul
     }
     let by_short: Vec<&Secret> = secrets
         .iter()
-        .filter(|s| s.name.rsplit('/').next() == Some(name))
+        .filter(|s| s.name.ends_with(&format!("/{name}")))
         .collect();
     match by_short.as_slice() {
         [one] => Ok(one),

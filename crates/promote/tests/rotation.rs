@@ -34,7 +34,7 @@ const ROTATIONS: &[(&str, &str, i64, &str)] = &[
         31,
         "passed",
     ),
-    ("dev", "lz-dev/market-data/feed-api-key", 31, "passed"),
+    ("dev", "lz-dev/market-data/feed-api-key", 25, "passed"),
     ("dev", "lz-dev/order-gateway/tls-certificate", 20, "passed"),
     ("dev", "lz-dev/position-store/db-credentials", 29, "passed"),
     // A failed verification is no rotation: risk-engine's secret stays never rotated.
@@ -134,11 +134,12 @@ fn an_overdue_secret_fails_the_gate_and_one_within_its_maximum_age_does_not() {
         .iter()
         .find(|r| r.secret == "lz-dev/market-data/feed-api-key")
         .unwrap();
+    // The policy allows 60 days for a confidential feed key; the module's schedule (30) is shorter.
     assert_eq!(
         (feed.max_age_days, feed.due.as_deref()),
-        (60, Some("2026-12-30T12:00:00Z"))
+        (30, Some("2026-12-06T12:00:00Z"))
     );
-    // A day after, feed-api-key (60 days) is still fine; 30 days later it is overdue.
+    // 30 days later it is overdue.
     let later = rotation::gate_findings(&sb.tree, &plans, now() + Duration::days(30)).unwrap();
     assert!(
         later.mentions("dev: lz-dev/market-data/feed-api-key is overdue"),
@@ -174,5 +175,80 @@ fn a_secret_without_a_policy_entry_is_a_finding_and_a_malformed_policy_an_error_
     assert!(
         e.starts_with("governance/rotation.toml:") && e.contains("1 to 90 days"),
         "{e}"
+    );
+}
+
+#[test]
+fn a_secret_is_selected_by_its_name_or_a_unique_end_of_it() {
+    let (_d, sb) = sandbox();
+    let plan = lz_promote::release::render_env(&sb.tree, "dev").unwrap();
+    let policy = rotation::Policy::load(&sb.tree).unwrap();
+    let secrets = rotation::secrets_of_plan(&plan, &policy, "111111111111", "eu-west-2").unwrap();
+    // (what is asked, the secret selected or the error's words)
+    let cases = [
+        (
+            "lz-dev/risk-engine/db-credentials",
+            Ok("lz-dev/risk-engine/db-credentials"),
+        ),
+        (
+            "risk-engine/db-credentials",
+            Ok("lz-dev/risk-engine/db-credentials"),
+        ),
+        ("feed-api-key", Ok("lz-dev/market-data/feed-api-key")),
+        ("db-credentials", Err("names 2 secrets in dev")),
+        ("engine/db-credentials", Err("declares no secret")),
+        ("nothing", Err("declares no secret")),
+    ];
+    for (asked, want) in cases {
+        match (lz_promote::rotate::select(&secrets, asked, "dev"), want) {
+            (Ok(s), Ok(name)) => assert_eq!(s.name, name, "{asked}"),
+            (Err(e), Err(words)) => assert!(format!("{e:#}").contains(words), "{asked}: {e:#}"),
+            (got, _) => panic!("{asked}: {:?}", got.map(|s| s.name.clone())),
+        }
+    }
+    // Each secret's consumer is its service's task role, with the plan's policy and boundary.
+    for s in &secrets {
+        let service = s.name.split('/').nth(1).unwrap();
+        let roles: Vec<&str> = s.consumers.iter().map(|c| c.role.as_str()).collect();
+        assert_eq!(roles, [format!("{service}-task")], "{}", s.name);
+        assert!(s.consumers[0].boundary.is_some(), "{}", s.name);
+        assert_eq!(s.schedule_days, Some(30), "{}", s.name);
+    }
+}
+
+#[test]
+fn stale_references_to_old_versions_or_stages_are_found_in_files_and_plans() {
+    let (_d, sb) = sandbox();
+    let mut plan = lz_promote::release::render_env(&sb.tree, "dev").unwrap();
+    let name = "lz-dev/market-data/feed-api-key";
+    let old = "0d1c3b5e-old-version".to_string();
+    let clean =
+        lz_promote::rotate::stale_references(&sb.tree, &plan, name, std::slice::from_ref(&old))
+            .unwrap();
+    assert!(clean.is_empty(), "{clean:?}");
+    std::fs::write(
+        sb.tree.join("environments/dev/pinned.auto.tfvars"),
+        format!("feed_version = \"{old}\"\n"),
+    )
+    .unwrap();
+    plan["resource_changes"].as_array_mut().unwrap().push(serde_json::json!({
+        "address": "aws_secretsmanager_secret_version.pinned", "mode": "managed",
+        "type": "aws_secretsmanager_secret_version", "name": "pinned",
+        "change": {"actions": ["create"], "after": {"secret_id": name, "version_stages": ["AWSPREVIOUS"]}, "after_unknown": {}}
+    }));
+    let found =
+        lz_promote::rotate::stale_references(&sb.tree, &plan, name, &[old.clone()]).unwrap();
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("environments/dev/pinned.auto.tfvars names the old version")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(
+            |f| f.contains("aws_secretsmanager_secret_version.pinned pins")
+                && f.contains("AWSPREVIOUS")
+        ),
+        "{found:?}"
     );
 }

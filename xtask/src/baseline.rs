@@ -2,7 +2,7 @@
 //! `crates/baseline/tests/snapshots/`), the reviewer's diff against them, and the property
 //! benchmark behind `cargo xtask bench properties`.
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use lz_baseline::Subject;
@@ -112,26 +112,17 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let path = path_with_tools(root)?;
             if !has_cargo_insta(&path) {
                 println!("installing cargo-insta into .tools (cargo install cargo-insta --locked --root .tools)");
-                let st = Command::new(cargo())
-                    .args(["install", "cargo-insta", "--locked", "--root"])
-                    .arg(root.join(".tools"))
-                    .status()
-                    .context("running cargo install cargo-insta")?;
-                if !st.success() {
-                    bail!("cargo install cargo-insta failed");
-                }
+                let (sh, cargo, tools) = (crate::sh::at(root)?, cargo(), root.join(".tools"));
+                xshell::cmd!(sh, "{cargo} install cargo-insta --locked --root {tools}")
+                    .run()
+                    .context("cargo install cargo-insta failed")?;
             }
             cargo_test(root, "new")?;
-            let st = Command::new(cargo())
-                .args(["insta", "review", "--workspace-root"])
-                .arg(root)
-                .current_dir(root)
+            let (sh, cargo) = (crate::sh::at(root)?, cargo());
+            xshell::cmd!(sh, "{cargo} insta review --workspace-root {root}")
                 .env("PATH", &path)
-                .status()
-                .context("running cargo insta review")?;
-            if !st.success() {
-                bail!("cargo insta review failed");
-            }
+                .run()
+                .context("cargo insta review failed")?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -144,29 +135,20 @@ fn refuse_on_ci(what: &str) -> Result<()> {
     Ok(())
 }
 
-fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
+use crate::sh::cargo;
 
 /// Run the baseline test with the given `INSTA_UPDATE` mode; returns whether it passed.
 fn cargo_test(root: &Path, mode: &str) -> Result<bool> {
-    let st = Command::new(cargo())
-        .args([
-            "test",
-            "-q",
-            "-p",
-            "lz-baseline",
-            "--test",
-            "baselines",
-            "--",
-            "approved_baselines",
-        ])
-        .current_dir(root)
+    let (sh, cargo) = (crate::sh::at(root)?, cargo());
+    let out = xshell::cmd!(sh, "{cargo} test -q -p lz-baseline --test baselines -- approved_baselines")
         .env("INSTA_UPDATE", mode)
         .env("INSTA_FORCE_PASS", "1")
-        .status()
+        .ignore_status()
+        .output()
         .context("running cargo test -p lz-baseline --test baselines")?;
-    Ok(st.success())
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    Ok(out.status.success())
 }
 
 fn path_with_tools(root: &Path) -> Result<std::ffi::OsString> {
@@ -176,13 +158,9 @@ fn path_with_tools(root: &Path) -> Result<std::ffi::OsString> {
 }
 
 fn has_cargo_insta(path: &std::ffi::OsStr) -> bool {
-    Command::new(cargo())
-        .args(["insta", "--version"])
-        .env("PATH", path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let Ok(sh) = xshell::Shell::new() else { return false };
+    let cargo = cargo();
+    xshell::cmd!(sh, "{cargo} insta --version").env("PATH", path).quiet().ignore_stdout().ignore_stderr().run().is_ok()
 }
 
 /// The stale baselines as gate findings (for `cargo xtask check`).
@@ -205,22 +183,9 @@ pub fn findings(root: &Path) -> Result<lz_platform::Findings> {
 pub fn bench_properties(root: &Path) -> Result<ExitCode> {
     if cfg!(debug_assertions) && std::env::var_os("LZ_BENCH_DEBUG").is_none() {
         println!("building the benchmark in release (set LZ_BENCH_DEBUG=1 to measure this debug build instead)");
-        let st = Command::new(cargo())
-            .args([
-                "run",
-                "-q",
-                "--release",
-                "-p",
-                "lz-baseline",
-                "--example",
-                "bench_properties",
-                "--",
-            ])
-            .arg(root)
-            .current_dir(root)
-            .status()
-            .context("running the release benchmark")?;
-        return Ok(if st.success() {
+        let (sh, cargo) = (crate::sh::at(root)?, cargo());
+        let st = xshell::cmd!(sh, "{cargo} run -q --release -p lz-baseline --example bench_properties -- {root}").run();
+        return Ok(if st.is_ok() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

@@ -24,6 +24,21 @@ enum What {
 }
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
+    // Figures are only meaningful in an optimised build: a debug build hands over to the
+    // release build of the same benchmark (the properties benchmark runs its own release
+    // example; the promotion benchmark is bound by LocalStack and Terraform, not by this code).
+    let name = match args.what {
+        What::Render => Some("render"),
+        What::Policy => Some("policy"),
+        What::Evidence => Some("evidence"),
+        What::Properties | What::Promotion => None,
+    };
+    if let Some(name) = name.filter(|_| cfg!(debug_assertions) && std::env::var_os("LZ_BENCH_DEBUG").is_none()) {
+        println!("building the benchmark in release (set LZ_BENCH_DEBUG=1 to measure this debug build instead)");
+        let (sh, cargo) = (crate::sh::at(root)?, crate::sh::cargo());
+        let ok = xshell::cmd!(sh, "{cargo} run --quiet --release --package xtask -- bench {name}").env("LZ_ROOT", root).run().is_ok();
+        return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     match args.what {
         What::Render => crate::render::bench(root),
         What::Policy => crate::policy::bench(root),

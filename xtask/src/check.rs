@@ -136,8 +136,8 @@ fn base_catalog(root: &Path, base: Option<&str>) -> Result<Option<catalog::Catal
 }
 
 fn git(root: &Path, args: &[&str]) -> Option<String> {
-    let out = std::process::Command::new("git").args(args).current_dir(root).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let sh = crate::sh::at(root).ok()?;
+    xshell::cmd!(sh, "git {args...}").quiet().ignore_stderr().read().ok().map(|s| s.trim().to_string())
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {

@@ -575,17 +575,8 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-/// `cargo xtask bench evidence`: figures are only meaningful in an optimised build, so a
-/// debug build re-runs itself with `--release`.
+/// `cargo xtask bench evidence` (in the release build, see `bench.rs`).
 pub fn bench(root: &Path) -> Result<ExitCode> {
-    if cfg!(debug_assertions) {
-        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench", "evidence"])
-            .status()
-            .context("cannot re-run the benchmark with --release")?;
-        return Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::from(1) });
-    }
     lz_evidence::bench::run(root)?;
     Ok(ExitCode::SUCCESS)
 }

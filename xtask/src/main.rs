@@ -26,6 +26,7 @@ mod render;
 mod rotate;
 mod schema;
 mod setup;
+mod sh;
 mod test;
 
 use std::path::PathBuf;

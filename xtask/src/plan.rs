@@ -1,7 +1,7 @@
 //! `cargo xtask plan --env NAME`: the plan of the landing zone root module (`environments/`)
 //! with an environment overlay, rendered offline or by real Terraform, in normalized form.
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
@@ -94,41 +94,24 @@ fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let _ = std::fs::remove_dir_all(&tmp);
     copy_dir(&root.join("environments"), &tmp.join("environments"))?;
     copy_dir(&root.join("modules"), &tmp.join("modules"))?;
-    let cli_config = tmp.join("empty.tfrc");
-    std::fs::write(&cli_config, "")?;
     let vf = std::fs::canonicalize(&var_file)?;
-    let r = terraform_show(&tmp.join("environments"), &cli_config, &[format!("-var-file={}", vf.display())]);
+    let r = terraform_show(root, &tmp.join("environments"), &[format!("-var-file={}", vf.display())]);
     let _ = std::fs::remove_dir_all(&tmp);
     r
 }
 
-/// `terraform init -backend=false`, `plan -out`, `show -json` in `dir`.
-pub fn terraform_show(dir: &Path, cli_config: &Path, plan_args: &[String]) -> anyhow::Result<serde_json::Value> {
-    let tf = |args: &[&str]| -> anyhow::Result<Vec<u8>> {
-        let out = Command::new("terraform")
-            .args(args)
-            .current_dir(dir)
-            .env("TF_CLI_CONFIG_FILE", cli_config)
-            .env("TF_IN_AUTOMATION", "1")
-            .env("CHECKPOINT_DISABLE", "1")
-            .output()
-            .with_context(|| format!("running terraform {}", args.join(" ")))?;
-        if !out.status.success() {
-            bail!(
-                "terraform {} failed:\n{}{}",
-                args.first().copied().unwrap_or(""),
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(out.stdout)
-    };
-    tf(&["init", "-backend=false", "-input=false", "-no-color"])?;
-    let mut args: Vec<&str> = vec!["plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan"];
-    args.extend(plan_args.iter().map(String::as_str));
-    tf(&args)?;
-    let json = tf(&["show", "-json", "tfplan"])?;
-    serde_json::from_slice(&json).context("parsing terraform show -json output")
+/// `terraform init -backend=false`, `plan -out`, `show -json` in `dir` (see
+/// [`lz_platform::tfrun`]).
+pub fn terraform_show(root: &Path, dir: &Path, plan_args: &[String]) -> anyhow::Result<serde_json::Value> {
+    use lz_platform::tfrun::{Plan, TfDir};
+    let tf = TfDir::new(&lz_platform::tools::terraform(root)?, dir);
+    tf.init(&["-backend=false".to_string()])?;
+    let args = [&["-lock=false".to_string(), "-out=tfplan".into()], plan_args].concat();
+    match tf.plan(&args)? {
+        Plan::NoChanges(_) | Plan::Changes(_) => {}
+        Plan::Failed(out) => bail!("terraform plan failed:\n{}{}", out.stdout, out.stderr),
+    }
+    Ok(tf.show("tfplan")?.json)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {

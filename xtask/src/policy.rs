@@ -1,7 +1,7 @@
 //! `cargo xtask policy`: evaluate the Rego policies on a plan (or a rendered environment),
 //! run the Rego unit tests, and benchmark against checkov.
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -228,25 +228,15 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
 
     // checkov: one process over the same plan files, as a user would run it.
     let checkov = ensure_checkov(root)?;
-    let mut cmd = Command::new(&checkov);
-    cmd.args([
-        "--quiet",
-        "--compact",
-        "--framework",
-        "terraform_plan",
-        "--output",
-        "json",
-        "--skip-download",
-    ]);
-    for (_, file, _) in &plans {
-        cmd.arg("-f").arg(file);
-    }
+    let sh = crate::sh::at(root)?;
+    let files: Vec<String> = plans.iter().flat_map(|(_, file, _)| ["-f".to_string(), file.display().to_string()]).collect();
+    let cmd = xshell::cmd!(sh, "{checkov} --quiet --compact --framework terraform_plan --output json --skip-download {files...}")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .ignore_status();
     let start = Instant::now();
-    let status = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .with_context(|| format!("running {}", checkov.display()))?;
+    let status = cmd.output().with_context(|| format!("running {}", checkov.display()))?.status;
     // checkov exits 1 when it has failed checks; anything else is a tool error.
     if !matches!(status.code(), Some(0) | Some(1)) {
         bail!("checkov failed on the plans ({status})");
@@ -283,20 +273,11 @@ fn ensure_checkov(root: &Path) -> anyhow::Result<PathBuf> {
         "installing checkov into {} (first run only)",
         venv.display()
     );
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .context("running python3 -m venv")?;
-    if !status.success() {
-        bail!("python3 -m venv {} failed ({status})", venv.display());
-    }
-    let status = Command::new(venv.join("bin/pip"))
-        .args(["install", "--progress-bar", "on", CHECKOV])
-        .status()
-        .context("running pip install checkov")?;
-    if !status.success() {
-        bail!("pip install checkov failed ({status})");
-    }
+    let sh = crate::sh::at(root)?;
+    xshell::cmd!(sh, "python3 -m venv {venv}")
+        .run()
+        .with_context(|| format!("python3 -m venv {} failed", venv.display()))?;
+    let pip = venv.join("bin/pip");
+    xshell::cmd!(sh, "{pip} install --progress-bar on {CHECKOV}").run().context("pip install checkov failed")?;
     Ok(bin)
 }

@@ -74,8 +74,7 @@ fn verdict(met: bool) -> &'static str {
 
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     if cfg!(debug_assertions) {
-        println!("note: this is a debug build; figures below are pessimistic.");
-        println!("      For release figures run: cargo run --release -p xtask -- bench render");
+        println!("note: this is a debug build (LZ_BENCH_DEBUG); figures below are pessimistic.");
     }
     println!("{} before the first figure", load());
     let runs = 7;
@@ -127,7 +126,7 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     }
     let ours = median(&mut ours);
     println!("offline render of a {n}-resource provider-free fixture (parse included): median {} ({})", fmt(ours), load());
-    match terraform_plan_time(&fixture) {
+    match terraform_plan_time(root, &fixture) {
         Ok(tf) => {
             let ratio = tf.as_secs_f64() / ours.as_secs_f64().max(1e-9);
             println!(
@@ -289,15 +288,13 @@ module "service" {{
     Ok(())
 }
 
-fn terraform_plan_time(dir: &Path) -> anyhow::Result<Duration> {
+fn terraform_plan_time(root: &Path, dir: &Path) -> anyhow::Result<Duration> {
     let work = dir.with_file_name("tf-run");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     std::fs::copy(dir.join("main.tf"), work.join("main.tf"))?;
-    let cli_config = work.join("empty.tfrc");
-    std::fs::write(&cli_config, "")?;
     let t = Instant::now();
-    crate::plan::terraform_show(&work, &cli_config, &[])?;
+    crate::plan::terraform_show(root, &work, &[])?;
     Ok(t.elapsed())
 }
 

@@ -34,17 +34,17 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let mut dirs = vec![tf_dir];
     dirs.extend(std::env::split_paths(&path));
     let new_path = std::env::join_paths(dirs).context("building PATH")?;
-    let mut cmd = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cmd.args(["test", "--workspace", "--no-fail-fast"])
-        .args(&args.cargo_args)
-        .current_dir(root)
+    let mut test_args = vec!["test".to_string(), "--workspace".into(), "--no-fail-fast".into()];
+    test_args.extend(args.cargo_args.iter().cloned());
+    let mut cmd = duct::cmd(crate::sh::cargo(), test_args)
+        .dir(root)
         .env("PATH", new_path)
         .env("LZ_LOCALSTACK_ENDPOINT", localstack::ENDPOINT)
-        .env("TF_CLI_CONFIG_FILE", tools::cli_config(root)?);
+        .env("TF_CLI_CONFIG_FILE", tools::cli_config(root)?)
+        .unchecked();
     if std::env::var_os("CI").is_some() {
-        cmd.env("INSTA_UPDATE", "no");
+        cmd = cmd.env("INSTA_UPDATE", "no");
     }
-    cmd.stdout(std::process::Stdio::piped());
     let status = run_counting(cmd);
     if started {
         match localstack::down(root) {
@@ -69,20 +69,25 @@ struct Totals {
     ignored: u64,
 }
 
-/// Run `cargo test`, echoing its stdout while adding up every `test result:` line.
-fn run_counting(mut cmd: std::process::Command) -> Result<(std::process::ExitStatus, Totals)> {
+/// Run `cargo test` (a long-running child, through duct), echoing its stdout while adding up
+/// every `test result:` line.
+fn run_counting(cmd: duct::Expression) -> Result<(std::process::ExitStatus, Totals)> {
     use std::io::{BufRead, Write};
-    let mut child = cmd.spawn().context("running cargo test")?;
-    let stdout = child.stdout.take().context("cargo test has no stdout")?;
+    let reader = cmd.reader().context("running cargo test")?;
     let mut totals = Totals::default();
     let out = std::io::stdout();
-    for line in std::io::BufReader::new(stdout).lines() {
+    let mut lines = std::io::BufReader::new(&reader).lines();
+    for line in lines.by_ref() {
         let line = line.context("reading cargo test output")?;
         add_result(&line, &mut totals);
         let mut lock = out.lock();
         let _ = writeln!(lock, "{line}");
     }
-    let status = child.wait().context("waiting for cargo test")?;
+    let status = reader
+        .try_wait()
+        .context("waiting for cargo test")?
+        .context("cargo test closed its output but has not exited")?
+        .status;
     Ok((status, totals))
 }
 

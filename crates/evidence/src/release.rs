@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -198,14 +197,17 @@ pub struct Built {
 }
 
 fn git_info(root: &Path) -> GitInfo {
-    let out = Command::new("git").arg("-C").arg(root).args(["rev-parse", "--verify", "-q", "HEAD"]).output();
-    let commit = match out {
+    let git = |args: Vec<std::ffi::OsString>| {
+        duct::cmd("git", [vec!["-C".into(), root.into()], args].concat()).stdout_capture().stderr_null().unchecked().run()
+    };
+    let commit = match git(["rev-parse", "--verify", "-q", "HEAD"].iter().map(Into::into).collect()) {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
         _ => return GitInfo { commit: "uncommitted".into(), dirty: true },
     };
-    let mut cmd = Command::new("git");
-    cmd.arg("-C").arg(root).args(["status", "--porcelain", "--untracked-files=all", "--"]).args(TREE);
-    let dirty = cmd.output().map(|o| !o.status.success() || !o.stdout.is_empty()).unwrap_or(true);
+    let mut status: Vec<std::ffi::OsString> =
+        ["status", "--porcelain", "--untracked-files=all", "--"].iter().map(Into::into).collect();
+    status.extend(TREE.iter().map(Into::into));
+    let dirty = git(status).map(|o| !o.status.success() || !o.stdout.is_empty()).unwrap_or(true);
     GitInfo { commit, dirty }
 }
 
@@ -337,11 +339,13 @@ pub fn regorus_version(root: &Path) -> Result<String> {
 }
 
 pub fn terraform_version(bin: &Path) -> Result<String> {
-    let out = Command::new(bin)
-        .args(["version", "-json"])
+    let out = duct::cmd!(bin, "version", "-json")
         .env("TF_CLI_CONFIG_FILE", "/dev/null")
         .env("CHECKPOINT_DISABLE", "1")
-        .output()
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
         .with_context(|| format!("cannot run {} (pass the version with --terraform-version)", bin.display()))?;
     if !out.status.success() {
         bail!("{} version -json failed: {}", bin.display(), String::from_utf8_lossy(&out.stderr).trim());

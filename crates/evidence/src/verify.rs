@@ -234,12 +234,11 @@ impl TrustRoot {
         if rev.starts_with('-') || rev.is_empty() {
             bail!("{rev:?} is not a git revision");
         }
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .arg("show")
-            .arg(format!("{rev}:{path}"))
-            .output()
+        let out = duct::cmd!("git", "-C", repo, "show", format!("{rev}:{path}"))
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
             .with_context(|| format!("cannot run git to read {path} at {rev}"))?;
         if !out.status.success() {
             bail!("cannot read {path} at revision {rev}: {}", String::from_utf8_lossy(&out.stderr).trim());

@@ -3,7 +3,6 @@
 //! group this harness started.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -86,9 +85,8 @@ pub fn up(root: &Path) -> Result<Up> {
     std::fs::create_dir_all(dir.join("volume")).with_context(|| format!("creating {}", dir.display()))?;
     let log = std::fs::File::create(log_file(root)).context("creating the LocalStack log")?;
     let log_err = log.try_clone().context("cloning the LocalStack log handle")?;
-    let mut cmd = Command::new(&ls.python);
-    cmd.args(["-m", "localstack.runtime.main"])
-        .current_dir(&dir)
+    let cmd = duct::cmd!(&ls.python, "-m", "localstack.runtime.main")
+        .dir(&dir)
         .env("GATEWAY_LISTEN", GATEWAY_LISTEN)
         .env("LOCALSTACK_HOST", "localhost.localstack.cloud:4566")
         .env("LOCALSTACK_VOLUME_DIR", dir.join("volume"))
@@ -97,16 +95,18 @@ pub fn up(root: &Path) -> Result<Up> {
         .env("LOCALSTACK_TELEMETRY_DISABLED", "1")
         .env("DISABLE_CORS_CHECKS", "1")
         .env("PERSISTENCE", "0")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err);
-    {
-        use std::os::unix::process::CommandExt;
+        .stdin_null()
+        .stdout_file(log)
+        .stderr_file(log_err)
+        .unchecked()
         // Its own process group, so `down` can stop LocalStack and every child it spawned.
-        cmd.process_group(0);
-    }
-    let mut child = cmd.spawn().with_context(|| format!("starting LocalStack with {}", ls.python.display()))?;
-    let pid = child.id();
+        .before_spawn(|c| {
+            use std::os::unix::process::CommandExt;
+            c.process_group(0);
+            Ok(())
+        });
+    let child = cmd.start().with_context(|| format!("starting LocalStack with {}", ls.python.display()))?;
+    let pid = *child.pids().first().context("LocalStack started without a pid")?;
     std::fs::write(pid_file(root), format!("{pid}\n")).context("writing the LocalStack pid file")?;
     let bar = progress::spinner("localstack: waiting for /_localstack/health");
     let started = Instant::now();
@@ -117,7 +117,8 @@ pub fn up(root: &Path) -> Result<Up> {
         }
         // The child handle, not /proc: a read of /proc/PID/cmdline can race the interpreter's
         // start and report a live LocalStack as gone.
-        if let Some(status) = child.try_wait().context("waiting for LocalStack")? {
+        if let Some(out) = child.try_wait().context("waiting for LocalStack")? {
+            let status = out.status;
             bar.finish_and_clear();
             bail!(
                 "LocalStack exited during start-up ({status}); see {}:\n{}",
@@ -147,7 +148,7 @@ pub fn down(root: &Path) -> Result<bool> {
 
 fn stop_group(pid: u32) -> Result<()> {
     let group = format!("-{pid}");
-    let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+    let _ = duct::cmd!("kill", "-TERM", "--", &group).stderr_null().unchecked().run();
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if !group_alive(pid) {
@@ -155,7 +156,7 @@ fn stop_group(pid: u32) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = duct::cmd!("kill", "-KILL", "--", &group).stderr_null().unchecked().run();
     std::thread::sleep(Duration::from_millis(500));
     if group_alive(pid) {
         bail!("LocalStack process group {pid} survived SIGKILL");

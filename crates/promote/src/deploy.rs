@@ -53,12 +53,11 @@ impl RunAs {
     }
 }
 
-/// A working copy of a stack, initialised against its backend.
+/// A working copy of a stack, initialised against its backend; every command runs through
+/// [`lz_platform::tfrun::TfDir`] with the deployer's credentials.
 pub struct Workspace {
     pub dir: PathBuf,
-    tf: lz_platform::tools::Terraform,
-    run_as: RunAs,
-    data_dir: PathBuf,
+    tf: TfDir,
 }
 
 /// The lock Terraform reported or left behind.
@@ -95,12 +94,8 @@ pub fn parse_lock_error(text: &str) -> Option<LockInfo> {
     })
 }
 
-/// Output of a Terraform command.
-pub struct Output {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
+pub use lz_platform::tfrun::Output;
+use lz_platform::tfrun::TfDir;
 
 fn copy_tf_files(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
@@ -153,11 +148,17 @@ impl Workspace {
             text,
         )
         .context("cannot write the backend override")?;
+        let mut dir = TfDir::new(&tf, work_dir)
+            .env("TF_DATA_DIR", work_dir.join(".terraform"))
+            .env("AWS_ACCESS_KEY_ID", &run_as.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &run_as.secret_access_key);
+        dir = match &run_as.session_token {
+            Some(t) => dir.env("AWS_SESSION_TOKEN", t),
+            None => dir.env_remove("AWS_SESSION_TOKEN"),
+        };
         let ws = Workspace {
             dir: work_dir.to_path_buf(),
-            tf,
-            run_as,
-            data_dir: work_dir.join(".terraform"),
+            tf: dir,
         };
         let out = ws.run(&[
             "init".to_string(),
@@ -179,32 +180,15 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// `terraform ARGS` in the working copy (transient errors retried, see
+    /// [`lz_platform::tfrun`]).
     pub fn run(&self, args: &[String]) -> Result<Output> {
-        let mut e = self
-            .tf
-            .command(args)
-            .dir(&self.dir)
-            .env("TF_DATA_DIR", &self.data_dir)
-            .env("AWS_ACCESS_KEY_ID", &self.run_as.access_key_id)
-            .env("AWS_SECRET_ACCESS_KEY", &self.run_as.secret_access_key)
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked();
-        e = match &self.run_as.session_token {
-            Some(t) => e.env("AWS_SESSION_TOKEN", t),
-            None => e.env_remove("AWS_SESSION_TOKEN"),
-        };
-        let out = e.run().with_context(|| {
-            format!(
-                "cannot run terraform {}",
-                args.first().map(String::as_str).unwrap_or("")
-            )
-        })?;
-        Ok(Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        self.tf.run(args)
+    }
+
+    /// The terratest-style steps on this working copy.
+    pub fn terraform(&self) -> &TfDir {
+        &self.tf
     }
 
     /// `terraform force-unlock -force ID`.

@@ -52,13 +52,12 @@ impl Package {
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             tmp = Some(TempDir(dir.clone()));
-            let st = std::process::Command::new("tar")
-                .arg("-xzf")
-                .arg(path)
-                .arg("-C")
-                .arg(&dir)
-                .status()
-                .with_context(|| format!("running tar to unpack {}", path.display()))?;
+            let st = duct::cmd!("tar", "-xzf", path, "-C", &dir)
+                .stderr_capture()
+                .unchecked()
+                .run()
+                .with_context(|| format!("running tar to unpack {}", path.display()))?
+                .status;
             if !st.success() {
                 bail!("{}: not a gzip'd tar archive (tar exited with {st})", path.display());
             }

@@ -77,6 +77,8 @@ pub struct ConsumerCheck {
     pub declared: bool,
     /// The live identity policies and boundary allow the read.
     pub live: bool,
+    /// The declared or live policies let the consumer read the previous version.
+    pub previous_readable: bool,
     /// The version id the consumer read as `AWSCURRENT` (None when the read failed).
     pub read_version: Option<String>,
     pub problem: Option<String>,
@@ -737,10 +739,24 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
     rt.block_on(async {
         for c in &secret.consumers {
             ensure_consumer(&iam, &t.account_id, c).await?;
+            // Consumers read AWSCURRENT; reading the previous version (by stage or by version
+            // id) is a fallback credential and must be denied.
+            let current_ctx = rotation::context(&[("secretsmanager:VersionStage", CURRENT)]);
             let declared_docs: Vec<String> = c.policies.iter().map(|(_, d)| d.clone()).collect();
-            let declared = rotation::allows(&declared_docs, c.boundary.as_ref().map(|(_, d)| d.as_str()), ACTION, &arn)?;
+            let declared_boundary = c.boundary.as_ref().map(|(_, d)| d.as_str());
+            let declared = rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &current_ctx)?;
             let (live_docs, live_boundary) = live_policies(&iam, &c.role).await?;
-            let live = rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn)?;
+            let live = rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn, &current_ctx)?;
+            let mut fallback = false;
+            if let Some(p) = &previous {
+                for ctx in [
+                    rotation::context(&[("secretsmanager:VersionStage", PREVIOUS)]),
+                    rotation::context(&[("secretsmanager:VersionId", p.as_str())]),
+                ] {
+                    fallback |= rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn, &ctx)?
+                        || rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &ctx)?;
+                }
+            }
             let sts = lz_platform::aws::sts(&t.endpoint, root_creds.clone(), &t.region);
             let role_arn = format!("arn:aws:iam::{}:role/{}", t.account_id, c.role);
             let mut problem = None;
@@ -769,13 +785,19 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
             if problem.is_none() && !live {
                 problem = Some(format!("the live policies or permissions boundary of {} do not allow {ACTION} on {arn}", c.role));
             }
+            if problem.is_none() && fallback {
+                problem = Some(format!(
+                    "{} may still read the previous version (stage {PREVIOUS} or its version id): fallback credentials are not disabled",
+                    c.role
+                ));
+            }
             if problem.is_none() && read_version.as_deref() != Some(version.as_str()) {
                 problem = Some(format!("{} read version {:?} as {CURRENT}, not the new {version}", c.role, read_version));
             }
             if let Some(p) = &problem {
                 problems.push(format!("consumer {}: {p}", c.role));
             }
-            consumers.push(ConsumerCheck { role: c.role.clone(), declared, live, read_version, problem });
+            consumers.push(ConsumerCheck { role: c.role.clone(), declared, live, previous_readable: fallback, read_version, problem });
         }
         let (_, now_stages) = describe(&sm, &secret.name).await?;
         if holder(&now_stages, CURRENT).as_deref() != Some(version.as_str()) {

@@ -239,11 +239,59 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// What a policy document decides for `action` on `resource`: `Some(false)` on an explicit
-/// deny, `Some(true)` on an allow, `None` when no statement applies. A statement with a
-/// `Condition` is never counted as an allow and always counted as a deny (the conditions cannot
-/// be evaluated offline, so the answer errs towards "no access").
-pub fn decide(document: &str, action: &str, resource: &str) -> Result<Option<bool>> {
+/// The request context conditions are evaluated against: condition key (any case) -> value;
+/// an absent key is absent from the request.
+pub type RequestContext = BTreeMap<String, String>;
+
+/// A request context from `(key, value)` pairs.
+pub fn context(pairs: &[(&str, &str)]) -> RequestContext {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+        .collect()
+}
+
+/// Whether a statement's `Condition` block holds in `ctx`: `Some(true|false)` for the operators
+/// evaluated here (StringEquals, StringNotEquals, StringLike, StringNotLike, Null), `None` for
+/// any other operator, which the caller treats towards "no access".
+fn condition_holds(cond: &Value, ctx: &RequestContext) -> Option<bool> {
+    let ops = cond.as_object()?;
+    let mut all = true;
+    for (op, pairs) in ops {
+        for (key, vals) in pairs.as_object()? {
+            let present = ctx.get(&key.to_ascii_lowercase());
+            let wanted = strings(Some(vals));
+            let holds = match op.as_str() {
+                "StringEquals" => present.is_some_and(|v| wanted.iter().any(|w| w == v)),
+                "StringNotEquals" => present.is_none_or(|v| wanted.iter().all(|w| w != v)),
+                "StringLike" => present.is_some_and(|v| wanted.iter().any(|w| wildcard(w, v))),
+                "StringNotLike" => present.is_none_or(|v| wanted.iter().all(|w| !wildcard(w, v))),
+                "Null" => match vals
+                    .as_str()
+                    .or_else(|| vals.as_bool().map(|b| if b { "true" } else { "false" }))
+                {
+                    Some("true") => present.is_none(),
+                    Some("false") => present.is_some(),
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            all &= holds;
+        }
+    }
+    Some(all)
+}
+
+/// What a policy document decides for `action` on `resource` in the request context `ctx`:
+/// `Some(false)` on an explicit deny, `Some(true)` on an allow, `None` when no statement
+/// applies. A condition that cannot be evaluated here never grants an allow and always lets a
+/// deny apply, so the answer errs towards "no access".
+pub fn decide(
+    document: &str,
+    action: &str,
+    resource: &str,
+    ctx: &RequestContext,
+) -> Result<Option<bool>> {
     let doc: Value = serde_json::from_str(document).context("a policy document is not JSON")?;
     let statements = match doc.get("Statement") {
         Some(Value::Array(a)) => a.clone(),
@@ -275,9 +323,13 @@ pub fn decide(document: &str, action: &str, resource: &str) -> Result<Option<boo
         if !(action_hit && resource_hit) {
             continue;
         }
-        match s.get("Effect").and_then(Value::as_str) {
-            Some("Deny") => return Ok(Some(false)),
-            Some("Allow") if s.get("Condition").is_none() => allowed = Some(true),
+        let holds = match s.get("Condition") {
+            None => Some(true),
+            Some(c) => condition_holds(c, ctx),
+        };
+        match (s.get("Effect").and_then(Value::as_str), holds) {
+            (Some("Deny"), Some(true) | None) => return Ok(Some(false)),
+            (Some("Allow"), Some(true)) => allowed = Some(true),
             _ => {}
         }
     }
@@ -291,17 +343,18 @@ pub fn allows(
     boundary: Option<&str>,
     action: &str,
     resource: &str,
+    ctx: &RequestContext,
 ) -> Result<bool> {
     let mut allowed = false;
     for d in identity {
-        match decide(d, action, resource)? {
+        match decide(d, action, resource, ctx)? {
             Some(false) => return Ok(false),
             Some(true) => allowed = true,
             None => {}
         }
     }
     if let Some(b) = boundary {
-        if decide(b, action, resource)? != Some(true) {
+        if decide(b, action, resource, ctx)? != Some(true) {
             return Ok(false);
         }
     }
@@ -394,10 +447,15 @@ pub fn secrets_of_plan(
         let mut consumers = Vec::new();
         for (role, docs) in &inline {
             let names_it = docs.iter().any(|(_, d)| {
-                decide(d, "secretsmanager:GetSecretValue", &probe)
-                    .ok()
-                    .flatten()
-                    .is_some()
+                decide(
+                    d,
+                    "secretsmanager:GetSecretValue",
+                    &probe,
+                    &RequestContext::new(),
+                )
+                .ok()
+                .flatten()
+                .is_some()
                     || d.contains(&pattern_arn)
             });
             if !names_it {
@@ -625,10 +683,66 @@ mod tests {
             r#"{"Statement":[{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"}]}"#;
         let narrow = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
         let a = "secretsmanager:GetSecretValue";
-        assert!(allows(&[allow.into()], Some(boundary), a, "arn:s:a-123456").unwrap());
-        assert!(!allows(&[allow.into()], Some(narrow), a, "arn:s:a-123456").unwrap());
-        assert!(!allows(&[allow.into(), deny.into()], None, a, "arn:s:a-123456").unwrap());
-        assert!(!allows(&[allow.into()], None, a, "arn:s:b-123456").unwrap());
-        assert!(!allows(&[], Some(boundary), a, "arn:s:a-123456").unwrap());
+        let none = RequestContext::new();
+        assert!(allows(&[allow.into()], Some(boundary), a, "arn:s:a-123456", &none).unwrap());
+        assert!(!allows(&[allow.into()], Some(narrow), a, "arn:s:a-123456", &none).unwrap());
+        assert!(!allows(
+            &[allow.into(), deny.into()],
+            None,
+            a,
+            "arn:s:a-123456",
+            &none
+        )
+        .unwrap());
+        assert!(!allows(&[allow.into()], None, a, "arn:s:b-123456", &none).unwrap());
+        assert!(!allows(&[], Some(boundary), a, "arn:s:a-123456", &none).unwrap());
+    }
+
+    #[test]
+    fn stage_conditions_keep_consumers_on_awscurrent() {
+        // The trading-service task policy: read the secret, never by version id, never another stage.
+        let doc = r#"{"Statement":[
+            {"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:s:a-??????"]},
+            {"Effect":"Deny","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:s:a-??????"],
+             "Condition":{"StringNotEquals":{"secretsmanager:VersionStage":"AWSCURRENT"},"Null":{"secretsmanager:VersionStage":"false"}}},
+            {"Effect":"Deny","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:s:a-??????"],
+             "Condition":{"Null":{"secretsmanager:VersionId":"false"}}}]}"#;
+        let a = "secretsmanager:GetSecretValue";
+        let r = "arn:s:a-123456";
+        // (request context, allowed?)
+        let cases: [(&[(&str, &str)], bool); 5] = [
+            (&[("secretsmanager:VersionStage", "AWSCURRENT")], true),
+            (&[("secretsmanager:VersionStage", "AWSPREVIOUS")], false),
+            (&[("secretsmanager:VersionStage", "AWSPENDING")], false),
+            (
+                &[
+                    ("secretsmanager:VersionStage", "AWSCURRENT"),
+                    ("secretsmanager:VersionId", "v1"),
+                ],
+                false,
+            ),
+            // No stage and no version id: Secrets Manager answers with AWSCURRENT.
+            (&[], true),
+        ];
+        for (ctx, want) in cases {
+            assert_eq!(
+                allows(&[doc.into()], None, a, r, &context(ctx)).unwrap(),
+                want,
+                "{ctx:?}"
+            );
+        }
+        // A condition operator not evaluated here never grants and always denies.
+        let odd_allow = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}]}"#;
+        let odd_deny = r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}"#;
+        let allow = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        assert!(!allows(&[odd_allow.into()], None, a, r, &RequestContext::new()).unwrap());
+        assert!(!allows(
+            &[allow.into(), odd_deny.into()],
+            None,
+            a,
+            r,
+            &RequestContext::new()
+        )
+        .unwrap());
     }
 }

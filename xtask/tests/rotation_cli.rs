@@ -581,3 +581,84 @@ fn a_run_killed_at_any_step_boundary_leaves_the_secret_readable_and_the_next_run
         );
     }
 }
+
+#[test]
+fn bad_input_exits_2_naming_file_and_line_and_a_signer_without_the_deployer_role_is_refused() {
+    let repo = Repo::new("input");
+    let alice = repo.key("alice");
+    let bot = repo.key("deployer-bot");
+    // (arguments, exit code, words of the message)
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec![
+                "rotate",
+                "--env",
+                "uat",
+                "--secret",
+                "no-such-secret",
+                "--as",
+                "deployer-bot",
+                "--key",
+                &bot,
+            ],
+            2,
+            "declares no secret",
+        ),
+        (
+            vec![
+                "rotate",
+                "--env",
+                "uat",
+                "--secret",
+                "feed-api-key",
+                "--as",
+                "alice",
+                "--key",
+                &alice,
+            ],
+            1,
+            "alice may not sign rotation records",
+        ),
+        (
+            vec!["rotation", "status", "--env", "nowhere"],
+            2,
+            "unknown environment \"nowhere\"",
+        ),
+    ];
+    for (args, code, words) in &cases {
+        let text = repo.expect(args, *code);
+        assert!(text.contains(words), "{args:?}: {text}");
+        assert!(!text.contains("panicked"), "{text}");
+    }
+    let policy = repo.root().join("governance/rotation.toml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(
+        &policy,
+        text.replace("owner_group = \"business\"", "owner_group = \"traders\""),
+    )
+    .unwrap();
+    let out = repo.expect(
+        &[
+            "rotate",
+            "--env",
+            "uat",
+            "--all",
+            "--as",
+            "deployer-bot",
+            "--key",
+            &bot,
+        ],
+        2,
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("owner_group = \"business\""))
+        .unwrap()
+        + 1;
+    assert!(
+        out.contains(&format!(
+            "governance/rotation.toml:{line}: secret feed-api-key: owner_group \"traders\""
+        )),
+        "{out}"
+    );
+}

@@ -315,19 +315,24 @@ fn landing_zone(root: &Path) -> Result<lz_promote::stores::Stores> {
     lz_promote::stores::Stores::load(root, &endpoint)
 }
 
-/// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
-/// (`.tools/evidence/main.jsonl` and its head): a cache that can be deleted and rebuilt.
-fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
-    let store = landing_zone(root)?.evidence()?;
+/// A store's anchors and records, verified against the trust root (the cached checkpoints of
+/// this machine included; the new head is cached). `None` when the chain is tampered with: the
+/// failure was printed, followed by `then`.
+fn load_verified(
+    root: &Path,
+    store: &dyn Store,
+    trust: &TrustArgs,
+    then: &str,
+) -> Result<Option<(Anchors, Vec<lz_evidence::StoredRecord>, lz_evidence::VerifiedChain)>> {
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let anchors = Anchors::of_store(&store, cache.load()?.into_iter().collect())?;
+    let anchors = Anchors::of_store(store, cache.load()?.into_iter().collect())?;
     let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
         Ok(c) => c,
         Err(e) => match failure_of(&e) {
             Some(f) => {
-                println!("TAMPERED: {f} [{}]; the local cache is left as it was", f.reason.code());
-                return Ok(ExitCode::from(1));
+                println!("TAMPERED: {f} [{}]; {then}", f.reason.code());
+                return Ok(None);
             }
             None => return Err(e),
         },
@@ -335,6 +340,16 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     if let Some(head) = &chain.head {
         cache.save(head)?;
     }
+    Ok(Some((anchors, records, chain)))
+}
+
+/// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
+/// (`.tools/evidence/main.jsonl` and its head): a cache that can be deleted and rebuilt.
+fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
+    let store = landing_zone(root)?.evidence()?;
+    let Some((anchors, records, _)) = load_verified(root, &store, trust, "the local cache is left as it was")? else {
+        return Ok(ExitCode::from(1));
+    };
     let local = lz_promote::stores::evidence_cache(root);
     let head = anchors.head.as_ref().map(|h| h.bytes.as_slice());
     lz_evidence::store::write_copy(&local, &records, head)?;
@@ -456,22 +471,9 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
 fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Result<ExitCode> {
     // Answers come only from a chain verified now: the sidecar index is not consulted.
     let store = args.open(root)?;
-    let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let anchors = Anchors::of_store(&*store, cache.load()?.into_iter().collect())?;
-    let records = store.load()?;
-    let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
-        Ok(c) => c,
-        Err(e) => match failure_of(&e) {
-            Some(f) => {
-                println!("TAMPERED: {f} [{}]; not answering from an unverified chain", f.reason.code());
-                return Ok(ExitCode::from(1));
-            }
-            None => return Err(e),
-        },
+    let Some((_, records, chain)) = load_verified(root, &*store, trust, "not answering from an unverified chain")? else {
+        return Ok(ExitCode::from(1));
     };
-    if let Some(head) = &chain.head {
-        cache.save(head)?;
-    }
     let index = Index::from_verified(&chain);
     let source = Source::Memory(&records);
     let query = Query { index: &index, source, range: q.range };

@@ -23,9 +23,10 @@ enum Cmd {
         /// Terraform version to record instead of running `terraform version -json`
         #[arg(long)]
         terraform_version: Option<String>,
-        /// Terraform binary to ask for its version
-        #[arg(long, default_value = "terraform")]
-        terraform: PathBuf,
+        /// Terraform binary to ask for its version (default: the harness's Terraform, from PATH
+        /// or bootstrapped into .tools/)
+        #[arg(long)]
+        terraform: Option<PathBuf>,
         /// Print the manifest as JSON
         #[arg(long)]
         json: bool,
@@ -100,10 +101,15 @@ fn print(dir: &str, m: &Manifest) {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Build { out, terraform_version, terraform, json, author, ticket, reason, github_output } => {
+            let terraform_bin = match (terraform, &terraform_version) {
+                (Some(t), _) => t,
+                (None, Some(_)) => PathBuf::from("terraform"),
+                (None, None) => lz_platform::tools::terraform(root)?.path,
+            };
             let opts = BuildOptions {
                 releases_dir: releases_dir(root, out),
                 terraform_version,
-                terraform_bin: terraform,
+                terraform_bin,
                 author: Some(author),
                 ticket: Some(ticket),
                 reason: Some(reason),

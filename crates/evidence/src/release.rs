@@ -339,7 +339,8 @@ pub fn regorus_version(root: &Path) -> Result<String> {
 }
 
 pub fn terraform_version(bin: &Path) -> Result<String> {
-    let out = duct::cmd!(bin, "version", "-json")
+    // As an OsStr: duct runs a relative `Path` as `./terraform`, a string through PATH.
+    let out = duct::cmd!(bin.as_os_str(), "version", "-json")
         .env("TF_CLI_CONFIG_FILE", "/dev/null")
         .env("CHECKPOINT_DISABLE", "1")
         .stdout_capture()

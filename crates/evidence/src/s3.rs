@@ -114,25 +114,7 @@ impl S3Store {
     }
 
     async fn record_keys(&self) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(format!("{}records/", self.prefix))
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(err)
-                .with_context(|| format!("cannot list s3://{}/{}records/", self.bucket, self.prefix))?;
-            keys.extend(out.contents().iter().filter_map(|o| o.key().map(String::from)));
-            match out.next_continuation_token() {
-                Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+        let mut keys = list_keys(&self.client, &self.bucket, &format!("{}records/", self.prefix)).await?;
         keys.sort();
         Ok(keys)
     }
@@ -238,6 +220,29 @@ impl Store for S3Store {
             self.put_head(last, head).await
         })
     }
+}
+
+/// Every key under `prefix`, across pages.
+async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(err)
+            .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
+        keys.extend(page.contents().iter().filter_map(|o| o.key().map(String::from)));
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    Ok(keys)
 }
 
 /// 412 Precondition Failed, or 409 ConditionalRequestConflict (a concurrent conditional write).
@@ -461,30 +466,12 @@ impl ReleaseStore {
     /// Every stored release digest starting with `prefix` (lowercase hex).
     pub fn find(&self, prefix: &str) -> Result<Vec<String>> {
         self.rt.block_on(async {
-            let mut out = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let page = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&self.bucket)
-                    .prefix(format!("releases/{prefix}"))
-                    .set_continuation_token(token.take())
-                    .send()
-                    .await
-                    .map_err(err)
-                    .with_context(|| format!("cannot list s3://{}/releases/", self.bucket))?;
-                for o in page.contents() {
-                    let key = o.key().unwrap_or_default();
-                    if let Some(d) = key.strip_prefix("releases/").and_then(|k| k.strip_suffix(&format!("/{}", crate::release::ARCHIVE_NAME))) {
-                        out.push(d.to_string());
-                    }
-                }
-                match page.next_continuation_token() {
-                    Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-                    _ => break,
-                }
-            }
+            let suffix = format!("/{}", crate::release::ARCHIVE_NAME);
+            let mut out: Vec<String> = list_keys(&self.client, &self.bucket, &format!("releases/{prefix}"))
+                .await?
+                .iter()
+                .filter_map(|k| k.strip_prefix("releases/").and_then(|k| k.strip_suffix(&suffix)).map(String::from))
+                .collect();
             out.sort();
             Ok(out)
         })

@@ -107,6 +107,23 @@ pub fn render_env(root: &Path, environment: &str) -> Result<Value> {
     Ok(tfrender::render_dir(&root.join("environments"), &opts)?)
 }
 
+/// A digest argument: 8 to 64 hex digits (a unique prefix is enough).
+fn check_digest_arg(digest: &str) -> Result<()> {
+    if !(8..=64).contains(&digest.len()) || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("{digest:?} is not a release digest (8 to 64 hex digits)");
+    }
+    Ok(())
+}
+
+/// The one release a digest (prefix) names among `found`.
+fn unique(found: Vec<String>, digest: &str, place: &str) -> Result<String> {
+    match found.as_slice() {
+        [] => bail!("no release {digest} in {place}"),
+        [d] => Ok(d.clone()),
+        _ => bail!("release prefix {digest} is ambiguous ({} releases)", found.len()),
+    }
+}
+
 impl ReleasesAt {
     /// The release `digest` (or unique prefix), its archive hashed before it is unpacked
     /// under `work`.
@@ -115,19 +132,14 @@ impl ReleasesAt {
             ReleasesAt::Local(dir) => return VerifiedRelease::open(dir, digest, work),
             ReleasesAt::S3(s) => s,
         };
-        if digest.len() < 8 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!("{digest:?} is not a release digest (8 to 64 hex digits)");
-        }
+        check_digest_arg(digest)?;
         let store = stores.releases()?;
         let found = store.find(&digest.to_ascii_lowercase())?;
-        let full = match found.as_slice() {
-            [] => bail!(
-                "no release {digest} in {} (publish it with `cargo xtask release publish`)",
-                store.describe()
-            ),
-            [d] => d.clone(),
-            _ => bail!("release prefix {digest} is ambiguous ({} releases)", found.len()),
-        };
+        let full = unique(
+            found,
+            digest,
+            &format!("{} (publish it with `cargo xtask release publish`)", store.describe()),
+        )?;
         let bytes = store
             .fetch(&full)?
             .with_context(|| format!("release {full} vanished from {}", store.describe()))?;
@@ -146,9 +158,7 @@ impl VerifiedRelease {
     /// Opens the release `digest` (or unique prefix) stored under `releases`, checks that its
     /// archive hashes to the digest and unpacks it under `work`.
     pub fn open(releases: &Path, digest: &str, work: &Path) -> Result<VerifiedRelease> {
-        if digest.len() < 8 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!("{digest:?} is not a release digest (8 to 64 hex digits)");
-        }
+        check_digest_arg(digest)?;
         let prefix = digest.to_ascii_lowercase();
         let rd = std::fs::read_dir(releases)
             .with_context(|| format!("no releases in {}", releases.display()))?;
@@ -158,14 +168,7 @@ impl VerifiedRelease {
             .filter(|n| n.starts_with(&prefix) && lz_evidence::record::is_digest(n))
             .collect();
         found.sort();
-        let full = match found.as_slice() {
-            [] => bail!("no release {digest} in {}", releases.display()),
-            [d] => d.clone(),
-            _ => bail!(
-                "release prefix {digest} is ambiguous ({} releases)",
-                found.len()
-            ),
-        };
+        let full = unique(found, digest, &releases.display().to_string())?;
         let archive_path = releases
             .join(&full)
             .join(lz_evidence::release::ARCHIVE_NAME);

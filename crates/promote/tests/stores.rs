@@ -211,6 +211,20 @@ fn two_promotions_at_once_both_land_in_order() {
     assert_eq!(chain.records.len(), records.len());
 }
 
+/// A bucket without Object Lock in the stores' region.
+async fn plain_bucket(c: &aws_sdk_s3::Client, s: &Stores, name: &str) {
+    c.create_bucket()
+        .bucket(name)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(s.region.as_str()))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 #[test]
 fn a_bucket_without_compliance_object_lock_is_not_an_evidence_store() {
     let s = stores();
@@ -218,16 +232,7 @@ fn a_bucket_without_compliance_object_lock_is_not_an_evidence_store() {
     let plain = format!("lz-plain-{}", nonce());
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(async {
-        c.create_bucket()
-            .bucket(&plain)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(s.region.as_str()))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        plain_bucket(&c, &s, &plain).await;
     });
     let mut bad = s.clone();
     bad.evidence_bucket = plain;
@@ -255,16 +260,7 @@ fn a_release_that_does_not_hash_to_its_digest_is_refused() {
     let rt = lz_platform::aws::runtime().unwrap();
     let c = s.s3();
     rt.block_on(async {
-        c.create_bucket()
-            .bucket(&bad.release_bucket)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(s.region.as_str()))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
+        plain_bucket(&c, &s, &bad.release_bucket).await;
         let mut altered = tar.clone();
         let at = altered.windows(8).position(|w| w == b"approval").unwrap();
         altered[at] = b'A';

@@ -1,0 +1,159 @@
+//! The landing zone's stores through the shipped binary, against LocalStack: the local chain is
+//! only a cache (deleting `.tools/` loses nothing, a cache that differs from the store is
+//! reported), and a checkout whose `governance/stores.toml` names other stores cannot promote
+//! from them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn xtask(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("LZ_ROOT", dir)
+        .env("CI", "true")
+        .env_remove("LZ_SIGNING_KEY")
+        .env_remove("LZ_POLICY_KEY")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = xtask(dir, args);
+    assert_eq!(code, 0, "cargo xtask {}:\n{out}\n{err}", args.join(" "));
+    out
+}
+
+/// A copy of the repository's files (as git lists them) with only the bootstrapped tools under
+/// `.tools/`, turned into a rehearsal (test identities with keys in `keys`, stores of its own).
+fn checkout(dir: &Path, keys: &Path) {
+    let root = root();
+    let out = Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let rel = String::from_utf8_lossy(rel).to_string();
+        let (from, to) = (root.join(&rel), dir.join(&rel));
+        if from.is_file() {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    lz_platform::tools::terraform(&root).expect("Terraform (bootstrapped by the harness)");
+    std::fs::create_dir_all(dir.join(".tools")).unwrap();
+    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
+        if root.join(".tools").join(tool).exists() {
+            std::os::unix::fs::symlink(root.join(".tools").join(tool), dir.join(".tools").join(tool)).unwrap();
+        }
+    }
+    lz_platform::localstack::require(&root).unwrap_or_else(|e| panic!("{e:#}"));
+    ok(dir, &["rehearsal", "setup", "--keys", &keys.display().to_string()]);
+}
+
+fn key(keys: &Path, who: &str) -> String {
+    keys.join(format!("{who}.key")).display().to_string()
+}
+
+/// Stores, a published release with its exceptions approved, dev pinned and approved: ready
+/// to promote. Returns the digest.
+fn release(dir: &Path, keys: &Path) -> String {
+    ok(dir, &["bootstrap", "--stores"]);
+    let gh = dir.join("github-output");
+    ok(dir, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores test", "--github-output", &gh.display().to_string()]);
+    let text = std::fs::read_to_string(&gh).unwrap();
+    let digest = text.trim().strip_prefix("digest=").unwrap().to_string();
+    assert_eq!(digest.len(), 64, "{text}");
+    ok(dir, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key(keys, "alice")]);
+    ok(dir, &["exceptions", "approve", "--release", &digest, "--as", "bob", "--key", &key(keys, "bob")]);
+    ok(dir, &["bootstrap", "--env", "dev", "--pin", &digest, "--as", "bob", "--key", &key(keys, "bob")]);
+    for who in ["bob", "erin"] {
+        ok(dir, &["approve", "--release", &digest, "--env", "dev", "--as", who, "--key", &key(keys, who), "--reason", "reviewed"]);
+    }
+    digest
+}
+
+/// `governance/stores.toml` with both bucket names changed.
+fn side(text: &str) -> String {
+    text.lines()
+        .map(|l| if l.ends_with('"') && l.contains("_bucket") { format!("{}-side\"\n", &l[..l.len() - 1]) } else { format!("{l}\n") })
+        .collect()
+}
+
+fn records(verify_output: &str) -> usize {
+    let n = verify_output.split("ok: ").nth(1).and_then(|r| r.split_whitespace().next()).and_then(|n| n.parse().ok());
+    n.unwrap_or_else(|| panic!("no record count in {verify_output}"))
+}
+
+#[test]
+fn the_local_chain_is_a_cache_deleting_it_loses_nothing_and_a_divergent_one_is_reported() {
+    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    checkout(d.path(), keys.path());
+    let digest = release(d.path(), keys.path());
+    let before = records(&ok(d.path(), &["evidence", "verify"]));
+    assert!(before >= 9, "release, 5 exception approvals, pin, 2 approvals: {before}");
+    ok(d.path(), &["evidence", "pull"]);
+    let cache = d.path().join(".tools/evidence/main.jsonl");
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert_eq!(text.lines().count(), before);
+    assert!(ok(d.path(), &["evidence", "verify"]).contains("identical"));
+
+    // An edited cache line, or a record only the cache has, is reported (exit 1).
+    let lines: Vec<&str> = text.lines().collect();
+    let edited = format!("{}\n{}\n", lines[..lines.len() - 1].join("\n"), lines[lines.len() - 1].replace("\"payload\":\"", "\"payload\":\"AA"));
+    std::fs::write(&cache, edited).unwrap();
+    let (code, out, err) = xtask(d.path(), &["evidence", "verify"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("CACHE MISMATCH") && out.contains("differs from the evidence store"), "{out}");
+    std::fs::write(&cache, format!("{text}{}\n", lines[0])).unwrap();
+    let (code, out, _) = xtask(d.path(), &["evidence", "verify"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("records exist only locally"), "{out}");
+
+    // Delete .tools/ (all but the bootstrapped tools): nothing is lost, the release is still
+    // found by digest and promoted, and `pull` rebuilds the cache.
+    for cache in ["evidence", "releases", "promote"] {
+        let _ = std::fs::remove_dir_all(d.path().join(".tools").join(cache));
+    }
+    assert_eq!(records(&ok(d.path(), &["evidence", "verify"])), before);
+    ok(d.path(), &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")]);
+    ok(d.path(), &["evidence", "pull"]);
+    assert_eq!(records(&ok(d.path(), &["evidence", "verify"])), before + 3, "policy evaluation, in progress, completed");
+}
+
+#[test]
+fn a_checkout_that_names_other_stores_cannot_promote_from_them() {
+    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    checkout(d.path(), keys.path());
+    let digest = release(d.path(), keys.path());
+    // The insider points the checkout at fresh stores of their own and creates them.
+    let stores = d.path().join("governance/stores.toml");
+    let text = std::fs::read_to_string(&stores).unwrap();
+    std::fs::write(&stores, side(&text)).unwrap();
+    ok(d.path(), &["bootstrap", "--stores"]);
+    let (code, out, err) = xtask(
+        d.path(),
+        &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")],
+    );
+    assert_ne!(code, 0, "a side store must not yield a promotion:\n{out}{err}");
+    assert!(err.contains("no release"), "{err}");
+    // Even with the release copied there (it hashes to its digest), the side chain has no
+    // authorship, no pin and no approvals: refused, exit 1.
+    std::fs::write(&stores, &text).unwrap();
+    let (code, out, err) = xtask(d.path(), &["release", "show", &digest, "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    std::fs::write(&stores, side(&text)).unwrap();
+    let staged = d.path().join(".tools/releases");
+    ok(d.path(), &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key(keys.path(), "alice"), "--dir", &staged.display().to_string()]);
+    let (code, _, err) = xtask(
+        d.path(),
+        &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no governance trust root"), "{err}");
+}

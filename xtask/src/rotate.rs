@@ -59,7 +59,8 @@ enum Format {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let paths = Paths::landing_zone(root, &endpoint)?;
-    let (tree, plan, source) = rotate::plan_of(&paths, &args.env)?;
+    let src = rotate::plan_of(&paths, &args.env)?;
+    let (tree, plan, source) = (&src.tree, &src.plan, &src.description);
     let policy = rotation::Policy::load(&tree)?;
     let t = Target::from_tree(&tree, &args.env, &endpoint)?;
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;

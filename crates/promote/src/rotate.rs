@@ -1021,35 +1021,41 @@ pub fn stages(target: &Target, name: &str) -> Result<BTreeMap<String, Vec<String
     rt.block_on(async { describe(&sm, name).await.map(|(_, s)| s) })
 }
 
+/// The plan rotation works from, and the tree it was rendered from.
+pub struct PlanSource {
+    /// The tree: the unpacked release, or the working tree.
+    pub tree: std::path::PathBuf,
+    pub plan: Value,
+    pub description: String,
+    /// Keeps the unpacked release alive as long as `tree` is used.
+    _release: Option<crate::release::VerifiedRelease>,
+}
+
 /// The plan rotation works from: the plan of the release last deployed in `environment`
-/// (rendered from its verified archive, which is also the tree scanned for stale references),
-/// or, before any deployment, the working tree's. Returns (tree, plan, description).
-pub fn plan_of(
-    paths: &crate::Paths,
-    environment: &str,
-) -> Result<(std::path::PathBuf, Value, String)> {
+/// (rendered from its verified archive, which is also the tree scanned for stale references
+/// and whose `governance/rotation.toml` applies), or, before any deployment, the working tree's.
+pub fn plan_of(paths: &crate::Paths, environment: &str) -> Result<PlanSource> {
     let records = paths.ledger()?.records()?;
     match crate::session::last_deployment(&records, environment) {
         Some(d) => {
             let archive = paths.open_release(&d.release)?;
             let plan = archive.plan(environment)?;
-            Ok((
-                archive.root().to_path_buf(),
+            Ok(PlanSource {
+                tree: archive.root().to_path_buf(),
                 plan,
-                format!(
+                description: format!(
                     "release {} deployed in {environment}",
                     lz_evidence::record::short(&d.release)
                 ),
-            ))
+                _release: Some(archive),
+            })
         }
-        None => {
-            let plan = crate::release::render_env(&paths.root, environment)?;
-            Ok((
-                paths.root.clone(),
-                plan,
-                format!("working tree (nothing deployed in {environment} yet)"),
-            ))
-        }
+        None => Ok(PlanSource {
+            tree: paths.root.clone(),
+            plan: crate::release::render_env(&paths.root, environment)?,
+            description: format!("working tree (nothing deployed in {environment} yet)"),
+            _release: None,
+        }),
     }
 }
 
@@ -1063,10 +1069,11 @@ pub fn status_of(
     let records = paths.ledger()?.records()?;
     let mut out = Vec::new();
     for env in environments {
-        let (tree, plan, _) = plan_of(paths, env)?;
-        let policy = rotation::Policy::load(&tree)?;
-        let e = lz_platform::overlays::env_file(&tree, env)?;
-        let secrets = rotation::secrets_of_plan(&plan, &policy, &e.account_id, &e.region)?;
+        let src = plan_of(paths, env)?;
+        let (tree, plan) = (&src.tree, &src.plan);
+        let policy = rotation::Policy::load(tree)?;
+        let e = lz_platform::overlays::env_file(tree, env)?;
+        let secrets = rotation::secrets_of_plan(plan, &policy, &e.account_id, &e.region)?;
         out.extend(rotation::status(&records, env, &secrets, now));
     }
     Ok(out)

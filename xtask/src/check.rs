@@ -82,9 +82,9 @@ fn policies(root: &Path) -> Result<Findings> {
             out.push("policy", file, None, format!("{} {} {}: {}", f.severity, f.rule_id, f.address, f.message));
         }
     };
-    for env in lz_platform::ENVIRONMENTS {
-        let plan = crate::plan::render_env(root, env)?;
-        let findings = policies.findings(&plan)?;
+    let plans = lz_platform::ENVIRONMENTS.iter().map(|env| crate::plan::render_env(root, env)).collect::<Result<Vec<_>>>()?;
+    let each = policies.findings_each(&plans.iter().collect::<Vec<_>>())?;
+    for (env, findings) in lz_platform::ENVIRONMENTS.iter().zip(each) {
         push(Some(env), lz_policy::finish(&policies, findings, env, &opts)?);
     }
     let secrets = lz_policy::scan_secrets(root)?;

@@ -131,6 +131,24 @@ impl Policies {
         Ok(out)
     }
 
+    /// [`Policies::findings`] of several plans, evaluated on every core (each thread with its
+    /// own copy of the prepared engine); results in the order of `plans`.
+    pub fn findings_each(&self, plans: &[&Value]) -> Result<Vec<Vec<Finding>>> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(plans.len().max(1));
+        let chunk = plans.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = plans
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(|p| self.findings(p)).collect::<Result<Vec<_>>>()))
+                .collect();
+            let mut out = Vec::with_capacity(plans.len());
+            for h in handles {
+                out.extend(h.join().map_err(|_| anyhow!("a policy evaluation thread panicked"))??);
+            }
+            Ok(out)
+        })
+    }
+
     fn finding_from(&self, rule: &RuleMeta, f: &Value) -> Result<Finding> {
         let field = |k: &str| -> Result<String> {
             f.get(k)

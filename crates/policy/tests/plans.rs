@@ -201,3 +201,27 @@ fn findings_carry_metadata_ids_and_severities() {
         }
     }
 }
+
+/// Evaluating several plans on every core gives each plan exactly the findings of evaluating it
+/// alone, in the order of the plans (the gate and `bench policy` use the parallel form).
+#[test]
+fn parallel_evaluation_equals_one_plan_at_a_time() {
+    let opts = Options::for_root(&root());
+    let policies = Policies::load(&opts.policies, &opts.settings).unwrap();
+    let mut plans: Vec<Value> = ["dev", "test", "uat", "preprod", "prod", "compliant"]
+        .iter()
+        .map(|n| serde_json::from_str(&std::fs::read_to_string(data().join(format!("plans/{n}.json"))).unwrap()).unwrap())
+        .collect();
+    // One plan with findings, so equal results are not just empty ones.
+    plans.push(serde_json::json!({"format_version": "1.2", "resource_changes": [{
+        "address": "aws_s3_bucket.open", "mode": "managed", "type": "aws_s3_bucket", "name": "open",
+        "change": {"actions": ["create"], "before": null, "after": {"bucket": "open"}, "after_unknown": {}}}]}));
+    let each = policies.findings_each(&plans.iter().collect::<Vec<_>>()).unwrap();
+    assert_eq!(each.len(), plans.len());
+    let key = |f: &lz_policy::Finding| format!("{} {} {}", f.rule_id, f.address, f.message);
+    for (plan, got) in plans.iter().zip(&each) {
+        let alone: Vec<String> = policies.findings(plan).unwrap().iter().map(key).collect();
+        assert_eq!(got.iter().map(key).collect::<Vec<_>>(), alone);
+    }
+    assert!(!each.last().unwrap().is_empty(), "the open bucket has findings");
+}

@@ -137,6 +137,8 @@ module "secrets" {
     for pair in flatten([for name, s in var.services : [for secret in s.secrets : { service = name, secret = secret }]]) :
     "${local.name_prefix}/${pair.service}/${pair.secret}" => {
       description = "Secret ${pair.secret} of service ${pair.service} in ${var.environment}"
+      # The task role of the service (modules/trading-service names it <service>-task).
+      consumer_roles = ["${pair.service}-task"]
     }
   }
 

@@ -12,9 +12,14 @@ resource "aws_secretsmanager_secret" "this" {
   recovery_window_in_days        = each.value.recovery_window_in_days
   force_overwrite_replica_secret = false
 
+  # The rotation schedule and the consumers, recorded on the secret: LZ-SEC-002 reads the
+  # schedule, `cargo xtask rotate` verifies the consumers after each rotation.
   tags = merge(var.tags, {
     Name               = each.key
     DataClassification = each.value.data_classification
+    RotationDays       = tostring(each.value.rotation_days)
+    }, length(each.value.consumer_roles) == 0 ? {} : {
+    ConsumerRoles = join(" ", each.value.consumer_roles)
   })
 
   lifecycle {

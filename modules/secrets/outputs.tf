@@ -12,3 +12,8 @@ output "rotated_secret_names" {
   description = "Names of the secrets with automatic rotation configured"
   value       = sort(keys(local.rotated))
 }
+
+output "rotation_schedules" {
+  description = "Map of secret name to its rotation schedule in days and the roles that consume it"
+  value       = { for name, s in var.secrets : name => { rotation_days = s.rotation_days, consumer_roles = s.consumer_roles } }
+}

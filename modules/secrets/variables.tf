@@ -1,11 +1,12 @@
 variable "secrets" {
-  description = "Secrets to create, keyed by secret name; values are never set here but out of band"
+  description = "Secrets to create, keyed by secret name; values are never set here but out of band (by `cargo xtask rotate`); consumer_roles names the IAM roles that read each secret"
   type = map(object({
     description             = string
     rotation_days           = optional(number, 30)
     rotation_lambda_arn     = optional(string)
     recovery_window_in_days = optional(number, 30)
     data_classification     = optional(string, "confidential")
+    consumer_roles          = optional(list(string), [])
   }))
 
   validation {
@@ -31,6 +32,11 @@ variable "secrets" {
   validation {
     condition     = alltrue([for s in values(var.secrets) : s.recovery_window_in_days != null && try(s.recovery_window_in_days >= 7 && s.recovery_window_in_days <= 30 && floor(s.recovery_window_in_days) == s.recovery_window_in_days, false)])
     error_message = "Every recovery_window_in_days must be a whole number between 7 and 30."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.secrets) : s.consumer_roles != null && alltrue([for r in coalesce(s.consumer_roles, []) : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", r))]) && length(join(" ", coalesce(s.consumer_roles, []))) <= 256])
+    error_message = "Every consumer_roles entry must be an IAM role name, all of a secret's together at most 256 characters."
   }
 
   validation {

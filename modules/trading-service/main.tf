@@ -22,12 +22,31 @@ locals {
     },
   )
 
+  # The task reads only the current version of its secrets: asking for another stage or for a
+  # version id is denied, so a rotated-out version (AWSPREVIOUS) is no fallback credential.
   task_statements = concat(
     length(var.secret_arns) == 0 ? [] : [{
       Sid      = "ReadReferencedSecrets"
       Effect   = "Allow"
       Action   = ["secretsmanager:GetSecretValue"]
       Resource = var.secret_arns
+    }],
+    length(var.secret_arns) == 0 ? [] : [{
+      Sid      = "OnlyTheCurrentVersion"
+      Effect   = "Deny"
+      Action   = ["secretsmanager:GetSecretValue"]
+      Resource = var.secret_arns
+      Condition = {
+        StringNotEquals = { "secretsmanager:VersionStage" = "AWSCURRENT" }
+        Null            = { "secretsmanager:VersionStage" = "false" }
+      }
+    }],
+    length(var.secret_arns) == 0 ? [] : [{
+      Sid       = "NoReadByVersionId"
+      Effect    = "Deny"
+      Action    = ["secretsmanager:GetSecretValue"]
+      Resource  = var.secret_arns
+      Condition = { Null = { "secretsmanager:VersionId" = "false" } }
     }],
     [local.decrypt_statement],
   )

@@ -45,6 +45,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
     }
     steps.push(("approved baselines", baselines));
     steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, time::OffsetDateTime::now_utc())?));
+    steps.push(("secret rotation", secret_rotation(root)?));
     Ok(steps)
 }
 
@@ -89,6 +90,17 @@ fn policies(root: &Path) -> Result<Findings> {
     let secrets = lz_policy::scan_secrets(root)?;
     push(None, lz_policy::finish(&policies, secrets, "", &opts)?);
     Ok(out)
+}
+
+/// Every secret of every environment's plan has a rotation policy entry and a schedule within its
+/// maximum age, and none is overdue in the verified evidence cache (system clock: the gate
+/// reports, it does not decide).
+fn secret_rotation(root: &Path) -> Result<Findings> {
+    let mut plans = Vec::new();
+    for env in lz_platform::ENVIRONMENTS {
+        plans.push((env.to_string(), crate::plan::render_env(root, env)?));
+    }
+    lz_promote::rotation::gate_findings(root, &plans, time::OffsetDateTime::now_utc())
 }
 
 /// Every module, every module example, and the environments root.

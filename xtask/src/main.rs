@@ -24,6 +24,7 @@ mod rehearsal;
 mod report;
 mod release;
 mod render;
+mod rotate;
 mod schema;
 mod setup;
 mod sh;
@@ -90,6 +91,10 @@ enum Command {
     Report(report::Args),
     /// Vendor the AWS provider's resource schema (import, drift check)
     Schema(schema::Args),
+    /// Rotate a secret (Secrets Manager's four steps), verify it with its consumers, record both
+    Rotate(rotate::Args),
+    /// Secret rotation history: last verified rotation and due date of every secret
+    Rotation(rotate::StatusArgs),
 }
 
 /// The renderer, the policy engine and the evidence verifier allocate many small values;
@@ -124,6 +129,8 @@ fn main() -> ExitCode {
         Command::Rehearsal(args) => rehearsal::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
         Command::Report(args) => report::run(&root, args),
+        Command::Rotate(args) => rotate::run(&root, args),
+        Command::Rotation(args) => rotate::status(&root, args),
     };
     match result {
         Ok(code) => code,

@@ -792,6 +792,23 @@ fn train_reaches_prod_from_fresh_clones() {
         drift.job("drift").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
     }
 
+    // The scheduled rotation workflow, each environment of its matrix in a fresh clone: every
+    // secret of the deployed release's plan rotated and verified, and none overdue after.
+    let rotation = workflow("rotation.yml");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&std::fs::read_to_string(&rotation.file).unwrap()).unwrap();
+    let matrix: Vec<&str> = doc["jobs"]["rotate"]["strategy"]["matrix"]["env"].as_sequence().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert_eq!(matrix, ENVS, "rotation.yml rotates in every environment");
+    for env in matrix {
+        let ctx = Context::default()
+            .with("matrix.env", env)
+            .with("secrets.LZ_ROTATION_KEY", read("deployer-bot"))
+            .with("vars.LZ_ROTATION_IDENTITY", "deployer-bot")
+            .with("vars.LZ_ROTATION_TICKET", "CHG-ROTATION");
+        let clone = origin.clone(&format!("rotation-{env}"));
+        let run = rotation.job("rotate").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.steps.len(), 2, "{env}: rotate and status ran");
+    }
+
     // A sixth clone (after the five train jobs) answers the whole chain of custody from the
     // evidence store alone.
     let audit = origin.clone("audit");
@@ -816,7 +833,7 @@ const EXEMPT: &[(&str, &str, &str)] = &[(
 )];
 
 /// Workflows whose actions must be pinned to a full version tag.
-const PINNED: &[&str] = &["rehearsal.yml", "train.yml", "drift.yml"];
+const PINNED: &[&str] = &["rehearsal.yml", "train.yml", "drift.yml", "rotation.yml"];
 
 #[test]
 fn every_run_step_is_one_xtask_command_and_every_uses_is_known() {
@@ -824,7 +841,7 @@ fn every_run_step_is_one_xtask_command_and_every_uses_is_known() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert_eq!(names, ["ci.yml", "drift.yml", "rehearsal.yml", "train.yml"], "the workflows (promote.yml is replaced by the train)");
+    assert_eq!(names, ["ci.yml", "drift.yml", "rehearsal.yml", "rotation.yml", "train.yml"], "the workflows (promote.yml is replaced by the train)");
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         let text = std::fs::read_to_string(file).unwrap();

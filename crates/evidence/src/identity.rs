@@ -92,6 +92,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::ExceptionApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         // -- drift remediation (lane report): the deployer that restored the declared values --
         Kind::DriftRemediation => rule(&[Role::Deployer], false, None),
+        // Secret rotation (issue 15): the rotation identity holds the deployer role.
+        Kind::Rotation | Kind::RotationVerification => rule(&[Role::Deployer], false, None),
     }
 }
 

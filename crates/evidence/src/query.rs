@@ -410,6 +410,8 @@ impl Query<'_> {
                 Kind::GovernancePin | Kind::RegisterChange | Kind::Checkpoint => c.governance.push(r),
                 // -- drift remediation (lane report) --
                 Kind::DriftRemediation => c.drift_checks.push(r),
+                // Secret rotation (issue 15): about a secret, not a release's custody.
+                Kind::Rotation | Kind::RotationVerification => {}
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

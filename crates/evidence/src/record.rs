@@ -43,10 +43,15 @@ pub enum Kind {
     // -- drift remediation (lane report) --
     /// What `drift --remediate` restored, left to the control owner or escalated.
     DriftRemediation,
+    // Secret rotation (issue 15): the four-step rotation of one secret, and its verification.
+    /// A secret rotated (or rolled back) by the rotation identity; never the value.
+    Rotation,
+    /// The post-rotation verification of a secret: consumers, stages, stale references.
+    RotationVerification,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -63,6 +68,9 @@ impl Kind {
         Kind::ExceptionApproval,
         // -- drift remediation (lane report) --
         Kind::DriftRemediation,
+        // Secret rotation (issue 15).
+        Kind::Rotation,
+        Kind::RotationVerification,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +91,9 @@ impl Kind {
             Kind::ExceptionApproval => "exception-approval",
             // -- drift remediation (lane report) --
             Kind::DriftRemediation => "drift-remediation",
+            // Secret rotation (issue 15).
+            Kind::Rotation => "rotation",
+            Kind::RotationVerification => "rotation-verification",
         }
     }
 
@@ -123,6 +134,9 @@ impl Kind {
             Kind::GovernancePin => &["governance_sha256", "register_sha256"],
             Kind::RegisterChange => &["register", "register_sha256", "previous_register_sha256"],
             Kind::ExceptionApproval => &["exception", "owner", "created", "expires"],
+            // Secret rotation (issue 15).
+            Kind::Rotation => &["resource", "version", "outcome", "consumers"],
+            Kind::RotationVerification => &["resource", "version", "outcome", "consumers"],
             _ => &[],
         }
     }
@@ -577,6 +591,48 @@ impl ExceptionApprovalEvidence {
                 .detail("created", created)
                 .detail("expires", expires)
                 .detail("decision", "approved"),
+        )
+    }
+}
+
+// Secret rotation (issue 15): a rotation and its verification name the secret (`resource`, its
+// name, never its value), the version ids, the consumer roles, the environment and the ticket.
+simple_builder!(
+    /// The rotation of one secret (four steps, or a rollback).
+    RotationEvidence,
+    Kind::Rotation
+);
+simple_builder!(
+    /// The verification of a rotated secret by its consumers.
+    RotationVerificationEvidence,
+    Kind::RotationVerification
+);
+
+impl RotationEvidence {
+    /// `resource` is the secret's name, `version` the version id made current (or rolled back
+    /// from), `outcome` "rotated" or "rolled-back".
+    pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
+        RotationEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .detail("resource", resource)
+                .detail("version", version)
+                .detail("outcome", outcome)
+                .detail("consumers", consumers),
+        )
+    }
+}
+
+impl RotationVerificationEvidence {
+    /// `outcome` is "passed" or "failed".
+    pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
+        RotationVerificationEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .detail("resource", resource)
+                .detail("version", version)
+                .detail("outcome", outcome)
+                .detail("consumers", consumers),
         )
     }
 }

@@ -530,6 +530,15 @@ struct LightPredicate {
     owner: Option<Value>,
     #[serde(default)]
     created: Option<Value>,
+    // Secret rotation (issue 15).
+    #[serde(default)]
+    resource: Option<Value>,
+    #[serde(default)]
+    version: Option<Value>,
+    #[serde(default)]
+    outcome: Option<Value>,
+    #[serde(default)]
+    consumers: Option<Value>,
 }
 
 impl LightPredicate {
@@ -546,6 +555,11 @@ impl LightPredicate {
             "register_sha256" => self.register_sha256.as_ref(),
             "previous_register_sha256" => self.previous_register_sha256.as_ref(),
             "exception" => self.exception.as_ref(),
+            // Secret rotation (issue 15).
+            "resource" => self.resource.as_ref(),
+            "version" => self.version.as_ref(),
+            "outcome" => self.outcome.as_ref(),
+            "consumers" => self.consumers.as_ref(),
             "owner" => self.owner.as_ref(),
             "created" => self.created.as_ref(),
             _ => None,

@@ -30,6 +30,7 @@ macro_rules! client_fn {
 
 client_fn!(sts, aws_sdk_sts);
 client_fn!(iam, aws_sdk_iam);
+client_fn!(secretsmanager, aws_sdk_secretsmanager);
 
 /// An S3 client (path-style addressing, as LocalStack on loopback needs).
 pub fn s3(endpoint: &str, credentials: Credentials, region: &str) -> aws_sdk_s3::Client {

@@ -30,6 +30,8 @@ pub mod refusal;
 pub mod remediate;
 pub mod release;
 pub mod report;
+pub mod rotate;
+pub mod rotation;
 pub mod sandbox;
 pub mod session;
 pub mod stores;

@@ -114,6 +114,33 @@ fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str) -> Fi
         .detail("tier", "high")
 }
 
+/// A release tree with a policy finding in dev and one register entry waiving it, approval
+/// pending: the secrets module stops recording its rotation schedule (LZ-SEC-002 fails for every
+/// dev secret) and EXC-0001 (owner alice, approver bob) waives that rule in dev.
+fn waived_violation(tree: &Path) -> anyhow::Result<()> {
+    edit(
+        &tree.join("modules/secrets/main.tf"),
+        "    RotationDays       = tostring(each.value.rotation_days)\n",
+        "",
+    )?;
+    std::fs::write(
+        tree.join("governance/exceptions.toml"),
+        r#"[[exception]]
+id                   = "EXC-0001"
+rule_id              = "LZ-SEC-002"
+scope                = { environment = "dev", address = "module.secrets.aws_secretsmanager_secret.this[*]" }
+justification        = "Rehearsal of a waiver"
+compensating_control = "Manual rotation under a runbook"
+owner                = "alice"
+approver             = "bob"
+ticket               = "SEC-1"
+created              = 2026-11-26
+expires              = 2027-02-20
+"#,
+    )?;
+    Ok(())
+}
+
 fn edit(path: &Path, from: &str, to: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)?;
     anyhow::ensure!(text.contains(from), "{}: no {from:?}", path.display());
@@ -391,9 +418,9 @@ fn the_author_is_the_signer_of_the_first_release_record() {
 fn a_forged_passing_policy_evaluation_never_substitutes_for_the_evaluation() {
     let (_d, sb) = sandbox();
     let c = at(SAT);
-    // No exception is approved: the secrets rotation rule fails in every environment.
+    // No exception is approved: the secrets rotation rule fails in dev.
     let r = sb
-        .release("no-exceptions", "alice", &c, |_| Ok(()))
+        .release("no-exceptions", "alice", &c, waived_violation)
         .unwrap();
     sb.pin("dev", &r, &c).unwrap();
     sb.approve("bob", &r, "dev", &c).unwrap();
@@ -589,7 +616,10 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
     ];
     for (i, (case, edit_register, signer, want)) in cases.into_iter().enumerate() {
         let r = sb
-            .release(&format!("exc-{i}"), "alice", &c, edit_register)
+            .release(&format!("exc-{i}"), "alice", &c, |tree| {
+                waived_violation(tree)?;
+                edit_register(tree)
+            })
             .unwrap();
         if i == 0 {
             for env in lz_platform::ENVIRONMENTS {
@@ -629,6 +659,7 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
     // Created in 2035: the register itself says no, and no approval (dated now) can be valid.
     let r = sb
         .release("exc-2035", "alice", &c, |tree| {
+            waived_violation(tree)?;
             let p = tree.join("governance/exceptions.toml");
             edit(
                 &p,
@@ -651,7 +682,7 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
     let s = sb.session(&r, "dev").unwrap();
     assert!(!s.evaluate_policy(t(SAT)).unwrap().passed);
     // The same, correctly approved, passes.
-    let r = sb.release("exc-ok", "alice", &c, |_| Ok(())).unwrap();
+    let r = sb.release("exc-ok", "alice", &c, waived_violation).unwrap();
     sb.approve_exceptions(&r, &c).unwrap();
     let p = sb
         .session(&r, "dev")

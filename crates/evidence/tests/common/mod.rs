@@ -136,11 +136,20 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.deployer,
     )
     .unwrap();
+    // Secret rotation (issue 15): sequences 19 and 20.
+    let consumers = vec!["orders-task".to_string()];
+    a.record(RotationEvidence::new(&release, "dev", "lz-dev/orders/db-credentials", "v2", "rotated", consumers.clone()), &t.deployer)
+        .unwrap();
+    a.record(
+        RotationVerificationEvidence::new(&release, "dev", "lz-dev/orders/db-credentials", "v2", "passed", consumers),
+        &t.deployer,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 19;
+pub const SAMPLE_LEN: usize = 21;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

@@ -87,6 +87,10 @@ impl<S: Store> EvidenceArchive<S> {
     }
 
     fn open_inner(store: S, identities: Option<Identities>) -> Result<Self> {
+        // The checkpoint before the last record: writers store records before they move the
+        // head, so a head read first never names a record the later read of the tail misses
+        // (read the other way round, a concurrent append looks like truncation).
+        let checkpoint = store.checkpoint()?;
         let (next, head, last_time) = match store.last()? {
             None => (0, GENESIS.to_string(), None),
             Some(rec) => {
@@ -99,7 +103,7 @@ impl<S: Store> EvidenceArchive<S> {
                 (st.predicate.chain.sequence + 1, sha256_hex(&rec.bytes), time)
             }
         };
-        if let Some(cp) = store.checkpoint()? {
+        if let Some(cp) = checkpoint {
             if cp.sequence >= next {
                 bail!(
                     "{}: the checkpoint records sequence {} but the store ends before it (truncated); run `cargo xtask evidence verify`",

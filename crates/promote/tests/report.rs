@@ -11,6 +11,7 @@ use lz_promote::ledger::EvidenceAt;
 use lz_promote::report::{self, Options, Selection};
 use lz_promote::sandbox::Sandbox;
 use lz_promote::stores::Stores;
+use lz_evidence::record::{Fields, Kind};
 use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -139,6 +140,23 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     )
     .unwrap();
     assert_eq!(fixed.outcome, "remediated", "{fixed:#?}");
+    // A secret rotation in prod and its verification while the release is deployed there, and
+    // one in dev (not prod) that the prod section must not show.
+    let rotation = |env: &str, kind: Kind, at: &str| {
+        let account = if env == "prod" { "555555555555" } else { "111111111111" };
+        let f = Fields::new(&release)
+            .environment(env)
+            .account(account)
+            .ticket("SEC-77")
+            .at(t(at))
+            .detail("resource", format!("lz-{env}/orders/db-credentials"))
+            .detail("version", "v2")
+            .detail("outcome", if kind == Kind::Rotation { "rotated" } else { "passed" })
+            .detail("consumers", serde_json::json!(["orders-task"]));
+        ledger.append(kind, f, sb.signer("deployer-bot")).unwrap().sequence
+    };
+    let rotated = [rotation("prod", Kind::Rotation, "2026-11-28T15:00:00Z"), rotation("prod", Kind::RotationVerification, "2026-11-28T15:00:01Z")];
+    let elsewhere = rotation("dev", Kind::Rotation, "2026-11-28T15:01:00Z");
 
     let r = report::build(&sb.paths, &Selection::Release(release[..16].to_string()), &Options {
         exceptions_link: Some("exceptions.html".into()),
@@ -162,11 +180,17 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     let q = Query { index: &index, source: Source::Memory(&records), range: TimeRange::default() };
     let custody = q.release(&release).unwrap();
     let mut expected: Vec<u64> = custody.environments.iter().flat_map(|(_, c)| c.all().map(|r| r.sequence)).collect();
+    // ... and the rotations of its environments while it is deployed there (dev's too: the
+    // release is deployed in dev as well).
+    expected.extend(rotated);
+    expected.push(elsewhere);
     expected.sort();
     expected.dedup();
     let rel = &r.releases[0];
     let shown: Vec<u64> = rel.records.iter().map(|r| r.sequence).collect();
-    assert_eq!(shown, expected, "the report shows exactly the release's chain of custody");
+    assert_eq!(shown, expected, "the report shows exactly the release's chain of custody and the rotations while deployed");
+    let prod_rotations: Vec<u64> = rel.environments.iter().find(|e| e.name == "prod").unwrap().rotations.iter().map(|r| r.sequence).collect();
+    assert_eq!(prod_rotations, rotated, "prod shows its rotation and verification, not dev's");
 
     let page = review_dir().join("release.html");
     std::fs::write(&page, &html).unwrap();
@@ -203,6 +227,8 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     assert_eq!((prod.break_glass[0].approvals.len(), prod.break_glass[0].retrospectives.len()), (1, 1));
     assert!(dom.contains("retrospective by audrey") && dom.contains("no change made, access revoked"));
     assert!(dom.contains("approved by bob"));
+    assert!(dom.contains("Secret rotations while the release was deployed"));
+    assert!(dom.contains("resource=lz-prod/orders/db-credentials") && dom.contains("SEC-77"), "the prod rotation is shown");
     let remediation = prod.drift_checks.iter().find(|d| d.kind == "drift-remediation").expect("remediation shown");
     assert_eq!(Some(remediation.sequence), fixed.record);
     assert!(dom.contains(&format!("restored: s3://{state} tags.CostCentre")), "remediation items");

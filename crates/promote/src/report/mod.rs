@@ -156,6 +156,9 @@ pub struct EnvironmentView {
     pub drift_checks: Vec<RecordView>,
     pub break_glass: Vec<BreakGlassView>,
     pub governance: Vec<RecordView>,
+    /// Secret rotations and their verifications in the environment while the release was
+    /// there: from its first record in the environment until another release was deployed.
+    pub rotations: Vec<RecordView>,
     pub records: usize,
 }
 
@@ -506,6 +509,11 @@ fn release_view(
                 exceptions,
             });
         }
+        let rotations = rotations_while_deployed(chain, &archive.digest, name, c)
+            .iter()
+            .map(|r| view(&summary_of(r), by_seq))
+            .collect::<Result<Vec<_>>>()?;
+        all.extend(rotations.iter().cloned());
         let mut break_glass = Vec::new();
         for s in &c.break_glass {
             let (approvals, retrospectives) = refs.remove(&s.sequence).unwrap_or_default();
@@ -522,7 +530,8 @@ fn release_view(
             drift_checks: views(&c.drift_checks, by_seq)?,
             break_glass,
             governance: views(&c.governance, by_seq)?,
-            records: c.all().count(),
+            records: c.all().count() + rotations.len(),
+            rotations,
         });
     }
     all.sort_by_key(|r| r.sequence);
@@ -540,6 +549,37 @@ fn release_view(
         records: all,
         timeline,
     })
+}
+
+/// The `rotation` and `rotation-verification` records of `environment` from the release's first
+/// record there until the next successful deployment of another release there.
+fn rotations_while_deployed<'a>(
+    chain: &'a VerifiedChain,
+    release: &str,
+    environment: &str,
+    custody: &EnvironmentCustody,
+) -> Vec<&'a VerifiedRecord> {
+    let Some(start) = custody.all().map(|s| s.sequence).min() else {
+        return Vec::new();
+    };
+    let in_env = |r: &&VerifiedRecord| r.statement.predicate.environment.as_deref() == Some(environment);
+    let end = chain
+        .records
+        .iter()
+        .filter(in_env)
+        .find(|r| {
+            r.sequence > start
+                && r.kind == Kind::Deployment
+                && r.statement.predicate.release != release
+                && r.statement.predicate.details.get("outcome").and_then(Value::as_str) == Some("succeeded")
+        })
+        .map_or(u64::MAX, |r| r.sequence);
+    chain
+        .records
+        .iter()
+        .filter(in_env)
+        .filter(|r| matches!(r.kind, Kind::Rotation | Kind::RotationVerification) && r.sequence > start && r.sequence < end)
+        .collect()
 }
 
 fn summary_of(r: &VerifiedRecord) -> RecordSummary {
@@ -607,7 +647,7 @@ fn change_set(paths: &Paths, digest: &str, environment: &str, c: &EnvironmentCus
     })
 }
 
-const LANES: [&str; 6] = ["request", "policy", "approval", "deployment", "drift", "break-glass"];
+const LANES: [&str; 7] = ["request", "policy", "approval", "deployment", "drift", "break-glass", "rotation"];
 
 fn lane_of(kind: &str) -> usize {
     match kind {
@@ -615,7 +655,8 @@ fn lane_of(kind: &str) -> usize {
         "policy-evaluation" => 1,
         "approval" => 2,
         "deployment" => 3,
-        "drift" => 4,
+        "drift" | "drift-remediation" => 4,
+        "rotation" | "rotation-verification" => 6,
         _ => 5,
     }
 }

@@ -30,6 +30,8 @@ pub struct Report {
     pub environment: String,
     pub release: String,
     pub terraform_changes: bool,
+    /// What the plan of the canary state would change: `address (actions)`.
+    pub canary_changes: Vec<String>,
     pub findings: Vec<Finding>,
     pub record: u64,
 }
@@ -298,6 +300,7 @@ pub fn check(
         format!("-var=region={}", target.region),
         format!("-var=bake_seconds={}", details.bake_seconds.unwrap_or(0)),
         format!("-var-file={}", overlay.display()),
+        "-out=drift.tfplan".into(),
     ];
     let out = ws.run(&args)?;
     let terraform_changes = match out.code {
@@ -309,6 +312,8 @@ pub fn check(
             out.stderr.trim()
         ),
     };
+    // Which resources the plan would change, so the record names the drift, not only its fact.
+    let canary_changes = if terraform_changes { ws.terraform().show("drift.tfplan")?.changing() } else { Vec::new() };
     let _ = std::fs::remove_dir_all(&work);
     let findings = check_buckets(&target.endpoint, &spec)?;
     let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
@@ -323,6 +328,7 @@ pub fn check(
         .detail("drifted", terraform_changes || !findings.is_empty())
         .detail("resources", resources)
         .detail("terraform_changes", terraform_changes)
+        .detail("canary_changes", canary_changes.clone())
         .detail("findings", serde_json::to_value(&findings)?)
         .detail("deployment_record", deployed.sequence)
         .detail("clock", now.source.clone());
@@ -331,6 +337,7 @@ pub fn check(
         environment: target.environment.clone(),
         release,
         terraform_changes,
+        canary_changes,
         findings,
         record: rec.sequence,
     })
@@ -354,6 +361,9 @@ pub fn render_text(r: &Report) -> String {
     };
     if r.terraform_changes {
         s.push_str("  canary state: terraform plan shows changes\n");
+        for c in &r.canary_changes {
+            s.push_str(&format!("    {c}\n"));
+        }
     }
     for f in &r.findings {
         s.push_str(&format!(

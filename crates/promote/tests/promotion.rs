@@ -383,7 +383,35 @@ fn drift_in_the_previous_environment_blocks_the_promotion() {
     assert_eq!(msg, format!("release {} cannot go to test: dev drifted from its declared state (drift record {}: [\"s3://{}\"])", &release[..12], d.record, t.state_bucket));
     // Bootstrap restores the declared settings; the next drift check is clean again.
     sb.bootstrap("dev", &release).unwrap();
-    assert!(!sb.drift("dev", &now).unwrap().drifted());
+    let clean = sb.drift("dev", &now).unwrap();
+    assert!(!clean.drifted() && clean.canary_changes.is_empty(), "{clean:?}");
+
+    // Someone applies the canary stack out of band with another release: the drift check names
+    // the resource the plan would replace, in its report and in the signed record.
+    let run_as = lz_promote::promote::assume_deployer(&t, "out-of-band").unwrap();
+    let work = sb.dir.join("out-of-band");
+    let ws = lz_promote::deploy::Workspace::init(&root(), &root().join("stacks/canary"), &work, &t.endpoint, &t.backend(), run_as).unwrap();
+    let overlay = sb.tree.join("environments/dev/terraform.tfvars");
+    let applied = ws
+        .terraform()
+        .apply(&[
+            "-auto-approve".into(),
+            format!("-var=release={}", "f".repeat(64)),
+            "-var=environment=dev".into(),
+            format!("-var=account_id={}", t.account_id),
+            format!("-var=region={}", t.region),
+            "-var=bake_seconds=0".into(),
+            format!("-var-file={}", overlay.display()),
+        ])
+        .unwrap();
+    assert!(applied.success(), "{}", applied.stderr);
+    let d = sb.drift("dev", &now).unwrap();
+    assert!(d.drifted() && d.findings.is_empty(), "{d:?}");
+    assert_eq!(d.canary_changes, ["terraform_data.release (delete, create)"], "{d:?}");
+    let text = lz_promote::drift::render_text(&d);
+    assert!(text.contains("terraform_data.release (delete, create)"), "{text}");
+    let rec = sb.ledger().unwrap().records().unwrap().into_iter().find(|r| r.sequence == d.record).unwrap();
+    assert_eq!(rec.details["canary_changes"], serde_json::json!(["terraform_data.release (delete, create)"]));
 }
 
 #[test]

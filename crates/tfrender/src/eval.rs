@@ -348,9 +348,8 @@ impl<'s> Evaluator<'s> {
             return Err(Diag::eval(
                 span,
                 format!(
-                    "Inconsistent conditional result types: The true and false result expressions must have consistent types. The 'true' value is {}, but the 'false' value is {}",
-                    tt.friendly(),
-                    ft.friendly()
+                    "Inconsistent conditional result types: The true and false result expressions must have consistent types. {}",
+                    crate::types::describe_mismatch(&tt, &ft)
                 ),
             ));
         };

@@ -276,7 +276,56 @@ pub fn type_to_constraint(t: &Type) -> Constraint {
 /// lists or tuples, ...), then the first of the given types, in cty's preference order, that
 /// every other type converts to (`set(string)` for a set and a tuple of strings).
 pub fn unify(types: &[Type]) -> Option<Type> {
+    // As cty: types all of one structural kind (all objects, all tuples, all maps, all lists,
+    // all sets) unify by that kind or not at all. Falling back to conversion there would pick
+    // an object type that another converts to by DROPPING its extra attributes.
+    let concrete: Vec<&Type> = types.iter().filter(|t| **t != Type::Dynamic).collect();
+    let all = |f: fn(&Type) -> bool| !concrete.is_empty() && concrete.iter().all(|t| f(t));
+    if all(|t| matches!(t, Type::Object(_)))
+        || all(|t| matches!(t, Type::Tuple(_)))
+        || all(|t| matches!(t, Type::Map(_)))
+        || all(|t| matches!(t, Type::List(_)))
+        || all(|t| matches!(t, Type::Set(_)))
+    {
+        return unify_kinds(types);
+    }
+    if concrete.iter().any(|t| matches!(t, Type::Object(_))) && concrete.iter().any(|t| matches!(t, Type::Tuple(_))) {
+        return None;
+    }
     unify_kinds(types).or_else(|| unify_by_conversion(types))
+}
+
+/// Why two result types of a conditional do not unify, as Terraform words it: the first
+/// attribute or tuple element that differs, recursively, else both types.
+pub fn describe_mismatch(t: &Type, f: &Type) -> String {
+    match (t, f) {
+        (Type::Object(ta), Type::Object(fa)) => {
+            if let Some(name) = ta.keys().find(|k| !fa.contains_key(*k)) {
+                return format!("The 'true' value includes object attribute {name:?}, which is absent in the 'false' value.");
+            }
+            if let Some(name) = fa.keys().find(|k| !ta.contains_key(*k)) {
+                return format!("The 'false' value includes object attribute {name:?}, which is absent in the 'true' value.");
+            }
+            match ta.iter().find(|(k, v)| fa.get(*k) != Some(*v)) {
+                Some((name, tv)) => format!("Type mismatch for object attribute {name:?}: {}", describe_mismatch(tv, &fa[name])),
+                None => describe_types(t, f),
+            }
+        }
+        (Type::Tuple(te), Type::Tuple(fe)) => {
+            if te.len() != fe.len() {
+                return format!("The 'true' tuple has length {}, but the 'false' tuple has length {}.", te.len(), fe.len());
+            }
+            match te.iter().zip(fe).position(|(a, b)| a != b) {
+                Some(i) => format!("Type mismatch for tuple element {i}: {}", describe_mismatch(&te[i], &fe[i])),
+                None => describe_types(t, f),
+            }
+        }
+        _ => describe_types(t, f),
+    }
+}
+
+fn describe_types(t: &Type, f: &Type) -> String {
+    format!("The 'true' value is {}, but the 'false' value is {}.", t.friendly(), f.friendly())
 }
 
 fn preference(t: &Type) -> u8 {

@@ -1,0 +1,8 @@
+variable "on" {
+  type    = bool
+  default = false
+}
+
+output "settings" {
+  value = var.on ? { retention = 30 } : { replicas = ["eu-west-2"] }
+}

@@ -1,8 +1,12 @@
 //! `cargo xtask exceptions export` and `cargo xtask report` on the command line: exit codes,
 //! formats and errors. The register is a fixture of this test (never the live register).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use common::{checkout, ok, xtask};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
@@ -66,50 +70,6 @@ fn report_needs_a_release_or_an_environment_and_period() {
     assert!(err.contains("give --release DIGEST, or --env ENV --since DATE"), "{err}");
     let (code, _, err) = run(&["report", "--release", "abc", "--env", "dev", "--out", "/tmp/never.html"]);
     assert_eq!(code, 2, "{err}");
-}
-
-fn xtask(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .env("LZ_ROOT", dir)
-        .env_remove("LZ_SIGNING_KEY")
-        .output()
-        .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let (code, out, err) = xtask(dir, args);
-    assert_eq!(code, 0, "cargo xtask {}:\n{out}\n{err}", args.join(" "));
-    out
-}
-
-/// A copy of the repository's files (as git lists them) sharing the bootstrapped tools, turned
-/// into a rehearsal (test identities with keys in `keys`, stores of its own).
-fn checkout(dir: &Path, keys: &Path) {
-    let root = root();
-    let out = Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
-        let rel = String::from_utf8_lossy(rel).to_string();
-        let (from, to) = (root.join(&rel), dir.join(&rel));
-        if from.is_file() {
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-    lz_platform::tools::terraform(&root).expect("Terraform (bootstrapped by the harness)");
-    std::fs::create_dir_all(dir.join(".tools")).unwrap();
-    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
-        if root.join(".tools").join(tool).exists() {
-            std::os::unix::fs::symlink(root.join(".tools").join(tool), dir.join(".tools").join(tool)).unwrap();
-        }
-    }
-    lz_platform::localstack::require(&root).unwrap_or_else(|e| panic!("{e:#}"));
-    ok(dir, &["rehearsal", "setup", "--keys", &keys.display().to_string()]);
 }
 
 /// Through the shipped binary on a rehearsal checkout: the report of a published, approved

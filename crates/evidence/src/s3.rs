@@ -95,14 +95,7 @@ impl S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
-            Ok(out) => {
-                let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
-                Ok(Some(bytes.into_bytes().to_vec()))
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(err(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
-        }
+        get_object(&self.client, &self.bucket, key).await
     }
 
     async fn exists(&self, key: &str) -> Result<bool> {
@@ -219,6 +212,15 @@ impl Store for S3Store {
             }
             self.put_head(last, head).await
         })
+    }
+}
+
+/// An object's bytes, or `None` when there is no such key.
+async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+    match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{bucket}/{key}"))?.into_bytes().to_vec())),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(err(e)).with_context(|| format!("cannot get s3://{bucket}/{key}")),
     }
 }
 
@@ -456,11 +458,7 @@ impl ReleaseStore {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        match self.client.get_object().bucket(&self.bucket).key(key).send().await {
-            Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec())),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(err(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
-        }
+        get_object(&self.client, &self.bucket, key).await
     }
 
     /// Every stored release digest starting with `prefix` (lowercase hex).

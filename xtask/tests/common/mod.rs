@@ -1,0 +1,62 @@
+//! Helpers of the command-line tests that run the shipped binary on a rehearsal checkout.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The shipped binary on the checkout `dir` (no signing key from the environment).
+pub fn xtask(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env("LZ_ROOT", dir)
+        .env("CI", "true")
+        .env_remove("LZ_SIGNING_KEY")
+        .env_remove("LZ_POLICY_KEY")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+/// [`xtask`], required to exit 0; its stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = xtask(dir, args);
+    assert_eq!(code, 0, "cargo xtask {}:\n{out}\n{err}", args.join(" "));
+    out
+}
+
+/// A copy of the repository's files (as git lists them) with only the bootstrapped tools under
+/// `.tools/`, turned into a rehearsal (test identities with keys in `keys`, stores of its own).
+pub fn checkout(dir: &Path, keys: &Path) {
+    let root = root();
+    let out = Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let rel = String::from_utf8_lossy(rel).to_string();
+        let (from, to) = (root.join(&rel), dir.join(&rel));
+        if from.is_file() {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&from, &to).unwrap();
+        }
+    }
+    lz_platform::tools::terraform(&root).expect("Terraform (bootstrapped by the harness)");
+    std::fs::create_dir_all(dir.join(".tools")).unwrap();
+    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
+        if root.join(".tools").join(tool).exists() {
+            std::os::unix::fs::symlink(root.join(".tools").join(tool), dir.join(".tools").join(tool)).unwrap();
+        }
+    }
+    lz_platform::localstack::require(&root).unwrap_or_else(|e| panic!("{e:#}"));
+    ok(dir, &["rehearsal", "setup", "--keys", &keys.display().to_string()]);
+}
+
+/// The key file of a rehearsal identity.
+pub fn key(keys: &Path, who: &str) -> String {
+    keys.join(format!("{who}.key")).display().to_string()
+}

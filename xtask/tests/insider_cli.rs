@@ -104,10 +104,7 @@ fn a_release_without_signed_authorship_is_refused_with_exit_1() {
     let stores_file = copy.join("governance/stores.toml");
     let nonce = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 0xffff_ffff);
     let text = std::fs::read_to_string(&stores_file).unwrap();
-    let text: String = text
-        .lines()
-        .map(|l| if l.contains("_bucket") && l.ends_with('"') { format!("{}-{nonce}\"\n", &l[..l.len() - 1]) } else { format!("{l}\n") })
-        .collect();
+    let text = lz_promote::stores::suffixed(&text, &nonce);
     std::fs::write(&stores_file, text).unwrap();
     let (code, out, err) = xtask(copy, &["bootstrap", "--stores"], &[]);
     assert_eq!(code, 0, "{out}{err}");

@@ -29,9 +29,7 @@ fn release(dir: &Path, keys: &Path) -> String {
 
 /// `governance/stores.toml` with both bucket names changed.
 fn side(text: &str) -> String {
-    text.lines()
-        .map(|l| if l.ends_with('"') && l.contains("_bucket") { format!("{}-side\"\n", &l[..l.len() - 1]) } else { format!("{l}\n") })
-        .collect()
+    lz_promote::stores::suffixed(text, "side")
 }
 
 fn records(verify_output: &str) -> usize {

@@ -129,20 +129,7 @@ pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
     let text = std::fs::read_to_string(&stores)
         .with_context(|| format!("cannot read {}", stores.display()))?;
     let suffix = hex::encode(&generate_key().to_bytes()[..5]);
-    let mut out = String::new();
-    for line in text.lines() {
-        match line.split_once('=') {
-            Some((k, v)) if matches!(k.trim(), "release_bucket" | "evidence_bucket") => {
-                let name = v.trim().trim_matches('"');
-                out.push_str(&format!("{} = \"{name}-{suffix}\"\n", k.trim_end()));
-            }
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    std::fs::write(&stores, out)?;
+    std::fs::write(&stores, crate::stores::suffixed(&text, &suffix))?;
     Ok(suffix)
 }
 

@@ -95,7 +95,38 @@ impl Stores {
     }
 }
 
+/// The text of a `governance/stores.toml` with `-SUFFIX` appended to both bucket names (stores
+/// of their own for a rehearsal or a test; every other line as it was).
+pub fn suffixed(text: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2 * (suffix.len() + 1));
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some((k, v)) if matches!(k.trim(), "release_bucket" | "evidence_bucket") => {
+                let name = v.trim().trim_matches('"');
+                out.push_str(&format!("{} = \"{name}-{suffix}\"\n", k.trim_end()));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
 /// The local verified cache of the evidence chain (rebuilt by `cargo xtask evidence pull`).
 pub fn evidence_cache(root: &Path) -> PathBuf {
     root.join(".tools/evidence/main.jsonl")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suffixed_renames_only_the_two_buckets() {
+        let text = "# release_bucket = \"in a comment\"\nenvironment     = \"prod\"\nrelease_bucket  = \"lz-releases-1\"\nevidence_bucket = \"lz-evidence-1\"\n";
+        assert_eq!(
+            super::suffixed(text, "x9"),
+            "# release_bucket = \"in a comment\"\nenvironment     = \"prod\"\nrelease_bucket = \"lz-releases-1-x9\"\nevidence_bucket = \"lz-evidence-1-x9\"\n"
+        );
+    }
 }

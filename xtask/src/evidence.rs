@@ -351,7 +351,7 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     let local = lz_promote::stores::evidence_cache(root);
-    let head = anchors.head.as_ref().map(|h| h.bytes.as_slice());
+    let head = anchors.head.as_ref().map(|h| &h.bytes[..]);
     lz_evidence::store::write_copy(&local, &records, head)?;
     println!("pulled {} verified records from {} into {}", records.len(), store.describe(), local.display());
     Ok(ExitCode::SUCCESS)

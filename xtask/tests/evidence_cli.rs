@@ -147,7 +147,7 @@ fn truncation_under_a_re_signed_head_is_caught_by_the_remembered_checkpoint() {
     r.expect(&["evidence", "verify"], 0, "ok: 4 records");
     let store = r.store();
     let records = store.load().unwrap();
-    std::fs::write(store.path(), [records[0].bytes.clone(), b"\n".to_vec()].concat()).unwrap();
+    std::fs::write(store.path(), [records[0].bytes.to_vec(), b"\n".to_vec()].concat()).unwrap();
     let cp = Checkpoint { sequence: 0, hash: sha256_hex(&records[0].bytes), time: now_rfc3339() };
     // Unsigned head: not trusted.
     std::fs::write(store.checkpoint_path(), serde_json::to_vec(&cp).unwrap()).unwrap();

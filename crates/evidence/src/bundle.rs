@@ -77,7 +77,7 @@ pub fn read_bundle(path: &Path) -> Result<Bundle> {
             saw_end = true;
             continue;
         }
-        records.push(StoredRecord { location: format!("{shown}:{}", i + 1), bytes: line.to_vec() });
+        records.push(StoredRecord { location: format!("{shown}:{}", i + 1), bytes: crate::store::Bytes::copy_from_slice(line) });
     }
     if !saw_end {
         bail!("{shown}: incomplete last line (no newline)");

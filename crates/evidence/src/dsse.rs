@@ -15,16 +15,14 @@ pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 
 /// Pre-authentication encoding: "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + payload_type.len() + 32);
-    out.extend_from_slice(b"DSSEv1 ");
-    out.extend_from_slice(payload_type.len().to_string().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload_type.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(payload.len().to_string().as_bytes());
-    out.push(b' ');
+    let mut out = pae_prefix(payload_type, payload.len());
     out.extend_from_slice(payload);
     out
+}
+
+/// The part of [`pae`] before the body (verification hashes it and the body without joining them).
+pub fn pae_prefix(payload_type: &str, payload_len: usize) -> Vec<u8> {
+    format!("DSSEv1 {} {payload_type} {payload_len} ", payload_type.len()).into_bytes()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -35,6 +35,7 @@ pub mod record;
 pub mod redact;
 pub mod release;
 pub mod s3;
+pub mod sig;
 pub mod store;
 pub mod verify;
 
@@ -49,7 +50,7 @@ pub use record::{
 pub use s3::{ReleaseStore, S3Store};
 pub use store::{Checkpoint, HeadMoved, LocalStore, Store, StoreIntegrity, StoredRecord};
 pub use verify::{
-    failure_of, verify, verify_chain, verify_chain_with, verify_store, Anchors, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
+    failure_of, report_of_store, verify, verify_chain, verify_chain_with, verify_store, Anchors, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
     VerifiedChain, VerifiedRecord,
 };
 

@@ -338,7 +338,7 @@ impl Query<'_> {
             Source::Local(store) => (store.read_at(e.offset, e.len as usize)?, format!("{}:{}", store.path().display(), e.line)),
             Source::Memory(records) => {
                 let r = records.get(e.offset as usize).context("index points past the records")?;
-                (r.bytes.clone(), r.location.clone())
+                (r.bytes.to_vec(), r.location.clone())
             }
         };
         let st: Statement = decode_statement(&bytes, &location)?;

@@ -143,7 +143,10 @@ impl Store for S3Store {
                     got.push((i, key, bytes));
                 }
                 got.sort_by_key(|g| g.0);
-                out.extend(got.into_iter().map(|(_, key, bytes)| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes }));
+                out.extend(
+                    got.into_iter()
+                        .map(|(_, key, bytes)| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() }),
+                );
             }
             Ok(out)
         })
@@ -169,14 +172,14 @@ impl Store for S3Store {
                 },
             };
             let bytes = self.get(&key).await?.with_context(|| format!("s3://{}/{key} is missing", self.bucket))?;
-            Ok(Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes }))
+            Ok(Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() }))
         })
     }
 
     fn head(&self) -> Result<Option<StoredRecord>> {
         let key = self.head_key();
         let bytes = self.rt.block_on(self.get(&key))?;
-        Ok(bytes.map(|bytes| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes }))
+        Ok(bytes.map(|bytes| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() }))
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
@@ -388,10 +391,8 @@ impl S3Store {
                 .map_err(err)
                 .with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
             let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{head_key} version {id}", self.bucket))?;
-            out.earlier_heads.push(StoredRecord {
-                location: format!("s3://{}/{head_key} (version {id})", self.bucket),
-                bytes: bytes.into_bytes().to_vec(),
-            });
+            out.earlier_heads
+                .push(StoredRecord { location: format!("s3://{}/{head_key} (version {id})", self.bucket), bytes: bytes.into_bytes() });
         }
         Ok(out)
     }

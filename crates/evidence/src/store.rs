@@ -8,6 +8,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+pub use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::dsse::{sha256_hex, Envelope};
@@ -26,11 +27,12 @@ impl std::fmt::Display for HeadMoved {
 
 impl std::error::Error for HeadMoved {}
 
-/// One stored envelope and where it came from (`file:line`, object key).
+/// One stored envelope and where it came from (`file:line`, object key). The bytes are a
+/// shared, reference-counted slice: the records of one file share the buffer it was read into.
 #[derive(Clone, Debug)]
 pub struct StoredRecord {
     pub location: String,
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,11 +91,29 @@ pub struct StoreIntegrity {
     pub problems: Vec<(String, String)>,
 }
 
+/// Records in stored order, a window at a time (see [`Store::windows`]).
+pub type Windows<'a> = Box<dyn Iterator<Item = Result<Vec<StoredRecord>>> + 'a>;
+
+/// Records per window when a store has them all in memory anyway.
+const WINDOW_RECORDS: usize = 2048;
+
+/// Bytes a local store reads per window.
+const WINDOW_BYTES: usize = 4 << 20;
+
 pub trait Store {
     /// Human-readable name of the store (path or bucket).
     fn describe(&self) -> String;
     /// Every record in stored order.
     fn load(&self) -> Result<Vec<StoredRecord>>;
+    /// Every record in stored order, a window at a time, read as the caller goes where the
+    /// store can (a local file: memory stays flat however long the chain is).
+    fn windows(&self) -> Result<Windows<'_>> {
+        let mut all = self.load()?.into_iter().peekable();
+        Ok(Box::new(std::iter::from_fn(move || {
+            all.peek()?;
+            Some(Ok(all.by_ref().take(WINDOW_RECORDS).collect()))
+        })))
+    }
     /// The last record, without reading the whole store where possible.
     fn last(&self) -> Result<Option<StoredRecord>>;
     /// The signed head as stored (not verified).
@@ -169,32 +189,108 @@ impl LocalStore {
     }
 
     /// Splits records starting at byte `offset` into (offset, line number, bytes); line numbers
-    /// count from `first_line`.
-    pub fn scan_from(&self, offset: u64, first_line: usize) -> Result<Vec<(u64, usize, Vec<u8>)>> {
-        let mut data = Vec::new();
-        match File::open(&self.path) {
-            Ok(mut f) => {
-                f.seek(SeekFrom::Start(offset))?;
-                f.read_to_end(&mut data).with_context(|| format!("cannot read {}", self.path.display()))?;
-            }
+    /// count from `first_line`. The file is read once, into one buffer that the records share.
+    pub fn scan_from(&self, offset: u64, first_line: usize) -> Result<Vec<(u64, usize, Bytes)>> {
+        let data = match File::open(&self.path) {
+            Ok(f) => Bytes::from(read_from(&f, offset).with_context(|| format!("cannot read {}", self.path.display()))?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e).with_context(|| format!("cannot open {}", self.path.display())),
-        }
-        let mut out = Vec::new();
+        };
+        let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', &data).count());
         let mut start = 0;
         let mut line = first_line;
         while start < data.len() {
-            let Some(nl) = data[start..].iter().position(|b| *b == b'\n') else {
+            let Some(nl) = memchr::memchr(b'\n', &data[start..]) else {
                 bail!("{}:{line}: incomplete last line (no newline): the file was cut or is being written", self.path.display());
             };
             if nl == 0 {
                 bail!("{}:{line}: empty line", self.path.display());
             }
-            out.push((offset + start as u64, line, data[start..start + nl].to_vec()));
+            out.push((offset + start as u64, line, data.slice(start..start + nl)));
             start += nl + 1;
             line += 1;
         }
         Ok(out)
+    }
+}
+
+/// The file from `offset` to the size it has now. Large files are read by one thread per
+/// core, each into its part of the buffer (copying from the page cache and faulting in the
+/// buffer's pages is most of the cost of a load).
+fn read_from(f: &File, offset: u64) -> std::io::Result<Vec<u8>> {
+    const PARALLEL_FROM: usize = 16 << 20;
+    let len = f.metadata()?.len().saturating_sub(offset) as usize;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    #[cfg(unix)]
+    if len >= PARALLEL_FROM && threads > 1 {
+        use std::os::unix::fs::FileExt as _;
+        // Zeroed allocations this large come straight from the OS: nothing is written twice.
+        let mut data = vec![0u8; len];
+        let part = len.div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = data
+                .chunks_mut(part)
+                .enumerate()
+                .map(|(i, chunk)| s.spawn(move || f.read_exact_at(chunk, offset + (i * part) as u64)))
+                .collect();
+            handles.into_iter().try_for_each(|h| h.join().expect("file readers do not panic"))
+        })?;
+        return Ok(data);
+    }
+    let mut data = Vec::with_capacity(len);
+    let mut f = f;
+    f.seek(SeekFrom::Start(offset))?;
+    f.read_to_end(&mut data)?;
+    Ok(data)
+}
+
+/// A JSON Lines file read in blocks of about [`WINDOW_BYTES`]: each block is one buffer that
+/// its records share; a line cut by the block boundary is carried into the next block.
+struct LineBlocks {
+    /// `None` once the file is read (or did not exist).
+    file: Option<File>,
+    shown: String,
+    carry: Vec<u8>,
+    line: usize,
+}
+
+impl LineBlocks {
+    fn next_block(&mut self) -> Result<Option<Vec<StoredRecord>>> {
+        loop {
+            let Some(file) = self.file.as_mut() else {
+                return Ok(None);
+            };
+            let mut data = std::mem::take(&mut self.carry);
+            data.reserve(WINDOW_BYTES);
+            let n = file.take(WINDOW_BYTES as u64).read_to_end(&mut data).with_context(|| format!("cannot read {}", self.shown))?;
+            if n == 0 {
+                self.file = None;
+                if data.is_empty() {
+                    return Ok(None);
+                }
+                bail!("{}:{}: incomplete last line (no newline): the file was cut or is being written", self.shown, self.line);
+            }
+            let Some(last) = memchr::memrchr(b'\n', &data) else {
+                // One record longer than a block: read on.
+                self.carry = data;
+                continue;
+            };
+            self.carry = data.split_off(last + 1);
+            let data = Bytes::from(data);
+            let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', &data).count());
+            let mut start = 0;
+            while start < data.len() {
+                let nl = memchr::memchr(b'\n', &data[start..]).expect("the block ends with a newline");
+                if nl == 0 {
+                    self.file = None;
+                    bail!("{}:{}: empty line", self.shown, self.line);
+                }
+                out.push(StoredRecord { location: format!("{}:{}", self.shown, self.line), bytes: data.slice(start..start + nl) });
+                start += nl + 1;
+                self.line += 1;
+            }
+            return Ok(Some(out));
+        }
     }
 }
 
@@ -228,6 +324,16 @@ impl Store for LocalStore {
             .collect())
     }
 
+    fn windows(&self) -> Result<Windows<'_>> {
+        let file = match File::open(&self.path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot open {}", self.path.display())),
+        };
+        let mut reader = LineBlocks { file, shown: self.path.display().to_string(), carry: Vec::new(), line: 1 };
+        Ok(Box::new(std::iter::from_fn(move || reader.next_block().transpose())))
+    }
+
     fn last(&self) -> Result<Option<StoredRecord>> {
         let mut f = match File::open(&self.path) {
             Ok(f) => f,
@@ -253,10 +359,13 @@ impl Store for LocalStore {
             }
             let body = &tail[..tail.len() - 1];
             if let Some(nl) = body.iter().rposition(|b| *b == b'\n') {
-                return Ok(Some(StoredRecord { location: format!("{} (last line)", self.path.display()), bytes: body[nl + 1..].to_vec() }));
+                return Ok(Some(StoredRecord {
+                    location: format!("{} (last line)", self.path.display()),
+                    bytes: Bytes::copy_from_slice(&body[nl + 1..]),
+                }));
             }
             if pos == 0 {
-                return Ok(Some(StoredRecord { location: format!("{}:1", self.path.display()), bytes: body.to_vec() }));
+                return Ok(Some(StoredRecord { location: format!("{}:1", self.path.display()), bytes: Bytes::copy_from_slice(body) }));
             }
         }
     }
@@ -264,7 +373,7 @@ impl Store for LocalStore {
     fn head(&self) -> Result<Option<StoredRecord>> {
         let path = self.checkpoint_path();
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(StoredRecord { location: path.display().to_string(), bytes })),
+            Ok(bytes) => Ok(Some(StoredRecord { location: path.display().to_string(), bytes: bytes.into() })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
@@ -344,5 +453,52 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
         (**self).append(first_sequence, previous, records, head)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn windows_of(content: &[u8]) -> Result<Vec<Vec<StoredRecord>>> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("chain.jsonl"));
+        std::fs::write(store.path(), content).unwrap();
+        let windows: Result<Vec<Vec<StoredRecord>>> = store.windows()?.collect();
+        windows
+    }
+
+    #[test]
+    fn windows_read_the_file_in_blocks_and_carry_cut_lines() {
+        // Lines that straddle block boundaries, and one longer than a block.
+        let long = vec![b'x'; WINDOW_BYTES + 123];
+        let mut lines: Vec<Vec<u8>> = (0..3000).map(|i| format!("{i:0>1500}").into_bytes()).collect();
+        lines.insert(1234, long);
+        let content: Vec<u8> = lines.iter().flat_map(|l| [&l[..], b"\n"].concat()).collect();
+        let windows = windows_of(&content).unwrap();
+        assert!(windows.len() >= 3, "{} windows", windows.len());
+        let records: Vec<StoredRecord> = windows.into_iter().flatten().collect();
+        assert_eq!(records.len(), lines.len());
+        for (i, (r, l)) in records.iter().zip(&lines).enumerate() {
+            assert_eq!(&r.bytes[..], &l[..], "line {}", i + 1);
+            assert!(r.location.ends_with(&format!("chain.jsonl:{}", i + 1)), "{}", r.location);
+        }
+        // The same records as a whole load.
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path().join("chain.jsonl"));
+        std::fs::write(store.path(), &content).unwrap();
+        let loaded = store.load().unwrap();
+        assert_eq!(loaded.len(), records.len());
+        let line = |r: &StoredRecord| r.location.rsplit(':').next().unwrap().to_string();
+        assert!(loaded.iter().zip(&records).all(|(a, b)| a.bytes == b.bytes && line(a) == line(b)));
+    }
+
+    #[test]
+    fn windows_name_the_line_of_a_torn_or_empty_record() {
+        let torn = windows_of(b"one\ntwo\nthr").unwrap_err();
+        assert!(format!("{torn:#}").contains("chain.jsonl:3: incomplete last line"), "{torn:#}");
+        let empty = windows_of(b"one\n\nthree\n").unwrap_err();
+        assert!(format!("{empty:#}").contains("chain.jsonl:2: empty line"), "{empty:#}");
+        assert!(windows_of(b"").unwrap().is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Each record is checked in this order, and the first failing check names the reason:
 //! canonical form, payload type, signature count, key id (in the register in force at the
-//! record's place), encoding, signature (strict ed25519), statement, signer identity, predicate
+//! record's place), encoding, signature (ed25519, see [`crate::sig`]), statement, signer identity, predicate
 //! type, signer rule (role, person, group), time, subject digests, kind rules (details, break-glass
 //! TTL, workload approvals, register changes, checkpoints, segregation of duties), sequence,
 //! previous hash and time order. After the last record every known checkpoint (the signed head,
@@ -17,15 +17,16 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::dsse::{pae, Envelope, PAYLOAD_TYPE};
+use crate::dsse::{pae, pae_prefix, Envelope, PAYLOAD_TYPE};
 use crate::identity::{describe_rule, Identities, Identity};
 use crate::record::{is_digest, parse_time, ChainLink, Kind, Statement, Subject, GENESIS, STATEMENT_TYPE};
+use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
 /// Longest break-glass session, in minutes.
@@ -120,7 +121,9 @@ impl fmt::Display for Reason {
             Reason::SignatureCount(n) => write!(f, "{n} signatures, expected exactly 1"),
             Reason::UnknownKey(k) => write!(f, "signed with key {k} which belongs to no registered identity"),
             Reason::WeakKey { identity } => write!(f, "the registered key of {identity} is weak (small order) and proves nothing"),
-            Reason::Signature { identity } => write!(f, "signature does not verify (strict ed25519) with the key of {identity}"),
+            Reason::Signature { identity } => {
+                write!(f, "signature does not verify (ed25519, RFC 8032 with strict encodings) with the key of {identity}")
+            }
             Reason::Statement(e) => write!(f, "payload is not a valid evidence statement: {e}"),
             Reason::WrongIdentity { key_of, claimed } => {
                 write!(f, "signed with the key of {key_of} but the record claims identity {claimed}")
@@ -155,7 +158,10 @@ impl fmt::Display for Reason {
                 write!(f, "time {found} is before the preceding record's time {previous}: records cannot be back-dated")
             }
             Reason::Truncated { last, checkpoint } => match last {
-                Some(l) => write!(f, "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records were removed from the tail"),
+                Some(l) => write!(
+                    f,
+                    "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records were removed from the tail"
+                ),
                 None => write!(f, "the chain is empty but a known checkpoint records sequence {checkpoint}: the chain was deleted"),
             },
             Reason::CheckpointMismatch { sequence } => {
@@ -407,7 +413,7 @@ pub struct Anchors {
 /// Verifies a chain against `root` and returns every record decoded, with its signer and the
 /// signer's roles as of the record's place in the chain.
 ///
-/// Contract: `Ok` only when every record is canonical, strictly signed by a key of the register
+/// Contract: `Ok` only when every record is canonical, signed ([`crate::sig`]) by a key of the register
 /// in force at its place (the trust root's register, changed only by `register-change` records
 /// for later records), signed by an identity its kind allows ([`crate::identity::signer_rule`]),
 /// linked by sequence and previous hash, not back-dated, and consistent with the kind rules
@@ -431,8 +437,31 @@ pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoin
     // Anchors first: a writer stores its records before it moves the head, so every record a
     // head (or an earlier head) names exists by the time the records are listed.
     let anchors = Anchors::of_store(store, known.to_vec())?;
-    let records = store.load()?;
-    verify_chain_with(&records, root, &anchors)
+    let mut out = Vec::new();
+    let (head, register) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
+    Ok(VerifiedChain { records: out, head, register })
+}
+
+/// Like [`report_of`] for a whole store, read a window at a time ([`Store::windows`]) while
+/// the windows before are verified: memory stays flat. Read [`Anchors::of_store`] first.
+/// `records` in the report counts the records verified (0 on a failure, which names its record).
+pub fn report_of_store(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
+    let outcome = run_store(store, root, anchors, None, strategy).map(|(head, _)| head);
+    let count = match &outcome {
+        Ok(Some((last, _))) => *last as usize + 1,
+        _ => 0,
+    };
+    report(outcome, count)
+}
+
+fn report(outcome: Result<Option<(u64, String)>>, records: usize) -> Result<Report> {
+    match outcome {
+        Ok(head) => Ok(Report { records, head, failure: None }),
+        Err(e) => match e.downcast::<Failure>() {
+            Ok(f) => Ok(Report { records, head: None, failure: Some(f) }),
+            Err(e) => Err(e),
+        },
+    }
 }
 
 impl Anchors {
@@ -443,13 +472,7 @@ impl Anchors {
     pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
         let head = store.head()?;
         let integrity = store.integrity()?;
-        Ok(Anchors {
-            head,
-            require_head: true,
-            earlier_heads: integrity.earlier_heads,
-            known,
-            problems: integrity.problems,
-        })
+        Ok(Anchors { head, require_head: true, earlier_heads: integrity.earlier_heads, known, problems: integrity.problems })
     }
 }
 
@@ -482,13 +505,7 @@ pub fn verify(records: &[StoredRecord], checkpoint: Option<&Checkpoint>, ids: &I
 
 /// Like [`verify_chain_with`] but returns a [`Report`] and keeps no decoded records.
 pub fn report_of(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<Report> {
-    match run(records, root, anchors, None) {
-        Ok((head, _)) => Ok(Report { records: records.len(), head, failure: None }),
-        Err(e) => match e.downcast::<Failure>() {
-            Ok(f) => Ok(Report { records: records.len(), head: None, failure: Some(f) }),
-            Err(e) => Err(e),
-        },
-    }
+    report(run(records, root, anchors, None).map(|(head, _)| head), records.len())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,8 +597,8 @@ struct LightStatement {
 /// One record decoded: what the signature covers and what the checks need.
 struct Decoded {
     keyid: String,
-    message: Vec<u8>,
-    signature: Signature,
+    payload: Vec<u8>,
+    signature: [u8; 64],
     hash: [u8; 32],
     statement: Result<LightStatement, String>,
     full: Option<Result<Statement, String>>,
@@ -593,52 +610,82 @@ enum Pre {
     Ok(Box<Decoded>),
 }
 
+impl Decoded {
+    /// The signature decoded for the group equation with `key`, `None` if an encoding is refused.
+    fn prepare(&self, key: &VerifyingKey) -> Option<sig::Prepared> {
+        sig::prepare(key, &self.signature, &[&pae_prefix(PAYLOAD_TYPE, self.payload.len()), &self.payload])
+    }
+
+    fn verifies(&self, key: &VerifyingKey) -> bool {
+        self.prepare(key).is_some_and(|p| sig::check(&p))
+    }
+}
+
+/// A record in the canonical envelope form whose strings need no escaping, read without
+/// serde: what [`decode`] would find, or `None` when the bytes are anything else (the caller
+/// then decodes with serde and compares with the re-serialization, which names what is wrong).
+///
+/// The payload and signature are base64: when they decode, they hold only the base64
+/// alphabet, so they needed no escaping either.
+fn decode_canonical(bytes: &[u8]) -> Option<(Vec<u8>, &str, &str, Vec<u8>)> {
+    fn field<'a>(rest: &mut &'a [u8], after: &[u8]) -> Option<&'a [u8]> {
+        let end = memchr::memchr(b'"', rest)?;
+        let text = &rest[..end];
+        *rest = rest[end..].strip_prefix(after)?;
+        Some(text)
+    }
+    fn plain(text: &[u8]) -> Option<&str> {
+        // serde_json escapes exactly these.
+        if text.iter().any(|b| *b < 0x20 || *b == b'\\') {
+            return None;
+        }
+        std::str::from_utf8(text).ok()
+    }
+    let mut rest = bytes.strip_prefix(b"{\"payload\":\"".as_slice())?;
+    let payload = field(&mut rest, b"\",\"payloadType\":\"")?;
+    let payload_type = plain(field(&mut rest, b"\",\"signatures\":[{\"keyid\":\"")?)?;
+    let keyid = plain(field(&mut rest, b"\",\"sig\":\"")?)?;
+    let sig = field(&mut rest, b"\"}]}")?;
+    if !rest.is_empty() || payload_type != PAYLOAD_TYPE {
+        return None;
+    }
+    Some((B64.decode(payload).ok()?, payload_type, keyid, B64.decode(sig).ok()?))
+}
+
 fn decode(rec: &StoredRecord, keep: bool) -> Pre {
-    let env: Envelope = match serde_json::from_slice(&rec.bytes) {
-        Ok(e) => e,
-        Err(e) => return Pre::Unreadable(format!("{}: not a DSSE envelope: {e}", rec.location)),
+    let (payload, keyid, sig_bytes) = match decode_canonical(&rec.bytes) {
+        Some((payload, _, keyid, sig)) => (payload, keyid.to_string(), sig),
+        None => {
+            let env: Envelope = match serde_json::from_slice(&rec.bytes) {
+                Ok(e) => e,
+                Err(e) => return Pre::Unreadable(format!("{}: not a DSSE envelope: {e}", rec.location)),
+            };
+            if env.to_canonical() != rec.bytes {
+                return Pre::Bad(Reason::NotCanonical);
+            }
+            if env.payload_type != PAYLOAD_TYPE {
+                return Pre::Bad(Reason::PayloadType(env.payload_type));
+            }
+            if env.signatures.len() != 1 {
+                return Pre::Bad(Reason::SignatureCount(env.signatures.len()));
+            }
+            let sig = &env.signatures[0];
+            let (Ok(payload), Ok(sig_bytes)) = (env.payload_bytes(), B64.decode(&sig.sig)) else {
+                return Pre::Bad(Reason::PayloadEncoding);
+            };
+            (payload, sig.keyid.clone(), sig_bytes)
+        }
     };
-    if env.to_canonical() != rec.bytes {
-        return Pre::Bad(Reason::NotCanonical);
-    }
-    if env.payload_type != PAYLOAD_TYPE {
-        return Pre::Bad(Reason::PayloadType(env.payload_type));
-    }
-    if env.signatures.len() != 1 {
-        return Pre::Bad(Reason::SignatureCount(env.signatures.len()));
-    }
-    let sig = &env.signatures[0];
-    let (Ok(payload), Ok(sig_bytes)) = (env.payload_bytes(), B64.decode(&sig.sig)) else {
+    let Ok(signature) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else {
         return Pre::Bad(Reason::PayloadEncoding);
     };
-    let Ok(sig_bytes) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else { return Pre::Bad(Reason::PayloadEncoding) };
     let statement = serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string());
     let full = keep.then(|| serde_json::from_slice::<Statement>(&payload).map_err(|e| e.to_string()));
-    Pre::Ok(Box::new(Decoded {
-        keyid: sig.keyid.clone(),
-        message: pae(&env.payload_type, &payload),
-        signature: Signature::from_bytes(&sig_bytes),
-        hash: Sha256::digest(&rec.bytes).into(),
-        statement,
-        full,
-    }))
+    Pre::Ok(Box::new(Decoded { keyid, payload, signature, hash: Sha256::digest(&rec.bytes).into(), statement, full }))
 }
 
 fn workers() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8)
-}
-
-/// Runs `f` over `items` on every core, keeping order.
-fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = workers();
-    if threads <= 1 || items.len() < 2 {
-        return items.iter().map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("verification threads do not panic")).collect()
-    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -654,13 +701,16 @@ struct BreakGlass {
 }
 
 struct State {
-    register: Identities,
+    /// Shared so that the signer of a record can be borrowed while the state changes.
+    register: std::sync::Arc<Identities>,
     register_fp: String,
     history: Vec<String>,
     expected: u64,
     previous: [u8; 32],
     last_time: Option<(OffsetDateTime, String)>,
     hashes: Vec<[u8; 32]>,
+    /// Where each record was read (a checkpoint that names a record with another hash points there).
+    locations: Vec<String>,
     break_glass: HashMap<u64, BreakGlass>,
     authors: HashMap<String, String>,
 }
@@ -805,12 +855,8 @@ pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identit
 
 impl State {
     /// The key that should have signed a record with `keyid`, or why there is none.
-    fn key_for(&self, keyid: &str) -> Result<(&Identity, VerifyingKey), Reason> {
-        let Some(id) = self.register.by_keyid(keyid) else { return Err(Reason::UnknownKey(keyid.to_string())) };
-        if id.public_key.is_weak() {
-            return Err(Reason::WeakKey { identity: id.name.clone() });
-        }
-        Ok((id, id.public_key))
+    fn key_for<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, VerifyingKey), Reason> {
+        lookup_in(register, keyid)
     }
 
     /// Every check of one record after its signature, in order; updates the state.
@@ -819,7 +865,7 @@ impl State {
         rec: &StoredRecord,
         d: &Decoded,
         signer: &Identity,
-        later: &[StoredRecord],
+        later: &mut dyn FnMut() -> Result<Vec<StoredRecord>>,
     ) -> Result<(Kind, OffsetDateTime, Option<Identities>), anyhow::Error> {
         let st = match &d.statement {
             Ok(s) => s,
@@ -856,7 +902,7 @@ impl State {
         if found != expected {
             let reason = if found < expected {
                 Reason::Duplicate { expected, found }
-            } else if self.appears_later(later, expected) {
+            } else if self.appears_later(&later()?, expected) {
                 Reason::Reordered { expected, found }
             } else {
                 Reason::Gap { expected, found }
@@ -878,8 +924,8 @@ impl State {
     /// Whether a later record (checked as far as its signature) carries `sequence`.
     fn appears_later(&self, later: &[StoredRecord], sequence: u64) -> bool {
         later.iter().any(|r| match decode(r, false) {
-            Pre::Ok(d) => match (&d.statement, self.key_for(&d.keyid)) {
-                (Ok(st), Ok((_, key))) => st.predicate.chain.sequence == sequence && key.verify_strict(&d.message, &d.signature).is_ok(),
+            Pre::Ok(d) => match (&d.statement, State::key_for(&self.register, &d.keyid)) {
+                (Ok(st), Ok((_, key))) => st.predicate.chain.sequence == sequence && d.verifies(&key),
                 _ => false,
             },
             _ => false,
@@ -887,7 +933,13 @@ impl State {
     }
 
     /// Rules that need earlier records; returns the new register of a register change.
-    fn chain_rules(&mut self, kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetDateTime) -> Result<Option<Identities>, Reason> {
+    fn chain_rules(
+        &mut self,
+        kind: Kind,
+        signer: &Identity,
+        p: &LightPredicate,
+        time: OffsetDateTime,
+    ) -> Result<Option<Identities>, Reason> {
         let seq = p.chain.sequence;
         match kind {
             Kind::Release => {
@@ -941,7 +993,9 @@ impl State {
                 if let Some(v) = p.break_glass.as_ref() {
                     let bg_seq = v.as_u64().unwrap_or(u64::MAX);
                     let Some(bg) = self.break_glass.get(&bg_seq) else {
-                        return Err(Reason::BreakGlassApproval(format!("the deployment names break-glass {bg_seq}, which is no earlier break-glass record")));
+                        return Err(Reason::BreakGlassApproval(format!(
+                            "the deployment names break-glass {bg_seq}, which is no earlier break-glass record"
+                        )));
                     };
                     if bg.approvers.is_empty() {
                         return Err(Reason::BreakGlassApproval(format!(
@@ -949,7 +1003,9 @@ impl State {
                         )));
                     }
                     if time < bg.opened || time >= bg.expires || p.environment != bg.environment {
-                        return Err(Reason::BreakGlassTtl(format!("the deployment is outside break-glass {bg_seq} (its time or environment)")));
+                        return Err(Reason::BreakGlassTtl(format!(
+                            "the deployment is outside break-glass {bg_seq} (its time or environment)"
+                        )));
                     }
                 }
             }
@@ -986,7 +1042,8 @@ impl State {
                         self.register_fp
                     )));
                 }
-                let ids = Identities::parse(text, &format!("register of record {seq}")).map_err(|e| Reason::RegisterChange(format!("{e:#}")))?;
+                let ids =
+                    Identities::parse(text, &format!("register of record {seq}")).map_err(|e| Reason::RegisterChange(format!("{e:#}")))?;
                 return Ok(Some(ids));
             }
             _ => {}
@@ -997,7 +1054,8 @@ impl State {
 
 /// Windows of records decoded and signature-checked together: memory stays bounded by the
 /// window whatever the chain length.
-const WINDOW: usize = 8192;
+/// Records per unit of parallel work (decoding and signatures).
+const WINDOW: usize = 2048;
 
 fn run(
     records: &[StoredRecord],
@@ -1008,10 +1066,10 @@ fn run(
     run_with(records, root, anchors, keep, Strategy::default())
 }
 
-/// How signatures are checked. The default batches them (ed25519 batch verification, falling
-/// back to per-record strict verification when a batch fails) on every core; `sequential` checks
-/// each record with `verify_strict` on one thread. Both give the same result, including which
-/// record is reported first (tests compare them).
+/// How records are checked. The default checks signatures in batches ([`sig::check_batch`],
+/// record by record when a batch fails) on every core, while one thread runs the sequential
+/// checks; `sequential` checks each signature alone ([`sig::check`]) on one thread. Both give
+/// the same result, including which record is reported first (tests compare them).
 #[derive(Clone, Copy, Debug)]
 pub struct Strategy {
     pub batch: bool,
@@ -1032,101 +1090,254 @@ impl Strategy {
 
 /// [`report_of`] with an explicit [`Strategy`] (benchmarks and equivalence tests).
 pub fn report_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    match run_with(records, root, anchors, None, strategy) {
-        Ok((head, _)) => Ok(Report { records: records.len(), head, failure: None }),
-        Err(e) => match e.downcast::<Failure>() {
-            Ok(f) => Ok(Report { records: records.len(), head: None, failure: Some(f) }),
-            Err(e) => Err(e),
-        },
-    }
+    report(run_with(records, root, anchors, None, strategy).map(|(head, _)| head), records.len())
 }
 
-/// Encodings a strict verifier refuses as a signature's R and a batch verifier would accept:
-/// the points of small order (with both signs of x where x is 0, i.e. the non-canonical
-/// "negative zero"), and any y at or above the field prime.
-const SMALL_ORDER: [[u8; 32]; 10] = {
-    const fn nibble(c: u8) -> u8 {
-        if c <= b'9' {
-            c - b'0'
+/// Records per batched signature check: one multiscalar multiplication of about
+/// `BATCH + 2` points (see [`sig::check_batch`]).
+pub const BATCH: usize = 1024;
+
+/// Signatures of one window, in batches; the records of a failed batch are checked one by one,
+/// so the bad record is found exactly. `keys` is by key id and may lack keys (a register change
+/// not seen yet): those records come out `false`, and the sequential pass checks them again
+/// with the key of the register in force (a key id names one key, so a `true` here holds for
+/// any register that has the key id).
+fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch: bool) -> Vec<bool> {
+    let prepared: Vec<Option<sig::Prepared>> = decoded
+        .iter()
+        .map(|pre| match pre {
+            Pre::Ok(d) => keys.get(&d.keyid).and_then(|key| d.prepare(key)),
+            _ => None,
+        })
+        .collect();
+    let one = |p: &Option<sig::Prepared>| p.as_ref().is_some_and(sig::check);
+    if !batch {
+        return prepared.iter().map(one).collect();
+    }
+    let mut out = Vec::with_capacity(prepared.len());
+    for group in prepared.chunks(BATCH) {
+        let all: Option<Vec<&sig::Prepared>> = group.iter().map(Option::as_ref).collect();
+        if all.is_some_and(|all| sig::check_batch(&all)) {
+            out.extend(std::iter::repeat_n(true, group.len()));
         } else {
-            c - b'a' + 10
+            out.extend(group.iter().map(one));
         }
     }
-    const fn hex32(s: &[u8; 64]) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        let mut i = 0;
-        while i < 32 {
-            out[i] = (nibble(s[2 * i]) << 4) | nibble(s[2 * i + 1]);
-            i += 1;
-        }
-        out
-    }
-    [
-        hex32(b"0100000000000000000000000000000000000000000000000000000000000000"),
-        hex32(b"0100000000000000000000000000000000000000000000000000000000000080"),
-        hex32(b"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
-        hex32(b"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
-        hex32(b"0000000000000000000000000000000000000000000000000000000000000000"),
-        hex32(b"0000000000000000000000000000000000000000000000000000000000000080"),
-        hex32(b"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
-        hex32(b"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"),
-        hex32(b"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
-        hex32(b"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"),
-    ]
-};
-
-/// Whether a signature's R passes the encoding checks of `verify_strict`.
-fn r_is_strict(sig: &Signature) -> bool {
-    let r = sig.r_bytes();
-    let y_non_canonical = r[0] >= 0xed && r[1..31].iter().all(|b| *b == 0xff) && (r[31] & 0x7f) == 0x7f;
-    !y_non_canonical && !SMALL_ORDER.contains(r)
+    out
 }
 
-/// Signatures of one window: batches of up to `BATCH` records per thread; a failed batch is
-/// re-checked record by record with `verify_strict`, so the bad record is found exactly.
-fn check_signatures(decoded: &[Pre], keys: &[Result<(Identity, VerifyingKey), Reason>], strategy: Strategy) -> Vec<bool> {
-    const BATCH: usize = 64;
-    let strict = |i: usize| match (&decoded[i], &keys[i]) {
-        (Pre::Ok(d), Ok((_, key))) => key.verify_strict(&d.message, &d.signature).is_ok(),
-        _ => false,
-    };
-    let indices: Vec<usize> = (0..decoded.len()).collect();
-    if !strategy.batch {
-        return if strategy.parallel { par_map(&indices, |&i| strict(i)) } else { indices.iter().map(|&i| strict(i)).collect() };
+/// Keys by key id: those of the registers the sequential pass has put in force so far. Workers
+/// read it for each window; register changes found in a window are added to their copy
+/// optimistically (the sequential pass decides whether the change holds).
+struct KeyDirectory(std::sync::RwLock<HashMap<String, VerifyingKey>>);
+
+impl KeyDirectory {
+    fn add(&self, register: &Identities) {
+        let mut keys = self.0.write().expect("the key directory is never poisoned");
+        for id in register.iter() {
+            keys.entry(id.keyid.clone()).or_insert(id.public_key);
+        }
     }
-    let groups: Vec<&[usize]> = indices.chunks(BATCH).collect();
-    let per_group = |group: &&[usize]| -> Vec<bool> {
-        let mut msgs: Vec<&[u8]> = Vec::with_capacity(group.len());
-        let mut sigs = Vec::with_capacity(group.len());
-        let mut ks = Vec::with_capacity(group.len());
-        for &i in group.iter() {
-            match (&decoded[i], &keys[i]) {
-                (Pre::Ok(d), Ok((_, key))) if r_is_strict(&d.signature) => {
-                    msgs.push(&d.message);
-                    sigs.push(d.signature);
-                    ks.push(*key);
+
+    fn snapshot(&self) -> HashMap<String, VerifyingKey> {
+        self.0.read().expect("the key directory is never poisoned").clone()
+    }
+}
+
+/// One window decoded and its signatures checked (the parallel part of verification).
+struct Prepped {
+    records: Vec<StoredRecord>,
+    decoded: Vec<Pre>,
+    sig_ok: Vec<bool>,
+}
+
+fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: &KeyDirectory, batch: bool) -> Prepped {
+    let decoded: Vec<Pre> = records.iter().map(|r| decode(r, keeping)).collect();
+    let mut keys = directory.snapshot();
+    // Keys of register changes in this window, for the records after them.
+    let mut changes = decoded.iter().enumerate().filter_map(|(i, d)| match d {
+        Pre::Ok(d) => d.statement.as_ref().ok().filter(|st| st.predicate_type == Kind::RegisterChange.predicate_type()).map(|st| (i, st)),
+        _ => None,
+    });
+    let sig_ok = match changes.next() {
+        None => check_signatures(&decoded, &keys, batch),
+        Some((first, st)) => {
+            let mut sig_ok = check_signatures(&decoded[..first + 1], &keys, batch);
+            let mut from = first + 1;
+            let mut pending = Some(st);
+            while let Some(st) = pending.take() {
+                if let Some(ids) = as_str(st.predicate.register.as_ref()).and_then(|t| Identities::parse(t, "register").ok()) {
+                    for id in ids.iter() {
+                        keys.entry(id.keyid.clone()).or_insert(id.public_key);
+                    }
                 }
-                _ => return group.iter().map(|&i| strict(i)).collect(),
+                let to = match changes.next() {
+                    Some((i, next)) => {
+                        pending = Some(next);
+                        i + 1
+                    }
+                    None => decoded.len(),
+                };
+                sig_ok.extend(check_signatures(&decoded[from..to], &keys, batch));
+                from = to;
+            }
+            sig_ok
+        }
+    };
+    Prepped { records, decoded, sig_ok }
+}
+
+/// Windows handed from the sequential pass (which reads them) to the workers and back, by
+/// number.
+struct Handoff {
+    state: std::sync::Mutex<HandoffState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct HandoffState {
+    todo: std::collections::VecDeque<(usize, Vec<StoredRecord>)>,
+    ready: HashMap<usize, Prepped>,
+    stop: bool,
+    /// A worker panicked: the window it held will never arrive.
+    lost: bool,
+}
+
+/// Windows read ahead of the sequential pass: enough to keep every worker busy, few enough
+/// that memory stays flat.
+const AHEAD: usize = 6;
+
+impl Handoff {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HandoffState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait<'g>(&self, guard: std::sync::MutexGuard<'g, HandoffState>) -> std::sync::MutexGuard<'g, HandoffState> {
+        self.changed.wait(guard).unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next window for a worker; `None` once the pass is over.
+    fn claim(&self) -> Option<(usize, Vec<StoredRecord>)> {
+        let mut st = self.lock();
+        loop {
+            if st.stop {
+                return None;
+            }
+            if let Some(work) = st.todo.pop_front() {
+                return Some(work);
+            }
+            st = self.wait(st);
+        }
+    }
+
+    fn give(&self, w: usize, records: Vec<StoredRecord>) {
+        self.lock().todo.push_back((w, records));
+        self.changed.notify_all();
+    }
+
+    fn put(&self, w: usize, p: Prepped) {
+        self.lock().ready.insert(w, p);
+        self.changed.notify_all();
+    }
+
+    /// Window `w` once prepared. While it is not, the calling thread prepares waiting windows
+    /// itself (it would idle otherwise: one thread per core in all).
+    fn take(&self, w: usize, keeping: bool, directory: &KeyDirectory, batch: bool) -> Result<Prepped> {
+        let mut st = self.lock();
+        loop {
+            if let Some(p) = st.ready.remove(&w) {
+                return Ok(p);
+            }
+            if st.lost {
+                bail!("a verification worker stopped (panicked) before window {w} was checked");
+            }
+            if let Some((v, records)) = st.todo.pop_front() {
+                drop(st);
+                let p = prep_window(records, keeping, directory, batch);
+                if v == w {
+                    return Ok(p);
+                }
+                st = self.lock();
+                st.ready.insert(v, p);
+                continue;
+            }
+            st = self.wait(st);
+        }
+    }
+
+    fn stop(&self, lost: bool) {
+        let mut st = self.lock();
+        st.stop = true;
+        st.lost |= lost;
+        drop(st);
+        self.changed.notify_all();
+    }
+}
+
+/// The windows of the sequential pass, in order: read from the source and prepared by the
+/// workers (`handoff`), or prepared in this thread.
+struct Feed<'h, I> {
+    source: I,
+    handoff: Option<&'h Handoff>,
+    keeping: bool,
+    batch: bool,
+    read: usize,
+    taken: usize,
+    exhausted: bool,
+}
+
+impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
+    fn next(&mut self, directory: &KeyDirectory) -> Result<Option<Prepped>> {
+        let Some(handoff) = self.handoff else {
+            return match self.source.next() {
+                Some(records) => Ok(Some(prep_window(records?, self.keeping, directory, self.batch))),
+                None => Ok(None),
+            };
+        };
+        while !self.exhausted && self.read < self.taken + AHEAD {
+            match self.source.next() {
+                Some(records) => {
+                    handoff.give(self.read, records?);
+                    self.read += 1;
+                }
+                None => self.exhausted = true,
             }
         }
-        if ed25519_dalek::verify_batch(&msgs, &sigs, &ks).is_ok() {
-            vec![true; group.len()]
-        } else {
-            group.iter().map(|&i| strict(i)).collect()
+        if self.taken == self.read {
+            return Ok(None);
         }
-    };
-    let results: Vec<Vec<bool>> = if strategy.parallel { par_map(&groups, per_group) } else { groups.iter().map(per_group).collect() };
-    results.into_iter().flatten().collect()
+        self.taken += 1;
+        handoff.take(self.taken - 1, self.keeping, directory, self.batch).map(Some)
+    }
+
+    /// Every record after the current window (the windows in flight, then the unread ones).
+    fn rest(&mut self, directory: &KeyDirectory) -> Result<Vec<StoredRecord>> {
+        let mut out = Vec::new();
+        if let Some(handoff) = self.handoff {
+            while self.taken < self.read {
+                out.extend(handoff.take(self.taken, self.keeping, directory, self.batch)?.records);
+                self.taken += 1;
+            }
+        }
+        for records in self.source.by_ref() {
+            out.extend(records?);
+        }
+        self.exhausted = true;
+        Ok(out)
+    }
 }
+
+/// What a pass over the windows found: the head (sequence, hash), the final register and how
+/// many records were read.
+type Outcome = (Option<(u64, String)>, Identities);
 
 fn run_with(
     records: &[StoredRecord],
     root: &TrustRoot,
     anchors: &Anchors,
-    mut keep: Option<&mut Vec<VerifiedRecord>>,
+    keep: Option<&mut Vec<VerifiedRecord>>,
     strategy: Strategy,
-) -> Result<(Option<(u64, String)>, Identities)> {
-    let keeping = keep.is_some();
+) -> Result<Outcome> {
     // The register at the start: a genesis register carried by record 0, or the trust root's.
     let genesis = records.first().and_then(|r| genesis_register(r));
     let register = match &genesis {
@@ -1148,69 +1359,132 @@ fn run_with(
         }
         None => root.start_register().map_err(|r| fail("trust root", None, r))?,
     };
+    run_windows(records.chunks(WINDOW).map(|w| Ok(w.to_vec())), register, anchors, keep, strategy)
+}
+
+/// Verification of a store read a window at a time ([`Store::windows`]): memory stays flat
+/// however long the chain is. A chain that starts with its own (genesis) register is read
+/// whole first, since trusting it needs every register the chain establishes.
+fn run_store(
+    store: &dyn Store,
+    root: &TrustRoot,
+    anchors: &Anchors,
+    keep: Option<&mut Vec<VerifiedRecord>>,
+    strategy: Strategy,
+) -> Result<Outcome> {
+    let mut windows = store.windows()?.peekable();
+    let genesis = matches!(windows.peek(), Some(Ok(w)) if w.first().and_then(genesis_register).is_some());
+    if genesis {
+        let records: Vec<StoredRecord> = windows.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
+        return run_with(&records, root, anchors, keep, strategy);
+    }
+    let register = root.start_register().map_err(|r| fail("trust root", None, r))?;
+    run_windows(windows, register, anchors, keep, strategy)
+}
+
+/// The pass: workers decode windows and check their signatures while this thread reads the
+/// next windows and runs the sequential checks of the windows before.
+fn run_windows(
+    windows: impl Iterator<Item = Result<Vec<StoredRecord>>>,
+    register: Identities,
+    anchors: &Anchors,
+    mut keep: Option<&mut Vec<VerifiedRecord>>,
+    strategy: Strategy,
+) -> Result<Outcome> {
     let register_fp = register.fingerprint();
+    let directory = KeyDirectory(Default::default());
+    directory.add(&register);
     let mut state = State {
         history: vec![register_fp.clone()],
-        register,
+        register: std::sync::Arc::new(register),
         register_fp,
         expected: 0,
         previous: [0; 32],
         last_time: None,
-        hashes: Vec::with_capacity(records.len()),
+        hashes: Vec::new(),
+        locations: Vec::new(),
         break_glass: HashMap::new(),
         authors: HashMap::new(),
     };
-
-    let mut start = 0;
-    while start < records.len() {
-        let end = (start + WINDOW).min(records.len());
-        let window = &records[start..end];
-        let decoded = if strategy.parallel { par_map(window, |r| decode(r, keeping)) } else { window.iter().map(|r| decode(r, keeping)).collect() };
-        // Keys per record, following register changes optimistically (a bad change fails
-        // at its own record, before any later record is judged).
-        let mut keys: Vec<Result<(Identity, VerifyingKey), Reason>> = Vec::with_capacity(window.len());
-        {
-            let mut reg: Option<Identities> = None;
-            for d in &decoded {
-                let current = reg.as_ref().unwrap_or(&state.register);
-                match d {
-                    Pre::Ok(d) => {
-                        keys.push(lookup(current, &d.keyid));
-                        if let Ok(st) = &d.statement {
-                            if st.predicate_type == Kind::RegisterChange.predicate_type() {
-                                if let Some(ids) = as_str(st.predicate.register.as_ref()).and_then(|t| Identities::parse(t, "register").ok()) {
-                                    reg = Some(ids);
-                                }
-                            }
-                        }
-                    }
-                    _ => keys.push(Err(Reason::PayloadEncoding)),
-                }
-            }
+    let handoff = Handoff { state: Default::default(), changed: Default::default() };
+    let keeping = keep.is_some();
+    let mut feed = Feed {
+        source: windows,
+        handoff: strategy.parallel.then_some(&handoff),
+        keeping,
+        batch: strategy.batch,
+        read: 0,
+        taken: 0,
+        exhausted: false,
+    };
+    let mut pass = |feed: &mut Feed<'_, _>| -> Result<()> {
+        while let Some(p) = feed.next(&directory)? {
+            state.accept_window(p, keep.as_deref_mut(), &directory, &mut || feed.rest(&directory))?;
         }
-        let sig_ok = check_signatures(&decoded, &keys, strategy);
-        for (i, (pre, rec)) in decoded.into_iter().zip(window).enumerate() {
+        Ok(())
+    };
+    if strategy.parallel {
+        std::thread::scope(|s| -> Result<()> {
+            // This thread prepares windows too while it waits, so one worker fewer than cores.
+            for _ in 1..workers() {
+                s.spawn(|| {
+                    let work = std::panic::AssertUnwindSafe(|| {
+                        while let Some((w, records)) = handoff.claim() {
+                            handoff.put(w, prep_window(records, keeping, &directory, strategy.batch));
+                        }
+                    });
+                    if std::panic::catch_unwind(work).is_err() {
+                        handoff.stop(true);
+                    }
+                });
+            }
+            let outcome = pass(&mut feed);
+            handoff.stop(false);
+            outcome
+        })?;
+    } else {
+        pass(&mut feed)?;
+    }
+    let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
+    finish(&state, anchors)?;
+    Ok((head, std::sync::Arc::unwrap_or_clone(state.register)))
+}
+
+impl State {
+    /// The sequential checks of one window. `rest` reads every record after the window (only
+    /// a sequence out of place needs them, to tell a reordering from a gap).
+    fn accept_window(
+        &mut self,
+        prepped: Prepped,
+        mut keep: Option<&mut Vec<VerifiedRecord>>,
+        directory: &KeyDirectory,
+        rest: &mut dyn FnMut() -> Result<Vec<StoredRecord>>,
+    ) -> Result<()> {
+        let Prepped { mut records, decoded, sig_ok } = prepped;
+        for (i, pre) in decoded.into_iter().enumerate() {
+            let rec = &records[i];
             let d = match pre {
                 Pre::Unreadable(msg) => bail!(msg),
                 Pre::Bad(reason) => return Err(fail(&rec.location, None, reason)),
                 Pre::Ok(d) => d,
             };
-            // The key as of this record's place (register changes in this window were applied
-            // optimistically above; here the state register is authoritative).
-            let (signer, _) = match state.key_for(&d.keyid) {
-                Ok((id, key)) => (id.clone(), key),
+            // The key of the register in force at this record's place.
+            let register = std::sync::Arc::clone(&self.register);
+            let (signer, key) = match State::key_for(&register, &d.keyid) {
+                Ok(found) => found,
                 Err(r) => return Err(fail(&rec.location, None, r)),
             };
-            if !sig_ok[i] {
+            // A worker may not have known the key yet (a register change it had not seen).
+            if !sig_ok[i] && !d.verifies(&key) {
                 return Err(fail(&rec.location, None, Reason::Signature { identity: signer.name.clone() }));
             }
-            let later = &records[start + i + 1..];
-            let (kind, time, new_register) = state.accept(rec, &d, &signer, later)?;
+            let mut later = || -> Result<Vec<StoredRecord>> { Ok([&records[i + 1..], &rest()?[..]].concat()) };
+            let (kind, time, new_register) = self.accept(rec, &d, signer, &mut later)?;
             let st = d.statement.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
-            state.expected += 1;
-            state.previous = d.hash;
-            state.hashes.push(d.hash);
-            state.last_time = Some((time, st.predicate.time.clone()));
+            self.expected += 1;
+            self.previous = d.hash;
+            self.hashes.push(d.hash);
+            self.last_time = Some((time, st.predicate.time.clone()));
             if let Some(out) = keep.as_deref_mut() {
                 let full = match d.full {
                     Some(Ok(s)) => s,
@@ -1227,30 +1501,38 @@ fn run_with(
                     signer: signer.clone(),
                 });
             }
+            self.locations.push(std::mem::take(&mut records[i].location));
             if let Some(ids) = new_register {
-                state.register_fp = ids.fingerprint();
-                state.history.push(state.register_fp.clone());
-                state.register = ids;
+                directory.add(&ids);
+                self.register_fp = ids.fingerprint();
+                self.history.push(self.register_fp.clone());
+                self.register = std::sync::Arc::new(ids);
             }
         }
-        start = end;
+        Ok(())
     }
-    let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
-    finish(records, &state, anchors)?;
-    Ok((head, state.register))
 }
 
 fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, VerifyingKey), Reason> {
+    lookup_in(register, keyid).map(|(id, key)| (id.clone(), key))
+}
+
+/// The identity with `keyid` in `register`, and its key. A register refuses weak keys when it
+/// is parsed; this checks again on the encoding (without point arithmetic, see
+/// [`sig::is_weak_encoding`]), since every record passes here.
+fn lookup_in<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, VerifyingKey), Reason> {
     match register.by_keyid(keyid) {
-        Some(id) if id.public_key.is_weak() => Err(Reason::WeakKey { identity: id.name.clone() }),
-        Some(id) => Ok((id.clone(), id.public_key)),
+        Some(id) if sig::is_weak_encoding(id.public_key.as_bytes()) => Err(Reason::WeakKey { identity: id.name.clone() }),
+        Some(id) => Ok((id, id.public_key)),
         None => Err(Reason::UnknownKey(keyid.to_string())),
     }
 }
 
 /// Record 0 as a genesis register change: (its register, its signer's key id).
 fn genesis_register(rec: &StoredRecord) -> Option<(Identities, String)> {
-    let Pre::Ok(d) = decode(rec, false) else { return None };
+    let Pre::Ok(d) = decode(rec, false) else {
+        return None;
+    };
     let st = d.statement.as_ref().ok()?;
     if st.predicate_type != Kind::RegisterChange.predicate_type()
         || st.predicate.chain.sequence != 0
@@ -1281,14 +1563,14 @@ fn register_history(records: &[StoredRecord], genesis: &Identities) -> Vec<Strin
 }
 
 /// Head, earlier heads, known checkpoints and store problems.
-fn finish(records: &[StoredRecord], state: &State, anchors: &Anchors) -> Result<()> {
+fn finish(state: &State, anchors: &Anchors) -> Result<()> {
     if let Some((loc, what)) = anchors.problems.first() {
         return Err(fail(loc, None, Reason::StoreIntegrity(what.clone())));
     }
     let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
     match &anchors.head {
         Some(h) => known.push(check_head(h, &state.register)?),
-        None if anchors.require_head && !records.is_empty() => {
+        None if anchors.require_head && !state.hashes.is_empty() => {
             return Err(fail("checkpoint", None, Reason::CheckpointMissing));
         }
         None => {}
@@ -1304,7 +1586,11 @@ fn finish(records: &[StoredRecord], state: &State, anchors: &Anchors) -> Result<
                 return Err(fail(&k.source, Some(cp.sequence), Reason::Truncated { last, checkpoint: cp.sequence }));
             }
             Some(h) if hex32(h) != cp.hash => {
-                return Err(fail(&records[cp.sequence as usize].location, Some(cp.sequence), Reason::CheckpointMismatch { sequence: cp.sequence }));
+                return Err(fail(
+                    &state.locations[cp.sequence as usize],
+                    Some(cp.sequence),
+                    Reason::CheckpointMismatch { sequence: cp.sequence },
+                ));
             }
             Some(_) => {}
         }
@@ -1330,7 +1616,7 @@ fn check_head(head: &StoredRecord, register: &Identities) -> Result<KnownCheckpo
         .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| bad(Reason::HeadSignature("the signature is not 64 bytes of base64".into())))?;
     let message = pae(CHECKPOINT_PAYLOAD_TYPE, &env.payload_bytes().unwrap_or_default());
-    if key.verify_strict(&message, &Signature::from_bytes(&sig_bytes)).is_err() {
+    if !sig::verify(&key, &sig_bytes, &[&message]) {
         return Err(bad(Reason::HeadSignature(format!("it does not verify with the key of {}", id.name))));
     }
     if payload.identity != id.name {
@@ -1423,16 +1709,4 @@ pub fn parse_checkpoint_arg(s: &str) -> Result<KnownCheckpoint> {
         checkpoint: Checkpoint { sequence, hash: hash.to_string(), time: String::new() },
         source: format!("checkpoint {sequence} given on the command line"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_small_order_encodings_are_weak_points() {
-        for enc in super::SMALL_ORDER {
-            if let Ok(k) = ed25519_dalek::VerifyingKey::from_bytes(&enc) {
-                assert!(k.is_weak(), "{}", hex::encode(enc));
-            }
-        }
-    }
 }

@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use lz_evidence::dsse::{pae, sha256_hex, Envelope, Signature};
 use lz_evidence::record::Kind;
-use lz_evidence::verify::{report_with, Anchors, KnownCheckpoint, Strategy};
+use lz_evidence::verify::{report_of_store, report_with, Anchors, KnownCheckpoint, Strategy};
 use lz_evidence::{verify, Checkpoint, LocalStore, Store, TrustRoot};
 use serde_json::{json, Value};
 
@@ -238,7 +238,7 @@ fn every_mutation_is_detected_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let t = team();
     let store = sample_chain(dir.path(), &t);
-    let lines: Vec<Vec<u8>> = store.load().unwrap().into_iter().map(|r| r.bytes).collect();
+    let lines: Vec<Vec<u8>> = store.load().unwrap().into_iter().map(|r| r.bytes.to_vec()).collect();
     let checkpoint = store.checkpoint().unwrap();
     let mut failures = Vec::new();
     for case in CASES {
@@ -251,6 +251,14 @@ fn every_mutation_is_detected_with_its_reason() {
         let key = |r: &lz_evidence::Report| r.failure.as_ref().map(|f| (f.location.clone(), f.sequence, f.reason.clone()));
         if key(&sequential) != key(&report) {
             failures.push(format!("{}: batched {:?} but sequential {:?}", case.name, key(&report), key(&sequential)));
+        }
+        // And so does the streaming pass over the store, read a window at a time.
+        let anchors = anchors_of(ctx.checkpoint.as_ref());
+        for strategy in [Strategy::default(), Strategy::sequential(), Strategy { batch: true, parallel: false }] {
+            let streamed = report_of_store(&mstore, &root_of(&t), &anchors, strategy).unwrap();
+            if key(&streamed) != key(&sequential) {
+                failures.push(format!("{}: streamed ({strategy:?}) {:?} but sequential {:?}", case.name, key(&streamed), key(&sequential)));
+            }
         }
         let Some(f) = report.failure else {
             failures.push(format!("{}: not detected", case.name));
@@ -316,13 +324,18 @@ fn unreadable_input_is_an_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let t = team();
     let store = sample_chain(dir.path(), &t);
-    let lines: Vec<Vec<u8>> = store.load().unwrap().into_iter().map(|r| r.bytes).collect();
+    let lines: Vec<Vec<u8>> = store.load().unwrap().into_iter().map(|r| r.bytes.to_vec()).collect();
     for case in UNREADABLE {
         let s = LocalStore::new(dir.path().join("unreadable.jsonl"));
         std::fs::write(s.path(), (case.content)(&lines)).unwrap();
         let err = s.load().and_then(|recs| verify(&recs, None, &t.identities)).map(|r| r.failure.map(|f| f.to_string()));
         let msg = format!("{:#}", err.expect_err(case.name));
         assert!(msg.contains(case.want), "{}: {msg}", case.name);
+        // The streaming pass stops at the same place with the same words.
+        let streamed =
+            report_of_store(&s, &root_of(&t), &Anchors::default(), Strategy::default()).map(|r| r.failure.map(|f| f.to_string()));
+        let msg = format!("{:#}", streamed.expect_err(case.name));
+        assert!(msg.contains(case.want), "{} (streamed): {msg}", case.name);
     }
 }
 
@@ -349,9 +362,10 @@ fn anchors_of(cp: Option<&Checkpoint>) -> Anchors {
     }
 }
 
-/// On a 100,000-record chain, batched parallel verification reports the same first bad record
-/// as sequential strict verification, for a bad signature deep in the chain (inside a batch
-/// whose other members are valid) and for a record signed by another registered key.
+/// On a 100,000-record chain, batched parallel verification (of the records in memory, and
+/// streamed from a file) reports the same first bad record as sequential verification, for a
+/// reordering across windows, a bad signature deep in the chain (inside a batch whose other
+/// members are valid) and a record signed by another registered key.
 #[test]
 fn a_tampered_100k_chain_reports_the_same_first_bad_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -371,13 +385,15 @@ fn a_tampered_100k_chain_reports_the_same_first_bad_record() {
     let intact = report_with(&records, &root, &anchors, Strategy::default()).unwrap();
     assert!(intact.ok(), "{:?}", intact.failure);
     type Tamper = fn(&mut Vec<lz_evidence::StoredRecord>, &Team);
-    let tampers: [(&str, Tamper); 2] = [
+    let tampers: [(&str, Tamper); 3] = [
+        // Telling a reordering from a gap reads ahead, across windows.
+        ("two records swapped 10,000 apart", |r, _| r.swap(50_000, 60_000)),
         ("a flipped payload byte at 77,777 and 90,000", |r, _| {
-            r[77_777].bytes = flip_payload_char(&r[77_777].bytes);
-            r[90_000].bytes = flip_payload_char(&r[90_000].bytes);
+            r[77_777].bytes = flip_payload_char(&r[77_777].bytes).into();
+            r[90_000].bytes = flip_payload_char(&r[90_000].bytes).into();
         }),
         ("a record re-signed by another registered key at 64,001", |r, t| {
-            r[64_001].bytes = resign(&r[64_001].bytes, &t.approver, |_| {});
+            r[64_001].bytes = resign(&r[64_001].bytes, &t.approver, |_| {}).into();
         }),
     ];
     for (name, tamper) in tampers {
@@ -386,5 +402,12 @@ fn a_tampered_100k_chain_reports_the_same_first_bad_record() {
         let batched = report_with(&bad, &root, &anchors, Strategy::default()).unwrap().failure.expect(name);
         let sequential = report_with(&bad, &root, &anchors, Strategy::sequential()).unwrap().failure.expect(name);
         assert_eq!((&batched.location, batched.sequence, &batched.reason), (&sequential.location, sequential.sequence, &sequential.reason), "{name}");
+        // The streaming pass over the same records in a file names the same record.
+        let file = LocalStore::new(dir.path().join("tampered.jsonl"));
+        std::fs::write(file.path(), bad.iter().flat_map(|r| [&r.bytes[..], b"\n"].concat()).collect::<Vec<u8>>()).unwrap();
+        let streamed = report_of_store(&file, &root, &anchors, Strategy::default()).unwrap().failure.expect(name);
+        let loaded = report_with(&file.load().unwrap(), &root, &anchors, Strategy::sequential()).unwrap().failure.expect(name);
+        assert_eq!((&streamed.location, streamed.sequence, &streamed.reason), (&loaded.location, loaded.sequence, &loaded.reason), "{name}");
+        assert_eq!((streamed.sequence, &streamed.reason), (sequential.sequence, &sequential.reason), "{name}");
     }
 }

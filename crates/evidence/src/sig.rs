@@ -92,16 +92,19 @@ pub(crate) const SMALL_ORDER: [[u8; 32]; 10] = {
 /// Whether a public key's encoding is of a point of small order (a weak key: signatures by it
 /// prove nothing). Registers refuse such keys when parsed; this re-check costs no arithmetic.
 pub fn is_weak_encoding(bytes: &[u8; 32]) -> bool {
-    let y_too_big = bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && (bytes[31] & 0x7f) == 0x7f;
-    SMALL_ORDER.contains(bytes) || (y_too_big && CompressedEdwardsY(*bytes).decompress().is_none_or(|p| p.is_small_order()))
+    SMALL_ORDER.contains(bytes) || (y_too_big(bytes) && CompressedEdwardsY(*bytes).decompress().is_none_or(|p| p.is_small_order()))
+}
+
+/// Whether the y coordinate an encoding names is at or above p = 2²⁵⁵ − 19 (not canonical).
+fn y_too_big(bytes: &[u8; 32]) -> bool {
+    bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && (bytes[31] & 0x7f) == 0x7f
 }
 
 /// Whether a point encoding is canonical (y below p = 2²⁵⁵ − 19) and not one of
 /// [`SMALL_ORDER`]: checked on the bytes, without the field inversion that testing the decoded
 /// point would cost.
 fn strict_encoding(bytes: &[u8; 32]) -> bool {
-    let y_too_big = bytes[0] >= 0xed && bytes[1..31].iter().all(|b| *b == 0xff) && (bytes[31] & 0x7f) == 0x7f;
-    !y_too_big && !SMALL_ORDER.contains(bytes)
+    !y_too_big(bytes) && !SMALL_ORDER.contains(bytes)
 }
 
 /// The group equation of one signature.
@@ -257,6 +260,21 @@ mod tests {
         for _ in 0..8 {
             assert!(SMALL_ORDER.contains(&p.compress().to_bytes()), "{}", hex::encode(p.compress().to_bytes()));
             p += eight;
+        }
+        // The weak-key check on the encoding agrees with the one on the point, also for the
+        // non-canonical encodings (y = p and y = p + 1, both signs).
+        let mut encodings: Vec<[u8; 32]> = SMALL_ORDER.to_vec();
+        for (first, sign) in [(0xed, 0x7f), (0xed, 0xff), (0xee, 0x7f), (0xee, 0xff)] {
+            let mut e = [0xffu8; 32];
+            e[0] = first;
+            e[31] = sign;
+            encodings.push(e);
+        }
+        encodings.push(*SigningKey::from_bytes(&[3u8; 32]).verifying_key().as_bytes());
+        for enc in &encodings {
+            if let Ok(k) = VerifyingKey::from_bytes(enc) {
+                assert_eq!(is_weak_encoding(enc), k.is_weak(), "{}", hex::encode(enc));
+            }
         }
         // An R of small order is refused before any arithmetic.
         let key = SigningKey::from_bytes(&[9u8; 32]).verifying_key();

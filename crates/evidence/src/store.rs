@@ -439,6 +439,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
     fn load(&self) -> Result<Vec<StoredRecord>> {
         (**self).load()
     }
+    fn windows(&self) -> Result<Windows<'_>> {
+        (**self).windows()
+    }
     fn last(&self) -> Result<Option<StoredRecord>> {
         (**self).last()
     }

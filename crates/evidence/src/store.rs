@@ -98,7 +98,7 @@ pub type Windows<'a> = Box<dyn Iterator<Item = Result<Vec<StoredRecord>>> + 'a>;
 const WINDOW_RECORDS: usize = 2048;
 
 /// Bytes a local store reads per window.
-const WINDOW_BYTES: usize = 4 << 20;
+const WINDOW_BYTES: usize = 1 << 20;
 
 pub trait Store {
     /// Human-readable name of the store (path or bucket).

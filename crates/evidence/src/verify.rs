@@ -909,9 +909,10 @@ impl State {
             };
             return Err(bad(reason));
         }
-        let previous = hex32(&self.previous);
-        if p.chain.previous != previous {
-            return Err(bad(Reason::PreviousHash { expected: previous, found: p.chain.previous.clone() }));
+        let mut previous = [0u8; 64];
+        hex::encode_to_slice(self.previous, &mut previous).expect("64 hex digits");
+        if p.chain.previous.as_bytes() != previous {
+            return Err(bad(Reason::PreviousHash { expected: hex32(&self.previous), found: p.chain.previous.clone() }));
         }
         if let Some((last, shown)) = &self.last_time {
             if time < *last {
@@ -1098,27 +1099,42 @@ pub fn report_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors
 pub const BATCH: usize = 1024;
 
 /// Signatures of one window, in batches; the records of a failed batch are checked one by one,
-/// so the bad record is found exactly. `keys` is by key id and may lack keys (a register change
-/// not seen yet): those records come out `false`, and the sequential pass checks them again
-/// with the key of the register in force (a key id names one key, so a `true` here holds for
-/// any register that has the key id).
-fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch: bool) -> Vec<bool> {
-    let prepared: Vec<Option<sig::Prepared>> = decoded
+/// so the bad record is found exactly. `keys` is by key id: a key id names one key, so a
+/// verdict here holds for any register that has the key id. A record whose key id is not in
+/// `keys` (a register change not seen yet) gets no verdict (`None`): the sequential pass checks
+/// it with the key of the register in force.
+fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch: bool) -> Vec<Option<bool>> {
+    enum Sig {
+        Undecided,
+        Refused,
+        Ready(sig::Prepared),
+    }
+    let prepared: Vec<Sig> = decoded
         .iter()
         .map(|pre| match pre {
-            Pre::Ok(d) => keys.get(&d.keyid).and_then(|key| d.prepare(key)),
-            _ => None,
+            Pre::Ok(d) => match keys.get(&d.keyid) {
+                Some(key) => d.prepare(key).map_or(Sig::Refused, Sig::Ready),
+                None => Sig::Undecided,
+            },
+            _ => Sig::Undecided,
         })
         .collect();
-    let one = |p: &Option<sig::Prepared>| p.as_ref().is_some_and(sig::check);
+    let one = |p: &Sig| match p {
+        Sig::Undecided => None,
+        Sig::Refused => Some(false),
+        Sig::Ready(p) => Some(sig::check(p)),
+    };
     if !batch {
         return prepared.iter().map(one).collect();
     }
     let mut out = Vec::with_capacity(prepared.len());
     for group in prepared.chunks(BATCH) {
-        let all: Option<Vec<&sig::Prepared>> = group.iter().map(Option::as_ref).collect();
-        if all.is_some_and(|all| sig::check_batch(&all)) {
-            out.extend(std::iter::repeat_n(true, group.len()));
+        let ready: Vec<&sig::Prepared> = group.iter().filter_map(|p| if let Sig::Ready(p) = p { Some(p) } else { None }).collect();
+        if sig::check_batch(&ready) {
+            out.extend(group.iter().map(|p| match p {
+                Sig::Ready(_) => Some(true),
+                other => one(other),
+            }));
         } else {
             out.extend(group.iter().map(one));
         }
@@ -1148,7 +1164,8 @@ impl KeyDirectory {
 struct Prepped {
     records: Vec<StoredRecord>,
     decoded: Vec<Pre>,
-    sig_ok: Vec<bool>,
+    /// Each record's signature verdict, `None` where the worker did not know the key.
+    sig_ok: Vec<Option<bool>>,
 }
 
 fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: &KeyDirectory, batch: bool) -> Prepped {
@@ -1184,6 +1201,13 @@ fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: &KeyDirecto
             sig_ok
         }
     };
+    // The payload is needed later only to check a signature the worker could not judge.
+    let mut decoded = decoded;
+    for (pre, verdict) in decoded.iter_mut().zip(&sig_ok) {
+        if let (Pre::Ok(d), Some(_)) = (pre, verdict) {
+            d.payload = Vec::new();
+        }
+    }
     Prepped { records, decoded, sig_ok }
 }
 
@@ -1475,24 +1499,26 @@ impl State {
                 Err(r) => return Err(fail(&rec.location, None, r)),
             };
             // A worker may not have known the key yet (a register change it had not seen).
-            if !sig_ok[i] && !d.verifies(&key) {
+            if !sig_ok[i].unwrap_or_else(|| d.verifies(&key)) {
                 return Err(fail(&rec.location, None, Reason::Signature { identity: signer.name.clone() }));
             }
             let mut later = || -> Result<Vec<StoredRecord>> { Ok([&records[i + 1..], &rest()?[..]].concat()) };
             let (kind, time, new_register) = self.accept(rec, &d, signer, &mut later)?;
-            let st = d.statement.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut d = d;
+            let st = d.statement.as_mut().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let sequence = st.predicate.chain.sequence;
+            self.last_time = Some((time, std::mem::take(&mut st.predicate.time)));
             self.expected += 1;
             self.previous = d.hash;
             self.hashes.push(d.hash);
-            self.last_time = Some((time, st.predicate.time.clone()));
             if let Some(out) = keep.as_deref_mut() {
                 let full = match d.full {
                     Some(Ok(s)) => s,
-                    Some(Err(e)) => return Err(fail(&rec.location, Some(st.predicate.chain.sequence), Reason::Statement(e))),
+                    Some(Err(e)) => return Err(fail(&rec.location, Some(sequence), Reason::Statement(e))),
                     None => unreachable!("statements are decoded when kept"),
                 };
                 out.push(VerifiedRecord {
-                    sequence: st.predicate.chain.sequence,
+                    sequence,
                     location: rec.location.clone(),
                     hash: hex32(&d.hash),
                     kind,

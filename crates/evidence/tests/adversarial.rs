@@ -632,3 +632,49 @@ fn records_keep_to_stored_bytes_even_when_decoded() {
         assert!(!v.signer.is_person());
     }
 }
+
+/// A key that a register change adds signs the records of later windows. Workers that have not
+/// seen the change yet leave those signatures to the sequential pass, which checks them with
+/// the key of the register in force; a bad signature among them is named exactly as checking
+/// one record after another names it.
+#[test]
+fn a_key_added_mid_chain_verifies_across_windows() {
+    use lz_evidence::verify::{report_of_store, report_with, Strategy};
+    let c = crew();
+    let dir = tempfile::tempdir().unwrap();
+    let key = generate_key();
+    let added = format!(
+        "{}\n\n[identity.night-bot]\nname = \"Night pipeline\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{}\"\n",
+        c.text.trim_end(),
+        encode_public_key(&key.verifying_key())
+    );
+    let night = Signer::new("night-bot", key);
+    let mut a = EvidenceArchive::open(LocalStore::new(dir.path().join("added.jsonl")), c.ids.clone()).unwrap();
+    a.append(Kind::RegisterChange, RegisterChangeEvidence::new(&rel(), &added, &c.ids.fingerprint()).0, c.s("grace")).unwrap();
+    let items = (0..6000).map(|i| (Kind::Drift, DriftEvidence::new(&rel(), "prod", "5", vec![format!("x.y{i}")]).0, &night)).collect();
+    a.append_many(items).unwrap();
+    let store = a.into_store();
+    let windows = store.windows().unwrap().count();
+    assert!(windows >= 4, "the chain spans {windows} windows");
+    let chain = verify_store(&store, &c.root(), &[]).unwrap();
+    assert_eq!(chain.records.len(), 6001);
+    assert!(chain.records[1..].iter().all(|r| r.signer.name == "night-bot"));
+
+    // The payload of record 5,000 altered, its signature kept.
+    let mut records = store.load().unwrap();
+    let mut env: lz_evidence::dsse::Envelope = serde_json::from_slice(&records[5000].bytes).unwrap();
+    let mid = env.payload.len() / 2;
+    let swap = if env.payload.as_bytes()[mid] == b'A' { "B" } else { "A" };
+    env.payload.replace_range(mid..mid + 1, swap);
+    records[5000].bytes = env.to_canonical().into();
+    let file = LocalStore::new(dir.path().join("tampered.jsonl"));
+    std::fs::write(file.path(), records.iter().flat_map(|r| [&r.bytes[..], b"\n"].concat()).collect::<Vec<u8>>()).unwrap();
+    let anchors = Anchors::default();
+    let loaded = file.load().unwrap();
+    let sequential = report_with(&loaded, &c.root(), &anchors, Strategy::sequential()).unwrap().failure.unwrap();
+    assert!(sequential.location.ends_with("tampered.jsonl:5001") && sequential.reason.code() == "signature", "{sequential}");
+    for strategy in [Strategy::default(), Strategy { batch: true, parallel: false }] {
+        let streamed = report_of_store(&file, &c.root(), &anchors, strategy).unwrap().failure.unwrap();
+        assert_eq!((&streamed.location, &streamed.reason), (&sequential.location, &sequential.reason), "{strategy:?}");
+    }
+}

@@ -9,7 +9,7 @@ use lz_evidence::dsse::sha256_hex;
 use lz_evidence::identity::{self, Identities, Signer};
 use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
-use lz_evidence::verify::{parse_checkpoint_arg, report_of, Anchors, KnownCheckpoint, VerifiedCache};
+use lz_evidence::verify::{parse_checkpoint_arg, report_of, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
 use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
 use serde_json::Value;
 
@@ -377,7 +377,7 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
 
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
-    let (records, anchors, root_used, what, focus, cache) = match bundle_path {
+    let (report, records, root_used, what, focus, cache) = match bundle_path {
         Some(p) => {
             let b = bundle::read_bundle(p)?;
             let Some(given) = trust.given(root)? else {
@@ -387,18 +387,26 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             let what = format!("bundle {} (release {})", p.display(), b.header.release);
             known.push(KnownCheckpoint { checkpoint: b.header.checkpoint.clone(), source: format!("{}:1 (the bundle's checkpoint)", p.display()) });
             let anchors = Anchors { known, ..Default::default() };
-            (b.records, anchors, given.with_snapshot(b.identities), what, Some(b.header.focus.len()), None)
+            let root_used = given.with_snapshot(b.identities);
+            (report_of(&b.records, &root_used, &anchors)?, b.records, root_used, what, Some(b.header.focus.len()), None)
         }
         None => {
             let store = args.open(root)?;
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
             let anchors = Anchors::of_store(&*store, known)?;
-            let records = store.load()?;
-            (records, anchors, trust.or_repository(root)?, store.describe(), None, Some(cache))
+            let root_used = trust.or_repository(root)?;
+            if args.store_kind == StoreKind::LandingZone {
+                // The records are compared with the local cache afterwards.
+                let records = store.load()?;
+                (report_of(&records, &root_used, &anchors)?, records, root_used, store.describe(), None, Some(cache))
+            } else {
+                // One streaming pass: memory stays flat however long the chain is.
+                let report = report_of_store(&*store, &root_used, &anchors, Strategy::default())?;
+                (report, Vec::new(), root_used, store.describe(), None, Some(cache))
+            }
         }
     };
-    let report = report_of(&records, &root_used, &anchors)?;
     let elapsed = start.elapsed();
     match &report.failure {
         Some(f) => {

@@ -25,7 +25,8 @@ pub struct S3Store {
     rt: tokio::runtime::Runtime,
 }
 
-fn err(e: impl std::error::Error) -> anyhow::Error {
+/// An AWS SDK error with its whole chain of causes (the SDKs' `Display` shows only the top).
+pub fn aws_error(e: impl std::error::Error) -> anyhow::Error {
     anyhow::anyhow!("{}", DisplayErrorContext(e))
 }
 
@@ -66,7 +67,7 @@ impl S3Store {
                     .object_lock_enabled_for_bucket(true)
                     .send()
                     .await
-                    .map_err(err)
+                    .map_err(aws_error)
                     .with_context(|| format!("cannot create bucket {}", self.bucket))?;
             }
             let retention = DefaultRetention::builder()
@@ -83,7 +84,7 @@ impl S3Store {
                 .object_lock_configuration(config)
                 .send()
                 .await
-                .map_err(err)
+                .map_err(aws_error)
                 .with_context(|| format!("cannot set COMPLIANCE retention on bucket {}", self.bucket))?;
             Ok(())
         })
@@ -102,7 +103,7 @@ impl S3Store {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => Err(err(e)).with_context(|| format!("cannot stat s3://{}/{key}", self.bucket)),
+            Err(e) => Err(aws_error(e)).with_context(|| format!("cannot stat s3://{}/{key}", self.bucket)),
         }
     }
 
@@ -128,7 +129,7 @@ impl Store for S3Store {
                     let client = self.client.clone();
                     let (bucket, key) = (self.bucket.clone(), key.clone());
                     set.spawn(async move {
-                        let res = client.get_object().bucket(&bucket).key(&key).send().await.map_err(err);
+                        let res = client.get_object().bucket(&bucket).key(&key).send().await.map_err(aws_error);
                         let bytes = match res {
                             Ok(o) => o.body.collect().await.map(|b| b.into_bytes().to_vec()).map_err(anyhow::Error::from),
                             Err(e) => Err(e),
@@ -210,7 +211,7 @@ impl Store for S3Store {
                 match res {
                     Ok(_) => {}
                     Err(e) if i == 0 && conflict(&e) => return Err(HeadMoved(format!("s3://{}/{key}", self.bucket)).into()),
-                    Err(e) => return Err(err(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                    Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
                 }
             }
             self.put_head(last, head).await
@@ -223,7 +224,7 @@ async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<V
     match client.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{bucket}/{key}"))?.into_bytes().to_vec())),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-        Err(e) => Err(err(e)).with_context(|| format!("cannot get s3://{bucket}/{key}")),
+        Err(e) => Err(aws_error(e)).with_context(|| format!("cannot get s3://{bucket}/{key}")),
     }
 }
 
@@ -239,7 +240,7 @@ async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<St
             .set_continuation_token(token.take())
             .send()
             .await
-            .map_err(err)
+            .map_err(aws_error)
             .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
         keys.extend(page.contents().iter().filter_map(|o| o.key().map(String::from)));
         match page.next_continuation_token() {
@@ -263,7 +264,7 @@ impl S3Store {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
         let cfg = rt
             .block_on(client.get_object_lock_configuration().bucket(bucket).send())
-            .map_err(err)
+            .map_err(aws_error)
             .with_context(|| format!("s3://{bucket} has no Object Lock configuration: it is not an evidence store (run `cargo xtask bootstrap --stores`)"))?;
         let rule = cfg.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
         let days = match rule {
@@ -298,7 +299,7 @@ impl S3Store {
                     etag
                 }
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => None,
-                Err(e) => return Err(err(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
+                Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
             };
             let req = self
                 .client
@@ -316,7 +317,7 @@ impl S3Store {
             match req.send().await {
                 Ok(_) => return Ok(()),
                 Err(e) if conflict(&e) => continue,
-                Err(e) => return Err(err(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
             }
         }
         bail!("s3://{}/{key}: the head kept moving under 100 attempts", self.bucket)
@@ -343,7 +344,7 @@ impl S3Store {
                 .set_version_id_marker(version_marker.take())
                 .send()
                 .await
-                .map_err(err)
+                .map_err(aws_error)
                 .with_context(|| format!("cannot list the versions of s3://{}/{}", self.bucket, self.prefix))?;
             for m in out_page.delete_markers() {
                 let key = m.key().unwrap_or_default();
@@ -388,7 +389,7 @@ impl S3Store {
                 .version_id(&id)
                 .send()
                 .await
-                .map_err(err)
+                .map_err(aws_error)
                 .with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
             let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{head_key} version {id}", self.bucket))?;
             out.earlier_heads
@@ -451,7 +452,7 @@ impl ReleaseStore {
                             }
                         }
                     }
-                    Err(e) => return Err(err(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                    Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
                 }
             }
             Ok(new)

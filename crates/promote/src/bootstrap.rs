@@ -3,9 +3,10 @@
 //! and `identity` modules), never restated by hand.
 
 use anyhow::{bail, Context, Result};
-use aws_sdk_s3::error::DisplayErrorContext;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::aws_error;
 
 pub const STATE_MODULE: &str = "module.state_backend";
 pub const EVIDENCE_MODULE: &str = "module.log_archive";
@@ -300,9 +301,6 @@ pub fn spec_from_plan(
     })
 }
 
-fn sdk(e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", DisplayErrorContext(e))
-}
 
 /// What bootstrap did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -338,7 +336,7 @@ async fn ensure_bucket(
                 if e.as_service_error()
                     .is_some_and(|s| s.is_bucket_already_owned_by_you()) => {}
             Err(e) => {
-                return Err(sdk(e)).with_context(|| format!("cannot create bucket {}", spec.name))
+                return Err(aws_error(e)).with_context(|| format!("cannot create bucket {}", spec.name))
             }
         }
     }
@@ -356,7 +354,7 @@ async fn ensure_bucket(
             )
             .send()
             .await
-            .map_err(sdk)
+            .map_err(aws_error)
             .with_context(|| format!("{}: ownership controls", spec.name))?;
     }
     put_tags(s3, spec).await?;
@@ -373,7 +371,7 @@ async fn ensure_bucket(
         )
         .send()
         .await
-        .map_err(sdk)
+        .map_err(aws_error)
         .with_context(|| format!("{}: public access block", spec.name))?;
     s3.put_bucket_versioning()
         .bucket(&spec.name)
@@ -384,7 +382,7 @@ async fn ensure_bucket(
         )
         .send()
         .await
-        .map_err(sdk)
+        .map_err(aws_error)
         .with_context(|| format!("{}: versioning", spec.name))?;
     let mut by_default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::from(spec.sse_algorithm.as_str()));
@@ -405,7 +403,7 @@ async fn ensure_bucket(
         )
         .send()
         .await
-        .map_err(sdk)
+        .map_err(aws_error)
         .with_context(|| format!("{}: default encryption", spec.name))?;
     if let Some((mode, days)) = &spec.object_lock {
         s3.put_object_lock_configuration()
@@ -427,7 +425,7 @@ async fn ensure_bucket(
             )
             .send()
             .await
-            .map_err(sdk)
+            .map_err(aws_error)
             .with_context(|| format!("{}: Object Lock", spec.name))?;
     }
     if let Some(p) = &spec.policy {
@@ -436,7 +434,7 @@ async fn ensure_bucket(
             .policy(p)
             .send()
             .await
-            .map_err(sdk)
+            .map_err(aws_error)
             .with_context(|| format!("{}: bucket policy", spec.name))?;
     }
     report.configured.push(format!("s3://{}", spec.name));
@@ -463,7 +461,7 @@ pub(crate) async fn put_tags(s3: &aws_sdk_s3::Client, spec: &BucketSpec) -> Resu
         .tagging(Tagging::builder().set_tag_set(Some(tags)).build()?)
         .send()
         .await
-        .map_err(sdk)
+        .map_err(aws_error)
         .with_context(|| format!("{}: tags", spec.name))?;
     Ok(())
 }
@@ -496,7 +494,7 @@ async fn ensure_role(
                 if e.as_service_error()
                     .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
             Err(e) => {
-                return Err(sdk(e))
+                return Err(aws_error(e))
                     .with_context(|| format!("cannot create policy {}", spec.boundary_name))
             }
         }
@@ -508,14 +506,14 @@ async fn ensure_role(
                 .policy_document(&spec.trust_policy)
                 .send()
                 .await
-                .map_err(sdk)
+                .map_err(aws_error)
                 .with_context(|| format!("{}: trust policy", spec.name))?;
             iam.put_role_permissions_boundary()
                 .role_name(&spec.name)
                 .permissions_boundary(&boundary_arn)
                 .send()
                 .await
-                .map_err(sdk)
+                .map_err(aws_error)
                 .with_context(|| format!("{}: permissions boundary", spec.name))?;
         }
         Err(_) => {
@@ -538,7 +536,7 @@ async fn ensure_role(
                     if e.as_service_error()
                         .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
                 Err(e) => {
-                    return Err(sdk(e)).with_context(|| format!("cannot create role {}", spec.name))
+                    return Err(aws_error(e)).with_context(|| format!("cannot create role {}", spec.name))
                 }
             }
         }

@@ -94,7 +94,7 @@ impl Clock {
                         .send()
                         .await
                 })
-                .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sts::error::DisplayErrorContext(e)))
+                .map_err(crate::aws_error)
                 .with_context(|| format!("reading the server time of {endpoint} (STS)"))?;
                 let date = header
                     .lock()

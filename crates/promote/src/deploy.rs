@@ -245,11 +245,7 @@ pub fn read_lock(s3: &aws_sdk_s3::Client, backend: &Backend) -> Result<Option<Lo
                 }))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(anyhow::anyhow!(
-                "{}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            ))
-            .with_context(|| format!("cannot read s3://{}/{}", backend.bucket, backend.lock_key())),
+            Err(e) => Err(crate::aws_error(e)).with_context(|| format!("cannot read s3://{}/{}", backend.bucket, backend.lock_key())),
         }
     })
 }

@@ -2,12 +2,12 @@
 //! the control-bearing settings of the state and evidence buckets against the declared values.
 
 use anyhow::{bail, Context, Result};
-use aws_sdk_s3::error::DisplayErrorContext;
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::{RecordRef, Signer};
 use serde::Serialize;
 
 use crate::approval::short;
+use crate::aws_error;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
 use crate::deploy::{self, Workspace};
@@ -67,9 +67,6 @@ pub fn policy_digest(text: &str) -> String {
     format!("sha256:{}", &hex::encode(sha2::Sha256::digest(canonical.as_bytes()))[..16])
 }
 
-fn sdk(e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", DisplayErrorContext(e))
-}
 
 /// Compares one bucket's live controls with its declared ones.
 async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Finding>) -> Result<()> {
@@ -89,7 +86,7 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
         .bucket(&spec.name)
         .send()
         .await
-        .map_err(sdk)
+        .map_err(aws_error)
         .with_context(|| format!("{res}: versioning"))?;
     push(
         "versioning",

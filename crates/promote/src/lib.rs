@@ -16,6 +16,8 @@
 //! is open or a break-glass session is; it then assumes the environment's deployer role and
 //! applies the canary stack with Terraform against the environment's S3 backend.
 
+pub(crate) use lz_evidence::s3::aws_error;
+
 pub mod approval;
 pub mod bench;
 pub mod bootstrap;

@@ -138,7 +138,7 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             .duration_seconds(900)
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sts::error::DisplayErrorContext(e)))
+            .map_err(crate::aws_error)
             .with_context(|| {
                 format!(
                     "cannot assume {role_arn}; run `cargo xtask bootstrap --env {}` first",
@@ -158,7 +158,7 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sts::error::DisplayErrorContext(e)))
+            .map_err(crate::aws_error)
             .context("GetCallerIdentity as the deployer failed")?;
         let account = who.account().unwrap_or_default();
         let arn = who.arn().unwrap_or_default();

@@ -4,14 +4,13 @@
 //! again within a day of its remediation escalated instead of reverted again. The drift check and
 //! the remediation are both signed records of the evidence chain.
 
-
 use anyhow::{bail, Context, Result};
-use aws_sdk_s3::error::DisplayErrorContext;
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::Signer;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+use crate::aws_error;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
 use crate::drift::{self, Finding};
@@ -125,9 +124,6 @@ impl Outcome {
     }
 }
 
-fn sdk(e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", DisplayErrorContext(e))
-}
 
 /// Items restored in `environment` by remediation records at most a day before `now`.
 fn recent_remediations(records: &[Record], environment: &str, now: time::OffsetDateTime) -> Vec<(u64, Item)> {
@@ -163,7 +159,7 @@ async fn restore(s3: &aws_sdk_s3::Client, spec: &BucketSpec, items: &[&Item]) ->
             )
             .send()
             .await
-            .map_err(sdk)
+            .map_err(aws_error)
             .with_context(|| format!("{}: versioning", spec.name))?;
     }
     if has("public_access_block.*") {
@@ -180,7 +176,7 @@ async fn restore(s3: &aws_sdk_s3::Client, spec: &BucketSpec, items: &[&Item]) ->
             )
             .send()
             .await
-            .map_err(sdk)
+            .map_err(aws_error)
             .with_context(|| format!("{}: public access block", spec.name))?;
     }
     let unknown: Vec<&str> = items

@@ -27,12 +27,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_evidence::Signer;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::aws_error;
 use crate::clock::Reading;
 use crate::promote::Target;
 use crate::rotation::{self, Consumer, Secret};
@@ -128,13 +128,7 @@ pub struct Request<'a> {
     pub ticket: Option<&'a str>,
 }
 
-fn sm_err(e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", DisplayErrorContext(e))
-}
 
-fn iam_err(e: impl std::error::Error) -> anyhow::Error {
-    anyhow::anyhow!("{}", aws_sdk_iam::error::DisplayErrorContext(e))
-}
 
 /// The secret a request names, among the plan's secrets.
 pub fn select<'a>(secrets: &'a [Secret], name: &str, environment: &str) -> Result<&'a Secret> {
@@ -213,7 +207,7 @@ async fn describe(sm: &aws_sdk_secretsmanager::Client, name: &str) -> Result<(St
         .secret_id(name)
         .send()
         .await
-        .map_err(sm_err)
+        .map_err(aws_error)
         .with_context(|| format!("describing {name}"))?;
     Ok((
         d.arn().unwrap_or_default().to_string(),
@@ -233,7 +227,7 @@ async fn ensure_secret(
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(sm_err(e)).with_context(|| format!("describing {}", secret.name)),
+        Err(e) => return Err(aws_error(e)).with_context(|| format!("describing {}", secret.name)),
     }
     let after = plan
         .get("resource_changes")
@@ -272,7 +266,7 @@ async fn ensure_secret(
         {
             Ok(false)
         }
-        Err(e) => Err(sm_err(e)).with_context(|| format!("cannot create secret {}", secret.name)),
+        Err(e) => Err(aws_error(e)).with_context(|| format!("cannot create secret {}", secret.name)),
     }
 }
 
@@ -301,7 +295,7 @@ async fn ensure_consumer(iam: &aws_sdk_iam::Client, account: &str, c: &Consumer)
                     if e.as_service_error()
                         .is_some_and(|s| s.is_entity_already_exists_exception()) => {}
                 Err(e) => {
-                    return Err(iam_err(e)).with_context(|| format!("cannot create policy {name}"))
+                    return Err(aws_error(e)).with_context(|| format!("cannot create policy {name}"))
                 }
             }
         }
@@ -315,7 +309,7 @@ async fn ensure_consumer(iam: &aws_sdk_iam::Client, account: &str, c: &Consumer)
         {
             return Ok(())
         }
-        Err(e) => return Err(iam_err(e)).with_context(|| format!("cannot create role {}", c.role)),
+        Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot create role {}", c.role)),
     }
     for (address, doc) in &c.policies {
         let name = address
@@ -329,7 +323,7 @@ async fn ensure_consumer(iam: &aws_sdk_iam::Client, account: &str, c: &Consumer)
             .policy_document(doc)
             .send()
             .await
-            .map_err(iam_err)
+            .map_err(aws_error)
             .with_context(|| format!("{}: inline policy", c.role))?;
     }
     Ok(())
@@ -372,7 +366,7 @@ async fn live_policies(
         .role_name(role)
         .send()
         .await
-        .map_err(iam_err)
+        .map_err(aws_error)
         .with_context(|| format!("reading role {role}"))?;
     let boundary_arn = r
         .role()
@@ -385,7 +379,7 @@ async fn live_policies(
         .role_name(role)
         .send()
         .await
-        .map_err(iam_err)
+        .map_err(aws_error)
         .with_context(|| format!("listing policies of {role}"))?;
     for n in names.policy_names() {
         let p = iam
@@ -394,7 +388,7 @@ async fn live_policies(
             .policy_name(n)
             .send()
             .await
-            .map_err(iam_err)?;
+            .map_err(aws_error)?;
         docs.push(document(p.policy_document()));
     }
     let attached = iam
@@ -402,7 +396,7 @@ async fn live_policies(
         .role_name(role)
         .send()
         .await
-        .map_err(iam_err)?;
+        .map_err(aws_error)?;
     for a in attached.attached_policies() {
         if let Some(arn) = a.policy_arn() {
             if let Some(d) = managed_document(iam, arn).await? {
@@ -433,7 +427,7 @@ async fn managed_document(iam: &aws_sdk_iam::Client, arn: &str) -> Result<Option
         .version_id(v)
         .send()
         .await
-        .map_err(iam_err)?;
+        .map_err(aws_error)?;
     Ok(pv.policy_version().and_then(|v| v.document()).map(document))
 }
 
@@ -594,7 +588,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                     .version_stages(PENDING)
                     .send()
                     .await
-                    .map_err(sm_err)
+                    .map_err(aws_error)
                     .with_context(|| {
                         format!("create: putting the pending version of {}", secret.name)
                     })?;
@@ -628,7 +622,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                 .version_id(&version)
                 .send()
                 .await
-                .map_err(sm_err)
+                .map_err(aws_error)
                 .with_context(|| format!("set: reading the pending version of {}", secret.name))?;
             let value = pending.secret_string().unwrap_or_default();
             if value.is_empty() {
@@ -657,14 +651,14 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                 .version_stage(PENDING)
                 .send()
                 .await
-                .map_err(sm_err)?;
+                .map_err(aws_error)?;
             let current = sm
                 .get_secret_value()
                 .secret_id(&secret.name)
                 .version_stage(CURRENT)
                 .send()
                 .await
-                .map_err(sm_err)?;
+                .map_err(aws_error)?;
             if pending.version_id() != Some(version.as_str()) {
                 bail!(
                     "test: {PENDING} of {} is {:?}, not {version}",
@@ -692,7 +686,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                     .move_to_version_id(pp)
                     .send()
                     .await
-                    .map_err(sm_err)
+                    .map_err(aws_error)
                     .with_context(|| {
                         format!("finish: labelling {pp} of {} {ROLLBACK}", secret.name)
                     })?;
@@ -707,7 +701,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
             }
             r.send()
                 .await
-                .map_err(sm_err)
+                .map_err(aws_error)
                 .with_context(|| format!("finish: moving {CURRENT} of {}", secret.name))?;
             let (_, after) = describe(&sm, &secret.name).await?;
             if let Some(p) = &previous {
@@ -722,7 +716,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                     }
                     r.send()
                         .await
-                        .map_err(sm_err)
+                        .map_err(aws_error)
                         .with_context(|| format!("finish: moving {PREVIOUS} of {}", secret.name))?;
                 }
             }
@@ -774,10 +768,10 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                     let csm = lz_platform::aws::secretsmanager(&t.endpoint, creds, &t.region);
                     match csm.get_secret_value().secret_id(&arn).version_stage(CURRENT).send().await {
                         Ok(v) => read_version = v.version_id().map(str::to_string),
-                        Err(e) => problem = Some(format!("reading {CURRENT}: {}", DisplayErrorContext(e))),
+                        Err(e) => problem = Some(format!("reading {CURRENT}: {}", aws_error(e))),
                     }
                 }
-                Err(e) => problem = Some(format!("assuming {role_arn}: {}", aws_sdk_sts::error::DisplayErrorContext(e))),
+                Err(e) => problem = Some(format!("assuming {role_arn}: {}", aws_error(e))),
             }
             if problem.is_none() && !declared {
                 problem = Some(format!("the plan's policies of {} do not allow {ACTION} on {arn}", c.role));
@@ -836,7 +830,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
                 .remove_from_version_id(&version)
                 .send()
                 .await
-                .map_err(sm_err)
+                .map_err(aws_error)
                 .with_context(|| {
                     format!(
                         "removing {PENDING} from the verified version of {}",
@@ -939,7 +933,7 @@ async fn rollback(
             .remove_from_version_id(failed)
             .send()
             .await
-            .map_err(sm_err)
+            .map_err(aws_error)
             .with_context(|| format!("rollback: moving {CURRENT} of {name} back to {previous}"))?;
     }
     let (_, stages) = describe(sm, name).await?;
@@ -955,7 +949,7 @@ async fn rollback(
                 .remove_from_version_id(h)
                 .send()
                 .await
-                .map_err(sm_err)?;
+                .map_err(aws_error)?;
         }
         (Some(p), None) => {
             sm.update_secret_version_stage()
@@ -964,7 +958,7 @@ async fn rollback(
                 .move_to_version_id(p)
                 .send()
                 .await
-                .map_err(sm_err)?;
+                .map_err(aws_error)?;
         }
         (None, Some(h)) if h != previous => {
             sm.update_secret_version_stage()
@@ -973,7 +967,7 @@ async fn rollback(
                 .remove_from_version_id(h)
                 .send()
                 .await
-                .map_err(sm_err)?;
+                .map_err(aws_error)?;
         }
         _ => {}
     }
@@ -989,7 +983,7 @@ async fn rollback(
             .remove_from_version_id(failed)
             .send()
             .await
-            .map_err(sm_err)
+            .map_err(aws_error)
             .with_context(|| format!("rollback: removing {PENDING} from {failed}"))?;
     }
     Ok(())
@@ -1004,7 +998,7 @@ async fn drop_rollback_label(sm: &aws_sdk_secretsmanager::Client, name: &str) ->
             .remove_from_version_id(&v)
             .send()
             .await
-            .map_err(sm_err)
+            .map_err(aws_error)
             .with_context(|| format!("removing {ROLLBACK} from {v} of {name}"))?;
     }
     Ok(())

@@ -358,32 +358,8 @@ async fn ensure_bucket(
             .with_context(|| format!("{}: ownership controls", spec.name))?;
     }
     put_tags(s3, spec).await?;
-    let [a, b, c, d] = spec.public_access_block;
-    s3.put_public_access_block()
-        .bucket(&spec.name)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(a)
-                .block_public_policy(b)
-                .ignore_public_acls(c)
-                .restrict_public_buckets(d)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws_error)
-        .with_context(|| format!("{}: public access block", spec.name))?;
-    s3.put_bucket_versioning()
-        .bucket(&spec.name)
-        .versioning_configuration(
-            VersioningConfiguration::builder()
-                .status(BucketVersioningStatus::from(spec.versioning.as_str()))
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws_error)
-        .with_context(|| format!("{}: versioning", spec.name))?;
+    put_public_access_block(s3, spec).await?;
+    put_versioning(s3, spec).await?;
     let mut by_default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::from(spec.sse_algorithm.as_str()));
     if let Some(k) = &spec.kms_key {
@@ -438,6 +414,42 @@ async fn ensure_bucket(
             .with_context(|| format!("{}: bucket policy", spec.name))?;
     }
     report.configured.push(format!("s3://{}", spec.name));
+    Ok(())
+}
+
+/// Sets the bucket's declared public access block.
+pub(crate) async fn put_public_access_block(s3: &aws_sdk_s3::Client, spec: &BucketSpec) -> Result<()> {
+    use aws_sdk_s3::types::PublicAccessBlockConfiguration;
+    let [a, b, c, d] = spec.public_access_block;
+    s3.put_public_access_block()
+        .bucket(&spec.name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(a)
+                .block_public_policy(b)
+                .ignore_public_acls(c)
+                .restrict_public_buckets(d)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws_error)
+        .with_context(|| format!("{}: public access block", spec.name))?;
+    Ok(())
+}
+
+/// Sets the bucket's declared versioning status.
+pub(crate) async fn put_versioning(s3: &aws_sdk_s3::Client, spec: &BucketSpec) -> Result<()> {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    s3.put_bucket_versioning()
+        .bucket(&spec.name)
+        .versioning_configuration(
+            VersioningConfiguration::builder().status(BucketVersioningStatus::from(spec.versioning.as_str())).build(),
+        )
+        .send()
+        .await
+        .map_err(aws_error)
+        .with_context(|| format!("{}: versioning", spec.name))?;
     Ok(())
 }
 

@@ -4,13 +4,12 @@
 //! again within a day of its remediation escalated instead of reverted again. The drift check and
 //! the remediation are both signed records of the evidence chain.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::Signer;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-use crate::aws_error;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
 use crate::drift::{self, Finding};
@@ -144,40 +143,15 @@ fn recent_remediations(records: &[Record], environment: &str, now: time::OffsetD
 
 /// Restores the auto-class settings of one bucket to their declared values.
 async fn restore(s3: &aws_sdk_s3::Client, spec: &BucketSpec, items: &[&Item]) -> Result<()> {
-    use aws_sdk_s3::types::*;
     let has = |prefix: &str| items.iter().any(|i| matches(prefix, &i.attribute));
     if has("tags.*") {
         crate::bootstrap::put_tags(s3, spec).await?;
     }
     if has("versioning") {
-        s3.put_bucket_versioning()
-            .bucket(&spec.name)
-            .versioning_configuration(
-                VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::from(spec.versioning.as_str()))
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(aws_error)
-            .with_context(|| format!("{}: versioning", spec.name))?;
+        crate::bootstrap::put_versioning(s3, spec).await?;
     }
     if has("public_access_block.*") {
-        let [a, b, c, d] = spec.public_access_block;
-        s3.put_public_access_block()
-            .bucket(&spec.name)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(a)
-                    .block_public_policy(b)
-                    .ignore_public_acls(c)
-                    .restrict_public_buckets(d)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(aws_error)
-            .with_context(|| format!("{}: public access block", spec.name))?;
+        crate::bootstrap::put_public_access_block(s3, spec).await?;
     }
     let unknown: Vec<&str> = items
         .iter()

@@ -353,8 +353,9 @@ fn line_of_id(text: &str, id: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-/// `*` matches any run of characters (including none), `?` exactly one; all else is literal,
-/// so resource addresses with `[...]` keys need no escaping.
+/// `*` matches any run of characters (including none), `?` exactly one; all else is literal
+/// and case-sensitive, so resource addresses with `[...]` keys need no escaping. IAM's
+/// `StringLike`, `Action` and `Resource` patterns match the same way (secret rotation uses it).
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();

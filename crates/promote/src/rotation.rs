@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use lz_evidence::record::Kind;
+use lz_policy::exceptions::wildcard_match;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
@@ -204,29 +205,6 @@ pub fn arn_pattern(partition: &str, region: &str, account: &str, name: &str) -> 
     format!("arn:{partition}:secretsmanager:{region}:{account}:secret:{name}-??????")
 }
 
-/// IAM-style wildcard match: `*` any characters, `?` exactly one; case-sensitive.
-pub fn wildcard(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
-}
-
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
@@ -264,8 +242,8 @@ fn condition_holds(cond: &Value, ctx: &RequestContext) -> Option<bool> {
             let holds = match op.as_str() {
                 "StringEquals" => present.is_some_and(|v| wanted.iter().any(|w| w == v)),
                 "StringNotEquals" => present.is_none_or(|v| wanted.iter().all(|w| w != v)),
-                "StringLike" => present.is_some_and(|v| wanted.iter().any(|w| wildcard(w, v))),
-                "StringNotLike" => present.is_none_or(|v| wanted.iter().all(|w| !wildcard(w, v))),
+                "StringLike" => present.is_some_and(|v| wanted.iter().any(|w| wildcard_match(w, v))),
+                "StringNotLike" => present.is_none_or(|v| wanted.iter().all(|w| !wildcard_match(w, v))),
                 "Null" => match vals
                     .as_str()
                     .or_else(|| vals.as_bool().map(|b| if b { "true" } else { "false" }))
@@ -306,19 +284,19 @@ pub fn decide(
         let action_hit = if s.get("NotAction").is_some() {
             !not_acts
                 .iter()
-                .any(|a| wildcard(&a.to_ascii_lowercase(), &action_lc))
+                .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action_lc))
         } else {
             acts.iter()
-                .any(|a| wildcard(&a.to_ascii_lowercase(), &action_lc))
+                .any(|a| wildcard_match(&a.to_ascii_lowercase(), &action_lc))
         };
         let resource_hit = if s.get("NotResource").is_some() {
             !strings(s.get("NotResource"))
                 .iter()
-                .any(|r| wildcard(r, resource))
+                .any(|r| wildcard_match(r, resource))
         } else {
             strings(s.get("Resource"))
                 .iter()
-                .any(|r| wildcard(r, resource))
+                .any(|r| wildcard_match(r, resource))
         };
         if !(action_hit && resource_hit) {
             continue;
@@ -654,7 +632,7 @@ mod tests {
                 false,
             ),
         ] {
-            assert_eq!(wildcard(p, t), want, "{p} {t}");
+            assert_eq!(wildcard_match(p, t), want, "{p} {t}");
         }
     }
 

@@ -7,16 +7,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use lz_baseline::Subject;
 
+use crate::format::Format;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[command(subcommand)]
     what: What,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
-    Text,
-    Json,
 }
 
 #[derive(clap::Subcommand)]

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::Result;
 use lz_promote::{Paths, Session};
 
+use crate::format::Format;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Release digest (or unique prefix)
@@ -17,12 +19,6 @@ pub struct Args {
     env: String,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {

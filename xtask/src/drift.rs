@@ -9,6 +9,8 @@ use lz_promote::bootstrap::Names;
 use lz_promote::promote::Target;
 use lz_promote::{drift, Paths};
 
+use crate::format::Format;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(long)]
@@ -25,12 +27,6 @@ pub struct Args {
     /// release), re-check and record; manual classes fail naming their owner
     #[arg(long)]
     remediate: bool,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {

@@ -4,11 +4,7 @@ use std::process::ExitCode;
 
 use lz_policy::exceptions::{fmt_date, Register};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
+use crate::format::Format;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {

@@ -16,6 +16,7 @@ mod docs;
 mod drift;
 mod evidence;
 mod exceptions;
+mod format;
 mod localstack;
 mod plan;
 mod policy;

@@ -8,6 +8,8 @@ use anyhow::Result;
 use lz_promote::promote::Target;
 use lz_promote::{rotate, rotation, Paths};
 
+use crate::format::Format;
+
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(long)]
@@ -48,12 +50,6 @@ enum StatusCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Text,
-    Json,
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {

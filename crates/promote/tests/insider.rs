@@ -3,6 +3,8 @@
 //! refusal comes from the gates before any AWS call, at a fixed clock (test builds only).
 //! Deployments of earlier environments are simulated by the records a deployer would sign.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use lz_evidence::record::{Fields, Kind, GENESIS};
@@ -13,12 +15,7 @@ use lz_promote::{breakglass, is_refusal, Paths, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::root;
 
 fn t(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap()

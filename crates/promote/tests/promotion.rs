@@ -1,7 +1,7 @@
 //! Promotions end to end against LocalStack: real Terraform runs of the canary stack against
 //! each environment's S3 backend, signed evidence in a private archive, isolated buckets.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use lz_promote::clock::Clock;
 use lz_promote::sandbox::Sandbox;
@@ -9,15 +9,10 @@ use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::{endpoint, root};
 
 fn sandbox(name: &str) -> (tempfile::TempDir, Sandbox) {
-    let endpoint = lz_platform::localstack::require(&root()).unwrap_or_else(|e| panic!("{e:#}"));
+    let endpoint = endpoint();
     let dir = tempfile::Builder::new()
         .prefix(&format!("lz-promote-{name}-"))
         .tempdir()

@@ -3,7 +3,7 @@
 //! within a day is escalated, not reverted again; a changed bucket policy is never touched and
 //! fails naming its owner.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use aws_sdk_s3::types::{BucketVersioningStatus, Tag, Tagging, VersioningConfiguration};
 use lz_evidence::record::Kind;
@@ -13,9 +13,7 @@ use lz_promote::sandbox::Sandbox;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
+use common::{endpoint, root};
 
 fn at(t: &str) -> Clock {
     Clock::Fixed(OffsetDateTime::parse(t, &Rfc3339).unwrap())
@@ -23,7 +21,7 @@ fn at(t: &str) -> Clock {
 
 /// A release deployed to dev (sandbox-named buckets, so runs never meet).
 fn deployed_dev(name: &str) -> (tempfile::TempDir, Sandbox) {
-    let endpoint = lz_platform::localstack::require(&root()).unwrap_or_else(|e| panic!("{e:#}"));
+    let endpoint = endpoint();
     let dir = tempfile::Builder::new().prefix(&format!("lz-remediate-{name}-")).tempdir().unwrap();
     let sb = Sandbox::new(&root(), &endpoint, dir.path()).unwrap();
     let clock = at("2026-11-28T12:00:00Z");

@@ -3,6 +3,8 @@
 //! DOM checked for the facts the evidence holds, and a full-page screenshot kept under
 //! `target/report/` for review. A tampered copy of the chain renders the red banner.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use lz_evidence::query::{Index, Query, Source, TimeRange};
@@ -10,24 +12,12 @@ use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
 use lz_promote::report::{self, Options, Selection};
 use lz_promote::sandbox::Sandbox;
-use lz_promote::stores::Stores;
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
-}
-
-fn endpoint() -> String {
-    lz_platform::localstack::require(&root()).unwrap_or_else(|e| panic!("{e:#}"))
-}
-
-fn nonce() -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{:x}", n % 0xff_ffff_ffff)
-}
+use common::{endpoint, own_stores, root};
 
 /// Where screenshots and pages are kept for review.
 fn review_dir() -> PathBuf {
@@ -43,12 +33,7 @@ fn saturday() -> Clock {
 /// A sandbox whose evidence lives in an S3 evidence store of its own (created as
 /// `bootstrap --stores` does).
 fn sandbox() -> (tempfile::TempDir, Sandbox) {
-    let mut s = Stores::load(&root(), &endpoint()).unwrap();
-    let n = nonce();
-    s.release_bucket = format!("{}-{n}", s.release_bucket);
-    s.evidence_bucket = format!("{}-{n}", s.evidence_bucket);
-    let plan = lz_promote::release::render_env(&root(), &s.environment).unwrap();
-    lz_promote::bootstrap::bootstrap_stores(&s, &plan).unwrap();
+    let s = own_stores();
     let dir = tempfile::Builder::new().prefix("lz-report-").tempdir().unwrap();
     let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
     sb.paths.evidence = EvidenceAt::S3(s);

@@ -3,7 +3,9 @@
 //! evidence is not judged, and a secret without a policy entry is a finding. The chain is a
 //! sandbox's (test identities), written where `cargo xtask evidence pull` keeps its cache.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::ledger::{EvidenceAt, Ledger};
@@ -11,12 +13,7 @@ use lz_promote::rotation;
 use lz_promote::sandbox::Sandbox;
 use time::{Duration, OffsetDateTime};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::root;
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::parse(

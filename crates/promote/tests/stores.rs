@@ -2,7 +2,7 @@
 //! enforced, concurrent appends never fork or lose a record, two promotions at once both land,
 //! and a store that is not WORM or a release that does not hash to its digest is refused.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
 use lz_evidence::record::{Fields, Kind};
@@ -15,35 +15,7 @@ use lz_promote::Tier;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn endpoint() -> String {
-    lz_platform::localstack::require(&root()).unwrap_or_else(|e| panic!("{e:#}"))
-}
-
-fn nonce() -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{:x}", n % 0xff_ffff_ffff)
-}
-
-/// The repository's stores under names of their own, created as `bootstrap --stores` does.
-fn stores() -> Stores {
-    let mut s = Stores::load(&root(), &endpoint()).unwrap();
-    let n = nonce();
-    s.release_bucket = format!("{}-{n}", s.release_bucket);
-    s.evidence_bucket = format!("{}-{n}", s.evidence_bucket);
-    let plan = lz_promote::release::render_env(&root(), &s.environment).unwrap();
-    lz_promote::bootstrap::bootstrap_stores(&s, &plan).unwrap();
-    s
-}
+use common::{endpoint, nonce, own_stores, root};
 
 fn sandbox(name: &str, stores: &Stores) -> (tempfile::TempDir, Sandbox) {
     let dir = tempfile::Builder::new()
@@ -73,7 +45,7 @@ fn status<E: std::fmt::Debug>(
 
 #[test]
 fn localstack_enforces_the_conditional_writes_the_stores_rely_on() {
-    let s = stores();
+    let s = own_stores();
     let c = s.s3();
     let rt = lz_platform::aws::runtime().unwrap();
     let bucket = s.evidence_bucket.clone();
@@ -112,7 +84,7 @@ fn localstack_enforces_the_conditional_writes_the_stores_rely_on() {
 
 #[test]
 fn concurrent_appenders_never_fork_or_lose_a_record() {
-    let s = stores();
+    let s = own_stores();
     let (_d, sb) = sandbox("append", &s);
     let clock = saturday();
     let release = sb.release("base", "alice", &clock, |_| Ok(())).unwrap();
@@ -167,7 +139,7 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
 
 #[test]
 fn two_promotions_at_once_both_land_in_order() {
-    let s = stores();
+    let s = own_stores();
     let (_d, sb) = sandbox("parallel", &s);
     let clock = saturday();
     let a = sb.release("a", "alice", &clock, |_| Ok(())).unwrap();
@@ -227,7 +199,7 @@ async fn plain_bucket(c: &aws_sdk_s3::Client, s: &Stores, name: &str) {
 
 #[test]
 fn a_bucket_without_compliance_object_lock_is_not_an_evidence_store() {
-    let s = stores();
+    let s = own_stores();
     let c = s.s3();
     let plain = format!("lz-plain-{}", nonce());
     let rt = lz_platform::aws::runtime().unwrap();
@@ -242,7 +214,7 @@ fn a_bucket_without_compliance_object_lock_is_not_an_evidence_store() {
 
 #[test]
 fn a_release_that_does_not_hash_to_its_digest_is_refused() {
-    let s = stores();
+    let s = own_stores();
     let (_d, sb) = sandbox("altered", &s);
     let clock = saturday();
     let r = sb.release("x", "alice", &clock, |_| Ok(())).unwrap();
@@ -279,7 +251,7 @@ fn a_release_that_does_not_hash_to_its_digest_is_refused() {
 
 #[test]
 fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
-    let s = stores();
+    let s = own_stores();
     let (_d, sb) = sandbox("race", &s);
     let clock = saturday();
     let release = sb.release("base", "alice", &clock, |_| Ok(())).unwrap();

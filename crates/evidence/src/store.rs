@@ -196,22 +196,29 @@ impl LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e).with_context(|| format!("cannot open {}", self.path.display())),
         };
-        let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', &data).count());
-        let mut start = 0;
-        let mut line = first_line;
-        while start < data.len() {
-            let Some(nl) = memchr::memchr(b'\n', &data[start..]) else {
-                bail!("{}:{line}: incomplete last line (no newline): the file was cut or is being written", self.path.display());
-            };
-            if nl == 0 {
-                bail!("{}:{line}: empty line", self.path.display());
-            }
-            out.push((offset + start as u64, line, data.slice(start..start + nl)));
-            start += nl + 1;
-            line += 1;
-        }
-        Ok(out)
+        let shown = self.path.display().to_string();
+        Ok(split_lines(&data, &shown, first_line)?.into_iter().map(|(start, line, bytes)| (offset + start as u64, line, bytes)).collect())
     }
+}
+
+/// The lines of `data` as (byte offset, line number counted from `first_line`, bytes), each a
+/// slice of `data`. Every line must end with a newline and none may be empty.
+fn split_lines(data: &Bytes, shown: &str, first_line: usize) -> Result<Vec<(usize, usize, Bytes)>> {
+    let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', data).count());
+    let mut start = 0;
+    let mut line = first_line;
+    while start < data.len() {
+        let Some(nl) = memchr::memchr(b'\n', &data[start..]) else {
+            bail!("{shown}:{line}: incomplete last line (no newline): the file was cut or is being written");
+        };
+        if nl == 0 {
+            bail!("{shown}:{line}: empty line");
+        }
+        out.push((start, line, data.slice(start..start + nl)));
+        start += nl + 1;
+        line += 1;
+    }
+    Ok(out)
 }
 
 /// The file from `offset` to the size it has now. Large files are read by one thread per
@@ -264,11 +271,10 @@ impl LineBlocks {
             data.reserve(WINDOW_BYTES);
             let n = file.take(WINDOW_BYTES as u64).read_to_end(&mut data).with_context(|| format!("cannot read {}", self.shown))?;
             if n == 0 {
+                // The end of the file: what is left is a line without its newline, if anything.
                 self.file = None;
-                if data.is_empty() {
-                    return Ok(None);
-                }
-                bail!("{}:{}: incomplete last line (no newline): the file was cut or is being written", self.shown, self.line);
+                split_lines(&Bytes::from(data), &self.shown, self.line)?;
+                return Ok(None);
             }
             let Some(last) = memchr::memrchr(b'\n', &data) else {
                 // One record longer than a block: read on.
@@ -276,20 +282,10 @@ impl LineBlocks {
                 continue;
             };
             self.carry = data.split_off(last + 1);
-            let data = Bytes::from(data);
-            let mut out = Vec::with_capacity(memchr::memchr_iter(b'\n', &data).count());
-            let mut start = 0;
-            while start < data.len() {
-                let nl = memchr::memchr(b'\n', &data[start..]).expect("the block ends with a newline");
-                if nl == 0 {
-                    self.file = None;
-                    bail!("{}:{}: empty line", self.shown, self.line);
-                }
-                out.push(StoredRecord { location: format!("{}:{}", self.shown, self.line), bytes: data.slice(start..start + nl) });
-                start += nl + 1;
-                self.line += 1;
-            }
-            return Ok(Some(out));
+            let lines = split_lines(&Bytes::from(data), &self.shown, self.line).inspect_err(|_| self.file = None)?;
+            self.line += lines.len();
+            let shown = &self.shown;
+            return Ok(Some(lines.into_iter().map(|(_, line, bytes)| StoredRecord { location: format!("{shown}:{line}"), bytes }).collect()));
         }
     }
 }

@@ -854,11 +854,6 @@ pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identit
 }
 
 impl State {
-    /// The key that should have signed a record with `keyid`, or why there is none.
-    fn key_for<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, VerifyingKey), Reason> {
-        lookup_in(register, keyid)
-    }
-
     /// Every check of one record after its signature, in order; updates the state.
     fn accept(
         &mut self,
@@ -925,7 +920,7 @@ impl State {
     /// Whether a later record (checked as far as its signature) carries `sequence`.
     fn appears_later(&self, later: &[StoredRecord], sequence: u64) -> bool {
         later.iter().any(|r| match decode(r, false) {
-            Pre::Ok(d) => match (&d.statement, State::key_for(&self.register, &d.keyid)) {
+            Pre::Ok(d) => match (&d.statement, lookup_in(&self.register, &d.keyid)) {
                 (Ok(st), Ok((_, key))) => st.predicate.chain.sequence == sequence && d.verifies(&key),
                 _ => false,
             },
@@ -1494,7 +1489,7 @@ impl State {
             };
             // The key of the register in force at this record's place.
             let register = std::sync::Arc::clone(&self.register);
-            let (signer, key) = match State::key_for(&register, &d.keyid) {
+            let (signer, key) = match lookup_in(&register, &d.keyid) {
                 Ok(found) => found,
                 Err(r) => return Err(fail(&rec.location, None, r)),
             };

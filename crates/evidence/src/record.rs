@@ -612,27 +612,23 @@ impl RotationEvidence {
     /// `resource` is the secret's name, `version` the version id made current (or rolled back
     /// from), `outcome` "rotated" or "rolled-back".
     pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
-        RotationEvidence(
-            Fields::new(release)
-                .environment(environment)
-                .detail("resource", resource)
-                .detail("version", version)
-                .detail("outcome", outcome)
-                .detail("consumers", consumers),
-        )
+        RotationEvidence(rotation_fields(release, environment, resource, version, outcome, consumers))
     }
 }
 
 impl RotationVerificationEvidence {
     /// `outcome` is "passed" or "failed".
     pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
-        RotationVerificationEvidence(
-            Fields::new(release)
-                .environment(environment)
-                .detail("resource", resource)
-                .detail("version", version)
-                .detail("outcome", outcome)
-                .detail("consumers", consumers),
-        )
+        RotationVerificationEvidence(rotation_fields(release, environment, resource, version, outcome, consumers))
     }
+}
+
+/// The details both rotation kinds carry (`Kind::required_details`).
+fn rotation_fields(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Fields {
+    Fields::new(release)
+        .environment(environment)
+        .detail("resource", resource)
+        .detail("version", version)
+        .detail("outcome", outcome)
+        .detail("consumers", consumers)
 }

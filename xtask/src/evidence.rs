@@ -168,18 +168,19 @@ impl TrustArgs {
         Ok(trust)
     }
 
-    /// The trust root given, or the repository's register.
+    /// The trust root given, or the landing zone's: the genesis register pinned in
+    /// `governance/stores.toml` (never the working tree's register file).
     fn or_repository(&self, root: &Path) -> Result<TrustRoot> {
         match self.given(root)? {
             Some(t) => Ok(t),
-            None => TrustRoot::load(&repository_register(root)),
+            None => landing_zone_trust(root),
         }
     }
 }
 
-/// The register of the repository: the only register `append` signs against.
-fn repository_register(root: &Path) -> PathBuf {
-    root.join("governance/identities.toml")
+/// The landing zone's trust root: its pinned genesis register.
+fn landing_zone_trust(root: &Path) -> Result<TrustRoot> {
+    lz_promote::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?.trust_root()
 }
 
 /// Where verification remembers the last head it accepted for each store.
@@ -262,7 +263,6 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
                 fields.details.insert(k.to_string(), v);
             }
-            let ids = Identities::load(&repository_register(root))?;
             let target: Box<dyn Store> = match store.store_kind {
                 StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
                 StoreKind::Local => Box::new(store.local(root)),
@@ -271,6 +271,18 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     s3.ensure_bucket()?;
                     Box::new(s3)
                 }
+            };
+            // Signed against the register in force in the store's own chain (its genesis is
+            // pinned in governance/stores.toml), never the working tree's register file.
+            let ids = match lz_evidence::verify_store(&*target, &landing_zone_trust(root)?, &[]) {
+                Ok(chain) => chain.register,
+                Err(e) => match failure_of(&e) {
+                    Some(f) => {
+                        println!("REFUSED: the store fails verification, nothing appended: {f} [{}]", f.reason.code());
+                        return Ok(ExitCode::from(1));
+                    }
+                    None => return Err(e),
+                },
             };
             let mut archive = EvidenceArchive::open(target, ids)?;
             let r = match archive.append(kind, fields, &signer) {
@@ -540,7 +552,7 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
 
 fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<ExitCode> {
     let store = args.open(root)?;
-    let trust = TrustRoot::load(&repository_register(root))?;
+    let trust = landing_zone_trust(root)?;
     let anchors = Anchors::of_store(&*store, Vec::new())?;
     let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
     let records = store.load()?;
@@ -554,8 +566,9 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
             None => return Err(e),
         },
     };
-    // The bundle carries the register the chain starts from (the verifier may pin it).
-    let ids = Identities::load(&repository_register(root))?;
+    // The bundle carries the register the chain starts from, its genesis (the verifier pins it).
+    let genesis = chain.records.first().and_then(|r| r.statement.predicate.details.get("register")).and_then(|v| v.as_str());
+    let ids = Identities::parse(genesis.context("the chain does not start with its genesis register")?, "genesis register")?;
     drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;

@@ -1475,6 +1475,8 @@ fn run_with(
             }
             ids.clone()
         }
+        // An empty chain needs no register; what it should hold is the anchors' business.
+        None if records.is_empty() => root.start_register().unwrap_or_default(),
         None => root.start_register().map_err(|r| fail("trust root", None, r))?,
     };
     run_windows(records.chunks(WINDOW).map(|w| Ok(w.to_vec())), register, anchors, keep, strategy)
@@ -1503,7 +1505,13 @@ fn run_store(
         let records: Vec<StoredRecord> = windows.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
         return run_with(&records, root, anchors, keep, strategy);
     }
-    let register = root.start_register().map_err(|r| fail("trust root", None, r))?;
+    let empty = match windows.peek() {
+        None => true,
+        Some(Ok(w)) => w.is_empty(),
+        Some(Err(_)) => false,
+    };
+    // An empty chain needs no register; what it should hold is the anchors' business.
+    let register = if empty { root.start_register().unwrap_or_default() } else { root.start_register().map_err(|r| fail("trust root", None, r))? };
     run_windows(windows, register, anchors, keep, strategy)
 }
 

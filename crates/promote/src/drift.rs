@@ -272,9 +272,10 @@ pub fn check(
         target.environment,
         std::process::id()
     ));
+    // The deployed release's own stack, never the working tree's.
     let ws = Workspace::init(
         &paths.root,
-        &paths.root.join(deploy::CANARY),
+        &archive.root().join(deploy::CANARY),
         &work,
         &target.endpoint,
         &target.backend(),

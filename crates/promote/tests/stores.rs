@@ -24,6 +24,7 @@ fn sandbox(name: &str, stores: &Stores) -> (tempfile::TempDir, Sandbox) {
         .unwrap();
     let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
     sb.paths.evidence = EvidenceAt::S3(stores.clone());
+    sb.start_chain().unwrap();
     (dir, sb)
 }
 
@@ -97,7 +98,7 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
                 let (sb, release) = (&sb, &release);
                 scope.spawn(move || {
                     // Each writer opens its own ledger, as two CI jobs would.
-                    let ledger = Ledger::open(&sb.paths.identities, &sb.paths.evidence).unwrap();
+                    let ledger = Ledger::open(&sb.paths.trust, &sb.paths.evidence).unwrap();
                     (0..EACH)
                         .map(|i| {
                             let f = Fields::new(release)
@@ -116,7 +117,8 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let records = sb.ledger().unwrap().records().unwrap();
-    assert_eq!(records.len(), 1 + 2 * EACH, "every append landed exactly once");
+    // The genesis register, the release record, then the appends.
+    assert_eq!(records.len(), 2 + 2 * EACH, "every append landed exactly once");
     let mut all: Vec<u64> = got.concat();
     all.sort();
     all.dedup();
@@ -131,10 +133,10 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
     }
     // The chain verifies from S3 alone, head included.
     let store = s.evidence().unwrap();
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&store, &root, &[]).unwrap();
-    assert_eq!(chain.records.len(), 1 + 2 * EACH);
-    assert_eq!(chain.head.unwrap().0, (2 * EACH) as u64);
+    assert_eq!(chain.records.len(), 2 + 2 * EACH);
+    assert_eq!(chain.head.unwrap().0, (1 + 2 * EACH) as u64);
 }
 
 #[test]
@@ -178,7 +180,7 @@ fn two_promotions_at_once_both_land_in_order() {
         }
     }
     let store = s.evidence().unwrap();
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&store, &root, &[]).unwrap();
     assert_eq!(chain.records.len(), records.len());
 }
@@ -274,7 +276,7 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
     assert!(err.downcast_ref::<lz_evidence::HeadMoved>().is_some(), "{err:#}");
     let mut again = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
     assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 2);
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&s.evidence().unwrap(), &root, &[]).unwrap();
     let who: Vec<&str> = chain.records.iter().map(|r| r.statement.predicate.identity.as_str()).collect();
     assert_eq!(who, ["alice", "deployer-bot", "change-policy"]);

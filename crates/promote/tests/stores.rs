@@ -266,18 +266,19 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
             .reason(format!("{who}'s check"))
             .detail("drifted", false)
     };
-    // Both open on the same head (sequence 0), as two jobs starting together do.
+    // Both open on the same head (sequence 1, after the genesis register and the release), as two
+    // jobs starting together do.
     let mut first = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
     let mut second = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
-    assert_eq!(first.append(Kind::Drift, fields("deployer-bot"), sb.signer("deployer-bot")).unwrap().sequence, 1);
+    assert_eq!(first.append(Kind::Drift, fields("deployer-bot"), sb.signer("deployer-bot")).unwrap().sequence, 2);
     let err = second
         .append(Kind::Drift, fields("change-policy"), sb.signer("change-policy"))
-        .expect_err("the second writer of sequence 1 must not fork the chain");
+        .expect_err("the second writer of sequence 2 must not fork the chain");
     assert!(err.downcast_ref::<lz_evidence::HeadMoved>().is_some(), "{err:#}");
     let mut again = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
-    assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 2);
+    assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 3);
     let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&s.evidence().unwrap(), &root, &[]).unwrap();
     let who: Vec<&str> = chain.records.iter().map(|r| r.statement.predicate.identity.as_str()).collect();
-    assert_eq!(who, ["alice", "deployer-bot", "change-policy"]);
+    assert_eq!(who, ["bob", "alice", "deployer-bot", "change-policy"]);
 }

@@ -311,6 +311,7 @@ impl Fields {
                 *v = redact::redact_plan(v);
             } else {
                 redact::redact_secret_names(v);
+                redact::redact_secret_values(v);
             }
         }
         Ok(())

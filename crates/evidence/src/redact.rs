@@ -3,7 +3,11 @@
 //! Values marked sensitive by Terraform (`before_sensitive`, `after_sensitive`,
 //! `sensitive_values`, sensitive variables and outputs) and any attribute whose name looks
 //! like a secret are replaced by a marker. The `configuration` section is dropped entirely:
-//! it carries literal expressions and variable defaults that the masks do not cover.
+//! it carries literal expressions and variable defaults that the masks do not cover. Whatever
+//! the name, an AWS access key id or a PEM private key block inside any string value is replaced
+//! too: the patterns are `lz_policy::patterns`, the ones the secret scan uses.
+
+use lz_policy::patterns;
 
 use serde_json::{Map, Value};
 
@@ -11,9 +15,37 @@ pub const MARKER: &str = "(redacted)";
 
 const SECRET_WORDS: [&str; 7] = ["secret", "password", "passwd", "token", "private_key", "credential", "api_key"];
 
+/// A name whose value is a secret: containing one of the archive's words, or a secret name of
+/// `lz_policy::patterns` (`secret_key`, `access_key`, ...).
 pub fn is_secret_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w))
+    SECRET_WORDS.iter().any(|w| lower.contains(w)) || patterns::is_secret_name(name)
+}
+
+/// A string with every AWS access key id and PEM private key block replaced by the marker;
+/// `None` when it holds neither.
+fn without_secret_values(text: &str) -> Option<String> {
+    let (key, pem) = (patterns::access_key(), patterns::private_key_block());
+    if !key.is_match(text) && !pem.is_match(text) {
+        return None;
+    }
+    let out = pem.replace_all(text, MARKER);
+    Some(key.replace_all(&out, MARKER).into_owned())
+}
+
+/// Replaces, at any depth, access key ids and PEM private key blocks inside string values,
+/// whatever the attribute is called.
+pub fn redact_secret_values(value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Some(clean) = without_secret_values(s) {
+                *s = clean;
+            }
+        }
+        Value::Object(obj) => obj.values_mut().for_each(redact_secret_values),
+        Value::Array(items) => items.iter_mut().for_each(redact_secret_values),
+        _ => {}
+    }
 }
 
 /// Replaces values under a Terraform sensitivity mask (`true`, or nested objects/arrays of it).
@@ -116,6 +148,7 @@ pub fn redact_plan(plan: &Value) -> Value {
     let Some(obj) = out.as_object_mut() else {
         let mut v = out;
         redact_secret_names(&mut v);
+        redact_secret_values(&mut v);
         return v;
     };
     obj.remove("configuration");
@@ -158,6 +191,7 @@ pub fn redact_plan(plan: &Value) -> Value {
         redact_outputs(outputs);
     }
     redact_secret_names(&mut out);
+    redact_secret_values(&mut out);
     out
 }
 

@@ -96,3 +96,51 @@ fn redaction_cases() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// An AWS access key id and a PEM private key under innocent names (a description, a tag, a
+/// list element) never reach the signed, undeletable archive: the archive's redactor applies
+/// the secret scan's patterns (`lz_policy::patterns`) to every string value.
+#[test]
+fn keys_under_innocent_names_are_redacted_in_the_record() {
+    use lz_evidence::record::PlanEvidence;
+    use lz_evidence::{EvidenceArchive, Identities, LocalStore, Signer, Store};
+    let key = "AKIAIOSFODNN7EXAMPLE";
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----";
+    let plan = json!({
+        "format_version": "1.2",
+        "variables": {"region": {"value": "eu-west-2"}, "notes": {"value": format!("rotate {key} soon")}},
+        "resource_changes": [{"address": "aws_s3_bucket.logs", "type": "aws_s3_bucket", "name": "logs", "mode": "managed",
+            "change": {"actions": ["create"], "before": null,
+                "after": {"bucket": "logs", "tags": {"Description": format!("uses {key}")}, "user_data": [pem]},
+                "after_unknown": {}}}]
+    });
+    let redacted = redact_plan(&plan);
+    let text = redacted.to_string();
+    assert!(!text.contains(key) && !text.contains("MIIBOgIBAAJBAKj34"), "{text}");
+    assert_eq!(redacted.pointer("/resource_changes/0/change/after/tags/Description").unwrap(), "uses (redacted)");
+    assert_eq!(redacted.pointer("/resource_changes/0/change/after/user_data/0").unwrap(), "(redacted)");
+    assert_eq!(redacted.pointer("/resource_changes/0/change/after/bucket").unwrap(), "logs");
+
+    // And in the record the archive signs.
+    let signing = lz_evidence::identity::generate_key();
+    let register = format!(
+        "[identity.deploy-bot]\nname = \"d\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{}\"\n",
+        lz_evidence::identity::encode_public_key(&signing.verifying_key())
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = EvidenceArchive::open(LocalStore::new(dir.path().join("c.jsonl")), Identities::parse(&register, "r").unwrap()).unwrap();
+    let bytes = serde_json::to_vec(&plan).unwrap();
+    let release = lz_evidence::dsse::sha256_hex(b"r");
+    let p = PlanEvidence::from_bytes(&release, "dev", "111111111111", &bytes).unwrap();
+    a.record(p, &Signer::new("deploy-bot", signing)).unwrap();
+    let stored = String::from_utf8(a.store().load().unwrap()[0].bytes.to_vec()).unwrap();
+    let payload = serde_json::from_slice::<Value>(&base64_payload(&stored)).unwrap().to_string();
+    assert!(payload.contains("(redacted)"), "{payload}");
+    assert!(!payload.contains(key) && !payload.contains("MIIBOgIBAAJBAKj34"), "{payload}");
+}
+
+fn base64_payload(envelope: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let env: Value = serde_json::from_str(envelope).unwrap();
+    base64::engine::general_purpose::STANDARD.decode(env["payload"].as_str().unwrap()).unwrap()
+}

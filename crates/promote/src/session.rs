@@ -304,6 +304,19 @@ impl Session {
             Some(paths.open_release(governed_by.release())?)
         };
         let gov_release = governing.as_ref().unwrap_or(&release);
+        if let GovernedBy::Pin { record, .. } = &governed_by {
+            // The pin names the register it was recorded under; the pinned release must carry
+            // exactly that register (a pin is refused unless it is the register in force).
+            let pin = records.iter().find(|r| r.sequence == *record).expect("the pin was found among these records");
+            let named = pin.detail_str("register_sha256").unwrap_or_default();
+            let carried = lz_evidence::dsse::sha256_hex(gov_release.file(crate::register::REGISTER_FILE)?);
+            refuse_if!(
+                named != carried,
+                "the governance pin of {environment} (record {record}) names register {} but its release carries register {}",
+                short(named),
+                short(&carried)
+            );
+        }
         let governance = Governance::of(gov_release)?;
         let governance_changes = release.governance_changes(gov_release);
         let plan = release.plan(environment)?;

@@ -435,6 +435,17 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 println!("{n} records concern the release");
             }
             if bundle_path.is_none() && args.store_kind == StoreKind::LandingZone {
+                // Every deployment's admission replayed: a deployment record is a claim.
+                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let ledger = paths.ledger()?;
+                let rejected = lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?;
+                for (seq, why) in &rejected {
+                    println!("TAMPERED: deployment record {seq} has no valid admission: {why} [replay]");
+                }
+                if !rejected.is_empty() {
+                    return Ok(ExitCode::from(1));
+                }
+                println!("every deployment's admission replayed: ok");
                 match compare_cache(root, &records) {
                     Ok(Some(line)) => println!("{line}"),
                     Ok(None) => println!("no local cache (`cargo xtask evidence pull` builds one)"),

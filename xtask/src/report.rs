@@ -80,6 +80,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     if let Some(head) = &r.verification.head {
         cache.save(head)?;
     }
+    if !r.verification.rejected.is_empty() {
+        for (seq, why) in &r.verification.rejected {
+            println!("TAMPERED: deployment record {seq} has no valid admission: {why} [replay]");
+        }
+        println!("{} flags them", args.out.display());
+        return Ok(ExitCode::from(1));
+    }
     println!(
         "wrote {}: {} release(s), {} records of custody, chain of {} records verified against {}; exceptions export {}",
         args.out.display(),

@@ -232,7 +232,7 @@ pub fn check(
     now: &Reading,
 ) -> Result<Report> {
     let ledger = paths.ledger()?;
-    let records = ledger.records()?;
+    let records = crate::replay::admitted_records(paths, &ledger, ledger.records()?)?.0;
     let Some(deployed) = last_deployment(&records, &target.environment) else {
         return Err(refuse!(
             "nothing has been deployed to {}: there is no state to check for drift",
@@ -375,7 +375,7 @@ pub fn render_text(r: &Report) -> String {
 /// The unpacked release deployed last in `environment` (for its env.toml and backend).
 pub fn deployed_tree(paths: &Paths, environment: &str) -> Result<VerifiedRelease> {
     let ledger = paths.ledger()?;
-    let records = ledger.records()?;
+    let records = crate::replay::admitted_records(paths, &ledger, ledger.records()?)?.0;
     let Some(d) = last_deployment(&records, environment) else {
         return Err(refuse!(
             "nothing has been deployed to {environment}: there is no state to check for drift"

@@ -128,6 +128,7 @@ impl EvidenceAt {
     }
 }
 
+#[derive(Clone)]
 pub struct Ledger {
     at: EvidenceAt,
     root: TrustRoot,

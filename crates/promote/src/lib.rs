@@ -31,6 +31,7 @@ pub mod ledger;
 pub mod promote;
 pub mod refusal;
 pub mod register;
+pub mod replay;
 pub mod remediate;
 pub mod release;
 pub mod report;

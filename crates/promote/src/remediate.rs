@@ -175,7 +175,7 @@ async fn restore(s3: &aws_sdk_s3::Client, spec: &BucketSpec, items: &[&Item]) ->
 /// keep Terraform from releasing its lock.
 pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer, now: &Reading) -> Result<Outcome> {
     let ledger = paths.ledger()?;
-    let records = ledger.records()?;
+    let records = crate::replay::admitted_records(paths, &ledger, ledger.records()?)?.0;
     let deployed = last_deployment(&records, &target.environment).ok_or_else(|| {
         crate::refusal::refuse!("nothing has been deployed to {}: there is nothing to remediate", target.environment)
     })?;

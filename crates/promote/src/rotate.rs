@@ -844,7 +844,7 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
 
     // Evidence: the verification, then the rotation.
     let reading = now()?;
-    let records = ledger.records()?;
+    let records = crate::replay::admitted_records(req.paths, &ledger, ledger.records()?)?.0;
     let release = crate::session::last_deployment(&records, &t.environment)
         .map(|r| r.release.clone())
         .unwrap_or_else(|| GENESIS.to_string());
@@ -1029,7 +1029,7 @@ pub struct PlanSource {
 /// (rendered from its verified archive, which is also the tree scanned for stale references
 /// and whose `governance/rotation.toml` applies), or, before any deployment, the working tree's.
 pub fn plan_of(paths: &crate::Paths, environment: &str) -> Result<PlanSource> {
-    let records = paths.ledger()?.records()?;
+    let records = crate::replay::admitted(paths)?;
     match crate::session::last_deployment(&records, environment) {
         Some(d) => {
             let archive = paths.open_release(&d.release)?;

@@ -268,6 +268,16 @@ impl Session {
         if let Some(b) = before {
             records.retain(|r| r.sequence < b);
         }
+        // Only admitted deployments count: every deployment's admission is replayed.
+        let (records, _) = crate::replay::admitted_records(paths, &ledger, records)?;
+        Session::from_records(paths, &ledger, records, release, environment)
+    }
+
+    /// A session on `records` as given (a prefix of the verified chain whose deployments were
+    /// all admitted: the replay of a deployment builds the session its decision saw).
+    pub fn from_records(paths: &Paths, ledger: &crate::ledger::Ledger, records: Vec<crate::ledger::Record>, release: &str, environment: &str) -> Result<Session> {
+        previous_environment(environment)?;
+        let ledger = ledger.clone();
         let release = paths.open_release(release)?;
         let r = short(&release.digest).to_string();
         let author_rec = breakglass::author_of(&records, &release.digest).ok_or_else(|| {
@@ -370,9 +380,9 @@ impl Session {
         self.ledger.identities()
     }
 
-    /// Re-reads the evidence chain (after appending).
+    /// Re-reads the evidence chain (after appending), admitted deployments only.
     pub fn reload(&mut self) -> Result<()> {
-        self.records = self.ledger.records()?;
+        self.records = crate::replay::admitted_records(&self.paths, &self.ledger, self.ledger.records()?)?.0;
         Ok(())
     }
 

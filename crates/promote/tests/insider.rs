@@ -72,22 +72,37 @@ fn base(sb: &Sandbox) -> String {
 
 /// The records a deployer signs when `release` is deployed to `env` and drift-checked clean.
 fn simulate_deployment(sb: &Sandbox, release: &str, env: &str, now: &str) {
+    // A real admission (a change from nothing is high tier: security plus a second group),
+    // then the records promote writes around an apply; only the apply is simulated.
+    let second = if env == "prod" { "carol" } else { "erin" };
+    for who in ["bob", second] {
+        sb.approve(who, release, env, &at(now)).unwrap();
+    }
     let s = sb.session(release, env).unwrap();
+    let policy = s.evaluate_policy(t(now)).unwrap();
+    let a = s.admit("deployer-bot", &policy, t(now)).unwrap();
     let ledger = sb.ledger().unwrap();
     let bot = sb.signer("deployer-bot");
-    let d = ledger
+    let fields = |outcome: &str| {
+        Fields::new(release)
+            .environment(env)
+            .account("111111111111")
+            .plan_digest(&s.plan_digest)
+            .at(t(now))
+            .detail("outcome", outcome)
+            .detail("run", format!("simulated-{env}"))
+    };
+    let ip = ledger
         .append(
             Kind::Deployment,
-            Fields::new(release)
-                .environment(env)
-                .account("111111111111")
-                .plan_digest(&s.plan_digest)
-                .at(t(now))
-                .detail("outcome", "succeeded")
-                .detail("run", "simulated"),
+            fields("in-progress")
+                .detail("tier", a.tier.as_str())
+                .detail("break_glass", serde_json::Value::Null)
+                .detail("approvals", a.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>()),
             bot,
         )
         .unwrap();
+    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), bot).unwrap();
     ledger
         .append(
             Kind::Drift,
@@ -100,6 +115,84 @@ fn simulate_deployment(sb: &Sandbox, release: &str, env: &str, now: &str) {
             bot,
         )
         .unwrap();
+}
+
+/// What one deployer key can append: a deployment (with an in-progress record claiming any
+/// tier) of `release` in `env`, and a clean drift check.
+fn forge_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, tier: &str) -> u64 {
+    let ledger = sb.ledger().unwrap();
+    let bot = sb.signer("deployer-bot");
+    let fields = |outcome: &str| {
+        Fields::new(release)
+            .environment(env)
+            .account("111111111111")
+            .plan_digest(plan_digest)
+            .at(t(SAT))
+            .detail("outcome", outcome)
+            .detail("run", "forged")
+    };
+    let ip = ledger
+        .append(Kind::Deployment, fields("in-progress").detail("tier", tier).detail("break_glass", serde_json::Value::Null), bot)
+        .unwrap();
+    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), bot).unwrap();
+    ledger
+        .append(
+            Kind::Drift,
+            Fields::new(release).environment(env).at(t(SAT)).detail("drifted", false).detail("resources", Vec::<String>::new()),
+            bot,
+        )
+        .unwrap();
+    d.sequence
+}
+
+/// Issue 23's first attack: with the deployer key alone, deployment records (and a clean drift
+/// check) of a high-tier release in dev. Replayed, they have no admission: the baseline stays
+/// what was admitted, the promotion order does not move, and verification names them.
+#[test]
+fn forged_deployment_records_move_neither_the_baseline_nor_the_promotion_order() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    simulate_deployment(&sb, &r, "dev", SAT);
+    let r2 = sb
+        .release("cidr-forged", "alice", &at(SAT), |tree| edit(&tree.join("environments/dev/terraform.tfvars"), "10.10.0.0/16", "10.11.0.0/16"))
+        .unwrap();
+    let plan = sb.session(&r2, "dev").unwrap().plan_digest;
+    let forged = forge_deployment(&sb, &r2, "dev", &plan, "standard");
+    // The baseline of dev is still r: r2 is still a high-tier change there.
+    let c = sb.session(&r2, "dev").unwrap().classify().unwrap();
+    assert_eq!(c.tier, Tier::High, "{c:?}");
+    // r2 has not reached dev as far as the next environment is concerned.
+    sb.approve("bob", &r2, "test", &at(SAT)).unwrap();
+    sb.approve("erin", &r2, "test", &at(SAT)).unwrap();
+    let msg = refused(admit(&sb, &r2, "test", "deployer-bot", SAT));
+    assert!(msg.contains("dev runs release"), "{msg}");
+    // The replay names the forged deployment and why.
+    let ledger = sb.ledger().unwrap();
+    let rejected = lz_promote::replay::rejected(&sb.paths, &ledger, &ledger.records().unwrap()).unwrap();
+    assert_eq!(rejected.keys().copied().collect::<Vec<_>>(), vec![forged], "{rejected:?}");
+    assert!(rejected[&forged].contains("has no valid admission"), "{rejected:?}");
+    assert!(rejected[&forged].contains("needs"), "the rule it breaks is named: {rejected:?}");
+}
+
+/// A deployment record that names no admission at all is not a deployment.
+#[test]
+fn a_deployment_record_without_its_admission_record_is_rejected() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let s = sb.session(&r, "dev").unwrap();
+    let ledger = sb.ledger().unwrap();
+    let d = ledger
+        .append(
+            Kind::Deployment,
+            Fields::new(&r).environment("dev").account("111111111111").plan_digest(&s.plan_digest).at(t(SAT)).detail("outcome", "succeeded").detail("run", "bare"),
+            sb.signer("deployer-bot"),
+        )
+        .unwrap();
+    let rejected = lz_promote::replay::rejected(&sb.paths, &ledger, &ledger.records().unwrap()).unwrap();
+    assert!(rejected.get(&d.sequence).is_some_and(|w| w.contains("names no admission")), "{rejected:?}");
+    // Nothing counts it: dev has nothing deployed.
+    let msg = refused(admit(&sb, &r, "test", "deployer-bot", SAT));
+    assert!(msg.contains("has not been deployed to dev"), "{msg}");
 }
 
 fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str) -> Fields {
@@ -280,23 +373,15 @@ fn classification_compares_with_the_verified_plan_of_the_last_deployment() {
     // The same release re-deployed is an empty diff: nothing a caller passes can make r2's
     // diff empty. A deployment record naming r2's plan under r (to pass it off as the
     // baseline) is caught: the baseline is re-rendered from the deployed release.
+    // Replayed, it has no admission (and names r2's plan under r): it never counts, and the
+    // baseline stays r's verified plan.
+    let forged = forge_deployment(&sb, &r, "dev", &s.plan_digest, "high");
     let ledger = sb.ledger().unwrap();
-    ledger
-        .append(
-            Kind::Deployment,
-            Fields::new(&r)
-                .environment("dev")
-                .account("111111111111")
-                .plan_digest(&s.plan_digest)
-                .at(t(SAT))
-                .detail("outcome", "succeeded")
-                .detail("run", "forged"),
-            sb.signer("deployer-bot"),
-        )
-        .unwrap();
-    let msg = refused(sb.session(&r2, "dev").map(|s| s.plan_digest));
-    assert!(msg.contains("re-rendered from its release is"), "{msg}");
-    assert!(msg.contains("not the recorded"), "{msg}");
+    let rejected = lz_promote::replay::rejected(&sb.paths, &ledger, &ledger.records().unwrap()).unwrap();
+    assert!(rejected.contains_key(&forged), "{rejected:?}");
+    let c = sb.session(&r2, "dev").unwrap().classify().unwrap();
+    assert_eq!(c.tier, Tier::High, "{c:?}");
+    assert!(c.resources.iter().any(|x| x.rule == "network-perimeter"), "{c:?}");
 }
 
 #[test]

@@ -305,3 +305,33 @@ fn a_tampered_chain_renders_the_red_banner_and_nothing_else() {
     let (w, _) = screenshot(&page, &review_dir().join("tampered.png"), &html);
     assert_eq!(w, 1400);
 }
+
+/// A deployment record one deployer key wrote, with an in-progress record claiming the
+/// standard tier and no approval: the report flags it as a deployment without a valid
+/// admission, naming the rule its replay breaks.
+#[test]
+fn a_deployment_without_a_valid_admission_is_flagged() {
+    let dir = tempfile::Builder::new().prefix("lz-report-forged-").tempdir().unwrap();
+    let sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    let clock = saturday();
+    let release = sb.release("forged", "alice", &clock, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&release, &clock).unwrap();
+    sb.pin("dev", &release, &clock).unwrap();
+    let plan = sb.session(&release, "dev").unwrap().plan_digest;
+    let ledger = sb.ledger().unwrap();
+    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
+    let fields = |outcome: &str| {
+        Fields::new(&release).environment("dev").account("111111111111").plan_digest(&plan).at(at).detail("outcome", outcome).detail("run", "forged")
+    };
+    let ip = ledger.append(Kind::Deployment, fields("in-progress").detail("tier", "standard"), sb.signer("deployer-bot")).unwrap();
+    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), sb.signer("deployer-bot")).unwrap();
+    let r = report::build(&sb.paths, &Selection::Release(release.clone()), &Options::default()).unwrap();
+    assert!(r.verified(), "the chain itself verifies");
+    assert_eq!(r.verification.rejected.len(), 1, "{:?}", r.verification.rejected);
+    let (seq, why) = &r.verification.rejected[0];
+    assert_eq!(*seq, d.sequence);
+    assert!(why.contains("has no valid admission") && why.contains("needs"), "{why}");
+    let html = report::render(&r).unwrap();
+    assert!(html.contains("DEPLOYMENTS WITHOUT A VALID ADMISSION"), "the page flags it");
+    assert!(html.contains(&format!("Record {}", d.sequence)));
+}

@@ -62,6 +62,9 @@ pub struct Verification {
     pub failure_code: Option<String>,
     pub failure_sequence: Option<u64>,
     pub failure_location: Option<String>,
+    /// Deployments whose admission, replayed from the chain before them and the release
+    /// archives, does not hold (sequence, why): flagged, never shown as deployments.
+    pub rejected: Vec<(u64, String)>,
 }
 
 /// One verified record as the page shows it.
@@ -260,6 +263,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         failure_code: None,
         failure_sequence: None,
         failure_location: None,
+        rejected: Vec::new(),
     };
     let title = match selection {
         Selection::Release(r) => format!("Chain of custody: release {}", lz_evidence::record::short(r)),
@@ -285,6 +289,8 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         },
     };
     verification.ok = true;
+    let ledger = paths.ledger()?;
+    verification.rejected = crate::replay::rejected(paths, &ledger, &ledger.records()?)?.into_iter().collect();
     let (first, last) = checkpoints(&chain, &anchors);
     verification.first_checkpoint = first;
     verification.last_checkpoint = last;

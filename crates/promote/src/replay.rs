@@ -1,0 +1,132 @@
+//! Every deployment, admitted again. A `deployment` record is a claim its deployer key can
+//! write; the fact is the admission it rests on. For every successful deployment of the
+//! chain, in order, the admission is re-derived from the records before its `in-progress`
+//! record (the decision point it names) and the release archives: the tier against the
+//! previous *admitted* deployment, the approvals the governing rules require, the change
+//! window at the decision's time, break-glass, the policy evaluation and exceptions. A
+//! deployment without a valid admission is rejected, naming the rule, and nothing built on
+//! the chain counts it: baselines, governing releases, promotion order and the deployed
+//! release of drift and rotation come only from admitted deployments ([`admitted`]).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use lz_evidence::record::Kind;
+
+use crate::approval::short;
+use crate::ledger::{DeploymentDetails, Ledger, Record};
+use crate::refusal::{is_refusal, refuse, refuse_if};
+use crate::session::Session;
+use crate::Paths;
+
+/// Deployments without a valid admission: sequence -> why.
+pub type Rejected = BTreeMap<u64, String>;
+
+fn succeeded(r: &Record) -> bool {
+    r.kind == Kind::Deployment && r.detail_str("outcome") == Some("succeeded")
+}
+
+/// Verdicts already replayed in this process, by store and deployment sequence: a verified
+/// chain never changes before its head, so a deployment's verdict never changes either.
+fn verdicts() -> &'static std::sync::Mutex<std::collections::HashMap<(String, u64), Option<String>>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(String, u64), Option<String>>>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Replays every successful deployment of `records` (a verified chain of `ledger`, or a prefix
+/// of one) in order. `Err` only for what cannot be read (a release missing from the store, say).
+pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
+    let mut out = Rejected::new();
+    let store = ledger.at().describe();
+    for d in records.iter().filter(|r| succeeded(r)) {
+        let key = (store.clone(), d.sequence);
+        let known = verdicts().lock().expect("the verdict cache is never poisoned").get(&key).cloned();
+        let verdict = match known {
+            Some(v) => v,
+            None => {
+                let v = match admission_of(paths, ledger, records, &out, d) {
+                    Ok(()) => None,
+                    Err(e) if is_refusal(&e) => Some(format!("{e:#}")),
+                    Err(e) => return Err(e.context(format!("replaying the admission of deployment {}", d.sequence))),
+                };
+                verdicts().lock().expect("the verdict cache is never poisoned").insert(key, v.clone());
+                v
+            }
+        };
+        if let Some(why) = verdict {
+            out.insert(d.sequence, why);
+        }
+    }
+    Ok(out)
+}
+
+/// `records` without the deployments that have no valid admission, and those.
+pub fn admitted_records(paths: &Paths, ledger: &Ledger, mut records: Vec<Record>) -> Result<(Vec<Record>, Rejected)> {
+    let rejected = rejected(paths, ledger, &records)?;
+    records.retain(|r| !rejected.contains_key(&r.sequence));
+    Ok((records, rejected))
+}
+
+/// The verified chain at `paths` without the deployments that have no valid admission.
+pub fn admitted(paths: &Paths) -> Result<Vec<Record>> {
+    let ledger = paths.ledger()?;
+    let records = ledger.records()?;
+    Ok(admitted_records(paths, &ledger, records)?.0)
+}
+
+/// The admission of the successful deployment `d`, replayed with the chain before the
+/// decision point it names (`rejected` deployments before it do not count).
+fn admission_of(paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &Rejected, d: &Record) -> Result<()> {
+    let env = d.environment.clone().unwrap_or_default();
+    let r = short(&d.release);
+    let details: DeploymentDetails = d.decode().map_err(|e| refuse!("deployment {} of release {r}: {e:#}", d.sequence))?;
+    let Some(at) = d.details.get("in_progress_record").and_then(|v| v.as_u64()) else {
+        return Err(refuse!(
+            "deployment {} of release {r} to {env} names no admission (no in_progress_record): a deployment record is not proof of a deployment",
+            d.sequence
+        ));
+    };
+    let ip = records.iter().find(|x| x.sequence == at);
+    let Some(ip) = ip.filter(|x| x.kind == Kind::Deployment && x.sequence < d.sequence) else {
+        return Err(refuse!("deployment {} of release {r} names admission record {at}, which is no earlier deployment record", d.sequence));
+    };
+    refuse_if!(
+        ip.detail_str("outcome") != Some("in-progress")
+            || ip.release != d.release
+            || ip.environment != d.environment
+            || ip.plan_digest != d.plan_digest
+            || ip.identity != d.identity
+            || ip.detail_str("run") != details.run.as_deref(),
+        "deployment {} of release {r} to {env} names admission record {at}, which is not the in-progress record of the same run, release, plan and deployer",
+        d.sequence
+    );
+    let before: Vec<Record> = records.iter().filter(|x| x.sequence < at && !rejected.contains_key(&x.sequence)).cloned().collect();
+    let session = Session::from_records(paths, ledger, before, &d.release, &env)
+        .map_err(|e| if is_refusal(&e) { refuse!("deployment {} of release {r} to {env}: {e:#}", d.sequence) } else { e })?;
+    refuse_if!(
+        d.plan_digest.as_deref() != Some(session.plan_digest.as_str()),
+        "deployment {} of release {r} to {env} names plan {}, but the release renders plan {} there",
+        d.sequence,
+        short(d.plan_digest.as_deref().unwrap_or("-")),
+        short(&session.plan_digest)
+    );
+    let policy = session.evaluate_policy(ip.time)?;
+    let admission = session
+        .admit(&ip.identity, &policy, ip.time)
+        .map_err(|e| if is_refusal(&e) { refuse!("deployment {} of release {r} to {env} has no valid admission: {e:#}", d.sequence) } else { e })?;
+    let recorded = ip.detail_str("tier").unwrap_or_default();
+    refuse_if!(
+        admission.tier.as_str() != recorded,
+        "deployment {} of release {r} to {env} records tier {recorded}, but its admission replayed is tier {}",
+        d.sequence,
+        admission.tier
+    );
+    let recorded_bg = ip.details.get("break_glass").and_then(|v| v.as_u64());
+    refuse_if!(
+        admission.break_glass != recorded_bg,
+        "deployment {} of release {r} to {env} records break-glass {recorded_bg:?}, but its admission replayed uses {:?}",
+        d.sequence,
+        admission.break_glass
+    );
+    Ok(())
+}

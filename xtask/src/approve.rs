@@ -11,12 +11,12 @@ use lz_promote::{Paths, Session};
 #[derive(clap::Args)]
 pub struct Args {
     /// Release digest (or unique prefix)
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::release)]
     release: String,
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     /// Approver identity (governance/identities.toml)
-    #[arg(long = "as")]
+    #[arg(long = "as", value_parser = lz_input::ids::identity)]
     identity: String,
     /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]

@@ -20,10 +20,10 @@ enum What {
     /// What the working tree would change against the approved baseline, per resource
     Diff {
         /// Environment (dev, test, uat, preprod, prod)
-        #[arg(long, conflicts_with = "module", required_unless_present = "module")]
+        #[arg(long, conflicts_with = "module", required_unless_present = "module", value_parser = lz_input::ids::environment)]
         env: Option<String>,
         /// Module whose examples/basic baseline to compare instead
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::module)]
         module: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,

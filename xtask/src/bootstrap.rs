@@ -18,13 +18,13 @@ pub struct Args {
     /// pins, signed by a person of its security group: --as, --key)
     #[arg(long, conflicts_with_all = ["env", "pin"])]
     stores: bool,
-    #[arg(long, required_unless_present = "stores")]
+    #[arg(long, required_unless_present = "stores", value_parser = lz_input::ids::environment)]
     env: Option<String>,
     /// The release whose governance judges the environment until something is deployed there
-    #[arg(long, required_unless_present = "stores")]
+    #[arg(long, required_unless_present = "stores", value_parser = lz_input::ids::release)]
     pin: Option<String>,
     /// Identity of the security group that signs the pin (or, with --stores, the genesis register)
-    #[arg(long = "as", required_unless_present = "stores")]
+    #[arg(long = "as", required_unless_present = "stores", value_parser = lz_input::ids::identity)]
     identity: Option<String>,
     /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]

@@ -19,9 +19,9 @@ enum Cmd {
     /// Request a session: once a second person approves it, promotions into ENV may bypass
     /// approvals and windows until it expires
     Open {
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::environment)]
         env: String,
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
@@ -35,14 +35,14 @@ enum Cmd {
         #[arg(long)]
         ttl: u32,
         /// Limit the session to one release digest
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::release)]
         release: Option<String>,
     },
     /// Approve request ID (a person other than its requester)
     Approve {
         #[arg(long)]
         id: u64,
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
@@ -55,7 +55,7 @@ enum Cmd {
     Retrospective {
         #[arg(long)]
         id: u64,
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]

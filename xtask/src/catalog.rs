@@ -15,6 +15,7 @@ pub struct Args {
 enum Action {
     /// Bump a module's version, add a CHANGELOG entry and record its new hash
     Bump {
+        #[arg(value_parser = lz_input::ids::module)]
         module: String,
         /// major, minor or patch
         level: Level,
@@ -24,6 +25,7 @@ enum Action {
     },
     /// Add a new module to the catalog
     Add {
+        #[arg(value_parser = lz_input::ids::module)]
         module: String,
         #[arg(long)]
         owner: String,

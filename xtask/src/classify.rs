@@ -12,10 +12,10 @@ use crate::format::Format;
 #[derive(clap::Args)]
 pub struct Args {
     /// Release digest (or unique prefix)
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::release)]
     release: String,
     /// Environment the release would go to
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,

@@ -13,10 +13,10 @@ use crate::format::Format;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     /// Deployer identity that signs the drift record
-    #[arg(long = "as")]
+    #[arg(long = "as", value_parser = lz_input::ids::identity)]
     identity: String,
     /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]

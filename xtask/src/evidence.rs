@@ -56,10 +56,10 @@ enum Cmd {
         /// Resource address, with --env
         #[arg(long, requires = "env")]
         resource: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::environment)]
         env: Option<String>,
         /// Records signed by this identity
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::identity)]
         identity: Option<String>,
         /// RFC 3339 time or YYYY-MM-DD
         #[arg(long)]
@@ -86,13 +86,13 @@ enum Cmd {
         /// plan, policy-evaluation, exception, approval, deployment, drift, break-glass, retrospective
         #[arg(long)]
         kind: String,
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::identity)]
         identity: String,
         #[arg(long)]
         key: Option<PathBuf>,
         #[arg(long)]
         release: String,
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::environment)]
         env: Option<String>,
         #[arg(long)]
         account: Option<String>,

@@ -50,10 +50,10 @@ enum Sub {
     /// Sign an approval of every exception of a release that names you as its approver
     Approve {
         /// Release digest (or unique prefix) whose governance/exceptions.toml is approved
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::release)]
         release: String,
         /// Approver identity (a person of the security group)
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
@@ -83,7 +83,7 @@ fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>,
     let endpoint = lz_platform::localstack::require(root)?;
     let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
-    let e = x::export(&path, None, today, within)?;
+    let e = x::export(&path, Some(&root.join("governance/identities.toml")), today, within)?;
     let text = match format {
         ExportFormat::Csv => x::to_csv(&e),
         ExportFormat::Json => x::to_json(&e)?,
@@ -113,7 +113,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Sub::Export { format, expiring_within, file, out } => return export(root, format, expiring_within, file, out),
     };
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
-    let register = Register::load(&path)?;
+    let register = Register::load_with_identities(&path, &root.join("governance/identities.toml"))?;
     let today = lz_policy::today()?;
     let selected: Vec<_> = register
         .exceptions

@@ -14,7 +14,7 @@ pub enum Engine {
 #[derive(clap::Args)]
 pub struct Args {
     /// Environment overlay under environments/ (dev, test, uat, preprod, prod)
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     #[arg(long, value_enum, default_value = "offline")]
     engine: Engine,

@@ -23,11 +23,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "env")]
     plan: Option<PathBuf>,
     /// Environment to render offline and evaluate (adds the secret scan of overlays and modules)
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::environment)]
     env: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
-    /// Exceptions register (default governance/exceptions.toml)
+    /// Exceptions register (default governance/exceptions.toml; required, as the default is)
     #[arg(long)]
     exceptions: Option<PathBuf>,
 }

@@ -48,10 +48,10 @@ enum Cmd {
     /// and append its author's signed release record to the evidence store
     Publish {
         /// Release digest (or unique prefix) in the staging directory
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::release)]
         release: String,
         /// The author (author role in governance/identities.toml) who signs the release record
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// The author's ed25519 private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
@@ -62,6 +62,7 @@ enum Cmd {
     },
     /// Show a release (digest or unique prefix) from the release store after hashing its archive
     Show {
+        #[arg(value_parser = lz_input::ids::release)]
         digest: String,
         /// Read a staging directory instead of the release store
         #[arg(long)]

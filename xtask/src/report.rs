@@ -13,10 +13,10 @@ use lz_promote::Paths;
 #[derive(clap::Args)]
 pub struct Args {
     /// Release digest (or unique prefix of at least 8 hex digits)
-    #[arg(long, conflicts_with_all = ["env", "since", "until"])]
+    #[arg(long, conflicts_with_all = ["env", "since", "until"], value_parser = lz_input::ids::release)]
     release: Option<String>,
     /// Environment whose releases over a period are reported (with --since)
-    #[arg(long, requires = "since")]
+    #[arg(long, requires = "since", value_parser = lz_input::ids::environment)]
     env: Option<String>,
     /// Start of the period: YYYY-MM-DD or an RFC 3339 time
     #[arg(long)]

@@ -12,17 +12,17 @@ use crate::format::Format;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long)]
+    #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     /// The secret: its full name (lz-dev/orders/db-credentials) or its end when that is unique
     /// in the environment (orders/db-credentials, db-credentials)
-    #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+    #[arg(long, required_unless_present = "all", conflicts_with = "all", value_parser = lz_input::ids::secret)]
     secret: Option<String>,
     /// Every secret of the environment's plan, one after the other
     #[arg(long)]
     all: bool,
     /// The rotation identity (deployer role) that signs the records
-    #[arg(long = "as")]
+    #[arg(long = "as", value_parser = lz_input::ids::identity)]
     identity: String,
     /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
@@ -45,7 +45,7 @@ enum StatusCommand {
     /// Every secret's last verified rotation and due date; exit 1 when one is overdue
     Status {
         /// One environment (default: all)
-        #[arg(long)]
+        #[arg(long, value_parser = lz_input::ids::environment)]
         env: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,

@@ -187,8 +187,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 impl Identities {
     pub fn load(path: &Path) -> Result<Identities> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read identities register {}", path.display()))?;
+        let text = lz_input::read_required(path, lz_input::purpose("governance/identities.toml"))?;
         Identities::parse(&text, &path.display().to_string())
     }
 

@@ -214,12 +214,12 @@ fn git_info(root: &Path) -> GitInfo {
 /// `[modules.<name>]` tables of `modules/catalog.toml`, each with at least version and sha256.
 pub fn read_catalog(root: &Path) -> Result<BTreeMap<String, Value>> {
     let path = root.join("modules/catalog.toml");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match lz_input::read_text(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(e) if e.missing => {
             bail!("{} does not exist: the module catalog is needed to build a release (see `cargo xtask catalog`)", path.display())
         }
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        Err(e) => return Err(e.into()),
     };
     let doc: toml::Table = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
@@ -361,6 +361,11 @@ pub fn terraform_version(bin: &Path) -> Result<String> {
 /// Builds (or finds) the release of the tree at `root`.
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<Built> {
     let modules = read_catalog(root)?;
+    // A release carries every control input its promotion is judged by: one missing here is
+    // refused now, not found absent at promotion.
+    for (rel, what) in lz_input::CONTROL_INPUTS {
+        lz_input::read_required(&root.join(rel), what)?;
+    }
     let files = collect(root, &TREE)?;
     let archive = tar(&files)?;
     let digest = sha256_hex(&archive);

@@ -23,6 +23,16 @@ fn files() -> Vec<(&'static str, String)> {
         ("environments/prod/terraform.tfvars", "region = \"eu-west-2\"\n".into()),
         ("policies/s3.rego", "package s3\n".into()),
         ("governance/identities.toml", "# none\n".into()),
+        // The other control inputs a release must carry (lz_input::CONTROL_INPUTS).
+        ("policies/controls.toml", "# none\n".into()),
+        ("governance/policy.toml", "# none\n".into()),
+        ("governance/exceptions.toml", "# none\n".into()),
+        ("governance/change-windows.toml", "# none\n".into()),
+        ("governance/risk-tiers.toml", "# none\n".into()),
+        ("governance/approval-policy.toml", "# none\n".into()),
+        ("governance/stores.toml", "# none\n".into()),
+        ("governance/rotation.toml", "# none\n".into()),
+        ("governance/drift-classes.toml", "# none\n".into()),
         ("Cargo.lock", LOCK.into()),
         ("README.md", "not part of the release\n".into()),
         ("environments/prod/.terraform/providers/x", "cache\n".into()),
@@ -127,6 +137,11 @@ struct BadTree {
 }
 
 const BAD_TREES: &[BadTree] = &[
+    BadTree {
+        name: "a control input missing",
+        edit: |r| std::fs::remove_file(r.join("governance/change-windows.toml")).unwrap(),
+        want: "governance/change-windows.toml: the change windows",
+    },
     BadTree { name: "no catalog", edit: |r| std::fs::remove_file(r.join("modules/catalog.toml")).unwrap(), want: "modules/catalog.toml does not exist" },
     BadTree {
         name: "catalog not TOML",

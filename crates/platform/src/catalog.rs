@@ -57,7 +57,7 @@ pub fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> String {
 
 pub fn load(root: &Path) -> Result<Catalog> {
     let path = root.join(CATALOG);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text = lz_input::read_required(&path, "the module catalog (versions and hashes of the modules)")?;
     parse(&path, &text)
 }
 

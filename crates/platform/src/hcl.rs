@@ -35,8 +35,7 @@ pub fn line_of(text: &str, offset: usize) -> usize {
 
 /// Parse one HCL file; a syntax error names `file:line:col`.
 pub fn parse_file(path: &Path) -> Result<HclFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse_text(path, text)
+    parse_text(path, lz_input::read_text(path)?)
 }
 
 /// Parse HCL text that came from `path`.

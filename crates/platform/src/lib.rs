@@ -22,8 +22,9 @@ pub mod workflows;
 
 pub use findings::{Finding, Findings};
 
-/// The five environments, in promotion order.
-pub const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
+/// The five environments, in promotion order (defined once, in `lz-input`, which validates
+/// environment arguments against it).
+pub use lz_input::ENVIRONMENTS;
 
 /// Today's UTC date as `YYYY-MM-DD`, from the system clock (no variable overrides it).
 pub fn today() -> String {

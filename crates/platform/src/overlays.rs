@@ -44,7 +44,7 @@ pub struct EnvFile {
 
 /// A TOML file decoded into `T`; a malformed file is an error naming file:line:col.
 pub fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = lz_input::read_text(path)?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}", toml_error(path, &text, &e)))
 }
 

@@ -2,7 +2,7 @@
 //! The Rego rules read it as `data.lz.controls`; the baseline checks read the same file.
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -69,14 +69,16 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Control>> {
     Ok(table.control)
 }
 
-/// Loads `<policies>/controls.toml`; an absent file is an empty table.
+/// What the control table is for, in the error when it is missing.
+pub fn what() -> &'static str {
+    lz_input::purpose("policies/controls.toml")
+}
+
+/// Loads `<policies>/controls.toml`. The file is required: without it every "attribute must
+/// equal X" rule would have nothing to check and pass every plan.
 pub fn load(policies: &Path) -> Result<Vec<Control>> {
     let file = policies.join(FILE);
-    if !file.is_file() {
-        return Ok(Vec::new());
-    }
-    let text =
-        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let text = lz_input::read_required(&file, what())?;
     parse(&text, &file.display().to_string())
 }
 

@@ -88,8 +88,8 @@ pub fn today() -> Result<Date> {
 pub struct Register {
     pub file: String,
     pub exceptions: Vec<Exception>,
-    /// The identities register the approvers are checked against (`identities.toml` beside
-    /// the register), when there is one.
+    /// The identities register the approvers are checked against, when it was given
+    /// ([`Register::load_with_identities`]).
     pub identities: Option<Vec<Person>>,
 }
 
@@ -144,25 +144,19 @@ pub fn names_person(name: &str, p: &Person) -> bool {
 }
 
 impl Register {
-    /// Reads a register; a missing file is an empty register.
+    /// Reads a register. The file is required: a register with no exceptions is an empty
+    /// file, and a missing one is an error, never an empty register.
     pub fn load(path: &Path) -> Result<Self> {
-        if !path.exists() {
-            return Ok(Self {
-                file: path.display().to_string(),
-                exceptions: vec![],
-                identities: None,
-            });
-        }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut register = Self::parse(&text, &path.display().to_string())?;
-        let ids = path.with_file_name("identities.toml");
-        if ids.is_file() {
-            let t = std::fs::read_to_string(&ids)
-                .with_context(|| format!("reading {}", ids.display()))?;
-            register.identities = Some(parse_identities(&t, &ids.display().to_string())?);
-        }
-        Ok(register)
+        let text = lz_input::read_required(path, lz_input::purpose("governance/exceptions.toml"))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads a register and the identities register its approvers are checked against; both
+    /// are required.
+    pub fn load_with_identities(path: &Path, identities: &Path) -> Result<Self> {
+        let register = Self::load(path)?;
+        let text = lz_input::read_required(identities, lz_input::purpose("governance/identities.toml"))?;
+        register.with_identities(&text, &identities.display().to_string())
     }
 
     /// The register checked against the identities register `text`.

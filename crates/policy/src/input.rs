@@ -18,8 +18,7 @@ pub const KEEP_FOR_POLICY: [&str; 2] = ["terraform_version", "configuration"];
 /// a BOM. Errors name the file.
 pub fn decode(bytes: &[u8], name: &str) -> Result<String> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return String::from_utf8(rest.to_vec())
-            .map_err(|e| anyhow!("{name}: invalid UTF-8 after the byte-order mark: {e}"));
+        return Ok(lz_input::decode_utf8(rest.to_vec(), name)?);
     }
     let utf16 = |rest: &[u8], le: bool, label: &str| -> Result<String> {
         if rest.len() % 2 != 0 {
@@ -42,9 +41,8 @@ pub fn decode(bytes: &[u8], name: &str) -> Result<String> {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         return utf16(rest, false, "UTF-16 BE");
     }
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        anyhow!("{name}: the file is neither UTF-8 nor UTF-16 with a byte-order mark: {e}")
-    })
+    lz_input::decode_utf8(bytes.to_vec(), name)
+        .map_err(|e| anyhow!("{e} (or UTF-16 with a byte-order mark)"))
 }
 
 /// What a JSON document is, as far as plan input is concerned.
@@ -136,10 +134,29 @@ fn json_type(v: &Value) -> &'static str {
 /// not a plan is refused with what it is.
 pub fn parse(text: &str, name: &str) -> Result<Value> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column()))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        if e.to_string().starts_with("recursion limit exceeded") {
+            anyhow!(
+                "{name}:{}:{}: JSON nested deeper than {} levels (MAX_JSON_DEPTH); see README, Limits",
+                e.line(),
+                e.column(),
+                lz_input::limits::MAX_JSON_DEPTH
+            )
+        } else {
+            anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column())
+        }
+    })?;
     match classify(&value) {
-        Kind::Plan(_) => Ok(value),
+        Kind::Plan(_) => {
+            let n = value.get("resource_changes").and_then(Value::as_array).map_or(0, Vec::len);
+            if n > lz_input::limits::MAX_RESOURCES {
+                bail!(
+                    "{name}: {n} resource changes is over the limit of {} (MAX_RESOURCES); see README, Limits",
+                    lz_input::limits::MAX_RESOURCES
+                );
+            }
+            Ok(value)
+        }
         Kind::StateFile(v) => bail!(
             "{name}:1:1: this is a Terraform state file (state version {v}), not a plan: write the plan with `terraform plan -out=tfplan` and `terraform show -json tfplan`"
         ),

@@ -43,8 +43,11 @@ pub struct Options {
     pub policies: PathBuf,
     /// `governance/policy.toml`.
     pub settings: PathBuf,
-    /// `governance/exceptions.toml`; `None` applies no register.
+    /// `governance/exceptions.toml` (required when given); `None` applies no register.
     pub exceptions: Option<PathBuf>,
+    /// `governance/identities.toml`, which the register's approvers are checked against
+    /// (required when given); `None` checks the entries' own rules only.
+    pub identities: Option<PathBuf>,
     /// "Today" for exception expiry; `None` reads `LZ_TODAY` or the clock.
     pub today: Option<time::Date>,
     /// What was evaluated (plan file or environment directory), for report locations.
@@ -58,6 +61,7 @@ impl Options {
             policies: root.join("policies"),
             settings: root.join("governance/policy.toml"),
             exceptions: Some(root.join("governance/exceptions.toml")),
+            identities: Some(root.join("governance/identities.toml")),
             today: None,
             source: None,
         }
@@ -210,9 +214,10 @@ pub fn finish(
         Some(d) => d,
         None => exceptions::today()?,
     };
-    let register = match &opts.exceptions {
-        Some(path) => Register::load(path)?,
-        None => Register::default(),
+    let register = match (&opts.exceptions, &opts.identities) {
+        (Some(path), Some(ids)) => Register::load_with_identities(path, ids)?,
+        (Some(path), None) => Register::load(path)?,
+        (None, _) => Register::default(),
     };
     for f in findings.iter_mut() {
         if let Some(e) = register.covering(f, environment, today) {
@@ -245,8 +250,9 @@ pub fn parse_plan(text: &str, name: &str) -> Result<Value> {
 
 /// Reads and parses a plan file as Terraform users write it (UTF-8 with or without a BOM,
 /// UTF-16 with a BOM).
+/// A file over `MAX_PLAN_BYTES` is refused before it is read.
 pub fn read_plan(path: &Path) -> Result<Value> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = lz_input::read_bytes(path, lz_input::limits::MAX_PLAN_BYTES, "MAX_PLAN_BYTES")?;
     input::parse_bytes(&bytes, &path.display().to_string())
 }
 

@@ -53,8 +53,7 @@ impl PolicyTree {
             {
                 continue;
             }
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = lz_input::read_text(path)?;
             let rel = path
                 .strip_prefix(dir)
                 .unwrap_or(path)

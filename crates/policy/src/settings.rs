@@ -1,10 +1,15 @@
 //! `governance/policy.toml`: evaluation settings, handed to Rego as `data.lz.settings`.
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::SEVERITIES;
+
+/// What the settings file is for, in the error when it is missing.
+pub fn what() -> &'static str {
+    lz_input::purpose("governance/policy.toml")
+}
 
 /// Every key is optional; absent keys keep the defaults in `policies/lib/plan.rego`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -35,13 +40,10 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads the settings file; a missing file means defaults.
+    /// Reads the settings file. The file is required (its keys are optional): a missing file
+    /// is an error, never a silent fall-back to the defaults.
     pub fn load(path: &Path) -> Result<Self> {
-        if !path.exists() {
-            return Ok(Self::default());
-        }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = lz_input::read_required(path, what())?;
         Self::parse(&text, &path.display().to_string())
     }
 

@@ -44,7 +44,7 @@ fn bad_encodings_name_the_file() {
         ),
         (
             vec![0x7B, 0xC3, 0x28],
-            "p.json: the file is neither UTF-8 nor UTF-16",
+            "p.json:1:2: invalid UTF-8 (byte 0xc3)",
         ),
     ] {
         let msg = format!("{:#}", decode(&bytes, "p.json").unwrap_err());

@@ -62,7 +62,7 @@ fn tier_key(k: &str, origin: &str) -> Result<Tier> {
 impl ApprovalPolicy {
     pub fn load(root: &Path) -> Result<ApprovalPolicy> {
         let path = root.join(APPROVAL_POLICY);
-        ApprovalPolicy::parse(&read(&path)?, &path.display().to_string())
+        ApprovalPolicy::parse(&read(&path, lz_input::purpose(APPROVAL_POLICY))?, &path.display().to_string())
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<ApprovalPolicy> {

@@ -122,11 +122,10 @@ pub fn render_env(root: &Path, environment: &str) -> Result<Value> {
     Ok(tfrender::render_dir(&root.join("environments"), &opts)?)
 }
 
-/// A digest argument: 8 to 64 hex digits (a unique prefix is enough).
+/// A digest argument: 8 to 64 hex digits (a unique prefix is enough), checked by the one
+/// validator the command line uses too (`lz_input::ids::release`).
 fn check_digest_arg(digest: &str) -> Result<()> {
-    if !(8..=64).contains(&digest.len()) || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("{digest:?} is not a release digest (8 to 64 hex digits)");
-    }
+    lz_input::ids::release(digest)?;
     Ok(())
 }
 

@@ -69,8 +69,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 impl Policy {
     pub fn load(root: &Path) -> Result<Policy> {
         let path = root.join(POLICY_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = lz_input::read_required(&path, lz_input::purpose(POLICY_FILE))?;
         Policy::parse(&text, POLICY_FILE)
     }
 

@@ -470,6 +470,7 @@ impl Session {
             policies: root.join("policies"),
             settings: root.join("governance/policy.toml"),
             exceptions: None,
+            identities: None,
             today: Some(now.date()),
             source: Some(format!("release {}", short(self.digest()))),
         };

@@ -47,7 +47,9 @@ impl Stores {
     /// The stores named by `governance/stores.toml` under `root`, reached at `endpoint`.
     pub fn load(root: &Path, endpoint: &str) -> Result<Stores> {
         let path = root.join(STORES_FILE);
-        let f: StoresFile = lz_platform::overlays::read_toml(&path)?;
+        let text = lz_input::read_required(&path, lz_input::purpose(STORES_FILE))?;
+        let f: StoresFile =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}", lz_platform::catalog::toml_error(&path, &text, &e)))?;
         if !lz_platform::ENVIRONMENTS.contains(&f.environment.as_str()) {
             bail!("{}: environment {:?} is not one of {}", path.display(), f.environment, lz_platform::ENVIRONMENTS.join(", "));
         }

@@ -124,14 +124,16 @@ pub(crate) fn parse_toml<T: for<'de> Deserialize<'de>>(text: &str, origin: &str)
     })
 }
 
-pub(crate) fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+/// A required governance file: missing is "missing <file>: <what it is for>", invalid UTF-8
+/// names file:line:col (`lz_input`).
+pub(crate) fn read(path: &Path, what: &str) -> Result<String> {
+    Ok(lz_input::read_required(path, what)?)
 }
 
 impl RiskRules {
     pub fn load(root: &Path) -> Result<RiskRules> {
         let path = root.join(RISK_TIERS);
-        RiskRules::parse(&read(&path)?, &path.display().to_string())
+        RiskRules::parse(&read(&path, lz_input::purpose(RISK_TIERS))?, &path.display().to_string())
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<RiskRules> {

@@ -172,7 +172,7 @@ impl Refusal {
 impl ChangeWindows {
     pub fn load(root: &Path) -> Result<ChangeWindows> {
         let path = root.join(CHANGE_WINDOWS);
-        ChangeWindows::parse(&read(&path)?, &path.display().to_string())
+        ChangeWindows::parse(&read(&path, lz_input::purpose(CHANGE_WINDOWS))?, &path.display().to_string())
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<ChangeWindows> {

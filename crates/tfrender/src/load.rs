@@ -173,9 +173,17 @@ fn d(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<St
     Diag::new(kind, span, msg).in_file(file)
 }
 
+/// A configuration or variables file's text through the harness's one reader: invalid UTF-8
+/// names file:line:col of the first bad byte, a file over `MAX_CONFIG_BYTES` is refused.
+fn read_source(path: &Path) -> DResult<String> {
+    lz_input::read_text(path).map_err(|e| {
+        let message = if e.missing { format!("cannot read {}: no such file", path.display()) } else { e.message };
+        Diag::new(ErrorKind::Io, None, message)
+    })
+}
+
 pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, Body)> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", path.display())))?;
+    let text = read_source(path)?;
     let id = sources.add(path.to_path_buf(), text);
     let text = &sources.files[id].1;
     let parsed = hcl_edit::parser::parse_body(text).or_else(|e| {
@@ -958,7 +966,7 @@ pub(crate) type TfvarsEntry = (String, Value, usize, Option<Range<usize>>);
 /// Values assigned in a tfvars file (HCL or JSON).
 pub(crate) fn load_tfvars(sources: &mut Sources, path: &Path) -> DResult<Vec<TfvarsEntry>> {
     if path.extension().is_some_and(|e| e == "json") {
-        let text = std::fs::read_to_string(path).map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", path.display())))?;
+        let text = read_source(path)?;
         let id = sources.add(path.to_path_buf(), text);
         let j: serde_json::Value = serde_json::from_str(&sources.files[id].1).map_err(|e| {
             let off = offset_of(&sources.files[id].1, e.line(), e.column());

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use lz_policy::exceptions::{fmt_date, Register};
 use serde::Serialize;
 use time::Date;
@@ -82,11 +82,10 @@ impl Export {
 /// The register at `register` judged on `today`; with `identities` the approvers are checked
 /// against that register too.
 pub fn export(register: &Path, identities: Option<&Path>, today: Date, expiring_within: i64) -> Result<Export> {
-    let mut reg = Register::load(register)?;
-    if let Some(ids) = identities {
-        let text = std::fs::read_to_string(ids).with_context(|| format!("cannot read {}", ids.display()))?;
-        reg = reg.with_identities(&text, &ids.display().to_string())?;
-    }
+    let reg = match identities {
+        Some(ids) => Register::load_with_identities(register, ids)?,
+        None => Register::load(register)?,
+    };
     Ok(judge(&reg, today, expiring_within))
 }
 

@@ -331,10 +331,16 @@ impl S3Store {
     /// not an evidence store and is refused.
     pub fn open_worm(client: Client, bucket: &str, prefix: &str) -> Result<S3Store> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
-        let cfg = rt
-            .block_on(client.get_object_lock_configuration().bucket(bucket).send())
-            .map_err(aws_error)
-            .with_context(|| format!("s3://{bucket} has no Object Lock configuration: it is not an evidence store (run `cargo xtask bootstrap --stores`)"))?;
+        let cfg = match rt.block_on(client.get_object_lock_configuration().bucket(bucket).send()) {
+            Ok(cfg) => cfg,
+            // An answer without a configuration; a timeout or a lost connection is not one.
+            Err(e) if e.as_service_error().is_some() => {
+                return Err(aws_error(e)).with_context(|| {
+                    format!("s3://{bucket} has no Object Lock configuration: it is not an evidence store (run `cargo xtask bootstrap --stores`)")
+                })
+            }
+            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot read the Object Lock configuration of s3://{bucket}")),
+        };
         let rule = cfg.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
         let days = match rule {
             Some(r) if r.mode() == Some(&ObjectLockRetentionMode::Compliance) => match (r.days(), r.years()) {

@@ -140,7 +140,7 @@ pub struct StoreArgs {
     #[arg(long, default_value = "us-east-1")]
     region: String,
     /// COMPLIANCE retention of a new S3 bucket's records, in days (default and minimum: the
-    /// retention the log archive declares; an existing store's retention is never lowered)
+    /// retention the log archive declares; an existing store's retention is never changed)
     #[arg(long)]
     retention_days: Option<u32>,
 }

@@ -56,17 +56,16 @@ impl S3Store {
         format!("{}head.json", self.prefix)
     }
 
-    /// Creates the bucket with Object Lock enabled (if absent) and sets the default retention
-    /// to COMPLIANCE for `retention_days`, never lower than a COMPLIANCE retention it already
-    /// has (a store's retention only grows).
+    /// Creates the bucket with Object Lock enabled (if absent) and sets its default retention
+    /// to COMPLIANCE for `retention_days`. The retention of a bucket that already has a default
+    /// one is left as it is: an appender never lowers it (nor quietly repairs a lowered one, which
+    /// verification and drift report and `bootstrap --stores` restores).
     pub fn ensure_bucket(&self) -> Result<()> {
         self.rt.block_on(async {
             let exists = self.client.head_bucket().bucket(&self.bucket).send().await.is_ok();
             if exists {
-                if let Some((ObjectLockRetentionMode::Compliance, days)) = default_retention(&self.client, &self.bucket).await? {
-                    if days >= self.retention_days {
-                        return Ok(());
-                    }
+                if default_retention(&self.client, &self.bucket).await.ok().flatten().is_some() {
+                    return Ok(());
                 }
             } else {
                 self.client

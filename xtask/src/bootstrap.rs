@@ -13,15 +13,17 @@ use lz_promote::Paths;
 #[derive(clap::Args)]
 pub struct Args {
     /// Create the landing zone's release and evidence stores (governance/stores.toml) with the
-    /// settings the hosting environment's log archive declares in the working tree's plan
-    #[arg(long, conflicts_with_all = ["env", "pin", "identity"])]
+    /// settings the hosting environment's log archive declares in the working tree's plan, and
+    /// start an empty evidence store with its genesis register (the register governance/stores.toml
+    /// pins, signed by a person of its security group: --as, --key)
+    #[arg(long, conflicts_with_all = ["env", "pin"])]
     stores: bool,
     #[arg(long, required_unless_present = "stores")]
     env: Option<String>,
     /// The release whose governance judges the environment until something is deployed there
     #[arg(long, required_unless_present = "stores")]
     pin: Option<String>,
-    /// Identity of the security group that signs the pin
+    /// Identity of the security group that signs the pin (or, with --stores, the genesis register)
     #[arg(long = "as", required_unless_present = "stores")]
     identity: Option<String>,
     /// Private key file (default: LZ_SIGNING_KEY)
@@ -59,6 +61,17 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             "stores of the landing zone: releases s3://{}/, evidence s3://{}/ (account {}, {})",
             stores.release_bucket, stores.evidence_bucket, stores.account_id, stores.region
         );
+        let paths = Paths::landing_zone(root, &endpoint)?;
+        let file = root.join(lz_promote::register::REGISTER_FILE);
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        let signer = args.identity.as_deref().map(|id| crate::promote::signer(id, args.key.as_deref())).transpose()?;
+        let now = Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?;
+        match lz_promote::register::start(&paths, &stores.genesis_register_sha256, &text, signer.as_ref(), now.time)? {
+            lz_promote::register::Started::Written(seq) => {
+                println!("genesis register {} written as record {seq}", &stores.genesis_register_sha256[..12])
+            }
+            lz_promote::register::Started::Found => println!("the evidence store has its genesis register"),
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(env), Some(pin), Some(identity)) = (args.env, args.pin, args.identity) else {

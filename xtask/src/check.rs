@@ -26,6 +26,7 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
         ("overlay allow-list", overlays::check(root)?),
     ];
+    steps.push(("governance", lz_promote::gate::findings(root)?));
     steps.push(("provider schema", provider_schema(root)?));
     let mut refs = Findings::default();
     for dir in reference_dirs(root)? {

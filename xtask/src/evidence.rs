@@ -174,18 +174,19 @@ impl TrustArgs {
         Ok(trust)
     }
 
-    /// The trust root given, or the repository's register.
+    /// The trust root given, or the landing zone's: the genesis register pinned in
+    /// `governance/stores.toml` (never the working tree's register file).
     fn or_repository(&self, root: &Path) -> Result<TrustRoot> {
         match self.given(root)? {
             Some(t) => Ok(t),
-            None => TrustRoot::load(&repository_register(root)),
+            None => landing_zone_trust(root),
         }
     }
 }
 
-/// The register of the repository: the only register `append` signs against.
-fn repository_register(root: &Path) -> PathBuf {
-    root.join("governance/identities.toml")
+/// The landing zone's trust root: its pinned genesis register.
+fn landing_zone_trust(root: &Path) -> Result<TrustRoot> {
+    lz_promote::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?.trust_root()
 }
 
 /// Where verification remembers the last head it accepted for each store.
@@ -227,7 +228,7 @@ impl StoreArgs {
             StoreKind::S3 => Some((S3Store::open_worm(self.client(), &self.bucket, &self.prefix)?, floor()?)),
             StoreKind::LandingZone => {
                 let lz = landing_zone(root)?;
-                Some((S3Store::open_worm(lz.s3(), &lz.evidence_bucket, "")?, lz.retention_floor))
+                Some((S3Store::open_worm(lz.s3(), &lz.evidence_bucket, "")?, lz.retention_floor()?))
             }
         })
     }
@@ -302,7 +303,6 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
                 fields.details.insert(k.to_string(), v);
             }
-            let ids = Identities::load(&repository_register(root))?;
             if let Some(id) = append_id {
                 if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                     bail!("--append-id {id:?} must be 1 to 128 letters, digits, '-' or '_'");
@@ -315,14 +315,30 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     return refused_or(e);
                 }
             }
-            // Each try opens the store afresh on the head as it is now.
+            // Each try opens the store afresh on the head as it is now, and signs against the
+            // register in force in the store's own chain (its genesis is pinned in
+            // governance/stores.toml), never the working tree's register file.
+            let trust = landing_zone_trust(root)?;
             let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
                 let target: Box<dyn Store> = match store.store_kind {
                     StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
                     StoreKind::Local => Box::new(store.local(root)),
                     StoreKind::S3 => Box::new(store.s3(root)?),
                 };
-                EvidenceArchive::open(target, ids.clone())
+                let ids = match lz_evidence::verify_store(&*target, &trust, &[]) {
+                    Ok(chain) => chain.register,
+                    Err(e) => {
+                        return Err(match failure_of(&e) {
+                            Some(f) => lz_evidence::Refused(format!(
+                                "the store fails verification, nothing appended: {f} [{}]",
+                                f.reason.code()
+                            ))
+                            .into(),
+                            None => e,
+                        })
+                    }
+                };
+                EvidenceArchive::open(target, ids)
             };
             let done = match append_once(open, kind, fields, &signer, AppendRetry::default()) {
                 Ok(done) => done,
@@ -619,7 +635,7 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
 
 fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<ExitCode> {
     let store = args.open(root)?;
-    let trust = TrustRoot::load(&repository_register(root))?;
+    let trust = landing_zone_trust(root)?;
     let anchors = Anchors::of_store(&*store, Vec::new())?;
     let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
     let records = store.load()?;
@@ -633,8 +649,9 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
             None => return Err(e),
         },
     };
-    // The bundle carries the register the chain starts from (the verifier may pin it).
-    let ids = Identities::load(&repository_register(root))?;
+    // The bundle carries the register the chain starts from, its genesis (the verifier pins it).
+    let genesis = chain.records.first().and_then(|r| r.statement.predicate.details.get("register")).and_then(|v| v.as_str());
+    let ids = Identities::parse(genesis.context("the chain does not start with its genesis register")?, "genesis register")?;
     drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;

@@ -23,6 +23,7 @@ mod policy;
 mod promote;
 mod rehearsal;
 mod report;
+mod register;
 mod release;
 mod render;
 mod rotate;
@@ -88,6 +89,8 @@ enum Command {
     Bench(bench::Args),
     /// Prepare a checkout for a rehearsal of the release train (test identities, own stores)
     Rehearsal(rehearsal::Args),
+    /// The identities register in the evidence chain: status, propose, approve (quorum)
+    Register(register::Args),
     /// Chain-of-custody report of a release (or an environment over a period) as one HTML page
     Report(report::Args),
     /// Vendor the AWS provider's resource schema (import, drift check)
@@ -128,6 +131,7 @@ fn main() -> ExitCode {
         Command::BreakGlass(args) => break_glass::run(&root, args),
         Command::Bench(args) => bench::run(&root, args),
         Command::Rehearsal(args) => rehearsal::run(&root, args),
+        Command::Register(args) => register::run(&root, args),
         Command::Schema(args) => schema::run(&root, args),
         Command::Report(args) => report::run(&root, args),
         Command::Rotate(args) => rotate::run(&root, args),

@@ -1,6 +1,7 @@
-//! `cargo xtask evidence append` against S3 stores of each test's own (LocalStack): concurrent
-//! appenders all land (the CLI re-reads the head and retries like the library), and the
-//! retention floor (the log archive's declared retention) holds on append and verify.
+//! `cargo xtask evidence append` against the landing-zone stores of each test's own rehearsal
+//! (LocalStack): concurrent appenders all land (the CLI re-reads the head and retries like the
+//! library), and the retention floor (the log archive's declared retention) holds on append and
+//! verify.
 
 mod common;
 
@@ -18,14 +19,23 @@ fn nonce() -> String {
     format!("{:x}", n % 0xff_ffff_ffff)
 }
 
-fn append_args(keys: &Path, bucket: &str, tag: &str) -> Vec<String> {
-    let mut v: Vec<String> = ["evidence", "append", "--store", "s3", "--bucket", bucket, "--kind", "drift", "--identity", "deployer-bot", "--key"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+/// A drift record appended to the landing zone's evidence store, plus `extra` arguments.
+fn append_args(keys: &Path, tag: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = ["evidence", "append", "--kind", "drift", "--identity", "deployer-bot", "--key"].iter().map(|s| s.to_string()).collect();
     v.push(key(keys, "deployer-bot"));
     v.extend(["--release".into(), release(), "--env".into(), "dev".into(), "--detail".into(), format!("resources=[\"{tag}\"]")]);
+    v.extend(extra.iter().map(|s| s.to_string()));
     v
+}
+
+/// A rehearsal checkout with its stores bootstrapped (the genesis register is record 0).
+fn rehearsal(d: &Path, keys: &Path) {
+    checkout(d, keys);
+    ok(d, &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys, "bob")]);
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 fn records(verify_output: &str) -> usize {
@@ -37,14 +47,13 @@ fn records(verify_output: &str) -> usize {
 fn thirty_two_cli_appenders_at_once_all_land_and_the_chain_verifies() {
     const N: usize = 32;
     let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    checkout(d.path(), keys.path());
-    let bucket = format!("lz-evidence-cli-{}", nonce());
-    ok(d.path(), &append_args(keys.path(), &bucket, "first").iter().map(String::as_str).collect::<Vec<_>>());
+    rehearsal(d.path(), keys.path());
+    let before = records(&ok(d.path(), &["evidence", "verify"]));
     let started = std::time::Instant::now();
     let children: Vec<_> = (0..N)
         .map(|i| {
             Command::new(env!("CARGO_BIN_EXE_xtask"))
-                .args(append_args(keys.path(), &bucket, &format!("writer-{i}")))
+                .args(append_args(keys.path(), &format!("writer-{i}"), &[]))
                 .env("LZ_ROOT", d.path())
                 .env("CI", "true")
                 .env_remove("LZ_SIGNING_KEY")
@@ -71,44 +80,39 @@ fn thirty_two_cli_appenders_at_once_all_land_and_the_chain_verifies() {
         .collect();
     sequences.sort();
     sequences.dedup();
-    assert_eq!(sequences, (1..=N as u64).collect::<Vec<_>>(), "each appender got a sequence of its own");
-    let out = ok(d.path(), &["evidence", "verify", "--store", "s3", "--bucket", &bucket]);
-    assert_eq!(records(&out), N + 1, "{out}");
-    println!("{N} concurrent CLI appenders: {N} of {N} landed, 0 failures, chain of {} verified ({elapsed:.1?})", N + 1);
+    let first = before as u64;
+    assert_eq!(sequences, (first..first + N as u64).collect::<Vec<_>>(), "each appender got a sequence of its own");
+    let out = ok(d.path(), &["evidence", "verify"]);
+    assert_eq!(records(&out), before + N, "{out}");
+    println!("{N} concurrent CLI appenders: {N} of {N} landed, 0 failures, chain of {} verified ({elapsed:.1?})", before + N);
 }
 
 #[test]
 fn the_retention_floor_holds_on_append_and_verify() {
     let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    checkout(d.path(), keys.path());
+    rehearsal(d.path(), keys.path());
     let floor = lz_promote::stores::retention_floor(d.path()).unwrap();
     assert!(floor >= 2190, "prod's log archive declares {floor} days");
-    let bucket = format!("lz-evidence-floor-{}", nonce());
-    let args = |extra: &[&str]| {
-        let mut v = append_args(keys.path(), &bucket, "x");
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
-    };
-    let run = |v: Vec<String>| xtask(d.path(), &v.iter().map(String::as_str).collect::<Vec<_>>());
-
-    // A retention below the floor is refused before anything is created.
-    let (code, out, err) = run(args(&["--retention-days", "1"]));
-    assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("REFUSED") && out.contains(&format!("below the retention floor of {floor} days")), "{out}");
-    // Without the flag, the store gets the floor.
-    let (code, out, err) = run(args(&[]));
-    assert_eq!(code, 0, "{out}{err}");
-    let c = lz_platform::aws::s3_client(lz_platform::localstack::ENDPOINT, "000000000000", "us-east-1");
+    let stores = lz_promote::stores::Stores::load(d.path(), lz_platform::localstack::ENDPOINT).unwrap();
+    let bucket = stores.evidence_bucket.clone();
+    let run = |v: Vec<String>| xtask(d.path(), &strs(&v));
+    let c = stores.s3();
     let rt = lz_platform::aws::runtime().unwrap();
     let days = |c: &lz_evidence::aws_sdk_s3::Client| {
         rt.block_on(c.get_object_lock_configuration().bucket(&bucket).send()).unwrap().object_lock_configuration().unwrap().rule().unwrap().default_retention().unwrap().days()
     };
-    assert_eq!(days(&c), Some(floor as i32));
-    // The attack of the issue: an append that asks for 1 day on the existing store changes nothing.
-    let (code, out, _) = run(args(&["--retention-days", "1"]));
-    assert_eq!(code, 1, "{out}");
+    assert_eq!(days(&c), Some(floor as i32), "bootstrap --stores creates the store with the floor");
+
+    // The attack of the issue: an append that asks for 1 day on the store is refused and changes
+    // nothing, and so is one that would create a store with it.
+    for target in [bucket.clone(), format!("lz-evidence-floor-{}", nonce())] {
+        let (code, out, err) = run(append_args(keys.path(), "x", &["--store", "s3", "--bucket", &target, "--retention-days", "1"]));
+        assert_eq!(code, 1, "{out}{err}");
+        assert!(out.contains("REFUSED") && out.contains(&format!("below the retention floor of {floor} days")), "{out}");
+    }
     assert_eq!(days(&c), Some(floor as i32), "the store's retention was lowered");
-    let verify = ["evidence", "verify", "--store", "s3", "--bucket", bucket.as_str()];
+    ok(d.path(), &strs(&append_args(keys.path(), "x", &[])));
+    let verify = ["evidence", "verify"];
     let out = ok(d.path(), &verify);
     assert!(out.contains(&format!("at least the floor of {floor} days")), "{out}");
 
@@ -122,7 +126,7 @@ fn the_retention_floor_holds_on_append_and_verify() {
     let (code, out, err) = xtask(d.path(), &verify);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("RETENTION: s3://") && out.contains(&format!("below the floor of COMPLIANCE for {floor} days")), "{out}");
-    let (code, out, err) = run(args(&[]));
+    let (code, out, err) = run(append_args(keys.path(), "y", &[]));
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("below the retention floor"), "{out}");
 }

@@ -80,7 +80,8 @@ impl Repo {
             ],
             0,
         );
-        repo.expect(&["bootstrap", "--stores"], 0);
+        let bob = repo.keys.path().join("bob.key");
+        repo.expect(&["bootstrap", "--stores", "--as", "bob", "--key", bob.to_str().unwrap()], 0);
         repo
     }
 

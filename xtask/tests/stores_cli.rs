@@ -12,7 +12,7 @@ use common::{checkout, key, ok, xtask};
 /// Stores, a published release with its exceptions approved, dev pinned and approved: ready
 /// to promote. Returns the digest.
 fn release(dir: &Path, keys: &Path) -> String {
-    ok(dir, &["bootstrap", "--stores"]);
+    ok(dir, &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys, "bob")]);
     let gh = dir.join("github-output");
     ok(dir, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores test", "--github-output", &gh.display().to_string()]);
     let text = std::fs::read_to_string(&gh).unwrap();
@@ -83,7 +83,7 @@ fn a_checkout_that_names_other_stores_cannot_promote_from_them() {
     let stores = d.path().join("governance/stores.toml");
     let text = std::fs::read_to_string(&stores).unwrap();
     std::fs::write(&stores, side(&text)).unwrap();
-    ok(d.path(), &["bootstrap", "--stores"]);
+    ok(d.path(), &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys.path(), "bob")]);
     let (code, out, err) = xtask(
         d.path(),
         &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")],

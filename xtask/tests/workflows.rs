@@ -711,7 +711,7 @@ fn train_reaches_prod_from_fresh_clones() {
 
     // What an organisation does by hand, once: stores, the release, its exceptions, the pins.
     let ws = origin.clone("workstation-release");
-    xtask(&ws, &["bootstrap", "--stores"]);
+    xtask(&ws, &["bootstrap", "--stores", "--as", "bob", "--key", &key("bob")]);
     let github_output = keys.path().join("github-output");
     std::fs::write(&github_output, "").unwrap();
     xtask(

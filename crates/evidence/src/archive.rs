@@ -176,6 +176,18 @@ impl<S: Store> EvidenceArchive<S> {
         let mut register = self.identities.clone();
         for (kind, mut fields, signer) in items {
             last_signer = Some(signer);
+            // The genesis register (record 0 of a chain that carries its own register) is judged
+            // by itself: its signer must be a person of its security group.
+            let previous = fields.details.get("previous_register_sha256").and_then(|v| v.as_str());
+            let genesis = if kind == Kind::RegisterChange && seq == 0 && previous == Some(GENESIS) && register.is_some() {
+                let text = fields.details.get("register").and_then(|v| v.as_str()).unwrap_or_default();
+                Some(Identities::parse(text, "genesis register").map_err(|e| Refused(format!("refusing the genesis register: {e:#}")))?)
+            } else {
+                None
+            };
+            if let Some(g) = &genesis {
+                register = Some(g.clone());
+            }
             Self::check_signer(register.as_ref(), kind, signer)?;
             // One precision, whole seconds. A time the caller read from the trusted clock (an HTTP
             // date: whole seconds) is kept as given, and refused only when it falls in an earlier
@@ -201,11 +213,13 @@ impl<S: Store> EvidenceArchive<S> {
                 crate::verify::check_new_record(kind, id, ids, &st)
                     .map_err(|e| Refused(format!("refusing a {kind} record: {e:#}")))?;
             }
-            if kind == Kind::RegisterChange && register.is_some() {
+            if kind == Kind::RegisterChange && genesis.is_none() && register.is_some() {
+                // A later register is a proposal: it comes into force only with its quorum of
+                // `register-approval` records (verification replays that; the archive keeps the
+                // register in force until it reopens the chain).
                 let text = st.predicate.details.get("register").and_then(|v| v.as_str()).unwrap_or_default();
-                let new = Identities::parse(text, &format!("register of record {seq}"))
+                Identities::parse(text, &format!("register of record {seq}"))
                     .map_err(|e| Refused(format!("refusing a register change: {e:#}")))?;
-                register = Some(new);
             }
             let env = seal(&st, signer);
             head = sha256_hex(&env);

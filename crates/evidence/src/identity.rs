@@ -88,7 +88,7 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::Retrospective => rule(&[Role::Reviewer, Role::Approver, Role::Auditor], true, None),
         Kind::Release => rule(&[Role::Author], true, None),
         Kind::Checkpoint => rule(&Role::ALL, false, None),
-        Kind::GovernancePin | Kind::RegisterChange => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
+        Kind::GovernancePin | Kind::RegisterChange | Kind::RegisterApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         Kind::ExceptionApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         // -- drift remediation (lane report): the deployer that restored the declared values --
         Kind::DriftRemediation => rule(&[Role::Deployer], false, None),
@@ -153,11 +153,20 @@ pub struct Identities {
     by_name: BTreeMap<String, Identity>,
     by_keyid: BTreeMap<String, String>,
     source: String,
+    quorum: usize,
 }
+
+/// The smallest `register_quorum` a register may set: a register change always needs at least
+/// two people of the security group besides its proposer.
+pub const MIN_REGISTER_QUORUM: usize = 2;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
+    /// Approvals by distinct people of the security group (never the proposer, never an
+    /// identity the change adds, re-keys or otherwise alters) that put a register change in force.
+    #[serde(default)]
+    register_quorum: Option<toml::Spanned<i64>>,
     #[serde(default)]
     identity: BTreeMap<String, toml::Spanned<RawIdentity>>,
 }
@@ -189,7 +198,16 @@ impl Identities {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
             anyhow::anyhow!("{origin}:{line}: {}", e.message())
         })?;
-        let mut ids = Identities { source: text.to_string(), ..Default::default() };
+        let quorum = match &raw.register_quorum {
+            None => MIN_REGISTER_QUORUM,
+            Some(q) if *q.get_ref() >= MIN_REGISTER_QUORUM as i64 && *q.get_ref() <= 64 => *q.get_ref() as usize,
+            Some(q) => bail!(
+                "{origin}:{}: register_quorum = {} must be between {MIN_REGISTER_QUORUM} and 64 (approvals by people of the security group besides the proposer)",
+                line_of(text, q.span().start),
+                q.get_ref()
+            ),
+        };
+        let mut ids = Identities { source: text.to_string(), quorum, ..Default::default() };
         for (name, entry) in raw.identity {
             let at = |span: std::ops::Range<usize>| format!("{origin}:{}", line_of(text, span.start));
             let entry_span = entry.span();
@@ -278,6 +296,58 @@ impl Identities {
     /// sha256 of the register text: the register's fingerprint.
     pub fn fingerprint(&self) -> String {
         hex::encode(Sha256::digest(self.source.as_bytes()))
+    }
+
+    /// How many approvals a change of this register needs (`register_quorum`, at least
+    /// [`MIN_REGISTER_QUORUM`]).
+    pub fn quorum(&self) -> usize {
+        self.quorum.max(MIN_REGISTER_QUORUM)
+    }
+
+    /// What `new` changes: identities added, removed, re-keyed or given another name, kind,
+    /// group or roles, each with what changed. The identities named here never count toward the
+    /// quorum of the change.
+    pub fn changes_to(&self, new: &Identities) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        for (name, old) in &self.by_name {
+            match new.by_name.get(name) {
+                None => {
+                    out.insert(name.clone(), "removed".to_string());
+                }
+                Some(n) => {
+                    let mut what = Vec::new();
+                    if n.keyid != old.keyid {
+                        what.push("re-keyed".to_string());
+                    }
+                    if n.kind != old.kind {
+                        what.push(format!("kind {} -> {}", old.kind, n.kind));
+                    }
+                    if n.group != old.group {
+                        what.push(format!("group {} -> {}", old.group, n.group));
+                    }
+                    if n.roles != old.roles {
+                        let r = |v: &[Role]| v.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+                        what.push(format!("roles [{}] -> [{}]", r(&old.roles), r(&n.roles)));
+                    }
+                    if n.display_name != old.display_name {
+                        what.push(format!("name {:?} -> {:?}", old.display_name, n.display_name));
+                    }
+                    if !what.is_empty() {
+                        out.insert(name.clone(), what.join("; "));
+                    }
+                }
+            }
+        }
+        for (name, n) in &new.by_name {
+            if !self.by_name.contains_key(name) {
+                let roles: Vec<_> = n.roles.iter().map(|r| r.as_str()).collect();
+                out.insert(name.clone(), format!("added ({} of group {}, roles [{}])", n.kind, n.group, roles.join(", ")));
+            }
+        }
+        if new.quorum() != self.quorum() {
+            out.insert("register_quorum".to_string(), format!("{} -> {}", self.quorum(), new.quorum()));
+        }
+        out
     }
 }
 

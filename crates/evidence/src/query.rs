@@ -407,7 +407,7 @@ impl Query<'_> {
                 Kind::Release => c.releases.push(r),
                 Kind::BreakGlassApproval => c.break_glass_approvals.push(r),
                 Kind::ExceptionApproval => c.exceptions.push(r),
-                Kind::GovernancePin | Kind::RegisterChange | Kind::Checkpoint => c.governance.push(r),
+                Kind::GovernancePin | Kind::RegisterChange | Kind::RegisterApproval | Kind::Checkpoint => c.governance.push(r),
                 // -- drift remediation (lane report) --
                 Kind::DriftRemediation => c.drift_checks.push(r),
                 // Secret rotation (issue 15): about a secret, not a release's custody.

@@ -36,7 +36,9 @@ pub enum Kind {
     BreakGlassApproval,
     /// Pins the governance (trust root) of an environment at bootstrap.
     GovernancePin,
-    /// A new identities register, in full, for every later record of the chain.
+    /// A proposed identities register, in full. Record 0 of a chain (the genesis register,
+    /// pinned by the verifier) is in force at once; any later proposal only once a quorum of the
+    /// security group has approved it (`register-approval`).
     RegisterChange,
     /// Signed approval of one entry of the exceptions register.
     ExceptionApproval,
@@ -48,10 +50,13 @@ pub enum Kind {
     Rotation,
     /// The post-rotation verification of a secret: consumers, stages, stale references.
     RotationVerification,
+    /// One security approver's approval of a proposed register (`register-change`); the
+    /// approval that reaches the register's quorum puts the proposal in force.
+    RegisterApproval,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -71,6 +76,7 @@ impl Kind {
         // Secret rotation (issue 15).
         Kind::Rotation,
         Kind::RotationVerification,
+        Kind::RegisterApproval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +100,7 @@ impl Kind {
             // Secret rotation (issue 15).
             Kind::Rotation => "rotation",
             Kind::RotationVerification => "rotation-verification",
+            Kind::RegisterApproval => "register-approval",
         }
     }
 
@@ -120,6 +127,7 @@ impl Kind {
                 | Kind::Release
                 | Kind::Checkpoint
                 | Kind::RegisterChange
+                | Kind::RegisterApproval
                 | Kind::ExceptionApproval
         )
     }
@@ -133,6 +141,7 @@ impl Kind {
             Kind::BreakGlassApproval => &["break_glass_sequence"],
             Kind::GovernancePin => &["governance_sha256", "register_sha256"],
             Kind::RegisterChange => &["register", "register_sha256", "previous_register_sha256"],
+            Kind::RegisterApproval => &["proposal_sequence", "register_sha256"],
             Kind::ExceptionApproval => &["exception", "owner", "created", "expires"],
             // Secret rotation (issue 15).
             Kind::Rotation => &["resource", "version", "outcome", "consumers"],
@@ -435,9 +444,14 @@ simple_builder!(
     Kind::GovernancePin
 );
 simple_builder!(
-    /// A new identities register, in force for every later record.
+    /// A proposed identities register (in force at once only as a chain's genesis).
     RegisterChangeEvidence,
     Kind::RegisterChange
+);
+simple_builder!(
+    /// A security approver's approval of a proposed register.
+    RegisterApprovalEvidence,
+    Kind::RegisterApproval
 );
 simple_builder!(
     /// Approval of one entry of the exceptions register.
@@ -582,6 +596,16 @@ impl RegisterChangeEvidence {
                 .detail("register", register)
                 .detail("register_sha256", sha256_hex(register.as_bytes()))
                 .detail("previous_register_sha256", previous),
+        )
+    }
+}
+
+impl RegisterApprovalEvidence {
+    /// Approves the register proposed at `proposal_sequence`, whose text has sha256
+    /// `register_sha256` (both must match the proposal, or verification rejects the approval).
+    pub fn new(release: &str, proposal_sequence: u64, register_sha256: &str) -> Self {
+        RegisterApprovalEvidence(
+            Fields::new(release).detail("proposal_sequence", proposal_sequence).detail("register_sha256", register_sha256),
         )
     }
 }

@@ -376,6 +376,22 @@ pub struct VerifiedChain {
     pub head: Option<(u64, String)>,
     /// The register in force after the last record.
     pub register: Identities,
+    /// Register changes proposed against the register in force and still short of its quorum.
+    pub pending: Vec<PendingRegister>,
+}
+
+/// A register change proposed and not in force yet (see [`Kind::RegisterApproval`]).
+#[derive(Clone, Debug)]
+pub struct PendingRegister {
+    /// The proposal's sequence: what its approvals name.
+    pub sequence: u64,
+    pub register: Identities,
+    pub proposer: String,
+    pub approvers: Vec<String>,
+    /// Approvals still needed (the quorum of the register in force, less those given).
+    pub missing: usize,
+    /// What the change does, by identity (never counted toward its quorum).
+    pub changes: std::collections::BTreeMap<String, String>,
 }
 
 impl VerifiedChain {
@@ -427,8 +443,8 @@ pub fn verify_chain(records: &[StoredRecord], root: &TrustRoot) -> Result<Verifi
 /// [`verify_chain`] with a head, earlier heads, known checkpoints and store problems.
 pub fn verify_chain_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<VerifiedChain> {
     let mut out = Vec::new();
-    let (head, register) = run(records, root, anchors, Some(&mut out))?;
-    Ok(VerifiedChain { records: out, head, register })
+    let (head, register, pending) = run(records, root, anchors, Some(&mut out))?;
+    Ok(VerifiedChain { records: out, head, register, pending })
 }
 
 /// Loads a store and verifies it with its signed head, its earlier heads and its integrity
@@ -438,15 +454,15 @@ pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoin
     // head (or an earlier head) names exists by the time the records are listed.
     let anchors = Anchors::of_store(store, known.to_vec())?;
     let mut out = Vec::new();
-    let (head, register) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
-    Ok(VerifiedChain { records: out, head, register })
+    let (head, register, pending) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
+    Ok(VerifiedChain { records: out, head, register, pending })
 }
 
 /// Like [`report_of`] for a whole store, read a window at a time ([`Store::windows`]) while
 /// the windows before are verified: memory stays flat. Read [`Anchors::of_store`] first.
 /// `records` in the report counts the records verified (0 on a failure, which names its record).
 pub fn report_of_store(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    let outcome = run_store(store, root, anchors, None, strategy).map(|(head, _)| head);
+    let outcome = run_store(store, root, anchors, None, strategy).map(|(head, ..)| head);
     let count = match &outcome {
         Ok(Some((last, _))) => *last as usize + 1,
         _ => 0,
@@ -505,7 +521,7 @@ pub fn verify(records: &[StoredRecord], checkpoint: Option<&Checkpoint>, ids: &I
 
 /// Like [`verify_chain_with`] but returns a [`Report`] and keeps no decoded records.
 pub fn report_of(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<Report> {
-    report(run(records, root, anchors, None).map(|(head, _)| head), records.len())
+    report(run(records, root, anchors, None).map(|(head, ..)| head), records.len())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,6 +558,8 @@ struct LightPredicate {
     #[serde(default)]
     previous_register_sha256: Option<Value>,
     #[serde(default)]
+    proposal_sequence: Option<Value>,
+    #[serde(default)]
     exception: Option<Value>,
     #[serde(default)]
     owner: Option<Value>,
@@ -571,6 +589,7 @@ impl LightPredicate {
             "register" => self.register.as_ref(),
             "register_sha256" => self.register_sha256.as_ref(),
             "previous_register_sha256" => self.previous_register_sha256.as_ref(),
+            "proposal_sequence" => self.proposal_sequence.as_ref(),
             "exception" => self.exception.as_ref(),
             // Secret rotation (issue 15).
             "resource" => self.resource.as_ref(),
@@ -700,11 +719,28 @@ struct BreakGlass {
     approvers: Vec<String>,
 }
 
+/// A register change proposed and not yet in force.
+struct Proposal {
+    register: Identities,
+    fingerprint: String,
+    /// The register it replaces: it comes into force only while that one is still in force.
+    previous: String,
+    proposer: String,
+    /// Identities the change adds, removes or alters (never counted toward its quorum).
+    subjects: BTreeSet<String>,
+    approvers: BTreeSet<String>,
+}
+
 struct State {
     /// Shared so that the signer of a record can be borrowed while the state changes.
     register: std::sync::Arc<Identities>,
     register_fp: String,
     history: Vec<String>,
+    /// Every register the chain put in force, with the first sequence it judges (0 for the
+    /// one the chain starts with): signed heads are judged by the register of their place.
+    registers: Vec<(u64, std::sync::Arc<Identities>)>,
+    /// Register changes proposed and awaiting their quorum, by the proposal's sequence.
+    proposals: HashMap<u64, Proposal>,
     expected: u64,
     previous: [u8; 32],
     last_time: Option<(OffsetDateTime, String)>,
@@ -799,6 +835,15 @@ fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetD
             let key = if kind == Kind::Checkpoint { "checkpoint_sequence" } else { "break_glass_sequence" };
             if as_u64(p.detail(key)).is_none() {
                 return Err(Reason::Detail(format!("{key} of a {kind} record is not a sequence number")));
+            }
+            Ok(())
+        }
+        Kind::RegisterApproval => {
+            if as_u64(p.proposal_sequence.as_ref()).is_none() {
+                return Err(Reason::Detail("proposal_sequence of a register-approval record is not a sequence number".into()));
+            }
+            if !as_str(p.register_sha256.as_ref()).is_some_and(is_digest) {
+                return Err(Reason::Detail("register_sha256 of a register-approval record is not a sha256 digest".into()));
             }
             Ok(())
         }
@@ -1032,7 +1077,8 @@ impl State {
                     return Err(Reason::RegisterChange("register_sha256 is not the sha256 of the register text".into()));
                 }
                 let previous = as_str(p.previous_register_sha256.as_ref()).unwrap_or_default();
-                let want = if seq == 0 && previous == GENESIS { GENESIS.to_string() } else { self.register_fp.clone() };
+                let genesis = seq == 0 && previous == GENESIS;
+                let want = if genesis { GENESIS.to_string() } else { self.register_fp.clone() };
                 if previous != want {
                     return Err(Reason::RegisterChange(format!(
                         "it replaces register {previous} but the register in force is {} (a later register cannot judge earlier records)",
@@ -1041,7 +1087,60 @@ impl State {
                 }
                 let ids =
                     Identities::parse(text, &format!("register of record {seq}")).map_err(|e| Reason::RegisterChange(format!("{e:#}")))?;
-                return Ok(Some(ids));
+                if genesis {
+                    // The register a chain starts with; the verifier's trust root vouched for it.
+                    return Ok(Some(ids));
+                }
+                // Any later register is only a proposal until a quorum of the security group
+                // approves it: one key never changes who is registered.
+                let subjects = self.register.changes_to(&ids).into_keys().collect();
+                self.proposals.insert(
+                    seq,
+                    Proposal { register: ids, fingerprint: fp, previous: previous.to_string(), proposer: signer.name.clone(), subjects, approvers: BTreeSet::new() },
+                );
+            }
+            Kind::RegisterApproval => {
+                let at = as_u64(p.proposal_sequence.as_ref()).unwrap_or(u64::MAX);
+                let quorum = self.register.quorum();
+                let Some(proposal) = self.proposals.get_mut(&at) else {
+                    return Err(Reason::RegisterChange(format!(
+                        "it approves sequence {at}, which is no register change awaiting approval (never proposed, already in force, or not a register-change record)"
+                    )));
+                };
+                if as_str(p.register_sha256.as_ref()) != Some(proposal.fingerprint.as_str()) {
+                    return Err(Reason::RegisterChange(format!(
+                        "it approves register {} but the proposal at sequence {at} is register {}",
+                        as_str(p.register_sha256.as_ref()).unwrap_or_default(),
+                        proposal.fingerprint
+                    )));
+                }
+                if proposal.previous != self.register_fp {
+                    return Err(Reason::RegisterChange(format!(
+                        "the proposal at sequence {at} replaces register {} but register {} came into force since: propose again",
+                        proposal.previous, self.register_fp
+                    )));
+                }
+                if proposal.proposer == signer.name {
+                    return Err(Reason::SegregationOfDuties(format!(
+                        "{} proposed the register change at sequence {at} and cannot approve it",
+                        signer.name
+                    )));
+                }
+                if proposal.subjects.contains(&signer.name) {
+                    return Err(Reason::SegregationOfDuties(format!(
+                        "the register change at sequence {at} alters {}'s own entry: {} cannot approve it",
+                        signer.name, signer.name
+                    )));
+                }
+                if !proposal.approvers.insert(signer.name.clone()) {
+                    return Err(Reason::RegisterChange(format!("{} already approved the register change at sequence {at}", signer.name)));
+                }
+                if proposal.approvers.len() >= quorum {
+                    let done = self.proposals.remove(&at).expect("the proposal was just found");
+                    // Proposals made against the register being replaced can no longer come into force.
+                    self.proposals.retain(|_, other| other.previous == done.fingerprint);
+                    return Ok(Some(done.register));
+                }
             }
             _ => {}
         }
@@ -1059,7 +1158,7 @@ fn run(
     root: &TrustRoot,
     anchors: &Anchors,
     keep: Option<&mut Vec<VerifiedRecord>>,
-) -> Result<(Option<(u64, String)>, Identities)> {
+) -> Result<Outcome> {
     run_with(records, root, anchors, keep, Strategy::default())
 }
 
@@ -1087,7 +1186,7 @@ impl Strategy {
 
 /// [`report_of`] with an explicit [`Strategy`] (benchmarks and equivalence tests).
 pub fn report_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    report(run_with(records, root, anchors, None, strategy).map(|(head, _)| head), records.len())
+    report(run_with(records, root, anchors, None, strategy).map(|(head, ..)| head), records.len())
 }
 
 /// Records per batched signature check: one multiscalar multiplication of about
@@ -1349,7 +1448,7 @@ impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
 
 /// What a pass over the windows found: the head (sequence, hash), the final register and how
 /// many records were read.
-type Outcome = (Option<(u64, String)>, Identities);
+type Outcome = (Option<(u64, String)>, Identities, Vec<PendingRegister>);
 
 fn run_with(
     records: &[StoredRecord],
@@ -1377,6 +1476,8 @@ fn run_with(
             }
             ids.clone()
         }
+        // An empty chain needs no register; what it should hold is the anchors' business.
+        None if records.is_empty() => root.start_register().unwrap_or_default(),
         None => root.start_register().map_err(|r| fail("trust root", None, r))?,
     };
     run_windows(records.chunks(WINDOW).map(|w| Ok(w.to_vec())), register, anchors, keep, strategy)
@@ -1393,12 +1494,25 @@ fn run_store(
     strategy: Strategy,
 ) -> Result<Outcome> {
     let mut windows = store.windows()?.peekable();
-    let genesis = matches!(windows.peek(), Some(Ok(w)) if w.first().and_then(genesis_register).is_some());
-    if genesis {
+    let genesis = match windows.peek() {
+        Some(Ok(w)) => w.first().and_then(genesis_register),
+        _ => None,
+    };
+    if let Some((ids, signer_keyid)) = genesis {
+        // Pinned (by fingerprint or signer) without needing the chain's later registers: streamed.
+        if root.vouches_for_genesis(&ids, ids.by_keyid(&signer_keyid), &[]) {
+            return run_windows(windows, ids, anchors, keep, strategy);
+        }
         let records: Vec<StoredRecord> = windows.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
         return run_with(&records, root, anchors, keep, strategy);
     }
-    let register = root.start_register().map_err(|r| fail("trust root", None, r))?;
+    let empty = match windows.peek() {
+        None => true,
+        Some(Ok(w)) => w.is_empty(),
+        Some(Err(_)) => false,
+    };
+    // An empty chain needs no register; what it should hold is the anchors' business.
+    let register = if empty { root.start_register().unwrap_or_default() } else { root.start_register().map_err(|r| fail("trust root", None, r))? };
     run_windows(windows, register, anchors, keep, strategy)
 }
 
@@ -1414,9 +1528,12 @@ fn run_windows(
     let register_fp = register.fingerprint();
     let directory = KeyDirectory(Default::default());
     directory.add(&register);
+    let register = std::sync::Arc::new(register);
     let mut state = State {
         history: vec![register_fp.clone()],
-        register: std::sync::Arc::new(register),
+        registers: vec![(0, std::sync::Arc::clone(&register))],
+        proposals: HashMap::new(),
+        register,
         register_fp,
         expected: 0,
         previous: [0; 32],
@@ -1467,7 +1584,24 @@ fn run_windows(
     }
     let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
     finish(&state, anchors)?;
-    Ok((head, std::sync::Arc::unwrap_or_clone(state.register)))
+    let quorum = state.register.quorum();
+    let pending = state
+        .proposals
+        .into_iter()
+        .map(|(sequence, p)| {
+            let pending = PendingRegister {
+                sequence,
+                changes: state.register.changes_to(&p.register),
+                missing: quorum.saturating_sub(p.approvers.len()),
+                register: p.register,
+                proposer: p.proposer,
+                approvers: p.approvers.into_iter().collect(),
+            };
+            (sequence, pending)
+        })
+        .collect::<std::collections::BTreeMap<_, _>>();
+    let pending = pending.into_values().collect();
+    Ok((head, std::sync::Arc::unwrap_or_clone(state.register), pending))
 }
 
 impl State {
@@ -1529,6 +1663,7 @@ impl State {
                 self.register_fp = ids.fingerprint();
                 self.history.push(self.register_fp.clone());
                 self.register = std::sync::Arc::new(ids);
+                self.registers.push((sequence + 1, std::sync::Arc::clone(&self.register)));
             }
         }
         Ok(())
@@ -1591,14 +1726,14 @@ fn finish(state: &State, anchors: &Anchors) -> Result<()> {
     }
     let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
     match &anchors.head {
-        Some(h) => known.push(check_head(h, &state.register)?),
+        Some(h) => known.push(check_head(h, state)?),
         None if anchors.require_head && !state.hashes.is_empty() => {
             return Err(fail("checkpoint", None, Reason::CheckpointMissing));
         }
         None => {}
     }
     for h in &anchors.earlier_heads {
-        known.push(check_head(h, &state.register)?);
+        known.push(check_head(h, state)?);
     }
     let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
     for k in &known {
@@ -1620,8 +1755,33 @@ fn finish(state: &State, anchors: &Anchors) -> Result<()> {
     Ok(())
 }
 
-/// Verifies a signed head against the final register.
-fn check_head(head: &StoredRecord, register: &Identities) -> Result<KnownCheckpoint> {
+impl State {
+    /// The registers that may have signed a head naming record `sequence`: the one that judged
+    /// that record and the one in force right after it (the appender of a register change signs
+    /// the head it leaves). A key revoked later keeps its earlier heads valid, and signs no later one.
+    fn registers_at(&self, sequence: u64) -> impl Iterator<Item = &Identities> {
+        let at = |s: u64| self.registers.iter().rev().find(|(from, _)| *from <= s).map(|(_, r)| r.as_ref());
+        let (judged, after) = (at(sequence), at(sequence.saturating_add(1)));
+        after.into_iter().chain(judged.filter(|j| !after.is_some_and(|a| std::ptr::eq(*j, a))))
+    }
+}
+
+/// Verifies a signed head against the register in force at the record it names.
+fn check_head(head: &StoredRecord, state: &State) -> Result<KnownCheckpoint> {
+    let bad = |r| fail(&head.location, None, r);
+    let (_, payload) = decode_checkpoint(&head.bytes, &head.location).map_err(|e| bad(Reason::UnsignedHead(format!("{e:#}"))))?;
+    let mut last = None;
+    for register in state.registers_at(payload.sequence) {
+        match check_head_with(head, register) {
+            Ok(k) => return Ok(k),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| bad(Reason::HeadSignature("no register was in force at the record it names".into()))))
+}
+
+/// Verifies a signed head against one register.
+fn check_head_with(head: &StoredRecord, register: &Identities) -> Result<KnownCheckpoint> {
     let bad = |r| fail(&head.location, None, r);
     let (env, payload) = decode_checkpoint(&head.bytes, &head.location).map_err(|e| bad(Reason::UnsignedHead(format!("{e:#}"))))?;
     if env.to_canonical() != head.bytes {

@@ -35,6 +35,9 @@ const MEMBERS: &[(&str, &str, &str, &[&str])] = &[
     ("sam", "person", "operations", &["reviewer", "break-glass"]),
     ("olga", "person", "operations", &["break-glass", "approver"]),
     ("mallory", "person", "platform", &["reviewer"]),
+    // Two more people of the security group: a register change needs two approvals besides the proposer's.
+    ("hugo", "person", "security", &["approver"]),
+    ("ines", "person", "security", &["approver"]),
 ];
 
 fn register_text(entries: &[(&str, &str, &str, Vec<String>, String)]) -> String {
@@ -425,6 +428,10 @@ fn grant_chain(c: &Crew, dir: &std::path::Path) -> (LocalStore, String) {
     raw.append(Kind::Approval, approval(), c.s("mallory")).unwrap();
     let granted = c.with_roles("mallory", &["reviewer", "approver"]);
     raw.append(Kind::RegisterChange, RegisterChangeEvidence::new(&rel(), &granted, &c.ids.fingerprint()).0, c.s("grace")).unwrap();
+    let fp = sha256_hex(granted.as_bytes());
+    for who in ["hugo", "ines"] {
+        raw.append(Kind::RegisterApproval, RegisterApprovalEvidence::new(&rel(), 2, &fp).0, c.s(who)).unwrap();
+    }
     raw.append(Kind::Approval, approval(), c.s("mallory")).unwrap();
     (raw.into_store(), granted)
 }
@@ -457,7 +464,12 @@ fn roles_are_reported_as_of_each_record() {
     a.append(Kind::Approval, ApprovalEvidence::new(&rel(), "prod", &plan_digest(), "CHG-1").0, c.s("lena")).unwrap();
     let revoked = c.with_roles("lena", &["reviewer"]);
     a.append(Kind::RegisterChange, RegisterChangeEvidence::new(&rel(), &revoked, &c.ids.fingerprint()).0, c.s("grace")).unwrap();
-    // The archive now judges with the new register.
+    for who in ["hugo", "ines"] {
+        a.append(Kind::RegisterApproval, RegisterApprovalEvidence::new(&rel(), 2, &sha256_hex(revoked.as_bytes())).0, c.s(who)).unwrap();
+    }
+    // Reopened, the archive judges with the register now in force.
+    let register = verify_store(a.store(), &c.root(), &[]).unwrap().register;
+    let mut a = EvidenceArchive::open(a.into_store(), register).unwrap();
     let err = a.append(Kind::Approval, ApprovalEvidence::new(&rel(), "prod", &plan_digest(), "CHG-2").0, c.s("lena")).unwrap_err();
     assert!(format!("{err:#}").contains("may not sign approval records"), "{err:#}");
     let chain = verify_store(a.store(), &c.root(), &[]).unwrap();
@@ -651,14 +663,19 @@ fn a_key_added_mid_chain_verifies_across_windows() {
     let night = Signer::new("night-bot", key);
     let mut a = EvidenceArchive::open(LocalStore::new(dir.path().join("added.jsonl")), c.ids.clone()).unwrap();
     a.append(Kind::RegisterChange, RegisterChangeEvidence::new(&rel(), &added, &c.ids.fingerprint()).0, c.s("grace")).unwrap();
+    for who in ["hugo", "ines"] {
+        a.append(Kind::RegisterApproval, RegisterApprovalEvidence::new(&rel(), 0, &sha256_hex(added.as_bytes())).0, c.s(who)).unwrap();
+    }
+    let register = verify_store(a.store(), &c.root(), &[]).unwrap().register;
+    let mut a = EvidenceArchive::open(a.into_store(), register).unwrap();
     let items = (0..6000).map(|i| (Kind::Drift, DriftEvidence::new(&rel(), "prod", "5", vec![format!("x.y{i}")]).0, &night)).collect();
     a.append_many(items).unwrap();
     let store = a.into_store();
     let windows = store.windows().unwrap().count();
     assert!(windows >= 4, "the chain spans {windows} windows");
     let chain = verify_store(&store, &c.root(), &[]).unwrap();
-    assert_eq!(chain.records.len(), 6001);
-    assert!(chain.records[1..].iter().all(|r| r.signer.name == "night-bot"));
+    assert_eq!(chain.records.len(), 6003);
+    assert!(chain.records[3..].iter().all(|r| r.signer.name == "night-bot"));
 
     // The payload of record 5,000 altered, its signature kept.
     let mut records = store.load().unwrap();

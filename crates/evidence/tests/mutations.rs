@@ -280,6 +280,7 @@ fn team_clone(t: &Team) -> Team {
         approver: t.approver.clone(),
         reviewer: t.reviewer.clone(),
         breakglass: t.breakglass.clone(),
+        approver2: t.approver2.clone(),
         intruder: t.intruder.clone(),
     }
 }

@@ -48,3 +48,9 @@ impl Findings {
         self.0.iter().any(|f| f.to_string().contains(needle))
     }
 }
+
+/// The one-based line of the first occurrence of `needle` in `text` (where a finding about a
+/// named entry points), `None` when it does not occur.
+pub fn line_containing(text: &str, needle: &str) -> Option<usize> {
+    text.find(needle).map(|at| crate::hcl::line_of(text, at))
+}

@@ -130,3 +130,30 @@ fn no_ad_hoc_process_commands_outside_tests() {
     }
     assert!(offenders.is_empty(), "use lz_platform::tfrun / duct or xshell::cmd!:\n{}", offenders.join("\n"));
 }
+
+/// Architecture invariant: the register in force comes from the evidence chain only. Change
+/// control (`crates/promote/src`) and the xtask's commands verify a chain against a pinned
+/// genesis (`Paths.trust`), never a register file; only `evidence verify` takes a trust root the
+/// verifier names (`--trust-root FILE[@REV]`, `--pin`), for bundles and copies.
+#[test]
+fn no_chain_is_judged_by_a_working_tree_register() {
+    let root = root();
+    let mut offenders = Vec::new();
+    for dir in ["crates/promote/src", "xtask/src"] {
+        for e in walkdir::WalkDir::new(root.join(dir)).into_iter().filter_map(|e| e.ok()) {
+            let p = e.path();
+            let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+            if p.extension().is_none_or(|x| x != "rs") || rel == "xtask/src/evidence.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(p).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                let l = line.trim_start();
+                if !l.starts_with("//") && (l.contains("TrustRoot::load") || l.contains("TrustRoot::from_spec") || l.contains("TrustRoot::register(")) {
+                    offenders.push(format!("{rel}:{}: {}", i + 1, l));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "judge chains by Paths.trust (the pinned genesis), never a register file:\n{}", offenders.join("\n"));
+}

@@ -624,16 +624,21 @@ pub fn pin(
     let governance: Vec<(String, Vec<u8>)> = archive
         .files
         .iter()
-        .filter(|(p, _)| {
-            crate::release::GOVERNANCE_DIRS
-                .iter()
-                .any(|d| p.starts_with(d))
-        })
+        .filter(|(p, _)| crate::release::is_governance(p))
         .map(|(p, b)| (p.clone(), b.clone()))
         .collect();
     let governance_sha256 = lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(&governance)?);
     let register_sha256 =
         lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
+    // The pin names the register its release carries; it must be the register in force in the
+    // chain, which judges every signature (a release carrying another register pins nothing).
+    let in_force = ledger.identities().fingerprint();
+    refuse_if!(
+        register_sha256 != in_force,
+        "release {} carries register {} but the register in force in the evidence chain is {in_force}: pin a release whose governance/identities.toml is the register in force (`cargo xtask register status`)",
+        crate::approval::short(&archive.digest),
+        crate::approval::short(&register_sha256)
+    );
     let fields = Fields::new(&archive.digest)
         .environment(environment)
         .at(now.time)

@@ -309,13 +309,9 @@ pub fn open_break_glass_findings(
     // The gate is offline: it reads the verified cache that `cargo xtask evidence pull` keeps.
     let cache = crate::stores::evidence_cache(root);
     let mut f = lz_platform::Findings::default();
-    if !cache.exists() {
+    let Some(ledger) = crate::stores::cache_ledger(root)? else {
         return Ok(f);
-    }
-    let ledger = Ledger::open(
-        &root.join("governance/identities.toml"),
-        &crate::ledger::EvidenceAt::Local(cache.clone()),
-    )?;
+    };
     for m in overdue(&ledger.records()?, now) {
         f.push("break-glass", Some(cache.clone()), None, m);
     }

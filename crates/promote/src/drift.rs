@@ -227,7 +227,7 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
 pub fn check_stores(stores: &crate::stores::Stores) -> Result<Vec<Finding>> {
     let s3 = stores.s3();
     let rt = lz_platform::aws::runtime()?;
-    let floor = stores.retention_floor;
+    let floor = stores.retention_floor()?;
     rt.block_on(async {
         let mut out = Vec::new();
         for name in [&stores.release_bucket, &stores.evidence_bucket] {
@@ -307,9 +307,10 @@ pub fn check(
         target.environment,
         std::process::id()
     ));
+    // The deployed release's own stack, never the working tree's.
     let ws = Workspace::init(
         &paths.root,
-        &paths.root.join(deploy::CANARY),
+        &archive.root().join(deploy::CANARY),
         &work,
         &target.endpoint,
         &target.backend(),

@@ -141,13 +141,12 @@ fn retryable(e: &anyhow::Error) -> bool {
 }
 
 impl Ledger {
-    /// The chain at `evidence`, verified against the register `identities` (the trust root:
-    /// the repository's register file, never a location from the environment).
-    pub fn open(identities: &Path, evidence: &EvidenceAt) -> Result<Ledger> {
-        let root = TrustRoot::load(identities)?;
+    /// The chain at `evidence`, verified against `trust` (the landing zone's pinned genesis
+    /// register, never a working tree's register or a location from the environment).
+    pub fn open(trust: &TrustRoot, evidence: &EvidenceAt) -> Result<Ledger> {
         let mut ledger = Ledger {
             at: evidence.clone(),
-            root,
+            root: trust.clone(),
             register: Identities::default(),
         };
         ledger.register = ledger.verified()?.register;
@@ -161,6 +160,11 @@ impl Ledger {
 
     pub fn at(&self) -> &EvidenceAt {
         &self.at
+    }
+
+    /// The chain verified now: records, the register in force and the register changes pending.
+    pub fn chain(&self) -> Result<VerifiedChain> {
+        self.verified()
     }
 
     fn verified(&self) -> Result<VerifiedChain> {

@@ -26,9 +26,11 @@ pub mod clock;
 pub mod deploy;
 pub mod diff;
 pub mod drift;
+pub mod gate;
 pub mod ledger;
 pub mod promote;
 pub mod refusal;
+pub mod register;
 pub mod remediate;
 pub mod release;
 pub mod report;
@@ -55,8 +57,9 @@ pub use tier::{Classification, RiskRules, Tier};
 #[derive(Clone, Debug)]
 pub struct Paths {
     pub root: PathBuf,
-    /// `governance/identities.toml`
-    pub identities: PathBuf,
+    /// What verification of the evidence chain trusts: the pinned genesis register (the
+    /// register in force anywhere later comes from the chain, never from a working tree).
+    pub trust: lz_evidence::TrustRoot,
     /// The evidence chain.
     pub evidence: ledger::EvidenceAt,
     /// Stored releases.
@@ -72,7 +75,7 @@ impl Paths {
         let stores = stores::Stores::load(root, endpoint)?;
         Ok(Paths {
             root: root.to_path_buf(),
-            identities: root.join("governance/identities.toml"),
+            trust: stores.trust_root()?,
             evidence: ledger::EvidenceAt::S3(stores.clone()),
             releases: release::ReleasesAt::S3(stores),
             work: root.join(".tools/promote"),
@@ -85,7 +88,7 @@ impl Paths {
     }
 
     pub fn ledger(&self) -> Result<ledger::Ledger> {
-        ledger::Ledger::open(&self.identities, &self.evidence)
+        ledger::Ledger::open(&self.trust, &self.evidence)
     }
 }
 

@@ -286,9 +286,11 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         }
     }
     let _cleanup = RemoveOnDrop(work.clone());
+    // The stack applied is the release's own (its files are part of the digest), never the
+    // working tree's.
     let ws = Workspace::init(
         &paths.root,
-        &paths.root.join(deploy::CANARY),
+        &session.release.root().join(deploy::CANARY),
         &work,
         &t.endpoint,
         &backend,

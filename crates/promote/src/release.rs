@@ -16,6 +16,21 @@ use crate::refusal::refuse;
 /// changes the rules that judge releases.
 pub const GOVERNANCE_DIRS: [&str; 2] = ["governance/", "policies/"];
 
+/// Files of each environment that say where it is: its account and region (`env.toml`) and its
+/// state backend (`backend.hcl`). Moving a target is a governance change.
+pub const TARGET_FILES: [&str; 2] = ["env.toml", "backend.hcl"];
+
+/// Whether a release file is governance: the rules (`governance/`, `policies/`) and the
+/// targets (each environment's `env.toml` and `backend.hcl`). A change to any of them is tier
+/// high and needs the security group.
+pub fn is_governance(path: &str) -> bool {
+    GOVERNANCE_DIRS.iter().any(|d| path.starts_with(d))
+        || path
+            .strip_prefix("environments/")
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(env, file)| lz_platform::ENVIRONMENTS.contains(&env) && TARGET_FILES.contains(&file))
+}
+
 /// A release archive whose bytes hash to its digest, unpacked.
 pub struct VerifiedRelease {
     pub digest: String,
@@ -260,7 +275,7 @@ impl VerifiedRelease {
 
     /// Governance files (governance/, policies/) that differ between `self` and `other`.
     pub fn governance_changes(&self, other: &VerifiedRelease) -> Vec<String> {
-        let gov = |p: &String| GOVERNANCE_DIRS.iter().any(|d| p.starts_with(d));
+        let gov = |p: &String| is_governance(p);
         let mut out: Vec<String> = self
             .files
             .iter()

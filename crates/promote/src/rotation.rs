@@ -554,14 +554,9 @@ pub fn gate_findings(
     let mut f = lz_platform::Findings::default();
     let policy = Policy::load(root)?;
     let cache = crate::stores::evidence_cache(root);
-    let records = if cache.exists() {
-        crate::ledger::Ledger::open(
-            &root.join("governance/identities.toml"),
-            &crate::ledger::EvidenceAt::Local(cache.clone()),
-        )?
-        .records()?
-    } else {
-        Vec::new()
+    let records = match crate::stores::cache_ledger(root)? {
+        Some(ledger) => ledger.records()?,
+        None => Vec::new(),
     };
     for (env, plan) in plans {
         let e = lz_platform::overlays::env_file(root, env)?;

@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 10] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 11] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -36,7 +36,13 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 10] = [
     ),
     ("oscar", "operations", &["break-glass"], "person"),
     ("audrey", "security", &["auditor"], "person"),
+    // A third security approver: a register change needs two approvals besides its proposer's.
+    ("heidi", "security", &["approver"], "person"),
 ];
+
+/// When a sandbox's chain starts: its genesis register is dated before every fixed clock the
+/// tests use, so that no later record is back-dated.
+pub const GENESIS_TIME: time::OffsetDateTime = time::macros::datetime!(2020-01-01 00:00:00 UTC);
 
 /// The Terraform version recorded in sandbox release manifests.
 pub const TERRAFORM_VERSION: &str = "1.15.5";
@@ -78,7 +84,7 @@ fn test_identities(
 ) -> Result<(String, BTreeMap<String, Signer>, BTreeMap<String, PathBuf>)> {
     std::fs::create_dir_all(keys).with_context(|| format!("cannot create {}", keys.display()))?;
     let mut toml = String::from(
-        "# Test identities of a rehearsal: keys generated for this run only.\n\n",
+        "# Test identities of a rehearsal: keys generated for this run only.\n\nregister_quorum = 2\n\n",
     );
     let mut signers = BTreeMap::new();
     let mut key_files = BTreeMap::new();
@@ -119,7 +125,7 @@ fn exceptions_to_test_identities(tree: &Path) -> Result<()> {
 /// the suffix.
 pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
     let (toml, _, _) = test_identities(keys)?;
-    std::fs::write(root.join("governance/identities.toml"), toml)?;
+    std::fs::write(root.join("governance/identities.toml"), &toml)?;
     exceptions_to_test_identities(root)?;
     std::fs::write(
         root.join("governance/change-windows.toml"),
@@ -129,18 +135,21 @@ pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
     let text = std::fs::read_to_string(&stores)
         .with_context(|| format!("cannot read {}", stores.display()))?;
     let suffix = hex::encode(&generate_key().to_bytes()[..5]);
-    std::fs::write(&stores, crate::stores::suffixed(&text, &suffix))?;
+    // The rehearsal's evidence store starts with the test register as its genesis.
+    let genesis = lz_evidence::dsse::sha256_hex(toml.as_bytes());
+    std::fs::write(&stores, crate::stores::with_genesis(&crate::stores::suffixed(&text, &suffix), &genesis))?;
     Ok(suffix)
 }
 
-fn sandbox_paths(root: &Path, dir: &Path) -> Paths {
-    Paths {
+fn sandbox_paths(root: &Path, dir: &Path) -> Result<Paths> {
+    let register = std::fs::read(dir.join("identities.toml")).with_context(|| format!("{} is not a sandbox", dir.display()))?;
+    Ok(Paths {
         root: root.to_path_buf(),
-        identities: dir.join("identities.toml"),
+        trust: lz_evidence::TrustRoot::pinned([lz_evidence::dsse::sha256_hex(&register)])?,
         evidence: crate::ledger::EvidenceAt::Local(dir.join("evidence.jsonl")),
         releases: crate::release::ReleasesAt::Local(dir.join("releases")),
         work: dir.join("work"),
-    }
+    })
 }
 
 impl Sandbox {
@@ -156,18 +165,40 @@ impl Sandbox {
             .context("cannot copy Cargo.lock (release manifests record the regorus version)")?;
         std::fs::write(tree.join("governance/identities.toml"), &toml)?;
         exceptions_to_test_identities(&tree)?;
+        // The tree's evidence store starts with the sandbox register as its genesis.
+        let stores = tree.join(crate::stores::STORES_FILE);
+        let text = std::fs::read_to_string(&stores).with_context(|| format!("cannot read {}", stores.display()))?;
+        std::fs::write(&stores, crate::stores::with_genesis(&text, &lz_evidence::dsse::sha256_hex(toml.as_bytes())))?;
         let digest = lz_evidence::dsse::sha256_hex(dir.display().to_string().as_bytes());
         let suffix = digest[..10].to_string();
         std::fs::write(dir.join("suffix"), &suffix)?;
-        Ok(Sandbox {
+        let sandbox = Sandbox {
             dir: dir.to_path_buf(),
-            paths: sandbox_paths(root, dir),
+            paths: sandbox_paths(root, dir)?,
             endpoint: endpoint.to_string(),
             suffix,
             tree,
             signers,
             key_files,
-        })
+        };
+        sandbox.start_chain()?;
+        Ok(sandbox)
+    }
+
+    /// Starts the sandbox's evidence chain (wherever `paths.evidence` points: its local file, or
+    /// a store a test switched to) with its genesis register, signed by bob (security). A chain
+    /// that already started is left as it is.
+    pub fn start_chain(&self) -> Result<()> {
+        self.start_chain_at(&self.paths.evidence)
+    }
+
+    /// [`Sandbox::start_chain`] for the chain at `at` (a verified cache the tests write, say).
+    pub fn start_chain_at(&self, at: &crate::ledger::EvidenceAt) -> Result<()> {
+        let text = std::fs::read_to_string(self.dir.join("identities.toml"))?;
+        let pin = lz_evidence::dsse::sha256_hex(text.as_bytes());
+        let paths = Paths { evidence: at.clone(), ..self.paths.clone() };
+        crate::register::start(&paths, &pin, &text, Some(self.signer("bob")), GENESIS_TIME)?;
+        Ok(())
     }
 
     /// Reopens a sandbox another process created under `dir`.
@@ -183,7 +214,7 @@ impl Sandbox {
         }
         Ok(Sandbox {
             dir: dir.to_path_buf(),
-            paths: sandbox_paths(root, dir),
+            paths: sandbox_paths(root, dir)?,
             endpoint: endpoint.to_string(),
             suffix: suffix.trim().to_string(),
             tree: dir.join("tree"),

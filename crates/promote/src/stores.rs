@@ -19,6 +19,7 @@ struct StoresFile {
     environment: String,
     release_bucket: String,
     evidence_bucket: String,
+    genesis_register_sha256: Option<String>,
 }
 
 /// Where the stores are and how to reach them.
@@ -30,8 +31,11 @@ pub struct Stores {
     pub endpoint: String,
     pub release_bucket: String,
     pub evidence_bucket: String,
-    /// The least COMPLIANCE retention, in days, of the evidence store (see [`retention_floor`]).
-    pub retention_floor: u32,
+    /// sha256 of the genesis identities register, record 0 of the evidence store: the one
+    /// trust root of the chain (the register in force anywhere else comes from the chain).
+    pub genesis_register_sha256: String,
+    /// The checkout whose governance names the stores (the retention floor is rendered from it).
+    pub root: PathBuf,
 }
 
 fn valid_bucket(name: &str) -> bool {
@@ -57,17 +61,31 @@ impl Stores {
         if f.release_bucket == f.evidence_bucket {
             bail!("{}: the release store and the evidence store must be different buckets", path.display());
         }
+        let genesis = match f.genesis_register_sha256 {
+            Some(g) if lz_evidence::record::is_digest(&g) => g,
+            Some(g) => bail!("{}: genesis_register_sha256 {g:?} is not 64 lowercase hex digits", path.display()),
+            None => bail!(
+                "{}: missing genesis_register_sha256: the fingerprint of the genesis identities register that anchors the evidence store (its record 0)",
+                path.display()
+            ),
+        };
         let env = lz_platform::overlays::env_file(root, &f.environment)?;
-        let retention_floor = retention_floor(root)?;
         Ok(Stores {
-            retention_floor,
+            root: root.to_path_buf(),
             environment: f.environment,
             account_id: env.account_id,
             region: env.region,
             endpoint: endpoint.to_string(),
             release_bucket: f.release_bucket,
             evidence_bucket: f.evidence_bucket,
+            genesis_register_sha256: genesis,
         })
+    }
+
+    /// What every verification of the evidence store trusts: the pinned genesis register, and
+    /// nothing from the working tree's identities register.
+    pub fn trust_root(&self) -> Result<lz_evidence::TrustRoot> {
+        lz_evidence::TrustRoot::pinned([&self.genesis_register_sha256])
     }
 
     pub fn s3(&self) -> aws_sdk_s3::Client {
@@ -77,7 +95,12 @@ impl Stores {
     /// The evidence store; refused unless its bucket has COMPLIANCE Object Lock with at least
     /// the retention floor.
     pub fn evidence(&self) -> Result<S3Store> {
-        S3Store::open_worm(self.s3(), &self.evidence_bucket, "")?.require_floor(self.retention_floor)
+        S3Store::open_worm(self.s3(), &self.evidence_bucket, "")?.require_floor(self.retention_floor()?)
+    }
+
+    /// The least COMPLIANCE retention, in days, of the stores (see [`retention_floor`]).
+    pub fn retention_floor(&self) -> Result<u32> {
+        retention_floor(&self.root)
     }
 
     pub fn releases(&self) -> Result<ReleaseStore> {
@@ -123,6 +146,29 @@ pub fn retention_floor(root: &Path) -> Result<u32> {
     Ok(floor)
 }
 
+/// The text of a `governance/stores.toml` whose genesis pin is `fingerprint` (a rehearsal, whose
+/// evidence store starts with a register of test identities); every other line as it was.
+pub fn with_genesis(text: &str, fingerprint: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 90);
+    let mut found = false;
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some((k, _)) if k.trim() == "genesis_register_sha256" => {
+                out.push_str(&format!("{} = \"{fingerprint}\"\n", k.trim_end()));
+                found = true;
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    if !found {
+        out.push_str(&format!("genesis_register_sha256 = \"{fingerprint}\"\n"));
+    }
+    out
+}
+
 /// The text of a `governance/stores.toml` with `-SUFFIX` appended to both bucket names (stores
 /// of their own for a rehearsal or a test; every other line as it was).
 pub fn suffixed(text: &str, suffix: &str) -> String {
@@ -145,6 +191,17 @@ pub fn suffixed(text: &str, suffix: &str) -> String {
 /// The local verified cache of the evidence chain (rebuilt by `cargo xtask evidence pull`).
 pub fn evidence_cache(root: &Path) -> PathBuf {
     root.join(".tools/evidence/main.jsonl")
+}
+
+/// The verified cache as a ledger, judged by the genesis pinned in `governance/stores.toml`
+/// (never by the working tree's register); `None` when there is no cache.
+pub fn cache_ledger(root: &Path) -> Result<Option<crate::ledger::Ledger>> {
+    let cache = evidence_cache(root);
+    if !cache.exists() {
+        return Ok(None);
+    }
+    let trust = Stores::load(root, lz_platform::localstack::ENDPOINT)?.trust_root()?;
+    Ok(Some(crate::ledger::Ledger::open(&trust, &crate::ledger::EvidenceAt::Local(cache))?))
 }
 
 #[cfg(test)]

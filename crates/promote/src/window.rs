@@ -241,6 +241,28 @@ impl ChangeWindows {
         Ok(ChangeWindows { closed, freezes })
     }
 
+    /// Pairs of closed periods, and of freezes, that overlap for one environment (an earlier
+    /// one and a later one, by their reasons): each shut time is stated once.
+    pub fn overlaps(&self) -> Vec<(String, String)> {
+        let shared = |a: &[String], b: &[String]| a.iter().any(|e| b.contains(e));
+        let mut out = Vec::new();
+        for (i, a) in self.closed.iter().enumerate() {
+            for b in &self.closed[i + 1..] {
+                if shared(&a.environments, &b.environments) && a.days.iter().any(|d| b.days.contains(d)) && a.from < b.to && b.from < a.to {
+                    out.push((format!("closed period {:?}", a.reason), format!("closed period {:?}", b.reason)));
+                }
+            }
+        }
+        for (i, a) in self.freezes.iter().enumerate() {
+            for b in &self.freezes[i + 1..] {
+                if shared(&a.environments, &b.environments) && a.from <= b.to && b.from <= a.to {
+                    out.push((format!("freeze {:?}", a.reason), format!("freeze {:?}", b.reason)));
+                }
+            }
+        }
+        out
+    }
+
     /// The reason the window is shut at `t`, if it is.
     fn shut(&self, environment: &str, closed_periods: bool, t: OffsetDateTime) -> Option<String> {
         let local = london(t);

@@ -341,6 +341,33 @@ fn a_governance_only_release_is_high_tier_and_needs_the_security_group() {
     }
 }
 
+/// Where an environment is (its account, region and state backend) is governance: a release
+/// that points dev at prod's account, or dev's state at prod's bucket, is tier high and needs
+/// the security group, never a standard auto-approval.
+#[test]
+fn moving_a_target_is_a_governance_change() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    simulate_deployment(&sb, &r, "dev", SAT);
+    for (tag, file, from, to) in [
+        ("dev-to-prod-account", "environments/dev/env.toml", "account_id = \"111111111111\"", "account_id = \"555555555555\""),
+        ("dev-state-in-prod", "environments/dev/backend.hcl", "lz-dev-tfstate-111111111111", "lz-prod-tfstate-555555555555"),
+    ] {
+        let r2 = sb.release(tag, "alice", &at(SAT), |tree| edit(&tree.join(file), from, to)).unwrap();
+        let s = sb.session(&r2, "dev").unwrap();
+        let c = s.classify().unwrap();
+        assert_eq!(c.tier, Tier::High, "{tag}: {c:?}");
+        assert!(
+            c.resources.iter().any(|r| r.address == file && r.rule == "governance-change"),
+            "{tag}: the moved target is named as a governance change: {c:?}"
+        );
+        sb.approve("erin", &r2, "dev", &at(SAT)).unwrap();
+        sb.approve("carol", &r2, "dev", &at(SAT)).unwrap();
+        let msg = refused(admit(&sb, &r2, "dev", "deployer-bot", SAT));
+        assert!(msg.contains("needs an approval from group security"), "{tag}: {msg}");
+    }
+}
+
 #[test]
 fn the_author_is_the_signer_of_the_first_release_record() {
     let (_d, sb) = sandbox();
@@ -707,7 +734,9 @@ fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
     let stores = lz_promote::stores::Stores::load(&root(), "http://127.0.0.1:4566").unwrap();
     assert_eq!(p.evidence.describe(), format!("s3://{}/", stores.evidence_bucket));
     assert!(stores.evidence_bucket.starts_with("lz-evidence-"), "{stores:?}");
-    assert_eq!(p.identities, root().join("governance/identities.toml"));
+    // The chain's trust root is the genesis register pinned in governance/stores.toml.
+    let pinned = lz_evidence::TrustRoot::pinned([&stores.genesis_register_sha256]).unwrap();
+    assert_eq!(p.trust.describe(), pinned.describe());
     assert!(
         matches!(&p.releases, lz_promote::release::ReleasesAt::S3(s) if s == &stores),
         "{:?}",

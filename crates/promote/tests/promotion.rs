@@ -58,7 +58,7 @@ fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], clock: &Clock) {
 fn assert_evidence_verifies_and_shows_custody(sb: &Sandbox, release: &str) {
     use lz_evidence::query::{Index, Query, Source, TimeRange};
     let store = lz_evidence::LocalStore::new(sb.evidence_file());
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let root = sb.paths.trust.clone();
     if let Err(e) = lz_evidence::verify_store(&store, &root, &[]) {
         panic!("evidence of the promotion does not verify: {e:#}");
     }
@@ -551,4 +551,48 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
             .release,
         second
     );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_name() == ".terraform" {
+            continue;
+        }
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// What Terraform applies, and what drift plans, is the release's own stack (its files are part
+/// of the digest): a working tree whose canary stack gained a resource with a `local-exec`
+/// (which would run with the deployer role's credentials) changes nothing.
+#[test]
+fn terraform_runs_the_stack_of_the_release_never_the_working_trees() {
+    let endpoint = endpoint();
+    let checkout = tempfile::tempdir().unwrap();
+    for d in lz_evidence::release::TREE {
+        copy_dir(&root().join(d), &checkout.path().join(d));
+    }
+    std::fs::copy(root().join("Cargo.lock"), checkout.path().join("Cargo.lock")).unwrap();
+    let dir = tempfile::Builder::new().prefix("lz-promote-side-door-").tempdir().unwrap();
+    let sb = Sandbox::new(checkout.path(), &endpoint, dir.path()).unwrap();
+    let clock = open_time();
+    let r = release(&sb, "base", &clock);
+    // The insider's edit, after the release was built: the working tree's stack only.
+    let marker = dir.path().join("local-exec-ran");
+    let main = checkout.path().join("stacks/canary/main.tf");
+    let mut text = std::fs::read_to_string(&main).unwrap();
+    text.push_str(&format!(
+        "\nresource \"terraform_data\" \"side_door\" {{\n  provisioner \"local-exec\" {{\n    command = \"touch {}\"\n  }}\n}}\n",
+        marker.display()
+    ));
+    std::fs::write(&main, text).unwrap();
+    promote_through(&sb, &r, &["dev"], &clock);
+    assert!(!marker.exists(), "the working tree's stack ran");
 }

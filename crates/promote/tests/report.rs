@@ -37,6 +37,7 @@ fn sandbox() -> (tempfile::TempDir, Sandbox) {
     let dir = tempfile::Builder::new().prefix("lz-report-").tempdir().unwrap();
     let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
     sb.paths.evidence = EvidenceAt::S3(s);
+    sb.start_chain().unwrap();
     (dir, sb)
 }
 
@@ -160,7 +161,7 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     // Every record of the release's chain of custody, as the auditor query answers it.
     let store = sb.paths.evidence.open().unwrap();
     let records = store.load().unwrap();
-    let chain = lz_evidence::verify_store(&*store, &lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap(), &[]).unwrap();
+    let chain = lz_evidence::verify_store(&*store, &sb.paths.trust, &[]).unwrap();
     let index = Index::from_verified(&chain);
     let q = Query { index: &index, source: Source::Memory(&records), range: TimeRange::default() };
     let custody = q.release(&release).unwrap();

@@ -59,11 +59,8 @@ fn sandbox() -> (tempfile::TempDir, Sandbox) {
 fn record_rotations(sb: &Sandbox) {
     let cache = lz_promote::stores::evidence_cache(&sb.tree);
     std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
-    let ledger = Ledger::open(
-        &sb.tree.join("governance/identities.toml"),
-        &EvidenceAt::Local(cache),
-    )
-    .unwrap();
+    sb.start_chain_at(&EvidenceAt::Local(cache.clone())).unwrap();
+    let ledger = Ledger::open(&sb.paths.trust, &EvidenceAt::Local(cache)).unwrap();
     let mut rows = ROTATIONS.to_vec();
     rows.sort_by_key(|r| -r.2);
     for (env, secret, days, outcome) in rows {
@@ -118,11 +115,7 @@ fn an_overdue_secret_fails_the_gate_and_one_within_its_maximum_age_does_not() {
         "{findings:?}"
     );
     // The status rows agree, with due dates from the policy's maximum ages.
-    let ledger = Ledger::open(
-        &sb.tree.join("governance/identities.toml"),
-        &EvidenceAt::Local(lz_promote::stores::evidence_cache(&sb.tree)),
-    )
-    .unwrap();
+    let ledger = Ledger::open(&sb.paths.trust, &EvidenceAt::Local(lz_promote::stores::evidence_cache(&sb.tree))).unwrap();
     let policy = rotation::Policy::load(&sb.tree).unwrap();
     let secrets =
         rotation::secrets_of_plan(&plans[0].1, &policy, "111111111111", "eu-west-2").unwrap();

@@ -24,6 +24,7 @@ fn sandbox(name: &str, stores: &Stores) -> (tempfile::TempDir, Sandbox) {
         .unwrap();
     let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
     sb.paths.evidence = EvidenceAt::S3(stores.clone());
+    sb.start_chain().unwrap();
     (dir, sb)
 }
 
@@ -97,7 +98,7 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
                 let (sb, release) = (&sb, &release);
                 scope.spawn(move || {
                     // Each writer opens its own ledger, as two CI jobs would.
-                    let ledger = Ledger::open(&sb.paths.identities, &sb.paths.evidence).unwrap();
+                    let ledger = Ledger::open(&sb.paths.trust, &sb.paths.evidence).unwrap();
                     (0..EACH)
                         .map(|i| {
                             let f = Fields::new(release)
@@ -116,7 +117,8 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let records = sb.ledger().unwrap().records().unwrap();
-    assert_eq!(records.len(), 1 + 2 * EACH, "every append landed exactly once");
+    // The genesis register, the release record, then the appends.
+    assert_eq!(records.len(), 2 + 2 * EACH, "every append landed exactly once");
     let mut all: Vec<u64> = got.concat();
     all.sort();
     all.dedup();
@@ -131,10 +133,10 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
     }
     // The chain verifies from S3 alone, head included.
     let store = s.evidence().unwrap();
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&store, &root, &[]).unwrap();
-    assert_eq!(chain.records.len(), 1 + 2 * EACH);
-    assert_eq!(chain.head.unwrap().0, (2 * EACH) as u64);
+    assert_eq!(chain.records.len(), 2 + 2 * EACH);
+    assert_eq!(chain.head.unwrap().0, (1 + 2 * EACH) as u64);
 }
 
 #[test]
@@ -178,7 +180,7 @@ fn two_promotions_at_once_both_land_in_order() {
         }
     }
     let store = s.evidence().unwrap();
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&store, &root, &[]).unwrap();
     assert_eq!(chain.records.len(), records.len());
 }
@@ -264,20 +266,21 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
             .reason(format!("{who}'s check"))
             .detail("drifted", false)
     };
-    // Both open on the same head (sequence 0), as two jobs starting together do.
+    // Both open on the same head (sequence 1, after the genesis register and the release), as two
+    // jobs starting together do.
     let mut first = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
     let mut second = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
-    assert_eq!(first.append(Kind::Drift, fields("deployer-bot"), sb.signer("deployer-bot")).unwrap().sequence, 1);
+    assert_eq!(first.append(Kind::Drift, fields("deployer-bot"), sb.signer("deployer-bot")).unwrap().sequence, 2);
     let err = second
         .append(Kind::Drift, fields("change-policy"), sb.signer("change-policy"))
-        .expect_err("the second writer of sequence 1 must not fork the chain");
+        .expect_err("the second writer of sequence 2 must not fork the chain");
     assert!(err.downcast_ref::<lz_evidence::HeadMoved>().is_some(), "{err:#}");
     let mut again = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
-    assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 2);
-    let root = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 3);
+    let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&s.evidence().unwrap(), &root, &[]).unwrap();
     let who: Vec<&str> = chain.records.iter().map(|r| r.statement.predicate.identity.as_str()).collect();
-    assert_eq!(who, ["alice", "deployer-bot", "change-policy"]);
+    assert_eq!(who, ["bob", "alice", "deployer-bot", "change-policy"]);
 }
 
 /// Drift looks at both stores' Object Lock: COMPLIANCE with at least the retention floor (the
@@ -287,7 +290,8 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
 fn drift_reports_a_store_whose_retention_was_lowered() {
     use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule};
     let s = own_stores();
-    assert!(s.retention_floor >= 2190, "{}", s.retention_floor);
+    let floor = s.retention_floor().unwrap();
+    assert!(floor >= 2190, "{floor}");
     assert_eq!(lz_promote::drift::check_stores(&s).unwrap(), vec![], "freshly bootstrapped stores");
     let low = ObjectLockConfiguration::builder()
         .object_lock_enabled(ObjectLockEnabled::Enabled)

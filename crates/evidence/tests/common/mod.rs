@@ -15,12 +15,14 @@ pub struct Team {
     pub approver: Signer,
     pub reviewer: Signer,
     pub breakglass: Signer,
+    /// A second person of the security group (register changes need approvals besides the proposer's).
+    pub approver2: Signer,
     /// A key nobody registered.
     pub intruder: Signer,
 }
 
 pub fn team() -> Team {
-    let keys: Vec<_> = (0..5).map(|_| generate_key()).collect();
+    let keys: Vec<_> = (0..6).map(|_| generate_key()).collect();
     let entry = |name: &str, kind: &str, group: &str, roles: &str, k: &ed25519_dalek::SigningKey| {
         format!(
             "[identity.{name}]\nname = \"{name}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{roles}]\npublic_key = \"{}\"\n\n",
@@ -32,6 +34,7 @@ pub fn team() -> Team {
         entry("alice", "person", "security", "\"approver\", \"reviewer\"", &keys[1]),
         entry("bob", "person", "platform", "\"author\", \"reviewer\"", &keys[2]),
         entry("oncall", "person", "operations", "\"break-glass\"", &keys[3]),
+        entry("carol", "person", "security", "\"approver\"", &keys[5]),
     ]
     .concat();
     Team {
@@ -41,6 +44,7 @@ pub fn team() -> Team {
         approver: Signer::new("alice", keys[1].clone()),
         reviewer: Signer::new("bob", keys[2].clone()),
         breakglass: Signer::new("oncall", keys[3].clone()),
+        approver2: Signer::new("carol", keys[5].clone()),
         intruder: Signer::new("mallory", keys[4].clone()),
     }
 }
@@ -145,11 +149,14 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.deployer,
     )
     .unwrap();
+    // A second security approver's approval of the register proposal at 16 (one of the two
+    // its quorum needs): sequence 21.
+    a.record(RegisterApprovalEvidence::new(&release2, 16, &t.identities.fingerprint()), &t.approver2).unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 21;
+pub const SAMPLE_LEN: usize = 22;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

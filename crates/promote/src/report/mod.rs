@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use lz_evidence::query::{EnvironmentCustody, Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{format_time, Kind};
 use lz_evidence::store::decode_checkpoint;
-use lz_evidence::{failure_of, verify_chain_with, Anchors, KnownCheckpoint, TrustRoot, VerifiedChain, VerifiedRecord};
+use lz_evidence::{failure_of, verify_chain_with, Anchors, KnownCheckpoint, VerifiedChain, VerifiedRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -243,7 +243,7 @@ fn selection_text(s: &Selection) -> String {
 /// failure and nothing else. `Err` only for input that cannot be read (store unreachable,
 /// unreadable register, unknown release).
 pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Report> {
-    let root = TrustRoot::load(&paths.identities)?;
+    let root = paths.trust.clone();
     let store = paths.evidence.open()?;
     let anchors = Anchors::of_store(&*store, opts.known.clone())?;
     let records = store.load()?;

@@ -84,6 +84,19 @@ fn thirty_two_cli_appenders_at_once_all_land_and_the_chain_verifies() {
     assert_eq!(sequences, (first..first + N as u64).collect::<Vec<_>>(), "each appender got a sequence of its own");
     let out = ok(d.path(), &["evidence", "verify"]);
     assert_eq!(records(&out), before + N, "{out}");
+
+    // A rerun with the append id of an earlier run (its answer lost) finds the record; the same
+    // id on other content is refused.
+    let first = ok(d.path(), &strs(&append_args(keys.path(), "rerun", &["--append-id", "cli-rerun-1"])));
+    assert!(first.starts_with("appended drift record") && first.contains("append id cli-rerun-1"), "{first}");
+    let again = ok(d.path(), &strs(&append_args(keys.path(), "rerun", &["--append-id", "cli-rerun-1"])));
+    assert!(again.starts_with("already appended: drift record"), "{again}");
+    let seq = |t: &str| t.split("record sequence ").nth(1).and_then(|r| r.split_whitespace().next()).map(String::from);
+    assert_eq!(seq(&first), seq(&again));
+    let (code, out, err) = xtask(d.path(), &strs(&append_args(keys.path(), "other", &["--append-id", "cli-rerun-1"])));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("REFUSED") && out.contains("different content"), "{out}");
+    assert_eq!(records(&ok(d.path(), &["evidence", "verify"])), before + N + 1, "the rerun wrote nothing");
     println!("{N} concurrent CLI appenders: {N} of {N} landed, 0 failures, chain of {} verified ({elapsed:.1?})", before + N);
 }
 

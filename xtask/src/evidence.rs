@@ -10,6 +10,7 @@ use lz_evidence::identity::{self, Identities, Signer};
 use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
 use lz_evidence::verify::{parse_checkpoint_arg, report_of, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
+use lz_evidence::archive::{append_once, AppendRetry, APPEND_ID};
 use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
 use serde_json::Value;
 
@@ -108,6 +109,10 @@ enum Cmd {
         /// Kind-specific detail KEY=VALUE (VALUE parsed as JSON when it is JSON)
         #[arg(long = "detail", value_name = "KEY=VALUE")]
         details: Vec<String>,
+        /// Client-chosen id of this append (default: a fresh random one, printed): a rerun with
+        /// the same id after a lost answer finds the record instead of writing it twice
+        #[arg(long = "append-id", value_name = "ID")]
+        append_id: Option<String>,
     },
 }
 
@@ -134,9 +139,10 @@ pub struct StoreArgs {
     access_key_id: String,
     #[arg(long, default_value = "us-east-1")]
     region: String,
-    /// COMPLIANCE retention of new S3 records, in days
-    #[arg(long, default_value_t = 2555)]
-    retention_days: u32,
+    /// COMPLIANCE retention of a new S3 bucket's records, in days (default and minimum: the
+    /// retention the log archive declares; an existing store's retention is never changed)
+    #[arg(long)]
+    retention_days: Option<u32>,
 }
 
 /// What the verifier trusts. Default for a store: the repository's governance/identities.toml;
@@ -203,16 +209,50 @@ impl StoreArgs {
         }
     }
 
-    fn s3(&self) -> Result<S3Store> {
-        let client = lz_platform::aws::s3_client(&self.endpoint, &self.access_key_id, &self.region);
-        S3Store::new(client, &self.bucket, &self.prefix, self.retention_days)
+    fn client(&self) -> lz_evidence::aws_sdk_s3::Client {
+        lz_platform::aws::s3_client(&self.endpoint, &self.access_key_id, &self.region)
+    }
+
+    /// The bucket's store as an evidence store: COMPLIANCE Object Lock at or above the floor.
+    fn s3(&self, root: &Path) -> Result<S3Store> {
+        let floor = lz_promote::stores::retention_floor(root)?;
+        S3Store::open_worm(self.client(), &self.bucket, &self.prefix)?.require_floor(floor)
+    }
+
+    /// The S3 store verification looks at (not refused for a low retention: verification reports
+    /// it) and the retention floor; `None` for a local file.
+    fn retention_subject(&self, root: &Path) -> Result<Option<(S3Store, u32)>> {
+        let floor = || lz_promote::stores::retention_floor(root);
+        Ok(match self.store_kind {
+            StoreKind::Local => None,
+            StoreKind::S3 => Some((S3Store::open_worm(self.client(), &self.bucket, &self.prefix)?, floor()?)),
+            StoreKind::LandingZone => {
+                let lz = landing_zone(root)?;
+                Some((S3Store::open_worm(lz.s3(), &lz.evidence_bucket, "")?, lz.retention_floor()?))
+            }
+        })
+    }
+
+    /// Creates the bucket (or raises its retention) with `--retention-days`, refused below the floor.
+    fn create_s3(&self, root: &Path) -> Result<()> {
+        let floor = lz_promote::stores::retention_floor(root)?;
+        let days = self.retention_days.unwrap_or(floor);
+        if days < floor {
+            return Err(lz_evidence::Refused(format!(
+                "--retention-days {days} is below the retention floor of {floor} days (the retention the log archive declares in {})",
+                lz_promote::stores::STORES_FILE
+            ))
+            .into());
+        }
+        let s3 = S3Store::new(self.client(), &self.bucket, &self.prefix, days)?;
+        s3.ensure_bucket()
     }
 
     fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
         Ok(match self.store_kind {
             StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
             StoreKind::Local => Box::new(self.local(root)),
-            StoreKind::S3 => Box::new(self.s3()?),
+            StoreKind::S3 => Box::new(self.s3(root)?),
         })
     }
 }
@@ -230,7 +270,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
         }
         Cmd::Export { store, release, out } => export(root, &store, &release, &out),
-        Cmd::Append { store, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details } => {
+        Cmd::Append { store, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
             let kind = Kind::ALL
                 .into_iter()
                 .find(|k| k.as_str() == kind)
@@ -263,41 +303,69 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
                 fields.details.insert(k.to_string(), v);
             }
-            let target: Box<dyn Store> = match store.store_kind {
-                StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
-                StoreKind::Local => Box::new(store.local(root)),
-                StoreKind::S3 => {
-                    let s3 = store.s3()?;
-                    s3.ensure_bucket()?;
-                    Box::new(s3)
+            if let Some(id) = append_id {
+                if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                    bail!("--append-id {id:?} must be 1 to 128 letters, digits, '-' or '_'");
                 }
-            };
-            // Signed against the register in force in the store's own chain (its genesis is
-            // pinned in governance/stores.toml), never the working tree's register file.
-            let ids = match lz_evidence::verify_store(&*target, &landing_zone_trust(root)?, &[]) {
-                Ok(chain) => chain.register,
-                Err(e) => match failure_of(&e) {
-                    Some(f) => {
-                        println!("REFUSED: the store fails verification, nothing appended: {f} [{}]", f.reason.code());
-                        return Ok(ExitCode::from(1));
+                fields.details.insert(APPEND_ID.into(), Value::String(id));
+            }
+            if store.store_kind == StoreKind::S3 {
+                // Created (or checked) once: a retention below the floor is refused here.
+                if let Err(e) = store.create_s3(root) {
+                    return refused_or(e);
+                }
+            }
+            // Each try opens the store afresh on the head as it is now, and signs against the
+            // register in force in the store's own chain (its genesis is pinned in
+            // governance/stores.toml), never the working tree's register file.
+            let trust = landing_zone_trust(root)?;
+            let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
+                let target: Box<dyn Store> = match store.store_kind {
+                    StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
+                    StoreKind::Local => Box::new(store.local(root)),
+                    StoreKind::S3 => Box::new(store.s3(root)?),
+                };
+                let ids = match lz_evidence::verify_store(&*target, &trust, &[]) {
+                    Ok(chain) => chain.register,
+                    Err(e) => {
+                        return Err(match failure_of(&e) {
+                            Some(f) => lz_evidence::Refused(format!(
+                                "the store fails verification, nothing appended: {f} [{}]",
+                                f.reason.code()
+                            ))
+                            .into(),
+                            None => e,
+                        })
                     }
-                    None => return Err(e),
-                },
+                };
+                EvidenceArchive::open(target, ids)
             };
-            let mut archive = EvidenceArchive::open(target, ids)?;
-            let r = match archive.append(kind, fields, &signer) {
-                Ok(r) => r,
-                Err(e) => match e.downcast_ref::<lz_evidence::Refused>() {
-                    Some(refused) => {
-                        println!("REFUSED: {refused}");
-                        return Ok(ExitCode::from(1));
-                    }
-                    None => return Err(e),
-                },
+            let done = match append_once(open, kind, fields, &signer, AppendRetry::default()) {
+                Ok(done) => done,
+                Err(e) => return refused_or(e),
             };
-            println!("appended {} record sequence {} ({})", r.kind, r.sequence, r.hash);
+            let (r, id) = (&done.record, &done.append_id);
+            if done.already {
+                println!("already appended: {} record sequence {} ({}), append id {id} (an earlier attempt stored it)", r.kind, r.sequence, r.hash);
+            } else {
+                println!("appended {} record sequence {} ({}), append id {id}", r.kind, r.sequence, r.hash);
+            }
+            if let Some(why) = &done.head_behind {
+                println!("note: the head was not moved to record {} ({why}); the next append moves it", r.sequence);
+            }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// A refusal printed with exit 1; any other error is returned (exit 2).
+fn refused_or(e: anyhow::Error) -> Result<ExitCode> {
+    match e.downcast_ref::<lz_evidence::Refused>() {
+        Some(refused) => {
+            println!("REFUSED: {refused}");
+            Ok(ExitCode::from(1))
+        }
+        None => Err(e),
     }
 }
 
@@ -403,7 +471,10 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             (report_of(&b.records, &root_used, &anchors)?, b.records, root_used, what, Some(b.header.focus.len()), None)
         }
         None => {
-            let store = args.open(root)?;
+            let store: Box<dyn Store> = match args.retention_subject(root)? {
+                Some((s3, _)) => Box::new(s3),
+                None => args.open(root)?,
+            };
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
             let anchors = Anchors::of_store(&*store, known)?;
@@ -433,6 +504,18 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
             if let Some(n) = focus {
                 println!("{n} records concern the release");
+            }
+            if bundle_path.is_none() {
+                if let Some((s3, floor)) = args.retention_subject(root)? {
+                    let findings = s3.retention_findings(floor)?;
+                    for (place, what) in &findings {
+                        println!("RETENTION: {place}: {what}");
+                    }
+                    if !findings.is_empty() {
+                        return Ok(ExitCode::from(1));
+                    }
+                    println!("retention: COMPLIANCE, at least the floor of {floor} days");
+                }
             }
             if bundle_path.is_none() && args.store_kind == StoreKind::LandingZone {
                 // Every deployment's admission replayed: a deployment record is a claim.

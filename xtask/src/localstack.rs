@@ -39,16 +39,19 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 println!("no LocalStack started by this harness is running");
             }
         }
-        Action::Status => match localstack::health() {
-            Some(h) => {
+        Action::Status => match localstack::probe(localstack::ENDPOINT) {
+            Ok(h) => {
                 let ours = localstack::our_pid(root).map(|p| format!(", pid {p} started by this harness")).unwrap_or_default();
                 let running: Vec<&String> = h.services.iter().filter(|(_, v)| v == &"running").map(|(k, _)| k).collect();
                 let edition = if h.edition == "unknown" { String::new() } else { format!(" ({})", h.edition) };
                 println!("localstack {}{edition} at {}{ours}", h.version, localstack::ENDPOINT);
                 println!("services running: {}", if running.is_empty() { "none yet (started on first use)".to_string() } else { format!("{running:?}") });
+                if h.elapsed >= localstack::SLOW {
+                    println!("slow: the health endpoint took {:.1} s to answer", h.elapsed.as_secs_f64());
+                }
             }
-            None => {
-                println!("localstack is not running");
+            Err(e) => {
+                println!("localstack is not running: {e}");
                 return Ok(ExitCode::from(1));
             }
         },

@@ -4,8 +4,11 @@ use anyhow::{bail, Context, Result};
 
 use crate::dsse::{sha256_hex, Envelope, PAYLOAD_TYPE};
 use crate::identity::{describe_rule, Identities, Signer};
-use crate::record::{format_time, now_rfc3339, ChainLink, Digests, EvidenceBuilder, Fields, Kind, Predicate, Statement, Subject, GENESIS, STATEMENT_TYPE};
-use crate::store::{sign_checkpoint, Checkpoint, Store};
+use crate::record::{
+    format_time, now_rfc3339, whole_seconds, ChainLink, Digests, EvidenceBuilder, Fields, Kind, Predicate, Statement, Subject, GENESIS,
+    STATEMENT_TYPE,
+};
+use crate::store::{sign_checkpoint, Checkpoint, HeadBehind, HeadMoved, Store, WriteUncertain};
 
 /// Why the archive refused to sign a record: the signer may not sign it, or it breaks a rule
 /// verification would reject it for. (Malformed fields are plain errors.)
@@ -47,7 +50,7 @@ pub fn statement(kind: Kind, mut fields: Fields, identity: &str, sequence: u64, 
         predicate: Predicate {
             chain: ChainLink { sequence, previous: previous.into() },
             identity: identity.into(),
-            time: fields.time.map(format_time).unwrap_or_else(now_rfc3339),
+            time: format_time(fields.time.unwrap_or_else(|| whole_seconds(time::OffsetDateTime::now_utc()))),
             release: fields.release,
             environment: fields.environment,
             account: fields.account,
@@ -171,7 +174,7 @@ impl<S: Store> EvidenceArchive<S> {
         let mut last_time = self.last_time;
         // The register in force: a register change in this batch applies to the items after it.
         let mut register = self.identities.clone();
-        for (kind, fields, signer) in items {
+        for (kind, mut fields, signer) in items {
             last_signer = Some(signer);
             // The genesis register (record 0 of a chain that carries its own register) is judged
             // by itself: its signer must be a person of its security group.
@@ -186,9 +189,18 @@ impl<S: Store> EvidenceArchive<S> {
                 register = Some(g.clone());
             }
             Self::check_signer(register.as_ref(), kind, signer)?;
+            // One precision, whole seconds. A time the caller read from the trusted clock (an HTTP
+            // date: whole seconds) is kept as given, and refused only when it falls in an earlier
+            // second than the last record; without one, the local clock stamps the record in
+            // whole seconds, never before the last record (the chain's time does not run
+            // backwards because this machine's clock lags).
+            if fields.time.is_none() {
+                let now = whole_seconds(time::OffsetDateTime::now_utc());
+                fields.time = Some(last_time.map(whole_seconds).filter(|l| *l > now).unwrap_or(now));
+            }
             let st = statement(kind, fields, signer.identity(), seq, &head)?;
             let time = crate::record::parse_time(&st.predicate.time)?;
-            if let Some(last) = last_time.filter(|l| time < *l && self.identities.is_some()) {
+            if let Some(last) = last_time.filter(|l| time < whole_seconds(*l) && self.identities.is_some()) {
                 return Err(Refused(format!(
                     "refusing a {kind} record dated {} before the chain's last record ({}): records cannot be back-dated",
                     st.predicate.time,
@@ -217,11 +229,164 @@ impl<S: Store> EvidenceArchive<S> {
         }
         let cp = Checkpoint { sequence: seq - 1, hash: head.clone(), time: now_rfc3339() };
         let last_signer = last_signer.expect("at least one item");
-        self.store.append(first, &previous, &bytes, &sign_checkpoint(&cp, last_signer))?;
+        if let Err(e) = self.store.append(first, &previous, &bytes, &sign_checkpoint(&cp, last_signer)) {
+            if e.is::<HeadBehind>() {
+                // The records are in: this archive continues after them.
+                self.next = seq;
+                self.head = head;
+                self.last_time = last_time;
+                self.identities = register;
+            }
+            return Err(e);
+        }
         self.next = seq;
         self.head = head;
         self.last_time = last_time;
         self.identities = register;
         Ok(refs)
     }
+}
+
+/// The detail that carries an append's client-chosen id: a retry finds its own record by it.
+pub const APPEND_ID: &str = "append_id";
+
+/// How many records from the tail a retry searches for its own append id.
+pub const OWN_RECORD_WINDOW: usize = 128;
+
+/// A fresh append id (128 random bits, hex).
+pub fn new_append_id() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    hex::encode(b)
+}
+
+/// What an idempotent append did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appended {
+    pub record: RecordRef,
+    /// The append id the record carries.
+    pub append_id: String,
+    /// The record was already in the chain (an earlier attempt whose answer was lost wrote it).
+    pub already: bool,
+    /// The record is stored but the head could not be moved to it (why); the next append moves it.
+    pub head_behind: Option<String>,
+}
+
+/// How often an append is tried and how long it waits between tries.
+#[derive(Clone, Copy, Debug)]
+pub struct AppendRetry {
+    pub attempts: u32,
+    pub backoff: std::time::Duration,
+}
+
+impl Default for AppendRetry {
+    fn default() -> Self {
+        AppendRetry { attempts: 64, backoff: std::time::Duration::from_millis(20) }
+    }
+}
+
+impl<S: Store> EvidenceArchive<S> {
+    /// The record of `fields`' append id among the last [`OWN_RECORD_WINDOW`] records: signed by
+    /// `signer` (byte for byte: ed25519 signatures are deterministic) with the same kind and
+    /// content (the time aside). The same id on different content is refused.
+    pub fn find_own(&self, kind: Kind, fields: &Fields, signer: &Signer) -> Result<Option<RecordRef>> {
+        let Some(id) = fields.details.get(APPEND_ID).and_then(|v| v.as_str()) else { return Ok(None) };
+        let mine = statement(kind, fields.clone(), signer.identity(), 0, GENESIS)?;
+        for rec in self.store.recent(OWN_RECORD_WINDOW)?.into_iter().rev() {
+            let Ok(env) = serde_json::from_slice::<Envelope>(&rec.bytes) else { continue };
+            let Ok(payload) = env.payload_bytes() else { continue };
+            let Ok(st) = serde_json::from_slice::<Statement>(&payload) else { continue };
+            if st.predicate.details.get(APPEND_ID).and_then(|v| v.as_str()) != Some(id) {
+                continue;
+            }
+            if Envelope::sign(&payload, PAYLOAD_TYPE, signer).to_canonical() != rec.bytes[..] {
+                continue; // not signed by this signer: someone else's (or a forgery): not ours
+            }
+            let (a, b) = (&st.predicate, &mine.predicate);
+            let same = st.predicate_type == mine.predicate_type
+                && st.subject == mine.subject
+                && (&a.identity, &a.release, &a.environment, &a.account, &a.ticket, &a.reason, &a.plan_digest, &a.details)
+                    == (&b.identity, &b.release, &b.environment, &b.account, &b.ticket, &b.reason, &b.plan_digest, &b.details);
+            if !same {
+                return Err(Refused(format!(
+                    "append id {id} was already used by record {} ({}) with different content: choose a new id",
+                    st.predicate.chain.sequence, rec.location
+                ))
+                .into());
+            }
+            return Ok(Some(RecordRef { sequence: st.predicate.chain.sequence, hash: sha256_hex(&rec.bytes), kind }));
+        }
+        Ok(None)
+    }
+
+    /// Moves the head to `record` when it is behind it (signed by `signer`).
+    pub fn complete_head(&mut self, record: &RecordRef, signer: &Signer) -> Result<()> {
+        if self.store.checkpoint()?.is_some_and(|cp| cp.sequence >= record.sequence) {
+            return Ok(());
+        }
+        // Only the chain's last record can be the head: a later record moves the head itself.
+        if record.sequence + 1 != self.next {
+            return Ok(());
+        }
+        let cp = Checkpoint { sequence: record.sequence, hash: record.hash.clone(), time: now_rfc3339() };
+        self.store.advance_head(record.sequence, &sign_checkpoint(&cp, signer))
+    }
+}
+
+/// Appends one record exactly once, as a retrying writer must: each try opens the archive
+/// afresh (`open`: the store and the register the caller trusts), looks for its own record by
+/// the append id in `fields` (one is added when absent), and only then writes. Another writer
+/// first ([`HeadMoved`]) or a write without a definite answer ([`WriteUncertain`]) is tried
+/// again after a backoff; a record stored with its head behind ([`HeadBehind`]) gets its head
+/// moved on the next try. A refusal is final.
+pub fn append_once<S: Store>(
+    mut open: impl FnMut() -> Result<EvidenceArchive<S>>,
+    kind: Kind,
+    mut fields: Fields,
+    signer: &Signer,
+    retry: AppendRetry,
+) -> Result<Appended> {
+    let mut last: Option<anyhow::Error> = None;
+    // A caller-chosen id may be a rerun of an append whose answer was lost: look first.
+    let mut search = fields.details.contains_key(APPEND_ID);
+    if !search {
+        fields.details.insert(APPEND_ID.into(), new_append_id().into());
+    }
+    let append_id = fields.details.get(APPEND_ID).and_then(|v| v.as_str()).context("the append id must be a string")?.to_string();
+    for attempt in 0..retry.attempts.max(1) {
+        if attempt > 0 {
+            let jitter = u64::from(rand::random::<u16>() % 50);
+            let wait = retry.backoff.saturating_mul(attempt.min(20)) + std::time::Duration::from_millis(jitter);
+            std::thread::sleep(wait);
+        }
+        let mut archive = match open() {
+            Ok(a) => a,
+            Err(e) if format!("{e:#}").contains("incomplete last line") => {
+                last = Some(e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        if search {
+            if let Some(found) = archive.find_own(kind, &fields, signer)? {
+                let head_behind = archive.complete_head(&found, signer).err().map(|e| format!("{e:#}"));
+                return Ok(Appended { record: found, append_id, already: true, head_behind });
+            }
+        }
+        match archive.append(kind, fields.clone(), signer) {
+            Ok(record) => return Ok(Appended { record, append_id, already: false, head_behind: None }),
+            Err(e) if e.is::<Refused>() => return Err(e),
+            // Nothing was written: another writer holds that sequence (or a local file's last line
+            // is still being written).
+            Err(e) if e.is::<HeadMoved>() || format!("{e:#}").contains("incomplete last line") => last = Some(e),
+            // Written, or maybe written: the next try looks for it before writing again.
+            Err(e) if e.is::<HeadBehind>() || e.is::<WriteUncertain>() => {
+                search = true;
+                last = Some(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let attempts = retry.attempts;
+    Err(last.expect("at least one attempt")).with_context(|| format!("the append did not complete in {attempts} attempts"))
 }

@@ -220,8 +220,14 @@ pub fn short(s: &str) -> &str {
     s.char_indices().nth(12).map(|(i, _)| &s[..i]).unwrap_or(s)
 }
 
+/// Now, in whole seconds (the one precision of every time the archive writes).
 pub fn now_rfc3339() -> String {
-    format_time(OffsetDateTime::now_utc())
+    format_time(whole_seconds(OffsetDateTime::now_utc()))
+}
+
+/// `t` without its fraction of a second: the one precision of record times.
+pub fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).expect("0 is a valid nanosecond")
 }
 
 pub fn format_time(t: OffsetDateTime) -> String {

@@ -15,7 +15,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockMode, ObjectLockRetentionMode, ObjectLockRule};
 use aws_sdk_s3::Client;
 
-use crate::store::{HeadMoved, Store, StoreIntegrity, StoredRecord};
+use crate::store::{HeadBehind, HeadMoved, Store, StoreIntegrity, StoredRecord, WriteUncertain};
 
 pub struct S3Store {
     client: Client,
@@ -56,11 +56,18 @@ impl S3Store {
         format!("{}head.json", self.prefix)
     }
 
-    /// Creates the bucket with Object Lock enabled (if absent) and sets the default retention
-    /// to COMPLIANCE for `retention_days`.
+    /// Creates the bucket with Object Lock enabled (if absent) and sets its default retention
+    /// to COMPLIANCE for `retention_days`. The retention of a bucket that already has a default
+    /// one is left as it is: an appender never lowers it (nor quietly repairs a lowered one, which
+    /// verification and drift report and `bootstrap --stores` restores).
     pub fn ensure_bucket(&self) -> Result<()> {
         self.rt.block_on(async {
-            if self.client.head_bucket().bucket(&self.bucket).send().await.is_err() {
+            let exists = self.client.head_bucket().bucket(&self.bucket).send().await.is_ok();
+            if exists {
+                if default_retention(&self.client, &self.bucket).await.ok().flatten().is_some() {
+                    return Ok(());
+                }
+            } else {
                 self.client
                     .create_bucket()
                     .bucket(&self.bucket)
@@ -105,6 +112,32 @@ impl S3Store {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
             Err(e) => Err(aws_error(e)).with_context(|| format!("cannot stat s3://{}/{key}", self.bucket)),
         }
+    }
+
+    /// The key of the last record: from the head's sequence, probing forward for records written
+    /// after it (a head write that failed, or is still to come); without a head, the listing.
+    async fn last_key(&self) -> Result<Option<String>> {
+        let cp = match self.get(&self.head_key()).await? {
+            Some(bytes) => Some(crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key()))?.1),
+            None => None,
+        };
+        Ok(match cp {
+            Some(cp) => {
+                let mut seq = cp.sequence;
+                while self.exists(&self.record_key(seq + 1)).await? {
+                    seq += 1;
+                }
+                Some(self.record_key(seq))
+            }
+            None => self.record_keys().await?.pop(),
+        })
+    }
+
+    fn sequence_of(&self, key: &str) -> Result<u64> {
+        key.strip_prefix(&format!("{}records/", self.prefix))
+            .and_then(|k| k.strip_suffix(".json"))
+            .and_then(|k| k.parse().ok())
+            .with_context(|| format!("s3://{}/{key} is not a record key (<prefix>records/<sequence>.json)", self.bucket))
     }
 
     async fn record_keys(&self) -> Result<Vec<String>> {
@@ -155,26 +188,31 @@ impl Store for S3Store {
 
     fn last(&self) -> Result<Option<StoredRecord>> {
         self.rt.block_on(async {
-            let cp = match self.get(&self.head_key()).await? {
-                Some(bytes) => Some(crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key()))?.1),
-                None => None,
-            };
-            let key = match cp {
-                Some(cp) => {
-                    let mut seq = cp.sequence;
-                    while self.exists(&self.record_key(seq + 1)).await? {
-                        seq += 1;
-                    }
-                    self.record_key(seq)
-                }
-                None => match self.record_keys().await?.pop() {
-                    Some(k) => k,
-                    None => return Ok(None),
-                },
-            };
+            let Some(key) = self.last_key().await? else { return Ok(None) };
             let bytes = self.get(&key).await?.with_context(|| format!("s3://{}/{key} is missing", self.bucket))?;
             Ok(Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() }))
         })
+    }
+
+    fn recent(&self, n: usize) -> Result<Vec<StoredRecord>> {
+        self.rt.block_on(async {
+            let Some(key) = self.last_key().await? else { return Ok(Vec::new()) };
+            let last = self.sequence_of(&key)?;
+            let mut out = Vec::with_capacity(n);
+            for seq in (last + 1).saturating_sub(n as u64)..=last {
+                let key = self.record_key(seq);
+                // A sequence below the tail without an object is a gap verification reports; the
+                // appender looks at what is there.
+                if let Some(bytes) = self.get(&key).await? {
+                    out.push(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()> {
+        self.rt.block_on(self.put_head(sequence, head))
     }
 
     fn head(&self) -> Result<Option<StoredRecord>> {
@@ -210,13 +248,43 @@ impl Store for S3Store {
                     .await;
                 match res {
                     Ok(_) => {}
+                    // The SDK retried a write whose answer was lost: the object there may be this
+                    // very record (same bytes: signatures are deterministic), not another writer's.
+                    Err(e) if conflict(&e) && self.get(&key).await?.as_deref() == Some(&bytes[..]) => {}
                     Err(e) if i == 0 && conflict(&e) => return Err(HeadMoved(format!("s3://{}/{key}", self.bucket)).into()),
-                    Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                    Err(e) if conflict(&e) => return Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+                    Err(e) => {
+                        return Err(aws_error(e).context(WriteUncertain(format!("cannot write s3://{}/{key}", self.bucket))));
+                    }
                 }
             }
-            self.put_head(last, head).await
+            self.put_head(last, head).await.map_err(|e| {
+                anyhow::Error::from(HeadBehind {
+                    location: format!("s3://{}/{}", self.bucket, self.head_key()),
+                    sequence: last,
+                    cause: format!("{e:#}"),
+                })
+            })
         })
     }
+}
+
+/// The bucket's Object Lock default retention (mode, days), `None` when it has none.
+async fn default_retention(client: &Client, bucket: &str) -> Result<Option<(ObjectLockRetentionMode, u32)>> {
+    let cfg = client
+        .get_object_lock_configuration()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(aws_error)
+        .with_context(|| format!("s3://{bucket} has no Object Lock configuration"))?;
+    let Some(r) = cfg.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention()) else { return Ok(None) };
+    let days = match (r.days(), r.years()) {
+        (Some(d), _) if d > 0 => d as u32,
+        (_, Some(y)) if y > 0 => y as u32 * 365,
+        _ => 0,
+    };
+    Ok(r.mode().cloned().map(|m| (m, days)))
 }
 
 /// An object's bytes, or `None` when there is no such key.
@@ -262,10 +330,16 @@ impl S3Store {
     /// not an evidence store and is refused.
     pub fn open_worm(client: Client, bucket: &str, prefix: &str) -> Result<S3Store> {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
-        let cfg = rt
-            .block_on(client.get_object_lock_configuration().bucket(bucket).send())
-            .map_err(aws_error)
-            .with_context(|| format!("s3://{bucket} has no Object Lock configuration: it is not an evidence store (run `cargo xtask bootstrap --stores`)"))?;
+        let cfg = match rt.block_on(client.get_object_lock_configuration().bucket(bucket).send()) {
+            Ok(cfg) => cfg,
+            // An answer without a configuration; a timeout or a lost connection is not one.
+            Err(e) if e.as_service_error().is_some() => {
+                return Err(aws_error(e)).with_context(|| {
+                    format!("s3://{bucket} has no Object Lock configuration: it is not an evidence store (run `cargo xtask bootstrap --stores`)")
+                })
+            }
+            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot read the Object Lock configuration of s3://{bucket}")),
+        };
         let rule = cfg.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
         let days = match rule {
             Some(r) if r.mode() == Some(&ObjectLockRetentionMode::Compliance) => match (r.days(), r.years()) {
@@ -282,6 +356,64 @@ impl S3Store {
     /// Retention of new records, in days.
     pub fn retention_days(&self) -> u32 {
         self.retention_days
+    }
+
+    /// This store, refused when its records would be retained for fewer than `floor` days (the
+    /// governance minimum: the retention the log archive declares).
+    pub fn require_floor(self, floor: u32) -> Result<S3Store> {
+        if self.retention_days < floor {
+            return Err(crate::Refused(format!(
+                "s3://{}: the default COMPLIANCE retention is {} days, below the retention floor of {floor} days: records would become deletable early",
+                self.bucket, self.retention_days
+            ))
+            .into());
+        }
+        Ok(self)
+    }
+
+    /// Retention findings against `floor` days: the bucket's Object Lock default (mode and
+    /// period), and the retain-until dates of the head and of the last record, each at least
+    /// `floor` days after the object was written. (location, what is wrong)
+    pub fn retention_findings(&self, floor: u32) -> Result<Vec<(String, String)>> {
+        self.rt.block_on(async {
+            let mut out = Vec::new();
+            let place = format!("s3://{}", self.bucket);
+            match default_retention(&self.client, &self.bucket).await {
+                Ok(Some((ObjectLockRetentionMode::Compliance, days))) if days >= floor => {}
+                Ok(Some((mode, days))) => out.push((
+                    place.clone(),
+                    format!("the default retention is {} for {days} days, below the floor of COMPLIANCE for {floor} days", mode.as_str()),
+                )),
+                Ok(None) => out.push((place.clone(), "no Object Lock default retention".into())),
+                Err(e) => out.push((place.clone(), format!("{e:#}"))),
+            }
+            let mut keys = vec![self.head_key()];
+            keys.extend(self.last_key().await?);
+            for key in keys {
+                let got = match self.client.head_object().bucket(&self.bucket).key(&key).send().await {
+                    Ok(o) => o,
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => continue,
+                    Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot stat s3://{}/{key}", self.bucket)),
+                };
+                let written = got.last_modified().map(|d| d.secs()).unwrap_or_default();
+                let until = got.object_lock_retain_until_date().map(|d| d.secs());
+                let mode = got.object_lock_mode().map(|m| m.as_str().to_string());
+                let floor_secs = i64::from(floor) * 86_400;
+                match (mode.as_deref(), until) {
+                    // A day of slack: LocalStack and S3 round dates.
+                    (Some("COMPLIANCE"), Some(u)) if u - written >= floor_secs - 86_400 => {}
+                    (mode, until) => out.push((
+                        format!("s3://{}/{key}", self.bucket),
+                        format!(
+                            "retained {} until {}: less than the floor of COMPLIANCE for {floor} days after it was written",
+                            mode.unwrap_or("without a lock"),
+                            until.map(|u| DateTime::from_secs(u).to_string()).unwrap_or_else(|| "-".into())
+                        ),
+                    )),
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// Replaces the head with the checkpoint of `sequence` unless a newer head is already there.

@@ -27,6 +27,43 @@ impl std::fmt::Display for HeadMoved {
 
 impl std::error::Error for HeadMoved {}
 
+/// The records of an append are stored, but the head was not moved past them (the head write
+/// failed). Nothing is lost: the next append links after them and moves the head, and a retry
+/// with the same append id finds them and moves the head itself.
+#[derive(Debug)]
+pub struct HeadBehind {
+    pub location: String,
+    /// The last record stored.
+    pub sequence: u64,
+    pub cause: String,
+}
+
+impl std::fmt::Display for HeadBehind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: record {} is stored but the head was not moved past it ({}); the next append moves it",
+            self.location, self.sequence, self.cause
+        )
+    }
+}
+
+impl std::error::Error for HeadBehind {}
+
+/// A store write failed without a definite answer (a timeout, a lost response): the record may
+/// or may not be stored. An appender that retries looks for its own record (by append id)
+/// before writing again.
+#[derive(Debug)]
+pub struct WriteUncertain(pub String);
+
+impl std::fmt::Display for WriteUncertain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (no definite answer: it may or may not be stored)", self.0)
+    }
+}
+
+impl std::error::Error for WriteUncertain {}
+
 /// One stored envelope and where it came from (`file:line`, object key). The bytes are a
 /// shared, reference-counted slice: the records of one file share the buffer it was read into.
 #[derive(Clone, Debug)]
@@ -134,9 +171,27 @@ pub trait Store {
         }
     }
     /// Appends canonical envelopes with sequences `first_sequence..`, durably, then replaces the
-    /// head with `head` (a signed checkpoint, see [`sign_checkpoint`]). Fails when the store's
-    /// last envelope hash is not `previous`.
+    /// head with `head` (a signed checkpoint, see [`sign_checkpoint`]). Fails with [`HeadMoved`]
+    /// when the store's last envelope hash is not `previous` (nothing written), [`HeadBehind`]
+    /// when the records are stored but the head write failed, and an error with context
+    /// [`WriteUncertain`] when a record write got no definite answer.
     fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()>;
+    /// The last `n` records (fewer when the chain is shorter), in stored order.
+    fn recent(&self, n: usize) -> Result<Vec<StoredRecord>> {
+        let mut out: std::collections::VecDeque<StoredRecord> = std::collections::VecDeque::with_capacity(n + 1);
+        for window in self.windows()? {
+            for r in window? {
+                if out.len() == n {
+                    out.pop_front();
+                }
+                out.push_back(r);
+            }
+        }
+        Ok(out.into())
+    }
+    /// Moves the head to the signed checkpoint `head` of record `sequence`, unless the head is
+    /// already there or further (completes an append whose head write failed).
+    fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()>;
 }
 
 /// JSON Lines file, one canonical envelope per line, plus `<name>.head.json`.
@@ -401,6 +456,16 @@ impl Store for LocalStore {
         f.unlock()?;
         Ok(())
     }
+
+    fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()> {
+        let f = OpenOptions::new().read(true).open(&self.path).with_context(|| format!("cannot open {}", self.path.display()))?;
+        f.lock().with_context(|| format!("cannot lock {}", self.path.display()))?;
+        if self.checkpoint()?.is_none_or(|cp| cp.sequence < sequence) {
+            write_atomic(&self.checkpoint_path(), head)?;
+        }
+        f.unlock()?;
+        Ok(())
+    }
 }
 
 /// Replaces the local chain at `path` (and its head) with a copy of `records`, atomically:
@@ -452,6 +517,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn append(&mut self, first_sequence: u64, previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
         (**self).append(first_sequence, previous, records, head)
+    }
+    fn recent(&self, n: usize) -> Result<Vec<StoredRecord>> {
+        (**self).recent(n)
+    }
+    fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()> {
+        (**self).advance_head(sequence, head)
     }
 }
 

@@ -955,7 +955,8 @@ impl State {
             return Err(bad(Reason::PreviousHash { expected: hex32(&self.previous), found: p.chain.previous.clone() }));
         }
         if let Some((last, shown)) = &self.last_time {
-            if time < *last {
+            // Times compare in whole seconds: a record in the same second is not back-dated.
+            if crate::record::whole_seconds(time) < crate::record::whole_seconds(*last) {
                 return Err(bad(Reason::TimeBackwards { previous: shown.clone(), found: p.time.clone() }));
             }
         }

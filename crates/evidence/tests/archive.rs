@@ -302,3 +302,44 @@ fn keys_round_trip_through_files() {
     let s = lz_evidence::Signer::from_file("x", &path).unwrap();
     assert_eq!(s.public_key(), key.verifying_key());
 }
+
+/// Every record time is whole seconds. A decision stamped by the trusted clock in the same
+/// second as the record before it is valid (not "back-dated"); one a second earlier is
+/// refused, and verification agrees. A record without a trusted time takes the local clock,
+/// never earlier than the last record (the chain's time does not run backwards).
+#[test]
+fn record_times_are_whole_seconds_and_the_same_second_is_not_back_dated() {
+    let d = tempfile::tempdir().unwrap();
+    let t = team();
+    let mut a = open(d.path(), &t);
+    let release = digest("r");
+    // A local-clock record (as `evidence append` writes), then a decision in the same second.
+    let first = a.record(DriftEvidence::new(&release, "prod", "5", vec![]), &t.deployer).unwrap();
+    let records = a.store().load().unwrap();
+    let time_of = |bytes: &[u8]| -> String {
+        let env: lz_evidence::dsse::Envelope = serde_json::from_slice(bytes).unwrap();
+        let st: Statement = serde_json::from_slice(&env.payload_bytes().unwrap()).unwrap();
+        st.predicate.time
+    };
+    let stamped = time_of(&records[first.sequence as usize].bytes);
+    let second = parse_time(&stamped).unwrap();
+    assert_eq!(second.nanosecond(), 0, "{stamped} has a fraction of a second");
+    assert!(!stamped.contains('.'), "{stamped}");
+    // (A trusted clock reads whole seconds; a finer time given by the caller is kept as given.)
+    let same = ApprovalEvidence::new(&release, "prod", &digest("plan"), "CHG-1").with(|f| f.at(second + time::Duration::milliseconds(999)));
+    let decision = a.record(same, &t.approver).unwrap_or_else(|e| panic!("a decision in the same second was refused: {e:#}"));
+    // One second earlier is back-dated.
+    let early = ApprovalEvidence::new(&release, "prod", &digest("plan"), "CHG-2").with(|f| f.at(second - time::Duration::seconds(1)));
+    let err = a.record(early, &t.approver).unwrap_err();
+    assert!(format!("{err:#}").contains("cannot be back-dated"), "{err:#}");
+    // A trusted time ahead of this machine's clock, then a local-clock record: it takes the
+    // trusted second, not an earlier local one.
+    let ahead = second + time::Duration::minutes(5);
+    a.record(ApprovalEvidence::new(&release, "prod", &digest("plan"), "CHG-3").with(|f| f.at(ahead)), &t.approver).unwrap();
+    let local = a.record(DriftEvidence::new(&release, "prod", "5", vec![]), &t.deployer).unwrap();
+    let records = a.store().load().unwrap();
+    assert_eq!(parse_time(&time_of(&records[decision.sequence as usize].bytes)).unwrap(), second + time::Duration::milliseconds(999), "a trusted time is kept as given");
+    assert_eq!(parse_time(&time_of(&records[local.sequence as usize].bytes)).unwrap(), ahead);
+    let chain = lz_evidence::verify_chain(&records, &lz_evidence::TrustRoot::register(t.identities.clone(), "test")).unwrap();
+    assert_eq!(chain.records.len(), 4);
+}

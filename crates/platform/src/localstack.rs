@@ -31,33 +31,84 @@ pub struct Health {
     pub version: String,
     pub edition: String,
     pub services: serde_json::Map<String, serde_json::Value>,
+    /// How long the answer took (a slow answer is still an answer).
+    pub elapsed: Duration,
+}
+
+/// How long the health probe waits for a connection to open: loopback opens at once, so a
+/// refused or silent port is "nothing answers".
+pub const PROBE_CONNECT: Duration = Duration::from_secs(2);
+/// How long the health probe waits for the answer once connected: a loaded LocalStack can take
+/// seconds, and that makes it slow, not absent.
+pub const PROBE_ANSWER: Duration = Duration::from_secs(30);
+/// An answer slower than this is reported as slow.
+pub const SLOW: Duration = Duration::from_secs(2);
+
+/// Why the health endpoint gave no health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreachable {
+    /// No connection within [`PROBE_CONNECT`]: nothing listens.
+    NothingAnswers(String),
+    /// Connected, but no answer within [`PROBE_ANSWER`].
+    NoAnswerInTime(String),
+    /// Something answered, but not with LocalStack's health.
+    NotLocalStack(String),
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreachable::NothingAnswers(e) => write!(f, "nothing answers ({e})"),
+            Unreachable::NoAnswerInTime(e) => write!(f, "it accepts connections but gave no answer within {} s ({e})", PROBE_ANSWER.as_secs()),
+            Unreachable::NotLocalStack(e) => write!(f, "what answers is not LocalStack's health endpoint ({e})"),
+        }
+    }
 }
 
 /// Query the health endpoint; `None` when nothing answers.
 pub fn health() -> Option<Health> {
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(2)).build();
-    let resp = agent.get(&format!("{ENDPOINT}/_localstack/health")).call().ok()?;
-    let json: serde_json::Value = serde_json::from_str(&resp.into_string().ok()?).ok()?;
-    Some(Health {
+    probe(ENDPOINT).ok()
+}
+
+/// Query the health endpoint of `endpoint`: a connection must open within [`PROBE_CONNECT`],
+/// the answer may take up to [`PROBE_ANSWER`].
+pub fn probe(endpoint: &str) -> Result<Health, Unreachable> {
+    let agent = ureq::AgentBuilder::new().timeout_connect(PROBE_CONNECT).timeout_read(PROBE_ANSWER).timeout_write(PROBE_CONNECT).build();
+    let started = Instant::now();
+    let resp = match agent.get(&format!("{endpoint}/_localstack/health")).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(code, _)) => return Err(Unreachable::NotLocalStack(format!("HTTP {code}"))),
+        Err(ureq::Error::Transport(t)) => {
+            let text = t.to_string();
+            // A read that timed out happened on an open connection.
+            let timed_out_reading = matches!(t.kind(), ureq::ErrorKind::Io) && (text.contains("timed out") || text.contains("WouldBlock"));
+            return Err(if timed_out_reading && started.elapsed() >= PROBE_CONNECT { Unreachable::NoAnswerInTime(text) } else { Unreachable::NothingAnswers(text) });
+        }
+    };
+    let body = resp.into_string().map_err(|e| Unreachable::NoAnswerInTime(e.to_string()))?;
+    let json: serde_json::Value = serde_json::from_str(&body).map_err(|e| Unreachable::NotLocalStack(e.to_string()))?;
+    Ok(Health {
         version: json["version"].as_str().unwrap_or("unknown").to_string(),
         edition: json["edition"].as_str().unwrap_or("unknown").to_string(),
         services: json["services"].as_object().cloned().unwrap_or_default(),
+        elapsed: started.elapsed(),
     })
 }
 
 /// The endpoint of a running LocalStack, or a loud error saying how to start one. Tests that
 /// need LocalStack call this first.
 pub fn require(_root: &Path) -> Result<String> {
-    match health() {
-        Some(h) if h.version.starts_with(tools::LOCALSTACK_VERSION) => Ok(ENDPOINT.to_string()),
-        Some(h) => bail!(
+    match probe(ENDPOINT) {
+        Ok(h) if h.version.starts_with(tools::LOCALSTACK_VERSION) => Ok(ENDPOINT.to_string()),
+        Ok(h) => bail!(
             "LocalStack at {ENDPOINT} is version {}, expected {}: stop it and run `cargo xtask localstack up`",
             h.version,
             tools::LOCALSTACK_VERSION
         ),
-        None => bail!(
-            "this test needs LocalStack at {ENDPOINT} and nothing answers: run the suite with `cargo xtask test` (it starts LocalStack) or start it with `cargo xtask localstack up`"
+        Err(e @ Unreachable::NothingAnswers(_)) => bail!(
+            "this test needs LocalStack at {ENDPOINT} and {e}: run the suite with `cargo xtask test` (it starts LocalStack) or start it with `cargo xtask localstack up`"
         ),
+        Err(e) => bail!("LocalStack at {ENDPOINT}: {e}"),
     }
 }
 

@@ -221,6 +221,41 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
     })
 }
 
+/// The Object Lock of the landing zone's release and evidence stores against the retention
+/// floor (the governance minimum, [`crate::stores::retention_floor`]): COMPLIANCE mode with at
+/// least that many days. A store whose retention was lowered is drift.
+pub fn check_stores(stores: &crate::stores::Stores) -> Result<Vec<Finding>> {
+    let s3 = stores.s3();
+    let rt = lz_platform::aws::runtime()?;
+    let floor = stores.retention_floor()?;
+    rt.block_on(async {
+        let mut out = Vec::new();
+        for name in [&stores.release_bucket, &stores.evidence_bucket] {
+            let resource = format!("s3://{name}");
+            let (mode, days) = match s3.get_object_lock_configuration().bucket(name).send().await {
+                Ok(o) => {
+                    let r = o.object_lock_configuration().and_then(|c| c.rule()).and_then(|r| r.default_retention());
+                    let days = r.and_then(|r| r.days().map(i64::from).or(r.years().map(|y| i64::from(y) * 365)));
+                    (r.and_then(|r| r.mode()).map(|m| m.as_str().to_string()).unwrap_or_else(|| "none".into()), days)
+                }
+                Err(e) => (format!("none ({})", aws_error(e)), None),
+            };
+            if mode != "COMPLIANCE" {
+                out.push(Finding { resource: resource.clone(), attribute: "object_lock.mode".into(), declared: "COMPLIANCE".into(), actual: mode });
+            }
+            if days.is_none_or(|d| d < i64::from(floor)) {
+                out.push(Finding {
+                    resource,
+                    attribute: "object_lock.days".into(),
+                    declared: format!("at least {floor} (the retention floor)"),
+                    actual: days.map(|d| d.to_string()).unwrap_or_else(|| MISSING.into()),
+                });
+            }
+        }
+        Ok(out)
+    })
+}
+
 /// Checks the environment for drift and records the outcome (signed by a deployer). The
 /// declared state is that of the release deployed there: its archive gives the plan (bucket
 /// and role settings) and the overlay; nothing comes from the working tree.
@@ -313,7 +348,10 @@ pub fn check(
     // Which resources the plan would change, so the record names the drift, not only its fact.
     let canary_changes = if terraform_changes { ws.terraform().show("drift.tfplan")?.changing() } else { Vec::new() };
     let _ = std::fs::remove_dir_all(&work);
-    let findings = check_buckets(&target.endpoint, &spec)?;
+    let mut findings = check_buckets(&target.endpoint, &spec)?;
+    if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
+        findings.extend(check_stores(stores)?);
+    }
     let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
     if terraform_changes {
         resources.push(format!("{} (canary state)", target.environment));

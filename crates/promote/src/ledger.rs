@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use lz_evidence::archive::AppendRetry;
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::{
     EvidenceArchive, HeadMoved, Identities, Identity, LocalStore, RecordRef, Signer, Store,
@@ -223,21 +224,18 @@ impl Ledger {
     /// concurrent writer appended first, reopens and retries (the chain stays linear). A record
     /// the archive refuses to sign is a refusal.
     pub fn append(&self, kind: Kind, fields: Fields, signer: &Signer) -> Result<RecordRef> {
-        let mut last = None;
-        for attempt in 0..50u64 {
+        // Each try verifies the chain as it is now and opens the archive on its head; the
+        // record carries an append id, so a try whose answer was lost is found, not repeated.
+        let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
             let register = self.verified()?.register;
-            let mut archive = EvidenceArchive::open(self.at.open()?, register)?;
-            match archive.append(kind, fields.clone(), signer) {
-                Ok(r) => return Ok(r),
-                Err(e) if e.is::<lz_evidence::Refused>() => return Err(refuse!("{e:#}")),
-                Err(e) if retryable(&e) => {
-                    last = Some(e);
-                    std::thread::sleep(std::time::Duration::from_millis(20 + attempt * 10));
-                }
-                Err(e) => return Err(e),
-            }
+            EvidenceArchive::open(self.at.open()?, register)
+        };
+        match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
+            Ok(done) => Ok(done.record),
+            Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
+            Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),
+            Err(e) => Err(e),
         }
-        Err(last.expect("at least one attempt")).context("the evidence chain kept moving")
     }
 }
 

@@ -34,6 +34,8 @@ pub struct Stores {
     /// sha256 of the genesis identities register, record 0 of the evidence store: the one
     /// trust root of the chain (the register in force anywhere else comes from the chain).
     pub genesis_register_sha256: String,
+    /// The checkout whose governance names the stores (the retention floor is rendered from it).
+    pub root: PathBuf,
 }
 
 fn valid_bucket(name: &str) -> bool {
@@ -71,6 +73,7 @@ impl Stores {
         };
         let env = lz_platform::overlays::env_file(root, &f.environment)?;
         Ok(Stores {
+            root: root.to_path_buf(),
             environment: f.environment,
             account_id: env.account_id,
             region: env.region,
@@ -91,9 +94,15 @@ impl Stores {
         lz_platform::aws::s3(&self.endpoint, lz_platform::aws::account_credentials(&self.account_id), &self.region)
     }
 
-    /// The evidence store; refused unless its bucket has COMPLIANCE Object Lock.
+    /// The evidence store; refused unless its bucket has COMPLIANCE Object Lock with at least
+    /// the retention floor.
     pub fn evidence(&self) -> Result<S3Store> {
-        S3Store::open_worm(self.s3(), &self.evidence_bucket, "")
+        S3Store::open_worm(self.s3(), &self.evidence_bucket, "")?.require_floor(self.retention_floor()?)
+    }
+
+    /// The least COMPLIANCE retention, in days, of the stores (see [`retention_floor`]).
+    pub fn retention_floor(&self) -> Result<u32> {
+        retention_floor(&self.root)
     }
 
     pub fn releases(&self) -> Result<ReleaseStore> {
@@ -114,6 +123,29 @@ impl Stores {
         }
         Ok([r, e])
     }
+}
+
+/// The retention floor of the evidence stores, in days: the COMPLIANCE Object Lock retention
+/// the hosting environment's log archive declares in its rendered plan (the governance
+/// `bootstrap --stores` creates the stores from). No store is opened, appended to or verified
+/// below it. Rendered once per process and checkout.
+pub fn retention_floor(root: &Path) -> Result<u32> {
+    static FLOORS: std::sync::Mutex<Vec<(PathBuf, u32)>> = std::sync::Mutex::new(Vec::new());
+    if let Some((_, f)) = FLOORS.lock().expect("not poisoned").iter().find(|(r, _)| r == root) {
+        return Ok(*f);
+    }
+    let path = root.join(STORES_FILE);
+    let f: StoresFile = lz_platform::overlays::read_toml(&path)?;
+    let plan = crate::release::render_env(root, &f.environment)
+        .with_context(|| format!("rendering the plan of {} for the retention floor of the evidence store", f.environment))?;
+    let spec = crate::bootstrap::bucket_spec(&plan, EVIDENCE_MODULE, None)
+        .with_context(|| format!("the retention floor is the Object Lock retention {EVIDENCE_MODULE} of {} declares", f.environment))?;
+    let floor = match spec.object_lock {
+        Some((mode, days)) if mode == "COMPLIANCE" && days > 0 => days as u32,
+        other => bail!("{EVIDENCE_MODULE} of {} declares Object Lock {other:?}: the evidence store needs COMPLIANCE with a retention", f.environment),
+    };
+    FLOORS.lock().expect("not poisoned").push((root.to_path_buf(), floor));
+    Ok(floor)
 }
 
 /// The text of a `governance/stores.toml` whose genesis pin is `fingerprint` (a rehearsal, whose

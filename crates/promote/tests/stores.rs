@@ -282,3 +282,27 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
     let who: Vec<&str> = chain.records.iter().map(|r| r.statement.predicate.identity.as_str()).collect();
     assert_eq!(who, ["bob", "alice", "deployer-bot", "change-policy"]);
 }
+
+/// Drift looks at both stores' Object Lock: COMPLIANCE with at least the retention floor (the
+/// log archive's declared retention). A store lowered by a raw API call is drift, and the store
+/// is refused for appending.
+#[test]
+fn drift_reports_a_store_whose_retention_was_lowered() {
+    use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule};
+    let s = own_stores();
+    let floor = s.retention_floor().unwrap();
+    assert!(floor >= 2190, "{floor}");
+    assert_eq!(lz_promote::drift::check_stores(&s).unwrap(), vec![], "freshly bootstrapped stores");
+    let low = ObjectLockConfiguration::builder()
+        .object_lock_enabled(ObjectLockEnabled::Enabled)
+        .rule(ObjectLockRule::builder().default_retention(DefaultRetention::builder().mode(ObjectLockRetentionMode::Governance).days(1).build()).build())
+        .build();
+    let rt = lz_platform::aws::runtime().unwrap();
+    rt.block_on(s.s3().put_object_lock_configuration().bucket(&s.evidence_bucket).object_lock_configuration(low).send()).unwrap();
+    let findings = lz_promote::drift::check_stores(&s).unwrap();
+    let got: Vec<(String, String, String)> = findings.iter().map(|f| (f.resource.clone(), f.attribute.clone(), f.actual.clone())).collect();
+    let res = format!("s3://{}", s.evidence_bucket);
+    assert_eq!(got, vec![(res.clone(), "object_lock.mode".into(), "GOVERNANCE".into()), (res, "object_lock.days".into(), "1".into())]);
+    let err = s.evidence().err().expect("a store below the floor is refused");
+    assert!(format!("{err:#}").contains("not COMPLIANCE") || format!("{err:#}").contains("below the retention floor"), "{err:#}");
+}

@@ -177,3 +177,4 @@ pub fn payload_of(bytes: &[u8]) -> Value {
     let env: Envelope = serde_json::from_slice(bytes).unwrap();
     serde_json::from_slice(&B64.decode(&env.payload).unwrap()).unwrap()
 }
+pub mod relay;

@@ -75,6 +75,8 @@ enum Cmd {
     Export {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
         #[arg(long)]
         release: String,
         #[arg(long)]
@@ -84,6 +86,10 @@ enum Cmd {
     Append {
         #[command(flatten)]
         store: StoreArgs,
+        /// For a local or S3 chain other than the landing zone's: what judges it (default: the
+        /// landing zone's pinned genesis); the landing zone's store is always judged by its pin
+        #[command(flatten)]
+        trust: TrustArgs,
         /// plan, policy-evaluation, exception, approval, deployment, drift, break-glass, retrospective
         #[arg(long)]
         kind: String,
@@ -145,8 +151,8 @@ pub struct StoreArgs {
     retention_days: Option<u32>,
 }
 
-/// What the verifier trusts. Default for a store: the repository's governance/identities.toml;
-/// a bundle has no default.
+/// What the verifier trusts. Default for a store: the landing zone's genesis register, pinned in
+/// governance/stores.toml (never the working tree's register file); a bundle has no default.
 #[derive(clap::Args, Clone, Default)]
 pub struct TrustArgs {
     /// Identities register to trust: FILE, or FILE@REV for the file as committed at a git revision
@@ -269,8 +275,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
             query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
         }
-        Cmd::Export { store, release, out } => export(root, &store, &release, &out),
-        Cmd::Append { store, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
+        Cmd::Export { store, trust, release, out } => export(root, &store, &trust, &release, &out),
+        Cmd::Append { store, trust, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
+            if store.store_kind == StoreKind::LandingZone && (trust.trust_root.is_some() || !trust.pins.is_empty()) {
+                bail!("the landing zone's evidence store is judged by the genesis register governance/stores.toml pins: --trust-root and --pin apply to other stores only");
+            }
             let kind = Kind::ALL
                 .into_iter()
                 .find(|k| k.as_str() == kind)
@@ -318,7 +327,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             // Each try opens the store afresh on the head as it is now, and signs against the
             // register in force in the store's own chain (its genesis is pinned in
             // governance/stores.toml), never the working tree's register file.
-            let trust = landing_zone_trust(root)?;
+            let trust = trust.or_repository(root)?;
             let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
                 let target: Box<dyn Store> = match store.store_kind {
                     StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
@@ -644,9 +653,9 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<ExitCode> {
+fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: &Path) -> Result<ExitCode> {
     let store = args.open(root)?;
-    let trust = landing_zone_trust(root)?;
+    let trust = trust.or_repository(root)?;
     let anchors = Anchors::of_store(&*store, Vec::new())?;
     let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
     let records = store.load()?;
@@ -660,9 +669,18 @@ fn export(root: &Path, args: &StoreArgs, release: &str, out: &Path) -> Result<Ex
             None => return Err(e),
         },
     };
-    // The bundle carries the register the chain starts from, its genesis (the verifier pins it).
-    let genesis = chain.records.first().and_then(|r| r.statement.predicate.details.get("register")).and_then(|v| v.as_str());
-    let ids = Identities::parse(genesis.context("the chain does not start with its genesis register")?, "genesis register")?;
+    // The bundle carries the register the chain starts from (the verifier pins it): its genesis,
+    // or, for a chain without one, the register the verifier named as its trust root.
+    let genesis = chain
+        .records
+        .first()
+        .filter(|r| r.kind == Kind::RegisterChange && r.statement.predicate.details.get("previous_register_sha256").and_then(|v| v.as_str()) == Some(lz_evidence::record::GENESIS))
+        .and_then(|r| r.statement.predicate.details.get("register"))
+        .and_then(|v| v.as_str());
+    let ids = match genesis {
+        Some(text) => Identities::parse(text, "genesis register")?,
+        None => trust.supplied_register().cloned().context("the chain does not start with a genesis register and the trust root names no register (pass --trust-root FILE)")?,
+    };
     drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;

@@ -30,7 +30,7 @@ enum Cmd {
     /// Propose the working tree's governance/identities.toml as the next register
     Propose {
         /// A security approver (governance/identities.toml)
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// The proposer's ed25519 private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
@@ -48,7 +48,7 @@ enum Cmd {
         #[arg(long)]
         proposal: u64,
         /// A security approver other than the proposer and anyone the change alters
-        #[arg(long = "as")]
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]

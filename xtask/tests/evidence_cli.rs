@@ -47,6 +47,11 @@ impl Repo {
         let mut args: Vec<&str> = args.to_vec();
         if args.first() == Some(&"evidence") && matches!(args.get(1), Some(&("verify" | "query" | "export" | "append"))) {
             args.splice(2..2, ["--store", "local"]);
+            // These chains start from the throwaway repository's register, which the verifier
+            // names as its trust root (no landing zone, no pinned genesis here).
+            if !args.iter().any(|a| *a == "--trust-root" || *a == "--pin" || *a == "--bundle") {
+                args.extend(["--trust-root", "governance/identities.toml"]);
+            }
         }
         let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(&args)

@@ -284,6 +284,11 @@ impl TrustRoot {
         Ok(TrustRoot { origin: "pinned fingerprints".into(), pins, ..Default::default() })
     }
 
+    /// The register the verifier supplied, if any.
+    pub fn supplied_register(&self) -> Option<&Identities> {
+        self.register.as_ref()
+    }
+
     /// Adds pins to this root.
     pub fn with_pins(mut self, other: TrustRoot) -> TrustRoot {
         self.pins.extend(other.pins);

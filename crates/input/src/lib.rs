@@ -23,7 +23,7 @@ pub const CONTROL_INPUTS: [(&str, &str); 10] = [
     ("governance/change-windows.toml", "the change windows (when each risk tier may deploy)"),
     ("governance/risk-tiers.toml", "the risk tiers (which change needs which approvals)"),
     ("governance/approval-policy.toml", "the approval policy (approvers and segregation of duties per tier)"),
-    ("governance/stores.toml", "the landing zone's stores (release and evidence buckets)"),
+    ("governance/stores.toml", "the landing zone's stores (release and evidence buckets) and the genesis register that anchors the evidence chain"),
     ("governance/rotation.toml", "the rotation policy (maximum age of every secret)"),
     ("governance/drift-classes.toml", "the drift classes (which drift is remediated automatically)"),
 ];

@@ -33,7 +33,7 @@ fn located(origin: &str, text: &str, err: anyhow::Error) -> anyhow::Error {
 /// Reads `rel` under `root` and parses it with `parse`, errors located.
 fn load<T>(root: &Path, rel: &str, parse: impl FnOnce(&str, &str) -> Result<T>) -> Result<(T, String)> {
     let path = root.join(rel);
-    let text = read(&path)?;
+    let text = read(&path, lz_input::purpose(rel))?;
     let origin = path.display().to_string();
     let value = parse(&text, &origin).map_err(|e| located(&origin, &text, e))?;
     Ok((value, text))

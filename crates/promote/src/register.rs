@@ -138,7 +138,7 @@ pub fn compare(chain: &VerifiedChain, text: &str, origin: &str) -> Result<Compar
 pub fn gate_findings(root: &Path) -> Result<lz_platform::Findings> {
     let mut f = lz_platform::Findings::default();
     let path = root.join(REGISTER_FILE);
-    let text = crate::tier::read(&path)?;
+    let text = crate::tier::read(&path, lz_input::purpose(REGISTER_FILE))?;
     let proposal = Identities::parse(&text, &path.display().to_string())?;
     let stores = crate::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
     let file = Some(std::path::PathBuf::from(REGISTER_FILE));

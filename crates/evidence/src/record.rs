@@ -48,10 +48,14 @@ pub enum Kind {
     Rotation,
     /// The post-rotation verification of a secret: consumers, stages, stale references.
     RotationVerification,
+    // Crash-safe promotion (issue 35).
+    /// An orphaned Terraform state lock released by `promote --recover`: the lock id and the
+    /// dead run that held it.
+    LockRecovery,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -71,6 +75,8 @@ impl Kind {
         // Secret rotation (issue 15).
         Kind::Rotation,
         Kind::RotationVerification,
+        // Crash-safe promotion (issue 35).
+        Kind::LockRecovery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +100,8 @@ impl Kind {
             // Secret rotation (issue 15).
             Kind::Rotation => "rotation",
             Kind::RotationVerification => "rotation-verification",
+            // Crash-safe promotion (issue 35).
+            Kind::LockRecovery => "lock-recovery",
         }
     }
 
@@ -137,6 +145,8 @@ impl Kind {
             // Secret rotation (issue 15).
             Kind::Rotation => &["resource", "version", "outcome", "consumers"],
             Kind::RotationVerification => &["resource", "version", "outcome", "consumers"],
+            // Crash-safe promotion (issue 35).
+            Kind::LockRecovery => &["lock_id", "run", "lock"],
             _ => &[],
         }
     }
@@ -620,6 +630,22 @@ impl RotationVerificationEvidence {
     /// `outcome` is "passed" or "failed".
     pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
         RotationVerificationEvidence(rotation_fields(release, environment, resource, version, outcome, consumers))
+    }
+}
+
+simple_builder!(
+    /// An orphaned state lock released by the deployer (`promote --recover`).
+    LockRecoveryEvidence,
+    Kind::LockRecovery
+);
+
+impl LockRecoveryEvidence {
+    /// `lock_id` is the Terraform lock released, `run` the dead promotion run that held it and
+    /// `lock` the lock info as read from the backend.
+    pub fn new(release: &str, environment: &str, lock_id: &str, run: &str, lock: Value) -> Self {
+        LockRecoveryEvidence(
+            Fields::new(release).environment(environment).detail("lock_id", lock_id).detail("run", run).detail("lock", lock),
+        )
     }
 }
 

@@ -145,11 +145,17 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.deployer,
     )
     .unwrap();
+    // Crash-safe promotion (issue 35): sequence 21.
+    a.record(
+        LockRecoveryEvidence::new(&release, "dev", "0a5e7c4b-8b1e-2d9c-1f0e-3b2a1c0d9e8f", "4242-1-0", serde_json::json!({"who": "ci@runner-7"})),
+        &t.deployer,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 21;
+pub const SAMPLE_LEN: usize = 22;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

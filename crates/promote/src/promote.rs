@@ -698,7 +698,16 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     ];
     plan_args.extend(vars.iter().cloned());
     let planned = ws.run(&plan_args).map_err(fail)?;
-    let resources = || Value::from(vec!["terraform_data.release", "terraform_data.overlay"]);
+    // The details of every `succeeded` record: what was deployed and the state it left.
+    let succeeded = |state: Option<&StateAt>| -> Vec<(&str, Value)> {
+        vec![
+            ("resources", Value::from(vec!["terraform_data.release", "terraform_data.overlay"])),
+            ("tier", Value::from(admission.tier.as_str())),
+            ("bake_seconds", Value::from(opts.bake_seconds)),
+            ("state_serial", state.map(|s| Value::from(s.serial)).unwrap_or(Value::Null)),
+            ("state_version", state.and_then(|s| s.version.clone()).map(Value::from).unwrap_or(Value::Null)),
+        ]
+    };
     let outcome = |completion: u64, state: Option<StateAt>, completes: Option<u64>| Outcome {
         admission: admission.clone(),
         run: run.clone(),
@@ -724,28 +733,22 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             if let (Some((dead, rec)), Some(st)) = (done, &state) {
                 boundary(&paths.work, Phase::Record);
                 let dead_run = dead.detail_str("run").unwrap_or_default().to_string();
-                let c = finish(
-                    "succeeded",
-                    vec![
-                        ("resources", resources()),
-                        ("tier", Value::from(admission.tier.as_str())),
-                        ("bake_seconds", Value::from(opts.bake_seconds)),
-                        ("state_serial", Value::from(st.serial)),
-                        ("state_version", st.version.clone().map(Value::from).unwrap_or(Value::Null)),
-                        ("completes_run", Value::from(dead_run.clone())),
-                        ("completes_record", Value::from(dead.sequence)),
-                        (
-                            "recovery",
-                            serde_json::json!({
-                                "run": dead_run,
-                                "in_progress_record": dead.sequence,
-                                "recovered_record": rec.sequence,
-                                "state_before": dead.details.get("state_before").cloned().unwrap_or(Value::Null),
-                                "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
-                            }),
-                        ),
-                    ],
-                )?;
+                let mut details = succeeded(Some(st));
+                details.extend([
+                    ("completes_run", Value::from(dead_run.clone())),
+                    ("completes_record", Value::from(dead.sequence)),
+                    (
+                        "recovery",
+                        serde_json::json!({
+                            "run": dead_run,
+                            "in_progress_record": dead.sequence,
+                            "recovered_record": rec.sequence,
+                            "state_before": dead.details.get("state_before").cloned().unwrap_or(Value::Null),
+                            "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
+                        }),
+                    ),
+                ]);
+                let c = finish("succeeded", details)?;
                 return Ok(outcome(c, state, Some(dead.sequence)));
             }
             let c = finish("no-changes", vec![])?;
@@ -789,15 +792,6 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     // The deployment stands even when its state cannot be read back: the record says so.
     let state = read_state(&s3, &backend).ok().flatten();
     boundary(&paths.work, Phase::Record);
-    let completion = finish(
-        "succeeded",
-        vec![
-            ("resources", resources()),
-            ("tier", Value::from(admission.tier.as_str())),
-            ("bake_seconds", Value::from(opts.bake_seconds)),
-            ("state_serial", state.as_ref().map(|s| Value::from(s.serial)).unwrap_or(Value::Null)),
-            ("state_version", state.as_ref().and_then(|s| s.version.clone()).map(Value::from).unwrap_or(Value::Null)),
-        ],
-    )?;
+    let completion = finish("succeeded", succeeded(state.as_ref()))?;
     Ok(outcome(completion, state, None))
 }

@@ -124,9 +124,7 @@ fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
             assert!(serial_then_lower(&state_at_start, state.serial), "{p}");
         }
         // The chain verifies.
-        let store = lz_evidence::LocalStore::new(sb.evidence_file());
-        let trust = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
-        lz_evidence::verify_store(&store, &trust, &[]).unwrap_or_else(|e| panic!("{p}: {e:#}"));
+        common::assert_chain_verifies(&sb, p);
         // The next environment promotes.
         assert!(!sb.drift("dev", &now).unwrap().drifted(), "{p}");
         sb.approve("bob", &r, "test", &now).unwrap();
@@ -179,8 +177,6 @@ fn a_lock_recovery_record_is_signed_by_the_deployer_and_names_lock_and_run() {
     let e = ledger.append(Kind::LockRecovery, missing, sb.signer("deployer-bot")).unwrap_err();
     assert!(format!("{e:#}").contains("\"run\""), "{e:#}");
     let ok = ledger.append(Kind::LockRecovery, fields(), sb.signer("deployer-bot")).unwrap();
-    let store = lz_evidence::LocalStore::new(sb.evidence_file());
-    let trust = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
-    lz_evidence::verify_store(&store, &trust, &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    common::assert_chain_verifies(&sb, "lock-recovery");
     assert_eq!(records(&sb).last().map(|r| (r.sequence, r.kind)), Some((ok.sequence, Kind::LockRecovery)));
 }

@@ -545,7 +545,5 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     let records = sb.ledger().unwrap().records().unwrap();
     let done = lz_promote::promote::last_deployment(&records, "dev").unwrap();
     assert_eq!((done.release.as_str(), done.sequence), (second.as_str(), o.completion_record));
-    let store = lz_evidence::LocalStore::new(sb.evidence_file());
-    let trust = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
-    lz_evidence::verify_store(&store, &trust, &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    common::assert_chain_verifies(&sb, "after --recover");
 }

@@ -78,3 +78,10 @@ pub fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], clock: &Clock
     }
 }
 
+
+/// The sandbox's evidence chain verifies against its register; `what` names the step.
+pub fn assert_chain_verifies(sb: &Sandbox, what: &str) {
+    let store = lz_evidence::LocalStore::new(sb.evidence_file());
+    let trust = lz_evidence::TrustRoot::load(&sb.paths.identities).unwrap();
+    lz_evidence::verify_store(&store, &trust, &[]).unwrap_or_else(|e| panic!("{what}: the chain does not verify: {e:#}"));
+}

@@ -33,6 +33,10 @@ pub struct Args {
     /// Seconds the canary holds after applying
     #[arg(long, default_value_t = 0)]
     bake_seconds: u32,
+    /// Release the state lock of an interrupted run (its process gone, no other run unfinished),
+    /// recorded as a signed lock-recovery record; a live holder's lock is never released
+    #[arg(long)]
+    recover: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +90,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         deployer: &deployer,
         policy_signer: &ps,
         bake_seconds: args.bake_seconds,
+        recover: args.recover,
     };
     let out = promote::promote(&mut session, &opts, &clock)?;
     println!(
@@ -108,6 +113,16 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             format!("; recovered interrupted runs: records {:?}", out.recovered)
         }
     );
+    if let Some(l) = out.lock_recovery {
+        println!("released the orphaned state lock of an interrupted run: lock-recovery record {l}");
+    }
+    if let Some(c) = out.completes_record {
+        println!(
+            "the interrupted run of record {c} had applied the release (state serial {}, version {}): recorded as succeeded",
+            out.state.as_ref().map(|s| s.serial.to_string()).unwrap_or_else(|| "?".into()),
+            out.state.as_ref().and_then(|s| s.version.clone()).unwrap_or_else(|| "unversioned".into())
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -94,6 +94,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::DriftRemediation => rule(&[Role::Deployer], false, None),
         // Secret rotation (issue 15): the rotation identity holds the deployer role.
         Kind::Rotation | Kind::RotationVerification => rule(&[Role::Deployer], false, None),
+        // Crash-safe promotion (issue 35): the deployer that releases an orphaned state lock.
+        Kind::LockRecovery => rule(&[Role::Deployer], false, None),
     }
 }
 

@@ -412,6 +412,8 @@ impl Query<'_> {
                 Kind::DriftRemediation => c.drift_checks.push(r),
                 // Secret rotation (issue 15): about a secret, not a release's custody.
                 Kind::Rotation | Kind::RotationVerification => {}
+                // Crash-safe promotion (issue 35): a released lock is the state's, not custody.
+                Kind::LockRecovery => {}
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

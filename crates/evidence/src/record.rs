@@ -53,10 +53,14 @@ pub enum Kind {
     /// One security approver's approval of a proposed register (`register-change`); the
     /// approval that reaches the register's quorum puts the proposal in force.
     RegisterApproval,
+    // Crash-safe promotion (issue 35).
+    /// An orphaned Terraform state lock released by `promote --recover`: the lock id and the
+    /// dead run that held it.
+    LockRecovery,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -77,6 +81,8 @@ impl Kind {
         Kind::Rotation,
         Kind::RotationVerification,
         Kind::RegisterApproval,
+        // Crash-safe promotion (issue 35).
+        Kind::LockRecovery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +107,8 @@ impl Kind {
             Kind::Rotation => "rotation",
             Kind::RotationVerification => "rotation-verification",
             Kind::RegisterApproval => "register-approval",
+            // Crash-safe promotion (issue 35).
+            Kind::LockRecovery => "lock-recovery",
         }
     }
 
@@ -146,6 +154,8 @@ impl Kind {
             // Secret rotation (issue 15).
             Kind::Rotation => &["resource", "version", "outcome", "consumers"],
             Kind::RotationVerification => &["resource", "version", "outcome", "consumers"],
+            // Crash-safe promotion (issue 35).
+            Kind::LockRecovery => &["lock_id", "run", "lock"],
             _ => &[],
         }
     }
@@ -651,6 +661,22 @@ impl RotationVerificationEvidence {
     /// `outcome` is "passed" or "failed".
     pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
         RotationVerificationEvidence(rotation_fields(release, environment, resource, version, outcome, consumers))
+    }
+}
+
+simple_builder!(
+    /// An orphaned state lock released by the deployer (`promote --recover`).
+    LockRecoveryEvidence,
+    Kind::LockRecovery
+);
+
+impl LockRecoveryEvidence {
+    /// `lock_id` is the Terraform lock released, `run` the dead promotion run that held it and
+    /// `lock` the lock info as read from the backend.
+    pub fn new(release: &str, environment: &str, lock_id: &str, run: &str, lock: Value) -> Self {
+        LockRecoveryEvidence(
+            Fields::new(release).environment(environment).detail("lock_id", lock_id).detail("run", run).detail("lock", lock),
+        )
     }
 }
 

@@ -579,6 +579,13 @@ struct LightPredicate {
     outcome: Option<Value>,
     #[serde(default)]
     consumers: Option<Value>,
+    // Crash-safe promotion (issue 35).
+    #[serde(default)]
+    lock_id: Option<Value>,
+    #[serde(default)]
+    run: Option<Value>,
+    #[serde(default)]
+    lock: Option<Value>,
 }
 
 impl LightPredicate {
@@ -601,6 +608,10 @@ impl LightPredicate {
             "version" => self.version.as_ref(),
             "outcome" => self.outcome.as_ref(),
             "consumers" => self.consumers.as_ref(),
+            // Crash-safe promotion (issue 35).
+            "lock_id" => self.lock_id.as_ref(),
+            "run" => self.run.as_ref(),
+            "lock" => self.lock.as_ref(),
             "owner" => self.owner.as_ref(),
             "created" => self.created.as_ref(),
             _ => None,
@@ -856,6 +867,15 @@ fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetD
             for key in ["governance_sha256", "register_sha256"] {
                 if !as_str(p.detail(key)).is_some_and(is_digest) {
                     return Err(Reason::Detail(format!("{key} of a governance-pin record is not a sha256 digest")));
+                }
+            }
+            Ok(())
+        }
+        // Crash-safe promotion (issue 35): the lock and the run it names are not empty.
+        Kind::LockRecovery => {
+            for key in ["lock_id", "run"] {
+                if !as_str(p.detail(key)).is_some_and(|v| !v.trim().is_empty()) {
+                    return Err(Reason::Detail(format!("{key} of a lock-recovery record is not a non-empty string")));
                 }
             }
             Ok(())

@@ -140,6 +140,31 @@ impl Default for Retry {
     }
 }
 
+/// `expr` with its child killed (SIGKILL) when the thread that spawned it dies, the process
+/// killed with it: a crashed or killed harness never leaves a Terraform behind holding the state
+/// lock (`prctl(PR_SET_PDEATHSIG)`). A parent that died before the child got there kills the
+/// child at once. Every Terraform the harness runs is spawned here.
+pub fn dies_with_parent(expr: duct::Expression) -> duct::Expression {
+    expr.before_spawn(|cmd| {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: between fork and exec the closure calls only async-signal-safe functions
+        // (prctl, getppid, raise) and allocates nothing.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != parent {
+                    libc::raise(libc::SIGKILL);
+                }
+                Ok(())
+            });
+        }
+        Ok(())
+    })
+}
+
 /// A Terraform working directory and the environment every command in it runs with.
 #[derive(Clone, Debug)]
 pub struct TfDir {
@@ -182,7 +207,7 @@ impl TfDir {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut e = self.tf.command(&args).dir(&self.dir).stdout_capture().stderr_capture().unchecked();
+            let mut e = dies_with_parent(self.tf.command(&args)).dir(&self.dir).stdout_capture().stderr_capture().unchecked();
             for (k, v) in &self.env {
                 e = e.env(k, v);
             }
@@ -316,6 +341,50 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let out = scripted(d.path(), 1, "Error: Unsupported argument").apply(&[]).unwrap();
         assert_eq!((out.code, out.attempts), (1, 1), "a configuration error is not retried");
+    }
+
+    /// A child started through [`dies_with_parent`] by a process that is then SIGKILLed dies
+    /// with it. The parent here is a shell that starts a long `sleep` through this test binary's
+    /// helper test, prints the sleep's pid and is killed.
+    #[test]
+    fn a_child_dies_when_its_parent_is_killed() {
+        if let Ok(out) = std::env::var("LZ_TFRUN_CHILD_PID_FILE") {
+            // The parent role: start the child through the hook, say its pid, wait for it.
+            let h = dies_with_parent(duct::cmd("sleep", ["300"])).start().unwrap();
+            std::fs::write(&out, h.pids()[0].to_string()).unwrap();
+            let _ = h.wait();
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        let pid_file = d.path().join("pid");
+        let mut parent = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "tfrun::tests::a_child_dies_when_its_parent_is_killed", "--nocapture"])
+            .env("LZ_TFRUN_CHILD_PID_FILE", &pid_file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let child: u32 = loop {
+            if let Some(p) = std::fs::read_to_string(&pid_file).ok().and_then(|s| s.trim().parse().ok()) {
+                break p;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "the parent never started its child");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let alive = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| !r.trim_start().starts_with('Z')))
+        };
+        assert!(alive(child), "the child runs while its parent does");
+        // Only the parent is killed, not its process group: the child must go by itself.
+        assert!(std::process::Command::new("kill").args(["-KILL", &parent.id().to_string()]).status().unwrap().success());
+        parent.wait().unwrap();
+        let start = std::time::Instant::now();
+        while alive(child) {
+            assert!(start.elapsed() < Duration::from_secs(10), "the child {child} outlived its killed parent");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::approval::short;
 use crate::clock::{Clock, Reading};
 use crate::deploy::{self, Backend, RunAs, Workspace};
 use crate::ledger::{DeploymentDetails, Record};
-use crate::refusal::refuse_if;
+use crate::refusal::{refuse, refuse_if};
 use crate::session::{Admission, Session};
 
 pub use crate::session::{last_deployment, previous_environment};
@@ -74,6 +74,9 @@ pub struct Options<'a> {
     /// auto-approved tiers.
     pub policy_signer: &'a Signer,
     pub bake_seconds: u32,
+    /// Release an orphaned state lock (its run dead, see [`orphan_of`]) with a signed
+    /// lock-recovery record; without it such a lock is a refusal naming it.
+    pub recover: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -84,6 +87,13 @@ pub struct Outcome {
     pub in_progress_record: u64,
     pub completion_record: u64,
     pub recovered: Vec<u64>,
+    /// The lock-recovery record of the orphaned lock this run released (`--recover`).
+    pub lock_recovery: Option<u64>,
+    /// The in-progress record of the interrupted run whose apply this run found in the state
+    /// and recorded as succeeded.
+    pub completes_record: Option<u64>,
+    /// The state after the run (serial, S3 version, release), when it could be read.
+    pub state: Option<StateAt>,
     pub plan_digest: String,
     /// When the decision was taken (RFC 3339) and where that time came from.
     pub time: String,
@@ -173,19 +183,109 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
     })
 }
 
-/// The serial of the state Terraform just wrote (`null` when it cannot be read: the
-/// deployment stands, the record says it was not read).
-fn state_serial(s3: &aws_sdk_s3::Client, backend: &deploy::Backend) -> Value {
-    let read = || -> Result<Value> {
-        let rt = lz_platform::aws::runtime()?;
-        let bytes = rt.block_on(async {
-            let o = s3.get_object().bucket(&backend.bucket).key(&backend.key).send().await?;
-            anyhow::Ok(o.body.collect().await?.into_bytes())
-        })?;
-        let state: Value = serde_json::from_slice(&bytes)?;
-        Ok(state.get("serial").cloned().unwrap_or(Value::Null))
-    };
-    read().unwrap_or(Value::Null)
+/// The canary's state as the backend holds it: its serial, the S3 version of the object and the
+/// release `terraform_data.release` records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StateAt {
+    pub serial: u64,
+    pub version: Option<String>,
+    pub release: Option<String>,
+}
+
+impl StateAt {
+    fn json(&self) -> Value {
+        serde_json::json!({"serial": self.serial, "version": self.version})
+    }
+}
+
+/// The state object of `backend` (`None` when there is none yet).
+pub fn read_state(s3: &aws_sdk_s3::Client, backend: &deploy::Backend) -> Result<Option<StateAt>> {
+    let rt = lz_platform::aws::runtime()?;
+    let what = || format!("s3://{}/{}", backend.bucket, backend.key);
+    let got = rt.block_on(async {
+        match s3.get_object().bucket(&backend.bucket).key(&backend.key).send().await {
+            Ok(o) => {
+                let version = o.version_id().map(str::to_string);
+                let bytes = o.body.collect().await.with_context(what)?.into_bytes();
+                anyhow::Ok(Some((version, bytes)))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(crate::aws_error(e)).with_context(|| format!("cannot read {}", what())),
+        }
+    })?;
+    let Some((version, bytes)) = got else { return Ok(None) };
+    let state: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}:{}:{}: not a Terraform state: {e}", what(), e.line(), e.column()))?;
+    let serial = state
+        .get("serial")
+        .and_then(Value::as_u64)
+        .with_context(|| format!("{}: the state has no serial", what()))?;
+    Ok(Some(StateAt { serial, version, release: state_release(&state) }))
+}
+
+/// The release digest `terraform_data.release` holds in a state document.
+fn state_release(state: &Value) -> Option<String> {
+    let r = state.get("resources")?.as_array()?.iter().find(|r| {
+        r.get("mode").and_then(Value::as_str) == Some("managed")
+            && r.get("type").and_then(Value::as_str) == Some("terraform_data")
+            && r.get("name").and_then(Value::as_str) == Some("release")
+    })?;
+    let attrs = r.get("instances")?.as_array()?.first()?.get("attributes")?;
+    // terraform_data keeps a dynamic value as {"value": ..., "type": ...}.
+    ["output", "input"].iter().find_map(|k| {
+        let v = attrs.get(*k)?;
+        let v = v.get("value").unwrap_or(v);
+        v.get("release").and_then(Value::as_str).map(str::to_string)
+    })
+}
+
+/// Promotion phases where a test build can stop a run (`test-hooks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The gates admitted the release; nothing of the run is recorded yet.
+    Decision,
+    /// The in-progress record is written; `terraform init` is next.
+    Init,
+    /// Initialised and interrupted runs recovered; `terraform plan` is next.
+    Plan,
+    /// Planned with changes; `terraform apply` is next.
+    Apply,
+    /// Applied; the state is read next.
+    PostApply,
+    /// The state is read; the completion record is next.
+    Record,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 6] = [Phase::Decision, Phase::Init, Phase::Plan, Phase::Apply, Phase::PostApply, Phase::Record];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Decision => "decision",
+            Phase::Init => "init",
+            Phase::Plan => "plan",
+            Phase::Apply => "apply",
+            Phase::PostApply => "post-apply",
+            Phase::Record => "record",
+        }
+    }
+}
+
+/// A phase boundary. Test builds only (`test-hooks`): when `<work>/promote-pause-at` names this
+/// phase, the run writes `<work>/promote-paused` and waits there, so a test can SIGKILL it at
+/// exactly this point. The shipped binary has no such hook.
+fn boundary(_work: &std::path::Path, _phase: Phase) {
+    #[cfg(feature = "test-hooks")]
+    {
+        let at = _work.join("promote-pause-at");
+        if std::fs::read_to_string(&at).is_ok_and(|s| s.trim() == _phase.as_str()) {
+            let _ = std::fs::create_dir_all(_work);
+            let _ = std::fs::write(_work.join("promote-paused"), _phase.as_str());
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+        }
+    }
 }
 
 fn deployment_fields(
@@ -238,6 +338,130 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
         .collect()
 }
 
+/// Whether a completion record closes the in-progress record `r`.
+fn closed(records: &[Record], r: &Record) -> bool {
+    records
+        .iter()
+        .any(|x| x.kind == Kind::Deployment && x.details.get("in_progress_record").and_then(Value::as_u64) == Some(r.sequence))
+}
+
+fn in_progress<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> {
+    records
+        .iter()
+        .filter(|r| {
+            r.kind == Kind::Deployment
+                && r.environment.as_deref() == Some(environment)
+                && r.detail_str("outcome") == Some("in-progress")
+                && !closed(records, r)
+        })
+        .collect()
+}
+
+/// The `recovered` record that declared the run of in-progress record `r` dead, if any.
+fn recovery_of<'a>(records: &'a [Record], r: &Record) -> Option<&'a Record> {
+    let run = r.detail_str("run")?;
+    records.iter().find(|x| {
+        x.kind == Kind::Deployment && x.detail_str("outcome") == Some("recovered") && x.detail_str("recovers_run") == Some(run)
+    })
+}
+
+/// Runs of `environment` that started, never finished, and were declared dead by a
+/// `recovered` record (their process was gone on their host): (in-progress, recovered).
+fn dead_runs<'a>(records: &'a [Record], environment: &str) -> Vec<(&'a Record, &'a Record)> {
+    in_progress(records, environment).into_iter().filter_map(|r| Some((r, recovery_of(records, r)?))).collect()
+}
+
+/// Processes of this host named `terraform` whose working directory is `dir` or under it.
+fn terraform_in(dir: &std::path::Path) -> Vec<u64> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "terraform")
+                && std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
+                && pid_alive(*pid)
+        })
+        .collect()
+}
+
+/// Seconds a lock's creation time (the holder's clock) may precede its run's in-progress
+/// record (the server's clock).
+const LOCK_CLOCK_SKEW: i64 = 300;
+
+/// The dead run that holds `lock`, or why the lock cannot be called orphaned. A lock is
+/// orphaned only when every other unfinished run of the environment is known dead, the lock was
+/// taken on this host after a dead run of this host started, that run's process is gone and no
+/// Terraform works in its working copy. Terraform's lock info carries no run id (its `Who` is
+/// user@host), so the run is named by host and time, never guessed across hosts.
+fn orphan_of<'a>(
+    records: &'a [Record],
+    environment: &str,
+    own_run: &str,
+    lock: &deploy::LockInfo,
+    work: &std::path::Path,
+) -> std::result::Result<&'a Record, String> {
+    let dead = dead_runs(records, environment);
+    if let Some(live) = in_progress(records, environment)
+        .into_iter()
+        .filter(|r| r.detail_str("run") != Some(own_run))
+        .find(|r| !dead.iter().any(|(d, _)| d.sequence == r.sequence))
+    {
+        return Err(format!(
+            "run {} by {} (record {}) has not finished and is not known to be dead: it may hold the lock",
+            live.detail_str("run").unwrap_or(""),
+            live.identity,
+            live.sequence
+        ));
+    }
+    let host = hostname();
+    if !lock.who.ends_with(&format!("@{host}")) {
+        return Err(format!("the lock was taken by {} on another host than this one ({host})", lock.who));
+    }
+    let created = time::OffsetDateTime::parse(&lock.created, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("the lock's creation time {:?} is not RFC 3339: {e}", lock.created))?;
+    let (run, _) = dead
+        .iter()
+        .filter(|(r, _)| r.detail_str("host") == Some(host.as_str()))
+        .filter(|(r, _)| r.time <= created + time::Duration::seconds(LOCK_CLOCK_SKEW))
+        .max_by_key(|(r, _)| r.sequence)
+        .ok_or_else(|| format!("no dead run of {host} started before the lock was taken ({})", lock.created))?;
+    let id = run.detail_str("run").unwrap_or_default();
+    if let Some(pid) = run.details.get("pid").and_then(Value::as_u64).filter(|p| pid_alive(*p)) {
+        return Err(format!("process {pid} of run {id} is alive"));
+    }
+    let live = terraform_in(&work.join(format!("{environment}-{id}")));
+    if !live.is_empty() {
+        return Err(format!("terraform (process {live:?}) of run {id} is still running"));
+    }
+    Ok(run)
+}
+
+/// The dead run whose apply put `state` there: same release and admitted plan, the state
+/// written after it started (its serial then was lower, or there was no state), and no
+/// deployment of the environment succeeded since it started.
+fn applied_by_dead_run<'a>(
+    records: &'a [Record],
+    environment: &str,
+    release: &str,
+    plan_digest: &str,
+    state: &StateAt,
+) -> Option<(&'a Record, &'a Record)> {
+    if state.release.as_deref() != Some(release) {
+        return None;
+    }
+    let since = last_deployment(records, environment).map(|d| d.sequence);
+    dead_runs(records, environment)
+        .into_iter()
+        .filter(|(r, _)| r.release == release && r.plan_digest.as_deref() == Some(plan_digest))
+        .filter(|(r, _)| since.is_none_or(|s| s < r.sequence))
+        .filter(|(r, _)| match r.details.get("state_before") {
+            Some(Value::Null) => true,
+            Some(before) => before.get("serial").and_then(Value::as_u64).is_some_and(|s| s < state.serial),
+            None => false,
+        })
+        .max_by_key(|(r, _)| r.sequence)
+}
+
 /// Decides with `session` at the clock reading `now`, then deploys the canary with Terraform.
 /// The policy evaluation is computed here, in process, and recorded by the policy identity; no
 /// earlier record substitutes for it.
@@ -275,58 +499,15 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     let records = session.records.clone();
     let ledger = &session.ledger;
     let paths = &session.paths;
+    boundary(&paths.work, Phase::Decision);
     let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
     let run = run_id();
     let work = paths.work.join(format!("{}-{run}", t.environment));
     let backend = t.backend();
-    struct RemoveOnDrop(PathBuf);
-    impl Drop for RemoveOnDrop {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    let _cleanup = RemoveOnDrop(work.clone());
-    // The stack applied is the release's own (its files are part of the digest), never the
-    // working tree's.
-    let ws = Workspace::init(
-        &paths.root,
-        &session.release.root().join(deploy::CANARY),
-        &work,
-        &t.endpoint,
-        &backend,
-        run_as.clone(),
-    )?;
-
-    let mut recovered = Vec::new();
-    for stale in interrupted(&records, &t.environment) {
-        let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
-        let lock = deploy::read_lock(&s3, &backend)?;
-        let stale_run = stale.detail_str("run").unwrap_or_default().to_string();
-        let mut fields = deployment_fields(
-            &stale.release,
-            t,
-            stale.plan_digest.as_deref().unwrap_or(&digest),
-            "recovered",
-            &run,
-            &later()?,
-        )
-        .detail("recovers_run", stale_run.clone())
-        .detail("recovers_record", stale.sequence);
-        fields = match &lock {
-            Some(l) => fields.detail("lock", serde_json::to_value(l)?),
-            None => fields.detail("lock", Value::Null),
-        };
-        let rec = ledger.append(Kind::Deployment, fields, opts.deployer)?;
-        if let Some(l) = &lock {
-            ws.force_unlock(&l.id).with_context(|| {
-                format!(
-                    "recovering the lock of interrupted run {stale_run} (record {})",
-                    stale.sequence
-                )
-            })?;
-        }
-        recovered.push(rec.sequence);
-    }
+    let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
+    // The state this run starts from: a later rerun tells by it whether this run's apply
+    // wrote the state.
+    let state_before = read_state(&s3, &backend)?;
 
     let start = ledger.append(
         Kind::Deployment,
@@ -337,6 +518,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             .detail("author", session.author.clone())
             .detail("governance_release", session.governed_by.release())
             .detail("policy_evaluation", policy_record)
+            .detail("state_before", state_before.as_ref().map(StateAt::json).unwrap_or(Value::Null))
             .detail(
                 "break_glass",
                 admission
@@ -354,6 +536,108 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             ),
         opts.deployer,
     )?;
+    let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
+        let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
+            .detail("in_progress_record", start.sequence);
+        for (k, v) in extra {
+            f = f.detail(k, v);
+        }
+        Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
+    };
+    // Every error from here closes the run with a `failed` record before it is returned.
+    let fail = |e: anyhow::Error| -> anyhow::Error {
+        match finish("failed", vec![("error", Value::from(format!("{e:#}")))]) {
+            Ok(_) => e,
+            Err(rec) => e.context(format!("and the failure could not be recorded: {rec:#}")),
+        }
+    };
+
+    struct RemoveOnDrop(PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = RemoveOnDrop(work.clone());
+    boundary(&paths.work, Phase::Init);
+    // The stack applied is the release's own (its files are part of the digest), never the
+    // working tree's.
+    let ws = Workspace::init(
+        &paths.root,
+        &session.release.root().join(deploy::CANARY),
+        &work,
+        &t.endpoint,
+        &backend,
+        run_as.clone(),
+    )
+    .map_err(fail)?;
+
+    // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
+    // found. Their lock is released only by `--recover`, below.
+    let lock = deploy::read_lock(&s3, &backend).map_err(fail)?;
+    let mut recovered = Vec::new();
+    for stale in interrupted(&records, &t.environment) {
+        let stale_run = stale.detail_str("run").unwrap_or_default().to_string();
+        let fields = deployment_fields(
+            &stale.release,
+            t,
+            stale.plan_digest.as_deref().unwrap_or(&digest),
+            "recovered",
+            &run,
+            &later()?,
+        )
+        .detail("recovers_run", stale_run.clone())
+        .detail("recovers_record", stale.sequence)
+        .detail("lock", serde_json::to_value(&lock)?);
+        recovered.push(ledger.append(Kind::Deployment, fields, opts.deployer).map_err(fail)?.sequence);
+    }
+    let mut lock_recovery = None;
+    if let Some(l) = &lock {
+        let records = ledger.records().map_err(fail)?;
+        match orphan_of(&records, &t.environment, &run, l, &paths.work) {
+            Ok(dead) => {
+                let dead_run = dead.detail_str("run").unwrap_or_default().to_string();
+                if !opts.recover {
+                    let msg = format!(
+                        "the state of {} is locked by lock {} ({} by {} since {}), orphaned by interrupted run {dead_run} (record {}, its process is gone): nothing was applied; `promote --recover` releases it with a signed lock-recovery record",
+                        t.environment, l.id, l.operation, l.who, l.created, dead.sequence
+                    );
+                    return Err(fail(refuse!("{msg}")));
+                }
+                let fields = lz_evidence::record::LockRecoveryEvidence::new(
+                    &dead.release,
+                    &t.environment,
+                    &l.id,
+                    &dead_run,
+                    serde_json::to_value(l)?,
+                )
+                .0
+                .account(&t.account_id)
+                .at(later()?.time)
+                .reason(format!("promote --recover by run {run}: the run that took the lock is dead"))
+                .detail("in_progress_record", dead.sequence)
+                .detail("recovered_by_run", run.clone())
+                .detail("state", format!("s3://{}/{}", backend.bucket, backend.key));
+                let rec = ledger.append(Kind::LockRecovery, fields, opts.deployer).map_err(fail)?;
+                ws.force_unlock(&l.id)
+                    .with_context(|| format!("releasing lock {} of interrupted run {dead_run} (record {})", l.id, dead.sequence))
+                    .map_err(fail)?;
+                lock_recovery = Some(rec.sequence);
+            }
+            Err(why) if opts.recover => {
+                return Err(fail(refuse!(
+                    "lock {} of the state of {} ({} by {} since {}) is not released: {why}",
+                    l.id,
+                    t.environment,
+                    l.operation,
+                    l.who,
+                    l.created
+                )));
+            }
+            // A live holder: the plan meets the lock and says who holds it.
+            Err(_) => {}
+        }
+    }
 
     let overlay = session
         .release
@@ -369,15 +653,6 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         format!("-var=bake_seconds={}", opts.bake_seconds),
         format!("-var-file={}", overlay.display()),
     ];
-    let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
-        let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
-            .detail("in_progress_record", start.sequence);
-        for (k, v) in extra {
-            f = f.detail(k, v);
-        }
-        Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
-    };
-    let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
     let lock_refusal = |text: &str| -> Option<String> {
         let mut l = deploy::parse_lock_error(text)?;
         if l.id.is_empty() {
@@ -414,6 +689,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         ))
     };
 
+    boundary(&paths.work, Phase::Plan);
     let mut plan_args = vec![
         "plan".to_string(),
         "-input=false".into(),
@@ -423,10 +699,60 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         "-out=tfplan".into(),
     ];
     plan_args.extend(vars.iter().cloned());
-    let planned = ws.run(&plan_args)?;
+    let planned = ws.run(&plan_args).map_err(fail)?;
+    // The details of every `succeeded` record: what was deployed and the state it left.
+    let succeeded = |state: Option<&StateAt>| -> Vec<(&str, Value)> {
+        vec![
+            ("resources", Value::from(vec!["terraform_data.release", "terraform_data.overlay"])),
+            ("tier", Value::from(admission.tier.as_str())),
+            ("bake_seconds", Value::from(opts.bake_seconds)),
+            ("state_serial", state.map(|s| Value::from(s.serial)).unwrap_or(Value::Null)),
+            ("state_version", state.and_then(|s| s.version.clone()).map(Value::from).unwrap_or(Value::Null)),
+        ]
+    };
+    let outcome = |completion: u64, state: Option<StateAt>, completes: Option<u64>| Outcome {
+        admission: admission.clone(),
+        run: run.clone(),
+        policy_record,
+        in_progress_record: start.sequence,
+        completion_record: completion,
+        recovered: recovered.clone(),
+        lock_recovery,
+        completes_record: completes,
+        state,
+        plan_digest: digest.clone(),
+        time: crate::window::rfc3339(now.time),
+        clock: now.source.clone(),
+    };
     match planned.code {
         2 => {}
         0 => {
+            // Nothing to change. If an interrupted run of this release applied it, this run
+            // completes that promotion truthfully: `succeeded`, naming the run and the state.
+            let state = read_state(&s3, &backend).map_err(fail)?;
+            let records = ledger.records().map_err(fail)?;
+            let done = state.as_ref().and_then(|st| applied_by_dead_run(&records, &t.environment, &release, &digest, st));
+            if let (Some((dead, rec)), Some(st)) = (done, &state) {
+                boundary(&paths.work, Phase::Record);
+                let dead_run = dead.detail_str("run").unwrap_or_default().to_string();
+                let mut details = succeeded(Some(st));
+                details.extend([
+                    ("completes_run", Value::from(dead_run.clone())),
+                    ("completes_record", Value::from(dead.sequence)),
+                    (
+                        "recovery",
+                        serde_json::json!({
+                            "run": dead_run,
+                            "in_progress_record": dead.sequence,
+                            "recovered_record": rec.sequence,
+                            "state_before": dead.details.get("state_before").cloned().unwrap_or(Value::Null),
+                            "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
+                        }),
+                    ),
+                ]);
+                let c = finish("succeeded", details)?;
+                return Ok(outcome(c, state, Some(dead.sequence)));
+            }
             let c = finish("no-changes", vec![])?;
             bail!(
                 "release {} is already deployed to {}: the plan has no changes (record {c})",
@@ -442,13 +768,16 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             bail!("{msg}");
         }
     }
-    let applied = ws.run(&[
-        "apply".to_string(),
-        "-input=false".into(),
-        "-no-color".into(),
-        "-lock-timeout=0s".into(),
-        "tfplan".into(),
-    ])?;
+    boundary(&paths.work, Phase::Apply);
+    let applied = ws
+        .run(&[
+            "apply".to_string(),
+            "-input=false".into(),
+            "-no-color".into(),
+            "-lock-timeout=0s".into(),
+            "tfplan".into(),
+        ])
+        .map_err(fail)?;
     if applied.code != 0 {
         let text = format!("{}\n{}", applied.stdout, applied.stderr);
         let msg = lock_refusal(&text).unwrap_or_else(|| {
@@ -461,27 +790,10 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         finish("failed", vec![("error", Value::from(msg.clone()))])?;
         bail!("{msg}");
     }
-    let completion = finish(
-        "succeeded",
-        vec![
-            (
-                "resources",
-                Value::from(vec!["terraform_data.release", "terraform_data.overlay"]),
-            ),
-            ("tier", Value::from(admission.tier.as_str())),
-            ("bake_seconds", Value::from(opts.bake_seconds)),
-            ("state_serial", state_serial(&s3, &backend)),
-        ],
-    )?;
-    Ok(Outcome {
-        admission,
-        run,
-        policy_record,
-        in_progress_record: start.sequence,
-        completion_record: completion,
-        recovered,
-        plan_digest: digest,
-        time: crate::window::rfc3339(now.time),
-        clock: now.source.clone(),
-    })
+    boundary(&paths.work, Phase::PostApply);
+    // The deployment stands even when its state cannot be read back: the record says so.
+    let state = read_state(&s3, &backend).ok().flatten();
+    boundary(&paths.work, Phase::Record);
+    let completion = finish("succeeded", succeeded(state.as_ref()))?;
+    Ok(outcome(completion, state, None))
 }

@@ -360,6 +360,20 @@ impl Sandbox {
         clock: &Clock,
         bake_seconds: u32,
     ) -> Result<Outcome> {
+        self.promote_recovering(release, env, deployer, clock, bake_seconds, false)
+    }
+
+    /// [`Sandbox::promote`] with `recover`: `promote --recover`, which releases an orphaned
+    /// state lock with a signed lock-recovery record.
+    pub fn promote_recovering(
+        &self,
+        release: &str,
+        env: &str,
+        deployer: &str,
+        clock: &Clock,
+        bake_seconds: u32,
+        recover: bool,
+    ) -> Result<Outcome> {
         let t = self.target(env)?;
         let mut s = self.session(release, env)?;
         let opts = promote::Options {
@@ -367,6 +381,7 @@ impl Sandbox {
             deployer: self.signer(deployer),
             policy_signer: self.signer("change-policy"),
             bake_seconds,
+            recover,
         };
         promote::promote(&mut s, &opts, clock)
     }

@@ -9,49 +9,7 @@ use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use common::{endpoint, root};
-
-fn sandbox(name: &str) -> (tempfile::TempDir, Sandbox) {
-    let endpoint = endpoint();
-    let dir = tempfile::Builder::new()
-        .prefix(&format!("lz-promote-{name}-"))
-        .tempdir()
-        .unwrap();
-    let sb = Sandbox::new(&root(), &endpoint, dir.path()).unwrap();
-    (dir, sb)
-}
-
-/// Saturday noon: every window open.
-fn open_time() -> Clock {
-    Clock::Fixed(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
-}
-
-/// A release of the sandbox tree by alice, its exceptions approved, pinned as the governance of
-/// every environment (the first pin of an environment stands).
-fn release(sb: &Sandbox, tag: &str, clock: &Clock) -> String {
-    let r = sb.release(tag, "alice", clock, |_| Ok(())).unwrap();
-    sb.approve_exceptions(&r, clock).unwrap();
-    for env in lz_platform::ENVIRONMENTS {
-        sb.pin(env, &r, clock).unwrap();
-    }
-    r
-}
-
-/// Takes `release` through `envs` with the approvals the high tier needs, drift-checking each.
-fn promote_through(sb: &Sandbox, release: &str, envs: &[&str], clock: &Clock) {
-    for env in envs {
-        sb.bootstrap(env, release).unwrap();
-        let second = if *env == "prod" { "carol" } else { "erin" };
-        sb.approve("bob", release, env, clock).unwrap();
-        sb.approve(second, release, env, clock).unwrap();
-        let o = sb
-            .promote(release, env, "deployer-bot", clock, 0)
-            .unwrap_or_else(|e| panic!("{env}: {e:#}"));
-        assert_eq!(o.admission.tier, Tier::High);
-        let d = sb.drift(env, clock).unwrap();
-        assert!(!d.drifted(), "{env} drifted: {:?}", d.findings);
-    }
-}
+use common::{endpoint, open_time, promote_through, release, root, sandbox};
 
 /// The promotion's evidence verifies (signatures, roles, chain, checkpoint) and the auditor's
 /// query of the release shows every environment's approvals, deployment and drift check.
@@ -465,7 +423,7 @@ fn four_concurrent_promotions_apply_exactly_once() {
 
 #[test]
 fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately() {
-    use std::os::unix::process::CommandExt;
+    use lz_evidence::record::Kind;
     let (_d, sb) = sandbox("killed");
     // The child process reads the server clock, as every promotion does; so does this test.
     let t = sb.target("dev").unwrap();
@@ -475,6 +433,8 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     let second = sb
         .release("killed-second", "alice", &now, |_| Ok(()))
         .unwrap();
+    // Its own process, in this test's process group: only the promotion is killed below, never
+    // its Terraform child, which must die with it.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lz-rehearse"))
         .args([
             root().to_str().unwrap(),
@@ -484,7 +444,6 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
             "deployer-bot",
             "60",
         ])
-        .process_group(0)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -508,49 +467,85 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
+    let lock_recoveries = |sb: &lz_promote::sandbox::Sandbox| {
+        sb.ledger().unwrap().records().unwrap().into_iter().filter(|r| r.kind == Kind::LockRecovery).collect::<Vec<_>>()
+    };
+
+    // A live holder's lock is never released, not even with --recover.
+    let e = err(sb.promote_recovering(&second, "dev", "deployer-bot", &now, 0, true));
+    assert!(e.contains(&format!("lock {} of the state of dev", lock.id)) && e.contains("is not released"), "{e}");
+    assert!(e.contains("has not finished and is not known to be dead"), "{e}");
+    assert_eq!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id), Some(lock.id.clone()));
+    assert!(lock_recoveries(&sb).is_empty());
+
+    // The promotion alone is killed; its Terraform child dies with it.
+    let work = sb.dir.join("work");
+    let terraforms = || -> Vec<u32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "terraform"))
+            .filter(|p| std::fs::read_link(format!("/proc/{p}/cwd")).is_ok_and(|c| c.starts_with(&work)))
+            .filter(|p| std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| !s.rsplit_once(')').unwrap().1.trim_start().starts_with('Z')))
+            .collect()
+    };
+    assert_eq!(terraforms().len(), 1, "the child's terraform apply runs");
     std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .args(["-KILL", &child.id().to_string()])
         .status()
         .unwrap();
     child.wait().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !terraforms().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "terraform {:?} outlived the killed promotion", terraforms());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 
     // The archive says the run started and never finished.
     let records = sb.ledger().unwrap().records().unwrap();
     let last = records
         .iter()
-        .rfind(|r| r.kind == lz_evidence::record::Kind::Deployment)
-        .unwrap();
+        .rfind(|r| r.kind == Kind::Deployment && r.release == second && r.detail_str("outcome") == Some("in-progress") && r.details["pid"].as_u64() == Some(u64::from(child.id())))
+        .unwrap()
+        .clone();
+    assert!(!records.iter().any(|r| r.details.get("in_progress_record").and_then(|v| v.as_u64()) == Some(last.sequence)));
     assert_eq!(
-        (last.release.as_str(), last.detail_str("outcome")),
-        (second.as_str(), Some("in-progress"))
-    );
-    assert!(
-        lz_promote::deploy::read_lock(&s3, &t.backend())
-            .unwrap()
-            .is_some(),
-        "the killed run's lock is gone"
+        lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id),
+        Some(lock.id.clone()),
+        "the killed run's lock is orphaned"
     );
 
-    // The next run records the lock it breaks, force-unlocks it, and completes.
-    let o = sb.promote(&second, "dev", "deployer-bot", &now, 0).unwrap();
-    assert_eq!(o.recovered.len(), 1);
+    // A plain rerun records the run dead and refuses, naming the orphaned lock and --recover.
+    let e = sb.promote(&second, "dev", "deployer-bot", &now, 0).unwrap_err();
+    assert!(lz_promote::is_refusal(&e), "{e:#}");
+    let e = format!("{e:#}");
+    assert!(e.contains(&format!("locked by lock {}", lock.id)) && e.contains("orphaned by interrupted run") && e.contains("--recover"), "{e}");
     let records = sb.ledger().unwrap().records().unwrap();
     let rec = records
         .iter()
-        .find(|r| r.sequence == o.recovered[0])
+        .find(|r| r.detail_str("outcome") == Some("recovered") && r.details["recovers_record"].as_u64() == Some(last.sequence))
         .unwrap();
-    assert_eq!(rec.detail_str("outcome"), Some("recovered"));
-    assert_eq!(rec.details["recovers_record"].as_u64(), Some(last.sequence));
     assert_eq!(rec.details["lock"]["id"].as_str(), Some(lock.id.as_str()));
+    assert!(lock_recoveries(&sb).is_empty());
+    assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_some());
+
+    // --recover releases it with a signed lock-recovery record naming the lock and the run,
+    // and completes the promotion.
+    let o = sb.promote_recovering(&second, "dev", "deployer-bot", &now, 0, true).unwrap();
+    let lr = lock_recoveries(&sb);
+    assert_eq!(lr.len(), 1);
+    assert_eq!(Some(lr[0].sequence), o.lock_recovery);
+    assert_eq!(lr[0].identity, "deployer-bot");
+    assert_eq!(lr[0].detail_str("lock_id"), Some(lock.id.as_str()));
+    assert_eq!(lr[0].detail_str("run"), last.detail_str("run"));
+    assert_eq!(lr[0].details["in_progress_record"].as_u64(), Some(last.sequence));
     assert!(lz_promote::deploy::read_lock(&s3, &t.backend())
         .unwrap()
         .is_none());
-    assert_eq!(
-        lz_promote::promote::last_deployment(&records, "dev")
-            .unwrap()
-            .release,
-        second
-    );
+    let records = sb.ledger().unwrap().records().unwrap();
+    let done = lz_promote::promote::last_deployment(&records, "dev").unwrap();
+    assert_eq!((done.release.as_str(), done.sequence), (second.as_str(), o.completion_record));
+    common::assert_chain_verifies(&sb, "after --recover");
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

@@ -152,11 +152,17 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
     // A second security approver's approval of the register proposal at 16 (one of the two
     // its quorum needs): sequence 21.
     a.record(RegisterApprovalEvidence::new(&release2, 16, &t.identities.fingerprint()), &t.approver2).unwrap();
+    // Crash-safe promotion (issue 35): sequence 22.
+    a.record(
+        LockRecoveryEvidence::new(&release, "dev", "0a5e7c4b-8b1e-2d9c-1f0e-3b2a1c0d9e8f", "4242-1-0", serde_json::json!({"who": "ci@runner-7"})),
+        &t.deployer,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 22;
+pub const SAMPLE_LEN: usize = 23;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

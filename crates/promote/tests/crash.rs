@@ -1,0 +1,182 @@
+//! Crash-safe promotion (issue 35): a promotion killed with SIGKILL at each phase (the
+//! `test-hooks` pause of `promote::Phase`), then one rerun. The environment ends `succeeded` with
+//! the state version the backend holds, the chain verifies, and the next environment promotes.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lz_evidence::record::{Fields, Kind};
+use lz_promote::ledger::Record;
+use lz_promote::promote::{last_deployment, read_state, Phase};
+use lz_promote::sandbox::Sandbox;
+
+use common::{release, root, sandbox};
+
+fn records(sb: &Sandbox) -> Vec<Record> {
+    sb.ledger().unwrap().records().unwrap()
+}
+
+/// Runs `lz-rehearse` (a promotion in its own process, built with `test-hooks`) until it pauses
+/// at `phase`, then SIGKILLs it; returns its pid.
+fn kill_at(sb: &Sandbox, release: &str, phase: Phase) -> u32 {
+    let work = sb.dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("promote-pause-at"), phase.as_str()).unwrap();
+    let _ = std::fs::remove_file(work.join("promote-paused"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lz-rehearse"))
+        .args([root().to_str().unwrap(), sb.dir.to_str().unwrap(), "dev", release, "deployer-bot", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::fs::read_to_string(work.join("promote-paused")).map(|s| s.trim().to_string()).ok().as_deref() != Some(phase.as_str()) {
+        if let Some(s) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("{}: the run ended ({s}) before its {} boundary:\n{err}", phase.as_str(), phase.as_str());
+        }
+        assert!(start.elapsed() < Duration::from_secs(180), "{}: the run never reached its boundary", phase.as_str());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.id();
+    assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
+    let exit = child.wait().unwrap();
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exit), Some(9), "{}", phase.as_str());
+    // The in-process rerun below is built with test-hooks too: it must not pause.
+    std::fs::remove_file(work.join("promote-pause-at")).unwrap();
+    pid
+}
+
+#[test]
+fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
+    let (_d, sb) = sandbox("crash");
+    // The child reads the server clock, as every promotion does; so does this test.
+    let t = sb.target("dev").unwrap();
+    let now = t.clock();
+    let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    let mut first = None;
+    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+        let p = phase.as_str();
+        let r = match &first {
+            None => {
+                let r = release(&sb, "crash-0", &now);
+                sb.bootstrap("dev", &r).unwrap();
+                sb.bootstrap("test", &r).unwrap();
+                first = Some(r.clone());
+                r
+            }
+            Some(_) => {
+                let r = sb.release(&format!("crash-{i}"), "alice", &now, |_| Ok(())).unwrap();
+                sb.approve_exceptions(&r, &now).unwrap();
+                r
+            }
+        };
+        sb.approve("bob", &r, "dev", &now).unwrap();
+        sb.approve("erin", &r, "dev", &now).unwrap();
+        let state_at_start = read_state(&s3, &t.backend()).unwrap();
+        let pid = kill_at(&sb, &r, phase);
+
+        // What the killed run left: an in-progress record (from init on) that nothing closes.
+        let before = records(&sb);
+        let killed = before.iter().rfind(|x| {
+            x.kind == Kind::Deployment && x.detail_str("outcome") == Some("in-progress") && x.details["pid"].as_u64() == Some(u64::from(pid))
+        });
+        assert_eq!(killed.is_some(), phase != Phase::Decision, "{p}: {killed:?}");
+        let state = read_state(&s3, &t.backend()).unwrap();
+        let applied = matches!(phase, Phase::PostApply | Phase::Record);
+        assert_eq!(state.as_ref().and_then(|s| s.release.as_deref()) == Some(r.as_str()), applied, "{p}: {state:?}");
+        assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_none(), "{p}: a lock outlived the run");
+
+        // One rerun completes the promotion.
+        let o = sb.promote(&r, "dev", "deployer-bot", &now, 0).unwrap_or_else(|e| panic!("{p}: the rerun failed: {e:#}"));
+        let after = records(&sb);
+        let done = last_deployment(&after, "dev").unwrap();
+        assert_eq!((done.sequence, done.release.as_str()), (o.completion_record, r.as_str()), "{p}");
+        assert_eq!(done.detail_str("outcome"), Some("succeeded"), "{p}");
+        let state = read_state(&s3, &t.backend()).unwrap().unwrap();
+        assert_eq!(state.release.as_deref(), Some(r.as_str()), "{p}");
+        assert!(state.version.is_some(), "{p}: the state bucket is versioned");
+        assert_eq!(done.details["state_serial"].as_u64(), Some(state.serial), "{p}");
+        assert_eq!(done.detail_str("state_version"), state.version.as_deref(), "{p}: the record names the state version the backend holds");
+        if let Some(k) = killed {
+            // The killed run is recorded dead by the rerun.
+            assert!(
+                after.iter().any(|x| x.detail_str("outcome") == Some("recovered") && x.details["recovers_record"].as_u64() == Some(k.sequence)),
+                "{p}: no recovered record of the killed run"
+            );
+        }
+        if applied {
+            // The killed run's apply wrote the state: the rerun applies nothing and records it
+            // as succeeded, naming the run it completes, instead of "no changes".
+            let k = killed.unwrap();
+            assert_eq!(o.completes_record, Some(k.sequence), "{p}");
+            assert_eq!(done.details["completes_record"].as_u64(), Some(k.sequence), "{p}");
+            assert_eq!(done.details["recovery"]["run"].as_str(), k.detail_str("run"), "{p}");
+            let serial_then = state_at_start.as_ref().map(|s| s.serial);
+            assert_eq!(k.details["state_before"]["serial"].as_u64(), serial_then, "{p}");
+            assert!(serial_then.is_none_or(|s| s < state.serial), "{p}");
+            assert!(!after.iter().any(|x| x.sequence > k.sequence && x.detail_str("outcome") == Some("no-changes")), "{p}");
+        } else {
+            assert_eq!(o.completes_record, None, "{p}: the rerun applied");
+            assert!(serial_then_lower(&state_at_start, state.serial), "{p}");
+        }
+        // The chain verifies.
+        common::assert_chain_verifies(&sb, p);
+        // The next environment promotes.
+        assert!(!sb.drift("dev", &now).unwrap().drifted(), "{p}");
+        sb.approve("bob", &r, "test", &now).unwrap();
+        sb.approve("erin", &r, "test", &now).unwrap();
+        let next = sb.promote(&r, "test", "deployer-bot", &now, 0).unwrap_or_else(|e| panic!("{p}: test: {e:#}"));
+        let after = records(&sb);
+        assert_eq!(last_deployment(&after, "test").map(|d| d.sequence), Some(next.completion_record), "{p}");
+        assert!(!sb.drift("test", &now).unwrap().drifted(), "{p}");
+    }
+}
+
+fn serial_then_lower(before: &Option<lz_promote::promote::StateAt>, now: u64) -> bool {
+    before.as_ref().is_none_or(|b| b.serial < now)
+}
+
+/// A plain rerun of an already recorded deployment is still "no changes": the completion is
+/// claimed only for a dead run of the same release whose apply wrote the state.
+#[test]
+fn a_rerun_of_a_recorded_deployment_claims_nothing() {
+    let (_d, sb) = sandbox("crash-again");
+    let t = sb.target("dev").unwrap();
+    let now = t.clock();
+    let r = release(&sb, "again", &now);
+    common::promote_through(&sb, &r, &["dev"], &now);
+    let e = sb.promote(&r, "dev", "deployer-bot", &now, 0).unwrap_err();
+    assert!(format!("{e:#}").contains("is already deployed to dev: the plan has no changes"), "{e:#}");
+    let rs = records(&sb);
+    assert_eq!(rs.iter().filter(|x| x.detail_str("outcome") == Some("succeeded")).count(), 1);
+    assert!(!rs.iter().any(|x| x.details.contains_key("completes_record")));
+}
+
+/// Only the deployer signs a lock-recovery record, and one without the lock or the run is
+/// refused at append (verification applies the same rules).
+#[test]
+fn a_lock_recovery_record_is_signed_by_the_deployer_and_names_lock_and_run() {
+    let (_d, sb) = sandbox("crash-record");
+    let ledger = sb.ledger().unwrap();
+    let release = lz_evidence::dsse::sha256_hex(b"release");
+    let fields = || {
+        lz_evidence::record::LockRecoveryEvidence::new(&release, "dev", "0a5e7c4b", "4242-1-0", serde_json::json!({"who": "ci@runner"})).0
+    };
+    for who in ["alice", "bob"] {
+        let e = ledger.append(Kind::LockRecovery, fields(), sb.signer(who)).unwrap_err();
+        assert!(lz_promote::is_refusal(&e), "{who}: {e:#}");
+    }
+    let empty = Fields::new(&release).environment("dev").detail("lock_id", "").detail("run", "4242-1-0").detail("lock", serde_json::json!({"who": "ci@runner"}));
+    let e = ledger.append(Kind::LockRecovery, empty, sb.signer("deployer-bot")).unwrap_err();
+    assert!(format!("{e:#}").contains("lock_id of a lock-recovery record"), "{e:#}");
+    let missing = Fields::new(&release).environment("dev").detail("lock_id", "0a5e7c4b").detail("lock", serde_json::json!({"who": "ci@runner"}));
+    let e = ledger.append(Kind::LockRecovery, missing, sb.signer("deployer-bot")).unwrap_err();
+    assert!(format!("{e:#}").contains("\"run\""), "{e:#}");
+    let ok = ledger.append(Kind::LockRecovery, fields(), sb.signer("deployer-bot")).unwrap();
+    common::assert_chain_verifies(&sb, "lock-recovery");
+    assert_eq!(records(&sb).last().map(|r| (r.sequence, r.kind)), Some((ok.sequence, Kind::LockRecovery)));
+}

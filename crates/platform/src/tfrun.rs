@@ -357,12 +357,12 @@ mod tests {
         }
         let d = tempfile::tempdir().unwrap();
         let pid_file = d.path().join("pid");
-        let mut parent = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "tfrun::tests::a_child_dies_when_its_parent_is_killed", "--nocapture"])
+        let parent = duct::cmd(std::env::current_exe().unwrap(), ["--exact", "tfrun::tests::a_child_dies_when_its_parent_is_killed", "--nocapture"])
             .env("LZ_TFRUN_CHILD_PID_FILE", &pid_file)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
+            .stdout_null()
+            .stderr_null()
+            .unchecked()
+            .start()
             .unwrap();
         let start = std::time::Instant::now();
         let child: u32 = loop {
@@ -378,8 +378,8 @@ mod tests {
         };
         assert!(alive(child), "the child runs while its parent does");
         // Only the parent is killed, not its process group: the child must go by itself.
-        assert!(std::process::Command::new("kill").args(["-KILL", &parent.id().to_string()]).status().unwrap().success());
-        parent.wait().unwrap();
+        parent.kill().unwrap();
+        let _ = parent.wait();
         let start = std::time::Instant::now();
         while alive(child) {
             assert!(start.elapsed() < Duration::from_secs(10), "the child {child} outlived its killed parent");

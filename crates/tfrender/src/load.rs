@@ -178,10 +178,7 @@ pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, 
         .map_err(|e| Diag::new(ErrorKind::Io, None, format!("cannot read {}: {e}", path.display())))?;
     let id = sources.add(path.to_path_buf(), text);
     let text = &sources.files[id].1;
-    let parsed = hcl_edit::parser::parse_body(text).or_else(|e| {
-        // hcl-edit refuses some newlines HCL ignores; retry with those made spaces.
-        crate::syntax::relax_newlines(text).and_then(|t| hcl_edit::parser::parse_body(&t).ok()).ok_or(e)
-    });
+    let parsed = parse_relaxed(text);
     let body = parsed.map_err(|e| {
         let (line, col) = (e.location().line(), e.location().column());
         Diag {
@@ -193,6 +190,47 @@ pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, 
         }
     })?;
     Ok((id, body))
+}
+
+/// Parses with hcl-edit, working around where it is stricter than HCL (`crate::syntax`), each
+/// rewrite keeping every byte offset: a repeated key of an object constructor becomes a
+/// distinct key expression of the same value (the last item still wins), and on another
+/// error the newlines HCL ignores become spaces, once. A failure reports the error of the
+/// text as written, or after the repeated keys when they were the first obstacle.
+fn parse_relaxed(text: &str) -> Result<Body, hcl_edit::parser::Error> {
+    let mut current = std::borrow::Cow::Borrowed(text);
+    let mut relaxed: Option<hcl_edit::parser::Error> = None;
+    let mut last_key: Option<(usize, usize)> = None;
+    // Every rewrite removes one refusal; the bound only stops a rewrite that would not.
+    for _ in 0..text.len().max(16) {
+        let e = match hcl_edit::parser::parse_body(&current) {
+            Ok(body) => return Ok(body),
+            Err(e) => e,
+        };
+        if e.message().contains("redefined object key") {
+            let offset = e.location().offset();
+            let level = match last_key {
+                Some((o, l)) if o == offset => l + 1,
+                _ => 0,
+            };
+            if let Some(t) = crate::syntax::distinct_repeated_key(&current, offset, level) {
+                last_key = Some((offset, level));
+                current = std::borrow::Cow::Owned(t);
+                continue;
+            }
+        }
+        if let Some(before) = relaxed {
+            return Err(before);
+        }
+        match crate::syntax::relax_newlines(&current) {
+            Some(t) => {
+                current = std::borrow::Cow::Owned(t);
+                relaxed = Some(e);
+            }
+            None => return Err(e),
+        }
+    }
+    hcl_edit::parser::parse_body(&current)
 }
 
 fn offset_of(text: &str, line: usize, col: usize) -> usize {

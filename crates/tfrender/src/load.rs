@@ -253,11 +253,27 @@ pub(crate) struct Loader<'a> {
     manifest: Option<(PathBuf, crate::modules::Manifest)>,
     /// Module keys of the calls being loaded (`a`, `a.b`).
     keys: Vec<String>,
+    /// Errors that do not stop loading (every missing required argument of every module
+    /// call, as Terraform reports them all): the load fails with them at the end.
+    pending: Vec<Diag>,
+}
+
+/// Loads the root module in `dir` and every module it calls: every error found, first the
+/// one that stopped loading if any.
+pub(crate) fn load_root(sources: &mut Sources, dir: &Path) -> Result<Arc<ModuleCfg>, Vec<Diag>> {
+    let mut loader = Loader::new(sources);
+    let loaded = loader.load(dir, ".");
+    let pending = std::mem::take(&mut loader.pending);
+    match loaded {
+        Ok(root) if pending.is_empty() => Ok(root),
+        Ok(_) => Err(pending),
+        Err(d) => Err(std::iter::once(d).chain(pending).collect()),
+    }
 }
 
 impl<'a> Loader<'a> {
     pub fn new(sources: &'a mut Sources) -> Self {
-        Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new() }
+        Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new(), pending: Vec::new() }
     }
 
     pub fn load(&mut self, dir: &Path, rel: &str) -> DResult<Arc<ModuleCfg>> {
@@ -546,7 +562,7 @@ impl<'a> Loader<'a> {
         }
         for v in &module.variables {
             if v.default.is_none() && !args.contains_key(&v.name) {
-                return Err(d(ErrorKind::Config, file, b.span(), format!("Missing required argument: The argument {:?} is required, but no definition was found", v.name)));
+                self.pending.push(d(ErrorKind::Config, file, b.span(), format!("Missing required argument: The argument {:?} is required, but no definition was found", v.name)));
             }
         }
         Ok(CallCfg { name: name.to_string(), source, file, span: b.span(), count, for_each, args, module })

@@ -1013,8 +1013,8 @@ pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<
             }
         }
         _ => {
-            let a = to_num(&l, span.clone())?;
-            let b = to_num(&r, span.clone())?;
+            let a = to_num(&l, span.clone(), "left")?;
+            let b = to_num(&r, span.clone(), "right")?;
             let is_cmp = matches!(op, Less | LessEq | Greater | GreaterEq);
             match (a, b) {
                 (Some(a), Some(b)) => match op {
@@ -1055,13 +1055,14 @@ fn unreachable_op(span: Option<Range<usize>>) -> DResult<Value> {
     Err(Diag::new(ErrorKind::Unsupported, span, "Unsupported operator"))
 }
 
-fn to_num(v: &Value, span: Option<Range<usize>>) -> DResult<Option<f64>> {
+/// An arithmetic operand; errors name its side as HCL does ("left operand", "right operand").
+fn to_num(v: &Value, span: Option<Range<usize>>, side: &str) -> DResult<Option<f64>> {
     match v {
         Value::Unknown(_) => Ok(None),
-        Value::Null(_) => Err(Diag::eval(span, "Invalid operand: Unsuitable value for operand: argument must not be null")),
+        Value::Null(_) => Err(Diag::eval(span, "Operation failed: Error during operation: argument must not be null")),
         other => match convert(other, &Constraint::Number) {
             Ok(Value::Number(n)) => Ok(Some(n)),
-            _ => Err(Diag::eval(span, "Invalid operand: Unsuitable value for operand: a number is required")),
+            _ => Err(Diag::eval(span, format!("Invalid operand: Unsuitable value for {side} operand: a number is required"))),
         },
     }
 }

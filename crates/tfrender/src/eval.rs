@@ -906,9 +906,11 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> DResu
                 if n.fract() != 0.0 || n < 0.0 || n >= vs.len() as f64 {
                     return Err(Diag::eval(
                         span,
-                        if n.fract() != 0.0 { "Invalid index: The given key does not identify an element in this collection value: an integer is required".to_string() }
+                        if n.fract() != 0.0 { "Invalid index: The given key does not identify an element in this collection value: indexing a sequence requires a whole number, but the given index has a fractional part".to_string() }
                         else if n < 0.0 { "Invalid index: The given key does not identify an element in this collection value: a negative number is not a valid index for a sequence".to_string() }
-                        else { "Invalid index: The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection".to_string() },
+                        // Terraform explains only the index just past the end.
+                        else if n == vs.len() as f64 { "Invalid index: The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection".to_string() }
+                        else { "Invalid index: The given key does not identify an element in this collection value".to_string() },
                     ));
                 }
                 vs[n as usize].clone()
@@ -928,14 +930,7 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> DResu
                 match m.get(&k) {
                     Some(v) => v.clone(),
                     None => {
-                        return Err(Diag::eval(
-                            span,
-                            if matches!(inner, Value::Object(_)) {
-                                format!("Invalid index: The given key does not identify an element in this collection value: object has no attribute {k:?}")
-                            } else {
-                                format!("Invalid index: The given key does not identify an element in this collection value: map has no element for required key {k:?}")
-                            },
-                        ))
+                        return Err(Diag::eval(span, "Invalid index: The given key does not identify an element in this collection value"))
                     }
                 }
             }

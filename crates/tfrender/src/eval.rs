@@ -73,6 +73,10 @@ pub(crate) struct Evaluator<'s> {
     /// innermost last.
     locals: Vec<(String, Rc<Value>)>,
     depth: usize,
+    /// Errors beside the one an evaluation failed with: HCL evaluates every element of a
+    /// tuple constructor and every part of a template and reports each failure. `can` and
+    /// `try` drop those of what they catch.
+    pub also: Vec<Diag>,
 }
 
 fn span_of(e: &Expression) -> Option<Range<usize>> {
@@ -81,7 +85,21 @@ fn span_of(e: &Expression) -> Option<Range<usize>> {
 
 impl<'s> Evaluator<'s> {
     pub fn new(scope: &'s dyn Scope) -> Self {
-        Evaluator { scope, src: None, locals: Vec::new(), depth: 0 }
+        Evaluator { scope, src: None, locals: Vec::new(), depth: 0, also: Vec::new() }
+    }
+
+    /// Notes an error of one element of a construct that goes on with the others: the first
+    /// is kept to fail with, later ones go to `also`. Errors that end evaluation at once
+    /// (unsupported constructs, cycles) are returned.
+    fn fail_later(&mut self, failed: &mut Option<Diag>, d: Diag) -> DResult<()> {
+        if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle {
+            return Err(d);
+        }
+        match failed {
+            None => *failed = Some(d),
+            Some(_) => self.also.push(d),
+        }
+        Ok(())
     }
 
     pub fn push_local(&mut self, name: &str, v: Value) {
@@ -119,10 +137,17 @@ impl<'s> Evaluator<'s> {
             Expression::String(s) => Ok(Value::str(crate::value::nfc(s.value().as_str()))),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
+                let mut failed: Option<Diag> = None;
                 for item in a.iter() {
-                    out.push(self.eval(item)?);
+                    match self.eval(item) {
+                        Ok(v) => out.push(v),
+                        Err(d) => self.fail_later(&mut failed, d)?,
+                    }
                 }
-                Ok(Value::Tuple(out))
+                match failed {
+                    Some(d) => Err(d),
+                    None => Ok(Value::Tuple(out)),
+                }
             }
             Expression::Object(o) => {
                 let mut out = BTreeMap::new();
@@ -533,11 +558,15 @@ impl<'s> Evaluator<'s> {
                 if arg_exprs.len() != 1 {
                     return Err(arity(name, 1, arg_exprs.len(), span));
                 }
+                let kept = self.also.len();
                 return match self.eval(arg_exprs[0]) {
                     Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown(Type::Bool)),
                     Ok(_) => Ok(Value::Bool(true)),
                     Err(d) if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle => Err(d),
-                    Err(_) => Ok(Value::Bool(false)),
+                    Err(_) => {
+                        self.also.truncate(kept);
+                        Ok(Value::Bool(false))
+                    }
                 };
             }
             "try" => {
@@ -545,11 +574,15 @@ impl<'s> Evaluator<'s> {
                     return Err(Diag::eval(span, "Error in function call: Call to function \"try\" failed: at least one argument is required"));
                 }
                 for a in &arg_exprs {
+                    let kept = self.also.len();
                     match self.eval(a) {
                         Ok(v) if !v.is_wholly_known() => return Ok(Value::dynamic_unknown().mark(v.is_sensitive())),
                         Ok(v) => return Ok(v),
                         Err(d) if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle => return Err(d),
-                        Err(_) => continue,
+                        Err(_) => {
+                            self.also.truncate(kept);
+                            continue;
+                        }
                     }
                 }
                 return Err(Diag::eval(
@@ -714,13 +747,19 @@ impl<'s> Evaluator<'s> {
         // Each top-level part (literal, interpolation, whole directive) is one part of the
         // template: the parts before the first unknown one are the result's known prefix.
         let mut prefix_len = 0;
+        let mut failed: Option<Diag> = None;
         for node in nodes {
             let before = out.len();
             let was_unknown = unknown;
-            self.render_nodes(std::slice::from_ref(node), &mut out, &mut unknown, &mut marked)?;
+            if let Err(d) = self.render_nodes(std::slice::from_ref(node), &mut out, &mut unknown, &mut marked) {
+                self.fail_later(&mut failed, d)?;
+            }
             if unknown && !was_unknown {
                 prefix_len = before;
             }
+        }
+        if let Some(d) = failed {
+            return Err(d);
         }
         if unknown {
             let prefix = crate::functions::safe_prefix(out.get(..prefix_len).unwrap_or(""));

@@ -354,7 +354,11 @@ impl<'a> Engine<'a> {
     fn eval(&self, scope: &InstScope, a: &Attr) -> DResult<Value> {
         let mut ev = Evaluator::new(scope);
         ev.src = self.sources.files.get(a.file).map(|f| f.1.as_str());
-        ev.eval(&a.expr).map_err(|d| d.in_file(a.file))
+        let r = ev.eval(&a.expr).map_err(|d| d.in_file(a.file));
+        if r.is_err() {
+            self.also.borrow_mut().extend(ev.also.into_iter().map(|d| d.in_file(a.file)));
+        }
+        r
     }
 
     fn enter(&self, what: String, file: usize, span: Option<Range<usize>>) -> DResult<()> {
@@ -783,7 +787,11 @@ impl<'a> Engine<'a> {
             let config = {
                 let mut ev = Evaluator::new(&sc);
                 ev.src = self.sources.files.get(r.file).map(|f| f.1.as_str());
-                eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file))?
+                let body = eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file));
+                if body.is_err() {
+                    self.also.borrow_mut().extend(ev.also.into_iter().map(|d| d.in_file(r.file)));
+                }
+                body?
             };
             let config_known = r.mode == Mode::Data && config.is_wholly_known();
             let planned = if r.ty == "terraform_data" && r.mode == Mode::Managed {

@@ -4,8 +4,9 @@
 #   Subnets whose Tier tag is trading or data set map_public_ip_on_launch = false, and so
 #   does any subnet hosting a trading workload (an instance, network interface, ECS service,
 #   Lambda function, EKS node group, load balancer or DB subnet group whose Tier tag is
-#   trading and that names the subnet by a known id or a reference), whatever its own tag:
-#   public subnets must not host trading workloads.
+#   trading and that names the subnet by a known id or a reference), whatever its own tag,
+#   and any such subnet whose route table routes to an internet gateway: public subnets must
+#   not host trading workloads.
 # custom:
 #   id: LZ-NET-004
 #   severity: high
@@ -60,11 +61,28 @@ _hosts(w, path, s) if {
 	lib._ref_is(lib._strip(ref), sprintf("%s.%s", [s.type, s.name]))
 }
 
+# Why a subnet is public: [subnet address, reason]. It maps public IPs on launch, or its
+# route table (associated by an exact link) routes to an internet gateway.
+_public contains [s.address, "maps public IPs on launch"] if {
+	some s in lib.of_type("aws_subnet")
+	lib.val(s, ["map_public_ip_on_launch"]) == true
+}
+
+_public contains [s.address, sprintf("routes to an internet gateway (%s)", [rt.address])] if {
+	some s in lib.of_type("aws_subnet")
+	some a in lib.of_type("aws_route_table_association")
+	lib.linked(a, "subnet_id", s)
+	some rt in lib.of_type("aws_route_table")
+	lib.linked_exact(a, "route_table_id", rt)
+	lib.igw_routed(rt)
+}
+
 deny contains f if {
 	some s in lib.of_type("aws_subnet")
 	not s in lib.private_subnets
-	lib.val(s, ["map_public_ip_on_launch"]) == true
+	some [address, why] in _public
+	address == s.address
 	some [w, path] in _trading_workloads
 	_hosts(w, path, s)
-	f := lib.finding(s.address, sprintf("subnet maps public IPs on launch and hosts trading workload %s", [w.address]))
+	f := lib.finding(s.address, sprintf("subnet %s and hosts trading workload %s", [why, w.address]))
 }

@@ -49,3 +49,16 @@ test_private_subnet_hosting_trading_workload_passes if {
 	plan := t.plan_cfg([s, w], [t.cfg("aws_instance", "matcher", {"subnet_id": t.ref(["aws_subnet.inner.id", "aws_subnet.inner"])})])
 	count(deny) == 0 with input as plan
 }
+
+test_igw_routed_subnet_hosting_trading_instance_denied if {
+	s := t.rc("aws_subnet", "edge", {"tags": {"Tier": "ingress"}, "map_public_ip_on_launch": false})
+	rt := t.rc("aws_route_table", "edge", {"route": [{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1"}]})
+	a := t.rc("aws_route_table_association", "edge", {})
+	w := _workload("aws_instance", "matcher", {})
+	plan := t.plan_cfg([s, rt, a, w], [
+		t.cfg("aws_route_table_association", "edge", {"subnet_id": t.ref(["aws_subnet.edge.id", "aws_subnet.edge"]), "route_table_id": t.ref(["aws_route_table.edge.id", "aws_route_table.edge"])}),
+		t.cfg("aws_instance", "matcher", {"subnet_id": t.ref(["aws_subnet.edge.id", "aws_subnet.edge"])}),
+	])
+	fs := deny with input as plan
+	{f.message | some f in fs} == {"subnet routes to an internet gateway (aws_route_table.edge) and hosts trading workload aws_instance.matcher"}
+}

@@ -456,3 +456,21 @@ region_of(r) := x if {
 	x := input.variables.region.value
 	is_string(x)
 }
+
+# A route table with a route to an internet gateway: an inline route, or an aws_route naming
+# the table exactly, whose gateway_id is an igw- id or refers to an aws_internet_gateway.
+igw_routed(rt) if {
+	some i, _ in arr(val(rt, ["route"]))
+	is_igw(rt, ["route", i, "gateway_id"])
+}
+
+igw_routed(rt) if {
+	some r in of_type("aws_route")
+	linked_exact(r, "route_table_id", rt)
+	is_igw(r, ["gateway_id"])
+}
+
+is_igw(r, path) if startswith(str(val(r, path)), "igw-")
+
+is_igw(r, path) if references_type(r, path, "aws_internet_gateway")
+

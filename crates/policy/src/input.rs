@@ -148,6 +148,7 @@ pub fn parse(text: &str, name: &str) -> Result<Value> {
     })?;
     match classify(&value) {
         Kind::Plan(_) => {
+            check_shape(&value).map_err(|e| anyhow!("{name}: the plan is malformed: {e}"))?;
             let n = value.get("resource_changes").and_then(Value::as_array).map_or(0, Vec::len);
             if n > lz_input::limits::MAX_RESOURCES {
                 bail!(
@@ -171,6 +172,141 @@ pub fn parse(text: &str, name: &str) -> Result<Value> {
             "{name}:1:1: not a Terraform plan (`terraform show -json` of a saved plan): {what}"
         ),
     }
+}
+
+/// Checks the types of what the policies read from a plan, as Terraform writes them, so a
+/// plan-shaped document with wrong types is refused saying where (a JSON path such as
+/// `resource_changes[2].change.actions`) instead of failing inside the policy evaluator or,
+/// worse, being read as a plan without resources. Absent parts are allowed (plans of older
+/// format versions omit some).
+pub fn check_shape(plan: &Value) -> Result<(), String> {
+    let Some(top) = plan.as_object() else {
+        return Err(format!("the document is a JSON {}, expected an object", json_type(plan)));
+    };
+    for key in ["planned_values", "output_changes", "prior_state"] {
+        optional(top, key, key, "an object", Value::is_object)?;
+    }
+    if let Some(changes) = optional(top, "resource_changes", "resource_changes", "an array", Value::is_array)? {
+        for (i, rc) in changes.as_array().into_iter().flatten().enumerate() {
+            let at = format!("resource_changes[{i}]");
+            let Some(rc) = rc.as_object() else {
+                return Err(wrong(&at, rc, "an object"));
+            };
+            for key in ["address", "type", "name"] {
+                required(rc, key, &format!("{at}.{key}"), "a string", Value::is_string)?;
+            }
+            for key in ["mode", "module_address"] {
+                optional(rc, key, &format!("{at}.{key}"), "a string", Value::is_string)?;
+            }
+            let empty = Map::new();
+            let change = required(rc, "change", &format!("{at}.change"), "an object", Value::is_object)?.as_object().unwrap_or(&empty);
+            let actions = required(change, "actions", &format!("{at}.change.actions"), "an array", Value::is_array)?;
+            for (j, a) in actions.as_array().into_iter().flatten().enumerate() {
+                if !a.is_string() {
+                    return Err(wrong(&format!("{at}.change.actions[{j}]"), a, "a string"));
+                }
+            }
+            for key in ["before", "after"] {
+                optional_or_null(change, key, &format!("{at}.change.{key}"), "an object", Value::is_object)?;
+            }
+            for key in ["after_unknown", "after_sensitive", "before_sensitive"] {
+                optional(change, key, &format!("{at}.change.{key}"), "an object or a boolean", |v| v.is_object() || v.is_boolean())?;
+            }
+        }
+    }
+    if let Some(vars) = optional(top, "variables", "variables", "an object", Value::is_object)? {
+        for (k, v) in vars.as_object().into_iter().flatten() {
+            if !v.is_object() {
+                return Err(wrong(&format!("variables.{k}"), v, "an object"));
+            }
+        }
+    }
+    if let Some(cfg) = optional(top, "configuration", "configuration", "an object", Value::is_object)? {
+        let empty = Map::new();
+        let cfg = cfg.as_object().unwrap_or(&empty);
+        if let Some(providers) = optional(cfg, "provider_config", "configuration.provider_config", "an object", Value::is_object)? {
+            for (k, p) in providers.as_object().into_iter().flatten() {
+                let at = format!("configuration.provider_config.{k}");
+                let Some(p) = p.as_object() else {
+                    return Err(wrong(&at, p, "an object"));
+                };
+                optional(p, "expressions", &format!("{at}.expressions"), "an object", Value::is_object)?;
+                optional(p, "module_address", &format!("{at}.module_address"), "a string", Value::is_string)?;
+            }
+        }
+        if let Some(root) = optional(cfg, "root_module", "configuration.root_module", "an object", Value::is_object)? {
+            module_shape(root, "configuration.root_module", 0)?;
+        }
+    }
+    Ok(())
+}
+
+/// A module of the configuration section: resources, module calls (recursively), outputs,
+/// variables.
+fn module_shape(m: &Value, at: &str, depth: usize) -> Result<(), String> {
+    let Some(m) = m.as_object() else {
+        return Err(wrong(at, m, "an object"));
+    };
+    for key in ["outputs", "variables"] {
+        optional(m, key, &format!("{at}.{key}"), "an object", Value::is_object)?;
+    }
+    if let Some(resources) = optional(m, "resources", &format!("{at}.resources"), "an array", Value::is_array)? {
+        for (i, r) in resources.as_array().into_iter().flatten().enumerate() {
+            let here = format!("{at}.resources[{i}]");
+            let Some(r) = r.as_object() else {
+                return Err(wrong(&here, r, "an object"));
+            };
+            for key in ["address", "type", "name", "mode", "provider_config_key"] {
+                optional(r, key, &format!("{here}.{key}"), "a string", Value::is_string)?;
+            }
+            optional(r, "expressions", &format!("{here}.expressions"), "an object", Value::is_object)?;
+        }
+    }
+    if let Some(calls) = optional(m, "module_calls", &format!("{at}.module_calls"), "an object", Value::is_object)? {
+        for (name, call) in calls.as_object().into_iter().flatten() {
+            let here = format!("{at}.module_calls.{name}");
+            let Some(c) = call.as_object() else {
+                return Err(wrong(&here, call, "an object"));
+            };
+            optional(c, "expressions", &format!("{here}.expressions"), "an object", Value::is_object)?;
+            // Terraform nests modules a few levels deep; a document nested deeper than this
+            // is not a plan it wrote.
+            if depth > 64 {
+                return Err(format!("{here}: module calls nested more than 64 deep"));
+            }
+            if let Some(module) = c.get("module") {
+                module_shape(module, &format!("{here}.module"), depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn wrong(at: &str, v: &Value, want: &str) -> String {
+    format!("{at} is {} {}, expected {want}", article(json_type(v)), json_type(v))
+}
+
+fn article(t: &str) -> &'static str {
+    if t.starts_with(['a', 'o']) { "an" } else { "a" }
+}
+
+/// The value at key when present; an error naming `at` when it is not of the wanted kind
+/// (null included).
+fn optional<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: impl Fn(&Value) -> bool) -> Result<Option<&'v Value>, String> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(v) if ok(v) => Ok(Some(v)),
+        Some(v) => Err(wrong(at, v, want)),
+    }
+}
+
+/// As [`optional`], null allowed (a `before` or `after` of a create or delete).
+fn optional_or_null<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: impl Fn(&Value) -> bool) -> Result<Option<&'v Value>, String> {
+    optional(m, key, at, &format!("{want} or null"), |v| v.is_null() || ok(v))
+}
+
+fn required<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: impl Fn(&Value) -> bool) -> Result<&'v Value, String> {
+    optional(m, key, at, want, ok)?.ok_or_else(|| format!("{at} is missing, expected {want}"))
 }
 
 /// Reads plan bytes as Terraform users produce them and parses them.

@@ -98,6 +98,7 @@ impl Policies {
         if !plan.is_object() {
             bail!("plan JSON is not an object");
         }
+        input::check_shape(plan).map_err(|e| anyhow!("the plan is malformed: {e}"))?;
         let mut plan = plan.clone();
         redact::redact_value(&mut plan);
         let mut engine = self.engine.clone();

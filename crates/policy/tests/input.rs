@@ -124,3 +124,43 @@ fn the_normalized_form_keeps_what_policies_need() {
         ]
     );
 }
+
+/// Plan-shaped JSON with wrong types is refused as malformed, naming the JSON path of the
+/// first wrong value, by `parse` and by every evaluation (a plan built in memory), never a
+/// Rego evaluator error.
+#[test]
+fn malformed_plans_are_refused_naming_where() {
+    let rc = |change: &str| {
+        format!(r#"{{"format_version":"1.2","resource_changes":[{{"address":"a.b","type":"a","name":"b","change":{change}}}]}}"#)
+    };
+    let cases: Vec<(String, &str)> = vec![
+        (rc(r#""create""#), "resource_changes[0].change is a string, expected an object"),
+        (rc(r#"{"after":{}}"#), "resource_changes[0].change.actions is missing, expected an array"),
+        (rc(r#"{"actions":[1]}"#), "resource_changes[0].change.actions[0] is a number, expected a string"),
+        (rc(r#"{"actions":["create"],"after":"x"}"#), "resource_changes[0].change.after is a string, expected an object or null"),
+        (rc(r#"{"actions":["create"],"after_unknown":[]}"#), "resource_changes[0].change.after_unknown is an array, expected an object or a boolean"),
+        (r#"{"format_version":"1.2","resource_changes":{}}"#.into(), "resource_changes is an object, expected an array"),
+        (r#"{"format_version":"1.2","resource_changes":["x"]}"#.into(), "resource_changes[0] is a string, expected an object"),
+        (r#"{"format_version":"1.2","resource_changes":[{"type":"a","name":"b","change":{"actions":[]}}]}"#.into(), "resource_changes[0].address is missing, expected a string"),
+        (r#"{"format_version":"1.2","resource_changes":[],"variables":{"region":"eu-west-1"}}"#.into(), "variables.region is a string, expected an object"),
+        (
+            r#"{"format_version":"1.2","resource_changes":[],"configuration":{"root_module":{"module_calls":{"m":{"module":{"resources":{}}}}}}}"#.into(),
+            "configuration.root_module.module_calls.m.module.resources is an object, expected an array",
+        ),
+        (
+            r#"{"format_version":"1.2","resource_changes":[],"configuration":{"provider_config":{"aws":{"expressions":[]}}}}"#.into(),
+            "configuration.provider_config.aws.expressions is an array, expected an object",
+        ),
+    ];
+    let opts = lz_policy::Options::for_root(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let policies = lz_policy::Policies::load(&opts.policies, &opts.settings).unwrap();
+    for (text, want) in &cases {
+        let err = format!("{:#}", parse(text, "p.json").expect_err(text));
+        assert_eq!(err, format!("p.json: the plan is malformed: {want}"), "{text}");
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let err = format!("{:#}", policies.findings(&value).expect_err(text));
+        assert_eq!(err, format!("the plan is malformed: {want}"), "{text}");
+    }
+    // Well-formed plans of every shape the corpus holds still parse.
+    assert!(parse(&rc(r#"{"actions":["create"],"before":null,"after":null,"after_unknown":true}"#), "p.json").is_ok());
+}

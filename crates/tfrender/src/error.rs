@@ -136,6 +136,17 @@ impl Sources {
     }
 
     /// "file:line,col-col" as Terraform prints a range.
+    /// One error for several diagnostics (at least one): the first, the others in `more`.
+    pub fn to_errors(&self, mut diags: Vec<Diag>) -> RenderError {
+        if diags.is_empty() {
+            return RenderError { file: None, line: 0, column: 0, message: "render failed without a diagnostic".into(), kind: ErrorKind::Config, subject: None, more: Vec::new() };
+        }
+        let first = diags.remove(0);
+        let mut e = self.to_error(first);
+        e.more = diags.into_iter().map(|d| self.to_error(d)).collect();
+        e
+    }
+
     pub fn range_str(&self, file: usize, span: &Range<usize>) -> String {
         let (l, c) = self.line_col(file, span.start);
         let (l2, c2) = self.line_col(file, span.end);

@@ -73,6 +73,10 @@ pub(crate) struct Evaluator<'s> {
     /// innermost last.
     locals: Vec<(String, Rc<Value>)>,
     depth: usize,
+    /// Errors beside the one an evaluation failed with: HCL evaluates every element of a
+    /// tuple constructor and every part of a template and reports each failure. `can` and
+    /// `try` drop those of what they catch.
+    pub also: Vec<Diag>,
 }
 
 fn span_of(e: &Expression) -> Option<Range<usize>> {
@@ -81,7 +85,21 @@ fn span_of(e: &Expression) -> Option<Range<usize>> {
 
 impl<'s> Evaluator<'s> {
     pub fn new(scope: &'s dyn Scope) -> Self {
-        Evaluator { scope, src: None, locals: Vec::new(), depth: 0 }
+        Evaluator { scope, src: None, locals: Vec::new(), depth: 0, also: Vec::new() }
+    }
+
+    /// Notes an error of one element of a construct that goes on with the others: the first
+    /// is kept to fail with, later ones go to `also`. Errors that end evaluation at once
+    /// (unsupported constructs, cycles) are returned.
+    fn fail_later(&mut self, failed: &mut Option<Diag>, d: Diag) -> DResult<()> {
+        if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle {
+            return Err(d);
+        }
+        match failed {
+            None => *failed = Some(d),
+            Some(_) => self.also.push(d),
+        }
+        Ok(())
     }
 
     pub fn push_local(&mut self, name: &str, v: Value) {
@@ -119,10 +137,17 @@ impl<'s> Evaluator<'s> {
             Expression::String(s) => Ok(Value::str(crate::value::nfc(s.value().as_str()))),
             Expression::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
+                let mut failed: Option<Diag> = None;
                 for item in a.iter() {
-                    out.push(self.eval(item)?);
+                    match self.eval(item) {
+                        Ok(v) => out.push(v),
+                        Err(d) => self.fail_later(&mut failed, d)?,
+                    }
                 }
-                Ok(Value::Tuple(out))
+                match failed {
+                    Some(d) => Err(d),
+                    None => Ok(Value::Tuple(out)),
+                }
             }
             Expression::Object(o) => {
                 let mut out = BTreeMap::new();
@@ -533,11 +558,15 @@ impl<'s> Evaluator<'s> {
                 if arg_exprs.len() != 1 {
                     return Err(arity(name, 1, arg_exprs.len(), span));
                 }
+                let kept = self.also.len();
                 return match self.eval(arg_exprs[0]) {
                     Ok(v) if !v.is_wholly_known() => Ok(Value::Unknown(Type::Bool)),
                     Ok(_) => Ok(Value::Bool(true)),
                     Err(d) if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle => Err(d),
-                    Err(_) => Ok(Value::Bool(false)),
+                    Err(_) => {
+                        self.also.truncate(kept);
+                        Ok(Value::Bool(false))
+                    }
                 };
             }
             "try" => {
@@ -545,11 +574,15 @@ impl<'s> Evaluator<'s> {
                     return Err(Diag::eval(span, "Error in function call: Call to function \"try\" failed: at least one argument is required"));
                 }
                 for a in &arg_exprs {
+                    let kept = self.also.len();
                     match self.eval(a) {
                         Ok(v) if !v.is_wholly_known() => return Ok(Value::dynamic_unknown().mark(v.is_sensitive())),
                         Ok(v) => return Ok(v),
                         Err(d) if d.kind == ErrorKind::Unsupported || d.kind == ErrorKind::Cycle => return Err(d),
-                        Err(_) => continue,
+                        Err(_) => {
+                            self.also.truncate(kept);
+                            continue;
+                        }
                     }
                 }
                 return Err(Diag::eval(
@@ -714,13 +747,19 @@ impl<'s> Evaluator<'s> {
         // Each top-level part (literal, interpolation, whole directive) is one part of the
         // template: the parts before the first unknown one are the result's known prefix.
         let mut prefix_len = 0;
+        let mut failed: Option<Diag> = None;
         for node in nodes {
             let before = out.len();
             let was_unknown = unknown;
-            self.render_nodes(std::slice::from_ref(node), &mut out, &mut unknown, &mut marked)?;
+            if let Err(d) = self.render_nodes(std::slice::from_ref(node), &mut out, &mut unknown, &mut marked) {
+                self.fail_later(&mut failed, d)?;
+            }
             if unknown && !was_unknown {
                 prefix_len = before;
             }
+        }
+        if let Some(d) = failed {
+            return Err(d);
         }
         if unknown {
             let prefix = crate::functions::safe_prefix(out.get(..prefix_len).unwrap_or(""));
@@ -906,9 +945,11 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> DResu
                 if n.fract() != 0.0 || n < 0.0 || n >= vs.len() as f64 {
                     return Err(Diag::eval(
                         span,
-                        if n.fract() != 0.0 { "Invalid index: The given key does not identify an element in this collection value: an integer is required".to_string() }
+                        if n.fract() != 0.0 { "Invalid index: The given key does not identify an element in this collection value: indexing a sequence requires a whole number, but the given index has a fractional part".to_string() }
                         else if n < 0.0 { "Invalid index: The given key does not identify an element in this collection value: a negative number is not a valid index for a sequence".to_string() }
-                        else { "Invalid index: The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection".to_string() },
+                        // Terraform explains only the index just past the end.
+                        else if n == vs.len() as f64 { "Invalid index: The given key does not identify an element in this collection value: the given index is greater than or equal to the length of the collection".to_string() }
+                        else { "Invalid index: The given key does not identify an element in this collection value".to_string() },
                     ));
                 }
                 vs[n as usize].clone()
@@ -928,14 +969,7 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> DResu
                 match m.get(&k) {
                     Some(v) => v.clone(),
                     None => {
-                        return Err(Diag::eval(
-                            span,
-                            if matches!(inner, Value::Object(_)) {
-                                format!("Invalid index: The given key does not identify an element in this collection value: object has no attribute {k:?}")
-                            } else {
-                                format!("Invalid index: The given key does not identify an element in this collection value: map has no element for required key {k:?}")
-                            },
-                        ))
+                        return Err(Diag::eval(span, "Invalid index: The given key does not identify an element in this collection value"))
                     }
                 }
             }
@@ -1013,8 +1047,8 @@ pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<
             }
         }
         _ => {
-            let a = to_num(&l, span.clone())?;
-            let b = to_num(&r, span.clone())?;
+            let a = to_num(&l, span.clone(), "left")?;
+            let b = to_num(&r, span.clone(), "right")?;
             let is_cmp = matches!(op, Less | LessEq | Greater | GreaterEq);
             match (a, b) {
                 (Some(a), Some(b)) => match op {
@@ -1055,13 +1089,14 @@ fn unreachable_op(span: Option<Range<usize>>) -> DResult<Value> {
     Err(Diag::new(ErrorKind::Unsupported, span, "Unsupported operator"))
 }
 
-fn to_num(v: &Value, span: Option<Range<usize>>) -> DResult<Option<f64>> {
+/// An arithmetic operand; errors name its side as HCL does ("left operand", "right operand").
+fn to_num(v: &Value, span: Option<Range<usize>>, side: &str) -> DResult<Option<f64>> {
     match v {
         Value::Unknown(_) => Ok(None),
-        Value::Null(_) => Err(Diag::eval(span, "Invalid operand: Unsuitable value for operand: argument must not be null")),
+        Value::Null(_) => Err(Diag::eval(span, "Operation failed: Error during operation: argument must not be null")),
         other => match convert(other, &Constraint::Number) {
             Ok(Value::Number(n)) => Ok(Some(n)),
-            _ => Err(Diag::eval(span, "Invalid operand: Unsuitable value for operand: a number is required")),
+            _ => Err(Diag::eval(span, format!("Invalid operand: Unsuitable value for {side} operand: a number is required"))),
         },
     }
 }

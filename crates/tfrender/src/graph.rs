@@ -146,6 +146,9 @@ pub(crate) struct Engine<'a> {
     root_dir: std::path::PathBuf,
     /// Provider schemas: resources of these types are planned as the provider would.
     pub schema: Option<std::sync::Arc<crate::schema::ProviderSchema>>,
+    /// Errors found beside the one an evaluation failed with (every failing validation rule
+    /// of a variable after the first): `run_all` reports them too.
+    also: RefCell<Vec<Diag>>,
 }
 
 pub(crate) struct InstScope<'e, 'a> {
@@ -173,7 +176,7 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Arc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
         let root_dir = root.dir.clone();
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()) };
         eng.add_inst(root, String::new(), None);
         eng
     }
@@ -270,6 +273,9 @@ impl<'a> Engine<'a> {
             }
             i += 1;
         }
+        for d in self.also.take() {
+            note(Err(d));
+        }
         // Terraform checks root variables' validation rules only when the rest of the plan
         // succeeded: with other errors, their failures are not reported.
         let root_validation = |d: &Diag| d.kind == ErrorKind::Variable && d.message.starts_with("Invalid value for variable:") && d.subject.as_deref().is_some_and(|s| s.starts_with("var."));
@@ -348,7 +354,11 @@ impl<'a> Engine<'a> {
     fn eval(&self, scope: &InstScope, a: &Attr) -> DResult<Value> {
         let mut ev = Evaluator::new(scope);
         ev.src = self.sources.files.get(a.file).map(|f| f.1.as_str());
-        ev.eval(&a.expr).map_err(|d| d.in_file(a.file))
+        let r = ev.eval(&a.expr).map_err(|d| d.in_file(a.file));
+        if r.is_err() {
+            self.also.borrow_mut().extend(ev.also.into_iter().map(|d| d.in_file(a.file)));
+        }
+        r
     }
 
     fn enter(&self, what: String, file: usize, span: Option<Range<usize>>) -> DResult<()> {
@@ -586,6 +596,8 @@ impl<'a> Engine<'a> {
         let v = Rc::new(v);
         inst.vars.borrow_mut().insert(cfg.name.clone(), Slot::Done(v.clone()));
         let mut status = "pass";
+        // Terraform checks every rule and reports each one that fails.
+        let mut failures: Vec<Diag> = Vec::new();
         for val in &cfg.validations {
             let sc = self.scope(i);
             let c = self.eval(&sc, &val.condition)?;
@@ -600,14 +612,17 @@ impl<'a> Engine<'a> {
                     let msg = self.eval(&sc, &val.error_message)?;
                     let msg = match msg.unmark().0 {
                         Value::String(s) => s.clone(),
-                        Value::Unknown(_) => "(error message is not known)".into(),
+                        Value::Unknown(_) => {
+                            failures.push(err(ErrorKind::Variable, val.file, val.error_message.span.clone(), "Invalid error message: Unsuitable value for error message: expression refers to values that won't be known until the apply phase"));
+                            continue;
+                        }
                         _ => String::new(),
                     };
                     let rule_at = val.span.as_ref().map(|s| self.sources.range_str(val.file, s)).unwrap_or_default();
                     // Terraform points at where the value was set (tfvars line, calling
                     // argument), or at the variable when its default failed.
                     let (f, s) = place.clone().unwrap_or((cfg.file, cfg.span.clone()));
-                    return Err(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")).about(display.clone()));
+                    failures.push(err(ErrorKind::Variable, f, s, format!("Invalid value for variable: {msg}\n\nThis was checked by the validation rule at {rule_at}.")).about(display.clone()));
                 }
                 Value::Null(_) => {
                     return Err(err(ErrorKind::Variable, val.file, val.condition.span.clone(), "Invalid condition result: Condition expression must return either true or false, not null"));
@@ -616,6 +631,11 @@ impl<'a> Engine<'a> {
                     return Err(err(ErrorKind::Variable, val.file, val.condition.span.clone(), "Invalid variable validation result: The validation condition must return a bool"));
                 }
             }
+        }
+        if !failures.is_empty() {
+            let first = failures.remove(0);
+            self.also.borrow_mut().extend(failures);
+            return Err(first);
         }
         if !cfg.validations.is_empty() {
             self.record_check(i, "var", &format!("var.{}", cfg.name), serde_json::Map::new(), None, status, Vec::new());
@@ -767,7 +787,11 @@ impl<'a> Engine<'a> {
             let config = {
                 let mut ev = Evaluator::new(&sc);
                 ev.src = self.sources.files.get(r.file).map(|f| f.1.as_str());
-                eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file))?
+                let body = eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file));
+                if body.is_err() {
+                    self.also.borrow_mut().extend(ev.also.into_iter().map(|d| d.in_file(r.file)));
+                }
+                body?
             };
             let config_known = r.mode == Mode::Data && config.is_wholly_known();
             let planned = if r.ty == "terraform_data" && r.mode == Mode::Managed {

@@ -75,10 +75,7 @@ pub struct RenderOptions {
 /// referenced), without evaluating it. Argument types are checked by `render_dir`.
 pub fn validate_dir(dir: &Path, schema: &ProviderSchema) -> Result<Vec<RenderError>, RenderError> {
     let mut sources = Sources::default();
-    let root = match load::Loader::new(&mut sources).load(dir, ".") {
-        Ok(r) => r,
-        Err(d) => return Err(sources.to_error(d)),
-    };
+    let root = load::load_root(&mut sources, dir).map_err(|diags| sources.to_errors(diags))?;
     let diags = validate::validate_tree(&root, schema, &sources);
     Ok(diags.into_iter().map(|d| sources.to_error(d)).collect())
 }
@@ -116,10 +113,7 @@ impl Prepared {
     /// Parse and resolve the root module in `dir` and every module it calls.
     pub fn load(dir: &Path) -> Result<Prepared, RenderError> {
         let mut sources = Sources::default();
-        let root = match load::Loader::new(&mut sources).load(dir, ".") {
-            Ok(root) => root,
-            Err(d) => return Err(sources.to_error(d)),
-        };
+        let root = load::load_root(&mut sources, dir).map_err(|diags| sources.to_errors(diags))?;
         let configuration = plan::configuration(&root, &root);
         Ok(Prepared { dir: dir.to_path_buf(), root, sources, configuration, validated: Mutex::new(Vec::new()) })
     }
@@ -134,12 +128,7 @@ impl Prepared {
         // Variable files join the loaded sources for this render only.
         let mut sources = self.sources.clone();
         let r = self.render_inner(opts, &mut sources);
-        r.map_err(|mut diags| {
-            let first = diags.remove(0);
-            let mut e = sources.to_error(first);
-            e.more = diags.into_iter().map(|d| sources.to_error(d)).collect();
-            e
-        })
+        r.map_err(|diags| sources.to_errors(diags))
     }
 
     /// Schema validation errors of the tree (computed once per schema).

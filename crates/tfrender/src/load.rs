@@ -186,10 +186,7 @@ pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, 
     let text = read_source(path)?;
     let id = sources.add(path.to_path_buf(), text);
     let text = &sources.files[id].1;
-    let parsed = hcl_edit::parser::parse_body(text).or_else(|e| {
-        // hcl-edit refuses some newlines HCL ignores; retry with those made spaces.
-        crate::syntax::relax_newlines(text).and_then(|t| hcl_edit::parser::parse_body(&t).ok()).ok_or(e)
-    });
+    let parsed = parse_relaxed(text);
     let body = parsed.map_err(|e| {
         let (line, col) = (e.location().line(), e.location().column());
         Diag {
@@ -201,6 +198,47 @@ pub(crate) fn parse_file(sources: &mut Sources, path: &Path) -> DResult<(usize, 
         }
     })?;
     Ok((id, body))
+}
+
+/// Parses with hcl-edit, working around where it is stricter than HCL (`crate::syntax`), each
+/// rewrite keeping every byte offset: a repeated key of an object constructor becomes a
+/// distinct key expression of the same value (the last item still wins), and on another
+/// error the newlines HCL ignores become spaces, once. A failure reports the error of the
+/// text as written, or after the repeated keys when they were the first obstacle.
+fn parse_relaxed(text: &str) -> Result<Body, hcl_edit::parser::Error> {
+    let mut current = std::borrow::Cow::Borrowed(text);
+    let mut relaxed: Option<hcl_edit::parser::Error> = None;
+    let mut last_key: Option<(usize, usize)> = None;
+    // Every rewrite removes one refusal; the bound only stops a rewrite that would not.
+    for _ in 0..text.len().max(16) {
+        let e = match hcl_edit::parser::parse_body(&current) {
+            Ok(body) => return Ok(body),
+            Err(e) => e,
+        };
+        if e.message().contains("redefined object key") {
+            let offset = e.location().offset();
+            let level = match last_key {
+                Some((o, l)) if o == offset => l + 1,
+                _ => 0,
+            };
+            if let Some(t) = crate::syntax::distinct_repeated_key(&current, offset, level) {
+                last_key = Some((offset, level));
+                current = std::borrow::Cow::Owned(t);
+                continue;
+            }
+        }
+        if let Some(before) = relaxed {
+            return Err(before);
+        }
+        match crate::syntax::relax_newlines(&current) {
+            Some(t) => {
+                current = std::borrow::Cow::Owned(t);
+                relaxed = Some(e);
+            }
+            None => return Err(e),
+        }
+    }
+    hcl_edit::parser::parse_body(&current)
 }
 
 fn offset_of(text: &str, line: usize, col: usize) -> usize {
@@ -223,11 +261,27 @@ pub(crate) struct Loader<'a> {
     manifest: Option<(PathBuf, crate::modules::Manifest)>,
     /// Module keys of the calls being loaded (`a`, `a.b`).
     keys: Vec<String>,
+    /// Errors that do not stop loading (every missing required argument of every module
+    /// call, as Terraform reports them all): the load fails with them at the end.
+    pending: Vec<Diag>,
+}
+
+/// Loads the root module in `dir` and every module it calls: every error found, first the
+/// one that stopped loading if any.
+pub(crate) fn load_root(sources: &mut Sources, dir: &Path) -> Result<Arc<ModuleCfg>, Vec<Diag>> {
+    let mut loader = Loader::new(sources);
+    let loaded = loader.load(dir, ".");
+    let pending = std::mem::take(&mut loader.pending);
+    match loaded {
+        Ok(root) if pending.is_empty() => Ok(root),
+        Ok(_) => Err(pending),
+        Err(d) => Err(std::iter::once(d).chain(pending).collect()),
+    }
 }
 
 impl<'a> Loader<'a> {
     pub fn new(sources: &'a mut Sources) -> Self {
-        Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new() }
+        Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new(), pending: Vec::new() }
     }
 
     pub fn load(&mut self, dir: &Path, rel: &str) -> DResult<Arc<ModuleCfg>> {
@@ -516,7 +570,7 @@ impl<'a> Loader<'a> {
         }
         for v in &module.variables {
             if v.default.is_none() && !args.contains_key(&v.name) {
-                return Err(d(ErrorKind::Config, file, b.span(), format!("Missing required argument: The argument {:?} is required, but no definition was found", v.name)));
+                self.pending.push(d(ErrorKind::Config, file, b.span(), format!("Missing required argument: The argument {:?} is required, but no definition was found", v.name)));
             }
         }
         Ok(CallCfg { name: name.to_string(), source, file, span: b.span(), count, for_each, args, module })

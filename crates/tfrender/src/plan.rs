@@ -55,7 +55,9 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
     names.sort();
     for n in names {
         if let Some(v) = eng.root_var(n) {
-            let v = eng.root_input_as_given(n).filter(|g| !g.is_null()).map(std::rc::Rc::new).unwrap_or(v);
+            // As given, null included: a null given to a nullable = false variable is recorded
+            // as null while the default is the value used.
+            let v = eng.root_input_as_given(n).map(std::rc::Rc::new).unwrap_or(v);
             vars.insert(n.clone(), json!({ "value": v.to_json() }));
         }
     }
@@ -142,7 +144,10 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
         let mut po = Map::new();
         po.insert("sensitive".into(), json!(sensitive));
         if v.is_wholly_known() {
-            po.insert("type".into(), v.ty().to_json());
+            // A null output has no type in the plan: Terraform records "dynamic" whatever
+            // the type of the null (a typed variable given null included).
+            let ty = if v.is_null() { crate::value::Type::Dynamic } else { v.ty() };
+            po.insert("type".into(), ty.to_json());
             po.insert("value".into(), v.to_json());
         }
         outputs.insert(o.name.clone(), Json::Object(po));

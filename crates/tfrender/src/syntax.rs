@@ -202,9 +202,92 @@ pub(crate) fn relax_newlines(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// hcl-edit refuses an object constructor that repeats a key; HCL accepts it and the last
+/// item wins (`{ "3gpp" = "audio/3gpp", "3gpp" = "video/3gpp" }`). Given the offset of the
+/// repeated key hcl-edit stopped at, rewrites that key into another key expression of the
+/// same value, which hcl-edit does not take for the same key: an identifier `k` into `"k"`,
+/// then `("k")`, `(("k"))`...; a quoted key `"k"` into `("k")`, `(("k"))`... (`level` 0, 1,
+/// ... picks the wrapping, for a key repeated more than twice). The extra bytes come from the
+/// blanks before the key and around its `=` or `:`, so every byte after it keeps its offset
+/// and spans and line numbers still refer to the original file. `None` when the text at
+/// `offset` is not a plain key or there are not enough blanks on its line.
+pub(crate) fn distinct_repeated_key(text: &str, offset: usize, level: usize) -> Option<String> {
+    let t = text.as_bytes();
+    let start = offset;
+    let (key_end, quoted) = match t.get(start)? {
+        b'"' => {
+            let mut i = start + 1;
+            loop {
+                match t.get(i)? {
+                    b'\\' => i += 2,
+                    b'"' => break (i + 1, true),
+                    b'$' | b'%' if t.get(i + 1) == Some(&b'{') => return None,
+                    b'\n' => return None,
+                    _ => i += 1,
+                }
+            }
+        }
+        b if b.is_ascii_alphabetic() || *b == b'_' => {
+            let mut i = start + 1;
+            while t.get(i).is_some_and(|b| is_ident(*b)) {
+                i += 1;
+            }
+            (i, false)
+        }
+        _ => return None,
+    };
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let mut before = start;
+    while before > 0 && blank(&t[before - 1]) {
+        before -= 1;
+    }
+    let mut sep = key_end;
+    while t.get(sep).is_some_and(blank) {
+        sep += 1;
+    }
+    if !matches!(t.get(sep), Some(b'=' | b':')) || t.get(sep + 1) == Some(&b'=') {
+        return None;
+    }
+    let mut after = sep + 1;
+    while t.get(after).is_some_and(blank) {
+        after += 1;
+    }
+    let key = &text[start..key_end];
+    let parens = if quoted { level + 1 } else { level };
+    let mut new_key = String::new();
+    new_key.push_str(&"(".repeat(parens));
+    if quoted {
+        new_key.push_str(key);
+    } else {
+        new_key.push('"');
+        new_key.push_str(key);
+        new_key.push('"');
+    }
+    new_key.push_str(&")".repeat(parens));
+    let extra = new_key.len() - key.len();
+    let (b0, b1, b2) = (start - before, sep - key_end, after - sep - 1);
+    if b0 + b1 + b2 < extra {
+        return None;
+    }
+    // Blanks taken first before the key, then before and after the separator.
+    let take0 = extra.min(b0);
+    let take1 = (extra - take0).min(b1);
+    let take2 = extra - take0 - take1;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..before]);
+    out.push_str(&text[before..start][take0..]);
+    out.push_str(&new_key);
+    out.push_str(&text[key_end..sep][take1..]);
+    out.push_str(&text[sep..sep + 1]);
+    out.push_str(&text[sep + 1..after][take2..]);
+    out.push_str(&text[after..]);
+    debug_assert_eq!(out.len(), text.len());
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::relax_newlines;
+    use super::{distinct_repeated_key, relax_newlines};
 
     #[test]
     fn newlines_hcl_ignores_become_spaces_and_offsets_stay() {
@@ -226,6 +309,27 @@ mod tests {
             assert_eq!(got.as_deref(), *want, "{src:?}");
             if let Some(g) = got {
                 assert_eq!(g.len(), src.len());
+            }
+        }
+    }
+
+    #[test]
+    fn repeated_object_keys_become_distinct_key_expressions_and_offsets_stay() {
+        let cases: &[(&str, usize, usize, Option<&str>)] = &[
+            ("x = {\n  \"a\" = 1\n  \"a\" = 2\n}\n", 18, 0, Some("x = {\n  \"a\" = 1\n(\"a\") = 2\n}\n")),
+            ("x = { a = 1, a = 2 }\n", 13, 0, Some("x = { a = 1,\"a\"= 2 }\n")),
+            ("x = { a = 1, a = 2 }\n", 13, 1, None),
+            ("x = { a  =  1, a  =  2 }\n", 15, 1, Some("x = { a  =  1,(\"a\")= 2 }\n")),
+            ("x = { a = 1,a=2 }\n", 12, 0, None),
+            ("x = { \"${y}\" = 1 }\n", 6, 0, None),
+            ("x = { a == 1 }\n", 6, 0, None),
+        ];
+        for (src, offset, level, want) in cases {
+            let got = distinct_repeated_key(src, *offset, *level);
+            assert_eq!(got.as_deref(), *want, "{src:?} at {offset}");
+            if let Some(g) = got {
+                assert_eq!(g.len(), src.len());
+                assert!(hcl_edit::parser::parse_body(&g).is_ok(), "{g:?}");
             }
         }
     }

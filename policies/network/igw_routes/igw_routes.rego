@@ -18,15 +18,15 @@ import data.lz.lib
 deny contains f if {
 	some rt in lib.of_type("aws_route_table")
 	_private_table(rt)
-	_igw_routed(rt)
+	lib.igw_routed(rt)
 	f := lib.finding(rt.address, "route table of a trading or data subnet routes to an internet gateway")
 }
 
 deny contains f if {
 	some rt in lib.of_type("aws_route_table")
 	_private_table(rt)
-	not _igw_routed(rt)
-	_maybe_igw_routed(rt)
+	not lib.igw_routed(rt)
+	_maybelib.igw_routed(rt)
 	f := lib.unverifiable(rt.address, "route_table_id of an internet gateway route")
 }
 
@@ -34,7 +34,7 @@ deny contains f if {
 	some rt in lib.of_type("aws_route_table")
 	not _private_table(rt)
 	_maybe_private_table(rt)
-	_igw_routed(rt)
+	lib.igw_routed(rt)
 	f := lib.unverifiable(rt.address, "route_table_id of a subnet association")
 }
 
@@ -56,23 +56,8 @@ _maybe_private_table(rt) if {
 	lib.linked(a, "subnet_id", s)
 }
 
-_igw_routed(rt) if {
-	some i, _ in lib.arr(lib.val(rt, ["route"]))
-	_is_igw(rt, ["route", i, "gateway_id"])
-}
-
-_igw_routed(rt) if {
-	some r in lib.of_type("aws_route")
-	lib.linked_exact(r, "route_table_id", rt)
-	_is_igw(r, ["gateway_id"])
-}
-
-_maybe_igw_routed(rt) if {
+_maybelib.igw_routed(rt) if {
 	some r in lib.of_type("aws_route")
 	lib.linked(r, "route_table_id", rt)
-	_is_igw(r, ["gateway_id"])
+	lib.is_igw(r, ["gateway_id"])
 }
-
-_is_igw(r, path) if startswith(lib.str(lib.val(r, path)), "igw-")
-
-_is_igw(r, path) if lib.references_type(r, path, "aws_internet_gateway")

@@ -3,7 +3,8 @@
 # description: >-
 #   Every region the plan deploys to is one of allowed_regions (eu-west-1 and eu-west-2 by
 #   default, configurable in governance/policy.toml): the region of each AWS provider
-#   configuration (a constant or a root variable it refers to) that manages regional
+#   configuration (a constant, or a variable it refers to: a root variable's value or
+#   default; in a module, the calling argument or the variable's default) that manages regional
 #   resources, the resource-level region argument (provider v6), and the root variable
 #   region. A provider configuration used only by global services (IAM, Organizations,
 #   Route 53, CloudFront) may name another region. A plan naming no region at all, or a
@@ -39,6 +40,15 @@ _uses(c, k) if object.get(c, "provider_config_key", "") == k
 
 _uses(c, k) if endswith(object.get(c, "provider_config_key", ""), concat("", [":", k]))
 
+# Keys of a provider configuration in a module name it "module.a:aws" or, in older plans,
+# "a:aws" (resources of Terraform 0.12-1.0 plans use the second form for the first).
+_uses(c, k) if {
+	contains(k, ":")
+	_norm_key(object.get(c, "provider_config_key", "")) == _norm_key(k)
+}
+
+_norm_key(k) := concat(":", [concat(".", [n | some n in split(lib._strip(split(k, ":")[0]), "."); n != "module"]), split(k, ":")[1]]) if contains(k, ":")
+
 _regional(k) if {
 	some c in _config_resources
 	_uses(c, k)
@@ -53,18 +63,77 @@ _aws(k, _) if startswith(k, "aws.")
 
 _region_expr(p) := object.get(p, ["expressions", "region"], null)
 
-_resolve(e) := e.constant_value if {
+_resolve(e, _) := e.constant_value if {
 	is_object(e)
 	is_string(object.get(e, "constant_value", null))
 }
 
-_resolve(e) := v if {
+_resolve(e, m) := v if {
 	is_object(e)
 	not is_string(object.get(e, "constant_value", null))
 	some ref in lib.arr(object.get(e, "references", []))
 	startswith(ref, "var.")
-	v := object.get(input, ["variables", split(ref, ".")[1], "value"], null)
+	v := _var_in(m, split(ref, ".")[1])
+}
+
+# The value of variable name of the module at path m (module names): a root variable from
+# the plan's variables (else its default); a module variable from the calling argument (a
+# constant or a root variable), else its default. Deeper chains stay unresolved.
+_var_in(m, name) := v if {
+	count(m) == 0
+	v := _root_var(name)
+}
+
+_var_in(m, name) := v if {
+	count(m) > 0
+	arg := object.get(_call_of(m), ["expressions", name], null)
+	v := _arg_value(arg, array.slice(m, 0, count(m) - 1))
+}
+
+_var_in(m, name) := v if {
+	count(m) > 0
+	object.get(_call_of(m), ["expressions", name], null) == null
+	v := object.get(lib.module_config(m), ["variables", name, "default"], null)
 	is_string(v)
+}
+
+_call_of(m) := object.get(lib.module_config(array.slice(m, 0, count(m) - 1)), ["module_calls", m[count(m) - 1]], {})
+
+_arg_value(arg, _) := arg.constant_value if {
+	is_object(arg)
+	is_string(object.get(arg, "constant_value", null))
+}
+
+_arg_value(arg, parent) := v if {
+	is_object(arg)
+	count(parent) == 0
+	some ref in lib.arr(object.get(arg, "references", []))
+	startswith(ref, "var.")
+	v := _root_var(split(ref, ".")[1])
+}
+
+_root_var(name) := v if {
+	v := object.get(input, ["variables", name, "value"], null)
+	is_string(v)
+}
+
+_root_var(name) := v if {
+	not is_string(object.get(input, ["variables", name, "value"], null))
+	v := object.get(lib._obj(input.configuration), ["root_module", "variables", name, "default"], null)
+	is_string(v)
+}
+
+# Module names of a provider configuration: from module_address, else from its key.
+_modules_of(_, p) := lib.module_names(p.module_address) if is_string(object.get(p, "module_address", null))
+
+_modules_of(k, p) := [n | some n in split(lib._strip(split(k, ":")[0]), "."); n != "module"] if {
+	not is_string(object.get(p, "module_address", null))
+	contains(k, ":")
+}
+
+_modules_of(k, p) := [] if {
+	not is_string(object.get(p, "module_address", null))
+	not contains(k, ":")
 }
 
 # [where, region]
@@ -72,7 +141,7 @@ _found contains [sprintf("provider %s", [k]), region] if {
 	some k, p in _providers
 	_aws(k, p)
 	_regional(k)
-	region := _resolve(_region_expr(p))
+	region := _resolve(_region_expr(p), _modules_of(k, p))
 }
 
 _found contains [r.address, region] if {
@@ -100,7 +169,7 @@ deny contains f if {
 	_regional(k)
 	e := _region_expr(p)
 	e != null
-	not _resolve(e)
+	not _resolve(e, _modules_of(k, p))
 	f := lib.unverifiable(sprintf("provider %s", [k]), "the provider's region")
 }
 

@@ -73,3 +73,55 @@ test_unresolvable_provider_region_unverifiable if {
 	startswith(f.message, "unverifiable:")
 	f.address == "provider aws"
 }
+
+# A provider configured inside module.m with region = var.region; its resource names the
+# configuration by the older key "m:aws". call: the module call's arguments.
+_module_plan(call, module_vars, variables) := {
+	"variables": variables,
+	"configuration": {
+		"provider_config": {"module.m:aws": {"name": "aws", "module_address": "module.m", "expressions": {"region": {"references": ["var.region"]}}}},
+		"root_module": {
+			"variables": {"aws_region": {"default": "eu-west-2"}},
+			"module_calls": {"m": {"expressions": call, "module": {"variables": module_vars, "resources": [_res("aws_sqs_queue", "m:aws")]}}},
+		},
+	},
+}
+
+test_module_provider_region_from_root_variable_denied if {
+	plan := _module_plan({"region": {"references": ["var.aws_region"]}}, {"region": {}}, {"aws_region": {"value": "us-west-2"}})
+	fs := deny with input as plan
+	{f.address | some f in fs} == {"provider module.m:aws"}
+	some f in fs
+	contains(f.message, "region us-west-2")
+}
+
+test_module_provider_region_from_root_default_passes if {
+	plan := _module_plan({"region": {"references": ["var.aws_region"]}}, {"region": {}}, {})
+	count(deny) == 0 with input as plan
+}
+
+test_module_provider_region_from_constant_argument_denied if {
+	plan := _module_plan({"region": {"constant_value": "ap-south-1"}}, {"region": {}}, {})
+	some f in deny with input as plan
+	contains(f.message, "region ap-south-1 (provider module.m:aws)")
+}
+
+test_module_provider_region_from_module_default_passes if {
+	count(deny) == 0 with input as _module_plan({}, {"region": {"default": "eu-west-1"}}, {})
+}
+
+test_module_provider_region_from_local_unverifiable if {
+	plan := _module_plan({"region": {"references": ["local.r"]}}, {"region": {}}, {})
+	some f in deny with input as plan
+	startswith(f.message, "unverifiable:")
+	f.address == "provider module.m:aws"
+}
+
+test_module_provider_key_without_module_address if {
+	plan := object.union(
+		_cfg({"module.m:aws": {"name": "aws", "expressions": {"region": {"references": ["var.region"]}}}}, []),
+		{"configuration": {"root_module": {"module_calls": {"m": {"expressions": {"region": {"constant_value": "us-east-2"}}, "module": {"resources": [_res("aws_sqs_queue", "module.m:aws")]}}}}}},
+	)
+	some f in deny with input as plan
+	contains(f.message, "region us-east-2")
+}

@@ -36,10 +36,14 @@ deny contains f if {
 }
 
 # Provider v3 inline server_side_encryption_configuration { rule { ... } }.
-_inline(b) := [d |
-	some c in lib.blocks(b, ["server_side_encryption_configuration"])
-	some r in lib.arr(object.get(c, "rule", []))
-	some d in lib.arr(object.get(r, "apply_server_side_encryption_by_default", []))
+_inline(b) := [d | some [_, d] in _inline_at(b)]
+
+# Inline defaults with their path in the resource: [path, block].
+_inline_at(b) := [[path, d] |
+	some i, c in lib.blocks(b, ["server_side_encryption_configuration"])
+	some j, r in lib.arr(object.get(c, "rule", []))
+	some k, d in lib.arr(object.get(r, "apply_server_side_encryption_by_default", []))
+	path := ["server_side_encryption_configuration", i, "rule", j, "apply_server_side_encryption_by_default", k]
 ]
 
 deny contains f if {
@@ -53,11 +57,21 @@ deny contains f if {
 deny contains f if {
 	some b in lib.of_type("aws_s3_bucket")
 	not _has_sse(b)
-	some d in _inline(b)
+	some [path, d] in _inline_at(b)
 	object.get(d, "sse_algorithm", null) in _kms_algorithms
 	object.get(d, "kms_master_key_id", "") in {"", null}
-	not lib.unknown(b, ["server_side_encryption_configuration"])
+	not lib.unknown(b, array.concat(path, ["kms_master_key_id"]))
 	f := lib.finding(b.address, "inline default encryption has no KMS key (kms_master_key_id)")
+}
+
+# A key unknown until apply is fine when traced to an aws_kms_key; otherwise unverifiable.
+deny contains f if {
+	some b in lib.of_type("aws_s3_bucket")
+	not _has_sse(b)
+	some [path, d] in _inline_at(b)
+	object.get(d, "sse_algorithm", null) in _kms_algorithms
+	lib.unverifiable_ref(b, array.concat(path, ["kms_master_key_id"]), "aws_kms_key")
+	f := lib.unverifiable(b.address, "kms_master_key_id")
 }
 
 deny contains f if {

@@ -81,3 +81,24 @@ test_no_configuration_unknown_bucket_unverifiable if {
 	some f in fs
 	startswith(f.message, "unverifiable:")
 }
+
+_inline_unknown_key := t.rcu(
+	"aws_s3_bucket", "b",
+	{"bucket": "lz-b", "server_side_encryption_configuration": [{"rule": [{"apply_server_side_encryption_by_default": [{"sse_algorithm": "aws:kms"}]}]}]},
+	{"server_side_encryption_configuration": [{"rule": [{"apply_server_side_encryption_by_default": [{"kms_master_key_id": true}]}]}]},
+)
+
+_inline_key_expr(refs) := {"server_side_encryption_configuration": [{"rule": [{"apply_server_side_encryption_by_default": [{"kms_master_key_id": t.ref(refs)}]}]}]}
+
+test_inline_v3_unknown_key_traced_to_kms_key_passes if {
+	plan := t.plan_cfg([_inline_unknown_key], [t.cfg("aws_s3_bucket", "b", _inline_key_expr(["aws_kms_key.key.arn", "aws_kms_key.key"]))])
+	count(deny) == 0 with input as plan
+}
+
+test_inline_v3_unknown_key_untraced_unverifiable if {
+	plan := t.plan_cfg([_inline_unknown_key], [t.cfg("aws_s3_bucket", "b", _inline_key_expr(["var.key"]))])
+	fs := deny with input as plan
+	count(fs) == 1
+	some f in fs
+	startswith(f.message, "unverifiable: kms_master_key_id")
+}

@@ -55,24 +55,25 @@ pub(super) fn chunklist(a: Args, _: &Path) -> FResult {
     Ok(Value::List(lt, chunks))
 }
 
+/// As cty's `coalesce`: the types of all arguments (nulls included) unify to the result type
+/// first; then the first argument that is not null (nor `""` for a string result), converted.
 pub(super) fn coalesce(a: Args, _: &Path) -> FResult {
+    let types: Vec<Type> = a.iter().map(Value::ty).collect();
+    let t = unify(&types).ok_or_else(|| "all arguments must have the same type".to_string())?;
     for v in &a {
+        let v = convert_type(v, &t).map_err(|_| "all arguments must have the same type".to_string())?;
         if v.is_unknown() {
-            return Ok(Value::dynamic_unknown());
+            return Ok(Value::Unknown(t));
         }
         if v.is_null() {
             continue;
         }
         if let Value::String(s) = v.unmark().0 {
-            if s.is_empty() {
+            if s.is_empty() && t == Type::String {
                 continue;
             }
         }
-        let types: Vec<Type> = a.iter().filter(|x| !x.is_null()).map(Value::ty).collect();
-        if let Some(t) = unify(&types) {
-            return convert_type(v, &t).map_err(|_| "all arguments must have the same type".to_string());
-        }
-        return Err("all arguments must have the same type".into());
+        return Ok(v);
     }
     Err("no non-null, non-empty-string arguments".into())
 }
@@ -268,33 +269,38 @@ pub(super) fn length(a: Args, _: &Path) -> FResult {
     }
 }
 
+/// As Terraform's `lookup`: on an object the attribute as it is (or the default as it is when
+/// the attribute is absent), never unified with the default; on a map the element, or the
+/// default converted to the element type. Unknown elements other than the one looked up do
+/// not matter (a refined unknown comes back as it is).
 pub(super) fn lookup(a: Args, _: &Path) -> FResult {
-    let m = as_map(&a[0], "inputMap")?;
-    if a[1].is_unknown() {
-        return Ok(Value::dynamic_unknown());
-    }
     let k = as_str(&a[1], "key")?;
-    match m.get(&k) {
-        Some(v) => {
-            if let Some(d) = a.get(2) {
-                if let Some(t) = unify(&[v.ty(), d.ty()]) {
-                    return Ok(convert_type(v, &t).unwrap_or_else(|_| v.clone()));
-                }
+    let default = a.get(2);
+    let (found, ret) = match &a[0] {
+        Value::Object(m) => match (m.get(&k), default) {
+            (Some(v), _) => (Some(v), v.ty()),
+            (None, Some(d)) => (None, d.ty()),
+            (None, None) => {
+                return Err(format!(
+                    "Invalid function argument: Invalid value for \"inputMap\" parameter: the given object has no attribute {k:?}"
+                ))
             }
-            Ok(v.clone())
-        }
-        None => match a.get(2) {
-            Some(d) => {
-                if let Value::Map(t, _) = &a[0] {
-                    return Ok(convert_type(d, t).unwrap_or_else(|_| d.clone()));
-                }
-                Ok(d.clone())
-            }
-            None if matches!(a[0].unmark().0, Value::Object(_)) => Err(format!(
-                "Invalid function argument: Invalid value for \"inputMap\" parameter: the given object has no attribute {k:?}"
-            )),
-            None => Err(format!("lookup failed to find key {k:?}")),
         },
+        Value::Map(t, m) => {
+            if let Some(d) = default {
+                convert_type(d, t).map_err(|_| {
+                    "Invalid function argument: Invalid value for \"default\" parameter: the default value must have the same type as the map elements".to_string()
+                })?;
+            }
+            (m.get(&k), t.clone())
+        }
+        Value::Null(_) => return Err("Invalid function argument: Invalid value for \"inputMap\" parameter: argument must not be null".into()),
+        _ => return Err("Invalid function argument: Invalid value for \"inputMap\" parameter: lookup() requires a map as the first argument".into()),
+    };
+    match (found, default) {
+        (Some(v), _) => Ok(v.clone()),
+        (None, Some(d)) => convert_type(d, &ret),
+        (None, None) => Err(format!("lookup failed to find key {k:?}")),
     }
 }
 

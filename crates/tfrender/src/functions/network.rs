@@ -67,10 +67,11 @@ fn fmt_addr(addr: u128, bits: u32) -> String {
     }
 }
 
+/// As Terraform (go-cidr's `SubnetBig`): the number is ORed into the base network at the new
+/// prefix. Negative `newbits` shorten the prefix; the base keeps its bits beyond the shorter
+/// prefix (`cidrsubnet("10.1.2.0/24", -1, 0)` is `10.1.2.0/23`) and any number that fits in
+/// the address is accepted.
 fn subnet(n: &Net, newbits: i64, netnum: i64) -> Result<Net, String> {
-    if newbits < 0 {
-        return Err("Invalid function argument: Invalid value for \"newbits\" parameter: must not be negative".into());
-    }
     let newprefix = n.prefix as i64 + newbits;
     if newprefix > n.bits as i64 {
         return Err(format!(
@@ -78,13 +79,28 @@ fn subnet(n: &Net, newbits: i64, netnum: i64) -> Result<Net, String> {
             n.prefix
         ));
     }
+    if newprefix < 0 {
+        // Terraform returns the string "<nil>" here: not a network, so refused.
+        return Err(format!(
+            "Unsupported function: cidrsubnet shortening a prefix of {} by {} bits gives no network (Terraform returns \"<nil>\")",
+            n.prefix, -newbits
+        ));
+    }
     let newprefix = newprefix as u32;
-    if netnum < 0 || (newbits < 127 && (netnum as u128) >= (1u128 << newbits)) {
-        return Err(format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}"));
+    let too_big = || format!("prefix extension of {newbits} does not accommodate a subnet numbered {netnum}");
+    if netnum < 0 || ((0..127).contains(&newbits) && (netnum as u128) >= (1u128 << newbits)) {
+        return Err(too_big());
     }
     let shift = n.bits - newprefix;
-    let addr = n.addr | if shift >= 128 { 0 } else { (netnum as u128) << shift };
-    Ok(Net { addr, bits: n.bits, prefix: newprefix })
+    let all: u128 = if n.bits == 128 { u128::MAX } else { (1u128 << n.bits) - 1 };
+    let num = netnum as u128;
+    let placed = match shift {
+        128.. if num == 0 => 0,
+        128.. => return Err(too_big()),
+        _ if num > all >> shift => return Err(too_big()),
+        _ => num << shift,
+    };
+    Ok(Net { addr: n.addr | placed, bits: n.bits, prefix: newprefix })
 }
 
 pub(super) fn cidrsubnet(a: Args, _: &Path) -> FResult {

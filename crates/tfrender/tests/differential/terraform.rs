@@ -24,7 +24,7 @@ pub enum TfOutcome {
     Failed(Vec<TfDiagnostic>),
 }
 
-/// Runs `init`, `plan -json -out` and `show -json` in a temporary copy of the fixture.
+/// Runs `init -json`, `plan -json -out` and `show -json` in a temporary copy of the fixture.
 /// `Err` means the harness itself could not produce a result.
 pub fn run(tf: &lz_platform::tools::Terraform, fixture: &Fixture) -> Result<TfOutcome, String> {
     let temp = tempfile::tempdir().map_err(|e| format!("creating a temporary directory: {e}"))?;
@@ -32,12 +32,17 @@ pub fn run(tf: &lz_platform::tools::Terraform, fixture: &Fixture) -> Result<TfOu
     copy_tree(&fixture.dir, work)?;
     let chdir = format!("-chdir={}", work.display());
 
-    let init = execute(tf, &[chdir.as_str(), "init", "-input=false", "-no-color"])?;
+    // Errors Terraform finds while loading the configuration (every missing argument of
+    // every module call...) fail `init` already: they are the reference then.
+    let init = execute(tf, &[chdir.as_str(), "init", "-input=false", "-no-color", "-json"])?;
     if !init.status.success() {
-        return Err(format!(
-            "terraform init failed: {}",
-            String::from_utf8_lossy(&init.stderr).trim()
-        ));
+        let errors = all_errors(&String::from_utf8_lossy(&init.stdout));
+        return (!errors.is_empty()).then_some(TfOutcome::Failed(errors)).ok_or_else(|| {
+            format!(
+                "terraform init failed without an error diagnostic: {}",
+                String::from_utf8_lossy(&init.stderr).trim()
+            )
+        });
     }
 
     let mut plan_args: Vec<String> = vec![

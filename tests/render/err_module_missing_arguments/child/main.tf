@@ -1,0 +1,9 @@
+variable "x" {}
+
+variable "y" {
+  type = string
+}
+
+variable "z" {
+  default = "z"
+}

@@ -1,0 +1,3 @@
+v = null
+w = null
+n = null

@@ -42,18 +42,30 @@ _private_table(rt) if lib.tag(rt, "Tier") in lib.private_tiers
 
 _private_table(rt) if {
 	lib.tag(rt, "Tier") == ""
-	some a in lib.of_type("aws_route_table_association")
-	lib.linked_exact(a, "route_table_id", rt)
-	some s in lib.private_subnets
-	lib.linked(a, "subnet_id", s)
+	rt.address in _private_associated_exact
 }
 
 _maybe_private_table(rt) if {
 	lib.tag(rt, "Tier") == ""
+	rt.address in _private_associated
+}
+
+# Route tables associated with a private subnet, computed once per evaluation (functions
+# are not memoized).
+_private_associated_exact contains rt.address if {
+	some a in _private_associations
+	some rt in lib.linked_exact_to(a, "route_table_id", "aws_route_table")
+}
+
+_private_associated contains rt.address if {
+	some a in _private_associations
+	some rt in lib.linked_to(a, "route_table_id", "aws_route_table")
+}
+
+_private_associations contains a if {
 	some a in lib.of_type("aws_route_table_association")
-	lib.linked(a, "route_table_id", rt)
-	some s in lib.private_subnets
-	lib.linked(a, "subnet_id", s)
+	some s in lib.linked_to(a, "subnet_id", "aws_subnet")
+	s in lib.private_subnets
 }
 
 _igw_routed(rt) if {
@@ -61,15 +73,23 @@ _igw_routed(rt) if {
 	_is_igw(rt, ["route", i, "gateway_id"])
 }
 
-_igw_routed(rt) if {
-	some r in lib.of_type("aws_route")
-	lib.linked_exact(r, "route_table_id", rt)
-	_is_igw(r, ["gateway_id"])
+_igw_routed(rt) if rt.address in _igw_tables_exact
+
+_maybe_igw_routed(rt) if rt.address in _igw_tables
+
+# Route tables with an internet gateway route resource, computed once per evaluation.
+_igw_tables_exact contains rt.address if {
+	some r in _igw_routes
+	some rt in lib.linked_exact_to(r, "route_table_id", "aws_route_table")
 }
 
-_maybe_igw_routed(rt) if {
+_igw_tables contains rt.address if {
+	some r in _igw_routes
+	some rt in lib.linked_to(r, "route_table_id", "aws_route_table")
+}
+
+_igw_routes contains r if {
 	some r in lib.of_type("aws_route")
-	lib.linked(r, "route_table_id", rt)
 	_is_igw(r, ["gateway_id"])
 }
 

@@ -81,6 +81,43 @@ fn a_large_plan_gives_the_findings_of_its_copies_evaluated_one_by_one() {
     assert!(total > 100, "the plans give too few findings ({total}) to compare");
 }
 
+/// The attributes the rules link through.
+const LINK_ATTRS: [&str; 10] =
+    ["bucket", "target_bucket", "vpc_id", "security_group_id", "route_table_id", "subnet_id", "secret_id", "role", "policy_arn", "permissions_boundary"];
+
+/// [dependent, attribute, target] of every link the library's indexes find in a plan.
+fn links(engine: &regorus::Engine, plan: &Value) -> Vec<String> {
+    let mut engine = engine.clone();
+    engine.set_input_json(&plan.to_string()).unwrap();
+    let query = format!(
+        "[x | some r in data.lz.lib.resources; some a in {}; some t in data.lz.lib.links(r, a); x := concat(\" \", [r.address, a, t.address])]",
+        serde_json::to_string(&LINK_ATTRS).unwrap()
+    );
+    let results = engine.eval_query(query, false).unwrap();
+    let value = results.result[0].expressions[0].value.to_json_str().unwrap();
+    let mut out: Vec<String> = serde_json::from_str(&value).unwrap();
+    out.sort();
+    out
+}
+
+/// Finding presence hides a link too many; the links themselves must match as well: a large
+/// plan links exactly what its copies link one by one (no index joins across modules or copies).
+#[test]
+fn a_large_plan_links_what_its_copies_link_one_by_one() {
+    let tree = lz_policy::PolicyTree::load(&root().join("policies")).unwrap();
+    let engine = tree.engine(false).unwrap();
+    let mut total = 0;
+    for (name, template) in templates() {
+        let copies = 8;
+        let whole = links(&engine, &scale::replicate(&template, copies));
+        let mut parts: Vec<String> = (0..copies).flat_map(|i| links(&engine, &scale::copy(&template, i))).collect();
+        parts.sort();
+        assert_eq!(whole, parts, "{name}: the whole plan links differently from its copies one by one");
+        total += whole.len();
+    }
+    assert!(total > 100, "too few links ({total}) to compare");
+}
+
 #[test]
 fn copies_do_not_share_addresses_or_known_values() {
     let template = lz_policy::read_plan(&root().join("crates/policy/tests/data/plans/prod.json")).unwrap();

@@ -57,10 +57,19 @@ resources contains r if {
 	}
 }
 
-# Memoized per evaluation, unlike functions.
-_by_type := {t: {r | some r in resources; r.type == t} | some x in resources; t := x.type}
+# Memoized per evaluation, unlike functions. Every index of this library is built in one
+# pass over the resources: a comprehension nested in a loop over the resources would make
+# evaluation quadratic in the plan.
+_by_type[t] contains r if {
+	some r in resources
+	t := r.type
+}
 
-of_type(t) := object.get(_by_type, t, set())
+# A multi-value rule (an index) without entries is undefined in regorus, not empty: each
+# lookup falls back to the empty set.
+of_type(t) := x if {
+	x := _by_type[t]
+} else := set()
 
 val(r, path) := object.get(r.after, path, null)
 
@@ -210,6 +219,11 @@ linked_exact(r, attr, target) if {
 
 # Also key-less references to a for_each/count resource from an instance with another key,
 # where the expression picks the instance at apply time: every instance matches.
+#
+# linked and linked_exact are the definitions; rules never loop over dependents and targets
+# pairwise (quadratic in the plan) but ask linked_to / linked_exact_to for the targets of one
+# dependent, which finds the same targets through indexes (test_links_equal_linked holds
+# them equal).
 linked(r, attr, target) if linked_exact(r, attr, target)
 
 linked(r, attr, target) if {
@@ -225,6 +239,65 @@ _keyed_ref(r, attr, base) if {
 	some ref in refs(r, [attr])
 	ref != _strip(ref)
 	_ref_is(_strip(ref), base)
+}
+
+# The targets of type t that r's attribute attr links to: {x | linked(r, attr, x); x.type == t}.
+linked_to(r, attr, t) := {x | some x in links(r, attr); x.type == t}
+
+# {x | linked_exact(r, attr, x); x.type == t}.
+linked_exact_to(r, attr, t) := {x | some x in links_exact(r, attr); x.type == t}
+
+# Resources by known id, arn and bucket value; by module and address inside it
+# (aws_x.this["k"]); by module and type.name.
+_by_value[v] contains x if {
+	some x in resources
+	some k in ["id", "arn", "bucket"]
+	v := object.get(x.after, k, null)
+	is_string(v)
+}
+
+_by_local[k] contains x if {
+	some x in resources
+	k := [x.module_address, _local(x)]
+}
+
+_by_base[k] contains x if {
+	some x in resources
+	k := [x.module_address, sprintf("%s.%s", [x.type, x.name])]
+}
+
+# The p with _ref_is(s, p): s itself and s cut before each ".".
+_ref_prefixes(s) := {s} | {substring(s, 0, i) | some i in indexof_n(s, ".")}
+
+_string_refs(r, attr) := [ref | some ref in refs(r, [attr]); is_string(ref)]
+
+# Every x with linked_exact(r, attr, x).
+links_exact(r, attr) := (_by_known_value(r, attr) | {x |
+	some ref in _string_refs(r, attr)
+	some p in _ref_prefixes(ref)
+	some x in _by_local[[r.module_address, p]]
+}) | {x |
+	some ref in _string_refs(r, attr)
+	ref == _strip(ref)
+	some p in _ref_prefixes(ref)
+	some x in _by_base[[r.module_address, p]]
+	_key(r) == _key(x)
+}
+
+_by_known_value(r, attr) := {x |
+	v := val(r, [attr])
+	is_string(v)
+	v != ""
+	some x in _by_value[v]
+}
+
+# Every x with linked(r, attr, x).
+links(r, attr) := links_exact(r, attr) | {x |
+	some ref in _string_refs(r, attr)
+	ref == _strip(ref)
+	some p in _ref_prefixes(ref)
+	some x in _by_base[[r.module_address, p]]
+	not _keyed_ref(r, attr, p)
 }
 
 # Address inside its module: aws_x.this["k"].
@@ -293,14 +366,15 @@ _is_archive(b) if {
 }
 
 # Computed once per evaluation: functions are not memoized.
-_archive_locks := {b.address: {c |
+_archive_locks[b.address] contains c if {
 	some c in of_type("aws_s3_bucket_object_lock_configuration")
-	linked(c, "bucket", b)
-} |
-	some b in archive_buckets
+	some b in linked_to(c, "bucket", "aws_s3_bucket")
+	_is_archive(b)
 }
 
-archive_lock_configs(b) := object.get(_archive_locks, b.address, set())
+archive_lock_configs(b) := x if {
+	x := _archive_locks[b.address]
+} else := set()
 
 private_tiers := {"trading", "data"}
 
@@ -324,10 +398,14 @@ has_configuration if is_object(object.get(_obj(input.configuration), "root_modul
 # cannot be followed: the plan has no configuration, or the expression goes through a local
 # value (Terraform's configuration JSON does not record locals' expressions). Whether it
 # names target is then unverifiable, not a violation.
-maybe_linked(t, attr, target) if {
-	some d in of_type(t)
-	d.module_address == target.module_address
-	unknown(d, [attr])
+maybe_linked(t, attr, target) if [t, attr, target.module_address] in _maybe_links
+
+# [type, attribute, module] of every resource whose top-level attribute is unknown and
+# cannot be followed, computed once per evaluation.
+_maybe_links contains [d.type, attr, d.module_address] if {
+	some d in resources
+	some attr, u in d.unknown
+	u == true
 	_untraceable(d, attr)
 }
 
@@ -362,20 +440,33 @@ policy_attachment_types := {"aws_iam_role_policy_attachment", "aws_iam_policy_at
 
 boundary_only(p) if {
 	p.type == "aws_iam_policy"
-	some role in of_type("aws_iam_role")
-	_policy_refers(role, "permissions_boundary", p)
-	not _policy_attached(p)
+	p.address in _boundaries
+	not p.address in _attached_policies
 }
 
-_policy_attached(p) if {
+_boundaries contains p.address if {
+	some role in of_type("aws_iam_role")
+	some p in _policies_referred(role, "permissions_boundary")
+}
+
+_attached_policies contains p.address if {
 	some a in resources
 	a.type in policy_attachment_types
-	_policy_refers(a, "policy_arn", p)
+	some p in _policies_referred(a, "policy_arn")
 }
 
-_policy_refers(r, attr, p) if linked(r, attr, p)
+# The aws_iam_policy resources r's attribute attr refers to: linked, or an ARN ending in
+# :policy<path><name> of the policy.
+_policies_referred(r, attr) := linked_to(r, attr, "aws_iam_policy") | {p |
+	s := str(val(r, [attr]))
+	some i in indexof_n(s, ":policy")
+	some p in _policies_by_suffix[substring(s, i, -1)]
+}
 
-_policy_refers(r, attr, p) if endswith(str(val(r, [attr])), sprintf(":policy%s%s", [_policy_path(p), str(val(p, ["name"]))]))
+_policies_by_suffix[k] contains p if {
+	some p in of_type("aws_iam_policy")
+	k := sprintf(":policy%s%s", [_policy_path(p), str(val(p, ["name"]))])
+}
 
 _policy_path(p) := x if {
 	x := val(p, ["path"])
@@ -423,24 +514,33 @@ _is_state(b) if {
 
 # aws_s3_bucket_logging resources and v3 inline logging blocks naming b as their source:
 # [resource, target bucket name or null when unknown].
-access_logging(b) := {[l.address, object.get(l.after, "target_bucket", null)] |
-	some l in of_type("aws_s3_bucket_logging")
-	linked(l, "bucket", b)
-} | {[b.address, object.get(x, "target_bucket", null)] |
+access_logging(b) := _logging_entries(b) | {[b.address, object.get(x, "target_bucket", null)] |
 	some x in blocks(b, ["logging"])
+}
+
+_logging_entries(b) := x if {
+	x := _logging_of[b.address]
+} else := set()
+
+_logging_of[b.address] contains [l.address, object.get(l.after, "target_bucket", null)] if {
+	some l in of_type("aws_s3_bucket_logging")
+	some b in linked_to(l, "bucket", "aws_s3_bucket")
 }
 
 # b receives server access logs: a logging resource names it (by value or reference) as
 # its target bucket.
-access_log_target(b) if {
+access_log_target(b) if b.address in _log_targets
+
+access_log_target(b) if val(b, ["bucket"]) in _inline_log_targets
+
+_log_targets contains b.address if {
 	some l in of_type("aws_s3_bucket_logging")
-	linked(l, "target_bucket", b)
+	some b in linked_to(l, "target_bucket", "aws_s3_bucket")
 }
 
-access_log_target(b) if {
+_inline_log_targets contains object.get(blk, "target_bucket", null) if {
 	some x in of_type("aws_s3_bucket")
 	some blk in blocks(x, ["logging"])
-	object.get(blk, "target_bucket", null) == val(b, ["bucket"])
 }
 
 # The region of a resource: its own region argument (provider v6), or the region of the
@@ -464,9 +564,24 @@ igw_routed(rt) if {
 	is_igw(rt, ["route", i, "gateway_id"])
 }
 
-igw_routed(rt) if {
+igw_routed(rt) if rt.address in _igw_tables_exact
+
+# A route resource whose link to the table depends on an instance key chosen at apply time.
+maybe_igw_routed(rt) if rt.address in _igw_tables
+
+# Route tables with an internet gateway route resource, computed once per evaluation.
+_igw_tables_exact contains rt.address if {
+	some r in _igw_routes
+	some rt in linked_exact_to(r, "route_table_id", "aws_route_table")
+}
+
+_igw_tables contains rt.address if {
+	some r in _igw_routes
+	some rt in linked_to(r, "route_table_id", "aws_route_table")
+}
+
+_igw_routes contains r if {
 	some r in of_type("aws_route")
-	linked_exact(r, "route_table_id", rt)
 	is_igw(r, ["gateway_id"])
 }
 

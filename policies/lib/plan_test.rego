@@ -45,3 +45,49 @@ test_malformed_configuration_is_ignored if {
 	count(resources) == 1 with input as plan
 	count(_configs) == 0 with input as plan
 }
+
+_keyed(type, name, key, after) := object.union(t.rc(type, name, after), {"address": sprintf("%s.%s[\"%s\"]", [type, name, key]), "index": key})
+
+# Every way a dependent links to a target: by value, by a keyed or key-less reference, within
+# a module, and a reference from another module that must not link.
+_link_plan := {
+	"resource_changes": [
+		t.rc("aws_s3_bucket", "a", {"bucket": "name-a"}),
+		_keyed("aws_s3_bucket", "k", "x", {}),
+		_keyed("aws_s3_bucket", "k", "y", {}),
+		t.rc("aws_s3_bucket_versioning", "v1", {"bucket": "name-a"}),
+		_keyed("aws_s3_bucket_versioning", "v2", "x", {}),
+		t.rc("aws_s3_bucket_versioning", "v3", {}),
+		t.rc("aws_s3_bucket_versioning", "v4", {}),
+		t.rcm("m", "aws_s3_bucket", "b", {}, {"id": true}),
+		t.rcm("m", "aws_s3_bucket_logging", "l", {}, {"bucket": true}),
+	],
+	"configuration": {"root_module": {
+		"resources": [
+			t.cfg("aws_s3_bucket_versioning", "v2", {"bucket": t.ref(["aws_s3_bucket.k"])}),
+			t.cfg("aws_s3_bucket_versioning", "v3", {"bucket": t.ref([`aws_s3_bucket.k["y"].id`, `aws_s3_bucket.k["y"]`])}),
+			t.cfg("aws_s3_bucket_versioning", "v4", {"bucket": t.ref(["aws_s3_bucket.b.id", "aws_s3_bucket.b"])}),
+		],
+		"module_calls": {"m": {"module": {"resources": [t.cfg("aws_s3_bucket_logging", "l", {"bucket": t.ref(["aws_s3_bucket.b.id", "aws_s3_bucket.b"])})]}}},
+	}},
+}
+
+test_links_equal_linked if {
+	defined := {[r.address, x.address] | some r in resources; some x in resources; linked(r, "bucket", x)} with input as _link_plan
+	indexed := {[r.address, x.address] | some r in resources; some x in links(r, "bucket")} with input as _link_plan
+	exact := {[r.address, x.address] | some r in resources; some x in resources; linked_exact(r, "bucket", x)} with input as _link_plan
+	indexed_exact := {[r.address, x.address] | some r in resources; some x in links_exact(r, "bucket")} with input as _link_plan
+	defined == indexed
+	exact == indexed_exact
+	# A known bucket value matches every resource holding it, the bucket itself included.
+	exact == {
+		["aws_s3_bucket.a", "aws_s3_bucket.a"],
+		["aws_s3_bucket.a", "aws_s3_bucket_versioning.v1"],
+		["aws_s3_bucket_versioning.v1", "aws_s3_bucket_versioning.v1"],
+		["aws_s3_bucket_versioning.v1", "aws_s3_bucket.a"],
+		[`aws_s3_bucket_versioning.v2["x"]`, `aws_s3_bucket.k["x"]`],
+		["aws_s3_bucket_versioning.v3", `aws_s3_bucket.k["y"]`],
+		["module.m.aws_s3_bucket_logging.l", "module.m.aws_s3_bucket.b"],
+	}
+	defined == exact | {[`aws_s3_bucket_versioning.v2["x"]`, `aws_s3_bucket.k["y"]`]}
+}

@@ -166,7 +166,8 @@ fn test(root: &Path) -> anyhow::Result<ExitCode> {
 
 const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
 
-/// Times all policies on the five environment plans, then checkov on the same plan files.
+/// Times all policies on the five environment plans, then on a series of generated plans of
+/// growing size (linear in the plan), then checkov on the environment plan files.
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     let work = root.join("target/bench-policy");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
@@ -225,8 +226,17 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
         ms(ours)
     );
 
+    let linear = scaling(&policies, plans.iter().find(|(env, _, _)| *env == "prod").map(|(_, _, p)| p))?;
+
     // checkov: one process over the same plan files, as a user would run it.
-    let checkov = ensure_checkov(root)?;
+    let checkov = match ensure_checkov(root) {
+        Ok(c) => c,
+        Err(e) => {
+            println!("checkov:   unavailable ({e:#}); no comparison");
+            print_load();
+            return Ok(if linear { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+    };
     let sh = crate::sh::at(root)?;
     let files: Vec<String> = plans.iter().flat_map(|(_, file, _)| ["-f".to_string(), file.display().to_string()]).collect();
     let cmd = xshell::cmd!(sh, "{checkov} --quiet --compact --framework terraform_plan --output json --skip-download {files...}")
@@ -242,16 +252,55 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     }
     let theirs = start.elapsed();
     println!("checkov:   {} plans in one process in {:.1} ms", plans.len(), ms(theirs));
-    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        println!("load:      {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
-    }
+    print_load();
     let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
     println!("ratio:     lz-policy is {ratio:.1}x faster than checkov (goal >= 20x)");
-    Ok(if ratio >= 20.0 {
+    Ok(if ratio >= 20.0 && linear {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Plan sizes of the scaling series (resource changes): the sizes issue 29 measured.
+const SERIES: [usize; 3] = [460, 925, 4625];
+
+/// Evaluates plans of [`SERIES`] sizes made of copies of the prod plan (real resource shapes,
+/// see `lz_policy::scale`) and prints each time and the ratio between the smallest and the
+/// largest. True when evaluation is linear: time per resource grows less than 2x.
+fn scaling(policies: &Policies, prod: Option<&serde_json::Value>) -> anyhow::Result<bool> {
+    let prod = prod.context("no prod plan to scale")?;
+    let mut times = Vec::new();
+    for n in SERIES {
+        let plan = lz_policy::scale::replicate(prod, lz_policy::scale::copies_for(prod, n));
+        let resources = plan["resource_changes"].as_array().map_or(0, Vec::len);
+        let bytes = serde_json::to_string(&plan)?.len();
+        let start = Instant::now();
+        let findings = policies.findings(&plan)?.len();
+        let took = start.elapsed();
+        println!(
+            "scaling:   {resources} resources ({:.1} MB): {:.0} ms, {:.0} us per resource ({findings} findings)",
+            bytes as f64 / 1e6,
+            ms(took),
+            took.as_secs_f64() * 1e6 / resources as f64
+        );
+        times.push((resources, took));
+    }
+    let (first, last) = (times[0], times[times.len() - 1]);
+    let size = last.0 as f64 / first.0 as f64;
+    let time = last.1.as_secs_f64() / first.1.as_secs_f64();
+    println!(
+        "scaling:   {size:.1}x the resources take {time:.1}x the time (linear ~{size:.0}x, quadratic ~{:.0}x; goal < {:.0}x)",
+        size * size,
+        2.0 * size
+    );
+    Ok(time < 2.0 * size)
+}
+
+fn print_load() {
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load:      {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+    }
 }
 
 fn ms(d: Duration) -> f64 {

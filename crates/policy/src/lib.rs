@@ -8,6 +8,7 @@ pub mod patterns;
 pub mod redact;
 pub mod report;
 pub mod rules;
+pub mod scale;
 pub mod scan;
 pub mod settings;
 

@@ -56,15 +56,19 @@ deny contains f if {
 
 _role(role_name, a) := r if {
 	is_string(role_name)
-	some r in lib.of_type("aws_iam_role")
-	lib.val(r, ["name"]) == role_name
+	some r in _roles_by_name[role_name]
 }
 
 _role(role_name, a) := r if {
 	not is_string(role_name)
 	a.type == "aws_iam_role_policy_attachment"
+	some r in lib.linked_exact_to(a, "role", "aws_iam_role")
+}
+
+# Computed once per evaluation (functions are not memoized).
+_roles_by_name[n] contains r if {
 	some r in lib.of_type("aws_iam_role")
-	lib.linked_exact(a, "role", r)
+	n := lib.val(r, ["name"])
 }
 
 _role(_, a) := a if a.type == "aws_iam_role"

@@ -20,8 +20,8 @@ import data.lz.lib
 # [source bucket, configuration address, destination bucket ARN] of every enabled rule.
 _rules contains [b, c.address, dest] if {
 	some c in lib.of_type("aws_s3_bucket_replication_configuration")
-	some b in lib.archive_buckets
-	lib.linked(c, "bucket", b)
+	some b in lib.linked_to(c, "bucket", "aws_s3_bucket")
+	b in lib.archive_buckets
 	some r in lib.arr(lib.val(c, ["rule"]))
 	object.get(r, "status", "") == "Enabled"
 	some d in lib.arr(object.get(r, "destination", []))
@@ -37,19 +37,28 @@ _rules contains [b, b.address, dest] if {
 	dest := object.get(d, "bucket", null)
 }
 
+# The archive bucket whose name ends the destination ARN after ":::".
 _destination(dest) := d if {
-	some d in lib.archive_buckets
 	is_string(dest)
-	endswith(dest, sprintf(":::%s", [lib.str(lib.val(d, ["bucket"]))]))
-	lib.present(d, ["bucket"])
+	some i in indexof_n(dest, ":::")
+	some d in _archive_by_name[substring(dest, i + 3, -1)]
 }
+
+_archive_by_name[n] contains d if {
+	some d in lib.archive_buckets
+	lib.present(d, ["bucket"])
+	n := lib.str(lib.val(d, ["bucket"]))
+}
+
+# Source buckets with a replication rule, computed once per evaluation.
+_sources := {x[0] | some x in _rules}
 
 _replicas := {d.address | some [_, _, dest] in _rules; d := _destination(dest)}
 
 deny contains f if {
 	some b in lib.archive_buckets
 	not b.address in _replicas
-	count({x | some x in _rules; x[0] == b}) == 0
+	not b in _sources
 	not lib.maybe_linked("aws_s3_bucket_replication_configuration", "bucket", b)
 	f := lib.finding(b.address, "log archive bucket is not replicated to a second region")
 }
@@ -57,7 +66,7 @@ deny contains f if {
 deny contains f if {
 	some b in lib.archive_buckets
 	not b.address in _replicas
-	count({x | some x in _rules; x[0] == b}) == 0
+	not b in _sources
 	lib.maybe_linked("aws_s3_bucket_replication_configuration", "bucket", b)
 	f := lib.unlinked(b.address, "aws_s3_bucket_replication_configuration")
 }

@@ -46,9 +46,8 @@ deny contains f if {
 
 # Targets linked to a dependent, computed once per evaluation (functions are not memoized).
 _linked_targets contains v.address if {
-	some v in lib.of_type("aws_vpc")
 	some g in lib.of_type("aws_default_security_group")
-	lib.linked(g, "vpc_id", v)
+	some v in lib.linked_to(g, "vpc_id", "aws_vpc")
 }
 
 _managed(v) if v.address in _linked_targets

@@ -41,9 +41,8 @@ deny contains f if {
 
 # Targets linked to a dependent, computed once per evaluation (functions are not memoized).
 _linked_targets contains v.address if {
-	some v in lib.of_type("aws_vpc")
 	some l in lib.of_type("aws_flow_log")
-	lib.linked(l, "vpc_id", v)
+	some v in lib.linked_to(l, "vpc_id", "aws_vpc")
 }
 
 _has_flow_log(v) if v.address in _linked_targets

@@ -26,7 +26,7 @@ deny contains f if {
 	some rt in lib.of_type("aws_route_table")
 	_private_table(rt)
 	not lib.igw_routed(rt)
-	_maybelib.igw_routed(rt)
+	lib.maybe_igw_routed(rt)
 	f := lib.unverifiable(rt.address, "route_table_id of an internet gateway route")
 }
 
@@ -42,22 +42,28 @@ _private_table(rt) if lib.tag(rt, "Tier") in lib.private_tiers
 
 _private_table(rt) if {
 	lib.tag(rt, "Tier") == ""
-	some a in lib.of_type("aws_route_table_association")
-	lib.linked_exact(a, "route_table_id", rt)
-	some s in lib.private_subnets
-	lib.linked(a, "subnet_id", s)
+	rt.address in _private_associated_exact
 }
 
 _maybe_private_table(rt) if {
 	lib.tag(rt, "Tier") == ""
-	some a in lib.of_type("aws_route_table_association")
-	lib.linked(a, "route_table_id", rt)
-	some s in lib.private_subnets
-	lib.linked(a, "subnet_id", s)
+	rt.address in _private_associated
 }
 
-_maybelib.igw_routed(rt) if {
-	some r in lib.of_type("aws_route")
-	lib.linked(r, "route_table_id", rt)
-	lib.is_igw(r, ["gateway_id"])
+# Route tables associated with a private subnet, computed once per evaluation (functions
+# are not memoized).
+_private_associated_exact contains rt.address if {
+	some a in _private_associations
+	some rt in lib.linked_exact_to(a, "route_table_id", "aws_route_table")
+}
+
+_private_associated contains rt.address if {
+	some a in _private_associations
+	some rt in lib.linked_to(a, "route_table_id", "aws_route_table")
+}
+
+_private_associations contains a if {
+	some a in lib.of_type("aws_route_table_association")
+	some s in lib.linked_to(a, "subnet_id", "aws_subnet")
+	s in lib.private_subnets
 }

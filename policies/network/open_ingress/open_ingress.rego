@@ -71,17 +71,23 @@ _inline_ingress_unknown(g) if {
 	not _has_separate_rules(g)
 }
 
-_has_separate_rules(g) if {
-	some t in _rule_types
-	some r in lib.of_type(t)
-	lib.linked(r, "security_group_id", g)
-}
+_has_separate_rules(g) if g.address in _groups_with_rules
 
 _has_separate_rules(g) if {
 	not lib.has_configuration
+	g.module_address in _modules_with_unknown_rules
+}
+
+# Computed once per evaluation (functions are not memoized).
+_groups_with_rules contains g.address if {
 	some t in _rule_types
 	some r in lib.of_type(t)
-	r.module_address == g.module_address
+	some g in lib.linked_to(r, "security_group_id", "aws_security_group")
+}
+
+_modules_with_unknown_rules contains r.module_address if {
+	some t in _rule_types
+	some r in lib.of_type(t)
 	lib.unknown(r, ["security_group_id"])
 }
 
@@ -107,7 +113,6 @@ _allowed(from, to, protocol, r) if {
 _ingress_tier(r) if lib.tag(r, "Tier") == "ingress"
 
 _ingress_tier(r) if {
-	some g in lib.of_type("aws_security_group")
-	lib.linked(r, "security_group_id", g)
+	some g in lib.linked_to(r, "security_group_id", "aws_security_group")
 	lib.tag(g, "Tier") == "ingress"
 }

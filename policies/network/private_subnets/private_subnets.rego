@@ -69,19 +69,17 @@ _public contains [s.address, "maps public IPs on launch"] if {
 }
 
 _public contains [s.address, sprintf("routes to an internet gateway (%s)", [rt.address])] if {
-	some s in lib.of_type("aws_subnet")
 	some a in lib.of_type("aws_route_table_association")
-	lib.linked(a, "subnet_id", s)
-	some rt in lib.of_type("aws_route_table")
-	lib.linked_exact(a, "route_table_id", rt)
+	some rt in lib.linked_exact_to(a, "route_table_id", "aws_route_table")
 	lib.igw_routed(rt)
+	some s in lib.linked_to(a, "subnet_id", "aws_subnet")
 }
 
 deny contains f if {
-	some s in lib.of_type("aws_subnet")
-	not s in lib.private_subnets
 	some [address, why] in _public
-	address == s.address
+	some s in lib.of_type("aws_subnet")
+	s.address == address
+	not s in lib.private_subnets
 	some [w, path] in _trading_workloads
 	_hosts(w, path, s)
 	f := lib.finding(s.address, sprintf("subnet %s and hosts trading workload %s", [why, w.address]))

@@ -111,9 +111,8 @@ deny contains f if {
 
 # Targets linked to a dependent, computed once per evaluation (functions are not memoized).
 _linked_targets contains b.address if {
-	some b in lib.of_type("aws_s3_bucket")
 	some c in lib.of_type("aws_s3_bucket_server_side_encryption_configuration")
-	lib.linked(c, "bucket", b)
+	some b in lib.linked_to(c, "bucket", "aws_s3_bucket")
 }
 
 _has_sse(b) if b.address in _linked_targets
@@ -121,7 +120,6 @@ _has_sse(b) if b.address in _linked_targets
 # S3 delivers server access logs only to buckets with SSE-S3 default encryption: AES256 is
 # accepted on a bucket that is a server access log destination, and nowhere else.
 _sse_s3_log_target(c, "AES256") if {
-	some b in lib.of_type("aws_s3_bucket")
-	lib.linked(c, "bucket", b)
+	some b in lib.linked_to(c, "bucket", "aws_s3_bucket")
 	lib.access_log_target(b)
 }

@@ -54,9 +54,8 @@ deny contains f if {
 
 # Targets linked to a dependent, computed once per evaluation (functions are not memoized).
 _linked_targets contains b.address if {
-	some b in lib.of_type("aws_s3_bucket")
 	some p in lib.of_type("aws_s3_bucket_policy")
-	lib.linked(p, "bucket", b)
+	some b in lib.linked_to(p, "bucket", "aws_s3_bucket")
 }
 
 _has_policy(b) if b.address in _linked_targets

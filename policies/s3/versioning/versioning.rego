@@ -53,9 +53,8 @@ deny contains f if {
 
 # Targets linked to a dependent, computed once per evaluation (functions are not memoized).
 _linked_targets contains b.address if {
-	some b in lib.of_type("aws_s3_bucket")
 	some v in lib.of_type("aws_s3_bucket_versioning")
-	lib.linked(v, "bucket", b)
+	some b in lib.linked_to(v, "bucket", "aws_s3_bucket")
 }
 
 _has_versioning(b) if b.address in _linked_targets

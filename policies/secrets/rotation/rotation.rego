@@ -31,9 +31,12 @@ deny contains f if {
 	f := lib.unverifiable(s.address, "tags.RotationDays")
 }
 
-_rotated(s) if {
+_rotated(s) if s.address in _rotated_secrets
+
+# Computed once per evaluation (functions are not memoized).
+_rotated_secrets contains s.address if {
 	some r in lib.of_type("aws_secretsmanager_secret_rotation")
-	lib.linked(r, "secret_id", s)
+	some s in lib.linked_to(r, "secret_id", "aws_secretsmanager_secret")
 }
 
 _tag_unknown(s) if lib.unknown(s, ["tags", "RotationDays"])

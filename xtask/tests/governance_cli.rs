@@ -153,6 +153,14 @@ const CASES: &[Case] = &[
         says: &["stores.toml", "environment \"production\" is not one of"],
     },
     Case {
+        name: "stores whose log archive declares no COMPLIANCE Object Lock",
+        file: "modules/log-archive/main.tf",
+        from: "lock_mode = \"COMPLIANCE\"",
+        to: "lock_mode = \"GOVERNANCE\"",
+        code: 2,
+        says: &["governance/stores.toml: the stores' settings", "the stores need COMPLIANCE with a retention"],
+    },
+    Case {
         name: "a rotation policy owned by an unknown group",
         file: "governance/rotation.toml",
         from: "owner_group = \"",

@@ -57,20 +57,30 @@ enum Cmd {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    if let Cmd::Check = args.command {
-        let findings = lz_promote::gate::findings(root)?;
-        for f in &findings.0 {
-            println!("{f}");
-        }
-        println!("governance: {} finding(s)", findings.0.len());
-        return Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    match args.command {
+        Cmd::Check => check(root),
+        online => run_online(root, online),
     }
+}
+
+/// The gate's governance step alone: offline.
+fn check(root: &Path) -> Result<ExitCode> {
+    let findings = lz_promote::gate::findings(root)?;
+    for f in &findings.0 {
+        println!("{f}");
+    }
+    println!("governance: {} finding(s)", findings.0.len());
+    Ok(if findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The commands that read or write the evidence chain.
+fn run_online(root: &Path, command: Cmd) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let paths = Paths::landing_zone(root, &endpoint)?;
     let stores = Stores::load(root, &endpoint)?;
     let now = || -> Result<time::OffsetDateTime> { Ok(Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?.time) };
-    match args.command {
-        Cmd::Check => unreachable!("answered offline above"),
+    match command {
+        Cmd::Check => check(root),
         Cmd::Status { format } => status(root, &paths, format),
         Cmd::Propose { identity, key, reason } => {
             let signer = crate::promote::signer(&identity, key.as_deref())?;

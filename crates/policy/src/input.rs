@@ -148,7 +148,7 @@ pub fn parse(text: &str, name: &str) -> Result<Value> {
     })?;
     match classify(&value) {
         Kind::Plan(_) => {
-            check_shape(&value).map_err(|e| anyhow!("{name}: the plan is malformed: {e}"))?;
+            // The limit first: it is named before any work on the entries.
             let n = value.get("resource_changes").and_then(Value::as_array).map_or(0, Vec::len);
             if n > lz_input::limits::MAX_RESOURCES {
                 bail!(
@@ -156,6 +156,7 @@ pub fn parse(text: &str, name: &str) -> Result<Value> {
                     lz_input::limits::MAX_RESOURCES
                 );
             }
+            check_shape(&value).map_err(|e| anyhow!("{name}: the plan is malformed: {e}"))?;
             Ok(value)
         }
         Kind::StateFile(v) => bail!(

@@ -81,27 +81,35 @@ fn simulate_deployment(sb: &Sandbox, release: &str, env: &str, now: &str) {
     let s = sb.session(release, env).unwrap();
     let policy = s.evaluate_policy(t(now)).unwrap();
     let a = s.admit("deployer-bot", &policy, t(now)).unwrap();
+    let admission = Fields::new(release)
+        .detail("tier", a.tier.as_str())
+        .detail("approvals", a.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>());
+    append_deployment(sb, release, env, &s.plan_digest, now, &format!("simulated-{env}"), admission);
+}
+
+/// What one deployer key can append: a deployment (with an in-progress record claiming any
+/// tier) of `release` in `env`, and a clean drift check.
+fn forge_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, tier: &str) -> u64 {
+    append_deployment(sb, release, env, plan_digest, SAT, "forged", Fields::new(release).detail("tier", tier))
+}
+
+/// The in-progress record (with the `admission` details it claims), the succeeded record naming
+/// it, and a clean drift check, all signed by deployer-bot at `now`; returns the succeeded record.
+fn append_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, now: &str, run: &str, admission: Fields) -> u64 {
     let ledger = sb.ledger().unwrap();
     let bot = sb.signer("deployer-bot");
     let fields = |outcome: &str| {
         Fields::new(release)
             .environment(env)
             .account("111111111111")
-            .plan_digest(&s.plan_digest)
+            .plan_digest(plan_digest)
             .at(t(now))
             .detail("outcome", outcome)
-            .detail("run", format!("simulated-{env}"))
+            .detail("run", run)
     };
-    let ip = ledger
-        .append(
-            Kind::Deployment,
-            fields("in-progress")
-                .detail("tier", a.tier.as_str())
-                .detail("break_glass", serde_json::Value::Null)
-                .detail("approvals", a.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>()),
-            bot,
-        )
-        .unwrap();
+    let mut in_progress = fields("in-progress").detail("break_glass", serde_json::Value::Null);
+    in_progress.details.extend(admission.details);
+    let ip = ledger.append(Kind::Deployment, in_progress, bot).unwrap();
     let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), bot).unwrap();
     ledger
         .append(
@@ -112,33 +120,6 @@ fn simulate_deployment(sb: &Sandbox, release: &str, env: &str, now: &str) {
                 .detail("drifted", false)
                 .detail("resources", Vec::<String>::new())
                 .detail("deployment_record", d.sequence),
-            bot,
-        )
-        .unwrap();
-}
-
-/// What one deployer key can append: a deployment (with an in-progress record claiming any
-/// tier) of `release` in `env`, and a clean drift check.
-fn forge_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, tier: &str) -> u64 {
-    let ledger = sb.ledger().unwrap();
-    let bot = sb.signer("deployer-bot");
-    let fields = |outcome: &str| {
-        Fields::new(release)
-            .environment(env)
-            .account("111111111111")
-            .plan_digest(plan_digest)
-            .at(t(SAT))
-            .detail("outcome", outcome)
-            .detail("run", "forged")
-    };
-    let ip = ledger
-        .append(Kind::Deployment, fields("in-progress").detail("tier", tier).detail("break_glass", serde_json::Value::Null), bot)
-        .unwrap();
-    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), bot).unwrap();
-    ledger
-        .append(
-            Kind::Drift,
-            Fields::new(release).environment(env).at(t(SAT)).detail("drifted", false).detail("resources", Vec::<String>::new()),
             bot,
         )
         .unwrap();

@@ -538,6 +538,22 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                     return Ok(ExitCode::from(1));
                 }
                 println!("every deployment's admission replayed: ok");
+                // Every fact checked where it lives: deployments and clean drift checks against
+                // the environment's state bucket, rotations against Secrets Manager.
+                let (admitted, _) = lz_promote::replay::admitted_records(&paths, &ledger, ledger.records()?)?;
+                let endpoint = lz_platform::localstack::require(root)?;
+                let locate = |release: &str, env: &str| -> Result<lz_promote::facts::Place> {
+                    let tree = paths.open_release(release)?;
+                    Ok(lz_promote::facts::Place::new(lz_promote::promote::Target::from_tree(tree.root(), env, &endpoint)?, Default::default()))
+                };
+                let contradicted = lz_promote::facts::verify(&admitted, &locate)?;
+                for c in &contradicted {
+                    println!("CONTRADICTED: {} record {}: {} [facts]", c.kind, c.sequence, c.why);
+                }
+                if !contradicted.is_empty() {
+                    return Ok(ExitCode::from(1));
+                }
+                println!("every deployment, clean drift check and rotation checked against its source: ok");
                 match compare_cache(root, &records) {
                     Ok(Some(line)) => println!("{line}"),
                     Ok(None) => println!("no local cache (`cargo xtask evidence pull` builds one)"),

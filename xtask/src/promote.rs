@@ -85,12 +85,18 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         args.policy_key.as_deref(),
     )?;
     let clock = t.clock();
+    // The previous environment as the release declares it: where its facts are checked.
+    let previous = match lz_promote::session::previous_environment(&args.to)? {
+        Some(p) => Some(lz_promote::facts::Place::new(Target::from_tree(session.release.root(), p, &endpoint)?, Default::default())),
+        None => None,
+    };
     let opts = promote::Options {
         target: &t,
         deployer: &deployer,
         policy_signer: &ps,
         bake_seconds: args.bake_seconds,
         recover: args.recover,
+        previous: previous.as_ref(),
     };
     let out = promote::promote(&mut session, &opts, &clock)?;
     println!(

@@ -156,7 +156,7 @@ pub fn status(root: &Path, args: StatusArgs) -> Result<ExitCode> {
     let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
     let now =
         lz_promote::clock::Clock::server(&endpoint, &stores.account_id, &stores.region).now()?;
-    let rows = rotate::status_of(&paths, &envs, now.time)?;
+    let rows = rotate::status_of(&paths, &envs, now.time, &endpoint)?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Format::Text => {
@@ -173,7 +173,9 @@ pub fn status(root: &Path, args: StatusArgs) -> Result<ExitCode> {
                     r.max_age_days,
                     r.last_rotation.as_deref().unwrap_or("never"),
                     r.due.as_deref().unwrap_or("-"),
-                    if r.overdue {
+                    if !r.contradicted.is_empty() {
+                        "CONTRADICTED"
+                    } else if r.overdue {
                         "OVERDUE"
                     } else if r.last_rotation.is_none() {
                         "never rotated"
@@ -182,6 +184,11 @@ pub fn status(root: &Path, args: StatusArgs) -> Result<ExitCode> {
                     }
                 );
             }
+            for r in &rows {
+                for why in &r.contradicted {
+                    println!("CONTRADICTED: {why} [Secrets Manager]");
+                }
+            }
             println!(
                 "as of {} ({})",
                 lz_promote::window::rfc3339(now.time),
@@ -189,7 +196,7 @@ pub fn status(root: &Path, args: StatusArgs) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if rows.iter().any(|r| r.overdue) {
+    Ok(if rows.iter().any(|r| r.overdue || !r.contradicted.is_empty()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

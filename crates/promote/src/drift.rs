@@ -302,6 +302,9 @@ pub fn check(
     );
     let details: DeploymentDetails = deployed.decode()?;
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
+    // The state this check judges: the record names it (version, serial, lineage).
+    let s3 = lz_platform::aws::s3(&target.endpoint, run_as.credentials(), &target.region);
+    let state = crate::promote::read_state(&s3, &target.backend())?;
     let work = paths.work.join(format!(
         "{}-drift-{}",
         target.environment,
@@ -346,9 +349,12 @@ pub fn check(
         ),
     };
     // Which resources the plan would change, so the record names the drift, not only its fact.
-    let canary_changes = if terraform_changes { ws.terraform().show("drift.tfplan")?.changing() } else { Vec::new() };
+    let shown = ws.terraform().show("drift.tfplan")?;
+    let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
+    let plan_output_digest = crate::facts::plan_output_digest(&shown);
     let _ = std::fs::remove_dir_all(&work);
     let mut findings = check_buckets(&target.endpoint, &spec)?;
+    findings.extend(state_findings(&crate::facts::Place::new(target.clone(), names.clone()), deployed, state.as_ref())?);
     if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
         findings.extend(check_stores(stores)?);
     }
@@ -367,7 +373,9 @@ pub fn check(
         .detail("canary_changes", canary_changes.clone())
         .detail("findings", serde_json::to_value(&findings)?)
         .detail("deployment_record", deployed.sequence)
+        .detail("plan_output_digest", plan_output_digest)
         .detail("clock", now.source.clone());
+    let fields = crate::facts::state_details(state.as_ref()).into_iter().fold(fields, |f, (k, v)| f.detail(k, v));
     let rec: RecordRef = ledger.append(Kind::Drift, fields, signer)?;
     Ok(Report {
         environment: target.environment.clone(),
@@ -377,6 +385,34 @@ pub fn check(
         findings,
         record: rec.sequence,
     })
+}
+
+/// The deployment record against the state bucket: the version it names must be held with its
+/// serial, lineage and release, and still be the state now (`state`, read before the plan).
+fn state_findings(place: &crate::facts::Place, deployed: &crate::ledger::Record, state: Option<&crate::promote::StateAt>) -> Result<Vec<Finding>> {
+    let b = place.target.backend();
+    let resource = format!("s3://{}/{}", b.bucket, b.key);
+    let mut out = Vec::new();
+    if let Some(why) = crate::facts::check_deployment(place, deployed)? {
+        out.push(Finding {
+            resource: resource.clone(),
+            attribute: format!("deployment record {}", deployed.sequence),
+            declared: "the state version, serial, lineage and release the record names".into(),
+            actual: why,
+        });
+    } else if let Ok(c) = crate::facts::claimed(deployed) {
+        if state.and_then(|s| s.version.as_deref()) != Some(c.version.as_str()) {
+            out.push(Finding {
+                resource,
+                attribute: "state version".into(),
+                declared: format!("version {} (serial {}) of deployment record {}", c.version, c.serial, deployed.sequence),
+                actual: state
+                    .map(|s| format!("version {} (serial {})", s.version.as_deref().unwrap_or("null"), s.serial))
+                    .unwrap_or_else(|| MISSING.into()),
+            });
+        }
+    }
+    Ok(out)
 }
 
 pub fn render_text(r: &Report) -> String {

@@ -77,6 +77,10 @@ pub struct Options<'a> {
     /// Release an orphaned state lock (its run dead, see [`orphan_of`]) with a signed
     /// lock-recovery record; without it such a lock is a refusal naming it.
     pub recover: bool,
+    /// Where the previous environment's facts (its state bucket, its buckets' live controls)
+    /// are checked before the run ([`crate::facts::gate`]); required unless the target is the
+    /// first environment.
+    pub previous: Option<&'a crate::facts::Place>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -190,11 +194,13 @@ pub struct StateAt {
     pub serial: u64,
     pub version: Option<String>,
     pub release: Option<String>,
+    /// The state's lineage (fixed when Terraform first wrote it).
+    pub lineage: Option<String>,
 }
 
 impl StateAt {
     fn json(&self) -> Value {
-        serde_json::json!({"serial": self.serial, "version": self.version})
+        serde_json::json!({"serial": self.serial, "version": self.version, "lineage": self.lineage})
     }
 }
 
@@ -220,11 +226,12 @@ pub fn read_state(s3: &aws_sdk_s3::Client, backend: &deploy::Backend) -> Result<
         .get("serial")
         .and_then(Value::as_u64)
         .with_context(|| format!("{}: the state has no serial", what()))?;
-    Ok(Some(StateAt { serial, version, release: state_release(&state) }))
+    let lineage = state.get("lineage").and_then(Value::as_str).map(str::to_string);
+    Ok(Some(StateAt { serial, version, release: state_release(&state), lineage }))
 }
 
 /// The release digest `terraform_data.release` holds in a state document.
-fn state_release(state: &Value) -> Option<String> {
+pub(crate) fn state_release(state: &Value) -> Option<String> {
     let r = state.get("resources")?.as_array()?.iter().find(|r| {
         r.get("mode").and_then(Value::as_str) == Some("managed")
             && r.get("type").and_then(Value::as_str) == Some("terraform_data")
@@ -495,6 +502,9 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         }
     }
     let admission = session.admit(&deployer, &policy, now.time)?;
+    // The facts the admission rests on, checked where they live before anything is recorded.
+    let place = crate::facts::Place::new(t.clone(), Default::default());
+    crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous)?;
 
     let records = session.records.clone();
     let ledger = &session.ledger;
@@ -706,9 +716,10 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             ("resources", Value::from(vec!["terraform_data.release", "terraform_data.overlay"])),
             ("tier", Value::from(admission.tier.as_str())),
             ("bake_seconds", Value::from(opts.bake_seconds)),
-            ("state_serial", state.map(|s| Value::from(s.serial)).unwrap_or(Value::Null)),
-            ("state_version", state.and_then(|s| s.version.clone()).map(Value::from).unwrap_or(Value::Null)),
         ]
+        .into_iter()
+        .chain(crate::facts::state_details(state))
+        .collect()
     };
     let outcome = |completion: u64, state: Option<StateAt>, completes: Option<u64>| Outcome {
         admission: admission.clone(),

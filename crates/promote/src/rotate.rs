@@ -842,7 +842,10 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
     }
     steps.push(Step::Verify.as_str().to_string());
 
-    // Evidence: the verification, then the rotation.
+    // Evidence: the verification, then the rotation. Each names Secrets Manager's version ids
+    // with the creation dates it reports for them: what `rotation status` checks there.
+    let held = rt.block_on(crate::facts::versions(&sm, &secret.name))?.map(|(_, v)| v).unwrap_or_default();
+    let created_of = |v: Option<&String>| v.and_then(|v| held.get(v)).cloned().map(Value::String).unwrap_or(Value::Null);
     let reading = now()?;
     let records = crate::replay::admitted_records(req.paths, &ledger, ledger.records()?)?.0;
     let release = crate::session::last_deployment(&records, &t.environment)
@@ -862,10 +865,12 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
             .detail("owner_group", secret.owner_group.as_str())
             .detail("max_age_days", secret.max_age_days)
             .detail("version", version.as_str())
+            .detail("version_created", created_of(Some(&version)))
             .detail(
                 "previous_version",
                 previous.clone().map(Value::String).unwrap_or(Value::Null),
             )
+            .detail("previous_version_created", created_of(previous.as_ref()))
             .detail("consumers", names.clone())
             .detail("outcome", outcome)
             .detail("clock", reading.source.as_str());
@@ -1054,11 +1059,15 @@ pub fn plan_of(paths: &crate::Paths, environment: &str) -> Result<PlanSource> {
 }
 
 /// Every secret's rotation status in `environments` at `now`, from the verified chain at
-/// `paths` and the plans rotation works from.
+/// `paths` and the plans rotation works from. Every passed verification is checked against
+/// Secrets Manager at `endpoint` first ([`crate::facts::check_rotation`]): one it contradicts
+/// (a secret or version it does not hold, another ARN or creation date) is no rotation, and
+/// the secret's row names it.
 pub fn status_of(
     paths: &crate::Paths,
     environments: &[&str],
     now: time::OffsetDateTime,
+    endpoint: &str,
 ) -> Result<Vec<rotation::Status>> {
     let records = paths.ledger()?.records()?;
     let mut out = Vec::new();
@@ -1066,9 +1075,27 @@ pub fn status_of(
         let src = plan_of(paths, env)?;
         let (tree, plan) = (&src.tree, &src.plan);
         let policy = rotation::Policy::load(tree)?;
-        let e = lz_platform::overlays::env_file(tree, env)?;
-        let secrets = rotation::secrets_of_plan(plan, &policy, &e.account_id, &e.region)?;
-        out.extend(rotation::status(&records, env, &secrets, now));
+        let t = Target::from_tree(tree, env, endpoint)?;
+        let secrets = rotation::secrets_of_plan(plan, &policy, &t.account_id, &t.region)?;
+        let mut contradicted: Vec<(String, String)> = Vec::new();
+        let mut trusted = Vec::new();
+        for r in &records {
+            let passed = r.kind == Kind::RotationVerification
+                && r.environment.as_deref() == Some(*env)
+                && r.detail_str("outcome") == Some("passed");
+            if passed {
+                if let Some(why) = crate::facts::check_rotation(&t, r)? {
+                    contradicted.push((r.detail_str("resource").unwrap_or_default().to_string(), why));
+                    continue;
+                }
+            }
+            trusted.push(r.clone());
+        }
+        let mut rows = rotation::status(&trusted, env, &secrets, now);
+        for row in &mut rows {
+            row.contradicted = contradicted.iter().filter(|(n, _)| *n == row.secret).map(|(_, w)| w.clone()).collect();
+        }
+        out.extend(rows);
     }
     Ok(out)
 }

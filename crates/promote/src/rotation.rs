@@ -494,6 +494,9 @@ pub struct Status {
     pub version: Option<String>,
     pub due: Option<String>,
     pub overdue: bool,
+    /// Rotation records of this secret that Secrets Manager contradicts (they are not counted):
+    /// why, naming each record. Filled by [`crate::rotate::status_of`].
+    pub contradicted: Vec<String>,
 }
 
 /// The status of every secret of `environment` at `now` from verified records. A secret with no
@@ -537,6 +540,7 @@ pub fn status(
                     Some(d) => now > d,
                     None => enrolled,
                 },
+                contradicted: Vec::new(),
             }
         })
         .collect()

@@ -320,6 +320,17 @@ impl Sandbox {
         })
     }
 
+    /// Where the facts of `env` are checked: its target and the sandbox's bucket names.
+    pub fn place(&self, env: &str) -> Result<crate::facts::Place> {
+        Ok(crate::facts::Place::new(self.target(env)?, self.names(env)))
+    }
+
+    /// The facts of the sandbox's chain checked against their sources ([`crate::facts::verify`]).
+    pub fn verify_facts(&self) -> Result<Vec<crate::facts::Contradiction>> {
+        let records = crate::replay::admitted(&self.paths)?;
+        crate::facts::verify(&records, &|_, env| self.place(env))
+    }
+
     /// The environment's declared buckets and role, from `release`'s plan.
     pub fn spec(&self, env: &str, release: &str) -> Result<EnvSpec> {
         let archive = self.paths.open_release(release)?;
@@ -376,12 +387,14 @@ impl Sandbox {
     ) -> Result<Outcome> {
         let t = self.target(env)?;
         let mut s = self.session(release, env)?;
+        let previous = crate::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
         let opts = promote::Options {
             target: &t,
             deployer: self.signer(deployer),
             policy_signer: self.signer("change-policy"),
             bake_seconds,
             recover,
+            previous: previous.as_ref(),
         };
         promote::promote(&mut s, &opts, clock)
     }

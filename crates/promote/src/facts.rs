@@ -1,0 +1,420 @@
+//! Facts carry their proof. A deployer key can sign any record; it cannot make the state bucket
+//! hold a state version, nor Secrets Manager hold a secret version, nor a bucket's live controls
+//! be what they are not. So every fact a gate rests on names what its source holds, and is
+//! checked there before it is trusted:
+//!
+//! - a `succeeded` deployment names the state object's S3 version id, serial and lineage
+//!   ([`state_details`]); the state bucket must hold that version, with that serial and lineage,
+//!   and its `terraform_data.release` must name the deployment's release ([`check_deployment`]);
+//! - a drift check names the state version it judged and the digest of the plan output it
+//!   judged ([`plan_output_digest`]); a `drifted=false` record counts only when it judged the
+//!   deployed state version and carries that digest ([`check_drift`]), and at the next
+//!   environment's promotion ([`gate`]) only while the state is still that version and the live
+//!   bucket controls still match;
+//! - a rotation and its verification name Secrets Manager's version id and its creation date;
+//!   the secret must exist under the recorded ARN and hold that version, created then
+//!   ([`check_rotation`]).
+//!
+//! A fact its source contradicts is reported ([`verify`], `evidence verify`, `rotation status`,
+//! `drift`) and refused by the promotion gate, never trusted.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use lz_evidence::record::Kind;
+use serde_json::Value;
+
+use crate::approval::short;
+use crate::bootstrap::Names;
+use crate::ledger::Record;
+use crate::promote::{StateAt, Target};
+use crate::refusal::refuse;
+use crate::session::{last_deployment, previous_environment};
+
+/// Where an environment's facts are checked: its target (account, region, state bucket) and the
+/// names of its buckets (`Names::default()` for the landing zone's own).
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub target: Target,
+    pub names: Names,
+}
+
+impl Place {
+    pub fn new(target: Target, names: Names) -> Place {
+        Place { target, names }
+    }
+
+    fn s3(&self) -> aws_sdk_s3::Client {
+        let t = &self.target;
+        lz_platform::aws::s3(&t.endpoint, lz_platform::aws::account_credentials(&t.account_id), &t.region)
+    }
+
+    fn state(&self) -> String {
+        let b = self.target.backend();
+        format!("s3://{}/{}", b.bucket, b.key)
+    }
+}
+
+/// The details a record names a state by (a `succeeded` deployment, a drift check): the one
+/// writer of `state_version`, `state_serial` and `state_lineage`.
+pub fn state_details(state: Option<&StateAt>) -> Vec<(&'static str, Value)> {
+    vec![
+        ("state_serial", state.map(|s| Value::from(s.serial)).unwrap_or(Value::Null)),
+        ("state_version", state.and_then(|s| s.version.clone()).map(Value::from).unwrap_or(Value::Null)),
+        ("state_lineage", state.and_then(|s| s.lineage.clone()).map(Value::from).unwrap_or(Value::Null)),
+    ]
+}
+
+/// The state version a record names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claimed {
+    pub version: String,
+    pub serial: u64,
+    pub lineage: String,
+}
+
+/// The state `r` names, or why it names none (an S3 version id "null" is an unversioned
+/// object, which any later write replaces: no proof).
+pub fn claimed(r: &Record) -> std::result::Result<Claimed, String> {
+    let version = r.detail_str("state_version").filter(|v| !v.is_empty() && *v != "null");
+    let serial = r.details.get("state_serial").and_then(Value::as_u64);
+    let lineage = r.detail_str("state_lineage").filter(|l| !l.is_empty());
+    match (version, serial, lineage) {
+        (Some(v), Some(s), Some(l)) => Ok(Claimed { version: v.to_string(), serial: s, lineage: l.to_string() }),
+        _ => Err(format!(
+            "{} record {} names no state version with its serial and lineage (state_version {}, state_serial {}, state_lineage {}): nothing proves what it claims",
+            r.kind,
+            r.sequence,
+            version.unwrap_or("missing"),
+            serial.map(|s| s.to_string()).unwrap_or_else(|| "missing".into()),
+            lineage.unwrap_or("missing")
+        )),
+    }
+}
+
+/// What the state bucket holds at one version.
+#[derive(Clone, Debug)]
+pub struct Held {
+    pub serial: u64,
+    pub lineage: String,
+    pub release: Option<String>,
+}
+
+/// Answers of S3 that mean "the bucket does not hold this object version".
+fn not_held(code: Option<&str>) -> bool {
+    matches!(code, Some("NoSuchVersion" | "NoSuchKey" | "NoSuchBucket" | "InvalidArgument" | "404" | "400"))
+}
+
+/// The state object of `place` at `version` (GetObject by version id); `None` when the bucket
+/// does not hold it.
+pub fn held(place: &Place, version: &str) -> Result<Option<Held>> {
+    use aws_sdk_s3::error::ProvideErrorMetadata as _;
+    let b = place.target.backend();
+    let s3 = place.s3();
+    let rt = lz_platform::aws::runtime()?;
+    let got = rt.block_on(async {
+        match s3.get_object().bucket(&b.bucket).key(&b.key).version_id(version).send().await {
+            Ok(o) => {
+                let bytes = o.body.collect().await.with_context(|| format!("reading {} version {version}", place.state()))?.into_bytes();
+                anyhow::Ok(Some(bytes))
+            }
+            Err(e) if not_held(e.code()) || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
+            Err(e) => Err(crate::aws_error(e)).with_context(|| format!("cannot read {} version {version}", place.state())),
+        }
+    })?;
+    let Some(bytes) = got else { return Ok(None) };
+    let what = || format!("{} version {version}", place.state());
+    let state: Value = serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}:{}:{}: not a Terraform state: {e}", what(), e.line(), e.column()))?;
+    Ok(Some(Held {
+        serial: state.get("serial").and_then(Value::as_u64).with_context(|| format!("{}: the state has no serial", what()))?,
+        lineage: state.get("lineage").and_then(Value::as_str).unwrap_or_default().to_string(),
+        release: crate::promote::state_release(&state),
+    }))
+}
+
+/// Why the state bucket of `place` contradicts the `succeeded` deployment `d` (or `None`: it
+/// holds the version `d` names, with its serial and lineage, and that state is `d`'s release).
+pub fn check_deployment(place: &Place, d: &Record) -> Result<Option<String>> {
+    let env = d.environment.as_deref().unwrap_or_default();
+    let head = format!("deployment record {} of release {} to {env}", d.sequence, short(&d.release));
+    let c = match claimed(d) {
+        Ok(c) => c,
+        Err(why) => return Ok(Some(format!("{head}: {why}"))),
+    };
+    let Some(h) = held(place, &c.version)? else {
+        return Ok(Some(format!("{head} names state version {} of {}, which the state bucket does not hold", c.version, place.state())));
+    };
+    let mut wrong = Vec::new();
+    if h.serial != c.serial {
+        wrong.push(format!("serial {} (the record says {})", h.serial, c.serial));
+    }
+    if h.lineage != c.lineage {
+        wrong.push(format!("lineage {} (the record says {})", h.lineage, c.lineage));
+    }
+    if h.release.as_deref() != Some(d.release.as_str()) {
+        wrong.push(format!("release {} (terraform_data.release), not {}", h.release.as_deref().map(short).unwrap_or("none"), short(&d.release)));
+    }
+    Ok((!wrong.is_empty()).then(|| format!("{head}: state version {} of {} holds {}", c.version, place.state(), wrong.join(", "))))
+}
+
+/// The digest of the plan output a drift check judged: the sha256 of the compact JSON of the
+/// shown plan's `resource_changes`, `resource_drift` and `output_changes` (what the plan says
+/// would change; its timestamp and prior state are left out).
+pub fn plan_output_digest(shown: &lz_platform::tfrun::ShownPlan) -> String {
+    let part = |k: &str| shown.json.get(k).cloned().unwrap_or(Value::Null);
+    let judged = serde_json::json!({
+        "resource_changes": part("resource_changes"),
+        "resource_drift": part("resource_drift"),
+        "output_changes": part("output_changes"),
+    });
+    crate::plan_digest(&judged)
+}
+
+/// Why the clean drift record `x` proves nothing about deployment `d` (or `None`). A drift
+/// record that found drift is never a proof of anything and is not judged here.
+pub fn check_drift(d: &Record, x: &Record) -> Option<String> {
+    if x.details.get("drifted").and_then(Value::as_bool) != Some(false) {
+        return None;
+    }
+    let env = x.environment.as_deref().unwrap_or_default();
+    let head = format!("drift record {} (drifted=false in {env})", x.sequence);
+    if x.details.get("deployment_record").and_then(Value::as_u64) != Some(d.sequence) {
+        return Some(format!("{head} does not name deployment record {}, the deployment of {env} it follows", d.sequence));
+    }
+    let digest = x.detail_str("plan_output_digest").unwrap_or_default();
+    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(format!("{head} carries no digest of the plan output it judged"));
+    }
+    let judged = match claimed(x) {
+        Ok(c) => c,
+        Err(why) => return Some(format!("{head}: {why}")),
+    };
+    match claimed(d) {
+        Ok(deployed) if deployed == judged => None,
+        Ok(deployed) => Some(format!(
+            "{head} judged state version {} (serial {}), not version {} (serial {}) that deployment record {} left",
+            judged.version, judged.serial, deployed.version, deployed.serial, d.sequence
+        )),
+        Err(_) => Some(format!("{head} judged the state of deployment record {}, which names no state version", d.sequence)),
+    }
+}
+
+/// The last drift check of `environment` after deployment `d`.
+fn drift_after<'a>(records: &'a [Record], environment: &str, d: &Record) -> Option<&'a Record> {
+    records
+        .iter()
+        .filter(|x| x.kind == Kind::Drift && x.environment.as_deref() == Some(environment) && x.sequence > d.sequence)
+        .max_by_key(|x| x.sequence)
+}
+
+/// The state object `place` holds now (its head version).
+fn head(place: &Place) -> Result<Option<StateAt>> {
+    crate::promote::read_state(&place.s3(), &place.target.backend())
+}
+
+/// The promotion gate's facts, checked against their sources before anything of the run is
+/// recorded (`records`: the session's admitted chain). The target's own last deployment (the
+/// baseline the tier was classified against) must be what its state bucket holds. The previous
+/// environment's deployment must be what its state bucket holds and still the state there; its
+/// clean drift check must have judged that state, carry its plan output digest, and the live
+/// controls of its buckets must still be the declared ones. Any of these contradicted is a
+/// refusal naming the record.
+pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Place, previous: Option<&Place>) -> Result<()> {
+    let env = target.target.environment.as_str();
+    let r = short(release);
+    if let Some(d) = last_deployment(records, env) {
+        if let Some(why) = check_deployment(target, d)? {
+            return Err(refuse!("release {r} cannot go to {env}: the baseline is not trusted: {why}"));
+        }
+    }
+    let Some(prev) = previous_environment(env)? else { return Ok(()) };
+    let Some(place) = previous else {
+        anyhow::bail!("the promotion into {env} was given no place to check {prev}'s facts (its state bucket and buckets)");
+    };
+    anyhow::ensure!(place.target.environment == prev, "the previous environment's place is {}, not {prev}", place.target.environment);
+    // Without a deployment or a drift check of the previous environment, the admission refused.
+    let Some(d) = last_deployment(records, prev) else { return Ok(()) };
+    if let Some(why) = check_deployment(place, d)? {
+        return Err(refuse!("release {r} cannot go to {env}: {prev}'s deployment is contradicted by its state: {why}"));
+    }
+    let deployed = claimed(d).map_err(|why| refuse!("release {r} cannot go to {env}: {why}"))?;
+    match head(place)? {
+        Some(now) if now.version.as_deref() == Some(deployed.version.as_str()) => {}
+        now => {
+            return Err(refuse!(
+                "release {r} cannot go to {env}: the state of {prev} ({}) is no longer version {} that deployment record {} left, but {}: it changed outside change control; run `cargo xtask drift --env {prev}`",
+                place.state(),
+                deployed.version,
+                d.sequence,
+                now.map(|s| format!("version {} (serial {})", s.version.unwrap_or_else(|| "null".into()), s.serial)).unwrap_or_else(|| "no state at all".into())
+            ))
+        }
+    }
+    let Some(x) = drift_after(records, prev, d) else { return Ok(()) };
+    if let Some(why) = check_drift(d, x) {
+        return Err(refuse!("release {r} cannot go to {env}: {prev}'s drift check is not trusted: {why}"));
+    }
+    if x.details.get("drifted").and_then(Value::as_bool) == Some(false) {
+        let archive = paths.open_release(&d.release)?;
+        let plan = archive.plan(prev)?;
+        let t = &place.target;
+        let spec = crate::bootstrap::spec_from_plan(&plan, prev, &t.account_id, &t.region, &place.names)?;
+        let findings = crate::drift::check_buckets(&t.endpoint, &spec)?;
+        if !findings.is_empty() {
+            let what: Vec<String> = findings.iter().map(|f| format!("{} {}: declared {}, actual {}", f.resource, f.attribute, f.declared, f.actual)).collect();
+            return Err(refuse!(
+                "release {r} cannot go to {env}: {prev}'s drift record {} says drifted=false, but its live controls contradict it: {}; run `cargo xtask drift --env {prev}`",
+                x.sequence,
+                what.join("; ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A record whose fact its source contradicts.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Contradiction {
+    pub sequence: u64,
+    pub kind: String,
+    pub why: String,
+}
+
+/// Where the environments of a chain are checked: `(release, environment) -> Place`, from the
+/// deployed release's tree for the landing zone, from a sandbox's names in tests.
+pub type Locate<'a> = &'a dyn Fn(&str, &str) -> Result<Place>;
+
+/// Every fact of `records` (an admitted chain: replayed deployments only) checked against its
+/// source: each `succeeded` deployment against its state bucket (and its serial above the one
+/// before it in the same lineage), each clean drift check against the deployment it follows,
+/// each rotation and rotation verification against Secrets Manager. `Err` only when a source
+/// cannot be asked.
+pub fn verify(records: &[Record], locate: Locate) -> Result<Vec<Contradiction>> {
+    let mut out = Vec::new();
+    let mut push = |r: &Record, why: String| out.push(Contradiction { sequence: r.sequence, kind: r.kind.to_string(), why });
+    let mut places: BTreeMap<(String, String), Place> = BTreeMap::new();
+    let mut place = |release: &str, env: &str| -> Result<Place> {
+        let key = (release.to_string(), env.to_string());
+        if let Some(p) = places.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = locate(release, env)?;
+        places.insert(key, p.clone());
+        Ok(p)
+    };
+    // (environment) -> (the last trusted deployment, its state)
+    let mut last: BTreeMap<String, (&Record, Option<Claimed>)> = BTreeMap::new();
+    for r in records {
+        let Some(env) = r.environment.as_deref() else { continue };
+        match r.kind {
+            Kind::Deployment if r.detail_str("outcome") == Some("succeeded") => {
+                let p = place(&r.release, env)?;
+                if let Some(why) = check_deployment(&p, r)? {
+                    push(r, why);
+                    continue;
+                }
+                let c = claimed(r).ok();
+                if let (Some((before, Some(b))), Some(now)) = (last.get(env), &c) {
+                    if b.lineage == now.lineage && now.serial <= b.serial {
+                        push(r, format!(
+                            "deployment record {} of release {} to {env} names state serial {}, not above serial {} of the deployment before it (record {}): an old state version named again",
+                            r.sequence, short(&r.release), now.serial, b.serial, before.sequence
+                        ));
+                        continue;
+                    }
+                }
+                last.insert(env.to_string(), (r, c));
+            }
+            Kind::Drift => {
+                let Some((d, _)) = last.get(env) else {
+                    if r.details.get("drifted").and_then(Value::as_bool) == Some(false) {
+                        push(r, format!("drift record {} (drifted=false in {env}) follows no trusted deployment of {env}", r.sequence));
+                    }
+                    continue;
+                };
+                if let Some(why) = check_drift(d, r) {
+                    push(r, why);
+                }
+            }
+            Kind::Rotation | Kind::RotationVerification => {
+                if matches!(r.detail_str("outcome"), Some("passed" | "rotated")) {
+                    let p = place(&r.release, env)?;
+                    if let Some(why) = check_rotation(&p.target, r)? {
+                        push(r, why);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// The creation date Secrets Manager reports, as the records name it (RFC 3339, seconds).
+pub fn created(d: &aws_sdk_secretsmanager::primitives::DateTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(d.secs()).map(crate::window::rfc3339).unwrap_or_else(|_| d.secs().to_string())
+}
+
+/// The versions of secret `name` Secrets Manager holds (deprecated ones included), with their
+/// creation dates; `None` when there is no such secret. Also its ARN.
+pub async fn versions(sm: &aws_sdk_secretsmanager::Client, name: &str) -> Result<Option<(String, BTreeMap<String, String>)>> {
+    use aws_sdk_secretsmanager::error::ProvideErrorMetadata as _;
+    let arn = match sm.describe_secret().secret_id(name).send().await {
+        Ok(d) => d.arn().unwrap_or_default().to_string(),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(None),
+        Err(e) => return Err(crate::aws_error(e)).with_context(|| format!("describing secret {name}")),
+    };
+    let mut out = BTreeMap::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = sm
+            .list_secret_version_ids()
+            .secret_id(name)
+            .include_deprecated(true)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(crate::aws_error)
+            .with_context(|| format!("listing the versions of secret {name}"))?;
+        for v in page.versions() {
+            if let Some(id) = v.version_id() {
+                out.insert(id.to_string(), v.created_date().map(created).unwrap_or_default());
+            }
+        }
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(Some((arn, out)))
+}
+
+/// Why Secrets Manager of `target`'s account contradicts the rotation (or verification)
+/// record `r` (or `None`): the secret must exist under the recorded ARN and hold the recorded
+/// version, created at the recorded date.
+pub fn check_rotation(target: &Target, r: &Record) -> Result<Option<String>> {
+    let sm = lz_platform::aws::secretsmanager(&target.endpoint, lz_platform::aws::account_credentials(&target.account_id), &target.region);
+    let rt = lz_platform::aws::runtime()?;
+    rt.block_on(check_rotation_with(&sm, r))
+}
+
+/// [`check_rotation`] with a client of the environment's Secrets Manager.
+pub async fn check_rotation_with(sm: &aws_sdk_secretsmanager::Client, r: &Record) -> Result<Option<String>> {
+    let env = r.environment.as_deref().unwrap_or_default();
+    let name = r.detail_str("resource").unwrap_or_default();
+    let head = format!("{} record {} ({name} in {env})", r.kind, r.sequence);
+    let (Some(version), Some(when)) = (r.detail_str("version"), r.detail_str("version_created")) else {
+        return Ok(Some(format!("{head} names no Secrets Manager version id with its creation date: nothing proves the rotation")));
+    };
+    let Some((arn, held)) = versions(sm, name).await? else {
+        return Ok(Some(format!("{head}: Secrets Manager has no secret {name}")));
+    };
+    if r.detail_str("arn").is_some_and(|a| a != arn) {
+        return Ok(Some(format!("{head} names ARN {}, but the secret is {arn}", r.detail_str("arn").unwrap_or_default())));
+    }
+    Ok(match held.get(version) {
+        None => Some(format!("{head} names version {version}, which Secrets Manager does not hold for {name}")),
+        Some(c) if c != when => Some(format!("{head} names version {version} created {when}, but Secrets Manager created it {c}")),
+        Some(_) => None,
+    })
+}

@@ -354,7 +354,7 @@ pub fn check(
     let plan_output_digest = crate::facts::plan_output_digest(&shown);
     let _ = std::fs::remove_dir_all(&work);
     let mut findings = check_buckets(&target.endpoint, &spec)?;
-    findings.extend(state_findings(&crate::facts::Place::new(target.clone(), names.clone()), deployed, state.as_ref())?);
+    findings.extend(state_findings(&crate::facts::Place::new(target.clone(), names.clone()), deployed, state.as_ref(), terraform_changes)?);
     if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
         findings.extend(check_stores(stores)?);
     }
@@ -388,8 +388,14 @@ pub fn check(
 }
 
 /// The deployment record against the state bucket: the version it names must be held with its
-/// serial, lineage and release, and still be the state now (`state`, read before the plan).
-fn state_findings(place: &crate::facts::Place, deployed: &crate::ledger::Record, state: Option<&crate::promote::StateAt>) -> Result<Vec<Finding>> {
+/// serial, lineage and release, and still be the state now (`state`, read before the plan;
+/// when the plan shows changes, they already name how the state differs).
+fn state_findings(
+    place: &crate::facts::Place,
+    deployed: &crate::ledger::Record,
+    state: Option<&crate::promote::StateAt>,
+    terraform_changes: bool,
+) -> Result<Vec<Finding>> {
     let b = place.target.backend();
     let resource = format!("s3://{}/{}", b.bucket, b.key);
     let mut out = Vec::new();
@@ -400,7 +406,7 @@ fn state_findings(place: &crate::facts::Place, deployed: &crate::ledger::Record,
             declared: "the state version, serial, lineage and release the record names".into(),
             actual: why,
         });
-    } else if let Ok(c) = crate::facts::claimed(deployed) {
+    } else if let (Ok(c), false) = (crate::facts::claimed(deployed), terraform_changes) {
         if state.and_then(|s| s.version.as_deref()) != Some(c.version.as_str()) {
             out.push(Finding {
                 resource,

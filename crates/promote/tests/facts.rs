@@ -1,0 +1,289 @@
+//! Facts carry their proof (issue 23, item 2), against LocalStack: what one deployer key can
+//! append (a deployment naming a state version, a clean drift check, rotations) is checked
+//! where the fact lives (the environment's state bucket, its buckets' live controls, Secrets
+//! Manager), reported by verification, and refused by the promotion gate.
+
+mod common;
+
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use lz_evidence::record::{Fields, Kind, GENESIS};
+use lz_promote::sandbox::Sandbox;
+use lz_promote::{is_refusal, rotation};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use common::{open_time, promote_through, release, root, sandbox};
+
+fn now() -> OffsetDateTime {
+    match open_time() {
+        lz_promote::clock::Clock::Fixed(t) => t,
+        _ => unreachable!("open_time is a fixed clock"),
+    }
+}
+
+/// The refusal message of a decision that must be refused.
+fn refused<T: std::fmt::Debug>(r: anyhow::Result<T>) -> String {
+    let e = r.expect_err("expected a refusal");
+    assert!(is_refusal(&e), "not a refusal but an error: {e:#}");
+    format!("{e:#}")
+}
+
+/// The last record of `kind` in `env` with detail `outcome`/`drifted` as given.
+fn last(sb: &Sandbox, kind: Kind, env: &str) -> lz_promote::ledger::Record {
+    sb.ledger()
+        .unwrap()
+        .records()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == kind && r.environment.as_deref() == Some(env))
+        .next_back()
+        .unwrap_or_else(|| panic!("no {kind} record in {env}"))
+}
+
+/// What the deployer key alone appends for a deployment of `release` to `env` whose admission
+/// is real (the approvals the tier needs are recorded): the in-progress record with that
+/// admission, and a `succeeded` record naming the state `state` claims.
+fn deployment_claiming(sb: &Sandbox, release: &str, env: &str, state: &[(&str, Value)]) -> u64 {
+    let s = sb.session(release, env).unwrap();
+    let policy = s.evaluate_policy(now()).unwrap();
+    let a = s.admit("deployer-bot", &policy, now()).unwrap();
+    let ledger = sb.ledger().unwrap();
+    let bot = sb.signer("deployer-bot");
+    let fields = |outcome: &str| {
+        Fields::new(release)
+            .environment(env)
+            .account(sb.target(env).unwrap().account_id)
+            .plan_digest(&s.plan_digest)
+            .at(now())
+            .detail("outcome", outcome)
+            .detail("run", format!("claimed-{env}"))
+    };
+    let ip = ledger
+        .append(
+            Kind::Deployment,
+            fields("in-progress")
+                .detail("tier", a.tier.as_str())
+                .detail("approvals", a.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>())
+                .detail("break_glass", Value::Null),
+            bot,
+        )
+        .unwrap();
+    let mut done = fields("succeeded").detail("in_progress_record", ip.sequence);
+    for (k, v) in state {
+        done = done.detail(k, v.clone());
+    }
+    let d = ledger.append(Kind::Deployment, done, bot).unwrap();
+    // Replayed, the deployment has a valid admission: only its fact is false.
+    let rejected = lz_promote::replay::rejected(&sb.paths, &ledger, &ledger.records().unwrap()).unwrap();
+    assert!(!rejected.contains_key(&d.sequence), "{rejected:?}");
+    d.sequence
+}
+
+/// A clean drift check of `env` signed by the deployer key, with `details` (copied from an
+/// honest one, or not).
+fn clean_drift(sb: &Sandbox, release: &str, env: &str, details: serde_json::Map<String, Value>) -> u64 {
+    let mut f = Fields::new(release).environment(env).at(now());
+    f.details.extend(details);
+    // A copy keeps everything but the append id, which names one append.
+    f.details.remove(lz_evidence::archive::APPEND_ID);
+    f = f.detail("drifted", false).detail("resources", Vec::<String>::new());
+    sb.ledger().unwrap().append(Kind::Drift, f, sb.signer("deployer-bot")).unwrap().sequence
+}
+
+fn contradicted(sb: &Sandbox) -> Vec<(u64, String)> {
+    sb.verify_facts().unwrap().into_iter().map(|c| (c.sequence, c.why)).collect()
+}
+
+fn approve(sb: &Sandbox, release: &str, env: &str) {
+    let second = if env == "prod" { "carol" } else { "erin" };
+    for who in ["bob", second] {
+        sb.approve(who, release, env, &open_time()).unwrap();
+    }
+}
+
+/// Issue 23: a deployment record with a made-up state version, or with another
+/// environment's real one, or with none, is contradicted by the state bucket: verification
+/// names it, the next environment's promotion refuses it, and the drift check reports it. Each
+/// has a valid admission (replayed): only its fact is false.
+#[test]
+fn a_deployment_naming_a_state_version_its_bucket_does_not_hold_is_contradicted_and_never_trusted() {
+    let (_d, sb) = sandbox("facts-deploy");
+    let clock = open_time();
+    let r = release(&sb, "facts-deploy", &clock);
+    promote_through(&sb, &r, &["dev"], &clock);
+    // The honest deployment and drift check name their state, and the state bucket holds it.
+    let honest = last(&sb, Kind::Deployment, "dev");
+    let state = lz_promote::facts::claimed(&honest).unwrap();
+    assert_eq!(contradicted(&sb), vec![], "the honest chain");
+    let drift = last(&sb, Kind::Drift, "dev");
+    assert_eq!(drift.detail_str("state_version"), Some(state.version.as_str()));
+    assert_eq!(drift.detail_str("plan_output_digest").map(str::len), Some(64), "{:?}", drift.details);
+
+    // A made-up version in test (and a clean drift check to go with it).
+    sb.bootstrap("test", &r).unwrap();
+    approve(&sb, &r, "test");
+    let made_up = deployment_claiming(
+        &sb,
+        &r,
+        "test",
+        &[("state_version", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY".into()), ("state_serial", 7.into()), ("state_lineage", "made-up".into())],
+    );
+    clean_drift(&sb, &r, "test", serde_json::Map::from_iter([("deployment_record".to_string(), Value::from(made_up))]));
+    let found = contradicted(&sb);
+    assert!(found.iter().any(|(s, w)| *s == made_up && w.contains("which the state bucket does not hold")), "{found:?}");
+    approve(&sb, &r, "uat");
+    let msg = refused(sb.promote(&r, "uat", "deployer-bot", &clock, 0));
+    assert!(msg.contains(&format!("test's deployment is contradicted by its state: deployment record {made_up}")), "{msg}");
+
+    // Someone else's version: dev's real state version, serial and lineage, named for uat.
+    let other = deployment_claiming(
+        &sb,
+        &r,
+        "uat",
+        &[("state_version", state.version.clone().into()), ("state_serial", state.serial.into()), ("state_lineage", state.lineage.clone().into())],
+    );
+    clean_drift(&sb, &r, "uat", serde_json::Map::from_iter([("deployment_record".to_string(), Value::from(other))]));
+    let found = contradicted(&sb);
+    assert!(found.iter().any(|(s, w)| *s == other && w.contains("which the state bucket does not hold")), "{found:?}");
+    approve(&sb, &r, "preprod");
+    let msg = refused(sb.promote(&r, "preprod", "deployer-bot", &clock, 0));
+    assert!(msg.contains(&format!("uat's deployment is contradicted by its state: deployment record {other}")), "{msg}");
+
+    // No state at all proves nothing either.
+    let bare = deployment_claiming(&sb, &r, "preprod", &[]);
+    let found = contradicted(&sb);
+    assert!(found.iter().any(|(s, w)| *s == bare && w.contains("names no state version")), "{found:?}");
+
+    // The drift check of test compares the deployment record with the state bucket.
+    let d = sb.drift("test", &clock).unwrap();
+    assert!(d.drifted(), "{d:?}");
+    assert!(d.findings.iter().any(|f| f.attribute == format!("deployment record {made_up}")), "{:?}", d.findings);
+}
+
+fn versioning(sb: &Sandbox, env: &str, status: BucketVersioningStatus) {
+    let t = sb.target(env).unwrap();
+    let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    lz_platform::aws::runtime().unwrap().block_on(async {
+        s3.put_bucket_versioning()
+            .bucket(&t.state_bucket)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// Issue 23: a real drift is recorded; the deployer key appends `drifted=false` (a copy of an
+/// honest clean record, or one without the plan output digest). The next environment's
+/// promotion checks the clean record against what the key cannot fake, and refuses while dev's
+/// versioning is still Suspended; once restored and honestly re-checked, it goes through.
+#[test]
+fn a_forged_clean_drift_check_does_not_open_the_next_environment() {
+    let (_d, sb) = sandbox("facts-drift");
+    let clock = open_time();
+    let r = release(&sb, "facts-drift", &clock);
+    promote_through(&sb, &r, &["dev"], &clock);
+    let honest = last(&sb, Kind::Drift, "dev");
+    versioning(&sb, "dev", BucketVersioningStatus::Suspended);
+    let real = sb.drift("dev", &clock).unwrap();
+    assert!(real.drifted(), "{real:?}");
+    sb.bootstrap("test", &r).unwrap();
+    for who in ["bob", "erin"] {
+        sb.approve(who, &r, "test", &clock).unwrap();
+    }
+    // Without the digest of a plan output: not trusted, and verification names it.
+    let mut without = honest.details.clone();
+    without.remove("plan_output_digest");
+    let bare = clean_drift(&sb, &r, "dev", without);
+    let msg = refused(sb.promote(&r, "test", "deployer-bot", &clock, 0));
+    assert!(msg.contains(&format!("dev's drift check is not trusted: drift record {bare}")) && msg.contains("carries no digest"), "{msg}");
+    assert!(contradicted(&sb).iter().any(|(s, _)| *s == bare), "{:?}", contradicted(&sb));
+    // A copy of the honest clean record: the live controls contradict it.
+    let copy = clean_drift(&sb, &r, "dev", honest.details.clone());
+    let msg = refused(sb.promote(&r, "test", "deployer-bot", &clock, 0));
+    assert!(msg.contains(&format!("dev's drift record {copy} says drifted=false, but its live controls contradict it")), "{msg}");
+    assert!(msg.contains("versioning: declared Enabled, actual Suspended"), "{msg}");
+    // Restored and re-checked honestly, the promotion goes through.
+    versioning(&sb, "dev", BucketVersioningStatus::Enabled);
+    assert!(!sb.drift("dev", &clock).unwrap().drifted());
+    sb.promote(&r, "test", "deployer-bot", &clock, 0).unwrap();
+    // Verification names the clean record without a digest; the copy judged the deployed state
+    // (only the live controls, checked at the gate, contradicted it).
+    let found: Vec<u64> = contradicted(&sb).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(found, vec![bare]);
+}
+
+/// Issue 23: the deployer key appends rotation and verification records for the five secrets
+/// of prod's plan, naming versions Secrets Manager does not hold. `rotation status` reports
+/// them contradicted, not rotated, and verification names every record; a record naming a
+/// version Secrets Manager does hold, with its creation date, counts.
+#[test]
+fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
+    let (_d, sb) = sandbox("facts-rotation");
+    let env = "prod";
+    let plan = lz_promote::release::render_env(&root(), env).unwrap();
+    let policy = rotation::Policy::load(&root()).unwrap();
+    let t = sb.target(env).unwrap();
+    let secrets = rotation::secrets_of_plan(&plan, &policy, &t.account_id, &t.region).unwrap();
+    assert!(secrets.len() >= 4, "{secrets:?}");
+    let ledger = sb.ledger().unwrap();
+    let bot = sb.signer("deployer-bot");
+    let mut forged = Vec::new();
+    for (i, s) in secrets.iter().enumerate() {
+        let base = |outcome: &str| {
+            Fields::new(GENESIS)
+                .environment(env)
+                .account(&t.account_id)
+                .at(now())
+                .detail("resource", s.name.as_str())
+                .detail("arn", format!("arn:aws:secretsmanager:{}:{}:secret:{}-AbCdEf", t.region, t.account_id, s.name))
+                .detail("version", format!("0d1c3b5e-0000-4000-8000-00000000000{i}"))
+                .detail("version_created", "2026-11-28T11:59:00Z")
+                .detail("consumers", vec![format!("{}-task", s.name.split('/').nth(1).unwrap())])
+                .detail("outcome", outcome)
+        };
+        let v = ledger.append(Kind::RotationVerification, base("passed"), bot).unwrap();
+        let r = ledger.append(Kind::Rotation, base("rotated").detail("verification_sequence", v.sequence), bot).unwrap();
+        forged.extend([v.sequence, r.sequence]);
+    }
+    let rows = lz_promote::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
+    assert_eq!(rows.len(), secrets.len());
+    for row in &rows {
+        assert!(row.last_rotation.is_none(), "{row:?}");
+        assert_eq!(row.contradicted.len(), 1, "{row:?}");
+        assert!(row.contradicted[0].contains(&row.secret), "{row:?}");
+    }
+    let found: Vec<u64> = contradicted(&sb).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(found, forged);
+
+    // A version Secrets Manager holds, named with its creation date, is a rotation.
+    let s = &secrets[0];
+    let sm = lz_platform::aws::secretsmanager(&t.endpoint, lz_platform::aws::account_credentials(&t.account_id), &t.region);
+    let rt = lz_platform::aws::runtime().unwrap();
+    let (arn, version, created) = rt.block_on(async {
+        if sm.describe_secret().secret_id(&s.name).send().await.is_err() {
+            sm.create_secret().name(&s.name).secret_string("initial").send().await.unwrap();
+        }
+        let v = sm.put_secret_value().secret_id(&s.name).secret_string(common::nonce()).send().await.unwrap();
+        let (arn, held) = lz_promote::facts::versions(&sm, &s.name).await.unwrap().unwrap();
+        let id = v.version_id().unwrap().to_string();
+        let created = held[&id].clone();
+        (arn, id, created)
+    });
+    let real = Fields::new(GENESIS)
+        .environment(env)
+        .at(now())
+        .detail("resource", s.name.as_str())
+        .detail("arn", arn.as_str())
+        .detail("version", version.as_str())
+        .detail("version_created", created.as_str())
+        .detail("consumers", Vec::<String>::new())
+        .detail("outcome", "passed");
+    let ok = ledger.append(Kind::RotationVerification, real.clone(), bot).unwrap();
+    // The same version under another creation date is contradicted.
+    let wrong_date = ledger.append(Kind::RotationVerification, real.detail("version_created", "2020-01-01T00:00:00Z"), bot).unwrap();
+    let rows = lz_promote::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
+    let row = rows.iter().find(|r| r.secret == s.name).unwrap();
+    assert_eq!(row.record, Some(ok.sequence), "{row:?}");
+    assert!(row.contradicted.iter().any(|w| w.contains(&format!("record {}", wrong_date.sequence)) && w.contains("but Secrets Manager created it")), "{row:?}");
+}

@@ -7,25 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{checkout, key, ok, xtask};
-
-/// Stores, a published release with its exceptions approved, dev pinned and approved: ready
-/// to promote. Returns the digest.
-fn release(dir: &Path, keys: &Path) -> String {
-    ok(dir, &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys, "bob")]);
-    let gh = dir.join("github-output");
-    ok(dir, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores test", "--github-output", &gh.display().to_string()]);
-    let text = std::fs::read_to_string(&gh).unwrap();
-    let digest = text.trim().strip_prefix("digest=").unwrap().to_string();
-    assert_eq!(digest.len(), 64, "{text}");
-    ok(dir, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key(keys, "alice")]);
-    ok(dir, &["exceptions", "approve", "--release", &digest, "--as", "bob", "--key", &key(keys, "bob")]);
-    ok(dir, &["bootstrap", "--env", "dev", "--pin", &digest, "--as", "bob", "--key", &key(keys, "bob")]);
-    for who in ["bob", "erin"] {
-        ok(dir, &["approve", "--release", &digest, "--env", "dev", "--as", who, "--key", &key(keys, who), "--reason", "reviewed"]);
-    }
-    digest
-}
+use common::{checkout, key, ok, ready_to_promote as release, xtask};
 
 /// `governance/stores.toml` with both bucket names changed.
 fn side(text: &str) -> String {

@@ -60,3 +60,21 @@ pub fn checkout(dir: &Path, keys: &Path) {
 pub fn key(keys: &Path, who: &str) -> String {
     keys.join(format!("{who}.key")).display().to_string()
 }
+
+/// Stores, a published release with its exceptions approved, dev pinned and approved: ready
+/// to promote. Returns the digest.
+pub fn ready_to_promote(dir: &Path, keys: &Path) -> String {
+    ok(dir, &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys, "bob")]);
+    let gh = dir.join("github-output");
+    ok(dir, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores test", "--github-output", &gh.display().to_string()]);
+    let text = std::fs::read_to_string(&gh).unwrap();
+    let digest = text.trim().strip_prefix("digest=").unwrap().to_string();
+    assert_eq!(digest.len(), 64, "{text}");
+    ok(dir, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key(keys, "alice")]);
+    ok(dir, &["exceptions", "approve", "--release", &digest, "--as", "bob", "--key", &key(keys, "bob")]);
+    ok(dir, &["bootstrap", "--env", "dev", "--pin", &digest, "--as", "bob", "--key", &key(keys, "bob")]);
+    for who in ["bob", "erin"] {
+        ok(dir, &["approve", "--release", &digest, "--env", "dev", "--as", who, "--key", &key(keys, who), "--reason", "reviewed"]);
+    }
+    digest
+}

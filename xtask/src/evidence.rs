@@ -542,9 +542,16 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 // the environment's state bucket, rotations against Secrets Manager.
                 let (admitted, _) = lz_promote::replay::admitted_records(&paths, &ledger, ledger.records()?)?;
                 let endpoint = lz_platform::localstack::require(root)?;
+                // Where an environment is, as the release a record names declares it; a rotation
+                // before any deployment names no release, and was done where the checkout's
+                // overlay puts the environment (as `rotate` did).
                 let locate = |release: &str, env: &str| -> Result<lz_promote::facts::Place> {
-                    let tree = paths.open_release(release)?;
-                    Ok(lz_promote::facts::Place::new(lz_promote::promote::Target::from_tree(tree.root(), env, &endpoint)?, Default::default()))
+                    let target = if release == lz_evidence::record::GENESIS {
+                        lz_promote::promote::Target::from_tree(root, env, &endpoint)?
+                    } else {
+                        lz_promote::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
+                    };
+                    Ok(lz_promote::facts::Place::new(target, Default::default()))
                 };
                 let contradicted = lz_promote::facts::verify(&admitted, &locate)?;
                 for c in &contradicted {

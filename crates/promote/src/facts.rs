@@ -217,8 +217,10 @@ fn head(place: &Place) -> Result<Option<StateAt>> {
 /// baseline the tier was classified against) must be what its state bucket holds. The previous
 /// environment's deployment must be what its state bucket holds and still the state there; its
 /// clean drift check must have judged that state, carry its plan output digest, and the live
-/// controls of its buckets must still be the declared ones. Any of these contradicted is a
-/// refusal naming the record.
+/// controls of its buckets (and the landing zone's stores' Object Lock) must still be the
+/// declared ones. Any of these contradicted is a refusal naming the record. The plan output
+/// digest is not recomputed: the plan a drift check judges is the release's stack against the
+/// state version it names, which must be the deployed one and still the state.
 pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Place, previous: Option<&Place>) -> Result<()> {
     let env = target.target.environment.as_str();
     let r = short(release);
@@ -259,7 +261,10 @@ pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Pl
         let plan = archive.plan(prev)?;
         let t = &place.target;
         let spec = crate::bootstrap::spec_from_plan(&plan, prev, &t.account_id, &t.region, &place.names)?;
-        let findings = crate::drift::check_buckets(&t.endpoint, &spec)?;
+        let mut findings = crate::drift::check_buckets(&t.endpoint, &spec)?;
+        if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
+            findings.extend(crate::drift::check_stores(stores)?);
+        }
         if !findings.is_empty() {
             let what: Vec<String> = findings.iter().map(|f| format!("{} {}: declared {}, actual {}", f.resource, f.attribute, f.declared, f.actual)).collect();
             return Err(refuse!(

@@ -341,15 +341,47 @@ pub fn verify(records: &[Record], locate: Locate) -> Result<Vec<Contradiction>> 
                     push(r, why);
                 }
             }
-            Kind::Rotation | Kind::RotationVerification => {
-                if matches!(r.detail_str("outcome"), Some("passed" | "rotated")) {
-                    let p = place(&r.release, env)?;
-                    if let Some(why) = check_rotation(&p.target, r)? {
-                        push(r, why);
-                    }
-                }
-            }
             _ => {}
+        }
+    }
+    let rotations: Vec<&Record> = records.iter().filter(|r| r.environment.is_some()).collect();
+    for (seq, why) in check_rotations(&rotations, |r| Ok(place(&r.release, r.environment.as_deref().unwrap_or_default())?.target))? {
+        let r = records.iter().find(|r| r.sequence == seq).expect("a checked record is one of the records");
+        push(r, why);
+    }
+    out.sort_by_key(|c| c.sequence);
+    Ok(out)
+}
+
+/// The rotations that count among `records` (`rotation-verification` records that passed,
+/// `rotation` records that rotated), checked against Secrets Manager (of the target
+/// `target_of` gives for a record): per kind, environment and secret, newest first, down to
+/// the first one Secrets Manager agrees with. Returns the contradicted ones (sequence -> why).
+/// Records older than an agreed one are superseded and not asked about: Secrets Manager drops
+/// versions that lost their labels, so an old rotation's version may be gone for good reason.
+pub fn check_rotations(records: &[&Record], mut target_of: impl FnMut(&Record) -> Result<Target>) -> Result<BTreeMap<u64, String>> {
+    let mut groups: BTreeMap<(String, String, String), Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        let counts = match r.kind {
+            Kind::RotationVerification => r.detail_str("outcome") == Some("passed"),
+            Kind::Rotation => r.detail_str("outcome") == Some("rotated"),
+            _ => false,
+        };
+        if counts {
+            let key = (r.kind.to_string(), r.environment.clone().unwrap_or_default(), r.detail_str("resource").unwrap_or_default().to_string());
+            groups.entry(key).or_default().push(r);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for group in groups.values_mut() {
+        group.sort_by_key(|r| std::cmp::Reverse((r.time, r.sequence)));
+        for r in group.iter() {
+            match check_rotation(&target_of(r)?, r)? {
+                Some(why) => {
+                    out.insert(r.sequence, why);
+                }
+                None => break,
+            }
         }
     }
     Ok(out)

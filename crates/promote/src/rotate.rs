@@ -1077,23 +1077,16 @@ pub fn status_of(
         let policy = rotation::Policy::load(tree)?;
         let t = Target::from_tree(tree, env, endpoint)?;
         let secrets = rotation::secrets_of_plan(plan, &policy, &t.account_id, &t.region)?;
-        let mut contradicted: Vec<(String, String)> = Vec::new();
-        let mut trusted = Vec::new();
-        for r in &records {
-            let passed = r.kind == Kind::RotationVerification
-                && r.environment.as_deref() == Some(*env)
-                && r.detail_str("outcome") == Some("passed");
-            if passed {
-                if let Some(why) = crate::facts::check_rotation(&t, r)? {
-                    contradicted.push((r.detail_str("resource").unwrap_or_default().to_string(), why));
-                    continue;
-                }
-            }
-            trusted.push(r.clone());
-        }
+        let mine: Vec<&crate::ledger::Record> = records.iter().filter(|r| r.environment.as_deref() == Some(*env)).collect();
+        let contradicted = crate::facts::check_rotations(&mine, |_| Ok(t.clone()))?;
+        let trusted: Vec<crate::ledger::Record> = records.iter().filter(|r| !contradicted.contains_key(&r.sequence)).cloned().collect();
         let mut rows = rotation::status(&trusted, env, &secrets, now);
         for row in &mut rows {
-            row.contradicted = contradicted.iter().filter(|(n, _)| *n == row.secret).map(|(_, w)| w.clone()).collect();
+            row.contradicted = mine
+                .iter()
+                .filter(|r| r.kind == Kind::RotationVerification && r.detail_str("resource") == Some(row.secret.as_str()))
+                .filter_map(|r| contradicted.get(&r.sequence).cloned())
+                .collect();
         }
         out.extend(rows);
     }

@@ -192,8 +192,8 @@ pub fn check_drift(d: &Record, x: &Record) -> Option<String> {
     match claimed(d) {
         Ok(deployed) if deployed == judged => None,
         Ok(deployed) => Some(format!(
-            "{head} judged state version {} (serial {}), not version {} (serial {}) that deployment record {} left",
-            judged.version, judged.serial, deployed.version, deployed.serial, d.sequence
+            "{head} judged state version {} (serial {}, lineage {}), not version {} (serial {}, lineage {}) that deployment record {} left",
+            judged.version, judged.serial, judged.lineage, deployed.version, deployed.serial, deployed.lineage, d.sequence
         )),
         Err(_) => Some(format!("{head} judged the state of deployment record {}, which names no state version", d.sequence)),
     }
@@ -454,4 +454,79 @@ pub async fn check_rotation_with(sm: &aws_sdk_secretsmanager::Client, r: &Record
         Some(c) if c != when => Some(format!("{head} names version {version} created {when}, but Secrets Manager created it {c}")),
         Some(_) => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn record(sequence: u64, kind: Kind, details: Value) -> Record {
+        let key = lz_evidence::identity::generate_key();
+        Record {
+            sequence,
+            kind,
+            identity: "deployer-bot".into(),
+            signer: lz_evidence::Identity {
+                name: "deployer-bot".into(),
+                display_name: "Deployer Bot".into(),
+                kind: "workload".into(),
+                group: "platform".into(),
+                roles: vec![],
+                public_key: key.verifying_key(),
+                keyid: String::new(),
+            },
+            time: time::OffsetDateTime::UNIX_EPOCH,
+            release: "a".repeat(64),
+            environment: Some("dev".into()),
+            account: None,
+            plan_digest: None,
+            ticket: None,
+            reason: None,
+            details: details.as_object().cloned().unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_clean_drift_record_counts_only_bound_to_the_deployed_state_and_a_plan_output_digest() {
+        let state = json!({"state_version": "v1", "state_serial": 3, "state_lineage": "L"});
+        let d = record(5, Kind::Deployment, json!({"outcome": "succeeded", "state_version": "v1", "state_serial": 3, "state_lineage": "L"}));
+        let drift = |extra: Value| {
+            let mut v = json!({"drifted": false, "deployment_record": 5, "plan_output_digest": "ab".repeat(32)});
+            v.as_object_mut().unwrap().extend(state.as_object().unwrap().clone());
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            record(6, Kind::Drift, v)
+        };
+        assert_eq!(check_drift(&d, &drift(json!({}))), None);
+        // (change, words of the reason)
+        let cases = [
+            (json!({"plan_output_digest": null}), "carries no digest of the plan output"),
+            (json!({"plan_output_digest": "not-a-digest"}), "carries no digest of the plan output"),
+            (json!({"deployment_record": 4}), "does not name deployment record 5"),
+            (json!({"state_version": "v0", "state_serial": 2}), "judged state version v0 (serial 2, lineage L), not version v1 (serial 3, lineage L)"),
+            (json!({"state_lineage": "other"}), "(serial 3, lineage other), not"),
+            (json!({"state_version": null}), "names no state version"),
+        ];
+        for (change, words) in cases {
+            let why = check_drift(&d, &drift(change.clone())).unwrap_or_else(|| panic!("{change}: accepted"));
+            assert!(why.contains(words), "{change}: {why}");
+        }
+        // A record that found drift proves nothing and blocks anyway: not judged.
+        assert_eq!(check_drift(&d, &drift(json!({"drifted": true, "plan_output_digest": null}))), None);
+    }
+
+    #[test]
+    fn an_unversioned_or_partial_state_is_no_proof() {
+        for details in [
+            json!({"state_version": "null", "state_serial": 1, "state_lineage": "L"}),
+            json!({"state_version": "v1", "state_lineage": "L"}),
+            json!({"state_version": "v1", "state_serial": 1}),
+            json!({}),
+        ] {
+            let why = claimed(&record(1, Kind::Deployment, details.clone())).unwrap_err();
+            assert!(why.contains("names no state version"), "{details}: {why}");
+        }
+        let ok = claimed(&record(1, Kind::Deployment, json!({"state_version": "v1", "state_serial": 1, "state_lineage": "L"}))).unwrap();
+        assert_eq!(ok, Claimed { version: "v1".into(), serial: 1, lineage: "L".into() });
+    }
 }

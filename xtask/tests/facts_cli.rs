@@ -38,14 +38,13 @@ fn evidence_verify_reports_a_deployment_its_state_bucket_contradicts() {
     let (seq, ip) = all
         .iter()
         .enumerate()
-        .filter(|(_, s)| s["predicateType"].as_str().is_some_and(|t| t.contains("deployment")) && s["predicate"]["outcome"] == "in-progress")
-        .next_back()
+        .rfind(|(_, s)| s["predicateType"].as_str().is_some_and(|t| t.contains("deployment")) && s["predicate"]["outcome"] == "in-progress")
         .expect("an in-progress deployment record");
     let p = &ip["predicate"];
     let run = format!("run={}", p["run"].as_str().unwrap());
     let plan = p["plan_digest"].as_str().unwrap();
     let ip_detail = format!("in_progress_record={seq}");
-    let out = ok(
+    ok(
         d.path(),
         &[
             "evidence", "append", "--kind", "deployment", "--identity", "deployer-bot", "--key", &bot, "--release", &digest, "--env", "dev",

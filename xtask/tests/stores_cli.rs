@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{checkout, key, ok, ready_to_promote as release, xtask};
 
 /// `governance/stores.toml` with both bucket names changed.

@@ -211,6 +211,22 @@ fn a_forged_clean_drift_check_does_not_open_the_next_environment() {
     // (only the live controls, checked at the gate, contradicted it).
     let found: Vec<u64> = contradicted(&sb).into_iter().map(|(s, _)| s).collect();
     assert_eq!(found, vec![bare]);
+
+    // test is drift-checked clean; then its state object is written outside change control (the
+    // same document again: a new version). The clean record no longer describes the state.
+    assert!(!sb.drift("test", &clock).unwrap().drifted());
+    let t = sb.target("test").unwrap();
+    let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    let b = t.backend();
+    let written = lz_platform::aws::runtime().unwrap().block_on(async {
+        let o = s3.get_object().bucket(&b.bucket).key(&b.key).send().await.unwrap();
+        let bytes = o.body.collect().await.unwrap().into_bytes();
+        let put = s3.put_object().bucket(&b.bucket).key(&b.key).body(bytes.to_vec().into()).send().await.unwrap();
+        put.version_id().unwrap().to_string()
+    });
+    approve(&sb, &r, "uat");
+    let msg = refused(sb.promote(&r, "uat", "deployer-bot", &clock, 0));
+    assert!(msg.contains("the state of test") && msg.contains("is no longer version") && msg.contains(&written), "{msg}");
 }
 
 /// Issue 23: the deployer key appends rotation and verification records for the five secrets

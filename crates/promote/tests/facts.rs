@@ -176,7 +176,8 @@ fn versioning(sb: &Sandbox, env: &str, status: BucketVersioningStatus) {
 /// Issue 23: a real drift is recorded; the deployer key appends `drifted=false` (a copy of an
 /// honest clean record, or one without the plan output digest). The next environment's
 /// promotion checks the clean record against what the key cannot fake, and refuses while dev's
-/// versioning is still Suspended; once restored and honestly re-checked, it goes through.
+/// versioning is still Suspended; once restored and honestly re-checked, it goes through. A
+/// clean record whose state was written since (outside change control) opens nothing either.
 #[test]
 fn a_forged_clean_drift_check_does_not_open_the_next_environment() {
     let (_d, sb) = sandbox("facts-drift");

@@ -196,28 +196,7 @@ impl Ledger {
     /// Every record, after verifying signatures, signers' roles at each record's place, the
     /// hash chain and the signed head.
     pub fn records(&self) -> Result<Vec<Record>> {
-        Ok(self
-            .verified()?
-            .records
-            .into_iter()
-            .map(|r| {
-                let p = r.statement.predicate;
-                Record {
-                    sequence: r.sequence,
-                    kind: r.kind,
-                    identity: p.identity,
-                    signer: r.signer,
-                    time: r.time,
-                    release: p.release,
-                    environment: p.environment,
-                    account: p.account,
-                    plan_digest: p.plan_digest,
-                    ticket: p.ticket,
-                    reason: p.reason,
-                    details: p.details,
-                }
-            })
-            .collect())
+        Ok(records_of(self.verified()?))
     }
 
     /// Signs and appends one record with the register in force at the chain's end; when a
@@ -237,6 +216,58 @@ impl Ledger {
             Err(e) => Err(e),
         }
     }
+
+    /// [`Ledger::append`] by compare-and-swap: `check` sees exactly the verified records before
+    /// the sequence the record takes (the archive is opened on the head those records end at,
+    /// and the record is written there only if no other writer took it first; otherwise it is
+    /// tried again, checking again). A refusal of `check` is returned and nothing is appended.
+    pub fn append_if(&self, kind: Kind, fields: Fields, signer: &Signer, check: &dyn Fn(Vec<Record>) -> Result<()>) -> Result<RecordRef> {
+        let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
+            for _ in 0..50 {
+                let chain = self.verified()?;
+                let seen = chain.records.len() as u64;
+                let archive = EvidenceArchive::open(self.at.open()?, chain.register.clone())?;
+                if archive.next_sequence() == seen {
+                    check(records_of(chain))?;
+                    return Ok(archive);
+                }
+                // Another writer appended between the two reads: read both again.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            anyhow::bail!("the evidence chain {} kept moving while it was read", self.at.describe())
+        };
+        match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
+            Ok(done) => Ok(done.record),
+            Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
+            Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The records of a verified chain as change control reads them.
+fn records_of(chain: VerifiedChain) -> Vec<Record> {
+    chain
+        .records
+        .into_iter()
+        .map(|r| {
+            let p = r.statement.predicate;
+            Record {
+                sequence: r.sequence,
+                kind: r.kind,
+                identity: p.identity,
+                signer: r.signer,
+                time: r.time,
+                release: p.release,
+                environment: p.environment,
+                account: p.account,
+                plan_digest: p.plan_digest,
+                ticket: p.ticket,
+                reason: p.reason,
+                details: p.details,
+            }
+        })
+        .collect()
 }
 
 /// A signer from `--as NAME --key FILE`.

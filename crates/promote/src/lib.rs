@@ -26,6 +26,7 @@ pub mod clock;
 pub mod deploy;
 pub mod diff;
 pub mod drift;
+pub mod fence;
 pub mod gate;
 pub mod ledger;
 pub mod promote;

@@ -495,6 +495,8 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         }
     }
     let admission = session.admit(&deployer, &policy, now.time)?;
+    // What the decision read: the in-progress record and the apply are held to it.
+    let fence = crate::fence::Fence::of(session);
 
     let records = session.records.clone();
     let ledger = &session.ledger;
@@ -509,7 +511,9 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     // wrote the state.
     let state_before = read_state(&s3, &backend)?;
 
-    let start = ledger.append(
+    // The decision point, by compare-and-swap: appended only on a chain whose baseline is still
+    // the one classified against, so its replay sees what this decision saw.
+    let start = ledger.append_if(
         Kind::Deployment,
         deployment_fields(&release, t, &digest, "in-progress", &run, &later()?)
             .detail("pid", std::process::id())
@@ -535,6 +539,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                     .collect::<Vec<_>>(),
             ),
         opts.deployer,
+        &|records| fence.check(ledger, records),
     )?;
     let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
         let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
@@ -768,6 +773,12 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             bail!("{msg}");
         }
     }
+    // Re-checked before the apply: no other deployment of the environment was admitted since
+    // the decision, and the state the saved plan applies to holds the baseline's release (a newer
+    // state makes the saved plan stale).
+    fence.check(ledger, ledger.records().map_err(fail)?).map_err(fail)?;
+    let held = read_state(&s3, &backend).map_err(fail)?;
+    fence.check_state(held.as_ref().and_then(|s| s.release.as_deref())).map_err(fail)?;
     boundary(&paths.work, Phase::Apply);
     let applied = ws
         .run(&[

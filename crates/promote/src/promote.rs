@@ -272,17 +272,19 @@ impl Phase {
 }
 
 /// A phase boundary. Test builds only (`test-hooks`): when `<work>/promote-pause-at` names this
-/// phase, the run writes `<work>/promote-paused` and waits there, so a test can SIGKILL it at
-/// exactly this point. The shipped binary has no such hook.
+/// phase, the run takes that request (removes the file, so no other run pauses on it), writes
+/// `<work>/promote-paused` and waits there while that file exists, so a test can SIGKILL it at
+/// exactly this point, or let it go on by removing the file. The shipped binary has no such hook.
 fn boundary(_work: &std::path::Path, _phase: Phase) {
     #[cfg(feature = "test-hooks")]
     {
         let at = _work.join("promote-pause-at");
-        if std::fs::read_to_string(&at).is_ok_and(|s| s.trim() == _phase.as_str()) {
+        if std::fs::read_to_string(&at).is_ok_and(|s| s.trim() == _phase.as_str()) && std::fs::remove_file(&at).is_ok() {
             let _ = std::fs::create_dir_all(_work);
-            let _ = std::fs::write(_work.join("promote-paused"), _phase.as_str());
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(1));
+            let paused = _work.join("promote-paused");
+            let _ = std::fs::write(&paused, _phase.as_str());
+            while paused.exists() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }
     }

@@ -206,8 +206,8 @@ impl Ledger {
         // Each try verifies the chain as it is now and opens the archive on its head; the
         // record carries an append id, so a try whose answer was lost is found, not repeated.
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let register = self.verified()?.register;
-            EvidenceArchive::open(self.at.open()?, register)
+            let chain = self.verified()?;
+            EvidenceArchive::open_verified(self.at.open()?, &chain)
         };
         match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
             Ok(done) => Ok(done.record),
@@ -223,18 +223,11 @@ impl Ledger {
     /// tried again, checking again). A refusal of `check` is returned and nothing is appended.
     pub fn append_if(&self, kind: Kind, fields: Fields, signer: &Signer, check: &dyn Fn(Vec<Record>) -> Result<()>) -> Result<RecordRef> {
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            for _ in 0..50 {
-                let chain = self.verified()?;
-                let seen = chain.records.len() as u64;
-                let archive = EvidenceArchive::open(self.at.open()?, chain.register.clone())?;
-                if archive.next_sequence() == seen {
-                    check(records_of(chain))?;
-                    return Ok(archive);
-                }
-                // Another writer appended between the two reads: read both again.
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            anyhow::bail!("the evidence chain {} kept moving while it was read", self.at.describe())
+            let chain = self.verified()?;
+            // On exactly the verified records (a store that moved since is HeadMoved: tried again).
+            let archive = EvidenceArchive::open_verified(self.at.open()?, &chain)?;
+            check(records_of(chain))?;
+            Ok(archive)
         };
         match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
             Ok(done) => Ok(done.record),

@@ -243,6 +243,70 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
     stale.check_state(Some(&tags)).unwrap();
 }
 
+/// Issue 23's bricking appends, each tried with one key through the library: a deployment
+/// naming a break-glass that does not exist, a record dated 2099, and rule violations the
+/// verifier checks against earlier records (a break-glass approval of nothing, one given after
+/// the break-glass expired, a checkpoint naming a wrong hash). Each is refused before it is
+/// written, with the verifier's reason; the store still verifies and honest appends go on.
+#[test]
+fn appends_that_would_brick_the_store_are_refused_and_it_stays_verifiable() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let ledger = sb.ledger().unwrap();
+    let plan = sb.session(&r, "dev").unwrap().plan_digest;
+    let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&r), "INC-9", "outage", 60, t(SAT)).unwrap();
+    let deployment = Fields::new(&r).environment("dev").account("111111111111").plan_digest(&plan).at(t(SAT)).detail("outcome", "succeeded").detail("run", "x");
+    let drift = |at: &str| Fields::new(&r).environment("dev").at(t(at)).detail("drifted", false).detail("resources", Vec::<String>::new());
+    let late = format!("given after break-glass {} expired", bg.sequence);
+    let cases: Vec<(&str, Kind, Fields, &str, &str)> = vec![
+        ("break_glass=9999", Kind::Deployment, deployment.clone().detail("break_glass", 9999), "deployer-bot", "the deployment names break-glass 9999, which is no earlier break-glass record"),
+        ("dated 2099", Kind::Drift, drift("2099-01-01T00:00:00Z"), "deployer-bot", "refusing a drift record dated 2099-01-01T00:00:00Z: after this machine's clock"),
+        (
+            "approval of no break-glass",
+            Kind::BreakGlassApproval,
+            Fields::new(&r).environment("prod").at(t(SAT)).reason("ok").detail("break_glass_sequence", 9999),
+            "bob",
+            "sequence 9999 is not an earlier break-glass record",
+        ),
+        (
+            "break-glass approval after it expired",
+            Kind::BreakGlassApproval,
+            Fields::new(&r).environment("prod").at(t(SAT) + Duration::hours(2)).reason("late").detail("break_glass_sequence", bg.sequence),
+            "bob",
+            &late,
+        ),
+        (
+            "checkpoint naming a wrong hash",
+            Kind::Checkpoint,
+            Fields::new(&r).at(t(SAT)).detail("checkpoint_sequence", 1).detail("checkpoint_hash", "0".repeat(64)),
+            "deployer-bot",
+            "the hash it records for sequence 1 is not that record's hash",
+        ),
+    ];
+    for (case, kind, fields, who, want) in cases {
+        let n = ledger.records().unwrap().len();
+        let e = ledger.append(kind, fields.clone(), sb.signer(who)).expect_err(case);
+        let msg = format!("{e:#}");
+        assert!(is_refusal(&e) && msg.contains(want), "{case}: {msg}");
+        // Nothing was written: the store verifies and honest appends go on.
+        assert_eq!(ledger.records().unwrap().len(), n, "{case}");
+        ledger.append(Kind::Drift, drift(SAT), sb.signer("deployer-bot")).unwrap_or_else(|e| panic!("{case}: an honest append after it: {e:#}"));
+        if kind == Kind::Deployment {
+            // Written by an older binary (per-record checks only) into a copy of the store, the
+            // same record makes the copy fail verification: that is what the refusal prevents.
+            let copy = sb.dir.join("older-binary.jsonl");
+            std::fs::copy(sb.evidence_file(), &copy).unwrap();
+            let register = ledger.chain().unwrap().register;
+            let mut older = lz_evidence::EvidenceArchive::open(lz_evidence::LocalStore::new(&copy), register).unwrap();
+            older.append(kind, fields, sb.signer(who)).unwrap();
+            let e = lz_evidence::verify_store(&lz_evidence::LocalStore::new(&copy), &sb.paths.trust, &[]).unwrap_err();
+            assert!(format!("{e:#}").contains(want), "{case}: {e:#}");
+        }
+    }
+    simulate_deployment(&sb, &r, "dev", SAT);
+    lz_evidence::verify_store(&lz_evidence::LocalStore::new(sb.evidence_file()), &sb.paths.trust, &[]).unwrap();
+}
+
 fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str) -> Fields {
     Fields::new(release)
         .environment(env)

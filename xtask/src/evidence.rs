@@ -334,8 +334,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     StoreKind::Local => Box::new(store.local(root)),
                     StoreKind::S3 => Box::new(store.s3(root)?),
                 };
-                let ids = match lz_evidence::verify_store(&*target, &trust, &[]) {
-                    Ok(chain) => chain.register,
+                let chain = match lz_evidence::verify_store(&*target, &trust, &[]) {
+                    Ok(chain) => chain,
                     Err(e) => {
                         return Err(match failure_of(&e) {
                             Some(f) => lz_evidence::Refused(format!(
@@ -347,7 +347,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                         })
                     }
                 };
-                EvidenceArchive::open(target, ids)
+                // Every record is judged by the verifier's rules after the chain's last before it
+                // is signed: an append never makes the store unverifiable.
+                EvidenceArchive::open_verified(target, &chain)
             };
             let done = match append_once(open, kind, fields, &signer, AppendRetry::default()) {
                 Ok(done) => done,

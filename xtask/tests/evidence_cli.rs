@@ -314,3 +314,45 @@ fn command_line_cases_exit_with_their_codes() {
         assert!(text.contains(case.want), "{}: want {:?} in\n{text}", case.name, case.want);
     }
 }
+
+/// Issue 23's bricking appends through the command line: records the verifier would reject
+/// because of earlier records (a deployment naming break-glass 9999, an approval of no
+/// break-glass, a checkpoint naming a wrong hash) are refused with exit 1 and the verifier's
+/// reason before anything is written; the store still verifies and an honest append follows.
+#[test]
+fn appends_that_would_brick_the_store_are_refused() {
+    let r = repo();
+    chain(&r);
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::minutes(60);
+    let expires = expires.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let bg = ["--release", &release(), "--env", "prod", "--ticket", "INC-1", "--reason", "outage", "--detail", &format!("expires={expires}")];
+    let args = append_args(&r, "break-glass", "sam", &bg);
+    r.expect(&args.iter().map(String::as_str).collect::<Vec<_>>(), 0, "appended break-glass record sequence 4");
+    let rel = release();
+    let hash = "ab".repeat(32);
+    let cases: [(&str, Vec<String>, &str); 3] = [
+        (
+            "break_glass=9999",
+            append_args(&r, "deployment", "deploy-bot", &["--release", &rel, "--env", "prod", "--plan-digest", &rel, "--detail", "outcome=succeeded", "--detail", "break_glass=9999"]),
+            "the deployment names break-glass 9999, which is no earlier break-glass record",
+        ),
+        (
+            "approval of no break-glass",
+            append_args(&r, "break-glass-approval", "grace", &["--release", &rel, "--env", "prod", "--reason", "ok", "--detail", "break_glass_sequence=9999"]),
+            "sequence 9999 is not an earlier break-glass record",
+        ),
+        (
+            "checkpoint naming a wrong hash",
+            append_args(&r, "checkpoint", "deploy-bot", &["--release", &rel, "--detail", "checkpoint_sequence=1", "--detail", &format!("checkpoint_hash={hash}")]),
+            "the hash it records for sequence 1 is not that record's hash",
+        ),
+    ];
+    for (case, args, want) in cases {
+        let text = r.expect(&args.iter().map(String::as_str).collect::<Vec<_>>(), 1, want);
+        assert!(text.contains("REFUSED: refusing a") && text.contains("that verification would reject"), "{case}: {text}");
+        r.expect(&["evidence", "verify"], 0, "ok: 5 records verified");
+    }
+    let control = append_args(&r, "drift", "deploy-bot", &["--release", &rel, "--env", "prod", "--detail", "drifted=false"]);
+    r.expect(&control.iter().map(String::as_str).collect::<Vec<_>>(), 0, "appended drift record sequence 5");
+    r.expect(&["evidence", "verify"], 0, "ok: 6 records verified");
+}

@@ -75,13 +75,40 @@ pub struct EvidenceArchive<S: Store> {
     head: String,
     /// Time of the last record: a new record is never dated before it.
     last_time: Option<time::OffsetDateTime>,
+    /// The verifier's rules after the last record ([`EvidenceArchive::open_verified`]): every
+    /// record is judged by them before it is signed.
+    rules: crate::verify::ChainRules,
 }
+
+/// How far past the appending machine's clock a record may be dated, in seconds. A record
+/// dated later is refused: a record from the future makes every honest record after it
+/// back-dated.
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
 
 impl<S: Store> EvidenceArchive<S> {
     /// Opens a store for appending; records are checked against `identities` before signing
     /// so that the archive never receives a record verification would reject.
     pub fn open(store: S, identities: Identities) -> Result<Self> {
         Self::open_inner(store, Some(identities))
+    }
+
+    /// Opens a store for appending after `chain`, the store verified just now: each record is
+    /// judged by the register in force and by every rule verification applies to it, those that
+    /// need the records before it included ([`crate::verify::ChainRules`]), before it is signed.
+    /// A store that moved past `chain` since is [`HeadMoved`]: verify it again.
+    pub fn open_verified(store: S, chain: &crate::verify::VerifiedChain) -> Result<Self> {
+        let mut archive = Self::open_inner(store, Some(chain.register.clone()))?;
+        if chain.rules.after() != Some(archive.next) {
+            return Err(HeadMoved(format!(
+                "{}: {} records were verified but the store holds {}",
+                archive.store.describe(),
+                chain.records.len(),
+                archive.next
+            ))
+            .into());
+        }
+        archive.rules = chain.rules.clone();
+        Ok(archive)
     }
 
     /// Opens without the role check (tests that forge records, migrations).
@@ -115,7 +142,7 @@ impl<S: Store> EvidenceArchive<S> {
                 );
             }
         }
-        Ok(EvidenceArchive { store, identities, next, head, last_time })
+        Ok(EvidenceArchive { store, identities, next, head, last_time, rules: Default::default() })
     }
 
     pub fn store(&self) -> &S {
@@ -174,6 +201,7 @@ impl<S: Store> EvidenceArchive<S> {
         let mut last_time = self.last_time;
         // The register in force: a register change in this batch applies to the items after it.
         let mut register = self.identities.clone();
+        let mut rules = self.rules.clone();
         for (kind, mut fields, signer) in items {
             last_signer = Some(signer);
             // The genesis register (record 0 of a chain that carries its own register) is judged
@@ -208,8 +236,20 @@ impl<S: Store> EvidenceArchive<S> {
                 ))
                 .into());
             }
+            if self.identities.is_some() {
+                let now = whole_seconds(time::OffsetDateTime::now_utc());
+                if time > now + time::Duration::seconds(MAX_CLOCK_SKEW_SECONDS) {
+                    return Err(Refused(format!(
+                        "refusing a {kind} record dated {}: after this machine's clock ({}) plus the allowed skew of {MAX_CLOCK_SKEW_SECONDS} seconds (a record from the future would make every later record back-dated)",
+                        st.predicate.time,
+                        format_time(now)
+                    ))
+                    .into());
+                }
+            }
             last_time = Some(time);
-            if let Some((ids, id)) = register.as_ref().and_then(|ids| ids.get(signer.identity()).map(|id| (ids, id))) {
+            let signed_by = register.as_ref().and_then(|ids| ids.get(signer.identity()).map(|id| (ids, id)));
+            if let Some((ids, id)) = signed_by.filter(|_| !rules.known()) {
                 crate::verify::check_new_record(kind, id, ids, &st)
                     .map_err(|e| Refused(format!("refusing a {kind} record: {e:#}")))?;
             }
@@ -223,6 +263,10 @@ impl<S: Store> EvidenceArchive<S> {
             }
             let env = seal(&st, signer);
             head = sha256_hex(&env);
+            if let Some((_, id)) = signed_by.filter(|_| rules.known()) {
+                // The verifier's own checks of this record after the chain's last, one piece of code.
+                rules.admit(kind, id, &st, &head).map_err(|r| Refused(format!("refusing a {kind} record that verification would reject: {r}")))?;
+            }
             refs.push(RecordRef { sequence: seq, hash: head.clone(), kind });
             bytes.push(env);
             seq += 1;
@@ -236,6 +280,7 @@ impl<S: Store> EvidenceArchive<S> {
                 self.head = head;
                 self.last_time = last_time;
                 self.identities = register;
+                self.rules = rules;
             }
             return Err(e);
         }
@@ -243,6 +288,7 @@ impl<S: Store> EvidenceArchive<S> {
         self.head = head;
         self.last_time = last_time;
         self.identities = register;
+        self.rules = rules;
         Ok(refs)
     }
 }
@@ -361,7 +407,9 @@ pub fn append_once<S: Store>(
         }
         let mut archive = match open() {
             Ok(a) => a,
-            Err(e) if format!("{e:#}").contains("incomplete last line") => {
+            // Nothing was written: the store moved between its verification and the head read
+            // (or a local file's last line is still being written).
+            Err(e) if e.is::<HeadMoved>() || format!("{e:#}").contains("incomplete last line") => {
                 last = Some(e);
                 continue;
             }

@@ -50,7 +50,7 @@ pub use record::{
 pub use s3::{ReleaseStore, S3Store};
 pub use store::{Checkpoint, HeadMoved, LocalStore, Store, StoreIntegrity, StoredRecord};
 pub use verify::{
-    failure_of, report_of_store, verify, verify_chain, verify_chain_with, verify_store, Anchors, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
+    failure_of, report_of_store, verify, verify_chain, verify_chain_with, verify_store, Anchors, ChainRules, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
     PendingRegister, VerifiedChain, VerifiedRecord,
 };
 

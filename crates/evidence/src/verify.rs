@@ -383,6 +383,8 @@ pub struct VerifiedChain {
     pub register: Identities,
     /// Register changes proposed against the register in force and still short of its quorum.
     pub pending: Vec<PendingRegister>,
+    /// The rules as they stand after the last record: what an append checks the next record by.
+    pub rules: ChainRules,
 }
 
 /// A register change proposed and not in force yet (see [`Kind::RegisterApproval`]).
@@ -448,8 +450,8 @@ pub fn verify_chain(records: &[StoredRecord], root: &TrustRoot) -> Result<Verifi
 /// [`verify_chain`] with a head, earlier heads, known checkpoints and store problems.
 pub fn verify_chain_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<VerifiedChain> {
     let mut out = Vec::new();
-    let (head, register, pending) = run(records, root, anchors, Some(&mut out))?;
-    Ok(VerifiedChain { records: out, head, register, pending })
+    let (head, register, pending, rules) = run(records, root, anchors, Some(&mut out))?;
+    Ok(VerifiedChain { records: out, head, register, pending, rules })
 }
 
 /// Loads a store and verifies it with its signed head, its earlier heads and its integrity
@@ -459,8 +461,8 @@ pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoin
     // head (or an earlier head) names exists by the time the records are listed.
     let anchors = Anchors::of_store(store, known.to_vec())?;
     let mut out = Vec::new();
-    let (head, register, pending) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
-    Ok(VerifiedChain { records: out, head, register, pending })
+    let (head, register, pending, rules) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
+    Ok(VerifiedChain { records: out, head, register, pending, rules })
 }
 
 /// Like [`report_of`] for a whole store, read a window at a time ([`Store::windows`]) while
@@ -726,6 +728,7 @@ fn workers() -> usize {
 // ---------------------------------------------------------------------------------------------
 // The sequential pass
 
+#[derive(Clone)]
 struct BreakGlass {
     opener: String,
     release: String,
@@ -736,6 +739,7 @@ struct BreakGlass {
 }
 
 /// A register change proposed and not yet in force.
+#[derive(Clone)]
 struct Proposal {
     register: Identities,
     fingerprint: String,
@@ -747,6 +751,7 @@ struct Proposal {
     approvers: BTreeSet<String>,
 }
 
+#[derive(Clone)]
 struct State {
     /// Shared so that the signer of a record can be borrowed while the state changes.
     register: std::sync::Arc<Identities>,
@@ -921,6 +926,64 @@ pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identit
         }
     }
     Ok(())
+}
+
+/// The rules of a verified chain as they stand after its last record: what verification would
+/// check the next record by, beyond the record on its own (break-glass references and windows,
+/// retrospectives, checkpoint records, register changes and approvals, exception owners). The
+/// archive judges an append by it ([`crate::EvidenceArchive::open_verified`]), so a record that
+/// verification would reject is refused before it is written, by the verifier's own code.
+#[derive(Clone, Default)]
+pub struct ChainRules(Option<Box<State>>);
+
+impl std::fmt::Debug for ChainRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Some(s) => write!(f, "ChainRules {{ after: {} records }}", s.expected),
+            None => f.write_str("ChainRules { none }"),
+        }
+    }
+}
+
+impl ChainRules {
+    /// Whether these are the rules after the chain's last record (a chain verified with its
+    /// records kept); without them [`ChainRules::admit`] checks nothing.
+    pub fn known(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Number of records these rules come after.
+    pub fn after(&self) -> Option<u64> {
+        self.0.as_ref().map(|s| s.expected)
+    }
+
+    /// Judges `statement`, signed by `signer` (its entry in the register in force) and sealed
+    /// into envelope bytes hashing to `hash` (hex), as the next record: the checks of
+    /// [`State::accept`] that do not need its signature. `Ok` moves the rules past it (a batch is
+    /// judged record by record); `Err` is the reason verification would reject it.
+    pub fn admit(&mut self, kind: Kind, signer: &Identity, statement: &Statement, hash: &str) -> Result<(), Reason> {
+        let Some(state) = self.0.as_deref_mut() else { return Ok(()) };
+        let payload = serde_json::to_vec(statement).map_err(|e| Reason::Statement(e.to_string()))?;
+        let st: LightStatement = serde_json::from_slice(&payload).map_err(|e| Reason::Statement(e.to_string()))?;
+        let p = &st.predicate;
+        let time = parse_time(&p.time).map_err(|e| Reason::Statement(format!("time: {e:#}")))?;
+        check_subjects(&st, kind).map_err(Reason::SubjectDigest)?;
+        record_rules(kind, signer, p, time)?;
+        let new_register = state.chain_rules(kind, signer, p, time)?;
+        let mut h = [0u8; 32];
+        hex::decode_to_slice(hash, &mut h).map_err(|e| Reason::Statement(format!("hash: {e}")))?;
+        state.last_time = Some((time, p.time.clone()));
+        state.expected += 1;
+        state.previous = h;
+        state.hashes.push(h);
+        if let Some(ids) = new_register {
+            state.register_fp = ids.fingerprint();
+            state.history.push(state.register_fp.clone());
+            state.register = std::sync::Arc::new(ids);
+            state.registers.push((p.chain.sequence + 1, std::sync::Arc::clone(&state.register)));
+        }
+        Ok(())
+    }
 }
 
 impl State {
@@ -1473,7 +1536,7 @@ impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
 
 /// What a pass over the windows found: the head (sequence, hash), the final register and how
 /// many records were read.
-type Outcome = (Option<(u64, String)>, Identities, Vec<PendingRegister>);
+type Outcome = (Option<(u64, String)>, Identities, Vec<PendingRegister>, ChainRules);
 
 fn run_with(
     records: &[StoredRecord],
@@ -1609,6 +1672,9 @@ fn run_windows(
     }
     let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
     finish(&state, anchors)?;
+    // The rules after the last record, for the next append (kept with the records only).
+    state.locations = Vec::new();
+    let rules = ChainRules(keeping.then(|| Box::new(state.clone())));
     let quorum = state.register.quorum();
     let pending = state
         .proposals
@@ -1626,7 +1692,7 @@ fn run_windows(
         })
         .collect::<std::collections::BTreeMap<_, _>>();
     let pending = pending.into_values().collect();
-    Ok((head, std::sync::Arc::unwrap_or_clone(state.register), pending))
+    Ok((head, std::sync::Arc::unwrap_or_clone(state.register), pending, rules))
 }
 
 impl State {

@@ -352,6 +352,15 @@ fn append(a: &mut EvidenceArchive<LocalStore>, c: &Crew, step: Step) -> anyhow::
 
 type RecordRefAlias = lz_evidence::RecordRef;
 
+/// A chain at `path` holding the records `attack` starts from.
+fn set_up(c: &Crew, attack: &Attack, path: &std::path::Path) -> EvidenceArchive<LocalStore> {
+    let mut a = EvidenceArchive::open(LocalStore::new(path), c.ids.clone()).unwrap();
+    for step in (attack.setup)() {
+        append(&mut a, c, step).unwrap_or_else(|e| panic!("{}: setup refused: {e:#}", attack.name));
+    }
+    a
+}
+
 #[test]
 fn every_evidence_attack_is_refused_with_its_reason() {
     let c = crew();
@@ -359,10 +368,7 @@ fn every_evidence_attack_is_refused_with_its_reason() {
     for (i, attack) in ATTACKS.iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(format!("attack-{i}.jsonl"));
-        let mut a = EvidenceArchive::open(LocalStore::new(&path), c.ids.clone()).unwrap();
-        for step in (attack.setup)() {
-            append(&mut a, &c, step).unwrap_or_else(|e| panic!("{}: setup refused: {e:#}", attack.name));
-        }
+        let mut a = set_up(&c, attack, &path);
         let at = a.next_sequence();
         // The archive, where it can judge the record alone, refuses to sign it.
         let refused = append(&mut a, &c, (attack.attack)(&c));
@@ -396,6 +402,68 @@ fn every_evidence_attack_is_refused_with_its_reason() {
             Some(f) => problems.push(format!("{}: got [{}] at {:?} ({f}), want [{}] at {at}", attack.name, f.reason.code(), f.sequence, attack.code)),
             None => problems.push(format!("{}: not a verification failure: {err:#}", attack.name)),
         }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Issue 23: appends cannot brick. An archive opened on the verified chain
+/// (`EvidenceArchive::open_verified`, as the CLI and every decision command open it) refuses
+/// every attack above before writing it, those only the chain can tell included, with the reason
+/// verification would give (the verifier's own rules); the store still verifies, unchanged.
+#[test]
+fn every_evidence_attack_is_refused_at_append_on_the_verified_chain() {
+    let c = crew();
+    let mut problems = Vec::new();
+    for (i, attack) in ATTACKS.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("attack-{i}.jsonl"));
+        set_up(&c, attack, &path);
+        let chain = verify_store(&LocalStore::new(&path), &c.root(), &[]).unwrap();
+        let before = chain.records.len();
+        let mut v = EvidenceArchive::open_verified(LocalStore::new(&path), &chain).unwrap();
+        match append(&mut v, &c, (attack.attack)(&c)) {
+            Ok(r) => problems.push(format!("{}: appended as record {}", attack.name, r.sequence)),
+            Err(e) if e.downcast_ref::<lz_evidence::Refused>().is_none() => problems.push(format!("{}: not a refusal: {e:#}", attack.name)),
+            Err(e) if attack.refused_at_append.is_none() && !format!("{e:#}").contains("that verification would reject") => {
+                problems.push(format!("{}: refused without the verifier's reason: {e:#}", attack.name))
+            }
+            Err(_) => {}
+        }
+        match verify_store(&LocalStore::new(&path), &c.root(), &[]) {
+            Ok(after) if after.records.len() == before => {}
+            Ok(after) => problems.push(format!("{}: {} records, {before} before", attack.name, after.records.len())),
+            Err(e) => problems.push(format!("{}: the store no longer verifies: {e:#}", attack.name)),
+        }
+    }
+    // A record from the future (2099): every honest record after it would be back-dated. Both
+    // archives refuse it; one within the stated skew of this machine's clock is accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.jsonl");
+    let mut a = EvidenceArchive::open(LocalStore::new(&path), c.ids.clone()).unwrap();
+    append(&mut a, &c, plan()).unwrap();
+    let future = |t: OffsetDateTime| (Kind::Drift, DriftEvidence::new(&rel(), "prod", "5", vec![]).0.at(t), "deploy-bot");
+    let chain = verify_store(&LocalStore::new(&path), &c.root(), &[]).unwrap();
+    let mut v = EvidenceArchive::open_verified(LocalStore::new(&path), &chain).unwrap();
+    for e in [append(&mut a, &c, future(time::macros::datetime!(2099-01-01 0:00 UTC))), append(&mut v, &c, future(time::macros::datetime!(2099-01-01 0:00 UTC)))] {
+        match e {
+            Err(e) if format!("{e:#}").contains("refusing a drift record dated 2099-01-01T00:00:00Z: after this machine's clock") => {}
+            other => problems.push(format!("a record dated 2099: {other:?}")),
+        }
+    }
+    let soon = OffsetDateTime::now_utc() + Duration::seconds(lz_evidence::archive::MAX_CLOCK_SKEW_SECONDS - 60);
+    if let Err(e) = append(&mut v, &c, future(soon)) {
+        problems.push(format!("a record within the skew: {e:#}"));
+    }
+    // A verified chain the store has moved past is HeadMoved: verify again before appending.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("moved.jsonl");
+    let mut a = EvidenceArchive::open(LocalStore::new(&path), c.ids.clone()).unwrap();
+    append(&mut a, &c, plan()).unwrap();
+    let chain = verify_store(&LocalStore::new(&path), &c.root(), &[]).unwrap();
+    append(&mut a, &c, plan()).unwrap();
+    let e = EvidenceArchive::open_verified(LocalStore::new(&path), &chain).err().expect("the store moved");
+    if e.downcast_ref::<lz_evidence::HeadMoved>().is_none() {
+        problems.push(format!("a moved store: not HeadMoved: {e:#}"));
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }

@@ -196,28 +196,7 @@ impl Ledger {
     /// Every record, after verifying signatures, signers' roles at each record's place, the
     /// hash chain and the signed head.
     pub fn records(&self) -> Result<Vec<Record>> {
-        Ok(self
-            .verified()?
-            .records
-            .into_iter()
-            .map(|r| {
-                let p = r.statement.predicate;
-                Record {
-                    sequence: r.sequence,
-                    kind: r.kind,
-                    identity: p.identity,
-                    signer: r.signer,
-                    time: r.time,
-                    release: p.release,
-                    environment: p.environment,
-                    account: p.account,
-                    plan_digest: p.plan_digest,
-                    ticket: p.ticket,
-                    reason: p.reason,
-                    details: p.details,
-                }
-            })
-            .collect())
+        Ok(records_of(self.verified()?))
     }
 
     /// Signs and appends one record with the register in force at the chain's end; when a
@@ -227,8 +206,8 @@ impl Ledger {
         // Each try verifies the chain as it is now and opens the archive on its head; the
         // record carries an append id, so a try whose answer was lost is found, not repeated.
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let register = self.verified()?.register;
-            EvidenceArchive::open(self.at.open()?, register)
+            let chain = self.verified()?;
+            EvidenceArchive::open_verified(self.at.open()?, &chain)
         };
         match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
             Ok(done) => Ok(done.record),
@@ -237,6 +216,51 @@ impl Ledger {
             Err(e) => Err(e),
         }
     }
+
+    /// [`Ledger::append`] by compare-and-swap: `check` sees exactly the verified records before
+    /// the sequence the record takes (the archive is opened on the head those records end at,
+    /// and the record is written there only if no other writer took it first; otherwise it is
+    /// tried again, checking again). A refusal of `check` is returned and nothing is appended.
+    pub fn append_if(&self, kind: Kind, fields: Fields, signer: &Signer, check: &dyn Fn(Vec<Record>) -> Result<()>) -> Result<RecordRef> {
+        let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
+            let chain = self.verified()?;
+            // On exactly the verified records (a store that moved since is HeadMoved: tried again).
+            let archive = EvidenceArchive::open_verified(self.at.open()?, &chain)?;
+            check(records_of(chain))?;
+            Ok(archive)
+        };
+        match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
+            Ok(done) => Ok(done.record),
+            Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
+            Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The records of a verified chain as change control reads them.
+fn records_of(chain: VerifiedChain) -> Vec<Record> {
+    chain
+        .records
+        .into_iter()
+        .map(|r| {
+            let p = r.statement.predicate;
+            Record {
+                sequence: r.sequence,
+                kind: r.kind,
+                identity: p.identity,
+                signer: r.signer,
+                time: r.time,
+                release: p.release,
+                environment: p.environment,
+                account: p.account,
+                plan_digest: p.plan_digest,
+                ticket: p.ticket,
+                reason: p.reason,
+                details: p.details,
+            }
+        })
+        .collect()
 }
 
 /// A signer from `--as NAME --key FILE`.

@@ -27,6 +27,7 @@ pub mod deploy;
 pub mod diff;
 pub mod drift;
 pub mod facts;
+pub mod fence;
 pub mod gate;
 pub mod ledger;
 pub mod promote;

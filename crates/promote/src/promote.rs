@@ -279,17 +279,19 @@ impl Phase {
 }
 
 /// A phase boundary. Test builds only (`test-hooks`): when `<work>/promote-pause-at` names this
-/// phase, the run writes `<work>/promote-paused` and waits there, so a test can SIGKILL it at
-/// exactly this point. The shipped binary has no such hook.
+/// phase, the run takes that request (removes the file, so no other run pauses on it), writes
+/// `<work>/promote-paused` and waits there while that file exists, so a test can SIGKILL it at
+/// exactly this point, or let it go on by removing the file. The shipped binary has no such hook.
 fn boundary(_work: &std::path::Path, _phase: Phase) {
     #[cfg(feature = "test-hooks")]
     {
         let at = _work.join("promote-pause-at");
-        if std::fs::read_to_string(&at).is_ok_and(|s| s.trim() == _phase.as_str()) {
+        if std::fs::read_to_string(&at).is_ok_and(|s| s.trim() == _phase.as_str()) && std::fs::remove_file(&at).is_ok() {
             let _ = std::fs::create_dir_all(_work);
-            let _ = std::fs::write(_work.join("promote-paused"), _phase.as_str());
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(1));
+            let paused = _work.join("promote-paused");
+            let _ = std::fs::write(&paused, _phase.as_str());
+            while paused.exists() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
             }
         }
     }
@@ -505,6 +507,8 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::new(t.clone(), Default::default());
     crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous)?;
+    // What the decision read: the in-progress record and the apply are held to it.
+    let fence = crate::fence::Fence::of(session);
 
     let records = session.records.clone();
     let ledger = &session.ledger;
@@ -519,7 +523,9 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     // wrote the state.
     let state_before = read_state(&s3, &backend)?;
 
-    let start = ledger.append(
+    // The decision point, by compare-and-swap: appended only on a chain whose baseline is still
+    // the one classified against, so its replay sees what this decision saw.
+    let start = ledger.append_if(
         Kind::Deployment,
         deployment_fields(&release, t, &digest, "in-progress", &run, &later()?)
             .detail("pid", std::process::id())
@@ -545,6 +551,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                     .collect::<Vec<_>>(),
             ),
         opts.deployer,
+        &|records| fence.check(ledger, records),
     )?;
     let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
         let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
@@ -779,6 +786,12 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             bail!("{msg}");
         }
     }
+    // Re-checked before the apply: no other deployment of the environment was admitted since
+    // the decision, and the state the saved plan applies to holds the baseline's release (a newer
+    // state makes the saved plan stale).
+    fence.check(ledger, ledger.records().map_err(fail)?).map_err(fail)?;
+    let held = read_state(&s3, &backend).map_err(fail)?;
+    fence.check_state(held.as_ref().and_then(|s| s.release.as_deref())).map_err(fail)?;
     boundary(&paths.work, Phase::Apply);
     let applied = ws
         .run(&[

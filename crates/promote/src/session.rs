@@ -380,10 +380,12 @@ impl Session {
         self.ledger.identities()
     }
 
-    /// Re-reads the evidence chain (after appending), admitted deployments only.
+    /// Re-reads the evidence chain (after appending), admitted deployments only. Refuses when
+    /// the environment's baseline moved since the session opened ([`crate::fence`]): what was
+    /// classified against it no longer holds.
     pub fn reload(&mut self) -> Result<()> {
         self.records = crate::replay::admitted_records(&self.paths, &self.ledger, self.ledger.records()?)?.0;
-        Ok(())
+        crate::fence::Fence::of(self).check_admitted(&self.records)
     }
 
     /// The risk tier: the diff of the release's plan against the last deployment's plan

@@ -45,8 +45,9 @@ fn kill_at(sb: &Sandbox, release: &str, phase: Phase) -> u32 {
     assert!(Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap().success());
     let exit = child.wait().unwrap();
     assert_eq!(std::os::unix::process::ExitStatusExt::signal(&exit), Some(9), "{}", phase.as_str());
-    // The in-process rerun below is built with test-hooks too: it must not pause.
-    std::fs::remove_file(work.join("promote-pause-at")).unwrap();
+    // The paused run took the pause request: the in-process rerun below (built with test-hooks
+    // too) does not pause.
+    assert!(!work.join("promote-pause-at").exists(), "{}", phase.as_str());
     pid
 }
 
@@ -179,4 +180,90 @@ fn a_lock_recovery_record_is_signed_by_the_deployer_and_names_lock_and_run() {
     let ok = ledger.append(Kind::LockRecovery, fields(), sb.signer("deployer-bot")).unwrap();
     common::assert_chain_verifies(&sb, "lock-recovery");
     assert_eq!(records(&sb).last().map(|r| (r.sequence, r.kind)), Some((ok.sequence, Kind::LockRecovery)));
+}
+
+/// Issue 23's race, end to end: a tags-only promotion decides (standard tier, auto-approved
+/// against the release dev runs), writes its in-progress record, and waits before its plan; a
+/// high-tier release is promoted to dev meanwhile. When the waiting run goes on, its plan would
+/// apply the tags-only release over the high-tier one: it is refused before the apply, naming
+/// what moved, records `failed`, and the state still holds the high-tier release.
+#[test]
+fn a_run_that_waited_while_another_deployed_is_refused_before_its_apply() {
+    let (_d, sb) = sandbox("race");
+    let t = sb.target("dev").unwrap();
+    let now = t.clock();
+    let s3 = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    let base = release(&sb, "race-base", &now);
+    common::promote_through(&sb, &base, &["dev"], &now);
+    let base_record = last_deployment(&records(&sb), "dev").unwrap().sequence;
+    let tags = sb.release("race-tags", "alice", &now, |tree| lz_promote::bench::retag(tree, "CC-4413")).unwrap();
+    sb.approve_exceptions(&tags, &now).unwrap();
+    let high = sb
+        .release("race-cidr", "alice", &now, |tree| {
+            let p = tree.join("environments/dev/terraform.tfvars");
+            let text = std::fs::read_to_string(&p)?;
+            anyhow::ensure!(text.contains("10.10.0.0/16"));
+            std::fs::write(&p, text.replace("10.10.0.0/16", "10.11.0.0/16"))?;
+            Ok(())
+        })
+        .unwrap();
+    sb.approve_exceptions(&high, &now).unwrap();
+
+    // The tags-only run, in its own process, stops after its decision point (before the plan).
+    let work = sb.dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let _ = std::fs::remove_file(work.join("promote-paused"));
+    std::fs::write(work.join("promote-pause-at"), Phase::Plan.as_str()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lz-rehearse"))
+        .args([root().to_str().unwrap(), sb.dir.to_str().unwrap(), "dev", &tags, "deployer-bot", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !work.join("promote-paused").exists() {
+        if let Some(s) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("the tags-only run ended ({s}) before its plan:\n{err}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(180), "the tags-only run never reached its plan");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let waiting = records(&sb)
+        .into_iter()
+        .rfind(|x| x.release == tags && x.detail_str("outcome") == Some("in-progress"))
+        .expect("the waiting run recorded its decision point");
+    assert_eq!(waiting.detail_str("tier"), Some("standard"));
+
+    // Meanwhile the high-tier release is approved and promoted to dev.
+    sb.approve("bob", &high, "dev", &now).unwrap();
+    sb.approve("erin", &high, "dev", &now).unwrap();
+    let o = sb.promote(&high, "dev", "deployer-bot", &now, 0).unwrap_or_else(|e| panic!("the high-tier promotion: {e:#}"));
+    assert_eq!(o.admission.tier, lz_promote::Tier::High);
+
+    // The waiting run goes on: refused before its apply.
+    std::fs::remove_file(work.join("promote-paused")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let want = format!(
+        "the baseline of dev moved from release {} (record {base_record}) to release {} (record {}) while this run waited; re-run classify",
+        &base[..12],
+        &high[..12],
+        o.completion_record
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+    let after = records(&sb);
+    let closed = after
+        .iter()
+        .find(|x| x.details.get("in_progress_record").and_then(|v| v.as_u64()) == Some(waiting.sequence))
+        .expect("the waiting run closed its in-progress record");
+    assert_eq!(closed.detail_str("outcome"), Some("failed"));
+    assert!(closed.detail_str("error").is_some_and(|e| e.contains(&want)), "{closed:?}");
+    assert_eq!(last_deployment(&after, "dev").map(|d| d.release.as_str()), Some(high.as_str()));
+    let state = read_state(&s3, &t.backend()).unwrap().unwrap();
+    assert_eq!(state.release.as_deref(), Some(high.as_str()), "nothing was applied over the high-tier release");
+    assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_none());
+    common::assert_chain_verifies(&sb, "race");
 }

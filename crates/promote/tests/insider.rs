@@ -176,6 +176,137 @@ fn a_deployment_record_without_its_admission_record_is_rejected() {
     assert!(msg.contains("has not been deployed to dev"), "{msg}");
 }
 
+/// Issue 23's race: a tags-only release's session opens while dev runs the base release; a
+/// high-tier release is then admitted and deployed to dev. The run that waited would classify
+/// against the old baseline, auto-approve as standard and apply over the high-tier release; it
+/// is refused, naming what moved, before it records an approval or a deployment.
+#[test]
+fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    simulate_deployment(&sb, &r, "dev", SAT);
+    let tags = sb.release("tags", "alice", &at(SAT), |tree| lz_promote::bench::retag(tree, "CC-4412")).unwrap();
+    sb.approve_exceptions(&tags, &at(SAT)).unwrap();
+    let mut waiting = sb.session(&tags, "dev").unwrap();
+    assert_eq!(waiting.classify().unwrap().tier, Tier::Standard);
+    // Meanwhile a network change is approved, admitted and deployed to dev.
+    let high = sb
+        .release("cidr-race", "alice", &at(SAT), |tree| edit(&tree.join("environments/dev/terraform.tfvars"), "10.10.0.0/16", "10.11.0.0/16"))
+        .unwrap();
+    sb.approve_exceptions(&high, &at(SAT)).unwrap();
+    let before = sb.ledger().unwrap().records().unwrap();
+    let old = lz_promote::promote::last_deployment(&before, "dev").unwrap().sequence;
+    simulate_deployment(&sb, &high, "dev", SAT);
+    let records = sb.ledger().unwrap().records().unwrap();
+    let new = lz_promote::promote::last_deployment(&records, "dev").unwrap();
+    assert_eq!(new.release, high);
+    // The run that waited: refused at its first re-read of the chain, nothing approved or deployed.
+    let target = sb.target("dev").unwrap();
+    let opts = lz_promote::promote::Options {
+        target: &target,
+        deployer: sb.signer("deployer-bot"),
+        policy_signer: sb.signer("change-policy"),
+        bake_seconds: 0,
+        recover: false,
+    };
+    let msg = refused(lz_promote::promote::promote(&mut waiting, &opts, &at(SAT)));
+    assert_eq!(
+        msg,
+        format!(
+            "the baseline of dev moved from release {} (record {old}) to release {} (record {}) while this run waited; re-run classify",
+            &r[..12],
+            &high[..12],
+            new.sequence
+        )
+    );
+    let after = sb.ledger().unwrap().records().unwrap();
+    assert!(
+        !after.iter().any(|x| x.release == tags && matches!(x.kind, Kind::Approval | Kind::Deployment)),
+        "no approval or deployment of the waiting release was recorded: {:?}",
+        after.iter().filter(|x| x.release == tags).map(|x| (x.sequence, x.kind)).collect::<Vec<_>>()
+    );
+    // Re-classified, the same release is a high-tier change against what dev now runs.
+    assert_eq!(sb.session(&tags, "dev").unwrap().classify().unwrap().tier, Tier::High);
+    // The decision point itself is a compare-and-swap: a fence taken before the high-tier
+    // deployment refuses to append on the chain after it, and appends nothing.
+    let stale = lz_promote::fence::Fence { baseline: Some((old, r.clone())), ..lz_promote::fence::Fence::of(&sb.session(&tags, "dev").unwrap()) };
+    let ledger = sb.ledger().unwrap();
+    let n = ledger.records().unwrap().len();
+    let fields = Fields::new(&tags).environment("dev").account("111111111111").plan_digest(&waiting.plan_digest).at(t(SAT)).detail("outcome", "in-progress").detail("run", "stale");
+    let e = ledger.append_if(Kind::Deployment, fields, sb.signer("deployer-bot"), &|records| stale.check(&ledger, records)).unwrap_err();
+    assert!(is_refusal(&e) && format!("{e:#}").contains("the baseline of dev moved from"), "{e:#}");
+    assert_eq!(ledger.records().unwrap().len(), n);
+    // And the state a saved plan would apply to is held to the baseline too.
+    let m = refused(stale.check_state(Some(&high)));
+    assert!(m.starts_with(&format!("the state of dev holds release {}, but this run was decided against release {}", &high[..12], &r[..12])), "{m}");
+    stale.check_state(Some(&r)).unwrap();
+    stale.check_state(Some(&tags)).unwrap();
+}
+
+/// Issue 23's bricking appends, each tried with one key through the library: a deployment
+/// naming a break-glass that does not exist, a record dated 2099, and rule violations the
+/// verifier checks against earlier records (a break-glass approval of nothing, one given after
+/// the break-glass expired, a checkpoint naming a wrong hash). Each is refused before it is
+/// written, with the verifier's reason; the store still verifies and honest appends go on.
+#[test]
+fn appends_that_would_brick_the_store_are_refused_and_it_stays_verifiable() {
+    let (_d, sb) = sandbox();
+    let r = base(&sb);
+    let ledger = sb.ledger().unwrap();
+    let plan = sb.session(&r, "dev").unwrap().plan_digest;
+    let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&r), "INC-9", "outage", 60, t(SAT)).unwrap();
+    let deployment = Fields::new(&r).environment("dev").account("111111111111").plan_digest(&plan).at(t(SAT)).detail("outcome", "succeeded").detail("run", "x");
+    let drift = |at: &str| Fields::new(&r).environment("dev").at(t(at)).detail("drifted", false).detail("resources", Vec::<String>::new());
+    let late = format!("given after break-glass {} expired", bg.sequence);
+    let cases: Vec<(&str, Kind, Fields, &str, &str)> = vec![
+        ("break_glass=9999", Kind::Deployment, deployment.clone().detail("break_glass", 9999), "deployer-bot", "the deployment names break-glass 9999, which is no earlier break-glass record"),
+        ("dated 2099", Kind::Drift, drift("2099-01-01T00:00:00Z"), "deployer-bot", "refusing a drift record dated 2099-01-01T00:00:00Z: after this machine's clock"),
+        (
+            "approval of no break-glass",
+            Kind::BreakGlassApproval,
+            Fields::new(&r).environment("prod").at(t(SAT)).reason("ok").detail("break_glass_sequence", 9999),
+            "bob",
+            "sequence 9999 is not an earlier break-glass record",
+        ),
+        (
+            "break-glass approval after it expired",
+            Kind::BreakGlassApproval,
+            Fields::new(&r).environment("prod").at(t(SAT) + Duration::hours(2)).reason("late").detail("break_glass_sequence", bg.sequence),
+            "bob",
+            &late,
+        ),
+        (
+            "checkpoint naming a wrong hash",
+            Kind::Checkpoint,
+            Fields::new(&r).at(t(SAT)).detail("checkpoint_sequence", 1).detail("checkpoint_hash", "0".repeat(64)),
+            "deployer-bot",
+            "the hash it records for sequence 1 is not that record's hash",
+        ),
+    ];
+    for (case, kind, fields, who, want) in cases {
+        let n = ledger.records().unwrap().len();
+        let e = ledger.append(kind, fields.clone(), sb.signer(who)).expect_err(case);
+        let msg = format!("{e:#}");
+        assert!(is_refusal(&e) && msg.contains(want), "{case}: {msg}");
+        // Nothing was written: the store verifies and honest appends go on.
+        assert_eq!(ledger.records().unwrap().len(), n, "{case}");
+        ledger.append(Kind::Drift, drift(SAT), sb.signer("deployer-bot")).unwrap_or_else(|e| panic!("{case}: an honest append after it: {e:#}"));
+        if kind == Kind::Deployment {
+            // Written by an older binary (per-record checks only) into a copy of the store, the
+            // same record makes the copy fail verification: that is what the refusal prevents.
+            let copy = sb.dir.join("older-binary.jsonl");
+            std::fs::copy(sb.evidence_file(), &copy).unwrap();
+            let register = ledger.chain().unwrap().register;
+            let mut older = lz_evidence::EvidenceArchive::open(lz_evidence::LocalStore::new(&copy), register).unwrap();
+            older.append(kind, fields, sb.signer(who)).unwrap();
+            let e = lz_evidence::verify_store(&lz_evidence::LocalStore::new(&copy), &sb.paths.trust, &[]).unwrap_err();
+            assert!(format!("{e:#}").contains(want), "{case}: {e:#}");
+        }
+    }
+    simulate_deployment(&sb, &r, "dev", SAT);
+    lz_evidence::verify_store(&lz_evidence::LocalStore::new(sb.evidence_file()), &sb.paths.trust, &[]).unwrap();
+}
+
 fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str) -> Fields {
     Fields::new(release)
         .environment(env)

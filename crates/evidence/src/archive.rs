@@ -75,6 +75,9 @@ pub struct EvidenceArchive<S: Store> {
     head: String,
     /// Time of the last record: a new record is never dated before it.
     last_time: Option<time::OffsetDateTime>,
+    /// Foreign objects between the last record and `next` (a slotted store): the next record
+    /// records their skip ([`crate::quarantine`]).
+    skips: Vec<crate::quarantine::Skip>,
 }
 
 impl<S: Store> EvidenceArchive<S> {
@@ -93,6 +96,12 @@ impl<S: Store> EvidenceArchive<S> {
         // The checkpoint before the last record: writers store records before they move the
         // head, so a head read first never names a record the later read of the tail misses
         // (read the other way round, a concurrent append looks like truncation).
+        if store.slotted() {
+            // A head that is not a checkpoint signed by a registered key (garbage, a stranger's)
+            // is no guide; verification reports it as a foreign object.
+            let checkpoint = store.head()?.and_then(|h| crate::quarantine::head_checkpoint(&h, identities.as_ref()));
+            return Self::open_slotted(store, identities, checkpoint);
+        }
         let checkpoint = store.checkpoint()?;
         let (next, head, last_time) = match store.last()? {
             None => (0, GENESIS.to_string(), None),
@@ -115,7 +124,36 @@ impl<S: Store> EvidenceArchive<S> {
                 );
             }
         }
-        Ok(EvidenceArchive { store, identities, next, head, last_time })
+        Ok(EvidenceArchive { store, identities, next, head, last_time, skips: Vec::new() })
+    }
+
+    /// A store with a key per sequence: the records from the head's on are judged, and foreign
+    /// objects after the last valid record are skipped (the next record records them). Without
+    /// a usable head (none, garbage, or naming an object that is not its record), every key is.
+    fn open_slotted(store: S, identities: Option<Identities>, checkpoint: Option<Checkpoint>) -> Result<Self> {
+        let from_head = match &checkpoint {
+            Some(cp) => crate::quarantine::walk(&store.slots_from(cp.sequence)?, Some((cp.sequence, &cp.hash)), identities.as_ref()),
+            None => None,
+        };
+        let tail = match from_head {
+            Some(t) => t,
+            None => crate::quarantine::walk(&store.load()?, None, identities.as_ref()).expect("a walk from the start always ends"),
+        };
+        if let Some(cp) = &checkpoint {
+            if cp.sequence >= tail.next {
+                bail!(
+                    "{}: the checkpoint records sequence {} but the store ends before it (truncated); run `cargo xtask evidence verify`",
+                    store.describe(),
+                    cp.sequence
+                );
+            }
+        }
+        Ok(EvidenceArchive { store, identities, next: tail.next, head: tail.head, last_time: tail.last_time, skips: tail.skips })
+    }
+
+    /// Foreign objects the next record will record as skipped.
+    pub fn pending_skips(&self) -> &[crate::quarantine::Skip] {
+        &self.skips
     }
 
     pub fn store(&self) -> &S {
@@ -174,8 +212,20 @@ impl<S: Store> EvidenceArchive<S> {
         let mut last_time = self.last_time;
         // The register in force: a register change in this batch applies to the items after it.
         let mut register = self.identities.clone();
+        let mut skips = Some(self.skips.clone()).filter(|s| !s.is_empty());
         for (kind, mut fields, signer) in items {
             last_signer = Some(signer);
+            // Only the archive records skips: the first record after foreign objects.
+            if fields.details.contains_key(crate::quarantine::QUARANTINED) {
+                return Err(Refused(format!(
+                    "the detail {:?} is the archive's record of skipped foreign objects, never the caller's",
+                    crate::quarantine::QUARANTINED
+                ))
+                .into());
+            }
+            if let Some(skips) = skips.take() {
+                fields.details.insert(crate::quarantine::QUARANTINED.into(), serde_json::to_value(skips)?);
+            }
             // The genesis register (record 0 of a chain that carries its own register) is judged
             // by itself: its signer must be a person of its security group.
             let previous = fields.details.get("previous_register_sha256").and_then(|v| v.as_str());
@@ -236,9 +286,11 @@ impl<S: Store> EvidenceArchive<S> {
                 self.head = head;
                 self.last_time = last_time;
                 self.identities = register;
+                self.skips.clear();
             }
             return Err(e);
         }
+        self.skips.clear();
         self.next = seq;
         self.head = head;
         self.last_time = last_time;
@@ -303,9 +355,12 @@ impl<S: Store> EvidenceArchive<S> {
                 continue; // not signed by this signer: someone else's (or a forgery): not ours
             }
             let (a, b) = (&st.predicate, &mine.predicate);
+            // The skips the archive recorded in it are not the caller's content.
+            let mut stored = a.details.clone();
+            stored.remove(crate::quarantine::QUARANTINED);
             let same = st.predicate_type == mine.predicate_type
                 && st.subject == mine.subject
-                && (&a.identity, &a.release, &a.environment, &a.account, &a.ticket, &a.reason, &a.plan_digest, &a.details)
+                && (&a.identity, &a.release, &a.environment, &a.account, &a.ticket, &a.reason, &a.plan_digest, &stored)
                     == (&b.identity, &b.release, &b.environment, &b.account, &b.ticket, &b.reason, &b.plan_digest, &b.details);
             if !same {
                 return Err(Refused(format!(

@@ -117,8 +117,10 @@ impl S3Store {
     /// The key of the last record: from the head's sequence, probing forward for records written
     /// after it (a head write that failed, or is still to come); without a head, the listing.
     async fn last_key(&self) -> Result<Option<String>> {
+        // A head that is not a checkpoint (garbage: quarantined by verification) is no guide:
+        // the listing is.
         let cp = match self.get(&self.head_key()).await? {
-            Some(bytes) => Some(crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key()))?.1),
+            Some(bytes) => crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key())).ok().map(|c| c.1),
             None => None,
         };
         Ok(match cp {
@@ -213,6 +215,22 @@ impl Store for S3Store {
 
     fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()> {
         self.rt.block_on(self.put_head(sequence, head))
+    }
+
+    fn slotted(&self) -> bool {
+        true
+    }
+
+    fn slots_from(&self, sequence: u64) -> Result<Vec<StoredRecord>> {
+        self.rt.block_on(async {
+            let mut out = Vec::new();
+            let mut seq = sequence;
+            while let Some(bytes) = self.get(&self.record_key(seq)).await? {
+                out.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(seq)), bytes: bytes.into() });
+                seq += 1;
+            }
+            Ok(out)
+        })
     }
 
     fn head(&self) -> Result<Option<StoredRecord>> {
@@ -424,9 +442,14 @@ impl S3Store {
                 Ok(out) => {
                     let etag = out.e_tag().map(String::from);
                     let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
-                    let (_, cp) = crate::store::decode_checkpoint(&bytes.into_bytes(), &format!("s3://{}/{key}", self.bucket))?;
-                    if cp.sequence >= sequence {
-                        return Ok(());
+                    // A head that is not a checkpoint (garbage), or names no record the store has
+                    // (a stranger's), is replaced: it is no head.
+                    if let Ok((_, cp)) = crate::store::decode_checkpoint(&bytes.into_bytes(), &format!("s3://{}/{key}", self.bucket)) {
+                        if cp.sequence >= sequence
+                            && self.get(&self.record_key(cp.sequence)).await?.is_some_and(|r| crate::dsse::sha256_hex(&r) == cp.hash)
+                        {
+                            return Ok(());
+                        }
                     }
                     etag
                 }

@@ -58,13 +58,21 @@ pub struct Quarantined {
     pub skipped_by: Option<u64>,
     /// Seen in the store and re-checked; `false` when only a signed skip (in a copy) names it.
     pub seen: bool,
+    /// A later version written over a record key (S3 keeps every version): the key's record is
+    /// its first version, this one is foreign.
+    pub version: Option<String>,
 }
 
 impl fmt::Display for Quarantined {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = if self.sequence.is_some() { "a foreign object" } else { "a foreign head" };
+        let what = match (&self.version, self.sequence) {
+            (Some(_), _) => "a foreign later version",
+            (None, Some(_)) => "a foreign object",
+            (None, None) => "a foreign head",
+        };
         write!(f, "store has {what} at {} (sha256 {}, {} bytes; writer: {}): {}", self.location, self.sha256, self.size, self.writer, self.why)?;
         match (self.sequence, self.skipped_by, self.seen) {
+            _ if self.version.is_some() => write!(f, "; the chain reads the key's first version, written once"),
             (None, ..) => write!(f, "; ignored: the next append writes a valid head"),
             (Some(_), Some(by), true) => write!(f, "; skipped by the chain, recorded by record {by}"),
             (Some(_), Some(by), false) => write!(f, "; recorded by record {by} (the object is not in this copy)"),
@@ -136,6 +144,7 @@ pub fn foreign(rec: &StoredRecord, why: String, register: &Identities) -> Quaran
         why,
         skipped_by: None,
         seen: true,
+        version: None,
     }
 }
 
@@ -313,6 +322,7 @@ mod tests {
             why: "garbage".into(),
             skipped_by: None,
             seen: true,
+            version: None,
         };
         let a = "a".repeat(64);
         let b = "b".repeat(64);

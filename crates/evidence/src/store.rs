@@ -126,6 +126,9 @@ pub struct StoreIntegrity {
     pub earlier_heads: Vec<StoredRecord>,
     /// (location, what is wrong)
     pub problems: Vec<(String, String)>,
+    /// Versions written over a record key after its first one (S3), with their version id:
+    /// foreign objects, quarantined by verification ([`crate::quarantine`]).
+    pub later_versions: Vec<(StoredRecord, String)>,
 }
 
 /// Records in stored order, a window at a time (see [`Store::windows`]).

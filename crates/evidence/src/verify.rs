@@ -441,6 +441,9 @@ pub struct Anchors {
     /// valid record at its key, or a head that is not a valid checkpoint, is quarantined
     /// (reported and skipped) instead of failing the chain ([`crate::quarantine`]).
     pub slotted: bool,
+    /// Later versions written over record keys (the key's record is its first version): foreign
+    /// objects in a slotted store, a store problem otherwise.
+    pub later_versions: Vec<(StoredRecord, String)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +519,7 @@ impl Anchors {
             known,
             problems: integrity.problems,
             slotted: store.slotted(),
+            later_versions: integrity.later_versions,
         })
     }
 }
@@ -1797,6 +1801,7 @@ impl State {
                         why: format!("record {sequence} records it as a foreign object"),
                         skipped_by: Some(sequence),
                         seen: false,
+                        version: None,
                     }),
                 }
                 let sha: [u8; 32] = hex::decode(&skip.sha256).ok().and_then(|b| b.try_into().ok()).unwrap_or([0; 32]);
@@ -1927,6 +1932,15 @@ fn finish(state: &mut State, anchors: &Anchors) -> Result<()> {
             Ok(k) => known.push(k),
             Err(e) => quarantine_head(h, e, state)?,
         }
+    }
+    for (v, version) in &anchors.later_versions {
+        let why = "written over a record key that already holds its first version (records are written once)";
+        if !state.slotted {
+            return Err(fail(&v.location, None, Reason::StoreIntegrity(why.into())));
+        }
+        let mut q = quarantine::foreign(v, why.into(), &state.register);
+        q.version = Some(version.clone());
+        state.quarantined.push(q);
     }
     let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
     for k in &known {

@@ -268,3 +268,28 @@ fn a_garbage_head_is_quarantined_and_replaced_by_the_next_append() {
     let f = failure_of(&verify_store(&s, &trust(&t), &[]).unwrap_err()).cloned().unwrap();
     assert_eq!(f.reason.code(), "truncated", "{f}");
 }
+
+/// A PUT over an occupied record key adds a version (S3 keeps every one): the key's record is
+/// its first version, the later one is a foreign object, and appends continue.
+#[test]
+fn a_version_written_over_a_record_is_quarantined_and_the_record_kept() {
+    let t = team();
+    let s = store_with(&t, 3);
+    let originals: Vec<_> = s.load().unwrap().into_iter().map(|r| r.bytes).collect();
+    raw_put(&s, &s.record_key(1), b"overwritten");
+    // Over the head's own record too: the appender still finds its tail.
+    let other = forged(&t.deployer, 2, &sha256_hex(&originals[1]), drift_fields("rewritten history"));
+    raw_put(&s, &s.record_key(2), &other);
+    let read: Vec<_> = s.load().unwrap().into_iter().map(|r| r.bytes).collect();
+    assert_eq!(read, originals, "the chain reads each key's first version");
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    assert_eq!(a.next_sequence(), 3);
+    assert!(a.pending_skips().is_empty());
+    a.record(drift_of("after the overwrites"), &t.deployer).unwrap();
+    let chain = verified(&a.into_store(), &t);
+    assert_eq!(chain.records.len(), 4);
+    let versions: Vec<_> = chain.quarantined.iter().filter(|q| q.version.is_some()).collect();
+    assert_eq!(versions.len(), 2, "{:?}", chain.quarantined);
+    assert!(versions.iter().any(|q| q.writer.contains("of deploy-bot")), "{versions:?}");
+    println!("versions over records: 2 quarantined, 4 records verified, records lost = 0");
+}

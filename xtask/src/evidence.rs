@@ -336,10 +336,10 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     StoreKind::Local => Box::new(store.local(root)),
                     StoreKind::S3 => Box::new(store.s3(root)?),
                 };
-                let ids = match lz_evidence::verify_store(&*target, &trust, &[]) {
+                let chain = match lz_evidence::verify_store(&*target, &trust, &[]) {
                     Ok(chain) => {
                         *foreign.borrow_mut() = chain.quarantined.iter().map(|q| q.to_string()).collect();
-                        chain.register
+                        chain
                     }
                     Err(e) => {
                         return Err(match failure_of(&e) {
@@ -352,7 +352,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                         })
                     }
                 };
-                EvidenceArchive::open(target, ids)
+                EvidenceArchive::open_verified(target, &chain)
             };
             let done = match append_once(open, kind, fields, &signer, AppendRetry::default()) {
                 Ok(done) => done,

@@ -87,6 +87,17 @@ impl<S: Store> EvidenceArchive<S> {
         Self::open_inner(store, Some(identities))
     }
 
+    /// Opens a store just verified (`chain`): signs against the register in force at its end
+    /// and, in a slotted store, continues from its last verified record, judging only the keys
+    /// written since (a foreign head then costs nothing: see [`crate::quarantine`]).
+    pub fn open_verified(store: S, chain: &crate::verify::VerifiedChain) -> Result<Self> {
+        if !store.slotted() {
+            return Self::open(store, chain.register.clone());
+        }
+        let start = chain.head.clone().map(|(sequence, hash)| Checkpoint { sequence, hash, time: String::new() });
+        Self::open_slotted(store, Some(chain.register.clone()), start)
+    }
+
     /// Opens without the role check (tests that forge records, migrations).
     pub fn open_unchecked(store: S) -> Result<Self> {
         Self::open_inner(store, None)

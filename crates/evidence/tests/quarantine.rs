@@ -232,7 +232,11 @@ fn a_garbage_head_is_quarantined_and_replaced_by_the_next_append() {
     let q = chain.quarantined.iter().find(|q| q.sequence.is_none()).expect("the head is reported");
     assert!(q.location.ends_with("head.json") && q.to_string().contains("a foreign head"), "{q}");
 
-    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    // Opened on the chain just verified (as `evidence append` and decision commands do), and as
+    // the library alone does (walking the keys).
+    let a = EvidenceArchive::open_verified(s, &chain).unwrap();
+    assert_eq!(a.next_sequence(), 3);
+    let mut a = EvidenceArchive::open(a.into_store(), t.identities.clone()).unwrap();
     assert_eq!(a.next_sequence(), 3);
     a.record(drift_of("after the garbage head"), &t.deployer).unwrap();
     let s = a.into_store();

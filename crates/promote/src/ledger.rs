@@ -227,8 +227,8 @@ impl Ledger {
         // Each try verifies the chain as it is now and opens the archive on its head; the
         // record carries an append id, so a try whose answer was lost is found, not repeated.
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let register = self.verified()?.register;
-            EvidenceArchive::open(self.at.open()?, register)
+            let chain = self.verified()?;
+            EvidenceArchive::open_verified(self.at.open()?, &chain)
         };
         match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
             Ok(done) => Ok(done.record),

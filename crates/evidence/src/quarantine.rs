@@ -70,7 +70,8 @@ impl fmt::Display for Quarantined {
             (None, Some(_)) => "a foreign object",
             (None, None) => "a foreign head",
         };
-        write!(f, "store has {what} at {} (sha256 {}, {} bytes; writer: {}): {}", self.location, self.sha256, self.size, self.writer, self.why)?;
+        let (loc, sha, size) = (&self.location, &self.sha256, self.size);
+        write!(f, "store has {what} at {loc} (sha256 {sha}, {size} bytes; writer: {}): {}", self.writer, self.why)?;
         match (self.sequence, self.skipped_by, self.seen) {
             _ if self.version.is_some() => write!(f, "; the chain reads the key's first version, written once"),
             (None, ..) => write!(f, "; ignored: the next append writes a valid head"),

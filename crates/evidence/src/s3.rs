@@ -521,7 +521,8 @@ impl S3Store {
                 .with_context(|| format!("cannot list the versions of s3://{}/{prefix}", self.bucket))?;
             for v in page.versions() {
                 let (Some(key), Some(id)) = (v.key(), v.version_id()) else { continue };
-                versions.entry(key.to_string()).or_default().push((id.to_string(), v.last_modified().map(|t| t.as_nanos()).unwrap_or_default()));
+                let modified = v.last_modified().map(|t| t.as_nanos()).unwrap_or_default();
+                versions.entry(key.to_string()).or_default().push((id.to_string(), modified));
             }
             match (page.is_truncated(), page.next_key_marker()) {
                 (Some(true), Some(k)) => {

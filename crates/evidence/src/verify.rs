@@ -179,7 +179,9 @@ impl fmt::Display for Reason {
             Reason::HeadSignature(e) => write!(f, "the head checkpoint's signature is not valid: {e}"),
             Reason::StoreIntegrity(e) => write!(f, "{e}"),
             Reason::Quarantine(e) => write!(f, "quarantine: {e}"),
-            Reason::Misplaced { slot, found } => write!(f, "record of sequence {found} stored under the key of sequence {slot} (a copy or a replay)"),
+            Reason::Misplaced { slot, found } => {
+                write!(f, "record of sequence {found} stored under the key of sequence {slot} (a copy or a replay)")
+            }
         }
     }
 }

@@ -119,6 +119,20 @@ fn garbage_at_the_next_key_is_quarantined_and_honest_appends_continue() {
     .unwrap();
     assert!(report.ok() && report.quarantined.len() == 1, "{report:?}");
     assert_eq!(report.records, 5);
+
+    // A copy of the chain without the object (a local cache, as `evidence pull` writes it):
+    // the signed skip is all there is, and it must name exactly the gap.
+    let dir = tempfile::tempdir().unwrap();
+    let copy: Vec<_> = s.load().unwrap().into_iter().filter(|r| !r.location.ends_with("records/000000000003.json")).collect();
+    let path = dir.path().join("copy.jsonl");
+    lz_evidence::store::write_copy(&path, &copy, Some(&s.head().unwrap().unwrap().bytes)).unwrap();
+    let chain = verify_store(&lz_evidence::LocalStore::new(&path), &trust(&t), &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(chain.records.len(), 5);
+    assert!(chain.quarantined.len() == 1 && !chain.quarantined[0].seen && chain.quarantined[0].skipped_by == Some(4), "{:?}", chain.quarantined);
+    // Without the skipping record, the copy has a plain gap.
+    let cut: Vec<_> = copy.iter().filter(|r| !r.location.ends_with("records/000000000004.json")).cloned().collect();
+    let f = failure_of(&lz_evidence::verify_chain(&cut, &trust(&t)).unwrap_err()).cloned().unwrap();
+    assert_eq!(f.reason.code(), "gap", "{f}");
     println!("garbage at the next key: 1 object quarantined, 3 + 2 honest records verified, records lost = 0");
 }
 

@@ -328,6 +328,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             // register in force in the store's own chain (its genesis is pinned in
             // governance/stores.toml), never the working tree's register file.
             let trust = trust.or_repository(root)?;
+            // Foreign objects the last try found after the chain's last record: its record records them.
+            let foreign: std::cell::RefCell<Vec<String>> = Default::default();
             let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
                 let target: Box<dyn Store> = match store.store_kind {
                     StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
@@ -335,7 +337,10 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     StoreKind::S3 => Box::new(store.s3(root)?),
                 };
                 let chain = match lz_evidence::verify_store(&*target, &trust, &[]) {
-                    Ok(chain) => chain,
+                    Ok(chain) => {
+                        *foreign.borrow_mut() = chain.quarantined.iter().map(|q| q.to_string()).collect();
+                        chain
+                    }
                     Err(e) => {
                         return Err(match failure_of(&e) {
                             Some(f) => lz_evidence::Refused(format!(
@@ -363,6 +368,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             }
             if let Some(why) = &done.head_behind {
                 println!("note: the head was not moved to record {} ({why}); the next append moves it", r.sequence);
+            }
+            for q in foreign.borrow().iter() {
+                println!("note: {q}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -431,21 +439,37 @@ fn load_verified(
     if let Some(head) = &chain.head {
         cache.save(head)?;
     }
+    foreign_findings(&chain.quarantined);
+    let records = chain_records(records, &chain.quarantined);
     Ok(Some((anchors, records, chain)))
+}
+
+/// Prints a `FOREIGN:` finding per quarantined object (see `lz_evidence::quarantine`).
+fn foreign_findings(quarantined: &[lz_evidence::Quarantined]) {
+    for q in quarantined {
+        println!("FOREIGN: {q}");
+    }
+}
+
+/// The records of the chain: what was read, less the foreign objects it skips.
+fn chain_records(records: Vec<lz_evidence::StoredRecord>, quarantined: &[lz_evidence::Quarantined]) -> Vec<lz_evidence::StoredRecord> {
+    records.into_iter().filter(|r| !quarantined.iter().any(|q| q.seen && q.location == r.location)).collect()
 }
 
 /// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
 /// (`.tools/evidence/main.jsonl` and its head): a cache that can be deleted and rebuilt.
 fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     let store = landing_zone(root)?.evidence()?;
-    let Some((anchors, records, _)) = load_verified(root, &store, trust, "the local cache is left as it was")? else {
+    let Some((anchors, records, chain)) = load_verified(root, &store, trust, "the local cache is left as it was")? else {
         return Ok(ExitCode::from(1));
     };
     let local = lz_promote::stores::evidence_cache(root);
-    let head = anchors.head.as_ref().map(|h| &h.bytes[..]);
+    // A quarantined (foreign) head is not copied.
+    let head = anchors.head.as_ref().filter(|h| !chain.quarantined.iter().any(|q| q.location == h.location)).map(|h| &h.bytes[..]);
     lz_evidence::store::write_copy(&local, &records, head)?;
     println!("pulled {} verified records from {} into {}", records.len(), store.describe(), local.display());
-    Ok(ExitCode::SUCCESS)
+    // Foreign objects (printed above) are findings: the copy holds the chain without them.
+    Ok(if chain.quarantined.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Compares the local cache with the verified records of the store: the cache must be a
@@ -513,6 +537,9 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             }
             let head = report.head.as_ref().map(|(s, h)| format!(", head sequence {s} {h}")).unwrap_or_default();
             println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
+            // Foreign objects the chain skips: findings (exit 1), never fatal to the chain.
+            foreign_findings(&report.quarantined);
+            let records = chain_records(records, &report.quarantined);
             if let Some(n) = focus {
                 println!("{n} records concern the release");
             }
@@ -571,6 +598,13 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                         return Ok(ExitCode::from(1));
                     }
                 }
+            }
+            if !report.quarantined.is_empty() {
+                println!(
+                    "{} foreign object(s) quarantined: the chain skips them and appends continue (see README, For operators)",
+                    report.quarantined.len()
+                );
+                return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -682,7 +716,6 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     let store = args.open(root)?;
     let trust = trust.or_repository(root)?;
     let anchors = Anchors::of_store(&*store, Vec::new())?;
-    let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
     let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust, &anchors) {
         Ok(c) => c,
@@ -706,12 +739,23 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         Some(text) => Identities::parse(text, "genesis register")?,
         None => trust.supplied_register().cloned().context("the chain does not start with a genesis register and the trust root names no register (pass --trust-root FILE)")?,
     };
+    // The bundle carries the chain without the foreign objects it skips (each skip stays
+    // recorded, signed, in the record after it); its checkpoint is the verified head.
+    foreign_findings(&chain.quarantined);
+    let records = chain_records(records, &chain.quarantined);
+    let (head_seq, head_hash) = chain.head.clone().with_context(|| format!("{} has no records", store.describe()))?;
+    let checkpoint = match store.checkpoint() {
+        Ok(Some(cp)) if cp.sequence == head_seq && cp.hash == head_hash => cp,
+        _ => lz_evidence::Checkpoint { sequence: head_seq, hash: head_hash, time: now_rfc3339() },
+    };
+    let sequences: Vec<u64> = chain.records.iter().map(|r| r.sequence).collect();
     drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;
     let focus: Vec<u64> = index.entries.iter().filter(|e| e.release == release).map(|e| e.sequence).collect();
     let last = *focus.last().expect("a resolved release has records");
-    let included = &records[..=(checkpoint.sequence.max(last) as usize).min(records.len() - 1)];
+    let upto = checkpoint.sequence.max(last);
+    let included = &records[..sequences.iter().filter(|s| **s <= upto).count().max(1)];
     let header = BundleHeader {
         format: BUNDLE_FORMAT.into(),
         release: release.clone(),

@@ -78,6 +78,9 @@ pub struct EvidenceArchive<S: Store> {
     /// The verifier's rules after the last record ([`EvidenceArchive::open_verified`]): every
     /// record is judged by them before it is signed.
     rules: crate::verify::ChainRules,
+    /// Foreign objects between the last record and `next` (a slotted store): the next record
+    /// records their skip ([`crate::quarantine`]).
+    skips: Vec<crate::quarantine::Skip>,
 }
 
 /// How far past the appending machine's clock a record may be dated, in seconds. A record
@@ -95,10 +98,19 @@ impl<S: Store> EvidenceArchive<S> {
     /// Opens a store for appending after `chain`, the store verified just now: each record is
     /// judged by the register in force and by every rule verification applies to it, those that
     /// need the records before it included ([`crate::verify::ChainRules`]), before it is signed.
+    /// In a slotted store it continues from the chain's last verified record, judging only the
+    /// keys written since (foreign objects there are skipped and recorded: [`crate::quarantine`]).
     /// A store that moved past `chain` since is [`HeadMoved`]: verify it again.
     pub fn open_verified(store: S, chain: &crate::verify::VerifiedChain) -> Result<Self> {
-        let mut archive = Self::open_inner(store, Some(chain.register.clone()))?;
-        if chain.rules.after() != Some(archive.next) {
+        let mut archive = if store.slotted() {
+            let start = chain.head.clone().map(|(sequence, hash)| Checkpoint { sequence, hash, time: String::new() });
+            Self::open_slotted(store, Some(chain.register.clone()), start)?
+        } else {
+            Self::open_inner(store, Some(chain.register.clone()))?
+        };
+        // The keys after the chain's last record hold foreign objects (skipped) and nothing else.
+        let expected = chain.rules.after().map(|after| after + archive.skips.len() as u64);
+        if expected != Some(archive.next) {
             return Err(HeadMoved(format!(
                 "{}: {} records were verified but the store holds {}",
                 archive.store.describe(),
@@ -120,6 +132,12 @@ impl<S: Store> EvidenceArchive<S> {
         // The checkpoint before the last record: writers store records before they move the
         // head, so a head read first never names a record the later read of the tail misses
         // (read the other way round, a concurrent append looks like truncation).
+        if store.slotted() {
+            // A head that is not a checkpoint signed by a registered key (garbage, a stranger's)
+            // is no guide; verification reports it as a foreign object.
+            let checkpoint = store.head()?.and_then(|h| crate::quarantine::head_checkpoint(&h, identities.as_ref()));
+            return Self::open_slotted(store, identities, checkpoint);
+        }
         let checkpoint = store.checkpoint()?;
         let (next, head, last_time) = match store.last()? {
             None => (0, GENESIS.to_string(), None),
@@ -142,7 +160,36 @@ impl<S: Store> EvidenceArchive<S> {
                 );
             }
         }
-        Ok(EvidenceArchive { store, identities, next, head, last_time, rules: Default::default() })
+        Ok(EvidenceArchive { store, identities, next, head, last_time, rules: Default::default(), skips: Vec::new() })
+    }
+
+    /// A store with a key per sequence: the records from the head's on are judged, and foreign
+    /// objects after the last valid record are skipped (the next record records them). Without
+    /// a usable head (none, garbage, or naming an object that is not its record), every key is.
+    fn open_slotted(store: S, identities: Option<Identities>, checkpoint: Option<Checkpoint>) -> Result<Self> {
+        let from_head = match &checkpoint {
+            Some(cp) => crate::quarantine::walk(&store.slots_from(cp.sequence)?, Some((cp.sequence, &cp.hash)), identities.as_ref()),
+            None => None,
+        };
+        let tail = match from_head {
+            Some(t) => t,
+            None => crate::quarantine::walk(&store.load()?, None, identities.as_ref()).expect("a walk from the start always ends"),
+        };
+        if let Some(cp) = &checkpoint {
+            if cp.sequence >= tail.next {
+                bail!(
+                    "{}: the checkpoint records sequence {} but the store ends before it (truncated); run `cargo xtask evidence verify`",
+                    store.describe(),
+                    cp.sequence
+                );
+            }
+        }
+        Ok(EvidenceArchive { store, identities, next: tail.next, head: tail.head, last_time: tail.last_time, skips: tail.skips, rules: Default::default() })
+    }
+
+    /// Foreign objects the next record will record as skipped.
+    pub fn pending_skips(&self) -> &[crate::quarantine::Skip] {
+        &self.skips
     }
 
     pub fn store(&self) -> &S {
@@ -202,8 +249,20 @@ impl<S: Store> EvidenceArchive<S> {
         // The register in force: a register change in this batch applies to the items after it.
         let mut register = self.identities.clone();
         let mut rules = self.rules.clone();
+        let mut skips = Some(self.skips.clone()).filter(|s| !s.is_empty());
         for (kind, mut fields, signer) in items {
             last_signer = Some(signer);
+            // Only the archive records skips: the first record after foreign objects.
+            if fields.details.contains_key(crate::quarantine::QUARANTINED) {
+                return Err(Refused(format!(
+                    "the detail {:?} is the archive's record of skipped foreign objects, never the caller's",
+                    crate::quarantine::QUARANTINED
+                ))
+                .into());
+            }
+            if let Some(skips) = skips.take() {
+                fields.details.insert(crate::quarantine::QUARANTINED.into(), serde_json::to_value(skips)?);
+            }
             // The genesis register (record 0 of a chain that carries its own register) is judged
             // by itself: its signer must be a person of its security group.
             let previous = fields.details.get("previous_register_sha256").and_then(|v| v.as_str());
@@ -281,9 +340,11 @@ impl<S: Store> EvidenceArchive<S> {
                 self.last_time = last_time;
                 self.identities = register;
                 self.rules = rules;
+                self.skips.clear();
             }
             return Err(e);
         }
+        self.skips.clear();
         self.next = seq;
         self.head = head;
         self.last_time = last_time;
@@ -349,9 +410,12 @@ impl<S: Store> EvidenceArchive<S> {
                 continue; // not signed by this signer: someone else's (or a forgery): not ours
             }
             let (a, b) = (&st.predicate, &mine.predicate);
+            // The skips the archive recorded in it are not the caller's content.
+            let mut stored = a.details.clone();
+            stored.remove(crate::quarantine::QUARANTINED);
             let same = st.predicate_type == mine.predicate_type
                 && st.subject == mine.subject
-                && (&a.identity, &a.release, &a.environment, &a.account, &a.ticket, &a.reason, &a.plan_digest, &a.details)
+                && (&a.identity, &a.release, &a.environment, &a.account, &a.ticket, &a.reason, &a.plan_digest, &stored)
                     == (&b.identity, &b.release, &b.environment, &b.account, &b.ticket, &b.reason, &b.plan_digest, &b.details);
             if !same {
                 return Err(Refused(format!(

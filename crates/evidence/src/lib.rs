@@ -31,6 +31,7 @@ pub mod bundle;
 pub mod dsse;
 pub mod identity;
 pub mod query;
+pub mod quarantine;
 pub mod record;
 pub mod redact;
 pub mod release;
@@ -47,6 +48,7 @@ pub use record::{
     EvidenceBuilder, ExceptionApprovalEvidence, ExceptionEvidence, Fields, GovernancePinEvidence, Kind, PlanEvidence,
     PolicyEvaluationEvidence, RegisterChangeEvidence, ReleaseEvidence, RetrospectiveEvidence, Statement,
 };
+pub use quarantine::Quarantined;
 pub use s3::{ReleaseStore, S3Store};
 pub use store::{Checkpoint, HeadMoved, LocalStore, Store, StoreIntegrity, StoredRecord};
 pub use verify::{

@@ -106,6 +106,15 @@ impl S3Store {
         get_object(&self.client, &self.bucket, key).await
     }
 
+    /// The first version of a record key (its record), whatever was written over it since.
+    async fn get_first(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let Some(first) = self.first_versions(key).await?.remove(key) else { return self.get(key).await };
+        let got = self.client.get_object().bucket(&self.bucket).key(key).version_id(&first).send().await;
+        let out = got.map_err(aws_error).with_context(|| format!("cannot get s3://{}/{key} version {first}", self.bucket))?;
+        let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
+        Ok(Some(bytes.into_bytes().to_vec()))
+    }
+
     async fn exists(&self, key: &str) -> Result<bool> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {
             Ok(_) => Ok(true),
@@ -117,8 +126,10 @@ impl S3Store {
     /// The key of the last record: from the head's sequence, probing forward for records written
     /// after it (a head write that failed, or is still to come); without a head, the listing.
     async fn last_key(&self) -> Result<Option<String>> {
+        // A head that is not a checkpoint (garbage: quarantined by verification) is no guide:
+        // the listing is.
         let cp = match self.get(&self.head_key()).await? {
-            Some(bytes) => Some(crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key()))?.1),
+            Some(bytes) => crate::store::decode_checkpoint(&bytes, &format!("s3://{}/{}", self.bucket, self.head_key())).ok().map(|c| c.1),
             None => None,
         };
         Ok(match cp {
@@ -155,14 +166,17 @@ impl Store for S3Store {
     fn load(&self) -> Result<Vec<StoredRecord>> {
         self.rt.block_on(async {
             let keys = self.record_keys().await?;
+            // A key written over keeps its record as its first version.
+            let firsts = self.first_versions(&format!("{}records/", self.prefix)).await?;
             let mut out = Vec::with_capacity(keys.len());
             for batch in keys.chunks(32) {
                 let mut set = tokio::task::JoinSet::new();
                 for (i, key) in batch.iter().enumerate() {
                     let client = self.client.clone();
                     let (bucket, key) = (self.bucket.clone(), key.clone());
+                    let version = firsts.get(&key).cloned();
                     set.spawn(async move {
-                        let res = client.get_object().bucket(&bucket).key(&key).send().await.map_err(aws_error);
+                        let res = client.get_object().bucket(&bucket).key(&key).set_version_id(version).send().await.map_err(aws_error);
                         let bytes = match res {
                             Ok(o) => o.body.collect().await.map(|b| b.into_bytes().to_vec()).map_err(anyhow::Error::from),
                             Err(e) => Err(e),
@@ -213,6 +227,22 @@ impl Store for S3Store {
 
     fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()> {
         self.rt.block_on(self.put_head(sequence, head))
+    }
+
+    fn slotted(&self) -> bool {
+        true
+    }
+
+    fn slots_from(&self, sequence: u64) -> Result<Vec<StoredRecord>> {
+        self.rt.block_on(async {
+            let mut out = Vec::new();
+            let mut seq = sequence;
+            while let Some(bytes) = self.get_first(&self.record_key(seq)).await? {
+                out.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(seq)), bytes: bytes.into() });
+                seq += 1;
+            }
+            Ok(out)
+        })
     }
 
     fn head(&self) -> Result<Option<StoredRecord>> {
@@ -424,9 +454,14 @@ impl S3Store {
                 Ok(out) => {
                     let etag = out.e_tag().map(String::from);
                     let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
-                    let (_, cp) = crate::store::decode_checkpoint(&bytes.into_bytes(), &format!("s3://{}/{key}", self.bucket))?;
-                    if cp.sequence >= sequence {
-                        return Ok(());
+                    // A head that is not a checkpoint (garbage), or names no record the store has
+                    // (a stranger's), is replaced: it is no head.
+                    if let Ok((_, cp)) = crate::store::decode_checkpoint(&bytes.into_bytes(), &format!("s3://{}/{key}", self.bucket)) {
+                        if cp.sequence >= sequence
+                            && self.get(&self.record_key(cp.sequence)).await?.is_some_and(|r| crate::dsse::sha256_hex(&r) == cp.hash)
+                        {
+                            return Ok(());
+                        }
                     }
                     etag
                 }
@@ -456,12 +491,55 @@ impl S3Store {
     }
 }
 
+/// The first (oldest) of a key's versions `(id, last modified)` as listed (newest first), when
+/// there is more than one.
+fn first_version(list: &[(String, i128)]) -> Option<String> {
+    if list.len() < 2 {
+        return None;
+    }
+    // The oldest time; among equal times the one listed last (S3 lists newest first).
+    list.iter().rev().min_by_key(|(_, t)| *t).map(|(id, _)| id.clone())
+}
+
 impl S3Store {
+    /// Record keys with more than one version, and the id of the first version of each: the
+    /// key's record (later versions are foreign objects).
+    async fn first_versions(&self, prefix: &str) -> Result<std::collections::HashMap<String, String>> {
+        let mut versions: std::collections::HashMap<String, Vec<(String, i128)>> = Default::default();
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(aws_error)
+                .with_context(|| format!("cannot list the versions of s3://{}/{prefix}", self.bucket))?;
+            for v in page.versions() {
+                let (Some(key), Some(id)) = (v.key(), v.version_id()) else { continue };
+                let modified = v.last_modified().map(|t| t.as_nanos()).unwrap_or_default();
+                versions.entry(key.to_string()).or_default().push((id.to_string(), modified));
+            }
+            match (page.is_truncated(), page.next_key_marker()) {
+                (Some(true), Some(k)) => {
+                    key_marker = Some(k.to_string());
+                    version_marker = page.next_version_id_marker().map(String::from);
+                }
+                _ => break,
+            }
+        }
+        Ok(versions.into_iter().filter_map(|(k, list)| first_version(&list).map(|f| (k, f))).collect())
+    }
+
     /// Every version and delete marker under the prefix: record objects must have exactly one
     /// version and no delete marker; every version of the head is an earlier signed checkpoint.
     async fn integrity_async(&self) -> Result<StoreIntegrity> {
         let mut out = StoreIntegrity::default();
-        let mut versions: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+        let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = std::collections::BTreeMap::new();
         let mut head_versions: Vec<String> = Vec::new();
         let records_prefix = format!("{}records/", self.prefix);
         let head_key = self.head_key();
@@ -490,7 +568,8 @@ impl S3Store {
             for v in out_page.versions() {
                 let key = v.key().unwrap_or_default().to_string();
                 if key.starts_with(&records_prefix) {
-                    *versions.entry(key).or_default() += 1;
+                    let id = v.version_id().unwrap_or("null").to_string();
+                    versions.entry(key).or_default().push((id, v.last_modified().map(|t| t.as_nanos()).unwrap_or_default()));
                 } else if key == head_key && v.is_latest() != Some(true) {
                     if let Some(id) = v.version_id() {
                         head_versions.push(id.to_string());
@@ -507,9 +586,24 @@ impl S3Store {
                 break;
             }
         }
-        for (key, n) in versions {
-            if n != 1 {
-                out.problems.push((format!("s3://{}/{key}", self.bucket), format!("{n} versions of a record object (records are written once)")));
+        // A record key's record is its first version (written with If-None-Match); any version
+        // written over it later is a foreign object (quarantined by verification).
+        for (key, list) in versions {
+            let Some(first) = first_version(&list) else { continue };
+            for (id, _) in list.iter().filter(|(id, _)| *id != first) {
+                let got = self
+                    .client
+                    .get_object()
+                    .bucket(&self.bucket)
+                    .key(&key)
+                    .version_id(id)
+                    .send()
+                    .await
+                    .map_err(aws_error)
+                    .with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket))?;
+                let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{key} version {id}", self.bucket))?;
+                let location = format!("s3://{}/{key} (version {id})", self.bucket);
+                out.later_versions.push((StoredRecord { location, bytes: bytes.into_bytes() }, id.clone()));
             }
         }
         for id in head_versions {

@@ -126,6 +126,9 @@ pub struct StoreIntegrity {
     pub earlier_heads: Vec<StoredRecord>,
     /// (location, what is wrong)
     pub problems: Vec<(String, String)>,
+    /// Versions written over a record key after its first one (S3), with their version id:
+    /// foreign objects, quarantined by verification ([`crate::quarantine`]).
+    pub later_versions: Vec<(StoredRecord, String)>,
 }
 
 /// Records in stored order, a window at a time (see [`Store::windows`]).
@@ -192,6 +195,16 @@ pub trait Store {
     /// Moves the head to the signed checkpoint `head` of record `sequence`, unless the head is
     /// already there or further (completes an append whose head write failed).
     fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()>;
+    /// Whether each sequence has a key of its own (`records/<sequence>.json`, S3): an object
+    /// there that is not a valid record is quarantined and skipped ([`crate::quarantine`]).
+    fn slotted(&self) -> bool {
+        false
+    }
+    /// The objects at the record keys from `sequence` on, up to the first key without one
+    /// (slotted stores only).
+    fn slots_from(&self, _sequence: u64) -> Result<Vec<StoredRecord>> {
+        Ok(Vec::new())
+    }
 }
 
 /// JSON Lines file, one canonical envelope per line, plus `<name>.head.json`.
@@ -523,6 +536,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn advance_head(&mut self, sequence: u64, head: &[u8]) -> Result<()> {
         (**self).advance_head(sequence, head)
+    }
+    fn slotted(&self) -> bool {
+        (**self).slotted()
+    }
+    fn slots_from(&self, sequence: u64) -> Result<Vec<StoredRecord>> {
+        (**self).slots_from(sequence)
     }
 }
 

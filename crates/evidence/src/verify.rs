@@ -26,6 +26,7 @@ use time::OffsetDateTime;
 use crate::dsse::{pae, pae_prefix, Envelope, PAYLOAD_TYPE};
 use crate::identity::{describe_rule, Identities, Identity};
 use crate::record::{is_digest, parse_time, ChainLink, Kind, Statement, Subject, GENESIS, STATEMENT_TYPE};
+use crate::quarantine::{self, Quarantined};
 use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
@@ -68,6 +69,10 @@ pub enum Reason {
     UnsignedHead(String),
     HeadSignature(String),
     StoreIntegrity(String),
+    /// A skip of foreign objects recorded falsely, or not recorded (see [`crate::quarantine`]).
+    Quarantine(String),
+    /// A record stored under the key of another sequence (a copy or a replay).
+    Misplaced { slot: u64, found: u64 },
 }
 
 impl Reason {
@@ -106,6 +111,8 @@ impl Reason {
             Reason::UnsignedHead(_) => "unsigned-head",
             Reason::HeadSignature(_) => "head-signature",
             Reason::StoreIntegrity(_) => "store-integrity",
+            Reason::Quarantine(_) => "quarantine",
+            Reason::Misplaced { .. } => "misplaced",
         }
     }
 }
@@ -171,6 +178,10 @@ impl fmt::Display for Reason {
             Reason::UnsignedHead(e) => write!(f, "the head is not a signed checkpoint and is not trusted: {e}"),
             Reason::HeadSignature(e) => write!(f, "the head checkpoint's signature is not valid: {e}"),
             Reason::StoreIntegrity(e) => write!(f, "{e}"),
+            Reason::Quarantine(e) => write!(f, "quarantine: {e}"),
+            Reason::Misplaced { slot, found } => {
+                write!(f, "record of sequence {found} stored under the key of sequence {slot} (a copy or a replay)")
+            }
         }
     }
 }
@@ -385,6 +396,8 @@ pub struct VerifiedChain {
     pub pending: Vec<PendingRegister>,
     /// The rules as they stand after the last record: what an append checks the next record by.
     pub rules: ChainRules,
+    /// Foreign objects the chain skips (see [`crate::quarantine`]): findings, never records.
+    pub quarantined: Vec<Quarantined>,
 }
 
 /// A register change proposed and not in force yet (see [`Kind::RegisterApproval`]).
@@ -428,6 +441,13 @@ pub struct Anchors {
     pub known: Vec<KnownCheckpoint>,
     /// Store-level problems (location, what).
     pub problems: Vec<(String, String)>,
+    /// The records come from a store with one key per sequence (S3): an object that is not a
+    /// valid record at its key, or a head that is not a valid checkpoint, is quarantined
+    /// (reported and skipped) instead of failing the chain ([`crate::quarantine`]).
+    pub slotted: bool,
+    /// Later versions written over record keys (the key's record is its first version): foreign
+    /// objects in a slotted store, a store problem otherwise.
+    pub later_versions: Vec<(StoredRecord, String)>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,8 +470,8 @@ pub fn verify_chain(records: &[StoredRecord], root: &TrustRoot) -> Result<Verifi
 /// [`verify_chain`] with a head, earlier heads, known checkpoints and store problems.
 pub fn verify_chain_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<VerifiedChain> {
     let mut out = Vec::new();
-    let (head, register, pending, rules) = run(records, root, anchors, Some(&mut out))?;
-    Ok(VerifiedChain { records: out, head, register, pending, rules })
+    let (head, register, pending, rules, quarantined) = run(records, root, anchors, Some(&mut out))?;
+    Ok(VerifiedChain { records: out, head, register, pending, rules, quarantined })
 }
 
 /// Loads a store and verifies it with its signed head, its earlier heads and its integrity
@@ -461,27 +481,28 @@ pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoin
     // head (or an earlier head) names exists by the time the records are listed.
     let anchors = Anchors::of_store(store, known.to_vec())?;
     let mut out = Vec::new();
-    let (head, register, pending, rules) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
-    Ok(VerifiedChain { records: out, head, register, pending, rules })
+    let (head, register, pending, rules, quarantined) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
+    Ok(VerifiedChain { records: out, head, register, pending, rules, quarantined })
 }
 
 /// Like [`report_of`] for a whole store, read a window at a time ([`Store::windows`]) while
 /// the windows before are verified: memory stays flat. Read [`Anchors::of_store`] first.
 /// `records` in the report counts the records verified (0 on a failure, which names its record).
 pub fn report_of_store(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    let outcome = run_store(store, root, anchors, None, strategy).map(|(head, ..)| head);
+    let outcome = run_store(store, root, anchors, None, strategy).map(|(head, _, _, _, q)| (head, q));
     let count = match &outcome {
-        Ok(Some((last, _))) => *last as usize + 1,
+        // Skipped keys carry no record.
+        Ok((Some((last, _)), q)) => *last as usize + 1 - q.iter().filter(|q| q.sequence.is_some_and(|s| s < *last)).count(),
         _ => 0,
     };
     report(outcome, count)
 }
 
-fn report(outcome: Result<Option<(u64, String)>>, records: usize) -> Result<Report> {
+fn report(outcome: Result<(Option<(u64, String)>, Vec<Quarantined>)>, records: usize) -> Result<Report> {
     match outcome {
-        Ok(head) => Ok(Report { records, head, failure: None }),
+        Ok((head, quarantined)) => Ok(Report { records, head, failure: None, quarantined }),
         Err(e) => match e.downcast::<Failure>() {
-            Ok(f) => Ok(Report { records, head: None, failure: Some(f) }),
+            Ok(f) => Ok(Report { records, head: None, failure: Some(f), quarantined: Vec::new() }),
             Err(e) => Err(e),
         },
     }
@@ -495,7 +516,15 @@ impl Anchors {
     pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
         let head = store.head()?;
         let integrity = store.integrity()?;
-        Ok(Anchors { head, require_head: true, earlier_heads: integrity.earlier_heads, known, problems: integrity.problems })
+        Ok(Anchors {
+            head,
+            require_head: true,
+            earlier_heads: integrity.earlier_heads,
+            known,
+            problems: integrity.problems,
+            slotted: store.slotted(),
+            later_versions: integrity.later_versions,
+        })
     }
 }
 
@@ -505,6 +534,8 @@ pub struct Report {
     /// Sequence and hash of the last record.
     pub head: Option<(u64, String)>,
     pub failure: Option<Failure>,
+    /// Foreign objects skipped (findings: [`crate::quarantine`]).
+    pub quarantined: Vec<Quarantined>,
 }
 
 impl Report {
@@ -528,7 +559,9 @@ pub fn verify(records: &[StoredRecord], checkpoint: Option<&Checkpoint>, ids: &I
 
 /// Like [`verify_chain_with`] but returns a [`Report`] and keeps no decoded records.
 pub fn report_of(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors) -> Result<Report> {
-    report(run(records, root, anchors, None).map(|(head, ..)| head), records.len())
+    let outcome = run(records, root, anchors, None).map(|(head, _, _, _, q)| (head, q));
+    let skipped = outcome.as_ref().map(|(_, q)| q.iter().filter(|q| q.seen && q.sequence.is_some()).count()).unwrap_or(0);
+    report(outcome, records.len().saturating_sub(skipped))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,6 +621,9 @@ struct LightPredicate {
     run: Option<Value>,
     #[serde(default)]
     lock: Option<Value>,
+    // Quarantine of foreign objects (issue 24).
+    #[serde(default)]
+    quarantined: Option<Value>,
 }
 
 impl LightPredicate {
@@ -614,6 +650,7 @@ impl LightPredicate {
             "lock_id" => self.lock_id.as_ref(),
             "run" => self.run.as_ref(),
             "lock" => self.lock.as_ref(),
+            "quarantined" => self.quarantined.as_ref(),
             "owner" => self.owner.as_ref(),
             "created" => self.created.as_ref(),
             _ => None,
@@ -770,6 +807,14 @@ struct State {
     locations: Vec<String>,
     break_glass: HashMap<u64, BreakGlass>,
     authors: HashMap<String, String>,
+    /// Quarantine (issue 24): objects of a slotted store are judged at their key.
+    slotted: bool,
+    /// Foreign objects since the last valid record (the next record must record them).
+    pending: Vec<Quarantined>,
+    /// Foreign objects skipped, recorded or not.
+    quarantined: Vec<Quarantined>,
+    /// Sequences of skipped keys (their place in `hashes` holds the foreign object's sha256).
+    skipped: BTreeSet<u64>,
 }
 
 fn hex32(h: &[u8; 32]) -> String {
@@ -973,7 +1018,9 @@ impl ChainRules {
         let mut h = [0u8; 32];
         hex::decode_to_slice(hash, &mut h).map_err(|e| Reason::Statement(format!("hash: {e}")))?;
         state.last_time = Some((time, p.time.clone()));
-        state.expected += 1;
+        // Its key's sequence: past any foreign objects it records as skipped.
+        state.expected = p.chain.sequence + 1;
+        state.pending.clear();
         state.previous = h;
         state.hashes.push(h);
         if let Some(ids) = new_register {
@@ -1021,13 +1068,44 @@ impl State {
         if let Err(e) = check_subjects(st, kind) {
             return Err(bad(Reason::SubjectDigest(e)));
         }
+        // In a slotted store the links come first: a record quarantined for not linking must
+        // not have changed the state (break-glass, proposals) on its way.
+        if self.slotted {
+            self.links(&rec.location, p, time, later)?;
+        }
         record_rules(kind, signer, p, time).map_err(bad)?;
         let new_register = self.chain_rules(kind, signer, p, time).map_err(bad)?;
+        if !self.slotted {
+            self.links(&rec.location, p, time, later)?;
+        }
+        Ok((kind, time, new_register))
+    }
 
-        // Chain links.
+    /// Chain links: sequence (with the skips of foreign objects it records), previous hash, time.
+    fn links(
+        &self,
+        location: &str,
+        p: &LightPredicate,
+        time: OffsetDateTime,
+        later: &mut dyn FnMut() -> Result<Vec<StoredRecord>>,
+    ) -> Result<()> {
         let expected = self.expected;
         let found = p.chain.sequence;
-        if found != expected {
+        let bad = |r| fail(location, Some(found), r);
+        if let Some(slot) = quarantine::slot_of(location).filter(|_| self.slotted) {
+            if slot != found {
+                return Err(bad(Reason::Misplaced { slot, found }));
+            }
+        }
+        let declared = quarantine::declared(p.quarantined.as_ref()).map_err(|e| bad(Reason::Quarantine(e)))?;
+        let skips_ok = if !declared.is_empty() || (self.slotted && found > expected) {
+            quarantine::check_skips(expected, found, &declared, &self.pending, self.slotted)
+                .map_err(|e| bad(Reason::Quarantine(e)))?
+                .is_some()
+        } else {
+            found == expected
+        };
+        if !skips_ok {
             let reason = if found < expected {
                 Reason::Duplicate { expected, found }
             } else if self.appears_later(&later()?, expected) {
@@ -1048,7 +1126,7 @@ impl State {
                 return Err(bad(Reason::TimeBackwards { previous: shown.clone(), found: p.time.clone() }));
             }
         }
-        Ok((kind, time, new_register))
+        Ok(())
     }
 
     /// Whether a later record (checked as far as its signature) carries `sequence`.
@@ -1151,6 +1229,9 @@ impl State {
                 let at = as_u64(p.checkpoint_sequence.as_ref()).unwrap_or(u64::MAX);
                 let hash = as_str(p.checkpoint_hash.as_ref()).unwrap_or_default();
                 match self.hashes.get(at as usize) {
+                    _ if self.skipped.contains(&at) => {
+                        return Err(Reason::CheckpointRecord(format!("it names sequence {at}, a quarantined foreign object")))
+                    }
                     Some(h) if at < seq && hex32(h) == hash => {}
                     Some(_) if at < seq => {
                         return Err(Reason::CheckpointRecord(format!("the hash it records for sequence {at} is not that record's hash")))
@@ -1274,7 +1355,7 @@ impl Strategy {
 
 /// [`report_of`] with an explicit [`Strategy`] (benchmarks and equivalence tests).
 pub fn report_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    report(run_with(records, root, anchors, None, strategy).map(|(head, ..)| head), records.len())
+    report(run_with(records, root, anchors, None, strategy).map(|(head, _, _, _, q)| (head, q)), records.len())
 }
 
 /// Records per batched signature check: one multiscalar multiplication of about
@@ -1536,7 +1617,7 @@ impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
 
 /// What a pass over the windows found: the head (sequence, hash), the final register and how
 /// many records were read.
-type Outcome = (Option<(u64, String)>, Identities, Vec<PendingRegister>, ChainRules);
+type Outcome = (Option<(u64, String)>, Identities, Vec<PendingRegister>, ChainRules, Vec<Quarantined>);
 
 fn run_with(
     records: &[StoredRecord],
@@ -1630,6 +1711,10 @@ fn run_windows(
         locations: Vec::new(),
         break_glass: HashMap::new(),
         authors: HashMap::new(),
+        slotted: anchors.slotted,
+        pending: Vec::new(),
+        quarantined: Vec::new(),
+        skipped: BTreeSet::new(),
     };
     let handoff = Handoff { state: Default::default(), changed: Default::default() };
     let keeping = keep.is_some();
@@ -1671,7 +1756,10 @@ fn run_windows(
         pass(&mut feed)?;
     }
     let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
-    finish(&state, anchors)?;
+    finish(&mut state, anchors)?;
+    // Foreign objects after the last record: reported, recorded by the next append.
+    let mut quarantined = std::mem::take(&mut state.quarantined);
+    quarantined.extend(state.pending.iter().cloned());
     // The rules after the last record, for the next append (kept with the records only).
     state.locations = Vec::new();
     let rules = ChainRules(keeping.then(|| Box::new(state.clone())));
@@ -1692,7 +1780,7 @@ fn run_windows(
         })
         .collect::<std::collections::BTreeMap<_, _>>();
     let pending = pending.into_values().collect();
-    Ok((head, std::sync::Arc::unwrap_or_clone(state.register), pending, rules))
+    Ok((head, std::sync::Arc::unwrap_or_clone(state.register), pending, rules, quarantined))
 }
 
 impl State {
@@ -1707,8 +1795,38 @@ impl State {
     ) -> Result<()> {
         let Prepped { mut records, decoded, sig_ok } = prepped;
         for (i, pre) in decoded.into_iter().enumerate() {
+            if let Err(e) = self.accept_one(&mut records, i, pre, sig_ok[i], keep.as_deref_mut(), directory, rest) {
+                // Quarantine (issue 24): in a slotted store, an object that is not a valid record
+                // at its key is reported and skipped; a false or missing skip claim, or a key
+                // without any object (a record gone), still fails the chain.
+                let why = match (self.slotted, e.downcast_ref::<Failure>(), e.downcast_ref::<NotARecord>()) {
+                    (true, Some(f), _) if !matches!(f.reason, Reason::Quarantine(_) | Reason::Gap { .. }) => f.reason.to_string(),
+                    (true, None, Some(n)) => n.0.clone(),
+                    _ => return Err(e),
+                };
+                let q = quarantine::foreign(&records[i], why, &self.register);
+                self.pending.push(q);
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks of record `i` of a window; the state changes only when it is accepted.
+    #[allow(clippy::too_many_arguments)]
+    fn accept_one(
+        &mut self,
+        records: &mut [StoredRecord],
+        i: usize,
+        pre: Pre,
+        sig_ok: Option<bool>,
+        keep: Option<&mut Vec<VerifiedRecord>>,
+        directory: &KeyDirectory,
+        rest: &mut dyn FnMut() -> Result<Vec<StoredRecord>>,
+    ) -> Result<()> {
+        {
             let rec = &records[i];
             let d = match pre {
+                Pre::Unreadable(msg) if self.slotted => return Err(NotARecord(msg).into()),
                 Pre::Unreadable(msg) => bail!(msg),
                 Pre::Bad(reason) => return Err(fail(&rec.location, None, reason)),
                 Pre::Ok(d) => d,
@@ -1720,7 +1838,7 @@ impl State {
                 Err(r) => return Err(fail(&rec.location, None, r)),
             };
             // A worker may not have known the key yet (a register change it had not seen).
-            if !sig_ok[i].unwrap_or_else(|| d.verifies(&key)) {
+            if !sig_ok.unwrap_or_else(|| d.verifies(&key)) {
                 return Err(fail(&rec.location, None, Reason::Signature { identity: signer.name.clone() }));
             }
             let mut later = || -> Result<Vec<StoredRecord>> { Ok([&records[i + 1..], &rest()?[..]].concat()) };
@@ -1728,16 +1846,44 @@ impl State {
             let mut d = d;
             let st = d.statement.as_mut().map_err(|e| anyhow::anyhow!("{e}"))?;
             let sequence = st.predicate.chain.sequence;
+            let full = match d.full.take() {
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => return Err(fail(&rec.location, Some(sequence), Reason::Statement(e))),
+                None if keep.is_some() => unreachable!("statements are decoded when kept"),
+                None => None,
+            };
+            // The foreign objects this record skips (recorded: `accept` checked the claim).
+            let skips = quarantine::declared(st.predicate.quarantined.as_ref()).unwrap_or_default();
+            for skip in &skips {
+                match self.pending.iter().position(|q| q.sequence == Some(skip.sequence)) {
+                    Some(at) => {
+                        let mut q = self.pending.remove(at);
+                        q.skipped_by = Some(sequence);
+                        self.quarantined.push(q);
+                    }
+                    // A copy without the store's objects: the signed claim is all there is.
+                    None => self.quarantined.push(Quarantined {
+                        location: format!("records/{:012}.json (skipped by {})", skip.sequence, rec.location),
+                        sequence: Some(skip.sequence),
+                        sha256: skip.sha256.clone(),
+                        size: skip.size,
+                        writer: "unknown (the object is not in this copy)".into(),
+                        why: format!("record {sequence} records it as a foreign object"),
+                        skipped_by: Some(sequence),
+                        seen: false,
+                        version: None,
+                    }),
+                }
+                let sha: [u8; 32] = hex::decode(&skip.sha256).ok().and_then(|b| b.try_into().ok()).unwrap_or([0; 32]);
+                self.hashes.push(sha);
+                self.locations.push(format!("records/{:012}.json (a quarantined foreign object)", skip.sequence));
+                self.skipped.insert(skip.sequence);
+            }
             self.last_time = Some((time, std::mem::take(&mut st.predicate.time)));
-            self.expected += 1;
+            self.expected = sequence + 1;
             self.previous = d.hash;
             self.hashes.push(d.hash);
-            if let Some(out) = keep.as_deref_mut() {
-                let full = match d.full {
-                    Some(Ok(s)) => s,
-                    Some(Err(e)) => return Err(fail(&rec.location, Some(sequence), Reason::Statement(e))),
-                    None => unreachable!("statements are decoded when kept"),
-                };
+            if let (Some(out), Some(full)) = (keep, full) {
                 out.push(VerifiedRecord {
                     sequence,
                     location: rec.location.clone(),
@@ -1760,6 +1906,18 @@ impl State {
         Ok(())
     }
 }
+
+/// An object of a slotted store that is not even a DSSE envelope.
+#[derive(Debug)]
+struct NotARecord(String);
+
+impl fmt::Display for NotARecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotARecord {}
 
 fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, VerifyingKey), Reason> {
     lookup_in(register, keyid).map(|(id, key)| (id.clone(), key))
@@ -1811,24 +1969,55 @@ fn register_history(records: &[StoredRecord], genesis: &Identities) -> Vec<Strin
 }
 
 /// Head, earlier heads, known checkpoints and store problems.
-fn finish(state: &State, anchors: &Anchors) -> Result<()> {
+fn finish(state: &mut State, anchors: &Anchors) -> Result<()> {
     if let Some((loc, what)) = anchors.problems.first() {
         return Err(fail(loc, None, Reason::StoreIntegrity(what.clone())));
     }
     let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
+    // In a slotted store a head that is not a checkpoint signed by a registered key is a
+    // foreign object (quarantined): the records and the other heads still judge the chain.
+    let quarantine_head = |h: &StoredRecord, e: anyhow::Error, state: &mut State| -> Result<()> {
+        match failure_of(&e) {
+            Some(f) if state.slotted && matches!(f.reason, Reason::UnsignedHead(_) | Reason::HeadSignature(_)) => {
+                let mut q = quarantine::foreign(h, f.reason.to_string(), &state.register);
+                q.sequence = None;
+                state.quarantined.push(q);
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    };
     match &anchors.head {
-        Some(h) => known.push(check_head(h, state)?),
+        Some(h) => match check_head(h, state) {
+            Ok(k) => known.push(k),
+            Err(e) => quarantine_head(h, e, state)?,
+        },
         None if anchors.require_head && !state.hashes.is_empty() => {
             return Err(fail("checkpoint", None, Reason::CheckpointMissing));
         }
         None => {}
     }
     for h in &anchors.earlier_heads {
-        known.push(check_head(h, state)?);
+        match check_head(h, state) {
+            Ok(k) => known.push(k),
+            Err(e) => quarantine_head(h, e, state)?,
+        }
+    }
+    for (v, version) in &anchors.later_versions {
+        let why = "written over a record key that already holds its first version (records are written once)";
+        if !state.slotted {
+            return Err(fail(&v.location, None, Reason::StoreIntegrity(why.into())));
+        }
+        let mut q = quarantine::foreign(v, why.into(), &state.register);
+        q.version = Some(version.clone());
+        state.quarantined.push(q);
     }
     let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
     for k in &known {
         let cp = &k.checkpoint;
+        if state.skipped.contains(&cp.sequence) {
+            return Err(fail(&k.source, Some(cp.sequence), Reason::CheckpointMismatch { sequence: cp.sequence }));
+        }
         match state.hashes.get(cp.sequence as usize) {
             None => {
                 return Err(fail(&k.source, Some(cp.sequence), Reason::Truncated { last, checkpoint: cp.sequence }));

@@ -53,12 +53,14 @@ struct Mutation {
 }
 
 const MUTATIONS: &[Mutation] = &[
+    // One edit of the shared bucket module reaches every bucket: the stale baseline names the
+    // first (access_logs), the property the state bucket.
     Mutation {
         file: "modules/s3-bucket/main.tf",
         from: "versioning_configuration {\n    status = \"Enabled\"",
         to: "versioning_configuration {\n    status = \"Suspended\"",
         env: "dev",
-        baseline: "module.state_backend.module.bucket.aws_s3_bucket_versioning.this versioning_configuration[0].status",
+        baseline: "module.access_logs.module.bucket.aws_s3_bucket_versioning.this versioning_configuration[0].status",
         path: "module.state_backend.module.bucket.aws_s3_bucket_versioning.this versioning_configuration[0].status",
         names: "(generated overlay)",
         check: Check::Generated(Property::Renders),

@@ -5,7 +5,8 @@
 //! These tests take every address of those modules in the approved baselines before the move
 //! (tests/data/addresses-before-s3-bucket.txt), follow the `moved` blocks of the module each
 //! sits in as Terraform does, and require an address of the same resource type in today's
-//! rendered plan.
+//! rendered plan. The last test lets real Terraform (from PATH, no provider needed) plan the
+//! moved modules, reduced to `terraform_data`, against state from before the move.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -184,4 +185,141 @@ fn a_dropped_moved_block_is_a_destroyed_bucket() {
     let mut expected_sorted = expected.clone();
     expected_sorted.sort();
     assert_eq!(lost_sorted, expected_sorted);
+}
+
+// ---- real Terraform ----------------------------------------------------------------------
+// The moved blocks as Terraform itself applies them, without the AWS provider: every `aws_*`
+// resource of the wrapper modules and of s3-bucket becomes a `terraform_data` named after its
+// type (counts kept), references and moved blocks rewritten alike. State holding the addresses
+// of the module example before the move is planned against the moved modules: every resource
+// must be a no-op that names its previous address; nothing is created or destroyed.
+
+/// `aws_x.name` -> `terraform_data.aws_x__name`, and `aws_x.name.attr` -> its `output` (null,
+/// which every optional input accepts).
+fn rename_refs(text: &str) -> String {
+    let re = regex::Regex::new(r"\b(aws_[a-z0-9_]+)\.([a-z_][a-z0-9_]*)(\.[a-z_]+)?").unwrap();
+    re.replace_all(text, |c: &regex::Captures| {
+        let attr = if c.get(3).is_some() { ".output" } else { "" };
+        format!("terraform_data.{}__{}{attr}", &c[1], &c[2])
+    })
+    .into_owned()
+}
+
+/// Each top-level `resource "aws_x" "name" { ... }` -> `terraform_data` with only its count;
+/// `provider` blocks dropped.
+fn data_only(text: &str) -> String {
+    let head = regex::Regex::new(r#"(?m)^(resource "(aws_[a-z0-9_]+)" "([a-z_][a-z0-9_]*)"|provider "aws") \{"#).unwrap();
+    let count = regex::Regex::new(r"(?m)^  count\s*=.*$").unwrap();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(m) = head.find(rest) {
+        out.push_str(&rest[..m.start()]);
+        let from_open = &rest[m.end() - 1..];
+        let mut depth = 0usize;
+        let mut end = 0;
+        for (i, ch) in from_open.char_indices() {
+            match ch {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(end > 0, "unbalanced block at {:?}", m.as_str());
+        let body = &from_open[..end];
+        let caps = head.captures(m.as_str()).unwrap();
+        if let (Some(t), Some(n)) = (caps.get(2), caps.get(3)) {
+            let c = count.find(body).map(|c| format!("{}\n", c.as_str())).unwrap_or_default();
+            out.push_str(&format!("resource \"terraform_data\" \"{}__{}\" {{\n{c}}}", t.as_str(), n.as_str()));
+        }
+        rest = &from_open[end..];
+    }
+    out.push_str(rest);
+    rename_refs(&out)
+}
+
+fn terraform(dir: &Path, args: &[&str], cli_config: &Path) -> std::process::Output {
+    let out = std::process::Command::new("terraform")
+        .args(args)
+        .current_dir(dir)
+        .env("TF_CLI_CONFIG_FILE", cli_config)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .expect("terraform must be on PATH for this test (the harness puts it there)");
+    assert!(out.status.success() || args[0] == "plan", "terraform {args:?} in {} failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+fn transform_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        let name = e.file_name();
+        if p.is_dir() {
+            transform_tree(&p, &to.join(&name));
+        } else if name == "versions.tf" {
+            // Without aws_* resources no provider is needed: nothing to download.
+        } else if p.extension().is_some_and(|x| x == "tf") {
+            std::fs::write(to.join(&name), data_only(&std::fs::read_to_string(&p).unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn terraform_plans_no_create_or_destroy_for_state_from_before_the_move() {
+    let root = root();
+    let before = before();
+    for (module, call) in [("access-logs", "access_logs"), ("log-archive", "log_archive"), ("state-backend", "state_backend")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let cli_config = tmp.path().join("empty.tfrc");
+        std::fs::write(&cli_config, "").unwrap();
+        // Before: the example's addresses, in a module of the same call name.
+        let old = tmp.path().join("old");
+        std::fs::create_dir_all(old.join("wrapper")).unwrap();
+        std::fs::write(old.join("main.tf"), format!("module \"{call}\" {{\n  source = \"./wrapper\"\n}}\n")).unwrap();
+        let prefix = format!("module.{call}.");
+        let mut old_resources = String::new();
+        let mut old_addresses = BTreeSet::new();
+        for (_, addr) in before.iter().filter(|(s, _)| *s == format!("module-{module}")) {
+            let local = addr.strip_prefix(&prefix).unwrap_or_else(|| panic!("{addr} is not in {prefix}"));
+            let (t, n) = local.split_once('.').unwrap();
+            old_resources.push_str(&format!("resource \"terraform_data\" \"{t}__{n}\" {{}}\n"));
+            old_addresses.insert(format!("{prefix}terraform_data.{t}__{n}"));
+        }
+        assert!(old_addresses.len() >= 7, "{module}: too few addresses before the move");
+        std::fs::write(old.join("wrapper/main.tf"), old_resources).unwrap();
+        terraform(&old, &["init", "-input=false", "-no-color"], &cli_config);
+        terraform(&old, &["apply", "-auto-approve", "-input=false", "-no-color"], &cli_config);
+
+        // After: the modules as they are, reduced to terraform_data, planned on that state.
+        let new = tmp.path().join("new");
+        for m in [module, "s3-bucket"] {
+            transform_tree(&root.join("modules").join(m), &new.join("modules").join(m));
+        }
+        let example = new.join("modules").join(module).join("examples/basic");
+        std::fs::copy(old.join("terraform.tfstate"), example.join("terraform.tfstate")).unwrap();
+        terraform(&example, &["init", "-input=false", "-no-color"], &cli_config);
+        let plan = terraform(&example, &["plan", "-input=false", "-no-color", "-out=tfplan"], &cli_config);
+        assert!(plan.status.success(), "{module}: terraform plan failed:\n{}", String::from_utf8_lossy(&plan.stderr));
+        let shown = terraform(&example, &["show", "-json", "tfplan"], &cli_config);
+        let json: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        let mut kept = BTreeSet::new();
+        let mut moved = 0;
+        for rc in json["resource_changes"].as_array().unwrap() {
+            let actions = &rc["change"]["actions"];
+            assert_eq!(actions, &serde_json::json!(["no-op"]), "{module}: {} plans {actions}", rc["address"]);
+            let prev = rc["previous_address"].as_str();
+            moved += usize::from(prev.is_some());
+            kept.insert(prev.or(rc["address"].as_str()).unwrap().to_string());
+        }
+        assert_eq!(kept, old_addresses, "{module}: the plan does not keep exactly the resources from before the move");
+        assert!(moved >= 7, "{module}: only {moved} resources moved");
+    }
 }

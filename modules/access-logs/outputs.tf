@@ -1,19 +1,11 @@
 output "bucket_name" {
   description = "Name of the access-log bucket; available once its policy, encryption and ownership controls are in place"
-  value       = var.name
-
-  depends_on = [
-    aws_s3_bucket_policy.this,
-    aws_s3_bucket_server_side_encryption_configuration.this,
-    aws_s3_bucket_ownership_controls.this,
-  ]
+  value       = module.bucket.name
 }
 
 output "bucket_arn" {
   description = "ARN of the access-log bucket, known at plan time"
-  value       = local.bucket_arn
-
-  depends_on = [aws_s3_bucket.this]
+  value       = module.bucket.arn
 }
 
 output "key_prefix" {
@@ -23,5 +15,5 @@ output "key_prefix" {
 
 output "policy_json" {
   description = "Bucket policy document as JSON"
-  value       = local.policy
+  value       = module.bucket.policy_json
 }

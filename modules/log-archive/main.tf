@@ -13,29 +13,6 @@ locals {
     var.organization_id == null ? [] : ["${local.bucket_arn}/${var.cloudtrail_key_prefix}/AWSLogs/${var.organization_id}/*"],
   )
 
-  transport_statements = [
-    {
-      Sid       = "DenyInsecureTransport"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "s3:*"
-      Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-      Condition = {
-        Bool = { "aws:SecureTransport" = "false" }
-      }
-    },
-    {
-      Sid       = "DenyOutdatedTls"
-      Effect    = "Deny"
-      Principal = "*"
-      Action    = "s3:*"
-      Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-      Condition = {
-        NumericLessThan = { "s3:TlsVersion" = "1.2" }
-      }
-    },
-  ]
-
   cloudtrail_statements = flatten([for arn in local.delivering_trail_arns : [
     {
       Sid       = "AllowCloudTrailAclCheck"
@@ -62,152 +39,36 @@ locals {
     },
   ]])
 
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = concat(local.transport_statements, local.cloudtrail_statements)
-  })
 }
 
-resource "aws_s3_bucket" "this" {
-  bucket              = var.name
-  object_lock_enabled = true
-  force_destroy       = false
-
-  tags = merge(var.tags, { Name = var.name })
-}
-
-resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.bucket
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
+# The archive and its replica, hardened by the shared s3-bucket module: versioning, SSE-KMS with
+# bucket keys, public access block, BucketOwnerEnforced, the TLS-only policy, Object Lock
+# COMPLIANCE, the lifecycle and server access logging.
+locals {
+  archive_lifecycle = {
+    id                         = "archive"
+    transitions                = [{ days = var.glacier_transition_days, storage_class = "GLACIER" }, { days = var.deep_archive_transition_days, storage_class = "DEEP_ARCHIVE" }]
+    noncurrent_transitions     = [{ days = var.glacier_transition_days, storage_class = "GLACIER" }]
+    noncurrent_expiration_days = local.noncurrent_days
   }
 }
 
-resource "aws_s3_bucket_public_access_block" "this" {
-  bucket = aws_s3_bucket.this.bucket
+module "bucket" {
+  source = "../s3-bucket"
 
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
+  name                   = var.name
+  set_region             = false
+  kms_key_arn            = var.kms_key_arn
+  object_lock            = { mode = local.lock_mode, days = var.retention_days }
+  lifecycle_rule         = local.archive_lifecycle
+  policy_statements_json = jsonencode(local.cloudtrail_statements)
+  access_log_bucket      = var.access_log_bucket
+  access_log_prefix      = var.access_log_prefix
 
-resource "aws_s3_bucket_versioning" "this" {
-  bucket = aws_s3_bucket.this.bucket
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  bucket = aws_s3_bucket.this.bucket
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = var.kms_key_arn
-    }
-    bucket_key_enabled = true
-  }
-
-  lifecycle {
-    precondition {
-      condition     = strcontains(var.kms_key_arn, ":kms:${var.region}:")
-      error_message = "The kms_key_arn must be in the bucket's region."
-    }
-  }
-}
-
-resource "aws_s3_bucket_object_lock_configuration" "this" {
-  bucket              = aws_s3_bucket.this.bucket
-  object_lock_enabled = "Enabled"
-
-  rule {
-    default_retention {
-      mode = local.lock_mode
-      days = var.retention_days
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.this]
-}
-
-resource "aws_s3_bucket_policy" "this" {
-  bucket = aws_s3_bucket.this.bucket
-  policy = local.policy
-
-  lifecycle {
-    precondition {
-      condition     = !var.allow_cloudtrail_delivery || var.cloudtrail_trail_name != null
-      error_message = "The cloudtrail_trail_name must be set when allow_cloudtrail_delivery is true."
-    }
-  }
-
-  depends_on = [aws_s3_bucket_public_access_block.this, aws_s3_bucket_ownership_controls.this]
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  bucket = aws_s3_bucket.this.bucket
-
-  rule {
-    id     = "archive"
-    status = "Enabled"
-
-    filter {}
-
-    transition {
-      days          = var.glacier_transition_days
-      storage_class = "GLACIER"
-    }
-
-    transition {
-      days          = var.deep_archive_transition_days
-      storage_class = "DEEP_ARCHIVE"
-    }
-
-    noncurrent_version_transition {
-      noncurrent_days = var.glacier_transition_days
-      storage_class   = "GLACIER"
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = local.noncurrent_days
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-
-  lifecycle {
-    precondition {
-      condition     = var.deep_archive_transition_days >= var.glacier_transition_days + 90
-      error_message = "The deep_archive_transition_days must be at least 90 days after glacier_transition_days."
-    }
-
-    precondition {
-      condition     = local.noncurrent_days >= var.retention_days
-      error_message = "The noncurrent_version_expiration_days must not be earlier than retention_days."
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.this]
-}
-
-# Server access logging: every request to the bucket (reads of objects included, which
-# CloudTrail's management events do not record) goes to the dedicated access-log bucket.
-resource "aws_s3_bucket_logging" "this" {
-  bucket        = aws_s3_bucket.this.bucket
-  target_bucket = var.access_log_bucket
-  target_prefix = "${var.access_log_prefix}/${var.name}/"
-
-  target_object_key_format {
-    partitioned_prefix {
-      partition_date_source = "EventTime"
-    }
-  }
+  account_id = var.account_id
+  region     = var.region
+  partition  = var.partition
+  tags       = var.tags
 }
 
 # ---- replication to a second region ----------------------------------------------------
@@ -238,32 +99,6 @@ locals {
         Principal = { AWS = local.replication_role_arn }
         Action    = ["kms:Encrypt", "kms:GenerateDataKey"]
         Resource  = "*"
-      },
-    ]
-  })
-
-  replica_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [local.replica_arn, "${local.replica_arn}/*"]
-        Condition = {
-          Bool = { "aws:SecureTransport" = "false" }
-        }
-      },
-      {
-        Sid       = "DenyOutdatedTls"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [local.replica_arn, "${local.replica_arn}/*"]
-        Condition = {
-          NumericLessThan = { "s3:TlsVersion" = "1.2" }
-        }
       },
     ]
   })
@@ -364,101 +199,24 @@ resource "aws_kms_key" "replica" {
   tags = merge(var.tags, { Name = "${local.replica_name}-key" })
 }
 
-resource "aws_s3_bucket" "replica" {
-  region              = var.replica_region
-  bucket              = local.replica_name
-  object_lock_enabled = true
-  force_destroy       = false
+module "replica" {
+  source = "../s3-bucket"
 
-  tags = merge(var.tags, { Name = local.replica_name, Purpose = "log-archive" })
+  name              = local.replica_name
+  kms_key_arn       = aws_kms_key.replica.arn
+  object_lock       = { mode = local.lock_mode, days = var.retention_days }
+  lifecycle_rule    = local.archive_lifecycle
+  access_log_bucket = var.replica_access_log_bucket
+  access_log_prefix = var.access_log_prefix
 
-  lifecycle {
-    precondition {
-      condition     = var.replica_region != var.region
-      error_message = "The replica_region must differ from the archive's region."
-    }
-  }
-}
-
-resource "aws_s3_bucket_ownership_controls" "replica" {
-  region = var.replica_region
-  bucket = aws_s3_bucket.replica.bucket
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "replica" {
-  region = var.replica_region
-  bucket = aws_s3_bucket.replica.bucket
-
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "replica" {
-  region = var.replica_region
-  bucket = aws_s3_bucket.replica.bucket
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "replica" {
-  region = var.replica_region
-  bucket = aws_s3_bucket.replica.bucket
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.replica.arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_object_lock_configuration" "replica" {
-  region              = var.replica_region
-  bucket              = aws_s3_bucket.replica.bucket
-  object_lock_enabled = "Enabled"
-
-  rule {
-    default_retention {
-      mode = local.lock_mode
-      days = var.retention_days
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.replica]
-}
-
-resource "aws_s3_bucket_policy" "replica" {
-  region = var.replica_region
-  bucket = aws_s3_bucket.replica.bucket
-  policy = local.replica_policy
-
-  depends_on = [aws_s3_bucket_public_access_block.replica, aws_s3_bucket_ownership_controls.replica]
-}
-
-resource "aws_s3_bucket_logging" "replica" {
-  region        = var.replica_region
-  bucket        = aws_s3_bucket.replica.bucket
-  target_bucket = var.replica_access_log_bucket
-  target_prefix = "${var.access_log_prefix}/${local.replica_name}/"
-
-  target_object_key_format {
-    partitioned_prefix {
-      partition_date_source = "EventTime"
-    }
-  }
+  account_id = var.account_id
+  region     = var.replica_region
+  partition  = var.partition
+  tags       = merge(var.tags, { Purpose = "log-archive" })
 }
 
 resource "aws_s3_bucket_replication_configuration" "this" {
-  bucket = aws_s3_bucket.this.bucket
+  bucket = module.bucket.name
   role   = aws_iam_role.replication.arn
 
   rule {
@@ -487,42 +245,123 @@ resource "aws_s3_bucket_replication_configuration" "this" {
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.this, aws_s3_bucket_versioning.replica, aws_s3_bucket_object_lock_configuration.replica]
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "replica" {
-  region = var.replica_region
-  bucket = aws_s3_bucket.replica.bucket
-
-  rule {
-    id     = "archive"
-    status = "Enabled"
-
-    filter {}
-
-    transition {
-      days          = var.glacier_transition_days
-      storage_class = "GLACIER"
+  # The module's checks across inputs (they held on the bucket resources before 3.0.0).
+  lifecycle {
+    precondition {
+      condition     = !var.allow_cloudtrail_delivery || var.cloudtrail_trail_name != null
+      error_message = "The cloudtrail_trail_name must be set when allow_cloudtrail_delivery is true."
     }
 
-    transition {
-      days          = var.deep_archive_transition_days
-      storage_class = "DEEP_ARCHIVE"
+    precondition {
+      condition     = var.replica_region != var.region
+      error_message = "The replica_region must differ from the archive's region."
     }
 
-    noncurrent_version_transition {
-      noncurrent_days = var.glacier_transition_days
-      storage_class   = "GLACIER"
+    precondition {
+      condition     = var.deep_archive_transition_days >= var.glacier_transition_days + 90
+      error_message = "The deep_archive_transition_days must be at least 90 days after glacier_transition_days."
     }
 
-    noncurrent_version_expiration {
-      noncurrent_days = local.noncurrent_days
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
+    precondition {
+      condition     = local.noncurrent_days >= var.retention_days
+      error_message = "The noncurrent_version_expiration_days must not be earlier than retention_days."
     }
   }
 
-  depends_on = [aws_s3_bucket_versioning.replica]
+  # Replication needs versioning on both buckets and the replica's Object Lock in place: the
+  # modules' outputs are available once they are.
+  depends_on = [module.bucket, module.replica]
+}
+
+# Version 3.0.0 moved the buckets' resources into module.bucket and module.replica (the shared
+# s3-bucket module): existing state follows them, nothing is destroyed or recreated. Both
+# buckets carry Object Lock COMPLIANCE and could never be recreated under the same name.
+moved {
+  from = aws_s3_bucket.this
+  to   = module.bucket.aws_s3_bucket.this
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.this
+  to   = module.bucket.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.this
+  to   = module.bucket.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.this
+  to   = module.bucket.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.this
+  to   = module.bucket.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_object_lock_configuration.this
+  to   = module.bucket.aws_s3_bucket_object_lock_configuration.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_policy.this
+  to   = module.bucket.aws_s3_bucket_policy.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.this
+  to   = module.bucket.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_logging.this
+  to   = module.bucket.aws_s3_bucket_logging.this[0]
+}
+
+moved {
+  from = aws_s3_bucket.replica
+  to   = module.replica.aws_s3_bucket.this
+}
+
+moved {
+  from = aws_s3_bucket_ownership_controls.replica
+  to   = module.replica.aws_s3_bucket_ownership_controls.this
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.replica
+  to   = module.replica.aws_s3_bucket_public_access_block.this
+}
+
+moved {
+  from = aws_s3_bucket_versioning.replica
+  to   = module.replica.aws_s3_bucket_versioning.this
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.replica
+  to   = module.replica.aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_object_lock_configuration.replica
+  to   = module.replica.aws_s3_bucket_object_lock_configuration.this[0]
+}
+
+moved {
+  from = aws_s3_bucket_policy.replica
+  to   = module.replica.aws_s3_bucket_policy.this
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.replica
+  to   = module.replica.aws_s3_bucket_lifecycle_configuration.this
+}
+
+moved {
+  from = aws_s3_bucket_logging.replica
+  to   = module.replica.aws_s3_bucket_logging.this[0]
 }

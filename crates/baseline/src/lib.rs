@@ -20,7 +20,7 @@
 //! {
 //!   "resources": [
 //!     {
-//!       "address": "module.state_backend.aws_s3_bucket_versioning.this",
+//!       "address": "module.state_backend.module.bucket.aws_s3_bucket_versioning.this",
 //!       "type": "aws_s3_bucket_versioning",
 //!       "change": "changed",
 //!       "attributes": [

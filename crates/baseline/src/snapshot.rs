@@ -51,23 +51,30 @@ impl Subject {
         }
     }
 
-    /// The modules (catalog names) the subject calls.
+    /// The modules (catalog names) the subject calls, with the modules those call in turn
+    /// (`source = "../NAME"` inside a module, e.g. log-archive calling s3-bucket).
     fn modules(&self, root: &Path) -> Result<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
         match self {
-            Subject::ModuleExample(m) => Ok(BTreeSet::from([m.clone()])),
+            Subject::ModuleExample(m) => {
+                out.insert(m.clone());
+            }
             Subject::Environment(_) => {
-                let mut out = BTreeSet::new();
                 let re = regex::Regex::new(r#"source\s*=\s*"\.\./modules/([A-Za-z0-9_-]+)""#).expect("static regex");
-                for e in std::fs::read_dir(root.join("environments")).context("reading environments/")? {
-                    let p = e?.path();
-                    if p.extension().is_some_and(|x| x == "tf") {
-                        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-                        out.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
-                    }
-                }
-                Ok(out)
+                out.extend(sources_in(&root.join("environments"), &re)?);
             }
         }
+        let nested = regex::Regex::new(r#"source\s*=\s*"\.\./([A-Za-z0-9_-]+)""#).expect("static regex");
+        let mut todo: Vec<String> = out.iter().cloned().collect();
+        while let Some(m) = todo.pop() {
+            let dir = root.join("modules").join(&m);
+            for called in sources_in(&dir, &nested)? {
+                if out.insert(called.clone()) {
+                    todo.push(called);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The header lines of the snapshot: what it covers and at which module versions.
@@ -93,6 +100,24 @@ impl Subject {
             format!("Update: {UPDATE_HINT}"),
         ])
     }
+}
+
+/// The first capture of `re` over every `.tf` file directly in `dir` (none when `dir` is absent).
+fn sources_in(dir: &Path, re: &regex::Regex) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    for e in entries {
+        let p = e.with_context(|| format!("reading {}", dir.display()))?.path();
+        if p.extension().is_some_and(|x| x == "tf") {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            out.extend(re.captures_iter(&text).map(|c| c[1].to_string()));
+        }
+    }
+    Ok(out)
 }
 
 impl fmt::Display for Subject {

@@ -53,13 +53,15 @@ struct Mutation {
 }
 
 const MUTATIONS: &[Mutation] = &[
+    // One edit of the shared bucket module reaches every bucket: the stale baseline names the
+    // first (access_logs), the property the state bucket.
     Mutation {
-        file: "modules/state-backend/main.tf",
+        file: "modules/s3-bucket/main.tf",
         from: "versioning_configuration {\n    status = \"Enabled\"",
         to: "versioning_configuration {\n    status = \"Suspended\"",
         env: "dev",
-        baseline: "module.state_backend.aws_s3_bucket_versioning.this versioning_configuration[0].status",
-        path: "module.state_backend.aws_s3_bucket_versioning.this versioning_configuration[0].status",
+        baseline: "module.access_logs.module.bucket.aws_s3_bucket_versioning.this versioning_configuration[0].status",
+        path: "module.state_backend.module.bucket.aws_s3_bucket_versioning.this versioning_configuration[0].status",
         names: "(generated overlay)",
         check: Check::Generated(Property::Renders),
     },
@@ -68,8 +70,8 @@ const MUTATIONS: &[Mutation] = &[
         from: "mode = \"COMPLIANCE\"",
         to: "mode = \"GOVERNANCE\"",
         env: "prod",
-        baseline: "module.log_archive.aws_s3_bucket_object_lock_configuration.this rule[0].default_retention[0].mode",
-        path: "module.log_archive.aws_s3_bucket_object_lock_configuration.this rule[0].default_retention[0].mode",
+        baseline: "module.log_archive.module.bucket.aws_s3_bucket_object_lock_configuration.this[0] rule[0].default_retention[0].mode",
+        path: "module.log_archive.module.bucket.aws_s3_bucket_object_lock_configuration.this[0] rule[0].default_retention[0].mode",
         names: "(generated overlay)",
         check: Check::Generated(Property::Renders),
     },

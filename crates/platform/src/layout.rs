@@ -1,5 +1,6 @@
 //! Module layout: the files every catalog module carries, typed and described variables,
-//! described outputs, and the version constraints in `versions.tf`.
+//! described outputs, the version constraints in `versions.tf`, and the shared validation
+//! rules of `account_id`, `region`, `partition` and `tags` (`shared_validations`).
 
 use std::path::Path;
 
@@ -57,6 +58,7 @@ pub fn check(root: &Path) -> Result<Findings> {
             }
         }
     }
+    f.extend(crate::shared_validations::check(root)?);
     Ok(f)
 }
 

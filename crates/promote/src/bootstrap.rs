@@ -8,8 +8,11 @@ use serde_json::Value;
 
 use crate::aws_error;
 
-pub const STATE_MODULE: &str = "module.state_backend";
-pub const EVIDENCE_MODULE: &str = "module.log_archive";
+/// The state and evidence buckets: each an instance of the shared `s3-bucket` module inside
+/// the `state-backend` and `log-archive` modules (its resources are `this`; Object Lock and
+/// access logging are `this[0]`, present when enabled).
+pub const STATE_MODULE: &str = "module.state_backend.module.bucket";
+pub const EVIDENCE_MODULE: &str = "module.log_archive.module.bucket";
 pub const IDENTITY_MODULE: &str = "module.identity";
 
 /// The control-bearing settings of a bucket, as declared.
@@ -188,7 +191,7 @@ pub fn bucket_spec(plan: &Value, module: &str, rename: Option<&str>) -> Result<B
     ];
 
     let object_lock = if lock_enabled {
-        let l_addr = a("aws_s3_bucket_object_lock_configuration.this");
+        let l_addr = a("aws_s3_bucket_object_lock_configuration.this[0]");
         let l = after(plan, &l_addr)?;
         let mode = s(&l_addr, l, &["rule", "0", "default_retention", "0", "mode"])?;
         let days = known(&l_addr, l, &["rule", "0", "default_retention", "0", "days"])?

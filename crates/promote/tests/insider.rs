@@ -208,6 +208,7 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
         policy_signer: sb.signer("change-policy"),
         bake_seconds: 0,
         recover: false,
+        // dev is the first environment: no previous one to check the facts of.
         previous: None,
     };
     let msg = refused(lz_promote::promote::promote(&mut waiting, &opts, &at(SAT)));

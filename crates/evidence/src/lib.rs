@@ -38,6 +38,7 @@ pub mod s3;
 pub mod sig;
 pub mod store;
 pub mod verify;
+pub mod witness;
 
 pub use archive::{EvidenceArchive, RecordRef, Refused};
 pub use identity::{Identities, Identity, Role, Signer};

@@ -68,6 +68,12 @@ pub enum Reason {
     UnsignedHead(String),
     HeadSignature(String),
     StoreIntegrity(String),
+    /// A witnessed checkpoint that cannot be used (malformed, another chain, no registered witness).
+    Witness(String),
+    /// The chain is shorter than a witnessed checkpoint: records `last + 1 ..= size - 1` are missing.
+    BehindWitness { last: Option<u64>, size: u64, source: String },
+    /// The record a witnessed checkpoint names has another hash: the chain was rewritten.
+    WitnessMismatch { sequence: u64, source: String },
 }
 
 impl Reason {
@@ -106,6 +112,9 @@ impl Reason {
             Reason::UnsignedHead(_) => "unsigned-head",
             Reason::HeadSignature(_) => "head-signature",
             Reason::StoreIntegrity(_) => "store-integrity",
+            Reason::Witness(_) => "witness",
+            Reason::BehindWitness { .. } => "behind-witness",
+            Reason::WitnessMismatch { .. } => "witness-mismatch",
         }
     }
 }
@@ -160,7 +169,8 @@ impl fmt::Display for Reason {
             Reason::Truncated { last, checkpoint } => match last {
                 Some(l) => write!(
                     f,
-                    "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records were removed from the tail"
+                    "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records {}..{checkpoint} were removed from the tail",
+                    l + 1
                 ),
                 None => write!(f, "the chain is empty but a known checkpoint records sequence {checkpoint}: the chain was deleted"),
             },
@@ -171,6 +181,16 @@ impl fmt::Display for Reason {
             Reason::UnsignedHead(e) => write!(f, "the head is not a signed checkpoint and is not trusted: {e}"),
             Reason::HeadSignature(e) => write!(f, "the head checkpoint's signature is not valid: {e}"),
             Reason::StoreIntegrity(e) => write!(f, "{e}"),
+            Reason::Witness(e) => write!(f, "witnessed checkpoint: {e}"),
+            Reason::BehindWitness { last, size, source } => {
+                let first = last.map_or(0, |l| l + 1);
+                let have = last.map_or("the chain is empty".to_string(), |l| format!("the chain ends at record {l}"));
+                write!(f, "records {first}..{} are missing: {have} but the {source} vouches for {size} records", size - 1)
+            }
+            Reason::WitnessMismatch { sequence, source } => write!(
+                f,
+                "record {sequence} differs from the {source}: the chain was rewritten at or before record {sequence} after it was witnessed"
+            ),
         }
     }
 }
@@ -426,6 +446,9 @@ pub struct Anchors {
     pub known: Vec<KnownCheckpoint>,
     /// Store-level problems (location, what).
     pub problems: Vec<(String, String)>,
+    /// Witnessed checkpoints (C2SP signed notes, [`crate::witness`]): each must be signed by a
+    /// registered witness and name a record the chain has, with the same hash.
+    pub witnessed: Vec<crate::witness::Witnessed>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,7 +516,14 @@ impl Anchors {
     pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
         let head = store.head()?;
         let integrity = store.integrity()?;
-        Ok(Anchors { head, require_head: true, earlier_heads: integrity.earlier_heads, known, problems: integrity.problems })
+        Ok(Anchors {
+            head,
+            require_head: true,
+            earlier_heads: integrity.earlier_heads,
+            known,
+            problems: integrity.problems,
+            witnessed: Vec::new(),
+        })
     }
 }
 
@@ -1749,6 +1779,9 @@ fn finish(state: &State, anchors: &Anchors) -> Result<()> {
     if let Some((loc, what)) = anchors.problems.first() {
         return Err(fail(loc, None, Reason::StoreIntegrity(what.clone())));
     }
+    for w in &anchors.witnessed {
+        check_witnessed(w, state)?;
+    }
     let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
     match &anchors.head {
         Some(h) => known.push(check_head(h, state)?),
@@ -1788,6 +1821,50 @@ impl State {
         let at = |s: u64| self.registers.iter().rev().find(|(from, _)| *from <= s).map(|(_, r)| r.as_ref());
         let (judged, after) = (at(sequence), at(sequence.saturating_add(1)));
         after.into_iter().chain(judged.filter(|j| !after.is_some_and(|a| std::ptr::eq(*j, a))))
+    }
+}
+
+/// A witnessed checkpoint against the chain: a registered witness (at the record it names, or
+/// the register in force after the chain when the chain is shorter) signed it, its origin is
+/// this chain's, and the chain holds its head record with the same hash.
+fn check_witnessed(w: &crate::witness::Witnessed, state: &State) -> Result<()> {
+    let bad = |r| fail(&w.source, None, r);
+    let note = crate::witness::parse(&w.note).map_err(|e| bad(Reason::Witness(format!("{e:#}"))))?;
+    let cp = &note.checkpoint;
+    if cp.size == 0 {
+        return Err(bad(Reason::Witness("it vouches for 0 records".into())));
+    }
+    let head = cp.size - 1;
+    let registers: Vec<&Identities> = if (head as usize) < state.hashes.len() {
+        state.registers_at(head).collect()
+    } else {
+        vec![state.register.as_ref()]
+    };
+    let mut last = None;
+    if !registers.iter().any(|r| match note.witnesses(r) {
+        Ok(_) => true,
+        Err(e) => {
+            last = Some(e);
+            false
+        }
+    }) {
+        return Err(bad(Reason::Witness(last.unwrap_or_else(|| "no register was in force".into()))));
+    }
+    if let Some(first) = state.hashes.first() {
+        let ours = crate::witness::origin_of(&hex32(first));
+        if cp.origin != ours {
+            return Err(bad(Reason::Witness(format!("its origin {:?} is not this chain's ({ours:?})", cp.origin))));
+        }
+    }
+    let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
+    match state.hashes.get(head as usize) {
+        None => Err(bad(Reason::BehindWitness { last, size: cp.size, source: w.source.clone() })),
+        Some(h) if hex32(h) != cp.hash => Err(fail(
+            &state.locations[head as usize],
+            Some(head),
+            Reason::WitnessMismatch { sequence: head, source: w.source.clone() },
+        )),
+        Some(_) => Ok(()),
     }
 }
 

@@ -11,6 +11,7 @@ use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
 use lz_evidence::verify::{parse_checkpoint_arg, report_of, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
 use lz_evidence::archive::{append_once, AppendRetry, APPEND_ID};
+use lz_evidence::witness::{WitnessStore, Witnessed};
 use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
 use serde_json::Value;
 
@@ -71,7 +72,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Export a self-contained bundle for a release that `verify --bundle` checks offline
+    /// Export a self-contained bundle for a release that `verify --bundle` checks offline; its
+    /// header (with the latest witnessed checkpoint) is signed by the exporter (--as, --key)
     Export {
         #[command(flatten)]
         store: StoreArgs,
@@ -81,6 +83,26 @@ enum Cmd {
         release: String,
         #[arg(long)]
         out: PathBuf,
+        /// The registered identity that exports and signs the bundle's header
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
+        identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Verify the store against its latest witnessed checkpoint and co-sign its head into the
+    /// witness store (a C2SP signed note; the witness role only; rerunning is safe)
+    Witness {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// The witness identity (role `witness` in the chain's register)
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
+        identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
     /// Append one record signed with --key FILE or LZ_SIGNING_KEY
     Append {
@@ -149,6 +171,10 @@ pub struct StoreArgs {
     /// retention the log archive declares; an existing store's retention is never changed)
     #[arg(long)]
     retention_days: Option<u32>,
+    /// The witness store of an S3 or local chain (the landing zone's, and its pulled copy's, is
+    /// the one governance/stores.toml names)
+    #[arg(long)]
+    witness_bucket: Option<String>,
 }
 
 /// What the verifier trusts. Default for a store: the landing zone's genesis register, pinned in
@@ -254,6 +280,38 @@ impl StoreArgs {
         s3.ensure_bucket()
     }
 
+    /// The chain's witness store: the landing zone's for its store and for its pulled copy
+    /// (`--store local` on the default chain of a checkout with stores), `--witness-bucket` for
+    /// another store (created at the floor's retention when `create`), none otherwise.
+    fn witness(&self, root: &Path, create: bool) -> Result<Option<WitnessStore>> {
+        if let Some(b) = &self.witness_bucket {
+            if self.store_kind == StoreKind::LandingZone {
+                bail!("the landing zone's witness store is the one {} names: --witness-bucket applies to other stores only", lz_promote::stores::STORES_FILE);
+            }
+            return Ok(Some(if create {
+                WitnessStore::create(self.client(), b, lz_promote::stores::retention_floor(root)?)?
+            } else {
+                WitnessStore::open(self.client(), b)?
+            }));
+        }
+        let pulled_copy = self.store_kind == StoreKind::Local
+            && self.file.is_none()
+            && self.chain == "main"
+            && root.join(lz_promote::stores::STORES_FILE).exists();
+        if self.store_kind == StoreKind::LandingZone || pulled_copy {
+            return Ok(Some(landing_zone(root)?.witness()?));
+        }
+        Ok(None)
+    }
+
+    /// The latest witnessed checkpoint of the chain (see [`StoreArgs::witness`]).
+    fn witnessed(&self, root: &Path) -> Result<Vec<Witnessed>> {
+        Ok(match self.witness(root, false)? {
+            Some(w) => w.latest()?.into_iter().collect(),
+            None => Vec::new(),
+        })
+    }
+
     fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
         Ok(match self.store_kind {
             StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
@@ -267,6 +325,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Keygen { out } => keygen(&out),
         Cmd::Pull { trust } => pull(root, &trust),
+        Cmd::Witness { store, trust, identity, key } => {
+            let signer = match key {
+                Some(k) => Signer::from_file(&identity, &k)?,
+                None => Signer::from_env(&identity)?,
+            };
+            witness(root, &store, &trust, &signer)
+        }
         Cmd::Verify { store, trust, bundle, checkpoints } => {
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
@@ -275,7 +340,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
             query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
         }
-        Cmd::Export { store, trust, release, out } => export(root, &store, &trust, &release, &out),
+        Cmd::Export { store, trust, release, out, identity, key } => {
+            let signer = match key {
+                Some(k) => Signer::from_file(&identity, &k)?,
+                None => Signer::from_env(&identity)?,
+            };
+            export(root, &store, &trust, &release, &out, &signer)
+        }
         Cmd::Append { store, trust, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
             if store.store_kind == StoreKind::LandingZone && (trust.trust_root.is_some() || !trust.pins.is_empty()) {
                 bail!("the landing zone's evidence store is judged by the genesis register governance/stores.toml pins: --trust-root and --pin apply to other stores only");
@@ -411,10 +482,12 @@ fn load_verified(
     root: &Path,
     store: &dyn Store,
     trust: &TrustArgs,
+    witnessed: Vec<Witnessed>,
     then: &str,
 ) -> Result<Option<(Anchors, Vec<lz_evidence::StoredRecord>, lz_evidence::VerifiedChain)>> {
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let anchors = Anchors::of_store(store, cache.load()?.into_iter().collect())?;
+    let mut anchors = Anchors::of_store(store, cache.load()?.into_iter().collect())?;
+    anchors.witnessed = witnessed;
     let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
         Ok(c) => c,
@@ -435,8 +508,10 @@ fn load_verified(
 /// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
 /// (`.tools/evidence/main.jsonl` and its head): a cache that can be deleted and rebuilt.
 fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
-    let store = landing_zone(root)?.evidence()?;
-    let Some((anchors, records, _)) = load_verified(root, &store, trust, "the local cache is left as it was")? else {
+    let lz = landing_zone(root)?;
+    let store = lz.evidence()?;
+    let witnessed = lz.witness()?.latest()?.into_iter().collect();
+    let Some((anchors, records, _)) = load_verified(root, &store, trust, witnessed, "the local cache is left as it was")? else {
         return Ok(ExitCode::from(1));
     };
     let local = lz_promote::stores::evidence_cache(root);
@@ -473,11 +548,21 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 println!("REFUSED: no trust root: a bundle verifies only against a register or fingerprints you supply (--trust-root FILE[@REV] or --pin FINGERPRINT); its own register snapshot ({}) proves nothing", b.identities.fingerprint());
                 return Ok(ExitCode::from(1));
             };
-            let what = format!("bundle {} (release {})", p.display(), b.header.release);
+            let what = format!("bundle {} (release {}, exported by {})", p.display(), b.header.release, b.header.exporter);
             known.push(KnownCheckpoint { checkpoint: b.header.checkpoint.clone(), source: format!("{}:1 (the bundle's checkpoint)", p.display()) });
-            let anchors = Anchors { known, ..Default::default() };
-            let root_used = given.with_snapshot(b.identities);
-            (report_of(&b.records, &root_used, &anchors)?, b.records, root_used, what, Some(b.header.focus.len()), None)
+            let witnessed = b
+                .header
+                .witnessed
+                .iter()
+                .map(|n| Witnessed { note: n.clone().into_bytes(), source: format!("witnessed checkpoint in {}:1", p.display()) })
+                .collect();
+            let anchors = Anchors { known, witnessed, ..Default::default() };
+            let root_used = given.clone().with_snapshot(b.identities.clone());
+            let report = match bundle_report(&b, p, &root_used, &anchors) {
+                Ok(r) => r,
+                Err(e) => return Err(e),
+            };
+            (report, Vec::new(), root_used, what, Some(b.header.focus.len()), None)
         }
         None => {
             let store: Box<dyn Store> = match args.retention_subject(root)? {
@@ -486,7 +571,9 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             };
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
-            let anchors = Anchors::of_store(&*store, known)?;
+            let witnessed = args.witnessed(root)?;
+            let mut anchors = Anchors::of_store(&*store, known)?;
+            anchors.witnessed = witnessed;
             let root_used = trust.or_repository(root)?;
             if args.store_kind == StoreKind::LandingZone {
                 // The records are compared with the local cache afterwards.
@@ -594,7 +681,7 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
 fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Result<ExitCode> {
     // Answers come only from a chain verified now: the sidecar index is not consulted.
     let store = args.open(root)?;
-    let Some((_, records, chain)) = load_verified(root, &*store, trust, "not answering from an unverified chain")? else {
+    let Some((_, records, chain)) = load_verified(root, &*store, trust, args.witnessed(root)?, "not answering from an unverified chain")? else {
         return Ok(ExitCode::from(1));
     };
     let index = Index::from_verified(&chain);
@@ -653,10 +740,14 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: &Path) -> Result<ExitCode> {
+fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: &Path, signer: &Signer) -> Result<ExitCode> {
     let store = args.open(root)?;
     let trust = trust.or_repository(root)?;
-    let anchors = Anchors::of_store(&*store, Vec::new())?;
+    // The latest witnessed checkpoint, read before the head and the records: the store must
+    // still hold it, and the bundle carries it.
+    let witnessed = args.witnessed(root)?;
+    let mut anchors = Anchors::of_store(&*store, Vec::new())?;
+    anchors.witnessed = witnessed.clone();
     let checkpoint = store.checkpoint()?.with_context(|| format!("{} has no checkpoint", store.describe()))?;
     let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust, &anchors) {
@@ -681,6 +772,21 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         Some(text) => Identities::parse(text, "genesis register")?,
         None => trust.supplied_register().cloned().context("the chain does not start with a genesis register and the trust root names no register (pass --trust-root FILE)")?,
     };
+    // The exporter signs the header: a registered identity, with the key registered for it.
+    match chain.register.get(signer.identity()) {
+        Some(id) if id.keyid == signer.keyid() => {}
+        Some(_) => return refused_or(lz_evidence::Refused(format!("the key given is not the registered key of {}", signer.identity())).into()),
+        None => return refused_or(lz_evidence::Refused(format!("{} is not registered in the chain's register: it cannot sign a bundle", signer.identity())).into()),
+    }
+    let witness_registered = chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness));
+    if witnessed.is_empty() && witness_registered {
+        return refused_or(
+            lz_evidence::Refused(
+                "the chain's register has a witness but the witness store holds no witnessed checkpoint yet: run `cargo xtask evidence witness` first (a bundle carries the latest one)".into(),
+            )
+            .into(),
+        );
+    }
     drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;
@@ -696,8 +802,10 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         identities: ids.source().to_string(),
         records: included.len(),
         focus,
+        exporter: signer.identity().to_string(),
+        witnessed: witnessed.first().map(|w| String::from_utf8_lossy(&w.note).into_owned()),
     };
-    bundle::write_bundle(out, &header, included)?;
+    bundle::write_bundle(out, &header, included, signer)?;
     println!(
         "exported {} records ({} for release {}) with checkpoint {} to {}",
         included.len(),
@@ -706,7 +814,84 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         checkpoint.sequence,
         out.display()
     );
+    match &witnessed.first() {
+        Some(w) => println!("the header, signed by {}, carries the {}", signer.identity(), w.source),
+        None => println!("the header, signed by {}, carries no witnessed checkpoint (the chain has no witness)", signer.identity()),
+    }
     println!("the verifier pins the register with --pin {} (or supplies its own --trust-root)", header.identities_sha256);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bundle's chain verified with its anchors (the header's checkpoint and witnessed
+/// checkpoint), then its header's exporter signature against the register the chain ends with;
+/// a chain whose register has a witness must come with a witnessed checkpoint.
+fn bundle_report(b: &bundle::Bundle, path: &Path, root: &TrustRoot, anchors: &Anchors) -> Result<lz_evidence::Report> {
+    let chain = match verify_chain_with(&b.records, root, anchors) {
+        Ok(c) => c,
+        Err(e) => match e.downcast::<lz_evidence::Failure>() {
+            Ok(f) => return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) }),
+            Err(e) => return Err(e),
+        },
+    };
+    let header = format!("{}:1", path.display());
+    let failure = |what: String| lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::Witness(what) };
+    if let Err(e) = b.check_exporter(&chain.register) {
+        let f = lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::HeadSignature(format!("bundle header: {e}")) };
+        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) });
+    }
+    if b.header.witnessed.is_none() && chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness)) {
+        let f = failure("the bundle carries no witnessed checkpoint, but the chain's register has a witness: its length is vouched for by its exporter alone".into());
+        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) });
+    }
+    Ok(lz_evidence::Report { records: chain.records.len(), head: chain.head, failure: None })
+}
+
+/// `evidence witness`: verifies the store against its latest witnessed checkpoint (and the
+/// verifier's cache), then co-signs its head as a C2SP signed note into the witness store.
+fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) -> Result<ExitCode> {
+    let Some(ws) = args.witness(root, true)? else {
+        bail!("this store has no witness store: pass --witness-bucket BUCKET (the landing zone's is the one {} names)", lz_promote::stores::STORES_FILE);
+    };
+    let store = args.open(root)?;
+    let latest = ws.latest()?;
+    let Some((_, _, chain)) = load_verified(root, &*store, trust, latest.iter().cloned().collect(), "nothing witnessed")? else {
+        return Ok(ExitCode::from(1));
+    };
+    match chain.register.get(signer.identity()) {
+        Some(id) if id.has_role(lz_evidence::Role::Witness) && id.keyid == signer.keyid() => {}
+        Some(id) if id.keyid != signer.keyid() => {
+            return refused_or(lz_evidence::Refused(format!("the key given is not the registered key of {}", id.name)).into())
+        }
+        Some(id) => {
+            return refused_or(lz_evidence::Refused(format!("{} does not hold the witness role in the chain's register", id.name)).into())
+        }
+        None => return refused_or(lz_evidence::Refused(format!("{} is not registered in the chain's register", signer.identity())).into()),
+    }
+    let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else {
+        println!("the chain is empty: nothing to witness");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    let cp = lz_evidence::witness::WitnessCheckpoint {
+        origin: lz_evidence::witness::origin_of(&first.hash),
+        size: seq + 1,
+        hash: hash.clone(),
+        time: now.format(&time::format_description::well_known::Rfc3339)?,
+    };
+    let note = lz_evidence::witness::sign(&cp, signer);
+    let key = WitnessStore::key(cp.size, now.unix_timestamp());
+    let new = ws.put(&key, &note)?;
+    println!(
+        "{} checkpoint of {}: {} records, head {} ({}), signed by {} at {}",
+        if new { "witnessed" } else { "already witnessed" },
+        store.describe(),
+        cp.size,
+        seq,
+        hash,
+        signer.identity(),
+        cp.time
+    );
+    println!("note: {}", ws.location(&key));
     Ok(ExitCode::SUCCESS)
 }
 

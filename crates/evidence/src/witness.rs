@@ -245,6 +245,11 @@ impl WitnessStore {
         format!("s3://{}/checkpoints/", self.bucket)
     }
 
+    /// Where `key` is: `s3://<bucket>/<key>`.
+    pub fn location(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
     pub fn retention_days(&self) -> u32 {
         self.retention_days
     }

@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 11] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 12] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -38,6 +38,8 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 11] = [
     ("audrey", "security", &["auditor"], "person"),
     // A third security approver: a register change needs two approvals besides its proposer's.
     ("heidi", "security", &["approver"], "person"),
+    // Internal audit's witness: co-signs checkpoints into the witness store, signs no record.
+    ("wendy", "security", &["witness"], "workload"),
 ];
 
 /// When a sandbox's chain starts: its genesis register is dated before every fixed clock the

@@ -846,52 +846,42 @@ fn bundle_report(b: &bundle::Bundle, path: &Path, root: &TrustRoot, anchors: &An
     Ok(lz_evidence::Report { records: chain.records.len(), head: chain.head, failure: None })
 }
 
-/// `evidence witness`: verifies the store against its latest witnessed checkpoint (and the
-/// verifier's cache), then co-signs its head as a C2SP signed note into the witness store.
+/// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this
+/// machine's cache of verified heads), then co-signs its head as a C2SP signed note into the
+/// witness store (`lz_evidence::witness::cosign`).
 fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) -> Result<ExitCode> {
     let Some(ws) = args.witness(root, true)? else {
         bail!("this store has no witness store: pass --witness-bucket BUCKET (the landing zone's is the one {} names)", lz_promote::stores::STORES_FILE);
     };
     let store = args.open(root)?;
-    let latest = ws.latest()?;
-    let Some((_, _, chain)) = load_verified(root, &*store, trust, latest.iter().cloned().collect(), "nothing witnessed")? else {
-        return Ok(ExitCode::from(1));
+    let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
+    let done = match lz_evidence::witness::cosign(&*store, &ws, &trust.or_repository(root)?, cache.load()?.into_iter().collect(), signer) {
+        Ok(done) => done,
+        Err(e) => {
+            if let Some(f) = failure_of(&e) {
+                println!("TAMPERED: {f} [{}]; nothing witnessed", f.reason.code());
+                return Ok(ExitCode::from(1));
+            }
+            return refused_or(e);
+        }
     };
-    match chain.register.get(signer.identity()) {
-        Some(id) if id.has_role(lz_evidence::Role::Witness) && id.keyid == signer.keyid() => {}
-        Some(id) if id.keyid != signer.keyid() => {
-            return refused_or(lz_evidence::Refused(format!("the key given is not the registered key of {}", id.name)).into())
-        }
-        Some(id) => {
-            return refused_or(lz_evidence::Refused(format!("{} does not hold the witness role in the chain's register", id.name)).into())
-        }
-        None => return refused_or(lz_evidence::Refused(format!("{} is not registered in the chain's register", signer.identity())).into()),
-    }
-    let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else {
+    let Some(done) = done else {
         println!("the chain is empty: nothing to witness");
         return Ok(ExitCode::SUCCESS);
     };
-    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    let cp = lz_evidence::witness::WitnessCheckpoint {
-        origin: lz_evidence::witness::origin_of(&first.hash),
-        size: seq + 1,
-        hash: hash.clone(),
-        time: now.format(&time::format_description::well_known::Rfc3339)?,
-    };
-    let note = lz_evidence::witness::sign(&cp, signer);
-    let key = WitnessStore::key(cp.size, now.unix_timestamp());
-    let new = ws.put(&key, &note)?;
+    let cp = &done.checkpoint;
+    cache.save(&(cp.size - 1, cp.hash.clone()))?;
     println!(
         "{} checkpoint of {}: {} records, head {} ({}), signed by {} at {}",
-        if new { "witnessed" } else { "already witnessed" },
+        if done.new { "witnessed" } else { "already witnessed" },
         store.describe(),
         cp.size,
-        seq,
-        hash,
+        cp.size - 1,
+        cp.hash,
         signer.identity(),
         cp.time
     );
-    println!("note: {}", ws.location(&key));
+    println!("note: {}", done.location);
     Ok(ExitCode::SUCCESS)
 }
 

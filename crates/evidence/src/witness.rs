@@ -212,6 +212,55 @@ pub struct Witnessed {
     pub source: String,
 }
 
+/// What [`cosign`] did.
+#[derive(Clone, Debug)]
+pub struct Cosigned {
+    pub checkpoint: WitnessCheckpoint,
+    /// Where the note is (`s3://bucket/key`).
+    pub location: String,
+    /// `false` when the same note was already there (a rerun within the same second).
+    pub new: bool,
+}
+
+/// The witness's job: verifies `store` against `trust`, the `known` checkpoints and the latest
+/// checkpoint in `witness_store`, checks that `signer` is a witness of the chain's register
+/// with its registered key, and writes a note co-signing the store's head, timed by the
+/// witness's own clock. A store that fails verification is a [`crate::Failure`]; a signer who
+/// may not witness is [`crate::Refused`]; an empty chain is `Ok(None)`.
+pub fn cosign(
+    store: &dyn crate::Store,
+    witness_store: &WitnessStore,
+    trust: &crate::TrustRoot,
+    known: Vec<crate::KnownCheckpoint>,
+    signer: &Signer,
+) -> Result<Option<Cosigned>> {
+    let latest = witness_store.latest()?;
+    let mut anchors = crate::Anchors::of_store(store, known)?;
+    anchors.witnessed = latest.into_iter().collect();
+    let records = store.load()?;
+    let chain = crate::verify_chain_with(&records, trust, &anchors)?;
+    let refused = |m: String| anyhow::Error::new(crate::Refused(m));
+    match chain.register.get(signer.identity()) {
+        Some(id) if id.keyid != signer.keyid() => return Err(refused(format!("the key given is not the registered key of {}", id.name))),
+        Some(id) if !id.has_role(Role::Witness) => {
+            return Err(refused(format!("{} does not hold the witness role in the chain's register", id.name)))
+        }
+        Some(_) => {}
+        None => return Err(refused(format!("{} is not registered in the chain's register", signer.identity()))),
+    }
+    let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else { return Ok(None) };
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    let checkpoint = WitnessCheckpoint {
+        origin: origin_of(&first.hash),
+        size: seq + 1,
+        hash: hash.clone(),
+        time: now.format(&time::format_description::well_known::Rfc3339)?,
+    };
+    let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
+    let new = witness_store.put(&key, &sign(&checkpoint, signer))?;
+    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new }))
+}
+
 // ---------------------------------------------------------------------------------------------
 // The witness store
 

@@ -203,6 +203,14 @@ impl Sandbox {
         Ok(())
     }
 
+    /// The audit function's witness (wendy) co-signs the head of the sandbox's chain into the
+    /// witness store, where its evidence is an S3 store (a local chain has no witness store:
+    /// `None`). Decisions on an unauthenticated clock need a fresh witnessed checkpoint.
+    pub fn witness(&self) -> Result<Option<lz_evidence::witness::Cosigned>> {
+        let crate::ledger::EvidenceAt::S3(stores) = &self.paths.evidence else { return Ok(None) };
+        lz_evidence::witness::cosign(&*self.paths.evidence.open()?, &stores.witness()?, &self.paths.trust, Vec::new(), self.signer("wendy"))
+    }
+
     /// Reopens a sandbox another process created under `dir`.
     pub fn open(root: &Path, endpoint: &str, dir: &Path) -> Result<Sandbox> {
         let suffix = std::fs::read_to_string(dir.join("suffix"))

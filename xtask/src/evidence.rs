@@ -541,6 +541,7 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
 
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
+    let mut witness_line = String::from("no witnessed checkpoint checked (this chain has no witness store, or nothing was witnessed yet)");
     let (report, records, root_used, what, focus, cache) = match bundle_path {
         Some(p) => {
             let b = bundle::read_bundle(p)?;
@@ -555,7 +556,8 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 .witnessed
                 .iter()
                 .map(|n| Witnessed { note: n.clone().into_bytes(), source: format!("witnessed checkpoint in {}:1", p.display()) })
-                .collect();
+                .collect::<Vec<_>>();
+            witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
             let anchors = Anchors { known, witnessed, ..Default::default() };
             let root_used = given.clone().with_snapshot(b.identities.clone());
             let report = match bundle_report(&b, p, &root_used, &anchors) {
@@ -572,6 +574,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
             let witnessed = args.witnessed(root)?;
+            witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
             let mut anchors = Anchors::of_store(&*store, known)?;
             anchors.witnessed = witnessed;
             let root_used = trust.or_repository(root)?;
@@ -598,6 +601,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             }
             let head = report.head.as_ref().map(|(s, h)| format!(", head sequence {s} {h}")).unwrap_or_default();
             println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
+            println!("{witness_line}");
             if let Some(n) = focus {
                 println!("{n} records concern the release");
             }
@@ -820,6 +824,13 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     }
     println!("the verifier pins the register with --pin {} (or supplies its own --trust-root)", header.identities_sha256);
     Ok(ExitCode::SUCCESS)
+}
+
+/// "witnessed: ..." for the latest witnessed checkpoint a verification checked.
+fn describe_witnessed(witnessed: &[Witnessed]) -> Option<String> {
+    let w = witnessed.first()?;
+    let cp = lz_evidence::witness::parse(&w.note).ok()?.checkpoint;
+    Some(format!("witnessed: the chain holds the {} ({} records, head {}, co-signed at {})", w.source, cp.size, cp.size - 1, cp.time))
 }
 
 /// A bundle's chain verified with its anchors (the header's checkpoint and witnessed

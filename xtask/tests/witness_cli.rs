@@ -68,6 +68,7 @@ fn the_witness_cosigns_the_head_only_as_a_registered_witness_and_a_rerun_is_safe
     drift(d.path(), keys.path(), "aws_s3_bucket.late");
     let out = ok(d.path(), &["evidence", "verify"]);
     assert!(out.contains("ok: 5 records"), "a store ahead of its witness verifies:\n{out}");
+    assert!(out.contains("witnessed: the chain holds the witnessed checkpoint s3://") && out.contains("(4 records, head 3"), "{out}");
     let out = witness(d.path(), keys.path());
     assert!(out.contains(": 5 records, head 4"), "{out}");
 

@@ -18,7 +18,7 @@
 //! | break-glass                        | break-glass, person                     |
 //! | retrospective                      | reviewer, approver or auditor, person   |
 //! | release                            | author, person                          |
-//! | checkpoint                         | any role                                |
+//! | checkpoint                         | any role but witness                    |
 //! | governance-pin, register-change    | approver, person of group security      |
 //! | exception-approval                 | approver, person of group security      |
 //!

@@ -11,6 +11,7 @@ use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
 use lz_evidence::verify::{parse_checkpoint_arg, report_of, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
 use lz_evidence::archive::{append_once, AppendRetry, APPEND_ID};
+use lz_evidence::witness::{WitnessStore, Witnessed};
 use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
 use serde_json::Value;
 
@@ -71,7 +72,8 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Export a self-contained bundle for a release that `verify --bundle` checks offline
+    /// Export a self-contained bundle for a release that `verify --bundle` checks offline; its
+    /// header (with the latest witnessed checkpoint) is signed by the exporter (--as, --key)
     Export {
         #[command(flatten)]
         store: StoreArgs,
@@ -81,6 +83,26 @@ enum Cmd {
         release: String,
         #[arg(long)]
         out: PathBuf,
+        /// The registered identity that exports and signs the bundle's header
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
+        identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Verify the store against its latest witnessed checkpoint and co-sign its head into the
+    /// witness store (a C2SP signed note; the witness role only; rerunning is safe)
+    Witness {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// The witness identity (role `witness` in the chain's register)
+        #[arg(long = "as", value_parser = lz_input::ids::identity)]
+        identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
     /// Append one record signed with --key FILE or LZ_SIGNING_KEY
     Append {
@@ -149,6 +171,10 @@ pub struct StoreArgs {
     /// retention the log archive declares; an existing store's retention is never changed)
     #[arg(long)]
     retention_days: Option<u32>,
+    /// The witness store of an S3 or local chain (the landing zone's, and its pulled copy's, is
+    /// the one governance/stores.toml names)
+    #[arg(long)]
+    witness_bucket: Option<String>,
 }
 
 /// What the verifier trusts. Default for a store: the landing zone's genesis register, pinned in
@@ -254,6 +280,38 @@ impl StoreArgs {
         s3.ensure_bucket()
     }
 
+    /// The chain's witness store: the landing zone's for its store and for its pulled copy
+    /// (`--store local` on the default chain of a checkout with stores), `--witness-bucket` for
+    /// another store (created at the floor's retention when `create`), none otherwise.
+    fn witness(&self, root: &Path, create: bool) -> Result<Option<WitnessStore>> {
+        if let Some(b) = &self.witness_bucket {
+            if self.store_kind == StoreKind::LandingZone {
+                bail!("the landing zone's witness store is the one {} names: --witness-bucket applies to other stores only", lz_promote::stores::STORES_FILE);
+            }
+            return Ok(Some(if create {
+                WitnessStore::create(self.client(), b, lz_promote::stores::retention_floor(root)?)?
+            } else {
+                WitnessStore::open(self.client(), b)?
+            }));
+        }
+        let pulled_copy = self.store_kind == StoreKind::Local
+            && self.file.is_none()
+            && self.chain == "main"
+            && root.join(lz_promote::stores::STORES_FILE).exists();
+        if self.store_kind == StoreKind::LandingZone || pulled_copy {
+            return Ok(Some(landing_zone(root)?.witness()?));
+        }
+        Ok(None)
+    }
+
+    /// The latest witnessed checkpoint of the chain (see [`StoreArgs::witness`]).
+    fn witnessed(&self, root: &Path) -> Result<Vec<Witnessed>> {
+        Ok(match self.witness(root, false)? {
+            Some(w) => w.latest()?.into_iter().collect(),
+            None => Vec::new(),
+        })
+    }
+
     fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
         Ok(match self.store_kind {
             StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
@@ -267,6 +325,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Keygen { out } => keygen(&out),
         Cmd::Pull { trust } => pull(root, &trust),
+        Cmd::Witness { store, trust, identity, key } => {
+            let signer = match key {
+                Some(k) => Signer::from_file(&identity, &k)?,
+                None => Signer::from_env(&identity)?,
+            };
+            witness(root, &store, &trust, &signer)
+        }
         Cmd::Verify { store, trust, bundle, checkpoints } => {
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
@@ -275,7 +340,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
             query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
         }
-        Cmd::Export { store, trust, release, out } => export(root, &store, &trust, &release, &out),
+        Cmd::Export { store, trust, release, out, identity, key } => {
+            let signer = match key {
+                Some(k) => Signer::from_file(&identity, &k)?,
+                None => Signer::from_env(&identity)?,
+            };
+            export(root, &store, &trust, &release, &out, &signer)
+        }
         Cmd::Append { store, trust, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
             if store.store_kind == StoreKind::LandingZone && (trust.trust_root.is_some() || !trust.pins.is_empty()) {
                 bail!("the landing zone's evidence store is judged by the genesis register governance/stores.toml pins: --trust-root and --pin apply to other stores only");
@@ -421,10 +492,12 @@ fn load_verified(
     root: &Path,
     store: &dyn Store,
     trust: &TrustArgs,
+    witnessed: Vec<Witnessed>,
     then: &str,
 ) -> Result<Option<(Anchors, Vec<lz_evidence::StoredRecord>, lz_evidence::VerifiedChain)>> {
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let anchors = Anchors::of_store(store, cache.load()?.into_iter().collect())?;
+    let mut anchors = Anchors::of_store(store, cache.load()?.into_iter().collect())?;
+    anchors.witnessed = witnessed;
     let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
         Ok(c) => c,
@@ -459,8 +532,10 @@ fn chain_records(records: Vec<lz_evidence::StoredRecord>, quarantined: &[lz_evid
 /// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
 /// (`.tools/evidence/main.jsonl` and its head): a cache that can be deleted and rebuilt.
 fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
-    let store = landing_zone(root)?.evidence()?;
-    let Some((anchors, records, chain)) = load_verified(root, &store, trust, "the local cache is left as it was")? else {
+    let lz = landing_zone(root)?;
+    let store = lz.evidence()?;
+    let witnessed = lz.witness()?.latest()?.into_iter().collect();
+    let Some((anchors, records, chain)) = load_verified(root, &store, trust, witnessed, "the local cache is left as it was")? else {
         return Ok(ExitCode::from(1));
     };
     let local = lz_promote::stores::evidence_cache(root);
@@ -492,6 +567,7 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
 
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
+    let mut witness_line = String::from("no witnessed checkpoint checked (this chain has no witness store, or nothing was witnessed yet)");
     let (report, records, root_used, what, focus, cache) = match bundle_path {
         Some(p) => {
             let b = bundle::read_bundle(p)?;
@@ -499,11 +575,22 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 println!("REFUSED: no trust root: a bundle verifies only against a register or fingerprints you supply (--trust-root FILE[@REV] or --pin FINGERPRINT); its own register snapshot ({}) proves nothing", b.identities.fingerprint());
                 return Ok(ExitCode::from(1));
             };
-            let what = format!("bundle {} (release {})", p.display(), b.header.release);
+            let what = format!("bundle {} (release {}, exported by {})", p.display(), b.header.release, b.header.exporter);
             known.push(KnownCheckpoint { checkpoint: b.header.checkpoint.clone(), source: format!("{}:1 (the bundle's checkpoint)", p.display()) });
-            let anchors = Anchors { known, ..Default::default() };
-            let root_used = given.with_snapshot(b.identities);
-            (report_of(&b.records, &root_used, &anchors)?, b.records, root_used, what, Some(b.header.focus.len()), None)
+            let witnessed = b
+                .header
+                .witnessed
+                .iter()
+                .map(|n| Witnessed { note: n.clone().into_bytes(), source: format!("witnessed checkpoint in {}:1", p.display()) })
+                .collect::<Vec<_>>();
+            witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
+            let anchors = Anchors { known, witnessed, ..Default::default() };
+            let root_used = given.clone().with_snapshot(b.identities.clone());
+            let report = match bundle_report(&b, p, &root_used, &anchors) {
+                Ok(r) => r,
+                Err(e) => return Err(e),
+            };
+            (report, Vec::new(), root_used, what, Some(b.header.focus.len()), None)
         }
         None => {
             let store: Box<dyn Store> = match args.retention_subject(root)? {
@@ -512,7 +599,10 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             };
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
-            let anchors = Anchors::of_store(&*store, known)?;
+            let witnessed = args.witnessed(root)?;
+            witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
+            let mut anchors = Anchors::of_store(&*store, known)?;
+            anchors.witnessed = witnessed;
             let root_used = trust.or_repository(root)?;
             if args.store_kind == StoreKind::LandingZone {
                 // The records are compared with the local cache afterwards.
@@ -537,6 +627,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             }
             let head = report.head.as_ref().map(|(s, h)| format!(", head sequence {s} {h}")).unwrap_or_default();
             println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
+            println!("{witness_line}");
             // Foreign objects the chain skips: findings (exit 1), never fatal to the chain.
             foreign_findings(&report.quarantined);
             let records = chain_records(records, &report.quarantined);
@@ -653,7 +744,7 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
 fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Result<ExitCode> {
     // Answers come only from a chain verified now: the sidecar index is not consulted.
     let store = args.open(root)?;
-    let Some((_, records, chain)) = load_verified(root, &*store, trust, "not answering from an unverified chain")? else {
+    let Some((_, records, chain)) = load_verified(root, &*store, trust, args.witnessed(root)?, "not answering from an unverified chain")? else {
         return Ok(ExitCode::from(1));
     };
     let index = Index::from_verified(&chain);
@@ -712,10 +803,14 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
     Ok(ExitCode::SUCCESS)
 }
 
-fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: &Path) -> Result<ExitCode> {
+fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: &Path, signer: &Signer) -> Result<ExitCode> {
     let store = args.open(root)?;
     let trust = trust.or_repository(root)?;
-    let anchors = Anchors::of_store(&*store, Vec::new())?;
+    // The latest witnessed checkpoint, read before the head and the records: the store must
+    // still hold it, and the bundle carries it.
+    let witnessed = args.witnessed(root)?;
+    let mut anchors = Anchors::of_store(&*store, Vec::new())?;
+    anchors.witnessed = witnessed.clone();
     let records = store.load()?;
     let chain = match verify_chain_with(&records, &trust, &anchors) {
         Ok(c) => c,
@@ -749,6 +844,21 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         _ => lz_evidence::Checkpoint { sequence: head_seq, hash: head_hash, time: now_rfc3339() },
     };
     let sequences: Vec<u64> = chain.records.iter().map(|r| r.sequence).collect();
+    // The exporter signs the header: a registered identity, with the key registered for it.
+    match chain.register.get(signer.identity()) {
+        Some(id) if id.keyid == signer.keyid() => {}
+        Some(_) => return refused_or(lz_evidence::Refused(format!("the key given is not the registered key of {}", signer.identity())).into()),
+        None => return refused_or(lz_evidence::Refused(format!("{} is not registered in the chain's register: it cannot sign a bundle", signer.identity())).into()),
+    }
+    let witness_registered = chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness));
+    if witnessed.is_empty() && witness_registered {
+        return refused_or(
+            lz_evidence::Refused(
+                "the chain's register has a witness but the witness store holds no witnessed checkpoint yet: run `cargo xtask evidence witness` first (a bundle carries the latest one)".into(),
+            )
+            .into(),
+        );
+    }
     drop(chain);
     let index = Index::from_records(&records)?;
     let release = index.resolve_release(release)?;
@@ -765,8 +875,10 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         identities: ids.source().to_string(),
         records: included.len(),
         focus,
+        exporter: signer.identity().to_string(),
+        witnessed: witnessed.first().map(|w| String::from_utf8_lossy(&w.note).into_owned()),
     };
-    bundle::write_bundle(out, &header, included)?;
+    bundle::write_bundle(out, &header, included, signer)?;
     println!(
         "exported {} records ({} for release {}) with checkpoint {} to {}",
         included.len(),
@@ -775,7 +887,81 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
         checkpoint.sequence,
         out.display()
     );
+    match &witnessed.first() {
+        Some(w) => println!("the header, signed by {}, carries the {}", signer.identity(), w.source),
+        None => println!("the header, signed by {}, carries no witnessed checkpoint (the chain has no witness)", signer.identity()),
+    }
     println!("the verifier pins the register with --pin {} (or supplies its own --trust-root)", header.identities_sha256);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// "witnessed: ..." for the latest witnessed checkpoint a verification checked.
+fn describe_witnessed(witnessed: &[Witnessed]) -> Option<String> {
+    let w = witnessed.first()?;
+    let cp = lz_evidence::witness::parse(&w.note).ok()?.checkpoint;
+    Some(format!("witnessed: the chain holds the {} ({} records, head {}, co-signed at {})", w.source, cp.size, cp.size - 1, cp.time))
+}
+
+/// A bundle's chain verified with its anchors (the header's checkpoint and witnessed
+/// checkpoint), then its header's exporter signature against the register the chain ends with;
+/// a chain whose register has a witness must come with a witnessed checkpoint.
+fn bundle_report(b: &bundle::Bundle, path: &Path, root: &TrustRoot, anchors: &Anchors) -> Result<lz_evidence::Report> {
+    let chain = match verify_chain_with(&b.records, root, anchors) {
+        Ok(c) => c,
+        Err(e) => match e.downcast::<lz_evidence::Failure>() {
+            Ok(f) => return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) }),
+            Err(e) => return Err(e),
+        },
+    };
+    let header = format!("{}:1", path.display());
+    let failure = |what: String| lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::Witness(what) };
+    if let Err(e) = b.check_exporter(&chain.register) {
+        let f = lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::HeadSignature(format!("bundle header: {e}")) };
+        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) });
+    }
+    if b.header.witnessed.is_none() && chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness)) {
+        let f = failure("the bundle carries no witnessed checkpoint, but the chain's register has a witness: its length is vouched for by its exporter alone".into());
+        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) });
+    }
+    Ok(lz_evidence::Report { records: chain.records.len(), head: chain.head, failure: None })
+}
+
+/// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this
+/// machine's cache of verified heads), then co-signs its head as a C2SP signed note into the
+/// witness store (`lz_evidence::witness::cosign`).
+fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) -> Result<ExitCode> {
+    let Some(ws) = args.witness(root, true)? else {
+        bail!("this store has no witness store: pass --witness-bucket BUCKET (the landing zone's is the one {} names)", lz_promote::stores::STORES_FILE);
+    };
+    let store = args.open(root)?;
+    let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
+    let done = match lz_evidence::witness::cosign(&*store, &ws, &trust.or_repository(root)?, cache.load()?.into_iter().collect(), signer) {
+        Ok(done) => done,
+        Err(e) => {
+            if let Some(f) = failure_of(&e) {
+                println!("TAMPERED: {f} [{}]; nothing witnessed", f.reason.code());
+                return Ok(ExitCode::from(1));
+            }
+            return refused_or(e);
+        }
+    };
+    let Some(done) = done else {
+        println!("the chain is empty: nothing to witness");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let cp = &done.checkpoint;
+    cache.save(&(cp.size - 1, cp.hash.clone()))?;
+    println!(
+        "{} checkpoint of {}: {} records, head {} ({}), signed by {} at {}",
+        if done.new { "witnessed" } else { "already witnessed" },
+        store.describe(),
+        cp.size,
+        cp.size - 1,
+        cp.hash,
+        signer.identity(),
+        cp.time
+    );
+    println!("note: {}", done.location);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -185,7 +185,8 @@ fn bundles_need_a_trust_root_from_the_verifier() {
     chain(&r);
     let bundle = r.root().join("release.bundle");
     let b = bundle.to_str().unwrap();
-    let out = r.expect(&["evidence", "export", "--release", &release(), "--out", b], 0, "exported 4 records");
+    let grace = r.key("grace");
+    let out = r.expect(&["evidence", "export", "--release", &release(), "--out", b, "--as", "grace", "--key", grace.to_str().unwrap()], 0, "exported 4 records");
     let pin = out.split("--pin ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
     assert_eq!(pin, r.ids.fingerprint());
     r.expect(&["evidence", "verify", "--bundle", b], 1, "no trust root");
@@ -208,9 +209,11 @@ fn bundles_need_a_trust_root_from_the_verifier() {
         identities: forger.ids.source().to_string(),
         records: 1,
         focus: vec![0],
+        exporter: "grace".into(),
+        witnessed: None,
     };
     let forged = r.root().join("forged.bundle");
-    write_bundle(&forged, &header, &records).unwrap();
+    write_bundle(&forged, &header, &records, &forger.signer("grace")).unwrap();
     let f = forged.to_str().unwrap();
     r.expect(&["evidence", "verify", "--bundle", f], 1, "no trust root");
     r.expect(&["evidence", "verify", "--bundle", f, "--trust-root", "governance/identities.toml"], 1, "[unknown-key]");

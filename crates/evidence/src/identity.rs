@@ -24,17 +24,24 @@ pub enum Role {
     Deployer,
     Auditor,
     BreakGlass,
+    /// Co-signs checkpoints of the evidence chain into its own store (`crate::witness`); signs
+    /// no record of the chain.
+    Witness,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Author,
         Role::Reviewer,
         Role::Approver,
         Role::Deployer,
         Role::Auditor,
         Role::BreakGlass,
+        Role::Witness,
     ];
+
+    /// The roles that append to the chain (every role but the witness's): who may sign a head.
+    pub const APPENDERS: [Role; 6] = [Role::Author, Role::Reviewer, Role::Approver, Role::Deployer, Role::Auditor, Role::BreakGlass];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +51,7 @@ impl Role {
             Role::Deployer => "deployer",
             Role::Auditor => "auditor",
             Role::BreakGlass => "break-glass",
+            Role::Witness => "witness",
         }
     }
 
@@ -87,7 +95,7 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::BreakGlassApproval => rule(&[Role::Approver], true, None),
         Kind::Retrospective => rule(&[Role::Reviewer, Role::Approver, Role::Auditor], true, None),
         Kind::Release => rule(&[Role::Author], true, None),
-        Kind::Checkpoint => rule(&Role::ALL, false, None),
+        Kind::Checkpoint => rule(&Role::APPENDERS, false, None),
         Kind::GovernancePin | Kind::RegisterChange | Kind::RegisterApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         Kind::ExceptionApproval => rule(&[Role::Approver], true, Some(SECURITY_GROUP)),
         // -- drift remediation (lane report): the deployer that restored the declared values --

@@ -18,7 +18,7 @@
 //! | break-glass                        | break-glass, person                     |
 //! | retrospective                      | reviewer, approver or auditor, person   |
 //! | release                            | author, person                          |
-//! | checkpoint                         | any role                                |
+//! | checkpoint                         | any role but witness                    |
 //! | governance-pin, register-change    | approver, person of group security      |
 //! | exception-approval                 | approver, person of group security      |
 //!
@@ -39,6 +39,7 @@ pub mod s3;
 pub mod sig;
 pub mod store;
 pub mod verify;
+pub mod witness;
 
 pub use archive::{EvidenceArchive, RecordRef, Refused};
 pub use identity::{Identities, Identity, Role, Signer};

@@ -318,7 +318,7 @@ async fn default_retention(client: &Client, bucket: &str) -> Result<Option<(Obje
 }
 
 /// An object's bytes, or `None` when there is no such key.
-async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+pub(crate) async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
     match client.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{bucket}/{key}"))?.into_bytes().to_vec())),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
@@ -327,7 +327,7 @@ async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<V
 }
 
 /// Every key under `prefix`, across pages.
-async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+pub(crate) async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     loop {

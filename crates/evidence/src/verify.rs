@@ -73,6 +73,12 @@ pub enum Reason {
     Quarantine(String),
     /// A record stored under the key of another sequence (a copy or a replay).
     Misplaced { slot: u64, found: u64 },
+    /// A witnessed checkpoint that cannot be used (malformed, another chain, no registered witness).
+    Witness(String),
+    /// The chain is shorter than a witnessed checkpoint: records `last + 1 ..= size - 1` are missing.
+    BehindWitness { last: Option<u64>, size: u64, source: String },
+    /// The record a witnessed checkpoint names has another hash: the chain was rewritten.
+    WitnessMismatch { sequence: u64, source: String },
 }
 
 impl Reason {
@@ -113,6 +119,9 @@ impl Reason {
             Reason::StoreIntegrity(_) => "store-integrity",
             Reason::Quarantine(_) => "quarantine",
             Reason::Misplaced { .. } => "misplaced",
+            Reason::Witness(_) => "witness",
+            Reason::BehindWitness { .. } => "behind-witness",
+            Reason::WitnessMismatch { .. } => "witness-mismatch",
         }
     }
 }
@@ -167,7 +176,8 @@ impl fmt::Display for Reason {
             Reason::Truncated { last, checkpoint } => match last {
                 Some(l) => write!(
                     f,
-                    "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records were removed from the tail"
+                    "the chain ends at sequence {l} but a known checkpoint records {checkpoint}: records {}..{checkpoint} were removed from the tail",
+                    l + 1
                 ),
                 None => write!(f, "the chain is empty but a known checkpoint records sequence {checkpoint}: the chain was deleted"),
             },
@@ -182,6 +192,16 @@ impl fmt::Display for Reason {
             Reason::Misplaced { slot, found } => {
                 write!(f, "record of sequence {found} stored under the key of sequence {slot} (a copy or a replay)")
             }
+            Reason::Witness(e) => write!(f, "witnessed checkpoint: {e}"),
+            Reason::BehindWitness { last, size, source } => {
+                let first = last.map_or(0, |l| l + 1);
+                let have = last.map_or("the chain is empty".to_string(), |l| format!("the chain ends at record {l}"));
+                write!(f, "records {first}..{} are missing: {have} but the {source} vouches for {size} records", size - 1)
+            }
+            Reason::WitnessMismatch { sequence, source } => write!(
+                f,
+                "record {sequence} differs from the {source}: the chain was rewritten at or before record {sequence} after it was witnessed"
+            ),
         }
     }
 }
@@ -448,6 +468,9 @@ pub struct Anchors {
     /// Later versions written over record keys (the key's record is its first version): foreign
     /// objects in a slotted store, a store problem otherwise.
     pub later_versions: Vec<(StoredRecord, String)>,
+    /// Witnessed checkpoints (C2SP signed notes, [`crate::witness`]): each must be signed by a
+    /// registered witness and name a record the chain has, with the same hash.
+    pub witnessed: Vec<crate::witness::Witnessed>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,6 +547,7 @@ impl Anchors {
             problems: integrity.problems,
             slotted: store.slotted(),
             later_versions: integrity.later_versions,
+            witnessed: Vec::new(),
         })
     }
 }
@@ -1973,6 +1997,9 @@ fn finish(state: &mut State, anchors: &Anchors) -> Result<()> {
     if let Some((loc, what)) = anchors.problems.first() {
         return Err(fail(loc, None, Reason::StoreIntegrity(what.clone())));
     }
+    for w in &anchors.witnessed {
+        check_witnessed(w, state)?;
+    }
     let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
     // In a slotted store a head that is not a checkpoint signed by a registered key is a
     // foreign object (quarantined): the records and the other heads still judge the chain.
@@ -2043,6 +2070,50 @@ impl State {
         let at = |s: u64| self.registers.iter().rev().find(|(from, _)| *from <= s).map(|(_, r)| r.as_ref());
         let (judged, after) = (at(sequence), at(sequence.saturating_add(1)));
         after.into_iter().chain(judged.filter(|j| !after.is_some_and(|a| std::ptr::eq(*j, a))))
+    }
+}
+
+/// A witnessed checkpoint against the chain: a registered witness (at the record it names, or
+/// the register in force after the chain when the chain is shorter) signed it, its origin is
+/// this chain's, and the chain holds its head record with the same hash.
+fn check_witnessed(w: &crate::witness::Witnessed, state: &State) -> Result<()> {
+    let bad = |r| fail(&w.source, None, r);
+    let note = crate::witness::parse(&w.note).map_err(|e| bad(Reason::Witness(format!("{e:#}"))))?;
+    let cp = &note.checkpoint;
+    if cp.size == 0 {
+        return Err(bad(Reason::Witness("it vouches for 0 records".into())));
+    }
+    let head = cp.size - 1;
+    let registers: Vec<&Identities> = if (head as usize) < state.hashes.len() {
+        state.registers_at(head).collect()
+    } else {
+        vec![state.register.as_ref()]
+    };
+    let mut last = None;
+    if !registers.iter().any(|r| match note.witnesses(r) {
+        Ok(_) => true,
+        Err(e) => {
+            last = Some(e);
+            false
+        }
+    }) {
+        return Err(bad(Reason::Witness(last.unwrap_or_else(|| "no register was in force".into()))));
+    }
+    if let Some(first) = state.hashes.first() {
+        let ours = crate::witness::origin_of(&hex32(first));
+        if cp.origin != ours {
+            return Err(bad(Reason::Witness(format!("its origin {:?} is not this chain's ({ours:?})", cp.origin))));
+        }
+    }
+    let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
+    match state.hashes.get(head as usize) {
+        None => Err(bad(Reason::BehindWitness { last, size: cp.size, source: w.source.clone() })),
+        Some(h) if hex32(h) != cp.hash => Err(fail(
+            &state.locations[head as usize],
+            Some(head),
+            Reason::WitnessMismatch { sequence: head, source: w.source.clone() },
+        )),
+        Some(_) => Ok(()),
     }
 }
 

@@ -231,11 +231,18 @@ fn bundles_verify_offline_and_expose_tampering() {
         identities: t.text.clone(),
         records: records.len(),
         focus,
+        exporter: "alice".into(),
+        witnessed: None,
     };
     let path = dir.path().join("bundle.jsonl");
-    write_bundle(&path, &header, &records).unwrap();
+    write_bundle(&path, &header, &records, &t.approver).unwrap();
     let b = read_bundle(&path).unwrap();
     assert_eq!(b.header.focus.len(), 8);
+    assert_eq!(b.check_exporter(&t.identities), Ok("alice".to_string()));
+    // The header is the exporter's: signed by another registered key, it says so.
+    write_bundle(&path, &header, &records, &t.deployer).unwrap();
+    assert!(read_bundle(&path).unwrap().check_exporter(&t.identities).unwrap_err().contains("signed by deploy-bot but names alice"));
+    write_bundle(&path, &header, &records, &t.approver).unwrap();
     let report = verify(&b.records, Some(&b.header.checkpoint), &b.identities).unwrap();
     assert!(report.ok(), "{:?}", report.failure);
 
@@ -248,9 +255,13 @@ fn bundles_verify_offline_and_expose_tampering() {
     assert_eq!(f.reason.code(), "truncated");
 
     // An edited identities snapshot no longer matches its digest.
-    let swapped = text.replacen("deploy-bot", "deploy-bat", 1);
-    std::fs::write(&path, swapped).unwrap();
+    let swapped = BundleHeader { identities: t.text.replacen("deploy-bot", "deploy-bat", 1), ..header };
+    write_bundle(&path, &swapped, &records, &t.approver).unwrap();
     assert!(format!("{:#}", read_bundle(&path).err().unwrap()).contains("identities snapshot"));
+    // A header that is not signed (the v1 layout) is refused.
+    let unsigned = text.lines().next().unwrap().len();
+    std::fs::write(&path, format!("{}\n{}", serde_json::to_string(&swapped).unwrap(), &text[unsigned + 1..])).unwrap();
+    assert!(format!("{:#}", read_bundle(&path).err().unwrap()).contains("not a signed bundle header"));
 }
 
 struct BadRegister {

@@ -574,6 +574,11 @@ pub fn bootstrap_stores(stores: &crate::stores::Stores, plan: &Value) -> Result<
         for spec in &specs {
             ensure_bucket(&s3, spec, &stores.region, &mut report).await?;
         }
+        // The witness store: the evidence store's settings, in the audit function's account.
+        let mut witness = specs[1].clone();
+        witness.policy = witness.policy.map(|p| p.replace(&stores.evidence_bucket, &stores.witness_bucket));
+        witness.name = stores.witness_bucket.clone();
+        ensure_bucket(&stores.witness_s3(), &witness, &stores.region, &mut report).await?;
         Ok(report)
     })
 }

@@ -2,6 +2,15 @@
 //! header of an STS `GetCallerIdentity` response, read through the SDK), never the local clock
 //! or an environment variable. Every decision record names the time and where it came from.
 //!
+//! A reading says whether its time is authenticated: STS over HTTPS at a real AWS endpoint
+//! (`*.amazonaws.com`) is; anything else (plain-HTTP LocalStack, where a relay on the network
+//! can rewrite the `Date` header) is not, and the record's `clock` detail says so. An
+//! unauthenticated reading is bounded by a second, signed source ([`bound`]): the time of the
+//! latest witnessed checkpoint of the evidence chain (signed by the audit function's witness,
+//! `lz_evidence::witness`). A decision whose time runs more than `max_clock_skew_minutes`
+//! (the governing release's `governance/change-windows.toml`) ahead of it, or behind it, is
+//! refused; a time behind the chain's last record is refused when the record is appended.
+//!
 //! A fixed clock exists only in test builds (`cfg(test)` or the `test-clock` feature, which
 //! only the crate's own dev-dependency enables); the shipped `xtask` binary cannot construct
 //! one, so no variable or flag moves the time a decision sees.
@@ -30,6 +39,63 @@ pub enum Clock {
 pub struct Reading {
     pub time: OffsetDateTime,
     pub source: String,
+    /// Whether the time comes over an authenticated channel (STS over HTTPS at AWS).
+    pub authenticated: bool,
+}
+
+/// Whether `endpoint` is a real AWS endpoint reached over HTTPS (its answers are authenticated
+/// by TLS): `https://<host>.amazonaws.com[:port][/...]`.
+pub fn authenticated_endpoint(endpoint: &str) -> bool {
+    let Some(rest) = endpoint.strip_prefix("https://") else { return false };
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    !host.contains('@') && host.ends_with(".amazonaws.com")
+}
+
+/// `reading` checked against the latest witnessed checkpoint of the evidence chain at `paths`
+/// (a note signed by a witness of `register`): an authenticated reading is kept as it is; an
+/// unauthenticated one is refused when it runs more than `skew_minutes` ahead of the
+/// checkpoint's time, or behind it, and otherwise says in its source which checkpoint bounds
+/// it. Without a witness store (a local chain) or before the first witnessed checkpoint, the
+/// reading stays unbounded, and its source says it is not authenticated.
+pub fn bound(
+    paths: &crate::Paths,
+    register: &lz_evidence::Identities,
+    skew_minutes: u32,
+    reading: Reading,
+) -> Result<Reading> {
+    if reading.authenticated {
+        return Ok(reading);
+    }
+    let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence else { return Ok(reading) };
+    let Some(w) = stores.witness()?.latest()? else { return Ok(reading) };
+    let note = lz_evidence::witness::parse(&w.note).with_context(|| format!("{}: not a witnessed checkpoint", w.source))?;
+    if let Err(e) = note.witnesses(register) {
+        return Err(crate::refusal::refuse!("the clock cannot be bounded: the {}: {e}", w.source));
+    }
+    let witnessed = lz_evidence::record::parse_time(&note.checkpoint.time)?;
+    let skew = time::Duration::minutes(i64::from(skew_minutes));
+    let shown = |t: OffsetDateTime| crate::window::rfc3339(t);
+    if reading.time > witnessed + skew {
+        return Err(crate::refusal::refuse!(
+            "the time {} ({}) runs {} ahead of the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows an unauthenticated clock; not deciding on it (if the checkpoint is only old, the witness co-signs a fresh one with `cargo xtask evidence witness`)",
+            shown(reading.time),
+            reading.source,
+            reading.time - witnessed,
+            shown(witnessed),
+            w.source
+        ));
+    }
+    if reading.time < witnessed - skew {
+        return Err(crate::refusal::refuse!(
+            "the time {} ({}) is {} behind the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows; not deciding on it",
+            shown(reading.time),
+            reading.source,
+            witnessed - reading.time,
+            shown(witnessed),
+            w.source
+        ));
+    }
+    Ok(Reading { source: format!("{}; within {skew_minutes} min of witnessed checkpoint {}", reading.source, shown(witnessed)), ..reading })
 }
 
 #[derive(Debug, Default)]
@@ -103,15 +169,22 @@ impl Clock {
                     .with_context(|| {
                         format!("the STS response of {endpoint} carries no Date header")
                     })?;
+                let authenticated = authenticated_endpoint(endpoint);
                 Ok(Reading {
                     time: parse_http_date(&date)?,
-                    source: format!("sts-date {endpoint}"),
+                    source: if authenticated {
+                        format!("sts-date {endpoint}")
+                    } else {
+                        format!("sts-date {endpoint} (not authenticated: plain HTTP)")
+                    },
+                    authenticated,
                 })
             }
             #[cfg(any(test, feature = "test-clock"))]
             Clock::Fixed(t) => Ok(Reading {
                 time: *t,
                 source: "fixed (test build)".into(),
+                authenticated: false,
             }),
         }
     }
@@ -124,5 +197,17 @@ mod tests {
         let t = super::parse_http_date("Fri, 27 Nov 2026 05:00:03 GMT").unwrap();
         assert_eq!(crate::window::rfc3339(t), "2026-11-27T05:00:03Z");
         assert!(super::parse_http_date("yesterday").is_err());
+    }
+
+    #[test]
+    fn only_https_to_aws_is_authenticated() {
+        use super::authenticated_endpoint as a;
+        assert!(a("https://sts.eu-west-2.amazonaws.com"));
+        assert!(a("https://sts.amazonaws.com:443/"));
+        assert!(!a("http://sts.eu-west-2.amazonaws.com"), "plain HTTP");
+        assert!(!a("http://127.0.0.1:4566"));
+        assert!(!a("https://localhost.localstack.cloud:4566"));
+        assert!(!a("https://sts.amazonaws.com.evil.example"));
+        assert!(!a("https://user@sts.amazonaws.com"));
     }
 }

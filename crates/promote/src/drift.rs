@@ -221,16 +221,16 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
     })
 }
 
-/// The Object Lock of the landing zone's release and evidence stores against the retention
-/// floor (the governance minimum, [`crate::stores::retention_floor`]): COMPLIANCE mode with at
-/// least that many days. A store whose retention was lowered is drift.
+/// The Object Lock of the landing zone's release, evidence and witness stores against the
+/// retention floor (the governance minimum, [`crate::stores::retention_floor`]): COMPLIANCE
+/// mode with at least that many days. A store whose retention was lowered is drift.
 pub fn check_stores(stores: &crate::stores::Stores) -> Result<Vec<Finding>> {
-    let s3 = stores.s3();
+    let (s3, witness_s3) = (stores.s3(), stores.witness_s3());
     let rt = lz_platform::aws::runtime()?;
     let floor = stores.retention_floor()?;
     rt.block_on(async {
         let mut out = Vec::new();
-        for name in [&stores.release_bucket, &stores.evidence_bucket] {
+        for (s3, name) in [(&s3, &stores.release_bucket), (&s3, &stores.evidence_bucket), (&witness_s3, &stores.witness_bucket)] {
             let resource = format!("s3://{name}");
             let (mode, days) = match s3.get_object_lock_configuration().bucket(name).send().await {
                 Ok(o) => {

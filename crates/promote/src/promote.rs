@@ -476,9 +476,12 @@ fn applied_by_dead_run<'a>(
 /// earlier record substitutes for it.
 pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<Outcome> {
     let t = opts.target;
-    let now = &clock.now()?;
+    // An unauthenticated clock is bounded by the latest witnessed checkpoint (`clock::bound`).
+    let (witness_at, register, skew) = (session.paths.clone(), session.identities().clone(), session.governance.windows.max_clock_skew_minutes);
+    let read = || crate::clock::bound(&witness_at, &register, skew, clock.now()?);
+    let now = &read()?;
     // Every later record reads the clock again: its time is the server's at that moment.
-    let later = || clock.now();
+    let later = || read();
     refuse_if!(
         session.environment != t.environment,
         "the session is for {} but the target is {}",

@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 11] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 12] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -38,6 +38,8 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 11] = [
     ("audrey", "security", &["auditor"], "person"),
     // A third security approver: a register change needs two approvals besides its proposer's.
     ("heidi", "security", &["approver"], "person"),
+    // Internal audit's witness: co-signs checkpoints into the witness store, signs no record.
+    ("wendy", "security", &["witness"], "workload"),
 ];
 
 /// When a sandbox's chain starts: its genesis register is dated before every fixed clock the
@@ -199,6 +201,14 @@ impl Sandbox {
         let paths = Paths { evidence: at.clone(), ..self.paths.clone() };
         crate::register::start(&paths, &pin, &text, Some(self.signer("bob")), GENESIS_TIME)?;
         Ok(())
+    }
+
+    /// The audit function's witness (wendy) co-signs the head of the sandbox's chain into the
+    /// witness store, where its evidence is an S3 store (a local chain has no witness store:
+    /// `None`). Decisions on an unauthenticated clock need a fresh witnessed checkpoint.
+    pub fn witness(&self) -> Result<Option<lz_evidence::witness::Cosigned>> {
+        let crate::ledger::EvidenceAt::S3(stores) = &self.paths.evidence else { return Ok(None) };
+        lz_evidence::witness::cosign(&*self.paths.evidence.open()?, &stores.witness()?, &self.paths.trust, Vec::new(), self.signer("wendy"))
     }
 
     /// Reopens a sandbox another process created under `dir`.

@@ -787,6 +787,7 @@ impl Session {
         ticket: Option<&str>,
         now: &Reading,
     ) -> Result<(lz_evidence::RecordRef, Tier)> {
+        let now = &crate::clock::bound(&self.paths, self.identities(), self.governance.windows.max_clock_skew_minutes, now.clone())?;
         let who = signer.identity();
         let r = short(self.digest());
         approval::may_approve(who, Some(&self.author), self.digest())

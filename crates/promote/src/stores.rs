@@ -20,6 +20,8 @@ struct StoresFile {
     release_bucket: String,
     evidence_bucket: String,
     genesis_register_sha256: Option<String>,
+    witness_account: String,
+    witness_bucket: String,
 }
 
 /// Where the stores are and how to reach them.
@@ -34,6 +36,10 @@ pub struct Stores {
     /// sha256 of the genesis identities register, record 0 of the evidence store: the one
     /// trust root of the chain (the register in force anywhere else comes from the chain).
     pub genesis_register_sha256: String,
+    /// The audit function's account, where the witness keeps its checkpoints.
+    pub witness_account: String,
+    /// The witness store: witnessed checkpoints of the evidence chain (C2SP signed notes), COMPLIANCE Object Lock.
+    pub witness_bucket: String,
     /// The checkout whose governance names the stores (the retention floor is rendered from it).
     pub root: PathBuf,
 }
@@ -55,13 +61,19 @@ impl Stores {
         if !lz_platform::ENVIRONMENTS.contains(&f.environment.as_str()) {
             bail!("{}: environment {:?} is not one of {}", path.display(), f.environment, lz_platform::ENVIRONMENTS.join(", "));
         }
-        for b in [&f.release_bucket, &f.evidence_bucket] {
+        for b in [&f.release_bucket, &f.evidence_bucket, &f.witness_bucket] {
             if !valid_bucket(b) {
                 bail!("{}: {b:?} is not a valid S3 bucket name", path.display());
             }
         }
         if f.release_bucket == f.evidence_bucket {
             bail!("{}: the release store and the evidence store must be different buckets", path.display());
+        }
+        if f.witness_bucket == f.evidence_bucket || f.witness_bucket == f.release_bucket {
+            bail!("{}: the witness store must be a bucket of its own", path.display());
+        }
+        if f.witness_account.len() != 12 || !f.witness_account.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("{}: witness_account {:?} is not a 12-digit AWS account id", path.display(), f.witness_account);
         }
         let genesis = match f.genesis_register_sha256 {
             Some(g) if lz_evidence::record::is_digest(&g) => g,
@@ -81,6 +93,8 @@ impl Stores {
             release_bucket: f.release_bucket,
             evidence_bucket: f.evidence_bucket,
             genesis_register_sha256: genesis,
+            witness_account: f.witness_account,
+            witness_bucket: f.witness_bucket,
         })
     }
 
@@ -103,6 +117,16 @@ impl Stores {
     /// The least COMPLIANCE retention, in days, of the stores (see [`retention_floor`]).
     pub fn retention_floor(&self) -> Result<u32> {
         retention_floor(&self.root)
+    }
+
+    /// A client of the witness's account.
+    pub fn witness_s3(&self) -> aws_sdk_s3::Client {
+        lz_platform::aws::s3(&self.endpoint, lz_platform::aws::account_credentials(&self.witness_account), &self.region)
+    }
+
+    /// The witness store; refused unless its bucket has COMPLIANCE Object Lock.
+    pub fn witness(&self) -> Result<lz_evidence::witness::WitnessStore> {
+        lz_evidence::witness::WitnessStore::open(self.witness_s3(), &self.witness_bucket)
     }
 
     pub fn releases(&self) -> Result<ReleaseStore> {
@@ -171,13 +195,13 @@ pub fn with_genesis(text: &str, fingerprint: &str) -> String {
     out
 }
 
-/// The text of a `governance/stores.toml` with `-SUFFIX` appended to both bucket names (stores
+/// The text of a `governance/stores.toml` with `-SUFFIX` appended to the three bucket names (stores
 /// of their own for a rehearsal or a test; every other line as it was).
 pub fn suffixed(text: &str, suffix: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2 * (suffix.len() + 1));
     for line in text.lines() {
         match line.split_once('=') {
-            Some((k, v)) if matches!(k.trim(), "release_bucket" | "evidence_bucket") => {
+            Some((k, v)) if matches!(k.trim(), "release_bucket" | "evidence_bucket" | "witness_bucket") => {
                 let name = v.trim().trim_matches('"');
                 out.push_str(&format!("{} = \"{name}-{suffix}\"\n", k.trim_end()));
             }
@@ -209,11 +233,11 @@ pub fn cache_ledger(root: &Path) -> Result<Option<crate::ledger::Ledger>> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn suffixed_renames_only_the_two_buckets() {
-        let text = "# release_bucket = \"in a comment\"\nenvironment     = \"prod\"\nrelease_bucket  = \"lz-releases-1\"\nevidence_bucket = \"lz-evidence-1\"\n";
+    fn suffixed_renames_only_the_buckets() {
+        let text = "# release_bucket = \"in a comment\"\nenvironment     = \"prod\"\nrelease_bucket  = \"lz-releases-1\"\nevidence_bucket = \"lz-evidence-1\"\nwitness_bucket = \"lz-witness-1\"\n";
         assert_eq!(
             super::suffixed(text, "x9"),
-            "# release_bucket = \"in a comment\"\nenvironment     = \"prod\"\nrelease_bucket = \"lz-releases-1-x9\"\nevidence_bucket = \"lz-evidence-1-x9\"\n"
+            "# release_bucket = \"in a comment\"\nenvironment     = \"prod\"\nrelease_bucket = \"lz-releases-1-x9\"\nevidence_bucket = \"lz-evidence-1-x9\"\nwitness_bucket = \"lz-witness-1-x9\"\n"
         );
     }
 }

@@ -53,6 +53,8 @@ struct RawWindows {
     closed: Vec<RawClosed>,
     #[serde(default)]
     freeze: Vec<RawFreeze>,
+    /// See [`ChangeWindows::max_clock_skew_minutes`].
+    max_clock_skew_minutes: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -96,7 +98,13 @@ pub struct Freeze {
 pub struct ChangeWindows {
     pub closed: Vec<Closed>,
     pub freezes: Vec<Freeze>,
+    /// How far (minutes) an unauthenticated decision clock may run from the latest witnessed
+    /// checkpoint of the evidence chain ([`crate::clock::bound`]); 10 when the file says nothing.
+    pub max_clock_skew_minutes: u32,
 }
+
+/// `max_clock_skew_minutes` when change-windows.toml does not state it.
+pub const DEFAULT_CLOCK_SKEW_MINUTES: u32 = 10;
 
 const DAYS: [(&str, Weekday); 7] = [
     ("Mon", Weekday::Monday),
@@ -238,7 +246,11 @@ impl ChangeWindows {
                 reason: f.reason,
             });
         }
-        Ok(ChangeWindows { closed, freezes })
+        let max_clock_skew_minutes = raw.max_clock_skew_minutes.unwrap_or(DEFAULT_CLOCK_SKEW_MINUTES);
+        if !(1..=60).contains(&max_clock_skew_minutes) {
+            bail!("{origin}: max_clock_skew_minutes = {max_clock_skew_minutes} is not between 1 and 60");
+        }
+        Ok(ChangeWindows { closed, freezes, max_clock_skew_minutes })
     }
 
     /// Pairs of closed periods, and of freezes, that overlap for one environment (an earlier

@@ -30,6 +30,7 @@ pub fn own_stores() -> Stores {
     let n = nonce();
     s.release_bucket = format!("{}-{n}", s.release_bucket);
     s.evidence_bucket = format!("{}-{n}", s.evidence_bucket);
+    s.witness_bucket = format!("{}-{n}", s.witness_bucket);
     let plan = lz_promote::release::render_env(&root(), &s.environment).unwrap();
     lz_promote::bootstrap::bootstrap_stores(&s, &plan).unwrap();
     s

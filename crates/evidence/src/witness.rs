@@ -1,0 +1,435 @@
+//! Witnessed checkpoints: a second party (the audit function's witness identity) co-signs the
+//! head of the evidence chain and keeps what it signed in a store of its own, so that no single
+//! writer of the evidence store can shorten it.
+//!
+//! The format is a C2SP signed note (c2sp.org/signed-note) whose text is a transparency-log
+//! checkpoint (c2sp.org/tlog-checkpoint):
+//!
+//! ```text
+//! landing-zone.example/evidence/<sha256 of record 0, hex>
+//! <size: the number of records>
+//! <base64 of the sha256 of record size-1, the head record>
+//! time <RFC 3339, the witness's time of signing>
+//!
+//! — <witness name> <base64(key id || Ed25519 signature)>
+//! ```
+//!
+//! The evidence chain is a hash chain, not a Merkle tree: the hash line carries the hash of the
+//! head record (sha256 of its canonical envelope), which commits to every record before it
+//! through the previous-hash links. The key id is the first 4 bytes of
+//! `SHA-256(name || 0x0A || 0x01 || public key)` (0x01: the Ed25519 signature type); the
+//! signature is over the note text, from the origin line through the newline that ends the last
+//! extension line. Signatures of names a verifier does not know are skipped, as the signed-note
+//! format says; at least one must be by a registered identity with the `witness` role, and
+//! every line naming a registered witness must verify.
+//!
+//! The witness store is an S3 bucket with COMPLIANCE Object Lock, one object per witnessed
+//! checkpoint: `checkpoints/<size:020>/<unix time:012>.note`, written with `If-None-Match: *`;
+//! the latest is the last key in listing order.
+
+use anyhow::{bail, Context, Result};
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::ObjectLockMode;
+use aws_sdk_s3::Client;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::identity::{Identities, Role, Signer};
+use crate::s3::aws_error;
+
+/// The origin line's prefix; the chain's record 0 hash follows.
+pub const ORIGIN_PREFIX: &str = "landing-zone.example/evidence/";
+/// The signature line's mark (U+2014 EM DASH, then a space).
+const DASH: &str = "\u{2014} ";
+/// The Ed25519 signature type of the signed-note key id.
+const ED25519_TYPE: u8 = 0x01;
+/// Longest note accepted (a checkpoint with a handful of co-signatures is a few hundred bytes).
+pub const MAX_NOTE: usize = 16 * 1024;
+
+/// The origin of the chain whose record 0 hashes to `record0` (hex).
+pub fn origin_of(record0: &str) -> String {
+    format!("{ORIGIN_PREFIX}{record0}")
+}
+
+/// The signed-note key id of `name`'s Ed25519 key.
+pub fn note_keyid(name: &str, key: &ed25519_dalek::VerifyingKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0x0a, ED25519_TYPE]);
+    h.update(key.as_bytes());
+    h.finalize()[..4].try_into().expect("4 bytes")
+}
+
+/// The checkpoint a note carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessCheckpoint {
+    pub origin: String,
+    /// Records in the chain: the head record is `size - 1`.
+    pub size: u64,
+    /// sha256 of the head record's canonical envelope, hex.
+    pub hash: String,
+    /// The witness's time of signing (RFC 3339), from the `time` extension line.
+    pub time: String,
+}
+
+impl WitnessCheckpoint {
+    /// The note text (signed-note body): origin, size, base64 hash, the `time` extension line.
+    pub fn text(&self) -> String {
+        let hash = hex::decode(&self.hash).expect("a checkpoint hash is hex");
+        format!("{}\n{}\n{}\ntime {}\n", self.origin, self.size, B64.encode(hash), self.time)
+    }
+}
+
+/// One signature line of a note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteSignature {
+    pub name: String,
+    pub keyid: [u8; 4],
+    pub signature: [u8; 64],
+}
+
+/// A parsed signed note: its text and signature lines (not checked yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    pub text: String,
+    pub checkpoint: WitnessCheckpoint,
+    pub signatures: Vec<NoteSignature>,
+}
+
+/// Signs `checkpoint` as the witness `signer`: the note's bytes.
+pub fn sign(checkpoint: &WitnessCheckpoint, signer: &Signer) -> Vec<u8> {
+    let text = checkpoint.text();
+    let keyid = note_keyid(signer.identity(), &signer.public_key());
+    let mut blob = keyid.to_vec();
+    blob.extend_from_slice(&signer.sign(text.as_bytes()));
+    format!("{text}\n{DASH}{} {}\n", signer.identity(), B64.encode(blob)).into_bytes()
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
+}
+
+/// Parses a note (no signature is checked here); the error says what is malformed.
+pub fn parse(bytes: &[u8]) -> Result<Note> {
+    if bytes.len() > MAX_NOTE {
+        bail!("the note is {} bytes, more than the {MAX_NOTE} a checkpoint note may have", bytes.len());
+    }
+    let all = std::str::from_utf8(bytes).context("the note is not UTF-8")?;
+    let (text, sigs) = all.split_once("\n\n").context("the note has no blank line between its text and its signatures")?;
+    let text = format!("{text}\n");
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() < 3 {
+        bail!("the checkpoint has {} lines; it needs an origin, a size and a hash", lines.len());
+    }
+    if lines.iter().any(|l| l.is_empty()) {
+        bail!("the checkpoint text has an empty line");
+    }
+    let origin = lines[0].to_string();
+    let size: u64 = lines[1]
+        .parse()
+        .ok()
+        .filter(|_| lines[1] == "0" || !lines[1].starts_with('0'))
+        .with_context(|| format!("the size line {:?} is not a decimal number", lines[1]))?;
+    let hash = B64
+        .decode(lines[2])
+        .ok()
+        .filter(|h| h.len() == 32 && B64.encode(h) == lines[2])
+        .with_context(|| format!("the hash line {:?} is not the base64 of 32 bytes", lines[2]))?;
+    let mut time = None;
+    for ext in &lines[3..] {
+        if let Some(t) = ext.strip_prefix("time ") {
+            if time.replace(t.to_string()).is_some() {
+                bail!("the checkpoint has two time lines");
+            }
+            crate::record::parse_time(t).with_context(|| format!("the time line {ext:?} is not an RFC 3339 time"))?;
+        }
+    }
+    let time = time.context("the checkpoint has no `time` extension line (the witness's time of signing)")?;
+    if !sigs.ends_with('\n') {
+        bail!("the last signature line does not end with a newline");
+    }
+    let mut signatures = Vec::new();
+    for line in sigs.lines() {
+        let rest = line.strip_prefix(DASH).with_context(|| format!("signature line {line:?} does not start with \"\u{2014} \""))?;
+        let (name, blob) = rest.rsplit_once(' ').with_context(|| format!("signature line {line:?} is not \"\u{2014} NAME SIGNATURE\""))?;
+        if !valid_name(name) {
+            bail!("signature line {line:?}: {name:?} is not a key name");
+        }
+        let blob = B64.decode(blob).with_context(|| format!("signature line {line:?}: the signature is not base64"))?;
+        if blob.len() < 4 {
+            bail!("signature line {line:?}: the signature is shorter than its key id");
+        }
+        // Signatures of other types (other lengths) are kept out: only Ed25519 ones are read.
+        if blob.len() == 68 {
+            signatures.push(NoteSignature {
+                name: name.to_string(),
+                keyid: blob[..4].try_into().expect("4 bytes"),
+                signature: blob[4..].try_into().expect("64 bytes"),
+            });
+        }
+    }
+    if sigs.lines().next().is_none() {
+        bail!("the note has no signature line");
+    }
+    Ok(Note { checkpoint: WitnessCheckpoint { origin, size, hash: hex::encode(hash), time }, text, signatures })
+}
+
+impl Note {
+    /// The registered witnesses (role `witness` in `register`) whose signatures hold; an error
+    /// when a line naming a registered witness does not verify, or when none is by one.
+    pub fn witnesses(&self, register: &Identities) -> Result<Vec<String>, String> {
+        let mut ok = Vec::new();
+        for s in &self.signatures {
+            let Some(id) = register.get(&s.name) else { continue };
+            if !id.has_role(Role::Witness) {
+                continue;
+            }
+            if note_keyid(&id.name, &id.public_key) != s.keyid {
+                // Another key under the same name (a key the register does not hold).
+                continue;
+            }
+            if !crate::sig::verify(&id.public_key, &s.signature, &[self.text.as_bytes()]) {
+                return Err(format!("the signature of witness {} does not verify", s.name));
+            }
+            ok.push(id.name.clone());
+        }
+        if ok.is_empty() {
+            let names: Vec<&str> = self.signatures.iter().map(|s| s.name.as_str()).collect();
+            return Err(format!(
+                "it is signed by no registered witness (signature lines: {}; a witness needs the `witness` role and its registered key)",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ));
+        }
+        Ok(ok)
+    }
+}
+
+/// A witnessed checkpoint as a verifier receives it: the note's bytes and where they came from.
+#[derive(Clone, Debug)]
+pub struct Witnessed {
+    pub note: Vec<u8>,
+    pub source: String,
+}
+
+/// What [`cosign`] did.
+#[derive(Clone, Debug)]
+pub struct Cosigned {
+    pub checkpoint: WitnessCheckpoint,
+    /// Where the note is (`s3://bucket/key`).
+    pub location: String,
+    /// `false` when the same note was already there (a rerun within the same second).
+    pub new: bool,
+}
+
+/// The witness's job: verifies `store` against `trust`, the `known` checkpoints and the latest
+/// checkpoint in `witness_store`, checks that `signer` is a witness of the chain's register
+/// with its registered key, and writes a note co-signing the store's head, timed by the
+/// witness's own clock. A store that fails verification is a [`crate::Failure`]; a signer who
+/// may not witness is [`crate::Refused`]; an empty chain is `Ok(None)`.
+pub fn cosign(
+    store: &dyn crate::Store,
+    witness_store: &WitnessStore,
+    trust: &crate::TrustRoot,
+    known: Vec<crate::KnownCheckpoint>,
+    signer: &Signer,
+) -> Result<Option<Cosigned>> {
+    let latest = witness_store.latest()?;
+    let mut anchors = crate::Anchors::of_store(store, known)?;
+    anchors.witnessed = latest.into_iter().collect();
+    let records = store.load()?;
+    let chain = crate::verify_chain_with(&records, trust, &anchors)?;
+    let refused = |m: String| anyhow::Error::new(crate::Refused(m));
+    match chain.register.get(signer.identity()) {
+        Some(id) if id.keyid != signer.keyid() => return Err(refused(format!("the key given is not the registered key of {}", id.name))),
+        Some(id) if !id.has_role(Role::Witness) => {
+            return Err(refused(format!("{} does not hold the witness role in the chain's register", id.name)))
+        }
+        Some(_) => {}
+        None => return Err(refused(format!("{} is not registered in the chain's register", signer.identity()))),
+    }
+    let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else { return Ok(None) };
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    let checkpoint = WitnessCheckpoint {
+        origin: origin_of(&first.hash),
+        size: seq + 1,
+        hash: hash.clone(),
+        time: now.format(&time::format_description::well_known::Rfc3339)?,
+    };
+    let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
+    let new = witness_store.put(&key, &sign(&checkpoint, signer))?;
+    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The witness store
+
+/// The witness's own store: an S3 bucket with COMPLIANCE Object Lock holding one note per
+/// witnessed checkpoint.
+pub struct WitnessStore {
+    client: Client,
+    bucket: String,
+    retention_days: u32,
+    rt: tokio::runtime::Runtime,
+}
+
+impl WitnessStore {
+    /// The store of `bucket`, which must have COMPLIANCE Object Lock with a default retention.
+    pub fn open(client: Client, bucket: &str) -> Result<WitnessStore> {
+        let days = crate::s3::S3Store::open_worm(client.clone(), bucket, "")
+            .with_context(|| format!("s3://{bucket} is not a witness store (COMPLIANCE Object Lock): run `cargo xtask bootstrap --stores`"))?
+            .retention_days();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
+        Ok(WitnessStore { client, bucket: bucket.to_string(), retention_days: days, rt })
+    }
+
+    /// Creates the bucket with COMPLIANCE Object Lock for `days` (an existing bucket's retention
+    /// is left as it is), then opens it.
+    pub fn create(client: Client, bucket: &str, days: u32) -> Result<WitnessStore> {
+        crate::s3::S3Store::new(client.clone(), bucket, "", days)?.ensure_bucket()?;
+        WitnessStore::open(client, bucket)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("s3://{}/checkpoints/", self.bucket)
+    }
+
+    /// Where `key` is: `s3://<bucket>/<key>`.
+    pub fn location(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    pub fn retention_days(&self) -> u32 {
+        self.retention_days
+    }
+
+    pub fn key(size: u64, unix: i64) -> String {
+        format!("checkpoints/{size:020}/{unix:012}.note")
+    }
+
+    /// The latest witnessed checkpoint (the last key), if any.
+    pub fn latest(&self) -> Result<Option<Witnessed>> {
+        self.rt.block_on(async {
+            let mut keys = crate::s3::list_keys(&self.client, &self.bucket, "checkpoints/").await?;
+            keys.sort();
+            let Some(key) = keys.pop() else { return Ok(None) };
+            let note = crate::s3::get_object(&self.client, &self.bucket, &key)
+                .await?
+                .with_context(|| format!("s3://{}/{key} was listed and then not found", self.bucket))?;
+            Ok(Some(Witnessed { note, source: format!("witnessed checkpoint s3://{}/{key}", self.bucket) }))
+        })
+    }
+
+    /// Writes `note` under `key` once (`If-None-Match: *`, retained COMPLIANCE). `Ok(false)`
+    /// when the same bytes are already there (a rerun, or a retry after a lost answer); a
+    /// different object under the key is an error.
+    pub fn put(&self, key: &str, note: &[u8]) -> Result<bool> {
+        let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
+            + u64::from(self.retention_days) * 86_400;
+        self.rt.block_on(async {
+            let res = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .if_none_match("*")
+                .object_lock_mode(ObjectLockMode::Compliance)
+                .object_lock_retain_until_date(DateTime::from_secs(until as i64))
+                .content_type("text/plain; charset=utf-8")
+                .body(ByteStream::from(note.to_vec()))
+                .send()
+                .await;
+            match res {
+                Ok(_) => Ok(true),
+                Err(e) if crate::s3::conflict(&e) => {
+                    let stored = crate::s3::get_object(&self.client, &self.bucket, key).await?.unwrap_or_default();
+                    if stored == note {
+                        Ok(false)
+                    } else {
+                        bail!("s3://{}/{key} already holds another note", self.bucket)
+                    }
+                }
+                Err(e) => Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{encode_public_key, Signer};
+    use ed25519_dalek::SigningKey;
+
+    fn register(witness_key: &SigningKey) -> Identities {
+        let text = format!(
+            "[identity.audit-witness]\nname = \"Audit witness\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n\n\
+             [identity.deployer-bot]\nname = \"Deployer\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{}\"\n",
+            encode_public_key(&witness_key.verifying_key()),
+            encode_public_key(&SigningKey::from_bytes(&[2; 32]).verifying_key())
+        );
+        Identities::parse(&text, "test register").unwrap()
+    }
+
+    fn checkpoint() -> WitnessCheckpoint {
+        WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: "2026-12-06T18:00:00Z".into() }
+    }
+
+    #[test]
+    fn a_signed_note_has_the_c2sp_layout_and_verifies() {
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let note = sign(&checkpoint(), &Signer::new("audit-witness", key.clone()));
+        let text = String::from_utf8(note.clone()).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines[0], format!("landing-zone.example/evidence/{}", "ab".repeat(32)));
+        assert_eq!(lines[1], "7");
+        assert_eq!(lines[2], B64.encode([0xcd; 32]));
+        assert_eq!(lines[3], "time 2026-12-06T18:00:00Z");
+        assert_eq!(lines[4], "");
+        assert!(lines[5].starts_with("\u{2014} audit-witness "), "{text}");
+        assert_eq!(lines[6], "", "the note ends with a newline");
+        // Key id: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || key), computed here by hand.
+        let mut pre = b"audit-witness\n\x01".to_vec();
+        pre.extend_from_slice(key.verifying_key().as_bytes());
+        let blob = B64.decode(lines[5].rsplit(' ').next().unwrap()).unwrap();
+        assert_eq!(blob[..4], Sha256::digest(&pre)[..4]);
+        // The signature is over the text through the newline of the last extension line.
+        let text_part = format!("{}\n{}\n{}\n{}\n", lines[0], lines[1], lines[2], lines[3]);
+        assert!(crate::sig::verify(&key.verifying_key(), blob[4..].try_into().unwrap(), &[text_part.as_bytes()]));
+        let parsed = parse(&note).unwrap();
+        assert_eq!(parsed.checkpoint, checkpoint());
+        assert_eq!(parsed.witnesses(&register(&key)).unwrap(), vec!["audit-witness".to_string()]);
+    }
+
+    #[test]
+    fn a_note_is_refused_when_altered_or_signed_by_no_registered_witness() {
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let reg = register(&key);
+        let note = String::from_utf8(sign(&checkpoint(), &Signer::new("audit-witness", key.clone()))).unwrap();
+        // A size moved back: the witness's signature no longer holds.
+        let moved = note.replacen("\n7\n", "\n5\n", 1);
+        let err = parse(moved.as_bytes()).unwrap().witnesses(&reg).unwrap_err();
+        assert!(err.contains("does not verify"), "{err}");
+        // Signed by the deployer's key, under the deployer's name: not a witness.
+        let by_deployer = sign(&checkpoint(), &Signer::new("deployer-bot", SigningKey::from_bytes(&[2; 32])));
+        let err = parse(&by_deployer).unwrap().witnesses(&reg).unwrap_err();
+        assert!(err.contains("no registered witness"), "{err}");
+        // Under the witness's name with another key: the key id differs, so no witness signed.
+        let forged = sign(&checkpoint(), &Signer::new("audit-witness", SigningKey::from_bytes(&[3; 32])));
+        assert!(parse(&forged).unwrap().witnesses(&reg).is_err());
+        // A co-signature by an unknown name is skipped; the witness's still counts.
+        let other = String::from_utf8(sign(&checkpoint(), &Signer::new("someone-else", SigningKey::from_bytes(&[4; 32])))).unwrap();
+        let both = format!("{note}{}", other.lines().last().unwrap().to_owned() + "\n");
+        assert_eq!(parse(both.as_bytes()).unwrap().witnesses(&reg).unwrap(), vec!["audit-witness".to_string()]);
+        // Malformed notes are refused naming what is wrong.
+        for (bad, says) in [
+            (note.replacen("\n\n", "\n", 1), "no blank line"),
+            (note.replacen("\n7\n", "\n07\n", 1), "size line"),
+            (note.replacen("time ", "tim ", 1), "no `time`"),
+            (note.trim_end().to_string(), "newline"),
+        ] {
+            let err = format!("{:#}", parse(bad.as_bytes()).unwrap_err());
+            assert!(err.contains(says), "{says}: {err}");
+        }
+    }
+}

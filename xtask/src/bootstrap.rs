@@ -84,7 +84,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         .plan(&env)
         .with_context(|| format!("rendering the plan of {env}"))?;
     let names = Names {
-        state_bucket: args.state_bucket,
+        // The state bucket the release's backend.hcl names, unless given.
+        state_bucket: args.state_bucket.or_else(|| Some(t.state_bucket.clone())),
         evidence_bucket: args.evidence_bucket,
     };
     let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;

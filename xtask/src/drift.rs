@@ -37,14 +37,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
     let now = t.clock().now()?;
     if args.remediate {
-        let o = lz_promote::remediate::remediate(&paths, &t, &Names::default(), &signer, &now)?;
+        let o = lz_promote::remediate::remediate(&paths, &t, &Names::of_target(&t), &signer, &now)?;
         match args.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&o)?),
             Format::Text => print!("{}", lz_promote::remediate::render_text(&o)),
         }
         return Ok(if o.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
-    let report = drift::check(&paths, &t, &Names::default(), &signer, &now)?;
+    let report = drift::check(&paths, &t, &Names::of_target(&t), &signer, &now)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print!("{}", drift::render_text(&report)),

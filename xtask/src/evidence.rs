@@ -671,7 +671,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                     } else {
                         lz_promote::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
                     };
-                    Ok(lz_promote::facts::Place::new(target, Default::default()))
+                    Ok(lz_promote::facts::Place::of_target(target))
                 };
                 let contradicted = lz_promote::facts::verify(&admitted, &locate)?;
                 for c in &contradicted {
@@ -909,7 +909,7 @@ fn bundle_report(b: &bundle::Bundle, path: &Path, root: &TrustRoot, anchors: &An
     let chain = match verify_chain_with(&b.records, root, anchors) {
         Ok(c) => c,
         Err(e) => match e.downcast::<lz_evidence::Failure>() {
-            Ok(f) => return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) }),
+            Ok(f) => return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() }),
             Err(e) => return Err(e),
         },
     };
@@ -917,13 +917,13 @@ fn bundle_report(b: &bundle::Bundle, path: &Path, root: &TrustRoot, anchors: &An
     let failure = |what: String| lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::Witness(what) };
     if let Err(e) = b.check_exporter(&chain.register) {
         let f = lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::HeadSignature(format!("bundle header: {e}")) };
-        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) });
+        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() });
     }
     if b.header.witnessed.is_none() && chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness)) {
         let f = failure("the bundle carries no witnessed checkpoint, but the chain's register has a witness: its length is vouched for by its exporter alone".into());
-        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f) });
+        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() });
     }
-    Ok(lz_evidence::Report { records: chain.records.len(), head: chain.head, failure: None })
+    Ok(lz_evidence::Report { records: chain.records.len(), head: chain.head, failure: None, quarantined: chain.quarantined })
 }
 
 /// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this

@@ -87,7 +87,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let clock = t.clock();
     // The previous environment as the release declares it: where its facts are checked.
     let previous = match lz_promote::session::previous_environment(&args.to)? {
-        Some(p) => Some(lz_promote::facts::Place::new(Target::from_tree(session.release.root(), p, &endpoint)?, Default::default())),
+        Some(p) => Some(lz_promote::facts::Place::of_target(Target::from_tree(session.release.root(), p, &endpoint)?)),
         None => None,
     };
     let opts = promote::Options {

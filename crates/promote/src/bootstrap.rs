@@ -61,6 +61,15 @@ pub struct Names {
     pub evidence_bucket: Option<String>,
 }
 
+impl Names {
+    /// The names of an environment as its release places it: the state bucket its
+    /// `backend.hcl` names (the plan's own name in the landing zone; a rehearsal suffixes it so
+    /// that runs sharing one LocalStack never share a state).
+    pub fn of_target(t: &crate::promote::Target) -> Names {
+        Names { state_bucket: Some(t.state_bucket.clone()), evidence_bucket: None }
+    }
+}
+
 /// `change.after` of a managed resource in the plan, unknowns marked by `after_unknown`.
 fn after<'a>(plan: &'a Value, address: &str) -> Result<(&'a Value, Option<&'a Value>)> {
     let rcs = plan

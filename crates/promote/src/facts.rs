@@ -44,6 +44,12 @@ impl Place {
         Place { target, names }
     }
 
+    /// The place of an environment as its release describes it ([`Names::of_target`]).
+    pub fn of_target(target: Target) -> Place {
+        let names = Names::of_target(&target);
+        Place { target, names }
+    }
+
     fn s3(&self) -> aws_sdk_s3::Client {
         let t = &self.target;
         lz_platform::aws::s3(&t.endpoint, lz_platform::aws::account_credentials(&t.account_id), &t.region)

@@ -140,7 +140,28 @@ pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
     // The rehearsal's evidence store starts with the test register as its genesis.
     let genesis = lz_evidence::dsse::sha256_hex(toml.as_bytes());
     std::fs::write(&stores, crate::stores::with_genesis(&crate::stores::suffixed(&text, &suffix), &genesis))?;
+    // And state buckets of its own: a rehearsal never applies over another one's state.
+    for env in lz_platform::ENVIRONMENTS {
+        let backend = root.join("environments").join(env).join("backend.hcl");
+        let text = std::fs::read_to_string(&backend).with_context(|| format!("cannot read {}", backend.display()))?;
+        std::fs::write(&backend, suffixed_backend(&text, &suffix))?;
+    }
     Ok(suffix)
+}
+
+/// `backend.hcl` with its state bucket suffixed (`bucket = "NAME-SUFFIX"`).
+fn suffixed_backend(text: &str, suffix: &str) -> String {
+    let mut out = String::with_capacity(text.len() + suffix.len() + 1);
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some((k, v)) if k.trim() == "bucket" => out.push_str(&format!("{k}= \"{}-{suffix}\"\n", v.trim().trim_matches('"'))),
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 fn sandbox_paths(root: &Path, dir: &Path) -> Result<Paths> {

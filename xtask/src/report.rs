@@ -80,7 +80,10 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     if let Some(head) = &r.verification.head {
         cache.save(head)?;
     }
-    if !r.verification.rejected.is_empty() {
+    if !r.verification.rejected.is_empty() || !r.verification.foreign.is_empty() {
+        for f in &r.verification.foreign {
+            println!("FOREIGN: {f}");
+        }
         for (seq, why) in &r.verification.rejected {
             println!("TAMPERED: deployment record {seq} has no valid admission: {why} [replay]");
         }

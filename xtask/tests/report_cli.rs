@@ -107,7 +107,8 @@ fn report_exits_0_on_a_verified_chain_and_1_with_the_red_banner_on_a_tampered_on
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unknown environment \"nowhere\""), "{err}");
 
-    // A second version of record 1's object: the store no longer vouches for the chain.
+    // A second version of record 1's object: a foreign object. The chain reads the key's first
+    // version and still verifies; the report flags the object and exits 1.
     let endpoint = lz_platform::localstack::require(&root()).unwrap();
     let stores = lz_promote::stores::Stores::load(d, &endpoint).unwrap();
     let store = stores.evidence().unwrap();
@@ -123,6 +124,16 @@ fn report_exits_0_on_a_verified_chain_and_1_with_the_red_banner_on_a_tampered_on
             .send()
             .await
             .unwrap();
+    });
+    let (code, out, err) = xtask(d, &["report", "--release", &digest[..12], "--out", &page.display().to_string()]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.starts_with("FOREIGN: ") && out.contains("records/"), "{out}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("data-verified=\"true\"") && html.contains("data-foreign=\"1\"") && html.contains("CHG-77"), "the chain is shown, the object flagged");
+
+    // A delete marker over record 2: the store no longer vouches for the chain.
+    lz_platform::aws::runtime().unwrap().block_on(async {
+        c.delete_object().bucket(&stores.evidence_bucket).key(store.record_key(2)).send().await.unwrap();
     });
     let (code, out, err) = xtask(d, &["report", "--release", &digest[..12], "--out", &page.display().to_string()]);
     assert_eq!(code, 1, "{out}\n{err}");

@@ -65,6 +65,9 @@ pub struct Verification {
     /// Deployments whose admission, replayed from the chain before them and the release
     /// archives, does not hold (sequence, why): flagged, never shown as deployments.
     pub rejected: Vec<(u64, String)>,
+    /// Foreign objects in the store that the chain skips (quarantined: garbage, an unregistered
+    /// signer, a version written over a record): findings, never records of custody.
+    pub foreign: Vec<String>,
 }
 
 /// One verified record as the page shows it.
@@ -264,6 +267,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         failure_sequence: None,
         failure_location: None,
         rejected: Vec::new(),
+        foreign: Vec::new(),
     };
     let title = match selection {
         Selection::Release(r) => format!("Chain of custody: release {}", lz_evidence::record::short(r)),
@@ -289,6 +293,9 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         },
     };
     verification.ok = true;
+    verification.foreign = chain.quarantined.iter().map(ToString::to_string).collect();
+    // The records of custody are the chain's: what was read, less the foreign objects it skips.
+    let records: Vec<_> = records.into_iter().filter(|r| !chain.quarantined.iter().any(|q| q.seen && q.location == r.location)).collect();
     let ledger = paths.ledger()?;
     verification.rejected = crate::replay::rejected(paths, &ledger, &ledger.records()?)?.into_iter().collect();
     let (first, last) = checkpoints(&chain, &anchors);

@@ -703,10 +703,13 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                     })
             })
             .unwrap_or_default();
-        Some(format!(
-            "the state of {} is locked by {} (lock {}, {} since {}){holder}: nothing was applied",
-            t.environment, l.who, l.id, l.operation, l.created
-        ))
+        // Terraform names no holder when the lock was released while it read the lock's info.
+        let lock = if l.id.is_empty() && l.who.is_empty() {
+            "another run (its lock was released before Terraform could read who held it)".to_string()
+        } else {
+            format!("{} (lock {}, {} since {})", l.who, l.id, l.operation, l.created)
+        };
+        Some(format!("the state of {} is locked by {lock}{holder}: nothing was applied", t.environment))
     };
 
     boundary(&paths.work, Phase::Plan);

@@ -144,24 +144,9 @@ pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
     for env in lz_platform::ENVIRONMENTS {
         let backend = root.join("environments").join(env).join("backend.hcl");
         let text = std::fs::read_to_string(&backend).with_context(|| format!("cannot read {}", backend.display()))?;
-        std::fs::write(&backend, suffixed_backend(&text, &suffix))?;
+        std::fs::write(&backend, crate::stores::suffixed_keys(&text, &suffix, &["bucket"]))?;
     }
     Ok(suffix)
-}
-
-/// `backend.hcl` with its state bucket suffixed (`bucket = "NAME-SUFFIX"`).
-fn suffixed_backend(text: &str, suffix: &str) -> String {
-    let mut out = String::with_capacity(text.len() + suffix.len() + 1);
-    for line in text.lines() {
-        match line.split_once('=') {
-            Some((k, v)) if k.trim() == "bucket" => out.push_str(&format!("{k}= \"{}-{suffix}\"\n", v.trim().trim_matches('"'))),
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-            }
-        }
-    }
-    out
 }
 
 fn sandbox_paths(root: &Path, dir: &Path) -> Result<Paths> {

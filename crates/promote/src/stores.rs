@@ -198,10 +198,16 @@ pub fn with_genesis(text: &str, fingerprint: &str) -> String {
 /// The text of a `governance/stores.toml` with `-SUFFIX` appended to the three bucket names (stores
 /// of their own for a rehearsal or a test; every other line as it was).
 pub fn suffixed(text: &str, suffix: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2 * (suffix.len() + 1));
+    suffixed_keys(text, suffix, &["release_bucket", "evidence_bucket", "witness_bucket"])
+}
+
+/// `text` (lines of `key = "value"`, TOML or HCL) with `-SUFFIX` appended to the values of
+/// `keys`; every other line as it was.
+pub fn suffixed_keys(text: &str, suffix: &str, keys: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len() + keys.len() * (suffix.len() + 1));
     for line in text.lines() {
         match line.split_once('=') {
-            Some((k, v)) if matches!(k.trim(), "release_bucket" | "evidence_bucket" | "witness_bucket") => {
+            Some((k, v)) if keys.contains(&k.trim()) => {
                 let name = v.trim().trim_matches('"');
                 out.push_str(&format!("{} = \"{name}-{suffix}\"\n", k.trim_end()));
             }

@@ -74,20 +74,6 @@ pub fn render_env_fresh(root: &Path, env: &str) -> anyhow::Result<serde_json::Va
     render_env_cached(&tfrender::RenderCache::new(), root, env)
 }
 
-/// Environments that have an overlay, in name order.
-pub fn environments(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(root.join("environments")) {
-        for e in rd.flatten() {
-            if e.path().join("terraform.tfvars").is_file() {
-                out.push(e.file_name().to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let var_file = env_var_file(root, env)?;
     let tmp = std::env::temp_dir().join(format!("lz-plan-{env}-{}", std::process::id()));

@@ -164,15 +164,13 @@ fn test(root: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
-
 /// Times all policies on the five environment plans, then on a series of generated plans of
 /// growing size (linear in the plan), then checkov on the environment plan files.
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     let work = root.join("target/bench-policy");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let mut plans = Vec::new();
-    for env in ENVIRONMENTS {
+    for env in lz_repo::ENVIRONMENTS {
         let plan = match crate::plan::render_env(root, env) {
             Ok(p) => p,
             Err(e) => {

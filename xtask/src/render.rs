@@ -78,7 +78,7 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     }
     println!("{} before the first figure", load());
     let runs = 7;
-    let envs = crate::plan::environments(root);
+    let envs = lz_repo::env::present(root).unwrap_or_default();
     if envs.is_empty() {
         println!("render environments: no environments under environments/ yet");
     } else {

@@ -1,7 +1,7 @@
 //! One plan, one answer: `policy --plan F` on the file `plan --env E --out F` wrote reports
 //! exactly the findings of `policy --env E` (the secret scan of sources, which only `--env`
 //! runs, aside), for every environment.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn root() -> PathBuf {
@@ -37,21 +37,10 @@ fn findings(args: &[&str]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn environments(root: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(root.join("environments"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().join("terraform.tfvars").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    out.sort();
-    out
-}
-
 #[test]
 fn policy_on_the_written_plan_equals_policy_on_the_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let envs = environments(&root());
+    let envs = lz_repo::env::present(&root()).unwrap();
     assert_eq!(envs.len(), 5, "{envs:?}");
     for env in envs {
         let file = dir.path().join(format!("{env}.json"));

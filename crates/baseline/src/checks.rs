@@ -2,7 +2,7 @@
 //! each naming the resource address and the attribute path.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::OnceLock;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -56,11 +56,6 @@ pub struct Control {
     pub except_purpose: Option<String>,
 }
 
-/// The control table the Rego policies read too (`policies/controls.toml`).
-const CONTROL_TABLE: &str = include_str!("../../../policies/controls.toml");
-/// Policy settings: the mandatory tags and the taggable types (`governance/policy.toml`).
-const POLICY_SETTINGS: &str = include_str!("../../../governance/policy.toml");
-
 #[derive(serde::Deserialize)]
 struct Row {
     #[serde(rename = "type")]
@@ -75,15 +70,89 @@ struct Row {
     rule: String,
 }
 
-#[derive(serde::Deserialize)]
-struct Table {
-    control: Vec<Row>,
+/// A statement every bucket policy holds (`[[statement]]` of `policies/controls.toml`).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub sid: String,
+    pub effect: String,
+    /// Condition operator, key and value: `Condition.<operator>["<key>"] = "<value>"`.
+    pub operator: String,
+    pub key: String,
+    pub value: String,
+    #[allow(dead_code)]
+    rule: String,
+}
+
+/// The one opening to the internet a security group may have (`[public_ingress]` of
+/// `policies/controls.toml`): this port, in a service of this `Tier` tag.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicIngress {
+    pub tier: String,
+    pub port: u16,
+    #[allow(dead_code)]
+    rule: String,
 }
 
 #[derive(serde::Deserialize)]
-struct TagSettings {
-    required_tags: Vec<String>,
-    taggable_types: Vec<String>,
+struct Table {
+    control: Vec<Row>,
+    statement: Vec<Statement>,
+    public_ingress: PublicIngress,
+}
+
+/// What the checks read from `governance/policy.toml` (the settings the Rego rules read as
+/// `data.lz.settings`).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct Settings {
+    /// Tags every taggable resource carries.
+    pub required_tags: Vec<String>,
+    /// Types that take tags.
+    pub taggable_types: Vec<String>,
+    /// Environments whose log archive keeps at least `log_archive_retention_days`.
+    pub retention_environments: Vec<String>,
+    pub log_archive_retention_days: f64,
+    /// Environments whose KMS keys wait `kms_deletion_window_prod` days before deletion.
+    pub prod_environments: Vec<String>,
+    pub kms_deletion_window_prod: u64,
+}
+
+/// The rules the checks apply, read from the repository: the control table
+/// (`policies/controls.toml`, which the Rego policies read too) and the policy settings
+/// (`governance/policy.toml`). No control value is written in this file.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub controls: Vec<Control>,
+    pub statements: Vec<Statement>,
+    pub public_ingress: PublicIngress,
+    pub settings: Settings,
+}
+
+impl Rules {
+    /// The rules of the tree at `root`; a missing or malformed file is an error naming it.
+    pub fn load(root: &Path) -> anyhow::Result<Rules> {
+        let controls = root.join(lz_repo::paths::CONTROLS);
+        let text = lz_input::read_required(&controls, lz_input::purpose(lz_repo::paths::CONTROLS))?;
+        let table = parse_table(&text, &controls.display().to_string())?;
+        let settings = root.join(lz_repo::paths::POLICY_SETTINGS);
+        let stext = lz_input::read_required(&settings, lz_input::purpose(lz_repo::paths::POLICY_SETTINGS))?;
+        let settings: Settings = lz_repo::parse_toml(&stext, &settings.display().to_string())?;
+        Ok(Rules { controls: table.0, statements: table.1, public_ingress: table.2, settings })
+    }
+
+    /// Tags every taggable resource carries (`required_tags`).
+    pub fn mandatory_tags(&self) -> &[String] {
+        &self.settings.required_tags
+    }
+
+    /// Types that take tags (`taggable_types`); every instance of them must carry the
+    /// mandatory tags (and so must any other resource that has a `tags` attribute).
+    pub fn taggable(&self) -> &[String] {
+        &self.settings.taggable_types
+    }
 }
 
 fn dotted(path: &[Value]) -> String {
@@ -102,10 +171,11 @@ fn dotted(path: &[Value]) -> String {
     out
 }
 
-/// Parses a control table (the text of `policies/controls.toml`).
-pub fn parse_controls(text: &str) -> Result<Vec<Control>, String> {
-    let table: Table = toml::from_str(text).map_err(|e| format!("policies/controls.toml: {e}"))?;
-    table
+type Parsed = (Vec<Control>, Vec<Statement>, PublicIngress);
+
+fn parse_table(text: &str, origin: &str) -> anyhow::Result<Parsed> {
+    let table: Table = lz_repo::parse_toml(text, origin)?;
+    let controls = table
         .control
         .into_iter()
         .map(|r| {
@@ -114,35 +184,17 @@ pub fn parse_controls(text: &str) -> Result<Vec<Control>, String> {
                 (None, Some(true), None, None) => Expect::Set,
                 (None, None, Some(n), None) => Expect::AtLeast(n),
                 (None, None, None, Some(n)) => Expect::AtMost(n),
-                _ => return Err(format!("policies/controls.toml: {} {:?} needs exactly one of equals, set, at_least, at_most", r.kind, r.path)),
+                _ => anyhow::bail!("{origin}: {} {:?} needs exactly one of equals, set, at_least, at_most", r.kind, r.path),
             };
             Ok(Control { kind: r.kind, path: dotted(&r.path), expect, except_purpose: r.except_purpose })
         })
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    Ok((controls, table.statement, table.public_ingress))
 }
 
-/// The control-bearing attributes and their required values, identical in every environment,
-/// from the committed control table. Retention settings are allow-listed per environment and
-/// appear there as floors only.
-pub fn controls_table() -> &'static [Control] {
-    static TABLE: OnceLock<Vec<Control>> = OnceLock::new();
-    TABLE.get_or_init(|| parse_controls(CONTROL_TABLE).expect("policies/controls.toml is validated by lz-policy's tests"))
-}
-
-fn tag_settings() -> &'static TagSettings {
-    static S: OnceLock<TagSettings> = OnceLock::new();
-    S.get_or_init(|| toml::from_str(POLICY_SETTINGS).expect("governance/policy.toml is validated by lz-policy's tests"))
-}
-
-/// Tags every taggable resource carries (`required_tags` of `governance/policy.toml`).
-pub fn mandatory_tags() -> &'static [String] {
-    &tag_settings().required_tags
-}
-
-/// Types that take tags (`taggable_types` of `governance/policy.toml`); every instance of them
-/// must carry the mandatory tags (and so must any other resource that has a `tags` attribute).
-pub fn taggable() -> &'static [String] {
-    &tag_settings().taggable_types
+/// Parses a control table (the text of `policies/controls.toml`).
+pub fn parse_controls(text: &str) -> Result<Vec<Control>, String> {
+    parse_table(text, lz_repo::paths::CONTROLS).map(|t| t.0).map_err(|e| format!("{e:#}"))
 }
 
 /// Companion resources every bucket must have in its module.
@@ -195,9 +247,9 @@ fn excepted(p: &PlanView, ctl: &Control, b: &Block) -> bool {
 }
 
 /// Every control attribute holds its required value, and the control resources exist.
-pub fn controls(p: &PlanView) -> Vec<Violation> {
+pub fn controls(r: &Rules, p: &PlanView) -> Vec<Violation> {
     let mut out = Vec::new();
-    for ctl in controls_table() {
+    for ctl in &r.controls {
         for b in p.of_type(&ctl.kind) {
             if excepted(p, ctl, b) {
                 continue;
@@ -247,8 +299,10 @@ pub fn controls(p: &PlanView) -> Vec<Violation> {
             "has no bucket with object_lock_enabled = true (log archive)",
         ));
     }
-    for pol in p.of_type("aws_s3_bucket_policy") {
-        out.extend(tls_only(pol));
+    for st in &r.statements {
+        for pol in p.of_type(&st.kind) {
+            out.extend(holds_statement(pol, st));
+        }
     }
     for role in p.of_type("aws_iam_role") {
         out.extend(mfa(role));
@@ -265,35 +319,21 @@ fn statement<'a>(b: &'a Block, doc: &str, sid: &str) -> Option<String> {
     })
 }
 
-fn tls_only(b: &Block) -> Vec<Violation> {
+/// The policy document of `b` holds `st` (TLS-only access: `DenyInsecureTransport`,
+/// `DenyOutdatedTls`).
+fn holds_statement(b: &Block, st: &Statement) -> Vec<Violation> {
     let mut out = Vec::new();
-    for (sid, cond, want) in [
-        (
-            "DenyInsecureTransport",
-            ".Condition.Bool[\"aws:SecureTransport\"]",
-            "false",
-        ),
-        (
-            "DenyOutdatedTls",
-            ".Condition.NumericLessThan[\"s3:TlsVersion\"]",
-            "1.2",
-        ),
-    ] {
-        match statement(b, "policy", sid) {
-            None => out.push(v(
-                &b.address,
-                "policy.Statement",
-                format!("has no {sid} statement (TLS-only access)"),
-            )),
-            Some(st) => {
-                let effect = format!("{st}.Effect");
-                if b.get(&effect).and_then(Leaf::as_str) != Some("Deny") {
-                    out.push(v(&b.address, &effect, format!("of {sid} must be \"Deny\"")));
-                }
-                let path = format!("{st}{cond}");
-                if b.get(&path).and_then(Leaf::as_str) != Some(want) {
-                    out.push(v(&b.address, &path, format!("of {sid} must be {want:?}")));
-                }
+    let sid = &st.sid;
+    match statement(b, "policy", sid) {
+        None => out.push(v(&b.address, "policy.Statement", format!("has no {sid} statement (TLS-only access)"))),
+        Some(at) => {
+            let effect = format!("{at}.Effect");
+            if b.get(&effect).and_then(Leaf::as_str) != Some(st.effect.as_str()) {
+                out.push(v(&b.address, &effect, format!("of {sid} must be {:?}", st.effect)));
+            }
+            let path = format!("{at}.Condition.{}[{:?}]", st.operator, st.key);
+            if b.get(&path).and_then(Leaf::as_str) != Some(st.value.as_str()) {
+                out.push(v(&b.address, &path, format!("of {sid} must be {:?}", st.value)));
             }
         }
     }
@@ -338,14 +378,14 @@ fn mfa(b: &Block) -> Vec<Violation> {
 
 /// Every taggable resource carries the mandatory tags, with `Environment` = `env` and
 /// `ManagedBy` = `terraform`.
-pub fn tags(p: &PlanView, env: &str) -> Vec<Violation> {
+pub fn tags(r: &Rules, p: &PlanView, env: &str) -> Vec<Violation> {
     let mut out = Vec::new();
     for b in p.resources() {
         let has_tags = b.under("tags").next().is_some();
-        if !has_tags && !taggable().iter().any(|t| *t == b.kind()) {
+        if !has_tags && !r.taggable().iter().any(|t| *t == b.kind()) {
             continue;
         }
-        for t in mandatory_tags().iter().map(String::as_str) {
+        for t in r.mandatory_tags().iter().map(String::as_str) {
             let path = format!("tags.{t}");
             match b.get(&path) {
                 Some(Leaf::Known(Value::String(s))) if !s.trim().is_empty() => {
@@ -371,22 +411,24 @@ pub fn tags(p: &PlanView, env: &str) -> Vec<Violation> {
     out
 }
 
-/// Retention floors that depend on the environment: object lock at least 2190 days in preprod
-/// and prod, KMS deletion window 30 days in prod.
-pub fn env_floors(p: &PlanView, env: &str) -> Vec<Violation> {
+/// Retention floors that depend on the environment (`governance/policy.toml`): object lock at
+/// least `log_archive_retention_days` in the `retention_environments`, KMS deletion window
+/// `kms_deletion_window_prod` days in the `prod_environments`.
+pub fn env_floors(r: &Rules, p: &PlanView, env: &str) -> Vec<Violation> {
     let mut out = Vec::new();
-    if matches!(env, "preprod" | "prod") {
+    let s = &r.settings;
+    if s.retention_environments.iter().any(|e| e == env) {
         for b in p.of_type("aws_s3_bucket_object_lock_configuration") {
             let path = "rule[0].default_retention[0].days";
-            if let Some(m) = check_expect(b, path, Expect::AtLeast(2190.0)) {
+            if let Some(m) = check_expect(b, path, Expect::AtLeast(s.log_archive_retention_days)) {
                 out.push(v(&b.address, path, format!("{m} in {env}")));
             }
         }
     }
-    if env == "prod" {
+    if s.prod_environments.iter().any(|e| e == env) {
         for b in p.of_type("aws_kms_key") {
-            if let Some(m) = check_expect(b, "deletion_window_in_days", Expect::Eq(Value::from(30))) {
-                out.push(v(&b.address, "deletion_window_in_days", format!("{m} in prod")));
+            if let Some(m) = check_expect(b, "deletion_window_in_days", Expect::Eq(Value::from(s.kms_deletion_window_prod))) {
+                out.push(v(&b.address, "deletion_window_in_days", format!("{m} in {env}")));
             }
         }
     }
@@ -547,10 +589,11 @@ pub fn config_references(raw: &Value, address: &str, attr: &str) -> Vec<String> 
 
 // ---- services ----
 
-/// No security group opens 0.0.0.0/0 or ::/0 except the ingress tier on 443; names of every
-/// resource type are unique.
-pub fn services(p: &PlanView) -> Vec<Violation> {
+/// No security group opens 0.0.0.0/0 or ::/0 except the one public ingress of the control
+/// table (the ingress tier on 443); names of every resource type are unique.
+pub fn services(r: &Rules, p: &PlanView) -> Vec<Violation> {
     let mut out = Vec::new();
+    let (public_tier, public_port) = (r.public_ingress.tier.as_str(), f64::from(r.public_ingress.port));
     for sg in p.of_type("aws_security_group") {
         let tier = sg.get("tags.Tier").and_then(Leaf::as_str).unwrap_or("");
         for (path, l) in sg.under("ingress") {
@@ -559,12 +602,12 @@ pub fn services(p: &PlanView) -> Vec<Violation> {
             }
             let rule = path.split_once("].").map(|(r, _)| format!("{r}]")).unwrap_or_default();
             let port = |k: &str| sg.get(&format!("{rule}.{k}")).and_then(Leaf::as_f64);
-            let ok = tier == "ingress" && port("from_port") == Some(443.0) && port("to_port") == Some(443.0);
+            let ok = tier == public_tier && port("from_port") == Some(public_port) && port("to_port") == Some(public_port);
             if !ok {
                 out.push(v(
                     &sg.address,
                     path,
-                    format!("opens {} outside the ingress tier's 443 (tier {tier:?})", l.render()),
+                    format!("opens {} outside the {public_tier} tier's {public_port} (tier {tier:?})", l.render()),
                 ));
             }
         }
@@ -833,14 +876,14 @@ pub fn explained(a: (&PlanView, &Value), b: (&PlanView, &Value), allowlisted: &B
 }
 
 /// Every resource type and every control attribute present in `lower` is present in `higher`.
-pub fn superset(lower: &PlanView, higher: &PlanView) -> Vec<Violation> {
+pub fn superset(r: &Rules, lower: &PlanView, higher: &PlanView) -> Vec<Violation> {
     let mut out = Vec::new();
     let types = |p: &PlanView| p.resources().map(Block::kind).collect::<BTreeSet<_>>();
     let (lt, ht) = (types(lower), types(higher));
     for t in lt.difference(&ht) {
         out.push(v(t, "", "resource type is present in the lower environment only"));
     }
-    for ctl in controls_table() {
+    for ctl in &r.controls {
         let has = |p: &PlanView| p.of_type(&ctl.kind).any(|b| b.get(&ctl.path).is_some());
         if has(lower) && !has(higher) {
             out.push(v(
@@ -903,13 +946,13 @@ pub fn non_decreasing(chain: &[(&str, &PlanView)]) -> Vec<Violation> {
 }
 
 /// All single-plan invariants of an environment's plan.
-pub fn single(env: &str, raw: &Value) -> Vec<Violation> {
+pub fn single(r: &Rules, env: &str, raw: &Value) -> Vec<Violation> {
     let p = crate::view::view(raw);
-    let mut out = controls(&p);
-    out.extend(tags(&p, env));
-    out.extend(env_floors(&p, env));
+    let mut out = controls(r, &p);
+    out.extend(tags(r, &p, env));
+    out.extend(env_floors(r, &p, env));
     out.extend(network(&p, raw));
-    out.extend(services(&p));
+    out.extend(services(r, &p));
     out
 }
 
@@ -940,7 +983,8 @@ mod tests {
     #[test]
     fn no_control_is_explained_by_an_allowlisted_variable_except_retention_floors() {
         let all: BTreeSet<String> = INFLUENCE.iter().map(|(k, _)| k.to_string()).collect();
-        for ctl in controls_table() {
+        let rules = Rules::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap();
+        for ctl in &rules.controls {
             if matches!(ctl.expect, Expect::AtLeast(_) | Expect::AtMost(_)) {
                 continue;
             }

@@ -61,5 +61,5 @@ pub use snapshot::{
 };
 pub use view::{view, Leaf, PlanView};
 
-/// The order in which a release is promoted.
-pub const PROMOTION_ORDER: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
+/// The order in which a release is promoted (`lz_repo::ENVIRONMENTS`).
+pub const PROMOTION_ORDER: [&str; 5] = lz_repo::ENVIRONMENTS;

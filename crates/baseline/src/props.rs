@@ -87,9 +87,7 @@ impl RunConfig {
 
 /// The variables `environments/overlay-allowlist.toml` allows.
 pub fn allowlisted(root: &Path) -> Result<BTreeSet<String>> {
-    let path = root.join("environments/overlay-allowlist.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let doc: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let doc: toml::Table = lz_repo::read_toml(&root.join(lz_repo::paths::OVERLAY_ALLOWLIST))?;
     Ok(doc
         .get("variables")
         .and_then(|v| v.as_table())
@@ -157,6 +155,8 @@ pub fn prepare(root: &Path) -> Result<tfrender::Prepared> {
 /// case renders only its overlay.
 pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, String> {
     let allow = allowlisted(root).map_err(|e| format!("{e:#}"))?;
+    let rules = checks::Rules::load(root).map_err(|e| format!("{e:#}"))?;
+    let rules = &rules;
     let prepared = prepare(root).map_err(|e| format!("{e:#}"))?;
     let prepared = &prepared;
     // Every shrink step renders the whole root module; bound the search, keep shrinking on.
@@ -181,8 +181,8 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             runner.run(&overlay::valid_overlay(), |o| {
                 let plan = render_ok(root, prepared, &o)?;
                 let p = view(&plan);
-                let mut vs = checks::controls(&p);
-                vs.extend(checks::env_floors(&p, &o.environment));
+                let mut vs = checks::controls(rules, &p);
+                vs.extend(checks::env_floors(rules, &p, &o.environment));
                 if vs.is_empty() {
                     Ok(())
                 } else {
@@ -227,7 +227,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
                     let pa = render_ok(root, prepared, &a)?;
                     let va = view(&pa);
                     let (env_b, vb, pb) = &real[k];
-                    let mut vs = checks::controls(&va);
+                    let mut vs = checks::controls(rules, &va);
                     vs.extend(checks::explained((&va, &pa), (vb, pb), &allow));
                     if vs.is_empty() {
                         Ok(())
@@ -248,7 +248,7 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
             cfg.cases,
             runner.run(&overlay::promotion_pair(), |(lo, hi)| {
                 let (vl, vh) = (view(&render_ok(root, prepared, &lo)?), view(&render_ok(root, prepared, &hi)?));
-                let mut vs = checks::superset(&vl, &vh);
+                let mut vs = checks::superset(rules, &vl, &vh);
                 vs.extend(checks::non_decreasing(&[
                     (lo.environment.as_str(), &vl),
                     (hi.environment.as_str(), &vh),
@@ -292,8 +292,8 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
                 runner.run(&strat, |o| {
                     let plan = render_ok(root, prepared, &o)?;
                     let p = view(&plan);
-                    let mut vs = checks::services(&p);
-                    vs.extend(checks::tags(&p, &o.environment));
+                    let mut vs = checks::services(rules, &p);
+                    vs.extend(checks::tags(rules, &p, &o.environment));
                     if vs.is_empty() {
                         Ok(())
                     } else {
@@ -355,13 +355,14 @@ fn real_environments(root: &Path, prepared: &tfrender::Prepared) -> Result<Vec<(
 /// Each message names the environment(s), the address and the attribute path.
 pub fn check_environments(root: &Path) -> Result<Vec<String>> {
     let allow = allowlisted(root)?;
+    let rules = checks::Rules::load(root)?;
     let envs = crate::snapshot::environments(root)?;
     let cache = tfrender::RenderCache::new();
     let mut plans = Vec::new();
     let mut out = Vec::new();
     for env in &envs {
         let raw = crate::snapshot::render_env_cached(&cache, root, env)?;
-        for v in checks::single(env, &raw) {
+        for v in checks::single(&rules, env, &raw) {
             out.push(format!("environment {env}: {v}"));
         }
         plans.push((env.clone(), view(&raw), raw));
@@ -400,7 +401,7 @@ pub fn check_environments(root: &Path) -> Result<Vec<String>> {
         .filter_map(|e| plans.iter().find(|(n, _, _)| n == e).map(|(n, p, _)| (n.as_str(), p)))
         .collect();
     if let (Some(first), Some(last)) = (chain.first(), chain.last()) {
-        for v in checks::superset(first.1, last.1) {
+        for v in checks::superset(&rules, first.1, last.1) {
             out.push(format!("environments {} and {}: {v}", first.0, last.0));
         }
     }
@@ -486,6 +487,8 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
     let t = Instant::now();
     // Parsed and resolved once, shared by every thread; each case renders only its overlay.
     let prepared = prepare(root)?;
+    let rules = checks::Rules::load(root)?;
+    let rules = &rules;
     let load_s = t.elapsed().as_secs_f64();
     let prepared = &prepared;
     // One runner per core, each with its share of the cases.
@@ -504,7 +507,7 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
                         let t0 = Instant::now();
                         let plan = render_ok(root, prepared, &o)?;
                         let t1 = Instant::now();
-                        let vs = checks::single(&o.environment, &plan);
+                        let vs = checks::single(rules, &o.environment, &plan);
                         render_s.set(render_s.get() + (t1 - t0).as_secs_f64());
                         check_s.set(check_s.get() + t1.elapsed().as_secs_f64());
                         if vs.is_empty() {

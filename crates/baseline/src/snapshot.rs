@@ -160,39 +160,21 @@ fn render_env_in(
         .with_context(|| format!("rendering environment {env}"))
 }
 
-/// `(name, version)` of every module in `modules/catalog.toml`.
+/// `(name, version)` of every module in `modules/catalog.toml` (`lz_repo::catalog::entries`).
 pub fn module_versions(root: &Path) -> Result<Vec<(String, String)>> {
-    let path = root.join("modules/catalog.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let doc: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    let mut out = Vec::new();
-    if let Some(mods) = doc.get("modules").and_then(|m| m.as_table()) {
-        for (name, entry) in mods {
-            let v = entry.get("version").and_then(|v| v.as_str()).unwrap_or("unversioned");
-            out.push((name.clone(), v.to_string()));
-        }
-    }
-    Ok(out)
+    Ok(lz_repo::catalog::entries(root)?
+        .into_iter()
+        .map(|(name, entry)| {
+            let v = entry.get("version").and_then(|v| v.as_str()).unwrap_or("unversioned").to_string();
+            (name, v)
+        })
+        .collect())
 }
 
 /// Environments (with an overlay) in the order dev, test, uat, preprod, prod, then any other
-/// by name.
+/// by name (`lz_repo::env::present`).
 pub fn environments(root: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let dir = root.join("environments");
-    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-        let e = e?;
-        if e.path().join("terraform.tfvars").is_file() {
-            out.push(e.file_name().to_string_lossy().into_owned());
-        }
-    }
-    out.sort_by_key(|e| {
-        (
-            crate::PROMOTION_ORDER.iter().position(|x| x == e).unwrap_or(usize::MAX),
-            e.clone(),
-        )
-    });
-    Ok(out)
+    lz_repo::env::present(root)
 }
 
 /// Every environment, then every module with an `examples/basic`.

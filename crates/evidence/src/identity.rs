@@ -191,10 +191,6 @@ struct RawIdentity {
     public_key: toml::Spanned<String>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
-}
-
 impl Identities {
     pub fn load(path: &Path) -> Result<Identities> {
         let text = lz_input::read_required(path, lz_input::purpose("governance/identities.toml"))?;
@@ -203,22 +199,19 @@ impl Identities {
 
     /// Parses register text; `origin` names the file in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Identities> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-            anyhow::anyhow!("{origin}:{line}: {}", e.message())
-        })?;
+        let raw: RawFile = lz_repo::parse_toml(text, origin)?;
         let quorum = match &raw.register_quorum {
             None => MIN_REGISTER_QUORUM,
             Some(q) if *q.get_ref() >= MIN_REGISTER_QUORUM as i64 && *q.get_ref() <= 64 => *q.get_ref() as usize,
             Some(q) => bail!(
                 "{origin}:{}: register_quorum = {} must be between {MIN_REGISTER_QUORUM} and 64 (approvals by people of the security group besides the proposer)",
-                line_of(text, q.span().start),
+                lz_repo::line_of(text, q.span().start),
                 q.get_ref()
             ),
         };
         let mut ids = Identities { source: text.to_string(), quorum, ..Default::default() };
         for (name, entry) in raw.identity {
-            let at = |span: std::ops::Range<usize>| format!("{origin}:{}", line_of(text, span.start));
+            let at = |span: std::ops::Range<usize>| format!("{origin}:{}", lz_repo::line_of(text, span.start));
             let entry_span = entry.span();
             let entry = entry.into_inner();
             if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {

@@ -317,7 +317,8 @@ pub struct ResourceProvenance {
     pub deployment: Option<RecordSummary>,
 }
 
-pub const ENVIRONMENT_ORDER: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
+/// The environments in promotion order (`lz_repo::ENVIRONMENTS`).
+pub const ENVIRONMENT_ORDER: [&str; 5] = lz_repo::ENVIRONMENTS;
 
 fn env_rank(env: &str) -> (usize, String) {
     (ENVIRONMENT_ORDER.iter().position(|e| *e == env).unwrap_or(ENVIRONMENT_ORDER.len()), env.to_string())

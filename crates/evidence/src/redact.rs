@@ -5,21 +5,18 @@
 //! like a secret are replaced by a marker. The `configuration` section is dropped entirely:
 //! it carries literal expressions and variable defaults that the masks do not cover. Whatever
 //! the name, an AWS access key id or a PEM private key block inside any string value is replaced
-//! too: the patterns are `lz_policy::patterns`, the ones the secret scan uses.
+//! too: the patterns are `lz_repo::patterns`, the ones the secret scan and the policy reports use.
 
-use lz_policy::patterns;
+use lz_repo::patterns;
 
 use serde_json::{Map, Value};
 
 pub const MARKER: &str = "(redacted)";
 
-const SECRET_WORDS: [&str; 7] = ["secret", "password", "passwd", "token", "private_key", "credential", "api_key"];
-
-/// A name whose value is a secret: containing one of the archive's words, or a secret name of
-/// `lz_policy::patterns` (`secret_key`, `access_key`, ...).
+/// A name whose value is a secret: containing one of the archive's words, or a secret name
+/// (`secret_key`, `access_key`, ...): [`patterns::names_a_secret`].
 pub fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_WORDS.iter().any(|w| lower.contains(w)) || patterns::is_secret_name(name)
+    patterns::names_a_secret(name)
 }
 
 /// A string with every AWS access key id and PEM private key block replaced by the marker;

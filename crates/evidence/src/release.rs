@@ -211,33 +211,12 @@ fn git_info(root: &Path) -> GitInfo {
     GitInfo { commit, dirty }
 }
 
-/// `[modules.<name>]` tables of `modules/catalog.toml`, each with at least version and sha256.
+/// `[modules.<name>]` tables of `modules/catalog.toml`, each with at least version and sha256
+/// (`lz_repo::catalog::entries`).
 pub fn read_catalog(root: &Path) -> Result<BTreeMap<String, Value>> {
-    let path = root.join("modules/catalog.toml");
-    let text = match lz_input::read_text(&path) {
-        Ok(t) => t,
-        Err(e) if e.missing => {
-            bail!("{} does not exist: the module catalog is needed to build a release (see `cargo xtask catalog`)", path.display())
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let doc: toml::Table = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(0);
-        anyhow::anyhow!("{}:{line}: {}", path.display(), e.message())
-    })?;
-    let modules = doc
-        .get("modules")
-        .and_then(|m| m.as_table())
-        .with_context(|| format!("{}: no [modules.<name>] tables", path.display()))?;
     let mut out = BTreeMap::new();
-    for (name, entry) in modules {
-        let t = entry.as_table().with_context(|| format!("{}: modules.{name} is not a table", path.display()))?;
-        for key in ["version", "sha256"] {
-            if !t.get(key).is_some_and(|v| v.is_str()) {
-                bail!("{}: modules.{name} has no {key} string", path.display());
-            }
-        }
-        out.insert(name.clone(), serde_json::to_value(t)?);
+    for (name, t) in lz_repo::catalog::entries(root)? {
+        out.insert(name, serde_json::to_value(t)?);
     }
     Ok(out)
 }

@@ -99,7 +99,7 @@ fn redaction_cases() {
 
 /// An AWS access key id and a PEM private key under innocent names (a description, a tag, a
 /// list element) never reach the signed, undeletable archive: the archive's redactor applies
-/// the secret scan's patterns (`lz_policy::patterns`) to every string value.
+/// the secret scan's patterns (`lz_repo::patterns`) to every string value.
 #[test]
 fn keys_under_innocent_names_are_redacted_in_the_record() {
     use lz_evidence::record::PlanEvidence;

@@ -142,7 +142,7 @@ const BAD_TREES: &[BadTree] = &[
         edit: |r| std::fs::remove_file(r.join("governance/change-windows.toml")).unwrap(),
         want: "governance/change-windows.toml: the change windows",
     },
-    BadTree { name: "no catalog", edit: |r| std::fs::remove_file(r.join("modules/catalog.toml")).unwrap(), want: "modules/catalog.toml does not exist" },
+    BadTree { name: "no catalog", edit: |r| std::fs::remove_file(r.join("modules/catalog.toml")).unwrap(), want: "modules/catalog.toml: the module catalog" },
     BadTree {
         name: "catalog not TOML",
         edit: |r| std::fs::write(r.join("modules/catalog.toml"), "[modules.x\n").unwrap(),

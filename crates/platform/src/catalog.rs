@@ -6,60 +6,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::Findings;
 
-pub const CATALOG: &str = "modules/catalog.toml";
+pub use lz_repo::catalog::{load, parse, Catalog, Entry, Risk, CATALOG};
 const HEADER: &str = "# The module catalog: every pre-approved module, its version, owner, risk class and the\n# sha256 of its files. Maintained by `cargo xtask catalog add|bump`; checked by `cargo xtask check`.\n\n";
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    pub version: String,
-    pub owner: String,
-    pub risk: Risk,
-    pub description: String,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Risk {
-    Low,
-    Medium,
-    High,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Catalog {
-    pub modules: BTreeMap<String, Entry>,
-}
-
-/// Parse catalog text; errors name the file and line.
-pub fn parse(path: &Path, text: &str) -> Result<Catalog> {
-    toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", toml_error(path, text, &e)))
-}
-
-/// `file:line:col: message` for a TOML error.
-pub fn toml_error(path: &Path, text: &str, err: &toml::de::Error) -> String {
-    match err.span() {
-        Some(span) => {
-            let line = crate::hcl::line_of(text, span.start);
-            let col = span.start - text[..span.start.min(text.len())].rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-            format!("{}:{line}:{col}: {}", path.display(), err.message())
-        }
-        None => format!("{}: {}", path.display(), err.message()),
-    }
-}
-
-pub fn load(root: &Path) -> Result<Catalog> {
-    let path = root.join(CATALOG);
-    let text = lz_input::read_required(&path, "the module catalog (versions and hashes of the modules)")?;
-    parse(&path, &text)
-}
 
 pub fn save(root: &Path, catalog: &Catalog) -> Result<()> {
     let path = root.join(CATALOG);

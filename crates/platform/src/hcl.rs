@@ -28,10 +28,8 @@ impl HclFile {
     }
 }
 
-/// The one-based line of a byte offset in `text`.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
-}
+/// The one-based line of a byte offset in `text` (`lz_repo::line_of`).
+pub use lz_repo::line_of;
 
 /// Parse one HCL file; a syntax error names `file:line:col`.
 pub fn parse_file(path: &Path) -> Result<HclFile> {

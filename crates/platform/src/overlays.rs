@@ -10,11 +10,10 @@ use hcl_edit::expr::Expression;
 use hcl_edit::structure::Structure;
 use serde::Deserialize;
 
-use crate::catalog::toml_error;
 use crate::hcl;
 use crate::{Findings, ENVIRONMENTS};
 
-pub const ALLOWLIST: &str = "environments/overlay-allowlist.toml";
+pub const ALLOWLIST: &str = lz_repo::paths::OVERLAY_ALLOWLIST;
 pub const OVERLAY_FILES: [&str; 3] = ["terraform.tfvars", "backend.hcl", "env.toml"];
 
 #[derive(Debug, Deserialize)]
@@ -30,30 +29,12 @@ pub struct Allowed {
     pub reason: String,
 }
 
-/// An environment's `env.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvFile {
-    pub name: String,
-    pub account_id: String,
-    pub region: String,
-    pub approver_groups: Vec<String>,
-    #[serde(default)]
-    pub description: String,
-}
-
-/// A TOML file decoded into `T`; a malformed file is an error naming file:line:col.
-pub fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = lz_input::read_text(path)?;
-    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}", toml_error(path, &text, &e)))
-}
+/// An environment's `env.toml` (`lz_repo::env`), and TOML files read with file:line:col errors.
+pub use lz_repo::env::{env_file, EnvFile};
+pub use lz_repo::read_toml;
 
 pub fn allowlist(root: &Path) -> Result<Allowlist> {
     read_toml(&root.join(ALLOWLIST))
-}
-
-pub fn env_file(root: &Path, env: &str) -> Result<EnvFile> {
-    read_toml(&root.join("environments").join(env).join("env.toml"))
 }
 
 /// The attributes an overlay sets, with their lines. Malformed tfvars is an error naming

@@ -35,11 +35,20 @@ pub struct Control {
 struct Table {
     #[serde(default)]
     control: Vec<Control>,
+    /// The statements every bucket policy holds and the one public ingress: read by the
+    /// baseline checks (`lz_baseline::checks::Rules`); the Rego rules state them in their own
+    /// words (`s3/tls_only`, `network/open_ingress`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    statement: Vec<toml::Table>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    public_ingress: Option<toml::Table>,
 }
 
 /// Parses and validates the table text; errors name file:line:col.
 pub fn parse(text: &str, name: &str) -> Result<Vec<Control>> {
-    let table: Table = toml::from_str(text).map_err(|e| crate::toml_error(name, text, e))?;
+    let table: Table = lz_repo::parse_toml(text, name)?;
     for (i, c) in table.control.iter().enumerate() {
         let kinds = [
             c.equals.is_some(),

@@ -60,8 +60,7 @@ pub fn load(dir: &Path) -> Result<Vec<Case>> {
     let path = dir.join(CASES);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let cases: CaseFile = toml::from_str(&text)
-        .map_err(|e| crate::toml_error(&path.display().to_string(), &text, e))?;
+    let cases: CaseFile = lz_repo::parse_toml(&text, &path.display().to_string())?;
     let named: BTreeSet<&str> = cases.case.iter().map(|c| c.file.as_str()).collect();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let name = entry?.file_name().to_string_lossy().into_owned();

@@ -68,9 +68,7 @@ fn ser_date<S: serde::Serializer>(d: &Date, s: S) -> std::result::Result<S::Ok, 
     s.serialize_str(&fmt_date(*d))
 }
 
-pub fn fmt_date(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
+pub use lz_repo::date::fmt_date;
 
 pub fn parse_date(s: &str) -> Result<Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
@@ -81,7 +79,7 @@ pub fn parse_date(s: &str) -> Result<Date> {
 /// tests pass their date explicitly (`Options::today`). Promotions judge exceptions at the
 /// environment's server time instead (`lz_promote::clock`).
 pub fn today() -> Result<Date> {
-    Ok(time::OffsetDateTime::now_utc().date())
+    Ok(lz_repo::date::today())
 }
 
 #[derive(Debug, Clone, Default)]
@@ -108,7 +106,7 @@ pub const APPROVER_GROUP: &str = "security";
 
 /// The identities of an identities register text (`[identity.<name>]` tables).
 pub fn parse_identities(text: &str, file: &str) -> Result<Vec<Person>> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| crate::toml_error(file, text, e))?;
+    let doc: toml::Table = lz_repo::parse_toml(text, file)?;
     let mut out = Vec::new();
     if let Some(ids) = doc.get("identity").and_then(|v| v.as_table()) {
         for (name, v) in ids {
@@ -167,7 +165,7 @@ impl Register {
 
     pub fn parse(text: &str, file: &str) -> Result<Self> {
         let raw: RawRegister =
-            toml::from_str(text).map_err(|e| crate::toml_error(file, text, e))?;
+            lz_repo::parse_toml(text, file)?;
         let mut exceptions = Vec::new();
         for e in raw.exception {
             let line = line_of_id(text, &e.id).unwrap_or(0);

@@ -4,7 +4,8 @@ pub mod controls;
 pub mod corpus;
 pub mod exceptions;
 pub mod input;
-pub mod patterns;
+/// The secret patterns, defined in `lz-repo` (the archive's redactor shares them).
+pub use lz_repo::patterns;
 pub mod redact;
 pub mod report;
 pub mod rules;
@@ -258,21 +259,3 @@ pub fn read_plan(path: &Path) -> Result<Value> {
     input::parse_bytes(&bytes, &path.display().to_string())
 }
 
-/// A TOML error as `file:line:col: message`.
-pub(crate) fn toml_error(file: &str, text: &str, e: toml::de::Error) -> anyhow::Error {
-    let (line, col) = match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let col = before
-                .rsplit('\n')
-                .next()
-                .map(|l| l.chars().count())
-                .unwrap_or(0)
-                + 1;
-            (line, col)
-        }
-        None => (1, 1),
-    };
-    anyhow!("{file}:{line}:{col}: {}", e.message().trim_end_matches('.'))
-}

@@ -49,7 +49,7 @@ impl Settings {
 
     pub fn parse(text: &str, name: &str) -> Result<Self> {
         let settings: Settings =
-            toml::from_str(text).map_err(|e| crate::toml_error(name, text, e))?;
+            lz_repo::parse_toml(text, name)?;
         if let Some(s) = &settings.unverifiable_severity {
             if !SEVERITIES.contains(&s.as_str()) {
                 bail!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::tier::{parse_toml, read, Tier};
 
-pub const APPROVAL_POLICY: &str = "governance/approval-policy.toml";
+pub const APPROVAL_POLICY: &str = lz_repo::paths::APPROVAL_POLICY;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -35,23 +35,13 @@ impl Target {
     /// An environment's target from `env.toml` and `backend.hcl` under `tree` (a release's
     /// unpacked tree).
     pub fn from_tree(tree: &std::path::Path, env: &str, endpoint: &str) -> Result<Target> {
-        let e = lz_platform::overlays::env_file(tree, env)?;
-        let backend = tree.join("environments").join(env).join("backend.hcl");
-        let text = std::fs::read_to_string(&backend)
-            .with_context(|| format!("cannot read {}", backend.display()))?;
-        let bucket = text
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once('=')?;
-                (k.trim() == "bucket").then(|| v.trim().trim_matches('"').to_string())
-            })
-            .with_context(|| format!("{}: no bucket", backend.display()))?;
+        let e = lz_repo::Environment::load(tree, env)?;
         Ok(Target {
             environment: env.to_string(),
-            account_id: e.account_id,
-            region: e.region,
+            account_id: e.file.account_id,
+            region: e.file.region,
             endpoint: endpoint.to_string(),
-            state_bucket: bucket,
+            state_bucket: e.backend.bucket,
             deployer_role: format!("lz-{env}-deployer"),
         })
     }

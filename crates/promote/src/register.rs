@@ -14,7 +14,7 @@ use crate::refusal::{refuse, refuse_if};
 use crate::Paths;
 
 /// The working tree's register file: a proposal, compared with the chain's register.
-pub const REGISTER_FILE: &str = "governance/identities.toml";
+pub const REGISTER_FILE: &str = lz_repo::paths::IDENTITIES;
 
 /// Whether [`start`] wrote the genesis register or found it.
 #[derive(Debug, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use crate::ledger::Record;
 use crate::promote::{assume_deployer, last_deployment, Target};
 use crate::Paths;
 
-pub const DRIFT_CLASSES: &str = "governance/drift-classes.toml";
+pub const DRIFT_CLASSES: &str = lz_repo::paths::DRIFT_CLASSES;
 
 /// How long after a remediation the same drift is escalated instead of reverted again.
 pub const ESCALATE_WITHIN: Duration = Duration::days(1);

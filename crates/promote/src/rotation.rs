@@ -17,7 +17,7 @@ use time::{Duration, OffsetDateTime};
 use crate::ledger::Record;
 use crate::window::rfc3339;
 
-pub const POLICY_FILE: &str = "governance/rotation.toml";
+pub const POLICY_FILE: &str = lz_repo::paths::ROTATION;
 pub const SECRETS_MODULE: &str = "module.secrets";
 pub const CLASSIFICATIONS: [&str; 3] = ["internal", "confidential", "restricted"];
 /// The tag in which the secrets module records a secret's rotation schedule (days).
@@ -58,14 +58,6 @@ struct RawSecret {
     owner_group: toml::Spanned<String>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 impl Policy {
     pub fn load(root: &Path) -> Result<Policy> {
         let path = root.join(POLICY_FILE);
@@ -75,11 +67,8 @@ impl Policy {
 
     /// Parses policy text; every error names `origin:line`.
     pub fn parse(text: &str, origin: &str) -> Result<Policy> {
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
-            anyhow::anyhow!("{origin}:{line}: {}", e.message().trim_end_matches('.'))
-        })?;
-        let at = |span: std::ops::Range<usize>| format!("{origin}:{}", line_of(text, span.start));
+        let raw: RawPolicy = lz_repo::parse_toml(text, origin)?;
+        let at = |span: std::ops::Range<usize>| format!("{origin}:{}", lz_repo::line_of(text, span.start));
         let mut policy = Policy::default();
         for (kind, table) in raw.max_age_days {
             let span = table.span();
@@ -108,7 +97,7 @@ impl Policy {
             policy.max_age_days.insert(kind, days);
         }
         for (name, entry) in raw.secret {
-            let line = line_of(text, entry.span().start);
+            let line = lz_repo::line_of(text, entry.span().start);
             let e = entry.into_inner();
             if !policy.max_age_days.contains_key(e.kind.get_ref()) {
                 bail!(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::bootstrap::{BucketSpec, EVIDENCE_MODULE};
 
-pub const STORES_FILE: &str = "governance/stores.toml";
+pub const STORES_FILE: &str = lz_repo::paths::STORES;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,8 +56,7 @@ impl Stores {
     pub fn load(root: &Path, endpoint: &str) -> Result<Stores> {
         let path = root.join(STORES_FILE);
         let text = lz_input::read_required(&path, lz_input::purpose(STORES_FILE))?;
-        let f: StoresFile =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}", lz_platform::catalog::toml_error(&path, &text, &e)))?;
+        let f: StoresFile = lz_repo::parse_toml(&text, &path.display().to_string())?;
         if !lz_platform::ENVIRONMENTS.contains(&f.environment.as_str()) {
             bail!("{}: environment {:?} is not one of {}", path.display(), f.environment, lz_platform::ENVIRONMENTS.join(", "));
         }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diff::{Action, Diff};
 
-pub const RISK_TIERS: &str = "governance/risk-tiers.toml";
+pub const RISK_TIERS: &str = lz_repo::paths::RISK_TIERS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -108,21 +108,8 @@ fn globs(patterns: &[String], what: &str, rule: &str) -> Result<Option<GlobSet>>
     })?))
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|b| *b == b'\n')
-        .count()
-        + 1
-}
-
-/// Parses TOML with errors as `file:line: message`.
-pub(crate) fn parse_toml<T: for<'de> Deserialize<'de>>(text: &str, origin: &str) -> Result<T> {
-    toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-        anyhow::anyhow!("{origin}:{line}: {}", e.message().trim_end_matches('.'))
-    })
-}
+/// Parses TOML with errors as `file:line:col: message` (`lz_repo::parse_toml`).
+pub(crate) use lz_repo::parse_toml;
 
 /// A required governance file: missing is "missing <file>: <what it is for>", invalid UTF-8
 /// names file:line:col (`lz_input`).

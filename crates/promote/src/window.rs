@@ -10,7 +10,7 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOf
 
 use crate::tier::{parse_toml, read};
 
-pub const CHANGE_WINDOWS: &str = "governance/change-windows.toml";
+pub const CHANGE_WINDOWS: &str = lz_repo::paths::CHANGE_WINDOWS;
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(UtcOffset::UTC)
         .format(&Rfc3339)

@@ -102,10 +102,7 @@ struct SensitiveTable {
 pub fn sensitive_table(root: &Path) -> Result<Vec<SensitiveRow>> {
     let path = root.join(SENSITIVE);
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let t: SensitiveTable = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(1);
-        anyhow!("{}:{line}: {}", path.display(), e.message())
-    })?;
+    let t: SensitiveTable = lz_repo::parse_toml(&text, &path.display().to_string())?;
     for r in &t.sensitive {
         if !r.doc.starts_with("https://") {
             bail!("{}: row {}.{}: doc must be the https address of the provider documentation page", path.display(), r.ty, r.attribute);

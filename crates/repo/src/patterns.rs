@@ -1,5 +1,6 @@
-//! The one set of secret patterns: redaction of plans and reports (`redact`) and the secret
-//! scan of sources (`scan`) both build on these, so they cannot drift apart.
+//! The one set of secret patterns: redaction of plans and reports (`lz_policy::redact`), the
+//! secret scan of sources (`lz_policy::scan`) and the evidence archive's redactor
+//! (`lz_evidence::redact`) all build on these, so they cannot drift apart.
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -22,6 +23,11 @@ pub const SECRET_NAMES: [&str; 9] = [
     "secret_key",
     "access_key",
 ];
+
+/// Words that make any attribute name the archive stores a secret's name wherever they stand
+/// in it (`db_password_hash`, `tokens`, `my_api_key_v2`): the evidence archive is signed and
+/// undeletable, so its redactor ([`names_a_secret`]) errs wide.
+pub const SECRET_WORDS: [&str; 7] = ["secret", "password", "passwd", "token", "private_key", "credential", "api_key"];
 
 fn names_alternation() -> String {
     SECRET_NAMES.join("|")
@@ -90,4 +96,29 @@ pub fn is_secret_name(name: &str) -> bool {
         .any(|s| n == *s || n.ends_with(&format!("_{s}")))
         || n.starts_with("secret_string")
         || n.starts_with("secret_binary")
+}
+
+/// True for a name whose value never enters the evidence archive: a secret name
+/// ([`is_secret_name`]) or one containing a [`SECRET_WORDS`] word anywhere.
+pub fn names_a_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| lower.contains(w)) || is_secret_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_archive_errs_wider_than_the_scan() {
+        for n in ["password", "db_secret_key", "access_key"] {
+            assert!(is_secret_name(n) && names_a_secret(n), "{n}");
+        }
+        for n in ["api_key", "tokens", "db_password_hash", "Credentials"] {
+            assert!(names_a_secret(n) && !is_secret_name(n), "{n}");
+        }
+        assert!(!names_a_secret("description"));
+        assert!(access_key().is_match("x AKIAIOSFODNN7EXAMPLE y"));
+        assert!(private_key_block().is_match("-----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----"));
+    }
 }

@@ -92,7 +92,7 @@ fn a_changed_control_fails_a_baseline_and_a_property() {
     let root = root();
     for m in MUTATIONS {
         let tmp = tempfile::tempdir().unwrap();
-        for dir in ["environments", "modules", "schema", SNAPSHOT_DIR] {
+        for dir in ["environments", "modules", "schema", "policies", "governance", SNAPSHOT_DIR] {
             copy_dir(&root.join(dir), &tmp.path().join(dir));
         }
         let target = tmp.path().join(m.file);

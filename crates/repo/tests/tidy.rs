@@ -1,0 +1,359 @@
+//! Tidy: the Architecture Invariants of ARCHITECTURE.md that a test can check by reading the
+//! sources, in the manner of rust-analyzer's `tidy.rs`. Each guard fails naming every
+//! `file:line` that breaks it, and each has a unit test below feeding it a bad snippet, so a
+//! guard that can no longer fail is caught too.
+//!
+//! Guards elsewhere: `crates/platform/tests/repository.rs` (`no_ad_hoc_process_commands_outside_tests`,
+//! `no_chain_is_judged_by_a_working_tree_register`).
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// `(path relative to the root, text)` of every `.rs` file under `dirs`, sorted.
+fn sources(root: &Path, dirs: &[&str]) -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for d in dirs {
+        walk(&root.join(d), &mut files);
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| (p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"), std::fs::read_to_string(&p).unwrap()))
+        .collect()
+}
+
+/// The library and binary sources of the workspace (not tests, benches or fixtures).
+fn product_sources(root: &Path) -> Vec<(String, String)> {
+    let mut dirs: Vec<String> = std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .flatten()
+        .map(|e| format!("crates/{}/src", e.file_name().to_string_lossy()))
+        .collect();
+    dirs.push("xtask/src".into());
+    dirs.sort();
+    sources(root, &dirs.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn code(line: &str) -> Option<&str> {
+    let l = line.trim_start();
+    (!l.starts_with("//")).then_some(l)
+}
+
+fn report(what: &str, offenders: Vec<String>) {
+    assert!(offenders.is_empty(), "{what}:\n{}", offenders.join("\n"));
+}
+
+// ---- guards ----
+
+/// "Every check takes the repository root": no control input (`governance/`, `policies/`) is
+/// compiled into a binary with `include_str!`/`include_bytes!`.
+fn included_control_inputs(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (rel, text) in files {
+        for (i, line) in text.lines().enumerate() {
+            let Some(l) = code(line) else { continue };
+            if (l.contains("include_str!") || l.contains("include_bytes!")) && (l.contains("governance/") || l.contains("policies/")) {
+                out.push(format!("{rel}:{}: {l}", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// Where each repository helper is defined: only in `lz-repo` (and the environment list in
+/// `lz-input`, which `lz-repo` re-exports).
+const HELPER_HOME: &str = "crates/repo/src/";
+
+/// "The repository model has one home": no second `line_of`, TOML-error helper, environment
+/// list, catalog reader or system-clock date outside `lz-repo`.
+fn repository_model_copies(files: &[(String, String)]) -> Vec<String> {
+    let env_list = r#""dev", "test", "uat", "preprod", "prod""#;
+    let mut out = Vec::new();
+    for (rel, text) in files {
+        if rel.starts_with(HELPER_HOME) {
+            continue;
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(l) = code(line) else { continue };
+            let mut why = None;
+            for f in ["fn line_of(", "fn toml_error(", "fn parse_toml", "fn read_toml"] {
+                // A method delegating to the helper (`HclFile::line_of(&self, ..)`) is no copy.
+                if l.contains(f) && !l.contains("(&self") {
+                    why = Some(format!("defines {}: use lz_repo", f.trim_end_matches('(')));
+                }
+            }
+            if l.contains(env_list) && rel != "crates/input/src/lib.rs" {
+                why = Some("writes the environment list: use lz_repo::ENVIRONMENTS".into());
+            }
+            if l.contains("now_utc().date()") {
+                why = Some("takes today's date: use lz_repo::date::today".into());
+            }
+            if l.contains("\"modules/catalog.toml\"") {
+                why = Some("reads the catalog: use lz_repo::catalog".into());
+            }
+            // A TOML error put together by hand: `toml::from_str` whose error is mapped
+            // through its span within the next lines.
+            if l.contains("toml::from_str") && lines[i..(i + 4).min(lines.len())].iter().any(|w| w.contains(".span()")) {
+                why = Some("maps a TOML error by hand: use lz_repo::parse_toml / read_toml".into());
+            }
+            if let Some(why) = why {
+                out.push(format!("{rel}:{}: {why}: {l}", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The workspace crates' normal dependencies on each other, from each manifest:
+/// `crate -> [(dependency, line)]`, with the manifest path.
+fn workspace_graph(manifests: &[(String, String)]) -> BTreeMap<String, (String, Vec<(String, usize)>)> {
+    let name_of = |text: &str| {
+        text.lines()
+            .skip_while(|l| l.trim() != "[package]")
+            .find_map(|l| l.trim().strip_prefix("name = ").map(|n| n.trim_matches('"').to_string()))
+    };
+    let names: BTreeSet<String> = manifests.iter().filter_map(|(_, t)| name_of(t)).collect();
+    let mut out = BTreeMap::new();
+    for (rel, text) in manifests {
+        let Some(name) = name_of(text) else { continue };
+        let mut deps = Vec::new();
+        let mut section = String::new();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.starts_with('[') {
+                section = l.to_string();
+                continue;
+            }
+            if section != "[dependencies]" {
+                continue;
+            }
+            let dep = l.split(['=', '.', ' ']).next().unwrap_or("").trim();
+            if names.contains(dep) {
+                deps.push((dep.to_string(), i + 1));
+            }
+        }
+        out.insert(name, (rel.clone(), deps));
+    }
+    out
+}
+
+/// "The crate graph is a DAG with the repository model at the bottom": `lz-input` depends on no
+/// workspace crate, `lz-repo` on `lz-input` only, nothing depends on `xtask`, and no cycle.
+fn dag_violations(manifests: &[(String, String)]) -> Vec<String> {
+    let graph = workspace_graph(manifests);
+    let mut out = Vec::new();
+    for (name, (rel, deps)) in &graph {
+        for (d, line) in deps {
+            let bad = match name.as_str() {
+                "lz-input" => Some("lz-input depends on no workspace crate"),
+                "lz-repo" if d != "lz-input" => Some("lz-repo depends on lz-input only"),
+                _ if d == "xtask" => Some("nothing depends on xtask"),
+                _ => None,
+            };
+            if let Some(why) = bad {
+                out.push(format!("{rel}:{line}: {name} -> {d}: {why}"));
+            }
+        }
+    }
+    // Cycles: depth-first search from every crate.
+    fn visit<'a>(
+        n: &'a str,
+        graph: &'a BTreeMap<String, (String, Vec<(String, usize)>)>,
+        stack: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+        out: &mut Vec<String>,
+    ) {
+        if done.contains(n) {
+            return;
+        }
+        if let Some(at) = stack.iter().position(|x| *x == n) {
+            let (rel, deps) = &graph[stack[stack.len() - 1]];
+            let line = deps.iter().find(|(d, _)| d == n).map_or(0, |(_, l)| *l);
+            out.push(format!("{rel}:{line}: dependency cycle {} -> {n}", stack[at..].join(" -> ")));
+            return;
+        }
+        stack.push(n);
+        if let Some((_, deps)) = graph.get(n) {
+            for (d, _) in deps {
+                visit(d, graph, stack, done, out);
+            }
+        }
+        stack.pop();
+        done.insert(n);
+    }
+    let mut done = BTreeSet::new();
+    for n in graph.keys() {
+        visit(n, &graph, &mut Vec::new(), &mut done, &mut out);
+    }
+    out
+}
+
+/// Change-control crates: their decisions read no environment variable.
+const CHANGE_CONTROL: [&str; 3] = ["crates/promote/src/", "crates/evidence/src/", "crates/policy/src/"];
+
+/// The one read a change-control crate may make, with why: the signer's private key, which
+/// must still match the signer's registered key (ARCHITECTURE.md, "No side doors").
+const ALLOWED_ENV_READS: [(&str, &str); 1] = [("crates/evidence/src/identity.rs", "std::env::var(SIGNING_KEY_ENV)")];
+
+/// "No decision reads an environment variable": no `env::var`/`var_os`/`vars` in
+/// change-control code outside items behind `#[cfg(test)]` or `#[cfg(feature = ...)]`.
+fn env_reads(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (rel, text) in files {
+        if !CHANGE_CONTROL.iter().any(|d| rel.starts_with(d)) {
+            continue;
+        }
+        let mut gated_depth: Option<i64> = None;
+        let mut pending_gate = false;
+        let mut depth: i64 = 0;
+        for (i, line) in text.lines().enumerate() {
+            let Some(l) = code(line) else { continue };
+            if l.starts_with("#[cfg(") && (l.contains("test") || l.contains("feature")) && !l.starts_with("#[cfg(not(") {
+                pending_gate = true;
+                continue;
+            }
+            let gated = gated_depth.is_some() || pending_gate;
+            let reads = ["env::var(", "env::var_os(", "env::vars("].iter().any(|p| l.contains(p));
+            if reads && !gated && !ALLOWED_ENV_READS.iter().any(|(f, s)| rel == f && l.contains(s)) {
+                out.push(format!("{rel}:{}: reads an environment variable in change-control code: {l}", i + 1));
+            }
+            let opens = l.matches('{').count() as i64;
+            let closes = l.matches('}').count() as i64;
+            if pending_gate && !l.starts_with("#[") {
+                pending_gate = false;
+                if opens > closes {
+                    gated_depth = Some(depth);
+                }
+            }
+            depth += opens - closes;
+            if gated_depth.is_some_and(|d| depth <= d) {
+                gated_depth = None;
+            }
+        }
+    }
+    out
+}
+
+// ---- the guards on the repository ----
+
+#[test]
+fn no_control_input_is_compiled_in() {
+    report(
+        "read governance/ and policies/ from the repository root at run time (Architecture Invariant: every check takes the repository root)",
+        included_control_inputs(&product_sources(&root())),
+    );
+}
+
+#[test]
+fn the_repository_model_has_one_home() {
+    report("the repository model lives in lz-repo (ARCHITECTURE.md, crates/repo)", repository_model_copies(&product_sources(&root())));
+}
+
+#[test]
+fn the_crate_graph_runs_down_to_lz_repo() {
+    let root = root();
+    let mut manifests = vec![("xtask/Cargo.toml".to_string(), std::fs::read_to_string(root.join("xtask/Cargo.toml")).unwrap())];
+    for e in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+        let rel = format!("crates/{}/Cargo.toml", e.file_name().to_string_lossy());
+        if let Ok(text) = std::fs::read_to_string(root.join(&rel)) {
+            manifests.push((rel, text));
+        }
+    }
+    let graph = workspace_graph(&manifests);
+    assert!(graph.contains_key("lz-repo") && graph.contains_key("lz-promote") && graph.len() >= 9, "{:?}", graph.keys());
+    report("the crate graph (ARCHITECTURE.md, Code map)", dag_violations(&manifests));
+}
+
+#[test]
+fn change_control_reads_no_environment_variable() {
+    let files = product_sources(&root());
+    assert!(files.iter().any(|(r, _)| r == ALLOWED_ENV_READS[0].0), "the allowed read's file moved: update ALLOWED_ENV_READS");
+    report("no decision reads an environment variable (ARCHITECTURE.md, No side doors)", env_reads(&files));
+}
+
+#[test]
+fn every_architecture_invariant_names_its_guard() {
+    // Each guard above is named in ARCHITECTURE.md next to the invariant it checks.
+    let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let mut missing = Vec::new();
+    for guard in [
+        "no_control_input_is_compiled_in",
+        "the_repository_model_has_one_home",
+        "the_crate_graph_runs_down_to_lz_repo",
+        "change_control_reads_no_environment_variable",
+    ] {
+        if !text.contains(guard) {
+            missing.push(guard);
+        }
+    }
+    assert!(missing.is_empty(), "ARCHITECTURE.md does not name the guards {missing:?}");
+}
+
+// ---- each guard can fail ----
+
+fn one(rel: &str, text: &str) -> Vec<(String, String)> {
+    vec![(rel.to_string(), text.to_string())]
+}
+
+#[test]
+fn an_included_control_input_is_named() {
+    let bad = one("crates/x/src/lib.rs", "// include_str!(\"../../governance/policy.toml\") in a comment\nconst T: &str = include_str!(\"../../../policies/controls.toml\");\n");
+    assert_eq!(included_control_inputs(&bad), ["crates/x/src/lib.rs:2: const T: &str = include_str!(\"../../../policies/controls.toml\");"]);
+    assert!(included_control_inputs(&one("crates/x/src/html.rs", "const S: &str = include_str!(\"style.css\");\n")).is_empty());
+}
+
+#[test]
+fn repository_model_copies_are_named() {
+    let bad = one(
+        "crates/x/src/lib.rs",
+        "fn line_of(text: &str, offset: usize) -> usize {\n    0\n}\nconst ENVS: [&str; 5] = [\"dev\", \"test\", \"uat\", \"preprod\", \"prod\"];\nlet t: T = toml::from_str(text).map_err(|e| {\n    let line = e.span();\n});\nlet d = time::OffsetDateTime::now_utc().date();\nlet p = root.join(\"modules/catalog.toml\");\n",
+    );
+    let found = repository_model_copies(&bad);
+    let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
+    assert_eq!(lines, ["crates/x/src/lib.rs:1", "crates/x/src/lib.rs:4", "crates/x/src/lib.rs:5", "crates/x/src/lib.rs:8", "crates/x/src/lib.rs:9"], "{found:?}");
+    // Their home may define them, and a method may delegate to them.
+    assert!(repository_model_copies(&one("crates/x/src/hcl.rs", "    pub fn line_of(&self, offset: usize) -> usize {\n")).is_empty());
+    assert!(repository_model_copies(&one("crates/repo/src/diag.rs", "pub fn line_of(text: &str, offset: usize) -> usize {\n")).is_empty());
+}
+
+#[test]
+fn an_upward_dependency_and_a_cycle_are_named() {
+    let m = |name: &str, deps: &[&str]| {
+        let mut t = format!("[package]\nname = \"{name}\"\n\n[dependencies]\nanyhow.workspace = true\n");
+        for d in deps {
+            t.push_str(&format!("{d}.workspace = true\n"));
+        }
+        t.push_str("\n[dev-dependencies]\nxtask.workspace = true\n");
+        (format!("crates/{name}/Cargo.toml"), t)
+    };
+    let clean = [m("lz-input", &[]), m("lz-repo", &["lz-input"]), m("lz-policy", &["lz-repo", "lz-input"]), m("xtask", &["lz-policy"])];
+    assert!(dag_violations(&clean).is_empty(), "{:?}", dag_violations(&clean));
+    let bad = [m("lz-input", &[]), m("lz-repo", &["lz-input", "lz-policy"]), m("lz-policy", &["lz-repo"]), m("xtask", &["lz-policy"])];
+    let found = dag_violations(&bad);
+    assert!(found.iter().any(|f| f.starts_with("crates/lz-repo/Cargo.toml:7: lz-repo -> lz-policy")), "{found:?}");
+    assert!(found.iter().any(|f| f.contains("dependency cycle lz-policy -> lz-repo -> lz-policy") || f.contains("dependency cycle lz-repo -> lz-policy -> lz-repo")), "{found:?}");
+}
+
+#[test]
+fn an_environment_read_in_change_control_is_named() {
+    let text = "pub fn now() -> String {\n    std::env::var(\"LZ_NOW\").unwrap()\n}\n\n#[cfg(feature = \"test-clock\")]\nfn fixed() -> String {\n    std::env::var(\"LZ_FIXED\").unwrap()\n}\n\n#[cfg(test)]\nmod tests {\n    fn f() {\n        let _ = std::env::var_os(\"HOME\");\n    }\n}\nfn late() {\n    let _ = std::env::vars();\n}\n";
+    let found = env_reads(&one("crates/promote/src/clock.rs", text));
+    let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
+    assert_eq!(lines, ["crates/promote/src/clock.rs:2", "crates/promote/src/clock.rs:17"], "{found:?}");
+    assert!(env_reads(&one("crates/platform/src/tools.rs", text)).is_empty(), "only change-control crates are held to it");
+}

@@ -274,7 +274,7 @@ const BAD_REGISTERS: &[BadRegister] = &[
     BadRegister { text: "[identity.a]\nname = \"A\"\nkind = \"person\"\ngroup = \"platform\"\nroles = [\"deployer\", \"king\"]\npublic_key = \"x\"\n", want: "ids.toml:5: identity a: unknown role \"king\"" },
     BadRegister { text: "[identity.a]\nname = \"A\"\nkind = \"person\"\ngroup = \"finance\"\nroles = [\"deployer\"]\npublic_key = \"x\"\n", want: "ids.toml:4: identity a: group" },
     BadRegister { text: "[identity.a]\nname = \"A\"\nkind = \"person\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"not a key\"\n", want: "ids.toml:6: identity a: bad public_key" },
-    BadRegister { text: "[identity.a]\nname = \"A\"\nkind = \"person\"\ngroup = \"platform\"\nroles = [\"deployer\"]\n", want: "ids.toml:1: missing field `public_key`" },
+    BadRegister { text: "[identity.a]\nname = \"A\"\nkind = \"person\"\ngroup = \"platform\"\nroles = [\"deployer\"]\n", want: "ids.toml:1:1: missing field `public_key`" },
     BadRegister { text: "[identity.a\n", want: "ids.toml:1:" },
 ];
 

@@ -264,7 +264,7 @@ fn malformed_rules_are_errors_naming_the_file_and_line() {
         ("default_tier = \"normal\"\n[[rule]]\nid = \"x\"\ntier = \"emergency\"\nreason = \"r\"\ntypes = [\"a\"]\n", "rules.toml: rule x: the emergency tier comes only from break-glass, never from a rule"),
         ("default_tier = \"normal\"\n[[rule]]\nid = \"x\"\ntier = \"high\"\nreason = \"r\"\n", "rules.toml: rule x: matches every resource: set types, addresses, actions or attributes"),
         ("default_tier = \"normal\"\n[[rule]]\nid = \"x\"\ntier = \"high\"\nreason = \"r\"\nactions = [\"destroy\"]\n", "rules.toml: rule x: action \"destroy\" is not create, update, delete or replace"),
-        ("default_tier = \"normal\"\n[[rule]]\nid = \"x\"\ntier = \"high\"\nreason = \"r\"\ntypes = [\"a\"]\ncolour = 1\n", "rules.toml:7: unknown field `colour`, expected one of `id`, `tier`, `reason`, `types`, `addresses`, `actions`, `environments`, `attributes`, `attributes_match`"),
+        ("default_tier = \"normal\"\n[[rule]]\nid = \"x\"\ntier = \"high\"\nreason = \"r\"\ntypes = [\"a\"]\ncolour = 1\n", "rules.toml:7:1: unknown field `colour`, expected one of `id`, `tier`, `reason`, `types`, `addresses`, `actions`, `environments`, `attributes`, `attributes_match`"),
     ];
     for (text, want) in cases {
         assert_eq!(

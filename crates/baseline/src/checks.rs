@@ -980,6 +980,54 @@ mod tests {
         assert!(glob("*", ""));
     }
 
+    /// The checks apply the rules of the tree they are given: the same plan passes under the
+    /// repository's `governance/policy.toml` and `policies/controls.toml` and fails, naming
+    /// the changed value, under a copy where each was raised.
+    #[test]
+    fn the_rules_come_from_the_root_they_are_given() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let plan = serde_json::json!({"resource_changes": [
+            {"address": "module.log_archive.aws_s3_bucket_object_lock_configuration.this",
+             "change": {"actions": ["create"], "after": {"rule": [{"default_retention": [{"days": 2190}]}]}}},
+            {"address": "module.kms.aws_kms_key.this", "change": {"actions": ["create"], "after": {"deletion_window_in_days": 30}}},
+            {"address": "aws_s3_bucket_policy.b", "change": {"actions": ["create"], "after": {"policy": serde_json::json!({"Statement": [
+                {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                {"Sid": "DenyOutdatedTls", "Effect": "Deny", "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}}
+            ]}).to_string()}}},
+            {"address": "aws_security_group.web", "change": {"actions": ["create"], "after": {"tags": {"Tier": "ingress"},
+             "ingress": [{"from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}]}}}
+        ]});
+        let p = crate::view::view(&plan);
+        let run = |r: &Rules| {
+            let mut out = env_floors(r, &p, "prod");
+            out.extend(services(r, &p));
+            out.extend(p.of_type("aws_s3_bucket_policy").flat_map(|b| r.statements.iter().flat_map(|st| holds_statement(b, st))).collect::<Vec<_>>());
+            out.iter().map(ToString::to_string).collect::<Vec<_>>()
+        };
+        let here = Rules::load(&repo).unwrap();
+        assert_eq!(run(&here), Vec::<String>::new());
+
+        let copy = tempfile::tempdir().unwrap();
+        for rel in [lz_repo::paths::CONTROLS, lz_repo::paths::POLICY_SETTINGS] {
+            let text = std::fs::read_to_string(repo.join(rel)).unwrap();
+            let text = text
+                .replace("log_archive_retention_days = 2190", "log_archive_retention_days = 3000")
+                .replace("kms_deletion_window_prod = 30", "kms_deletion_window_prod = 21")
+                .replace("value = \"1.2\"", "value = \"1.3\"")
+                .replace("port = 443", "port = 8443");
+            std::fs::create_dir_all(copy.path().join(rel).parent().unwrap()).unwrap();
+            std::fs::write(copy.path().join(rel), text).unwrap();
+        }
+        let there = run(&Rules::load(copy.path()).unwrap()).join("\n");
+        for want in ["expected at least 3000 in prod", "expected 21 in prod", "of DenyOutdatedTls must be \"1.3\"", "outside the ingress tier's 8443"] {
+            assert!(there.contains(want), "{want}:\n{there}");
+        }
+
+        std::fs::remove_file(copy.path().join(lz_repo::paths::POLICY_SETTINGS)).unwrap();
+        let e = Rules::load(copy.path()).unwrap_err().to_string();
+        assert!(e.starts_with("missing ") && e.contains("governance/policy.toml"), "{e}");
+    }
+
     #[test]
     fn no_control_is_explained_by_an_allowlisted_variable_except_retention_floors() {
         let all: BTreeSet<String> = INFLUENCE.iter().map(|(k, _)| k.to_string()).collect();

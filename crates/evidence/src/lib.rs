@@ -51,7 +51,7 @@ pub use s3::{ReleaseStore, S3Store};
 pub use store::{Checkpoint, HeadMoved, LocalStore, Store, StoreIntegrity, StoredRecord};
 pub use verify::{
     failure_of, report_of_store, verify, verify_chain, verify_chain_with, verify_store, Anchors, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
-    PendingRegister, VerifiedChain, VerifiedRecord,
+    PendingRegister, VerifiedChain, VerifiedRecord, verify_store_from, Resumable, Resumed,
 };
 
 pub use aws_sdk_s3;

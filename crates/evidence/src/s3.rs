@@ -145,6 +145,32 @@ impl S3Store {
         keys.sort();
         Ok(keys)
     }
+
+    /// The objects of `keys`, in order, with at most [`READ_CONCURRENCY`] requests in flight.
+    async fn get_all(&self, keys: &[String]) -> Result<Vec<StoredRecord>> {
+        let mut got: Vec<Option<StoredRecord>> = vec![None; keys.len()];
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while next < keys.len() && set.len() < READ_CONCURRENCY {
+                let (client, bucket, key, i) = (self.client.clone(), self.bucket.clone(), keys[next].clone(), next);
+                set.spawn(async move {
+                    let res = client.get_object().bucket(&bucket).key(&key).send().await.map_err(aws_error);
+                    let bytes = match res {
+                        Ok(o) => o.body.collect().await.map(|b| b.into_bytes()).map_err(anyhow::Error::from),
+                        Err(e) => Err(e),
+                    };
+                    (i, key, bytes)
+                });
+                next += 1;
+            }
+            let Some(joined) = set.join_next().await else { break };
+            let (i, key, bytes) = joined.context("S3 read task failed")?;
+            let bytes = bytes.with_context(|| format!("cannot get s3://{}/{key}", self.bucket))?;
+            got[i] = Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes });
+        }
+        Ok(got.into_iter().flatten().collect())
+    }
 }
 
 impl Store for S3Store {
@@ -155,35 +181,34 @@ impl Store for S3Store {
     fn load(&self) -> Result<Vec<StoredRecord>> {
         self.rt.block_on(async {
             let keys = self.record_keys().await?;
-            let mut out = Vec::with_capacity(keys.len());
-            for batch in keys.chunks(32) {
-                let mut set = tokio::task::JoinSet::new();
-                for (i, key) in batch.iter().enumerate() {
-                    let client = self.client.clone();
-                    let (bucket, key) = (self.bucket.clone(), key.clone());
-                    set.spawn(async move {
-                        let res = client.get_object().bucket(&bucket).key(&key).send().await.map_err(aws_error);
-                        let bytes = match res {
-                            Ok(o) => o.body.collect().await.map(|b| b.into_bytes().to_vec()).map_err(anyhow::Error::from),
-                            Err(e) => Err(e),
-                        };
-                        (i, key, bytes)
-                    });
-                }
-                let mut got: Vec<(usize, String, Vec<u8>)> = Vec::new();
-                while let Some(joined) = set.join_next().await {
-                    let (i, key, bytes) = joined.context("S3 read task failed")?;
-                    let bytes = bytes.with_context(|| format!("cannot get s3://{}/{key}", self.bucket))?;
-                    got.push((i, key, bytes));
-                }
-                got.sort_by_key(|g| g.0);
-                out.extend(
-                    got.into_iter()
-                        .map(|(_, key, bytes)| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() }),
-                );
-            }
-            Ok(out)
+            self.get_all(&keys).await
         })
+    }
+
+    fn windows(&self) -> Result<crate::store::Windows<'_>> {
+        Ok(self.windows_from(0)?.1)
+    }
+
+    /// Lists the record keys from `first - 1` on (one listing, started after the key before),
+    /// then reads a window of objects at a time, [`READ_CONCURRENCY`] requests in flight: the
+    /// verifier checks one window while the next ones are read.
+    fn windows_from(&self, first: u64) -> Result<(u64, crate::store::Windows<'_>)> {
+        let start = first.saturating_sub(1);
+        let after = start.checked_sub(1).map(|s| self.record_key(s));
+        let keys = self.rt.block_on(list_keys_after(&self.client, &self.bucket, &format!("{}records/", self.prefix), after))?;
+        let mut keys = keys.into_iter().peekable();
+        Ok((
+            start,
+            Box::new(std::iter::from_fn(move || {
+                keys.peek()?;
+                let window: Vec<String> = keys.by_ref().take(crate::store::WINDOW_RECORDS).collect();
+                Some(self.rt.block_on(self.get_all(&window)))
+            })),
+        ))
+    }
+
+    fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
+        self.rt.block_on(self.integrity_async(seen))
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -222,7 +247,7 @@ impl Store for S3Store {
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async())
+        self.rt.block_on(self.integrity_async(&Default::default()))
     }
 
     fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
@@ -296,8 +321,16 @@ async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<V
     }
 }
 
+/// Record objects read at once from S3 (each window's reads, and `load`).
+pub const READ_CONCURRENCY: usize = 64;
+
 /// Every key under `prefix`, across pages.
 async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    list_keys_after(client, bucket, prefix, None).await
+}
+
+/// Every key under `prefix` after the key `after` (all with `None`), across pages, in order.
+async fn list_keys_after(client: &Client, bucket: &str, prefix: &str, after: Option<String>) -> Result<Vec<String>> {
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -305,6 +338,7 @@ async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<St
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
+            .set_start_after(if token.is_none() { after.clone() } else { None })
             .set_continuation_token(token.take())
             .send()
             .await
@@ -459,7 +493,7 @@ impl S3Store {
 impl S3Store {
     /// Every version and delete marker under the prefix: record objects must have exactly one
     /// version and no delete marker; every version of the head is an earlier signed checkpoint.
-    async fn integrity_async(&self) -> Result<StoreIntegrity> {
+    async fn integrity_async(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
         let mut out = StoreIntegrity::default();
         let mut versions: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
         let mut head_versions: Vec<String> = Vec::new();
@@ -507,26 +541,37 @@ impl S3Store {
                 break;
             }
         }
+        out.record_objects = Some(versions.len() as u64);
         for (key, n) in versions {
             if n != 1 {
                 out.problems.push((format!("s3://{}/{key}", self.bucket), format!("{n} versions of a record object (records are written once)")));
             }
         }
-        for id in head_versions {
-            let got = self
-                .client
-                .get_object()
-                .bucket(&self.bucket)
-                .key(&head_key)
-                .version_id(&id)
-                .send()
-                .await
-                .map_err(aws_error)
-                .with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
-            let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{head_key} version {id}", self.bucket))?;
-            out.earlier_heads
-                .push(StoredRecord { location: format!("s3://{}/{head_key} (version {id})", self.bucket), bytes: bytes.into_bytes() });
+        // Earlier heads not checked yet, read [`READ_CONCURRENCY`] at a time, kept in listing order.
+        let location = |id: &str| format!("s3://{}/{head_key} (version {id})", self.bucket);
+        let todo: Vec<String> = head_versions.into_iter().filter(|id| !seen.contains(&location(id))).collect();
+        let mut got: Vec<Option<StoredRecord>> = vec![None; todo.len()];
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while next < todo.len() && set.len() < READ_CONCURRENCY {
+                let (client, bucket, key, id, i) = (self.client.clone(), self.bucket.clone(), head_key.clone(), todo[next].clone(), next);
+                set.spawn(async move {
+                    let res = client.get_object().bucket(&bucket).key(&key).version_id(&id).send().await.map_err(aws_error);
+                    let bytes = match res {
+                        Ok(o) => o.body.collect().await.map(|b| b.into_bytes()).map_err(anyhow::Error::from),
+                        Err(e) => Err(e),
+                    };
+                    (i, id, bytes)
+                });
+                next += 1;
+            }
+            let Some(joined) = set.join_next().await else { break };
+            let (i, id, bytes) = joined.context("S3 read task failed")?;
+            let bytes = bytes.with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
+            got[i] = Some(StoredRecord { location: location(&id), bytes });
         }
+        out.earlier_heads.extend(got.into_iter().flatten());
         Ok(out)
     }
 }

@@ -135,6 +135,9 @@ pub struct Ledger {
     root: TrustRoot,
     /// The register in force at the end of the chain when it was opened.
     register: Identities,
+    /// The chain as verified when the ledger was opened, or after its last append: what every
+    /// read of this ledger (and of its clones) shares until the next append.
+    seen: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<crate::verified::Snapshot>>>>,
 }
 
 fn retryable(e: &anyhow::Error) -> bool {
@@ -145,12 +148,8 @@ impl Ledger {
     /// The chain at `evidence`, verified against `trust` (the landing zone's pinned genesis
     /// register, never a working tree's register or a location from the environment).
     pub fn open(trust: &TrustRoot, evidence: &EvidenceAt) -> Result<Ledger> {
-        let mut ledger = Ledger {
-            at: evidence.clone(),
-            root: trust.clone(),
-            register: Identities::default(),
-        };
-        ledger.register = ledger.verified()?.register;
+        let mut ledger = Ledger { at: evidence.clone(), root: trust.clone(), register: Identities::default(), seen: Default::default() };
+        ledger.register = ledger.shared()?.chain.register.clone();
         Ok(ledger)
     }
 
@@ -163,18 +162,29 @@ impl Ledger {
         &self.at
     }
 
-    /// The chain verified now: records, the register in force and the register changes pending.
+    /// The verified chain: records, the register in force and the register changes pending.
     pub fn chain(&self) -> Result<VerifiedChain> {
-        self.verified()
+        Ok(self.shared()?.chain.clone())
     }
 
-    fn verified(&self) -> Result<VerifiedChain> {
+    /// The chain as this ledger last verified it (at opening, or after its last append).
+    fn shared(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = seen.as_ref() {
+            return Ok(std::sync::Arc::clone(s));
+        }
+        let fresh = self.verified()?;
+        *seen = Some(std::sync::Arc::clone(&fresh));
+        Ok(fresh)
+    }
+
+    /// The chain verified now (resumed from this process's last verification of it).
+    fn verified(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
         // A concurrent append to a local file may be mid-write; its line completes within
         // milliseconds.
         let mut attempt = 0u64;
         loop {
-            let store = self.at.open()?;
-            match lz_evidence::verify_store(&store, &self.root, &[]) {
+            match crate::verified::current(&self.at, &self.root) {
                 Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
@@ -194,30 +204,9 @@ impl Ledger {
     }
 
     /// Every record, after verifying signatures, signers' roles at each record's place, the
-    /// hash chain and the signed head.
+    /// hash chain and the signed head (verified when the ledger was opened or last appended to).
     pub fn records(&self) -> Result<Vec<Record>> {
-        Ok(self
-            .verified()?
-            .records
-            .into_iter()
-            .map(|r| {
-                let p = r.statement.predicate;
-                Record {
-                    sequence: r.sequence,
-                    kind: r.kind,
-                    identity: p.identity,
-                    signer: r.signer,
-                    time: r.time,
-                    release: p.release,
-                    environment: p.environment,
-                    account: p.account,
-                    plan_digest: p.plan_digest,
-                    ticket: p.ticket,
-                    reason: p.reason,
-                    details: p.details,
-                }
-            })
-            .collect())
+        Ok(self.shared()?.records.clone())
     }
 
     /// Signs and appends one record with the register in force at the chain's end; when a
@@ -227,10 +216,13 @@ impl Ledger {
         // Each try verifies the chain as it is now and opens the archive on its head; the
         // record carries an append id, so a try whose answer was lost is found, not repeated.
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let register = self.verified()?.register;
+            let register = self.verified()?.chain.register.clone();
             EvidenceArchive::open(self.at.open()?, register)
         };
-        match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
+        let done = lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) });
+        // Whatever happened, the next read verifies the chain as it is then.
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        match done {
             Ok(done) => Ok(done.record),
             Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
             Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),

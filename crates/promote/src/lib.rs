@@ -41,6 +41,7 @@ pub mod sandbox;
 pub mod session;
 pub mod stores;
 pub mod tier;
+pub mod verified;
 pub mod window;
 
 use std::path::{Path, PathBuf};

@@ -29,6 +29,7 @@ pub mod archive;
 pub mod bench;
 pub mod bundle;
 pub mod dsse;
+pub mod mirror;
 pub mod identity;
 pub mod query;
 pub mod record;

@@ -181,3 +181,78 @@ fn s3_windows_read_in_parallel_give_the_records_in_order_and_a_resumed_pass_read
     assert_eq!(format!("{full:#}"), format!("{resumed:#}"));
     assert!(format!("{full:#}").contains("records/000000000005.json"), "{full:#}");
 }
+
+/// The verifier's mirror between commands ([`lz_evidence::mirror`]): the next verification
+/// reads only the new records from S3; a tampered mirror or meta file means a full verification
+/// with the same verdict; an overwrite in S3 behind the mirror's end is still caught.
+#[test]
+fn the_mirror_is_a_performance_aid_never_a_trust_root() {
+    use lz_evidence::mirror::{Mirror, Read};
+    let t = team();
+    let s = s3_store();
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    let release = digest("r");
+    for i in 0..40 {
+        a.record(DriftEvidence::new(&release, "prod", "5", vec![format!("x.y{i}")]), &t.deployer).unwrap();
+    }
+    let s = a.into_store();
+    let root = trust(&t);
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = Mirror::new(dir.path(), &s, &root);
+    let (chain, _, read) = mirror.verify(&s, &root, &[]).unwrap();
+    assert_eq!((read, chain.records.len()), (Read::Store, 40));
+
+    // One new record: read alone from the store, the 40 mirrored ones verified again.
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    a.record(DriftEvidence::new(&release, "prod", "5", vec![]), &t.deployer).unwrap();
+    let s = a.into_store();
+    let (chain, state, read) = mirror.verify(&s, &root, &[]).unwrap();
+    assert_eq!(read, Read::Mirror { mirrored: 40 });
+    let full = verify_store(&s, &root, &[]).unwrap();
+    assert_eq!((chain.records.len(), chain.head.clone()), (41, full.head.clone()));
+    assert_eq!(state.head(), full.head);
+    let (_, _, read) = mirror.verify(&s, &root, &[]).unwrap();
+    assert_eq!(read, Read::Mirror { mirrored: 41 });
+
+    // Another store or trust root never reads this mirror.
+    let other = TrustRoot::register(team().identities, "another register");
+    assert_ne!(Mirror::new(dir.path(), &s, &other).path(), mirror.path());
+
+    // A mirrored record rewritten by an insider with a valid key (the deployer re-signs record 7
+    // with another resource list): the chain no longer links to the store's head, so the store
+    // is read in full, the verdict is the store's (intact: ok), and the mirror is rebuilt.
+    let text = std::fs::read_to_string(mirror.path()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let forged = resign(lines[7].as_bytes(), &t.deployer, |st| st["predicate"]["resources"] = serde_json::json!(["forged.one"]));
+    lines[7] = String::from_utf8(forged).unwrap();
+    std::fs::write(mirror.path(), lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let (chain, _, read) = mirror.verify(&s, &root, &[]).unwrap();
+    assert_eq!((read, chain.head.clone()), (Read::Store, full.head.clone()));
+    assert_eq!(std::fs::read_to_string(mirror.path()).unwrap().lines().count(), 41, "the mirror is rebuilt");
+    let (_, _, read) = mirror.verify(&s, &root, &[]).unwrap();
+    assert_eq!(read, Read::Mirror { mirrored: 41 });
+
+    // A meta file edited to claim fewer records (its seal no longer matches): a full read.
+    let meta = mirror.path().with_extension("json");
+    let edited = std::fs::read_to_string(&meta).unwrap().replace("\"records\": 41", "\"records\": 40");
+    std::fs::write(&meta, edited).unwrap();
+    let (chain, _, read) = mirror.verify(&s, &root, &[]).unwrap();
+    assert_eq!((read, chain.records.len()), (Read::Store, 41));
+
+    // Record 3 overwritten in S3 (a second version behind the mirror's end): caught, with the
+    // verdict of a full verification, and the mirror is dropped.
+    let endpoint = lz_platform::localstack::require(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap();
+    let client = lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let records = s.load().unwrap();
+    let same_signer = resign(&records[3].bytes, &t.deployer, |st| st["predicate"]["ticket"] = serde_json::json!("CHG-9"));
+    let (bucket, key) = (s.bucket().to_string(), s.record_key(3));
+    rt.block_on(async {
+        client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(same_signer)).send().await.unwrap();
+    });
+    let full = verify_store(&s, &root, &[]).expect_err("the overwrite fails a full verification");
+    let mirrored = mirror.verify(&s, &root, &[]).err().expect("the overwrite fails a verification with the mirror");
+    let (f, m) = (failure_of(&full).unwrap(), failure_of(&mirrored).unwrap());
+    assert_eq!((f.reason.code(), f.sequence, &f.location), (m.reason.code(), m.sequence, &m.location), "{f} / {m}");
+    assert!(!mirror.path().exists(), "a failed chain leaves no mirror");
+}

@@ -138,6 +138,8 @@ pub struct Ledger {
     /// The chain as verified when the ledger was opened, or after its last append: what every
     /// read of this ledger (and of its clones) shares until the next append.
     seen: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<crate::verified::Snapshot>>>>,
+    /// Where the verifier keeps its mirror of an S3 chain ([`lz_evidence::mirror`]), if anywhere.
+    mirror: Option<PathBuf>,
 }
 
 fn retryable(e: &anyhow::Error) -> bool {
@@ -148,7 +150,13 @@ impl Ledger {
     /// The chain at `evidence`, verified against `trust` (the landing zone's pinned genesis
     /// register, never a working tree's register or a location from the environment).
     pub fn open(trust: &TrustRoot, evidence: &EvidenceAt) -> Result<Ledger> {
-        let mut ledger = Ledger { at: evidence.clone(), root: trust.clone(), register: Identities::default(), seen: Default::default() };
+        Ledger::open_mirrored(trust, evidence, None)
+    }
+
+    /// [`Ledger::open`], keeping a mirror of an S3 chain under `mirror` between commands.
+    pub fn open_mirrored(trust: &TrustRoot, evidence: &EvidenceAt, mirror: Option<PathBuf>) -> Result<Ledger> {
+        let mut ledger =
+            Ledger { at: evidence.clone(), root: trust.clone(), register: Identities::default(), seen: Default::default(), mirror };
         ledger.register = ledger.shared()?.chain.register.clone();
         Ok(ledger)
     }
@@ -184,7 +192,7 @@ impl Ledger {
         // milliseconds.
         let mut attempt = 0u64;
         loop {
-            match crate::verified::current(&self.at, &self.root) {
+            match crate::verified::current(&self.at, &self.root, self.mirror.as_deref()) {
                 Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 * attempt));

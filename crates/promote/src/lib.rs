@@ -90,7 +90,12 @@ impl Paths {
     }
 
     pub fn ledger(&self) -> Result<ledger::Ledger> {
-        ledger::Ledger::open(&self.trust, &self.evidence)
+        ledger::Ledger::open_mirrored(&self.trust, &self.evidence, Some(self.mirror_dir()))
+    }
+
+    /// Where the verifier keeps its mirrors of S3 evidence chains (a cache: deletable).
+    pub fn mirror_dir(&self) -> PathBuf {
+        self.root.join(".tools/evidence/mirror")
     }
 }
 

@@ -8,9 +8,11 @@
 //! here is read from a file.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::Result;
+use lz_evidence::mirror::Mirror;
 use lz_evidence::{verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain, VerifiedRecord};
 
 use crate::ledger::{EvidenceAt, Record};
@@ -35,17 +37,27 @@ fn key(at: &EvidenceAt, trust: &TrustRoot) -> Key {
 
 /// The chain at `at` as it is now, verified against `trust` (resumed from this process's last
 /// verification of it when there is one). `Err` carries the verifier's failure as is.
-pub fn current(at: &EvidenceAt, trust: &TrustRoot) -> Result<Arc<Snapshot>> {
-    current_with(at, trust, &[])
+pub fn current(at: &EvidenceAt, trust: &TrustRoot, mirror: Option<&Path>) -> Result<Arc<Snapshot>> {
+    current_with(at, trust, &[], mirror)
 }
 
 /// [`current`], with checkpoints the verifier knows from elsewhere (its cache, `--checkpoint`)
 /// checked against the whole chain.
-pub fn current_with(at: &EvidenceAt, trust: &TrustRoot, known: &[KnownCheckpoint]) -> Result<Arc<Snapshot>> {
+///
+/// `mirror`: the directory of the verifier's mirrors ([`lz_evidence::mirror`]): the first read in
+/// a process of an S3 store reads from the store only the records after the mirrored ones (and
+/// verifies them all again).
+pub fn current_with(at: &EvidenceAt, trust: &TrustRoot, known: &[KnownCheckpoint], mirror: Option<&Path>) -> Result<Arc<Snapshot>> {
     let key = key(at, trust);
     let previous = registry().lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
     let store = at.open()?;
-    let (chain, resumable, how) = verify_store_from(&store, trust, known, previous.as_ref().map(|p| &p.resumable))?;
+    let (chain, resumable, how) = match (&previous, mirror, at) {
+        (None, Some(dir), EvidenceAt::S3(_)) => {
+            let (chain, resumable, _) = Mirror::new(dir, &store, trust).verify(&store, trust, known)?;
+            (chain, resumable, Resumed::Full)
+        }
+        _ => verify_store_from(&store, trust, known, previous.as_ref().map(|p| &p.resumable))?,
+    };
     let snapshot = match (how, previous) {
         (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
             Arc::new(Snapshot { resumable, chain: VerifiedChain { pending: chain.pending, ..p.chain.clone() }, records: p.records.clone() })

@@ -250,7 +250,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     let store = paths.evidence.open()?;
     let anchors = Anchors::of_store(&*store, opts.known.clone())?;
     // The chain is verified once, here, and shared with the replay and the sessions below.
-    let verified = crate::verified::current_with(&paths.evidence, &root, &opts.known);
+    let verified = crate::verified::current_with(&paths.evidence, &root, &opts.known, Some(&paths.mirror_dir()));
     let mut verification = Verification {
         ok: false,
         store: paths.evidence.describe(),

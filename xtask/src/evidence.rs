@@ -711,8 +711,16 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
 }
 
 /// `cargo xtask bench evidence` (in the release build, see `bench.rs`).
-pub fn bench(root: &Path) -> Result<ExitCode> {
-    lz_evidence::bench::run(root)?;
+pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCode> {
+    if !s3_only {
+        lz_evidence::bench::run(root)?;
+    }
+    if !s3_records.is_empty() {
+        let endpoint = lz_platform::localstack::require(root)?;
+        let mut sizes = s3_records.to_vec();
+        sizes.sort_unstable();
+        lz_promote::bench_chain::run(root, &endpoint, &sizes)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

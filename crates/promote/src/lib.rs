@@ -20,6 +20,7 @@ pub(crate) use lz_evidence::s3::aws_error;
 
 pub mod approval;
 pub mod bench;
+pub mod bench_chain;
 pub mod bootstrap;
 pub mod breakglass;
 pub mod clock;

@@ -78,8 +78,8 @@ pub fn current_with(at: &EvidenceAt, trust: &TrustRoot, known: &[KnownCheckpoint
     Ok(snapshot)
 }
 
-/// Forgets what this process verified of `at` (tests: the next read verifies in full).
-#[cfg(feature = "test-hooks")]
+/// Forgets what this process verified of `at`: the next read verifies it in full (tests and
+/// benchmarks, standing for a new process).
 pub fn forget(at: &EvidenceAt) {
     let shown = at.describe();
     registry().lock().unwrap_or_else(|e| e.into_inner()).retain(|(store, _), _| *store != shown);
@@ -102,4 +102,9 @@ pub fn record_of(r: &VerifiedRecord) -> Record {
         reason: p.reason,
         details: p.details,
     }
+}
+
+/// Forgets every chain this process verified (benchmarks: a new process).
+pub fn forget_all() {
+    registry().lock().unwrap_or_else(|e| e.into_inner()).clear();
 }

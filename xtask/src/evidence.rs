@@ -446,9 +446,9 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Compares the local cache with the verified records of the store: the cache must be a
-/// prefix of the store, byte for byte.
-fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<Option<String>> {
+/// Compares the local cache with the verified records of the store (their hashes): the cache
+/// must be a prefix of the store, byte for byte.
+fn compare_cache(root: &Path, records: &[String]) -> Result<Option<String>> {
     let local = LocalStore::new(lz_promote::stores::evidence_cache(root));
     if local.is_empty()? {
         return Ok(None);
@@ -456,7 +456,7 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
     let cached = local.load()?;
     for (i, c) in cached.iter().enumerate() {
         match records.get(i) {
-            Some(r) if r.bytes == c.bytes => {}
+            Some(r) if *r == lz_evidence::dsse::sha256_hex(&c.bytes) => {}
             Some(_) => bail!("the local cache {} differs from the evidence store at sequence {i} ({}): the store is the source of truth; run `cargo xtask evidence pull`", local.path().display(), c.location),
             None => bail!("the local cache {} has {} records, the evidence store only {}: records exist only locally; run `cargo xtask evidence pull`", local.path().display(), cached.len(), records.len()),
         }
@@ -466,7 +466,8 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
 
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
-    let (report, records, root_used, what, focus, cache) = match bundle_path {
+    let mut hashes: Vec<String> = Vec::new();
+    let (report, root_used, what, focus, cache) = match bundle_path {
         Some(p) => {
             let b = bundle::read_bundle(p)?;
             let Some(given) = trust.given(root)? else {
@@ -477,7 +478,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             known.push(KnownCheckpoint { checkpoint: b.header.checkpoint.clone(), source: format!("{}:1 (the bundle's checkpoint)", p.display()) });
             let anchors = Anchors { known, ..Default::default() };
             let root_used = given.with_snapshot(b.identities);
-            (report_of(&b.records, &root_used, &anchors)?, b.records, root_used, what, Some(b.header.focus.len()), None)
+            (report_of(&b.records, &root_used, &anchors)?, root_used, what, Some(b.header.focus.len()), None)
         }
         None => {
             let store: Box<dyn Store> = match args.retention_subject(root)? {
@@ -486,16 +487,28 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             };
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
             known.extend(cache.load()?);
-            let anchors = Anchors::of_store(&*store, known)?;
             let root_used = trust.or_repository(root)?;
             if args.store_kind == StoreKind::LandingZone {
-                // The records are compared with the local cache afterwards.
-                let records = store.load()?;
-                (report_of(&records, &root_used, &anchors)?, records, root_used, store.describe(), None, Some(cache))
+                // Verified once for the whole command (the replay below shares it), reading from
+                // S3 only the records after the verifier's mirror; compared with the local cache
+                // afterwards.
+                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let report = match lz_promote::verified::current_with(&paths.evidence, &root_used, &known, Some(&paths.mirror_dir())) {
+                    Ok(s) => {
+                        hashes = s.chain.records.iter().map(|r| r.hash.clone()).collect();
+                        lz_evidence::Report { records: s.chain.records.len(), head: s.chain.head.clone(), failure: None }
+                    }
+                    Err(e) => match e.downcast::<lz_evidence::Failure>() {
+                        Ok(f) => lz_evidence::Report { records: 0, head: None, failure: Some(f) },
+                        Err(e) => return Err(e),
+                    },
+                };
+                (report, root_used, store.describe(), None, Some(cache))
             } else {
                 // One streaming pass: memory stays flat however long the chain is.
+                let anchors = Anchors::of_store(&*store, known)?;
                 let report = report_of_store(&*store, &root_used, &anchors, Strategy::default())?;
-                (report, Vec::new(), root_used, store.describe(), None, Some(cache))
+                (report, root_used, store.describe(), None, Some(cache))
             }
         }
     };
@@ -538,7 +551,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                     return Ok(ExitCode::from(1));
                 }
                 println!("every deployment's admission replayed: ok");
-                match compare_cache(root, &records) {
+                match compare_cache(root, &hashes) {
                     Ok(Some(line)) => println!("{line}"),
                     Ok(None) => println!("no local cache (`cargo xtask evidence pull` builds one)"),
                     Err(e) => {

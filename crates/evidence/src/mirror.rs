@@ -158,7 +158,7 @@ impl Mirror {
             lines.extend_from_slice(&r.bytes);
             lines.push(b'\n');
         }
-        let tmp = self.records.with_extension("jsonl.tmp");
+        let tmp = self.records.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         std::fs::write(&tmp, &lines).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &self.records).with_context(|| format!("cannot replace {}", self.records.display()))?;
         self.write_meta(*last + 1, hash, resumable)
@@ -174,7 +174,7 @@ impl Mirror {
             seal: seal(&self.store, &self.trust, records, last_hash, &heads_seen),
             heads_seen,
         };
-        let tmp = self.meta.with_extension("json.tmp");
+        let tmp = self.meta.with_extension(format!("json.{}.tmp", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec_pretty(&m)?).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &self.meta).with_context(|| format!("cannot replace {}", self.meta.display()))
     }

@@ -137,7 +137,8 @@ pub struct Ledger {
     register: Identities,
     /// The chain as verified when the ledger was opened, or after its last append: what every
     /// read of this ledger (and of its clones) shares until the next append.
-    seen: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<crate::verified::Snapshot>>>>,
+    /// With the count of this process's appends when it was read ([`crate::verified::appends`]).
+    seen: std::sync::Arc<std::sync::Mutex<Option<(u64, std::sync::Arc<crate::verified::Snapshot>)>>>,
     /// Where the verifier keeps its mirror of an S3 chain ([`lz_evidence::mirror`]), if anywhere.
     mirror: Option<PathBuf>,
 }
@@ -178,11 +179,12 @@ impl Ledger {
     /// The chain as this ledger last verified it (at opening, or after its last append).
     fn shared(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = seen.as_ref() {
+        let appends = crate::verified::appends();
+        if let Some((_, s)) = seen.as_ref().filter(|(at, _)| *at == appends) {
             return Ok(std::sync::Arc::clone(s));
         }
         let fresh = self.verified()?;
-        *seen = Some(std::sync::Arc::clone(&fresh));
+        *seen = Some((appends, std::sync::Arc::clone(&fresh)));
         Ok(fresh)
     }
 
@@ -228,7 +230,9 @@ impl Ledger {
             EvidenceArchive::open(self.at.open()?, register)
         };
         let done = lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) });
-        // Whatever happened, the next read verifies the chain as it is then.
+        // Whatever happened, the next read of any ledger of this process verifies the chain as
+        // it is then.
+        crate::verified::appended();
         *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = None;
         match done {
             Ok(done) => Ok(done.record),

@@ -108,3 +108,15 @@ pub fn record_of(r: &VerifiedRecord) -> Record {
 pub fn forget_all() {
     registry().lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
+
+/// Appends made through any ledger of this process: a ledger re-reads the chain when the count
+/// moved since it last read it (another ledger of the same command appended).
+static APPENDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) fn appends() -> u64 {
+    APPENDS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+pub(crate) fn appended() {
+    APPENDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}

@@ -181,7 +181,23 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
                 let key = store.record_key((records.len() + next) as u64);
                 let body = new[next].bytes.to_vec();
                 set.spawn(async move {
-                    client.put_object().bucket(&bucket).key(&key).if_none_match("*").content_type("application/json").body(ByteStream::from(body)).send().await.map_err(crate::aws_error).with_context(|| format!("cannot write s3://{bucket}/{key}"))
+                    // A loaded LocalStack stalls now and then: tried again, and a PUT whose
+                    // answer was lost is found by its bytes.
+                    let mut attempt = 0;
+                    loop {
+                        let put = client.put_object().bucket(&bucket).key(&key).if_none_match("*").content_type("application/json");
+                        let Err(e) = put.body(ByteStream::from(body.clone())).send().await.map_err(crate::aws_error) else { return Ok(()) };
+                        attempt += 1;
+                        if let Ok(got) = client.get_object().bucket(&bucket).key(&key).send().await {
+                            if got.body.collect().await.map(|b| b.into_bytes().to_vec() == body).unwrap_or(false) {
+                                return Ok(());
+                            }
+                        }
+                        if attempt >= 5 {
+                            return Err(e).with_context(|| format!("cannot write s3://{bucket}/{key}"));
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                    }
                 });
                 next += 1;
             }

@@ -223,10 +223,13 @@ impl Ledger {
     /// concurrent writer appended first, reopens and retries (the chain stays linear). A record
     /// the archive refuses to sign is a refusal.
     pub fn append(&self, kind: Kind, fields: Fields, signer: &Signer) -> Result<RecordRef> {
-        // Each try verifies the chain as it is now and opens the archive on its head; the
-        // record carries an append id, so a try whose answer was lost is found, not repeated.
+        // The first try opens the archive on the chain this command verified (its one
+        // verification: a store that moved since is HeadMoved); each later try verifies the chain
+        // as it is now. The record carries an append id, so a try whose answer was lost is found,
+        // not repeated.
+        let tries = std::cell::Cell::new(0u32);
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let chain = self.verified()?;
+            let chain = self.for_try(&tries)?;
             EvidenceArchive::open_verified(self.at.open()?, &chain.chain)
         };
         let done = lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) });
@@ -236,6 +239,19 @@ impl Ledger {
             Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
             Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),
             Err(e) => Err(e),
+        }
+    }
+
+    /// The chain an append try opens the archive on: the one this ledger shares on the first try
+    /// (verified by this command; an archive opened on it fails with `HeadMoved` when the store
+    /// moved since), verified as it is now on every later try.
+    fn for_try(&self, tries: &std::cell::Cell<u32>) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
+        let n = tries.get();
+        tries.set(n + 1);
+        if n == 0 {
+            self.shared()
+        } else {
+            self.verified()
         }
     }
 
@@ -251,8 +267,9 @@ impl Ledger {
     /// and the record is written there only if no other writer took it first; otherwise it is
     /// tried again, checking again). A refusal of `check` is returned and nothing is appended.
     pub fn append_if(&self, kind: Kind, fields: Fields, signer: &Signer, check: &dyn Fn(Vec<Record>) -> Result<()>) -> Result<RecordRef> {
+        let tries = std::cell::Cell::new(0u32);
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let chain = self.verified()?;
+            let chain = self.for_try(&tries)?;
             // On exactly the verified records (a store that moved since is HeadMoved: tried again).
             let archive = EvidenceArchive::open_verified(self.at.open()?, &chain.chain)?;
             check(chain.records.clone())?;

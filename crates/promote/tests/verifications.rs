@@ -36,10 +36,10 @@ fn each_decision_command_verifies_the_chain_once() {
     approved.unwrap();
     eprintln!("approve: {n:?}");
     assert_eq!(n.full, 1, "approve verified the chain in full {} times", n.full);
-    // Each later read resumes only after an append of this command (one per record it appended,
-    // plus the read that re-opens the ledger to append).
+    // Each later read resumes only after an append of this command (at most one per record it
+    // appended: the append itself opens the archive on the chain the command verified).
     let new = appended(&sb, len);
-    assert!(n.suffix <= 2 * new + 1, "approve resumed {} times for {new} new records", n.suffix);
+    assert!(n.suffix <= new, "approve resumed {} times for {new} new records", n.suffix);
 
     sb.approve("erin", &release, "dev", &now).unwrap();
     let len = sb.ledger().unwrap().records().unwrap().len();
@@ -48,7 +48,7 @@ fn each_decision_command_verifies_the_chain_once() {
     eprintln!("promote: {n:?}");
     assert_eq!(n.full, 1, "promote verified the chain in full {} times", n.full);
     let new = appended(&sb, len);
-    assert!(n.suffix <= 2 * new + 1, "promote resumed {} times for {new} new records", n.suffix);
+    assert!(n.suffix <= new, "promote resumed {} times for {new} new records", n.suffix);
 
     let len = sb.ledger().unwrap().records().unwrap().len();
     let (drift, n) = passes(&sb, || sb.drift("dev", &now));
@@ -56,7 +56,7 @@ fn each_decision_command_verifies_the_chain_once() {
     eprintln!("drift: {n:?}");
     assert_eq!(n.full, 1, "drift verified the chain in full {} times", n.full);
     let new = appended(&sb, len);
-    assert!(n.suffix <= 2 * new + 1, "drift resumed {} times for {new} new records", n.suffix);
+    assert!(n.suffix <= new, "drift resumed {} times for {new} new records", n.suffix);
 
     let selection = lz_promote::report::Selection::Release(release.clone());
     let options = lz_promote::report::Options { known: Vec::new(), exceptions_link: None };

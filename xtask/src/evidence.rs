@@ -9,7 +9,7 @@ use lz_evidence::dsse::sha256_hex;
 use lz_evidence::identity::{self, Identities, Signer};
 use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
-use lz_evidence::verify::{parse_checkpoint_arg, report_of, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
+use lz_evidence::verify::{parse_checkpoint_arg, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
 use lz_evidence::archive::{append_once, AppendRetry, APPEND_ID};
 use lz_evidence::witness::{WitnessStore, Witnessed};
 use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
@@ -547,9 +547,9 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     Ok(if chain.quarantined.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Compares the local cache with the verified records of the store: the cache must be a
-/// prefix of the store, byte for byte.
-fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<Option<String>> {
+/// Compares the local cache with the verified records of the store (their hashes): the cache
+/// must be a prefix of the store, byte for byte.
+fn compare_cache(root: &Path, records: &[String]) -> Result<Option<String>> {
     let local = LocalStore::new(lz_promote::stores::evidence_cache(root));
     if local.is_empty()? {
         return Ok(None);
@@ -557,7 +557,7 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
     let cached = local.load()?;
     for (i, c) in cached.iter().enumerate() {
         match records.get(i) {
-            Some(r) if r.bytes == c.bytes => {}
+            Some(r) if *r == lz_evidence::dsse::sha256_hex(&c.bytes) => {}
             Some(_) => bail!("the local cache {} differs from the evidence store at sequence {i} ({}): the store is the source of truth; run `cargo xtask evidence pull`", local.path().display(), c.location),
             None => bail!("the local cache {} has {} records, the evidence store only {}: records exist only locally; run `cargo xtask evidence pull`", local.path().display(), cached.len(), records.len()),
         }
@@ -568,7 +568,9 @@ fn compare_cache(root: &Path, records: &[lz_evidence::StoredRecord]) -> Result<O
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
     let start = Instant::now();
     let mut witness_line = String::from("no witnessed checkpoint checked (this chain has no witness store, or nothing was witnessed yet)");
-    let (report, records, root_used, what, focus, cache) = match bundle_path {
+    // The hashes of the verified records of the landing zone's store (compared with its local cache).
+    let mut hashes: Vec<String> = Vec::new();
+    let (report, root_used, what, focus, cache) = match bundle_path {
         Some(p) => {
             let b = bundle::read_bundle(p)?;
             let Some(given) = trust.given(root)? else {
@@ -590,7 +592,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 Ok(r) => r,
                 Err(e) => return Err(e),
             };
-            (report, Vec::new(), root_used, what, Some(b.header.focus.len()), None)
+            (report, root_used, what, Some(b.header.focus.len()), None)
         }
         None => {
             let store: Box<dyn Store> = match args.retention_subject(root)? {
@@ -601,17 +603,30 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             known.extend(cache.load()?);
             let witnessed = args.witnessed(root)?;
             witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
-            let mut anchors = Anchors::of_store(&*store, known)?;
-            anchors.witnessed = witnessed;
             let root_used = trust.or_repository(root)?;
             if args.store_kind == StoreKind::LandingZone {
-                // The records are compared with the local cache afterwards.
-                let records = store.load()?;
-                (report_of(&records, &root_used, &anchors)?, records, root_used, store.describe(), None, Some(cache))
+                // Verified once for the whole command (the replay below shares it), reading from
+                // S3 only the records after the verifier's mirror; compared with the local cache
+                // afterwards.
+                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let report = match lz_promote::verified::current_with(&paths.evidence, &root_used, &known, &witnessed, Some(&paths.mirror_dir())) {
+                    Ok(s) => {
+                        hashes = s.chain.records.iter().map(|r| r.hash.clone()).collect();
+                        let quarantined = s.chain.quarantined.clone();
+                        lz_evidence::Report { records: s.chain.records.len(), head: s.chain.head.clone(), failure: None, quarantined }
+                    }
+                    Err(e) => match e.downcast::<lz_evidence::Failure>() {
+                        Ok(f) => lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() },
+                        Err(e) => return Err(e),
+                    },
+                };
+                (report, root_used, store.describe(), None, Some(cache))
             } else {
                 // One streaming pass: memory stays flat however long the chain is.
+                let mut anchors = Anchors::of_store(&*store, known)?;
+                anchors.witnessed = witnessed;
                 let report = report_of_store(&*store, &root_used, &anchors, Strategy::default())?;
-                (report, Vec::new(), root_used, store.describe(), None, Some(cache))
+                (report, root_used, store.describe(), None, Some(cache))
             }
         }
     };
@@ -630,7 +645,6 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             println!("{witness_line}");
             // Foreign objects the chain skips: findings (exit 1), never fatal to the chain.
             foreign_findings(&report.quarantined);
-            let records = chain_records(records, &report.quarantined);
             if let Some(n) = focus {
                 println!("{n} records concern the release");
             }
@@ -681,7 +695,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                     return Ok(ExitCode::from(1));
                 }
                 println!("every deployment, clean drift check and rotation checked against its source: ok");
-                match compare_cache(root, &records) {
+                match compare_cache(root, &hashes) {
                     Ok(Some(line)) => println!("{line}"),
                     Ok(None) => println!("no local cache (`cargo xtask evidence pull` builds one)"),
                     Err(e) => {
@@ -966,8 +980,16 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
 }
 
 /// `cargo xtask bench evidence` (in the release build, see `bench.rs`).
-pub fn bench(root: &Path) -> Result<ExitCode> {
-    lz_evidence::bench::run(root)?;
+pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCode> {
+    if !s3_only {
+        lz_evidence::bench::run(root)?;
+    }
+    if !s3_records.is_empty() {
+        let endpoint = lz_platform::localstack::require(root)?;
+        let mut sizes = s3_records.to_vec();
+        sizes.sort_unstable();
+        lz_promote::bench_chain::run(root, &endpoint, &sizes)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

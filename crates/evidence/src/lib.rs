@@ -29,6 +29,7 @@ pub mod archive;
 pub mod bench;
 pub mod bundle;
 pub mod dsse;
+pub mod mirror;
 pub mod identity;
 pub mod query;
 pub mod quarantine;
@@ -53,8 +54,8 @@ pub use quarantine::Quarantined;
 pub use s3::{ReleaseStore, S3Store};
 pub use store::{Checkpoint, HeadMoved, LocalStore, Store, StoreIntegrity, StoredRecord};
 pub use verify::{
-    failure_of, report_of_store, verify, verify_chain, verify_chain_with, verify_store, Anchors, ChainRules, Failure, KnownCheckpoint, Reason, Report, TrustRoot,
-    PendingRegister, VerifiedChain, VerifiedRecord,
+    failure_of, report_of_store, verify, verify_chain, verify_chain_with, verify_store, verify_store_from, Anchors, ChainRules, Failure, KnownCheckpoint,
+    PendingRegister, Reason, Report, Resumable, Resumed, TrustRoot, VerifiedChain, VerifiedRecord,
 };
 
 pub use aws_sdk_s3;

@@ -156,6 +156,34 @@ impl S3Store {
         keys.sort();
         Ok(keys)
     }
+
+    /// The objects of `keys` (at the version given, the latest otherwise), in order, with at
+    /// most [`READ_CONCURRENCY`] requests in flight.
+    async fn get_all(&self, keys: &[(String, Option<String>)]) -> Result<Vec<StoredRecord>> {
+        let mut got: Vec<Option<StoredRecord>> = vec![None; keys.len()];
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while next < keys.len() && set.len() < READ_CONCURRENCY {
+                let (client, bucket, i) = (self.client.clone(), self.bucket.clone(), next);
+                let (key, version) = keys[next].clone();
+                set.spawn(async move {
+                    let res = client.get_object().bucket(&bucket).key(&key).set_version_id(version).send().await.map_err(aws_error);
+                    let bytes = match res {
+                        Ok(o) => o.body.collect().await.map(|b| b.into_bytes()).map_err(anyhow::Error::from),
+                        Err(e) => Err(e),
+                    };
+                    (i, key, bytes)
+                });
+                next += 1;
+            }
+            let Some(joined) = set.join_next().await else { break };
+            let (i, key, bytes) = joined.context("S3 read task failed")?;
+            let bytes = bytes.with_context(|| format!("cannot get s3://{}/{key}", self.bucket))?;
+            got[i] = Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes });
+        }
+        Ok(got.into_iter().flatten().collect())
+    }
 }
 
 impl Store for S3Store {
@@ -164,40 +192,35 @@ impl Store for S3Store {
     }
 
     fn load(&self) -> Result<Vec<StoredRecord>> {
-        self.rt.block_on(async {
-            let keys = self.record_keys().await?;
-            // A key written over keeps its record as its first version.
-            let firsts = self.first_versions(&format!("{}records/", self.prefix)).await?;
-            let mut out = Vec::with_capacity(keys.len());
-            for batch in keys.chunks(32) {
-                let mut set = tokio::task::JoinSet::new();
-                for (i, key) in batch.iter().enumerate() {
-                    let client = self.client.clone();
-                    let (bucket, key) = (self.bucket.clone(), key.clone());
-                    let version = firsts.get(&key).cloned();
-                    set.spawn(async move {
-                        let res = client.get_object().bucket(&bucket).key(&key).set_version_id(version).send().await.map_err(aws_error);
-                        let bytes = match res {
-                            Ok(o) => o.body.collect().await.map(|b| b.into_bytes().to_vec()).map_err(anyhow::Error::from),
-                            Err(e) => Err(e),
-                        };
-                        (i, key, bytes)
-                    });
-                }
-                let mut got: Vec<(usize, String, Vec<u8>)> = Vec::new();
-                while let Some(joined) = set.join_next().await {
-                    let (i, key, bytes) = joined.context("S3 read task failed")?;
-                    let bytes = bytes.with_context(|| format!("cannot get s3://{}/{key}", self.bucket))?;
-                    got.push((i, key, bytes));
-                }
-                got.sort_by_key(|g| g.0);
-                out.extend(
-                    got.into_iter()
-                        .map(|(_, key, bytes)| StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: bytes.into() }),
-                );
-            }
-            Ok(out)
-        })
+        Ok(self.windows()?.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
+    }
+
+    fn windows(&self) -> Result<crate::store::Windows<'_>> {
+        Ok(self.windows_from(0)?.1)
+    }
+
+    /// Lists the record keys from `first - 1` on (one listing, started after the key before),
+    /// then reads a window of objects at a time, [`READ_CONCURRENCY`] requests in flight: the
+    /// verifier checks one window while the next ones are read.
+    fn windows_from(&self, first: u64) -> Result<(u64, crate::store::Windows<'_>)> {
+        let start = first.saturating_sub(1);
+        let after = start.checked_sub(1).map(|s| self.record_key(s));
+        // One listing of the versions gives the keys and, for a key written over, the first
+        // version (its record; later versions are foreign objects).
+        let keys = self.rt.block_on(self.record_versions_after(after))?;
+        let mut keys = keys.into_iter().peekable();
+        Ok((
+            start,
+            Box::new(std::iter::from_fn(move || {
+                keys.peek()?;
+                let window: Vec<(String, Option<String>)> = keys.by_ref().take(crate::store::WINDOW_RECORDS).collect();
+                Some(self.rt.block_on(self.get_all(&window)))
+            })),
+        ))
+    }
+
+    fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
+        self.rt.block_on(self.integrity_async(seen))
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -252,7 +275,7 @@ impl Store for S3Store {
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async())
+        self.rt.block_on(self.integrity_async(&Default::default()))
     }
 
     fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
@@ -325,6 +348,9 @@ pub(crate) async fn get_object(client: &Client, bucket: &str, key: &str) -> Resu
         Err(e) => Err(aws_error(e)).with_context(|| format!("cannot get s3://{bucket}/{key}")),
     }
 }
+
+/// Record objects read at once from S3 (each window's reads, and `load`).
+pub const READ_CONCURRENCY: usize = 64;
 
 /// Every key under `prefix`, across pages.
 pub(crate) async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
@@ -535,9 +561,55 @@ impl S3Store {
         Ok(versions.into_iter().filter_map(|(k, list)| first_version(&list).map(|f| (k, f))).collect())
     }
 
+    /// The record keys after the key `after` (all with `None`), in order, each with the id of
+    /// its first version (one listing of the versions, across pages).
+    async fn record_versions_after(&self, after: Option<String>) -> Result<Vec<(String, Option<String>)>> {
+        let prefix = format!("{}records/", self.prefix);
+        let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = Default::default();
+        let mut deleted: std::collections::BTreeSet<String> = Default::default();
+        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (after, None);
+        loop {
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(aws_error)
+                .with_context(|| format!("cannot list the versions of s3://{}/{prefix}", self.bucket))?;
+            for v in page.versions() {
+                let (Some(key), Some(id)) = (v.key(), v.version_id()) else { continue };
+                let modified = v.last_modified().map(|t| t.as_nanos()).unwrap_or_default();
+                versions.entry(key.to_string()).or_default().push((id.to_string(), modified));
+            }
+            deleted.extend(page.delete_markers().iter().filter(|m| m.is_latest() == Some(true)).filter_map(|m| m.key().map(String::from)));
+            match (page.is_truncated(), page.next_key_marker()) {
+                (Some(true), Some(k)) => {
+                    key_marker = Some(k.to_string());
+                    version_marker = page.next_version_id_marker().map(String::from);
+                }
+                _ => break,
+            }
+        }
+        // A key whose latest version is a delete marker is not listed (as a listing of objects
+        // leaves it out; the integrity check reports the marker); the others are read by the id
+        // of their first version.
+        Ok(versions
+            .into_iter()
+            .filter(|(k, _)| !deleted.contains(k))
+            .map(|(k, list)| {
+                let first = first_version(&list).or_else(|| list.first().map(|(id, _)| id.clone()));
+                (k, first)
+            })
+            .collect())
+    }
+
     /// Every version and delete marker under the prefix: record objects must have exactly one
     /// version and no delete marker; every version of the head is an earlier signed checkpoint.
-    async fn integrity_async(&self) -> Result<StoreIntegrity> {
+    async fn integrity_async(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
         let mut out = StoreIntegrity::default();
         let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = std::collections::BTreeMap::new();
         let mut head_versions: Vec<String> = Vec::new();
@@ -586,6 +658,7 @@ impl S3Store {
                 break;
             }
         }
+        out.record_objects = Some(versions.len() as u64);
         // A record key's record is its first version (written with If-None-Match); any version
         // written over it later is a foreign object (quarantined by verification).
         for (key, list) in versions {
@@ -606,21 +679,31 @@ impl S3Store {
                 out.later_versions.push((StoredRecord { location, bytes: bytes.into_bytes() }, id.clone()));
             }
         }
-        for id in head_versions {
-            let got = self
-                .client
-                .get_object()
-                .bucket(&self.bucket)
-                .key(&head_key)
-                .version_id(&id)
-                .send()
-                .await
-                .map_err(aws_error)
-                .with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
-            let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{head_key} version {id}", self.bucket))?;
-            out.earlier_heads
-                .push(StoredRecord { location: format!("s3://{}/{head_key} (version {id})", self.bucket), bytes: bytes.into_bytes() });
+        // Earlier heads not checked yet, read [`READ_CONCURRENCY`] at a time, kept in listing order.
+        let location = |id: &str| format!("s3://{}/{head_key} (version {id})", self.bucket);
+        let todo: Vec<String> = head_versions.into_iter().filter(|id| !seen.contains(&location(id))).collect();
+        let mut got: Vec<Option<StoredRecord>> = vec![None; todo.len()];
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while next < todo.len() && set.len() < READ_CONCURRENCY {
+                let (client, bucket, key, id, i) = (self.client.clone(), self.bucket.clone(), head_key.clone(), todo[next].clone(), next);
+                set.spawn(async move {
+                    let res = client.get_object().bucket(&bucket).key(&key).version_id(&id).send().await.map_err(aws_error);
+                    let bytes = match res {
+                        Ok(o) => o.body.collect().await.map(|b| b.into_bytes()).map_err(anyhow::Error::from),
+                        Err(e) => Err(e),
+                    };
+                    (i, id, bytes)
+                });
+                next += 1;
+            }
+            let Some(joined) = set.join_next().await else { break };
+            let (i, id, bytes) = joined.context("S3 read task failed")?;
+            let bytes = bytes.with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
+            got[i] = Some(StoredRecord { location: location(&id), bytes });
         }
+        out.earlier_heads.extend(got.into_iter().flatten());
         Ok(out)
     }
 }

@@ -129,13 +129,16 @@ pub struct StoreIntegrity {
     /// Versions written over a record key after its first one (S3), with their version id:
     /// foreign objects, quarantined by verification ([`crate::quarantine`]).
     pub later_versions: Vec<(StoredRecord, String)>,
+    /// How many record objects the store holds, when it counts them (S3: one key per record):
+    /// a resumed verification checks that none behind its checkpoint went missing.
+    pub record_objects: Option<u64>,
 }
 
 /// Records in stored order, a window at a time (see [`Store::windows`]).
 pub type Windows<'a> = Box<dyn Iterator<Item = Result<Vec<StoredRecord>>> + 'a>;
 
 /// Records per window when a store has them all in memory anyway.
-const WINDOW_RECORDS: usize = 2048;
+pub(crate) const WINDOW_RECORDS: usize = 2048;
 
 /// Bytes a local store reads per window.
 const WINDOW_BYTES: usize = 1 << 20;
@@ -153,6 +156,19 @@ pub trait Store {
             all.peek()?;
             Some(Ok(all.by_ref().take(WINDOW_RECORDS).collect()))
         })))
+    }
+    /// The records from about `first` on, as (sequence of the first record given, windows): a
+    /// store that can seek starts at `first - 1`, so that the caller sees the record its
+    /// checkpoint names; the default reads every record (the caller compares the ones it knows).
+    fn windows_from(&self, first: u64) -> Result<(u64, Windows<'_>)> {
+        let _ = first;
+        Ok((0, self.windows()?))
+    }
+    /// [`Store::integrity`] without fetching the earlier heads whose locations are in `seen`
+    /// (immutable versions a verification of the same prefix already checked).
+    fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
+        let _ = seen;
+        self.integrity()
     }
     /// The last record, without reading the whole store where possible.
     fn last(&self) -> Result<Option<StoredRecord>>;
@@ -515,6 +531,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn windows(&self) -> Result<Windows<'_>> {
         (**self).windows()
+    }
+    fn windows_from(&self, first: u64) -> Result<(u64, Windows<'_>)> {
+        (**self).windows_from(first)
+    }
+    fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
+        (**self).integrity_except(seen)
     }
     fn last(&self) -> Result<Option<StoredRecord>> {
         (**self).last()

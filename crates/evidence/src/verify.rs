@@ -30,6 +30,9 @@ use crate::quarantine::{self, Quarantined};
 use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
+mod incremental;
+pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
+
 /// Longest break-glass session, in minutes.
 pub const BREAK_GLASS_MAX_MINUTES: i64 = 240;
 /// Longest validity of an approved exception, in days after its approval.
@@ -504,7 +507,7 @@ pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoin
     // head (or an earlier head) names exists by the time the records are listed.
     let anchors = Anchors::of_store(store, known.to_vec())?;
     let mut out = Vec::new();
-    let (head, register, pending, rules, quarantined) = run_store(store, root, &anchors, Some(&mut out), Strategy::default())?;
+    let (head, register, pending, rules, quarantined) = run_store(store, root, &anchors, Some(&mut out), Strategy::default(), &mut None)?;
     Ok(VerifiedChain { records: out, head, register, pending, rules, quarantined })
 }
 
@@ -512,7 +515,7 @@ pub fn verify_store(store: &dyn Store, root: &TrustRoot, known: &[KnownCheckpoin
 /// the windows before are verified: memory stays flat. Read [`Anchors::of_store`] first.
 /// `records` in the report counts the records verified (0 on a failure, which names its record).
 pub fn report_of_store(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    let outcome = run_store(store, root, anchors, None, strategy).map(|(head, _, _, _, q)| (head, q));
+    let outcome = run_store(store, root, anchors, None, strategy, &mut None).map(|(head, _, _, _, q)| (head, q));
     let count = match &outcome {
         // Skipped keys carry no record.
         Ok((Some((last, _)), q)) => *last as usize + 1 - q.iter().filter(|q| q.sequence.is_some_and(|s| s < *last)).count(),
@@ -1352,7 +1355,7 @@ fn run(
     anchors: &Anchors,
     keep: Option<&mut Vec<VerifiedRecord>>,
 ) -> Result<Outcome> {
-    run_with(records, root, anchors, keep, Strategy::default())
+    run_with(records, root, anchors, keep, Strategy::default(), &mut None)
 }
 
 /// How records are checked. The default checks signatures in batches ([`sig::check_batch`],
@@ -1379,7 +1382,7 @@ impl Strategy {
 
 /// [`report_of`] with an explicit [`Strategy`] (benchmarks and equivalence tests).
 pub fn report_with(records: &[StoredRecord], root: &TrustRoot, anchors: &Anchors, strategy: Strategy) -> Result<Report> {
-    report(run_with(records, root, anchors, None, strategy).map(|(head, _, _, _, q)| (head, q)), records.len())
+    report(run_with(records, root, anchors, None, strategy, &mut None).map(|(head, _, _, _, q)| (head, q)), records.len())
 }
 
 /// Records per batched signature check: one multiscalar multiplication of about
@@ -1649,6 +1652,7 @@ fn run_with(
     anchors: &Anchors,
     keep: Option<&mut Vec<VerifiedRecord>>,
     strategy: Strategy,
+    last: &mut Option<State>,
 ) -> Result<Outcome> {
     // The register at the start: a genesis register carried by record 0, or the trust root's.
     let genesis = records.first().and_then(|r| genesis_register(r));
@@ -1673,7 +1677,7 @@ fn run_with(
         None if records.is_empty() => root.start_register().unwrap_or_default(),
         None => root.start_register().map_err(|r| fail("trust root", None, r))?,
     };
-    run_windows(records.chunks(WINDOW).map(|w| Ok(w.to_vec())), register, anchors, keep, strategy)
+    run_windows(records.chunks(WINDOW).map(|w| Ok(w.to_vec())), register, anchors, keep, strategy, last)
 }
 
 /// Verification of a store read a window at a time ([`Store::windows`]): memory stays flat
@@ -1685,6 +1689,7 @@ fn run_store(
     anchors: &Anchors,
     keep: Option<&mut Vec<VerifiedRecord>>,
     strategy: Strategy,
+    last: &mut Option<State>,
 ) -> Result<Outcome> {
     let mut windows = store.windows()?.peekable();
     let genesis = match windows.peek() {
@@ -1694,10 +1699,10 @@ fn run_store(
     if let Some((ids, signer_keyid)) = genesis {
         // Pinned (by fingerprint or signer) without needing the chain's later registers: streamed.
         if root.vouches_for_genesis(&ids, ids.by_keyid(&signer_keyid), &[]) {
-            return run_windows(windows, ids, anchors, keep, strategy);
+            return run_windows(windows, ids, anchors, keep, strategy, last);
         }
         let records: Vec<StoredRecord> = windows.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
-        return run_with(&records, root, anchors, keep, strategy);
+        return run_with(&records, root, anchors, keep, strategy, last);
     }
     let empty = match windows.peek() {
         None => true,
@@ -1706,7 +1711,7 @@ fn run_store(
     };
     // An empty chain needs no register; what it should hold is the anchors' business.
     let register = if empty { root.start_register().unwrap_or_default() } else { root.start_register().map_err(|r| fail("trust root", None, r))? };
-    run_windows(windows, register, anchors, keep, strategy)
+    run_windows(windows, register, anchors, keep, strategy, last)
 }
 
 /// The pass: workers decode windows and check their signatures while this thread reads the
@@ -1715,31 +1720,57 @@ fn run_windows(
     windows: impl Iterator<Item = Result<Vec<StoredRecord>>>,
     register: Identities,
     anchors: &Anchors,
+    keep: Option<&mut Vec<VerifiedRecord>>,
+    strategy: Strategy,
+    last: &mut Option<State>,
+) -> Result<Outcome> {
+    let (outcome, state) = run_from(windows, State::start(register), anchors, keep, strategy)?;
+    *last = Some(state);
+    Ok(outcome)
+}
+
+impl State {
+    /// The state before record 0, judged by `register`.
+    fn start(register: Identities) -> State {
+        let register_fp = register.fingerprint();
+        let register = std::sync::Arc::new(register);
+        State {
+            history: vec![register_fp.clone()],
+            registers: vec![(0, std::sync::Arc::clone(&register))],
+            proposals: HashMap::new(),
+            register,
+            register_fp,
+            expected: 0,
+            previous: [0; 32],
+            last_time: None,
+            hashes: Vec::new(),
+            locations: Vec::new(),
+            break_glass: HashMap::new(),
+            authors: HashMap::new(),
+            slotted: false,
+            pending: Vec::new(),
+            quarantined: Vec::new(),
+            skipped: BTreeSet::new(),
+        }
+    }
+}
+
+/// The pass from `state` (record 0, or the head of an earlier pass: see [`incremental`]) over
+/// the records of `windows`, which follow it; returns the outcome and the state at the new head.
+fn run_from(
+    windows: impl Iterator<Item = Result<Vec<StoredRecord>>>,
+    mut state: State,
+    anchors: &Anchors,
     mut keep: Option<&mut Vec<VerifiedRecord>>,
     strategy: Strategy,
-) -> Result<Outcome> {
-    let register_fp = register.fingerprint();
+) -> Result<(Outcome, State)> {
+    incremental::count_pass(state.expected);
     let directory = KeyDirectory(Default::default());
-    directory.add(&register);
-    let register = std::sync::Arc::new(register);
-    let mut state = State {
-        history: vec![register_fp.clone()],
-        registers: vec![(0, std::sync::Arc::clone(&register))],
-        proposals: HashMap::new(),
-        register,
-        register_fp,
-        expected: 0,
-        previous: [0; 32],
-        last_time: None,
-        hashes: Vec::new(),
-        locations: Vec::new(),
-        break_glass: HashMap::new(),
-        authors: HashMap::new(),
-        slotted: anchors.slotted,
-        pending: Vec::new(),
-        quarantined: Vec::new(),
-        skipped: BTreeSet::new(),
-    };
+    // A resumed state's pending foreign objects (after its last record) are read and judged again.
+    state.slotted = anchors.slotted;
+    for (_, register) in &state.registers {
+        directory.add(register);
+    }
     let handoff = Handoff { state: Default::default(), changed: Default::default() };
     let keeping = keep.is_some();
     let mut feed = Feed {
@@ -1780,31 +1811,37 @@ fn run_windows(
         pass(&mut feed)?;
     }
     let head = state.hashes.last().map(|h| (state.hashes.len() as u64 - 1, hex32(h)));
+    // Foreign objects the records skip (kept by a resumed state); the store's anchors add theirs.
+    let of_records = state.quarantined.len();
     finish(&mut state, anchors)?;
     // Foreign objects after the last record: reported, recorded by the next append.
     let mut quarantined = std::mem::take(&mut state.quarantined);
     quarantined.extend(state.pending.iter().cloned());
     // The rules after the last record, for the next append (kept with the records only).
-    state.locations = Vec::new();
+    let locations = std::mem::take(&mut state.locations);
     let rules = ChainRules(keeping.then(|| Box::new(state.clone())));
+    // The state to resume from: the records' own findings and locations, not the anchors'.
+    state.locations = locations;
+    state.quarantined = quarantined[..of_records].to_vec();
     let quorum = state.register.quorum();
     let pending = state
         .proposals
-        .into_iter()
+        .iter()
         .map(|(sequence, p)| {
             let pending = PendingRegister {
-                sequence,
+                sequence: *sequence,
                 changes: state.register.changes_to(&p.register),
                 missing: quorum.saturating_sub(p.approvers.len()),
-                register: p.register,
-                proposer: p.proposer,
-                approvers: p.approvers.into_iter().collect(),
+                register: p.register.clone(),
+                proposer: p.proposer.clone(),
+                approvers: p.approvers.iter().cloned().collect(),
             };
-            (sequence, pending)
+            (*sequence, pending)
         })
         .collect::<std::collections::BTreeMap<_, _>>();
     let pending = pending.into_values().collect();
-    Ok((head, std::sync::Arc::unwrap_or_clone(state.register), pending, rules, quarantined))
+    let register = Identities::clone(&state.register);
+    Ok(((head, register, pending, rules, quarantined), state))
 }
 
 impl State {

@@ -135,6 +135,12 @@ pub struct Ledger {
     root: TrustRoot,
     /// The register in force at the end of the chain when it was opened.
     register: Identities,
+    /// The chain as verified when the ledger was opened, or after its last append: what every
+    /// read of this ledger (and of its clones) shares until the next append.
+    /// With the count of this process's appends when it was read ([`crate::verified::appends`]).
+    seen: std::sync::Arc<std::sync::Mutex<Option<(u64, std::sync::Arc<crate::verified::Snapshot>)>>>,
+    /// Where the verifier keeps its mirror of an S3 chain ([`lz_evidence::mirror`]), if anywhere.
+    mirror: Option<PathBuf>,
 }
 
 fn retryable(e: &anyhow::Error) -> bool {
@@ -145,12 +151,14 @@ impl Ledger {
     /// The chain at `evidence`, verified against `trust` (the landing zone's pinned genesis
     /// register, never a working tree's register or a location from the environment).
     pub fn open(trust: &TrustRoot, evidence: &EvidenceAt) -> Result<Ledger> {
-        let mut ledger = Ledger {
-            at: evidence.clone(),
-            root: trust.clone(),
-            register: Identities::default(),
-        };
-        ledger.register = ledger.verified()?.register;
+        Ledger::open_mirrored(trust, evidence, None)
+    }
+
+    /// [`Ledger::open`], keeping a mirror of an S3 chain under `mirror` between commands.
+    pub fn open_mirrored(trust: &TrustRoot, evidence: &EvidenceAt, mirror: Option<PathBuf>) -> Result<Ledger> {
+        let mut ledger =
+            Ledger { at: evidence.clone(), root: trust.clone(), register: Identities::default(), seen: Default::default(), mirror };
+        ledger.register = ledger.shared()?.chain.register.clone();
         Ok(ledger)
     }
 
@@ -163,18 +171,30 @@ impl Ledger {
         &self.at
     }
 
-    /// The chain verified now: records, the register in force and the register changes pending.
+    /// The verified chain: records, the register in force and the register changes pending.
     pub fn chain(&self) -> Result<VerifiedChain> {
-        self.verified()
+        Ok(self.shared()?.chain.clone())
     }
 
-    fn verified(&self) -> Result<VerifiedChain> {
+    /// The chain as this ledger last verified it (at opening, or after its last append).
+    fn shared(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let appends = crate::verified::appends();
+        if let Some((_, s)) = seen.as_ref().filter(|(at, _)| *at == appends) {
+            return Ok(std::sync::Arc::clone(s));
+        }
+        let fresh = self.verified()?;
+        *seen = Some((appends, std::sync::Arc::clone(&fresh)));
+        Ok(fresh)
+    }
+
+    /// The chain verified now (resumed from this process's last verification of it).
+    fn verified(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
         // A concurrent append to a local file may be mid-write; its line completes within
         // milliseconds.
         let mut attempt = 0u64;
         loop {
-            let store = self.at.open()?;
-            match lz_evidence::verify_store(&store, &self.root, &[]) {
+            match crate::verified::current(&self.at, &self.root, self.mirror.as_deref()) {
                 Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
@@ -194,27 +214,52 @@ impl Ledger {
     }
 
     /// Every record, after verifying signatures, signers' roles at each record's place, the
-    /// hash chain and the signed head.
+    /// hash chain and the signed head (verified when the ledger was opened or last appended to).
     pub fn records(&self) -> Result<Vec<Record>> {
-        Ok(records_of(self.verified()?))
+        Ok(self.shared()?.records.clone())
     }
 
     /// Signs and appends one record with the register in force at the chain's end; when a
     /// concurrent writer appended first, reopens and retries (the chain stays linear). A record
     /// the archive refuses to sign is a refusal.
     pub fn append(&self, kind: Kind, fields: Fields, signer: &Signer) -> Result<RecordRef> {
-        // Each try verifies the chain as it is now and opens the archive on its head; the
-        // record carries an append id, so a try whose answer was lost is found, not repeated.
+        // The first try opens the archive on the chain this command verified (its one
+        // verification: a store that moved since is HeadMoved); each later try verifies the chain
+        // as it is now. The record carries an append id, so a try whose answer was lost is found,
+        // not repeated.
+        let tries = std::cell::Cell::new(0u32);
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let chain = self.verified()?;
-            EvidenceArchive::open_verified(self.at.open()?, &chain)
+            let chain = self.for_try(&tries)?;
+            EvidenceArchive::open_verified(self.at.open()?, &chain.chain)
         };
-        match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
+        let done = lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) });
+        self.appended();
+        match done {
             Ok(done) => Ok(done.record),
             Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
             Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),
             Err(e) => Err(e),
         }
+    }
+
+    /// The chain an append try opens the archive on: the one this ledger shares on the first try
+    /// (verified by this command; an archive opened on it fails with `HeadMoved` when the store
+    /// moved since), verified as it is now on every later try.
+    fn for_try(&self, tries: &std::cell::Cell<u32>) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
+        let n = tries.get();
+        tries.set(n + 1);
+        if n == 0 {
+            self.shared()
+        } else {
+            self.verified()
+        }
+    }
+
+    /// Whatever an append did, the next read of any ledger of this process verifies the chain as
+    /// it is then.
+    fn appended(&self) {
+        crate::verified::appended();
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// [`Ledger::append`] by compare-and-swap: `check` sees exactly the verified records before
@@ -222,45 +267,23 @@ impl Ledger {
     /// and the record is written there only if no other writer took it first; otherwise it is
     /// tried again, checking again). A refusal of `check` is returned and nothing is appended.
     pub fn append_if(&self, kind: Kind, fields: Fields, signer: &Signer, check: &dyn Fn(Vec<Record>) -> Result<()>) -> Result<RecordRef> {
+        let tries = std::cell::Cell::new(0u32);
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {
-            let chain = self.verified()?;
+            let chain = self.for_try(&tries)?;
             // On exactly the verified records (a store that moved since is HeadMoved: tried again).
-            let archive = EvidenceArchive::open_verified(self.at.open()?, &chain)?;
-            check(records_of(chain))?;
+            let archive = EvidenceArchive::open_verified(self.at.open()?, &chain.chain)?;
+            check(chain.records.clone())?;
             Ok(archive)
         };
-        match lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) }) {
+        let done = lz_evidence::archive::append_once(open, kind, fields, signer, AppendRetry { attempts: 50, backoff: std::time::Duration::from_millis(20) });
+        self.appended();
+        match done {
             Ok(done) => Ok(done.record),
             Err(e) if e.is::<lz_evidence::Refused>() => Err(refuse!("{e:#}")),
             Err(e) if retryable(&e) => Err(e).context("the evidence chain kept moving"),
             Err(e) => Err(e),
         }
     }
-}
-
-/// The records of a verified chain as change control reads them.
-fn records_of(chain: VerifiedChain) -> Vec<Record> {
-    chain
-        .records
-        .into_iter()
-        .map(|r| {
-            let p = r.statement.predicate;
-            Record {
-                sequence: r.sequence,
-                kind: r.kind,
-                identity: p.identity,
-                signer: r.signer,
-                time: r.time,
-                release: p.release,
-                environment: p.environment,
-                account: p.account,
-                plan_digest: p.plan_digest,
-                ticket: p.ticket,
-                reason: p.reason,
-                details: p.details,
-            }
-        })
-        .collect()
 }
 
 /// A signer from `--as NAME --key FILE`.

@@ -20,6 +20,7 @@ pub(crate) use lz_evidence::s3::aws_error;
 
 pub mod approval;
 pub mod bench;
+pub mod bench_chain;
 pub mod bootstrap;
 pub mod breakglass;
 pub mod clock;
@@ -43,6 +44,7 @@ pub mod sandbox;
 pub mod session;
 pub mod stores;
 pub mod tier;
+pub mod verified;
 pub mod window;
 
 use std::path::{Path, PathBuf};
@@ -91,7 +93,12 @@ impl Paths {
     }
 
     pub fn ledger(&self) -> Result<ledger::Ledger> {
-        ledger::Ledger::open(&self.trust, &self.evidence)
+        ledger::Ledger::open_mirrored(&self.trust, &self.evidence, Some(self.mirror_dir()))
+    }
+
+    /// Where the verifier keeps its mirrors of S3 evidence chains (a cache: deletable).
+    pub fn mirror_dir(&self) -> PathBuf {
+        self.root.join(".tools/evidence/mirror")
     }
 }
 

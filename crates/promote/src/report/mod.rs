@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use lz_evidence::query::{EnvironmentCustody, Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{format_time, Kind};
 use lz_evidence::store::decode_checkpoint;
-use lz_evidence::{failure_of, verify_chain_with, Anchors, KnownCheckpoint, VerifiedChain, VerifiedRecord};
+use lz_evidence::{failure_of, Anchors, KnownCheckpoint, VerifiedChain, VerifiedRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -252,12 +252,16 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     let root = paths.trust.clone();
     let store = paths.evidence.open()?;
     let anchors = Anchors::of_store(&*store, opts.known.clone())?;
-    let records = store.load()?;
+    // The chain is verified once, here, and shared with the replay and the sessions below.
+    let verified = crate::verified::current_with(&paths.evidence, &root, &opts.known, &[], Some(&paths.mirror_dir()));
     let mut verification = Verification {
         ok: false,
         store: paths.evidence.describe(),
         trust_root: root.describe(),
-        records: records.len(),
+        records: match &verified {
+            Ok(v) => v.chain.records.len(),
+            Err(_) => store.load()?.len(),
+        },
         first_checkpoint: None,
         last_checkpoint: None,
         head: None,
@@ -273,8 +277,8 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         Selection::Release(r) => format!("Chain of custody: release {}", lz_evidence::record::short(r)),
         Selection::Period { environment, .. } => format!("Chain of custody: {environment}"),
     };
-    let chain = match verify_chain_with(&records, &root, &anchors) {
-        Ok(c) => c,
+    let chain = match verified {
+        Ok(c) => c.chain.clone(),
         Err(e) => match failure_of(&e) {
             Some(f) => {
                 verification.failure = Some(f.reason.to_string());
@@ -294,8 +298,6 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     };
     verification.ok = true;
     verification.foreign = chain.quarantined.iter().map(ToString::to_string).collect();
-    // The records of custody are the chain's: what was read, less the foreign objects it skips.
-    let records: Vec<_> = records.into_iter().filter(|r| !chain.quarantined.iter().any(|q| q.seen && q.location == r.location)).collect();
     let ledger = paths.ledger()?;
     verification.rejected = crate::replay::rejected(paths, &ledger, &ledger.records()?)?.into_iter().collect();
     let (first, last) = checkpoints(&chain, &anchors);
@@ -304,6 +306,18 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     verification.head = chain.head.clone();
     verification.as_of = chain.records.last().map(|r| format_time(r.time));
 
+    // The query reads the record bytes by position (read again, not verified again: their
+    // sequence is checked against the verified index).
+    // The records of custody are the chain's: what was read, less the foreign objects it skips.
+    let records: Vec<_> =
+        store.load()?.into_iter().filter(|r| !chain.quarantined.iter().any(|q| q.seen && q.location == r.location)).collect();
+    for (r, v) in records.iter().zip(&chain.records) {
+        anyhow::ensure!(
+            lz_evidence::dsse::sha256_hex(&r.bytes) == v.hash,
+            "{}: the record changed since the chain was verified; build the report again",
+            r.location
+        );
+    }
     let index = Index::from_verified(&chain);
     let by_seq: BTreeMap<u64, &VerifiedRecord> = chain.records.iter().map(|r| (r.sequence, r)).collect();
     let mut releases = Vec::new();

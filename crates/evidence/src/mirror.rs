@@ -1,0 +1,369 @@
+//! A verifier's local copy of the records it verified from a remote store, so that the next
+//! command reads from the store only the records appended since.
+//!
+//! The mirror is a performance aid, never a trust root:
+//! - it is keyed by the store and the trust root (one file pair per pair; another store or
+//!   another register never reads it);
+//! - every mirrored record is verified again (signatures, roles, the hash chain, the kind rules)
+//!   together with the store's new records, so nothing is believed because the file says so;
+//! - the store still vouches for it: the record the mirror ends with is read from the store and
+//!   must have the same bytes, the store's signed head and every earlier head version must name
+//!   records of the chain with the same hash, the object versions and delete markers are listed
+//!   again and the number of record objects must equal the chain's length. A record rewritten or
+//!   removed behind the mirror's end is caught there;
+//! - any mismatch (a seal that does not match, a record that differs, a failure) means a full
+//!   verification from the store, whose verdict is the one given, and the mirror is rebuilt
+//!   from it (or removed when the chain fails).
+//!
+//! - foreign objects (see [`crate::quarantine`]) are judged again as a full verification judges
+//!   them: the mirrored objects keep their store locations (their keys), the store's later
+//!   versions and heads are listed again, the objects after the last record are read again;
+//!   witnessed checkpoints are checked against the whole chain.
+//!
+//! Files: `<dir>/<key>.jsonl` (the objects at the chain's keys, one per line, the local store
+//! format) and `<dir>/<key>.json` (store, trust root, the location of the keys, record count,
+//! hash of the last record, and a seal over them).
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::store::{Checkpoint, LocalStore, Store, StoreIntegrity, StoredRecord, Windows};
+use crate::verify::{verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain};
+use crate::witness::Witnessed;
+
+/// How [`Mirror::verify`] read the chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// Every record from the store (no usable mirror; it was rebuilt).
+    Store,
+    /// The mirrored records from the mirror, the records after them from the store.
+    Mirror { mirrored: u64 },
+}
+
+pub struct Mirror {
+    records: PathBuf,
+    meta: PathBuf,
+    store: String,
+    trust: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    store: String,
+    trust: String,
+    /// Where the store keeps the object of sequence N: this, then `N:012` and `.json`.
+    keys: String,
+    records: u64,
+    last_hash: String,
+    /// Earlier signed heads (immutable object versions) already checked against this chain.
+    heads_seen: Vec<String>,
+    seal: String,
+}
+
+fn seal(store: &str, trust: &str, keys: &str, records: u64, last_hash: &str, heads_seen: &[String]) -> String {
+    let text = format!("lz-evidence-mirror-v2\n{store}\n{trust}\n{keys}\n{records}\n{last_hash}\n{}\n", heads_seen.join("\n"));
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+impl Mirror {
+    /// The mirror of `store` verified against `root`, under `dir`.
+    pub fn new(dir: &Path, store: &dyn Store, root: &TrustRoot) -> Mirror {
+        let (store, trust) = (store.describe(), root.describe());
+        let key = &hex::encode(Sha256::digest(format!("{store}\n{trust}").as_bytes()))[..24];
+        Mirror { records: dir.join(format!("{key}.jsonl")), meta: dir.join(format!("{key}.json")), store, trust }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.records
+    }
+
+    /// The mirrored record count and last hash, when the meta file is whole and sealed for this
+    /// store and trust root.
+    fn meta(&self) -> Option<Meta> {
+        let m: Meta = serde_json::from_slice(&std::fs::read(&self.meta).ok()?).ok()?;
+        let ok = m.store == self.store
+            && m.trust == self.trust
+            && m.records > 0
+            && m.seal == seal(&m.store, &m.trust, &m.keys, m.records, &m.last_hash, &m.heads_seen);
+        ok.then_some(m)
+    }
+
+    /// Verifies `store` against `root` (with `known` checkpoints), reading the mirrored records
+    /// from the mirror when it can, and leaves the mirror holding every verified record.
+    pub fn verify(
+        &self,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+    ) -> Result<(VerifiedChain, Resumable, Read)> {
+        if let Some(meta) = self.meta() {
+            let n = meta.records;
+            let mirrored = Mirrored {
+                mirror: LocalStore::new(&self.records),
+                store,
+                n,
+                keys: meta.keys.clone(),
+                last_hash: meta.last_hash.clone(),
+                heads_seen: meta.heads_seen.iter().cloned().collect(),
+                integrity: Default::default(),
+                tail: Default::default(),
+            };
+            if let Ok((chain, mut resumable, _)) = verify_store_from(&mirrored, root, known, witnessed, None) {
+                resumable.saw_heads(mirrored.heads_seen.iter().cloned());
+                let objects = mirrored.integrity.borrow().as_ref().map(|i| i.record_objects);
+                let tail = mirrored.tail.into_inner();
+                let objects_ok = matches!(objects, Some(Some(c)) if c == resumable.objects()) || matches!(objects, Some(None));
+                // What follows the mirror: the objects at the chain's keys (records and the
+                // foreign objects they skip, each with the hash the verifier chained), then the
+                // foreign objects after its last record.
+                let chained = resumable.len().saturating_sub(n) as usize;
+                let tail_ok = resumable.objects() == n + tail.len() as u64
+                    && tail[..chained].iter().enumerate().all(|(i, r)| resumable.hash_at(n + i as u64).as_deref() == Some(&crate::dsse::sha256_hex(&r.bytes)[..]));
+                if objects_ok && tail_ok {
+                    self.extend(&tail[..chained], &chain, &resumable)?;
+                    return Ok((chain, resumable, Read::Mirror { mirrored: n }));
+                }
+            }
+        }
+        // A full verification from the store, copied as it is read.
+        let _ = std::fs::remove_file(&self.meta);
+        let tee = Tee { store, copy: RefCell::new(Vec::new()) };
+        let outcome = verify_store_from(&tee, root, known, witnessed, None);
+        match &outcome {
+            Ok((chain, resumable, Resumed::Full)) => {
+                let copy = tee.copy.into_inner();
+                let n = resumable.len() as usize;
+                if copy.len() as u64 == resumable.objects() && n > 0 {
+                    self.write(&copy[..n], chain, resumable)?;
+                }
+            }
+            _ => {
+                let _ = std::fs::remove_file(&self.records);
+            }
+        }
+        outcome.map(|(c, r, _)| (c, r, Read::Store))
+    }
+
+    /// Appends the records read from the store after the mirrored ones (`tail`, verified) to the mirror.
+    fn extend(&self, tail: &[StoredRecord], chain: &VerifiedChain, resumable: &Resumable) -> Result<()> {
+        let Some((last, hash)) = &chain.head else { return Ok(()) };
+        let mut lines = Vec::new();
+        for r in tail {
+            lines.extend_from_slice(&r.bytes);
+            lines.push(b'\n');
+        }
+        {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&self.records)
+                .with_context(|| format!("cannot open {}", self.records.display()))?;
+            f.write_all(&lines).with_context(|| format!("cannot write {}", self.records.display()))?;
+        }
+        let keys = self.meta().map(|m| m.keys).context("the mirror's meta went missing")?;
+        self.write_meta(&keys, *last + 1, hash, resumable)
+    }
+
+    fn write(&self, records: &[StoredRecord], chain: &VerifiedChain, resumable: &Resumable) -> Result<()> {
+        let Some((last, hash)) = &chain.head else { return Ok(()) };
+        // Every object at its key, in order: the mirror gives each its key's location back.
+        let Some(keys) = records.first().and_then(|r| r.location.strip_suffix(&format!("{:012}.json", 0))) else { return Ok(()) };
+        if records.iter().enumerate().any(|(i, r)| r.location != format!("{keys}{i:012}.json")) {
+            return Ok(());
+        }
+        let keys = keys.to_string();
+        let dir = self.records.parent().context("the mirror has a directory")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut lines = Vec::with_capacity(records.iter().map(|r| r.bytes.len() + 1).sum());
+        for r in records {
+            lines.extend_from_slice(&r.bytes);
+            lines.push(b'\n');
+        }
+        let tmp = self.records.with_extension(format!("jsonl.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, &lines).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &self.records).with_context(|| format!("cannot replace {}", self.records.display()))?;
+        self.write_meta(&keys, *last + 1, hash, resumable)
+    }
+
+    fn write_meta(&self, keys: &str, records: u64, last_hash: &str, resumable: &Resumable) -> Result<()> {
+        let heads_seen: Vec<String> = resumable.heads_seen().iter().cloned().collect();
+        let m = Meta {
+            store: self.store.clone(),
+            trust: self.trust.clone(),
+            keys: keys.to_string(),
+            records,
+            last_hash: last_hash.to_string(),
+            seal: seal(&self.store, &self.trust, keys, records, last_hash, &heads_seen),
+            heads_seen,
+        };
+        let tmp = self.meta.with_extension(format!("json.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&m)?).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &self.meta).with_context(|| format!("cannot replace {}", self.meta.display()))
+    }
+}
+
+/// The store as verification reads it with a mirror: the first `n` records from the mirror,
+/// the rest (and every anchor) from the store. The store's record `n - 1` must have the bytes
+/// the mirror ends with (hash `last_hash`).
+struct Mirrored<'a> {
+    mirror: LocalStore,
+    store: &'a dyn Store,
+    n: u64,
+    /// The location of the keys ([`Meta`]): a mirrored object is read as from its key.
+    keys: String,
+    last_hash: String,
+    /// Earlier heads a verification of this chain already checked: not fetched again.
+    heads_seen: BTreeSet<String>,
+    /// The store's integrity report as verification read it.
+    integrity: RefCell<Option<StoreIntegrity>>,
+    /// The records read from the store after the mirrored ones.
+    tail: RefCell<Vec<StoredRecord>>,
+}
+
+impl Store for Mirrored<'_> {
+    fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    fn load(&self) -> Result<Vec<StoredRecord>> {
+        Ok(self.windows()?.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
+    }
+
+    fn windows(&self) -> Result<Windows<'_>> {
+        let n = self.n;
+        let mut count = 0u64;
+        let keys = self.keys.clone();
+        let mirrored = self.mirror.windows()?.map(move |w| {
+            let mut w = w?;
+            for (i, r) in w.iter_mut().enumerate() {
+                r.location = format!("{keys}{:012}.json", count + i as u64);
+            }
+            count += w.len() as u64;
+            anyhow::ensure!(count <= n, "the mirror holds more records than its meta says");
+            if count == n {
+                let last = w.last().map(|r| crate::dsse::sha256_hex(&r.bytes));
+                anyhow::ensure!(last.as_deref() == Some(self.last_hash.as_str()), "the mirror does not end with the record its meta names");
+            }
+            Ok(w)
+        });
+        let (first, tail) = self.store.windows_from(n)?;
+        let mut seq = first;
+        let tail = tail.map(move |w| {
+            let mut w = w?;
+            let mut drop = 0;
+            for r in &w {
+                if seq >= n {
+                    break;
+                }
+                if seq == n - 1 {
+                    anyhow::ensure!(
+                        crate::dsse::sha256_hex(&r.bytes) == self.last_hash,
+                        "{}: not the record the mirror ends with",
+                        r.location
+                    );
+                }
+                seq += 1;
+                drop += 1;
+            }
+            w.drain(..drop);
+            self.tail.borrow_mut().extend(w.iter().cloned());
+            Ok(w)
+        });
+        // A store that cannot seek gives every record again: those are compared above only
+        // by the last one, and the mirror's would be counted twice, so it is not mirrored.
+        anyhow::ensure!(first + 1 == n, "the store cannot read from a sequence");
+        Ok(Box::new(mirrored.chain(tail).filter(|w| !matches!(w, Ok(w) if w.is_empty()))))
+    }
+
+    fn last(&self) -> Result<Option<StoredRecord>> {
+        self.store.last()
+    }
+
+    fn head(&self) -> Result<Option<StoredRecord>> {
+        self.store.head()
+    }
+
+    fn slotted(&self) -> bool {
+        self.store.slotted()
+    }
+
+    fn integrity(&self) -> Result<StoreIntegrity> {
+        let i = self.store.integrity_except(&self.heads_seen)?;
+        *self.integrity.borrow_mut() = Some(i.clone());
+        Ok(i)
+    }
+
+    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        self.store.checkpoint()
+    }
+
+    fn append(&mut self, _: u64, _: &str, _: &[Vec<u8>], _: &[u8]) -> Result<()> {
+        anyhow::bail!("a mirrored store is read only")
+    }
+
+    fn advance_head(&mut self, _: u64, _: &[u8]) -> Result<()> {
+        anyhow::bail!("a mirrored store is read only")
+    }
+}
+
+/// The store, with a copy of every record read through [`Store::windows`].
+struct Tee<'a> {
+    store: &'a dyn Store,
+    copy: RefCell<Vec<StoredRecord>>,
+}
+
+impl Store for Tee<'_> {
+    fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    fn load(&self) -> Result<Vec<StoredRecord>> {
+        let all = self.store.load()?;
+        self.copy.borrow_mut().extend(all.iter().cloned());
+        Ok(all)
+    }
+
+    fn windows(&self) -> Result<Windows<'_>> {
+        let inner = self.store.windows()?;
+        Ok(Box::new(inner.map(move |w| {
+            let w = w?;
+            self.copy.borrow_mut().extend(w.iter().cloned());
+            Ok(w)
+        })))
+    }
+
+    fn last(&self) -> Result<Option<StoredRecord>> {
+        self.store.last()
+    }
+
+    fn head(&self) -> Result<Option<StoredRecord>> {
+        self.store.head()
+    }
+
+    fn slotted(&self) -> bool {
+        self.store.slotted()
+    }
+
+    fn integrity(&self) -> Result<StoreIntegrity> {
+        self.store.integrity()
+    }
+
+    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        self.store.checkpoint()
+    }
+
+    fn append(&mut self, _: u64, _: &str, _: &[Vec<u8>], _: &[u8]) -> Result<()> {
+        anyhow::bail!("a copied store is read only")
+    }
+
+    fn advance_head(&mut self, _: u64, _: &[u8]) -> Result<()> {
+        anyhow::bail!("a copied store is read only")
+    }
+}

@@ -1,0 +1,224 @@
+//! `cargo xtask bench evidence`, S3 part: the time of `verify`, `approve` and `promote` on an
+//! S3 evidence chain (LocalStack) of each length asked for, from scratch (a process that never
+//! saw the chain, no mirror) and incrementally (a new process with the verifier's mirror, after
+//! one new record), each beside the load average.
+//!
+//! The chain is a sandbox's real chain (genesis register, releases, pins, a high-tier deployment
+//! to dev) padded with signed drift records of an environment no decision reads; the padding is
+//! signed locally and written with parallel conditional PUTs, its head once per padding step.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context, Result};
+use aws_sdk_s3::primitives::ByteStream;
+use lz_evidence::mirror::Mirror;
+use lz_evidence::record::{DriftEvidence, EvidenceBuilder};
+use lz_evidence::{EvidenceArchive, LocalStore, S3Store, Store};
+
+use crate::clock::Clock;
+use crate::ledger::EvidenceAt;
+use crate::sandbox::Sandbox;
+use crate::stores::Stores;
+use crate::tier::Tier;
+
+/// PUTs in flight while padding the chain (64 timed out on a loaded LocalStack at 10,000).
+const PUTS: usize = 16;
+
+/// Runs the benchmark for chains of `sizes` records (ascending); prints each figure as it is
+/// measured.
+pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
+    let dir = root.join(".tools/bench/evidence-s3").join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let mut stores = Stores::load(root, endpoint)?;
+    let nonce = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() % 0xff_ffff);
+    stores.release_bucket = format!("{}-bench-{nonce}", stores.release_bucket);
+    stores.evidence_bucket = format!("{}-bench-{nonce}", stores.evidence_bucket);
+    let plan = crate::release::render_env(root, &stores.environment)?;
+    crate::bootstrap::bootstrap_stores(&stores, &plan)?;
+
+    let mut sb = Sandbox::new(root, endpoint, &dir.join("sandbox"))?;
+    sb.paths.evidence = EvidenceAt::S3(stores.clone());
+    sb.start_chain()?;
+    std::fs::write(sb.tree.join("governance/change-windows.toml"), "timezone = \"Europe/London\"\n")?;
+    let dev = sb.target("dev")?;
+    let clock = Clock::server(endpoint, &dev.account_id, &dev.region);
+
+    // The landing zone's first deployment to dev (high tier: two approvals).
+    let t0 = Instant::now();
+    let base = sb.release("bench-base", "alice", &clock, |_| Ok(()))?;
+    sb.approve_exceptions(&base, &clock)?;
+    sb.pin("dev", &base, &clock)?;
+    sb.bootstrap("dev", &base)?;
+    sb.approve("bob", &base, "dev", &clock)?;
+    sb.approve("erin", &base, "dev", &clock)?;
+    let o = sb.promote(&base, "dev", "deployer-bot", &clock, 0)?;
+    ensure!(o.admission.tier == Tier::High, "expected the high tier, got {}", o.admission.tier);
+    println!("setup (release, bootstrap, first deployment to dev): {:.1}s", t0.elapsed().as_secs_f64());
+
+    let store = stores.evidence()?;
+    let mirror = Mirror::new(&sb.paths.mirror_dir(), &store, &sb.paths.trust);
+    let cold = |sb: &Sandbox| {
+        crate::verified::forget_all();
+        let _ = std::fs::remove_file(mirror.path());
+        let _ = std::fs::remove_file(mirror.path().with_extension("json"));
+        let _ = sb;
+    };
+    // A new process of a verifier that ran before: nothing in memory, its mirror on disk.
+    let warm = || crate::verified::forget_all();
+
+    for (round, &size) in sizes.iter().enumerate() {
+        let have = store.windows()?.map(|w| w.map(|w| w.len())).sum::<Result<usize>>()?;
+        let t = Instant::now();
+        let padded = pad(&sb, &store, &dir, size.saturating_sub(have))?;
+        let length = have + padded;
+        println!(
+            "\nchain of {length} records on S3 ({padded} padding records signed and written in {:.1}s, {PUTS} PUTs in flight)",
+            t.elapsed().as_secs_f64()
+        );
+
+        // verify: the chain as every decision command reads it.
+        cold(&sb);
+        let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
+        line("verify", "from scratch", d, &format!("{n} records"));
+        sb.drift_note(&clock)?;
+        warm();
+        let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
+        line("verify", "incremental", d, &format!("{n} records, 1 new"));
+
+        // approve: a high-tier release's first approval, then its second.
+        let rel = sb.release(&format!("bench-approve-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-5{round:03}")))?;
+        cold(&sb);
+        let (d, _) = timed(|| sb.approve("bob", &rel, "dev", &clock))?;
+        line("approve", "from scratch", d, "");
+        warm();
+        let (d, _) = timed(|| sb.approve("erin", &rel, "dev", &clock))?;
+        line("approve", "incremental", d, "");
+
+        // promote: a standard change (tags only) to dev, end to end (Terraform apply included).
+        let a = sb.release(&format!("bench-std-a-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-6{round:03}")))?;
+        cold(&sb);
+        let (d, o) = timed(|| sb.promote(&a, "dev", "deployer-bot", &clock, 0))?;
+        ensure!(o.admission.tier == Tier::Standard, "expected the standard tier, got {}", o.admission.tier);
+        line("promote", "from scratch", d, "standard change to dev, Terraform apply included");
+        let b = sb.release(&format!("bench-std-b-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-7{round:03}")))?;
+        warm();
+        let (d, o) = timed(|| sb.promote(&b, "dev", "deployer-bot", &clock, 0))?;
+        ensure!(o.admission.tier == Tier::Standard, "expected the standard tier, got {}", o.admission.tier);
+        line("promote", "incremental", d, "standard change to dev, Terraform apply included");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
+    let start = Instant::now();
+    let out = f()?;
+    Ok((start.elapsed(), out))
+}
+
+fn line(what: &str, how: &str, d: Duration, note: &str) {
+    println!(
+        "  {what:<8} {how:<13} {:>8.2}s  (load average {}){}",
+        d.as_secs_f64(),
+        lz_evidence::bench::load_average(),
+        if note.is_empty() { String::new() } else { format!("  {note}") }
+    );
+}
+
+impl Sandbox {
+    /// One new record (a drift record of the padding environment), appended as a command would.
+    fn drift_note(&self, clock: &Clock) -> Result<()> {
+        let release = lz_evidence::dsse::sha256_hex(b"bench padding");
+        let now = clock.now()?.time;
+        let fields = DriftEvidence::new(&release, "padding", "000000000000", vec![]).with(|f| f.at(now)).into_fields()?;
+        self.ledger()?.append(lz_evidence::record::Kind::Drift, fields, self.signer("deployer-bot"))?;
+        Ok(())
+    }
+}
+
+/// Appends `n` signed padding records to the S3 chain: signed on a local copy of the chain, then
+/// written with parallel conditional PUTs, and the head moved once.
+fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let records = store.load()?;
+    let copy = dir.join("padding.jsonl");
+    let head = store.head()?;
+    lz_evidence::store::write_copy(&copy, &records, head.as_ref().map(|h| &h.bytes[..]))?;
+    let register = sb.ledger()?.identities().clone();
+    let mut archive = EvidenceArchive::open(LocalStore::new(&copy), register)?;
+    let signer = sb.signer("deployer-bot");
+    let release = lz_evidence::dsse::sha256_hex(b"bench padding");
+    let time = records.last().map(|_| time::OffsetDateTime::now_utc()).unwrap_or_else(time::OffsetDateTime::now_utc);
+    let mut left = n;
+    while left > 0 {
+        let batch = left.min(5000);
+        let items = (0..batch)
+            .map(|_| -> Result<_> {
+                let f = DriftEvidence::new(&release, "padding", "000000000000", vec![]).with(|f| f.at(time)).into_fields()?;
+                Ok((lz_evidence::record::Kind::Drift, f, signer))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        archive.append_many(items)?;
+        left -= batch;
+    }
+    let local = archive.into_store();
+    let all = local.load()?;
+    let new = &all[records.len()..];
+    let head = local.head()?.context("the padded copy has a head")?;
+    let client = store.client().clone();
+    let bucket = store.bucket().to_string();
+    let rt = lz_platform::aws::runtime()?;
+    rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while next < new.len() && set.len() < PUTS {
+                let (client, bucket) = (client.clone(), bucket.clone());
+                let key = store.record_key((records.len() + next) as u64);
+                let body = new[next].bytes.to_vec();
+                set.spawn(async move {
+                    // A loaded LocalStack stalls now and then: tried again, and a PUT whose
+                    // answer was lost is found by its bytes.
+                    let mut attempt = 0;
+                    loop {
+                        let put = client.put_object().bucket(&bucket).key(&key).if_none_match("*").content_type("application/json");
+                        let Err(e) = put.body(ByteStream::from(body.clone())).send().await.map_err(crate::aws_error) else { return Ok(()) };
+                        attempt += 1;
+                        if let Ok(got) = client.get_object().bucket(&bucket).key(&key).send().await {
+                            if got.body.collect().await.map(|b| b.into_bytes().to_vec() == body).unwrap_or(false) {
+                                return Ok(());
+                            }
+                        }
+                        if attempt >= 5 {
+                            return Err(e).with_context(|| format!("cannot write s3://{bucket}/{key}"));
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                    }
+                });
+                next += 1;
+            }
+            match set.join_next().await {
+                Some(done) => {
+                    done.context("a PUT task failed")??;
+                }
+                None => break,
+            }
+        }
+        client
+            .put_object()
+            .bucket(&bucket)
+            .key(store.head_key())
+            .content_type("application/json")
+            .body(ByteStream::from(head.bytes.to_vec()))
+            .send()
+            .await
+            .map_err(crate::aws_error)
+            .context("cannot write the head")?;
+        anyhow::Ok(())
+    })?;
+    Ok(new.len())
+}

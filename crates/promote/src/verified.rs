@@ -1,0 +1,130 @@
+//! The evidence chain verified once per process and shared by every step that reads it.
+//!
+//! The first read of a store in a process verifies it in full; every later read (the next
+//! [`crate::ledger::Ledger`] a step opens, the re-read after an append) resumes from the head
+//! verified last ([`lz_evidence::verify_store_from`]): it reads the store's anchors again (the
+//! signed head, object versions, delete markers) and only the records appended since, and falls
+//! back to a full verification on any mismatch. The state lives in this process only; nothing
+//! here is read from a file.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use anyhow::Result;
+use lz_evidence::mirror::Mirror;
+use lz_evidence::witness::Witnessed;
+use lz_evidence::{verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain, VerifiedRecord};
+
+use crate::ledger::{EvidenceAt, Record};
+
+/// A verified chain, and the state to resume its verification from.
+pub struct Snapshot {
+    pub resumable: Resumable,
+    pub chain: VerifiedChain,
+    pub records: Vec<Record>,
+}
+
+type Key = (String, String);
+
+fn registry() -> &'static Mutex<HashMap<Key, Arc<Snapshot>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<Key, Arc<Snapshot>>>> = OnceLock::new();
+    REGISTRY.get_or_init(Default::default)
+}
+
+fn key(at: &EvidenceAt, trust: &TrustRoot) -> Key {
+    (at.describe(), trust.describe())
+}
+
+/// The chain at `at` as it is now, verified against `trust` (resumed from this process's last
+/// verification of it when there is one). `Err` carries the verifier's failure as is.
+pub fn current(at: &EvidenceAt, trust: &TrustRoot, mirror: Option<&Path>) -> Result<Arc<Snapshot>> {
+    current_with(at, trust, &[], &[], mirror)
+}
+
+/// [`current`], with checkpoints the verifier knows from elsewhere (its cache, `--checkpoint`)
+/// and witnessed checkpoints ([`lz_evidence::witness`]) checked against the whole chain.
+///
+/// `mirror`: the directory of the verifier's mirrors ([`lz_evidence::mirror`]): the first read in
+/// a process of an S3 store reads from the store only the records after the mirrored ones (and
+/// verifies them all again).
+pub fn current_with(
+    at: &EvidenceAt,
+    trust: &TrustRoot,
+    known: &[KnownCheckpoint],
+    witnessed: &[Witnessed],
+    mirror: Option<&Path>,
+) -> Result<Arc<Snapshot>> {
+    let key = key(at, trust);
+    let previous = registry().lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+    let store = at.open()?;
+    let (chain, resumable, how) = match (&previous, mirror, at) {
+        (None, Some(dir), EvidenceAt::S3(_)) => {
+            let (chain, resumable, _) = Mirror::new(dir, &store, trust).verify(&store, trust, known, witnessed)?;
+            (chain, resumable, Resumed::Full)
+        }
+        _ => verify_store_from(&store, trust, known, witnessed, previous.as_ref().map(|p| &p.resumable))?,
+    };
+    let snapshot = match (how, previous) {
+        (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
+            // The same records; the rest (pending changes, rules, foreign objects) as read now.
+            Arc::new(Snapshot { resumable, chain: VerifiedChain { records: p.chain.records.clone(), ..chain }, records: p.records.clone() })
+        }
+        (Resumed::Suffix, Some(p)) => {
+            let mut records = p.records.clone();
+            records.extend(chain.records.iter().map(record_of));
+            let mut all = p.chain.records.clone();
+            all.extend(chain.records);
+            Arc::new(Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records })
+        }
+        (_, _) => {
+            let records = chain.records.iter().map(record_of).collect();
+            Arc::new(Snapshot { resumable, chain, records })
+        }
+    };
+    registry().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&snapshot));
+    Ok(snapshot)
+}
+
+/// Forgets what this process verified of `at`: the next read verifies it in full (tests and
+/// benchmarks, standing for a new process).
+pub fn forget(at: &EvidenceAt) {
+    let shown = at.describe();
+    registry().lock().unwrap_or_else(|e| e.into_inner()).retain(|(store, _), _| *store != shown);
+}
+
+/// A verified record as change control reads it.
+pub fn record_of(r: &VerifiedRecord) -> Record {
+    let p = r.statement.predicate.clone();
+    Record {
+        sequence: r.sequence,
+        kind: r.kind,
+        identity: p.identity,
+        signer: r.signer.clone(),
+        time: r.time,
+        release: p.release,
+        environment: p.environment,
+        account: p.account,
+        plan_digest: p.plan_digest,
+        ticket: p.ticket,
+        reason: p.reason,
+        details: p.details,
+    }
+}
+
+/// Forgets every chain this process verified (benchmarks: a new process).
+pub fn forget_all() {
+    registry().lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
+/// Appends made through any ledger of this process: a ledger re-reads the chain when the count
+/// moved since it last read it (another ledger of the same command appended).
+static APPENDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) fn appends() -> u64 {
+    APPENDS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+pub(crate) fn appended() {
+    APPENDS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}

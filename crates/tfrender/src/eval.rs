@@ -215,6 +215,9 @@ impl<'s> Evaluator<'s> {
             }
             Expression::BinaryOp(b) => {
                 let l = self.eval(&b.lhs_expr)?;
+                if let Some(v) = short_circuit(*b.operator.value(), &l) {
+                    return Ok(v);
+                }
                 let r = self.eval(&b.rhs_expr)?;
                 binary(*b.operator.value(), l, r, span_of(e))
             }
@@ -1009,6 +1012,21 @@ fn unary(op: UnaryOperator, v: Value, span: Option<Range<usize>>) -> DResult<Val
         },
     };
     Ok(r.mark(m))
+}
+
+/// `false && x` and `true || x` without evaluating `x` (HCL 2.22+, Terraform 1.10+): the right
+/// operand's errors are not reported, the result carries the left operand's marks only.
+fn short_circuit(op: BinaryOperator, l: &Value) -> Option<Value> {
+    let stop = match op {
+        BinaryOperator::And => false,
+        BinaryOperator::Or => true,
+        _ => return None,
+    };
+    let (inner, marked) = l.clone().into_unmarked();
+    match convert(&inner, &Constraint::Bool) {
+        Ok(Value::Bool(b)) if b == stop => Some(Value::Bool(b).mark(marked)),
+        _ => None,
+    }
 }
 
 pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<usize>>) -> DResult<Value> {

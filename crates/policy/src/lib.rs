@@ -4,6 +4,7 @@ pub mod controls;
 pub mod corpus;
 pub mod exceptions;
 pub mod input;
+mod locate;
 pub mod patterns;
 pub mod redact;
 pub mod report;

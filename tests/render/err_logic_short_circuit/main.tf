@@ -11,3 +11,12 @@ locals {
 }
 output "guarded" { value = local.guarded }
 output "either" { value = local.either }
+# The right operand is still evaluated for its marks: these outputs are sensitive.
+output "marks_and" {
+  value     = false && sensitive(true)
+  sensitive = true
+}
+output "marks_or" {
+  value     = true || sensitive(false)
+  sensitive = true
+}

@@ -71,3 +71,17 @@ fn policy_on_the_written_plan_equals_policy_on_the_environment() {
         assert!(by_env.is_empty(), "{env}: findings without a waiver: {by_env:?}");
     }
 }
+
+/// A plan-shaped file with a wrong type is an input error: exit 2, naming the file, the line
+/// and column of the wrong value and its JSON path, never a policy evaluator error.
+#[test]
+fn malformed_plan_exits_2_naming_file_line_and_path() {
+    let file = root().join("policies/corpus/malformed-change-type.format-1.2.json");
+    let (code, out, err) = xtask(&["policy", "--plan", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains("malformed-change-type.format-1.2.json:34:14: the plan is malformed: resource_changes[1].change is a string, expected an object"),
+        "{err}"
+    );
+    assert!(!err.contains(".rego"), "{err}");
+}

@@ -156,7 +156,14 @@ pub fn parse(text: &str, name: &str) -> Result<Value> {
                     lz_input::limits::MAX_RESOURCES
                 );
             }
-            check_shape(&value).map_err(|e| anyhow!("{name}: the plan is malformed: {e}"))?;
+            check_shape(&value).map_err(|e| {
+                // The line and column of the value named (the path is the message's start).
+                let path = e.split(" is ").next().unwrap_or_default();
+                match crate::locate::line_col(text, &value, path) {
+                    Some((line, col)) => anyhow!("{name}:{line}:{col}: the plan is malformed: {e}"),
+                    None => anyhow!("{name}: the plan is malformed: {e}"),
+                }
+            })?;
             Ok(value)
         }
         Kind::StateFile(v) => bail!(
@@ -238,6 +245,41 @@ pub fn check_shape(plan: &Value) -> Result<(), String> {
         if let Some(root) = optional(cfg, "root_module", "configuration.root_module", "an object", Value::is_object)? {
             module_shape(root, "configuration.root_module", 0)?;
         }
+        references_shape(&top["configuration"], "configuration", 0)?;
+    }
+    Ok(())
+}
+
+/// Every `references` list of the configuration (resource, module call, provider and output
+/// expressions, at any depth of nested blocks) holds strings: the policies trace links by them.
+fn references_shape(v: &Value, at: &str, depth: usize) -> Result<(), String> {
+    if depth > 128 {
+        return Err(format!("{at}: nested more than 128 deep"));
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let here = format!("{at}.{k}");
+                if k == "references" {
+                    let Some(refs) = x.as_array() else {
+                        return Err(wrong(&here, x, "an array"));
+                    };
+                    for (i, r) in refs.iter().enumerate() {
+                        if !r.is_string() {
+                            return Err(wrong(&format!("{here}[{i}]"), r, "a string"));
+                        }
+                    }
+                } else {
+                    references_shape(x, &here, depth + 1)?;
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                references_shape(x, &format!("{at}[{i}]"), depth + 1)?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod exceptions;
 pub mod input;
 /// The secret patterns, defined in `lz-repo` (the archive's redactor shares them).
 pub use lz_repo::patterns;
+mod locate;
 pub mod redact;
 pub mod report;
 pub mod rules;

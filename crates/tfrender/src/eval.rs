@@ -215,7 +215,17 @@ impl<'s> Evaluator<'s> {
             }
             Expression::BinaryOp(b) => {
                 let l = self.eval(&b.lhs_expr)?;
-                let r = self.eval(&b.rhs_expr)?;
+                let kept = self.also.len();
+                let r = match (self.eval(&b.rhs_expr), short_circuit(*b.operator.value(), &l)) {
+                    (Ok(r), _) => r,
+                    // What the renderer does not support could have lent marks: not guessed.
+                    (Err(e), Some(v)) if e.kind != ErrorKind::Unsupported => {
+                        self.also.truncate(kept);
+                        return Ok(v);
+                    }
+                    (Err(e), Some(_)) => return Err(e),
+                    (Err(e), None) => return Err(e),
+                };
                 binary(*b.operator.value(), l, r, span_of(e))
             }
             Expression::ForExpr(f) => self.for_expr(f, span_of(e)),
@@ -1009,6 +1019,22 @@ fn unary(op: UnaryOperator, v: Value, span: Option<Range<usize>>) -> DResult<Val
         },
     };
     Ok(r.mark(m))
+}
+
+/// `false && x` and `true || x` whatever `x` is (HCL 2.22+, Terraform 1.10+): errors of the right
+/// operand are dropped (the result then carries the left operand's marks; a right operand that
+/// evaluates still lends its marks, as in Terraform).
+fn short_circuit(op: BinaryOperator, l: &Value) -> Option<Value> {
+    let stop = match op {
+        BinaryOperator::And => false,
+        BinaryOperator::Or => true,
+        _ => return None,
+    };
+    let (inner, marked) = l.clone().into_unmarked();
+    match convert(&inner, &Constraint::Bool) {
+        Ok(Value::Bool(b)) if b == stop => Some(Value::Bool(b).mark(marked)),
+        _ => None,
+    }
 }
 
 pub(crate) fn binary(op: BinaryOperator, l: Value, r: Value, span: Option<Range<usize>>) -> DResult<Value> {

@@ -148,7 +148,10 @@ pub(crate) struct Engine<'a> {
     pub schema: Option<std::sync::Arc<crate::schema::ProviderSchema>>,
     /// Errors found beside the one an evaluation failed with (every failing validation rule
     /// of a variable after the first): `run_all` reports them too.
-    also: RefCell<Vec<Diag>>,
+    also: RefCell<Vec<(Diag, bool)>>,
+    /// What Terraform's validate walk (run before the plan) cannot know: root variables, `each`,
+    /// `count` and resources are unknown there. See [`crate::plantime`].
+    plan_time: crate::plantime::PlanTime,
 }
 
 pub(crate) struct InstScope<'e, 'a> {
@@ -176,7 +179,7 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Arc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
         let root_dir = root.dir.clone();
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()) };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()), plan_time: Default::default() };
         eng.add_inst(root, String::new(), None);
         eng
     }
@@ -231,8 +234,9 @@ impl<'a> Engine<'a> {
     /// object depending on a failed one fails with that same error, which is not repeated,
     /// as Terraform reports each failure once.
     pub fn run_all(&self) -> Vec<Diag> {
-        let mut errors: Vec<Diag> = Vec::new();
-        let mut note = |r: DResult<()>| {
+        // Each error with whether it needs a plan-time value (crate::plantime).
+        let mut errors: Vec<(Diag, bool)> = Vec::new();
+        let mut note = |r: DResult<()>, plan_time: bool| {
             if let Err(e) = r {
                 // One cycle is one error, whichever member it was found from.
                 let members = |d: &Diag| {
@@ -241,9 +245,10 @@ impl<'a> Engine<'a> {
                     m
                 };
                 let same_cycle = |x: &Diag| x.kind == ErrorKind::Cycle && e.kind == ErrorKind::Cycle && members(x) == members(&e);
-                let seen = errors.iter().any(|x| (x.file == e.file && x.span == e.span && x.message == e.message) || same_cycle(x));
+                // The same failure of two instances (a validation of each module instance) is two errors.
+                let seen = errors.iter().any(|(x, _)| (x.file == e.file && x.span == e.span && x.message == e.message && x.subject == e.subject) || same_cycle(x));
                 if !seen {
-                    errors.push(e);
+                    errors.push((e, plan_time));
                 }
             }
         };
@@ -252,37 +257,49 @@ impl<'a> Engine<'a> {
             let inst = self.inst(i);
             let cfg = inst.cfg.clone();
             for v in &cfg.variables {
-                note(self.var(i, &v.name, None).map(drop));
+                self.plan_time.reset();
+                let r = self.var(i, &v.name, None).map(drop);
+                note(r, self.plan_time.touched());
             }
             let mut names: Vec<&String> = cfg.locals.keys().collect();
             names.sort_by_key(|n| (cfg.locals[*n].file, cfg.locals[*n].span.as_ref().map(|s| s.start)));
             for n in names {
-                note(self.local(i, n, None).map(drop));
+                self.plan_time.reset();
+                let r = self.local(i, n, None).map(drop);
+                note(r, self.plan_time.touched());
             }
             for r in &cfg.resources {
-                note(self.resource(i, &r.key(), None).map(drop));
+                self.plan_time.reset();
+                let r = self.resource(i, &r.key(), None).map(drop);
+                note(r, self.plan_time.touched());
             }
             for c in &cfg.calls {
-                note(self.call(i, &c.name, None).map(drop));
+                self.plan_time.reset();
+                let r = self.call(i, &c.name, None).map(drop);
+                note(r, self.plan_time.touched());
             }
             for o in &cfg.outputs {
-                note(self.output(i, &o.name, None).map(drop));
+                self.plan_time.reset();
+                let r = self.output(i, &o.name, None).map(drop);
+                note(r, self.plan_time.touched());
             }
             for c in &cfg.checks {
-                note(self.check_block(i, c));
+                self.plan_time.reset();
+                let r = self.check_block(i, c);
+                note(r, self.plan_time.touched());
             }
             i += 1;
         }
-        for d in self.also.take() {
-            note(Err(d));
+        for (d, plan_time) in self.also.take() {
+            note(Err(d), plan_time);
         }
-        // Terraform checks root variables' validation rules only when the rest of the plan
-        // succeeded: with other errors, their failures are not reported.
-        let root_validation = |d: &Diag| d.kind == ErrorKind::Variable && d.message.starts_with("Invalid value for variable:") && d.subject.as_deref().is_some_and(|s| s.starts_with("var."));
-        if errors.iter().any(|d| !root_validation(d)) {
-            errors.retain(|d| !root_validation(d));
+        // Terraform validates before it plans, with root variables (and each, count and
+        // resources) unknown: errors found without them stop it there, and the ones that need
+        // them (a root variable's own validation rules among them) are never found.
+        if errors.iter().any(|(_, plan_time)| !plan_time) {
+            errors.retain(|(_, plan_time)| !plan_time);
         }
-        errors
+        errors.into_iter().map(|(d, _)| d).collect()
     }
 
     /// Check assertions only warn in Terraform: a failure is recorded, not an error.
@@ -356,7 +373,8 @@ impl<'a> Engine<'a> {
         ev.src = self.sources.files.get(a.file).map(|f| f.1.as_str());
         let r = ev.eval(&a.expr).map_err(|d| d.in_file(a.file));
         if r.is_err() {
-            self.also.borrow_mut().extend(ev.also.into_iter().map(|d| d.in_file(a.file)));
+            let plan_time = self.plan_time.touched();
+            self.also.borrow_mut().extend(ev.also.into_iter().map(|d| (d.in_file(a.file), plan_time)));
         }
         r
     }
@@ -367,11 +385,14 @@ impl<'a> Engine<'a> {
             return Err(err(ErrorKind::Eval, file, span, "Evaluation is nested too deeply"));
         }
         st.push(what);
+        self.plan_time.enter();
         Ok(())
     }
 
     fn leave(&self) {
-        self.stack.borrow_mut().pop();
+        if let Some(id) = self.stack.borrow_mut().pop() {
+            self.plan_time.leave(id);
+        }
     }
 
     fn cycle(&self, what: &str, span: Option<Range<usize>>) -> Diag {
@@ -407,7 +428,10 @@ impl<'a> Engine<'a> {
             "count" => {
                 need(1, "count")?;
                 match (&sc.count, attrs[0]) {
-                    (Some(c), "index") => Ok((c.clone(), 1)),
+                    (Some(c), "index") => {
+                        self.plan_time.touch();
+                        Ok((c.clone(), 1))
+                    }
                     (None, _) => Err(Diag::eval(span, "Reference to \"count\" in non-counted context: The \"count\" object can only be used in \"module\", \"resource\", and \"data\" blocks, and only when the \"count\" argument is set")),
                     _ => Err(Diag::eval(span, format!("Invalid \"count\" attribute: The \"count\" object does not have an attribute named {:?}. The only supported attribute is count.index", attrs[0]))),
                 }
@@ -415,8 +439,14 @@ impl<'a> Engine<'a> {
             "each" => {
                 need(1, "each")?;
                 match (&sc.each, attrs[0]) {
-                    (Some((k, _)), "key") => Ok((k.clone(), 1)),
-                    (Some((_, v)), "value") => Ok((v.clone(), 1)),
+                    (Some((k, _)), "key") => {
+                        self.plan_time.touch();
+                        Ok((k.clone(), 1))
+                    }
+                    (Some((_, v)), "value") => {
+                        self.plan_time.touch();
+                        Ok((v.clone(), 1))
+                    }
                     (None, _) => Err(Diag::eval(span, "Reference to \"each\" in context without for_each: The \"each\" object can be used only in \"module\" or \"resource\" blocks, and only when the \"for_each\" argument is set")),
                     _ => Err(Diag::eval(span, format!("Invalid \"each\" attribute: The \"each\" object does not have an attribute named {:?}. The supported attributes are each.key and each.value", attrs[0]))),
                 }
@@ -459,6 +489,8 @@ impl<'a> Engine<'a> {
                     }
                     return Ok((self.output(child, attrs[1], span)?, 2));
                 }
+                // A module's whole value: treated as unknown in the validate walk.
+                self.plan_time.touch();
                 if let Some(v) = self.inst(i).call_values.borrow().get(attrs[0]) {
                     return Ok((v.clone(), 1));
                 }
@@ -472,7 +504,10 @@ impl<'a> Engine<'a> {
                 if sc.cfg.resource(&key).is_none() {
                     return Err(Diag::eval(span, format!("Reference to undeclared resource: A data resource {:?} {:?} has not been declared in this module", attrs[0], attrs[1])));
                 }
-                Ok((self.resource(i, &key, span)?.value.clone(), 2))
+                let r = self.resource(i, &key, span)?.value.clone();
+                // Resources are unknown in the validate walk.
+                self.plan_time.touch();
+                Ok((r, 2))
             }
             ty => {
                 if attrs.is_empty() {
@@ -482,7 +517,9 @@ impl<'a> Engine<'a> {
                 if sc.cfg.resource(&key).is_none() {
                     return Err(Diag::eval(span, format!("Reference to undeclared resource: A managed resource {ty:?} {:?} has not been declared in the root module", attrs[0])));
                 }
-                Ok((self.resource(i, &key, span)?.value.clone(), 1))
+                let r = self.resource(i, &key, span)?.value.clone();
+                self.plan_time.touch();
+                Ok((r, 1))
             }
         }
     }
@@ -510,8 +547,14 @@ impl<'a> Engine<'a> {
 
     pub fn var(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<Value>> {
         let inst = self.inst(i);
+        if inst.parent.is_none() {
+            self.plan_time.touch();
+        }
         match inst.vars.borrow().get(name) {
-            Some(Slot::Done(v)) => return Ok(v.clone()),
+            Some(Slot::Done(v)) => {
+                self.plan_time.read(|| format!("{}var.{name}", self.prefix(i)));
+                return Ok(v.clone());
+            }
             Some(Slot::Busy) => return Err(self.cycle(&format!("{}var.{name}", self.prefix(i)), span)),
             None => {}
         }
@@ -633,8 +676,16 @@ impl<'a> Engine<'a> {
             }
         }
         if !failures.is_empty() {
+            if inst.parent.is_none() {
+                // A root variable that fails its validation is unknown to what reads it
+                // (Terraform 1.9+), so its failures are reported once, here, and nothing
+                // downstream fails on its value.
+                self.also.borrow_mut().extend(failures.into_iter().map(|d| (d, true)));
+                return Ok(Rc::new(Value::dynamic_unknown()));
+            }
             let first = failures.remove(0);
-            self.also.borrow_mut().extend(failures);
+            let plan_time = self.plan_time.touched();
+            self.also.borrow_mut().extend(failures.into_iter().map(|d| (d, plan_time)));
             return Err(first);
         }
         if !cfg.validations.is_empty() {
@@ -646,7 +697,10 @@ impl<'a> Engine<'a> {
     pub fn local(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<Value>> {
         let inst = self.inst(i);
         match inst.locals.borrow().get(name) {
-            Some(Slot::Done(v)) => return Ok(v.clone()),
+            Some(Slot::Done(v)) => {
+                self.plan_time.read(|| format!("{}local.{name}", self.prefix(i)));
+                return Ok(v.clone());
+            }
             Some(Slot::Busy) => return Err(self.cycle(&format!("{}local.{name}", self.prefix(i)), span)),
             None => {}
         }
@@ -789,7 +843,8 @@ impl<'a> Engine<'a> {
                 ev.src = self.sources.files.get(r.file).map(|f| f.1.as_str());
                 let body = eval_body(&mut ev, &r.body, 0).map_err(|d| d.in_file(r.file));
                 if body.is_err() {
-                    self.also.borrow_mut().extend(ev.also.into_iter().map(|d| d.in_file(r.file)));
+                    let plan_time = self.plan_time.touched();
+                    self.also.borrow_mut().extend(ev.also.into_iter().map(|d| (d.in_file(r.file), plan_time)));
                 }
                 body?
             };
@@ -878,7 +933,10 @@ impl<'a> Engine<'a> {
     pub fn call(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<CallState>> {
         let inst = self.inst(i);
         match inst.calls.borrow().get(name) {
-            Some(Slot::Done(v)) => return Ok(v.clone()),
+            Some(Slot::Done(v)) => {
+                self.plan_time.read(|| format!("{}module.{name}", self.prefix(i)));
+                return Ok(v.clone());
+            }
             Some(Slot::Busy) => return Err(self.cycle(&format!("{}module.{name}", self.prefix(i)), span)),
             None => {}
         }
@@ -920,7 +978,10 @@ impl<'a> Engine<'a> {
     pub fn output(&self, i: usize, name: &str, span: Option<Range<usize>>) -> DResult<Rc<Value>> {
         let inst = self.inst(i);
         match inst.outputs.borrow().get(name) {
-            Some(Slot::Done(v)) => return Ok(v.clone()),
+            Some(Slot::Done(v)) => {
+                self.plan_time.read(|| format!("{}output.{name}", self.prefix(i)));
+                return Ok(v.clone());
+            }
             Some(Slot::Busy) => return Err(self.cycle(&format!("{}output.{name}", self.prefix(i)), span)),
             None => {}
         }

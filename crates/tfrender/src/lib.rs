@@ -36,6 +36,7 @@ mod load;
 mod modules;
 mod normalize;
 mod plan;
+mod plantime;
 mod schema;
 mod syntax;
 mod template;

@@ -235,8 +235,20 @@ fn check_fixture(
 fn renderer_agrees_with_terraform_on_every_fixture() {
     let root = repo_root();
     let fixtures_root = root.join("tests/render");
-    let fixtures =
+    let mut fixtures =
         fixture::discover(&fixtures_root).unwrap_or_else(|e| panic!("discovering fixtures: {e}"));
+    // While working on a few fixtures: LZ_DIFFERENTIAL_ONLY=name,prefix*,... runs only those
+    // (said on stderr); a name that matches nothing fails the run.
+    if let Ok(only) = std::env::var("LZ_DIFFERENTIAL_ONLY") {
+        let total = fixtures.len();
+        let patterns: Vec<&str> = only.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+        let matches = |name: &str, p: &str| p.strip_suffix('*').map_or(name == p, |prefix| name.starts_with(prefix));
+        for p in &patterns {
+            assert!(fixtures.iter().any(|f| matches(&f.name, p)), "LZ_DIFFERENTIAL_ONLY: no fixture matches {p:?}");
+        }
+        fixtures.retain(|f| patterns.iter().any(|p| matches(&f.name, p)));
+        eprintln!("differential: LZ_DIFFERENTIAL_ONLY keeps {} of {total} fixtures", fixtures.len());
+    }
     assert!(
         !fixtures.is_empty(),
         "no fixtures found under {}",

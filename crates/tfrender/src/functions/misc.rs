@@ -176,6 +176,88 @@ fn yaml_risk(src: &str) -> Option<String> {
     None
 }
 
+/// YAML 1.1 booleans (Terraform's resolver): a plain scalar that is a whole `y`, `yes`, `on`,
+/// `n`, `no`, `off` (in the case forms of [`yaml_risk`]'s list) is a boolean, as a value or as
+/// a mapping key (then the key "true" or "false"). Such scalars are rewritten to `true` or
+/// `false` for the YAML 1.2 parser; quoted ones, block scalar lines and words inside longer
+/// plain scalars are left alone (the latter are refused by `yaml_risk`, as before). Returns the
+/// rewritten text and the same with block scalar lines blanked (literal text: nothing to refuse).
+fn yaml11_booleans(src: &str) -> (String, String) {
+    const TRUE: [&str; 8] = ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON"];
+    const FALSE: [&str; 8] = ["n", "N", "no", "No", "NO", "off", "Off", "OFF"];
+    let mut out = String::with_capacity(src.len());
+    let mut outside_blocks = String::with_capacity(src.len());
+    // Indentation of the line that opened a block scalar, while in one.
+    let mut block: Option<usize> = None;
+    for line in src.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some(open) = block {
+            if line.trim().is_empty() || indent > open {
+                out.push_str(line);
+                outside_blocks.push('\n');
+                continue;
+            }
+            block = None;
+        }
+        let mut rewritten = String::with_capacity(line.len());
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        let mut token_start: Option<usize> = None;
+        let bytes: Vec<(usize, char)> = line.char_indices().collect();
+        let mut copied = 0;
+        for (n, &(at, c)) in bytes.iter().enumerate() {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                prev = c;
+                continue;
+            }
+            if (c == '"' || c == '\'') && (prev.is_whitespace() || matches!(prev, ':' | '[' | '{' | ',' | '-')) {
+                quote = Some(c);
+                prev = c;
+                continue;
+            }
+            if c == '#' && prev.is_whitespace() {
+                break;
+            }
+            let word_char = !c.is_whitespace() && !matches!(c, ':' | ',' | '[' | ']' | '{' | '}');
+            if word_char && token_start.is_none() {
+                token_start = Some(at);
+            }
+            let end_here = !word_char || n + 1 == bytes.len();
+            if let (true, Some(start)) = (end_here, token_start) {
+                let end = if word_char { at + c.len_utf8() } else { at };
+                let word = &line[start..end];
+                let before = line[..start].trim_end_matches(' ').chars().last();
+                let after = line[end..].trim_start_matches(' ').chars().next();
+                let whole = matches!(before, None | Some(':' | '-' | '[' | ',' | '{' | '?'))
+                    && matches!(after, None | Some('\n' | '\r' | ',' | ']' | '}' | '#' | ':'))
+                    // `- x` and `key: x`: the separator is followed by a space.
+                    && (before.is_none() || line[..start].ends_with(' ') || matches!(before, Some('[' | ',' | '{')));
+                let value = if TRUE.contains(&word) { Some("true") } else if FALSE.contains(&word) { Some("false") } else { None };
+                if let (true, Some(v)) = (whole, value) {
+                    rewritten.push_str(&line[copied..start]);
+                    rewritten.push_str(v);
+                    copied = end;
+                }
+                token_start = None;
+            }
+            prev = c;
+        }
+        rewritten.push_str(&line[copied..]);
+        // A block scalar starts: `key: |`, `- >-`, `|2` (a comment may follow).
+        let content = rewritten.split(" #").next().unwrap_or_default().trim_end();
+        let indicator = content.rsplit([' ', ':']).next().unwrap_or_default();
+        if !indicator.is_empty() && (indicator.starts_with('|') || indicator.starts_with('>')) && indicator[1..].chars().all(|c| matches!(c, '-' | '+' | '1'..='9')) {
+            block = Some(indent);
+        }
+        out.push_str(&rewritten);
+        outside_blocks.push_str(&rewritten);
+    }
+    (out, outside_blocks)
+}
+
 fn from_yaml(v: &yaml_serde::Value) -> Result<Value, String> {
     Ok(match v {
         yaml_serde::Value::Null => Value::null(),
@@ -206,7 +288,8 @@ pub(super) fn yamldecode(a: Args, _: &Path) -> FResult {
     if src.trim().is_empty() || src.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Err("on line 1, column 1: missing start of document".into());
     }
-    if let Some(what) = yaml_risk(&src) {
+    let (src, outside_blocks) = yaml11_booleans(&src);
+    if let Some(what) = yaml_risk(&outside_blocks) {
         return Err(format!(
             "Unsupported YAML: the document uses {what}, which Terraform resolves by YAML 1.1 rules this renderer does not reproduce"
         ));

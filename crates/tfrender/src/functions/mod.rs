@@ -376,7 +376,7 @@ pub fn status(name: &str) -> Option<&'static str> {
     }
     Some(match name {
         "timestamp" | "uuid" | "plantimestamp" | "bcrypt" => "implemented (unknown until apply, as in Terraform)",
-        "yamldecode" => "implemented (documents using YAML 1.1-only forms are refused, not guessed)",
+        "yamldecode" => "implemented (YAML 1.1 booleans resolved as Terraform does; documents using other YAML 1.1-only forms are refused, not guessed)",
         "abspath" | "pathexpand" => "implemented (depends on the machine: working directory, HOME)",
         _ => "implemented",
     })

@@ -34,8 +34,30 @@ pub struct Fixture {
     pub vars: Vec<(String, String)>,
 }
 
-/// Every directory directly under `root` that holds at least one `.tf` file, sorted by name.
+/// Directories under the fixture root that group fixtures (each directory in them with a `.tf`
+/// file is a fixture named `group/dir`) instead of being one.
+pub const GROUPS: [&str; 1] = ["public"];
+
+/// Every directory directly under `root` (or under one of its [`GROUPS`]) that holds at least
+/// one `.tf` file, sorted by name.
 pub fn discover(root: &Path) -> Result<Vec<Fixture>, String> {
+    let mut fixtures = discover_in(root, "")?;
+    for group in GROUPS {
+        let dir = root.join(group);
+        if !dir.is_dir() {
+            return Err(format!("{}: fixture group missing", dir.display()));
+        }
+        let found = discover_in(&dir, &format!("{group}/"))?;
+        if found.is_empty() {
+            return Err(format!("{}: fixture group without fixtures", dir.display()));
+        }
+        fixtures.extend(found);
+    }
+    fixtures.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(fixtures)
+}
+
+fn discover_in(root: &Path, prefix: &str) -> Result<Vec<Fixture>, String> {
     let entries = fs::read_dir(root).map_err(|e| format!("{}: {e}", root.display()))?;
     let mut fixtures = Vec::new();
     for entry in entries {
@@ -44,7 +66,7 @@ pub fn discover(root: &Path) -> Result<Vec<Fixture>, String> {
         if !dir.is_dir() || !has_tf_file(&dir)? {
             continue;
         }
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
         let spec_path = dir.join("fixture.toml");
         let spec = if spec_path.exists() {
             let text = fs::read_to_string(&spec_path)

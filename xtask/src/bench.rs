@@ -56,12 +56,6 @@ pub fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Resets the peak resident memory to the current one (`5` into `/proc/self/clear_refs`), so
-/// that the next [`peak_rss`] is the peak of what follows.
-pub fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 /// Bytes as megabytes for a figure (`12.3 MB`), or "unavailable".
 pub fn mb(bytes: Option<u64>) -> String {
     bytes.map_or_else(|| "unavailable".into(), |b| format!("{:.1} MB", b as f64 / 1e6))
@@ -114,13 +108,3 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// CPU time of the calling thread: on a shared machine, the figure load cannot inflate.
-pub fn thread_cpu() -> std::time::Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes one timespec we own.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    if rc != 0 {
-        return std::time::Duration::ZERO;
-    }
-    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}

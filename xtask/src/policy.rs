@@ -166,12 +166,6 @@ fn test(root: &Path) -> anyhow::Result<ExitCode> {
 
 const ENVIRONMENTS: [&str; 5] = ["dev", "test", "uat", "preprod", "prod"];
 
-/// Goal of the 4,625-resource plan (issue 29's 50 MB plan): evaluated in under this many seconds.
-pub const GOAL_LARGE_SECS: f64 = 2.0;
-/// Goal of the scaling series: time per resource from 1,000 to 10,000 resources grows less than this.
-pub const GOAL_FLAT: f64 = 2.0;
-/// Goal of the scaling series: peak resident memory below this many times the plan's size.
-pub const GOAL_MEMORY: f64 = 4.0;
 /// Goal against checkov, one process each on the prod plan (paired whole-process timing).
 pub const GOAL_RATIO: f64 = 50.0;
 /// Pairs of whole-process runs (ours, checkov) whose median ratio is the figure.
@@ -242,7 +236,7 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     );
 
     let prod = plans.iter().find(|(env, _, _)| *env == "prod").context("no prod plan to scale")?;
-    let scaled = scaling(&policies, &prod.2)?;
+    let scaled = lz_policy::scale::series(&policies, &prod.2, &mut std::io::stdout())?;
 
     let ratio = match ensure_checkov(root) {
         Ok(checkov) => whole_process(root, &prod.1, &checkov)?,
@@ -308,70 +302,6 @@ fn whole_process(root: &Path, plan: &Path, checkov: &Path) -> anyhow::Result<Opt
         if ratio >= GOAL_RATIO { "met" } else { "NOT met" }
     );
     Ok(Some(ratio))
-}
-
-/// Plan sizes of the scaling series (resource changes); 4,625 is issue 29's 50 MB plan.
-const SERIES: [usize; 5] = [100, 1000, 4625, 5000, 10000];
-
-/// Evaluates plans of [`SERIES`] sizes made of copies of the prod plan (real resource shapes,
-/// see `lz_policy::scale`), printing each time, time per resource and peak memory against the
-/// plan's size. True when every goal is met: the 4,625-resource plan in under
-/// [`GOAL_LARGE_SECS`], time per resource flat within [`GOAL_FLAT`] from 1,000 to 10,000
-/// resources, and peak memory below [`GOAL_MEMORY`] times the plan's size from 1,000 up (below
-/// that the process's own memory dominates).
-fn scaling(policies: &Policies, prod: &serde_json::Value) -> anyhow::Result<bool> {
-    use crate::bench::{load, mb, peak_rss, reset_peak};
-    let mut times = Vec::new();
-    let mut ok = true;
-    for n in SERIES {
-        let plan = lz_policy::scale::replicate(prod, lz_policy::scale::copies_for(prod, n));
-        let resources = plan["resource_changes"].as_array().map_or(0, Vec::len);
-        let bytes = serde_json::to_string(&plan)?.len();
-        reset_peak();
-        let (start, cpu) = (Instant::now(), crate::bench::thread_cpu());
-        let findings = policies.findings(&plan)?.len();
-        let (took, cpu) = (start.elapsed(), crate::bench::thread_cpu() - cpu);
-        let peak = peak_rss();
-        let times_size = peak.map_or(f64::NAN, |p| p as f64 / bytes as f64);
-        let mut goals = Vec::new();
-        if n == 4625 {
-            let met = took.as_secs_f64() < GOAL_LARGE_SECS;
-            ok &= met;
-            goals.push(format!("goal < {GOAL_LARGE_SECS} s: {}", if met { "met" } else { "NOT met" }));
-        }
-        if n >= 1000 {
-            let met = times_size < GOAL_MEMORY;
-            ok &= met;
-            goals.push(format!("memory goal < {GOAL_MEMORY}x the plan: {}", if met { "met" } else { "NOT met" }));
-        }
-        if n < 1000 {
-            // A 100-resource plan is smaller than the process itself.
-            goals.push("no memory goal below 1,000 resources".into());
-        }
-        println!(
-            "scaling: {resources} resources ({:.1} MB plan): {:.0} ms (cpu {:.0} ms), {:.0} us per resource, peak resident memory {} = {times_size:.1}x the plan ({}; {findings} findings; {})",
-            bytes as f64 / 1e6,
-            ms(took),
-            ms(cpu),
-            took.as_secs_f64() * 1e6 / resources as f64,
-            mb(peak),
-            goals.join(", "),
-            load()
-        );
-        times.push((resources, took));
-    }
-    let per = |(r, t): (usize, Duration)| t.as_secs_f64() / r as f64;
-    let first = times.iter().copied().find(|(r, _)| *r >= 1000).context("no plan of 1,000 resources")?;
-    let last = times[times.len() - 1];
-    let growth = per(last) / per(first);
-    let met = growth < GOAL_FLAT;
-    println!(
-        "scaling: time per resource from {} to {} resources grows {growth:.2}x (goal < {GOAL_FLAT:.0}x: {})",
-        first.0,
-        last.0,
-        if met { "met" } else { "NOT met" }
-    );
-    Ok(ok && met)
 }
 
 fn ms(d: Duration) -> f64 {

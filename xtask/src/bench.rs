@@ -65,3 +65,64 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         What::Promotion => crate::promote::bench(root),
     }
 }
+
+/// Peak resident memory of this process so far, in bytes (`VmHWM` of `/proc/self/status`).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line["VmHWM:".len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Bytes as megabytes for a figure (`12.3 MB`), or "unavailable".
+pub fn mb(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "unavailable".into(), |b| format!("{:.1} MB", b as f64 / 1e6))
+}
+
+/// The peak memory line every benchmark ends with.
+pub fn print_peak() {
+    println!("peak resident memory of this benchmark process: {}", mb(peak_rss()));
+}
+
+/// The machine's load average (1, 5, 15 minutes).
+pub fn load() -> String {
+    format!("load average {}", lz_baseline::props::load_average())
+}
+
+/// One finished child process: wall time, peak resident memory (its own, from `wait4`) and status.
+pub struct Measured {
+    pub wall: std::time::Duration,
+    pub peak: Option<u64>,
+    pub code: Option<i32>,
+}
+
+/// Runs a command as a whole process (output discarded) and measures it as the kernel
+/// accounts it.
+pub fn measure(cmd: &mut std::process::Command) -> anyhow::Result<Measured> {
+    use anyhow::Context;
+    use std::process::Stdio;
+    let start = std::time::Instant::now();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null()).spawn().with_context(|| format!("starting {cmd:?}"))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child, reaped here once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if reaped != pid {
+        anyhow::bail!("waiting for {cmd:?}: {}", std::io::Error::last_os_error());
+    }
+    let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
+    Ok(Measured { wall, peak: u64::try_from(usage.ru_maxrss).ok().map(|kb| kb * 1024), code })
+}
+
+/// The median of some durations.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+

@@ -183,8 +183,10 @@ pub fn bench(root: &Path) -> Result<ExitCode> {
     let report = lz_promote::bench::run(root, &endpoint)?;
     println!("{report}");
     println!(
-        "total {:.1}s (goal < 180 s)",
-        started.elapsed().as_secs_f64()
+        "total {:.1}s (goal < 180 s; {})",
+        started.elapsed().as_secs_f64(),
+        crate::bench::load()
     );
+    crate::bench::print_peak();
     Ok(ExitCode::SUCCESS)
 }

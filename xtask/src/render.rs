@@ -163,6 +163,7 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
         prev = Some((copies, m));
     }
     let _ = std::fs::remove_dir_all(&tmp);
+    crate::bench::print_peak();
     Ok(ExitCode::SUCCESS)
 }
 

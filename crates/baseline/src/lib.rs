@@ -52,6 +52,7 @@ pub mod diff;
 pub mod overlay;
 pub mod props;
 pub mod snapshot;
+pub mod update;
 pub mod view;
 
 pub use diff::{diff, diff_plans, AttributeChange, Change, Diff, ResourceDiff};

@@ -554,6 +554,7 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
         render_time * 1000.0 / f64::from(n),
         check_time * 1000.0 / f64::from(n)
     )?;
+    writeln!(out, "  peak resident memory after the {n} overlays: {}", peak_memory())?;
     writeln!(out, "each property alone, one thread:")?;
     for p in Property::ALL {
         let cases = 256;
@@ -582,5 +583,15 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
             }
         }
     }
+    writeln!(out, "peak resident memory of the benchmark: {}", peak_memory())?;
     Ok(met && ok)
+}
+
+/// Peak resident memory of this process so far (`VmHWM` of `/proc/self/status`), or
+/// "unavailable".
+pub fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_string()))
+        .unwrap_or_else(|| "unavailable".into())
 }

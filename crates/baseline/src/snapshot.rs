@@ -241,7 +241,7 @@ pub fn env_diff(root: &Path, env: &str) -> Result<crate::Diff> {
     Ok(diff(&old, &new))
 }
 
-fn rel(root: &Path, p: &Path) -> PathBuf {
+pub(crate) fn rel(root: &Path, p: &Path) -> PathBuf {
     p.strip_prefix(root).unwrap_or(p).to_path_buf()
 }
 

@@ -25,3 +25,18 @@ pub fn spinner(message: impl Into<String>) -> ProgressBar {
     bar.set_message(message.into());
     bar
 }
+
+/// A progress bar over `len` steps with a message; hidden (but still usable) when not interactive.
+pub fn bar(len: u64, message: impl Into<String>) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if interactive() {
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_message(message.into());
+    bar
+}

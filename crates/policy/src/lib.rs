@@ -89,6 +89,12 @@ impl Policies {
             .add_data(regorus::Value::from_json_str(&data.to_string()).map_err(|e| anyhow!("{e}"))?)
             .map_err(|e| anyhow!("{e}"))
             .context("loading policy settings")?;
+        // Analysed and scheduled once here (a query that reads no input prepares the engine):
+        // every evaluation clones the prepared engine instead of preparing it again.
+        engine
+            .eval_query("true".to_string(), false)
+            .map_err(|e| anyhow!("{e}"))
+            .context("preparing the policy engine")?;
         Ok(Self {
             tree,
             settings,

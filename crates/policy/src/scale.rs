@@ -9,8 +9,119 @@
 //! reference to it; every known `id`, `arn`, `bucket` and `name` value (and the same string, or an ARN
 //! ending in it, wherever a planned value repeats it) gains the suffix `-c<i>`.
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use serde_json::{Map, Value};
+
+use crate::Policies;
+
+/// Plan sizes of the scaling series (resource changes); 4,625 is issue 29's plan.
+pub const SERIES: [usize; 5] = [100, 1000, 4625, 5000, 10000];
+/// Goal of the 4,625-resource plan: evaluated in under this many seconds.
+pub const GOAL_LARGE_SECS: f64 = 2.0;
+/// Goal of the series: time per resource from 1,000 to 10,000 resources grows less than this.
+pub const GOAL_FLAT: f64 = 2.0;
+/// Goal of the series: peak resident memory below this many times the plan's size.
+pub const GOAL_MEMORY: f64 = 4.0;
+
+/// The scaling series of `cargo xtask bench policy`: plans of [`SERIES`] sizes made of copies
+/// of `template` (real resource shapes), each evaluated once, printing its time, CPU time, time
+/// per resource and peak memory against the plan's size. True when every goal is met: the
+/// 4,625-resource plan in under [`GOAL_LARGE_SECS`], time per resource flat within
+/// [`GOAL_FLAT`] from 1,000 to 10,000 resources, and peak memory below [`GOAL_MEMORY`] times
+/// the plan's size from 1,000 resources up (below that the process's own memory dominates).
+pub fn series(policies: &Policies, template: &Value, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
+    let mut times = Vec::new();
+    let mut ok = true;
+    for n in SERIES {
+        let plan = replicate(template, copies_for(template, n));
+        let resources = changes(&plan).len();
+        let bytes = serde_json::to_string(&plan)?.len();
+        reset_peak();
+        let (start, cpu) = (Instant::now(), thread_cpu());
+        let findings = policies.findings(&plan)?.len();
+        let (took, cpu) = (start.elapsed(), thread_cpu().saturating_sub(cpu));
+        let peak = peak_rss();
+        let times_size = peak.map_or(f64::NAN, |p| p as f64 / bytes as f64);
+        let mut goals = Vec::new();
+        if n == 4625 {
+            let met = took.as_secs_f64() < GOAL_LARGE_SECS;
+            ok &= met;
+            goals.push(format!("goal < {GOAL_LARGE_SECS} s: {}", verdict(met)));
+        }
+        if n >= 1000 {
+            let met = times_size < GOAL_MEMORY;
+            ok &= met;
+            goals.push(format!("memory goal < {GOAL_MEMORY}x the plan: {}", verdict(met)));
+        } else {
+            goals.push("no memory goal below 1,000 resources".into());
+        }
+        writeln!(
+            out,
+            "scaling: {resources} resources ({:.1} MB plan): {:.0} ms (cpu {:.0} ms), {:.0} us per resource, peak resident memory {:.1} MB = {times_size:.1}x the plan ({}; {findings} findings; load average {})",
+            bytes as f64 / 1e6,
+            took.as_secs_f64() * 1e3,
+            cpu.as_secs_f64() * 1e3,
+            took.as_secs_f64() * 1e6 / resources as f64,
+            peak.unwrap_or(0) as f64 / 1e6,
+            goals.join(", "),
+            load_average()
+        )?;
+        times.push((resources, took, cpu));
+    }
+    let per = |r: usize, t: Duration| t.as_secs_f64() / r as f64;
+    let first = times.iter().copied().find(|(r, _, _)| *r >= 1000).context("no plan of 1,000 resources")?;
+    let last = times[times.len() - 1];
+    let growth = per(last.0, last.1) / per(first.0, first.1);
+    let cpu_growth = per(last.0, last.2) / per(first.0, first.2).max(f64::MIN_POSITIVE);
+    let met = growth < GOAL_FLAT;
+    writeln!(
+        out,
+        "scaling: time per resource from {} to {} resources grows {growth:.2}x (cpu {cpu_growth:.2}x; goal < {GOAL_FLAT:.0}x: {})",
+        first.0,
+        last.0,
+        verdict(met)
+    )?;
+    Ok(ok && met)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+/// Peak resident memory of this process so far, in bytes (`VmHWM` of `/proc/self/status`).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line["VmHWM:".len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Resets the peak resident memory to the current one (`5` into `/proc/self/clear_refs`).
+pub fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// CPU time of the calling thread (`/proc/thread-self/schedstat`), zero when unavailable.
+pub fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(Duration::ZERO, Duration::from_nanos)
+}
+
+/// The machine's load average (1, 5, 15 minutes).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unavailable".into())
+}
 
 /// A plan holding `copies` copies of `template`'s resources (see the module documentation).
 pub fn replicate(template: &Value, copies: usize) -> Value {

@@ -1,0 +1,28 @@
+//! The scaling series of `cargo xtask bench policy` alone, in a binary without the AWS SDK
+//! (quick to build in release): `bench_policy [REPO_ROOT] [PLAN]`; PLAN defaults to the prod
+//! fixture plan.
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The allocator of the shipped `xtask` binary, so the figures are those of the real tool.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let root = args.next().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let plan = args.next().map(PathBuf::from).unwrap_or_else(|| root.join("crates/policy/tests/data/plans/prod.json"));
+    let run = || -> anyhow::Result<bool> {
+        let policies = lz_policy::Policies::load(&root.join("policies"), &root.join("governance/policy.toml"))?;
+        let template = lz_policy::read_plan(&plan)?;
+        lz_policy::scale::series(&policies, &template, &mut std::io::stdout())
+    };
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -827,9 +827,9 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     let genesis = chain
         .records
         .first()
-        .filter(|r| r.kind == Kind::RegisterChange && r.statement.predicate.details.get("previous_register_sha256").and_then(|v| v.as_str()) == Some(lz_evidence::record::GENESIS))
-        .and_then(|r| r.statement.predicate.details.get("register"))
-        .and_then(|v| v.as_str());
+        .and_then(|r| r.details.register_change())
+        .filter(|c| c.previous_register_sha256 == lz_evidence::record::GENESIS)
+        .map(|c| c.register.as_str());
     let ids = match genesis {
         Some(text) => Identities::parse(text, "genesis register")?,
         None => trust.supplied_register().cloned().context("the chain does not start with a genesis register and the trust root names no register (pass --trust-root FILE)")?,

@@ -12,6 +12,7 @@ use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
 use lz_promote::report::{self, Options, Selection};
 use lz_promote::sandbox::Sandbox;
+use lz_evidence::details::{DeploymentDetails, Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
@@ -134,11 +135,15 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
             .environment(env)
             .account(account)
             .ticket("SEC-77")
-            .at(t(at))
-            .detail("resource", format!("lz-{env}/orders/db-credentials"))
-            .detail("version", "v2")
-            .detail("outcome", if kind == Kind::Rotation { "rotated" } else { "passed" })
-            .detail("consumers", serde_json::json!(["orders-task"]));
+            .at(t(at));
+        let d = RotationDetails {
+            resource: format!("lz-{env}/orders/db-credentials"),
+            version: "v2".into(),
+            outcome: if kind == Kind::Rotation { "rotated" } else { "passed" }.into(),
+            consumers: vec!["orders-task".into()],
+            ..Default::default()
+        };
+        let f = f.details(if kind == Kind::Rotation { Details::Rotation(d) } else { Details::RotationVerification(d) });
         ledger.append(kind, f, sb.signer("deployer-bot")).unwrap().sequence
     };
     let rotated = [rotation("prod", Kind::Rotation, "2026-11-28T15:00:00Z"), rotation("prod", Kind::RotationVerification, "2026-11-28T15:00:01Z")];
@@ -320,11 +325,13 @@ fn a_deployment_without_a_valid_admission_is_flagged() {
     let plan = sb.session(&release, "dev").unwrap().plan_digest;
     let ledger = sb.ledger().unwrap();
     let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
-    let fields = |outcome: &str| {
-        Fields::new(&release).environment("dev").account("111111111111").plan_digest(&plan).at(at).detail("outcome", outcome).detail("run", "forged")
+    let fields = |d: DeploymentDetails| {
+        Fields::new(&release).environment("dev").account("111111111111").plan_digest(&plan).at(at).details(DeploymentDetails { run: Some("forged".into()), ..d })
     };
-    let ip = ledger.append(Kind::Deployment, fields("in-progress").detail("tier", "standard"), sb.signer("deployer-bot")).unwrap();
-    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), sb.signer("deployer-bot")).unwrap();
+    let ip = DeploymentDetails { outcome: "in-progress".into(), tier: Some("standard".into()), ..Default::default() };
+    let ip = ledger.append(Kind::Deployment, fields(ip), sb.signer("deployer-bot")).unwrap();
+    let done = DeploymentDetails { outcome: "succeeded".into(), in_progress_record: Some(ip.sequence), ..Default::default() };
+    let d = ledger.append(Kind::Deployment, fields(done), sb.signer("deployer-bot")).unwrap();
     let r = report::build(&sb.paths, &Selection::Release(release.clone()), &Options::default()).unwrap();
     assert!(r.verified(), "the chain itself verifies");
     assert_eq!(r.verification.rejected.len(), 1, "{:?}", r.verification.rejected);

@@ -374,10 +374,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     bail!("--plan-digest does not match the sha256 of {}", p.display());
                 }
                 fields.plan_digest = Some(digest);
-                let resources = lz_evidence::redact::plan_resources(&plan);
-                fields.details.insert("resources".into(), resources.iter().map(|r| Value::String(r.0.clone())).collect());
-                fields.details.insert("plan".into(), plan);
+                let resources = lz_evidence::redact::plan_resources(&plan).into_iter().map(|r| r.0).collect();
+                fields = fields.details(lz_evidence::details::PlanDetails { resources, plan: Some(plan), ..Default::default() });
             }
+            // Raw details, as an operator (or an insider) types them: the archive parses them as
+            // the kind's typed details before signing (lz_evidence::details), naming a bad field.
             for d in details {
                 let (k, v) = d.split_once('=').with_context(|| format!("--detail {d:?} is not KEY=VALUE"))?;
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));

@@ -10,6 +10,7 @@
 //! references: CSS and the SVG timeline are inline.
 
 pub mod exceptions;
+pub mod flags;
 mod html;
 
 use std::collections::BTreeMap;
@@ -158,6 +159,8 @@ pub struct EnvironmentView {
     pub plans: Vec<RecordView>,
     pub policy_evaluations: Vec<PolicyView>,
     pub approvals: Vec<RecordView>,
+    /// Successful deployments without the human approvals their tier needs (issue 23.7).
+    pub missing_approvals: Vec<flags::MissingApprovals>,
     pub deployments: Vec<RecordView>,
     pub drift_checks: Vec<RecordView>,
     pub break_glass: Vec<BreakGlassView>,
@@ -543,6 +546,7 @@ fn release_view(
             plans: views(&c.plans, by_seq)?,
             policy_evaluations: policy,
             approvals: views(&c.approvals, by_seq)?,
+            missing_approvals: flags::missing_approvals(paths, &archive.digest, name, c, by_seq),
             deployments: views(&c.deployments, by_seq)?,
             drift_checks: views(&c.drift_checks, by_seq)?,
             break_glass,

@@ -132,6 +132,8 @@ details_struct!(
     /// A deployment: its `in-progress` decision point, and the record that closes the run
     /// (`succeeded`, `failed`, `no-changes`, `recovered`).
     DeploymentDetails {
+        /// Absent in a record reads as empty: an outcome no decision counts.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         outcome: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resources: Option<Vec<String>>,
@@ -195,7 +197,9 @@ details_struct!(
 details_struct!(
     /// A drift check of an environment (or the drift a remediation found).
     DriftDetails {
-        drifted: bool,
+        /// `Some(false)` is a clean check; absent is never read as clean.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drifted: Option<bool>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         resources: Option<Vec<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -708,8 +712,8 @@ mod tests {
     fn a_missing_required_field_is_named() {
         let e = Details::parse(Kind::Checkpoint, &map(json!({"checkpoint_hash": "x"}))).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("checkpoint_sequence"), "{e}");
-        let e = Details::parse(Kind::Drift, &map(json!({"resources": []}))).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("drifted"), "{e}");
+        let e = Details::parse(Kind::Rotation, &map(json!({"resource": "s", "version": "v", "consumers": []}))).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("outcome"), "{e}");
     }
 
     #[test]

@@ -144,8 +144,6 @@ impl Kind {
     /// Details a record of this kind must carry (checked at append and by verification).
     pub fn required_details(self) -> &'static [&'static str] {
         match self {
-            Kind::Deployment => &["outcome"],
-            Kind::Drift => &["drifted"],
             Kind::BreakGlass => &["expires"],
             Kind::Retrospective => &["break_glass_sequence"],
             Kind::Checkpoint => &["checkpoint_sequence", "checkpoint_hash"],
@@ -545,7 +543,7 @@ impl DriftEvidence {
             Fields::new(release)
                 .environment(environment)
                 .account(account)
-                .details(DriftDetails { drifted: !drifted.is_empty(), resources: Some(drifted), ..Default::default() }),
+                .details(DriftDetails { drifted: Some(!drifted.is_empty()), resources: Some(drifted), ..Default::default() }),
         )
     }
 }

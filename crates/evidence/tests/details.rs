@@ -9,7 +9,7 @@ use common::*;
 use lz_evidence::archive::{seal, statement};
 use lz_evidence::details::DeploymentDetails;
 use lz_evidence::dsse::sha256_hex;
-use lz_evidence::record::{DriftEvidence, EvidenceBuilder as _, Fields, Kind};
+use lz_evidence::record::{DriftEvidence, Fields, Kind};
 use lz_evidence::store::sign_checkpoint;
 use lz_evidence::{failure_of, verify_store, Checkpoint, EvidenceArchive, LocalStore, Store, TrustRoot};
 use serde_json::Value;
@@ -57,25 +57,20 @@ fn details_that_do_not_parse_as_their_kind_are_refused_at_append_naming_the_fiel
     // A required detail missing is named too.
     let dir = tempfile::tempdir().unwrap();
     let mut a = EvidenceArchive::open(LocalStore::new(dir.path().join("c.jsonl")), t.identities.clone()).unwrap();
-    let mut f = DriftEvidence::new(&digest("r"), "prod", "5", vec![]).into_fields().unwrap();
-    f.details.remove("drifted");
-    let err = a.append(Kind::Drift, f, &t.deployer).expect_err("no drifted");
-    assert!(format!("{err:#}").contains("field \"drifted\": required and missing"), "{err:#}");
+    let mut f = lz_evidence::record::CheckpointEvidence::new(0, &digest("x")).0;
+    f.details.remove("checkpoint_hash");
+    let err = a.append(Kind::Checkpoint, f, &t.deployer).expect_err("no checkpoint_hash");
+    assert!(format!("{err:#}").contains("field \"checkpoint_hash\": required and missing"), "{err:#}");
 }
 
 #[test]
 fn verification_rejects_malformed_details_naming_the_sequence_and_the_field() {
     let t = team();
     let root = TrustRoot::register(t.identities.clone(), "test register");
-    let no_outcome = {
-        let mut f = deployment(&[]);
-        f.details.remove("outcome");
-        f
-    };
     for (fields, field) in [
         (deployment(&[("break_glass", Value::from("soon"))]), "break_glass"),
         (deployment(&[("approvals", Value::from("all of them"))]), "approvals"),
-        (no_outcome, "outcome"),
+        (deployment(&[("outcome", Value::from(true))]), "outcome"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.jsonl");

@@ -369,7 +369,7 @@ pub fn check(
         .at(now.time);
     let (state_serial, state_version, state_lineage) = crate::facts::state_details(state.as_ref());
     let fields = fields.details(DriftDetails {
-        drifted: terraform_changes || !findings.is_empty(),
+        drifted: Some(terraform_changes || !findings.is_empty()),
         resources: Some(resources),
         terraform_changes: Some(terraform_changes),
         canary_changes: Some(canary_changes.clone()),

@@ -78,7 +78,7 @@ pub struct Claimed {
 
 /// A drift record that found no drift.
 fn clean(x: &Record) -> bool {
-    x.details.drift().is_some_and(|d| !d.drifted)
+    x.details.drift().is_some_and(|d| d.drifted == Some(false))
 }
 
 /// The state `r` names, or why it names none (an S3 version id "null" is an unversioned
@@ -181,7 +181,7 @@ pub fn plan_output_digest(shown: &lz_platform::tfrun::ShownPlan) -> String {
 /// Why the clean drift record `x` proves nothing about deployment `d` (or `None`). A drift
 /// record that found drift is never a proof of anything and is not judged here.
 pub fn check_drift(d: &Record, x: &Record) -> Option<String> {
-    let Some(drift) = x.details.drift().filter(|x| !x.drifted) else {
+    let Some(drift) = x.details.drift().filter(|x| x.drifted == Some(false)) else {
         return None;
     };
     let env = x.environment.as_deref().unwrap_or_default();

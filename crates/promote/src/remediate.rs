@@ -213,7 +213,7 @@ pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer,
             .account(&target.account_id)
             .at(now.time)
             .details(DriftDetails {
-                drifted: true,
+                drifted: Some(true),
                 resources: Some(resources),
                 scope: Some("bucket-controls".into()),
                 findings: Some(serde_json::to_value(&before)?),

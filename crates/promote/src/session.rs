@@ -658,8 +658,8 @@ impl Session {
                         Some(x) => {
                             let dd: &DriftDetails = x.details.drift().context("a drift record carries drift details")?;
                             refuse_if!(
-                                dd.drifted,
-                                "release {r} cannot go to {env}: {prev} drifted from its declared state (drift record {}: {})",
+                                dd.drifted != Some(false),
+                                "release {r} cannot go to {env}: {prev} drifted from its declared state (or its check says nothing) (drift record {}: {})",
                                 x.sequence,
                                 serde_json::to_string(&dd.resources.clone().unwrap_or_default())?
                             );

@@ -82,7 +82,7 @@ fn deployment_claiming(sb: &Sandbox, release: &str, env: &str, state: (Option<&s
 fn clean_drift(sb: &Sandbox, release: &str, env: &str, mut details: DriftDetails) -> u64 {
     // A copy keeps everything but the append id, which names one append.
     details.other.remove(lz_evidence::archive::APPEND_ID);
-    let f = Fields::new(release).environment(env).at(now()).details(DriftDetails { drifted: false, resources: Some(vec![]), ..details });
+    let f = Fields::new(release).environment(env).at(now()).details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..details });
     sb.ledger().unwrap().append(Kind::Drift, f, sb.signer("deployer-bot")).unwrap().sequence
 }
 

@@ -116,7 +116,7 @@ fn append_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, 
         .append(
             Kind::Drift,
             Fields::new(release).environment(env).at(t(now)).details(DriftDetails {
-                drifted: false,
+                drifted: Some(false),
                 resources: Some(vec![]),
                 deployment_record: Some(d.sequence),
                 ..Default::default()
@@ -260,7 +260,7 @@ fn appends_that_would_brick_the_store_are_refused_and_it_stays_verifiable() {
     let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&r), "INC-9", "outage", 60, t(SAT)).unwrap();
     let deployment = |d: DeploymentDetails| Fields::new(&r).environment("dev").account("111111111111").plan_digest(&plan).at(t(SAT)).details(d);
     let drift =
-        |at: &str| Fields::new(&r).environment("dev").at(t(at)).details(DriftDetails { drifted: false, resources: Some(vec![]), ..Default::default() });
+        |at: &str| Fields::new(&r).environment("dev").at(t(at)).details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
     let late = format!("given after break-glass {} expired", bg.sequence);
     let cases: Vec<(&str, Kind, Fields, &str, &str)> = vec![
         ("break_glass=9999", Kind::Deployment, deployment(DeploymentDetails { break_glass: Some(9999), ..outcome("succeeded", "x") }), "deployer-bot", "the deployment names break-glass 9999, which is no earlier break-glass record"),

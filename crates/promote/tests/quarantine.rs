@@ -38,7 +38,7 @@ fn decisions_append_past_a_foreign_object_and_record_the_skip() {
         .at(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
         .environment("dev")
         .account("111111111111")
-        .details(DriftDetails { drifted: false, resources: Some(vec![]), ..Default::default() });
+        .details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
     let drift = sb.ledger().unwrap().append(Kind::Drift, f, sb.signer("deployer-bot")).unwrap();
     let records = sb.ledger().unwrap().records().unwrap();
     assert_eq!(records.len(), before.len() + 2, "every decision landed, none was lost");

@@ -106,7 +106,7 @@ fn a_removed_tag_and_suspended_versioning_are_restored_recorded_and_escalated_wh
     assert_eq!(rd.remediated.as_ref().and_then(|r| r.as_array()).unwrap().len(), 2);
     let drift = records.iter().find(|r| Some(r.sequence) == first.drift).unwrap();
     assert_eq!(drift.kind, Kind::Drift);
-    assert_eq!(drift.details.drift().map(|d| d.drifted), Some(true));
+    assert_eq!(drift.details.drift().and_then(|d| d.drifted), Some(true));
 
     // The same drift eleven hours later: escalated, not reverted again.
     tamper_tag_and_versioning(&sb, &bucket, "CostCentre");

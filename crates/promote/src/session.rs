@@ -658,10 +658,16 @@ impl Session {
                         Some(x) => {
                             let dd: &DriftDetails = x.details.drift().context("a drift record carries drift details")?;
                             refuse_if!(
-                                dd.drifted != Some(false),
-                                "release {r} cannot go to {env}: {prev} drifted from its declared state (or its check says nothing) (drift record {}: {})",
+                                dd.drifted == Some(true),
+                                "release {r} cannot go to {env}: {prev} drifted from its declared state (drift record {}: {})",
                                 x.sequence,
                                 serde_json::to_string(&dd.resources.clone().unwrap_or_default())?
+                            );
+                            // A check that does not say `drifted` is never read as clean.
+                            refuse_if!(
+                                dd.drifted != Some(false),
+                                "release {r} cannot go to {env}: {prev}'s drift record {} does not say whether it drifted; run `cargo xtask drift --env {prev}`",
+                                x.sequence
                             );
                         }
                     }

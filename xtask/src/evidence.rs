@@ -374,10 +374,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     bail!("--plan-digest does not match the sha256 of {}", p.display());
                 }
                 fields.plan_digest = Some(digest);
-                let resources = lz_evidence::redact::plan_resources(&plan);
-                fields.details.insert("resources".into(), resources.iter().map(|r| Value::String(r.0.clone())).collect());
-                fields.details.insert("plan".into(), plan);
+                let resources = lz_evidence::redact::plan_resources(&plan).into_iter().map(|r| r.0).collect();
+                fields = fields.details(lz_evidence::details::PlanDetails { resources, plan: Some(plan), ..Default::default() });
             }
+            // Raw details, as an operator (or an insider) types them: the archive parses them as
+            // the kind's typed details before signing (lz_evidence::details), naming a bad field.
             for d in details {
                 let (k, v) = d.split_once('=').with_context(|| format!("--detail {d:?} is not KEY=VALUE"))?;
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
@@ -841,9 +842,9 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     let genesis = chain
         .records
         .first()
-        .filter(|r| r.kind == Kind::RegisterChange && r.statement.predicate.details.get("previous_register_sha256").and_then(|v| v.as_str()) == Some(lz_evidence::record::GENESIS))
-        .and_then(|r| r.statement.predicate.details.get("register"))
-        .and_then(|v| v.as_str());
+        .and_then(|r| r.details.register_change())
+        .filter(|c| c.previous_register_sha256 == lz_evidence::record::GENESIS)
+        .map(|c| c.register.as_str());
     let ids = match genesis {
         Some(text) => Identities::parse(text, "genesis register")?,
         None => trust.supplied_register().cloned().context("the chain does not start with a genesis register and the trust root names no register (pass --trust-root FILE)")?,

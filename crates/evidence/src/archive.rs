@@ -265,9 +265,13 @@ impl<S: Store> EvidenceArchive<S> {
             }
             // The genesis register (record 0 of a chain that carries its own register) is judged
             // by itself: its signer must be a person of its security group.
-            let previous = fields.details.get("previous_register_sha256").and_then(|v| v.as_str());
-            let genesis = if kind == Kind::RegisterChange && seq == 0 && previous == Some(GENESIS) && register.is_some() {
-                let text = fields.details.get("register").and_then(|v| v.as_str()).unwrap_or_default();
+            // (Details that do not parse as the kind are refused when the statement is built.)
+            let change = match crate::details::Details::parse(kind, &fields.details) {
+                Ok(crate::details::Details::RegisterChange(c)) => Some(c),
+                _ => None,
+            };
+            let genesis = if let Some(c) = change.filter(|c| seq == 0 && c.previous_register_sha256 == GENESIS && register.is_some()) {
+                let text = c.register.as_str();
                 Some(Identities::parse(text, "genesis register").map_err(|e| Refused(format!("refusing the genesis register: {e:#}")))?)
             } else {
                 None
@@ -316,8 +320,11 @@ impl<S: Store> EvidenceArchive<S> {
                 // A later register is a proposal: it comes into force only with its quorum of
                 // `register-approval` records (verification replays that; the archive keeps the
                 // register in force until it reopens the chain).
-                let text = st.predicate.details.get("register").and_then(|v| v.as_str()).unwrap_or_default();
-                Identities::parse(text, &format!("register of record {seq}"))
+                let text = match crate::details::Details::of(&st) {
+                    Ok(crate::details::Details::RegisterChange(c)) => c.register,
+                    _ => String::new(),
+                };
+                Identities::parse(&text, &format!("register of record {seq}"))
                     .map_err(|e| Refused(format!("refusing a register change: {e:#}")))?;
             }
             let env = seal(&st, signer);

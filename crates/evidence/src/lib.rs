@@ -28,6 +28,7 @@
 pub mod archive;
 pub mod bench;
 pub mod bundle;
+pub mod details;
 pub mod dsse;
 pub mod mirror;
 pub mod identity;

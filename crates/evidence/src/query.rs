@@ -138,16 +138,7 @@ impl Index {
         for (i, r) in chain.records.iter().enumerate() {
             let p = &r.statement.predicate;
             if let Some(env) = &p.environment {
-                let mut addrs: Vec<&str> = p
-                    .details
-                    .get("resources")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                if let Some(Value::String(one)) = p.details.get("resource") {
-                    addrs.push(one);
-                }
-                for a in addrs {
+                for a in r.details.resources() {
                     idx.resources.entry(resource_key(env, a)).or_default().push(r.sequence);
                 }
             }

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::details::*;
 use crate::dsse::sha256_hex;
 use crate::redact;
 
@@ -289,8 +290,10 @@ impl Fields {
         self.time = Some(t);
         self
     }
-    pub fn detail(mut self, key: &str, v: impl Into<Value>) -> Self {
-        self.details.insert(key.into(), v.into());
+    /// The kind-specific details, typed ([`crate::details`]): the one way a writer sets them
+    /// (they replace any set before).
+    pub fn details(mut self, d: impl Into<Details>) -> Self {
+        self.details = d.into().to_map();
         self
     }
 
@@ -312,11 +315,8 @@ impl Fields {
         if matches!(kind, Kind::BreakGlass | Kind::Exception) && (self.ticket.is_none() || self.reason.is_none()) {
             bail!("a {kind} record needs a ticket and a reason");
         }
-        for key in kind.required_details() {
-            if !self.details.contains_key(*key) {
-                bail!("a {kind} record needs the detail {key:?}");
-            }
-        }
+        // Details that do not parse as the kind are refused, naming the field.
+        Details::parse(kind, &self.details)?;
         const RESERVED: [&str; 9] =
             ["chain", "identity", "time", "release", "environment", "account", "ticket", "reason", "plan_digest"];
         if let Some(k) = self.details.keys().find(|k| RESERVED.contains(&k.as_str())) {
@@ -369,13 +369,14 @@ impl EvidenceBuilder for PlanEvidence {
         let resources = redact::plan_resources(&self.plan);
         let summary = redact::summary(&resources);
         let changes: Vec<Value> = resources.iter().map(|(a, acts)| json!({"address": a, "actions": acts})).collect();
-        let addresses: Vec<Value> = resources.into_iter().map(|(a, _)| Value::String(a)).collect();
-        Ok(self
-            .fields
-            .detail("resources", addresses)
-            .detail("changes", changes)
-            .detail("summary", summary)
-            .detail("plan", self.plan))
+        let addresses: Vec<String> = resources.into_iter().map(|(a, _)| a).collect();
+        Ok(self.fields.details(PlanDetails {
+            resources: addresses,
+            changes: Some(changes),
+            summary: Some(summary),
+            plan: Some(self.plan),
+            ..Default::default()
+        }))
     }
 }
 
@@ -482,9 +483,12 @@ impl PolicyEvaluationEvidence {
             Fields::new(release)
                 .environment(environment)
                 .plan_digest(plan_digest)
-                .detail("policy_bundle", policy_bundle)
-                .detail("passed", passed)
-                .detail("findings", findings),
+                .details(PolicyEvaluationDetails {
+                    policy_bundle: Some(policy_bundle.into()),
+                    passed: Some(passed),
+                    findings: Some(findings),
+                    ..Default::default()
+                }),
         )
     }
 }
@@ -495,10 +499,13 @@ impl ExceptionEvidence {
             Fields::new(release)
                 .ticket(ticket)
                 .reason(reason)
-                .detail("exception", exception_id)
-                .detail("policy", policy)
-                .detail("resource", resource)
-                .detail("expires", expires),
+                .details(ExceptionDetails {
+                    exception: Some(exception_id.into()),
+                    policy: Some(policy.into()),
+                    resource: Some(resource.into()),
+                    expires: Some(expires.into()),
+                    ..Default::default()
+                }),
         )
     }
 }
@@ -506,7 +513,10 @@ impl ExceptionEvidence {
 impl ApprovalEvidence {
     pub fn new(release: &str, environment: &str, plan_digest: &str, ticket: &str) -> Self {
         ApprovalEvidence(
-            Fields::new(release).environment(environment).plan_digest(plan_digest).ticket(ticket).detail("decision", "approved"),
+            Fields::new(release).environment(environment).plan_digest(plan_digest).ticket(ticket).details(ApprovalDetails {
+                decision: Some("approved".into()),
+                ..Default::default()
+            }),
         )
     }
 }
@@ -518,8 +528,11 @@ impl DeploymentEvidence {
                 .environment(environment)
                 .account(account)
                 .plan_digest(plan_digest)
-                .detail("outcome", if succeeded { "succeeded" } else { "failed" })
-                .detail("resources", resources),
+                .details(DeploymentDetails {
+                    outcome: if succeeded { "succeeded" } else { "failed" }.into(),
+                    resources: Some(resources),
+                    ..Default::default()
+                }),
         )
     }
 }
@@ -530,8 +543,7 @@ impl DriftEvidence {
             Fields::new(release)
                 .environment(environment)
                 .account(account)
-                .detail("drifted", !drifted.is_empty())
-                .detail("resources", drifted),
+                .details(DriftDetails { drifted: Some(!drifted.is_empty()), resources: Some(drifted), ..Default::default() }),
         )
     }
 }
@@ -544,7 +556,7 @@ impl BreakGlassEvidence {
                 .account(account)
                 .ticket(ticket)
                 .reason(reason)
-                .detail("expires", expires),
+                .details(BreakGlassDetails { expires: expires.into(), ..Default::default() }),
         )
     }
 }
@@ -553,7 +565,11 @@ impl RetrospectiveEvidence {
     /// `break_glass` is the sequence number of the break-glass record reviewed.
     pub fn new(release: &str, break_glass: u64, ticket: &str, outcome: &str) -> Self {
         RetrospectiveEvidence(
-            Fields::new(release).ticket(ticket).detail("break_glass_sequence", break_glass).detail("outcome", outcome),
+            Fields::new(release).ticket(ticket).details(RetrospectiveDetails {
+                break_glass_sequence: break_glass,
+                outcome: Some(outcome.into()),
+                ..Default::default()
+            }),
         )
     }
 }
@@ -561,14 +577,20 @@ impl RetrospectiveEvidence {
 impl ReleaseEvidence {
     /// Authorship of `release`; `manifest_sha256` is the sha256 of its manifest.
     pub fn new(release: &str, manifest_sha256: &str) -> Self {
-        ReleaseEvidence(Fields::new(release).detail("manifest_sha256", manifest_sha256))
+        ReleaseEvidence(
+            Fields::new(release).details(ReleaseDetails { manifest_sha256: Some(manifest_sha256.into()), ..Default::default() }),
+        )
     }
 }
 
 impl CheckpointEvidence {
     /// Attests that record `sequence` of this chain has envelope hash `hash`.
     pub fn new(sequence: u64, hash: &str) -> Self {
-        CheckpointEvidence(Fields::new(GENESIS).detail("checkpoint_sequence", sequence).detail("checkpoint_hash", hash))
+        CheckpointEvidence(Fields::new(GENESIS).details(CheckpointDetails {
+            checkpoint_sequence: sequence,
+            checkpoint_hash: hash.into(),
+            ..Default::default()
+        }))
     }
 }
 
@@ -579,8 +601,11 @@ impl BreakGlassApprovalEvidence {
             Fields::new(release)
                 .environment(environment)
                 .ticket(ticket)
-                .detail("break_glass_sequence", break_glass)
-                .detail("decision", "approved"),
+                .details(BreakGlassApprovalDetails {
+                    break_glass_sequence: break_glass,
+                    decision: Some("approved".into()),
+                    ..Default::default()
+                }),
         )
     }
 }
@@ -592,8 +617,11 @@ impl GovernancePinEvidence {
         GovernancePinEvidence(
             Fields::new(release)
                 .environment(environment)
-                .detail("governance_sha256", governance_sha256)
-                .detail("register_sha256", register_sha256),
+                .details(GovernancePinDetails {
+                    governance_sha256: governance_sha256.into(),
+                    register_sha256: register_sha256.into(),
+                    ..Default::default()
+                }),
         )
     }
 }
@@ -603,10 +631,12 @@ impl RegisterChangeEvidence {
     /// of the register it replaces ([`GENESIS`] for the register a chain starts with).
     pub fn new(release: &str, register: &str, previous: &str) -> Self {
         RegisterChangeEvidence(
-            Fields::new(release)
-                .detail("register", register)
-                .detail("register_sha256", sha256_hex(register.as_bytes()))
-                .detail("previous_register_sha256", previous),
+            Fields::new(release).details(RegisterChangeDetails {
+                register: register.into(),
+                register_sha256: sha256_hex(register.as_bytes()),
+                previous_register_sha256: previous.into(),
+                ..Default::default()
+            }),
         )
     }
 }
@@ -616,7 +646,11 @@ impl RegisterApprovalEvidence {
     /// `register_sha256` (both must match the proposal, or verification rejects the approval).
     pub fn new(release: &str, proposal_sequence: u64, register_sha256: &str) -> Self {
         RegisterApprovalEvidence(
-            Fields::new(release).detail("proposal_sequence", proposal_sequence).detail("register_sha256", register_sha256),
+            Fields::new(release).details(RegisterApprovalDetails {
+                proposal_sequence,
+                register_sha256: register_sha256.into(),
+                ..Default::default()
+            }),
         )
     }
 }
@@ -626,12 +660,14 @@ impl ExceptionApprovalEvidence {
     /// expiring at the given RFC 3339 times or dates.
     pub fn new(release: &str, exception: &str, owner: &str, created: &str, expires: &str) -> Self {
         ExceptionApprovalEvidence(
-            Fields::new(release)
-                .detail("exception", exception)
-                .detail("owner", owner)
-                .detail("created", created)
-                .detail("expires", expires)
-                .detail("decision", "approved"),
+            Fields::new(release).details(ExceptionApprovalDetails {
+                exception: exception.into(),
+                owner: owner.into(),
+                created: created.into(),
+                expires: expires.into(),
+                decision: Some("approved".into()),
+                ..Default::default()
+            }),
         )
     }
 }
@@ -653,14 +689,22 @@ impl RotationEvidence {
     /// `resource` is the secret's name, `version` the version id made current (or rolled back
     /// from), `outcome` "rotated" or "rolled-back".
     pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
-        RotationEvidence(rotation_fields(release, environment, resource, version, outcome, consumers))
+        RotationEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .details(Details::Rotation(rotation_details(resource, version, outcome, consumers))),
+        )
     }
 }
 
 impl RotationVerificationEvidence {
     /// `outcome` is "passed" or "failed".
     pub fn new(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Self {
-        RotationVerificationEvidence(rotation_fields(release, environment, resource, version, outcome, consumers))
+        RotationVerificationEvidence(
+            Fields::new(release)
+                .environment(environment)
+                .details(Details::RotationVerification(rotation_details(resource, version, outcome, consumers))),
+        )
     }
 }
 
@@ -675,17 +719,17 @@ impl LockRecoveryEvidence {
     /// `lock` the lock info as read from the backend.
     pub fn new(release: &str, environment: &str, lock_id: &str, run: &str, lock: Value) -> Self {
         LockRecoveryEvidence(
-            Fields::new(release).environment(environment).detail("lock_id", lock_id).detail("run", run).detail("lock", lock),
+            Fields::new(release).environment(environment).details(LockRecoveryDetails {
+                lock_id: lock_id.into(),
+                run: run.into(),
+                lock,
+                ..Default::default()
+            }),
         )
     }
 }
 
 /// The details both rotation kinds carry (`Kind::required_details`).
-fn rotation_fields(release: &str, environment: &str, resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> Fields {
-    Fields::new(release)
-        .environment(environment)
-        .detail("resource", resource)
-        .detail("version", version)
-        .detail("outcome", outcome)
-        .detail("consumers", consumers)
+fn rotation_details(resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> RotationDetails {
+    RotationDetails { resource: resource.into(), version: version.into(), consumers, outcome: outcome.into(), ..Default::default() }
 }

@@ -23,6 +23,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::details::{Details, DetailsError};
 use crate::dsse::{pae, pae_prefix, Envelope, PAYLOAD_TYPE};
 use crate::identity::{describe_rule, Identities, Identity};
 use crate::record::{is_digest, parse_time, ChainLink, Kind, Statement, Subject, GENESIS, STATEMENT_TYPE};
@@ -402,6 +403,8 @@ pub struct VerifiedRecord {
     pub kind: Kind,
     pub time: OffsetDateTime,
     pub statement: Statement,
+    /// The record's details, typed by its kind ([`crate::details`]): what every reader reads.
+    pub details: Details,
     /// The signer's register entry (name, kind person/workload, group, roles) in force when
     /// the record was appended; a later register change never alters it.
     pub signer: Identity,
@@ -604,85 +607,17 @@ struct LightPredicate {
     environment: Option<String>,
     #[serde(default)]
     plan_digest: Option<String>,
-    #[serde(default)]
-    expires: Option<Value>,
-    #[serde(default)]
-    auto: Option<Value>,
-    #[serde(default)]
-    break_glass_sequence: Option<Value>,
-    #[serde(default)]
-    break_glass: Option<Value>,
-    #[serde(default)]
-    checkpoint_sequence: Option<Value>,
-    #[serde(default)]
-    checkpoint_hash: Option<Value>,
-    #[serde(default)]
-    governance_sha256: Option<Value>,
+    // Read before the chain pass (the genesis register, the register history) and by the
+    // quarantine of a slotted store; the rules read the typed details (crate::details).
     #[serde(default)]
     register: Option<Value>,
     #[serde(default)]
     register_sha256: Option<Value>,
     #[serde(default)]
     previous_register_sha256: Option<Value>,
-    #[serde(default)]
-    proposal_sequence: Option<Value>,
-    #[serde(default)]
-    exception: Option<Value>,
-    #[serde(default)]
-    owner: Option<Value>,
-    #[serde(default)]
-    created: Option<Value>,
-    // Secret rotation (issue 15).
-    #[serde(default)]
-    resource: Option<Value>,
-    #[serde(default)]
-    version: Option<Value>,
-    #[serde(default)]
-    outcome: Option<Value>,
-    #[serde(default)]
-    consumers: Option<Value>,
-    // Crash-safe promotion (issue 35).
-    #[serde(default)]
-    lock_id: Option<Value>,
-    #[serde(default)]
-    run: Option<Value>,
-    #[serde(default)]
-    lock: Option<Value>,
     // Quarantine of foreign objects (issue 24).
     #[serde(default)]
     quarantined: Option<Value>,
-}
-
-impl LightPredicate {
-    fn detail(&self, key: &str) -> Option<&Value> {
-        match key {
-            "expires" => self.expires.as_ref(),
-            "auto" => self.auto.as_ref(),
-            "break_glass_sequence" => self.break_glass_sequence.as_ref(),
-            "break_glass" => self.break_glass.as_ref(),
-            "checkpoint_sequence" => self.checkpoint_sequence.as_ref(),
-            "checkpoint_hash" => self.checkpoint_hash.as_ref(),
-            "governance_sha256" => self.governance_sha256.as_ref(),
-            "register" => self.register.as_ref(),
-            "register_sha256" => self.register_sha256.as_ref(),
-            "previous_register_sha256" => self.previous_register_sha256.as_ref(),
-            "proposal_sequence" => self.proposal_sequence.as_ref(),
-            "exception" => self.exception.as_ref(),
-            // Secret rotation (issue 15).
-            "resource" => self.resource.as_ref(),
-            "version" => self.version.as_ref(),
-            "outcome" => self.outcome.as_ref(),
-            "consumers" => self.consumers.as_ref(),
-            // Crash-safe promotion (issue 35).
-            "lock_id" => self.lock_id.as_ref(),
-            "run" => self.run.as_ref(),
-            "lock" => self.lock.as_ref(),
-            "quarantined" => self.quarantined.as_ref(),
-            "owner" => self.owner.as_ref(),
-            "created" => self.created.as_ref(),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Deserialize)]
@@ -703,6 +638,8 @@ struct Decoded {
     hash: [u8; 32],
     statement: Result<LightStatement, String>,
     full: Option<Result<Statement, String>>,
+    /// The record's details parsed as its kind (`None` for an unknown kind).
+    details: Option<Result<Details, DetailsError>>,
 }
 
 enum Pre {
@@ -782,7 +719,13 @@ fn decode(rec: &StoredRecord, keep: bool) -> Pre {
     };
     let statement = serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string());
     let full = keep.then(|| serde_json::from_slice::<Statement>(&payload).map_err(|e| e.to_string()));
-    Pre::Ok(Box::new(Decoded { keyid, payload, signature, hash: Sha256::digest(&rec.bytes).into(), statement, full }))
+    // The typed details of the record's kind (the one reader of details, crate::details).
+    let kind = statement.as_ref().ok().and_then(|st| Kind::from_predicate_type(&st.predicate_type));
+    let details = kind.map(|kind| match &full {
+        Some(Ok(st)) => Details::parse(kind, &st.predicate.details),
+        _ => Details::from_payload(kind, &payload),
+    });
+    Pre::Ok(Box::new(Decoded { keyid, payload, signature, hash: Sha256::digest(&rec.bytes).into(), statement, full, details }))
 }
 
 fn workers() -> usize {
@@ -852,10 +795,6 @@ fn fail(location: &str, sequence: Option<u64>, reason: Reason) -> anyhow::Error 
     anyhow::Error::new(Failure { location: location.to_string(), sequence, reason })
 }
 
-fn as_u64(v: Option<&Value>) -> Option<u64> {
-    v.and_then(Value::as_u64)
-}
-
 fn as_str(v: Option<&Value>) -> Option<&str> {
     v.and_then(Value::as_str)
 }
@@ -896,24 +835,18 @@ fn check_subjects(st: &LightStatement, kind: Kind) -> Result<(), String> {
 }
 
 /// Rules a record satisfies on its own (no other record needed): details, workload approvals,
-/// break-glass TTL, exception approval dates. Shared by append and verification.
-fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetDateTime) -> Result<(), Reason> {
-    for key in kind.required_details() {
-        if p.detail(key).is_none() {
-            return Err(Reason::Detail(format!("a {kind} record needs the detail {key:?}")));
-        }
-    }
+/// break-glass TTL, exception approval dates. Shared by append and verification. `details` are
+/// the record's own, parsed as its kind ([`Details::parse`]).
+fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, details: &Details, time: OffsetDateTime) -> Result<(), Reason> {
     if kind.needs_environment() && p.environment.is_none() {
         return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
-    match kind {
-        Kind::Approval if !signer.is_person() && p.auto.as_ref().and_then(Value::as_bool) != Some(true) => {
+    match details {
+        Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })
         }
-        Kind::BreakGlass => {
-            let expires = as_str(p.expires.as_ref())
-                .and_then(|e| parse_time(e).ok())
-                .ok_or_else(|| Reason::BreakGlassTtl("expires is not an RFC 3339 time".into()))?;
+        Details::BreakGlass(b) => {
+            let expires = parse_time(&b.expires).map_err(|_| Reason::BreakGlassTtl("expires is not an RFC 3339 time".into()))?;
             let minutes = (expires - time).whole_minutes();
             if expires <= time || minutes > BREAK_GLASS_MAX_MINUTES {
                 return Err(Reason::BreakGlassTtl(format!(
@@ -924,46 +857,34 @@ fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetD
             }
             Ok(())
         }
-        Kind::Checkpoint | Kind::BreakGlassApproval | Kind::Retrospective => {
-            let key = if kind == Kind::Checkpoint { "checkpoint_sequence" } else { "break_glass_sequence" };
-            if as_u64(p.detail(key)).is_none() {
-                return Err(Reason::Detail(format!("{key} of a {kind} record is not a sequence number")));
-            }
-            Ok(())
-        }
-        Kind::RegisterApproval => {
-            if as_u64(p.proposal_sequence.as_ref()).is_none() {
-                return Err(Reason::Detail("proposal_sequence of a register-approval record is not a sequence number".into()));
-            }
-            if !as_str(p.register_sha256.as_ref()).is_some_and(is_digest) {
+        Details::RegisterApproval(r) => {
+            if !is_digest(&r.register_sha256) {
                 return Err(Reason::Detail("register_sha256 of a register-approval record is not a sha256 digest".into()));
             }
             Ok(())
         }
-        Kind::GovernancePin => {
-            for key in ["governance_sha256", "register_sha256"] {
-                if !as_str(p.detail(key)).is_some_and(is_digest) {
+        Details::GovernancePin(g) => {
+            for (key, v) in [("governance_sha256", &g.governance_sha256), ("register_sha256", &g.register_sha256)] {
+                if !is_digest(v) {
                     return Err(Reason::Detail(format!("{key} of a governance-pin record is not a sha256 digest")));
                 }
             }
             Ok(())
         }
         // Crash-safe promotion (issue 35): the lock and the run it names are not empty.
-        Kind::LockRecovery => {
-            for key in ["lock_id", "run"] {
-                if !as_str(p.detail(key)).is_some_and(|v| !v.trim().is_empty()) {
+        Details::LockRecovery(l) => {
+            for (key, v) in [("lock_id", &l.lock_id), ("run", &l.run)] {
+                if v.trim().is_empty() {
                     return Err(Reason::Detail(format!("{key} of a lock-recovery record is not a non-empty string")));
                 }
             }
             Ok(())
         }
-        Kind::ExceptionApproval => {
-            let date = |key: &str| {
-                as_str(p.detail(key))
-                    .and_then(time_or_date)
-                    .ok_or_else(|| Reason::Detail(format!("{key} of an exception-approval is not a date")))
+        Details::ExceptionApproval(e) => {
+            let date = |key: &str, v: &str| {
+                time_or_date(v).ok_or_else(|| Reason::Detail(format!("{key} of an exception-approval is not a date")))
             };
-            let (created, expires) = (date("created")?, date("expires")?);
+            let (created, expires) = (date("created", &e.created)?, date("expires", &e.expires)?);
             if !(created <= time && time <= expires && expires <= time + time::Duration::days(EXCEPTION_MAX_DAYS)) {
                 return Err(Reason::Detail(format!(
                     "an exception approval needs created <= approval time <= expires <= approval + {EXCEPTION_MAX_DAYS} days (created {}, approved {}, expires {})",
@@ -972,15 +893,26 @@ fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, time: OffsetD
                     crate::record::format_time(expires)
                 )));
             }
-            match as_str(p.owner.as_ref()) {
-                Some(owner) if owner == signer.name => {
-                    Err(Reason::SegregationOfDuties(format!("{owner} owns the exception and cannot approve it")))
-                }
-                Some(_) => Ok(()),
-                None => Err(Reason::Detail("owner of an exception-approval is not an identity name".into())),
+            if e.owner == signer.name {
+                return Err(Reason::SegregationOfDuties(format!("{} owns the exception and cannot approve it", e.owner)));
             }
+            Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// Details of another kind than the record's (never from [`Details::parse`]).
+fn wrong_details(kind: Kind, details: &Details) -> Reason {
+    Reason::Detail(format!("a {kind} record carries the details of a {} record", details.kind()))
+}
+
+/// The details of a record, or the verifier's reason to reject them (naming the field).
+fn details_of(d: &Option<Result<Details, DetailsError>>) -> Result<&Details, Reason> {
+    match d {
+        Some(Ok(d)) => Ok(d),
+        Some(Err(e)) => Err(Reason::Detail(e.to_string())),
+        None => Err(Reason::Detail("the record's details were not decoded".into())),
     }
 }
 
@@ -990,11 +922,11 @@ pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identit
     let payload = serde_json::to_vec(statement)?;
     let st: LightStatement = serde_json::from_slice(&payload).context("a statement decodes")?;
     let time = parse_time(&st.predicate.time)?;
-    record_rules(kind, signer, &st.predicate, time).map_err(|r| anyhow::anyhow!("{r}"))?;
-    if kind == Kind::ExceptionApproval {
-        let owner = as_str(st.predicate.owner.as_ref()).unwrap_or_default();
-        if register.get(owner).is_none() {
-            bail!("the exception's owner {owner:?} is not a registered identity");
+    let details = Details::parse(kind, &statement.predicate.details)?;
+    record_rules(kind, signer, &st.predicate, &details, time).map_err(|r| anyhow::anyhow!("{r}"))?;
+    if let Details::ExceptionApproval(e) = &details {
+        if register.get(&e.owner).is_none() {
+            bail!("the exception's owner {:?} is not a registered identity", e.owner);
         }
     }
     Ok(())
@@ -1040,8 +972,9 @@ impl ChainRules {
         let p = &st.predicate;
         let time = parse_time(&p.time).map_err(|e| Reason::Statement(format!("time: {e:#}")))?;
         check_subjects(&st, kind).map_err(Reason::SubjectDigest)?;
-        record_rules(kind, signer, p, time)?;
-        let new_register = state.chain_rules(kind, signer, p, time)?;
+        let details = Details::parse(kind, &statement.predicate.details).map_err(|e| Reason::Detail(e.to_string()))?;
+        record_rules(kind, signer, p, &details, time)?;
+        let new_register = state.chain_rules(kind, signer, p, &details, time)?;
         let mut h = [0u8; 32];
         hex::decode_to_slice(hash, &mut h).map_err(|e| Reason::Statement(format!("hash: {e}")))?;
         state.last_time = Some((time, p.time.clone()));
@@ -1100,8 +1033,9 @@ impl State {
         if self.slotted {
             self.links(&rec.location, p, time, later)?;
         }
-        record_rules(kind, signer, p, time).map_err(bad)?;
-        let new_register = self.chain_rules(kind, signer, p, time).map_err(bad)?;
+        let details = details_of(&d.details).map_err(bad)?;
+        record_rules(kind, signer, p, details, time).map_err(bad)?;
+        let new_register = self.chain_rules(kind, signer, p, details, time).map_err(bad)?;
         if !self.slotted {
             self.links(&rec.location, p, time, later)?;
         }
@@ -1173,6 +1107,7 @@ impl State {
         kind: Kind,
         signer: &Identity,
         p: &LightPredicate,
+        details: &Details,
         time: OffsetDateTime,
     ) -> Result<Option<Identities>, Reason> {
         let seq = p.chain.sequence;
@@ -1181,7 +1116,8 @@ impl State {
                 self.authors.entry(p.release.clone()).or_insert_with(|| signer.name.clone());
             }
             Kind::BreakGlass => {
-                let expires = as_str(p.expires.as_ref()).and_then(|e| parse_time(e).ok()).unwrap_or(time);
+                let Details::BreakGlass(b) = details else { return Err(wrong_details(kind, details)) };
+                let expires = parse_time(&b.expires).unwrap_or(time);
                 self.break_glass.insert(
                     seq,
                     BreakGlass {
@@ -1195,7 +1131,11 @@ impl State {
                 );
             }
             Kind::BreakGlassApproval | Kind::Retrospective => {
-                let bg_seq = as_u64(p.break_glass_sequence.as_ref()).unwrap_or(u64::MAX);
+                let bg_seq = match details {
+                    Details::BreakGlassApproval(a) => a.break_glass_sequence,
+                    Details::Retrospective(r) => r.break_glass_sequence,
+                    _ => return Err(wrong_details(kind, details)),
+                };
                 let Some(bg) = self.break_glass.get_mut(&bg_seq) else {
                     let r = format!("sequence {bg_seq} is not an earlier break-glass record");
                     return Err(if kind == Kind::Retrospective { Reason::SegregationOfDuties(r) } else { Reason::BreakGlassApproval(r) });
@@ -1225,8 +1165,8 @@ impl State {
                 }
             }
             Kind::Deployment => {
-                if let Some(v) = p.break_glass.as_ref() {
-                    let bg_seq = v.as_u64().unwrap_or(u64::MAX);
+                let Details::Deployment(dep) = details else { return Err(wrong_details(kind, details)) };
+                if let Some(bg_seq) = dep.break_glass {
                     let Some(bg) = self.break_glass.get(&bg_seq) else {
                         return Err(Reason::BreakGlassApproval(format!(
                             "the deployment names break-glass {bg_seq}, which is no earlier break-glass record"
@@ -1245,7 +1185,8 @@ impl State {
                 }
             }
             Kind::ExceptionApproval => {
-                let owner = as_str(p.owner.as_ref()).unwrap_or_default();
+                let Details::ExceptionApproval(e) = details else { return Err(wrong_details(kind, details)) };
+                let owner = e.owner.as_str();
                 if self.register.get(owner).is_none() {
                     return Err(Reason::Detail(format!(
                         "the exception's owner {owner:?} is not a registered identity (owners are named by identity, not by spelling)"
@@ -1253,8 +1194,8 @@ impl State {
                 }
             }
             Kind::Checkpoint => {
-                let at = as_u64(p.checkpoint_sequence.as_ref()).unwrap_or(u64::MAX);
-                let hash = as_str(p.checkpoint_hash.as_ref()).unwrap_or_default();
+                let Details::Checkpoint(c) = details else { return Err(wrong_details(kind, details)) };
+                let (at, hash) = (c.checkpoint_sequence, c.checkpoint_hash.as_str());
                 match self.hashes.get(at as usize) {
                     _ if self.skipped.contains(&at) => {
                         return Err(Reason::CheckpointRecord(format!("it names sequence {at}, a quarantined foreign object")))
@@ -1267,12 +1208,13 @@ impl State {
                 }
             }
             Kind::RegisterChange => {
-                let text = as_str(p.register.as_ref()).ok_or_else(|| Reason::RegisterChange("register is not text".into()))?;
+                let Details::RegisterChange(c) = details else { return Err(wrong_details(kind, details)) };
+                let text = c.register.as_str();
                 let fp = hex::encode(Sha256::digest(text.as_bytes()));
-                if as_str(p.register_sha256.as_ref()) != Some(fp.as_str()) {
+                if c.register_sha256 != fp {
                     return Err(Reason::RegisterChange("register_sha256 is not the sha256 of the register text".into()));
                 }
-                let previous = as_str(p.previous_register_sha256.as_ref()).unwrap_or_default();
+                let previous = c.previous_register_sha256.as_str();
                 let genesis = seq == 0 && previous == GENESIS;
                 let want = if genesis { GENESIS.to_string() } else { self.register_fp.clone() };
                 if previous != want {
@@ -1296,17 +1238,18 @@ impl State {
                 );
             }
             Kind::RegisterApproval => {
-                let at = as_u64(p.proposal_sequence.as_ref()).unwrap_or(u64::MAX);
+                let Details::RegisterApproval(a) = details else { return Err(wrong_details(kind, details)) };
+                let at = a.proposal_sequence;
                 let quorum = self.register.quorum();
                 let Some(proposal) = self.proposals.get_mut(&at) else {
                     return Err(Reason::RegisterChange(format!(
                         "it approves sequence {at}, which is no register change awaiting approval (never proposed, already in force, or not a register-change record)"
                     )));
                 };
-                if as_str(p.register_sha256.as_ref()) != Some(proposal.fingerprint.as_str()) {
+                if a.register_sha256 != proposal.fingerprint {
                     return Err(Reason::RegisterChange(format!(
                         "it approves register {} but the proposal at sequence {at} is register {}",
-                        as_str(p.register_sha256.as_ref()).unwrap_or_default(),
+                        a.register_sha256,
                         proposal.fingerprint
                     )));
                 }
@@ -1945,7 +1888,12 @@ impl State {
             self.previous = d.hash;
             self.hashes.push(d.hash);
             if let (Some(out), Some(full)) = (keep, full) {
+                let details = match d.details.take() {
+                    Some(Ok(details)) => details,
+                    _ => return Err(fail(&rec.location, Some(sequence), Reason::Detail("the record's details were not decoded".into()))),
+                };
                 out.push(VerifiedRecord {
+                    details,
                     sequence,
                     location: rec.location.clone(),
                     hash: hex32(&d.hash),

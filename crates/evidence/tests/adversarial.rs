@@ -212,7 +212,12 @@ const ATTACKS: &[Attack] = &[
         name: "a deployment under break-glass nobody approved",
         setup: || vec![plan(), break_glass("sam")],
         attack: |_| {
-            let f = DeploymentEvidence::new(&rel(), "prod", "5", &plan_digest(), true, vec![]).0.detail("break_glass", 1);
+            let f = lz_evidence::Fields::new(&rel()).environment("prod").account("5").plan_digest(plan_digest()).details(lz_evidence::details::DeploymentDetails {
+                outcome: "succeeded".into(),
+                resources: Some(vec![]),
+                break_glass: Some(1),
+                ..Default::default()
+            });
             (Kind::Deployment, f, "deploy-bot")
         },
         refused_at_append: None,
@@ -477,7 +482,12 @@ fn the_legitimate_break_glass_path_verifies() {
     append(&mut a, &c, plan()).unwrap();
     let bg = append(&mut a, &c, break_glass("sam")).unwrap().sequence;
     append(&mut a, &c, (Kind::BreakGlassApproval, BreakGlassApprovalEvidence::new(&rel(), "prod", bg, "INC-1").0, "lena")).unwrap();
-    let f = DeploymentEvidence::new(&rel(), "prod", "5", &plan_digest(), true, vec![]).0.detail("break_glass", bg);
+    let f = lz_evidence::Fields::new(&rel()).environment("prod").account("5").plan_digest(plan_digest()).details(lz_evidence::details::DeploymentDetails {
+                outcome: "succeeded".into(),
+                resources: Some(vec![]),
+                break_glass: Some(bg),
+                ..Default::default()
+            });
     append(&mut a, &c, (Kind::Deployment, f, "deploy-bot")).unwrap();
     append(&mut a, &c, (Kind::Retrospective, RetrospectiveEvidence::new(&rel(), bg, "INC-1", "reviewed").0, "grace")).unwrap();
     append(&mut a, &c, exception("priya", "grace", -60, 90)).unwrap();

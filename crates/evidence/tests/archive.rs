@@ -72,7 +72,10 @@ const REFUSALS: &[Refusal] = &[
     },
     Refusal {
         name: "detail shadowing a common field",
-        build: |t| (Kind::Drift, DriftEvidence::new(&digest("r"), "prod", "1", vec![]).0.detail("identity", "alice"), &t.deployer),
+        build: |t| (Kind::Drift, DriftEvidence::new(&digest("r"), "prod", "1", vec![]).0.details(lz_evidence::details::DriftDetails {
+                other: [("identity".to_string(), serde_json::Value::from("alice"))].into_iter().collect(),
+                ..Default::default()
+            }), &t.deployer),
         want: "clashes with a common predicate field",
     },
 ];

@@ -69,6 +69,12 @@ fn drift_fields(tag: &str) -> Fields {
     drift_of(tag).into_fields().unwrap()
 }
 
+/// `f` with the archive's own skip detail forged by the caller.
+fn with_skips(mut f: Fields, skips: serde_json::Value) -> Fields {
+    f.details.insert(QUARANTINED.into(), skips);
+    f
+}
+
 #[test]
 fn garbage_at_the_next_key_is_quarantined_and_honest_appends_continue() {
     let t = team();
@@ -198,7 +204,7 @@ fn a_skip_claim_never_hides_a_genuine_record() {
     let genuine = &records[2];
     let skip = |seq: u64, bytes: &[u8]| serde_json::json!([{"sequence": seq, "sha256": sha256_hex(bytes), "size": bytes.len()}]);
     let before = sha256_hex(&records[1].bytes);
-    raw_put(&s, &s.record_key(3), &forged(&t.deployer, 3, &before, drift_fields("hiding").detail(QUARANTINED, skip(2, &genuine.bytes))));
+    raw_put(&s, &s.record_key(3), &forged(&t.deployer, 3, &before, with_skips(drift_fields("hiding"), skip(2, &genuine.bytes))));
     let err = verify_store(&s, &trust(&t), &[]).expect_err("a skip over a valid record");
     let f = failure_of(&err).unwrap_or_else(|| panic!("{err:#}"));
     assert_eq!(f.reason.code(), "quarantine", "{f}");
@@ -216,7 +222,7 @@ fn a_skip_claim_never_hides_a_genuine_record() {
         raw_put(&s, &s.record_key(3), b"garbage");
         let mut fields = drift_fields(what);
         if let Some(d) = detail {
-            fields = fields.detail(QUARANTINED, d);
+            fields = with_skips(fields, d);
         }
         raw_put(&s, &s.record_key(4), &forged(&t.deployer, 4, &last, fields));
         let err = verify_store(&s, &trust(&t), &[]).expect_err(what);
@@ -228,7 +234,7 @@ fn a_skip_claim_never_hides_a_genuine_record() {
     // The caller cannot write the archive's skip detail itself.
     let s = store_with(&t, 1);
     let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
-    let err = a.append(Kind::Drift, drift_fields("x").detail(QUARANTINED, skip(0, b"x")), &t.deployer).unwrap_err();
+    let err = a.append(Kind::Drift, with_skips(drift_fields("x"), skip(0, b"x")), &t.deployer).unwrap_err();
     assert!(err.is::<lz_evidence::Refused>(), "{err:#}");
 }
 

@@ -660,9 +660,12 @@ pub fn pin(
         .environment(environment)
         .at(now.time)
         .reason("governance trust root at bootstrap")
-        .detail("governance_sha256", governance_sha256)
-        .detail("register_sha256", register_sha256)
-        .detail("clock", now.source.clone());
+        .details(lz_evidence::details::GovernancePinDetails {
+            governance_sha256,
+            register_sha256,
+            clock: Some(now.source.clone()),
+            ..Default::default()
+        });
     Ok((
         ledger.append(Kind::GovernancePin, fields, signer)?.sequence,
         true,

@@ -10,7 +10,8 @@ use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_evidence::{RecordRef, Signer};
 use time::{Duration, OffsetDateTime};
 
-use crate::ledger::{BreakGlassDetails, BreakGlassRef, Ledger, Record};
+use crate::ledger::{BreakGlassDetails, Ledger, Record};
+use lz_evidence::details::{BreakGlassApprovalDetails, RetrospectiveDetails};
 use crate::window::rfc3339;
 
 pub const MAX_TTL_MINUTES: u32 = 240;
@@ -95,7 +96,7 @@ pub fn sessions(records: &[Record]) -> Vec<Session> {
     for r in records {
         match r.kind {
             Kind::BreakGlass => {
-                let d: Option<BreakGlassDetails> = r.decode().ok();
+                let d: Option<&BreakGlassDetails> = r.details.break_glass();
                 let ttl = d.as_ref().and_then(|d| d.ttl_minutes);
                 let (expires, defect) = match ttl {
                     None => (None, Some("names no TTL".to_string())),
@@ -107,7 +108,7 @@ pub fn sessions(records: &[Record]) -> Vec<Session> {
                     ),
                     Some(t) => {
                         let e = r.time + Duration::minutes(i64::from(t));
-                        let stated = d.as_ref().and_then(|d| d.expires.clone());
+                        let stated = d.map(|d| d.expires.clone());
                         match stated {
                             Some(s) if s != rfc3339(e) => (
                                 None,
@@ -133,12 +134,12 @@ pub fn sessions(records: &[Record]) -> Vec<Session> {
                 });
             }
             Kind::BreakGlassApproval | Kind::Retrospective => {
-                let Ok(d) = r.decode::<BreakGlassRef>() else {
+                let Some(bg) = r.details.break_glass_sequence() else {
                     continue;
                 };
                 if let Some(s) = out
                     .iter_mut()
-                    .find(|s| s.sequence == d.break_glass_sequence)
+                    .find(|s| s.sequence == bg)
                 {
                     if r.kind == Kind::BreakGlassApproval && r.signer.kind == "person" {
                         s.approvals.push((r.identity.clone(), r.sequence, r.time));
@@ -160,7 +161,7 @@ pub fn sessions(records: &[Record]) -> Vec<Session> {
 fn authors_under(records: &[Record], s: &Session) -> Vec<String> {
     let mut releases: Vec<&str> = s.release.iter().map(String::as_str).collect();
     for r in records.iter().filter(|r| r.kind == Kind::Deployment) {
-        if r.details.get("break_glass").and_then(|v| v.as_u64()) == Some(s.sequence) {
+        if r.deployment().and_then(|d| d.break_glass) == Some(s.sequence) {
             releases.push(&r.release);
         }
     }
@@ -209,16 +210,12 @@ pub fn open(
         .ticket(ticket)
         .reason(reason)
         .at(now)
-        .detail("expires", rfc3339(expires))
-        .detail("ttl_minutes", ttl_minutes)
-        .detail(
-            "scope",
-            if release.is_some() {
-                "release"
-            } else {
-                "environment"
-            },
-        );
+        .details(BreakGlassDetails {
+            expires: rfc3339(expires),
+            ttl_minutes: Some(ttl_minutes),
+            scope: Some(if release.is_some() { "release" } else { "environment" }.into()),
+            ..Default::default()
+        });
     ledger.append(Kind::BreakGlass, fields, signer)
 }
 
@@ -248,7 +245,7 @@ pub fn approve(
         .environment(&s.environment)
         .reason(reason)
         .at(now)
-        .detail("break_glass_sequence", id);
+        .details(BreakGlassApprovalDetails { break_glass_sequence: id, ..Default::default() });
     ledger.append(Kind::BreakGlassApproval, fields, signer)
 }
 
@@ -275,8 +272,7 @@ pub fn retrospective(
         .environment(&s.environment)
         .ticket(ticket)
         .at(now)
-        .detail("break_glass_sequence", id)
-        .detail("outcome", outcome);
+        .details(RetrospectiveDetails { break_glass_sequence: id, outcome: Some(outcome.into()), ..Default::default() });
     ledger.append(Kind::Retrospective, fields, signer)
 }
 

@@ -11,7 +11,7 @@ use crate::aws_error;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
 use crate::deploy::{self, Workspace};
-use crate::ledger::DeploymentDetails;
+use crate::ledger::{DeploymentDetails, DriftDetails};
 use crate::promote::{assume_deployer, last_deployment, Target};
 use crate::refusal::{refuse, refuse_if};
 use crate::release::VerifiedRelease;
@@ -300,7 +300,7 @@ pub fn check(
         "{} is the policy identity: drift records are signed by a deployer",
         signer.identity()
     );
-    let details: DeploymentDetails = deployed.decode()?;
+    let details: DeploymentDetails = deployed.deployment().cloned().unwrap_or_default();
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
     // The state this check judges: the record names it (version, serial, lineage).
     let s3 = lz_platform::aws::s3(&target.endpoint, run_as.credentials(), &target.region);
@@ -366,16 +366,22 @@ pub fn check(
     let fields = Fields::new(&release)
         .environment(&target.environment)
         .account(&target.account_id)
-        .at(now.time)
-        .detail("drifted", terraform_changes || !findings.is_empty())
-        .detail("resources", resources)
-        .detail("terraform_changes", terraform_changes)
-        .detail("canary_changes", canary_changes.clone())
-        .detail("findings", serde_json::to_value(&findings)?)
-        .detail("deployment_record", deployed.sequence)
-        .detail("plan_output_digest", plan_output_digest)
-        .detail("clock", now.source.clone());
-    let fields = crate::facts::state_details(state.as_ref()).into_iter().fold(fields, |f, (k, v)| f.detail(k, v));
+        .at(now.time);
+    let (state_serial, state_version, state_lineage) = crate::facts::state_details(state.as_ref());
+    let fields = fields.details(DriftDetails {
+        drifted: Some(terraform_changes || !findings.is_empty()),
+        resources: Some(resources),
+        terraform_changes: Some(terraform_changes),
+        canary_changes: Some(canary_changes.clone()),
+        findings: Some(serde_json::to_value(&findings)?),
+        deployment_record: Some(deployed.sequence),
+        plan_output_digest: Some(plan_output_digest),
+        clock: Some(now.source.clone()),
+        state_serial,
+        state_version,
+        state_lineage,
+        ..Default::default()
+    });
     let rec: RecordRef = ledger.append(Kind::Drift, fields, signer)?;
     Ok(Report {
         environment: target.environment.clone(),

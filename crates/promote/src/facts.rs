@@ -63,12 +63,9 @@ impl Place {
 
 /// The details a record names a state by (a `succeeded` deployment, a drift check): the one
 /// writer of `state_version`, `state_serial` and `state_lineage`.
-pub fn state_details(state: Option<&StateAt>) -> Vec<(&'static str, Value)> {
-    vec![
-        ("state_serial", state.map(|s| Value::from(s.serial)).unwrap_or(Value::Null)),
-        ("state_version", state.and_then(|s| s.version.clone()).map(Value::from).unwrap_or(Value::Null)),
-        ("state_lineage", state.and_then(|s| s.lineage.clone()).map(Value::from).unwrap_or(Value::Null)),
-    ]
+/// (`state_serial`, `state_version`, `state_lineage`).
+pub fn state_details(state: Option<&StateAt>) -> (Option<u64>, Option<String>, Option<String>) {
+    (state.map(|s| s.serial), state.and_then(|s| s.version.clone()), state.and_then(|s| s.lineage.clone()))
 }
 
 /// The state version a record names.
@@ -79,12 +76,17 @@ pub struct Claimed {
     pub lineage: String,
 }
 
+/// A drift record that found no drift.
+fn clean(x: &Record) -> bool {
+    x.details.drift().is_some_and(|d| d.drifted == Some(false))
+}
+
 /// The state `r` names, or why it names none (an S3 version id "null" is an unversioned
 /// object, which any later write replaces: no proof).
 pub fn claimed(r: &Record) -> std::result::Result<Claimed, String> {
-    let version = r.detail_str("state_version").filter(|v| !v.is_empty() && *v != "null");
-    let serial = r.details.get("state_serial").and_then(Value::as_u64);
-    let lineage = r.detail_str("state_lineage").filter(|l| !l.is_empty());
+    let (version, serial, lineage) = r.details.state().unwrap_or_default();
+    let version = version.filter(|v| !v.is_empty() && *v != "null");
+    let lineage = lineage.filter(|l| !l.is_empty());
     match (version, serial, lineage) {
         (Some(v), Some(s), Some(l)) => Ok(Claimed { version: v.to_string(), serial: s, lineage: l.to_string() }),
         _ => Err(format!(
@@ -179,15 +181,15 @@ pub fn plan_output_digest(shown: &lz_platform::tfrun::ShownPlan) -> String {
 /// Why the clean drift record `x` proves nothing about deployment `d` (or `None`). A drift
 /// record that found drift is never a proof of anything and is not judged here.
 pub fn check_drift(d: &Record, x: &Record) -> Option<String> {
-    if x.details.get("drifted").and_then(Value::as_bool) != Some(false) {
+    let Some(drift) = x.details.drift().filter(|x| x.drifted == Some(false)) else {
         return None;
-    }
+    };
     let env = x.environment.as_deref().unwrap_or_default();
     let head = format!("drift record {} (drifted=false in {env})", x.sequence);
-    if x.details.get("deployment_record").and_then(Value::as_u64) != Some(d.sequence) {
+    if drift.deployment_record != Some(d.sequence) {
         return Some(format!("{head} does not name deployment record {}, the deployment of {env} it follows", d.sequence));
     }
-    let digest = x.detail_str("plan_output_digest").unwrap_or_default();
+    let digest = drift.plan_output_digest.as_deref().unwrap_or_default();
     if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Some(format!("{head} carries no digest of the plan output it judged"));
     }
@@ -262,7 +264,7 @@ pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Pl
     if let Some(why) = check_drift(d, x) {
         return Err(refuse!("release {r} cannot go to {env}: {prev}'s drift check is not trusted: {why}"));
     }
-    if x.details.get("drifted").and_then(Value::as_bool) == Some(false) {
+    if clean(x) {
         let archive = paths.open_release(&d.release)?;
         let plan = archive.plan(prev)?;
         let t = &place.target;
@@ -318,7 +320,7 @@ pub fn verify(records: &[Record], locate: Locate) -> Result<Vec<Contradiction>> 
     for r in records {
         let Some(env) = r.environment.as_deref() else { continue };
         match r.kind {
-            Kind::Deployment if r.detail_str("outcome") == Some("succeeded") => {
+            Kind::Deployment if r.deployment_outcome() == Some("succeeded") => {
                 let p = place(&r.release, env)?;
                 if let Some(why) = check_deployment(&p, r)? {
                     push(r, why);
@@ -338,7 +340,7 @@ pub fn verify(records: &[Record], locate: Locate) -> Result<Vec<Contradiction>> 
             }
             Kind::Drift => {
                 let Some((d, _)) = last.get(env) else {
-                    if r.details.get("drifted").and_then(Value::as_bool) == Some(false) {
+                    if clean(r) {
                         push(r, format!("drift record {} (drifted=false in {env}) follows no trusted deployment of {env}", r.sequence));
                     }
                     continue;
@@ -368,13 +370,13 @@ pub fn verify(records: &[Record], locate: Locate) -> Result<Vec<Contradiction>> 
 pub fn check_rotations(records: &[&Record], mut target_of: impl FnMut(&Record) -> Result<Target>) -> Result<BTreeMap<u64, String>> {
     let mut groups: BTreeMap<(String, String, String), Vec<&Record>> = BTreeMap::new();
     for r in records {
-        let counts = match r.kind {
-            Kind::RotationVerification => r.detail_str("outcome") == Some("passed"),
-            Kind::Rotation => r.detail_str("outcome") == Some("rotated"),
+        let counts = match (r.kind, r.details.rotation()) {
+            (Kind::RotationVerification, Some(d)) => d.outcome == "passed",
+            (Kind::Rotation, Some(d)) => d.outcome == "rotated",
             _ => false,
         };
-        if counts {
-            let key = (r.kind.to_string(), r.environment.clone().unwrap_or_default(), r.detail_str("resource").unwrap_or_default().to_string());
+        if let (true, Some(d)) = (counts, r.details.rotation()) {
+            let key = (r.kind.to_string(), r.environment.clone().unwrap_or_default(), d.resource.clone());
             groups.entry(key).or_default().push(r);
         }
     }
@@ -444,16 +446,19 @@ pub fn check_rotation(target: &Target, r: &Record) -> Result<Option<String>> {
 /// [`check_rotation`] with a client of the environment's Secrets Manager.
 pub async fn check_rotation_with(sm: &aws_sdk_secretsmanager::Client, r: &Record) -> Result<Option<String>> {
     let env = r.environment.as_deref().unwrap_or_default();
-    let name = r.detail_str("resource").unwrap_or_default();
+    let Some(d) = r.details.rotation() else {
+        return Ok(Some(format!("{} record {} is no rotation record", r.kind, r.sequence)));
+    };
+    let name = d.resource.as_str();
     let head = format!("{} record {} ({name} in {env})", r.kind, r.sequence);
-    let (Some(version), Some(when)) = (r.detail_str("version"), r.detail_str("version_created")) else {
+    let (Some(version), Some(when)) = (Some(d.version.as_str()), d.version_created.as_deref()) else {
         return Ok(Some(format!("{head} names no Secrets Manager version id with its creation date: nothing proves the rotation")));
     };
     let Some((arn, held)) = versions(sm, name).await? else {
         return Ok(Some(format!("{head}: Secrets Manager has no secret {name}")));
     };
-    if r.detail_str("arn").is_some_and(|a| a != arn) {
-        return Ok(Some(format!("{head} names ARN {}, but the secret is {arn}", r.detail_str("arn").unwrap_or_default())));
+    if let Some(named) = d.arn.as_deref().filter(|a| *a != arn) {
+        return Ok(Some(format!("{head} names ARN {named}, but the secret is {arn}")));
     }
     Ok(match held.get(version) {
         None => Some(format!("{head} names version {version}, which Secrets Manager does not hold for {name}")),
@@ -489,7 +494,13 @@ mod tests {
             plan_digest: None,
             ticket: None,
             reason: None,
-            details: details.as_object().cloned().unwrap_or_default(),
+            details: {
+                let mut map = details.as_object().cloned().unwrap_or_default();
+                if kind == Kind::Deployment {
+                    map.entry("outcome").or_insert("succeeded".into());
+                }
+                lz_evidence::details::Details::parse(kind, &map).expect("test details parse")
+            },
         }
     }
 

@@ -10,7 +10,9 @@ use lz_evidence::{
     EvidenceArchive, HeadMoved, Identities, Identity, LocalStore, RecordRef, Signer, Store,
     TrustRoot, VerifiedChain,
 };
-use serde_json::{Map, Value};
+pub use lz_evidence::details::{
+    ApprovalDetails, BreakGlassDetails, DeploymentDetails, Details, DriftDetails, ExceptionApprovalDetails, RotationDetails,
+};
 use time::OffsetDateTime;
 
 use crate::refusal::refuse;
@@ -30,79 +32,25 @@ pub struct Record {
     pub plan_digest: Option<String>,
     pub ticket: Option<String>,
     pub reason: Option<String>,
-    pub details: Map<String, Value>,
+    /// The kind-specific details, typed (`lz_evidence::details`): parsed once, by the verifier.
+    pub details: Details,
 }
 
 impl Record {
-    pub fn detail_str(&self, key: &str) -> Option<&str> {
-        self.details.get(key).and_then(Value::as_str)
+    /// The details of a deployment record (`None` for another kind).
+    pub fn deployment(&self) -> Option<&DeploymentDetails> {
+        self.details.deployment()
     }
 
-    /// The record's kind-specific details as a typed value: the one decoder of details.
-    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_value(Value::Object(self.details.clone())).with_context(|| {
-            format!(
-                "evidence record {} ({}, signed by {}): malformed details",
-                self.sequence, self.kind, self.identity
-            )
-        })
+    /// The outcome of a deployment record, `None` for another kind.
+    pub fn deployment_outcome(&self) -> Option<&str> {
+        self.deployment().map(|d| d.outcome.as_str())
     }
-}
 
-/// Details of an approval record.
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct ApprovalDetails {
-    pub decision: String,
-    #[serde(default)]
-    pub tier: Option<String>,
-    #[serde(default)]
-    pub auto: bool,
-}
-
-/// Details of a deployment record.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-pub struct DeploymentDetails {
-    pub outcome: String,
-    #[serde(default)]
-    pub run: Option<String>,
-    #[serde(default)]
-    pub recovers_run: Option<String>,
-    #[serde(default)]
-    pub host: Option<String>,
-    #[serde(default)]
-    pub pid: Option<u64>,
-    #[serde(default)]
-    pub bake_seconds: Option<u64>,
-}
-
-/// Details of a drift record.
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct DriftDetails {
-    pub drifted: bool,
-    #[serde(default)]
-    pub resources: Vec<String>,
-}
-
-/// Details of a break-glass record (the authenticated request).
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct BreakGlassDetails {
-    #[serde(default)]
-    pub ttl_minutes: Option<u32>,
-    #[serde(default)]
-    pub expires: Option<String>,
-}
-
-/// Details of a record that refers to a break-glass request (its approval, its retrospective).
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct BreakGlassRef {
-    pub break_glass_sequence: u64,
-}
-
-/// Details of an exception approval: the exception and the digest of the entry approved.
-#[derive(Clone, Debug, serde::Deserialize)]
-pub struct ExceptionApprovalDetails {
-    pub exception: String,
-    pub entry: String,
+    /// The run a deployment record belongs to.
+    pub fn run(&self) -> Option<&str> {
+        self.deployment().and_then(|d| d.run.as_deref())
+    }
 }
 
 /// Where an evidence chain lives: the landing zone's S3 evidence store, or a local file

@@ -15,6 +15,7 @@ use crate::approval::short;
 use crate::clock::{Clock, Reading};
 use crate::deploy::{self, Backend, RunAs, Workspace};
 use crate::ledger::{DeploymentDetails, Record};
+use lz_evidence::details::LockRecoveryDetails;
 use crate::refusal::{refuse, refuse_if};
 use crate::session::{Admission, Session};
 
@@ -294,16 +295,17 @@ fn deployment_fields(
     outcome: &str,
     run: &str,
     now: &Reading,
+    extra: DeploymentDetails,
 ) -> Fields {
-    Fields::new(release)
-        .environment(&t.environment)
-        .account(&t.account_id)
-        .plan_digest(plan_digest)
-        .at(now.time)
-        .detail("outcome", outcome)
-        .detail("run", run)
-        .detail("engine", "canary")
-        .detail("clock", now.source.clone())
+    Fields::new(release).environment(&t.environment).account(&t.account_id).plan_digest(plan_digest).at(now.time).details(
+        DeploymentDetails {
+            outcome: outcome.into(),
+            run: Some(run.into()),
+            engine: Some("canary".into()),
+            clock: Some(now.source.clone()),
+            ..extra
+        },
+    )
 }
 
 /// Interrupted runs of this host (in-progress with no later record of the same run) whose
@@ -315,33 +317,36 @@ fn interrupted<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
         .filter(|r| {
             r.kind == Kind::Deployment
                 && r.environment.as_deref() == Some(environment)
-                && r.decode::<DeploymentDetails>()
-                    .is_ok_and(|d| d.outcome == "in-progress")
+                && r.deployment_outcome() == Some("in-progress")
         })
         .filter(|r| {
-            let run = r.detail_str("run").unwrap_or_default();
+            let run = r.run().unwrap_or_default();
             !records.iter().any(|x| {
                 x.sequence > r.sequence
                     && x.kind == Kind::Deployment
-                    && (x.detail_str("run") == Some(run)
-                        || x.detail_str("recovers_run") == Some(run))
+                    && (x.run() == Some(run) || recovers_run(x) == Some(run))
             })
         })
-        .filter(|r| r.detail_str("host") == Some(host.as_str()))
-        .filter(|r| {
-            !r.details
-                .get("pid")
-                .and_then(Value::as_u64)
-                .is_some_and(pid_alive)
-        })
+        .filter(|r| host_of(r) == Some(host.as_str()))
+        .filter(|r| !r.deployment().and_then(|d| d.pid).is_some_and(pid_alive))
         .collect()
+}
+
+/// The run a `recovered` deployment record declares dead.
+fn recovers_run(r: &Record) -> Option<&str> {
+    r.deployment().and_then(|d| d.recovers_run.as_deref())
+}
+
+/// The host a deployment record's run ran on.
+fn host_of(r: &Record) -> Option<&str> {
+    r.deployment().and_then(|d| d.host.as_deref())
 }
 
 /// Whether a completion record closes the in-progress record `r`.
 fn closed(records: &[Record], r: &Record) -> bool {
     records
         .iter()
-        .any(|x| x.kind == Kind::Deployment && x.details.get("in_progress_record").and_then(Value::as_u64) == Some(r.sequence))
+        .any(|x| x.deployment().is_some_and(|d| d.in_progress_record == Some(r.sequence)))
 }
 
 fn in_progress<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> {
@@ -350,7 +355,7 @@ fn in_progress<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
         .filter(|r| {
             r.kind == Kind::Deployment
                 && r.environment.as_deref() == Some(environment)
-                && r.detail_str("outcome") == Some("in-progress")
+                && r.deployment_outcome() == Some("in-progress")
                 && !closed(records, r)
         })
         .collect()
@@ -358,10 +363,8 @@ fn in_progress<'a>(records: &'a [Record], environment: &str) -> Vec<&'a Record> 
 
 /// The `recovered` record that declared the run of in-progress record `r` dead, if any.
 fn recovery_of<'a>(records: &'a [Record], r: &Record) -> Option<&'a Record> {
-    let run = r.detail_str("run")?;
-    records.iter().find(|x| {
-        x.kind == Kind::Deployment && x.detail_str("outcome") == Some("recovered") && x.detail_str("recovers_run") == Some(run)
-    })
+    let run = r.run()?;
+    records.iter().find(|x| x.deployment_outcome() == Some("recovered") && recovers_run(x) == Some(run))
 }
 
 /// Runs of `environment` that started, never finished, and were declared dead by a
@@ -402,12 +405,12 @@ fn orphan_of<'a>(
     let dead = dead_runs(records, environment);
     if let Some(live) = in_progress(records, environment)
         .into_iter()
-        .filter(|r| r.detail_str("run") != Some(own_run))
+        .filter(|r| r.run() != Some(own_run))
         .find(|r| !dead.iter().any(|(d, _)| d.sequence == r.sequence))
     {
         return Err(format!(
             "run {} by {} (record {}) has not finished and is not known to be dead: it may hold the lock",
-            live.detail_str("run").unwrap_or(""),
+            live.run().unwrap_or(""),
             live.identity,
             live.sequence
         ));
@@ -420,12 +423,12 @@ fn orphan_of<'a>(
         .map_err(|e| format!("the lock's creation time {:?} is not RFC 3339: {e}", lock.created))?;
     let (run, _) = dead
         .iter()
-        .filter(|(r, _)| r.detail_str("host") == Some(host.as_str()))
+        .filter(|(r, _)| host_of(r) == Some(host.as_str()))
         .filter(|(r, _)| r.time <= created + time::Duration::seconds(LOCK_CLOCK_SKEW))
         .max_by_key(|(r, _)| r.sequence)
         .ok_or_else(|| format!("no dead run of {host} started before the lock was taken ({})", lock.created))?;
-    let id = run.detail_str("run").unwrap_or_default();
-    if let Some(pid) = run.details.get("pid").and_then(Value::as_u64).filter(|p| pid_alive(*p)) {
+    let id = run.run().unwrap_or_default();
+    if let Some(pid) = run.deployment().and_then(|d| d.pid).filter(|p| pid_alive(*p)) {
         return Err(format!("process {pid} of run {id} is alive"));
     }
     let live = terraform_in(&work.join(format!("{environment}-{id}")));
@@ -453,9 +456,9 @@ fn applied_by_dead_run<'a>(
         .into_iter()
         .filter(|(r, _)| r.release == release && r.plan_digest.as_deref() == Some(plan_digest))
         .filter(|(r, _)| since.is_none_or(|s| s < r.sequence))
-        .filter(|(r, _)| match r.details.get("state_before") {
-            Some(Value::Null) => true,
-            Some(before) => before.get("serial").and_then(Value::as_u64).is_some_and(|s| s < state.serial),
+        .filter(|(r, _)| match r.deployment().and_then(|d| d.state_before.as_ref()) {
+            Some(None) | Some(Some(Value::Null)) => true,
+            Some(Some(before)) => before.get("serial").and_then(Value::as_u64).is_some_and(|s| s < state.serial),
             None => false,
         })
         .max_by_key(|(r, _)| r.sequence)
@@ -520,43 +523,45 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     // the one classified against, so its replay sees what this decision saw.
     let start = ledger.append_if(
         Kind::Deployment,
-        deployment_fields(&release, t, &digest, "in-progress", &run, &later()?)
-            .detail("pid", std::process::id())
-            .detail("host", hostname())
-            .detail("tier", admission.tier.as_str())
-            .detail("author", session.author.clone())
-            .detail("governance_release", session.governed_by.release())
-            .detail("policy_evaluation", policy_record)
-            .detail("state_before", state_before.as_ref().map(StateAt::json).unwrap_or(Value::Null))
-            .detail(
-                "break_glass",
-                admission
-                    .break_glass
-                    .map(Value::from)
-                    .unwrap_or(Value::Null),
-            )
-            .detail(
-                "approvals",
-                admission
-                    .approvals
-                    .iter()
-                    .map(|v| v.sequence)
-                    .collect::<Vec<_>>(),
-            ),
+        deployment_fields(
+            &release,
+            t,
+            &digest,
+            "in-progress",
+            &run,
+            &later()?,
+            DeploymentDetails {
+                pid: Some(u64::from(std::process::id())),
+                host: Some(hostname()),
+                tier: Some(admission.tier.as_str().into()),
+                author: Some(session.author.clone()),
+                governance_release: Some(session.governed_by.release().into()),
+                policy_evaluation: Some(policy_record),
+                state_before: Some(state_before.as_ref().map(StateAt::json)),
+                break_glass: admission.break_glass,
+                approvals: Some(admission.approvals.iter().map(|v| v.sequence).collect()),
+                ..Default::default()
+            },
+        ),
         opts.deployer,
         &|records| fence.check(ledger, records),
     )?;
-    let finish = |outcome: &str, extra: Vec<(&str, Value)>| -> Result<u64> {
-        let mut f = deployment_fields(&release, t, &digest, outcome, &run, &later()?)
-            .detail("in_progress_record", start.sequence);
-        for (k, v) in extra {
-            f = f.detail(k, v);
-        }
+    let finish = |outcome: &str, extra: DeploymentDetails| -> Result<u64> {
+        let f = deployment_fields(
+            &release,
+            t,
+            &digest,
+            outcome,
+            &run,
+            &later()?,
+            DeploymentDetails { in_progress_record: Some(start.sequence), ..extra },
+        );
         Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
     };
+    let failed = |error: String| DeploymentDetails { error: Some(error), ..Default::default() };
     // Every error from here closes the run with a `failed` record before it is returned.
     let fail = |e: anyhow::Error| -> anyhow::Error {
-        match finish("failed", vec![("error", Value::from(format!("{e:#}")))]) {
+        match finish("failed", failed(format!("{e:#}"))) {
             Ok(_) => e,
             Err(rec) => e.context(format!("and the failure could not be recorded: {rec:#}")),
         }
@@ -587,7 +592,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     let lock = deploy::read_lock(&s3, &backend).map_err(fail)?;
     let mut recovered = Vec::new();
     for stale in interrupted(&records, &t.environment) {
-        let stale_run = stale.detail_str("run").unwrap_or_default().to_string();
+        let stale_run = stale.run().unwrap_or_default().to_string();
         let fields = deployment_fields(
             &stale.release,
             t,
@@ -595,10 +600,13 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             "recovered",
             &run,
             &later()?,
-        )
-        .detail("recovers_run", stale_run.clone())
-        .detail("recovers_record", stale.sequence)
-        .detail("lock", serde_json::to_value(&lock)?);
+            DeploymentDetails {
+                recovers_run: Some(stale_run.clone()),
+                recovers_record: Some(stale.sequence),
+                lock: Some(serde_json::to_value(&lock)?),
+                ..Default::default()
+            },
+        );
         recovered.push(ledger.append(Kind::Deployment, fields, opts.deployer).map_err(fail)?.sequence);
     }
     let mut lock_recovery = None;
@@ -606,7 +614,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         let records = ledger.records().map_err(fail)?;
         match orphan_of(&records, &t.environment, &run, l, &paths.work) {
             Ok(dead) => {
-                let dead_run = dead.detail_str("run").unwrap_or_default().to_string();
+                let dead_run = dead.run().unwrap_or_default().to_string();
                 if !opts.recover {
                     let msg = format!(
                         "the state of {} is locked by lock {} ({} by {} since {}), orphaned by interrupted run {dead_run} (record {}, its process is gone): nothing was applied; `promote --recover` releases it with a signed lock-recovery record",
@@ -614,20 +622,20 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                     );
                     return Err(fail(refuse!("{msg}")));
                 }
-                let fields = lz_evidence::record::LockRecoveryEvidence::new(
-                    &dead.release,
-                    &t.environment,
-                    &l.id,
-                    &dead_run,
-                    serde_json::to_value(l)?,
-                )
-                .0
-                .account(&t.account_id)
-                .at(later()?.time)
-                .reason(format!("promote --recover by run {run}: the run that took the lock is dead"))
-                .detail("in_progress_record", dead.sequence)
-                .detail("recovered_by_run", run.clone())
-                .detail("state", format!("s3://{}/{}", backend.bucket, backend.key));
+                let fields = Fields::new(&dead.release)
+                    .environment(&t.environment)
+                    .account(&t.account_id)
+                    .at(later()?.time)
+                    .reason(format!("promote --recover by run {run}: the run that took the lock is dead"))
+                    .details(LockRecoveryDetails {
+                        lock_id: l.id.clone(),
+                        run: dead_run.clone(),
+                        lock: serde_json::to_value(l)?,
+                        in_progress_record: Some(dead.sequence),
+                        recovered_by_run: Some(run.clone()),
+                        state: Some(format!("s3://{}/{}", backend.bucket, backend.key)),
+                        ..Default::default()
+                    });
                 let rec = ledger.append(Kind::LockRecovery, fields, opts.deployer).map_err(fail)?;
                 ws.force_unlock(&l.id)
                     .with_context(|| format!("releasing lock {} of interrupted run {dead_run} (record {})", l.id, dead.sequence))
@@ -679,14 +687,14 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                     .filter(|x| {
                         x.kind == Kind::Deployment
                             && x.environment.as_deref() == Some(t.environment.as_str())
-                            && x.detail_str("outcome") == Some("in-progress")
+                            && x.deployment_outcome() == Some("in-progress")
                     })
-                    .filter(|x| x.detail_str("run") != Some(run.as_str()))
+                    .filter(|x| x.run() != Some(run.as_str()))
                     .max_by_key(|x| x.sequence)
                     .map(|x| {
                         format!(
                             "; the running promotion is run {} by {} (record {})",
-                            x.detail_str("run").unwrap_or(""),
+                            x.run().unwrap_or(""),
                             x.identity,
                             x.sequence
                         )
@@ -714,15 +722,17 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     plan_args.extend(vars.iter().cloned());
     let planned = ws.run(&plan_args).map_err(fail)?;
     // The details of every `succeeded` record: what was deployed and the state it left.
-    let succeeded = |state: Option<&StateAt>| -> Vec<(&str, Value)> {
-        vec![
-            ("resources", Value::from(vec!["terraform_data.release", "terraform_data.overlay"])),
-            ("tier", Value::from(admission.tier.as_str())),
-            ("bake_seconds", Value::from(opts.bake_seconds)),
-        ]
-        .into_iter()
-        .chain(crate::facts::state_details(state))
-        .collect()
+    let succeeded = |state: Option<&StateAt>| -> DeploymentDetails {
+        let (state_serial, state_version, state_lineage) = crate::facts::state_details(state);
+        DeploymentDetails {
+            resources: Some(vec!["terraform_data.release".into(), "terraform_data.overlay".into()]),
+            tier: Some(admission.tier.as_str().into()),
+            bake_seconds: Some(u64::from(opts.bake_seconds)),
+            state_serial,
+            state_version,
+            state_lineage,
+            ..Default::default()
+        }
     };
     let outcome = |completion: u64, state: Option<StateAt>, completes: Option<u64>| Outcome {
         admission: admission.clone(),
@@ -748,26 +758,23 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             let done = state.as_ref().and_then(|st| applied_by_dead_run(&records, &t.environment, &release, &digest, st));
             if let (Some((dead, rec)), Some(st)) = (done, &state) {
                 boundary(&paths.work, Phase::Record);
-                let dead_run = dead.detail_str("run").unwrap_or_default().to_string();
-                let mut details = succeeded(Some(st));
-                details.extend([
-                    ("completes_run", Value::from(dead_run.clone())),
-                    ("completes_record", Value::from(dead.sequence)),
-                    (
-                        "recovery",
-                        serde_json::json!({
-                            "run": dead_run,
-                            "in_progress_record": dead.sequence,
-                            "recovered_record": rec.sequence,
-                            "state_before": dead.details.get("state_before").cloned().unwrap_or(Value::Null),
-                            "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
-                        }),
-                    ),
-                ]);
+                let dead_run = dead.run().unwrap_or_default().to_string();
+                let details = DeploymentDetails {
+                    completes_run: Some(dead_run.clone()),
+                    completes_record: Some(dead.sequence),
+                    recovery: Some(serde_json::json!({
+                        "run": dead_run,
+                        "in_progress_record": dead.sequence,
+                        "recovered_record": rec.sequence,
+                        "state_before": dead.deployment().and_then(|d| d.state_before.clone()).flatten().unwrap_or(Value::Null),
+                        "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
+                    })),
+                    ..succeeded(Some(st))
+                };
                 let c = finish("succeeded", details)?;
                 return Ok(outcome(c, state, Some(dead.sequence)));
             }
-            let c = finish("no-changes", vec![])?;
+            let c = finish("no-changes", DeploymentDetails::default())?;
             bail!(
                 "release {} is already deployed to {}: the plan has no changes (record {c})",
                 short(&release),
@@ -778,7 +785,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             let text = format!("{}\n{}", planned.stdout, planned.stderr);
             let msg = lock_refusal(&text)
                 .unwrap_or_else(|| format!("terraform plan failed:\n{}", planned.stderr.trim()));
-            finish("failed", vec![("error", Value::from(msg.clone()))])?;
+            finish("failed", failed(msg.clone()))?;
             bail!("{msg}");
         }
     }
@@ -807,7 +814,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                 format!("terraform apply failed:\n{}", applied.stderr.trim())
             }
         });
-        finish("failed", vec![("error", Value::from(msg.clone()))])?;
+        finish("failed", failed(msg.clone()))?;
         bail!("{msg}");
     }
     boundary(&paths.work, Phase::PostApply);

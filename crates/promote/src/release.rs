@@ -322,6 +322,6 @@ pub fn sign_authorship(
         .ticket(ticket)
         .reason(reason)
         .at(now.time)
-        .detail("clock", now.source.clone());
+        .details(lz_evidence::details::ReleaseDetails { clock: Some(now.source.clone()), ..Default::default() });
     Ok((ledger.append(Kind::Release, fields, author)?.sequence, true))
 }

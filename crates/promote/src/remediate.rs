@@ -5,6 +5,7 @@
 //! the remediation are both signed records of the evidence chain.
 
 use anyhow::{bail, Result};
+use lz_evidence::details::{DriftDetails, DriftRemediationDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::Signer;
 use serde::{Deserialize, Serialize};
@@ -133,8 +134,9 @@ fn recent_remediations(records: &[Record], environment: &str, now: time::OffsetD
         .flat_map(|r| {
             let items: Vec<Item> = r
                 .details
-                .get("remediated")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .drift_remediation()
+                .and_then(|d| d.remediated.clone())
+                .and_then(|v| serde_json::from_value(v).ok())
                 .unwrap_or_default();
             items.into_iter().map(move |i| (r.sequence, i))
         })
@@ -210,12 +212,15 @@ pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer,
             .environment(&target.environment)
             .account(&target.account_id)
             .at(now.time)
-            .detail("drifted", true)
-            .detail("resources", resources)
-            .detail("scope", "bucket-controls")
-            .detail("findings", serde_json::to_value(&before)?)
-            .detail("deployment_record", deployed.sequence)
-            .detail("clock", now.source.clone());
+            .details(DriftDetails {
+                drifted: Some(true),
+                resources: Some(resources),
+                scope: Some("bucket-controls".into()),
+                findings: Some(serde_json::to_value(&before)?),
+                deployment_record: Some(deployed.sequence),
+                clock: Some(now.source.clone()),
+                ..Default::default()
+            });
         out.drift = Some(ledger.append(Kind::Drift, fields, signer)?.sequence);
     }
     for f in &before {
@@ -308,18 +313,21 @@ pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer,
         .environment(&target.environment)
         .account(&target.account_id)
         .at(now.time)
-        .detail("drift_record", out.drift.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null))
-        .detail("recheck_record", out.recheck.as_ref().map(|r| serde_json::Value::from(r.record)).unwrap_or(serde_json::Value::Null))
-        .detail("recheck_error", out.recheck_error.clone().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null))
-        .detail("deployment_record", deployed.sequence)
-        .detail("outcome", out.outcome.clone())
-        .detail("remediated", serde_json::to_value(&out.remediated)?)
-        .detail("manual", serde_json::to_value(&out.manual)?)
-        .detail("escalated", serde_json::to_value(&out.escalated)?)
-        .detail("still_drifted", serde_json::to_value(&out.still_drifted)?)
-        .detail("owners", owners)
-        .detail("classes_sha256", lz_evidence::dsse::sha256_hex(archive.file(DRIFT_CLASSES)?))
-        .detail("clock", now.source.clone());
+        .details(DriftRemediationDetails {
+            drift_record: out.drift,
+            recheck_record: out.recheck.as_ref().map(|r| r.record),
+            recheck_error: out.recheck_error.clone(),
+            deployment_record: Some(deployed.sequence),
+            outcome: Some(out.outcome.clone()),
+            remediated: Some(serde_json::to_value(&out.remediated)?),
+            manual: Some(serde_json::to_value(&out.manual)?),
+            escalated: Some(serde_json::to_value(&out.escalated)?),
+            still_drifted: Some(serde_json::to_value(&out.still_drifted)?),
+            owners: Some(owners),
+            classes_sha256: Some(lz_evidence::dsse::sha256_hex(archive.file(DRIFT_CLASSES)?)),
+            clock: Some(now.source.clone()),
+            ..Default::default()
+        });
     out.record = Some(ledger.append(Kind::DriftRemediation, fields, signer)?.sequence);
     Ok(out)
 }

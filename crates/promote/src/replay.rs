@@ -14,7 +14,7 @@ use anyhow::Result;
 use lz_evidence::record::Kind;
 
 use crate::approval::short;
-use crate::ledger::{DeploymentDetails, Ledger, Record};
+use crate::ledger::{Ledger, Record};
 use crate::refusal::{is_refusal, refuse, refuse_if};
 use crate::session::Session;
 use crate::Paths;
@@ -23,7 +23,7 @@ use crate::Paths;
 pub type Rejected = BTreeMap<u64, String>;
 
 fn succeeded(r: &Record) -> bool {
-    r.kind == Kind::Deployment && r.detail_str("outcome") == Some("succeeded")
+    r.deployment_outcome() == Some("succeeded")
 }
 
 /// Verdicts already replayed in this process, by store and deployment sequence: a verified
@@ -79,8 +79,10 @@ pub fn admitted(paths: &Paths) -> Result<Vec<Record>> {
 fn admission_of(paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &Rejected, d: &Record) -> Result<()> {
     let env = d.environment.clone().unwrap_or_default();
     let r = short(&d.release);
-    let details: DeploymentDetails = d.decode().map_err(|e| refuse!("deployment {} of release {r}: {e:#}", d.sequence))?;
-    let Some(at) = d.details.get("in_progress_record").and_then(|v| v.as_u64()) else {
+    let Some(details) = d.deployment() else {
+        return Err(refuse!("record {} of release {r} is no deployment record", d.sequence));
+    };
+    let Some(at) = details.in_progress_record else {
         return Err(refuse!(
             "deployment {} of release {r} to {env} names no admission (no in_progress_record): a deployment record is not proof of a deployment",
             d.sequence
@@ -90,13 +92,16 @@ fn admission_of(paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &R
     let Some(ip) = ip.filter(|x| x.kind == Kind::Deployment && x.sequence < d.sequence) else {
         return Err(refuse!("deployment {} of release {r} names admission record {at}, which is no earlier deployment record", d.sequence));
     };
+    let Some(started) = ip.deployment() else {
+        return Err(refuse!("deployment {} of release {r} names admission record {at}, which is no deployment record", d.sequence));
+    };
     refuse_if!(
-        ip.detail_str("outcome") != Some("in-progress")
+        started.outcome != "in-progress"
             || ip.release != d.release
             || ip.environment != d.environment
             || ip.plan_digest != d.plan_digest
             || ip.identity != d.identity
-            || ip.detail_str("run") != details.run.as_deref(),
+            || started.run != details.run,
         "deployment {} of release {r} to {env} names admission record {at}, which is not the in-progress record of the same run, release, plan and deployer",
         d.sequence
     );
@@ -114,14 +119,14 @@ fn admission_of(paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &R
     let admission = session
         .admit(&ip.identity, &policy, ip.time)
         .map_err(|e| if is_refusal(&e) { refuse!("deployment {} of release {r} to {env} has no valid admission: {e:#}", d.sequence) } else { e })?;
-    let recorded = ip.detail_str("tier").unwrap_or_default();
+    let recorded = started.tier.as_deref().unwrap_or_default();
     refuse_if!(
         admission.tier.as_str() != recorded,
         "deployment {} of release {r} to {env} records tier {recorded}, but its admission replayed is tier {}",
         d.sequence,
         admission.tier
     );
-    let recorded_bg = ip.details.get("break_glass").and_then(|v| v.as_u64());
+    let recorded_bg = started.break_glass;
     refuse_if!(
         admission.break_glass != recorded_bg,
         "deployment {} of release {r} to {env} records break-glass {recorded_bg:?}, but its admission replayed uses {:?}",

@@ -27,6 +27,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use lz_evidence::details::{Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_evidence::Signer;
 use serde::Serialize;
@@ -845,57 +846,58 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
     // Evidence: the verification, then the rotation. Each names Secrets Manager's version ids
     // with the creation dates it reports for them: what `rotation status` checks there.
     let held = rt.block_on(crate::facts::versions(&sm, &secret.name))?.map(|(_, v)| v).unwrap_or_default();
-    let created_of = |v: Option<&String>| v.and_then(|v| held.get(v)).cloned().map(Value::String).unwrap_or(Value::Null);
+    let created_of = |v: Option<&String>| v.and_then(|v| held.get(v)).cloned();
     let reading = now()?;
     let records = crate::replay::admitted_records(req.paths, &ledger, ledger.records()?)?.0;
     let release = crate::session::last_deployment(&records, &t.environment)
         .map(|r| r.release.clone())
         .unwrap_or_else(|| GENESIS.to_string());
     let names: Vec<String> = secret.consumers.iter().map(|c| c.role.clone()).collect();
-    let base = |outcome: &str| {
-        let mut f = Fields::new(&release)
+    let fields = || {
+        let f = Fields::new(&release)
             .environment(&t.environment)
             .account(&t.account_id)
             .plan_digest(crate::plan_digest(req.plan))
-            .at(reading.time)
-            .detail("resource", secret.name.as_str())
-            .detail("arn", arn.as_str())
-            .detail("category", secret.kind.as_str())
-            .detail("classification", secret.classification.as_str())
-            .detail("owner_group", secret.owner_group.as_str())
-            .detail("max_age_days", secret.max_age_days)
-            .detail("version", version.as_str())
-            .detail("version_created", created_of(Some(&version)))
-            .detail(
-                "previous_version",
-                previous.clone().map(Value::String).unwrap_or(Value::Null),
-            )
-            .detail("previous_version_created", created_of(previous.as_ref()))
-            .detail("consumers", names.clone())
-            .detail("outcome", outcome)
-            .detail("clock", reading.source.as_str());
-        if let Some(tk) = req.ticket {
-            f = f.ticket(tk);
+            .at(reading.time);
+        match req.ticket {
+            Some(tk) => f.ticket(tk),
+            None => f,
         }
-        f
+    };
+    let base = |outcome: &str| RotationDetails {
+        resource: secret.name.clone(),
+        arn: Some(arn.clone()),
+        category: Some(secret.kind.as_str().into()),
+        classification: Some(secret.classification.as_str().into()),
+        owner_group: Some(secret.owner_group.as_str().into()),
+        max_age_days: Some(secret.max_age_days),
+        version: version.clone(),
+        version_created: created_of(Some(&version)),
+        previous_version: previous.clone(),
+        previous_version_created: created_of(previous.as_ref()),
+        consumers: names.clone(),
+        outcome: outcome.into(),
+        clock: Some(reading.source.clone()),
+        ..Default::default()
     };
     let checks = serde_json::to_value(&consumers).context("consumer checks")?;
     let v = ledger.append(
         Kind::RotationVerification,
-        base(if passed { "passed" } else { "failed" })
-            .detail("checks", checks)
-            .detail("problems", problems.clone()),
+        fields().details(Details::RotationVerification(RotationDetails {
+            checks: Some(checks),
+            problems: Some(problems.clone()),
+            ..base(if passed { "passed" } else { "failed" })
+        })),
         req.signer,
     )?;
     let r = ledger.append(
         Kind::Rotation,
-        base(if passed { "rotated" } else { "rolled-back" })
-            .detail("steps", steps.clone())
-            .detail(
-                "resumed",
-                resumed.clone().map(Value::String).unwrap_or(Value::Null),
-            )
-            .detail("verification_sequence", v.sequence),
+        fields().details(Details::Rotation(RotationDetails {
+            steps: Some(steps.clone()),
+            resumed: resumed.clone(),
+            verification_sequence: Some(v.sequence),
+            ..base(if passed { "rotated" } else { "rolled-back" })
+        })),
         req.signer,
     )?;
     Ok(Outcome {
@@ -1084,7 +1086,7 @@ pub fn status_of(
         for row in &mut rows {
             row.contradicted = mine
                 .iter()
-                .filter(|r| r.kind == Kind::RotationVerification && r.detail_str("resource") == Some(row.secret.as_str()))
+                .filter(|r| r.kind == Kind::RotationVerification && r.details.rotation().is_some_and(|d| d.resource == row.secret))
                 .filter_map(|r| contradicted.get(&r.sequence).cloned())
                 .collect();
         }

@@ -461,12 +461,7 @@ pub fn secrets_of_plan(
 }
 
 /// Details of a rotation-verification record as status reads them.
-#[derive(Clone, Debug, Deserialize)]
-pub struct VerificationDetails {
-    pub resource: String,
-    pub version: String,
-    pub outcome: String,
-}
+pub type VerificationDetails = lz_evidence::details::RotationDetails;
 
 /// One secret's rotation status in one environment.
 #[derive(Clone, Debug, Serialize)]
@@ -497,12 +492,12 @@ pub fn status(
     secrets: &[Secret],
     now: OffsetDateTime,
 ) -> Vec<Status> {
-    let verified: Vec<(&Record, VerificationDetails)> = records
+    let verified: Vec<(&Record, &VerificationDetails)> = records
         .iter()
         .filter(|r| {
             r.kind == Kind::RotationVerification && r.environment.as_deref() == Some(environment)
         })
-        .filter_map(|r| r.decode::<VerificationDetails>().ok().map(|d| (r, d)))
+        .filter_map(|r| r.details.rotation().map(|d| (r, d)))
         .filter(|(_, d)| d.outcome == "passed")
         .collect();
     let enrolled = !verified.is_empty();

@@ -16,6 +16,7 @@ use crate::breakglass;
 use crate::clock::Reading;
 use crate::diff::{Action, Diff};
 use crate::ledger::{ApprovalDetails, DriftDetails, ExceptionApprovalDetails, Ledger, Record};
+use lz_evidence::details::PolicyEvaluationDetails;
 use crate::refusal::{refuse, refuse_if};
 use crate::release::VerifiedRelease;
 use crate::tier::{Classification, ResourceTier, RiskRules, Tier};
@@ -107,7 +108,7 @@ pub fn last_deployment<'a>(records: &'a [Record], environment: &str) -> Option<&
         .filter(|r| {
             r.kind == Kind::Deployment
                 && r.environment.as_deref() == Some(environment)
-                && r.detail_str("outcome") == Some("succeeded")
+                && r.deployment_outcome() == Some("succeeded")
         })
         .max_by_key(|r| r.sequence)
 }
@@ -176,16 +177,21 @@ pub fn exception_approval_fields(
     release: &str,
     e: &lz_policy::Exception,
     time: OffsetDateTime,
+    clock: Option<String>,
 ) -> Fields {
     Fields::new(release)
         .ticket(&e.ticket)
         .reason(format!("exception {} approved", e.id))
         .at(time)
-        .detail("exception", e.id.clone())
-        .detail("owner", e.owner.clone())
-        .detail("created", lz_policy::exceptions::fmt_date(e.created))
-        .detail("expires", lz_policy::exceptions::fmt_date(e.expires))
-        .detail("entry", exception_digest(e))
+        .details(ExceptionApprovalDetails {
+            exception: e.id.clone(),
+            owner: e.owner.clone(),
+            created: lz_policy::exceptions::fmt_date(e.created),
+            expires: lz_policy::exceptions::fmt_date(e.expires),
+            entry: Some(exception_digest(e)),
+            clock,
+            ..Default::default()
+        })
 }
 
 /// `signer` approves every exception of `release` that names them as approver and that they
@@ -214,14 +220,12 @@ pub fn approve_exceptions(
             r.kind == Kind::ExceptionApproval
                 && r.release == archive.digest
                 && r.identity == signer.identity()
-                && r.decode::<ExceptionApprovalDetails>()
-                    .is_ok_and(|d| d.exception == e.id && d.entry == entry)
+                && r.details.exception_approval().is_some_and(|d| d.exception == e.id && d.entry.as_deref() == Some(entry.as_str()))
         });
         if done {
             continue;
         }
-        let fields = exception_approval_fields(&archive.digest, e, now.time)
-            .detail("clock", now.source.clone());
+        let fields = exception_approval_fields(&archive.digest, e, now.time, Some(now.source.clone()));
         let r = ledger.append(Kind::ExceptionApproval, fields, signer)?;
         out.push((e.id.clone(), r.sequence));
     }
@@ -318,7 +322,7 @@ impl Session {
             // The pin names the register it was recorded under; the pinned release must carry
             // exactly that register (a pin is refused unless it is the register in force).
             let pin = records.iter().find(|r| r.sequence == *record).expect("the pin was found among these records");
-            let named = pin.detail_str("register_sha256").unwrap_or_default();
+            let named = pin.details.governance_pin().map(|p| p.register_sha256.as_str()).unwrap_or_default();
             let carried = lz_evidence::dsse::sha256_hex(gov_release.file(crate::register::REGISTER_FILE)?);
             refuse_if!(
                 named != carried,
@@ -445,8 +449,8 @@ impl Session {
                 && r.release == self.release.digest
                 && r.environment.as_deref() == Some(self.environment.as_str())
         }) {
-            let d: ApprovalDetails = r.decode()?;
-            if d.decision != "approved" {
+            let Some(d) = r.details.approval() else { continue };
+            if d.decision.as_deref() != Some("approved") {
                 continue;
             }
             let v = Vote {
@@ -534,10 +538,10 @@ impl Session {
             .iter()
             .filter(|r| r.kind == Kind::ExceptionApproval)
         {
-            let Ok(d) = r.decode::<ExceptionApprovalDetails>() else {
+            let Some(d) = r.details.exception_approval() else {
                 continue;
             };
-            if d.exception != e.id || d.entry != digest {
+            if d.exception != e.id || d.entry.as_deref() != Some(digest.as_str()) {
                 continue;
             }
             let signer = &r.signer;
@@ -652,12 +656,18 @@ impl Session {
                             d.sequence
                         )),
                         Some(x) => {
-                            let dd: DriftDetails = x.decode()?;
+                            let dd: &DriftDetails = x.details.drift().context("a drift record carries drift details")?;
                             refuse_if!(
-                                dd.drifted,
+                                dd.drifted == Some(true),
                                 "release {r} cannot go to {env}: {prev} drifted from its declared state (drift record {}: {})",
                                 x.sequence,
-                                serde_json::to_string(&dd.resources)?
+                                serde_json::to_string(&dd.resources.clone().unwrap_or_default())?
+                            );
+                            // A check that does not say `drifted` is never read as clean.
+                            refuse_if!(
+                                dd.drifted != Some(false),
+                                "release {r} cannot go to {env}: {prev}'s drift record {} does not say whether it drifted; run `cargo xtask drift --env {prev}`",
+                                x.sequence
                             );
                         }
                     }
@@ -820,11 +830,14 @@ impl Session {
             .plan_digest(&self.plan_digest)
             .reason(reason)
             .at(now.time)
-            .detail("decision", "approved")
-            .detail("tier", tier.as_str())
-            .detail("group", id.group.clone())
-            .detail("clock", now.source.clone())
-            .detail("governance_release", self.governed_by.release());
+            .details(ApprovalDetails {
+                decision: Some("approved".into()),
+                tier: Some(tier.as_str().into()),
+                group: Some(id.group.clone()),
+                clock: Some(now.source.clone()),
+                governance_release: Some(self.governed_by.release().into()),
+                ..Default::default()
+            });
         if let Some(t) = ticket {
             fields = fields.ticket(t);
         }
@@ -853,18 +866,16 @@ impl Session {
             .environment(&self.environment)
             .plan_digest(&self.plan_digest)
             .at(now.time)
-            .detail("policy_bundle", outcome.policy_bundle.clone())
-            .detail("passed", outcome.passed)
-            .detail("findings", findings)
-            .detail(
-                "exceptions",
-                outcome
-                    .exceptions
-                    .iter()
-                    .map(|(id, seq)| serde_json::json!({"id": id, "approval": seq}))
-                    .collect::<Vec<_>>(),
-            )
-            .detail("clock", now.source.clone());
+            .details(PolicyEvaluationDetails {
+                policy_bundle: Some(outcome.policy_bundle.clone()),
+                passed: Some(outcome.passed),
+                findings: Some(findings),
+                exceptions: Some(
+                    outcome.exceptions.iter().map(|(id, seq)| serde_json::json!({"id": id, "approval": seq})).collect(),
+                ),
+                clock: Some(now.source.clone()),
+                ..Default::default()
+            });
         Ok(self
             .ledger
             .append(Kind::PolicyEvaluation, fields, policy_signer)?
@@ -883,10 +894,13 @@ impl Session {
             .plan_digest(&self.plan_digest)
             .at(now.time)
             .reason(format!("{tier} tier: approved by policy"))
-            .detail("decision", "approved")
-            .detail("tier", tier.as_str())
-            .detail("auto", true)
-            .detail("clock", now.source.clone());
+            .details(ApprovalDetails {
+                decision: Some("approved".into()),
+                tier: Some(tier.as_str().into()),
+                auto: Some(true),
+                clock: Some(now.source.clone()),
+                ..Default::default()
+            });
         Ok(self
             .ledger
             .append(Kind::Approval, fields, policy_signer)?

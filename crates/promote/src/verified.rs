@@ -108,7 +108,7 @@ pub fn record_of(r: &VerifiedRecord) -> Record {
         plan_digest: p.plan_digest,
         ticket: p.ticket,
         reason: p.reason,
-        details: p.details,
+        details: r.details.clone(),
     }
 }
 

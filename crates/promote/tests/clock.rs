@@ -50,7 +50,7 @@ fn a_relay_moving_the_sts_date_three_hours_cannot_time_a_decision() {
     let (rec, _) = session.approve(sb.signer("bob"), "reviewed", Some("CHG-1"), &honest.now().unwrap()).unwrap();
     let records = sb.ledger().unwrap().records().unwrap();
     let approval = records.iter().find(|x| x.sequence == rec.sequence).unwrap();
-    let clock = approval.detail_str("clock").unwrap();
+    let clock = approval.details.approval().and_then(|a| a.clock.as_deref()).unwrap();
     assert!(clock.contains("not authenticated: plain HTTP") && clock.contains("within 10 min of witnessed checkpoint"), "{clock}");
     println!("clock relay: +3 h and -3 h refused, {} answers moved; honest clock recorded as {clock:?}", ahead.shifted() + behind.shifted());
 }

@@ -7,12 +7,17 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use lz_evidence::details::{DeploymentDetails, LockRecoveryDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::ledger::Record;
 use lz_promote::promote::{last_deployment, read_state, Phase};
 use lz_promote::sandbox::Sandbox;
 
 use common::{release, root, sandbox};
+
+fn dep(r: &Record) -> Option<&DeploymentDetails> {
+    r.deployment()
+}
 
 fn records(sb: &Sandbox) -> Vec<Record> {
     sb.ledger().unwrap().records().unwrap()
@@ -83,7 +88,7 @@ fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
         // What the killed run left: an in-progress record (from init on) that nothing closes.
         let before = records(&sb);
         let killed = before.iter().rfind(|x| {
-            x.kind == Kind::Deployment && x.detail_str("outcome") == Some("in-progress") && x.details["pid"].as_u64() == Some(u64::from(pid))
+            dep(x).is_some_and(|d| d.outcome == "in-progress" && d.pid == Some(u64::from(pid)))
         });
         assert_eq!(killed.is_some(), phase != Phase::Decision, "{p}: {killed:?}");
         let state = read_state(&s3, &t.backend()).unwrap();
@@ -96,16 +101,17 @@ fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
         let after = records(&sb);
         let done = last_deployment(&after, "dev").unwrap();
         assert_eq!((done.sequence, done.release.as_str()), (o.completion_record, r.as_str()), "{p}");
-        assert_eq!(done.detail_str("outcome"), Some("succeeded"), "{p}");
+        let d = dep(done).unwrap();
+        assert_eq!(d.outcome, "succeeded", "{p}");
         let state = read_state(&s3, &t.backend()).unwrap().unwrap();
         assert_eq!(state.release.as_deref(), Some(r.as_str()), "{p}");
         assert!(state.version.is_some(), "{p}: the state bucket is versioned");
-        assert_eq!(done.details["state_serial"].as_u64(), Some(state.serial), "{p}");
-        assert_eq!(done.detail_str("state_version"), state.version.as_deref(), "{p}: the record names the state version the backend holds");
+        assert_eq!(d.state_serial, Some(state.serial), "{p}");
+        assert_eq!(d.state_version.as_deref(), state.version.as_deref(), "{p}: the record names the state version the backend holds");
         if let Some(k) = killed {
             // The killed run is recorded dead by the rerun.
             assert!(
-                after.iter().any(|x| x.detail_str("outcome") == Some("recovered") && x.details["recovers_record"].as_u64() == Some(k.sequence)),
+                after.iter().any(|x| dep(x).is_some_and(|d| d.outcome == "recovered" && d.recovers_record == Some(k.sequence))),
                 "{p}: no recovered record of the killed run"
             );
         }
@@ -114,12 +120,13 @@ fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
             // as succeeded, naming the run it completes, instead of "no changes".
             let k = killed.unwrap();
             assert_eq!(o.completes_record, Some(k.sequence), "{p}");
-            assert_eq!(done.details["completes_record"].as_u64(), Some(k.sequence), "{p}");
-            assert_eq!(done.details["recovery"]["run"].as_str(), k.detail_str("run"), "{p}");
+            assert_eq!(d.completes_record, Some(k.sequence), "{p}");
+            assert_eq!(d.recovery.as_ref().and_then(|r| r["run"].as_str()), k.run(), "{p}");
             let serial_then = state_at_start.as_ref().map(|s| s.serial);
-            assert_eq!(k.details["state_before"]["serial"].as_u64(), serial_then, "{p}");
+            let before = dep(k).and_then(|d| d.state_before.clone()).flatten();
+            assert_eq!(before.and_then(|b| b["serial"].as_u64()), serial_then, "{p}");
             assert!(serial_then.is_none_or(|s| s < state.serial), "{p}");
-            assert!(!after.iter().any(|x| x.sequence > k.sequence && x.detail_str("outcome") == Some("no-changes")), "{p}");
+            assert!(!after.iter().any(|x| x.sequence > k.sequence && x.deployment_outcome() == Some("no-changes")), "{p}");
         } else {
             assert_eq!(o.completes_record, None, "{p}: the rerun applied");
             assert!(serial_then_lower(&state_at_start, state.serial), "{p}");
@@ -153,8 +160,8 @@ fn a_rerun_of_a_recorded_deployment_claims_nothing() {
     let e = sb.promote(&r, "dev", "deployer-bot", &now, 0).unwrap_err();
     assert!(format!("{e:#}").contains("is already deployed to dev: the plan has no changes"), "{e:#}");
     let rs = records(&sb);
-    assert_eq!(rs.iter().filter(|x| x.detail_str("outcome") == Some("succeeded")).count(), 1);
-    assert!(!rs.iter().any(|x| x.details.contains_key("completes_record")));
+    assert_eq!(rs.iter().filter(|x| x.deployment_outcome() == Some("succeeded")).count(), 1);
+    assert!(!rs.iter().any(|x| dep(x).is_some_and(|d| d.completes_record.is_some())));
 }
 
 /// Only the deployer signs a lock-recovery record, and one without the lock or the run is
@@ -171,10 +178,18 @@ fn a_lock_recovery_record_is_signed_by_the_deployer_and_names_lock_and_run() {
         let e = ledger.append(Kind::LockRecovery, fields(), sb.signer(who)).unwrap_err();
         assert!(lz_promote::is_refusal(&e), "{who}: {e:#}");
     }
-    let empty = Fields::new(&release).environment("dev").detail("lock_id", "").detail("run", "4242-1-0").detail("lock", serde_json::json!({"who": "ci@runner"}));
+    let lock = |lock_id: &str| LockRecoveryDetails {
+        lock_id: lock_id.into(),
+        run: "4242-1-0".into(),
+        lock: serde_json::json!({"who": "ci@runner"}),
+        ..Default::default()
+    };
+    let empty = Fields::new(&release).environment("dev").details(lock(""));
     let e = ledger.append(Kind::LockRecovery, empty, sb.signer("deployer-bot")).unwrap_err();
     assert!(format!("{e:#}").contains("lock_id of a lock-recovery record"), "{e:#}");
-    let missing = Fields::new(&release).environment("dev").detail("lock_id", "0a5e7c4b").detail("lock", serde_json::json!({"who": "ci@runner"}));
+    // Without the run: no typed writer can, a raw one can.
+    let mut missing = Fields::new(&release).environment("dev").details(lock("0a5e7c4b"));
+    missing.details.remove("run");
     let e = ledger.append(Kind::LockRecovery, missing, sb.signer("deployer-bot")).unwrap_err();
     assert!(format!("{e:#}").contains("\"run\""), "{e:#}");
     let ok = ledger.append(Kind::LockRecovery, fields(), sb.signer("deployer-bot")).unwrap();
@@ -232,9 +247,9 @@ fn a_run_that_waited_while_another_deployed_is_refused_before_its_apply() {
     }
     let waiting = records(&sb)
         .into_iter()
-        .rfind(|x| x.release == tags && x.detail_str("outcome") == Some("in-progress"))
+        .rfind(|x| x.release == tags && x.deployment_outcome() == Some("in-progress"))
         .expect("the waiting run recorded its decision point");
-    assert_eq!(waiting.detail_str("tier"), Some("standard"));
+    assert_eq!(dep(&waiting).and_then(|d| d.tier.as_deref()), Some("standard"));
 
     // Meanwhile the high-tier release is approved and promoted to dev.
     sb.approve("bob", &high, "dev", &now).unwrap();
@@ -257,10 +272,10 @@ fn a_run_that_waited_while_another_deployed_is_refused_before_its_apply() {
     let after = records(&sb);
     let closed = after
         .iter()
-        .find(|x| x.details.get("in_progress_record").and_then(|v| v.as_u64()) == Some(waiting.sequence))
+        .find(|x| dep(x).and_then(|d| d.in_progress_record) == Some(waiting.sequence))
         .expect("the waiting run closed its in-progress record");
-    assert_eq!(closed.detail_str("outcome"), Some("failed"));
-    assert!(closed.detail_str("error").is_some_and(|e| e.contains(&want)), "{closed:?}");
+    assert_eq!(closed.deployment_outcome(), Some("failed"));
+    assert!(dep(closed).and_then(|d| d.error.as_deref()).is_some_and(|e| e.contains(&want)), "{closed:?}");
     assert_eq!(last_deployment(&after, "dev").map(|d| d.release.as_str()), Some(high.as_str()));
     let state = read_state(&s3, &t.backend()).unwrap().unwrap();
     assert_eq!(state.release.as_deref(), Some(high.as_str()), "nothing was applied over the high-tier release");

@@ -6,10 +6,10 @@
 mod common;
 
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use lz_evidence::details::{DeploymentDetails, Details, DriftDetails, RotationDetails};
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::sandbox::Sandbox;
 use lz_promote::{is_refusal, rotation};
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use common::{open_time, promote_through, release, root, sandbox};
@@ -43,36 +43,34 @@ fn last(sb: &Sandbox, kind: Kind, env: &str) -> lz_promote::ledger::Record {
 /// What the deployer key alone appends for a deployment of `release` to `env` whose admission
 /// is real (the approvals the tier needs are recorded): the in-progress record with that
 /// admission, and a `succeeded` record naming the state `state` claims.
-fn deployment_claiming(sb: &Sandbox, release: &str, env: &str, state: &[(&str, Value)]) -> u64 {
+fn deployment_claiming(sb: &Sandbox, release: &str, env: &str, state: (Option<&str>, Option<u64>, Option<&str>)) -> u64 {
     let s = sb.session(release, env).unwrap();
     let policy = s.evaluate_policy(now()).unwrap();
     let a = s.admit("deployer-bot", &policy, now()).unwrap();
     let ledger = sb.ledger().unwrap();
     let bot = sb.signer("deployer-bot");
-    let fields = |outcome: &str| {
+    let fields = |outcome: &str, d: DeploymentDetails| {
         Fields::new(release)
             .environment(env)
             .account(sb.target(env).unwrap().account_id)
             .plan_digest(&s.plan_digest)
             .at(now())
-            .detail("outcome", outcome)
-            .detail("run", format!("claimed-{env}"))
+            .details(DeploymentDetails { outcome: outcome.into(), run: Some(format!("claimed-{env}")), ..d })
     };
-    let ip = ledger
-        .append(
-            Kind::Deployment,
-            fields("in-progress")
-                .detail("tier", a.tier.as_str())
-                .detail("approvals", a.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>())
-                .detail("break_glass", Value::Null),
-            bot,
-        )
-        .unwrap();
-    let mut done = fields("succeeded").detail("in_progress_record", ip.sequence);
-    for (k, v) in state {
-        done = done.detail(k, v.clone());
-    }
-    let d = ledger.append(Kind::Deployment, done, bot).unwrap();
+    let admission = DeploymentDetails {
+        tier: Some(a.tier.as_str().into()),
+        approvals: Some(a.approvals.iter().map(|v| v.sequence).collect()),
+        ..Default::default()
+    };
+    let ip = ledger.append(Kind::Deployment, fields("in-progress", admission), bot).unwrap();
+    let claim = DeploymentDetails {
+        in_progress_record: Some(ip.sequence),
+        state_version: state.0.map(str::to_string),
+        state_serial: state.1,
+        state_lineage: state.2.map(str::to_string),
+        ..Default::default()
+    };
+    let d = ledger.append(Kind::Deployment, fields("succeeded", claim), bot).unwrap();
     // Replayed, the deployment has a valid admission: only its fact is false.
     let rejected = lz_promote::replay::rejected(&sb.paths, &ledger, &ledger.records().unwrap()).unwrap();
     assert!(!rejected.contains_key(&d.sequence), "{rejected:?}");
@@ -81,12 +79,10 @@ fn deployment_claiming(sb: &Sandbox, release: &str, env: &str, state: &[(&str, V
 
 /// A clean drift check of `env` signed by the deployer key, with `details` (copied from an
 /// honest one, or not).
-fn clean_drift(sb: &Sandbox, release: &str, env: &str, details: serde_json::Map<String, Value>) -> u64 {
-    let mut f = Fields::new(release).environment(env).at(now());
-    f.details.extend(details);
+fn clean_drift(sb: &Sandbox, release: &str, env: &str, mut details: DriftDetails) -> u64 {
     // A copy keeps everything but the append id, which names one append.
-    f.details.remove(lz_evidence::archive::APPEND_ID);
-    f = f.detail("drifted", false).detail("resources", Vec::<String>::new());
+    details.other.remove(lz_evidence::archive::APPEND_ID);
+    let f = Fields::new(release).environment(env).at(now()).details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..details });
     sb.ledger().unwrap().append(Kind::Drift, f, sb.signer("deployer-bot")).unwrap().sequence
 }
 
@@ -116,8 +112,9 @@ fn a_deployment_naming_a_state_version_its_bucket_does_not_hold_is_contradicted_
     let state = lz_promote::facts::claimed(&honest).unwrap();
     assert_eq!(contradicted(&sb), vec![], "the honest chain");
     let drift = last(&sb, Kind::Drift, "dev");
-    assert_eq!(drift.detail_str("state_version"), Some(state.version.as_str()));
-    assert_eq!(drift.detail_str("plan_output_digest").map(str::len), Some(64), "{:?}", drift.details);
+    let drift = drift.details.drift().cloned().expect("a drift record");
+    assert_eq!(drift.state_version.as_deref(), Some(state.version.as_str()));
+    assert_eq!(drift.plan_output_digest.as_deref().map(str::len), Some(64), "{drift:?}");
 
     // A made-up version in test (and a clean drift check to go with it).
     sb.bootstrap("test", &r).unwrap();
@@ -126,9 +123,9 @@ fn a_deployment_naming_a_state_version_its_bucket_does_not_hold_is_contradicted_
         &sb,
         &r,
         "test",
-        &[("state_version", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY".into()), ("state_serial", 7.into()), ("state_lineage", "made-up".into())],
+        (Some("3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"), Some(7), Some("made-up")),
     );
-    clean_drift(&sb, &r, "test", serde_json::Map::from_iter([("deployment_record".to_string(), Value::from(made_up))]));
+    clean_drift(&sb, &r, "test", DriftDetails { deployment_record: Some(made_up), ..Default::default() });
     let found = contradicted(&sb);
     assert!(found.iter().any(|(s, w)| *s == made_up && w.contains("which the state bucket does not hold")), "{found:?}");
     approve(&sb, &r, "uat");
@@ -140,9 +137,9 @@ fn a_deployment_naming_a_state_version_its_bucket_does_not_hold_is_contradicted_
         &sb,
         &r,
         "uat",
-        &[("state_version", state.version.clone().into()), ("state_serial", state.serial.into()), ("state_lineage", state.lineage.clone().into())],
+        (Some(state.version.as_str()), Some(state.serial), Some(state.lineage.as_str())),
     );
-    clean_drift(&sb, &r, "uat", serde_json::Map::from_iter([("deployment_record".to_string(), Value::from(other))]));
+    clean_drift(&sb, &r, "uat", DriftDetails { deployment_record: Some(other), ..Default::default() });
     let found = contradicted(&sb);
     assert!(found.iter().any(|(s, w)| *s == other && w.contains("which the state bucket does not hold")), "{found:?}");
     approve(&sb, &r, "preprod");
@@ -150,7 +147,7 @@ fn a_deployment_naming_a_state_version_its_bucket_does_not_hold_is_contradicted_
     assert!(msg.contains(&format!("uat's deployment is contradicted by its state: deployment record {other}")), "{msg}");
 
     // No state at all proves nothing either.
-    let bare = deployment_claiming(&sb, &r, "preprod", &[]);
+    let bare = deployment_claiming(&sb, &r, "preprod", (None, None, None));
     let found = contradicted(&sb);
     assert!(found.iter().any(|(s, w)| *s == bare && w.contains("names no state version")), "{found:?}");
 
@@ -193,14 +190,13 @@ fn a_forged_clean_drift_check_does_not_open_the_next_environment() {
         sb.approve(who, &r, "test", &clock).unwrap();
     }
     // Without the digest of a plan output: not trusted, and verification names it.
-    let mut without = honest.details.clone();
-    without.remove("plan_output_digest");
-    let bare = clean_drift(&sb, &r, "dev", without);
+    let honest = honest.details.drift().cloned().expect("a drift record");
+    let bare = clean_drift(&sb, &r, "dev", DriftDetails { plan_output_digest: None, ..honest.clone() });
     let msg = refused(sb.promote(&r, "test", "deployer-bot", &clock, 0));
     assert!(msg.contains(&format!("dev's drift check is not trusted: drift record {bare}")) && msg.contains("carries no digest"), "{msg}");
     assert!(contradicted(&sb).iter().any(|(s, _)| *s == bare), "{:?}", contradicted(&sb));
     // A copy of the honest clean record: the live controls contradict it.
-    let copy = clean_drift(&sb, &r, "dev", honest.details.clone());
+    let copy = clean_drift(&sb, &r, "dev", honest.clone());
     let msg = refused(sb.promote(&r, "test", "deployer-bot", &clock, 0));
     assert!(msg.contains(&format!("dev's drift record {copy} says drifted=false, but its live controls contradict it")), "{msg}");
     assert!(msg.contains("versioning: declared Enabled, actual Suspended"), "{msg}");
@@ -247,20 +243,19 @@ fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
     let bot = sb.signer("deployer-bot");
     let mut forged = Vec::new();
     for (i, s) in secrets.iter().enumerate() {
-        let base = |outcome: &str| {
-            Fields::new(GENESIS)
-                .environment(env)
-                .account(&t.account_id)
-                .at(now())
-                .detail("resource", s.name.as_str())
-                .detail("arn", format!("arn:aws:secretsmanager:{}:{}:secret:{}-AbCdEf", t.region, t.account_id, s.name))
-                .detail("version", format!("0d1c3b5e-0000-4000-8000-00000000000{i}"))
-                .detail("version_created", "2026-11-28T11:59:00Z")
-                .detail("consumers", vec![format!("{}-task", s.name.split('/').nth(1).unwrap())])
-                .detail("outcome", outcome)
+        let base = |outcome: &str| RotationDetails {
+            resource: s.name.clone(),
+            arn: Some(format!("arn:aws:secretsmanager:{}:{}:secret:{}-AbCdEf", t.region, t.account_id, s.name)),
+            version: format!("0d1c3b5e-0000-4000-8000-00000000000{i}"),
+            version_created: Some("2026-11-28T11:59:00Z".into()),
+            consumers: vec![format!("{}-task", s.name.split('/').nth(1).unwrap())],
+            outcome: outcome.into(),
+            ..Default::default()
         };
-        let v = ledger.append(Kind::RotationVerification, base("passed"), bot).unwrap();
-        let r = ledger.append(Kind::Rotation, base("rotated").detail("verification_sequence", v.sequence), bot).unwrap();
+        let fields = || Fields::new(GENESIS).environment(env).account(&t.account_id).at(now());
+        let v = ledger.append(Kind::RotationVerification, fields().details(Details::RotationVerification(base("passed"))), bot).unwrap();
+        let rotated = RotationDetails { verification_sequence: Some(v.sequence), ..base("rotated") };
+        let r = ledger.append(Kind::Rotation, fields().details(Details::Rotation(rotated)), bot).unwrap();
         forged.extend([v.sequence, r.sequence]);
     }
     let rows = lz_promote::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
@@ -287,18 +282,19 @@ fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
         let created = held[&id].clone();
         (arn, id, created)
     });
-    let real = Fields::new(GENESIS)
-        .environment(env)
-        .at(now())
-        .detail("resource", s.name.as_str())
-        .detail("arn", arn.as_str())
-        .detail("version", version.as_str())
-        .detail("version_created", created.as_str())
-        .detail("consumers", Vec::<String>::new())
-        .detail("outcome", "passed");
-    let ok = ledger.append(Kind::RotationVerification, real.clone(), bot).unwrap();
+    let real = RotationDetails {
+        resource: s.name.clone(),
+        arn: Some(arn.clone()),
+        version: version.clone(),
+        version_created: Some(created.clone()),
+        outcome: "passed".into(),
+        ..Default::default()
+    };
+    let verification = |d: RotationDetails| Fields::new(GENESIS).environment(env).at(now()).details(Details::RotationVerification(d));
+    let ok = ledger.append(Kind::RotationVerification, verification(real.clone()), bot).unwrap();
     // The same version under another creation date is contradicted.
-    let wrong_date = ledger.append(Kind::RotationVerification, real.detail("version_created", "2020-01-01T00:00:00Z"), bot).unwrap();
+    let wrong = RotationDetails { version_created: Some("2020-01-01T00:00:00Z".into()), ..real };
+    let wrong_date = ledger.append(Kind::RotationVerification, verification(wrong), bot).unwrap();
     let rows = lz_promote::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
     let row = rows.iter().find(|r| r.secret == s.name).unwrap();
     assert_eq!(row.record, Some(ok.sequence), "{row:?}");

@@ -7,6 +7,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use lz_evidence::details::{
+    ApprovalDetails, BreakGlassApprovalDetails, BreakGlassDetails, CheckpointDetails, DeploymentDetails, Details, DriftDetails,
+    ExceptionApprovalDetails, PolicyEvaluationDetails,
+};
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::clock::Clock;
 use lz_promote::sandbox::Sandbox;
@@ -81,45 +85,42 @@ fn simulate_deployment(sb: &Sandbox, release: &str, env: &str, now: &str) {
     let s = sb.session(release, env).unwrap();
     let policy = s.evaluate_policy(t(now)).unwrap();
     let a = s.admit("deployer-bot", &policy, t(now)).unwrap();
-    let admission = Fields::new(release)
-        .detail("tier", a.tier.as_str())
-        .detail("approvals", a.approvals.iter().map(|v| v.sequence).collect::<Vec<_>>());
+    let admission = DeploymentDetails {
+        tier: Some(a.tier.as_str().into()),
+        approvals: Some(a.approvals.iter().map(|v| v.sequence).collect()),
+        ..Default::default()
+    };
     append_deployment(sb, release, env, &s.plan_digest, now, &format!("simulated-{env}"), admission);
 }
 
 /// What one deployer key can append: a deployment (with an in-progress record claiming any
 /// tier) of `release` in `env`, and a clean drift check.
 fn forge_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, tier: &str) -> u64 {
-    append_deployment(sb, release, env, plan_digest, SAT, "forged", Fields::new(release).detail("tier", tier))
+    append_deployment(sb, release, env, plan_digest, SAT, "forged", DeploymentDetails { tier: Some(tier.into()), ..Default::default() })
 }
 
 /// The in-progress record (with the `admission` details it claims), the succeeded record naming
 /// it, and a clean drift check, all signed by deployer-bot at `now`; returns the succeeded record.
-fn append_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, now: &str, run: &str, admission: Fields) -> u64 {
+fn append_deployment(sb: &Sandbox, release: &str, env: &str, plan_digest: &str, now: &str, run: &str, admission: DeploymentDetails) -> u64 {
     let ledger = sb.ledger().unwrap();
     let bot = sb.signer("deployer-bot");
-    let fields = |outcome: &str| {
-        Fields::new(release)
-            .environment(env)
-            .account("111111111111")
-            .plan_digest(plan_digest)
-            .at(t(now))
-            .detail("outcome", outcome)
-            .detail("run", run)
+    let fields = |d: DeploymentDetails| {
+        Fields::new(release).environment(env).account("111111111111").plan_digest(plan_digest).at(t(now)).details(d)
     };
-    let mut in_progress = fields("in-progress").detail("break_glass", serde_json::Value::Null);
-    in_progress.details.extend(admission.details);
+    let run = Some(run.to_string());
+    let in_progress = fields(DeploymentDetails { outcome: "in-progress".into(), run: run.clone(), ..admission });
     let ip = ledger.append(Kind::Deployment, in_progress, bot).unwrap();
-    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), bot).unwrap();
+    let succeeded = DeploymentDetails { outcome: "succeeded".into(), run, in_progress_record: Some(ip.sequence), ..Default::default() };
+    let d = ledger.append(Kind::Deployment, fields(succeeded), bot).unwrap();
     ledger
         .append(
             Kind::Drift,
-            Fields::new(release)
-                .environment(env)
-                .at(t(now))
-                .detail("drifted", false)
-                .detail("resources", Vec::<String>::new())
-                .detail("deployment_record", d.sequence),
+            Fields::new(release).environment(env).at(t(now)).details(DriftDetails {
+                drifted: Some(false),
+                resources: Some(vec![]),
+                deployment_record: Some(d.sequence),
+                ..Default::default()
+            }),
             bot,
         )
         .unwrap();
@@ -165,7 +166,7 @@ fn a_deployment_record_without_its_admission_record_is_rejected() {
     let d = ledger
         .append(
             Kind::Deployment,
-            Fields::new(&r).environment("dev").account("111111111111").plan_digest(&s.plan_digest).at(t(SAT)).detail("outcome", "succeeded").detail("run", "bare"),
+            Fields::new(&r).environment("dev").account("111111111111").plan_digest(&s.plan_digest).at(t(SAT)).details(outcome("succeeded", "bare")),
             sb.signer("deployer-bot"),
         )
         .unwrap();
@@ -234,7 +235,7 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
     let stale = lz_promote::fence::Fence { baseline: Some((old, r.clone())), ..lz_promote::fence::Fence::of(&sb.session(&tags, "dev").unwrap()) };
     let ledger = sb.ledger().unwrap();
     let n = ledger.records().unwrap().len();
-    let fields = Fields::new(&tags).environment("dev").account("111111111111").plan_digest(&waiting.plan_digest).at(t(SAT)).detail("outcome", "in-progress").detail("run", "stale");
+    let fields = Fields::new(&tags).environment("dev").account("111111111111").plan_digest(&waiting.plan_digest).at(t(SAT)).details(outcome("in-progress", "stale"));
     let e = ledger.append_if(Kind::Deployment, fields, sb.signer("deployer-bot"), &|records| stale.check(&ledger, records)).unwrap_err();
     assert!(is_refusal(&e) && format!("{e:#}").contains("the baseline of dev moved from"), "{e:#}");
     assert_eq!(ledger.records().unwrap().len(), n);
@@ -257,30 +258,34 @@ fn appends_that_would_brick_the_store_are_refused_and_it_stays_verifiable() {
     let ledger = sb.ledger().unwrap();
     let plan = sb.session(&r, "dev").unwrap().plan_digest;
     let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&r), "INC-9", "outage", 60, t(SAT)).unwrap();
-    let deployment = Fields::new(&r).environment("dev").account("111111111111").plan_digest(&plan).at(t(SAT)).detail("outcome", "succeeded").detail("run", "x");
-    let drift = |at: &str| Fields::new(&r).environment("dev").at(t(at)).detail("drifted", false).detail("resources", Vec::<String>::new());
+    let deployment = |d: DeploymentDetails| Fields::new(&r).environment("dev").account("111111111111").plan_digest(&plan).at(t(SAT)).details(d);
+    let drift =
+        |at: &str| Fields::new(&r).environment("dev").at(t(at)).details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
     let late = format!("given after break-glass {} expired", bg.sequence);
     let cases: Vec<(&str, Kind, Fields, &str, &str)> = vec![
-        ("break_glass=9999", Kind::Deployment, deployment.clone().detail("break_glass", 9999), "deployer-bot", "the deployment names break-glass 9999, which is no earlier break-glass record"),
+        ("break_glass=9999", Kind::Deployment, deployment(DeploymentDetails { break_glass: Some(9999), ..outcome("succeeded", "x") }), "deployer-bot", "the deployment names break-glass 9999, which is no earlier break-glass record"),
         ("dated 2099", Kind::Drift, drift("2099-01-01T00:00:00Z"), "deployer-bot", "refusing a drift record dated 2099-01-01T00:00:00Z: after this machine's clock"),
         (
             "approval of no break-glass",
             Kind::BreakGlassApproval,
-            Fields::new(&r).environment("prod").at(t(SAT)).reason("ok").detail("break_glass_sequence", 9999),
+            Fields::new(&r).environment("prod").at(t(SAT)).reason("ok").details(BreakGlassApprovalDetails { break_glass_sequence: 9999, ..Default::default() }),
             "bob",
             "sequence 9999 is not an earlier break-glass record",
         ),
         (
             "break-glass approval after it expired",
             Kind::BreakGlassApproval,
-            Fields::new(&r).environment("prod").at(t(SAT) + Duration::hours(2)).reason("late").detail("break_glass_sequence", bg.sequence),
+            Fields::new(&r).environment("prod").at(t(SAT) + Duration::hours(2)).reason("late").details(BreakGlassApprovalDetails {
+                break_glass_sequence: bg.sequence,
+                ..Default::default()
+            }),
             "bob",
             &late,
         ),
         (
             "checkpoint naming a wrong hash",
             Kind::Checkpoint,
-            Fields::new(&r).at(t(SAT)).detail("checkpoint_sequence", 1).detail("checkpoint_hash", "0".repeat(64)),
+            Fields::new(&r).at(t(SAT)).details(CheckpointDetails { checkpoint_sequence: 1, checkpoint_hash: "0".repeat(64), ..Default::default() }),
             "deployer-bot",
             "the hash it records for sequence 1 is not that record's hash",
         ),
@@ -309,13 +314,18 @@ fn appends_that_would_brick_the_store_are_refused_and_it_stays_verifiable() {
     lz_evidence::verify_store(&lz_evidence::LocalStore::new(sb.evidence_file()), &sb.paths.trust, &[]).unwrap();
 }
 
-fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str) -> Fields {
-    Fields::new(release)
-        .environment(env)
-        .plan_digest(plan_digest)
-        .at(t(now))
-        .detail("decision", "approved")
-        .detail("tier", "high")
+fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str, auto: Option<bool>) -> Fields {
+    Fields::new(release).environment(env).plan_digest(plan_digest).at(t(now)).details(ApprovalDetails {
+        decision: Some("approved".into()),
+        tier: Some("high".into()),
+        auto,
+        ..Default::default()
+    })
+}
+
+/// Deployment details with `outcome` and `run`.
+fn outcome(outcome: &str, run: &str) -> DeploymentDetails {
+    DeploymentDetails { outcome: outcome.into(), run: Some(run.into()), ..Default::default() }
 }
 
 /// A release tree with a policy finding in dev and one register entry waiving it, approval
@@ -367,7 +377,7 @@ fn a_high_tier_change_reaches_prod_only_with_human_approvals_inside_its_window()
         .unwrap()
         .append(
             Kind::Approval,
-            approval_fields(&r, "prod", &s.plan_digest, SAT).detail("auto", true),
+            approval_fields(&r, "prod", &s.plan_digest, SAT, Some(true)),
             sb.signer("change-policy"),
         )
         .unwrap();
@@ -435,7 +445,7 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
         .unwrap()
         .append(
             Kind::Approval,
-            approval_fields(&r2, "dev", &s.plan_digest, SAT).detail("auto", true),
+            approval_fields(&r2, "dev", &s.plan_digest, SAT, Some(true)),
             sb.signer("change-policy"),
         )
         .unwrap();
@@ -656,9 +666,12 @@ fn a_forged_passing_policy_evaluation_never_substitutes_for_the_evaluation() {
                 .environment("dev")
                 .plan_digest(&s.plan_digest)
                 .at(t(SAT))
-                .detail("policy_bundle", "forged")
-                .detail("passed", true)
-                .detail("findings", Vec::<String>::new()),
+                .details(PolicyEvaluationDetails {
+                    policy_bundle: Some("forged".into()),
+                    passed: Some(true),
+                    findings: Some(vec![]),
+                    ..Default::default()
+                }),
             sb.signer(who),
         );
     }
@@ -695,21 +708,15 @@ fn break_glass_needs_a_ttl_a_second_person_and_an_independent_retrospective() {
     .is_err());
     // Hand-made requests with expires=2099 (no TTL, or a TTL that disagrees) never open a
     // session: the archive refuses to record them, and were one recorded, the gate refuses it.
-    let forged = [
-        ("names no TTL", Fields::new(&r)),
-        (
-            "states expiry 2099-01-01T00:00:00Z, not its time plus its TTL",
-            Fields::new(&r).detail("ttl_minutes", 240),
-        ),
-    ];
-    for (want, f) in forged {
-        let f = f
+    let forged = [("names no TTL", None), ("states expiry 2099-01-01T00:00:00Z, not its time plus its TTL", Some(240))];
+    for (want, ttl_minutes) in forged {
+        let f = Fields::new(&r)
             .environment("prod")
             .account("555555555555")
             .ticket("INC-1")
             .reason("outage")
             .at(opened)
-            .detail("expires", "2099-01-01T00:00:00Z");
+            .details(BreakGlassDetails { expires: "2099-01-01T00:00:00Z".into(), ttl_minutes, ..Default::default() });
         match ledger.append(Kind::BreakGlass, f, sb.signer("oscar")) {
             Err(e) => assert!(format!("{e:#}").contains("at most 240"), "{e:#}"),
             Ok(_) => {
@@ -859,8 +866,9 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         let mut appended = 0;
         for e in &register.exceptions {
             // The record names a registered owner, whatever the entry says.
-            let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT))
-                .detail("owner", "alice");
+            let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT), None);
+            let Ok(Details::ExceptionApproval(d)) = Details::parse(Kind::ExceptionApproval, &f.details) else { panic!("exception approval details") };
+            let f = f.details(ExceptionApprovalDetails { owner: "alice".into(), ..d });
             match ledger.append(Kind::ExceptionApproval, f, sb.signer(signer)) {
                 Ok(_) => appended += 1,
                 // The archive itself refuses some forgeries (owner not an identity, signer

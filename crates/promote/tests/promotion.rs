@@ -364,7 +364,7 @@ fn drift_in_the_previous_environment_blocks_the_promotion() {
     let text = lz_promote::drift::render_text(&d);
     assert!(text.contains("terraform_data.release (delete, create)"), "{text}");
     let rec = sb.ledger().unwrap().records().unwrap().into_iter().find(|r| r.sequence == d.record).unwrap();
-    assert_eq!(rec.details["canary_changes"], serde_json::json!(["terraform_data.release (delete, create)"]));
+    assert_eq!(rec.details.drift().and_then(|d| d.canary_changes.clone()), Some(vec!["terraform_data.release (delete, create)".to_string()]));
 }
 
 #[test]
@@ -407,16 +407,16 @@ fn four_concurrent_promotions_apply_exactly_once() {
     let records = sb.ledger().unwrap().records().unwrap();
     let done: Vec<_> = records
         .iter()
-        .filter(|r| r.detail_str("outcome") == Some("succeeded"))
+        .filter(|r| r.deployment_outcome() == Some("succeeded"))
         .collect();
     assert_eq!(done.len(), 1);
     let started = records
         .iter()
-        .filter(|r| r.detail_str("outcome") == Some("in-progress"))
+        .filter(|r| r.deployment_outcome() == Some("in-progress"))
         .count();
     let closed = records
         .iter()
-        .filter(|r| r.details.contains_key("in_progress_record"))
+        .filter(|r| r.deployment().is_some_and(|d| d.in_progress_record.is_some()))
         .count();
     assert_eq!(started, 4);
     assert_eq!(closed, 4);
@@ -507,10 +507,12 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     let records = sb.ledger().unwrap().records().unwrap();
     let last = records
         .iter()
-        .rfind(|r| r.kind == Kind::Deployment && r.release == second && r.detail_str("outcome") == Some("in-progress") && r.details["pid"].as_u64() == Some(u64::from(child.id())))
+        .rfind(|r| {
+            r.release == second && r.deployment().is_some_and(|d| d.outcome == "in-progress" && d.pid == Some(u64::from(child.id())))
+        })
         .unwrap()
         .clone();
-    assert!(!records.iter().any(|r| r.details.get("in_progress_record").and_then(|v| v.as_u64()) == Some(last.sequence)));
+    assert!(!records.iter().any(|r| r.deployment().and_then(|d| d.in_progress_record) == Some(last.sequence)));
     assert_eq!(
         lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id),
         Some(lock.id.clone()),
@@ -525,9 +527,9 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     let records = sb.ledger().unwrap().records().unwrap();
     let rec = records
         .iter()
-        .find(|r| r.detail_str("outcome") == Some("recovered") && r.details["recovers_record"].as_u64() == Some(last.sequence))
+        .find(|r| r.deployment().is_some_and(|d| d.outcome == "recovered" && d.recovers_record == Some(last.sequence)))
         .unwrap();
-    assert_eq!(rec.details["lock"]["id"].as_str(), Some(lock.id.as_str()));
+    assert_eq!(rec.deployment().and_then(|d| d.lock.as_ref()).and_then(|l| l["id"].as_str()), Some(lock.id.as_str()));
     assert!(lock_recoveries(&sb).is_empty());
     assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_some());
 
@@ -538,9 +540,10 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     assert_eq!(lr.len(), 1);
     assert_eq!(Some(lr[0].sequence), o.lock_recovery);
     assert_eq!(lr[0].identity, "deployer-bot");
-    assert_eq!(lr[0].detail_str("lock_id"), Some(lock.id.as_str()));
-    assert_eq!(lr[0].detail_str("run"), last.detail_str("run"));
-    assert_eq!(lr[0].details["in_progress_record"].as_u64(), Some(last.sequence));
+    let recovery = lr[0].details.lock_recovery().expect("lock-recovery details");
+    assert_eq!(recovery.lock_id, lock.id);
+    assert_eq!(Some(recovery.run.as_str()), last.run());
+    assert_eq!(recovery.in_progress_record, Some(last.sequence));
     assert!(lz_promote::deploy::read_lock(&s3, &t.backend())
         .unwrap()
         .is_none());

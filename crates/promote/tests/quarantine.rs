@@ -5,6 +5,7 @@
 mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
+use lz_evidence::details::DriftDetails;
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
@@ -37,14 +38,13 @@ fn decisions_append_past_a_foreign_object_and_record_the_skip() {
         .at(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
         .environment("dev")
         .account("111111111111")
-        .detail("drifted", false)
-        .detail("resources", serde_json::json!([]));
+        .details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
     let drift = sb.ledger().unwrap().append(Kind::Drift, f, sb.signer("deployer-bot")).unwrap();
     let records = sb.ledger().unwrap().records().unwrap();
     assert_eq!(records.len(), before.len() + 2, "every decision landed, none was lost");
     assert_eq!(records[before.len()].sequence, next + 1, "the first record after the object is at the next key");
     assert_eq!(
-        records[before.len()].details.get("quarantined").and_then(|q| q[0]["sequence"].as_u64()),
+        records[before.len()].details.other().get("quarantined").and_then(|q| q[0]["sequence"].as_u64()),
         Some(next),
         "it records the skip"
     );

@@ -100,12 +100,13 @@ fn a_removed_tag_and_suspended_versioning_are_restored_recorded_and_escalated_wh
     let rec = records.iter().find(|r| Some(r.sequence) == first.record).expect("remediation record");
     assert_eq!(rec.kind, Kind::DriftRemediation);
     assert_eq!(rec.identity, "deployer-bot");
-    assert_eq!(rec.details["drift_record"], first.drift.unwrap());
-    assert_eq!(rec.details["recheck_record"], first.recheck.as_ref().unwrap().record);
-    assert_eq!(rec.details["remediated"].as_array().unwrap().len(), 2);
+    let rd = rec.details.drift_remediation().expect("remediation details");
+    assert_eq!(rd.drift_record, first.drift);
+    assert_eq!(rd.recheck_record, Some(first.recheck.as_ref().unwrap().record));
+    assert_eq!(rd.remediated.as_ref().and_then(|r| r.as_array()).unwrap().len(), 2);
     let drift = records.iter().find(|r| Some(r.sequence) == first.drift).unwrap();
     assert_eq!(drift.kind, Kind::Drift);
-    assert_eq!(drift.details["drifted"], true);
+    assert_eq!(drift.details.drift().and_then(|d| d.drifted), Some(true));
 
     // The same drift eleven hours later: escalated, not reverted again.
     tamper_tag_and_versioning(&sb, &bucket, "CostCentre");
@@ -155,6 +156,7 @@ fn a_changed_bucket_policy_is_never_touched_and_names_its_owner() {
     );
     let records = sb.ledger().unwrap().records().unwrap();
     let rec = records.iter().find(|r| Some(r.sequence) == o.record).unwrap();
-    assert_eq!(rec.details["outcome"], "manual");
-    assert!(rec.details["owners"].as_array().unwrap().iter().any(|x| x.as_str().unwrap().starts_with("security")));
+    let rd = rec.details.drift_remediation().expect("remediation details");
+    assert_eq!(rd.outcome.as_deref(), Some("manual"));
+    assert!(rd.owners.iter().flatten().any(|x| x.starts_with("security")));
 }

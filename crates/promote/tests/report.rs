@@ -12,6 +12,7 @@ use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
 use lz_promote::report::{self, Options, Selection};
 use lz_promote::sandbox::Sandbox;
+use lz_evidence::details::{ApprovalDetails, DeploymentDetails, Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
@@ -134,11 +135,15 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
             .environment(env)
             .account(account)
             .ticket("SEC-77")
-            .at(t(at))
-            .detail("resource", format!("lz-{env}/orders/db-credentials"))
-            .detail("version", "v2")
-            .detail("outcome", if kind == Kind::Rotation { "rotated" } else { "passed" })
-            .detail("consumers", serde_json::json!(["orders-task"]));
+            .at(t(at));
+        let d = RotationDetails {
+            resource: format!("lz-{env}/orders/db-credentials"),
+            version: "v2".into(),
+            outcome: if kind == Kind::Rotation { "rotated" } else { "passed" }.into(),
+            consumers: vec!["orders-task".into()],
+            ..Default::default()
+        };
+        let f = f.details(if kind == Kind::Rotation { Details::Rotation(d) } else { Details::RotationVerification(d) });
         ledger.append(kind, f, sb.signer("deployer-bot")).unwrap().sequence
     };
     let rotated = [rotation("prod", Kind::Rotation, "2026-11-28T15:00:00Z"), rotation("prod", Kind::RotationVerification, "2026-11-28T15:00:01Z")];
@@ -197,6 +202,7 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
         assert!(!c.changes.is_empty(), "{env}: the first deployment creates resources");
         assert_eq!(c.added, c.changes.len(), "{env}: nothing was deployed before, every change is a create");
         assert_eq!(e.approvals.len(), 2, "{env}");
+        assert!(e.missing_approvals.is_empty(), "{env}: an honest deployment is not flagged: {:?}", e.missing_approvals);
         assert!(e.deployments.iter().any(|d| d.details.iter().any(|(k, v)| k == "outcome" && v == "succeeded")));
         assert!(e.deployments.iter().any(|d| d.details.iter().any(|(k, v)| k == "state_serial" && v.parse::<u64>().is_ok())), "{env}: state serial");
         assert_eq!(e.policy_evaluations.len(), 1, "{env}");
@@ -307,8 +313,9 @@ fn a_tampered_chain_renders_the_red_banner_and_nothing_else() {
 }
 
 /// A deployment record one deployer key wrote, with an in-progress record claiming the
-/// standard tier and no approval: the report flags it as a deployment without a valid
-/// admission, naming the rule its replay breaks.
+/// standard tier and only the policy identity's automatic approval: the report flags it as a
+/// deployment without a valid admission, naming the rule its replay breaks, and, in the
+/// environment's section, as a deployment of a high-tier change without its human approvals.
 #[test]
 fn a_deployment_without_a_valid_admission_is_flagged() {
     let dir = tempfile::Builder::new().prefix("lz-report-forged-").tempdir().unwrap();
@@ -320,11 +327,16 @@ fn a_deployment_without_a_valid_admission_is_flagged() {
     let plan = sb.session(&release, "dev").unwrap().plan_digest;
     let ledger = sb.ledger().unwrap();
     let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
-    let fields = |outcome: &str| {
-        Fields::new(&release).environment("dev").account("111111111111").plan_digest(&plan).at(at).detail("outcome", outcome).detail("run", "forged")
+    let fields = |d: DeploymentDetails| {
+        Fields::new(&release).environment("dev").account("111111111111").plan_digest(&plan).at(at).details(DeploymentDetails { run: Some("forged".into()), ..d })
     };
-    let ip = ledger.append(Kind::Deployment, fields("in-progress").detail("tier", "standard"), sb.signer("deployer-bot")).unwrap();
-    let d = ledger.append(Kind::Deployment, fields("succeeded").detail("in_progress_record", ip.sequence), sb.signer("deployer-bot")).unwrap();
+    let auto = ApprovalDetails { decision: Some("approved".into()), tier: Some("standard".into()), auto: Some(true), ..Default::default() };
+    let auto = Fields::new(&release).environment("dev").plan_digest(&plan).at(at).details(auto);
+    let auto = ledger.append(Kind::Approval, auto, sb.signer("change-policy")).unwrap();
+    let ip = DeploymentDetails { outcome: "in-progress".into(), tier: Some("standard".into()), ..Default::default() };
+    let ip = ledger.append(Kind::Deployment, fields(ip), sb.signer("deployer-bot")).unwrap();
+    let done = DeploymentDetails { outcome: "succeeded".into(), in_progress_record: Some(ip.sequence), ..Default::default() };
+    let d = ledger.append(Kind::Deployment, fields(done), sb.signer("deployer-bot")).unwrap();
     let r = report::build(&sb.paths, &Selection::Release(release.clone()), &Options::default()).unwrap();
     assert!(r.verified(), "the chain itself verifies");
     assert_eq!(r.verification.rejected.len(), 1, "{:?}", r.verification.rejected);
@@ -334,4 +346,13 @@ fn a_deployment_without_a_valid_admission_is_flagged() {
     let html = report::render(&r).unwrap();
     assert!(html.contains("DEPLOYMENTS WITHOUT A VALID ADMISSION"), "the page flags it");
     assert!(html.contains(&format!("Record {}", d.sequence)));
+    // The environment's section: tier high, one automatic approval, and the warning beside it.
+    let dev = r.releases[0].environments.iter().find(|e| e.name == "dev").expect("a dev section");
+    assert_eq!(dev.change.as_ref().map(|c| c.tier.as_str()), Some("high"));
+    assert_eq!(dev.approvals.iter().map(|a| a.sequence).collect::<Vec<_>>(), vec![auto.sequence]);
+    assert_eq!(dev.missing_approvals.iter().map(|m| (m.sequence, m.tier.as_str())).collect::<Vec<_>>(), vec![(d.sequence, "high")]);
+    assert!(dev.missing_approvals[0].why.contains("needs"), "{:?}", dev.missing_approvals);
+    let section = html.split(&format!("id=\"env-dev-{}\"", &release[..12])).nth(1).expect("the dev section in the page");
+    let flag = section.split("data-flag=\"missing-approvals\"").nth(1).expect("the missing-approvals flag in the dev section");
+    assert!(flag.contains("MISSING HUMAN APPROVALS") && flag.contains(&format!("rec-{}", d.sequence)), "{flag}");
 }

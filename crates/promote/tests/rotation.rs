@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 
+use lz_evidence::details::{Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::ledger::{EvidenceAt, Ledger};
 use lz_promote::rotation;
@@ -67,10 +68,13 @@ fn record_rotations(sb: &Sandbox) {
         let f = Fields::new(GENESIS)
             .environment(env)
             .at(now() - Duration::days(days))
-            .detail("resource", secret)
-            .detail("version", format!("v-{days}"))
-            .detail("outcome", outcome)
-            .detail("consumers", vec!["x-task"]);
+            .details(Details::RotationVerification(RotationDetails {
+                resource: secret.into(),
+                version: format!("v-{days}"),
+                outcome: outcome.into(),
+                consumers: vec!["x-task".into()],
+                ..Default::default()
+            }));
         ledger
             .append(Kind::RotationVerification, f, sb.signer("deployer-bot"))
             .unwrap();

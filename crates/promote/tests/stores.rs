@@ -5,6 +5,7 @@
 mod common;
 
 use aws_sdk_s3::primitives::ByteStream;
+use lz_evidence::details::DriftDetails;
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::clock::Clock;
 use lz_promote::ledger::{EvidenceAt, Ledger};
@@ -106,8 +107,7 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
                                 .environment("dev")
                                 .account("111111111111")
                                 .reason(format!("{who} check {i}"))
-                                .detail("drifted", false)
-                                .detail("resources", serde_json::json!([]));
+                                .details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
                             ledger.append(Kind::Drift, f, sb.signer(who)).unwrap().sequence
                         })
                         .collect()
@@ -264,7 +264,7 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
             .environment("dev")
             .account("111111111111")
             .reason(format!("{who}'s check"))
-            .detail("drifted", false)
+            .details(DriftDetails { drifted: Some(false), ..Default::default() })
     };
     // Both open on the same head (sequence 1, after the genesis register and the release), as two
     // jobs starting together do.

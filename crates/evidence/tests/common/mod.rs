@@ -135,7 +135,13 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
     // -- drift remediation (lane report) --
     a.record(
         DriftRemediationEvidence(
-            lz_evidence::Fields::new(&release).environment("prod").account("555555555555").detail("drift_record", 6).detail("outcome", "remediated"),
+            lz_evidence::Fields::new(&release).environment("prod").account("555555555555").details(
+                lz_evidence::details::DriftRemediationDetails {
+                    drift_record: Some(6),
+                    outcome: Some("remediated".into()),
+                    ..Default::default()
+                },
+            ),
         ),
         &t.deployer,
     )

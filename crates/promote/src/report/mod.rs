@@ -10,6 +10,7 @@
 //! references: CSS and the SVG timeline are inline.
 
 pub mod exceptions;
+pub mod flags;
 mod html;
 
 use std::collections::BTreeMap;
@@ -158,6 +159,8 @@ pub struct EnvironmentView {
     pub plans: Vec<RecordView>,
     pub policy_evaluations: Vec<PolicyView>,
     pub approvals: Vec<RecordView>,
+    /// Successful deployments without the human approvals their tier needs (issue 23.7).
+    pub missing_approvals: Vec<flags::MissingApprovals>,
     pub deployments: Vec<RecordView>,
     pub drift_checks: Vec<RecordView>,
     pub break_glass: Vec<BreakGlassView>,
@@ -363,9 +366,12 @@ fn checkpoints(chain: &VerifiedChain, anchors: &Anchors) -> (Option<CheckpointVi
         }
     }
     for r in chain.records.iter().filter(|r| r.kind == Kind::Checkpoint) {
-        let d = &r.statement.predicate.details;
-        if let (Some(s), Some(h)) = (d.get("checkpoint_sequence").and_then(Value::as_u64), d.get("checkpoint_hash").and_then(Value::as_str)) {
-            all.push(CheckpointView { sequence: s, hash: h.to_string(), source: format!("checkpoint record {} signed by {}", r.sequence, r.statement.predicate.identity) });
+        if let Some(c) = r.details.checkpoint() {
+            all.push(CheckpointView {
+                sequence: c.checkpoint_sequence,
+                hash: c.checkpoint_hash.clone(),
+                source: format!("checkpoint record {} signed by {}", r.sequence, r.statement.predicate.identity),
+            });
         }
     }
     for k in &anchors.known {
@@ -470,7 +476,7 @@ fn release_view(
     let mut refs: BTreeMap<u64, (Vec<RecordView>, Vec<RecordView>)> = BTreeMap::new();
     for (_, c) in &environments {
         for s in c.break_glass_approvals.iter().chain(&c.retrospectives) {
-            if let Some(bg) = s.details.get("break_glass_sequence").and_then(Value::as_u64) {
+            if let Some(bg) = by_seq.get(&s.sequence).and_then(|v| v.details.break_glass_sequence()) {
                 let e = refs.entry(bg).or_default();
                 if s.kind == Kind::Retrospective {
                     e.1.push(view(s, by_seq)?);
@@ -484,7 +490,7 @@ fn release_view(
     // every verified retrospective of a break-glass shown here.
     for r in chain.records.iter().filter(|r| r.kind == Kind::Retrospective) {
         let s = summary_of(r);
-        if let Some(bg) = s.details.get("break_glass_sequence").and_then(Value::as_u64) {
+        if let Some(bg) = r.details.break_glass_sequence() {
             let e = refs.entry(bg).or_default();
             if !e.1.iter().any(|v| v.sequence == s.sequence) {
                 e.1.push(view(&s, by_seq)?);
@@ -510,7 +516,8 @@ fn release_view(
         };
         let mut policy = Vec::new();
         for s in &c.policy_evaluations {
-            let used = s.details.get("exceptions").and_then(Value::as_array).cloned().unwrap_or_default();
+            let pe = by_seq.get(&s.sequence).and_then(|v| v.details.policy_evaluation()).cloned().unwrap_or_default();
+            let used = pe.exceptions.clone().unwrap_or_default();
             let exceptions = used
                 .iter()
                 .map(|u| {
@@ -530,9 +537,9 @@ fn release_view(
                 .collect();
             policy.push(PolicyView {
                 record: view(s, by_seq)?,
-                passed: s.details.get("passed").and_then(Value::as_bool).unwrap_or(false),
-                policy_bundle: s.details.get("policy_bundle").and_then(Value::as_str).unwrap_or_default().to_string(),
-                findings: s.details.get("findings").and_then(Value::as_array).cloned().unwrap_or_default(),
+                passed: pe.passed.unwrap_or(false),
+                policy_bundle: pe.policy_bundle.clone().unwrap_or_default(),
+                findings: pe.findings.clone().unwrap_or_default(),
                 exceptions,
             });
         }
@@ -553,6 +560,7 @@ fn release_view(
             plans: views(&c.plans, by_seq)?,
             policy_evaluations: policy,
             approvals: views(&c.approvals, by_seq)?,
+            missing_approvals: flags::missing_approvals(paths, &archive.digest, name, c, by_seq),
             deployments: views(&c.deployments, by_seq)?,
             drift_checks: views(&c.drift_checks, by_seq)?,
             break_glass,
@@ -598,7 +606,7 @@ fn rotations_while_deployed<'a>(
             r.sequence > start
                 && r.kind == Kind::Deployment
                 && r.statement.predicate.release != release
-                && r.statement.predicate.details.get("outcome").and_then(Value::as_str) == Some("succeeded")
+                && r.details.deployment().is_some_and(|d| d.outcome == "succeeded")
         })
         .map_or(u64::MAX, |r| r.sequence);
     chain

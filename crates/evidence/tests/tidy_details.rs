@@ -1,0 +1,61 @@
+//! Tidy (issue 23.6, "one record type per kind"): record details are written and read through
+//! the typed `lz_evidence::details` only. A string-keyed detail writer call (`.detail` with a
+//! key) anywhere else in the workspace's Rust sources fails this test, naming file:line.
+
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if p.is_dir() {
+            if name != "target" && !name.starts_with('.') {
+                rust_files(&p, out);
+            }
+        } else if name.ends_with(".rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// Lines of `text` that call a string-keyed detail writer.
+fn offending(text: &str) -> Vec<usize> {
+    // Spelled in two pieces so this file does not name itself.
+    let needles = [concat!(".detail", "(\""), concat!(".detail", "(")];
+    text.lines().enumerate().filter(|(_, l)| needles.iter().any(|n| l.contains(n))).map(|(i, _)| i + 1).collect()
+}
+
+#[test]
+fn no_string_keyed_detail_writer_outside_the_details_module() {
+    let root = workspace();
+    let allowed = root.join("crates/evidence/src/details.rs");
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "fuzz"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 50, "the scan found the workspace's sources ({} files under {})", files.len(), root.display());
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| **f != allowed) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for line in offending(&text) {
+            found.push(format!("{}:{line}", f.strip_prefix(&root).unwrap_or(f).display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "string-keyed detail writes outside crates/evidence/src/details.rs (use Fields::details with the kind's typed details):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_tidy_check_finds_a_string_keyed_write() {
+    let sample = format!("let f = Fields::new(r)\n    {}outcome\", \"succeeded\");\n", concat!(".detail", "(\""));
+    assert_eq!(offending(&sample), vec![2]);
+    assert!(offending("let f = Fields::new(r).details(DeploymentDetails::default());").is_empty());
+}

@@ -197,8 +197,10 @@ pub fn open(
     ticket: &str,
     reason: &str,
     ttl_minutes: u32,
-    now: OffsetDateTime,
+    now: impl Into<crate::clock::Reading>,
 ) -> Result<RecordRef> {
+    let reading = now.into();
+    let now = reading.time;
     if ttl_minutes == 0 || ttl_minutes > MAX_TTL_MINUTES {
         bail!("a break-glass session lasts 1 to {MAX_TTL_MINUTES} minutes, not {ttl_minutes}");
     }
@@ -209,6 +211,7 @@ pub fn open(
         .ticket(ticket)
         .reason(reason)
         .at(now)
+        .detail("clock", reading.source.clone())
         .detail("expires", rfc3339(expires))
         .detail("ttl_minutes", ttl_minutes)
         .detail(
@@ -228,8 +231,10 @@ pub fn approve(
     signer: &Signer,
     id: u64,
     reason: &str,
-    now: OffsetDateTime,
+    now: impl Into<crate::clock::Reading>,
 ) -> Result<RecordRef> {
+    let reading = now.into();
+    let now = reading.time;
     let records = ledger.records()?;
     let Some(s) = sessions(&records).into_iter().find(|s| s.sequence == id) else {
         bail!("record {id} is not a break-glass record");
@@ -248,6 +253,7 @@ pub fn approve(
         .environment(&s.environment)
         .reason(reason)
         .at(now)
+        .detail("clock", reading.source.clone())
         .detail("break_glass_sequence", id);
     ledger.append(Kind::BreakGlassApproval, fields, signer)
 }
@@ -260,8 +266,10 @@ pub fn retrospective(
     id: u64,
     ticket: &str,
     outcome: &str,
-    now: OffsetDateTime,
+    now: impl Into<crate::clock::Reading>,
 ) -> Result<RecordRef> {
+    let reading = now.into();
+    let now = reading.time;
     let records = ledger.records()?;
     let Some(s) = sessions(&records).into_iter().find(|s| s.sequence == id) else {
         bail!("record {id} is not a break-glass record");
@@ -275,6 +283,7 @@ pub fn retrospective(
         .environment(&s.environment)
         .ticket(ticket)
         .at(now)
+        .detail("clock", reading.source.clone())
         .detail("break_glass_sequence", id)
         .detail("outcome", outcome);
     ledger.append(Kind::Retrospective, fields, signer)

@@ -297,7 +297,7 @@ pub fn overdue(records: &[Record], now: OffsetDateTime) -> Vec<String> {
         .filter(|s| s.retrospective.is_none() && now > s.opened + Duration::hours(RETROSPECTIVE_HOURS))
         .map(|s| {
             format!(
-                "break-glass {} in {} opened by {} at {} has no retrospective by someone other than its requester and the release author; it was due by {}: record one with `cargo xtask break-glass retrospective --id {}`",
+                "break-glass {} in {} opened by {} at {} has no retrospective by someone other than its requester and the release author; it was due by {}: record one with `cargo xtask break-glass retrospective --id {} --as ID --key FILE --ticket TICKET --outcome TEXT`",
                 s.sequence,
                 s.environment,
                 s.opener,

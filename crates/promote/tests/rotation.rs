@@ -288,3 +288,47 @@ fn stale_references_to_old_versions_or_stages_are_found_in_files_and_plans() {
         "{found:?}"
     );
 }
+
+/// Issue 27: the gate's overdue checks read only a local cache CI never has, and deleting it
+/// turned "FAIL" into "ok". Now they read the landing zone's evidence store: without one they
+/// are NOT CHECKED (never ok, whatever a cache says); with one, what fails keeps failing when
+/// the cache is deleted.
+#[test]
+fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_it() {
+    use lz_promote::gate_evidence::{checks, Checked};
+    let endpoint = common::endpoint();
+    let (_d, mut sb) = sandbox();
+    let stores_toml = sb.tree.join(lz_promote::stores::STORES_FILE);
+    let text = std::fs::read_to_string(&stores_toml).unwrap();
+    std::fs::write(&stores_toml, lz_promote::stores::suffixed(&text, &common::nonce())).unwrap();
+    // A cache full of overdue rotations, and no evidence store: not checked, not ok.
+    record_rotations(&sb);
+    for (name, c) in checks(&sb.tree).unwrap() {
+        match c {
+            Checked::NotChecked(why) => assert!(why.contains("s3://"), "{name}: {why}"),
+            Checked::Findings(f) => panic!("{name} was judged without an evidence store: {f:?}"),
+        }
+    }
+
+    // The store exists: a break-glass session two days old without a retrospective fails.
+    let s = lz_promote::stores::Stores::load(&sb.tree, &endpoint).unwrap();
+    lz_promote::bootstrap::bootstrap_stores(&s, &lz_promote::release::render_env(&root(), &s.environment).unwrap()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s);
+    sb.start_chain().unwrap();
+    let t = sb.target("dev").unwrap();
+    let opened = t.clock().now().unwrap().time - Duration::days(2);
+    let bg = lz_promote::breakglass::open(&sb.ledger().unwrap(), sb.signer("oscar"), "dev", &t.account_id, None, "INC-1", "gate test", 60, opened)
+        .unwrap();
+    let failing = |label: &str| {
+        let found = checks(&sb.tree).unwrap();
+        let Checked::Findings(f) = &found.iter().find(|(n, _)| *n == lz_promote::gate_evidence::BREAK_GLASS).unwrap().1 else {
+            panic!("{label}: the store answers, yet not checked: {found:?}")
+        };
+        assert!(f.mentions(&format!("{}", bg.sequence)) && !f.is_empty(), "{label}: {f:?}");
+        assert!(found.iter().all(|(_, c)| matches!(c, Checked::Findings(_))), "{label}: {found:?}");
+    };
+    failing("with the cache");
+    std::fs::remove_dir_all(lz_promote::stores::evidence_cache(&sb.tree).parent().unwrap()).unwrap();
+    failing("cache deleted");
+    println!("gate evidence checks: not checked without a store (cache ignored), break-glass {} overdue with and without the cache", bg.sequence);
+}

@@ -263,10 +263,12 @@ impl<S: Store> EvidenceArchive<S> {
             if let Some(skips) = skips.take() {
                 fields.details.insert(crate::quarantine::QUARANTINED.into(), serde_json::to_value(skips)?);
             }
-            // The genesis register (record 0 of a chain that carries its own register) is judged
-            // by itself: its signer must be a person of its security group.
+            // The genesis register (record 0 of a chain that carries its own register, or its
+            // first record after foreign objects squatting the first keys: crate::genesis_after)
+            // is judged by itself: its signer must be a person of its security group.
             let previous = fields.details.get("previous_register_sha256").and_then(|v| v.as_str());
-            let genesis = if kind == Kind::RegisterChange && seq == 0 && previous == Some(GENESIS) && register.is_some() {
+            let first = seq == 0 || head == GENESIS;
+            let genesis = if kind == Kind::RegisterChange && first && previous == Some(GENESIS) && register.is_some() {
                 let text = fields.details.get("register").and_then(|v| v.as_str()).unwrap_or_default();
                 Some(Identities::parse(text, "genesis register").map_err(|e| Refused(format!("refusing the genesis register: {e:#}")))?)
             } else {

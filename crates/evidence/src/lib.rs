@@ -29,6 +29,7 @@ pub mod archive;
 pub mod bench;
 pub mod bundle;
 pub mod dsse;
+pub mod genesis_after;
 pub mod identity;
 pub mod query;
 pub mod quarantine;

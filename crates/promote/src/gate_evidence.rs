@@ -38,7 +38,7 @@ pub fn reach(root: &Path) -> std::result::Result<(crate::Paths, String), String>
         crate::ledger::EvidenceAt::S3(s) => s.clone(),
         crate::ledger::EvidenceAt::Local(_) => return Err("the landing zone's evidence is not an S3 store".into()),
     };
-    let ledger = paths.ledger().map_err(|e| format!("the evidence store s3://{} at {endpoint}: {e:#}", stores.evidence_bucket))?;
+    let ledger = paths.ledger().map_err(|e| format!("the evidence store s3://{} at {endpoint}: {e}", stores.evidence_bucket))?;
     match ledger.records() {
         Ok(records) if records.is_empty() => {
             Err(format!("the evidence store s3://{} at {endpoint} holds no record (not bootstrapped)", stores.evidence_bucket))

@@ -693,6 +693,15 @@ fn rehearsal_job_runs_dev_to_prod() {
     assert!(last.stdout.contains(&release), "the job's query answers for the release:\n{}", last.stdout);
     let query = xtask(&clone, &["evidence", "query", "--release", &release, "--json"]);
     assert_chain_of_custody(&query, &release, 1);
+    // The witness steps make the witnessed bound apply: the decisions' clocks say they were not
+    // authenticated, agreed with the evidence store's Date and were within the skew of a
+    // witnessed checkpoint.
+    assert!(
+        query.contains("not authenticated: plain HTTP")
+            && query.contains("agrees with the Date of s3://")
+            && query.contains("within 10 min of witnessed checkpoint"),
+        "{query}"
+    );
 }
 
 #[test]

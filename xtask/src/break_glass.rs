@@ -69,9 +69,10 @@ enum Cmd {
     List,
 }
 
-fn clock_of(root: &Path, env: &str) -> Result<lz_promote::clock::Reading> {
+/// The decision time, bounded by the evidence chain (`clock::decide`).
+fn clock_of(root: &Path, paths: &Paths, env: &str) -> Result<lz_promote::clock::Reading> {
     let endpoint = lz_platform::localstack::require(root)?;
-    Target::from_tree(root, env, &endpoint)?.clock().now()
+    lz_promote::clock::decide(paths, Some(env), &Target::from_tree(root, env, &endpoint)?.clock())
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
@@ -90,7 +91,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         } => {
             let e = lz_platform::overlays::env_file(root, &env)?;
             let signer = crate::promote::signer(&identity, key.as_deref())?;
-            let now = clock_of(root, &env)?;
+            let now = clock_of(root, &paths, &env)?;
             let r = breakglass::open(
                 &ledger,
                 &signer,
@@ -100,7 +101,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 &ticket,
                 &reason,
                 ttl,
-                now.time,
+                now.clone(),
             )?;
             println!(
                 "break-glass {} requested for {env} until {}; it is usable once a second person approves it (`cargo xtask break-glass approve --id {}`), and a retrospective by someone else is due within {} h",
@@ -119,8 +120,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         } => {
             let s = breakglass::find(&paths, id)?;
             let signer = crate::promote::signer(&identity, key.as_deref())?;
-            let now = clock_of(root, &s.environment)?;
-            let r = breakglass::approve(&ledger, &signer, id, &reason, now.time)?;
+            let now = clock_of(root, &paths, &s.environment)?;
+            let r = breakglass::approve(&ledger, &signer, id, &reason, now)?;
             println!("break-glass {id} approved by {identity}: record {}", r.sequence);
             Ok(ExitCode::SUCCESS)
         }
@@ -133,8 +134,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         } => {
             let s = breakglass::find(&paths, id)?;
             let signer = crate::promote::signer(&identity, key.as_deref())?;
-            let now = clock_of(root, &s.environment)?;
-            let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now.time)?;
+            let now = clock_of(root, &paths, &s.environment)?;
+            let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now)?;
             println!("retrospective of break-glass {id}: record {}", r.sequence);
             Ok(ExitCode::SUCCESS)
         }

@@ -13,10 +13,18 @@ pub struct Args {
     /// when it exists and differs from HEAD)
     #[arg(long)]
     base: Option<String>,
+    /// Fail (rather than report "not checked") when the landing zone's evidence store does not
+    /// answer: the overdue-rotation and break-glass-retrospective checks read it, never a local
+    /// cache. Pipelines that gate the landing zone pass it
+    #[arg(long)]
+    require_evidence: bool,
 }
 
+/// A step the gate could not run, and why.
+pub type NotChecked = (&'static str, String);
+
 /// Every step of the gate in order; each returns findings or a tool/input error.
-pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findings)>> {
+pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<(Vec<(&'static str, Findings)>, Vec<NotChecked>)> {
     let tf = tools::terraform(root)?;
     let base_catalog = base_catalog(root, base)?;
     let mut steps = vec![
@@ -45,9 +53,9 @@ pub fn gate(root: &Path, base: Option<&str>) -> Result<Vec<(&'static str, Findin
         baselines.push("baseline", Some(b.file.clone()), None, format!("approved baseline of {} is stale: {}", b.subject, b.message));
     }
     steps.push(("approved baselines", baselines));
-    steps.push(("break-glass retrospectives", lz_promote::open_break_glass_findings(root, time::OffsetDateTime::now_utc())?));
     steps.push(("secret rotation", secret_rotation(root)?));
-    Ok(steps)
+    let not_checked = crate::check_evidence::steps(root, require_evidence, &mut steps)?;
+    Ok((steps, not_checked))
 }
 
 /// Every aws_* type used is in the vendored schema (a finding names the import command), and
@@ -94,8 +102,7 @@ fn policies(root: &Path) -> Result<Findings> {
 }
 
 /// Every secret of every environment's plan has a rotation policy entry and a schedule within its
-/// maximum age, and none is overdue in the verified evidence cache (system clock: the gate
-/// reports, it does not decide).
+/// maximum age (whether one is overdue: [`crate::check_evidence`]).
 fn secret_rotation(root: &Path) -> Result<Findings> {
     let mut plans = Vec::new();
     for env in lz_platform::ENVIRONMENTS {
@@ -142,7 +149,7 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let steps = gate(root, args.base.as_deref())?;
+    let (steps, not_checked) = gate(root, args.base.as_deref(), args.require_evidence)?;
     let mut total = 0;
     for (name, findings) in &steps {
         if findings.is_empty() {
@@ -155,7 +162,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         }
         total += findings.len();
     }
-    if total == 0 {
+    for (name, why) in &not_checked {
+        println!("SKIP {name}: not checked: no evidence store ({why}); `--require-evidence` fails on this");
+    }
+    if total == 0 && !not_checked.is_empty() {
+        println!("check: clean, {} evidence-backed check(s) not checked (no evidence store)", not_checked.len());
+        Ok(ExitCode::SUCCESS)
+    } else if total == 0 {
         println!("check: clean");
         Ok(ExitCode::SUCCESS)
     } else {

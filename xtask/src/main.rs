@@ -11,6 +11,7 @@ mod bootstrap;
 mod break_glass;
 mod catalog;
 mod check;
+mod check_evidence;
 mod classify;
 mod docs;
 mod drift;

@@ -693,6 +693,15 @@ fn rehearsal_job_runs_dev_to_prod() {
     assert!(last.stdout.contains(&release), "the job's query answers for the release:\n{}", last.stdout);
     let query = xtask(&clone, &["evidence", "query", "--release", &release, "--json"]);
     assert_chain_of_custody(&query, &release, 1);
+    // The witness steps make the witnessed bound apply: the decisions' clocks say they were not
+    // authenticated, agreed with the evidence store's Date and were within the skew of a
+    // witnessed checkpoint.
+    assert!(
+        query.contains("not authenticated: plain HTTP")
+            && query.contains("agrees with the Date of s3://")
+            && query.contains("within 10 min of witnessed checkpoint"),
+        "{query}"
+    );
 }
 
 #[test]
@@ -743,6 +752,9 @@ fn train_reaches_prod_from_fresh_clones() {
 
     // The train: approvals from a workstation, then the environment's job in a fresh clone.
     let read = |name: &str| std::fs::read_to_string(key(name)).unwrap();
+    let witness = |clone: &Path| {
+        xtask(clone, &["evidence", "witness", "--as", "wendy", "--key", &key("wendy")]);
+    };
     let ctx = Context::default()
         .with("inputs.release", release.clone())
         .with("secrets.LZ_DEPLOYER_KEY", read("deployer-bot"))
@@ -753,6 +765,9 @@ fn train_reaches_prod_from_fresh_clones() {
     for job in jobs {
         let env = job.id.as_str();
         let ws = origin.clone(&format!("workstation-approve-{env}"));
+        // The audit function's witness co-signs the chain head: decisions on the unauthenticated
+        // LocalStack clock are bounded by the latest witnessed checkpoint.
+        witness(&ws);
         for who in approvers(env) {
             xtask(
                 &ws,
@@ -789,6 +804,7 @@ fn train_reaches_prod_from_fresh_clones() {
             .with("secrets.LZ_DRIFT_KEY", read("deployer-bot"))
             .with("vars.LZ_DRIFT_IDENTITY", "deployer-bot");
         let clone = origin.clone(&format!("drift-{env}"));
+        witness(&clone);
         drift.job("drift").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
     }
 
@@ -805,6 +821,7 @@ fn train_reaches_prod_from_fresh_clones() {
             .with("vars.LZ_ROTATION_IDENTITY", "deployer-bot")
             .with("vars.LZ_ROTATION_TICKET", "CHG-ROTATION");
         let clone = origin.clone(&format!("rotation-{env}"));
+        witness(&clone);
         let run = rotation.job("rotate").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(run.steps.len(), 2, "{env}: rotate and status ran");
     }

@@ -263,14 +263,16 @@ impl<S: Store> EvidenceArchive<S> {
             if let Some(skips) = skips.take() {
                 fields.details.insert(crate::quarantine::QUARANTINED.into(), serde_json::to_value(skips)?);
             }
-            // The genesis register (record 0 of a chain that carries its own register) is judged
-            // by itself: its signer must be a person of its security group.
+            // The genesis register (record 0 of a chain that carries its own register, or its
+            // first record after foreign objects squatting the first keys: crate::genesis_after)
+            // is judged by itself: its signer must be a person of its security group.
             // (Details that do not parse as the kind are refused when the statement is built.)
             let change = match crate::details::Details::parse(kind, &fields.details) {
                 Ok(crate::details::Details::RegisterChange(c)) => Some(c),
                 _ => None,
             };
-            let genesis = if let Some(c) = change.filter(|c| seq == 0 && c.previous_register_sha256 == GENESIS && register.is_some()) {
+            let first = seq == 0 || head == GENESIS;
+            let genesis = if let Some(c) = change.filter(|c| first && c.previous_register_sha256 == GENESIS && register.is_some()) {
                 let text = c.register.as_str();
                 Some(Identities::parse(text, "genesis register").map_err(|e| Refused(format!("refusing the genesis register: {e:#}")))?)
             } else {

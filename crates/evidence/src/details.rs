@@ -235,6 +235,9 @@ details_struct!(
         ttl_minutes: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scope: Option<String>,
+        /// The source of the decision time (crate `lz-promote` clock).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<String>,
     }
 );
 
@@ -244,6 +247,8 @@ details_struct!(
         break_glass_sequence: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         outcome: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<String>,
     }
 );
 
@@ -271,6 +276,8 @@ details_struct!(
         break_glass_sequence: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         decision: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<String>,
     }
 );
 

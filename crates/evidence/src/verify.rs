@@ -354,7 +354,12 @@ impl TrustRoot {
         }
     }
 
-    fn vouches_for_genesis(&self, register: &Identities, signer: Option<&Identity>, history: &[String]) -> bool {
+    /// Trusts pinned fingerprints only (no register, no bundle snapshot).
+    pub(crate) fn pins_only(&self) -> bool {
+        self.register.is_none() && self.snapshot.is_none() && !self.pins.is_empty()
+    }
+
+    pub(crate) fn vouches_for_genesis(&self, register: &Identities, signer: Option<&Identity>, history: &[String]) -> bool {
         if let Some(r) = &self.register {
             if history.contains(&r.fingerprint()) {
                 return true;
@@ -1215,7 +1220,13 @@ impl State {
                     return Err(Reason::RegisterChange("register_sha256 is not the sha256 of the register text".into()));
                 }
                 let previous = c.previous_register_sha256.as_str();
-                let genesis = seq == 0 && previous == GENESIS;
+                // The genesis: at record 0, or (`crate::genesis_after`) the first record of a chain
+                // whose earlier keys hold only skipped foreign objects, carrying the register
+                // the verifier started from (its trust root vouched for it), or any while the
+                // register in force is empty (an appender judging the genesis it is about to
+                // write; verification then starts from it only if the trust root vouches).
+                let genesis =
+                    previous == GENESIS && (seq == 0 || (self.last_time.is_none() && (fp == self.register_fp || self.register.is_empty())));
                 let want = if genesis { GENESIS.to_string() } else { self.register_fp.clone() };
                 if previous != want {
                     return Err(Reason::RegisterChange(format!(
@@ -1618,7 +1629,10 @@ fn run_with(
         }
         // An empty chain needs no register; what it should hold is the anchors' business.
         None if records.is_empty() => root.start_register().unwrap_or_default(),
-        None => root.start_register().map_err(|r| fail("trust root", None, r))?,
+        None => match root.start_register() {
+            Ok(r) => r,
+            Err(r) => crate::genesis_after::vouched(records, root, anchors.slotted).ok_or_else(|| fail("trust root", None, r))?,
+        },
     };
     run_windows(records.chunks(WINDOW).map(|w| Ok(w.to_vec())), register, anchors, keep, strategy, last)
 }
@@ -1653,7 +1667,20 @@ fn run_store(
         Some(Err(_)) => false,
     };
     // An empty chain needs no register; what it should hold is the anchors' business.
-    let register = if empty { root.start_register().unwrap_or_default() } else { root.start_register().map_err(|r| fail("trust root", None, r))? };
+    let register = if empty {
+        root.start_register().unwrap_or_default()
+    } else {
+        match root.start_register() {
+            Ok(r) => r,
+            // Record 0 is no genesis and only pins are trusted: read whole, the genesis may
+            // follow foreign objects (`crate::genesis_after`).
+            Err(_) if root.pins_only() => {
+                let records: Vec<StoredRecord> = windows.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
+                return run_with(&records, root, anchors, keep, strategy, last);
+            }
+            Err(r) => return Err(fail("trust root", None, r)),
+        }
+    };
     run_windows(windows, register, anchors, keep, strategy, last)
 }
 
@@ -1945,12 +1972,17 @@ fn lookup_in<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity,
 
 /// Record 0 as a genesis register change: (its register, its signer's key id).
 fn genesis_register(rec: &StoredRecord) -> Option<(Identities, String)> {
+    genesis_register_at(rec, Some(0))
+}
+
+/// A genesis register change at sequence `at` (any sequence: `None`).
+pub(crate) fn genesis_register_at(rec: &StoredRecord, at: Option<u64>) -> Option<(Identities, String)> {
     let Pre::Ok(d) = decode(rec, false) else {
         return None;
     };
     let st = d.statement.as_ref().ok()?;
     if st.predicate_type != Kind::RegisterChange.predicate_type()
-        || st.predicate.chain.sequence != 0
+        || at.is_some_and(|at| st.predicate.chain.sequence != at)
         || as_str(st.predicate.previous_register_sha256.as_ref()) != Some(GENESIS)
     {
         return None;

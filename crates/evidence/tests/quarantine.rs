@@ -317,3 +317,44 @@ fn a_version_written_over_a_record_is_quarantined_and_the_record_kept() {
     assert!(versions.iter().any(|q| q.writer.contains("of deploy-bot")), "{versions:?}");
     println!("versions over records: 2 quarantined, 4 records verified, records lost = 0");
 }
+
+/// Garbage written at the first record key of a fresh store, before anyone bootstrapped it
+/// (`records/000000000000.json`): the first honest append is not bricked. It lands at the next
+/// key as the chain's first record and records the skip; verification reports the object and
+/// accepts the chain.
+#[test]
+fn garbage_at_the_first_key_of_a_fresh_store_is_quarantined() {
+    let t = team();
+    let s = store_with(&t, 0);
+    let garbage = b"squatting the genesis key before bootstrap".to_vec();
+    raw_put(&s, &s.record_key(0), &garbage);
+
+    let chain = verified(&s, &t);
+    assert!(chain.records.is_empty(), "{:?}", chain.records.len());
+    assert_eq!(chain.quarantined.len(), 1, "{:?}", chain.quarantined);
+    assert_eq!(chain.quarantined[0].sequence, Some(0));
+
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    assert_eq!(a.next_sequence(), 1);
+    let r = a.record(drift_of("first"), &t.deployer).unwrap();
+    assert_eq!(r.sequence, 1);
+    let r = a.record(drift_of("second"), &t.deployer).unwrap();
+    assert_eq!(r.sequence, 2);
+    let s = a.into_store();
+
+    let chain = verified(&s, &t);
+    let sequences: Vec<u64> = chain.records.iter().map(|r| r.sequence).collect();
+    assert_eq!(sequences, vec![1, 2], "the chain starts after the foreign object");
+    assert_eq!(skips_of(&chain, 1), Some(vec![Skip { sequence: 0, sha256: sha256_hex(&garbage), size: garbage.len() as u64 }]));
+    assert_eq!(chain.quarantined.len(), 1);
+    assert_eq!(chain.quarantined[0].skipped_by, Some(1), "{}", chain.quarantined[0]);
+    let report = lz_evidence::report_of_store(
+        &s,
+        &trust(&t),
+        &lz_evidence::Anchors::of_store(&s, Vec::new()).unwrap(),
+        lz_evidence::verify::Strategy::default(),
+    )
+    .unwrap();
+    assert!(report.ok() && report.quarantined.len() == 1 && report.records == 2, "{report:?}");
+    println!("garbage at the first key: 1 object quarantined, 2 honest records verified, records lost = 0");
+}

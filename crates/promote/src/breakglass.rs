@@ -198,8 +198,10 @@ pub fn open(
     ticket: &str,
     reason: &str,
     ttl_minutes: u32,
-    now: OffsetDateTime,
+    now: impl Into<crate::clock::Reading>,
 ) -> Result<RecordRef> {
+    let reading = now.into();
+    let now = reading.time;
     if ttl_minutes == 0 || ttl_minutes > MAX_TTL_MINUTES {
         bail!("a break-glass session lasts 1 to {MAX_TTL_MINUTES} minutes, not {ttl_minutes}");
     }
@@ -214,6 +216,7 @@ pub fn open(
             expires: rfc3339(expires),
             ttl_minutes: Some(ttl_minutes),
             scope: Some(if release.is_some() { "release" } else { "environment" }.into()),
+            clock: Some(reading.source.clone()),
             ..Default::default()
         });
     ledger.append(Kind::BreakGlass, fields, signer)
@@ -225,8 +228,10 @@ pub fn approve(
     signer: &Signer,
     id: u64,
     reason: &str,
-    now: OffsetDateTime,
+    now: impl Into<crate::clock::Reading>,
 ) -> Result<RecordRef> {
+    let reading = now.into();
+    let now = reading.time;
     let records = ledger.records()?;
     let Some(s) = sessions(&records).into_iter().find(|s| s.sequence == id) else {
         bail!("record {id} is not a break-glass record");
@@ -245,7 +250,7 @@ pub fn approve(
         .environment(&s.environment)
         .reason(reason)
         .at(now)
-        .details(BreakGlassApprovalDetails { break_glass_sequence: id, ..Default::default() });
+        .details(BreakGlassApprovalDetails { break_glass_sequence: id, clock: Some(reading.source.clone()), ..Default::default() });
     ledger.append(Kind::BreakGlassApproval, fields, signer)
 }
 
@@ -257,8 +262,10 @@ pub fn retrospective(
     id: u64,
     ticket: &str,
     outcome: &str,
-    now: OffsetDateTime,
+    now: impl Into<crate::clock::Reading>,
 ) -> Result<RecordRef> {
+    let reading = now.into();
+    let now = reading.time;
     let records = ledger.records()?;
     let Some(s) = sessions(&records).into_iter().find(|s| s.sequence == id) else {
         bail!("record {id} is not a break-glass record");
@@ -272,7 +279,12 @@ pub fn retrospective(
         .environment(&s.environment)
         .ticket(ticket)
         .at(now)
-        .details(RetrospectiveDetails { break_glass_sequence: id, outcome: Some(outcome.into()), ..Default::default() });
+        .details(RetrospectiveDetails {
+            break_glass_sequence: id,
+            outcome: Some(outcome.into()),
+            clock: Some(reading.source.clone()),
+            ..Default::default()
+        });
     ledger.append(Kind::Retrospective, fields, signer)
 }
 
@@ -284,7 +296,7 @@ pub fn overdue(records: &[Record], now: OffsetDateTime) -> Vec<String> {
         .filter(|s| s.retrospective.is_none() && now > s.opened + Duration::hours(RETROSPECTIVE_HOURS))
         .map(|s| {
             format!(
-                "break-glass {} in {} opened by {} at {} has no retrospective by someone other than its requester and the release author; it was due by {}: record one with `cargo xtask break-glass retrospective --id {}`",
+                "break-glass {} in {} opened by {} at {} has no retrospective by someone other than its requester and the release author; it was due by {}: record one with `cargo xtask break-glass retrospective --id {} --as ID --key FILE --ticket TICKET --outcome TEXT`",
                 s.sequence,
                 s.environment,
                 s.opener,

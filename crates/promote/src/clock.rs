@@ -41,6 +41,8 @@ pub struct Reading {
     pub source: String,
     /// Whether the time comes over an authenticated channel (STS over HTTPS at AWS).
     pub authenticated: bool,
+    /// Whether [`bound`] has judged it already (its source then says how).
+    pub bounded: bool,
 }
 
 /// Whether `endpoint` is a real AWS endpoint reached over HTTPS (its answers are authenticated
@@ -51,52 +53,164 @@ pub fn authenticated_endpoint(endpoint: &str) -> bool {
     !host.contains('@') && host.ends_with(".amazonaws.com")
 }
 
-/// `reading` checked against the latest witnessed checkpoint of the evidence chain at `paths`
-/// (a note signed by a witness of `register`): an authenticated reading is kept as it is; an
-/// unauthenticated one is refused when it runs more than `skew_minutes` ahead of the
-/// checkpoint's time, or behind it, and otherwise says in its source which checkpoint bounds
-/// it. Without a witness store (a local chain) or before the first witnessed checkpoint, the
-/// reading stays unbounded, and its source says it is not authenticated.
+/// `reading` checked against the evidence chain at `paths` (its register `register`) before a
+/// decision rests on it. An authenticated reading is kept as it is. An unauthenticated one:
+///
+/// 1. is bounded by the latest witnessed checkpoint (a note signed by a witness of
+///    `register`): refused when it runs more than `skew_minutes` ahead of the checkpoint's
+///    time, or behind it; when nothing is witnessed yet, by the time of the chain's last
+///    verified record instead (refused when it runs more than `skew_minutes` ahead of it; a
+///    chain with no record cannot bound a time and is refused): fail closed;
+/// 2. is checked against a second source, the `Date` header of the evidence store's S3
+///    server ([`store_date`]): a disagreement of more than `skew_minutes` is refused.
+///
+/// The reading's source then says which bound applied. A local chain (sandboxes, never the
+/// landing zone's) has neither witness nor S3 server: its readings stay unbounded, and say so.
+/// Bounding an already bounded reading returns it as it is.
 pub fn bound(
     paths: &crate::Paths,
     register: &lz_evidence::Identities,
     skew_minutes: u32,
     reading: Reading,
 ) -> Result<Reading> {
-    if reading.authenticated {
+    if settled(&reading) {
         return Ok(reading);
     }
-    let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence else { return Ok(reading) };
-    let Some(w) = stores.witness()?.latest()? else { return Ok(reading) };
-    let note = lz_evidence::witness::parse(&w.note).with_context(|| format!("{}: not a witnessed checkpoint", w.source))?;
-    if let Err(e) = note.witnesses(register) {
-        return Err(crate::refusal::refuse!("the clock cannot be bounded: the {}: {e}", w.source));
-    }
-    let witnessed = lz_evidence::record::parse_time(&note.checkpoint.time)?;
+    let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence else {
+        return Ok(Reading { source: format!("{}; unbounded: a local chain has no witness", reading.source), bounded: true, ..reading });
+    };
     let skew = time::Duration::minutes(i64::from(skew_minutes));
     let shown = |t: OffsetDateTime| crate::window::rfc3339(t);
-    if reading.time > witnessed + skew {
+    let bounded_by = match stores.witness()?.latest()? {
+        Some(w) => {
+            let note = lz_evidence::witness::parse(&w.note).with_context(|| format!("{}: not a witnessed checkpoint", w.source))?;
+            if let Err(e) = note.witnesses(register) {
+                return Err(crate::refusal::refuse!("the clock cannot be bounded: the {}: {e}", w.source));
+            }
+            let witnessed = lz_evidence::record::parse_time(&note.checkpoint.time)?;
+            if reading.time > witnessed + skew {
+                return Err(crate::refusal::refuse!(
+                    "the time {} ({}) runs {} ahead of the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows an unauthenticated clock; not deciding on it (if the checkpoint is only old, the witness co-signs a fresh one with `cargo xtask evidence witness`)",
+                    shown(reading.time),
+                    reading.source,
+                    reading.time - witnessed,
+                    shown(witnessed),
+                    w.source
+                ));
+            }
+            if reading.time < witnessed - skew {
+                return Err(crate::refusal::refuse!(
+                    "the time {} ({}) is {} behind the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows; not deciding on it",
+                    shown(reading.time),
+                    reading.source,
+                    witnessed - reading.time,
+                    shown(witnessed),
+                    w.source
+                ));
+            }
+            format!("within {skew_minutes} min of witnessed checkpoint {}", shown(witnessed))
+        }
+        None => {
+            let records = paths.ledger()?.records()?;
+            let Some(last) = records.iter().max_by_key(|r| r.sequence) else {
+                return Err(crate::refusal::refuse!(
+                    "the time {} ({}) cannot be bounded: nothing is witnessed yet and the evidence chain has no record; not deciding on it (the witness co-signs a checkpoint with `cargo xtask evidence witness --as ID --key FILE`)",
+                    shown(reading.time),
+                    reading.source
+                ));
+            };
+            if reading.time > last.time + skew {
+                return Err(crate::refusal::refuse!(
+                    "the time {} ({}) runs {} ahead of the evidence chain's last record ({}, {}), and nothing is witnessed yet: more than the {skew_minutes} minutes `max_clock_skew_minutes` allows an unauthenticated clock; not deciding on it (the witness co-signs a checkpoint with `cargo xtask evidence witness --as ID --key FILE`)",
+                    shown(reading.time),
+                    reading.source,
+                    reading.time - last.time,
+                    last.sequence,
+                    shown(last.time)
+                ));
+            }
+            format!("nothing witnessed yet: within {skew_minutes} min of the chain's last record {} ({})", last.sequence, shown(last.time))
+        }
+    };
+    let (store_time, store) = store_date(stores)?;
+    let apart = if store_time > reading.time { store_time - reading.time } else { reading.time - store_time };
+    if apart > skew {
         return Err(crate::refusal::refuse!(
-            "the time {} ({}) runs {} ahead of the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows an unauthenticated clock; not deciding on it (if the checkpoint is only old, the witness co-signs a fresh one with `cargo xtask evidence witness`)",
+            "the time {} ({}) disagrees by {apart} with the evidence store's server time {} (the Date header of {store}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows; one of the two answers was moved on the way, not deciding on it",
             shown(reading.time),
             reading.source,
-            reading.time - witnessed,
-            shown(witnessed),
-            w.source
+            shown(store_time)
         ));
     }
-    if reading.time < witnessed - skew {
-        return Err(crate::refusal::refuse!(
-            "the time {} ({}) is {} behind the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows; not deciding on it",
-            shown(reading.time),
-            reading.source,
-            witnessed - reading.time,
-            shown(witnessed),
-            w.source
-        ));
-    }
-    Ok(Reading { source: format!("{}; within {skew_minutes} min of witnessed checkpoint {}", reading.source, shown(witnessed)), ..reading })
+    Ok(Reading {
+        source: format!("{}; agrees with the Date of {store} within {skew_minutes} min; {bounded_by}", reading.source),
+        bounded: true,
+        ..reading
+    })
 }
+
+/// [`bound`] with the register of the chain at `paths` and the `max_clock_skew_minutes` of
+/// the governance in force for `environment` (the release of its last deployment, or its
+/// governance pin; the default where neither exists or no environment is concerned).
+pub fn bound_in(paths: &crate::Paths, environment: Option<&str>, reading: Reading) -> Result<Reading> {
+    if settled(&reading) {
+        return Ok(reading);
+    }
+    let ledger = paths.ledger()?;
+    let mut skew = crate::window::DEFAULT_CLOCK_SKEW_MINUTES;
+    if let Some(env) = environment {
+        let records = ledger.records()?;
+        let governing = crate::session::last_deployment(&records, env)
+            .or_else(|| crate::session::governance_pin(&records, env))
+            .map(|r| r.release.clone());
+        if let Some(release) = governing {
+            skew = crate::session::Governance::of(&paths.open_release(&release)?)?.windows.max_clock_skew_minutes;
+        }
+    }
+    bound(paths, ledger.identities(), skew, reading)
+}
+
+/// Whether `reading` needs no bound: authenticated, bounded already, or fixed (test builds).
+fn settled(reading: &Reading) -> bool {
+    #[cfg(any(test, feature = "test-clock"))]
+    if reading.source == FIXED {
+        return true;
+    }
+    reading.authenticated || reading.bounded
+}
+
+/// The decision time for `environment`: `clock` read and bounded by the evidence at `paths`
+/// ([`bound_in`]). Every command that decides on the time takes it from here.
+pub fn decide(paths: &crate::Paths, environment: Option<&str>, clock: &Clock) -> Result<Reading> {
+    bound_in(paths, environment, clock.now()?)
+}
+
+/// The second source of time: the `Date` header of the evidence store's S3 server (a
+/// `HeadBucket` of the evidence bucket) and the store it names.
+pub fn store_date(stores: &crate::stores::Stores) -> Result<(OffsetDateTime, String)> {
+    let header = Arc::new(Mutex::new(None));
+    let s3 = stores.s3();
+    let rt = lz_platform::aws::runtime()?;
+    let at = format!("s3://{} at {}", stores.evidence_bucket, stores.endpoint);
+    rt.block_on(async { s3.head_bucket().bucket(&stores.evidence_bucket).customize().interceptor(DateHeader(header.clone())).send().await })
+        .map_err(crate::aws_error)
+        .with_context(|| format!("reading the server time of the evidence store {at}"))?;
+    let date = header.lock().expect("not poisoned").clone().with_context(|| format!("the answer of the evidence store {at} carries no Date header"))?;
+    Ok((parse_http_date(&date)?, at))
+}
+
+/// A bare time as a fixed reading (test builds only: the shipped binary cannot turn a time it
+/// was given into a decision time).
+#[cfg(any(test, feature = "test-clock"))]
+impl From<OffsetDateTime> for Reading {
+    fn from(time: OffsetDateTime) -> Reading {
+        Reading { time, source: FIXED.into(), authenticated: false, bounded: false }
+    }
+}
+
+/// The source of a fixed reading (test builds only).
+#[cfg(any(test, feature = "test-clock"))]
+const FIXED: &str = "fixed (test build)";
 
 #[derive(Debug, Default)]
 struct DateHeader(Arc<Mutex<Option<String>>>);
@@ -173,18 +287,20 @@ impl Clock {
                 Ok(Reading {
                     time: parse_http_date(&date)?,
                     source: if authenticated {
-                        format!("sts-date {endpoint}")
+                        format!("sts-date {endpoint} (authenticated: TLS to AWS)")
                     } else {
                         format!("sts-date {endpoint} (not authenticated: plain HTTP)")
                     },
                     authenticated,
+                    bounded: false,
                 })
             }
             #[cfg(any(test, feature = "test-clock"))]
             Clock::Fixed(t) => Ok(Reading {
                 time: *t,
-                source: "fixed (test build)".into(),
+                source: FIXED.into(),
                 authenticated: false,
+                bounded: false,
             }),
         }
     }

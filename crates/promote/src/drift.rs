@@ -266,6 +266,8 @@ pub fn check(
     signer: &Signer,
     now: &Reading,
 ) -> Result<Report> {
+    // The time of the drift record is bounded like every decision's (`clock::bound_in`).
+    let now = &crate::clock::bound_in(paths, Some(&target.environment), now.clone())?;
     let ledger = paths.ledger()?;
     let records = crate::replay::admitted_records(paths, &ledger, ledger.records()?)?.0;
     let Some(deployed) = last_deployment(&records, &target.environment) else {

@@ -30,6 +30,7 @@ pub mod drift;
 pub mod facts;
 pub mod fence;
 pub mod gate;
+pub mod gate_evidence;
 pub mod ledger;
 pub mod promote;
 pub mod refusal;

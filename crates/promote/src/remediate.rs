@@ -176,6 +176,7 @@ async fn restore(s3: &aws_sdk_s3::Client, spec: &BucketSpec, items: &[&Item]) ->
 /// deployer). The bucket controls come first because a state bucket without versioning can
 /// keep Terraform from releasing its lock.
 pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer, now: &Reading) -> Result<Outcome> {
+    let now = &crate::clock::bound_in(paths, Some(&target.environment), now.clone())?;
     let ledger = paths.ledger()?;
     let records = crate::replay::admitted_records(paths, &ledger, ledger.records()?)?.0;
     let deployed = last_deployment(&records, &target.environment).ok_or_else(|| {

@@ -547,6 +547,10 @@ fn boundary(_paths: &crate::Paths, _step: Step) {
 /// says so (`passed()` is false).
 pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcome> {
     let t = req.target;
+    // Every time rotation records is bounded like every decision's (`clock::bound_in`), and
+    // read before anything is rotated.
+    let now = || crate::clock::bound_in(req.paths, Some(&t.environment), now()?);
+    now()?;
     let secrets = rotation::secrets_of_plan(req.plan, req.policy, &t.account_id, &t.region)?;
     let secret = select(&secrets, req.secret, &t.environment)?.clone();
     let ledger = req.paths.ledger()?;

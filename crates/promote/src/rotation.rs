@@ -483,9 +483,11 @@ pub struct Status {
     pub contradicted: Vec<String>,
 }
 
-/// The status of every secret of `environment` at `now` from verified records. A secret with no
-/// verified rotation is due at once (overdue) in an environment where any rotation was verified,
-/// and reported as never rotated elsewhere.
+/// The status of every secret of `environment` at `now` from verified records. Each secret is
+/// judged by its own last verified rotation: due `max_age_days` after it. A secret never
+/// verified-rotated is due `max_age_days` after the environment's first successful deployment
+/// (when it came into use), and is not judged before anything is deployed there. Rotating one
+/// secret never changes another's status.
 pub fn status(
     records: &[Record],
     environment: &str,
@@ -500,7 +502,11 @@ pub fn status(
         .filter_map(|r| r.details.rotation().map(|d| (r, d)))
         .filter(|(_, d)| d.outcome == "passed")
         .collect();
-    let enrolled = !verified.is_empty();
+    let deployed = records
+        .iter()
+        .filter(|r| r.kind == Kind::Deployment && r.environment.as_deref() == Some(environment) && r.deployment_outcome() == Some("succeeded"))
+        .min_by_key(|r| r.sequence)
+        .map(|r| r.time);
     secrets
         .iter()
         .map(|s| {
@@ -508,7 +514,11 @@ pub fn status(
                 .iter()
                 .filter(|(_, d)| d.resource == s.name)
                 .max_by_key(|(r, _)| (r.time, r.sequence));
-            let due = last.map(|(r, _)| r.time + Duration::days(i64::from(s.max_age_days)));
+            let max_age = Duration::days(i64::from(s.max_age_days));
+            let due = match last {
+                Some((r, _)) => Some(r.time + max_age),
+                None => deployed.map(|t| t + max_age),
+            };
             Status {
                 environment: environment.to_string(),
                 secret: s.name.clone(),
@@ -520,10 +530,7 @@ pub fn status(
                 record: last.map(|(r, _)| r.sequence),
                 version: last.map(|(_, d)| d.version.clone()),
                 due: due.map(rfc3339),
-                overdue: match due {
-                    Some(d) => now > d,
-                    None => enrolled,
-                },
+                overdue: due.is_some_and(|d| now > d),
                 contradicted: Vec::new(),
             }
         })
@@ -531,20 +538,16 @@ pub fn status(
 }
 
 /// The gate's offline checks of rotation for the plans of every environment: every secret has a
-/// policy entry, its schedule does not exceed its maximum age, and (from the verified evidence
-/// cache `cargo xtask evidence pull` keeps, when there is one) none is overdue at `now`.
+/// policy entry and its schedule does not exceed its maximum age. Whether one is overdue is
+/// the evidence store's business ([`crate::gate_evidence`], as `rotation status` judges it),
+/// never a local cache's; `_now` is kept for callers.
 pub fn gate_findings(
     root: &Path,
     plans: &[(String, Value)],
-    now: OffsetDateTime,
+    _now: OffsetDateTime,
 ) -> Result<lz_platform::Findings> {
     let mut f = lz_platform::Findings::default();
     let policy = Policy::load(root)?;
-    let cache = crate::stores::evidence_cache(root);
-    let records = match crate::stores::cache_ledger(root)? {
-        Some(ledger) => ledger.records()?,
-        None => Vec::new(),
-    };
     for (env, plan) in plans {
         let e = lz_platform::overlays::env_file(root, env)?;
         let secrets = match secrets_of_plan(plan, &policy, &e.account_id, &e.region) {
@@ -572,25 +575,6 @@ pub fn gate_findings(
                     );
                 }
             }
-        }
-        for st in status(&records, env, &secrets, now)
-            .into_iter()
-            .filter(|s| s.overdue)
-        {
-            let msg = match &st.last_rotation {
-                Some(t) => format!(
-                    "{env}: {} is overdue: last verified rotation {t} (record {}), due {}; run `cargo xtask rotate --env {env} --secret {}`",
-                    st.secret,
-                    st.record.unwrap_or_default(),
-                    st.due.clone().unwrap_or_default(),
-                    st.secret
-                ),
-                None => format!(
-                    "{env}: {} has no verified rotation; run `cargo xtask rotate --env {env} --secret {}`",
-                    st.secret, st.secret
-                ),
-            };
-            f.push("rotation", Some(cache.clone()), None, msg);
         }
     }
     Ok(f)

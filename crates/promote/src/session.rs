@@ -202,6 +202,7 @@ pub fn approve_exceptions(
     signer: &lz_evidence::Signer,
     now: &crate::clock::Reading,
 ) -> Result<Vec<(String, u64)>> {
+    let now = &crate::clock::bound_in(paths, None, now.clone())?;
     let archive = paths.open_release(release)?;
     let register = lz_policy::Register::parse(
         &archive.text("governance/exceptions.toml")?,

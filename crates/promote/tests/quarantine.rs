@@ -54,3 +54,30 @@ fn decisions_append_past_a_foreign_object_and_record_the_skip() {
     assert!(chain.quarantined[0].location.ends_with(&key) && chain.quarantined[0].skipped_by == Some(next + 1), "{}", chain.quarantined[0]);
     println!("decisions past a foreign object: 1 quarantined, {} records verified, records lost = 0", records.len());
 }
+
+/// Garbage at `records/000000000000.json` of a fresh evidence store, written before bootstrap
+/// (anyone who can write the bucket could squat the genesis key under COMPLIANCE): the
+/// bootstrap's genesis record lands at the next key and records the skip; the chain verifies
+/// under the pinned genesis register, reports the object, and decisions append after it.
+#[test]
+fn garbage_at_the_genesis_key_before_bootstrap_is_quarantined() {
+    let s = own_stores();
+    let rt = lz_platform::aws::runtime().unwrap();
+    let key = "records/000000000000.json";
+    rt.block_on(s.s3().put_object().bucket(&s.evidence_bucket).key(key).body(ByteStream::from(b"squatted before bootstrap".to_vec())).send()).unwrap();
+
+    let dir = tempfile::Builder::new().prefix("lz-quarantine-genesis-").tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s.clone());
+    sb.start_chain().unwrap_or_else(|e| panic!("bootstrap over a squatted genesis key: {e:#}"));
+    let clock = Clock::Fixed(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap());
+    sb.release("after squat", "alice", &clock, |_| Ok(())).unwrap();
+    let records = sb.ledger().unwrap().records().unwrap();
+    assert_eq!(records[0].sequence, 1, "the genesis lands at the next key");
+    assert_eq!(records[0].details.other().get("quarantined").and_then(|q| q[0]["sequence"].as_u64()), Some(0), "it records the skip");
+    assert_eq!(records.len(), 2, "the genesis and the release, none lost");
+    let chain = lz_evidence::verify_store(&s.evidence().unwrap(), &sb.paths.trust, &[]).unwrap();
+    assert_eq!(chain.quarantined.len(), 1);
+    assert!(chain.quarantined[0].location.ends_with(key) && chain.quarantined[0].skipped_by == Some(1), "{}", chain.quarantined[0]);
+    println!("garbage at the genesis key: 1 quarantined, bootstrap and {} records verified, records lost = 0", records.len());
+}

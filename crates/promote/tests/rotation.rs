@@ -1,13 +1,14 @@
-//! The gate's rotation checks, offline: a secret overdue in the verified evidence cache fails
-//! the gate, a secret rotated within its maximum age does not, an environment with no rotation
-//! evidence is not judged, and a secret without a policy entry is a finding. The chain is a
+//! Rotation semantics (issue 28): each secret is judged by its own last verified rotation (or,
+//! never rotated, by when its environment was first deployed); rotating one never changes
+//! another's status; the finding names the fix command with every required flag. The gate's
+//! offline checks: a secret without a policy entry is a finding. The chain is a
 //! sandbox's (test identities), written where `cargo xtask evidence pull` keeps its cache.
 
 mod common;
 
 use std::path::Path;
 
-use lz_evidence::details::{Details, RotationDetails};
+use lz_evidence::details::{DeploymentDetails, Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::ledger::{EvidenceAt, Ledger};
 use lz_promote::rotation;
@@ -62,6 +63,10 @@ fn record_rotations(sb: &Sandbox) {
     std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
     sb.start_chain_at(&EvidenceAt::Local(cache.clone())).unwrap();
     let ledger = Ledger::open(&sb.paths.trust, &EvidenceAt::Local(cache)).unwrap();
+    // dev came into use 40 days ago: a secret never rotated since is over its 30 days.
+    ledger
+        .append(Kind::Deployment, Fields::new(GENESIS).environment("dev").plan_digest(GENESIS).at(now() - Duration::days(40)).details(DeploymentDetails { outcome: "succeeded".into(), ..Default::default() }), sb.signer("deployer-bot"))
+        .unwrap();
     let mut rows = ROTATIONS.to_vec();
     rows.sort_by_key(|r| -r.2);
     for (env, secret, days, outcome) in rows {
@@ -93,52 +98,96 @@ fn plans(tree: &Path) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
+/// The rows of `env` at `at` from the chain the sandbox wrote, as `rotation status` and the
+/// gate's evidence-backed check judge them.
+fn rows_at(sb: &Sandbox, env: &str, at: OffsetDateTime) -> Vec<rotation::Status> {
+    let ledger = Ledger::open(&sb.paths.trust, &EvidenceAt::Local(lz_promote::stores::evidence_cache(&sb.tree))).unwrap();
+    let plans = plans(&sb.tree);
+    let policy = rotation::Policy::load(&sb.tree).unwrap();
+    let plan = &plans.iter().find(|(e, _)| e == env).unwrap().1;
+    let e = lz_platform::overlays::env_file(&sb.tree, env).unwrap();
+    let secrets = rotation::secrets_of_plan(plan, &policy, &e.account_id, &e.region).unwrap();
+    rotation::status(&ledger.records().unwrap(), env, &secrets, at)
+}
+
+fn findings(rows: &[rotation::Status]) -> Vec<String> {
+    rows.iter().filter_map(lz_promote::gate_evidence::overdue_message).collect()
+}
+
 #[test]
-fn an_overdue_secret_fails_the_gate_and_one_within_its_maximum_age_does_not() {
+fn each_secret_is_judged_by_its_own_last_verified_rotation() {
     let (_d, sb) = sandbox();
     record_rotations(&sb);
-    let plans = plans(&sb.tree);
-    let findings = rotation::gate_findings(&sb.tree, &plans, now()).unwrap();
+    let rows = rows_at(&sb, "dev", now());
+    let f = findings(&rows);
     for (secret, overdue) in EXPECTED {
-        assert_eq!(
-            findings.mentions(&format!("dev: {secret} ")),
-            *overdue,
-            "{secret}: {findings:?}"
-        );
+        let row = rows.iter().find(|r| r.secret == *secret).unwrap();
+        assert_eq!(row.overdue, *overdue, "{secret}: {row:?}");
+        assert_eq!(f.iter().any(|m| m.starts_with(&format!("dev: {secret} "))), *overdue, "{secret}: {f:?}");
     }
-    assert!(findings.mentions("lz-dev/matching-engine/fix-session-credentials is overdue: last verified rotation 2026-10-31T12:00:00Z"), "{findings:?}");
+    let stale = f.iter().find(|m| m.contains("fix-session-credentials")).unwrap();
+    assert!(stale.contains("is overdue: last verified rotation 2026-10-31T12:00:00Z"), "{stale}");
+    // The fix command carries every required flag.
     assert!(
-        findings.mentions("lz-dev/risk-engine/db-credentials has no verified rotation"),
-        "{findings:?}"
+        stale.contains("`cargo xtask rotate --env dev --secret lz-dev/matching-engine/fix-session-credentials --as ID --key FILE`"),
+        "{stale}"
     );
-    // test has no rotation evidence at all: not judged yet.
-    assert!(!findings.mentions("test: "), "{findings:?}");
-    assert_eq!(
-        findings.len(),
-        EXPECTED.iter().filter(|e| e.1).count(),
-        "{findings:?}"
-    );
-    // The status rows agree, with due dates from the policy's maximum ages.
-    let ledger = Ledger::open(&sb.paths.trust, &EvidenceAt::Local(lz_promote::stores::evidence_cache(&sb.tree))).unwrap();
-    let policy = rotation::Policy::load(&sb.tree).unwrap();
-    let secrets =
-        rotation::secrets_of_plan(&plans[0].1, &policy, "111111111111", "eu-west-2").unwrap();
-    let rows = rotation::status(&ledger.records().unwrap(), "dev", &secrets, now());
-    let feed = rows
-        .iter()
-        .find(|r| r.secret == "lz-dev/market-data/feed-api-key")
-        .unwrap();
+    // risk-engine has never been verified-rotated; it is judged by when it came into use (the
+    // first deployment of dev, 40 days ago: over its 30), never by other secrets' rotations.
+    let never = rows.iter().find(|r| r.secret == "lz-dev/risk-engine/db-credentials").unwrap();
+    assert_eq!((never.last_rotation.as_deref(), never.due.as_deref()), (None, Some("2026-11-21T12:00:00Z")), "{never:?}");
+    assert!(f.iter().any(|m| m.contains("risk-engine/db-credentials has no verified rotation and was due 2026-11-21T12:00:00Z")), "{f:?}");
+    // test has no deployment and no rotation evidence: nothing is judged overdue there.
+    assert!(rows_at(&sb, "test", now()).iter().all(|r| !r.overdue));
+    // Due dates come from the policy's maximum ages.
+    let feed = rows.iter().find(|r| r.secret == "lz-dev/market-data/feed-api-key").unwrap();
     // The policy allows 60 days for a confidential feed key; the module's schedule (30) is shorter.
-    assert_eq!(
-        (feed.max_age_days, feed.due.as_deref()),
-        (30, Some("2026-12-06T12:00:00Z"))
-    );
+    assert_eq!((feed.max_age_days, feed.due.as_deref()), (30, Some("2026-12-06T12:00:00Z")));
     // 30 days later it is overdue.
-    let later = rotation::gate_findings(&sb.tree, &plans, now() + Duration::days(30)).unwrap();
-    assert!(
-        later.mentions("dev: lz-dev/market-data/feed-api-key is overdue"),
-        "{later:?}"
-    );
+    assert!(rows_at(&sb, "dev", now() + Duration::days(30)).iter().any(|r| r.secret == feed.secret && r.overdue));
+}
+
+/// Issue 28: rotating one secret turned the untouched secrets of the environment OVERDUE.
+/// Each secret is judged by its own history: one rotation changes exactly its own row.
+#[test]
+fn rotating_one_secret_never_makes_the_others_overdue() {
+    let (_d, sb) = sandbox();
+    let cache = lz_promote::stores::evidence_cache(&sb.tree);
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    sb.start_chain_at(&EvidenceAt::Local(cache.clone())).unwrap();
+    let ledger = Ledger::open(&sb.paths.trust, &EvidenceAt::Local(cache)).unwrap();
+    // dev was deployed 5 days ago; nothing is rotated yet, nothing is due.
+    ledger
+        .append(Kind::Deployment, Fields::new(GENESIS).environment("dev").plan_digest(GENESIS).at(now() - Duration::days(5)).details(DeploymentDetails { outcome: "succeeded".into(), ..Default::default() }), sb.signer("deployer-bot"))
+        .unwrap();
+    let before = rows_at(&sb, "dev", now());
+    assert!(before.len() >= 2 && before.iter().all(|r| !r.overdue), "{before:?}");
+    let one = &before[0].secret;
+    ledger
+        .append(
+            Kind::RotationVerification,
+            Fields::new(GENESIS)
+                .environment("dev")
+                .at(now() - Duration::days(1))
+                .details(Details::RotationVerification(RotationDetails {
+                    resource: one.clone(),
+                    version: "v-1".into(),
+                    outcome: "passed".into(),
+                    consumers: vec!["x-task".into()],
+                    ..Default::default()
+                })),
+            sb.signer("deployer-bot"),
+        )
+        .unwrap();
+    let after = rows_at(&sb, "dev", now());
+    for (b, a) in before.iter().zip(&after) {
+        if &a.secret == one {
+            assert!(a.last_rotation.is_some() && !a.overdue, "{a:?}");
+        } else {
+            assert_eq!((a.overdue, &a.due), (b.overdue, &b.due), "{} changed when {one} was rotated", a.secret);
+        }
+    }
+    assert!(findings(&after).is_empty(), "{:?}", findings(&after));
 }
 
 #[test]
@@ -245,4 +294,48 @@ fn stale_references_to_old_versions_or_stages_are_found_in_files_and_plans() {
         ),
         "{found:?}"
     );
+}
+
+/// Issue 27: the gate's overdue checks read only a local cache CI never has, and deleting it
+/// turned "FAIL" into "ok". Now they read the landing zone's evidence store: without one they
+/// are NOT CHECKED (never ok, whatever a cache says); with one, what fails keeps failing when
+/// the cache is deleted.
+#[test]
+fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_it() {
+    use lz_promote::gate_evidence::{checks, Checked};
+    let endpoint = common::endpoint();
+    let (_d, mut sb) = sandbox();
+    let stores_toml = sb.tree.join(lz_promote::stores::STORES_FILE);
+    let text = std::fs::read_to_string(&stores_toml).unwrap();
+    std::fs::write(&stores_toml, lz_promote::stores::suffixed(&text, &common::nonce())).unwrap();
+    // A cache full of overdue rotations, and no evidence store: not checked, not ok.
+    record_rotations(&sb);
+    for (name, c) in checks(&sb.tree).unwrap() {
+        match c {
+            Checked::NotChecked(why) => assert!(why.contains("s3://"), "{name}: {why}"),
+            Checked::Findings(f) => panic!("{name} was judged without an evidence store: {f:?}"),
+        }
+    }
+
+    // The store exists: a break-glass session two days old without a retrospective fails.
+    let s = lz_promote::stores::Stores::load(&sb.tree, &endpoint).unwrap();
+    lz_promote::bootstrap::bootstrap_stores(&s, &lz_promote::release::render_env(&root(), &s.environment).unwrap()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s);
+    sb.start_chain().unwrap();
+    let t = sb.target("dev").unwrap();
+    let opened = t.clock().now().unwrap().time - Duration::days(2);
+    let bg = lz_promote::breakglass::open(&sb.ledger().unwrap(), sb.signer("oscar"), "dev", &t.account_id, None, "INC-1", "gate test", 60, opened)
+        .unwrap();
+    let failing = |label: &str| {
+        let found = checks(&sb.tree).unwrap();
+        let Checked::Findings(f) = &found.iter().find(|(n, _)| *n == lz_promote::gate_evidence::BREAK_GLASS).unwrap().1 else {
+            panic!("{label}: the store answers, yet not checked: {found:?}")
+        };
+        assert!(f.mentions(&format!("{}", bg.sequence)) && !f.is_empty(), "{label}: {f:?}");
+        assert!(found.iter().all(|(_, c)| matches!(c, Checked::Findings(_))), "{label}: {found:?}");
+    };
+    failing("with the cache");
+    std::fs::remove_dir_all(lz_promote::stores::evidence_cache(&sb.tree).parent().unwrap()).unwrap();
+    failing("cache deleted");
+    println!("gate evidence checks: not checked without a store (cache ignored), break-glass {} overdue with and without the cache", bg.sequence);
 }

@@ -1,0 +1,113 @@
+//! The gate's evidence-backed checks (issue 27): overdue break-glass retrospectives and overdue
+//! secret rotations, read from the landing zone's evidence store (verified) when it is
+//! reachable, never from a local cache a CI runner does not have. Where no store answers,
+//! each check is NOT CHECKED, with the reason: `cargo xtask check --require-evidence` fails
+//! on that, plain `check` says so; neither is a silent ok.
+//!
+//! Rotation is judged exactly as `cargo xtask rotation status` judges it
+//! ([`crate::rotate::status_of`]: each secret by its own last verified rotation, checked
+//! against Secrets Manager), at the same time source (the STS `Date` of the endpoint), so the
+//! two agree by construction.
+
+use std::path::Path;
+
+use anyhow::Result;
+use time::OffsetDateTime;
+
+/// What an evidence-backed check found.
+#[derive(Debug)]
+pub enum Checked {
+    Findings(lz_platform::Findings),
+    /// Not checked, and why (no evidence store answered).
+    NotChecked(String),
+}
+
+/// The names of the evidence-backed steps, in the gate's order.
+pub const BREAK_GLASS: &str = "break-glass retrospectives";
+pub const ROTATION: &str = "secret rotation (overdue)";
+
+/// The landing zone's evidence store at the LocalStack endpoint, if it answers and verifies:
+/// its paths and endpoint, or why not.
+pub fn reach(root: &Path) -> std::result::Result<(crate::Paths, String), String> {
+    let endpoint = lz_platform::localstack::ENDPOINT;
+    if let Err(e) = lz_platform::localstack::probe(endpoint) {
+        return Err(format!("nothing serves the landing zone's endpoint {endpoint}: {e}"));
+    }
+    let paths = crate::Paths::landing_zone(root, endpoint).map_err(|e| format!("{e:#}"))?;
+    let stores = match &paths.evidence {
+        crate::ledger::EvidenceAt::S3(s) => s.clone(),
+        crate::ledger::EvidenceAt::Local(_) => return Err("the landing zone's evidence is not an S3 store".into()),
+    };
+    let ledger = paths.ledger().map_err(|e| format!("the evidence store s3://{} at {endpoint}: {e}", stores.evidence_bucket))?;
+    match ledger.records() {
+        Ok(records) if records.is_empty() => {
+            Err(format!("the evidence store s3://{} at {endpoint} holds no record (not bootstrapped)", stores.evidence_bucket))
+        }
+        Ok(_) => Ok((paths, endpoint.to_string())),
+        Err(e) => Err(format!("the evidence store s3://{} at {endpoint}: {e:#}", stores.evidence_bucket)),
+    }
+}
+
+/// Both checks, against the landing zone's store when [`reach`] finds it.
+pub fn checks(root: &Path) -> Result<Vec<(&'static str, Checked)>> {
+    match reach(root) {
+        Ok((paths, endpoint)) => {
+            let stores = match &paths.evidence {
+                crate::ledger::EvidenceAt::S3(s) => s.clone(),
+                crate::ledger::EvidenceAt::Local(_) => unreachable!("reach returns S3 stores"),
+            };
+            let judged = crate::clock::Clock::server(&endpoint, &stores.account_id, &stores.region).now().and_then(|now| checks_of(&paths, &endpoint, now.time));
+            match judged {
+                Ok(steps) => Ok(steps.into_iter().map(|(n, f)| (n, Checked::Findings(f))).collect()),
+                // The store answers but could not be judged: a finding of each step, never ok.
+                Err(e) => Ok([BREAK_GLASS, ROTATION]
+                    .into_iter()
+                    .map(|n| {
+                        let mut f = lz_platform::Findings::default();
+                        f.push("evidence", Some(std::path::PathBuf::from(paths.evidence.describe())), None, format!("not checked: {e:#}"));
+                        (n, Checked::Findings(f))
+                    })
+                    .collect()),
+            }
+        }
+        Err(why) => Ok(vec![(BREAK_GLASS, Checked::NotChecked(why.clone())), (ROTATION, Checked::NotChecked(why))]),
+    }
+}
+
+/// Both checks against the chain at `paths` (services at `endpoint`) at `now`.
+pub fn checks_of(paths: &crate::Paths, endpoint: &str, now: OffsetDateTime) -> Result<Vec<(&'static str, lz_platform::Findings)>> {
+    let at = std::path::PathBuf::from(paths.evidence.describe());
+    let records = crate::replay::admitted(paths)?;
+    let mut bg = lz_platform::Findings::default();
+    for m in crate::breakglass::overdue(&records, now) {
+        bg.push("break-glass", Some(at.clone()), None, m);
+    }
+    let mut rot = lz_platform::Findings::default();
+    for row in crate::rotate::status_of(paths, &lz_platform::ENVIRONMENTS, now, endpoint)? {
+        if let Some(m) = overdue_message(&row) {
+            rot.push("rotation", Some(at.clone()), None, m);
+        }
+    }
+    Ok(vec![(BREAK_GLASS, bg), (ROTATION, rot)])
+}
+
+/// The finding for an overdue or contradicted row, with the command that resolves it (every
+/// required flag included); `None` for a row in order.
+pub fn overdue_message(st: &crate::rotation::Status) -> Option<String> {
+    let (env, secret) = (&st.environment, &st.secret);
+    let fix = format!("run `cargo xtask rotate --env {env} --secret {secret} --as ID --key FILE` (ID: an identity with the deployer role)");
+    if !st.contradicted.is_empty() {
+        return Some(format!("{env}: {secret}: its rotation evidence is contradicted by Secrets Manager ({}); {fix}", st.contradicted.join("; ")));
+    }
+    if !st.overdue {
+        return None;
+    }
+    Some(match &st.last_rotation {
+        Some(t) => format!(
+            "{env}: {secret} is overdue: last verified rotation {t} (record {}), due {}; {fix}",
+            st.record.unwrap_or_default(),
+            st.due.clone().unwrap_or_default()
+        ),
+        None => format!("{env}: {secret} has no verified rotation and was due {}; {fix}", st.due.clone().unwrap_or_default()),
+    })
+}

@@ -30,6 +30,7 @@ pub mod bench;
 pub mod bundle;
 pub mod dsse;
 pub mod identity;
+pub mod provenance;
 pub mod query;
 pub mod quarantine;
 pub mod record;

@@ -31,6 +31,7 @@ pub mod fence;
 pub mod gate;
 pub mod ledger;
 pub mod promote;
+pub mod provenance;
 pub mod refusal;
 pub mod register;
 pub mod replay;

@@ -120,6 +120,18 @@ fn measure(page: &Path, width: u32, height: u32) -> Measured {
     Measured { scroll_width: v[0], summary_bottom: v[1], height: v[2] }
 }
 
+/// Pages of the page printed to PDF by Chromium (A4, the print stylesheet), kept beside it.
+fn printed_pages(page: &Path) -> usize {
+    let pdf = page.with_extension("pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let profile = tempfile::tempdir().unwrap();
+    chromium().headless(profile.path(), &["--no-pdf-header-footer".into(), format!("--print-to-pdf={}", pdf.display()), url(page)]).unwrap();
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("no PDF {}: {e}", pdf.display()));
+    assert!(bytes.starts_with(b"%PDF"), "{} is not a PDF", pdf.display());
+    let text = String::from_utf8_lossy(&bytes);
+    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+}
+
 /// What a 1400x900 window shows first.
 fn fold_screenshot(page: &Path, png: &Path) -> (u32, u32) {
     let _ = std::fs::remove_file(png);
@@ -296,6 +308,8 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     assert!(m.height < 9000, "the page is {} px tall with the environments collapsed", m.height);
     let (fw, fh) = fold_screenshot(&page, &review_dir().join("release-fold.png"));
     assert_eq!((fw, fh), (1400, 900));
+    let pages = printed_pages(&page);
+    assert!((1..=6).contains(&pages), "a release prints on a few pages: {pages}");
 
     // The exceptions page: the register archived in the release, each entry with its signed
     // approval verified from the chain.
@@ -491,4 +505,6 @@ fn a_break_glass_deployment_and_a_refused_attempt_are_shown_as_such() {
     let m = measure(&page, 1400, 900);
     assert!(m.scroll_width <= 1400 && m.summary_bottom <= 900, "overflow {} summary bottom {}", m.scroll_width, m.summary_bottom);
     fold_screenshot(&page, &review_dir().join("break-glass-fold.png"));
+    let pages = printed_pages(&page);
+    assert!((1..=3).contains(&pages), "printed: {pages} pages");
 }

@@ -52,8 +52,9 @@ mod runner {
 
     /// Actions that only prepare the runner (a checkout, toolchains, caches): the test has a
     /// clone with the tools already, so these are skipped by name.
+    /// Actions the runner may skip: runner preparation, and keeping files as artifacts.
     pub const PREPARATION: &[&str] =
-        &["actions/checkout", "actions/setup-python", "dtolnay/rust-toolchain", "Swatinem/rust-cache", "actions/cache"];
+        &["actions/checkout", "actions/setup-python", "dtolnay/rust-toolchain", "Swatinem/rust-cache", "actions/cache", "actions/upload-artifact"];
 
     const JOB_KEYS: &[&str] =
         &["name", "runs-on", "environment", "needs", "permissions", "concurrency", "timeout-minutes", "strategy", "steps"];

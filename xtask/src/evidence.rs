@@ -69,8 +69,14 @@ enum Cmd {
         /// RFC 3339 time or YYYY-MM-DD (inclusive)
         #[arg(long)]
         until: Option<String>,
+        /// With --resource: the release that governed the resource at this time (RFC 3339 or YYYY-MM-DD, end of day)
+        #[arg(long, requires = "resource")]
+        at: Option<String>,
         #[arg(long)]
         json: bool,
+        /// Output format (`--format json` is `--json`)
+        #[arg(long, value_enum, default_value = "text")]
+        format: crate::provenance::Format,
     },
     /// Export a self-contained bundle for a release that `verify --bundle` checks offline; its
     /// header (with the latest witnessed checkpoint) is signed by the exporter (--as, --key)
@@ -305,14 +311,24 @@ impl StoreArgs {
     }
 
     /// The latest witnessed checkpoint of the chain (see [`StoreArgs::witness`]).
-    fn witnessed(&self, root: &Path) -> Result<Vec<Witnessed>> {
+    pub(crate) fn witnessed(&self, root: &Path) -> Result<Vec<Witnessed>> {
         Ok(match self.witness(root, false)? {
             Some(w) => w.latest()?.into_iter().collect(),
             None => Vec::new(),
         })
     }
 
-    fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
+    /// The store as change control names it (replays admissions on it); `None` for another
+    /// S3 bucket.
+    pub(crate) fn evidence_at(&self, root: &Path) -> Result<Option<lz_promote::ledger::EvidenceAt>> {
+        Ok(match self.store_kind {
+            StoreKind::LandingZone => Some(lz_promote::ledger::EvidenceAt::S3(landing_zone(root)?)),
+            StoreKind::Local => Some(lz_promote::ledger::EvidenceAt::Local(self.local(root).path().to_path_buf())),
+            StoreKind::S3 => None,
+        })
+    }
+
+    pub(crate) fn open(&self, root: &Path) -> Result<Box<dyn Store>> {
         Ok(match self.store_kind {
             StoreKind::LandingZone => Box::new(landing_zone(root)?.evidence()?),
             StoreKind::Local => Box::new(self.local(root)),
@@ -336,7 +352,12 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
         }
-        Cmd::Query { store, trust, release, resource, env, identity, since, until, json } => {
+        Cmd::Query { store, trust, release, resource, env, identity, since, until, at, json, format } => {
+            let json = json || format == crate::provenance::Format::Json;
+            if let (Some(address), Some(env)) = (&resource, &env) {
+                let at = at.as_deref().map(|s| time_arg(s, true)).transpose()?;
+                return crate::provenance::run(root, &store, &trust, env, address, at, json);
+            }
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
             query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
         }
@@ -489,7 +510,7 @@ fn landing_zone(root: &Path) -> Result<lz_promote::stores::Stores> {
 /// A store's anchors and records, verified against the trust root (the cached checkpoints of
 /// this machine included; the new head is cached). `None` when the chain is tampered with: the
 /// failure was printed, followed by `then`.
-fn load_verified(
+pub(crate) fn load_verified(
     root: &Path,
     store: &dyn Store,
     trust: &TrustArgs,

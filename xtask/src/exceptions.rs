@@ -83,7 +83,14 @@ fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>,
     let endpoint = lz_platform::localstack::require(root)?;
     let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
-    let e = x::export(&path, Some(&root.join("governance/identities.toml")), today, within)?;
+    let mut e = x::export(&path, Some(&root.join("governance/identities.toml")), today, within)?;
+    // Each entry's signed approval and its signature, from the landing zone's verified chain
+    // when its evidence store answers ("not checked: no evidence store" otherwise).
+    let chain = lz_promote::Paths::landing_zone(root, &endpoint).and_then(|p| p.ledger()?.chain());
+    match chain {
+        Ok(chain) => x::with_approvals(&mut e, &lz_policy::Register::load(&path)?, &chain),
+        Err(err) => eprintln!("note: signatures {}: {err:#}", x::NOT_CHECKED),
+    }
     let text = match format {
         ExportFormat::Csv => x::to_csv(&e),
         ExportFormat::Json => x::to_json(&e)?,

@@ -21,6 +21,7 @@ mod format;
 mod localstack;
 mod plan;
 mod policy;
+mod provenance;
 mod promote;
 mod rehearsal;
 mod report;

@@ -60,10 +60,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let link = relative_link(&args.out, &exceptions_out);
     let opts = Options { known: cache.load()?.into_iter().collect(), exceptions_link: Some(link) };
     let r = report::build(&paths, &selection, &opts)?;
-    // The register the report links to, judged at the landing zone's server time.
+    // The register the report links to: the one archived in the (last) release reported, never
+    // the working tree's, judged at the landing zone's server time, with each entry's signed
+    // approval from the verified chain.
     let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
-    let export = report::exceptions::export(&root.join("governance/exceptions.toml"), None, today, 30)?;
-    write(&exceptions_out, &report::exceptions::to_html(&export)?)?;
+    if let Some(rel) = r.releases.last() {
+        let export = report::exceptions::for_release(&paths, &rel.digest, today, 30)?;
+        write(&exceptions_out, &report::exceptions::to_html(&export)?)?;
+    }
     write(&args.out, &report::render(&r)?)?;
     if !r.verified() {
         let v = &r.verification;

@@ -52,8 +52,9 @@ mod runner {
 
     /// Actions that only prepare the runner (a checkout, toolchains, caches): the test has a
     /// clone with the tools already, so these are skipped by name.
+    /// Actions the runner may skip: runner preparation, and keeping files as artifacts.
     pub const PREPARATION: &[&str] =
-        &["actions/checkout", "actions/setup-python", "dtolnay/rust-toolchain", "Swatinem/rust-cache", "actions/cache"];
+        &["actions/checkout", "actions/setup-python", "dtolnay/rust-toolchain", "Swatinem/rust-cache", "actions/cache", "actions/upload-artifact"];
 
     const JOB_KEYS: &[&str] =
         &["name", "runs-on", "environment", "needs", "permissions", "concurrency", "timeout-minutes", "strategy", "steps"];
@@ -832,6 +833,19 @@ fn train_reaches_prod_from_fresh_clones() {
     let verified = verified_records(&xtask(&audit, &["evidence", "verify"]));
     let query = xtask(&audit, &["evidence", "query", "--release", &release, "--json"]);
     assert_chain_of_custody(&query, &release, 2);
+    // Which plan produced a prod security group of the order-gateway service and a subnet, and
+    // who approved it: any resource of the deployed plan, not only the canary's.
+    for address in [r#"module.service["order-gateway"].aws_security_group.this"#, r#"module.network.aws_subnet.this["data-eu-west-2a"]"#] {
+        let json = xtask(&audit, &["evidence", "query", "--resource", address, "--env", "prod", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}\n{json}"));
+        assert_eq!((v["found"].as_bool(), v["release"].as_str(), v["plan_matches"].as_bool()), (Some(true), Some(release.as_str()), Some(true)), "{json}");
+        assert_eq!(v["resource"]["address"], address);
+        assert!(v["deployed"]["approvals"].as_array().is_some_and(|a| a.len() >= 2), "{json}");
+        assert_eq!(v["deployed"]["policy_evaluation"]["details"]["passed"], true, "{json}");
+        assert!(v["applied_under"].as_str().is_some_and(|w| w.contains("change window") || w.contains("no freeze")), "{json}");
+    }
+    let unknown = runner::xtask(&audit, &["evidence", "query", "--resource", "module.nope.aws_vpc.this", "--env", "prod"], &[]).expect_err("exit 1");
+    assert!(unknown.contains("unknown address: module.nope.aws_vpc.this") && unknown.contains("exit status: 1"), "{unknown}");
     // The local cache is only a cache: without it, nothing is lost.
     let cache = audit.join(".tools/evidence");
     assert!(cache.is_dir(), "verify keeps a verified cache in {}", cache.display());

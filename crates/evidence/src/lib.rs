@@ -33,6 +33,7 @@ pub mod dsse;
 pub mod genesis_after;
 pub mod mirror;
 pub mod identity;
+pub mod provenance;
 pub mod query;
 pub mod quarantine;
 pub mod record;

@@ -316,7 +316,7 @@ fn env_rank(env: &str) -> (usize, String) {
 }
 
 impl Query<'_> {
-    fn entry(&self, sequence: u64) -> Option<&IndexEntry> {
+    pub(crate) fn entry(&self, sequence: u64) -> Option<&IndexEntry> {
         // Entries are in chain order; fall back to a search if the chain is irregular.
         let i = sequence as usize;
         match self.index.entries.get(i) {
@@ -325,7 +325,7 @@ impl Query<'_> {
         }
     }
 
-    fn read(&self, e: &IndexEntry) -> Result<RecordSummary> {
+    pub(crate) fn read(&self, e: &IndexEntry) -> Result<RecordSummary> {
         let (bytes, location) = match &self.source {
             Source::Local(store) => (store.read_at(e.offset, e.len as usize)?, format!("{}:{}", store.path().display(), e.line)),
             Source::Memory(records) => {

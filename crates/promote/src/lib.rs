@@ -33,6 +33,7 @@ pub mod gate;
 pub mod gate_evidence;
 pub mod ledger;
 pub mod promote;
+pub mod provenance;
 pub mod refusal;
 pub mod register;
 pub mod replay;

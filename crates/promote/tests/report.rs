@@ -79,9 +79,7 @@ fn dump_dom(page: &Path) -> String {
 
 /// A screenshot tall enough for the whole page (headless Chromium shoots the window); returns
 /// the PNG's width and height.
-fn screenshot(page: &Path, png: &Path, html: &str) -> (u32, u32) {
-    let rows = ["<tr", "<p", "<h2", "<h3", "<h4", "<li"].iter().map(|t| html.matches(t).count()).sum::<usize>();
-    let height = 400 + 34 * rows as u32;
+fn screenshot(page: &Path, png: &Path, height: u32) -> (u32, u32) {
     let _ = std::fs::remove_file(png);
     let profile = tempfile::tempdir().unwrap();
     chromium()
@@ -92,6 +90,53 @@ fn screenshot(page: &Path, png: &Path, html: &str) -> (u32, u32) {
         .unwrap();
     let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("no screenshot {}: {e}", png.display()));
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", png.display());
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// Layout facts measured by Chromium on a test copy of the page (the page itself runs no script:
+/// the copy adds one that writes them into the DOM).
+struct Measured {
+    scroll_width: u32,
+    summary_bottom: u32,
+    height: u32,
+}
+
+fn measure(page: &Path, width: u32, height: u32) -> Measured {
+    let html = std::fs::read_to_string(page).unwrap();
+    let csp = html.find("<meta http-equiv=\"Content-Security-Policy\"").expect("the page has a CSP");
+    let end = csp + html[csp..].find('>').unwrap() + 1;
+    let script = "<script>var d=document.documentElement,s=document.getElementById('summary').getBoundingClientRect();\
+        document.body.setAttribute('data-m',d.scrollWidth+' '+Math.ceil(s.bottom)+' '+d.scrollHeight);</script>";
+    let copy = format!("{}{}", &html[..csp], &html[end..]).replace("</body>", &format!("{script}</body>"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("measure.html");
+    std::fs::write(&p, copy).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = chromium().headless(profile.path(), &[format!("--window-size={width},{height}"), "--dump-dom".into(), url(&p)]).unwrap();
+    let at = out.stdout.find("data-m=\"").expect("the measuring script ran") + 8;
+    let v: Vec<u32> = out.stdout[at..at + out.stdout[at..].find('"').unwrap()].split(' ').map(|n| n.parse().unwrap()).collect();
+    Measured { scroll_width: v[0], summary_bottom: v[1], height: v[2] }
+}
+
+/// Pages of the page printed to PDF by Chromium (A4, the print stylesheet), kept beside it.
+fn printed_pages(page: &Path) -> usize {
+    let pdf = page.with_extension("pdf");
+    let _ = std::fs::remove_file(&pdf);
+    let profile = tempfile::tempdir().unwrap();
+    chromium().headless(profile.path(), &["--no-pdf-header-footer".into(), format!("--print-to-pdf={}", pdf.display()), url(page)]).unwrap();
+    let bytes = std::fs::read(&pdf).unwrap_or_else(|e| panic!("no PDF {}: {e}", pdf.display()));
+    assert!(bytes.starts_with(b"%PDF"), "{} is not a PDF", pdf.display());
+    let text = String::from_utf8_lossy(&bytes);
+    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+}
+
+/// What a 1400x900 window shows first.
+fn fold_screenshot(page: &Path, png: &Path) -> (u32, u32) {
+    let _ = std::fs::remove_file(png);
+    let profile = tempfile::tempdir().unwrap();
+    chromium().headless(profile.path(), &[format!("--screenshot={}", png.display()), "--window-size=1400,900".into(), url(page)]).unwrap();
+    let bytes = std::fs::read(png).unwrap_or_else(|e| panic!("no screenshot {}: {e}", png.display()));
     let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
     (be(16), be(20))
 }
@@ -231,9 +276,71 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     assert!(dom.contains("CHG-1") && dom.contains("sandbox release report"), "ticket and reason");
     assert!(dom.contains("href=\"exceptions.html\""), "link to the exceptions export");
 
-    let (w, h) = screenshot(&page, &review_dir().join("release.png"), &html);
-    assert_eq!(w, 1400);
-    assert!(h > 2000, "full page: {h} px");
+    // Each deployment shows its own admission: the approvals its decision point counted.
+    for e in &rel.environments {
+        let a = e.admissions.iter().find(|a| a.outcome == "succeeded").unwrap_or_else(|| panic!("{}: no admission", e.name));
+        assert_eq!((a.tier.as_str(), a.emergency), ("high", false), "{}", e.name);
+        let mine: Vec<u64> = e.approvals.iter().filter(|x| x.plan_digest == a.plan_digest).map(|x| x.sequence).collect();
+        let counted: Vec<u64> = a.approvals.iter().map(|x| x.0).collect();
+        assert_eq!(counted, mine, "{}: the approvals of its own plan", e.name);
+        assert!(a.applied_under.contains("change window"), "{}: {}", e.name, a.applied_under);
+        assert!(e.refused.is_empty(), "{}: {:?}", e.name, e.refused);
+        assert!(dom.contains(&format!("id=\"adm-{}\" data-deployment=\"{}\" data-tier=\"high\"", a.record, a.record)));
+    }
+    // The one-screen summary: release, who asked, numbers, tier per environment, approvals,
+    // exceptions used, verdict.
+    assert!(dom.contains("id=\"summary\"") && dom.contains("data-verdict=\"verified\""));
+    let summary = &dom[dom.find("id=\"summary\"").unwrap()..dom.find("id=\"verification\"").unwrap()];
+    for env in lz_platform::ENVIRONMENTS {
+        assert!(summary.contains(&format!("data-env=\"{env}\"")), "{env} in the summary");
+    }
+    assert_eq!(summary.matches("data-summary-tier=\"high\"").count(), 5);
+    assert_eq!(summary.matches("complete: 2 approval(s)").count(), 5);
+    assert!(summary.contains("alice") && summary.contains("CHG-1") && summary.contains(" added, "));
+    assert!(!summary.contains("EMERGENCY"), "nothing was deployed under break-glass");
+    // Per-environment detail collapses; the timeline has a time axis and fits the page.
+    assert_eq!(dom.matches("<details class=\"environment\"").count(), 5);
+    assert!(dom.contains("<svg class=\"timeline\"") && dom.contains("width=\"100%\"") && dom.contains("class=\"tick\""));
+    assert!(html.contains("@media print") && html.contains("table.records, .records-title { display: none; }"), "print stylesheet");
+
+    let m = measure(&page, 1400, 900);
+    assert!(m.height < 9000, "the page is {} px tall with the environments collapsed", m.height);
+    // The whole page as laid out (the environments collapsed).
+    let (w, h) = screenshot(&page, &review_dir().join("release.png"), m.height);
+    assert_eq!((w, h), (1400, m.height));
+    assert!(m.scroll_width <= 1400, "no horizontal overflow at 1400 px: the page is {} px wide", m.scroll_width);
+    assert!(m.summary_bottom <= 900, "the summary ends at {} px: above the fold of a 900 px window", m.summary_bottom);
+    let (fw, fh) = fold_screenshot(&page, &review_dir().join("release-fold.png"));
+    assert_eq!((fw, fh), (1400, 900));
+    let pages = printed_pages(&page);
+    assert!((1..=6).contains(&pages), "a release prints on a few pages: {pages}");
+
+    // The exceptions page: the register archived in the release, each entry with its signed
+    // approval verified from the chain.
+    let today = time::macros::date!(2026 - 11 - 28);
+    let x = report::exceptions::for_release(&sb.paths, &release, today, 30).unwrap();
+    let archived = sb.paths.open_release(&release).unwrap();
+    let reg = lz_policy::Register::parse(&archived.text("governance/exceptions.toml").unwrap(), "archive").unwrap();
+    assert_eq!(x.exceptions.len(), reg.exceptions.len());
+    assert!(x.register.contains(&release[..12]), "{}", x.register);
+    // (The sandbox's register may be empty: each entry it holds must carry its verified approval.)
+    for row in &x.exceptions {
+        assert_eq!(row.signature_status, "verified", "{}: {}", row.id, row.signature);
+        let seq = row.approval_record.unwrap();
+        assert!(chain.records.iter().any(|r| r.sequence == seq && r.kind == Kind::ExceptionApproval));
+        assert!(!row.justification.is_empty() && !row.compensating_control.is_empty());
+    }
+    let xhtml = report::exceptions::to_html(&x).unwrap();
+    let xpage = review_dir().join("release.exceptions.html");
+    std::fs::write(&xpage, &xhtml).unwrap();
+    let xdom = dump_dom(&xpage);
+    assert_eq!(xdom.matches("data-signature=\"verified\"").count(), x.exceptions.len());
+    let csv = report::exceptions::to_csv(&x);
+    assert!(csv.starts_with("id,status,why,rule_id,environment,address,owner,approver,ticket,justification,compensating_control,approval_record,approval_signer,signature,"));
+    for row in &x.exceptions {
+        assert!(xdom.contains(&row.justification));
+        assert!(csv.contains(&row.signature), "{csv}");
+    }
 
     // A period of one environment: the release, with prod's records only.
     let period = Selection::Period {
@@ -308,7 +415,7 @@ fn a_tampered_chain_renders_the_red_banner_and_nothing_else() {
     assert!(dom.contains("signature does not verify"), "and why");
     assert!(!dom.contains("rubber-stamped"), "the altered text is not shown");
     assert!(!dom.contains("id=\"rec-"), "no record of the chain is shown");
-    let (w, _) = screenshot(&page, &review_dir().join("tampered.png"), &html);
+    let (w, _) = screenshot(&page, &review_dir().join("tampered.png"), 900);
     assert_eq!(w, 1400);
 }
 
@@ -355,4 +462,71 @@ fn a_deployment_without_a_valid_admission_is_flagged() {
     let section = html.split(&format!("id=\"env-dev-{}\"", &release[..12])).nth(1).expect("the dev section in the page");
     let flag = section.split("data-flag=\"missing-approvals\"").nth(1).expect("the missing-approvals flag in the dev section");
     assert!(flag.contains("MISSING HUMAN APPROVALS") && flag.contains(&format!("rec-{}", d.sequence)), "{flag}");
+}
+
+/// A second release in dev: one attempt refused (one approval where the high tier needs two),
+/// then deployed under break-glass. Its report marks the deployment EMERGENCY with no approval
+/// counted (not the refused attempt's), and lists the attempt as refused with the reason.
+#[test]
+fn a_break_glass_deployment_and_a_refused_attempt_are_shown_as_such() {
+    let (_d, sb) = sandbox();
+    let clock = saturday();
+    let first = sb.release("first", "alice", &clock, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&first, &clock).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &first, &clock).unwrap();
+    }
+    sb.bootstrap("dev", &first).unwrap();
+    sb.approve("bob", &first, "dev", &clock).unwrap();
+    sb.approve("erin", &first, "dev", &clock).unwrap();
+    sb.promote(&first, "dev", "deployer-bot", &clock, 0).unwrap();
+    let t = |s: &str| OffsetDateTime::parse(s, &Rfc3339).unwrap();
+    let later = Clock::Fixed(t("2026-11-28T15:00:00Z"));
+    let second = sb
+        .release("second", "alice", &later, |tree| {
+            let f = tree.join("environments/dev/terraform.tfvars");
+            let text = std::fs::read_to_string(&f)?;
+            std::fs::write(&f, text.replacen("vpc_cidr = \"10.10.0.0/16\"", "vpc_cidr = \"10.12.0.0/16\"", 1))?;
+            Ok(())
+        })
+        .unwrap();
+    sb.approve_exceptions(&second, &later).unwrap();
+    sb.approve("bob", &second, "dev", &later).unwrap();
+    let refusal = sb.promote(&second, "dev", "deployer-bot", &later, 0).expect_err("one approval is not enough");
+    let ledger = sb.ledger().unwrap();
+    let bg = breakglass::open(&ledger, sb.signer("oscar"), "dev", "111111111111", Some(&second), "INC-9", "order feed down", 60, t("2026-11-28T15:01:00Z")).unwrap();
+    breakglass::approve(&ledger, sb.signer("carol"), bg.sequence, "outage confirmed", t("2026-11-28T15:02:00Z")).unwrap();
+    let o = sb.promote(&second, "dev", "deployer-bot", &Clock::Fixed(t("2026-11-28T15:05:00Z")), 0).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(o.admission.tier, Tier::Emergency);
+
+    let r = report::build(&sb.paths, &Selection::Release(second.clone()), &Options::default()).unwrap();
+    assert!(r.verified() && r.verification.rejected.is_empty(), "{:?}", r.verification);
+    let dev = r.releases[0].environments.iter().find(|e| e.name == "dev").unwrap();
+    assert_eq!(dev.admissions.len(), 1, "{:?}", dev.admissions);
+    let a = &dev.admissions[0];
+    assert_eq!((a.tier.as_str(), a.emergency, a.break_glass), ("emergency", true, Some(bg.sequence)));
+    assert!(a.approvals.is_empty(), "bob's approval belongs to the refused attempt: {:?}", a.approvals);
+    assert!(dev.approvals.iter().any(|x| x.identity == "bob"), "the approval is still listed among the records");
+    assert!(a.applied_under.starts_with("BREAK-GLASS") && a.applied_under.contains("oscar") && a.applied_under.contains("carol"), "{}", a.applied_under);
+    assert_eq!(dev.refused.len(), 1, "{:?}", dev.refused);
+    let why = &dev.refused[0].reason;
+    assert!(why.contains("approv"), "the refusal replayed names the missing approval: {why} (promote said: {refusal:#})");
+    let row = &r.releases[0].summary.rows[0];
+    assert_eq!((row.environment.as_str(), row.tier.as_str(), row.emergency, row.refused), ("dev", "emergency", true, 1));
+
+    let html = report::render(&r).unwrap();
+    let page = review_dir().join("break-glass.html");
+    std::fs::write(&page, &html).unwrap();
+    let dom = dump_dom(&page);
+    let summary = &dom[dom.find("id=\"summary\"").unwrap()..dom.find("id=\"verification\"").unwrap()];
+    assert!(summary.contains("EMERGENCY / BREAK-GLASS") && summary.contains("emergency (break-glass)"), "marked in the summary");
+    assert!(summary.contains("BREAK-GLASS (record") && summary.contains("1 refused"));
+    assert!(!summary.contains("data-summary-tier=\"high\""), "never shown as another attempt's tier");
+    assert!(dom.contains(&format!("data-deployment=\"{}\" data-tier=\"emergency\" class=\"emergency\"", a.record)));
+    assert!(dom.contains(&format!("data-refused=\"{}\"", dev.refused[0].policy_record)) && dom.contains("REFUSED"));
+    let m = measure(&page, 1400, 900);
+    assert!(m.scroll_width <= 1400 && m.summary_bottom <= 900, "overflow {} summary bottom {}", m.scroll_width, m.summary_bottom);
+    fold_screenshot(&page, &review_dir().join("break-glass-fold.png"));
+    let pages = printed_pages(&page);
+    assert!((1..=3).contains(&pages), "printed: {pages} pages");
 }

@@ -53,6 +53,14 @@ pub struct Row {
     pub days_left: i64,
     /// `file:line` of the entry.
     pub origin: String,
+    /// The signed exception-approval record of this entry, when the chain holds one.
+    pub approval_record: Option<u64>,
+    /// Who signed it and when.
+    pub approval_signer: String,
+    /// The approval's signature: "verified ..." (from a verified chain), "none", or "not checked".
+    pub signature: String,
+    /// `verified`, `none` or `not-checked`.
+    pub signature_status: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -132,6 +140,10 @@ pub fn judge(reg: &Register, today: Date, expiring_within: i64) -> Export {
                 expires: fmt_date(e.expires),
                 days_left: e.days_left(today),
                 origin: format!("{}:{}", reg.file, e.line),
+                approval_record: None,
+                approval_signer: String::new(),
+                signature: NOT_CHECKED.into(),
+                signature_status: "not-checked".into(),
             }
         })
         .collect();
@@ -142,6 +154,55 @@ pub fn judge(reg: &Register, today: Date, expiring_within: i64) -> Export {
         counts,
         exceptions,
     }
+}
+
+/// The signature status of an export made without an evidence store.
+pub const NOT_CHECKED: &str = "not checked: no evidence store";
+
+/// Fills each row's approval from the VERIFIED chain: the latest exception-approval record of
+/// the entry as it is now (same id, same entry digest); its signature verified with the chain.
+/// An approval of another version of the entry is named as such, never as this entry's.
+pub fn with_approvals(x: &mut Export, reg: &Register, chain: &lz_evidence::VerifiedChain) {
+    for row in &mut x.exceptions {
+        let Some(e) = reg.exceptions.iter().find(|e| e.id == row.id) else { continue };
+        let entry = crate::session::exception_digest(e);
+        let of_id: Vec<&lz_evidence::VerifiedRecord> = chain
+            .records
+            .iter()
+            .filter(|r| r.kind == lz_evidence::Kind::ExceptionApproval)
+            .filter(|r| r.statement.predicate.details.get("exception").and_then(serde_json::Value::as_str) == Some(row.id.as_str()))
+            .collect();
+        let this = of_id.iter().rev().find(|r| r.statement.predicate.details.get("entry").and_then(serde_json::Value::as_str) == Some(entry.as_str()));
+        match (this, of_id.last()) {
+            (Some(r), _) => {
+                row.approval_record = Some(r.sequence);
+                row.approval_signer = format!("{} at {}", r.statement.predicate.identity, r.statement.predicate.time);
+                row.signature_status = "verified".into();
+                row.signature = format!("verified: ed25519 by {} (key {}), record {} of the verified chain", r.statement.predicate.identity, lz_evidence::record::short(&r.signer.keyid), r.sequence);
+            }
+            (None, Some(r)) => {
+                row.signature_status = "none".into();
+                row.signature = format!("none for this entry: record {} approves another version of it (entry digest differs)", r.sequence);
+            }
+            (None, None) => {
+                row.signature_status = "none".into();
+                row.signature = "none: no signed exception-approval record".into();
+            }
+        }
+    }
+}
+
+/// The exceptions register AS ARCHIVED in release `digest` (never a working tree's), judged on
+/// `today`, with each entry's approval and its signature status from the verified chain.
+pub fn for_release(paths: &crate::Paths, digest: &str, today: Date, expiring_within: i64) -> Result<Export> {
+    let archive = paths.open_release(digest)?;
+    let file = "governance/exceptions.toml";
+    let reg = Register::parse(&archive.text(file)?, &archive.origin(file))?;
+    let mut x = judge(&reg, today, expiring_within);
+    x.register = format!("{} (release {})", archive.origin(file), lz_evidence::record::short(&archive.digest));
+    let chain = paths.ledger()?.chain()?;
+    with_approvals(&mut x, &reg, &chain);
+    Ok(x)
 }
 
 fn csv_field(s: &str) -> String {
@@ -157,7 +218,7 @@ fn csv_field(s: &str) -> String {
 /// RFC 4180 CSV with a header row.
 pub fn to_csv(x: &Export) -> String {
     let mut out = String::from(
-        "id,status,why,rule_id,environment,address,owner,approver,ticket,compensating_control,created,expires,days_left,origin\r\n",
+        "id,status,why,rule_id,environment,address,owner,approver,ticket,justification,compensating_control,approval_record,approval_signer,signature,created,expires,days_left,origin\r\n",
     );
     for r in &x.exceptions {
         let cells = [
@@ -170,7 +231,11 @@ pub fn to_csv(x: &Export) -> String {
             r.owner.clone(),
             r.approver.clone(),
             r.ticket.clone(),
+            r.justification.clone(),
             r.compensating_control.clone(),
+            r.approval_record.map(|s| s.to_string()).unwrap_or_default(),
+            r.approval_signer.clone(),
+            r.signature.clone(),
             r.created.clone(),
             r.expires.clone(),
             r.days_left.to_string(),
@@ -271,16 +336,21 @@ expires = 2026-12-30
         let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines.len(), 5);
         assert!(lines[0].starts_with("id,status,why,rule_id"));
-        assert!(lines[1].starts_with("T-VALID,valid,,LZ-S3-003,dev,module.a.*,olga,victor,CHG-10,\"daily review, RB-1\""));
+        assert!(lines[1].starts_with("T-VALID,valid,,LZ-S3-003,dev,module.a.*,olga,victor,CHG-10,j,\"daily review, RB-1\",,,not checked: no evidence store,"), "{}", lines[1]);
+        assert!(lines[0].contains(",justification,compensating_control,approval_record,approval_signer,signature,"));
         assert!(lines[4].contains(",'=cmd|' /C calc'!A0,"), "a formula is defused: {}", lines[4]);
         let json: serde_json::Value = serde_json::from_str(&to_json(&x).unwrap()).unwrap();
         assert_eq!(json["counts"]["expired"], 1);
         assert_eq!(json["exceptions"][3]["status"], "invalid");
+        assert_eq!(json["exceptions"][0]["justification"], "j");
+        assert_eq!(json["exceptions"][0]["signature"], NOT_CHECKED);
         let html = to_html(&x).unwrap();
         for (id, status) in [("T-VALID", "valid"), ("T-SOON", "expiring"), ("T-EXPIRED", "expired"), ("T-SELF", "invalid")] {
             assert!(html.contains(&format!("<tr id=\"{id}\" data-status=\"{status}\">")), "{id}");
         }
         assert!(!html.contains("<script"));
+        assert!(html.contains("<th>justification</th>") && html.contains("<th>approval and signature</th>"));
+        assert!(html.contains("not checked: no evidence store"));
     }
 
     #[test]

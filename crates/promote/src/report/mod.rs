@@ -9,9 +9,12 @@
 //! false and the command exits 1). The page has no scripts, no fonts and no network
 //! references: CSS and the SVG timeline are inline.
 
+pub mod admission;
 pub mod exceptions;
 pub mod flags;
 mod html;
+mod timeline;
+pub mod values;
 
 use std::collections::BTreeMap;
 
@@ -106,6 +109,8 @@ pub struct ChangeView {
     pub tier: String,
     pub rule: String,
     pub reason: String,
+    /// old -> new value of each changed attribute (sensitive values redacted).
+    pub values: Vec<values::ValueChange>,
 }
 
 /// What the release changes in one environment: its plan against the plan deployed there
@@ -169,6 +174,10 @@ pub struct EnvironmentView {
     /// there: from its first record in the environment until another release was deployed.
     pub rotations: Vec<RecordView>,
     pub records: usize,
+    /// Each deployment with its own admission (tier, approvals, window or break-glass).
+    pub admissions: Vec<admission::DeploymentAdmission>,
+    /// Attempts change control refused, with the reason.
+    pub refused: Vec<admission::RefusedAttempt>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -188,6 +197,8 @@ pub struct ReleaseView {
     /// Every record of the release's chain of custody, in chain order.
     pub records: Vec<RecordView>,
     pub timeline: Timeline,
+    /// The one-screen summary at the top.
+    pub summary: admission::Summary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -207,6 +218,8 @@ pub struct Timeline {
     pub height: u32,
     pub lanes: Vec<(String, u32)>,
     pub points: Vec<TimelinePoint>,
+    /// Time axis ticks: x and label.
+    pub ticks: Vec<(u32, String)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -302,7 +315,10 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     verification.ok = true;
     verification.foreign = chain.quarantined.iter().map(ToString::to_string).collect();
     let ledger = paths.ledger()?;
-    verification.rejected = crate::replay::rejected(paths, &ledger, &ledger.records()?)?.into_iter().collect();
+    let ledger_records = ledger.records()?;
+    verification.rejected = crate::replay::rejected(paths, &ledger, &ledger_records)?.into_iter().collect();
+    let admitted: Vec<crate::ledger::Record> =
+        ledger_records.into_iter().filter(|r| !verification.rejected.iter().any(|(s, _)| *s == r.sequence)).collect();
     let (first, last) = checkpoints(&chain, &anchors);
     verification.first_checkpoint = first;
     verification.last_checkpoint = last;
@@ -328,7 +344,8 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         Selection::Release(r) => {
             let q = Query { index: &index, source: Source::Memory(&records), range: TimeRange::default() };
             let custody = q.release(r)?;
-            releases.push(release_view(paths, &chain, &by_seq, &custody.release, custody.environments)?);
+            let ctx = ViewContext { query: &q, rejected: &verification.rejected, admitted: &admitted };
+            releases.push(release_view(paths, &chain, &by_seq, &custody.release, custody.environments, &ctx)?);
         }
         Selection::Period { environment, range } => {
             crate::session::previous_environment(environment)?;
@@ -342,7 +359,8 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
             for d in digests {
                 let custody = q.release(&d)?;
                 let envs = custody.environments.into_iter().filter(|(e, _)| e == environment || e == "-").collect();
-                releases.push(release_view(paths, &chain, &by_seq, &d, envs)?);
+                let ctx = ViewContext { query: &q, rejected: &verification.rejected, admitted: &admitted };
+                releases.push(release_view(paths, &chain, &by_seq, &d, envs, &ctx)?);
             }
         }
     }
@@ -449,12 +467,21 @@ fn views(list: &[RecordSummary], by_seq: &BTreeMap<u64, &VerifiedRecord>) -> Res
     list.iter().map(|s| view(s, by_seq)).collect()
 }
 
+/// What the admissions of a release view are read from: the query over the verified chain,
+/// the deployments the replay rejects and the admitted records.
+struct ViewContext<'a> {
+    query: &'a Query<'a>,
+    rejected: &'a [(u64, String)],
+    admitted: &'a [crate::ledger::Record],
+}
+
 fn release_view(
     paths: &Paths,
     chain: &VerifiedChain,
     by_seq: &BTreeMap<u64, &VerifiedRecord>,
     digest: &str,
     environments: Vec<(String, EnvironmentCustody)>,
+    ctx: &ViewContext,
 ) -> Result<ReleaseView> {
     let archive = paths.open_release(digest)?;
     let register = lz_policy::Register::parse(
@@ -472,6 +499,8 @@ fn release_view(
     let mut all: Vec<RecordView> = Vec::new();
     let mut envs = Vec::new();
     let mut exception_approvals = Vec::new();
+    let mut summary_rows = Vec::new();
+    let mut exceptions_used: Vec<String> = Vec::new();
     // Break-glass approvals and retrospectives refer to their request by sequence.
     let mut refs: BTreeMap<u64, (Vec<RecordView>, Vec<RecordView>)> = BTreeMap::new();
     for (_, c) in &environments {
@@ -548,6 +577,16 @@ fn release_view(
             .map(|r| view(&summary_of(r), by_seq))
             .collect::<Result<Vec<_>>>()?;
         all.extend(rotations.iter().cloned());
+        let admissions = admission::admissions(paths, ctx.query, c, ctx.rejected)?;
+        let refused = admission::refused(paths, name, c, ctx.admitted);
+        summary_rows.push(admission::summary_row(name, change.as_ref(), &admissions, &refused));
+        for p in &policy {
+            for e in &p.exceptions {
+                if !exceptions_used.contains(&e.id) {
+                    exceptions_used.push(e.id.clone());
+                }
+            }
+        }
         let mut break_glass = Vec::new();
         for s in &c.break_glass {
             let (approvals, retrospectives) = refs.remove(&s.sequence).unwrap_or_default();
@@ -567,12 +606,24 @@ fn release_view(
             governance: views(&c.governance, by_seq)?,
             records: c.all().count() + rotations.len(),
             rotations,
+            admissions,
+            refused,
         });
     }
     all.sort_by_key(|r| r.sequence);
     all.dedup_by_key(|r| r.sequence);
-    let timeline = timeline(&all);
+    let timeline = timeline::timeline(&all);
+    let summary = admission::Summary {
+        release: archive.digest.clone(),
+        author: author.as_ref().map(|a| a.identity.clone()),
+        ticket: author.as_ref().and_then(|a| a.ticket.clone()),
+        reason: author.as_ref().and_then(|a| a.reason.clone()),
+        emergency: summary_rows.iter().any(|r| r.emergency),
+        rows: summary_rows,
+        exceptions_used,
+    };
     Ok(ReleaseView {
+        summary,
         digest: archive.digest.clone(),
         request: RequestView {
             author,
@@ -647,6 +698,7 @@ fn change_set(paths: &Paths, digest: &str, environment: &str, c: &EnvironmentCus
     let empty = Value::Object(Default::default());
     let base = s.baseline.as_ref().map(|b| &b.plan).unwrap_or(&empty);
     let diff = Diff::between_plans(base, &s.plan, "deployed plan", "release plan", |t| s.governance.rules.replace_attributes(t))?;
+    let (old_values, new_values) = (values::after_values(base), values::after_values(&s.plan));
     let mut changes = Vec::new();
     let (mut added, mut changed, mut removed) = (0, 0, 0);
     for r in &classification.resources {
@@ -658,6 +710,7 @@ fn change_set(paths: &Paths, digest: &str, environment: &str, c: &EnvironmentCus
             _ => changed += 1,
         }
         changes.push(ChangeView {
+            values: values::changes(&old_values, &new_values, &r.address, &paths),
             address: r.address.clone(),
             resource_type: r.resource_type.clone(),
             action,
@@ -693,40 +746,5 @@ fn lane_of(kind: &str) -> usize {
         "drift" | "drift-remediation" => 4,
         "rotation" | "rotation-verification" => 6,
         _ => 5,
-    }
-}
-
-/// The timeline: one point per record in chain order, one lane per kind of step.
-fn timeline(records: &[RecordView]) -> Timeline {
-    let step = 22u32;
-    let left = 110u32;
-    let lane_h = 26u32;
-    let points: Vec<TimelinePoint> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let lane = lane_of(&r.kind) as u32;
-            TimelinePoint {
-                x: left + 12 + i as u32 * step,
-                lane,
-                y: 20 + lane * lane_h,
-                anchor: r.anchor.clone(),
-                sequence: r.sequence,
-                kind: r.kind.clone(),
-                label: format!(
-                    "#{} {} {} {}",
-                    r.sequence,
-                    r.kind,
-                    r.environment.as_deref().unwrap_or(""),
-                    r.identity
-                ),
-            }
-        })
-        .collect();
-    Timeline {
-        width: left + 24 + records.len() as u32 * step,
-        height: 20 + LANES.len() as u32 * lane_h,
-        lanes: LANES.iter().enumerate().map(|(i, l)| (l.to_string(), 20 + i as u32 * lane_h)).collect(),
-        points,
     }
 }

@@ -1,0 +1,168 @@
+//! Provenance of any resource of an environment's deployed plan (`evidence query --resource
+//! ADDRESS --env E [--at TIME]`): the successful deployment that governed the environment then
+//! (admitted deployments only: the caller passes the deployments the replay rejects), its
+//! release and recorded plan digest; the release's plan re-rendered from the verified release
+//! archive, its digest compared with the recorded one, and the resource's planned values from it
+//! (sensitive values redacted); the approvals, policy evaluation and exception approvals the
+//! admission counted; and the change window or break-glass session it was applied under.
+//!
+//! Every fact comes from the verified chain and the verified release archive; the working tree
+//! decides nothing.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use lz_evidence::provenance::Deployed;
+use lz_evidence::query::Query;
+use lz_evidence::record::parse_time;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::session::Governance;
+use crate::{plan_digest, Paths, Tier};
+
+/// A resource of a deployed plan, as the re-rendered plan declares it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedResource {
+    pub address: String,
+    pub resource_type: String,
+    /// The module the resource belongs to (`None` in the root module).
+    pub module: Option<String>,
+    /// Planned values, sensitive and secret-looking values redacted.
+    pub values: Value,
+}
+
+/// The answer for one address.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResourceAnswer {
+    pub environment: String,
+    pub address: String,
+    /// The time asked about (`None`: now, the end of the chain).
+    pub at: Option<String>,
+    pub release: String,
+    /// The plan digest the deployment records.
+    pub plan_digest: String,
+    /// The digest of the plan re-rendered from the release archive.
+    pub rendered_plan_digest: String,
+    pub plan_matches: bool,
+    pub resource: Option<PlannedResource>,
+    /// How many resources the deployed plan declares.
+    pub resources_in_plan: usize,
+    pub deployed: Deployed,
+    /// The change window or break-glass session the deployment was applied under.
+    pub applied_under: String,
+    /// Deployments of the environment passed over because their admission does not hold.
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Every resource of a plan's `planned_values`, modules included (address, module, resource).
+fn planned_resources(plan: &Value) -> Vec<(Option<String>, &Value)> {
+    fn walk<'a>(m: &'a Value, out: &mut Vec<(Option<String>, &'a Value)>) {
+        let module = m.get("address").and_then(Value::as_str).map(str::to_string);
+        for r in m.get("resources").and_then(Value::as_array).into_iter().flatten() {
+            out.push((module.clone(), r));
+        }
+        for c in m.get("child_modules").and_then(Value::as_array).into_iter().flatten() {
+            walk(c, out);
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(root) = plan.get("planned_values").and_then(|p| p.get("root_module")) {
+        walk(root, &mut out);
+    }
+    out
+}
+
+/// What the deployment was applied under: the break-glass session its admission used, or the
+/// change window of the governing rules at its decision time.
+pub fn applied_under(paths: &Paths, d: &Deployed) -> String {
+    if let Some(bg) = &d.break_glass {
+        let approvers: Vec<&str> = bg.approvals.iter().map(|a| a.identity.as_str()).collect();
+        return format!(
+            "BREAK-GLASS session {} opened by {} at {} ({}{}), approved by {}: emergency tier, no change window",
+            bg.request.sequence,
+            bg.request.identity,
+            bg.request.time,
+            bg.request.ticket.as_deref().unwrap_or("-"),
+            bg.request.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default(),
+            if approvers.is_empty() { "nobody".to_string() } else { approvers.join(", ") }
+        );
+    }
+    let Some(ip) = &d.admission else {
+        return "unknown: the deployment names no decision point (in_progress_record)".into();
+    };
+    let tier = d.tier.as_deref().and_then(Tier::parse);
+    let governing = ip.details.get("governance_release").and_then(Value::as_str);
+    let (Some(tier), Some(governing)) = (tier, governing) else {
+        return "unknown: the decision point names no tier or governing release".into();
+    };
+    let checked = (|| -> Result<String> {
+        let g = Governance::of(&paths.open_release(governing)?)?;
+        let env = d.environment.as_str();
+        let req = g.policy.requirement(tier, env);
+        let t = parse_time(&ip.time)?;
+        Ok(match g.windows.check(env, req.change_window, t) {
+            Ok(()) if req.change_window => format!(
+                "inside the change window of {env} for a {tier} change at {} (change windows of release {})",
+                ip.time,
+                lz_evidence::record::short(governing)
+            ),
+            Ok(()) => format!(
+                "no change window needed for a {tier} change in {env}; no freeze at {} (rules of release {})",
+                ip.time,
+                lz_evidence::record::short(governing)
+            ),
+            Err(r) => format!("OUTSIDE the change window at {}: {}", ip.time, r.reason),
+        })
+    })();
+    checked.unwrap_or_else(|e| format!("unknown: {e:#}"))
+}
+
+/// The provenance of `address` in `environment` at `at` (now for `None`). `Ok(None)` when
+/// nothing (admitted) was deployed there by then; an address the deployed plan does not declare
+/// gives an answer whose `resource` is `None`.
+pub fn resource(
+    paths: &Paths,
+    query: &Query,
+    environment: &str,
+    address: &str,
+    at: Option<OffsetDateTime>,
+    rejected: &[(u64, String)],
+) -> Result<Option<ResourceAnswer>> {
+    let skip: BTreeSet<u64> = rejected.iter().map(|(s, _)| *s).collect();
+    let Some(deployed) = query.deployed(environment, at, &skip)? else {
+        return Ok(None);
+    };
+    let archive = paths.open_release(&deployed.release)?;
+    let plan = archive.plan(environment)?;
+    let rendered = plan_digest(&plan);
+    let recorded = deployed.plan_digest.clone().unwrap_or_default();
+    let redacted = lz_evidence::redact::redact_plan(&plan);
+    let all = planned_resources(&redacted);
+    let resource = all.iter().find(|(_, r)| r.get("address").and_then(Value::as_str) == Some(address)).map(|(module, r)| PlannedResource {
+        address: address.to_string(),
+        resource_type: r.get("type").and_then(Value::as_str).unwrap_or_default().to_string(),
+        module: module.clone(),
+        values: r.get("values").cloned().unwrap_or(Value::Null),
+    });
+    let in_env: Vec<(u64, String)> = rejected
+        .iter()
+        .filter(|(s, _)| query.index.entries.iter().any(|e| e.sequence == *s && e.environment.as_deref() == Some(environment)))
+        .cloned()
+        .collect();
+    Ok(Some(ResourceAnswer {
+        environment: environment.to_string(),
+        address: address.to_string(),
+        at: at.map(lz_evidence::record::format_time),
+        release: deployed.release.clone(),
+        plan_matches: rendered == recorded,
+        plan_digest: recorded,
+        rendered_plan_digest: rendered,
+        resource,
+        resources_in_plan: all.len(),
+        applied_under: applied_under(paths, &deployed),
+        deployed,
+        rejected: in_env,
+    }))
+}

@@ -1,0 +1,75 @@
+//! The timeline of a release: one lane per kind of step, one mark per record placed by its time
+//! on an axis that fits the page (the SVG scales to the page's width through its viewBox).
+
+use lz_evidence::record::parse_time;
+
+use super::{lane_of, RecordView, Timeline, TimelinePoint, LANES};
+
+/// Width of the drawing in SVG units (scaled to the page).
+const WIDTH: u32 = 1100;
+const LEFT: u32 = 110;
+const RIGHT: u32 = 24;
+const LANE_H: u32 = 26;
+
+pub fn timeline(records: &[RecordView]) -> Timeline {
+    let times: Vec<Option<i64>> = records.iter().map(|r| parse_time(&r.time).ok().map(|t| t.unix_timestamp())).collect();
+    let known: Vec<i64> = times.iter().flatten().copied().collect();
+    let (t0, t1) = (known.iter().min().copied().unwrap_or(0), known.iter().max().copied().unwrap_or(0));
+    let span = (WIDTH - LEFT - RIGHT) as f64;
+    let x_of = |i: usize, t: Option<i64>| -> u32 {
+        let frac = match t {
+            Some(t) if t1 > t0 => (t - t0) as f64 / (t1 - t0) as f64,
+            // Every record at one time (or no time): spread in chain order.
+            _ => if records.len() > 1 { i as f64 / (records.len() - 1) as f64 } else { 0.5 },
+        };
+        LEFT + 8 + (frac * (span - 8.0)) as u32
+    };
+    let mut last_x: Vec<Option<u32>> = vec![None; LANES.len()];
+    let points = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let lane = lane_of(&r.kind);
+            let mut x = x_of(i, times[i]);
+            // Marks of one lane at one moment are set side by side.
+            if let Some(prev) = last_x[lane] {
+                if x < prev + 5 {
+                    x = (prev + 5).min(WIDTH - 6);
+                }
+            }
+            last_x[lane] = Some(x);
+            TimelinePoint {
+                x,
+                lane: lane as u32,
+                y: 20 + lane as u32 * LANE_H,
+                anchor: r.anchor.clone(),
+                sequence: r.sequence,
+                kind: r.kind.clone(),
+                label: format!("#{} {} {} {} {}", r.sequence, r.kind, r.environment.as_deref().unwrap_or(""), r.identity, r.time),
+            }
+        })
+        .collect();
+    let axis_y = 20 + LANES.len() as u32 * LANE_H;
+    let ticks = if t1 > t0 {
+        (0..=4)
+            .map(|k| {
+                let t = t0 + (t1 - t0) * k / 4;
+                let x = LEFT + 8 + ((k as f64 / 4.0) * (span - 8.0)) as u32;
+                let label = time::OffsetDateTime::from_unix_timestamp(t)
+                    .ok()
+                    .and_then(|t| t.format(time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]")).ok())
+                    .unwrap_or_default();
+                (x, label + " UTC")
+            })
+            .collect()
+    } else {
+        vec![(LEFT + 8, known.first().and_then(|t| time::OffsetDateTime::from_unix_timestamp(*t).ok()).map(lz_evidence::record::format_time).unwrap_or_default())]
+    };
+    Timeline {
+        width: WIDTH,
+        height: axis_y + 22,
+        lanes: LANES.iter().enumerate().map(|(i, l)| (l.to_string(), 20 + i as u32 * LANE_H)).collect(),
+        points,
+        ticks,
+    }
+}

@@ -1,0 +1,132 @@
+//! `cargo xtask evidence query --resource ADDRESS --env E [--at TIME] [--format json]`: the
+//! provenance of any resource of the environment's deployed plan (see `lz_promote::provenance`),
+//! answered from the chain verified now and the verified release archive. Exit 1 for an address
+//! the deployed plan does not declare, for nothing deployed, and for a re-rendered plan whose
+//! digest is not the recorded one.
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
+use lz_evidence::record::format_time;
+use lz_promote::provenance::ResourceAnswer;
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use crate::evidence::{load_verified, StoreArgs, TrustArgs};
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+fn line(r: &RecordSummary) -> String {
+    format!("#{} {} {}", r.sequence, r.time, r.identity)
+}
+
+pub fn run(root: &Path, store: &StoreArgs, trust: &TrustArgs, env: &str, address: &str, at: Option<OffsetDateTime>, json: bool) -> Result<ExitCode> {
+    let opened = store.open(root)?;
+    let Some((_, records, chain)) = load_verified(root, &*opened, trust, store.witnessed(root)?, "not answering from an unverified chain")? else {
+        return Ok(ExitCode::from(1));
+    };
+    let endpoint = lz_platform::localstack::require(root)?;
+    let mut paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    // Deployments whose admission does not hold are passed over: replayed on the store asked.
+    let rejected: Vec<(u64, String)> = match store.evidence_at(root)? {
+        Some(at) => {
+            paths.evidence = at;
+            let ledger = paths.ledger()?;
+            lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?.into_iter().collect()
+        }
+        None => {
+            eprintln!("note: admissions are not replayed on a store change control does not name (--store s3)");
+            Vec::new()
+        }
+    };
+    let index = Index::from_verified(&chain);
+    let query = Query { index: &index, source: Source::Memory(&records), range: TimeRange::default() };
+    let when = at.map(format_time).unwrap_or_else(|| "now".into());
+    let Some(a) = lz_promote::provenance::resource(&paths, &query, env, address, at, &rejected)? else {
+        let msg = format!("nothing admitted was deployed in {env} at {when}: no release governs {address} there");
+        if json {
+            println!("{}", serde_json::to_string_pretty(&json!({"resource": address, "environment": env, "at": at.map(format_time), "found": false, "error": msg}))?);
+        } else {
+            println!("{msg}");
+        }
+        return Ok(ExitCode::from(1));
+    };
+    if a.resource.is_none() {
+        let msg = format!(
+            "unknown address: {address} is not a resource of the plan deployed in {env} at {when} (release {}, plan {}, {} resources)",
+            a.release, a.plan_digest, a.resources_in_plan
+        );
+        if json {
+            println!("{}", serde_json::to_string_pretty(&json!({"resource": address, "environment": env, "at": a.at, "found": false, "release": a.release, "error": msg}))?);
+        } else {
+            println!("{msg}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+    if json {
+        let mut v = serde_json::to_value(&a)?;
+        v["found"] = Value::Bool(true);
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print_text(&a, &when);
+    }
+    if !a.plan_matches {
+        if !json {
+            println!("FINDING: the plan re-rendered from release {} is {}, not the recorded {}", a.release, a.rendered_plan_digest, a.plan_digest);
+        }
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_text(a: &ResourceAnswer, when: &str) {
+    let d = &a.deployed;
+    let r = a.resource.as_ref().expect("checked by the caller");
+    println!("{} {} (at {when})", a.environment, a.address);
+    println!("  type:        {}{}", r.resource_type, r.module.as_deref().map(|m| format!(" in {m}")).unwrap_or_default());
+    println!("  release:     {}", a.release);
+    println!("  deployed by: {} (deployment record {})", line(&d.deployment), d.deployment.sequence);
+    let verdict = if a.plan_matches { "matches the recorded digest".to_string() } else { format!("DOES NOT MATCH: re-rendered {}", a.rendered_plan_digest) };
+    println!("  plan:        {} (re-rendered from the release archive: {verdict})", a.plan_digest);
+    if let Some(p) = &d.plan {
+        println!("  plan record: {}", line(p));
+    }
+    println!("  tier:        {}", d.tier.as_deref().unwrap_or("unknown"));
+    println!("  applied:     {}", a.applied_under);
+    match &d.policy_evaluation {
+        Some(p) => {
+            let passed = p.details.get("passed").and_then(Value::as_bool).unwrap_or(false);
+            let findings = p.details.get("findings").and_then(Value::as_array).map_or(0, Vec::len);
+            println!("  policy:      {} {} ({findings} finding(s))", line(p), if passed { "passed" } else { "FAILED" });
+        }
+        None => println!("  policy:      no policy evaluation named"),
+    }
+    if d.approvals.is_empty() {
+        println!("  approvals:   none counted");
+    }
+    for ap in &d.approvals {
+        println!("  approval:    {}", line(ap));
+    }
+    let used: Vec<&Value> = d.policy_evaluation.iter().flat_map(|p| p.details.get("exceptions").and_then(Value::as_array).into_iter().flatten()).collect();
+    if used.is_empty() {
+        println!("  exceptions:  none in force");
+    }
+    for u in used {
+        let id = u.get("id").and_then(Value::as_str).unwrap_or("?");
+        let by = u.get("approval").and_then(Value::as_u64).and_then(|s| d.exception_approvals.iter().find(|x| x.sequence == s));
+        println!("  exception:   {id}{}", by.map(|x| format!(" approved by {}", line(x))).unwrap_or_else(|| " (no signed approval named)".into()));
+    }
+    for (s, why) in &a.rejected {
+        println!("  passed over: deployment record {s} has no valid admission: {why}");
+    }
+    let values = serde_json::to_string_pretty(&r.values).unwrap_or_default();
+    println!("  planned values:");
+    for l in values.lines() {
+        println!("    {l}");
+    }
+}

@@ -97,20 +97,22 @@ pub struct Measured {
 }
 
 /// Runs a command as a whole process (output discarded) and measures it as the kernel
-/// accounts it.
-pub fn measure(cmd: &mut std::process::Command) -> anyhow::Result<Measured> {
+/// accounts it: started through duct, reaped here with `wait4` for its own peak memory.
+pub fn measure(cmd: duct::Expression) -> anyhow::Result<Measured> {
     use anyhow::Context;
-    use std::process::Stdio;
     let start = std::time::Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null()).spawn().with_context(|| format!("starting {cmd:?}"))?;
-    let pid = child.id() as libc::pid_t;
+    let what = format!("{cmd:?}");
+    let handle = cmd.stdout_null().stderr_null().stdin_null().unchecked().start().with_context(|| format!("starting {what}"))?;
+    let pid = *handle.pids().first().context("a started command has a process")? as libc::pid_t;
     let mut status: libc::c_int = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child, reaped here once.
+    // SAFETY: rusage is plain data; wait4 fills it for our own child, reaped here once (the
+    // handle is never waited on).
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = start.elapsed();
+    std::mem::forget(handle);
     if reaped != pid {
-        anyhow::bail!("waiting for {cmd:?}: {}", std::io::Error::last_os_error());
+        anyhow::bail!("waiting for {what}: {}", std::io::Error::last_os_error());
     }
     let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
     Ok(Measured { wall, peak: u64::try_from(usage.ru_maxrss).ok().map(|kb| kb * 1024), code })

@@ -254,27 +254,28 @@ fn whole_process(root: &Path, plan: &Path, checkov: &Path) -> anyhow::Result<Opt
     use crate::bench::{load, mb, measure, median};
     let exe = std::env::current_exe().context("locating this binary")?;
     let ours = || {
-        let mut c = std::process::Command::new(&exe);
-        c.args(["policy", "--plan"]).arg(plan).args(["--format", "json"]).env("LZ_ROOT", root).current_dir(root);
-        c
+        let mut args: Vec<std::ffi::OsString> = vec!["policy".into(), "--plan".into(), plan.into()];
+        args.extend(["--format".into(), "json".into()]);
+        duct::cmd(&exe, args).env("LZ_ROOT", root).dir(root)
     };
     let theirs = || {
-        let mut c = std::process::Command::new(checkov);
-        c.args(["--quiet", "--compact", "--framework", "terraform_plan", "--output", "json", "--skip-download", "-f"]).arg(plan).current_dir(root);
-        c
+        let mut args: Vec<std::ffi::OsString> =
+            ["--quiet", "--compact", "--framework", "terraform_plan", "--output", "json", "--skip-download", "-f"].map(Into::into).to_vec();
+        args.push(plan.into());
+        duct::cmd(checkov, args).dir(root)
     };
     // Warm-up of each (page cache, checkov's first-run files), not counted.
-    measure(&mut ours())?;
-    measure(&mut theirs())?;
+    measure(ours())?;
+    measure(theirs())?;
     let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let (mut peak_a, mut peak_b) = (0u64, 0u64);
     for _ in 0..PAIRS {
-        let x = measure(&mut ours())?;
+        let x = measure(ours())?;
         // policy exits 1 on findings; anything else is a tool error.
         if !matches!(x.code, Some(0) | Some(1)) {
             bail!("policy --plan {} failed (exit {:?})", plan.display(), x.code);
         }
-        let y = measure(&mut theirs())?;
+        let y = measure(theirs())?;
         if !matches!(y.code, Some(0) | Some(1)) {
             bail!("checkov failed on {} (exit {:?})", plan.display(), y.code);
         }

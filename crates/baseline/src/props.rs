@@ -201,7 +201,9 @@ pub fn run(root: &Path, property: Property, cfg: &RunConfig) -> Result<u32, Stri
                 ))),
                 Ok(Err(e)) => {
                     let msg = e.to_string();
-                    if e.kind == tfrender::ErrorKind::Variable && names_variable(&e, var) {
+                    // Terraform reports every error: the variable's own validation must be one of
+                    // them (an invalid root variable is unknown downstream, which may fail more).
+                    if e.all().any(|e| e.kind == tfrender::ErrorKind::Variable && names_variable(e, var)) {
                         Ok(())
                     } else {
                         Err(TestCaseError::fail(format!(

@@ -639,6 +639,22 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                     }
                     Err(e) => match e.downcast::<lz_evidence::Failure>() {
                         Ok(f) => lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() },
+                        // A store whose retention was lowered is not opened for decisions: its
+                        // findings are the answer (exit 1), as on the other paths.
+                        Err(e) if e.is::<lz_evidence::Refused>() => {
+                            let findings = match args.retention_subject(root)? {
+                                Some((s3, floor)) => s3.retention_findings(floor)?,
+                                None => Vec::new(),
+                            };
+                            if findings.is_empty() {
+                                return Err(e);
+                            }
+                            println!("REFUSED: {e:#}");
+                            for (place, what) in &findings {
+                                println!("RETENTION: {place}: {what}");
+                            }
+                            return Ok(ExitCode::from(1));
+                        }
                         Err(e) => return Err(e),
                     },
                 };

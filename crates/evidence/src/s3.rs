@@ -179,7 +179,10 @@ impl S3Store {
             }
             let Some(joined) = set.join_next().await else { break };
             let (i, key, bytes) = joined.context("S3 read task failed")?;
-            let bytes = bytes.with_context(|| format!("cannot get s3://{}/{key}", self.bucket))?;
+            let bytes = bytes.with_context(|| match &keys[i].1 {
+                Some(id) => format!("cannot get s3://{}/{key} version {id}", self.bucket),
+                None => format!("cannot get s3://{}/{key}", self.bucket),
+            })?;
             got[i] = Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes });
         }
         Ok(got.into_iter().flatten().collect())
@@ -661,49 +664,24 @@ impl S3Store {
         out.record_objects = Some(versions.len() as u64);
         // A record key's record is its first version (written with If-None-Match); any version
         // written over it later is a foreign object (quarantined by verification).
-        for (key, list) in versions {
-            let Some(first) = first_version(&list) else { continue };
-            for (id, _) in list.iter().filter(|(id, _)| *id != first) {
-                let got = self
-                    .client
-                    .get_object()
-                    .bucket(&self.bucket)
-                    .key(&key)
-                    .version_id(id)
-                    .send()
-                    .await
-                    .map_err(aws_error)
-                    .with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket))?;
-                let bytes = got.body.collect().await.with_context(|| format!("cannot read s3://{}/{key} version {id}", self.bucket))?;
-                let location = format!("s3://{}/{key} (version {id})", self.bucket);
-                out.later_versions.push((StoredRecord { location, bytes: bytes.into_bytes() }, id.clone()));
-            }
+        let later: Vec<(String, Option<String>)> = versions
+            .into_iter()
+            .filter_map(|(key, list)| first_version(&list).map(|first| (key, first, list)))
+            .flat_map(|(key, first, list)| list.into_iter().filter(move |(id, _)| *id != first).map(move |(id, _)| (key.clone(), Some(id))))
+            .collect();
+        for (r, (key, id)) in self.get_all(&later).await?.into_iter().zip(&later) {
+            let id = id.clone().unwrap_or_default();
+            let location = format!("s3://{}/{key} (version {id})", self.bucket);
+            out.later_versions.push((StoredRecord { location, bytes: r.bytes }, id));
         }
         // Earlier heads not checked yet, read [`READ_CONCURRENCY`] at a time, kept in listing order.
         let location = |id: &str| format!("s3://{}/{head_key} (version {id})", self.bucket);
         let todo: Vec<String> = head_versions.into_iter().filter(|id| !seen.contains(&location(id))).collect();
-        let mut got: Vec<Option<StoredRecord>> = vec![None; todo.len()];
-        let mut set = tokio::task::JoinSet::new();
-        let mut next = 0;
-        loop {
-            while next < todo.len() && set.len() < READ_CONCURRENCY {
-                let (client, bucket, key, id, i) = (self.client.clone(), self.bucket.clone(), head_key.clone(), todo[next].clone(), next);
-                set.spawn(async move {
-                    let res = client.get_object().bucket(&bucket).key(&key).version_id(&id).send().await.map_err(aws_error);
-                    let bytes = match res {
-                        Ok(o) => o.body.collect().await.map(|b| b.into_bytes()).map_err(anyhow::Error::from),
-                        Err(e) => Err(e),
-                    };
-                    (i, id, bytes)
-                });
-                next += 1;
-            }
-            let Some(joined) = set.join_next().await else { break };
-            let (i, id, bytes) = joined.context("S3 read task failed")?;
-            let bytes = bytes.with_context(|| format!("cannot get s3://{}/{head_key} version {id}", self.bucket))?;
-            got[i] = Some(StoredRecord { location: location(&id), bytes });
-        }
-        out.earlier_heads.extend(got.into_iter().flatten());
+        let wanted: Vec<(String, Option<String>)> = todo.iter().map(|id| (head_key.clone(), Some(id.clone()))).collect();
+        let got = self.get_all(&wanted).await?;
+        // Each earlier head is named by its version.
+        let got = got.into_iter().zip(&todo).map(|(r, id)| StoredRecord { location: location(id), bytes: r.bytes });
+        out.earlier_heads.extend(got);
         Ok(out)
     }
 }

@@ -74,7 +74,7 @@ fn seal(store: &str, trust: &str, keys: &str, records: u64, last_hash: &str, hea
 impl Mirror {
     /// The mirror of `store` verified against `root`, under `dir`.
     pub fn new(dir: &Path, store: &dyn Store, root: &TrustRoot) -> Mirror {
-        let (store, trust) = (store.describe(), root.describe());
+        let (store, trust) = (store.describe(), root.identity());
         let key = &hex::encode(Sha256::digest(format!("{store}\n{trust}").as_bytes()))[..24];
         Mirror { records: dir.join(format!("{key}.jsonl")), meta: dir.join(format!("{key}.json")), store, trust }
     }
@@ -111,7 +111,9 @@ impl Mirror {
                 n,
                 keys: meta.keys.clone(),
                 last_hash: meta.last_hash.clone(),
-                heads_seen: meta.heads_seen.iter().cloned().collect(),
+                // Earlier heads are checked again: a list read from a file is no proof that
+                // they were (only this process's own checks are skipped).
+                heads_seen: Default::default(),
                 integrity: Default::default(),
                 tail: Default::default(),
             };

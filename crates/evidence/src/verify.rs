@@ -339,6 +339,16 @@ impl TrustRoot {
         self
     }
 
+    /// What this root trusts, in full (the register's whole fingerprint, every pin, the
+    /// snapshot's fingerprint): the key of anything cached per trust root (the verifier's mirror,
+    /// resumed verification), so that two roots never share one.
+    pub fn identity(&self) -> String {
+        let register = self.register.as_ref().map(|r| r.fingerprint()).unwrap_or_default();
+        let snapshot = self.snapshot.as_ref().map(|r| r.fingerprint()).unwrap_or_default();
+        let pins: Vec<&str> = self.pins.iter().map(String::as_str).collect();
+        format!("register={register};pins={};snapshot={snapshot}", pins.join(","))
+    }
+
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(r) = &self.register {

@@ -217,9 +217,12 @@ fn the_mirror_is_a_performance_aid_never_a_trust_root() {
     let (_, _, read) = mirror.verify(&s, &root, &[], &[]).unwrap();
     assert_eq!(read, Read::Mirror { mirrored: 41 });
 
-    // Another store or trust root never reads this mirror.
+    // Another store or trust root never reads this mirror, nor does a root of as many other pins.
     let other = TrustRoot::register(team().identities, "another register");
     assert_ne!(Mirror::new(dir.path(), &s, &other).path(), mirror.path());
+    let (one, two) = (TrustRoot::pinned([digest("one")]).unwrap(), TrustRoot::pinned([digest("two")]).unwrap());
+    assert_eq!(one.describe(), two.describe(), "both are shown as one pin");
+    assert_ne!(Mirror::new(dir.path(), &s, &one).path(), Mirror::new(dir.path(), &s, &two).path());
 
     // A mirrored record rewritten by an insider with a valid key (the deployer re-signs record 7
     // with another resource list): the chain no longer links to the store's head, so the store
@@ -271,4 +274,65 @@ fn the_mirror_is_a_performance_aid_never_a_trust_root() {
     let (f, m) = (failure_of(&full).unwrap(), failure_of(&mirrored).unwrap());
     assert_eq!((f.reason.code(), f.sequence, &f.location), (m.reason.code(), m.sequence, &m.location), "{f} / {m}");
     assert!(!mirror.path().exists(), "a failed chain leaves no mirror");
+}
+
+/// The mirror's meta file lists the earlier heads already checked. An attacker who can write
+/// the working tree re-seals it (the seal is a plain digest) to list a forged head version: the
+/// next verification through the mirror still reads and reports that head as a full one does.
+#[test]
+fn a_resealed_mirror_cannot_hide_an_earlier_head() {
+    use lz_evidence::mirror::{Mirror, Read};
+    use sha2::{Digest, Sha256};
+    let t = team();
+    let s = s3_store();
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    let release = digest("r");
+    for i in 0..5 {
+        a.record(DriftEvidence::new(&release, "prod", "5", vec![format!("x.y{i}")]), &t.deployer).unwrap();
+    }
+    let s = a.into_store();
+    let root = trust(&t);
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = Mirror::new(dir.path(), &s, &root);
+    mirror.verify(&s, &root, &[], &[]).unwrap();
+
+    // A garbage head written raw, then an honest append: the garbage is an earlier head version.
+    let endpoint = lz_platform::localstack::require(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap();
+    let client = lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (bucket, head_key) = (s.bucket().to_string(), s.head_key());
+    let planted = rt.block_on(async {
+        let put = client.put_object().bucket(&bucket).key(&head_key).body(ByteStream::from(b"not a head".to_vec())).send().await.unwrap();
+        put.version_id().unwrap().to_string()
+    });
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    a.record(DriftEvidence::new(&release, "prod", "5", vec![]), &t.deployer).unwrap();
+    let s = a.into_store();
+    let full = verify_store(&s, &root, &[]).unwrap();
+    let shown = |c: &lz_evidence::VerifiedChain| c.quarantined.iter().map(|q| q.to_string()).collect::<Vec<_>>();
+    assert!(shown(&full).iter().any(|q| q.contains(&planted)), "a full verification reports the planted head: {:?}", shown(&full));
+    mirror.verify(&s, &root, &[], &[]).unwrap();
+
+    // The attacker lists the planted version as checked and re-seals the meta file.
+    let meta_path = mirror.path().with_extension("json");
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    let location = format!("s3://{bucket}/{head_key} (version {planted})");
+    meta["heads_seen"].as_array_mut().unwrap().push(serde_json::json!(location));
+    let field = |k: &str| meta[k].as_str().map(String::from).unwrap_or_else(|| meta[k].to_string());
+    let heads: Vec<String> = meta["heads_seen"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect();
+    let text = format!(
+        "lz-evidence-mirror-v2\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        field("store"),
+        field("trust"),
+        field("keys"),
+        field("records"),
+        field("last_hash"),
+        heads.join("\n")
+    );
+    meta["seal"] = serde_json::json!(hex::encode(Sha256::digest(text.as_bytes())));
+    std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+
+    let (chain, _, read) = mirror.verify(&s, &root, &[], &[]).unwrap();
+    assert!(matches!(read, Read::Mirror { .. }), "the re-sealed meta is accepted as a mirror: {read:?}");
+    assert_eq!(shown(&chain), shown(&full), "the planted head is still reported through the mirror");
 }

@@ -4,8 +4,11 @@
 //! [`crate::ledger::Ledger`] a step opens, the re-read after an append) resumes from the head
 //! verified last ([`lz_evidence::verify_store_from`]): it reads the store's anchors again (the
 //! signed head, object versions, delete markers) and only the records appended since, and falls
-//! back to a full verification on any mismatch. The state lives in this process only; nothing
-//! here is read from a file.
+//! back to a full verification on any mismatch. The resumed state lives in this process only.
+//! [`current_with`] may start from the verifier's mirror (`lz_evidence::mirror`), a file: its
+//! records are re-verified and must hash-chain to the store's signed head, its list of heads
+//! already checked is not believed (every earlier head version is read again), and it is keyed
+//! by the store and the trust root in full ([`lz_evidence::TrustRoot::identity`]).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,7 +36,7 @@ fn registry() -> &'static Mutex<HashMap<Key, Arc<Snapshot>>> {
 }
 
 fn key(at: &EvidenceAt, trust: &TrustRoot) -> Key {
-    (at.describe(), trust.describe())
+    (at.describe(), trust.identity())
 }
 
 /// The chain at `at` as it is now, verified against `trust` (resumed from this process's last

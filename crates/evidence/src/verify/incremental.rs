@@ -87,7 +87,7 @@ impl Resumable {
 
     /// Whether this state was verified for `store` against `root`.
     pub fn matches(&self, store: &dyn Store, root: &TrustRoot) -> bool {
-        self.store == store.describe() && self.trust == root.describe()
+        self.store == store.describe() && self.trust == root.identity()
     }
 }
 
@@ -121,7 +121,7 @@ pub fn verify_store_from(
     let mut out = Vec::new();
     let ((head, register, pending, rules, quarantined), state) = run_store_state(store, root, &anchors, &mut out)?;
     let heads_seen = heads_checked(&anchors, &quarantined).collect();
-    let resumable = Resumable { state, trust: root.describe(), store: store.describe(), heads_seen };
+    let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
     Ok((VerifiedChain { records: out, head, register, pending, rules, quarantined }, resumable, Resumed::Full))
 }
 

@@ -26,25 +26,47 @@ pub enum Checked {
 pub const BREAK_GLASS: &str = "break-glass retrospectives";
 pub const ROTATION: &str = "secret rotation (overdue)";
 
+/// Why the landing zone's store was not judged: nothing to judge (no endpoint, no store, nothing
+/// bootstrapped), or a store that answers but fails (verification, a refusal): the latter is a
+/// finding of each step, never "not checked".
+pub enum Unreached {
+    Absent(String),
+    Failed(String),
+}
+
+/// A store that answered and failed: a verification failure, or a refusal (of the evidence
+/// crate, or change control's refusal to read a chain that fails verification).
+fn judged(e: &anyhow::Error) -> bool {
+    lz_evidence::failure_of(e).is_some() || e.chain().any(|c| c.is::<lz_evidence::Refused>() || c.is::<crate::refusal::Refusal>())
+}
+
 /// The landing zone's evidence store at the LocalStack endpoint, if it answers and verifies:
 /// its paths and endpoint, or why not.
-pub fn reach(root: &Path) -> std::result::Result<(crate::Paths, String), String> {
+pub fn reach(root: &Path) -> std::result::Result<(crate::Paths, String), Unreached> {
     let endpoint = lz_platform::localstack::ENDPOINT;
     if let Err(e) = lz_platform::localstack::probe(endpoint) {
-        return Err(format!("nothing serves the landing zone's endpoint {endpoint}: {e}"));
+        return Err(Unreached::Absent(format!("nothing serves the landing zone's endpoint {endpoint}: {e}")));
     }
-    let paths = crate::Paths::landing_zone(root, endpoint).map_err(|e| format!("{e:#}"))?;
+    let paths = crate::Paths::landing_zone(root, endpoint).map_err(|e| Unreached::Absent(format!("{e:#}")))?;
     let stores = match &paths.evidence {
         crate::ledger::EvidenceAt::S3(s) => s.clone(),
-        crate::ledger::EvidenceAt::Local(_) => return Err("the landing zone's evidence is not an S3 store".into()),
+        crate::ledger::EvidenceAt::Local(_) => return Err(Unreached::Absent("the landing zone's evidence is not an S3 store".into())),
     };
-    let ledger = paths.ledger().map_err(|e| format!("the evidence store s3://{} at {endpoint}: {e}", stores.evidence_bucket))?;
+    let failed = |e: anyhow::Error| {
+        let why = format!("the evidence store s3://{} at {endpoint}: {e:#}", stores.evidence_bucket);
+        if judged(&e) {
+            Unreached::Failed(why)
+        } else {
+            Unreached::Absent(why)
+        }
+    };
+    let ledger = paths.ledger().map_err(failed)?;
     match ledger.records() {
         Ok(records) if records.is_empty() => {
-            Err(format!("the evidence store s3://{} at {endpoint} holds no record (not bootstrapped)", stores.evidence_bucket))
+            Err(Unreached::Absent(format!("the evidence store s3://{} at {endpoint} holds no record (not bootstrapped)", stores.evidence_bucket)))
         }
         Ok(_) => Ok((paths, endpoint.to_string())),
-        Err(e) => Err(format!("the evidence store s3://{} at {endpoint}: {e:#}", stores.evidence_bucket)),
+        Err(e) => Err(failed(e)),
     }
 }
 
@@ -70,7 +92,15 @@ pub fn checks(root: &Path) -> Result<Vec<(&'static str, Checked)>> {
                     .collect()),
             }
         }
-        Err(why) => Ok(vec![(BREAK_GLASS, Checked::NotChecked(why.clone())), (ROTATION, Checked::NotChecked(why))]),
+        Err(Unreached::Failed(why)) => Ok([BREAK_GLASS, ROTATION]
+            .into_iter()
+            .map(|n| {
+                let mut f = lz_platform::Findings::default();
+                f.push("evidence", None, None, format!("not judged: {why}"));
+                (n, Checked::Findings(f))
+            })
+            .collect()),
+        Err(Unreached::Absent(why)) => Ok(vec![(BREAK_GLASS, Checked::NotChecked(why.clone())), (ROTATION, Checked::NotChecked(why))]),
     }
 }
 

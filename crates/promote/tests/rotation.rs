@@ -337,5 +337,22 @@ fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_i
     failing("with the cache");
     std::fs::remove_dir_all(lz_promote::stores::evidence_cache(&sb.tree).parent().unwrap()).unwrap();
     failing("cache deleted");
+
+    // A store that answers but fails verification (its signed head deleted: a delete marker, as
+    // a truncation leaves) is judged a finding of each step, never "not checked".
+    let s3 = match &sb.paths.evidence {
+        EvidenceAt::S3(s) => s.clone(),
+        _ => unreachable!("the store was set above"),
+    };
+    let (client, head) = (s3.s3(), s3.evidence().unwrap().head_key());
+    let rt = lz_platform::aws::runtime().unwrap();
+    rt.block_on(client.delete_object().bucket(&s3.evidence_bucket).key(&head).send()).unwrap();
+    let found = checks(&sb.tree).unwrap();
+    for (name, c) in &found {
+        match c {
+            Checked::Findings(f) => assert!(!f.is_empty(), "{name}: a store that fails verification passed: {found:?}"),
+            Checked::NotChecked(why) => panic!("{name}: a store that answers and fails was called absent: {why}"),
+        }
+    }
     println!("gate evidence checks: not checked without a store (cache ignored), break-glass {} overdue with and without the cache", bg.sequence);
 }

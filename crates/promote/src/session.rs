@@ -545,51 +545,7 @@ impl Session {
             if d.exception != e.id || d.entry.as_deref() != Some(digest.as_str()) {
                 continue;
             }
-            let signer = &r.signer;
-            let approval_date = r.time.date();
-            let check = if e.approver.as_deref() != Some(signer.name.as_str()) {
-                Err(format!(
-                    "approval record {} is signed by {}, but the entry names approver {}",
-                    r.sequence,
-                    signer.name,
-                    e.approver.as_deref().unwrap_or("(none)")
-                ))
-            } else if signer.kind != "person"
-                || signer.group != SECURITY_GROUP
-                || !signer.has_role(lz_evidence::Role::Approver)
-            {
-                Err(format!(
-                    "{} is not a person of the security group with the approver role",
-                    signer.name
-                ))
-            } else if same_person(&e.owner, signer) {
-                Err(format!(
-                    "{} owns the exception (as {:?}) and cannot approve it",
-                    signer.name, e.owner
-                ))
-            } else if e.created > approval_date {
-                Err(format!(
-                    "created {} after its approval on {}",
-                    lz_policy::exceptions::fmt_date(e.created),
-                    lz_policy::exceptions::fmt_date(approval_date)
-                ))
-            } else if approval_date > e.expires {
-                Err(format!(
-                    "approved on {} after it expired",
-                    lz_policy::exceptions::fmt_date(approval_date)
-                ))
-            } else if e.expires > approval_date + Duration::days(lz_policy::exceptions::MAX_DAYS) {
-                Err(format!(
-                    "expires {}, more than {} days after its approval on {}",
-                    lz_policy::exceptions::fmt_date(e.expires),
-                    lz_policy::exceptions::MAX_DAYS,
-                    lz_policy::exceptions::fmt_date(approval_date)
-                ))
-            } else if r.time > now {
-                Err(format!("approval record {} is dated after now", r.sequence))
-            } else {
-                Ok(r.sequence)
-            };
+            let check = approval_holds(e, &r.signer, r.sequence, r.time, now);
             match check {
                 Ok(s) => return Ok(s),
                 Err(w) => why = w,
@@ -935,4 +891,61 @@ impl Session {
 /// For output: a time as RFC 3339.
 pub fn at(t: OffsetDateTime) -> String {
     rfc3339(t)
+}
+
+/// Whether exception-approval record `sequence` (signed by `signer` at `time`) makes entry `e`
+/// valid at `now`: signed by the entry's approver, a registered person of the security group
+/// with the approver role who is not the owner, with created <= approval <= expires <= approval
+/// + 90 days, and not dated after now. Shared by the gate and the auditor's exceptions export.
+pub fn approval_holds(
+    e: &lz_policy::Exception,
+    signer: &lz_evidence::Identity,
+    sequence: u64,
+    time: OffsetDateTime,
+    now: OffsetDateTime,
+) -> std::result::Result<u64, String> {
+    let approval_date = time.date();
+    if e.approver.as_deref() != Some(signer.name.as_str()) {
+        Err(format!(
+            "approval record {} is signed by {}, but the entry names approver {}",
+            sequence,
+            signer.name,
+            e.approver.as_deref().unwrap_or("(none)")
+        ))
+    } else if signer.kind != "person"
+        || signer.group != SECURITY_GROUP
+        || !signer.has_role(lz_evidence::Role::Approver)
+    {
+        Err(format!(
+            "{} is not a person of the security group with the approver role",
+            signer.name
+        ))
+    } else if same_person(&e.owner, signer) {
+        Err(format!(
+            "{} owns the exception (as {:?}) and cannot approve it",
+            signer.name, e.owner
+        ))
+    } else if e.created > approval_date {
+        Err(format!(
+            "created {} after its approval on {}",
+            lz_policy::exceptions::fmt_date(e.created),
+            lz_policy::exceptions::fmt_date(approval_date)
+        ))
+    } else if approval_date > e.expires {
+        Err(format!(
+            "approved on {} after it expired",
+            lz_policy::exceptions::fmt_date(approval_date)
+        ))
+    } else if e.expires > approval_date + Duration::days(lz_policy::exceptions::MAX_DAYS) {
+        Err(format!(
+            "expires {}, more than {} days after its approval on {}",
+            lz_policy::exceptions::fmt_date(e.expires),
+            lz_policy::exceptions::MAX_DAYS,
+            lz_policy::exceptions::fmt_date(approval_date)
+        ))
+    } else if time > now {
+        Err(format!("approval record {} is dated after now", sequence))
+    } else {
+        Ok(sequence)
+    }
 }

@@ -879,6 +879,13 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         let s = sb.session(&r, "dev").unwrap();
         let p = s.evaluate_policy(t(SAT)).unwrap();
         assert!(!p.passed, "{case}");
+        // The auditor's export calls no forged approval verified (the gate's rules decide).
+        let mut x = lz_promote::report::exceptions::judge(&register, t(SAT).date(), 30);
+        lz_promote::report::exceptions::with_approvals(&mut x, &register, &ledger.chain().unwrap());
+        assert!(!x.exceptions.is_empty(), "{case}: the register has entries");
+        for row in &x.exceptions {
+            assert_ne!(row.signature_status, "verified", "{case}: {}", row.signature);
+        }
         if appended > 0 {
             assert!(
                 p.rejected_exceptions.iter().any(|m| m.contains(want)),
@@ -922,6 +929,12 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         .unwrap();
     assert!(p.passed, "{:?}", p.rejected_exceptions);
     assert_eq!(p.exceptions.len(), 1);
+    // The honest approval is shown as verified by the auditor's export.
+    let archive = lz_promote::release::VerifiedRelease::open(&sb.releases_dir(), &r, &sb.paths.work).unwrap();
+    let register = lz_policy::Register::parse(&archive.text("governance/exceptions.toml").unwrap(), "x").unwrap();
+    let mut x = lz_promote::report::exceptions::judge(&register, t(SAT).date(), 30);
+    lz_promote::report::exceptions::with_approvals(&mut x, &register, &sb.ledger().unwrap().chain().unwrap());
+    assert!(x.exceptions.iter().any(|row| row.signature_status == "verified"), "{:?}", x.exceptions.iter().map(|r| &r.signature).collect::<Vec<_>>());
 }
 
 #[test]

@@ -173,7 +173,17 @@ pub fn with_approvals(x: &mut Export, reg: &Register, chain: &lz_evidence::Verif
             .filter(|r| r.statement.predicate.details.get("exception").and_then(serde_json::Value::as_str) == Some(row.id.as_str()))
             .collect();
         let this = of_id.iter().rev().find(|r| r.statement.predicate.details.get("entry").and_then(serde_json::Value::as_str) == Some(entry.as_str()));
+        // A signed record is not yet an approval: the gate's own rules (the entry's approver, a
+        // person of the security group with the approver role, not the owner, dates) decide.
+        let holds = this.map(|r| crate::session::approval_holds(e, &r.signer, r.sequence, r.time, r.time));
         match (this, of_id.last()) {
+            (Some(r), _) if matches!(holds, Some(Err(_))) => {
+                let why = holds.and_then(|h| h.err()).unwrap_or_default();
+                row.approval_record = Some(r.sequence);
+                row.approval_signer = format!("{} at {}", r.statement.predicate.identity, r.statement.predicate.time);
+                row.signature_status = "invalid".into();
+                row.signature = format!("invalid: record {} is signed, but does not approve the entry: {why}", r.sequence);
+            }
             (Some(r), _) => {
                 row.approval_record = Some(r.sequence);
                 row.approval_signer = format!("{} at {}", r.statement.predicate.identity, r.statement.predicate.time);

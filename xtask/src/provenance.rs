@@ -39,9 +39,11 @@ pub fn run(root: &Path, store: &StoreArgs, trust: &TrustArgs, env: &str, address
             let ledger = paths.ledger()?;
             lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?.into_iter().collect()
         }
+        // Without the replay a deployment record is only a claim: no answer rather than one
+        // that may name a deployment whose admission does not hold.
         None => {
-            eprintln!("note: admissions are not replayed on a store change control does not name (--store s3)");
-            Vec::new()
+            println!("REFUSED: admissions can only be replayed on a store change control names (the landing zone's); ask that store, not --store s3");
+            return Ok(ExitCode::from(1));
         }
     };
     let index = Index::from_verified(&chain);

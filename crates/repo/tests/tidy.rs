@@ -228,7 +228,10 @@ fn env_reads(files: &[(String, String)]) -> Vec<String> {
                 continue;
             }
             let gated = gated_depth.is_some() || pending_gate;
-            let reads = ["env::var(", "env::var_os(", "env::vars("].iter().any(|p| l.contains(p));
+            // Every reader of the environment, called through its path or imported by name.
+            let reads = ["env::var(", "env::var_os(", "env::vars(", "env::vars_os(", "use std::env::var", "use std::env::{", "use std::env;"]
+                .iter()
+                .any(|p| l.contains(p));
             if reads && !gated && !ALLOWED_ENV_READS.iter().any(|(f, s)| rel == f && l.contains(s)) {
                 out.push(format!("{rel}:{}: reads an environment variable in change-control code: {l}", i + 1));
             }
@@ -356,4 +359,9 @@ fn an_environment_read_in_change_control_is_named() {
     let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
     assert_eq!(lines, ["crates/promote/src/clock.rs:2", "crates/promote/src/clock.rs:17"], "{found:?}");
     assert!(env_reads(&one("crates/platform/src/tools.rs", text)).is_empty(), "only change-control crates are held to it");
+    // Imported by name, or the OS-string iterator.
+    let text = "use std::env::var;\nfn a() {\n    let _ = var(\"X\");\n}\nfn b() {\n    let _ = std::env::vars_os();\n}\n";
+    let found = env_reads(&one("crates/evidence/src/s3.rs", text));
+    let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
+    assert_eq!(lines, ["crates/evidence/src/s3.rs:1", "crates/evidence/src/s3.rs:6"], "{found:?}");
 }

@@ -53,7 +53,8 @@ pub fn reach(root: &Path) -> std::result::Result<(crate::Paths, String), Unreach
         crate::ledger::EvidenceAt::Local(_) => return Err(Unreached::Absent("the landing zone's evidence is not an S3 store".into())),
     };
     let failed = |e: anyhow::Error| {
-        let why = format!("the evidence store s3://{} at {endpoint}: {e:#}", stores.evidence_bucket);
+        // One line: the outermost cause (the SDK's own dump stays out of the gate's output).
+        let why = format!("the evidence store s3://{} at {endpoint}: {e}", stores.evidence_bucket);
         if judged(&e) {
             Unreached::Failed(why)
         } else {

@@ -54,24 +54,30 @@ deny contains f if {
 	f := lib.finding(a.address, sprintf("%s is attached to users or groups", [_name(lib.val(a, ["policy_arn"]))]))
 }
 
-_role(role_name, a) := r if {
+# The roles an attachment names: a set, since two roles may carry one name (module instances
+# in one plan); each is judged.
+_roles(role_name, a) := rs if {
+	a.type != "aws_iam_role"
 	is_string(role_name)
-	some r in _roles_by_name[role_name]
+	rs := _roles_by_name[role_name]
 }
 
-_role(role_name, a) := r if {
+_roles(role_name, a) := rs if {
 	not is_string(role_name)
 	a.type == "aws_iam_role_policy_attachment"
-	some r in lib.linked_exact_to(a, "role", "aws_iam_role")
+	rs := {r | some r in lib.linked_exact_to(a, "role", "aws_iam_role")}
 }
 
-# Computed once per evaluation (functions are not memoized).
+_roles(_, a) := {a} if a.type == "aws_iam_role"
+
+_has_role(role_name, a) if {
+	some _ in _roles(role_name, a)
+}
+
 _roles_by_name[n] contains r if {
 	some r in lib.of_type("aws_iam_role")
 	n := lib.val(r, ["name"])
 }
-
-_role(_, a) := a if a.type == "aws_iam_role"
 
 _capped(r) if {
 	count(lib.privileged_kinds(r)) > 0
@@ -86,13 +92,13 @@ _capped(r) if {
 
 deny contains f if {
 	some [address, role_name, arn, a] in _attachments
-	r := _role(role_name, a)
+	some r in _roles(role_name, a)
 	not _capped(r)
 	f := lib.finding(address, sprintf("%s on role %v, which is not a deployer or break-glass role capped by a permissions boundary", [_name(arn), object.get(r.after, "name", r.address)]))
 }
 
 deny contains f if {
 	some [address, role_name, arn, a] in _attachments
-	not _role(role_name, a)
+	not _has_role(role_name, a)
 	f := lib.unverifiable(address, sprintf("the role %s is attached to", [_name(arn)]))
 }

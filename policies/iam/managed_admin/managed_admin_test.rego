@@ -72,3 +72,10 @@ test_policy_attachment_role_capped_passes if {
 	a := t.rc("aws_iam_policy_attachment", "p", {"roles": ["lz-deployer"], "policy_arn": _admin_arn})
 	count(deny) == 0 with input as t.plan([_mk_role("lz-deployer", "deployer", "b"), a])
 }
+
+test_two_roles_of_one_name_are_each_judged if {
+	capped := t.rc("aws_iam_role", "a", {"name": "app", "permissions_boundary": "arn:aws:iam::1:policy/b", "tags": {"Role": "deployer"}})
+	open := t.rc("aws_iam_role", "b", {"name": "app", "permissions_boundary": null, "tags": {"Role": "deployer"}})
+	fs := deny with input as t.plan([capped, open, _attach("app")])
+	count(fs) == 1
+}

@@ -534,40 +534,18 @@ impl S3Store {
     /// Record keys with more than one version, and the id of the first version of each: the
     /// key's record (later versions are foreign objects).
     async fn first_versions(&self, prefix: &str) -> Result<std::collections::HashMap<String, String>> {
-        let mut versions: std::collections::HashMap<String, Vec<(String, i128)>> = Default::default();
-        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-        loop {
-            let page = self
-                .client
-                .list_object_versions()
-                .bucket(&self.bucket)
-                .prefix(prefix)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(aws_error)
-                .with_context(|| format!("cannot list the versions of s3://{}/{prefix}", self.bucket))?;
-            for v in page.versions() {
-                let (Some(key), Some(id)) = (v.key(), v.version_id()) else { continue };
-                let modified = v.last_modified().map(|t| t.as_nanos()).unwrap_or_default();
-                versions.entry(key.to_string()).or_default().push((id.to_string(), modified));
-            }
-            match (page.is_truncated(), page.next_key_marker()) {
-                (Some(true), Some(k)) => {
-                    key_marker = Some(k.to_string());
-                    version_marker = page.next_version_id_marker().map(String::from);
-                }
-                _ => break,
-            }
-        }
+        let (versions, _) = self.versions_of(prefix, None).await?;
         Ok(versions.into_iter().filter_map(|(k, list)| first_version(&list).map(|f| (k, f))).collect())
     }
 
-    /// The record keys after the key `after` (all with `None`), in order, each with the id of
-    /// its first version (one listing of the versions, across pages).
-    async fn record_versions_after(&self, after: Option<String>) -> Result<Vec<(String, Option<String>)>> {
-        let prefix = format!("{}records/", self.prefix);
+    /// Every version `(id, last modified)` of each key under `prefix` after the key `after`
+    /// (one listing across pages, newest first per key), and the keys whose latest version is a
+    /// delete marker.
+    async fn versions_of(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+    ) -> Result<(std::collections::BTreeMap<String, Vec<(String, i128)>>, std::collections::BTreeSet<String>)> {
         let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = Default::default();
         let mut deleted: std::collections::BTreeSet<String> = Default::default();
         let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (after, None);
@@ -576,7 +554,7 @@ impl S3Store {
                 .client
                 .list_object_versions()
                 .bucket(&self.bucket)
-                .prefix(&prefix)
+                .prefix(prefix)
                 .set_key_marker(key_marker.take())
                 .set_version_id_marker(version_marker.take())
                 .send()
@@ -597,6 +575,14 @@ impl S3Store {
                 _ => break,
             }
         }
+        Ok((versions, deleted))
+    }
+
+    /// The record keys after the key `after` (all with `None`), in order, each with the id of
+    /// its first version (one listing of the versions, across pages).
+    async fn record_versions_after(&self, after: Option<String>) -> Result<Vec<(String, Option<String>)>> {
+        let prefix = format!("{}records/", self.prefix);
+        let (versions, deleted) = self.versions_of(&prefix, after).await?;
         // A key whose latest version is a delete marker is not listed (as a listing of objects
         // leaves it out; the integrity check reports the marker); the others are read by the id
         // of their first version.

@@ -190,5 +190,6 @@ module "service" {
   account_id               = var.account_id
   region                   = var.region
   partition                = var.partition
-  tags                     = local.tags
+  # A service's own owner and cost centre (governance/teams.toml) replace the environment's.
+  tags = merge(local.tags, { for k, v in { Owner = each.value.owner, CostCentre = each.value.cost_centre } : k => v if v != null })
 }

@@ -160,7 +160,7 @@ variable "cost_centre" {
 }
 
 variable "services" {
-  description = "Trading services by name: tier, port, replicas, whether the port is public (ingress tier, 443 only), the tiers allowed in, egress ports within the VPC and the names of the secrets each service reads"
+  description = "Trading services by name: tier, port, replicas, whether the port is public (ingress tier, 443 only), the tiers allowed in, egress ports within the VPC, the names of the secrets each service reads, and the owning team and cost centre (tags Owner and CostCentre; the environment's when unset; teams in governance/teams.toml)"
   type = map(object({
     tier         = string
     port         = number
@@ -169,6 +169,8 @@ variable "services" {
     from_tiers   = optional(list(string), [])
     egress_ports = optional(list(number), [443])
     secrets      = optional(list(string), [])
+    owner        = optional(string)
+    cost_centre  = optional(string)
   }))
   default = {}
 
@@ -198,5 +200,15 @@ variable "services" {
   validation {
     condition     = alltrue([for s in values(var.services) : alltrue([for n in s.secrets : can(regex("^[a-z][a-z0-9-]{1,40}$", n))])])
     error_message = "Every secret name must match ^[a-z][a-z0-9-]{1,40}$."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.services) : s.owner == null || can(regex("^[a-z][a-z0-9-]{1,40}$", s.owner))])
+    error_message = "Every service owner must be a team name of governance/teams.toml (^[a-z][a-z0-9-]{1,40}$)."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.services) : s.cost_centre == null || can(regex("^CC-[0-9]{4}$", s.cost_centre))])
+    error_message = "Every service cost_centre must look like CC-1234."
   }
 }

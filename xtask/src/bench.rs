@@ -28,6 +28,9 @@ enum What {
     Properties,
     /// Lead time of a change through dev -> prod against LocalStack
     Promotion,
+    /// A service team's golden path from a fresh checkout: service new, check, release,
+    /// promote to dev in a rehearsal (goal < 2 min)
+    GoldenPath,
 }
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -38,7 +41,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         What::Render => Some("render"),
         What::Policy => Some("policy"),
         What::Evidence { .. } => Some("evidence"),
-        What::Properties | What::Promotion => None,
+        What::Properties | What::Promotion | What::GoldenPath => None,
     };
     if let Some(name) = name.filter(|_| cfg!(debug_assertions) && std::env::var_os("LZ_BENCH_DEBUG").is_none()) {
         println!("building the benchmark in release (set LZ_BENCH_DEBUG=1 to measure this debug build instead)");
@@ -63,6 +66,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         What::Evidence { s3_records, s3_only } => crate::evidence::bench(root, &s3_records, s3_only),
         What::Properties => crate::baseline::bench_properties(root),
         What::Promotion => crate::promote::bench(root),
+        What::GoldenPath => crate::service::bench(root),
     }
 }
 

@@ -33,6 +33,7 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<(
         ("generated docs", docs::check(root)?),
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
         ("overlay allow-list", overlays::check(root)?),
+        ("service owners", lz_platform::services::check(root)?),
     ];
     steps.push(("governance", lz_promote::gate::findings(root)?));
     steps.push(("provider schema", provider_schema(root)?));

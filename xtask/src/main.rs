@@ -30,6 +30,7 @@ mod release;
 mod render;
 mod rotate;
 mod schema;
+mod service;
 mod setup;
 mod sh;
 mod test;
@@ -58,8 +59,10 @@ enum Command {
     Test(test::Args),
     /// Generate module README input/output tables
     Docs(docs::Args),
-    /// Module catalog maintenance
+    /// Module catalog: a module's card (show MODULE), maintenance (add, bump)
     Catalog(catalog::Args),
+    /// A service's landing zone: add one to the overlays (new), list and show them
+    Service(service::Args),
     /// Render a configuration directory to plan JSON offline
     Render(render::Args),
     /// Render an environment (root module plus overlay) to plan JSON
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(&root, args),
         Command::Docs(args) => docs::run(&root, args),
         Command::Catalog(args) => catalog::run(&root, args),
+        Command::Service(args) => service::run(&root, args),
         Command::Render(args) => render::run(&root, args),
         Command::Plan(args) => plan::run(&root, args),
         Command::Policy(args) => policy::run(&root, args),

@@ -16,6 +16,7 @@ pub mod localstack;
 pub mod overlays;
 pub mod progress;
 pub mod references;
+pub mod services;
 pub mod shared_validations;
 pub mod tfrun;
 pub mod tools;

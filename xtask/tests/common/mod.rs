@@ -29,29 +29,12 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A copy of the repository's files (as git lists them) with only the bootstrapped tools under
-/// `.tools/`, turned into a rehearsal (test identities with keys in `keys`, stores of its own).
+/// `.tools/` (`lz_service::golden::checkout`), turned into a rehearsal (test identities with keys
+/// in `keys`, stores of its own).
 pub fn checkout(dir: &Path, keys: &Path) {
     let root = root();
-    let out = Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
-        let rel = String::from_utf8_lossy(rel).to_string();
-        let (from, to) = (root.join(&rel), dir.join(&rel));
-        if from.is_file() {
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
     lz_platform::tools::terraform(&root).expect("Terraform (bootstrapped by the harness)");
-    std::fs::create_dir_all(dir.join(".tools")).unwrap();
-    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
-        if root.join(".tools").join(tool).exists() {
-            std::os::unix::fs::symlink(root.join(".tools").join(tool), dir.join(".tools").join(tool)).unwrap();
-        }
-    }
+    lz_service::golden::checkout(&root, dir).unwrap_or_else(|e| panic!("{e:#}"));
     lz_platform::localstack::require(&root).unwrap_or_else(|e| panic!("{e:#}"));
     ok(dir, &["rehearsal", "setup", "--keys", &keys.display().to_string()]);
 }

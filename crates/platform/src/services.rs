@@ -217,4 +217,25 @@ mod tests {
         assert!(owner_problem(&t, None, Some("CC-9999")).unwrap().contains("belongs to no team"));
         assert!(is_cost_centre("CC-1234") && !is_cost_centre("CC-12345") && !is_cost_centre("cc-1234"));
     }
+
+    #[test]
+    fn the_gate_names_the_entry_of_an_owner_that_is_no_team() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("governance")).unwrap();
+        std::fs::write(
+            d.path().join(TEAMS),
+            "[team.trading-technology]\ngroup = \"operations\"\ncost_centres = [\"CC-5120\"]\ndescription = \"t\"\n",
+        )
+        .unwrap();
+        let dev = d.path().join("environments/dev");
+        std::fs::create_dir_all(&dev).unwrap();
+        let ok = "  good = {\n    tier = \"trading\"\n    port = 8443\n    replicas = 1\n    owner = \"trading-technology\"\n  }\n";
+        let bad = "  bad = {\n    tier = \"trading\"\n    port = 8443\n    replicas = 1\n    owner = \"nobody\"\n  }\n";
+        std::fs::write(dev.join("terraform.tfvars"), format!("services = {{\n{ok}{bad}}}\n")).unwrap();
+        let f = check(d.path()).unwrap();
+        assert_eq!(f.0.len(), 1, "{:?}", f.0);
+        let only = &f.0[0];
+        assert_eq!((only.file.as_deref(), only.line), (Some(Path::new("environments/dev/terraform.tfvars")), Some(8)));
+        assert!(only.message.starts_with("service bad: owner \"nobody\" is not a team"), "{}", only.message);
+    }
 }

@@ -165,6 +165,12 @@ fn added_text(a: &lz_service::new::Added) -> String {
             for f in &g.policy_failures {
                 let _ = writeln!(s, "    {f}");
             }
+            let _ = writeln!(s, "  to waive a finding instead of fixing it, fill in and add to governance/exceptions.toml:");
+            for stub in &g.exception_stubs {
+                for line in stub.lines() {
+                    let _ = writeln!(s, "    {line}");
+                }
+            }
         }
         let _ = writeln!(s, "  risk tier: {} (rule {})", g.tier, g.tier_rule);
         let _ = writeln!(s, "  approvals: {}", lz_service::new::requirement_text(&g.requirement));

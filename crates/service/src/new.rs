@@ -244,6 +244,10 @@ pub struct Gates {
     pub removed: usize,
     /// Policy findings that fail the gate (after approved exceptions), as `RULE address: message`.
     pub policy_failures: Vec<String>,
+    /// For each failing finding, an exception entry to fill in (justification, compensating
+    /// control, approver) and add to `governance/exceptions.toml`, if the finding is to be waived
+    /// rather than fixed.
+    pub exception_stubs: Vec<String>,
     pub tier: String,
     /// The rule that set the tier for the first resource at that tier.
     pub tier_rule: String,
@@ -329,7 +333,9 @@ pub fn gates_of(root: &Path, env: &str, before: Option<&lz_baseline::Diff>) -> R
     let mut opts = lz_policy::Options::for_root(root);
     opts.source = Some(format!("environments/{env}"));
     let report = lz_policy::evaluate(&plan, &opts)?;
-    let policy_failures = report.findings.iter().filter(|f| !f.excepted).map(|f| format!("{} {}: {}", f.rule_id, f.address, f.message)).collect();
+    let failing: Vec<&lz_policy::Finding> = report.findings.iter().filter(|f| !f.excepted).collect();
+    let policy_failures = failing.iter().map(|f| format!("{} {}: {}", f.rule_id, f.address, f.message)).collect();
+    let exception_stubs = failing.iter().map(|f| exception_stub(f, env)).collect();
     let rules = lz_promote::tier::RiskRules::load(root)?;
     let d = lz_promote::diff::Diff::from_baseline_json(&serde_json::to_value(&diff)?, &format!("environments/{env}"), |t| rules.replace_attributes(t))?;
     let c = rules.classify(&d, env);
@@ -342,10 +348,22 @@ pub fn gates_of(root: &Path, env: &str, before: Option<&lz_baseline::Diff>) -> R
         changed: diff.count(lz_baseline::Change::Changed),
         removed: diff.count(lz_baseline::Change::Removed),
         policy_failures,
+        exception_stubs,
         tier: c.tier.as_str().to_string(),
         tier_rule,
         requirement,
     })
+}
+
+/// An exception entry for a finding, with the fields a person must fill in marked FILL-IN (the
+/// policy gate fails on the entry until it is filled in and approved).
+pub fn exception_stub(f: &lz_policy::Finding, env: &str) -> String {
+    format!(
+        "[[exception]]\nid                   = \"EXC-FILL-IN\"\nrule_id              = {}\nscope                = {{ environment = {}, address = {} }}\njustification        = \"FILL-IN: why the control cannot be met\"\ncompensating_control = \"FILL-IN: what reduces the risk meanwhile\"\nowner                = \"FILL-IN\"\napprover             = \"FILL-IN (someone other than the owner)\"\nticket               = \"FILL-IN\"\n",
+        q(&f.rule_id),
+        q(env),
+        q(&f.address)
+    )
 }
 
 /// The approvals a requirement asks for, in words.
@@ -426,5 +444,27 @@ mod tests {
         assert_eq!(services::of_env(d.path(), "dev").unwrap().len(), 2, "{out}");
         let (_, out) = with_overlay("a = 1\n");
         assert_eq!(out, format!("a = 1\n\nservices = {{\n{}}}\n", entry_text(&entry(), "  ")));
+    }
+
+    #[test]
+    fn an_exception_stub_is_a_register_entry_with_its_blanks_marked() {
+        let f = lz_policy::Finding {
+            rule_id: "LZ-NET-003".into(),
+            severity: "critical".into(),
+            address: "module.service[\"x\"].aws_security_group.this".into(),
+            message: "m".into(),
+            excepted: false,
+            exception_id: None,
+            unverifiable: false,
+        };
+        let stub = exception_stub(&f, "prod");
+        let t: toml::Table = toml::from_str(&stub).unwrap();
+        let e = &t["exception"].as_array().unwrap()[0];
+        assert_eq!(e["rule_id"].as_str(), Some("LZ-NET-003"));
+        assert_eq!(e["scope"]["address"].as_str(), Some("module.service[\"x\"].aws_security_group.this"));
+        assert_eq!(e["scope"]["environment"].as_str(), Some("prod"));
+        for k in ["id", "justification", "compensating_control", "owner", "approver", "ticket"] {
+            assert!(e[k].as_str().unwrap().contains("FILL-IN"), "{k}");
+        }
     }
 }

@@ -113,8 +113,19 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 Format::Text => {
                     println!("{:<8} {:<18} {:<8} {:>5} {:>3}  {:<22} {}", "ENV", "SERVICE", "TIER", "PORT", "N", "OWNER", "SECRETS");
                     for s in &all {
+                        let (name, env) = (&s.name, &s.environment);
+                        let s = &s.spec;
                         let owner = s.owner.clone().unwrap_or_else(|| "(environment's)".into());
-                        println!("{:<8} {:<18} {:<8} {:>5} {:>3}  {:<22} {}", s.environment, s.name, s.tier, s.port, s.replicas, owner, s.secrets.join(", "));
+                        println!(
+                            "{:<8} {:<18} {:<8} {:>5} {:>3}  {:<22} {}",
+                            env,
+                            name,
+                            s.tier,
+                            s.port,
+                            s.replicas,
+                            owner,
+                            s.secrets.join(", ")
+                        );
                     }
                 }
             }
@@ -130,11 +141,22 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 Format::Text => {
                     for s in &found {
                         println!("{} in {} ({}:{})", s.name, s.environment, s.file.display(), s.line);
-                        println!("  tier {}, port {}{}, {} replica(s)", s.tier, s.port, if s.public { " (public)" } else { "" }, s.replicas);
+                        let s = &s.spec;
+                        println!(
+                            "  tier {}, port {}{}, {} replica(s)",
+                            s.tier,
+                            s.port,
+                            if s.public { " (public)" } else { "" },
+                            s.replicas
+                        );
                         println!("  in from tiers: {}", if s.from_tiers.is_empty() { "none".into() } else { s.from_tiers.join(", ") });
                         println!("  egress ports: {:?}", s.egress_ports);
                         println!("  secrets: {}", if s.secrets.is_empty() { "none".into() } else { s.secrets.join(", ") });
-                        println!("  owner {}, cost centre {}", s.owner.as_deref().unwrap_or("(environment's)"), s.cost_centre.as_deref().unwrap_or("(environment's)"));
+                        println!(
+                            "  owner {}, cost centre {}",
+                            s.owner.as_deref().unwrap_or("(environment's)"),
+                            s.cost_centre.as_deref().unwrap_or("(environment's)")
+                        );
                     }
                 }
             }
@@ -153,7 +175,11 @@ fn added_text(a: &lz_service::new::Added) -> String {
         let _ = writeln!(s, "baseline updated: {} (review it with the change)", b.display());
     }
     for g in &a.gates {
-        let _ = writeln!(s, "\n{}: plan difference from the approved baseline: {} to add, {} to change, {} to remove", g.environment, g.added, g.changed, g.removed);
+        let _ = writeln!(
+            s,
+            "\n{}: plan difference from the approved baseline: {} to add, {} to change, {} to remove",
+            g.environment, g.added, g.changed, g.removed
+        );
         for line in g.plan_diff.lines() {
             let _ = writeln!(s, "  {line}");
         }
@@ -161,7 +187,11 @@ fn added_text(a: &lz_service::new::Added) -> String {
         if g.policy_failures.is_empty() {
             let _ = writeln!(s, "  policy: passes (no finding left unexcepted)");
         } else {
-            let _ = writeln!(s, "  policy: FAILS ({} findings; fix the entry or file an exception in governance/exceptions.toml)", g.policy_failures.len());
+            let _ = writeln!(
+                s,
+                "  policy: FAILS ({} findings; fix the entry or file an exception in governance/exceptions.toml)",
+                g.policy_failures.len()
+            );
             for f in &g.policy_failures {
                 let _ = writeln!(s, "    {f}");
             }

@@ -22,8 +22,12 @@ fn a_new_service_goes_from_a_fresh_checkout_to_dev_without_a_hand_edit() {
     assert_eq!(names.last(), Some(&"promote dev"), "{names:?}");
 
     // service new: the entry, with the team's default cost centre, and the secret's rotation entry.
-    let fx = services::of_env(d.path(), "dev").unwrap().into_iter().find(|s| s.name == lz_service::golden::SERVICE).expect("fx-pricing in dev");
-    assert_eq!((fx.tier.as_str(), fx.owner.as_deref(), fx.cost_centre.as_deref()), ("trading", Some("trading-technology"), Some("CC-5120")));
+    let fx =
+        services::of_env(d.path(), "dev").unwrap().into_iter().find(|s| s.name == lz_service::golden::SERVICE).expect("fx-pricing in dev");
+    assert_eq!(
+        (fx.spec.tier.as_str(), fx.spec.owner.as_deref(), fx.spec.cost_centre.as_deref()),
+        ("trading", Some("trading-technology"), Some("CC-5120"))
+    );
     let rotation = std::fs::read_to_string(d.path().join("governance/rotation.toml")).unwrap();
     assert!(rotation.contains("[secret.fx-api-key]\nkind        = \"feed-api-key\"\nowner_group = \"operations\""), "{rotation}");
     let new = &run.path[0].output;
@@ -56,7 +60,10 @@ fn service_new_refuses_bad_input_naming_the_field_and_writes_nothing() {
     let cases: [(&[&str], &str); 6] = [
         (&["--tier", "gold"], "--tier: \"gold\" is not allowed; allowed values: ingress, trading, data"),
         (&["--tier", "trading", "--owner", "nobody"], "--owner: owner \"nobody\" is not a team of governance/teams.toml (teams: "),
-        (&["--tier", "trading", "--owner", "market-data", "--cost-centre", "CC-5120"], "--cost-centre: cost_centre \"CC-5120\" is not one of team market-data's cost centres (CC-5230)"),
+        (
+            &["--tier", "trading", "--owner", "market-data", "--cost-centre", "CC-5120"],
+            "--cost-centre: cost_centre \"CC-5120\" is not one of team market-data's cost centres (CC-5230)",
+        ),
         (&["--tier", "trading", "--secret", "k=nonsense"], "--secret k=KIND: \"nonsense\" is not allowed; allowed values: "),
         (&["--tier", "trading", "--secret", "feed-api-key=database"], "already gives secret feed-api-key kind"),
         (&["--tier", "trading", "--public"], "--public: only an ingress-tier service on port 443 may be public"),
@@ -84,7 +91,8 @@ fn a_service_new_that_cannot_render_restores_every_file() {
     // and the rotation policy were written.
     let example = d.path().join("modules/kms-key/examples/basic/main.tf");
     std::fs::write(&example, format!("{}\nlocals {{ broken = undefined_thing.x }}\n", std::fs::read_to_string(&example).unwrap())).unwrap();
-    let (code, out, err) = xtask(d.path(), &["service", "new", "fx-pricing", "--env", "dev", "--tier", "trading", "--secret", "fx-api-key=feed-api-key"]);
+    let (code, out, err) =
+        xtask(d.path(), &["service", "new", "fx-pricing", "--env", "dev", "--tier", "trading", "--secret", "fx-api-key=feed-api-key"]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("every file written was restored"), "{err}");
     for (f, b) in files.iter().zip(&before) {

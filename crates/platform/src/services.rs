@@ -56,12 +56,10 @@ pub fn is_cost_centre(s: &str) -> bool {
     s.len() == 7 && s.starts_with("CC-") && s[3..].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// One service entry of one overlay, as written (defaults of `environments/variables.tf`
-/// applied for the optional attributes).
+/// A service entry's attributes (defaults of `environments/variables.tf` applied for the
+/// optional ones).
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Service {
-    pub environment: String,
-    pub name: String,
+pub struct Spec {
     pub tier: String,
     pub port: i64,
     pub replicas: i64,
@@ -71,6 +69,15 @@ pub struct Service {
     pub secrets: Vec<String>,
     pub owner: Option<String>,
     pub cost_centre: Option<String>,
+}
+
+/// One service entry of one overlay, as written.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Service {
+    pub environment: String,
+    pub name: String,
+    #[serde(flatten)]
+    pub spec: Spec,
     /// `environments/<env>/terraform.tfvars`, relative to the root.
     pub file: PathBuf,
     /// The line of the entry's name.
@@ -119,7 +126,9 @@ pub fn of_env(root: &Path, env: &str) -> Result<Vec<Service>> {
     let file = &map.file;
     let rel = PathBuf::from("environments").join(env).join("terraform.tfvars");
     let mut out = Vec::new();
-    let Some(attr) = file.body.get_attribute("services") else { return Ok(out) };
+    let Some(attr) = file.body.get_attribute("services") else {
+        return Ok(out);
+    };
     let Expression::Object(obj) = &attr.value else { return Ok(out) };
     for (k, v) in obj.iter() {
         let line = k.span().map(|s| file.line_of(s.start)).unwrap_or(1);
@@ -132,12 +141,14 @@ pub fn of_env(root: &Path, env: &str) -> Result<Vec<Service>> {
         let text = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let int = |k: &str| o.get(k).and_then(|v| v.as_i64());
         let texts = |k: &str| -> Vec<String> {
-            o.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+            o.get(k)
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
         };
-        let ints = |k: &str| -> Option<Vec<i64>> { o.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_i64()).collect()) };
-        out.push(Service {
-            environment: env.to_string(),
-            name: name.clone(),
+        let ints =
+            |k: &str| -> Option<Vec<i64>> { o.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_i64()).collect()) };
+        let spec = Spec {
             tier: text("tier").with_context(|| format!("{at}: service {name} has no tier"))?,
             port: int("port").with_context(|| format!("{at}: service {name} has no port"))?,
             replicas: int("replicas").with_context(|| format!("{at}: service {name} has no replicas"))?,
@@ -147,9 +158,8 @@ pub fn of_env(root: &Path, env: &str) -> Result<Vec<Service>> {
             secrets: texts("secrets"),
             owner: text("owner"),
             cost_centre: text("cost_centre"),
-            file: rel.clone(),
-            line,
-        });
+        };
+        out.push(Service { environment: env.to_string(), name, spec, file: rel.clone(), line });
     }
     Ok(out)
 }
@@ -169,9 +179,9 @@ pub fn owner_problem(teams: &BTreeMap<String, Team>, owner: Option<&str>, cost_c
     match (owner, cost_centre) {
         (Some(o), cc) => match teams.get(o) {
             None => Some(format!("owner {o:?} is not a team of {TEAMS} (teams: {})", names())),
-            Some(t) => cc.filter(|c| !t.cost_centres.iter().any(|x| x == c)).map(|c| {
-                format!("cost_centre {c:?} is not one of team {o}'s cost centres ({})", t.cost_centres.join(", "))
-            }),
+            Some(t) => cc
+                .filter(|c| !t.cost_centres.iter().any(|x| x == c))
+                .map(|c| format!("cost_centre {c:?} is not one of team {o}'s cost centres ({})", t.cost_centres.join(", "))),
         },
         (None, Some(c)) if !teams.values().any(|t| t.cost_centres.iter().any(|x| x == c)) => {
             Some(format!("cost_centre {c:?} belongs to no team of {TEAMS}"))
@@ -190,7 +200,7 @@ pub fn check(root: &Path) -> Result<Findings> {
             continue;
         }
         for s in of_env(root, env)? {
-            if let Some(p) = owner_problem(&teams, s.owner.as_deref(), s.cost_centre.as_deref()) {
+            if let Some(p) = owner_problem(&teams, s.spec.owner.as_deref(), s.spec.cost_centre.as_deref()) {
                 f.push("service owner", Some(s.file.clone()), Some(s.line), format!("service {}: {p}", s.name));
             }
         }

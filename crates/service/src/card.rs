@@ -111,7 +111,11 @@ fn git_tags(root: &Path) -> BTreeSet<String> {
 pub fn card(root: &Path, module: &str) -> Result<Card> {
     let entries = lz_repo::catalog::entries(root)?;
     let Some(entry) = entries.get(module) else {
-        bail!("module {module:?} is not in {}; modules: {}", lz_repo::catalog::CATALOG, entries.keys().cloned().collect::<Vec<_>>().join(", "));
+        bail!(
+            "module {module:?} is not in {}; modules: {}",
+            lz_repo::catalog::CATALOG,
+            entries.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
     };
     let field = |k: &str| entry.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     let dir = root.join("modules").join(module);
@@ -169,7 +173,9 @@ fn controls_of(root: &Path, types: &BTreeSet<String>) -> Result<Vec<Control>> {
     let tree = lz_policy::rules::PolicyTree::load(&root.join("policies"))?;
     let mut by_rule: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in tree.files.iter().filter(|f| !f.is_test && f.package.starts_with("lz.rules.")) {
-        let Some(meta) = tree.rules.iter().find(|r| r.package == f.package) else { continue };
+        let Some(meta) = tree.rules.iter().find(|r| r.package == f.package) else {
+            continue;
+        };
         for t in types {
             if f.text.contains(&format!("\"{t}\"")) {
                 by_rule.entry(meta.id.clone()).or_default().insert(t.clone());
@@ -219,7 +225,9 @@ mod tests {
 
     #[test]
     fn changelog_versions_with_their_items() {
-        let v = changelog("# Changelog\n\n## [1.1.0] - 2026-11-27\n\n### Added\n\n- one\n  continued\n- two\n\n## [1.0.0] - 2026-11-26\n\n- first\n");
+        let v = changelog(
+            "# Changelog\n\n## [1.1.0] - 2026-11-27\n\n### Added\n\n- one\n  continued\n- two\n\n## [1.0.0] - 2026-11-26\n\n- first\n",
+        );
         assert_eq!(v.len(), 2);
         assert_eq!(v[0], ("1.1.0".to_string(), Some("2026-11-27".to_string()), vec!["one continued".to_string(), "two".to_string()]));
         assert_eq!(v[1].2, vec!["first".to_string()]);

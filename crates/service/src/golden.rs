@@ -112,7 +112,8 @@ pub fn run(root: &Path, bin: &Path, dir: &Path, keys: &Path) -> Result<Run> {
     }
     checkout(root, dir)?;
     let key = |who: &str| keys.join(format!("{who}.key")).display().to_string();
-    let mut run = Run { checkout: dir.to_path_buf(), setup: Vec::new(), path: Vec::new(), digest: None, path_seconds: 0.0, changed: Vec::new() };
+    let mut run =
+        Run { checkout: dir.to_path_buf(), setup: Vec::new(), path: Vec::new(), digest: None, path_seconds: 0.0, changed: Vec::new() };
     let setup: Vec<(&str, Vec<String>)> = vec![
         ("rehearsal setup", s(&["rehearsal", "setup", "--keys", &keys.display().to_string()])),
         ("evidence stores", s(&["bootstrap", "--stores", "--as", "bob", "--key", &key("bob")])),
@@ -132,12 +133,35 @@ pub fn run(root: &Path, bin: &Path, dir: &Path, keys: &Path) -> Result<Run> {
     let mut plan: Vec<(&str, Vec<String>)> = vec![
         (
             "service new",
-            s(&["service", "new", SERVICE, "--env", "dev", "--tier", "trading", "--owner", "trading-technology", "--secret", "fx-api-key=feed-api-key"]),
+            s(&[
+                "service",
+                "new",
+                SERVICE,
+                "--env",
+                "dev",
+                "--tier",
+                "trading",
+                "--owner",
+                "trading-technology",
+                "--secret",
+                "fx-api-key=feed-api-key",
+            ]),
         ),
         ("check", s(&["check"])),
         (
             "release build",
-            s(&["release", "build", "--author", "alice", "--ticket", "CHG-2042", "--reason", "new service fx-pricing", "--github-output", &gh.display().to_string()]),
+            s(&[
+                "release",
+                "build",
+                "--author",
+                "alice",
+                "--ticket",
+                "CHG-2042",
+                "--reason",
+                "new service fx-pricing",
+                "--github-output",
+                &gh.display().to_string(),
+            ]),
         ),
     ];
     let mut i = 0;
@@ -157,11 +181,53 @@ pub fn run(root: &Path, bin: &Path, dir: &Path, keys: &Path) -> Result<Run> {
                 ("release publish", s(&["release", "publish", "--release", d, "--as", "alice", "--key", &key("alice")])),
                 ("exceptions approve", s(&["exceptions", "approve", "--release", d, "--as", "bob", "--key", &key("bob")])),
                 ("pin dev", s(&["bootstrap", "--env", "dev", "--pin", d, "--as", "bob", "--key", &key("bob")])),
-                ("approve (bob)", s(&["approve", "--release", d, "--env", "dev", "--as", "bob", "--key", &key("bob"), "--reason", "new service reviewed"])),
-                ("approve (erin)", s(&["approve", "--release", d, "--env", "dev", "--as", "erin", "--key", &key("erin"), "--reason", "new service reviewed"])),
+                (
+                    "approve (bob)",
+                    s(&[
+                        "approve",
+                        "--release",
+                        d,
+                        "--env",
+                        "dev",
+                        "--as",
+                        "bob",
+                        "--key",
+                        &key("bob"),
+                        "--reason",
+                        "new service reviewed",
+                    ]),
+                ),
+                (
+                    "approve (erin)",
+                    s(&[
+                        "approve",
+                        "--release",
+                        d,
+                        "--env",
+                        "dev",
+                        "--as",
+                        "erin",
+                        "--key",
+                        &key("erin"),
+                        "--reason",
+                        "new service reviewed",
+                    ]),
+                ),
                 (
                     "promote dev",
-                    s(&["promote", "--release", d, "--to", "dev", "--as", "deployer-bot", "--key", &key("deployer-bot"), "--policy-key", &key("change-policy")]),
+                    s(&[
+                        "promote",
+                        "--release",
+                        d,
+                        "--to",
+                        "dev",
+                        "--as",
+                        "deployer-bot",
+                        "--key",
+                        &key("deployer-bot"),
+                        "--policy-key",
+                        &key("change-policy"),
+                    ]),
                 ),
             ]);
             run.digest = Some(digest);

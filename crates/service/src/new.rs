@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use lz_platform::services::{self, Team, TIERS};
+use lz_platform::services::{self, Spec, Team, TIERS};
 use serde::Serialize;
 
 pub const ROTATION: &str = "governance/rotation.toml";
@@ -37,15 +37,8 @@ pub struct Request {
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Entry {
     pub name: String,
-    pub tier: String,
-    pub port: i64,
-    pub replicas: i64,
-    pub public: bool,
-    pub from_tiers: Vec<String>,
-    pub egress_ports: Vec<i64>,
-    pub secrets: Vec<String>,
-    pub owner: Option<String>,
-    pub cost_centre: Option<String>,
+    #[serde(flatten)]
+    pub spec: Spec,
 }
 
 /// The defaults of a tier: port, the tiers allowed in, egress ports.
@@ -137,20 +130,23 @@ pub fn validate(root: &Path, req: &Request, teams: &BTreeMap<String, Team>) -> R
         }
     }
     if let Some(p) = services::owner_problem(teams, req.owner.as_deref(), cost_centre.as_deref()) {
-        let field = if req.owner.as_ref().is_some_and(|o| teams.contains_key(o)) || req.owner.is_none() { "--cost-centre" } else { "--owner" };
+        let field =
+            if req.owner.as_ref().is_some_and(|o| teams.contains_key(o)) || req.owner.is_none() { "--cost-centre" } else { "--owner" };
         bail!("{field}: {p}");
     }
     Ok(Entry {
         name: req.name.clone(),
-        tier: req.tier.clone(),
-        port,
-        replicas: req.replicas,
-        public: req.public,
-        from_tiers,
-        egress_ports,
-        secrets: req.secrets.iter().map(|(s, _)| s.clone()).collect(),
-        owner: req.owner.clone(),
-        cost_centre,
+        spec: Spec {
+            tier: req.tier.clone(),
+            port,
+            replicas: req.replicas,
+            public: req.public,
+            from_tiers,
+            egress_ports,
+            secrets: req.secrets.iter().map(|(s, _)| s.clone()).collect(),
+            owner: req.owner.clone(),
+            cost_centre,
+        },
     })
 }
 
@@ -159,7 +155,8 @@ fn q(s: &str) -> String {
 }
 
 /// The entry as tfvars text, each line indented by `indent` (the map's items' indentation).
-pub fn entry_text(e: &Entry, indent: &str) -> String {
+pub fn entry_text(entry: &Entry, indent: &str) -> String {
+    let e = &entry.spec;
     let list = |v: Vec<String>| format!("[{}]", v.join(", "));
     let mut fields: Vec<(&str, String)> = vec![("tier", q(&e.tier)), ("port", e.port.to_string()), ("replicas", e.replicas.to_string())];
     if e.public {
@@ -175,7 +172,7 @@ pub fn entry_text(e: &Entry, indent: &str) -> String {
         fields.push(("cost_centre", q(c)));
     }
     let width = fields.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut out = format!("{indent}{} = {{\n", e.name);
+    let mut out = format!("{indent}{} = {{\n", entry.name);
     for (k, v) in fields {
         let _ = writeln!(out, "{indent}  {k:width$} = {v}");
     }
@@ -188,7 +185,13 @@ pub fn overlay_with(root: &Path, env: &str, e: &Entry) -> Result<String> {
     let map = services::services_map(root, env)?;
     let text = &map.file.text;
     let Some(span) = map.span else {
-        let sep = if text.is_empty() || text.ends_with("\n\n") { "" } else if text.ends_with('\n') { "\n" } else { "\n\n" };
+        let sep = if text.is_empty() || text.ends_with("\n\n") {
+            ""
+        } else if text.ends_with('\n') {
+            "\n"
+        } else {
+            "\n\n"
+        };
         return Ok(format!("{text}{sep}services = {{\n{}}}\n", entry_text(e, "  ")));
     };
     let close = span.end - 1;
@@ -220,7 +223,13 @@ fn rotation_with(text: &str, existing: &BTreeMap<String, (String, usize)>, req: 
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        let _ = write!(out, "\n# Added by `cargo xtask service new {}`.\n[secret.{secret}]\nkind        = {}\nowner_group = {}\n", req.name, q(kind), q(group));
+        let _ = write!(
+            out,
+            "\n# Added by `cargo xtask service new {}`.\n[secret.{secret}]\nkind        = {}\nowner_group = {}\n",
+            req.name,
+            q(kind),
+            q(group)
+        );
     }
     out
 }
@@ -337,7 +346,9 @@ pub fn gates_of(root: &Path, env: &str, before: Option<&lz_baseline::Diff>) -> R
     let policy_failures = failing.iter().map(|f| format!("{} {}: {}", f.rule_id, f.address, f.message)).collect();
     let exception_stubs = failing.iter().map(|f| exception_stub(f, env)).collect();
     let rules = lz_promote::tier::RiskRules::load(root)?;
-    let d = lz_promote::diff::Diff::from_baseline_json(&serde_json::to_value(&diff)?, &format!("environments/{env}"), |t| rules.replace_attributes(t))?;
+    let d = lz_promote::diff::Diff::from_baseline_json(&serde_json::to_value(&diff)?, &format!("environments/{env}"), |t| {
+        rules.replace_attributes(t)
+    })?;
     let c = rules.classify(&d, env);
     let tier_rule = c.resources.iter().find(|r| r.tier == c.tier).map(|r| r.rule.clone()).unwrap_or_else(|| "default".into());
     let requirement = lz_promote::approval::ApprovalPolicy::load(root)?.requirement(c.tier, env);
@@ -394,15 +405,17 @@ mod tests {
     fn entry() -> Entry {
         Entry {
             name: "fx-pricing".into(),
-            tier: "trading".into(),
-            port: 8443,
-            replicas: 1,
-            public: false,
-            from_tiers: vec!["trading".into()],
-            egress_ports: vec![443],
-            secrets: vec!["fx-api-key".into()],
-            owner: Some("trading-technology".into()),
-            cost_centre: Some("CC-5120".into()),
+            spec: Spec {
+                tier: "trading".into(),
+                port: 8443,
+                replicas: 1,
+                public: false,
+                from_tiers: vec!["trading".into()],
+                egress_ports: vec![443],
+                secrets: vec!["fx-api-key".into()],
+                owner: Some("trading-technology".into()),
+                cost_centre: Some("CC-5120".into()),
+            },
         }
     }
 
@@ -426,7 +439,8 @@ mod tests {
 
     #[test]
     fn the_entry_goes_before_the_maps_closing_brace_and_keeps_everything_else() {
-        let text = "a = 1\n\nservices = {\n    old = {\n      tier = \"data\"\n      port = 5432\n      replicas = 1\n    }\n}\n\n# after\n";
+        let text =
+            "a = 1\n\nservices = {\n    old = {\n      tier = \"data\"\n      port = 5432\n      replicas = 1\n    }\n}\n\n# after\n";
         let (d, out) = with_overlay(text);
         assert!(out.starts_with("a = 1\n\nservices = {\n    old = {\n      tier = \"data\"\n      port = 5432\n      replicas = 1\n    }\n    fx-pricing = {\n"), "{out}");
         assert!(out.ends_with("    }\n}\n\n# after\n"), "{out}");
@@ -434,7 +448,10 @@ mod tests {
         let read = services::of_env(d.path(), "dev").unwrap();
         assert_eq!(read.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["old", "fx-pricing"]);
         let fx = &read[1];
-        assert_eq!((fx.tier.as_str(), fx.port, fx.owner.as_deref(), fx.cost_centre.as_deref(), fx.line), ("trading", 8443, Some("trading-technology"), Some("CC-5120"), 9));
+        assert_eq!(
+            (fx.spec.tier.as_str(), fx.spec.port, fx.spec.owner.as_deref(), fx.spec.cost_centre.as_deref(), fx.line),
+            ("trading", 8443, Some("trading-technology"), Some("CC-5120"), 9)
+        );
     }
 
     #[test]

@@ -11,7 +11,6 @@ mod bootstrap;
 mod break_glass;
 mod catalog;
 mod check;
-mod check_evidence;
 mod classify;
 mod docs;
 mod drift;

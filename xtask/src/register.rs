@@ -65,7 +65,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
 
 /// The gate's governance step alone: offline.
 fn check(root: &Path) -> Result<ExitCode> {
-    let findings = lz_promote::gate::findings(root)?;
+    let findings = lz_gate::governance::findings(root)?;
     for f in &findings.0 {
         println!("{f}");
     }

@@ -5,7 +5,7 @@
 //! on that, plain `check` says so; neither is a silent ok.
 //!
 //! Rotation is judged exactly as `cargo xtask rotation status` judges it
-//! ([`crate::rotate::status_of`]: each secret by its own last verified rotation, checked
+//! ([`lz_promote::rotate::status_of`]: each secret by its own last verified rotation, checked
 //! against Secrets Manager), at the same time source (the STS `Date` of the endpoint), so the
 //! two agree by construction.
 
@@ -37,20 +37,20 @@ pub enum Unreached {
 /// A store that answered and failed: a verification failure, or a refusal (of the evidence
 /// crate, or change control's refusal to read a chain that fails verification).
 fn judged(e: &anyhow::Error) -> bool {
-    lz_evidence::failure_of(e).is_some() || e.chain().any(|c| c.is::<lz_evidence::Refused>() || c.is::<crate::refusal::Refusal>())
+    lz_evidence::failure_of(e).is_some() || e.chain().any(|c| c.is::<lz_evidence::Refused>() || c.is::<lz_promote::refusal::Refusal>())
 }
 
 /// The landing zone's evidence store at the LocalStack endpoint, if it answers and verifies:
 /// its paths and endpoint, or why not.
-pub fn reach(root: &Path) -> std::result::Result<(crate::Paths, String), Unreached> {
+pub fn reach(root: &Path) -> std::result::Result<(lz_promote::Paths, String), Unreached> {
     let endpoint = lz_platform::localstack::ENDPOINT;
     if let Err(e) = lz_platform::localstack::probe(endpoint) {
         return Err(Unreached::Absent(format!("nothing serves the landing zone's endpoint {endpoint}: {e}")));
     }
-    let paths = crate::Paths::landing_zone(root, endpoint).map_err(|e| Unreached::Absent(format!("{e:#}")))?;
+    let paths = lz_promote::Paths::landing_zone(root, endpoint).map_err(|e| Unreached::Absent(format!("{e:#}")))?;
     let stores = match &paths.evidence {
-        crate::ledger::EvidenceAt::S3(s) => s.clone(),
-        crate::ledger::EvidenceAt::Local(_) => return Err(Unreached::Absent("the landing zone's evidence is not an S3 store".into())),
+        lz_promote::ledger::EvidenceAt::S3(s) => s.clone(),
+        lz_promote::ledger::EvidenceAt::Local(_) => return Err(Unreached::Absent("the landing zone's evidence is not an S3 store".into())),
     };
     let failed = |e: anyhow::Error| {
         // One line: the outermost cause (the SDK's own dump stays out of the gate's output).
@@ -76,10 +76,10 @@ pub fn checks(root: &Path) -> Result<Vec<(&'static str, Checked)>> {
     match reach(root) {
         Ok((paths, endpoint)) => {
             let stores = match &paths.evidence {
-                crate::ledger::EvidenceAt::S3(s) => s.clone(),
-                crate::ledger::EvidenceAt::Local(_) => unreachable!("reach returns S3 stores"),
+                lz_promote::ledger::EvidenceAt::S3(s) => s.clone(),
+                lz_promote::ledger::EvidenceAt::Local(_) => unreachable!("reach returns S3 stores"),
             };
-            let judged = crate::clock::Clock::server(&endpoint, &stores.account_id, &stores.region).now().and_then(|now| checks_of(&paths, &endpoint, now.time));
+            let judged = lz_promote::clock::Clock::server(&endpoint, &stores.account_id, &stores.region).now().and_then(|now| checks_of(&paths, &endpoint, now.time));
             match judged {
                 Ok(steps) => Ok(steps.into_iter().map(|(n, f)| (n, Checked::Findings(f))).collect()),
                 // The store answers but could not be judged: a finding of each step, never ok.
@@ -106,15 +106,15 @@ pub fn checks(root: &Path) -> Result<Vec<(&'static str, Checked)>> {
 }
 
 /// Both checks against the chain at `paths` (services at `endpoint`) at `now`.
-pub fn checks_of(paths: &crate::Paths, endpoint: &str, now: OffsetDateTime) -> Result<Vec<(&'static str, lz_platform::Findings)>> {
+pub fn checks_of(paths: &lz_promote::Paths, endpoint: &str, now: OffsetDateTime) -> Result<Vec<(&'static str, lz_platform::Findings)>> {
     let at = std::path::PathBuf::from(paths.evidence.describe());
-    let records = crate::replay::admitted(paths)?;
+    let records = lz_promote::replay::admitted(paths)?;
     let mut bg = lz_platform::Findings::default();
-    for m in crate::breakglass::overdue(&records, now) {
+    for m in lz_promote::breakglass::overdue(&records, now) {
         bg.push("break-glass", Some(at.clone()), None, m);
     }
     let mut rot = lz_platform::Findings::default();
-    for row in crate::rotate::status_of(paths, &lz_platform::ENVIRONMENTS, now, endpoint)? {
+    for row in lz_promote::rotate::status_of(paths, &lz_platform::ENVIRONMENTS, now, endpoint)? {
         if let Some(m) = overdue_message(&row) {
             rot.push("rotation", Some(at.clone()), None, m);
         }
@@ -124,7 +124,7 @@ pub fn checks_of(paths: &crate::Paths, endpoint: &str, now: OffsetDateTime) -> R
 
 /// The finding for an overdue or contradicted row, with the command that resolves it (every
 /// required flag included); `None` for a row in order.
-pub fn overdue_message(st: &crate::rotation::Status) -> Option<String> {
+pub fn overdue_message(st: &lz_promote::rotation::Status) -> Option<String> {
     let (env, secret) = (&st.environment, &st.secret);
     let fix = format!("run `cargo xtask rotate --env {env} --secret {secret} --as ID --key FILE` (ID: an identity with the deployer role)");
     if !st.contradicted.is_empty() {

@@ -11,10 +11,10 @@ use lz_evidence::Identities;
 use lz_platform::findings::line_containing;
 use lz_platform::Findings;
 
-use crate::approval::ApprovalPolicy;
-use crate::remediate::DriftClasses;
-use crate::tier::{read, RiskRules, Tier};
-use crate::window::ChangeWindows;
+use lz_promote::approval::ApprovalPolicy;
+use lz_promote::remediate::DriftClasses;
+use lz_promote::tier::{RiskRules, Tier};
+use lz_promote::window::ChangeWindows;
 
 const CHECK: &str = "governance";
 
@@ -33,7 +33,7 @@ fn located(origin: &str, text: &str, err: anyhow::Error) -> anyhow::Error {
 /// Reads `rel` under `root` and parses it with `parse`, errors located.
 fn load<T>(root: &Path, rel: &str, parse: impl FnOnce(&str, &str) -> Result<T>) -> Result<(T, String)> {
     let path = root.join(rel);
-    let text = read(&path, lz_input::purpose(rel))?;
+    let text = lz_input::read_required(&path, lz_input::purpose(rel))?;
     let origin = path.display().to_string();
     let value = parse(&text, &origin).map_err(|e| located(&origin, &text, e))?;
     Ok((value, text))
@@ -42,16 +42,16 @@ fn load<T>(root: &Path, rel: &str, parse: impl FnOnce(&str, &str) -> Result<T>) 
 /// Every governance file, parsed and checked against the rest of governance.
 pub fn findings(root: &Path) -> Result<Findings> {
     let mut f = Findings::default();
-    let (ids, _) = load(root, crate::register::REGISTER_FILE, Identities::parse)?;
-    let (policy, policy_text) = load(root, crate::approval::APPROVAL_POLICY, ApprovalPolicy::parse)?;
-    let (windows, windows_text) = load(root, crate::window::CHANGE_WINDOWS, ChangeWindows::parse)?;
-    load(root, crate::tier::RISK_TIERS, RiskRules::parse)?;
-    load(root, crate::remediate::DRIFT_CLASSES, DriftClasses::parse)?;
-    load(root, crate::rotation::POLICY_FILE, crate::rotation::Policy::parse)?;
-    let stores = crate::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
-    let plan = crate::release::render_env(root, &stores.environment)
+    let (ids, _) = load(root, lz_promote::register::REGISTER_FILE, Identities::parse)?;
+    let (policy, policy_text) = load(root, lz_promote::approval::APPROVAL_POLICY, ApprovalPolicy::parse)?;
+    let (windows, windows_text) = load(root, lz_promote::window::CHANGE_WINDOWS, ChangeWindows::parse)?;
+    load(root, lz_promote::tier::RISK_TIERS, RiskRules::parse)?;
+    load(root, lz_promote::remediate::DRIFT_CLASSES, DriftClasses::parse)?;
+    load(root, lz_promote::rotation::POLICY_FILE, lz_promote::rotation::Policy::parse)?;
+    let stores = lz_promote::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
+    let plan = lz_promote::release::render_env(root, &stores.environment)
         .with_context(|| format!("rendering the plan of {} (it hosts the stores)", stores.environment))?;
-    stores.specs(&plan).with_context(|| format!("{}: the stores' settings", root.join(crate::stores::STORES_FILE).display()))?;
+    stores.specs(&plan).with_context(|| format!("{}: the stores' settings", root.join(lz_promote::stores::STORES_FILE).display()))?;
 
     let file = |rel: &str| Some(PathBuf::from(rel));
     // Approval policy: groups and the policy identity exist.
@@ -62,7 +62,7 @@ pub fn findings(root: &Path) -> Result<Findings> {
                 if !GROUPS.contains(&g.as_str()) {
                     f.push(
                         CHECK,
-                        file(crate::approval::APPROVAL_POLICY),
+                        file(lz_promote::approval::APPROVAL_POLICY),
                         line_containing(&policy_text, &format!("\"{g}\"")),
                         format!("{env}/{t}: group {g:?} is not a group of the register ({})", GROUPS.join(", ")),
                     );
@@ -74,23 +74,23 @@ pub fn findings(root: &Path) -> Result<Findings> {
         Some(id) if !id.is_person() => {}
         Some(_) => f.push(
             CHECK,
-            file(crate::approval::APPROVAL_POLICY),
+            file(lz_promote::approval::APPROVAL_POLICY),
             line_containing(&policy_text, "policy_identity"),
             format!("policy_identity {:?} is a person: automatic approvals are recorded by a workload", policy.policy_identity),
         ),
         None => f.push(
             CHECK,
-            file(crate::approval::APPROVAL_POLICY),
+            file(lz_promote::approval::APPROVAL_POLICY),
             line_containing(&policy_text, "policy_identity"),
-            format!("policy_identity {:?} is not an identity of {}", policy.policy_identity, crate::register::REGISTER_FILE),
+            format!("policy_identity {:?} is not an identity of {}", policy.policy_identity, lz_promote::register::REGISTER_FILE),
         ),
     }
     // Change windows: no two closed periods or freezes of one environment overlap.
     for (a, b) in windows.overlaps() {
         let reason = b.split('"').nth(1).unwrap_or_default();
         let line = line_containing(&windows_text, &format!("\"{reason}\""));
-        f.push(CHECK, file(crate::window::CHANGE_WINDOWS), line, format!("{b} overlaps {a}: state each shut time once"));
+        f.push(CHECK, file(lz_promote::window::CHANGE_WINDOWS), line, format!("{b} overlaps {a}: state each shut time once"));
     }
-    f.extend(crate::register::gate_findings(root)?);
+    f.extend(lz_promote::register::gate_findings(root)?);
     Ok(f)
 }

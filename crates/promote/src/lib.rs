@@ -29,8 +29,6 @@ pub mod diff;
 pub mod drift;
 pub mod facts;
 pub mod fence;
-pub mod gate;
-pub mod gate_evidence;
 pub mod ledger;
 pub mod promote;
 pub mod provenance;

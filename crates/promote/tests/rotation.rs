@@ -111,7 +111,7 @@ fn rows_at(sb: &Sandbox, env: &str, at: OffsetDateTime) -> Vec<rotation::Status>
 }
 
 fn findings(rows: &[rotation::Status]) -> Vec<String> {
-    rows.iter().filter_map(lz_promote::gate_evidence::overdue_message).collect()
+    rows.iter().filter_map(lz_gate::evidence::overdue_message).collect()
 }
 
 #[test]
@@ -302,7 +302,7 @@ fn stale_references_to_old_versions_or_stages_are_found_in_files_and_plans() {
 /// the cache is deleted.
 #[test]
 fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_it() {
-    use lz_promote::gate_evidence::{checks, Checked};
+    use lz_gate::evidence::{checks, Checked};
     let endpoint = common::endpoint();
     let (_d, mut sb) = sandbox();
     let stores_toml = sb.tree.join(lz_promote::stores::STORES_FILE);
@@ -328,7 +328,7 @@ fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_i
         .unwrap();
     let failing = |label: &str| {
         let found = checks(&sb.tree).unwrap();
-        let Checked::Findings(f) = &found.iter().find(|(n, _)| *n == lz_promote::gate_evidence::BREAK_GLASS).unwrap().1 else {
+        let Checked::Findings(f) = &found.iter().find(|(n, _)| *n == lz_gate::evidence::BREAK_GLASS).unwrap().1 else {
             panic!("{label}: the store answers, yet not checked: {found:?}")
         };
         assert!(f.mentions(&format!("{}", bg.sequence)) && !f.is_empty(), "{label}: {f:?}");

@@ -619,7 +619,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 // Verified once for the whole command (the replay below shares it), reading from
                 // S3 only the records after the verifier's mirror; compared with the local cache
                 // afterwards.
-                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let paths = crate::context::LandingZone::open(root)?.paths;
                 let report = match lz_promote::verified::current_with(&paths.evidence, &root_used, &known, &witnessed, Some(&paths.mirror_dir())) {
                     Ok(s) => {
                         hashes = s.chain.records.iter().map(|r| r.hash.clone()).collect();
@@ -689,7 +689,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             }
             if bundle_path.is_none() && args.store_kind == StoreKind::LandingZone {
                 // Every deployment's admission replayed: a deployment record is a claim.
-                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let paths = crate::context::LandingZone::open(root)?.paths;
                 let ledger = paths.ledger()?;
                 let rejected = lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?;
                 for (seq, why) in &rejected {

@@ -62,9 +62,8 @@ enum Sub {
 }
 
 fn approve(root: &Path, release: &str, identity: &str, key: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
-    let signer = crate::promote::signer(identity, key)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
+    let signer = crate::context::signer(identity, key)?;
     let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
     let done = lz_promote::session::approve_exceptions(&paths, release, &signer, &now)?;
     if done.is_empty() {

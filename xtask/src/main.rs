@@ -12,6 +12,7 @@ mod break_glass;
 mod catalog;
 mod check;
 mod classify;
+mod context;
 mod docs;
 mod drift;
 mod evidence;

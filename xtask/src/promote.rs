@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use lz_evidence::Signer;
 use lz_promote::promote::{self, Target};
-use lz_promote::{Paths, Session};
+use lz_promote::Session;
+
+use crate::context::signer;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,14 +47,6 @@ enum Engine {
     Terraform,
 }
 
-/// The signer for `--as NAME [--key FILE]`: the key file, or `LZ_SIGNING_KEY`.
-pub(crate) fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
-    match key {
-        Some(k) => Signer::from_file(identity, k),
-        None => Signer::from_env(identity),
-    }
-}
-
 /// The policy identity's signer: `--policy-key FILE`, or `LZ_POLICY_KEY` holding the key itself
 /// (a CI secret). Only a key of the identity the release's approval policy names signs: the
 /// register check happens when the record is appended.
@@ -74,8 +68,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     if args.engine == Engine::Terraform {
         return landing_zone(root, &args.to);
     }
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let mut session = Session::open(&paths, &args.release, &args.to)?;
     eprintln!("{}", session.describe());
     let t = Target::from_tree(session.release.root(), &args.to, &endpoint)?;

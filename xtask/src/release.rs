@@ -141,9 +141,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 .with_context(|| format!("cannot read the archive in {}", dir.display()))?;
             let manifest = std::fs::read(dir.join(release::MANIFEST_NAME))
                 .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
-            let endpoint = lz_platform::localstack::require(root)?;
-            let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
+            let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
             let ledger = paths.ledger()?;
             let who = ledger
                 .identities()

@@ -8,7 +8,6 @@ use anyhow::{bail, Context, Result};
 use lz_evidence::query::TimeRange;
 use lz_evidence::verify::VerifiedCache;
 use lz_promote::report::{self, Options, Selection};
-use lz_promote::Paths;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,8 +50,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         },
         _ => bail!("give --release DIGEST, or --env ENV --since DATE"),
     };
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let store = paths.evidence.open()?;
     let cache = VerifiedCache::new(&root.join(".tools/evidence/verified"), &store.describe());
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
+use lz_operate::promote::Target;
 use lz_promote::Session;
 
 #[derive(clap::Args)]

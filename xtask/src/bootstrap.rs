@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use lz_promote::bootstrap::{self, Names};
-use lz_promote::promote::Target;
+use lz_operate::bootstrap::{self, Names};
+use lz_operate::promote::Target;
 use lz_promote::Paths;
 
 #[derive(clap::Args)]

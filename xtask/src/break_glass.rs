@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
+use lz_operate::promote::Target;
 use lz_promote::window::rfc3339;
 use lz_promote::{breakglass, Paths};
 

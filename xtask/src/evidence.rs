@@ -706,15 +706,15 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 // Where an environment is, as the release a record names declares it; a rotation
                 // before any deployment names no release, and was done where the checkout's
                 // overlay puts the environment (as `rotate` did).
-                let locate = |release: &str, env: &str| -> Result<lz_promote::facts::Place> {
+                let locate = |release: &str, env: &str| -> Result<lz_operate::facts::Place> {
                     let target = if release == lz_evidence::record::GENESIS {
-                        lz_promote::promote::Target::from_tree(root, env, &endpoint)?
+                        lz_operate::promote::Target::from_tree(root, env, &endpoint)?
                     } else {
-                        lz_promote::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
+                        lz_operate::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
                     };
-                    Ok(lz_promote::facts::Place::of_target(target))
+                    Ok(lz_operate::facts::Place::of_target(target))
                 };
-                let contradicted = lz_promote::facts::verify(&admitted, &locate)?;
+                let contradicted = lz_operate::facts::verify(&admitted, &locate)?;
                 for c in &contradicted {
                     println!("CONTRADICTED: {} record {}: {} [facts]", c.kind, c.sequence, c.why);
                 }
@@ -959,7 +959,7 @@ pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCod
         let endpoint = lz_platform::localstack::require(root)?;
         let mut sizes = s3_records.to_vec();
         sizes.sort_unstable();
-        lz_promote::bench_chain::run(root, &endpoint, &sizes)?;
+        lz_operate::bench_chain::run(root, &endpoint, &sizes)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use lz_promote::promote::Target;
+use lz_operate::promote::Target;
 use lz_promote::register::{self, Comparison, REGISTER_FILE};
 use lz_promote::stores::Stores;
 use lz_promote::Paths;

@@ -154,7 +154,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let store = lz_promote::stores::Stores::load(root, &endpoint)?.releases()?;
             let new = store.publish(&m.digest, &archive, &manifest)?;
             // The author signs the digest; the manifest's author field is only a label.
-            let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
+            let now = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
             let (record, first) = lz_promote::release::sign_authorship(
                 &ledger,
                 &signer,

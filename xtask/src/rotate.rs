@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
-use lz_promote::{rotate, rotation};
+use lz_operate::promote::Target;
+use lz_operate::rotate;
+use lz_promote::rotation;
 
 use crate::format::Format;
 

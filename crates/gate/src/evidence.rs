@@ -5,7 +5,7 @@
 //! on that, plain `check` says so; neither is a silent ok.
 //!
 //! Rotation is judged exactly as `cargo xtask rotation status` judges it
-//! ([`lz_promote::rotate::status_of`]: each secret by its own last verified rotation, checked
+//! ([`lz_operate::rotate::status_of`]: each secret by its own last verified rotation, checked
 //! against Secrets Manager), at the same time source (the STS `Date` of the endpoint), so the
 //! two agree by construction.
 
@@ -114,7 +114,7 @@ pub fn checks_of(paths: &lz_promote::Paths, endpoint: &str, now: OffsetDateTime)
         bg.push("break-glass", Some(at.clone()), None, m);
     }
     let mut rot = lz_platform::Findings::default();
-    for row in lz_promote::rotate::status_of(paths, &lz_platform::ENVIRONMENTS, now, endpoint)? {
+    for row in lz_operate::rotate::status_of(paths, &lz_platform::ENVIRONMENTS, now, endpoint)? {
         if let Some(m) = overdue_message(&row) {
             rot.push("rotation", Some(at.clone()), None, m);
         }

@@ -12,7 +12,7 @@ use lz_platform::findings::line_containing;
 use lz_platform::Findings;
 
 use lz_promote::approval::ApprovalPolicy;
-use lz_promote::remediate::DriftClasses;
+use lz_operate::remediate::DriftClasses;
 use lz_promote::tier::{RiskRules, Tier};
 use lz_promote::window::ChangeWindows;
 
@@ -46,7 +46,7 @@ pub fn findings(root: &Path) -> Result<Findings> {
     let (policy, policy_text) = load(root, lz_promote::approval::APPROVAL_POLICY, ApprovalPolicy::parse)?;
     let (windows, windows_text) = load(root, lz_promote::window::CHANGE_WINDOWS, ChangeWindows::parse)?;
     load(root, lz_promote::tier::RISK_TIERS, RiskRules::parse)?;
-    load(root, lz_promote::remediate::DRIFT_CLASSES, DriftClasses::parse)?;
+    load(root, lz_operate::remediate::DRIFT_CLASSES, DriftClasses::parse)?;
     load(root, lz_promote::rotation::POLICY_FILE, lz_promote::rotation::Policy::parse)?;
     let stores = lz_promote::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
     let plan = lz_promote::release::render_env(root, &stores.environment)

@@ -60,7 +60,7 @@ fn matches(pattern: &str, attribute: &str) -> bool {
 
 impl DriftClasses {
     pub fn parse(text: &str, origin: &str) -> Result<DriftClasses> {
-        let c: DriftClasses = crate::tier::parse_toml(text, origin)?;
+        let c: DriftClasses = lz_repo::parse_toml(text, origin)?;
         let mut seen = Vec::new();
         for k in &c.classes {
             let line = text

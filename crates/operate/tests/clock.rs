@@ -10,7 +10,7 @@ mod date_relay;
 
 use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 
 use common::{endpoint, open_time, own_stores, root};
 use date_relay::DateRelay;
@@ -101,7 +101,7 @@ fn every_decision_on_a_moved_clock_is_refused_and_the_honest_one_decides() {
     let plan = lz_promote::release::render_env(&root(), "dev").unwrap();
     let policy = lz_promote::rotation::Policy::load(&root()).unwrap();
     let secret = lz_promote::rotation::secrets_of_plan(&plan, &policy, &t.account_id, &t.region).unwrap()[0].name.clone();
-    let req = lz_promote::rotate::Request {
+    let req = lz_operate::rotate::Request {
         root: &root(),
         paths: &sb.paths,
         target: &t,
@@ -118,11 +118,11 @@ fn every_decision_on_a_moved_clock_is_refused_and_the_honest_one_decides() {
         (
             "remediate",
             Box::new(|| {
-                lz_promote::remediate::remediate(&sb.paths, &t, &sb.names("dev"), sb.signer("deployer-bot"), &moved.now()?).map(drop)
+                lz_operate::remediate::remediate(&sb.paths, &t, &sb.names("dev"), sb.signer("deployer-bot"), &moved.now()?).map(drop)
             }),
         ),
         ("break-glass", Box::new(|| clock::decide(&sb.paths, Some("dev"), &moved).map(drop))),
-        ("rotate", Box::new(|| lz_promote::rotate::rotate(&req, || moved.now()).map(drop))),
+        ("rotate", Box::new(|| lz_operate::rotate::rotate(&req, || moved.now()).map(drop))),
         ("exceptions approve", Box::new(|| sb.approve_exceptions(&r, &moved).map(drop))),
     ];
     for (what, decide) in &decisions {

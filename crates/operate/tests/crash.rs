@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use lz_evidence::details::{DeploymentDetails, LockRecoveryDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::ledger::Record;
-use lz_promote::promote::{last_deployment, read_state, Phase};
-use lz_promote::sandbox::Sandbox;
+use lz_operate::promote::{last_deployment, read_state, Phase};
+use lz_operate::sandbox::Sandbox;
 
 use common::{release, root, sandbox};
 
@@ -94,7 +94,7 @@ fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
         let state = read_state(&s3, &t.backend()).unwrap();
         let applied = matches!(phase, Phase::PostApply | Phase::Record);
         assert_eq!(state.as_ref().and_then(|s| s.release.as_deref()) == Some(r.as_str()), applied, "{p}: {state:?}");
-        assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_none(), "{p}: a lock outlived the run");
+        assert!(lz_operate::deploy::read_lock(&s3, &t.backend()).unwrap().is_none(), "{p}: a lock outlived the run");
 
         // One rerun completes the promotion.
         let o = sb.promote(&r, "dev", "deployer-bot", &now, 0).unwrap_or_else(|e| panic!("{p}: the rerun failed: {e:#}"));
@@ -144,7 +144,7 @@ fn a_promotion_killed_at_any_phase_is_completed_truthfully_by_one_rerun() {
     }
 }
 
-fn serial_then_lower(before: &Option<lz_promote::promote::StateAt>, now: u64) -> bool {
+fn serial_then_lower(before: &Option<lz_operate::promote::StateAt>, now: u64) -> bool {
     before.as_ref().is_none_or(|b| b.serial < now)
 }
 
@@ -211,7 +211,7 @@ fn a_run_that_waited_while_another_deployed_is_refused_before_its_apply() {
     let base = release(&sb, "race-base", &now);
     common::promote_through(&sb, &base, &["dev"], &now);
     let base_record = last_deployment(&records(&sb), "dev").unwrap().sequence;
-    let tags = sb.release("race-tags", "alice", &now, |tree| lz_promote::bench::retag(tree, "CC-4413")).unwrap();
+    let tags = sb.release("race-tags", "alice", &now, |tree| lz_operate::bench::retag(tree, "CC-4413")).unwrap();
     sb.approve_exceptions(&tags, &now).unwrap();
     let high = sb
         .release("race-cidr", "alice", &now, |tree| {
@@ -279,6 +279,6 @@ fn a_run_that_waited_while_another_deployed_is_refused_before_its_apply() {
     assert_eq!(last_deployment(&after, "dev").map(|d| d.release.as_str()), Some(high.as_str()));
     let state = read_state(&s3, &t.backend()).unwrap().unwrap();
     assert_eq!(state.release.as_deref(), Some(high.as_str()), "nothing was applied over the high-tier release");
-    assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_none());
+    assert!(lz_operate::deploy::read_lock(&s3, &t.backend()).unwrap().is_none());
     common::assert_chain_verifies(&sb, "race");
 }

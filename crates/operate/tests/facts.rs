@@ -8,7 +8,7 @@ mod common;
 use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use lz_evidence::details::{DeploymentDetails, Details, DriftDetails, RotationDetails};
 use lz_evidence::record::{Fields, Kind, GENESIS};
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use lz_promote::{is_refusal, rotation};
 use time::OffsetDateTime;
 
@@ -109,7 +109,7 @@ fn a_deployment_naming_a_state_version_its_bucket_does_not_hold_is_contradicted_
     promote_through(&sb, &r, &["dev"], &clock);
     // The honest deployment and drift check name their state, and the state bucket holds it.
     let honest = last(&sb, Kind::Deployment, "dev");
-    let state = lz_promote::facts::claimed(&honest).unwrap();
+    let state = lz_operate::facts::claimed(&honest).unwrap();
     assert_eq!(contradicted(&sb), vec![], "the honest chain");
     let drift = last(&sb, Kind::Drift, "dev");
     let drift = drift.details.drift().cloned().expect("a drift record");
@@ -258,7 +258,7 @@ fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
         let r = ledger.append(Kind::Rotation, fields().details(Details::Rotation(rotated)), bot).unwrap();
         forged.extend([v.sequence, r.sequence]);
     }
-    let rows = lz_promote::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
+    let rows = lz_operate::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
     assert_eq!(rows.len(), secrets.len());
     for row in &rows {
         assert!(row.last_rotation.is_none(), "{row:?}");
@@ -277,7 +277,7 @@ fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
             sm.create_secret().name(&s.name).secret_string("initial").send().await.unwrap();
         }
         let v = sm.put_secret_value().secret_id(&s.name).secret_string(common::nonce()).send().await.unwrap();
-        let (arn, held) = lz_promote::facts::versions(&sm, &s.name).await.unwrap().unwrap();
+        let (arn, held) = lz_operate::facts::versions(&sm, &s.name).await.unwrap().unwrap();
         let id = v.version_id().unwrap().to_string();
         let created = held[&id].clone();
         (arn, id, created)
@@ -295,7 +295,7 @@ fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
     // The same version under another creation date is contradicted.
     let wrong = RotationDetails { version_created: Some("2020-01-01T00:00:00Z".into()), ..real };
     let wrong_date = ledger.append(Kind::RotationVerification, verification(wrong), bot).unwrap();
-    let rows = lz_promote::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
+    let rows = lz_operate::rotate::status_of(&sb.paths, &[env], now(), &sb.endpoint).unwrap();
     let row = rows.iter().find(|r| r.secret == s.name).unwrap();
     assert_eq!(row.record, Some(ok.sequence), "{row:?}");
     assert!(row.contradicted.iter().any(|w| w.contains(&format!("record {}", wrong_date.sequence)) && w.contains("but Secrets Manager created it")), "{row:?}");

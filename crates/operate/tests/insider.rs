@@ -13,7 +13,7 @@ use lz_evidence::details::{
 };
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::clock::Clock;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use lz_promote::session::Admission;
 use lz_promote::{breakglass, is_refusal, Paths, Tier};
 use time::format_description::well_known::Rfc3339;
@@ -186,7 +186,7 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
     let (_d, sb) = sandbox();
     let r = base(&sb);
     simulate_deployment(&sb, &r, "dev", SAT);
-    let tags = sb.release("tags", "alice", &at(SAT), |tree| lz_promote::bench::retag(tree, "CC-4412")).unwrap();
+    let tags = sb.release("tags", "alice", &at(SAT), |tree| lz_operate::bench::retag(tree, "CC-4412")).unwrap();
     sb.approve_exceptions(&tags, &at(SAT)).unwrap();
     let mut waiting = sb.session(&tags, "dev").unwrap();
     assert_eq!(waiting.classify().unwrap().tier, Tier::Standard);
@@ -196,14 +196,14 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
         .unwrap();
     sb.approve_exceptions(&high, &at(SAT)).unwrap();
     let before = sb.ledger().unwrap().records().unwrap();
-    let old = lz_promote::promote::last_deployment(&before, "dev").unwrap().sequence;
+    let old = lz_operate::promote::last_deployment(&before, "dev").unwrap().sequence;
     simulate_deployment(&sb, &high, "dev", SAT);
     let records = sb.ledger().unwrap().records().unwrap();
-    let new = lz_promote::promote::last_deployment(&records, "dev").unwrap();
+    let new = lz_operate::promote::last_deployment(&records, "dev").unwrap();
     assert_eq!(new.release, high);
     // The run that waited: refused at its first re-read of the chain, nothing approved or deployed.
     let target = sb.target("dev").unwrap();
-    let opts = lz_promote::promote::Options {
+    let opts = lz_operate::promote::Options {
         target: &target,
         deployer: sb.signer("deployer-bot"),
         policy_signer: sb.signer("change-policy"),
@@ -212,7 +212,7 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
         // dev is the first environment: no previous one to check the facts of.
         previous: None,
     };
-    let msg = refused(lz_promote::promote::promote(&mut waiting, &opts, &at(SAT)));
+    let msg = refused(lz_operate::promote::promote(&mut waiting, &opts, &at(SAT)));
     assert_eq!(
         msg,
         format!(
@@ -453,7 +453,7 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
     assert!(msg.contains("(tier high) needs"), "{msg}");
     // Only the security group pins governance, and the first pin stands.
     let c = at(SAT);
-    let msg = refused(lz_promote::bootstrap::pin(
+    let msg = refused(lz_operate::bootstrap::pin(
         &sb.paths,
         "dev",
         &r2,
@@ -465,7 +465,7 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
         "{msg}"
     );
     let (first, new) =
-        lz_promote::bootstrap::pin(&sb.paths, "dev", &r2, sb.signer("frank"), &c.now().unwrap())
+        lz_operate::bootstrap::pin(&sb.paths, "dev", &r2, sb.signer("frank"), &c.now().unwrap())
             .unwrap();
     assert!(!new);
     assert_eq!(sb.session(&r2, "dev").unwrap().governed_by.release(), r);
@@ -880,8 +880,8 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         let p = s.evaluate_policy(t(SAT)).unwrap();
         assert!(!p.passed, "{case}");
         // The auditor's export calls no forged approval verified (the gate's rules decide).
-        let mut x = lz_promote::report::exceptions::judge(&register, t(SAT).date(), 30);
-        lz_promote::report::exceptions::with_approvals(&mut x, &register, &ledger.chain().unwrap());
+        let mut x = lz_report::exceptions::judge(&register, t(SAT).date(), 30);
+        lz_report::exceptions::with_approvals(&mut x, &register, &ledger.chain().unwrap());
         assert!(!x.exceptions.is_empty(), "{case}: the register has entries");
         for row in &x.exceptions {
             assert_ne!(row.signature_status, "verified", "{case}: {}", row.signature);
@@ -932,8 +932,8 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
     // The honest approval is shown as verified by the auditor's export.
     let archive = lz_promote::release::VerifiedRelease::open(&sb.releases_dir(), &r, &sb.paths.work).unwrap();
     let register = lz_policy::Register::parse(&archive.text("governance/exceptions.toml").unwrap(), "x").unwrap();
-    let mut x = lz_promote::report::exceptions::judge(&register, t(SAT).date(), 30);
-    lz_promote::report::exceptions::with_approvals(&mut x, &register, &sb.ledger().unwrap().chain().unwrap());
+    let mut x = lz_report::exceptions::judge(&register, t(SAT).date(), 30);
+    lz_report::exceptions::with_approvals(&mut x, &register, &sb.ledger().unwrap().chain().unwrap());
     assert!(x.exceptions.iter().any(|row| row.signature_status == "verified"), "{:?}", x.exceptions.iter().map(|r| &r.signature).collect::<Vec<_>>());
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use lz_promote::clock::Clock;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -59,7 +59,7 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
     promote_through(&sb, &release, &lz_platform::ENVIRONMENTS, &now);
     let records = sb.ledger().unwrap().records().unwrap();
     for env in lz_platform::ENVIRONMENTS {
-        let d = lz_promote::promote::last_deployment(&records, env).unwrap();
+        let d = lz_operate::promote::last_deployment(&records, env).unwrap();
         assert_eq!(d.release, release, "{env}");
     }
     // The canary state in prod's own account names the release.
@@ -81,7 +81,7 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
     // A tags-only change then goes through every environment on policy approval alone.
     let next = sb
         .release("full-tags", "alice", &now, |t| {
-            lz_promote::bench::retag(t, "CC-4411")
+            lz_operate::bench::retag(t, "CC-4411")
         })
         .unwrap();
     for env in lz_platform::ENVIRONMENTS {
@@ -122,7 +122,7 @@ fn refusals_name_the_reason() {
         .unwrap();
     sb.bootstrap("test", &release).unwrap();
     let dev_record =
-        lz_promote::promote::last_deployment(&sb.ledger().unwrap().records().unwrap(), "dev")
+        lz_operate::promote::last_deployment(&sb.ledger().unwrap().records().unwrap(), "dev")
             .unwrap()
             .sequence;
     assert_eq!(
@@ -341,9 +341,9 @@ fn drift_in_the_previous_environment_blocks_the_promotion() {
 
     // Someone applies the canary stack out of band with another release: the drift check names
     // the resource the plan would replace, in its report and in the signed record.
-    let run_as = lz_promote::promote::assume_deployer(&t, "out-of-band").unwrap();
+    let run_as = lz_operate::promote::assume_deployer(&t, "out-of-band").unwrap();
     let work = sb.dir.join("out-of-band");
-    let ws = lz_promote::deploy::Workspace::init(&root(), &root().join("stacks/canary"), &work, &t.endpoint, &t.backend(), run_as).unwrap();
+    let ws = lz_operate::deploy::Workspace::init(&root(), &root().join("stacks/canary"), &work, &t.endpoint, &t.backend(), run_as).unwrap();
     let overlay = sb.tree.join("environments/dev/terraform.tfvars");
     let applied = ws
         .terraform()
@@ -361,7 +361,7 @@ fn drift_in_the_previous_environment_blocks_the_promotion() {
     let d = sb.drift("dev", &now).unwrap();
     assert!(d.drifted() && d.findings.is_empty(), "{d:?}");
     assert_eq!(d.canary_changes, ["terraform_data.release (delete, create)"], "{d:?}");
-    let text = lz_promote::drift::render_text(&d);
+    let text = lz_operate::drift::render_text(&d);
     assert!(text.contains("terraform_data.release (delete, create)"), "{text}");
     let rec = sb.ledger().unwrap().records().unwrap().into_iter().find(|r| r.sequence == d.record).unwrap();
     assert_eq!(rec.details.drift().and_then(|d| d.canary_changes.clone()), Some(vec!["terraform_data.release (delete, create)".to_string()]));
@@ -376,7 +376,7 @@ fn four_concurrent_promotions_apply_exactly_once() {
     sb.approve("bob", &release, "dev", &now).unwrap();
     sb.approve("erin", &release, "dev", &now).unwrap();
     let barrier = std::sync::Barrier::new(4);
-    let results: Vec<Result<lz_promote::promote::Outcome, String>> = std::thread::scope(|s| {
+    let results: Vec<Result<lz_operate::promote::Outcome, String>> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
@@ -462,14 +462,14 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
             child.try_wait().unwrap().is_none(),
             "the child exited before it was killed"
         );
-        if let Some(l) = lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap() {
+        if let Some(l) = lz_operate::deploy::read_lock(&s3, &t.backend()).unwrap() {
             if l.operation == "OperationTypeApply" {
                 break l;
             }
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
-    let lock_recoveries = |sb: &lz_promote::sandbox::Sandbox| {
+    let lock_recoveries = |sb: &lz_operate::sandbox::Sandbox| {
         sb.ledger().unwrap().records().unwrap().into_iter().filter(|r| r.kind == Kind::LockRecovery).collect::<Vec<_>>()
     };
 
@@ -477,7 +477,7 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     let e = err(sb.promote_recovering(&second, "dev", "deployer-bot", &now, 0, true));
     assert!(e.contains(&format!("lock {} of the state of dev", lock.id)) && e.contains("is not released"), "{e}");
     assert!(e.contains("has not finished and is not known to be dead"), "{e}");
-    assert_eq!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id), Some(lock.id.clone()));
+    assert_eq!(lz_operate::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id), Some(lock.id.clone()));
     assert!(lock_recoveries(&sb).is_empty());
 
     // The promotion alone is killed; its Terraform child dies with it.
@@ -514,7 +514,7 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
         .clone();
     assert!(!records.iter().any(|r| r.deployment().and_then(|d| d.in_progress_record) == Some(last.sequence)));
     assert_eq!(
-        lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id),
+        lz_operate::deploy::read_lock(&s3, &t.backend()).unwrap().map(|l| l.id),
         Some(lock.id.clone()),
         "the killed run's lock is orphaned"
     );
@@ -531,7 +531,7 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
         .unwrap();
     assert_eq!(rec.deployment().and_then(|d| d.lock.as_ref()).and_then(|l| l["id"].as_str()), Some(lock.id.as_str()));
     assert!(lock_recoveries(&sb).is_empty());
-    assert!(lz_promote::deploy::read_lock(&s3, &t.backend()).unwrap().is_some());
+    assert!(lz_operate::deploy::read_lock(&s3, &t.backend()).unwrap().is_some());
 
     // --recover releases it with a signed lock-recovery record naming the lock and the run,
     // and completes the promotion.
@@ -544,11 +544,11 @@ fn a_promotion_killed_mid_apply_is_recorded_and_its_lock_recovered_deliberately(
     assert_eq!(recovery.lock_id, lock.id);
     assert_eq!(Some(recovery.run.as_str()), last.run());
     assert_eq!(recovery.in_progress_record, Some(last.sequence));
-    assert!(lz_promote::deploy::read_lock(&s3, &t.backend())
+    assert!(lz_operate::deploy::read_lock(&s3, &t.backend())
         .unwrap()
         .is_none());
     let records = sb.ledger().unwrap().records().unwrap();
-    let done = lz_promote::promote::last_deployment(&records, "dev").unwrap();
+    let done = lz_operate::promote::last_deployment(&records, "dev").unwrap();
     assert_eq!((done.release.as_str(), done.sequence), (second.as_str(), o.completion_record));
     common::assert_chain_verifies(&sb, "after --recover");
 }

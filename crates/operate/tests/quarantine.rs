@@ -9,7 +9,7 @@ use lz_evidence::details::DriftDetails;
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 

@@ -8,8 +8,8 @@ mod common;
 use aws_sdk_s3::types::{BucketVersioningStatus, Tag, Tagging, VersioningConfiguration};
 use lz_evidence::record::Kind;
 use lz_promote::clock::Clock;
-use lz_promote::remediate::{self, Outcome};
-use lz_promote::sandbox::Sandbox;
+use lz_operate::remediate::{self, Outcome};
+use lz_operate::sandbox::Sandbox;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -150,8 +150,8 @@ fn a_changed_bucket_policy_is_never_touched_and_names_its_owner() {
     assert!(text.contains("MANUAL") && text.contains("call security"), "{text}");
     let now = rt.block_on(async { c.get_bucket_policy().bucket(&bucket).send().await.unwrap() });
     assert_eq!(
-        now.policy().map(lz_promote::drift::policy_digest),
-        Some(lz_promote::drift::policy_digest(&open)),
+        now.policy().map(lz_operate::drift::policy_digest),
+        Some(lz_operate::drift::policy_digest(&open)),
         "the policy is left as found"
     );
     let records = sb.ledger().unwrap().records().unwrap();

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use lz_evidence::query::{Index, Query, Source, TimeRange};
 use lz_promote::clock::Clock;
 use lz_promote::ledger::EvidenceAt;
-use lz_promote::report::{self, Options, Selection};
-use lz_promote::sandbox::Sandbox;
+use lz_report::{self as report, Options, Selection};
+use lz_operate::sandbox::Sandbox;
 use lz_evidence::details::{ApprovalDetails, DeploymentDetails, Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_promote::{breakglass, Tier};
@@ -163,7 +163,7 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     breakglass::retrospective(&ledger, sb.signer("audrey"), bg.sequence, "INC-7", "no change made, access revoked", t("2026-11-28T14:00:00Z")).unwrap();
     let state = sb.names("prod").state_bucket.unwrap();
     drop_tag(&sb, &state, "CostCentre");
-    let fixed = lz_promote::remediate::remediate(
+    let fixed = lz_operate::remediate::remediate(
         &sb.paths,
         &sb.target("prod").unwrap(),
         &sb.names("prod"),

@@ -12,7 +12,7 @@ use lz_evidence::details::{DeploymentDetails, Details, RotationDetails};
 use lz_evidence::record::{Fields, Kind, GENESIS};
 use lz_promote::ledger::{EvidenceAt, Ledger};
 use lz_promote::rotation;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use time::{Duration, OffsetDateTime};
 
 use common::root;
@@ -243,7 +243,7 @@ fn a_secret_is_selected_by_its_name_or_a_unique_end_of_it() {
         ("nothing", Err("declares no secret")),
     ];
     for (asked, want) in cases {
-        match (lz_promote::rotate::select(&secrets, asked, "dev"), want) {
+        match (lz_operate::rotate::select(&secrets, asked, "dev"), want) {
             (Ok(s), Ok(name)) => assert_eq!(s.name, name, "{asked}"),
             (Err(e), Err(words)) => assert!(format!("{e:#}").contains(words), "{asked}: {e:#}"),
             (got, _) => panic!("{asked}: {:?}", got.map(|s| s.name.clone())),
@@ -266,7 +266,7 @@ fn stale_references_to_old_versions_or_stages_are_found_in_files_and_plans() {
     let name = "lz-dev/market-data/feed-api-key";
     let old = "0d1c3b5e-old-version".to_string();
     let clean =
-        lz_promote::rotate::stale_references(&sb.tree, &plan, name, std::slice::from_ref(&old))
+        lz_operate::rotate::stale_references(&sb.tree, &plan, name, std::slice::from_ref(&old))
             .unwrap();
     assert!(clean.is_empty(), "{clean:?}");
     std::fs::write(
@@ -280,7 +280,7 @@ fn stale_references_to_old_versions_or_stages_are_found_in_files_and_plans() {
         "change": {"actions": ["create"], "after": {"secret_id": name, "version_stages": ["AWSPREVIOUS"]}, "after_unknown": {}}
     }));
     let found =
-        lz_promote::rotate::stale_references(&sb.tree, &plan, name, &[old.clone()]).unwrap();
+        lz_operate::rotate::stale_references(&sb.tree, &plan, name, &[old.clone()]).unwrap();
     assert!(
         found
             .iter()
@@ -319,7 +319,7 @@ fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_i
 
     // The store exists: a break-glass session two days old without a retrospective fails.
     let s = lz_promote::stores::Stores::load(&sb.tree, &endpoint).unwrap();
-    lz_promote::bootstrap::bootstrap_stores(&s, &lz_promote::release::render_env(&root(), &s.environment).unwrap()).unwrap();
+    lz_operate::bootstrap::bootstrap_stores(&s, &lz_promote::release::render_env(&root(), &s.environment).unwrap()).unwrap();
     sb.paths.evidence = EvidenceAt::S3(s);
     sb.start_chain().unwrap();
     let t = sb.target("dev").unwrap();

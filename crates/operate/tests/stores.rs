@@ -10,7 +10,7 @@ use lz_evidence::record::{Fields, Kind};
 use lz_promote::clock::Clock;
 use lz_promote::ledger::{EvidenceAt, Ledger};
 use lz_promote::release::ReleasesAt;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use lz_promote::stores::Stores;
 use lz_promote::Tier;
 use time::format_description::well_known::Rfc3339;
@@ -158,7 +158,7 @@ fn two_promotions_at_once_both_land_in_order() {
     sb.approve("erin", &a, "test", &clock).unwrap();
     // A tags-only release B (standard tier, no human wait) goes to dev while A goes to test.
     let b = sb
-        .release("b", "alice", &clock, |t| lz_promote::bench::retag(t, "CC-4412"))
+        .release("b", "alice", &clock, |t| lz_operate::bench::retag(t, "CC-4412"))
         .unwrap();
     sb.approve_exceptions(&b, &clock).unwrap();
     let (to_test, to_dev) = std::thread::scope(|scope| {
@@ -292,14 +292,14 @@ fn drift_reports_a_store_whose_retention_was_lowered() {
     let s = own_stores();
     let floor = s.retention_floor().unwrap();
     assert!(floor >= 2190, "{floor}");
-    assert_eq!(lz_promote::drift::check_stores(&s).unwrap(), vec![], "freshly bootstrapped stores");
+    assert_eq!(lz_operate::drift::check_stores(&s).unwrap(), vec![], "freshly bootstrapped stores");
     let low = ObjectLockConfiguration::builder()
         .object_lock_enabled(ObjectLockEnabled::Enabled)
         .rule(ObjectLockRule::builder().default_retention(DefaultRetention::builder().mode(ObjectLockRetentionMode::Governance).days(1).build()).build())
         .build();
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(s.s3().put_object_lock_configuration().bucket(&s.evidence_bucket).object_lock_configuration(low).send()).unwrap();
-    let findings = lz_promote::drift::check_stores(&s).unwrap();
+    let findings = lz_operate::drift::check_stores(&s).unwrap();
     let got: Vec<(String, String, String)> = findings.iter().map(|f| (f.resource.clone(), f.attribute.clone(), f.actual.clone())).collect();
     let res = format!("s3://{}", s.evidence_bucket);
     assert_eq!(got, vec![(res.clone(), "object_lock.mode".into(), "GOVERNANCE".into()), (res, "object_lock.days".into(), "1".into())]);

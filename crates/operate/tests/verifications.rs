@@ -7,7 +7,7 @@
 mod common;
 
 use lz_evidence::verify::{count_verifications, VerificationCount};
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 
 use common::{open_time, release, sandbox};
 
@@ -58,9 +58,9 @@ fn each_decision_command_verifies_the_chain_once() {
     let new = appended(&sb, len);
     assert!(n.suffix <= new, "drift resumed {} times for {new} new records", n.suffix);
 
-    let selection = lz_promote::report::Selection::Release(release.clone());
-    let options = lz_promote::report::Options { known: Vec::new(), exceptions_link: None };
-    let (report, n) = passes(&sb, || lz_promote::report::build(&sb.paths, &selection, &options));
+    let selection = lz_report::Selection::Release(release.clone());
+    let options = lz_report::Options { known: Vec::new(), exceptions_link: None };
+    let (report, n) = passes(&sb, || lz_report::build(&sb.paths, &selection, &options));
     assert!(report.unwrap().verification.ok);
     eprintln!("report: {n:?}");
     assert_eq!(n.full, 1, "report verified the chain in full {} times", n.full);

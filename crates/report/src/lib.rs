@@ -8,6 +8,11 @@
 //! says so in red, names the failing record and shows nothing else ([`Report::verified`] is
 //! false and the command exits 1). The page has no scripts, no fonts and no network
 //! references: CSS and the SVG timeline are inline.
+//!
+//! The report reads change control's verified state (`lz-promote`) and decides nothing.
+
+// The modules of change control the report reads, under the paths it used inside lz-promote.
+use lz_promote::{approval, diff, ledger, provenance, replay, session, verified, Paths};
 
 pub mod admission;
 pub mod exceptions;
@@ -28,7 +33,6 @@ use serde_json::Value;
 
 use crate::diff::Diff;
 use crate::session::Session;
-use crate::Paths;
 
 pub use html::render;
 

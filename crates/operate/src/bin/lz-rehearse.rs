@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     };
     let run = || -> anyhow::Result<()> {
         let endpoint = lz_platform::localstack::require(Path::new(root))?;
-        let sb = lz_promote::sandbox::Sandbox::open(Path::new(root), &endpoint, Path::new(dir))?;
+        let sb = lz_operate::sandbox::Sandbox::open(Path::new(root), &endpoint, Path::new(dir))?;
         let t = sb.target(env)?;
         let clock = lz_promote::clock::Clock::server(&endpoint, &t.account_id, &t.region);
         let o = sb.promote(release, env, deployer, &clock, bake.parse()?)?;

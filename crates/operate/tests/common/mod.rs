@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use lz_promote::clock::Clock;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use lz_promote::stores::Stores;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -32,7 +32,7 @@ pub fn own_stores() -> Stores {
     s.evidence_bucket = format!("{}-{n}", s.evidence_bucket);
     s.witness_bucket = format!("{}-{n}", s.witness_bucket);
     let plan = lz_promote::release::render_env(&root(), &s.environment).unwrap();
-    lz_promote::bootstrap::bootstrap_stores(&s, &plan).unwrap();
+    lz_operate::bootstrap::bootstrap_stores(&s, &plan).unwrap();
     s
 }
 

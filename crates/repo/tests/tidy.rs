@@ -333,6 +333,36 @@ fn xtask_logic(files: &[(String, String)], debt: &[(&str, &str, usize, &str)]) -
     out
 }
 
+/// "The code map lists every crate and module as it is": every `crates/<dir>` is named in
+/// ARCHITECTURE.md as `` `crates/<dir>` ``, and every source file by its name (`` `x.rs` ``), or,
+/// inside a folder of a crate's `src` (`functions/`, `bin/`), by its stem beside the folder's
+/// name (`` `functions/` `` ... collection, ...).
+fn code_map_gaps(doc: &str, crates: &[String], files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in crates {
+        if !doc.contains(&format!("`{c}`")) && !doc.contains(&format!("`{c}` ")) {
+            out.push(format!("ARCHITECTURE.md: the code map does not name the crate `{c}`"));
+        }
+    }
+    for (rel, _) in files {
+        let path = Path::new(rel);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if ["lib.rs", "main.rs", "mod.rs"].contains(&name.as_str()) {
+            continue;
+        }
+        if doc.contains(&format!("`{name}`")) {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let folder = path.parent().and_then(|p| p.file_name()).map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+        let in_folder = folder != "src" && doc.contains(&format!("`{folder}/`")) && doc.contains(stem.as_str());
+        if !in_folder {
+            out.push(format!("{rel}: not in ARCHITECTURE.md's code map (name it `{name}` in its crate's section)"));
+        }
+    }
+    out
+}
+
 // ---- the guards on the repository ----
 
 #[test]
@@ -379,6 +409,20 @@ fn xtask_holds_parsing_and_printing_only() {
 }
 
 #[test]
+fn the_code_map_lists_every_crate_and_module() {
+    let root = root();
+    let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let mut crates: Vec<String> = std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| format!("crates/{}", e.file_name().to_string_lossy()))
+        .collect();
+    crates.sort();
+    report("ARCHITECTURE.md's code map lists every crate and module as it is", code_map_gaps(&doc, &crates, &product_sources(&root)));
+}
+
+#[test]
 fn every_architecture_invariant_names_its_guard() {
     // Each guard above is named in ARCHITECTURE.md next to the invariant it checks.
     let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
@@ -389,6 +433,7 @@ fn every_architecture_invariant_names_its_guard() {
         "the_crate_graph_runs_down_to_lz_repo",
         "change_control_reads_no_environment_variable",
         "xtask_holds_parsing_and_printing_only",
+        "the_code_map_lists_every_crate_and_module",
     ] {
         if !text.contains(guard) {
             missing.push(guard);
@@ -470,4 +515,16 @@ fn logic_in_xtask_is_named_and_the_debt_only_shrinks() {
     assert!(stale[0].contains("1 of 2 allowed `verify_chain`"), "{stale:?}");
     // Library crates are not held to it.
     assert!(xtask_logic(&one("crates/evidence/src/export.rs", text), &[]).is_empty());
+}
+
+#[test]
+fn a_crate_or_module_missing_from_the_code_map_is_named() {
+    let doc = "### `crates/a`\nModules: `x.rs`, `functions/` (collection, string).\n";
+    let files = [("crates/a/src/x.rs", ""), ("crates/a/src/y.rs", ""), ("crates/a/src/lib.rs", ""), ("crates/a/src/functions/string.rs", ""), ("crates/a/src/functions/path.rs", "")]
+        .map(|(r, t)| (r.to_string(), t.to_string()));
+    let found = code_map_gaps(doc, &["crates/a".into(), "crates/b".into()], &files);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(found[0].contains("`crates/b`"), "{found:?}");
+    assert!(found[1].starts_with("crates/a/src/y.rs:"), "{found:?}");
+    assert!(found[2].starts_with("crates/a/src/functions/path.rs:"), "{found:?}");
 }

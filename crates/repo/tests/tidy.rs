@@ -204,7 +204,8 @@ fn dag_violations(manifests: &[(String, String)]) -> Vec<String> {
 }
 
 /// Change-control crates: their decisions read no environment variable.
-const CHANGE_CONTROL: [&str; 3] = ["crates/promote/src/", "crates/evidence/src/", "crates/policy/src/"];
+const CHANGE_CONTROL: [&str; 6] =
+    ["crates/promote/src/", "crates/operate/src/", "crates/report/src/", "crates/gate/src/", "crates/evidence/src/", "crates/policy/src/"];
 
 /// The one read a change-control crate may make, with why: the signer's private key, which
 /// must still match the signer's registered key (ARCHITECTURE.md, "No side doors").

@@ -544,7 +544,9 @@ fn boundary(_paths: &crate::Paths, _step: Step) {
 
 /// Rotates one secret and verifies it; records both (signed by `signer`, who needs the
 /// deployer role). A failed verification rolls the labels back and is recorded; the outcome
-/// says so (`passed()` is false).
+/// says so (`passed()` is false). The steps, in order: [`may_sign`], [`Run::create`] (or
+/// resume), [`Run::set`], [`Run::test`], [`Run::finish`], [`Run::verify`],
+/// [`Run::settle`] (roll back or drop the pending label) and [`Run::record`].
 pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcome> {
     let t = req.target;
     // Every time rotation records is bounded like every decision's (`clock::bound_in`), and
@@ -554,72 +556,147 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
     let secrets = rotation::secrets_of_plan(req.plan, req.policy, &t.account_id, &t.region)?;
     let secret = select(&secrets, req.secret, &t.environment)?.clone();
     let ledger = req.paths.ledger()?;
-    let ids = ledger.identities();
-    match ids.get(req.signer.identity()) {
-        Some(i) if i.may_sign(Kind::Rotation) => {}
-        _ => {
-            return Err(crate::refusal::refuse!(
-                "{} may not sign rotation records ({})",
-                req.signer.identity(),
-                lz_evidence::identity::describe_rule(Kind::Rotation)
-            ))
-        }
+    may_sign(req, &ledger)?;
+    let mut run = Run::open(req, secret)?;
+    let start = run.create()?;
+    let labels = Labels::before(&start);
+    if !start.already_finished() {
+        run.set(&start)?;
+        run.test(&start)?;
+        run.finish(&start, &labels)?;
     }
-    let run_as = crate::promote::assume_deployer(t, &format!("rotate-{}", req.signer.identity()))?;
-    let sm = lz_platform::aws::secretsmanager(&t.endpoint, run_as.credentials(), &t.region);
-    let iam = lz_platform::aws::iam(&t.endpoint, run_as.credentials(), &t.region);
-    let rt = lz_platform::aws::runtime()?;
-    let mut steps = Vec::new();
-    let (created, arn, before, version, resumed, fresh_value_digest) = rt.block_on(async {
-        let created = ensure_secret(&sm, &secret, req.plan).await?;
-        let (arn, before) = describe(&sm, &secret.name).await?;
-        let current = holder(&before, CURRENT)
-            .with_context(|| format!("{} has no {CURRENT} version", secret.name))?;
-        let pending = holder(&before, PENDING);
-        let (version, resumed, digest) = match pending {
-            Some(p) if p == current => (
-                p.clone(),
-                Some(format!("finished version {p}, verifying again")),
-                None,
-            ),
-            Some(p) => (p.clone(), Some(format!("pending version {p}")), None),
-            None => {
-                let token = uuid();
-                let value = random_hex(32);
-                sm.put_secret_value()
-                    .secret_id(&secret.name)
-                    .client_request_token(&token)
-                    .secret_string(&value)
-                    .version_stages(PENDING)
-                    .send()
-                    .await
-                    .map_err(aws_error)
-                    .with_context(|| {
-                        format!("create: putting the pending version of {}", secret.name)
-                    })?;
-                (token, None, Some(sha256(&value)))
-            }
+    let (consumers, mut problems) = run.verify(&start, &labels)?;
+    let old_versions: Vec<String> = start.before.keys().filter(|v| **v != start.version).cloned().collect();
+    problems.extend(stale_references(req.root, req.plan, &run.secret.name, &old_versions)?);
+    let passed = problems.is_empty();
+    run.settle(passed, &start, &labels)?;
+    run.steps.push(Step::Verify.as_str().to_string());
+    run.record(&ledger, now()?, start, labels, consumers, problems)
+}
+
+/// The signer may sign rotation records (the deployer role), in the register in force.
+fn may_sign(req: &Request, ledger: &crate::ledger::Ledger) -> Result<()> {
+    match ledger.identities().get(req.signer.identity()) {
+        Some(i) if i.may_sign(Kind::Rotation) => Ok(()),
+        _ => Err(crate::refusal::refuse!(
+            "{} may not sign rotation records ({})",
+            req.signer.identity(),
+            lz_evidence::identity::describe_rule(Kind::Rotation)
+        )),
+    }
+}
+
+/// One rotation of one secret as the deployer role: its clients, and the steps done so far.
+struct Run<'r> {
+    req: &'r Request<'r>,
+    secret: Secret,
+    sm: aws_sdk_secretsmanager::Client,
+    iam: aws_sdk_iam::Client,
+    rt: tokio::runtime::Runtime,
+    steps: Vec<String>,
+}
+
+/// What the create step found or made: the version rotated to, and where an interrupted run
+/// is picked up.
+struct Started {
+    created: bool,
+    arn: String,
+    /// The version labels before this run.
+    before: Stages,
+    version: String,
+    resumed: Option<String>,
+    /// sha256 of the value this run created (none when resumed).
+    fresh_value_digest: Option<String>,
+}
+
+impl Started {
+    /// An earlier run finished the labels; only verification is left.
+    fn already_finished(&self) -> bool {
+        self.resumed.as_deref().is_some_and(|r| r.starts_with("finished"))
+    }
+}
+
+/// The version that was AWSCURRENT before this rotation, and the one before it.
+struct Labels {
+    previous: Option<String>,
+    prior_previous: Option<String>,
+}
+
+impl Labels {
+    fn before(start: &Started) -> Labels {
+        let before = &start.before;
+        let (previous, prior_previous) = if start.already_finished() {
+            (holder(before, PREVIOUS), holder(before, ROLLBACK))
+        } else {
+            (holder(before, CURRENT), holder(before, ROLLBACK).or_else(|| holder(before, PREVIOUS)))
         };
-        anyhow::Ok((created, arn, before, version, resumed, digest))
-    })?;
-    if resumed.is_none() {
-        steps.push(Step::Create.as_str().to_string());
-        boundary(req.paths, Step::Create);
+        Labels { previous, prior_previous }
     }
-    let already_finished = resumed
-        .as_deref()
-        .is_some_and(|r| r.starts_with("finished"));
-    // The version that was AWSCURRENT before this rotation, and the one before it.
-    let (previous, prior_previous) = if already_finished {
-        (holder(&before, PREVIOUS), holder(&before, ROLLBACK))
-    } else {
-        (
-            holder(&before, CURRENT),
-            holder(&before, ROLLBACK).or_else(|| holder(&before, PREVIOUS)),
-        )
-    };
-    if !already_finished {
-        rt.block_on(async {
+}
+
+impl<'r> Run<'r> {
+    fn open(req: &'r Request<'r>, secret: Secret) -> Result<Run<'r>> {
+        let t = req.target;
+        let run_as = crate::promote::assume_deployer(t, &format!("rotate-{}", req.signer.identity()))?;
+        let sm = lz_platform::aws::secretsmanager(&t.endpoint, run_as.credentials(), &t.region);
+        let iam = lz_platform::aws::iam(&t.endpoint, run_as.credentials(), &t.region);
+        let rt = lz_platform::aws::runtime()?;
+        Ok(Run { req, secret, sm, iam, rt, steps: Vec::new() })
+    }
+
+    /// A step done: recorded in the run, then the test-only boundary.
+    fn done(&mut self, step: Step) {
+        self.steps.push(step.as_str().to_string());
+        boundary(self.req.paths, step);
+    }
+
+    /// create: the secret (if the plan's secret does not exist yet) and a pending version, or
+    /// the pending or finished version an interrupted run left.
+    fn create(&mut self) -> Result<Started> {
+        let (sm, secret, req) = (&self.sm, &self.secret, self.req);
+        let (created, arn, before, version, resumed, fresh_value_digest) = self.rt.block_on(async {
+            let created = ensure_secret(&sm, &secret, req.plan).await?;
+            let (arn, before) = describe(&sm, &secret.name).await?;
+            let current = holder(&before, CURRENT)
+                .with_context(|| format!("{} has no {CURRENT} version", secret.name))?;
+            let pending = holder(&before, PENDING);
+            let (version, resumed, digest) = match pending {
+                Some(p) if p == current => (
+                    p.clone(),
+                    Some(format!("finished version {p}, verifying again")),
+                    None,
+                ),
+                Some(p) => (p.clone(), Some(format!("pending version {p}")), None),
+                None => {
+                    let token = uuid();
+                    let value = random_hex(32);
+                    sm.put_secret_value()
+                        .secret_id(&secret.name)
+                        .client_request_token(&token)
+                        .secret_string(&value)
+                        .version_stages(PENDING)
+                        .send()
+                        .await
+                        .map_err(aws_error)
+                        .with_context(|| {
+                            format!("create: putting the pending version of {}", secret.name)
+                        })?;
+                    (token, None, Some(sha256(&value)))
+                }
+            };
+            anyhow::Ok((created, arn, before, version, resumed, digest))
+        })?;
+        if resumed.is_none() {
+            self.done(Step::Create);
+        }
+        Ok(Started { created, arn, before, version, resumed, fresh_value_digest })
+    }
+
+    /// set: the pending version holds a value (the one created, when this run created it).
+    fn set(&mut self, start: &Started) -> Result<()> {
+        let (sm, secret) = (&self.sm, &self.secret);
+        let (version, fresh_value_digest) = (start.version.clone(), start.fresh_value_digest.clone());
+        self.rt.block_on(async {
             // set
             let pending = sm
                 .get_secret_value()
@@ -646,43 +723,57 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
             }
             anyhow::Ok(())
         })?;
-        steps.push(Step::Set.as_str().to_string());
-        boundary(req.paths, Step::Set);
-        rt.block_on(async {
-            // test
-            let pending = sm
-                .get_secret_value()
-                .secret_id(&secret.name)
-                .version_stage(PENDING)
-                .send()
-                .await
-                .map_err(aws_error)?;
-            let current = sm
-                .get_secret_value()
-                .secret_id(&secret.name)
-                .version_stage(CURRENT)
-                .send()
-                .await
-                .map_err(aws_error)?;
-            if pending.version_id() != Some(version.as_str()) {
-                bail!(
-                    "test: {PENDING} of {} is {:?}, not {version}",
-                    secret.name,
-                    pending.version_id()
-                );
-            }
-            if pending.secret_string() == current.secret_string() {
-                bail!(
-                    "test: the pending value of {} equals the current one",
-                    secret.name
-                );
-            }
-            anyhow::Ok(())
-        })
-        .with_context(|| format!("test step of {}", secret.name))?;
-        steps.push(Step::Test.as_str().to_string());
-        boundary(req.paths, Step::Test);
-        rt.block_on(async {
+        self.done(Step::Set);
+        Ok(())
+    }
+
+    /// test: AWSPENDING is the new version and differs from AWSCURRENT.
+    fn test(&mut self, start: &Started) -> Result<()> {
+        let (sm, secret) = (&self.sm, &self.secret);
+        let version = start.version.clone();
+        self.rt
+            .block_on(async {
+                // test
+                let pending = sm
+                    .get_secret_value()
+                    .secret_id(&secret.name)
+                    .version_stage(PENDING)
+                    .send()
+                    .await
+                    .map_err(aws_error)?;
+                let current = sm
+                    .get_secret_value()
+                    .secret_id(&secret.name)
+                    .version_stage(CURRENT)
+                    .send()
+                    .await
+                    .map_err(aws_error)?;
+                if pending.version_id() != Some(version.as_str()) {
+                    bail!(
+                        "test: {PENDING} of {} is {:?}, not {version}",
+                        secret.name,
+                        pending.version_id()
+                    );
+                }
+                if pending.secret_string() == current.secret_string() {
+                    bail!(
+                        "test: the pending value of {} equals the current one",
+                        secret.name
+                    );
+                }
+                anyhow::Ok(())
+            })
+            .with_context(|| format!("test step of {}", secret.name))?;
+        self.done(Step::Test);
+        Ok(())
+    }
+
+    /// finish: AWSCURRENT moves to the new version, AWSPREVIOUS to the one before.
+    fn finish(&mut self, start: &Started, labels: &Labels) -> Result<()> {
+        let (sm, secret) = (&self.sm, &self.secret);
+        let version = start.version.clone();
+        let (previous, prior_previous) = (labels.previous.clone(), labels.prior_previous.clone());
+        self.rt.block_on(async {
             // finish; the version before the previous one keeps a label until verification ends
             if let Some(pp) = &prior_previous {
                 sm.update_secret_version_stage()
@@ -727,200 +818,208 @@ pub fn rotate(req: &Request, now: impl Fn() -> Result<Reading>) -> Result<Outcom
             }
             anyhow::Ok(())
         })?;
-        steps.push(Step::Finish.as_str().to_string());
-        boundary(req.paths, Step::Finish);
+        self.done(Step::Finish);
+        Ok(())
     }
 
-    // Verification.
-    let mut problems = Vec::new();
-    let mut consumers = Vec::new();
-    let root_creds = lz_platform::aws::account_credentials(&t.account_id);
-    rt.block_on(async {
-        for c in &secret.consumers {
-            ensure_consumer(&iam, &t.account_id, c).await?;
-            // Consumers read AWSCURRENT; reading the previous version (by stage or by version
-            // id) is a fallback credential and must be denied.
-            let current_ctx = rotation::context(&[("secretsmanager:VersionStage", CURRENT)]);
-            let declared_docs: Vec<String> = c.policies.iter().map(|(_, d)| d.clone()).collect();
-            let declared_boundary = c.boundary.as_ref().map(|(_, d)| d.as_str());
-            let declared = rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &current_ctx)?;
-            let (live_docs, live_boundary) = live_policies(&iam, &c.role).await?;
-            let live = rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn, &current_ctx)?;
-            let mut fallback = false;
-            if let Some(p) = &previous {
-                for ctx in [
-                    rotation::context(&[("secretsmanager:VersionStage", PREVIOUS)]),
-                    rotation::context(&[("secretsmanager:VersionId", p.as_str())]),
-                ] {
-                    fallback |= rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn, &ctx)?
-                        || rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &ctx)?;
-                }
-            }
-            let sts = lz_platform::aws::sts(&t.endpoint, root_creds.clone(), &t.region);
-            let role_arn = format!("arn:aws:iam::{}:role/{}", t.account_id, c.role);
-            let mut problem = None;
-            let mut read_version = None;
-            match sts.assume_role().role_arn(&role_arn).role_session_name("rotation-verify").send().await {
-                Ok(out) => {
-                    let cr = out.credentials().context("AssumeRole returned no credentials")?;
-                    let creds = aws_credential_types::Credentials::new(
-                        cr.access_key_id(),
-                        cr.secret_access_key(),
-                        Some(cr.session_token().to_string()),
-                        None,
-                        "consumer",
-                    );
-                    let csm = lz_platform::aws::secretsmanager(&t.endpoint, creds, &t.region);
-                    match csm.get_secret_value().secret_id(&arn).version_stage(CURRENT).send().await {
-                        Ok(v) => read_version = v.version_id().map(str::to_string),
-                        Err(e) => problem = Some(format!("reading {CURRENT}: {}", aws_error(e))),
+    /// verify: each consumer reads the new version as AWSCURRENT through its role, its declared
+    /// and live policies allow it, and nothing lets it read the previous version; the labels
+    /// are where they belong. Returns the checks and the problems found.
+    fn verify(&self, start: &Started, labels: &Labels) -> Result<(Vec<ConsumerCheck>, Vec<String>)> {
+        let (sm, iam, secret, t) = (&self.sm, &self.iam, &self.secret, self.req.target);
+        let (arn, version, previous) = (start.arn.clone(), start.version.clone(), labels.previous.clone());
+        let mut problems = Vec::new();
+        let mut consumers = Vec::new();
+        let root_creds = lz_platform::aws::account_credentials(&t.account_id);
+        self.rt.block_on(async {
+            for c in &secret.consumers {
+                ensure_consumer(&iam, &t.account_id, c).await?;
+                // Consumers read AWSCURRENT; reading the previous version (by stage or by version
+                // id) is a fallback credential and must be denied.
+                let current_ctx = rotation::context(&[("secretsmanager:VersionStage", CURRENT)]);
+                let declared_docs: Vec<String> = c.policies.iter().map(|(_, d)| d.clone()).collect();
+                let declared_boundary = c.boundary.as_ref().map(|(_, d)| d.as_str());
+                let declared = rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &current_ctx)?;
+                let (live_docs, live_boundary) = live_policies(&iam, &c.role).await?;
+                let live = rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn, &current_ctx)?;
+                let mut fallback = false;
+                if let Some(p) = &previous {
+                    for ctx in [
+                        rotation::context(&[("secretsmanager:VersionStage", PREVIOUS)]),
+                        rotation::context(&[("secretsmanager:VersionId", p.as_str())]),
+                    ] {
+                        fallback |= rotation::allows(&live_docs, live_boundary.as_deref(), ACTION, &arn, &ctx)?
+                            || rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &ctx)?;
                     }
                 }
-                Err(e) => problem = Some(format!("assuming {role_arn}: {}", aws_error(e))),
+                let sts = lz_platform::aws::sts(&t.endpoint, root_creds.clone(), &t.region);
+                let role_arn = format!("arn:aws:iam::{}:role/{}", t.account_id, c.role);
+                let mut problem = None;
+                let mut read_version = None;
+                match sts.assume_role().role_arn(&role_arn).role_session_name("rotation-verify").send().await {
+                    Ok(out) => {
+                        let cr = out.credentials().context("AssumeRole returned no credentials")?;
+                        let creds = aws_credential_types::Credentials::new(
+                            cr.access_key_id(),
+                            cr.secret_access_key(),
+                            Some(cr.session_token().to_string()),
+                            None,
+                            "consumer",
+                        );
+                        let csm = lz_platform::aws::secretsmanager(&t.endpoint, creds, &t.region);
+                        match csm.get_secret_value().secret_id(&arn).version_stage(CURRENT).send().await {
+                            Ok(v) => read_version = v.version_id().map(str::to_string),
+                            Err(e) => problem = Some(format!("reading {CURRENT}: {}", aws_error(e))),
+                        }
+                    }
+                    Err(e) => problem = Some(format!("assuming {role_arn}: {}", aws_error(e))),
+                }
+                if problem.is_none() && !declared {
+                    problem = Some(format!("the plan's policies of {} do not allow {ACTION} on {arn}", c.role));
+                }
+                if problem.is_none() && !live {
+                    problem = Some(format!("the live policies or permissions boundary of {} do not allow {ACTION} on {arn}", c.role));
+                }
+                if problem.is_none() && fallback {
+                    problem = Some(format!(
+                        "{} may still read the previous version (stage {PREVIOUS} or its version id): fallback credentials are not disabled",
+                        c.role
+                    ));
+                }
+                if problem.is_none() && read_version.as_deref() != Some(version.as_str()) {
+                    problem = Some(format!("{} read version {:?} as {CURRENT}, not the new {version}", c.role, read_version));
+                }
+                if let Some(p) = &problem {
+                    problems.push(format!("consumer {}: {p}", c.role));
+                }
+                consumers.push(ConsumerCheck { role: c.role.clone(), declared, live, previous_readable: fallback, read_version, problem });
             }
-            if problem.is_none() && !declared {
-                problem = Some(format!("the plan's policies of {} do not allow {ACTION} on {arn}", c.role));
+            let (_, now_stages) = describe(&sm, &secret.name).await?;
+            if holder(&now_stages, CURRENT).as_deref() != Some(version.as_str()) {
+                problems.push(format!("{CURRENT} of {} is not on the new version {version}", secret.name));
             }
-            if problem.is_none() && !live {
-                problem = Some(format!("the live policies or permissions boundary of {} do not allow {ACTION} on {arn}", c.role));
+            if let Some(p) = &previous {
+                let labels = now_stages.get(p).cloned().unwrap_or_default();
+                if labels != [PREVIOUS.to_string()] {
+                    problems.push(format!("the previous version {p} carries {labels:?}, not only {PREVIOUS}"));
+                }
             }
-            if problem.is_none() && fallback {
-                problem = Some(format!(
-                    "{} may still read the previous version (stage {PREVIOUS} or its version id): fallback credentials are not disabled",
-                    c.role
-                ));
-            }
-            if problem.is_none() && read_version.as_deref() != Some(version.as_str()) {
-                problem = Some(format!("{} read version {:?} as {CURRENT}, not the new {version}", c.role, read_version));
-            }
-            if let Some(p) = &problem {
-                problems.push(format!("consumer {}: {p}", c.role));
-            }
-            consumers.push(ConsumerCheck { role: c.role.clone(), declared, live, previous_readable: fallback, read_version, problem });
-        }
-        let (_, now_stages) = describe(&sm, &secret.name).await?;
-        if holder(&now_stages, CURRENT).as_deref() != Some(version.as_str()) {
-            problems.push(format!("{CURRENT} of {} is not on the new version {version}", secret.name));
-        }
-        if let Some(p) = &previous {
-            let labels = now_stages.get(p).cloned().unwrap_or_default();
-            if labels != [PREVIOUS.to_string()] {
-                problems.push(format!("the previous version {p} carries {labels:?}, not only {PREVIOUS}"));
-            }
-        }
-        anyhow::Ok(())
-    })?;
-    let old_versions: Vec<String> = before.keys().filter(|v| **v != version).cloned().collect();
-    problems.extend(stale_references(
-        req.root,
-        req.plan,
-        &secret.name,
-        &old_versions,
-    )?);
-    let passed = problems.is_empty();
-    if !passed {
-        rt.block_on(rollback(
-            &sm,
-            &secret.name,
-            &version,
-            previous.as_deref(),
-            prior_previous.as_deref(),
-        ))?;
-    } else {
-        boundary(req.paths, Step::Verify);
-        rt.block_on(async {
-            sm.update_secret_version_stage()
-                .secret_id(&secret.name)
-                .version_stage(PENDING)
-                .remove_from_version_id(&version)
-                .send()
-                .await
-                .map_err(aws_error)
-                .with_context(|| {
-                    format!(
-                        "removing {PENDING} from the verified version of {}",
-                        secret.name
-                    )
-                })?;
-            drop_rollback_label(&sm, &secret.name).await
+            anyhow::Ok(())
         })?;
+        Ok((consumers, problems))
     }
-    steps.push(Step::Verify.as_str().to_string());
 
-    // Evidence: the verification, then the rotation. Each names Secrets Manager's version ids
-    // with the creation dates it reports for them: what `rotation status` checks there.
-    let held = rt.block_on(crate::facts::versions(&sm, &secret.name))?.map(|(_, v)| v).unwrap_or_default();
-    let created_of = |v: Option<&String>| v.and_then(|v| held.get(v)).cloned();
-    let reading = now()?;
-    let records = crate::replay::admitted_records(req.paths, &ledger, ledger.records()?)?.0;
-    let release = crate::session::last_deployment(&records, &t.environment)
-        .map(|r| r.release.clone())
-        .unwrap_or_else(|| GENESIS.to_string());
-    let names: Vec<String> = secret.consumers.iter().map(|c| c.role.clone()).collect();
-    let fields = || {
-        let f = Fields::new(&release)
-            .environment(&t.environment)
-            .account(&t.account_id)
-            .plan_digest(crate::plan_digest(req.plan))
-            .at(reading.time);
-        match req.ticket {
-            Some(tk) => f.ticket(tk),
-            None => f,
+    /// A failed verification rolls the labels back; a passed one drops AWSPENDING and the
+    /// rollback label.
+    fn settle(&self, passed: bool, start: &Started, labels: &Labels) -> Result<()> {
+        let (sm, secret, version) = (&self.sm, &self.secret, &start.version);
+        if !passed {
+            self.rt.block_on(rollback(sm, &secret.name, version, labels.previous.as_deref(), labels.prior_previous.as_deref()))?;
+        } else {
+            boundary(self.req.paths, Step::Verify);
+            self.rt.block_on(async {
+                sm.update_secret_version_stage()
+                    .secret_id(&secret.name)
+                    .version_stage(PENDING)
+                    .remove_from_version_id(version)
+                    .send()
+                    .await
+                    .map_err(aws_error)
+                    .with_context(|| format!("removing {PENDING} from the verified version of {}", secret.name))?;
+                drop_rollback_label(sm, &secret.name).await
+            })?;
         }
-    };
-    let base = |outcome: &str| RotationDetails {
-        resource: secret.name.clone(),
-        arn: Some(arn.clone()),
-        category: Some(secret.kind.as_str().into()),
-        classification: Some(secret.classification.as_str().into()),
-        owner_group: Some(secret.owner_group.as_str().into()),
-        max_age_days: Some(secret.max_age_days),
-        version: version.clone(),
-        version_created: created_of(Some(&version)),
-        previous_version: previous.clone(),
-        previous_version_created: created_of(previous.as_ref()),
-        consumers: names.clone(),
-        outcome: outcome.into(),
-        clock: Some(reading.source.clone()),
-        ..Default::default()
-    };
-    let checks = serde_json::to_value(&consumers).context("consumer checks")?;
-    let v = ledger.append(
-        Kind::RotationVerification,
-        fields().details(Details::RotationVerification(RotationDetails {
-            checks: Some(checks),
-            problems: Some(problems.clone()),
-            ..base(if passed { "passed" } else { "failed" })
-        })),
-        req.signer,
-    )?;
-    let r = ledger.append(
-        Kind::Rotation,
-        fields().details(Details::Rotation(RotationDetails {
-            steps: Some(steps.clone()),
-            resumed: resumed.clone(),
-            verification_sequence: Some(v.sequence),
-            ..base(if passed { "rotated" } else { "rolled-back" })
-        })),
-        req.signer,
-    )?;
-    Ok(Outcome {
-        environment: t.environment.clone(),
-        resource: secret.name.clone(),
-        arn,
-        created,
-        resumed,
-        steps,
-        version,
-        previous,
-        consumers,
-        problems,
-        outcome: if passed { "rotated" } else { "rolled-back" }.into(),
-        verification_record: v.sequence,
-        rotation_record: r.sequence,
-        time: crate::window::rfc3339(reading.time),
-        clock: reading.source,
-    })
+        Ok(())
+    }
+
+    /// Evidence: the verification, then the rotation. Each names Secrets Manager's version ids
+    /// with the creation dates it reports for them: what `rotation status` checks there.
+    fn record(
+        self,
+        ledger: &crate::ledger::Ledger,
+        reading: Reading,
+        start: Started,
+        labels: Labels,
+        consumers: Vec<ConsumerCheck>,
+        problems: Vec<String>,
+    ) -> Result<Outcome> {
+        let Run { req, secret, sm, rt, steps, .. } = self;
+        let t = req.target;
+        let Started { created, arn, version, resumed, .. } = start;
+        let Labels { previous, .. } = labels;
+        let passed = problems.is_empty();
+        let held = rt.block_on(crate::facts::versions(&sm, &secret.name))?.map(|(_, v)| v).unwrap_or_default();
+        let created_of = |v: Option<&String>| v.and_then(|v| held.get(v)).cloned();
+        let records = crate::replay::admitted_records(req.paths, &ledger, ledger.records()?)?.0;
+        let release = crate::session::last_deployment(&records, &t.environment)
+            .map(|r| r.release.clone())
+            .unwrap_or_else(|| GENESIS.to_string());
+        let names: Vec<String> = secret.consumers.iter().map(|c| c.role.clone()).collect();
+        let fields = || {
+            let f = Fields::new(&release)
+                .environment(&t.environment)
+                .account(&t.account_id)
+                .plan_digest(crate::plan_digest(req.plan))
+                .at(reading.time);
+            match req.ticket {
+                Some(tk) => f.ticket(tk),
+                None => f,
+            }
+        };
+        let base = |outcome: &str| RotationDetails {
+            resource: secret.name.clone(),
+            arn: Some(arn.clone()),
+            category: Some(secret.kind.as_str().into()),
+            classification: Some(secret.classification.as_str().into()),
+            owner_group: Some(secret.owner_group.as_str().into()),
+            max_age_days: Some(secret.max_age_days),
+            version: version.clone(),
+            version_created: created_of(Some(&version)),
+            previous_version: previous.clone(),
+            previous_version_created: created_of(previous.as_ref()),
+            consumers: names.clone(),
+            outcome: outcome.into(),
+            clock: Some(reading.source.clone()),
+            ..Default::default()
+        };
+        let checks = serde_json::to_value(&consumers).context("consumer checks")?;
+        let v = ledger.append(
+            Kind::RotationVerification,
+            fields().details(Details::RotationVerification(RotationDetails {
+                checks: Some(checks),
+                problems: Some(problems.clone()),
+                ..base(if passed { "passed" } else { "failed" })
+            })),
+            req.signer,
+        )?;
+        let r = ledger.append(
+            Kind::Rotation,
+            fields().details(Details::Rotation(RotationDetails {
+                steps: Some(steps.clone()),
+                resumed: resumed.clone(),
+                verification_sequence: Some(v.sequence),
+                ..base(if passed { "rotated" } else { "rolled-back" })
+            })),
+            req.signer,
+        )?;
+        Ok(Outcome {
+            environment: t.environment.clone(),
+            resource: secret.name.clone(),
+            arn,
+            created,
+            resumed,
+            steps,
+            version,
+            previous,
+            consumers,
+            problems,
+            outcome: if passed { "rotated" } else { "rolled-back" }.into(),
+            verification_record: v.sequence,
+            rotation_record: r.sequence,
+            time: crate::window::rfc3339(reading.time),
+            clock: reading.source,
+        })
+    }
 }
 
 /// Moves the labels back: `AWSCURRENT` to `previous`, `AWSPREVIOUS` to `prior` (or off the

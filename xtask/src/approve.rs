@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
-use lz_promote::{Paths, Session};
+use lz_operate::promote::Target;
+use lz_promote::Session;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,10 +29,10 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let session = Session::open(&Paths::landing_zone(root, &endpoint)?, &args.release, &args.env)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
+    let session = Session::open(&paths, &args.release, &args.env)?;
     let t = Target::from_tree(session.release.root(), &args.env, &endpoint)?;
-    let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
+    let signer = crate::context::signer(&args.identity, args.key.as_deref())?;
     let now = t.clock().now()?;
     let (r, tier) = session.approve(&signer, &args.reason, args.ticket.as_deref(), &now)?;
     println!(

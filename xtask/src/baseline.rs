@@ -184,21 +184,6 @@ fn has_cargo_insta(path: &std::ffi::OsStr) -> bool {
     xshell::cmd!(sh, "{cargo} insta --version").env("PATH", path).quiet().ignore_stdout().ignore_stderr().run().is_ok()
 }
 
-/// The stale baselines as gate findings (for `cargo xtask check`).
-#[allow(dead_code)]
-pub fn findings(root: &Path) -> Result<lz_platform::Findings> {
-    let mut out = lz_platform::Findings::default();
-    for s in lz_baseline::stale_baselines(root)? {
-        out.push(
-            "approved baselines",
-            Some(s.file.clone()),
-            None,
-            format!("{} is stale: {}", s.subject, s.message),
-        );
-    }
-    Ok(out)
-}
-
 /// `cargo xtask bench properties`: generated overlays rendered and checked per second. A debug
 /// build hands over to the release build of the benchmark example of lz-baseline.
 pub fn bench_properties(root: &Path) -> Result<ExitCode> {

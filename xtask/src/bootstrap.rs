@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use lz_promote::bootstrap::{self, Names};
-use lz_promote::promote::Target;
+use lz_operate::bootstrap::{self, Names};
+use lz_operate::promote::Target;
 use lz_promote::Paths;
 
 #[derive(clap::Args)]
@@ -64,7 +64,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         let paths = Paths::landing_zone(root, &endpoint)?;
         let file = root.join(lz_promote::register::REGISTER_FILE);
         let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let signer = args.identity.as_deref().map(|id| crate::promote::signer(id, args.key.as_deref())).transpose()?;
+        let signer = args.identity.as_deref().map(|id| crate::context::signer(id, args.key.as_deref())).transpose()?;
         let now = Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?;
         match lz_promote::register::start(&paths, &stores.genesis_register_sha256, &text, signer.as_ref(), now.time)? {
             lz_promote::register::Started::Written(seq) => {
@@ -91,7 +91,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;
     let report = bootstrap::bootstrap(&endpoint, &spec)?;
     print(&report);
-    let signer = crate::promote::signer(&identity, args.key.as_deref())?;
+    let signer = crate::context::signer(&identity, args.key.as_deref())?;
     let now = t.clock().now()?;
     let (record, new) = bootstrap::pin(&paths, &env, &release.digest, &signer, &now)?;
     if new {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
+use lz_operate::promote::Target;
 use lz_promote::window::rfc3339;
 use lz_promote::{breakglass, Paths};
 
@@ -76,8 +76,7 @@ fn clock_of(root: &Path, paths: &Paths, env: &str) -> Result<lz_promote::clock::
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { paths, .. } = crate::context::LandingZone::open(root)?;
     let ledger = paths.ledger()?;
     match args.command {
         Cmd::Open {
@@ -90,7 +89,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             release,
         } => {
             let e = lz_platform::overlays::env_file(root, &env)?;
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
             let now = clock_of(root, &paths, &env)?;
             let r = breakglass::open(
                 &ledger,
@@ -119,7 +118,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             reason,
         } => {
             let s = breakglass::find(&paths, id)?;
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
             let now = clock_of(root, &paths, &s.environment)?;
             let r = breakglass::approve(&ledger, &signer, id, &reason, now)?;
             println!("break-glass {id} approved by {identity}: record {}", r.sequence);
@@ -133,7 +132,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             outcome,
         } => {
             let s = breakglass::find(&paths, id)?;
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
             let now = clock_of(root, &paths, &s.environment)?;
             let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now)?;
             println!("retrospective of break-glass {id}: record {}", r.sequence);

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::{Paths, Session};
+use lz_promote::Session;
 
 use crate::format::Format;
 
@@ -22,8 +22,8 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let session = Session::open(&Paths::landing_zone(root, &endpoint)?, &args.release, &args.env)?;
+    let crate::context::LandingZone { paths, .. } = crate::context::LandingZone::open(root)?;
+    let session = Session::open(&paths, &args.release, &args.env)?;
     let c = session.classify()?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&c)?),

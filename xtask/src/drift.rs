@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::bootstrap::Names;
-use lz_promote::promote::Target;
-use lz_promote::{drift, Paths};
+use lz_operate::bootstrap::Names;
+use lz_operate::promote::Target;
+use lz_operate::drift;
 
 use crate::format::Format;
 
@@ -30,17 +30,16 @@ pub struct Args {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let tree = drift::deployed_tree(&paths, &args.env)?;
     let t = Target::from_tree(tree.root(), &args.env, &endpoint)?;
-    let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
+    let signer = crate::context::signer(&args.identity, args.key.as_deref())?;
     let now = t.clock().now()?;
     if args.remediate {
-        let o = lz_promote::remediate::remediate(&paths, &t, &Names::of_target(&t), &signer, &now)?;
+        let o = lz_operate::remediate::remediate(&paths, &t, &Names::of_target(&t), &signer, &now)?;
         match args.format {
             Format::Json => println!("{}", serde_json::to_string_pretty(&o)?),
-            Format::Text => print!("{}", lz_promote::remediate::render_text(&o)),
+            Format::Text => print!("{}", lz_operate::remediate::render_text(&o)),
         }
         return Ok(if o.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }

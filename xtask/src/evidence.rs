@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use lz_evidence::bundle::{self, BundleHeader, BUNDLE_FORMAT};
+use lz_evidence::bundle;
 use lz_evidence::dsse::sha256_hex;
-use lz_evidence::identity::{self, Identities, Signer};
+use lz_evidence::identity::{self, Signer};
 use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
-use lz_evidence::record::{now_rfc3339, parse_time, short, Fields, Kind};
+use lz_evidence::record::{parse_time, short, Fields, Kind};
 use lz_evidence::verify::{parse_checkpoint_arg, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
 use lz_evidence::archive::{append_once, AppendRetry, APPEND_ID};
 use lz_evidence::witness::{WitnessStore, Witnessed};
@@ -569,22 +569,11 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     Ok(if chain.quarantined.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Compares the local cache with the verified records of the store (their hashes): the cache
-/// must be a prefix of the store, byte for byte.
+/// Compares the local cache with the verified records of the store (`lz_evidence::export::compare_cache`).
 fn compare_cache(root: &Path, records: &[String]) -> Result<Option<String>> {
     let local = LocalStore::new(lz_promote::stores::evidence_cache(root));
-    if local.is_empty()? {
-        return Ok(None);
-    }
-    let cached = local.load()?;
-    for (i, c) in cached.iter().enumerate() {
-        match records.get(i) {
-            Some(r) if *r == lz_evidence::dsse::sha256_hex(&c.bytes) => {}
-            Some(_) => bail!("the local cache {} differs from the evidence store at sequence {i} ({}): the store is the source of truth; run `cargo xtask evidence pull`", local.path().display(), c.location),
-            None => bail!("the local cache {} has {} records, the evidence store only {}: records exist only locally; run `cargo xtask evidence pull`", local.path().display(), cached.len(), records.len()),
-        }
-    }
-    Ok(Some(format!("local cache {}: {} of {} records, identical", local.path().display(), cached.len(), records.len())))
+    let agrees = lz_evidence::export::compare_cache(&local, records)?;
+    Ok(agrees.map(|a| format!("local cache {}: {} of {} records, identical", local.path().display(), a.cached, a.records)))
 }
 
 fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
@@ -630,7 +619,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 // Verified once for the whole command (the replay below shares it), reading from
                 // S3 only the records after the verifier's mirror; compared with the local cache
                 // afterwards.
-                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let paths = crate::context::LandingZone::open(root)?.paths;
                 let report = match lz_promote::verified::current_with(&paths.evidence, &root_used, &known, &witnessed, Some(&paths.mirror_dir())) {
                     Ok(s) => {
                         hashes = s.chain.records.iter().map(|r| r.hash.clone()).collect();
@@ -700,7 +689,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             }
             if bundle_path.is_none() && args.store_kind == StoreKind::LandingZone {
                 // Every deployment's admission replayed: a deployment record is a claim.
-                let paths = lz_promote::Paths::landing_zone(root, &lz_platform::localstack::require(root)?)?;
+                let paths = crate::context::LandingZone::open(root)?.paths;
                 let ledger = paths.ledger()?;
                 let rejected = lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?;
                 for (seq, why) in &rejected {
@@ -717,15 +706,15 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 // Where an environment is, as the release a record names declares it; a rotation
                 // before any deployment names no release, and was done where the checkout's
                 // overlay puts the environment (as `rotate` did).
-                let locate = |release: &str, env: &str| -> Result<lz_promote::facts::Place> {
+                let locate = |release: &str, env: &str| -> Result<lz_operate::facts::Place> {
                     let target = if release == lz_evidence::record::GENESIS {
-                        lz_promote::promote::Target::from_tree(root, env, &endpoint)?
+                        lz_operate::promote::Target::from_tree(root, env, &endpoint)?
                     } else {
-                        lz_promote::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
+                        lz_operate::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
                     };
-                    Ok(lz_promote::facts::Place::of_target(target))
+                    Ok(lz_operate::facts::Place::of_target(target))
                 };
-                let contradicted = lz_promote::facts::verify(&admitted, &locate)?;
+                let contradicted = lz_operate::facts::verify(&admitted, &locate)?;
                 for c in &contradicted {
                     println!("CONTRADICTED: {} record {}: {} [facts]", c.kind, c.sequence, c.why);
                 }
@@ -858,14 +847,9 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
 fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: &Path, signer: &Signer) -> Result<ExitCode> {
     let store = args.open(root)?;
     let trust = trust.or_repository(root)?;
-    // The latest witnessed checkpoint, read before the head and the records: the store must
-    // still hold it, and the bundle carries it.
     let witnessed = args.witnessed(root)?;
-    let mut anchors = Anchors::of_store(&*store, Vec::new())?;
-    anchors.witnessed = witnessed.clone();
-    let records = store.load()?;
-    let chain = match verify_chain_with(&records, &trust, &anchors) {
-        Ok(c) => c,
+    let prepared = match lz_evidence::export::prepare(&*store, &trust, witnessed) {
+        Ok(p) => p,
         Err(e) => match failure_of(&e) {
             Some(f) => {
                 println!("TAMPERED: {f} [{}]; not exporting", f.reason.code());
@@ -874,73 +858,22 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
             None => return Err(e),
         },
     };
-    // The bundle carries the register the chain starts from (the verifier pins it): its genesis,
-    // or, for a chain without one, the register the verifier named as its trust root.
-    let genesis = chain
-        .records
-        .first()
-        .and_then(|r| r.details.register_change())
-        .filter(|c| c.previous_register_sha256 == lz_evidence::record::GENESIS)
-        .map(|c| c.register.as_str());
-    let ids = match genesis {
-        Some(text) => Identities::parse(text, "genesis register")?,
-        None => trust.supplied_register().cloned().context("the chain does not start with a genesis register and the trust root names no register (pass --trust-root FILE)")?,
+    foreign_findings(&prepared.quarantined);
+    let witnessed = prepared.witnessed_source().map(str::to_string);
+    let header = match prepared.write(release, out, signer) {
+        Ok(h) => h,
+        Err(e) => return refused_or(e),
     };
-    // The bundle carries the chain without the foreign objects it skips (each skip stays
-    // recorded, signed, in the record after it); its checkpoint is the verified head.
-    foreign_findings(&chain.quarantined);
-    let records = chain_records(records, &chain.quarantined);
-    let (head_seq, head_hash) = chain.head.clone().with_context(|| format!("{} has no records", store.describe()))?;
-    let checkpoint = match store.checkpoint() {
-        Ok(Some(cp)) if cp.sequence == head_seq && cp.hash == head_hash => cp,
-        _ => lz_evidence::Checkpoint { sequence: head_seq, hash: head_hash, time: now_rfc3339() },
-    };
-    let sequences: Vec<u64> = chain.records.iter().map(|r| r.sequence).collect();
-    // The exporter signs the header: a registered identity, with the key registered for it.
-    match chain.register.get(signer.identity()) {
-        Some(id) if id.keyid == signer.keyid() => {}
-        Some(_) => return refused_or(lz_evidence::Refused(format!("the key given is not the registered key of {}", signer.identity())).into()),
-        None => return refused_or(lz_evidence::Refused(format!("{} is not registered in the chain's register: it cannot sign a bundle", signer.identity())).into()),
-    }
-    let witness_registered = chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness));
-    if witnessed.is_empty() && witness_registered {
-        return refused_or(
-            lz_evidence::Refused(
-                "the chain's register has a witness but the witness store holds no witnessed checkpoint yet: run `cargo xtask evidence witness` first (a bundle carries the latest one)".into(),
-            )
-            .into(),
-        );
-    }
-    drop(chain);
-    let index = Index::from_records(&records)?;
-    let release = index.resolve_release(release)?;
-    let focus: Vec<u64> = index.entries.iter().filter(|e| e.release == release).map(|e| e.sequence).collect();
-    let last = *focus.last().expect("a resolved release has records");
-    let upto = checkpoint.sequence.max(last);
-    let included = &records[..sequences.iter().filter(|s| **s <= upto).count().max(1)];
-    let header = BundleHeader {
-        format: BUNDLE_FORMAT.into(),
-        release: release.clone(),
-        exported: now_rfc3339(),
-        checkpoint: checkpoint.clone(),
-        identities_sha256: sha256_hex(ids.source().as_bytes()),
-        identities: ids.source().to_string(),
-        records: included.len(),
-        focus,
-        exporter: signer.identity().to_string(),
-        witnessed: witnessed.first().map(|w| String::from_utf8_lossy(&w.note).into_owned()),
-    };
-    bundle::write_bundle(out, &header, included, signer)?;
     println!(
         "exported {} records ({} for release {}) with checkpoint {} to {}",
-        included.len(),
+        header.records,
         header.focus.len(),
-        short(&release),
-        checkpoint.sequence,
+        short(&header.release),
+        header.checkpoint.sequence,
         out.display()
     );
-    match &witnessed.first() {
-        Some(w) => println!("the header, signed by {}, carries the {}", signer.identity(), w.source),
+    match witnessed {
+        Some(source) => println!("the header, signed by {}, carries the {source}", signer.identity()),
         None => println!("the header, signed by {}, carries no witnessed checkpoint (the chain has no witness)", signer.identity()),
     }
     println!("the verifier pins the register with --pin {} (or supplies its own --trust-root)", header.identities_sha256);
@@ -1026,7 +959,7 @@ pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCod
         let endpoint = lz_platform::localstack::require(root)?;
         let mut sizes = s3_records.to_vec();
         sizes.sort_unstable();
-        lz_promote::bench_chain::run(root, &endpoint, &sizes)?;
+        lz_operate::bench_chain::run(root, &endpoint, &sizes)?;
     }
     Ok(ExitCode::SUCCESS)
 }

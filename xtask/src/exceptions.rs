@@ -62,10 +62,9 @@ enum Sub {
 }
 
 fn approve(root: &Path, release: &str, identity: &str, key: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
-    let signer = crate::promote::signer(identity, key)?;
-    let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
+    let signer = crate::context::signer(identity, key)?;
+    let now = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
     let done = lz_promote::session::approve_exceptions(&paths, release, &signer, &now)?;
     if done.is_empty() {
         println!("no exception of release {release} waits for {identity}'s approval");
@@ -79,9 +78,9 @@ fn approve(root: &Path, release: &str, identity: &str, key: Option<&Path>) -> an
 /// `exceptions export`: "today" is the landing zone's server clock (dev's STS endpoint), as
 /// for every other report.
 fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    use lz_promote::report::exceptions as x;
+    use lz_report::exceptions as x;
     let endpoint = lz_platform::localstack::require(root)?;
-    let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
+    let today = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
     let mut e = x::export(&path, Some(&root.join("governance/identities.toml")), today, within)?;
     // Each entry's signed approval and its signature, from the landing zone's verified chain

@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use lz_evidence::Signer;
-use lz_promote::promote::{self, Target};
-use lz_promote::{Paths, Session};
+use lz_operate::promote::{self, Target};
+use lz_promote::Session;
+
+use crate::context::signer;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,14 +47,6 @@ enum Engine {
     Terraform,
 }
 
-/// The signer for `--as NAME [--key FILE]`: the key file, or `LZ_SIGNING_KEY`.
-pub(crate) fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
-    match key {
-        Some(k) => Signer::from_file(identity, k),
-        None => Signer::from_env(identity),
-    }
-}
-
 /// The policy identity's signer: `--policy-key FILE`, or `LZ_POLICY_KEY` holding the key itself
 /// (a CI secret). Only a key of the identity the release's approval policy names signs: the
 /// register check happens when the record is appended.
@@ -74,8 +68,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     if args.engine == Engine::Terraform {
         return landing_zone(root, &args.to);
     }
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let mut session = Session::open(&paths, &args.release, &args.to)?;
     eprintln!("{}", session.describe());
     let t = Target::from_tree(session.release.root(), &args.to, &endpoint)?;
@@ -87,7 +80,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let clock = t.clock();
     // The previous environment as the release declares it: where its facts are checked.
     let previous = match lz_promote::session::previous_environment(&args.to)? {
-        Some(p) => Some(lz_promote::facts::Place::of_target(Target::from_tree(session.release.root(), p, &endpoint)?)),
+        Some(p) => Some(lz_operate::facts::Place::of_target(Target::from_tree(session.release.root(), p, &endpoint)?)),
         None => None,
     };
     let opts = promote::Options {
@@ -146,13 +139,13 @@ fn landing_zone(root: &Path, env: &str) -> Result<ExitCode> {
     copy_tree(&root.join("environments"), &work.join("environments"))?;
     let dir = work.join("environments");
     let key = format!("{env}/landing-zone.tfstate");
-    let backend = lz_promote::deploy::Backend {
+    let backend = lz_operate::deploy::Backend {
         bucket: t.state_bucket.clone(),
         key,
         region: t.region.clone(),
     };
-    let run_as = lz_promote::promote::assume_deployer(&t, "lz-landing-zone")?;
-    let ws = lz_promote::deploy::Workspace::init(root, &dir, &dir, &endpoint, &backend, run_as);
+    let run_as = lz_operate::promote::assume_deployer(&t, "lz-landing-zone")?;
+    let ws = lz_operate::deploy::Workspace::init(root, &dir, &dir, &endpoint, &backend, run_as);
     match ws {
         Ok(_) => bail!("terraform init of the landing zone succeeded but this harness applies only the canary; run `terraform plan -var-file={env}/terraform.tfvars` in {}", dir.display()),
         Err(e) => Err(e).with_context(|| format!("the landing zone engine needs the hashicorp/aws provider (working copy {})", work.display())),
@@ -180,7 +173,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
 pub fn bench(root: &Path) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let started = Instant::now();
-    let report = lz_promote::bench::run(root, &endpoint)?;
+    let report = lz_operate::bench::run(root, &endpoint)?;
     println!("{report}");
     println!(
         "total {:.1}s (goal < 180 s; {})",

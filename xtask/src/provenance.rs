@@ -30,8 +30,7 @@ pub fn run(root: &Path, store: &StoreArgs, trust: &TrustArgs, env: &str, address
     let Some((_, records, chain)) = load_verified(root, &*opened, trust, store.witnessed(root)?, "not answering from an unverified chain")? else {
         return Ok(ExitCode::from(1));
     };
-    let endpoint = lz_platform::localstack::require(root)?;
-    let mut paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { mut paths, .. } = crate::context::LandingZone::open(root)?;
     // Deployments whose admission does not hold are passed over: replayed on the store asked.
     let rejected: Vec<(u64, String)> = match store.evidence_at(root)? {
         Some(at) => {

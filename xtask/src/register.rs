@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use lz_promote::promote::Target;
+use lz_operate::promote::Target;
 use lz_promote::register::{self, Comparison, REGISTER_FILE};
 use lz_promote::stores::Stores;
 use lz_promote::Paths;
@@ -65,7 +65,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
 
 /// The gate's governance step alone: offline.
 fn check(root: &Path) -> Result<ExitCode> {
-    let findings = lz_promote::gate::findings(root)?;
+    let findings = lz_gate::governance::findings(root)?;
     for f in &findings.0 {
         println!("{f}");
     }
@@ -75,15 +75,14 @@ fn check(root: &Path) -> Result<ExitCode> {
 
 /// The commands that read or write the evidence chain.
 fn run_online(root: &Path, command: Cmd) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let stores = Stores::load(root, &endpoint)?;
     let now = || -> Result<time::OffsetDateTime> { Ok(Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?.time) };
     match command {
         Cmd::Check => check(root),
         Cmd::Status { format } => status(root, &paths, format),
         Cmd::Propose { identity, key, reason } => {
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
             let text = std::fs::read_to_string(root.join(REGISTER_FILE)).with_context(|| format!("cannot read {REGISTER_FILE}"))?;
             let (r, pending) = register::propose(&paths, &text, &signer, &reason, now()?)?;
             println!("{identity} proposed register {} at sequence {}:", &pending.register.fingerprint()[..12], r.sequence);
@@ -94,7 +93,7 @@ fn run_online(root: &Path, command: Cmd) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Approve { proposal, identity, key } => {
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
             let a = register::approve(&paths, proposal, &signer, now()?)?;
             match a.missing {
                 None => println!("{identity} approved the register change at sequence {proposal} (record {}): it is in force", a.record.sequence),

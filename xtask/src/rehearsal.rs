@@ -25,8 +25,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if keys.starts_with(root) {
         anyhow::bail!("--keys {} is inside the checkout: private keys never go where they could be committed", keys.display());
     }
-    let suffix = lz_promote::sandbox::rehearsal_setup(root, &keys)?;
-    println!("rehearsal identities: {}", lz_promote::sandbox::PEOPLE.map(|p| p.0).join(", "));
+    let suffix = lz_operate::sandbox::rehearsal_setup(root, &keys)?;
+    println!("rehearsal identities: {}", lz_operate::sandbox::PEOPLE.map(|p| p.0).join(", "));
     println!("keys in {}", keys.display());
     println!("stores suffixed -{suffix}; change windows open");
     Ok(ExitCode::SUCCESS)

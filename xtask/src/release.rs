@@ -141,9 +141,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 .with_context(|| format!("cannot read the archive in {}", dir.display()))?;
             let manifest = std::fs::read(dir.join(release::MANIFEST_NAME))
                 .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
-            let signer = crate::promote::signer(&identity, key.as_deref())?;
-            let endpoint = lz_platform::localstack::require(root)?;
-            let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+            let signer = crate::context::signer(&identity, key.as_deref())?;
+            let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
             let ledger = paths.ledger()?;
             let who = ledger
                 .identities()
@@ -155,7 +154,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let store = lz_promote::stores::Stores::load(root, &endpoint)?.releases()?;
             let new = store.publish(&m.digest, &archive, &manifest)?;
             // The author signs the digest; the manifest's author field is only a label.
-            let now = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
+            let now = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
             let (record, first) = lz_promote::release::sign_authorship(
                 &ledger,
                 &signer,

@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use lz_evidence::query::TimeRange;
 use lz_evidence::verify::VerifiedCache;
-use lz_promote::report::{self, Options, Selection};
-use lz_promote::Paths;
+use lz_report::{self as report, Options, Selection};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -51,8 +50,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         },
         _ => bail!("give --release DIGEST, or --env ENV --since DATE"),
     };
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let store = paths.evidence.open()?;
     let cache = VerifiedCache::new(&root.join(".tools/evidence/verified"), &store.describe());
 
@@ -63,7 +61,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     // The register the report links to: the one archived in the (last) release reported, never
     // the working tree's, judged at the landing zone's server time, with each entry's signed
     // approval from the verified chain.
-    let today = lz_promote::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
+    let today = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
     if let Some(rel) = r.releases.last() {
         let export = report::exceptions::for_release(&paths, &rel.digest, today, 30)?;
         write(&exceptions_out, &report::exceptions::to_html(&export)?)?;

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
-use lz_promote::{rotate, rotation, Paths};
+use lz_operate::promote::Target;
+use lz_operate::rotate;
+use lz_promote::rotation;
 
 use crate::format::Format;
 
@@ -53,13 +54,12 @@ enum StatusCommand {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let src = rotate::plan_of(&paths, &args.env)?;
     let (tree, plan, source) = (&src.tree, &src.plan, &src.description);
     let policy = rotation::Policy::load(&tree)?;
     let t = Target::from_tree(&tree, &args.env, &endpoint)?;
-    let signer = crate::promote::signer(&args.identity, args.key.as_deref())?;
+    let signer = crate::context::signer(&args.identity, args.key.as_deref())?;
     let names: Vec<String> = match &args.secret {
         Some(s) => vec![s.clone()],
         None => rotation::secrets_of_plan(&plan, &policy, &t.account_id, &t.region)?
@@ -139,8 +139,7 @@ fn print_outcome(o: &rotate::Outcome) {
 
 pub fn status(root: &Path, args: StatusArgs) -> Result<ExitCode> {
     let StatusCommand::Status { env, format } = args.command;
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let envs: Vec<&str> = match &env {
         Some(e) => {
             if !lz_platform::ENVIRONMENTS.contains(&e.as_str()) {

@@ -167,12 +167,12 @@ impl Repo {
         out
     }
 
-    fn target(&self, env: &str) -> lz_promote::promote::Target {
-        lz_promote::promote::Target::from_tree(self.root(), env, &endpoint()).unwrap()
+    fn target(&self, env: &str) -> lz_operate::promote::Target {
+        lz_operate::promote::Target::from_tree(self.root(), env, &endpoint()).unwrap()
     }
 }
 
-fn sm(t: &lz_promote::promote::Target) -> aws_sdk_secretsmanager::Client {
+fn sm(t: &lz_operate::promote::Target) -> aws_sdk_secretsmanager::Client {
     lz_platform::aws::secretsmanager(
         &t.endpoint,
         lz_platform::aws::account_credentials(&t.account_id),
@@ -181,7 +181,7 @@ fn sm(t: &lz_promote::promote::Target) -> aws_sdk_secretsmanager::Client {
 }
 
 /// (AWSCURRENT version id, its value digest)
-fn current(t: &lz_promote::promote::Target, name: &str) -> (String, String) {
+fn current(t: &lz_operate::promote::Target, name: &str) -> (String, String) {
     let c = sm(t);
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(async {
@@ -199,7 +199,7 @@ fn current(t: &lz_promote::promote::Target, name: &str) -> (String, String) {
     })
 }
 
-fn value(t: &lz_promote::promote::Target, name: &str, version: &str) -> String {
+fn value(t: &lz_operate::promote::Target, name: &str, version: &str) -> String {
     let c = sm(t);
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(async {
@@ -277,7 +277,7 @@ fn every_dev_secret_rotates_verified_by_its_consumers_and_no_value_reaches_outpu
         );
         assert_eq!(consumers[0]["previous_readable"], false, "{o:#}");
         // AWSCURRENT on the new version only; the previous carries only AWSPREVIOUS.
-        let stages = lz_promote::rotate::stages(&t, name).unwrap();
+        let stages = lz_operate::rotate::stages(&t, name).unwrap();
         assert_eq!(
             stages[version],
             vec!["AWSCURRENT".to_string()],
@@ -330,7 +330,7 @@ fn every_dev_secret_rotates_verified_by_its_consumers_and_no_value_reaches_outpu
 
 /// Deletes the consumer roles of `env` in its LocalStack account (with their inline policies),
 /// so the next rotation creates them as the plan declares them.
-fn reset_consumers(t: &lz_promote::promote::Target, roles: &[&str]) {
+fn reset_consumers(t: &lz_operate::promote::Target, roles: &[&str]) {
     let iam = lz_platform::aws::iam(
         &t.endpoint,
         lz_platform::aws::account_credentials(&t.account_id),
@@ -354,7 +354,7 @@ fn reset_consumers(t: &lz_promote::promote::Target, roles: &[&str]) {
 }
 
 /// The consumer's live inline policy replaced by `document`.
-fn replace_live_policy(t: &lz_promote::promote::Target, role: &str, document: &str) {
+fn replace_live_policy(t: &lz_operate::promote::Target, role: &str, document: &str) {
     let iam = lz_platform::aws::iam(
         &t.endpoint,
         lz_platform::aws::account_credentials(&t.account_id),
@@ -415,7 +415,7 @@ fn a_consumer_whose_role_lost_access_fails_verification_and_the_labels_roll_back
         reset_consumers(&t, &[role]);
         let (ok, _) = repo.rotate("test", name, 0);
         assert_eq!(ok[0]["outcome"], "rotated", "{case}");
-        let before = lz_promote::rotate::stages(&t, name).unwrap();
+        let before = lz_operate::rotate::stages(&t, name).unwrap();
         let current_before = current(&t, name);
         replace_live_policy(&t, role, document);
         let (failed, text) = repo.rotate("test", name, 1);
@@ -430,7 +430,7 @@ fn a_consumer_whose_role_lost_access_fails_verification_and_the_labels_roll_back
             "{case}: {text}"
         );
         // The labels are back where they were; the secret reads at its previous AWSCURRENT.
-        let after = lz_promote::rotate::stages(&t, name).unwrap();
+        let after = lz_operate::rotate::stages(&t, name).unwrap();
         let failed_version = o["version"].as_str().unwrap();
         for (v, labels) in before.iter().filter(|(_, l)| !l.is_empty()) {
             assert_eq!(
@@ -538,7 +538,7 @@ fn a_run_killed_at_any_step_boundary_leaves_the_secret_readable_and_the_next_run
             Some(9),
             "{step}"
         );
-        let stages = lz_promote::rotate::stages(&t, name).unwrap();
+        let stages = lz_operate::rotate::stages(&t, name).unwrap();
         let pending = stages
             .iter()
             .find(|(_, l)| l.iter().any(|x| x == "AWSPENDING"))
@@ -569,7 +569,7 @@ fn a_run_killed_at_any_step_boundary_leaves_the_secret_readable_and_the_next_run
             o["resumed"].as_str().unwrap().contains(&pending),
             "{step}: {o:#}"
         );
-        let stages = lz_promote::rotate::stages(&t, name).unwrap();
+        let stages = lz_operate::rotate::stages(&t, name).unwrap();
         assert_eq!(
             stages[&pending],
             vec!["AWSCURRENT".to_string()],

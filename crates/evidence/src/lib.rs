@@ -30,6 +30,7 @@ pub mod bench;
 pub mod bundle;
 pub mod details;
 pub mod dsse;
+pub mod export;
 pub mod genesis_after;
 pub mod mirror;
 pub mod identity;

@@ -132,14 +132,14 @@ fn no_ad_hoc_process_commands_outside_tests() {
 }
 
 /// Architecture invariant: the register in force comes from the evidence chain only. Change
-/// control (`crates/promote/src`) and the xtask's commands verify a chain against a pinned
+/// control (`crates/promote/src`, its operations and report, and the gate) and the xtask's commands verify a chain against a pinned
 /// genesis (`Paths.trust`), never a register file; only `evidence verify` takes a trust root the
 /// verifier names (`--trust-root FILE[@REV]`, `--pin`), for bundles and copies.
 #[test]
 fn no_chain_is_judged_by_a_working_tree_register() {
     let root = root();
     let mut offenders = Vec::new();
-    for dir in ["crates/promote/src", "xtask/src"] {
+    for dir in ["crates/promote/src", "crates/operate/src", "crates/report/src", "crates/gate/src", "xtask/src"] {
         for e in walkdir::WalkDir::new(root.join(dir)).into_iter().filter_map(|e| e.ok()) {
             let p = e.path();
             let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();

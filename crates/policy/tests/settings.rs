@@ -68,3 +68,29 @@ fn settings_reach_the_policies() {
         "{unverifiable:?}"
     );
 }
+
+/// The JSON list that follows `marker` on its line of `text` (a Rego or HCL list of strings).
+fn list_after(text: &str, marker: &str, file: &str) -> Vec<String> {
+    let line = text.lines().find(|l| l.contains(marker)).unwrap_or_else(|| panic!("{file}: no line with {marker}"));
+    let start = line.find(marker).unwrap() + marker.len();
+    let open = start + line[start..].find('[').unwrap_or_else(|| panic!("{file}: no list after {marker}"));
+    let close = open + line[open..].find(']').unwrap();
+    serde_json::from_str(&line[open..=close]).unwrap_or_else(|e| panic!("{file}: {marker} is not a list of strings: {e}"))
+}
+
+/// "A control value is written down once": the mandatory tag list is `required_tags` of
+/// `governance/policy.toml`. Its two copies that cannot read it (the Rego default of
+/// `policies/lib/plan.rego`, and the `tags` validation of `modules/s3-bucket`, which every
+/// module's copy equals by the gate's shared-validations check) must say the same.
+#[test]
+fn the_mandatory_tag_list_is_one_list() {
+    let root = root();
+    let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap();
+    let settings = Settings::load(&root.join("governance/policy.toml")).unwrap();
+    let governed = settings.required_tags.expect("governance/policy.toml sets required_tags");
+    assert_eq!(governed.len(), 5, "{governed:?}");
+    let rego = list_after(&read("policies/lib/plan.rego"), "\"required_tags\":", "policies/lib/plan.rego");
+    let module = list_after(&read("modules/s3-bucket/variables.tf"), "setsubtract(", "modules/s3-bucket/variables.tf");
+    assert_eq!(rego, governed, "policies/lib/plan.rego's default required_tags differ from governance/policy.toml");
+    assert_eq!(module, governed, "modules/s3-bucket/variables.tf's tags validation differs from governance/policy.toml");
+}

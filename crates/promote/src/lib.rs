@@ -1,4 +1,6 @@
-//! Change control and promotion of the landing zone.
+//! Change control of the landing zone: the decisions. The operations that act on an
+//! environment (bootstrap, deploy, drift, remediate, rotate, the promotion run and the sandbox)
+//! are `lz-operate`; the report is `lz-report`; both build on this crate.
 //!
 //! Every decision (`classify`, `approve`, `promote`, `drift`) is taken inside one
 //! [`session::Session`]: the release archive named by the digest (verified and unpacked), the
@@ -10,7 +12,7 @@
 //! A change is classified into a risk tier from its diff ([`tier`]); the tier and the target
 //! environment decide the approvals it needs ([`approval`]) and whether change windows apply
 //! ([`window`]). Approvals, deployments, drift checks and break-glass sessions are signed
-//! records of the evidence archive ([`ledger`]). A promotion ([`promote`]) refuses unless the
+//! records of the evidence archive ([`ledger`]). A promotion (`lz_operate::promote`) refuses unless the
 //! same release was deployed and drift-checked clean in the previous environment, the policy
 //! evaluation passed, the approvals satisfy the policy and segregation of duties, and the window
 //! is open or a break-glass session is; it then assumes the environment's deployer role and
@@ -19,30 +21,18 @@
 pub(crate) use lz_evidence::s3::aws_error;
 
 pub mod approval;
-pub mod bench;
-pub mod bench_chain;
-pub mod bootstrap;
 pub mod breakglass;
 pub mod clock;
-pub mod deploy;
+pub mod declared;
 pub mod diff;
-pub mod drift;
-pub mod facts;
 pub mod fence;
-pub mod gate;
-pub mod gate_evidence;
 pub mod ledger;
-pub mod promote;
 pub mod provenance;
 pub mod refusal;
 pub mod register;
 pub mod replay;
-pub mod remediate;
 pub mod release;
-pub mod report;
-pub mod rotate;
 pub mod rotation;
-pub mod sandbox;
 pub mod session;
 pub mod stores;
 pub mod tier;

@@ -23,20 +23,24 @@ pub fn is_refusal(err: &anyhow::Error) -> bool {
     })
 }
 
-/// `anyhow::Error` of a [`Refusal`] with a formatted message.
-macro_rules! refuse {
+/// `anyhow::Error` of a [`Refusal`] with a formatted message (`refusal::refuse!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __refuse {
     ($($arg:tt)*) => {
         anyhow::Error::new($crate::refusal::Refusal(format!($($arg)*)))
     };
 }
-pub(crate) use refuse;
+pub use crate::__refuse as refuse;
 
-/// Returns early with a [`Refusal`].
-macro_rules! refuse_if {
+/// Returns early with a [`Refusal`] (`refusal::refuse_if!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __refuse_if {
     ($cond:expr, $($arg:tt)*) => {
         if $cond {
             return Err($crate::refusal::refuse!($($arg)*));
         }
     };
 }
-pub(crate) use refuse_if;
+pub use crate::__refuse_if as refuse_if;

@@ -539,7 +539,7 @@ pub fn status(
 
 /// The gate's offline checks of rotation for the plans of every environment: every secret has a
 /// policy entry and its schedule does not exceed its maximum age. Whether one is overdue is
-/// the evidence store's business ([`crate::gate_evidence`], as `rotation status` judges it),
+/// the evidence store's business (`lz_gate::evidence`, as `rotation status` judges it),
 /// never a local cache's; `_now` is kept for callers.
 pub fn gate_findings(
     root: &Path,

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use lz_evidence::{ReleaseStore, S3Store};
 use serde::Deserialize;
 
-use crate::bootstrap::{BucketSpec, EVIDENCE_MODULE};
+use crate::declared::{BucketSpec, EVIDENCE_MODULE};
 
 pub const STORES_FILE: &str = lz_repo::paths::STORES;
 
@@ -136,7 +136,7 @@ impl Stores {
     /// (its Object Lock retention included), renamed, with the bucket policy naming each bucket.
     pub fn specs(&self, plan: &serde_json::Value) -> Result<[BucketSpec; 2]> {
         let spec = |name: &str| {
-            crate::bootstrap::bucket_spec(plan, EVIDENCE_MODULE, Some(name))
+            crate::declared::bucket_spec(plan, EVIDENCE_MODULE, Some(name))
                 .with_context(|| format!("the store {name} takes its settings from {EVIDENCE_MODULE} of {}", self.environment))
         };
         let (r, e) = (spec(&self.release_bucket)?, spec(&self.evidence_bucket)?);
@@ -161,7 +161,7 @@ pub fn retention_floor(root: &Path) -> Result<u32> {
     let f: StoresFile = lz_platform::overlays::read_toml(&path)?;
     let plan = crate::release::render_env(root, &f.environment)
         .with_context(|| format!("rendering the plan of {} for the retention floor of the evidence store", f.environment))?;
-    let spec = crate::bootstrap::bucket_spec(&plan, EVIDENCE_MODULE, None)
+    let spec = crate::declared::bucket_spec(&plan, EVIDENCE_MODULE, None)
         .with_context(|| format!("the retention floor is the Object Lock retention {EVIDENCE_MODULE} of {} declares", f.environment))?;
     let floor = match spec.object_lock {
         Some((mode, days)) if mode == "COMPLIANCE" && days > 0 => days as u32,

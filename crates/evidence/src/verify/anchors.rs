@@ -1,0 +1,221 @@
+//! After the last record: the store's problems, the signed head and earlier heads, known and witnessed
+//! checkpoints, each checked against the chain.
+
+use super::*;
+
+/// Fingerprints of every register the chain establishes (cheap scan for register changes).
+pub(super) fn register_history(records: &[StoredRecord], genesis: &Identities) -> Vec<String> {
+    let needle = Kind::RegisterChange.predicate_type();
+    let mut out = vec![genesis.fingerprint()];
+    for r in records {
+        if let Pre::Ok(d) = decode(r, false) {
+            if let Ok(st) = &d.statement {
+                if st.predicate_type == needle {
+                    if let Some(fp) = as_str(st.predicate.register_sha256.as_ref()) {
+                        out.push(fp.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Head, earlier heads, known checkpoints and store problems.
+pub(super) fn finish(state: &mut State, anchors: &Anchors) -> Result<()> {
+    if let Some((loc, what)) = anchors.problems.first() {
+        return Err(fail(loc, None, Reason::StoreIntegrity(what.clone())));
+    }
+    for w in &anchors.witnessed {
+        check_witnessed(w, state)?;
+    }
+    let mut known: Vec<KnownCheckpoint> = anchors.known.clone();
+    // In a slotted store a head that is not a checkpoint signed by a registered key is a
+    // foreign object (quarantined): the records and the other heads still judge the chain.
+    let quarantine_head = |h: &StoredRecord, e: anyhow::Error, state: &mut State| -> Result<()> {
+        match failure_of(&e) {
+            Some(f) if state.slotted && matches!(f.reason, Reason::UnsignedHead(_) | Reason::HeadSignature(_)) => {
+                let mut q = quarantine::foreign(h, f.reason.to_string(), &state.register);
+                q.sequence = None;
+                state.quarantined.push(q);
+                Ok(())
+            }
+            _ => Err(e),
+        }
+    };
+    match &anchors.head {
+        Some(h) => match check_head(h, state) {
+            Ok(k) => known.push(k),
+            Err(e) => quarantine_head(h, e, state)?,
+        },
+        None if anchors.require_head && !state.hashes.is_empty() => {
+            return Err(fail("checkpoint", None, Reason::CheckpointMissing));
+        }
+        None => {}
+    }
+    for h in &anchors.earlier_heads {
+        match check_head(h, state) {
+            Ok(k) => known.push(k),
+            Err(e) => quarantine_head(h, e, state)?,
+        }
+    }
+    for (v, version) in &anchors.later_versions {
+        let why = "written over a record key that already holds its first version (records are written once)";
+        if !state.slotted {
+            return Err(fail(&v.location, None, Reason::StoreIntegrity(why.into())));
+        }
+        let mut q = quarantine::foreign(v, why.into(), &state.register);
+        q.version = Some(version.clone());
+        state.quarantined.push(q);
+    }
+    let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
+    for k in &known {
+        let cp = &k.checkpoint;
+        if state.skipped.contains(&cp.sequence) {
+            return Err(fail(&k.source, Some(cp.sequence), Reason::CheckpointMismatch { sequence: cp.sequence }));
+        }
+        match state.hashes.get(cp.sequence as usize) {
+            None => {
+                return Err(fail(&k.source, Some(cp.sequence), Reason::Truncated { last, checkpoint: cp.sequence }));
+            }
+            Some(h) if hex32(h) != cp.hash => {
+                return Err(fail(
+                    &state.locations[cp.sequence as usize],
+                    Some(cp.sequence),
+                    Reason::CheckpointMismatch { sequence: cp.sequence },
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+impl State {
+    /// The registers that may have signed a head naming record `sequence`: the one that judged
+    /// that record and the one in force right after it (the appender of a register change signs
+    /// the head it leaves). A key revoked later keeps its earlier heads valid, and signs no later one.
+    pub(super) fn registers_at(&self, sequence: u64) -> impl Iterator<Item = &Identities> {
+        let at = |s: u64| self.registers.iter().rev().find(|(from, _)| *from <= s).map(|(_, r)| r.as_ref());
+        let (judged, after) = (at(sequence), at(sequence.saturating_add(1)));
+        after.into_iter().chain(judged.filter(|j| !after.is_some_and(|a| std::ptr::eq(*j, a))))
+    }
+}
+
+/// A witnessed checkpoint against the chain: a registered witness (at the record it names, or
+/// the register in force after the chain when the chain is shorter) signed it, its origin is
+/// this chain's, and the chain holds its head record with the same hash.
+pub(super) fn check_witnessed(w: &crate::witness::Witnessed, state: &State) -> Result<()> {
+    let bad = |r| fail(&w.source, None, r);
+    let note = crate::witness::parse(&w.note).map_err(|e| bad(Reason::Witness(format!("{e:#}"))))?;
+    let cp = &note.checkpoint;
+    if cp.size == 0 {
+        return Err(bad(Reason::Witness("it vouches for 0 records".into())));
+    }
+    let head = cp.size - 1;
+    let registers: Vec<&Identities> = if (head as usize) < state.hashes.len() {
+        state.registers_at(head).collect()
+    } else {
+        vec![state.register.as_ref()]
+    };
+    let mut last = None;
+    if !registers.iter().any(|r| match note.witnesses(r) {
+        Ok(_) => true,
+        Err(e) => {
+            last = Some(e);
+            false
+        }
+    }) {
+        return Err(bad(Reason::Witness(last.unwrap_or_else(|| "no register was in force".into()))));
+    }
+    if let Some(first) = state.hashes.first() {
+        let ours = crate::witness::origin_of(&hex32(first));
+        if cp.origin != ours {
+            return Err(bad(Reason::Witness(format!("its origin {:?} is not this chain's ({ours:?})", cp.origin))));
+        }
+    }
+    let last = state.hashes.len().checked_sub(1).map(|l| l as u64);
+    match state.hashes.get(head as usize) {
+        None => Err(bad(Reason::BehindWitness { last, size: cp.size, source: w.source.clone() })),
+        Some(h) if hex32(h) != cp.hash => Err(fail(
+            &state.locations[head as usize],
+            Some(head),
+            Reason::WitnessMismatch { sequence: head, source: w.source.clone() },
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Verifies a signed head against the register in force at the record it names.
+pub(super) fn check_head(head: &StoredRecord, state: &State) -> Result<KnownCheckpoint> {
+    let bad = |r| fail(&head.location, None, r);
+    let (_, payload) = decode_checkpoint(&head.bytes, &head.location).map_err(|e| bad(Reason::UnsignedHead(format!("{e:#}"))))?;
+    let mut last = None;
+    for register in state.registers_at(payload.sequence) {
+        match check_head_with(head, register) {
+            Ok(k) => return Ok(k),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| bad(Reason::HeadSignature("no register was in force at the record it names".into()))))
+}
+
+/// Verifies a signed head against one register.
+pub(super) fn check_head_with(head: &StoredRecord, register: &Identities) -> Result<KnownCheckpoint> {
+    let bad = |r| fail(&head.location, None, r);
+    let (env, payload) = decode_checkpoint(&head.bytes, &head.location).map_err(|e| bad(Reason::UnsignedHead(format!("{e:#}"))))?;
+    if env.to_canonical() != head.bytes {
+        return Err(bad(Reason::HeadSignature("the head envelope is not canonical".into())));
+    }
+    if env.signatures.len() != 1 {
+        return Err(bad(Reason::HeadSignature(format!("{} signatures, expected exactly 1", env.signatures.len()))));
+    }
+    let sig = &env.signatures[0];
+    let (id, key) = lookup(register, &sig.keyid).map_err(|r| bad(Reason::HeadSignature(r.to_string())))?;
+    let sig_bytes = B64
+        .decode(&sig.sig)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| bad(Reason::HeadSignature("the signature is not 64 bytes of base64".into())))?;
+    let message = pae(CHECKPOINT_PAYLOAD_TYPE, &env.payload_bytes().unwrap_or_default());
+    if !sig::verify(&key, &sig_bytes, &[&message]) {
+        return Err(bad(Reason::HeadSignature(format!("it does not verify with the key of {}", id.name))));
+    }
+    if payload.identity != id.name {
+        return Err(bad(Reason::HeadSignature(format!("signed by {} but claims {}", id.name, payload.identity))));
+    }
+    if !id.may_sign(Kind::Checkpoint) {
+        return Err(bad(Reason::HeadSignature(format!("{} may not sign checkpoints", id.name))));
+    }
+    Ok(KnownCheckpoint {
+        checkpoint: Checkpoint { sequence: payload.sequence, hash: payload.hash, time: payload.time },
+        source: head.location.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(sequence: u64, hash: String) -> KnownCheckpoint {
+        KnownCheckpoint { checkpoint: Checkpoint { sequence, hash, time: String::new() }, source: "unit test".into() }
+    }
+
+    #[test]
+    fn known_checkpoints_and_the_head_are_checked_against_the_chain() {
+        let c = testing::chain(2);
+        let hash = |i: usize| crate::dsse::sha256_hex(&c.records[i].bytes);
+        let with = |k: Vec<KnownCheckpoint>| Anchors { known: k, ..Anchors::default() };
+        // A checkpoint the chain holds passes; one naming another hash, or a record the chain
+        // no longer has, fails.
+        assert!(verify_chain_with(&c.records, &c.root, &with(vec![known(2, hash(2))])).is_ok());
+        assert_eq!(testing::code_of(verify_chain_with(&c.records, &c.root, &with(vec![known(2, hash(3))]))).1, "checkpoint-mismatch");
+        let short = &c.records[..5];
+        assert_eq!(testing::code_of(verify_chain_with(short, &c.root, &with(vec![known(7, hash(7))]))).1, "truncated");
+        // The store's signed head names its last record: a chain cut behind it fails.
+        let anchors = Anchors::of_store(&c.store, Vec::new()).unwrap();
+        assert!(anchors.head.is_some(), "the archive signs a head");
+        assert!(verify_chain_with(&c.records, &c.root, &anchors).is_ok());
+        assert_eq!(testing::code_of(verify_chain_with(short, &c.root, &anchors)).1, "truncated");
+    }
+}

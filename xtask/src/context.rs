@@ -1,0 +1,32 @@
+//! One command context: what every command that acts on the landing zone sets up the same way
+//! (the running LocalStack endpoint, the landing zone's stores from `governance/stores.toml`
+//! under the root, and the signer of `--as NAME [--key FILE]`), written once.
+use std::path::Path;
+
+use anyhow::Result;
+use lz_evidence::Signer;
+use lz_promote::Paths;
+
+/// The landing zone a command acts on: the endpoint that answers, and its stores.
+pub struct LandingZone {
+    pub endpoint: String,
+    pub paths: Paths,
+}
+
+impl LandingZone {
+    /// The landing zone under `root` at the running LocalStack (an error saying how to start it
+    /// when nothing answers).
+    pub fn open(root: &Path) -> Result<LandingZone> {
+        let endpoint = lz_platform::localstack::require(root)?;
+        let paths = Paths::landing_zone(root, &endpoint)?;
+        Ok(LandingZone { endpoint, paths })
+    }
+}
+
+/// The signer for `--as NAME [--key FILE]`: the key file, or `LZ_SIGNING_KEY`.
+pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
+    match key {
+        Some(k) => Signer::from_file(identity, k),
+        None => Signer::from_env(identity),
+    }
+}

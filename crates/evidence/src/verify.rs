@@ -31,6 +31,7 @@ use crate::quarantine::{self, Quarantined};
 use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
+mod adoption;
 mod incremental;
 pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
 
@@ -83,6 +84,9 @@ pub enum Reason {
     BehindWitness { last: Option<u64>, size: u64, source: String },
     /// The record a witnessed checkpoint names has another hash: the chain was rewritten.
     WitnessMismatch { sequence: u64, source: String },
+    /// An adoption record without the release, approvals or deployment it names, or out of
+    /// its rollout's order (issue 32).
+    Adoption(String),
 }
 
 impl Reason {
@@ -108,6 +112,7 @@ impl Reason {
             Reason::BreakGlassTtl(_) => "break-glass-ttl",
             Reason::BreakGlassApproval(_) => "break-glass-approval",
             Reason::SegregationOfDuties(_) => "segregation-of-duties",
+            Reason::Adoption(_) => "adoption",
             Reason::RegisterChange(_) => "register-change",
             Reason::CheckpointRecord(_) => "checkpoint-record",
             Reason::Gap { .. } => "gap",
@@ -160,6 +165,7 @@ impl fmt::Display for Reason {
             Reason::BreakGlassTtl(e) => write!(f, "break-glass: {e}"),
             Reason::BreakGlassApproval(e) => write!(f, "break-glass approval: {e}"),
             Reason::SegregationOfDuties(e) => write!(f, "segregation of duties: {e}"),
+            Reason::Adoption(e) => write!(f, "adoption: {e}"),
             Reason::RegisterChange(e) => write!(f, "register change: {e}"),
             Reason::CheckpointRecord(e) => write!(f, "checkpoint record: {e}"),
             Reason::Gap { expected, found } => {
@@ -800,6 +806,8 @@ struct State {
     quarantined: Vec<Quarantined>,
     /// Sequences of skipped keys (their place in `hashes` holds the foreign object's sha256).
     skipped: BTreeSet<u64>,
+    /// Staged module adoption (issue 32): what adoption records rest on.
+    adoptions: adoption::Replay,
 }
 
 fn hex32(h: &[u8; 32]) -> String {
@@ -1181,6 +1189,7 @@ impl State {
             }
             Kind::Deployment => {
                 let Details::Deployment(dep) = details else { return Err(wrong_details(kind, details)) };
+                self.adoptions.deployment(seq, &p.release, p.environment.as_ref(), &dep.outcome);
                 if let Some(bg_seq) = dep.break_glass {
                     let Some(bg) = self.break_glass.get(&bg_seq) else {
                         return Err(Reason::BreakGlassApproval(format!(
@@ -1198,6 +1207,12 @@ impl State {
                         )));
                     }
                 }
+            }
+            Kind::Approval => self.adoptions.approval(seq, &p.release, p.environment.as_ref(), &signer.name),
+            Kind::Adoption => {
+                let Details::Adoption(a) = details else { return Err(wrong_details(kind, details)) };
+                let authored = self.authors.contains_key(&p.release);
+                self.adoptions.adoption(seq, &p.release, p.environment.as_ref(), &signer.name, authored, a).map_err(Reason::Adoption)?;
             }
             Kind::ExceptionApproval => {
                 let Details::ExceptionApproval(e) = details else { return Err(wrong_details(kind, details)) };
@@ -1731,6 +1746,7 @@ impl State {
             pending: Vec::new(),
             quarantined: Vec::new(),
             skipped: BTreeSet::new(),
+            adoptions: adoption::Replay::default(),
         }
     }
 }

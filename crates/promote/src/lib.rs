@@ -18,6 +18,7 @@
 
 pub(crate) use lz_evidence::s3::aws_error;
 
+pub mod adoption;
 pub mod approval;
 pub mod bench;
 pub mod bench_chain;

@@ -1,0 +1,232 @@
+//! Staged module adoption (issue 32) at promotion: which services of the target environment a
+//! release moves to another module version, whether their wave is reached, and the signed
+//! `adoption` records of a promotion that succeeded.
+//!
+//! **What it reads.** The catalog (rollout plans, revocations) and the overlays (per-service
+//! pins in `environments/<env>/env.toml`, services in `terraform.tfvars`) come from the verified
+//! release archive; what each service runs, the waves reached, their health and bake come from
+//! the verified chain ([`events`]); "now" is the promotion's bounded clock reading. A pin edited
+//! in a checkout to skip a wave is refused here, because the chain does not show the earlier
+//! waves done.
+//!
+//! **Which modules.** Only modules with a rollout plan for some version, or pinned in some
+//! overlay of the release, are tracked per service; every other module is deployed as before and
+//! writes no adoption record.
+//!
+//! **Rollback.** Moving a service back to the version it ran before in that environment
+//! ([`lz_repo::rollout::reverses`]) is a rollback: it needs no wave, and its record names the
+//! adoption it reverses (`rollback_of`).
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Context, Result};
+use lz_evidence::details::{AdoptionDetails, Details};
+use lz_evidence::record::{Fields, Kind};
+use lz_evidence::Signer;
+use lz_repo::catalog::Catalog;
+use lz_repo::rollout::{self, Event, Target};
+use serde::Serialize;
+
+use crate::ledger::{Ledger, Record};
+
+/// One service the promotion moves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    pub module: String,
+    pub service: String,
+    /// The version the chain says it runs ("none" before its first adoption).
+    pub from: String,
+    pub to: String,
+    pub wave: u32,
+    pub wave_name: Option<String>,
+    pub rollback_of: Option<u64>,
+}
+
+/// What the chain holds, as rollouts read it.
+pub fn events(records: &[Record]) -> Vec<Event> {
+    let mut out = Vec::new();
+    for r in records {
+        let at = r.time.unix_timestamp();
+        let Some(env) = r.environment.clone() else { continue };
+        match &r.details {
+            Details::Adoption(a) => out.push(Event::Adopted {
+                sequence: r.sequence,
+                env,
+                service: a.service.clone(),
+                module: a.module.clone(),
+                from: a.from.clone(),
+                to: a.to.clone(),
+                wave: a.wave,
+                at,
+            }),
+            Details::Deployment(d) if matches!(d.outcome.as_str(), "succeeded" | "failed") => {
+                out.push(Event::Deployment { sequence: r.sequence, env, succeeded: d.outcome == "succeeded", at })
+            }
+            Details::Drift(d) => {
+                if let Some(drifted) = d.drifted {
+                    out.push(Event::Drift { sequence: r.sequence, env, clean: !drifted, at })
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The release's files as the decision reads them.
+pub struct Tree<'a>(pub &'a BTreeMap<String, Vec<u8>>);
+
+impl Tree<'_> {
+    fn text(&self, path: &str) -> Option<Result<&str>> {
+        self.0.get(path).map(|b| std::str::from_utf8(b).with_context(|| format!("{path} in the release is not UTF-8")))
+    }
+
+    pub fn catalog(&self) -> Result<Catalog> {
+        let path = lz_repo::catalog::CATALOG;
+        let text = self.text(path).with_context(|| format!("the release has no {path}"))??;
+        lz_repo::catalog::parse(std::path::Path::new(path), text)
+    }
+
+    /// The per-service pins of `env` (module -> service -> version).
+    pub fn pins(&self, env: &str) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+        let path = format!("environments/{env}/env.toml");
+        let Some(text) = self.text(&path) else { return Ok(BTreeMap::new()) };
+        let f: lz_repo::env::EnvFile = lz_repo::parse_toml(text?, &path)?;
+        Ok(f.pins)
+    }
+
+    /// The services of `env` (the keys of `services` in its `terraform.tfvars`).
+    pub fn services(&self, env: &str) -> Result<Vec<String>> {
+        let path = format!("environments/{env}/terraform.tfvars");
+        let Some(text) = self.text(&path) else { return Ok(Vec::new()) };
+        service_names(&path, text?)
+    }
+
+    /// Every (environment, service) of the release.
+    pub fn targets(&self) -> Result<Vec<Target>> {
+        let mut out = Vec::new();
+        for env in lz_repo::ENVIRONMENTS {
+            for s in self.services(env)? {
+                out.push((env.to_string(), s));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The keys of the `services` object of tfvars text from `origin`.
+pub fn service_names(origin: &str, text: &str) -> Result<Vec<String>> {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    let file = lz_platform::hcl::parse_text(std::path::Path::new(origin), text.to_string())?;
+    let Some(attr) = file.body.get_attribute("services") else { return Ok(Vec::new()) };
+    let Expression::Object(obj) = &attr.value else {
+        anyhow::bail!("{origin}:{}: services is not an object", file.line_of_span(&attr.value));
+    };
+    let mut out = Vec::new();
+    for (k, _) in obj.iter() {
+        match k {
+            ObjectKey::Ident(i) => out.push(i.as_str().to_string()),
+            ObjectKey::Expression(Expression::String(s)) => out.push(s.as_str().to_string()),
+            other => anyhow::bail!("{origin}:{}: a service key is not a name", file.line_of_span(other)),
+        }
+    }
+    Ok(out)
+}
+
+/// Modules tracked per service: a rollout plan for some version, or a pin in some overlay.
+fn tracked(catalog: &Catalog, tree: &Tree) -> Result<BTreeSet<String>> {
+    let mut out: BTreeSet<String> = catalog.modules.iter().filter(|(_, e)| !e.rollout.is_empty()).map(|(m, _)| m.clone()).collect();
+    for env in lz_repo::ENVIRONMENTS {
+        out.extend(tree.pins(env)?.into_keys());
+    }
+    Ok(out)
+}
+
+/// The adoptions a promotion of `tree` to `env` at `now` (Unix seconds, the bounded clock)
+/// makes, or a refusal naming every service held and why.
+pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
+    let tree = Tree(files);
+    let catalog = tree.catalog()?;
+    let targets = tree.targets()?;
+    let pins = tree.pins(env)?;
+    let events = events(records);
+    let mut planned = Vec::new();
+    let mut held = Vec::new();
+    for module in tracked(&catalog, &tree)? {
+        let Some(entry) = catalog.modules.get(&module) else {
+            held.push(format!("{env} pins module {module}, which is not in the release's catalog"));
+            continue;
+        };
+        let running = rollout::running(&module, &events);
+        for (e, service) in targets.iter().filter(|(e, _)| e == env) {
+            let target = (e.clone(), service.clone());
+            let to = pins.get(&module).and_then(|p| p.get(service)).cloned().unwrap_or_else(|| entry.version.clone());
+            let from = running.get(&target).map(|(v, _, _)| v.clone()).unwrap_or_else(|| "none".to_string());
+            if from == to {
+                continue;
+            }
+            if let Some(n) = entry.revoked.get(&to) {
+                held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
+                continue;
+            }
+            if let Some(back) = rollout::reverses(&module, &target, &from, &to, &events) {
+                planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
+                continue;
+            }
+            let (wave, wave_name) = match entry.rollout.get(&to) {
+                None => (1, None),
+                Some(plan) => match rollout::may_adopt(plan, &module, &to, &target, &targets, &events, now) {
+                    Ok(w) => (w, Some(plan.waves[w as usize - 1].name.clone())),
+                    Err(hold) => {
+                        held.push(hold.to_string());
+                        continue;
+                    }
+                },
+            };
+            planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave, wave_name, rollback_of: None });
+        }
+    }
+    if !held.is_empty() {
+        return Err(crate::refusal::refuse!("the release moves services their rollout has not reached:\n  {}", held.join("\n  ")));
+    }
+    Ok(planned)
+}
+
+/// Whether every adoption of a promotion is a rollback (the version was admitted in that
+/// environment before): such a promotion is a standard change.
+pub fn all_rollbacks(planned: &[Planned]) -> bool {
+    !planned.is_empty() && planned.iter().all(|p| p.rollback_of.is_some())
+}
+
+/// Appends the adoption records of a promotion whose deployment record `deployment` succeeded,
+/// under the approvals it was admitted with. Returns their sequences.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
+    ledger: &Ledger,
+    release: &str,
+    env: &str,
+    account: &str,
+    planned: &[Planned],
+    approvals: &[u64],
+    deployment: u64,
+    reading: &crate::clock::Reading,
+    deployer: &Signer,
+) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for p in planned {
+        let fields = Fields::new(release).environment(env).account(account).at(reading.time).details(AdoptionDetails {
+            module: p.module.clone(),
+            service: p.service.clone(),
+            from: p.from.clone(),
+            to: p.to.clone(),
+            wave: p.wave,
+            approvals: approvals.to_vec(),
+            deployment,
+            wave_name: p.wave_name.clone(),
+            rollback_of: p.rollback_of,
+            clock: Some(reading.source.clone()),
+            ..Default::default()
+        });
+        out.push(ledger.append(Kind::Adoption, fields, deployer)?.sequence);
+    }
+    Ok(out)
+}

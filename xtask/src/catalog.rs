@@ -1,4 +1,5 @@
-//! `cargo xtask catalog add|bump|show`: the module catalog.
+//! `cargo xtask catalog add|bump|show|deprecate|revoke|adoption`: the module catalog, and the
+//! staged adoption of its versions (issue 32, `lz_repo::rollout`, `lz_promote::adoption`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -36,6 +37,30 @@ enum Action {
     },
     /// Print the catalog with each module's current hash state
     Show,
+    /// Deprecate MODULE@VERSION: `check` warns wherever an overlay pins it
+    Deprecate {
+        #[arg(value_name = "MODULE@VERSION")]
+        module_version: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke MODULE@VERSION: no promotion adopts it any more and `check` fails where it is
+    /// pinned; names every service still on it (from the verified chain)
+    Revoke {
+        #[arg(value_name = "MODULE@VERSION")]
+        module_version: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Who runs which module version where, since when, under which approval, and which wave
+    /// is next and what holds it (from the verified evidence chain)
+    Adoption {
+        #[arg(value_parser = lz_input::ids::module)]
+        module: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_risk(s: &str) -> Result<Risk, String> {
@@ -58,6 +83,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             catalog::add(root, &module, &owner, risk, &description)?;
             println!("{module} added to {}", catalog::CATALOG);
         }
+        Action::Deprecate { module_version, reason } => return notice(root, &module_version, &reason, false),
+        Action::Revoke { module_version, reason } => return notice(root, &module_version, &reason, true),
+        Action::Adoption { module, json } => return adoption(root, module.as_deref(), json),
         Action::Show => {
             let c = catalog::load(root)?;
             for (name, e) in &c.modules {
@@ -65,6 +93,165 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 let state = if catalog::module_hash(&dir)? == e.sha256 { "ok" } else { "CHANGED" };
                 println!("{name:<16} {:<8} {:<22} {:<7} {state}", e.version, e.owner, format!("{:?}", e.risk).to_lowercase());
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `catalog deprecate|revoke`: records the notice in the catalog; a revocation then names every
+/// service still on the version by the verified chain, and the version a release of this tree
+/// would move it to.
+fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyhow::Result<ExitCode> {
+    let (module, version) = lz_repo::rollout::parse_module_version(module_version)?;
+    anyhow::ensure!(!reason.trim().is_empty(), "--reason is empty: say why {module_version} is {}", if revoke { "revoked" } else { "deprecated" });
+    let mut c = catalog::load(root)?;
+    let entry = c.modules.get_mut(&module).ok_or_else(|| anyhow::anyhow!("{module} is not in {}", catalog::CATALOG))?;
+    let n = lz_repo::rollout::Notice { reason: reason.to_string(), date: lz_platform::today() };
+    if revoke {
+        entry.revoked.insert(version.clone(), n);
+    } else {
+        entry.deprecated.insert(version.clone(), n);
+    }
+    let current = entry.version.clone();
+    catalog::save(root, &c)?;
+    println!("{module}@{version} {} in {}", if revoke { "revoked" } else { "deprecated" }, catalog::CATALOG);
+    for (env, service) in pinned_to(root, &module, &version)? {
+        println!("  pinned by {service} in {env} (environments/{env}/env.toml)");
+    }
+    if revoke {
+        let endpoint = lz_platform::localstack::require(root)?;
+        let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+        let records = paths.ledger()?.records()?;
+        let on: Vec<_> = lz_promote::adoption::rows(&records, Some(&module)).into_iter().filter(|r| r.version == version).collect();
+        if on.is_empty() {
+            println!("no service runs {module}@{version} by the verified chain");
+        }
+        for r in on {
+            let pin = lz_repo::env::env_file(root, &r.environment)
+                .ok()
+                .and_then(|f| f.pins.get(&module).and_then(|p| p.get(&r.service)).cloned())
+                .unwrap_or_else(|| current.clone());
+            let moves = if pin == version {
+                "this tree still pins it there: pin another version and release".to_string()
+            } else {
+                format!("a release of this tree moves it to {module}@{pin}")
+            };
+            println!(
+                "  still on it: {} in {} since {} (adoption record {}, release {}): {moves}",
+                r.service,
+                r.environment,
+                r.since,
+                r.record,
+                lz_evidence::record::short(&r.release)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// (environment, service) of every overlay pin of `module` to `version` in the tree at `root`.
+fn pinned_to(root: &Path, module: &str, version: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for env in lz_repo::env::present(root)? {
+        let f = lz_repo::env::env_file(root, &env)?;
+        for (service, v) in f.pins.get(module).into_iter().flatten() {
+            if v == version {
+                out.push((env.clone(), service.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `check` step over overlay pins: a pin of a module the catalog does not list, of a
+/// version that is not semver or is revoked, is a finding; a pin of a deprecated version is a
+/// warning (returned apart).
+pub fn pin_findings(root: &Path) -> anyhow::Result<(lz_platform::Findings, Vec<String>)> {
+    let c = catalog::load(root)?;
+    let mut f = lz_platform::Findings::default();
+    let mut warnings = Vec::new();
+    let rel = |env: &str| std::path::PathBuf::from("environments").join(env).join("env.toml");
+    for (name, e) in &c.modules {
+        for (version, plan) in &e.rollout {
+            if let Err(err) = plan.validate(&format!("rollout plan of {name}@{version}"), &lz_repo::ENVIRONMENTS) {
+                f.push("pins", Some(std::path::PathBuf::from(catalog::CATALOG)), None, format!("{err:#}"));
+            }
+        }
+    }
+    for env in lz_repo::env::present(root)? {
+        let env = env.as_str();
+        let file = lz_repo::env::env_file(root, env)?;
+        for (module, pins) in &file.pins {
+            let Some(e) = c.modules.get(module) else {
+                f.push("pins", Some(rel(env)), None, format!("pins.{module}: {module} is not in the catalog"));
+                continue;
+            };
+            for (service, v) in pins {
+                if lz_repo::rollout::semver(v).is_none() {
+                    f.push("pins", Some(rel(env)), None, format!("pins.{module}.{service} = {v:?} is not a semver version x.y.z"));
+                } else if let Some(n) = e.revoked.get(v) {
+                    f.push("pins", Some(rel(env)), None, format!("{service} in {env} pins {module}@{v}, which is revoked ({}): pin another version", n.reason));
+                } else if let Some(n) = e.deprecated.get(v) {
+                    warnings.push(format!("{}: {service} in {env} pins {module}@{v}, deprecated since {}: {}", rel(env).display(), n.date, n.reason));
+                }
+            }
+        }
+    }
+    Ok((f, warnings))
+}
+
+/// `catalog adoption [MODULE] [--json]`.
+fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let records = paths.ledger()?.records()?;
+    let rows = lz_promote::adoption::rows(&records, module);
+    // The waves' plans as this tree's catalog states them, judged at the time of the chain's
+    // last record (never the local clock).
+    let c = catalog::load(root)?;
+    let mut targets = Vec::new();
+    for env in lz_repo::env::present(root)? {
+        let path = root.join("environments").join(&env).join("terraform.tfvars");
+        let text = lz_input::read_required(&path, "the overlay's variables")?;
+        for s in lz_promote::adoption::service_names(&path.display().to_string(), &text)? {
+            targets.push((env.clone(), s));
+        }
+    }
+    let as_of = records.last().map(|r| r.time);
+    let now = as_of.map(|t| t.unix_timestamp()).unwrap_or(0);
+    let next = lz_promote::adoption::next_waves(&c, &targets, &records, module, now);
+    if json {
+        let v = serde_json::json!({
+            "as_of": as_of.map(lz_promote::session::at),
+            "adoption": rows,
+            "rollouts": next,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no adoption records{}", module.map(|m| format!(" of {m}")).unwrap_or_default());
+    }
+    for r in &rows {
+        let back = r.rollback_of.map(|b| format!(", rollback of {b}")).unwrap_or_default();
+        println!(
+            "{:<16} {:<8} {:<18} {:<8} since {} (record {}, wave {}{back}, release {}, approvals {})",
+            r.module,
+            r.environment,
+            r.service,
+            r.version,
+            r.since,
+            r.record,
+            r.wave,
+            lz_evidence::record::short(&r.release),
+            r.approvals.join(", ")
+        );
+    }
+    for n in &next {
+        match &n.wave {
+            None => println!("{}@{}: every wave done", n.module, n.version),
+            Some((i, name)) if n.holds.is_empty() => println!("{}@{}: next wave {i} ({name}), nothing holds it", n.module, n.version),
+            Some((i, name)) => println!("{}@{}: next wave {i} ({name}), held: {}", n.module, n.version, n.holds.join("; ")),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -230,3 +230,98 @@ pub fn record(
     }
     Ok(out)
 }
+
+/// Who runs which version where (one row per service and environment, from its latest
+/// adoption record), since when and under which approvals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub module: String,
+    pub environment: String,
+    pub service: String,
+    pub version: String,
+    pub from: String,
+    /// The adoption record and its time.
+    pub record: u64,
+    pub since: String,
+    pub release: String,
+    pub wave: u32,
+    /// The approval records it names, each as "SEQUENCE by IDENTITY".
+    pub approvals: Vec<String>,
+    /// For a rollback: the adoption it reverses.
+    pub rollback_of: Option<u64>,
+}
+
+/// Where a version's rollout stands: the next wave and what holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Next {
+    pub module: String,
+    pub version: String,
+    /// The first wave not done (number, name); `None` when every wave is done.
+    pub wave: Option<(usize, String)>,
+    pub holds: Vec<String>,
+}
+
+/// The adoption table of verified `records` (of `module`, or every module).
+pub fn rows(records: &[Record], module: Option<&str>) -> Vec<Row> {
+    let by_seq: BTreeMap<u64, &Record> = records.iter().map(|r| (r.sequence, r)).collect();
+    let mut latest: BTreeMap<(String, String, String), Row> = BTreeMap::new();
+    for r in records {
+        let (Details::Adoption(a), Some(env)) = (&r.details, &r.environment) else { continue };
+        if module.is_some_and(|m| m != a.module) {
+            continue;
+        }
+        let approvals = a
+            .approvals
+            .iter()
+            .map(|s| match by_seq.get(s) {
+                Some(x) => format!("{s} by {}", x.identity),
+                None => format!("{s}"),
+            })
+            .collect();
+        latest.insert(
+            (a.module.clone(), env.clone(), a.service.clone()),
+            Row {
+                module: a.module.clone(),
+                environment: env.clone(),
+                service: a.service.clone(),
+                version: a.to.clone(),
+                from: a.from.clone(),
+                record: r.sequence,
+                since: crate::session::at(r.time),
+                release: r.release.clone(),
+                wave: a.wave,
+                approvals,
+                rollback_of: a.rollback_of,
+            },
+        );
+    }
+    // In promotion order of environments, then module and service.
+    let order = |e: &str| lz_repo::ENVIRONMENTS.iter().position(|x| *x == e).unwrap_or(usize::MAX);
+    let mut out: Vec<Row> = latest.into_values().collect();
+    out.sort_by(|a, b| (&a.module, order(&a.environment), &a.service).cmp(&(&b.module, order(&b.environment), &b.service)));
+    out
+}
+
+/// For each version of `catalog` with a rollout plan (of `module`, or every module), its next
+/// wave and what holds it at `now` (Unix seconds), over `targets`.
+pub fn next_waves(catalog: &Catalog, targets: &[Target], records: &[Record], module: Option<&str>, now: i64) -> Vec<Next> {
+    let events = events(records);
+    let mut out = Vec::new();
+    for (m, entry) in &catalog.modules {
+        if module.is_some_and(|x| x != m) {
+            continue;
+        }
+        for (version, plan) in &entry.rollout {
+            let states = rollout::progress(plan, m, version, targets, &events);
+            let next = states.iter().position(|s| !s.done(now));
+            // Every wave before the first not done is done: what holds it is its own state
+            // (targets not moved yet, a failed or pending health check, its bake).
+            let (wave, holds) = match next {
+                None => (None, Vec::new()),
+                Some(i) => (Some((states[i].number, states[i].name.clone())), states[i].holds(now)),
+            };
+            out.push(Next { module: m.clone(), version: version.clone(), wave, holds });
+        }
+    }
+    out
+}

@@ -191,6 +191,16 @@ pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], n
     Ok(planned)
 }
 
+/// The approval records an admission rests on: the people's, or (a tier approved automatically)
+/// the policy identity's approval of the plan.
+pub fn approvals(session: &crate::Session, admission: &crate::session::Admission) -> Result<Vec<u64>> {
+    if !admission.approvals.is_empty() {
+        return Ok(admission.approvals.iter().map(|v| v.sequence).collect());
+    }
+    let (_, workloads) = session.votes()?;
+    Ok(workloads.iter().filter(|(v, _)| v.plan_digest == session.plan_digest).map(|(v, _)| v.sequence).collect())
+}
+
 /// Whether every adoption of a promotion is a rollback (the version was admitted in that
 /// environment before): such a promotion is a standard change.
 pub fn all_rollbacks(planned: &[Planned]) -> bool {

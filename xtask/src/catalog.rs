@@ -102,20 +102,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 /// service still on the version by the verified chain, and the version a release of this tree
 /// would move it to.
 fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyhow::Result<ExitCode> {
-    let (module, version) = lz_repo::rollout::parse_module_version(module_version)?;
-    anyhow::ensure!(!reason.trim().is_empty(), "--reason is empty: say why {module_version} is {}", if revoke { "revoked" } else { "deprecated" });
-    let mut c = catalog::load(root)?;
-    let entry = c.modules.get_mut(&module).ok_or_else(|| anyhow::anyhow!("{module} is not in {}", catalog::CATALOG))?;
-    let n = lz_repo::rollout::Notice { reason: reason.to_string(), date: lz_platform::today() };
-    if revoke {
-        entry.revoked.insert(version.clone(), n);
-    } else {
-        entry.deprecated.insert(version.clone(), n);
-    }
-    let current = entry.version.clone();
-    catalog::save(root, &c)?;
+    let (module, version, current) = lz_platform::pins::notice(root, module_version, reason, revoke)?;
     println!("{module}@{version} {} in {}", if revoke { "revoked" } else { "deprecated" }, catalog::CATALOG);
-    for (env, service) in pinned_to(root, &module, &version)? {
+    for (env, service) in lz_platform::pins::pinned_to(root, &module, &version)? {
         println!("  pinned by {service} in {env} (environments/{env}/env.toml)");
     }
     if revoke {
@@ -149,57 +138,6 @@ fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyh
     Ok(ExitCode::SUCCESS)
 }
 
-/// (environment, service) of every overlay pin of `module` to `version` in the tree at `root`.
-fn pinned_to(root: &Path, module: &str, version: &str) -> anyhow::Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for env in lz_repo::env::present(root)? {
-        let f = lz_repo::env::env_file(root, &env)?;
-        for (service, v) in f.pins.get(module).into_iter().flatten() {
-            if v == version {
-                out.push((env.clone(), service.clone()));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// The `check` step over overlay pins: a pin of a module the catalog does not list, of a
-/// version that is not semver or is revoked, is a finding; a pin of a deprecated version is a
-/// warning (returned apart).
-pub fn pin_findings(root: &Path) -> anyhow::Result<(lz_platform::Findings, Vec<String>)> {
-    let c = catalog::load(root)?;
-    let mut f = lz_platform::Findings::default();
-    let mut warnings = Vec::new();
-    let rel = |env: &str| std::path::PathBuf::from("environments").join(env).join("env.toml");
-    for (name, e) in &c.modules {
-        for (version, plan) in &e.rollout {
-            if let Err(err) = plan.validate(&format!("rollout plan of {name}@{version}"), &lz_repo::ENVIRONMENTS) {
-                f.push("pins", Some(std::path::PathBuf::from(catalog::CATALOG)), None, format!("{err:#}"));
-            }
-        }
-    }
-    for env in lz_repo::env::present(root)? {
-        let env = env.as_str();
-        let file = lz_repo::env::env_file(root, env)?;
-        for (module, pins) in &file.pins {
-            let Some(e) = c.modules.get(module) else {
-                f.push("pins", Some(rel(env)), None, format!("pins.{module}: {module} is not in the catalog"));
-                continue;
-            };
-            for (service, v) in pins {
-                if lz_repo::rollout::semver(v).is_none() {
-                    f.push("pins", Some(rel(env)), None, format!("pins.{module}.{service} = {v:?} is not a semver version x.y.z"));
-                } else if let Some(n) = e.revoked.get(v) {
-                    f.push("pins", Some(rel(env)), None, format!("{service} in {env} pins {module}@{v}, which is revoked ({}): pin another version", n.reason));
-                } else if let Some(n) = e.deprecated.get(v) {
-                    warnings.push(format!("{}: {service} in {env} pins {module}@{v}, deprecated since {}: {}", rel(env).display(), n.date, n.reason));
-                }
-            }
-        }
-    }
-    Ok((f, warnings))
-}
-
 /// `catalog adoption [MODULE] [--json]`.
 fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
@@ -213,7 +151,7 @@ fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<Exi
     for env in lz_repo::env::present(root)? {
         let path = root.join("environments").join(&env).join("terraform.tfvars");
         let text = lz_input::read_required(&path, "the overlay's variables")?;
-        for s in lz_promote::adoption::service_names(&path.display().to_string(), &text)? {
+        for s in lz_platform::pins::service_names(&path.display().to_string(), &text)? {
             targets.push((env.clone(), s));
         }
     }

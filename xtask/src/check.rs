@@ -33,7 +33,7 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<(
         ("generated docs", docs::check(root)?),
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
         ("overlay allow-list", overlays::check(root)?),
-        ("module pins", crate::catalog::pin_findings(root)?.0),
+        ("module pins", lz_platform::pins::check(root)?.0),
     ];
     steps.push(("governance", lz_promote::gate::findings(root)?));
     steps.push(("provider schema", provider_schema(root)?));
@@ -152,7 +152,7 @@ fn git(root: &Path, args: &[&str]) -> Option<String> {
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let (steps, not_checked) = gate(root, args.base.as_deref(), args.require_evidence)?;
     // Deprecated module versions still pinned: a warning, not a finding (issue 32).
-    for w in crate::catalog::pin_findings(root)?.1 {
+    for w in lz_platform::pins::check(root)?.1 {
         println!("warn {w}");
     }
     let mut total = 0;

@@ -98,7 +98,7 @@ impl Tree<'_> {
     pub fn services(&self, env: &str) -> Result<Vec<String>> {
         let path = format!("environments/{env}/terraform.tfvars");
         let Some(text) = self.text(&path) else { return Ok(Vec::new()) };
-        service_names(&path, text?)
+        lz_platform::pins::service_names(&path, text?)
     }
 
     /// Every (environment, service) of the release.
@@ -111,25 +111,6 @@ impl Tree<'_> {
         }
         Ok(out)
     }
-}
-
-/// The keys of the `services` object of tfvars text from `origin`.
-pub fn service_names(origin: &str, text: &str) -> Result<Vec<String>> {
-    use hcl_edit::expr::{Expression, ObjectKey};
-    let file = lz_platform::hcl::parse_text(std::path::Path::new(origin), text.to_string())?;
-    let Some(attr) = file.body.get_attribute("services") else { return Ok(Vec::new()) };
-    let Expression::Object(obj) = &attr.value else {
-        anyhow::bail!("{origin}:{}: services is not an object", file.line_of_span(&attr.value));
-    };
-    let mut out = Vec::new();
-    for (k, _) in obj.iter() {
-        match k {
-            ObjectKey::Ident(i) => out.push(i.as_str().to_string()),
-            ObjectKey::Expression(Expression::String(s)) => out.push(s.as_str().to_string()),
-            other => anyhow::bail!("{origin}:{}: a service key is not a name", file.line_of_span(other)),
-        }
-    }
-    Ok(out)
 }
 
 /// Modules tracked per service: a rollout plan for some version, or a pin in some overlay.

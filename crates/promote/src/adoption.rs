@@ -127,12 +127,17 @@ fn tracked(catalog: &Catalog, tree: &Tree) -> Result<BTreeSet<String>> {
 pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
     let tree = Tree(files);
     let catalog = tree.catalog()?;
+    let tracked = tracked(&catalog, &tree)?;
+    if tracked.is_empty() {
+        // No rollout plan and no pin: every module is deployed as the release holds it.
+        return Ok(Vec::new());
+    }
     let targets = tree.targets()?;
     let pins = tree.pins(env)?;
     let events = events(records);
     let mut planned = Vec::new();
     let mut held = Vec::new();
-    for module in tracked(&catalog, &tree)? {
+    for module in tracked {
         let Some(entry) = catalog.modules.get(&module) else {
             held.push(format!("{env} pins module {module}, which is not in the release's catalog"));
             continue;

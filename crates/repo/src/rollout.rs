@@ -259,10 +259,8 @@ pub fn progress(plan: &Plan, module: &str, version: &str, targets: &[Target], ev
         let completed_at = if complete { last } else { None };
         let (mut failed, mut pending) = (Vec::new(), Vec::new());
         for check in &w.health_checks {
-            let Some(started) = first else {
-                pending.push(format!("{} (the wave has not started)", check.as_str()));
-                continue;
-            };
+            // A wave that has not started is held by its targets (its checks are not judged yet).
+            let Some(started) = first else { continue };
             match check {
                 HealthCheck::DeploymentSucceeded => {
                     for e in events {

@@ -102,15 +102,20 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 /// service still on the version by the verified chain, and the version a release of this tree
 /// would move it to.
 fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyhow::Result<ExitCode> {
+    // A revocation names every service still on the version: the verified chain is read first,
+    // and nothing is written when it cannot be.
+    let records = if revoke {
+        let endpoint = lz_platform::localstack::require(root)?;
+        lz_promote::Paths::landing_zone(root, &endpoint)?.ledger()?.records()?
+    } else {
+        Vec::new()
+    };
     let (module, version, current) = lz_platform::pins::notice(root, module_version, reason, revoke)?;
     println!("{module}@{version} {} in {}", if revoke { "revoked" } else { "deprecated" }, catalog::CATALOG);
     for (env, service) in lz_platform::pins::pinned_to(root, &module, &version)? {
         println!("  pinned by {service} in {env} (environments/{env}/env.toml)");
     }
     if revoke {
-        let endpoint = lz_platform::localstack::require(root)?;
-        let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
-        let records = paths.ledger()?.records()?;
         let on: Vec<_> = lz_promote::adoption::rows(&records, Some(&module)).into_iter().filter(|r| r.version == version).collect();
         if on.is_empty() {
             println!("no service runs {module}@{version} by the verified chain");

@@ -166,6 +166,13 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let og = rows.iter().find(|r| r.environment == "prod" && r.service == "order-gateway").unwrap();
     assert_eq!((og.version.as_str(), og.rollback_of), ("1.0.0", Some(reversed)));
     assert!(!og.approvals.is_empty() && og.approvals.iter().all(|a| a.contains(" by ")), "{og:?}");
+    // The auditor report's section shows the same table.
+    let selection = lz_promote::report::Selection::Release(r4.clone());
+    let report = lz_promote::report::build(&sb.paths, &selection, &lz_promote::report::Options::default()).unwrap();
+    assert!(report.verified(), "{:?}", report.verification);
+    assert_eq!(report.adoption, lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), None));
+    let html = lz_promote::report::render(&report).unwrap();
+    assert!(html.contains("<h2>Module adoption</h2>") && html.contains(&format!("rollback of record {reversed}")), "no adoption section");
 }
 
 /// An insider edits the prod pins of a checkout so that a release moves prod before non-prod

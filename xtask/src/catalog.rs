@@ -1,4 +1,5 @@
-//! `cargo xtask catalog add|bump|show`: the module catalog.
+//! `cargo xtask catalog add|bump|show|deprecate|revoke|adoption`: the module catalog, and the
+//! staged adoption of its versions (issue 32, `lz_repo::rollout`, `lz_promote::adoption`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -44,6 +45,29 @@ enum Action {
         module: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: crate::format::Format,
+    /// Deprecate MODULE@VERSION: `check` warns wherever an overlay pins it
+    Deprecate {
+        #[arg(value_name = "MODULE@VERSION")]
+        module_version: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revoke MODULE@VERSION: no promotion adopts it any more and `check` fails where it is
+    /// pinned; names every service still on it (from the verified chain)
+    Revoke {
+        #[arg(value_name = "MODULE@VERSION")]
+        module_version: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Who runs which module version where, since when, under which approval, and which wave
+    /// is next and what holds it (from the verified evidence chain)
+    Adoption {
+        #[arg(value_parser = lz_input::ids::module)]
+        module: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -74,6 +98,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 crate::format::Format::Text => print!("{}", card_text(&card)),
             }
         }
+        Action::Deprecate { module_version, reason } => return notice(root, &module_version, &reason, false),
+        Action::Revoke { module_version, reason } => return notice(root, &module_version, &reason, true),
+        Action::Adoption { module, json } => return adoption(root, module.as_deref(), json),
         Action::Show { module: None, .. } => {
             let c = catalog::load(root)?;
             for (name, e) in &c.modules {
@@ -113,4 +140,104 @@ fn card_text(c: &lz_service::card::Card) -> String {
     }
     let _ = writeln!(s, "\nExample (pinned to {}):\n{}", lz_service::card::tag(&c.module, &c.version), c.example);
     s
+/// `catalog deprecate|revoke`: records the notice in the catalog; a revocation then names every
+/// service still on the version by the verified chain, and the version a release of this tree
+/// would move it to.
+fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyhow::Result<ExitCode> {
+    // A revocation names every service still on the version: the verified chain is read first,
+    // and nothing is written when it cannot be.
+    let records = if revoke {
+        let endpoint = lz_platform::localstack::require(root)?;
+        lz_promote::Paths::landing_zone(root, &endpoint)?.ledger()?.records()?
+    } else {
+        Vec::new()
+    };
+    let (module, version, current) = lz_platform::pins::notice(root, module_version, reason, revoke)?;
+    println!("{module}@{version} {} in {}", if revoke { "revoked" } else { "deprecated" }, catalog::CATALOG);
+    for (env, service) in lz_platform::pins::pinned_to(root, &module, &version)? {
+        println!("  pinned by {service} in {env} (environments/{env}/env.toml)");
+    }
+    if revoke {
+        let on: Vec<_> = lz_promote::adoption::rows(&records, Some(&module)).into_iter().filter(|r| r.version == version).collect();
+        if on.is_empty() {
+            println!("no service runs {module}@{version} by the verified chain");
+        }
+        for r in on {
+            let pin = lz_repo::env::env_file(root, &r.environment)
+                .ok()
+                .and_then(|f| f.pins.get(&module).and_then(|p| p.get(&r.service)).cloned())
+                .unwrap_or_else(|| current.clone());
+            let moves = if pin == version {
+                "this tree still pins it there: pin another version and release".to_string()
+            } else {
+                format!("a release of this tree moves it to {module}@{pin}")
+            };
+            println!(
+                "  still on it: {} in {} since {} (adoption record {}, release {}): {moves}",
+                r.service,
+                r.environment,
+                r.since,
+                r.record,
+                lz_evidence::record::short(&r.release)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `catalog adoption [MODULE] [--json]`.
+fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let records = paths.ledger()?.records()?;
+    let rows = lz_promote::adoption::rows(&records, module);
+    // The waves' plans as this tree's catalog states them, judged at the time of the chain's
+    // last record (never the local clock).
+    let c = catalog::load(root)?;
+    let mut targets = Vec::new();
+    for env in lz_repo::env::present(root)? {
+        let path = root.join("environments").join(&env).join("terraform.tfvars");
+        let text = lz_input::read_required(&path, "the overlay's variables")?;
+        for s in lz_platform::pins::service_names(&path.display().to_string(), &text)? {
+            targets.push((env.clone(), s));
+        }
+    }
+    let as_of = records.last().map(|r| r.time);
+    let now = as_of.map(|t| t.unix_timestamp()).unwrap_or(0);
+    let next = lz_promote::adoption::next_waves(&c, &targets, &records, module, now);
+    if json {
+        let v = serde_json::json!({
+            "as_of": as_of.map(lz_promote::session::at),
+            "adoption": rows,
+            "rollouts": next,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no adoption records{}", module.map(|m| format!(" of {m}")).unwrap_or_default());
+    }
+    for r in &rows {
+        let back = r.rollback_of.map(|b| format!(", rollback of {b}")).unwrap_or_default();
+        println!(
+            "{:<16} {:<8} {:<18} {:<8} since {} (record {}, wave {}{back}, release {}, approvals {})",
+            r.module,
+            r.environment,
+            r.service,
+            r.version,
+            r.since,
+            r.record,
+            r.wave,
+            lz_evidence::record::short(&r.release),
+            r.approvals.join(", ")
+        );
+    }
+    for n in &next {
+        match &n.wave {
+            None => println!("{}@{}: every wave done", n.module, n.version),
+            Some((i, name)) if n.holds.is_empty() => println!("{}@{}: next wave {i} ({name}), nothing holds it", n.module, n.version),
+            Some((i, name)) => println!("{}@{}: next wave {i} ({name}), held: {}", n.module, n.version, n.holds.join("; ")),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

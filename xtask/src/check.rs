@@ -21,6 +21,10 @@ pub struct Args {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let lz_gate::Outcome { steps, not_checked } = lz_gate::gate(root, args.base.as_deref(), args.require_evidence)?;
+    // Deprecated module versions still pinned: a warning, not a finding (issue 32).
+    for w in lz_platform::pins::check(root)?.1 {
+        println!("warn {w}");
+    }
     let mut total = 0;
     for (name, findings) in &steps {
         if findings.is_empty() {

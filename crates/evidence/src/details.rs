@@ -413,6 +413,27 @@ details_struct!(
     }
 );
 
+details_struct!(
+    /// One service of one environment moved to another module version (issue 32): the wave of
+    /// the version's rollout plan (1-based; 0 for a rollback), the approval records and the
+    /// deployment record behind it, and for a rollback the adoption it reverses.
+    AdoptionDetails {
+        module: String,
+        service: String,
+        from: String,
+        to: String,
+        wave: u32,
+        approvals: Vec<u64>,
+        deployment: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wave_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rollback_of: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<String>,
+    }
+);
+
 macro_rules! kinds {
     ($($variant:ident($ty:ident)),* $(,)?) => {
         /// The details of one record, by kind.
@@ -473,6 +494,7 @@ kinds!(
     RotationVerification(RotationDetails),
     RegisterApproval(RegisterApprovalDetails),
     LockRecovery(LockRecoveryDetails),
+    Adoption(AdoptionDetails),
 );
 
 macro_rules! from_struct {
@@ -504,6 +526,7 @@ from_struct!(
     DriftRemediation(DriftRemediationDetails),
     RegisterApproval(RegisterApprovalDetails),
     LockRecovery(LockRecoveryDetails),
+    Adoption(AdoptionDetails),
 );
 
 fn to_map<T: Serialize>(d: &T) -> Map<String, Value> {
@@ -584,7 +607,8 @@ has_other!(
     DriftRemediationDetails,
     RotationDetails,
     RegisterApprovalDetails,
-    LockRecoveryDetails
+    LockRecoveryDetails,
+    AdoptionDetails
 );
 
 /// The predicate of a payload as a map (for [`Details::parse`]).
@@ -641,6 +665,7 @@ accessors!(
     exception_approval: ExceptionApproval(ExceptionApprovalDetails),
     drift_remediation: DriftRemediation(DriftRemediationDetails),
     lock_recovery: LockRecovery(LockRecoveryDetails),
+    adoption: Adoption(AdoptionDetails),
 );
 
 impl Details {

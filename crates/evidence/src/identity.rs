@@ -104,6 +104,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::Rotation | Kind::RotationVerification => rule(&[Role::Deployer], false, None),
         // Crash-safe promotion (issue 35): the deployer that releases an orphaned state lock.
         Kind::LockRecovery => rule(&[Role::Deployer], false, None),
+        // Staged module adoption (issue 32): the deployer that ran the deployment it names.
+        Kind::Adoption => rule(&[Role::Deployer], false, None),
     }
 }
 

@@ -406,6 +406,8 @@ impl Query<'_> {
                 Kind::Rotation | Kind::RotationVerification => {}
                 // Crash-safe promotion (issue 35): a released lock is the state's, not custody.
                 Kind::LockRecovery => {}
+                // Staged module adoption (issue 32): `catalog adoption` reads these.
+                Kind::Adoption => {}
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

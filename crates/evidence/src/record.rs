@@ -58,10 +58,15 @@ pub enum Kind {
     /// An orphaned Terraform state lock released by `promote --recover`: the lock id and the
     /// dead run that held it.
     LockRecovery,
+    // Staged module adoption (issue 32).
+    /// One service of one environment moved from one module version to another (a wave of a
+    /// rollout, or a rollback naming the adoption it reverses), with the release, approvals and
+    /// deployment behind it.
+    Adoption,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -84,6 +89,8 @@ impl Kind {
         Kind::RegisterApproval,
         // Crash-safe promotion (issue 35).
         Kind::LockRecovery,
+        // Staged module adoption (issue 32).
+        Kind::Adoption,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +117,8 @@ impl Kind {
             Kind::RegisterApproval => "register-approval",
             // Crash-safe promotion (issue 35).
             Kind::LockRecovery => "lock-recovery",
+            // Staged module adoption (issue 32).
+            Kind::Adoption => "adoption",
         }
     }
 
@@ -157,6 +166,8 @@ impl Kind {
             Kind::RotationVerification => &["resource", "version", "outcome", "consumers"],
             // Crash-safe promotion (issue 35).
             Kind::LockRecovery => &["lock_id", "run", "lock"],
+            // Staged module adoption (issue 32).
+            Kind::Adoption => &["module", "service", "from", "to", "wave", "approvals", "deployment"],
             _ => &[],
         }
     }

@@ -31,6 +31,7 @@ use crate::quarantine::{self, Quarantined};
 use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
+mod adoption;
 mod incremental;
 pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
 mod reason;

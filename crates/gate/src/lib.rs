@@ -43,6 +43,7 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<O
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
         ("overlay allow-list", overlays::check(root)?),
         ("service owners", lz_platform::services::check(root)?),
+        ("module pins", lz_platform::pins::check(root)?.0),
     ];
     steps.push(("governance", governance::findings(root)?));
     steps.push(("provider schema", provider_schema(root)?));

@@ -199,7 +199,16 @@ pub fn add(root: &Path, name: &str, owner: &str, risk: Risk, description: &str) 
         .unwrap_or_else(|| "1.0.0".to_string());
     catalog.modules.insert(
         name.to_string(),
-        Entry { version, owner: owner.to_string(), risk, description: description.to_string(), sha256: module_hash(&dir)? },
+        Entry {
+            version,
+            owner: owner.to_string(),
+            risk,
+            description: description.to_string(),
+            sha256: module_hash(&dir)?,
+            rollout: BTreeMap::new(),
+            deprecated: BTreeMap::new(),
+            revoked: BTreeMap::new(),
+        },
     );
     save(root, &catalog)
 }

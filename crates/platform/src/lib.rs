@@ -14,6 +14,7 @@ pub mod layout;
 pub mod localstack_override;
 pub mod localstack;
 pub mod overlays;
+pub mod pins;
 pub mod progress;
 pub mod references;
 pub mod services;

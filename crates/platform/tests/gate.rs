@@ -145,3 +145,39 @@ fn unresolved_references_are_found() {
     assert_eq!(f.len(), 4, "for-expression iterators and real outputs resolve: {f:?}");
     assert!(f.mentions("extra.tf:2:"), "{f:?}");
 }
+
+/// Module pins (issue 32): `catalog deprecate` makes a pin a warning, `catalog revoke` a finding
+/// naming the service and the environment; a pin of an unknown module or a non-semver version,
+/// and a rollout plan naming an unknown environment, are findings.
+#[test]
+fn deprecated_pins_warn_and_revoked_pins_fail() {
+    use lz_platform::pins;
+    let (_d, root) = mini_repo();
+    assert_eq!(pins::check(&root).unwrap().0.len(), 0);
+    let env = root.join("environments/prod/env.toml");
+    let text = std::fs::read_to_string(&env).unwrap();
+    std::fs::write(&env, format!("{text}\n[pins.bucket]\nledger = \"1.0.0\"\n")).unwrap();
+    let (f, w) = pins::check(&root).unwrap();
+    assert!(f.is_empty() && w.is_empty(), "{f:?} {w:?}");
+    pins::notice(&root, "bucket@1.0.0", "superseded by 1.1.0", false).unwrap();
+    let (f, w) = pins::check(&root).unwrap();
+    assert!(f.is_empty(), "{f:?}");
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("ledger in prod pins bucket@1.0.0, deprecated since") && w[0].contains("superseded by 1.1.0"), "{w:?}");
+    assert_eq!(pins::pinned_to(&root, "bucket", "1.0.0").unwrap(), vec![("prod".to_string(), "ledger".to_string())]);
+    // The catalog still parses and its check stays clean: the notices are data, not a bump.
+    assert!(catalog::check(&root, None).unwrap().is_empty());
+    pins::notice(&root, "bucket@1.0.0", "opens the bucket", true).unwrap();
+    let (f, _) = pins::check(&root).unwrap();
+    assert!(f.mentions("ledger in prod pins bucket@1.0.0, which is revoked (opens the bucket)"), "{f:?}");
+    assert!(pins::notice(&root, "bucket@1.0.0", " ", true).unwrap_err().to_string().contains("--reason is empty"));
+    assert!(pins::notice(&root, "nothing@1.0.0", "r", true).unwrap_err().to_string().contains("nothing is not in"));
+    std::fs::write(&env, format!("{text}\n[pins.nothing]\nledger = \"1.0\"\n[pins.bucket]\nledger = \"one\"\n")).unwrap();
+    let (f, _) = pins::check(&root).unwrap();
+    assert!(f.mentions("pins.nothing: nothing is not in the catalog") && f.mentions("pins.bucket.ledger = \"one\" is not a semver"), "{f:?}");
+    let cat = root.join("modules/catalog.toml");
+    let c = std::fs::read_to_string(&cat).unwrap();
+    std::fs::write(&cat, format!("{c}\n[[modules.bucket.rollout.\"1.1.0\".wave]]\nname = \"w\"\nenvironments = [\"qa\"]\n")).unwrap();
+    let (f, _) = pins::check(&root).unwrap();
+    assert!(f.mentions("rollout plan of bucket@1.1.0: wave \"w\" names \"qa\", which is not an environment"), "{f:?}");
+}

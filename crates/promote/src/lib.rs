@@ -20,6 +20,7 @@
 
 pub(crate) use lz_evidence::s3::aws_error;
 
+pub mod adoption;
 pub mod approval;
 pub mod breakglass;
 pub mod clock;

@@ -23,6 +23,15 @@ pub struct Entry {
     pub risk: Risk,
     pub description: String,
     pub sha256: String,
+    /// Rollout plans by version (issue 32, [`crate::rollout`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rollout: BTreeMap<String, crate::rollout::Plan>,
+    /// Deprecated versions (`catalog deprecate`): `check` warns wherever one is pinned.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub deprecated: BTreeMap<String, crate::rollout::Notice>,
+    /// Revoked versions (`catalog revoke`): no new adoption of one is admitted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub revoked: BTreeMap<String, crate::rollout::Notice>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

@@ -234,6 +234,8 @@ pub struct Report {
     pub releases: Vec<ReleaseView>,
     /// Link to the exceptions export (relative to the report), when given.
     pub exceptions_link: Option<String>,
+    /// Module adoption (issue 32): who runs which version where, from the verified chain.
+    pub adoption: Vec<crate::adoption::Row>,
 }
 
 impl Report {
@@ -311,6 +313,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
                     selection: selection_text(selection),
                     releases: vec![],
                     exceptions_link: opts.exceptions_link.clone(),
+                    adoption: Vec::new(),
                 });
             }
             None => return Err(e),
@@ -374,6 +377,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         selection: selection_text(selection),
         releases,
         exceptions_link: opts.exceptions_link.clone(),
+        adoption: crate::adoption::rows(&admitted, None),
     })
 }
 

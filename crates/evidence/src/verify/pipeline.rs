@@ -426,6 +426,7 @@ impl State {
             pending: Vec::new(),
             quarantined: Vec::new(),
             skipped: BTreeSet::new(),
+            adoptions: super::adoption::Replay::default(),
         }
     }
 }

@@ -52,6 +52,9 @@ pub enum Reason {
     BehindWitness { last: Option<u64>, size: u64, source: String },
     /// The record a witnessed checkpoint names has another hash: the chain was rewritten.
     WitnessMismatch { sequence: u64, source: String },
+    /// An adoption record without the release, approvals or deployment it names, or out of
+    /// its rollout's order (issue 32).
+    Adoption(String),
 }
 
 impl Reason {
@@ -77,6 +80,7 @@ impl Reason {
             Reason::BreakGlassTtl(_) => "break-glass-ttl",
             Reason::BreakGlassApproval(_) => "break-glass-approval",
             Reason::SegregationOfDuties(_) => "segregation-of-duties",
+            Reason::Adoption(_) => "adoption",
             Reason::RegisterChange(_) => "register-change",
             Reason::CheckpointRecord(_) => "checkpoint-record",
             Reason::Gap { .. } => "gap",
@@ -129,6 +133,7 @@ impl fmt::Display for Reason {
             Reason::BreakGlassTtl(e) => write!(f, "break-glass: {e}"),
             Reason::BreakGlassApproval(e) => write!(f, "break-glass approval: {e}"),
             Reason::SegregationOfDuties(e) => write!(f, "segregation of duties: {e}"),
+            Reason::Adoption(e) => write!(f, "adoption: {e}"),
             Reason::RegisterChange(e) => write!(f, "register change: {e}"),
             Reason::CheckpointRecord(e) => write!(f, "checkpoint record: {e}"),
             Reason::Gap { expected, found } => {

@@ -55,6 +55,8 @@ pub(super) struct State {
     pub(super) quarantined: Vec<Quarantined>,
     /// Sequences of skipped keys (their place in `hashes` holds the foreign object's sha256).
     pub(super) skipped: BTreeSet<u64>,
+    /// Staged module adoption (issue 32): what adoption records rest on.
+    pub(super) adoptions: super::adoption::Replay,
 }
 
 pub(super) fn hex32(h: &[u8; 32]) -> String {
@@ -436,6 +438,7 @@ impl State {
             }
             Kind::Deployment => {
                 let Details::Deployment(dep) = details else { return Err(wrong_details(kind, details)) };
+                self.adoptions.deployment(seq, &p.release, p.environment.as_ref(), &dep.outcome);
                 if let Some(bg_seq) = dep.break_glass {
                     let Some(bg) = self.break_glass.get(&bg_seq) else {
                         return Err(Reason::BreakGlassApproval(format!(
@@ -453,6 +456,12 @@ impl State {
                         )));
                     }
                 }
+            }
+            Kind::Approval => self.adoptions.approval(seq, &p.release, p.environment.as_ref(), &signer.name),
+            Kind::Adoption => {
+                let Details::Adoption(a) = details else { return Err(wrong_details(kind, details)) };
+                let authored = self.authors.contains_key(&p.release);
+                self.adoptions.adoption(seq, &p.release, p.environment.as_ref(), &signer.name, authored, a).map_err(Reason::Adoption)?;
             }
             Kind::ExceptionApproval => {
                 let Details::ExceptionApproval(e) = details else { return Err(wrong_details(kind, details)) };

@@ -164,11 +164,29 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.deployer,
     )
     .unwrap();
+    // Staged module adoption (issue 32): release-1's authorship (23), then an adoption in dev
+    // under its approval (2) and deployment (3): sequence 24.
+    a.record(ReleaseEvidence::new(&release, &digest("manifest-1")), &t.reviewer).unwrap();
+    a.append(
+        Kind::Adoption,
+        lz_evidence::Fields::new(&release).environment("dev").details(lz_evidence::details::AdoptionDetails {
+            module: "trading-service".into(),
+            service: "order-gateway".into(),
+            from: "1.0.0".into(),
+            to: "1.1.0".into(),
+            wave: 1,
+            approvals: vec![2],
+            deployment: 3,
+            ..Default::default()
+        }),
+        &t.deployer,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 23;
+pub const SAMPLE_LEN: usize = 25;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

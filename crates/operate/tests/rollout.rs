@@ -1,0 +1,211 @@
+//! Staged module adoption against LocalStack (issue 32): a three-wave rollout of a
+//! trading-service version (non-prod, a prod canary, prod), a health check that stops the next
+//! wave, bake times on the promotion's clock, a rollback linked to the adoption it reverses,
+//! and a pin edited to skip a wave refused.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use lz_evidence::record::Kind;
+use lz_promote::clock::Clock;
+use lz_promote::sandbox::Sandbox;
+use time::Duration;
+
+const PLAN: &str = r#"
+[[modules.trading-service.rollout."1.1.0".wave]]
+name = "non-prod"
+environments = ["dev", "test", "uat", "preprod"]
+bake_minutes = 60
+health_checks = ["deployment-succeeded", "drift-clean"]
+
+[[modules.trading-service.rollout."1.1.0".wave]]
+name = "prod-canary"
+environments = ["prod"]
+services = ["market-data"]
+bake_minutes = 240
+health_checks = ["deployment-succeeded", "drift-clean"]
+
+[[modules.trading-service.rollout."1.1.0".wave]]
+name = "prod-all"
+environments = ["prod"]
+"#;
+
+/// The sandbox tree with the rollout plan, and `pins` (env -> [(service, version)]) in the overlays.
+fn edit(tree: &Path, pins: &[(&str, &[(&str, &str)])]) -> anyhow::Result<()> {
+    let cat = tree.join("modules/catalog.toml");
+    let mut text = std::fs::read_to_string(&cat)?;
+    assert!(text.contains("version = \"1.1.0\""), "trading-service is no longer 1.1.0: update this test");
+    text.push_str(PLAN);
+    std::fs::write(&cat, text)?;
+    for (env, services) in pins {
+        let f = tree.join(format!("environments/{env}/env.toml"));
+        let mut text = std::fs::read_to_string(&f)?;
+        text.push_str("\n[pins.trading-service]\n");
+        for (s, v) in *services {
+            text.push_str(&format!("{s} = \"{v}\"\n"));
+        }
+        std::fs::write(&f, text)?;
+    }
+    Ok(())
+}
+
+fn approve_and_promote(sb: &Sandbox, release: &str, env: &str, clock: &Clock) -> anyhow::Result<lz_promote::promote::Outcome> {
+    let second = if env == "prod" { "carol" } else { "erin" };
+    sb.approve("bob", release, env, clock)?;
+    sb.approve(second, release, env, clock)?;
+    sb.promote(release, env, "deployer-bot", clock, 0)
+}
+
+fn promote_and_check(sb: &Sandbox, release: &str, envs: &[&str], clock: &Clock) {
+    for env in envs {
+        approve_and_promote(sb, release, env, clock).unwrap_or_else(|e| panic!("{env}: {e:#}"));
+        assert!(!sb.drift(env, clock).unwrap().drifted(), "{env} drifted");
+    }
+}
+
+/// (environment, service, from, to, wave, rollback_of) of every adoption record, in order.
+fn adoptions(sb: &Sandbox) -> Vec<(String, String, String, String, u32, Option<u64>)> {
+    sb.ledger()
+        .unwrap()
+        .records()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == Kind::Adoption)
+        .map(|r| {
+            let a = r.details.adoption().unwrap().clone();
+            (r.environment.clone().unwrap(), a.service, a.from, a.to, a.wave, a.rollback_of)
+        })
+        .collect()
+}
+
+fn at(clock: &Clock, minutes: i64) -> Clock {
+    let Clock::Fixed(t) = clock else { unreachable!("tests use a fixed clock") };
+    Clock::Fixed(*t + Duration::minutes(minutes))
+}
+
+#[test]
+fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and_rolls_back() {
+    let (_d, sb) = sandbox("rollout");
+    let t0 = open_time();
+    let prod_old: &[(&str, &str)] =
+        &[("order-gateway", "1.0.0"), ("matching-engine", "1.0.0"), ("market-data", "1.0.0"), ("position-store", "1.0.0")];
+    // R1: 1.1.0 everywhere but prod, which stays on 1.0.0 (no plan: adopted in wave 1).
+    let r1 = sb.release("r1", "alice", &t0, |t| edit(t, &[("prod", prod_old)])).unwrap();
+    sb.approve_exceptions(&r1, &t0).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r1, &t0).unwrap();
+        sb.bootstrap(env, &r1).unwrap();
+    }
+    // Wave 1 moves the non-prod services, but preprod is promoted without its drift check first.
+    promote_and_check(&sb, &r1, &["dev", "test", "uat"], &t0);
+    approve_and_promote(&sb, &r1, "preprod", &t0).unwrap();
+    let a = adoptions(&sb);
+    assert!(a.iter().filter(|x| x.0 != "prod").all(|x| x.2 == "none" && x.3 == "1.1.0" && x.4 == 1), "{a:?}");
+    assert_eq!(a.len(), 5 + 5 + 4 + 4, "{a:?}");
+
+    // R2 moves the prod canary (market-data). The health check of wave 1 stops it: preprod was
+    // not drift-checked since it moved.
+    let canary_only: &[(&str, &str)] = &[("order-gateway", "1.0.0"), ("matching-engine", "1.0.0"), ("position-store", "1.0.0")];
+    let r2 = sb.release("r2", "alice", &t0, |t| edit(t, &[("prod", canary_only)])).unwrap();
+    sb.approve_exceptions(&r2, &t0).unwrap();
+    // Prod needs R1 there first (the previous environment's release); it adopts 1.0.0.
+    assert!(!sb.drift("preprod", &t0).unwrap().drifted());
+    approve_and_promote(&sb, &r1, "prod", &t0).unwrap();
+    let t1 = at(&t0, 10);
+    promote_and_check(&sb, &r2, &["dev", "test", "uat", "preprod"], &t1);
+    // Now the drift checks are in but wave 1 has not baked an hour since its last move.
+    let e = format!("{:#}", approve_and_promote(&sb, &r2, "prod", &t1).unwrap_err());
+    assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) bakes until"), "{e}");
+    assert!(lz_promote::is_refusal(&approve_and_promote(&sb, &r2, "prod", &t1).unwrap_err()));
+    // An hour later it has baked: the canary moves in wave 2; prod-all is held by the canary.
+    let t2 = at(&t0, 70);
+    approve_and_promote(&sb, &r2, "prod", &t2).unwrap();
+    let a = adoptions(&sb);
+    let canary = a.iter().find(|x| x.0 == "prod" && x.1 == "market-data" && x.3 == "1.1.0").expect("the canary moved");
+    assert_eq!((canary.2.as_str(), canary.4), ("1.0.0", 2));
+
+    // R3 moves the rest of prod: held until the canary bakes 4 hours and its drift check is clean.
+    let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();
+    sb.approve_exceptions(&r3, &t2).unwrap();
+    promote_and_check(&sb, &r3, &["dev", "test", "uat", "preprod"], &t2);
+    let e = format!("{:#}", approve_and_promote(&sb, &r3, "prod", &t2).unwrap_err());
+    assert!(e.contains("order-gateway in prod may not move to 1.1.0"), "{e}");
+    assert!(e.contains("wave 2 (prod-canary): health check pending: drift-clean"), "{e}");
+    let t3 = at(&t0, 70 + 241);
+    assert!(!sb.drift("prod", &t3).unwrap().drifted());
+    approve_and_promote(&sb, &r3, "prod", &t3).unwrap();
+    let a = adoptions(&sb);
+    let prod_all: Vec<_> = a.iter().filter(|x| x.0 == "prod" && x.3 == "1.1.0" && x.4 == 3).collect();
+    assert_eq!(prod_all.len(), 3, "{a:?}");
+
+    // R4 rolls order-gateway back to 1.0.0 in prod: a rollback naming the adoption it reverses.
+    let reversed = sb
+        .ledger()
+        .unwrap()
+        .records()
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == Kind::Adoption && r.environment.as_deref() == Some("prod"))
+        .rfind(|r| r.details.adoption().is_some_and(|x| x.service == "order-gateway"))
+        .unwrap()
+        .sequence;
+    let r4 = sb.release("r4", "alice", &t3, |t| edit(t, &[("prod", &[("order-gateway", "1.0.0")])])).unwrap();
+    sb.approve_exceptions(&r4, &t3).unwrap();
+    promote_and_check(&sb, &r4, &["dev", "test", "uat", "preprod", "prod"], &t3);
+    let a = adoptions(&sb);
+    let back = a.last().unwrap();
+    assert_eq!(
+        (back.0.as_str(), back.1.as_str(), back.2.as_str(), back.3.as_str(), back.4, back.5),
+        ("prod", "order-gateway", "1.1.0", "1.0.0", 0, Some(reversed))
+    );
+    assert_chain_verifies(&sb, "after the rollout");
+    // The adoption table from the verified chain.
+    let rows = lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), Some("trading-service"));
+    let og = rows.iter().find(|r| r.environment == "prod" && r.service == "order-gateway").unwrap();
+    assert_eq!((og.version.as_str(), og.rollback_of), ("1.0.0", Some(reversed)));
+    assert!(!og.approvals.is_empty() && og.approvals.iter().all(|a| a.contains(" by ")), "{og:?}");
+    // The auditor report's section shows the same table.
+    let selection = lz_promote::report::Selection::Release(r4.clone());
+    let report = lz_promote::report::build(&sb.paths, &selection, &lz_promote::report::Options::default()).unwrap();
+    assert!(report.verified(), "{:?}", report.verification);
+    assert_eq!(report.adoption, lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), None));
+    let html = lz_promote::report::render(&report).unwrap();
+    assert!(html.contains("<h2>Module adoption</h2>") && html.contains(&format!("rollback of record {reversed}")), "no adoption section");
+}
+
+/// An insider edits the prod pins of a checkout so that a release moves prod before non-prod
+/// moved: the promotion is refused from the chain, whatever the tree says.
+#[test]
+fn a_pin_edited_to_skip_a_wave_is_refused() {
+    let (_d, sb) = sandbox("rollout-skip");
+    let t0 = open_time();
+    // The tree has the plan; dev pins every service to 1.0.0 (wave 1 never moves).
+    let dev_old: &[(&str, &str)] =
+        &[("order-gateway", "1.0.0"), ("matching-engine", "1.0.0"), ("market-data", "1.0.0"), ("position-store", "1.0.0"), ("risk-engine", "1.0.0")];
+    let r = sb.release("skip", "alice", &t0, |t| edit(t, &[("dev", dev_old)])).unwrap();
+    sb.approve_exceptions(&r, &t0).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r, &t0).unwrap();
+    }
+    sb.bootstrap("dev", &r).unwrap();
+    promote_and_check(&sb, &r, &["dev"], &t0);
+    // The release would move prod's services straight to 1.1.0: the admission of a promotion
+    // to prod (what `promote` runs after its approvals) refuses it from the chain, a day later.
+    let later = at(&t0, 24 * 60);
+    let rows = lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), None);
+    assert!(rows.iter().any(|r| r.environment == "dev" && r.version == "1.0.0"), "{rows:?}");
+    let records = sb.ledger().unwrap().records().unwrap();
+    let session = lz_promote::Session::open(&sb.paths, &r, "prod").unwrap();
+    let e = lz_promote::adoption::admit(&session.release.files, "prod", &records, time_of(&later)).unwrap_err();
+    assert!(lz_promote::is_refusal(&e), "{e:#}");
+    let e = format!("{e:#}");
+    assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved dev/market-data"), "{e}");
+    assert!(e.contains(", test/market-data"), "{e}");
+}
+
+fn time_of(c: &Clock) -> i64 {
+    let Clock::Fixed(t) = c else { unreachable!() };
+    t.unix_timestamp()
+}

@@ -1,0 +1,99 @@
+//! Module version pins of the overlays (issue 32): `[pins.<module>]` in
+//! `environments/<env>/env.toml` (`lz_repo::rollout`), deprecation and revocation notices in the
+//! catalog, and the gate's check of both: a pin of a module the catalog does not list, of a
+//! version that is not semver or is revoked, or a rollout plan that does not hold together, is a
+//! finding; a pin of a deprecated version is a warning.
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::Findings;
+
+/// Records `catalog deprecate|revoke MODULE@VERSION --reason` in the catalog at `root`; returns
+/// the module, the version and the module's catalog version.
+pub fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> Result<(String, String, String)> {
+    let (module, version) = lz_repo::rollout::parse_module_version(module_version)?;
+    anyhow::ensure!(!reason.trim().is_empty(), "--reason is empty: say why {module_version} is {}", if revoke { "revoked" } else { "deprecated" });
+    let mut c = crate::catalog::load(root)?;
+    let entry = c.modules.get_mut(&module).ok_or_else(|| anyhow::anyhow!("{module} is not in {}", crate::catalog::CATALOG))?;
+    let n = lz_repo::rollout::Notice { reason: reason.to_string(), date: crate::today() };
+    if revoke {
+        entry.revoked.insert(version.clone(), n);
+    } else {
+        entry.deprecated.insert(version.clone(), n);
+    }
+    let current = entry.version.clone();
+    crate::catalog::save(root, &c)?;
+    Ok((module, version, current))
+}
+
+/// (environment, service) of every overlay pin of `module` to `version` in the tree at `root`.
+pub fn pinned_to(root: &Path, module: &str, version: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for env in lz_repo::env::present(root)? {
+        let f = lz_repo::env::env_file(root, &env)?;
+        for (service, v) in f.pins.get(module).into_iter().flatten() {
+            if v == version {
+                out.push((env.clone(), service.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `check` step over overlay pins: a pin of a module the catalog does not list, of a
+/// version that is not semver or is revoked, is a finding; a pin of a deprecated version is a
+/// warning (returned apart).
+pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
+    let c = crate::catalog::load(root)?;
+    let mut f = Findings::default();
+    let mut warnings = Vec::new();
+    let rel = |env: &str| std::path::PathBuf::from("environments").join(env).join("env.toml");
+    for (name, e) in &c.modules {
+        for (version, plan) in &e.rollout {
+            if let Err(err) = plan.validate(&format!("rollout plan of {name}@{version}"), &lz_repo::ENVIRONMENTS) {
+                f.push("pins", Some(std::path::PathBuf::from(crate::catalog::CATALOG)), None, format!("{err:#}"));
+            }
+        }
+    }
+    for env in lz_repo::env::present(root)? {
+        let env = env.as_str();
+        let file = lz_repo::env::env_file(root, env)?;
+        for (module, pins) in &file.pins {
+            let Some(e) = c.modules.get(module) else {
+                f.push("pins", Some(rel(env)), None, format!("pins.{module}: {module} is not in the catalog"));
+                continue;
+            };
+            for (service, v) in pins {
+                if lz_repo::rollout::semver(v).is_none() {
+                    f.push("pins", Some(rel(env)), None, format!("pins.{module}.{service} = {v:?} is not a semver version x.y.z"));
+                } else if let Some(n) = e.revoked.get(v) {
+                    f.push("pins", Some(rel(env)), None, format!("{service} in {env} pins {module}@{v}, which is revoked ({}): pin another version", n.reason));
+                } else if let Some(n) = e.deprecated.get(v) {
+                    warnings.push(format!("{}: {service} in {env} pins {module}@{v}, deprecated since {}: {}", rel(env).display(), n.date, n.reason));
+                }
+            }
+        }
+    }
+    Ok((f, warnings))
+}
+
+/// The keys of the `services` object of tfvars text from `origin`.
+pub fn service_names(origin: &str, text: &str) -> Result<Vec<String>> {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    let file = crate::hcl::parse_text(std::path::Path::new(origin), text.to_string())?;
+    let Some(attr) = file.body.get_attribute("services") else { return Ok(Vec::new()) };
+    let Expression::Object(obj) = &attr.value else {
+        anyhow::bail!("{origin}:{}: services is not an object", file.line_of_span(&attr.value));
+    };
+    let mut out = Vec::new();
+    for (k, _) in obj.iter() {
+        match k {
+            ObjectKey::Ident(i) => out.push(i.as_str().to_string()),
+            ObjectKey::Expression(Expression::String(s)) => out.push(s.as_str().to_string()),
+            other => anyhow::bail!("{origin}:{}: a service key is not a name", file.line_of_span(other)),
+        }
+    }
+    Ok(out)
+}
+

@@ -1,0 +1,222 @@
+//! Staged rollouts (issue 32): the property that no service runs a version its wave has not
+//! reached, whatever the plan, the order of attempts and the health events.
+use lz_repo::rollout::{may_adopt, progress, reverses, Event, HealthCheck, Plan, Target, Wave};
+use proptest::prelude::*;
+
+const ENVS: [&str; 3] = ["dev", "uat", "prod"];
+const SERVICES: [&str; 3] = ["order-gateway", "matching-engine", "market-data"];
+const MODULE: &str = "trading-service";
+
+fn targets() -> Vec<Target> {
+    ENVS.iter().flat_map(|e| SERVICES.iter().map(|s| (e.to_string(), s.to_string()))).collect()
+}
+
+/// A plan of one to three waves over the environments in order, with a canary of prod services.
+fn plans() -> impl Strategy<Value = Plan> {
+    (0u64..3, 0u64..3, 0u64..3, proptest::bool::ANY, 0usize..3).prop_map(|(b1, b2, b3, checks, canary)| {
+        let hc = if checks { vec![HealthCheck::DeploymentSucceeded, HealthCheck::DriftClean] } else { Vec::new() };
+        let wave = |name: &str, envs: &[&str], services: &[&str], bake: u64| Wave {
+            name: name.into(),
+            environments: envs.iter().map(|e| e.to_string()).collect(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            bake_minutes: bake * 30,
+            health_checks: hc.clone(),
+        };
+        Plan {
+            waves: vec![
+                wave("non-prod", &["dev", "uat"], &[], b1),
+                wave("prod-canary", &["prod"], &SERVICES[..=canary], b2),
+                wave("prod-all", &["prod"], &[], b3),
+            ]
+            .into_iter()
+            .filter(|w| !(canary == 2 && w.name == "prod-all"))
+            .collect(),
+        }
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// Try to move a target (index) after `gap` minutes.
+    Adopt(usize, i64),
+    /// A deployment (succeeded or not) or a drift check (clean or not) of an environment.
+    Deploy(usize, bool, i64),
+    Drift(usize, bool, i64),
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        4 => (0usize..9, 0i64..120).prop_map(|(t, g)| Step::Adopt(t, g)),
+        1 => (0usize..3, proptest::bool::weighted(0.8), 0i64..60).prop_map(|(e, ok, g)| Step::Deploy(e, ok, g)),
+        2 => (0usize..3, proptest::bool::weighted(0.8), 0i64..60).prop_map(|(e, ok, g)| Step::Drift(e, ok, g)),
+    ];
+    proptest::collection::vec(step, 0..60)
+}
+
+/// Runs `steps` through the gate ([`may_adopt`]); returns the events the chain would hold.
+fn run(plan: &Plan, steps: &[Step]) -> Vec<Event> {
+    let all = targets();
+    let mut events = Vec::new();
+    let mut now = 1_700_000_000i64;
+    let mut seq = 0u64;
+    for s in steps {
+        seq += 1;
+        match s {
+            Step::Adopt(t, gap) => {
+                now += gap * 60;
+                let target = &all[*t];
+                if let Ok(wave) = may_adopt(plan, MODULE, "1.1.0", target, &all, &events, now) {
+                    let on = lz_repo::rollout::running(MODULE, &events);
+                    if on.get(target).is_some_and(|(v, _, _)| v == "1.1.0") {
+                        continue;
+                    }
+                    events.push(Event::Adopted {
+                        sequence: seq,
+                        env: target.0.clone(),
+                        service: target.1.clone(),
+                        module: MODULE.into(),
+                        from: "1.0.0".into(),
+                        to: "1.1.0".into(),
+                        wave,
+                        at: now,
+                    });
+                }
+            }
+            Step::Deploy(e, ok, gap) => {
+                now += gap * 60;
+                events.push(Event::Deployment { sequence: seq, env: ENVS[*e].into(), succeeded: *ok, at: now });
+            }
+            Step::Drift(e, ok, gap) => {
+                now += gap * 60;
+                events.push(Event::Drift { sequence: seq, env: ENVS[*e].into(), clean: *ok, at: now });
+            }
+        }
+    }
+    events
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// No service runs a version its wave has not reached: for every adoption the gate let
+    /// through, every target of every earlier wave had moved before it, the bake time of each
+    /// earlier wave had passed since its last move, and no deployment of an earlier wave's
+    /// environments had failed since that wave started (when the wave checks it).
+    #[test]
+    fn no_service_runs_a_version_its_wave_has_not_reached(plan in plans(), steps in steps()) {
+        let events = run(&plan, &steps);
+        let moved: Vec<(Target, i64)> = events.iter().filter_map(|e| match e {
+            Event::Adopted { env, service, at, .. } => Some(((env.clone(), service.clone()), *at)),
+            _ => None,
+        }).collect();
+        for (target, at) in &moved {
+            let wave = plan.wave_of(&target.0, &target.1).expect("the gate moved a target outside the plan");
+            for (k, w) in plan.waves[..wave].iter().enumerate() {
+                let of_k: Vec<Target> = targets().into_iter().filter(|(e, s)| plan.wave_of(e, s) == Some(k)).collect();
+                let times: Vec<i64> = of_k.iter().map(|t| moved.iter().find(|(m, _)| m == t).map(|(_, a)| *a)
+                    .unwrap_or_else(|| panic!("{target:?} moved before {t:?} of earlier wave {}", w.name))).collect();
+                let (first, last) = (*times.iter().min().unwrap(), *times.iter().max().unwrap());
+                prop_assert!(last + (w.bake_minutes as i64) * 60 <= *at, "{target:?} moved before wave {} baked", w.name);
+                if w.health_checks.contains(&HealthCheck::DeploymentSucceeded) {
+                    let failed = events.iter().any(|e| matches!(e, Event::Deployment { env, succeeded: false, at: d, .. }
+                        if w.environments.contains(env) && *d >= first && d <= at));
+                    prop_assert!(!failed, "{target:?} moved after a failed deployment of wave {}", w.name);
+                }
+            }
+        }
+    }
+}
+
+fn plan3() -> Plan {
+    toml::from_str(
+        r#"
+[[wave]]
+name = "non-prod"
+environments = ["dev", "uat"]
+bake_minutes = 60
+health_checks = ["deployment-succeeded", "drift-clean"]
+[[wave]]
+name = "prod-canary"
+environments = ["prod"]
+services = ["market-data"]
+bake_minutes = 240
+health_checks = ["deployment-succeeded", "drift-clean"]
+[[wave]]
+name = "prod-all"
+environments = ["prod"]
+"#,
+    )
+    .unwrap()
+}
+
+fn adopted(sequence: u64, env: &str, service: &str, wave: u32, at: i64) -> Event {
+    Event::Adopted {
+        sequence,
+        env: env.into(),
+        service: service.into(),
+        module: MODULE.into(),
+        from: "1.0.0".into(),
+        to: "1.1.0".into(),
+        wave,
+        at,
+    }
+}
+
+/// A failed health check stops the wave: a failed deployment in a wave's environment holds the
+/// next wave however long it bakes, and the hold names the record.
+#[test]
+fn a_failed_health_check_stops_the_next_wave() {
+    let plan = plan3();
+    let all = targets();
+    let mut events: Vec<Event> = Vec::new();
+    let mut seq = 0;
+    for (env, service) in all.iter().filter(|(e, _)| e != "prod") {
+        seq += 1;
+        events.push(adopted(seq, env, service, 1, 1000 + seq as i64));
+    }
+    events.push(Event::Drift { sequence: 90, env: "dev".into(), clean: true, at: 2000 });
+    events.push(Event::Drift { sequence: 91, env: "uat".into(), clean: true, at: 2000 });
+    let canary: Target = ("prod".into(), "market-data".into());
+    // Not baked yet: the hold says until when.
+    let hold = may_adopt(&plan, MODULE, "1.1.0", &canary, &all, &events, 2000).unwrap_err();
+    assert!(hold.to_string().contains("bakes until"), "{hold}");
+    assert_eq!(may_adopt(&plan, MODULE, "1.1.0", &canary, &all, &events, 1006 + 3600), Ok(2));
+    // prod-all waits for the canary.
+    let rest: Target = ("prod".into(), "order-gateway".into());
+    let hold = may_adopt(&plan, MODULE, "1.1.0", &rest, &all, &events, 10_000).unwrap_err();
+    assert!(hold.to_string().contains("wave 2 (prod-canary) has not moved prod/market-data"), "{hold}");
+    // A failed deployment in uat stops it, even long after baking.
+    events.push(Event::Deployment { sequence: 92, env: "uat".into(), succeeded: false, at: 2100 });
+    let hold = may_adopt(&plan, MODULE, "1.1.0", &canary, &all, &events, 1_000_000).unwrap_err();
+    assert!(hold.to_string().contains("health check failed: deployment-succeeded: deployment record 92 in uat failed"), "{hold}");
+    let states = progress(&plan, MODULE, "1.1.0", &all, &events);
+    assert_eq!(states[0].failed.len(), 1);
+    assert!(states[0].completed_at.is_some());
+}
+
+/// A pin edited to skip a wave: prod services cannot move while non-prod has not.
+#[test]
+fn a_pin_that_skips_a_wave_is_held() {
+    let plan = plan3();
+    let all = targets();
+    let hold = may_adopt(&plan, MODULE, "1.1.0", &("prod".into(), "order-gateway".into()), &all, &[], 1_000_000).unwrap_err();
+    let text = hold.to_string();
+    assert!(text.contains("wave 1 (non-prod) has not moved dev/market-data"), "{text}");
+    assert!(text.contains("wave 2 (prod-canary) has not moved prod/market-data"), "{text}");
+    assert_eq!(may_adopt(&plan, MODULE, "1.1.0", &("dev".into(), "order-gateway".into()), &all, &[], 0), Ok(1));
+    let outside = may_adopt(&plan, MODULE, "1.1.0", &("test".into(), "order-gateway".into()), &all, &[], 0).unwrap_err();
+    assert!(outside.to_string().contains("has no wave for order-gateway in test"), "{outside}");
+}
+
+/// A rollback reverses the latest adoption of the target, only when the previous version was
+/// admitted in that environment before.
+#[test]
+fn a_rollback_names_the_adoption_it_reverses() {
+    let mut events = vec![adopted(5, "dev", "order-gateway", 1, 100), adopted(6, "dev", "market-data", 1, 101)];
+    let t: Target = ("dev".into(), "order-gateway".into());
+    assert_eq!(reverses(MODULE, &t, "1.1.0", "1.0.0", &events), Some(5));
+    assert_eq!(reverses(MODULE, &t, "1.1.0", "0.9.0", &events), None, "0.9.0 was never admitted in dev");
+    assert_eq!(reverses(MODULE, &("uat".into(), "order-gateway".into()), "1.1.0", "1.0.0", &events), None);
+    events.push(adopted(9, "dev", "order-gateway", 1, 200));
+    assert_eq!(reverses(MODULE, &t, "1.1.0", "1.0.0", &events), Some(9), "the latest adoption");
+}

@@ -45,6 +45,7 @@ enum Action {
         module: Option<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: crate::format::Format,
+    },
     /// Deprecate MODULE@VERSION: `check` warns wherever an overlay pins it
     Deprecate {
         #[arg(value_name = "MODULE@VERSION")]
@@ -140,6 +141,8 @@ fn card_text(c: &lz_service::card::Card) -> String {
     }
     let _ = writeln!(s, "\nExample (pinned to {}):\n{}", lz_service::card::tag(&c.module, &c.version), c.example);
     s
+}
+
 /// `catalog deprecate|revoke`: records the notice in the catalog; a revocation then names every
 /// service still on the version by the verified chain, and the version a release of this tree
 /// would move it to.

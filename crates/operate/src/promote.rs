@@ -501,8 +501,8 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     }
     let admission = session.admit(&deployer, &policy, now.time)?;
     // Staged module adoption (issue 32): the services this release moves, their waves reached.
-    let adoptions = crate::adoption::admit(&session.release.files, &t.environment, &session.records, now.time.unix_timestamp())?;
-    let adoption_approvals = crate::adoption::approvals(session, &admission)?;
+    let adoptions = lz_promote::adoption::admit(&session.release.files, &t.environment, &session.records, now.time.unix_timestamp())?;
+    let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::of_target(t.clone());
     crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous)?;
@@ -826,7 +826,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     boundary(&paths.work, Phase::Record);
     let completion = finish("succeeded", succeeded(state.as_ref()))?;
     if !adoption_approvals.is_empty() {
-        crate::adoption::record(ledger, &release, &t.environment, &t.account_id, &adoptions, &adoption_approvals, completion, &later()?, opts.deployer)?;
+        lz_promote::adoption::record(ledger, &release, &t.environment, &t.account_id, &adoptions, &adoption_approvals, completion, &later()?, opts.deployer)?;
     }
     Ok(outcome(completion, state, None))
 }

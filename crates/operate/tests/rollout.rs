@@ -10,7 +10,7 @@ use std::path::Path;
 use common::*;
 use lz_evidence::record::Kind;
 use lz_promote::clock::Clock;
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use time::Duration;
 
 const PLAN: &str = r#"
@@ -51,7 +51,7 @@ fn edit(tree: &Path, pins: &[(&str, &[(&str, &str)])]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn approve_and_promote(sb: &Sandbox, release: &str, env: &str, clock: &Clock) -> anyhow::Result<lz_promote::promote::Outcome> {
+fn approve_and_promote(sb: &Sandbox, release: &str, env: &str, clock: &Clock) -> anyhow::Result<lz_operate::promote::Outcome> {
     let second = if env == "prod" { "carol" } else { "erin" };
     sb.approve("bob", release, env, clock)?;
     sb.approve(second, release, env, clock)?;
@@ -167,11 +167,11 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     assert_eq!((og.version.as_str(), og.rollback_of), ("1.0.0", Some(reversed)));
     assert!(!og.approvals.is_empty() && og.approvals.iter().all(|a| a.contains(" by ")), "{og:?}");
     // The auditor report's section shows the same table.
-    let selection = lz_promote::report::Selection::Release(r4.clone());
-    let report = lz_promote::report::build(&sb.paths, &selection, &lz_promote::report::Options::default()).unwrap();
+    let selection = lz_report::Selection::Release(r4.clone());
+    let report = lz_report::build(&sb.paths, &selection, &lz_report::Options::default()).unwrap();
     assert!(report.verified(), "{:?}", report.verification);
     assert_eq!(report.adoption, lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), None));
-    let html = lz_promote::report::render(&report).unwrap();
+    let html = lz_report::render(&report).unwrap();
     assert!(html.contains("<h2>Module adoption</h2>") && html.contains(&format!("rollback of record {reversed}")), "no adoption section");
 }
 

@@ -235,7 +235,7 @@ pub struct Report {
     /// Link to the exceptions export (relative to the report), when given.
     pub exceptions_link: Option<String>,
     /// Module adoption (issue 32): who runs which version where, from the verified chain.
-    pub adoption: Vec<crate::adoption::Row>,
+    pub adoption: Vec<lz_promote::adoption::Row>,
 }
 
 impl Report {
@@ -377,7 +377,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
         selection: selection_text(selection),
         releases,
         exceptions_link: opts.exceptions_link.clone(),
-        adoption: crate::adoption::rows(&admitted, None),
+        adoption: lz_promote::adoption::rows(&admitted, None),
     })
 }
 

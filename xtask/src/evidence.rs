@@ -197,7 +197,7 @@ pub struct TrustArgs {
 
 impl TrustArgs {
     /// The trust root given, or `None` when neither flag was given.
-    fn given(&self, root: &Path) -> Result<Option<TrustRoot>> {
+    pub(crate) fn given(&self, root: &Path) -> Result<Option<TrustRoot>> {
         let mut trust = match &self.trust_root {
             Some(spec) => Some(TrustRoot::from_spec(root, spec)?),
             None => None,
@@ -228,7 +228,7 @@ fn landing_zone_trust(root: &Path) -> Result<TrustRoot> {
 }
 
 /// Where verification remembers the last head it accepted for each store.
-fn cache_dir(root: &Path) -> PathBuf {
+pub(crate) fn cache_dir(root: &Path) -> PathBuf {
     root.join(".tools/evidence/verified")
 }
 

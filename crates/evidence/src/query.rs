@@ -210,6 +210,9 @@ impl Index {
 pub enum Source<'a> {
     Local(&'a LocalStore),
     Memory(&'a [StoredRecord]),
+    /// The records of a verified chain ([`Index::from_verified`]): their statements as verified,
+    /// without their bytes read again.
+    Verified(&'a [crate::verify::VerifiedRecord]),
 }
 
 /// A record as shown to auditors: common fields and the kind-specific details, without the
@@ -326,14 +329,20 @@ impl Query<'_> {
     }
 
     pub(crate) fn read(&self, e: &IndexEntry) -> Result<RecordSummary> {
-        let (bytes, location) = match &self.source {
-            Source::Local(store) => (store.read_at(e.offset, e.len as usize)?, format!("{}:{}", store.path().display(), e.line)),
+        let (st, location): (Statement, String) = match &self.source {
+            Source::Local(store) => {
+                let location = format!("{}:{}", store.path().display(), e.line);
+                (decode_statement(&store.read_at(e.offset, e.len as usize)?, &location)?, location)
+            }
             Source::Memory(records) => {
                 let r = records.get(e.offset as usize).context("index points past the records")?;
-                (r.bytes.to_vec(), r.location.clone())
+                (decode_statement(&r.bytes, &r.location)?, r.location.clone())
+            }
+            Source::Verified(records) => {
+                let r = records.get(e.offset as usize).context("index points past the records")?;
+                (r.statement.clone(), r.location.clone())
             }
         };
-        let st: Statement = decode_statement(&bytes, &location)?;
         if st.predicate.chain.sequence != e.sequence {
             bail!("{location}: the record changed since it was indexed; rerun the query");
         }

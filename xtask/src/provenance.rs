@@ -122,8 +122,9 @@ fn print_text(a: &ResourceAnswer, when: &str) {
     println!("  applied:     {}", a.applied_under);
     match &d.policy_evaluation {
         Some(p) => {
-            let passed = p.details.get("passed").and_then(Value::as_bool).unwrap_or(false);
-            let findings = p.details.get("findings").and_then(Value::as_array).map_or(0, Vec::len);
+            let evaluation = p.typed.policy_evaluation();
+            let passed = evaluation.and_then(|x| x.passed).unwrap_or(false);
+            let findings = evaluation.and_then(|x| x.findings.as_ref()).map_or(0, Vec::len);
             println!("  policy:      {} {} ({findings} finding(s))", line(p), if passed { "passed" } else { "FAILED" });
         }
         None => println!("  policy:      no policy evaluation named"),
@@ -134,7 +135,8 @@ fn print_text(a: &ResourceAnswer, when: &str) {
     for ap in &d.approvals {
         println!("  approval:    {}", line(ap));
     }
-    let used: Vec<&Value> = d.policy_evaluation.iter().flat_map(|p| p.details.get("exceptions").and_then(Value::as_array).into_iter().flatten()).collect();
+    let used: Vec<&Value> =
+        d.policy_evaluation.iter().flat_map(|p| p.typed.policy_evaluation().and_then(|x| x.exceptions.as_ref()).into_iter().flatten()).collect();
     if used.is_empty() {
         println!("  exceptions:  none in force");
     }

@@ -234,8 +234,41 @@ pub struct RecordSummary {
     pub ticket: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The details as shown (without the plan copy, the changes, the resource list and the
+    /// register); for display only.
     pub details: Map<String, Value>,
+    /// The details typed by the record's kind ([`crate::details`]): what every reader decides by.
+    #[serde(skip)]
+    pub typed: crate::details::Details,
 }
+
+impl RecordSummary {
+    /// The summary of a verified record (its details typed as verified).
+    pub fn of_verified(r: &crate::verify::VerifiedRecord) -> RecordSummary {
+        let p = &r.statement.predicate;
+        let mut details = p.details.clone();
+        for k in SHOWN_WITHOUT {
+            details.remove(k);
+        }
+        RecordSummary {
+            sequence: r.sequence,
+            kind: r.kind,
+            time: p.time.clone(),
+            identity: p.identity.clone(),
+            release: p.release.clone(),
+            environment: p.environment.clone(),
+            account: p.account.clone(),
+            plan_digest: p.plan_digest.clone(),
+            ticket: p.ticket.clone(),
+            reason: p.reason.clone(),
+            details,
+            typed: r.details.clone(),
+        }
+    }
+}
+
+/// Details a summary leaves out (the plan copy, the changes, the resource list, the register).
+const SHOWN_WITHOUT: [&str; 4] = ["plan", "changes", "resources", "register"];
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TimeRange {
@@ -329,27 +362,31 @@ impl Query<'_> {
     }
 
     pub(crate) fn read(&self, e: &IndexEntry) -> Result<RecordSummary> {
-        let (st, location): (Statement, String) = match &self.source {
+        let (st, location, typed): (Statement, String, Option<crate::details::Details>) = match &self.source {
             Source::Local(store) => {
                 let location = format!("{}:{}", store.path().display(), e.line);
-                (decode_statement(&store.read_at(e.offset, e.len as usize)?, &location)?, location)
+                (decode_statement(&store.read_at(e.offset, e.len as usize)?, &location)?, location, None)
             }
             Source::Memory(records) => {
                 let r = records.get(e.offset as usize).context("index points past the records")?;
-                (decode_statement(&r.bytes, &r.location)?, r.location.clone())
+                (decode_statement(&r.bytes, &r.location)?, r.location.clone(), None)
             }
             Source::Verified(records) => {
                 let r = records.get(e.offset as usize).context("index points past the records")?;
-                (r.statement.clone(), r.location.clone())
+                (r.statement.clone(), r.location.clone(), Some(r.details.clone()))
             }
         };
         if st.predicate.chain.sequence != e.sequence {
             bail!("{location}: the record changed since it was indexed; rerun the query");
         }
         let kind = st.kind().with_context(|| format!("{location}: unknown predicateType"))?;
+        let typed = match typed {
+            Some(t) => t,
+            None => crate::details::Details::parse(kind, &st.predicate.details).with_context(|| format!("{location}: record {}", e.sequence))?,
+        };
         let p = st.predicate;
         let mut details = p.details;
-        for k in ["plan", "changes", "resources", "register"] {
+        for k in SHOWN_WITHOUT {
             details.remove(k);
         }
         Ok(RecordSummary {
@@ -364,6 +401,7 @@ impl Query<'_> {
             ticket: p.ticket,
             reason: p.reason,
             details,
+            typed,
         })
     }
 

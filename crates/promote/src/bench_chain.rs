@@ -75,10 +75,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
     };
     // A resource of dev's deployed plans (`evidence query --resource`, issue 27).
     let base_plan = sb.paths.open_release(&base)?.plan("dev")?;
-    let address = base_plan["planned_values"]["root_module"]["child_modules"][0]["resources"][0]["address"]
-        .as_str()
-        .context("the dev plan declares a module resource")?
-        .to_string();
+    let address = first_module_resource(&base_plan["planned_values"]["root_module"]).context("the dev plan declares a module resource")?;
 
     for (round, &size) in sizes.iter().enumerate() {
         let have = store.windows()?.map(|w| w.map(|w| w.len())).sum::<Result<usize>>()?;
@@ -109,6 +106,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         })?;
         ensure!(found, "{address} has no provenance in dev");
         line("provenance", "incremental", d, &format!("{address} in dev, whole command"));
+        println!("    (where it goes, a new process again: {})", provenance_parts(&sb, &address)?);
 
         // approve: a high-tier release's first approval, then its second.
         let rel = sb.release(&format!("bench-approve-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-5{round:03}")))?;
@@ -137,6 +135,41 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
 
 /// Runs `f` with the peak resident memory reset before it (so that the line printed after it
 /// shows the peak of this step).
+/// The address of the first resource inside a module of a plan's `planned_values` module.
+fn first_module_resource(module: &serde_json::Value) -> Option<String> {
+    module["child_modules"].as_array()?.iter().find_map(|m| {
+        m["resources"].as_array().and_then(|r| r.first()).and_then(|r| r["address"].as_str()).map(String::from).or_else(|| first_module_resource(m))
+    })
+}
+
+/// The provenance lookup in its parts, each timed, in a new process with the mirror: the one
+/// verification, the replay of every deployment's admission, the index and the answer.
+fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
+    crate::verified::forget_all();
+    crate::replay::forget_verdicts();
+    let t = Instant::now();
+    let ledger = crate::ledger::Ledger::open_checked(&sb.paths.trust, &sb.paths.evidence, Some(sb.paths.mirror_dir()), &[], &[])?;
+    let chain = ledger.chain()?;
+    let verify = t.elapsed();
+    let t = Instant::now();
+    let records = ledger.records()?;
+    let deployments = records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count();
+    let rejected: Vec<(u64, String)> = crate::replay::rejected(&sb.paths, &ledger, &records)?.into_iter().collect();
+    let replay = t.elapsed();
+    let t = Instant::now();
+    let index = lz_evidence::query::Index::from_verified(&chain);
+    let source = lz_evidence::query::Source::Verified(&chain.records);
+    let query = lz_evidence::query::Query { index: &index, source, range: Default::default() };
+    crate::provenance::resource(&sb.paths, &query, "dev", address, None, &rejected)?;
+    let lookup = t.elapsed();
+    Ok(format!(
+        "verification {:.2}s, replay of {deployments} successful deployments {:.2}s, index and answer {:.2}s",
+        verify.as_secs_f64(),
+        replay.as_secs_f64(),
+        lookup.as_secs_f64()
+    ))
+}
+
 /// How many earlier head versions a verification through the mirror reads from S3 now (one new
 /// process, after the timed ones: the mirror holds the rest).
 fn mirror_heads(mirror: &Mirror, sb: &Sandbox) -> Result<String> {
@@ -224,6 +257,17 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
     let all = local.load()?;
     let new = &all[records.len()..];
     let head = local.head()?.context("the padded copy has a head")?;
+    // One signed head per padding record but the last, as appends leave them (each an earlier
+    // head version the verifier judges), written before the final head.
+    let stamp = lz_evidence::record::format_time(time::OffsetDateTime::now_utc());
+    let heads: Vec<Vec<u8>> = new[..new.len() - 1]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let cp = lz_evidence::Checkpoint { sequence: (records.len() + i) as u64, hash: lz_evidence::dsse::sha256_hex(&r.bytes), time: stamp.clone() };
+            lz_evidence::store::sign_checkpoint(&cp, signer)
+        })
+        .collect();
     let client = store.client().clone();
     let bucket = store.bucket().to_string();
     let rt = lz_platform::aws::runtime()?;
@@ -253,6 +297,25 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
                     }
+                });
+                next += 1;
+            }
+            match set.join_next().await {
+                Some(done) => {
+                    done.context("a PUT task failed")??;
+                }
+                None => break,
+            }
+        }
+        let mut next = 0;
+        loop {
+            while next < heads.len() && set.len() < PUTS {
+                let (client, bucket, key) = (client.clone(), bucket.clone(), store.head_key());
+                let body = heads[next].clone();
+                set.spawn(async move {
+                    let put = client.put_object().bucket(&bucket).key(&key).content_type("application/json");
+                    put.body(ByteStream::from(body)).send().await.map_err(crate::aws_error).with_context(|| format!("cannot write s3://{bucket}/{key}"))?;
+                    anyhow::Ok(())
                 });
                 next += 1;
             }

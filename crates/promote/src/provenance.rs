@@ -93,7 +93,7 @@ pub fn applied_under(paths: &Paths, d: &Deployed) -> String {
         return "unknown: the deployment names no decision point (in_progress_record)".into();
     };
     let tier = d.tier.as_deref().and_then(Tier::parse);
-    let governing = ip.details.get("governance_release").and_then(Value::as_str);
+    let governing = ip.typed.deployment().and_then(|x| x.governance_release.as_deref());
     let (Some(tier), Some(governing)) = (tier, governing) else {
         return "unknown: the decision point names no tier or governing release".into();
     };

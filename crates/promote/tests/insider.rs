@@ -833,7 +833,7 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         for e in &register.exceptions {
             // The record names a registered owner, whatever the entry says.
             let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT), None);
-            let Ok(Details::ExceptionApproval(d)) = Details::parse(Kind::ExceptionApproval, &f.details) else { panic!("exception approval details") };
+            let Ok(Details::ExceptionApproval(d)) = Details::parse(Kind::ExceptionApproval, f.details_map()) else { panic!("exception approval details") };
             let f = f.details(ExceptionApprovalDetails { owner: "alice".into(), ..d });
             match ledger.append(Kind::ExceptionApproval, f, sb.signer(signer)) {
                 Ok(_) => appended += 1,

@@ -16,7 +16,7 @@ use crate::dsse::{sha256_hex, Envelope};
 use crate::record::{parse_time, Kind, Statement};
 use crate::store::{LocalStore, StoredRecord};
 
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IndexEntry {
@@ -65,10 +65,6 @@ struct IdxPredicate {
     plan_digest: Option<String>,
     #[serde(default)]
     ticket: Option<String>,
-    #[serde(default)]
-    resources: Option<Vec<String>>,
-    #[serde(default)]
-    resource: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -82,25 +78,29 @@ fn resource_key(env: &str, address: &str) -> String {
     format!("{env} {address}")
 }
 
-fn decode_statement<T: for<'de> Deserialize<'de>>(bytes: &[u8], location: &str) -> Result<T> {
+fn decode_payload(bytes: &[u8], location: &str) -> Result<Vec<u8>> {
     let env: Envelope = serde_json::from_slice(bytes).with_context(|| format!("{location}: not a DSSE envelope"))?;
-    let payload = env.payload_bytes().with_context(|| format!("{location}: payload is not base64"))?;
+    env.payload_bytes().with_context(|| format!("{location}: payload is not base64"))
+}
+
+fn decode_statement<T: for<'de> Deserialize<'de>>(bytes: &[u8], location: &str) -> Result<T> {
+    let payload = decode_payload(bytes, location)?;
     serde_json::from_slice(&payload).with_context(|| format!("{location}: payload is not an evidence statement"))
 }
 
 impl Index {
     fn add(&mut self, offset: u64, line: usize, bytes: &[u8], location: &str) -> Result<()> {
-        let st: IdxStatement = decode_statement(bytes, location)?;
+        let payload = decode_payload(bytes, location)?;
+        let st: IdxStatement =
+            serde_json::from_slice(&payload).with_context(|| format!("{location}: payload is not an evidence statement"))?;
         let kind = Kind::from_predicate_type(&st.predicate_type)
             .with_context(|| format!("{location}: unknown predicateType {:?}", st.predicate_type))?;
         let p = st.predicate;
         if let Some(env) = &p.environment {
-            let mut addrs = p.resources.unwrap_or_default();
-            if let Some(Value::String(r)) = p.resource {
-                addrs.push(r);
-            }
-            for a in addrs {
-                self.resources.entry(resource_key(env, &a)).or_default().push(p.chain.sequence);
+            // The resources the kind's typed details name (as `Index::from_verified` reads them).
+            let details = crate::details::Details::from_payload(kind, &payload).with_context(|| format!("{location}: record {}", p.chain.sequence))?;
+            for a in details.resources() {
+                self.resources.entry(resource_key(env, a)).or_default().push(p.chain.sequence);
             }
         }
         self.entries.push(IndexEntry {

@@ -96,6 +96,12 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
         line("verify", "incremental", d, &format!("{n} records, 1 new"));
         println!("    (earlier head versions read from S3 through the mirror: {})", mirror_heads(&mirror, &sb)?);
+        // The same, with the mirror's held heads removed: every earlier head version read from S3
+        // again (what a command through the mirror did before it held them).
+        warm();
+        let _ = std::fs::remove_file(mirror.path().with_extension("heads.jsonl"));
+        let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
+        line("verify", "incremental", d, &format!("{n} records, 0 new, WITHOUT the held heads (each earlier head version read from S3)"));
 
         // provenance: the whole `evidence query --resource` (one verification, the replay of
         // dev's deployments, the index, the answer) in a new process with the mirror.

@@ -24,6 +24,14 @@ enum What {
         #[arg(long)]
         s3_only: bool,
     },
+    /// The evidence chain at scale on S3 (LocalStack): `verify`, `approve`, `promote` and the
+    /// provenance lookup, from scratch and incrementally, each with its goal, peak memory and
+    /// the load average
+    Chain {
+        /// Chain lengths (records)
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        records: Vec<usize>,
+    },
     /// Generated overlays rendered and checked per second
     Properties,
     /// Lead time of a change through dev -> prod against LocalStack
@@ -41,6 +49,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         What::Render => Some("render"),
         What::Policy => Some("policy"),
         What::Evidence { .. } => Some("evidence"),
+        What::Chain { .. } => Some("chain"),
         What::Properties | What::Promotion | What::GoldenPath => None,
     };
     if let Some(name) = name.filter(|_| cfg!(debug_assertions) && std::env::var_os("LZ_BENCH_DEBUG").is_none()) {
@@ -55,6 +64,9 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 v
             }
+            What::Chain { records } => {
+                vec!["--records".to_string(), records.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")]
+            }
             _ => Vec::new(),
         };
         let ok = xshell::cmd!(sh, "{cargo} run --quiet --release --package xtask -- bench {name} {extra...}").env("LZ_ROOT", root).run().is_ok();
@@ -64,6 +76,12 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         What::Render => crate::render::bench(root),
         What::Policy => crate::policy::bench(root),
         What::Evidence { s3_records, s3_only } => crate::evidence::bench(root, &s3_records, s3_only),
+        What::Chain { records } => {
+            println!("{} build, {}", if cfg!(debug_assertions) { "debug" } else { "release" }, load());
+            crate::evidence::bench(root, &records, true)?;
+            print_peak();
+            Ok(ExitCode::SUCCESS)
+        }
         What::Properties => crate::baseline::bench_properties(root),
         What::Promotion => crate::promote::bench(root),
         What::GoldenPath => crate::service::bench(root),

@@ -197,7 +197,7 @@ pub struct TrustArgs {
 
 impl TrustArgs {
     /// The trust root given, or `None` when neither flag was given.
-    fn given(&self, root: &Path) -> Result<Option<TrustRoot>> {
+    pub(crate) fn given(&self, root: &Path) -> Result<Option<TrustRoot>> {
         let mut trust = match &self.trust_root {
             Some(spec) => Some(TrustRoot::from_spec(root, spec)?),
             None => None,
@@ -228,7 +228,7 @@ fn landing_zone_trust(root: &Path) -> Result<TrustRoot> {
 }
 
 /// Where verification remembers the last head it accepted for each store.
-fn cache_dir(root: &Path) -> PathBuf {
+pub(crate) fn cache_dir(root: &Path) -> PathBuf {
     root.join(".tools/evidence/verified")
 }
 
@@ -403,13 +403,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             for d in details {
                 let (k, v) = d.split_once('=').with_context(|| format!("--detail {d:?} is not KEY=VALUE"))?;
                 let v = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
-                fields.details.insert(k.to_string(), v);
+                fields.raw_details_mut().insert(k.to_string(), v);
             }
             if let Some(id) = append_id {
                 if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                     bail!("--append-id {id:?} must be 1 to 128 letters, digits, '-' or '_'");
                 }
-                fields.details.insert(APPEND_ID.into(), Value::String(id));
+                fields.raw_details_mut().insert(APPEND_ID.into(), Value::String(id));
             }
             if store.store_kind == StoreKind::S3 {
                 // Created (or checked) once: a retention below the floor is refused here.

@@ -7,13 +7,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
+use lz_evidence::query::RecordSummary;
+use lz_evidence::verify::{KnownCheckpoint, VerifiedCache};
 use lz_evidence::record::format_time;
 use lz_promote::provenance::ResourceAnswer;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::evidence::{load_verified, StoreArgs, TrustArgs};
+use crate::evidence::{StoreArgs, TrustArgs};
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Format {
@@ -26,29 +27,49 @@ fn line(r: &RecordSummary) -> String {
 }
 
 pub fn run(root: &Path, store: &StoreArgs, trust: &TrustArgs, env: &str, address: &str, at: Option<OffsetDateTime>, json: bool) -> Result<ExitCode> {
-    let opened = store.open(root)?;
-    let Some((_, records, chain)) = load_verified(root, &*opened, trust, store.witnessed(root)?, "not answering from an unverified chain")? else {
+    // Without the replay a deployment record is only a claim: no answer rather than one that may
+    // name a deployment whose admission does not hold.
+    let Some(evidence) = store.evidence_at(root)? else {
+        println!("REFUSED: admissions can only be replayed on a store change control names (the landing zone's); ask that store, not --store s3");
         return Ok(ExitCode::from(1));
     };
-    let crate::context::LandingZone { mut paths, .. } = crate::context::LandingZone::open(root)?;
-    // Deployments whose admission does not hold are passed over: replayed on the store asked.
-    let rejected: Vec<(u64, String)> = match store.evidence_at(root)? {
-        Some(at) => {
-            paths.evidence = at;
-            let ledger = paths.ledger()?;
-            lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?.into_iter().collect()
+    let endpoint = lz_platform::localstack::require(root)?;
+    let mut paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    paths.evidence = evidence;
+    // One verification for the whole command (the replay and the lookup read it), against the
+    // landing zone's pinned register, with the verifier's cached checkpoint and the witnessed one;
+    // a trust root given besides must hold too.
+    let opened = store.open(root)?;
+    let cache = VerifiedCache::new(&crate::evidence::cache_dir(root), &opened.describe());
+    let known: Vec<KnownCheckpoint> = cache.load()?.into_iter().collect();
+    let witnessed = store.witnessed(root)?;
+    if let Some(given) = trust.given(root)?.filter(|g| g.identity() != paths.trust.identity()) {
+        if let Err(e) = lz_promote::verified::current_with(&paths.evidence, &given, &known, &witnessed, Some(&paths.mirror_dir())) {
+            match lz_evidence::failure_of(&e) {
+                Some(f) => {
+                    println!("TAMPERED: {f} [{}]; not answering from an unverified chain", f.reason.code());
+                    return Ok(ExitCode::from(1));
+                }
+                None => return Err(e),
+            }
         }
-        // Without the replay a deployment record is only a claim: no answer rather than one
-        // that may name a deployment whose admission does not hold.
-        None => {
-            println!("REFUSED: admissions can only be replayed on a store change control names (the landing zone's); ask that store, not --store s3");
+    }
+    let looked = match lz_promote::provenance::look_up(&paths, &known, &witnessed, env, address, at) {
+        Ok(l) => l,
+        Err(e) if lz_promote::is_refusal(&e) => {
+            println!("TAMPERED: {e:#}; not answering from an unverified chain");
             return Ok(ExitCode::from(1));
         }
+        Err(e) => return Err(e),
     };
-    let index = Index::from_verified(&chain);
-    let query = Query { index: &index, source: Source::Memory(&records), range: TimeRange::default() };
+    if let Some(head) = &looked.head {
+        cache.save(head)?;
+    }
+    for q in &looked.quarantined {
+        println!("FOREIGN: {q}");
+    }
     let when = at.map(format_time).unwrap_or_else(|| "now".into());
-    let Some(a) = lz_promote::provenance::resource(&paths, &query, env, address, at, &rejected)? else {
+    let Some(a) = looked.answer else {
         let msg = format!("nothing admitted was deployed in {env} at {when}: no release governs {address} there");
         if json {
             println!("{}", serde_json::to_string_pretty(&json!({"resource": address, "environment": env, "at": at.map(format_time), "found": false, "error": msg}))?);
@@ -101,8 +122,9 @@ fn print_text(a: &ResourceAnswer, when: &str) {
     println!("  applied:     {}", a.applied_under);
     match &d.policy_evaluation {
         Some(p) => {
-            let passed = p.details.get("passed").and_then(Value::as_bool).unwrap_or(false);
-            let findings = p.details.get("findings").and_then(Value::as_array).map_or(0, Vec::len);
+            let evaluation = p.typed.policy_evaluation();
+            let passed = evaluation.and_then(|x| x.passed).unwrap_or(false);
+            let findings = evaluation.and_then(|x| x.findings.as_ref()).map_or(0, Vec::len);
             println!("  policy:      {} {} ({findings} finding(s))", line(p), if passed { "passed" } else { "FAILED" });
         }
         None => println!("  policy:      no policy evaluation named"),
@@ -113,7 +135,8 @@ fn print_text(a: &ResourceAnswer, when: &str) {
     for ap in &d.approvals {
         println!("  approval:    {}", line(ap));
     }
-    let used: Vec<&Value> = d.policy_evaluation.iter().flat_map(|p| p.details.get("exceptions").and_then(Value::as_array).into_iter().flatten()).collect();
+    let used: Vec<&Value> =
+        d.policy_evaluation.iter().flat_map(|p| p.typed.policy_evaluation().and_then(|x| x.exceptions.as_ref()).into_iter().flatten()).collect();
     if used.is_empty() {
         println!("  exceptions:  none in force");
     }

@@ -8,7 +8,9 @@
 //!   together with the store's new records, so nothing is believed because the file says so;
 //! - the store still vouches for it: the record the mirror ends with is read from the store and
 //!   must have the same bytes, the store's signed head and every earlier head version must name
-//!   records of the chain with the same hash, the object versions and delete markers are listed
+//!   records of the chain with the same hash (earlier heads the mirror holds are taken from it
+//!   only where the store's listing vouches for their bytes, see [`heads`], and are judged
+//!   again), the object versions and delete markers are listed
 //!   again and the number of record objects must equal the chain's length. A record rewritten or
 //!   removed behind the mirror's end is caught there;
 //! - any mismatch (a seal that does not match, a record that differs, a failure) means a full
@@ -21,18 +23,20 @@
 //!   witnessed checkpoints are checked against the whole chain.
 //!
 //! Files: `<dir>/<key>.jsonl` (the objects at the chain's keys, one per line, the local store
-//! format) and `<dir>/<key>.json` (store, trust root, the location of the keys, record count,
-//! hash of the last record, and a seal over them).
+//! format), `<dir>/<key>.json` (store, trust root, the location of the keys, record count,
+//! hash of the last record, and a seal over them) and `<dir>/<key>.heads.jsonl` (the earlier
+//! head versions, [`heads`]).
+
+pub mod heads;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::{Checkpoint, LocalStore, Store, StoreIntegrity, StoredRecord, Windows};
+use crate::store::{Checkpoint, HeldHeads, LocalStore, Store, StoreIntegrity, StoredRecord, Windows};
 use crate::verify::{verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain};
 use crate::witness::Witnessed;
 
@@ -50,6 +54,9 @@ pub struct Mirror {
     meta: PathBuf,
     store: String,
     trust: String,
+    /// Earlier heads the last [`Mirror::verify`] read from the store (the others came from the
+    /// mirror, vouched for by the store's listing).
+    last_heads_read: std::cell::Cell<Option<u64>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,13 +68,12 @@ struct Meta {
     keys: String,
     records: u64,
     last_hash: String,
-    /// Earlier signed heads (immutable object versions) already checked against this chain.
-    heads_seen: Vec<String>,
     seal: String,
 }
 
-fn seal(store: &str, trust: &str, keys: &str, records: u64, last_hash: &str, heads_seen: &[String]) -> String {
-    let text = format!("lz-evidence-mirror-v2\n{store}\n{trust}\n{keys}\n{records}\n{last_hash}\n{}\n", heads_seen.join("\n"));
+/// A digest, not a signature: it only tells a whole meta file from a torn one.
+fn seal(store: &str, trust: &str, keys: &str, records: u64, last_hash: &str) -> String {
+    let text = format!("lz-evidence-mirror-v3\n{store}\n{trust}\n{keys}\n{records}\n{last_hash}\n");
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -76,7 +82,26 @@ impl Mirror {
     pub fn new(dir: &Path, store: &dyn Store, root: &TrustRoot) -> Mirror {
         let (store, trust) = (store.describe(), root.identity());
         let key = &hex::encode(Sha256::digest(format!("{store}\n{trust}").as_bytes()))[..24];
-        Mirror { records: dir.join(format!("{key}.jsonl")), meta: dir.join(format!("{key}.json")), store, trust }
+        let (records, meta) = (dir.join(format!("{key}.jsonl")), dir.join(format!("{key}.json")));
+        Mirror { records, meta, store, trust, last_heads_read: Default::default() }
+    }
+
+    fn heads(&self) -> heads::Heads {
+        heads::Heads::beside(&self.records)
+    }
+
+    /// How many earlier head versions the last [`Mirror::verify`] read from the store (`None`
+    /// when the store reported no integrity).
+    pub fn heads_read(&self) -> Option<u64> {
+        self.last_heads_read.get()
+    }
+
+    /// Keeps the earlier heads a verification judged, with the store's bytes.
+    fn keep_heads(&self, integrity: Option<&StoreIntegrity>) -> Result<()> {
+        match integrity {
+            Some(i) => self.heads().write(&i.earlier_heads),
+            None => Ok(()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -90,7 +115,7 @@ impl Mirror {
         let ok = m.store == self.store
             && m.trust == self.trust
             && m.records > 0
-            && m.seal == seal(&m.store, &m.trust, &m.keys, m.records, &m.last_hash, &m.heads_seen);
+            && m.seal == seal(&m.store, &m.trust, &m.keys, m.records, &m.last_hash);
         ok.then_some(m)
     }
 
@@ -111,15 +136,15 @@ impl Mirror {
                 n,
                 keys: meta.keys.clone(),
                 last_hash: meta.last_hash.clone(),
-                // Earlier heads are checked again: a list read from a file is no proof that
-                // they were (only this process's own checks are skipped).
-                heads_seen: Default::default(),
+                // Earlier heads are all judged again; the held bytes are used only where the
+                // store's listing vouches for them (see [`heads`]).
+                held: self.heads().load(),
                 integrity: Default::default(),
                 tail: Default::default(),
             };
-            if let Ok((chain, mut resumable, _)) = verify_store_from(&mirrored, root, known, witnessed, None) {
-                resumable.saw_heads(mirrored.heads_seen.iter().cloned());
-                let objects = mirrored.integrity.borrow().as_ref().map(|i| i.record_objects);
+            if let Ok((chain, resumable, _)) = verify_store_from(&mirrored, root, known, witnessed, None) {
+                let integrity = mirrored.integrity.borrow().clone();
+                let objects = integrity.as_ref().map(|i| i.record_objects);
                 let tail = mirrored.tail.into_inner();
                 let objects_ok = matches!(objects, Some(Some(c)) if c == resumable.objects()) || matches!(objects, Some(None));
                 // What follows the mirror: the objects at the chain's keys (records and the
@@ -129,32 +154,38 @@ impl Mirror {
                 let tail_ok = resumable.objects() == n + tail.len() as u64
                     && tail[..chained].iter().enumerate().all(|(i, r)| resumable.hash_at(n + i as u64).as_deref() == Some(&crate::dsse::sha256_hex(&r.bytes)[..]));
                 if objects_ok && tail_ok {
-                    self.extend(&tail[..chained], &chain, &resumable)?;
+                    self.extend(&tail[..chained], &chain)?;
+                    self.keep_heads(integrity.as_ref())?;
+                    self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
                     return Ok((chain, resumable, Read::Mirror { mirrored: n }));
                 }
             }
         }
         // A full verification from the store, copied as it is read.
         let _ = std::fs::remove_file(&self.meta);
-        let tee = Tee { store, copy: RefCell::new(Vec::new()) };
+        let tee = Tee { store, copy: RefCell::new(Vec::new()), integrity: RefCell::new(None) };
         let outcome = verify_store_from(&tee, root, known, witnessed, None);
+        let integrity = tee.integrity.borrow().clone();
+        self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
         match &outcome {
             Ok((chain, resumable, Resumed::Full)) => {
                 let copy = tee.copy.into_inner();
                 let n = resumable.len() as usize;
                 if copy.len() as u64 == resumable.objects() && n > 0 {
-                    self.write(&copy[..n], chain, resumable)?;
+                    self.write(&copy[..n], chain)?;
+                    self.keep_heads(integrity.as_ref())?;
                 }
             }
             _ => {
                 let _ = std::fs::remove_file(&self.records);
+                self.heads().remove();
             }
         }
         outcome.map(|(c, r, _)| (c, r, Read::Store))
     }
 
     /// Appends the records read from the store after the mirrored ones (`tail`, verified) to the mirror.
-    fn extend(&self, tail: &[StoredRecord], chain: &VerifiedChain, resumable: &Resumable) -> Result<()> {
+    fn extend(&self, tail: &[StoredRecord], chain: &VerifiedChain) -> Result<()> {
         let Some((last, hash)) = &chain.head else { return Ok(()) };
         let mut lines = Vec::new();
         for r in tail {
@@ -170,10 +201,10 @@ impl Mirror {
             f.write_all(&lines).with_context(|| format!("cannot write {}", self.records.display()))?;
         }
         let keys = self.meta().map(|m| m.keys).context("the mirror's meta went missing")?;
-        self.write_meta(&keys, *last + 1, hash, resumable)
+        self.write_meta(&keys, *last + 1, hash)
     }
 
-    fn write(&self, records: &[StoredRecord], chain: &VerifiedChain, resumable: &Resumable) -> Result<()> {
+    fn write(&self, records: &[StoredRecord], chain: &VerifiedChain) -> Result<()> {
         let Some((last, hash)) = &chain.head else { return Ok(()) };
         // Every object at its key, in order: the mirror gives each its key's location back.
         let Some(keys) = records.first().and_then(|r| r.location.strip_suffix(&format!("{:012}.json", 0))) else { return Ok(()) };
@@ -191,19 +222,17 @@ impl Mirror {
         let tmp = self.records.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         std::fs::write(&tmp, &lines).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &self.records).with_context(|| format!("cannot replace {}", self.records.display()))?;
-        self.write_meta(&keys, *last + 1, hash, resumable)
+        self.write_meta(&keys, *last + 1, hash)
     }
 
-    fn write_meta(&self, keys: &str, records: u64, last_hash: &str, resumable: &Resumable) -> Result<()> {
-        let heads_seen: Vec<String> = resumable.heads_seen().iter().cloned().collect();
+    fn write_meta(&self, keys: &str, records: u64, last_hash: &str) -> Result<()> {
         let m = Meta {
             store: self.store.clone(),
             trust: self.trust.clone(),
             keys: keys.to_string(),
             records,
             last_hash: last_hash.to_string(),
-            seal: seal(&self.store, &self.trust, keys, records, last_hash, &heads_seen),
-            heads_seen,
+            seal: seal(&self.store, &self.trust, keys, records, last_hash),
         };
         let tmp = self.meta.with_extension(format!("json.{}.tmp", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec_pretty(&m)?).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -221,8 +250,8 @@ struct Mirrored<'a> {
     /// The location of the keys ([`Meta`]): a mirrored object is read as from its key.
     keys: String,
     last_hash: String,
-    /// Earlier heads a verification of this chain already checked: not fetched again.
-    heads_seen: BTreeSet<String>,
+    /// Earlier heads the mirror holds: taken where the store's listing vouches for them.
+    held: HeldHeads,
     /// The store's integrity report as verification read it.
     integrity: RefCell<Option<StoreIntegrity>>,
     /// The records read from the store after the mirrored ones.
@@ -297,7 +326,7 @@ impl Store for Mirrored<'_> {
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
-        let i = self.store.integrity_except(&self.heads_seen)?;
+        let i = self.store.integrity_held(&Default::default(), &self.held)?;
         *self.integrity.borrow_mut() = Some(i.clone());
         Ok(i)
     }
@@ -319,6 +348,8 @@ impl Store for Mirrored<'_> {
 struct Tee<'a> {
     store: &'a dyn Store,
     copy: RefCell<Vec<StoredRecord>>,
+    /// The store's integrity report as verification read it.
+    integrity: RefCell<Option<StoreIntegrity>>,
 }
 
 impl Store for Tee<'_> {
@@ -354,7 +385,9 @@ impl Store for Tee<'_> {
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
-        self.store.integrity()
+        let i = self.store.integrity()?;
+        *self.integrity.borrow_mut() = Some(i.clone());
+        Ok(i)
     }
 
     fn checkpoint(&self) -> Result<Option<Checkpoint>> {

@@ -50,6 +50,11 @@ fn seq_of(v: Option<&Value>) -> Option<u64> {
     v.and_then(Value::as_u64)
 }
 
+/// The deployment details of a summary (typed, [`crate::details`]).
+fn deployment(r: &RecordSummary) -> Option<&crate::details::DeploymentDetails> {
+    r.typed.deployment()
+}
+
 impl Query<'_> {
     /// The last successful deployment of `environment` at or before `at` (the last one for
     /// `None`), leaving out the sequences in `skip` (deployments without a valid admission).
@@ -64,7 +69,7 @@ impl Query<'_> {
                 }
             }
             let r = self.read(e)?;
-            if r.details.get("outcome").and_then(Value::as_str) != Some("succeeded") {
+            if r.typed.outcome() != Some("succeeded") {
                 continue;
             }
             return self.admission_of(r).map(Some);
@@ -92,13 +97,13 @@ impl Query<'_> {
 
     /// The admission of the successful deployment `d` as the chain records it.
     pub fn admission_of(&self, d: RecordSummary) -> Result<Deployed> {
-        let ip = match seq_of(d.details.get("in_progress_record")) {
+        let ip = match deployment(&d).and_then(|x| x.in_progress_record) {
             Some(s) => self.read_seq(s, Kind::Deployment)?.filter(|ip| {
                 ip.sequence < d.sequence
                     && ip.release == d.release
                     && ip.environment == d.environment
                     && ip.plan_digest == d.plan_digest
-                    && ip.details.get("outcome").and_then(Value::as_str) == Some("in-progress")
+                    && ip.typed.outcome() == Some("in-progress")
             }),
             None => None,
         };
@@ -107,18 +112,19 @@ impl Query<'_> {
         let mut break_glass = None;
         match &ip {
             Some(ip) => {
-                for s in ip.details.get("approvals").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_u64) {
+                let admitted = deployment(ip);
+                for &s in admitted.and_then(|x| x.approvals.as_ref()).into_iter().flatten() {
                     approvals.extend(self.read_seq(s, Kind::Approval)?);
                 }
-                if let Some(s) = seq_of(ip.details.get("policy_evaluation")) {
+                if let Some(s) = admitted.and_then(|x| x.policy_evaluation) {
                     policy_evaluation = self.read_seq(s, Kind::PolicyEvaluation)?;
                 }
-                if let Some(bg) = seq_of(ip.details.get("break_glass")) {
+                if let Some(bg) = admitted.and_then(|x| x.break_glass) {
                     if let Some(request) = self.read_seq(bg, Kind::BreakGlass)? {
                         let mut bg_approvals = Vec::new();
                         for e in self.index.entries.iter().filter(|e| e.kind == Kind::BreakGlassApproval && e.sequence > bg && e.sequence < d.sequence) {
                             let a = self.read(e)?;
-                            if seq_of(a.details.get("break_glass_sequence")) == Some(bg) {
+                            if a.typed.break_glass_sequence() == Some(bg) {
                                 bg_approvals.push(a);
                             }
                         }
@@ -140,7 +146,7 @@ impl Query<'_> {
         }
         let mut exception_approvals = Vec::new();
         if let Some(p) = &policy_evaluation {
-            for u in p.details.get("exceptions").and_then(Value::as_array).into_iter().flatten() {
+            for u in p.typed.policy_evaluation().and_then(|x| x.exceptions.as_ref()).into_iter().flatten() {
                 if let Some(s) = seq_of(u.get("approval")) {
                     exception_approvals.extend(self.read_seq(s, Kind::ExceptionApproval)?);
                 }
@@ -150,12 +156,7 @@ impl Query<'_> {
             Some(e) => Some(self.read(e)?),
             None => None,
         };
-        let tier = ip
-            .as_ref()
-            .and_then(|ip| ip.details.get("tier"))
-            .or_else(|| d.details.get("tier"))
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let tier = ip.as_ref().and_then(deployment).and_then(|x| x.tier.clone()).or_else(|| deployment(&d).and_then(|x| x.tier.clone()));
         Ok(Deployed {
             environment: d.environment.clone().unwrap_or_default(),
             release: d.release.clone(),

@@ -16,7 +16,7 @@ use crate::dsse::{sha256_hex, Envelope};
 use crate::record::{parse_time, Kind, Statement};
 use crate::store::{LocalStore, StoredRecord};
 
-const INDEX_FORMAT: u32 = 1;
+const INDEX_FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct IndexEntry {
@@ -65,10 +65,6 @@ struct IdxPredicate {
     plan_digest: Option<String>,
     #[serde(default)]
     ticket: Option<String>,
-    #[serde(default)]
-    resources: Option<Vec<String>>,
-    #[serde(default)]
-    resource: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -82,25 +78,29 @@ fn resource_key(env: &str, address: &str) -> String {
     format!("{env} {address}")
 }
 
-fn decode_statement<T: for<'de> Deserialize<'de>>(bytes: &[u8], location: &str) -> Result<T> {
+fn decode_payload(bytes: &[u8], location: &str) -> Result<Vec<u8>> {
     let env: Envelope = serde_json::from_slice(bytes).with_context(|| format!("{location}: not a DSSE envelope"))?;
-    let payload = env.payload_bytes().with_context(|| format!("{location}: payload is not base64"))?;
+    env.payload_bytes().with_context(|| format!("{location}: payload is not base64"))
+}
+
+fn decode_statement<T: for<'de> Deserialize<'de>>(bytes: &[u8], location: &str) -> Result<T> {
+    let payload = decode_payload(bytes, location)?;
     serde_json::from_slice(&payload).with_context(|| format!("{location}: payload is not an evidence statement"))
 }
 
 impl Index {
     fn add(&mut self, offset: u64, line: usize, bytes: &[u8], location: &str) -> Result<()> {
-        let st: IdxStatement = decode_statement(bytes, location)?;
+        let payload = decode_payload(bytes, location)?;
+        let st: IdxStatement =
+            serde_json::from_slice(&payload).with_context(|| format!("{location}: payload is not an evidence statement"))?;
         let kind = Kind::from_predicate_type(&st.predicate_type)
             .with_context(|| format!("{location}: unknown predicateType {:?}", st.predicate_type))?;
         let p = st.predicate;
         if let Some(env) = &p.environment {
-            let mut addrs = p.resources.unwrap_or_default();
-            if let Some(Value::String(r)) = p.resource {
-                addrs.push(r);
-            }
-            for a in addrs {
-                self.resources.entry(resource_key(env, &a)).or_default().push(p.chain.sequence);
+            // The resources the kind's typed details name (as `Index::from_verified` reads them).
+            let details = crate::details::Details::from_payload(kind, &payload).with_context(|| format!("{location}: record {}", p.chain.sequence))?;
+            for a in details.resources() {
+                self.resources.entry(resource_key(env, a)).or_default().push(p.chain.sequence);
             }
         }
         self.entries.push(IndexEntry {
@@ -210,6 +210,9 @@ impl Index {
 pub enum Source<'a> {
     Local(&'a LocalStore),
     Memory(&'a [StoredRecord]),
+    /// The records of a verified chain ([`Index::from_verified`]): their statements as verified,
+    /// without their bytes read again.
+    Verified(&'a [crate::verify::VerifiedRecord]),
 }
 
 /// A record as shown to auditors: common fields and the kind-specific details, without the
@@ -231,8 +234,41 @@ pub struct RecordSummary {
     pub ticket: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The details as shown (without the plan copy, the changes, the resource list and the
+    /// register); for display only.
     pub details: Map<String, Value>,
+    /// The details typed by the record's kind ([`crate::details`]): what every reader decides by.
+    #[serde(skip)]
+    pub typed: crate::details::Details,
 }
+
+impl RecordSummary {
+    /// The summary of a verified record (its details typed as verified).
+    pub fn of_verified(r: &crate::verify::VerifiedRecord) -> RecordSummary {
+        let p = &r.statement.predicate;
+        let mut details = p.details.clone();
+        for k in SHOWN_WITHOUT {
+            details.remove(k);
+        }
+        RecordSummary {
+            sequence: r.sequence,
+            kind: r.kind,
+            time: p.time.clone(),
+            identity: p.identity.clone(),
+            release: p.release.clone(),
+            environment: p.environment.clone(),
+            account: p.account.clone(),
+            plan_digest: p.plan_digest.clone(),
+            ticket: p.ticket.clone(),
+            reason: p.reason.clone(),
+            details,
+            typed: r.details.clone(),
+        }
+    }
+}
+
+/// Details a summary leaves out (the plan copy, the changes, the resource list, the register).
+const SHOWN_WITHOUT: [&str; 4] = ["plan", "changes", "resources", "register"];
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TimeRange {
@@ -326,21 +362,31 @@ impl Query<'_> {
     }
 
     pub(crate) fn read(&self, e: &IndexEntry) -> Result<RecordSummary> {
-        let (bytes, location) = match &self.source {
-            Source::Local(store) => (store.read_at(e.offset, e.len as usize)?, format!("{}:{}", store.path().display(), e.line)),
+        let (st, location, typed): (Statement, String, Option<crate::details::Details>) = match &self.source {
+            Source::Local(store) => {
+                let location = format!("{}:{}", store.path().display(), e.line);
+                (decode_statement(&store.read_at(e.offset, e.len as usize)?, &location)?, location, None)
+            }
             Source::Memory(records) => {
                 let r = records.get(e.offset as usize).context("index points past the records")?;
-                (r.bytes.to_vec(), r.location.clone())
+                (decode_statement(&r.bytes, &r.location)?, r.location.clone(), None)
+            }
+            Source::Verified(records) => {
+                let r = records.get(e.offset as usize).context("index points past the records")?;
+                (r.statement.clone(), r.location.clone(), Some(r.details.clone()))
             }
         };
-        let st: Statement = decode_statement(&bytes, &location)?;
         if st.predicate.chain.sequence != e.sequence {
             bail!("{location}: the record changed since it was indexed; rerun the query");
         }
         let kind = st.kind().with_context(|| format!("{location}: unknown predicateType"))?;
+        let typed = match typed {
+            Some(t) => t,
+            None => crate::details::Details::parse(kind, &st.predicate.details).with_context(|| format!("{location}: record {}", e.sequence))?,
+        };
         let p = st.predicate;
         let mut details = p.details;
-        for k in ["plan", "changes", "resources", "register"] {
+        for k in SHOWN_WITHOUT {
             details.remove(k);
         }
         Ok(RecordSummary {
@@ -355,6 +401,7 @@ impl Query<'_> {
             ticket: p.ticket,
             reason: p.reason,
             details,
+            typed,
         })
     }
 

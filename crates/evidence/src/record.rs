@@ -270,7 +270,8 @@ pub struct Fields {
     pub reason: Option<String>,
     pub plan_digest: Option<String>,
     pub time: Option<OffsetDateTime>,
-    pub details: Map<String, Value>,
+    /// Set through [`Fields::details`] (typed); raw keys only through [`Fields::raw_details_mut`].
+    pub(crate) details: Map<String, Value>,
 }
 
 impl Fields {
@@ -306,6 +307,19 @@ impl Fields {
     pub fn details(mut self, d: impl Into<Details>) -> Self {
         self.details = d.into().to_map();
         self
+    }
+
+    /// The details as they will be signed (a map keyed by field name), for reading only.
+    pub fn details_map(&self) -> &Map<String, Value> {
+        &self.details
+    }
+
+    /// The details as a raw map, for untyped input only: `evidence append --detail KEY=VALUE`
+    /// (what an operator types) and tests that hand-craft hostile details. The archive parses
+    /// them as the kind's typed details before it signs ([`crate::details`]) and refuses what
+    /// does not parse, naming the field. Change-control code writes [`Fields::details`].
+    pub fn raw_details_mut(&mut self) -> &mut Map<String, Value> {
+        &mut self.details
     }
 
     /// Checks the fields a record of `kind` needs; redacts secret-named details.

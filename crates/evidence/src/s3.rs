@@ -223,7 +223,11 @@ impl Store for S3Store {
     }
 
     fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async(seen))
+        self.rt.block_on(self.integrity_async(seen, &Default::default()))
+    }
+
+    fn integrity_held(&self, seen: &std::collections::BTreeSet<String>, held: &crate::store::HeldHeads) -> Result<StoreIntegrity> {
+        self.rt.block_on(self.integrity_async(seen, held))
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -278,7 +282,7 @@ impl Store for S3Store {
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async(&Default::default()))
+        self.rt.block_on(self.integrity_async(&Default::default(), &Default::default()))
     }
 
     fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
@@ -598,10 +602,11 @@ impl S3Store {
 
     /// Every version and delete marker under the prefix: record objects must have exactly one
     /// version and no delete marker; every version of the head is an earlier signed checkpoint.
-    async fn integrity_async(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
+    async fn integrity_async(&self, seen: &std::collections::BTreeSet<String>, held: &crate::store::HeldHeads) -> Result<StoreIntegrity> {
         let mut out = StoreIntegrity::default();
         let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = std::collections::BTreeMap::new();
-        let mut head_versions: Vec<String> = Vec::new();
+        // Earlier head versions with their ETag as listed.
+        let mut head_versions: Vec<(String, Option<String>)> = Vec::new();
         let records_prefix = format!("{}records/", self.prefix);
         let head_key = self.head_key();
         let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
@@ -633,7 +638,7 @@ impl S3Store {
                     versions.entry(key).or_default().push((id, v.last_modified().map(|t| t.as_nanos()).unwrap_or_default()));
                 } else if key == head_key && v.is_latest() != Some(true) {
                     if let Some(id) = v.version_id() {
-                        head_versions.push(id.to_string());
+                        head_versions.push((id.to_string(), v.e_tag().map(String::from)));
                     }
                 }
             }
@@ -660,13 +665,29 @@ impl S3Store {
             let location = format!("s3://{}/{key} (version {id})", self.bucket);
             out.later_versions.push((StoredRecord { location, bytes: r.bytes }, id));
         }
-        // Earlier heads not checked yet, read [`READ_CONCURRENCY`] at a time, kept in listing order.
+        // Earlier heads not checked yet: the held ones the listing vouches for (see
+        // [`crate::mirror::heads`]), the others read [`READ_CONCURRENCY`] at a time; all kept in
+        // listing order.
         let location = |id: &str| format!("s3://{}/{head_key} (version {id})", self.bucket);
-        let todo: Vec<String> = head_versions.into_iter().filter(|id| !seen.contains(&location(id))).collect();
-        let wanted: Vec<(String, Option<String>)> = todo.iter().map(|id| (head_key.clone(), Some(id.clone()))).collect();
-        let got = self.get_all(&wanted).await?;
-        // Each earlier head is named by its version.
-        let got = got.into_iter().zip(&todo).map(|(r, id)| StoredRecord { location: location(id), bytes: r.bytes });
+        let todo: Vec<(String, Option<String>)> = head_versions.into_iter().filter(|(id, _)| !seen.contains(&location(id))).collect();
+        let vouched = |id: &str, etag: &Option<String>| {
+            let bytes = held.get(&location(id))?;
+            crate::mirror::heads::etag_vouches(etag.as_deref()?, bytes).then(|| bytes.clone())
+        };
+        let from_held: Vec<Option<bytes::Bytes>> = todo.iter().map(|(id, etag)| vouched(id, etag)).collect();
+        let wanted: Vec<(String, Option<String>)> =
+            todo.iter().zip(&from_held).filter(|(_, h)| h.is_none()).map(|((id, _), _)| (head_key.clone(), Some(id.clone()))).collect();
+        out.heads_read = wanted.len() as u64;
+        let mut read = self.get_all(&wanted).await?.into_iter();
+        let mut got = Vec::with_capacity(todo.len());
+        for ((id, _), h) in todo.iter().zip(from_held) {
+            let bytes = match h {
+                Some(b) => b,
+                None => read.next().context("a head version read went missing")?.bytes,
+            };
+            // Each earlier head is named by its version.
+            got.push(StoredRecord { location: location(id), bytes });
+        }
         out.earlier_heads.extend(got);
         Ok(out)
     }

@@ -132,7 +132,14 @@ pub struct StoreIntegrity {
     /// How many record objects the store holds, when it counts them (S3: one key per record):
     /// a resumed verification checks that none behind its checkpoint went missing.
     pub record_objects: Option<u64>,
+    /// Earlier heads read from the store by this call (the others came from `held`, see
+    /// [`Store::integrity_held`]).
+    pub heads_read: u64,
 }
+
+/// Earlier head versions a verifier kept (location -> the bytes it read): a store that can
+/// vouch for a version's bytes ([`Store::integrity_held`]) does not read it again.
+pub type HeldHeads = std::collections::HashMap<String, bytes::Bytes>;
 
 /// Records in stored order, a window at a time (see [`Store::windows`]).
 pub type Windows<'a> = Box<dyn Iterator<Item = Result<Vec<StoredRecord>>> + 'a>;
@@ -169,6 +176,13 @@ pub trait Store {
     fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
         let _ = seen;
         self.integrity()
+    }
+    /// [`Store::integrity_except`], taking an earlier head's bytes from `held` when the store
+    /// vouches for them (S3: the version's ETag, listed with it, is the MD5 of the held bytes);
+    /// every earlier head is still returned and judged. Stores that cannot vouch read them all.
+    fn integrity_held(&self, seen: &std::collections::BTreeSet<String>, held: &HeldHeads) -> Result<StoreIntegrity> {
+        let _ = held;
+        self.integrity_except(seen)
     }
     /// The last record, without reading the whole store where possible.
     fn last(&self) -> Result<Option<StoredRecord>>;
@@ -537,6 +551,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
         (**self).integrity_except(seen)
+    }
+    fn integrity_held(&self, seen: &std::collections::BTreeSet<String>, held: &HeldHeads) -> Result<StoreIntegrity> {
+        (**self).integrity_held(seen, held)
     }
     fn last(&self) -> Result<Option<StoredRecord>> {
         (**self).last()

@@ -266,7 +266,7 @@ const ATTACKS: &[Attack] = &[
         setup: Vec::new,
         attack: |_| {
             let mut s = exception("priya", "grace", 0, 30);
-            s.1.details.insert("created".into(), "2035-01-01".into());
+            s.1.raw_details_mut().insert("created".into(), "2035-01-01".into());
             s
         },
         refused_at_append: Some("created <= approval time"),

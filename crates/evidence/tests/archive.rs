@@ -216,6 +216,25 @@ fn the_index_follows_appends_and_is_rebuilt_when_stale() {
     assert_eq!(Index::for_local(&store).unwrap().head, sha256_hex(&store.load().unwrap()[11].bytes));
 }
 
+/// The index finds a record by the resources its kind's typed details name, as the index of a
+/// verified chain does: a key a kind does not have (a drift record's raw `resource`, kept as
+/// signed in `Details::other`) puts no record in a resource's history.
+#[test]
+fn the_index_reads_resources_from_the_typed_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = team();
+    let (store, _, r2) = two_releases(dir.path(), &t);
+    let mut a = EvidenceArchive::open(LocalStore::new(store.path()), t.identities.clone()).unwrap();
+    let mut f = DriftEvidence::new(&r2, "prod", "5", vec!["aws_s3_bucket.drifted".into()]).into_fields().unwrap();
+    f.raw_details_mut().insert("resource".into(), "aws_iam_role.admin".into());
+    a.append(Kind::Drift, f, &t.deployer).unwrap();
+    let idx = Index::for_local(&store).unwrap();
+    assert!(idx.resources.contains_key("prod aws_s3_bucket.drifted"));
+    assert!(!idx.resources.contains_key("prod aws_iam_role.admin"), "an untyped key names no resource");
+    let verified = lz_evidence::verify_chain(&store.load().unwrap(), &lz_evidence::TrustRoot::register(t.identities.clone(), "test")).unwrap();
+    assert_eq!(Index::from_verified(&verified).resources, idx.resources, "the same resources as the verified chain's index");
+}
+
 #[test]
 fn bundles_verify_offline_and_expose_tampering() {
     let dir = tempfile::tempdir().unwrap();

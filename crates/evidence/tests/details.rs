@@ -21,7 +21,7 @@ fn deployment(extra: &[(&str, Value)]) -> Fields {
     });
     // The insider's raw write: what no typed writer can produce.
     for (k, v) in extra {
-        f.details.insert(k.to_string(), v.clone());
+        f.raw_details_mut().insert(k.to_string(), v.clone());
     }
     f
 }
@@ -33,7 +33,7 @@ fn forged_chain(t: &Team, path: &std::path::Path, fields: Fields) {
     let first = a.record(DriftEvidence::new(&digest("r"), "prod", "5", vec![]), &t.deployer).unwrap();
     // A statement with details that parse, then the raw details put in (as a raw writer would).
     let mut st = statement(Kind::Deployment, deployment(&[]), "deploy-bot", 1, &first.hash).unwrap();
-    st.predicate.details = fields.details;
+    st.predicate.details = fields.details_map().clone();
     let bytes = seal(&st, &t.deployer);
     let head = sign_checkpoint(&Checkpoint { sequence: 1, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, &t.deployer);
     let mut store = LocalStore::new(path);
@@ -58,7 +58,7 @@ fn details_that_do_not_parse_as_their_kind_are_refused_at_append_naming_the_fiel
     let dir = tempfile::tempdir().unwrap();
     let mut a = EvidenceArchive::open(LocalStore::new(dir.path().join("c.jsonl")), t.identities.clone()).unwrap();
     let mut f = lz_evidence::record::CheckpointEvidence::new(0, &digest("x")).0;
-    f.details.remove("checkpoint_hash");
+    f.raw_details_mut().remove("checkpoint_hash");
     let err = a.append(Kind::Checkpoint, f, &t.deployer).expect_err("no checkpoint_hash");
     assert!(format!("{err:#}").contains("field \"checkpoint_hash\": required and missing"), "{err:#}");
 }

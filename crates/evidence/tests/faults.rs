@@ -173,13 +173,13 @@ fn an_answer_lost_after_the_record_put_is_found_by_the_retry_not_written_twice()
     let last = chain.records.last().unwrap();
     let id = last.statement.predicate.details[APPEND_ID].as_str().unwrap().to_string();
     let mut again = drift("SDK retry");
-    again.details.insert(APPEND_ID.into(), id.clone().into());
+    again.raw_details_mut().insert(APPEND_ID.into(), id.clone().into());
     let rerun = append_once(|| EvidenceArchive::open(direct(&name), t.identities.clone()), Kind::Drift, again, &t.deployer, AppendRetry::default()).unwrap();
     assert!(rerun.already, "the rerun wrote a second record");
     assert_eq!(rerun.record.sequence, last.sequence);
     // The same id on other content is refused, not silently taken for the old record.
     let mut other = drift("something else");
-    other.details.insert(APPEND_ID.into(), id.into());
+    other.raw_details_mut().insert(APPEND_ID.into(), id.into());
     let err = append_once(|| EvidenceArchive::open(direct(&name), t.identities.clone()), Kind::Drift, other, &t.deployer, AppendRetry::default())
         .unwrap_err();
     assert!(err.is::<lz_evidence::Refused>() && format!("{err:#}").contains("different content"), "{err:#}");
@@ -233,7 +233,7 @@ fn a_rerun_of_an_append_whose_head_failed_moves_the_head_itself() {
     assert!(first.head_behind.is_some());
     relay.heal();
     let mut again = drift("x");
-    again.details.insert(APPEND_ID.into(), first.append_id.clone().into());
+    again.raw_details_mut().insert(APPEND_ID.into(), first.append_id.clone().into());
     let rerun = append_once(|| EvidenceArchive::open(via(&relay, &name, &SHORT), t.identities.clone()), Kind::Drift, again, &t.deployer, AppendRetry::default())
         .unwrap();
     assert!(rerun.already && rerun.head_behind.is_none(), "{rerun:?}");

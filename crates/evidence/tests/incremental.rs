@@ -276,13 +276,14 @@ fn the_mirror_is_a_performance_aid_never_a_trust_root() {
     assert!(!mirror.path().exists(), "a failed chain leaves no mirror");
 }
 
-/// The mirror's meta file lists the earlier heads already checked. An attacker who can write
-/// the working tree re-seals it (the seal is a plain digest) to list a forged head version: the
-/// next verification through the mirror still reads and reports that head as a full one does.
+/// The mirror keeps the earlier head versions it read, so that the next command does not read
+/// them all again. An attacker who can write the working tree edits that file: swaps the bytes
+/// of a planted (foreign) head version for an honest head's, or drops its line. The held bytes
+/// are used only where the store's listing vouches for them (ETag), so the planted head is read
+/// again and reported as a full verification reports it; and every held head is judged again.
 #[test]
-fn a_resealed_mirror_cannot_hide_an_earlier_head() {
+fn a_mirror_reads_no_earlier_head_twice_and_cannot_hide_one() {
     use lz_evidence::mirror::{Mirror, Read};
-    use sha2::{Digest, Sha256};
     let t = team();
     let s = s3_store();
     let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
@@ -295,6 +296,8 @@ fn a_resealed_mirror_cannot_hide_an_earlier_head() {
     let dir = tempfile::tempdir().unwrap();
     let mirror = Mirror::new(dir.path(), &s, &root);
     mirror.verify(&s, &root, &[], &[]).unwrap();
+    let first = mirror.heads_read().expect("S3 reports its earlier heads");
+    assert!(first >= 4, "a first verification reads every earlier head version: {first}");
 
     // A garbage head written raw, then an honest append: the garbage is an earlier head version.
     let endpoint = lz_platform::localstack::require(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")).unwrap();
@@ -311,28 +314,35 @@ fn a_resealed_mirror_cannot_hide_an_earlier_head() {
     let full = verify_store(&s, &root, &[]).unwrap();
     let shown = |c: &lz_evidence::VerifiedChain| c.quarantined.iter().map(|q| q.to_string()).collect::<Vec<_>>();
     assert!(shown(&full).iter().any(|q| q.contains(&planted)), "a full verification reports the planted head: {:?}", shown(&full));
-    mirror.verify(&s, &root, &[], &[]).unwrap();
 
-    // The attacker lists the planted version as checked and re-seals the meta file.
-    let meta_path = mirror.path().with_extension("json");
-    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
-    let location = format!("s3://{bucket}/{head_key} (version {planted})");
-    meta["heads_seen"].as_array_mut().unwrap().push(serde_json::json!(location));
-    let field = |k: &str| meta[k].as_str().map(String::from).unwrap_or_else(|| meta[k].to_string());
-    let heads: Vec<String> = meta["heads_seen"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect();
-    let text = format!(
-        "lz-evidence-mirror-v2\n{}\n{}\n{}\n{}\n{}\n{}\n",
-        field("store"),
-        field("trust"),
-        field("keys"),
-        field("records"),
-        field("last_hash"),
-        heads.join("\n")
-    );
-    meta["seal"] = serde_json::json!(hex::encode(Sha256::digest(text.as_bytes())));
-    std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
-
+    // The next command reads only the head versions it does not hold (the head it saw last, and
+    // the planted one), and reports the planted head.
     let (chain, _, read) = mirror.verify(&s, &root, &[], &[]).unwrap();
-    assert!(matches!(read, Read::Mirror { .. }), "the re-sealed meta is accepted as a mirror: {read:?}");
+    assert!(matches!(read, Read::Mirror { .. }), "{read:?}");
+    assert_eq!(mirror.heads_read(), Some(2));
+    assert_eq!(shown(&chain), shown(&full));
+    // And the one after reads none, yet judges the held ones again: the planted head is reported.
+    let (chain, _, _) = mirror.verify(&s, &root, &[], &[]).unwrap();
+    assert_eq!(mirror.heads_read(), Some(0));
+    assert_eq!(shown(&chain), shown(&full), "a held head is judged again");
+
+    // The attacker swaps the planted version's bytes for an honest head's.
+    let heads_path = mirror.path().with_extension("heads.jsonl");
+    let text = std::fs::read_to_string(&heads_path).unwrap();
+    let mut lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let honest = lines.iter().find(|l| !l["location"].as_str().unwrap().contains(&planted)).unwrap()["bytes"].clone();
+    let at = lines.iter().position(|l| l["location"].as_str().unwrap().contains(&planted)).expect("the planted head is held");
+    lines[at]["bytes"] = honest;
+    std::fs::write(&heads_path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let (chain, _, read) = mirror.verify(&s, &root, &[], &[]).unwrap();
+    assert!(matches!(read, Read::Mirror { .. }), "{read:?}");
+    assert_eq!(mirror.heads_read(), Some(1), "the swapped head is read from the store again");
     assert_eq!(shown(&chain), shown(&full), "the planted head is still reported through the mirror");
+
+    // ... or drops its line: read again, reported.
+    lines.remove(at);
+    std::fs::write(&heads_path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let (chain, _, _) = mirror.verify(&s, &root, &[], &[]).unwrap();
+    assert_eq!(mirror.heads_read(), Some(1));
+    assert_eq!(shown(&chain), shown(&full));
 }

@@ -71,7 +71,7 @@ fn drift_fields(tag: &str) -> Fields {
 
 /// `f` with the archive's own skip detail forged by the caller.
 fn with_skips(mut f: Fields, skips: serde_json::Value) -> Fields {
-    f.details.insert(QUARANTINED.into(), skips);
+    f.raw_details_mut().insert(QUARANTINED.into(), skips);
     f
 }
 

@@ -1,6 +1,8 @@
 //! Tidy (issue 23.6, "one record type per kind"): record details are written and read through
 //! the typed `lz_evidence::details` only. A string-keyed detail writer call (`.detail` with a
-//! key) anywhere else in the workspace's Rust sources fails this test, naming file:line.
+//! key) anywhere else in the workspace's Rust sources fails this test, naming file:line; so does
+//! a string-keyed detail read (`details.get` or `details[` with a literal key) in shipped code
+//! (tests may look at the JSON an auditor sees).
 
 use std::path::{Path, PathBuf};
 
@@ -58,4 +60,61 @@ fn the_tidy_check_finds_a_string_keyed_write() {
     let sample = format!("let f = Fields::new(r)\n    {}outcome\", \"succeeded\");\n", concat!(".detail", "(\""));
     assert_eq!(offending(&sample), vec![2]);
     assert!(offending("let f = Fields::new(r).details(DeploymentDetails::default());").is_empty());
+}
+
+/// Lines of `text` that read a detail by a literal key.
+fn reading(text: &str) -> Vec<usize> {
+    let needles = [concat!("details.get", "(\""), concat!("details", "[\"")];
+    text.lines().enumerate().filter(|(_, l)| needles.iter().any(|n| l.contains(n))).map(|(i, _)| i + 1).collect()
+}
+
+/// Shipped code writes raw details only where an operator types them (`evidence append --detail`).
+#[test]
+fn raw_details_are_written_only_by_the_cli_append() {
+    let root = workspace();
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "fuzz"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let allowed = [root.join("xtask/src/evidence.rs"), root.join("crates/evidence/src/record.rs")];
+    let shipped = |f: &Path| !f.components().any(|c| c.as_os_str() == "tests" || c.as_os_str() == "benches");
+    let needle = concat!("raw_details", "_mut(");
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| shipped(f) && !allowed.contains(f)) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for (i, _) in text.lines().enumerate().filter(|(_, l)| l.contains(needle)) {
+            found.push(format!("{}:{}", f.strip_prefix(&root).unwrap_or(f).display(), i + 1));
+        }
+    }
+    assert!(found.is_empty(), "raw detail writes in shipped code (write Fields::details with the kind's typed details):\n{}", found.join("\n"));
+}
+
+#[test]
+fn no_string_keyed_detail_reader_in_shipped_code() {
+    let root = workspace();
+    let allowed = root.join("crates/evidence/src/details.rs");
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "fuzz"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let shipped = |f: &Path| !f.components().any(|c| c.as_os_str() == "tests" || c.as_os_str() == "benches");
+    let mut found = Vec::new();
+    for f in files.iter().filter(|f| **f != allowed && shipped(f)) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for line in reading(&text) {
+            found.push(format!("{}:{line}", f.strip_prefix(&root).unwrap_or(f).display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "string-keyed detail reads in shipped code (read the kind's typed details: VerifiedRecord::details, RecordSummary::typed):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_tidy_check_finds_a_string_keyed_read() {
+    let sample = format!("let ok = r.{}outcome\").and_then(Value::as_str);\nlet t = p.{}tier\"];\n", concat!("details.get", "(\""), concat!("details", "[\""));
+    assert_eq!(reading(&sample), vec![1, 2]);
+    assert!(reading("let ok = r.typed.outcome() == Some(\"succeeded\");").is_empty());
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask bench evidence`, S3 part: the time of `verify`, `approve` and `promote` on an
 //! S3 evidence chain (LocalStack) of each length asked for, from scratch (a process that never
 //! saw the chain, no mirror) and incrementally (a new process with the verifier's mirror, after
-//! one new record), each beside the load average.
+//! one new record), each with its goal (issue 36), the peak memory of the step and the load average.
+//! `cargo xtask bench chain` runs this part alone (with the provenance lookup of issue 27).
 //!
 //! The chain is a sandbox's real chain (genesis register, releases, pins, a high-tier deployment
 //! to dev) padded with signed drift records of an environment no decision reads; the padding is
@@ -61,12 +62,20 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
     let mirror = Mirror::new(&sb.paths.mirror_dir(), &store, &sb.paths.trust);
     let cold = |sb: &Sandbox| {
         crate::verified::forget_all();
+        crate::replay::forget_verdicts();
         let _ = std::fs::remove_file(mirror.path());
         let _ = std::fs::remove_file(mirror.path().with_extension("json"));
+        let _ = std::fs::remove_file(mirror.path().with_extension("heads.jsonl"));
         let _ = sb;
     };
     // A new process of a verifier that ran before: nothing in memory, its mirror on disk.
-    let warm = || crate::verified::forget_all();
+    let warm = || {
+        crate::verified::forget_all();
+        crate::replay::forget_verdicts();
+    };
+    // A resource of dev's deployed plans (`evidence query --resource`, issue 27).
+    let base_plan = sb.paths.open_release(&base)?.plan("dev")?;
+    let address = first_module_resource(&base_plan["planned_values"]["root_module"]).context("the dev plan declares a module resource")?;
 
     for (round, &size) in sizes.iter().enumerate() {
         let have = store.windows()?.map(|w| w.map(|w| w.len())).sum::<Result<usize>>()?;
@@ -86,6 +95,24 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         warm();
         let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
         line("verify", "incremental", d, &format!("{n} records, 1 new"));
+        println!("    (earlier head versions read from S3 through the mirror: {})", mirror_heads(&mirror, &sb)?);
+        // The same, with the mirror's held heads removed: every earlier head version read from S3
+        // again (what a command through the mirror did before it held them).
+        warm();
+        let _ = std::fs::remove_file(mirror.path().with_extension("heads.jsonl"));
+        let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
+        line("verify", "incremental", d, &format!("{n} records, 0 new, WITHOUT the held heads (each earlier head version read from S3)"));
+
+        // provenance: the whole `evidence query --resource` (one verification, the replay of
+        // dev's deployments, the index, the answer) in a new process with the mirror.
+        warm();
+        let (d, found) = timed(|| {
+            let looked = crate::provenance::look_up(&sb.paths, &[], &[], "dev", &address, None)?;
+            Ok(looked.answer.and_then(|a| a.resource).is_some())
+        })?;
+        ensure!(found, "{address} has no provenance in dev");
+        line("provenance", "incremental", d, &format!("{address} in dev, whole command"));
+        println!("    (where it goes, a new process again: {})", provenance_parts(&sb, &address)?);
 
         // approve: a high-tier release's first approval, then its second.
         let rel = sb.release(&format!("bench-approve-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-5{round:03}")))?;
@@ -112,16 +139,83 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` with the peak resident memory reset before it (so that the line printed after it
+/// shows the peak of this step).
+/// The address of the first resource inside a module of a plan's `planned_values` module.
+fn first_module_resource(module: &serde_json::Value) -> Option<String> {
+    module["child_modules"].as_array()?.iter().find_map(|m| {
+        m["resources"].as_array().and_then(|r| r.first()).and_then(|r| r["address"].as_str()).map(String::from).or_else(|| first_module_resource(m))
+    })
+}
+
+/// The provenance lookup in its parts, each timed, in a new process with the mirror: the one
+/// verification, the replay of every deployment's admission, the index and the answer.
+fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
+    crate::verified::forget_all();
+    crate::replay::forget_verdicts();
+    let t = Instant::now();
+    let ledger = crate::ledger::Ledger::open_checked(&sb.paths.trust, &sb.paths.evidence, Some(sb.paths.mirror_dir()), &[], &[])?;
+    let chain = ledger.chain()?;
+    let verify = t.elapsed();
+    let t = Instant::now();
+    let records = ledger.records()?;
+    let deployments = records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count();
+    let rejected: Vec<(u64, String)> = crate::replay::rejected(&sb.paths, &ledger, &records)?.into_iter().collect();
+    let replay = t.elapsed();
+    let t = Instant::now();
+    let index = lz_evidence::query::Index::from_verified(&chain);
+    let source = lz_evidence::query::Source::Verified(&chain.records);
+    let query = lz_evidence::query::Query { index: &index, source, range: Default::default() };
+    crate::provenance::resource(&sb.paths, &query, "dev", address, None, &rejected)?;
+    let lookup = t.elapsed();
+    Ok(format!(
+        "verification {:.2}s, replay of {deployments} successful deployments {:.2}s, index and answer {:.2}s",
+        verify.as_secs_f64(),
+        replay.as_secs_f64(),
+        lookup.as_secs_f64()
+    ))
+}
+
+/// How many earlier head versions a verification through the mirror reads from S3 now (one new
+/// process, after the timed ones: the mirror holds the rest).
+fn mirror_heads(mirror: &Mirror, sb: &Sandbox) -> Result<String> {
+    crate::verified::forget_all();
+    let store = sb.paths.evidence.open()?;
+    mirror.verify(&store, &sb.paths.trust, &[], &[])?;
+    Ok(mirror.heads_read().map_or_else(|| "unknown".into(), |n| n.to_string()))
+}
+
 fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
+    lz_evidence::bench::reset_peak_memory();
     let start = Instant::now();
     let out = f()?;
     Ok((start.elapsed(), out))
 }
 
+/// The goal of each figure (issue 36; the provenance lookup: issue 27), in seconds: `verify` of
+/// a 100k-record chain from scratch < 30 s and after one new record < 1 s, `promote` of a
+/// standard change < 10 s end to end, the provenance lookup with its verification < 1 s. `approve`
+/// has no figure of its own: its goal is the flat line.
+fn goal(what: &str, how: &str) -> Option<f64> {
+    match (what, how) {
+        ("verify", "from scratch") => Some(30.0),
+        ("verify", "incremental") => Some(1.0),
+        ("promote", _) => Some(10.0),
+        ("provenance", _) => Some(1.0),
+        _ => None,
+    }
+}
+
 fn line(what: &str, how: &str, d: Duration, note: &str) {
+    let figure = d.as_secs_f64();
+    let verdict = match goal(what, how) {
+        Some(g) if figure < g => format!("goal < {g} s: met"),
+        Some(g) => format!("goal < {g} s: NOT met"),
+        None => "goal: flat across lengths".to_string(),
+    };
     println!(
-        "  {what:<8} {how:<13} {:>8.2}s  (load average {}){}",
-        d.as_secs_f64(),
+        "  {what:<10} {how:<13} {figure:>8.2}s  {verdict:<22} peak {} (load average {}){}",
+        lz_evidence::bench::peak_memory(),
         lz_evidence::bench::load_average(),
         if note.is_empty() { String::new() } else { format!("  {note}") }
     );
@@ -169,6 +263,17 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
     let all = local.load()?;
     let new = &all[records.len()..];
     let head = local.head()?.context("the padded copy has a head")?;
+    // One signed head per padding record but the last, as appends leave them (each an earlier
+    // head version the verifier judges), written before the final head.
+    let stamp = lz_evidence::record::format_time(time::OffsetDateTime::now_utc());
+    let heads: Vec<Vec<u8>> = new[..new.len() - 1]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let cp = lz_evidence::Checkpoint { sequence: (records.len() + i) as u64, hash: lz_evidence::dsse::sha256_hex(&r.bytes), time: stamp.clone() };
+            lz_evidence::store::sign_checkpoint(&cp, signer)
+        })
+        .collect();
     let client = store.client().clone();
     let bucket = store.bucket().to_string();
     let rt = lz_platform::aws::runtime()?;
@@ -198,6 +303,25 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
                         }
                         tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
                     }
+                });
+                next += 1;
+            }
+            match set.join_next().await {
+                Some(done) => {
+                    done.context("a PUT task failed")??;
+                }
+                None => break,
+            }
+        }
+        let mut next = 0;
+        loop {
+            while next < heads.len() && set.len() < PUTS {
+                let (client, bucket, key) = (client.clone(), bucket.clone(), store.head_key());
+                let body = heads[next].clone();
+                set.spawn(async move {
+                    let put = client.put_object().bucket(&bucket).key(&key).content_type("application/json");
+                    put.body(ByteStream::from(body)).send().await.map_err(crate::aws_error).with_context(|| format!("cannot write s3://{bucket}/{key}"))?;
+                    anyhow::Ok(())
                 });
                 next += 1;
             }

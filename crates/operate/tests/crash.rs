@@ -189,7 +189,7 @@ fn a_lock_recovery_record_is_signed_by_the_deployer_and_names_lock_and_run() {
     assert!(format!("{e:#}").contains("lock_id of a lock-recovery record"), "{e:#}");
     // Without the run: no typed writer can, a raw one can.
     let mut missing = Fields::new(&release).environment("dev").details(lock("0a5e7c4b"));
-    missing.details.remove("run");
+    missing.raw_details_mut().remove("run");
     let e = ledger.append(Kind::LockRecovery, missing, sb.signer("deployer-bot")).unwrap_err();
     assert!(format!("{e:#}").contains("\"run\""), "{e:#}");
     let ok = ledger.append(Kind::LockRecovery, fields(), sb.signer("deployer-bot")).unwrap();

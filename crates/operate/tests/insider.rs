@@ -19,7 +19,7 @@ use lz_promote::{breakglass, is_refusal, Paths, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use common::root;
+use common::{edit, root, waived_violation};
 
 fn t(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap()
@@ -326,40 +326,6 @@ fn approval_fields(release: &str, env: &str, plan_digest: &str, now: &str, auto:
 /// Deployment details with `outcome` and `run`.
 fn outcome(outcome: &str, run: &str) -> DeploymentDetails {
     DeploymentDetails { outcome: outcome.into(), run: Some(run.into()), ..Default::default() }
-}
-
-/// A release tree with a policy finding in dev and one register entry waiving it, approval
-/// pending: the secrets module stops recording its rotation schedule (LZ-SEC-002 fails for every
-/// dev secret) and EXC-0001 (owner alice, approver bob) waives that rule in dev.
-fn waived_violation(tree: &Path) -> anyhow::Result<()> {
-    edit(
-        &tree.join("modules/secrets/main.tf"),
-        "    RotationDays       = tostring(each.value.rotation_days)\n",
-        "",
-    )?;
-    std::fs::write(
-        tree.join("governance/exceptions.toml"),
-        r#"[[exception]]
-id                   = "EXC-0001"
-rule_id              = "LZ-SEC-002"
-scope                = { environment = "dev", address = "module.secrets.aws_secretsmanager_secret.this[*]" }
-justification        = "Rehearsal of a waiver"
-compensating_control = "Manual rotation under a runbook"
-owner                = "alice"
-approver             = "bob"
-ticket               = "SEC-1"
-created              = 2026-11-26
-expires              = 2027-02-20
-"#,
-    )?;
-    Ok(())
-}
-
-fn edit(path: &Path, from: &str, to: &str) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path)?;
-    anyhow::ensure!(text.contains(from), "{}: no {from:?}", path.display());
-    std::fs::write(path, text.replace(from, to))?;
-    Ok(())
 }
 
 #[test]
@@ -867,7 +833,7 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
         for e in &register.exceptions {
             // The record names a registered owner, whatever the entry says.
             let f = lz_promote::session::exception_approval_fields(&r, e, t(SAT), None);
-            let Ok(Details::ExceptionApproval(d)) = Details::parse(Kind::ExceptionApproval, &f.details) else { panic!("exception approval details") };
+            let Ok(Details::ExceptionApproval(d)) = Details::parse(Kind::ExceptionApproval, f.details_map()) else { panic!("exception approval details") };
             let f = f.details(ExceptionApprovalDetails { owner: "alice".into(), ..d });
             match ledger.append(Kind::ExceptionApproval, f, sb.signer(signer)) {
                 Ok(_) => appended += 1,

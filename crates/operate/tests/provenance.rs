@@ -1,6 +1,7 @@
 //! Provenance of any resource of a deployed plan (`evidence query --resource`): two releases
 //! deployed to dev against LocalStack, then module resources asked about now and at a time in
-//! between, an unknown address, and a time before anything was deployed.
+//! between, an unknown address, and a time before anything was deployed. Both releases carry a
+//! policy finding in dev waived by an exception with its signed approval, which the answer names.
 
 mod common;
 
@@ -11,7 +12,7 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use common::{open_time, promote_through, release, sandbox};
+use common::{open_time, promote_through, sandbox, waived_violation};
 
 fn t(s: &str) -> OffsetDateTime {
     OffsetDateTime::parse(s, &Rfc3339).unwrap()
@@ -33,11 +34,17 @@ fn module_resources(plan: &Value) -> Vec<(String, Value)> {
 #[test]
 fn every_resource_of_the_deployed_plan_has_its_release_plan_approvals_and_window() {
     let (_d, sb) = sandbox("provenance");
-    let first = release(&sb, "prov-1", &open_time());
+    // The first release as `common::release` makes it, with a waived finding in dev.
+    let first = sb.release("prov-1", "alice", &open_time(), waived_violation).unwrap();
+    assert_eq!(sb.approve_exceptions(&first, &open_time()).unwrap().len(), 1, "bob approves EXC-0001");
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &first, &open_time()).unwrap();
+    }
     promote_through(&sb, &first, &["dev"], &open_time());
     let later = Clock::Fixed(t("2026-11-28T14:00:00Z"));
     let second = sb
         .release("prov-2", "alice", &later, |tree| {
+            waived_violation(tree)?;
             let f = tree.join("environments/dev/terraform.tfvars");
             let text = std::fs::read_to_string(&f)?;
             std::fs::write(&f, text.replacen("replicas     = 1", "replicas     = 2", 1))?;
@@ -86,10 +93,24 @@ fn every_resource_of_the_deployed_plan_has_its_release_plan_approvals_and_window
             assert!(a.deployed.break_glass.is_none());
             assert!(a.applied_under.contains("change window") || a.applied_under.contains("no freeze"), "{}", a.applied_under);
             assert!(!a.applied_under.starts_with("unknown"), "{}", a.applied_under);
-            let policy_exceptions = p.details["exceptions"].as_array().map_or(0, Vec::len);
-            assert_eq!(a.deployed.exception_approvals.len(), policy_exceptions, "each exception in force has its signed approval");
+            // EXC-0001 waived LZ-SEC-002 for this release: the answer names bob's signed
+            // approval of that entry (an approval binds the entry's text, whichever release
+            // carried it first).
+            let used: Vec<&str> = p.details["exceptions"].as_array().into_iter().flatten().filter_map(|e| e["id"].as_str()).collect();
+            assert_eq!(used, ["EXC-0001"], "{address}: the policy evaluation used the waiver");
+            let x: Vec<(&str, Option<&str>)> =
+                a.deployed.exception_approvals.iter().map(|x| (x.identity.as_str(), x.details.get("exception").and_then(Value::as_str))).collect();
+            assert_eq!(x, [("bob", Some("EXC-0001"))], "{address}: each exception in force has its signed approval");
+            assert!([&first, &second].contains(&&a.deployed.exception_approvals[0].release));
         }
     }
+    // The whole command (`provenance::look_up`: one verification, the replay, the index of the
+    // verified records) gives the same answer as the parts above.
+    let (address, _) = module_resources(&sb.paths.open_release(&second).unwrap().plan("dev").unwrap()).remove(0);
+    let looked = provenance::look_up(&sb.paths, &[], &[], "dev", &address, None).unwrap();
+    let (whole, parts) = (looked.answer.unwrap(), provenance::resource(&sb.paths, &q, "dev", &address, None, &rejected).unwrap().unwrap());
+    assert_eq!(serde_json::to_value(&whole).unwrap(), serde_json::to_value(&parts).unwrap());
+    assert_eq!(looked.head, chain.head);
     let a = provenance::resource(&sb.paths, &q, "dev", "module.nope.aws_s3_bucket.this", None, &rejected).unwrap().unwrap();
     assert!(a.resource.is_none(), "an address the plan does not declare is unknown");
     assert!(provenance::resource(&sb.paths, &q, "dev", "terraform_data.release", Some(t("2026-11-27T00:00:00Z")), &rejected).unwrap().is_none());

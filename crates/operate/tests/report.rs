@@ -42,11 +42,27 @@ fn sandbox() -> (tempfile::TempDir, Sandbox) {
     (dir, sb)
 }
 
+/// The exceptions register the rehearsed release archives: one entry, approved by bob (signed
+/// in the chain), that waives nothing the plans hold (an address no module declares), so the
+/// deployments are as without it and the exceptions page has an entry whose signature it checks.
+const REGISTER: &str = r#"[[exception]]
+id                   = "EXC-0101"
+rule_id              = "LZ-S3-003"
+scope                = { environment = "dev", address = "module.retired.aws_s3_bucket_versioning.*" }
+justification        = "A retired bucket kept for its legal hold"
+compensating_control = "Weekly export to the archive account"
+owner                = "alice"
+approver             = "bob"
+ticket               = "CHG-101"
+created              = 2026-11-26
+expires              = 2027-02-20
+"#;
+
 /// The release from dev to prod with two approvals per environment and a clean drift check
 /// after each deployment.
 fn rehearse(sb: &Sandbox, clock: &Clock) -> String {
-    let r = sb.release("report", "alice", clock, |_| Ok(())).unwrap();
-    sb.approve_exceptions(&r, clock).unwrap();
+    let r = sb.release("report", "alice", clock, |tree| Ok(std::fs::write(tree.join("governance/exceptions.toml"), REGISTER)?)).unwrap();
+    assert_eq!(sb.approve_exceptions(&r, clock).unwrap().len(), 1, "bob signs the approval of EXC-0101");
     for env in lz_platform::ENVIRONMENTS {
         sb.pin(env, &r, clock).unwrap();
     }
@@ -321,10 +337,12 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     let x = report::exceptions::for_release(&sb.paths, &release, today, 30).unwrap();
     let archived = sb.paths.open_release(&release).unwrap();
     let reg = lz_policy::Register::parse(&archived.text("governance/exceptions.toml").unwrap(), "archive").unwrap();
-    assert_eq!(x.exceptions.len(), reg.exceptions.len());
+    assert_eq!((x.exceptions.len(), reg.exceptions.len()), (1, 1), "the archived register holds EXC-0101");
     assert!(x.register.contains(&release[..12]), "{}", x.register);
-    // (The sandbox's register may be empty: each entry it holds must carry its verified approval.)
+    // Each entry carries its approval, verified from the chain (bob's signed record).
     for row in &x.exceptions {
+        assert_eq!(row.id, "EXC-0101");
+        assert!(row.approval_signer.starts_with("bob"), "{}", row.approval_signer);
         assert_eq!(row.signature_status, "verified", "{}: {}", row.id, row.signature);
         let seq = row.approval_record.unwrap();
         assert!(chain.records.iter().any(|r| r.sequence == seq && r.kind == Kind::ExceptionApproval));

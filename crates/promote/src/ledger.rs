@@ -110,6 +110,21 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// [`Ledger::open_mirrored`], verified with `known` checkpoints (a verifier's cache,
+    /// `--checkpoint`) and witnessed checkpoints as well: the one verification of a command
+    /// that brings them, shared by every later read of this ledger.
+    pub fn open_checked(
+        trust: &TrustRoot,
+        evidence: &EvidenceAt,
+        mirror: Option<PathBuf>,
+        known: &[lz_evidence::KnownCheckpoint],
+        witnessed: &[lz_evidence::witness::Witnessed],
+    ) -> Result<Ledger> {
+        let snapshot = crate::verified::current_with(evidence, trust, known, witnessed, mirror.as_deref())?;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Some((crate::verified::appends(), std::sync::Arc::clone(&snapshot)))));
+        Ok(Ledger { at: evidence.clone(), root: trust.clone(), register: snapshot.chain.register.clone(), seen, mirror })
+    }
+
     /// The identities register in force at the end of the chain (when it was opened).
     pub fn identities(&self) -> &Identities {
         &self.register

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Result;
 use lz_evidence::provenance::Deployed;
-use lz_evidence::query::Query;
+use lz_evidence::query::{Index, Query, Source, TimeRange};
 use lz_evidence::record::parse_time;
 use serde::Serialize;
 use serde_json::Value;
@@ -93,7 +93,7 @@ pub fn applied_under(paths: &Paths, d: &Deployed) -> String {
         return "unknown: the deployment names no decision point (in_progress_record)".into();
     };
     let tier = d.tier.as_deref().and_then(Tier::parse);
-    let governing = ip.details.get("governance_release").and_then(Value::as_str);
+    let governing = ip.typed.deployment().and_then(|x| x.governance_release.as_deref());
     let (Some(tier), Some(governing)) = (tier, governing) else {
         return "unknown: the decision point names no tier or governing release".into();
     };
@@ -165,4 +165,34 @@ pub fn resource(
         deployed,
         rejected: in_env,
     }))
+}
+
+/// `evidence query --resource` on a store change control names, end to end: the chain verified
+/// once ([`crate::ledger::Ledger::open_checked`]: resumed from this process's last verification,
+/// through the verifier's mirror for S3, with the `known` and `witnessed` checkpoints), the
+/// deployments whose admission the replay rejects, the index of the verified records and the
+/// answer. Every later step reads that one verification.
+pub struct Looked {
+    pub answer: Option<ResourceAnswer>,
+    /// The foreign objects the verification found (reported by the caller).
+    pub quarantined: Vec<lz_evidence::Quarantined>,
+    /// The sequence and hash of the chain's last record.
+    pub head: Option<(u64, String)>,
+}
+
+pub fn look_up(
+    paths: &Paths,
+    known: &[lz_evidence::KnownCheckpoint],
+    witnessed: &[lz_evidence::witness::Witnessed],
+    environment: &str,
+    address: &str,
+    at: Option<OffsetDateTime>,
+) -> Result<Looked> {
+    let ledger = crate::ledger::Ledger::open_checked(&paths.trust, &paths.evidence, Some(paths.mirror_dir()), known, witnessed)?;
+    let chain = ledger.chain()?;
+    let rejected: Vec<(u64, String)> = crate::replay::rejected(paths, &ledger, &ledger.records()?)?.into_iter().collect();
+    let index = Index::from_verified(&chain);
+    let query = Query { index: &index, source: Source::Verified(&chain.records), range: TimeRange::default() };
+    let answer = resource(paths, &query, environment, address, at, &rejected)?;
+    Ok(Looked { answer, quarantined: chain.quarantined.clone(), head: chain.head.clone() })
 }

@@ -33,6 +33,11 @@ fn verdicts() -> &'static std::sync::Mutex<std::collections::HashMap<(String, u6
     CACHE.get_or_init(Default::default)
 }
 
+/// Forgets every verdict of this process (benchmarks: a new process).
+pub fn forget_verdicts() {
+    verdicts().lock().unwrap_or_else(|e| e.into_inner()).clear();
+}
+
 /// Replays every successful deployment of `records` (a verified chain of `ledger`, or a prefix
 /// of one) in order. `Err` only for what cannot be read (a release missing from the store, say).
 pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {

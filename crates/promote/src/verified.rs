@@ -6,9 +6,10 @@
 //! signed head, object versions, delete markers) and only the records appended since, and falls
 //! back to a full verification on any mismatch. The resumed state lives in this process only.
 //! [`current_with`] may start from the verifier's mirror (`lz_evidence::mirror`), a file: its
-//! records are re-verified and must hash-chain to the store's signed head, its list of heads
-//! already checked is not believed (every earlier head version is read again), and it is keyed
-//! by the store and the trust root in full ([`lz_evidence::TrustRoot::identity`]).
+//! records are re-verified and must hash-chain to the store's signed head, every earlier head
+//! version is judged again (its bytes come from the mirror only where the store's version
+//! listing vouches for them by ETag, [`lz_evidence::mirror::heads`]), and it is keyed by the
+//! store and the trust root in full ([`lz_evidence::TrustRoot::identity`]).
 
 use std::collections::HashMap;
 use std::path::Path;

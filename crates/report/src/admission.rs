@@ -46,7 +46,7 @@ pub struct RefusedAttempt {
 }
 
 fn outcome(s: &RecordSummary) -> &str {
-    s.details.get("outcome").and_then(Value::as_str).unwrap_or("")
+    s.typed.outcome().unwrap_or("")
 }
 
 /// The admissions of the environment's deployments (completions: `succeeded`, `failed`), in
@@ -83,7 +83,7 @@ pub fn refused(paths: &Paths, environment: &str, c: &EnvironmentCustody, admitte
         .deployments
         .iter()
         .filter(|d| outcome(d) == "in-progress")
-        .filter_map(|d| d.details.get("policy_evaluation").and_then(Value::as_u64))
+        .filter_map(|d| d.typed.deployment().and_then(|x| x.policy_evaluation))
         .collect();
     c.policy_evaluations
         .iter()
@@ -98,11 +98,10 @@ pub fn refused(paths: &Paths, environment: &str, c: &EnvironmentCustody, admitte
 }
 
 fn refusal_reason(paths: &Paths, environment: &str, p: &RecordSummary, admitted: &[Record]) -> String {
-    if p.details.get("passed").and_then(Value::as_bool) != Some(true) {
-        let failing: Vec<String> = p
-            .details
-            .get("findings")
-            .and_then(Value::as_array)
+    let evaluation = p.typed.policy_evaluation();
+    if evaluation.and_then(|x| x.passed) != Some(true) {
+        let failing: Vec<String> = evaluation
+            .and_then(|x| x.findings.as_ref())
             .into_iter()
             .flatten()
             .filter(|f| f.get("exception_id").is_none_or(Value::is_null))

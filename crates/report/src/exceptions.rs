@@ -170,9 +170,9 @@ pub fn with_approvals(x: &mut Export, reg: &Register, chain: &lz_evidence::Verif
             .records
             .iter()
             .filter(|r| r.kind == lz_evidence::Kind::ExceptionApproval)
-            .filter(|r| r.statement.predicate.details.get("exception").and_then(serde_json::Value::as_str) == Some(row.id.as_str()))
+            .filter(|r| r.details.exception_approval().is_some_and(|d| d.exception == row.id))
             .collect();
-        let this = of_id.iter().rev().find(|r| r.statement.predicate.details.get("entry").and_then(serde_json::Value::as_str) == Some(entry.as_str()));
+        let this = of_id.iter().rev().find(|r| r.details.exception_approval().and_then(|d| d.entry.as_deref()) == Some(entry.as_str()));
         // A signed record is not yet an approval: the gate's own rules (the entry's approver, a
         // person of the security group with the approver role, not the owner, dates) decide.
         let holds = this.map(|r| crate::session::approval_holds(e, &r.signer, r.sequence, r.time, r.time));

@@ -677,24 +677,7 @@ fn rotations_while_deployed<'a>(
 }
 
 fn summary_of(r: &VerifiedRecord) -> RecordSummary {
-    let p = &r.statement.predicate;
-    let mut details = p.details.clone();
-    for k in ["plan", "changes", "resources", "register"] {
-        details.remove(k);
-    }
-    RecordSummary {
-        sequence: r.sequence,
-        kind: r.kind,
-        time: p.time.clone(),
-        identity: p.identity.clone(),
-        release: p.release.clone(),
-        environment: p.environment.clone(),
-        account: p.account.clone(),
-        plan_digest: p.plan_digest.clone(),
-        ticket: p.ticket.clone(),
-        reason: p.reason.clone(),
-        details,
-    }
+    RecordSummary::of_verified(r)
 }
 
 /// The release's change in `environment` as change control classified it: the chain as it was

@@ -79,12 +79,6 @@ impl Resumable {
         &self.heads_seen
     }
 
-    /// Adds earlier heads a verification of the same chain checked (the mirror's, see
-    /// [`crate::mirror`]).
-    pub(crate) fn saw_heads(&mut self, heads: impl IntoIterator<Item = String>) {
-        self.heads_seen.extend(heads);
-    }
-
     /// Whether this state was verified for `store` against `root`.
     pub fn matches(&self, store: &dyn Store, root: &TrustRoot) -> bool {
         self.store == store.describe() && self.trust == root.identity()

@@ -86,3 +86,37 @@ pub fn assert_chain_verifies(sb: &Sandbox, what: &str) {
     let trust = sb.paths.trust.clone();
     lz_evidence::verify_store(&store, &trust, &[]).unwrap_or_else(|e| panic!("{what}: the chain does not verify: {e:#}"));
 }
+
+/// A release tree with a policy finding in dev and one register entry waiving it, approval
+/// pending: the secrets module stops recording its rotation schedule (LZ-SEC-002 fails for every
+/// dev secret) and EXC-0001 (owner alice, approver bob) waives that rule in dev.
+pub fn waived_violation(tree: &Path) -> anyhow::Result<()> {
+    edit(
+        &tree.join("modules/secrets/main.tf"),
+        "    RotationDays       = tostring(each.value.rotation_days)\n",
+        "",
+    )?;
+    std::fs::write(
+        tree.join("governance/exceptions.toml"),
+        r#"[[exception]]
+id                   = "EXC-0001"
+rule_id              = "LZ-SEC-002"
+scope                = { environment = "dev", address = "module.secrets.aws_secretsmanager_secret.this[*]" }
+justification        = "Rehearsal of a waiver"
+compensating_control = "Manual rotation under a runbook"
+owner                = "alice"
+approver             = "bob"
+ticket               = "SEC-1"
+created              = 2026-11-26
+expires              = 2027-02-20
+"#,
+    )?;
+    Ok(())
+}
+
+pub fn edit(path: &Path, from: &str, to: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    anyhow::ensure!(text.contains(from), "{}: no {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to))?;
+    Ok(())
+}

@@ -107,7 +107,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         // dev's deployments, the index, the answer) in a new process with the mirror.
         warm();
         let (d, found) = timed(|| {
-            let looked = crate::provenance::look_up(&sb.paths, &[], &[], "dev", &address, None)?;
+            let looked = lz_promote::provenance::look_up(&sb.paths, &[], &[], "dev", &address, None)?;
             Ok(looked.answer.and_then(|a| a.resource).is_some())
         })?;
         ensure!(found, "{address} has no provenance in dev");
@@ -166,7 +166,7 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
     let index = lz_evidence::query::Index::from_verified(&chain);
     let source = lz_evidence::query::Source::Verified(&chain.records);
     let query = lz_evidence::query::Query { index: &index, source, range: Default::default() };
-    crate::provenance::resource(&sb.paths, &query, "dev", address, None, &rejected)?;
+    lz_promote::provenance::resource(&sb.paths, &query, "dev", address, None, &rejected)?;
     let lookup = t.elapsed();
     Ok(format!(
         "verification {:.2}s, replay of {deployments} successful deployments {:.2}s, index and answer {:.2}s",

@@ -31,6 +31,7 @@ pub mod facts;
 pub mod fence;
 pub mod gate;
 pub mod gate_evidence;
+pub mod gates;
 pub mod ledger;
 pub mod promote;
 pub mod provenance;

@@ -502,7 +502,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     let admission = session.admit(&deployer, &policy, now.time)?;
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::of_target(t.clone());
-    crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous)?;
+    crate::gates::facts(session, &place, opts.previous)?;
     // What the decision read: the in-progress record and the apply are held to it.
     let fence = crate::fence::Fence::of(session);
 

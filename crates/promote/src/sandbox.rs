@@ -415,6 +415,15 @@ impl Sandbox {
         promote::promote(&mut s, &opts, clock)
     }
 
+    /// `promote --dry-run`: every gate of promoting `release` to `env` by `deployer` at the
+    /// clock's time, with the facts checked where they live; nothing is recorded.
+    pub fn dry_run(&self, release: &str, env: &str, deployer: &str, clock: &Clock) -> Result<crate::gates::Gates> {
+        let s = self.session(release, env)?;
+        let place = self.place(env)?;
+        let previous = crate::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
+        crate::gates::dry_run(&s, Some(deployer), clock, Some(&place), previous.as_ref())
+    }
+
     pub fn drift(&self, env: &str, clock: &Clock) -> Result<drift::Report> {
         let t = self.target(env)?;
         drift::check(

@@ -12,7 +12,7 @@ use lz_promote::{Paths, Session};
 use crate::format::Format;
 
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  cargo xtask classify --release 9c1d2e --env test\n  cargo xtask classify --release 9c1d2e --env prod --as deployer-bot --format json")]
+#[command(after_help = "Examples:\n  cargo xtask classify --release 9c1d2e7a --env test\n  cargo xtask classify --release 9c1d2e7a --env prod --as deployer-bot --format json")]
 pub struct Args {
     /// Release digest (or unique prefix)
     #[arg(long, value_parser = lz_input::ids::release)]

@@ -26,6 +26,7 @@ enum Sub {
         /// Only exceptions expiring within this many days (expired ones included)
         #[arg(long)]
         expiring_within: Option<i64>,
+        /// Entries as text for people or JSON for bots
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Register file (default governance/exceptions.toml)
@@ -35,6 +36,7 @@ enum Sub {
     /// Export the register with each entry's status (valid, expiring, expired, invalid and why)
     /// as CSV, JSON or a self-contained HTML page; exit 1 when any entry is expired or invalid
     Export {
+        /// csv, json or a self-contained html page
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
         /// "expiring" means within this many days

@@ -25,6 +25,7 @@ pub struct Args {
     /// Environment to render offline and evaluate (adds the secret scan of overlays and modules)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: Option<String>,
+    /// Findings as text for people or JSON for bots
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Exceptions register (default governance/exceptions.toml; required, as the default is)

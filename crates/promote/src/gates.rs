@@ -293,7 +293,7 @@ pub fn previous(s: &Session) -> Result<String> {
         .max_by_key(|x| x.sequence);
     let Some(x) = check else {
         return Err(refuse!(
-            "release {r} cannot go to {env}: {prev} has not been drift-checked since it was deployed (record {}); run `cargo xtask drift --env {prev}`",
+            "release {r} cannot go to {env}: {prev} has not been drift-checked since it was deployed (record {}); run `cargo xtask drift --env {prev} --as IDENTITY --key FILE`",
             d.sequence
         ));
     };
@@ -308,7 +308,7 @@ pub fn previous(s: &Session) -> Result<String> {
     // A check that does not say `drifted` is never read as clean.
     if dd.drifted != Some(false) {
         return Err(refuse!(
-            "release {r} cannot go to {env}: {prev}'s drift record {} does not say whether it drifted; run `cargo xtask drift --env {prev}`",
+            "release {r} cannot go to {env}: {prev}'s drift record {} does not say whether it drifted; run `cargo xtask drift --env {prev} --as IDENTITY --key FILE`",
             x.sequence
         ));
     }
@@ -465,7 +465,7 @@ pub fn evaluate(
         || {
             let p = prev?;
             Some(match last_deployment(&s.records, p) {
-                Some(d) if d.release == s.digest() => format!("cargo xtask drift --env {p} --as DEPLOYER --key FILE"),
+                Some(d) if d.release == s.digest() => format!("cargo xtask drift --env {p} --as IDENTITY --key FILE"),
                 _ => format!("cargo xtask promote --release {r} --to {p} --as DEPLOYER --key FILE --policy-key FILE"),
             })
         },
@@ -654,7 +654,7 @@ impl Gates {
         let resolve = previous_environment(&s.environment)
             .ok()
             .flatten()
-            .map(|p| format!("cargo xtask drift --env {p} --as DEPLOYER --key FILE"));
+            .map(|p| format!("cargo xtask drift --env {p} --as IDENTITY --key FILE"));
         self.gates.push(Check::of(Gate::Facts, facts(s, target, previous), || resolve, Value::Null));
         self.settle();
         self

@@ -146,7 +146,7 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             .map_err(crate::aws_error)
             .with_context(|| {
                 format!(
-                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {}` first",
+                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {} --pin DIGEST --as ID --key FILE` first",
                     target.environment
                 )
             })?;

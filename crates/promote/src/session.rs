@@ -308,7 +308,7 @@ impl Session {
                 },
                 None => {
                     return Err(refuse!(
-                        "{environment} has no governance trust root: nothing is deployed there and no governance pin signed by the {SECURITY_GROUP} group exists (`cargo xtask bootstrap --env {environment} --pin DIGEST`)"
+                        "{environment} has no governance trust root: nothing is deployed there and no governance pin signed by the {SECURITY_GROUP} group exists (`cargo xtask bootstrap --env {environment} --pin DIGEST --as ID --key FILE`)"
                     ))
                 }
             },
@@ -600,8 +600,12 @@ impl Session {
         let now = &crate::clock::bound(&self.paths, self.identities(), self.governance.windows.max_clock_skew_minutes, now.clone())?;
         let who = signer.identity();
         let r = short(self.digest());
-        approval::may_approve(who, Some(&self.author), self.digest())
-            .map_err(|e| refuse!("{e}"))?;
+        approval::may_approve(who, Some(&self.author), self.digest()).map_err(|e| {
+            refuse!(
+                "{e}; another approver records it: `cargo xtask approve --release {r} --env {} --as APPROVER --key FILE --reason TEXT`",
+                self.environment
+            )
+        })?;
         let id = self
             .identities()
             .get(who)
@@ -624,7 +628,6 @@ impl Session {
             self.environment,
             req.groups.join(", ")
         );
-        let _ = r;
         let mut fields = Fields::new(self.digest())
             .environment(&self.environment)
             .plan_digest(&self.plan_digest)

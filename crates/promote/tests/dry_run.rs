@@ -105,7 +105,7 @@ fn the_dry_run_lists_every_gate_and_agrees_with_the_promotion() {
     assert_eq!(status(&g, Gate::PreviousEnvironment), Status::Unmet);
     assert_eq!(status(&g, Gate::Approvals), Status::Unmet);
     let resolve = check(&g, Gate::PreviousEnvironment).resolve.clone().unwrap();
-    assert_eq!(resolve, "cargo xtask drift --env dev --as DEPLOYER --key FILE");
+    assert_eq!(resolve, "cargo xtask drift --env dev --as IDENTITY --key FILE");
 
     // prod on a Thursday at 09:00 UTC: not deployed to preprod, no approvals, window closed.
     let thursday = Clock::Fixed(OffsetDateTime::parse("2026-12-03T09:00:00Z", &Rfc3339).unwrap());

@@ -55,7 +55,7 @@ pub(crate) fn show(
     let g = lz_promote::gates::dry_run(session, deployer, &t.clock(), Some(&place), previous.as_ref())?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&g)?),
-        Format::Text => print!("{}", g.render_text()),
+        Format::Text => print!("{}", g.render_text(!refusal_exits_1)),
     }
     Ok(if refusal_exits_1 && g.refusal.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -494,21 +494,25 @@ pub fn evaluate(
         }
     };
     let tier = classification.tier;
-    let mut rules: Vec<String> = classification
-        .resources
-        .iter()
-        .filter(|x| x.tier == tier)
-        .map(|x| format!("{} ({})", x.rule, x.address))
-        .collect();
-    rules.truncate(5);
+    // The rules that put resources at the change's tier, with how many each.
+    let mut rules: std::collections::BTreeMap<&str, usize> = Default::default();
+    for x in classification.resources.iter().filter(|x| x.tier == tier) {
+        *rules.entry(x.rule.as_str()).or_default() += 1;
+    }
+    let mut by_count: Vec<(&str, usize)> = rules.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     gates.push(Check::met(
         Gate::Tier,
         format!(
             "{tier}: {} changed resources{}",
             classification.resources.len(),
-            if rules.is_empty() { String::new() } else { format!("; decided by {}", rules.join(", ")) }
+            if by_count.is_empty() {
+                String::new()
+            } else {
+                format!("; {tier} by rule {}", by_count.iter().map(|(r, n)| format!("{r} ({n})")).collect::<Vec<_>>().join(", "))
+            }
         ),
-        Value::Null,
+        json!({"rules": by_count.iter().map(|(r, n)| json!({"rule": r, "resources": n})).collect::<Vec<_>>()}),
     ));
     let requirement = s.requirement(tier);
     let view = approvals(s, &requirement, deployer);
@@ -555,6 +559,7 @@ pub fn evaluate(
             (Some(e), _) | (None, Some(e)) => refuse_again(e),
             (None, None) => unreachable!("not the normal path"),
         };
+        let refusal_text = format!("{refusal:#}");
         match break_glass(s, deployer.unwrap_or(""), refusal, now) {
             Ok(seq) => {
                 tier_run = Some(Tier::Emergency);
@@ -568,14 +573,26 @@ pub fn evaluate(
                 });
                 Check::met(Gate::BreakGlass, format!("break-glass {seq} admits the release as an emergency change"), json!({"record": seq}))
             }
-            Err(e) => Check::failed(
+            Err(e) => {
+                // The promotion refuses with the normal path's refusal and why no session
+                // helps; the gate itself says the latter.
+                let all = format!("{e:#}");
+                let why = match all.strip_prefix(&format!("{refusal_text}; ")) {
+                    Some(w) => w.to_string(),
+                    None if all == refusal_text => format!("no approved, open break-glass session of {env} covers release {r}"),
+                    None => all,
+                };
+                let mut c = Check::failed(
                 Gate::BreakGlass,
                 e,
                 Some(format!(
                     "cargo xtask break-glass open --env {env} --as IDENTITY --key FILE --reason TEXT --ticket ID --ttl MINUTES --release {r}, then `cargo xtask break-glass approve --id RECORD --as APPROVER --key FILE --reason TEXT`"
                 )),
                 Value::Null,
-            ),
+            );
+                c.why = why;
+                c
+            }
         }
     };
     let waived = admission.as_ref().is_some_and(|a| a.break_glass.is_some());
@@ -644,7 +661,7 @@ impl Gates {
     }
 
     fn settle(&mut self) {
-        let refusal = self.first_failure().map(|c| c.why.clone());
+        let refusal = self.first_failure().and_then(|c| c.error.as_ref()).map(|e| format!("{e:#}"));
         self.admitted = refusal.is_none() && self.admission.is_some() && self.deployer.is_some();
         self.refusal = refusal;
     }
@@ -669,8 +686,9 @@ impl Gates {
         self.admission.take().ok_or_else(|| refuse!("no deployer named: the gates cannot admit the release"))
     }
 
-    /// The gates as a table for people.
-    pub fn render_text(&self) -> String {
+    /// The gates as a table for people; `resources`: with the tier of every changed resource
+    /// (`classify`).
+    pub fn render_text(&self, resources: bool) -> String {
         let mut out = format!(
             "release {} to {} (plan {}), {}\ndeployer {}; judged at {} ({})\n",
             short(&self.release),
@@ -722,7 +740,7 @@ impl Gates {
                 out.push_str(&format!("  not counted: {} ({}, record {}): {}\n", n.identity, n.group, n.record, n.why));
             }
         }
-        if let Some(c) = &self.classification {
+        if let Some(c) = self.classification.as_ref().filter(|_| resources) {
             out.push('\n');
             out.push_str(&c.render_text());
         }

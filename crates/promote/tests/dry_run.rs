@@ -7,7 +7,7 @@ mod common;
 use lz_promote::clock::Clock;
 use lz_promote::gates::{Gate, Gates, Status};
 use lz_promote::sandbox::Sandbox;
-use lz_promote::Tier;
+use lz_promote::{breakglass, Tier};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -36,7 +36,7 @@ fn dry_then_real(sb: &Sandbox, release: &str, env: &str, deployer: &str, clock: 
         }
         Err(e) => {
             assert!(!dry.admitted);
-            assert_eq!(dry.refusal.as_deref(), Some(format!("{e:#}").as_str()), "{}", dry.render_text());
+            assert_eq!(dry.refusal.as_deref(), Some(format!("{e:#}").as_str()), "{}", dry.render_text(false));
         }
     }
     dry
@@ -71,9 +71,10 @@ fn the_dry_run_lists_every_gate_and_agrees_with_the_promotion() {
     assert!(a.present.is_empty());
     assert!(a.may_approve["security"].contains(&"bob".to_string()), "{a:#?}");
     assert!(!a.may_approve.values().flatten().any(|n| n == "alice"), "the author may not approve: {a:#?}");
+    assert_eq!(check(&g, Gate::BreakGlass).why, format!("no approved, open break-glass session of dev covers release {}", &r[..12]));
     let resolve = check(&g, Gate::Approvals).resolve.clone().unwrap();
     assert!(resolve.contains("cargo xtask approve --release ") && resolve.contains("--env dev --as ") && resolve.contains("--key"), "{resolve}");
-    let text = g.render_text();
+    let text = g.render_text(true);
     assert!(text.contains("approvals") && text.contains("UNMET") && text.contains("may approve: ") && text.contains("resolve: cargo xtask approve"), "{text}");
     let json = serde_json::to_value(&g).unwrap();
     assert_eq!(json["gates"].as_array().unwrap().len(), 8, "{json:#}");
@@ -117,4 +118,17 @@ fn the_dry_run_lists_every_gate_and_agrees_with_the_promotion() {
     assert!(check(&g, Gate::Window).why.contains("market hours"), "{}", check(&g, Gate::Window).why);
     let a = g.approvals.as_ref().unwrap();
     assert_eq!(a.required_groups, ["security", "business"]);
+
+    // An open, approved break-glass session waives approvals and window, never the previous
+    // environment: still refused, for that reason only.
+    let t = OffsetDateTime::parse("2026-12-03T09:00:00Z", &Rfc3339).unwrap();
+    let ledger = sb.ledger().unwrap();
+    let bg = breakglass::open(&ledger, sb.signer("oscar"), "prod", "555555555555", Some(&r), "INC-7", "exchange outage", 30, t).unwrap();
+    breakglass::approve(&ledger, sb.signer("frank"), bg.sequence, "outage confirmed", t).unwrap();
+    let g = dry_then_real(&sb, &r, "prod", "deployer-bot", &thursday);
+    assert_eq!(status(&g, Gate::Approvals), Status::Waived);
+    assert_eq!(status(&g, Gate::Window), Status::Waived);
+    assert_eq!(status(&g, Gate::BreakGlass), Status::Met);
+    assert_eq!(status(&g, Gate::PreviousEnvironment), Status::Unmet);
+    assert!(g.refusal.as_deref().unwrap().contains("it has not been deployed to preprod"), "{:?}", g.refusal);
 }

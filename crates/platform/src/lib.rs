@@ -17,6 +17,7 @@ pub mod overlays;
 pub mod progress;
 pub mod references;
 pub mod shared_validations;
+pub mod source_map;
 pub mod tfrun;
 pub mod tools;
 pub mod workflows;

@@ -86,9 +86,8 @@ fn policies(root: &Path) -> Result<Findings> {
     let policies = lz_policy::Policies::load(&opts.policies, &opts.settings)?;
     let mut out = Findings::default();
     let mut push = |env: Option<&str>, report: lz_policy::Report| {
-        for f in report.findings.iter().filter(|f| !f.excepted) {
-            let file = env.map(|e| std::path::PathBuf::from("environments").join(e));
-            out.push("policy", file, None, format!("{} {} {}: {}", f.severity, f.rule_id, f.address, f.message));
+        for (file, line, message) in crate::policy::gate_lines(root, env, report) {
+            out.push("policy", file, line, message);
         }
     };
     let plans = lz_platform::ENVIRONMENTS.iter().map(|env| crate::plan::render_env(root, env)).collect::<Result<Vec<_>>>()?;

@@ -76,6 +76,19 @@ fn findings_name_the_overlay_entry_the_declaration_and_the_fix_grouped_by_root_c
     assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64(), Some(entry as u64));
     assert_eq!(r["locations"][0]["physicalLocation"]["region"]["snippet"]["text"], "market-data = {");
 
+    // The gate: one line per root cause and environment, at the declaration, naming each
+    // service's overlay entry and the fix.
+    let (code, out, err) = xtask(dir, &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let both = format!("{out}{err}");
+    let gate = both
+        .lines()
+        .find(|l| l.contains(&format!("modules/trading-service/main.tf:{declared}: [policy] high LZ-IAM-002")) && l.contains("environments/dev/"))
+        .unwrap_or_else(|| panic!("no policy line at the declaration:\n{both}"));
+    assert!(gate.contains(&format!("({services} findings, one root cause)")), "{gate}");
+    assert!(gate.contains(&format!("(services[\"market-data\"] at environments/dev/terraform.tfvars:{entry}:3)")), "{gate}");
+    assert!(gate.contains("; fix: Set permissions_boundary on the role"), "{gate}");
+
     // --severity: the high findings are below a critical floor; nothing reported, exit 0.
     let (code, out, err) = xtask(dir, &["policy", "--env", "dev", "--severity", "critical"]);
     assert_eq!(code, 0, "{out}{err}");

@@ -192,6 +192,15 @@ pub fn add(root: &Path, name: &str, owner: &str, risk: Risk, description: &str) 
     if !dir.is_dir() {
         bail!("modules/{name} does not exist");
     }
+    // An empty module (no .tf file, or nothing declared) is never catalogued.
+    let files = crate::hcl::parse_module_dir(&dir)?;
+    let declares = files.iter().any(|f| ["resource", "module", "data"].iter().any(|k| crate::hcl::blocks(&f.body, k).next().is_some()));
+    if !declares {
+        bail!(
+            "modules/{name} declares no resource, data source or module call ({} .tf file(s)): an empty module cannot be catalogued; add its main.tf first",
+            files.len()
+        );
+    }
     let version = std::fs::read_to_string(dir.join("CHANGELOG.md"))
         .ok()
         .as_deref()

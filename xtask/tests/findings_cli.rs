@@ -4,25 +4,12 @@
 //! exit code follows it). On a copy of the repository whose trading-service module lost its
 //! permissions boundary: one declaration, one finding per service of the overlay.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-/// The repository's files as git lists them, copied under `dir`.
-fn copy(dir: &Path) {
-    let out = Command::new("git").args(["ls-files", "-z"]).current_dir(root()).output().unwrap();
-    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
-        let rel = String::from_utf8_lossy(rel).to_string();
-        let (from, to) = (root().join(&rel), dir.join(&rel));
-        if from.is_file() {
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-}
+use common::copy_repository as copy;
 
 fn xtask(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).env("LZ_ROOT", dir).env("NO_COLOR", "1").output().unwrap();

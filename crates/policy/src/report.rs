@@ -33,6 +33,17 @@ pub struct Summary {
     pub unverifiable: usize,
 }
 
+impl Summary {
+    /// "0 critical, 2 high, 0 medium, 1 low": the failing findings by severity.
+    pub fn severities(&self) -> String {
+        ["critical", "high", "medium", "low"]
+            .iter()
+            .map(|k| format!("{} {k}", self.by_severity.get(*k).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 pub fn severity_rank(s: &str) -> u8 {
     match s {
         "critical" => 4,
@@ -84,11 +95,7 @@ impl Report {
             );
         }
         let sum = self.summary();
-        let sev = ["critical", "high", "medium", "low"]
-            .iter()
-            .map(|k| format!("{} {k}", sum.by_severity.get(*k).copied().unwrap_or(0)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let sev = sum.severities();
         let _ = writeln!(
             s,
             "{} finding(s) failing ({sev}), {} excepted, {} unverifiable",

@@ -139,11 +139,7 @@ impl Report {
             out.push('\n');
         }
         let sum = self.summary();
-        let sevs = ["critical", "high", "medium", "low"]
-            .iter()
-            .map(|k| format!("{} {k}", sum.by_severity.get(*k).copied().unwrap_or(0)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let sevs = sum.severities();
         let _ = writeln!(
             out,
             "{} finding(s) failing ({sevs}) in {} root cause(s), {} excepted, {} unverifiable{}",

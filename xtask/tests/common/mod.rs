@@ -28,9 +28,9 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     out
 }
 
-/// A copy of the repository's files (as git lists them) with only the bootstrapped tools under
-/// `.tools/`, turned into a rehearsal (test identities with keys in `keys`, stores of its own).
-pub fn checkout(dir: &Path, keys: &Path) {
+/// A copy of the repository's files as git lists them (tracked and untracked, not ignored):
+/// no tools, no services.
+pub fn copy_repository(dir: &Path) {
     let root = root();
     let out = Command::new("git")
         .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
@@ -45,6 +45,13 @@ pub fn checkout(dir: &Path, keys: &Path) {
             std::fs::copy(&from, &to).unwrap();
         }
     }
+}
+
+/// A copy of the repository's files (as git lists them) with only the bootstrapped tools under
+/// `.tools/`, turned into a rehearsal (test identities with keys in `keys`, stores of its own).
+pub fn checkout(dir: &Path, keys: &Path) {
+    let root = root();
+    copy_repository(dir);
     lz_platform::tools::terraform(&root).expect("Terraform (bootstrapped by the harness)");
     std::fs::create_dir_all(dir.join(".tools")).unwrap();
     for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {

@@ -38,7 +38,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
 
 /// Every gate of promoting the session's release into `t` by `deployer`, judged at the
 /// environment's clock with nothing recorded. `refusal_exits_1`: `promote --dry-run` exits 1
-/// when the promotion would be refused; `classify` reports and exits 0.
+/// when the promotion would be refused (2 when a gate could not be judged); `classify` reports
+/// and exits 0.
 pub(crate) fn show(
     session: &Session,
     deployer: Option<&str>,
@@ -57,5 +58,5 @@ pub(crate) fn show(
         Format::Json => println!("{}", serde_json::to_string_pretty(&g)?),
         Format::Text => print!("{}", g.render_text(!refusal_exits_1)),
     }
-    Ok(if refusal_exits_1 && g.refusal.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if refusal_exits_1 { ExitCode::from(g.exit_code()) } else { ExitCode::SUCCESS })
 }

@@ -660,6 +660,17 @@ impl Gates {
         self.gates.iter().find(|c| c.error.is_some() && !c.is_met())
     }
 
+    /// The exit code of the dry run: 0 when the promotion would be admitted, 1 when a gate
+    /// refuses, 2 when the first failing gate could not be judged (a tool or input error, as the
+    /// promotion itself would exit).
+    pub fn exit_code(&self) -> u8 {
+        match self.first_failure() {
+            None => 0,
+            Some(c) if c.status == Status::Unmet => 1,
+            Some(_) => 2,
+        }
+    }
+
     fn settle(&mut self) {
         let refusal = self.first_failure().and_then(|c| c.error.as_ref()).map(|e| format!("{e:#}"));
         self.admitted = refusal.is_none() && self.admission.is_some() && self.deployer.is_some();

@@ -33,9 +33,11 @@ fn dry_then_real(sb: &Sandbox, release: &str, env: &str, deployer: &str, clock: 
         Ok(o) => {
             assert!(dry.admitted && dry.refusal.is_none(), "the promotion was admitted, the dry run said {:?}", dry.refusal);
             assert_eq!(dry.tier, Some(o.admission.tier));
+            assert_eq!(dry.exit_code(), 0);
         }
         Err(e) => {
             assert!(!dry.admitted);
+            assert_eq!(dry.exit_code(), if lz_promote::is_refusal(&e) { 1 } else { 2 }, "{e:#}");
             assert_eq!(dry.refusal.as_deref(), Some(format!("{e:#}").as_str()), "{}", dry.render_text(false));
         }
     }

@@ -135,7 +135,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             let items: Vec<_> = selected
                 .iter()
                 .map(|e| {
-                    let problems = e.problems(today);
+                    let problems = register.entry_problems(e, today);
                     invalid += usize::from(!problems.is_empty());
                     let mut v = serde_json::to_value(e).unwrap_or_default();
                     v["days_left"] = serde_json::json!(e.days_left(today));
@@ -150,7 +150,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => {
             let mut out = String::new();
             for e in &selected {
-                let problems = e.problems(today);
+                let problems = register.entry_problems(e, today);
                 invalid += usize::from(!problems.is_empty());
                 let status = if problems.is_empty() {
                     "valid".to_string()

@@ -86,3 +86,28 @@ fn findings_name_the_overlay_entry_the_declaration_and_the_fix_grouped_by_root_c
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("\"severe\" is not a severity (low, medium, high, critical)"), "{err}");
 }
+
+/// `exceptions list` and the policy evaluation (`policy`, `check`) judge an entry alike: an
+/// owner who is not a registered identity makes it invalid in both.
+#[test]
+fn exceptions_list_and_policy_judge_an_unregistered_owner_alike() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    copy(dir);
+    let today = time::OffsetDateTime::now_utc().date();
+    let entry = format!(
+        "[[exception]]\nid = \"EXC-0900\"\nrule_id = \"LZ-S3-003\"\nscope = {{ environment = \"dev\", address = \"module.nothing.*\" }}\njustification = \"j\"\ncompensating_control = \"c\"\nowner = \"trading-desk\"\napprover = \"grace-lindqvist\"\nticket = \"CHG-1\"\ncreated = {today}\nexpires = {}\n",
+        today + time::Duration::days(30)
+    );
+    let reg = dir.join("governance/exceptions.toml");
+    let text = std::fs::read_to_string(&reg).unwrap();
+    std::fs::write(&reg, format!("{text}\n{entry}")).unwrap();
+    let why = "exception EXC-0900 names owner \"trading-desk\", who is not a registered identity";
+    let (code, out, err) = xtask(dir, &["exceptions", "list"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("names owner \"trading-desk\", who is not a registered identity"), "{out}");
+    assert!(out.contains("1 invalid"), "{out}");
+    let (code, out, err) = xtask(dir, &["policy", "--env", "dev"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains(why), "{out}");
+}

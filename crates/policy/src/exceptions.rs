@@ -198,15 +198,22 @@ impl Register {
         })
     }
 
+    /// Why entry `e` cannot be honoured: its own rules, and, when the register was loaded with
+    /// the identities register, its owner and approver against it. `check`, `policy` and
+    /// `exceptions list` all judge an entry by this.
+    pub fn entry_problems(&self, e: &Exception, today: Date) -> Vec<String> {
+        let mut problems = e.problems(today);
+        if let Some(ids) = &self.identities {
+            problems.extend(e.identity_problems(ids));
+        }
+        problems
+    }
+
     /// Findings against the register itself: every entry that cannot be honoured.
     pub fn problems(&self, today: Date) -> Vec<Finding> {
         let mut out = Vec::new();
         for e in &self.exceptions {
-            let mut problems = e.problems(today);
-            if let Some(ids) = &self.identities {
-                problems.extend(e.identity_problems(ids));
-            }
-            for problem in problems {
+            for problem in self.entry_problems(e, today) {
                 out.push(Finding {
                     rule_id: REGISTER_RULE.to_string(),
                     severity: "high".to_string(),

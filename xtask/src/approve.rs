@@ -13,6 +13,7 @@ pub struct Args {
     /// Release digest (or unique prefix)
     #[arg(long, value_parser = lz_input::ids::release)]
     release: String,
+    /// Environment the approval is for (dev, test, uat, preprod, prod)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     /// Approver identity (governance/identities.toml)
@@ -21,6 +22,7 @@ pub struct Args {
     /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
     key: Option<PathBuf>,
+    /// What was reviewed (recorded with the approval)
     #[arg(long)]
     reason: String,
     /// Change ticket

@@ -25,6 +25,7 @@ enum What {
         /// Module whose examples/basic baseline to compare instead
         #[arg(long, value_parser = lz_input::ids::module)]
         module: Option<String>,
+        /// Changes as text for people or JSON for bots
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },

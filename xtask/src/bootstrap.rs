@@ -18,6 +18,7 @@ pub struct Args {
     /// pins, signed by a person of its security group: --as, --key)
     #[arg(long, conflicts_with_all = ["env", "pin"])]
     stores: bool,
+    /// Environment whose buckets, deployer role and governance pin are created
     #[arg(long, required_unless_present = "stores", value_parser = lz_input::ids::environment)]
     env: Option<String>,
     /// The release whose governance judges the environment until something is deployed there

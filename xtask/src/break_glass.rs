@@ -19,13 +19,16 @@ enum Cmd {
     /// Request a session: once a second person approves it, promotions into ENV may bypass
     /// approvals and windows until it expires
     Open {
+        /// Environment the session opens (dev, test, uat, preprod, prod)
         #[arg(long, value_parser = lz_input::ids::environment)]
         env: String,
+        /// The requester (a person with the break-glass role)
         #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Why the emergency needs it (recorded)
         #[arg(long)]
         reason: String,
         /// Incident or change ticket
@@ -40,28 +43,35 @@ enum Cmd {
     },
     /// Approve request ID (a person other than its requester)
     Approve {
+        /// Record sequence of the break-glass request
         #[arg(long)]
         id: u64,
+        /// The approving person (not the requester)
         #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Why the session is justified (recorded)
         #[arg(long)]
         reason: String,
     },
     /// Record the retrospective of session ID (someone other than its requester and the
     /// release author)
     Retrospective {
+        /// Record sequence of the break-glass session
         #[arg(long)]
         id: u64,
+        /// Who signs the retrospective (not the requester, not an author of a release deployed under it)
         #[arg(long = "as", value_parser = lz_input::ids::identity)]
         identity: String,
         /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Incident or problem ticket of the retrospective
         #[arg(long)]
         ticket: String,
+        /// What was done and verified (recorded)
         #[arg(long)]
         outcome: String,
     },
@@ -103,7 +113,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 now.clone(),
             )?;
             println!(
-                "break-glass {} requested for {env} until {}; it is usable once a second person approves it (`cargo xtask break-glass approve --id {}`), and a retrospective by someone else is due within {} h",
+                "break-glass {} requested for {env} until {}; it is usable once a second person approves it (`cargo xtask break-glass approve --id {} --as ID --key FILE --reason TEXT`), and a retrospective by someone else is due within {} h",
                 r.sequence,
                 rfc3339(now.time + time::Duration::minutes(i64::from(ttl))),
                 r.sequence,

@@ -16,6 +16,7 @@ pub struct Args {
 enum Action {
     /// Bump a module's version, add a CHANGELOG entry and record its new hash
     Bump {
+        /// Module directory name under modules/ (e.g. trading-service)
         #[arg(value_parser = lz_input::ids::module)]
         module: String,
         /// major, minor or patch
@@ -26,12 +27,16 @@ enum Action {
     },
     /// Add a new module to the catalog
     Add {
+        /// New module directory under modules/ (README, variables, outputs, examples/basic)
         #[arg(value_parser = lz_input::ids::module)]
         module: String,
+        /// Owning team (a group of governance/identities.toml)
         #[arg(long)]
         owner: String,
+        /// Risk of changing the module: low, medium or high
         #[arg(long, value_parser = parse_risk)]
         risk: Risk,
+        /// One line on what the module provides
         #[arg(long)]
         description: String,
     },

@@ -13,6 +13,7 @@ use crate::format::Format;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// Environment to check (dev, test, uat, preprod, prod)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     /// Deployer identity that signs the drift record
@@ -21,6 +22,7 @@ pub struct Args {
     /// Private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
     key: Option<PathBuf>,
+    /// Findings as text for people or JSON for bots
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Restore the drift classes marked auto (governance/drift-classes.toml of the deployed

@@ -25,6 +25,7 @@ pub struct Args {
 enum Cmd {
     /// Generate an ed25519 key pair: the private key goes to FILE, the public key is printed
     Keygen {
+        /// File the private key is written to (mode 0600); it must not exist yet
         #[arg(long)]
         out: PathBuf,
     },
@@ -58,6 +59,7 @@ enum Cmd {
         /// Resource address, with --env
         #[arg(long, requires = "env")]
         resource: Option<String>,
+        /// Environment of --resource (dev, test, uat, preprod, prod)
         #[arg(long, value_parser = lz_input::ids::environment)]
         env: Option<String>,
         /// Records signed by this identity
@@ -72,6 +74,7 @@ enum Cmd {
         /// With --resource: the release that governed the resource at this time (RFC 3339 or YYYY-MM-DD, end of day)
         #[arg(long, requires = "resource")]
         at: Option<String>,
+        /// JSON output (same as `--format json`)
         #[arg(long)]
         json: bool,
         /// Output format (`--format json` is `--json`)
@@ -85,8 +88,10 @@ enum Cmd {
         store: StoreArgs,
         #[command(flatten)]
         trust: TrustArgs,
+        /// Release digest (or a unique prefix of at least 8 hex digits) whose records the bundle holds
         #[arg(long)]
         release: String,
+        /// File the bundle is written to
         #[arg(long)]
         out: PathBuf,
         /// The registered identity that exports and signs the bundle's header
@@ -121,23 +126,31 @@ enum Cmd {
         /// plan, policy-evaluation, exception, approval, deployment, drift, break-glass, retrospective
         #[arg(long)]
         kind: String,
+        /// The registered identity that signs the record
         #[arg(long, value_parser = lz_input::ids::identity)]
         identity: String,
+        /// Private key file (default: LZ_SIGNING_KEY)
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Release digest the record is about
         #[arg(long)]
         release: String,
+        /// Environment the record is about
         #[arg(long, value_parser = lz_input::ids::environment)]
         env: Option<String>,
+        /// AWS account id the record is about
         #[arg(long)]
         account: Option<String>,
+        /// sha256 of the plan the record is about (or give --plan)
         #[arg(long)]
         plan_digest: Option<String>,
         /// Plan JSON (`terraform show -json`) for a plan record; its sha256 is the plan digest
         #[arg(long)]
         plan: Option<PathBuf>,
+        /// Change or incident ticket
         #[arg(long)]
         ticket: Option<String>,
+        /// Why (free text, recorded)
         #[arg(long)]
         reason: Option<String>,
         /// Kind-specific detail KEY=VALUE (VALUE parsed as JSON when it is JSON)
@@ -162,15 +175,19 @@ pub struct StoreArgs {
     /// Local JSON Lines file instead of the chain's default path
     #[arg(long)]
     file: Option<PathBuf>,
+    /// S3 bucket of the chain (with `--store s3`)
     #[arg(long, default_value = "lz-evidence")]
     bucket: String,
     /// Key prefix inside the bucket (empty or ending in '/')
     #[arg(long, default_value = "")]
     prefix: String,
+    /// S3 endpoint (LocalStack by default)
     #[arg(long, default_value = "http://127.0.0.1:4566")]
     endpoint: String,
+    /// Access key id (the account) for the S3 endpoint
     #[arg(long, default_value = "000000000000")]
     access_key_id: String,
+    /// AWS region of the bucket
     #[arg(long, default_value = "us-east-1")]
     region: String,
     /// COMPLIANCE retention of a new S3 bucket's records, in days (default and minimum: the

@@ -26,6 +26,7 @@ enum Sub {
         /// Only exceptions expiring within this many days (expired ones included)
         #[arg(long)]
         expiring_within: Option<i64>,
+        /// Entries as text for people or JSON for bots
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Register file (default governance/exceptions.toml)
@@ -35,6 +36,7 @@ enum Sub {
     /// Export the register with each entry's status (valid, expiring, expired, invalid and why)
     /// as CSV, JSON or a self-contained HTML page; exit 1 when any entry is expired or invalid
     Export {
+        /// csv, json or a self-contained html page
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
         /// "expiring" means within this many days
@@ -132,7 +134,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             let items: Vec<_> = selected
                 .iter()
                 .map(|e| {
-                    let problems = e.problems(today);
+                    let problems = register.entry_problems(e, today);
                     invalid += usize::from(!problems.is_empty());
                     let mut v = serde_json::to_value(e).unwrap_or_default();
                     v["days_left"] = serde_json::json!(e.days_left(today));
@@ -147,7 +149,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Format::Text => {
             let mut out = String::new();
             for e in &selected {
-                let problems = e.problems(today);
+                let problems = register.entry_problems(e, today);
                 invalid += usize::from(!problems.is_empty());
                 let status = if problems.is_empty() {
                     "valid".to_string()

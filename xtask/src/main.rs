@@ -18,6 +18,7 @@ mod drift;
 mod evidence;
 mod exceptions;
 mod format;
+mod help;
 mod localstack;
 mod plan;
 mod policy;
@@ -38,7 +39,7 @@ mod test;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Landing zone harness: validate, render, gate, promote", version)]
@@ -112,7 +113,8 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Parsed from the command tree with every command's examples attached (`help`).
+    let cli = Cli::from_arg_matches(&help::with_examples(Cli::command()).get_matches()).unwrap_or_else(|e| e.exit());
     let root = project_root();
     let result = match cli.command {
         Command::Setup(args) => setup::run(&root, args),

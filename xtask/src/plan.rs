@@ -16,6 +16,7 @@ pub struct Args {
     /// Environment overlay under environments/ (dev, test, uat, preprod, prod)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
+    /// offline: the in-process renderer; terraform: `terraform plan` (needs the AWS provider)
     #[arg(long, value_enum, default_value = "offline")]
     engine: Engine,
     /// Write the JSON here instead of stdout

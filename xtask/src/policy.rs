@@ -25,8 +25,15 @@ pub struct Args {
     /// Environment to render offline and evaluate (adds the secret scan of overlays and modules)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: Option<String>,
+    /// Findings as text for people (grouped by root cause, with file:line:col, the line and the
+    /// fix; coloured on a terminal unless NO_COLOR is set), JSON for bots or SARIF 2.1.0 for
+    /// code scanning
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// Report only findings of this severity or above (low, medium, high, critical); the exit
+    /// code follows what is reported
+    #[arg(long, value_parser = severity)]
+    severity: Option<u8>,
     /// Exceptions register (default governance/exceptions.toml; required, as the default is)
     #[arg(long)]
     exceptions: Option<PathBuf>,
@@ -39,6 +46,10 @@ enum Sub {
 }
 
 pub const MIN_COVERAGE: f64 = 90.0;
+
+fn severity(s: &str) -> Result<u8, String> {
+    lz_policy::view::severity_floor(s)
+}
 
 /// The plan corpus with its expected findings.
 pub const CORPUS: &str = "policies/corpus";
@@ -66,14 +77,22 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         _ => bail!("give either --plan FILE or --env NAME"),
     };
     findings.extend(policies.findings(&plan)?);
-    let report = lz_policy::finish(
+    let mut report = lz_policy::finish(
         &policies,
         findings,
         &lz_policy::plan_environment(&plan),
         &opts,
     )?;
+    let below = args.severity.map(|floor| report.keep_severity(floor)).unwrap_or(0);
+    if let Some(env) = &args.env {
+        lz_gate::findings::locate(root, env, &mut report);
+    }
     let text = match args.format {
-        Format::Text => report.to_text(),
+        Format::Text => {
+            use std::io::IsTerminal;
+            let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            report.to_text_grouped(colour, below)
+        }
         Format::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
         Format::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
     };

@@ -39,6 +39,15 @@ pub struct Args {
     /// recorded as a signed lock-recovery record; a live holder's lock is never released
     #[arg(long)]
     recover: bool,
+    /// Judge every gate (duties, previous environment, policy and exceptions, tier, approvals,
+    /// window, break-glass, facts) and record nothing; exits 1 when the promotion would be
+    /// refused. No key is needed. Example: `cargo xtask promote --dry-run --release D --to test
+    /// --as deployer-bot --format json`
+    #[arg(long)]
+    dry_run: bool,
+    /// Output of `--dry-run`: a table for people or JSON for bots
+    #[arg(long, value_enum, default_value = "text", requires = "dry_run")]
+    format: crate::format::Format,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
@@ -70,8 +79,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     }
     let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let mut session = Session::open(&paths, &args.release, &args.to)?;
-    eprintln!("{}", session.describe());
+    if !args.dry_run {
+        eprintln!("{}", session.describe());
+    }
     let t = Target::from_tree(session.release.root(), &args.to, &endpoint)?;
+    if args.dry_run {
+        return crate::classify::show(&session, Some(&args.identity), &t, &endpoint, args.format, true);
+    }
     let deployer = signer(&args.identity, args.key.as_deref())?;
     let ps = policy_signer(
         &session.governance.policy.policy_identity.clone(),

@@ -24,6 +24,7 @@ enum Cmd {
     /// The register in force, its quorum, pending proposals, and how the working tree's
     /// governance/identities.toml compares (exit 1 when it is not the register in force)
     Status {
+        /// Status as text for people or JSON for bots
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },

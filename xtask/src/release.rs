@@ -62,11 +62,13 @@ enum Cmd {
     },
     /// Show a release (digest or unique prefix) from the release store after hashing its archive
     Show {
+        /// Release digest (or a unique prefix of at least 8 hex digits)
         #[arg(value_parser = lz_input::ids::release)]
         digest: String,
         /// Read a staging directory instead of the release store
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Print the manifest as JSON
         #[arg(long)]
         json: bool,
     },

@@ -13,6 +13,7 @@ use crate::format::Format;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// Environment whose secret is rotated
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
     /// The secret: its full name (lz-dev/orders/db-credentials) or its end when that is unique
@@ -31,6 +32,7 @@ pub struct Args {
     /// Change or schedule ticket the records name
     #[arg(long)]
     ticket: Option<String>,
+    /// Outcome as text for people or JSON for bots
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
 }
@@ -48,6 +50,7 @@ enum StatusCommand {
         /// One environment (default: all)
         #[arg(long, value_parser = lz_input::ids::environment)]
         env: Option<String>,
+        /// Status as text for people or JSON for bots
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },

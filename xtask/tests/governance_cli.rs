@@ -5,26 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::{checkout, key, ok, root, xtask};
-
-/// A copy of the repository's tracked files (no services needed).
-fn copy_repo(dir: &Path) {
-    let out = std::process::Command::new("git")
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
-        .current_dir(root())
-        .output()
-        .unwrap();
-    for rel in out.stdout.split(|b| *b == 0).filter(|s| !s.is_empty()) {
-        let rel = String::from_utf8_lossy(rel).to_string();
-        let (from, to) = (root().join(&rel), dir.join(&rel));
-        if from.is_file() {
-            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-            std::fs::copy(&from, &to).unwrap();
-        }
-    }
-}
+use common::{checkout, copy_repository, key, ok, root, xtask};
 
 /// One broken governance file: (name, file, text replaced, replacement, exit code, file:line
 /// and words the error must carry).
@@ -181,7 +162,7 @@ fn every_broken_governance_file_fails_the_gate_naming_file_and_line() {
     let mut failures = Vec::new();
     for case in CASES {
         let dir = tempfile::tempdir().unwrap();
-        copy_repo(dir.path());
+        copy_repository(dir.path());
         let path = dir.path().join(case.file);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(case.from), "{}: {} has no {:?}", case.name, case.file, case.from);

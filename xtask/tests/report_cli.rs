@@ -29,7 +29,7 @@ rule_id = "LZ-S3-003"
 scope = { environment = "dev", address = "module.x.*" }
 justification = "fixture"
 compensating_control = "fixture control"
-owner = "owner-a"
+owner = "priya-raman"
 approver = "approver-b"
 ticket = "CHG-900"
 created = 2020-01-01

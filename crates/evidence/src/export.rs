@@ -86,7 +86,7 @@ impl Prepared {
         let witness_registered = self.register.iter().any(|i| i.has_role(Role::Witness));
         if self.witnessed.is_empty() && witness_registered {
             return Err(Refused(
-                "the chain's register has a witness but the witness store holds no witnessed checkpoint yet: run `cargo xtask evidence witness` first (a bundle carries the latest one)".into(),
+                "the chain's register has a witness but the witness store holds no witnessed checkpoint yet: run `cargo xtask evidence witness --as ID --key FILE` first (a bundle carries the latest one)".into(),
             )
             .into());
         }

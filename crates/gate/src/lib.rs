@@ -5,6 +5,7 @@
 //! the [`Outcome`].
 
 pub mod evidence;
+pub mod findings;
 pub mod governance;
 
 use std::path::{Path, PathBuf};
@@ -122,9 +123,8 @@ fn policies(root: &Path, plans: &[(String, serde_json::Value)]) -> Result<Findin
     let policies = lz_policy::Policies::load(&opts.policies, &opts.settings)?;
     let mut out = Findings::default();
     let mut push = |env: Option<&str>, report: lz_policy::Report| {
-        for f in report.findings.iter().filter(|f| !f.excepted) {
-            let file = env.map(|e| PathBuf::from("environments").join(e));
-            out.push("policy", file, None, format!("{} {} {}: {}", f.severity, f.rule_id, f.address, f.message));
+        for (file, line, message) in findings::gate_lines(root, env, report) {
+            out.push("policy", file, line, message);
         }
     };
     let each = policies.findings_each(&plans.iter().map(|(_, p)| p).collect::<Vec<_>>())?;

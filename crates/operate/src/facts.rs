@@ -252,7 +252,7 @@ pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Pl
         Some(now) if now.version.as_deref() == Some(deployed.version.as_str()) => {}
         now => {
             return Err(refuse!(
-                "release {r} cannot go to {env}: the state of {prev} ({}) is no longer version {} that deployment record {} left, but {}: it changed outside change control; run `cargo xtask drift --env {prev}`",
+                "release {r} cannot go to {env}: the state of {prev} ({}) is no longer version {} that deployment record {} left, but {}: it changed outside change control; run `cargo xtask drift --env {prev} --as IDENTITY --key FILE`",
                 place.state(),
                 deployed.version,
                 d.sequence,
@@ -276,7 +276,7 @@ pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Pl
         if !findings.is_empty() {
             let what: Vec<String> = findings.iter().map(|f| format!("{} {}: declared {}, actual {}", f.resource, f.attribute, f.declared, f.actual)).collect();
             return Err(refuse!(
-                "release {r} cannot go to {env}: {prev}'s drift record {} says drifted=false, but its live controls contradict it: {}; run `cargo xtask drift --env {prev}`",
+                "release {r} cannot go to {env}: {prev}'s drift record {} says drifted=false, but its live controls contradict it: {}; run `cargo xtask drift --env {prev} --as IDENTITY --key FILE`",
                 x.sequence,
                 what.join("; ")
             ));

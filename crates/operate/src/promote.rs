@@ -146,7 +146,7 @@ pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
             .map_err(crate::aws_error)
             .with_context(|| {
                 format!(
-                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {}` first",
+                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {} --pin DIGEST --as ID --key FILE` first",
                     target.environment
                 )
             })?;
@@ -505,7 +505,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::of_target(t.clone());
-    crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous)?;
+    lz_promote::gates::facts(session, crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous))?;
     // What the decision read: the in-progress record and the apply are held to it.
     let fence = crate::fence::Fence::of(session);
 

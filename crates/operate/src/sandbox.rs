@@ -403,7 +403,7 @@ impl Sandbox {
     ) -> Result<Outcome> {
         let t = self.target(env)?;
         let mut s = self.session(release, env)?;
-        let previous = crate::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
+        let previous = lz_promote::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
         let opts = promote::Options {
             target: &t,
             deployer: self.signer(deployer),
@@ -413,6 +413,16 @@ impl Sandbox {
             previous: previous.as_ref(),
         };
         promote::promote(&mut s, &opts, clock)
+    }
+
+    /// `promote --dry-run`: every gate of promoting `release` to `env` by `deployer` at the
+    /// clock's time, with the facts checked where they live; nothing is recorded.
+    pub fn dry_run(&self, release: &str, env: &str, deployer: &str, clock: &Clock) -> Result<lz_promote::gates::Gates> {
+        let s = self.session(release, env)?;
+        let place = self.place(env)?;
+        let previous = lz_promote::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
+        let facts = |s: &lz_promote::Session| crate::facts::gate(&s.paths, &s.records, s.digest(), &place, previous.as_ref());
+        lz_promote::gates::dry_run(&s, Some(deployer), clock, Some(&facts))
     }
 
     pub fn drift(&self, env: &str, clock: &Clock) -> Result<drift::Report> {

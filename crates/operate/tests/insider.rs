@@ -577,7 +577,7 @@ fn the_author_is_the_signer_of_the_first_release_record() {
     assert_eq!((s.author.as_str(), s.author_record), ("alice", rec));
     assert_eq!(
         refused(sb.approve("alice", &r, "dev", &at(SAT))),
-        format!("alice authored release {short} and cannot approve it (segregation of duties)")
+        format!("alice authored release {short} and cannot approve it (segregation of duties); another approver records it: `cargo xtask approve --release {short} --env dev --as APPROVER --key FILE --reason TEXT`")
     );
     sb.approve("erin", &r, "dev", &at(SAT)).unwrap();
     // The author can never deploy it either, and an approver cannot deploy what they approved.

@@ -137,7 +137,7 @@ fn refusals_name_the_reason() {
     // Self-approval by the author.
     assert_eq!(
         err(sb.approve("alice", &release, "test", &now)),
-        format!("alice authored release {r} and cannot approve it (segregation of duties)")
+        format!("alice authored release {r} and cannot approve it (segregation of duties); another approver records it: `cargo xtask approve --release {r} --env test --as APPROVER --key FILE --reason TEXT`")
     );
 
     // Missing group: two approvals, but none from security.
@@ -248,8 +248,8 @@ fn refusals_name_the_reason() {
             thursday_t
         )),
         format!(
-            "oscar opened break-glass {} and cannot sign its retrospective (segregation of duties)",
-            bg2.sequence
+            "oscar opened break-glass {} and cannot sign its retrospective (segregation of duties); someone else records it: `cargo xtask break-glass retrospective --id {} --as ID --key FILE --ticket TICKET --outcome TEXT`",
+            bg2.sequence, bg2.sequence
         )
     );
     breakglass::retrospective(

@@ -99,7 +99,7 @@ pub fn check(root: &Path, base: Option<&Catalog>) -> Result<Findings> {
         match std::fs::read_to_string(&changelog).ok().as_deref().and_then(changelog_version) {
             Some(v) if v == entry.version => {}
             Some(v) => f.push("catalog", Some(changelog.strip_prefix(root).unwrap_or(&changelog).to_path_buf()), None, format!(
-                "module {name}: newest CHANGELOG entry is {v} but the catalog says {}: run `cargo xtask catalog bump {name} <major|minor|patch>`",
+                "module {name}: newest CHANGELOG entry is {v} but the catalog says {}: run `cargo xtask catalog bump {name} <major|minor|patch> --message TEXT`",
                 entry.version
             )),
             None => f.push("catalog", Some(changelog.strip_prefix(root).unwrap_or(&changelog).to_path_buf()), None, format!(
@@ -109,14 +109,14 @@ pub fn check(root: &Path, base: Option<&Catalog>) -> Result<Findings> {
         let hash = module_hash(dir)?;
         if hash != entry.sha256 {
             f.push("catalog", Some(rel.clone()), None, format!(
-                "module {name} changed without a version bump (files hash {}, catalog {} at {}): run `cargo xtask catalog bump {name} <major|minor|patch>`",
+                "module {name} changed without a version bump (files hash {}, catalog {} at {}): run `cargo xtask catalog bump {name} <major|minor|patch> --message TEXT`",
                 &hash[..12], entry.sha256.get(..12).unwrap_or(&entry.sha256), entry.version
             ));
         }
         if let Some(old) = base.and_then(|b| b.modules.get(name)) {
             if old.sha256 != entry.sha256 && old.version == entry.version {
                 f.push("catalog", Some(rel.clone()), None, format!(
-                    "module {name}: its hash changed since the base revision but its version is still {}: run `cargo xtask catalog bump {name} <major|minor|patch>`",
+                    "module {name}: its hash changed since the base revision but its version is still {}: run `cargo xtask catalog bump {name} <major|minor|patch> --message TEXT`",
                     entry.version
                 ));
             }
@@ -191,6 +191,15 @@ pub fn add(root: &Path, name: &str, owner: &str, risk: Risk, description: &str) 
     let dir = root.join("modules").join(name);
     if !dir.is_dir() {
         bail!("modules/{name} does not exist");
+    }
+    // An empty module (no .tf file, or nothing declared) is never catalogued.
+    let files = crate::hcl::parse_module_dir(&dir)?;
+    let declares = files.iter().any(|f| ["resource", "module", "data"].iter().any(|k| crate::hcl::blocks(&f.body, k).next().is_some()));
+    if !declares {
+        bail!(
+            "modules/{name} declares no resource, data source or module call ({} .tf file(s)): an empty module cannot be catalogued; add its main.tf first",
+            files.len()
+        );
     }
     let version = std::fs::read_to_string(dir.join("CHANGELOG.md"))
         .ok()

@@ -30,7 +30,7 @@ pub fn check(root: &Path, tf: &Terraform) -> Result<Findings> {
         for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
             let p = PathBuf::from(line.trim());
             let rel = p.strip_prefix(root).map(Path::to_path_buf).unwrap_or(p);
-            f.push("fmt", Some(rel), None, "not in canonical format: run `terraform fmt -recursive` (or `cargo xtask fmt`)");
+            f.push("fmt", Some(rel), None, "not in canonical format: run `terraform fmt -recursive`");
         }
         if !out.status.success() && stdout.trim().is_empty() {
             match first_diagnostic(&stderr) {

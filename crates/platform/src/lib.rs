@@ -19,6 +19,7 @@ pub mod progress;
 pub mod references;
 pub mod services;
 pub mod shared_validations;
+pub mod source_map;
 pub mod tfrun;
 pub mod tools;
 pub mod workflows;

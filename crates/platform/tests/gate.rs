@@ -66,6 +66,24 @@ fn hash_edited_by_hand_without_version_bump_fails_against_base() {
 }
 
 #[test]
+fn an_empty_module_is_never_catalogued() {
+    let (_d, root) = mini_repo();
+    std::fs::create_dir_all(root.join("modules/empty")).unwrap();
+    let e = catalog::add(&root, "empty", "platform", catalog::Risk::Low, "nothing").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "modules/empty declares no resource, data source or module call (0 .tf file(s)): an empty module cannot be catalogued; add its main.tf first"
+    );
+    write(&root, "modules/empty/variables.tf", "variable \"x\" {\n  type = string\n}\n");
+    let e = catalog::add(&root, "empty", "platform", catalog::Risk::Low, "nothing").unwrap_err();
+    assert!(e.to_string().contains("(1 .tf file(s))"), "{e}");
+    assert!(!catalog::load(&root).unwrap().modules.contains_key("empty"));
+    write(&root, "modules/empty/main.tf", "resource \"aws_s3_bucket\" \"this\" {\n  bucket = var.x\n}\n");
+    catalog::add(&root, "empty", "platform", catalog::Risk::Low, "one bucket").unwrap();
+    assert!(catalog::load(&root).unwrap().modules.contains_key("empty"));
+}
+
+#[test]
 fn module_missing_from_catalog() {
     let (_d, root) = mini_repo();
     write(&root, "modules/other/main.tf", "");

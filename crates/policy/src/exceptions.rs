@@ -198,15 +198,22 @@ impl Register {
         })
     }
 
+    /// Why entry `e` cannot be honoured: its own rules, and, when the register was loaded with
+    /// the identities register, its owner and approver against it. `check`, `policy` and
+    /// `exceptions list` all judge an entry by this.
+    pub fn entry_problems(&self, e: &Exception, today: Date) -> Vec<String> {
+        let mut problems = e.problems(today);
+        if let Some(ids) = &self.identities {
+            problems.extend(e.identity_problems(ids));
+        }
+        problems
+    }
+
     /// Findings against the register itself: every entry that cannot be honoured.
     pub fn problems(&self, today: Date) -> Vec<Finding> {
         let mut out = Vec::new();
         for e in &self.exceptions {
-            let mut problems = e.problems(today);
-            if let Some(ids) = &self.identities {
-                problems.extend(e.identity_problems(ids));
-            }
-            for problem in problems {
+            for problem in self.entry_problems(e, today) {
                 out.push(Finding {
                     rule_id: REGISTER_RULE.to_string(),
                     severity: "high".to_string(),
@@ -283,15 +290,19 @@ impl Exception {
         p
     }
 
-    /// Why the approver cannot approve this entry, judged against the identities register:
-    /// the approver must be a registered person of the security group with the approver role,
-    /// and not the owner under any spelling. (A promotion further requires the approver's
-    /// signed exception-approval record of this very entry.)
+    /// Why the entry cannot be honoured, judged against the identities register: its owner is
+    /// a registered identity (under any spelling of its name), and the approver a registered
+    /// person of the security group with the approver role, not the owner under any spelling.
+    /// (A promotion further requires the approver's signed exception-approval record of this
+    /// very entry.)
     pub fn identity_problems(&self, ids: &[Person]) -> Vec<String> {
-        let Some(a) = &self.approver else {
-            return Vec::new();
-        };
         let mut p = Vec::new();
+        if !self.owner.trim().is_empty() && !ids.iter().any(|i| names_person(&self.owner, i)) {
+            p.push(format!("names owner {:?}, who is not a registered identity", self.owner));
+        }
+        let Some(a) = &self.approver else {
+            return p;
+        };
         match ids.iter().find(|i| i.name == *a) {
             None => p.push(format!("names approver {a:?}, who is not a registered identity")),
             Some(i) => {

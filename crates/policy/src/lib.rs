@@ -13,6 +13,7 @@ pub mod rules;
 pub mod scale;
 pub mod scan;
 pub mod settings;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 
@@ -249,6 +250,7 @@ pub fn finish(
         rules: policies.tree.rules.clone(),
         environment: environment.to_string(),
         source: opts.source.clone(),
+        sources: Default::default(),
     })
 }
 

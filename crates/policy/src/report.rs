@@ -17,6 +17,10 @@ pub struct Report {
     pub environment: String,
     #[serde(skip)]
     pub source: Option<String>,
+    /// Where each resource address comes from in the sources (filled by a caller that knows
+    /// them, `cargo xtask policy --env`); findings without one point at the plan.
+    #[serde(skip)]
+    pub sources: BTreeMap<String, crate::view::Source>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -27,6 +31,17 @@ pub struct Summary {
     pub failing: usize,
     pub excepted: usize,
     pub unverifiable: usize,
+}
+
+impl Summary {
+    /// "0 critical, 2 high, 0 medium, 1 low": the failing findings by severity.
+    pub fn severities(&self) -> String {
+        ["critical", "high", "medium", "low"]
+            .iter()
+            .map(|k| format!("{} {k}", self.by_severity.get(*k).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 pub fn severity_rank(s: &str) -> u8 {
@@ -80,11 +95,7 @@ impl Report {
             );
         }
         let sum = self.summary();
-        let sev = ["critical", "high", "medium", "low"]
-            .iter()
-            .map(|k| format!("{} {k}", sum.by_severity.get(*k).copied().unwrap_or(0)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let sev = sum.severities();
         let _ = writeln!(
             s,
             "{} finding(s) failing ({sev}), {} excepted, {} unverifiable",
@@ -98,7 +109,7 @@ impl Report {
             .findings
             .iter()
             .map(|f| {
-                json!({
+                let mut v = json!({
                     "rule_id": f.rule_id,
                     "severity": f.severity,
                     "address": redact_str(&f.address),
@@ -106,7 +117,11 @@ impl Report {
                     "excepted": f.excepted,
                     "exception_id": f.exception_id,
                     "unverifiable": f.unverifiable,
-                })
+                });
+                if let (Some(m), Value::Object(extra)) = (v.as_object_mut(), self.finding_context(f)) {
+                    m.extend(extra);
+                }
+                v
             })
             .collect();
         json!({ "findings": findings, "summary": self.summary() })
@@ -119,7 +134,11 @@ impl Report {
         let mut rules: Vec<Value> = self
             .rules
             .iter()
-            .map(|r| sarif_rule(&r.id, &r.title, &r.description, &r.severity, &r.controls))
+            .map(|r| {
+                let mut rule = sarif_rule(&r.id, &r.title, &r.description, &r.severity, &r.controls);
+                rule["help"] = json!({ "text": format!("{}. {} Remediation: {}", r.title, r.description, r.remediation) });
+                rule
+            })
             .collect();
         for (id, title, severity) in builtin_rules() {
             rules.push(sarif_rule(id, title, title, severity, &[]));
@@ -144,15 +163,20 @@ impl Report {
                     }
                     _ => (default_uri.clone(), 1),
                 };
+                let source = self.sources.get(&f.address);
+                let physical = match source {
+                    Some(s) => json!({
+                        "artifactLocation": { "uri": s.place.file },
+                        "region": { "startLine": s.place.line, "startColumn": s.place.column, "snippet": { "text": redact_str(&s.place.snippet) } }
+                    }),
+                    None => json!({ "artifactLocation": { "uri": uri }, "region": { "startLine": line } }),
+                };
                 let mut result = json!({
                     "ruleId": f.rule_id,
                     "level": level(&f.severity),
                     "message": { "text": redact_str(&f.message) },
                     "locations": [{
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": uri },
-                            "region": { "startLine": line }
-                        },
+                        "physicalLocation": physical,
                         "logicalLocations": [{ "fullyQualifiedName": address, "kind": "resource" }]
                     }],
                     "partialFingerprints": { "lzFinding/v1": format!("{}|{}|{}", f.rule_id, address, self.environment) },
@@ -160,6 +184,16 @@ impl Report {
                 });
                 if let Some(i) = index.get(&f.rule_id) {
                     result["ruleIndex"] = json!(i);
+                }
+                if let Some(s) = source.filter(|s| s.place != s.declaration) {
+                    result["relatedLocations"] = json!([{
+                        "id": 1,
+                        "message": { "text": "the resource's declaration" },
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": s.declaration.file },
+                            "region": { "startLine": s.declaration.line, "startColumn": s.declaration.column, "snippet": { "text": redact_str(&s.declaration.snippet) } }
+                        }
+                    }]);
                 }
                 if let Some(id) = &f.exception_id {
                     result["suppressions"] = json!([{ "kind": "external", "status": "accepted", "justification": format!("exception {id}") }]);

@@ -13,6 +13,8 @@ pub struct RuleMeta {
     pub description: String,
     pub severity: String,
     pub controls: Vec<String>,
+    /// How to fix a finding (`custom.remediation`), shown with every finding of the rule.
+    pub remediation: String,
     /// Path relative to the policy directory.
     pub file: String,
     pub package: String,
@@ -156,6 +158,9 @@ pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> 
     let mut fields: BTreeMap<String, String> = BTreeMap::new();
     let mut controls = Vec::new();
     let mut current: Option<String> = None;
+    // The indentation of the key whose folded text (`>-`, `>`, `|`) the deeper lines continue:
+    // their colons are text, never keys.
+    let mut folded: Option<usize> = None;
     for (_, line) in lines {
         let Some(body) = line.strip_prefix('#') else {
             break;
@@ -165,6 +170,17 @@ pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> 
         let trimmed = body.trim();
         if trimmed.is_empty() {
             continue;
+        }
+        if let (Some(f), Some(key)) = (folded, &current) {
+            if indent > f {
+                let entry = fields.entry(key.clone()).or_default();
+                if !entry.is_empty() {
+                    entry.push(' ');
+                }
+                entry.push_str(trimmed);
+                continue;
+            }
+            folded = None;
         }
         if let Some(item) = trimmed.strip_prefix("- ") {
             if current.as_deref() == Some("custom.controls") {
@@ -193,6 +209,7 @@ pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> 
                 fields.insert(key, unquote(value));
             } else {
                 fields.insert(key, String::new());
+                folded = Some(indent);
             }
             continue;
         }
@@ -224,6 +241,7 @@ pub fn parse_metadata(text: &str, rel: &str, package: &str) -> Result<RuleMeta> 
         description: get("description")?,
         severity,
         controls,
+        remediation: get("custom.remediation")?,
         file: rel.to_string(),
         package: package.to_string(),
     })
@@ -326,4 +344,27 @@ pub fn run_tests(tree: &PolicyTree) -> Result<TestRun> {
     }
     coverage.sort_by(|a, b| a.file.cmp(&b.file));
     Ok(TestRun { tests, coverage })
+}
+
+#[cfg(test)]
+mod metadata_tests {
+    use super::parse_metadata;
+
+    const HEAD: &str = "# METADATA\n# title: T\n# description: >-\n#   D with a colon: inside\n# custom:\n#   id: LZ-X-001\n#   severity: high\n";
+
+    #[test]
+    fn the_remediation_is_folded_text_and_its_colons_are_text() {
+        let text = format!("{HEAD}#   remediation: >-\n#     Set a = b: then c:d\n#     and more\n#   controls:\n#     - C-1\npackage lz.rules.x\n");
+        let m = parse_metadata(&text, "x.rego", "lz.rules.x").unwrap();
+        assert_eq!(m.remediation, "Set a = b: then c:d and more");
+        assert_eq!(m.description, "D with a colon: inside");
+        assert_eq!(m.controls, ["C-1"]);
+    }
+
+    #[test]
+    fn a_rule_without_remediation_is_refused_naming_its_file() {
+        let text = format!("{HEAD}#   controls:\n#     - C-1\npackage lz.rules.x\n");
+        let e = parse_metadata(&text, "x/x.rego", "lz.rules.x").unwrap_err();
+        assert_eq!(e.to_string(), "x/x.rego: METADATA has no custom.remediation");
+    }
 }

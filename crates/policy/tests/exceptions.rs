@@ -193,6 +193,8 @@ fn approvers_are_registered_security_approvers_other_than_the_owner() {
         ("priya-raman", "grace-lindqvist", "2026-11-20", ""),
         ("priya-raman", "Grace Lindqvist", "2026-11-20", "names approver \"Grace Lindqvist\", who is not a registered identity"),
         ("priya-raman", "security-architecture", "2026-11-20", "names approver \"security-architecture\", who is not a registered identity"),
+        ("trading-desk", "grace-lindqvist", "2026-11-20", "names owner \"trading-desk\", who is not a registered identity"),
+        ("Priya Raman", "grace-lindqvist", "2026-11-20", ""),
         ("priya-raman", "lena-fischer", "2026-11-20", "names approver lena-fischer, who is not a person of the security group with the approver role"),
         ("priya-raman", "change-policy", "2026-11-20", "names approver change-policy, who is not a person of the security group with the approver role"),
         ("Grace Lindqvist", "grace-lindqvist", "2026-11-20", "is approved by its own owner grace-lindqvist (owner spelled \"Grace Lindqvist\")"),

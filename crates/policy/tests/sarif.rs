@@ -62,6 +62,16 @@ fn sarif_report_is_valid_sarif_2_1_0() {
     let mut report = lz_policy::finish(&policies, findings, "prod", &opts).unwrap();
     report.findings[0].excepted = true;
     report.findings[0].exception_id = Some("EXC-0001".to_string());
+    // A resource located in the sources: its overlay entry first, its declaration related.
+    let loc = |file: &str, line: usize, snippet: &str| lz_policy::view::Loc { file: file.into(), line, column: 3, snippet: snippet.into() };
+    report.sources.insert(
+        "aws_kms_key.logs".into(),
+        lz_policy::view::Source {
+            place: loc("environments/prod/terraform.tfvars", 12, "logs = {"),
+            declaration: loc("modules/kms-key/main.tf", 1, "resource \"aws_kms_key\" \"this\" {"),
+            entry: Some("keys[\"logs\"]".into()),
+        },
+    );
     let sarif = report.to_sarif();
 
     let validator = schema();
@@ -90,6 +100,17 @@ fn sarif_report_is_valid_sarif_2_1_0() {
         rules[rotation["ruleIndex"].as_u64().unwrap() as usize]["id"],
         "LZ-KMS-001"
     );
+    let physical = &rotation["locations"][0]["physicalLocation"];
+    assert_eq!(physical["artifactLocation"]["uri"], "environments/prod/terraform.tfvars");
+    assert_eq!((physical["region"]["startLine"].as_u64(), physical["region"]["startColumn"].as_u64()), (Some(12), Some(3)));
+    assert_eq!(physical["region"]["snippet"]["text"], "logs = {");
+    assert_eq!(rotation["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"], "modules/kms-key/main.tf");
+    assert!(kms["help"]["text"].as_str().unwrap().contains("Remediation: Set enable_key_rotation = true"), "{}", kms["help"]);
+    // The JSON report carries the same place and the rule's remediation.
+    let json = report.to_json();
+    let f = json["findings"].as_array().unwrap().iter().find(|f| f["rule_id"] == "LZ-KMS-001").unwrap();
+    assert_eq!((f["location"]["line"].as_u64(), f["entry"].as_str()), (Some(12), Some("keys[\"logs\"]")));
+    assert!(f["remediation"].as_str().unwrap().starts_with("Set enable_key_rotation"));
     let scan = results
         .iter()
         .find(|r| r["ruleId"] == "LZ-SCAN-001")

@@ -12,6 +12,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::ledger::{BreakGlassDetails, Ledger, Record};
 use lz_evidence::details::{BreakGlassApprovalDetails, RetrospectiveDetails};
+use crate::refusal::refuse;
 use crate::window::rfc3339;
 
 pub const MAX_TTL_MINUTES: u32 = 240;
@@ -58,7 +59,7 @@ impl Session {
             .find(|(who, _, _)| who != &self.opener && Some(who.as_str()) != author);
         let Some((_, _, approved_at)) = approval else {
             return Err(format!(
-                "break-glass {} by {} has no approval by a second person (`cargo xtask break-glass approve --id {}`)",
+                "break-glass {} by {} has no approval by a second person (`cargo xtask break-glass approve --id {} --as ID --key FILE --reason TEXT`)",
                 self.sequence, self.opener, self.sequence
             ));
         };
@@ -171,18 +172,25 @@ fn authors_under(records: &[Record], s: &Session) -> Vec<String> {
         .collect()
 }
 
+/// The command that records the retrospective of break-glass `id`, with its required flags.
+fn retrospective_command(id: u64) -> String {
+    format!("`cargo xtask break-glass retrospective --id {id} --as ID --key FILE --ticket TICKET --outcome TEXT`")
+}
+
 fn retrospective_signer_ok(records: &[Record], s: &Session, signer: &str) -> Result<()> {
     if s.opener == signer {
-        bail!(
-            "{signer} opened break-glass {} and cannot sign its retrospective (segregation of duties)",
-            s.sequence
-        );
+        return Err(refuse!(
+            "{signer} opened break-glass {} and cannot sign its retrospective (segregation of duties); someone else records it: {}",
+            s.sequence,
+            retrospective_command(s.sequence)
+        ));
     }
     if authors_under(records, s).iter().any(|a| a == signer) {
-        bail!(
-            "{signer} authored a release deployed under break-glass {} and cannot sign its retrospective (segregation of duties)",
-            s.sequence
-        );
+        return Err(refuse!(
+            "{signer} authored a release deployed under break-glass {} and cannot sign its retrospective (segregation of duties); someone else records it: {}",
+            s.sequence,
+            retrospective_command(s.sequence)
+        ));
     }
     Ok(())
 }
@@ -237,10 +245,10 @@ pub fn approve(
         bail!("record {id} is not a break-glass record");
     };
     if s.opener == signer.identity() {
-        bail!(
-            "{} requested break-glass {id} and cannot approve it (a second person must)",
+        return Err(refuse!(
+            "{} requested break-glass {id} and cannot approve it (a second person must: `cargo xtask break-glass approve --id {id} --as ID --key FILE --reason TEXT`)",
             s.opener
-        );
+        ));
     }
     if let Some(d) = &s.defect {
         bail!("break-glass {id} {d}: it cannot be approved");
@@ -272,7 +280,7 @@ pub fn retrospective(
     };
     retrospective_signer_ok(&records, &s, signer.identity())?;
     if let Some((r, _)) = s.retrospective {
-        bail!("break-glass {id} already has a retrospective (record {r})");
+        return Err(refuse!("break-glass {id} already has a retrospective (record {r})"));
     }
     let release = s.release.clone().unwrap_or_else(|| GENESIS.to_string());
     let fields = Fields::new(release)

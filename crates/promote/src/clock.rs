@@ -90,7 +90,7 @@ pub fn bound(
             let witnessed = lz_evidence::record::parse_time(&note.checkpoint.time)?;
             if reading.time > witnessed + skew {
                 return Err(crate::refusal::refuse!(
-                    "the time {} ({}) runs {} ahead of the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows an unauthenticated clock; not deciding on it (if the checkpoint is only old, the witness co-signs a fresh one with `cargo xtask evidence witness`)",
+                    "the time {} ({}) runs {} ahead of the latest witnessed checkpoint ({}, {}): more than the {skew_minutes} minutes `max_clock_skew_minutes` allows an unauthenticated clock; not deciding on it (if the checkpoint is only old, the witness co-signs a fresh one with `cargo xtask evidence witness --as ID --key FILE`)",
                     shown(reading.time),
                     reading.source,
                     reading.time - witnessed,

@@ -27,6 +27,7 @@ pub mod clock;
 pub mod declared;
 pub mod diff;
 pub mod fence;
+pub mod gates;
 pub mod ledger;
 pub mod provenance;
 pub mod refusal;

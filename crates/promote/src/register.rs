@@ -163,7 +163,7 @@ pub fn gate_findings(root: &Path) -> Result<lz_platform::Findings> {
                 "register",
                 file,
                 None,
-                format!("{REGISTER_FILE} is the register change proposed at sequence {sequence}, not yet in force: {missing} more approval(s) by people of the security group (`cargo xtask register approve --proposal {sequence}`)"),
+                format!("{REGISTER_FILE} is the register change proposed at sequence {sequence}, not yet in force: {missing} more approval(s) by people of the security group (`cargo xtask register approve --proposal {sequence} --as ID --key FILE`)"),
             ),
             Comparison::Differs(changes) => {
                 for (who, what) in changes {
@@ -172,7 +172,7 @@ pub fn gate_findings(root: &Path) -> Result<lz_platform::Findings> {
                         "register",
                         file.clone(),
                         line,
-                        format!("{REGISTER_FILE} differs from the register in force in the evidence chain: {who} {what}; propose it with `cargo xtask register propose` and have it approved by a quorum of the security group"),
+                        format!("{REGISTER_FILE} differs from the register in force in the evidence chain: {who} {what}; propose it with `cargo xtask register propose --as ID --key FILE --reason TEXT` and have it approved by a quorum of the security group"),
                     );
                 }
             }

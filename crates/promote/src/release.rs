@@ -152,7 +152,7 @@ impl ReleasesAt {
         let full = unique(
             found,
             digest,
-            &format!("{} (publish it with `cargo xtask release publish`)", store.describe()),
+            &format!("{} (publish it with `cargo xtask release publish --release DIGEST --as ID --key FILE`)", store.describe()),
         )?;
         let bytes = store
             .fetch(&full)?

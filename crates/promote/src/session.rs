@@ -15,7 +15,7 @@ use crate::approval::{self, short, ApprovalPolicy, Requirement, Vote};
 use crate::breakglass;
 use crate::clock::Reading;
 use crate::diff::{Action, Diff};
-use crate::ledger::{ApprovalDetails, DriftDetails, ExceptionApprovalDetails, Ledger, Record};
+use crate::ledger::{ApprovalDetails, ExceptionApprovalDetails, Ledger, Record};
 use lz_evidence::details::PolicyEvaluationDetails;
 use crate::refusal::{refuse, refuse_if};
 use crate::release::VerifiedRelease;
@@ -135,7 +135,7 @@ pub fn previous_environment(environment: &str) -> Result<Option<&'static str>> {
     Ok((i > 0).then(|| lz_platform::ENVIRONMENTS[i - 1]))
 }
 
-fn promotion_order() -> String {
+pub(crate) fn promotion_order() -> String {
     lz_platform::ENVIRONMENTS.join(" -> ")
 }
 
@@ -308,7 +308,7 @@ impl Session {
                 },
                 None => {
                     return Err(refuse!(
-                        "{environment} has no governance trust root: nothing is deployed there and no governance pin signed by the {SECURITY_GROUP} group exists (`cargo xtask bootstrap --env {environment} --pin DIGEST`)"
+                        "{environment} has no governance trust root: nothing is deployed there and no governance pin signed by the {SECURITY_GROUP} group exists (`cargo xtask bootstrap --env {environment} --pin DIGEST --as ID --key FILE`)"
                     ))
                 }
             },
@@ -583,165 +583,8 @@ impl Session {
         now: OffsetDateTime,
         assume_auto_approval: bool,
     ) -> Result<Admission> {
-        let r = short(self.digest());
-        let env = self.environment.as_str();
-        let pid = &self.governance.policy.policy_identity;
-        refuse_if!(
-            deployer == pid,
-            "{deployer} is the policy identity: it approves standard changes and cannot deploy them (segregation of duties)"
-        );
-        refuse_if!(
-            deployer == self.author,
-            "{deployer} authored release {r} (record {}) and cannot deploy it (segregation of duties)",
-            self.author_record
-        );
-        if let Some(prev) = previous_environment(env)? {
-            match last_deployment(&self.records, prev) {
-                None => return Err(refuse!("release {r} cannot go to {env}: it has not been deployed to {prev} (promotion order {})", promotion_order())),
-                Some(d) if d.release != self.digest() => {
-                    return Err(refuse!("release {r} cannot go to {env}: {prev} runs release {} (record {}), not {r}", short(&d.release), d.sequence))
-                }
-                Some(d) => {
-                    let check = self
-                        .records
-                        .iter()
-                        .filter(|x| x.kind == Kind::Drift && x.environment.as_deref() == Some(prev) && x.sequence > d.sequence)
-                        .max_by_key(|x| x.sequence);
-                    match check {
-                        None => return Err(refuse!(
-                            "release {r} cannot go to {env}: {prev} has not been drift-checked since it was deployed (record {}); run `cargo xtask drift --env {prev}`",
-                            d.sequence
-                        )),
-                        Some(x) => {
-                            let dd: &DriftDetails = x.details.drift().context("a drift record carries drift details")?;
-                            refuse_if!(
-                                dd.drifted == Some(true),
-                                "release {r} cannot go to {env}: {prev} drifted from its declared state (drift record {}: {})",
-                                x.sequence,
-                                serde_json::to_string(&dd.resources.clone().unwrap_or_default())?
-                            );
-                            // A check that does not say `drifted` is never read as clean.
-                            refuse_if!(
-                                dd.drifted != Some(false),
-                                "release {r} cannot go to {env}: {prev}'s drift record {} does not say whether it drifted; run `cargo xtask drift --env {prev}`",
-                                x.sequence
-                            );
-                        }
-                    }
-                }
-            }
-        }
-        if !policy.passed {
-            let failing: Vec<String> = policy
-                .findings
-                .iter()
-                .filter(|f| !f.excepted)
-                .take(5)
-                .map(|f| format!("{} {}", f.rule_id, f.address))
-                .collect();
-            let rejected = if policy.rejected_exceptions.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; exceptions not honoured: {}",
-                    policy.rejected_exceptions.join("; ")
-                )
-            };
-            return Err(refuse!(
-                "release {r} cannot go to {env}: the policy evaluation of its plan {} fails ({}){rejected}",
-                short(&self.plan_digest),
-                failing.join(", ")
-            ));
-        }
-        let classification = self.classify()?;
-        let tier = classification.tier;
-        let requirement = self.requirement(tier);
-        let request = approval::Request {
-            release: self.digest(),
-            environment: env,
-            plan_digest: &self.plan_digest,
-            author: Some(&self.author),
-            deployer,
-        };
-        let (humans, workloads) = self.votes()?;
-        let normal_path = (|| -> Result<Vec<Vote>> {
-            if requirement.auto_approve && !assume_auto_approval {
-                let pid = &self.governance.policy.policy_identity;
-                let recorded = workloads
-                    .iter()
-                    .any(|(v, _)| &v.identity == pid && v.plan_digest == self.plan_digest);
-                refuse_if!(
-                    !recorded,
-                    "release {r} to {env} (tier {tier}) is approved by policy, but the approval by {pid} is not recorded"
-                );
-            }
-            let decision = approval::evaluate(&requirement, &request, &humans).map_err(|e| {
-                let note = if workloads.is_empty() || requirement.approvals == 0 {
-                    String::new()
-                } else {
-                    format!(
-                        "; not counted: {}",
-                        workloads
-                            .iter()
-                            .map(|(v, w)| format!("{} ({w})", v.identity))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                };
-                refuse!("{e}{note}")
-            })?;
-            if let Err(refusal) = self
-                .governance
-                .windows
-                .check(env, requirement.change_window, now)
-            {
-                return Err(refuse!("{}", refusal.message(env, tier.as_str())));
-            }
-            Ok(decision.counted)
-        })();
-        match normal_path {
-            Ok(counted) => Ok(Admission {
-                tier,
-                classified_tier: tier,
-                requirement,
-                approvals: counted,
-                break_glass: None,
-                classification,
-            }),
-            Err(refusal) => {
-                // Segregation of duties holds even under break-glass.
-                if let Some(v) = humans.iter().find(|v| v.identity == deployer) {
-                    return Err(refuse!("{} approved release {r} for {env} (record {}) and cannot deploy it (segregation of duties)", v.identity, v.sequence));
-                }
-                let sessions: Vec<breakglass::Session> = breakglass::sessions(&self.records)
-                    .into_iter()
-                    .filter(|s| s.environment == env && s.covers(self.digest()))
-                    .collect();
-                let mut why = Vec::new();
-                for s in sessions.iter().rev() {
-                    match s.usable(Some(&self.author), now) {
-                        Ok(()) => {
-                            return Ok(Admission {
-                                tier: Tier::Emergency,
-                                classified_tier: tier,
-                                requirement: self
-                                    .governance
-                                    .policy
-                                    .requirement(Tier::Emergency, env),
-                                approvals: Vec::new(),
-                                break_glass: Some(s.sequence),
-                                classification,
-                            })
-                        }
-                        Err(w) => why.push(w),
-                    }
-                }
-                match why.first() {
-                    Some(w) => Err(refuse!("{refusal:#}; {w}")),
-                    None => Err(refusal),
-                }
-            }
-        }
+        // The named gate steps of `crate::gates`, which `promote --dry-run` and `classify` show.
+        crate::gates::evaluate(self, Some(deployer), policy, now, assume_auto_approval).admission()
     }
 
     /// Records an approval of this release's plan by `signer`, after the checks that do not
@@ -757,8 +600,12 @@ impl Session {
         let now = &crate::clock::bound(&self.paths, self.identities(), self.governance.windows.max_clock_skew_minutes, now.clone())?;
         let who = signer.identity();
         let r = short(self.digest());
-        approval::may_approve(who, Some(&self.author), self.digest())
-            .map_err(|e| refuse!("{e}"))?;
+        approval::may_approve(who, Some(&self.author), self.digest()).map_err(|e| {
+            refuse!(
+                "{e}; another approver records it: `cargo xtask approve --release {r} --env {} --as APPROVER --key FILE --reason TEXT`",
+                self.environment
+            )
+        })?;
         let id = self
             .identities()
             .get(who)
@@ -781,7 +628,6 @@ impl Session {
             self.environment,
             req.groups.join(", ")
         );
-        let _ = r;
         let mut fields = Fields::new(self.digest())
             .environment(&self.environment)
             .plan_digest(&self.plan_digest)

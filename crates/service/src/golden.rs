@@ -48,19 +48,25 @@ impl Run {
 /// A fresh checkout: the repository's files as git lists them (tracked, and untracked but not
 /// ignored), with the bootstrapped tools of `.tools/` linked rather than copied.
 pub fn checkout(root: &Path, dir: &Path) -> Result<()> {
+    copy_files(root, dir)?;
+    std::fs::create_dir_all(dir.join(".tools"))?;
+    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
+        let from = root.join(".tools").join(tool);
+        if from.exists() {
+            std::os::unix::fs::symlink(&from, dir.join(".tools").join(tool)).with_context(|| format!("linking .tools/{tool}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The repository's files as git lists them, copied into `dir` (no tools).
+pub fn copy_files(root: &Path, dir: &Path) -> Result<()> {
     for rel in files(root)? {
         let rel = rel.as_str();
         let (from, to) = (root.join(rel), dir.join(rel));
         if from.is_file() {
             std::fs::create_dir_all(to.parent().context("a file has a parent")?)?;
             std::fs::copy(&from, &to).with_context(|| format!("copying {rel}"))?;
-        }
-    }
-    std::fs::create_dir_all(dir.join(".tools"))?;
-    for tool in ["bin", "terraform-venv", "localstack-venv", "terraformrc", "plugin-cache"] {
-        let from = root.join(".tools").join(tool);
-        if from.exists() {
-            std::os::unix::fs::symlink(&from, dir.join(".tools").join(tool)).with_context(|| format!("linking .tools/{tool}"))?;
         }
     }
     Ok(())

@@ -7,6 +7,10 @@
 # custom:
 #   id: LZ-CHG-001
 #   severity: high
+#   remediation: >-
+#     Keep the resource (move it with a moved block instead of renaming), or set
+#     prevent_destroy and migrate its data first; a deliberate deletion needs an approved
+#     exception in governance/exceptions.toml
 #   controls:
 #     - LZ-CHANGE-STATEFUL
 #     - DORA-Art9-4e

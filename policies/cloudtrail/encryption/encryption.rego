@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-CT-003
 #   severity: high
+#   remediation: >-
+#     Set kms_key_id on the aws_cloudtrail resource to the logs key (module.kms["logs"].arn)
 #   controls:
 #     - CIS-AWS-3.5
 package lz.rules.cloudtrail.encryption

@@ -4,6 +4,8 @@
 # custom:
 #   id: LZ-CT-004
 #   severity: medium
+#   remediation: >-
+#     Set include_global_service_events = true on the trail
 #   controls:
 #     - CIS-AWS-3.1
 package lz.rules.cloudtrail.global_events

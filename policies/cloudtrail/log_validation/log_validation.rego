@@ -4,6 +4,8 @@
 # custom:
 #   id: LZ-CT-002
 #   severity: high
+#   remediation: >-
+#     Set enable_log_file_validation = true on the trail
 #   controls:
 #     - CIS-AWS-3.2
 package lz.rules.cloudtrail.log_validation

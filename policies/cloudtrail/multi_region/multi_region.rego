@@ -4,6 +4,8 @@
 # custom:
 #   id: LZ-CT-001
 #   severity: high
+#   remediation: >-
+#     Set is_multi_region_trail = true on the trail
 #   controls:
 #     - CIS-AWS-3.1
 package lz.rules.cloudtrail.multi_region

@@ -10,6 +10,9 @@
 # custom:
 #   id: LZ-CTL-001
 #   severity: high
+#   remediation: >-
+#     Set the attribute to the value policies/controls.toml requires for this resource type
+#     (see the finding's message), in the module that declares it
 #   controls:
 #     - NIST-800-53-CM-6
 #     - DORA-Art9

@@ -6,6 +6,9 @@
 # custom:
 #   id: LZ-IAM-004
 #   severity: critical
+#   remediation: >-
+#     Add a Bool condition aws:MultiFactorAuthPresent = true to every statement of the
+#     break-glass role's trust policy
 #   controls:
 #     - CIS-AWS-1.10
 package lz.rules.iam.break_glass_mfa

@@ -9,6 +9,9 @@
 # custom:
 #   id: LZ-IAM-007
 #   severity: critical
+#   remediation: >-
+#     Remove the escalation actions (iam.PassRole on any role, iam.Put or Attach policy,
+#     iam.CreatePolicyVersion and similar) or scope them to named resources with conditions
 #   controls:
 #     - CIS-AWS-1.16
 #     - NIST-800-53-AC-6

@@ -7,6 +7,9 @@
 # custom:
 #   id: LZ-IAM-005
 #   severity: critical
+#   remediation: >-
+#     Pin the token.actions.githubusercontent.com sub condition to one repository
+#     (repo:ORG/NAME and an environment or ref), never a wildcard
 #   controls:
 #     - LZ-IAM-GUARDRAIL-OIDC
 package lz.rules.iam.github_oidc

@@ -10,6 +10,10 @@
 # custom:
 #   id: LZ-IAM-008
 #   severity: critical
+#   remediation: >-
+#     Attach AWS-managed administrator policies only to the deployer and break-glass roles,
+#     with a permissions boundary and a session of at most one hour; give other roles a scoped
+#     customer-managed policy
 #   controls:
 #     - CIS-AWS-1.16
 #     - NIST-800-53-AC-6

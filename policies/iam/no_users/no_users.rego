@@ -6,6 +6,9 @@
 # custom:
 #   id: LZ-IAM-006
 #   severity: high
+#   remediation: >-
+#     Remove the aws_iam_user and aws_iam_access_key resources; people use SSO roles and
+#     workloads use roles assumed through OIDC or STS
 #   controls:
 #     - CIS-AWS-1.4
 #     - CIS-AWS-1.12

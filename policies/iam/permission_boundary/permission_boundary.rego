@@ -6,6 +6,9 @@
 # custom:
 #   id: LZ-IAM-002
 #   severity: high
+#   remediation: >-
+#     Set permissions_boundary on the role to the landing zone's boundary
+#     (module.identity.permissions_boundary_arn)
 #   controls:
 #     - LZ-IAM-GUARDRAIL-BOUNDARY
 package lz.rules.iam.permission_boundary

@@ -7,6 +7,8 @@
 # custom:
 #   id: LZ-IAM-003
 #   severity: high
+#   remediation: >-
+#     Set max_session_duration to 3600 or less on the privileged role
 #   controls:
 #     - LZ-IAM-GUARDRAIL-SESSION
 package lz.rules.iam.session_duration

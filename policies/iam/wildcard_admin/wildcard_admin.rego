@@ -9,6 +9,8 @@
 # custom:
 #   id: LZ-IAM-001
 #   severity: critical
+#   remediation: >-
+#     Replace Action * on Resource * with the actions and resources the principal needs
 #   controls:
 #     - CIS-AWS-1.16
 package lz.rules.iam.wildcard_admin

@@ -6,6 +6,9 @@
 # custom:
 #   id: LZ-KMS-002
 #   severity: medium
+#   remediation: >-
+#     Set deletion_window_in_days = 30 for prod (kms_deletion_window_in_days in
+#     environments/prod/terraform.tfvars)
 #   controls:
 #     - DORA-Art12
 package lz.rules.kms.deletion_window

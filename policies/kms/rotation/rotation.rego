@@ -4,6 +4,8 @@
 # custom:
 #   id: LZ-KMS-001
 #   severity: high
+#   remediation: >-
+#     Set enable_key_rotation = true on the key
 #   controls:
 #     - CIS-AWS-3.6
 package lz.rules.kms.rotation

@@ -7,6 +7,9 @@
 # custom:
 #   id: LZ-LA-001
 #   severity: critical
+#   remediation: >-
+#     Give the log archive bucket an aws_s3_bucket_object_lock_configuration with mode
+#     COMPLIANCE and a default retention
 #   controls:
 #     - SEC-17a-4(f)
 #     - DORA-Art12

@@ -9,6 +9,9 @@
 # custom:
 #   id: LZ-LA-003
 #   severity: high
+#   remediation: >-
+#     Add an aws_s3_bucket_replication_configuration to a replica bucket in the second allowed
+#     region (the log-archive module's replica_region)
 #   controls:
 #     - DORA-Art12
 #     - NIST-800-53-CP-9

@@ -7,6 +7,9 @@
 # custom:
 #   id: LZ-LA-002
 #   severity: critical
+#   remediation: >-
+#     Set log_archive_retention_days to at least 2190 (six years) in the prod and preprod
+#     overlays
 #   controls:
 #     - SEC-17a-4(f)
 #     - MiFID-II-Art16-7

@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-LOG-001
 #   severity: high
+#   remediation: >-
+#     Set kms_key_id on the aws_cloudwatch_log_group to the logs key
 #   controls:
 #     - DORA-Art9-4d
 package lz.rules.logs.encryption

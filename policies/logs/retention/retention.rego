@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-LOG-002
 #   severity: medium
+#   remediation: >-
+#     Set retention_in_days to 365 or more (log_retention_days in the environment's overlay)
 #   controls:
 #     - DORA-Art12
 package lz.rules.logs.retention

@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-NET-002
 #   severity: high
+#   remediation: >-
+#     Declare the aws_default_security_group with no ingress and no egress blocks
 #   controls:
 #     - CIS-AWS-5.4
 package lz.rules.network.default_sg

@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-NET-001
 #   severity: high
+#   remediation: >-
+#     Add an aws_flow_log with traffic_type ALL for the VPC (the network module declares one)
 #   controls:
 #     - CIS-AWS-3.9
 package lz.rules.network.flow_logs

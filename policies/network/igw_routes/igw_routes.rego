@@ -9,6 +9,9 @@
 # custom:
 #   id: LZ-NET-005
 #   severity: high
+#   remediation: >-
+#     Route the subnet's table through a NAT gateway or VPC endpoints, never an internet
+#     gateway; only ingress-tier subnets route to the internet gateway
 #   controls:
 #     - DORA-Art9-4c
 package lz.rules.network.igw_routes

@@ -7,6 +7,9 @@
 # custom:
 #   id: LZ-NET-003
 #   severity: critical
+#   remediation: >-
+#     Narrow the rule's source to a known CIDR or security group; only the ingress tier may
+#     accept 0.0.0.0/0, and only on port 443
 #   controls:
 #     - CIS-AWS-5.2
 #     - CIS-AWS-5.3

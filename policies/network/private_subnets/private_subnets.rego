@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-NET-004
 #   severity: high
+#   remediation: >-
+#     Set map_public_ip_on_launch = false on trading and data subnets
 #   controls:
 #     - CIS-AWS-5.6
 #     - DORA-Art9-4c

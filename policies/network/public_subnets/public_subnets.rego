@@ -9,6 +9,9 @@
 # custom:
 #   id: LZ-NET-006
 #   severity: high
+#   remediation: >-
+#     Place the service in the trading or data tier (tier in its services entry); public
+#     subnets host only the ingress tier
 #   controls:
 #     - CIS-AWS-5.6
 #     - DORA-Art9-4c

@@ -13,6 +13,9 @@
 # custom:
 #   id: LZ-RES-001
 #   severity: critical
+#   remediation: >-
+#     Set the provider's region (or the region variable in the overlay) to an allowed region
+#     of governance/policy.toml
 #   controls:
 #     - GDPR-Art44
 #     - DORA-Art28

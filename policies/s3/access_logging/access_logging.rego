@@ -9,6 +9,9 @@
 # custom:
 #   id: LZ-S3-005
 #   severity: high
+#   remediation: >-
+#     Add an aws_s3_bucket_logging resource for the bucket pointing at the access-log bucket
+#     (module.access_logs)
 #   controls:
 #     - CIS-AWS-3.6
 #     - NIST-800-53-AU-2

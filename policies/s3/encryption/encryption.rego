@@ -8,6 +8,9 @@
 # custom:
 #   id: LZ-S3-001
 #   severity: high
+#   remediation: >-
+#     Add an aws_s3_bucket_server_side_encryption_configuration with sse_algorithm aws:kms and
+#     a KMS key (the s3-bucket module does this when given kms_key_arn)
 #   controls:
 #     - CIS-AWS-2.1.1
 #     - DORA-Art9-4d

@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-S3-002
 #   severity: high
+#   remediation: >-
+#     Add an aws_s3_bucket_public_access_block with all four settings true
 #   controls:
 #     - CIS-AWS-2.1.4
 package lz.rules.s3.public_access

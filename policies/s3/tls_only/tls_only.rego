@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-S3-004
 #   severity: high
+#   remediation: >-
+#     Add a bucket policy statement that denies s3:* when aws:SecureTransport is false
 #   controls:
 #     - CIS-AWS-2.1.2
 package lz.rules.s3.tls_only

@@ -4,6 +4,8 @@
 # custom:
 #   id: LZ-S3-003
 #   severity: medium
+#   remediation: >-
+#     Add an aws_s3_bucket_versioning with status Enabled
 #   controls:
 #     - CIS-AWS-2.1.3
 #     - DORA-Art12

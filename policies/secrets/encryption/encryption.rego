@@ -6,6 +6,8 @@
 # custom:
 #   id: LZ-SEC-001
 #   severity: high
+#   remediation: >-
+#     Set kms_key_id on the secret to the secrets key (module.kms["secrets"].arn)
 #   controls:
 #     - DORA-Art9-4d
 package lz.rules.secrets.encryption

@@ -7,6 +7,9 @@
 # custom:
 #   id: LZ-SEC-003
 #   severity: critical
+#   remediation: >-
+#     Remove the aws_secretsmanager_secret_version (secret_string or secret_binary); values
+#     are set by the rotation function or out of band, never in Terraform state
 #   controls:
 #     - LZ-SECRETS-NO-STATE
 package lz.rules.secrets.no_values

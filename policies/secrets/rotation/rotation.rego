@@ -10,6 +10,9 @@
 # custom:
 #   id: LZ-SEC-002
 #   severity: medium
+#   remediation: >-
+#     Add an aws_secretsmanager_secret_rotation with a rotation Lambda and
+#     automatically_after_days within the maximum age
 #   controls:
 #     - PCI-DSS-3.6.4
 package lz.rules.secrets.rotation

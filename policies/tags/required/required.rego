@@ -8,6 +8,9 @@
 # custom:
 #   id: LZ-TAG-001
 #   severity: medium
+#   remediation: >-
+#     Add the missing tags to the resource's tags (the landing zone passes local.tags; a
+#     service sets owner and cost_centre in its overlay entry)
 #   controls:
 #     - LZ-TAGGING-STANDARD
 package lz.rules.tags.required

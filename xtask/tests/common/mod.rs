@@ -28,6 +28,12 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     out
 }
 
+/// A copy of the repository's files as git lists them (tracked and untracked, not ignored):
+/// no tools, no services (`lz_service::golden::copy_files`).
+pub fn copy_repository(dir: &Path) {
+    lz_service::golden::copy_files(&root(), dir).unwrap_or_else(|e| panic!("{e:#}"));
+}
+
 /// A copy of the repository's files (as git lists them) with only the bootstrapped tools under
 /// `.tools/` (`lz_service::golden::checkout`), turned into a rehearsal (test identities with keys
 /// in `keys`, stores of its own).

@@ -17,7 +17,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::VerifyingKey;
+use crate::keys::PublicKey;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -665,12 +665,17 @@ enum Pre {
 
 impl Decoded {
     /// The signature decoded for the group equation with `key`, `None` if an encoding is refused.
-    fn prepare(&self, key: &VerifyingKey) -> Option<sig::Prepared> {
+    /// An ed25519 signature decoded for the group equation with `key`, `None` if an encoding is
+    /// refused. (ECDSA signatures are checked one by one: [`Decoded::verifies`].)
+    fn prepare(&self, key: &ed25519_dalek::VerifyingKey) -> Option<sig::Prepared> {
         sig::prepare(key, &self.signature, &[&pae_prefix(PAYLOAD_TYPE, self.payload.len()), &self.payload])
     }
 
-    fn verifies(&self, key: &VerifyingKey) -> bool {
-        self.prepare(key).is_some_and(|p| sig::check(&p))
+    fn verifies(&self, key: &PublicKey) -> bool {
+        match key {
+            PublicKey::Ed25519(k) => self.prepare(k).is_some_and(|p| sig::check(&p)),
+            PublicKey::P256(_) => key.verify(&self.signature, &[&pae_prefix(PAYLOAD_TYPE, self.payload.len()), &self.payload]),
+        }
     }
 }
 
@@ -1358,17 +1363,20 @@ pub const BATCH: usize = 1024;
 /// verdict here holds for any register that has the key id. A record whose key id is not in
 /// `keys` (a register change not seen yet) gets no verdict (`None`): the sequential pass checks
 /// it with the key of the register in force.
-fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch: bool) -> Vec<Option<bool>> {
+fn check_signatures(decoded: &[Pre], keys: &HashMap<String, PublicKey>, batch: bool) -> Vec<Option<bool>> {
     enum Sig {
         Undecided,
         Refused,
         Ready(sig::Prepared),
+        /// An ECDSA signature, checked on its own (ECDSA has no batch equation here).
+        Checked(bool),
     }
     let prepared: Vec<Sig> = decoded
         .iter()
         .map(|pre| match pre {
             Pre::Ok(d) => match keys.get(&d.keyid) {
-                Some(key) => d.prepare(key).map_or(Sig::Refused, Sig::Ready),
+                Some(PublicKey::Ed25519(key)) => d.prepare(key).map_or(Sig::Refused, Sig::Ready),
+                Some(key) => Sig::Checked(d.verifies(key)),
                 None => Sig::Undecided,
             },
             _ => Sig::Undecided,
@@ -1378,6 +1386,7 @@ fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch
         Sig::Undecided => None,
         Sig::Refused => Some(false),
         Sig::Ready(p) => Some(sig::check(p)),
+        Sig::Checked(ok) => Some(*ok),
     };
     if !batch {
         return prepared.iter().map(one).collect();
@@ -1400,7 +1409,7 @@ fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch
 /// Keys by key id: those of the registers the sequential pass has put in force so far. Workers
 /// read it for each window; register changes found in a window are added to their copy
 /// optimistically (the sequential pass decides whether the change holds).
-struct KeyDirectory(std::sync::RwLock<HashMap<String, VerifyingKey>>);
+struct KeyDirectory(std::sync::RwLock<HashMap<String, PublicKey>>);
 
 impl KeyDirectory {
     fn add(&self, register: &Identities) {
@@ -1410,7 +1419,7 @@ impl KeyDirectory {
         }
     }
 
-    fn snapshot(&self) -> HashMap<String, VerifyingKey> {
+    fn snapshot(&self) -> HashMap<String, PublicKey> {
         self.0.read().expect("the key directory is never poisoned").clone()
     }
 }
@@ -1965,16 +1974,16 @@ impl fmt::Display for NotARecord {
 
 impl std::error::Error for NotARecord {}
 
-fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, VerifyingKey), Reason> {
+fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, PublicKey), Reason> {
     lookup_in(register, keyid).map(|(id, key)| (id.clone(), key))
 }
 
 /// The identity with `keyid` in `register`, and its key. A register refuses weak keys when it
 /// is parsed; this checks again on the encoding (without point arithmetic, see
 /// [`sig::is_weak_encoding`]), since every record passes here.
-fn lookup_in<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, VerifyingKey), Reason> {
+fn lookup_in<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, PublicKey), Reason> {
     match register.by_keyid(keyid) {
-        Some(id) if sig::is_weak_encoding(id.public_key.as_bytes()) => Err(Reason::WeakKey { identity: id.name.clone() }),
+        Some(id) if id.public_key.is_weak() => Err(Reason::WeakKey { identity: id.name.clone() }),
         Some(id) => Ok((id, id.public_key)),
         None => Err(Reason::UnknownKey(keyid.to_string())),
     }
@@ -2176,7 +2185,7 @@ fn check_head_with(head: &StoredRecord, register: &Identities) -> Result<KnownCh
         .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| bad(Reason::HeadSignature("the signature is not 64 bytes of base64".into())))?;
     let message = pae(CHECKPOINT_PAYLOAD_TYPE, &env.payload_bytes().unwrap_or_default());
-    if !sig::verify(&key, &sig_bytes, &[&message]) {
+    if !key.verify(&sig_bytes, &[&message]) {
         return Err(bad(Reason::HeadSignature(format!("it does not verify with the key of {}", id.name))));
     }
     if payload.identity != id.name {

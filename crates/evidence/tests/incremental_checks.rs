@@ -149,7 +149,7 @@ fn the_witnessed_checkpoint_is_checked_against_the_whole_chain_on_the_resumed_pa
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain.jsonl");
     let append = |n: usize| {
-        let mut a = EvidenceArchive::open(LocalStore::new(&path), w.ids.clone()).unwrap();
+        let mut a = EvidenceArchive::open(LocalStore::new(&path).unwrap(), w.ids.clone()).unwrap();
         for i in 0..n {
             a.record(DriftEvidence::new(&"ab".repeat(32), "prod", "5", vec![format!("aws_s3_bucket.b{i}")]), &w.deployer).unwrap();
         }

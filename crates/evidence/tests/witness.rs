@@ -43,7 +43,7 @@ fn note(records: &[StoredRecord], size: u64, head_hash: String, signer: &Signer)
 
 fn code(records: &[StoredRecord], ids: &Identities, witnessed: Witnessed) -> Result<(), (String, String)> {
     let anchors = Anchors { witnessed: vec![witnessed], ..Default::default() };
-    match verify_chain_with(records, &TrustRoot::register(ids.clone(), "ids.toml"), &anchors) {
+    match verify_chain_with(records, &TrustRoot::register(ids.clone(), "ids.toml").unwrap(), &anchors) {
         Ok(_) => Ok(()),
         Err(e) => {
             let f = lz_evidence::failure_of(&e).unwrap_or_else(|| panic!("not a verification failure: {e:#}"));

@@ -32,6 +32,7 @@ mod rotate;
 mod schema;
 mod setup;
 mod sh;
+mod signing;
 mod test;
 
 use std::path::PathBuf;

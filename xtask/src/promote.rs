@@ -45,11 +45,13 @@ enum Engine {
     Terraform,
 }
 
-/// The signer for `--as NAME [--key FILE]`: the key file, or `LZ_SIGNING_KEY`.
+/// The signer for `--as NAME [--key FILE]`: the key file, else the KMS key `LZ_SIGNING_KMS_KEY`
+/// names, else `LZ_SIGNING_KEY` (see `crate::signing`).
 pub(crate) fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
-    match key {
-        Some(k) => Signer::from_file(identity, k),
-        None => Signer::from_env(identity),
+    match (key, crate::signing::kms_key()) {
+        (Some(k), _) => Signer::from_file(identity, k),
+        (None, Some(arn)) => crate::signing::kms(identity, &arn),
+        (None, None) => Signer::from_env(identity),
     }
 }
 
@@ -57,8 +59,11 @@ pub(crate) fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
 /// (a CI secret). Only a key of the identity the release's approval policy names signs: the
 /// register check happens when the record is appended.
 fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
+    let kms = std::env::var("LZ_POLICY_KMS_KEY").ok().filter(|v| !v.trim().is_empty());
     match key {
         Some(k) => Signer::from_file(identity, k),
+        // The policy identity's KMS key (a key ARN): no private key in the job's environment.
+        None if kms.is_some() => crate::signing::kms(identity, kms.as_deref().unwrap_or_default()),
         None => match std::env::var("LZ_POLICY_KEY") {
             Ok(v) if !v.trim().is_empty() => {
                 let key = lz_evidence::identity::parse_private_key(&v)

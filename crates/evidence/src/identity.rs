@@ -269,7 +269,7 @@ impl Identities {
                 })?,
             };
             let public_key = PublicKey::parse(algorithm, entry.public_key.get_ref())
-                .with_context(|| format!("{}: identity {name}: bad {algorithm} public_key", at(entry.public_key.span())))?;
+                .with_context(|| format!("{}: identity {name}: bad public_key (algorithm {algorithm})", at(entry.public_key.span())))?;
             if let Some(k) = &entry.kms_key {
                 if algorithm != Algorithm::EcdsaP256Sha256 || k.get_ref().trim().is_empty() {
                     bail!(

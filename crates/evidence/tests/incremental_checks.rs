@@ -140,7 +140,7 @@ fn world() -> World {
 
 fn note(records: &[lz_evidence::StoredRecord], size: u64, head_hash: String, signer: &Signer) -> Witnessed {
     let cp = WitnessCheckpoint { origin: origin_of(&lz_evidence::dsse::sha256_hex(&records[0].bytes)), size, hash: head_hash, time: "2026-12-06T18:00:00Z".into() };
-    Witnessed { note: sign(&cp, signer), source: "witnessed checkpoint (test)".into() }
+    Witnessed { note: sign(&cp, signer).unwrap(), source: "witnessed checkpoint (test)".into() }
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn the_witnessed_checkpoint_is_checked_against_the_whole_chain_on_the_resumed_pa
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("chain.jsonl");
     let append = |n: usize| {
-        let mut a = EvidenceArchive::open(LocalStore::new(&path).unwrap(), w.ids.clone()).unwrap();
+        let mut a = EvidenceArchive::open(LocalStore::new(&path), w.ids.clone()).unwrap();
         for i in 0..n {
             a.record(DriftEvidence::new(&"ab".repeat(32), "prod", "5", vec![format!("aws_s3_bucket.b{i}")]), &w.deployer).unwrap();
         }

@@ -38,12 +38,12 @@ fn hash(r: &StoredRecord) -> String {
 
 fn note(records: &[StoredRecord], size: u64, head_hash: String, signer: &Signer) -> Witnessed {
     let cp = WitnessCheckpoint { origin: origin_of(&hash(&records[0])), size, hash: head_hash, time: "2026-12-06T18:00:00Z".into() };
-    Witnessed { note: sign(&cp, signer), source: "witnessed checkpoint (test)".into() }
+    Witnessed { note: sign(&cp, signer).unwrap(), source: "witnessed checkpoint (test)".into() }
 }
 
 fn code(records: &[StoredRecord], ids: &Identities, witnessed: Witnessed) -> Result<(), (String, String)> {
     let anchors = Anchors { witnessed: vec![witnessed], ..Default::default() };
-    match verify_chain_with(records, &TrustRoot::register(ids.clone(), "ids.toml").unwrap(), &anchors) {
+    match verify_chain_with(records, &TrustRoot::register(ids.clone(), "ids.toml"), &anchors) {
         Ok(_) => Ok(()),
         Err(e) => {
             let f = lz_evidence::failure_of(&e).unwrap_or_else(|| panic!("not a verification failure: {e:#}"));

@@ -23,10 +23,12 @@ impl LandingZone {
     }
 }
 
-/// The signer for `--as NAME [--key FILE]`: the key file, or `LZ_SIGNING_KEY`.
+/// The signer for `--as NAME [--key FILE]`: the key file, else the KMS key `LZ_SIGNING_KMS_KEY`
+/// names, else `LZ_SIGNING_KEY` (see `crate::signing`).
 pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
-    match key {
-        Some(k) => Signer::from_file(identity, k),
-        None => Signer::from_env(identity),
+    match (key, crate::signing::kms_key()) {
+        (Some(k), _) => Signer::from_file(identity, k),
+        (None, Some(arn)) => crate::signing::kms(identity, &arn),
+        (None, None) => Signer::from_env(identity),
     }
 }

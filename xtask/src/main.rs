@@ -34,6 +34,7 @@ mod schema;
 mod service;
 mod setup;
 mod sh;
+mod signing;
 mod test;
 
 use std::path::PathBuf;

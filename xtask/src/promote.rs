@@ -60,8 +60,11 @@ enum Engine {
 /// (a CI secret). Only a key of the identity the release's approval policy names signs: the
 /// register check happens when the record is appended.
 fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
+    let kms = std::env::var("LZ_POLICY_KMS_KEY").ok().filter(|v| !v.trim().is_empty());
     match key {
         Some(k) => Signer::from_file(identity, k),
+        // The policy identity's KMS key (a key ARN): no private key in the job's environment.
+        None if kms.is_some() => crate::signing::kms(identity, kms.as_deref().unwrap_or_default()),
         None => match std::env::var("LZ_POLICY_KEY") {
             Ok(v) if !v.trim().is_empty() => {
                 let key = lz_evidence::identity::parse_private_key(&v)

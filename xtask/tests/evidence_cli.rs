@@ -137,8 +137,8 @@ fn a_non_ascii_release_is_tampering_not_a_panic() {
     v["predicate"]["release"] = "é".repeat(20).into();
     v["subject"][0]["digest"]["sha256"] = "é".repeat(20).into();
     let st: Statement = serde_json::from_value(v).unwrap();
-    let bytes = lz_evidence::archive::seal(&st, &r.signer("deploy-bot"));
-    let head = sign_checkpoint(&Checkpoint { sequence: 4, hash: sha256_hex(&bytes), time: now_rfc3339() }, &r.signer("deploy-bot"));
+    let bytes = lz_evidence::archive::seal(&st, &r.signer("deploy-bot")).unwrap();
+    let head = sign_checkpoint(&Checkpoint { sequence: 4, hash: sha256_hex(&bytes), time: now_rfc3339() }, &r.signer("deploy-bot")).unwrap();
     let mut store = raw.into_store();
     store.append(4, &lz_evidence::dsse::sha256_hex(&store.last().unwrap().unwrap().bytes), &[bytes], &head).unwrap();
     r.expect(&["evidence", "query", "--identity", "deploy-bot"], 1, "TAMPERED");
@@ -159,7 +159,7 @@ fn truncation_under_a_re_signed_head_is_caught_by_the_remembered_checkpoint() {
     r.expect(&["evidence", "verify"], 1, "unsigned-head");
     // Head re-signed with the insider's registered key: the cache of the last verification
     // still names sequence 3.
-    std::fs::write(store.checkpoint_path(), sign_checkpoint(&cp, &r.signer("deploy-bot"))).unwrap();
+    std::fs::write(store.checkpoint_path(), sign_checkpoint(&cp, &r.signer("deploy-bot")).unwrap()).unwrap();
     r.expect(&["evidence", "verify"], 1, "[truncated]");
     // A checkpoint given on the command line works the same way.
     std::fs::remove_dir_all(r.root().join(".tools/evidence/verified")).unwrap();

@@ -104,7 +104,7 @@ fn a_pulled_copy_with_its_last_records_dropped_under_a_re_signed_head_fails_nami
         .collect();
     let head = Checkpoint { sequence: 1, hash: sha256_hex(kept[1].as_bytes()), time: lz_evidence::record::now_rfc3339() };
     let deployer = Signer::from_file("deployer-bot", Path::new(&key(keys.path(), "deployer-bot"))).unwrap();
-    write_copy(&cache, &records, Some(&sign_checkpoint(&head, &deployer))).unwrap();
+    write_copy(&cache, &records, Some(&sign_checkpoint(&head, &deployer).unwrap())).unwrap();
     let _ = std::fs::remove_dir_all(d.path().join(".tools/evidence/verified"));
 
     let (code, out, err) = xtask(d.path(), &["evidence", "verify", "--store", "local"]);
@@ -170,7 +170,7 @@ fn an_exported_bundle_cut_before_a_drift_with_its_header_moved_back_fails_naming
     let forged_note = lz_evidence::witness::sign(
         &lz_evidence::witness::WitnessCheckpoint { size: 4, hash: moved_back.hash.clone(), ..witnessed },
         &Signer::new("wendy", lz_evidence::identity::parse_private_key(&std::fs::read_to_string(key(keys.path(), "deployer-bot")).unwrap()).unwrap()),
-    );
+    ).unwrap();
     header.witnessed = Some(String::from_utf8(forged_note).unwrap());
     write_bundle(&cut, &header, cut_records, &deployer).unwrap();
     let (code, out, _) = xtask(d.path(), &["evidence", "verify", "--bundle", &cs, "--pin", &pin]);

@@ -62,10 +62,22 @@ pub fn statement(kind: Kind, mut fields: Fields, identity: &str, sequence: u64, 
     })
 }
 
+/// Whether `env` (of `payload`) carries exactly one signature, by `signer`'s key, that verifies.
+fn signed_by(env: &Envelope, payload: &[u8], signer: &Signer) -> bool {
+    use base64::Engine as _;
+    let [sig] = env.signatures.as_slice() else { return false };
+    let Some(bytes) = base64::engine::general_purpose::STANDARD.decode(&sig.sig).ok().and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
+        return false;
+    };
+    env.payload_type == PAYLOAD_TYPE
+        && sig.keyid == signer.keyid()
+        && signer.public_key().verify(&bytes, &[&crate::dsse::pae(PAYLOAD_TYPE, payload)])
+}
+
 /// Signs a statement into canonical envelope bytes.
-pub fn seal(statement: &Statement, signer: &Signer) -> Vec<u8> {
+pub fn seal(statement: &Statement, signer: &Signer) -> Result<Vec<u8>> {
     let payload = serde_json::to_vec(statement).expect("statements always serialize");
-    Envelope::sign(&payload, PAYLOAD_TYPE, signer).to_canonical()
+    Ok(Envelope::sign(&payload, PAYLOAD_TYPE, signer)?.to_canonical())
 }
 
 pub struct EvidenceArchive<S: Store> {
@@ -329,7 +341,7 @@ impl<S: Store> EvidenceArchive<S> {
                 Identities::parse(&text, &format!("register of record {seq}"))
                     .map_err(|e| Refused(format!("refusing a register change: {e:#}")))?;
             }
-            let env = seal(&st, signer);
+            let env = seal(&st, signer)?;
             head = sha256_hex(&env);
             if let Some((_, id)) = signed_by.filter(|_| rules.known()) {
                 // The verifier's own checks of this record after the chain's last, one piece of code.
@@ -341,7 +353,7 @@ impl<S: Store> EvidenceArchive<S> {
         }
         let cp = Checkpoint { sequence: seq - 1, hash: head.clone(), time: now_rfc3339() };
         let last_signer = last_signer.expect("at least one item");
-        if let Err(e) = self.store.append(first, &previous, &bytes, &sign_checkpoint(&cp, last_signer)) {
+        if let Err(e) = self.store.append(first, &previous, &bytes, &sign_checkpoint(&cp, last_signer)?) {
             if e.is::<HeadBehind>() {
                 // The records are in: this archive continues after them.
                 self.next = seq;
@@ -403,7 +415,8 @@ impl Default for AppendRetry {
 
 impl<S: Store> EvidenceArchive<S> {
     /// The record of `fields`' append id among the last [`OWN_RECORD_WINDOW`] records: signed by
-    /// `signer` (byte for byte: ed25519 signatures are deterministic) with the same kind and
+    /// `signer` (its one signature verifies with the signer's key: KMS ECDSA signatures are not
+    /// deterministic, so re-signing to compare bytes would not do) with the same kind and
     /// content (the time aside). The same id on different content is refused.
     pub fn find_own(&self, kind: Kind, fields: &Fields, signer: &Signer) -> Result<Option<RecordRef>> {
         let Some(id) = fields.details.get(APPEND_ID).and_then(|v| v.as_str()) else { return Ok(None) };
@@ -415,7 +428,7 @@ impl<S: Store> EvidenceArchive<S> {
             if st.predicate.details.get(APPEND_ID).and_then(|v| v.as_str()) != Some(id) {
                 continue;
             }
-            if Envelope::sign(&payload, PAYLOAD_TYPE, signer).to_canonical() != rec.bytes[..] {
+            if !signed_by(&env, &payload, signer) || env.to_canonical() != rec.bytes[..] {
                 continue; // not signed by this signer: someone else's (or a forgery): not ours
             }
             let (a, b) = (&st.predicate, &mine.predicate);
@@ -448,7 +461,7 @@ impl<S: Store> EvidenceArchive<S> {
             return Ok(());
         }
         let cp = Checkpoint { sequence: record.sequence, hash: record.hash.clone(), time: now_rfc3339() };
-        self.store.advance_head(record.sequence, &sign_checkpoint(&cp, signer))
+        self.store.advance_head(record.sequence, &sign_checkpoint(&cp, signer)?)
     }
 }
 

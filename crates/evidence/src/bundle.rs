@@ -52,7 +52,7 @@ pub struct Bundle {
 
 /// Writes a bundle whose header `signer` (the exporter, `header.exporter`) signs.
 pub fn write_bundle(out: &Path, header: &BundleHeader, records: &[StoredRecord], signer: &Signer) -> Result<()> {
-    let mut buf = Envelope::sign(&serde_json::to_vec(header)?, HEADER_PAYLOAD_TYPE, signer).to_canonical();
+    let mut buf = Envelope::sign(&serde_json::to_vec(header)?, HEADER_PAYLOAD_TYPE, signer)?.to_canonical();
     buf.push(b'\n');
     for r in records {
         buf.extend_from_slice(&r.bytes);
@@ -122,7 +122,7 @@ impl Bundle {
             .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
             .ok_or_else(|| "the header's signature is not 64 bytes of base64".to_string())?;
         let payload = env.payload_bytes().map_err(|e| e.to_string())?;
-        if !crate::sig::verify(&id.public_key, &sig, &[&pae(HEADER_PAYLOAD_TYPE, &payload)]) {
+        if !id.public_key.verify(&sig, &[&pae(HEADER_PAYLOAD_TYPE, &payload)]) {
             return Err(format!("the header's signature does not verify with the key of {}", id.name));
         }
         if id.name != self.header.exporter {

@@ -42,13 +42,13 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    pub fn sign(payload: &[u8], payload_type: &str, signer: &Signer) -> Envelope {
-        let sig = signer.sign(&pae(payload_type, payload));
-        Envelope {
+    pub fn sign(payload: &[u8], payload_type: &str, signer: &Signer) -> anyhow::Result<Envelope> {
+        let sig = signer.sign(&pae(payload_type, payload))?;
+        Ok(Envelope {
             payload: B64.encode(payload),
             payload_type: payload_type.to_string(),
             signatures: vec![Signature { keyid: signer.keyid().to_string(), sig: B64.encode(sig) }],
-        }
+        })
     }
 
     /// The canonical bytes (see the module documentation).

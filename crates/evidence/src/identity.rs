@@ -10,11 +10,13 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::keys::{Algorithm, PublicKey};
 use crate::record::Kind;
+use crate::signer::{Ed25519File, SignerBackend};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
@@ -137,8 +139,12 @@ pub struct Identity {
     pub kind: String,
     pub group: String,
     pub roles: Vec<Role>,
-    pub public_key: VerifyingKey,
+    /// The key and its algorithm (`algorithm = "ed25519"` when the entry names none).
+    pub public_key: PublicKey,
     pub keyid: String,
+    /// Where the private key is held when the register names it (`kms_key = "arn:aws:kms:..."`
+    /// or an alias): signers look it up here; verification never needs it.
+    pub kms_key: Option<String>,
 }
 
 impl Identity {
@@ -191,6 +197,10 @@ struct RawIdentity {
     group: toml::Spanned<String>,
     roles: Vec<toml::Spanned<String>>,
     public_key: toml::Spanned<String>,
+    #[serde(default)]
+    algorithm: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    kms_key: Option<toml::Spanned<String>>,
 }
 
 impl Identities {
@@ -249,9 +259,29 @@ impl Identities {
             if roles.is_empty() {
                 bail!("{}: identity {name} has no roles", at(entry_span));
             }
-            let public_key = parse_public_key(entry.public_key.get_ref())
-                .with_context(|| format!("{}: identity {name}: bad public_key", at(entry.public_key.span())))?;
-            let keyid = keyid_of(&public_key);
+            let algorithm = match &entry.algorithm {
+                None => Algorithm::Ed25519,
+                Some(a) => Algorithm::parse(a.get_ref()).with_context(|| {
+                    format!(
+                        "{}: identity {name}: unknown algorithm {:?} (algorithms: {})",
+                        at(a.span()),
+                        a.get_ref(),
+                        Algorithm::ALL.map(Algorithm::as_str).join(", ")
+                    )
+                })?,
+            };
+            let public_key = PublicKey::parse(algorithm, entry.public_key.get_ref())
+                .with_context(|| format!("{}: identity {name}: bad public_key (algorithm {algorithm})", at(entry.public_key.span())))?;
+            if let Some(k) = &entry.kms_key {
+                if algorithm != Algorithm::EcdsaP256Sha256 || k.get_ref().trim().is_empty() {
+                    bail!(
+                        "{}: identity {name}: kms_key names a KMS key, which needs algorithm = \"{}\" and a key id, ARN or alias",
+                        at(k.span()),
+                        Algorithm::EcdsaP256Sha256
+                    );
+                }
+            }
+            let keyid = public_key.keyid();
             if let Some(other) = ids.by_keyid.get(&keyid) {
                 bail!("{}: identity {name} reuses the public key of {other}", at(entry.public_key.span()));
             }
@@ -266,6 +296,7 @@ impl Identities {
                     roles,
                     public_key,
                     keyid,
+                    kms_key: entry.kms_key.map(|k| k.into_inner()),
                 },
             );
         }
@@ -323,6 +354,12 @@ impl Identities {
                     if n.keyid != old.keyid {
                         what.push("re-keyed".to_string());
                     }
+                    if n.public_key.algorithm() != old.public_key.algorithm() {
+                        what.push(format!("algorithm {} -> {}", old.public_key.algorithm(), n.public_key.algorithm()));
+                    }
+                    if n.kms_key != old.kms_key {
+                        what.push(format!("kms_key {:?} -> {:?}", old.kms_key, n.kms_key));
+                    }
                     if n.kind != old.kind {
                         what.push(format!("kind {} -> {}", old.kind, n.kind));
                     }
@@ -355,9 +392,9 @@ impl Identities {
     }
 }
 
-/// Key id: hex sha256 of the raw 32-byte public key.
+/// Key id of an ed25519 key: hex sha256 of the raw 32-byte public key (see [`PublicKey::keyid`]).
 pub fn keyid_of(key: &VerifyingKey) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
+    PublicKey::Ed25519(*key).keyid()
 }
 
 fn decode_32(text: &str) -> Result<[u8; 32]> {
@@ -383,8 +420,9 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey> {
     Ok(key)
 }
 
-pub fn encode_public_key(key: &VerifyingKey) -> String {
-    B64.encode(key.as_bytes())
+/// The register form of a key (base64 of its bytes), ed25519 or P-256.
+pub fn encode_public_key<K: Clone + Into<PublicKey>>(key: &K) -> String {
+    key.clone().into().encode()
 }
 
 pub fn generate_key() -> SigningKey {
@@ -413,11 +451,13 @@ pub fn write_private_key(path: &Path, key: &SigningKey) -> Result<()> {
     Ok(())
 }
 
-/// An identity with its private key: who signs a record.
+/// An identity with its private key: who signs a record. The key is held by a
+/// [`SignerBackend`]: a key file, or a KMS key the private half of which never leaves KMS.
 #[derive(Clone)]
 pub struct Signer {
     identity: String,
-    key: SigningKey,
+    backend: std::sync::Arc<dyn SignerBackend>,
+    public_key: PublicKey,
     keyid: String,
 }
 
@@ -431,8 +471,13 @@ pub const SIGNING_KEY_ENV: &str = "LZ_SIGNING_KEY";
 
 impl Signer {
     pub fn new(identity: impl Into<String>, key: SigningKey) -> Signer {
-        let keyid = keyid_of(&key.verifying_key());
-        Signer { identity: identity.into(), key, keyid }
+        Signer::with_backend(identity, Ed25519File(key))
+    }
+
+    /// A signer whose key is held by `backend` (a KMS key, ...).
+    pub fn with_backend(identity: impl Into<String>, backend: impl SignerBackend + 'static) -> Signer {
+        let public_key = backend.public_key();
+        Signer { identity: identity.into(), keyid: public_key.keyid(), public_key, backend: std::sync::Arc::new(backend) }
     }
 
     pub fn from_file(identity: impl Into<String>, path: &Path) -> Result<Signer> {
@@ -458,11 +503,18 @@ impl Signer {
         &self.keyid
     }
 
-    pub fn public_key(&self) -> VerifyingKey {
-        self.key.verifying_key()
+    pub fn public_key(&self) -> PublicKey {
+        self.public_key
     }
 
-    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
-        self.key.sign(message).to_bytes()
+    /// Where the key is held, for messages.
+    pub fn describe(&self) -> String {
+        self.backend.describe()
+    }
+
+    /// A signature of `message`; fails when the backend cannot sign (KMS unreachable, access
+    /// denied): never a record without a valid signature.
+    pub fn sign(&self, message: &[u8]) -> Result<[u8; 64]> {
+        self.backend.sign(message).with_context(|| format!("signing as {} ({})", self.identity, self.backend.describe()))
     }
 }

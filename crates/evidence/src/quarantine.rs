@@ -268,7 +268,7 @@ pub(crate) fn head_checkpoint(head: &StoredRecord, register: Option<&Identities>
         let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &sig.sig).ok()?;
         let bytes = <[u8; 64]>::try_from(bytes.as_slice()).ok()?;
         let message = pae(crate::store::CHECKPOINT_PAYLOAD_TYPE, &env.payload_bytes().ok()?);
-        if id.name != p.identity || !id.may_sign(Kind::Checkpoint) || !crate::sig::verify(&id.public_key, &bytes, &[&message]) {
+        if id.name != p.identity || !id.may_sign(Kind::Checkpoint) || !id.public_key.verify(&bytes, &[&message]) {
             return None;
         }
     }
@@ -292,7 +292,7 @@ fn valid_statement(rec: &StoredRecord, register: Option<&Identities>) -> Option<
         }
         let sig = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &env.signatures[0].sig).ok()?;
         let sig = <[u8; 64]>::try_from(sig.as_slice()).ok()?;
-        if !crate::sig::verify(&id.public_key, &sig, &[&pae(PAYLOAD_TYPE, &payload)]) {
+        if !id.public_key.verify(&sig, &[&pae(PAYLOAD_TYPE, &payload)]) {
             return None;
         }
     }

@@ -94,7 +94,7 @@ pub struct CheckpointPayload {
 }
 
 /// Signs `checkpoint` as `signer`: the canonical envelope bytes a store keeps as its head.
-pub fn sign_checkpoint(checkpoint: &Checkpoint, signer: &Signer) -> Vec<u8> {
+pub fn sign_checkpoint(checkpoint: &Checkpoint, signer: &Signer) -> anyhow::Result<Vec<u8>> {
     let payload = CheckpointPayload {
         sequence: checkpoint.sequence,
         hash: checkpoint.hash.clone(),
@@ -102,7 +102,7 @@ pub fn sign_checkpoint(checkpoint: &Checkpoint, signer: &Signer) -> Vec<u8> {
         identity: signer.identity().to_string(),
     };
     let bytes = serde_json::to_vec(&payload).expect("checkpoints serialize");
-    Envelope::sign(&bytes, CHECKPOINT_PAYLOAD_TYPE, signer).to_canonical()
+    Ok(Envelope::sign(&bytes, CHECKPOINT_PAYLOAD_TYPE, signer)?.to_canonical())
 }
 
 /// Decodes a signed head without checking its signature (verification does that).

@@ -17,7 +17,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::VerifyingKey;
+use crate::keys::PublicKey;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -44,6 +44,9 @@ pub const ORIGIN_PREFIX: &str = "landing-zone.example/evidence/";
 const DASH: &str = "\u{2014} ";
 /// The Ed25519 signature type of the signed-note key id.
 const ED25519_TYPE: u8 = 0x01;
+/// The signature type this project gives an ECDSA P-256 / SHA-256 key (no signed-note standard
+/// names one; the key id only has to differ from any ed25519 key's).
+const ECDSA_P256_TYPE: u8 = 0x02;
 /// Longest note accepted (a checkpoint with a handful of co-signatures is a few hundred bytes).
 pub const MAX_NOTE: usize = 16 * 1024;
 
@@ -52,12 +55,16 @@ pub fn origin_of(record0: &str) -> String {
     format!("{ORIGIN_PREFIX}{record0}")
 }
 
-/// The signed-note key id of `name`'s Ed25519 key.
-pub fn note_keyid(name: &str, key: &ed25519_dalek::VerifyingKey) -> [u8; 4] {
+/// The signed-note key id of `name`'s key (Ed25519 as the signed-note format defines it).
+pub fn note_keyid(name: &str, key: &crate::keys::PublicKey) -> [u8; 4] {
+    let kind = match key.algorithm() {
+        crate::keys::Algorithm::Ed25519 => ED25519_TYPE,
+        crate::keys::Algorithm::EcdsaP256Sha256 => ECDSA_P256_TYPE,
+    };
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([0x0a, ED25519_TYPE]);
-    h.update(key.as_bytes());
+    h.update([0x0a, kind]);
+    h.update(key.to_bytes());
     h.finalize()[..4].try_into().expect("4 bytes")
 }
 
@@ -98,12 +105,12 @@ pub struct Note {
 }
 
 /// Signs `checkpoint` as the witness `signer`: the note's bytes.
-pub fn sign(checkpoint: &WitnessCheckpoint, signer: &Signer) -> Vec<u8> {
+pub fn sign(checkpoint: &WitnessCheckpoint, signer: &Signer) -> Result<Vec<u8>> {
     let text = checkpoint.text();
     let keyid = note_keyid(signer.identity(), &signer.public_key());
     let mut blob = keyid.to_vec();
-    blob.extend_from_slice(&signer.sign(text.as_bytes()));
-    format!("{text}\n{DASH}{} {}\n", signer.identity(), B64.encode(blob)).into_bytes()
+    blob.extend_from_slice(&signer.sign(text.as_bytes())?);
+    Ok(format!("{text}\n{DASH}{} {}\n", signer.identity(), B64.encode(blob)).into_bytes())
 }
 
 fn valid_name(name: &str) -> bool {
@@ -189,7 +196,7 @@ impl Note {
                 // Another key under the same name (a key the register does not hold).
                 continue;
             }
-            if !crate::sig::verify(&id.public_key, &s.signature, &[self.text.as_bytes()]) {
+            if !id.public_key.verify(&s.signature, &[self.text.as_bytes()]) {
                 return Err(format!("the signature of witness {} does not verify", s.name));
             }
             ok.push(id.name.clone());
@@ -257,7 +264,7 @@ pub fn cosign(
         time: now.format(&time::format_description::well_known::Rfc3339)?,
     };
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
-    let new = witness_store.put(&key, &sign(&checkpoint, signer))?;
+    let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;
     Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new }))
 }
 
@@ -378,7 +385,7 @@ mod tests {
     #[test]
     fn a_signed_note_has_the_c2sp_layout_and_verifies() {
         let key = SigningKey::from_bytes(&[1; 32]);
-        let note = sign(&checkpoint(), &Signer::new("audit-witness", key.clone()));
+        let note = sign(&checkpoint(), &Signer::new("audit-witness", key.clone())).unwrap();
         let text = String::from_utf8(note.clone()).unwrap();
         let lines: Vec<&str> = text.split('\n').collect();
         assert_eq!(lines[0], format!("landing-zone.example/evidence/{}", "ab".repeat(32)));
@@ -405,20 +412,20 @@ mod tests {
     fn a_note_is_refused_when_altered_or_signed_by_no_registered_witness() {
         let key = SigningKey::from_bytes(&[1; 32]);
         let reg = register(&key);
-        let note = String::from_utf8(sign(&checkpoint(), &Signer::new("audit-witness", key.clone()))).unwrap();
+        let note = String::from_utf8(sign(&checkpoint(), &Signer::new("audit-witness", key.clone())).unwrap()).unwrap();
         // A size moved back: the witness's signature no longer holds.
         let moved = note.replacen("\n7\n", "\n5\n", 1);
         let err = parse(moved.as_bytes()).unwrap().witnesses(&reg).unwrap_err();
         assert!(err.contains("does not verify"), "{err}");
         // Signed by the deployer's key, under the deployer's name: not a witness.
-        let by_deployer = sign(&checkpoint(), &Signer::new("deployer-bot", SigningKey::from_bytes(&[2; 32])));
+        let by_deployer = sign(&checkpoint(), &Signer::new("deployer-bot", SigningKey::from_bytes(&[2; 32]))).unwrap();
         let err = parse(&by_deployer).unwrap().witnesses(&reg).unwrap_err();
         assert!(err.contains("no registered witness"), "{err}");
         // Under the witness's name with another key: the key id differs, so no witness signed.
-        let forged = sign(&checkpoint(), &Signer::new("audit-witness", SigningKey::from_bytes(&[3; 32])));
+        let forged = sign(&checkpoint(), &Signer::new("audit-witness", SigningKey::from_bytes(&[3; 32]))).unwrap();
         assert!(parse(&forged).unwrap().witnesses(&reg).is_err());
         // A co-signature by an unknown name is skipped; the witness's still counts.
-        let other = String::from_utf8(sign(&checkpoint(), &Signer::new("someone-else", SigningKey::from_bytes(&[4; 32])))).unwrap();
+        let other = String::from_utf8(sign(&checkpoint(), &Signer::new("someone-else", SigningKey::from_bytes(&[4; 32]))).unwrap()).unwrap();
         let both = format!("{note}{}", other.lines().last().unwrap().to_owned() + "\n");
         assert_eq!(parse(both.as_bytes()).unwrap().witnesses(&reg).unwrap(), vec!["audit-witness".to_string()]);
         // Malformed notes are refused naming what is wrong.

@@ -635,12 +635,12 @@ fn an_unsigned_or_rewritten_head_does_not_hide_truncation() {
     let f = failure_of(&verify_store(&store, &c.root(), &[]).unwrap_err()).cloned().unwrap();
     assert_eq!(f.reason.code(), "unsigned-head", "{f}");
     // A head re-signed by a stranger's key is not trusted either.
-    std::fs::write(store.checkpoint_path(), sign_checkpoint(&cp, crew().s("deploy-bot"))).unwrap();
+    std::fs::write(store.checkpoint_path(), sign_checkpoint(&cp, crew().s("deploy-bot")).unwrap()).unwrap();
     let f = failure_of(&verify_store(&store, &c.root(), &[]).unwrap_err()).cloned().unwrap();
     assert_eq!(f.reason.code(), "head-signature", "{f}");
     // An insider re-signs it with a registered key: a checkpoint remembered from an earlier
     // verification still exposes the truncation.
-    std::fs::write(store.checkpoint_path(), sign_checkpoint(&cp, c.s("deploy-bot"))).unwrap();
+    std::fs::write(store.checkpoint_path(), sign_checkpoint(&cp, c.s("deploy-bot")).unwrap()).unwrap();
     verify_store(&store, &c.root(), &[]).expect("without memory the store alone cannot tell");
     let f = failure_of(&verify_store(&store, &c.root(), std::slice::from_ref(&cached)).unwrap_err()).cloned().unwrap();
     assert_eq!((f.reason.code(), f.sequence), ("truncated", Some(2)), "{f}");

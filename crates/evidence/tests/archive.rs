@@ -333,7 +333,7 @@ fn keys_round_trip_through_files() {
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let s = lz_evidence::Signer::from_file("x", &path).unwrap();
-    assert_eq!(s.public_key(), key.verifying_key());
+    assert_eq!(s.public_key(), lz_evidence::keys::PublicKey::from(key.verifying_key()));
 }
 
 /// Every record time is whole seconds. A decision stamped by the trusted clock in the same

@@ -34,8 +34,8 @@ fn forged_chain(t: &Team, path: &std::path::Path, fields: Fields) {
     // A statement with details that parse, then the raw details put in (as a raw writer would).
     let mut st = statement(Kind::Deployment, deployment(&[]), "deploy-bot", 1, &first.hash).unwrap();
     st.predicate.details = fields.details_map().clone();
-    let bytes = seal(&st, &t.deployer);
-    let head = sign_checkpoint(&Checkpoint { sequence: 1, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, &t.deployer);
+    let bytes = seal(&st, &t.deployer).unwrap();
+    let head = sign_checkpoint(&Checkpoint { sequence: 1, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, &t.deployer).unwrap();
     let mut store = LocalStore::new(path);
     store.append(1, &first.hash, &[bytes], &head).unwrap();
 }

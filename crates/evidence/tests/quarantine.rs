@@ -62,7 +62,7 @@ fn skips_of(chain: &VerifiedChain, sequence: u64) -> Option<Vec<Skip>> {
 
 /// A drift record for `sequence` after `previous`, signed by `signer` (whoever that is).
 fn forged(signer: &lz_evidence::Signer, sequence: u64, previous: &str, fields: Fields) -> Vec<u8> {
-    seal(&statement(Kind::Drift, fields, signer.identity(), sequence, previous).unwrap(), signer)
+    seal(&statement(Kind::Drift, fields, signer.identity(), sequence, previous).unwrap(), signer).unwrap()
 }
 
 fn drift_fields(tag: &str) -> Fields {
@@ -269,7 +269,7 @@ fn a_garbage_head_is_quarantined_and_replaced_by_the_next_append() {
     let stranger = lz_evidence::store::sign_checkpoint(
         &lz_evidence::Checkpoint { sequence: 9, hash: digest("nothing"), time: cp.time.clone() },
         &t.intruder,
-    );
+    ).unwrap();
     raw_put(&s, &s.head_key(), &stranger);
     let chain = verified(&s, &t);
     assert_eq!(chain.quarantined.iter().filter(|q| q.sequence.is_none()).count(), 2);
@@ -287,7 +287,7 @@ fn a_garbage_head_is_quarantined_and_replaced_by_the_next_append() {
     let truncating = lz_evidence::store::sign_checkpoint(
         &lz_evidence::Checkpoint { sequence: 5, hash: digest("gone"), time: cp.time },
         &t.deployer,
-    );
+    ).unwrap();
     raw_put(&s, &s.head_key(), &truncating);
     let f = failure_of(&verify_store(&s, &trust(&t), &[]).unwrap_err()).cloned().unwrap();
     assert_eq!(f.reason.code(), "truncated", "{f}");

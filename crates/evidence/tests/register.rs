@@ -315,7 +315,7 @@ fn revoking_a_key_that_signed_an_earlier_head_does_not_brick_the_store() {
 fn head(store: &LocalStore, by: &Signer, sequence: u64) -> StoredRecord {
     let records = store.load().unwrap();
     let cp = Checkpoint { sequence, hash: sha256_hex(&records[sequence as usize].bytes), time: format_time(time::OffsetDateTime::now_utc()) };
-    StoredRecord { location: format!("head.json@{sequence}"), bytes: sign_checkpoint(&cp, by).into() }
+    StoredRecord { location: format!("head.json@{sequence}"), bytes: sign_checkpoint(&cp, by).unwrap().into() }
 }
 
 #[test]

@@ -133,7 +133,7 @@ fn a_delete_marker_and_a_rewritten_head_fail_verification() {
     let forged_head = lz_evidence::store::sign_checkpoint(
         &lz_evidence::Checkpoint { sequence: 1, hash: hash1, time: lz_evidence::record::now_rfc3339() },
         &t.deployer,
-    );
+    ).unwrap();
     rt().block_on(async {
         client.delete_object().bucket(&bucket).key(s.record_key(2)).send().await.expect("a delete marker can be placed");
         client.put_object().bucket(&bucket).key(s.head_key()).body(ByteStream::from(forged_head)).send().await.unwrap();

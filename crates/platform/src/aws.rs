@@ -1,6 +1,7 @@
 //! AWS SDK clients pointed at LocalStack. Each environment is its own account: LocalStack
 //! derives the account from a 12-digit access key id, so the environment's account id is its
-//! access key id. Plain HTTP on loopback: no TLS stack is compiled in.
+//! access key id. Plain HTTP on loopback. The one configuration for real AWS (HTTPS, the
+//! standard credential chain, role chains, endpoint profiles) is [`crate::aws_setup`].
 
 use std::time::Duration;
 

@@ -5,6 +5,7 @@
 //! directory, so tests can run the checks against a mutated copy of the repository.
 
 pub mod aws;
+pub mod aws_setup;
 pub mod catalog;
 pub mod docs;
 pub mod findings;

@@ -10,6 +10,10 @@ use anyhow::{bail, Context, Result};
 use crate::{progress, tools};
 
 pub const ENDPOINT: &str = "http://127.0.0.1:4566";
+/// LocalStack's TLS endpoint: the same gateway answers TLS on 4566 with its own certificate,
+/// issued for `localhost` (trusted explicitly through [`tls_certificate`], never by skipping
+/// verification).
+pub const TLS_ENDPOINT: &str = "https://localhost:4566";
 const GATEWAY_LISTEN: &str = "127.0.0.1:4566";
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -235,4 +239,13 @@ fn tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The certificate LocalStack serves on its TLS endpoint: `server.test.pem.crt` in its cache
+/// directory (under the volume directory the harness gives it, or `/var/lib/localstack/cache`
+/// where LocalStack 4 keeps it when run as root). `None` when there is none.
+pub fn tls_certificate(root: &Path) -> Option<std::path::PathBuf> {
+    [state_dir(root).join("volume/cache/server.test.pem.crt"), std::path::PathBuf::from("/var/lib/localstack/cache/server.test.pem.crt")]
+        .into_iter()
+        .find(|p| p.is_file())
 }

@@ -144,16 +144,16 @@ impl fmt::Display for NotARecord {
 
 impl std::error::Error for NotARecord {}
 
-pub(super) fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, VerifyingKey), Reason> {
+pub(super) fn lookup(register: &Identities, keyid: &str) -> Result<(Identity, PublicKey), Reason> {
     lookup_in(register, keyid).map(|(id, key)| (id.clone(), key))
 }
 
 /// The identity with `keyid` in `register`, and its key. A register refuses weak keys when it
 /// is parsed; this checks again on the encoding (without point arithmetic, see
 /// [`sig::is_weak_encoding`]), since every record passes here.
-pub(super) fn lookup_in<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, VerifyingKey), Reason> {
+pub(super) fn lookup_in<'r>(register: &'r Identities, keyid: &str) -> Result<(&'r Identity, PublicKey), Reason> {
     match register.by_keyid(keyid) {
-        Some(id) if sig::is_weak_encoding(id.public_key.as_bytes()) => Err(Reason::WeakKey { identity: id.name.clone() }),
+        Some(id) if id.public_key.is_weak() => Err(Reason::WeakKey { identity: id.name.clone() }),
         Some(id) => Ok((id, id.public_key)),
         None => Err(Reason::UnknownKey(keyid.to_string())),
     }

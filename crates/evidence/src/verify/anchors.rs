@@ -178,7 +178,7 @@ pub(super) fn check_head_with(head: &StoredRecord, register: &Identities) -> Res
         .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
         .ok_or_else(|| bad(Reason::HeadSignature("the signature is not 64 bytes of base64".into())))?;
     let message = pae(CHECKPOINT_PAYLOAD_TYPE, &env.payload_bytes().unwrap_or_default());
-    if !sig::verify(&key, &sig_bytes, &[&message]) {
+    if !key.verify(&sig_bytes, &[&message]) {
         return Err(bad(Reason::HeadSignature(format!("it does not verify with the key of {}", id.name))));
     }
     if payload.identity != id.name {

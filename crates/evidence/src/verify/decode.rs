@@ -56,13 +56,17 @@ pub(super) enum Pre {
 }
 
 impl Decoded {
-    /// The signature decoded for the group equation with `key`, `None` if an encoding is refused.
-    pub(super) fn prepare(&self, key: &VerifyingKey) -> Option<sig::Prepared> {
+    /// An ed25519 signature decoded for the group equation with `key`, `None` if an encoding is
+    /// refused. (ECDSA signatures are checked one by one: [`Decoded::verifies`].)
+    pub(super) fn prepare(&self, key: &ed25519_dalek::VerifyingKey) -> Option<sig::Prepared> {
         sig::prepare(key, &self.signature, &[&pae_prefix(PAYLOAD_TYPE, self.payload.len()), &self.payload])
     }
 
-    pub(super) fn verifies(&self, key: &VerifyingKey) -> bool {
-        self.prepare(key).is_some_and(|p| sig::check(&p))
+    pub(super) fn verifies(&self, key: &PublicKey) -> bool {
+        match key {
+            PublicKey::Ed25519(k) => self.prepare(k).is_some_and(|p| sig::check(&p)),
+            PublicKey::P256(_) => key.verify(&self.signature, &[&pae_prefix(PAYLOAD_TYPE, self.payload.len()), &self.payload]),
+        }
     }
 }
 

@@ -53,17 +53,20 @@ pub const BATCH: usize = 1024;
 /// verdict here holds for any register that has the key id. A record whose key id is not in
 /// `keys` (a register change not seen yet) gets no verdict (`None`): the sequential pass checks
 /// it with the key of the register in force.
-pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, VerifyingKey>, batch: bool) -> Vec<Option<bool>> {
+pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, PublicKey>, batch: bool) -> Vec<Option<bool>> {
     enum Sig {
         Undecided,
         Refused,
         Ready(sig::Prepared),
+        /// An ECDSA signature, checked on its own (ECDSA has no batch equation here).
+        Checked(bool),
     }
     let prepared: Vec<Sig> = decoded
         .iter()
         .map(|pre| match pre {
             Pre::Ok(d) => match keys.get(&d.keyid) {
-                Some(key) => d.prepare(key).map_or(Sig::Refused, Sig::Ready),
+                Some(PublicKey::Ed25519(key)) => d.prepare(key).map_or(Sig::Refused, Sig::Ready),
+                Some(key) => Sig::Checked(d.verifies(key)),
                 None => Sig::Undecided,
             },
             _ => Sig::Undecided,
@@ -73,6 +76,7 @@ pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, Verifying
         Sig::Undecided => None,
         Sig::Refused => Some(false),
         Sig::Ready(p) => Some(sig::check(p)),
+        Sig::Checked(ok) => Some(*ok),
     };
     if !batch {
         return prepared.iter().map(one).collect();
@@ -95,7 +99,7 @@ pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, Verifying
 /// Keys by key id: those of the registers the sequential pass has put in force so far. Workers
 /// read it for each window; register changes found in a window are added to their copy
 /// optimistically (the sequential pass decides whether the change holds).
-pub(super) struct KeyDirectory(std::sync::RwLock<HashMap<String, VerifyingKey>>);
+pub(super) struct KeyDirectory(std::sync::RwLock<HashMap<String, PublicKey>>);
 
 impl KeyDirectory {
     pub(super) fn add(&self, register: &Identities) {
@@ -105,7 +109,7 @@ impl KeyDirectory {
         }
     }
 
-    pub(super) fn snapshot(&self) -> HashMap<String, VerifyingKey> {
+    pub(super) fn snapshot(&self) -> HashMap<String, PublicKey> {
         self.0.read().expect("the key directory is never poisoned").clone()
     }
 }

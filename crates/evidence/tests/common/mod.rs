@@ -193,7 +193,7 @@ pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> V
     let env: Envelope = serde_json::from_slice(bytes).unwrap();
     let mut st: Value = serde_json::from_slice(&B64.decode(&env.payload).unwrap()).unwrap();
     edit(&mut st);
-    Envelope::sign(&serde_json::to_vec(&st).unwrap(), &env.payload_type, signer).to_canonical()
+    Envelope::sign(&serde_json::to_vec(&st).unwrap(), &env.payload_type, signer).unwrap().to_canonical()
 }
 
 /// Edits the envelope JSON without re-signing.

@@ -1,0 +1,51 @@
+//! Which key signs for `--as NAME`: a key file (`--key FILE`), an AWS KMS key named by
+//! `LZ_SIGNING_KMS_KEY` (a key ARN: not a secret; the private key never leaves KMS and the
+//! credentials are the job's short-lived role credentials from the standard chain, e.g. its OIDC
+//! token), or `LZ_SIGNING_KEY` holding an ed25519 key (people's rehearsals).
+
+use anyhow::{bail, Context, Result};
+use lz_evidence::signer::KmsSigner;
+use lz_evidence::Signer;
+use lz_platform::aws_setup::{Aws, Base, Profiles};
+
+pub const KMS_KEY_ENV: &str = "LZ_SIGNING_KMS_KEY";
+/// The endpoint profile of `governance/aws.toml` the KMS client uses (default `aws`).
+pub const AWS_PROFILE_ENV: &str = "LZ_AWS_PROFILE";
+
+/// The KMS key ARN of `LZ_SIGNING_KMS_KEY`, when set.
+pub fn kms_key() -> Option<String> {
+    std::env::var(KMS_KEY_ENV).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The region of `arn:aws:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
+fn region_of(arn: &str) -> Result<String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "kms", region, account, _] if !region.is_empty() && account.len() == 12 => Ok(region.to_string()),
+        _ => bail!("{KMS_KEY_ENV}={arn:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"),
+    }
+}
+
+/// A signer for `identity` whose key is the KMS key `arn`, reached with the standard credential
+/// chain through the endpoint profile `LZ_AWS_PROFILE` (default `aws`).
+pub fn kms(identity: &str, arn: &str) -> Result<Signer> {
+    let root = crate::project_root();
+    let region = region_of(arn)?;
+    let profiles = Profiles::load(&root)?;
+    let name = std::env::var(AWS_PROFILE_ENV).unwrap_or_else(|_| "aws".to_string());
+    let profile = profiles.get(&name)?;
+    let rt = lz_platform::aws::runtime()?;
+    let aws = rt.block_on(Aws::load(profile, &region, Base::Chain))?;
+    let backend = KmsSigner::connect(aws.kms(), arn).with_context(|| format!("the signing key of {identity}"))?;
+    Ok(Signer::with_backend(identity, backend))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kms_key_arns_name_their_region() {
+        assert_eq!(super::region_of("arn:aws:kms:eu-west-2:111111111111:key/abc").unwrap(), "eu-west-2");
+        assert!(super::region_of("alias/lz").is_err());
+        assert!(super::region_of("arn:aws:kms::111111111111:key/abc").is_err());
+    }
+}

@@ -64,8 +64,8 @@ fn adoption(c: &Chain, edit: impl FnOnce(&mut AdoptionDetails)) -> Fields {
 fn forge(t: &Team, c: &Chain, fields: Fields) -> (String, String) {
     let seq = c.head.0 + 1;
     let st = statement(Kind::Adoption, fields, "deploy-bot", seq, &c.head.1).unwrap();
-    let bytes = seal(&st, &t.deployer);
-    let signed = sign_checkpoint(&Checkpoint { sequence: seq, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, &t.deployer);
+    let bytes = seal(&st, &t.deployer).unwrap();
+    let signed = sign_checkpoint(&Checkpoint { sequence: seq, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, &t.deployer).unwrap();
     let mut store = LocalStore::new(&c.path);
     store.append(seq, &c.head.1, &[bytes], &signed).unwrap();
     let root = TrustRoot::register(t.identities.clone(), "test register");

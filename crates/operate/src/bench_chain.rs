@@ -273,7 +273,7 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
             let cp = lz_evidence::Checkpoint { sequence: (records.len() + i) as u64, hash: lz_evidence::dsse::sha256_hex(&r.bytes), time: stamp.clone() };
             lz_evidence::store::sign_checkpoint(&cp, signer)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let client = store.client().clone();
     let bucket = store.bucket().to_string();
     let rt = lz_platform::aws::runtime()?;

@@ -15,6 +15,7 @@ pub mod localstack_override;
 pub mod localstack;
 pub mod overlays;
 pub mod progress;
+pub mod provider;
 pub mod references;
 pub mod shared_validations;
 pub mod tfrun;

@@ -52,6 +52,17 @@ impl Terraform {
         Terraform { path, version: version.to_string(), source: "given".into(), cli_config, plugin_cache }
     }
 
+    /// The same Terraform run with another CLI configuration (a provider mirror, see
+    /// [`crate::provider`]).
+    pub fn with_cli_config(&self, cli_config: PathBuf) -> Terraform {
+        Terraform { cli_config, ..self.clone() }
+    }
+
+    /// The CLI configuration file every command runs with.
+    pub fn cli_config(&self) -> &Path {
+        &self.cli_config
+    }
+
     /// `terraform ARGS...` with the harness environment: no CLI config warning, automation mode,
     /// no checkpoint calls, a shared plugin cache.
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> duct::Expression {
@@ -330,7 +341,7 @@ fn pip_install(python: &Path, packages: &[&str], constraints: Option<&Path>) -> 
     run(duct::cmd(python, args), &format!("pip install {}", packages.join(" ")))
 }
 
-fn run(cmd: duct::Expression, what: &str) -> Result<()> {
+pub(crate) fn run(cmd: duct::Expression, what: &str) -> Result<()> {
     let out = cmd
         .stdout_capture()
         .stderr_capture()

@@ -791,6 +791,8 @@ struct State {
     /// Where each record was read (a checkpoint that names a record with another hash points there).
     locations: Vec<String>,
     break_glass: HashMap<u64, BreakGlass>,
+    /// The engine each in-progress deployment record names, by its sequence.
+    engines: HashMap<u64, Option<crate::details::Engine>>,
     authors: HashMap<String, String>,
     /// Quarantine (issue 24): objects of a slotted store are judged at their key.
     slotted: bool,
@@ -1181,6 +1183,7 @@ impl State {
             }
             Kind::Deployment => {
                 let Details::Deployment(dep) = details else { return Err(wrong_details(kind, details)) };
+                crate::details::replay_engine(&mut self.engines, seq, dep).map_err(Reason::Detail)?;
                 if let Some(bg_seq) = dep.break_glass {
                     let Some(bg) = self.break_glass.get(&bg_seq) else {
                         return Err(Reason::BreakGlassApproval(format!(
@@ -1726,6 +1729,7 @@ impl State {
             hashes: Vec::new(),
             locations: Vec::new(),
             break_glass: HashMap::new(),
+            engines: HashMap::new(),
             authors: HashMap::new(),
             slotted: false,
             pending: Vec::new(),

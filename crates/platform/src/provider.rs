@@ -69,6 +69,17 @@ pub fn cli_config_text(mirror: &Path) -> String {
     )
 }
 
+/// The mirror when it is installed already (its zip present with the pinned digest); never
+/// downloads. This is how a promotion tells whether the provider is installed here.
+pub fn installed(root: &Path) -> Option<AwsProvider> {
+    let base = tools::tools_dir(root).join("aws-provider");
+    let zip = base.join("mirror").join(SOURCE).join(format!("terraform-provider-aws_{VERSION}_linux_amd64.zip"));
+    if !zip.exists() || sha256_file(&zip).ok()? != ZIP_SHA256 {
+        return None;
+    }
+    aws_3_39(root).ok()
+}
+
 /// Finds or bootstraps hashicorp/aws 3.39.0 under `.tools/aws-provider/`. Fails (never
 /// skips) when the platform is not linux_amd64, PyPI cannot be reached or a digest differs.
 pub fn aws_3_39(root: &Path) -> Result<AwsProvider> {

@@ -27,6 +27,7 @@ pub mod clock;
 pub mod deploy;
 pub mod diff;
 pub mod drift;
+pub mod engine;
 pub mod facts;
 pub mod fence;
 pub mod gate;

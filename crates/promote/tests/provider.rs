@@ -102,3 +102,82 @@ fn a_real_provider_applies_idempotently_covers_its_alias_shows_drift_and_destroy
     assert!(rt.block_on(home.head_bucket().bucket(&data).send()).is_err(), "destroyed");
     assert!(rt.block_on(replica.head_bucket().bucket(&copy).send()).is_err(), "destroyed");
 }
+
+/// `promote` with the terraform engine: the gated promotion applies a root of the release
+/// (here the fixture, released inside the tree as `stacks/provider-fixture`, since 3.39 cannot
+/// run the landing zone's 6.x modules) with the real provider, into the environment's own
+/// state key; every record of the run names the engine, the chain verifies, and a record that
+/// closes the run under another engine is refused.
+#[test]
+fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_engine() {
+    use lz_evidence::details::Engine;
+    let root = common::root();
+    let provider = lz_platform::provider::aws_3_39(&root).unwrap_or_else(|e| panic!("hashicorp/aws cannot be bootstrapped: {e:#}"));
+    let (_dir, sb) = common::sandbox("engine");
+    let clock = common::open_time();
+    let name = format!("lz-eng-{}", common::nonce());
+    let r = sb
+        .release("engine", "alice", &clock, |tree| {
+            let to = tree.join("stacks/provider-fixture");
+            lz_promote::engine::copy_tree(&root.join("tests/provider/fixture"), &to)?;
+            std::fs::write(to.join("terraform.tfvars"), format!("name = \"{name}\"\n"))?;
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    sb.approve_exceptions(&r, &clock).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r, &clock).unwrap();
+    }
+    sb.bootstrap("dev", &r).unwrap_or_else(|e| panic!("{e:#}"));
+    sb.approve("bob", &r, "dev", &clock).unwrap();
+    sb.approve("erin", &r, "dev", &clock).unwrap();
+
+    let t = sb.target("dev").unwrap();
+    let mut session = sb.session(&r, "dev").unwrap();
+    let opts = lz_promote::promote::Options {
+        target: &t,
+        deployer: sb.signer("deployer-bot"),
+        policy_signer: sb.signer("change-policy"),
+        bake_seconds: 0,
+        recover: false,
+        previous: None,
+    };
+    let engine = lz_promote::engine::Engine::terraform_at("stacks/provider-fixture", provider);
+    let o = lz_promote::promote::promote_with(&mut session, &opts, &clock, &engine).unwrap_or_else(|e| panic!("{e:#}"));
+
+    let records = sb.ledger().unwrap().records().unwrap();
+    let of = |seq: u64| records.iter().find(|x| x.sequence == seq).unwrap().deployment().cloned().unwrap();
+    let (start, done) = (of(o.in_progress_record), of(o.completion_record));
+    assert_eq!((start.engine, done.engine), (Some(Engine::Terraform), Some(Engine::Terraform)));
+    assert_eq!(done.outcome, "succeeded");
+    let resources = done.resources.unwrap();
+    for want in ["aws_kms_key.data", "aws_s3_bucket.data", "aws_s3_bucket.replica", "aws_security_group.https", "aws_vpc.this"] {
+        assert!(resources.iter().any(|r| r == want), "{want} in {resources:?}");
+    }
+    // Applied in the environment's account, state under the landing zone's key, not the canary's.
+    let rt = lz_platform::aws::runtime().unwrap();
+    let s3 = lz_platform::aws::s3(&t.endpoint, lz_platform::aws::account_credentials(&t.account_id), &t.region);
+    rt.block_on(s3.head_bucket().bucket(format!("{name}-data")).send()).unwrap();
+    rt.block_on(s3.head_object().bucket(&t.state_bucket).key("dev/landing-zone.tfstate").send()).unwrap();
+    assert!(rt.block_on(s3.head_object().bucket(&t.state_bucket).key("dev/canary.tfstate").send()).is_err(), "the canary was not applied");
+    common::assert_chain_verifies(&sb, "after a terraform-engine promotion");
+
+    // One key (the deployer's) closing the run as if the stand-in had applied it is refused.
+    let forged = lz_evidence::record::Fields::new(&r).environment("dev").account(&t.account_id).plan_digest(&o.plan_digest).at(clock.now().unwrap().time).details(
+        lz_promote::ledger::DeploymentDetails {
+            outcome: "succeeded".into(),
+            run: Some(o.run.clone()),
+            engine: Some(Engine::Canary),
+            in_progress_record: Some(o.in_progress_record),
+            ..Default::default()
+        },
+    );
+    match sb.ledger().unwrap().append(lz_evidence::record::Kind::Deployment, forged, sb.signer("deployer-bot")) {
+        Err(e) => assert!(format!("{e:#}").contains("decided engine terraform"), "{e:#}"),
+        Ok(_) => {
+            let store = lz_evidence::LocalStore::new(sb.evidence_file());
+            let e = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap_err();
+            assert!(format!("{e:#}").contains("decided engine terraform"), "{e:#}");
+        }
+    }
+}

@@ -16,6 +16,7 @@ pub mod localstack;
 pub mod overlays;
 pub mod progress;
 pub mod provider;
+pub mod provider_e2e;
 pub mod references;
 pub mod shared_validations;
 pub mod tfrun;

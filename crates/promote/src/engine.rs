@@ -115,21 +115,4 @@ impl Engine {
     }
 }
 
-/// Copies a directory tree (Terraform's own `.terraform` directories left out).
-pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for e in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let e = e?;
-        let name = e.file_name();
-        if name == ".terraform" {
-            continue;
-        }
-        let (src, dst) = (e.path(), to.join(&name));
-        if e.file_type()?.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
-        }
-    }
-    Ok(())
-}
+pub use lz_platform::provider_e2e::copy_tree;

@@ -276,6 +276,15 @@ pub fn check(
             target.environment
         ));
     };
+    // The checks below judge the canary's state (its key, `terraform_data.release`); a
+    // deployment the terraform engine applied is not judged against the wrong state.
+    if let Some(engine) = deployed.deployment().and_then(|d| d.engine).filter(|e| *e != lz_evidence::details::Engine::Canary) {
+        bail!(
+            "the deployment of {} (record {}) was applied by the {engine} engine; `drift` checks canary deployments only (for the landing zone's own state use `terraform plan` through `drift::terraform_drift`)",
+            target.environment,
+            deployed.sequence
+        );
+    }
     let release = deployed.release.clone();
     let archive = paths.open_release(&release)?;
     let plan = archive.plan(&target.environment)?;

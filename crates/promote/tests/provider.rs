@@ -161,6 +161,10 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
     rt.block_on(s3.head_object().bucket(&t.state_bucket).key("dev/landing-zone.tfstate").send()).unwrap();
     assert!(rt.block_on(s3.head_object().bucket(&t.state_bucket).key("dev/canary.tfstate").send()).is_err(), "the canary was not applied");
     common::assert_chain_verifies(&sb, "after a terraform-engine promotion");
+    // `drift` judges the canary's state: it says so for a terraform-engine deployment instead
+    // of reporting the canary state missing.
+    let e = format!("{:#}", sb.drift("dev", &clock).unwrap_err());
+    assert!(e.contains("was applied by the terraform engine"), "{e}");
 
     // One key (the deployer's) closing the run as if the stand-in had applied it is refused.
     let forged = lz_evidence::record::Fields::new(&r).environment("dev").account(&t.account_id).plan_digest(&o.plan_digest).at(clock.now().unwrap().time).details(

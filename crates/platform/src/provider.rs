@@ -170,6 +170,18 @@ fn fetch(base: &Path, zip: &Path) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// A zip in the mirror that is not the pinned one is not "installed": a promotion never runs
+    /// a provider swapped in `.tools/`.
+    #[test]
+    fn a_mirror_zip_with_another_digest_is_not_installed() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(super::installed(root.path()).is_none(), "nothing there");
+        let dir = root.path().join(".tools/aws-provider/mirror").join(super::SOURCE);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("terraform-provider-aws_{}_linux_amd64.zip", super::VERSION)), b"PK not the provider").unwrap();
+        assert!(super::installed(root.path()).is_none(), "a swapped zip");
+    }
+
     #[test]
     fn the_cli_config_installs_only_hashicorp_aws_from_the_mirror() {
         let t = super::cli_config_text(std::path::Path::new("/m"));

@@ -50,9 +50,10 @@ impl AwsProvider {
         self.version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
     }
 
-    /// `tf` run with the mirror's CLI configuration.
+    /// `tf` run with the mirror's CLI configuration and no shared plugin cache (the mirror is
+    /// local; concurrent runs unpacking one provider into one cache race).
     pub fn terraform(&self, tf: &Terraform) -> Terraform {
-        tf.with_cli_config(self.cli_config.clone())
+        tf.with_cli_config(self.cli_config.clone()).without_plugin_cache()
     }
 }
 

@@ -58,6 +58,12 @@ impl Terraform {
         Terraform { cli_config, ..self.clone() }
     }
 
+    /// The same Terraform without the shared plugin cache: each working copy unpacks its own
+    /// provider (concurrent `init`s of one provider into one cache race on its executable).
+    pub fn without_plugin_cache(&self) -> Terraform {
+        Terraform { plugin_cache: PathBuf::new(), ..self.clone() }
+    }
+
     /// The CLI configuration file every command runs with.
     pub fn cli_config(&self) -> &Path {
         &self.cli_config
@@ -67,12 +73,16 @@ impl Terraform {
     /// no checkpoint calls, a shared plugin cache.
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> duct::Expression {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-        duct::cmd(&self.path, args)
+        let cmd = duct::cmd(&self.path, args)
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_PLUGIN_CACHE_DIR", &self.plugin_cache)
+            .env("CHECKPOINT_DISABLE", "1");
+        if self.plugin_cache.as_os_str().is_empty() {
+            cmd.env_remove("TF_PLUGIN_CACHE_DIR")
+        } else {
+            cmd.env("TF_PLUGIN_CACHE_DIR", &self.plugin_cache)
+        }
     }
 }
 

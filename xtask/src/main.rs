@@ -23,6 +23,7 @@ mod localstack;
 mod plan;
 mod policy;
 mod provenance;
+mod provider_e2e;
 mod promote;
 mod rehearsal;
 mod report;
@@ -90,6 +91,9 @@ enum Command {
     Promote(promote::Args),
     /// Detect drift between deployed state and declared controls
     Drift(drift::Args),
+    /// Apply module examples and the dev environment to LocalStack with the real AWS provider
+    /// (apply, idempotent re-plan, destroy) and report what LocalStack does not support
+    ProviderE2e(provider_e2e::Args),
     /// Open or close break-glass access
     BreakGlass(break_glass::Args),
     /// Benchmarks against the real peers
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
         Command::Bootstrap(args) => bootstrap::run(&root, args),
         Command::Promote(args) => promote::run(&root, args),
         Command::Drift(args) => drift::run(&root, args),
+        Command::ProviderE2e(args) => provider_e2e::run(&root, args),
         Command::BreakGlass(args) => break_glass::run(&root, args),
         Command::Bench(args) => bench::run(&root, args),
         Command::Rehearsal(args) => rehearsal::run(&root, args),

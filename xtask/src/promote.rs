@@ -29,7 +29,9 @@ pub struct Args {
     /// LZ_POLICY_KEY
     #[arg(long)]
     policy_key: Option<PathBuf>,
-    /// canary: the provider-free canary stack; terraform: the landing zone itself (needs the AWS provider)
+    /// canary: the provider-free canary stack; terraform: the release's environments/ root with
+    /// the hashicorp/aws provider (the pinned mirror in .tools/aws-provider when installed,
+    /// otherwise Terraform's registry); the deployment records name the engine
     #[arg(long, value_enum, default_value = "canary")]
     engine: Engine,
     /// Seconds the canary holds after applying
@@ -77,9 +79,6 @@ fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    if args.engine == Engine::Terraform {
-        return landing_zone(root, &args.to);
-    }
     let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let mut session = Session::open(&paths, &args.release, &args.to)?;
     if !args.dry_run {
@@ -108,11 +107,16 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         recover: args.recover,
         previous: previous.as_ref(),
     };
-    let out = promote::promote(&mut session, &opts, &clock)?;
+    let engine = match args.engine {
+        Engine::Canary => lz_operate::engine::Engine::canary(),
+        Engine::Terraform => lz_operate::engine::Engine::terraform(root),
+    };
+    let out = promote::promote_with(&mut session, &opts, &clock, &engine)?;
     println!(
-        "promoted release {} to {} (tier {}{}) at {} ({}): records {} (policy evaluation), {} (in progress) and {} (completed){}",
+        "promoted release {} to {} with the {} engine (tier {}{}) at {} ({}): records {} (policy evaluation), {} (in progress) and {} (completed){}",
         &session.digest()[..12],
         args.to,
+        engine.kind(),
         out.admission.tier,
         out.admission
             .break_glass
@@ -140,51 +144,6 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The real landing zone: a working copy of environments/ and modules/ initialised against
-/// the environment's S3 backend in LocalStack, then planned with its overlay. Needs the
-/// hashicorp/aws provider; on this machine `terraform init` stops at the provider download.
-fn landing_zone(root: &Path, env: &str) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let t = Target::from_tree(root, env, &endpoint)?;
-    let work = root
-        .join(".tools/promote")
-        .join(format!("{env}-landing-zone-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    copy_tree(&root.join("modules"), &work.join("modules"))?;
-    copy_tree(&root.join("environments"), &work.join("environments"))?;
-    let dir = work.join("environments");
-    let key = format!("{env}/landing-zone.tfstate");
-    let backend = lz_operate::deploy::Backend {
-        bucket: t.state_bucket.clone(),
-        key,
-        region: t.region.clone(),
-    };
-    let run_as = lz_operate::promote::assume_deployer(&t, "lz-landing-zone")?;
-    let ws = lz_operate::deploy::Workspace::init(root, &dir, &dir, &endpoint, &backend, run_as);
-    match ws {
-        Ok(_) => bail!("terraform init of the landing zone succeeded but this harness applies only the canary; run `terraform plan -var-file={env}/terraform.tfvars` in {}", dir.display()),
-        Err(e) => Err(e).with_context(|| format!("the landing zone engine needs the hashicorp/aws provider (working copy {})", work.display())),
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for e in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let e = e?;
-        let name = e.file_name();
-        if name == ".terraform" {
-            continue;
-        }
-        let (src, dst) = (e.path(), to.join(&name));
-        if e.file_type()?.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else {
-            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
-        }
-    }
-    Ok(())
 }
 
 pub fn bench(root: &Path) -> Result<ExitCode> {

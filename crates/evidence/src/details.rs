@@ -51,6 +51,31 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// The engine a deployment ran with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// `stacks/canary`: the provider-free stand-in, where hashicorp/aws is not installed.
+    Canary,
+    /// The release's `environments/` root applied with the real hashicorp/aws provider.
+    Terraform,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Canary => "canary",
+            Engine::Terraform => "terraform",
+        }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 macro_rules! details_struct {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
@@ -139,8 +164,10 @@ details_struct!(
         resources: Option<Vec<String>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         run: Option<String>,
+        /// Which engine applied (absent in records older than the field; an unknown engine is
+        /// malformed details). The verifier holds a run's closing record to its decision's.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        engine: Option<String>,
+        engine: Option<Engine>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         clock: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -724,6 +751,25 @@ impl Details {
     }
 }
 
+/// The verifier's replay of a deployment's engine: an `in-progress` record (the decision)
+/// names the engine the run applies with, and the record that closes that run must name the
+/// same one: a run cannot be decided as the stand-in canary and claim the landing zone applied,
+/// nor the reverse. `engines` holds the engine of every in-progress record seen, by sequence.
+pub fn replay_engine(engines: &mut std::collections::HashMap<u64, Option<Engine>>, seq: u64, dep: &DeploymentDetails) -> Result<(), String> {
+    if dep.outcome == "in-progress" {
+        engines.insert(seq, dep.engine);
+        return Ok(());
+    }
+    if let (Some(start), Some(closing)) = (dep.in_progress_record, dep.engine) {
+        if let Some(Some(decided)) = engines.get(&start) {
+            if *decided != closing {
+                return Err(format!("the deployment says engine {closing} applied but its in-progress record {start} decided engine {decided}"));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -738,6 +784,25 @@ mod tests {
         let e = Details::parse(Kind::Deployment, &map(json!({"outcome": "succeeded", "break_glass": "soon"}))).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("break_glass"), "{e}");
         assert!(e.to_string().contains("deployment record: field \"break_glass\""), "{e}");
+    }
+
+    #[test]
+    fn the_engine_is_typed_and_a_run_closes_with_the_engine_it_was_decided_with() {
+        let e = Details::parse(Kind::Deployment, &map(json!({"outcome": "succeeded", "engine": "pulumi"}))).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("engine"), "{e}");
+        let dep = |v: Value| match Details::parse(Kind::Deployment, &map(v)).unwrap() {
+            Details::Deployment(d) => d,
+            d => panic!("{d:?}"),
+        };
+        let mut seen = std::collections::HashMap::new();
+        replay_engine(&mut seen, 4, &dep(json!({"outcome": "in-progress", "engine": "canary"}))).unwrap();
+        replay_engine(&mut seen, 5, &dep(json!({"outcome": "in-progress", "engine": "terraform"}))).unwrap();
+        replay_engine(&mut seen, 6, &dep(json!({"outcome": "succeeded", "engine": "terraform", "in_progress_record": 5}))).unwrap();
+        let e = replay_engine(&mut seen, 7, &dep(json!({"outcome": "succeeded", "engine": "terraform", "in_progress_record": 4}))).unwrap_err();
+        assert!(e.contains("engine terraform applied but its in-progress record 4 decided engine canary"), "{e}");
+        // Records older than the field name no engine and are judged as before.
+        replay_engine(&mut seen, 8, &dep(json!({"outcome": "succeeded", "in_progress_record": 4}))).unwrap();
+        assert_eq!(dep(json!({"engine": "terraform"})).engine, Some(Engine::Terraform));
     }
 
     #[test]
@@ -792,3 +857,4 @@ mod tests {
         }
     }
 }
+

@@ -138,11 +138,33 @@ impl Workspace {
         backend: &Backend,
         run_as: RunAs,
     ) -> Result<Workspace> {
-        let tf = lz_platform::tools::terraform(root)?;
+        Workspace::init_with(root, stack_dir, work_dir, endpoint, backend, run_as, None)
+    }
+
+    /// [`Workspace::init`] for a stack that uses hashicorp/aws: with `provider`, the whole
+    /// LocalStack override (every provider configuration, aliases included, in the provider's
+    /// dialect, checked by [`lz_platform::localstack_override::check_coverage`]) is written and
+    /// Terraform installs the provider from its mirror only.
+    pub fn init_with(
+        root: &Path,
+        stack_dir: &Path,
+        work_dir: &Path,
+        endpoint: &str,
+        backend: &Backend,
+        run_as: RunAs,
+        provider: Option<&lz_platform::provider::AwsProvider>,
+    ) -> Result<Workspace> {
+        let mut tf = lz_platform::tools::terraform(root)?;
         if stack_dir != work_dir {
             copy_tf_files(stack_dir, work_dir)?;
         }
-        let text = backend_override(work_dir, endpoint, &run_as.access_key_id, &backend.region)?;
+        let text = match provider {
+            None => backend_override(work_dir, endpoint, &run_as.access_key_id, &backend.region)?,
+            Some(p) => {
+                tf = p.terraform(&tf);
+                lz_platform::localstack_override::render_for(work_dir, endpoint, &run_as.access_key_id, &backend.region, p.major())?
+            }
+        };
         std::fs::write(
             work_dir.join(lz_platform::localstack_override::FILE_NAME),
             text,

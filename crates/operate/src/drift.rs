@@ -276,6 +276,15 @@ pub fn check(
             target.environment
         ));
     };
+    // The checks below judge the canary's state (its key, `terraform_data.release`); a
+    // deployment the terraform engine applied is not judged against the wrong state.
+    if let Some(engine) = deployed.deployment().and_then(|d| d.engine).filter(|e| *e != lz_evidence::details::Engine::Canary) {
+        bail!(
+            "the deployment of {} (record {}) was applied by the {engine} engine; `drift` checks canary deployments only (for the landing zone's own state use `terraform plan` through `drift::terraform_drift`)",
+            target.environment,
+            deployed.sequence
+        );
+    }
     let release = deployed.release.clone();
     let archive = paths.open_release(&release)?;
     let plan = archive.plan(&target.environment)?;
@@ -340,18 +349,7 @@ pub fn check(
         format!("-var-file={}", overlay.display()),
         "-out=drift.tfplan".into(),
     ];
-    let out = ws.run(&args)?;
-    let terraform_changes = match out.code {
-        0 => false,
-        2 => true,
-        _ => bail!(
-            "terraform plan for the drift check of {} failed:\n{}",
-            target.environment,
-            out.stderr.trim()
-        ),
-    };
-    // Which resources the plan would change, so the record names the drift, not only its fact.
-    let shown = ws.terraform().show("drift.tfplan")?;
+    let (terraform_changes, shown) = terraform_drift(ws.terraform(), &args, &target.environment)?;
     let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
     let plan_output_digest = crate::facts::plan_output_digest(&shown);
     let _ = std::fs::remove_dir_all(&work);
@@ -393,6 +391,20 @@ pub fn check(
         findings,
         record: rec.sequence,
     })
+}
+
+/// The Terraform half of a drift check: `ARGS` (a `terraform plan -detailed-exitcode` that
+/// writes `drift.tfplan`) run in `tf`, and the plan shown, so the record names which resources
+/// drifted, not only that something did. Whatever provider the working copy was initialised
+/// with (none for the canary, hashicorp/aws for a real stack) reads the live resources.
+pub fn terraform_drift(tf: &lz_platform::tfrun::TfDir, args: &[String], environment: &str) -> Result<(bool, lz_platform::tfrun::ShownPlan)> {
+    let out = tf.run(args)?;
+    let changes = match out.code {
+        0 => false,
+        2 => true,
+        _ => bail!("terraform plan for the drift check of {environment} failed:\n{}", out.stderr.trim()),
+    };
+    Ok((changes, tf.show("drift.tfplan")?))
 }
 
 /// The deployment record against the state bucket: the version it names must be held with its

@@ -16,6 +16,7 @@ pub mod bench_chain;
 pub mod bootstrap;
 pub mod deploy;
 pub mod drift;
+pub mod engine;
 pub mod facts;
 pub mod promote;
 pub mod remediate;

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::approval::short;
 use crate::clock::{Clock, Reading};
-use crate::deploy::{self, Backend, RunAs, Workspace};
+use crate::deploy::{self, Backend, RunAs};
 use crate::ledger::{DeploymentDetails, Record};
 use lz_evidence::details::LockRecoveryDetails;
 use crate::refusal::{refuse, refuse_if};
@@ -301,7 +301,7 @@ fn deployment_fields(
         DeploymentDetails {
             outcome: outcome.into(),
             run: Some(run.into()),
-            engine: Some("canary".into()),
+            engine: extra.engine.or(Some(lz_evidence::details::Engine::Canary)),
             clock: Some(now.source.clone()),
             ..extra
         },
@@ -468,6 +468,12 @@ fn applied_by_dead_run<'a>(
 /// The policy evaluation is computed here, in process, and recorded by the policy identity; no
 /// earlier record substitutes for it.
 pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<Outcome> {
+    promote_with(session, opts, clock, &crate::engine::Engine::canary())
+}
+
+/// [`promote`] with the engine `engine` ([`crate::engine`]): the stack it applies, its state
+/// and provider; every deployment record of the run names it.
+pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine: &crate::engine::Engine) -> Result<Outcome> {
     let t = opts.target;
     // An unauthenticated clock is bounded by the latest witnessed checkpoint (`clock::bound`).
     let (witness_at, register, skew) = (session.paths.clone(), session.identities().clone(), session.governance.windows.max_clock_skew_minutes);
@@ -516,7 +522,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
     let run = run_id();
     let work = paths.work.join(format!("{}-{run}", t.environment));
-    let backend = t.backend();
+    let backend = engine.backend(session.release.root(), t)?;
     let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
     // The state this run starts from: a later rerun tells by it whether this run's apply
     // wrote the state.
@@ -537,6 +543,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
                 pid: Some(u64::from(std::process::id())),
                 host: Some(hostname()),
                 tier: Some(admission.tier.as_str().into()),
+                engine: Some(engine.kind()),
                 author: Some(session.author.clone()),
                 governance_release: Some(session.governed_by.release().into()),
                 policy_evaluation: Some(policy_record),
@@ -557,7 +564,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             outcome,
             &run,
             &later()?,
-            DeploymentDetails { in_progress_record: Some(start.sequence), ..extra },
+            DeploymentDetails { in_progress_record: Some(start.sequence), engine: Some(engine.kind()), ..extra },
         );
         Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
     };
@@ -580,15 +587,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     boundary(&paths.work, Phase::Init);
     // The stack applied is the release's own (its files are part of the digest), never the
     // working tree's.
-    let ws = Workspace::init(
-        &paths.root,
-        &session.release.root().join(deploy::CANARY),
-        &work,
-        &t.endpoint,
-        &backend,
-        run_as.clone(),
-    )
-    .map_err(fail)?;
+    let ws = engine.workspace(&paths.root, session.release.root(), &work, &t.endpoint, &backend, run_as.clone()).map_err(fail)?;
 
     // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
     // found. Their lock is released only by `--recover`, below.
@@ -604,6 +603,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
             &run,
             &later()?,
             DeploymentDetails {
+                engine: stale.deployment().and_then(|d| d.engine),
                 recovers_run: Some(stale_run.clone()),
                 recovers_record: Some(stale.sequence),
                 lock: Some(serde_json::to_value(&lock)?),
@@ -660,20 +660,7 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
         }
     }
 
-    let overlay = session
-        .release
-        .root()
-        .join("environments")
-        .join(&t.environment)
-        .join("terraform.tfvars");
-    let vars = vec![
-        format!("-var=release={release}"),
-        format!("-var=environment={}", t.environment),
-        format!("-var=account_id={}", t.account_id),
-        format!("-var=region={}", t.region),
-        format!("-var=bake_seconds={}", opts.bake_seconds),
-        format!("-var-file={}", overlay.display()),
-    ];
+    let vars = engine.vars(session.release.root(), &release, t, opts.bake_seconds);
     let lock_refusal = |text: &str| -> Option<String> {
         let mut l = deploy::parse_lock_error(text)?;
         if l.id.is_empty() {
@@ -724,11 +711,18 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     ];
     plan_args.extend(vars.iter().cloned());
     let planned = ws.run(&plan_args).map_err(fail)?;
+    // What the run deploys: the canary's two resources, or what the landing zone's plan changes.
+    let resources: Vec<String> = match engine.kind() {
+        lz_evidence::details::Engine::Terraform if planned.code == 2 => {
+            ws.terraform().show("tfplan").map_err(fail)?.resource_changes.iter().map(|r| r.address.clone()).collect()
+        }
+        _ => vec!["terraform_data.release".into(), "terraform_data.overlay".into()],
+    };
     // The details of every `succeeded` record: what was deployed and the state it left.
     let succeeded = |state: Option<&StateAt>| -> DeploymentDetails {
         let (state_serial, state_version, state_lineage) = crate::facts::state_details(state);
         DeploymentDetails {
-            resources: Some(vec!["terraform_data.release".into(), "terraform_data.overlay".into()]),
+            resources: Some(resources.clone()),
             tier: Some(admission.tier.as_str().into()),
             bake_seconds: Some(u64::from(opts.bake_seconds)),
             state_serial,

@@ -17,6 +17,8 @@ pub mod localstack;
 pub mod overlays;
 pub mod pins;
 pub mod progress;
+pub mod provider;
+pub mod provider_e2e;
 pub mod references;
 pub mod services;
 pub mod shared_validations;

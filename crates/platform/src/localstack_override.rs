@@ -104,8 +104,19 @@ fn walk(dir: &Path, is_root: bool, u: &mut Usage, seen: &mut BTreeSet<PathBuf>) 
     Ok(())
 }
 
-/// The override file's text for a root module.
+/// The override file's text for a root module (hashicorp/aws 4.x and later, the landing zone's).
 pub fn render(root_dir: &Path, endpoint: &str, access_key_id: &str, region: &str) -> Result<String> {
+    render_for(root_dir, endpoint, access_key_id, region, CURRENT_MAJOR)
+}
+
+/// The provider major version [`render`] writes for.
+pub const CURRENT_MAJOR: u64 = 6;
+
+/// The override for a given hashicorp/aws major version: 3.x spells path-style S3
+/// `s3_force_path_style`, 4.x and later `s3_use_path_style`. The text is checked with
+/// [`check_coverage`] before it is returned: every provider configuration the root declares,
+/// aliases included, points every service the configuration uses at LocalStack.
+pub fn render_for(root_dir: &Path, endpoint: &str, access_key_id: &str, region: &str, provider_major: u64) -> Result<String> {
     let u = usage(root_dir)?;
     if !u.unmapped_types.is_empty() {
         anyhow::bail!(
@@ -115,10 +126,11 @@ pub fn render(root_dir: &Path, endpoint: &str, access_key_id: &str, region: &str
         );
     }
     let endpoints: String = u.services.iter().map(|s| format!("    {s} = \"{endpoint}\"\n")).collect();
+    let path_style = if provider_major < 4 { "s3_force_path_style        " } else { "s3_use_path_style          " };
     let provider = |alias: Option<&str>| {
         let alias_line = alias.map(|a| format!("  alias = \"{a}\"\n")).unwrap_or_default();
         format!(
-            "provider \"aws\" {{\n{alias_line}  access_key                  = \"{access_key_id}\"\n  secret_key                  = \"{}\"\n  skip_credentials_validation = true\n  skip_metadata_api_check     = true\n  skip_requesting_account_id  = false\n  skip_region_validation      = true\n  s3_use_path_style           = true\n\n  endpoints {{\n{endpoints}  }}\n}}\n\n",
+            "provider \"aws\" {{\n{alias_line}  access_key                  = \"{access_key_id}\"\n  secret_key                  = \"{}\"\n  skip_credentials_validation = true\n  skip_metadata_api_check     = true\n  skip_requesting_account_id  = false\n  skip_region_validation      = true\n  {path_style} = true\n\n  endpoints {{\n{endpoints}  }}\n}}\n\n",
             crate::aws::TEST_SECRET
         )
     };
@@ -131,7 +143,32 @@ pub fn render(root_dir: &Path, endpoint: &str, access_key_id: &str, region: &str
         "terraform {{\n  backend \"s3\" {{\n    access_key                  = \"{access_key_id}\"\n    secret_key                  = \"{}\"\n    region                      = \"{region}\"\n    use_path_style              = true\n    skip_credentials_validation = true\n    skip_metadata_api_check     = true\n    skip_region_validation      = true\n    skip_requesting_account_id  = true\n\n    endpoints = {{\n      s3  = \"{endpoint}\"\n      sts = \"{endpoint}\"\n      iam = \"{endpoint}\"\n    }}\n  }}\n}}\n",
         crate::aws::TEST_SECRET
     ));
+    check_coverage(&u, &out)?;
     Ok(out)
+}
+
+/// A provider configuration that would reach real AWS: the root declares it (the default one,
+/// or an alias) but the override gives it no block, or its block lacks an endpoint for a
+/// service the configuration uses (the tflocal-style leak). An error names each.
+pub fn check_coverage(u: &Usage, text: &str) -> Result<()> {
+    let by = endpoints_by_provider(text)?;
+    let mut leaks = Vec::new();
+    for alias in std::iter::once(None).chain(u.aliases.iter().map(|a| Some(a.clone()))) {
+        let name = alias.as_deref().map(|a| format!("aws.{a}")).unwrap_or_else(|| "aws (default)".into());
+        match by.get(&alias) {
+            None => leaks.push(format!("{name}: no provider block")),
+            Some(have) => {
+                let missing: Vec<&String> = u.services.iter().filter(|s| !have.contains(*s)).collect();
+                if !missing.is_empty() {
+                    leaks.push(format!("{name}: no endpoint for {missing:?}"));
+                }
+            }
+        }
+    }
+    if !leaks.is_empty() {
+        anyhow::bail!("the LocalStack override leaves provider configurations pointed at real AWS: {}", leaks.join("; "));
+    }
+    Ok(())
 }
 
 /// Write the override into a working copy of a root module.

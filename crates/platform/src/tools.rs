@@ -52,16 +52,37 @@ impl Terraform {
         Terraform { path, version: version.to_string(), source: "given".into(), cli_config, plugin_cache }
     }
 
+    /// The same Terraform run with another CLI configuration (a provider mirror, see
+    /// [`crate::provider`]).
+    pub fn with_cli_config(&self, cli_config: PathBuf) -> Terraform {
+        Terraform { cli_config, ..self.clone() }
+    }
+
+    /// The same Terraform without the shared plugin cache: each working copy unpacks its own
+    /// provider (concurrent `init`s of one provider into one cache race on its executable).
+    pub fn without_plugin_cache(&self) -> Terraform {
+        Terraform { plugin_cache: PathBuf::new(), ..self.clone() }
+    }
+
+    /// The CLI configuration file every command runs with.
+    pub fn cli_config(&self) -> &Path {
+        &self.cli_config
+    }
+
     /// `terraform ARGS...` with the harness environment: no CLI config warning, automation mode,
     /// no checkpoint calls, a shared plugin cache.
     pub fn command<S: AsRef<str>>(&self, args: &[S]) -> duct::Expression {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-        duct::cmd(&self.path, args)
+        let cmd = duct::cmd(&self.path, args)
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
-            .env("CHECKPOINT_DISABLE", "1")
-            .env("TF_PLUGIN_CACHE_DIR", &self.plugin_cache)
+            .env("CHECKPOINT_DISABLE", "1");
+        if self.plugin_cache.as_os_str().is_empty() {
+            cmd.env_remove("TF_PLUGIN_CACHE_DIR")
+        } else {
+            cmd.env("TF_PLUGIN_CACHE_DIR", &self.plugin_cache)
+        }
     }
 }
 
@@ -330,7 +351,7 @@ fn pip_install(python: &Path, packages: &[&str], constraints: Option<&Path>) -> 
     run(duct::cmd(python, args), &format!("pip install {}", packages.join(" ")))
 }
 
-fn run(cmd: duct::Expression, what: &str) -> Result<()> {
+pub(crate) fn run(cmd: duct::Expression, what: &str) -> Result<()> {
     let out = cmd
         .stdout_capture()
         .stderr_capture()

@@ -86,6 +86,34 @@ fn localstack_override_covers_every_service_and_alias() {
     assert!(text.contains("skip_credentials_validation = true"));
 }
 
+/// The tflocal-style leak: an aliased provider the override does not configure, or configures
+/// without an endpoint for a service in use, would call real AWS. The check names it.
+#[test]
+fn an_override_that_misses_an_alias_or_a_service_is_refused() {
+    let env = root().join("environments");
+    let usage = localstack_override::usage(&env).unwrap();
+    assert!(!usage.aliases.is_empty(), "the landing zone declares aliased providers");
+    let text = localstack_override::render(&env, "http://127.0.0.1:4566", "111111111111", "eu-west-2").unwrap();
+    localstack_override::check_coverage(&usage, &text).unwrap();
+    let alias = usage.aliases.iter().next().unwrap();
+    // Drop the alias's whole block.
+    let at = text.find(&format!("  alias = \"{alias}\"")).unwrap();
+    let start = text[..at].rfind("provider \"aws\" {").unwrap();
+    let end = start + text[start..].find("\n}\n").unwrap() + 3;
+    let without = format!("{}{}", &text[..start], &text[end..]);
+    let e = localstack_override::check_coverage(&usage, &without).unwrap_err().to_string();
+    assert!(e.contains(&format!("aws.{alias}: no provider block")), "{e}");
+    // Keep the block but drop its kms endpoint.
+    let block = &text[start..end];
+    let kms = block.lines().find(|l| l.trim_start().starts_with("kms ")).unwrap();
+    let thinned = format!("{}{}{}", &text[..start], block.replace(&format!("{kms}\n"), ""), &text[end..]);
+    let e = localstack_override::check_coverage(&usage, &thinned).unwrap_err().to_string();
+    assert!(e.contains(&format!("aws.{alias}: no endpoint for [\"kms\"]")), "{e}");
+    // The 3.x dialect spells path-style S3 its own way.
+    let v3 = localstack_override::render_for(&env, "http://127.0.0.1:4566", "111111111111", "eu-west-2", 3).unwrap();
+    assert!(v3.contains("s3_force_path_style         = true") && !v3.contains("s3_use_path_style "), "{v3}");
+}
+
 #[test]
 fn workflows_pass_actionlint_and_a_broken_one_is_caught() {
     let root = root();

@@ -425,6 +425,7 @@ impl State {
             hashes: Vec::new(),
             locations: Vec::new(),
             break_glass: HashMap::new(),
+            engines: HashMap::new(),
             authors: HashMap::new(),
             slotted: false,
             pending: Vec::new(),

@@ -46,6 +46,8 @@ pub(super) struct State {
     /// Where each record was read (a checkpoint that names a record with another hash points there).
     pub(super) locations: Vec<String>,
     pub(super) break_glass: HashMap<u64, BreakGlass>,
+    /// The engine each in-progress deployment record names, by its sequence.
+    pub(super) engines: HashMap<u64, Option<crate::details::Engine>>,
     pub(super) authors: HashMap<String, String>,
     /// Quarantine (issue 24): objects of a slotted store are judged at their key.
     pub(super) slotted: bool,
@@ -438,6 +440,7 @@ impl State {
             }
             Kind::Deployment => {
                 let Details::Deployment(dep) = details else { return Err(wrong_details(kind, details)) };
+                crate::details::replay_engine(&mut self.engines, seq, dep).map_err(Reason::Detail)?;
                 self.adoptions.deployment(seq, &p.release, p.environment.as_ref(), &dep.outcome);
                 if let Some(bg_seq) = dep.break_glass {
                     let Some(bg) = self.break_glass.get(&bg_seq) else {

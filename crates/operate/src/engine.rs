@@ -1,0 +1,118 @@
+//! Which engine a promotion applies with, and what that means for the run: the stack applied
+//! (always the release's own files), its state key, its variables and its provider.
+//!
+//! - [`Engine::canary`]: `stacks/canary`, provider-free `terraform_data` resources, state key
+//!   `<env>/canary.tfstate`: the stand-in wherever hashicorp/aws is missing.
+//! - [`Engine::terraform`]: the release's `environments/` root (with `modules/` beside it, as
+//!   the release holds them) applied with the real hashicorp/aws provider, state key from the
+//!   environment's `backend.hcl` (`<env>/landing-zone.tfstate`), the full LocalStack override
+//!   (every aliased provider included, [`lz_platform::localstack_override::check_coverage`]).
+//!   The provider comes from the pinned mirror in `.tools/aws-provider` when it is installed
+//!   ([`lz_platform::provider::installed`]), otherwise from Terraform's own installation (the
+//!   registry, a CI runner's plugin cache). A provider Terraform cannot install fails the run
+//!   with a `failed` record; nothing falls back to the canary silently.
+//!
+//! The deployment records of a run name the engine ([`lz_evidence::details::Engine`]); the
+//! verifier holds the record that closes a run to the engine its in-progress record decided.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use lz_evidence::details::Engine as Kind;
+use lz_platform::provider::AwsProvider;
+
+use crate::deploy::{Backend, RunAs, Workspace, CANARY};
+use crate::promote::Target;
+
+/// The landing zone's root in a release tree.
+pub const LANDING_ZONE: &str = "environments";
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    kind: Kind,
+    /// The stack applied, relative to the release tree.
+    root: String,
+    provider: Option<AwsProvider>,
+}
+
+impl Engine {
+    pub fn canary() -> Engine {
+        Engine { kind: Kind::Canary, root: CANARY.into(), provider: None }
+    }
+
+    /// The landing zone itself with hashicorp/aws (see the module documentation).
+    pub fn terraform(root: &Path) -> Engine {
+        Engine { kind: Kind::Terraform, root: LANDING_ZONE.into(), provider: lz_platform::provider::installed(root) }
+    }
+
+    /// Test builds only (`test-hooks`): the terraform engine applying another root of the
+    /// release tree (a stack written for the provider that is installed) with `provider`.
+    #[cfg(feature = "test-hooks")]
+    pub fn terraform_at(stack: &str, provider: AwsProvider) -> Engine {
+        Engine { kind: Kind::Terraform, root: stack.into(), provider: Some(provider) }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The stack's directory in the release tree `tree`.
+    pub fn stack(&self, tree: &Path) -> PathBuf {
+        tree.join(&self.root)
+    }
+
+    /// Where the run's state lives: the canary's key, or the landing zone's from the release's
+    /// `environments/<env>/backend.hcl`.
+    pub fn backend(&self, tree: &Path, t: &Target) -> Result<Backend> {
+        match self.kind {
+            Kind::Canary => Ok(t.backend()),
+            Kind::Terraform => {
+                let e = lz_repo::Environment::load(tree, &t.environment)?;
+                let key = e.backend.settings.get("key").map(|(k, _)| k.clone()).unwrap_or_else(|| format!("{}/landing-zone.tfstate", t.environment));
+                Ok(Backend { bucket: t.state_bucket.clone(), key, region: t.region.clone() })
+            }
+        }
+    }
+
+    /// The working copy, initialised: the canary's files alone, or the landing zone's root
+    /// under `work/<root>` with the release's `modules/` at `work/modules` (its module sources
+    /// are `../modules/...`), the whole override written and the provider installed.
+    pub fn workspace(&self, root: &Path, tree: &Path, work: &Path, endpoint: &str, backend: &Backend, run_as: RunAs) -> Result<Workspace> {
+        match self.kind {
+            Kind::Canary => Workspace::init(root, &self.stack(tree), work, endpoint, backend, run_as),
+            Kind::Terraform => {
+                let modules = tree.join("modules");
+                if modules.is_dir() {
+                    copy_tree(&modules, &work.join("modules"))?;
+                }
+                let dir = work.join(&self.root);
+                copy_tree(&self.stack(tree), &dir)?;
+                Workspace::init_with(root, &dir, &dir, endpoint, backend, run_as, self.provider.as_ref()).with_context(|| {
+                    match &self.provider {
+                        Some(p) => format!("the terraform engine with hashicorp/aws {} from {}", p.version, p.mirror.display()),
+                        None => "the terraform engine needs hashicorp/aws, which Terraform installs from its registry (none installed in .tools/aws-provider)".into(),
+                    }
+                })
+            }
+        }
+    }
+
+    /// The variables of the plan: the canary's inputs and overlay, or the landing zone's
+    /// overlay alone (`environments/<env>/terraform.tfvars` of the release).
+    pub fn vars(&self, tree: &Path, release: &str, t: &Target, bake_seconds: u32) -> Vec<String> {
+        let overlay = tree.join("environments").join(&t.environment).join("terraform.tfvars");
+        match self.kind {
+            Kind::Canary => vec![
+                format!("-var=release={release}"),
+                format!("-var=environment={}", t.environment),
+                format!("-var=account_id={}", t.account_id),
+                format!("-var=region={}", t.region),
+                format!("-var=bake_seconds={bake_seconds}"),
+                format!("-var-file={}", overlay.display()),
+            ],
+            Kind::Terraform => vec![format!("-var-file={}", overlay.display())],
+        }
+    }
+}
+
+pub use lz_platform::provider_e2e::copy_tree;

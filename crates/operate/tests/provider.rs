@@ -8,7 +8,7 @@
 mod common;
 
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag, Tagging};
-use lz_promote::deploy::{Backend, RunAs, Workspace};
+use lz_operate::deploy::{Backend, RunAs, Workspace};
 
 const ACCOUNT: &str = "000000000000";
 const REGION: &str = "eu-west-2";
@@ -94,7 +94,7 @@ fn a_real_provider_applies_idempotently_covers_its_alias_shows_drift_and_destroy
         .unwrap();
     rt.block_on(home.put_bucket_tagging().bucket(&data).tagging(tagging).send()).unwrap();
     let args = [vec!["plan".to_string(), "-input=false".into(), "-no-color".into(), "-detailed-exitcode".into(), "-out=drift.tfplan".into()], vars(true)].concat();
-    let (changed, shown) = lz_promote::drift::terraform_drift(tf, &args, "fixture").unwrap();
+    let (changed, shown) = lz_operate::drift::terraform_drift(tf, &args, "fixture").unwrap();
     assert!(changed, "the out-of-band tag is drift");
     assert_eq!(shown.changing(), ["aws_s3_bucket.data (update)"]);
 
@@ -119,7 +119,7 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
     let r = sb
         .release("engine", "alice", &clock, |tree| {
             let to = tree.join("stacks/provider-fixture");
-            lz_promote::engine::copy_tree(&root.join("tests/provider/fixture"), &to)?;
+            lz_operate::engine::copy_tree(&root.join("tests/provider/fixture"), &to)?;
             std::fs::write(to.join("terraform.tfvars"), format!("name = \"{name}\"\n"))?;
             Ok(())
         })
@@ -134,7 +134,7 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
 
     let t = sb.target("dev").unwrap();
     let mut session = sb.session(&r, "dev").unwrap();
-    let opts = lz_promote::promote::Options {
+    let opts = lz_operate::promote::Options {
         target: &t,
         deployer: sb.signer("deployer-bot"),
         policy_signer: sb.signer("change-policy"),
@@ -142,8 +142,8 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
         recover: false,
         previous: None,
     };
-    let engine = lz_promote::engine::Engine::terraform_at("stacks/provider-fixture", provider);
-    let o = lz_promote::promote::promote_with(&mut session, &opts, &clock, &engine).unwrap_or_else(|e| panic!("{e:#}"));
+    let engine = lz_operate::engine::Engine::terraform_at("stacks/provider-fixture", provider);
+    let o = lz_operate::promote::promote_with(&mut session, &opts, &clock, &engine).unwrap_or_else(|e| panic!("{e:#}"));
 
     let records = sb.ledger().unwrap().records().unwrap();
     let of = |seq: u64| records.iter().find(|x| x.sequence == seq).unwrap().deployment().cloned().unwrap();

@@ -62,17 +62,17 @@ pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     render_env_cached(CACHE.get_or_init(tfrender::RenderCache::new), root, env)
 }
 
-/// [`render_env`] from the configurations loaded in `cache`.
+/// [`render_env`] from the configurations loaded in `cache` (`lz_baseline::snapshot`, after the
+/// environment name is checked).
 pub fn render_env_cached(cache: &tfrender::RenderCache, root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
-    let var_file = env_var_file(root, env)?;
-    let opts = lz_schema::render_options(root, vec![var_file])?;
-    let dir = root.join("environments");
-    cache.render_dir(&dir, &opts).with_context(|| format!("rendering environment {env}"))
+    env_var_file(root, env)?;
+    lz_baseline::snapshot::render_env_cached(cache, root, env)
 }
 
 /// [`render_env`] parsing the configuration afresh.
 pub fn render_env_fresh(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
-    render_env_cached(&tfrender::RenderCache::new(), root, env)
+    env_var_file(root, env)?;
+    lz_baseline::snapshot::render_env(root, env)
 }
 
 fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {

@@ -104,6 +104,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::Rotation | Kind::RotationVerification => rule(&[Role::Deployer], false, None),
         // Crash-safe promotion (issue 35): the deployer that releases an orphaned state lock.
         Kind::LockRecovery => rule(&[Role::Deployer], false, None),
+        // Approval classes (issue 31): a person with the approver role delegates and revokes.
+        Kind::Delegation | Kind::DelegationRevocation => rule(&[Role::Approver], true, None),
     }
 }
 

@@ -406,6 +406,8 @@ impl Query<'_> {
                 Kind::Rotation | Kind::RotationVerification => {}
                 // Crash-safe promotion (issue 35): a released lock is the state's, not custody.
                 Kind::LockRecovery => {}
+                // Approval classes (issue 31): a delegation concerns no release's custody.
+                Kind::Delegation | Kind::DelegationRevocation => {}
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })

@@ -58,10 +58,15 @@ pub enum Kind {
     /// An orphaned Terraform state lock released by `promote --recover`: the lock id and the
     /// dead run that held it.
     LockRecovery,
+    // Approval classes (issue 31).
+    /// A delegation of one approval class, signed by the delegator, for a bounded period.
+    Delegation,
+    /// The revocation of a delegation, signed by its delegator.
+    DelegationRevocation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -84,6 +89,9 @@ impl Kind {
         Kind::RegisterApproval,
         // Crash-safe promotion (issue 35).
         Kind::LockRecovery,
+        // Approval classes (issue 31).
+        Kind::Delegation,
+        Kind::DelegationRevocation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +118,9 @@ impl Kind {
             Kind::RegisterApproval => "register-approval",
             // Crash-safe promotion (issue 35).
             Kind::LockRecovery => "lock-recovery",
+            // Approval classes (issue 31).
+            Kind::Delegation => "delegation",
+            Kind::DelegationRevocation => "delegation-revocation",
         }
     }
 
@@ -138,6 +149,8 @@ impl Kind {
                 | Kind::RegisterChange
                 | Kind::RegisterApproval
                 | Kind::ExceptionApproval
+                | Kind::Delegation
+                | Kind::DelegationRevocation
         )
     }
 
@@ -157,6 +170,9 @@ impl Kind {
             Kind::RotationVerification => &["resource", "version", "outcome", "consumers"],
             // Crash-safe promotion (issue 35).
             Kind::LockRecovery => &["lock_id", "run", "lock"],
+            // Approval classes (issue 31).
+            Kind::Delegation => &["delegator", "delegate", "class", "from", "until"],
+            Kind::DelegationRevocation => &["delegation_sequence"],
             _ => &[],
         }
     }

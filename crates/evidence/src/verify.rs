@@ -32,6 +32,9 @@ use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
 mod incremental;
+// Approval classes (issue 31).
+mod delegation;
+pub use delegation::DELEGATION_MAX_DAYS;
 pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
 
 /// Longest break-glass session, in minutes.
@@ -62,6 +65,8 @@ pub enum Reason {
     SegregationOfDuties(String),
     RegisterChange(String),
     CheckpointRecord(String),
+    /// A delegation or its revocation breaks a rule (issue 31).
+    Delegation(String),
     Gap { expected: u64, found: u64 },
     Reordered { expected: u64, found: u64 },
     Duplicate { expected: u64, found: u64 },
@@ -110,6 +115,7 @@ impl Reason {
             Reason::SegregationOfDuties(_) => "segregation-of-duties",
             Reason::RegisterChange(_) => "register-change",
             Reason::CheckpointRecord(_) => "checkpoint-record",
+            Reason::Delegation(_) => "delegation",
             Reason::Gap { .. } => "gap",
             Reason::Reordered { .. } => "reordered",
             Reason::Duplicate { .. } => "duplicate",
@@ -162,6 +168,7 @@ impl fmt::Display for Reason {
             Reason::SegregationOfDuties(e) => write!(f, "segregation of duties: {e}"),
             Reason::RegisterChange(e) => write!(f, "register change: {e}"),
             Reason::CheckpointRecord(e) => write!(f, "checkpoint record: {e}"),
+            Reason::Delegation(e) => write!(f, "delegation: {e}"),
             Reason::Gap { expected, found } => {
                 write!(f, "sequence {found} where {expected} was expected: record {expected} is missing")
             }
@@ -800,6 +807,8 @@ struct State {
     quarantined: Vec<Quarantined>,
     /// Sequences of skipped keys (their place in `hashes` holds the foreign object's sha256).
     skipped: BTreeSet<u64>,
+    /// Delegations of approval classes (issue 31).
+    delegations: delegation::Delegations,
 }
 
 fn hex32(h: &[u8; 32]) -> String {
@@ -886,6 +895,8 @@ fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, details: &Det
             }
             Ok(())
         }
+        // Approval classes (issue 31): signed by the delegator, a bounded period.
+        Details::Delegation(d) => delegation::period(signer, d, time).map(|_| ()),
         // Crash-safe promotion (issue 35): the lock and the run it names are not empty.
         Details::LockRecovery(l) => {
             for (key, v) in [("lock_id", &l.lock_id), ("run", &l.run)] {
@@ -1198,6 +1209,23 @@ impl State {
                         )));
                     }
                 }
+            }
+            // Approval classes (issue 31): an approval that claims a delegation names one that
+            // holds for its signer, class and time.
+            Kind::Approval => {
+                let Details::Approval(a) = details else { return Err(wrong_details(kind, details)) };
+                for c in a.classes.iter().flatten() {
+                    self.delegations.check_claim(c, &signer.name, time)?;
+                }
+            }
+            // Approval classes (issue 31): delegate registered, no cycle, no re-delegation.
+            Kind::Delegation => {
+                let Details::Delegation(d) = details else { return Err(wrong_details(kind, details)) };
+                self.delegations.delegate(seq, &self.register, d, time, signer)?;
+            }
+            Kind::DelegationRevocation => {
+                let Details::DelegationRevocation(r) = details else { return Err(wrong_details(kind, details)) };
+                self.delegations.revoke(r, signer)?;
             }
             Kind::ExceptionApproval => {
                 let Details::ExceptionApproval(e) = details else { return Err(wrong_details(kind, details)) };
@@ -1731,6 +1759,7 @@ impl State {
             pending: Vec::new(),
             quarantined: Vec::new(),
             skipped: BTreeSet::new(),
+            delegations: Default::default(),
         }
     }
 }

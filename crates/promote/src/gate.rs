@@ -48,6 +48,14 @@ pub fn findings(root: &Path) -> Result<Findings> {
     load(root, crate::tier::RISK_TIERS, RiskRules::parse)?;
     load(root, crate::remediate::DRIFT_CLASSES, DriftClasses::parse)?;
     load(root, crate::rotation::POLICY_FILE, crate::rotation::Policy::parse)?;
+    // Approval classes (issue 31): optional; when present, parsed and its people registered.
+    if root.join(crate::classes::APPROVAL_CLASSES).is_file() {
+        let (classes, text) = load(root, crate::classes::APPROVAL_CLASSES, crate::classes::Classes::parse)?;
+        for m in classes.unknown_people(&ids) {
+            let name = m.split(" names ").nth(1).and_then(|r| r.split(',').next()).unwrap_or_default();
+            f.push(CHECK, Some(PathBuf::from(crate::classes::APPROVAL_CLASSES)), line_containing(&text, &format!("\"{name}\"")), m);
+        }
+    }
     let stores = crate::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
     let plan = crate::release::render_env(root, &stores.environment)
         .with_context(|| format!("rendering the plan of {} (it hosts the stores)", stores.environment))?;

@@ -23,6 +23,7 @@ pub mod bench;
 pub mod bench_chain;
 pub mod bootstrap;
 pub mod breakglass;
+pub mod classes;
 pub mod clock;
 pub mod deploy;
 pub mod diff;

@@ -25,11 +25,23 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = lz_platform::localstack::require(root)?;
     let session = Session::open(&Paths::landing_zone(root, &endpoint)?, &args.release, &args.env)?;
     let c = session.classify()?;
+    // Approval classes (issue 31): per class still missing, who may approve and who is on call
+    // now (the environment's clock, bounded).
+    let t = lz_promote::promote::Target::from_tree(session.release.root(), &args.env, &endpoint)?;
+    let (classes, now) = lz_promote::classes::missing_now(&session, &t.clock().now()?)?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&c)?),
+        Format::Json => {
+            let mut v = serde_json::to_value(&c)?;
+            v["approval_classes"] = serde_json::to_value(&classes)?;
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
         Format::Text => {
             eprintln!("{}", session.describe());
-            print!("{}", c.render_text())
+            print!("{}", c.render_text());
+            if !classes.is_empty() {
+                println!("approval classes missing at {} ({}):", lz_promote::window::rfc3339(now.time), now.source);
+                print!("{}", lz_promote::classes::render_missing(&classes));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -675,6 +675,13 @@ pub fn missing(session: &Session, now: OffsetDateTime) -> Result<Vec<ClassStatus
     Ok(statuses(session, None, now)?.1.into_iter().filter(|s| s.missing() > 0).collect())
 }
 
+/// [`missing`] at a reading of the environment's clock, bounded first ([`crate::clock::bound`]):
+/// what `classify` shows.
+pub fn missing_now(session: &Session, now: &crate::clock::Reading) -> Result<(Vec<ClassStatus>, crate::clock::Reading)> {
+    let now = crate::clock::bound(&session.paths, session.identities(), session.governance.windows.max_clock_skew_minutes, now.clone())?;
+    Ok((missing(session, now.time)?, now))
+}
+
 /// Text lines for [`missing`].
 pub fn render_missing(statuses: &[ClassStatus]) -> String {
     let mut out = String::new();

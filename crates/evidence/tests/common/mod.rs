@@ -164,11 +164,33 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.deployer,
     )
     .unwrap();
+    // Approval classes (issue 31): a delegation and its revocation, sequences 23 and 24.
+    let delegation = a
+        .append(
+            Kind::Delegation,
+            lz_evidence::Fields::new(GENESIS).details(lz_evidence::details::DelegationDetails {
+                delegator: "alice".into(),
+                delegate: "carol".into(),
+                class: "keys".into(),
+                from: format_time(now - time::Duration::hours(1)),
+                until: format_time(now + time::Duration::days(7)),
+                ..Default::default()
+            }),
+            &t.approver,
+        )
+        .unwrap();
+    a.append(
+        Kind::DelegationRevocation,
+        lz_evidence::Fields::new(GENESIS)
+            .details(lz_evidence::details::DelegationRevocationDetails { delegation_sequence: delegation.sequence, ..Default::default() }),
+        &t.approver,
+    )
+    .unwrap();
     a.into_store()
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 23;
+pub const SAMPLE_LEN: usize = 25;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

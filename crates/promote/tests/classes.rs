@@ -374,3 +374,48 @@ fn a_raw_approval_claiming_a_basis_it_lacks_is_not_counted() {
     let e = sb.ledger().unwrap().append(Kind::Approval, forged, sb.signer("heidi")).unwrap_err();
     assert!(format!("{e:#}").contains("delegation"), "{e:#}");
 }
+
+/// End to end in prod: the tier's approvals alone are refused while a class lacks its quorum;
+/// a delegation given afterwards, and the delegate's approval under it, admit the promotion;
+/// the replay of the deployment agrees, the chain verifies, and `evidence query --class` names
+/// the delegate and the delegator.
+#[test]
+fn a_prod_promotion_needs_its_classes_and_the_replay_and_the_query_agree() {
+    let (_d, sb) = common::sandbox("classes-e2e");
+    let noon = common::open_time();
+    let r = common::release(&sb, "classes-e2e", &noon);
+    common::promote_through(&sb, &r, &["dev", "test", "uat", "preprod"], &noon);
+    sb.bootstrap("prod", &r).unwrap();
+    // heidi (security) and carol (business) meet the tier; heidi approves no key change.
+    sb.approve("heidi", &r, "prod", &noon).unwrap();
+    sb.approve("carol", &r, "prod", &noon).unwrap();
+    let e = sb.promote(&r, "prod", "deployer-bot", &at("2026-11-28T12:01:00Z"), 0).unwrap_err();
+    let msg = format!("{e:#}");
+    assert!(lz_promote::refusal::is_refusal(&e) && msg.contains("class keys") && msg.contains("may approve: bob, frank"), "{msg}");
+    // bob, away, delegates keys to heidi; her approval under the delegation counts.
+    let d = grant(&sb, "bob", "heidi", "keys", "2026-11-28T00:00:00Z", "2026-12-01T00:00:00Z", "2026-11-28T12:02:00Z").unwrap();
+    sb.approve("heidi", &r, "prod", &at("2026-11-28T12:03:00Z")).unwrap();
+    let o = sb.promote(&r, "prod", "deployer-bot", &at("2026-11-28T12:04:00Z"), 0).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(o.admission.tier, lz_promote::Tier::High);
+    let ledger = sb.ledger().unwrap();
+    let records = ledger.records().unwrap();
+    assert!(lz_promote::replay::rejected(&sb.paths, &ledger, &records).unwrap().is_empty());
+    common::assert_chain_verifies(&sb, "a promotion with class approvals");
+    // Who approved changes to keys in prod in Q4, and under whose delegation.
+    let store = lz_evidence::LocalStore::new(sb.evidence_file());
+    let chain = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap();
+    let raw = lz_evidence::Store::load(&store).unwrap();
+    let index = lz_evidence::query::Index::from_verified(&chain);
+    let q = lz_evidence::query::Query {
+        index: &index,
+        source: lz_evidence::query::Source::Memory(&raw),
+        range: lz_evidence::query::TimeRange { since: Some(t("2026-10-01T00:00:00Z")), until: Some(t("2026-12-31T23:59:59Z")) },
+    };
+    let rows = q.class_approvals("keys", Some("prod")).unwrap();
+    let got: Vec<(&str, &str, Option<&str>, Option<u64>)> =
+        rows.iter().map(|r| (r.identity.as_str(), r.approval.basis.as_str(), r.approval.delegator.as_deref(), r.approval.delegation)).collect();
+    assert_eq!(got, vec![("heidi", "delegation", Some("bob"), Some(d))]);
+    // Outside Q4 nothing.
+    let q4_before = lz_evidence::query::Query { range: lz_evidence::query::TimeRange { since: None, until: Some(t("2026-09-30T23:59:59Z")) }, ..q };
+    assert!(q4_before.class_approvals("keys", Some("prod")).unwrap().is_empty());
+}

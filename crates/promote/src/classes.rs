@@ -682,6 +682,25 @@ pub fn missing_now(session: &Session, now: &crate::clock::Reading) -> Result<(Ve
     Ok((missing(session, now.time)?, now))
 }
 
+/// The classes an approval record claims, as one line for reports: "keys (LZ-APR-KEYS: ...)
+/// delegated by bob (record 12); release-window (...) in person".
+pub fn describe_claims(v: &serde_json::Value) -> String {
+    let Ok(claims) = serde_json::from_value::<Vec<ClassApproval>>(v.clone()) else { return v.to_string() };
+    claims
+        .iter()
+        .map(|c| {
+            let basis = match (c.basis.as_str(), &c.delegator, c.delegation, &c.shift_until) {
+                (DELEGATION, Some(d), Some(r), _) => format!("delegated by {d} (record {r})"),
+                (ON_CALL, _, _, Some(u)) => format!("on call until {u}"),
+                (IN_PERSON, ..) => "in person".to_string(),
+                (b, ..) => b.to_string(),
+            };
+            format!("{} ({}) {basis}", c.class, c.control)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Text lines for [`missing`].
 pub fn render_missing(statuses: &[ClassStatus]) -> String {
     let mut out = String::new();

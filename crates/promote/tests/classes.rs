@@ -415,6 +415,11 @@ fn a_prod_promotion_needs_its_classes_and_the_replay_and_the_query_agree() {
     let got: Vec<(&str, &str, Option<&str>, Option<u64>)> =
         rows.iter().map(|r| (r.identity.as_str(), r.approval.basis.as_str(), r.approval.delegator.as_deref(), r.approval.delegation)).collect();
     assert_eq!(got, vec![("heidi", "delegation", Some("bob"), Some(d))]);
+    // The auditor's page shows each approval's classes, controls and bases.
+    let rep = lz_promote::report::build(&sb.paths, &lz_promote::report::Selection::Release(r.clone()), &Default::default()).unwrap();
+    let html = lz_promote::report::render(&rep).unwrap();
+    assert!(html.contains("keys (LZ-APR-KEYS: custody and use of encryption keys and key policies) delegated by bob (record"), "no delegated keys approval on the page");
+    assert!(html.contains("release-window (LZ-APR-REL: operations and business accept the production release window) in person"));
     // Outside Q4 nothing.
     let q4_before = lz_evidence::query::Query { range: lz_evidence::query::TimeRange { since: None, until: Some(t("2026-09-30T23:59:59Z")) }, ..q };
     assert!(q4_before.class_approvals("keys", Some("prod")).unwrap().is_empty());

@@ -55,9 +55,22 @@ pub(crate) fn show(
     };
     let facts = |s: &Session| lz_operate::facts::gate(&s.paths, &s.records, s.digest(), &place, previous.as_ref());
     let g = lz_promote::gates::dry_run(session, deployer, &t.clock(), Some(&facts))?;
+    // Approval classes (issue 31): per class still missing, who may approve and who is on call
+    // now (the environment's clock, bounded).
+    let (classes, now) = lz_promote::classes::missing_now(session, &t.clock().now()?)?;
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&g)?),
-        Format::Text => print!("{}", g.render_text(!refusal_exits_1)),
+        Format::Json => {
+            let mut v = serde_json::to_value(&g)?;
+            v["approval_classes"] = serde_json::to_value(&classes)?;
+            println!("{}", serde_json::to_string_pretty(&v)?)
+        }
+        Format::Text => {
+            print!("{}", g.render_text(!refusal_exits_1));
+            if !classes.is_empty() {
+                println!("approval classes missing at {} ({}):", lz_promote::window::rfc3339(now.time), now.source);
+                print!("{}", lz_promote::classes::render_missing(&classes));
+            }
+        }
     }
     Ok(if refusal_exits_1 { ExitCode::from(g.exit_code()) } else { ExitCode::SUCCESS })
 }

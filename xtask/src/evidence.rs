@@ -65,6 +65,10 @@ enum Cmd {
         /// Records signed by this identity
         #[arg(long, value_parser = lz_input::ids::identity)]
         identity: Option<String>,
+        /// Approvals standing for this approval class (governance/approval-classes.toml), with
+        /// their basis and delegator; narrow with --env and --since/--until
+        #[arg(long, conflicts_with_all = ["release", "resource", "identity"])]
+        class: Option<String>,
         /// RFC 3339 time or YYYY-MM-DD
         #[arg(long)]
         since: Option<String>,
@@ -369,14 +373,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
         }
-        Cmd::Query { store, trust, release, resource, env, identity, since, until, at, json, format } => {
+        Cmd::Query { store, trust, release, resource, env, identity, class, since, until, at, json, format } => {
             let json = json || format == crate::provenance::Format::Json;
             if let (Some(address), Some(env)) = (&resource, &env) {
                 let at = at.as_deref().map(|s| time_arg(s, true)).transpose()?;
                 return crate::provenance::run(root, &store, &trust, env, address, at, json);
             }
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
-            query(root, &store, &trust, QueryArgs { release, resource, env, identity, range, json })
+            query(root, &store, &trust, QueryArgs { release, resource, env, identity, class, range, json })
         }
         Cmd::Export { store, trust, release, out, identity, key } => {
             let signer = match key {
@@ -765,6 +769,7 @@ struct QueryArgs {
     resource: Option<String>,
     env: Option<String>,
     identity: Option<String>,
+    class: Option<String>,
     range: TimeRange,
     json: bool,
 }
@@ -808,6 +813,34 @@ fn query(root: &Path, args: &StoreArgs, trust: &TrustArgs, q: QueryArgs) -> Resu
     let index = Index::from_verified(&chain);
     let source = Source::Memory(&records);
     let query = Query { index: &index, source, range: q.range };
+    if let Some(class) = &q.class {
+        // Approval classes (issue 31): who approved for the class, and on what basis.
+        let rows = query.class_approvals(class, q.env.as_deref())?;
+        if q.json {
+            print_json(&rows)?;
+        } else {
+            for r in &rows {
+                let a = &r.approval;
+                let basis = match (a.basis.as_str(), &a.delegator, a.delegation, &a.shift_until) {
+                    ("delegation", Some(d), Some(s), _) => format!("delegated by {d} (delegation record {s})"),
+                    ("on-call", _, _, Some(u)) => format!("on call (shift until {u})"),
+                    (b, ..) => b.to_string(),
+                };
+                println!(
+                    "#{:<6} {} {:<18} env={} release={} class={} control={:?} {basis}",
+                    r.sequence,
+                    r.time,
+                    r.identity,
+                    r.environment.as_deref().unwrap_or("-"),
+                    short(&r.release),
+                    a.class,
+                    a.control
+                );
+            }
+            println!("{} approval(s) for class {class}", rows.len());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(release) = &q.release {
         let c = query.release(release)?;
         if q.json {

@@ -13,6 +13,7 @@ mod catalog;
 mod check;
 mod classify;
 mod context;
+mod delegate;
 mod docs;
 mod drift;
 mod evidence;
@@ -84,6 +85,8 @@ enum Command {
     Classify(classify::Args),
     /// Record a signed approval of a release for an environment
     Approve(approve::Args),
+    /// Delegate an approval class for a bounded period, or revoke a delegation (issue 31)
+    Delegate(delegate::Args),
     /// Create the landing zone's stores (--stores), or an environment's buckets, deployer role
     /// and governance pin
     Bootstrap(bootstrap::Args),
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
         Command::Baseline(args) => baseline::run(&root, args),
         Command::Classify(args) => classify::run(&root, args),
         Command::Approve(args) => approve::run(&root, args),
+        Command::Delegate(args) => delegate::run(&root, args),
         Command::Bootstrap(args) => bootstrap::run(&root, args),
         Command::Promote(args) => promote::run(&root, args),
         Command::Drift(args) => drift::run(&root, args),

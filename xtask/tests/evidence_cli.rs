@@ -359,3 +359,34 @@ fn appends_that_would_brick_the_store_are_refused() {
     r.expect(&control.iter().map(String::as_str).collect::<Vec<_>>(), 0, "appended drift record sequence 5");
     r.expect(&["evidence", "verify"], 0, "ok: 6 records verified");
 }
+
+/// Approval classes (issue 31): "who approved changes to keys in prod in Q4, and on what
+/// basis" answered from the verified chain: the approval's class, control and basis, and only
+/// those in the range and environment asked for.
+#[test]
+fn query_by_class_names_who_approved_with_control_and_basis() {
+    let r = repo();
+    let mut a = EvidenceArchive::open(r.store(), r.ids.clone()).unwrap();
+    let approval = |env: &str, at: &str| {
+        lz_evidence::Fields::new(release())
+            .environment(env)
+            .plan_digest(sha256_hex(b"plan"))
+            .at(lz_evidence::record::parse_time(at).unwrap())
+            .details(lz_evidence::details::ApprovalDetails {
+                decision: Some("approved".into()),
+                classes: Some(vec![lz_evidence::details::ClassApproval {
+                    class: "keys".into(),
+                    control: "LZ-APR-KEYS".into(),
+                    basis: "in-person".into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            })
+    };
+    for (env, at) in [("prod", "2026-09-30T10:00:00Z"), ("prod", "2026-11-02T10:00:00Z"), ("preprod", "2026-11-03T10:00:00Z")] {
+        a.append(lz_evidence::record::Kind::Approval, approval(env, at), &r.signer("grace")).unwrap();
+    }
+    let out = r.expect(&["evidence", "query", "--class", "keys", "--env", "prod", "--since", "2026-10-01", "--until", "2026-12-31"], 0, "1 approval(s) for class keys");
+    assert!(out.contains("#1") && out.contains("grace") && out.contains("control=\"LZ-APR-KEYS\" in-person"), "{out}");
+    r.expect(&["evidence", "query", "--class", "secrets"], 0, "0 approval(s) for class secrets");
+}

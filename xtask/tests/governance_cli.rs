@@ -21,6 +21,23 @@ struct Case {
 const WEAK_KEY: &str = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 const CASES: &[Case] = &[
+    // Approval classes (issue 31).
+    Case {
+        name: "an on-call person nobody registered",
+        file: "governance/approval-classes.toml",
+        from: "identity = \"noor-aziz\"",
+        to: "identity = \"ghost\"",
+        code: 1,
+        says: &["governance/approval-classes.toml:53", "[class.keys] names ghost, who is not a registered person with the approver role"],
+    },
+    Case {
+        name: "a class without a quorum",
+        file: "governance/approval-classes.toml",
+        from: "quorum = 1",
+        to: "quorum = 0",
+        code: 2,
+        says: &["approval-classes.toml", "[class.keys]: quorum is 0"],
+    },
     Case {
         name: "an unknown group in the approval policy",
         file: "governance/approval-policy.toml",

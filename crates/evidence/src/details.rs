@@ -150,6 +150,48 @@ details_struct!(
         clock: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         governance_release: Option<String>,
+        /// Approval classes (issue 31) this approval stands for, resolved when it was given:
+        /// class, control, and whether in person, by delegation or on call.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        classes: Option<Vec<ClassApproval>>,
+    }
+);
+
+/// How one approval stands for one approval class (issue 31).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassApproval {
+    pub class: String,
+    /// The control of the class the approval stands for.
+    pub control: String,
+    /// `in-person`, `delegation` or `on-call`.
+    pub basis: String,
+    /// The delegator, and the delegation record, of a delegated approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<u64>,
+    /// The end of the on-call shift of an approval given on call (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_until: Option<String>,
+}
+
+details_struct!(
+    /// A delegation of one approval class (issue 31), signed by the delegator: the delegate may
+    /// approve for the class in the delegator's stead from `from` until `until` (RFC 3339).
+    DelegationDetails {
+        delegator: String,
+        delegate: String,
+        class: String,
+        from: String,
+        until: String,
+    }
+);
+
+details_struct!(
+    /// The revocation of a delegation record (issue 31), signed by its delegator.
+    DelegationRevocationDetails {
+        delegation_sequence: u64,
     }
 );
 
@@ -522,6 +564,9 @@ kinds!(
     RegisterApproval(RegisterApprovalDetails),
     LockRecovery(LockRecoveryDetails),
     Adoption(AdoptionDetails),
+    // Approval classes (issue 31).
+    Delegation(DelegationDetails),
+    DelegationRevocation(DelegationRevocationDetails),
 );
 
 macro_rules! from_struct {
@@ -554,6 +599,9 @@ from_struct!(
     RegisterApproval(RegisterApprovalDetails),
     LockRecovery(LockRecoveryDetails),
     Adoption(AdoptionDetails),
+    // Approval classes (issue 31).
+    Delegation(DelegationDetails),
+    DelegationRevocation(DelegationRevocationDetails),
 );
 
 fn to_map<T: Serialize>(d: &T) -> Map<String, Value> {
@@ -635,7 +683,9 @@ has_other!(
     RotationDetails,
     RegisterApprovalDetails,
     LockRecoveryDetails,
-    AdoptionDetails
+    AdoptionDetails,
+    DelegationDetails,
+    DelegationRevocationDetails
 );
 
 /// The predicate of a payload as a map (for [`Details::parse`]).
@@ -693,6 +743,8 @@ accessors!(
     drift_remediation: DriftRemediation(DriftRemediationDetails),
     lock_recovery: LockRecovery(LockRecoveryDetails),
     adoption: Adoption(AdoptionDetails),
+    delegation: Delegation(DelegationDetails),
+    delegation_revocation: DelegationRevocation(DelegationRevocationDetails),
 );
 
 impl Details {

@@ -108,6 +108,8 @@ pub fn signer_rule(kind: Kind) -> SignerRule {
         Kind::LockRecovery => rule(&[Role::Deployer], false, None),
         // Staged module adoption (issue 32): the deployer that ran the deployment it names.
         Kind::Adoption => rule(&[Role::Deployer], false, None),
+        // Approval classes (issue 31): a person with the approver role delegates and revokes.
+        Kind::Delegation | Kind::DelegationRevocation => rule(&[Role::Approver], true, None),
     }
 }
 

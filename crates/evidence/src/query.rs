@@ -455,6 +455,8 @@ impl Query<'_> {
                 Kind::LockRecovery => {}
                 // Staged module adoption (issue 32): `catalog adoption` reads these.
                 Kind::Adoption => {}
+                // Approval classes (issue 31): a delegation concerns no release's custody.
+                Kind::Delegation | Kind::DelegationRevocation => {}
             }
         }
         Ok(ReleaseCustody { release, tickets, environments: envs.into_iter().map(|((_, e), c)| (e, c)).collect() })
@@ -509,4 +511,43 @@ impl Query<'_> {
     pub fn all(&self) -> Result<Vec<RecordSummary>> {
         self.entries_where(|_| true).into_iter().map(|e| self.read(e)).collect()
     }
+
+    /// Approval classes (issue 31): every approval in the range (in `env` when given) that
+    /// stands for `class`, with its control and basis (in person, on call, or the delegator
+    /// and delegation record): "who approved changes to keys in prod in Q4, and under whose
+    /// delegation". A delegation an approval claims was checked against the delegation record
+    /// when the chain was verified.
+    pub fn class_approvals(&self, class: &str, env: Option<&str>) -> Result<Vec<ClassApprovalRow>> {
+        let mut out = Vec::new();
+        for e in self.entries_where(|e| e.kind == Kind::Approval && env.is_none_or(|v| e.environment.as_deref() == Some(v))) {
+            let r = self.read(e)?;
+            let Some(v) = r.details.get("classes") else { continue };
+            let claims: Vec<crate::details::ClassApproval> =
+                serde_json::from_value(v.clone()).with_context(|| format!("record {}: classes of an approval", r.sequence))?;
+            for c in claims.into_iter().filter(|c| c.class == class) {
+                out.push(ClassApprovalRow {
+                    sequence: r.sequence,
+                    time: r.time.clone(),
+                    identity: r.identity.clone(),
+                    release: r.release.clone(),
+                    environment: r.environment.clone(),
+                    approval: c,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One approval standing for one class (see [`Query::class_approvals`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct ClassApprovalRow {
+    pub sequence: u64,
+    pub time: String,
+    pub identity: String,
+    pub release: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(flatten)]
+    pub approval: crate::details::ClassApproval,
 }

@@ -63,10 +63,15 @@ pub enum Kind {
     /// rollout, or a rollback naming the adoption it reverses), with the release, approvals and
     /// deployment behind it.
     Adoption,
+    // Approval classes (issue 31).
+    /// A delegation of one approval class, signed by the delegator, for a bounded period.
+    Delegation,
+    /// The revocation of a delegation, signed by its delegator.
+    DelegationRevocation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Plan,
         Kind::PolicyEvaluation,
         Kind::Exception,
@@ -91,6 +96,9 @@ impl Kind {
         Kind::LockRecovery,
         // Staged module adoption (issue 32).
         Kind::Adoption,
+        // Approval classes (issue 31).
+        Kind::Delegation,
+        Kind::DelegationRevocation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -119,6 +127,9 @@ impl Kind {
             Kind::LockRecovery => "lock-recovery",
             // Staged module adoption (issue 32).
             Kind::Adoption => "adoption",
+            // Approval classes (issue 31).
+            Kind::Delegation => "delegation",
+            Kind::DelegationRevocation => "delegation-revocation",
         }
     }
 
@@ -147,6 +158,8 @@ impl Kind {
                 | Kind::RegisterChange
                 | Kind::RegisterApproval
                 | Kind::ExceptionApproval
+                | Kind::Delegation
+                | Kind::DelegationRevocation
         )
     }
 
@@ -168,6 +181,9 @@ impl Kind {
             Kind::LockRecovery => &["lock_id", "run", "lock"],
             // Staged module adoption (issue 32).
             Kind::Adoption => &["module", "service", "from", "to", "wave", "approvals", "deployment"],
+            // Approval classes (issue 31).
+            Kind::Delegation => &["delegator", "delegate", "class", "from", "until"],
+            Kind::DelegationRevocation => &["delegation_sequence"],
             _ => &[],
         }
     }

@@ -32,6 +32,9 @@ use crate::sig;
 use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
 
 mod adoption;
+// Approval classes (issue 31).
+mod delegation;
+pub use delegation::DELEGATION_MAX_DAYS;
 mod incremental;
 pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
 mod reason;

@@ -48,6 +48,14 @@ pub fn findings(root: &Path) -> Result<Findings> {
     load(root, lz_promote::tier::RISK_TIERS, RiskRules::parse)?;
     load(root, lz_operate::remediate::DRIFT_CLASSES, DriftClasses::parse)?;
     load(root, lz_promote::rotation::POLICY_FILE, lz_promote::rotation::Policy::parse)?;
+    // Approval classes (issue 31): optional; when present, parsed and its people registered.
+    if root.join(lz_promote::classes::APPROVAL_CLASSES).is_file() {
+        let (classes, text) = load(root, lz_promote::classes::APPROVAL_CLASSES, lz_promote::classes::Classes::parse)?;
+        for m in classes.unknown_people(&ids) {
+            let name = m.split(" names ").nth(1).and_then(|r| r.split(',').next()).unwrap_or_default();
+            f.push(CHECK, Some(PathBuf::from(lz_promote::classes::APPROVAL_CLASSES)), line_containing(&text, &format!("\"{name}\"")), m);
+        }
+    }
     let stores = lz_promote::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
     let plan = lz_promote::release::render_env(root, &stores.environment)
         .with_context(|| format!("rendering the plan of {} (it hosts the stores)", stores.environment))?;

@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 12] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 13] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -40,6 +40,9 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 12] = [
     ("heidi", "security", &["approver"], "person"),
     // Internal audit's witness: co-signs checkpoints into the witness store, signs no record.
     ("wendy", "security", &["witness"], "workload"),
+    // Approval classes (issue 31): a security approver who also authors releases (a delegate
+    // who is the release's author is refused).
+    ("ivan", "security", &["approver", "author"], "person"),
 ];
 
 /// When a sandbox's chain starts: its genesis register is dated before every fixed clock the
@@ -120,6 +123,20 @@ fn exceptions_to_test_identities(tree: &Path) -> Result<()> {
     .with_context(|| format!("cannot write {}", exc.display()))
 }
 
+/// The approval classes of `tree` (issue 31) with their people replaced by test identities
+/// (grace and noor -> bob and frank, henrik -> heidi, lena -> dave, daniel -> carol).
+fn classes_to_test_identities(tree: &Path) -> Result<()> {
+    let file = tree.join(crate::classes::APPROVAL_CLASSES);
+    if !file.is_file() {
+        return Ok(());
+    }
+    let mut text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    for (from, to) in [("grace-lindqvist", "bob"), ("noor-aziz", "frank"), ("henrik-berg", "heidi"), ("lena-fischer", "dave"), ("daniel-mensah", "carol")] {
+        text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+    }
+    std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
+}
+
 /// Turns the working tree at `root` into a rehearsal of itself: test identities whose keys go
 /// to `keys` (generated now, never committed) replace the register, the exceptions name them,
 /// change windows are open (a rehearsal proves the mechanics, not the calendar) and the stores
@@ -129,6 +146,7 @@ pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
     let (toml, _, _) = test_identities(keys)?;
     std::fs::write(root.join("governance/identities.toml"), &toml)?;
     exceptions_to_test_identities(root)?;
+    classes_to_test_identities(root)?;
     std::fs::write(
         root.join("governance/change-windows.toml"),
         "# Rehearsal: no closed periods.\ntimezone = \"Europe/London\"\n",
@@ -173,6 +191,7 @@ impl Sandbox {
             .context("cannot copy Cargo.lock (release manifests record the regorus version)")?;
         std::fs::write(tree.join("governance/identities.toml"), &toml)?;
         exceptions_to_test_identities(&tree)?;
+        classes_to_test_identities(&tree)?;
         // The tree's evidence store starts with the sandbox register as its genesis.
         let stores = tree.join(crate::stores::STORES_FILE);
         let text = std::fs::read_to_string(&stores).with_context(|| format!("cannot read {}", stores.display()))?;

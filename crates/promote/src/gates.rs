@@ -350,7 +350,7 @@ pub fn policy(s: &Session, policy: &PolicyOutcome) -> Result<String> {
 
 /// Gate `approvals`: the approvals recorded satisfy the requirement (or the policy identity's
 /// auto-approval is recorded, or, with `assume_auto_approval`, would be by the promotion).
-pub fn approvals_met(s: &Session, req: &Requirement, deployer: &str, assume_auto_approval: bool) -> Result<Vec<Vote>> {
+pub fn approvals_met(s: &Session, req: &Requirement, deployer: &str, assume_auto_approval: bool, now: OffsetDateTime) -> Result<Vec<Vote>> {
     let r = short(s.digest());
     let env = s.environment.as_str();
     let tier = req.tier;
@@ -380,6 +380,10 @@ pub fn approvals_met(s: &Session, req: &Requirement, deployer: &str, assume_auto
         };
         refuse!("{e}{note}")
     })?;
+    // Approval classes (issue 31): every class the change is routed to has its quorum.
+    if req.tier != Tier::Emergency {
+        crate::classes::check(s, deployer, now)?;
+    }
     Ok(decision.counted)
 }
 
@@ -517,7 +521,7 @@ pub fn evaluate(
     ));
     let requirement = s.requirement(tier);
     let view = approvals(s, &requirement, deployer);
-    let counted = approvals_met(s, &requirement, deployer.unwrap_or(""), assume_auto_approval);
+    let counted = approvals_met(s, &requirement, deployer.unwrap_or(""), assume_auto_approval, now);
     let approvals_why = |v: &[Vote]| {
         if requirement.auto_approve {
             format!("tier {tier} is approved by policy ({})", s.governance.policy.policy_identity)

@@ -31,6 +31,8 @@ pub struct Governance {
     pub rules: RiskRules,
     pub policy: ApprovalPolicy,
     pub windows: ChangeWindows,
+    /// Approval classes (issue 31); none when the release carries no classes file.
+    pub classes: crate::classes::Classes,
 }
 
 impl Governance {
@@ -45,10 +47,12 @@ impl Governance {
         let policy = ApprovalPolicy::parse(&t, &o)?;
         let (t, o) = f(crate::window::CHANGE_WINDOWS)?;
         let windows = ChangeWindows::parse(&t, &o)?;
+        let classes = crate::classes::Classes::of(release)?;
         Ok(Governance {
             rules,
             policy,
             windows,
+            classes,
         })
     }
 }
@@ -628,6 +632,8 @@ impl Session {
             self.environment,
             req.groups.join(", ")
         );
+        // Approval classes (issue 31): the classes this approval stands for, and on what basis.
+        let bases = self.class_bases(id, now.time)?;
         let mut fields = Fields::new(self.digest())
             .environment(&self.environment)
             .plan_digest(&self.plan_digest)
@@ -639,6 +645,7 @@ impl Session {
                 group: Some(id.group.clone()),
                 clock: Some(now.source.clone()),
                 governance_release: Some(self.governed_by.release().into()),
+                classes: (!bases.is_empty()).then_some(bases),
                 ..Default::default()
             });
         if let Some(t) = ticket {

@@ -95,7 +95,7 @@ pub struct RiskRules {
     replace: Vec<(GlobSet, Vec<String>)>,
 }
 
-fn globs(patterns: &[String], what: &str, rule: &str) -> Result<Option<GlobSet>> {
+pub(crate) fn globs(patterns: &[String], what: &str, rule: &str) -> Result<Option<GlobSet>> {
     if patterns.is_empty() {
         return Ok(None);
     }

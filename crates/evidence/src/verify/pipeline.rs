@@ -432,6 +432,7 @@ impl State {
             quarantined: Vec::new(),
             skipped: BTreeSet::new(),
             adoptions: super::adoption::Replay::default(),
+            delegations: Default::default(),
         }
     }
 }

@@ -31,6 +31,8 @@ pub enum Reason {
     SegregationOfDuties(String),
     RegisterChange(String),
     CheckpointRecord(String),
+    /// A delegation or its revocation breaks a rule (issue 31).
+    Delegation(String),
     Gap { expected: u64, found: u64 },
     Reordered { expected: u64, found: u64 },
     Duplicate { expected: u64, found: u64 },
@@ -83,6 +85,7 @@ impl Reason {
             Reason::Adoption(_) => "adoption",
             Reason::RegisterChange(_) => "register-change",
             Reason::CheckpointRecord(_) => "checkpoint-record",
+            Reason::Delegation(_) => "delegation",
             Reason::Gap { .. } => "gap",
             Reason::Reordered { .. } => "reordered",
             Reason::Duplicate { .. } => "duplicate",
@@ -136,6 +139,7 @@ impl fmt::Display for Reason {
             Reason::Adoption(e) => write!(f, "adoption: {e}"),
             Reason::RegisterChange(e) => write!(f, "register change: {e}"),
             Reason::CheckpointRecord(e) => write!(f, "checkpoint record: {e}"),
+            Reason::Delegation(e) => write!(f, "delegation: {e}"),
             Reason::Gap { expected, found } => {
                 write!(f, "sequence {found} where {expected} was expected: record {expected} is missing")
             }

@@ -59,6 +59,8 @@ pub(super) struct State {
     pub(super) skipped: BTreeSet<u64>,
     /// Staged module adoption (issue 32): what adoption records rest on.
     pub(super) adoptions: super::adoption::Replay,
+    /// Delegations of approval classes (issue 31).
+    pub(super) delegations: super::delegation::Delegations,
 }
 
 pub(super) fn hex32(h: &[u8; 32]) -> String {
@@ -145,6 +147,8 @@ pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, de
             }
             Ok(())
         }
+        // Approval classes (issue 31): signed by the delegator, a bounded period.
+        Details::Delegation(d) => super::delegation::period(signer, d, time).map(|_| ()),
         // Crash-safe promotion (issue 35): the lock and the run it names are not empty.
         Details::LockRecovery(l) => {
             for (key, v) in [("lock_id", &l.lock_id), ("run", &l.run)] {
@@ -460,7 +464,24 @@ impl State {
                     }
                 }
             }
-            Kind::Approval => self.adoptions.approval(seq, &p.release, p.environment.as_ref(), &signer.name),
+            Kind::Approval => {
+                self.adoptions.approval(seq, &p.release, p.environment.as_ref(), &signer.name);
+                // Approval classes (issue 31): an approval that claims a delegation names one that
+                // holds for its signer, class and time.
+                let Details::Approval(a) = details else { return Err(wrong_details(kind, details)) };
+                for c in a.classes.iter().flatten() {
+                    self.delegations.check_claim(c, &signer.name, time)?;
+                }
+            }
+            // Approval classes (issue 31): delegate registered, no cycle, no re-delegation.
+            Kind::Delegation => {
+                let Details::Delegation(d) = details else { return Err(wrong_details(kind, details)) };
+                self.delegations.delegate(seq, &self.register, d, time, signer)?;
+            }
+            Kind::DelegationRevocation => {
+                let Details::DelegationRevocation(r) = details else { return Err(wrong_details(kind, details)) };
+                self.delegations.revoke(r, signer)?;
+            }
             Kind::Adoption => {
                 let Details::Adoption(a) = details else { return Err(wrong_details(kind, details)) };
                 let authored = self.authors.contains_key(&p.release);

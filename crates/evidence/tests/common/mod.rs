@@ -164,8 +164,30 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.deployer,
     )
     .unwrap();
-    // Staged module adoption (issue 32): release-1's authorship (23), then an adoption in dev
-    // under its approval (2) and deployment (3): sequence 24.
+    // Approval classes (issue 31): a delegation and its revocation, sequences 23 and 24.
+    let delegation = a
+        .append(
+            Kind::Delegation,
+            lz_evidence::Fields::new(GENESIS).details(lz_evidence::details::DelegationDetails {
+                delegator: "alice".into(),
+                delegate: "carol".into(),
+                class: "keys".into(),
+                from: format_time(now - time::Duration::hours(1)),
+                until: format_time(now + time::Duration::days(7)),
+                ..Default::default()
+            }),
+            &t.approver,
+        )
+        .unwrap();
+    a.append(
+        Kind::DelegationRevocation,
+        lz_evidence::Fields::new(GENESIS)
+            .details(lz_evidence::details::DelegationRevocationDetails { delegation_sequence: delegation.sequence, ..Default::default() }),
+        &t.approver,
+    )
+    .unwrap();
+    // Staged module adoption (issue 32): release-1's authorship (25), then an adoption in dev
+    // under its approval (2) and deployment (3): sequence 26 (after the delegation and its revocation).
     a.record(ReleaseEvidence::new(&release, &digest("manifest-1")), &t.reviewer).unwrap();
     a.append(
         Kind::Adoption,
@@ -186,7 +208,7 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 25;
+pub const SAMPLE_LEN: usize = 27;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use lz_promote::promote::Target;
+use lz_operate::promote::Target;
 use lz_promote::Paths;
 
 #[derive(clap::Args)]
@@ -68,7 +68,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let (env, s) = match &args.command {
         Cmd::Grant { env, signer, .. } | Cmd::Revoke { env, signer, .. } => (env.clone(), signer),
     };
-    let signer = crate::promote::signer(&s.identity, s.key.as_deref())?;
+    let signer = crate::context::signer(&s.identity, s.key.as_deref())?;
     // The clock of the environment as its governing release declares it.
     let (_, release) = lz_promote::classes::governance_of(&paths, &env)?;
     let archive = paths.open_release(&release)?;

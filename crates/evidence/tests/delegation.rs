@@ -109,8 +109,8 @@ fn refused(r: anyhow::Result<lz_evidence::RecordRef>, says: &str) {
 /// after `last` (sequence, hash), with a signed head: what an insider with that key can write.
 fn raw(path: &std::path::Path, kind: Kind, fields: Fields, signer: &Signer, last: (u64, &str)) {
     let st = statement(kind, fields, signer.identity(), last.0 + 1, last.1).unwrap();
-    let bytes = seal(&st, signer);
-    let head = sign_checkpoint(&Checkpoint { sequence: last.0 + 1, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, signer);
+    let bytes = seal(&st, signer).unwrap();
+    let head = sign_checkpoint(&Checkpoint { sequence: last.0 + 1, hash: sha256_hex(&bytes), time: st.predicate.time.clone() }, signer).unwrap();
     LocalStore::new(path).append(last.0 + 1, last.1, &[bytes], &head).unwrap();
 }
 

@@ -126,7 +126,7 @@ fn exceptions_to_test_identities(tree: &Path) -> Result<()> {
 /// The approval classes of `tree` (issue 31) with their people replaced by test identities
 /// (grace and noor -> bob and frank, henrik -> heidi, lena -> dave, daniel -> carol).
 fn classes_to_test_identities(tree: &Path) -> Result<()> {
-    let file = tree.join(crate::classes::APPROVAL_CLASSES);
+    let file = tree.join(lz_promote::classes::APPROVAL_CLASSES);
     if !file.is_file() {
         return Ok(());
     }

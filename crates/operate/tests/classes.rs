@@ -10,7 +10,7 @@ use lz_evidence::record::Kind;
 use lz_promote::classes::{self, Classes, Grant};
 use lz_promote::clock::Clock;
 use lz_promote::diff::{Action, Change, Diff};
-use lz_promote::sandbox::Sandbox;
+use lz_operate::sandbox::Sandbox;
 use lz_promote::tier::RiskRules;
 use proptest::prelude::*;
 use time::format_description::well_known::Rfc3339;
@@ -416,8 +416,8 @@ fn a_prod_promotion_needs_its_classes_and_the_replay_and_the_query_agree() {
         rows.iter().map(|r| (r.identity.as_str(), r.approval.basis.as_str(), r.approval.delegator.as_deref(), r.approval.delegation)).collect();
     assert_eq!(got, vec![("heidi", "delegation", Some("bob"), Some(d))]);
     // The auditor's page shows each approval's classes, controls and bases.
-    let rep = lz_promote::report::build(&sb.paths, &lz_promote::report::Selection::Release(r.clone()), &Default::default()).unwrap();
-    let html = lz_promote::report::render(&rep).unwrap();
+    let rep = lz_report::build(&sb.paths, &lz_report::Selection::Release(r.clone()), &Default::default()).unwrap();
+    let html = lz_report::render(&rep).unwrap();
     assert!(html.contains("keys (LZ-APR-KEYS: custody and use of encryption keys and key policies) delegated by bob (record"), "no delegated keys approval on the page");
     assert!(html.contains("release-window (LZ-APR-REL: operations and business accept the production release window) in person"));
     // Outside Q4 nothing.

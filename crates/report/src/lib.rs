@@ -440,7 +440,7 @@ fn view(s: &RecordSummary, by_seq: &BTreeMap<u64, &VerifiedRecord>) -> Result<Re
             .details
             .iter()
             .filter(|(k, _)| !ITEM_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), if k == "classes" { crate::classes::describe_claims(v) } else { detail_text(v) }))
+            .map(|(k, v)| (k.clone(), if k == "classes" { lz_promote::classes::describe_claims(v) } else { detail_text(v) }))
             .collect(),
         items: items(&s.details),
     })

@@ -46,29 +46,36 @@ enum Action {
     ///
     /// Example: cargo xtask catalog show trading-service
     Show {
+        /// The module (a name of modules/catalog.toml); without it, the whole catalog
         #[arg(value_parser = lz_input::ids::module)]
         module: Option<String>,
+        /// text for people, json for tools
         #[arg(long, value_enum, default_value = "text")]
         format: crate::format::Format,
     },
     /// Deprecate MODULE@VERSION: `check` warns wherever an overlay pins it
     Deprecate {
+        /// The module and the catalog version, as trading-service@1.1.0
         #[arg(value_name = "MODULE@VERSION")]
         module_version: String,
+        /// Why (recorded in the catalog and shown wherever the version is pinned)
         #[arg(long)]
         reason: String,
     },
     /// Revoke MODULE@VERSION: no promotion adopts it any more and `check` fails where it is
     /// pinned; names every service still on it (from the verified chain)
     Revoke {
+        /// The module and the catalog version, as trading-service@1.1.0
         #[arg(value_name = "MODULE@VERSION")]
         module_version: String,
+        /// Why (recorded in the catalog and shown wherever the version is pinned)
         #[arg(long)]
         reason: String,
     },
     /// Who runs which module version where, since when, under which approval, and which wave
     /// is next and what holds it (from the verified evidence chain)
     Adoption {
+        /// Only this module (all modules with pins or rollout plans when omitted)
         #[arg(value_parser = lz_input::ids::module)]
         module: Option<String>,
         /// Print JSON

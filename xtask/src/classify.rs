@@ -57,18 +57,27 @@ pub(crate) fn show(
     let g = lz_promote::gates::dry_run(session, deployer, &t.clock(), Some(&facts))?;
     // Approval classes (issue 31): per class still missing, who may approve and who is on call
     // now (the environment's clock, bounded).
-    let (classes, now) = lz_promote::classes::missing_now(session, &t.clock().now()?)?;
+    // A failure here (a resource routed to no class, a clock that cannot be bounded) is
+    // already the approvals gate's refusal: shown, never turned into another exit code.
+    let classes = t.clock().now().and_then(|reading| lz_promote::classes::missing_now(session, &reading));
     match format {
         Format::Json => {
             let mut v = serde_json::to_value(&g)?;
-            v["approval_classes"] = serde_json::to_value(&classes)?;
+            v["approval_classes"] = match &classes {
+                Ok((c, _)) => serde_json::to_value(c)?,
+                Err(e) => serde_json::json!({ "error": format!("{e:#}") }),
+            };
             println!("{}", serde_json::to_string_pretty(&v)?)
         }
         Format::Text => {
             print!("{}", g.render_text(!refusal_exits_1));
-            if !classes.is_empty() {
-                println!("approval classes missing at {} ({}):", lz_promote::window::rfc3339(now.time), now.source);
-                print!("{}", lz_promote::classes::render_missing(&classes));
+            match &classes {
+                Ok((c, now)) if !c.is_empty() => {
+                    println!("approval classes missing at {} ({}):", lz_promote::window::rfc3339(now.time), now.source);
+                    print!("{}", lz_promote::classes::render_missing(c));
+                }
+                Ok(_) => {}
+                Err(e) => println!("approval classes: not judged: {e:#}"),
             }
         }
     }

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use lz_operate::promote::Target;
-use lz_promote::Paths;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,6 +39,7 @@ enum Cmd {
     },
     /// Revoke a delegation (by its record's sequence)
     Revoke {
+        /// The environment whose governance names the delegation's class
         #[arg(long, value_parser = lz_input::ids::environment)]
         env: String,
         /// Sequence of the delegation record
@@ -58,13 +58,13 @@ struct SignerArgs {
     /// The delegator's ed25519 private key file (default: LZ_SIGNING_KEY)
     #[arg(long)]
     key: Option<PathBuf>,
+    /// Why (free text, recorded)
     #[arg(long)]
     reason: String,
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let (env, s) = match &args.command {
         Cmd::Grant { env, signer, .. } | Cmd::Revoke { env, signer, .. } => (env.clone(), signer),
     };

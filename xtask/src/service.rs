@@ -54,6 +54,7 @@ enum Action {
         /// NAME=KIND (repeat)
         #[arg(long = "secret", value_parser = parse_secret)]
         secrets: Vec<(String, String)>,
+        /// text for people, json for tools
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -61,6 +62,7 @@ enum Action {
     ///
     /// Example: cargo xtask service list --format json
     List {
+        /// text for people, json for tools
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -68,8 +70,10 @@ enum Action {
     ///
     /// Example: cargo xtask service show order-gateway
     Show {
+        /// The service name
         #[arg(value_parser = lz_input::ids::service)]
         name: String,
+        /// text for people, json for tools
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },

@@ -812,14 +812,20 @@ pub fn replay_engine(engines: &mut std::collections::HashMap<u64, Option<Engine>
         engines.insert(seq, dep.engine);
         return Ok(());
     }
-    if let (Some(start), Some(closing)) = (dep.in_progress_record, dep.engine) {
-        if let Some(Some(decided)) = engines.get(&start) {
-            if *decided != closing {
-                return Err(format!("the deployment says engine {closing} applied but its in-progress record {start} decided engine {decided}"));
+    match (dep.in_progress_record, dep.engine) {
+        // A run decided with an engine closes with that engine, named: a closing record that
+        // omits it would let a reader (drift) take the run for the canary's.
+        (Some(start), closing) => match (engines.get(&start), closing) {
+            (Some(Some(decided)), Some(c)) if *decided != c => {
+                Err(format!("the deployment says engine {c} applied but its in-progress record {start} decided engine {decided}"))
             }
-        }
+            (Some(Some(Engine::Terraform)), None) => {
+                Err(format!("the deployment names no engine but its in-progress record {start} decided engine terraform"))
+            }
+            _ => Ok(()),
+        },
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -854,6 +860,10 @@ mod tests {
         assert!(e.contains("engine terraform applied but its in-progress record 4 decided engine canary"), "{e}");
         // Records older than the field name no engine and are judged as before.
         replay_engine(&mut seen, 8, &dep(json!({"outcome": "succeeded", "in_progress_record": 4}))).unwrap();
+        // A run decided with the terraform engine never closes without naming it (drift would
+        // read such a run as the canary's).
+        let e = replay_engine(&mut seen, 9, &dep(json!({"outcome": "succeeded", "in_progress_record": 5}))).unwrap_err();
+        assert!(e.contains("names no engine but its in-progress record 5 decided engine terraform"), "{e}");
         assert_eq!(dep(json!({"engine": "terraform"})).engine, Some(Engine::Terraform));
     }
 

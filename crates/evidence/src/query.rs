@@ -515,16 +515,16 @@ impl Query<'_> {
     /// Approval classes (issue 31): every approval in the range (in `env` when given) that
     /// stands for `class`, with its control and basis (in person, on call, or the delegator
     /// and delegation record): "who approved changes to keys in prod in Q4, and under whose
-    /// delegation". A delegation an approval claims was checked against the delegation record
-    /// when the chain was verified.
+    /// delegation". The basis is the approval record's claim: a claimed delegation was checked
+    /// against its delegation record when the chain was verified; in-person and on-call claims
+    /// are not (they depend on governance) and are re-derived at every admission and replay
+    /// (`lz_promote::classes::check`), which is what decides.
     pub fn class_approvals(&self, class: &str, env: Option<&str>) -> Result<Vec<ClassApprovalRow>> {
         let mut out = Vec::new();
         for e in self.entries_where(|e| e.kind == Kind::Approval && env.is_none_or(|v| e.environment.as_deref() == Some(v))) {
             let r = self.read(e)?;
-            let Some(v) = r.details.get("classes") else { continue };
-            let claims: Vec<crate::details::ClassApproval> =
-                serde_json::from_value(v.clone()).with_context(|| format!("record {}: classes of an approval", r.sequence))?;
-            for c in claims.into_iter().filter(|c| c.class == class) {
+            let crate::details::Details::Approval(a) = &r.typed else { continue };
+            for c in a.classes.iter().flatten().filter(|c| c.class == class).cloned() {
                 out.push(ClassApprovalRow {
                     sequence: r.sequence,
                     time: r.time.clone(),

@@ -80,20 +80,7 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
 
 /// The keys of the `services` object of tfvars text from `origin`.
 pub fn service_names(origin: &str, text: &str) -> Result<Vec<String>> {
-    use hcl_edit::expr::{Expression, ObjectKey};
     let file = crate::hcl::parse_text(std::path::Path::new(origin), text.to_string())?;
-    let Some(attr) = file.body.get_attribute("services") else { return Ok(Vec::new()) };
-    let Expression::Object(obj) = &attr.value else {
-        anyhow::bail!("{origin}:{}: services is not an object", file.line_of_span(&attr.value));
-    };
-    let mut out = Vec::new();
-    for (k, _) in obj.iter() {
-        match k {
-            ObjectKey::Ident(i) => out.push(i.as_str().to_string()),
-            ObjectKey::Expression(Expression::String(s)) => out.push(s.as_str().to_string()),
-            other => anyhow::bail!("{origin}:{}: a service key is not a name", file.line_of_span(other)),
-        }
-    }
-    Ok(out)
+    Ok(crate::services::entries(&file)?.into_iter().map(|(name, _, _)| name).collect())
 }
 

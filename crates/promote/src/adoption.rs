@@ -42,12 +42,21 @@ pub struct Planned {
 }
 
 /// What the chain holds, as rollouts read it.
+/// An adoption counts only when the succeeded deployment it names is among `records` (the
+/// admitted ones): an adoption resting on a deployment whose admission does not replay (one key's
+/// record) moves no wave, starts no bake.
 pub fn events(records: &[Record]) -> Vec<Event> {
+    let deployed: std::collections::BTreeSet<u64> = records
+        .iter()
+        .filter(|r| matches!(&r.details, Details::Deployment(d) if d.outcome == "succeeded"))
+        .map(|r| r.sequence)
+        .collect();
     let mut out = Vec::new();
     for r in records {
         let at = r.time.unix_timestamp();
         let Some(env) = r.environment.clone() else { continue };
         match &r.details {
+            Details::Adoption(a) if !deployed.contains(&a.deployment) => {}
             Details::Adoption(a) => out.push(Event::Adopted {
                 sequence: r.sequence,
                 env,

@@ -225,7 +225,7 @@ fn rotation_with(text: &str, existing: &BTreeMap<String, (String, usize)>, req: 
         }
         let _ = write!(
             out,
-            "\n# Added by `cargo xtask service new {}`.\n[secret.{secret}]\nkind        = {}\nowner_group = {}\n",
+            "\n# Added for service {} by the service new command.\n[secret.{secret}]\nkind        = {}\nowner_group = {}\n",
             req.name,
             q(kind),
             q(group)

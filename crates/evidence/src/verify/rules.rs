@@ -444,8 +444,8 @@ impl State {
             }
             Kind::Deployment => {
                 let Details::Deployment(dep) = details else { return Err(wrong_details(kind, details)) };
-                crate::details::replay_engine(&mut self.engines, seq, dep).map_err(Reason::Detail)?;
-                self.adoptions.deployment(seq, &p.release, p.environment.as_ref(), &dep.outcome);
+                // Every check first, the replay state last: on a slotted store a record refused
+                // here is quarantined and verification goes on, so it must leave no trace.
                 if let Some(bg_seq) = dep.break_glass {
                     let Some(bg) = self.break_glass.get(&bg_seq) else {
                         return Err(Reason::BreakGlassApproval(format!(
@@ -463,15 +463,18 @@ impl State {
                         )));
                     }
                 }
+                crate::details::replay_engine(&mut self.engines, seq, dep).map_err(Reason::Detail)?;
+                self.adoptions.deployment(seq, &p.release, p.environment.as_ref(), &dep.outcome);
             }
             Kind::Approval => {
-                self.adoptions.approval(seq, &p.release, p.environment.as_ref(), &signer.name);
                 // Approval classes (issue 31): an approval that claims a delegation names one that
-                // holds for its signer, class and time.
+                // holds for its signer, class and time. Checked before the adoption replay counts
+                // the approval (a refused approval leaves no trace).
                 let Details::Approval(a) = details else { return Err(wrong_details(kind, details)) };
                 for c in a.classes.iter().flatten() {
                     self.delegations.check_claim(c, &signer.name, time)?;
                 }
+                self.adoptions.approval(seq, &p.release, p.environment.as_ref(), &signer.name);
             }
             // Approval classes (issue 31): delegate registered, no cycle, no re-delegation.
             Kind::Delegation => {

@@ -63,23 +63,8 @@ pub struct Sandbox {
     pub key_files: BTreeMap<String, PathBuf>,
 }
 
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for e in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let e = e?;
-        let name = e.file_name();
-        if name == ".terraform" {
-            continue;
-        }
-        let (src, dst) = (e.path(), to.join(&name));
-        if e.file_type()?.is_dir() {
-            copy_tree(&src, &dst)?;
-        } else if e.file_type()?.is_file() {
-            std::fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
-        }
-    }
-    Ok(())
-}
+// The deployable tree is copied as `provider-e2e` copies a root (`.terraform` left out).
+use lz_platform::provider_e2e::copy_tree;
 
 /// Generates a key per test identity ([`PEOPLE`]) into `keys/<name>.key`; returns the register
 /// naming them, their signers and key files.

@@ -509,18 +509,6 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     // Staged module adoption (issue 32): the services this release moves, their waves reached.
     let adoptions = lz_promote::adoption::admit(&session.release.files, &t.environment, &session.records, now.time.unix_timestamp())?;
     let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
-    // A module move needs its adoption record, and an adoption rests on approvals: a
-    // break-glass promotion (no approvals) deploys no module version the chain has not seen.
-    if let (Some(bg), Some(first)) = (admission.break_glass, adoptions.first()) {
-        return Err(refuse!(
-            "break-glass {bg} cannot move module versions ({} {} {} -> {} and {} more): a move (a rollback too) needs an approved release, whose adoption records rest on its approvals",
-            first.service,
-            first.module,
-            first.from,
-            first.to,
-            adoptions.len() - 1
-        ));
-    }
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::of_target(t.clone());
     lz_promote::gates::facts(session, crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous))?;

@@ -79,7 +79,7 @@ fn the_dry_run_lists_every_gate_and_agrees_with_the_promotion() {
     let text = g.render_text(true);
     assert!(text.contains("approvals") && text.contains("UNMET") && text.contains("may approve: ") && text.contains("resolve: cargo xtask approve"), "{text}");
     let json = serde_json::to_value(&g).unwrap();
-    assert_eq!(json["gates"].as_array().unwrap().len(), 8, "{json:#}");
+    assert_eq!(json["gates"].as_array().unwrap().len(), 9, "{json:#}");
     assert_eq!(json["gates"][4]["gate"], "approvals");
     assert_eq!(json["gates"][4]["status"], "unmet");
 

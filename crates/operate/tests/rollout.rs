@@ -119,6 +119,11 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let e = format!("{:#}", approve_and_promote(&sb, &r2, "prod", &t1).unwrap_err());
     assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) bakes until"), "{e}");
     assert!(lz_promote::is_refusal(&approve_and_promote(&sb, &r2, "prod", &t1).unwrap_err()));
+    // The dry run shows the held wave as its adoption gate, with the promotion's refusal.
+    let g = sb.dry_run(&r2, "prod", "deployer-bot", &t1).unwrap();
+    let held = g.gates.iter().find(|c| c.gate == lz_promote::gates::Gate::Adoption).expect("an adoption gate");
+    assert_eq!(held.status, lz_promote::gates::Status::Unmet, "{held:?}");
+    assert!(held.why.contains("wave 1 (non-prod) bakes until") && g.exit_code() == 1, "{held:?}");
     // An hour later it has baked: the canary moves in wave 2; prod-all is held by the canary.
     let t2 = at(&t0, 70);
     approve_and_promote(&sb, &r2, "prod", &t2).unwrap();

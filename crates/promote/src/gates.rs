@@ -36,6 +36,9 @@ pub enum Gate {
     Window,
     /// A break-glass session, when approvals or the window refuse.
     BreakGlass,
+    /// The module versions the release moves have reached their rollout waves (issue 32), and
+    /// none moves under break-glass.
+    Adoption,
     /// The baseline's and the previous environment's facts, checked where they live.
     Facts,
 }
@@ -50,6 +53,7 @@ impl Gate {
             Gate::Approvals => "approvals",
             Gate::Window => "window",
             Gate::BreakGlass => "break-glass",
+            Gate::Adoption => "adoption",
             Gate::Facts => "facts",
         }
     }
@@ -615,8 +619,40 @@ pub fn evaluate(
     gates.push(approvals_check);
     gates.push(window_check);
     gates.push(break_glass_check);
+    gates.push(Check::of(
+        Gate::Adoption,
+        adoption(s, now, admission.as_ref().and_then(|a| a.break_glass)),
+        || Some("cargo xtask catalog adoption".into()),
+        Value::Null,
+    ));
     let view = view.ok();
     finish(s, deployer, now, gates, Some(classification), view, tier_run, admission)
+}
+
+/// Gate `adoption`: the services whose module version the release moves, each at a wave its
+/// rollout has reached by `now` on the chain (`crate::adoption::admit`), and no move under
+/// break-glass (an adoption record rests on approvals, which an emergency has not).
+pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> Result<String> {
+    let planned = crate::adoption::admit(&s.release.files, &s.environment, &s.records, now.unix_timestamp())?;
+    let Some(first) = planned.first() else { return Ok("the release moves no module version".into()) };
+    if let Some(bg) = break_glass {
+        return Err(refuse!(
+            "break-glass {bg} cannot move module versions ({} {} {} -> {} and {} more): a move (a rollback too) needs an approved release, whose adoption records rest on its approvals",
+            first.service,
+            first.module,
+            first.from,
+            first.to,
+            planned.len() - 1
+        ));
+    }
+    let moves: Vec<String> = planned
+        .iter()
+        .map(|p| match p.rollback_of {
+            Some(r) => format!("{} {} {} -> {} (rollback of record {r})", p.service, p.module, p.from, p.to),
+            None => format!("{} {} {} -> {} (wave {})", p.service, p.module, p.from, p.to, p.wave),
+        })
+        .collect();
+    Ok(format!("moves {}", moves.join(", ")))
 }
 
 /// A copy of a refusal (the break-glass gate returns it combined or as is).

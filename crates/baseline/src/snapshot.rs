@@ -235,10 +235,13 @@ pub fn approved_view(root: &Path, subject: &Subject) -> Result<PlanView> {
 
 /// The diff of the working tree against the approved baseline of an environment.
 pub fn env_diff(root: &Path, env: &str) -> Result<crate::Diff> {
-    let subject = Subject::Environment(env.to_string());
-    let old = approved_view(root, &subject)?;
-    let new = view(&tfrender::normalize(&subject.render(root)?));
-    Ok(diff(&old, &new))
+    env_diff_of(root, env, &render_env(root, env)?)
+}
+
+/// [`env_diff`] of a plan of the environment already rendered (`render_env`).
+pub fn env_diff_of(root: &Path, env: &str, plan: &Value) -> Result<crate::Diff> {
+    let old = approved_view(root, &Subject::Environment(env.to_string()))?;
+    Ok(diff(&old, &view(&tfrender::normalize(plan))))
 }
 
 pub(crate) fn rel(root: &Path, p: &Path) -> PathBuf {

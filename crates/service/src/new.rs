@@ -334,11 +334,11 @@ pub fn add(root: &Path, req: &Request) -> Result<Added> {
 /// The plan difference and the gates of an environment's overlay as it is now on disk.
 /// `before`: the difference that was already pending (so it is not counted as the service's).
 pub fn gates_of(root: &Path, env: &str, before: Option<&lz_baseline::Diff>) -> Result<Gates> {
-    let diff = lz_baseline::snapshot::env_diff(root, env)?;
+    let plan = lz_baseline::snapshot::render_env(root, env)?;
+    let diff = lz_baseline::snapshot::env_diff_of(root, env, &plan)?;
     if let Some(b) = before.filter(|b| !b.is_empty()) {
         eprintln!("note: {env}'s baseline already differed from its overlay before this change ({} resources)", b.resources.len());
     }
-    let plan = lz_baseline::snapshot::render_env(root, env)?;
     let mut opts = lz_policy::Options::for_root(root);
     opts.source = Some(format!("environments/{env}"));
     let report = lz_policy::evaluate(&plan, &opts)?;

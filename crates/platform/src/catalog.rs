@@ -72,11 +72,8 @@ pub fn changelog_version(text: &str) -> Option<String> {
     })
 }
 
-fn parse_semver(v: &str) -> Option<(u64, u64, u64)> {
-    let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
-    let r = (it.next()??, it.next()??, it.next()??);
-    it.next().is_none().then_some(r)
-}
+/// `major.minor.patch` of a version (`lz_repo::rollout::semver`, which rollout plans use too).
+use lz_repo::rollout::semver as parse_semver;
 
 /// The gate's catalog check. `base` is the catalog at the base revision, when known, to catch a
 /// hash edited by hand without a version bump.

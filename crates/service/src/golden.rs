@@ -183,42 +183,13 @@ pub fn run(root: &Path, bin: &Path, dir: &Path, keys: &Path) -> Result<Run> {
             let text = std::fs::read_to_string(&gh).with_context(|| format!("reading {}", gh.display()))?;
             let digest = text.lines().find_map(|l| l.strip_prefix("digest=")).context("release build wrote no digest")?.trim().to_string();
             let d = digest.as_str();
+            let approve = |who: &str| s(&["approve", "--release", d, "--env", "dev", "--as", who, "--key", &key(who), "--reason", "new service reviewed"]);
             plan.extend([
                 ("release publish", s(&["release", "publish", "--release", d, "--as", "alice", "--key", &key("alice")])),
                 ("exceptions approve", s(&["exceptions", "approve", "--release", d, "--as", "bob", "--key", &key("bob")])),
                 ("pin dev", s(&["bootstrap", "--env", "dev", "--pin", d, "--as", "bob", "--key", &key("bob")])),
-                (
-                    "approve (bob)",
-                    s(&[
-                        "approve",
-                        "--release",
-                        d,
-                        "--env",
-                        "dev",
-                        "--as",
-                        "bob",
-                        "--key",
-                        &key("bob"),
-                        "--reason",
-                        "new service reviewed",
-                    ]),
-                ),
-                (
-                    "approve (erin)",
-                    s(&[
-                        "approve",
-                        "--release",
-                        d,
-                        "--env",
-                        "dev",
-                        "--as",
-                        "erin",
-                        "--key",
-                        &key("erin"),
-                        "--reason",
-                        "new service reviewed",
-                    ]),
-                ),
+                ("approve (bob)", approve("bob")),
+                ("approve (erin)", approve("erin")),
                 (
                     "promote dev",
                     s(&[

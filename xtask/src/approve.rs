@@ -1,7 +1,7 @@
 //! `cargo xtask approve`: a signed approval of a release's plan for an environment. The plan,
 //! its tier and the rules come from the release archive and the environment's governance; the
 //! time from the environment's server clock.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -9,6 +9,7 @@ use lz_operate::promote::Target;
 use lz_promote::Session;
 
 #[derive(clap::Args)]
+#[command(mut_arg("identity", |a| a.help("Approver identity (governance/identities.toml)")))]
 pub struct Args {
     /// Release digest (or unique prefix)
     #[arg(long, value_parser = lz_input::ids::release)]
@@ -16,12 +17,8 @@ pub struct Args {
     /// Environment the approval is for (dev, test, uat, preprod, prod)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
-    /// Approver identity (governance/identities.toml)
-    #[arg(long = "as", value_parser = lz_input::ids::identity)]
-    identity: String,
-    /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
-    #[arg(long)]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    signer: crate::context::SignerArgs,
     /// What was reviewed (recorded with the approval)
     #[arg(long)]
     reason: String,
@@ -34,12 +31,12 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let session = Session::open(&paths, &args.release, &args.env)?;
     let t = Target::from_tree(session.release.root(), &args.env, &endpoint)?;
-    let signer = crate::context::signer(&args.identity, args.key.as_deref())?;
+    let signer = args.signer.signer()?;
     let now = t.clock().now()?;
     let (r, tier) = session.approve(&signer, &args.reason, args.ticket.as_deref(), &now)?;
     println!(
         "{} approved release {} for {} (tier {tier}, plan {}, author {}) at {}: record {}",
-        args.identity,
+        args.signer.identity,
         &session.digest()[..12],
         args.env,
         &session.plan_digest[..12],

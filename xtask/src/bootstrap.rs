@@ -2,7 +2,7 @@
 //! its LocalStack account, with the settings the pinned release's plan declares, and the
 //! governance pin (signed by the security group) that judges promotions into it until a
 //! release is deployed there.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -11,6 +11,9 @@ use lz_operate::promote::Target;
 use lz_promote::Paths;
 
 #[derive(clap::Args)]
+#[command(mut_arg("identity", |a| {
+    a.help("Identity of the security group that signs the pin (or, with --stores, the genesis register)").required(false).required_unless_present("stores")
+}))]
 pub struct Args {
     /// Create the landing zone's release and evidence stores (governance/stores.toml) with the
     /// settings the hosting environment's log archive declares in the working tree's plan, and
@@ -24,12 +27,8 @@ pub struct Args {
     /// The release whose governance judges the environment until something is deployed there
     #[arg(long, required_unless_present = "stores", value_parser = lz_input::ids::release)]
     pin: Option<String>,
-    /// Identity of the security group that signs the pin (or, with --stores, the genesis register)
-    #[arg(long = "as", required_unless_present = "stores", value_parser = lz_input::ids::identity)]
-    identity: Option<String>,
-    /// Private key file (default: LZ_SIGNING_KEY)
-    #[arg(long)]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    signer: Option<crate::context::SignerArgs>,
     /// State bucket name instead of the plan's
     #[arg(long)]
     state_bucket: Option<String>,
@@ -65,7 +64,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         let paths = Paths::landing_zone(root, &endpoint)?;
         let file = root.join(lz_promote::register::REGISTER_FILE);
         let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let signer = args.identity.as_deref().map(|id| crate::context::signer(id, args.key.as_deref())).transpose()?;
+        let signer = args.signer.as_ref().map(crate::context::SignerArgs::signer).transpose()?;
         let now = Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?;
         match lz_promote::register::start(&paths, &stores.genesis_register_sha256, &text, signer.as_ref(), now.time)? {
             lz_promote::register::Started::Written(seq) => {
@@ -75,7 +74,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let (Some(env), Some(pin), Some(identity)) = (args.env, args.pin, args.identity) else {
+    let (Some(env), Some(pin), Some(who)) = (args.env, args.pin, args.signer) else {
         anyhow::bail!("bootstrap needs --env, --pin and --as (or --stores)");
     };
     let paths = Paths::landing_zone(root, &endpoint)?;
@@ -92,7 +91,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;
     let report = bootstrap::bootstrap(&endpoint, &spec)?;
     print(&report);
-    let signer = crate::context::signer(&identity, args.key.as_deref())?;
+    let signer = who.signer()?;
     let now = t.clock().now()?;
     let (record, new) = bootstrap::pin(&paths, &env, &release.digest, &signer, &now)?;
     if new {

@@ -1,6 +1,6 @@
 //! `cargo xtask break-glass`: request a time-boxed emergency session, approve it (a second
 //! person), record its retrospective, list sessions. Times are the environment's server time.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -18,16 +18,13 @@ pub struct Args {
 enum Cmd {
     /// Request a session: once a second person approves it, promotions into ENV may bypass
     /// approvals and windows until it expires
+    #[command(mut_arg("identity", |a| a.help("The requester (a person with the break-glass role)")))]
     Open {
         /// Environment the session opens (dev, test, uat, preprod, prod)
         #[arg(long, value_parser = lz_input::ids::environment)]
         env: String,
-        /// The requester (a person with the break-glass role)
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// Private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
         /// Why the emergency needs it (recorded)
         #[arg(long)]
         reason: String,
@@ -42,32 +39,26 @@ enum Cmd {
         release: Option<String>,
     },
     /// Approve request ID (a person other than its requester)
+    #[command(mut_arg("identity", |a| a.help("The approving person (not the requester)")))]
     Approve {
         /// Record sequence of the break-glass request
         #[arg(long)]
         id: u64,
-        /// The approving person (not the requester)
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// Private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
         /// Why the session is justified (recorded)
         #[arg(long)]
         reason: String,
     },
     /// Record the retrospective of session ID (someone other than its requester and the
     /// release author)
+    #[command(mut_arg("identity", |a| a.help("Who signs the retrospective (not the requester, not an author of a release deployed under it)")))]
     Retrospective {
         /// Record sequence of the break-glass session
         #[arg(long)]
         id: u64,
-        /// Who signs the retrospective (not the requester, not an author of a release deployed under it)
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// Private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
         /// Incident or problem ticket of the retrospective
         #[arg(long)]
         ticket: String,
@@ -91,15 +82,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Open {
             env,
-            identity,
-            key,
+            signer: who,
             reason,
             ticket,
             ttl,
             release,
         } => {
             let e = lz_platform::overlays::env_file(root, &env)?;
-            let signer = crate::context::signer(&identity, key.as_deref())?;
+            let signer = who.signer()?;
             let now = clock_of(root, &paths, &env)?;
             let r = breakglass::open(
                 &ledger,
@@ -123,26 +113,24 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         }
         Cmd::Approve {
             id,
-            identity,
-            key,
+            signer: who,
             reason,
         } => {
             let s = breakglass::find(&paths, id)?;
-            let signer = crate::context::signer(&identity, key.as_deref())?;
+            let signer = who.signer()?;
             let now = clock_of(root, &paths, &s.environment)?;
             let r = breakglass::approve(&ledger, &signer, id, &reason, now)?;
-            println!("break-glass {id} approved by {identity}: record {}", r.sequence);
+            println!("break-glass {id} approved by {}: record {}", who.identity, r.sequence);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Retrospective {
             id,
-            identity,
-            key,
+            signer: who,
             ticket,
             outcome,
         } => {
             let s = breakglass::find(&paths, id)?;
-            let signer = crate::context::signer(&identity, key.as_deref())?;
+            let signer = who.signer()?;
             let now = clock_of(root, &paths, &s.environment)?;
             let r = breakglass::retrospective(&ledger, &signer, id, &ticket, &outcome, now)?;
             println!("retrospective of break-glass {id}: record {}", r.sequence);

@@ -1,7 +1,7 @@
 //! One command context: what every command that acts on the landing zone sets up the same way
 //! (the running LocalStack endpoint, the landing zone's stores from `governance/stores.toml`
 //! under the root, and the signer of `--as NAME [--key FILE]`), written once.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use lz_evidence::Signer;
@@ -30,5 +30,102 @@ pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
         (Some(k), _) => Signer::from_file(identity, k),
         (None, Some(arn)) => crate::signing::kms(identity, &arn),
         (None, None) => Signer::from_env(identity),
+    }
+}
+
+// `--as NAME [--key FILE]`, declared once and flattened into every command that signs a record
+// (`#[command(flatten)] signer: SignerArgs`). A command says which role signs for it by
+// rewording the help of `--as` (`#[command(mut_arg("identity", |a| a.help("...")))]`); the help
+// tests (`help::tests`) hold every flag described.
+#[derive(clap::Args, Clone, Debug)]
+pub struct SignerArgs {
+    /// The registered identity that signs (governance/identities.toml)
+    #[arg(long = "as", value_name = "NAME", value_parser = lz_input::ids::identity)]
+    pub identity: String,
+    /// The identity's ed25519 private key file (default: the KMS key LZ_SIGNING_KMS_KEY names,
+    /// else the key LZ_SIGNING_KEY holds)
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+}
+
+impl SignerArgs {
+    /// The signer of `--as NAME [--key FILE]` ([`signer`]).
+    pub fn signer(&self) -> Result<Signer> {
+        signer(&self.identity, self.key.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    #[command(mut_arg("identity", |a| a.help("The approver (a person)")))]
+    struct Cmd {
+        #[command(flatten)]
+        signer: super::SignerArgs,
+    }
+
+    #[test]
+    fn signer_args_are_shared_and_a_command_rewords_the_role() {
+        use clap::CommandFactory as _;
+        Cmd::command().debug_assert();
+        let c = Cmd::try_parse_from(["x", "--as", "alice", "--key", "k.pem"]).unwrap();
+        assert_eq!((c.signer.identity.as_str(), c.signer.key.as_deref()), ("alice", Some(std::path::Path::new("k.pem"))));
+        assert!(Cmd::try_parse_from(["x", "--key", "k.pem"]).is_err(), "--as is required");
+        assert!(Cmd::try_parse_from(["x", "--as", "Not An Id"]).is_err(), "--as is a validated identity");
+        let help = Cmd::command().render_help().to_string();
+        assert!(help.contains("--as <NAME>") && help.contains("The approver (a person)") && help.contains("--key <FILE>"), "{help}");
+    }
+
+    /// Every command that takes `--key` takes it, with `--as`, from [`super::SignerArgs`]: one
+    /// declaration (its value names and the help of `--key`), whatever role a command names.
+    #[test]
+    fn every_signing_command_flattens_the_shared_signer_args() {
+        use clap::CommandFactory as _;
+        fn walk(c: &clap::Command, path: &str, out: &mut Vec<String>) {
+            let arg = |long: &str| c.get_arguments().find(|a| a.get_long() == Some(long));
+            if let Some(key) = arg("key") {
+                let shared = Cmd::command();
+                let want = shared.get_arguments().find(|a| a.get_long() == Some("key")).unwrap();
+                let same_key = key.get_help().map(ToString::to_string) == want.get_help().map(ToString::to_string)
+                    && key.get_value_names() == want.get_value_names();
+                let as_ = arg("as");
+                let same_as = as_.is_some_and(|a| a.get_id() == "identity" && a.get_value_names().is_some_and(|v| v == ["NAME"]));
+                if !(same_key && same_as) {
+                    out.push(format!("cargo xtask {path}: --as/--key declared by hand: flatten crate::context::SignerArgs"));
+                }
+            }
+            for s in c.get_subcommands() {
+                walk(s, &format!("{path} {}", s.get_name()).trim().to_string(), out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&crate::Cli::command(), "", &mut out);
+        assert!(out.is_empty(), "{}", out.join("\n"));
+        // The walk sees the signing commands (it would pass vacuously on a tree without them).
+        let cli = crate::Cli::command();
+        for path in [["approve", ""], ["promote", ""], ["evidence", "append"], ["register", "approve"], ["bootstrap", ""]] {
+            let mut c = cli.find_subcommand(path[0]).unwrap();
+            if !path[1].is_empty() {
+                c = c.find_subcommand(path[1]).unwrap();
+            }
+            assert!(c.get_arguments().any(|a| a.get_long() == Some("key")), "{path:?} takes no --key");
+        }
+    }
+
+    #[test]
+    fn bootstrap_needs_as_unless_stores_and_append_still_takes_identity() {
+        use clap::Parser as _;
+        let parse = |args: &[&str]| crate::Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied()));
+        assert!(parse(&["bootstrap", "--stores"]).is_ok(), "--stores needs no --as (the genesis register may be signed later)");
+        assert!(parse(&["bootstrap", "--stores", "--as", "sec-alice"]).is_ok());
+        let e = parse(&["bootstrap", "--env", "dev", "--pin", "9c1d2e7a"]).err().expect("--as is required without --stores").to_string();
+        assert!(e.contains("--as"), "{e}");
+        assert!(parse(&["bootstrap", "--env", "dev", "--pin", "9c1d2e7a", "--as", "sec-alice"]).is_ok());
+        let append = ["evidence", "append", "--kind", "drift", "--release", "9c1d2e7a"];
+        assert!(parse(&[&append[..], &["--identity", "drift-monitor"]].concat()).is_ok(), "--identity is the older name of --as");
+        assert!(parse(&[&append[..], &["--as", "drift-monitor"]].concat()).is_ok());
+        assert!(parse(&append).is_err(), "append needs a signer");
     }
 }

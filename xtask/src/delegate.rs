@@ -3,7 +3,7 @@
 //! force in `--env`), for a period of at most the governance's `max_delegation_days`; `revoke`
 //! records its revocation, signed by the delegator. The time is the environment's clock,
 //! bounded by the evidence chain.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -35,7 +35,7 @@ enum Cmd {
         #[arg(long)]
         until: String,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: Delegator,
     },
     /// Revoke a delegation (by its record's sequence)
     Revoke {
@@ -46,18 +46,16 @@ enum Cmd {
         #[arg(long)]
         record: u64,
         #[command(flatten)]
-        signer: SignerArgs,
+        signer: Delegator,
     },
 }
 
+// The delegator (`--as`, `--key`) and why.
 #[derive(clap::Args)]
-struct SignerArgs {
-    /// The delegator's identity (governance/identities.toml)
-    #[arg(long = "as", value_parser = lz_input::ids::identity)]
-    identity: String,
-    /// The delegator's ed25519 private key file (default: LZ_SIGNING_KEY)
-    #[arg(long)]
-    key: Option<PathBuf>,
+#[command(mut_arg("identity", |a| a.help("The delegator's identity (governance/identities.toml)")))]
+struct Delegator {
+    #[command(flatten)]
+    signer: crate::context::SignerArgs,
     /// Why (free text, recorded)
     #[arg(long)]
     reason: String,
@@ -68,7 +66,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let (env, s) = match &args.command {
         Cmd::Grant { env, signer, .. } | Cmd::Revoke { env, signer, .. } => (env.clone(), signer),
     };
-    let signer = crate::context::signer(&s.identity, s.key.as_deref())?;
+    let signer = s.signer.signer()?;
     // The clock of the environment as its governing release declares it.
     let (_, release) = lz_promote::classes::governance_of(&paths, &env)?;
     let archive = paths.open_release(&release)?;
@@ -84,11 +82,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 reason: &s.reason,
             };
             let seq = lz_promote::classes::delegate(&paths, &signer, &g, &now)?;
-            println!("{} delegated class {class} to {to} from {from} until {until}: record {seq}", s.identity);
+            println!("{} delegated class {class} to {to} from {from} until {until}: record {seq}", s.signer.identity);
         }
         Cmd::Revoke { record, .. } => {
             let seq = lz_promote::classes::revoke(&paths, &env, &signer, *record, &s.reason, &now)?;
-            println!("{} revoked delegation {record}: record {seq}", s.identity);
+            println!("{} revoked delegation {record}: record {seq}", s.signer.identity);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,7 @@
 //! `cargo xtask drift`: deployed state and live bucket controls against the ones the deployed
 //! release declares; exit 1 on drift (recorded either way). `--remediate` restores the auto
 //! drift classes and exits 0 when everything drifted was restored and re-checked clean.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -12,16 +12,13 @@ use lz_operate::drift;
 use crate::format::Format;
 
 #[derive(clap::Args)]
+#[command(mut_arg("identity", |a| a.help("Deployer identity that signs the drift record")))]
 pub struct Args {
     /// Environment to check (dev, test, uat, preprod, prod)
     #[arg(long, value_parser = lz_input::ids::environment)]
     env: String,
-    /// Deployer identity that signs the drift record
-    #[arg(long = "as", value_parser = lz_input::ids::identity)]
-    identity: String,
-    /// Private key file (default: LZ_SIGNING_KEY)
-    #[arg(long)]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    signer: crate::context::SignerArgs,
     /// Findings as text for people or JSON for bots
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -35,7 +32,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let tree = drift::deployed_tree(&paths, &args.env)?;
     let t = Target::from_tree(tree.root(), &args.env, &endpoint)?;
-    let signer = crate::context::signer(&args.identity, args.key.as_deref())?;
+    let signer = args.signer.signer()?;
     let now = t.clock().now()?;
     if args.remediate {
         let o = lz_operate::remediate::remediate(&paths, &t, &Names::of_target(&t), &signer, &now)?;

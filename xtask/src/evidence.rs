@@ -5,14 +5,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use lz_evidence::bundle;
-use lz_evidence::dsse::sha256_hex;
 use lz_evidence::identity::{self, Signer};
 use lz_evidence::query::{Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{parse_time, short, Fields, Kind};
-use lz_evidence::verify::{parse_checkpoint_arg, report_of_store, Anchors, KnownCheckpoint, Strategy, VerifiedCache};
+use lz_evidence::verify::{parse_checkpoint_arg, Anchors, KnownCheckpoint, VerifiedCache};
 use lz_evidence::archive::{append_once, AppendRetry, APPEND_ID};
 use lz_evidence::witness::{WitnessStore, Witnessed};
-use lz_evidence::{failure_of, verify_chain_with, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
+use lz_evidence::{failure_of, EvidenceArchive, LocalStore, S3Store, Store, TrustRoot};
 use serde_json::Value;
 
 #[derive(clap::Args)]
@@ -87,6 +86,7 @@ enum Cmd {
     },
     /// Export a self-contained bundle for a release that `verify --bundle` checks offline; its
     /// header (with the latest witnessed checkpoint) is signed by the exporter (--as, --key)
+    #[command(mut_arg("identity", |a| a.help("The registered identity that exports and signs the bundle's header")))]
     Export {
         #[command(flatten)]
         store: StoreArgs,
@@ -98,28 +98,23 @@ enum Cmd {
         /// File the bundle is written to
         #[arg(long)]
         out: PathBuf,
-        /// The registered identity that exports and signs the bundle's header
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// Private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
     },
     /// Verify the store against its latest witnessed checkpoint and co-sign its head into the
     /// witness store (a C2SP signed note; the witness role only; rerunning is safe)
+    #[command(mut_arg("identity", |a| a.help("The witness identity (role `witness` in the chain's register)")))]
     Witness {
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
         trust: TrustArgs,
-        /// The witness identity (role `witness` in the chain's register)
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// Private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
     },
-    /// Append one record signed with --key FILE or LZ_SIGNING_KEY
+    /// Append one record signed by --as (with --key FILE, or the key LZ_SIGNING_KMS_KEY or
+    /// LZ_SIGNING_KEY gives); `--identity` is the older name of `--as`
+    #[command(mut_arg("identity", |a| a.help("The registered identity that signs the record").visible_alias("identity")))]
     Append {
         #[command(flatten)]
         store: StoreArgs,
@@ -130,12 +125,8 @@ enum Cmd {
         /// plan, policy-evaluation, exception, approval, deployment, drift, break-glass, retrospective
         #[arg(long)]
         kind: String,
-        /// The registered identity that signs the record
-        #[arg(long, value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// Private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
         /// Release digest the record is about
         #[arg(long)]
         release: String,
@@ -362,11 +353,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Keygen { out } => keygen(&out),
         Cmd::Pull { trust } => pull(root, &trust),
-        Cmd::Witness { store, trust, identity, key } => {
-            let signer = match key {
-                Some(k) => Signer::from_file(&identity, &k)?,
-                None => Signer::from_env(&identity)?,
-            };
+        Cmd::Witness { store, trust, signer } => {
+            let signer = signer.signer()?;
             witness(root, &store, &trust, &signer)
         }
         Cmd::Verify { store, trust, bundle, checkpoints } => {
@@ -382,14 +370,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let range = TimeRange { since: since.as_deref().map(|s| time_arg(s, false)).transpose()?, until: until.as_deref().map(|s| time_arg(s, true)).transpose()? };
             query(root, &store, &trust, QueryArgs { release, resource, env, identity, class, range, json })
         }
-        Cmd::Export { store, trust, release, out, identity, key } => {
-            let signer = match key {
-                Some(k) => Signer::from_file(&identity, &k)?,
-                None => Signer::from_env(&identity)?,
-            };
+        Cmd::Export { store, trust, release, out, signer } => {
+            let signer = signer.signer()?;
             export(root, &store, &trust, &release, &out, &signer)
         }
-        Cmd::Append { store, trust, kind, identity, key, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
+        Cmd::Append { store, trust, kind, signer, release, env, account, plan_digest, plan, ticket, reason, details, append_id } => {
             if store.store_kind == StoreKind::LandingZone && (trust.trust_root.is_some() || !trust.pins.is_empty()) {
                 bail!("the landing zone's evidence store is judged by the genesis register governance/stores.toml pins: --trust-root and --pin apply to other stores only");
             }
@@ -397,10 +382,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 .into_iter()
                 .find(|k| k.as_str() == kind)
                 .with_context(|| format!("unknown kind {kind:?} (one of {})", Kind::ALL.map(|k| k.as_str()).join(", ")))?;
-            let signer = match key {
-                Some(k) => Signer::from_file(&identity, &k)?,
-                None => Signer::from_env(&identity)?,
-            };
+            let signer = signer.signer()?;
             let mut fields = Fields::new(release);
             fields.environment = env;
             fields.account = account;
@@ -408,16 +390,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             fields.ticket = ticket;
             fields.reason = reason;
             if let Some(p) = plan {
-                let bytes = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-                let plan: Value = serde_json::from_slice(&bytes)
-                    .map_err(|e| anyhow::anyhow!("{}:{}: plan is not JSON: {e}", p.display(), e.line()))?;
-                let digest = sha256_hex(&bytes);
-                if fields.plan_digest.as_ref().is_some_and(|d| *d != digest) {
-                    bail!("--plan-digest does not match the sha256 of {}", p.display());
-                }
+                let (digest, details) = lz_evidence::load::plan_file(&p, fields.plan_digest.as_deref())?;
                 fields.plan_digest = Some(digest);
-                let resources = lz_evidence::redact::plan_resources(&plan).into_iter().map(|r| r.0).collect();
-                fields = fields.details(lz_evidence::details::PlanDetails { resources, plan: Some(plan), ..Default::default() });
+                fields = fields.details(details);
             }
             // Raw details, as an operator (or an insider) types them: the archive parses them as
             // the kind's typed details before signing (lz_evidence::details), naming a bad field.
@@ -539,25 +514,16 @@ pub(crate) fn load_verified(
     then: &str,
 ) -> Result<Option<(Anchors, Vec<lz_evidence::StoredRecord>, lz_evidence::VerifiedChain)>> {
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let mut anchors = Anchors::of_store(store, cache.load()?.into_iter().collect())?;
-    anchors.witnessed = witnessed;
-    let records = store.load()?;
-    let chain = match verify_chain_with(&records, &trust.or_repository(root)?, &anchors) {
-        Ok(c) => c,
-        Err(e) => match failure_of(&e) {
-            Some(f) => {
-                println!("TAMPERED: {f} [{}]; {then}", f.reason.code());
-                return Ok(None);
-            }
-            None => return Err(e),
-        },
-    };
-    if let Some(head) = &chain.head {
-        cache.save(head)?;
+    match lz_evidence::load::verified(store, &trust.or_repository(root)?, &cache, witnessed)? {
+        Ok(l) => {
+            foreign_findings(&l.chain.quarantined);
+            Ok(Some((l.anchors, l.records, l.chain)))
+        }
+        Err(f) => {
+            println!("TAMPERED: {f} [{}]; {then}", f.reason.code());
+            Ok(None)
+        }
     }
-    foreign_findings(&chain.quarantined);
-    let records = chain_records(records, &chain.quarantined);
-    Ok(Some((anchors, records, chain)))
 }
 
 /// Prints a `FOREIGN:` finding per quarantined object (see `lz_evidence::quarantine`).
@@ -565,11 +531,6 @@ fn foreign_findings(quarantined: &[lz_evidence::Quarantined]) {
     for q in quarantined {
         println!("FOREIGN: {q}");
     }
-}
-
-/// The records of the chain: what was read, less the foreign objects it skips.
-fn chain_records(records: Vec<lz_evidence::StoredRecord>, quarantined: &[lz_evidence::Quarantined]) -> Vec<lz_evidence::StoredRecord> {
-    records.into_iter().filter(|r| !quarantined.iter().any(|q| q.seen && q.location == r.location)).collect()
 }
 
 /// `evidence pull`: the landing zone's evidence store, verified, copied into the local cache
@@ -620,7 +581,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
             witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
             let anchors = Anchors { known, witnessed, ..Default::default() };
             let root_used = given.clone().with_snapshot(b.identities.clone());
-            let report = match bundle_report(&b, p, &root_used, &anchors) {
+            let report = match lz_evidence::load::bundle_report(&b, p, &root_used, &anchors) {
                 Ok(r) => r,
                 Err(e) => return Err(e),
             };
@@ -671,9 +632,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 (report, root_used, store.describe(), None, Some(cache))
             } else {
                 // One streaming pass: memory stays flat however long the chain is.
-                let mut anchors = Anchors::of_store(&*store, known)?;
-                anchors.witnessed = witnessed;
-                let report = report_of_store(&*store, &root_used, &anchors, Strategy::default())?;
+                let report = lz_evidence::load::store_report(&*store, &root_used, known, witnessed)?;
                 (report, root_used, store.describe(), None, Some(cache))
             }
         }
@@ -935,30 +894,6 @@ fn describe_witnessed(witnessed: &[Witnessed]) -> Option<String> {
     let w = witnessed.first()?;
     let cp = lz_evidence::witness::parse(&w.note).ok()?.checkpoint;
     Some(format!("witnessed: the chain holds the {} ({} records, head {}, co-signed at {})", w.source, cp.size, cp.size - 1, cp.time))
-}
-
-/// A bundle's chain verified with its anchors (the header's checkpoint and witnessed
-/// checkpoint), then its header's exporter signature against the register the chain ends with;
-/// a chain whose register has a witness must come with a witnessed checkpoint.
-fn bundle_report(b: &bundle::Bundle, path: &Path, root: &TrustRoot, anchors: &Anchors) -> Result<lz_evidence::Report> {
-    let chain = match verify_chain_with(&b.records, root, anchors) {
-        Ok(c) => c,
-        Err(e) => match e.downcast::<lz_evidence::Failure>() {
-            Ok(f) => return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() }),
-            Err(e) => return Err(e),
-        },
-    };
-    let header = format!("{}:1", path.display());
-    let failure = |what: String| lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::Witness(what) };
-    if let Err(e) = b.check_exporter(&chain.register) {
-        let f = lz_evidence::Failure { location: header.clone(), sequence: None, reason: lz_evidence::Reason::HeadSignature(format!("bundle header: {e}")) };
-        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() });
-    }
-    if b.header.witnessed.is_none() && chain.register.iter().any(|i| i.has_role(lz_evidence::Role::Witness)) {
-        let f = failure("the bundle carries no witnessed checkpoint, but the chain's register has a witness: its length is vouched for by its exporter alone".into());
-        return Ok(lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() });
-    }
-    Ok(lz_evidence::Report { records: chain.records.len(), head: chain.head, failure: None, quarantined: chain.quarantined })
 }
 
 /// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this

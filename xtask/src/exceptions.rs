@@ -50,22 +50,20 @@ enum Sub {
         out: Option<PathBuf>,
     },
     /// Sign an approval of every exception of a release that names you as its approver
+    #[command(mut_arg("identity", |a| a.help("Approver identity (a person of the security group)")))]
     Approve {
         /// Release digest (or unique prefix) whose governance/exceptions.toml is approved
         #[arg(long, value_parser = lz_input::ids::release)]
         release: String,
-        /// Approver identity (a person of the security group)
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
     },
 }
 
-fn approve(root: &Path, release: &str, identity: &str, key: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn approve(root: &Path, release: &str, who: &crate::context::SignerArgs) -> anyhow::Result<ExitCode> {
+    let identity = &who.identity;
     let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
-    let signer = crate::context::signer(identity, key)?;
+    let signer = who.signer()?;
     let now = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
     let done = lz_promote::session::approve_exceptions(&paths, release, &signer, &now)?;
     if done.is_empty() {
@@ -117,7 +115,7 @@ fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>,
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let (expiring_within, format, file) = match args.command {
         Sub::List { expiring_within, format, file } => (expiring_within, format, file),
-        Sub::Approve { release, identity, key } => return approve(root, &release, &identity, key.as_deref()),
+        Sub::Approve { release, signer } => return approve(root, &release, &signer),
         Sub::Export { format, expiring_within, file, out } => return export(root, format, expiring_within, file, out),
     };
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));

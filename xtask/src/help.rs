@@ -48,7 +48,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("evidence query", &["cargo xtask evidence query --release 9c1d2e7a", "cargo xtask evidence query --env prod --since 2026-11-01 --format json"]),
     ("evidence export", &["cargo xtask evidence export --release 9c1d2e7a --out release.bundle --as omar-haddad --key omar.key"]),
     ("evidence witness", &["cargo xtask evidence witness --as audit-witness --key witness.key"]),
-    ("evidence append", &["cargo xtask evidence append --kind drift --identity drift-monitor --key drift.key --release 9c1d2e7a --env dev"]),
+    ("evidence append", &["cargo xtask evidence append --kind drift --as drift-monitor --key drift.key --release 9c1d2e7a --env dev"]),
     ("baseline diff", &["cargo xtask baseline diff --env dev", "cargo xtask baseline diff --module trading-service --format json"]),
     ("baseline check", &["cargo xtask baseline check"]),
     ("baseline review", &["cargo xtask baseline review"]),

@@ -56,23 +56,10 @@ fn env_var_file(root: &Path, env: &str) -> anyhow::Result<PathBuf> {
 
 /// The raw (not normalized) offline plan of one environment. One xtask command is one run:
 /// `environments/` and its modules are parsed once per process however many environments the
-/// command renders.
+/// command renders (`lz_baseline::snapshot::render_env_shared`).
 pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
-    static CACHE: std::sync::OnceLock<tfrender::RenderCache> = std::sync::OnceLock::new();
-    render_env_cached(CACHE.get_or_init(tfrender::RenderCache::new), root, env)
-}
-
-/// [`render_env`] from the configurations loaded in `cache` (`lz_baseline::snapshot`, after the
-/// environment name is checked).
-pub fn render_env_cached(cache: &tfrender::RenderCache, root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     env_var_file(root, env)?;
-    lz_baseline::snapshot::render_env_cached(cache, root, env)
-}
-
-/// [`render_env`] parsing the configuration afresh.
-pub fn render_env_fresh(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
-    env_var_file(root, env)?;
-    lz_baseline::snapshot::render_env(root, env)
+    lz_baseline::snapshot::render_env_shared(root, env)
 }
 
 fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {

@@ -9,9 +9,9 @@ use lz_evidence::Signer;
 use lz_operate::promote::{self, Target};
 use lz_promote::Session;
 
-use crate::context::signer;
 
 #[derive(clap::Args)]
+#[command(mut_arg("identity", |a| a.help("Deployer identity (governance/identities.toml)")))]
 pub struct Args {
     /// Release digest (or unique prefix)
     #[arg(long, value_parser = lz_input::ids::release)]
@@ -19,12 +19,8 @@ pub struct Args {
     /// Environment to promote into
     #[arg(long, value_parser = lz_input::ids::environment)]
     to: String,
-    /// Deployer identity (governance/identities.toml)
-    #[arg(long = "as", value_parser = lz_input::ids::identity)]
-    identity: String,
-    /// The deployer's ed25519 private key file (default: LZ_SIGNING_KEY)
-    #[arg(long)]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    signer: crate::context::SignerArgs,
     /// Key of the policy identity that signs the policy evaluation and auto-approvals; or
     /// LZ_POLICY_KEY
     #[arg(long)]
@@ -86,9 +82,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     }
     let t = Target::from_tree(session.release.root(), &args.to, &endpoint)?;
     if args.dry_run {
-        return crate::classify::show(&session, Some(&args.identity), &t, &endpoint, args.format, true);
+        return crate::classify::show(&session, Some(&args.signer.identity), &t, &endpoint, args.format, true);
     }
-    let deployer = signer(&args.identity, args.key.as_deref())?;
+    let deployer = args.signer.signer()?;
     let ps = policy_signer(
         &session.governance.policy.policy_identity.clone(),
         args.policy_key.as_deref(),

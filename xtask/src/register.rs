@@ -2,7 +2,7 @@
 //! holds it. The working tree's `governance/identities.toml` is a proposal; it comes into force
 //! only when a quorum of the security group (never its proposer, never an identity it alters)
 //! approves it in the chain. Times come from the hosting environment's server clock.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -29,13 +29,10 @@ enum Cmd {
         format: Format,
     },
     /// Propose the working tree's governance/identities.toml as the next register
+    #[command(mut_arg("identity", |a| a.help("A security approver (governance/identities.toml)")))]
     Propose {
-        /// A security approver (governance/identities.toml)
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// The proposer's ed25519 private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
         /// Why the register changes (ticket, who joins or leaves)
         #[arg(long)]
         reason: String,
@@ -44,16 +41,13 @@ enum Cmd {
     /// findings, 2 when a file cannot be parsed or breaks its rules, naming file and line
     Check,
     /// Approve the register change proposed at a sequence of the chain
+    #[command(mut_arg("identity", |a| a.help("A security approver other than the proposer and anyone the change alters")))]
     Approve {
         /// Sequence of the proposal (`register status` lists them)
         #[arg(long)]
         proposal: u64,
-        /// A security approver other than the proposer and anyone the change alters
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// The approver's ed25519 private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
     },
 }
 
@@ -82,8 +76,8 @@ fn run_online(root: &Path, command: Cmd) -> Result<ExitCode> {
     match command {
         Cmd::Check => check(root),
         Cmd::Status { format } => status(root, &paths, format),
-        Cmd::Propose { identity, key, reason } => {
-            let signer = crate::context::signer(&identity, key.as_deref())?;
+        Cmd::Propose { signer: who, reason } => {
+            let (identity, signer) = (&who.identity, who.signer()?);
             let text = std::fs::read_to_string(root.join(REGISTER_FILE)).with_context(|| format!("cannot read {REGISTER_FILE}"))?;
             let (r, pending) = register::propose(&paths, &text, &signer, &reason, now()?)?;
             println!("{identity} proposed register {} at sequence {}:", &pending.register.fingerprint()[..12], r.sequence);
@@ -93,8 +87,8 @@ fn run_online(root: &Path, command: Cmd) -> Result<ExitCode> {
             println!("it comes into force with {} approval(s) by other people of the security group: cargo xtask register approve --proposal {} --as ID --key FILE", pending.missing, r.sequence);
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Approve { proposal, identity, key } => {
-            let signer = crate::context::signer(&identity, key.as_deref())?;
+        Cmd::Approve { proposal, signer: who } => {
+            let (identity, signer) = (&who.identity, who.signer()?);
             let a = register::approve(&paths, proposal, &signer, now()?)?;
             match a.missing {
                 None => println!("{identity} approved the register change at sequence {proposal} (record {}): it is in force", a.record.sequence),

@@ -46,16 +46,13 @@ enum Cmd {
     },
     /// Put a built release into the landing zone's release store (written once, Object Lock)
     /// and append its author's signed release record to the evidence store
+    #[command(mut_arg("identity", |a| a.help("The author (author role in governance/identities.toml) who signs the release record")))]
     Publish {
         /// Release digest (or unique prefix) in the staging directory
         #[arg(long, value_parser = lz_input::ids::release)]
         release: String,
-        /// The author (author role in governance/identities.toml) who signs the release record
-        #[arg(long = "as", value_parser = lz_input::ids::identity)]
-        identity: String,
-        /// The author's ed25519 private key file (default: LZ_SIGNING_KEY)
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        signer: crate::context::SignerArgs,
         /// Staging directory; default .tools/releases
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -137,18 +134,19 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 println!("  next        cargo xtask release publish --release {} --as <author>", &built.manifest.digest[..12]);
             }
         }
-        Cmd::Publish { release: digest, identity, key, dir } => {
+        Cmd::Publish { release: digest, signer: who, dir } => {
+            let identity = &who.identity;
             let (dir, m) = release::show(&releases_dir(root, dir), &digest)?;
             let archive = std::fs::read(dir.join(release::ARCHIVE_NAME))
                 .with_context(|| format!("cannot read the archive in {}", dir.display()))?;
             let manifest = std::fs::read(dir.join(release::MANIFEST_NAME))
                 .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
-            let signer = crate::context::signer(&identity, key.as_deref())?;
+            let signer = who.signer()?;
             let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
             let ledger = paths.ledger()?;
             let who = ledger
                 .identities()
-                .get(&identity)
+                .get(identity)
                 .with_context(|| format!("{identity} is not an identity in governance/identities.toml"))?;
             if !who.roles.contains(&lz_evidence::Role::Author) {
                 anyhow::bail!("{identity} does not have the author role in governance/identities.toml");

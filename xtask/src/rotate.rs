@@ -1,7 +1,7 @@
 //! `cargo xtask rotate` (Secrets Manager's four-step rotation of a secret, verified by its
 //! consumers and recorded) and `cargo xtask rotation status` (every secret's last verified
 //! rotation and due date, from the verified evidence store).
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -12,6 +12,7 @@ use lz_promote::rotation;
 use crate::format::Format;
 
 #[derive(clap::Args)]
+#[command(mut_arg("identity", |a| a.help("The rotation identity (deployer role) that signs the records")))]
 pub struct Args {
     /// Environment whose secret is rotated
     #[arg(long, value_parser = lz_input::ids::environment)]
@@ -23,12 +24,8 @@ pub struct Args {
     /// Every secret of the environment's plan, one after the other
     #[arg(long)]
     all: bool,
-    /// The rotation identity (deployer role) that signs the records
-    #[arg(long = "as", value_parser = lz_input::ids::identity)]
-    identity: String,
-    /// Private key file (default: LZ_SIGNING_KEY)
-    #[arg(long)]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    signer: crate::context::SignerArgs,
     /// Change or schedule ticket the records name
     #[arg(long)]
     ticket: Option<String>,
@@ -62,7 +59,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let (tree, plan, source) = (&src.tree, &src.plan, &src.description);
     let policy = rotation::Policy::load(&tree)?;
     let t = Target::from_tree(&tree, &args.env, &endpoint)?;
-    let signer = crate::context::signer(&args.identity, args.key.as_deref())?;
+    let signer = args.signer.signer()?;
     let names: Vec<String> = match &args.secret {
         Some(s) => vec![s.clone()],
         None => rotation::secrets_of_plan(&plan, &policy, &t.account_id, &t.region)?

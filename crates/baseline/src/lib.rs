@@ -48,6 +48,7 @@
 //! tests and by `cargo xtask bench properties`. How an allow-listed variable maps to the
 //! attribute paths it may change is documented in [`checks::INFLUENCE`].
 pub mod checks;
+pub mod bench;
 pub mod diff;
 pub mod overlay;
 pub mod props;

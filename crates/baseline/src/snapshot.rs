@@ -140,6 +140,13 @@ pub fn render_env_cached(cache: &tfrender::RenderCache, root: &Path, env: &str) 
     render_env_in(root, env, |dir, opts| cache.render_dir(dir, opts))
 }
 
+/// [`render_env`] from the one cache of this process: a command (one run) parses
+/// `environments/` and its modules once however many environments it renders.
+pub fn render_env_shared(root: &Path, env: &str) -> Result<Value> {
+    static CACHE: std::sync::OnceLock<tfrender::RenderCache> = std::sync::OnceLock::new();
+    render_env_cached(CACHE.get_or_init(tfrender::RenderCache::new), root, env)
+}
+
 /// [`render_env`] from a configuration of `environments/` already loaded.
 pub fn render_env_prepared(prepared: &tfrender::Prepared, root: &Path, env: &str) -> Result<Value> {
     render_env_in(root, env, |_, opts| prepared.render(opts))

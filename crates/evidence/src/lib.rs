@@ -35,6 +35,7 @@ pub mod genesis_after;
 pub mod mirror;
 pub mod identity;
 pub mod keys;
+pub mod load;
 pub mod provenance;
 pub mod query;
 pub mod quarantine;

@@ -288,6 +288,20 @@ pub fn render_options(root: &Path, var_files: Vec<PathBuf>) -> Result<tfrender::
     Ok(tfrender::RenderOptions { var_files, vars: Vec::new(), schema: Some(provider_schema(root)?) })
 }
 
+/// `cargo xtask render DIR`: the raw offline plan of the configuration in `dir` with this
+/// repository's schema, `var_files` applied after `terraform.tfvars` and `*.auto.tfvars`, then
+/// `vars` (each `NAME=VALUE`, applied last).
+pub fn render_config(root: &Path, dir: &Path, var_files: Vec<PathBuf>, vars: &[String]) -> Result<serde_json::Value> {
+    let mut opts = render_options(root, var_files)?;
+    for v in vars {
+        let Some((k, val)) = v.split_once('=') else {
+            bail!("invalid --var {v:?}: expected NAME=VALUE");
+        };
+        opts.vars.push((k.to_string(), val.to_string()));
+    }
+    Ok(tfrender::render_dir(dir, &opts)?)
+}
+
 /// Schema validation errors of configuration directories (each error once, in file order;
 /// files shown relative to `root`).
 pub fn validate_dirs(root: &Path, dirs: &[PathBuf]) -> Result<Vec<tfrender::RenderError>> {

@@ -355,6 +355,57 @@ fn code_map_gaps(doc: &str, crates: &[String], files: &[(String, String)]) -> Ve
     out
 }
 
+/// Where AWS SDK clients are built, with their one wait-and-retry policy (`ClientPolicy`).
+const AWS_CLIENT_HOME: [&str; 2] = ["crates/platform/src/aws.rs", "crates/platform/src/aws_setup.rs"];
+
+/// "Every AWS SDK client is built in `aws.rs` or `aws_setup.rs` with one wait-and-retry policy;
+/// nothing else builds a client or sets a timeout": a client built, or a timeout or retry
+/// configuration set, anywhere else.
+fn aws_clients_elsewhere(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (rel, text) in files {
+        if AWS_CLIENT_HOME.contains(&rel.as_str()) {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            let Some(l) = code(line) else { continue };
+            let builds = ["Client::from_conf(", "TimeoutConfig::", "RetryConfig::", ".timeout_config(", ".retry_config("].iter().any(|m| l.contains(m))
+                || (l.contains("aws_sdk_") && l.contains("Client::new("));
+            if builds {
+                out.push(format!("{rel}:{}: builds an AWS client or sets its timeouts: use lz_platform::aws (ClientPolicy): {l}", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// Renders of configurations the renderer and the schema crate do not own, with why: the
+/// render benchmark's synthetic fixtures (provider-free, written by the bench), which are not
+/// this repository's configurations.
+const RENDERS_WITHOUT_SCHEMA: [(&str, &str); 1] = [("crates/baseline/src/bench.rs", "synthetic provider-free fixtures of bench render")];
+
+/// "Every render of this repository's configurations goes through `lz_schema::render_options`":
+/// render options built by hand (a `RenderOptions` literal or default) outside `tfrender` and
+/// `lz-schema`.
+fn renders_without_the_schema(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (rel, text) in files {
+        if rel.starts_with("crates/tfrender/src/") || rel.starts_with("crates/schema/src/") || RENDERS_WITHOUT_SCHEMA.iter().any(|(f, _)| f == rel) {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            let Some(l) = code(line) else { continue };
+            let by_hand = l.contains("RenderOptions {")
+                || l.contains("RenderOptions::default()")
+                || ((l.contains("render_dir(") || l.contains(".render(")) && l.contains("Default::default()"));
+            if by_hand {
+                out.push(format!("{rel}:{}: render options built by hand: use lz_schema::render_options (the vendored schema): {l}", i + 1));
+            }
+        }
+    }
+    out
+}
+
 // ---- the guards on the repository ----
 
 #[test]
@@ -415,6 +466,22 @@ fn the_code_map_lists_every_crate_and_module() {
 }
 
 #[test]
+fn aws_clients_are_built_in_one_place() {
+    let files = product_sources(&root());
+    assert!(files.iter().filter(|(r, _)| AWS_CLIENT_HOME.contains(&r.as_str())).count() == 2, "the AWS client home moved: update AWS_CLIENT_HOME");
+    report("every AWS SDK client is built in lz_platform::aws with ClientPolicy (ARCHITECTURE.md, crates/platform)", aws_clients_elsewhere(&files));
+}
+
+#[test]
+fn every_render_goes_through_render_options() {
+    let files = product_sources(&root());
+    for (f, _) in RENDERS_WITHOUT_SCHEMA {
+        assert!(files.iter().any(|(r, _)| r == f), "{f} is gone: drop it from RENDERS_WITHOUT_SCHEMA");
+    }
+    report("every render of the repository's configurations goes through lz_schema::render_options (ARCHITECTURE.md, crates/tfrender)", renders_without_the_schema(&files));
+}
+
+#[test]
 fn every_architecture_invariant_names_its_guard() {
     // Each guard above is named in ARCHITECTURE.md next to the invariant it checks.
     let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
@@ -426,6 +493,8 @@ fn every_architecture_invariant_names_its_guard() {
         "change_control_reads_no_environment_variable",
         "xtask_holds_parsing_and_printing_only",
         "the_code_map_lists_every_crate_and_module",
+        "aws_clients_are_built_in_one_place",
+        "every_render_goes_through_render_options",
     ] {
         if !text.contains(guard) {
             missing.push(guard);
@@ -519,4 +588,22 @@ fn a_crate_or_module_missing_from_the_code_map_is_named() {
     assert!(found[0].contains("`crates/b`"), "{found:?}");
     assert!(found[1].starts_with("crates/a/src/y.rs:"), "{found:?}");
     assert!(found[2].starts_with("crates/a/src/functions/path.rs:"), "{found:?}");
+}
+
+#[test]
+fn an_aws_client_built_elsewhere_is_named() {
+    let text = "use aws_sdk_s3::config::timeout::TimeoutConfig;\nfn c() {\n    let c = aws_sdk_s3::Client::from_conf(conf);\n    let t = TimeoutConfig::builder().build();\n    let k = aws_sdk_kms::Client::new(&shared);\n    // aws_sdk_s3::Client::new(&c) in a comment\n}\n";
+    let found = aws_clients_elsewhere(&one("crates/evidence/src/s3.rs", text));
+    let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
+    assert_eq!(lines, ["crates/evidence/src/s3.rs:3", "crates/evidence/src/s3.rs:4", "crates/evidence/src/s3.rs:5"], "{found:?}");
+    assert!(aws_clients_elsewhere(&one("crates/platform/src/aws.rs", text)).is_empty(), "its home may build them");
+}
+
+#[test]
+fn a_render_without_the_schema_is_named() {
+    let text = "fn r() {\n    let o = tfrender::RenderOptions { var_files, vars: Vec::new(), schema: None };\n    let p = tfrender::render_dir(&dir, &Default::default())?;\n    let q = cache.render_dir(&dir, &lz_schema::render_options(root, v)?)?;\n}\n";
+    let found = renders_without_the_schema(&one("crates/gate/src/lib.rs", text));
+    let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
+    assert_eq!(lines, ["crates/gate/src/lib.rs:2", "crates/gate/src/lib.rs:3"], "{found:?}");
+    assert!(renders_without_the_schema(&one("crates/schema/src/lib.rs", text)).is_empty(), "the schema crate builds them");
 }

@@ -164,6 +164,33 @@ fn committed_overrides(root: &Path) -> Vec<String> {
     out
 }
 
+/// The home of every S3 bucket and its hardening.
+const BUCKET_MODULE: &str = "modules/s3-bucket/";
+
+/// S3 bucket resources a module other than the bucket module may declare, with why.
+const BUCKET_RESOURCES_ELSEWHERE: [(&str, &str); 1] =
+    [("aws_s3_bucket_replication_configuration", "the log archive replicates between two instances of the bucket module; it switches no control off")];
+
+/// "Every S3 bucket of the landing zone is an instance of `modules/s3-bucket`; its hardening is
+/// written there once": an `aws_s3_bucket*` resource declared in any other module or in the root.
+fn buckets_outside_the_bucket_module(root: &Path, files: &[HclFile]) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in files {
+        let at = rel(root, &f.path);
+        if at.starts_with(BUCKET_MODULE) {
+            continue;
+        }
+        for b in hcl::blocks(&f.body, "resource") {
+            let labels = hcl::labels(b);
+            let Some(kind) = labels.first() else { continue };
+            if kind.starts_with("aws_s3_bucket") && !BUCKET_RESOURCES_ELSEWHERE.iter().any(|(k, _)| k == kind) {
+                out.push(format!("{at}:{}: resource {}: S3 buckets and their hardening live in modules/s3-bucket (call it)", f.line_of_span(b), labels.join(".")));
+            }
+        }
+    }
+    out
+}
+
 // ---- the guards on the repository ----
 
 #[test]
@@ -201,6 +228,15 @@ fn no_localstack_override_is_committed() {
     report("the LocalStack override is never committed (ARCHITECTURE.md, crates/platform)", committed_overrides(&root()));
 }
 
+#[test]
+fn every_bucket_is_an_instance_of_the_bucket_module() {
+    let root = root();
+    let mut files = module_files(&root);
+    assert!(files.iter().any(|f| rel(&root, &f.path).starts_with(BUCKET_MODULE)), "modules/s3-bucket moved: update BUCKET_MODULE");
+    files.extend(hcl::parse_module_dir(&root.join("environments")).unwrap());
+    report("every S3 bucket is an instance of modules/s3-bucket (ARCHITECTURE.md, modules/)", buckets_outside_the_bucket_module(&root, &files));
+}
+
 // ---- each guard can fail ----
 
 #[test]
@@ -225,6 +261,11 @@ fn default_tags_and_root_module_resources_are_named() {
         "provider \"aws\" {\n  region = var.region\n\n  default_tags {\n    tags = { Owner = \"x\" }\n  }\n}\n\nresource \"aws_s3_bucket\" \"stray\" {\n  bucket = \"x\"\n}\n\nmodule \"m\" {\n  source = \"../modules/m\"\n}\n",
     );
     let files = [f];
+    let bucket = parse("/r/modules/log-archive/main.tf", "resource \"aws_s3_bucket_versioning\" \"v\" {\n  bucket = \"b\"\n}\n\nresource \"aws_s3_bucket_replication_configuration\" \"r\" {\n  bucket = \"b\"\n}\n");
+    let inside = parse("/r/modules/s3-bucket/main.tf", "resource \"aws_s3_bucket\" \"this\" {\n  bucket = var.name\n}\n");
+    let found = buckets_outside_the_bucket_module(root, &[bucket, inside]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("modules/log-archive/main.tf:1: resource aws_s3_bucket_versioning.v"), "{found:?}");
     assert_eq!(default_tags(root, &files).len(), 1);
     assert!(default_tags(root, &files)[0].starts_with("environments/providers.tf:4: "), "{:?}", default_tags(root, &files));
     let found = root_module_resources(root, &files);
@@ -270,6 +311,7 @@ fn architecture_md_names_these_guards() {
         "environments_hold_only_overlays",
         "every_environment_is_its_own_account",
         "no_localstack_override_is_committed",
+        "every_bucket_is_an_instance_of_the_bucket_module",
     ]
     .into_iter()
     .filter(|g| !text.contains(g))

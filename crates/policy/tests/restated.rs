@@ -192,3 +192,19 @@ fn a_restated_control_that_differs_is_named_with_its_line() {
     let moved = controls.replacen("port = 443", "port = 8443", 1);
     assert_eq!(restated_controls(&rego_files(&root), &moved).len(), 2, "the table moving alone is named at both Rego lines");
 }
+
+/// `Settings::unverifiable_severity()` falls back to a severity when the settings file leaves it
+/// out; the Rego library falls back to its `_defaults` one. They must be the same.
+#[test]
+fn the_rust_fallback_severity_is_the_rego_default() {
+    let root = root();
+    let rego = std::fs::read_to_string(root.join("policies/lib/plan.rego")).unwrap();
+    let defaults = rego_defaults(&rego, "policies/lib/plan.rego").unwrap();
+    let (_, rego_default, line) = defaults.iter().find(|(k, _, _)| k == "unverifiable_severity").expect("plan.rego has a default unverifiable_severity");
+    let rust = lz_policy::Settings::default();
+    assert_eq!(
+        rego_default.as_str(),
+        Some(rust.unverifiable_severity()),
+        "policies/lib/plan.rego:{line}: the default unverifiable_severity differs from crates/policy/src/settings.rs's fallback"
+    );
+}

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use lz_operate::bootstrap::{self, Names};
 use lz_operate::promote::Target;
-use lz_promote::Paths;
 
 #[derive(clap::Args)]
 #[command(mut_arg("identity", |a| {
@@ -61,7 +60,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             "stores of the landing zone: releases s3://{}/, evidence s3://{}/ (account {}, {})",
             stores.release_bucket, stores.evidence_bucket, stores.account_id, stores.region
         );
-        let paths = Paths::landing_zone(root, &endpoint)?;
+        let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
         let file = root.join(lz_promote::register::REGISTER_FILE);
         let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
         let signer = args.signer.as_ref().map(crate::context::SignerArgs::signer).transpose()?;
@@ -77,7 +76,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let (Some(env), Some(pin), Some(who)) = (args.env, args.pin, args.signer) else {
         anyhow::bail!("bootstrap needs --env, --pin and --as (or --stores)");
     };
-    let paths = Paths::landing_zone(root, &endpoint)?;
+    let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
     let release = paths.open_release(&pin)?;
     let t = Target::from_tree(release.root(), &env, &endpoint)?;
     let plan = release

@@ -162,8 +162,7 @@ fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyh
     // A revocation names every service still on the version: the verified chain is read first,
     // and nothing is written when it cannot be.
     let records = if revoke {
-        let endpoint = lz_platform::localstack::require(root)?;
-        lz_promote::Paths::landing_zone(root, &endpoint)?.ledger()?.records()?
+        crate::context::LandingZone::open(root)?.paths.ledger()?.records()?
     } else {
         Vec::new()
     };
@@ -202,8 +201,7 @@ fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyh
 
 /// `catalog adoption [MODULE] [--json]`.
 fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let paths = crate::context::LandingZone::open(root)?.paths;
     let records = paths.ledger()?.records()?;
     let rows = lz_promote::adoption::rows(&records, module);
     // The waves' plans as this tree's catalog states them, judged at the time of the chain's

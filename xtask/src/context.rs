@@ -18,8 +18,13 @@ impl LandingZone {
     /// when nothing answers).
     pub fn open(root: &Path) -> Result<LandingZone> {
         let endpoint = lz_platform::localstack::require(root)?;
-        let paths = Paths::landing_zone(root, &endpoint)?;
-        Ok(LandingZone { endpoint, paths })
+        LandingZone::at(root, &endpoint)
+    }
+
+    /// The landing zone under `root` at `endpoint`, which the command already found answering.
+    pub fn at(root: &Path, endpoint: &str) -> Result<LandingZone> {
+        let paths = Paths::landing_zone(root, endpoint)?;
+        Ok(LandingZone { endpoint: endpoint.to_string(), paths })
     }
 }
 

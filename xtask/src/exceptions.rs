@@ -85,7 +85,7 @@ fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>,
     let mut e = x::export(&path, Some(&root.join("governance/identities.toml")), today, within)?;
     // Each entry's signed approval and its signature, from the landing zone's verified chain
     // when its evidence store answers ("not checked: no evidence store" otherwise).
-    let chain = lz_promote::Paths::landing_zone(root, &endpoint).and_then(|p| p.ledger()?.chain());
+    let chain = crate::context::LandingZone::at(root, &endpoint).and_then(|lz| lz.paths.ledger()?.chain());
     match chain {
         Ok(chain) => x::with_approvals(&mut e, &lz_policy::Register::load(&path)?, &chain),
         Err(err) => eprintln!("note: signatures {}: {err:#}", x::NOT_CHECKED),

@@ -33,8 +33,7 @@ pub fn run(root: &Path, store: &StoreArgs, trust: &TrustArgs, env: &str, address
         println!("REFUSED: admissions can only be replayed on a store change control names (the landing zone's); ask that store, not --store s3");
         return Ok(ExitCode::from(1));
     };
-    let endpoint = lz_platform::localstack::require(root)?;
-    let mut paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { mut paths, .. } = crate::context::LandingZone::open(root)?;
     paths.evidence = evidence;
     // One verification for the whole command (the replay and the lookup read it), against the
     // landing zone's pinned register, with the verifier's cached checkpoint and the witnessed one;

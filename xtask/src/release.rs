@@ -185,9 +185,8 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     (dir.display().to_string(), m)
                 }
                 None => {
-                    let endpoint = lz_platform::localstack::require(root)?;
+                    let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
                     let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
-                    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
                     let verified = paths.open_release(&digest)?;
                     let store = stores.releases()?;
                     let bytes = store

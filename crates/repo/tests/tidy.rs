@@ -406,6 +406,25 @@ fn renders_without_the_schema(files: &[(String, String)]) -> Vec<String> {
     out
 }
 
+/// "One command context": the landing zone's stores are opened (`Paths::landing_zone`) in
+/// `xtask/src/context.rs` only; a command takes `LandingZone::open` (or `::at` an endpoint it
+/// already found answering).
+fn landing_zone_opened_by_hand(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (rel, text) in files {
+        if !rel.starts_with("xtask/src/") || rel == "xtask/src/context.rs" {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            let Some(l) = code(line) else { continue };
+            if l.contains("Paths::landing_zone(") {
+                out.push(format!("{rel}:{}: opens the landing zone by hand: use crate::context::LandingZone: {l}", i + 1));
+            }
+        }
+    }
+    out
+}
+
 // ---- the guards on the repository ----
 
 #[test]
@@ -482,6 +501,13 @@ fn every_render_goes_through_render_options() {
 }
 
 #[test]
+fn xtask_opens_the_landing_zone_through_its_context() {
+    let files = product_sources(&root());
+    assert!(files.iter().any(|(r, t)| r == "xtask/src/context.rs" && t.contains("Paths::landing_zone(")), "the command context moved");
+    report("one command context (ARCHITECTURE.md, xtask/)", landing_zone_opened_by_hand(&files));
+}
+
+#[test]
 fn every_architecture_invariant_names_its_guard() {
     // Each guard above is named in ARCHITECTURE.md next to the invariant it checks.
     let text = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
@@ -495,6 +521,7 @@ fn every_architecture_invariant_names_its_guard() {
         "the_code_map_lists_every_crate_and_module",
         "aws_clients_are_built_in_one_place",
         "every_render_goes_through_render_options",
+        "xtask_opens_the_landing_zone_through_its_context",
     ] {
         if !text.contains(guard) {
             missing.push(guard);
@@ -606,4 +633,14 @@ fn a_render_without_the_schema_is_named() {
     let lines: Vec<&str> = found.iter().map(|f| f.split(": ").next().unwrap()).collect();
     assert_eq!(lines, ["crates/gate/src/lib.rs:2", "crates/gate/src/lib.rs:3"], "{found:?}");
     assert!(renders_without_the_schema(&one("crates/schema/src/lib.rs", text)).is_empty(), "the schema crate builds them");
+}
+
+#[test]
+fn a_landing_zone_opened_by_hand_is_named() {
+    let text = "fn run() {\n    // Paths::landing_zone(root, &e) in a comment\n    let p = lz_promote::Paths::landing_zone(root, &endpoint)?;\n}\n";
+    let found = landing_zone_opened_by_hand(&one("xtask/src/drift.rs", text));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("xtask/src/drift.rs:3: "), "{found:?}");
+    assert!(landing_zone_opened_by_hand(&one("xtask/src/context.rs", text)).is_empty());
+    assert!(landing_zone_opened_by_hand(&one("crates/operate/src/lib.rs", text)).is_empty(), "only xtask is held to it");
 }

@@ -14,12 +14,19 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("check", &["cargo xtask check", "cargo xtask check --base origin/main --require-evidence"]),
     ("test", &["cargo xtask test", "cargo xtask test -- -p lz-promote --test dry_run"]),
     ("docs", &["cargo xtask docs", "cargo xtask docs --check"]),
-    ("catalog bump", &["cargo xtask catalog bump trading-service minor --message \"add queue encryption\""]),
+    (
+        "catalog bump",
+        &[
+            "cargo xtask catalog bump trading-service minor --message \"add queue encryption\"",
+            "cargo xtask catalog bump kms-key patch --message \"document the rotation review\" --no-tag",
+        ],
+    ),
     ("catalog add", &["cargo xtask catalog add fx-pricing --owner platform --risk medium --description \"FX pricing service\""]),
     ("catalog show", &["cargo xtask catalog show", "cargo xtask catalog show trading-service --format json"]),
     ("catalog deprecate", &["cargo xtask catalog deprecate trading-service@1.0.0 --reason \"superseded by 1.1.0\""]),
     ("catalog revoke", &["cargo xtask catalog revoke trading-service@1.0.0 --reason \"reads secrets by version id\""]),
     ("catalog adoption", &["cargo xtask catalog adoption", "cargo xtask catalog adoption trading-service --json"]),
+    ("catalog tags", &["cargo xtask catalog tags", "cargo xtask catalog tags --create"]),
     (
         "service new",
         &["cargo xtask service new fx-pricing --env dev --tier trading --owner trading-technology --secret fx-api-key=feed-api-key"],

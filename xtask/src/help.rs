@@ -46,7 +46,13 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("exceptions list", &["cargo xtask exceptions list", "cargo xtask exceptions list --expiring-within 14 --format json"]),
     ("exceptions export", &["cargo xtask exceptions export --format html --out exceptions.html"]),
     ("exceptions approve", &["cargo xtask exceptions approve --release 9c1d2e7a --as grace-lindqvist --key grace.key"]),
-    ("release build", &["cargo xtask release build --author priya-raman --ticket CHG-42 --reason \"fx-pricing service\""]),
+    (
+        "release build",
+        &[
+            "cargo xtask release build --author priya-raman --ticket CHG-42 --reason \"fx-pricing service\"",
+            "cargo xtask release build --author alice --ticket REHEARSAL-7 --reason \"rehearsal\" --allow-dirty",
+        ],
+    ),
     ("release publish", &["cargo xtask release publish --release 9c1d2e7a --as priya-raman --key priya.key"]),
     ("release show", &["cargo xtask release show 9c1d2e7a", "cargo xtask release show 9c1d2e7a --json"]),
     ("evidence keygen", &["cargo xtask evidence keygen --out ~/.lz/priya.key"]),

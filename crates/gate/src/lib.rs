@@ -7,6 +7,7 @@
 pub mod evidence;
 pub mod findings;
 pub mod governance;
+pub mod hygiene;
 
 use std::path::{Path, PathBuf};
 

@@ -114,6 +114,40 @@ fn aws(full: &str) -> Option<(String, Option<String>)> {
     None
 }
 
+/// The lock Terraform reported or left behind.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LockInfo {
+    pub id: String,
+    pub who: String,
+    pub operation: String,
+    pub created: String,
+}
+
+/// Parses the "Lock Info:" block of Terraform's lock error.
+pub fn parse_lock_error(text: &str) -> Option<LockInfo> {
+    if !text.contains("Error acquiring the state lock") {
+        return None;
+    }
+    let field = |name: &str| {
+        text.lines()
+            .map(|l| {
+                l.trim_start_matches(|c: char| c == '│' || c.is_whitespace())
+                    .trim_end()
+            })
+            .find_map(|l| {
+                l.strip_prefix(&format!("{name}:"))
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    Some(LockInfo {
+        id: field("ID"),
+        who: field("Who"),
+        operation: field("Operation"),
+        created: field("Created"),
+    })
+}
+
 /// A Terraform error: its `Error:` line, where it points, and the fix for the shapes known.
 fn terraform(full: &str) -> Option<(String, Option<String>)> {
     let lines: Vec<&str> = full.lines().map(|l| l.trim_start_matches(['│', '╷', '╵', ' ']).trim_end()).collect();
@@ -132,12 +166,11 @@ fn terraform(full: &str) -> Option<(String, Option<String>)> {
         .unwrap_or_default();
     let lower = full.to_lowercase();
     if title.starts_with("Error acquiring the state lock") || lower.contains("conditionalcheckfailedexception") && lower.contains("lock") {
-        let id = lines.iter().find_map(|l| l.strip_prefix("ID:").map(str::trim)).filter(|s| !s.is_empty());
-        let fix = match id {
-            Some(id) => format!("wait for the other run to finish; if it died, `terraform force-unlock {id}` in its configuration"),
-            None => "wait for the other run to finish; if it died, `terraform force-unlock LOCK_ID` in its configuration".into(),
-        };
-        return Some(("the Terraform state is locked by another run".into(), Some(fix)));
+        let lock = parse_lock_error(full).filter(|l| !l.id.is_empty());
+        let by = lock.as_ref().filter(|l| !l.who.is_empty()).map(|l| format!(" ({}, {})", l.who, l.operation)).unwrap_or_default();
+        let id = lock.as_ref().map_or("LOCK_ID", |l| l.id.as_str());
+        let fix = format!("wait for the other run to finish; if it died, `terraform force-unlock {id}` in its configuration");
+        return Some((format!("the Terraform state is locked by another run{by}"), Some(fix)));
     }
     if title.starts_with("Failed to query available provider packages")
         || title.starts_with("Failed to install provider")

@@ -208,7 +208,10 @@ pub fn refs_in(text: &str) -> Vec<(usize, String)> {
         while let Some(p) = rest.find("?ref=") {
             rest = &rest[p + 5..];
             let value: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/')).collect();
-            out.push((i + 1, value));
+            // `?ref=` in prose (followed by a backtick or a space) names nothing.
+            if !value.is_empty() {
+                out.push((i + 1, value));
+            }
         }
     }
     out

@@ -73,8 +73,15 @@ const CREDENTIALS_FIX: &str = "provide AWS credentials for the account (a profil
 fn aws(full: &str) -> Option<(String, Option<String>)> {
     // `api error CODE: message` is how the Go SDK (inside Terraform's provider) prints one.
     let api = full.find("api error ").map(|i| &full[i + 10..]).and_then(|r| r.lines().next()).and_then(|r| r.split_once(": "));
-    let code = debug_field(full, "code").or_else(|| xml_field(full, "Code")).or(api.map(|a| a.0));
-    let message = debug_field(full, "message").or_else(|| xml_field(full, "Message")).or(api.map(|a| a.1.trim()));
+    // `service error: CODE: message` is how a modelled SDK error prints.
+    let modelled = full
+        .find("service error: ")
+        .map(|i| &full[i + 15..])
+        .and_then(|r| r.split_once(": "))
+        .filter(|(c, _)| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_alphanumeric()) && c.starts_with(|ch: char| ch.is_ascii_uppercase()))
+        .map(|(c, m)| (c, m.split(": ").next().unwrap_or(m).trim()));
+    let code = debug_field(full, "code").or_else(|| xml_field(full, "Code")).or(api.map(|a| a.0)).or(modelled.map(|m| m.0));
+    let message = debug_field(full, "message").or_else(|| xml_field(full, "Message")).or(api.map(|a| a.1.trim())).or(modelled.map(|m| m.1));
     let bucket = xml_field(full, "BucketName");
     if let Some(code) = code {
         let said = message.map(|m| format!(" ({m})")).unwrap_or_default();
@@ -201,6 +208,9 @@ mod tests {
     /// The S3 NoSuchBucket error as `DisplayErrorContext` prints it (abridged response).
     const NO_BUCKET: &str = "service error: unhandled error (NoSuchBucket): Error { code: \"NoSuchBucket\", message: \"The specified bucket does not exist\", aws_request_id: \"d1c2\", s3_extended_request_id: \"s9lz\" } (ServiceError(ServiceError { source: Unhandled(Unhandled { source: ErrorMetadata { code: Some(\"NoSuchBucket\") } }), raw: Response { status: StatusCode(404), headers: Headers { headers: {\"content-type\": HeaderValue { _private: H0(\"application/xml\") }} }, body: SdkBody { inner: Once(Some(b\"<?xml version=\\\"1.0\\\"?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message><BucketName>lz-evidence-x</BucketName></Error>\")) } } }))";
 
+    /// A modelled S3 error (no raw body in the text).
+    const MODELLED: &str = "service error: NoSuchBucket: The specified bucket does not exist: NoSuchBucket: The specified bucket does not exist (ServiceError(ServiceError { source: NoSuchBucket(NoSuchBucket { message: Some(\"The specified bucket does not exist\") }) }))";
+
     const REFUSED: &str = "dispatch failure: io error: error trying to connect: tcp connect error: Connection refused (os error 111) (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Io, source: hyper::Error(Connect, ConnectError(\"tcp connect error\", Os { code: 111, kind: ConnectionRefused, message: \"Connection refused\" })) } }))";
 
     const DENIED: &str = "service error: unhandled error (AccessDenied): Error { code: \"AccessDenied\", message: \"Access Denied\", aws_request_id: \"1\" }";
@@ -220,6 +230,7 @@ mod tests {
         // (chain, what the line must contain, the fix it must name or None)
         let table: &[(&[&str], &[&str], Option<&str>)] = &[
             (&["reading the evidence head of s3://lz-evidence-x", NO_BUCKET], &["reading the evidence head", "lz-evidence-x does not exist", "NoSuchBucket"], Some("bootstrap --stores")),
+            (&["cannot list s3://lz-releases-x/releases/0123", MODELLED], &["cannot list s3://lz-releases-x", "the bucket does not exist (AWS NoSuchBucket)"], Some("bootstrap --stores")),
             (&["listing s3://lz-releases", REFUSED], &["listing s3://lz-releases", "cannot reach the AWS endpoint", "connection refused"], Some("localstack up")),
             (&["writing the record", DENIED], &["writing the record", "AWS denied the request (AccessDenied (Access Denied))"], Some("grant the calling role")),
             (&["signing", EXPIRED], &["rejected the credentials", "ExpiredToken"], Some("AWS credentials")),

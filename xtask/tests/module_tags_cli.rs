@@ -92,6 +92,32 @@ fn catalog_bump_tags_the_release_and_a_stack_consumes_the_module_at_that_tag() {
 }
 
 #[test]
+fn catalog_add_commits_the_new_module_and_tags_its_first_version() {
+    let repo = checkout();
+    let dir = repo.path();
+    // A new module, untracked: a copy of kms-key under another name.
+    let (from, to) = (dir.join("modules/kms-key"), dir.join("modules/kms-key-eu"));
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().map(Result::unwrap) {
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    copy(&from, &to);
+    let (code, out, err) =
+        xtask_git(dir, &["catalog", "add", "kms-key-eu", "--owner", "platform-security", "--risk", "high", "--description", "EU keys"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("tagged it kms-key-eu-v1.0.0"), "{out}");
+    let files = git(dir, &["show", "--name-only", "--format=%s", "kms-key-eu-v1.0.0^{commit}"]);
+    assert!(files.starts_with("kms-key-eu 1.0.0: EU keys") && files.contains("modules/kms-key-eu/main.tf") && files.contains("modules/catalog.toml"), "{files}");
+    assert_eq!(git(dir, &["status", "--porcelain"]).trim(), "", "the new module is committed whole");
+}
+
+#[test]
 fn catalog_tags_lists_the_missing_and_creates_them_where_the_catalog_had_the_version() {
     let repo = checkout();
     let dir = repo.path();

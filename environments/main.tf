@@ -139,6 +139,8 @@ module "secrets" {
       description = "Secret ${pair.secret} of service ${pair.service} in ${var.environment}"
       # The task role of the service (modules/trading-service names it <service>-task).
       consumer_roles = ["${pair.service}-task"]
+      # The service's own owner and cost centre, as on its other resources.
+      tags = { for k, v in { Owner = var.services[pair.service].owner, CostCentre = var.services[pair.service].cost_centre } : k => v if v != null }
     }
   }
 

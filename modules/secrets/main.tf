@@ -14,7 +14,7 @@ resource "aws_secretsmanager_secret" "this" {
 
   # The rotation schedule and the consumers, recorded on the secret: LZ-SEC-002 reads the
   # schedule, `cargo xtask rotate` verifies the consumers after each rotation.
-  tags = merge(var.tags, {
+  tags = merge(var.tags, each.value.tags, {
     Name               = each.key
     DataClassification = each.value.data_classification
     RotationDays       = tostring(each.value.rotation_days)

@@ -1,5 +1,5 @@
 variable "secrets" {
-  description = "Secrets to create, keyed by secret name; values are never set here but out of band (by `cargo xtask rotate`); consumer_roles names the IAM roles that read each secret"
+  description = "Secrets to create, keyed by secret name; values are never set here but out of band (by `cargo xtask rotate`); consumer_roles names the IAM roles that read each secret; tags are the secret's own, over `tags` (a service's Owner and CostCentre)"
   type = map(object({
     description             = string
     rotation_days           = optional(number, 30)
@@ -7,6 +7,7 @@ variable "secrets" {
     recovery_window_in_days = optional(number, 30)
     data_classification     = optional(string, "confidential")
     consumer_roles          = optional(list(string), [])
+    tags                    = optional(map(string), {})
   }))
 
   validation {

@@ -24,6 +24,9 @@ enum Action {
         /// The CHANGELOG line (what changed and why)
         #[arg(long, short)]
         message: String,
+        /// Write the files only: no commit and no tag (tag later with `catalog tags --create`)
+        #[arg(long)]
+        no_tag: bool,
     },
     /// Add a new module to the catalog
     Add {
@@ -39,6 +42,17 @@ enum Action {
         /// One line on what the module provides
         #[arg(long)]
         description: String,
+        /// Write the catalog only: no commit and no tag (tag later with `catalog tags --create`)
+        #[arg(long)]
+        no_tag: bool,
+    },
+    /// Every CHANGELOG version of every module with its git tag `<module>-v<version>`; exit 1
+    /// when one is missing. With --create, tags each missing version at the last commit whose
+    /// catalog lists it
+    Tags {
+        /// Create the missing tags (annotated, at the last commit whose catalog lists the version)
+        #[arg(long)]
+        create: bool,
     },
     /// Without MODULE: the catalog with each module's hash state. With MODULE: its card
     /// (inputs, outputs, the policy rules that judge it, versions with CHANGELOG and tag, a
@@ -95,15 +109,19 @@ fn parse_risk(s: &str) -> Result<Risk, String> {
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     match args.action {
-        Action::Bump { module, level, message } => {
+        Action::Bump { module, level, message, no_tag } => {
             let today = lz_platform::today();
             let v = catalog::bump(root, &module, level, &message, &today)?;
             println!("{module} -> {v} (CHANGELOG entry added, hash recorded in {})", catalog::CATALOG);
+            tag_release(root, &module, &v, &message, no_tag)?;
         }
-        Action::Add { module, owner, risk, description } => {
+        Action::Add { module, owner, risk, description, no_tag } => {
             catalog::add(root, &module, &owner, risk, &description)?;
             println!("{module} added to {}", catalog::CATALOG);
+            let version = catalog::load(root)?.modules.get(&module).map(|e| e.version.clone()).unwrap_or_default();
+            tag_release(root, &module, &version, &description, no_tag)?;
         }
+        Action::Tags { create } => return tags(root, create),
         Action::Show { module: Some(module), format } => {
             let card = lz_service::card::card(root, &module)?;
             match format {
@@ -124,6 +142,53 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The commit and tag of a new module version (`lz_platform::module_tags::release`); said, not
+/// done, when `no_tag` or the tree is no git checkout.
+fn tag_release(root: &Path, module: &str, version: &str, message: &str, no_tag: bool) -> anyhow::Result<()> {
+    use lz_platform::module_tags;
+    let name = module_tags::tag(module, version);
+    if no_tag || !module_tags::is_checkout(root) {
+        let why = if no_tag { "--no-tag" } else { "not a git checkout" };
+        println!("  tag {name} NOT created ({why}): commit modules/{module} and {}, then run `cargo xtask catalog tags --create`", catalog::CATALOG);
+        return Ok(());
+    }
+    let t = module_tags::release(root, module, version, message).map_err(|e| {
+        e.context(format!(
+            "{module} {version} is written but not tagged: commit modules/{module} and {}, then run `cargo xtask catalog tags --create`",
+            catalog::CATALOG
+        ))
+    })?;
+    println!("  committed {} and tagged it {} (push it: git push origin {})", &t.commit[..12], t.tag, t.tag);
+    Ok(())
+}
+
+/// `catalog tags [--create]`.
+fn tags(root: &Path, create: bool) -> anyhow::Result<ExitCode> {
+    use lz_platform::module_tags;
+    if create {
+        let (made, not) = module_tags::backfill(root)?;
+        for t in &made {
+            println!("tagged {} at {}", t.tag, &t.commit[..12]);
+        }
+        for (t, why) in &not {
+            println!("NOT tagged {t}: {why}");
+        }
+        println!("catalog tags: {} created, {} not created", made.len(), not.len());
+        return Ok(if !not.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS });
+    }
+    let missing = module_tags::missing(root)?;
+    for (_, _, t) in &missing {
+        println!("missing {t}");
+    }
+    if missing.is_empty() {
+        println!("catalog tags: every catalog version has its tag");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("catalog tags: {} version(s) without a tag: run `cargo xtask catalog tags --create`", missing.len());
+        Ok(ExitCode::from(1))
+    }
 }
 
 /// A module card for people.

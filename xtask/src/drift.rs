@@ -42,7 +42,10 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         }
         return Ok(if o.ok() { ExitCode::SUCCESS } else { ExitCode::from(1) });
     }
-    let report = drift::check(&paths, &t, &Names::of_target(&t), &signer, &now)?;
+    let report = match drift::check(&paths, &t, &Names::of_target(&t), &signer, &now) {
+        Ok(report) => report,
+        Err(err) => return incomplete(err, args.format),
+    };
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Text => print!("{}", drift::render_text(&report)),
@@ -52,4 +55,26 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A drift check whose Terraform plan failed (`drift::Incomplete`): the drift the other checks
+/// found is printed first, then the plan's failure on one line (`-v`: in full); exit 1 when
+/// something drifted, 2 otherwise. Any other error is returned as it is.
+fn incomplete(err: anyhow::Error, format: Format) -> Result<ExitCode> {
+    let Some(i) = err.downcast_ref::<drift::Incomplete>() else { return Err(err) };
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "environment": i.environment,
+                "release": i.release,
+                "findings": i.findings,
+                "canary_state": "not checked",
+                "terraform_error": crate::error_line(&i.plan),
+            }))?
+        ),
+        Format::Text => print!("{}", drift::render_incomplete(i)),
+    }
+    eprintln!("error: {}", crate::error_line(&err));
+    Ok(ExitCode::from(if i.findings.is_empty() { 2 } else { 1 }))
 }

@@ -14,12 +14,19 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("check", &["cargo xtask check", "cargo xtask check --base origin/main --require-evidence"]),
     ("test", &["cargo xtask test", "cargo xtask test -- -p lz-promote --test dry_run"]),
     ("docs", &["cargo xtask docs", "cargo xtask docs --check"]),
-    ("catalog bump", &["cargo xtask catalog bump trading-service minor --message \"add queue encryption\""]),
+    (
+        "catalog bump",
+        &[
+            "cargo xtask catalog bump trading-service minor --message \"add queue encryption\"",
+            "cargo xtask catalog bump kms-key patch --message \"document the rotation review\" --no-tag",
+        ],
+    ),
     ("catalog add", &["cargo xtask catalog add fx-pricing --owner platform --risk medium --description \"FX pricing service\""]),
     ("catalog show", &["cargo xtask catalog show", "cargo xtask catalog show trading-service --format json"]),
     ("catalog deprecate", &["cargo xtask catalog deprecate trading-service@1.0.0 --reason \"superseded by 1.1.0\""]),
     ("catalog revoke", &["cargo xtask catalog revoke trading-service@1.0.0 --reason \"reads secrets by version id\""]),
     ("catalog adoption", &["cargo xtask catalog adoption", "cargo xtask catalog adoption trading-service --json"]),
+    ("catalog tags", &["cargo xtask catalog tags", "cargo xtask catalog tags --create"]),
     (
         "service new",
         &["cargo xtask service new fx-pricing --env dev --tier trading --owner trading-technology --secret fx-api-key=feed-api-key"],
@@ -39,7 +46,13 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("exceptions list", &["cargo xtask exceptions list", "cargo xtask exceptions list --expiring-within 14 --format json"]),
     ("exceptions export", &["cargo xtask exceptions export --format html --out exceptions.html"]),
     ("exceptions approve", &["cargo xtask exceptions approve --release 9c1d2e7a --as grace-lindqvist --key grace.key"]),
-    ("release build", &["cargo xtask release build --author priya-raman --ticket CHG-42 --reason \"fx-pricing service\""]),
+    (
+        "release build",
+        &[
+            "cargo xtask release build --author priya-raman --ticket CHG-42 --reason \"fx-pricing service\"",
+            "cargo xtask release build --author alice --ticket REHEARSAL-7 --reason \"rehearsal\" --allow-dirty",
+        ],
+    ),
     ("release publish", &["cargo xtask release publish --release 9c1d2e7a --as priya-raman --key priya.key"]),
     ("release show", &["cargo xtask release show 9c1d2e7a", "cargo xtask release show 9c1d2e7a --json"]),
     ("evidence keygen", &["cargo xtask evidence keygen --out ~/.lz/priya.key"]),

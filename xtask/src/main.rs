@@ -47,6 +47,10 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "Landing zone harness: validate, render, gate, promote", version)]
 struct Cli {
+    /// Print an AWS SDK or Terraform error in full (by default it is summarised on one line:
+    /// what failed, the cause and the fix)
+    #[arg(short = 'v', long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -124,6 +128,8 @@ fn main() -> ExitCode {
     // Parsed from the command tree with every command's examples attached (`help`).
     let cli = Cli::from_arg_matches(&help::with_examples(Cli::command()).get_matches()).unwrap_or_else(|e| e.exit());
     let root = project_root();
+    let verbose = cli.verbose;
+    VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Setup(args) => setup::run(&root, args),
         Command::Localstack(args) => localstack::run(&root, args),
@@ -164,9 +170,27 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err, verbose));
             ExitCode::from(2)
         }
+    }
+}
+
+/// `-v`: print AWS SDK and Terraform errors in full.
+static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`error_text`] as `-v` says, for a command that reports an error and goes on.
+pub fn error_line(err: &anyhow::Error) -> String {
+    error_text(err, VERBOSE.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// An error as printed: an AWS SDK or Terraform error on one line with its cause and fix
+/// (`lz_platform::errsum`) unless `-v`; any other error in full.
+fn error_text(err: &anyhow::Error, verbose: bool) -> String {
+    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
+    match lz_platform::errsum::summarise(&chain) {
+        Some(summary) if !verbose => format!("{} (full error: -v)", summary.line()),
+        _ => format!("{err:#}"),
     }
 }
 

@@ -43,6 +43,10 @@ enum Cmd {
         /// Append `digest=<digest>` to FILE (GitHub Actions' $GITHUB_OUTPUT)
         #[arg(long, value_name = "FILE")]
         github_output: Option<PathBuf>,
+        /// Build although the tree is not a clean git checkout or `cargo xtask check` fails on it
+        /// (neither is judged); the manifest records it, and `release show` prints it
+        #[arg(long)]
+        allow_dirty: bool,
     },
     /// Put a built release into the landing zone's release store (written once, Object Lock)
     /// and append its author's signed release record to the evidence store
@@ -83,6 +87,11 @@ fn print(dir: &str, m: &Manifest) {
     println!("  reason      {}", m.reason.as_deref().unwrap_or("(not recorded)"));
     println!("  archive     {} ({} bytes, {} files)", m.archive, m.size, m.files.len());
     println!("  git         {}{}", m.git.commit, if m.git.dirty { " (dirty)" } else { "" });
+    match &m.hygiene {
+        Some(h) if h.allow_dirty => println!("  hygiene     BUILT WITH --allow-dirty (check {})", h.check),
+        Some(h) => println!("  hygiene     clean tree, check {}", h.check),
+        None => println!("  hygiene     (not recorded)"),
+    }
     println!("  policies    {}", m.policy_bundle);
     println!("  terraform   {}", m.tools.terraform);
     println!("  regorus     {}", m.tools.regorus);
@@ -100,7 +109,8 @@ fn print(dir: &str, m: &Manifest) {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
-        Cmd::Build { out, terraform_version, terraform, json, author, ticket, reason, github_output } => {
+        Cmd::Build { out, terraform_version, terraform, json, author, ticket, reason, github_output, allow_dirty } => {
+            let hygiene = lz_gate::hygiene::judge(root, allow_dirty)?;
             let terraform_bin = match (terraform, &terraform_version) {
                 (Some(t), _) => t,
                 (None, Some(_)) => PathBuf::from("terraform"),
@@ -114,7 +124,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 ticket: Some(ticket),
                 reason: Some(reason),
             };
-            let built = release::build(root, &opts)?;
+            let built = release::build_judged(root, &opts, Some(hygiene))?;
             if let Some(f) = github_output {
                 use std::io::Write as _;
                 let mut out = std::fs::OpenOptions::new()

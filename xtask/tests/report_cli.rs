@@ -85,7 +85,7 @@ fn report_exits_0_on_a_verified_chain_and_1_with_the_red_banner_on_a_tampered_on
     let key = |who: &str| keys.path().join(format!("{who}.key")).display().to_string();
     ok(d, &["bootstrap", "--stores", "--as", "bob", "--key", &key("bob")]);
     let gh = d.join("github-output");
-    ok(d, &["release", "build", "--author", "alice", "--ticket", "CHG-77", "--reason", "report cli", "--github-output", &gh.display().to_string()]);
+    ok(d, &["release", "build", "--author", "alice", "--ticket", "CHG-77", "--reason", "report cli", "--allow-dirty", "--github-output", &gh.display().to_string()]);
     let digest = std::fs::read_to_string(&gh).unwrap().trim().strip_prefix("digest=").unwrap().to_string();
     ok(d, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key("alice")]);
     ok(d, &["bootstrap", "--env", "dev", "--pin", &digest, "--as", "bob", "--key", &key("bob")]);

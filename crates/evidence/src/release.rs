@@ -139,6 +139,17 @@ pub struct GitInfo {
     pub dirty: bool,
 }
 
+/// How the release's tree was judged before it was built (`release build`, issue 28): clean and
+/// passing `cargo xtask check`, or built with `--allow-dirty`, which skips both and is recorded
+/// here so an auditor sees it. Absent in manifests built before the field existed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Hygiene {
+    /// Built with `--allow-dirty`: neither a clean tree nor a passing check was required.
+    pub allow_dirty: bool,
+    /// The outcome of `cargo xtask check` on the tree: "passed", or why it was not run.
+    pub check: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProviderConstraint {
     pub source: String,
@@ -171,6 +182,9 @@ pub struct Manifest {
     pub archive: String,
     pub size: u64,
     pub git: GitInfo,
+    /// Whether the tree was required clean and checked, or built with `--allow-dirty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hygiene: Option<Hygiene>,
     pub modules: BTreeMap<String, Value>,
     pub policy_bundle: String,
     pub tools: Tools,
@@ -196,7 +210,9 @@ pub struct Built {
     pub existed: bool,
 }
 
-fn git_info(root: &Path) -> GitInfo {
+/// The commit of the tree at `root`, and whether the release's tree differs from it (or is no
+/// git checkout at all).
+pub fn git_info(root: &Path) -> GitInfo {
     let git = |args: Vec<std::ffi::OsString>| {
         duct::cmd("git", [vec!["-C".into(), root.into()], args].concat()).stdout_capture().stderr_null().unchecked().run()
     };
@@ -339,6 +355,11 @@ pub fn terraform_version(bin: &Path) -> Result<String> {
 
 /// Builds (or finds) the release of the tree at `root`.
 pub fn build(root: &Path, opts: &BuildOptions) -> Result<Built> {
+    build_judged(root, opts, None)
+}
+
+/// [`build`], recording how the tree was judged first ([`Hygiene`]) in the manifest.
+pub fn build_judged(root: &Path, opts: &BuildOptions, hygiene: Option<Hygiene>) -> Result<Built> {
     let modules = read_catalog(root)?;
     // A release carries every control input its promotion is judged by: one missing here is
     // refused now, not found absent at promotion.
@@ -364,6 +385,7 @@ pub fn build(root: &Path, opts: &BuildOptions) -> Result<Built> {
         archive: ARCHIVE_NAME.into(),
         size: archive.len() as u64,
         git: git_info(root),
+        hygiene,
         modules,
         policy_bundle,
         tools: Tools { terraform, terraform_required_version, providers, regorus: regorus_version(root)? },

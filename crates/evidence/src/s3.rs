@@ -395,6 +395,10 @@ impl S3Store {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start a tokio runtime")?;
         let cfg = match rt.block_on(client.get_object_lock_configuration().bucket(bucket).send()) {
             Ok(cfg) => cfg,
+            // No bucket at all: the stores were never created (or the name is wrong).
+            Err(e) if e.as_service_error().and_then(|s| aws_sdk_s3::error::ProvideErrorMetadata::code(s)) == Some("NoSuchBucket") => {
+                return Err(aws_error(e)).with_context(|| format!("the evidence store s3://{bucket} does not exist"))
+            }
             // An answer without a configuration; a timeout or a lost connection is not one.
             Err(e) if e.as_service_error().is_some() => {
                 return Err(aws_error(e)).with_context(|| {

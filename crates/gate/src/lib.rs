@@ -7,6 +7,7 @@
 pub mod evidence;
 pub mod findings;
 pub mod governance;
+pub mod hygiene;
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +43,7 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<O
         ("module layout", layout::check(root)?),
         ("generated docs", docs::check(root)?),
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
+        ("module refs", lz_platform::module_tags::check_refs(root)?),
         ("overlay allow-list", overlays::check(root)?),
         ("service owners", lz_platform::services::check(root)?),
         ("module pins", lz_platform::pins::check(root)?.0),

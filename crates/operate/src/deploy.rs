@@ -60,39 +60,9 @@ pub struct Workspace {
     tf: TfDir,
 }
 
-/// The lock Terraform reported or left behind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LockInfo {
-    pub id: String,
-    pub who: String,
-    pub operation: String,
-    pub created: String,
-}
-
-/// Parses the "Lock Info:" block of Terraform's lock error.
-pub fn parse_lock_error(text: &str) -> Option<LockInfo> {
-    if !text.contains("Error acquiring the state lock") {
-        return None;
-    }
-    let field = |name: &str| {
-        text.lines()
-            .map(|l| {
-                l.trim_start_matches(|c: char| c == '│' || c.is_whitespace())
-                    .trim_end()
-            })
-            .find_map(|l| {
-                l.strip_prefix(&format!("{name}:"))
-                    .map(|v| v.trim().to_string())
-            })
-            .unwrap_or_default()
-    };
-    Some(LockInfo {
-        id: field("ID"),
-        who: field("Who"),
-        operation: field("Operation"),
-        created: field("Created"),
-    })
-}
+/// The lock Terraform reported or left behind, and its parser (`lz_platform::errsum`, which
+/// also names the lock in a one-line error).
+pub use lz_platform::errsum::{parse_lock_error, LockInfo};
 
 pub use lz_platform::tfrun::Output;
 use lz_platform::tfrun::TfDir;

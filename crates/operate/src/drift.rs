@@ -339,7 +339,7 @@ pub fn check(
         "plan".to_string(),
         "-input=false".into(),
         "-no-color".into(),
-        "-lock-timeout=60s".into(),
+        LOCK_TIMEOUT.into(),
         "-detailed-exitcode".into(),
         format!("-var=release={release}"),
         format!("-var=environment={}", target.environment),
@@ -349,15 +349,22 @@ pub fn check(
         format!("-var-file={}", overlay.display()),
         "-out=drift.tfplan".into(),
     ];
-    let (terraform_changes, shown) = terraform_drift(ws.terraform(), &args, &target.environment)?;
-    let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
-    let plan_output_digest = crate::facts::plan_output_digest(&shown);
+    let planned = terraform_drift(ws.terraform(), &args, &target.environment);
     let _ = std::fs::remove_dir_all(&work);
+    // The controls read from AWS are checked whatever the plan did, so a failed plan (a held
+    // state lock, say) never hides the drift they find.
+    let terraform_changes = planned.as_ref().is_ok_and(|(changes, _)| *changes);
     let mut findings = check_buckets(&target.endpoint, &spec)?;
     findings.extend(state_findings(&crate::facts::Place::new(target.clone(), names.clone()), deployed, state.as_ref(), terraform_changes)?);
     if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
         findings.extend(check_stores(stores)?);
     }
+    let (terraform_changes, shown) = match planned {
+        Ok(p) => p,
+        Err(plan) => return Err(Incomplete { environment: target.environment.clone(), release, findings, plan }.into()),
+    };
+    let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
+    let plan_output_digest = crate::facts::plan_output_digest(&shown);
     let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
     if terraform_changes {
         resources.push(format!("{} (canary state)", target.environment));
@@ -391,6 +398,55 @@ pub fn check(
         findings,
         record: rec.sequence,
     })
+}
+
+/// How long the drift plan waits for a held state lock. Test builds (`test-hooks`) wait 2 s, so
+/// a test of a held lock does not sit out the minute.
+#[cfg(not(feature = "test-hooks"))]
+const LOCK_TIMEOUT: &str = "-lock-timeout=60s";
+#[cfg(feature = "test-hooks")]
+const LOCK_TIMEOUT: &str = "-lock-timeout=2s";
+
+/// A drift check whose Terraform plan failed: what the checks that ran found (no drift record
+/// is appended, since the canary state was not judged). `cargo xtask drift` prints the findings,
+/// then the plan's failure, and exits 1 when something drifted, 2 otherwise.
+#[derive(Debug)]
+pub struct Incomplete {
+    pub environment: String,
+    pub release: String,
+    pub findings: Vec<Finding>,
+    pub plan: anyhow::Error,
+}
+
+impl std::fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "drift of {}: the canary state was not checked ({} finding(s) from the checks that ran; no drift record appended)",
+            self.environment,
+            self.findings.len()
+        )
+    }
+}
+
+impl std::error::Error for Incomplete {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.plan.as_ref())
+    }
+}
+
+/// [`Incomplete`] for people: the findings, and the state not checked.
+pub fn render_incomplete(i: &Incomplete) -> String {
+    let mut s = if i.findings.is_empty() {
+        format!("{}: NOT CHECKED: the canary state (release {}); the other controls show no drift\n", i.environment, crate::approval::short(&i.release))
+    } else {
+        format!("{}: DRIFT (release {}; not recorded: the canary state was not checked)\n", i.environment, crate::approval::short(&i.release))
+    };
+    for f in &i.findings {
+        s.push_str(&format!("  {} {}: declared {}, actual {}\n", f.resource, f.attribute, f.declared, f.actual));
+    }
+    s.push_str("  canary state: NOT CHECKED (the terraform plan failed; see the error below)\n");
+    s
 }
 
 /// The Terraform half of a drift check: `ARGS` (a `terraform plan -detailed-exitcode` that

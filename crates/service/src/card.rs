@@ -71,7 +71,7 @@ pub struct Card {
 }
 
 pub fn tag(module: &str, version: &str) -> String {
-    format!("{module}-v{version}")
+    lz_platform::module_tags::tag(module, version)
 }
 
 /// The versions of a CHANGELOG (`## [X.Y.Z] - date` headings, newest first as written).
@@ -99,13 +99,7 @@ pub fn changelog(text: &str) -> Vec<(String, Option<String>, Vec<String>)> {
 
 /// The tags of the repository at `root` (empty when it is not a git checkout).
 fn git_tags(root: &Path) -> BTreeSet<String> {
-    duct::cmd!("git", "-C", root, "tag", "--list")
-        .stdout_capture()
-        .stderr_null()
-        .unchecked()
-        .read()
-        .map(|s| s.lines().map(str::to_string).collect())
-        .unwrap_or_default()
+    lz_platform::module_tags::existing(root)
 }
 
 pub fn card(root: &Path, module: &str) -> Result<Card> {

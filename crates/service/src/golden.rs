@@ -165,6 +165,9 @@ pub fn run(root: &Path, bin: &Path, dir: &Path, keys: &Path) -> Result<Run> {
                 "CHG-2042",
                 "--reason",
                 "new service fx-pricing",
+                // The checkout is a copy, not a git clone, and the change is not committed:
+                // the manifest records that the release was built with --allow-dirty.
+                "--allow-dirty",
                 "--github-output",
                 &gh.display().to_string(),
             ]),

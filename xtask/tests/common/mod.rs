@@ -55,7 +55,7 @@ pub fn key(keys: &Path, who: &str) -> String {
 pub fn ready_to_promote(dir: &Path, keys: &Path) -> String {
     ok(dir, &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys, "bob")]);
     let gh = dir.join("github-output");
-    ok(dir, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores test", "--github-output", &gh.display().to_string()]);
+    ok(dir, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores test", "--allow-dirty", "--github-output", &gh.display().to_string()]);
     let text = std::fs::read_to_string(&gh).unwrap();
     let digest = text.trim().strip_prefix("digest=").unwrap().to_string();
     assert_eq!(digest.len(), 64, "{text}");

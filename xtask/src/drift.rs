@@ -1,5 +1,5 @@
 //! `cargo xtask drift`: deployed state and live bucket controls against the ones the deployed
-//! release declares; exit 1 on drift (recorded either way). `--remediate` restores the auto
+//! release declares; exit 1 on drift (recorded either way; when the plan fails, only found drift is recorded). `--remediate` restores the auto
 //! drift classes and exits 0 when everything drifted was restored and re-checked clean.
 use std::path::Path;
 use std::process::ExitCode;

@@ -125,6 +125,13 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 reason: Some(reason),
             };
             let built = release::build_judged(root, &opts, Some(hygiene))?;
+            if let Err(e) = lz_gate::hygiene::confirm(root, &built.manifest) {
+                // Nothing of a refused build stays staged to be published.
+                if !built.existed {
+                    let _ = std::fs::remove_dir_all(&built.dir);
+                }
+                return Err(e);
+            }
             if let Some(f) = github_output {
                 use std::io::Write as _;
                 let mut out = std::fs::OpenOptions::new()
@@ -171,6 +178,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 &m.digest,
                 m.ticket.as_deref().unwrap_or_default(),
                 m.reason.as_deref().unwrap_or_default(),
+                Some(lz_evidence::dsse::sha256_hex(&manifest)),
                 &now,
             )?;
             let author = lz_promote::breakglass::author_of(&ledger.records()?, &m.digest)
@@ -189,6 +197,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             }
         }
         Cmd::Show { digest, dir, json } => {
+            let mut signed_note = None;
             let (where_, m) = match dir {
                 Some(d) => {
                     let (dir, m) = release::show(&d, &digest)?;
@@ -206,6 +215,20 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     if m.digest != verified.digest {
                         anyhow::bail!("the stored manifest names release {}, not {}", m.digest, verified.digest);
                     }
+                    // The author's release record signs the manifest's sha256 (publish): a
+                    // manifest that differs from it, say one whose hygiene was edited, is refused.
+                    let records = paths.ledger()?.records()?;
+                    let signed = lz_promote::breakglass::author_of(&records, &verified.digest)
+                        .and_then(|r| r.details.release())
+                        .and_then(|d| d.manifest_sha256.clone());
+                    match signed {
+                        Some(s) if s != lz_evidence::dsse::sha256_hex(&bytes) => anyhow::bail!(
+                            "the stored manifest of release {} is not the one its author signed (sha256 {s}): the release store was tampered with",
+                            verified.digest
+                        ),
+                        Some(_) => signed_note = Some("as signed by the release's author"),
+                        None => signed_note = Some("NOT signed by the release's author (published before manifests were signed)"),
+                    }
                     (format!("{}{}/", store.describe(), verified.digest), m)
                 }
             };
@@ -213,6 +236,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&m)?);
             } else {
                 print(&where_, &m);
+                if let Some(note) = signed_note {
+                    println!("  manifest    {note}");
+                }
             }
         }
     }

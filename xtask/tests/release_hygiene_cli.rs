@@ -78,5 +78,26 @@ fn a_dirty_or_failing_tree_is_refused_unless_allow_dirty_which_the_manifest_reco
     assert_eq!(code, 0, "{out}{err}");
     let m: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(m["git"]["dirty"], false, "{out}");
-    assert_eq!(m["hygiene"], serde_json::json!({ "allow_dirty": false, "check": "passed" }), "{out}");
+    assert_eq!(m["hygiene"]["allow_dirty"], false, "{out}");
+    // This checkout has no evidence store: the check says which steps it could not run, never a bare "passed".
+    let check = m["hygiene"]["check"].as_str().unwrap();
+    assert!(check.starts_with("passed; ") && check.contains("not checked"), "{out}");
+    let staged_now = staged(dir);
+
+    // 5. What `git status` does not show is still not a clean tree: an ignored file under a
+    //    release directory, and an edit hidden with assume-unchanged. Both refused, nothing staged.
+    let ignored = dir.join("governance/.cache/notes.txt");
+    std::fs::create_dir_all(ignored.parent().unwrap()).unwrap();
+    std::fs::write(&ignored, "ignored by .gitignore, archived all the same\n").unwrap();
+    let (code, out, err) = build(dir, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("not the committed ones (governance/.cache/notes.txt)"), "{err}");
+    assert_eq!(staged(dir), staged_now, "a refused build stages nothing");
+    std::fs::remove_dir_all(ignored.parent().unwrap()).unwrap();
+    git(dir, &["update-index", "--assume-unchanged", "environments/dev/terraform.tfvars"]);
+    std::fs::write(&tfvars, format!("{clean}# hidden from git status\n")).unwrap();
+    let (code, out, err) = build(dir, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("(environments/dev/terraform.tfvars)"), "{err}");
+    assert_eq!(staged(dir), staged_now, "a refused build stages nothing");
 }

@@ -745,6 +745,7 @@ accessors!(
     adoption: Adoption(AdoptionDetails),
     delegation: Delegation(DelegationDetails),
     delegation_revocation: DelegationRevocation(DelegationRevocationDetails),
+    release: Release(ReleaseDetails),
 );
 
 impl Details {

@@ -214,7 +214,16 @@ pub struct Built {
 /// git checkout at all).
 pub fn git_info(root: &Path) -> GitInfo {
     let git = |args: Vec<std::ffi::OsString>| {
-        duct::cmd("git", [vec!["-C".into(), root.into()], args].concat()).stdout_capture().stderr_null().unchecked().run()
+        // git's environment overrides are removed: the checkout at `root` is what is judged.
+        duct::cmd("git", [vec!["-C".into(), root.into()], args].concat())
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
+            .env_remove("GIT_OBJECT_DIRECTORY")
+            .stdout_capture()
+            .stderr_null()
+            .unchecked()
+            .run()
     };
     let commit = match git(["rev-parse", "--verify", "-q", "HEAD"].iter().map(Into::into).collect()) {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),

@@ -743,11 +743,16 @@ impl ReleaseStore {
                 match res {
                     Ok(_) => new |= name == crate::release::ARCHIVE_NAME,
                     Err(e) if conflict(&e) => {
-                        if name == crate::release::ARCHIVE_NAME {
-                            let stored = self.get(&key).await?.unwrap_or_default();
-                            if crate::dsse::sha256_hex(&stored) != digest {
-                                bail!("s3://{}/{key} exists and does not hash to the release digest: the store was tampered with", self.bucket);
-                            }
+                        let stored = self.get(&key).await?.unwrap_or_default();
+                        if name == crate::release::ARCHIVE_NAME && crate::dsse::sha256_hex(&stored) != digest {
+                            bail!("s3://{}/{key} exists and does not hash to the release digest: the store was tampered with", self.bucket);
+                        }
+                        if name == crate::release::MANIFEST_NAME && stored != bytes {
+                            bail!(
+                                "s3://{}/{key} already holds a different manifest for release {digest}: a published manifest is \
+                                 never replaced (the author's release record signs the first one's sha256)",
+                                self.bucket
+                            );
                         }
                     }
                     Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot write s3://{}/{key}", self.bucket)),

@@ -35,7 +35,83 @@ pub fn judge(root: &Path, allow_dirty: bool) -> Result<Hygiene> {
         findings.len(),
         findings[0]
     );
-    Ok(Hygiene { allow_dirty: false, check: "passed".into() })
+    let check = match outcome.not_checked.len() {
+        0 => "passed".to_string(),
+        n => format!(
+            "passed; {n} step(s) not checked: {}",
+            outcome.not_checked.iter().map(|(step, why)| format!("{step} ({why})")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Ok(Hygiene { allow_dirty: false, check })
+}
+
+/// Confirms, after the build, that a release judged clean archived exactly the files of the
+/// commit it names: every archived file must be the blob of `HEAD` at its path. This catches
+/// what `git status` does not show (ignored files under the release's directories, files marked
+/// `assume-unchanged` or `skip-worktree`) and a tree edited while the gate ran. A release built
+/// with `--allow-dirty` is not confirmed (the manifest says so).
+pub fn confirm(root: &Path, manifest: &lz_evidence::release::Manifest) -> Result<()> {
+    if manifest.hygiene.as_ref().is_none_or(|h| h.allow_dirty) {
+        return Ok(());
+    }
+    refuse_if!(
+        manifest.git.dirty,
+        "release build: the tree changed while it was judged (git status is no longer clean): build again from a clean checkout"
+    );
+    let differing = differing_from_head(root, &manifest.files)?;
+    refuse_if!(
+        !differing.is_empty(),
+        "release build: {} archived file(s) are not the committed ones ({}): ignored, assume-unchanged or skip-worktree \
+         files are not part of a clean tree; remove or commit them, or build anyway with `cargo xtask release build \
+         --author ID --ticket T --reason R --allow-dirty` (recorded in the manifest)",
+        differing.len(),
+        name_some(&differing)
+    );
+    Ok(())
+}
+
+/// The archived files whose content is not `HEAD`'s blob at their path (or that `HEAD` lacks),
+/// read with one `git cat-file --batch` (git's environment overrides removed, so git reads the
+/// checkout at `root`).
+fn differing_from_head(root: &Path, files: &[lz_evidence::release::FileEntry]) -> Result<Vec<String>> {
+    use anyhow::Context as _;
+    let input: String = files.iter().map(|f| format!("HEAD:{}\n", f.path)).collect();
+    let out = duct::cmd!("git", "-C", root, "cat-file", "--batch")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+        .stdin_bytes(input)
+        .stdout_capture()
+        .stderr_null()
+        .run()
+        .context("git cat-file --batch failed on the release's tree")?
+        .stdout;
+    let mut rest = &out[..];
+    let mut differing = Vec::new();
+    for f in files {
+        let nl = rest.iter().position(|b| *b == b'\n').context("git cat-file ended early")?;
+        let header = String::from_utf8_lossy(&rest[..nl]).to_string();
+        rest = &rest[nl + 1..];
+        if header.ends_with(" missing") || header.ends_with(" ambiguous") {
+            differing.push(f.path.clone());
+            continue;
+        }
+        let size: usize = header.rsplit(' ').next().and_then(|n| n.parse().ok()).with_context(|| format!("git cat-file: {header}"))?;
+        anyhow::ensure!(rest.len() > size, "git cat-file ended early");
+        if lz_evidence::dsse::sha256_hex(&rest[..size]) != f.sha256 {
+            differing.push(f.path.clone());
+        }
+        rest = &rest[size + 1..];
+    }
+    Ok(differing)
+}
+
+fn name_some(paths: &[String]) -> String {
+    match paths.len() {
+        n if n > NAMED => format!("{} and {} more", paths[..NAMED].join(", "), n - NAMED),
+        _ => paths.join(", "),
+    }
 }
 
 /// What makes the tree dirty, for the refusal: the first changed paths, or that it is no checkout.

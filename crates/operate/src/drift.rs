@@ -361,7 +361,33 @@ pub fn check(
     }
     let (terraform_changes, shown) = match planned {
         Ok(p) => p,
-        Err(plan) => return Err(Incomplete { environment: target.environment.clone(), release, findings, plan }.into()),
+        Err(plan) => {
+            // Drift found by the checks that ran is recorded (drifted=true), so the next
+            // environment's promotion is held by it even though the canary state was not judged:
+            // holding the state lock must never hide live drift from the gate.
+            let record = if findings.is_empty() {
+                None
+            } else {
+                let (state_serial, state_version, state_lineage) = crate::facts::state_details(state.as_ref());
+                let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
+                resources.dedup();
+                let fields = Fields::new(&release).environment(&target.environment).account(&target.account_id).at(now.time).details(
+                    DriftDetails {
+                        drifted: Some(true),
+                        resources: Some(resources),
+                        findings: Some(serde_json::to_value(&findings)?),
+                        deployment_record: Some(deployed.sequence),
+                        clock: Some(now.source.clone()),
+                        state_serial,
+                        state_version,
+                        state_lineage,
+                        ..Default::default()
+                    },
+                );
+                Some(ledger.append(Kind::Drift, fields, signer)?.sequence)
+            };
+            return Err(Incomplete { environment: target.environment.clone(), release, findings, plan, record }.into());
+        }
     };
     let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
     let plan_output_digest = crate::facts::plan_output_digest(&shown);
@@ -407,22 +433,30 @@ const LOCK_TIMEOUT: &str = "-lock-timeout=60s";
 #[cfg(feature = "test-hooks")]
 const LOCK_TIMEOUT: &str = "-lock-timeout=2s";
 
-/// A drift check whose Terraform plan failed: what the checks that ran found (no drift record
-/// is appended, since the canary state was not judged). `cargo xtask drift` prints the findings,
-/// then the plan's failure, and exits 1 when something drifted, 2 otherwise.
+/// A drift check whose Terraform plan failed: what the checks that ran found. When they found
+/// drift, it is recorded (a drift record, drifted=true, without a canary judgement) so the gate
+/// holds the next promotion; a clean result is never recorded, since the canary state was not
+/// judged. `cargo xtask drift` prints the findings, then the plan's failure, and exits 1 when
+/// something drifted, 2 otherwise.
 #[derive(Debug)]
 pub struct Incomplete {
     pub environment: String,
     pub release: String,
     pub findings: Vec<Finding>,
     pub plan: anyhow::Error,
+    /// The drift record appended for the findings (none when the checks that ran found nothing).
+    pub record: Option<u64>,
 }
 
 impl std::fmt::Display for Incomplete {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let recorded = match self.record {
+            Some(seq) => format!("recorded as drift record {seq}"),
+            None => "no drift record appended".into(),
+        };
         write!(
             f,
-            "drift of {}: the canary state was not checked ({} finding(s) from the checks that ran; no drift record appended)",
+            "drift of {}: the canary state was not checked ({} finding(s) from the checks that ran; {recorded})",
             self.environment,
             self.findings.len()
         )
@@ -440,7 +474,12 @@ pub fn render_incomplete(i: &Incomplete) -> String {
     let mut s = if i.findings.is_empty() {
         format!("{}: NOT CHECKED: the canary state (release {}); the other controls show no drift\n", i.environment, crate::approval::short(&i.release))
     } else {
-        format!("{}: DRIFT (release {}; not recorded: the canary state was not checked)\n", i.environment, crate::approval::short(&i.release))
+        format!(
+            "{}: DRIFT (release {}; recorded as drift record {}; the canary state was not checked)\n",
+            i.environment,
+            crate::approval::short(&i.release),
+            i.record.map_or("?".into(), |s| s.to_string())
+        )
     };
     for f in &i.findings {
         s.push_str(&format!("  {} {}: declared {}, actual {}\n", f.resource, f.attribute, f.declared, f.actual));

@@ -297,6 +297,7 @@ impl Sandbox {
             &digest,
             "CHG-1",
             &format!("sandbox release {tag}"),
+            None,
             &clock.now()?,
         )?;
         Ok(digest)

@@ -46,11 +46,19 @@ fn a_held_state_lock_does_not_hide_the_bucket_drift() {
     assert_eq!((f.resource.as_str(), f.attribute.as_str(), f.actual.as_str()), (format!("s3://{}", t.state_bucket).as_str(), "versioning", "Suspended"));
     let text = lz_operate::drift::render_incomplete(incomplete);
     assert!(text.contains("dev: DRIFT") && text.contains("versioning: declared Enabled, actual Suspended") && text.contains("canary state: NOT CHECKED"), "{text}");
-    assert_eq!(sb.ledger().unwrap().records().unwrap().len(), records_before, "no drift record for an incomplete check");
+    // The drift the checks that ran found is recorded (drifted=true), so the gate holds the
+    // next environment's promotion although the canary state was not judged.
+    let records = sb.ledger().unwrap().records().unwrap();
+    assert_eq!(records.len(), records_before + 1, "one drift record for the drift found");
+    let rec = records.last().unwrap();
+    assert_eq!(Some(rec.sequence), incomplete.record, "the error names the record");
+    let d = rec.details.drift().expect("a drift record");
+    assert_eq!((d.drifted, d.terraform_changes), (Some(true), None), "drifted, the canary not judged");
+    assert!(text.contains(&format!("recorded as drift record {}", rec.sequence)), "{text}");
     // On one line: what failed, the lock, and the command that releases it.
     let chain: Vec<String> = err.chain().map(ToString::to_string).collect();
     let line = lz_platform::errsum::summarise(&chain).unwrap_or_else(|| panic!("not summarised: {err:#}")).line();
     assert!(!line.contains('\n'), "{line}");
     assert!(line.starts_with("drift of dev: the canary state was not checked (1 finding(s)"), "{line}");
-    assert!(line.contains("the Terraform state is locked by another run") && line.contains(&format!("force-unlock {LOCK_ID}")), "{line}");
+    assert!(line.contains("the Terraform state is locked by another run") && line.contains(&format!("--recover")) && line.contains(&format!("releases lock {LOCK_ID}")), "{line}");
 }

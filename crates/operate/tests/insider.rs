@@ -556,6 +556,7 @@ fn the_author_is_the_signer_of_the_first_release_record() {
         &r,
         "CHG-2",
         "again",
+        None,
         &c.now().unwrap(),
     )
     .unwrap();

@@ -176,7 +176,10 @@ fn terraform(full: &str) -> Option<(String, Option<String>)> {
         let lock = parse_lock_error(full).filter(|l| !l.id.is_empty());
         let by = lock.as_ref().filter(|l| !l.who.is_empty()).map(|l| format!(" ({}, {})", l.who, l.operation)).unwrap_or_default();
         let id = lock.as_ref().map_or("LOCK_ID", |l| l.id.as_str());
-        let fix = format!("wait for the other run to finish; if it died, `terraform force-unlock {id}` in its configuration");
+        let fix = format!(
+            "wait for the other run to finish; if it died, rerun the promotion with `--recover`, which records a signed \
+             lock-recovery record before it releases lock {id} (never `terraform force-unlock` by hand: it leaves no evidence)"
+        );
         return Some((format!("the Terraform state is locked by another run{by}"), Some(fix)));
     }
     if title.starts_with("Failed to query available provider packages")
@@ -234,7 +237,7 @@ mod tests {
             (&["listing s3://lz-releases", REFUSED], &["listing s3://lz-releases", "cannot reach the AWS endpoint", "connection refused"], Some("localstack up")),
             (&["writing the record", DENIED], &["writing the record", "AWS denied the request (AccessDenied (Access Denied))"], Some("grant the calling role")),
             (&["signing", EXPIRED], &["rejected the credentials", "ExpiredToken"], Some("AWS credentials")),
-            (&["drift of dev", LOCK], &["drift of dev", "state is locked"], Some("force-unlock 5a3e07c1-0b8d-6f5e-bd43-cd7b0d5b4d2a")),
+            (&["drift of dev", LOCK], &["drift of dev", "state is locked"], Some("releases lock 5a3e07c1-0b8d-6f5e-bd43-cd7b0d5b4d2a")),
             (&["validating modules/s3-bucket", INVALID], &["Unsupported argument at main.tf:12", "\"acl_x\" is not expected here"], None),
             (&["terraform init", PROVIDERS], &["could not install its providers"], Some("cargo xtask setup")),
             (&["applying dev", TF_AWS], &["Terraform: creating S3 Bucket", "at main.tf:3", "(AWS denied the request (AccessDenied (Access Denied)))"], Some("grant the calling role")),

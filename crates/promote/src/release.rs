@@ -297,13 +297,16 @@ impl VerifiedRelease {
 
 /// Records the signed authorship of a release: a release record of its digest signed by the
 /// author's own key. The author of a release is the signer of its first such record; the
-/// manifest's author field is a label, never trusted.
+/// manifest's author field is a label, never trusted. `manifest_sha256`, the sha256 of the
+/// published manifest, binds what the manifest says (its hygiene: built clean and checked, or
+/// with `--allow-dirty`) to the author's signature.
 pub fn sign_authorship(
     ledger: &crate::ledger::Ledger,
     author: &lz_evidence::Signer,
     digest: &str,
     ticket: &str,
     reason: &str,
+    manifest_sha256: Option<String>,
     now: &crate::clock::Reading,
 ) -> Result<(u64, bool)> {
     use lz_evidence::record::{Fields, Kind};
@@ -322,6 +325,6 @@ pub fn sign_authorship(
         .ticket(ticket)
         .reason(reason)
         .at(now.time)
-        .details(lz_evidence::details::ReleaseDetails { clock: Some(now.source.clone()), ..Default::default() });
+        .details(lz_evidence::details::ReleaseDetails { clock: Some(now.source.clone()), manifest_sha256, ..Default::default() });
     Ok((ledger.append(Kind::Release, fields, author)?.sequence, true))
 }

@@ -207,11 +207,8 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
 
 /// The live controls of both buckets against the declared ones.
 pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
-    let s3 = lz_platform::aws::s3(
-        endpoint,
-        lz_platform::aws::account_credentials(&spec.account_id),
-        &spec.region,
-    );
+    let env = &spec.environment;
+    let s3 = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?.s3();
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {
         let mut out = Vec::new();
@@ -225,7 +222,7 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
 /// retention floor (the governance minimum, [`crate::stores::retention_floor`]): COMPLIANCE
 /// mode with at least that many days. A store whose retention was lowered is drift.
 pub fn check_stores(stores: &crate::stores::Stores) -> Result<Vec<Finding>> {
-    let (s3, witness_s3) = (stores.s3(), stores.witness_s3());
+    let (s3, witness_s3) = (stores.s3()?, stores.witness_s3()?);
     let rt = lz_platform::aws::runtime()?;
     let floor = stores.retention_floor()?;
     rt.block_on(async {
@@ -314,7 +311,7 @@ pub fn check(
     let details: DeploymentDetails = deployed.deployment().cloned().unwrap_or_default();
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
     // The state this check judges: the record names it (version, serial, lineage).
-    let s3 = lz_platform::aws::s3(&target.endpoint, run_as.credentials(), &target.region);
+    let s3 = lz_platform::reach::with_credentials(&target.endpoint, &target.region, run_as.credentials())?.s3();
     let state = crate::promote::read_state(&s3, &target.backend())?;
     let work = paths.work.join(format!(
         "{}-drift-{}",

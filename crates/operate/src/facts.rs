@@ -50,9 +50,9 @@ impl Place {
         Place { target, names }
     }
 
-    fn s3(&self) -> aws_sdk_s3::Client {
+    fn s3(&self) -> Result<aws_sdk_s3::Client> {
         let t = &self.target;
-        lz_platform::aws::s3(&t.endpoint, lz_platform::aws::account_credentials(&t.account_id), &t.region)
+        Ok(lz_platform::reach::account(&t.endpoint, &t.account_id, &t.region, &t.deployer_role, &lz_platform::reach::session(&t.environment))?.s3())
     }
 
     fn state(&self) -> String {
@@ -118,7 +118,7 @@ fn not_held(code: Option<&str>) -> bool {
 pub fn held(place: &Place, version: &str) -> Result<Option<Held>> {
     use aws_sdk_s3::error::ProvideErrorMetadata as _;
     let b = place.target.backend();
-    let s3 = place.s3();
+    let s3 = place.s3()?;
     let rt = lz_platform::aws::runtime()?;
     let got = rt.block_on(async {
         match s3.get_object().bucket(&b.bucket).key(&b.key).version_id(version).send().await {
@@ -217,7 +217,7 @@ fn drift_after<'a>(records: &'a [Record], environment: &str, d: &Record) -> Opti
 
 /// The state object `place` holds now (its head version).
 fn head(place: &Place) -> Result<Option<StateAt>> {
-    crate::promote::read_state(&place.s3(), &place.target.backend())
+    crate::promote::read_state(&place.s3()?, &place.target.backend())
 }
 
 /// The promotion gate's facts, checked against their sources before anything of the run is
@@ -438,7 +438,7 @@ pub async fn versions(sm: &aws_sdk_secretsmanager::Client, name: &str) -> Result
 /// record `r` (or `None`): the secret must exist under the recorded ARN and hold the recorded
 /// version, created at the recorded date.
 pub fn check_rotation(target: &Target, r: &Record) -> Result<Option<String>> {
-    let sm = lz_platform::aws::secretsmanager(&target.endpoint, lz_platform::aws::account_credentials(&target.account_id), &target.region);
+    let sm = lz_platform::reach::account(&target.endpoint, &target.account_id, &target.region, &target.deployer_role, &lz_platform::reach::session(&target.environment))?.secretsmanager();
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(check_rotation_with(&sm, r))
 }

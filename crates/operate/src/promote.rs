@@ -126,56 +126,16 @@ fn run_id() -> String {
     )
 }
 
-/// Assumes the environment's deployer role and checks who Terraform will run as.
+/// Assumes the environment's deployer role and checks who Terraform will run as: the one path
+/// of every client ([`lz_platform::reach::account`]: the endpoint profile, the base
+/// credentials, `AssumeRole` with the session name `session`, the caller checked).
 pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
-    let rt = lz_platform::aws::runtime()?;
-    let root = lz_platform::aws::account_credentials(&target.account_id);
-    let sts = lz_platform::aws::sts(&target.endpoint, root, &target.region);
-    let role_arn = format!(
-        "arn:aws:iam::{}:role/{}",
-        target.account_id, target.deployer_role
-    );
-    rt.block_on(async {
-        let out = sts
-            .assume_role()
-            .role_arn(&role_arn)
-            .role_session_name(session)
-            .duration_seconds(900)
-            .send()
-            .await
-            .map_err(crate::aws_error)
-            .with_context(|| {
-                format!(
-                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {} --pin DIGEST --as ID --key FILE` first",
-                    target.environment
-                )
-            })?;
-        let c = out
-            .credentials()
-            .context("AssumeRole returned no credentials")?;
-        let run_as = RunAs {
-            access_key_id: c.access_key_id().to_string(),
-            secret_access_key: c.secret_access_key().to_string(),
-            session_token: Some(c.session_token().to_string()),
-        };
-        let creds = run_as.credentials();
-        let who = lz_platform::aws::sts(&target.endpoint, creds, &target.region)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(crate::aws_error)
-            .context("GetCallerIdentity as the deployer failed")?;
-        let account = who.account().unwrap_or_default();
-        let arn = who.arn().unwrap_or_default();
-        let expected = format!(
-            "arn:aws:sts::{}:assumed-role/{}/{session}",
-            target.account_id, target.deployer_role
-        );
-        if account != target.account_id || arn != expected {
-            bail!("the deployer credentials are {arn} in account {account}, expected {expected}");
-        }
-        Ok(run_as)
-    })
+    let session = lz_platform::aws_setup::session_name(session.trim_start_matches("lz-"), &lz_platform::reach::run());
+    let aws = lz_platform::reach::account(&target.endpoint, &target.account_id, &target.region, &target.deployer_role, &session).with_context(|| {
+        format!("cannot assume the deployer role of {}; run `cargo xtask bootstrap --env {} --pin DIGEST --as ID --key FILE` first", target.environment, target.environment)
+    })?;
+    let c = lz_platform::reach::credentials(&aws)?;
+    Ok(RunAs { access_key_id: c.access_key_id().to_string(), secret_access_key: c.secret_access_key().to_string(), session_token: c.session_token().map(str::to_string) })
 }
 
 /// The canary's state as the backend holds it: its serial, the S3 version of the object and the
@@ -523,7 +483,7 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     let run = run_id();
     let work = paths.work.join(format!("{}-{run}", t.environment));
     let backend = engine.backend(session.release.root(), t)?;
-    let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
+    let s3 = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?.s3();
     // The state this run starts from: a later rerun tells by it whether this run's apply
     // wrote the state.
     let state_before = read_state(&s3, &backend)?;

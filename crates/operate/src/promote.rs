@@ -30,6 +30,9 @@ pub struct Target {
     pub endpoint: String,
     pub state_bucket: String,
     pub deployer_role: String,
+    /// The landing zone's own state key (the terraform engine's), from the environment's
+    /// `backend.hcl` (default `<env>/landing-zone.tfstate`).
+    pub landing_zone_key: String,
 }
 
 impl Target {
@@ -42,6 +45,7 @@ impl Target {
             account_id: e.file.account_id,
             region: e.file.region,
             endpoint: endpoint.to_string(),
+            landing_zone_key: e.backend.settings.get("key").map(|(k, _)| k.clone()).unwrap_or_else(|| landing_zone_key(env)),
             state_bucket: e.backend.bucket,
             deployer_role: format!("lz-{env}-deployer"),
         })
@@ -55,6 +59,22 @@ impl Target {
     pub fn backend(&self) -> Backend {
         Backend::canary(&self.state_bucket, &self.environment, &self.region)
     }
+
+    /// Where the state of a deployment applied by `engine` lives: the landing zone's key for
+    /// the terraform engine, the canary's otherwise (records older than the field name none).
+    pub fn backend_of(&self, engine: Option<lz_evidence::details::Engine>) -> Backend {
+        match engine {
+            Some(lz_evidence::details::Engine::Terraform) => {
+                Backend { bucket: self.state_bucket.clone(), key: self.landing_zone_key.clone(), region: self.region.clone() }
+            }
+            _ => self.backend(),
+        }
+    }
+}
+
+/// The landing zone's state key of `env` when its `backend.hcl` names none.
+pub fn landing_zone_key(env: &str) -> String {
+    format!("{env}/landing-zone.tfstate")
 }
 
 /// Options of a promotion run.
@@ -482,7 +502,7 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
     let run = run_id();
     let work = paths.work.join(format!("{}-{run}", t.environment));
-    let backend = engine.backend(session.release.root(), t)?;
+    let backend = engine.backend(t);
     let s3 = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?.s3();
     // The state this run starts from: a later rerun tells by it whether this run's apply
     // wrote the state.

@@ -28,10 +28,12 @@ impl LandingZone {
     }
 }
 
-/// The signer for `--as NAME [--key FILE]`: the key file, else the KMS key `LZ_SIGNING_KMS_KEY`
+/// The signer for `--as NAME [--key FILE]`: the key file (`--key ssh-agent[:COMMENT]`: the
+/// ed25519 key in the ssh-agent of `SSH_AUTH_SOCK`), else the KMS key `LZ_SIGNING_KMS_KEY`
 /// names, else `LZ_SIGNING_KEY` (see `crate::signing`).
 pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
     match (key, crate::signing::kms_key()) {
+        (Some(k), _) if crate::signing::agent_key(k).is_some() => crate::signing::ssh_agent(identity, crate::signing::agent_key(k).flatten()),
         (Some(k), _) => Signer::from_file(identity, k),
         (None, Some(arn)) => crate::signing::kms(identity, &arn),
         (None, None) => Signer::from_env(identity),

@@ -259,14 +259,17 @@ impl StoreArgs {
         }
     }
 
-    fn client(&self) -> lz_evidence::aws_sdk_s3::Client {
-        lz_platform::aws::s3_client(&self.endpoint, &self.access_key_id, &self.region)
+    fn client(&self) -> Result<lz_evidence::aws_sdk_s3::Client> {
+        // A store named on the command line, in the account of --access-key-id (LocalStack names
+        // the account by the key): that account's own role, through lz_platform::reach.
+        let session = lz_platform::reach::session("store");
+        lz_platform::reach::account(&self.endpoint, &self.access_key_id, &self.region, lz_platform::reach::STORE_ROLE, &session).map(|a| a.s3())
     }
 
     /// The bucket's store as an evidence store: COMPLIANCE Object Lock at or above the floor.
     fn s3(&self, root: &Path) -> Result<S3Store> {
         let floor = lz_promote::stores::retention_floor(root)?;
-        S3Store::open_worm(self.client(), &self.bucket, &self.prefix)?.require_floor(floor)
+        S3Store::open_worm(self.client()?, &self.bucket, &self.prefix)?.require_floor(floor)
     }
 
     /// The S3 store verification looks at (not refused for a low retention: verification reports
@@ -275,10 +278,10 @@ impl StoreArgs {
         let floor = || lz_promote::stores::retention_floor(root);
         Ok(match self.store_kind {
             StoreKind::Local => None,
-            StoreKind::S3 => Some((S3Store::open_worm(self.client(), &self.bucket, &self.prefix)?, floor()?)),
+            StoreKind::S3 => Some((S3Store::open_worm(self.client()?, &self.bucket, &self.prefix)?, floor()?)),
             StoreKind::LandingZone => {
                 let lz = landing_zone(root)?;
-                Some((S3Store::open_worm(lz.s3(), &lz.evidence_bucket, "")?, lz.retention_floor()?))
+                Some((S3Store::open_worm(lz.s3()?, &lz.evidence_bucket, "")?, lz.retention_floor()?))
             }
         })
     }
@@ -294,7 +297,7 @@ impl StoreArgs {
             ))
             .into());
         }
-        let s3 = S3Store::new(self.client(), &self.bucket, &self.prefix, days)?;
+        let s3 = S3Store::new(self.client()?, &self.bucket, &self.prefix, days)?;
         s3.ensure_bucket()
     }
 
@@ -307,9 +310,9 @@ impl StoreArgs {
                 bail!("the landing zone's witness store is the one {} names: --witness-bucket applies to other stores only", lz_promote::stores::STORES_FILE);
             }
             return Ok(Some(if create {
-                WitnessStore::create(self.client(), b, lz_promote::stores::retention_floor(root)?)?
+                WitnessStore::create(self.client()?, b, lz_promote::stores::retention_floor(root)?)?
             } else {
-                WitnessStore::open(self.client(), b)?
+                WitnessStore::open(self.client()?, b)?
             }));
         }
         let pulled_copy = self.store_kind == StoreKind::Local

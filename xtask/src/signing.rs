@@ -1,4 +1,5 @@
-//! Which key signs for `--as NAME`: a key file (`--key FILE`), an AWS KMS key named by
+//! Which key signs for `--as NAME`: a key file (`--key FILE`), the ed25519 key of the person's
+//! ssh-agent (`--key ssh-agent[:COMMENT]`, through `SSH_AUTH_SOCK`), an AWS KMS key named by
 //! `LZ_SIGNING_KMS_KEY` (a key ARN: not a secret; the private key never leaves KMS and the
 //! credentials are the job's short-lived role credentials from the standard chain, e.g. its OIDC
 //! token), or `LZ_SIGNING_KEY` holding an ed25519 key (people's rehearsals).
@@ -40,8 +41,39 @@ pub fn kms(identity: &str, arn: &str) -> Result<Signer> {
     Ok(Signer::with_backend(identity, backend))
 }
 
+/// `--key ssh-agent` (`Some(None)`) or `--key ssh-agent:COMMENT` (`Some(Some(COMMENT))`);
+/// `None` for a key file.
+pub fn agent_key(key: &std::path::Path) -> Option<Option<&str>> {
+    let k = key.to_str()?;
+    match k.strip_prefix(AGENT) {
+        Some("") => Some(None),
+        Some(rest) => rest.strip_prefix(':').map(Some),
+        None => None,
+    }
+}
+
+/// What `--key` says to sign with the ssh-agent's key.
+pub const AGENT: &str = "ssh-agent";
+
+/// A signer for `identity` whose ed25519 key is held by the ssh-agent of `SSH_AUTH_SOCK` (the key
+/// whose comment is `comment`, or the agent's only ed25519 key).
+pub fn ssh_agent(identity: &str, comment: Option<&str>) -> Result<Signer> {
+    let socket = std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty()).context("--key ssh-agent needs a running ssh-agent (SSH_AUTH_SOCK is not set)")?;
+    let backend = lz_evidence::ssh_agent::SshAgent::connect(std::path::Path::new(&socket), comment).with_context(|| format!("the signing key of {identity}"))?;
+    Ok(Signer::with_backend(identity, backend))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn key_ssh_agent_names_the_agent_and_optionally_a_comment() {
+        use std::path::Path;
+        assert_eq!(super::agent_key(Path::new("ssh-agent")), Some(None));
+        assert_eq!(super::agent_key(Path::new("ssh-agent:alice@laptop")), Some(Some("alice@laptop")));
+        assert_eq!(super::agent_key(Path::new("ssh-agent.key")), None);
+        assert_eq!(super::agent_key(Path::new("/keys/alice.key")), None);
+    }
+
     #[test]
     fn kms_key_arns_name_their_region() {
         assert_eq!(super::region_of("arn:aws:kms:eu-west-2:111111111111:key/abc").unwrap(), "eu-west-2");

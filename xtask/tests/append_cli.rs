@@ -109,7 +109,7 @@ fn the_retention_floor_holds_on_append_and_verify() {
     let stores = lz_promote::stores::Stores::load(d.path(), lz_platform::localstack::ENDPOINT).unwrap();
     let bucket = stores.evidence_bucket.clone();
     let run = |v: Vec<String>| xtask(d.path(), &strs(&v));
-    let c = stores.s3();
+    let c = stores.s3().unwrap();
     let rt = lz_platform::aws::runtime().unwrap();
     let days = |c: &lz_evidence::aws_sdk_s3::Client| {
         rt.block_on(c.get_object_lock_configuration().bucket(&bucket).send()).unwrap().object_lock_configuration().unwrap().rule().unwrap().default_retention().unwrap().days()

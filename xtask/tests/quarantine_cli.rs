@@ -43,7 +43,7 @@ fn garbage_at_the_next_key_and_at_the_head_bricks_no_command() {
 
     // The insider's raw PUT at the next key (locked by the bucket's COMPLIANCE default).
     let stores = lz_promote::stores::Stores::load(d, lz_platform::localstack::ENDPOINT).unwrap();
-    let (client, bucket) = (stores.s3(), stores.evidence_bucket.clone());
+    let (client, bucket) = (stores.s3().unwrap(), stores.evidence_bucket.clone());
     let rt = lz_platform::aws::runtime().unwrap();
     let put = |key: &str, body: &[u8]| {
         rt.block_on(client.put_object().bucket(&bucket).key(key).body(body.to_vec().into()).send()).unwrap();

@@ -112,7 +112,7 @@ fn report_exits_0_on_a_verified_chain_and_1_with_the_red_banner_on_a_tampered_on
     let endpoint = lz_platform::localstack::require(&root()).unwrap();
     let stores = lz_promote::stores::Stores::load(d, &endpoint).unwrap();
     let store = stores.evidence().unwrap();
-    let c = stores.s3();
+    let c = stores.s3().unwrap();
     lz_platform::aws::runtime().unwrap().block_on(async {
         let key = store.record_key(1);
         let body = c.get_object().bucket(&stores.evidence_bucket).key(&key).send().await.unwrap().body.collect().await.unwrap().into_bytes();

@@ -1002,3 +1002,57 @@ fn a_drift_step_without_its_identity_fails_when_run() {
         assert!(!e.contains("required arguments were not provided"), "{e}");
     }
 }
+
+/// Environment variables through which the harness takes private key material itself (not a
+/// key's ARN): `LZ_SIGNING_KEY` (ed25519 for `--as`) and `LZ_POLICY_KEY` (the policy identity).
+const PRIVATE_KEY_ENV: [&str; 2] = ["LZ_SIGNING_KEY", "LZ_POLICY_KEY"];
+
+/// The steps that still hand a private key to the harness through `env:` (issue 26: to move to
+/// the KMS signer reached through the job's OIDC role), as (workflow, variable, count). The list
+/// only shrinks: a new step with a private key fails, and so does an entry left after its steps
+/// moved.
+const PRIVATE_KEY_DEBT: [(&str, &str, usize); 4] =
+    [("drift.yml", "LZ_SIGNING_KEY", 1), ("rotation.yml", "LZ_SIGNING_KEY", 1), ("train.yml", "LZ_POLICY_KEY", 5), ("train.yml", "LZ_SIGNING_KEY", 10)];
+
+/// (workflow, variable) -> count of steps whose `env:` hands a private key: a variable of
+/// [`PRIVATE_KEY_ENV`], or any variable holding a secret whose name ends in `_KEY` but not
+/// `_KMS_KEY` (a KMS key's ARN is not a secret).
+fn private_keys_in_env(files: &[(String, String)]) -> std::collections::BTreeMap<(String, String), usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for (name, text) in files {
+        let doc: yaml_serde::Value = yaml_serde::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let Some(jobs) = doc["jobs"].as_mapping() else { continue };
+        for job in jobs.values() {
+            let envs = std::iter::once(&job["env"]).chain(job["steps"].as_sequence().into_iter().flatten().map(|s| &s["env"]));
+            for env in envs {
+                for (k, v) in env.as_mapping().into_iter().flatten() {
+                    let (k, v) = (k.as_str().unwrap_or_default(), v.as_str().unwrap_or_default());
+                    let secret_key = v.split("secrets.").nth(1).map(|s| s.trim_end_matches(|c: char| c == '}' || c.is_whitespace()));
+                    let keyish = secret_key.is_some_and(|s| s.ends_with("_KEY") && !s.ends_with("_KMS_KEY"));
+                    if PRIVATE_KEY_ENV.contains(&k) || keyish {
+                        *out.entry((name.clone(), k.to_string())).or_default() += 1;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_workflow_hands_a_new_private_key_to_a_step() {
+    let dir = root().join(".github/workflows");
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    files.sort();
+    let found = private_keys_in_env(&files);
+    let debt: std::collections::BTreeMap<(String, String), usize> = PRIVATE_KEY_DEBT.iter().map(|(f, v, n)| ((f.to_string(), v.to_string()), *n)).collect();
+    assert_eq!(found, debt, "steps handing a private key through env: (workflow, variable) -> steps; move them to LZ_SIGNING_KMS_KEY");
+    // The guard sees what it looks for: a job-level key, a renamed variable holding a key secret.
+    let case = "on: push\njobs:\n  j:\n    env:\n      LZ_SIGNING_KEY: ${{ secrets.X }}\n    steps:\n      - env:\n          K: ${{ secrets.DEPLOY_KEY }}\n          A: ${{ vars.LZ_DEPLOYER_KMS_KEY }}\n          B: ${{ secrets.LZ_DEPLOYER_KMS_KEY }}\n        run: cargo xtask evidence verify\n";
+    let got = private_keys_in_env(&[("case.yml".into(), case.into())]);
+    assert_eq!(got.keys().map(|(_, k)| k.as_str()).collect::<Vec<_>>(), ["K", "LZ_SIGNING_KEY"], "{got:?}");
+}

@@ -45,6 +45,7 @@ pub mod release;
 pub mod s3;
 pub mod sig;
 pub mod signer;
+pub mod ssh_agent;
 pub mod store;
 pub mod verify;
 pub mod witness;

@@ -204,3 +204,65 @@ fn a_kms_key_signs_records_that_verify() {
     .into();
     assert!(verifies(&forged, &ids).is_err());
 }
+
+/// A person's ed25519 key held by a real OpenSSH agent (`ssh-agent`, `ssh-add`): the agent signs,
+/// the register names the key as an ordinary ed25519 key, and the chain verifies. The key is
+/// picked by comment when the agent holds several; a key the agent no longer holds signs nothing.
+#[test]
+fn a_person_signs_through_the_ssh_agent_and_the_chain_verifies() {
+    use lz_evidence::ssh_agent::SshAgent;
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("agent.sock");
+    let mut agent = Command::new("ssh-agent").arg("-D").arg("-a").arg(&sock).stdout(Stdio::null()).spawn().expect("ssh-agent (openssh-client) is installed");
+    let started = std::time::Instant::now();
+    while !sock.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "ssh-agent did not open {}", sock.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = |cmd: &mut Command| {
+        let out = cmd.env("SSH_AUTH_SOCK", &sock).output().unwrap();
+        assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    for who in ["alice", "bob"] {
+        let key = dir.path().join(who);
+        run(Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-C", &format!("{who}@agent"), "-f"]).arg(&key));
+        run(Command::new("ssh-add").arg("-q").arg(&key));
+    }
+
+    let e = SshAgent::connect(&sock, None).err().expect("two keys and no comment");
+    assert!(format!("{e:#}").contains("several ed25519 keys") && format!("{e:#}").contains("alice@agent"), "{e:#}");
+    let e = SshAgent::connect(&sock, Some("carol@agent")).err().expect("no such key");
+    assert!(format!("{e:#}").contains("no ed25519 key with comment \"carol@agent\""), "{e:#}");
+    let agent_key = SshAgent::connect(&sock, Some("alice@agent")).unwrap();
+    // The agent's key is the one in alice.pub.
+    let pub_line = std::fs::read_to_string(dir.path().join("alice.pub")).unwrap();
+    let blob = B64.decode(pub_line.split_whitespace().nth(1).unwrap()).unwrap();
+    let raw: [u8; 32] = blob[blob.len() - 32..].try_into().unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&raw).unwrap();
+    let alice = Signer::with_backend("alice", agent_key);
+    assert_eq!(alice.public_key(), PublicKey::Ed25519(key));
+
+    // A register naming alice's agent key as an ordinary ed25519 key; the deployer a key file.
+    let deployer = lz_evidence::identity::generate_key();
+    let text = format!(
+        "[identity.deploy-bot]\nname = \"Deployment pipeline\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{}\"\n\n\
+         [identity.alice]\nname = \"Alice\"\nkind = \"person\"\ngroup = \"security\"\nroles = [\"approver\"]\npublic_key = \"{}\"\n",
+        encode_public_key(&deployer.verifying_key()),
+        encode_public_key(&key)
+    );
+    let ids = Identities::parse(&text, "identities.toml").unwrap();
+    let records = chain(dir.path(), &ids, &Signer::new("deploy-bot", deployer), &alice);
+    verifies(&records, &ids).expect("a chain with an approval signed by the ssh-agent verifies");
+
+    // Removed from the agent, the key signs nothing (and nothing falls back to another key).
+    run(Command::new("ssh-add").arg("-q").arg("-d").arg(dir.path().join("alice.pub")));
+    let e = lz_evidence::signer::SignerBackend::sign(&SshAgent::connect(&sock, Some("bob@agent")).unwrap(), b"x").map(|_| ());
+    assert!(e.is_ok(), "bob's key still signs");
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut a = EvidenceArchive::open(LocalStore::new(dir2.path().join("chain.jsonl")), ids.clone()).unwrap();
+    let e = a.record(ApprovalEvidence::new(&digest("r"), "dev", &digest("p"), "CHG-2"), &alice).err().expect("alice's key is gone from the agent");
+    assert!(format!("{e:#}").contains("refused to sign"), "{e:#}");
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+}

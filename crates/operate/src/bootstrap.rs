@@ -371,7 +371,7 @@ async fn ensure_role(
 /// for its log archive.
 pub fn bootstrap_stores(stores: &crate::stores::Stores, plan: &Value) -> Result<Report> {
     let specs = stores.specs(plan)?;
-    let s3 = stores.s3();
+    let (s3, witness_s3) = (stores.s3()?, stores.witness_s3()?);
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {
         let mut report = Report::default();
@@ -382,7 +382,7 @@ pub fn bootstrap_stores(stores: &crate::stores::Stores, plan: &Value) -> Result<
         let mut witness = specs[1].clone();
         witness.policy = witness.policy.map(|p| p.replace(&stores.evidence_bucket, &stores.witness_bucket));
         witness.name = stores.witness_bucket.clone();
-        ensure_bucket(&stores.witness_s3(), &witness, &stores.region, &mut report).await?;
+        ensure_bucket(&witness_s3, &witness, &stores.region, &mut report).await?;
         Ok(report)
     })
 }
@@ -390,9 +390,9 @@ pub fn bootstrap_stores(stores: &crate::stores::Stores, plan: &Value) -> Result<
 /// Creates (or brings back to the declared settings) the environment's buckets and deployer
 /// role in its account.
 pub fn bootstrap(endpoint: &str, spec: &EnvSpec) -> Result<Report> {
-    let creds = lz_platform::aws::account_credentials(&spec.account_id);
-    let s3 = lz_platform::aws::s3(endpoint, creds.clone(), &spec.region);
-    let iam = lz_platform::aws::iam(endpoint, creds, &spec.region);
+    let env = &spec.environment;
+    let aws = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?;
+    let (s3, iam) = (aws.s3(), aws.iam());
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {
         let mut report = Report::default();

@@ -10,7 +10,6 @@ use crate::approval::short;
 use crate::aws_error;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
-use crate::deploy::{self, Workspace};
 use crate::ledger::{DeploymentDetails, DriftDetails};
 use crate::promote::{assume_deployer, last_deployment, Target};
 use crate::refusal::{refuse, refuse_if};
@@ -207,11 +206,8 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
 
 /// The live controls of both buckets against the declared ones.
 pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
-    let s3 = lz_platform::aws::s3(
-        endpoint,
-        lz_platform::aws::account_credentials(&spec.account_id),
-        &spec.region,
-    );
+    let env = &spec.environment;
+    let s3 = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?.s3();
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {
         let mut out = Vec::new();
@@ -225,7 +221,7 @@ pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
 /// retention floor (the governance minimum, [`crate::stores::retention_floor`]): COMPLIANCE
 /// mode with at least that many days. A store whose retention was lowered is drift.
 pub fn check_stores(stores: &crate::stores::Stores) -> Result<Vec<Finding>> {
-    let (s3, witness_s3) = (stores.s3(), stores.witness_s3());
+    let (s3, witness_s3) = (stores.s3()?, stores.witness_s3()?);
     let rt = lz_platform::aws::runtime()?;
     let floor = stores.retention_floor()?;
     rt.block_on(async {
@@ -258,13 +254,28 @@ pub fn check_stores(stores: &crate::stores::Stores) -> Result<Vec<Finding>> {
 
 /// Checks the environment for drift and records the outcome (signed by a deployer). The
 /// declared state is that of the release deployed there: its archive gives the plan (bucket
-/// and role settings) and the overlay; nothing comes from the working tree.
+/// and role settings) and the overlay; nothing comes from the working tree. The engine the
+/// deployment record names decides which stack of the release is planned against which state
+/// ([`crate::engine::Engine::of_record`]).
 pub fn check(
     paths: &Paths,
     target: &Target,
     names: &Names,
     signer: &Signer,
     now: &Reading,
+) -> Result<Report> {
+    check_with(paths, target, names, signer, now, &|kind| crate::engine::Engine::of_record(kind, &paths.root))
+}
+
+/// [`check`] with `engine_for` giving the engine of the kind the deployment record names (test
+/// builds apply a fixture root with the terraform engine, [`crate::engine::Engine::terraform_at`]).
+pub fn check_with(
+    paths: &Paths,
+    target: &Target,
+    names: &Names,
+    signer: &Signer,
+    now: &Reading,
+    engine_for: &dyn Fn(Option<lz_evidence::details::Engine>) -> crate::engine::Engine,
 ) -> Result<Report> {
     // The time of the drift record is bounded like every decision's (`clock::bound_in`).
     let now = &crate::clock::bound_in(paths, Some(&target.environment), now.clone())?;
@@ -276,15 +287,18 @@ pub fn check(
             target.environment
         ));
     };
-    // The checks below judge the canary's state (its key, `terraform_data.release`); a
-    // deployment the terraform engine applied is not judged against the wrong state.
-    if let Some(engine) = deployed.deployment().and_then(|d| d.engine).filter(|e| *e != lz_evidence::details::Engine::Canary) {
-        bail!(
-            "the deployment of {} (record {}) was applied by the {engine} engine; `drift` checks canary deployments only (for the landing zone's own state use `terraform plan` through `drift::terraform_drift`)",
-            target.environment,
-            deployed.sequence
-        );
-    }
+    // The stack and state this check judges are those of the engine the record names: the
+    // canary's, or the landing zone's own root with hashicorp/aws at its state key.
+    let kind = crate::facts::engine_of(deployed);
+    let engine = engine_for(kind);
+    anyhow::ensure!(
+        engine.kind() == kind.unwrap_or(lz_evidence::details::Engine::Canary),
+        "the deployment of {} (record {}) names engine {:?}, but drift was given the {} engine",
+        target.environment,
+        deployed.sequence,
+        kind,
+        engine.kind()
+    );
     let release = deployed.release.clone();
     let archive = paths.open_release(&release)?;
     let plan = archive.plan(&target.environment)?;
@@ -314,41 +328,23 @@ pub fn check(
     let details: DeploymentDetails = deployed.deployment().cloned().unwrap_or_default();
     let run_as = assume_deployer(target, &format!("lz-drift-{}", signer.identity()))?;
     // The state this check judges: the record names it (version, serial, lineage).
-    let s3 = lz_platform::aws::s3(&target.endpoint, run_as.credentials(), &target.region);
-    let state = crate::promote::read_state(&s3, &target.backend())?;
+    let s3 = lz_platform::reach::with_credentials(&target.endpoint, &target.region, run_as.credentials())?.s3();
+    let backend = engine.backend(target);
+    let state = crate::promote::read_state(&s3, &backend)?;
     let work = paths.work.join(format!(
         "{}-drift-{}",
         target.environment,
         std::process::id()
     ));
-    // The deployed release's own stack, never the working tree's.
-    let ws = Workspace::init(
-        &paths.root,
-        &archive.root().join(deploy::CANARY),
-        &work,
-        &target.endpoint,
-        &target.backend(),
-        run_as,
-    )?;
-    let overlay = archive
-        .root()
-        .join("environments")
-        .join(&target.environment)
-        .join("terraform.tfvars");
-    let args = vec![
-        "plan".to_string(),
-        "-input=false".into(),
-        "-no-color".into(),
-        LOCK_TIMEOUT.into(),
-        "-detailed-exitcode".into(),
-        format!("-var=release={release}"),
-        format!("-var=environment={}", target.environment),
-        format!("-var=account_id={}", target.account_id),
-        format!("-var=region={}", target.region),
-        format!("-var=bake_seconds={}", details.bake_seconds.unwrap_or(0)),
-        format!("-var-file={}", overlay.display()),
-        "-out=drift.tfplan".into(),
-    ];
+    // The deployed release's own stack (the one its engine applied), never the working tree's.
+    let ws = engine.workspace(&paths.root, archive.root(), &work, &target.endpoint, &backend, run_as)?;
+    let bake = u32::try_from(details.bake_seconds.unwrap_or(0)).unwrap_or(u32::MAX);
+    let args = [
+        vec!["plan".to_string(), "-input=false".into(), "-no-color".into(), LOCK_TIMEOUT.into(), "-detailed-exitcode".into()],
+        engine.vars(archive.root(), &release, target, bake),
+        vec!["-out=drift.tfplan".into()],
+    ]
+    .concat();
     let planned = terraform_drift(ws.terraform(), &args, &target.environment);
     let _ = std::fs::remove_dir_all(&work);
     // The controls read from AWS are checked whatever the plan did, so a failed plan (a held
@@ -393,7 +389,8 @@ pub fn check(
     let plan_output_digest = crate::facts::plan_output_digest(&shown);
     let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
     if terraform_changes {
-        resources.push(format!("{} (canary state)", target.environment));
+        let of = if engine.kind() == lz_evidence::details::Engine::Terraform { "landing zone" } else { "canary" };
+        resources.push(format!("{} ({of} state)", target.environment));
     }
     resources.dedup();
     let fields = Fields::new(&release)
@@ -511,7 +508,7 @@ fn state_findings(
     state: Option<&crate::promote::StateAt>,
     terraform_changes: bool,
 ) -> Result<Vec<Finding>> {
-    let b = place.target.backend();
+    let b = crate::facts::backend_of(place, deployed);
     let resource = format!("s3://{}/{}", b.bucket, b.key);
     let mut out = Vec::new();
     if let Some(why) = crate::facts::check_deployment(place, deployed)? {

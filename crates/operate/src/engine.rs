@@ -62,15 +62,18 @@ impl Engine {
     }
 
     /// Where the run's state lives: the canary's key, or the landing zone's from the release's
-    /// `environments/<env>/backend.hcl`.
-    pub fn backend(&self, tree: &Path, t: &Target) -> Result<Backend> {
-        match self.kind {
-            Kind::Canary => Ok(t.backend()),
-            Kind::Terraform => {
-                let e = lz_repo::Environment::load(tree, &t.environment)?;
-                let key = e.backend.settings.get("key").map(|(k, _)| k.clone()).unwrap_or_else(|| format!("{}/landing-zone.tfstate", t.environment));
-                Ok(Backend { bucket: t.state_bucket.clone(), key, region: t.region.clone() })
-            }
+    /// `environments/<env>/backend.hcl` ([`Target::backend_of`], which drift and the facts
+    /// checks read a deployment's state with).
+    pub fn backend(&self, t: &Target) -> Backend {
+        t.backend_of(Some(self.kind))
+    }
+
+    /// The engine a deployment record names, as the shipped harness applies it (`None`: a
+    /// record older than the field, the canary's). `root` holds `.tools/aws-provider`.
+    pub fn of_record(kind: Option<Kind>, root: &Path) -> Engine {
+        match kind {
+            Some(Kind::Terraform) => Engine::terraform(root),
+            _ => Engine::canary(),
         }
     }
 

@@ -50,15 +50,26 @@ impl Place {
         Place { target, names }
     }
 
-    fn s3(&self) -> aws_sdk_s3::Client {
+    fn s3(&self) -> Result<aws_sdk_s3::Client> {
         let t = &self.target;
-        lz_platform::aws::s3(&t.endpoint, lz_platform::aws::account_credentials(&t.account_id), &t.region)
+        Ok(lz_platform::reach::account(&t.endpoint, &t.account_id, &t.region, &t.deployer_role, &lz_platform::reach::session(&t.environment))?.s3())
     }
 
-    fn state(&self) -> String {
-        let b = self.target.backend();
-        format!("s3://{}/{}", b.bucket, b.key)
-    }
+}
+
+fn state_url(b: &crate::deploy::Backend) -> String {
+    format!("s3://{}/{}", b.bucket, b.key)
+}
+
+/// The engine deployment record `d` says applied it (`None`: a record older than the field).
+pub fn engine_of(d: &Record) -> Option<lz_evidence::details::Engine> {
+    d.deployment().and_then(|x| x.engine)
+}
+
+/// Where the state of deployment `d` lives in `place`: the canary's key, or the landing zone's
+/// for a run the terraform engine applied ([`Target::backend_of`]).
+pub fn backend_of(place: &Place, d: &Record) -> crate::deploy::Backend {
+    place.target.backend_of(engine_of(d))
 }
 
 /// The details a record names a state by (a `succeeded` deployment, a drift check): the one
@@ -116,22 +127,26 @@ fn not_held(code: Option<&str>) -> bool {
 /// The state object of `place` at `version` (GetObject by version id); `None` when the bucket
 /// does not hold it.
 pub fn held(place: &Place, version: &str) -> Result<Option<Held>> {
+    held_in(place, &place.target.backend(), version)
+}
+
+/// [`held`] for the state object of `b` (a terraform-engine deployment's key).
+pub fn held_in(place: &Place, b: &crate::deploy::Backend, version: &str) -> Result<Option<Held>> {
     use aws_sdk_s3::error::ProvideErrorMetadata as _;
-    let b = place.target.backend();
-    let s3 = place.s3();
+    let s3 = place.s3()?;
     let rt = lz_platform::aws::runtime()?;
     let got = rt.block_on(async {
         match s3.get_object().bucket(&b.bucket).key(&b.key).version_id(version).send().await {
             Ok(o) => {
-                let bytes = o.body.collect().await.with_context(|| format!("reading {} version {version}", place.state()))?.into_bytes();
+                let bytes = o.body.collect().await.with_context(|| format!("reading {} version {version}", state_url(b)))?.into_bytes();
                 anyhow::Ok(Some(bytes))
             }
             Err(e) if not_held(e.code()) || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
-            Err(e) => Err(crate::aws_error(e)).with_context(|| format!("cannot read {} version {version}", place.state())),
+            Err(e) => Err(crate::aws_error(e)).with_context(|| format!("cannot read {} version {version}", state_url(b))),
         }
     })?;
     let Some(bytes) = got else { return Ok(None) };
-    let what = || format!("{} version {version}", place.state());
+    let what = || format!("{} version {version}", state_url(b));
     let state: Value = serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}:{}:{}: not a Terraform state: {e}", what(), e.line(), e.column()))?;
     Ok(Some(Held {
         serial: state.get("serial").and_then(Value::as_u64).with_context(|| format!("{}: the state has no serial", what()))?,
@@ -142,15 +157,19 @@ pub fn held(place: &Place, version: &str) -> Result<Option<Held>> {
 
 /// Why the state bucket of `place` contradicts the `succeeded` deployment `d` (or `None`: it
 /// holds the version `d` names, with its serial and lineage, and that state is `d`'s release).
+/// A terraform-engine deployment is read at the landing zone's state key; its state has no
+/// `terraform_data.release` (the landing zone's root is the release's own files), so the
+/// version, serial and lineage are its proof, and the release is the signed record's.
 pub fn check_deployment(place: &Place, d: &Record) -> Result<Option<String>> {
+    let b = backend_of(place, d);
     let env = d.environment.as_deref().unwrap_or_default();
     let head = format!("deployment record {} of release {} to {env}", d.sequence, short(&d.release));
     let c = match claimed(d) {
         Ok(c) => c,
         Err(why) => return Ok(Some(format!("{head}: {why}"))),
     };
-    let Some(h) = held(place, &c.version)? else {
-        return Ok(Some(format!("{head} names state version {} of {}, which the state bucket does not hold", c.version, place.state())));
+    let Some(h) = held_in(place, &b, &c.version)? else {
+        return Ok(Some(format!("{head} names state version {} of {}, which the state bucket does not hold", c.version, state_url(&b))));
     };
     let mut wrong = Vec::new();
     if h.serial != c.serial {
@@ -159,10 +178,11 @@ pub fn check_deployment(place: &Place, d: &Record) -> Result<Option<String>> {
     if h.lineage != c.lineage {
         wrong.push(format!("lineage {} (the record says {})", h.lineage, c.lineage));
     }
-    if h.release.as_deref() != Some(d.release.as_str()) {
+    let terraform = engine_of(d) == Some(lz_evidence::details::Engine::Terraform);
+    if !terraform && h.release.as_deref() != Some(d.release.as_str()) {
         wrong.push(format!("release {} (terraform_data.release), not {}", h.release.as_deref().map(short).unwrap_or("none"), short(&d.release)));
     }
-    Ok((!wrong.is_empty()).then(|| format!("{head}: state version {} of {} holds {}", c.version, place.state(), wrong.join(", "))))
+    Ok((!wrong.is_empty()).then(|| format!("{head}: state version {} of {} holds {}", c.version, state_url(&b), wrong.join(", "))))
 }
 
 /// The digest of the plan output a drift check judged: the sha256 of the compact JSON of the
@@ -215,9 +235,9 @@ fn drift_after<'a>(records: &'a [Record], environment: &str, d: &Record) -> Opti
         .max_by_key(|x| x.sequence)
 }
 
-/// The state object `place` holds now (its head version).
-fn head(place: &Place) -> Result<Option<StateAt>> {
-    crate::promote::read_state(&place.s3(), &place.target.backend())
+/// The state object of deployment `d` that `place` holds now (its head version).
+fn head(place: &Place, d: &Record) -> Result<Option<StateAt>> {
+    crate::promote::read_state(&place.s3()?, &backend_of(place, d))
 }
 
 /// The promotion gate's facts, checked against their sources before anything of the run is
@@ -248,12 +268,12 @@ pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Pl
         return Err(refuse!("release {r} cannot go to {env}: {prev}'s deployment is contradicted by its state: {why}"));
     }
     let deployed = claimed(d).map_err(|why| refuse!("release {r} cannot go to {env}: {why}"))?;
-    match head(place)? {
+    match head(place, d)? {
         Some(now) if now.version.as_deref() == Some(deployed.version.as_str()) => {}
         now => {
             return Err(refuse!(
                 "release {r} cannot go to {env}: the state of {prev} ({}) is no longer version {} that deployment record {} left, but {}: it changed outside change control; run `cargo xtask drift --env {prev} --as IDENTITY --key FILE`",
-                place.state(),
+                state_url(&backend_of(place, d)),
                 deployed.version,
                 d.sequence,
                 now.map(|s| format!("version {} (serial {})", s.version.unwrap_or_else(|| "null".into()), s.serial)).unwrap_or_else(|| "no state at all".into())
@@ -438,7 +458,7 @@ pub async fn versions(sm: &aws_sdk_secretsmanager::Client, name: &str) -> Result
 /// record `r` (or `None`): the secret must exist under the recorded ARN and hold the recorded
 /// version, created at the recorded date.
 pub fn check_rotation(target: &Target, r: &Record) -> Result<Option<String>> {
-    let sm = lz_platform::aws::secretsmanager(&target.endpoint, lz_platform::aws::account_credentials(&target.account_id), &target.region);
+    let sm = lz_platform::reach::account(&target.endpoint, &target.account_id, &target.region, &target.deployer_role, &lz_platform::reach::session(&target.environment))?.secretsmanager();
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(check_rotation_with(&sm, r))
 }

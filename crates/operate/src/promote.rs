@@ -30,6 +30,9 @@ pub struct Target {
     pub endpoint: String,
     pub state_bucket: String,
     pub deployer_role: String,
+    /// The landing zone's own state key (the terraform engine's), from the environment's
+    /// `backend.hcl` (default `<env>/landing-zone.tfstate`).
+    pub landing_zone_key: String,
 }
 
 impl Target {
@@ -42,6 +45,7 @@ impl Target {
             account_id: e.file.account_id,
             region: e.file.region,
             endpoint: endpoint.to_string(),
+            landing_zone_key: e.backend.settings.get("key").map(|(k, _)| k.clone()).unwrap_or_else(|| landing_zone_key(env)),
             state_bucket: e.backend.bucket,
             deployer_role: format!("lz-{env}-deployer"),
         })
@@ -55,6 +59,22 @@ impl Target {
     pub fn backend(&self) -> Backend {
         Backend::canary(&self.state_bucket, &self.environment, &self.region)
     }
+
+    /// Where the state of a deployment applied by `engine` lives: the landing zone's key for
+    /// the terraform engine, the canary's otherwise (records older than the field name none).
+    pub fn backend_of(&self, engine: Option<lz_evidence::details::Engine>) -> Backend {
+        match engine {
+            Some(lz_evidence::details::Engine::Terraform) => {
+                Backend { bucket: self.state_bucket.clone(), key: self.landing_zone_key.clone(), region: self.region.clone() }
+            }
+            _ => self.backend(),
+        }
+    }
+}
+
+/// The landing zone's state key of `env` when its `backend.hcl` names none.
+pub fn landing_zone_key(env: &str) -> String {
+    format!("{env}/landing-zone.tfstate")
 }
 
 /// Options of a promotion run.
@@ -126,56 +146,16 @@ fn run_id() -> String {
     )
 }
 
-/// Assumes the environment's deployer role and checks who Terraform will run as.
+/// Assumes the environment's deployer role and checks who Terraform will run as: the one path
+/// of every client ([`lz_platform::reach::account`]: the endpoint profile, the base
+/// credentials, `AssumeRole` with the session name `session`, the caller checked).
 pub fn assume_deployer(target: &Target, session: &str) -> Result<RunAs> {
-    let rt = lz_platform::aws::runtime()?;
-    let root = lz_platform::aws::account_credentials(&target.account_id);
-    let sts = lz_platform::aws::sts(&target.endpoint, root, &target.region);
-    let role_arn = format!(
-        "arn:aws:iam::{}:role/{}",
-        target.account_id, target.deployer_role
-    );
-    rt.block_on(async {
-        let out = sts
-            .assume_role()
-            .role_arn(&role_arn)
-            .role_session_name(session)
-            .duration_seconds(900)
-            .send()
-            .await
-            .map_err(crate::aws_error)
-            .with_context(|| {
-                format!(
-                    "cannot assume {role_arn}; run `cargo xtask bootstrap --env {} --pin DIGEST --as ID --key FILE` first",
-                    target.environment
-                )
-            })?;
-        let c = out
-            .credentials()
-            .context("AssumeRole returned no credentials")?;
-        let run_as = RunAs {
-            access_key_id: c.access_key_id().to_string(),
-            secret_access_key: c.secret_access_key().to_string(),
-            session_token: Some(c.session_token().to_string()),
-        };
-        let creds = run_as.credentials();
-        let who = lz_platform::aws::sts(&target.endpoint, creds, &target.region)
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(crate::aws_error)
-            .context("GetCallerIdentity as the deployer failed")?;
-        let account = who.account().unwrap_or_default();
-        let arn = who.arn().unwrap_or_default();
-        let expected = format!(
-            "arn:aws:sts::{}:assumed-role/{}/{session}",
-            target.account_id, target.deployer_role
-        );
-        if account != target.account_id || arn != expected {
-            bail!("the deployer credentials are {arn} in account {account}, expected {expected}");
-        }
-        Ok(run_as)
-    })
+    let session = lz_platform::aws_setup::session_name(session.trim_start_matches("lz-"), &lz_platform::reach::run());
+    let aws = lz_platform::reach::account(&target.endpoint, &target.account_id, &target.region, &target.deployer_role, &session).with_context(|| {
+        format!("cannot assume the deployer role of {}; run `cargo xtask bootstrap --env {} --pin DIGEST --as ID --key FILE` first", target.environment, target.environment)
+    })?;
+    let c = lz_platform::reach::credentials(&aws)?;
+    Ok(RunAs { access_key_id: c.access_key_id().to_string(), secret_access_key: c.secret_access_key().to_string(), session_token: c.session_token().map(str::to_string) })
 }
 
 /// The canary's state as the backend holds it: its serial, the S3 version of the object and the
@@ -522,8 +502,8 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
     let run = run_id();
     let work = paths.work.join(format!("{}-{run}", t.environment));
-    let backend = engine.backend(session.release.root(), t)?;
-    let s3 = lz_platform::aws::s3(&t.endpoint, run_as.credentials(), &t.region);
+    let backend = engine.backend(t);
+    let s3 = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?.s3();
     // The state this run starts from: a later rerun tells by it whether this run's apply
     // wrote the state.
     let state_before = read_state(&s3, &backend)?;

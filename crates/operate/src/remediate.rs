@@ -250,7 +250,7 @@ pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer,
     }
     if !out.remediated.is_empty() {
         let run_as = assume_deployer(target, &format!("lz-remediate-{}", signer.identity()))?;
-        let s3 = lz_platform::aws::s3(&target.endpoint, run_as.credentials(), &target.region);
+        let s3 = lz_platform::reach::with_credentials(&target.endpoint, &target.region, run_as.credentials())?.s3();
         let rt = lz_platform::aws::runtime()?;
         rt.block_on(async {
             for b in [&spec.state, &spec.evidence] {

@@ -638,8 +638,8 @@ impl<'r> Run<'r> {
     fn open(req: &'r Request<'r>, secret: Secret) -> Result<Run<'r>> {
         let t = req.target;
         let run_as = crate::promote::assume_deployer(t, &format!("rotate-{}", req.signer.identity()))?;
-        let sm = lz_platform::aws::secretsmanager(&t.endpoint, run_as.credentials(), &t.region);
-        let iam = lz_platform::aws::iam(&t.endpoint, run_as.credentials(), &t.region);
+        let aws = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?;
+        let (sm, iam) = (aws.secretsmanager(), aws.iam());
         let rt = lz_platform::aws::runtime()?;
         Ok(Run { req, secret, sm, iam, rt, steps: Vec::new() })
     }
@@ -830,7 +830,6 @@ impl<'r> Run<'r> {
         let (arn, version, previous) = (start.arn.clone(), start.version.clone(), labels.previous.clone());
         let mut problems = Vec::new();
         let mut consumers = Vec::new();
-        let root_creds = lz_platform::aws::account_credentials(&t.account_id);
         self.rt.block_on(async {
             for c in &secret.consumers {
                 ensure_consumer(&iam, &t.account_id, c).await?;
@@ -852,27 +851,20 @@ impl<'r> Run<'r> {
                             || rotation::allows(&declared_docs, declared_boundary, ACTION, &arn, &ctx)?;
                     }
                 }
-                let sts = lz_platform::aws::sts(&t.endpoint, root_creds.clone(), &t.region);
                 let role_arn = format!("arn:aws:iam::{}:role/{}", t.account_id, c.role);
                 let mut problem = None;
                 let mut read_version = None;
-                match sts.assume_role().role_arn(&role_arn).role_session_name("rotation-verify").send().await {
-                    Ok(out) => {
-                        let cr = out.credentials().context("AssumeRole returned no credentials")?;
-                        let creds = aws_credential_types::Credentials::new(
-                            cr.access_key_id(),
-                            cr.secret_access_key(),
-                            Some(cr.session_token().to_string()),
-                            None,
-                            "consumer",
-                        );
-                        let csm = lz_platform::aws::secretsmanager(&t.endpoint, creds, &t.region);
+                // The consumer's own role, reached the way every client is (lz_platform::reach).
+                let session = lz_platform::aws_setup::session_name("rotation-verify", &lz_platform::reach::run());
+                match lz_platform::reach::account(&t.endpoint, &t.account_id, &t.region, &c.role, &session) {
+                    Ok(consumer) => {
+                        let csm = consumer.secretsmanager();
                         match csm.get_secret_value().secret_id(&arn).version_stage(CURRENT).send().await {
                             Ok(v) => read_version = v.version_id().map(str::to_string),
                             Err(e) => problem = Some(format!("reading {CURRENT}: {}", aws_error(e))),
                         }
                     }
-                    Err(e) => problem = Some(format!("assuming {role_arn}: {}", aws_error(e))),
+                    Err(e) => problem = Some(format!("assuming {role_arn}: {e:#}")),
                 }
                 if problem.is_none() && !declared {
                     problem = Some(format!("the plan's policies of {} do not allow {ACTION} on {arn}", c.role));
@@ -1116,11 +1108,8 @@ async fn drop_rollback_label(sm: &aws_sdk_secretsmanager::Client, name: &str) ->
 
 /// The version labels of a secret (for status output and tests).
 pub fn stages(target: &Target, name: &str) -> Result<BTreeMap<String, Vec<String>>> {
-    let sm = lz_platform::aws::secretsmanager(
-        &target.endpoint,
-        lz_platform::aws::account_credentials(&target.account_id),
-        &target.region,
-    );
+    let sm = lz_platform::reach::account(&target.endpoint, &target.account_id, &target.region, &target.deployer_role, &lz_platform::reach::session(&target.environment))?
+        .secretsmanager();
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async { describe(&sm, name).await.map(|(_, s)| s) })
 }

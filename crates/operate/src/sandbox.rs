@@ -338,6 +338,7 @@ impl Sandbox {
             endpoint: self.endpoint.clone(),
             state_bucket: self.names(env).state_bucket.expect("named"),
             deployer_role: format!("lz-{env}-deployer"),
+            landing_zone_key: crate::promote::landing_zone_key(env),
         })
     }
 

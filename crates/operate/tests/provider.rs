@@ -142,7 +142,7 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
         recover: false,
         previous: None,
     };
-    let engine = lz_operate::engine::Engine::terraform_at("stacks/provider-fixture", provider);
+    let engine = lz_operate::engine::Engine::terraform_at("stacks/provider-fixture", provider.clone());
     let o = lz_operate::promote::promote_with(&mut session, &opts, &clock, &engine).unwrap_or_else(|e| panic!("{e:#}"));
 
     let records = sb.ledger().unwrap().records().unwrap();
@@ -161,10 +161,38 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
     rt.block_on(s3.head_object().bucket(&t.state_bucket).key("dev/landing-zone.tfstate").send()).unwrap();
     assert!(rt.block_on(s3.head_object().bucket(&t.state_bucket).key("dev/canary.tfstate").send()).is_err(), "the canary was not applied");
     common::assert_chain_verifies(&sb, "after a terraform-engine promotion");
-    // `drift` judges the canary's state: it says so for a terraform-engine deployment instead
-    // of reporting the canary state missing.
-    let e = format!("{:#}", sb.drift("dev", &clock).unwrap_err());
-    assert!(e.contains("was applied by the terraform engine"), "{e}");
+    // The facts of the chain are checked where the terraform engine left the state (the
+    // landing zone's key, not the canary's).
+    assert_eq!(sb.verify_facts().unwrap(), [], "the terraform-engine deployment is what its state bucket holds");
+
+    // `drift` reads the engine the record names and plans the release's root with hashicorp/aws
+    // against the landing zone's state: clean first, then an out-of-band change is drift.
+    let fixture = |kind: Option<Engine>| match kind {
+        Some(Engine::Terraform) => lz_operate::engine::Engine::terraform_at("stacks/provider-fixture", provider.clone()),
+        _ => lz_operate::engine::Engine::canary(),
+    };
+    let drift = || lz_operate::drift::check_with(&sb.paths, &t, &sb.names("dev"), sb.signer("deployer-bot"), &clock.now().unwrap(), &fixture);
+    let clean = drift().unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(!clean.terraform_changes && clean.findings.is_empty(), "{clean:?}");
+    let tagging = Tagging::builder().tag_set(Tag::builder().key("changed-by").value("console").build().unwrap()).build().unwrap();
+    rt.block_on(s3.put_bucket_tagging().bucket(format!("{name}-data")).tagging(tagging).send()).unwrap();
+    let drifted = drift().unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(drifted.terraform_changes, "{drifted:?}");
+    assert!(drifted.canary_changes.iter().any(|c| c == "aws_s3_bucket.data (update)"), "{drifted:?}");
+    let records = sb.ledger().unwrap().records().unwrap();
+    let rec = records.iter().find(|x| x.sequence == drifted.record).unwrap();
+    let judged = rec.details.drift().unwrap();
+    assert_eq!(judged.deployment_record, Some(o.completion_record));
+    assert!(judged.resources.as_ref().unwrap().iter().any(|r| r == "dev (landing zone state)"), "{judged:?}");
+    assert_eq!(judged.state_version, done.state_version, "drift judged the state the deployment left");
+    // The facts gate of the next environment reads the same state: a state written outside
+    // change control (a new version of the landing zone's state) is refused.
+    let state = rt.block_on(s3.get_object().bucket(&t.state_bucket).key("dev/landing-zone.tfstate").send()).unwrap();
+    let bytes = rt.block_on(state.body.collect()).unwrap().into_bytes();
+    rt.block_on(s3.put_object().bucket(&t.state_bucket).key("dev/landing-zone.tfstate").body(bytes.to_vec().into()).send()).unwrap();
+    let admitted = lz_promote::replay::admitted(&sb.paths).unwrap();
+    let e = lz_operate::facts::gate(&sb.paths, &admitted, &r, &sb.place("test").unwrap(), Some(&sb.place("dev").unwrap())).unwrap_err();
+    assert!(format!("{e:#}").contains("dev/landing-zone.tfstate") && format!("{e:#}").contains("is no longer version"), "{e:#}");
 
     // One key (the deployer's) closing the run as if the stand-in had applied it is refused.
     let forged = lz_evidence::record::Fields::new(&r).environment("dev").account(&t.account_id).plan_digest(&o.plan_digest).at(clock.now().unwrap().time).details(

@@ -30,7 +30,7 @@ fn decisions_append_past_a_foreign_object_and_record_the_skip() {
     // One raw PUT at the next key, locked by the bucket's COMPLIANCE default.
     let rt = lz_platform::aws::runtime().unwrap();
     let key = format!("records/{next:012}.json");
-    rt.block_on(s.s3().put_object().bucket(&s.evidence_bucket).key(&key).body(ByteStream::from(b"garbage".to_vec())).send()).unwrap();
+    rt.block_on(s.s3().unwrap().put_object().bucket(&s.evidence_bucket).key(&key).body(ByteStream::from(b"garbage".to_vec())).send()).unwrap();
 
     // A decision (a release recorded by its author) and a drift record land after it.
     sb.release("second", "alice", &clock, |_| Ok(())).unwrap();
@@ -64,7 +64,7 @@ fn garbage_at_the_genesis_key_before_bootstrap_is_quarantined() {
     let s = own_stores();
     let rt = lz_platform::aws::runtime().unwrap();
     let key = "records/000000000000.json";
-    rt.block_on(s.s3().put_object().bucket(&s.evidence_bucket).key(key).body(ByteStream::from(b"squatted before bootstrap".to_vec())).send()).unwrap();
+    rt.block_on(s.s3().unwrap().put_object().bucket(&s.evidence_bucket).key(key).body(ByteStream::from(b"squatted before bootstrap".to_vec())).send()).unwrap();
 
     let dir = tempfile::Builder::new().prefix("lz-quarantine-genesis-").tempdir().unwrap();
     let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();

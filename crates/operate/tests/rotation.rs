@@ -344,7 +344,7 @@ fn the_gates_overdue_checks_read_the_evidence_store_and_never_pass_for_want_of_i
         EvidenceAt::S3(s) => s.clone(),
         _ => unreachable!("the store was set above"),
     };
-    let (client, head) = (s3.s3(), s3.evidence().unwrap().head_key());
+    let (client, head) = (s3.s3().unwrap(), s3.evidence().unwrap().head_key());
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(client.delete_object().bucket(&s3.evidence_bucket).key(&head).send()).unwrap();
     let found = checks(&sb.tree).unwrap();

@@ -48,7 +48,7 @@ fn status<E: std::fmt::Debug>(
 #[test]
 fn localstack_enforces_the_conditional_writes_the_stores_rely_on() {
     let s = own_stores();
-    let c = s.s3();
+    let c = s.s3().unwrap();
     let rt = lz_platform::aws::runtime().unwrap();
     let bucket = s.evidence_bucket.clone();
     rt.block_on(async {
@@ -202,7 +202,7 @@ async fn plain_bucket(c: &aws_sdk_s3::Client, s: &Stores, name: &str) {
 #[test]
 fn a_bucket_without_compliance_object_lock_is_not_an_evidence_store() {
     let s = own_stores();
-    let c = s.s3();
+    let c = s.s3().unwrap();
     let plain = format!("lz-plain-{}", nonce());
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(async {
@@ -232,7 +232,7 @@ fn a_release_that_does_not_hash_to_its_digest_is_refused() {
     let mut bad = s.clone();
     bad.release_bucket = format!("lz-unlocked-{}", nonce());
     let rt = lz_platform::aws::runtime().unwrap();
-    let c = s.s3();
+    let c = s.s3().unwrap();
     rt.block_on(async {
         plain_bucket(&c, &s, &bad.release_bucket).await;
         let mut altered = tar.clone();
@@ -298,7 +298,7 @@ fn drift_reports_a_store_whose_retention_was_lowered() {
         .rule(ObjectLockRule::builder().default_retention(DefaultRetention::builder().mode(ObjectLockRetentionMode::Governance).days(1).build()).build())
         .build();
     let rt = lz_platform::aws::runtime().unwrap();
-    rt.block_on(s.s3().put_object_lock_configuration().bucket(&s.evidence_bucket).object_lock_configuration(low).send()).unwrap();
+    rt.block_on(s.s3().unwrap().put_object_lock_configuration().bucket(&s.evidence_bucket).object_lock_configuration(low).send()).unwrap();
     let findings = lz_operate::drift::check_stores(&s).unwrap();
     let got: Vec<(String, String, String)> = findings.iter().map(|f| (f.resource.clone(), f.attribute.clone(), f.actual.clone())).collect();
     let res = format!("s3://{}", s.evidence_bucket);

@@ -21,6 +21,7 @@ pub mod pins;
 pub mod progress;
 pub mod provider;
 pub mod provider_e2e;
+pub mod reach;
 pub mod references;
 pub mod services;
 pub mod shared_validations;

@@ -64,7 +64,7 @@ pub fn run(root: &Path, endpoint: &str, roots: &[PathBuf], provider: Option<&cra
     let env = lz_repo::Environment::load(root, "dev")?;
     let (account, region) = (env.file.account_id.clone(), env.file.region.clone());
     let state_bucket = format!("lz-provider-e2e-{account}-{}", std::process::id());
-    let s3 = crate::aws::s3(endpoint, crate::aws::account_credentials(&account), &region);
+    let s3 = crate::reach::account(endpoint, &account, &region, &crate::reach::deployer_role("dev"), &crate::reach::session("dev"))?.s3();
     let rt = crate::aws::runtime()?;
     rt.block_on(
         s3.create_bucket()

@@ -201,3 +201,77 @@ fn https_to_localstack_trusts_its_certificate_explicitly_and_nothing_else() {
         assert!(trusted.endpoint.as_deref().unwrap().starts_with("https://"));
     });
 }
+
+/// Every shipped client goes through `lz_platform::reach` (endpoint profile, base credentials, a
+/// checked `AssumeRole` named after the run). The CI identity installed as the base: a missing
+/// token is an error (the base is really used), the OIDC token then reaches the environment's
+/// role, and a second client reuses the kept session.
+#[test]
+fn reach_goes_from_the_ci_token_to_the_environment_role_named_after_the_run() {
+    use lz_platform::reach;
+    let root = root();
+    let endpoint = localstack::require(&root).expect("LocalStack is required");
+    let dev = overlays::env_file(&root, "dev").unwrap();
+    let issuer = Issuer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    let run = format!("reach-{}", std::process::id());
+    reach::set_run(&run);
+    let role = reach::deployer_role("dev");
+    let pipeline_role = aws::runtime().unwrap().block_on(set_up_roles(&endpoint, &dev.region, &issuer.url, &dev.account_id, &role));
+    let base = Base::WebIdentity { role_arn: pipeline_role, token_file: token_file.clone(), session: session_name("ci", &run) };
+    reach::set_base(base);
+    let e = reach::account(&endpoint, &dev.account_id, &dev.region, &role, &reach::session("dev")).expect_err("no token yet");
+    assert!(format!("{e:#}").contains("reading the web identity token"), "{e:#}");
+
+    std::fs::write(&token_file, issuer.token("repo:example/landing-zone:environment:dev")).unwrap();
+    let aws = reach::account(&endpoint, &dev.account_id, &dev.region, &role, &reach::session("dev")).unwrap_or_else(|e| panic!("{e:#}"));
+    let (account, arn) = aws::runtime().unwrap().block_on(aws.caller()).unwrap();
+    assert_eq!(account, dev.account_id);
+    assert_eq!(arn, format!("arn:aws:sts::{}:assumed-role/{role}/lz-dev-{run}", dev.account_id));
+    // The client acts in the environment's account: a bucket it creates is that account's.
+    let bucket = format!("lz-reach-{}", std::process::id());
+    let rt = aws::runtime().unwrap();
+    let here = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(dev.region.as_str()))
+        .build();
+    rt.block_on(aws.s3().create_bucket().bucket(&bucket).create_bucket_configuration(here).send()).unwrap();
+    let names = |c: aws_sdk_s3::Client| -> Vec<String> {
+        rt.block_on(c.list_buckets().send()).unwrap().buckets().iter().filter_map(|b| b.name().map(str::to_string)).collect()
+    };
+    assert!(names(aws::s3(&endpoint, aws::account_credentials(&dev.account_id), &dev.region)).contains(&bucket));
+    assert!(!names(aws::s3(&endpoint, aws::account_credentials(TOOLING), &dev.region)).contains(&bucket));
+    // The session is kept: the next client needs no new token (the file is gone) and no new role.
+    std::fs::remove_file(&token_file).unwrap();
+    let again = reach::account(&endpoint, &dev.account_id, &dev.region, &role, &reach::session("dev")).unwrap_or_else(|e| panic!("{e:#}"));
+    let key = |a: &Aws| reach::credentials(a).unwrap().access_key_id().to_string();
+    assert_eq!(key(&again), key(&aws));
+    rt.block_on(aws.s3().delete_bucket().bucket(&bucket).send()).unwrap();
+}
+
+/// No shipped source builds an AWS client from an account's access key (the LocalStack shortcut
+/// of `lz_platform::aws`): tests' raw writes may, nothing else.
+#[test]
+fn no_shipped_client_takes_the_localstack_shortcut() {
+    let root = root();
+    let shortcut = regex::Regex::new(r"(lz_platform|crate)::aws::(s3|s3_with|s3_client|sts|iam|secretsmanager|account_credentials)\(").unwrap();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("crates")).unwrap().map(|e| e.unwrap().path().join("src")).collect();
+    dirs.push(root.join("xtask/src"));
+    let mut found = Vec::new();
+    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
+        for f in walkdir::WalkDir::new(&dir).into_iter().map(|e| e.unwrap()).filter(|e| e.path().extension().is_some_and(|x| x == "rs")) {
+            if f.path().ends_with("platform/src/aws.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(f.path()).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                if shortcut.is_match(line) {
+                    found.push(format!("{}:{}: {}", f.path().display(), i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "clients built with the LocalStack shortcut instead of lz_platform::reach:\n{}", found.join("\n"));
+    // The guard finds what it looks for.
+    assert!(shortcut.is_match("let s3 = lz_platform::aws::s3(&e, c, &r);"));
+}

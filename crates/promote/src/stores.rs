@@ -103,14 +103,16 @@ impl Stores {
         lz_evidence::TrustRoot::pinned([&self.genesis_register_sha256])
     }
 
-    pub fn s3(&self) -> aws_sdk_s3::Client {
-        lz_platform::aws::s3(&self.endpoint, lz_platform::aws::account_credentials(&self.account_id), &self.region)
+    /// A client of the hosting environment's account (its deployer role, [`lz_platform::reach`]).
+    pub fn s3(&self) -> Result<aws_sdk_s3::Client> {
+        let env = &self.environment;
+        Ok(lz_platform::reach::account(&self.endpoint, &self.account_id, &self.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?.s3())
     }
 
     /// The evidence store; refused unless its bucket has COMPLIANCE Object Lock with at least
     /// the retention floor.
     pub fn evidence(&self) -> Result<S3Store> {
-        S3Store::open_worm(self.s3(), &self.evidence_bucket, "")?.require_floor(self.retention_floor()?)
+        S3Store::open_worm(self.s3()?, &self.evidence_bucket, "")?.require_floor(self.retention_floor()?)
     }
 
     /// The least COMPLIANCE retention, in days, of the stores (see [`retention_floor`]).
@@ -119,17 +121,18 @@ impl Stores {
     }
 
     /// A client of the witness's account.
-    pub fn witness_s3(&self) -> aws_sdk_s3::Client {
-        lz_platform::aws::s3(&self.endpoint, lz_platform::aws::account_credentials(&self.witness_account), &self.region)
+    pub fn witness_s3(&self) -> Result<aws_sdk_s3::Client> {
+        let (role, session) = (lz_platform::reach::WITNESS_ROLE, lz_platform::reach::session("witness"));
+        Ok(lz_platform::reach::account(&self.endpoint, &self.witness_account, &self.region, role, &session)?.s3())
     }
 
     /// The witness store; refused unless its bucket has COMPLIANCE Object Lock.
     pub fn witness(&self) -> Result<lz_evidence::witness::WitnessStore> {
-        lz_evidence::witness::WitnessStore::open(self.witness_s3(), &self.witness_bucket)
+        lz_evidence::witness::WitnessStore::open(self.witness_s3()?, &self.witness_bucket)
     }
 
     pub fn releases(&self) -> Result<ReleaseStore> {
-        ReleaseStore::new(self.s3(), &self.release_bucket)
+        ReleaseStore::new(self.s3()?, &self.release_bucket)
     }
 
     /// Both buckets with the settings the hosting environment's log archive declares in `plan`

@@ -12,7 +12,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("localstack down", &["cargo xtask localstack down"]),
     ("localstack status", &["cargo xtask localstack status"]),
     ("check", &["cargo xtask check", "cargo xtask check --base origin/main --require-evidence"]),
-    ("test", &["cargo xtask test", "cargo xtask test -- -p lz-promote --test dry_run"]),
+    ("test", &["cargo xtask test", "cargo xtask test --jobs 2", "cargo xtask test -- -p lz-promote --test dry_run -- --exact some_test"]),
     ("docs", &["cargo xtask docs", "cargo xtask docs --check"]),
     (
         "catalog bump",

@@ -26,6 +26,7 @@ pub mod references;
 pub mod services;
 pub mod shared_validations;
 pub mod source_map;
+pub mod testrun;
 pub mod tfrun;
 pub mod tools;
 pub mod workflows;

@@ -201,9 +201,8 @@ fn a_pin_edited_to_skip_a_wave_is_refused() {
     let later = at(&t0, 24 * 60);
     let rows = lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), None);
     assert!(rows.iter().any(|r| r.environment == "dev" && r.version == "1.0.0"), "{rows:?}");
-    let records = sb.ledger().unwrap().records().unwrap();
     let session = lz_promote::Session::open(&sb.paths, &r, "prod").unwrap();
-    let e = lz_promote::adoption::admit(&session.release.files, "prod", &records, time_of(&later)).unwrap_err();
+    let e = lz_promote::adoption::admit(&session, time_of(&later)).unwrap_err();
     assert!(lz_promote::is_refusal(&e), "{e:#}");
     let e = format!("{e:#}");
     assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved dev/market-data"), "{e}");
@@ -213,4 +212,54 @@ fn a_pin_edited_to_skip_a_wave_is_refused() {
 fn time_of(c: &Clock) -> i64 {
     let Clock::Fixed(t) = c else { unreachable!() };
     t.unix_timestamp()
+}
+
+/// The plan an insider's release would rather be judged by: every environment in one wave.
+const SKIPPING_PLAN: &str = r#"
+[[modules.trading-service.rollout."1.1.0".wave]]
+name = "everywhere"
+environments = ["dev", "test", "uat", "preprod", "prod"]
+"#;
+
+/// An insider authors a release that rewrites the rollout plan of a version whose rollout has
+/// started (prod in the first wave), or drops the plan: the wave judgement reads the plan from
+/// the release that started the rollout on the chain, so prod is still held by the non-prod wave.
+#[test]
+fn a_release_that_rewrites_or_drops_its_rollout_plan_to_skip_a_wave_is_still_held() {
+    let (_d, sb) = sandbox("rollout-rewrite");
+    let t0 = open_time();
+    // R0 (no rollout plan) governs every environment; R starts the rollout of 1.1.0 in dev.
+    let r0 = release(&sb, "r0", &t0);
+    sb.bootstrap("dev", &r0).unwrap();
+    let r = sb.release("r", "alice", &t0, |t| edit(t, &[])).unwrap();
+    sb.approve_exceptions(&r, &t0).unwrap();
+    promote_and_check(&sb, &r, &["dev"], &t0);
+    let a = adoptions(&sb);
+    assert!(a.len() == 5 && a.iter().all(|x| x.0 == "dev" && x.3 == "1.1.0" && x.4 == 1), "{a:?}");
+    let started = sb.ledger().unwrap().records().unwrap().into_iter().find(|x| x.kind == Kind::Adoption).unwrap().sequence;
+    // R' rewrites the plan so that prod is in the first wave.
+    let rewritten = sb
+        .release("rewrite", "alice", &t0, |t| {
+            let cat = t.join("modules/catalog.toml");
+            let text = std::fs::read_to_string(&cat)?;
+            Ok(std::fs::write(&cat, text + SKIPPING_PLAN)?)
+        })
+        .unwrap();
+    sb.approve_exceptions(&rewritten, &t0).unwrap();
+    let later = at(&t0, 24 * 60);
+    for (what, release) in [("a rewritten plan", &rewritten), ("no plan at all", &r0)] {
+        let session = lz_promote::Session::open(&sb.paths, release, "prod").unwrap();
+        let e = lz_promote::adoption::admit(&session, time_of(&later)).expect_err(what);
+        assert!(lz_promote::is_refusal(&e), "{what}: {e:#}");
+        let e = format!("{e:#}");
+        assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved"), "{what}: {e}");
+        assert!(e.contains("test/market-data"), "{what}: {e}");
+        if release == &rewritten {
+            assert!(e.contains(&format!("whose adoption record {started} started the rollout")) && e.contains("is not applied"), "{what}: {e}");
+        }
+    }
+    // The release that started the rollout is judged by its own plan, as before.
+    let session = lz_promote::Session::open(&sb.paths, &r, "test").unwrap();
+    let moves = lz_promote::adoption::admit(&session, time_of(&later)).unwrap();
+    assert!(!moves.is_empty() && moves.iter().all(|m| m.wave == 1 && m.to == "1.1.0"), "{moves:?}");
 }

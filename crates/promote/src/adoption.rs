@@ -2,12 +2,25 @@
 //! release moves to another module version, whether their wave is reached, and the signed
 //! `adoption` records of a promotion that succeeded.
 //!
-//! **What it reads.** The catalog (rollout plans, revocations) and the overlays (per-service
-//! pins in `environments/<env>/env.toml`, services in `terraform.tfvars`) come from the verified
-//! release archive; what each service runs, the waves reached, their health and bake come from
-//! the verified chain ([`events`]); "now" is the promotion's bounded clock reading. A pin edited
-//! in a checkout to skip a wave is refused here, because the chain does not show the earlier
-//! waves done.
+//! **What it reads.** The pins the release proposes (`environments/<env>/env.toml`) and the
+//! services of the target environment (its `terraform.tfvars`) come from the verified release
+//! archive; what each service runs, the waves reached, their health and bake come from the
+//! verified chain ([`events`]); "now" is the promotion's bounded clock reading. A pin edited in a
+//! checkout to skip a wave is refused here, because the chain does not show the earlier waves
+//! done.
+//!
+//! **Rules the author does not control** ([`Rules`]). The release being judged cannot loosen
+//! the rollout it is judged by:
+//! - the **rollout plan** of `MODULE@VERSION` is the one carried by the release of the first
+//!   admitted adoption of that version on the chain (a rollout, once started, keeps its plan);
+//!   before any adoption, the governing release's plan (the release whose governance is in force
+//!   in the environment, `Session::governed_by`); only when neither has one, the promoted
+//!   release's own (the rollout starts with this release, reviewed with it);
+//! - a version is **revoked** when the promoted or the governing release revokes it;
+//! - the **modules tracked** per service are those of either catalog with a plan, pinned in the
+//!   release, or with an adoption on the chain: deleting every plan and pin does not untrack one;
+//! - the **services of the other environments** (the targets of earlier waves) are those of
+//!   each environment's last admitted deployment, not of the release's copies of their overlays.
 //!
 //! **Which modules.** Only modules with a rollout plan for some version, or pinned in some
 //! overlay of the release, are tracked per service; every other module is deployed as before and
@@ -131,24 +144,193 @@ fn tracked(catalog: &Catalog, tree: &Tree) -> Result<BTreeSet<String>> {
     Ok(out)
 }
 
-/// The adoptions a promotion of `tree` to `env` at `now` (Unix seconds, the bounded clock)
-/// makes, or a refusal naming every service held and why.
-pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
+/// Release files by digest, each verified and unpacked once per decision; the promoted
+/// release's are at hand.
+pub struct Releases<'a> {
+    promoted: (&'a str, &'a BTreeMap<String, Vec<u8>>),
+    open: Box<dyn FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a>,
+    opened: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+impl<'a> Releases<'a> {
+    pub fn new(promoted: &'a str, files: &'a BTreeMap<String, Vec<u8>>, open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a) -> Self {
+        Releases { promoted: (promoted, files), open: Box::new(open), opened: BTreeMap::new() }
+    }
+
+    /// The releases of `paths`'s release store, opened and verified by digest.
+    pub fn of_session(s: &'a crate::Session) -> Self {
+        Releases::new(&s.release.digest, &s.release.files, move |d| {
+            let mut r = s.paths.open_release(d)?;
+            Ok(std::mem::take(&mut r.files))
+        })
+    }
+
+    fn files(&mut self, digest: &str) -> Result<&BTreeMap<String, Vec<u8>>> {
+        if digest == self.promoted.0 {
+            return Ok(self.promoted.1);
+        }
+        if !self.opened.contains_key(digest) {
+            let files = (self.open)(digest).with_context(|| format!("opening release {}", lz_evidence::record::short(digest)))?;
+            self.opened.insert(digest.to_string(), files);
+        }
+        Ok(&self.opened[digest])
+    }
+
+    fn catalog(&mut self, digest: &str) -> Result<Catalog> {
+        Tree(self.files(digest)?).catalog().with_context(|| format!("the catalog of release {}", lz_evidence::record::short(digest)))
+    }
+}
+
+/// Where the rollout plan in force comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanSource {
+    /// The release of the first admitted adoption of the version (`record`) carries it.
+    Started { release: String, record: u64 },
+    /// The governing release of the environment carries it.
+    Governing { release: String },
+    /// Only the promoted release carries it (the rollout starts with it).
+    Promoted,
+}
+
+impl std::fmt::Display for PlanSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanSource::Started { release, record } => {
+                write!(f, "release {}, whose adoption record {record} started the rollout", lz_evidence::record::short(release))
+            }
+            PlanSource::Governing { release } => write!(f, "release {}, which governs the environment", lz_evidence::record::short(release)),
+            PlanSource::Promoted => f.write_str("the promoted release"),
+        }
+    }
+}
+
+/// The rollout rules a decision applies (see the module doc): read from the chain and from
+/// releases the chain admitted, the promoted release's own catalog only where nothing else
+/// speaks.
+pub struct Rules {
+    promoted: Catalog,
+    governing: Option<(String, Catalog)>,
+    /// The plan in force per (module, version), once looked up.
+    plans: BTreeMap<(String, String), Option<(rollout::Plan, PlanSource)>>,
+}
+
+impl Rules {
+    /// The rules for a promotion of `releases`' promoted release into an environment governed by
+    /// release `governing`.
+    pub fn of(releases: &mut Releases, governing: &str) -> Result<Rules> {
+        let promoted = Tree(releases.promoted.1).catalog()?;
+        let governing = if governing == releases.promoted.0 { None } else { Some((governing.to_string(), releases.catalog(governing)?)) };
+        Ok(Rules { promoted, governing, plans: BTreeMap::new() })
+    }
+
+    /// Revoked by the promoted or the governing release.
+    pub fn revoked(&self, module: &str, version: &str) -> Option<&rollout::Notice> {
+        fn of<'c>(c: &'c Catalog, module: &str, version: &str) -> Option<&'c rollout::Notice> {
+            c.modules.get(module).and_then(|e| e.revoked.get(version))
+        }
+        of(&self.promoted, module, version).or_else(|| self.governing.as_ref().and_then(|(_, g)| of(g, module, version)))
+    }
+
+    /// The rollout plan in force for `module@version` (see [`PlanSource`] for the order).
+    pub fn plan(&mut self, module: &str, version: &str, records: &[Record], releases: &mut Releases) -> Result<Option<(rollout::Plan, PlanSource)>> {
+        let key = (module.to_string(), version.to_string());
+        if let Some(p) = self.plans.get(&key) {
+            return Ok(p.clone());
+        }
+        let of = |c: &Catalog| c.modules.get(module).and_then(|e| e.rollout.get(version)).cloned();
+        let mut found = None;
+        let mut seen = BTreeSet::new();
+        for (record, release) in admitted_adoptions(records).filter(|(_, _, a)| a.module == module && a.to == version).map(|(s, r, _)| (s, r)) {
+            if !seen.insert(release.to_string()) {
+                continue;
+            }
+            if let Some(p) = of(&releases.catalog(release)?) {
+                found = Some((p, PlanSource::Started { release: release.to_string(), record }));
+                break;
+            }
+        }
+        if found.is_none() {
+            found = self.governing.as_ref().and_then(|(d, g)| of(g).map(|p| (p, PlanSource::Governing { release: d.clone() })));
+        }
+        if found.is_none() {
+            found = of(&self.promoted).map(|p| (p, PlanSource::Promoted));
+        }
+        self.plans.insert(key, found.clone());
+        Ok(found)
+    }
+
+    /// Modules with a rollout plan in the governing release.
+    fn governed_modules(&self) -> impl Iterator<Item = &String> {
+        self.governing.iter().flat_map(|(_, g)| g.modules.iter().filter(|(_, e)| !e.rollout.is_empty()).map(|(m, _)| m))
+    }
+}
+
+/// The adoption records that count (their deployment is among the admitted `records`), with
+/// their release: (sequence, release, details).
+fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u64, &str, &AdoptionDetails)> {
+    let deployed: BTreeSet<u64> = records
+        .iter()
+        .filter(|r| matches!(&r.details, Details::Deployment(d) if d.outcome == "succeeded"))
+        .map(|r| r.sequence)
+        .collect();
+    records.iter().filter_map(move |r| match &r.details {
+        Details::Adoption(a) if deployed.contains(&a.deployment) => Some((r.sequence, r.release.as_str(), a)),
+        _ => None,
+    })
+}
+
+/// Every (environment, service): `env`'s from the promoted release (what it deploys), every
+/// other environment's from the release of its last admitted deployment (what runs there), or
+/// the promoted release's when nothing is deployed there.
+fn targets(env: &str, records: &[Record], releases: &mut Releases) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for e in lz_repo::ENVIRONMENTS {
+        let from = match crate::session::last_deployment(records, e) {
+            Some(d) if e != env => d.release.clone(),
+            _ => releases.promoted.0.to_string(),
+        };
+        for s in Tree(releases.files(&from)?).services(e)? {
+            out.push((e.to_string(), s));
+        }
+    }
+    Ok(out)
+}
+
+/// The adoptions a promotion of the session's release to its environment at `now` (Unix
+/// seconds, the bounded clock) makes, or a refusal naming every service held and why.
+pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
+    let mut releases = Releases::of_session(s);
+    admit_with(&mut releases, s.governed_by.release(), &s.environment, &s.records, now)
+}
+
+/// [`admit`] over `releases` (the promoted one and the ones the chain names), for `env`
+/// governed by release `governing`.
+pub fn admit_with(releases: &mut Releases, governing: &str, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
+    let files = releases.promoted.1;
     let tree = Tree(files);
     let catalog = tree.catalog()?;
-    let tracked = tracked(&catalog, &tree)?;
+    let mut rules = Rules::of(releases, governing)?;
+    let events = events(records);
+    let mut tracked = tracked(&catalog, &tree)?;
+    tracked.extend(rules.governed_modules().cloned());
+    tracked.extend(events.iter().filter_map(|e| match e {
+        Event::Adopted { module, .. } => Some(module.clone()),
+        _ => None,
+    }));
     if tracked.is_empty() {
-        // No rollout plan and no pin: every module is deployed as the release holds it.
+        // No rollout plan, no pin and no adoption: every module is deployed as the release holds it.
         return Ok(Vec::new());
     }
-    let targets = tree.targets()?;
+    let targets = targets(env, records, releases)?;
     let pins = tree.pins(env)?;
-    let events = events(records);
     let mut planned = Vec::new();
     let mut held = Vec::new();
     for module in tracked {
         let Some(entry) = catalog.modules.get(&module) else {
-            held.push(format!("{env} pins module {module}, which is not in the release's catalog"));
+            // A module the release no longer carries moves nothing; a pin of it is an error.
+            if pins.contains_key(&module) {
+                held.push(format!("{env} pins module {module}, which is not in the release's catalog"));
+            }
             continue;
         };
         let running = rollout::running(&module, &events);
@@ -159,7 +341,7 @@ pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], n
             if from == to {
                 continue;
             }
-            if let Some(n) = entry.revoked.get(&to) {
+            if let Some(n) = rules.revoked(&module, &to) {
                 held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
                 continue;
             }
@@ -167,12 +349,17 @@ pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], n
                 planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
                 continue;
             }
-            let (wave, wave_name) = match entry.rollout.get(&to) {
+            let (wave, wave_name) = match rules.plan(&module, &to, records, releases)? {
                 None => (1, None),
-                Some(plan) => match rollout::may_adopt(plan, &module, &to, &target, &targets, &events, now) {
+                Some((plan, source)) => match rollout::may_adopt(&plan, &module, &to, &target, &targets, &events, now) {
                     Ok(w) => (w, Some(plan.waves[w as usize - 1].name.clone())),
                     Err(hold) => {
-                        held.push(hold.to_string());
+                        let own = entry.rollout.get(&to).filter(|own| **own != plan);
+                        let note = match own {
+                            Some(_) => format!(" (the plan in force is {source}'s; the release's own, different plan of {module}@{to} is not applied)"),
+                            None => String::new(),
+                        };
+                        held.push(format!("{hold}{note}"));
                         continue;
                     }
                 },

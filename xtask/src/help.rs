@@ -20,6 +20,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("catalog deprecate", &["cargo xtask catalog deprecate trading-service@1.0.0 --reason \"superseded by 1.1.0\""]),
     ("catalog revoke", &["cargo xtask catalog revoke trading-service@1.0.0 --reason \"reads secrets by version id\""]),
     ("catalog adoption", &["cargo xtask catalog adoption", "cargo xtask catalog adoption trading-service --json"]),
+    ("catalog wave", &["cargo xtask catalog wave trading-service@1.1.0", "cargo xtask catalog wave trading-service@1.1.0 --wave 2"]),
     (
         "service new",
         &["cargo xtask service new fx-pricing --env dev --tier trading --owner trading-technology --secret fx-api-key=feed-api-key"],

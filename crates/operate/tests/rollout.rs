@@ -40,9 +40,8 @@ fn edit(tree: &Path, pins: &[(&str, &[(&str, &str)])]) -> anyhow::Result<()> {
     text.push_str(PLAN);
     std::fs::write(&cat, text)?;
     for (env, services) in pins {
-        let f = tree.join(format!("environments/{env}/env.toml"));
-        let mut text = std::fs::read_to_string(&f)?;
-        text.push_str("\n[pins.trading-service]\n");
+        let f = tree.join(format!("environments/{env}/pins.toml"));
+        let mut text = String::from("[pins.trading-service]\n");
         for (s, v) in *services {
             text.push_str(&format!("{s} = \"{v}\"\n"));
         }
@@ -52,9 +51,19 @@ fn edit(tree: &Path, pins: &[(&str, &[(&str, &str)])]) -> anyhow::Result<()> {
 }
 
 fn approve_and_promote(sb: &Sandbox, release: &str, env: &str, clock: &Clock) -> anyhow::Result<lz_operate::promote::Outcome> {
-    let second = if env == "prod" { "carol" } else { "erin" };
-    sb.approve("bob", release, env, clock)?;
-    sb.approve(second, release, env, clock)?;
+    // By the change's tier: a standard change (a rollback, or nothing moved) is approved by the
+    // change policy; prod needs security and business for a high change, operations for a
+    // normal one (a module adoption).
+    use lz_promote::tier::Tier;
+    let who: &[&str] = match (sb.session(release, env)?.classify()?.tier, env) {
+        (Tier::Standard, _) => &[],
+        (Tier::High, "prod") => &["bob", "carol"],
+        (_, "prod") => &["bob", "dave"],
+        _ => &["bob", "erin"],
+    };
+    for w in who {
+        sb.approve(w, release, env, clock)?;
+    }
     sb.promote(release, env, "deployer-bot", clock, 0)
 }
 
@@ -135,6 +144,11 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();
     sb.approve_exceptions(&r3, &t2).unwrap();
     promote_and_check(&sb, &r3, &["dev", "test", "uat", "preprod"], &t2);
+    // Its pin change is classified by what it moves: three adoptions, a normal change.
+    let c = sb.session(&r3, "prod").unwrap().classify().unwrap();
+    let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
+    assert!(moved.len() == 3 && moved.iter().all(|r| r.rule == "module-adoption" && r.tier == lz_promote::tier::Tier::Normal), "{moved:?}");
+    assert_eq!(c.tier, lz_promote::tier::Tier::Normal, "{c:?}");
     let e = format!("{:#}", approve_and_promote(&sb, &r3, "prod", &t2).unwrap_err());
     assert!(e.contains("order-gateway in prod may not move to 1.1.0"), "{e}");
     assert!(e.contains("wave 2 (prod-canary): health check pending: drift-clean"), "{e}");
@@ -158,7 +172,13 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
         .sequence;
     let r4 = sb.release("r4", "alice", &t3, |t| edit(t, &[("prod", &[("order-gateway", "1.0.0")])])).unwrap();
     sb.approve_exceptions(&r4, &t3).unwrap();
-    promote_and_check(&sb, &r4, &["dev", "test", "uat", "preprod", "prod"], &t3);
+    promote_and_check(&sb, &r4, &["dev", "test", "uat", "preprod"], &t3);
+    // Promoting the previous version, admitted in prod before, is a standard change.
+    let c = sb.session(&r4, "prod").unwrap().classify().unwrap();
+    let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
+    assert!(moved.len() == 1 && moved[0].rule == "module-rollback" && moved[0].reason.contains(&format!("rollback of adoption record {reversed}")), "{moved:?}");
+    assert_eq!(c.tier, lz_promote::tier::Tier::Standard, "{c:?}");
+    promote_and_check(&sb, &r4, &["prod"], &t3);
     let a = adoptions(&sb);
     let back = a.last().unwrap();
     assert_eq!(
@@ -204,6 +224,10 @@ fn a_pin_edited_to_skip_a_wave_is_refused() {
     let session = lz_promote::Session::open(&sb.paths, &r, "prod").unwrap();
     let e = lz_promote::adoption::admit(&session, time_of(&later)).unwrap_err();
     assert!(lz_promote::is_refusal(&e), "{e:#}");
+    // Classified by what it moves: adoptions (normal), none of them a rollback.
+    let c = session.classify().unwrap();
+    let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
+    assert!(!moved.is_empty() && moved.iter().all(|r| r.rule == "module-adoption" && r.tier >= lz_promote::tier::Tier::Normal), "{moved:?}");
     let e = format!("{e:#}");
     assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved dev/market-data"), "{e}");
     assert!(e.contains(", test/market-data"), "{e}");
@@ -258,6 +282,16 @@ fn a_release_that_rewrites_or_drops_its_rollout_plan_to_skip_a_wave_is_still_hel
             assert!(e.contains(&format!("whose adoption record {started} started the rollout")) && e.contains("is not applied"), "{what}: {e}");
         }
     }
+    // `catalog adoption` of a checkout with the rewritten plan shows the plan in force.
+    let records = sb.ledger().unwrap().records().unwrap();
+    let session = lz_promote::Session::open(&sb.paths, &rewritten, "prod").unwrap();
+    let tree = lz_promote::adoption::Tree(&session.release.files);
+    let c = lz_promote::adoption::catalog_in_force(tree.catalog().unwrap(), &records, |d| Ok(std::mem::take(&mut sb.paths.open_release(d)?.files))).unwrap();
+    let waves: Vec<&str> = c.modules["trading-service"].rollout["1.1.0"].waves.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(waves, ["non-prod", "prod-canary", "prod-all"]);
+    let next = lz_promote::adoption::next_waves(&c, &tree.targets().unwrap(), &records, Some("trading-service"), time_of(&later));
+    let held = next.iter().find(|n| n.version == "1.1.0").expect("the rollout of 1.1.0");
+    assert!(held.wave.as_ref().is_some_and(|w| w.1 == "non-prod") && held.holds.iter().any(|h| h.contains("test/market-data")), "{next:?}");
     // The release that started the rollout is judged by its own plan, as before.
     let session = lz_promote::Session::open(&sb.paths, &r, "test").unwrap();
     let moves = lz_promote::adoption::admit(&session, time_of(&later)).unwrap();

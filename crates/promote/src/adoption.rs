@@ -108,12 +108,17 @@ impl Tree<'_> {
         lz_repo::catalog::parse(std::path::Path::new(path), text)
     }
 
-    /// The per-service pins of `env` (module -> service -> version).
-    pub fn pins(&self, env: &str) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-        let path = format!("environments/{env}/env.toml");
+    /// The per-service pins of `env` (module -> service -> version), each a semver version.
+    pub fn pins(&self, env: &str) -> Result<rollout::Pins> {
+        let path = format!("environments/{env}/{}", rollout::PINS_FILE);
         let Some(text) = self.text(&path) else { return Ok(BTreeMap::new()) };
-        let f: lz_repo::env::EnvFile = lz_repo::parse_toml(text?, &path)?;
-        Ok(f.pins)
+        let pins = rollout::parse_pins(text?, &path)?;
+        for (module, services) in &pins {
+            for (service, v) in services {
+                anyhow::ensure!(rollout::semver(v).is_some(), "{path}: pins.{module}.{service} = {v:?} is not a semver version x.y.z");
+            }
+        }
+        Ok(pins)
     }
 
     /// The services of `env` (the keys of `services` in its `terraform.tfvars`).
@@ -306,11 +311,68 @@ pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
 /// [`admit`] over `releases` (the promoted one and the ones the chain names), for `env`
 /// governed by release `governing`.
 pub fn admit_with(releases: &mut Releases, governing: &str, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
-    let files = releases.promoted.1;
-    let tree = Tree(files);
-    let catalog = tree.catalog()?;
     let mut rules = Rules::of(releases, governing)?;
     let events = events(records);
+    let Some(Proposal { moves, targets, mut held }) = propose(releases, &rules, env, records, &events)? else {
+        return Ok(Vec::new());
+    };
+    let mut planned = Vec::new();
+    for Move { module, target, from, to, own_plan } in moves {
+        let service = target.1.clone();
+        if let Some(n) = rules.revoked(&module, &to) {
+            held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
+            continue;
+        }
+        if let Some(back) = rollout::reverses(&module, &target, &from, &to, &events) {
+            planned.push(Planned { module, service, from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
+            continue;
+        }
+        let (wave, wave_name) = match rules.plan(&module, &to, records, releases)? {
+            None => (1, None),
+            Some((plan, source)) => match rollout::may_adopt(&plan, &module, &to, &target, &targets, &events, now) {
+                Ok(w) => (w, Some(plan.waves[w as usize - 1].name.clone())),
+                Err(hold) => {
+                    let note = match own_plan.filter(|own| *own != plan) {
+                        Some(_) => format!(" (the plan in force is {source}'s; the release's own, different plan of {module}@{to} is not applied)"),
+                        None => String::new(),
+                    };
+                    held.push(format!("{hold}{note}"));
+                    continue;
+                }
+            },
+        };
+        planned.push(Planned { module, service, from, to, wave, wave_name, rollback_of: None });
+    }
+    if !held.is_empty() {
+        return Err(crate::refusal::refuse!("the release moves services their rollout has not reached:\n  {}", held.join("\n  ")));
+    }
+    Ok(planned)
+}
+
+/// One service of the environment whose module version the release changes, before any
+/// judgement.
+struct Move {
+    module: String,
+    target: Target,
+    from: String,
+    to: String,
+    /// The promoted release's own rollout plan of `module@to`, if any.
+    own_plan: Option<rollout::Plan>,
+}
+
+/// What a release proposes for an environment: its moves, every (environment, service) of the
+/// rollouts ([`targets`]) and the pins that cannot be judged.
+struct Proposal {
+    moves: Vec<Move>,
+    targets: Vec<Target>,
+    held: Vec<String>,
+}
+
+/// The moves of the promoted release in `env`; `None` when no module is tracked (every module
+/// is deployed as the release holds it).
+fn propose(releases: &mut Releases, rules: &Rules, env: &str, records: &[Record], events: &[Event]) -> Result<Option<Proposal>> {
+    let tree = Tree(releases.promoted.1);
+    let catalog = tree.catalog()?;
     let mut tracked = tracked(&catalog, &tree)?;
     tracked.extend(rules.governed_modules().cloned());
     tracked.extend(events.iter().filter_map(|e| match e {
@@ -318,12 +380,11 @@ pub fn admit_with(releases: &mut Releases, governing: &str, env: &str, records: 
         _ => None,
     }));
     if tracked.is_empty() {
-        // No rollout plan, no pin and no adoption: every module is deployed as the release holds it.
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let targets = targets(env, records, releases)?;
     let pins = tree.pins(env)?;
-    let mut planned = Vec::new();
+    let targets = targets(env, records, releases)?;
+    let mut moves = Vec::new();
     let mut held = Vec::new();
     for module in tracked {
         let Some(entry) = catalog.modules.get(&module) else {
@@ -333,44 +394,54 @@ pub fn admit_with(releases: &mut Releases, governing: &str, env: &str, records: 
             }
             continue;
         };
-        let running = rollout::running(&module, &events);
-        for (e, service) in targets.iter().filter(|(e, _)| e == env) {
-            let target = (e.clone(), service.clone());
-            let to = pins.get(&module).and_then(|p| p.get(service)).cloned().unwrap_or_else(|| entry.version.clone());
-            let from = running.get(&target).map(|(v, _, _)| v.clone()).unwrap_or_else(|| "none".to_string());
-            if from == to {
-                continue;
+        let running = rollout::running(&module, events);
+        for target in targets.iter().filter(|(e, _)| e == env) {
+            let to = pins.get(&module).and_then(|p| p.get(&target.1)).cloned().unwrap_or_else(|| entry.version.clone());
+            let from = running.get(target).map(|(v, _, _)| v.clone()).unwrap_or_else(|| "none".to_string());
+            if from != to {
+                let own_plan = entry.rollout.get(&to).cloned();
+                moves.push(Move { module: module.clone(), target: target.clone(), from, to, own_plan });
             }
-            if let Some(n) = rules.revoked(&module, &to) {
-                held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
-                continue;
-            }
-            if let Some(back) = rollout::reverses(&module, &target, &from, &to, &events) {
-                planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
-                continue;
-            }
-            let (wave, wave_name) = match rules.plan(&module, &to, records, releases)? {
-                None => (1, None),
-                Some((plan, source)) => match rollout::may_adopt(&plan, &module, &to, &target, &targets, &events, now) {
-                    Ok(w) => (w, Some(plan.waves[w as usize - 1].name.clone())),
-                    Err(hold) => {
-                        let own = entry.rollout.get(&to).filter(|own| **own != plan);
-                        let note = match own {
-                            Some(_) => format!(" (the plan in force is {source}'s; the release's own, different plan of {module}@{to} is not applied)"),
-                            None => String::new(),
-                        };
-                        held.push(format!("{hold}{note}"));
-                        continue;
-                    }
-                },
-            };
-            planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave, wave_name, rollback_of: None });
         }
     }
-    if !held.is_empty() {
-        return Err(crate::refusal::refuse!("the release moves services their rollout has not reached:\n  {}", held.join("\n  ")));
+    Ok(Some(Proposal { moves, targets, held }))
+}
+
+/// The risk classification of the module versions a session's release moves (issue 32): each
+/// move is one entry, `module-rollback` (standard) when it returns a service to the version it
+/// ran before an adoption in that environment ([`rollout::reverses`]), else `module-adoption`
+/// (normal). Pins live in their own file, which is not governance, so a rollback alone is a
+/// standard change; a pin that skips a wave is still refused by the `adoption` gate.
+pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
+    let mut releases = Releases::of_session(s);
+    let rules = Rules::of(&mut releases, s.governed_by.release())?;
+    let events = events(&s.records);
+    let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for m in p.moves {
+        let address = format!("{}/{}[{}]", s.environment, m.module, m.target.1);
+        let (tier, rule, reason) = match rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events) {
+            Some(back) => (
+                crate::tier::Tier::Standard,
+                "module-rollback",
+                format!("{} -> {} returns to a version admitted in {} before: a rollback of adoption record {back}", m.from, m.to, s.environment),
+            ),
+            None => (
+                crate::tier::Tier::Normal,
+                "module-adoption",
+                format!("{} -> {}: a module version adoption, judged by its rollout's waves (the adoption gate)", m.from, m.to),
+            ),
+        };
+        out.push(crate::tier::ResourceTier {
+            address,
+            resource_type: "module-version".into(),
+            action: crate::diff::Action::Update,
+            tier,
+            rule: rule.into(),
+            reason,
+        });
     }
-    Ok(planned)
+    Ok(out)
 }
 
 /// The approval records an admission rests on: the people's, or (a tier approved automatically)
@@ -492,6 +563,31 @@ pub fn rows(records: &[Record], module: Option<&str>) -> Vec<Row> {
     let mut out: Vec<Row> = latest.into_values().collect();
     out.sort_by(|a, b| (&a.module, order(&a.environment), &a.service).cmp(&(&b.module, order(&b.environment), &b.service)));
     out
+}
+
+/// `tree` (a checkout's catalog) with the plans the wave judgement applies: a version whose
+/// rollout the chain has started gets the plan of the release that started it (as [`Rules`]
+/// reads it), whatever the checkout says; other versions keep the checkout's plan. `open` opens
+/// a release the chain names (verified) and returns its files.
+pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>) -> Result<Catalog> {
+    let mut seen = BTreeSet::new();
+    let mut opened: BTreeMap<String, Catalog> = BTreeMap::new();
+    for (_, release, a) in admitted_adoptions(records) {
+        let key = (a.module.clone(), a.to.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        if !opened.contains_key(release) {
+            let files = open(release).with_context(|| format!("opening release {}", lz_evidence::record::short(release)))?;
+            opened.insert(release.to_string(), Tree(&files).catalog()?);
+        }
+        let Some(plan) = opened[release].modules.get(&a.module).and_then(|e| e.rollout.get(&a.to)).cloned() else { continue };
+        seen.insert(key);
+        if let Some(entry) = tree.modules.get_mut(&a.module) {
+            entry.rollout.insert(a.to.clone(), plan);
+        }
+    }
+    Ok(tree)
 }
 
 /// For each version of `catalog` with a rollout plan (of `module`, or every module), its next

@@ -417,6 +417,8 @@ impl Session {
                 reason: "identities, approval policy, risk tiers, change windows, exceptions and policies judge every release: the security group approves their change".into(),
             });
         }
+        // Module version moves (issue 32): a rollback is standard, an adoption normal.
+        c.resources.extend(crate::adoption::tiers(self)?);
         c.tier = c
             .resources
             .iter()

@@ -285,10 +285,6 @@ fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::
     let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
     let records = paths.ledger()?.records()?;
     let c = lz_promote::adoption::catalog_in_force(c, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
-    let plan = c.modules[&module]
-        .rollout
-        .get(&version)
-        .ok_or_else(|| anyhow::anyhow!("{module}@{version} has no rollout plan in {}: nothing to stage", catalog::CATALOG))?;
     let envs = lz_repo::env::present(root)?;
     let mut targets = Vec::new();
     let mut current = std::collections::BTreeMap::new();
@@ -301,35 +297,12 @@ fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::
         current.insert(env.clone(), lz_repo::rollout::pins(root, env)?);
     }
     let as_of = records.last().map(|r| r.time.unix_timestamp()).unwrap_or(0);
-    let index = match wave {
-        Some(0) => anyhow::bail!("--wave counts from 1"),
-        Some(n) if n > plan.waves.len() => anyhow::bail!("--wave {n}: the rollout plan of {module}@{version} has {} waves", plan.waves.len()),
-        Some(n) => n - 1,
-        None => {
-            let next = lz_promote::adoption::next_waves(&c, &targets, &records, Some(&module), as_of);
-            match next.iter().find(|n| n.version == version).and_then(|n| n.wave.clone()) {
-                Some((n, _)) => n - 1,
-                None => {
-                    println!("every wave of {module}@{version} is done: nothing to stage");
-                    return Ok(ExitCode::SUCCESS);
-                }
-            }
-        }
+    let stage = lz_promote::adoption::stage(&c, &module, &version, wave, &targets, &current, &records, as_of)?;
+    let (Some(index), Some(plan)) = (stage.wave, c.modules[&module].rollout.get(&version)) else {
+        println!("every wave of {module}@{version} is done: nothing to stage");
+        return Ok(ExitCode::SUCCESS);
     };
-    let running: std::collections::BTreeMap<_, _> =
-        lz_promote::adoption::rows(&records, Some(&module)).into_iter().map(|r| ((r.environment, r.service), r.version)).collect();
-    let (pins, unknown) = lz_repo::rollout::wave_pins(plan, &module, &version, index, &targets, &running, &current);
-    if !unknown.is_empty() {
-        let names: Vec<String> = unknown.iter().map(|(e, s)| format!("{s} in {e}")).collect();
-        anyhow::bail!(
-            "no adoption record says which {module} version {} run{}, and no pin holds {}: pin {} in its overlay's {} first",
-            names.join(", "),
-            if names.len() == 1 { "s" } else { "" },
-            if names.len() == 1 { "it" } else { "them" },
-            if names.len() == 1 { "it" } else { "each" },
-            lz_repo::rollout::PINS_FILE
-        );
-    }
+    let (pins, running) = (stage.pins, stage.running);
     for env in &envs {
         let path = root.join("environments").join(env).join(lz_repo::rollout::PINS_FILE);
         match pins.get(env) {

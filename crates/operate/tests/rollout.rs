@@ -292,6 +292,18 @@ fn a_release_that_rewrites_or_drops_its_rollout_plan_to_skip_a_wave_is_still_hel
     let next = lz_promote::adoption::next_waves(&c, &tree.targets().unwrap(), &records, Some("trading-service"), time_of(&later));
     let held = next.iter().find(|n| n.version == "1.1.0").expect("the rollout of 1.1.0");
     assert!(held.wave.as_ref().is_some_and(|w| w.1 == "non-prod") && held.holds.iter().any(|h| h.contains("test/market-data")), "{next:?}");
+    // `catalog wave` stages the next wave (non-prod): its services lose their pins, and prod,
+    // which runs nothing known and has no pin, is named rather than guessed.
+    let e = lz_promote::adoption::stage(&c, "trading-service", "1.1.0", None, &tree.targets().unwrap(), &Default::default(), &records, time_of(&later))
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("market-data in prod") && !format!("{e:#}").contains("in test"), "{e:#}");
+    let mut held: std::collections::BTreeMap<String, lz_repo::rollout::Pins> = Default::default();
+    for s in ["order-gateway", "matching-engine", "market-data", "position-store"] {
+        held.entry("prod".into()).or_default().entry("trading-service".into()).or_default().insert(s.into(), "1.0.0".into());
+    }
+    let s = lz_promote::adoption::stage(&c, "trading-service", "1.1.0", None, &tree.targets().unwrap(), &held, &records, time_of(&later)).unwrap();
+    assert_eq!(s.wave, Some(0));
+    assert_eq!(s.pins, held, "the non-prod wave moves with no pin; prod stays held");
     // The release that started the rollout is judged by its own plan, as before.
     let session = lz_promote::Session::open(&sb.paths, &r, "test").unwrap();
     let moves = lz_promote::adoption::admit(&session, time_of(&later)).unwrap();

@@ -590,6 +590,60 @@ pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl Fn
     Ok(tree)
 }
 
+/// One release of a bulk upgrade (`catalog wave`): the pins that move exactly the waves up to
+/// `wave` of `module@version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// The last wave it moves (0-based); `None` when every wave is done.
+    pub wave: Option<usize>,
+    /// The pins per environment to write.
+    pub pins: BTreeMap<String, rollout::Pins>,
+    /// What each target runs by the chain.
+    pub running: BTreeMap<Target, String>,
+}
+
+/// The [`Stage`] of `module@version` under `catalog` (with the plans in force,
+/// [`catalog_in_force`]): up to wave `wave` (1-based) or, without it, the next wave not done at
+/// `now`; `current` are the overlays' pins. A target of a later wave that runs nothing known and
+/// has no pin is an error naming it (nothing says which version holds it).
+#[allow(clippy::too_many_arguments)]
+pub fn stage(
+    catalog: &Catalog,
+    module: &str,
+    version: &str,
+    wave: Option<usize>,
+    targets: &[Target],
+    current: &BTreeMap<String, rollout::Pins>,
+    records: &[Record],
+    now: i64,
+) -> Result<Stage> {
+    let plan = catalog
+        .modules
+        .get(module)
+        .and_then(|e| e.rollout.get(version))
+        .with_context(|| format!("{module}@{version} has no rollout plan: nothing to stage"))?;
+    let index = match wave {
+        Some(0) => anyhow::bail!("--wave counts from 1"),
+        Some(n) if n > plan.waves.len() => anyhow::bail!("--wave {n}: the rollout plan of {module}@{version} has {} waves", plan.waves.len()),
+        Some(n) => n - 1,
+        None => match next_waves(catalog, targets, records, Some(module), now).into_iter().find(|n| n.version == version).and_then(|n| n.wave) {
+            Some((n, _)) => n - 1,
+            None => return Ok(Stage { wave: None, pins: current.clone(), running: BTreeMap::new() }),
+        },
+    };
+    let running: BTreeMap<Target, String> = rollout::running(module, &events(records)).into_iter().map(|(t, (v, _, _))| (t, v)).collect();
+    let (pins, unknown) = rollout::wave_pins(plan, module, version, index, targets, &running, current);
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown.iter().map(|(e, s)| format!("{s} in {e}")).collect();
+        anyhow::bail!(
+            "no admitted adoption record says which {module} version these run, and no pin holds them: {} (pin each in its overlay's {} first)",
+            names.join(", "),
+            rollout::PINS_FILE
+        );
+    }
+    Ok(Stage { wave: Some(index), pins, running })
+}
+
 /// For each version of `catalog` with a rollout plan (of `module`, or every module), its next
 /// wave and what holds it at `now` (Unix seconds), over `targets`.
 pub fn next_waves(catalog: &Catalog, targets: &[Target], records: &[Record], module: Option<&str>, now: i64) -> Vec<Next> {

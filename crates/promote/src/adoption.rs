@@ -2,7 +2,7 @@
 //! release moves to another module version, whether their wave is reached, and the signed
 //! `adoption` records of a promotion that succeeded.
 //!
-//! **What it reads.** The pins the release proposes (`environments/<env>/env.toml`) and the
+//! **What it reads.** The pins the release proposes (`environments/<env>/pins.toml`) and the
 //! services of the target environment (its `terraform.tfvars`) come from the verified release
 //! archive; what each service runs, the waves reached, their health and bake come from the
 //! verified chain ([`events`]); "now" is the promotion's bounded clock reading. A pin edited in a
@@ -22,13 +22,13 @@
 //! - the **services of the other environments** (the targets of earlier waves) are those of
 //!   each environment's last admitted deployment, not of the release's copies of their overlays.
 //!
-//! **Which modules.** Only modules with a rollout plan for some version, or pinned in some
-//! overlay of the release, are tracked per service; every other module is deployed as before and
-//! writes no adoption record.
+//! **Which modules.** Only tracked modules (above) are judged per service; every other module is
+//! deployed as before and writes no adoption record.
 //!
 //! **Rollback.** Moving a service back to the version it ran before in that environment
 //! ([`lz_repo::rollout::reverses`]) is a rollback: it needs no wave, and its record names the
-//! adoption it reverses (`rollback_of`).
+//! adoption it reverses (`rollback_of`). [`tiers`] classifies it standard (a forward move
+//! normal), so a release that only rolls back is a standard change.
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
@@ -162,7 +162,7 @@ impl<'a> Releases<'a> {
         Releases { promoted: (promoted, files), open: Box::new(open), opened: BTreeMap::new() }
     }
 
-    /// The releases of `paths`'s release store, opened and verified by digest.
+    /// The session's release, and the others of its release store (opened and verified by digest).
     pub fn of_session(s: &'a crate::Session) -> Self {
         Releases::new(&s.release.digest, &s.release.files, move |d| {
             let mut r = s.paths.open_release(d)?;

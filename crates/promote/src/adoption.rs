@@ -221,11 +221,24 @@ pub struct Rules {
 
 impl Rules {
     /// The rules for a promotion of `releases`' promoted release into an environment governed by
-    /// release `governing`.
-    pub fn of(releases: &mut Releases, governing: &str) -> Result<Rules> {
+    /// release `governing`, whose catalog text is `governing_catalog` (`None`: it is the promoted
+    /// release, or it has no catalog).
+    pub fn of(releases: &Releases, governing: &str, governing_catalog: Option<&[u8]>) -> Result<Rules> {
         let promoted = Tree(releases.promoted.1).catalog()?;
-        let governing = if governing == releases.promoted.0 { None } else { Some((governing.to_string(), releases.catalog(governing)?)) };
+        let governing = match governing_catalog.filter(|_| governing != releases.promoted.0) {
+            None => None,
+            Some(bytes) => {
+                let files = BTreeMap::from([(lz_repo::catalog::CATALOG.to_string(), bytes.to_vec())]);
+                let c = Tree(&files).catalog().with_context(|| format!("the catalog of release {}", lz_evidence::record::short(governing)))?;
+                Some((governing.to_string(), c))
+            }
+        };
         Ok(Rules { promoted, governing, plans: BTreeMap::new() })
+    }
+
+    /// The rules of a session's decision.
+    pub fn of_session(s: &crate::Session, releases: &Releases) -> Result<Rules> {
+        Rules::of(releases, s.governed_by.release(), s.governing_catalog.as_deref())
     }
 
     /// Revoked by the promoted or the governing release.
@@ -305,13 +318,12 @@ fn targets(env: &str, records: &[Record], releases: &mut Releases) -> Result<Vec
 /// seconds, the bounded clock) makes, or a refusal naming every service held and why.
 pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
     let mut releases = Releases::of_session(s);
-    admit_with(&mut releases, s.governed_by.release(), &s.environment, &s.records, now)
+    let rules = Rules::of_session(s, &releases)?;
+    admit_with(&mut releases, rules, &s.environment, &s.records, now)
 }
 
-/// [`admit`] over `releases` (the promoted one and the ones the chain names), for `env`
-/// governed by release `governing`.
-pub fn admit_with(releases: &mut Releases, governing: &str, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
-    let mut rules = Rules::of(releases, governing)?;
+/// [`admit`] over `releases` (the promoted one and the ones the chain names) under `rules`.
+pub fn admit_with(releases: &mut Releases, mut rules: Rules, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
     let events = events(records);
     let Some(Proposal { moves, targets, mut held }) = propose(releases, &rules, env, records, &events)? else {
         return Ok(Vec::new());
@@ -414,7 +426,7 @@ fn propose(releases: &mut Releases, rules: &Rules, env: &str, records: &[Record]
 /// standard change; a pin that skips a wave is still refused by the `adoption` gate.
 pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
     let mut releases = Releases::of_session(s);
-    let rules = Rules::of(&mut releases, s.governed_by.release())?;
+    let rules = Rules::of_session(s, &releases)?;
     let events = events(&s.records);
     let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok(Vec::new()) };
     let mut out = Vec::new();

@@ -679,3 +679,49 @@ pub fn next_waves(catalog: &Catalog, targets: &[Target], records: &[Record], mod
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAVES: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"non-prod\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\"]\n\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"prod\"\nenvironments = [\"prod\"]\n";
+    const ONE_WAVE: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"everywhere\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\", \"prod\"]\n";
+
+    /// The repository's catalog with `plan` appended, and every overlay's services.
+    fn files(plan: &str) -> BTreeMap<String, Vec<u8>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut out = BTreeMap::new();
+        let catalog = std::fs::read_to_string(root.join(lz_repo::catalog::CATALOG)).unwrap() + plan;
+        out.insert(lz_repo::catalog::CATALOG.to_string(), catalog.into_bytes());
+        for env in lz_repo::ENVIRONMENTS {
+            let rel = format!("environments/{env}/terraform.tfvars");
+            out.insert(rel.clone(), std::fs::read(root.join(&rel)).unwrap());
+        }
+        out
+    }
+
+    /// Before any adoption, the governing release's plan judges a release that rewrote its own:
+    /// prod is held by the non-prod wave; with no governing plan the release's own plan applies.
+    #[test]
+    fn before_a_rollout_starts_the_governing_release_plan_judges_a_rewritten_one() {
+        let (promoted, governing) = ("a".repeat(64), "b".repeat(64));
+        let own = files(ONE_WAVE);
+        let gov = files(WAVES);
+        let never = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { anyhow::bail!("nothing to open: {d}") };
+        let mut releases = Releases::new(&promoted, &own, never);
+        let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let e = format!("{:#}", admit_with(&mut releases, rules, "prod", &[], 1_700_000_000).unwrap_err());
+        assert!(e.contains("may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved"), "{e}");
+        assert!(e.contains("which governs the environment") && e.contains("is not applied"), "{e}");
+        // A governing release without a plan for the version: the release's own plan applies.
+        let plain = files("");
+        let rules = Rules::of(&releases, &governing, plain.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let moves = admit_with(&mut releases, rules, "prod", &[], 1_700_000_000).unwrap();
+        assert!(!moves.is_empty() && moves.iter().all(|m| m.wave == 1 && m.wave_name.as_deref() == Some("everywhere")), "{moves:?}");
+        // A version the governing release revokes is refused even when the release does not say so.
+        let revoked = files(&format!("{WAVES}\n[modules.trading-service.revoked.\"1.1.0\"]\nreason = \"leaks\"\ndate = \"2026-12-07\"\n"));
+        let rules = Rules::of(&releases, &governing, revoked.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let e = format!("{:#}", admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap_err());
+        assert!(e.contains("trading-service@1.1.0 is revoked (leaks)"), "{e}");
+    }
+}

@@ -96,6 +96,17 @@ enum Action {
         #[arg(long)]
         json: bool,
     },
+    /// Bulk upgrade, one release per wave: writes the overlays' pins.toml so that a release of
+    /// this tree moves exactly the next wave of MODULE@VERSION (its rollout plan in force, the
+    /// versions services run from the verified chain) and holds every other service where it is
+    Wave {
+        /// The module and its catalog version, as trading-service@1.1.0
+        #[arg(value_name = "MODULE@VERSION")]
+        module_version: String,
+        /// The wave to move up to (1-based); the next wave not done when omitted
+        #[arg(long)]
+        wave: Option<usize>,
+    },
 }
 
 fn parse_risk(s: &str) -> Result<Risk, String> {
@@ -132,6 +143,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Action::Deprecate { module_version, reason } => return notice(root, &module_version, &reason, false),
         Action::Revoke { module_version, reason } => return notice(root, &module_version, &reason, true),
         Action::Adoption { module, json } => return adoption(root, module.as_deref(), json),
+        Action::Wave { module_version, wave } => return wave_pins(root, &module_version, wave),
         Action::Show { module: None, .. } => {
             let c = catalog::load(root)?;
             for (name, e) in &c.modules {
@@ -234,7 +246,7 @@ fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyh
     let (module, version, current) = lz_platform::pins::notice(root, module_version, reason, revoke)?;
     println!("{module}@{version} {} in {}", if revoke { "revoked" } else { "deprecated" }, catalog::CATALOG);
     for (env, service) in lz_platform::pins::pinned_to(root, &module, &version)? {
-        println!("  pinned by {service} in {env} (environments/{env}/env.toml)");
+        println!("  pinned by {service} in {env} (environments/{env}/{})", lz_repo::rollout::PINS_FILE);
     }
     if revoke {
         let on: Vec<_> = lz_promote::adoption::rows(&records, Some(&module)).into_iter().filter(|r| r.version == version).collect();
@@ -242,9 +254,9 @@ fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> anyh
             println!("no service runs {module}@{version} by the verified chain");
         }
         for r in on {
-            let pin = lz_repo::env::env_file(root, &r.environment)
+            let pin = lz_repo::rollout::pins(root, &r.environment)
                 .ok()
-                .and_then(|f| f.pins.get(&module).and_then(|p| p.get(&r.service)).cloned())
+                .and_then(|f| f.get(&module).and_then(|p| p.get(&r.service)).cloned())
                 .unwrap_or_else(|| current.clone());
             let moves = if pin == version {
                 "this tree still pins it there: pin another version and release".to_string()
@@ -269,9 +281,10 @@ fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<Exi
     let paths = crate::context::LandingZone::open(root)?.paths;
     let records = paths.ledger()?.records()?;
     let rows = lz_promote::adoption::rows(&records, module);
-    // The waves' plans as this tree's catalog states them, judged at the time of the chain's
-    // last record (never the local clock).
-    let c = catalog::load(root)?;
+    // The waves' plans as the wave judgement applies them (a started rollout keeps the plan of
+    // the release that started it; others as this tree's catalog states them), judged at the
+    // time of the chain's last record (never the local clock).
+    let c = lz_promote::adoption::catalog_in_force(catalog::load(root)?, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
     let mut targets = Vec::new();
     for env in lz_repo::env::present(root)? {
         let path = root.join("environments").join(&env).join("terraform.tfvars");
@@ -315,6 +328,65 @@ fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<Exi
             None => println!("{}@{}: every wave done", n.module, n.version),
             Some((i, name)) if n.holds.is_empty() => println!("{}@{}: next wave {i} ({name}), nothing holds it", n.module, n.version),
             Some((i, name)) => println!("{}@{}: next wave {i} ({name}), held: {}", n.module, n.version, n.holds.join("; ")),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `catalog wave MODULE@VERSION [--wave N]`: the pins of one release of a bulk upgrade.
+fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let (module, version) = lz_repo::rollout::parse_module_version(module_version)?;
+    let c = catalog::load(root)?;
+    let entry = c.modules.get(&module).ok_or_else(|| anyhow::anyhow!("{module} is not in {}", catalog::CATALOG))?;
+    anyhow::ensure!(
+        entry.version == version,
+        "{module}'s catalog version is {}, not {version}: a bulk upgrade moves services to the catalog version (`cargo xtask catalog bump {module} minor --message TEXT` first)",
+        entry.version
+    );
+    let endpoint = lz_platform::localstack::require(root)?;
+    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let records = paths.ledger()?.records()?;
+    let c = lz_promote::adoption::catalog_in_force(c, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
+    let envs = lz_repo::env::present(root)?;
+    let mut targets = Vec::new();
+    let mut current = std::collections::BTreeMap::new();
+    for env in &envs {
+        let path = root.join("environments").join(env).join("terraform.tfvars");
+        let text = lz_input::read_required(&path, "the overlay's variables")?;
+        for s in lz_platform::pins::service_names(&path.display().to_string(), &text)? {
+            targets.push((env.clone(), s));
+        }
+        current.insert(env.clone(), lz_repo::rollout::pins(root, env)?);
+    }
+    let as_of = records.last().map(|r| r.time.unix_timestamp()).unwrap_or(0);
+    let stage = lz_promote::adoption::stage(&c, &module, &version, wave, &targets, &current, &records, as_of)?;
+    let (Some(index), Some(plan)) = (stage.wave, c.modules[&module].rollout.get(&version)) else {
+        println!("every wave of {module}@{version} is done: nothing to stage");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let (pins, running) = (stage.pins, stage.running);
+    for env in &envs {
+        let path = root.join("environments").join(env).join(lz_repo::rollout::PINS_FILE);
+        match pins.get(env) {
+            Some(p) => {
+                let body = lz_repo::rollout::pins_text(p)?;
+                std::fs::write(&path, format!("# Module version pins (issue 32); `cargo xtask catalog wave` writes them.\n{body}"))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            None if path.is_file() => std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?,
+            None => {}
+        }
+    }
+    let w = &plan.waves[index];
+    println!("a release of this tree moves {module} to {version} up to wave {} ({}):", index + 1, w.name);
+    for t in &targets {
+        let held = pins.get(&t.0).and_then(|p| p.get(&module)).and_then(|p| p.get(&t.1));
+        let on = running.get(t).map(String::as_str).unwrap_or("none");
+        match held {
+            Some(v) => println!("  {:<8} {:<18} held on {v}", t.0, t.1),
+            None if on == version => println!("  {:<8} {:<18} already on {version}", t.0, t.1),
+            None => println!("  {:<8} {:<18} {on} -> {version}", t.0, t.1),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -27,6 +27,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("catalog revoke", &["cargo xtask catalog revoke trading-service@1.0.0 --reason \"reads secrets by version id\""]),
     ("catalog adoption", &["cargo xtask catalog adoption", "cargo xtask catalog adoption trading-service --json"]),
     ("catalog tags", &["cargo xtask catalog tags", "cargo xtask catalog tags --create"]),
+    ("catalog wave", &["cargo xtask catalog wave trading-service@1.1.0", "cargo xtask catalog wave trading-service@1.1.0 --wave 2"]),
     (
         "service new",
         &["cargo xtask service new fx-pricing --env dev --tier trading --owner trading-technology --secret fx-api-key=feed-api-key"],

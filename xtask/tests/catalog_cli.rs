@@ -12,9 +12,9 @@ fn tree() -> tempfile::TempDir {
     std::fs::create_dir_all(dir.path().join("modules")).unwrap();
     std::fs::copy(r.join("modules/catalog.toml"), dir.path().join("modules/catalog.toml")).unwrap();
     std::fs::create_dir_all(dir.path().join("environments/prod")).unwrap();
-    let env = std::fs::read_to_string(r.join("environments/prod/env.toml")).unwrap();
+    std::fs::copy(r.join("environments/prod/env.toml"), dir.path().join("environments/prod/env.toml")).unwrap();
     std::fs::copy(r.join("environments/prod/terraform.tfvars"), dir.path().join("environments/prod/terraform.tfvars")).unwrap();
-    std::fs::write(dir.path().join("environments/prod/env.toml"), format!("{env}\n[pins.trading-service]\norder-gateway = \"1.0.0\"\n")).unwrap();
+    std::fs::write(dir.path().join("environments/prod/pins.toml"), "[pins.trading-service]\norder-gateway = \"1.0.0\"\n").unwrap();
     dir
 }
 
@@ -33,7 +33,7 @@ fn deprecate_names_the_pins_and_bad_input_exits_2() {
     assert_eq!(std::fs::read_to_string(&catalog).unwrap(), before, "a refused notice writes nothing");
     let (code, out, err) = xtask(dir.path(), &["catalog", "deprecate", "trading-service@1.0.0", "--reason", "superseded by 1.1.0"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("trading-service@1.0.0 deprecated") && out.contains("pinned by order-gateway in prod"), "{out}");
+    assert!(out.contains("trading-service@1.0.0 deprecated") && out.contains("pinned by order-gateway in prod (environments/prod/pins.toml)"), "{out}");
     let after = std::fs::read_to_string(&catalog).unwrap();
     assert!(after.contains("[modules.trading-service.deprecated.\"1.0.0\"]") && after.contains("superseded by 1.1.0"), "{after}");
     // The catalog still reads with every field required.

@@ -141,3 +141,42 @@ fn an_adoption_only_the_deployer_approved_is_rejected() {
     let e = a.append(Kind::Adoption, adoption(&c, |_| {}), &t.deployer).unwrap_err();
     assert!(format!("{e:#}").contains("every approval it names was signed by deploy-bot"), "{e:#}");
 }
+
+/// An insider orders the chain so that the approval and the deployment an adoption names come
+/// before the release was authored (approving and deploying a digest nobody had authored yet),
+/// then writes the adoption raw with the deployer key: verification rejects it, and the archive
+/// refuses it at append.
+#[test]
+fn an_adoption_whose_approval_or_deployment_precedes_the_release_authorship_is_rejected() {
+    let t = team();
+    let pd = digest("plan");
+    // (what comes before the release record, what the error names)
+    let cases: [(&str, bool, &str); 2] = [("approval", true, "approval record 0 precedes the authorship"), ("deployment", false, "deployment record")];
+    for (what, approval_first, needle) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let release = digest("release-4");
+        let mut a = EvidenceArchive::open(LocalStore::new(&path), t.identities.clone()).unwrap();
+        let approve = |a: &mut EvidenceArchive<LocalStore>| a.record(ApprovalEvidence::new(&release, "dev", &pd, "CHG-1"), &t.approver).unwrap().sequence;
+        let approval = if approval_first { approve(&mut a) } else { u64::MAX };
+        let d = a.record(DeploymentEvidence::new(&release, "dev", "111111111111", &pd, true, vec![]), &t.deployer).unwrap();
+        let authorship = a.record(ReleaseEvidence::new(&release, &digest("manifest")), &t.reviewer).unwrap();
+        let (approval, head) = if approval_first {
+            (approval, (authorship.sequence, authorship.hash))
+        } else {
+            let r = a.record(ApprovalEvidence::new(&release, "dev", &pd, "CHG-1"), &t.approver).unwrap();
+            (r.sequence, (r.sequence, r.hash))
+        };
+        assert!(approval_first == (approval < authorship.sequence) && d.sequence < authorship.sequence, "{what}: the chain's order");
+        let c = Chain { _dir: dir, path, release, approval, deployment: d.sequence, head };
+        // The chain before the adoption verifies: only the adoption is judged.
+        let root = TrustRoot::register(t.identities.clone(), "test register");
+        verify_store(&LocalStore::new(&c.path), &root, &[]).unwrap_or_else(|e| panic!("{what}: the chain before the adoption: {e:#}"));
+        let mut v = verified(&t.identities, &c.path);
+        let e = v.append(Kind::Adoption, adoption(&c, |_| {}), &t.deployer).expect_err(what);
+        assert!(format!("{e:#}").contains(needle) && format!("{e:#}").contains("precedes the authorship"), "{what}: {e:#}");
+        let (code, text) = forge(&t, &c, adoption(&c, |_| {}));
+        assert_eq!(code, "adoption", "{what}: {text}");
+        assert!(text.contains(needle) && text.contains("precedes the authorship"), "{what}: {text}");
+    }
+}

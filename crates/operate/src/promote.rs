@@ -487,7 +487,7 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     }
     let admission = session.admit(&deployer, &policy, now.time)?;
     // Staged module adoption (issue 32): the services this release moves, their waves reached.
-    let adoptions = lz_promote::adoption::admit(&session.release.files, &t.environment, &session.records, now.time.unix_timestamp())?;
+    let adoptions = lz_promote::adoption::admit(session, now.time.unix_timestamp())?;
     let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::of_target(t.clone());

@@ -40,9 +40,8 @@ fn edit(tree: &Path, pins: &[(&str, &[(&str, &str)])]) -> anyhow::Result<()> {
     text.push_str(PLAN);
     std::fs::write(&cat, text)?;
     for (env, services) in pins {
-        let f = tree.join(format!("environments/{env}/env.toml"));
-        let mut text = std::fs::read_to_string(&f)?;
-        text.push_str("\n[pins.trading-service]\n");
+        let f = tree.join(format!("environments/{env}/pins.toml"));
+        let mut text = String::from("[pins.trading-service]\n");
         for (s, v) in *services {
             text.push_str(&format!("{s} = \"{v}\"\n"));
         }
@@ -52,9 +51,19 @@ fn edit(tree: &Path, pins: &[(&str, &[(&str, &str)])]) -> anyhow::Result<()> {
 }
 
 fn approve_and_promote(sb: &Sandbox, release: &str, env: &str, clock: &Clock) -> anyhow::Result<lz_operate::promote::Outcome> {
-    let second = if env == "prod" { "carol" } else { "erin" };
-    sb.approve("bob", release, env, clock)?;
-    sb.approve(second, release, env, clock)?;
+    // By the change's tier: a standard change (a rollback, or nothing moved) is approved by the
+    // change policy; prod needs security and business for a high change, operations for a
+    // normal one (a module adoption).
+    use lz_promote::tier::Tier;
+    let who: &[&str] = match (sb.session(release, env)?.classify()?.tier, env) {
+        (Tier::Standard, _) => &[],
+        (Tier::High, "prod") => &["bob", "carol"],
+        (_, "prod") => &["bob", "dave"],
+        _ => &["bob", "erin"],
+    };
+    for w in who {
+        sb.approve(w, release, env, clock)?;
+    }
     sb.promote(release, env, "deployer-bot", clock, 0)
 }
 
@@ -135,6 +144,11 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();
     sb.approve_exceptions(&r3, &t2).unwrap();
     promote_and_check(&sb, &r3, &["dev", "test", "uat", "preprod"], &t2);
+    // Its pin change is classified by what it moves: three adoptions, a normal change.
+    let c = sb.session(&r3, "prod").unwrap().classify().unwrap();
+    let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
+    assert!(moved.len() == 3 && moved.iter().all(|r| r.rule == "module-adoption" && r.tier == lz_promote::tier::Tier::Normal), "{moved:?}");
+    assert_eq!(c.tier, lz_promote::tier::Tier::Normal, "{c:?}");
     let e = format!("{:#}", approve_and_promote(&sb, &r3, "prod", &t2).unwrap_err());
     assert!(e.contains("order-gateway in prod may not move to 1.1.0"), "{e}");
     assert!(e.contains("wave 2 (prod-canary): health check pending: drift-clean"), "{e}");
@@ -158,7 +172,13 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
         .sequence;
     let r4 = sb.release("r4", "alice", &t3, |t| edit(t, &[("prod", &[("order-gateway", "1.0.0")])])).unwrap();
     sb.approve_exceptions(&r4, &t3).unwrap();
-    promote_and_check(&sb, &r4, &["dev", "test", "uat", "preprod", "prod"], &t3);
+    promote_and_check(&sb, &r4, &["dev", "test", "uat", "preprod"], &t3);
+    // Promoting the previous version, admitted in prod before, is a standard change.
+    let c = sb.session(&r4, "prod").unwrap().classify().unwrap();
+    let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
+    assert!(moved.len() == 1 && moved[0].rule == "module-rollback" && moved[0].reason.contains(&format!("rollback of adoption record {reversed}")), "{moved:?}");
+    assert_eq!(c.tier, lz_promote::tier::Tier::Standard, "{c:?}");
+    promote_and_check(&sb, &r4, &["prod"], &t3);
     let a = adoptions(&sb);
     let back = a.last().unwrap();
     assert_eq!(
@@ -201,10 +221,13 @@ fn a_pin_edited_to_skip_a_wave_is_refused() {
     let later = at(&t0, 24 * 60);
     let rows = lz_promote::adoption::rows(&sb.ledger().unwrap().records().unwrap(), None);
     assert!(rows.iter().any(|r| r.environment == "dev" && r.version == "1.0.0"), "{rows:?}");
-    let records = sb.ledger().unwrap().records().unwrap();
     let session = lz_promote::Session::open(&sb.paths, &r, "prod").unwrap();
-    let e = lz_promote::adoption::admit(&session.release.files, "prod", &records, time_of(&later)).unwrap_err();
+    let e = lz_promote::adoption::admit(&session, time_of(&later)).unwrap_err();
     assert!(lz_promote::is_refusal(&e), "{e:#}");
+    // Classified by what it moves: adoptions (normal), none of them a rollback.
+    let c = session.classify().unwrap();
+    let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
+    assert!(!moved.is_empty() && moved.iter().all(|r| r.rule == "module-adoption" && r.tier >= lz_promote::tier::Tier::Normal), "{moved:?}");
     let e = format!("{e:#}");
     assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved dev/market-data"), "{e}");
     assert!(e.contains(", test/market-data"), "{e}");
@@ -213,4 +236,76 @@ fn a_pin_edited_to_skip_a_wave_is_refused() {
 fn time_of(c: &Clock) -> i64 {
     let Clock::Fixed(t) = c else { unreachable!() };
     t.unix_timestamp()
+}
+
+/// The plan an insider's release would rather be judged by: every environment in one wave.
+const SKIPPING_PLAN: &str = r#"
+[[modules.trading-service.rollout."1.1.0".wave]]
+name = "everywhere"
+environments = ["dev", "test", "uat", "preprod", "prod"]
+"#;
+
+/// An insider authors a release that rewrites the rollout plan of a version whose rollout has
+/// started (prod in the first wave), or drops the plan: the wave judgement reads the plan from
+/// the release that started the rollout on the chain, so prod is still held by the non-prod wave.
+#[test]
+fn a_release_that_rewrites_or_drops_its_rollout_plan_to_skip_a_wave_is_still_held() {
+    let (_d, sb) = sandbox("rollout-rewrite");
+    let t0 = open_time();
+    // R0 (no rollout plan) governs every environment; R starts the rollout of 1.1.0 in dev.
+    let r0 = release(&sb, "r0", &t0);
+    sb.bootstrap("dev", &r0).unwrap();
+    let r = sb.release("r", "alice", &t0, |t| edit(t, &[])).unwrap();
+    sb.approve_exceptions(&r, &t0).unwrap();
+    promote_and_check(&sb, &r, &["dev"], &t0);
+    let a = adoptions(&sb);
+    assert!(a.len() == 5 && a.iter().all(|x| x.0 == "dev" && x.3 == "1.1.0" && x.4 == 1), "{a:?}");
+    let started = sb.ledger().unwrap().records().unwrap().into_iter().find(|x| x.kind == Kind::Adoption).unwrap().sequence;
+    // R' rewrites the plan so that prod is in the first wave.
+    let rewritten = sb
+        .release("rewrite", "alice", &t0, |t| {
+            let cat = t.join("modules/catalog.toml");
+            let text = std::fs::read_to_string(&cat)?;
+            Ok(std::fs::write(&cat, text + SKIPPING_PLAN)?)
+        })
+        .unwrap();
+    sb.approve_exceptions(&rewritten, &t0).unwrap();
+    let later = at(&t0, 24 * 60);
+    for (what, release) in [("a rewritten plan", &rewritten), ("no plan at all", &r0)] {
+        let session = lz_promote::Session::open(&sb.paths, release, "prod").unwrap();
+        let e = lz_promote::adoption::admit(&session, time_of(&later)).expect_err(what);
+        assert!(lz_promote::is_refusal(&e), "{what}: {e:#}");
+        let e = format!("{e:#}");
+        assert!(e.contains("market-data in prod may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved"), "{what}: {e}");
+        assert!(e.contains("test/market-data"), "{what}: {e}");
+        if release == &rewritten {
+            assert!(e.contains(&format!("whose adoption record {started} started the rollout")) && e.contains("is not applied"), "{what}: {e}");
+        }
+    }
+    // `catalog adoption` of a checkout with the rewritten plan shows the plan in force.
+    let records = sb.ledger().unwrap().records().unwrap();
+    let session = lz_promote::Session::open(&sb.paths, &rewritten, "prod").unwrap();
+    let tree = lz_promote::adoption::Tree(&session.release.files);
+    let c = lz_promote::adoption::catalog_in_force(tree.catalog().unwrap(), &records, |d| Ok(std::mem::take(&mut sb.paths.open_release(d)?.files))).unwrap();
+    let waves: Vec<&str> = c.modules["trading-service"].rollout["1.1.0"].waves.iter().map(|w| w.name.as_str()).collect();
+    assert_eq!(waves, ["non-prod", "prod-canary", "prod-all"]);
+    let next = lz_promote::adoption::next_waves(&c, &tree.targets().unwrap(), &records, Some("trading-service"), time_of(&later));
+    let held = next.iter().find(|n| n.version == "1.1.0").expect("the rollout of 1.1.0");
+    assert!(held.wave.as_ref().is_some_and(|w| w.1 == "non-prod") && held.holds.iter().any(|h| h.contains("test/market-data")), "{next:?}");
+    // `catalog wave` stages the next wave (non-prod): its services lose their pins, and prod,
+    // which runs nothing known and has no pin, is named rather than guessed.
+    let e = lz_promote::adoption::stage(&c, "trading-service", "1.1.0", None, &tree.targets().unwrap(), &Default::default(), &records, time_of(&later))
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("market-data in prod") && !format!("{e:#}").contains("in test"), "{e:#}");
+    let mut held: std::collections::BTreeMap<String, lz_repo::rollout::Pins> = Default::default();
+    for s in ["order-gateway", "matching-engine", "market-data", "position-store"] {
+        held.entry("prod".into()).or_default().entry("trading-service".into()).or_default().insert(s.into(), "1.0.0".into());
+    }
+    let s = lz_promote::adoption::stage(&c, "trading-service", "1.1.0", None, &tree.targets().unwrap(), &held, &records, time_of(&later)).unwrap();
+    assert_eq!(s.wave, Some(0));
+    assert_eq!(s.pins, held, "the non-prod wave moves with no pin; prod stays held");
+    // The release that started the rollout is judged by its own plan, as before.
+    let session = lz_promote::Session::open(&sb.paths, &r, "test").unwrap();
+    let moves = lz_promote::adoption::admit(&session, time_of(&later)).unwrap();
+    assert!(!moves.is_empty() && moves.iter().all(|m| m.wave == 1 && m.to == "1.1.0"), "{moves:?}");
 }

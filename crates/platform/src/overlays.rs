@@ -1,5 +1,5 @@
-//! Environment overlays: `environments/<env>/` holds only `terraform.tfvars`, `backend.hcl` and
-//! `env.toml`; an overlay may set only the variables `environments/overlay-allowlist.toml`
+//! Environment overlays: `environments/<env>/` holds only `terraform.tfvars`, `backend.hcl`,
+//! `env.toml` and (optionally) the module version pins `pins.toml`; an overlay may set only the variables `environments/overlay-allowlist.toml`
 //! names; the partial backend config locks state with `use_lockfile` and encrypts it.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use crate::hcl;
 use crate::{Findings, ENVIRONMENTS};
 
 pub const ALLOWLIST: &str = lz_repo::paths::OVERLAY_ALLOWLIST;
-pub const OVERLAY_FILES: [&str; 3] = ["terraform.tfvars", "backend.hcl", "env.toml"];
+pub const OVERLAY_FILES: [&str; 4] = ["terraform.tfvars", "backend.hcl", "env.toml", lz_repo::rollout::PINS_FILE];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

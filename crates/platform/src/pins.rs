@@ -1,5 +1,5 @@
 //! Module version pins of the overlays (issue 32): `[pins.<module>]` in
-//! `environments/<env>/env.toml` (`lz_repo::rollout`), deprecation and revocation notices in the
+//! `environments/<env>/pins.toml` (`lz_repo::rollout`), deprecation and revocation notices in the
 //! catalog, and the gate's check of both: a pin of a module the catalog does not list, of a
 //! version that is not semver or is revoked, or a rollout plan that does not hold together, is a
 //! finding; a pin of a deprecated version is a warning.
@@ -31,8 +31,8 @@ pub fn notice(root: &Path, module_version: &str, reason: &str, revoke: bool) -> 
 pub fn pinned_to(root: &Path, module: &str, version: &str) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for env in lz_repo::env::present(root)? {
-        let f = lz_repo::env::env_file(root, &env)?;
-        for (service, v) in f.pins.get(module).into_iter().flatten() {
+        let pins = lz_repo::rollout::pins(root, &env)?;
+        for (service, v) in pins.get(module).into_iter().flatten() {
             if v == version {
                 out.push((env.clone(), service.clone()));
             }
@@ -48,7 +48,7 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
     let c = crate::catalog::load(root)?;
     let mut f = Findings::default();
     let mut warnings = Vec::new();
-    let rel = |env: &str| std::path::PathBuf::from("environments").join(env).join("env.toml");
+    let rel = |env: &str| std::path::PathBuf::from("environments").join(env).join(lz_repo::rollout::PINS_FILE);
     for (name, e) in &c.modules {
         for (version, plan) in &e.rollout {
             if let Err(err) = plan.validate(&format!("rollout plan of {name}@{version}"), &lz_repo::ENVIRONMENTS) {
@@ -58,8 +58,7 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
     }
     for env in lz_repo::env::present(root)? {
         let env = env.as_str();
-        let file = lz_repo::env::env_file(root, env)?;
-        for (module, pins) in &file.pins {
+        for (module, pins) in &lz_repo::rollout::pins(root, env)? {
             let Some(e) = c.modules.get(module) else {
                 f.push("pins", Some(rel(env)), None, format!("pins.{module}: {module} is not in the catalog"));
                 continue;

@@ -172,8 +172,15 @@ fn deprecated_pins_warn_and_revoked_pins_fail() {
     use lz_platform::pins;
     let (_d, root) = mini_repo();
     assert_eq!(pins::check(&root).unwrap().0.len(), 0);
-    let env = root.join("environments/prod/env.toml");
-    let text = std::fs::read_to_string(&env).unwrap();
+    // Pins live in the overlay's pins.toml; env.toml (governance: account and region) has none.
+    let env_toml = root.join("environments/prod/env.toml");
+    let env_text = std::fs::read_to_string(&env_toml).unwrap();
+    std::fs::write(&env_toml, format!("{env_text}\n[pins.bucket]\nledger = \"1.0.0\"\n")).unwrap();
+    let e = format!("{:#}", lz_repo::env::env_file(&root, "prod").unwrap_err());
+    assert!(e.contains("env.toml:") && e.contains("pins"), "{e}");
+    std::fs::write(&env_toml, &env_text).unwrap();
+    let env = root.join("environments/prod").join(lz_repo::rollout::PINS_FILE);
+    let text = String::new();
     std::fs::write(&env, format!("{text}\n[pins.bucket]\nledger = \"1.0.0\"\n")).unwrap();
     let (f, w) = pins::check(&root).unwrap();
     assert!(f.is_empty() && w.is_empty(), "{f:?} {w:?}");

@@ -101,8 +101,9 @@ fn root_module_resources(root: &Path, files: &[HclFile]) -> Vec<String> {
     out
 }
 
-/// The files an environment's folder holds: its overlay, its partial backend and its settings.
-const OVERLAY_FILES: [&str; 3] = ["terraform.tfvars", "backend.hcl", "env.toml"];
+/// The files an environment's folder holds: its overlay, its partial backend, its settings and
+/// its services' module pins (`lz_repo::rollout::PINS_FILE`).
+const OVERLAY_FILES: [&str; 4] = ["terraform.tfvars", "backend.hcl", "env.toml", "pins.toml"];
 
 /// "environments/ contain only overlays": any other file or folder in an environment's folder.
 fn foreign_overlay_files(root: &Path) -> Vec<String> {

@@ -2,20 +2,33 @@
 //! release moves to another module version, whether their wave is reached, and the signed
 //! `adoption` records of a promotion that succeeded.
 //!
-//! **What it reads.** The catalog (rollout plans, revocations) and the overlays (per-service
-//! pins in `environments/<env>/env.toml`, services in `terraform.tfvars`) come from the verified
-//! release archive; what each service runs, the waves reached, their health and bake come from
-//! the verified chain ([`events`]); "now" is the promotion's bounded clock reading. A pin edited
-//! in a checkout to skip a wave is refused here, because the chain does not show the earlier
-//! waves done.
+//! **What it reads.** The pins the release proposes (`environments/<env>/pins.toml`) and the
+//! services of the target environment (its `terraform.tfvars`) come from the verified release
+//! archive; what each service runs, the waves reached, their health and bake come from the
+//! verified chain ([`events`]); "now" is the promotion's bounded clock reading. A pin edited in a
+//! checkout to skip a wave is refused here, because the chain does not show the earlier waves
+//! done.
 //!
-//! **Which modules.** Only modules with a rollout plan for some version, or pinned in some
-//! overlay of the release, are tracked per service; every other module is deployed as before and
-//! writes no adoption record.
+//! **Rules the author does not control** ([`Rules`]). The release being judged cannot loosen
+//! the rollout it is judged by:
+//! - the **rollout plan** of `MODULE@VERSION` is the one carried by the release of the first
+//!   admitted adoption of that version on the chain (a rollout, once started, keeps its plan);
+//!   before any adoption, the governing release's plan (the release whose governance is in force
+//!   in the environment, `Session::governed_by`); only when neither has one, the promoted
+//!   release's own (the rollout starts with this release, reviewed with it);
+//! - a version is **revoked** when the promoted or the governing release revokes it;
+//! - the **modules tracked** per service are those of either catalog with a plan, pinned in the
+//!   release, or with an adoption on the chain: deleting every plan and pin does not untrack one;
+//! - the **services of the other environments** (the targets of earlier waves) are those of
+//!   each environment's last admitted deployment, not of the release's copies of their overlays.
+//!
+//! **Which modules.** Only tracked modules (above) are judged per service; every other module is
+//! deployed as before and writes no adoption record.
 //!
 //! **Rollback.** Moving a service back to the version it ran before in that environment
 //! ([`lz_repo::rollout::reverses`]) is a rollback: it needs no wave, and its record names the
-//! adoption it reverses (`rollback_of`).
+//! adoption it reverses (`rollback_of`). [`tiers`] classifies it standard (a forward move
+//! normal), so a release that only rolls back is a standard change.
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
@@ -95,12 +108,17 @@ impl Tree<'_> {
         lz_repo::catalog::parse(std::path::Path::new(path), text)
     }
 
-    /// The per-service pins of `env` (module -> service -> version).
-    pub fn pins(&self, env: &str) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-        let path = format!("environments/{env}/env.toml");
+    /// The per-service pins of `env` (module -> service -> version), each a semver version.
+    pub fn pins(&self, env: &str) -> Result<rollout::Pins> {
+        let path = format!("environments/{env}/{}", rollout::PINS_FILE);
         let Some(text) = self.text(&path) else { return Ok(BTreeMap::new()) };
-        let f: lz_repo::env::EnvFile = lz_repo::parse_toml(text?, &path)?;
-        Ok(f.pins)
+        let pins = rollout::parse_pins(text?, &path)?;
+        for (module, services) in &pins {
+            for (service, v) in services {
+                anyhow::ensure!(rollout::semver(v).is_some(), "{path}: pins.{module}.{service} = {v:?} is not a semver version x.y.z");
+            }
+        }
+        Ok(pins)
     }
 
     /// The services of `env` (the keys of `services` in its `terraform.tfvars`).
@@ -131,59 +149,311 @@ fn tracked(catalog: &Catalog, tree: &Tree) -> Result<BTreeSet<String>> {
     Ok(out)
 }
 
-/// The adoptions a promotion of `tree` to `env` at `now` (Unix seconds, the bounded clock)
-/// makes, or a refusal naming every service held and why.
-pub fn admit(files: &BTreeMap<String, Vec<u8>>, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
-    let tree = Tree(files);
-    let catalog = tree.catalog()?;
-    let tracked = tracked(&catalog, &tree)?;
-    if tracked.is_empty() {
-        // No rollout plan and no pin: every module is deployed as the release holds it.
-        return Ok(Vec::new());
+/// Release files by digest, each verified and unpacked once per decision; the promoted
+/// release's are at hand.
+pub struct Releases<'a> {
+    promoted: (&'a str, &'a BTreeMap<String, Vec<u8>>),
+    open: Box<dyn FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a>,
+    opened: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+}
+
+impl<'a> Releases<'a> {
+    pub fn new(promoted: &'a str, files: &'a BTreeMap<String, Vec<u8>>, open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a) -> Self {
+        Releases { promoted: (promoted, files), open: Box::new(open), opened: BTreeMap::new() }
     }
-    let targets = tree.targets()?;
-    let pins = tree.pins(env)?;
-    let events = events(records);
-    let mut planned = Vec::new();
-    let mut held = Vec::new();
-    for module in tracked {
-        let Some(entry) = catalog.modules.get(&module) else {
-            held.push(format!("{env} pins module {module}, which is not in the release's catalog"));
-            continue;
-        };
-        let running = rollout::running(&module, &events);
-        for (e, service) in targets.iter().filter(|(e, _)| e == env) {
-            let target = (e.clone(), service.clone());
-            let to = pins.get(&module).and_then(|p| p.get(service)).cloned().unwrap_or_else(|| entry.version.clone());
-            let from = running.get(&target).map(|(v, _, _)| v.clone()).unwrap_or_else(|| "none".to_string());
-            if from == to {
-                continue;
-            }
-            if let Some(n) = entry.revoked.get(&to) {
-                held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
-                continue;
-            }
-            if let Some(back) = rollout::reverses(&module, &target, &from, &to, &events) {
-                planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
-                continue;
-            }
-            let (wave, wave_name) = match entry.rollout.get(&to) {
-                None => (1, None),
-                Some(plan) => match rollout::may_adopt(plan, &module, &to, &target, &targets, &events, now) {
-                    Ok(w) => (w, Some(plan.waves[w as usize - 1].name.clone())),
-                    Err(hold) => {
-                        held.push(hold.to_string());
-                        continue;
-                    }
-                },
-            };
-            planned.push(Planned { module: module.clone(), service: service.clone(), from, to, wave, wave_name, rollback_of: None });
+
+    /// The session's release, and the others of its release store (opened and verified by digest).
+    pub fn of_session(s: &'a crate::Session) -> Self {
+        Releases::new(&s.release.digest, &s.release.files, move |d| {
+            let mut r = s.paths.open_release(d)?;
+            Ok(std::mem::take(&mut r.files))
+        })
+    }
+
+    fn files(&mut self, digest: &str) -> Result<&BTreeMap<String, Vec<u8>>> {
+        if digest == self.promoted.0 {
+            return Ok(self.promoted.1);
         }
+        if !self.opened.contains_key(digest) {
+            let files = (self.open)(digest).with_context(|| format!("opening release {}", lz_evidence::record::short(digest)))?;
+            self.opened.insert(digest.to_string(), files);
+        }
+        Ok(&self.opened[digest])
+    }
+
+    fn catalog(&mut self, digest: &str) -> Result<Catalog> {
+        Tree(self.files(digest)?).catalog().with_context(|| format!("the catalog of release {}", lz_evidence::record::short(digest)))
+    }
+}
+
+/// Where the rollout plan in force comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanSource {
+    /// The release of the first admitted adoption of the version (`record`) carries it.
+    Started { release: String, record: u64 },
+    /// The governing release of the environment carries it.
+    Governing { release: String },
+    /// Only the promoted release carries it (the rollout starts with it).
+    Promoted,
+}
+
+impl std::fmt::Display for PlanSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanSource::Started { release, record } => {
+                write!(f, "release {}, whose adoption record {record} started the rollout", lz_evidence::record::short(release))
+            }
+            PlanSource::Governing { release } => write!(f, "release {}, which governs the environment", lz_evidence::record::short(release)),
+            PlanSource::Promoted => f.write_str("the promoted release"),
+        }
+    }
+}
+
+/// The rollout rules a decision applies (see the module doc): read from the chain and from
+/// releases the chain admitted, the promoted release's own catalog only where nothing else
+/// speaks.
+pub struct Rules {
+    promoted: Catalog,
+    governing: Option<(String, Catalog)>,
+    /// The plan in force per (module, version), once looked up.
+    plans: BTreeMap<(String, String), Option<(rollout::Plan, PlanSource)>>,
+}
+
+impl Rules {
+    /// The rules for a promotion of `releases`' promoted release into an environment governed by
+    /// release `governing`, whose catalog text is `governing_catalog` (`None`: it is the promoted
+    /// release, or it has no catalog).
+    pub fn of(releases: &Releases, governing: &str, governing_catalog: Option<&[u8]>) -> Result<Rules> {
+        let promoted = Tree(releases.promoted.1).catalog()?;
+        let governing = match governing_catalog.filter(|_| governing != releases.promoted.0) {
+            None => None,
+            Some(bytes) => {
+                let files = BTreeMap::from([(lz_repo::catalog::CATALOG.to_string(), bytes.to_vec())]);
+                let c = Tree(&files).catalog().with_context(|| format!("the catalog of release {}", lz_evidence::record::short(governing)))?;
+                Some((governing.to_string(), c))
+            }
+        };
+        Ok(Rules { promoted, governing, plans: BTreeMap::new() })
+    }
+
+    /// The rules of a session's decision.
+    pub fn of_session(s: &crate::Session, releases: &Releases) -> Result<Rules> {
+        Rules::of(releases, s.governed_by.release(), s.governing_catalog.as_deref())
+    }
+
+    /// Revoked by the promoted or the governing release.
+    pub fn revoked(&self, module: &str, version: &str) -> Option<&rollout::Notice> {
+        fn of<'c>(c: &'c Catalog, module: &str, version: &str) -> Option<&'c rollout::Notice> {
+            c.modules.get(module).and_then(|e| e.revoked.get(version))
+        }
+        of(&self.promoted, module, version).or_else(|| self.governing.as_ref().and_then(|(_, g)| of(g, module, version)))
+    }
+
+    /// The rollout plan in force for `module@version` (see [`PlanSource`] for the order).
+    pub fn plan(&mut self, module: &str, version: &str, records: &[Record], releases: &mut Releases) -> Result<Option<(rollout::Plan, PlanSource)>> {
+        let key = (module.to_string(), version.to_string());
+        if let Some(p) = self.plans.get(&key) {
+            return Ok(p.clone());
+        }
+        let of = |c: &Catalog| c.modules.get(module).and_then(|e| e.rollout.get(version)).cloned();
+        let mut found = None;
+        let mut seen = BTreeSet::new();
+        for (record, release) in admitted_adoptions(records).filter(|(_, _, a)| a.module == module && a.to == version).map(|(s, r, _)| (s, r)) {
+            if !seen.insert(release.to_string()) {
+                continue;
+            }
+            if let Some(p) = of(&releases.catalog(release)?) {
+                found = Some((p, PlanSource::Started { release: release.to_string(), record }));
+                break;
+            }
+        }
+        if found.is_none() {
+            found = self.governing.as_ref().and_then(|(d, g)| of(g).map(|p| (p, PlanSource::Governing { release: d.clone() })));
+        }
+        if found.is_none() {
+            found = of(&self.promoted).map(|p| (p, PlanSource::Promoted));
+        }
+        self.plans.insert(key, found.clone());
+        Ok(found)
+    }
+
+    /// Modules with a rollout plan in the governing release.
+    fn governed_modules(&self) -> impl Iterator<Item = &String> {
+        self.governing.iter().flat_map(|(_, g)| g.modules.iter().filter(|(_, e)| !e.rollout.is_empty()).map(|(m, _)| m))
+    }
+}
+
+/// The adoption records that count (their deployment is among the admitted `records`), with
+/// their release: (sequence, release, details).
+fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u64, &str, &AdoptionDetails)> {
+    let deployed: BTreeSet<u64> = records
+        .iter()
+        .filter(|r| matches!(&r.details, Details::Deployment(d) if d.outcome == "succeeded"))
+        .map(|r| r.sequence)
+        .collect();
+    records.iter().filter_map(move |r| match &r.details {
+        Details::Adoption(a) if deployed.contains(&a.deployment) => Some((r.sequence, r.release.as_str(), a)),
+        _ => None,
+    })
+}
+
+/// Every (environment, service): `env`'s from the promoted release (what it deploys), every
+/// other environment's from the release of its last admitted deployment (what runs there), or
+/// the promoted release's when nothing is deployed there.
+fn targets(env: &str, records: &[Record], releases: &mut Releases) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for e in lz_repo::ENVIRONMENTS {
+        let from = match crate::session::last_deployment(records, e) {
+            Some(d) if e != env => d.release.clone(),
+            _ => releases.promoted.0.to_string(),
+        };
+        for s in Tree(releases.files(&from)?).services(e)? {
+            out.push((e.to_string(), s));
+        }
+    }
+    Ok(out)
+}
+
+/// The adoptions a promotion of the session's release to its environment at `now` (Unix
+/// seconds, the bounded clock) makes, or a refusal naming every service held and why.
+pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
+    let mut releases = Releases::of_session(s);
+    let rules = Rules::of_session(s, &releases)?;
+    admit_with(&mut releases, rules, &s.environment, &s.records, now)
+}
+
+/// [`admit`] over `releases` (the promoted one and the ones the chain names) under `rules`.
+pub fn admit_with(releases: &mut Releases, mut rules: Rules, env: &str, records: &[Record], now: i64) -> Result<Vec<Planned>> {
+    let events = events(records);
+    let Some(Proposal { moves, targets, mut held }) = propose(releases, &rules, env, records, &events)? else {
+        return Ok(Vec::new());
+    };
+    let mut planned = Vec::new();
+    for Move { module, target, from, to, own_plan } in moves {
+        let service = target.1.clone();
+        if let Some(n) = rules.revoked(&module, &to) {
+            held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
+            continue;
+        }
+        if let Some(back) = rollout::reverses(&module, &target, &from, &to, &events) {
+            planned.push(Planned { module, service, from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
+            continue;
+        }
+        let (wave, wave_name) = match rules.plan(&module, &to, records, releases)? {
+            None => (1, None),
+            Some((plan, source)) => match rollout::may_adopt(&plan, &module, &to, &target, &targets, &events, now) {
+                Ok(w) => (w, Some(plan.waves[w as usize - 1].name.clone())),
+                Err(hold) => {
+                    let note = match own_plan.filter(|own| *own != plan) {
+                        Some(_) => format!(" (the plan in force is {source}'s; the release's own, different plan of {module}@{to} is not applied)"),
+                        None => String::new(),
+                    };
+                    held.push(format!("{hold}{note}"));
+                    continue;
+                }
+            },
+        };
+        planned.push(Planned { module, service, from, to, wave, wave_name, rollback_of: None });
     }
     if !held.is_empty() {
         return Err(crate::refusal::refuse!("the release moves services their rollout has not reached:\n  {}", held.join("\n  ")));
     }
     Ok(planned)
+}
+
+/// One service of the environment whose module version the release changes, before any
+/// judgement.
+struct Move {
+    module: String,
+    target: Target,
+    from: String,
+    to: String,
+    /// The promoted release's own rollout plan of `module@to`, if any.
+    own_plan: Option<rollout::Plan>,
+}
+
+/// What a release proposes for an environment: its moves, every (environment, service) of the
+/// rollouts ([`targets`]) and the pins that cannot be judged.
+struct Proposal {
+    moves: Vec<Move>,
+    targets: Vec<Target>,
+    held: Vec<String>,
+}
+
+/// The moves of the promoted release in `env`; `None` when no module is tracked (every module
+/// is deployed as the release holds it).
+fn propose(releases: &mut Releases, rules: &Rules, env: &str, records: &[Record], events: &[Event]) -> Result<Option<Proposal>> {
+    let tree = Tree(releases.promoted.1);
+    let catalog = tree.catalog()?;
+    let mut tracked = tracked(&catalog, &tree)?;
+    tracked.extend(rules.governed_modules().cloned());
+    tracked.extend(events.iter().filter_map(|e| match e {
+        Event::Adopted { module, .. } => Some(module.clone()),
+        _ => None,
+    }));
+    if tracked.is_empty() {
+        return Ok(None);
+    }
+    let pins = tree.pins(env)?;
+    let targets = targets(env, records, releases)?;
+    let mut moves = Vec::new();
+    let mut held = Vec::new();
+    for module in tracked {
+        let Some(entry) = catalog.modules.get(&module) else {
+            // A module the release no longer carries moves nothing; a pin of it is an error.
+            if pins.contains_key(&module) {
+                held.push(format!("{env} pins module {module}, which is not in the release's catalog"));
+            }
+            continue;
+        };
+        let running = rollout::running(&module, events);
+        for target in targets.iter().filter(|(e, _)| e == env) {
+            let to = pins.get(&module).and_then(|p| p.get(&target.1)).cloned().unwrap_or_else(|| entry.version.clone());
+            let from = running.get(target).map(|(v, _, _)| v.clone()).unwrap_or_else(|| "none".to_string());
+            if from != to {
+                let own_plan = entry.rollout.get(&to).cloned();
+                moves.push(Move { module: module.clone(), target: target.clone(), from, to, own_plan });
+            }
+        }
+    }
+    Ok(Some(Proposal { moves, targets, held }))
+}
+
+/// The risk classification of the module versions a session's release moves (issue 32): each
+/// move is one entry, `module-rollback` (standard) when it returns a service to the version it
+/// ran before an adoption in that environment ([`rollout::reverses`]), else `module-adoption`
+/// (normal). Pins live in their own file, which is not governance, so a rollback alone is a
+/// standard change; a pin that skips a wave is still refused by the `adoption` gate.
+pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
+    let mut releases = Releases::of_session(s);
+    let rules = Rules::of_session(s, &releases)?;
+    let events = events(&s.records);
+    let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for m in p.moves {
+        let address = format!("{}/{}[{}]", s.environment, m.module, m.target.1);
+        let (tier, rule, reason) = match rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events) {
+            Some(back) => (
+                crate::tier::Tier::Standard,
+                "module-rollback",
+                format!("{} -> {} returns to a version admitted in {} before: a rollback of adoption record {back}", m.from, m.to, s.environment),
+            ),
+            None => (
+                crate::tier::Tier::Normal,
+                "module-adoption",
+                format!("{} -> {}: a module version adoption, judged by its rollout's waves (the adoption gate)", m.from, m.to),
+            ),
+        };
+        out.push(crate::tier::ResourceTier {
+            address,
+            resource_type: "module-version".into(),
+            action: crate::diff::Action::Update,
+            tier,
+            rule: rule.into(),
+            reason,
+        });
+    }
+    Ok(out)
 }
 
 /// The approval records an admission rests on: the people's, or (a tier approved automatically)
@@ -307,6 +577,85 @@ pub fn rows(records: &[Record], module: Option<&str>) -> Vec<Row> {
     out
 }
 
+/// `tree` (a checkout's catalog) with the plans the wave judgement applies: a version whose
+/// rollout the chain has started gets the plan of the release that started it (as [`Rules`]
+/// reads it), whatever the checkout says; other versions keep the checkout's plan. `open` opens
+/// a release the chain names (verified) and returns its files.
+pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>) -> Result<Catalog> {
+    let mut seen = BTreeSet::new();
+    let mut opened: BTreeMap<String, Catalog> = BTreeMap::new();
+    for (_, release, a) in admitted_adoptions(records) {
+        let key = (a.module.clone(), a.to.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        if !opened.contains_key(release) {
+            let files = open(release).with_context(|| format!("opening release {}", lz_evidence::record::short(release)))?;
+            opened.insert(release.to_string(), Tree(&files).catalog()?);
+        }
+        let Some(plan) = opened[release].modules.get(&a.module).and_then(|e| e.rollout.get(&a.to)).cloned() else { continue };
+        seen.insert(key);
+        if let Some(entry) = tree.modules.get_mut(&a.module) {
+            entry.rollout.insert(a.to.clone(), plan);
+        }
+    }
+    Ok(tree)
+}
+
+/// One release of a bulk upgrade (`catalog wave`): the pins that move exactly the waves up to
+/// `wave` of `module@version`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// The last wave it moves (0-based); `None` when every wave is done.
+    pub wave: Option<usize>,
+    /// The pins per environment to write.
+    pub pins: BTreeMap<String, rollout::Pins>,
+    /// What each target runs by the chain.
+    pub running: BTreeMap<Target, String>,
+}
+
+/// The [`Stage`] of `module@version` under `catalog` (with the plans in force,
+/// [`catalog_in_force`]): up to wave `wave` (1-based) or, without it, the next wave not done at
+/// `now`; `current` are the overlays' pins. A target of a later wave that runs nothing known and
+/// has no pin is an error naming it (nothing says which version holds it).
+#[allow(clippy::too_many_arguments)]
+pub fn stage(
+    catalog: &Catalog,
+    module: &str,
+    version: &str,
+    wave: Option<usize>,
+    targets: &[Target],
+    current: &BTreeMap<String, rollout::Pins>,
+    records: &[Record],
+    now: i64,
+) -> Result<Stage> {
+    let plan = catalog
+        .modules
+        .get(module)
+        .and_then(|e| e.rollout.get(version))
+        .with_context(|| format!("{module}@{version} has no rollout plan: nothing to stage"))?;
+    let index = match wave {
+        Some(0) => anyhow::bail!("--wave counts from 1"),
+        Some(n) if n > plan.waves.len() => anyhow::bail!("--wave {n}: the rollout plan of {module}@{version} has {} waves", plan.waves.len()),
+        Some(n) => n - 1,
+        None => match next_waves(catalog, targets, records, Some(module), now).into_iter().find(|n| n.version == version).and_then(|n| n.wave) {
+            Some((n, _)) => n - 1,
+            None => return Ok(Stage { wave: None, pins: current.clone(), running: BTreeMap::new() }),
+        },
+    };
+    let running: BTreeMap<Target, String> = rollout::running(module, &events(records)).into_iter().map(|(t, (v, _, _))| (t, v)).collect();
+    let (pins, unknown) = rollout::wave_pins(plan, module, version, index, targets, &running, current);
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown.iter().map(|(e, s)| format!("{s} in {e}")).collect();
+        anyhow::bail!(
+            "no admitted adoption record says which {module} version these run, and no pin holds them: {} (pin each in its overlay's {} first)",
+            names.join(", "),
+            rollout::PINS_FILE
+        );
+    }
+    Ok(Stage { wave: Some(index), pins, running })
+}
+
 /// For each version of `catalog` with a rollout plan (of `module`, or every module), its next
 /// wave and what holds it at `now` (Unix seconds), over `targets`.
 pub fn next_waves(catalog: &Catalog, targets: &[Target], records: &[Record], module: Option<&str>, now: i64) -> Vec<Next> {
@@ -329,4 +678,50 @@ pub fn next_waves(catalog: &Catalog, targets: &[Target], records: &[Record], mod
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAVES: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"non-prod\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\"]\n\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"prod\"\nenvironments = [\"prod\"]\n";
+    const ONE_WAVE: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"everywhere\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\", \"prod\"]\n";
+
+    /// The repository's catalog with `plan` appended, and every overlay's services.
+    fn files(plan: &str) -> BTreeMap<String, Vec<u8>> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut out = BTreeMap::new();
+        let catalog = std::fs::read_to_string(root.join(lz_repo::catalog::CATALOG)).unwrap() + plan;
+        out.insert(lz_repo::catalog::CATALOG.to_string(), catalog.into_bytes());
+        for env in lz_repo::ENVIRONMENTS {
+            let rel = format!("environments/{env}/terraform.tfvars");
+            out.insert(rel.clone(), std::fs::read(root.join(&rel)).unwrap());
+        }
+        out
+    }
+
+    /// Before any adoption, the governing release's plan judges a release that rewrote its own:
+    /// prod is held by the non-prod wave; with no governing plan the release's own plan applies.
+    #[test]
+    fn before_a_rollout_starts_the_governing_release_plan_judges_a_rewritten_one() {
+        let (promoted, governing) = ("a".repeat(64), "b".repeat(64));
+        let own = files(ONE_WAVE);
+        let gov = files(WAVES);
+        let never = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { anyhow::bail!("nothing to open: {d}") };
+        let mut releases = Releases::new(&promoted, &own, never);
+        let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let e = format!("{:#}", admit_with(&mut releases, rules, "prod", &[], 1_700_000_000).unwrap_err());
+        assert!(e.contains("may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved"), "{e}");
+        assert!(e.contains("which governs the environment") && e.contains("is not applied"), "{e}");
+        // A governing release without a plan for the version: the release's own plan applies.
+        let plain = files("");
+        let rules = Rules::of(&releases, &governing, plain.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let moves = admit_with(&mut releases, rules, "prod", &[], 1_700_000_000).unwrap();
+        assert!(!moves.is_empty() && moves.iter().all(|m| m.wave == 1 && m.wave_name.as_deref() == Some("everywhere")), "{moves:?}");
+        // A version the governing release revokes is refused even when the release does not say so.
+        let revoked = files(&format!("{WAVES}\n[modules.trading-service.revoked.\"1.1.0\"]\nreason = \"leaks\"\ndate = \"2026-12-07\"\n"));
+        let rules = Rules::of(&releases, &governing, revoked.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let e = format!("{:#}", admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap_err());
+        assert!(e.contains("trading-service@1.1.0 is revoked (leaks)"), "{e}");
+    }
 }

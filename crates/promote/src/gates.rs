@@ -633,7 +633,7 @@ pub fn evaluate(
 /// rollout has reached by `now` on the chain (`crate::adoption::admit`), and no move under
 /// break-glass (an adoption record rests on approvals, which an emergency has not).
 pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> Result<String> {
-    let planned = crate::adoption::admit(&s.release.files, &s.environment, &s.records, now.unix_timestamp())?;
+    let planned = crate::adoption::admit(s, now.unix_timestamp())?;
     let Some(first) = planned.first() else { return Ok("the release moves no module version".into()) };
     if let Some(bg) = break_glass {
         return Err(refuse!(

@@ -100,6 +100,9 @@ pub struct Session {
     pub governance: Governance,
     /// Files of governance/ and policies/ that the release changes against the governing one.
     pub governance_changes: Vec<String>,
+    /// The governing release's `modules/catalog.toml` when it is another release than this one
+    /// (its rollout plans and revocations judge module adoptions, `crate::adoption::Rules`).
+    pub governing_catalog: Option<Vec<u8>>,
     pub plan: Value,
     pub plan_digest: String,
     pub baseline: Option<Baseline>,
@@ -338,6 +341,7 @@ impl Session {
         }
         let governance = Governance::of(gov_release)?;
         let governance_changes = release.governance_changes(gov_release);
+        let governing_catalog = governing.as_ref().and_then(|g| g.files.get(lz_repo::catalog::CATALOG).cloned());
         let plan = release.plan(environment)?;
         let digest = plan_digest(&plan);
         let baseline = match last {
@@ -375,6 +379,7 @@ impl Session {
             governed_by,
             governance,
             governance_changes,
+            governing_catalog,
             plan,
             plan_digest: digest,
             baseline,
@@ -417,6 +422,8 @@ impl Session {
                 reason: "identities, approval policy, risk tiers, change windows, exceptions and policies judge every release: the security group approves their change".into(),
             });
         }
+        // Module version moves (issue 32): a rollback is standard, an adoption normal.
+        c.resources.extend(crate::adoption::tiers(self)?);
         c.tier = c
             .resources
             .iter()

@@ -20,10 +20,6 @@ pub struct EnvFile {
     pub approver_groups: Vec<String>,
     #[serde(default)]
     pub description: String,
-    /// Per-service module version pins (issue 32): module -> service -> version. A service
-    /// without a pin runs the catalog version.
-    #[serde(default)]
-    pub pins: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// An environment's `backend.hcl`: one `name = value` per line (a quoted string, a bool or a

@@ -30,9 +30,11 @@
 //! A target (environment, service) belongs to the **first** wave that covers it, so "prod
 //! canary services, then prod all" reads as written.
 //!
-//! **Overlay pins.** `environments/<env>/env.toml` may pin services to versions:
-//! `[pins.trading-service]` `order-gateway = "1.0.0"`. A service without a pin runs the catalog
-//! version.
+//! **Overlay pins.** `environments/<env>/pins.toml` ([`PINS_FILE`]) may pin services to
+//! versions: `[pins.trading-service]` `order-gateway = "1.0.0"`. A service without a pin runs the
+//! catalog version. Pins live in their own file, not in `env.toml` (whose account and region are
+//! governance): a pin change is classified by what it moves (`lz_promote::adoption::tiers`), so a
+//! rollback to a version the environment admitted before is a standard change.
 //!
 //! **What a decision reads.** Nothing here reads a file or a clock: the plan and the pins come
 //! from the release artifact, the events ([`Event`]) from the verified evidence chain, and "now"
@@ -94,6 +96,39 @@ impl HealthCheck {
 pub struct Notice {
     pub reason: String,
     pub date: String,
+}
+
+/// The pins file of an overlay: `environments/<env>/pins.toml`.
+pub const PINS_FILE: &str = "pins.toml";
+
+/// Per-service module version pins: module -> service -> version.
+pub type Pins = BTreeMap<String, BTreeMap<String, String>>;
+
+/// An overlay's `pins.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PinsFile {
+    #[serde(default)]
+    pub pins: Pins,
+}
+
+/// The pins of `text` (from `origin`); malformed TOML names `origin:line:col`.
+pub fn parse_pins(text: &str, origin: &str) -> Result<Pins> {
+    Ok(crate::diag::parse_toml::<PinsFile>(text, origin)?.pins)
+}
+
+/// `pins` as the text of a `pins.toml`.
+pub fn pins_text(pins: &Pins) -> Result<String> {
+    Ok(toml::to_string(&PinsFile { pins: pins.clone() })?)
+}
+
+/// The pins of `env` under `root` (none without a `pins.toml`).
+pub fn pins(root: &std::path::Path, env: &str) -> Result<Pins> {
+    let path = crate::env::dir(root, env).join(PINS_FILE);
+    if !path.is_file() {
+        return Ok(Pins::new());
+    }
+    Ok(crate::diag::read_toml::<PinsFile>(&path)?.pins)
 }
 
 /// `MODULE@VERSION` as the catalog commands take it.
@@ -330,6 +365,44 @@ pub fn may_adopt(plan: &Plan, module: &str, version: &str, target: &Target, targ
     } else {
         Err(hold(reasons))
     }
+}
+
+/// The pins of one release of a bulk upgrade: one release per wave, not one per service. The
+/// release moves every target of waves `..=wave` (0-based) of `module@version` (the catalog
+/// version) and no other. A target of those waves loses its pin of `module`; any other target
+/// is pinned to the version it runs (`running`, from the verified chain), or loses its pin when
+/// it already runs `version`. A target of a later wave that runs nothing known keeps its pin;
+/// without one it is returned apart (nothing says which version to hold it on).
+/// `current` and the result are the pins per environment.
+pub fn wave_pins(
+    plan: &Plan,
+    module: &str,
+    version: &str,
+    wave: usize,
+    targets: &[Target],
+    running: &BTreeMap<Target, String>,
+    current: &BTreeMap<String, Pins>,
+) -> (BTreeMap<String, Pins>, Vec<Target>) {
+    let mut out = current.clone();
+    let mut unknown = Vec::new();
+    for t in targets {
+        let pins = out.entry(t.0.clone()).or_default();
+        let moves = plan.wave_of(&t.0, &t.1).is_some_and(|w| w <= wave);
+        let on = running.get(t);
+        let m = pins.entry(module.to_string()).or_default();
+        if moves || on.is_some_and(|v| v == version) {
+            m.remove(&t.1);
+        } else if let Some(v) = on {
+            m.insert(t.1.clone(), v.clone());
+        } else if !m.contains_key(&t.1) {
+            unknown.push(t.clone());
+        }
+        if m.is_empty() {
+            pins.remove(module);
+        }
+    }
+    out.retain(|_, p| !p.is_empty());
+    (out, unknown)
 }
 
 /// The adoption a rollback reverses: the latest adoption of `module` for `target` that moved

@@ -220,3 +220,61 @@ fn a_rollback_names_the_adoption_it_reverses() {
     events.push(adopted(9, "dev", "order-gateway", 1, 200));
     assert_eq!(reverses(MODULE, &t, "1.1.0", "1.0.0", &events), Some(9), "the latest adoption");
 }
+
+/// A version a target may run before the upgrade: nothing known, the old one, the new one.
+fn before() -> impl Strategy<Value = Vec<Option<&'static str>>> {
+    proptest::collection::vec(proptest::option::of(prop_oneof![Just("1.0.0"), Just("1.1.0")]), 9)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Bulk upgrades open one release per wave: the pins `wave_pins` writes for wave `w` make a
+    /// release move exactly the targets of waves up to `w` (to the catalog version) and hold
+    /// every other target on the version it runs (or on its pin, or name it).
+    #[test]
+    fn one_release_per_wave_moves_exactly_that_wave(plan in plans(), wave in 0usize..3, runs in before(), pinned in proptest::collection::vec(proptest::bool::ANY, 9)) {
+        let wave = wave.min(plan.waves.len() - 1);
+        let all = targets();
+        let running: std::collections::BTreeMap<Target, String> =
+            all.iter().zip(&runs).filter_map(|(t, v)| v.map(|v| (t.clone(), v.to_string()))).collect();
+        // Some targets carry a stale pin before (to the old version).
+        let mut current: std::collections::BTreeMap<String, lz_repo::rollout::Pins> = Default::default();
+        for (t, p) in all.iter().zip(&pinned) {
+            if *p {
+                current.entry(t.0.clone()).or_default().entry(MODULE.into()).or_default().insert(t.1.clone(), "1.0.0".into());
+            }
+        }
+        let (pins, unknown) = lz_repo::rollout::wave_pins(&plan, MODULE, "1.1.0", wave, &all, &running, &current);
+        for t in &all {
+            let to = pins.get(&t.0).and_then(|p| p.get(MODULE)).and_then(|p| p.get(&t.1)).cloned().unwrap_or_else(|| "1.1.0".into());
+            let from = running.get(t).cloned();
+            let in_wave = plan.wave_of(&t.0, &t.1).is_some_and(|w| w <= wave);
+            if in_wave {
+                prop_assert_eq!(&to, "1.1.0", "{:?} is in waves ..={}", t, wave);
+            } else if let Some(from) = &from {
+                prop_assert_eq!(&to, from, "{:?} is held on what it runs", t);
+            } else {
+                // Nothing known: its old pin holds it, or it is named.
+                prop_assert!(current.get(&t.0).and_then(|p| p.get(MODULE)).is_some_and(|p| p.contains_key(&t.1)) || unknown.contains(t), "{:?}", t);
+            }
+        }
+    }
+}
+
+#[test]
+fn wave_pins_of_the_canary_wave() {
+    let plan = plan3();
+    let all = targets();
+    let running = all.iter().map(|t| (t.clone(), "1.0.0".to_string())).collect();
+    let (pins, unknown) = lz_repo::rollout::wave_pins(&plan, MODULE, "1.1.0", 1, &all, &running, &Default::default());
+    assert!(unknown.is_empty());
+    assert_eq!(pins.keys().collect::<Vec<_>>(), ["prod"], "{pins:?}");
+    let prod: Vec<&String> = pins["prod"][MODULE].keys().collect();
+    assert_eq!(prod, ["matching-engine", "order-gateway"], "{pins:?}");
+    // What `catalog wave` writes reads back the same.
+    let text = lz_repo::rollout::pins_text(&pins["prod"]).unwrap();
+    assert_eq!(lz_repo::rollout::parse_pins(&text, "pins.toml").unwrap(), pins["prod"], "{text}");
+    let e = lz_repo::rollout::parse_pins("[pins.trading-service]\norder-gateway = 1\n", "environments/prod/pins.toml").unwrap_err();
+    assert!(format!("{e:#}").contains("environments/prod/pins.toml:2"), "{e:#}");
+}

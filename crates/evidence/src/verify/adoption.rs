@@ -7,6 +7,9 @@
 //!   adoption with nothing behind it;
 //! - the deployment it names is an earlier `deployment` of that release in that environment
 //!   that succeeded (or had nothing to change);
+//! - those approvals and that deployment follow the release's authorship (its first `release`
+//!   record): an approval given before the release was authored approved no authored release,
+//!   so a chain that orders them otherwise does not carry the adoption;
 //! - its `from` is the version the chain says the service ran (when an earlier adoption says);
 //! - wave `n > 1` follows an adoption of the same module version in wave `n - 1`;
 //! - a rollback (`rollback_of`) names an earlier adoption of the same module, service and
@@ -20,6 +23,8 @@ use crate::details::AdoptionDetails;
 
 #[derive(Clone, Default)]
 pub(super) struct Replay {
+    /// The first release record of each release (its authorship).
+    authored: HashMap<String, u64>,
     /// Approval records: (release, environment, signer).
     approvals: HashMap<u64, (String, Option<String>, String)>,
     /// Deployment records that closed a run well: (release, environment).
@@ -33,6 +38,10 @@ pub(super) struct Replay {
 }
 
 impl Replay {
+    pub(super) fn release(&mut self, seq: u64, release: &str) {
+        self.authored.entry(release.to_string()).or_insert(seq);
+    }
+
     pub(super) fn approval(&mut self, seq: u64, release: &str, environment: Option<&String>, signer: &str) {
         self.approvals.insert(seq, (release.to_string(), environment.cloned(), signer.to_string()));
     }
@@ -43,28 +52,23 @@ impl Replay {
         }
     }
 
-    /// Judges an adoption record (`authored`: whether its release has an earlier release
-    /// record); records it when accepted.
-    pub(super) fn adoption(
-        &mut self,
-        seq: u64,
-        release: &str,
-        environment: Option<&String>,
-        signer: &str,
-        authored: bool,
-        a: &AdoptionDetails,
-    ) -> Result<(), String> {
+    /// Judges an adoption record; records it when accepted.
+    pub(super) fn adoption(&mut self, seq: u64, release: &str, environment: Option<&String>, signer: &str, a: &AdoptionDetails) -> Result<(), String> {
         let Some(env) = environment else { return Err("an adoption names no environment".into()) };
         let short = crate::record::short(release);
-        if !authored {
+        let Some(&authored) = self.authored.get(release) else {
             return Err(format!("it names release {short}, which no earlier release record authored"));
-        }
+        };
+        let before_authorship = |what: &str, at: u64| {
+            format!("{what} record {at} precedes the authorship of release {short} (release record {authored}): it approved or deployed no authored release")
+        };
         if a.approvals.is_empty() {
             return Err("it names no approval".into());
         }
         let mut by_other = false;
         for at in &a.approvals {
             match self.approvals.get(at) {
+                Some((r, e, _)) if r == release && e.as_ref() == Some(env) && *at < authored => return Err(before_authorship("approval", *at)),
                 Some((r, e, who)) if r == release && e.as_ref() == Some(env) => by_other |= who != signer,
                 Some(_) => return Err(format!("approval record {at} approves another release or environment than {short} in {env}")),
                 None => return Err(format!("sequence {at} is not an earlier approval record")),
@@ -74,6 +78,9 @@ impl Replay {
             return Err(format!("every approval it names was signed by {signer}, who signs the adoption"));
         }
         match self.deployments.get(&a.deployment) {
+            Some((r, e)) if r == release && e.as_ref() == Some(env) && a.deployment < authored => {
+                return Err(before_authorship("deployment", a.deployment))
+            }
             Some((r, e)) if r == release && e.as_ref() == Some(env) => {}
             Some(_) => return Err(format!("deployment record {} deployed another release or environment", a.deployment)),
             None => return Err(format!("sequence {} is not an earlier deployment record that succeeded", a.deployment)),

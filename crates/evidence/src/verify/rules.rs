@@ -392,6 +392,7 @@ impl State {
         match kind {
             Kind::Release => {
                 self.authors.entry(p.release.clone()).or_insert_with(|| signer.name.clone());
+                self.adoptions.release(seq, &p.release);
             }
             Kind::BreakGlass => {
                 let Details::BreakGlass(b) = details else { return Err(wrong_details(kind, details)) };
@@ -487,8 +488,7 @@ impl State {
             }
             Kind::Adoption => {
                 let Details::Adoption(a) = details else { return Err(wrong_details(kind, details)) };
-                let authored = self.authors.contains_key(&p.release);
-                self.adoptions.adoption(seq, &p.release, p.environment.as_ref(), &signer.name, authored, a).map_err(Reason::Adoption)?;
+                self.adoptions.adoption(seq, &p.release, p.environment.as_ref(), &signer.name, a).map_err(Reason::Adoption)?;
             }
             Kind::ExceptionApproval => {
                 let Details::ExceptionApproval(e) = details else { return Err(wrong_details(kind, details)) };

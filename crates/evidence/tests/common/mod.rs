@@ -186,9 +186,15 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
         &t.approver,
     )
     .unwrap();
-    // Staged module adoption (issue 32): release-1's authorship (25), then an adoption in dev
-    // under its approval (2) and deployment (3): sequence 26 (after the delegation and its revocation).
+    // Staged module adoption (issue 32): release-1's authorship (25), its approval (26) and
+    // deployment (27) in dev after it (an adoption rests only on what follows the authorship),
+    // then an adoption under them: sequence 28.
     a.record(ReleaseEvidence::new(&release, &digest("manifest-1")), &t.reviewer).unwrap();
+    let addresses = ["aws_s3_bucket.logs", "module.kms.aws_kms_key.this"];
+    let pd = sha256_hex(&plan_json(&addresses));
+    let approval = a.record(ApprovalEvidence::new(&release, "dev", &pd, "CHG-1"), &t.approver).unwrap().sequence;
+    let resources = addresses.iter().map(|s| s.to_string()).collect();
+    let deployment = a.record(DeploymentEvidence::new(&release, "dev", "111111111111", &pd, true, resources), &t.deployer).unwrap().sequence;
     a.append(
         Kind::Adoption,
         lz_evidence::Fields::new(&release).environment("dev").details(lz_evidence::details::AdoptionDetails {
@@ -197,8 +203,8 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
             from: "1.0.0".into(),
             to: "1.1.0".into(),
             wave: 1,
-            approvals: vec![2],
-            deployment: 3,
+            approvals: vec![approval],
+            deployment,
             ..Default::default()
         }),
         &t.deployer,
@@ -208,7 +214,7 @@ pub fn sample_chain(dir: &std::path::Path, t: &Team) -> LocalStore {
 }
 
 /// Records of the sample chain.
-pub const SAMPLE_LEN: usize = 27;
+pub const SAMPLE_LEN: usize = 29;
 
 /// Decodes, edits and re-signs an envelope (an insider with a valid key).
 pub fn resign(bytes: &[u8], signer: &Signer, edit: impl FnOnce(&mut Value)) -> Vec<u8> {

@@ -38,12 +38,17 @@ impl Outcome {
 pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<Outcome> {
     let tf = tools::terraform(root)?;
     let base_catalog = base_catalog(root, base)?;
+    let (tag_findings, tags_not_checked) = match lz_platform::module_tags::check_tags(root)? {
+        Ok(f) => (f, None),
+        Err(why) => (Findings::default(), Some(why)),
+    };
     let mut steps = vec![
         ("terraform fmt", fmt::check(root, &tf)?),
         ("module layout", layout::check(root)?),
         ("generated docs", docs::check(root)?),
         ("catalog", catalog::check(root, base_catalog.as_ref())?),
         ("module refs", lz_platform::module_tags::check_refs(root)?),
+        ("module tags", tag_findings),
         ("overlay allow-list", overlays::check(root)?),
         ("service owners", lz_platform::services::check(root)?),
         ("module pins", lz_platform::pins::check(root)?.0),
@@ -74,7 +79,10 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<O
     }
     steps.push(("approved baselines", baselines));
     steps.push(("secret rotation", lz_promote::rotation::gate_findings(root, &plans, time::OffsetDateTime::now_utc())?));
-    let not_checked = evidence_steps(root, require_evidence, &mut steps)?;
+    let mut not_checked = evidence_steps(root, require_evidence, &mut steps)?;
+    if let Some(why) = tags_not_checked {
+        not_checked.push(("module tags", why));
+    }
     Ok(Outcome { steps, not_checked })
 }
 

@@ -185,6 +185,49 @@ pub fn backfill(root: &Path) -> Result<(Vec<Tagged>, Vec<(String, String)>)> {
     Ok((made, not))
 }
 
+/// The gate's `module tags` step: every CHANGELOG version of every catalog module has its tag
+/// (`catalog tags --create` makes the missing ones), and the tag of each module's current
+/// catalog version holds files that hash to the catalog's sha256 (a moved or forged tag is a
+/// finding). `Err`-free "not checked" (the reason) when the checkout has no tags at all: a clone
+/// made without them (`git fetch --tags`), or no git checkout.
+pub fn check_tags(root: &Path) -> Result<std::result::Result<Findings, String>> {
+    let tags = existing(root);
+    if tags.is_empty() {
+        return Ok(Err("the checkout has no tags (fetch them: `git fetch --tags`)".into()));
+    }
+    let mut f = Findings::default();
+    let catalog_file = root.join(CATALOG);
+    for (module, version, name) in missing(root)? {
+        f.push(
+            "module tags",
+            Some(PathBuf::from(format!("modules/{module}/CHANGELOG.md"))),
+            None,
+            format!("{module} {version} has no tag {name}: `cargo xtask catalog tags --create` tags it where the catalog recorded it"),
+        );
+    }
+    let catalog = crate::catalog::load(root)?;
+    for (module, entry) in &catalog.modules {
+        let name = tag(module, &entry.version);
+        if !tags.contains(&name) {
+            continue;
+        }
+        let held = hash_at(root, &format!("refs/tags/{name}"), module)?;
+        if held != entry.sha256 {
+            f.push(
+                "module tags",
+                Some(catalog_file.strip_prefix(root).unwrap_or(&catalog_file).to_path_buf()),
+                None,
+                format!(
+                    "tag {name} holds modules/{module} with sha256 {held}, not the catalog's {}: the tag was moved or made from other files; \
+                     delete it and run `cargo xtask catalog tags --create`",
+                    entry.sha256
+                ),
+            );
+        }
+    }
+    Ok(Ok(f))
+}
+
 /// The files whose `?ref=` a service team copies: the README, each module's README and the
 /// module examples.
 fn ref_files(root: &Path) -> Result<Vec<PathBuf>> {

@@ -126,11 +126,44 @@ pub struct Totals {
     pub passed: u64,
     pub failed: u64,
     pub ignored: u64,
+    /// Tests reported as measured (benchmarks run as tests).
+    pub measured: u64,
+    /// Tests the binaries announced (`running N tests`), and how many binaries announced.
+    pub announced: u64,
+    pub runs: u64,
+    /// `test result:` lines seen.
+    pub results: u64,
 }
 
-/// `test result: ok. 11 passed; 0 failed; 0 ignored; ...`
+impl Totals {
+    /// Whether the output accounts for every test it announced: as many `test result:` lines
+    /// as `running N tests` lines (at least one), and the results add up to the announced
+    /// tests. A binary that exits 0 without this (it printed nothing, or something ended it
+    /// mid-run with `exit(0)`) has not passed.
+    pub fn complete(&self) -> Result<(), String> {
+        if self.runs == 0 || self.results != self.runs {
+            return Err(format!("{} `running N tests` line(s) but {} `test result:` line(s)", self.runs, self.results));
+        }
+        let reported = self.passed + self.failed + self.ignored + self.measured;
+        if reported != self.announced {
+            return Err(format!("{} test(s) announced but {reported} reported", self.announced));
+        }
+        Ok(())
+    }
+}
+
+/// `running 11 tests` and `test result: ok. 11 passed; 0 failed; 0 ignored; ...`
 pub fn add_result(line: &str, totals: &mut Totals) {
-    let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+    let line = line.trim();
+    if let Some(n) = line.strip_prefix("running ").and_then(|r| r.strip_suffix(" tests").or_else(|| r.strip_suffix(" test"))) {
+        if let Ok(n) = n.parse::<u64>() {
+            totals.announced += n;
+            totals.runs += 1;
+        }
+        return;
+    }
+    let Some(rest) = line.strip_prefix("test result: ") else { return };
+    totals.results += 1;
     for part in rest.split([';', '.']) {
         let mut words = part.split_whitespace();
         let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) else { continue };
@@ -138,10 +171,15 @@ pub fn add_result(line: &str, totals: &mut Totals) {
             "passed" => totals.passed += n,
             "failed" => totals.failed += n,
             "ignored" => totals.ignored += n,
+            "measured" => totals.measured += n,
             _ => {}
         }
     }
 }
+
+/// How long one test binary (or the doc-test run) may take before it is killed and failed: a
+/// hung binary must not hold the run forever.
+pub const JOB_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(50 * 60);
 
 /// One finished test: its binary, its name and the seconds from its binary's start to its
 /// result (tests of one binary run in parallel, so this bounds the test's own time from above;
@@ -255,6 +293,20 @@ pub fn run_one(job: &Job, setup: &Setup) -> Outcome {
         }
         Ok(reader) => {
             let mut ok = true;
+            let finished = std::sync::atomic::AtomicBool::new(false);
+            let timed_out = std::sync::atomic::AtomicBool::new(false);
+            std::thread::scope(|s| {
+            // The watchdog: kills the job once it outlasts JOB_TIMEOUT.
+            s.spawn(|| {
+                while !finished.load(std::sync::atomic::Ordering::SeqCst) {
+                    if start.elapsed() > JOB_TIMEOUT {
+                        timed_out.store(true, std::sync::atomic::Ordering::SeqCst);
+                        let _ = reader.kill();
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            });
             for line in std::io::BufReader::new(&reader).lines() {
                 match line {
                     Ok(line) => {
@@ -268,6 +320,16 @@ pub fn run_one(job: &Job, setup: &Setup) -> Outcome {
                         break;
                     }
                 }
+            }
+            finished.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+            if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+                output.push(format!("error: {what} ran longer than {} min and was killed", JOB_TIMEOUT.as_secs() / 60));
+                ok = false;
+            }
+            if let Err(why) = totals.complete() {
+                output.push(format!("error: {what} exited without reporting every test ({why}): not counted as passed"));
+                ok = false;
             }
             match reader.try_wait() {
                 Ok(Some(o)) => ok && o.status.success(),
@@ -354,7 +416,23 @@ mod tests {
         add_result("test result: ok. 11 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.04s", &mut t);
         add_result("test result: FAILED. 6 passed; 1 failed; 2 ignored; 0 measured; 0 filtered out; finished in 16.09s", &mut t);
         add_result("running 3 tests", &mut t);
-        assert_eq!(t, Totals { passed: 17, failed: 1, ignored: 2 });
+        assert_eq!((t.passed, t.failed, t.ignored, t.results, t.runs, t.announced), (17, 1, 2, 2, 1, 3));
+    }
+
+    #[test]
+    fn output_that_does_not_account_for_every_announced_test_is_incomplete() {
+        let of = |lines: &[&str]| {
+            let mut t = Totals::default();
+            lines.iter().for_each(|l| add_result(l, &mut t));
+            t.complete()
+        };
+        let ok = "test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; 4 filtered out; finished in 0.1s";
+        assert_eq!(of(&["running 3 tests", ok]), Ok(()));
+        assert_eq!(of(&["running 0 tests", "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out"]), Ok(()));
+        // Nothing printed, announced but never finished, a result short of the announcement.
+        assert!(of(&[]).is_err());
+        assert!(of(&["running 3 tests", "test a ... ok"]).is_err());
+        assert!(of(&["running 4 tests", ok]).unwrap_err().contains("4 test(s) announced but 3 reported"));
     }
 
     #[test]
@@ -460,6 +538,17 @@ mod tests {
         std::fs::set_permissions(dir.path().join("f.sh"), std::fs::Permissions::from_mode(0o755)).unwrap();
         let failing = Job::Binary(Binary { key: "p/f".into(), package: "p".into(), exe: dir.path().join("f.sh"), dir: dir.path().into() });
         let o = run_one(&failing, &setup);
-        assert!(!o.success && o.output == ["test broken ... FAILED"], "{o:?}");
+        assert!(!o.success && o.output[0] == "test broken ... FAILED", "{o:?}");
+
+        // A binary that exits 0 without reporting its tests (it printed nothing, or something
+        // ended it mid-run with exit(0)) has not passed.
+        for (name, body) in [("silent.sh", "#!/bin/sh\nexit 0\n"), ("cut.sh", "#!/bin/sh\necho 'running 2 tests'\necho 'test a ... ok'\nexit 0\n")] {
+            std::fs::write(dir.path().join(name), body).unwrap();
+            std::fs::set_permissions(dir.path().join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+            let job = Job::Binary(Binary { key: format!("p/{name}"), package: "p".into(), exe: dir.path().join(name), dir: dir.path().into() });
+            let o = run_one(&job, &setup);
+            assert!(!o.success, "{name}: {o:?}");
+            assert!(o.output.iter().any(|l| l.contains("without reporting every test")), "{name}: {o:?}");
+        }
     }
 }

@@ -9,11 +9,9 @@ pub(super) fn register_history(records: &[StoredRecord], genesis: &Identities) -
     let mut out = vec![genesis.fingerprint()];
     for r in records {
         if let Pre::Ok(d) = decode(r, false) {
-            if let Ok(st) = &d.statement {
-                if st.predicate_type == needle {
-                    if let Some(fp) = as_str(st.predicate.register_sha256.as_ref()) {
-                        out.push(fp.to_string());
-                    }
+            if d.statement.as_ref().is_ok_and(|st| st.predicate_type == needle) {
+                if let Some(c) = d.register_change() {
+                    out.push(c.register_sha256.clone());
                 }
             }
         }

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod provider;
 pub mod provider_e2e;
 pub mod references;
+pub mod s3_calls;
 pub mod services;
 pub mod shared_validations;
 pub mod source_map;

@@ -15,6 +15,8 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockMode, ObjectLockRetentionMode, ObjectLockRule};
 use aws_sdk_s3::Client;
 
+mod versions;
+
 use crate::store::{HeadBehind, HeadMoved, Store, StoreIntegrity, StoredRecord, WriteUncertain};
 
 pub struct S3Store {
@@ -613,47 +615,34 @@ impl S3Store {
         let mut head_versions: Vec<(String, Option<String>)> = Vec::new();
         let records_prefix = format!("{}records/", self.prefix);
         let head_key = self.head_key();
-        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
-        loop {
-            let out_page = self
-                .client
-                .list_object_versions()
-                .bucket(&self.bucket)
-                .prefix(&self.prefix)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(aws_error)
-                .with_context(|| format!("cannot list the versions of s3://{}/{}", self.bucket, self.prefix))?;
-            for m in out_page.delete_markers() {
-                let key = m.key().unwrap_or_default();
-                if key.starts_with(&records_prefix) || key == head_key {
+        // Two listings side by side: the head's versions and the records'. A head version is
+        // never changed, and a new one is listed before every older one (newest first): once a
+        // page holds a version this verifier judged before (`seen`, resumed in this process),
+        // every older version was listed then, and the head's listing stops there.
+        let location_of = |id: &str| format!("s3://{}/{head_key} (version {id})", self.bucket);
+        let judged_before = |v: &versions::Version| v.key == head_key && v.id.as_deref().is_some_and(|id| seen.contains(&location_of(id)));
+        let stop: versions::Stop<'_> = (!seen.is_empty()).then_some(&judged_before);
+        let (heads, records) = tokio::join!(
+            versions::list(&self.client, &self.bucket, &head_key, stop),
+            versions::list(&self.client, &self.bucket, &records_prefix, None)
+        );
+        for listed in [heads?, records?] {
+            for m in &listed.markers {
+                if m.key.starts_with(&records_prefix) || m.key == head_key {
                     out.problems.push((
-                        format!("s3://{}/{key}", self.bucket),
-                        format!("delete marker {} over an evidence object", m.version_id().unwrap_or("-")),
+                        format!("s3://{}/{}", self.bucket, m.key),
+                        format!("delete marker {} over an evidence object", m.id.as_deref().unwrap_or("-")),
                     ));
                 }
             }
-            for v in out_page.versions() {
-                let key = v.key().unwrap_or_default().to_string();
-                if key.starts_with(&records_prefix) {
-                    let id = v.version_id().unwrap_or("null").to_string();
-                    versions.entry(key).or_default().push((id, v.last_modified().map(|t| t.as_nanos()).unwrap_or_default()));
-                } else if key == head_key && v.is_latest() != Some(true) {
-                    if let Some(id) = v.version_id() {
-                        head_versions.push((id.to_string(), v.e_tag().map(String::from)));
+            for v in listed.versions {
+                if v.key.starts_with(&records_prefix) {
+                    versions.entry(v.key).or_default().push((v.id.unwrap_or_else(|| "null".into()), v.modified));
+                } else if v.key == head_key && !v.latest {
+                    if let Some(id) = v.id {
+                        head_versions.push((id, v.etag));
                     }
                 }
-            }
-            if out_page.is_truncated() == Some(true) {
-                key_marker = out_page.next_key_marker().map(String::from);
-                version_marker = out_page.next_version_id_marker().map(String::from);
-                if key_marker.is_none() {
-                    break;
-                }
-            } else {
-                break;
             }
         }
         out.record_objects = Some(versions.len() as u64);

@@ -172,7 +172,9 @@ pub trait Store {
         Ok((0, self.windows()?))
     }
     /// [`Store::integrity`] without fetching the earlier heads whose locations are in `seen`
-    /// (immutable versions a verification of the same prefix already checked).
+    /// (immutable versions a verification of the same prefix already checked). A store whose
+    /// head versions are listed newest first may stop listing them at a seen one: the caller
+    /// passes only a set that holds every earlier version it judged (S3, `verify_store_from`).
     fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
         let _ = seen;
         self.integrity()

@@ -118,3 +118,40 @@ fn the_tidy_check_finds_a_string_keyed_read() {
     assert_eq!(reading(&sample), vec![1, 2]);
     assert!(reading("let ok = r.typed.outcome() == Some(\"succeeded\");").is_empty());
 }
+
+/// The field names a struct declares in `text` (`name:` lines between `struct NAME {` and its `}`).
+fn struct_fields(text: &str, name: &str) -> Vec<String> {
+    let start = format!("struct {name} {{");
+    let body = text.split_once(&start).map(|(_, rest)| rest.split_once("\n}").map_or(rest, |(b, _)| b)).unwrap_or_default();
+    body.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//") && !l.starts_with("#["))
+        .filter_map(|l| l.split_once(':').map(|(n, _)| n.trim().rsplit(' ').next().unwrap_or_default().to_string()))
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// The verifier's light statement (decoded for every record before the chain pass) holds only
+/// the fields every record has (`record::Predicate`'s own, without its flattened details) and
+/// the archive's own `quarantined`: its register pre-passes read the typed details
+/// (`Decoded::register_change`), never a detail by name.
+#[test]
+fn the_verifiers_light_predicate_reads_no_kind_details() {
+    let root = workspace();
+    let record = std::fs::read_to_string(root.join("crates/evidence/src/record.rs")).unwrap();
+    let decode = std::fs::read_to_string(root.join("crates/evidence/src/verify/decode.rs")).unwrap();
+    let mut allowed = struct_fields(&record, "Predicate");
+    assert!(allowed.iter().any(|f| f == "chain") && allowed.iter().any(|f| f == "details"), "record::Predicate read: {allowed:?}");
+    allowed.retain(|f| f != "details");
+    allowed.push("quarantined".into());
+    let light = struct_fields(&decode, "LightPredicate");
+    assert!(light.iter().any(|f| f == "chain"), "the LightPredicate of verify/decode.rs was read: {light:?}");
+    let extra: Vec<&String> = light.iter().filter(|f| !allowed.contains(f)).collect();
+    assert!(extra.is_empty(), "verify/decode.rs LightPredicate reads details by name: {extra:?} (read Decoded::details, the kind's typed details)");
+}
+
+#[test]
+fn the_light_predicate_check_reads_field_names() {
+    let sample = "struct LightPredicate {\n    pub(super) chain: ChainLink,\n    // a: note\n    #[serde(default)]\n    pub(super) register: Option<Value>,\n}\n";
+    assert_eq!(struct_fields(sample, "LightPredicate"), vec!["chain".to_string(), "register".to_string()]);
+}

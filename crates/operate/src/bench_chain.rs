@@ -96,6 +96,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
         line("verify", "incremental", d, &format!("{n} records, 1 new"));
         println!("    (earlier head versions read from S3 through the mirror: {})", mirror_heads(&mirror, &sb)?);
+        println!("    (where it goes: {})", verify_parts(&mirror, &sb)?);
         // The same, with the mirror's held heads removed: every earlier head version read from S3
         // again (what a command through the mirror did before it held them).
         warm();
@@ -176,6 +177,29 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
     ))
 }
 
+/// The parts of a verification through the mirror, each timed alone: the store's anchors (the
+/// signed head, the listing of every object version, the earlier heads not held), the records
+/// after the mirror, and the mirrored records verified again on this machine (no S3).
+fn verify_parts(mirror: &Mirror, sb: &Sandbox) -> Result<String> {
+    let store = sb.paths.evidence.open()?;
+    let root = &sb.paths.trust;
+    let (anchors, d_anchors) = {
+        let calls = lz_platform::s3_calls::Calls::now();
+        let t = Instant::now();
+        let a = lz_evidence::verify::Anchors::of_store(&*store, Vec::new())?;
+        (format!("{} earlier heads, {}", a.earlier_heads.len(), lz_platform::s3_calls::Calls::since(calls)), t.elapsed())
+    };
+    let local = LocalStore::new(mirror.path());
+    let t = Instant::now();
+    let n = lz_evidence::verify_chain(&local.load()?, root)?.records.len();
+    let d_local = t.elapsed();
+    Ok(format!(
+        "anchors {:.2}s ({anchors}), the {n} mirrored records verified again without S3 {:.2}s",
+        d_anchors.as_secs_f64(),
+        d_local.as_secs_f64()
+    ))
+}
+
 /// How many earlier head versions a verification through the mirror reads from S3 now (one new
 /// process, after the timed ones: the mirror holds the rest).
 fn mirror_heads(mirror: &Mirror, sb: &Sandbox) -> Result<String> {
@@ -185,11 +209,19 @@ fn mirror_heads(mirror: &Mirror, sb: &Sandbox) -> Result<String> {
     Ok(mirror.heads_read().map_or_else(|| "unknown".into(), |n| n.to_string()))
 }
 
+thread_local! {
+    /// The S3 requests of the last [`timed`] step, printed by [`line`].
+    static CALLS: std::cell::Cell<Option<lz_platform::s3_calls::Calls>> = const { std::cell::Cell::new(None) };
+}
+
 fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
     lz_evidence::bench::reset_peak_memory();
+    let calls = lz_platform::s3_calls::Calls::now();
     let start = Instant::now();
     let out = f()?;
-    Ok((start.elapsed(), out))
+    let took = start.elapsed();
+    CALLS.with(|c| c.set(Some(lz_platform::s3_calls::Calls::since(calls))));
+    Ok((took, out))
 }
 
 /// The goal of each figure (issue 36; the provenance lookup: issue 27), in seconds: `verify` of
@@ -219,6 +251,9 @@ fn line(what: &str, how: &str, d: Duration, note: &str) {
         lz_evidence::bench::load_average(),
         if note.is_empty() { String::new() } else { format!("  {note}") }
     );
+    if let Some(calls) = CALLS.with(|c| c.take()) {
+        println!("    ({calls})");
+    }
 }
 
 impl Sandbox {

@@ -109,6 +109,7 @@ pub fn s3_with(endpoint: &str, credentials: Credentials, region: &str, policy: &
         .http_client(HttpBuilder::new().build_http())
         .timeout_config(policy.timeouts())
         .retry_config(policy.retries())
+        .interceptor(crate::s3_calls::Count)
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }

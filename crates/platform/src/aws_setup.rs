@@ -250,7 +250,7 @@ impl Aws {
 
     /// S3, path-style when the profile names one endpoint (LocalStack), virtual-hosted on AWS.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(self.profile.endpoint.is_some()).build();
+        let conf = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(self.profile.endpoint.is_some()).interceptor(crate::s3_calls::Count).build();
         aws_sdk_s3::Client::from_conf(conf)
     }
 }

@@ -170,13 +170,11 @@ pub(crate) fn genesis_register_at(rec: &StoredRecord, at: Option<u64>) -> Option
         return None;
     };
     let st = d.statement.as_ref().ok()?;
-    if st.predicate_type != Kind::RegisterChange.predicate_type()
-        || at.is_some_and(|at| st.predicate.chain.sequence != at)
-        || as_str(st.predicate.previous_register_sha256.as_ref()) != Some(GENESIS)
-    {
+    if st.predicate_type != Kind::RegisterChange.predicate_type() || at.is_some_and(|at| st.predicate.chain.sequence != at) {
         return None;
     }
-    let ids = Identities::parse(as_str(st.predicate.register.as_ref())?, "genesis register").ok()?;
+    let change = d.register_change().filter(|c| c.previous_register_sha256 == GENESIS)?;
+    let ids = Identities::parse(&change.register, "genesis register").ok()?;
     Some((ids, d.keyid.clone()))
 }
 

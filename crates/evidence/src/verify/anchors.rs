@@ -9,11 +9,9 @@ pub(super) fn register_history(records: &[StoredRecord], genesis: &Identities) -
     let mut out = vec![genesis.fingerprint()];
     for r in records {
         if let Pre::Ok(d) = decode(r, false) {
-            if let Ok(st) = &d.statement {
-                if st.predicate_type == needle {
-                    if let Some(fp) = as_str(st.predicate.register_sha256.as_ref()) {
-                        out.push(fp.to_string());
-                    }
+            if d.statement.as_ref().is_ok_and(|st| st.predicate_type == needle) {
+                if let Some(c) = d.register_change() {
+                    out.push(c.register_sha256.clone());
                 }
             }
         }
@@ -53,8 +51,8 @@ pub(super) fn finish(state: &mut State, anchors: &Anchors) -> Result<()> {
         }
         None => {}
     }
-    for h in &anchors.earlier_heads {
-        match check_head(h, state) {
+    for (h, judged) in anchors.earlier_heads.iter().zip(judge_heads(&anchors.earlier_heads, state)) {
+        match judged {
             Ok(k) => known.push(k),
             Err(e) => quarantine_head(h, e, state)?,
         }
@@ -146,6 +144,24 @@ pub(super) fn check_witnessed(w: &crate::witness::Witnessed, state: &State) -> R
     }
 }
 
+/// Earlier heads below this many are judged on the calling thread.
+const PARALLEL_HEADS: usize = 512;
+
+/// [`check_head`] of each earlier head, in their order. A store keeps one earlier head per
+/// append, so a long chain has as many as records: they are judged on every core (each on its
+/// own, against the state after the last record), and the caller takes the verdicts in order.
+pub(super) fn judge_heads(heads: &[StoredRecord], state: &State) -> Vec<Result<KnownCheckpoint>> {
+    let workers = workers();
+    if heads.len() < PARALLEL_HEADS || workers < 2 {
+        return heads.iter().map(|h| check_head(h, state)).collect();
+    }
+    let chunk = heads.len().div_ceil(workers);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = heads.chunks(chunk).map(|c| s.spawn(move || c.iter().map(|h| check_head(h, state)).collect::<Vec<_>>())).collect();
+        parts.into_iter().flat_map(|p| p.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    })
+}
+
 /// Verifies a signed head against the register in force at the record it names.
 pub(super) fn check_head(head: &StoredRecord, state: &State) -> Result<KnownCheckpoint> {
     let bad = |r| fail(&head.location, None, r);
@@ -217,5 +233,34 @@ mod tests {
         assert!(anchors.head.is_some(), "the archive signs a head");
         assert!(verify_chain_with(&c.records, &c.root, &anchors).is_ok());
         assert_eq!(testing::code_of(verify_chain_with(short, &c.root, &anchors)).1, "truncated");
+    }
+
+    #[test]
+    fn many_earlier_heads_are_judged_in_parallel_with_the_verdict_of_the_first_bad_one() {
+        let c = testing::chain(2);
+        let head = Anchors::of_store(&c.store, Vec::new()).unwrap().head.expect("the archive signs a head");
+        let n = PARALLEL_HEADS * 2 + 3;
+        let heads = |bad: &[usize]| -> Vec<StoredRecord> {
+            (0..n)
+                .map(|i| {
+                    let mut h = head.clone();
+                    h.location = format!("head version {i}");
+                    if bad.contains(&i) {
+                        // Another hash for the record it names: signed bytes changed, so the signature fails.
+                        h.bytes = String::from_utf8(h.bytes.to_vec()).unwrap().replacen("\"sig\":\"", "\"sig\":\"AAAA", 1).into_bytes().into();
+                    }
+                    h
+                })
+                .collect()
+        };
+        let with = |earlier_heads| Anchors { earlier_heads, ..Anchors::default() };
+        assert!(verify_chain_with(&c.records, &c.root, &with(heads(&[]))).is_ok(), "{n} good earlier heads pass");
+        // Two bad heads in different parts: the verdict names the first in listing order, as a
+        // sequential pass does.
+        for bad in [[PARALLEL_HEADS + 7, 5], [5, n - 1]] {
+            let e = verify_chain_with(&c.records, &c.root, &with(heads(&bad))).unwrap_err();
+            let f = failure_of(&e).expect("a failure");
+            assert_eq!(f.location, format!("head version {}", bad.iter().min().unwrap()), "{bad:?}: {e:#}");
+        }
     }
 }

@@ -14,15 +14,10 @@ pub(super) struct LightPredicate {
     pub(super) environment: Option<String>,
     #[serde(default)]
     pub(super) plan_digest: Option<String>,
-    // Read before the chain pass (the genesis register, the register history) and by the
-    // quarantine of a slotted store; the rules read the typed details (crate::details).
-    #[serde(default)]
-    pub(super) register: Option<Value>,
-    #[serde(default)]
-    pub(super) register_sha256: Option<Value>,
-    #[serde(default)]
-    pub(super) previous_register_sha256: Option<Value>,
-    // Quarantine of foreign objects (issue 24).
+    // The light predicate holds the fields every record has, never a kind's details: the
+    // register pre-passes (keys, the genesis register, the register history) read the typed
+    // details ([`Decoded::register_change`]), as the rules do (crate::details).
+    // Quarantine of foreign objects (issue 24): the archive's own field on any kind.
     #[serde(default)]
     pub(super) quarantined: Option<Value>,
 }
@@ -56,6 +51,15 @@ pub(super) enum Pre {
 }
 
 impl Decoded {
+    /// The typed details of a register change (`None` for another kind, or details that do not
+    /// parse: the rules then refuse the record).
+    pub(super) fn register_change(&self) -> Option<&crate::details::RegisterChangeDetails> {
+        match &self.details {
+            Some(Ok(Details::RegisterChange(c))) => Some(c),
+            _ => None,
+        }
+    }
+
     /// An ed25519 signature decoded for the group equation with `key`, `None` if an encoding is
     /// refused. (ECDSA signatures are checked one by one: [`Decoded::verifies`].)
     pub(super) fn prepare(&self, key: &ed25519_dalek::VerifyingKey) -> Option<sig::Prepared> {

@@ -127,7 +127,7 @@ pub(super) fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: 
     let mut keys = directory.snapshot();
     // Keys of register changes in this window, for the records after them.
     let mut changes = decoded.iter().enumerate().filter_map(|(i, d)| match d {
-        Pre::Ok(d) => d.statement.as_ref().ok().filter(|st| st.predicate_type == Kind::RegisterChange.predicate_type()).map(|st| (i, st)),
+        Pre::Ok(d) => d.statement.as_ref().ok().filter(|st| st.predicate_type == Kind::RegisterChange.predicate_type()).map(|_| (i, d)),
         _ => None,
     });
     let sig_ok = match changes.next() {
@@ -136,8 +136,8 @@ pub(super) fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: 
             let mut sig_ok = check_signatures(&decoded[..first + 1], &keys, batch);
             let mut from = first + 1;
             let mut pending = Some(st);
-            while let Some(st) = pending.take() {
-                if let Some(ids) = as_str(st.predicate.register.as_ref()).and_then(|t| Identities::parse(t, "register").ok()) {
+            while let Some(d) = pending.take() {
+                if let Some(ids) = d.register_change().and_then(|c| Identities::parse(&c.register, "register").ok()) {
                     for id in ids.iter() {
                         keys.entry(id.keyid.clone()).or_insert(id.public_key);
                     }

@@ -71,10 +71,6 @@ pub(super) fn fail(location: &str, sequence: Option<u64>, reason: Reason) -> any
     anyhow::Error::new(Failure { location: location.to_string(), sequence, reason })
 }
 
-pub(super) fn as_str(v: Option<&Value>) -> Option<&str> {
-    v.and_then(Value::as_str)
-}
-
 /// RFC 3339 time or YYYY-MM-DD (midnight UTC).
 pub(super) fn time_or_date(s: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = parse_time(s) {

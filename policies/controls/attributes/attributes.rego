@@ -27,54 +27,53 @@ _mine contains c if {
 
 _where(c) := concat(".", [sprintf("%v", [p]) | some p in c.path])
 
-deny contains f if {
+# [row, resource, whether the row's attribute is unknown until apply] of every row and each
+# resource of its type it applies to, computed once per evaluation for the five rules below
+# (functions are not memoized).
+_applies contains [c, r, u] if {
 	some c in _mine
-	object.get(c, "equals", null) != null
 	some r in lib.of_type(c.type)
 	not _excepted(c, r)
-	not lib.unknown(r, c.path)
+	u := _unknown(r, c.path)
+}
+
+_unknown(r, path) := true if {
+	lib.unknown(r, path)
+} else := false
+
+deny contains f if {
+	some [c, r, false] in _applies
+	object.get(c, "equals", null) != null
 	lib.val(r, c.path) != c.equals
 	f := lib.finding(r.address, sprintf("%s is %v, must be %v", [_where(c), lib.val(r, c.path), c.equals]))
 }
 
 deny contains f if {
-	some c in _mine
+	some [c, r, false] in _applies
 	object.get(c, "set", false) == true
-	some r in lib.of_type(c.type)
-	not _excepted(c, r)
-	not lib.unknown(r, c.path)
 	not lib.present(r, c.path)
 	f := lib.finding(r.address, sprintf("%s is not set", [_where(c)]))
 }
 
 deny contains f if {
-	some c in _mine
+	some [c, r, false] in _applies
 	bound := object.get(c, "at_least", null)
 	bound != null
-	some r in lib.of_type(c.type)
-	not _excepted(c, r)
-	not lib.unknown(r, c.path)
 	not _at_least(lib.val(r, c.path), bound)
 	f := lib.finding(r.address, sprintf("%s is %v, below %v", [_where(c), lib.val(r, c.path), bound]))
 }
 
 deny contains f if {
-	some c in _mine
+	some [c, r, false] in _applies
 	bound := object.get(c, "at_most", null)
 	bound != null
-	some r in lib.of_type(c.type)
-	not _excepted(c, r)
-	not lib.unknown(r, c.path)
 	not _at_most(lib.val(r, c.path), bound)
 	f := lib.finding(r.address, sprintf("%s is %v, above %v", [_where(c), lib.val(r, c.path), bound]))
 }
 
 deny contains f if {
-	some c in _mine
+	some [c, r, true] in _applies
 	not object.get(c, "set", false) == true
-	some r in lib.of_type(c.type)
-	not _excepted(c, r)
-	lib.unknown(r, c.path)
 	f := lib.unverifiable(r.address, _where(c))
 }
 
@@ -92,7 +91,11 @@ _at_most(x, b) if {
 _excepted(c, r) if {
 	purpose := object.get(c, "except_purpose", null)
 	is_string(purpose)
+	[r.module_address, purpose] in _purposes
+}
+
+# [module, Purpose tag] of every bucket, computed once per evaluation: a lookup per resource,
+# never a loop over the buckets (quadratic in the plan).
+_purposes contains [b.module_address, lib.tag(b, "Purpose")] if {
 	some b in lib.of_type("aws_s3_bucket")
-	b.module_address == r.module_address
-	lib.tag(b, "Purpose") == purpose
 }

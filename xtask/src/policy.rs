@@ -204,6 +204,8 @@ const PAIRS: usize = 5;
 /// prod plan, one process each, in pairs.
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     use crate::bench::{load, mb, peak_rss};
+    // As `policy` runs (the in-process figures are the command's own).
+    quiet_library_backtraces();
     println!("{} before the first figure", load());
     let work = root.join("target/bench-policy");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;

@@ -71,3 +71,21 @@ fn secrets_numbers_and_nesting_convert_as_the_text_path_does() {
     assert_eq!(direct["same"][1]["k"], regorus::Value::from(3u64));
     assert_eq!(direct["numbers"][5], regorus::Value::from(1.5));
 }
+
+/// The profile `bench policy` prints times the command's own stages and finds what the
+/// command finds.
+#[test]
+fn the_profile_of_policy_plan_has_every_stage_and_the_commands_findings() {
+    let plan = root().join("crates/policy/tests/data/plans/prod.json");
+    let profile = lz_policy::profile::policy_plan(&root(), &plan).unwrap();
+    let names: Vec<&str> = profile.stages.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names,
+        ["read policies", "parse policies", "prepare engine", "read plan", "input", "evaluate", "output", "exceptions", "report"]
+    );
+    assert!(profile.stages.iter().find(|(n, _)| *n == "evaluate").unwrap().1 > std::time::Duration::ZERO);
+    let opts = lz_policy::Options::for_root(&root());
+    let report = lz_policy::evaluate(&lz_policy::read_plan(&plan).unwrap(), &opts).unwrap();
+    assert_eq!(profile.findings, report.findings.len());
+    assert!(profile.findings > 0, "the prod fixture has findings, so the comparison means something");
+}

@@ -27,53 +27,54 @@ _mine contains c if {
 
 _where(c) := concat(".", [sprintf("%v", [p]) | some p in c.path])
 
-# [row, resource, whether the row's attribute is unknown until apply] of every row and each
-# resource of its type it applies to, computed once per evaluation for the five rules below
-# (functions are not memoized).
-_applies contains [c, r, u] if {
+deny contains f if {
 	some c in _mine
+	object.get(c, "equals", null) != null
 	some r in lib.of_type(c.type)
 	not _excepted(c, r)
-	u := _unknown(r, c.path)
-}
-
-_unknown(r, path) := true if {
-	lib.unknown(r, path)
-} else := false
-
-deny contains f if {
-	some [c, r, false] in _applies
-	object.get(c, "equals", null) != null
+	not lib.unknown(r, c.path)
 	lib.val(r, c.path) != c.equals
 	f := lib.finding(r.address, sprintf("%s is %v, must be %v", [_where(c), lib.val(r, c.path), c.equals]))
 }
 
 deny contains f if {
-	some [c, r, false] in _applies
+	some c in _mine
 	object.get(c, "set", false) == true
+	some r in lib.of_type(c.type)
+	not _excepted(c, r)
+	not lib.unknown(r, c.path)
 	not lib.present(r, c.path)
 	f := lib.finding(r.address, sprintf("%s is not set", [_where(c)]))
 }
 
 deny contains f if {
-	some [c, r, false] in _applies
+	some c in _mine
 	bound := object.get(c, "at_least", null)
 	bound != null
+	some r in lib.of_type(c.type)
+	not _excepted(c, r)
+	not lib.unknown(r, c.path)
 	not _at_least(lib.val(r, c.path), bound)
 	f := lib.finding(r.address, sprintf("%s is %v, below %v", [_where(c), lib.val(r, c.path), bound]))
 }
 
 deny contains f if {
-	some [c, r, false] in _applies
+	some c in _mine
 	bound := object.get(c, "at_most", null)
 	bound != null
+	some r in lib.of_type(c.type)
+	not _excepted(c, r)
+	not lib.unknown(r, c.path)
 	not _at_most(lib.val(r, c.path), bound)
 	f := lib.finding(r.address, sprintf("%s is %v, above %v", [_where(c), lib.val(r, c.path), bound]))
 }
 
 deny contains f if {
-	some [c, r, true] in _applies
+	some c in _mine
 	not object.get(c, "set", false) == true
+	some r in lib.of_type(c.type)
+	not _excepted(c, r)
+	lib.unknown(r, c.path)
 	f := lib.unverifiable(r.address, _where(c))
 }
 

@@ -26,9 +26,9 @@ _taggable(r) if "tags" in object.keys(r.unknown)
 _taggable(r) if r.type in lib.settings.taggable_types
 
 # Every taggable resource, computed once per evaluation (functions are not memoized) for the
-# three rules below: [resource, whether its tags are unknown until apply, the required tags
+# three rules below: [address, whether its tags are unknown until apply, the required tags
 # it lacks (neither set nor unknown), the required tags unset but unknown until apply].
-_tagged contains [r, u, absent, pending] if {
+_tagged contains [r.address, u, absent, pending] if {
 	some r in lib.resources
 	_taggable(r)
 	u := object.get(r.unknown, ["tags"], false) == true
@@ -41,18 +41,18 @@ _tagged contains [r, u, absent, pending] if {
 }
 
 deny contains f if {
-	some [r, false, absent, _] in _tagged
+	some [address, false, absent, _] in _tagged
 	count(absent) > 0
-	f := lib.finding(r.address, sprintf("missing tags: %s", [concat(", ", absent)]))
+	f := lib.finding(address, sprintf("missing tags: %s", [concat(", ", absent)]))
 }
 
 deny contains f if {
-	some [r, false, _, pending] in _tagged
+	some [address, false, _, pending] in _tagged
 	some k in pending
-	f := lib.unverifiable(r.address, sprintf("tags.%s", [k]))
+	f := lib.unverifiable(address, sprintf("tags.%s", [k]))
 }
 
 deny contains f if {
-	some [r, true, _, _] in _tagged
-	f := lib.unverifiable(r.address, "tags")
+	some [address, true, _, _] in _tagged
+	f := lib.unverifiable(address, "tags")
 }

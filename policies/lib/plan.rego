@@ -290,16 +290,23 @@ _ref_prefixes(s) := {s} | {substring(s, 0, i) | some i in indexof_n(s, ".")}
 _string_refs(r, attr) := [ref | some ref in refs(r, [attr]); is_string(ref)]
 
 # Every x with linked_exact(r, attr, x).
-links_exact(r, attr) := (_by_known_value(r, attr) | {x |
-	some ref in _string_refs(r, attr)
-	some p in _ref_prefixes(ref)
+links_exact(r, attr) := _links_exact(r, _ref_parts(r, attr), _by_known_value(r, attr))
+
+# [ref, whether it names no instance key, every p with _ref_is(ref, p)] of each string
+# reference of r's attribute attr: computed once per lookup, shared by every index probe
+# below (functions are not memoized; each call costs).
+_ref_parts(r, attr) := [[ref, ref == _strip(ref), _ref_prefixes(ref)] | some ref in _string_refs(r, attr)]
+
+_links_exact(r, parts, known) := (known | {x |
+	some [_, _, prefixes] in parts
+	some p in prefixes
 	some x in _by_local[[r.module_address, p]]
 }) | {x |
-	some ref in _string_refs(r, attr)
-	ref == _strip(ref)
-	some p in _ref_prefixes(ref)
+	some [_, true, prefixes] in parts
+	kr := _key(r)
+	some p in prefixes
 	some x in _by_base[[r.module_address, p]]
-	_key(r) == _key(x)
+	kr == _key(x)
 }
 
 _by_known_value(r, attr) := {x |
@@ -310,12 +317,19 @@ _by_known_value(r, attr) := {x |
 }
 
 # Every x with linked(r, attr, x).
-links(r, attr) := links_exact(r, attr) | {x |
-	some ref in _string_refs(r, attr)
-	ref == _strip(ref)
-	some p in _ref_prefixes(ref)
+links(r, attr) := _links(r, attr, _ref_parts(r, attr))
+
+_links(r, attr, parts) := _links_exact(r, parts, _by_known_value(r, attr)) | {x |
+	some [_, true, prefixes] in parts
+	some p in prefixes
 	some x in _by_base[[r.module_address, p]]
-	not _keyed_ref(r, attr, p)
+	not _keyed_part(parts, p)
+}
+
+# _keyed_ref(r, attr, base) from r's reference parts.
+_keyed_part(parts, base) if {
+	some [ref, false, _] in parts
+	_ref_is(_strip(ref), base)
 }
 
 # Address inside its module: aws_x.this["k"].

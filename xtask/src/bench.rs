@@ -114,6 +114,8 @@ pub fn load() -> String {
 /// One finished child process: wall time, peak resident memory (its own, from `wait4`) and status.
 pub struct Measured {
     pub wall: std::time::Duration,
+    /// User plus system CPU time of the process (from `wait4`).
+    pub cpu: std::time::Duration,
     pub peak: Option<u64>,
     pub code: Option<i32>,
 }
@@ -137,7 +139,9 @@ pub fn measure(cmd: duct::Expression) -> anyhow::Result<Measured> {
         anyhow::bail!("waiting for {what}: {}", std::io::Error::last_os_error());
     }
     let code = if libc::WIFEXITED(status) { Some(libc::WEXITSTATUS(status)) } else { None };
-    Ok(Measured { wall, peak: u64::try_from(usage.ru_maxrss).ok().map(|kb| kb * 1024), code })
+    let time = |t: libc::timeval| std::time::Duration::from_secs(t.tv_sec as u64) + std::time::Duration::from_micros(t.tv_usec as u64);
+    let cpu = time(usage.ru_utime) + time(usage.ru_stime);
+    Ok(Measured { wall, cpu, peak: u64::try_from(usage.ru_maxrss).ok().map(|kb| kb * 1024), code })
 }
 
 /// The median of some durations.

@@ -7,6 +7,7 @@ pub mod input;
 /// The secret patterns, defined in `lz-repo` (the archive's redactor shares them).
 pub use lz_repo::patterns;
 mod locate;
+pub mod profile;
 pub mod redact;
 pub mod report;
 pub mod rules;
@@ -72,6 +73,17 @@ impl Options {
     }
 }
 
+/// Where [`Policies::findings_staged`] spends its time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stages {
+    /// Shape check, secret redaction and conversion of the plan into the engine's input.
+    pub input: std::time::Duration,
+    /// The Rego evaluation of every rule.
+    pub evaluate: std::time::Duration,
+    /// Reading the findings out of the result (and dropping the evaluation's state).
+    pub output: std::time::Duration,
+}
+
 /// Loaded policies, settings and an engine ready to evaluate many plans.
 #[derive(Clone)]
 pub struct Policies {
@@ -82,9 +94,19 @@ pub struct Policies {
 
 impl Policies {
     pub fn load(policies: &Path, settings: &Path) -> Result<Self> {
+        Self::load_staged(policies, settings, &mut Vec::new())
+    }
+
+    /// [`Policies::load`], pushing the time of each stage onto `stages`.
+    pub fn load_staged(policies: &Path, settings: &Path, stages: &mut Vec<(&'static str, std::time::Duration)>) -> Result<Self> {
+        let t = std::time::Instant::now();
         let tree = PolicyTree::load(policies)?;
         let settings = Settings::load(settings)?;
+        stages.push(("read policies", t.elapsed()));
+        let t = std::time::Instant::now();
         let mut engine = tree.engine(false)?;
+        stages.push(("parse policies", t.elapsed()));
+        let t = std::time::Instant::now();
         let data = serde_json::json!({ "lz": { "settings": settings } });
         engine
             .add_data(regorus::Value::from_json_str(&data.to_string()).map_err(|e| anyhow!("{e}"))?)
@@ -96,6 +118,7 @@ impl Policies {
             .eval_query("true".to_string(), false)
             .map_err(|e| anyhow!("{e}"))
             .context("preparing the policy engine")?;
+        stages.push(("prepare engine", t.elapsed()));
         Ok(Self {
             tree,
             settings,
@@ -105,23 +128,29 @@ impl Policies {
 
     /// Raw findings of every rule on a plan (secrets redacted first), before exceptions.
     pub fn findings(&self, plan: &Value) -> Result<Vec<Finding>> {
+        self.findings_staged(plan, &mut Stages::default())
+    }
+
+    /// [`Policies::findings`], adding the time of each stage to `stages` (the profile that
+    /// `cargo xtask bench policy` prints).
+    pub fn findings_staged(&self, plan: &Value, stages: &mut Stages) -> Result<Vec<Finding>> {
         if !plan.is_object() {
             bail!("plan JSON is not an object");
         }
+        let t = std::time::Instant::now();
         input::check_shape(plan).map_err(|e| anyhow!("the plan is malformed: {e}"))?;
-        let mut plan = plan.clone();
-        redact::redact_value(&mut plan);
         let mut engine = self.engine.clone();
-        engine
-            .set_input_json(&plan.to_string())
-            .map_err(|e| anyhow!("{e}"))
-            .context("loading plan into the policy engine")?;
+        engine.set_input(redact::engine_input(plan));
+        stages.input += t.elapsed();
+        let t = std::time::Instant::now();
         // One query over the whole rule tree shares the library's partial evaluations
         // (resources, reference tracing) between rules.
         let results = engine
             .eval_query("data.lz.rules".to_string(), false)
             .map_err(|e| anyhow!("{e}"))
             .context("evaluating the policies")?;
+        stages.evaluate += t.elapsed();
+        let t = std::time::Instant::now();
         let tree = match results.result.first().and_then(|r| r.expressions.first()) {
             Some(expr) => serde_json::from_str::<Value>(
                 &expr.value.to_json_str().map_err(|e| anyhow!("{e}"))?,
@@ -143,6 +172,8 @@ impl Policies {
                 out.push(self.finding_from(rule, f)?);
             }
         }
+        drop(engine);
+        stages.output += t.elapsed();
         Ok(out)
     }
 

@@ -40,7 +40,8 @@ pub fn series(policies: &Policies, template: &Value, out: &mut dyn std::io::Writ
         let bytes = serde_json::to_string(&plan)?.len();
         reset_peak();
         let (start, cpu) = (Instant::now(), thread_cpu());
-        let findings = policies.findings(&plan)?.len();
+        let mut stages = crate::Stages::default();
+        let findings = policies.findings_staged(&plan, &mut stages)?.len();
         let (took, cpu) = (start.elapsed(), thread_cpu().saturating_sub(cpu));
         let peak = peak_rss();
         let times_size = peak.map_or(f64::NAN, |p| p as f64 / bytes as f64);
@@ -59,10 +60,13 @@ pub fn series(policies: &Policies, template: &Value, out: &mut dyn std::io::Writ
         }
         writeln!(
             out,
-            "scaling: {resources} resources ({:.1} MB plan): {:.0} ms (cpu {:.0} ms), {:.0} us per resource, peak resident memory {:.1} MB = {times_size:.1}x the plan ({}; {findings} findings; load average {})",
+            "scaling: {resources} resources ({:.1} MB plan): {:.0} ms (cpu {:.0} ms; input {:.0} ms, evaluate {:.0} ms, output {:.0} ms), {:.0} us per resource, peak resident memory {:.1} MB = {times_size:.1}x the plan ({}; {findings} findings; load average {})",
             bytes as f64 / 1e6,
             took.as_secs_f64() * 1e3,
             cpu.as_secs_f64() * 1e3,
+            stages.input.as_secs_f64() * 1e3,
+            stages.evaluate.as_secs_f64() * 1e3,
+            stages.output.as_secs_f64() * 1e3,
             took.as_secs_f64() * 1e6 / resources as f64,
             peak.unwrap_or(0) as f64 / 1e6,
             goals.join(", "),

@@ -92,7 +92,11 @@ _at_most(x, b) if {
 _excepted(c, r) if {
 	purpose := object.get(c, "except_purpose", null)
 	is_string(purpose)
+	[r.module_address, purpose] in _purposes
+}
+
+# [module, Purpose tag] of every bucket, computed once per evaluation: a lookup per resource,
+# never a loop over the buckets (quadratic in the plan).
+_purposes contains [b.module_address, lib.tag(b, "Purpose")] if {
 	some b in lib.of_type("aws_s3_bucket")
-	b.module_address == r.module_address
-	lib.tag(b, "Purpose") == purpose
 }

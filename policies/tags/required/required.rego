@@ -25,34 +25,34 @@ _taggable(r) if "tags" in object.keys(r.unknown)
 
 _taggable(r) if r.type in lib.settings.taggable_types
 
-deny contains f if {
+# Every taggable resource, computed once per evaluation (functions are not memoized) for the
+# three rules below: [address, whether its tags are unknown until apply, the required tags
+# it lacks (neither set nor unknown), the required tags unset but unknown until apply].
+_tagged contains [r.address, u, absent, pending] if {
 	some r in lib.resources
 	_taggable(r)
-	not lib.unknown(r, ["tags"])
-	missing := [k | some k in lib.settings.required_tags; not _has_tag(r, k); not lib.unknown(r, ["tags", k])]
-	count(missing) > 0
-	f := lib.finding(r.address, sprintf("missing tags: %s", [concat(", ", missing)]))
+	u := object.get(r.unknown, ["tags"], false) == true
+	unknown := lib._obj(object.get(r.unknown, "tags", {}))
+	tags := lib._obj(object.get(r.after, "tags", {}))
+	given := {k | some k, v in tags; is_string(v); trim_space(v) != ""}
+	missing := [k | some k in lib.settings.required_tags; not k in given]
+	absent := [k | some k in missing; object.get(unknown, k, false) != true]
+	pending := [k | some k in missing; object.get(unknown, k, false) == true]
 }
 
 deny contains f if {
-	some r in lib.resources
-	_taggable(r)
-	some k in lib.settings.required_tags
-	not _has_tag(r, k)
-	lib.unknown(r, ["tags", k])
-	not lib.unknown(r, ["tags"])
-	f := lib.unverifiable(r.address, sprintf("tags.%s", [k]))
+	some [address, false, absent, _] in _tagged
+	count(absent) > 0
+	f := lib.finding(address, sprintf("missing tags: %s", [concat(", ", absent)]))
 }
 
 deny contains f if {
-	some r in lib.resources
-	_taggable(r)
-	lib.unknown(r, ["tags"])
-	f := lib.unverifiable(r.address, "tags")
+	some [address, false, _, pending] in _tagged
+	some k in pending
+	f := lib.unverifiable(address, sprintf("tags.%s", [k]))
 }
 
-_has_tag(r, k) if {
-	v := lib.tag(r, k)
-	is_string(v)
-	trim_space(v) != ""
+deny contains f if {
+	some [address, true, _, _] in _tagged
+	f := lib.unverifiable(address, "tags")
 }

@@ -180,3 +180,45 @@ fn an_adoption_whose_approval_or_deployment_precedes_the_release_authorship_is_r
         assert!(text.contains(needle) && text.contains("precedes the authorship"), "{what}: {text}");
     }
 }
+
+/// An insider with the deployer key re-adopts 1.1.0 after a rollback and records it as a
+/// "rollback" of the rollback (wave 0, skipping the waves): verification rejects a rollback whose
+/// `rollback_of` is itself a rollback, and a rollback that is not wave 0.
+#[test]
+fn a_rollback_of_a_rollback_is_rejected() {
+    let t = team();
+    // The record to append after dev/order-gateway moved 1.0.0 -> 1.1.0 (`first`).
+    type Next = Box<dyn Fn(&Chain, u64, u64) -> Fields>;
+    let cases: Vec<(&str, bool, Next, &str)> = vec![
+        (
+            "a re-adoption recorded as a rollback of the rollback",
+            true,
+            Box::new(|c, _, back| adoption(c, |d| (d.wave, d.wave_name, d.rollback_of) = (0, None, Some(back)))),
+            "which is itself a rollback",
+        ),
+        (
+            "a rollback outside wave 0",
+            false,
+            Box::new(|c, first, _| adoption(c, |d| (d.from, d.to, d.wave, d.rollback_of) = ("1.1.0".into(), "1.0.0".into(), 1, Some(first)))),
+            "a rollback is wave 0",
+        ),
+    ];
+    for (what, rolled_back, next, needle) in cases {
+        let mut c = chain(&t);
+        let mut a = verified(&t.identities, &c.path);
+        let first = a.append(Kind::Adoption, adoption(&c, |_| {}), &t.deployer).unwrap();
+        c.head = (first.sequence, first.hash.clone());
+        let mut back = 0;
+        if rolled_back {
+            let b = adoption(&c, |d| (d.from, d.to, d.wave, d.wave_name, d.rollback_of) = ("1.1.0".into(), "1.0.0".into(), 0, None, Some(first.sequence)));
+            let b = a.append(Kind::Adoption, b, &t.deployer).unwrap();
+            c.head = (b.sequence, b.hash.clone());
+            back = b.sequence;
+        }
+        let e = a.append(Kind::Adoption, next(&c, first.sequence, back), &t.deployer).expect_err(what);
+        assert!(format!("{e:#}").contains(needle), "{what}: {e:#}");
+        let (code, text) = forge(&t, &c, next(&c, first.sequence, back));
+        assert_eq!(code, "adoption", "{what}: {text}");
+        assert!(text.contains(needle), "{what}: {text}");
+    }
+}

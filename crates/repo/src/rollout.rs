@@ -198,8 +198,8 @@ pub type Target = (String, String);
 /// What the verified chain says happened, as far as rollouts care (times in Unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// An adoption record: `service` in `env` moved `module` to `to` in wave `wave` (1-based, 0
-    /// for a rollback or an adoption outside a plan).
+    /// An adoption record: `service` in `env` moved `module` to `to` in wave `wave` (1-based; 1
+    /// for an adoption outside a plan, 0 only for a rollback).
     Adopted { sequence: u64, env: String, service: String, module: String, from: String, to: String, wave: u32, at: i64 },
     /// A deployment record that closed a run (`succeeded` or not).
     Deployment { sequence: u64, env: String, succeeded: bool, at: i64 },
@@ -405,9 +405,11 @@ pub fn wave_pins(
     (out, unknown)
 }
 
-/// The adoption a rollback reverses: the latest adoption of `module` for `target` that moved
-/// it to `current` from `previous`, when `previous` was admitted in that environment before
-/// (some adoption moved a service of it to `previous`, or moved one away from it).
+/// The adoption a rollback reverses: the latest forward adoption of `module` for `target` that
+/// moved it to `current` from `previous`, when `previous` was admitted in that environment
+/// before (some adoption moved a service of it to `previous`, or moved one away from it).
+/// A rollback (wave 0; the verifier admits wave 0 only with `rollback_of`) is never reversed:
+/// moving forward again after a rollback is a re-adoption, judged by the waves.
 pub fn reverses(module: &str, target: &Target, current: &str, previous: &str, events: &[Event]) -> Option<u64> {
     let admitted_before = events.iter().any(|e| {
         matches!(e, Event::Adopted { env, module: m, from, to, .. }
@@ -417,8 +419,8 @@ pub fn reverses(module: &str, target: &Target, current: &str, previous: &str, ev
         return None;
     }
     events.iter().rev().find_map(|e| match e {
-        Event::Adopted { sequence, env, service, module: m, from, to, .. }
-            if env == &target.0 && service == &target.1 && m == module && to == current && from == previous =>
+        Event::Adopted { sequence, env, service, module: m, from, to, wave, .. }
+            if *wave != 0 && env == &target.0 && service == &target.1 && m == module && to == current && from == previous =>
         {
             Some(*sequence)
         }

@@ -221,6 +221,23 @@ fn a_rollback_names_the_adoption_it_reverses() {
     assert_eq!(reverses(MODULE, &t, "1.1.0", "1.0.0", &events), Some(9), "the latest adoption");
 }
 
+/// Re-adoption after a rollback: 1.0 -> 1.1 (wave 1), rolled back 1.1 -> 1.0 (wave 0), then
+/// 1.0 -> 1.1 again. The rollback is not an adoption a move may "reverse": the re-adoption is a
+/// forward move (normal tier, judged by the waves), not a rollback that skips them.
+#[test]
+fn a_re_adoption_after_a_rollback_is_not_a_rollback() {
+    let t: Target = ("dev".into(), "order-gateway".into());
+    let mut back = adopted(6, "dev", "order-gateway", 0, 200);
+    if let Event::Adopted { from, to, .. } = &mut back {
+        (*from, *to) = ("1.1.0".into(), "1.0.0".into());
+    }
+    let mut events = vec![adopted(5, "dev", "order-gateway", 1, 100), back];
+    assert_eq!(reverses(MODULE, &t, "1.0.0", "1.1.0", &events), None, "moving 1.0.0 -> 1.1.0 again reverses the rollback 6");
+    // Rolled forward again (wave 1): going back to 1.0.0 is a rollback of the re-adoption.
+    events.push(adopted(9, "dev", "order-gateway", 1, 300));
+    assert_eq!(reverses(MODULE, &t, "1.1.0", "1.0.0", &events), Some(9));
+}
+
 /// A version a target may run before the upgrade: nothing known, the old one, the new one.
 fn before() -> impl Strategy<Value = Vec<Option<&'static str>>> {
     proptest::collection::vec(proptest::option::of(prop_oneof![Just("1.0.0"), Just("1.1.0")]), 9)

@@ -12,8 +12,9 @@
 //!   so a chain that orders them otherwise does not carry the adoption;
 //! - its `from` is the version the chain says the service ran (when an earlier adoption says);
 //! - wave `n > 1` follows an adoption of the same module version in wave `n - 1`;
-//! - a rollback (`rollback_of`) names an earlier adoption of the same module, service and
-//!   environment that it reverses (its `from` and `to` swapped).
+//! - a rollback (`rollback_of`) is wave 0 and names an earlier forward adoption (not itself a
+//!   rollback) of the same module, service and environment that it reverses (its `from` and `to`
+//!   swapped): a re-adoption after a rollback cannot pass as a "rollback" of the rollback.
 //!
 //! What it keeps per chain: one small entry per approval, deployment and adoption (the
 //! release, environment and signer; not the records).
@@ -29,8 +30,8 @@ pub(super) struct Replay {
     approvals: HashMap<u64, (String, Option<String>, String)>,
     /// Deployment records that closed a run well: (release, environment).
     deployments: HashMap<u64, (String, Option<String>)>,
-    /// Adoption records: (environment, module, service, from, to).
-    adoptions: HashMap<u64, (String, String, String, String, String)>,
+    /// Adoption records: (environment, module, service, from, to, whether a rollback).
+    adoptions: HashMap<u64, (String, String, String, String, String, bool)>,
     /// The version each (environment, module, service) runs after the latest adoption.
     running: HashMap<(String, String, String), String>,
     /// (module, version, wave) reached by at least one adoption.
@@ -96,9 +97,15 @@ impl Replay {
         }
         match a.rollback_of {
             Some(back) => {
-                let Some((e, m, s, from, to)) = self.adoptions.get(&back) else {
+                let Some((e, m, s, from, to, rollback)) = self.adoptions.get(&back) else {
                     return Err(format!("it reverses sequence {back}, which is not an earlier adoption record"));
                 };
+                if a.wave != 0 {
+                    return Err(format!("a rollback is wave 0, not wave {}", a.wave));
+                }
+                if *rollback {
+                    return Err(format!("it reverses adoption {back}, which is itself a rollback: only a forward adoption is reversed"));
+                }
                 if e != env || *m != a.module || *s != a.service || *from != a.to || *to != a.from {
                     return Err(format!("adoption {back} moved {s} in {e} {m} {from} -> {to}; this rollback does not reverse it"));
                 }
@@ -114,7 +121,7 @@ impl Replay {
             }
         }
         self.running.insert(key, a.to.clone());
-        self.adoptions.insert(seq, (env.clone(), a.module.clone(), a.service.clone(), a.from.clone(), a.to.clone()));
+        self.adoptions.insert(seq, (env.clone(), a.module.clone(), a.service.clone(), a.from.clone(), a.to.clone(), a.rollback_of.is_some()));
         Ok(())
     }
 }

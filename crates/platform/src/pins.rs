@@ -1,8 +1,9 @@
 //! Module version pins of the overlays (issue 32): `[pins.<module>]` in
 //! `environments/<env>/pins.toml` (`lz_repo::rollout`), deprecation and revocation notices in the
 //! catalog, and the gate's check of both: a pin of a module the catalog does not list, of a
-//! version that is not semver or is revoked, or a rollout plan that does not hold together, is a
-//! finding; a pin of a deprecated version is a warning.
+//! version that is not semver, that neither the catalog nor the module's CHANGELOG knows, or that
+//! is revoked, or a rollout plan that does not hold together, is a finding; a pin of a
+//! deprecated version is a warning.
 use std::path::Path;
 
 use anyhow::Result;
@@ -41,9 +42,40 @@ pub fn pinned_to(root: &Path, module: &str, version: &str) -> Result<Vec<(String
     Ok(out)
 }
 
+/// The versions of `module` the tree at `root` knows: its catalog version and every version of
+/// `modules/<module>/CHANGELOG.md`.
+pub fn known_versions(root: &Path, module: &str, catalog_version: &str) -> Vec<String> {
+    let mut out = vec![catalog_version.to_string()];
+    if let Ok(text) = std::fs::read_to_string(root.join("modules").join(module).join("CHANGELOG.md")) {
+        out.extend(crate::module_tags::changelog_versions(&text));
+    }
+    out
+}
+
+/// The 1-based line of `service`'s pin under `[pins.<module>]` in pins.toml `text`, if written
+/// as `service = "..."` in that table.
+fn pin_line(text: &str, module: &str, service: &str) -> Option<usize> {
+    let header = |l: &str| l.starts_with('[');
+    let mut inside = false;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if header(l) {
+            let name = l.trim_start_matches('[').trim_end_matches(']').trim().replace('"', "");
+            inside = name == format!("pins.{module}");
+            continue;
+        }
+        let Some((key, _)) = l.split_once('=') else { continue };
+        if inside && key.trim().trim_matches('"') == service {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 /// The `check` step over overlay pins: a pin of a module the catalog does not list, of a
-/// version that is not semver or is revoked, is a finding; a pin of a deprecated version is a
-/// warning (returned apart).
+/// version that is not semver, that neither the catalog nor the module's CHANGELOG knows
+/// ([`known_versions`]), or that is revoked, is a finding (naming pins.toml and the pin's line);
+/// a pin of a deprecated version is a warning (returned apart).
 pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
     let c = crate::catalog::load(root)?;
     let mut f = Findings::default();
@@ -58,6 +90,7 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
     }
     for env in lz_repo::env::present(root)? {
         let env = env.as_str();
+        let text = std::fs::read_to_string(root.join(rel(env))).unwrap_or_default();
         for (module, pins) in &lz_repo::rollout::pins(root, env)? {
             let Some(e) = c.modules.get(module) else {
                 f.push("pins", Some(rel(env)), None, format!("pins.{module}: {module} is not in the catalog"));
@@ -66,6 +99,13 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
             for (service, v) in pins {
                 if lz_repo::rollout::semver(v).is_none() {
                     f.push("pins", Some(rel(env)), None, format!("pins.{module}.{service} = {v:?} is not a semver version x.y.z"));
+                } else if !known_versions(root, module, &e.version).contains(v) {
+                    f.push(
+                        "pins",
+                        Some(rel(env)),
+                        pin_line(&text, module, service),
+                        format!("{service} in {env} pins {module}@{v}, a version neither the catalog nor modules/{module}/CHANGELOG.md knows: pin a released version"),
+                    );
                 } else if let Some(n) = e.revoked.get(v) {
                     f.push("pins", Some(rel(env)), None, format!("{service} in {env} pins {module}@{v}, which is revoked ({}): pin another version", n.reason));
                 } else if let Some(n) = e.deprecated.get(v) {

@@ -335,6 +335,12 @@ pub fn admit_with(releases: &mut Releases, mut rules: Rules, env: &str, records:
             held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
             continue;
         }
+        if !known(&rules, releases, &module, &to, &events)? {
+            held.push(format!(
+                "{service} in {env}: {module}@{to} is a version neither the promoted nor the governing release's catalog or modules/{module}/CHANGELOG.md knows, and no admitted adoption on the chain moved a service to it: pin a released version"
+            ));
+            continue;
+        }
         if let Some(back) = rollout::reverses(&module, &target, &from, &to, &events) {
             planned.push(Planned { module, service, from, to, wave: 0, wave_name: None, rollback_of: Some(back) });
             continue;
@@ -359,6 +365,27 @@ pub fn admit_with(releases: &mut Releases, mut rules: Rules, env: &str, records:
         return Err(crate::refusal::refuse!("the release moves services their rollout has not reached:\n  {}", held.join("\n  ")));
     }
     Ok(planned)
+}
+
+/// Whether `module@version` exists: the catalog version of the promoted or the governing
+/// release, a version of the promoted release's `modules/<module>/CHANGELOG.md`, or a version an
+/// admitted adoption on the chain moved a service to. A pin to anything else (a version nobody
+/// released) would otherwise pass as a wave-1 adoption outside every rollout plan.
+fn known(rules: &Rules, releases: &mut Releases, module: &str, version: &str, events: &[Event]) -> Result<bool> {
+    let catalog_version = |c: &Catalog| c.modules.get(module).is_some_and(|e| e.version == version);
+    if catalog_version(&rules.promoted) || rules.governing.as_ref().is_some_and(|(_, g)| catalog_version(g)) {
+        return Ok(true);
+    }
+    let adopted = events.iter().any(|e| matches!(e, Event::Adopted { module: m, to, .. } if m == module && to == version));
+    if adopted {
+        return Ok(true);
+    }
+    let promoted = releases.promoted.0.to_string();
+    let changelog = format!("modules/{module}/CHANGELOG.md");
+    Ok(match Tree(releases.files(&promoted)?).text(&changelog) {
+        Some(text) => lz_platform::module_tags::changelog_versions(text?).iter().any(|v| v == version),
+        None => false,
+    })
 }
 
 /// One service of the environment whose module version the release changes, before any
@@ -723,5 +750,31 @@ mod tests {
         let rules = Rules::of(&releases, &governing, revoked.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
         let e = format!("{:#}", admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap_err());
         assert!(e.contains("trading-service@1.1.0 is revoked (leaks)"), "{e}");
+    }
+
+    /// The release author pins a dev service to 7.7.7, a version no catalog, CHANGELOG or
+    /// adoption knows: without a plan for it, it would pass as a wave-1 adoption. It is refused;
+    /// a CHANGELOG version (a rollback target) is not.
+    #[test]
+    fn a_pin_to_a_version_nobody_released_is_refused() {
+        let (promoted, governing) = ("a".repeat(64), "b".repeat(64));
+        let mut own = files(WAVES);
+        let pin = |v: &str| format!("[pins.trading-service]\norder-gateway = \"{v}\"\n").into_bytes();
+        own.insert("environments/dev/pins.toml".into(), pin("7.7.7"));
+        let gov = files(WAVES);
+        let never = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { anyhow::bail!("nothing to open: {d}") };
+        {
+            let mut releases = Releases::new(&promoted, &own, never);
+            let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+            let e = format!("{:#}", admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap_err());
+            assert!(e.contains("order-gateway in dev: trading-service@7.7.7 is a version neither"), "{e}");
+        }
+        // 1.0.0 is in the release's CHANGELOG: a known version, admitted.
+        own.insert("environments/dev/pins.toml".into(), pin("1.0.0"));
+        own.insert("modules/trading-service/CHANGELOG.md".into(), b"# Changelog\n\n## [1.1.0] - 2026-11-27\n\n## [1.0.0] - 2026-11-26\n".to_vec());
+        let mut releases = Releases::new(&promoted, &own, never);
+        let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let moves = admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap();
+        assert!(moves.iter().any(|m| m.service == "order-gateway" && m.to == "1.0.0"), "{moves:?}");
     }
 }

@@ -159,3 +159,38 @@ fn every_ref_the_docs_show_names_a_tag_or_a_catalog_version() {
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert!(shown[0].contains(&format!("modules/trading-service/README.md:{line}")) && shown[0].contains("?ref=trading-service-v9.9.9"), "{shown:?}");
 }
+
+/// The gate's `module tags` step: not checked (and said so) in a checkout without tags; once
+/// tags exist, a missing one is a finding, and so is a tag moved to other module files.
+#[test]
+fn the_gate_checks_every_version_has_its_tag_and_the_tag_holds_the_catalogs_files() {
+    let repo = checkout();
+    let dir = repo.path();
+    let judged = || lz_platform::module_tags::check_tags(dir).unwrap();
+    let why = judged().expect_err("no tags: not checked");
+    assert!(why.contains("no tags"), "{why}");
+
+    // One commit of history: the current versions are tagged, the older ones cannot be
+    // (their catalog is in no commit), and stay findings.
+    let (code, out, err) = xtask_git(dir, &["catalog", "tags", "--create"]);
+    assert_eq!(code, 1, "older versions cannot be placed: {out}{err}");
+    assert!(out.contains("tagged kms-key-v1.0.0"), "{out}");
+    let kms = |f: &lz_platform::Findings| f.0.iter().filter(|x| x.message.contains("kms-key")).map(|x| x.message.clone()).collect::<Vec<_>>();
+    let base = judged().expect("tags exist");
+    assert!(!base.0.is_empty() && kms(&base).is_empty(), "{:?}", base.0);
+
+    // A missing tag is a finding naming the fix.
+    git(dir, &["tag", "-d", "kms-key-v1.0.0"]);
+    let f = kms(&judged().unwrap());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].contains("kms-key 1.0.0 has no tag kms-key-v1.0.0") && f[0].contains("catalog tags --create"), "{f:?}");
+
+    // A tag made from other files (at a commit where the module differs) is a finding.
+    let main_tf = dir.join("modules/kms-key/main.tf");
+    std::fs::write(&main_tf, format!("{}\n# not the released module\n", std::fs::read_to_string(&main_tf).unwrap())).unwrap();
+    git(dir, &["commit", "-q", "-am", "an unreleased edit"]);
+    git(dir, &["tag", "-a", "-m", "forged", "kms-key-v1.0.0"]);
+    let f = kms(&judged().unwrap());
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].contains("tag kms-key-v1.0.0 holds modules/kms-key with sha256") && f[0].contains("moved"), "{f:?}");
+}

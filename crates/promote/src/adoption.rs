@@ -12,8 +12,9 @@
 //! **Rules the author does not control** ([`Rules`]). The release being judged cannot loosen
 //! the rollout it is judged by:
 //! - the **rollout plan** of `MODULE@VERSION` is the one carried by the release of the first
-//!   admitted adoption of that version on the chain (a rollout, once started, keeps its plan);
-//!   before any adoption, the governing release's plan (the release whose governance is in force
+//!   admitted forward adoption of that version on the chain (a rollout, once started, keeps its
+//!   plan; a later release's plan never replaces it); when that release carries none, the
+//!   governing release's, or none. Before any adoption, the governing release's plan (the release whose governance is in force
 //!   in the environment, `Session::governed_by`); only when neither has one, the promoted
 //!   release's own (the rollout starts with this release, reviewed with it);
 //! - a version is **revoked** when the promoted or the governing release revokes it;
@@ -256,23 +257,17 @@ impl Rules {
             return Ok(p.clone());
         }
         let of = |c: &Catalog| c.modules.get(module).and_then(|e| e.rollout.get(version)).cloned();
-        let mut found = None;
-        let mut seen = BTreeSet::new();
-        for (record, release) in admitted_adoptions(records).filter(|(_, _, a)| a.module == module && a.to == version).map(|(s, r, _)| (s, r)) {
-            if !seen.insert(release.to_string()) {
-                continue;
-            }
-            if let Some(p) = of(&releases.catalog(release)?) {
-                found = Some((p, PlanSource::Started { release: release.to_string(), record }));
-                break;
-            }
-        }
-        if found.is_none() {
-            found = self.governing.as_ref().and_then(|(d, g)| of(g).map(|p| (p, PlanSource::Governing { release: d.clone() })));
-        }
-        if found.is_none() {
-            found = of(&self.promoted).map(|p| (p, PlanSource::Promoted));
-        }
+        let governing = || self.governing.as_ref().and_then(|(d, g)| of(g).map(|p| (p, PlanSource::Governing { release: d.clone() })));
+        // Only the release of the first admitted forward adoption of the version speaks for a
+        // started rollout: a later release (with a looser plan) never does. When it carries no
+        // plan, the governing release's applies, or none: never the promoted release's own.
+        let found = match first_adoption(records, module, version) {
+            Some((record, release)) => match of(&releases.catalog(release)?) {
+                Some(p) => Some((p, PlanSource::Started { release: release.to_string(), record })),
+                None => governing(),
+            },
+            None => governing().or_else(|| of(&self.promoted).map(|p| (p, PlanSource::Promoted))),
+        };
         self.plans.insert(key, found.clone());
         Ok(found)
     }
@@ -295,6 +290,11 @@ fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u64, &str, &A
         Details::Adoption(a) if deployed.contains(&a.deployment) => Some((r.sequence, r.release.as_str(), a)),
         _ => None,
     })
+}
+
+/// The first admitted forward adoption (not a rollback) of `module@version`: (sequence, release).
+fn first_adoption<'r>(records: &'r [Record], module: &str, version: &str) -> Option<(u64, &'r str)> {
+    admitted_adoptions(records).find(|(_, _, a)| a.module == module && a.to == version && a.rollback_of.is_none()).map(|(s, r, _)| (s, r))
 }
 
 /// Every (environment, service): `env`'s from the promoted release (what it deploys), every
@@ -611,9 +611,9 @@ pub fn rows(records: &[Record], module: Option<&str>) -> Vec<Row> {
 pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>) -> Result<Catalog> {
     let mut seen = BTreeSet::new();
     let mut opened: BTreeMap<String, Catalog> = BTreeMap::new();
-    for (_, release, a) in admitted_adoptions(records) {
-        let key = (a.module.clone(), a.to.clone());
-        if seen.contains(&key) {
+    for (_, release, a) in admitted_adoptions(records).filter(|(_, _, a)| a.rollback_of.is_none()) {
+        // Only the first forward adoption's release speaks (as in [`Rules::plan`]).
+        if !seen.insert((a.module.clone(), a.to.clone())) {
             continue;
         }
         if !opened.contains_key(release) {
@@ -621,7 +621,6 @@ pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl Fn
             opened.insert(release.to_string(), Tree(&files).catalog()?);
         }
         let Some(plan) = opened[release].modules.get(&a.module).and_then(|e| e.rollout.get(&a.to)).cloned() else { continue };
-        seen.insert(key);
         if let Some(entry) = tree.modules.get_mut(&a.module) {
             entry.rollout.insert(a.to.clone(), plan);
         }
@@ -750,6 +749,77 @@ mod tests {
         let rules = Rules::of(&releases, &governing, revoked.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
         let e = format!("{:#}", admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap_err());
         assert!(e.contains("trading-service@1.1.0 is revoked (leaks)"), "{e}");
+    }
+
+    /// A chain record of release `release` in `env` (signed by a throwaway key).
+    fn rec(sequence: u64, release: &str, env: &str, kind: Kind, details: Details) -> Record {
+        let public_key = lz_evidence::keys::PublicKey::Ed25519(lz_evidence::identity::generate_key().verifying_key());
+        let signer = lz_evidence::Identity {
+            name: "deploy-bot".into(),
+            display_name: "deploy-bot".into(),
+            kind: "workload".into(),
+            group: "platform".into(),
+            roles: Vec::new(),
+            keyid: public_key.keyid(),
+            public_key,
+            kms_key: None,
+        };
+        Record {
+            sequence,
+            kind,
+            identity: "deploy-bot".into(),
+            signer,
+            time: time::OffsetDateTime::from_unix_timestamp(1_600_000_000 + sequence as i64).unwrap(),
+            release: release.into(),
+            environment: Some(env.into()),
+            account: None,
+            plan_digest: None,
+            ticket: None,
+            reason: None,
+            details,
+        }
+    }
+
+    /// A succeeded deployment (`seq`) of `release` in dev and its adoption (`seq + 1`) moving
+    /// `service` to trading-service 1.1.0 in wave 1.
+    fn adopted(seq: u64, release: &str, service: &str) -> [Record; 2] {
+        let d = lz_evidence::details::DeploymentDetails { outcome: "succeeded".into(), ..Default::default() };
+        let a = AdoptionDetails {
+            module: "trading-service".into(),
+            service: service.into(),
+            from: "1.0.0".into(),
+            to: "1.1.0".into(),
+            wave: 1,
+            approvals: vec![1],
+            deployment: seq,
+            ..Default::default()
+        };
+        [rec(seq, release, "dev", Kind::Deployment, Details::Deployment(d)), rec(seq + 1, release, "dev", Kind::Adoption, Details::Adoption(a))]
+    }
+
+    /// The rollout of 1.1.0 started with a release that carries no plan; a later release with a
+    /// loose one-wave plan adopted another dev service. The author of a prod promotion carrying the
+    /// loose plan too cannot make it the plan in force: the first adoption's release has none, so
+    /// the governing release's three-environment plan applies and prod waits for non-prod.
+    #[test]
+    fn a_later_release_plan_does_not_replace_the_plan_in_force() {
+        let (promoted, governing, first, later) = ("a".repeat(64), "b".repeat(64), "1".repeat(64), "2".repeat(64));
+        let own = files(ONE_WAVE);
+        let gov = files(WAVES);
+        let chain: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::from([(first.clone(), files("")), (later.clone(), files(ONE_WAVE))]);
+        let open = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { chain.get(d).cloned().with_context(|| format!("no release {d}")) };
+        let records: Vec<Record> = [adopted(10, &first, "order-gateway"), adopted(20, &later, "market-data")].into_iter().flatten().collect();
+        let mut releases = Releases::new(&promoted, &own, open);
+        let mut rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let (plan, source) = rules.plan("trading-service", "1.1.0", &records, &mut releases).unwrap().unwrap();
+        assert_eq!(source, PlanSource::Governing { release: governing.clone() }, "{source}");
+        assert_eq!(plan.waves.len(), 2);
+        let e = format!("{:#}", admit_with(&mut releases, rules, "prod", &records, 1_700_000_000).unwrap_err());
+        assert!(e.contains("may not move to 1.1.0") && e.contains("wave 1 (non-prod) has not moved"), "{e}");
+        // `catalog wave` reads the same: the later release's plan is not put in force.
+        let checkout = files("");
+        let c = catalog_in_force(Tree(&checkout).catalog().unwrap(), &records, open).unwrap();
+        assert!(!c.modules["trading-service"].rollout.contains_key("1.1.0"), "the later release's plan is in force: {:?}", c.modules["trading-service"].rollout);
     }
 
     /// The release author pins a dev service to 7.7.7, a version no catalog, CHANGELOG or

@@ -17,7 +17,8 @@
 //!   governing release's, or none. Before any adoption, the governing release's plan (the release whose governance is in force
 //!   in the environment, `Session::governed_by`); only when neither has one, the promoted
 //!   release's own (the rollout starts with this release, reviewed with it);
-//! - a version is **revoked** when the promoted or the governing release revokes it;
+//! - a version is **revoked** when the promoted release, the governing release or any release
+//!   with an admitted deployment on the chain revokes it (dropping a revocation lifts nothing);
 //! - the **modules tracked** per service are those of either catalog with a plan, pinned in the
 //!   release, or with an adoption on the chain: deleting every plan and pin does not untrack one;
 //! - the **services of the other environments** (the targets of earlier waves) are those of
@@ -242,12 +243,29 @@ impl Rules {
         Rules::of(releases, s.governed_by.release(), s.governing_catalog.as_deref())
     }
 
-    /// Revoked by the promoted or the governing release.
-    pub fn revoked(&self, module: &str, version: &str) -> Option<&rollout::Notice> {
-        fn of<'c>(c: &'c Catalog, module: &str, version: &str) -> Option<&'c rollout::Notice> {
-            c.modules.get(module).and_then(|e| e.revoked.get(version))
+    /// Revoked by the promoted release, the governing release, or any release with an admitted
+    /// (succeeded) deployment on the chain: a release that drops a revocation in force elsewhere
+    /// does not lift it. Returns the notice and the release that carries it.
+    pub fn revoked(&self, module: &str, version: &str, records: &[Record], releases: &mut Releases) -> Result<Option<(rollout::Notice, String)>> {
+        fn of(c: &Catalog, module: &str, version: &str) -> Option<rollout::Notice> {
+            c.modules.get(module).and_then(|e| e.revoked.get(version)).cloned()
         }
-        of(&self.promoted, module, version).or_else(|| self.governing.as_ref().and_then(|(_, g)| of(g, module, version)))
+        if let Some(n) = of(&self.promoted, module, version) {
+            return Ok(Some((n, "the promoted release".into())));
+        }
+        if let Some((d, n)) = self.governing.as_ref().and_then(|(d, g)| of(g, module, version).map(|n| (d, n))) {
+            return Ok(Some((n, format!("release {}, which governs the environment", lz_evidence::record::short(d)))));
+        }
+        let mut seen = BTreeSet::new();
+        for r in records.iter().filter(|r| matches!(&r.details, Details::Deployment(d) if d.outcome == "succeeded")) {
+            if !seen.insert(r.release.as_str()) || r.release == releases.promoted.0 {
+                continue;
+            }
+            if let Some(n) = of(&releases.catalog(&r.release)?, module, version) {
+                return Ok(Some((n, format!("release {}, deployed by record {}", lz_evidence::record::short(&r.release), r.sequence))));
+            }
+        }
+        Ok(None)
     }
 
     /// The rollout plan in force for `module@version` (see [`PlanSource`] for the order).
@@ -331,8 +349,8 @@ pub fn admit_with(releases: &mut Releases, mut rules: Rules, env: &str, records:
     let mut planned = Vec::new();
     for Move { module, target, from, to, own_plan } in moves {
         let service = target.1.clone();
-        if let Some(n) = rules.revoked(&module, &to) {
-            held.push(format!("{service} in {env}: {module}@{to} is revoked ({}): no new adoption of it is admitted", n.reason));
+        if let Some((n, by)) = rules.revoked(&module, &to, records, releases)? {
+            held.push(format!("{service} in {env}: {module}@{to} is revoked ({}) by {by}: no new adoption of it is admitted", n.reason));
             continue;
         }
         if !known(&rules, releases, &module, &to, &events)? {
@@ -820,6 +838,24 @@ mod tests {
         let checkout = files("");
         let c = catalog_in_force(Tree(&checkout).catalog().unwrap(), &records, open).unwrap();
         assert!(!c.modules["trading-service"].rollout.contains_key("1.1.0"), "the later release's plan is in force: {:?}", c.modules["trading-service"].rollout);
+    }
+
+    /// 1.1.0 is revoked by a release deployed in test. The author of the next release drops the
+    /// revocation from its catalog (and the governing release of dev never had it): pinning dev to
+    /// the revoked version is still refused, naming the release whose revocation is in force.
+    #[test]
+    fn a_release_that_drops_a_revocation_is_still_refused() {
+        let (promoted, governing, revoking) = ("a".repeat(64), "b".repeat(64), "1".repeat(64));
+        let own = files(WAVES);
+        let gov = files(WAVES);
+        let chain = BTreeMap::from([(revoking.clone(), files(&format!("{WAVES}\n[modules.trading-service.revoked.\"1.1.0\"]\nreason = \"leaks\"\ndate = \"2026-12-07\"\n")))]);
+        let open = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { chain.get(d).cloned().with_context(|| format!("no release {d}")) };
+        let d = lz_evidence::details::DeploymentDetails { outcome: "succeeded".into(), ..Default::default() };
+        let records = vec![rec(10, &revoking, "test", Kind::Deployment, Details::Deployment(d))];
+        let mut releases = Releases::new(&promoted, &own, open);
+        let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let e = format!("{:#}", admit_with(&mut releases, rules, "dev", &records, 1_700_000_000).unwrap_err());
+        assert!(e.contains("trading-service@1.1.0 is revoked (leaks) by release") && e.contains("deployed by record 10"), "{e}");
     }
 
     /// The release author pins a dev service to 7.7.7, a version no catalog, CHANGELOG or

@@ -41,6 +41,11 @@ variable "secrets" {
   }
 
   validation {
+    condition     = alltrue([for s in values(var.secrets) : s.tags != null && length(setsubtract(keys(coalesce(s.tags, {})), ["Owner", "CostCentre"])) == 0 && alltrue([for v in values(coalesce(s.tags, {})) : length(trimspace(v)) > 0])])
+    error_message = "A secret's own tags may set only Owner and CostCentre (its service's), each non-empty; Environment, DataClassification and ManagedBy come from the module."
+  }
+
+  validation {
     condition     = alltrue([for s in values(var.secrets) : contains(["internal", "confidential", "restricted"], coalesce(s.data_classification, "missing"))])
     error_message = "Every data_classification must be internal, confidential or restricted."
   }

@@ -45,3 +45,30 @@ fn a_service_owner_tags_its_secrets_as_well_as_its_module() {
         assert_eq!(t["Owner"], env_owner, "{address}");
     }
 }
+
+/// A secret's own tags may set only its service's Owner and CostCentre: a caller cannot restate
+/// the Environment, DataClassification or ManagedBy the module sets (rendered offline from the
+/// module's example, with the module's own validation).
+#[test]
+fn a_secrets_own_tags_cannot_override_the_mandatory_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("modules/secrets");
+    for rel in ["main.tf", "variables.tf", "outputs.tf", "versions.tf", "examples/basic/main.tf"] {
+        let to = module.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(common::root().join("modules/secrets").join(rel), &to).unwrap();
+    }
+    let example = module.join("examples/basic/main.tf");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let entry = "      recovery_window_in_days = 14\n";
+    assert!(text.contains(entry), "{text}");
+    let render = |tags: &str| {
+        std::fs::write(&example, text.replacen(entry, &format!("{entry}      tags = {tags}\n"), 1)).unwrap();
+        lz_schema::render_config(&common::root(), &example.parent().unwrap().to_path_buf(), vec![], &[])
+    };
+    render("{ Owner = \"market-data\", CostCentre = \"CC-7\" }").unwrap_or_else(|e| panic!("a service's owner is fine: {e:#}"));
+    for bad in ["{ Environment = \"dev\" }", "{ ManagedBy = \"hand\" }", "{ Owner = \" \" }"] {
+        let err = render(bad).expect_err(bad);
+        assert!(format!("{err:#}").contains("may set only Owner and CostCentre"), "{bad}: {err:#}");
+    }
+}

@@ -130,6 +130,11 @@ fn main() -> ExitCode {
     let root = project_root();
     let verbose = cli.verbose;
     VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
+    // Role sessions name the CI run they act for (a label in CloudTrail, never a decision).
+    if let Ok(run) = std::env::var("GITHUB_RUN_ID") {
+        let attempt = std::env::var("GITHUB_RUN_ATTEMPT").unwrap_or_else(|_| "1".into());
+        lz_platform::reach::set_run(&format!("gh-{run}-{attempt}"));
+    }
     let result = match cli.command {
         Command::Setup(args) => setup::run(&root, args),
         Command::Localstack(args) => localstack::run(&root, args),

@@ -205,7 +205,9 @@ impl Aws {
     pub async fn assume_role(&self, role_arn: &str, session: &str) -> Result<Aws> {
         let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
             .session_name(session)
-            .session_length(std::time::Duration::from_secs(900))
+            // An hour (the default maximum of a role): the credentials are handed to Terraform
+            // as they are, and an apply must not outlive them.
+            .session_length(std::time::Duration::from_secs(3600))
             .configure(&self.config)
             .build()
             .await;

@@ -125,6 +125,7 @@ enum Command {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    policy::quiet_library_backtraces();
     // Parsed from the command tree with every command's examples attached (`help`).
     let cli = Cli::from_arg_matches(&help::with_examples(Cli::command()).get_matches()).unwrap_or_else(|e| e.exit());
     let root = project_root();

@@ -58,7 +58,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(Sub::Test) = args.command {
         return test(root);
     }
-    quiet_library_backtraces();
     let mut opts = Options::for_root(root);
     if let Some(e) = args.exceptions {
         opts.exceptions = Some(e);
@@ -107,9 +106,10 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 
 /// The Rego parser backtracks through errors; with `RUST_BACKTRACE=1` (as CI sets it) every one
 /// of them captured a backtrace, 38% of the instructions of `policy --plan` on the prod plan.
-/// This command prints errors without backtraces, so library backtraces are off unless
-/// `RUST_LIB_BACKTRACE` asks for them (panics keep `RUST_BACKTRACE`).
-fn quiet_library_backtraces() {
+/// The CLI prints errors without backtraces, so library backtraces are off unless
+/// `RUST_LIB_BACKTRACE` asks for them (panics keep `RUST_BACKTRACE`). Called first thing in
+/// `main`, before any thread or error exists (std reads the setting once).
+pub fn quiet_library_backtraces() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
     }
@@ -205,7 +205,6 @@ const PAIRS: usize = 5;
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     use crate::bench::{load, mb, peak_rss};
     // As `policy` runs (the in-process figures are the command's own).
-    quiet_library_backtraces();
     println!("{} before the first figure", load());
     let work = root.join("target/bench-policy");
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;

@@ -344,8 +344,7 @@ fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::
         "{module}'s catalog version is {}, not {version}: a bulk upgrade moves services to the catalog version (`cargo xtask catalog bump {module} minor --message TEXT` first)",
         entry.version
     );
-    let endpoint = lz_platform::localstack::require(root)?;
-    let paths = lz_promote::Paths::landing_zone(root, &endpoint)?;
+    let crate::context::LandingZone { paths, .. } = crate::context::LandingZone::open(root)?;
     let records = paths.ledger()?.records()?;
     let c = lz_promote::adoption::catalog_in_force(c, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
     let envs = lz_repo::env::present(root)?;

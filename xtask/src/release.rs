@@ -178,7 +178,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 &m.digest,
                 m.ticket.as_deref().unwrap_or_default(),
                 m.reason.as_deref().unwrap_or_default(),
-                Some(lz_evidence::dsse::sha256_hex(&manifest)),
+                Some(lz_promote::release::manifest_sha256(&manifest)),
                 &now,
             )?;
             let author = lz_promote::breakglass::author_of(&ledger.records()?, &m.digest)
@@ -218,17 +218,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                     // The author's release record signs the manifest's sha256 (publish): a
                     // manifest that differs from it, say one whose hygiene was edited, is refused.
                     let records = paths.ledger()?.records()?;
-                    let signed = lz_promote::breakglass::author_of(&records, &verified.digest)
-                        .and_then(|r| r.details.release())
-                        .and_then(|d| d.manifest_sha256.clone());
-                    match signed {
-                        Some(s) if s != lz_evidence::dsse::sha256_hex(&bytes) => anyhow::bail!(
-                            "the stored manifest of release {} is not the one its author signed (sha256 {s}): the release store was tampered with",
-                            verified.digest
-                        ),
-                        Some(_) => signed_note = Some("as signed by the release's author"),
-                        None => signed_note = Some("NOT signed by the release's author (published before manifests were signed)"),
-                    }
+                    signed_note = Some(if lz_promote::release::signed_manifest(&records, &verified.digest, &bytes)? {
+                        "as signed by the release's author"
+                    } else {
+                        "NOT signed by the release's author (published before manifests were signed)"
+                    });
                     (format!("{}{}/", store.describe(), verified.digest), m)
                 }
             };

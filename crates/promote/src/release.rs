@@ -295,6 +295,27 @@ impl VerifiedRelease {
     }
 }
 
+/// The sha256 of a release manifest's bytes, as `release publish` signs it into the author's
+/// release record.
+pub fn manifest_sha256(manifest: &[u8]) -> String {
+    lz_evidence::dsse::sha256_hex(manifest)
+}
+
+/// Whether the stored `manifest` of release `digest` is the one its author signed: `Ok(true)`
+/// when the author's release record names its sha256, `Ok(false)` when that record names none
+/// (published before manifests were signed), an error when it names another (the release
+/// store was tampered with).
+pub fn signed_manifest(records: &[crate::ledger::Record], digest: &str, manifest: &[u8]) -> Result<bool> {
+    let signed = crate::breakglass::author_of(records, digest).and_then(|r| r.details.release()).and_then(|d| d.manifest_sha256.clone());
+    match signed {
+        Some(s) if s != manifest_sha256(manifest) => {
+            anyhow::bail!("the stored manifest of release {digest} is not the one its author signed (sha256 {s}): the release store was tampered with")
+        }
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
 /// Records the signed authorship of a release: a release record of its digest signed by the
 /// author's own key. The author of a release is the signer of its first such record; the
 /// manifest's author field is a label, never trusted. `manifest_sha256`, the sha256 of the

@@ -453,6 +453,174 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
 
 /// [`promote`] with the engine `engine` ([`crate::engine`]): the stack it applies, its state
 /// and provider; every deployment record of the run names it.
+/// The run a promotion step acts in: its ledger and the chain it decided on, its target, run id
+/// and plan digest, and the working directory of the host's runs.
+struct Run<'a> {
+    ledger: &'a crate::ledger::Ledger,
+    records: &'a [Record],
+    target: &'a Target,
+    run: &'a str,
+    digest: &'a str,
+    work: &'a std::path::Path,
+}
+
+/// The recovery step of a promotion: interrupted runs of this host whose process is gone are
+/// recorded `recovered`, with the state lock as found; a lock such a dead run left is released
+/// only with `--recover`, after a signed lock-recovery record (otherwise a refusal naming it).
+/// A lock whose holder may be alive is left for the plan to meet. Returns the `recovered`
+/// records and the lock-recovery record.
+fn recover_interrupted(
+    r: &Run,
+    lock: Option<&deploy::LockInfo>,
+    ws: &deploy::Workspace,
+    backend: &Backend,
+    opts: &Options,
+    later: &dyn Fn() -> Result<Reading>,
+) -> Result<(Vec<u64>, Option<u64>)> {
+    let (t, run, ledger) = (r.target, r.run, r.ledger);
+    let mut recovered = Vec::new();
+    for stale in interrupted(r.records, &t.environment) {
+        let stale_run = stale.run().unwrap_or_default().to_string();
+        let fields = deployment_fields(
+            &stale.release,
+            t,
+            stale.plan_digest.as_deref().unwrap_or(r.digest),
+            "recovered",
+            run,
+            &later()?,
+            DeploymentDetails {
+                engine: stale.deployment().and_then(|d| d.engine),
+                recovers_run: Some(stale_run.clone()),
+                recovers_record: Some(stale.sequence),
+                lock: Some(serde_json::to_value(lock)?),
+                ..Default::default()
+            },
+        );
+        recovered.push(ledger.append(Kind::Deployment, fields, opts.deployer)?.sequence);
+    }
+    let Some(l) = lock else { return Ok((recovered, None)) };
+    let records = ledger.records()?;
+    match orphan_of(&records, &t.environment, run, l, r.work) {
+        Ok(dead) => {
+            let dead_run = dead.run().unwrap_or_default().to_string();
+            if !opts.recover {
+                let msg = format!(
+                    "the state of {} is locked by lock {} ({} by {} since {}), orphaned by interrupted run {dead_run} (record {}, its process is gone): nothing was applied; `promote --recover` releases it with a signed lock-recovery record",
+                    t.environment, l.id, l.operation, l.who, l.created, dead.sequence
+                );
+                return Err(refuse!("{msg}"));
+            }
+            let fields = Fields::new(&dead.release)
+                .environment(&t.environment)
+                .account(&t.account_id)
+                .at(later()?.time)
+                .reason(format!("promote --recover by run {run}: the run that took the lock is dead"))
+                .details(LockRecoveryDetails {
+                    lock_id: l.id.clone(),
+                    run: dead_run.clone(),
+                    lock: serde_json::to_value(l)?,
+                    in_progress_record: Some(dead.sequence),
+                    recovered_by_run: Some(run.to_string()),
+                    state: Some(format!("s3://{}/{}", backend.bucket, backend.key)),
+                    ..Default::default()
+                });
+            let rec = ledger.append(Kind::LockRecovery, fields, opts.deployer)?;
+            ws.force_unlock(&l.id).with_context(|| format!("releasing lock {} of interrupted run {dead_run} (record {})", l.id, dead.sequence))?;
+            Ok((recovered, Some(rec.sequence)))
+        }
+        Err(why) if opts.recover => Err(refuse!(
+            "lock {} of the state of {} ({} by {} since {}) is not released: {why}",
+            l.id,
+            t.environment,
+            l.operation,
+            l.who,
+            l.created
+        )),
+        // A live holder: the plan meets the lock and says who holds it.
+        Err(_) => Ok((recovered, None)),
+    }
+}
+
+/// Why a Terraform plan or apply of run `r` stopped at a held state lock (`None`: it did not):
+/// the holder as Terraform or the lock object names it, and the running promotion of the
+/// environment the chain names, for the refusal ("nothing was applied").
+fn held_lock(text: &str, s3: &aws_sdk_s3::Client, backend: &Backend, r: &Run) -> Option<String> {
+    let t = r.target;
+    let mut l = deploy::parse_lock_error(text)?;
+    if l.id.is_empty() {
+        // Terraform could not read the holder's lock info; the lock object names it.
+        if let Ok(Some(held)) = deploy::read_lock(s3, backend) {
+            l = held;
+        }
+    }
+    let holder = r
+        .ledger
+        .records()
+        .ok()
+        .and_then(|rs| {
+            rs.iter()
+                .filter(|x| {
+                    x.kind == Kind::Deployment
+                        && x.environment.as_deref() == Some(t.environment.as_str())
+                        && x.deployment_outcome() == Some("in-progress")
+                })
+                .filter(|x| x.run() != Some(r.run))
+                .max_by_key(|x| x.sequence)
+                .map(|x| format!("; the running promotion is run {} by {} (record {})", x.run().unwrap_or(""), x.identity, x.sequence))
+        })
+        .unwrap_or_default();
+    // Terraform names no holder when the lock was released while it read the lock's info.
+    let lock = if l.id.is_empty() && l.who.is_empty() {
+        "another run (its lock was released before Terraform could read who held it)".to_string()
+    } else {
+        format!("{} (lock {}, {} since {})", l.who, l.id, l.operation, l.created)
+    };
+    Some(format!("the state of {} is locked by {lock}{holder}: nothing was applied", t.environment))
+}
+
+/// What a promotion decided before anything of its run is recorded ([`decide`]).
+struct Decision {
+    /// The policy evaluation record.
+    policy_record: u64,
+    admission: Admission,
+    /// The services this release moves (issue 32), and the approvals their adoptions rest on.
+    adoptions: Vec<lz_promote::adoption::Planned>,
+    adoption_approvals: Vec<u64>,
+    /// What the decision read: the in-progress record and the apply are held to it.
+    fence: crate::fence::Fence,
+}
+
+/// The decision step of a promotion: the policy evaluated and recorded, the change policy's
+/// auto-approval recorded when a dry run of the gates grants one, the admission through every
+/// gate, the module adoptions it moves, and the facts it rests on checked where they live.
+fn decide(session: &mut Session, opts: &Options, deployer: &str, now: &Reading) -> Result<Decision> {
+    let digest = session.plan_digest.clone();
+    let policy = session.evaluate_policy(now.time)?;
+    let policy_record = session.record_policy_evaluation(opts.policy_signer, &policy, now)?;
+    session.reload()?;
+    // Auto-approval: decided on a dry run of the gates, recorded before the real one.
+    if let Ok(a) = session.admit_assuming_auto_approval(deployer, &policy, now.time) {
+        let pid = session.governance.policy.policy_identity.clone();
+        let (_, workloads) = session.votes()?;
+        let have = workloads
+            .iter()
+            .any(|(v, _)| v.identity == pid && v.plan_digest == digest);
+        if a.requirement.auto_approve && a.break_glass.is_none() && !have {
+            session.record_auto_approval(opts.policy_signer, a.tier, now)?;
+            session.reload()?;
+        }
+    }
+    let admission = session.admit(deployer, &policy, now.time)?;
+    // Staged module adoption (issue 32): the services this release moves, their waves reached.
+    let adoptions = lz_promote::adoption::admit(session, now.time.unix_timestamp())?;
+    let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
+    // The facts the admission rests on, checked where they live before anything is recorded.
+    let place = crate::facts::Place::of_target(opts.target.clone());
+    lz_promote::gates::facts(session, crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous))?;
+    let fence = crate::fence::Fence::of(session);
+    Ok(Decision { policy_record, admission, adoptions, adoption_approvals, fence })
+}
+
 pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine: &crate::engine::Engine) -> Result<Outcome> {
     let t = opts.target;
     // An unauthenticated clock is bounded by the latest witnessed checkpoint (`clock::bound`).
@@ -470,30 +638,7 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     let deployer = opts.deployer.identity().to_string();
     let digest = session.plan_digest.clone();
     let release = session.digest().to_string();
-    let policy = session.evaluate_policy(now.time)?;
-    let policy_record = session.record_policy_evaluation(opts.policy_signer, &policy, now)?;
-    session.reload()?;
-    // Auto-approval: decided on a dry run of the gates, recorded before the real one.
-    if let Ok(a) = session.admit_assuming_auto_approval(&deployer, &policy, now.time) {
-        let pid = session.governance.policy.policy_identity.clone();
-        let (_, workloads) = session.votes()?;
-        let have = workloads
-            .iter()
-            .any(|(v, _)| v.identity == pid && v.plan_digest == digest);
-        if a.requirement.auto_approve && a.break_glass.is_none() && !have {
-            session.record_auto_approval(opts.policy_signer, a.tier, now)?;
-            session.reload()?;
-        }
-    }
-    let admission = session.admit(&deployer, &policy, now.time)?;
-    // Staged module adoption (issue 32): the services this release moves, their waves reached.
-    let adoptions = lz_promote::adoption::admit(session, now.time.unix_timestamp())?;
-    let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
-    // The facts the admission rests on, checked where they live before anything is recorded.
-    let place = crate::facts::Place::of_target(t.clone());
-    lz_promote::gates::facts(session, crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous))?;
-    // What the decision read: the in-progress record and the apply are held to it.
-    let fence = crate::fence::Fence::of(session);
+    let Decision { policy_record, admission, adoptions, adoption_approvals, fence } = decide(session, opts, &deployer, now)?;
 
     let records = session.records.clone();
     let ledger = &session.ledger;
@@ -572,113 +717,12 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
     // found. Their lock is released only by `--recover`, below.
     let lock = deploy::read_lock(&s3, &backend).map_err(fail)?;
-    let mut recovered = Vec::new();
-    for stale in interrupted(&records, &t.environment) {
-        let stale_run = stale.run().unwrap_or_default().to_string();
-        let fields = deployment_fields(
-            &stale.release,
-            t,
-            stale.plan_digest.as_deref().unwrap_or(&digest),
-            "recovered",
-            &run,
-            &later()?,
-            DeploymentDetails {
-                engine: stale.deployment().and_then(|d| d.engine),
-                recovers_run: Some(stale_run.clone()),
-                recovers_record: Some(stale.sequence),
-                lock: Some(serde_json::to_value(&lock)?),
-                ..Default::default()
-            },
-        );
-        recovered.push(ledger.append(Kind::Deployment, fields, opts.deployer).map_err(fail)?.sequence);
-    }
-    let mut lock_recovery = None;
-    if let Some(l) = &lock {
-        let records = ledger.records().map_err(fail)?;
-        match orphan_of(&records, &t.environment, &run, l, &paths.work) {
-            Ok(dead) => {
-                let dead_run = dead.run().unwrap_or_default().to_string();
-                if !opts.recover {
-                    let msg = format!(
-                        "the state of {} is locked by lock {} ({} by {} since {}), orphaned by interrupted run {dead_run} (record {}, its process is gone): nothing was applied; `promote --recover` releases it with a signed lock-recovery record",
-                        t.environment, l.id, l.operation, l.who, l.created, dead.sequence
-                    );
-                    return Err(fail(refuse!("{msg}")));
-                }
-                let fields = Fields::new(&dead.release)
-                    .environment(&t.environment)
-                    .account(&t.account_id)
-                    .at(later()?.time)
-                    .reason(format!("promote --recover by run {run}: the run that took the lock is dead"))
-                    .details(LockRecoveryDetails {
-                        lock_id: l.id.clone(),
-                        run: dead_run.clone(),
-                        lock: serde_json::to_value(l)?,
-                        in_progress_record: Some(dead.sequence),
-                        recovered_by_run: Some(run.clone()),
-                        state: Some(format!("s3://{}/{}", backend.bucket, backend.key)),
-                        ..Default::default()
-                    });
-                let rec = ledger.append(Kind::LockRecovery, fields, opts.deployer).map_err(fail)?;
-                ws.force_unlock(&l.id)
-                    .with_context(|| format!("releasing lock {} of interrupted run {dead_run} (record {})", l.id, dead.sequence))
-                    .map_err(fail)?;
-                lock_recovery = Some(rec.sequence);
-            }
-            Err(why) if opts.recover => {
-                return Err(fail(refuse!(
-                    "lock {} of the state of {} ({} by {} since {}) is not released: {why}",
-                    l.id,
-                    t.environment,
-                    l.operation,
-                    l.who,
-                    l.created
-                )));
-            }
-            // A live holder: the plan meets the lock and says who holds it.
-            Err(_) => {}
-        }
-    }
+    let (recovered, lock_recovery) =
+        recover_interrupted(&Run { ledger, records: &records, target: t, run: &run, digest: &digest, work: &paths.work }, lock.as_ref(), &ws, &backend, opts, &later)
+            .map_err(fail)?;
 
     let vars = engine.vars(session.release.root(), &release, t, opts.bake_seconds);
-    let lock_refusal = |text: &str| -> Option<String> {
-        let mut l = deploy::parse_lock_error(text)?;
-        if l.id.is_empty() {
-            // Terraform could not read the holder's lock info; the lock object names it.
-            if let Ok(Some(held)) = deploy::read_lock(&s3, &backend) {
-                l = held;
-            }
-        }
-        let holder = ledger
-            .records()
-            .ok()
-            .and_then(|rs| {
-                rs.iter()
-                    .filter(|x| {
-                        x.kind == Kind::Deployment
-                            && x.environment.as_deref() == Some(t.environment.as_str())
-                            && x.deployment_outcome() == Some("in-progress")
-                    })
-                    .filter(|x| x.run() != Some(run.as_str()))
-                    .max_by_key(|x| x.sequence)
-                    .map(|x| {
-                        format!(
-                            "; the running promotion is run {} by {} (record {})",
-                            x.run().unwrap_or(""),
-                            x.identity,
-                            x.sequence
-                        )
-                    })
-            })
-            .unwrap_or_default();
-        // Terraform names no holder when the lock was released while it read the lock's info.
-        let lock = if l.id.is_empty() && l.who.is_empty() {
-            "another run (its lock was released before Terraform could read who held it)".to_string()
-        } else {
-            format!("{} (lock {}, {} since {})", l.who, l.id, l.operation, l.created)
-        };
-        Some(format!("the state of {} is locked by {lock}{holder}: nothing was applied", t.environment))
-    };
+    let lock_refusal = |text: &str| held_lock(text, &s3, &backend, &Run { ledger, records: &records, target: t, run: &run, digest: &digest, work: &paths.work });
 
     boundary(&paths.work, Phase::Plan);
     let mut plan_args = vec![

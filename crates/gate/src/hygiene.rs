@@ -75,7 +75,8 @@ pub fn confirm(root: &Path, manifest: &lz_evidence::release::Manifest) -> Result
 /// checkout at `root`).
 fn differing_from_head(root: &Path, files: &[lz_evidence::release::FileEntry]) -> Result<Vec<String>> {
     use anyhow::Context as _;
-    let input: String = files.iter().map(|f| format!("HEAD:{}\n", f.path)).collect();
+    // `HEAD:./PATH` is relative to `root` even where `root` is not the top of the checkout.
+    let input: String = files.iter().map(|f| format!("HEAD:./{}\n", f.path)).collect();
     let out = duct::cmd!("git", "-C", root, "cat-file", "--batch")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")

@@ -556,35 +556,13 @@ impl S3Store {
         prefix: &str,
         after: Option<String>,
     ) -> Result<(std::collections::BTreeMap<String, Vec<(String, i128)>>, std::collections::BTreeSet<String>)> {
+        let listed = versions::list(&self.client, &self.bucket, prefix, after, None).await?;
         let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = Default::default();
-        let mut deleted: std::collections::BTreeSet<String> = Default::default();
-        let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (after, None);
-        loop {
-            let page = self
-                .client
-                .list_object_versions()
-                .bucket(&self.bucket)
-                .prefix(prefix)
-                .set_key_marker(key_marker.take())
-                .set_version_id_marker(version_marker.take())
-                .send()
-                .await
-                .map_err(aws_error)
-                .with_context(|| format!("cannot list the versions of s3://{}/{prefix}", self.bucket))?;
-            for v in page.versions() {
-                let (Some(key), Some(id)) = (v.key(), v.version_id()) else { continue };
-                let modified = v.last_modified().map(|t| t.as_nanos()).unwrap_or_default();
-                versions.entry(key.to_string()).or_default().push((id.to_string(), modified));
-            }
-            deleted.extend(page.delete_markers().iter().filter(|m| m.is_latest() == Some(true)).filter_map(|m| m.key().map(String::from)));
-            match (page.is_truncated(), page.next_key_marker()) {
-                (Some(true), Some(k)) => {
-                    key_marker = Some(k.to_string());
-                    version_marker = page.next_version_id_marker().map(String::from);
-                }
-                _ => break,
-            }
+        for v in listed.versions {
+            let Some(id) = v.id else { continue };
+            versions.entry(v.key).or_default().push((id, v.modified));
         }
+        let deleted = listed.markers.into_iter().filter(|m| m.latest).map(|m| m.key).collect();
         Ok((versions, deleted))
     }
 
@@ -623,8 +601,8 @@ impl S3Store {
         let judged_before = |v: &versions::Version| v.key == head_key && v.id.as_deref().is_some_and(|id| seen.contains(&location_of(id)));
         let stop: versions::Stop<'_> = (!seen.is_empty()).then_some(&judged_before);
         let (heads, records) = tokio::join!(
-            versions::list(&self.client, &self.bucket, &head_key, stop),
-            versions::list(&self.client, &self.bucket, &records_prefix, None)
+            versions::list(&self.client, &self.bucket, &head_key, None, stop),
+            versions::list(&self.client, &self.bucket, &records_prefix, None, None)
         );
         for listed in [heads?, records?] {
             for m in &listed.markers {

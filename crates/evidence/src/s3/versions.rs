@@ -21,6 +21,8 @@ pub(super) struct Version {
 pub(super) struct Marker {
     pub(super) key: String,
     pub(super) id: Option<String>,
+    /// The marker is its key's latest version (the key reads as deleted).
+    pub(super) latest: bool,
 }
 
 /// Every version and delete marker a listing returned, in listing order (keys ascending, a
@@ -37,10 +39,11 @@ pub(super) struct Listed {
 /// `seen` says was listed before (`None`: never).
 pub(super) type Stop<'a> = Option<&'a dyn Fn(&Version) -> bool>;
 
-/// Lists the versions under `prefix`, page after page, to the end or until `stop`.
-pub(super) async fn list(client: &Client, bucket: &str, prefix: &str, stop: Stop<'_>) -> Result<Listed> {
+/// Lists the versions under `prefix` (of the keys after `after`, all with `None`), page after
+/// page, to the end or until `stop`.
+pub(super) async fn list(client: &Client, bucket: &str, prefix: &str, after: Option<String>, stop: Stop<'_>) -> Result<Listed> {
     let mut out = Listed::default();
-    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (None, None);
+    let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (after, None);
     loop {
         let page = client
             .list_object_versions()
@@ -53,7 +56,11 @@ pub(super) async fn list(client: &Client, bucket: &str, prefix: &str, stop: Stop
             .map_err(aws_error)
             .with_context(|| format!("cannot list the versions of s3://{bucket}/{prefix}"))?;
         out.pages += 1;
-        out.markers.extend(page.delete_markers().iter().map(|m| Marker { key: m.key().unwrap_or_default().to_string(), id: m.version_id().map(String::from) }));
+        out.markers.extend(page.delete_markers().iter().map(|m| Marker {
+            key: m.key().unwrap_or_default().to_string(),
+            id: m.version_id().map(String::from),
+            latest: m.is_latest() == Some(true),
+        }));
         let first = out.versions.len();
         out.versions.extend(page.versions().iter().map(|v| Version {
             key: v.key().unwrap_or_default().to_string(),

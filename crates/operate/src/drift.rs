@@ -355,6 +355,20 @@ pub fn check_with(
     if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
         findings.extend(check_stores(stores)?);
     }
+    // What every drift record of this check carries: the controls' findings, the deployment
+    // and the state judged, and the clock.
+    let (state_serial, state_version, state_lineage) = crate::facts::state_details(state.as_ref());
+    let judged = DriftDetails {
+        findings: Some(serde_json::to_value(&findings)?),
+        deployment_record: Some(deployed.sequence),
+        clock: Some(now.source.clone()),
+        state_serial,
+        state_version,
+        state_lineage,
+        ..Default::default()
+    };
+    let fields = Fields::new(&release).environment(&target.environment).account(&target.account_id).at(now.time);
+    let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
     let (terraform_changes, shown) = match planned {
         Ok(p) => p,
         Err(plan) => {
@@ -364,53 +378,26 @@ pub fn check_with(
             let record = if findings.is_empty() {
                 None
             } else {
-                let (state_serial, state_version, state_lineage) = crate::facts::state_details(state.as_ref());
-                let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
                 resources.dedup();
-                let fields = Fields::new(&release).environment(&target.environment).account(&target.account_id).at(now.time).details(
-                    DriftDetails {
-                        drifted: Some(true),
-                        resources: Some(resources),
-                        findings: Some(serde_json::to_value(&findings)?),
-                        deployment_record: Some(deployed.sequence),
-                        clock: Some(now.source.clone()),
-                        state_serial,
-                        state_version,
-                        state_lineage,
-                        ..Default::default()
-                    },
-                );
-                Some(ledger.append(Kind::Drift, fields, signer)?.sequence)
+                let details = DriftDetails { drifted: Some(true), resources: Some(resources), ..judged };
+                Some(ledger.append(Kind::Drift, fields.details(details), signer)?.sequence)
             };
             return Err(Incomplete { environment: target.environment.clone(), release, findings, plan, record }.into());
         }
     };
     let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
-    let plan_output_digest = crate::facts::plan_output_digest(&shown);
-    let mut resources: Vec<String> = findings.iter().map(|f| f.resource.clone()).collect();
     if terraform_changes {
         let of = if engine.kind() == lz_evidence::details::Engine::Terraform { "landing zone" } else { "canary" };
         resources.push(format!("{} ({of} state)", target.environment));
     }
     resources.dedup();
-    let fields = Fields::new(&release)
-        .environment(&target.environment)
-        .account(&target.account_id)
-        .at(now.time);
-    let (state_serial, state_version, state_lineage) = crate::facts::state_details(state.as_ref());
     let fields = fields.details(DriftDetails {
         drifted: Some(terraform_changes || !findings.is_empty()),
         resources: Some(resources),
         terraform_changes: Some(terraform_changes),
         canary_changes: Some(canary_changes.clone()),
-        findings: Some(serde_json::to_value(&findings)?),
-        deployment_record: Some(deployed.sequence),
-        plan_output_digest: Some(plan_output_digest),
-        clock: Some(now.source.clone()),
-        state_serial,
-        state_version,
-        state_lineage,
-        ..Default::default()
+        plan_output_digest: Some(crate::facts::plan_output_digest(&shown)),
+        ..judged
     });
     let rec: RecordRef = ledger.append(Kind::Drift, fields, signer)?;
     Ok(Report {

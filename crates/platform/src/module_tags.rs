@@ -130,8 +130,11 @@ fn hash_at(root: &Path, commit: &str, module: &str) -> Result<String> {
 /// Every CHANGELOG version of every catalog module whose tag does not exist: `(module,
 /// version, tag)`.
 pub fn missing(root: &Path) -> Result<Vec<(String, String, String)>> {
-    let catalog = crate::catalog::load(root)?;
-    let tags = existing(root);
+    missing_of(root, &crate::catalog::load(root)?, &existing(root))
+}
+
+/// [`missing`] of a catalog and a tag set already read.
+fn missing_of(root: &Path, catalog: &lz_repo::catalog::Catalog, tags: &BTreeSet<String>) -> Result<Vec<(String, String, String)>> {
     let mut out = Vec::new();
     for name in catalog.modules.keys() {
         let changelog = root.join("modules").join(name).join("CHANGELOG.md");
@@ -197,7 +200,8 @@ pub fn check_tags(root: &Path) -> Result<std::result::Result<Findings, String>> 
     }
     let mut f = Findings::default();
     let catalog_file = root.join(CATALOG);
-    for (module, version, name) in missing(root)? {
+    let catalog = crate::catalog::load(root)?;
+    for (module, version, name) in missing_of(root, &catalog, &tags)? {
         f.push(
             "module tags",
             Some(PathBuf::from(format!("modules/{module}/CHANGELOG.md"))),
@@ -205,7 +209,6 @@ pub fn check_tags(root: &Path) -> Result<std::result::Result<Findings, String>> 
             format!("{module} {version} has no tag {name}: `cargo xtask catalog tags --create` tags it where the catalog recorded it"),
         );
     }
-    let catalog = crate::catalog::load(root)?;
     for (module, entry) in &catalog.modules {
         let name = tag(module, &entry.version);
         if !tags.contains(&name) {

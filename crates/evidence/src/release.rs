@@ -210,21 +210,27 @@ pub struct Built {
     pub existed: bool,
 }
 
+/// `git -C root ARGS` with git's environment overrides (`GIT_DIR`, `GIT_WORK_TREE`,
+/// `GIT_INDEX_FILE`, `GIT_OBJECT_DIRECTORY`) removed: the checkout at `root` is what is judged,
+/// whatever the caller's environment points git at.
+pub fn git_at<I, A>(root: &Path, args: I) -> duct::Expression
+where
+    I: IntoIterator<Item = A>,
+    A: Into<std::ffi::OsString>,
+{
+    let mut all: Vec<std::ffi::OsString> = vec!["-C".into(), root.into()];
+    all.extend(args.into_iter().map(Into::into));
+    duct::cmd("git", all)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_OBJECT_DIRECTORY")
+}
+
 /// The commit of the tree at `root`, and whether the release's tree differs from it (or is no
 /// git checkout at all).
 pub fn git_info(root: &Path) -> GitInfo {
-    let git = |args: Vec<std::ffi::OsString>| {
-        // git's environment overrides are removed: the checkout at `root` is what is judged.
-        duct::cmd("git", [vec!["-C".into(), root.into()], args].concat())
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .env_remove("GIT_OBJECT_DIRECTORY")
-            .stdout_capture()
-            .stderr_null()
-            .unchecked()
-            .run()
-    };
+    let git = |args: Vec<std::ffi::OsString>| git_at(root, args).stdout_capture().stderr_null().unchecked().run();
     let commit = match git(["rev-parse", "--verify", "-q", "HEAD"].iter().map(Into::into).collect()) {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
         _ => return GitInfo { commit: "uncommitted".into(), dirty: true },

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use lz_evidence::release::{git_info, Hygiene, TREE};
+use lz_evidence::release::{git_at, git_info, Hygiene, TREE};
 use lz_promote::refusal::refuse_if;
 
 /// How many changed paths a refusal names.
@@ -71,17 +71,12 @@ pub fn confirm(root: &Path, manifest: &lz_evidence::release::Manifest) -> Result
 }
 
 /// The archived files whose content is not `HEAD`'s blob at their path (or that `HEAD` lacks),
-/// read with one `git cat-file --batch` (git's environment overrides removed, so git reads the
-/// checkout at `root`).
+/// read with one `git cat-file --batch` ([`git_at`]: git reads the checkout at `root`).
 fn differing_from_head(root: &Path, files: &[lz_evidence::release::FileEntry]) -> Result<Vec<String>> {
     use anyhow::Context as _;
     // `HEAD:./PATH` is relative to `root` even where `root` is not the top of the checkout.
     let input: String = files.iter().map(|f| format!("HEAD:./{}\n", f.path)).collect();
-    let out = duct::cmd!("git", "-C", root, "cat-file", "--batch")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_OBJECT_DIRECTORY")
+    let out = git_at(root, ["cat-file", "--batch"])
         .stdin_bytes(input)
         .stdout_capture()
         .stderr_null()
@@ -120,9 +115,8 @@ fn changed(root: &Path, commit: &str) -> String {
     if commit == "uncommitted" {
         return "no git commit".into();
     }
-    let mut args = vec!["-C".to_string(), root.display().to_string(), "status".into(), "--porcelain".into(), "--untracked-files=all".into(), "--".into()];
-    args.extend(TREE.iter().map(|d| d.to_string()));
-    let out = duct::cmd("git", args).stderr_null().unchecked().read().unwrap_or_default();
+    let args = ["status", "--porcelain", "--untracked-files=all", "--"].into_iter().chain(TREE);
+    let out = git_at(root, args).stderr_null().unchecked().read().unwrap_or_default();
     let paths: Vec<&str> = out.lines().filter_map(|l| l.get(3..)).collect();
     match paths.len() {
         0 => "git status failed".into(),

@@ -105,7 +105,7 @@ impl Profiles {
                 None => None,
                 Some(e) => {
                     let url = e.get_ref().trim().to_string();
-                    if !(url.starts_with("https://") || url.starts_with("http://127.0.0.1") || url.starts_with("http://localhost")) {
+                    if !(url.starts_with("https://") || url.starts_with("http://") && is_loopback(&url)) {
                         bail!(
                             "{origin}:{}: profile {name}: endpoint {url:?} must be https:// (plain http only on loopback)",
                             lz_repo::line_of(text, e.span().start)
@@ -319,6 +319,34 @@ impl ProvideCredentials for WebIdentity {
     }
 }
 
+/// Whether `e` is an http(s) URL whose host is exactly a loopback name or address (so
+/// `http://localhost.example.com` and `http://127.0.0.1@example.com` are not).
+pub(crate) fn is_loopback(e: &str) -> bool {
+    let Some(rest) = e.strip_prefix("http://").or_else(|| e.strip_prefix("https://")) else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { "" }),
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    #[test]
+    fn only_an_exact_loopback_host_is_loopback() {
+        for e in ["http://127.0.0.1:4566", "http://localhost:4566/", "https://localhost", "http://[::1]:4566"] {
+            assert!(super::is_loopback(e), "{e}");
+        }
+        for e in ["http://localhost.example.com", "http://127.0.0.1@example.com", "http://127.0.0.1.nip.io:4566", "ftp://127.0.0.1", "http://example.com/127.0.0.1"] {
+            assert!(!super::is_loopback(e), "{e}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +368,8 @@ mod tests {
         assert_eq!(p.environment_role_arn("dev", "111111111111"), "arn:aws:iam::111111111111:role/lz-dev-deployer");
         let err = Profiles::parse("[profile.x]\nendpoint = \"http://example.com\"\n", "aws.toml", root).unwrap_err();
         assert!(format!("{err:#}").contains("aws.toml:2"), "{err:#}");
+        // A host that only starts like loopback is not loopback.
+        assert!(Profiles::parse("[profile.x]\nendpoint = \"http://localhost.example.com\"\n", "aws.toml", root).is_err());
         assert!(Profiles::parse("[profile.x]\nendpoint = \"http://127.0.0.1:1\"\nca_file = \"c\"\n", "aws.toml", root).is_err());
         assert!(Profiles::parse("environment_role = \"fixed\"\n", "aws.toml", root).is_err());
         assert!(p.get("nope").is_err());

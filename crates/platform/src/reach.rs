@@ -74,41 +74,13 @@ pub fn profile_of(endpoint: &str) -> Result<EndpointProfile> {
     if e == AWS {
         return Ok(EndpointProfile::aws());
     }
-    if is_loopback(e) {
+    if crate::aws_setup::is_loopback(e) {
         return Ok(EndpointProfile::at("localstack", e, None));
     }
     if e.starts_with("https://") {
         return Ok(EndpointProfile::at("endpoint", e, None));
     }
     anyhow::bail!("endpoint {e:?} is neither {AWS:?}, an https:// URL, nor plain http:// on loopback (LocalStack)")
-}
-
-/// Whether `e` is an http(s) URL whose host is exactly a loopback name or address (so
-/// `http://localhost.example.com` and `http://127.0.0.1@example.com` are not).
-fn is_loopback(e: &str) -> bool {
-    let Some(rest) = e.strip_prefix("http://").or_else(|| e.strip_prefix("https://")) else { return false };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.rsplit_once(':').map_or(authority, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { "" }),
-    };
-    matches!(host, "127.0.0.1" | "localhost" | "::1")
-}
-
-#[cfg(test)]
-mod loopback_tests {
-    #[test]
-    fn only_an_exact_loopback_host_is_loopback() {
-        for e in ["http://127.0.0.1:4566", "http://localhost:4566/", "https://localhost", "http://[::1]:4566"] {
-            assert!(super::is_loopback(e), "{e}");
-        }
-        for e in ["http://localhost.example.com", "http://127.0.0.1@example.com", "http://127.0.0.1.nip.io:4566", "ftp://127.0.0.1", "http://example.com/127.0.0.1"] {
-            assert!(!super::is_loopback(e), "{e}");
-        }
-    }
 }
 
 /// The base credentials for `profile`: the installed ones, else LocalStack's fixed caller on
@@ -118,7 +90,7 @@ fn base_for(profile: &EndpointProfile) -> Base {
         return b;
     }
     match &profile.endpoint {
-        Some(e) if is_loopback(e) => Base::Static(Credentials::new(LOCALSTACK_CALLER, crate::aws::TEST_SECRET, None, None, "localstack-caller")),
+        Some(e) if crate::aws_setup::is_loopback(e) => Base::Static(Credentials::new(LOCALSTACK_CALLER, crate::aws::TEST_SECRET, None, None, "localstack-caller")),
         _ => Base::Chain,
     }
 }

@@ -5,7 +5,9 @@
 //! secret values never reach the output or the evidence chain.
 //!
 //! Each test works in its own environment's account (dev, test, preprod), so the tests of this
-//! binary never share a secret or a consumer role.
+//! binary never share a secret or a consumer role, and holds that account's LocalStack lease, so
+//! tests of other binaries (the train's rotation) never rotate its secrets or reset its roles
+//! meanwhile.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -219,6 +221,7 @@ fn value(t: &lz_operate::promote::Target, name: &str, version: &str) -> String {
 fn every_dev_secret_rotates_verified_by_its_consumers_and_no_value_reaches_output_or_evidence() {
     let repo = Repo::new("dev");
     let t = repo.target("dev");
+    let _lease = lz_platform::localstack::lease(&[&t.account_id]).unwrap();
     reset_consumers(
         &t,
         &[
@@ -408,6 +411,7 @@ const LOST_ACCESS: &[(&str, &str, &str)] = &[
 fn a_consumer_whose_role_lost_access_fails_verification_and_the_labels_roll_back() {
     let repo = Repo::new("lost");
     let t = repo.target("test");
+    let _lease = lz_platform::localstack::lease(&[&t.account_id]).unwrap();
     let name = "lz-test/matching-engine/fix-session-credentials";
     let role = "matching-engine-task";
     for (case, document, problem) in LOST_ACCESS {
@@ -484,6 +488,7 @@ fn hex_nonce() -> String {
 fn a_run_killed_at_any_step_boundary_leaves_the_secret_readable_and_the_next_run_completes() {
     let repo = Repo::new("kill");
     let t = repo.target("preprod");
+    let _lease = lz_platform::localstack::lease(&[&t.account_id]).unwrap();
     reset_consumers(&t, &["order-gateway-task"]);
     let name = "lz-preprod/order-gateway/tls-certificate";
     repo.rotate("preprod", name, 0);

@@ -815,6 +815,10 @@ fn train_reaches_prod_from_fresh_clones() {
     let doc: yaml_serde::Value = yaml_serde::from_str(&std::fs::read_to_string(&rotation.file).unwrap()).unwrap();
     let matrix: Vec<&str> = doc["jobs"]["rotate"]["strategy"]["matrix"]["env"].as_sequence().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
     assert_eq!(matrix, ENVS, "rotation.yml rotates in every environment");
+    // From the rotations to the audit's verification, no test of another binary rotates these
+    // accounts' secrets (two rotations elsewhere would make LocalStack drop the recorded versions).
+    let accounts: Vec<String> = ENVS.iter().map(|e| lz_operate::promote::Target::from_tree(&root(), e, lz_platform::localstack::ENDPOINT).unwrap().account_id).collect();
+    let _lease = lz_platform::localstack::lease(&accounts.iter().map(String::as_str).collect::<Vec<_>>()).unwrap();
     for env in matrix {
         let ctx = Context::default()
             .with("matrix.env", env)

@@ -237,6 +237,9 @@ fn rotations_secrets_manager_does_not_hold_are_contradicted_not_rotated() {
     let plan = lz_promote::release::render_env(&root(), env).unwrap();
     let policy = rotation::Policy::load(&root()).unwrap();
     let t = sb.target(env).unwrap();
+    // This test writes a version of a prod secret and reads it back: no other test rotates prod's
+    // secrets meanwhile.
+    let _lease = lz_platform::localstack::lease(&[&t.account_id]).unwrap();
     let secrets = rotation::secrets_of_plan(&plan, &policy, &t.account_id, &t.region).unwrap();
     assert!(secrets.len() >= 4, "{secrets:?}");
     let ledger = sb.ledger().unwrap();

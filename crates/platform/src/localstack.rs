@@ -249,3 +249,55 @@ pub fn tls_certificate(root: &Path) -> Option<std::path::PathBuf> {
         .into_iter()
         .find(|p| p.is_file())
 }
+
+/// An exclusive hold on accounts of the one LocalStack this machine runs, for tests that change
+/// state other tests of those accounts rely on: Secrets Manager versions (LocalStack drops a
+/// version once it has lost its labels, so two rotations elsewhere make a recorded one vanish) and
+/// the consumer roles rotation verifies. Held until dropped.
+pub struct Lease {
+    _files: Vec<std::fs::File>,
+}
+
+/// Waits for, then takes, the [`Lease`] of `accounts`. The lock files live in the system's
+/// temporary directory, because clones and worktrees of this repository share the one LocalStack
+/// on 127.0.0.1; locks are taken in account order, so two holders never wait on each other.
+pub fn lease(accounts: &[&str]) -> Result<Lease> {
+    let dir = std::env::temp_dir().join("lz-localstack-leases");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut ids = accounts.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut files = Vec::with_capacity(ids.len());
+    for id in ids {
+        let path = dir.join(format!("{id}.lock"));
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
+        file.lock().with_context(|| format!("locking {}", path.display()))?;
+        files.push(file);
+    }
+    Ok(Lease { _files: files })
+}
+
+#[cfg(test)]
+mod lease_tests {
+    /// A second holder of an account waits until the first drops its lease.
+    #[test]
+    fn a_lease_excludes_a_second_holder_until_dropped() {
+        let (account, other) = (format!("9{:011}", std::process::id()), format!("8{:011}", std::process::id()));
+        let first = super::lease(&[&account, &other]).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let second = std::thread::spawn({
+            let account = account.clone();
+            move || {
+                let _held = super::lease(&[&account]).unwrap();
+                tx.send(()).unwrap();
+            }
+        });
+        assert!(rx.recv_timeout(std::time::Duration::from_millis(300)).is_err(), "the second holder got the lease while the first held it");
+        drop(first);
+        rx.recv_timeout(std::time::Duration::from_secs(30)).expect("the second holder gets the lease once the first drops it");
+        second.join().unwrap();
+        for id in [account, other] {
+            let _ = std::fs::remove_file(std::env::temp_dir().join(format!("lz-localstack-leases/{id}.lock")));
+        }
+    }
+}

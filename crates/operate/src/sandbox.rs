@@ -337,7 +337,7 @@ impl Sandbox {
             region: e.region,
             endpoint: self.endpoint.clone(),
             state_bucket: self.names(env).state_bucket.expect("named"),
-            deployer_role: format!("lz-{env}-deployer"),
+            deployer_role: lz_platform::reach::deployer_role(env),
             landing_zone_key: crate::promote::landing_zone_key(env),
         })
     }

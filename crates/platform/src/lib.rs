@@ -16,6 +16,7 @@ pub mod layout;
 pub mod localstack_override;
 pub mod module_tags;
 pub mod localstack;
+pub mod oidc;
 pub mod overlays;
 pub mod pins;
 pub mod progress;

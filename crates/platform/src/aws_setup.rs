@@ -266,7 +266,7 @@ impl Aws {
 }
 
 /// (account, role name) of `arn:aws:iam::ACCOUNT:role/[path/]NAME`.
-fn role_parts(arn: &str) -> Result<(String, String)> {
+pub fn role_parts(arn: &str) -> Result<(String, String)> {
     let rest = arn.strip_prefix("arn:aws:iam::").with_context(|| format!("{arn:?} is not an IAM role ARN"))?;
     let (account, role) = rest.split_once(":role/").with_context(|| format!("{arn:?} is not an IAM role ARN"))?;
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {

@@ -5,17 +5,12 @@
 //! pipeline role through `AssumeRoleWithWebIdentity` on LocalStack (which accepts any token).
 //! Needs LocalStack (`cargo xtask test` starts it); otherwise this fails loudly.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 use lz_platform::aws_setup::{session_name, Aws, Base, EndpointProfile};
 use lz_platform::oidc::{TokenRequest, STS_AUDIENCE};
+use lz_platform::oidc_issuer::{Issuer, JWT};
 use lz_platform::{aws, localstack};
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -23,58 +18,6 @@ fn root() -> PathBuf {
 
 const TOOLING: &str = "999999999999";
 const BEARER: &str = "request-token-of-this-job";
-const JWT: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJyZXBvOmV4YW1wbGUvbGFuZGluZy16b25lIn0.c2lnbmF0dXJl";
-
-/// A GitHub-like token endpoint on https://localhost:PORT/token: answers `{"value": JWT}` to a
-/// GET with the right bearer and `audience=sts.amazonaws.com`, 401 otherwise. Counts the tokens
-/// it handed out.
-fn issuer(cert: &std::path::Path) -> (String, Arc<AtomicUsize>) {
-    let key = cert.with_extension("key");
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert).unwrap().map(|c| c.unwrap()).collect();
-    let key = PrivateKeyDer::from_pem_file(&key).unwrap();
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = Arc::new(
-        rustls::ServerConfig::builder_with_provider(provider).with_safe_default_protocol_versions().unwrap().with_no_client_auth().with_single_cert(certs, key).unwrap(),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("https://localhost:{}/token?api-version=2.0", listener.local_addr().unwrap().port());
-    let served = Arc::new(AtomicUsize::new(0));
-    let count = served.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(tcp) = stream else { continue };
-            let Ok(conn) = rustls::ServerConnection::new(config.clone()) else { continue };
-            let mut tls = rustls::StreamOwned::new(conn, tcp);
-            let mut head = Vec::new();
-            {
-                let mut r = BufReader::new(&mut tls);
-                loop {
-                    let mut line = String::new();
-                    match r.read_line(&mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) if line == "\r\n" => break,
-                        Ok(_) => head.push(line.trim_end().to_string()),
-                    }
-                }
-            }
-            let ok = head.first().is_some_and(|l| l.starts_with("GET /token?api-version=2.0&audience=sts.amazonaws.com "))
-                && head.iter().any(|h| h.eq_ignore_ascii_case(&format!("authorization: bearer {BEARER}")));
-            let answer = if ok {
-                count.fetch_add(1, Ordering::SeqCst);
-                let body = serde_json::json!({ "value": JWT }).to_string();
-                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
-            } else {
-                "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string()
-            };
-            let _ = tls.write_all(answer.as_bytes());
-            let _ = tls.flush();
-            tls.conn.send_close_notify();
-            let _ = tls.conn.complete_io(&mut tls.sock);
-        }
-    });
-    (url, served)
-}
 
 #[test]
 fn the_oidc_token_comes_over_verified_https_and_reaches_the_pipeline_role() {
@@ -82,7 +25,8 @@ fn the_oidc_token_comes_over_verified_https_and_reaches_the_pipeline_role() {
     let endpoint = localstack::require(&root).expect("LocalStack is required");
     let cert = localstack::tls_certificate(&root).expect("LocalStack's TLS certificate and key (server.test.pem.crt/.key)");
     let pem = std::fs::read(&cert).unwrap();
-    let (url, served) = issuer(&cert);
+    let issuer = Issuer::start(&cert, BEARER).unwrap();
+    let url = issuer.url.clone();
     let request = |bearer: &str, ca: Option<Vec<u8>>| TokenRequest { url: url.clone(), bearer: bearer.into(), extra_ca: ca };
 
     assert_eq!(request(BEARER, Some(pem.clone())).token(STS_AUDIENCE).unwrap_or_else(|e| panic!("{e:#}")), JWT);
@@ -95,7 +39,7 @@ fn the_oidc_token_comes_over_verified_https_and_reaches_the_pipeline_role() {
     // Plain HTTP never carries the request token.
     let plain = TokenRequest { url: url.replace("https://", "http://"), bearer: BEARER.into(), extra_ca: None };
     assert!(format!("{:#}", plain.token(STS_AUDIENCE).unwrap_err()).contains("not https://"));
-    assert_eq!(served.load(Ordering::SeqCst), 1);
+    assert_eq!(issuer.served(), 1);
 
     // The token, asked for by the credential provider, is exchanged for the pipeline role.
     let region = "eu-west-2";
@@ -119,5 +63,5 @@ fn the_oidc_token_comes_over_verified_https_and_reaches_the_pipeline_role() {
         let e = ci.caller().await.unwrap_err();
         assert!(format!("{e:#}").contains("HTTP 401"), "{e:#}");
     });
-    assert_eq!(served.load(Ordering::SeqCst), 2);
+    assert_eq!(issuer.served(), 2);
 }

@@ -41,7 +41,10 @@ pub fn aws_profile(root: &Path) -> Result<lz_platform::aws_setup::EndpointProfil
 /// saying how to start it when nothing answers); any other endpoint answers or fails on its
 /// first call.
 pub fn endpoint(root: &Path) -> Result<String> {
-    let profile = aws_profile(root)?;
+    endpoint_of(root, &aws_profile(root)?)
+}
+
+fn endpoint_of(root: &Path, profile: &lz_platform::aws_setup::EndpointProfile) -> Result<String> {
     match profile.endpoint.as_deref() {
         None => Ok(lz_platform::reach::AWS.to_string()),
         Some(lz_platform::localstack::ENDPOINT) => lz_platform::localstack::require(root),
@@ -91,6 +94,22 @@ impl SignerArgs {
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    /// The landing zone opens at any profile of governance/aws.toml: real AWS and an https://
+    /// endpoint need no LocalStack (nothing is probed, no call is made), a name the file does
+    /// not list is refused.
+    #[test]
+    fn the_landing_zone_endpoint_is_any_governed_profile() {
+        use lz_platform::aws_setup::Profiles;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[profile.aws]\n[profile.staging]\nendpoint = \"https://aws-gateway.example.internal\"\n";
+        let profiles = Profiles::parse(text, "aws.toml", dir.path()).unwrap();
+        assert_eq!(super::endpoint_of(dir.path(), profiles.get("aws").unwrap()).unwrap(), "aws");
+        assert_eq!(super::endpoint_of(dir.path(), profiles.get("staging").unwrap()).unwrap(), "https://aws-gateway.example.internal");
+        let paths = lz_promote::Paths::landing_zone(&crate::project_root(), "https://aws-gateway.example.internal");
+        assert!(paths.is_ok(), "the stores open without a call: {:?}", paths.err());
+        assert!(format!("{:#}", profiles.get("nope").unwrap_err()).contains("no endpoint profile \"nope\""));
+    }
 
     #[derive(clap::Parser)]
     #[command(mut_arg("identity", |a| a.help("The approver (a person)")))]

@@ -33,6 +33,10 @@ impl LandingZone {
 /// when unset.
 pub fn aws_profile(root: &Path) -> Result<lz_platform::aws_setup::EndpointProfile> {
     let name = std::env::var(crate::signing::AWS_PROFILE_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "localstack".to_string());
+    if name == "localstack" && !root.join(lz_platform::aws_setup::PROFILES_FILE).is_file() {
+        // A tree without the file (an older checkout, a test's partial copy): LocalStack, as before.
+        return Ok(lz_platform::aws_setup::EndpointProfile::at("localstack", lz_platform::localstack::ENDPOINT, None));
+    }
     Ok(lz_platform::aws_setup::Profiles::load(root)?.get(name.trim())?.clone())
 }
 

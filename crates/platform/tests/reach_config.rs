@@ -73,3 +73,28 @@ fn reach_honours_the_ca_file_and_the_environment_role_of_governance_aws_toml() {
     let e = reach::configure(none.path()).unwrap_err();
     assert!(format!("{e:#}").contains("aws.toml:2"), "{e:#}");
 }
+
+/// No shipped source names an environment's role by hand: every client takes it from
+/// `reach::deployer_role` (the configured `environment_role`), whose default lives in
+/// `reach.rs` and `aws_setup.rs` only.
+#[test]
+fn no_shipped_source_names_the_environment_role_by_hand() {
+    let root = root();
+    let by_hand = regex::Regex::new(r#"format!\("lz-\{env\}-deployer"\)|"lz-\{env\}-deployer""#).unwrap();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("crates")).unwrap().map(|e| e.unwrap().path().join("src")).collect();
+    dirs.push(root.join("xtask/src"));
+    let mut found = Vec::new();
+    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
+        for f in walkdir::WalkDir::new(&dir).into_iter().map(|e| e.unwrap()).filter(|e| e.path().extension().is_some_and(|x| x == "rs")) {
+            if f.path().ends_with("platform/src/reach.rs") || f.path().ends_with("platform/src/aws_setup.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(f.path()).unwrap();
+            for (i, line) in text.lines().enumerate().filter(|(_, l)| by_hand.is_match(l)) {
+                found.push(format!("{}:{}: {}", f.path().display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "roles named by hand instead of lz_platform::reach::deployer_role:\n{}", found.join("\n"));
+    assert!(by_hand.is_match(r#"deployer_role: format!("lz-{env}-deployer"),"#), "the guard finds what it looks for");
+}

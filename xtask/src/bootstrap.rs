@@ -49,7 +49,7 @@ fn print(report: &bootstrap::Report) {
 }
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
-    let endpoint = lz_platform::localstack::require(root)?;
+    let endpoint = crate::context::endpoint(root)?;
     if args.stores {
         let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
         let plan = lz_promote::release::render_env(root, &stores.environment)

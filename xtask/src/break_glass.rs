@@ -72,7 +72,7 @@ enum Cmd {
 
 /// The decision time, bounded by the evidence chain (`clock::decide`).
 fn clock_of(root: &Path, paths: &Paths, env: &str) -> Result<lz_promote::clock::Reading> {
-    let endpoint = lz_platform::localstack::require(root)?;
+    let endpoint = crate::context::endpoint(root)?;
     lz_promote::clock::decide(paths, Some(env), &Target::from_tree(root, env, &endpoint)?.clock())
 }
 

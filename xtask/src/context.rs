@@ -14,10 +14,10 @@ pub struct LandingZone {
 }
 
 impl LandingZone {
-    /// The landing zone under `root` at the running LocalStack (an error saying how to start it
-    /// when nothing answers).
+    /// The landing zone under `root` at its endpoint ([`endpoint`]: the endpoint profile
+    /// `LZ_AWS_PROFILE` names, LocalStack by default).
     pub fn open(root: &Path) -> Result<LandingZone> {
-        let endpoint = lz_platform::localstack::require(root)?;
+        let endpoint = endpoint(root)?;
         LandingZone::at(root, &endpoint)
     }
 
@@ -28,15 +28,48 @@ impl LandingZone {
     }
 }
 
+/// The endpoint profile a command acting on the landing zone uses: `LZ_AWS_PROFILE` names one
+/// of `governance/aws.toml` (a governed list: no other URL is reachable this way), `localstack`
+/// when unset.
+pub fn aws_profile(root: &Path) -> Result<lz_platform::aws_setup::EndpointProfile> {
+    let name = std::env::var(crate::signing::AWS_PROFILE_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "localstack".to_string());
+    if name == "localstack" && !root.join(lz_platform::aws_setup::PROFILES_FILE).is_file() {
+        // A tree without the file (an older checkout, a test's partial copy): LocalStack, as before.
+        return Ok(lz_platform::aws_setup::EndpointProfile::at("localstack", lz_platform::localstack::ENDPOINT, None));
+    }
+    Ok(lz_platform::aws_setup::Profiles::load(root)?.get(name.trim())?.clone())
+}
+
+/// Where the landing zone's AWS APIs are ([`aws_profile`]): real AWS (`"aws"`, regional
+/// endpoints) or the profile's URL. Only LocalStack's own endpoint is probed first (an error
+/// saying how to start it when nothing answers); any other endpoint answers or fails on its
+/// first call.
+pub fn endpoint(root: &Path) -> Result<String> {
+    endpoint_of(root, &aws_profile(root)?)
+}
+
+fn endpoint_of(root: &Path, profile: &lz_platform::aws_setup::EndpointProfile) -> Result<String> {
+    match profile.endpoint.as_deref() {
+        None => Ok(lz_platform::reach::AWS.to_string()),
+        Some(lz_platform::localstack::ENDPOINT) => lz_platform::localstack::require(root),
+        Some(url) => Ok(url.to_string()),
+    }
+}
+
 /// The signer for `--as NAME [--key FILE]`: the key file (`--key ssh-agent[:COMMENT]`: the
 /// ed25519 key in the ssh-agent of `SSH_AUTH_SOCK`), else the KMS key `LZ_SIGNING_KMS_KEY`
-/// names, else `LZ_SIGNING_KEY` (see `crate::signing`).
+/// names, else the key `LZ_SIGNING_KEY` holds, else the KMS key the register names for NAME
+/// (see `crate::signing`).
 pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
     match (key, crate::signing::kms_key()) {
         (Some(k), _) if crate::signing::agent_key(k).is_some() => crate::signing::ssh_agent(identity, crate::signing::agent_key(k).flatten()),
         (Some(k), _) => Signer::from_file(identity, k),
         (None, Some(arn)) => crate::signing::kms(identity, &arn),
-        (None, None) => Signer::from_env(identity),
+        (None, None) if std::env::var_os(lz_evidence::identity::SIGNING_KEY_ENV).is_some() => Signer::from_env(identity),
+        (None, None) => match crate::signing::registered_kms_key(&crate::project_root(), identity)? {
+            Some(arn) => crate::signing::kms(identity, &arn),
+            None => Signer::from_env(identity),
+        },
     }
 }
 
@@ -50,7 +83,7 @@ pub struct SignerArgs {
     #[arg(long = "as", value_name = "NAME", value_parser = lz_input::ids::identity)]
     pub identity: String,
     /// The identity's ed25519 private key file (default: the KMS key LZ_SIGNING_KMS_KEY names,
-    /// else the key LZ_SIGNING_KEY holds)
+    /// else the key LZ_SIGNING_KEY holds, else the KMS key the register names for it)
     #[arg(long, value_name = "FILE")]
     pub key: Option<PathBuf>,
 }
@@ -65,6 +98,22 @@ impl SignerArgs {
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    /// The landing zone opens at any profile of governance/aws.toml: real AWS and an https://
+    /// endpoint need no LocalStack (nothing is probed, no call is made), a name the file does
+    /// not list is refused.
+    #[test]
+    fn the_landing_zone_endpoint_is_any_governed_profile() {
+        use lz_platform::aws_setup::Profiles;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[profile.aws]\n[profile.staging]\nendpoint = \"https://aws-gateway.example.internal\"\n";
+        let profiles = Profiles::parse(text, "aws.toml", dir.path()).unwrap();
+        assert_eq!(super::endpoint_of(dir.path(), profiles.get("aws").unwrap()).unwrap(), "aws");
+        assert_eq!(super::endpoint_of(dir.path(), profiles.get("staging").unwrap()).unwrap(), "https://aws-gateway.example.internal");
+        let paths = lz_promote::Paths::landing_zone(&crate::project_root(), "https://aws-gateway.example.internal");
+        assert!(paths.is_ok(), "the stores open without a call: {:?}", paths.err());
+        assert!(format!("{:#}", profiles.get("nope").unwrap_err()).contains("no endpoint profile \"nope\""));
+    }
 
     #[derive(clap::Parser)]
     #[command(mut_arg("identity", |a| a.help("The approver (a person)")))]

@@ -500,9 +500,9 @@ fn keygen(out: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The landing zone's stores at the LocalStack endpoint.
+/// The landing zone's stores at its endpoint (`crate::context::endpoint`).
 fn landing_zone(root: &Path) -> Result<lz_promote::stores::Stores> {
-    let endpoint = lz_platform::localstack::require(root)?;
+    let endpoint = crate::context::endpoint(root)?;
     lz_promote::stores::Stores::load(root, &endpoint)
 }
 
@@ -685,7 +685,7 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 // Every fact checked where it lives: deployments and clean drift checks against
                 // the environment's state bucket, rotations against Secrets Manager.
                 let (admitted, _) = lz_promote::replay::admitted_records(&paths, &ledger, ledger.records()?)?;
-                let endpoint = lz_platform::localstack::require(root)?;
+                let endpoint = crate::context::endpoint(root)?;
                 // Where an environment is, as the release a record names declares it; a rotation
                 // before any deployment names no release, and was done where the checkout's
                 // overlay puts the environment (as `rotate` did).

@@ -79,7 +79,7 @@ fn approve(root: &Path, release: &str, who: &crate::context::SignerArgs) -> anyh
 /// for every other report.
 fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     use lz_report::exceptions as x;
-    let endpoint = lz_platform::localstack::require(root)?;
+    let endpoint = crate::context::endpoint(root)?;
     let today = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?.time.date();
     let path = file.unwrap_or_else(|| root.join("governance/exceptions.toml"));
     let mut e = x::export(&path, Some(&root.join("governance/identities.toml")), today, within)?;

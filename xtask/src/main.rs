@@ -11,6 +11,7 @@ mod bootstrap;
 mod break_glass;
 mod catalog;
 mod check;
+mod ci_identity;
 mod classify;
 mod context;
 mod delegate;
@@ -131,10 +132,10 @@ fn main() -> ExitCode {
     let root = project_root();
     let verbose = cli.verbose;
     VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
-    // Role sessions name the CI run they act for (a label in CloudTrail, never a decision).
-    if let Ok(run) = std::env::var("GITHUB_RUN_ID") {
-        let attempt = std::env::var("GITHUB_RUN_ATTEMPT").unwrap_or_else(|_| "1".into());
-        lz_platform::reach::set_run(&format!("gh-{run}-{attempt}"));
+    // Every AWS client's configuration and the CI run's identity (`ci_identity`).
+    if let Err(err) = ci_identity::install(&root) {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(2);
     }
     let result = match cli.command {
         Command::Setup(args) => setup::run(&root, args),

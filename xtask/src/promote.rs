@@ -54,23 +54,29 @@ enum Engine {
     Terraform,
 }
 
-/// The policy identity's signer: `--policy-key FILE`, or `LZ_POLICY_KEY` holding the key itself
-/// (a CI secret). Only a key of the identity the release's approval policy names signs: the
-/// register check happens when the record is appended.
+/// The policy identity's signer: `--policy-key FILE`, else the KMS key `LZ_POLICY_KMS_KEY`
+/// names, else `LZ_POLICY_KEY` holding the key itself (people's rehearsals), else the KMS key the
+/// register names for the policy identity. Only a key of the identity the release's approval
+/// policy names signs: the register check happens when the record is appended.
 fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
-    let kms = std::env::var("LZ_POLICY_KMS_KEY").ok().filter(|v| !v.trim().is_empty());
-    match key {
-        Some(k) => Signer::from_file(identity, k),
-        // The policy identity's KMS key (a key ARN): no private key in the job's environment.
-        None if kms.is_some() => crate::signing::kms(identity, kms.as_deref().unwrap_or_default()),
-        None => match std::env::var("LZ_POLICY_KEY") {
-            Ok(v) if !v.trim().is_empty() => {
-                let key = lz_evidence::identity::parse_private_key(&v)
-                    .context("LZ_POLICY_KEY is not an ed25519 private key (it holds the key itself, as the key file does)")?;
-                Ok(Signer::new(identity, key))
-            }
-            _ => bail!("the policy evaluation is signed by {identity}, whose key is not available (pass --policy-key FILE or set LZ_POLICY_KEY to the key)"),
-        },
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    if let Some(k) = key {
+        return Signer::from_file(identity, k);
+    }
+    // The policy identity's KMS key (a key ARN): no private key in the job's environment.
+    if let Some(arn) = var("LZ_POLICY_KMS_KEY") {
+        return crate::signing::kms(identity, &arn);
+    }
+    if let Some(v) = var("LZ_POLICY_KEY") {
+        let key = lz_evidence::identity::parse_private_key(&v)
+            .context("LZ_POLICY_KEY is not an ed25519 private key (it holds the key itself, as the key file does)")?;
+        return Ok(Signer::new(identity, key));
+    }
+    match crate::signing::registered_kms_key(&crate::project_root(), identity)? {
+        Some(arn) => crate::signing::kms(identity, &arn),
+        None => bail!(
+            "the policy evaluation is signed by {identity}, whose key is not available (pass --policy-key FILE, name its kms_key in the register, or set LZ_POLICY_KEY to the key)"
+        ),
     }
 }
 

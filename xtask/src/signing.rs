@@ -1,16 +1,23 @@
 //! Which key signs for `--as NAME`: a key file (`--key FILE`), the ed25519 key of the person's
-//! ssh-agent (`--key ssh-agent[:COMMENT]`, through `SSH_AUTH_SOCK`), an AWS KMS key named by
-//! `LZ_SIGNING_KMS_KEY` (a key ARN: not a secret; the private key never leaves KMS and the
-//! credentials are the job's short-lived role credentials from the standard chain, e.g. its OIDC
-//! token), or `LZ_SIGNING_KEY` holding an ed25519 key (people's rehearsals).
+//! ssh-agent (`--key ssh-agent[:COMMENT]`, through `SSH_AUTH_SOCK`), an AWS KMS key (a key ARN:
+//! not a secret; the private key never leaves KMS), or `LZ_SIGNING_KEY` holding an ed25519 key
+//! (people's rehearsals). The KMS key is the one `LZ_SIGNING_KMS_KEY` names, else the one the
+//! register (`governance/identities.toml`) names for the identity (`kms_key`): a pipeline
+//! identity's steps then need no key variable at all. KMS is reached like every AWS client
+//! (`lz_platform::reach`): at the landing zone's endpoint profile, as the process's base
+//! identity, which in a GitHub Actions job is the pipeline role its OIDC token was exchanged for
+//! (`crate::ci_identity`). The register entry only says where the key is: every signature is
+//! still checked against the register's public key when the record is appended and verified.
+
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use lz_evidence::signer::KmsSigner;
 use lz_evidence::Signer;
-use lz_platform::aws_setup::{Aws, Base, Profiles};
 
 pub const KMS_KEY_ENV: &str = "LZ_SIGNING_KMS_KEY";
-/// The endpoint profile of `governance/aws.toml` the KMS client uses (default `aws`).
+/// The endpoint profile of `governance/aws.toml` the landing zone's clients use (default
+/// `localstack`; see `crate::context::endpoint`).
 pub const AWS_PROFILE_ENV: &str = "LZ_AWS_PROFILE";
 
 /// The KMS key ARN of `LZ_SIGNING_KMS_KEY`, when set.
@@ -18,25 +25,32 @@ pub fn kms_key() -> Option<String> {
     std::env::var(KMS_KEY_ENV).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The KMS key the register under `root` names for `identity` (`kms_key`), if any.
+pub fn registered_kms_key(root: &Path, identity: &str) -> Result<Option<String>> {
+    let file = root.join("governance/identities.toml");
+    if !file.is_file() {
+        return Ok(None);
+    }
+    let register = lz_evidence::identity::Identities::load(&file)?;
+    Ok(register.get(identity).and_then(|i| i.kms_key.clone()))
+}
+
 /// The region of `arn:aws:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
 fn region_of(arn: &str) -> Result<String> {
     let parts: Vec<&str> = arn.split(':').collect();
     match parts.as_slice() {
         ["arn", _, "kms", region, account, _] if !region.is_empty() && account.len() == 12 => Ok(region.to_string()),
-        _ => bail!("{KMS_KEY_ENV}={arn:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"),
+        _ => bail!("{arn:?} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"),
     }
 }
 
-/// A signer for `identity` whose key is the KMS key `arn`, reached with the standard credential
-/// chain through the endpoint profile `LZ_AWS_PROFILE` (default `aws`).
+/// A signer for `identity` whose key is the KMS key `arn`, reached through the landing zone's
+/// endpoint profile as the process's base identity (`lz_platform::reach::base`).
 pub fn kms(identity: &str, arn: &str) -> Result<Signer> {
     let root = crate::project_root();
-    let region = region_of(arn)?;
-    let profiles = Profiles::load(&root)?;
-    let name = std::env::var(AWS_PROFILE_ENV).unwrap_or_else(|_| "aws".to_string());
-    let profile = profiles.get(&name)?;
-    let rt = lz_platform::aws::runtime()?;
-    let aws = rt.block_on(Aws::load(profile, &region, Base::Chain))?;
+    let region = region_of(arn).with_context(|| format!("the signing key of {identity}"))?;
+    let endpoint = crate::context::endpoint(&root)?;
+    let aws = lz_platform::reach::base(&endpoint, &region)?;
     let backend = KmsSigner::connect(aws.kms(), arn).with_context(|| format!("the signing key of {identity}"))?;
     Ok(Signer::with_backend(identity, backend))
 }

@@ -75,6 +75,9 @@ mod runner {
         pub id: String,
         pub needs: Vec<String>,
         pub environment: Option<String>,
+        /// `permissions: id-token: write`: GitHub gives the job's steps an OIDC token request
+        /// (the runner passes on the one of [`Context::with_oidc`]).
+        pub id_token: bool,
         pub steps: Vec<Step>,
     }
 
@@ -95,11 +98,19 @@ mod runner {
     #[derive(Default, Clone)]
     pub struct Context {
         pub values: BTreeMap<String, String>,
+        /// The OIDC token endpoint GitHub gives a job with `id-token: write`: request URL,
+        /// request token, and the certificate its TLS is verified with (`SSL_CERT_FILE`).
+        pub oidc: Option<(String, String, PathBuf)>,
     }
 
     impl Context {
         pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
             self.values.insert(key.to_string(), value.into());
+            self
+        }
+
+        pub fn with_oidc(mut self, url: &str, bearer: &str, ca_file: &Path) -> Self {
+            self.oidc = Some((url.to_string(), bearer.to_string(), ca_file.to_path_buf()));
             self
         }
     }
@@ -176,6 +187,7 @@ mod runner {
                 Some(_) => return Err(at("needs is neither a string nor a list".into())),
             };
             let environment = job.get("environment").and_then(Value::as_str).map(str::to_string);
+            let id_token = job.get("permissions").and_then(|p| p.get("id-token")).and_then(Value::as_str) == Some("write");
             let steps = job
                 .get("steps")
                 .and_then(Value::as_sequence)
@@ -184,7 +196,7 @@ mod runner {
                 .enumerate()
                 .map(|(i, s)| Step::parse(s).map_err(|e| at(format!("step {}: {e}", i + 1))))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Job { file: file.to_path_buf(), id: id.to_string(), needs, environment, steps })
+            Ok(Job { file: file.to_path_buf(), id: id.to_string(), needs, environment, id_token, steps })
         }
 
         pub fn run_steps(&self) -> impl Iterator<Item = &RunStep> {
@@ -232,6 +244,9 @@ mod runner {
                     .env("GITHUB_OUTPUT", &output_file)
                     .env("GITHUB_ACTIONS", "true")
                     .envs(env);
+                if let (true, Some((url, bearer, ca))) = (self.id_token, &ctx.oidc) {
+                    cmd.env("ACTIONS_ID_TOKEN_REQUEST_URL", url).env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", bearer).env("SSL_CERT_FILE", ca);
+                }
                 eprintln!("[{}] run {}: {}", self.id, step.name, step.command);
                 let out = cmd.output().map_err(|e| format!("starting bash: {e}"))?;
                 let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -715,8 +730,17 @@ fn train_reaches_prod_from_fresh_clones() {
     let key = |name: &str| keys.path().join(format!("{name}.key")).to_string_lossy().into_owned();
 
     // Governance: test identities and unique store names, committed so every clone has them.
+    // The pipeline identities (deployer-bot, change-policy) get KMS keys in the pipeline role's
+    // account: the jobs sign through their OIDC token, with no key in their environment.
     let ws = origin.clone("workstation-setup");
-    xtask(&ws, &["rehearsal", "setup", "--keys", &keys.path().to_string_lossy()]);
+    let setup = xtask(&ws, &["rehearsal", "setup", "--keys", &keys.path().to_string_lossy(), "--kms"]);
+    for bot in ["deployer-bot", "change-policy"] {
+        assert!(setup.contains(&format!("{bot} signs with the KMS key arn:aws:kms:")), "{setup}");
+        assert!(!Path::new(&key(bot)).exists(), "{bot} has no key file");
+    }
+    // GitHub's OIDC token endpoint for the jobs with `id-token: write`, over verified TLS.
+    let cert = lz_platform::localstack::tls_certificate(&root()).expect("LocalStack's TLS certificate and key");
+    let issuer = lz_platform::oidc_issuer::Issuer::start(&cert, "job-request-token").unwrap();
     origin.push(&ws, "rehearsal identities and stores");
 
     // What an organisation does by hand, once: stores, the release, its exceptions, the pins.
@@ -752,15 +776,13 @@ fn train_reaches_prod_from_fresh_clones() {
     }
 
     // The train: approvals from a workstation, then the environment's job in a fresh clone.
-    let read = |name: &str| std::fs::read_to_string(key(name)).unwrap();
     let witness = |clone: &Path| {
         xtask(clone, &["evidence", "witness", "--as", "wendy", "--key", &key("wendy")]);
     };
     let ctx = Context::default()
         .with("inputs.release", release.clone())
-        .with("secrets.LZ_DEPLOYER_KEY", read("deployer-bot"))
-        .with("secrets.LZ_POLICY_KEY", read("change-policy"))
-        .with("vars.LZ_DEPLOYER", "deployer-bot");
+        .with("vars.LZ_DEPLOYER", "deployer-bot")
+        .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file);
     let jobs = train.order().unwrap();
     assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ENVS, "the train's jobs run dev..prod");
     for job in jobs {
@@ -802,8 +824,8 @@ fn train_reaches_prod_from_fresh_clones() {
     for env in matrix {
         let ctx = Context::default()
             .with("matrix.env", env)
-            .with("secrets.LZ_DRIFT_KEY", read("deployer-bot"))
-            .with("vars.LZ_DRIFT_IDENTITY", "deployer-bot");
+            .with("vars.LZ_DRIFT_IDENTITY", "deployer-bot")
+            .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file);
         let clone = origin.clone(&format!("drift-{env}"));
         witness(&clone);
         drift.job("drift").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
@@ -822,14 +844,17 @@ fn train_reaches_prod_from_fresh_clones() {
     for env in matrix {
         let ctx = Context::default()
             .with("matrix.env", env)
-            .with("secrets.LZ_ROTATION_KEY", read("deployer-bot"))
             .with("vars.LZ_ROTATION_IDENTITY", "deployer-bot")
+            .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file)
             .with("vars.LZ_ROTATION_TICKET", "CHG-ROTATION");
         let clone = origin.clone(&format!("rotation-{env}"));
         witness(&clone);
         let run = rotation.job("rotate").run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(run.steps.len(), 2, "{env}: rotate and status ran");
     }
+
+    // Every signing step fetched the job's OIDC token (its credentials are kept per process).
+    assert!(issuer.served() >= 5 + 5 + 5, "OIDC tokens handed out: {}", issuer.served());
 
     // A sixth clone (after the five train jobs) answers the whole chain of custody from the
     // evidence store alone.
@@ -984,8 +1009,6 @@ fn a_drift_step_without_its_identity_fails_when_run() {
     let file = dir.path().join("train.yml");
     std::fs::write(&file, &broken).unwrap();
     let ctx = Context::default()
-        .with("secrets.LZ_DEPLOYER_KEY", "not a key")
-        .with("secrets.LZ_POLICY_KEY", "not a key")
         .with("vars.LZ_DEPLOYER", "deployer-bot")
         .with("inputs.release", "0".repeat(64));
     let drift = |s: &runner::RunStep| s.name == "Drift check";
@@ -1010,13 +1033,6 @@ fn a_drift_step_without_its_identity_fails_when_run() {
 /// Environment variables through which the harness takes private key material itself (not a
 /// key's ARN): `LZ_SIGNING_KEY` (ed25519 for `--as`) and `LZ_POLICY_KEY` (the policy identity).
 const PRIVATE_KEY_ENV: [&str; 2] = ["LZ_SIGNING_KEY", "LZ_POLICY_KEY"];
-
-/// The steps that still hand a private key to the harness through `env:` (issue 26: to move to
-/// the KMS signer reached through the job's OIDC role), as (workflow, variable, count). The list
-/// only shrinks: a new step with a private key fails, and so does an entry left after its steps
-/// moved.
-const PRIVATE_KEY_DEBT: [(&str, &str, usize); 4] =
-    [("drift.yml", "LZ_SIGNING_KEY", 1), ("rotation.yml", "LZ_SIGNING_KEY", 1), ("train.yml", "LZ_POLICY_KEY", 5), ("train.yml", "LZ_SIGNING_KEY", 10)];
 
 /// (workflow, variable) -> count of steps whose `env:` hands a private key: a variable of
 /// [`PRIVATE_KEY_ENV`], or any variable holding a secret whose name ends in `_KEY` but not
@@ -1044,7 +1060,7 @@ fn private_keys_in_env(files: &[(String, String)]) -> std::collections::BTreeMap
 }
 
 #[test]
-fn no_workflow_hands_a_new_private_key_to_a_step() {
+fn no_workflow_hands_a_private_key_to_a_step() {
     let dir = root().join(".github/workflows");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
@@ -1053,8 +1069,11 @@ fn no_workflow_hands_a_new_private_key_to_a_step() {
         .collect();
     files.sort();
     let found = private_keys_in_env(&files);
-    let debt: std::collections::BTreeMap<(String, String), usize> = PRIVATE_KEY_DEBT.iter().map(|(f, v, n)| ((f.to_string(), v.to_string()), *n)).collect();
-    assert_eq!(found, debt, "steps handing a private key through env: (workflow, variable) -> steps; move them to LZ_SIGNING_KMS_KEY");
+    assert!(found.is_empty(), "steps handing a private key through env: (workflow, variable) -> steps; name the identity's kms_key in the register: {found:?}");
+    // The jobs that sign without a key may ask for the OIDC token the KMS path starts from.
+    for (file, job) in [("train.yml", "dev"), ("train.yml", "prod"), ("drift.yml", "drift"), ("rotation.yml", "rotate")] {
+        assert!(workflow(file).job(job).id_token, "{file} job {job}: permissions id-token: write");
+    }
     // The guard sees what it looks for: a job-level key, a renamed variable holding a key secret.
     let case = "on: push\njobs:\n  j:\n    env:\n      LZ_SIGNING_KEY: ${{ secrets.X }}\n    steps:\n      - env:\n          K: ${{ secrets.DEPLOY_KEY }}\n          A: ${{ vars.LZ_DEPLOYER_KMS_KEY }}\n          B: ${{ secrets.LZ_DEPLOYER_KMS_KEY }}\n        run: cargo xtask evidence verify\n";
     let got = private_keys_in_env(&[("case.yml".into(), case.into())]);

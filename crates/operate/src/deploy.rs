@@ -98,6 +98,26 @@ fn backend_override(
     ))
 }
 
+/// The override that points Terraform at `endpoint` (LocalStack, or any other profile's single
+/// URL): the backend half for the provider-free canary, the whole override with `provider`.
+/// On real AWS (`lz_platform::reach::AWS`) there is none: the backend and the provider use their
+/// regional endpoints, with the deployer role's credentials in Terraform's environment.
+fn endpoint_override(
+    work_dir: &Path,
+    endpoint: &str,
+    run_as: &RunAs,
+    region: &str,
+    provider: Option<&lz_platform::provider::AwsProvider>,
+) -> Result<Option<String>> {
+    if endpoint == lz_platform::reach::AWS {
+        return Ok(None);
+    }
+    Ok(Some(match provider {
+        None => backend_override(work_dir, endpoint, &run_as.access_key_id, region)?,
+        Some(p) => lz_platform::localstack_override::render_for(work_dir, endpoint, &run_as.access_key_id, region, p.major())?,
+    }))
+}
+
 impl Workspace {
     /// Copies `stack_dir` into `work_dir` (unless it is the working copy already), writes the backend override and runs `terraform init`.
     pub fn init(
@@ -128,18 +148,12 @@ impl Workspace {
         if stack_dir != work_dir {
             copy_tf_files(stack_dir, work_dir)?;
         }
-        let text = match provider {
-            None => backend_override(work_dir, endpoint, &run_as.access_key_id, &backend.region)?,
-            Some(p) => {
-                tf = p.terraform(&tf);
-                lz_platform::localstack_override::render_for(work_dir, endpoint, &run_as.access_key_id, &backend.region, p.major())?
-            }
-        };
-        std::fs::write(
-            work_dir.join(lz_platform::localstack_override::FILE_NAME),
-            text,
-        )
-        .context("cannot write the backend override")?;
+        if let Some(p) = provider {
+            tf = p.terraform(&tf);
+        }
+        if let Some(text) = endpoint_override(work_dir, endpoint, &run_as, &backend.region, provider)? {
+            std::fs::write(work_dir.join(lz_platform::localstack_override::FILE_NAME), text).context("cannot write the backend override")?;
+        }
         let mut dir = TfDir::new(&tf, work_dir)
             .env("TF_DATA_DIR", work_dir.join(".terraform"))
             .env("AWS_ACCESS_KEY_ID", &run_as.access_key_id)
@@ -244,6 +258,19 @@ pub fn read_lock(s3: &aws_sdk_s3::Client, backend: &Backend) -> Result<Option<Lo
 
 #[cfg(test)]
 mod tests {
+    /// Real AWS gets no endpoint override (the backend and provider resolve regional endpoints);
+    /// LocalStack and any other single-URL profile get the override pointing at their URL.
+    #[test]
+    fn only_a_single_url_endpoint_gets_an_override() {
+        let canary = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../stacks/canary");
+        let run_as = super::RunAs { access_key_id: "111111111111".into(), secret_access_key: "x".into(), session_token: None };
+        assert_eq!(super::endpoint_override(&canary, lz_platform::reach::AWS, &run_as, "eu-west-2", None).unwrap(), None);
+        for endpoint in ["http://127.0.0.1:4566", "https://aws-gateway.example.internal"] {
+            let text = super::endpoint_override(&canary, endpoint, &run_as, "eu-west-2", None).unwrap().expect("an override");
+            assert!(text.contains(endpoint) && text.contains("terraform {"), "{text}");
+        }
+    }
+
     #[test]
     fn lock_errors_name_the_holder() {
         let text = "\n│ Error: Error acquiring the state lock\n│ \n│ Error message: operation error S3: PutObject, https response error StatusCode: 412\n│ Lock Info:\n│   ID:        0a5e7c4b-8b1e-2d9c-1f0e-3b2a1c0d9e8f\n  Path:      b/dev/canary.tfstate\n  Operation: OperationTypeApply\n  Who:       deployer@ci-runner-7\n  Version:   1.11.4\n  Created:   2026-11-26 06:00:00.1 +0000 UTC\n  Info:      \n";

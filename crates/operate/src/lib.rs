@@ -21,4 +21,5 @@ pub mod facts;
 pub mod promote;
 pub mod remediate;
 pub mod rotate;
+pub mod rehearsal_kms;
 pub mod sandbox;

@@ -47,7 +47,7 @@ impl Target {
             endpoint: endpoint.to_string(),
             landing_zone_key: e.backend.settings.get("key").map(|(k, _)| k.clone()).unwrap_or_else(|| landing_zone_key(env)),
             state_bucket: e.backend.bucket,
-            deployer_role: format!("lz-{env}-deployer"),
+            deployer_role: lz_platform::reach::deployer_role(env),
         })
     }
 

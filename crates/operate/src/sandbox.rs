@@ -128,7 +128,21 @@ fn classes_to_test_identities(tree: &Path) -> Result<()> {
 /// get names of their own (`suffix`), so rehearsals never meet each other's evidence. Returns
 /// the suffix.
 pub fn rehearsal_setup(root: &Path, keys: &Path) -> Result<String> {
-    let (toml, _, _) = test_identities(keys)?;
+    rehearsal_setup_with(root, keys, &|_| Ok(None))
+}
+
+/// [`rehearsal_setup`] where `kms_key(name)` may give an identity a KMS key instead of a key
+/// file: `Some((public_key, key_arn))` registers it as `ecdsa-p256-sha256` with that
+/// `kms_key`, and its generated key file is removed (the pipeline identities of a rehearsal of
+/// the KMS path, see `crate::rehearsal_kms`).
+pub fn rehearsal_setup_with(root: &Path, keys: &Path, kms_key: &dyn Fn(&str) -> Result<Option<(String, String)>>) -> Result<String> {
+    let (mut toml, _, key_files) = test_identities(keys)?;
+    for (name, file) in &key_files {
+        if let Some((public_key, arn)) = kms_key(name)? {
+            toml = crate::rehearsal_kms::register_kms_key(&toml, name, &public_key, &arn)?;
+            std::fs::remove_file(file).with_context(|| format!("removing {}", file.display()))?;
+        }
+    }
     std::fs::write(root.join("governance/identities.toml"), &toml)?;
     exceptions_to_test_identities(root)?;
     classes_to_test_identities(root)?;
@@ -337,7 +351,7 @@ impl Sandbox {
             region: e.region,
             endpoint: self.endpoint.clone(),
             state_bucket: self.names(env).state_bucket.expect("named"),
-            deployer_role: format!("lz-{env}-deployer"),
+            deployer_role: lz_platform::reach::deployer_role(env),
             landing_zone_key: crate::promote::landing_zone_key(env),
         })
     }

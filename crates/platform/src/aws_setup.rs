@@ -155,6 +155,9 @@ pub enum Base {
     /// An OIDC token in a file, exchanged for `role_arn` with `AssumeRoleWithWebIdentity`; the
     /// file is read again at each refresh (CI runners rotate it).
     WebIdentity { role_arn: String, token_file: PathBuf, session: String },
+    /// A GitHub Actions run's OIDC token, asked for over HTTPS at each refresh
+    /// ([`crate::oidc`]), exchanged for `role_arn` with `AssumeRoleWithWebIdentity`.
+    GitHubActions { role_arn: String, request: crate::oidc::TokenRequest, session: String },
 }
 
 /// One AWS configuration: an endpoint profile, a region and credentials.
@@ -184,13 +187,18 @@ impl Aws {
             Base::Chain => loader,
             Base::Static(c) => loader.credentials_provider(c.clone()),
             // Filled in below: the exchange needs the configuration itself (endpoint, TLS).
-            Base::WebIdentity { .. } => loader.no_credentials(),
+            Base::WebIdentity { .. } | Base::GitHubActions { .. } => loader.no_credentials(),
         };
         let config = loader.load().await;
         let config = match base {
             Base::WebIdentity { role_arn, token_file, session } => {
                 let sts = aws_sdk_sts::Client::new(&config);
-                let provider = WebIdentity { sts, role_arn, token_file, session };
+                let provider = WebIdentity { sts, role_arn, token: Token::File(token_file), session };
+                config.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+            }
+            Base::GitHubActions { role_arn, request, session } => {
+                let sts = aws_sdk_sts::Client::new(&config);
+                let provider = WebIdentity { sts, role_arn, token: Token::GitHub(request), session };
                 config.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
             }
             _ => config,
@@ -258,7 +266,7 @@ impl Aws {
 }
 
 /// (account, role name) of `arn:aws:iam::ACCOUNT:role/[path/]NAME`.
-fn role_parts(arn: &str) -> Result<(String, String)> {
+pub fn role_parts(arn: &str) -> Result<(String, String)> {
     let rest = arn.strip_prefix("arn:aws:iam::").with_context(|| format!("{arn:?} is not an IAM role ARN"))?;
     let (account, role) = rest.split_once(":role/").with_context(|| format!("{arn:?} is not an IAM role ARN"))?;
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
@@ -282,19 +290,35 @@ pub fn session_name(env: &str, run: &str) -> String {
     s
 }
 
-/// `AssumeRoleWithWebIdentity` with the token in `token_file`, read at each call.
+/// Where a web identity token comes from, at each refresh.
+#[derive(Debug)]
+enum Token {
+    File(PathBuf),
+    GitHub(crate::oidc::TokenRequest),
+}
+
+/// `AssumeRoleWithWebIdentity` with the token of `token`, read or asked for at each call.
 #[derive(Debug)]
 struct WebIdentity {
     sts: aws_sdk_sts::Client,
     role_arn: String,
-    token_file: PathBuf,
+    token: Token,
     session: String,
 }
 
 impl WebIdentity {
     async fn fetch(&self) -> aws_credential_types::provider::Result {
-        let token = std::fs::read_to_string(&self.token_file)
-            .map_err(|e| CredentialsError::invalid_configuration(format!("reading the web identity token {}: {e}", self.token_file.display())))?;
+        let token = match &self.token {
+            Token::File(f) => std::fs::read_to_string(f)
+                .map_err(|e| CredentialsError::invalid_configuration(format!("reading the web identity token {}: {e}", f.display())))?,
+            Token::GitHub(request) => {
+                let request = request.clone();
+                tokio::task::spawn_blocking(move || request.token(crate::oidc::STS_AUDIENCE))
+                    .await
+                    .map_err(|e| CredentialsError::provider_error(format!("the OIDC token request: {e}")))?
+                    .map_err(|e| CredentialsError::provider_error(format!("{e:#}")))?
+            }
+        };
         let out = self
             .sts
             .assume_role_with_web_identity()

@@ -12,10 +12,14 @@ pub mod errsum;
 pub mod findings;
 pub mod fmt;
 pub mod hcl;
+pub mod kms_keys;
 pub mod layout;
 pub mod localstack_override;
 pub mod module_tags;
 pub mod localstack;
+pub mod oidc;
+#[cfg(feature = "test-issuer")]
+pub mod oidc_issuer;
 pub mod overlays;
 pub mod pins;
 pub mod progress;

@@ -1,29 +1,33 @@
 //! How every AWS client the harness ships reaches an account: one path, built on
 //! [`crate::aws_setup`], for LocalStack and real AWS alike.
 //!
-//! 1. The endpoint profile of the endpoint the command runs against ([`profile_of`]): a
-//!    loopback URL is the `localstack` profile, an `https://` URL a profile at that URL
-//!    (verified against the system's roots), and [`AWS`] (`"aws"`) real AWS's regional
-//!    endpoints. Every client is HTTPS with rustls unless the profile is plain HTTP on loopback.
+//! 1. The endpoint profile of the endpoint the command runs against ([`profile_of`]): the
+//!    profile of `governance/aws.toml` (under the root [`configure`] installed) whose endpoint
+//!    it is, with that profile's `ca_file`; otherwise a loopback URL is the `localstack`
+//!    profile, an `https://` URL a profile at that URL (verified against the system's roots),
+//!    and [`AWS`] (`"aws"`) real AWS's regional endpoints. Every client is HTTPS with rustls
+//!    unless the profile is plain HTTP on loopback.
 //! 2. The harness's own credentials before any role ([`Base`]): what the CLI installed with
 //!    [`set_base`] (a CI run's OIDC token exchanged for the pipeline role, `AssumeRoleWithWebIdentity`),
 //!    else the SDK's standard chain on real AWS, else, on LocalStack, the fixed caller
 //!    [`LOCALSTACK_CALLER`] (LocalStack names the account by the access key id).
 //! 3. `AssumeRole` into the account the client acts in ([`account`]): the environment's role
-//!    (`lz-{env}-deployer`, the witness's role in the audit account), with a session name that
+//!    (`environment_role` of `governance/aws.toml`, `lz-{env}-deployer` by default; the
+//!    witness's role in the audit account), with a session name that
 //!    names the run ([`session`]); the caller is then checked to be that role in that account.
 //!
 //! The credentials of a role session are kept for the process (until five minutes before they
 //! expire), so a command assumes each role once. Nothing here builds a client from an account's
 //! access key: that LocalStack shortcut ([`crate::aws`]) is left to tests' raw writes.
 
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, Result};
 use aws_credential_types::Credentials;
 
-use crate::aws_setup::{session_name, Aws, Base, EndpointProfile};
+use crate::aws_setup::{session_name, Aws, Base, EndpointProfile, Profiles};
 
 /// The endpoint that names real AWS (regional endpoints the SDK resolves).
 pub const AWS: &str = "aws";
@@ -33,6 +37,8 @@ pub const LOCALSTACK_CALLER: &str = "000000000000";
 const REFRESH: Duration = Duration::from_secs(300);
 
 static BASE: Mutex<Option<Base>> = Mutex::new(None);
+/// The endpoint profiles and roles of the configured root's `governance/aws.toml`.
+static PROFILES: Mutex<Option<Profiles>> = Mutex::new(None);
 static RUN: Mutex<Option<String>> = Mutex::new(None);
 type Key = (String, String, String, String, String);
 static SESSIONS: Mutex<Vec<(Key, Credentials)>> = Mutex::new(Vec::new());
@@ -41,6 +47,20 @@ static SESSIONS: Mutex<Vec<(Key, Credentials)>> = Mutex::new(Vec::new());
 /// token); unset, the default of the profile applies (see the module documentation).
 pub fn set_base(base: Base) {
     *BASE.lock().expect("not poisoned") = Some(base);
+}
+
+/// The landing zone under `root`: its `governance/aws.toml` (read now; a malformed one is an
+/// error naming the file and line) gives every client its endpoint profile (`ca_file`) and the
+/// environment role ([`deployer_role`]). A root without the file keeps the defaults.
+pub fn configure(root: &Path) -> Result<()> {
+    let profiles = if root.join(crate::aws_setup::PROFILES_FILE).is_file() { Some(Profiles::load(root)?) } else { None };
+    *PROFILES.lock().expect("not poisoned") = profiles;
+    Ok(())
+}
+
+/// The profiles [`configure`] installed.
+fn profiles() -> Option<Profiles> {
+    PROFILES.lock().expect("not poisoned").clone()
 }
 
 /// The run this process acts for (a CI run id, a promotion run): it names every role session.
@@ -58,9 +78,13 @@ pub fn session(env: &str) -> String {
     session_name(env, &run())
 }
 
-/// The deployer role of environment `env` (the role every client acting in its account assumes).
+/// The deployer role of environment `env` (the role every client acting in its account assumes):
+/// `environment_role` of the configured `governance/aws.toml`, `lz-{env}-deployer` without one.
 pub fn deployer_role(env: &str) -> String {
-    format!("lz-{env}-deployer")
+    match profiles() {
+        Some(p) => p.environment_role.replace("{env}", env),
+        None => format!("lz-{env}-deployer"),
+    }
 }
 
 /// The role the witness store's clients assume in the audit function's account.
@@ -71,7 +95,13 @@ pub const STORE_ROLE: &str = "lz-evidence-store";
 /// The endpoint profile of `endpoint` (see the module documentation).
 pub fn profile_of(endpoint: &str) -> Result<EndpointProfile> {
     let e = endpoint.trim();
+    if let Some(p) = profiles().and_then(|ps| ps.profiles.into_values().find(|p| p.endpoint.as_deref().map(|u| u.trim_end_matches('/')) == Some(e.trim_end_matches('/')))) {
+        return Ok(p);
+    }
     if e == AWS {
+        if let Some(p) = profiles().and_then(|ps| ps.profiles.get(AWS).cloned()) {
+            return Ok(p);
+        }
         return Ok(EndpointProfile::aws());
     }
     if crate::aws_setup::is_loopback(e) {

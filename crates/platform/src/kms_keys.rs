@@ -1,0 +1,22 @@
+//! Signing keys in AWS KMS for the pipeline's identities: ECC_NIST_P256, SIGN_VERIFY (what
+//! `lz_evidence::signer::KmsSigner` signs with). Created by `cargo xtask rehearsal setup --kms`
+//! on LocalStack; an organisation creates its own (README: pointing the harness at AWS).
+
+use anyhow::{Context, Result};
+
+use crate::aws_setup::Aws;
+
+/// Creates a signing key in the caller's account and region; returns its ARN.
+pub async fn create_signing_key(aws: &Aws, description: &str) -> Result<String> {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let out = aws
+        .kms()
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .description(description)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("KMS CreateKey: {}", aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    out.key_metadata().and_then(|m| m.arn()).map(str::to_string).context("KMS CreateKey returned no key ARN")
+}

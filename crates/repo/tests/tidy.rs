@@ -406,15 +406,19 @@ fn renders_without_the_schema(files: &[(String, String)]) -> Vec<String> {
 /// `xtask/src/context.rs` only; a command takes `LandingZone::open` (or `::at` an endpoint it
 /// already found answering).
 fn landing_zone_opened_by_hand(files: &[(String, String)]) -> Vec<String> {
+    let outside = |rel: &str| rel.starts_with("xtask/src/") && rel != "xtask/src/context.rs";
+    used_outside(files, &outside, "Paths::landing_zone(", "opens the landing zone by hand: use crate::context::LandingZone")
+}
+
+/// Every code line of the files `outside` its home that contains `needle`, named by file:line
+/// with `why`.
+fn used_outside(files: &[(String, String)], outside: &dyn Fn(&str) -> bool, needle: &str, why: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for (rel, text) in files {
-        if !rel.starts_with("xtask/src/") || rel == "xtask/src/context.rs" {
-            continue;
-        }
+    for (rel, text) in files.iter().filter(|(rel, _)| outside(rel)) {
         for (i, line) in text.lines().enumerate() {
             let Some(l) = code(line) else { continue };
-            if l.contains("Paths::landing_zone(") {
-                out.push(format!("{rel}:{}: opens the landing zone by hand: use crate::context::LandingZone: {l}", i + 1));
+            if l.contains(needle) {
+                out.push(format!("{rel}:{}: {why}: {l}", i + 1));
             }
         }
     }
@@ -530,19 +534,8 @@ fn every_architecture_invariant_names_its_guard() {
 /// judged by the `adoption` gate only (`crates/promote/src/gates.rs`), which carries them in the
 /// `Admission`; a call of `adoption::admit(` anywhere else in the product judges them again.
 fn adoptions_judged_outside_the_gate(files: &[(String, String)]) -> Vec<String> {
-    let mut out = Vec::new();
-    for (rel, text) in files {
-        if rel == "crates/promote/src/gates.rs" {
-            continue;
-        }
-        for (i, line) in text.lines().enumerate() {
-            let Some(l) = code(line) else { continue };
-            if l.contains("adoption::admit(") {
-                out.push(format!("{rel}:{}: judges the adoptions again: read them from the Admission (`admission.adoptions`): {l}", i + 1));
-            }
-        }
-    }
-    out
+    let outside = |rel: &str| rel != "crates/promote/src/gates.rs";
+    used_outside(files, &outside, "adoption::admit(", "judges the adoptions again: read them from the Admission (`admission.adoptions`)")
 }
 
 #[test]

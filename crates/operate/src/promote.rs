@@ -621,7 +621,7 @@ fn decide(session: &mut Session, opts: &Options, deployer: &str, now: &Reading) 
 
 /// [`promote`] with the engine `engine` ([`crate::engine`]): the stack it applies, its state
 /// and provider; every deployment record of the run names it. The steps: [`decide`], the run's
-/// place and in-progress record ([`Running::open`]), [`Running::prepare`] (working copy and
+/// place and in-progress record ([`Decided::open`]), [`Running::prepare`] (working copy and
 /// [`recover_interrupted`]), [`Running::plan`], [`Running::apply`] and [`Running::record`].
 pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine: &crate::engine::Engine) -> Result<Outcome> {
     let t = opts.target;
@@ -642,7 +642,7 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     let session = &*session;
     boundary(&session.paths.work, Phase::Decision);
     let place = Place::of(t, &deployer, engine, &session.paths.work)?;
-    let running = Running::open(session, opts, engine, &decision, &place, &later)?;
+    let running = Decided { session, opts, engine, decision: &decision, place: &place, later: &later }.open()?;
 
     struct RemoveOnDrop(PathBuf);
     impl Drop for RemoveOnDrop {
@@ -716,31 +716,31 @@ fn failed(error: String) -> DeploymentDetails {
     DeploymentDetails { error: Some(error), ..Default::default() }
 }
 
-/// A promotion run past its decision point: its in-progress record `start` is on the chain, so
-/// every end of the run is a record naming it ([`Running::finish`]).
-struct Running<'a> {
+/// What a decided promotion run acts with: the session, the options, the engine, the decision,
+/// the run's place and the clock of its later records.
+struct Decided<'a> {
     session: &'a Session,
     opts: &'a Options<'a>,
     engine: &'a crate::engine::Engine,
     decision: &'a Decision,
     place: &'a Place,
     later: &'a dyn Fn() -> Result<Reading>,
+}
+
+/// A promotion run past its decision point: its in-progress record `start` is on the chain, so
+/// every end of the run is a record naming it ([`Running::finish`]).
+struct Running<'a> {
+    at: Decided<'a>,
     /// The in-progress record.
     start: u64,
 }
 
-impl<'a> Running<'a> {
+impl<'a> Decided<'a> {
     /// The decision point, by compare-and-swap: the in-progress record is appended only on a
     /// chain whose baseline is still the one classified against, so its replay sees what this
     /// decision saw.
-    fn open(
-        session: &'a Session,
-        opts: &'a Options<'a>,
-        engine: &'a crate::engine::Engine,
-        decision: &'a Decision,
-        place: &'a Place,
-        later: &'a dyn Fn() -> Result<Reading>,
-    ) -> Result<Running<'a>> {
+    fn open(self) -> Result<Running<'a>> {
+        let Decided { session, opts, engine, decision, place, later } = &self;
         let admission = &decision.admission;
         let fields = deployment_fields(
             session.digest(),
@@ -764,29 +764,31 @@ impl<'a> Running<'a> {
             },
         );
         let ledger = &session.ledger;
-        let start = ledger.append_if(Kind::Deployment, fields, opts.deployer, &|records| decision.fence.check(ledger, records))?;
-        Ok(Running { session, opts, engine, decision, place, later, start: start.sequence })
+        let start = ledger.append_if(Kind::Deployment, fields, opts.deployer, &|records| decision.fence.check(ledger, records))?.sequence;
+        Ok(Running { at: self, start })
     }
+}
 
+impl Running<'_> {
     /// The run as the recovery and lock steps see it.
     fn run(&self) -> Run<'_> {
-        let s = self.session;
-        Run { ledger: &s.ledger, records: &s.records, target: self.opts.target, run: &self.place.run, digest: &s.plan_digest, work: &s.paths.work }
+        let s = self.at.session;
+        Run { ledger: &s.ledger, records: &s.records, target: self.at.opts.target, run: &self.at.place.run, digest: &s.plan_digest, work: &s.paths.work }
     }
 
     /// Appends the run's end `outcome` with `extra`, naming the in-progress record.
     fn finish(&self, outcome: &str, extra: DeploymentDetails) -> Result<u64> {
-        let s = self.session;
+        let s = self.at.session;
         let f = deployment_fields(
             s.digest(),
-            self.opts.target,
+            self.at.opts.target,
             &s.plan_digest,
             outcome,
-            &self.place.run,
-            &(self.later)()?,
-            DeploymentDetails { in_progress_record: Some(self.start), engine: Some(self.engine.kind()), ..extra },
+            &self.at.place.run,
+            &(self.at.later)()?,
+            DeploymentDetails { in_progress_record: Some(self.start), engine: Some(self.at.engine.kind()), ..extra },
         );
-        Ok(s.ledger.append(Kind::Deployment, f, self.opts.deployer)?.sequence)
+        Ok(s.ledger.append(Kind::Deployment, f, self.at.opts.deployer)?.sequence)
     }
 
     /// `e`, after the run is closed with a `failed` record (or with why that record could not
@@ -811,8 +813,8 @@ impl<'a> Running<'a> {
         let (state_serial, state_version, state_lineage) = crate::facts::state_details(state);
         DeploymentDetails {
             resources: Some(resources.to_vec()),
-            tier: Some(self.decision.admission.tier.as_str().into()),
-            bake_seconds: Some(u64::from(self.opts.bake_seconds)),
+            tier: Some(self.at.decision.admission.tier.as_str().into()),
+            bake_seconds: Some(u64::from(self.at.opts.bake_seconds)),
             state_serial,
             state_version,
             state_lineage,
@@ -824,14 +826,14 @@ impl<'a> Running<'a> {
     /// never the working tree's), then [`recover_interrupted`] with the lock as found: the
     /// `recovered` records and the lock-recovery record.
     fn prepare(&self) -> Result<(deploy::Workspace, Vec<u64>, Option<u64>)> {
-        let (s, t, p) = (self.session, self.opts.target, self.place);
+        let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
         boundary(&s.paths.work, Phase::Init);
-        let ws = self.engine.workspace(&s.paths.root, s.release.root(), &p.work, &t.endpoint, &p.backend, p.run_as.clone()).map_err(|e| self.fail(e))?;
+        let ws = self.at.engine.workspace(&s.paths.root, s.release.root(), &p.work, &t.endpoint, &p.backend, p.run_as.clone()).map_err(|e| self.fail(e))?;
         // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
         // found. Their lock is released only by `--recover`.
         let lock = deploy::read_lock(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
         let (recovered, lock_recovery) =
-            recover_interrupted(&self.run(), lock.as_ref(), &ws, &p.backend, self.opts, self.later).map_err(|e| self.fail(e))?;
+            recover_interrupted(&self.run(), lock.as_ref(), &ws, &p.backend, self.at.opts, self.at.later).map_err(|e| self.fail(e))?;
         Ok((ws, recovered, lock_recovery))
     }
 
@@ -839,8 +841,8 @@ impl<'a> Running<'a> {
     /// canary's two resources, or what the landing zone's plan changes). No changes:
     /// [`Running::no_changes`]. A failed plan: the refusal, naming a held lock's holder.
     fn plan(&self, ws: &deploy::Workspace) -> Result<Plan> {
-        let (s, t) = (self.session, self.opts.target);
-        let vars = self.engine.vars(s.release.root(), s.digest(), t, self.opts.bake_seconds);
+        let (s, t) = (self.at.session, self.at.opts.target);
+        let vars = self.at.engine.vars(s.release.root(), s.digest(), t, self.at.opts.bake_seconds);
         boundary(&s.paths.work, Phase::Plan);
         let mut plan_args = vec![
             "plan".to_string(),
@@ -852,7 +854,7 @@ impl<'a> Running<'a> {
         ];
         plan_args.extend(vars);
         let planned = ws.run(&plan_args).map_err(|e| self.fail(e))?;
-        let resources: Vec<String> = match self.engine.kind() {
+        let resources: Vec<String> = match self.at.engine.kind() {
             lz_evidence::details::Engine::Terraform if planned.code == 2 => {
                 ws.terraform().show("tfplan").map_err(|e| self.fail(e))?.resource_changes.iter().map(|r| r.address.clone()).collect()
             }
@@ -863,7 +865,7 @@ impl<'a> Running<'a> {
             0 => self.no_changes(&resources),
             _ => {
                 let text = format!("{}\n{}", planned.stdout, planned.stderr);
-                let msg = held_lock(&text, &self.place.s3, &self.place.backend, &self.run())
+                let msg = held_lock(&text, &self.at.place.s3, &self.at.place.backend, &self.run())
                     .unwrap_or_else(|| format!("terraform plan failed:\n{}", planned.stderr.trim()));
                 Err(self.refuse(msg))
             }
@@ -874,7 +876,7 @@ impl<'a> Running<'a> {
     /// that promotion truthfully: `succeeded`, naming the run and the state. Otherwise the run
     /// ends `no-changes` and the promotion is refused as already deployed.
     fn no_changes(&self, resources: &[String]) -> Result<Plan> {
-        let (s, t, p) = (self.session, self.opts.target, self.place);
+        let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
         let release = s.digest();
         let state = read_state(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
         let records = s.ledger.records().map_err(|e| self.fail(e))?;
@@ -905,7 +907,7 @@ impl<'a> Running<'a> {
     /// since the decision, and the state the saved plan applies to holds the baseline's release
     /// (a newer state makes the saved plan stale). A failed apply is a refusal naming why.
     fn apply(&self, ws: &deploy::Workspace) -> Result<()> {
-        let (s, p, fence) = (self.session, self.place, &self.decision.fence);
+        let (s, p, fence) = (self.at.session, self.at.place, &self.at.decision.fence);
         fence.check(&s.ledger, s.ledger.records().map_err(|e| self.fail(e))?).map_err(|e| self.fail(e))?;
         let held = read_state(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
         fence.check_state(held.as_ref().and_then(|s| s.release.as_deref())).map_err(|e| self.fail(e))?;
@@ -925,7 +927,7 @@ impl<'a> Running<'a> {
                 if text.contains("Saved plan is stale") {
                     format!(
                         "the state of {} changed while this promotion planned (another promotion applied first): nothing was applied",
-                        self.opts.target.environment
+                        self.at.opts.target.environment
                     )
                 } else {
                     format!("terraform apply failed:\n{}", applied.stderr.trim())
@@ -940,14 +942,14 @@ impl<'a> Running<'a> {
     /// record says so), the completion record, then the adoption records of the module versions
     /// the release moves. Returns the completion record and the state.
     fn record(&self, resources: &[String]) -> Result<(u64, Option<StateAt>)> {
-        let (s, t, d) = (self.session, self.opts.target, self.decision);
+        let (s, t, d) = (self.at.session, self.at.opts.target, self.at.decision);
         boundary(&s.paths.work, Phase::PostApply);
-        let state = read_state(&self.place.s3, &self.place.backend).ok().flatten();
+        let state = read_state(&self.at.place.s3, &self.at.place.backend).ok().flatten();
         boundary(&s.paths.work, Phase::Record);
         let completion = self.finish("succeeded", self.succeeded(resources, state.as_ref()))?;
         if !d.adoption_approvals.is_empty() {
             let adoptions = &d.admission.adoptions;
-            lz_promote::adoption::record(&s.ledger, s.digest(), &t.environment, &t.account_id, adoptions, &d.adoption_approvals, completion, &(self.later)()?, self.opts.deployer)?;
+            lz_promote::adoption::record(&s.ledger, s.digest(), &t.environment, &t.account_id, adoptions, &d.adoption_approvals, completion, &(self.at.later)()?, self.at.opts.deployer)?;
         }
         Ok((completion, state))
     }

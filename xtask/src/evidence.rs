@@ -1,7 +1,6 @@
 //! `cargo xtask evidence`: keys, verification, queries and export of the evidence archive.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use lz_evidence::bundle;
@@ -554,41 +553,14 @@ fn pull(root: &Path, trust: &TrustArgs) -> Result<ExitCode> {
     Ok(if chain.quarantined.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// Compares the local cache with the verified records of the store (`lz_evidence::export::compare_cache`).
-fn compare_cache(root: &Path, records: &[String]) -> Result<Option<String>> {
-    let local = LocalStore::new(lz_promote::stores::evidence_cache(root));
-    let agrees = lz_evidence::export::compare_cache(&local, records)?;
-    Ok(agrees.map(|a| format!("local cache {}: {} of {} records, identical", local.path().display(), a.cached, a.records)))
-}
-
-fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, mut known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
-    let start = Instant::now();
-    let mut witness_line = String::from("no witnessed checkpoint checked (this chain has no witness store, or nothing was witnessed yet)");
-    // The hashes of the verified records of the landing zone's store (compared with its local cache).
-    let mut hashes: Vec<String> = Vec::new();
-    let (report, root_used, what, focus, cache) = match bundle_path {
-        Some(p) => {
-            let b = bundle::read_bundle(p)?;
-            let Some(given) = trust.given(root)? else {
-                println!("REFUSED: no trust root: a bundle verifies only against a register or fingerprints you supply (--trust-root FILE[@REV] or --pin FINGERPRINT); its own register snapshot ({}) proves nothing", b.identities.fingerprint());
-                return Ok(ExitCode::from(1));
-            };
-            let what = format!("bundle {} (release {}, exported by {})", p.display(), b.header.release, b.header.exporter);
-            known.push(KnownCheckpoint { checkpoint: b.header.checkpoint.clone(), source: format!("{}:1 (the bundle's checkpoint)", p.display()) });
-            let witnessed = b
-                .header
-                .witnessed
-                .iter()
-                .map(|n| Witnessed { note: n.clone().into_bytes(), source: format!("witnessed checkpoint in {}:1", p.display()) })
-                .collect::<Vec<_>>();
-            witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
-            let anchors = Anchors { known, witnessed, ..Default::default() };
-            let root_used = given.clone().with_snapshot(b.identities.clone());
-            let report = match lz_evidence::load::bundle_report(&b, p, &root_used, &anchors) {
-                Ok(r) => r,
-                Err(e) => return Err(e),
-            };
-            (report, root_used, what, Some(b.header.focus.len()), None)
+/// `evidence verify`: the arguments resolved into what `lz_operate::evidence_verify` checks, its
+/// lines printed.
+fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<&Path>, known: Vec<KnownCheckpoint>) -> Result<ExitCode> {
+    use lz_operate::evidence_verify::Subject;
+    let subject = match bundle_path {
+        Some(path) => {
+            let bundle = bundle::read_bundle(path)?;
+            Subject::Bundle { path, bundle, given: trust.given(root)? }
         }
         None => {
             let store: Box<dyn Store> = match args.retention_subject(root)? {
@@ -596,134 +568,20 @@ fn verify(root: &Path, args: &StoreArgs, trust: &TrustArgs, bundle_path: Option<
                 None => args.open(root)?,
             };
             let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-            known.extend(cache.load()?);
             let witnessed = args.witnessed(root)?;
-            witness_line = describe_witnessed(&witnessed).unwrap_or(witness_line);
-            let root_used = trust.or_repository(root)?;
-            if args.store_kind == StoreKind::LandingZone {
-                // Verified once for the whole command (the replay below shares it), reading from
-                // S3 only the records after the verifier's mirror; compared with the local cache
-                // afterwards.
-                let paths = crate::context::LandingZone::open(root)?.paths;
-                let report = match lz_promote::verified::current_with(&paths.evidence, &root_used, &known, &witnessed, Some(&paths.mirror_dir())) {
-                    Ok(s) => {
-                        hashes = s.chain.records.iter().map(|r| r.hash.clone()).collect();
-                        let quarantined = s.chain.quarantined.clone();
-                        lz_evidence::Report { records: s.chain.records.len(), head: s.chain.head.clone(), failure: None, quarantined }
-                    }
-                    Err(e) => match e.downcast::<lz_evidence::Failure>() {
-                        Ok(f) => lz_evidence::Report { records: 0, head: None, failure: Some(f), quarantined: Vec::new() },
-                        // A store whose retention was lowered is not opened for decisions: its
-                        // findings are the answer (exit 1), as on the other paths.
-                        Err(e) if e.is::<lz_evidence::Refused>() => {
-                            let findings = match args.retention_subject(root)? {
-                                Some((s3, floor)) => s3.retention_findings(floor)?,
-                                None => Vec::new(),
-                            };
-                            if findings.is_empty() {
-                                return Err(e);
-                            }
-                            println!("REFUSED: {e:#}");
-                            for (place, what) in &findings {
-                                println!("RETENTION: {place}: {what}");
-                            }
-                            return Ok(ExitCode::from(1));
-                        }
-                        Err(e) => return Err(e),
-                    },
-                };
-                (report, root_used, store.describe(), None, Some(cache))
-            } else {
-                // One streaming pass: memory stays flat however long the chain is.
-                let report = lz_evidence::load::store_report(&*store, &root_used, known, witnessed)?;
-                (report, root_used, store.describe(), None, Some(cache))
-            }
+            let trust = trust.or_repository(root)?;
+            let landing_zone = match args.store_kind {
+                StoreKind::LandingZone => {
+                    let lz = crate::context::LandingZone::open(root)?;
+                    Some((lz.paths, lz.endpoint))
+                }
+                _ => None,
+            };
+            Subject::Store { store, cache, witnessed, trust, landing_zone }
         }
     };
-    let elapsed = start.elapsed();
-    match &report.failure {
-        Some(f) => {
-            println!("TAMPERED: {f} [{}]", f.reason.code());
-            Ok(ExitCode::from(1))
-        }
-        None => {
-            if let (Some(cache), Some(head)) = (&cache, &report.head) {
-                cache.save(head)?;
-            }
-            let head = report.head.as_ref().map(|(s, h)| format!(", head sequence {s} {h}")).unwrap_or_default();
-            println!("ok: {} records verified in {what} against {}{head} ({:.2?})", report.records, root_used.describe(), elapsed);
-            println!("{witness_line}");
-            // Foreign objects the chain skips: findings (exit 1), never fatal to the chain.
-            foreign_findings(&report.quarantined);
-            if let Some(n) = focus {
-                println!("{n} records concern the release");
-            }
-            if bundle_path.is_none() {
-                if let Some((s3, floor)) = args.retention_subject(root)? {
-                    let findings = s3.retention_findings(floor)?;
-                    for (place, what) in &findings {
-                        println!("RETENTION: {place}: {what}");
-                    }
-                    if !findings.is_empty() {
-                        return Ok(ExitCode::from(1));
-                    }
-                    println!("retention: COMPLIANCE, at least the floor of {floor} days");
-                }
-            }
-            if bundle_path.is_none() && args.store_kind == StoreKind::LandingZone {
-                // Every deployment's admission replayed: a deployment record is a claim.
-                let paths = crate::context::LandingZone::open(root)?.paths;
-                let ledger = paths.ledger()?;
-                let rejected = lz_promote::replay::rejected(&paths, &ledger, &ledger.records()?)?;
-                for (seq, why) in &rejected {
-                    println!("TAMPERED: deployment record {seq} has no valid admission: {why} [replay]");
-                }
-                if !rejected.is_empty() {
-                    return Ok(ExitCode::from(1));
-                }
-                println!("every deployment's admission replayed: ok");
-                // Every fact checked where it lives: deployments and clean drift checks against
-                // the environment's state bucket, rotations against Secrets Manager.
-                let (admitted, _) = lz_promote::replay::admitted_records(&paths, &ledger, ledger.records()?)?;
-                let endpoint = crate::context::endpoint(root)?;
-                // Where an environment is, as the release a record names declares it; a rotation
-                // before any deployment names no release, and was done where the checkout's
-                // overlay puts the environment (as `rotate` did).
-                let locate = |release: &str, env: &str| -> Result<lz_operate::facts::Place> {
-                    let target = if release == lz_evidence::record::GENESIS {
-                        lz_operate::promote::Target::from_tree(root, env, &endpoint)?
-                    } else {
-                        lz_operate::promote::Target::from_tree(paths.open_release(release)?.root(), env, &endpoint)?
-                    };
-                    Ok(lz_operate::facts::Place::of_target(target))
-                };
-                let contradicted = lz_operate::facts::verify(&admitted, &locate)?;
-                for c in &contradicted {
-                    println!("CONTRADICTED: {} record {}: {} [facts]", c.kind, c.sequence, c.why);
-                }
-                if !contradicted.is_empty() {
-                    return Ok(ExitCode::from(1));
-                }
-                println!("every deployment, clean drift check and rotation checked against its source: ok");
-                match compare_cache(root, &hashes) {
-                    Ok(Some(line)) => println!("{line}"),
-                    Ok(None) => println!("no local cache (`cargo xtask evidence pull` builds one)"),
-                    Err(e) => {
-                        println!("CACHE MISMATCH: {e:#}");
-                        return Ok(ExitCode::from(1));
-                    }
-                }
-            }
-            if !report.quarantined.is_empty() {
-                println!(
-                    "{} foreign object(s) quarantined: the chain skips them and appends continue (see README, For operators)",
-                    report.quarantined.len()
-                );
-                return Ok(ExitCode::from(1));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-    }
+    let clean = lz_operate::evidence_verify::verify(root, subject, known, &|| args.retention_subject(root), &mut |line| println!("{line}"))?;
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 struct QueryArgs {
@@ -890,13 +748,6 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     }
     println!("the verifier pins the register with --pin {} (or supplies its own --trust-root)", header.identities_sha256);
     Ok(ExitCode::SUCCESS)
-}
-
-/// "witnessed: ..." for the latest witnessed checkpoint a verification checked.
-fn describe_witnessed(witnessed: &[Witnessed]) -> Option<String> {
-    let w = witnessed.first()?;
-    let cp = lz_evidence::witness::parse(&w.note).ok()?.checkpoint;
-    Some(format!("witnessed: the chain holds the {} ({} records, head {}, co-signed at {})", w.source, cp.size, cp.size - 1, cp.time))
 }
 
 /// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this

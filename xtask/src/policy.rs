@@ -2,7 +2,7 @@
 //! run the Rego unit tests, and benchmark against checkov.
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use lz_policy::{Options, Policies};
@@ -241,18 +241,8 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
 
     // lz-policy: load once (as the gate does), evaluate every plan on every core (as the gate
     // does); best of 5 rounds.
-    let opts = Options::for_root(root);
-    let load_start = Instant::now();
-    let policies = Policies::load(&opts.policies, &opts.settings)?;
-    let load_time = load_start.elapsed();
-    let mut best = Duration::MAX;
-    let mut findings = 0;
-    for _ in 0..5 {
-        let start = Instant::now();
-        let each = policies.findings_each(&plans.iter().map(|(_, _, p)| p).collect::<Vec<_>>())?;
-        findings = each.iter().map(Vec::len).sum();
-        best = best.min(start.elapsed());
-    }
+    let lz_policy::profile::Environments { policies, load: load_time, evaluate: best, findings } =
+        lz_policy::profile::environments(root, &plans.iter().map(|(_, _, p)| p).collect::<Vec<_>>(), 5)?;
     println!(
         "environments: {} rules on {} plans ({resources} resource changes) in one process: load {:.1} ms + evaluate {:.1} ms = {:.1} ms ({findings} findings; no goal of its own, the gate's cost; {}; peak resident memory {})",
         policies.tree.rules.len(),

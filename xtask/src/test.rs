@@ -92,8 +92,7 @@ fn run_tests(root: &Path, args: &Args, tf: &tools::Terraform) -> Result<ExitCode
     let parallel = args.jobs.unwrap_or_else(|| 2 * std::thread::available_parallelism().map_or(1, |n| n.get()));
     println!("running {} test binaries, {parallel} at a time, the longest first", jobs.len());
     let setup = testrun::Setup { cargo: crate::sh::cargo(), root: root.to_path_buf(), env, test_args, cargo_args };
-    let (wall, cpu) = (std::time::Instant::now(), testrun::children_cpu_secs());
-    let outcomes = testrun::run_all(jobs, parallel, &setup, &|o| {
+    let (outcomes, wall, cpu) = testrun::run_all_timed(jobs, parallel, &setup, &|o| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "     Running {} ({:.1} s{})", o.what, o.secs, if o.success { "" } else { ", FAILED" });
@@ -101,8 +100,6 @@ fn run_tests(root: &Path, args: &Args, tf: &tools::Terraform) -> Result<ExitCode
             let _ = writeln!(out, "{l}");
         }
     });
-    let wall = wall.elapsed().as_secs_f64();
-    let cpu = testrun::children_cpu_secs() - cpu;
     if let Some(file) = &times {
         if let Err(e) = testrun::record(file, &outcomes) {
             eprintln!("warning: keeping the test times: {e:#}");

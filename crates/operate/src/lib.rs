@@ -5,7 +5,8 @@
 //! ([`drift`]) and their remediation ([`remediate`]), secret rotation ([`rotate`]), the facts a
 //! record claims checked where they live ([`facts`]), the sandbox a rehearsal or a test runs in
 //! ([`sandbox`], driven out of process by the `lz-rehearse` binary) and the benchmarks of
-//! promotion and of S3 chains ([`bench`], [`bench_chain`]).
+//! promotion and of S3 chains ([`bench`], [`bench_chain`]), and `evidence verify`'s checks of a
+//! bundle or a store ([`evidence_verify`]).
 
 // The modules of change control the operations use, under the paths they had inside lz-promote.
 pub(crate) use lz_evidence::s3::aws_error;
@@ -17,6 +18,7 @@ pub mod bootstrap;
 pub mod deploy;
 pub mod drift;
 pub mod engine;
+pub mod evidence_verify;
 pub mod facts;
 pub mod promote;
 pub mod remediate;

@@ -451,8 +451,6 @@ pub fn promote(session: &mut Session, opts: &Options, clock: &Clock) -> Result<O
     promote_with(session, opts, clock, &crate::engine::Engine::canary())
 }
 
-/// [`promote`] with the engine `engine` ([`crate::engine`]): the stack it applies, its state
-/// and provider; every deployment record of the run names it.
 /// The run a promotion step acts in: its ledger and the chain it decided on, its target, run id
 /// and plan digest, and the working directory of the host's runs.
 struct Run<'a> {
@@ -583,8 +581,8 @@ struct Decision {
     /// The policy evaluation record.
     policy_record: u64,
     admission: Admission,
-    /// The services this release moves (issue 32), and the approvals their adoptions rest on.
-    adoptions: Vec<lz_promote::adoption::Planned>,
+    /// The approvals the adoptions of the services this release moves (issue 32, carried in the
+    /// admission) rest on.
     adoption_approvals: Vec<u64>,
     /// What the decision read: the in-progress record and the apply are held to it.
     fence: crate::fence::Fence,
@@ -611,16 +609,20 @@ fn decide(session: &mut Session, opts: &Options, deployer: &str, now: &Reading) 
         }
     }
     let admission = session.admit(deployer, &policy, now.time)?;
-    // Staged module adoption (issue 32): the services this release moves, their waves reached.
-    let adoptions = lz_promote::adoption::admit(session, now.time.unix_timestamp())?;
+    // Staged module adoption (issue 32): the services this release moves, their waves reached,
+    // are the admission's (its `adoption` gate).
     let adoption_approvals = lz_promote::adoption::approvals(session, &admission)?;
     // The facts the admission rests on, checked where they live before anything is recorded.
     let place = crate::facts::Place::of_target(opts.target.clone());
     lz_promote::gates::facts(session, crate::facts::gate(&session.paths, &session.records, session.digest(), &place, opts.previous))?;
     let fence = crate::fence::Fence::of(session);
-    Ok(Decision { policy_record, admission, adoptions, adoption_approvals, fence })
+    Ok(Decision { policy_record, admission, adoption_approvals, fence })
 }
 
+/// [`promote`] with the engine `engine` ([`crate::engine`]): the stack it applies, its state
+/// and provider; every deployment record of the run names it. The steps: [`decide`], the run's
+/// place and in-progress record ([`Decided::open`]), [`Running::prepare`] (working copy and
+/// [`recover_interrupted`]), [`Running::plan`], [`Running::apply`] and [`Running::record`].
 pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine: &crate::engine::Engine) -> Result<Outcome> {
     let t = opts.target;
     // An unauthenticated clock is bounded by the latest witnessed checkpoint (`clock::bound`).
@@ -636,33 +638,116 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
         t.environment
     );
     let deployer = opts.deployer.identity().to_string();
-    let digest = session.plan_digest.clone();
-    let release = session.digest().to_string();
-    let Decision { policy_record, admission, adoptions, adoption_approvals, fence } = decide(session, opts, &deployer, now)?;
+    let decision = decide(session, opts, &deployer, now)?;
+    let session = &*session;
+    boundary(&session.paths.work, Phase::Decision);
+    let place = Place::of(t, &deployer, engine, &session.paths.work)?;
+    let running = Decided { session, opts, engine, decision: &decision, place: &place, later: &later }.open()?;
 
-    let records = session.records.clone();
-    let ledger = &session.ledger;
-    let paths = &session.paths;
-    boundary(&paths.work, Phase::Decision);
-    let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
-    let run = run_id();
-    let work = paths.work.join(format!("{}-{run}", t.environment));
-    let backend = engine.backend(t);
-    let s3 = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?.s3();
-    // The state this run starts from: a later rerun tells by it whether this run's apply
-    // wrote the state.
-    let state_before = read_state(&s3, &backend)?;
+    struct RemoveOnDrop(PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = RemoveOnDrop(place.work.clone());
+    let (ws, recovered, lock_recovery) = running.prepare()?;
+    let (completion, state, completes) = match running.plan(&ws)? {
+        Plan::Completed { completion, state, dead } => (completion, state, Some(dead)),
+        Plan::Apply(resources) => {
+            running.apply(&ws)?;
+            let (completion, state) = running.record(&resources)?;
+            (completion, state, None)
+        }
+    };
+    Ok(Outcome {
+        admission: decision.admission.clone(),
+        run: place.run.clone(),
+        policy_record: decision.policy_record,
+        in_progress_record: running.start,
+        completion_record: completion,
+        recovered,
+        lock_recovery,
+        completes_record: completes,
+        state,
+        plan_digest: session.plan_digest.clone(),
+        time: crate::window::rfc3339(now.time),
+        clock: now.source.clone(),
+    })
+}
 
-    // The decision point, by compare-and-swap: appended only on a chain whose baseline is still
-    // the one classified against, so its replay sees what this decision saw.
-    let start = ledger.append_if(
-        Kind::Deployment,
-        deployment_fields(
-            &release,
-            t,
-            &digest,
+/// Where a promotion run acts: the deployer's credentials, the run id and its working copy, the
+/// state backend, an S3 client as the deployer, and the state the run starts from.
+struct Place {
+    run_as: RunAs,
+    run: String,
+    work: PathBuf,
+    backend: Backend,
+    s3: aws_sdk_s3::Client,
+    /// The state this run starts from: a later rerun tells by it whether this run's apply
+    /// wrote the state.
+    state_before: Option<StateAt>,
+}
+
+impl Place {
+    /// The deployer role assumed, a new run id under `work`, and the state read as the run starts.
+    fn of(t: &Target, deployer: &str, engine: &crate::engine::Engine, work: &std::path::Path) -> Result<Place> {
+        let run_as = assume_deployer(t, &format!("lz-promote-{deployer}"))?;
+        let run = run_id();
+        let work = work.join(format!("{}-{run}", t.environment));
+        let backend = engine.backend(t);
+        let s3 = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?.s3();
+        let state_before = read_state(&s3, &backend)?;
+        Ok(Place { run_as, run, work, backend, s3, state_before })
+    }
+}
+
+/// What the plan step found ([`Running::plan`]).
+enum Plan {
+    /// Changes to apply: the resources the run deploys.
+    Apply(Vec<String>),
+    /// No changes, and the state holds the apply of the interrupted run `dead` (its in-progress
+    /// record): this run recorded that promotion `succeeded` as `completion`.
+    Completed { completion: u64, state: Option<StateAt>, dead: u64 },
+}
+
+/// The details of a `failed` deployment record.
+fn failed(error: String) -> DeploymentDetails {
+    DeploymentDetails { error: Some(error), ..Default::default() }
+}
+
+/// What a decided promotion run acts with: the session, the options, the engine, the decision,
+/// the run's place and the clock of its later records.
+struct Decided<'a> {
+    session: &'a Session,
+    opts: &'a Options<'a>,
+    engine: &'a crate::engine::Engine,
+    decision: &'a Decision,
+    place: &'a Place,
+    later: &'a dyn Fn() -> Result<Reading>,
+}
+
+/// A promotion run past its decision point: its in-progress record `start` is on the chain, so
+/// every end of the run is a record naming it ([`Running::finish`]).
+struct Running<'a> {
+    at: Decided<'a>,
+    /// The in-progress record.
+    start: u64,
+}
+
+impl<'a> Decided<'a> {
+    /// The decision point, by compare-and-swap: the in-progress record is appended only on a
+    /// chain whose baseline is still the one classified against, so its replay sees what this
+    /// decision saw.
+    fn open(self) -> Result<Running<'a>> {
+        let Decided { session, opts, engine, decision, place, later } = &self;
+        let admission = &decision.admission;
+        let fields = deployment_fields(
+            session.digest(),
+            opts.target,
+            &session.plan_digest,
             "in-progress",
-            &run,
+            &place.run,
             &later()?,
             DeploymentDetails {
                 pid: Some(u64::from(std::process::id())),
@@ -671,180 +756,201 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
                 engine: Some(engine.kind()),
                 author: Some(session.author.clone()),
                 governance_release: Some(session.governed_by.release().into()),
-                policy_evaluation: Some(policy_record),
-                state_before: Some(state_before.as_ref().map(StateAt::json)),
+                policy_evaluation: Some(decision.policy_record),
+                state_before: Some(place.state_before.as_ref().map(StateAt::json)),
                 break_glass: admission.break_glass,
                 approvals: Some(admission.approvals.iter().map(|v| v.sequence).collect()),
                 ..Default::default()
             },
-        ),
-        opts.deployer,
-        &|records| fence.check(ledger, records),
-    )?;
-    let finish = |outcome: &str, extra: DeploymentDetails| -> Result<u64> {
-        let f = deployment_fields(
-            &release,
-            t,
-            &digest,
-            outcome,
-            &run,
-            &later()?,
-            DeploymentDetails { in_progress_record: Some(start.sequence), engine: Some(engine.kind()), ..extra },
         );
-        Ok(ledger.append(Kind::Deployment, f, opts.deployer)?.sequence)
-    };
-    let failed = |error: String| DeploymentDetails { error: Some(error), ..Default::default() };
-    // Every error from here closes the run with a `failed` record before it is returned.
-    let fail = |e: anyhow::Error| -> anyhow::Error {
-        match finish("failed", failed(format!("{e:#}"))) {
+        let ledger = &session.ledger;
+        let start = ledger.append_if(Kind::Deployment, fields, opts.deployer, &|records| decision.fence.check(ledger, records))?.sequence;
+        Ok(Running { at: self, start })
+    }
+}
+
+impl Running<'_> {
+    /// The run as the recovery and lock steps see it.
+    fn run(&self) -> Run<'_> {
+        let s = self.at.session;
+        Run { ledger: &s.ledger, records: &s.records, target: self.at.opts.target, run: &self.at.place.run, digest: &s.plan_digest, work: &s.paths.work }
+    }
+
+    /// Appends the run's end `outcome` with `extra`, naming the in-progress record.
+    fn finish(&self, outcome: &str, extra: DeploymentDetails) -> Result<u64> {
+        let s = self.at.session;
+        let f = deployment_fields(
+            s.digest(),
+            self.at.opts.target,
+            &s.plan_digest,
+            outcome,
+            &self.at.place.run,
+            &(self.at.later)()?,
+            DeploymentDetails { in_progress_record: Some(self.start), engine: Some(self.at.engine.kind()), ..extra },
+        );
+        Ok(s.ledger.append(Kind::Deployment, f, self.at.opts.deployer)?.sequence)
+    }
+
+    /// `e`, after the run is closed with a `failed` record (or with why that record could not
+    /// be written): every error past the decision point goes through here.
+    fn fail(&self, e: anyhow::Error) -> anyhow::Error {
+        match self.finish("failed", failed(format!("{e:#}"))) {
             Ok(_) => e,
             Err(rec) => e.context(format!("and the failure could not be recorded: {rec:#}")),
         }
-    };
+    }
 
-    struct RemoveOnDrop(PathBuf);
-    impl Drop for RemoveOnDrop {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
+    /// The refusal `msg`, after the run is closed with a `failed` record naming it.
+    fn refuse(&self, msg: String) -> anyhow::Error {
+        match self.finish("failed", failed(msg.clone())) {
+            Ok(_) => anyhow::anyhow!("{msg}"),
+            Err(e) => e,
         }
     }
-    let _cleanup = RemoveOnDrop(work.clone());
-    boundary(&paths.work, Phase::Init);
-    // The stack applied is the release's own (its files are part of the digest), never the
-    // working tree's.
-    let ws = engine.workspace(&paths.root, session.release.root(), &work, &t.endpoint, &backend, run_as.clone()).map_err(fail)?;
 
-    // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
-    // found. Their lock is released only by `--recover`, below.
-    let lock = deploy::read_lock(&s3, &backend).map_err(fail)?;
-    let (recovered, lock_recovery) =
-        recover_interrupted(&Run { ledger, records: &records, target: t, run: &run, digest: &digest, work: &paths.work }, lock.as_ref(), &ws, &backend, opts, &later)
-            .map_err(fail)?;
-
-    let vars = engine.vars(session.release.root(), &release, t, opts.bake_seconds);
-    let lock_refusal = |text: &str| held_lock(text, &s3, &backend, &Run { ledger, records: &records, target: t, run: &run, digest: &digest, work: &paths.work });
-
-    boundary(&paths.work, Phase::Plan);
-    let mut plan_args = vec![
-        "plan".to_string(),
-        "-input=false".into(),
-        "-no-color".into(),
-        "-lock-timeout=0s".into(),
-        "-detailed-exitcode".into(),
-        "-out=tfplan".into(),
-    ];
-    plan_args.extend(vars.iter().cloned());
-    let planned = ws.run(&plan_args).map_err(fail)?;
-    // What the run deploys: the canary's two resources, or what the landing zone's plan changes.
-    let resources: Vec<String> = match engine.kind() {
-        lz_evidence::details::Engine::Terraform if planned.code == 2 => {
-            ws.terraform().show("tfplan").map_err(fail)?.resource_changes.iter().map(|r| r.address.clone()).collect()
-        }
-        _ => vec!["terraform_data.release".into(), "terraform_data.overlay".into()],
-    };
-    // The details of every `succeeded` record: what was deployed and the state it left.
-    let succeeded = |state: Option<&StateAt>| -> DeploymentDetails {
+    /// The details of a `succeeded` record: what was deployed and the state it left.
+    fn succeeded(&self, resources: &[String], state: Option<&StateAt>) -> DeploymentDetails {
         let (state_serial, state_version, state_lineage) = crate::facts::state_details(state);
         DeploymentDetails {
-            resources: Some(resources.clone()),
-            tier: Some(admission.tier.as_str().into()),
-            bake_seconds: Some(u64::from(opts.bake_seconds)),
+            resources: Some(resources.to_vec()),
+            tier: Some(self.at.decision.admission.tier.as_str().into()),
+            bake_seconds: Some(u64::from(self.at.opts.bake_seconds)),
             state_serial,
             state_version,
             state_lineage,
             ..Default::default()
         }
-    };
-    let outcome = |completion: u64, state: Option<StateAt>, completes: Option<u64>| Outcome {
-        admission: admission.clone(),
-        run: run.clone(),
-        policy_record,
-        in_progress_record: start.sequence,
-        completion_record: completion,
-        recovered: recovered.clone(),
-        lock_recovery,
-        completes_record: completes,
-        state,
-        plan_digest: digest.clone(),
-        time: crate::window::rfc3339(now.time),
-        clock: now.source.clone(),
-    };
-    match planned.code {
-        2 => {}
-        0 => {
-            // Nothing to change. If an interrupted run of this release applied it, this run
-            // completes that promotion truthfully: `succeeded`, naming the run and the state.
-            let state = read_state(&s3, &backend).map_err(fail)?;
-            let records = ledger.records().map_err(fail)?;
-            let done = state.as_ref().and_then(|st| applied_by_dead_run(&records, &t.environment, &release, &digest, st));
-            if let (Some((dead, rec)), Some(st)) = (done, &state) {
-                boundary(&paths.work, Phase::Record);
-                let dead_run = dead.run().unwrap_or_default().to_string();
-                let details = DeploymentDetails {
-                    completes_run: Some(dead_run.clone()),
-                    completes_record: Some(dead.sequence),
-                    recovery: Some(serde_json::json!({
-                        "run": dead_run,
-                        "in_progress_record": dead.sequence,
-                        "recovered_record": rec.sequence,
-                        "state_before": dead.deployment().and_then(|d| d.state_before.clone()).flatten().unwrap_or(Value::Null),
-                        "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
-                    })),
-                    ..succeeded(Some(st))
-                };
-                let c = finish("succeeded", details)?;
-                return Ok(outcome(c, state, Some(dead.sequence)));
-            }
-            let c = finish("no-changes", DeploymentDetails::default())?;
-            bail!(
-                "release {} is already deployed to {}: the plan has no changes (record {c})",
-                short(&release),
-                t.environment
-            );
-        }
-        _ => {
-            let text = format!("{}\n{}", planned.stdout, planned.stderr);
-            let msg = lock_refusal(&text)
-                .unwrap_or_else(|| format!("terraform plan failed:\n{}", planned.stderr.trim()));
-            finish("failed", failed(msg.clone()))?;
-            bail!("{msg}");
-        }
     }
-    // Re-checked before the apply: no other deployment of the environment was admitted since
-    // the decision, and the state the saved plan applies to holds the baseline's release (a newer
-    // state makes the saved plan stale).
-    fence.check(ledger, ledger.records().map_err(fail)?).map_err(fail)?;
-    let held = read_state(&s3, &backend).map_err(fail)?;
-    fence.check_state(held.as_ref().and_then(|s| s.release.as_deref())).map_err(fail)?;
-    boundary(&paths.work, Phase::Apply);
-    let applied = ws
-        .run(&[
-            "apply".to_string(),
+
+    /// The working copy of the release's stack (the release's own files, part of its digest,
+    /// never the working tree's), then [`recover_interrupted`] with the lock as found: the
+    /// `recovered` records and the lock-recovery record.
+    fn prepare(&self) -> Result<(deploy::Workspace, Vec<u64>, Option<u64>)> {
+        let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
+        boundary(&s.paths.work, Phase::Init);
+        let ws = self.at.engine.workspace(&s.paths.root, s.release.root(), &p.work, &t.endpoint, &p.backend, p.run_as.clone()).map_err(|e| self.fail(e))?;
+        // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
+        // found. Their lock is released only by `--recover`.
+        let lock = deploy::read_lock(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
+        let (recovered, lock_recovery) =
+            recover_interrupted(&self.run(), lock.as_ref(), &ws, &p.backend, self.at.opts, self.at.later).map_err(|e| self.fail(e))?;
+        Ok((ws, recovered, lock_recovery))
+    }
+
+    /// The plan step: `terraform plan` of the working copy. Changes: what the run deploys (the
+    /// canary's two resources, or what the landing zone's plan changes). No changes:
+    /// [`Running::no_changes`]. A failed plan: the refusal, naming a held lock's holder.
+    fn plan(&self, ws: &deploy::Workspace) -> Result<Plan> {
+        let (s, t) = (self.at.session, self.at.opts.target);
+        let vars = self.at.engine.vars(s.release.root(), s.digest(), t, self.at.opts.bake_seconds);
+        boundary(&s.paths.work, Phase::Plan);
+        let mut plan_args = vec![
+            "plan".to_string(),
             "-input=false".into(),
             "-no-color".into(),
             "-lock-timeout=0s".into(),
-            "tfplan".into(),
-        ])
-        .map_err(fail)?;
-    if applied.code != 0 {
-        let text = format!("{}\n{}", applied.stdout, applied.stderr);
-        let msg = lock_refusal(&text).unwrap_or_else(|| {
-            if text.contains("Saved plan is stale") {
-                format!("the state of {} changed while this promotion planned (another promotion applied first): nothing was applied", t.environment)
-            } else {
-                format!("terraform apply failed:\n{}", applied.stderr.trim())
+            "-detailed-exitcode".into(),
+            "-out=tfplan".into(),
+        ];
+        plan_args.extend(vars);
+        let planned = ws.run(&plan_args).map_err(|e| self.fail(e))?;
+        let resources: Vec<String> = match self.at.engine.kind() {
+            lz_evidence::details::Engine::Terraform if planned.code == 2 => {
+                ws.terraform().show("tfplan").map_err(|e| self.fail(e))?.resource_changes.iter().map(|r| r.address.clone()).collect()
             }
-        });
-        finish("failed", failed(msg.clone()))?;
-        bail!("{msg}");
+            _ => vec!["terraform_data.release".into(), "terraform_data.overlay".into()],
+        };
+        match planned.code {
+            2 => Ok(Plan::Apply(resources)),
+            0 => self.no_changes(&resources),
+            _ => {
+                let text = format!("{}\n{}", planned.stdout, planned.stderr);
+                let msg = held_lock(&text, &self.at.place.s3, &self.at.place.backend, &self.run())
+                    .unwrap_or_else(|| format!("terraform plan failed:\n{}", planned.stderr.trim()));
+                Err(self.refuse(msg))
+            }
+        }
     }
-    boundary(&paths.work, Phase::PostApply);
-    // The deployment stands even when its state cannot be read back: the record says so.
-    let state = read_state(&s3, &backend).ok().flatten();
-    boundary(&paths.work, Phase::Record);
-    let completion = finish("succeeded", succeeded(state.as_ref()))?;
-    if !adoption_approvals.is_empty() {
-        lz_promote::adoption::record(ledger, &release, &t.environment, &t.account_id, &adoptions, &adoption_approvals, completion, &later()?, opts.deployer)?;
+
+    /// Nothing to change. If an interrupted run of this release applied it, this run completes
+    /// that promotion truthfully: `succeeded`, naming the run and the state. Otherwise the run
+    /// ends `no-changes` and the promotion is refused as already deployed.
+    fn no_changes(&self, resources: &[String]) -> Result<Plan> {
+        let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
+        let release = s.digest();
+        let state = read_state(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
+        let records = s.ledger.records().map_err(|e| self.fail(e))?;
+        let done = state.as_ref().and_then(|st| applied_by_dead_run(&records, &t.environment, release, &s.plan_digest, st));
+        if let (Some((dead, rec)), Some(st)) = (done, &state) {
+            boundary(&s.paths.work, Phase::Record);
+            let dead_run = dead.run().unwrap_or_default().to_string();
+            let details = DeploymentDetails {
+                completes_run: Some(dead_run.clone()),
+                completes_record: Some(dead.sequence),
+                recovery: Some(serde_json::json!({
+                    "run": dead_run,
+                    "in_progress_record": dead.sequence,
+                    "recovered_record": rec.sequence,
+                    "state_before": dead.deployment().and_then(|d| d.state_before.clone()).flatten().unwrap_or(Value::Null),
+                    "found": "the state holds the release, written after the interrupted run started: its apply completed, its record did not",
+                })),
+                ..self.succeeded(resources, Some(st))
+            };
+            let completion = self.finish("succeeded", details)?;
+            return Ok(Plan::Completed { completion, state, dead: dead.sequence });
+        }
+        let c = self.finish("no-changes", DeploymentDetails::default())?;
+        bail!("release {} is already deployed to {}: the plan has no changes (record {c})", short(release), t.environment)
     }
-    Ok(outcome(completion, state, None))
+
+    /// The apply step. Re-checked first: no other deployment of the environment was admitted
+    /// since the decision, and the state the saved plan applies to holds the baseline's release
+    /// (a newer state makes the saved plan stale). A failed apply is a refusal naming why.
+    fn apply(&self, ws: &deploy::Workspace) -> Result<()> {
+        let (s, p, fence) = (self.at.session, self.at.place, &self.at.decision.fence);
+        fence.check(&s.ledger, s.ledger.records().map_err(|e| self.fail(e))?).map_err(|e| self.fail(e))?;
+        let held = read_state(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
+        fence.check_state(held.as_ref().and_then(|s| s.release.as_deref())).map_err(|e| self.fail(e))?;
+        boundary(&s.paths.work, Phase::Apply);
+        let applied = ws
+            .run(&[
+                "apply".to_string(),
+                "-input=false".into(),
+                "-no-color".into(),
+                "-lock-timeout=0s".into(),
+                "tfplan".into(),
+            ])
+            .map_err(|e| self.fail(e))?;
+        if applied.code != 0 {
+            let text = format!("{}\n{}", applied.stdout, applied.stderr);
+            let msg = held_lock(&text, &p.s3, &p.backend, &self.run()).unwrap_or_else(|| {
+                if text.contains("Saved plan is stale") {
+                    format!(
+                        "the state of {} changed while this promotion planned (another promotion applied first): nothing was applied",
+                        self.at.opts.target.environment
+                    )
+                } else {
+                    format!("terraform apply failed:\n{}", applied.stderr.trim())
+                }
+            });
+            return Err(self.refuse(msg));
+        }
+        Ok(())
+    }
+
+    /// The record step: the state read back (the deployment stands even when it cannot be: the
+    /// record says so), the completion record, then the adoption records of the module versions
+    /// the release moves. Returns the completion record and the state.
+    fn record(&self, resources: &[String]) -> Result<(u64, Option<StateAt>)> {
+        let (s, t, d) = (self.at.session, self.at.opts.target, self.at.decision);
+        boundary(&s.paths.work, Phase::PostApply);
+        let state = read_state(&self.at.place.s3, &self.at.place.backend).ok().flatten();
+        boundary(&s.paths.work, Phase::Record);
+        let completion = self.finish("succeeded", self.succeeded(resources, state.as_ref()))?;
+        if !d.adoption_approvals.is_empty() {
+            let adoptions = &d.admission.adoptions;
+            lz_promote::adoption::record(&s.ledger, s.digest(), &t.environment, &t.account_id, adoptions, &d.adoption_approvals, completion, &(self.at.later)()?, self.at.opts.deployer)?;
+        }
+        Ok((completion, state))
+    }
 }

@@ -379,6 +379,13 @@ pub fn record(file: &Path, outcomes: &[Outcome]) -> Result<()> {
     std::fs::write(file, text).with_context(|| format!("writing {}", file.display()))
 }
 
+/// [`run_all`], with its wall seconds and the CPU seconds of the test processes it ran.
+pub fn run_all_timed(jobs: Vec<Job>, parallel: usize, setup: &Setup, done: &(dyn Fn(&Outcome) + Sync)) -> (Vec<Outcome>, f64, f64) {
+    let (wall, cpu) = (std::time::Instant::now(), children_cpu_secs());
+    let outcomes = run_all(jobs, parallel, setup, done);
+    (outcomes, wall.elapsed().as_secs_f64(), children_cpu_secs() - cpu)
+}
+
 /// CPU seconds (user + system) of this process's waited-for children so far, their
 /// descendants included.
 pub fn children_cpu_secs() -> f64 {

@@ -59,6 +59,33 @@ pub fn policy_plan(root: &Path, plan: &Path) -> Result<Profile> {
     Ok(p)
 }
 
+/// The gate's policy cost on the environments' plans: the policies loaded once under `root`,
+/// then every plan evaluated on every core (as the gate does), best of `rounds`.
+pub struct Environments {
+    pub policies: Policies,
+    pub load: Duration,
+    /// The best round's evaluation of every plan.
+    pub evaluate: Duration,
+    pub findings: usize,
+}
+
+/// Measures [`Environments`] on `plans` (`cargo xtask bench policy`).
+pub fn environments(root: &Path, plans: &[&serde_json::Value], rounds: usize) -> Result<Environments> {
+    let opts = Options::for_root(root);
+    let load_start = Instant::now();
+    let policies = Policies::load(&opts.policies, &opts.settings)?;
+    let load = load_start.elapsed();
+    let mut evaluate = Duration::MAX;
+    let mut findings = 0;
+    for _ in 0..rounds.max(1) {
+        let start = Instant::now();
+        let each = policies.findings_each(plans)?;
+        findings = each.iter().map(Vec::len).sum();
+        evaluate = evaluate.min(start.elapsed());
+    }
+    Ok(Environments { policies, load, evaluate, findings })
+}
+
 /// The evaluation CPU time of each rule package alone on `plan` (each query also evaluates the
 /// library indexes the rule reads; `data.lz.lib` alone comes first), slowest first.
 pub fn rules(policies: &Policies, plan: &serde_json::Value) -> Result<Vec<(String, Duration)>> {

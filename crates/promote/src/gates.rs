@@ -559,6 +559,7 @@ pub fn evaluate(
             approvals,
             break_glass: None,
             classification: classification.clone(),
+            adoptions: Vec::new(),
         });
         Check { gate: Gate::BreakGlass, status: Status::NotNeeded, why: "approvals and window are met".into(), resolve: None, detail: Value::Null, error: None }
     } else {
@@ -579,6 +580,7 @@ pub fn evaluate(
                     approvals: Vec::new(),
                     break_glass: Some(seq),
                     classification: classification.clone(),
+                    adoptions: Vec::new(),
                 });
                 Check::met(Gate::BreakGlass, format!("break-glass {seq} admits the release as an emergency change"), json!({"record": seq}))
             }
@@ -619,22 +621,26 @@ pub fn evaluate(
     gates.push(approvals_check);
     gates.push(window_check);
     gates.push(break_glass_check);
-    gates.push(Check::of(
-        Gate::Adoption,
-        adoption(s, now, admission.as_ref().and_then(|a| a.break_glass)),
-        || Some("cargo xtask catalog adoption".into()),
-        Value::Null,
-    ));
+    // The moves are judged once: the gate shows them, the admission carries them to the records.
+    let (adoption_why, planned) = match adoption(s, now, admission.as_ref().and_then(|a| a.break_glass)) {
+        Ok((why, planned)) => (Ok(why), planned),
+        Err(e) => (Err(e), Vec::new()),
+    };
+    gates.push(Check::of(Gate::Adoption, adoption_why, || Some("cargo xtask catalog adoption".into()), Value::Null));
+    if let Some(a) = admission.as_mut() {
+        a.adoptions = planned;
+    }
     let view = view.ok();
     finish(s, deployer, now, gates, Some(classification), view, tier_run, admission)
 }
 
 /// Gate `adoption`: the services whose module version the release moves, each at a wave its
 /// rollout has reached by `now` on the chain (`crate::adoption::admit`), and no move under
-/// break-glass (an adoption record rests on approvals, which an emergency has not).
-pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> Result<String> {
+/// break-glass (an adoption record rests on approvals, which an emergency has not). Returns
+/// why, and the moves.
+pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> Result<(String, Vec<crate::adoption::Planned>)> {
     let planned = crate::adoption::admit(s, now.unix_timestamp())?;
-    let Some(first) = planned.first() else { return Ok("the release moves no module version".into()) };
+    let Some(first) = planned.first() else { return Ok(("the release moves no module version".into(), planned)) };
     if let Some(bg) = break_glass {
         return Err(refuse!(
             "break-glass {bg} cannot move module versions ({} {} {} -> {} and {} more): a move (a rollback too) needs an approved release, whose adoption records rest on its approvals",
@@ -652,7 +658,7 @@ pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> R
             None => format!("{} {} {} -> {} (wave {})", p.service, p.module, p.from, p.to, p.wave),
         })
         .collect();
-    Ok(format!("moves {}", moves.join(", ")))
+    Ok((format!("moves {}", moves.join(", ")), planned))
 }
 
 /// A copy of a refusal (the break-glass gate returns it combined or as is).

@@ -167,6 +167,10 @@ pub struct Admission {
     pub approvals: Vec<Vote>,
     pub break_glass: Option<u64>,
     pub classification: Classification,
+    /// The services whose module version the release moves, as the `adoption` gate admitted
+    /// them (`crate::adoption::admit`, run once per evaluation of the gates).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adoptions: Vec<crate::adoption::Planned>,
 }
 
 /// sha256 of an exception entry's content (everything but its line), as an approval names it.

@@ -24,6 +24,9 @@ pub struct S3Store {
     bucket: String,
     prefix: String,
     retention_days: u32,
+    /// Versions per listing page asked of S3 (`None`: the service's default, at most 1,000 on
+    /// S3). Set only by tests (feature `test-page-size`), to span several pages with a short chain.
+    page_size: Option<i32>,
     rt: tokio::runtime::Runtime,
 }
 
@@ -39,7 +42,15 @@ impl S3Store {
         if !(prefix.is_empty() || prefix.ends_with('/')) {
             bail!("S3 key prefix {prefix:?} must be empty or end with '/'");
         }
-        Ok(S3Store { client, bucket: bucket.into(), prefix: prefix.into(), retention_days, rt })
+        Ok(S3Store { client, bucket: bucket.into(), prefix: prefix.into(), retention_days, page_size: None, rt })
+    }
+
+    /// Test-only: lists object versions `n` per page (S3 pages at 1,000 at most), so that a test
+    /// spans several listing pages with a short chain.
+    #[cfg(feature = "test-page-size")]
+    pub fn with_page_size(mut self, n: i32) -> S3Store {
+        self.page_size = Some(n);
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -556,7 +567,7 @@ impl S3Store {
         prefix: &str,
         after: Option<String>,
     ) -> Result<(std::collections::BTreeMap<String, Vec<(String, i128)>>, std::collections::BTreeSet<String>)> {
-        let listed = versions::list(&self.client, &self.bucket, prefix, after, None).await?;
+        let listed = versions::list(&self.client, &self.bucket, prefix, after, None, self.page_size).await?;
         let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = Default::default();
         for v in listed.versions {
             let Some(id) = v.id else { continue };
@@ -601,8 +612,8 @@ impl S3Store {
         let judged_before = |v: &versions::Version| v.key == head_key && v.id.as_deref().is_some_and(|id| seen.contains(&location_of(id)));
         let stop: versions::Stop<'_> = (!seen.is_empty()).then_some(&judged_before);
         let (heads, records) = tokio::join!(
-            versions::list(&self.client, &self.bucket, &head_key, None, stop),
-            versions::list(&self.client, &self.bucket, &records_prefix, None, None)
+            versions::list(&self.client, &self.bucket, &head_key, None, stop, self.page_size),
+            versions::list(&self.client, &self.bucket, &records_prefix, None, None, self.page_size)
         );
         for listed in [heads?, records?] {
             for m in &listed.markers {

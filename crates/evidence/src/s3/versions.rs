@@ -40,8 +40,15 @@ pub(super) struct Listed {
 pub(super) type Stop<'a> = Option<&'a dyn Fn(&Version) -> bool>;
 
 /// Lists the versions under `prefix` (of the keys after `after`, all with `None`), page after
-/// page, to the end or until `stop`.
-pub(super) async fn list(client: &Client, bucket: &str, prefix: &str, after: Option<String>, stop: Stop<'_>) -> Result<Listed> {
+/// page (`max_keys` a page, the service's default with `None`), to the end or until `stop`.
+pub(super) async fn list(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+    after: Option<String>,
+    stop: Stop<'_>,
+    max_keys: Option<i32>,
+) -> Result<Listed> {
     let mut out = Listed::default();
     let (mut key_marker, mut version_marker): (Option<String>, Option<String>) = (after, None);
     loop {
@@ -49,6 +56,7 @@ pub(super) async fn list(client: &Client, bucket: &str, prefix: &str, after: Opt
             .list_object_versions()
             .bucket(bucket)
             .prefix(prefix)
+            .set_max_keys(max_keys)
             .set_key_marker(key_marker.take())
             .set_version_id_marker(version_marker.take())
             .send()

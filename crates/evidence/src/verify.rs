@@ -45,6 +45,7 @@ mod results;
 pub use results::*;
 mod decode;
 use decode::*;
+mod unique_keys;
 mod rules;
 pub use rules::*;
 mod pipeline;

@@ -132,7 +132,10 @@ pub(super) fn decode(rec: &StoredRecord, keep: bool) -> Pre {
     let Ok(signature) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else {
         return Pre::Bad(Reason::PayloadEncoding);
     };
-    let statement = serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string());
+    let statement = match unique_keys::repeated_key(&payload) {
+        Some(key) => Err(format!("the payload names key {key} twice, which JSON readers resolve differently")),
+        None => serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string()),
+    };
     let full = keep.then(|| serde_json::from_slice::<Statement>(&payload).map_err(|e| e.to_string()));
     // The typed details of the record's kind (the one reader of details, crate::details).
     let kind = statement.as_ref().ok().and_then(|st| Kind::from_predicate_type(&st.predicate_type));

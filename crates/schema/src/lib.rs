@@ -285,7 +285,7 @@ pub fn provider_schema(root: &Path) -> Result<std::sync::Arc<tfrender::ProviderS
 
 /// Render options for a configuration of this repository: the vendored provider schema on.
 pub fn render_options(root: &Path, var_files: Vec<PathBuf>) -> Result<tfrender::RenderOptions> {
-    Ok(tfrender::RenderOptions { var_files, vars: Vec::new(), schema: Some(provider_schema(root)?) })
+    Ok(tfrender::RenderOptions { var_files, schema: Some(provider_schema(root)?), ..Default::default() })
 }
 
 /// `cargo xtask render DIR`: the raw offline plan of the configuration in `dir` with this

@@ -263,6 +263,7 @@ fn render(files: &[(&str, &str)], opts: &crate::RenderOptions) -> Result<serde_j
         var_files: opts.var_files.iter().map(|f| dir.path().join(f)).collect(),
         vars: opts.vars.clone(),
         schema: opts.schema.clone(),
+        instance_sources: opts.instance_sources.clone(),
     };
     crate::render_dir(dir.path(), &opts)
 }

@@ -100,6 +100,27 @@ impl Engine {
         }
     }
 
+    /// Whether this engine can apply `environment` of the release tree `tree`: the terraform
+    /// engine applies one module source per module call, so an environment whose services are
+    /// pinned to older module versions (rendered from released copies, `lz_repo::released`) is
+    /// refused rather than applied from the current module code. The canary applies the plan
+    /// the offline renderer made, released copies included.
+    pub fn applies(&self, tree: &Path, environment: &str) -> Result<()> {
+        if self.kind != Kind::Terraform {
+            return Ok(());
+        }
+        let pinned = lz_repo::released::pinned(tree, environment)?;
+        if pinned.is_empty() {
+            return Ok(());
+        }
+        let on: Vec<String> = pinned.iter().map(|p| format!("{} on {}@{}", p.service, p.module, p.version)).collect();
+        Err(anyhow::Error::new(lz_promote::refusal::Refusal(format!(
+            "{environment} runs services on older module versions ({}), which the terraform engine cannot apply (one module source per call): \
+             finish or roll back the rollout first",
+            on.join(", ")
+        ))))
+    }
+
     /// The variables of the plan: the canary's inputs and overlay, or the landing zone's
     /// overlay alone (`environments/<env>/terraform.tfvars` of the release).
     pub fn vars(&self, tree: &Path, release: &str, t: &Target, bake_seconds: u32) -> Vec<String> {

@@ -712,6 +712,7 @@ pub fn promote_with(session: &mut Session, opts: &Options, clock: &Clock, engine
     boundary(&paths.work, Phase::Init);
     // The stack applied is the release's own (its files are part of the digest), never the
     // working tree's.
+    engine.applies(session.release.root(), &t.environment).map_err(fail)?;
     let ws = engine.workspace(&paths.root, session.release.root(), &work, &t.endpoint, &backend, run_as.clone()).map_err(fail)?;
 
     // Interrupted runs of this host whose process is gone: recorded dead, with the lock as

@@ -29,6 +29,7 @@ pub mod declared;
 pub mod diff;
 pub mod fence;
 pub mod gates;
+pub mod in_force;
 pub mod ledger;
 pub mod provenance;
 pub mod refusal;

@@ -98,8 +98,6 @@ enum Action {
     },
     /// Copy MODULE@VERSION from its git tag into released/MODULE/VERSION/ and record the copy's
     /// sha256 in the catalog: services pinned to that (older) version render from the copy
-    ///
-    /// Example: cargo xtask catalog vendor trading-service@1.0.0
     Vendor {
         /// The module and an older version with its tag, as trading-service@1.0.0
         #[arg(value_name = "MODULE@VERSION")]
@@ -401,6 +399,12 @@ fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::
             Some(v) => println!("  {:<8} {:<18} held on {v}", t.0, t.1),
             None if on == version => println!("  {:<8} {:<18} already on {version}", t.0, t.1),
             None => println!("  {:<8} {:<18} {on} -> {version}", t.0, t.1),
+        }
+    }
+    // A service held on an older version renders from its released copy: say which is missing.
+    for env in &envs {
+        if let Err(e) = lz_repo::released::pinned(root, env) {
+            println!("  before releasing: {e:#}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -170,12 +170,8 @@ fn render_env_in(
     if !var_file.is_file() {
         bail!("unknown environment {env:?}: {} does not exist", var_file.display());
     }
-    let mut opts = lz_schema::render_options(root, vec![var_file])?;
     // Services pinned to an older module version render from its released copy (issue 32).
-    opts.instance_sources = lz_repo::released::pinned(root, env)?
-        .into_iter()
-        .map(|p| tfrender::InstanceSource { call_source: p.call_source(), key: p.service.clone(), source: p.source() })
-        .collect();
+    let opts = lz_schema::env_render_options(root, env)?;
     render(&root.join("environments"), &opts)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("rendering environment {env}"))

@@ -139,6 +139,19 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let a = adoptions(&sb);
     let canary = a.iter().find(|x| x.0 == "prod" && x.1 == "market-data" && x.3 == "1.1.0").expect("the canary moved");
     assert_eq!((canary.2.as_str(), canary.4), ("1.0.0", 2));
+    // Prod now runs two versions, each from its own code: the canary from the release's
+    // modules/ (1.1.0 added the task policy's version deny), the rest from the release's copy of
+    // 1.0.0 (released/trading-service/1.0.0).
+    let plan = sb.session(&r2, "prod").unwrap().plan;
+    let policy = |s: &str| {
+        let addr = format!("module.service[\"{s}\"].aws_iam_role_policy.task");
+        let rc = plan["resource_changes"].as_array().unwrap().iter().find(|r| r["address"] == addr.as_str()).unwrap_or_else(|| panic!("no {addr}"));
+        rc["change"]["after"]["policy"].as_str().unwrap().to_string()
+    };
+    assert!(policy("market-data").contains("OnlyTheCurrentVersion"), "the canary renders 1.1.0");
+    for s in ["order-gateway", "matching-engine", "position-store"] {
+        assert!(!policy(s).contains("OnlyTheCurrentVersion"), "{s} renders 1.0.0");
+    }
 
     // R3 moves the rest of prod: held until the canary bakes 4 hours and its drift check is clean.
     let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();

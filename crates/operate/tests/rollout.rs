@@ -157,11 +157,14 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();
     sb.approve_exceptions(&r3, &t2).unwrap();
     promote_and_check(&sb, &r3, &["dev", "test", "uat", "preprod"], &t2);
-    // Its pin change is classified by what it moves: three adoptions, a normal change.
+    // Its pin change is classified by what it moves: three adoptions (normal), and the new code
+    // they render, whose task policies change (IAM: a high change, as any IAM change).
     let c = sb.session(&r3, "prod").unwrap().classify().unwrap();
     let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
     assert!(moved.len() == 3 && moved.iter().all(|r| r.rule == "module-adoption" && r.tier == lz_promote::tier::Tier::Normal), "{moved:?}");
-    assert_eq!(c.tier, lz_promote::tier::Tier::Normal, "{c:?}");
+    let iam: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "aws_iam_role_policy").map(|r| r.address.as_str()).collect();
+    assert_eq!(iam.len(), 3, "{c:?}");
+    assert_eq!(c.tier, lz_promote::tier::Tier::High, "{c:?}");
     let e = format!("{:#}", approve_and_promote(&sb, &r3, "prod", &t2).unwrap_err());
     assert!(e.contains("order-gateway in prod may not move to 1.1.0"), "{e}");
     assert!(e.contains("wave 2 (prod-canary): health check pending: drift-clean"), "{e}");
@@ -190,6 +193,10 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let c = sb.session(&r4, "prod").unwrap().classify().unwrap();
     let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
     assert!(moved.len() == 1 && moved[0].rule == "module-rollback" && moved[0].reason.contains(&format!("rollback of adoption record {reversed}")), "{moved:?}");
+    // Its task policy goes back to 1.0.0's, exactly as prod ran it before the adoption: the
+    // resource classifies with the rollback, not as a new IAM change.
+    let policy = c.resources.iter().find(|r| r.address == "module.service[\"order-gateway\"].aws_iam_role_policy.task").expect("the policy changes back");
+    assert!(policy.rule == "module-rollback" && policy.reason.contains("as deployment record"), "{policy:?}");
     assert_eq!(c.tier, lz_promote::tier::Tier::Standard, "{c:?}");
     promote_and_check(&sb, &r4, &["prod"], &t3);
     let a = adoptions(&sb);

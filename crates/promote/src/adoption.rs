@@ -470,14 +470,25 @@ fn propose(releases: &mut Releases, rules: &Rules, env: &str, records: &[Record]
 /// (normal). Pins live in their own file, which is not governance, so a rollback alone is a
 /// standard change; a pin that skips a wave is still refused by the `adoption` gate.
 pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
+    Ok(tiers_and_restores(s)?.0)
+}
+
+/// [`tiers`], and the rollbacks that restore exactly what the environment ran before the
+/// adoption they reverse (`crate::restore`), whose resources classify with the rollback.
+pub fn tiers_and_restores(s: &crate::Session) -> Result<(Vec<crate::tier::ResourceTier>, Vec<crate::restore::Restored>)> {
     let mut releases = Releases::of_session(s);
     let rules = Rules::of_session(s, &releases)?;
     let events = events(&s.records);
-    let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok(Vec::new()) };
+    let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok((Vec::new(), Vec::new())) };
     let mut out = Vec::new();
+    let mut restores = Vec::new();
     for m in p.moves {
         let address = format!("{}/{}[{}]", s.environment, m.module, m.target.1);
-        let (tier, rule, reason) = match rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events) {
+        let back = rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events);
+        if let Some(back) = back {
+            restores.extend(crate::restore::restored(s, &m.module, &m.target.1, back)?);
+        }
+        let (tier, rule, reason) = match back {
             Some(back) => (
                 crate::tier::Tier::Standard,
                 "module-rollback",
@@ -498,7 +509,7 @@ pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
             reason,
         });
     }
-    Ok(out)
+    Ok((out, restores))
 }
 
 /// The approval records an admission rests on: the people's, or (a tier approved automatically)

@@ -35,6 +35,7 @@ pub mod provenance;
 pub mod refusal;
 pub mod register;
 pub mod replay;
+pub mod restore;
 pub mod release;
 pub mod rotation;
 pub mod session;

@@ -140,3 +140,29 @@ impl Engine {
 }
 
 pub use lz_platform::provider_e2e::copy_tree;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The terraform engine (one module source per call) refuses an environment whose services
+    /// render from a released copy of an older module version; other environments, and the
+    /// canary, which applies the offline plan, are not refused.
+    #[test]
+    fn the_terraform_engine_refuses_an_environment_on_mixed_module_versions() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        std::fs::create_dir_all(t.join("modules")).unwrap();
+        std::fs::copy(root.join("modules/catalog.toml"), t.join("modules/catalog.toml")).unwrap();
+        std::fs::create_dir_all(t.join("released/trading-service/1.0.0")).unwrap();
+        std::fs::create_dir_all(t.join("environments/prod")).unwrap();
+        std::fs::create_dir_all(t.join("environments/dev")).unwrap();
+        std::fs::write(t.join("environments/prod/pins.toml"), "[pins.trading-service]\norder-gateway = \"1.0.0\"\n").unwrap();
+        let e = Engine::terraform(&root).applies(t, "prod").unwrap_err();
+        assert!(e.downcast_ref::<lz_promote::refusal::Refusal>().is_some(), "{e:#}");
+        assert!(format!("{e:#}").contains("order-gateway on trading-service@1.0.0"), "{e:#}");
+        Engine::terraform(&root).applies(t, "dev").unwrap();
+        Engine::canary().applies(t, "prod").unwrap();
+    }
+}

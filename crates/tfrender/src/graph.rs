@@ -233,10 +233,6 @@ impl<'a> Engine<'a> {
         if a.is_empty() { String::new() } else { format!("{a}.") }
     }
 
-    /// Evaluate everything in the tree, children after parents.
-    /// Evaluates everything and returns every error, each once, in the order found. An
-    /// object depending on a failed one fails with that same error, which is not repeated,
-    /// as Terraform reports each failure once.
     /// An error for each instance source whose call has no instance of its key: a pin of a
     /// service the configuration does not have must not pass silently.
     pub fn unused_overrides(&self) -> Vec<Diag> {
@@ -251,6 +247,10 @@ impl<'a> Engine<'a> {
             .collect()
     }
 
+    /// Evaluate everything in the tree, children after parents.
+    /// Evaluates everything and returns every error, each once, in the order found. An
+    /// object depending on a failed one fails with that same error, which is not repeated,
+    /// as Terraform reports each failure once.
     pub fn run_all(&self) -> Vec<Diag> {
         // Each error with whether it needs a plan-time value (crate::plantime).
         let mut errors: Vec<(Diag, bool)> = Vec::new();

@@ -152,6 +152,31 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     for s in ["order-gateway", "matching-engine", "position-store"] {
         assert!(!policy(s).contains("OnlyTheCurrentVersion"), "{s} renders 1.0.0");
     }
+    // A release author swaps 1.0.0's code (a wider task policy) under the same version: edited
+    // alone, or with its hash re-recorded in the release's catalog. Both are refused before any
+    // move: prod's governing release (R2) recorded 1.0.0's code.
+    for rerecord in [false, true] {
+        let forged = sb
+            .release(if rerecord { "forged-rerecorded" } else { "forged" }, "alice", &t2, |t| {
+                edit(t, &[("prod", canary_only)])?;
+                let main = t.join("released/trading-service/1.0.0/main.tf");
+                let text = std::fs::read_to_string(&main)?;
+                std::fs::write(&main, text.replace("\"secretsmanager:GetSecretValue\"", "\"secretsmanager:*\""))?;
+                if rerecord {
+                    let mut c = lz_repo::catalog::load(t)?;
+                    let sha = lz_platform::catalog::module_hash(&t.join("released/trading-service/1.0.0"))?;
+                    c.modules.get_mut("trading-service").unwrap().released.insert("1.0.0".into(), sha);
+                    lz_platform::catalog::save(t, &c)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let session = lz_promote::Session::open(&sb.paths, &forged, "prod").unwrap();
+        let e = lz_promote::adoption::admit(&session, time_of(&t2)).unwrap_err();
+        assert!(lz_promote::is_refusal(&e), "{e:#}");
+        let want = if rerecord { "an admitted version's code is not replaced" } else { "its catalog records" };
+        assert!(format!("{e:#}").contains(want), "{e:#}");
+    }
 
     // R3 moves the rest of prod: held until the canary bakes 4 hours and its drift check is clean.
     let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();

@@ -335,6 +335,7 @@ fn targets(env: &str, records: &[Record], releases: &mut Releases) -> Result<Vec
 /// The adoptions a promotion of the session's release to its environment at `now` (Unix
 /// seconds, the bounded clock) makes, or a refusal naming every service held and why.
 pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
+    crate::copies::check(s)?;
     let mut releases = Releases::of_session(s);
     let rules = Rules::of_session(s, &releases)?;
     admit_with(&mut releases, rules, &s.environment, &s.records, now)

@@ -25,6 +25,7 @@ pub mod approval;
 pub mod breakglass;
 pub mod classes;
 pub mod clock;
+pub mod copies;
 pub mod declared;
 pub mod diff;
 pub mod fence;

@@ -154,7 +154,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path();
         std::fs::create_dir_all(t.join("modules")).unwrap();
-        std::fs::copy(root.join("modules/catalog.toml"), t.join("modules/catalog.toml")).unwrap();
+        let catalog = lz_repo::catalog::CATALOG;
+        std::fs::copy(root.join(catalog), t.join(catalog)).unwrap();
         std::fs::create_dir_all(t.join("released/trading-service/1.0.0")).unwrap();
         std::fs::create_dir_all(t.join("environments/prod")).unwrap();
         std::fs::create_dir_all(t.join("environments/dev")).unwrap();

@@ -1,4 +1,4 @@
-//! `cargo xtask catalog add|bump|show|deprecate|revoke|adoption`: the module catalog, and the
+//! `cargo xtask catalog add|bump|show|deprecate|revoke|adoption|wave|vendor`: the module catalog, and the
 //! staged adoption of its versions (issue 32, `lz_repo::rollout`, `lz_promote::adoption`).
 
 use std::path::Path;
@@ -96,6 +96,13 @@ enum Action {
         #[arg(long)]
         json: bool,
     },
+    /// Copy MODULE@VERSION from its git tag into released/MODULE/VERSION/ and record the copy's
+    /// sha256 in the catalog: services pinned to that (older) version render from the copy
+    Vendor {
+        /// The module and an older version with its tag, as trading-service@1.0.0
+        #[arg(value_name = "MODULE@VERSION")]
+        module_version: String,
+    },
     /// Bulk upgrade, one release per wave: writes the overlays' pins.toml so that a release of
     /// this tree moves exactly the next wave of MODULE@VERSION (its rollout plan in force, the
     /// versions services run from the verified chain) and holds every other service where it is
@@ -144,6 +151,12 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Action::Revoke { module_version, reason } => return notice(root, &module_version, &reason, true),
         Action::Adoption { module, json } => return adoption(root, module.as_deref(), json),
         Action::Wave { module_version, wave } => return wave_pins(root, &module_version, wave),
+        Action::Vendor { module_version } => {
+            let (module, version) = lz_repo::rollout::parse_module_version(&module_version)?;
+            let (dir, sha) = lz_platform::released::vendor(root, &module, &version)?;
+            let rel = dir.strip_prefix(root).unwrap_or(&dir).display().to_string();
+            println!("{module}@{version} copied from tag {} into {rel}/ (sha256 {sha}, recorded in {})", lz_platform::module_tags::tag(&module, &version), catalog::CATALOG);
+        }
         Action::Show { module: None, .. } => {
             let c = catalog::load(root)?;
             for (name, e) in &c.modules {
@@ -386,6 +399,12 @@ fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::
             Some(v) => println!("  {:<8} {:<18} held on {v}", t.0, t.1),
             None if on == version => println!("  {:<8} {:<18} already on {version}", t.0, t.1),
             None => println!("  {:<8} {:<18} {on} -> {version}", t.0, t.1),
+        }
+    }
+    // A service held on an older version renders from its released copy: say which is missing.
+    for env in &envs {
+        if let Err(e) = lz_repo::released::pinned(root, env) {
+            println!("  before releasing: {e:#}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -28,6 +28,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("catalog adoption", &["cargo xtask catalog adoption", "cargo xtask catalog adoption trading-service --json"]),
     ("catalog tags", &["cargo xtask catalog tags", "cargo xtask catalog tags --create"]),
     ("catalog wave", &["cargo xtask catalog wave trading-service@1.1.0", "cargo xtask catalog wave trading-service@1.1.0 --wave 2"]),
+    ("catalog vendor", &["cargo xtask catalog vendor trading-service@1.0.0"]),
     (
         "service new",
         &["cargo xtask service new fx-pricing --env dev --tier trading --owner trading-technology --secret fx-api-key=feed-api-key"],

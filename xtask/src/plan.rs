@@ -64,6 +64,12 @@ pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
 
 fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let var_file = env_var_file(root, env)?;
+    // Terraform takes one module source per call: services pinned to an older module version
+    // (issue 32) render only offline, from their released copies.
+    let pinned = lz_repo::released::pinned(root, env)?;
+    if let Some(p) = pinned.first() {
+        bail!("{env} pins {} to {}@{} (a released copy): --engine terraform renders one module source per call; use the offline engine", p.service, p.module, p.version);
+    }
     let tmp = std::env::temp_dir().join(format!("lz-plan-{env}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     copy_dir(&root.join("environments"), &tmp.join("environments"))?;

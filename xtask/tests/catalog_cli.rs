@@ -49,3 +49,21 @@ fn a_revocation_without_the_chain_writes_nothing() {
     assert_eq!(code, 2, "{out}{err}");
     assert_eq!(std::fs::read_to_string(&catalog).unwrap(), before);
 }
+
+/// `catalog vendor` (issue 32, mixed versions) refuses the current version (it renders from
+/// modules/) and a tree that is no git checkout (the copy comes from the version's tag), exit 2,
+/// writing nothing.
+#[test]
+fn vendor_refuses_the_current_version_and_a_tree_without_tags() {
+    let dir = tree();
+    let catalog = dir.path().join("modules/catalog.toml");
+    let before = std::fs::read_to_string(&catalog).unwrap();
+    let (code, _, err) = xtask(dir.path(), &["catalog", "vendor", "trading-service@1.1.0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("current version"), "{err}");
+    let (code, _, err) = xtask(dir.path(), &["catalog", "vendor", "trading-service@1.0.0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not the top of a git checkout"), "{err}");
+    assert_eq!(std::fs::read_to_string(&catalog).unwrap(), before);
+    assert!(!dir.path().join("released").exists());
+}

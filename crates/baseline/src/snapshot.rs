@@ -80,12 +80,21 @@ impl Subject {
     /// The header lines of the snapshot: what it covers and at which module versions.
     pub fn header(&self, root: &Path) -> Result<Vec<String>> {
         let versions = module_versions(root)?;
+        // Services pinned to an older version (issue 32), per module: "order-gateway on 1.0.0".
+        let pinned = match self {
+            Subject::Environment(e) => lz_repo::released::pinned(root, e)?,
+            Subject::ModuleExample(_) => Vec::new(),
+        };
         let mods: Vec<String> = self
             .modules(root)?
             .into_iter()
-            .map(|m| match versions.iter().find(|(n, _)| *n == m) {
-                Some((_, v)) => format!("{m} {v}"),
-                None => format!("{m} (not in modules/catalog.toml)"),
+            .map(|m| {
+                let on: Vec<String> = pinned.iter().filter(|p| p.module == m).map(|p| format!("{} on {}", p.service, p.version)).collect();
+                let on = if on.is_empty() { String::new() } else { format!(" ({})", on.join(", ")) };
+                match versions.iter().find(|(n, _)| *n == m) {
+                    Some((_, v)) => format!("{m} {v}{on}"),
+                    None => format!("{m} (not in modules/catalog.toml)"),
+                }
             })
             .collect();
         let what = match self {
@@ -161,7 +170,8 @@ fn render_env_in(
     if !var_file.is_file() {
         bail!("unknown environment {env:?}: {} does not exist", var_file.display());
     }
-    let opts = lz_schema::render_options(root, vec![var_file])?;
+    // Services pinned to an older module version render from its released copy (issue 32).
+    let opts = lz_schema::env_render_options(root, env)?;
     render(&root.join("environments"), &opts)
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("rendering environment {env}"))

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::dsse::sha256_hex;
 
 /// Top-level directories that make up the deployable tree.
-pub const TREE: [&str; 6] = ["environments", "governance", "modules", "policies", "schema", "stacks"];
+pub const TREE: [&str; 7] = ["environments", "governance", "modules", "policies", "released", "schema", "stacks"];
 pub const ARCHIVE_NAME: &str = "release.tar";
 pub const MANIFEST_NAME: &str = "manifest.json";
 pub const MANIFEST_FORMAT: &str = "lz-release/v1";

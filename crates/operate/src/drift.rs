@@ -337,6 +337,7 @@ pub fn check_with(
         std::process::id()
     ));
     // The deployed release's own stack (the one its engine applied), never the working tree's.
+    engine.applies(archive.root(), &target.environment)?;
     let ws = engine.workspace(&paths.root, archive.root(), &work, &target.endpoint, &backend, run_as)?;
     let bake = u32::try_from(details.bake_seconds.unwrap_or(0)).unwrap_or(u32::MAX);
     let args = [

@@ -100,6 +100,27 @@ impl Engine {
         }
     }
 
+    /// Whether this engine can apply `environment` of the release tree `tree`: the terraform
+    /// engine applies one module source per module call, so an environment whose services are
+    /// pinned to older module versions (rendered from released copies, `lz_repo::released`) is
+    /// refused rather than applied from the current module code. The canary applies the plan
+    /// the offline renderer made, released copies included.
+    pub fn applies(&self, tree: &Path, environment: &str) -> Result<()> {
+        if self.kind != Kind::Terraform {
+            return Ok(());
+        }
+        let pinned = lz_repo::released::pinned(tree, environment)?;
+        if pinned.is_empty() {
+            return Ok(());
+        }
+        let on: Vec<String> = pinned.iter().map(|p| format!("{} on {}@{}", p.service, p.module, p.version)).collect();
+        Err(anyhow::Error::new(lz_promote::refusal::Refusal(format!(
+            "{environment} runs services on older module versions ({}), which the terraform engine cannot apply (one module source per call): \
+             finish or roll back the rollout first",
+            on.join(", ")
+        ))))
+    }
+
     /// The variables of the plan: the canary's inputs and overlay, or the landing zone's
     /// overlay alone (`environments/<env>/terraform.tfvars` of the release).
     pub fn vars(&self, tree: &Path, release: &str, t: &Target, bake_seconds: u32) -> Vec<String> {
@@ -119,3 +140,30 @@ impl Engine {
 }
 
 pub use lz_platform::provider_e2e::copy_tree;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The terraform engine (one module source per call) refuses an environment whose services
+    /// render from a released copy of an older module version; other environments, and the
+    /// canary, which applies the offline plan, are not refused.
+    #[test]
+    fn the_terraform_engine_refuses_an_environment_on_mixed_module_versions() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        std::fs::create_dir_all(t.join("modules")).unwrap();
+        let catalog = lz_repo::catalog::CATALOG;
+        std::fs::copy(root.join(catalog), t.join(catalog)).unwrap();
+        std::fs::create_dir_all(t.join("released/trading-service/1.0.0")).unwrap();
+        std::fs::create_dir_all(t.join("environments/prod")).unwrap();
+        std::fs::create_dir_all(t.join("environments/dev")).unwrap();
+        std::fs::write(t.join("environments/prod/pins.toml"), "[pins.trading-service]\norder-gateway = \"1.0.0\"\n").unwrap();
+        let e = Engine::terraform(&root).applies(t, "prod").unwrap_err();
+        assert!(e.downcast_ref::<lz_promote::refusal::Refusal>().is_some(), "{e:#}");
+        assert!(format!("{e:#}").contains("order-gateway on trading-service@1.0.0"), "{e:#}");
+        Engine::terraform(&root).applies(t, "dev").unwrap();
+        Engine::canary().applies(t, "prod").unwrap();
+    }
+}

@@ -828,6 +828,7 @@ impl Running<'_> {
     fn prepare(&self) -> Result<(deploy::Workspace, Vec<u64>, Option<u64>)> {
         let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
         boundary(&s.paths.work, Phase::Init);
+        self.at.engine.applies(s.release.root(), &t.environment).map_err(|e| self.fail(e))?;
         let ws = self.at.engine.workspace(&s.paths.root, s.release.root(), &p.work, &t.endpoint, &p.backend, p.run_as.clone()).map_err(|e| self.fail(e))?;
         // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
         // found. Their lock is released only by `--recover`.

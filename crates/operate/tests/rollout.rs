@@ -139,16 +139,57 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let a = adoptions(&sb);
     let canary = a.iter().find(|x| x.0 == "prod" && x.1 == "market-data" && x.3 == "1.1.0").expect("the canary moved");
     assert_eq!((canary.2.as_str(), canary.4), ("1.0.0", 2));
+    // Prod now runs two versions, each from its own code: the canary from the release's
+    // modules/ (1.1.0 added the task policy's version deny), the rest from the release's copy of
+    // 1.0.0 (released/trading-service/1.0.0).
+    let plan = sb.session(&r2, "prod").unwrap().plan;
+    let policy = |s: &str| {
+        let addr = format!("module.service[\"{s}\"].aws_iam_role_policy.task");
+        let rc = plan["resource_changes"].as_array().unwrap().iter().find(|r| r["address"] == addr.as_str()).unwrap_or_else(|| panic!("no {addr}"));
+        rc["change"]["after"]["policy"].as_str().unwrap().to_string()
+    };
+    assert!(policy("market-data").contains("OnlyTheCurrentVersion"), "the canary renders 1.1.0");
+    for s in ["order-gateway", "matching-engine", "position-store"] {
+        assert!(!policy(s).contains("OnlyTheCurrentVersion"), "{s} renders 1.0.0");
+    }
+    // A release author swaps 1.0.0's code (a wider task policy) under the same version: edited
+    // alone, or with its hash re-recorded in the release's catalog. Both are refused before any
+    // move: prod's governing release (R2) recorded 1.0.0's code.
+    for rerecord in [false, true] {
+        let forged = sb
+            .release(if rerecord { "forged-rerecorded" } else { "forged" }, "alice", &t2, |t| {
+                edit(t, &[("prod", canary_only)])?;
+                let main = t.join("released/trading-service/1.0.0/main.tf");
+                let text = std::fs::read_to_string(&main)?;
+                std::fs::write(&main, text.replace("\"secretsmanager:GetSecretValue\"", "\"secretsmanager:*\""))?;
+                if rerecord {
+                    let mut c = lz_repo::catalog::load(t)?;
+                    let sha = lz_platform::catalog::module_hash(&t.join("released/trading-service/1.0.0"))?;
+                    c.modules.get_mut("trading-service").unwrap().released.insert("1.0.0".into(), sha);
+                    lz_platform::catalog::save(t, &c)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let session = lz_promote::Session::open(&sb.paths, &forged, "prod").unwrap();
+        let e = lz_promote::adoption::admit(&session, time_of(&t2)).unwrap_err();
+        assert!(lz_promote::is_refusal(&e), "{e:#}");
+        let want = if rerecord { "an admitted version's code is not replaced" } else { "its catalog records" };
+        assert!(format!("{e:#}").contains(want), "{e:#}");
+    }
 
     // R3 moves the rest of prod: held until the canary bakes 4 hours and its drift check is clean.
     let r3 = sb.release("r3", "alice", &t2, |t| edit(t, &[])).unwrap();
     sb.approve_exceptions(&r3, &t2).unwrap();
     promote_and_check(&sb, &r3, &["dev", "test", "uat", "preprod"], &t2);
-    // Its pin change is classified by what it moves: three adoptions, a normal change.
+    // Its pin change is classified by what it moves: three adoptions (normal), and the new code
+    // they render, whose task policies change (IAM: a high change, as any IAM change).
     let c = sb.session(&r3, "prod").unwrap().classify().unwrap();
     let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
     assert!(moved.len() == 3 && moved.iter().all(|r| r.rule == "module-adoption" && r.tier == lz_promote::tier::Tier::Normal), "{moved:?}");
-    assert_eq!(c.tier, lz_promote::tier::Tier::Normal, "{c:?}");
+    let iam: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "aws_iam_role_policy").map(|r| r.address.as_str()).collect();
+    assert_eq!(iam.len(), 3, "{c:?}");
+    assert_eq!(c.tier, lz_promote::tier::Tier::High, "{c:?}");
     let e = format!("{:#}", approve_and_promote(&sb, &r3, "prod", &t2).unwrap_err());
     assert!(e.contains("order-gateway in prod may not move to 1.1.0"), "{e}");
     assert!(e.contains("wave 2 (prod-canary): health check pending: drift-clean"), "{e}");
@@ -177,6 +218,10 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
     let c = sb.session(&r4, "prod").unwrap().classify().unwrap();
     let moved: Vec<_> = c.resources.iter().filter(|r| r.resource_type == "module-version").collect();
     assert!(moved.len() == 1 && moved[0].rule == "module-rollback" && moved[0].reason.contains(&format!("rollback of adoption record {reversed}")), "{moved:?}");
+    // Its task policy goes back to 1.0.0's, exactly as prod ran it before the adoption: the
+    // resource classifies with the rollback, not as a new IAM change.
+    let policy = c.resources.iter().find(|r| r.address == "module.service[\"order-gateway\"].aws_iam_role_policy.task").expect("the policy changes back");
+    assert!(policy.rule == "module-rollback" && policy.reason.contains("as deployment record"), "{policy:?}");
     assert_eq!(c.tier, lz_promote::tier::Tier::Standard, "{c:?}");
     promote_and_check(&sb, &r4, &["prod"], &t3);
     let a = adoptions(&sb);

@@ -214,6 +214,7 @@ pub fn add(root: &Path, name: &str, owner: &str, risk: Risk, description: &str) 
             rollout: BTreeMap::new(),
             deprecated: BTreeMap::new(),
             revoked: BTreeMap::new(),
+            released: BTreeMap::new(),
         },
     );
     save(root, &catalog)

@@ -27,6 +27,7 @@ pub mod provider;
 pub mod provider_e2e;
 pub mod reach;
 pub mod references;
+pub mod released;
 pub mod s3_calls;
 pub mod services;
 pub mod shared_validations;

@@ -101,7 +101,7 @@ fn annotate(root: &Path, name: &str, commit: &str, subject: &str) -> Result<()> 
 
 /// Each module's (version, sha256) in `modules/catalog.toml` at `commit`, read loosely (older
 /// catalogs lack later fields).
-fn catalog_at(root: &Path, commit: &str) -> Result<BTreeMap<String, (String, String)>> {
+pub(crate) fn catalog_at(root: &Path, commit: &str) -> Result<BTreeMap<String, (String, String)>> {
     let text = git(root, &["show", &format!("{commit}:{CATALOG}")])?;
     let doc: toml::Table = toml::from_str(&text).with_context(|| format!("{CATALOG} at {commit}"))?;
     let modules = doc.get("modules").and_then(|m| m.as_table()).with_context(|| format!("{CATALOG} at {commit}: no [modules]"))?;
@@ -116,7 +116,7 @@ fn catalog_at(root: &Path, commit: &str) -> Result<BTreeMap<String, (String, Str
 
 /// The sha256 of `modules/<module>` as it is at `commit` (`catalog::module_hash` of its files
 /// extracted with `git archive`).
-fn hash_at(root: &Path, commit: &str, module: &str) -> Result<String> {
+pub(crate) fn hash_at(root: &Path, commit: &str, module: &str) -> Result<String> {
     let tmp = tempfile::tempdir().context("creating a temporary directory")?;
     let dir = format!("modules/{module}");
     duct::cmd!("git", "-C", root, "archive", "--format=tar", commit, &dir)

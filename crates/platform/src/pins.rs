@@ -106,6 +106,13 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
                         pin_line(&text, module, service),
                         format!("{service} in {env} pins {module}@{v}, a version neither the catalog nor modules/{module}/CHANGELOG.md knows: pin a released version"),
                     );
+                } else if *v != e.version && !e.released.contains_key(v) {
+                    f.push(
+                        "pins",
+                        Some(rel(env)),
+                        pin_line(&text, module, service),
+                        format!("{service} in {env} pins {module}@{v}, which has no released copy to render from: `cargo xtask catalog vendor {module}@{v}`"),
+                    );
                 } else if let Some(n) = e.revoked.get(v) {
                     f.push("pins", Some(rel(env)), None, format!("{service} in {env} pins {module}@{v}, which is revoked ({}): pin another version", n.reason));
                 } else if let Some(n) = e.deprecated.get(v) {
@@ -114,6 +121,7 @@ pub fn check(root: &Path) -> Result<(Findings, Vec<String>)> {
             }
         }
     }
+    f.extend(crate::released::check(root)?);
     Ok((f, warnings))
 }
 

@@ -311,7 +311,7 @@ fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u64, &str, &A
 }
 
 /// The first admitted forward adoption (not a rollback) of `module@version`: (sequence, release).
-fn first_adoption<'r>(records: &'r [Record], module: &str, version: &str) -> Option<(u64, &'r str)> {
+pub(crate) fn first_adoption<'r>(records: &'r [Record], module: &str, version: &str) -> Option<(u64, &'r str)> {
     admitted_adoptions(records).find(|(_, _, a)| a.module == module && a.to == version && a.rollback_of.is_none()).map(|(s, r, _)| (s, r))
 }
 
@@ -335,6 +335,7 @@ fn targets(env: &str, records: &[Record], releases: &mut Releases) -> Result<Vec
 /// The adoptions a promotion of the session's release to its environment at `now` (Unix
 /// seconds, the bounded clock) makes, or a refusal naming every service held and why.
 pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
+    crate::copies::check(s)?;
     let mut releases = Releases::of_session(s);
     let rules = Rules::of_session(s, &releases)?;
     admit_with(&mut releases, rules, &s.environment, &s.records, now)
@@ -470,14 +471,25 @@ fn propose(releases: &mut Releases, rules: &Rules, env: &str, records: &[Record]
 /// (normal). Pins live in their own file, which is not governance, so a rollback alone is a
 /// standard change; a pin that skips a wave is still refused by the `adoption` gate.
 pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
+    Ok(tiers_and_restores(s)?.0)
+}
+
+/// [`tiers`], and the rollbacks that restore exactly what the environment ran before the
+/// adoption they reverse (`crate::restore`), whose resources classify with the rollback.
+pub fn tiers_and_restores(s: &crate::Session) -> Result<(Vec<crate::tier::ResourceTier>, Vec<crate::restore::Restored>)> {
     let mut releases = Releases::of_session(s);
     let rules = Rules::of_session(s, &releases)?;
     let events = events(&s.records);
-    let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok(Vec::new()) };
+    let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok((Vec::new(), Vec::new())) };
     let mut out = Vec::new();
+    let mut restores = Vec::new();
     for m in p.moves {
         let address = format!("{}/{}[{}]", s.environment, m.module, m.target.1);
-        let (tier, rule, reason) = match rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events) {
+        let back = rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events);
+        if let Some(back) = back {
+            restores.extend(crate::restore::restored(s, &m.module, &m.target.1, back)?);
+        }
+        let (tier, rule, reason) = match back {
             Some(back) => (
                 crate::tier::Tier::Standard,
                 "module-rollback",
@@ -498,7 +510,7 @@ pub fn tiers(s: &crate::Session) -> Result<Vec<crate::tier::ResourceTier>> {
             reason,
         });
     }
-    Ok(out)
+    Ok((out, restores))
 }
 
 /// The approval records an admission rests on: the people's, or (a tier approved automatically)
@@ -624,11 +636,17 @@ pub fn rows(records: &[Record], module: Option<&str>) -> Vec<Row> {
 
 /// `tree` (a checkout's catalog) with the plans the wave judgement applies: a version whose
 /// rollout the chain has started gets the plan of the release that started it (as [`Rules`]
-/// reads it), whatever the checkout says; other versions keep the checkout's plan. `open` opens
-/// a release the chain names (verified) and returns its files.
+/// reads it), whatever the checkout says. A version not started gets the plan its first
+/// promotion will be judged by ([`Rules::plan`] before any adoption): the plan of the release
+/// governing the environment where it starts (its last succeeded deployment, else its governance
+/// pin) when that release carries one, else the checkout's, which a release of it would carry.
+/// The environment where it starts is the first, in promotion order, that the first wave of the
+/// plan in force there moves. `open` opens a release the chain names (verified) and returns its
+/// files.
 pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>) -> Result<Catalog> {
     let mut seen = BTreeSet::new();
     let mut opened: BTreeMap<String, Catalog> = BTreeMap::new();
+    crate::in_force::governed_plans(&mut tree, records, &mut opened, &mut open)?;
     for (_, release, a) in admitted_adoptions(records).filter(|(_, _, a)| a.rollback_of.is_none()) {
         // Only the first forward adoption's release speaks (as in [`Rules::plan`]).
         if !seen.insert((a.module.clone(), a.to.clone())) {
@@ -838,6 +856,43 @@ mod tests {
         let checkout = files("");
         let c = catalog_in_force(Tree(&checkout).catalog().unwrap(), &records, open).unwrap();
         assert!(!c.modules["trading-service"].rollout.contains_key("1.1.0"), "the later release's plan is in force: {:?}", c.modules["trading-service"].rollout);
+    }
+
+    /// `catalog adoption` and `catalog wave` before the rollout of 1.1.0 starts: the checkout
+    /// rewrote the plan to one wave everywhere, but dev (where the rollout starts) is governed by
+    /// a release carrying the two-wave plan, which the gate will judge dev's promotion by: that
+    /// plan is in force, not the checkout's. A governing release without a plan, or no governing
+    /// release at all, leaves the checkout's (the promoted release's own, as the gate reads it).
+    #[test]
+    fn before_a_rollout_starts_the_catalog_in_force_is_the_governing_release_plan() {
+        let governing = "b".repeat(64);
+        let d = lz_evidence::details::DeploymentDetails { outcome: "succeeded".into(), ..Default::default() };
+        let records = vec![rec(5, &governing, "dev", Kind::Deployment, Details::Deployment(d))];
+        let checkout = files(ONE_WAVE);
+        let names = |c: &Catalog| -> Vec<String> { c.modules["trading-service"].rollout["1.1.0"].waves.iter().map(|w| w.name.clone()).collect() };
+        let with = |gov: &str| {
+            let gov = files(gov);
+            let open = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> {
+                anyhow::ensure!(d == "b".repeat(64), "no release {d}");
+                Ok(gov.clone())
+            };
+            catalog_in_force(Tree(&checkout).catalog().unwrap(), &records, open).unwrap()
+        };
+        assert_eq!(names(&with(WAVES)), ["non-prod", "prod"]);
+        // The gate reads the same for dev's promotion of a release carrying the checkout's plan.
+        let gov = files(WAVES);
+        let never = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { anyhow::bail!("nothing to open: {d}") };
+        let promoted = "a".repeat(64);
+        let mut releases = Releases::new(&promoted, &checkout, never);
+        let mut rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice)).unwrap();
+        let (plan, source) = rules.plan("trading-service", "1.1.0", &records, &mut releases).unwrap().unwrap();
+        assert_eq!((plan.waves[0].name.as_str(), source), ("non-prod", PlanSource::Governing { release: governing.clone() }));
+        assert_eq!(names(&with("")), ["everywhere"]);
+        let none = catalog_in_force(Tree(&checkout).catalog().unwrap(), &[], never).unwrap();
+        assert_eq!(names(&none), ["everywhere"]);
+        // The checkout deleting the plan does not hide the governing one either.
+        let bare = catalog_in_force(Tree(&files("")).catalog().unwrap(), &records, |_: &str| Ok(files(WAVES))).unwrap();
+        assert_eq!(names(&bare), ["non-prod", "prod"]);
     }
 
     /// 1.1.0 is revoked by a release deployed in test. The author of the next release drops the

@@ -117,8 +117,8 @@ pub fn render_env(root: &Path, environment: &str) -> Result<Value> {
             lz_platform::ENVIRONMENTS.join(", ")
         );
     }
-    let overlay: PathBuf = root.join("environments").join(environment).join("terraform.tfvars");
-    let opts = lz_schema::render_options(root, vec![overlay])?;
+    // The overlay, and services pinned to an older module version from the release's copy of it.
+    let opts = lz_schema::env_render_options(root, environment)?;
     Ok(tfrender::render_dir(&root.join("environments"), &opts)?)
 }
 

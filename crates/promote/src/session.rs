@@ -427,7 +427,9 @@ impl Session {
             });
         }
         // Module version moves (issue 32): a rollback is standard, an adoption normal.
-        c.resources.extend(crate::adoption::tiers(self)?);
+        let (moves, restored) = crate::adoption::tiers_and_restores(self)?;
+        crate::restore::retier(&mut c.resources, &restored);
+        c.resources.extend(moves);
         c.tier = c
             .resources
             .iter()

@@ -32,6 +32,10 @@ pub struct Entry {
     /// Revoked versions (`catalog revoke`): no new adoption of one is admitted.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub revoked: BTreeMap<String, crate::rollout::Notice>,
+    /// Released copies of older versions (`catalog vendor`, [`crate::released`]): version ->
+    /// sha256 of `released/<module>/<version>/`, which services pinned to it render from.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub released: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]

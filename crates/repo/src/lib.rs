@@ -18,6 +18,7 @@ pub mod diag;
 pub mod env;
 pub mod paths;
 pub mod patterns;
+pub mod released;
 pub mod rollout;
 
 /// The environments of the repository, in promotion order. Defined in `lz-input`, which

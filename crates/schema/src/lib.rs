@@ -26,7 +26,8 @@ pub const SENSITIVE: &str = "schema/sensitive.toml";
 /// The provider whose schema is vendored.
 pub const PROVIDER: &str = "registry.terraform.io/hashicorp/aws";
 /// Where the repository's Terraform lives.
-pub const TERRAFORM_DIRS: [&str; 3] = ["modules", "environments", "stacks"];
+/// (`released` holds copies of older module versions that pinned services render from.)
+pub const TERRAFORM_DIRS: [&str; 4] = ["modules", "environments", "released", "stacks"];
 /// The command that regenerates the vendored file (named by findings).
 pub const IMPORT_COMMAND: &str = "npm pack @cdktf/provider-aws@21.22.1 && cargo xtask schema import --from-npm cdktf-provider-aws-21.22.1.tgz";
 
@@ -285,7 +286,21 @@ pub fn provider_schema(root: &Path) -> Result<std::sync::Arc<tfrender::ProviderS
 
 /// Render options for a configuration of this repository: the vendored provider schema on.
 pub fn render_options(root: &Path, var_files: Vec<PathBuf>) -> Result<tfrender::RenderOptions> {
-    Ok(tfrender::RenderOptions { var_files, vars: Vec::new(), schema: Some(provider_schema(root)?) })
+    Ok(tfrender::RenderOptions { var_files, schema: Some(provider_schema(root)?), ..Default::default() })
+}
+
+/// Render options for environment `env` of the tree at `root`: [`render_options`] with its
+/// overlay, and every service pinned to an older module version rendered from that version's
+/// released copy (issue 32, `lz_repo::released::pinned`). Every render of an environment (the
+/// baselines, the gate, a release's plan) goes through it.
+pub fn env_render_options(root: &Path, env: &str) -> Result<tfrender::RenderOptions> {
+    let overlay = root.join("environments").join(env).join("terraform.tfvars");
+    let mut opts = render_options(root, vec![overlay])?;
+    opts.instance_sources = lz_repo::released::pinned(root, env)?
+        .into_iter()
+        .map(|p| tfrender::InstanceSource { call_source: p.call_source(), key: p.service.clone(), source: p.source() })
+        .collect();
+    Ok(opts)
 }
 
 /// `cargo xtask render DIR`: the raw offline plan of the configuration in `dir` with this

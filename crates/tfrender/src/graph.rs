@@ -152,6 +152,10 @@ pub(crate) struct Engine<'a> {
     /// What Terraform's validate walk (run before the plan) cannot know: root variables, `each`,
     /// `count` and resources are unknown there. See [`crate::plantime`].
     plan_time: crate::plantime::PlanTime,
+    /// Root call instances rendered from other module code, by (call name, instance key)
+    /// ([`crate::InstanceSource`]), and those an instance used.
+    pub overrides: HashMap<(String, String), Arc<ModuleCfg>>,
+    used_overrides: RefCell<std::collections::HashSet<(String, String)>>,
 }
 
 pub(crate) struct InstScope<'e, 'a> {
@@ -179,7 +183,7 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Arc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
         let root_dir = root.dir.clone();
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()), plan_time: Default::default() };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()), plan_time: Default::default(), overrides: HashMap::new(), used_overrides: Default::default() };
         eng.add_inst(root, String::new(), None);
         eng
     }
@@ -227,6 +231,20 @@ impl<'a> Engine<'a> {
     fn prefix(&self, i: usize) -> String {
         let a = &self.inst(i).addr;
         if a.is_empty() { String::new() } else { format!("{a}.") }
+    }
+
+    /// An error for each instance source whose call has no instance of its key: a pin of a
+    /// service the configuration does not have must not pass silently.
+    pub fn unused_overrides(&self) -> Vec<Diag> {
+        let used = self.used_overrides.borrow();
+        let mut unused: Vec<&(String, String)> = self.overrides.keys().filter(|k| !used.contains(*k)).collect();
+        unused.sort();
+        unused
+            .into_iter()
+            .map(|(call, key)| {
+                Diag::new(ErrorKind::Config, None, format!("instance source of module.{call}[{key:?}]: module.{call} has no instance {key:?}"))
+            })
+            .collect()
     }
 
     /// Evaluate everything in the tree, children after parents.
@@ -969,7 +987,17 @@ impl<'a> Engine<'a> {
         for inst in insts {
             let addr = format!("{}module.{}{}", self.prefix(i), c.name, inst.key.suffix());
             let key = inst.key.clone();
-            let idx = self.add_inst(c.module.clone(), addr, Some((i, c.name.clone(), inst)));
+            let module = match (&key, i) {
+                (Key::Str(k), 0) => match self.overrides.get(&(c.name.clone(), k.clone())) {
+                    Some(m) => {
+                        self.used_overrides.borrow_mut().insert((c.name.clone(), k.clone()));
+                        m.clone()
+                    }
+                    None => c.module.clone(),
+                },
+                _ => c.module.clone(),
+            };
+            let idx = self.add_inst(module, addr, Some((i, c.name.clone(), inst)));
             children.push((key, idx));
         }
         Ok(CallState { expansion: exp, children })

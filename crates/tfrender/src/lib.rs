@@ -69,6 +69,20 @@ pub struct RenderOptions {
     /// Provider resource schemas: resources of these types are validated like `terraform
     /// validate` and planned with every schema attribute (see `validate.rs`).
     pub schema: Option<std::sync::Arc<ProviderSchema>>,
+    /// Instances of root module calls rendered from other module code (see [`InstanceSource`]).
+    pub instance_sources: Vec<InstanceSource>,
+}
+
+/// One instance of a root module call rendered from another module directory than its call's
+/// `source`: the instance keyed `key` of every root call whose `source` is `call_source` takes
+/// its module from `source` (relative to the root module, like a module source). A service pinned
+/// to an older module version renders from that version's code, at its usual address. The
+/// module there must accept the call's arguments; a key that no call instance has is an error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InstanceSource {
+    pub call_source: String,
+    pub key: String,
+    pub source: String,
 }
 
 /// Every schema validation error of the configuration in `dir` (unsupported arguments and
@@ -187,10 +201,27 @@ impl Prepared {
             }
             inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
         }
+        let overrides = load::load_instance_sources(sources, root, &opts.instance_sources).map_err(|d| vec![d])?;
+        if let Some(schema) = &opts.schema {
+            let mut diags = Vec::new();
+            let mut seen = std::collections::HashSet::new();
+            for m in overrides.values() {
+                if seen.insert(m.dir.clone()) {
+                    diags.extend(validate::validate_tree(m, schema, sources));
+                }
+            }
+            if !diags.is_empty() {
+                return Err(diags);
+            }
+        }
         let sources_ref: &Sources = sources;
         let mut eng = Engine::new(sources_ref, root.clone(), inputs);
         eng.schema = opts.schema.clone();
-        let errors = eng.run_all();
+        eng.overrides = overrides;
+        let mut errors = eng.run_all();
+        if errors.is_empty() {
+            errors.extend(eng.unused_overrides());
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -1050,3 +1050,50 @@ pub(crate) fn load_tfvars(sources: &mut Sources, path: &Path) -> DResult<Vec<Tfv
     }
     Ok(out)
 }
+
+/// The modules of [`crate::InstanceSource`]s, by (root call name, instance key): each loaded
+/// from its source relative to the root module, and checked to take the call's arguments as
+/// [`Loader::load_call`] checks a call's own module.
+pub(crate) fn load_instance_sources(
+    sources: &mut Sources,
+    root: &ModuleCfg,
+    list: &[crate::InstanceSource],
+) -> DResult<HashMap<(String, String), Arc<ModuleCfg>>> {
+    let mut out = HashMap::new();
+    if list.is_empty() {
+        return Ok(out);
+    }
+    let mut loader = Loader::new(sources);
+    for s in list {
+        let calls: Vec<&CallCfg> = root.calls.iter().filter(|c| c.source == s.call_source).collect();
+        if calls.is_empty() {
+            return Err(Diag::new(ErrorKind::Config, None, format!("instance source {}: no module call of the root module has source {:?}", s.source, s.call_source)));
+        }
+        if crate::modules::is_remote(&s.source) {
+            return Err(Diag::new(ErrorKind::Config, None, format!("instance source {:?} of {:?}: only a local path (./ or ../) is supported", s.source, s.key)));
+        }
+        let dir = lexical_join(&root.dir, &s.source);
+        let rel = join_rel(&root.rel, &s.source);
+        for c in calls {
+            loader.keys.push(c.name.clone());
+            let module = loader.load(&dir, &rel);
+            loader.keys.pop();
+            let module = module?;
+            for (k, a) in &c.args {
+                if module.var(k).is_none() {
+                    return Err(d(ErrorKind::Config, c.file, a.span.clone(), format!("Unsupported argument: An argument named {k:?} is not expected by {} (the module of module.{}[{:?}])", s.source, c.name, s.key)));
+                }
+            }
+            for v in &module.variables {
+                if v.default.is_none() && !c.args.contains_key(&v.name) {
+                    return Err(d(ErrorKind::Config, c.file, c.span.clone(), format!("Missing required argument: {} (the module of module.{}[{:?}]) requires {:?}, which the call does not set", s.source, c.name, s.key, v.name)));
+                }
+            }
+            out.insert((c.name.clone(), s.key.clone()), module);
+        }
+    }
+    if !loader.pending.is_empty() {
+        return Err(loader.pending.remove(0));
+    }
+    Ok(out)
+}

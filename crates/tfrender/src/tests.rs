@@ -263,6 +263,7 @@ fn render(files: &[(&str, &str)], opts: &crate::RenderOptions) -> Result<serde_j
         var_files: opts.var_files.iter().map(|f| dir.path().join(f)).collect(),
         vars: opts.vars.clone(),
         schema: opts.schema.clone(),
+        instance_sources: opts.instance_sources.clone(),
     };
     crate::render_dir(dir.path(), &opts)
 }
@@ -288,6 +289,37 @@ fn variable_precedence() {
     assert_eq!(out(files_opt, 6), "file-x");
     let cli = crate::RenderOptions { var_files: vec!["x.tfvars".into()], vars: vec![("v".into(), "cli".into())], ..Default::default() };
     assert_eq!(out(cli, 6), "cli");
+}
+
+/// An instance source renders one `for_each` instance of a root call from another module
+/// directory at its usual address; the other instances keep the call's module. A module that
+/// does not take the call's arguments, or a key the call has no instance of, is an error.
+#[test]
+fn an_instance_source_renders_one_instance_from_other_module_code() {
+    let files = [
+        ("root/main.tf", "module \"svc\" {\n  source   = \"../m/new\"\n  for_each = toset([\"a\", \"b\"])\n  name     = each.key\n}\noutput \"v\" { value = { for k, m in module.svc : k => m.v } }\n"),
+        ("m/new/main.tf", "variable \"name\" {}\noutput \"v\" { value = \"new-${var.name}\" }\nresource \"terraform_data\" \"x\" { input = var.name }\n"),
+        ("m/old/main.tf", "variable \"name\" {}\noutput \"v\" { value = \"old-${var.name}\" }\nresource \"terraform_data\" \"x\" { input = var.name }\n"),
+        ("m/narrow/main.tf", "output \"v\" { value = \"x\" }\n"),
+    ];
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), &files);
+    let root = dir.path().join("root");
+    let with = |key: &str, source: &str| crate::RenderOptions {
+        instance_sources: vec![crate::InstanceSource { call_source: "../m/new".into(), key: key.into(), source: source.into() }],
+        ..Default::default()
+    };
+    let plan = crate::render_dir(&root, &with("b", "../m/old")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan["planned_values"]["outputs"]["v"]["value"], serde_json::json!({"a": "new-a", "b": "old-b"}));
+    let plain = crate::render_dir(&root, &Default::default()).unwrap_or_else(|e| panic!("{e}"));
+    let addrs = |p: &serde_json::Value| -> Vec<String> {
+        p["resource_changes"].as_array().into_iter().flatten().map(|r| r["address"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    assert_eq!(addrs(&plan), addrs(&plain));
+    let e = crate::render_dir(&root, &with("b", "../m/narrow")).unwrap_err().to_string();
+    assert!(e.contains("An argument named \"name\" is not expected by ../m/narrow"), "{e}");
+    let e = crate::render_dir(&root, &with("c", "../m/old")).unwrap_err().to_string();
+    assert!(e.contains("module.svc has no instance \"c\""), "{e}");
 }
 
 /// (files, expected error fragment including the place)

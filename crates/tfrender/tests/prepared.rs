@@ -74,6 +74,7 @@ fn one_prepared_configuration_renders_different_variables_like_fresh_loads() {
             vars: vec![("environment".into(), (*env).into())],
             // Every other render with the schema: validation results are kept per schema.
             schema: (i % 2 == 0).then(|| schema.clone()),
+            ..Default::default()
         };
         assert_eq!(shown(&prepared.render(&opts)), shown(&tfrender::render_dir(&dir, &opts)), "environment {env}");
     }
@@ -82,6 +83,7 @@ fn one_prepared_configuration_renders_different_variables_like_fresh_loads() {
         var_files: Vec::new(),
         vars: vec![("vpc_cidr".into(), "not-a-cidr".into())],
         schema: Some(schema.clone()),
+        ..Default::default()
     };
     let (a, b) = (shown(&prepared.render(&bad)), shown(&tfrender::render_dir(&dir, &bad)));
     assert!(a.starts_with("error "), "{a:.300}");

@@ -76,13 +76,10 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
         _ => bail!("give either --plan FILE or --env NAME"),
     };
-    findings.extend(policies.findings(&plan)?);
-    let mut report = lz_policy::finish(
-        &policies,
-        findings,
-        &lz_policy::plan_environment(&plan),
-        &opts,
-    )?;
+    // The plan is handed over: only the engine's copy stays through the evaluation.
+    let environment = lz_policy::plan_environment(&plan);
+    findings.extend(policies.findings_owned(plan)?);
+    let mut report = lz_policy::finish(&policies, findings, &environment, &opts)?;
     let below = args.severity.map(|floor| report.keep_severity(floor)).unwrap_or(0);
     if let Some(env) = &args.env {
         lz_gate::findings::locate(root, env, &mut report);

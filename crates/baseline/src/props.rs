@@ -494,11 +494,12 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
     let load_s = t.elapsed().as_secs_f64();
     let prepared = &prepared;
     // One runner per core, each with its share of the cases.
-    let results: Vec<(Result<u32, String>, f64, f64)> = std::thread::scope(|scope| {
+    let results: Vec<(Result<u32, String>, f64, f64, f64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|i| {
                 let share = n / threads + u32::from(i < n % threads);
                 scope.spawn(move || {
+                    let cpu_start = thread_cpu_secs();
                     let (render_s, check_s) = (std::cell::Cell::new(0.0f64), std::cell::Cell::new(0.0f64));
                     let mut runner = TestRunner::new(Config {
                         cases: share,
@@ -518,7 +519,7 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
                             Err(fail_with(&case_name(&o), &vs))
                         }
                     });
-                    (finish(Property::Renders, share, r), render_s.get(), check_s.get())
+                    (finish(Property::Renders, share, r), render_s.get(), check_s.get(), thread_cpu_secs() - cpu_start)
                 })
             })
             .collect();
@@ -526,16 +527,17 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| (Err("benchmark thread panicked".into()), 0.0, 0.0))
+                    .unwrap_or_else(|_| (Err("benchmark thread panicked".into()), 0.0, 0.0, 0.0))
             })
             .collect()
     });
     let secs = t.elapsed().as_secs_f64();
     let mut ok = true;
-    let (mut render_time, mut check_time) = (0.0, 0.0);
-    for (r, rs, cs) in results {
+    let (mut render_time, mut check_time, mut cpu) = (0.0, 0.0, 0.0);
+    for (r, rs, cs, c) in results {
         render_time += rs;
         check_time += cs;
+        cpu += c;
         if let Err(e) = r {
             writeln!(out, "{e}")?;
             ok = false;
@@ -548,6 +550,14 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
         f64::from(n) / secs,
         if met { "met" } else { "NOT met" },
         load_average()
+    )?;
+    // On a shared machine the wall time follows the load; the threads' CPU time does not. Spread
+    // over the threads it is what the run takes on as many idle cores.
+    writeln!(
+        out,
+        "  CPU time of the {threads} threads: {cpu:.2} s = {:.2} s on {threads} idle cores ({:.2} ms per case)",
+        cpu / f64::from(threads),
+        cpu * 1000.0 / f64::from(n)
     )?;
     writeln!(
         out,
@@ -587,6 +597,15 @@ pub fn bench(root: &Path, out: &mut dyn std::io::Write) -> Result<bool> {
     }
     writeln!(out, "peak resident memory of the benchmark: {}", peak_memory())?;
     Ok(met && ok)
+}
+
+/// CPU time of the calling thread in seconds (`/proc/thread-self/schedstat`), zero when
+/// unavailable.
+fn thread_cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
 /// Peak resident memory of this process so far (`VmHWM` of `/proc/self/status`), or

@@ -225,3 +225,26 @@ fn parallel_evaluation_equals_one_plan_at_a_time() {
     }
     assert!(!each.last().unwrap().is_empty(), "the open bucket has findings");
 }
+
+/// `policy --plan` hands its plan over (`findings_owned`, which drops the parsed plan before
+/// evaluating): on every plan fixture and a plan of 20 copies of the prod fixture, the findings
+/// are those of the borrowed path, in the same order.
+#[test]
+fn owned_plan_gives_the_same_findings() {
+    let policies = policies();
+    let mut plans = Vec::new();
+    for entry in std::fs::read_dir(data().join("plans")).unwrap() {
+        let path = entry.unwrap().path();
+        plans.push((path.display().to_string(), lz_policy::read_plan(&path).unwrap()));
+    }
+    let prod = lz_policy::read_plan(&data().join("plans/prod.json")).unwrap();
+    plans.push(("20 copies of prod.json".into(), lz_policy::scale::replicate(&prod, 20)));
+    let mut seen = 0;
+    for (name, plan) in plans {
+        let borrowed = policies.findings(&plan).unwrap();
+        let owned = policies.findings_owned(plan).unwrap();
+        assert_eq!(owned, borrowed, "{name}");
+        seen += borrowed.len();
+    }
+    assert!(seen > 0, "no plan fixture has findings: the comparison says nothing");
+}

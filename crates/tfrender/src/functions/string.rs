@@ -150,16 +150,18 @@ pub(super) fn substr(a: Args, _: &Path) -> FResult {
     Ok(Value::str(chars[off as usize..end as usize].concat()))
 }
 
-fn compile(pattern: &str) -> Result<regex::Regex, String> {
+fn compile(pattern: &str) -> Result<std::rc::Rc<regex::Regex>, String> {
     // Compiling a pattern costs far more than matching it, and a configuration applies the
-    // same few patterns to every instance: compiled patterns are kept per thread.
+    // same few patterns to every instance: compiled patterns are kept per thread. They are
+    // shared, not cloned: a cloned `Regex` starts with an empty match cache, which it has to
+    // build again at its first search.
     thread_local! {
-        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> = Default::default();
+        static COMPILED: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<regex::Regex>>> = Default::default();
     }
     if let Some(re) = COMPILED.with(|c| c.borrow().get(pattern).cloned()) {
         return Ok(re);
     }
-    let re = regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression pattern: {e}"))?;
+    let re = std::rc::Rc::new(regex::Regex::new(pattern).map_err(|e| format!("invalid regular expression pattern: {e}"))?);
     COMPILED.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= 256 {

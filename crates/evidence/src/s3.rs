@@ -120,8 +120,18 @@ impl S3Store {
     }
 
     /// The first version of a record key (its record), whatever was written over it since.
+    /// An empty slot (the next key of an append) costs one GET: its versions are listed only
+    /// when it holds an object (a listing is O(bucket) on some S3 implementations, issue 36).
     async fn get_first(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let Some(first) = self.first_versions(key).await?.remove(key) else { return self.get(key).await };
+        let latest = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec()),
+            // A delete marker is the latest version: the listing below finds the versions under it.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) && delete_marker(&e) => None,
+            // Nothing was ever written here.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
+        };
+        let Some(first) = self.first_versions(key).await?.remove(key) else { return Ok(latest) };
         let got = self.client.get_object().bucket(&self.bucket).key(key).version_id(&first).send().await;
         let out = got.map_err(aws_error).with_context(|| format!("cannot get s3://{}/{key} version {first}", self.bucket))?;
         let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
@@ -393,6 +403,11 @@ pub(crate) async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Re
         }
     }
     Ok(keys)
+}
+
+/// Whether a 404 answer names a delete marker (`x-amz-delete-marker: true`).
+fn delete_marker<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    e.raw_response().and_then(|r| r.headers().get("x-amz-delete-marker")).is_some_and(|v| v == "true")
 }
 
 /// 412 Precondition Failed, or 409 ConditionalRequestConflict (a concurrent conditional write).

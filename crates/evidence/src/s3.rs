@@ -115,6 +115,17 @@ impl S3Store {
         DateTime::from_secs((now + u64::from(self.retention_days) * 86_400) as i64)
     }
 
+    /// `out`, then the objects at the record keys from `sequence` on (each its first version),
+    /// up to the first key without one.
+    async fn slots_after(&self, sequence: u64, mut out: Vec<StoredRecord>) -> Result<Vec<StoredRecord>> {
+        let mut seq = sequence;
+        while let Some(bytes) = self.get_first(&self.record_key(seq)).await? {
+            out.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(seq)), bytes: bytes.into() });
+            seq += 1;
+        }
+        Ok(out)
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         get_object(&self.client, &self.bucket, key).await
     }
@@ -287,14 +298,23 @@ impl Store for S3Store {
     }
 
     fn slots_from(&self, sequence: u64) -> Result<Vec<StoredRecord>> {
+        self.rt.block_on(self.slots_after(sequence, Vec::new()))
+    }
+
+    /// The record at the checkpoint, taken from its latest version when that hashes to the
+    /// checkpoint (the record's bytes, whichever version holds them: no listing of the key's
+    /// versions, which is O(bucket) on some S3 implementations, issue 36); its first version
+    /// otherwise. Then the slots after it.
+    fn slots_at(&self, checkpoint: &crate::store::Checkpoint) -> Result<Vec<StoredRecord>> {
         self.rt.block_on(async {
-            let mut out = Vec::new();
-            let mut seq = sequence;
-            while let Some(bytes) = self.get_first(&self.record_key(seq)).await? {
-                out.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(seq)), bytes: bytes.into() });
-                seq += 1;
-            }
-            Ok(out)
+            let key = self.record_key(checkpoint.sequence);
+            let record = match self.get(&key).await? {
+                Some(latest) if crate::dsse::sha256_hex(&latest) == checkpoint.hash => Some(latest),
+                _ => self.get_first(&key).await?,
+            };
+            let Some(record) = record else { return Ok(Vec::new()) };
+            let first = StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: record.into() };
+            self.slots_after(checkpoint.sequence + 1, vec![first]).await
         })
     }
 

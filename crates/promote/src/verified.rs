@@ -5,6 +5,8 @@
 //! verified last ([`lz_evidence::verify_store_from`]): it reads the store's anchors again (the
 //! signed head, object versions, delete markers) and only the records appended since, and falls
 //! back to a full verification on any mismatch. The resumed state lives in this process only.
+//! Within one [`Command`], a ledger's read of an S3 chain whose signed head is unchanged reuses
+//! the command's verification without listing the store again ([`reuse`]).
 //! [`current_with`] may start from the verifier's mirror (`lz_evidence::mirror`), a file: its
 //! records are re-verified and must hash-chain to the store's signed head, every earlier head
 //! version is judged again (its bytes come from the mirror only where the store's version

@@ -137,6 +137,8 @@ fn main() -> ExitCode {
         eprintln!("error: {err:#}");
         return ExitCode::from(2);
     }
+    // One process is one command: its reads of an unchanged S3 chain share one verification.
+    let _command = lz_promote::verified::Command::begin();
     let result = match cli.command {
         Command::Setup(args) => setup::run(&root, args),
         Command::Localstack(args) => localstack::run(&root, args),

@@ -180,7 +180,7 @@ impl<S: Store> EvidenceArchive<S> {
     /// a usable head (none, garbage, or naming an object that is not its record), every key is.
     fn open_slotted(store: S, identities: Option<Identities>, checkpoint: Option<Checkpoint>) -> Result<Self> {
         let from_head = match &checkpoint {
-            Some(cp) => crate::quarantine::walk(&store.slots_from(cp.sequence)?, Some((cp.sequence, &cp.hash)), identities.as_ref()),
+            Some(cp) => crate::quarantine::walk(&store.slots_at(cp)?, Some((cp.sequence, &cp.hash)), identities.as_ref()),
             None => None,
         };
         let tail = match from_head {

@@ -115,13 +115,34 @@ impl S3Store {
         DateTime::from_secs((now + u64::from(self.retention_days) * 86_400) as i64)
     }
 
+    /// `out`, then the objects at the record keys from `sequence` on (each its first version),
+    /// up to the first key without one.
+    async fn slots_after(&self, sequence: u64, mut out: Vec<StoredRecord>) -> Result<Vec<StoredRecord>> {
+        let mut seq = sequence;
+        while let Some(bytes) = self.get_first(&self.record_key(seq)).await? {
+            out.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(seq)), bytes: bytes.into() });
+            seq += 1;
+        }
+        Ok(out)
+    }
+
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         get_object(&self.client, &self.bucket, key).await
     }
 
     /// The first version of a record key (its record), whatever was written over it since.
+    /// An empty slot (the next key of an append) costs one GET: its versions are listed only
+    /// when it holds an object (a listing is O(bucket) on some S3 implementations, issue 36).
     async fn get_first(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let Some(first) = self.first_versions(key).await?.remove(key) else { return self.get(key).await };
+        let latest = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec()),
+            // A delete marker is the latest version: the listing below finds the versions under it.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) && delete_marker(&e) => None,
+            // Nothing was ever written here.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
+        };
+        let Some(first) = self.first_versions(key).await?.remove(key) else { return Ok(latest) };
         let got = self.client.get_object().bucket(&self.bucket).key(key).version_id(&first).send().await;
         let out = got.map_err(aws_error).with_context(|| format!("cannot get s3://{}/{key} version {first}", self.bucket))?;
         let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
@@ -277,14 +298,23 @@ impl Store for S3Store {
     }
 
     fn slots_from(&self, sequence: u64) -> Result<Vec<StoredRecord>> {
+        self.rt.block_on(self.slots_after(sequence, Vec::new()))
+    }
+
+    /// The record at the checkpoint, taken from its latest version when that hashes to the
+    /// checkpoint (the record's bytes, whichever version holds them: no listing of the key's
+    /// versions, which is O(bucket) on some S3 implementations, issue 36); its first version
+    /// otherwise. Then the slots after it.
+    fn slots_at(&self, checkpoint: &crate::store::Checkpoint) -> Result<Vec<StoredRecord>> {
         self.rt.block_on(async {
-            let mut out = Vec::new();
-            let mut seq = sequence;
-            while let Some(bytes) = self.get_first(&self.record_key(seq)).await? {
-                out.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(seq)), bytes: bytes.into() });
-                seq += 1;
-            }
-            Ok(out)
+            let key = self.record_key(checkpoint.sequence);
+            let record = match self.get(&key).await? {
+                Some(latest) if crate::dsse::sha256_hex(&latest) == checkpoint.hash => Some(latest),
+                _ => self.get_first(&key).await?,
+            };
+            let Some(record) = record else { return Ok(Vec::new()) };
+            let first = StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes: record.into() };
+            self.slots_after(checkpoint.sequence + 1, vec![first]).await
         })
     }
 
@@ -393,6 +423,11 @@ pub(crate) async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Re
         }
     }
     Ok(keys)
+}
+
+/// Whether a 404 answer names a delete marker (`x-amz-delete-marker: true`).
+fn delete_marker<E>(e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    e.raw_response().and_then(|r| r.headers().get("x-amz-delete-marker")).is_some_and(|v| v == "true")
 }
 
 /// 412 Precondition Failed, or 409 ConditionalRequestConflict (a concurrent conditional write).

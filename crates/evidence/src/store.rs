@@ -237,6 +237,11 @@ pub trait Store {
     fn slots_from(&self, _sequence: u64) -> Result<Vec<StoredRecord>> {
         Ok(Vec::new())
     }
+    /// [`Store::slots_from`] the record `checkpoint` names: a store may take an object there
+    /// that hashes to the checkpoint as that record without looking for earlier versions.
+    fn slots_at(&self, checkpoint: &Checkpoint) -> Result<Vec<StoredRecord>> {
+        self.slots_from(checkpoint.sequence)
+    }
 }
 
 /// JSON Lines file, one canonical envelope per line, plus `<name>.head.json`.
@@ -583,6 +588,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn slots_from(&self, sequence: u64) -> Result<Vec<StoredRecord>> {
         (**self).slots_from(sequence)
+    }
+    fn slots_at(&self, checkpoint: &Checkpoint) -> Result<Vec<StoredRecord>> {
+        (**self).slots_at(checkpoint)
     }
 }
 

@@ -285,6 +285,8 @@ impl Sandbox {
         clock: &Clock,
         edit: impl FnOnce(&Path) -> Result<()>,
     ) -> Result<String> {
+        // One command (`release publish`): its reads share one verification.
+        let _command = lz_promote::verified::Command::begin();
         let copy = self.dir.join("trees").join(tag);
         let _ = std::fs::remove_dir_all(&copy);
         copy_tree(&self.tree, &copy)?;
@@ -319,6 +321,7 @@ impl Sandbox {
 
     /// Pins the governance of `env` to `release`, signed by bob (security).
     pub fn pin(&self, env: &str, release: &str, clock: &Clock) -> Result<u64> {
+        let _command = lz_promote::verified::Command::begin();
         Ok(bootstrap::pin(&self.paths, env, release, self.signer("bob"), &clock.now()?)?.0)
     }
 
@@ -388,6 +391,7 @@ impl Sandbox {
 
     /// `who` approves `release` for `env`; returns the record.
     pub fn approve(&self, who: &str, release: &str, env: &str, clock: &Clock) -> Result<u64> {
+        let _command = lz_promote::verified::Command::begin();
         let s = self.session(release, env)?;
         Ok(s.approve(
             self.signer(who),
@@ -421,6 +425,8 @@ impl Sandbox {
         bake_seconds: u32,
         recover: bool,
     ) -> Result<Outcome> {
+        // One command, as `cargo xtask promote` is one process: its reads share one verification.
+        let _command = lz_promote::verified::Command::begin();
         let t = self.target(env)?;
         let mut s = self.session(release, env)?;
         let previous = lz_promote::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;

@@ -146,18 +146,21 @@ impl Ledger {
         if let Some((_, s)) = seen.as_ref().filter(|(at, _)| *at == appends) {
             return Ok(std::sync::Arc::clone(s));
         }
-        let fresh = self.verified()?;
+        let fresh = self.verified(true)?;
         *seen = Some((appends, std::sync::Arc::clone(&fresh)));
         Ok(fresh)
     }
 
-    /// The chain verified now (resumed from this process's last verification of it).
-    fn verified(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
+    /// The chain verified now (resumed from this process's last verification of it; with
+    /// `reusable`, within a [`crate::verified::Command`], that verification itself while the
+    /// S3 store's signed head is unchanged: [`crate::verified::reuse`]).
+    fn verified(&self, reusable: bool) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
         // A concurrent append to a local file may be mid-write; its line completes within
         // milliseconds.
         let mut attempt = 0u64;
         loop {
-            match crate::verified::current(&self.at, &self.root, self.mirror.as_deref()) {
+            let read = if reusable { crate::verified::current_reused } else { crate::verified::current };
+            match read(&self.at, &self.root, self.mirror.as_deref()) {
                 Err(e) if attempt < 20 && format!("{e:#}").contains("incomplete last line") => {
                     attempt += 1;
                     std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
@@ -198,7 +201,8 @@ impl Ledger {
         if n == 0 {
             self.shared()
         } else {
-            self.verified()
+            // Never a reused verification: the store moved (or holds an object) past it.
+            self.verified(false)
         }
     }
 

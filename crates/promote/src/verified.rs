@@ -5,6 +5,8 @@
 //! verified last ([`lz_evidence::verify_store_from`]): it reads the store's anchors again (the
 //! signed head, object versions, delete markers) and only the records appended since, and falls
 //! back to a full verification on any mismatch. The resumed state lives in this process only.
+//! Within one [`Command`], a ledger's read of an S3 chain whose signed head is unchanged reuses
+//! the command's verification without listing the store again ([`reuse`]).
 //! [`current_with`] may start from the verifier's mirror (`lz_evidence::mirror`), a file: its
 //! records are re-verified and must hash-chain to the store's signed head, every earlier head
 //! version is judged again (its bytes come from the mirror only where the store's version
@@ -22,11 +24,16 @@ use lz_evidence::{verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustR
 
 use crate::ledger::{EvidenceAt, Record};
 
+pub mod reuse;
+pub use reuse::Command;
+
 /// A verified chain, and the state to resume its verification from.
 pub struct Snapshot {
     pub resumable: Resumable,
     pub chain: VerifiedChain,
     pub records: Vec<Record>,
+    /// What a later read of the same command may reuse it by ([`reuse`]).
+    anchor: Option<reuse::Anchor>,
 }
 
 type Key = (String, String);
@@ -59,9 +66,31 @@ pub fn current_with(
     witnessed: &[Witnessed],
     mirror: Option<&Path>,
 ) -> Result<Arc<Snapshot>> {
+    current_at(at, trust, known, witnessed, mirror, false)
+}
+
+/// [`current`] for a read of a decision command: within a [`Command`], the verification it made
+/// of an unchanged S3 chain ([`reuse`]), one GET instead of a listing of every object version.
+pub fn current_reused(at: &EvidenceAt, trust: &TrustRoot, mirror: Option<&Path>) -> Result<Arc<Snapshot>> {
+    current_at(at, trust, &[], &[], mirror, true)
+}
+
+fn current_at(
+    at: &EvidenceAt,
+    trust: &TrustRoot,
+    known: &[KnownCheckpoint],
+    witnessed: &[Witnessed],
+    mirror: Option<&Path>,
+    reusable: bool,
+) -> Result<Arc<Snapshot>> {
     let key = key(at, trust);
     let previous = registry().lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
     let store = at.open()?;
+    if let Some(p) = previous.as_ref().filter(|_| reusable) {
+        if reuse::still(p.anchor.as_ref(), &*store)? {
+            return Ok(Arc::clone(p));
+        }
+    }
     let (chain, resumable, how) = match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(_)) => {
             let (chain, resumable, _) = Mirror::new(dir, &store, trust).verify(&store, trust, known, witnessed)?;
@@ -69,23 +98,26 @@ pub fn current_with(
         }
         _ => verify_store_from(&store, trust, known, witnessed, previous.as_ref().map(|p| &p.resumable))?,
     };
-    let snapshot = match (how, previous) {
+    let mut snapshot = match (how, previous) {
         (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
             // The same records; the rest (pending changes, rules, foreign objects) as read now.
-            Arc::new(Snapshot { resumable, chain: VerifiedChain { records: p.chain.records.clone(), ..chain }, records: p.records.clone() })
+            let chain = VerifiedChain { records: p.chain.records.clone(), ..chain };
+            Snapshot { resumable, chain, records: p.records.clone(), anchor: None }
         }
         (Resumed::Suffix, Some(p)) => {
             let mut records = p.records.clone();
             records.extend(chain.records.iter().map(record_of));
             let mut all = p.chain.records.clone();
             all.extend(chain.records);
-            Arc::new(Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records })
+            Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records, anchor: None }
         }
         (_, _) => {
             let records = chain.records.iter().map(record_of).collect();
-            Arc::new(Snapshot { resumable, chain, records })
+            Snapshot { resumable, chain, records, anchor: None }
         }
     };
+    snapshot.anchor = reuse::anchor(at, &*store, &snapshot.chain)?;
+    let snapshot = Arc::new(snapshot);
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&snapshot));
     Ok(snapshot)
 }

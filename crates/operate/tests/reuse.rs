@@ -1,0 +1,222 @@
+//! One listing per command (issue 36, `lz_promote::verified::reuse`): a promotion's reads of an
+//! unchanged S3 chain share one verification, so it lists the store's object versions a bounded
+//! number of times (counted with `lz_platform::s3_calls`), and raw writes to the store in the
+//! middle of the command, which the reused verification cannot see, are still caught before its
+//! decision is recorded.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use lz_evidence::details::DriftDetails;
+use lz_evidence::record::{Fields, Kind};
+use lz_promote::clock::Clock;
+use lz_promote::ledger::EvidenceAt;
+use lz_promote::stores::Stores;
+use lz_operate::promote::Phase;
+use lz_operate::sandbox::Sandbox;
+use lz_evidence::Store;
+use lz_platform::s3_calls::Calls;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use common::{endpoint, open_time, own_stores, root};
+
+/// The S3 request counters are the process's: the tests of this file run one at a time, so
+/// that one counts only its own promotion.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A sandbox whose evidence lives in the S3 store `stores`, with release `r` approved for dev.
+fn approved(name: &str, stores: &Stores, clock: &Clock) -> (tempfile::TempDir, Sandbox, String) {
+    let dir = tempfile::Builder::new().prefix(&format!("lz-reuse-{name}-")).tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(stores.clone());
+    sb.start_chain().unwrap();
+    let r = sb.release(name, "alice", clock, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&r, clock).unwrap();
+    sb.pin("dev", &r, clock).unwrap();
+    sb.bootstrap("dev", &r).unwrap();
+    sb.approve("bob", &r, "dev", clock).unwrap();
+    sb.approve("erin", &r, "dev", clock).unwrap();
+    (dir, sb, r)
+}
+
+/// The most listing pages one promotion of a small chain may make: its one verification (3
+/// pages: the head's versions, the records' versions, the record keys) and a resumed pass after
+/// each of its own appends but the last. 9 measured; 15 when each append listed the versions
+/// of the key at the head and of the empty key after it.
+const MAX_LIST_PAGES: u64 = 9;
+
+/// The same for a release's publication and a governance pin: one verification, one append
+/// (3 pages each measured; 4 before).
+const MAX_RELEASE_LIST_PAGES: u64 = 3;
+const MAX_PIN_LIST_PAGES: u64 = 3;
+/// A report: the store's anchors it shows, its one verification, then one GET of the head per
+/// further reading (6 measured; 15 without the reuse, a resumed pass per ledger it opens).
+const MAX_REPORT_LIST_PAGES: u64 = 6;
+
+#[test]
+fn a_release_and_a_promotion_list_the_store_a_bounded_number_of_times() {
+    let _alone = alone();
+    let s = own_stores();
+    let clock = open_time();
+    let (_d, sb, r) = approved("count", &s, &clock);
+    // A release's publication reads the chain in many steps and appends one record.
+    lz_promote::verified::forget(&sb.paths.evidence);
+    let before = Calls::now();
+    let r2 = sb.release("count-2", "alice", &clock, |_| Ok(())).unwrap();
+    let calls = Calls::since(before);
+    println!("release (1 record appended): {calls}");
+    assert!(calls.list <= MAX_RELEASE_LIST_PAGES, "one release listed {} pages (at most {MAX_RELEASE_LIST_PAGES}): {calls}", calls.list);
+    sb.approve_exceptions(&r2, &clock).unwrap();
+    lz_promote::verified::forget(&sb.paths.evidence);
+    let before = Calls::now();
+    sb.pin("test", &r2, &clock).unwrap();
+    let calls = Calls::since(before);
+    println!("pin (1 record appended): {calls}");
+    assert!(calls.list <= MAX_PIN_LIST_PAGES, "one pin listed {} pages (at most {MAX_PIN_LIST_PAGES}): {calls}", calls.list);
+    // A new process: nothing verified yet.
+    lz_promote::verified::forget(&sb.paths.evidence);
+    let before = Calls::now();
+    let passes = lz_evidence::verify::count_verifications();
+    let outcome = sb.promote(&r, "dev", "deployer-bot", &clock, 0).unwrap_or_else(|e| panic!("{e:#}"));
+    let calls = Calls::since(before);
+    let appended = outcome.completion_record - outcome.policy_record + 1;
+    let after = lz_evidence::verify::count_verifications();
+    println!("promote ({appended} records appended): {calls}; verification passes: {} full, {} resumed", after.full - passes.full, after.suffix - passes.suffix);
+    assert!(calls.list <= MAX_LIST_PAGES, "one promotion listed {} pages (at most {MAX_LIST_PAGES}): {calls}", calls.list);
+
+    // A report reads the chain once and opens a ledger per section: within one command the
+    // openings share that verification (no scope: each opening lists the store again).
+    let selection = lz_report::Selection::Release(r.clone());
+    let options = lz_report::Options { known: Vec::new(), exceptions_link: None };
+    let report = |scoped: bool| {
+        lz_promote::verified::forget(&sb.paths.evidence);
+        let command = scoped.then(lz_promote::verified::Command::begin);
+        let before = Calls::now();
+        assert!(lz_report::build(&sb.paths, &selection, &options).unwrap().verification.ok);
+        drop(command);
+        Calls::since(before)
+    };
+    let (unscoped, scoped) = (report(false), report(true));
+    println!("report: {scoped} (without the reuse: {unscoped})");
+    assert!(scoped.list <= MAX_REPORT_LIST_PAGES, "one report listed {} pages (at most {MAX_REPORT_LIST_PAGES}): {scoped}", scoped.list);
+    assert!(scoped.list < unscoped.list, "the reuse saved nothing: {scoped} against {unscoped}");
+}
+
+/// Starts a promotion of `r` to dev in `scope` that pauses at its decision boundary; returns
+/// once it is paused there.
+fn paused_at_decision<'s>(
+    scope: &'s std::thread::Scope<'s, '_>,
+    sb: &'s Sandbox,
+    r: &'s str,
+    clock: &'s Clock,
+) -> std::thread::ScopedJoinHandle<'s, anyhow::Result<lz_operate::promote::Outcome>> {
+    let work = sb.dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let _ = std::fs::remove_file(work.join("promote-paused"));
+    std::fs::write(work.join("promote-pause-at"), Phase::Decision.as_str()).unwrap();
+    let run = scope.spawn(move || sb.promote(r, "dev", "deployer-bot", clock, 0));
+    let start = Instant::now();
+    while std::fs::read_to_string(work.join("promote-paused")).ok().as_deref() != Some(Phase::Decision.as_str()) {
+        assert!(!run.is_finished(), "the promotion ended before its decision boundary");
+        assert!(start.elapsed() < Duration::from_secs(300), "the promotion never reached its decision boundary");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    run
+}
+
+/// The store's signed head now (its bytes).
+fn head_bytes(s: &Stores) -> Vec<u8> {
+    s.evidence().unwrap().head().unwrap().unwrap().bytes.to_vec()
+}
+
+/// Between the promotion's reads (verified once, then reused while the signed head is
+/// unchanged) and its decision, another process appends a record (a drift check of dev) and an
+/// insider puts the old head's bytes back over the head: to a check of the head alone the store
+/// looks unchanged. The decision is still not recorded on the reused chain: its compare-and-swap
+/// finds the record past the head (`HeadMoved`), verifies the store afresh (never reused) and
+/// lands after it, with the decision checked against the chain that holds it.
+#[test]
+fn an_append_hidden_behind_an_old_head_is_caught_before_the_decision() {
+    let _alone = alone();
+    let s = own_stores();
+    let clock = open_time();
+    let (_d, sb, r) = approved("hidden", &s, &clock);
+    let store = s.evidence().unwrap();
+    let rt = lz_platform::aws::runtime().unwrap();
+    let s3 = s.s3().unwrap();
+    let (outcome, other) = std::thread::scope(|scope| {
+        let run = paused_at_decision(scope, &sb, &r, &clock);
+        let old = head_bytes(&s);
+        // Another process: its own verification, its own archive (nothing of this process's).
+        let chain = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap();
+        let mut archive = lz_evidence::EvidenceArchive::open_verified(s.evidence().unwrap(), &chain).unwrap();
+        let f = Fields::new(&r)
+            .at(OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap())
+            .environment("dev")
+            .account("111111111111")
+            .details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
+        let other = archive.append(Kind::Drift, f, sb.signer("deployer-bot")).unwrap().sequence;
+        assert_ne!(head_bytes(&s), old, "the other process moved the head");
+        rt.block_on(s3.put_object().bucket(&s.evidence_bucket).key(store.head_key()).body(ByteStream::from(old.clone())).send()).unwrap();
+        assert_eq!(head_bytes(&s), old, "the head reads as before the other append");
+        std::fs::remove_file(sb.dir.join("work").join("promote-paused")).unwrap();
+        (run.join().unwrap(), other)
+    });
+    let outcome = outcome.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(outcome.in_progress_record, other + 1, "the decision landed after the other process's record");
+    let chain = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap();
+    assert!(chain.records.iter().any(|v| v.sequence == other && v.kind == Kind::Drift));
+    println!("append hidden behind an old head: decision at {} after the other record at {other}", outcome.in_progress_record);
+}
+
+/// Between the promotion's reads and its decision, raw writes the head does not show: an
+/// object at the next key (a squatter, or a writer that has not moved the head) and a version
+/// written over an approval record. The decision's append finds the object in the slot it
+/// would take and lands after it, recording the skip; the approval it counted is the record's
+/// first version, and the rewrite is a finding of every later verification.
+#[test]
+fn raw_writes_in_the_middle_of_a_command_are_caught_before_its_decision() {
+    let _alone = alone();
+    let s = own_stores();
+    let clock = open_time();
+    let (_d, sb, r) = approved("insider", &s, &clock);
+    let store = s.evidence().unwrap();
+    let rt = lz_platform::aws::runtime().unwrap();
+    let s3 = s.s3().unwrap();
+    let (outcome, next, approval) = std::thread::scope(|scope| {
+        let run = paused_at_decision(scope, &sb, &r, &clock);
+        let chain = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap();
+        let next = chain.head.as_ref().unwrap().0 + 1;
+        let approval = chain.records.iter().rev().find(|v| v.kind == Kind::Approval).unwrap().sequence;
+        for (key, body) in [
+            (format!("records/{next:012}.json"), b"written by another process, head not moved".to_vec()),
+            (format!("records/{approval:012}.json"), b"an approval rewritten".to_vec()),
+        ] {
+            rt.block_on(s3.put_object().bucket(&s.evidence_bucket).key(&key).body(ByteStream::from(body)).send()).unwrap();
+        }
+        std::fs::remove_file(sb.dir.join("work").join("promote-paused")).unwrap();
+        (run.join().unwrap(), next, approval)
+    });
+    let outcome = outcome.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(outcome.in_progress_record, next + 1, "the decision landed after the object at the next key, not on it");
+    let records = sb.ledger().unwrap().records().unwrap();
+    let decision = records.iter().find(|x| x.sequence == outcome.in_progress_record).unwrap();
+    assert_eq!(
+        decision.details.other().get("quarantined").and_then(|q| q[0]["sequence"].as_u64()),
+        Some(next),
+        "the decision records the skip"
+    );
+    let chain = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap();
+    assert_eq!(chain.quarantined.len(), 2, "{:?}", chain.quarantined.iter().map(|q| q.to_string()).collect::<Vec<_>>());
+    let found = chain.quarantined.iter().map(|q| format!("{} {:?}", q.location, q.version)).collect::<Vec<_>>();
+    assert!(found.iter().any(|q| q.contains(&format!("records/{approval:012}.json"))), "{found:?}");
+    println!("raw writes mid-command: decision at {} after the object at {next}; 2 findings", outcome.in_progress_record);
+}

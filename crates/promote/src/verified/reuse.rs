@@ -1,0 +1,77 @@
+//! One listing per command (issue 36): within a [`Command`], a read of an S3 chain this command
+//! already verified reuses that verification while the store's signed head is byte for byte the
+//! one read right after it, instead of listing every object version again.
+//!
+//! Why that is safe for an S3 evidence store (Object Lock COMPLIANCE, records written once):
+//! - the records are the first versions of their keys, which cannot change; a version written
+//!   over a record key or a delete marker is a finding (quarantined), never a different record;
+//! - a new record moves the head (a head that differs by one byte is a full resumed pass), or,
+//!   written without moving it, sits at the next key: the decision's compare-and-swap append
+//!   ([`crate::ledger::Ledger::append_if`]) opens the archive on the reused chain, finds the key
+//!   taken (`HeadMoved`: the record is written with `If-None-Match`, the head with `If-Match`)
+//!   and tries again on a chain verified afresh, never reused, checking the decision again.
+//!
+//! The reused state is process memory only (the registry of [`super`]), never a file. It is
+//! reused only within the command that verified it: [`Command::begin`] starts a new epoch, and a
+//! state verified under an earlier one is verified again. A local chain is never reused (its
+//! file can be rewritten in place; its resumed pass reads no listing anyway).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use anyhow::Result;
+use lz_evidence::{Store, VerifiedChain};
+
+use crate::ledger::EvidenceAt;
+
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// A decision command in progress: while one is alive, its reads share one verification of an
+/// unchanged S3 chain. Dropped at the command's end.
+pub struct Command(());
+
+impl Command {
+    /// Starts a command: what any earlier command verified is not reused by this one.
+    pub fn begin() -> Command {
+        EPOCH.fetch_add(1, Ordering::SeqCst);
+        ACTIVE.fetch_add(1, Ordering::SeqCst);
+        Command(())
+    }
+}
+
+impl Drop for Command {
+    fn drop(&mut self) {
+        ACTIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What a verification of an S3 chain was checked against: the signed head read after it,
+/// naming the verified chain's last record, in the command's epoch.
+#[derive(Clone, Debug)]
+pub struct Anchor {
+    epoch: u64,
+    head: Vec<u8>,
+}
+
+fn epoch() -> Option<u64> {
+    (ACTIVE.load(Ordering::SeqCst) > 0).then(|| EPOCH.load(Ordering::SeqCst))
+}
+
+/// The anchor of `chain`, just verified from `store`: `None` outside a command, for a local
+/// chain, or when the head read now does not name the chain's last record (moved meanwhile).
+pub(super) fn anchor(at: &EvidenceAt, store: &dyn Store, chain: &VerifiedChain) -> Result<Option<Anchor>> {
+    let (Some(epoch), EvidenceAt::S3(_)) = (epoch(), at) else { return Ok(None) };
+    let Some(head) = store.head()? else { return Ok(None) };
+    let Ok((_, cp)) = lz_evidence::store::decode_checkpoint(&head.bytes, &head.location) else { return Ok(None) };
+    Ok((chain.head.as_ref() == Some(&(cp.sequence, cp.hash))).then(|| Anchor { epoch, head: head.bytes.to_vec() }))
+}
+
+/// Whether a verification anchored at `anchor` still stands for `store`: the same command, and
+/// the same signed head (one GET).
+pub(super) fn still(anchor: Option<&Anchor>, store: &dyn Store) -> Result<bool> {
+    let Some(anchor) = anchor else { return Ok(false) };
+    if epoch() != Some(anchor.epoch) {
+        return Ok(false);
+    }
+    Ok(store.head()?.is_some_and(|h| h.bytes[..] == anchor.head[..]))
+}

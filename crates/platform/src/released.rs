@@ -45,7 +45,7 @@ pub fn vendor(root: &Path, module: &str, version: &str) -> Result<(PathBuf, Stri
     if held != *sha {
         bail!("tag {name} holds {inner} with sha256 {held}, not the {sha} its own {CATALOG} recorded: the tag was moved or forged");
     }
-    let dest = lz_repo::released::dir(root, module, version);
+    let dest = lz_repo::released::dir(root, module, version)?;
     if dest.exists() {
         std::fs::remove_dir_all(&dest).with_context(|| format!("removing {}", dest.display()))?;
     }
@@ -66,14 +66,14 @@ pub fn vendor(root: &Path, module: &str, version: &str) -> Result<(PathBuf, Stri
 /// recorded version holds files of that sha256 (a copy edited by hand and re-recorded is a
 /// finding).
 pub fn check(root: &Path) -> Result<Findings> {
-    let catalog = crate::catalog::load(root)?;
+    let catalog = lz_repo::released::catalog(root)?;
     let mut f = Findings::default();
     let cat = || Some(PathBuf::from(CATALOG));
     let tags = existing(root);
     for (module, e) in &catalog.modules {
         for (version, sha) in &e.released {
             let rel = PathBuf::from(lz_repo::released::DIR).join(module).join(version);
-            let dir = root.join(&rel);
+            let dir = lz_repo::released::dir(root, module, version)?;
             if *version == e.version {
                 f.push("pins", cat(), None, format!("{module}@{version} is the current version: remove its released copy and record (services on it render from modules/{module})"));
                 continue;

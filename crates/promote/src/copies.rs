@@ -25,7 +25,7 @@ pub fn check(s: &crate::Session) -> Result<()> {
         None => None,
     };
     for p in pinned {
-        let held = lz_platform::catalog::module_hash(&lz_repo::released::dir(root, &p.module, &p.version))?;
+        let held = lz_platform::catalog::module_hash(&lz_repo::released::dir(root, &p.module, &p.version)?)?;
         let recorded = own.modules.get(&p.module).and_then(|e| e.released.get(&p.version)).cloned().unwrap_or_default();
         refuse_if!(
             held != recorded,

@@ -60,8 +60,15 @@ pub fn restored(s: &crate::Session, module: &str, service: &str, reversed: u64) 
         return Ok(Vec::new());
     };
     let Some(before) = ran_before(&s.records, &s.environment, adopted_by) else { return Ok(Vec::new()) };
-    let Ok(then) = s.paths.open_release(&before.release).and_then(|r| r.plan(&s.environment)) else { return Ok(Vec::new()) };
-    Ok(restored_from(&s.plan, &then, before, module, service, reversed))
+    Ok(rendered_then(before, |d| s.paths.open_release(d).and_then(|r| r.plan(&s.environment)))
+        .map(|then| restored_from(&s.plan, &then, before, module, service, reversed))
+        .unwrap_or_default())
+}
+
+/// The plan of `before`'s release as `render` (open and render a release by digest) gives it;
+/// `None` when that fails: the rollback is then classified by the risk rules, never refused.
+fn rendered_then(before: &Record, render: impl FnOnce(&str) -> Result<Value>) -> Option<Value> {
+    render(&before.release).ok()
 }
 
 /// The last succeeded deployment of `environment` before record `adopted_by`, when it was
@@ -193,5 +200,8 @@ mod tests {
         assert_eq!(restored_from(&plan("old", 443), &then, &before, "trading-service", "a", 9).len(), 1);
         before.plan_digest = Some(crate::plan_digest(&plan("older", 443)));
         assert!(restored_from(&plan("old", 443), &then, &before, "trading-service", "a", 9).is_empty(), "not the plan deployment 11 recorded");
+        // A release that cannot be opened or rendered restores nothing (no error).
+        assert!(rendered_then(&before, |_| anyhow::bail!("the release store does not answer")).is_none());
+        assert_eq!(rendered_then(&before, |d| Ok(serde_json::json!(d))), Some(serde_json::json!(r)));
     }
 }

@@ -297,7 +297,10 @@ fn adoption(root: &Path, module: Option<&str>, json: bool) -> anyhow::Result<Exi
     // The waves' plans as the wave judgement applies them (a started rollout keeps the plan of
     // the release that started it; others as this tree's catalog states them), judged at the
     // time of the chain's last record (never the local clock).
-    let c = lz_promote::adoption::catalog_in_force(catalog::load(root)?, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
+    let (c, notes) = lz_promote::adoption::catalog_in_force_noted(catalog::load(root)?, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
     let mut targets = Vec::new();
     for env in lz_repo::env::present(root)? {
         let path = root.join("environments").join(&env).join("terraform.tfvars");
@@ -359,7 +362,10 @@ fn wave_pins(root: &Path, module_version: &str, wave: Option<usize>) -> anyhow::
     );
     let crate::context::LandingZone { paths, .. } = crate::context::LandingZone::open(root)?;
     let records = paths.ledger()?.records()?;
-    let c = lz_promote::adoption::catalog_in_force(c, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
+    let (c, notes) = lz_promote::adoption::catalog_in_force_noted(c, &records, |d| Ok(std::mem::take(&mut paths.open_release(d)?.files)))?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
     let envs = lz_repo::env::present(root)?;
     let mut targets = Vec::new();
     let mut current = std::collections::BTreeMap::new();

@@ -89,6 +89,26 @@ fn adoptions(sb: &Sandbox) -> Vec<(String, String, String, String, u32, Option<u
         .collect()
 }
 
+/// R0 runs trading-service 1.0.0 (the code of released/trading-service/1.0.0) as the catalog's
+/// current version, deployed with approvals in dev: the chain's record of what 1.0.0's code is,
+/// which a release's copy of 1.0.0 must match.
+fn run_one_zero_in_dev(sb: &Sandbox, clock: &Clock) {
+    let r0 = sb
+        .release("one-zero", "alice", clock, |t| {
+            let module = t.join("modules/trading-service");
+            std::fs::remove_dir_all(&module)?;
+            std::fs::rename(t.join("released/trading-service/1.0.0"), &module)?;
+            let mut c = lz_repo::catalog::load(t)?;
+            let e = c.modules.get_mut("trading-service").unwrap();
+            e.version = "1.0.0".into();
+            e.sha256 = e.released.remove("1.0.0").unwrap();
+            lz_platform::catalog::save(t, &c)
+        })
+        .unwrap();
+    sb.approve_exceptions(&r0, clock).unwrap();
+    promote_and_check(sb, &r0, &["dev"], clock);
+}
+
 fn at(clock: &Clock, minutes: i64) -> Clock {
     let Clock::Fixed(t) = clock else { unreachable!("tests use a fixed clock") };
     Clock::Fixed(*t + Duration::minutes(minutes))
@@ -107,12 +127,36 @@ fn a_three_wave_rollout_stops_on_a_health_check_bakes_on_the_promotion_clock_and
         sb.pin(env, &r1, &t0).unwrap();
         sb.bootstrap(env, &r1).unwrap();
     }
+    // What 1.0.0's code is comes from the chain: no release deployed with approvals has run it
+    // as its catalog's current version yet, so R1's copy of it is refused in prod.
+    let e = lz_promote::adoption::admit(&lz_promote::Session::open(&sb.paths, &r1, "prod").unwrap(), time_of(&t0)).unwrap_err();
+    assert!(lz_promote::is_refusal(&e) && format!("{e:#}").contains("no release the chain deployed with approvals ran trading-service@1.0.0"), "{e:#}");
+    run_one_zero_in_dev(&sb, &t0);
+    // A release pinning a dev service to 1.0.0 with other code under that number, its hash
+    // re-recorded: dev's governing release (R0) ran 1.0.0 as its current version, and the
+    // chain's first approved deployment of 1.0.0 (R0's) says what that code is.
+    let forged = sb
+        .release("forged-dev", "alice", &t0, |t| {
+            edit(t, &[("dev", &[("order-gateway", "1.0.0")])])?;
+            let main = t.join("released/trading-service/1.0.0/main.tf");
+            let text = std::fs::read_to_string(&main)?;
+            std::fs::write(&main, text.replace("\"secretsmanager:GetSecretValue\"", "\"secretsmanager:*\""))?;
+            let mut c = lz_repo::catalog::load(t)?;
+            let sha = lz_platform::catalog::module_hash(&t.join("released/trading-service/1.0.0"))?;
+            c.modules.get_mut("trading-service").unwrap().released.insert("1.0.0".into(), sha);
+            lz_platform::catalog::save(t, &c)
+        })
+        .unwrap();
+    let e = lz_promote::adoption::admit(&lz_promote::Session::open(&sb.paths, &forged, "dev").unwrap(), time_of(&t0)).unwrap_err();
+    assert!(lz_promote::is_refusal(&e) && format!("{e:#}").contains("an admitted version's code is not replaced"), "{e:#}");
+    let before_r1 = adoptions(&sb).len();
     // Wave 1 moves the non-prod services, but preprod is promoted without its drift check first.
     promote_and_check(&sb, &r1, &["dev", "test", "uat"], &t0);
     approve_and_promote(&sb, &r1, "preprod", &t0).unwrap();
     let a = adoptions(&sb);
-    assert!(a.iter().filter(|x| x.0 != "prod").all(|x| x.2 == "none" && x.3 == "1.1.0" && x.4 == 1), "{a:?}");
-    assert_eq!(a.len(), 5 + 5 + 4 + 4, "{a:?}");
+    let moved = &a[before_r1..];
+    assert!(moved.iter().filter(|x| x.0 != "prod").all(|x| x.2 == if x.0 == "dev" { "1.0.0" } else { "none" } && x.3 == "1.1.0" && x.4 == 1), "{a:?}");
+    assert_eq!(moved.len(), 5 + 5 + 4 + 4, "{a:?}");
 
     // R2 moves the prod canary (market-data). The health check of wave 1 stops it: preprod was
     // not drift-checked since it moved.
@@ -260,6 +304,7 @@ fn a_pin_edited_to_skip_a_wave_is_refused() {
         sb.pin(env, &r, &t0).unwrap();
     }
     sb.bootstrap("dev", &r).unwrap();
+    run_one_zero_in_dev(&sb, &t0);
     promote_and_check(&sb, &r, &["dev"], &t0);
     // The release would move prod's services straight to 1.1.0: the admission of a promotion
     // to prod (what `promote` runs after its approvals) refuses it from the chain, a day later.

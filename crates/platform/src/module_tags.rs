@@ -116,6 +116,11 @@ pub(crate) fn catalog_at(root: &Path, commit: &str) -> Result<BTreeMap<String, (
 
 /// The sha256 of `modules/<module>` as it is at `commit` (`catalog::module_hash` of its files
 /// extracted with `git archive`).
+/// Whether `commit` holds `path` (a file or directory).
+pub(crate) fn holds(root: &Path, commit: &str, path: &str) -> Result<bool> {
+    Ok(!git(root, &["ls-tree", "--name-only", commit, "--", path])?.trim().is_empty())
+}
+
 pub(crate) fn hash_at(root: &Path, commit: &str, module: &str) -> Result<String> {
     let tmp = tempfile::tempdir().context("creating a temporary directory")?;
     let dir = format!("modules/{module}");
@@ -196,7 +201,7 @@ pub fn backfill(root: &Path) -> Result<(Vec<Tagged>, Vec<(String, String)>)> {
 pub fn check_tags(root: &Path) -> Result<std::result::Result<Findings, String>> {
     let tags = existing(root);
     if tags.is_empty() {
-        return Ok(Err("the checkout has no tags (fetch them: `git fetch --tags`)".into()));
+        return Ok(Err("the checkout has no tags (fetch them: `git fetch --tags`); the released copies (released/) are not checked against their tags either".into()));
     }
     let mut f = Findings::default();
     let catalog_file = root.join(CATALOG);

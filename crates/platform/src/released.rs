@@ -1,13 +1,15 @@
 //! Released copies of older module versions (issue 32, item 2; the layout is
 //! `lz_repo::released`): `catalog vendor MODULE@VERSION` copies the module directory from its tag
 //! `M-vX` into `released/M/X/` and records the copy's sha256 in the catalog; the gate's `pins`
-//! step checks every copy against that record and, when the checkout has tags, against the tag.
+//! step checks every copy against that record and, when the checkout has tags, against the tag
+//! (a copy whose tag is missing is a finding; a checkout with no tags at all is the `module tags`
+//! step's SKIP, which says the copies' tags are not checked either).
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
 use crate::catalog::{module_hash, CATALOG};
-use crate::module_tags::{catalog_at, existing, hash_at, is_checkout, tag};
+use crate::module_tags::{catalog_at, existing, hash_at, holds, is_checkout, tag};
 use crate::Findings;
 
 /// Writes `released/<module>/<version>/` from the tag `<module>-v<version>` of the checkout at
@@ -45,7 +47,7 @@ pub fn vendor(root: &Path, module: &str, version: &str) -> Result<(PathBuf, Stri
     if held != *sha {
         bail!("tag {name} holds {inner} with sha256 {held}, not the {sha} its own {CATALOG} recorded: the tag was moved or forged");
     }
-    let dest = lz_repo::released::dir(root, module, version);
+    let dest = lz_repo::released::dir(root, module, version)?;
     if dest.exists() {
         std::fs::remove_dir_all(&dest).with_context(|| format!("removing {}", dest.display()))?;
     }
@@ -66,14 +68,14 @@ pub fn vendor(root: &Path, module: &str, version: &str) -> Result<(PathBuf, Stri
 /// recorded version holds files of that sha256 (a copy edited by hand and re-recorded is a
 /// finding).
 pub fn check(root: &Path) -> Result<Findings> {
-    let catalog = crate::catalog::load(root)?;
+    let catalog = lz_repo::released::catalog(root)?;
     let mut f = Findings::default();
     let cat = || Some(PathBuf::from(CATALOG));
     let tags = existing(root);
     for (module, e) in &catalog.modules {
         for (version, sha) in &e.released {
             let rel = PathBuf::from(lz_repo::released::DIR).join(module).join(version);
-            let dir = root.join(&rel);
+            let dir = lz_repo::released::dir(root, module, version)?;
             if *version == e.version {
                 f.push("pins", cat(), None, format!("{module}@{version} is the current version: remove its released copy and record (services on it render from modules/{module})"));
                 continue;
@@ -90,20 +92,30 @@ pub fn check(root: &Path) -> Result<Findings> {
                 f.push("pins", Some(rel.clone()), None, format!("{}/ hashes to {held}, not the catalog's {sha}: the copy was edited; `cargo xtask catalog vendor {module}@{version}` restores it", rel.display()));
             }
             let name = tag(module, version);
-            if tags.contains(&name) {
+            if tags.contains(&name) && !holds(root, &format!("refs/tags/{name}"), &format!("modules/{module}"))? {
+                f.push("pins", cat(), None, format!("the tag {name} of the released copy {module}@{version} holds no modules/{module}: the tag is misplaced"));
+            } else if tags.contains(&name) {
                 let tagged = hash_at(root, &format!("refs/tags/{name}"), module)?;
                 if tagged != *sha {
                     f.push("pins", cat(), None, format!("the catalog records {sha} for {module}@{version}, but its tag {name} holds {tagged}: the released copy is not the tagged code"));
                 }
+            } else if !tags.is_empty() {
+                // A checkout without any tag is the `module tags` step's SKIP (which names the
+                // released copies); with tags, a copy's missing one is never a silent pass.
+                f.push("pins", cat(), None, format!("the catalog records a released copy of {module}@{version}, but there is no tag {name} to check it against: fetch the tags or `cargo xtask catalog tags --create`"));
             }
         }
     }
     let top = root.join(lz_repo::released::DIR);
     if top.is_dir() {
         for m in std::fs::read_dir(&top).with_context(|| format!("listing {}", top.display()))? {
-            let m = m?;
+            let m = m.with_context(|| format!("listing {}", top.display()))?;
             let module = m.file_name().to_string_lossy().into_owned();
-            let versions = if m.path().is_dir() { std::fs::read_dir(m.path())?.filter_map(|v| v.ok()).collect() } else { Vec::new() };
+            let versions = if m.path().is_dir() {
+                std::fs::read_dir(m.path()).with_context(|| format!("listing {}", m.path().display()))?.filter_map(|v| v.ok()).collect()
+            } else {
+                Vec::new()
+            };
             if versions.is_empty() {
                 f.push("pins", Some(PathBuf::from(lz_repo::released::DIR).join(&module)), None, "not a released copy (released/<module>/<version>/): remove it".to_string());
             }

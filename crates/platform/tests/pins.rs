@@ -95,4 +95,18 @@ fn an_older_version_renders_from_a_released_copy_the_gate_holds_to_its_tag() {
     assert_eq!(f.len(), 1, "{f:?}");
     let text = f.0[0].to_string();
     assert!(text.starts_with("released/bucket/0.9.0") && text.contains("a released copy the catalog does not record"), "{text}");
+
+    // A checkout with tags but not the copy's: a finding, not a silent pass.
+    std::fs::remove_dir_all(root.join("released/bucket/0.9.0")).unwrap();
+    assert!(pins::check(&root).unwrap().0.is_empty());
+    git(&root, &["tag", "unrelated"]);
+    git(&root, &["tag", "-d", "bucket-v1.0.0"]);
+    let (f, _) = pins::check(&root).unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f.0[0].to_string().contains("there is no tag bucket-v1.0.0 to check it against"), "{f:?}");
+    // A tag of that name on a commit without the module: a finding naming the path.
+    git(&root, &["hash-object", "-w", "-t", "tree", "/dev/null"]);
+    git(&root, &["tag", "-f", "bucket-v1.0.0", "4b825dc642cb6eb9a060e54bf8d69288fbee4904"]);
+    let (f, _) = pins::check(&root).unwrap();
+    assert!(f.0.iter().any(|x| x.to_string().contains("the tag bucket-v1.0.0 of the released copy bucket@1.0.0 holds no modules/bucket")), "{f:?}");
 }

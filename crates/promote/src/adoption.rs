@@ -183,7 +183,7 @@ impl<'a> Releases<'a> {
         Ok(&self.opened[digest])
     }
 
-    fn catalog(&mut self, digest: &str) -> Result<Catalog> {
+    pub(crate) fn catalog(&mut self, digest: &str) -> Result<Catalog> {
         Tree(self.files(digest)?).catalog().with_context(|| format!("the catalog of release {}", lz_evidence::record::short(digest)))
     }
 }
@@ -643,10 +643,20 @@ pub fn rows(records: &[Record], module: Option<&str>) -> Vec<Row> {
 /// The environment where it starts is the first, in promotion order, that the first wave of the
 /// plan in force there moves. `open` opens a release the chain names (verified) and returns its
 /// files.
-pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>) -> Result<Catalog> {
+pub fn catalog_in_force(tree: Catalog, records: &[Record], open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>) -> Result<Catalog> {
+    Ok(catalog_in_force_noted(tree, records, open)?.0)
+}
+
+/// [`catalog_in_force`], and a note for each version not started whose first-wave environments
+/// are governed by releases with different plans (`in_force::governed_plans`).
+pub fn catalog_in_force_noted(
+    mut tree: Catalog,
+    records: &[Record],
+    mut open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>>,
+) -> Result<(Catalog, Vec<String>)> {
     let mut seen = BTreeSet::new();
     let mut opened: BTreeMap<String, Catalog> = BTreeMap::new();
-    crate::in_force::governed_plans(&mut tree, records, &mut opened, &mut open)?;
+    let notes = crate::in_force::governed_plans(&mut tree, records, &mut opened, &mut open)?;
     for (_, release, a) in admitted_adoptions(records).filter(|(_, _, a)| a.rollback_of.is_none()) {
         // Only the first forward adoption's release speaks (as in [`Rules::plan`]).
         if !seen.insert((a.module.clone(), a.to.clone())) {
@@ -661,7 +671,7 @@ pub fn catalog_in_force(mut tree: Catalog, records: &[Record], mut open: impl Fn
             entry.rollout.insert(a.to.clone(), plan);
         }
     }
-    Ok(tree)
+    Ok((tree, notes))
 }
 
 /// One release of a bulk upgrade (`catalog wave`): the pins that move exactly the waves up to
@@ -743,14 +753,14 @@ pub fn next_waves(catalog: &Catalog, targets: &[Target], records: &[Record], mod
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const WAVES: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"non-prod\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\"]\n\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"prod\"\nenvironments = [\"prod\"]\n";
-    const ONE_WAVE: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"everywhere\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\", \"prod\"]\n";
+    pub(crate) const WAVES: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"non-prod\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\"]\n\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"prod\"\nenvironments = [\"prod\"]\n";
+    pub(crate) const ONE_WAVE: &str = "\n[[modules.trading-service.rollout.\"1.1.0\".wave]]\nname = \"everywhere\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\", \"prod\"]\n";
 
     /// The repository's catalog with `plan` appended, and every overlay's services.
-    fn files(plan: &str) -> BTreeMap<String, Vec<u8>> {
+    pub(crate) fn files(plan: &str) -> BTreeMap<String, Vec<u8>> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut out = BTreeMap::new();
         let catalog = std::fs::read_to_string(root.join(lz_repo::catalog::CATALOG)).unwrap() + plan;
@@ -788,7 +798,7 @@ mod tests {
     }
 
     /// A chain record of release `release` in `env` (signed by a throwaway key).
-    fn rec(sequence: u64, release: &str, env: &str, kind: Kind, details: Details) -> Record {
+    pub(crate) fn rec(sequence: u64, release: &str, env: &str, kind: Kind, details: Details) -> Record {
         let public_key = lz_evidence::keys::PublicKey::Ed25519(lz_evidence::identity::generate_key().verifying_key());
         let signer = lz_evidence::Identity {
             name: "deploy-bot".into(),

@@ -1,13 +1,47 @@
 //! The released copies a promotion renders (issue 32, mixed module versions): every service of
 //! the environment pinned to an older module version renders from the release's
 //! `released/<module>/<version>/` (`lz_repo::released`). Before any move is admitted, each such
-//! copy must hash to the sha256 the release's catalog records for it, and to the one the release
-//! governing the environment recorded for that version when it recorded one: once admitted, an
-//! older version's code cannot be swapped by a later release that re-records its hash (the gate's
-//! tag check runs at build only, and a build may skip it with `--allow-dirty`).
+//! copy must hash to:
+//! - the sha256 the release's catalog records for it;
+//! - the governing release's record of that version: its `released` record, or its
+//!   `[modules.M].sha256` when it runs that version as its current one;
+//! - the version's canonical code: the `[modules.M].sha256` of the earliest release the chain
+//!   deployed (succeeded, admitted with approvals, no break-glass: [`crate::approved`]) with
+//!   that version as its catalog's current one. A version the chain never deployed so is refused:
+//!   nothing reviewed says what its code is.
+//!
+//! The author of a release writes its catalog and its copies; only the chain says which code a
+//! version number stood for (the gate's tag check runs at build only, and a checkout may lack
+//! the tags or skip it with `--allow-dirty`).
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 
-use crate::refusal::refuse_if;
+use crate::ledger::Record;
+use crate::refusal::{refuse, refuse_if};
+
+/// The release, deployment record and sha256 of the canonical code of `module`@`version` (see
+/// the module doc), `None` when the chain deployed no release with that current version.
+pub fn canonical(
+    records: &[Record],
+    module: &str,
+    version: &str,
+    catalogs: &mut dyn FnMut(&str) -> Result<lz_repo::catalog::Catalog>,
+) -> Result<Option<(String, u64, String)>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut deployments: Vec<&Record> = records.iter().filter(|r| crate::approved::with_approvals(records, r)).collect();
+    deployments.sort_by_key(|r| r.sequence);
+    for d in deployments {
+        if !seen.insert(d.release.as_str()) {
+            continue;
+        }
+        let catalog = catalogs(&d.release)?;
+        if let Some(e) = catalog.modules.get(module).filter(|e| e.version == version) {
+            return Ok(Some((d.release.clone(), d.sequence, e.sha256.clone())));
+        }
+    }
+    Ok(None)
+}
 
 /// Refuses a copy that does not hash to its records (see the module doc).
 pub fn check(s: &crate::Session) -> Result<()> {
@@ -24,8 +58,10 @@ pub fn check(s: &crate::Session) -> Result<()> {
         }
         None => None,
     };
+    let mut releases = crate::adoption::Releases::of_session(s);
+    let mut cache: BTreeMap<String, lz_repo::catalog::Catalog> = BTreeMap::new();
     for p in pinned {
-        let held = lz_platform::catalog::module_hash(&lz_repo::released::dir(root, &p.module, &p.version))?;
+        let held = lz_platform::catalog::module_hash(&lz_repo::released::dir(root, &p.module, &p.version)?)?;
         let recorded = own.modules.get(&p.module).and_then(|e| e.released.get(&p.version)).cloned().unwrap_or_default();
         refuse_if!(
             held != recorded,
@@ -35,7 +71,8 @@ pub fn check(s: &crate::Session) -> Result<()> {
             p.module,
             p.version
         );
-        let before = governing.as_ref().and_then(|g| g.modules.get(&p.module)).and_then(|e| e.released.get(&p.version));
+        let entry = governing.as_ref().and_then(|g| g.modules.get(&p.module));
+        let before = entry.and_then(|e| if e.version == p.version { Some(&e.sha256) } else { e.released.get(&p.version) });
         if let Some(before) = before {
             refuse_if!(
                 held != *before,
@@ -48,6 +85,77 @@ pub fn check(s: &crate::Session) -> Result<()> {
                 s.environment
             );
         }
+        let mut catalogs = |d: &str| -> Result<lz_repo::catalog::Catalog> {
+            if !cache.contains_key(d) {
+                cache.insert(d.to_string(), releases.catalog(d)?);
+            }
+            Ok(cache[d].clone())
+        };
+        let Some((release, deployment, sha)) = canonical(&s.records, &p.module, &p.version, &mut catalogs)? else {
+            return Err(refuse!(
+                "{} in {} renders {}@{} from the release's released/{}/{}/, but no release the chain deployed with approvals ran {}@{} as its current version: \
+                 nothing admitted says what that version's code is (deploy it as the catalog's current version first)",
+                p.service,
+                s.environment,
+                p.module,
+                p.version,
+                p.module,
+                p.version,
+                p.module,
+                p.version
+            ));
+        };
+        refuse_if!(
+            held != sha,
+            "{} in {} renders {}@{} from code that hashes to {held}, but {}@{} is the code release {} ran as its current version (deployment record {deployment}), which hashes to {sha}: \
+             an admitted version's code is not replaced",
+            p.service,
+            s.environment,
+            p.module,
+            p.version,
+            p.module,
+            p.version,
+            lz_evidence::record::short(&release)
+        );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approved::tests::deployed;
+
+    fn catalog(version: &str, sha: &str) -> lz_repo::catalog::Catalog {
+        let text = format!("[modules.svc]\nversion = \"{version}\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"{sha}\"\n");
+        lz_repo::catalog::parse(std::path::Path::new("catalog.toml"), &text).unwrap()
+    }
+
+    /// The canonical code of a version is the earliest release the chain deployed with approvals
+    /// running it as its current version: not a break-glass deployment's (even earlier), not a
+    /// later release's record of the same number; a version never so deployed has none.
+    #[test]
+    fn a_version_code_is_that_of_its_first_approved_deployment() {
+        let (forged, first, later, newer) = ("f".repeat(64), "1".repeat(64), "2".repeat(64), "3".repeat(64));
+        let records: Vec<Record> = [
+            deployed(10, &forged, "dev", &[3], Some(4), "succeeded"),
+            deployed(20, &first, "dev", &[3], None, "succeeded"),
+            deployed(30, &later, "test", &[3], None, "succeeded"),
+            deployed(40, &newer, "dev", &[3], None, "succeeded"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let catalogs = BTreeMap::from([
+            (forged.clone(), catalog("1.0.0", "bad")),
+            (first.clone(), catalog("1.0.0", "good")),
+            (later.clone(), catalog("1.0.0", "rerecorded")),
+            (newer.clone(), catalog("1.1.0", "new")),
+        ]);
+        let mut open = |d: &str| -> Result<lz_repo::catalog::Catalog> { Ok(catalogs[d].clone()) };
+        assert_eq!(canonical(&records, "svc", "1.0.0", &mut open).unwrap(), Some((first.clone(), 21, "good".into())));
+        assert_eq!(canonical(&records, "svc", "1.1.0", &mut open).unwrap(), Some((newer.clone(), 41, "new".into())));
+        assert_eq!(canonical(&records, "svc", "0.9.0", &mut open).unwrap(), None);
+        assert_eq!(canonical(&records[..2], "svc", "1.0.0", &mut open).unwrap(), None, "only a break-glass deployment ran it");
+    }
 }

@@ -22,6 +22,7 @@ pub(crate) use lz_evidence::s3::aws_error;
 
 pub mod adoption;
 pub mod approval;
+pub mod approved;
 pub mod breakglass;
 pub mod classes;
 pub mod clock;

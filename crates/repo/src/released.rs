@@ -9,14 +9,60 @@
 //! a promotion renders the older code from the archive, never from a checkout or a git tag.
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 /// The directory of released copies, relative to the repository root.
 pub const DIR: &str = "released";
 
-/// `released/<module>/<version>` under `root`.
-pub fn dir(root: &Path, module: &str, version: &str) -> PathBuf {
-    root.join(DIR).join(module).join(version)
+/// Whether `name` can be a module name: `[a-z0-9-]`, not empty (never a path).
+pub fn is_module_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `released/<module>/<version>` under `root`: `module` must be a module name and `version` a
+/// semver version, and the directory, with symbolic links resolved, must lie under `root`'s
+/// `released/` (a name from a release's catalog or pins never reaches code outside the release).
+pub fn dir(root: &Path, module: &str, version: &str) -> Result<PathBuf> {
+    if !is_module_name(module) || crate::rollout::semver(version).is_none() {
+        bail!("{module:?}@{version:?} is not MODULE@VERSION (module [a-z0-9-], version x.y.z): no released copy is read for it");
+    }
+    let out = root.join(DIR).join(module).join(version);
+    if out.exists() {
+        let top = root.join(DIR).canonicalize().with_context(|| format!("resolving {}", root.join(DIR).display()))?;
+        let real = out.canonicalize().with_context(|| format!("resolving {}", out.display()))?;
+        if !real.starts_with(&top) {
+            bail!("{DIR}/{module}/{version} resolves to {}, outside {}: a released copy is read from the tree only", real.display(), top.display());
+        }
+    }
+    Ok(out)
+}
+
+/// `file:line` of the first line of `text` containing `needle` (`file` alone if none does).
+fn at(file: &str, text: &str, needle: &str) -> String {
+    match text.lines().position(|l| l.contains(needle)) {
+        Some(i) => format!("{file}:{}", i + 1),
+        None => file.to_string(),
+    }
+}
+
+/// The catalog of the tree at `root`, refused (an error naming `modules/catalog.toml:line`) when a
+/// module name is not `[a-z0-9-]` or a `released` version is not semver `x.y.z`: those names
+/// become paths under `released/`.
+pub fn catalog(root: &Path) -> Result<crate::catalog::Catalog> {
+    let catalog = crate::catalog::load(root)?;
+    let file = crate::catalog::CATALOG;
+    let text = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+    for (module, e) in &catalog.modules {
+        if !is_module_name(module) {
+            bail!("{}: module name {module:?} is not [a-z0-9-]", at(file, &text, module));
+        }
+        for version in e.released.keys() {
+            if crate::rollout::semver(version).is_none() {
+                bail!("{}: released {version:?} of {module} is not a semver version x.y.z", at(file, &text, &format!("\"{version}\"")));
+            }
+        }
+    }
+    Ok(catalog)
 }
 
 /// One service instance of a module call rendered from a released copy.
@@ -47,8 +93,19 @@ pub fn pinned(root: &Path, env: &str) -> Result<Vec<Pinned>> {
     if pins.is_empty() {
         return Ok(Vec::new());
     }
-    let catalog = crate::catalog::load(root)?;
+    let catalog = catalog(root)?;
     let file = format!("environments/{env}/{}", crate::rollout::PINS_FILE);
+    let text = std::fs::read_to_string(root.join(&file)).unwrap_or_default();
+    for (module, services) in &pins {
+        if !is_module_name(module) {
+            bail!("{}: module name {module:?} is not [a-z0-9-]", at(&file, &text, module));
+        }
+        for (service, version) in services {
+            if crate::rollout::semver(version).is_none() {
+                bail!("{}: pins.{module}.{service} = {version:?} is not a semver version x.y.z", at(&file, &text, &format!("\"{version}\"")));
+            }
+        }
+    }
     let mut out = Vec::new();
     for (module, services) in &pins {
         let Some(entry) = catalog.modules.get(module) else {
@@ -62,11 +119,57 @@ pub fn pinned(root: &Path, env: &str) -> Result<Vec<Pinned>> {
             if !entry.released.contains_key(version) {
                 bail!("{file}: {service} pins {module}@{version}, whose released copy {} does not record: {vendor} writes it", crate::catalog::CATALOG);
             }
-            if !dir(root, module, version).is_dir() {
+            if !dir(root, module, version)?.is_dir() {
                 bail!("{file}: {service} pins {module}@{version}, but {DIR}/{module}/{version}/ is missing: {vendor} writes it");
             }
             out.push(Pinned { module: module.clone(), service: service.clone(), version: version.clone() });
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ENTRY: &str = "version = \"1.1.0\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"x\"\n";
+
+    fn tree(released: &str, pins: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("modules")).unwrap();
+        std::fs::create_dir_all(dir.path().join("environments/prod")).unwrap();
+        let catalog = format!("[modules.svc]\n{ENTRY}\n[modules.svc.released]\n{released}\n");
+        std::fs::write(dir.path().join(crate::catalog::CATALOG), catalog).unwrap();
+        std::fs::write(dir.path().join("environments/prod/pins.toml"), pins).unwrap();
+        std::fs::create_dir_all(dir.path().join("released/svc/1.0.0")).unwrap();
+        dir
+    }
+
+    /// The author of a release writes its catalog and pins: a version or module name that is a
+    /// path (`../../x`, `/x`) is refused with file:line before any path is built from it, and a
+    /// released copy that is a symbolic link out of the tree is refused by `dir`.
+    #[test]
+    fn a_pinned_version_or_module_that_is_a_path_is_refused() {
+        let ok = tree("\"1.0.0\" = \"h\"", "[pins.svc]\na = \"1.0.0\"\n");
+        assert_eq!(pinned(ok.path(), "prod").unwrap().len(), 1);
+
+        for bad in ["../../x", "/x"] {
+            let t = tree(&format!("\"1.0.0\" = \"h\"\n\"{bad}\" = \"h\""), &format!("[pins.svc]\na = \"{bad}\"\n"));
+            let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
+            assert!(e.starts_with("modules/catalog.toml:10: ") && e.contains("not a semver"), "{e}");
+            let t = tree("\"1.0.0\" = \"h\"", &format!("# pins\n[pins.svc]\na = \"{bad}\"\n"));
+            let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
+            assert!(e.starts_with("environments/prod/pins.toml:3: ") && e.contains("not a semver"), "{e}");
+            assert!(dir(t.path(), "svc", bad).is_err() && dir(t.path(), bad, "1.0.0").is_err());
+        }
+        let t = tree("\"1.0.0\" = \"h\"", "[pins.\"../svc\"]\na = \"1.0.0\"\n");
+        let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
+        assert!(e.starts_with("environments/prod/pins.toml:1: ") && e.contains("not [a-z0-9-]"), "{e}");
+
+        let outside = tempfile::tempdir().unwrap();
+        let t = tree("\"1.0.0\" = \"h\"\n\"2.0.0\" = \"h\"", "[pins.svc]\na = \"2.0.0\"\n");
+        std::os::unix::fs::symlink(outside.path(), t.path().join("released/svc/2.0.0")).unwrap();
+        let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
+        assert!(e.contains("outside") && e.contains("released/svc/2.0.0"), "{e}");
+    }
 }

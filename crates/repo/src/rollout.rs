@@ -134,7 +134,7 @@ pub fn pins(root: &std::path::Path, env: &str) -> Result<Pins> {
 /// `MODULE@VERSION` as the catalog commands take it.
 pub fn parse_module_version(s: &str) -> Result<(String, String)> {
     let Some((m, v)) = s.split_once('@') else { bail!("expected MODULE@VERSION, found {s:?}") };
-    if m.is_empty() || !m.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !crate::released::is_module_name(m) {
         bail!("{s:?}: {m:?} is not a module name");
     }
     if semver(v).is_none() {

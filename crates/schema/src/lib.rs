@@ -284,9 +284,10 @@ pub fn provider_schema(root: &Path) -> Result<std::sync::Arc<tfrender::ProviderS
     Ok(s)
 }
 
-/// Render options for a configuration of this repository: the vendored provider schema on.
+/// Render options for a configuration of this repository: the vendored provider schema on, and
+/// every module loaded from inside `root` (a release's configuration renders only its own code).
 pub fn render_options(root: &Path, var_files: Vec<PathBuf>) -> Result<tfrender::RenderOptions> {
-    Ok(tfrender::RenderOptions { var_files, schema: Some(provider_schema(root)?), ..Default::default() })
+    Ok(tfrender::RenderOptions { var_files, schema: Some(provider_schema(root)?), within: Some(root.to_path_buf()), ..Default::default() })
 }
 
 /// Render options for environment `env` of the tree at `root`: [`render_options`] with its
@@ -307,7 +308,7 @@ pub fn env_render_options(root: &Path, env: &str) -> Result<tfrender::RenderOpti
 /// repository's schema, `var_files` applied after `terraform.tfvars` and `*.auto.tfvars`, then
 /// `vars` (each `NAME=VALUE`, applied last).
 pub fn render_config(root: &Path, dir: &Path, var_files: Vec<PathBuf>, vars: &[String]) -> Result<serde_json::Value> {
-    let mut opts = render_options(root, var_files)?;
+    let mut opts = tfrender::RenderOptions { within: None, ..render_options(root, var_files)? };
     for v in vars {
         let Some((k, val)) = v.split_once('=') else {
             bail!("invalid --var {v:?}: expected NAME=VALUE");

@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod confine;
 mod error;
 mod eval;
 mod functions;
@@ -71,6 +72,9 @@ pub struct RenderOptions {
     pub schema: Option<std::sync::Arc<ProviderSchema>>,
     /// Instances of root module calls rendered from other module code (see [`InstanceSource`]).
     pub instance_sources: Vec<InstanceSource>,
+    /// When set, every module loaded (module call sources, instance sources) must lie under
+    /// this directory, symbolic links resolved: a render of a release reads only its own code.
+    pub within: Option<PathBuf>,
 }
 
 /// One instance of a root module call rendered from another module directory than its call's
@@ -202,6 +206,9 @@ impl Prepared {
             inputs.insert(name.clone(), Input { value: value::Value::str(value.clone()), place: None, raw: true });
         }
         let overrides = load::load_instance_sources(sources, root, &opts.instance_sources).map_err(|d| vec![d])?;
+        if let Some(within) = &opts.within {
+            confine::check(root, &overrides, within).map_err(|d| vec![d])?;
+        }
         if let Some(schema) = &opts.schema {
             let mut diags = Vec::new();
             let mut seen = std::collections::HashSet::new();

@@ -264,6 +264,7 @@ fn render(files: &[(&str, &str)], opts: &crate::RenderOptions) -> Result<serde_j
         vars: opts.vars.clone(),
         schema: opts.schema.clone(),
         instance_sources: opts.instance_sources.clone(),
+        within: opts.within.clone(),
     };
     crate::render_dir(dir.path(), &opts)
 }
@@ -320,6 +321,37 @@ fn an_instance_source_renders_one_instance_from_other_module_code() {
     assert!(e.contains("An argument named \"name\" is not expected by ../m/narrow"), "{e}");
     let e = crate::render_dir(&root, &with("c", "../m/old")).unwrap_err().to_string();
     assert!(e.contains("module.svc has no instance \"c\""), "{e}");
+}
+
+/// `within` confines every module a render loads: a call or instance source that leaves the
+/// directory (`..` past it, or a symbolic link out of it) is an error naming the call; without
+/// `within` the same configuration renders.
+#[test]
+fn a_module_outside_within_is_refused() {
+    let files = [
+        ("outside/m/main.tf", "output \"v\" { value = \"x\" }\n"),
+        ("tree/m/main.tf", "output \"v\" { value = \"x\" }\n"),
+        ("tree/env/main.tf", "module \"ok\" {\n  source = \"../m\"\n}\nmodule \"far\" {\n  source = \"../../outside/m\"\n}\n"),
+        ("tree/env3/main.tf", "module \"ok\" {\n  source = \"../m\"\n  for_each = toset([\"a\"])\n}\n"),
+        ("tree/env2/main.tf", "module \"ok\" {\n  source = \"../m\"\n  for_each = toset([\"a\"])\n}\nmodule \"linked\" {\n  source = \"../link\"\n}\n"),
+    ];
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    write(dir.path(), &files);
+    std::os::unix::fs::symlink(dir.path().join("outside/m"), dir.path().join("tree/link")).unwrap_or_else(|e| panic!("{e}"));
+    let tree = dir.path().join("tree");
+    let within = crate::RenderOptions { within: Some(tree.clone()), ..Default::default() };
+    crate::render_dir(&tree.join("env"), &Default::default()).unwrap_or_else(|e| panic!("{e}"));
+    let e = crate::render_dir(&tree.join("env"), &within).unwrap_err().to_string();
+    assert!(e.contains("main.tf:4:1") && e.contains("module \"far\"") && e.contains("outside"), "{e}");
+    let e = crate::render_dir(&tree.join("env2"), &within).unwrap_err().to_string();
+    assert!(e.contains("module \"linked\"") && e.contains("outside"), "{e}");
+    let instance = crate::RenderOptions {
+        instance_sources: vec![crate::InstanceSource { call_source: "../m".into(), key: "a".into(), source: "../../outside/m".into() }],
+        ..within.clone()
+    };
+    crate::render_dir(&tree.join("env3"), &within).unwrap_or_else(|e| panic!("{e}"));
+    let e = crate::render_dir(&tree.join("env3"), &instance).unwrap_err().to_string();
+    assert!(e.contains("module.ok[\"a\"] renders from") && e.contains("outside"), "{e}");
 }
 
 /// (files, expected error fragment including the place)

@@ -33,6 +33,7 @@ pub mod services;
 pub mod shared_validations;
 pub mod source_map;
 pub mod testrun;
+pub mod tf_overrides;
 pub mod tfrun;
 pub mod tools;
 pub mod workflows;

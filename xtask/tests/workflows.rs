@@ -1085,6 +1085,15 @@ fn no_workflow_hands_a_private_key_to_a_step() {
         for step in job.run_steps() {
             let profile = step.env.iter().find(|(k, _)| k == "LZ_AWS_PROFILE").map(|(_, v)| v.as_str());
             assert_eq!(profile, Some("${{ vars.LZ_AWS_PROFILE }}"), "{file} job {} step {:?}: env LZ_AWS_PROFILE", job.id, step.name);
+            // The job's token is exchanged for its own environment's pipeline role (one per
+            // environment): each step names the environment the job runs in.
+            let named = step.env.iter().find(|(k, _)| k == "LZ_ENVIRONMENT").map(|(_, v)| v.as_str());
+            let expected = match job.environment.as_deref() {
+                Some("${{ matrix.env }}") => "${{ matrix.env }}",
+                Some(env) => env,
+                None => panic!("{file} job {}: no GitHub environment", job.id),
+            };
+            assert_eq!(named, Some(expected), "{file} job {} step {:?}: env LZ_ENVIRONMENT", job.id, step.name);
         }
     }
     // The guard sees what it looks for: a job-level key, a renamed variable holding a key secret.

@@ -22,6 +22,7 @@ pub mod oidc;
 pub mod oidc_issuer;
 pub mod overlays;
 pub mod pins;
+pub mod pipeline_roles;
 pub mod progress;
 pub mod provider;
 pub mod provider_e2e;

@@ -88,8 +88,8 @@ pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
         (None, Some(arn)) => crate::signing::kms(identity, &arn),
         // An empty variable (a secret the job cannot see expands to "") is unset, as for the policy key.
         (None, None) if std::env::var(lz_evidence::identity::SIGNING_KEY_ENV).is_ok_and(|v| !v.trim().is_empty()) => Signer::from_env(identity),
-        (None, None) => match crate::signing::registered_kms_key(&crate::project_root(), identity)? {
-            Some(arn) => crate::signing::kms(identity, &arn),
+        (None, None) => match crate::signing::registered_kms(&crate::project_root(), identity)? {
+            Some(signer) => Ok(signer),
             None => Signer::from_env(identity),
         },
     }

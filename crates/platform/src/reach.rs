@@ -142,8 +142,9 @@ fn block<T: Send>(f: impl std::future::Future<Output = Result<T>> + Send) -> Res
     std::thread::scope(|s| s.spawn(|| crate::aws::runtime()?.block_on(f)).join().unwrap_or_else(|_| Err(anyhow::anyhow!("an AWS call panicked"))))
 }
 
-/// The harness as itself at `endpoint` in `region` (no role): only for calls any caller may make
-/// (the server clock's `GetCallerIdentity`).
+/// The harness as itself at `endpoint` in `region` (its base credentials, no role assumed): the
+/// server clock's `GetCallerIdentity`, and KMS `Sign`/`GetPublicKey` with the pipeline identities'
+/// keys, which the base identity (in a CI job, its environment's pipeline role) may use.
 pub fn base(endpoint: &str, region: &str) -> Result<Aws> {
     let profile = profile_of(endpoint)?;
     let b = base_for(&profile);

@@ -92,6 +92,8 @@ fn pipeline_roles(root: &Path, kms_keys: &[String]) -> anyhow::Result<Vec<(Strin
     let region = lz_platform::overlays::env_file(root, "dev")?.region;
     let iam = lz_platform::reach::account(&endpoint, &account, &region, &role, &lz_platform::reach::session("rehearsal"))?.iam();
     let provider = format!("arn:aws:iam::{account}:oidc-provider/{}", docs::GITHUB_ISSUER);
+    let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
+    let store_role = format!("arn:aws:iam::{}:role/{}", stores.account_id, lz_platform::reach::STORE_ROLE);
     let rt = lz_platform::aws::runtime()?;
     let mut out = Vec::new();
     for env in lz_input::ENVIRONMENTS {
@@ -99,7 +101,7 @@ fn pipeline_roles(root: &Path, kms_keys: &[String]) -> anyhow::Result<Vec<(Strin
         let (_, name) = lz_platform::aws_setup::role_parts(&arn)?;
         let env_account = lz_platform::overlays::env_file(root, env)?.account_id;
         let trust = docs::pipeline_trust(&provider, docs::GITHUB_ISSUER, REHEARSAL_REPO, env);
-        let permissions = docs::pipeline_permissions(&profiles.environment_role_arn(env, &env_account), kms_keys);
+        let permissions = docs::pipeline_permissions(&profiles.environment_role_arn(env, &env_account), &store_role, kms_keys);
         rt.block_on(async {
             match iam.create_role().role_name(&name).assume_role_policy_document(trust.to_string()).send().await {
                 Ok(_) => {}

@@ -37,9 +37,12 @@ pub fn pipeline_trust(provider_arn: &str, issuer_host: &str, repo: &str, env: &s
 }
 
 /// The permissions of `env`'s pipeline role: assume `environment_role_arn` (that environment's
-/// role) and nothing else, and sign with `kms_keys` (the pipeline identities' keys).
-pub fn pipeline_permissions(environment_role_arn: &str, kms_keys: &[String]) -> Value {
-    let mut statements = vec![json!({"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": environment_role_arn})];
+/// role) and `store_role_arn` (the stores' role in their hosting account,
+/// [`crate::reach::STORE_ROLE`]) and nothing else, and sign with `kms_keys` (the pipeline
+/// identities' keys).
+pub fn pipeline_permissions(environment_role_arn: &str, store_role_arn: &str, kms_keys: &[String]) -> Value {
+    let roles = [environment_role_arn, store_role_arn];
+    let mut statements = vec![json!({"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": roles})];
     if !kms_keys.is_empty() {
         statements.push(json!({"Effect": "Allow", "Action": ["kms:Sign", "kms:GetPublicKey"], "Resource": kms_keys}));
     }
@@ -79,12 +82,15 @@ mod tests {
             }
             assert!(!trust.contains('*') && !trust.contains("StringLike"), "no wildcard subject: {trust}");
             let env_role = p.environment_role_arn(env, "111111111111");
-            let perms = pipeline_permissions(&env_role, &[]).to_string();
-            assert_eq!(perms.matches("arn:aws:iam::").count(), 1, "{perms}");
+            let store = format!("arn:aws:iam::555555555555:role/{}", crate::reach::STORE_ROLE);
+            let perms = pipeline_permissions(&env_role, &store, &[]).to_string();
+            assert_eq!(perms.matches("arn:aws:iam::").count(), 2, "{perms}");
+            assert!(perms.contains(&store), "{perms}");
             assert!(perms.contains(&env_role), "{perms}");
             assert!(environment_trust(&role).to_string().contains(&role));
         }
         let prod = p.environment_role_arn("prod", "111111111111");
-        assert!(!pipeline_permissions(&p.environment_role_arn("dev", "111111111111"), &[]).to_string().contains(&prod));
+        let store = format!("arn:aws:iam::111111111111:role/{}", crate::reach::STORE_ROLE);
+        assert!(!pipeline_permissions(&p.environment_role_arn("dev", "111111111111"), &store, &[]).to_string().contains(&prod));
     }
 }

@@ -30,14 +30,35 @@ impl LandingZone {
 
 /// The endpoint profile a command acting on the landing zone uses: `LZ_AWS_PROFILE` names one
 /// of `governance/aws.toml` (a governed list: no other URL is reachable this way), `localstack`
-/// when unset.
+/// when unset, except in a pipeline job ([`profile_name`]).
 pub fn aws_profile(root: &Path) -> Result<lz_platform::aws_setup::EndpointProfile> {
-    let name = std::env::var(crate::signing::AWS_PROFILE_ENV).ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "localstack".to_string());
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let pipeline = var("GITHUB_ACTIONS").as_deref() == Some("true") && var(crate::ci_identity::TOKEN_URL_ENV).is_some();
+    let name = profile_name(var(crate::signing::AWS_PROFILE_ENV), pipeline)?;
     if name == "localstack" && !root.join(lz_platform::aws_setup::PROFILES_FILE).is_file() {
         // A tree without the file (an older checkout, a test's partial copy): LocalStack, as before.
         return Ok(lz_platform::aws_setup::EndpointProfile::at("localstack", lz_platform::localstack::ENDPOINT, None));
     }
     Ok(lz_platform::aws_setup::Profiles::load(root)?.get(name.trim())?.clone())
+}
+
+/// The endpoint profile's name: the one `LZ_AWS_PROFILE` names, else `localstack`. A pipeline
+/// job (GitHub Actions with `id-token: write`: it acts as the pipeline role on the organisation's
+/// AWS) must name it (`LZ_AWS_PROFILE: ${{ vars.LZ_AWS_PROFILE }}` in the step's `env:`): a
+/// variable the workflow forgot to map would otherwise send it to LocalStack without a word.
+pub fn profile_name(named: Option<String>, pipeline: bool) -> Result<String> {
+    match named {
+        Some(n) => Ok(n.trim().to_string()),
+        None if pipeline => anyhow::bail!(
+            "{} is not set in this GitHub Actions job, which may act as the pipeline role (id-token: write): name the \
+             endpoint profile of governance/aws.toml explicitly (`{}: ${{{{ vars.{} }}}}` in the step's env:, \
+             `localstack` for a rehearsal), never by default",
+            crate::signing::AWS_PROFILE_ENV,
+            crate::signing::AWS_PROFILE_ENV,
+            crate::signing::AWS_PROFILE_ENV
+        ),
+        None => Ok("localstack".to_string()),
+    }
 }
 
 /// Where the landing zone's AWS APIs are ([`aws_profile`]): real AWS (`"aws"`, regional
@@ -65,9 +86,10 @@ pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
         (Some(k), _) if crate::signing::agent_key(k).is_some() => crate::signing::ssh_agent(identity, crate::signing::agent_key(k).flatten()),
         (Some(k), _) => Signer::from_file(identity, k),
         (None, Some(arn)) => crate::signing::kms(identity, &arn),
-        (None, None) if std::env::var_os(lz_evidence::identity::SIGNING_KEY_ENV).is_some() => Signer::from_env(identity),
-        (None, None) => match crate::signing::registered_kms_key(&crate::project_root(), identity)? {
-            Some(arn) => crate::signing::kms(identity, &arn),
+        // An empty variable (a secret the job cannot see expands to "") is unset, as for the policy key.
+        (None, None) if std::env::var(lz_evidence::identity::SIGNING_KEY_ENV).is_ok_and(|v| !v.trim().is_empty()) => Signer::from_env(identity),
+        (None, None) => match crate::signing::registered_kms(&crate::project_root(), identity)? {
+            Some(signer) => Ok(signer),
             None => Signer::from_env(identity),
         },
     }
@@ -98,6 +120,17 @@ impl SignerArgs {
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    /// A pipeline job (GitHub Actions, id-token: write) that does not name its endpoint profile
+    /// is refused instead of defaulting to LocalStack; elsewhere the default stays.
+    #[test]
+    fn a_pipeline_job_names_its_endpoint_profile() {
+        let e = super::profile_name(None, true).unwrap_err().to_string();
+        assert!(e.contains("LZ_AWS_PROFILE") && e.contains("${{ vars.LZ_AWS_PROFILE }}"), "{e}");
+        assert_eq!(super::profile_name(Some("localstack".into()), true).unwrap(), "localstack");
+        assert_eq!(super::profile_name(Some(" aws ".into()), true).unwrap(), "aws");
+        assert_eq!(super::profile_name(None, false).unwrap(), "localstack");
+    }
 
     /// The landing zone opens at any profile of governance/aws.toml: real AWS and an https://
     /// endpoint need no LocalStack (nothing is probed, no call is made), a name the file does

@@ -72,8 +72,8 @@ fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
             .context("LZ_POLICY_KEY is not an ed25519 private key (it holds the key itself, as the key file does)")?;
         return Ok(Signer::new(identity, key));
     }
-    match crate::signing::registered_kms_key(&crate::project_root(), identity)? {
-        Some(arn) => crate::signing::kms(identity, &arn),
+    match crate::signing::registered_kms(&crate::project_root(), identity)? {
+        Some(signer) => Ok(signer),
         None => bail!(
             "the policy evaluation is signed by {identity}, whose key is not available (pass --policy-key FILE, name its kms_key in the register, or set LZ_POLICY_KEY to the key)"
         ),

@@ -782,6 +782,7 @@ fn train_reaches_prod_from_fresh_clones() {
     let ctx = Context::default()
         .with("inputs.release", release.clone())
         .with("vars.LZ_DEPLOYER", "deployer-bot")
+        .with("vars.LZ_AWS_PROFILE", "localstack")
         .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file);
     let jobs = train.order().unwrap();
     assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ENVS, "the train's jobs run dev..prod");
@@ -825,6 +826,7 @@ fn train_reaches_prod_from_fresh_clones() {
         let ctx = Context::default()
             .with("matrix.env", env)
             .with("vars.LZ_DRIFT_IDENTITY", "deployer-bot")
+            .with("vars.LZ_AWS_PROFILE", "localstack")
             .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file);
         let clone = origin.clone(&format!("drift-{env}"));
         witness(&clone);
@@ -845,6 +847,7 @@ fn train_reaches_prod_from_fresh_clones() {
         let ctx = Context::default()
             .with("matrix.env", env)
             .with("vars.LZ_ROTATION_IDENTITY", "deployer-bot")
+            .with("vars.LZ_AWS_PROFILE", "localstack")
             .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file)
             .with("vars.LZ_ROTATION_TICKET", "CHG-ROTATION");
         let clone = origin.clone(&format!("rotation-{env}"));
@@ -1010,6 +1013,7 @@ fn a_drift_step_without_its_identity_fails_when_run() {
     std::fs::write(&file, &broken).unwrap();
     let ctx = Context::default()
         .with("vars.LZ_DEPLOYER", "deployer-bot")
+        .with("vars.LZ_AWS_PROFILE", "localstack")
         .with("inputs.release", "0".repeat(64));
     let drift = |s: &runner::RunStep| s.name == "Drift check";
     let clone = dir.path().join("clone");
@@ -1070,9 +1074,27 @@ fn no_workflow_hands_a_private_key_to_a_step() {
     files.sort();
     let found = private_keys_in_env(&files);
     assert!(found.is_empty(), "steps handing a private key through env: (workflow, variable) -> steps; name the identity's kms_key in the register: {found:?}");
-    // The jobs that sign without a key may ask for the OIDC token the KMS path starts from.
-    for (file, job) in [("train.yml", "dev"), ("train.yml", "prod"), ("drift.yml", "drift"), ("rotation.yml", "rotate")] {
-        assert!(workflow(file).job(job).id_token, "{file} job {job}: permissions id-token: write");
+    // The jobs that sign without a key (every train job, drift, rotation) may ask for the OIDC
+    // token the KMS path starts from, and every step of theirs names the endpoint profile it acts
+    // at (the harness refuses a pipeline job's LocalStack default).
+    let train: Vec<(&str, &str)> = ENVS.iter().map(|e| ("train.yml", *e)).collect();
+    for (file, job) in train.into_iter().chain([("drift.yml", "drift"), ("rotation.yml", "rotate")]) {
+        let wf = workflow(file);
+        let job = wf.job(job);
+        assert!(job.id_token, "{file} job {}: permissions id-token: write", job.id);
+        for step in job.run_steps() {
+            let profile = step.env.iter().find(|(k, _)| k == "LZ_AWS_PROFILE").map(|(_, v)| v.as_str());
+            assert_eq!(profile, Some("${{ vars.LZ_AWS_PROFILE }}"), "{file} job {} step {:?}: env LZ_AWS_PROFILE", job.id, step.name);
+            // The job's token is exchanged for its own environment's pipeline role (one per
+            // environment): each step names the environment the job runs in.
+            let named = step.env.iter().find(|(k, _)| k == "LZ_ENVIRONMENT").map(|(_, v)| v.as_str());
+            let expected = match job.environment.as_deref() {
+                Some("${{ matrix.env }}") => "${{ matrix.env }}",
+                Some(env) => env,
+                None => panic!("{file} job {}: no GitHub environment", job.id),
+            };
+            assert_eq!(named, Some(expected), "{file} job {} step {:?}: env LZ_ENVIRONMENT", job.id, step.name);
+        }
     }
     // The guard sees what it looks for: a job-level key, a renamed variable holding a key secret.
     let case = "on: push\njobs:\n  j:\n    env:\n      LZ_SIGNING_KEY: ${{ secrets.X }}\n    steps:\n      - env:\n          K: ${{ secrets.DEPLOY_KEY }}\n          A: ${{ vars.LZ_DEPLOYER_KMS_KEY }}\n          B: ${{ secrets.LZ_DEPLOYER_KMS_KEY }}\n        run: cargo xtask evidence verify\n";

@@ -52,6 +52,7 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<O
         ("overlay allow-list", overlays::check(root)?),
         ("service owners", lz_platform::services::check(root)?),
         ("module pins", lz_platform::pins::check(root)?.0),
+        ("terraform overrides", lz_platform::tf_overrides::check(root)?),
     ];
     steps.push(("governance", governance::findings(root)?));
     steps.push(("provider schema", provider_schema(root)?));

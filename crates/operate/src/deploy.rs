@@ -118,6 +118,20 @@ fn endpoint_override(
     }))
 }
 
+/// Refuses a working copy `work` (Terraform root `root_dir`) that holds an override file the
+/// harness did not generate: on real AWS nothing overwrites it, and it could point the backend or
+/// a provider anywhere ([`lz_platform::tf_overrides`]).
+pub fn refuse_overrides(work: &Path, root_dir: &Path) -> Result<()> {
+    let stray = lz_platform::tf_overrides::stray(work, root_dir)?;
+    lz_promote::refusal::refuse_if!(
+        !stray.is_empty(),
+        "the working copy holds Terraform override file(s) the harness did not generate ({}): an override merges over \
+         the reviewed configuration (backend, provider endpoints); the gate refuses them in a release",
+        stray.iter().map(|p| p.strip_prefix(work).unwrap_or(p).display().to_string()).collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
+
 impl Workspace {
     /// Copies `stack_dir` into `work_dir` (unless it is the working copy already), writes the backend override and runs `terraform init`.
     pub fn init(
@@ -151,6 +165,7 @@ impl Workspace {
         if let Some(p) = provider {
             tf = p.terraform(&tf);
         }
+        refuse_overrides(work_dir, work_dir)?;
         if let Some(text) = endpoint_override(work_dir, endpoint, &run_as, &backend.region, provider)? {
             std::fs::write(work_dir.join(lz_platform::localstack_override::FILE_NAME), text).context("cannot write the backend override")?;
         }

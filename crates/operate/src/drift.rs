@@ -204,10 +204,11 @@ async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Findin
     Ok(())
 }
 
-/// The live controls of both buckets against the declared ones.
-pub fn check_buckets(endpoint: &str, spec: &EnvSpec) -> Result<Vec<Finding>> {
+/// The live controls of both buckets against the declared ones, read as `role` (the target's
+/// deployer role, from the release's `governance/aws.toml`).
+pub fn check_buckets(endpoint: &str, spec: &EnvSpec, role: &str) -> Result<Vec<Finding>> {
     let env = &spec.environment;
-    let s3 = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?.s3();
+    let s3 = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, role, &lz_platform::reach::session(env))?.s3();
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {
         let mut out = Vec::new();
@@ -351,7 +352,7 @@ pub fn check_with(
     // The controls read from AWS are checked whatever the plan did, so a failed plan (a held
     // state lock, say) never hides the drift they find.
     let terraform_changes = planned.as_ref().is_ok_and(|(changes, _)| *changes);
-    let mut findings = check_buckets(&target.endpoint, &spec)?;
+    let mut findings = check_buckets(&target.endpoint, &spec, &target.deployer_role)?;
     findings.extend(state_findings(&crate::facts::Place::new(target.clone(), names.clone()), deployed, state.as_ref(), terraform_changes)?);
     if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
         findings.extend(check_stores(stores)?);

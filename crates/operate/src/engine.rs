@@ -90,6 +90,7 @@ impl Engine {
                 }
                 let dir = work.join(&self.root);
                 copy_tree(&self.stack(tree), &dir)?;
+                crate::deploy::refuse_overrides(work, &dir)?;
                 Workspace::init_with(root, &dir, &dir, endpoint, backend, run_as, self.provider.as_ref()).with_context(|| {
                     match &self.provider {
                         Some(p) => format!("the terraform engine with hashicorp/aws {} from {}", p.version, p.mirror.display()),

@@ -36,8 +36,8 @@ pub struct Target {
 }
 
 impl Target {
-    /// An environment's target from `env.toml` and `backend.hcl` under `tree` (a release's
-    /// unpacked tree).
+    /// An environment's target from `env.toml`, `backend.hcl` and `governance/aws.toml` (the
+    /// environment role) under `tree` (a release's unpacked tree).
     pub fn from_tree(tree: &std::path::Path, env: &str, endpoint: &str) -> Result<Target> {
         let e = lz_repo::Environment::load(tree, env)?;
         Ok(Target {
@@ -47,7 +47,8 @@ impl Target {
             endpoint: endpoint.to_string(),
             landing_zone_key: e.backend.settings.get("key").map(|(k, _)| k.clone()).unwrap_or_else(|| landing_zone_key(env)),
             state_bucket: e.backend.bucket,
-            deployer_role: lz_platform::reach::deployer_role(env),
+            // The release's own governance/aws.toml, never the checkout's (issue 26 review, item A).
+            deployer_role: lz_platform::reach::deployer_role_of(tree, env)?,
         })
     }
 

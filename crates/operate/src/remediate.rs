@@ -194,7 +194,7 @@ pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer,
     let classes = DriftClasses::parse(&archive.text(DRIFT_CLASSES)?, &archive.origin(DRIFT_CLASSES))?;
     let recent = recent_remediations(&records, &target.environment, now.time);
 
-    let before = drift::check_buckets(&target.endpoint, &spec)?;
+    let before = drift::check_buckets(&target.endpoint, &spec, &target.deployer_role)?;
     let mut out = Outcome {
         drift: None,
         recheck: None,

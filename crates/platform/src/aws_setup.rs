@@ -51,8 +51,9 @@ impl EndpointProfile {
 #[derive(Clone, Debug)]
 pub struct Profiles {
     pub profiles: BTreeMap<String, EndpointProfile>,
-    /// The role the pipeline's OIDC token is exchanged for (the deployer role of the tooling
-    /// account), e.g. `arn:aws:iam::999999999999:role/lz-pipeline`.
+    /// The role a pipeline job's OIDC token is exchanged for, one per environment (`{env}` is
+    /// the job's environment), e.g. `arn:aws:iam::999999999999:role/lz-pipeline-{env}`: see
+    /// [`Profiles::pipeline_role_arn`].
     pub pipeline_role_arn: Option<String>,
     /// The role name assumed in each environment's account; `{env}` is the environment.
     pub environment_role: String,
@@ -97,6 +98,15 @@ impl Profiles {
         if !raw.environment_role.contains("{env}") {
             bail!("{origin}: environment_role {:?} must contain {{env}} (one role per environment)", raw.environment_role);
         }
+        if let Some(arn) = &raw.pipeline_role_arn {
+            if !arn.contains("{env}") {
+                bail!(
+                    "{origin}: pipeline_role_arn {arn:?} must contain {{env}}: one pipeline role per environment, each trusting only \
+                     its environment's jobs (a dev job must not reach prod's role)"
+                );
+            }
+            role_parts(&arn.replace("{env}", "dev")).with_context(|| format!("{origin}: pipeline_role_arn"))?;
+        }
         let mut profiles = BTreeMap::new();
         for (name, p) in raw.profile {
             let line = lz_repo::line_of(text, p.span().start);
@@ -127,6 +137,12 @@ impl Profiles {
         self.profiles.get(name).with_context(|| {
             format!("no endpoint profile {name:?} in {PROFILES_FILE} (profiles: {})", self.profiles.keys().cloned().collect::<Vec<_>>().join(", "))
         })
+    }
+
+    /// The pipeline role of a job in environment `env` (what its OIDC token is exchanged for):
+    /// `pipeline_role_arn` with `{env}` replaced; `None` when the file names none.
+    pub fn pipeline_role_arn(&self, env: &str) -> Option<String> {
+        self.pipeline_role_arn.as_ref().map(|a| a.replace("{env}", env))
     }
 
     /// The role of environment `env` in `account`.
@@ -396,6 +412,12 @@ mod tests {
         assert!(Profiles::parse("[profile.x]\nendpoint = \"http://localhost.example.com\"\n", "aws.toml", root).is_err());
         assert!(Profiles::parse("[profile.x]\nendpoint = \"http://127.0.0.1:1\"\nca_file = \"c\"\n", "aws.toml", root).is_err());
         assert!(Profiles::parse("environment_role = \"fixed\"\n", "aws.toml", root).is_err());
+        // One pipeline role per environment: a single role for every environment is refused.
+        let one = Profiles::parse("pipeline_role_arn = \"arn:aws:iam::999999999999:role/lz-pipeline\"\n", "aws.toml", root).unwrap_err();
+        assert!(format!("{one:#}").contains("must contain {env}"), "{one:#}");
+        let per = Profiles::parse("pipeline_role_arn = \"arn:aws:iam::999999999999:role/lz-pipeline-{env}\"\n", "aws.toml", root).unwrap();
+        assert_eq!(per.pipeline_role_arn("dev").as_deref(), Some("arn:aws:iam::999999999999:role/lz-pipeline-dev"));
+        assert_eq!(per.pipeline_role_arn("prod").as_deref(), Some("arn:aws:iam::999999999999:role/lz-pipeline-prod"));
         assert!(p.get("nope").is_err());
     }
 

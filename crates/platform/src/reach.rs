@@ -87,6 +87,18 @@ pub fn deployer_role(env: &str) -> String {
     }
 }
 
+/// The deployer role of environment `env` as the landing zone under `tree` configures it (a
+/// release's own `governance/aws.toml`, `lz-{env}-deployer` without one): what a promotion,
+/// the facts checks, drift and evidence verification of that release assume, whatever the
+/// checkout's copy (which [`configure`] installed for the process) says.
+pub fn deployer_role_of(tree: &Path, env: &str) -> Result<String> {
+    if tree.join(crate::aws_setup::PROFILES_FILE).is_file() {
+        Ok(Profiles::load(tree)?.environment_role.replace("{env}", env))
+    } else {
+        Ok(format!("lz-{env}-deployer"))
+    }
+}
+
 /// The role the witness store's clients assume in the audit function's account.
 pub const WITNESS_ROLE: &str = "lz-witness";
 /// The role of a store named on the command line (`evidence --bucket`), in its account.
@@ -130,8 +142,9 @@ fn block<T: Send>(f: impl std::future::Future<Output = Result<T>> + Send) -> Res
     std::thread::scope(|s| s.spawn(|| crate::aws::runtime()?.block_on(f)).join().unwrap_or_else(|_| Err(anyhow::anyhow!("an AWS call panicked"))))
 }
 
-/// The harness as itself at `endpoint` in `region` (no role): only for calls any caller may make
-/// (the server clock's `GetCallerIdentity`).
+/// The harness as itself at `endpoint` in `region` (its base credentials, no role assumed): the
+/// server clock's `GetCallerIdentity`, and KMS `Sign`/`GetPublicKey` with the pipeline identities'
+/// keys, which the base identity (in a CI job, its environment's pipeline role) may use.
 pub fn base(endpoint: &str, region: &str) -> Result<Aws> {
     let profile = profile_of(endpoint)?;
     let b = base_for(&profile);

@@ -120,17 +120,13 @@ async fn set_up_roles(endpoint: &str, region: &str, issuer: &str, env_account: &
         .thumbprint_list("0".repeat(40))
         .send()
         .await;
-    let pipeline_role = "lz-pipeline";
-    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-        "Principal": {"Federated": format!("arn:aws:iam::{TOOLING}:oidc-provider/{host}")},
-        "Condition": {"StringEquals": {format!("{host}:aud"): "sts.amazonaws.com"},
-                      "StringLike": {format!("{host}:sub"): "repo:example/landing-zone:environment:*"}}}]});
+    // dev's pipeline role (one per environment), with the documents an organisation creates.
+    let pipeline_role = "lz-pipeline-dev";
+    let pipeline_arn = format!("arn:aws:iam::{TOOLING}:role/{pipeline_role}");
+    let trust = lz_platform::pipeline_roles::pipeline_trust(&format!("arn:aws:iam::{TOOLING}:oidc-provider/{host}"), host, "example/landing-zone", "dev");
     let _ = tooling.create_role().role_name(pipeline_role).assume_role_policy_document(trust.to_string()).send().await;
     let env_iam = aws::iam(endpoint, aws::account_credentials(env_account), region);
-    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
-        "Principal": {"AWS": format!("arn:aws:iam::{TOOLING}:role/{pipeline_role}")}}]});
+    let trust = lz_platform::pipeline_roles::environment_trust(&pipeline_arn);
     let _ = env_iam.create_role().role_name(env_role).assume_role_policy_document(trust.to_string()).send().await;
     format!("arn:aws:iam::{TOOLING}:role/{pipeline_role}")
 }
@@ -161,7 +157,7 @@ fn web_identity_then_the_environment_role_named_after_the_run() {
             .unwrap();
         let (account, arn) = ci.caller().await.expect("the web identity credentials work");
         assert_eq!(account, TOOLING);
-        assert_eq!(arn, format!("arn:aws:sts::{TOOLING}:assumed-role/lz-pipeline/{session}"));
+        assert_eq!(arn, format!("arn:aws:sts::{TOOLING}:assumed-role/lz-pipeline-dev/{session}"));
         // The chain's second hop: into the environment's account, named after the run.
         let deployer = ci.assume_role(&env_role_arn, &session).await.expect("pipeline -> environment");
         let (account, arn) = deployer.caller().await.unwrap();

@@ -46,9 +46,13 @@ const configured = (r) =>
   (r.kind === "runner-label" && labels.some((l) => r.message.startsWith(`label "${l}" is unknown.`))) ||
   (r.kind === "expression" && r.message.startsWith('undefined variable "vars".'));
 
-createLinter().then((lint) => {
+// One linter (one WebAssembly instance) per file: the 1.6.22 build's runLint takes a view of
+// its memory before the allocation that may grow it, so a second large file in the same
+// instance fails with "RangeError: offset is out of bounds".
+(async () => {
   let findings = 0;
   for (const file of process.argv.slice(2)) {
+    const lint = await createLinter();
     for (const r of lint(readFileSync(file, "utf8"), file)) {
       if (configured(r)) continue;
       findings += 1;
@@ -56,7 +60,7 @@ createLinter().then((lint) => {
     }
   }
   process.exit(findings > 0 ? 1 : 0);
-}).catch((err) => {
+})().catch((err) => {
   console.error(String(err && err.stack || err));
   process.exit(2);
 });

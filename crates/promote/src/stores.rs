@@ -103,10 +103,13 @@ impl Stores {
         lz_evidence::TrustRoot::pinned([&self.genesis_register_sha256])
     }
 
-    /// A client of the hosting environment's account (its deployer role, [`lz_platform::reach`]).
+    /// A client of the hosting environment's account, as the stores' own role
+    /// ([`lz_platform::reach::STORE_ROLE`]), not that environment's deployer role: every
+    /// environment's pipeline role reaches the stores, and none may assume another environment's
+    /// deployer role (`lz_platform::pipeline_roles`).
     pub fn s3(&self) -> Result<aws_sdk_s3::Client> {
         let env = &self.environment;
-        Ok(lz_platform::reach::account(&self.endpoint, &self.account_id, &self.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?.s3())
+        Ok(lz_platform::reach::account(&self.endpoint, &self.account_id, &self.region, lz_platform::reach::STORE_ROLE, &lz_platform::reach::session(env))?.s3())
     }
 
     /// The evidence store; refused unless its bucket has COMPLIANCE Object Lock with at least

@@ -541,7 +541,11 @@ fn every_architecture_invariant_names_its_guard() {
 /// `Admission`; a call of `adoption::admit(` anywhere else in the product judges them again.
 fn adoptions_judged_outside_the_gate(files: &[(String, String)]) -> Vec<String> {
     let outside = |rel: &str| rel != "crates/promote/src/gates.rs";
-    used_outside(files, &outside, "adoption::admit(", "judges the adoptions again: read them from the Admission (`admission.adoptions`)")
+    let why = "judges the adoptions again: read them from the Admission (`admission.adoptions`)";
+    let mut out = used_outside(files, &outside, "adoption::admit(", why);
+    // The judgement's own entry point (with the rules and records handed in) is `admit`'s alone.
+    out.extend(used_outside(files, &|rel: &str| outside(rel) && rel != "crates/promote/src/adoption.rs", "admit_with(", why));
+    out
 }
 
 #[test]
@@ -728,4 +732,9 @@ fn adoptions_judged_outside_the_gate_are_named() {
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0].starts_with("crates/operate/src/promote.rs:3: judges the adoptions again"), "{found:?}");
     assert!(adoptions_judged_outside_the_gate(&one("crates/promote/src/gates.rs", text)).is_empty());
+    let with = "fn decide() {\n    let moves = lz_promote::adoption::admit_with(&mut releases, rules, env, &records, now)?;\n}\n";
+    let found = adoptions_judged_outside_the_gate(&one("crates/operate/src/promote.rs", with));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("crates/operate/src/promote.rs:2: judges the adoptions again"), "{found:?}");
+    assert!(adoptions_judged_outside_the_gate(&one("crates/promote/src/adoption.rs", with)).is_empty());
 }

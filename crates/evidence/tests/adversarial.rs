@@ -10,6 +10,7 @@ use common::digest;
 use lz_evidence::dsse::sha256_hex;
 use lz_evidence::identity::{encode_public_key, generate_key, Role};
 use lz_evidence::record::*;
+use lz_evidence::details::ApprovalDetails;
 use lz_evidence::store::sign_checkpoint;
 use lz_evidence::{
     failure_of, verify_chain, verify_chain_with, verify_store, Anchors, Checkpoint, EvidenceArchive, Identities, KnownCheckpoint,
@@ -144,6 +145,18 @@ const ATTACKS: &[Attack] = &[
         attack: |_| (Kind::Approval, ApprovalEvidence::new(&rel(), "prod", &plan_digest(), "CHG-1").0, "change-policy"),
         refused_at_append: Some("workloads never give human approvals"),
         code: "workload-approval",
+    },
+    Attack {
+        name: "a person signs an approval marked automatic (as if the change policy approved)",
+        setup: || vec![plan()],
+        attack: |_| {
+            let f = ApprovalEvidence::new(&rel(), "prod", &plan_digest(), "CHG-1")
+                .0
+                .details(ApprovalDetails { decision: Some("approved".into()), auto: Some(true), ..Default::default() });
+            (Kind::Approval, f, "lena")
+        },
+        refused_at_append: Some("only the change policy's workload approves by rule"),
+        code: "person-auto-approval",
     },
     Attack {
         name: "an approver-less person approves a plan",

@@ -55,12 +55,35 @@ pub fn module_hash(dir: &Path) -> Result<String> {
     let mut h = Sha256::new();
     for (rel, path) in files {
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        h.update(rel.as_bytes());
-        h.update([0]);
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(&bytes);
+        hash_file(&mut h, &rel, &bytes);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+fn hash_file(h: &mut Sha256, rel: &str, bytes: &[u8]) {
+    h.update(rel.as_bytes());
+    h.update([0]);
+    h.update((bytes.len() as u64).to_be_bytes());
+    h.update(bytes);
+}
+
+/// [`module_hash`] of the module whose files sit under `dir` (e.g. `modules/kms-key`) in a
+/// release's files (relative path -> bytes, as a release archive holds them): the hash of the
+/// code the release really carried, whatever its catalog says. `None` when it holds none.
+pub fn module_hash_in(files: &std::collections::BTreeMap<String, Vec<u8>>, dir: &str) -> Option<String> {
+    let prefix = format!("{}/", dir.trim_end_matches('/'));
+    let mut h = Sha256::new();
+    let mut any = false;
+    for (path, bytes) in files.range(prefix.clone()..) {
+        let Some(rel) = path.strip_prefix(&prefix) else { break };
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if rel.split('/').any(|c| c == ".terraform") || name == ".terraform.lock.hcl" || name.ends_with(".tfstate") || name.ends_with(".tfstate.backup") {
+            continue;
+        }
+        hash_file(&mut h, rel, bytes);
+        any = true;
+    }
+    any.then(|| hex::encode(h.finalize()))
 }
 
 /// The newest version in a CHANGELOG (`## [x.y.z] - date`).
@@ -218,4 +241,34 @@ pub fn add(root: &Path, name: &str, owner: &str, risk: Risk, description: &str) 
         },
     );
     save(root, &catalog)
+}
+
+#[cfg(test)]
+mod hash_tests {
+    /// The hash of a module's files held in memory (as a release archive holds them) is the hash
+    /// of the same files on disk; Terraform's local files do not count, another module's do not
+    /// leak in, and a module the files do not hold has none.
+    #[test]
+    fn a_module_hashes_the_same_in_a_release_archive_and_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("modules/kms-key");
+        std::fs::create_dir_all(m.join("examples/basic")).unwrap();
+        std::fs::create_dir_all(m.join(".terraform")).unwrap();
+        let files = [("main.tf", "resource \"x\" \"this\" {}\n"), ("variables.tf", "variable \"a\" {}\n"), ("examples/basic/main.tf", "module \"m\" {}\n")];
+        let mut archive = std::collections::BTreeMap::new();
+        for (rel, text) in files {
+            std::fs::write(m.join(rel), text).unwrap();
+            archive.insert(format!("modules/kms-key/{rel}"), text.as_bytes().to_vec());
+        }
+        std::fs::write(m.join(".terraform/cache"), "x").unwrap();
+        std::fs::write(m.join(".terraform.lock.hcl"), "x").unwrap();
+        archive.insert("modules/kms-key/.terraform.lock.hcl".into(), b"x".to_vec());
+        archive.insert("modules/kms-key-extra/main.tf".into(), b"y".to_vec());
+        archive.insert("modules/kms/main.tf".into(), b"z".to_vec());
+        let on_disk = super::module_hash(&m).unwrap();
+        assert_eq!(super::module_hash_in(&archive, "modules/kms-key").as_deref(), Some(on_disk.as_str()));
+        archive.insert("modules/kms-key/outputs.tf".into(), b"output \"o\" {}\n".to_vec());
+        assert_ne!(super::module_hash_in(&archive, "modules/kms-key").as_deref(), Some(on_disk.as_str()), "an added file changes the hash");
+        assert_eq!(super::module_hash_in(&archive, "modules/nope"), None);
+    }
 }

@@ -20,7 +20,8 @@ pub fn is_override(name: &str) -> bool {
     stem.is_some_and(|s| s == "override" || s.ends_with("_override"))
 }
 
-/// Every override file under `dir` (recursively; `.terraform` and `.git` are skipped), sorted.
+/// Every override file under `dir`, symlinks included (recursively; `.terraform` and `.git` are
+/// skipped), sorted.
 pub fn find(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     if !dir.is_dir() {
@@ -28,7 +29,8 @@ pub fn find(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     for e in walkdir::WalkDir::new(dir).into_iter().filter_entry(|e| ![".terraform", ".git"].contains(&e.file_name().to_string_lossy().as_ref())) {
         let e = e.map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?;
-        if e.file_type().is_file() && is_override(&e.file_name().to_string_lossy()) {
+        // A symlink named as an override is one too: Terraform reads what it points at.
+        if !e.file_type().is_dir() && is_override(&e.file_name().to_string_lossy()) {
             out.push(e.path().to_path_buf());
         }
     }
@@ -79,5 +81,18 @@ mod tests {
         for n in ["main.tf", "overrides.tf", "override.tfvars", "my-override.tf", "override.tf.bak"] {
             assert!(!is_override(n), "{n}");
         }
+    }
+
+    /// A symlink named as an override is found (Terraform reads its target), in a module too.
+    #[test]
+    fn an_override_behind_a_symlink_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("modules/x");
+        std::fs::create_dir_all(&m).unwrap();
+        std::fs::write(dir.path().join("elsewhere.tf"), "terraform {}\n").unwrap();
+        std::fs::write(m.join("main.tf"), "").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("elsewhere.tf"), m.join("y_override.tf")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("missing.tf"), m.join("override.tf")).unwrap();
+        assert_eq!(find(dir.path()).unwrap(), vec![m.join("override.tf"), m.join("y_override.tf")]);
     }
 }

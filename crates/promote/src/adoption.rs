@@ -172,7 +172,7 @@ impl<'a> Releases<'a> {
         })
     }
 
-    fn files(&mut self, digest: &str) -> Result<&BTreeMap<String, Vec<u8>>> {
+    pub(crate) fn files(&mut self, digest: &str) -> Result<&BTreeMap<String, Vec<u8>>> {
         if digest == self.promoted.0 {
             return Ok(self.promoted.1);
         }

@@ -5,8 +5,8 @@
 //! - the sha256 the release's catalog records for it;
 //! - the governing release's record of that version: its `released` record, or its
 //!   `[modules.M].sha256` when it runs that version as its current one;
-//! - the version's canonical code: the `[modules.M].sha256` of the earliest release the chain
-//!   deployed (succeeded, admitted with approvals, no break-glass: [`crate::approved`]) with
+//! - the version's canonical code: the hash of the `modules/M` code held by the archive of
+//!   the earliest release the chain deployed (succeeded, admitted with approvals, no break-glass: [`crate::approved`]) with
 //!   that version as its catalog's current one. A version the chain never deployed so is refused:
 //!   nothing reviewed says what its code is.
 //!
@@ -22,11 +22,14 @@ use crate::refusal::{refuse, refuse_if};
 
 /// The release, deployment record and sha256 of the canonical code of `module`@`version` (see
 /// the module doc), `None` when the chain deployed no release with that current version.
+/// `current(release, module)` gives the module's current version in that release's catalog and
+/// the hash of the `modules/<module>` code the release archive really holds: a catalog's
+/// `sha256` is the author's claim, the archived code is what was reviewed and deployed.
 pub fn canonical(
     records: &[Record],
     module: &str,
     version: &str,
-    catalogs: &mut dyn FnMut(&str) -> Result<lz_repo::catalog::Catalog>,
+    current: &mut dyn FnMut(&str, &str) -> Result<Option<(String, Option<String>)>>,
 ) -> Result<Option<(String, u64, String)>> {
     let mut seen = std::collections::BTreeSet::new();
     let mut deployments: Vec<&Record> = records.iter().filter(|r| crate::approved::with_approvals(records, r)).collect();
@@ -35,9 +38,15 @@ pub fn canonical(
         if !seen.insert(d.release.as_str()) {
             continue;
         }
-        let catalog = catalogs(&d.release)?;
-        if let Some(e) = catalog.modules.get(module).filter(|e| e.version == version) {
-            return Ok(Some((d.release.clone(), d.sequence, e.sha256.clone())));
+        match current(&d.release, module)? {
+            Some((v, Some(code))) if v == version => return Ok(Some((d.release.clone(), d.sequence, code))),
+            Some((v, None)) if v == version => {
+                return Err(refuse!(
+                    "release {} lists {module}@{version} as current but its archive holds no modules/{module}/: nothing says what that version's code is",
+                    lz_evidence::record::short(&d.release)
+                ))
+            }
+            _ => {}
         }
     }
     Ok(None)
@@ -85,13 +94,14 @@ pub fn check(s: &crate::Session) -> Result<()> {
                 s.environment
             );
         }
-        let mut catalogs = |d: &str| -> Result<lz_repo::catalog::Catalog> {
+        let mut current = |d: &str, module: &str| -> Result<Option<(String, Option<String>)>> {
             if !cache.contains_key(d) {
                 cache.insert(d.to_string(), releases.catalog(d)?);
             }
-            Ok(cache[d].clone())
+            let Some(version) = cache[d].modules.get(module).map(|e| e.version.clone()) else { return Ok(None) };
+            Ok(Some((version, lz_platform::catalog::module_hash_in(releases.files(d)?, &format!("modules/{module}")))))
         };
-        let Some((release, deployment, sha)) = canonical(&s.records, &p.module, &p.version, &mut catalogs)? else {
+        let Some((release, deployment, sha)) = canonical(&s.records, &p.module, &p.version, &mut current)? else {
             return Err(refuse!(
                 "{} in {} renders {}@{} from the release's released/{}/{}/, but no release the chain deployed with approvals ran {}@{} as its current version: \
                  nothing admitted says what that version's code is (deploy it as the catalog's current version first)",
@@ -126,11 +136,6 @@ mod tests {
     use super::*;
     use crate::approved::tests::deployed;
 
-    fn catalog(version: &str, sha: &str) -> lz_repo::catalog::Catalog {
-        let text = format!("[modules.svc]\nversion = \"{version}\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"{sha}\"\n");
-        lz_repo::catalog::parse(std::path::Path::new("catalog.toml"), &text).unwrap()
-    }
-
     /// The canonical code of a version is the earliest release the chain deployed with approvals
     /// running it as its current version: not a break-glass deployment's (even earlier), not a
     /// later release's record of the same number; a version never so deployed has none.
@@ -146,16 +151,25 @@ mod tests {
         .into_iter()
         .flatten()
         .collect();
-        let catalogs = BTreeMap::from([
-            (forged.clone(), catalog("1.0.0", "bad")),
-            (first.clone(), catalog("1.0.0", "good")),
-            (later.clone(), catalog("1.0.0", "rerecorded")),
-            (newer.clone(), catalog("1.1.0", "new")),
+        // Each release's catalog version, and the hash of the module code its archive holds
+        // (its catalog's sha256 is not asked: the author writes it).
+        let code = BTreeMap::from([
+            (forged.clone(), ("1.0.0", Some("bad"))),
+            (first.clone(), ("1.0.0", Some("good"))),
+            (later.clone(), ("1.0.0", Some("rerecorded"))),
+            (newer.clone(), ("1.1.0", Some("new"))),
         ]);
-        let mut open = |d: &str| -> Result<lz_repo::catalog::Catalog> { Ok(catalogs[d].clone()) };
+        let mut open = |d: &str, _: &str| -> Result<Option<(String, Option<String>)>> {
+            Ok(code.get(d).map(|(v, h)| (v.to_string(), h.map(str::to_string))))
+        };
         assert_eq!(canonical(&records, "svc", "1.0.0", &mut open).unwrap(), Some((first.clone(), 21, "good".into())));
         assert_eq!(canonical(&records, "svc", "1.1.0", &mut open).unwrap(), Some((newer.clone(), 41, "new".into())));
         assert_eq!(canonical(&records, "svc", "0.9.0", &mut open).unwrap(), None);
         assert_eq!(canonical(&records[..2], "svc", "1.0.0", &mut open).unwrap(), None, "only a break-glass deployment ran it");
+        // A release whose catalog names the version but whose archive holds no code for it says
+        // nothing about that code: refused, never skipped to a later release.
+        let mut hollow = |d: &str, _: &str| -> Result<Option<(String, Option<String>)>> { Ok(code.get(d).map(|(v, _)| (v.to_string(), None))) };
+        let e = canonical(&records, "svc", "1.0.0", &mut hollow).unwrap_err();
+        assert!(e.to_string().contains("holds no modules/svc/"), "{e:#}");
     }
 }

@@ -28,7 +28,8 @@ pub fn dir(root: &Path, module: &str, version: &str) -> Result<PathBuf> {
     }
     let out = root.join(DIR).join(module).join(version);
     if out.exists() {
-        let top = root.join(DIR).canonicalize().with_context(|| format!("resolving {}", root.join(DIR).display()))?;
+        // `released/` itself may be a link out of the tree: the bound is the root's own.
+        let top = root.canonicalize().with_context(|| format!("resolving {}", root.display()))?.join(DIR);
         let real = out.canonicalize().with_context(|| format!("resolving {}", out.display()))?;
         if !real.starts_with(&top) {
             bail!("{DIR}/{module}/{version} resolves to {}, outside {}: a released copy is read from the tree only", real.display(), top.display());
@@ -171,5 +172,13 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), t.path().join("released/svc/2.0.0")).unwrap();
         let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
         assert!(e.contains("outside") && e.contains("released/svc/2.0.0"), "{e}");
+
+        // `released/` itself a link out of the tree: every copy under it is outside.
+        let t = tree("\"1.0.0\" = \"h\"", "[pins.svc]\na = \"1.0.0\"\n");
+        let away = tempfile::tempdir().unwrap();
+        std::fs::rename(t.path().join("released"), away.path().join("released")).unwrap();
+        std::os::unix::fs::symlink(away.path().join("released"), t.path().join("released")).unwrap();
+        let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
+        assert!(e.contains("outside") && e.contains("released/svc/1.0.0"), "{e}");
     }
 }

@@ -26,6 +26,8 @@ pub enum Reason {
     SubjectDigest(String),
     Detail(String),
     WorkloadApproval { identity: String },
+    /// A person signed an approval marked automatic: only the policy workload approves by rule.
+    PersonAutoApproval { identity: String },
     BreakGlassTtl(String),
     BreakGlassApproval(String),
     SegregationOfDuties(String),
@@ -79,6 +81,7 @@ impl Reason {
             Reason::SubjectDigest(_) => "subject-digest",
             Reason::Detail(_) => "detail",
             Reason::WorkloadApproval { .. } => "workload-approval",
+            Reason::PersonAutoApproval { .. } => "person-auto-approval",
             Reason::BreakGlassTtl(_) => "break-glass-ttl",
             Reason::BreakGlassApproval(_) => "break-glass-approval",
             Reason::SegregationOfDuties(_) => "segregation-of-duties",
@@ -132,6 +135,9 @@ impl fmt::Display for Reason {
             Reason::Detail(e) => write!(f, "{e}"),
             Reason::WorkloadApproval { identity } => {
                 write!(f, "workload {identity} signed an approval that is not marked automatic: workloads never give human approvals")
+            }
+            Reason::PersonAutoApproval { identity } => {
+                write!(f, "person {identity} signed an approval marked automatic: only the change policy's workload approves by rule, a person's approval is a human one")
             }
             Reason::BreakGlassTtl(e) => write!(f, "break-glass: {e}"),
             Reason::BreakGlassApproval(e) => write!(f, "break-glass approval: {e}"),

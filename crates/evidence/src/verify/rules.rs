@@ -117,6 +117,7 @@ pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, de
         Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })
         }
+        Details::Approval(a) if signer.is_person() && a.auto == Some(true) => Err(Reason::PersonAutoApproval { identity: signer.name.clone() }),
         Details::BreakGlass(b) => {
             let expires = parse_time(&b.expires).map_err(|_| Reason::BreakGlassTtl("expires is not an RFC 3339 time".into()))?;
             let minutes = (expires - time).whole_minutes();

@@ -130,9 +130,10 @@ impl S3Store {
         get_object(&self.client, &self.bucket, key).await
     }
 
-    /// The first version of a record key (its record), whatever was written over it since.
-    /// An empty slot (the next key of an append) costs one GET: its versions are listed only
-    /// when it holds an object (a listing is O(bucket) on some S3 implementations, issue 36).
+    /// The first version of a record key (its record), whatever was written over it since, a
+    /// delete marker included. An empty slot (the next key of an append) costs one GET: its
+    /// versions are listed only when it holds an object or a delete marker (a listing is
+    /// O(bucket) on some S3 implementations, issue 36).
     async fn get_first(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let latest = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec()),
@@ -142,7 +143,14 @@ impl S3Store {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key}", self.bucket)),
         };
-        let Some(first) = self.first_versions(key).await?.remove(key) else { return Ok(latest) };
+        // Under a delete marker, the oldest version even when it is the only one: a record hidden
+        // by a marker is still the key's record (its slot is taken, never free for an append).
+        let listed = self.versions_of(key, None).await?.0.remove(key).unwrap_or_default();
+        let first = match latest {
+            None => oldest_version(&listed),
+            Some(_) => first_version(&listed),
+        };
+        let Some(first) = first else { return Ok(latest) };
         let got = self.client.get_object().bucket(&self.bucket).key(key).version_id(&first).send().await;
         let out = got.map_err(aws_error).with_context(|| format!("cannot get s3://{}/{key} version {first}", self.bucket))?;
         let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?;
@@ -582,18 +590,16 @@ fn first_version(list: &[(String, i128)]) -> Option<String> {
     if list.len() < 2 {
         return None;
     }
+    oldest_version(list)
+}
+
+/// The id of the oldest of a key's versions (newest first, as listed), `None` without one.
+fn oldest_version(list: &[(String, i128)]) -> Option<String> {
     // The oldest time; among equal times the one listed last (S3 lists newest first).
     list.iter().rev().min_by_key(|(_, t)| *t).map(|(id, _)| id.clone())
 }
 
 impl S3Store {
-    /// Record keys with more than one version, and the id of the first version of each: the
-    /// key's record (later versions are foreign objects).
-    async fn first_versions(&self, prefix: &str) -> Result<std::collections::HashMap<String, String>> {
-        let (versions, _) = self.versions_of(prefix, None).await?;
-        Ok(versions.into_iter().filter_map(|(k, list)| first_version(&list).map(|f| (k, f))).collect())
-    }
-
     /// Every version `(id, last modified)` of each key under `prefix` after the key `after`
     /// (one listing across pages, newest first per key), and the keys whose latest version is a
     /// delete marker.

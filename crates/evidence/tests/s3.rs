@@ -144,3 +144,44 @@ fn a_delete_marker_and_a_rewritten_head_fail_verification() {
     assert_eq!(f.reason.code(), "store-integrity", "{f}");
     assert!(f.location.ends_with("records/000000000002.json"), "{f}");
 }
+
+/// An insider hides another writer's append behind a delete marker (the record key had one
+/// version, its record) and puts the old head back. The slot is not read as empty: the marked
+/// key's record is read (its only version), and an archive opened on the chain verified before
+/// that append is `HeadMoved`, never writing over the hidden record's slot.
+#[test]
+fn a_delete_marker_over_a_single_version_record_is_not_an_empty_slot() {
+    let t = team();
+    let s = store("");
+    let release = digest("r");
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    a.record(DriftEvidence::new(&release, "prod", "5", vec!["x.y0".into()]), &t.deployer).unwrap();
+    let s = a.into_store();
+    let root = TrustRoot::register(t.identities.clone(), "test register");
+    let before = verify_store(&s, &root, &[]).expect("the intact chain verifies");
+    assert_eq!(before.head.as_ref().map(|h| h.0), Some(0));
+    let old_head = s.head().unwrap().unwrap().bytes.to_vec();
+    // Another writer appends record 1 (a single version at its key).
+    let mut a = EvidenceArchive::open(s, t.identities.clone()).unwrap();
+    a.record(DriftEvidence::new(&release, "prod", "5", vec!["x.y1".into()]), &t.deployer).unwrap();
+    let s = a.into_store();
+    let hidden = s.load().unwrap()[1].bytes.to_vec();
+    let (client, bucket) = (client(), s.bucket().to_string());
+    rt().block_on(async {
+        client.delete_object().bucket(&bucket).key(s.record_key(1)).send().await.expect("a delete marker can be placed");
+        client.put_object().bucket(&bucket).key(s.head_key()).body(ByteStream::from(old_head.clone())).send().await.unwrap();
+        let versions = client.list_object_versions().bucket(&bucket).prefix(s.record_key(1)).send().await.unwrap();
+        assert_eq!(versions.versions().len(), 1, "the record key has a single version");
+        assert_eq!(versions.delete_markers().len(), 1, "under a delete marker");
+    });
+    assert_eq!(s.head().unwrap().unwrap().bytes.to_vec(), old_head, "the head reads as before the append");
+
+    let slots = s.slots_from(1).unwrap();
+    assert_eq!(slots.len(), 1, "the marked slot is not read as empty");
+    assert_eq!(slots[0].bytes.to_vec(), hidden, "it holds the hidden record");
+    let cp = lz_evidence::Checkpoint { sequence: 0, hash: before.head.clone().unwrap().1, time: String::new() };
+    assert_eq!(s.slots_at(&cp).unwrap().len(), 2, "the head's record, then the hidden one");
+
+    let err = EvidenceArchive::open_verified(s, &before).err().expect("the slot of the hidden record is taken");
+    assert!(err.is::<lz_evidence::HeadMoved>(), "{err:#}");
+}

@@ -48,15 +48,17 @@ fn approved(name: &str, stores: &Stores, clock: &Clock) -> (tempfile::TempDir, S
 }
 
 /// The most listing pages one promotion of a small chain may make: its one verification (3
-/// pages: the head's versions, the records' versions, the record keys) and a resumed pass after
-/// each of its own appends but the last. 9 measured; 15 when each append listed the versions
-/// of the key at the head and of the empty key after it.
-const MAX_LIST_PAGES: u64 = 9;
+/// pages: the head's versions, the records' versions, the record keys), a resumed pass with the
+/// listing before each of its 3 appends (never the reused verification: a delete marker or a
+/// forged earlier head the head's bytes do not show fails it before a record is written), and a
+/// resumed pass after each of its own appends but the last: 6 passes of 3 pages. 18 measured;
+/// 9 when an append's first try opened the archive on the reused chain.
+const MAX_LIST_PAGES: u64 = 18;
 
-/// The same for a release's publication and a governance pin: one verification, one append
-/// (3 pages each measured; 4 before).
-const MAX_RELEASE_LIST_PAGES: u64 = 3;
-const MAX_PIN_LIST_PAGES: u64 = 3;
+/// The same for a release's publication and a governance pin: one verification, and the resumed
+/// pass before their one append (6 pages each measured; 3 without that pass).
+const MAX_RELEASE_LIST_PAGES: u64 = 6;
+const MAX_PIN_LIST_PAGES: u64 = 6;
 /// A report: the store's anchors it shows, its one verification, then one GET of the head per
 /// further reading (6 measured; 15 without the reuse, a resumed pass per ledger it opens).
 const MAX_REPORT_LIST_PAGES: u64 = 6;
@@ -219,4 +221,73 @@ fn raw_writes_in_the_middle_of_a_command_are_caught_before_its_decision() {
     let found = chain.quarantined.iter().map(|q| format!("{} {:?}", q.location, q.version)).collect::<Vec<_>>();
     assert!(found.iter().any(|q| q.contains(&format!("records/{approval:012}.json"))), "{found:?}");
     println!("raw writes mid-command: decision at {} after the object at {next}; 2 findings", outcome.in_progress_record);
+}
+
+/// Runs a promotion of a new sandbox that pauses at its decision, lets `tamper` (given the
+/// stores and the chain as verified then) change the store behind it, and returns the
+/// promotion's refusal, having checked that the head did not move and nothing was written at
+/// the next record key.
+fn refused_at_decision(name: &str, tamper: &dyn Fn(&Stores, &Sandbox, &lz_evidence::VerifiedChain)) -> anyhow::Error {
+    let s = own_stores();
+    let clock = open_time();
+    let (_d, sb, r) = approved(name, &s, &clock);
+    let store = s.evidence().unwrap();
+    let rt = lz_platform::aws::runtime().unwrap();
+    let s3 = s.s3().unwrap();
+    let (outcome, next, head) = std::thread::scope(|scope| {
+        let run = paused_at_decision(scope, &sb, &r, &clock);
+        let chain = lz_evidence::verify_store(&store, &sb.paths.trust, &[]).unwrap();
+        tamper(&s, &sb, &chain);
+        let head = head_bytes(&s);
+        std::fs::remove_file(sb.dir.join("work").join("promote-paused")).unwrap();
+        (run.join().unwrap(), chain.head.as_ref().unwrap().0 + 1, head)
+    });
+    let err = outcome.err().expect("the decision is refused");
+    assert!(format!("{err:#}").contains("fails verification"), "{err:#}");
+    assert_eq!(head_bytes(&s), head, "the head did not move");
+    let at_next = rt.block_on(s3.head_object().bucket(&s.evidence_bucket).key(format!("records/{next:012}.json")).send());
+    assert!(at_next.is_err(), "a record was written at {next} over the tampering");
+    err
+}
+
+/// Between the promotion's reads and its decision, an insider puts a delete marker over an
+/// approval record's key: the signed head is unchanged, so the reused verification cannot see
+/// it, but a fresh one finds it fatal. The decision's append verifies the store first (a
+/// resumed pass with the listing, never the reuse): the promotion is refused and nothing is
+/// written over the tampering.
+#[test]
+fn a_delete_marker_in_the_middle_of_a_command_refuses_its_decision() {
+    let _alone = alone();
+    let err = refused_at_decision("marker", &|s, _, chain| {
+        let approval = chain.records.iter().rev().find(|v| v.kind == Kind::Approval).unwrap().sequence;
+        let rt = lz_platform::aws::runtime().unwrap();
+        let s3 = s.s3().unwrap();
+        rt.block_on(s3.delete_object().bucket(&s.evidence_bucket).key(format!("records/{approval:012}.json")).send()).unwrap();
+    });
+    println!("delete marker mid-command: refused ({err:#})");
+}
+
+/// The same with a forged head: signed by a registered key, naming a record the chain does not
+/// hold with that hash, then covered by the old head's bytes. The latest head reads as before;
+/// the forged one is an earlier head version, which the decision's verification judges.
+#[test]
+fn a_forged_earlier_head_in_the_middle_of_a_command_refuses_its_decision() {
+    let _alone = alone();
+    let err = refused_at_decision("forged", &|s, sb, chain| {
+        let (sequence, _) = chain.head.clone().unwrap();
+        let forged = lz_evidence::store::sign_checkpoint(
+            &lz_evidence::Checkpoint { sequence, hash: "0".repeat(64), time: lz_evidence::record::now_rfc3339() },
+            sb.signer("deployer-bot"),
+        )
+        .unwrap();
+        let old = head_bytes(s);
+        let key = s.evidence().unwrap().head_key();
+        let rt = lz_platform::aws::runtime().unwrap();
+        let s3 = s.s3().unwrap();
+        for body in [forged, old.clone()] {
+            rt.block_on(s3.put_object().bucket(&s.evidence_bucket).key(&key).body(ByteStream::from(body)).send()).unwrap();
+        }
+        assert_eq!(head_bytes(s), old, "the head reads as before");
+    });
+    println!("forged earlier head mid-command: refused ({err:#})");
 }

@@ -192,18 +192,16 @@ impl Ledger {
         self.append_checked(kind, fields, signer, None)
     }
 
-    /// The chain an append try opens the archive on: the one this ledger shares on the first try
-    /// (verified by this command; an archive opened on it fails with `HeadMoved` when the store
-    /// moved since), verified as it is now on every later try.
+    /// The chain an append try opens the archive on: verified as it is now, on every try, never
+    /// a reused verification ([`crate::verified::reuse`]). A resumed pass reads the store's
+    /// anchors again (the listing of every object version and delete marker, and the head's
+    /// versions written since): a delete marker over a record key, or an earlier head version
+    /// forged and then covered by the old head's bytes, fails it before anything is written,
+    /// which a check of the latest head's bytes cannot see. One listing per append, not one per
+    /// read; an archive opened on it fails with `HeadMoved` when the store moved since.
     fn for_try(&self, tries: &std::cell::Cell<u32>) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
-        let n = tries.get();
-        tries.set(n + 1);
-        if n == 0 {
-            self.shared()
-        } else {
-            // Never a reused verification: the store moved (or holds an object) past it.
-            self.verified(false)
-        }
+        tries.set(tries.get() + 1);
+        self.verified(false)
     }
 
     /// Whatever an append did, the next read of any ledger of this process verifies the chain as
@@ -221,10 +219,10 @@ impl Ledger {
         self.append_checked(kind, fields, signer, Some(check))
     }
 
-    /// Both appends. The first try opens the archive on the chain this command verified (its one
-    /// verification: a store that moved since is HeadMoved); each later try verifies the chain
-    /// as it is now. The record carries an append id, so a try whose answer was lost is found,
-    /// not repeated.
+    /// Both appends. Each try, the first included, opens the archive on the chain verified as it
+    /// is now (a resumed pass with the store's listing, never the command's reused verification:
+    /// [`Ledger::for_try`]; a store that moved since is HeadMoved, tried again). The record
+    /// carries an append id, so a try whose answer was lost is found, not repeated.
     fn append_checked(&self, kind: Kind, fields: Fields, signer: &Signer, check: Option<&dyn Fn(Vec<Record>) -> Result<()>>) -> Result<RecordRef> {
         let tries = std::cell::Cell::new(0u32);
         let open = || -> Result<EvidenceArchive<Box<dyn Store>>> {

@@ -4,12 +4,19 @@
 //!
 //! Why that is safe for an S3 evidence store (Object Lock COMPLIANCE, records written once):
 //! - the records are the first versions of their keys, which cannot change; a version written
-//!   over a record key or a delete marker is a finding (quarantined), never a different record;
+//!   over a record key is a finding (quarantined), never a different record;
 //! - a new record moves the head (a head that differs by one byte is a full resumed pass), or,
-//!   written without moving it, sits at the next key: the decision's compare-and-swap append
-//!   ([`crate::ledger::Ledger::append_if`]) opens the archive on the reused chain, finds the key
-//!   taken (`HeadMoved`: the record is written with `If-None-Match`, the head with `If-Match`)
-//!   and tries again on a chain verified afresh, never reused, checking the decision again.
+//!   written without moving it, sits at the next key.
+//!
+//! What the reuse does not see, a fresh verification does and finds fatal: a delete marker over
+//! a record key (or over the head), and an earlier head version forged (signed by one registered
+//! key) and then covered by the old head's bytes. So nothing is recorded on a reused chain: every
+//! append ([`crate::ledger::Ledger::append_if`], [`crate::ledger::Ledger::append`]), from its
+//! first try on, opens the archive on a resumed pass made then, with the store's listing (one per
+//! append, not one per read); a record another writer appends after that pass makes the try
+//! `HeadMoved` (records are written with `If-None-Match`, the head with `If-Match`), and it is
+//! tried again on a new pass, the decision checked again. Reads between appends may see a chain
+//! that such tampering has since hidden from the head; no decision is recorded on it.
 //!
 //! The reused state is process memory only (the registry of [`super`]), never a file. It is
 //! reused only within the command that verified it: [`Command::begin`] starts a new epoch, and a

@@ -36,10 +36,11 @@ fn each_decision_command_verifies_the_chain_once() {
     approved.unwrap();
     eprintln!("approve: {n:?}");
     assert_eq!(n.full, 1, "approve verified the chain in full {} times", n.full);
-    // Each later read resumes only after an append of this command (at most one per record it
-    // appended: the append itself opens the archive on the chain the command verified).
+    // Each later pass is a resumed one, two at most per record the command appended: the pass
+    // each append makes before its first try (with the listing, never the command's reused
+    // verification: `lz_promote::verified::reuse`), and the next read's after it.
     let new = appended(&sb, len);
-    assert!(n.suffix <= new, "approve resumed {} times for {new} new records", n.suffix);
+    assert!(n.suffix <= 2 * new, "approve resumed {} times for {new} new records", n.suffix);
 
     sb.approve("erin", &release, "dev", &now).unwrap();
     let len = sb.ledger().unwrap().records().unwrap().len();
@@ -48,7 +49,7 @@ fn each_decision_command_verifies_the_chain_once() {
     eprintln!("promote: {n:?}");
     assert_eq!(n.full, 1, "promote verified the chain in full {} times", n.full);
     let new = appended(&sb, len);
-    assert!(n.suffix <= new, "promote resumed {} times for {new} new records", n.suffix);
+    assert!(n.suffix <= 2 * new, "promote resumed {} times for {new} new records", n.suffix);
 
     let len = sb.ledger().unwrap().records().unwrap().len();
     let (drift, n) = passes(&sb, || sb.drift("dev", &now));
@@ -56,7 +57,7 @@ fn each_decision_command_verifies_the_chain_once() {
     eprintln!("drift: {n:?}");
     assert_eq!(n.full, 1, "drift verified the chain in full {} times", n.full);
     let new = appended(&sb, len);
-    assert!(n.suffix <= new, "drift resumed {} times for {new} new records", n.suffix);
+    assert!(n.suffix <= 2 * new, "drift resumed {} times for {new} new records", n.suffix);
 
     let selection = lz_report::Selection::Release(release.clone());
     let options = lz_report::Options { known: Vec::new(), exceptions_link: None };

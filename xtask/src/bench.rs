@@ -129,26 +129,27 @@ pub struct Measured {
 /// and `exec` keeps their high-water mark in the process's `maxrss`. So the child is traced
 /// (`PTRACE_TRACEME`, exit event only) and its `VmHWM`, which belongs to the memory map `exec`
 /// created, is read from `/proc/<pid>/status` at its exit stop, before the memory is released.
-pub fn measure(mut cmd: std::process::Command) -> anyhow::Result<Measured> {
+pub fn measure(cmd: duct::Expression) -> anyhow::Result<Measured> {
     use anyhow::Context;
     use std::os::unix::process::CommandExt;
-    use std::process::Stdio;
     let what = format!("{cmd:?}");
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     // SAFETY: only the async-signal-safe ptrace call runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::ptrace(libc::PTRACE_TRACEME, 0, std::ptr::null_mut::<libc::c_void>(), std::ptr::null_mut::<libc::c_void>()) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    let traced = cmd.before_spawn(|c| {
+        unsafe {
+            c.pre_exec(|| {
+                if libc::ptrace(libc::PTRACE_TRACEME, 0, std::ptr::null_mut::<libc::c_void>(), std::ptr::null_mut::<libc::c_void>()) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Ok(())
+    });
     let start = std::time::Instant::now();
-    let child = cmd.spawn().with_context(|| format!("starting {what}"))?;
-    let pid = child.id() as libc::pid_t;
-    // The child is reaped here, never through `child`.
-    std::mem::forget(child);
+    let handle = traced.stdout_null().stderr_null().stdin_null().unchecked().start().with_context(|| format!("starting {what}"))?;
+    let pid = *handle.pids().first().context("a started command has a process")? as libc::pid_t;
+    // The child is reaped here, never through `handle`.
+    std::mem::forget(handle);
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is plain data; wait4 and ptrace act on our own traced child only.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -217,8 +218,7 @@ mod tests {
     fn measure_reports_the_childs_own_peak_not_the_parents() {
         // 300 MB written, so resident in this process while the child runs.
         let held = vec![7u8; 300_000_000];
-        let mut child = std::process::Command::new("python3");
-        child.args(["-c", "import sys; x = b'a' * 60_000_000; sys.exit(3)"]);
+        let child = duct::cmd("python3", ["-c", "import sys; x = b'a' * 60_000_000; sys.exit(3)"]);
         let m = measure(child).expect("measuring python3");
         assert_eq!(m.code, Some(3), "the child's exit code");
         let peak = m.peak.expect("the child's peak is read at its exit");

@@ -284,17 +284,13 @@ fn whole_process(root: &Path, plan: &Path, checkov: &Path) -> anyhow::Result<Opt
     let ours = || {
         let mut args: Vec<std::ffi::OsString> = vec!["policy".into(), "--plan".into(), plan.into()];
         args.extend(["--format".into(), "json".into()]);
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.args(args).env("LZ_ROOT", root).current_dir(root);
-        cmd
+        duct::cmd(&exe, args).env("LZ_ROOT", root).dir(root)
     };
     let theirs = || {
         let mut args: Vec<std::ffi::OsString> =
             ["--quiet", "--compact", "--framework", "terraform_plan", "--output", "json", "--skip-download", "-f"].map(Into::into).to_vec();
         args.push(plan.into());
-        let mut cmd = std::process::Command::new(checkov);
-        cmd.args(args).current_dir(root);
-        cmd
+        duct::cmd(checkov, args).dir(root)
     };
     // Warm-up of each (page cache, checkov's first-run files), not counted.
     measure(ours())?;

@@ -34,7 +34,8 @@ fn render_with(from: &str, to: &str) -> Result<serde_json::Value, String> {
     let text = std::fs::read_to_string(&main).unwrap();
     assert_eq!(text.matches(from).count(), 1, "{EXAMPLE}: {from:?} must occur once");
     std::fs::write(&main, text.replace(from, to)).unwrap();
-    let opts = lz_schema::render_options(&root(), Vec::new()).unwrap();
+    // The provider schema is the repository's; the tree rendered (and confined to) is the copy.
+    let opts = tfrender::RenderOptions { within: Some(tmp.path().to_path_buf()), ..lz_schema::render_options(&root(), Vec::new()).unwrap() };
     tfrender::render_dir(main.parent().unwrap(), &opts).map_err(|e| e.to_string())
 }
 

@@ -43,7 +43,7 @@ pub fn install(root: &Path) -> Result<()> {
         lz_platform::reach::set_run(&format!("gh-{run}-{attempt}"));
     }
     lz_platform::reach::configure(root)?;
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let var = crate::signing::set_var;
     if let (Some(url), Some(bearer)) = (var(TOKEN_URL_ENV), var(TOKEN_ENV)) {
         let profiles = Profiles::load(root)?;
         let role_arn = pipeline_role(&profiles, var(ENVIRONMENT_ENV).as_deref())?;

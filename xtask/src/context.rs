@@ -32,7 +32,7 @@ impl LandingZone {
 /// of `governance/aws.toml` (a governed list: no other URL is reachable this way), `localstack`
 /// when unset, except in a pipeline job ([`profile_name`]).
 pub fn aws_profile(root: &Path) -> Result<lz_platform::aws_setup::EndpointProfile> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let var = crate::signing::set_var;
     let pipeline = var("GITHUB_ACTIONS").as_deref() == Some("true") && var(crate::ci_identity::TOKEN_URL_ENV).is_some();
     let name = profile_name(var(crate::signing::AWS_PROFILE_ENV), pipeline)?;
     if name == "localstack" && !root.join(lz_platform::aws_setup::PROFILES_FILE).is_file() {
@@ -87,7 +87,7 @@ pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
         (Some(k), _) => Signer::from_file(identity, k),
         (None, Some(arn)) => crate::signing::kms(identity, &arn),
         // An empty variable (a secret the job cannot see expands to "") is unset, as for the policy key.
-        (None, None) if std::env::var(lz_evidence::identity::SIGNING_KEY_ENV).is_ok_and(|v| !v.trim().is_empty()) => Signer::from_env(identity),
+        (None, None) if crate::signing::set_var(lz_evidence::identity::SIGNING_KEY_ENV).is_some() => Signer::from_env(identity),
         (None, None) => match crate::signing::registered_kms(&crate::project_root(), identity)? {
             Some(signer) => Ok(signer),
             None => Signer::from_env(identity),

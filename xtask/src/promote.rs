@@ -59,7 +59,7 @@ enum Engine {
 /// register names for the policy identity. Only a key of the identity the release's approval
 /// policy names signs: the register check happens when the record is appended.
 fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let var = crate::signing::set_var;
     if let Some(k) = key {
         return Signer::from_file(identity, k);
     }

@@ -22,7 +22,13 @@ pub const AWS_PROFILE_ENV: &str = "LZ_AWS_PROFILE";
 
 /// The KMS key ARN of `LZ_SIGNING_KMS_KEY`, when set.
 pub fn kms_key() -> Option<String> {
-    std::env::var(KMS_KEY_ENV).ok().filter(|v| !v.trim().is_empty())
+    set_var(KMS_KEY_ENV)
+}
+
+/// The value of environment variable `name` when it is set to something: an empty or blank
+/// value counts as unset (a secret or variable the job cannot see expands to "").
+pub fn set_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// The KMS key the register under `root` names for `identity` (`kms_key`), if any.

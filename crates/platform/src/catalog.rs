@@ -42,14 +42,11 @@ pub fn module_hash(dir: &Path) -> Result<String> {
         .filter_entry(|e| e.file_name() != ".terraform")
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file())
-        .filter(|e| {
-            let n = e.file_name().to_string_lossy();
-            !(n == ".terraform.lock.hcl" || n.ends_with(".tfstate") || n.ends_with(".tfstate.backup"))
-        })
         .map(|e| {
             let rel = e.path().strip_prefix(dir).unwrap_or(e.path()).to_string_lossy().replace('\\', "/");
             (rel, e.path().to_path_buf())
         })
+        .filter(|(rel, _)| hashed(rel))
         .collect();
     files.sort();
     let mut h = Sha256::new();
@@ -58,6 +55,13 @@ pub fn module_hash(dir: &Path) -> Result<String> {
         hash_file(&mut h, &rel, &bytes);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// Whether a module's file at `rel` (relative to the module) is part of its hash: Terraform's
+/// local files (`.terraform/`, the lock file, state) are not.
+fn hashed(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    !(rel.split('/').any(|c| c == ".terraform") || name == ".terraform.lock.hcl" || name.ends_with(".tfstate") || name.ends_with(".tfstate.backup"))
 }
 
 fn hash_file(h: &mut Sha256, rel: &str, bytes: &[u8]) {
@@ -76,8 +80,7 @@ pub fn module_hash_in(files: &std::collections::BTreeMap<String, Vec<u8>>, dir: 
     let mut any = false;
     for (path, bytes) in files.range(prefix.clone()..) {
         let Some(rel) = path.strip_prefix(&prefix) else { break };
-        let name = rel.rsplit('/').next().unwrap_or(rel);
-        if rel.split('/').any(|c| c == ".terraform") || name == ".terraform.lock.hcl" || name.ends_with(".tfstate") || name.ends_with(".tfstate.backup") {
+        if !hashed(rel) {
             continue;
         }
         hash_file(&mut h, rel, bytes);

@@ -3,6 +3,9 @@
 //! released copy (`released/<module>/<version>/`, `lz_repo::released`) at its usual address,
 //! while the other services of the environment render from `modules/`. trading-service 1.1.0
 //! added the task policy's `OnlyTheCurrentVersion` deny; 1.0.0 (the released copy) lacks it.
+mod common;
+use common::copy_dir;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -17,21 +20,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
-        let e = e.unwrap();
-        if e.file_name().to_string_lossy().starts_with(".terraform") {
-            continue;
-        }
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 /// A copy of what an environment renders from.
 fn tree() -> tempfile::TempDir {

@@ -7,6 +7,9 @@
 //! sits in as Terraform does, and require an address of the same resource type in today's
 //! rendered plan. The last test lets real Terraform (from PATH, no provider needed) plan the
 //! moved modules, reduced to `terraform_data`, against state from before the move.
+mod common;
+use common::copy_dir;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -146,21 +149,6 @@ fn every_bucket_resource_from_before_the_move_is_kept() {
     assert!(lost.is_empty(), "addresses an existing environment would destroy (no moved block carries them):\n  {}", lost.join("\n  "));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name().to_string_lossy().starts_with(".terraform") {
-            continue;
-        }
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 /// The check has teeth: without the moved block of the log archive's locked bucket, every
 /// subject that has it reports the address that would be destroyed.

@@ -1,7 +1,10 @@
 //! A control changed in a module or in one environment's overlay fails both an approved
 //! baseline and a property, each naming the environment and the attribute path. Each case
 //! mutates a copy of the repository's modules, environments and baselines.
-use std::path::{Path, PathBuf};
+mod common;
+use common::copy_dir;
+
+use std::path::PathBuf;
 
 use lz_baseline::props::{self, Property, RunConfig};
 use lz_baseline::{stale_baselines, SNAPSHOT_DIR};
@@ -13,22 +16,6 @@ fn root() -> PathBuf {
         .expect("repository root")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let name = e.file_name();
-        if name.to_string_lossy().starts_with(".terraform") {
-            continue;
-        }
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(&name));
-        } else {
-            std::fs::copy(&p, to.join(&name)).unwrap();
-        }
-    }
-}
 
 enum Check {
     /// A property over generated overlays.

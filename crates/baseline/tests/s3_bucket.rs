@@ -2,7 +2,10 @@
 //! the module's example (modules/s3-bucket/examples/basic) the way a caller trying to get
 //! around a control would, renders it offline with the provider schema, and expects the
 //! module's own validation or precondition to refuse it.
-use std::path::{Path, PathBuf};
+mod common;
+use common::copy_dir;
+
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
@@ -10,21 +13,6 @@ fn root() -> PathBuf {
 
 const EXAMPLE: &str = "modules/s3-bucket/examples/basic/main.tf";
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_name().to_string_lossy().starts_with(".terraform") {
-            continue;
-        }
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 /// Render the example with `from` replaced by `to` (which must occur once).
 fn render_with(from: &str, to: &str) -> Result<serde_json::Value, String> {

@@ -105,21 +105,23 @@ proptest! {
     #[test]
     fn no_service_runs_a_version_its_wave_has_not_reached(plan in plans(), steps in steps()) {
         let events = run(&plan, &steps);
-        let moved: Vec<(Target, i64)> = events.iter().filter_map(|e| match e {
-            Event::Adopted { env, service, at, .. } => Some(((env.clone(), service.clone()), *at)),
+        let moved: Vec<(Target, i64, u64)> = events.iter().filter_map(|e| match e {
+            Event::Adopted { env, service, at, sequence, .. } => Some(((env.clone(), service.clone()), *at, *sequence)),
             _ => None,
         }).collect();
-        for (target, at) in &moved {
+        for (target, at, adopted) in &moved {
             let wave = plan.wave_of(&target.0, &target.1).expect("the gate moved a target outside the plan");
             for (k, w) in plan.waves[..wave].iter().enumerate() {
                 let of_k: Vec<Target> = targets().into_iter().filter(|(e, s)| plan.wave_of(e, s) == Some(k)).collect();
-                let times: Vec<i64> = of_k.iter().map(|t| moved.iter().find(|(m, _)| m == t).map(|(_, a)| *a)
+                let times: Vec<i64> = of_k.iter().map(|t| moved.iter().find(|(m, _, _)| m == t).map(|(_, a, _)| *a)
                     .unwrap_or_else(|| panic!("{target:?} moved before {t:?} of earlier wave {}", w.name))).collect();
                 let (first, last) = (*times.iter().min().unwrap(), *times.iter().max().unwrap());
                 prop_assert!(last + (w.bake_minutes as i64) * 60 <= *at, "{target:?} moved before wave {} baked", w.name);
                 if w.health_checks.contains(&HealthCheck::DeploymentSucceeded) {
-                    let failed = events.iter().any(|e| matches!(e, Event::Deployment { env, succeeded: false, at: d, .. }
-                        if w.environments.contains(env) && *d >= first && d <= at));
+                    // Recorded before the adoption (by sequence: a deployment recorded after it in
+                    // the same second could not have held it).
+                    let failed = events.iter().any(|e| matches!(e, Event::Deployment { env, succeeded: false, at: d, sequence, .. }
+                        if w.environments.contains(env) && *d >= first && d <= at && sequence < adopted));
                     prop_assert!(!failed, "{target:?} moved after a failed deployment of wave {}", w.name);
                 }
             }

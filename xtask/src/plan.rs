@@ -64,18 +64,21 @@ pub fn render_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
 
 fn terraform_env(root: &Path, env: &str) -> anyhow::Result<serde_json::Value> {
     let var_file = env_var_file(root, env)?;
-    // Terraform takes one module source per call: services pinned to an older module version
-    // (issue 32) render only offline, from their released copies.
-    let pinned = lz_repo::released::pinned(root, env)?;
-    if let Some(p) = pinned.first() {
-        bail!("{env} pins {} to {}@{} (a released copy): --engine terraform renders one module source per call; use the offline engine", p.service, p.module, p.version);
-    }
     let tmp = std::env::temp_dir().join(format!("lz-plan-{env}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
-    copy_dir(&root.join("environments"), &tmp.join("environments"))?;
-    copy_dir(&root.join("modules"), &tmp.join("modules"))?;
+    for d in ["environments", "modules", lz_repo::released::DIR] {
+        if root.join(d).is_dir() {
+            copy_dir(&root.join(d), &tmp.join(d))?;
+        }
+    }
+    // Services pinned to an older module version (issue 32) plan under a call per version
+    // (lz_platform::mixed_root); their addresses are mapped back to the offline plan's.
     let vf = std::fs::canonicalize(&var_file)?;
-    let r = terraform_show(root, &tmp.join("environments"), &[format!("-var-file={}", vf.display())]);
+    let r = lz_platform::mixed_root::write(root, env, &tmp.join("environments"), &render_env(root, env)?).and_then(|mapping| {
+        let mut plan = terraform_show(root, &tmp.join("environments"), &[format!("-var-file={}", vf.display())])?;
+        mapping.plan(&mut plan);
+        Ok(plan)
+    });
     let _ = std::fs::remove_dir_all(&tmp);
     r
 }

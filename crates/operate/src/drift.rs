@@ -338,8 +338,7 @@ pub fn check_with(
         std::process::id()
     ));
     // The deployed release's own stack (the one its engine applied), never the working tree's.
-    engine.applies(archive.root(), &target.environment)?;
-    let ws = engine.workspace(&paths.root, archive.root(), &work, &target.endpoint, &backend, run_as)?;
+    let ws = engine.workspace(&paths.root, archive.root(), &work, &target.endpoint, &backend, run_as, (&target.environment, &plan))?;
     let bake = u32::try_from(details.bake_seconds.unwrap_or(0)).unwrap_or(u32::MAX);
     let args = [
         vec!["plan".to_string(), "-input=false".into(), "-no-color".into(), LOCK_TIMEOUT.into(), "-detailed-exitcode".into()],
@@ -387,7 +386,9 @@ pub fn check_with(
             return Err(Incomplete { environment: target.environment.clone(), release, findings, plan, record }.into());
         }
     };
-    let canary_changes = if terraform_changes { shown.changing() } else { Vec::new() };
+    // Named as the offline plan names them (a pinned instance's version call mapped back).
+    let mapping = engine.mapping(archive.root(), &target.environment)?;
+    let canary_changes = if terraform_changes { shown.changing().iter().map(|c| mapping.offline(c)).collect() } else { Vec::new() };
     if terraform_changes {
         let of = if engine.kind() == lz_evidence::details::Engine::Terraform { "landing zone" } else { "canary" };
         resources.push(format!("{} ({of} state)", target.environment));

@@ -79,18 +79,35 @@ impl Engine {
 
     /// The working copy, initialised: the canary's files alone, or the landing zone's root
     /// under `work/<root>` with the release's `modules/` at `work/modules` (its module sources
-    /// are `../modules/...`), the whole override written and the provider installed.
-    pub fn workspace(&self, root: &Path, tree: &Path, work: &Path, endpoint: &str, backend: &Backend, run_as: RunAs) -> Result<Workspace> {
+    /// are `../modules/...`) and `released/` at `work/released`, the whole override written and
+    /// the provider installed. An environment whose services run several versions of a module
+    /// gets each version under its own call, with moves that keep their state
+    /// ([`lz_platform::mixed_root`], instance keys from `plan`, the environment's offline plan).
+    #[allow(clippy::too_many_arguments)]
+    pub fn workspace(
+        &self,
+        root: &Path,
+        tree: &Path,
+        work: &Path,
+        endpoint: &str,
+        backend: &Backend,
+        run_as: RunAs,
+        (environment, plan): (&str, &serde_json::Value),
+    ) -> Result<Workspace> {
         match self.kind {
             Kind::Canary => Workspace::init(root, &self.stack(tree), work, endpoint, backend, run_as),
             Kind::Terraform => {
-                let modules = tree.join("modules");
-                if modules.is_dir() {
-                    copy_tree(&modules, &work.join("modules"))?;
+                for d in ["modules", lz_repo::released::DIR] {
+                    if tree.join(d).is_dir() {
+                        copy_tree(&tree.join(d), &work.join(d))?;
+                    }
                 }
                 let dir = work.join(&self.root);
                 copy_tree(&self.stack(tree), &dir)?;
                 crate::deploy::refuse_overrides(work, &dir)?;
+                if self.root == LANDING_ZONE {
+                    lz_platform::mixed_root::write(tree, environment, &dir, plan)?;
+                }
                 Workspace::init_with(root, &dir, &dir, endpoint, backend, run_as, self.provider.as_ref()).with_context(|| {
                     match &self.provider {
                         Some(p) => format!("the terraform engine with hashicorp/aws {} from {}", p.version, p.mirror.display()),
@@ -101,25 +118,14 @@ impl Engine {
         }
     }
 
-    /// Whether this engine can apply `environment` of the release tree `tree`: the terraform
-    /// engine applies one module source per module call, so an environment whose services are
-    /// pinned to older module versions (rendered from released copies, `lz_repo::released`) is
-    /// refused rather than applied from the current module code. The canary applies the plan
-    /// the offline renderer made, released copies included.
-    pub fn applies(&self, tree: &Path, environment: &str) -> Result<()> {
-        if self.kind != Kind::Terraform {
-            return Ok(());
+    /// How the addresses of this engine's plans of `environment` (release tree `tree`) map to
+    /// the offline plan's: the canary plans its own stack; the terraform engine plans pinned
+    /// instances under version calls ([`lz_platform::mixed_root::Mapping`]).
+    pub fn mapping(&self, tree: &Path, environment: &str) -> Result<lz_platform::mixed_root::Mapping> {
+        if self.kind != Kind::Terraform || self.root != LANDING_ZONE {
+            return Ok(Default::default());
         }
-        let pinned = lz_repo::released::pinned(tree, environment)?;
-        if pinned.is_empty() {
-            return Ok(());
-        }
-        let on: Vec<String> = pinned.iter().map(|p| format!("{} on {}@{}", p.service, p.module, p.version)).collect();
-        Err(anyhow::Error::new(lz_promote::refusal::Refusal(format!(
-            "{environment} runs services on older module versions ({}), which the terraform engine cannot apply (one module source per call): \
-             finish or roll back the rollout first",
-            on.join(", ")
-        ))))
+        lz_platform::mixed_root::Mapping::of_tree(tree, environment)
     }
 
     /// The variables of the plan: the canary's inputs and overlay, or the landing zone's
@@ -146,25 +152,24 @@ pub use lz_platform::provider_e2e::copy_tree;
 mod tests {
     use super::*;
 
-    /// The terraform engine (one module source per call) refuses an environment whose services
-    /// render from a released copy of an older module version; other environments, and the
-    /// canary, which applies the offline plan, are not refused.
+    /// The terraform engine plans a service pinned to an older module version under its version
+    /// call; its addresses map back to the offline plan's. The canary plans its own stack.
     #[test]
-    fn the_terraform_engine_refuses_an_environment_on_mixed_module_versions() {
+    fn the_terraform_engine_maps_a_pinned_instance_to_its_offline_address() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path();
         std::fs::create_dir_all(t.join("modules")).unwrap();
         let catalog = lz_repo::catalog::CATALOG;
         std::fs::copy(root.join(catalog), t.join(catalog)).unwrap();
+        copy_tree(&root.join("environments"), &t.join("environments")).unwrap();
         std::fs::create_dir_all(t.join("released/trading-service/1.0.0")).unwrap();
-        std::fs::create_dir_all(t.join("environments/prod")).unwrap();
-        std::fs::create_dir_all(t.join("environments/dev")).unwrap();
         std::fs::write(t.join("environments/prod/pins.toml"), "[pins.trading-service]\norder-gateway = \"1.0.0\"\n").unwrap();
-        let e = Engine::terraform(&root).applies(t, "prod").unwrap_err();
-        assert!(e.downcast_ref::<lz_promote::refusal::Refusal>().is_some(), "{e:#}");
-        assert!(format!("{e:#}").contains("order-gateway on trading-service@1.0.0"), "{e:#}");
-        Engine::terraform(&root).applies(t, "dev").unwrap();
-        Engine::canary().applies(t, "prod").unwrap();
+        let address = "module.service_v1_0_0[\"order-gateway\"].aws_iam_role_policy.task";
+        let offline = "module.service[\"order-gateway\"].aws_iam_role_policy.task";
+        assert_eq!(Engine::terraform(&root).mapping(t, "prod").unwrap().offline(address), offline);
+        assert_eq!(Engine::canary().mapping(t, "prod").unwrap().offline(address), address);
+        // An environment without pins: its instances may come back from a version call.
+        assert_eq!(Engine::terraform(&root).mapping(t, "dev").unwrap().offline(address), offline);
     }
 }

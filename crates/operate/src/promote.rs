@@ -829,8 +829,11 @@ impl Running<'_> {
     fn prepare(&self) -> Result<(deploy::Workspace, Vec<u64>, Option<u64>)> {
         let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
         boundary(&s.paths.work, Phase::Init);
-        self.at.engine.applies(s.release.root(), &t.environment).map_err(|e| self.fail(e))?;
-        let ws = self.at.engine.workspace(&s.paths.root, s.release.root(), &p.work, &t.endpoint, &p.backend, p.run_as.clone()).map_err(|e| self.fail(e))?;
+        let ws = self
+            .at
+            .engine
+            .workspace(&s.paths.root, s.release.root(), &p.work, &t.endpoint, &p.backend, p.run_as.clone(), (&t.environment, &s.plan))
+            .map_err(|e| self.fail(e))?;
         // Interrupted runs of this host whose process is gone: recorded dead, with the lock as
         // found. Their lock is released only by `--recover`.
         let lock = deploy::read_lock(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
@@ -858,7 +861,10 @@ impl Running<'_> {
         let planned = ws.run(&plan_args).map_err(|e| self.fail(e))?;
         let resources: Vec<String> = match self.at.engine.kind() {
             lz_evidence::details::Engine::Terraform if planned.code == 2 => {
-                ws.terraform().show("tfplan").map_err(|e| self.fail(e))?.resource_changes.iter().map(|r| r.address.clone()).collect()
+                // Recorded as the offline plan names them (a pinned instance's version call mapped back).
+                let mapping = self.at.engine.mapping(s.release.root(), &t.environment).map_err(|e| self.fail(e))?;
+                let shown = ws.terraform().show("tfplan").map_err(|e| self.fail(e))?;
+                shown.resource_changes.iter().map(|r| mapping.offline(&r.address)).collect()
             }
             _ => vec!["terraform_data.release".into(), "terraform_data.overlay".into()],
         };

@@ -15,6 +15,7 @@ pub mod hcl;
 pub mod kms_keys;
 pub mod layout;
 pub mod localstack_override;
+pub mod mixed_root;
 pub mod module_tags;
 pub mod localstack;
 pub mod oidc;

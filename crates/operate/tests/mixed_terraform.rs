@@ -1,0 +1,223 @@
+//! Real Terraform on an environment whose services run different versions of one module (issue
+//! 32): the terraform engine's working copy of the root (`lz_platform::mixed_root`) gives each
+//! pinned version its own call and `moved` chains. A provider-free fixture (`terraform_data`
+//! only) in the repository's layout, two services, three versions of their module, planned and
+//! applied by the Terraform on PATH through the harness ([`lz_platform::tools::terraform`]),
+//! wave after wave on one state: every plan's addresses, mapped back, are the offline renderer's,
+//! each instance plans its own version's code as the offline renderer renders it, and moving a
+//! service between versions updates it in place (never a destroy and create).
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use lz_platform::tfrun::{Plan, TfDir};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn module(version: &str) -> String {
+    format!(
+        "variable \"name\" {{\n  type = string\n}}\nvariable \"port\" {{\n  type = number\n}}\n\
+         resource \"terraform_data\" \"this\" {{\n  input = \"${{var.name}}:${{var.port}}:{version}\"\n}}\n\
+         output \"id\" {{\n  value = \"${{var.name}}-{version}\"\n}}\n"
+    )
+}
+
+const ROOT: &str = r#"variable "services" {
+  type = map(object({ port = number }))
+}
+
+module "service" {
+  source   = "../modules/svc"
+  for_each = var.services
+
+  name = each.key
+  port = each.value.port
+}
+
+# Waits for every service, whichever version it runs.
+resource "terraform_data" "after" {
+  input      = length(module.service)
+  depends_on = [module.service]
+}
+
+output "ids" {
+  value = { for k, s in module.service : k => s.id }
+}
+"#;
+
+/// The fixture: `svc` at 1.1.0 in `modules/`, its released copies 1.0.0 and 0.9.0, and
+/// environment prod running services a and b.
+fn tree(dir: &Path) {
+    let w = |p: &str, text: &str| {
+        let p = dir.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w(
+        "modules/catalog.toml",
+        "[modules.svc]\nversion = \"1.1.0\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"x\"\n\n\
+         [modules.svc.released]\n\"0.9.0\" = \"h\"\n\"1.0.0\" = \"h\"\n",
+    );
+    w("modules/svc/main.tf", &module("1.1.0"));
+    w("released/svc/1.0.0/main.tf", &module("1.0.0"));
+    w("released/svc/0.9.0/main.tf", &module("0.9.0"));
+    w("environments/main.tf", ROOT);
+    w("environments/prod/terraform.tfvars", "services = {\n  a = { port = 1 }\n  b = { port = 2 }\n}\n");
+    std::fs::create_dir_all(dir.join("schema")).unwrap();
+    std::fs::copy(root().join("schema/aws-provider.json"), dir.join("schema/aws-provider.json")).unwrap();
+}
+
+fn pin(tree: &Path, pins: &[(&str, &str)]) {
+    let mut text = String::from("[pins.svc]\n");
+    for (s, v) in pins {
+        text.push_str(&format!("{s} = \"{v}\"\n"));
+    }
+    std::fs::write(tree.join("environments/prod/pins.toml"), text).unwrap();
+}
+
+/// The offline plan of prod, as every render of an environment makes it.
+fn offline(tree: &Path) -> Value {
+    let opts = lz_schema::env_render_options(tree, "prod").unwrap();
+    tfrender::render_dir(&tree.join("environments"), &opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn changes(plan: &Value) -> Vec<&Value> {
+    plan["resource_changes"].as_array().unwrap().iter().collect()
+}
+
+fn addresses(plan: &Value) -> BTreeSet<String> {
+    changes(plan).iter().map(|r| r["address"].as_str().unwrap().to_string()).collect()
+}
+
+fn input_of<'a>(plan: &'a Value, service: &str) -> &'a Value {
+    let addr = format!("module.service[\"{service}\"].terraform_data.this");
+    &changes(plan).into_iter().find(|r| r["address"] == addr.as_str()).unwrap_or_else(|| panic!("{addr} not in the plan"))["change"]["after"]["input"]
+}
+
+/// One wave: a fresh working copy of the tree, the state the last wave left, the root rewritten,
+/// `terraform plan`, checked against the offline plan, applied. Returns the raw and mapped plan.
+fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terraform) -> (Value, Value) {
+    let _ = std::fs::remove_dir_all(work);
+    for d in ["environments", "modules", "released"] {
+        lz_operate::engine::copy_tree(&tree.join(d), &work.join(d)).unwrap();
+    }
+    let dir = work.join("environments");
+    if state.exists() {
+        std::fs::copy(state, dir.join("terraform.tfstate")).unwrap();
+    }
+    let want = offline(tree);
+    let mapping = lz_platform::mixed_root::write(tree, "prod", &dir, &want).unwrap_or_else(|e| panic!("{e:#}"));
+    let t = TfDir::new(tf, &dir);
+    t.init(&[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let vars = format!("-var-file={}", tree.join("environments/prod/terraform.tfvars").display());
+    match t.plan(&["-out=tfplan".to_string(), vars.clone()]).unwrap() {
+        Plan::Changes(_) | Plan::NoChanges(_) => {}
+        Plan::Failed(out) => panic!("terraform plan failed on\n{}\n{}", std::fs::read_to_string(dir.join(lz_platform::mixed_root::FILE)).unwrap(), out.text()),
+    }
+    let raw = t.show("tfplan").unwrap().json;
+    let mut got = raw.clone();
+    mapping.plan(&mut got);
+    assert_eq!(addresses(&got), addresses(&want), "Terraform's addresses, mapped, are the offline plan's");
+    for s in ["a", "b"] {
+        assert_eq!(input_of(&got, s), input_of(&want, s), "{s} plans the code the offline renderer renders for it");
+    }
+    assert_eq!(got["output_changes"]["ids"]["after"], want["output_changes"]["ids"]["after"], "the outputs over every version call");
+    let out = t.apply(&["-auto-approve".to_string(), "-input=false".into(), vars.clone()]).unwrap();
+    assert!(out.success(), "terraform apply failed:\n{}", out.text());
+    std::fs::copy(dir.join("terraform.tfstate"), state).unwrap();
+    // Applied, the same root plans nothing more.
+    assert!(matches!(t.plan(&[vars]).unwrap(), Plan::NoChanges(_)), "a second plan of the wave changes nothing");
+    (raw, got)
+}
+
+/// No resource of the plan is created or destroyed; returns the (raw) addresses that moved.
+fn moved_in_place(raw: &Value) -> BTreeSet<(String, String)> {
+    let mut moved = BTreeSet::new();
+    for rc in changes(raw) {
+        let actions = rc["change"]["actions"].as_array().unwrap();
+        assert!(actions.iter().all(|a| a == "update" || a == "no-op"), "{} plans {actions:?}", rc["address"]);
+        if let Some(prev) = rc["previous_address"].as_str() {
+            moved.insert((prev.to_string(), rc["address"].as_str().unwrap().to_string()));
+        }
+    }
+    moved
+}
+
+#[test]
+fn terraform_plans_each_pinned_service_from_its_own_version_at_the_offline_addresses_and_moves_it_in_place() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, work, state) = (tmp.path().join("tree"), tmp.path().join("work"), tmp.path().join("terraform.tfstate"));
+    tree(&t);
+    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"].terraform_data.this");
+
+    // Before the rollout: every service on the catalog's version, created.
+    let (raw, _) = wave(&t, &work, &state, &tf);
+    assert!(changes(&raw).iter().all(|r| r["change"]["actions"] == serde_json::json!(["create"])));
+    assert_eq!(input_of(&offline(&t), "a"), "a:1:1.1.0");
+
+    // a pinned to 1.0.0: planned under its version call, moved there, updated in place.
+    pin(&t, &[("a", "1.0.0")]);
+    let (raw, got) = wave(&t, &work, &state, &tf);
+    assert_eq!(input_of(&got, "a"), "a:1:1.0.0");
+    assert_eq!(input_of(&got, "b"), "b:2:1.1.0");
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service", "a"), addr("service_v1_0_0", "a"))]));
+    assert!(changes(&got).iter().all(|r| r.get("previous_address").is_none()), "no move offline");
+    let calls = raw["configuration"]["root_module"]["module_calls"].as_object().unwrap();
+    assert_eq!(calls["service_v1_0_0"]["source"], "../released/svc/1.0.0");
+    assert_eq!(calls["service"]["source"], "../modules/svc");
+
+    // Three versions at once: a to 0.9.0, b to 1.0.0 (chains through every version call).
+    pin(&t, &[("a", "0.9.0"), ("b", "1.0.0")]);
+    let (raw, got) = wave(&t, &work, &state, &tf);
+    assert_eq!((input_of(&got, "a").as_str(), input_of(&got, "b").as_str()), (Some("a:1:0.9.0"), Some("b:2:1.0.0")));
+    assert_eq!(
+        moved_in_place(&raw),
+        BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service_v0_9_0", "a")), (addr("service", "b"), addr("service_v1_0_0", "b"))])
+    );
+
+    // The last wave unpins everyone: both come back to the call's own source, in place.
+    std::fs::remove_file(t.join("environments/prod/pins.toml")).unwrap();
+    let (raw, got) = wave(&t, &work, &state, &tf);
+    assert_eq!((input_of(&got, "a").as_str(), input_of(&got, "b").as_str()), (Some("a:1:1.1.0"), Some("b:2:1.1.0")));
+    assert_eq!(
+        moved_in_place(&raw),
+        BTreeSet::from([(addr("service_v0_9_0", "a"), addr("service", "a")), (addr("service_v1_0_0", "b"), addr("service", "b"))])
+    );
+}
+
+/// Without the generated moves, the same split would destroy and recreate a service that
+/// changes version: the moves are what keep its state (this test fails if `write` stops
+/// writing them).
+#[test]
+fn the_generated_root_holds_a_move_chain_for_every_instance_and_rewrites_references() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("tree");
+    tree(&t);
+    pin(&t, &[("a", "1.0.0")]);
+    let work = tmp.path().join("work");
+    lz_operate::engine::copy_tree(&t.join("environments"), &work).unwrap();
+    lz_platform::mixed_root::write(&t, "prod", &work, &offline(&t)).unwrap();
+    let generated = std::fs::read_to_string(work.join(lz_platform::mixed_root::FILE)).unwrap();
+    for (from, to) in [
+        ("service[\"a\"]", "service_v0_9_0[\"a\"]"),
+        ("service_v0_9_0[\"a\"]", "service_v1_0_0[\"a\"]"),
+        ("service_v0_9_0[\"b\"]", "service_v1_0_0[\"b\"]"),
+        ("service_v1_0_0[\"b\"]", "service[\"b\"]"),
+    ] {
+        assert!(generated.contains(&format!("from = module.{from}\n  to   = module.{to}\n")), "{from} -> {to} in\n{generated}");
+    }
+    assert!(generated.contains("module \"service_v1_0_0\" {\n  source   = \"../released/svc/1.0.0\""), "{generated}");
+    assert!(!generated.contains("service_v0_9_0\" {"), "no call for a version nobody pins: {generated}");
+    let main = std::fs::read_to_string(work.join("main.tf")).unwrap();
+    assert!(main.contains("for_each = { for k, v in (var.services) : k => v if !contains([\"a\"], k) }"), "{main}");
+    assert!(main.contains("length(merge(module.service, module.service_v1_0_0))"), "{main}");
+    assert!(main.contains("depends_on = [module.service, module.service_v1_0_0]"), "{main}");
+    assert!(main.contains("for k, s in merge(module.service, module.service_v1_0_0) :"), "{main}");
+    // A call of the release already named like a version call is refused, not overwritten.
+    std::fs::write(t.join("environments/clash.tf"), "module \"service_v1_0_0\" {\n  source = \"../modules/svc\"\n  name = \"x\"\n  port = 1\n}\n").unwrap();
+    let e = format!("{:#}", lz_platform::mixed_root::calls(&t, "prod").unwrap_err());
+    assert!(e.contains("main.tf:5") && e.contains("service_v1_0_0"), "{e}");
+}

@@ -1,0 +1,342 @@
+//! The Terraform root of an environment whose services run different versions of one module
+//! (issue 32). Terraform takes one `source` per module call, and a service pinned
+//! (`environments/<env>/pins.toml`) to an older version renders, offline, from that version's
+//! released copy at its usual address (`lz_repo::released`, `tfrender::InstanceSource`). For real
+//! Terraform the harness rewrites its working copy of the root (never the release): each root
+//! call `C` of a module with released copies is split by version.
+//!
+//! - `C` keeps the catalog's version and its own `source`; its `for_each` is filtered to the
+//!   instances not pinned elsewhere: `{ for k, v in (E) : k => v if !contains([pinned], k) }`.
+//! - Each version `X.Y.Z` that services of the environment pin gets a copy of the call named
+//!   [`version_call`] (`C_vX_Y_Z`), with `source = "../released/<module>/<X.Y.Z>"` and `for_each`
+//!   filtered to its own instances, in the generated file [`FILE`].
+//! - References to `module.C` in the root become `merge(module.C, module.C_vX_Y_Z, ...)`
+//!   (in a `depends_on` list, the calls themselves); `moved`, `import` and `removed` blocks are
+//!   left alone.
+//! - `moved` blocks keep every instance's state: for each instance key of `C` in the offline plan,
+//!   a chain through every other call a version of the module could have put it in (`C` and
+//!   `C_vW` for each released `W` the catalog records) ends at the call it is planned in now.
+//!   Terraform follows a chain from wherever the state holds the instance; a `from` that the
+//!   state does not hold is ignored. So moving a service between versions updates its resources
+//!   in place (`previous_address` in the plan), never destroys and creates them. A released copy
+//!   leaves the catalog only after a release that unpins its last service has been applied
+//!   everywhere, or its instances would have no chain back.
+//!
+//! Terraform's plan then names a pinned instance's resources `module.C_vX_Y_Z["key"]...`; the
+//! offline renderer, the baselines, the gate and the deployment records name them
+//! `module.C["key"]...`. [`Mapping`] is that correspondence, and every address the harness reads
+//! from a Terraform plan of such a root goes through [`Mapping::offline`] (or [`Mapping::plan`]).
+//! Which code a version means is the release's own copy, checked against the chain before any
+//! promotion (`lz_promote::copies`); this module only arranges the calls.
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use hcl_edit::Span;
+use serde_json::Value;
+
+use crate::hcl::{blocks, labels, parse_module_dir, source_of, HclFile};
+
+/// The file of the working copy's root that holds the version calls and the moves.
+pub const FILE: &str = "lz_module_versions.tf";
+
+/// The name of the call that plans the instances of root call `call` pinned to `version`.
+pub fn version_call(call: &str, version: &str) -> String {
+    format!("{call}_v{}", version.replace('.', "_"))
+}
+
+/// One root module call of a module that has released copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The call's name (`service`).
+    pub name: String,
+    pub module: String,
+    /// Every released version of the module, with the name of its version call.
+    pub versions: BTreeMap<String, String>,
+    /// The environment's pins of the module: instance key -> version (released copies only).
+    pub pinned: BTreeMap<String, String>,
+}
+
+impl Call {
+    /// Every call name an instance of this call can be planned under: the call and its version calls.
+    fn names(&self) -> BTreeSet<String> {
+        std::iter::once(self.name.clone()).chain(self.versions.values().cloned()).collect()
+    }
+
+    /// The version calls that hold instances in this environment, in version order.
+    fn used(&self) -> Vec<(&str, &str)> {
+        let used: BTreeSet<&str> = self.pinned.values().map(String::as_str).collect();
+        self.versions.iter().filter(|(v, _)| used.contains(v.as_str())).map(|(v, c)| (v.as_str(), c.as_str())).collect()
+    }
+}
+
+/// The root calls of `tree`'s `environments/` that [`write`] splits for environment `env`: every
+/// call with `for_each` whose source is `../modules/<M>` for a module `M` whose catalog records
+/// released copies. A version call name that is already a call of the root is an error.
+pub fn calls(tree: &Path, env: &str) -> Result<Vec<Call>> {
+    let catalog = lz_repo::released::catalog(tree)?;
+    let pinned = lz_repo::released::pinned(tree, env)?;
+    let files = parse_module_dir(&tree.join("environments"))?;
+    let existing: BTreeSet<String> = files.iter().flat_map(|f| blocks(&f.body, "module").filter_map(|b| labels(b).first().cloned())).collect();
+    let mut out = Vec::new();
+    for f in &files {
+        for b in blocks(&f.body, "module") {
+            let Some(name) = labels(b).first().cloned() else { continue };
+            let Some(source) = b.body.get_attribute("source").and_then(|a| a.value.as_str()) else { continue };
+            let Some(module) = source.strip_prefix("../modules/") else { continue };
+            let Some(entry) = catalog.modules.get(module).filter(|e| !e.released.is_empty()) else { continue };
+            if b.body.get_attribute("for_each").is_none() {
+                continue;
+            }
+            let versions: BTreeMap<String, String> = entry.released.keys().map(|v| (v.clone(), version_call(&name, v))).collect();
+            for c in versions.values() {
+                if existing.contains(c) {
+                    bail!("{}:{}: module call {c:?} is the name the harness gives {name}'s instances on an older version of {module}: rename it", f.path.display(), f.line_of_span(b));
+                }
+            }
+            let pinned = pinned.iter().filter(|p| p.module == module).map(|p| (p.service.clone(), p.version.clone())).collect();
+            out.push(Call { name, module: module.to_string(), versions, pinned });
+        }
+    }
+    Ok(out)
+}
+
+/// Terraform's addresses of a split root and the offline renderer's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    /// Version call -> the call it was split from.
+    calls: BTreeMap<String, String>,
+}
+
+impl Mapping {
+    pub fn of(calls: &[Call]) -> Mapping {
+        Mapping { calls: calls.iter().flat_map(|c| c.versions.values().map(|v| (v.clone(), c.name.clone()))).collect() }
+    }
+
+    /// The mapping of environment `env` of `tree` (see [`calls`]).
+    pub fn of_tree(tree: &Path, env: &str) -> Result<Mapping> {
+        Ok(Mapping::of(&calls(tree, env)?))
+    }
+
+    /// `address` as the offline renderer names it: `module.C_vX_Y_Z[...]...` is `module.C[...]...`.
+    pub fn offline(&self, address: &str) -> String {
+        for (split, call) in &self.calls {
+            if let Some(rest) = address.strip_prefix(&format!("module.{split}")) {
+                if rest.starts_with(['[', '.']) || rest.is_empty() {
+                    return format!("module.{call}{rest}");
+                }
+            }
+        }
+        address.to_string()
+    }
+
+    /// `plan` (`terraform show -json`) with every address mapped by [`Mapping::offline`]: every
+    /// string value that is an address, and `previous_address` dropped where it maps to the
+    /// address itself (a move between version calls is no move offline). The `configuration`
+    /// section keeps Terraform's call names: it describes the code, one entry per call.
+    pub fn plan(&self, plan: &mut Value) {
+        if self.calls.is_empty() {
+            return;
+        }
+        let configuration = plan.as_object_mut().and_then(|m| m.remove("configuration"));
+        self.map_value(plan);
+        if let (Some(c), Some(m)) = (configuration, plan.as_object_mut()) {
+            m.insert("configuration".into(), c);
+        }
+    }
+
+    fn map_value(&self, v: &mut Value) {
+        match v {
+            Value::String(s) if s.starts_with("module.") => *s = self.offline(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| self.map_value(x)),
+            Value::Object(m) => {
+                m.values_mut().for_each(|x| self.map_value(x));
+                if m.contains_key("previous_address") && m.get("previous_address") == m.get("address") {
+                    m.remove("previous_address");
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The instance keys of root call `call` in `plan` (`module.<call>["key"]...` addresses).
+fn keys(plan: &Value, call: &str) -> BTreeSet<String> {
+    let prefix = format!("module.{call}[");
+    let mut out = BTreeSet::new();
+    for rc in plan["resource_changes"].as_array().into_iter().flatten() {
+        let Some(rest) = rc["address"].as_str().and_then(|a| a.strip_prefix(&prefix)) else { continue };
+        if let Some(Ok(key)) = serde_json::Deserializer::from_str(rest).into_iter::<String>().next() {
+            out.insert(key);
+        }
+    }
+    out
+}
+
+/// An HCL quoted string of `s` (JSON escapes, with template sequences escaped).
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default().replace("${", "$${").replace("%{", "%%{")
+}
+
+fn list(keys: &BTreeSet<&str>) -> String {
+    format!("[{}]", keys.iter().map(|k| quoted(k)).collect::<Vec<_>>().join(", "))
+}
+
+/// Rewrites the working copy of environment `env`'s root in `dir` (a copy of `tree`'s
+/// `environments/`, with `modules/` and `released/` beside it) as the module documentation says,
+/// taking instance keys from `plan`, the environment's offline plan. Returns the mapping of
+/// Terraform's addresses to the offline ones (empty when nothing was split).
+pub fn write(tree: &Path, env: &str, dir: &Path, plan: &Value) -> Result<Mapping> {
+    let calls = calls(tree, env)?;
+    if calls.is_empty() {
+        return Ok(Mapping::default());
+    }
+    let files = parse_module_dir(dir)?;
+    let mut edits: BTreeMap<usize, Vec<(std::ops::Range<usize>, String)>> = BTreeMap::new();
+    let mut generated = String::from(
+        "# Written by the harness in its working copy (lz_platform::mixed_root): the instances of a module\n\
+         # call pinned to an older module version, each version under its own call, and the moves that keep\n\
+         # their state. Not part of any release.\n",
+    );
+    for call in &calls {
+        let (at, block) = files
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| blocks(&f.body, "module").find(|b| labels(b).first() == Some(&call.name)).map(|b| (i, b)))
+            .with_context(|| format!("{}: module call {:?} of the release is missing", dir.display(), call.name))?;
+        let file = &files[at];
+        let used = call.used();
+        if !used.is_empty() {
+            split(file, block, call, &used, &mut generated, edits.entry(at).or_default())?;
+            for (i, f) in files.iter().enumerate() {
+                references(f, call, &used, edits.entry(i).or_default());
+            }
+        }
+        moves(call, plan, &mut generated);
+    }
+    for (i, mut e) in edits {
+        if e.is_empty() {
+            continue;
+        }
+        let f = &files[i];
+        e.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+        let mut text = f.text.clone();
+        for (r, with) in e {
+            text.replace_range(r, &with);
+        }
+        std::fs::write(&f.path, text).with_context(|| format!("writing {}", f.path.display()))?;
+    }
+    let out = dir.join(FILE);
+    if out.exists() {
+        bail!("{}: the release holds a file of the name the harness writes its version calls to", out.display());
+    }
+    std::fs::write(&out, generated).with_context(|| format!("writing {}", out.display()))?;
+    Ok(Mapping::of(&calls))
+}
+
+/// The span of `node` in `file`, or an error naming the file and the call.
+fn span_of(file: &HclFile, node: &impl Span, what: &str) -> Result<std::ops::Range<usize>> {
+    node.span().with_context(|| format!("{}: {what} has no source position", file.path.display()))
+}
+
+/// `call`'s block filtered to its unpinned instances (an edit of `file`), and one copy per
+/// version in `used` appended to `generated`.
+fn split(
+    file: &HclFile,
+    block: &hcl_edit::structure::Block,
+    call: &Call,
+    used: &[(&str, &str)],
+    generated: &mut String,
+    edits: &mut Vec<(std::ops::Range<usize>, String)>,
+) -> Result<()> {
+    let whole = span_of(file, block, &format!("module {:?}", call.name))?;
+    let label = span_of(file, &block.labels[0], "its label")?;
+    let source = block.body.get_attribute("source").context("no source")?;
+    let source = span_of(file, &source.value, "its source")?;
+    let for_each = block.body.get_attribute("for_each").context("no for_each")?;
+    let expr = source_of(file, &for_each.value);
+    let for_each = span_of(file, &for_each.value, "its for_each")?;
+    let pinned: BTreeSet<&str> = call.pinned.keys().map(String::as_str).collect();
+    edits.push((for_each.clone(), format!("{{ for k, v in ({expr}) : k => v if !contains({}, k) }}", list(&pinned))));
+    for (version, name) in used {
+        let own: BTreeSet<&str> = call.pinned.iter().filter(|(_, v)| v == version).map(|(k, _)| k.as_str()).collect();
+        let mut local = vec![
+            (label.clone(), quoted(name)),
+            (source.clone(), quoted(&format!("../{}/{}/{version}", lz_repo::released::DIR, call.module))),
+            (for_each.clone(), format!("{{ for k, v in ({expr}) : k => v if contains({}, k) }}", list(&own))),
+        ];
+        local.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+        let mut text = file.text[whole.clone()].to_string();
+        for (r, with) in local {
+            text.replace_range(r.start - whole.start..r.end - whole.start, &with);
+        }
+        generated.push_str(&format!("\n# {} of {}@{version}\n{text}\n", call.name, call.module));
+    }
+    Ok(())
+}
+
+/// Edits of `file` that make every reference to `module.<call>` (outside `moved`, `import` and
+/// `removed` blocks) take the version calls in `used` too.
+fn references(file: &HclFile, call: &Call, used: &[(&str, &str)], edits: &mut Vec<(std::ops::Range<usize>, String)>) {
+    let skip: Vec<std::ops::Range<usize>> =
+        ["moved", "import", "removed"].iter().flat_map(|k| blocks(&file.body, k).filter_map(|b| b.span())).collect();
+    let lists: Vec<std::ops::Range<usize>> =
+        regex::Regex::new(r"depends_on\s*=\s*\[[^\]]*\]").map(|re| re.find_iter(&file.text).map(|m| m.range()).collect()).unwrap_or_default();
+    let Ok(re) = regex::Regex::new(&format!(r"module\.{}(?:[^A-Za-z0-9_-]|$)", regex::escape(&call.name))) else { return };
+    let names: Vec<String> = std::iter::once(format!("module.{}", call.name)).chain(used.iter().map(|(_, c)| format!("module.{c}"))).collect();
+    for m in re.find_iter(&file.text) {
+        let r = m.start()..m.start() + "module.".len() + call.name.len();
+        if skip.iter().any(|s| s.contains(&r.start)) {
+            continue;
+        }
+        let with = if lists.iter().any(|l| l.contains(&r.start)) { names.join(", ") } else { format!("merge({})", names.join(", ")) };
+        edits.push((r, with));
+    }
+}
+
+/// The `moved` chains of every instance of `call` in `plan` (see the module documentation).
+fn moves(call: &Call, plan: &Value, generated: &mut String) {
+    let names = call.names();
+    for key in keys(plan, &call.name) {
+        let target = call.pinned.get(&key).and_then(|v| call.versions.get(v)).cloned().unwrap_or_else(|| call.name.clone());
+        let chain: Vec<&String> = names.iter().filter(|n| **n != target).chain(std::iter::once(&target)).collect();
+        let k = quoted(&key);
+        for pair in chain.windows(2) {
+            generated.push_str(&format!("\nmoved {{\n  from = module.{}[{k}]\n  to   = module.{}[{k}]\n}}\n", pair[0], pair[1]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_call_address_maps_to_its_call_and_nothing_else_does() {
+        let call = Call {
+            name: "service".into(),
+            module: "svc".into(),
+            versions: BTreeMap::from([("1.0.0".into(), "service_v1_0_0".into())]),
+            pinned: BTreeMap::new(),
+        };
+        let m = Mapping::of(&[call]);
+        assert_eq!(m.offline("module.service_v1_0_0[\"a\"].terraform_data.this"), "module.service[\"a\"].terraform_data.this");
+        assert_eq!(m.offline("module.service_v1_0_0"), "module.service");
+        for same in ["module.service[\"a\"].x.y", "module.service_v1_0_0x[\"a\"].x.y", "aws_s3_bucket.module", "module.other.x.y"] {
+            assert_eq!(m.offline(same), same);
+        }
+        let mut plan = serde_json::json!({
+            "resource_changes": [{"address": "module.service_v1_0_0[\"a\"].t.x", "previous_address": "module.service[\"a\"].t.x", "module_address": "module.service_v1_0_0[\"a\"]"}],
+            "configuration": {"root_module": {"module_calls": {"service_v1_0_0": {"source": "../released/svc/1.0.0"}}}, "x": "module.service_v1_0_0"}
+        });
+        m.plan(&mut plan);
+        assert_eq!(plan["resource_changes"][0], serde_json::json!({"address": "module.service[\"a\"].t.x", "module_address": "module.service[\"a\"]"}));
+        assert_eq!(plan["configuration"]["x"], "module.service_v1_0_0", "the configuration keeps Terraform's calls");
+    }
+
+    #[test]
+    fn quoted_keys_are_hcl_strings_without_templates() {
+        assert_eq!(quoted("order-gateway"), "\"order-gateway\"");
+        assert_eq!(quoted("a${b}%{c}\"d"), "\"a$${b}%%{c}\\\"d\"");
+    }
+}

@@ -20,7 +20,8 @@ fn module(version: &str) -> String {
     format!(
         "variable \"name\" {{\n  type = string\n}}\nvariable \"port\" {{\n  type = number\n}}\n\
          resource \"terraform_data\" \"this\" {{\n  input = \"${{var.name}}:${{var.port}}:{version}\"\n}}\n\
-         output \"id\" {{\n  value = \"${{var.name}}-{version}\"\n}}\n"
+         output \"id\" {{\n  value = \"${{var.name}}-{version}\"\n}}\n\
+         resource \"terraform_data\" \"code\" {{\n  input = \"{version}\"\n}}\n"
     )
 }
 
@@ -124,6 +125,17 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
         assert_eq!(input_of(&got, s), input_of(&want, s), "{s} plans the code the offline renderer renders for it");
     }
     assert_eq!(got["output_changes"]["ids"]["after"], want["output_changes"]["ids"]["after"], "the outputs over every version call");
+    // The configuration section: the calls Terraform shows, each with its own source and code.
+    let calls = |plan: &Value| plan["configuration"]["root_module"]["module_calls"].as_object().unwrap().clone();
+    let (tf_calls, offline_calls) = (calls(&raw), calls(&want));
+    assert_eq!(tf_calls.keys().collect::<Vec<_>>(), offline_calls.keys().collect::<Vec<_>>(), "the module calls of the configuration");
+    for (name, c) in &tf_calls {
+        let o = &offline_calls[name];
+        assert_eq!(c["source"], o["source"], "{name}'s source");
+        assert_eq!(c["expressions"], o["expressions"], "{name}'s arguments");
+        let code = |c: &Value| c["module"]["resources"].as_array().unwrap().iter().find(|r| r["address"] == "terraform_data.code").unwrap()["expressions"].clone();
+        assert_eq!(code(c), code(o), "{name}'s code");
+    }
     let out = t.apply(&["-auto-approve".to_string(), "-input=false".into(), vars.clone()]).unwrap();
     assert!(out.success(), "terraform apply failed:\n{}", out.text());
     std::fs::copy(dir.join("terraform.tfstate"), state).unwrap();
@@ -132,14 +144,15 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
     (raw, got)
 }
 
-/// No resource of the plan is created or destroyed; returns the (raw) addresses that moved.
+/// No resource of the plan is created or destroyed; returns the (raw) module instances that moved.
 fn moved_in_place(raw: &Value) -> BTreeSet<(String, String)> {
     let mut moved = BTreeSet::new();
     for rc in changes(raw) {
         let actions = rc["change"]["actions"].as_array().unwrap();
         assert!(actions.iter().all(|a| a == "update" || a == "no-op"), "{} plans {actions:?}", rc["address"]);
         if let Some(prev) = rc["previous_address"].as_str() {
-            moved.insert((prev.to_string(), rc["address"].as_str().unwrap().to_string()));
+            let instance = |a: &str| a[..a.find("].").unwrap() + 1].to_string();
+            moved.insert((instance(prev), instance(rc["address"].as_str().unwrap())));
         }
     }
     moved
@@ -151,7 +164,7 @@ fn terraform_plans_each_pinned_service_from_its_own_version_at_the_offline_addre
     let tmp = tempfile::tempdir().unwrap();
     let (t, work, state) = (tmp.path().join("tree"), tmp.path().join("work"), tmp.path().join("terraform.tfstate"));
     tree(&t);
-    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"].terraform_data.this");
+    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"]");
 
     // Before the rollout: every service on the catalog's version, created.
     let (raw, _) = wave(&t, &work, &state, &tf);
@@ -168,6 +181,11 @@ fn terraform_plans_each_pinned_service_from_its_own_version_at_the_offline_addre
     let calls = raw["configuration"]["root_module"]["module_calls"].as_object().unwrap();
     assert_eq!(calls["service_v1_0_0"]["source"], "../released/svc/1.0.0");
     assert_eq!(calls["service"]["source"], "../modules/svc");
+    let code = |call: &str| {
+        let c = &offline(&t)["configuration"]["root_module"]["module_calls"][call]["module"]["resources"];
+        c.as_array().unwrap().iter().find(|r| r["address"] == "terraform_data.code").unwrap()["expressions"]["input"]["constant_value"].clone()
+    };
+    assert_eq!((code("service"), code("service_v1_0_0")), (serde_json::json!("1.1.0"), serde_json::json!("1.0.0")), "each version's own code");
 
     // Three versions at once: a to 0.9.0, b to 1.0.0 (chains through every version call).
     pin(&t, &[("a", "0.9.0"), ("b", "1.0.0")]);

@@ -42,7 +42,7 @@ pub const FILE: &str = "lz_module_versions.tf";
 
 /// The name of the call that plans the instances of root call `call` pinned to `version`.
 pub fn version_call(call: &str, version: &str) -> String {
-    format!("{call}_v{}", version.replace('.', "_"))
+    format!("{call}{}", lz_repo::released::version_suffix(version))
 }
 
 /// One root module call of a module that has released copies.

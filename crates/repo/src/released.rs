@@ -66,6 +66,13 @@ pub fn catalog(root: &Path) -> Result<crate::catalog::Catalog> {
     Ok(catalog)
 }
 
+/// What the name of a root module call gets for the instances pinned to `version` where one call
+/// holds one version (`_vX_Y_Z`): the terraform engine's working copy (`lz_platform::mixed_root`)
+/// and the plan's `configuration` section (`tfrender::InstanceSource::call_suffix`).
+pub fn version_suffix(version: &str) -> String {
+    format!("_v{}", version.replace('.', "_"))
+}
+
 /// One service instance of a module call rendered from a released copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pinned {

@@ -299,7 +299,12 @@ pub fn env_render_options(root: &Path, env: &str) -> Result<tfrender::RenderOpti
     let mut opts = render_options(root, vec![overlay])?;
     opts.instance_sources = lz_repo::released::pinned(root, env)?
         .into_iter()
-        .map(|p| tfrender::InstanceSource { call_source: p.call_source(), key: p.service.clone(), source: p.source() })
+        .map(|p| tfrender::InstanceSource {
+            call_source: p.call_source(),
+            key: p.service.clone(),
+            source: p.source(),
+            call_suffix: lz_repo::released::version_suffix(&p.version),
+        })
         .collect();
     Ok(opts)
 }

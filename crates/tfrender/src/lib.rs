@@ -87,6 +87,12 @@ pub struct InstanceSource {
     pub call_source: String,
     pub key: String,
     pub source: String,
+    /// When not empty, the plan's `configuration` section shows the module at `source` as a
+    /// root call `<call name><call_suffix>` (the call's own entry, with this `source` and this
+    /// module's code), as Terraform shows the root that gives each version its own call
+    /// (`lz_platform::mixed_root`, suffix `lz_repo::released::version_suffix`). The instance's
+    /// resources keep the call's own addresses.
+    pub call_suffix: String,
 }
 
 /// Every schema validation error of the configuration in `dir` (unsupported arguments and
@@ -232,7 +238,9 @@ impl Prepared {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(plan::build(&eng, self.configuration.clone()))
+        let mut configuration = self.configuration.clone();
+        plan::instance_calls(&mut configuration, root, &eng.overrides, &opts.instance_sources);
+        Ok(plan::build(&eng, configuration))
     }
 }
 

@@ -291,6 +291,28 @@ fn parent_module(addr: &str) -> String {
 
 // ---- configuration ----
 
+/// Adds to `configuration`'s root module calls, for each instance source with a call suffix, the
+/// call that holds its module (see [`crate::InstanceSource::call_suffix`]): the entry of every
+/// root call the source applies to, renamed, with the source's `source` and module code.
+pub(crate) fn instance_calls(
+    configuration: &mut Json,
+    root: &ModuleCfg,
+    overrides: &std::collections::HashMap<(String, String), std::sync::Arc<ModuleCfg>>,
+    list: &[crate::InstanceSource],
+) {
+    let Some(calls) = configuration.pointer_mut("/root_module/module_calls").and_then(Json::as_object_mut) else { return };
+    for s in list.iter().filter(|s| !s.call_suffix.is_empty()) {
+        for c in root.calls.iter().filter(|c| c.source == s.call_source) {
+            let (Some(module), Some(Json::Object(own))) = (overrides.get(&(c.name.clone(), s.key.clone())), calls.get(&c.name)) else { continue };
+            let mut e = own.clone();
+            e.insert("source".into(), json!(s.source));
+            e.insert("module".into(), config_module(root, module, 1));
+            calls.insert(format!("{}{}", c.name, s.call_suffix), Json::Object(e));
+        }
+    }
+    *calls = sorted(std::mem::take(calls));
+}
+
 pub(crate) fn configuration(root: &ModuleCfg, cfg: &ModuleCfg) -> Json {
     let mut pc = Map::new();
     collect_providers(root, cfg, &mut pc, 0);

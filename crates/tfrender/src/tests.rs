@@ -307,7 +307,7 @@ fn an_instance_source_renders_one_instance_from_other_module_code() {
     write(dir.path(), &files);
     let root = dir.path().join("root");
     let with = |key: &str, source: &str| crate::RenderOptions {
-        instance_sources: vec![crate::InstanceSource { call_source: "../m/new".into(), key: key.into(), source: source.into() }],
+        instance_sources: vec![crate::InstanceSource { call_source: "../m/new".into(), key: key.into(), source: source.into(), call_suffix: String::new() }],
         ..Default::default()
     };
     let plan = crate::render_dir(&root, &with("b", "../m/old")).unwrap_or_else(|e| panic!("{e}"));
@@ -346,7 +346,7 @@ fn a_module_outside_within_is_refused() {
     let e = crate::render_dir(&tree.join("env2"), &within).unwrap_err().to_string();
     assert!(e.contains("module \"linked\"") && e.contains("outside"), "{e}");
     let instance = crate::RenderOptions {
-        instance_sources: vec![crate::InstanceSource { call_source: "../m".into(), key: "a".into(), source: "../../outside/m".into() }],
+        instance_sources: vec![crate::InstanceSource { call_source: "../m".into(), key: "a".into(), source: "../../outside/m".into(), call_suffix: String::new() }],
         ..within.clone()
     };
     crate::render_dir(&tree.join("env3"), &within).unwrap_or_else(|e| panic!("{e}"));

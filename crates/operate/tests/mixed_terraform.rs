@@ -6,6 +6,8 @@
 //! wave after wave on one state: every plan's addresses, mapped back, are the offline renderer's,
 //! each instance plans its own version's code as the offline renderer renders it, and moving a
 //! service between versions updates it in place (never a destroy and create).
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +15,7 @@ use lz_platform::tfrun::{Plan, TfDir};
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    common::root()
 }
 
 fn module(version: &str) -> String {
@@ -238,4 +240,61 @@ fn the_generated_root_holds_a_move_chain_for_every_instance_and_rewrites_referen
     std::fs::write(t.join("environments/clash.tf"), "module \"service_v1_0_0\" {\n  source = \"../modules/svc\"\n  name = \"x\"\n  port = 1\n}\n").unwrap();
     let e = format!("{:#}", lz_platform::mixed_root::calls(&t, "prod").unwrap_err());
     assert!(e.contains("main.tf:5") && e.contains("service_v1_0_0"), "{e}");
+}
+
+/// The terraform engine's own path (`Engine::workspace`: the release tree's `environments/`,
+/// `modules/` and `released/` copied, the root split, the LocalStack override and S3 backend,
+/// hashicorp/aws from the pinned mirror; `Engine::mapping`) on the provider-free fixture as the
+/// release's landing zone: a service moving to an older version and back is updated in place,
+/// and the engine's addresses, mapped, are the offline plan's.
+#[test]
+fn the_terraform_engine_workspace_applies_a_service_on_an_older_version_in_place() {
+    use lz_operate::deploy::{Backend, RunAs};
+    let root = root();
+    let endpoint = common::endpoint();
+    let provider = lz_platform::provider::aws_3_39(&root).unwrap_or_else(|e| panic!("hashicorp/aws cannot be bootstrapped: {e:#}"));
+    let (account, region) = ("000000000000", "eu-west-2");
+    let bucket = format!("lz-mixed-{}", common::nonce());
+    let s3 = lz_platform::aws::s3(&endpoint, lz_platform::aws::account_credentials(account), region);
+    let rt = lz_platform::aws::runtime().unwrap();
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let config = CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build();
+    rt.block_on(s3.create_bucket().bucket(&bucket).create_bucket_configuration(config).send()).unwrap();
+    let backend = Backend { bucket: bucket.clone(), key: "prod/landing-zone.tfstate".into(), region: region.into() };
+    let run_as = RunAs { access_key_id: account.into(), secret_access_key: lz_platform::aws::TEST_SECRET.into(), session_token: None };
+
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("tree");
+    tree(&t);
+    let engine = lz_operate::engine::Engine::terraform_at("environments", provider);
+    let mut step = 0;
+    let mut wave = |pins: &[(&str, &str)]| -> Value {
+        match pins {
+            [] => {
+                let _ = std::fs::remove_file(t.join("environments/prod/pins.toml"));
+            }
+            _ => pin(&t, pins),
+        }
+        step += 1;
+        let work = tmp.path().join(format!("work-{step}"));
+        let want = offline(&t);
+        let ws = engine.workspace(&root, &t, &work, &endpoint, &backend, run_as.clone(), ("prod", &want)).unwrap_or_else(|e| panic!("{e:#}"));
+        let vars = format!("-var-file={}", t.join("environments/prod/terraform.tfvars").display());
+        let planned = ws.run(&["plan".to_string(), "-input=false".into(), "-detailed-exitcode".into(), "-out=tfplan".into(), vars]).unwrap();
+        assert!(planned.code == 2, "plan:\n{}", planned.text());
+        let raw = ws.terraform().show("tfplan").unwrap().json;
+        let mapping = engine.mapping(&t, "prod").unwrap();
+        let got: BTreeSet<String> = changes(&raw).iter().map(|r| mapping.offline(r["address"].as_str().unwrap())).collect();
+        assert_eq!(got, addresses(&want), "the engine's addresses, mapped, are the offline plan's");
+        let applied = ws.run(&["apply".to_string(), "-input=false".into(), "tfplan".into()]).unwrap();
+        assert!(applied.code == 0, "apply:\n{}", applied.text());
+        raw
+    };
+    let created = wave(&[]);
+    assert!(changes(&created).iter().all(|r| r["change"]["actions"] == serde_json::json!(["create"])));
+    let instance = |call: &str| format!("module.{call}[\"a\"]");
+    let older = wave(&[("a", "1.0.0")]);
+    assert_eq!(moved_in_place(&older), BTreeSet::from([(instance("service"), instance("service_v1_0_0"))]));
+    let back = wave(&[]);
+    assert_eq!(moved_in_place(&back), BTreeSet::from([(instance("service_v1_0_0"), instance("service"))]));
 }

@@ -298,3 +298,38 @@ fn the_terraform_engine_workspace_applies_a_service_on_an_older_version_in_place
     let back = wave(&[]);
     assert_eq!(moved_in_place(&back), BTreeSet::from([(instance("service_v1_0_0"), instance("service"))]));
 }
+
+/// The landing zone itself (its provider, hashicorp/aws 6.x, cannot be installed here): prod with
+/// order-gateway on trading-service 1.0.0, its root rewritten as the terraform engine rewrites
+/// it, rendered offline as an ordinary configuration (no instance sources): every resource, mapped,
+/// is at the offline plan's address with the same planned values, the outputs over both calls
+/// included. So the split (filtered `for_each`, the version call's arguments, `merge` of the
+/// calls in `outputs.tf`, the `moved` chains) means for the real root what the pins mean offline.
+#[test]
+fn the_landing_zone_split_by_version_renders_what_its_pins_render() {
+    let root = root();
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, work) = (tmp.path().join("tree"), tmp.path().join("work"));
+    for d in ["environments", "modules", "released", "schema"] {
+        lz_operate::engine::copy_tree(&root.join(d), &t.join(d)).unwrap();
+        lz_operate::engine::copy_tree(&root.join(d), &work.join(d)).unwrap();
+    }
+    std::fs::write(t.join("environments/prod/pins.toml"), "[pins.trading-service]\norder-gateway = \"1.0.0\"\n").unwrap();
+    let want = tfrender::render_dir(&t.join("environments"), &lz_schema::env_render_options(&t, "prod").unwrap()).unwrap_or_else(|e| panic!("{e}"));
+    let mapping = lz_platform::mixed_root::write(&t, "prod", &work.join("environments"), &want).unwrap_or_else(|e| panic!("{e:#}"));
+    let opts = lz_schema::render_options(&work, vec![t.join("environments/prod/terraform.tfvars")]).unwrap();
+    let mut got = tfrender::render_dir(&work.join("environments"), &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(got["resource_changes"].as_array().unwrap().iter().any(|r| r["address"].as_str().unwrap().starts_with("module.service_v1_0_0[\"order-gateway\"].")));
+    mapping.plan(&mut got);
+    let by_address = |p: &Value| -> std::collections::BTreeMap<String, Value> {
+        changes(p).into_iter().map(|r| (r["address"].as_str().unwrap().to_string(), r["change"]["after"].clone())).collect()
+    };
+    let (got_changes, want_changes) = (by_address(&got), by_address(&want));
+    assert_eq!(got_changes.keys().collect::<Vec<_>>(), want_changes.keys().collect::<Vec<_>>());
+    for (address, after) in &want_changes {
+        assert_eq!(&got_changes[address], after, "{address}");
+    }
+    let policy = &want_changes["module.service[\"order-gateway\"].aws_iam_role_policy.task"]["policy"];
+    assert!(!policy.as_str().unwrap().contains("OnlyTheCurrentVersion"), "order-gateway plans 1.0.0's task policy: {policy}");
+    assert_eq!(got["output_changes"], want["output_changes"]);
+}

@@ -77,7 +77,11 @@ pub fn calls(tree: &Path, env: &str) -> Result<Vec<Call>> {
     let catalog = lz_repo::released::catalog(tree)?;
     let pinned = lz_repo::released::pinned(tree, env)?;
     let files = parse_module_dir(&tree.join("environments"))?;
-    let existing: BTreeSet<String> = files.iter().flat_map(|f| blocks(&f.body, "module").filter_map(|b| labels(b).first().cloned())).collect();
+    // Every call of the root, with where it is declared.
+    let existing: BTreeMap<String, String> = files
+        .iter()
+        .flat_map(|f| blocks(&f.body, "module").filter_map(|b| Some((labels(b).first()?.clone(), format!("{}:{}", f.path.display(), f.line_of_span(b))))))
+        .collect();
     let mut out = Vec::new();
     for f in &files {
         for b in blocks(&f.body, "module") {
@@ -90,8 +94,8 @@ pub fn calls(tree: &Path, env: &str) -> Result<Vec<Call>> {
             }
             let versions: BTreeMap<String, String> = entry.released.keys().map(|v| (v.clone(), version_call(&name, v))).collect();
             for c in versions.values() {
-                if existing.contains(c) {
-                    bail!("{}:{}: module call {c:?} is the name the harness gives {name}'s instances on an older version of {module}: rename it", f.path.display(), f.line_of_span(b));
+                if let Some(at) = existing.get(c) {
+                    bail!("{at}: module call {c:?} is the name the harness gives {name}'s instances on an older version of {module}: rename it");
                 }
             }
             let pinned = pinned.iter().filter(|p| p.module == module).map(|p| (p.service.clone(), p.version.clone())).collect();

@@ -236,6 +236,12 @@ fn the_generated_root_holds_a_move_chain_for_every_instance_and_rewrites_referen
     assert!(main.contains("length(merge(module.service, module.service_v1_0_0))"), "{main}");
     assert!(main.contains("depends_on = [module.service, module.service_v1_0_0]"), "{main}");
     assert!(main.contains("for k, s in merge(module.service, module.service_v1_0_0) :"), "{main}");
+    // A release's own file of the generated file's name is refused, never overwritten or merged.
+    let again = tmp.path().join("again");
+    lz_operate::engine::copy_tree(&t.join("environments"), &again).unwrap();
+    std::fs::write(again.join(lz_platform::mixed_root::FILE), "# the author's\n").unwrap();
+    let e = format!("{:#}", lz_platform::mixed_root::write(&t, "prod", &again, &offline(&t)).unwrap_err());
+    assert!(e.contains(lz_platform::mixed_root::FILE) && e.contains("the release holds a file"), "{e}");
     // A call of the release already named like a version call is refused, not overwritten.
     std::fs::write(t.join("environments/clash.tf"), "module \"service_v1_0_0\" {\n  source = \"../modules/svc\"\n  name = \"x\"\n  port = 1\n}\n").unwrap();
     let e = format!("{:#}", lz_platform::mixed_root::calls(&t, "prod").unwrap_err());

@@ -203,6 +203,10 @@ pub fn write(tree: &Path, env: &str, dir: &Path, plan: &Value) -> Result<Mapping
     if calls.is_empty() {
         return Ok(Mapping::default());
     }
+    let out = dir.join(FILE);
+    if out.exists() {
+        bail!("{}: the release holds a file of the name the harness writes its version calls to", out.display());
+    }
     let files = parse_module_dir(dir)?;
     let mut edits: BTreeMap<usize, Vec<(std::ops::Range<usize>, String)>> = BTreeMap::new();
     let mut generated = String::from(
@@ -244,10 +248,6 @@ pub fn write(tree: &Path, env: &str, dir: &Path, plan: &Value) -> Result<Mapping
             text.replace_range(r, &with);
         }
         std::fs::write(&f.path, text).with_context(|| format!("writing {}", f.path.display()))?;
-    }
-    let out = dir.join(FILE);
-    if out.exists() {
-        bail!("{}: the release holds a file of the name the harness writes its version calls to", out.display());
     }
     std::fs::write(&out, generated).with_context(|| format!("writing {}", out.display()))?;
     Ok(Mapping::of(&calls))

@@ -135,6 +135,14 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
         // The whole entry: source, arguments, for_each, and the module's code.
         assert_eq!(c, &offline_calls[name], "{name}: Terraform's configuration entry and the offline one");
     }
+    // The root's own expressions are the release's, offline; Terraform shows the rewritten ones,
+    // whose references add the version calls in use after the call (README, "Mixed versions with
+    // real Terraform").
+    let refs = |plan: &Value| plan["configuration"]["root_module"]["outputs"]["ids"]["expression"]["references"].clone();
+    let mut with_versions = vec![Value::from("module.service")];
+    with_versions.extend(tf_calls.keys().filter(|k| k.starts_with("service_v")).map(|k| Value::from(format!("module.{k}"))));
+    assert_eq!(refs(&want), serde_json::json!(["module.service"]));
+    assert_eq!(refs(&raw), Value::Array(with_versions), "Terraform's references of the rewritten output");
     let out = t.apply(&["-auto-approve".to_string(), "-input=false".into(), vars.clone()]).unwrap();
     assert!(out.success(), "terraform apply failed:\n{}", out.text());
     std::fs::copy(dir.join("terraform.tfstate"), state).unwrap();

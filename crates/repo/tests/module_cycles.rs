@@ -236,8 +236,9 @@ struct Reference {
     reexport: bool,
 }
 
-/// The references of one file, and the names of the items its top level defines.
-fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>) {
+/// The references of one file, the names of the items its top level defines, and its child
+/// modules in files of their own that only tests build (`#[cfg(test)] mod tests;`).
+fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>) {
     let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
     let code: Vec<char> = m.code.chars().collect();
     let mut refs = Vec::new();
@@ -249,6 +250,7 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>) {
     let mut i = 0;
     let word_at = |i: usize| -> String { code[i..].iter().take_while(|c| ident(**c)).collect() };
     let mut pending_mod: Option<(String, bool)> = None;
+    let mut test_files = BTreeSet::new();
     while i < code.len() {
         let ch = code[i];
         if ch == '\n' {
@@ -273,7 +275,9 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>) {
             continue;
         }
         if ch == ';' {
-            pending_mod = None;
+            if let Some((n, true)) = pending_mod.take() {
+                test_files.insert(n);
+            }
         }
         if !ident(ch) || (i > 0 && (ident(code[i - 1]) || code[i - 1] == '$')) {
             i += 1;
@@ -344,7 +348,7 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>) {
         }
         i += w.len();
     }
-    (refs, items)
+    (refs, items, test_files)
 }
 
 /// What a crate's module graph holds: for each module, the modules it names, each with the
@@ -358,8 +362,19 @@ fn module_graph(modules: &[Module]) -> Graph {
     let mut defines: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
     let mut named: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     let mut globs: BTreeMap<Vec<String>, Vec<Vec<String>>> = BTreeMap::new();
-    for (mi, m) in modules.iter().enumerate() {
-        let (refs, items) = references(m);
+    let mut tests: Vec<Vec<String>> = Vec::new();
+    let mut scanned = Vec::new();
+    for m in modules {
+        let (refs, items, test_files) = references(m);
+        tests.extend(test_files.into_iter().map(|n| m.path.iter().cloned().chain([n]).collect()));
+        scanned.push((refs, items));
+    }
+    // A module only tests build (and its children) is no node: no build of the crate links it.
+    let test_only = |path: &[String]| tests.iter().any(|t| path.starts_with(t));
+    for (mi, (m, (refs, items))) in modules.iter().zip(scanned).enumerate() {
+        if test_only(&m.path) {
+            continue;
+        }
         defines.insert(m.path.clone(), items);
         for r in refs {
             all_refs.push((mi, r));
@@ -494,7 +509,7 @@ fn module_graph(modules: &[Module]) -> Graph {
     }
     let words: Vec<BTreeSet<&str>> =
         modules.iter().map(|m| m.code.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect()).collect();
-    let mut graph: Graph = modules.iter().map(|m| (name(&m.path), BTreeMap::new())).collect();
+    let mut graph: Graph = modules.iter().filter(|m| !test_only(&m.path)).map(|m| (name(&m.path), BTreeMap::new())).collect();
     for (mi, r) in &all_refs {
         let m = &modules[*mi];
         // A re-export is a façade: paths through it lead past it.
@@ -758,6 +773,17 @@ fn children_super_and_glob_reexports_resolve_to_the_defining_module() {
     // the parent's re-export), not the parent.
     assert_eq!(graph["v::p"].keys().collect::<Vec<_>>(), ["v::q"], "{graph:?}");
     assert!(graph["v"].contains_key("v::p"), "{graph:?}");
+    // A module in a file of its own that only tests build is no node either.
+    let files = [
+        ("lib.rs", "pub mod v;\n"),
+        ("v.rs", "pub mod w;\n#[cfg(test)]\nmod tests;\npub fn run() {}\n"),
+        ("v/w.rs", "pub fn f() { super::run(); }\n"),
+        ("v/tests.rs", "use crate::v::w::f;\n"),
+        ("v/tests/more.rs", "use crate::v::w::f;\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &files));
+    assert!(!graph.contains_key("v::tests") && !graph.contains_key("v::tests::more"), "{graph:?}");
+    assert!(graph["v::w"].contains_key("v"), "{graph:?}");
     // A child naming an item its parent defines is an edge to the parent: with the parent
     // calling the child, a cycle.
     let files = [("lib.rs", "pub mod v;\n"), ("v.rs", "mod p;\npub struct S;\nfn f() { p::go(); }\n"), ("v/p.rs", "use super::S;\npub fn go() {}\n")];

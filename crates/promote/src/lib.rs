@@ -33,6 +33,7 @@ pub mod diff;
 pub mod fence;
 pub mod gates;
 pub mod in_force;
+pub mod judged;
 pub mod ledger;
 pub mod paths;
 pub mod provenance;

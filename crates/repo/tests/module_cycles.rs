@@ -653,7 +653,7 @@ const ALLOWED_CYCLES: [(&str, &[&str]); 11] = [
             "verify::trust", "witness",
         ],
     ),
-    ("crates/evidence", &["details", "dsse", "identity", "keys", "record", "signer"]),
+    ("crates/evidence", &["details", "dsse", "identity", "record"]),
     ("crates/operate", &["drift", "facts"]),
     ("crates/platform", &["pins", "released"]),
     ("crates/policy", &["crate", "exceptions", "report", "scan", "view"]),

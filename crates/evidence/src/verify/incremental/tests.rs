@@ -1,7 +1,8 @@
 //! Unit tests of the resumed pass. `verify_store_from` answers ANY failure of a resumed pass
-//! with a full verification, so a resumed pass that stopped checking something would still give
-//! the right verdict there (`crates/evidence/tests/incremental.rs`): these call `resume` itself,
-//! and test the rules that choose between a resumed and a full pass.
+//! with a full verification, so through it a test sees the verdict, not which check of the
+//! resumed pass gave it (`crates/evidence/tests/incremental.rs`): these call `resume` itself and
+//! name the check that must fail (the record whose hash changed, the store that ends early), and
+//! test the rules that choose between a resumed and a full pass.
 use super::super::testing;
 use super::*;
 use crate::archive::EvidenceArchive;

@@ -14,7 +14,8 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::keys::{Algorithm, PublicKey};
+use crate::keys::{decode_32, Algorithm, PublicKey};
+pub use crate::keys::parse_public_key;
 use crate::record::Kind;
 use crate::signer::{Ed25519File, SignerBackend};
 
@@ -397,29 +398,6 @@ impl Identities {
 /// Key id of an ed25519 key: hex sha256 of the raw 32-byte public key (see [`PublicKey::keyid`]).
 pub fn keyid_of(key: &VerifyingKey) -> String {
     PublicKey::Ed25519(*key).keyid()
-}
-
-fn decode_32(text: &str) -> Result<[u8; 32]> {
-    let t = text.trim();
-    let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        hex::decode(t)?
-    } else {
-        B64.decode(t).context("neither 64 hex digits nor base64")?
-    };
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, found {}", b.len()))
-}
-
-/// Parses a public key; weak (small-order) points such as the identity are refused: they let a
-/// signature verify without any private key.
-pub fn parse_public_key(text: &str) -> Result<VerifyingKey> {
-    let bytes = decode_32(text)?;
-    let key = VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")?;
-    if key.is_weak() {
-        bail!("weak ed25519 public key (a point of small order): it would accept forged signatures");
-    }
-    Ok(key)
 }
 
 /// The register form of a key (base64 of its bytes), ed25519 or P-256.

@@ -125,7 +125,7 @@ impl PublicKey {
     /// Parses a register's `public_key` text for `algorithm`; weak and malformed keys are refused.
     pub fn parse(algorithm: Algorithm, text: &str) -> Result<PublicKey> {
         match algorithm {
-            Algorithm::Ed25519 => crate::identity::parse_public_key(text).map(PublicKey::Ed25519),
+            Algorithm::Ed25519 => parse_public_key(text).map(PublicKey::Ed25519),
             Algorithm::EcdsaP256Sha256 => parse_p256(text).map(PublicKey::P256),
         }
     }
@@ -177,6 +177,29 @@ pub fn ecdsa_from_der(der: &[u8]) -> Result<[u8; 64]> {
     let sig = p256::ecdsa::Signature::from_der(der).map_err(|e| anyhow::anyhow!("not a DER ECDSA P-256 signature: {e}"))?;
     let sig = sig.normalize_s().unwrap_or(sig);
     Ok(sig.to_bytes().into())
+}
+
+pub(crate) fn decode_32(text: &str) -> Result<[u8; 32]> {
+    let t = text.trim();
+    let bytes = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(t)?
+    } else {
+        B64.decode(t).context("neither 64 hex digits nor base64")?
+    };
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| anyhow::anyhow!("expected 32 bytes, found {}", b.len()))
+}
+
+/// Parses a public key; weak (small-order) points such as the identity are refused: they let a
+/// signature verify without any private key.
+pub fn parse_public_key(text: &str) -> Result<ed25519_dalek::VerifyingKey> {
+    let bytes = decode_32(text)?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes).context("not a valid ed25519 public key")?;
+    if key.is_weak() {
+        bail!("weak ed25519 public key (a point of small order): it would accept forged signatures");
+    }
+    Ok(key)
 }
 
 #[cfg(test)]

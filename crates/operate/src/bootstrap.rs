@@ -45,7 +45,7 @@ impl Names {
     /// The names of an environment as its release places it: the state bucket its
     /// `backend.hcl` names (the plan's own name in the landing zone; a rehearsal suffixes it so
     /// that runs sharing one LocalStack never share a state).
-    pub fn of_target(t: &crate::promote::Target) -> Names {
+    pub fn of_target(t: &crate::target::Target) -> Names {
         Names { state_bucket: Some(t.state_bucket.clone()), evidence_bucket: None }
     }
 }

@@ -11,7 +11,8 @@ use crate::aws_error;
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
 use crate::ledger::{DeploymentDetails, DriftDetails};
-use crate::promote::{assume_deployer, last_deployment, Target};
+use crate::session::last_deployment;
+use crate::target::{assume_deployer, Target};
 use crate::refusal::{refuse, refuse_if};
 use crate::release::VerifiedRelease;
 use crate::Paths;
@@ -331,7 +332,7 @@ pub fn check_with(
     // The state this check judges: the record names it (version, serial, lineage).
     let s3 = lz_platform::reach::with_credentials(&target.endpoint, &target.region, run_as.credentials())?.s3();
     let backend = engine.backend(target);
-    let state = crate::promote::read_state(&s3, &backend)?;
+    let state = crate::target::read_state(&s3, &backend)?;
     let work = paths.work.join(format!(
         "{}-drift-{}",
         target.environment,
@@ -495,7 +496,7 @@ pub fn terraform_drift(tf: &lz_platform::tfrun::TfDir, args: &[String], environm
 fn state_findings(
     place: &crate::facts::Place,
     deployed: &crate::ledger::Record,
-    state: Option<&crate::promote::StateAt>,
+    state: Option<&crate::target::StateAt>,
     terraform_changes: bool,
 ) -> Result<Vec<Finding>> {
     let b = crate::facts::backend_of(place, deployed);

@@ -22,7 +22,7 @@ use lz_evidence::details::Engine as Kind;
 use lz_platform::provider::AwsProvider;
 
 use crate::deploy::{Backend, RunAs, Workspace, CANARY};
-use crate::promote::Target;
+use crate::target::Target;
 
 /// The landing zone's root in a release tree.
 pub const LANDING_ZONE: &str = "environments";

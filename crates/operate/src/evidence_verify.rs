@@ -199,9 +199,9 @@ fn landing_zone_checks(root: &Path, paths: &lz_promote::Paths, endpoint: &str, h
     // environment (as `rotate` did).
     let locate = |release: &str, env: &str| -> Result<crate::facts::Place> {
         let target = if release == lz_evidence::record::GENESIS {
-            crate::promote::Target::from_tree(root, env, endpoint)?
+            crate::target::Target::from_tree(root, env, endpoint)?
         } else {
-            crate::promote::Target::from_tree(paths.open_release(release)?.root(), env, endpoint)?
+            crate::target::Target::from_tree(paths.open_release(release)?.root(), env, endpoint)?
         };
         Ok(crate::facts::Place::of_target(target))
     };

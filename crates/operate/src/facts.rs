@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::approval::short;
 use crate::bootstrap::Names;
 use crate::ledger::Record;
-use crate::promote::{StateAt, Target};
+use crate::target::{StateAt, Target};
 use crate::refusal::refuse;
 use crate::session::{last_deployment, previous_environment};
 
@@ -151,7 +151,7 @@ pub fn held_in(place: &Place, b: &crate::deploy::Backend, version: &str) -> Resu
     Ok(Some(Held {
         serial: state.get("serial").and_then(Value::as_u64).with_context(|| format!("{}: the state has no serial", what()))?,
         lineage: state.get("lineage").and_then(Value::as_str).unwrap_or_default().to_string(),
-        release: crate::promote::state_release(&state),
+        release: crate::target::state_release(&state),
     }))
 }
 
@@ -237,7 +237,7 @@ fn drift_after<'a>(records: &'a [Record], environment: &str, d: &Record) -> Opti
 
 /// The state object of deployment `d` that `place` holds now (its head version).
 fn head(place: &Place, d: &Record) -> Result<Option<StateAt>> {
-    crate::promote::read_state(&place.s3()?, &backend_of(place, d))
+    crate::target::read_state(&place.s3()?, &backend_of(place, d))
 }
 
 /// The promotion gate's facts, checked against their sources before anything of the run is

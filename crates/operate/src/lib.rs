@@ -25,3 +25,4 @@ pub mod remediate;
 pub mod rotate;
 pub mod rehearsal_kms;
 pub mod sandbox;
+pub mod target;

@@ -35,7 +35,7 @@ use serde_json::Value;
 
 use crate::aws_error;
 use crate::clock::Reading;
-use crate::promote::Target;
+use crate::target::Target;
 use crate::rotation::{self, Consumer, Secret};
 
 pub const CURRENT: &str = "AWSCURRENT";
@@ -637,7 +637,7 @@ impl Labels {
 impl<'r> Run<'r> {
     fn open(req: &'r Request<'r>, secret: Secret) -> Result<Run<'r>> {
         let t = req.target;
-        let run_as = crate::promote::assume_deployer(t, &format!("rotate-{}", req.signer.identity()))?;
+        let run_as = crate::target::assume_deployer(t, &format!("rotate-{}", req.signer.identity()))?;
         let aws = lz_platform::reach::with_credentials(&t.endpoint, &t.region, run_as.credentials())?;
         let (sm, iam) = (aws.secretsmanager(), aws.iam());
         let rt = lz_platform::aws::runtime()?;

@@ -355,7 +355,7 @@ impl Sandbox {
             endpoint: self.endpoint.clone(),
             state_bucket: self.names(env).state_bucket.expect("named"),
             deployer_role: lz_platform::reach::deployer_role(env),
-            landing_zone_key: crate::promote::landing_zone_key(env),
+            landing_zone_key: crate::target::landing_zone_key(env),
         })
     }
 

@@ -42,15 +42,7 @@ pub fn pinned_to(root: &Path, module: &str, version: &str) -> Result<Vec<(String
     Ok(out)
 }
 
-/// The versions of `module` the tree at `root` knows: its catalog version and every version of
-/// `modules/<module>/CHANGELOG.md`.
-pub fn known_versions(root: &Path, module: &str, catalog_version: &str) -> Vec<String> {
-    let mut out = vec![catalog_version.to_string()];
-    if let Ok(text) = std::fs::read_to_string(root.join("modules").join(module).join("CHANGELOG.md")) {
-        out.extend(crate::module_tags::changelog_versions(&text));
-    }
-    out
-}
+pub use crate::released::known_versions;
 
 /// The 1-based line of `service`'s pin under `[pins.<module>]` in pins.toml `text`, if written
 /// as `service = "..."` in that table.

@@ -12,6 +12,16 @@ use crate::catalog::{module_hash, CATALOG};
 use crate::module_tags::{catalog_at, existing, hash_at, holds, is_checkout, tag};
 use crate::Findings;
 
+/// The versions of `module` the tree at `root` knows: its catalog version and every version of
+/// `modules/<module>/CHANGELOG.md`.
+pub fn known_versions(root: &Path, module: &str, catalog_version: &str) -> Vec<String> {
+    let mut out = vec![catalog_version.to_string()];
+    if let Ok(text) = std::fs::read_to_string(root.join("modules").join(module).join("CHANGELOG.md")) {
+        out.extend(crate::module_tags::changelog_versions(&text));
+    }
+    out
+}
+
 /// Writes `released/<module>/<version>/` from the tag `<module>-v<version>` of the checkout at
 /// `root` and records its sha256 in the catalog; returns the copy's directory and sha256. The
 /// copy must hash to the sha256 the tagged commit's own catalog recorded for that version (a
@@ -80,7 +90,7 @@ pub fn check(root: &Path) -> Result<Findings> {
                 f.push("pins", cat(), None, format!("{module}@{version} is the current version: remove its released copy and record (services on it render from modules/{module})"));
                 continue;
             }
-            if !crate::pins::known_versions(root, module, &e.version).contains(version) {
+            if !known_versions(root, module, &e.version).contains(version) {
                 f.push("pins", cat(), None, format!("released.{version:?} of {module}: modules/{module}/CHANGELOG.md has no version {version}"));
             }
             if !dir.is_dir() {

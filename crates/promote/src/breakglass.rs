@@ -15,6 +15,8 @@ use lz_evidence::details::{BreakGlassApprovalDetails, RetrospectiveDetails};
 use crate::refusal::refuse;
 use crate::window::rfc3339;
 
+pub use crate::chain::author_of;
+
 pub const MAX_TTL_MINUTES: u32 = 240;
 pub const RETROSPECTIVE_HOURS: i64 = 24;
 
@@ -81,14 +83,6 @@ impl Session {
         }
         Ok(())
     }
-}
-
-/// The author of `release`: the signer of the first release record for its digest.
-pub fn author_of<'a>(records: &'a [Record], release: &str) -> Option<&'a Record> {
-    records
-        .iter()
-        .filter(|r| r.kind == Kind::Release && r.release == release)
-        .min_by_key(|r| r.sequence)
 }
 
 /// Every break-glass request in the records, with its approvals and retrospective.
@@ -325,7 +319,7 @@ pub fn open_break_glass_findings(
     // The gate is offline: it reads the verified cache that `cargo xtask evidence pull` keeps.
     let cache = crate::stores::evidence_cache(root);
     let mut f = lz_platform::Findings::default();
-    let Some(ledger) = crate::stores::cache_ledger(root)? else {
+    let Some(ledger) = crate::ledger::cache_ledger(root)? else {
         return Ok(f);
     };
     for m in overdue(&ledger.records()?, now) {

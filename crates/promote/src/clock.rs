@@ -34,16 +34,9 @@ pub enum Clock {
     Fixed(OffsetDateTime),
 }
 
-/// A reading of a clock: the time and its source, as decision records carry them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reading {
-    pub time: OffsetDateTime,
-    pub source: String,
-    /// Whether the time comes over an authenticated channel (STS over HTTPS at AWS).
-    pub authenticated: bool,
-    /// Whether [`bound`] has judged it already (its source then says how).
-    pub bounded: bool,
-}
+pub use crate::reading::Reading;
+#[cfg(any(test, feature = "test-clock"))]
+use crate::reading::FIXED;
 
 /// Whether `endpoint` is a real AWS endpoint reached over HTTPS (its answers are authenticated
 /// by TLS): `https://<host>.amazonaws.com[:port][/...]`.
@@ -198,19 +191,6 @@ pub fn store_date(stores: &crate::stores::Stores) -> Result<(OffsetDateTime, Str
     let date = header.lock().expect("not poisoned").clone().with_context(|| format!("the answer of the evidence store {at} carries no Date header"))?;
     Ok((parse_http_date(&date)?, at))
 }
-
-/// A bare time as a fixed reading (test builds only: the shipped binary cannot turn a time it
-/// was given into a decision time).
-#[cfg(any(test, feature = "test-clock"))]
-impl From<OffsetDateTime> for Reading {
-    fn from(time: OffsetDateTime) -> Reading {
-        Reading { time, source: FIXED.into(), authenticated: false, bounded: false }
-    }
-}
-
-/// The source of a fixed reading (test builds only).
-#[cfg(any(test, feature = "test-clock"))]
-const FIXED: &str = "fixed (test build)";
 
 #[derive(Debug, Default)]
 struct DateHeader(Arc<Mutex<Option<String>>>);

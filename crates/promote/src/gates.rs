@@ -639,7 +639,14 @@ pub fn evaluate(
 /// break-glass (an adoption record rests on approvals, which an emergency has not). Returns
 /// why, and the moves.
 pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> Result<(String, Vec<crate::adoption::Planned>)> {
-    let planned = crate::adoption::admit(s, now.unix_timestamp())?;
+    let key = crate::judged::Key {
+        release: s.digest().to_string(),
+        environment: s.environment.clone(),
+        governing: s.governed_by.release().to_string(),
+        plan_digest: s.plan_digest.clone(),
+        now: now.unix_timestamp(),
+    };
+    let planned = s.adoptions_judged.once(key, &s.records, || crate::adoption::admit(s, now.unix_timestamp()))?;
     let Some(first) = planned.first() else { return Ok(("the release moves no module version".into(), planned)) };
     if let Some(bg) = break_glass {
         return Err(refuse!(

@@ -7,75 +7,16 @@ use anyhow::{Context, Result};
 use lz_evidence::archive::AppendRetry;
 use lz_evidence::record::{Fields, Kind};
 use lz_evidence::{
-    EvidenceArchive, HeadMoved, Identities, Identity, LocalStore, RecordRef, Signer, Store,
+    EvidenceArchive, HeadMoved, Identities, RecordRef, Signer, Store,
     TrustRoot, VerifiedChain,
 };
 pub use lz_evidence::details::{
     ApprovalDetails, BreakGlassDetails, DeploymentDetails, Details, DriftDetails, ExceptionApprovalDetails, RotationDetails,
 };
-use time::OffsetDateTime;
 
 use crate::refusal::refuse;
 
-/// A verified record, with its signer as registered at the record's place in the chain.
-#[derive(Clone, Debug)]
-pub struct Record {
-    pub sequence: u64,
-    pub kind: Kind,
-    pub identity: String,
-    /// The signer's register entry (kind, group, roles) in force when the record was appended.
-    pub signer: Identity,
-    pub time: OffsetDateTime,
-    pub release: String,
-    pub environment: Option<String>,
-    pub account: Option<String>,
-    pub plan_digest: Option<String>,
-    pub ticket: Option<String>,
-    pub reason: Option<String>,
-    /// The kind-specific details, typed (`lz_evidence::details`): parsed once, by the verifier.
-    pub details: Details,
-}
-
-impl Record {
-    /// The details of a deployment record (`None` for another kind).
-    pub fn deployment(&self) -> Option<&DeploymentDetails> {
-        self.details.deployment()
-    }
-
-    /// The outcome of a deployment record, `None` for another kind.
-    pub fn deployment_outcome(&self) -> Option<&str> {
-        self.deployment().map(|d| d.outcome.as_str())
-    }
-
-    /// The run a deployment record belongs to.
-    pub fn run(&self) -> Option<&str> {
-        self.deployment().and_then(|d| d.run.as_deref())
-    }
-}
-
-/// Where an evidence chain lives: the landing zone's S3 evidence store, or a local file
-/// (sandboxes, tests, the verified cache).
-#[derive(Clone, Debug)]
-pub enum EvidenceAt {
-    Local(PathBuf),
-    S3(crate::stores::Stores),
-}
-
-impl EvidenceAt {
-    pub fn open(&self) -> Result<Box<dyn Store>> {
-        Ok(match self {
-            EvidenceAt::Local(p) => Box::new(LocalStore::new(p)),
-            EvidenceAt::S3(s) => Box::new(s.evidence()?),
-        })
-    }
-
-    pub fn describe(&self) -> String {
-        match self {
-            EvidenceAt::Local(p) => p.display().to_string(),
-            EvidenceAt::S3(s) => format!("s3://{}/", s.evidence_bucket),
-        }
-    }
-}
+pub use crate::chain::{EvidenceAt, Record};
 
 #[derive(Clone)]
 pub struct Ledger {
@@ -248,4 +189,15 @@ impl Ledger {
 /// A signer from `--as NAME --key FILE`.
 pub fn signer(name: &str, key: &Path) -> Result<Signer> {
     Signer::from_file(name, key)
+}
+
+/// The verified cache as a ledger, judged by the genesis pinned in `governance/stores.toml`
+/// (never by the working tree's register); `None` when there is no cache.
+pub fn cache_ledger(root: &Path) -> Result<Option<Ledger>> {
+    let cache = crate::stores::evidence_cache(root);
+    if !cache.exists() {
+        return Ok(None);
+    }
+    let trust = crate::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?.trust_root()?;
+    Ok(Some(Ledger::open(&trust, &EvidenceAt::Local(cache))?))
 }

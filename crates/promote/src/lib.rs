@@ -24,6 +24,7 @@ pub mod adoption;
 pub mod approval;
 pub mod approved;
 pub mod breakglass;
+pub mod chain;
 pub mod classes;
 pub mod clock;
 pub mod copies;
@@ -32,13 +33,17 @@ pub mod diff;
 pub mod fence;
 pub mod gates;
 pub mod in_force;
+pub mod judged;
 pub mod ledger;
+pub mod paths;
 pub mod provenance;
+pub mod reading;
 pub mod refusal;
 pub mod register;
 pub mod replay;
 pub mod restore;
 pub mod release;
+pub mod render;
 pub mod rotation;
 pub mod session;
 pub mod stores;
@@ -46,60 +51,12 @@ pub mod tier;
 pub mod verified;
 pub mod window;
 
-use std::path::{Path, PathBuf};
-
-use anyhow::Result;
-
 pub use breakglass::open_break_glass_findings;
 pub use diff::{Action, Change, Diff};
 pub use refusal::{is_refusal, Refusal};
 pub use session::Session;
 pub use tier::{Classification, RiskRules, Tier};
-
-/// Where the governance registers, the evidence archive, the releases and the work
-/// directories live.
-#[derive(Clone, Debug)]
-pub struct Paths {
-    pub root: PathBuf,
-    /// What verification of the evidence chain trusts: the pinned genesis register (the
-    /// register in force anywhere later comes from the chain, never from a working tree).
-    pub trust: lz_evidence::TrustRoot,
-    /// The evidence chain.
-    pub evidence: ledger::EvidenceAt,
-    /// Stored releases.
-    pub releases: release::ReleasesAt,
-    /// Terraform working copies of the canary stack and unpacked releases (scratch only).
-    pub work: PathBuf,
-}
-
-impl Paths {
-    /// The landing zone's stores (`governance/stores.toml`) at `endpoint`. No environment
-    /// variable moves them: a decision can never be pointed at a side chain.
-    pub fn landing_zone(root: &Path, endpoint: &str) -> Result<Paths> {
-        let stores = stores::Stores::load(root, endpoint)?;
-        Ok(Paths {
-            root: root.to_path_buf(),
-            trust: stores.trust_root()?,
-            evidence: ledger::EvidenceAt::S3(stores.clone()),
-            releases: release::ReleasesAt::S3(stores),
-            work: root.join(".tools/promote"),
-        })
-    }
-
-    /// A verified release: fetched by digest (or unique prefix) and hashed before use.
-    pub fn open_release(&self, digest: &str) -> Result<release::VerifiedRelease> {
-        self.releases.open(digest, &self.work.join("releases"))
-    }
-
-    pub fn ledger(&self) -> Result<ledger::Ledger> {
-        ledger::Ledger::open_mirrored(&self.trust, &self.evidence, Some(self.mirror_dir()))
-    }
-
-    /// Where the verifier keeps its mirrors of S3 evidence chains (a cache: deletable).
-    pub fn mirror_dir(&self) -> PathBuf {
-        self.root.join(".tools/evidence/mirror")
-    }
-}
+pub use paths::Paths;
 
 /// sha256 of the plan's compact JSON: what approvals, policy evaluations and deployments name.
 pub fn plan_digest(plan: &serde_json::Value) -> String {

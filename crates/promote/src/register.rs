@@ -142,7 +142,7 @@ pub fn gate_findings(root: &Path) -> Result<lz_platform::Findings> {
     let proposal = Identities::parse(&text, &path.display().to_string())?;
     let stores = crate::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
     let file = Some(std::path::PathBuf::from(REGISTER_FILE));
-    match crate::stores::cache_ledger(root)? {
+    match crate::ledger::cache_ledger(root)? {
         None => {
             if proposal.fingerprint() != stores.genesis_register_sha256 {
                 f.push(

@@ -108,19 +108,7 @@ pub enum ReleasesAt {
     S3(crate::stores::Stores),
 }
 
-/// The offline plan of `environment` rendered from the tree at `root` (a release's unpacked
-/// tree, or the working tree for `bootstrap --stores`) with the provider schema vendored there.
-pub fn render_env(root: &Path, environment: &str) -> Result<Value> {
-    if !lz_platform::ENVIRONMENTS.contains(&environment) {
-        bail!(
-            "unknown environment {environment:?} (known: {})",
-            lz_platform::ENVIRONMENTS.join(", ")
-        );
-    }
-    // The overlay, and services pinned to an older module version from the release's copy of it.
-    let opts = lz_schema::env_render_options(root, environment)?;
-    Ok(tfrender::render_dir(&root.join("environments"), &opts)?)
-}
+pub use crate::render::render_env;
 
 /// A digest argument: 8 to 64 hex digits (a unique prefix is enough), checked by the one
 /// validator the command line uses too (`lz_input::ids::release`).
@@ -306,7 +294,7 @@ pub fn manifest_sha256(manifest: &[u8]) -> String {
 /// (published before manifests were signed), an error when it names another (the release
 /// store was tampered with).
 pub fn signed_manifest(records: &[crate::ledger::Record], digest: &str, manifest: &[u8]) -> Result<bool> {
-    let signed = crate::breakglass::author_of(records, digest).and_then(|r| r.details.release()).and_then(|d| d.manifest_sha256.clone());
+    let signed = crate::chain::author_of(records, digest).and_then(|r| r.details.release()).and_then(|d| d.manifest_sha256.clone());
     match signed {
         Some(s) if s != manifest_sha256(manifest) => {
             anyhow::bail!("the stored manifest of release {digest} is not the one its author signed (sha256 {s}): the release store was tampered with")
@@ -332,7 +320,7 @@ pub fn sign_authorship(
 ) -> Result<(u64, bool)> {
     use lz_evidence::record::{Fields, Kind};
     let records = ledger.records()?;
-    if let Some(first) = crate::breakglass::author_of(&records, digest) {
+    if let Some(first) = crate::chain::author_of(&records, digest) {
         return Ok((first.sequence, false));
     }
     let who = author.identity();

@@ -106,6 +106,9 @@ pub struct Session {
     pub plan: Value,
     pub plan_digest: String,
     pub baseline: Option<Baseline>,
+    /// The adoption gate's last accepted judgement, which the admission after a dry run takes
+    /// while nothing it read changed ([`crate::judged`]).
+    pub(crate) adoptions_judged: crate::judged::Judged<Vec<crate::adoption::Planned>>,
 }
 
 /// The last successful deployment into `environment`.
@@ -387,6 +390,7 @@ impl Session {
             plan,
             plan_digest: digest,
             baseline,
+            adoptions_judged: Default::default(),
         })
     }
 

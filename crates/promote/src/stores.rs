@@ -165,7 +165,7 @@ pub fn retention_floor(root: &Path) -> Result<u32> {
     }
     let path = root.join(STORES_FILE);
     let f: StoresFile = lz_platform::overlays::read_toml(&path)?;
-    let plan = crate::release::render_env(root, &f.environment)
+    let plan = crate::render::render_env(root, &f.environment)
         .with_context(|| format!("rendering the plan of {} for the retention floor of the evidence store", f.environment))?;
     let spec = crate::declared::bucket_spec(&plan, EVIDENCE_MODULE, None)
         .with_context(|| format!("the retention floor is the Object Lock retention {EVIDENCE_MODULE} of {} declares", f.environment))?;
@@ -228,17 +228,6 @@ pub fn suffixed_keys(text: &str, suffix: &str, keys: &[&str]) -> String {
 /// The local verified cache of the evidence chain (rebuilt by `cargo xtask evidence pull`).
 pub fn evidence_cache(root: &Path) -> PathBuf {
     root.join(".tools/evidence/main.jsonl")
-}
-
-/// The verified cache as a ledger, judged by the genesis pinned in `governance/stores.toml`
-/// (never by the working tree's register); `None` when there is no cache.
-pub fn cache_ledger(root: &Path) -> Result<Option<crate::ledger::Ledger>> {
-    let cache = evidence_cache(root);
-    if !cache.exists() {
-        return Ok(None);
-    }
-    let trust = Stores::load(root, lz_platform::localstack::ENDPOINT)?.trust_root()?;
-    Ok(Some(crate::ledger::Ledger::open(&trust, &crate::ledger::EvidenceAt::Local(cache))?))
 }
 
 #[cfg(test)]

@@ -14,10 +14,7 @@ use anyhow::{bail, Context, Result};
 /// The directory of released copies, relative to the repository root.
 pub const DIR: &str = "released";
 
-/// Whether `name` can be a module name: `[a-z0-9-]`, not empty (never a path).
-pub fn is_module_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
+pub use crate::rollout::is_module_name;
 
 /// `released/<module>/<version>` under `root`: `module` must be a module name and `version` a
 /// semver version, and the directory, with symbolic links resolved, must lie under `root`'s

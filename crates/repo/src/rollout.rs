@@ -134,13 +134,18 @@ pub fn pins(root: &std::path::Path, env: &str) -> Result<Pins> {
 /// `MODULE@VERSION` as the catalog commands take it.
 pub fn parse_module_version(s: &str) -> Result<(String, String)> {
     let Some((m, v)) = s.split_once('@') else { bail!("expected MODULE@VERSION, found {s:?}") };
-    if !crate::released::is_module_name(m) {
+    if !is_module_name(m) {
         bail!("{s:?}: {m:?} is not a module name");
     }
     if semver(v).is_none() {
         bail!("{s:?}: {v:?} is not a semver version x.y.z");
     }
     Ok((m.to_string(), v.to_string()))
+}
+
+/// Whether `name` can be a module name: `[a-z0-9-]`, not empty (never a path).
+pub fn is_module_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// `x.y.z` as numbers.

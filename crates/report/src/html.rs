@@ -31,6 +31,6 @@ pub fn render(report: &Report) -> Result<String> {
 }
 
 /// The exceptions export as one self-contained HTML page.
-pub(crate) fn render_exceptions(export: &super::exceptions::Export) -> Result<String> {
+pub(crate) fn render_exceptions(export: &impl serde::Serialize) -> Result<String> {
     render_template("exceptions.html", minijinja::Value::from(minijinja::value::Serde(export)))
 }

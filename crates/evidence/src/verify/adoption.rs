@@ -125,3 +125,6 @@ impl Replay {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

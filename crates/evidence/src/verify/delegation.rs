@@ -172,3 +172,6 @@ impl Delegations {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -257,3 +257,6 @@ pub fn count_verifications() -> VerificationCount {
     #[cfg(not(feature = "test-hooks"))]
     VerificationCount::default()
 }
+
+#[cfg(test)]
+mod tests;

@@ -147,6 +147,12 @@ pub struct Identity {
     /// Where the private key is held when the register names it (`kms_key = "arn:aws:kms:..."`
     /// or an alias): signers look it up here; verification never needs it.
     pub kms_key: Option<String>,
+    /// The environments whose records this identity may sign (`environments = ["prod"]`); `None`
+    /// when the entry names none (every environment). A workload with a `kms_key` must name them:
+    /// each environment's pipeline role may use only its own environments' keys
+    /// (`lz_platform::pipeline_roles`), and the verifier refuses a record of another environment
+    /// signed by a bound identity ([`crate::binding`]).
+    pub environments: Option<Vec<String>>,
 }
 
 impl Identity {
@@ -203,6 +209,8 @@ struct RawIdentity {
     algorithm: Option<toml::Spanned<String>>,
     #[serde(default)]
     kms_key: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    environments: Option<toml::Spanned<Vec<String>>>,
 }
 
 impl Identities {
@@ -283,6 +291,7 @@ impl Identities {
                     );
                 }
             }
+            let environments = crate::binding::parse(&name, entry.kind.get_ref(), entry.environments.as_ref(), entry.kms_key.is_some(), &at)?;
             let keyid = public_key.keyid();
             if let Some(other) = ids.by_keyid.get(&keyid) {
                 bail!("{}: identity {name} reuses the public key of {other}", at(entry.public_key.span()));
@@ -299,6 +308,7 @@ impl Identities {
                     public_key,
                     keyid,
                     kms_key: entry.kms_key.map(|k| k.into_inner()),
+                    environments,
                 },
             );
         }

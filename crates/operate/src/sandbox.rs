@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 13] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 18] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -43,7 +43,31 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 13] = [
     // Approval classes (issue 31): a security approver who also authors releases (a delegate
     // who is the release's author is refused).
     ("ivan", "security", &["approver", "author"], "person"),
+    // Each environment's pipeline deployer (issue 26): bound to its environment ([`BINDINGS`]),
+    // so a key one environment's jobs can use signs no other environment's records.
+    ("deployer-bot-dev", "platform", &["deployer"], "workload"),
+    ("deployer-bot-test", "platform", &["deployer"], "workload"),
+    ("deployer-bot-uat", "platform", &["deployer"], "workload"),
+    ("deployer-bot-preprod", "platform", &["deployer"], "workload"),
+    ("deployer-bot-prod", "platform", &["deployer"], "workload"),
 ];
+
+/// The environments a test identity is bound to (`environments` of its register entry,
+/// `lz_evidence::binding`); the others sign for every environment. The policy identity is
+/// shared by every environment's jobs, and says so.
+pub const BINDINGS: [(&str, &[&str]); 6] = [
+    ("deployer-bot-dev", &["dev"]),
+    ("deployer-bot-test", &["test"]),
+    ("deployer-bot-uat", &["uat"]),
+    ("deployer-bot-preprod", &["preprod"]),
+    ("deployer-bot-prod", &["prod"]),
+    ("change-policy", &lz_platform::ENVIRONMENTS),
+];
+
+/// The pipeline deployer of `env` (`deployer-bot-{env}`), bound to `env` alone.
+pub fn env_deployer(env: &str) -> String {
+    format!("deployer-bot-{env}")
+}
 
 /// When a sandbox's chain starts: its genesis register is dated before every fixed clock the
 /// tests use, so that no later record is back-dated.
@@ -83,9 +107,14 @@ fn test_identities(
         let file = keys.join(format!("{name}.key"));
         lz_evidence::identity::write_private_key(&file, &key)?;
         let display = format!("{}{} Example", name[..1].to_uppercase(), &name[1..]);
+        let quoted = |l: &[&str]| l.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ");
+        let bound = match BINDINGS.iter().find(|(n, _)| *n == name) {
+            Some((_, envs)) => format!("environments = [{}]\n", quoted(envs)),
+            None => String::new(),
+        };
         toml.push_str(&format!(
-            "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\npublic_key = \"{}\"\n\n",
-            roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", "),
+            "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\n{bound}public_key = \"{}\"\n\n",
+            quoted(roles),
             encode_public_key(&key.verifying_key())
         ));
         signers.insert(name.to_string(), Signer::new(name, key));

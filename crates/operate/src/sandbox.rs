@@ -383,7 +383,8 @@ impl Sandbox {
             region: e.region,
             endpoint: self.endpoint.clone(),
             state_bucket: self.names(env).state_bucket.expect("named"),
-            deployer_role: lz_platform::reach::deployer_role(env),
+            // The role the sandbox's releases name (they are built from its tree).
+            deployer_role: lz_platform::reach::deployer_role_of(&self.tree, env)?,
             landing_zone_key: crate::promote::landing_zone_key(env),
         })
     }
@@ -410,7 +411,8 @@ impl Sandbox {
     /// Creates the environment's buckets and deployer role as `release` declares them.
     pub fn bootstrap(&self, env: &str, release: &str) -> Result<EnvSpec> {
         let spec = self.spec(env, release)?;
-        bootstrap::bootstrap(&self.endpoint, &spec)?;
+        let role = lz_platform::reach::deployer_role_of(self.paths.open_release(release)?.root(), env)?;
+        bootstrap::bootstrap(&self.endpoint, &spec, &role)?;
         Ok(spec)
     }
 

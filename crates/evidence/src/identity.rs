@@ -372,6 +372,11 @@ impl Identities {
                     if n.kms_key != old.kms_key {
                         what.push(format!("kms_key {:?} -> {:?}", old.kms_key, n.kms_key));
                     }
+                    if n.environments != old.environments {
+                        // A rebinding moves which environments' records the identity signs.
+                        let e = |v: &Option<Vec<String>>| v.as_ref().map_or("every environment".to_string(), |l| format!("[{}]", l.join(", ")));
+                        what.push(format!("environments {} -> {}", e(&old.environments), e(&n.environments)));
+                    }
                     if n.kind != old.kind {
                         what.push(format!("kind {} -> {}", old.kind, n.kind));
                     }

@@ -2,7 +2,8 @@
 //! release train (the rehearsal workflow's first step): test identities with keys generated
 //! now, open change windows, stores of its own. Never run it in a checkout you commit from.
 //! With `--kms` the pipeline identities ([`pipeline_identities`]: each environment's deployer
-//! `deployer-bot-{env}`, bound to it in the register, and the shared policy identity) get KMS
+//! `deployer-bot-{env}` and policy identity `change-policy-{env}`, bound to it in the register;
+//! the approval policy then names `policy_identity = "change-policy-{env}"`) get KMS
 //! keys instead of key files, created in the pipeline roles' account (`pipeline_role_arn` of
 //! `governance/aws.toml`, one role per environment) through `lz_platform::reach`, each key's
 //! policy letting only its environments' pipeline roles sign; each environment's pipeline role
@@ -27,8 +28,8 @@ enum Cmd {
         /// Where the private keys go (outside the checkout: $RUNNER_TEMP in CI)
         #[arg(long)]
         keys: PathBuf,
-        /// Give the pipeline identities (each environment's deployer-bot-ENV, change-policy) KMS
-        /// keys in the pipeline roles' account instead of key files
+        /// Give the pipeline identities (each environment's deployer-bot-ENV and change-policy-ENV)
+        /// KMS keys in the pipeline roles' account instead of key files
         #[arg(long)]
         kms: bool,
     },
@@ -57,6 +58,11 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Default::default()
     };
     let suffix = lz_operate::sandbox::rehearsal_setup_with(root, &keys, &|name| Ok(kms_keys.get(name).map(|k| (k.public_key.clone(), k.arn.clone()))))?;
+    if kms {
+        // Each environment's policy evaluations and automatic approvals by its own identity.
+        policy_identity_per_environment(root)?;
+        println!("policy identity per environment: {POLICY_IDENTITY_PER_ENV}");
+    }
     for (name, key) in &kms_keys {
         println!("{name} signs with the KMS key {} (for {})", key.arn, key.environments.join(", "));
     }
@@ -67,12 +73,22 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The identities that sign in the pipeline's jobs (train, drift, rotation): each environment's
-/// deployer (`deployer-bot-{env}`, bound to that environment) and the policy identity (shared by
-/// every environment's jobs: its register entry names them all).
+/// deployer (`deployer-bot-{env}`) and policy identity (`change-policy-{env}`), each bound to
+/// that environment alone.
 pub fn pipeline_identities() -> Vec<String> {
-    let mut out: Vec<String> = lz_input::ENVIRONMENTS.iter().map(|e| lz_operate::sandbox::env_deployer(e)).collect();
-    out.push("change-policy".to_string());
-    out
+    lz_input::ENVIRONMENTS.iter().flat_map(|e| [lz_operate::sandbox::env_deployer(e), lz_operate::sandbox::env_policy_identity(e)]).collect()
+}
+
+/// The approval policy's `policy_identity` of a KMS rehearsal: one per environment.
+const POLICY_IDENTITY_PER_ENV: &str = "policy_identity = \"change-policy-{env}\"";
+
+/// `governance/approval-policy.toml` under `root` with one policy identity per environment.
+fn policy_identity_per_environment(root: &Path) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let file = root.join(lz_promote::approval::APPROVAL_POLICY);
+    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let line = text.lines().find(|l| l.trim_start().starts_with("policy_identity")).with_context(|| format!("{} names no policy_identity", file.display()))?;
+    std::fs::write(&file, text.replacen(line, POLICY_IDENTITY_PER_ENV, 1)).with_context(|| format!("cannot write {}", file.display()))
 }
 
 /// A pipeline identity's KMS key.

@@ -651,9 +651,9 @@ fn verified_records(out: &str) -> u64 {
 
 /// The chain of custody `evidence query --release D --json` answers: the release record by
 /// alice, then per environment in order the governance pin, the approvals, the policy
-/// evaluation, a successful deployment by `deployer(env)` and `drift_checks` clean drift checks
-/// by it.
-fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize, deployer: &dyn Fn(&str) -> String) {
+/// evaluation by `signers(env).1`, a successful deployment by `signers(env).0` and `drift_checks`
+/// clean drift checks by it.
+fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize, signers: &dyn Fn(&str) -> (String, String)) {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("query --json: {e}\n{json}"));
     assert_eq!(v["release"].as_str(), Some(release), "{json}");
     let envs: Vec<(String, serde_json::Value)> = v["environments"]
@@ -674,10 +674,10 @@ fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize, deplo
         let mut approvals = by(&c["approvals"]);
         approvals.sort();
         assert_eq!(approvals, approvers(env), "{env}: the approvals of a high-tier change\n{json}");
-        assert_eq!(by(&c["policy_evaluations"]), ["change-policy"], "{env}: the policy evaluation\n{json}");
+        let (bot, policy) = signers(env);
+        assert_eq!(by(&c["policy_evaluations"]), [policy], "{env}: the policy evaluation\n{json}");
         assert_eq!(c["policy_evaluations"][0]["details"]["passed"], true, "{env}: policy passed\n{json}");
         let deployments = by(&c["deployments"]);
-        let bot = deployer(env);
         assert!(!deployments.is_empty() && deployments.iter().all(|d| *d == bot), "{env}: deployed by {bot}\n{json}");
         let last = c["deployments"].as_array().unwrap().last().unwrap();
         assert_eq!(last["details"]["outcome"], "succeeded", "{env}: the deployment succeeded\n{json}");
@@ -710,7 +710,7 @@ fn rehearsal_job_runs_dev_to_prod() {
     assert_eq!(last.name, "Chain of custody");
     assert!(last.stdout.contains(&release), "the job's query answers for the release:\n{}", last.stdout);
     let query = xtask(&clone, &["evidence", "query", "--release", &release, "--json"]);
-    assert_chain_of_custody(&query, &release, 1, &|_| "deployer-bot".to_string());
+    assert_chain_of_custody(&query, &release, 1, &|_| ("deployer-bot".to_string(), "change-policy".to_string()));
     // The witness steps make the witnessed bound apply: the decisions' clocks say they were not
     // authenticated, agreed with the evidence store's Date and were within the skew of a
     // witnessed checkpoint.
@@ -732,19 +732,20 @@ fn train_reaches_prod_from_fresh_clones() {
     let key = |name: &str| keys.path().join(format!("{name}.key")).to_string_lossy().into_owned();
 
     // Governance: test identities and unique store names, committed so every clone has them.
-    // The pipeline identities (each environment's deployer-bot-ENV, bound to it, and
-    // change-policy) get KMS keys in the pipeline roles' account: the jobs sign through their
+    // The pipeline identities (each environment's deployer-bot-ENV and change-policy-ENV, bound
+    // to it) get KMS keys in the pipeline roles' account: the jobs sign through their
     // OIDC token, with no key in their environment, each environment's job with its own key.
     let ws = origin.clone("workstation-setup");
     let setup = xtask(&ws, &["rehearsal", "setup", "--keys", &keys.path().to_string_lossy(), "--kms"]);
     for env in ENVS {
-        let bot = format!("deployer-bot-{env}");
-        assert!(setup.contains(&format!("{bot} signs with the KMS key arn:aws:kms:")), "{setup}");
-        assert!(setup.contains(&format!("(for {env})")), "{bot} is bound to {env} alone: {setup}");
-        assert!(!Path::new(&key(&bot)).exists(), "{bot} has no key file");
+        for bot in [format!("deployer-bot-{env}"), format!("change-policy-{env}")] {
+            assert!(setup.contains(&format!("{bot} signs with the KMS key arn:aws:kms:")), "{setup}");
+            let line = setup.lines().find(|l| l.starts_with(&format!("{bot} signs"))).unwrap();
+            assert!(line.ends_with(&format!("(for {env})")), "{bot} is bound to {env} alone: {line}");
+            assert!(!Path::new(&key(&bot)).exists(), "{bot} has no key file");
+        }
     }
-    assert!(setup.contains("change-policy signs with the KMS key arn:aws:kms:"), "{setup}");
-    assert!(!Path::new(&key("change-policy")).exists(), "change-policy has no key file");
+    assert!(setup.contains("policy_identity = \"change-policy-{env}\""), "{setup}");
     // GitHub's OIDC token endpoint for the jobs with `id-token: write`, over verified TLS.
     let cert = lz_platform::localstack::tls_certificate(&root()).expect("LocalStack's TLS certificate and key");
     let issuer = lz_platform::oidc_issuer::Issuer::start(&cert, "job-request-token").unwrap();
@@ -874,8 +875,8 @@ fn train_reaches_prod_from_fresh_clones() {
     let audit = origin.clone("audit");
     let verified = verified_records(&xtask(&audit, &["evidence", "verify"]));
     let query = xtask(&audit, &["evidence", "query", "--release", &release, "--json"]);
-    // Each environment's records are signed by that environment's own deployer.
-    assert_chain_of_custody(&query, &release, 2, &|env| format!("deployer-bot-{env}"));
+    // Each environment's records are signed by that environment's own deployer and policy identity.
+    assert_chain_of_custody(&query, &release, 2, &|env| (format!("deployer-bot-{env}"), format!("change-policy-{env}")));
     // Which plan produced a prod security group of the order-gateway service and a subnet, and
     // who approved it: any resource of the deployed plan, not only the canary's.
     for address in [r#"module.service["order-gateway"].aws_security_group.this"#, r#"module.network.aws_subnet.this["data-eu-west-2a"]"#] {

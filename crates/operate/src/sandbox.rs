@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 18] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -50,23 +50,41 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 18] = [
     ("deployer-bot-uat", "platform", &["deployer"], "workload"),
     ("deployer-bot-preprod", "platform", &["deployer"], "workload"),
     ("deployer-bot-prod", "platform", &["deployer"], "workload"),
+    // And its policy identity, for a governance whose policy_identity is `change-policy-{env}`
+    // (the KMS rehearsal's, `cargo xtask rehearsal setup --kms`).
+    ("change-policy-dev", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-test", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-uat", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-preprod", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-prod", "platform", &["approver", "deployer"], "workload"),
 ];
 
 /// The environments a test identity is bound to (`environments` of its register entry,
-/// `lz_evidence::binding`); the others sign for every environment. The policy identity is
-/// shared by every environment's jobs, and says so.
-pub const BINDINGS: [(&str, &[&str]); 6] = [
+/// `lz_evidence::binding`); the others sign for every environment. The shared policy identity
+/// (`change-policy`, the repository's governance) names every environment.
+pub const BINDINGS: [(&str, &[&str]); 11] = [
     ("deployer-bot-dev", &["dev"]),
     ("deployer-bot-test", &["test"]),
     ("deployer-bot-uat", &["uat"]),
     ("deployer-bot-preprod", &["preprod"]),
     ("deployer-bot-prod", &["prod"]),
     ("change-policy", &lz_platform::ENVIRONMENTS),
+    ("change-policy-dev", &["dev"]),
+    ("change-policy-test", &["test"]),
+    ("change-policy-uat", &["uat"]),
+    ("change-policy-preprod", &["preprod"]),
+    ("change-policy-prod", &["prod"]),
 ];
 
 /// The pipeline deployer of `env` (`deployer-bot-{env}`), bound to `env` alone.
 pub fn env_deployer(env: &str) -> String {
     format!("deployer-bot-{env}")
+}
+
+/// The policy identity of `env` when the approval policy names one per environment
+/// (`change-policy-{env}`), bound to `env` alone.
+pub fn env_policy_identity(env: &str) -> String {
+    format!("change-policy-{env}")
 }
 
 /// When a sandbox's chain starts: its genesis register is dated before every fixed clock the

@@ -482,7 +482,8 @@ impl Sandbox {
         let opts = promote::Options {
             target: &t,
             deployer: self.signer(deployer),
-            policy_signer: self.signer("change-policy"),
+            // The environment's policy identity, as the governing approval policy names it.
+            policy_signer: self.signer(&s.governance.policy.policy_identity),
             bake_seconds,
             recover,
             previous: previous.as_ref(),

@@ -7,7 +7,7 @@
 
 mod common;
 
-use lz_evidence::details::{DeploymentDetails, Details, DriftDetails, RotationDetails};
+use lz_evidence::details::{ApprovalDetails, DeploymentDetails, Details, DriftDetails, PolicyEvaluationDetails, RotationDetails};
 use lz_evidence::record::{Fields, Kind};
 use lz_operate::sandbox::{env_deployer, Sandbox};
 use lz_promote::clock::Clock;
@@ -75,4 +75,38 @@ fn a_dev_pipeline_key_signs_no_prod_record() {
     assert_eq!((failure.sequence, failure.reason.code()), (Some(forged.sequence), "environment-binding"), "{failure}");
     let e = sb.session(&r, "prod").map(|_| ()).expect_err("the next decision in prod");
     assert!(format!("{e:#}").contains("deployer-bot-dev is bound to dev and may not sign a record of prod"), "{e:#}");
+}
+
+/// An approval policy naming `policy_identity = "change-policy-{env}"` gives each environment a
+/// policy identity of its own (bound to it): a prod session's policy identity is prod's, and
+/// dev's cannot sign prod's policy evaluation or automatic approval.
+#[test]
+fn each_environment_has_its_own_policy_identity() {
+    let dir = tempfile::Builder::new().prefix("lz-signid-").tempdir().unwrap();
+    let sb = Sandbox::new(&root(), "http://127.0.0.1:9", dir.path()).unwrap();
+    let c = Clock::Fixed(t(SAT));
+    let r = sb
+        .release("per-env-policy", "alice", &c, |tree| {
+            common::edit(&tree.join("governance/approval-policy.toml"), "policy_identity = \"change-policy\"", "policy_identity = \"change-policy-{env}\"")
+        })
+        .unwrap();
+    sb.approve_exceptions(&r, &c).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r, &c).unwrap();
+        assert_eq!(sb.session(&r, env).unwrap().governance.policy.policy_identity, format!("change-policy-{env}"));
+    }
+    let plan = sb.session(&r, "prod").unwrap().plan_digest;
+    let ledger = sb.ledger().unwrap();
+    let auto = Fields::new(&r).environment("prod").plan_digest(&plan).at(t(SAT)).details(ApprovalDetails {
+        decision: Some("approved".into()),
+        tier: Some("standard".into()),
+        auto: Some(true),
+        ..Default::default()
+    });
+    let evaluation = Fields::new(&r).environment("prod").plan_digest(&plan).at(t(SAT)).details(PolicyEvaluationDetails { passed: Some(true), ..Default::default() });
+    for (kind, fields) in [(Kind::Approval, auto), (Kind::PolicyEvaluation, evaluation.clone())] {
+        let e = ledger.append(kind, fields, sb.signer("change-policy-dev")).expect_err("dev's policy identity on a prod record");
+        assert!(format!("{e:#}").contains("change-policy-dev is bound to dev and may not sign a record of prod"), "{kind}: {e:#}");
+    }
+    ledger.append(Kind::PolicyEvaluation, evaluation, sb.signer("change-policy-prod")).unwrap();
 }

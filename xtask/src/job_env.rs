@@ -1,8 +1,8 @@
 //! A CI job acts for one environment (issue 26): the workflow maps the job's GitHub environment
 //! to `LZ_ENVIRONMENT`, which picks the pipeline role its OIDC token is exchanged for
 //! (`crate::ci_identity`). A command of that job that names another environment (`promote --to`,
-//! `--env` of drift, rotate, approve, bootstrap...) is refused here, with exit 2, before any AWS
-//! call: a dev job's step edited to say `--to prod` stops at once, instead of running on until
+//! `--env` of drift, rotate, approve, bootstrap...), or signs (`--as`) as an identity the
+//! register binds to other environments, is refused here, with exit 2, before any AWS call: a dev job's step edited to say `--to prod` stops at once, instead of running on until
 //! prod's role or key refuses it. This is a guard against mistakes and edited steps, never the
 //! control: the trust policies of the pipeline roles and the environment binding of the signing
 //! identities (`lz_evidence::binding`) are, since whoever edits the step also edits its variables.
@@ -45,9 +45,47 @@ pub fn check_against(job: Option<&str>, matches: &clap::ArgMatches) -> Result<()
     Ok(())
 }
 
-/// [`check_against`] with the process's `LZ_ENVIRONMENT`.
-pub fn check(matches: &clap::ArgMatches) -> Result<()> {
-    check_against(crate::signing::set_var(ENVIRONMENT_ENV).as_deref(), matches)
+/// The identity `--as` names, at any subcommand level.
+fn signer_named(matches: &clap::ArgMatches) -> Option<String> {
+    let mut level = Some(matches);
+    while let Some(m) = level {
+        if let Ok(Some(v)) = m.try_get_one::<String>("identity") {
+            return Some(v.clone());
+        }
+        level = m.subcommand().map(|(_, sub)| sub);
+    }
+    None
+}
+
+/// Refuses signing as an identity the register under `root` binds to environments other than
+/// `job`: a dev job asking to sign as `deployer-bot-prod` stops here, before KMS refuses it (or,
+/// where a key file is at hand, before the append refuses the record). The checkout's register
+/// is only a hint for this guard; the register in force decides at append and verification.
+pub fn check_signer(root: &std::path::Path, job: Option<&str>, matches: &clap::ArgMatches) -> Result<()> {
+    let (Some(job), Some(name)) = (job.map(str::trim).filter(|j| !j.is_empty()), signer_named(matches)) else { return Ok(()) };
+    let file = root.join("governance/identities.toml");
+    if !file.is_file() {
+        return Ok(());
+    }
+    let register = lz_evidence::identity::Identities::load(&file)?;
+    if let Some(id) = register.get(&name) {
+        if !lz_evidence::binding::signs_for(id, job) {
+            bail!(
+                "this job acts for environment {job} ({ENVIRONMENT_ENV}) but --as {name} is bound to {} in {}: each environment's \
+                 jobs sign as that environment's own identities",
+                id.environments.as_deref().unwrap_or_default().join(", "),
+                file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// [`check_against`] and [`check_signer`] with the process's `LZ_ENVIRONMENT`.
+pub fn check(root: &std::path::Path, matches: &clap::ArgMatches) -> Result<()> {
+    let job = crate::signing::set_var(ENVIRONMENT_ENV);
+    check_against(job.as_deref(), matches)?;
+    check_signer(root, job.as_deref(), matches)
 }
 
 #[cfg(test)]

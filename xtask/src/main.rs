@@ -135,7 +135,7 @@ fn main() -> ExitCode {
     let verbose = cli.verbose;
     VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
     // A CI job's command names its own environment only (`job_env`), before any AWS call.
-    if let Err(err) = job_env::check(&matches) {
+    if let Err(err) = job_env::check(&root, &matches) {
         eprintln!("error: {err:#}");
         return ExitCode::from(2);
     }

@@ -3,6 +3,8 @@
 //! exits 2 before any AWS call. The endpoint and the OIDC token endpoint point at a closed port:
 //! reaching either would be another error.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -41,5 +43,32 @@ fn a_job_refuses_a_command_of_another_environment_before_any_aws_call() {
     // the missing release: not the guard's business).
     let (code, err) = run("prod", &["promote", "--release", &release, "--to", "prod", "--as", "deployer-bot-prod"]);
     assert_ne!(code, 0);
+    assert!(!err.contains("this job acts for environment"), "{err}");
+}
+
+/// A job signing as an identity the register binds to another environment stops at once too:
+/// dev's job asking to drift-check dev as prod's deployer (a rehearsal checkout's register binds
+/// `deployer-bot-prod` to prod).
+#[test]
+fn a_job_refuses_to_sign_as_another_environments_identity() {
+    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    common::checkout(d.path(), keys.path());
+    let run = |job: &str, who: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["drift", "--env", job, "--as", who])
+            .env("LZ_ROOT", d.path())
+            .env("CI", "true")
+            .env("LZ_ENVIRONMENT", job)
+            .env("LZ_LOCALSTACK_ENDPOINT", "http://127.0.0.1:9")
+            .env_remove("LZ_SIGNING_KEY")
+            .output()
+            .unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run("dev", "deployer-bot-prod");
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("this job acts for environment dev") && err.contains("--as deployer-bot-prod is bound to prod"), "{err}");
+    // Its own deployer passes the guard (and fails later: not the guard's business).
+    let (_, err) = run("dev", "deployer-bot-dev");
     assert!(!err.contains("this job acts for environment"), "{err}");
 }

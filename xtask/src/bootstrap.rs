@@ -88,7 +88,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         evidence_bucket: args.evidence_bucket,
     };
     let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;
-    let report = bootstrap::bootstrap(&endpoint, &spec)?;
+    // As the environment role the pinned release names: the release that governs the
+    // environment from this pin on (issue 26), not the checkout.
+    let report = bootstrap::bootstrap(&endpoint, &spec, &t.deployer_role)?;
     print(&report);
     let signer = who.signer()?;
     let now = t.clock().now()?;

@@ -12,6 +12,7 @@ mod break_glass;
 mod catalog;
 mod check;
 mod ci_identity;
+mod job_env;
 mod classify;
 mod context;
 mod delegate;
@@ -128,10 +129,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     policy::quiet_library_backtraces();
     // Parsed from the command tree with every command's examples attached (`help`).
-    let cli = Cli::from_arg_matches(&help::with_examples(Cli::command()).get_matches()).unwrap_or_else(|e| e.exit());
+    let matches = help::with_examples(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let root = project_root();
     let verbose = cli.verbose;
     VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
+    // A CI job's command names its own environment only (`job_env`), before any AWS call.
+    if let Err(err) = job_env::check(&root, &matches) {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(2);
+    }
     // Every AWS client's configuration and the CI run's identity (`ci_identity`).
     if let Err(err) = ci_identity::install(&root) {
         eprintln!("error: {err:#}");

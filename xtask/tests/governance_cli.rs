@@ -63,6 +63,14 @@ const CASES: &[Case] = &[
         says: &["governance/approval-policy.toml:15", "policy_identity \"ghost-policy\" is not an identity"],
     },
     Case {
+        name: "a policy identity per environment the register does not have (issue 26)",
+        file: "governance/approval-policy.toml",
+        from: "policy_identity = \"change-policy\"",
+        to: "policy_identity = \"change-policy-{env}\"",
+        code: 1,
+        says: &["governance/approval-policy.toml:15", "policy_identity \"change-policy-dev\" is not an identity", "\"change-policy-prod\""],
+    },
+    Case {
         name: "an unknown tier in the approval policy",
         file: "governance/approval-policy.toml",
         from: "[tiers.normal]",

@@ -651,8 +651,9 @@ fn verified_records(out: &str) -> u64 {
 
 /// The chain of custody `evidence query --release D --json` answers: the release record by
 /// alice, then per environment in order the governance pin, the approvals, the policy
-/// evaluation, a successful deployment by deployer-bot and `drift_checks` clean drift checks.
-fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize) {
+/// evaluation by `signers(env).1`, a successful deployment by `signers(env).0` and `drift_checks`
+/// clean drift checks by it.
+fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize, signers: &dyn Fn(&str) -> (String, String)) {
     let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("query --json: {e}\n{json}"));
     assert_eq!(v["release"].as_str(), Some(release), "{json}");
     let envs: Vec<(String, serde_json::Value)> = v["environments"]
@@ -673,13 +674,14 @@ fn assert_chain_of_custody(json: &str, release: &str, drift_checks: usize) {
         let mut approvals = by(&c["approvals"]);
         approvals.sort();
         assert_eq!(approvals, approvers(env), "{env}: the approvals of a high-tier change\n{json}");
-        assert_eq!(by(&c["policy_evaluations"]), ["change-policy"], "{env}: the policy evaluation\n{json}");
+        let (bot, policy) = signers(env);
+        assert_eq!(by(&c["policy_evaluations"]), [policy], "{env}: the policy evaluation\n{json}");
         assert_eq!(c["policy_evaluations"][0]["details"]["passed"], true, "{env}: policy passed\n{json}");
         let deployments = by(&c["deployments"]);
-        assert!(!deployments.is_empty() && deployments.iter().all(|d| d == "deployer-bot"), "{env}: deployed by the deployer\n{json}");
+        assert!(!deployments.is_empty() && deployments.iter().all(|d| *d == bot), "{env}: deployed by {bot}\n{json}");
         let last = c["deployments"].as_array().unwrap().last().unwrap();
         assert_eq!(last["details"]["outcome"], "succeeded", "{env}: the deployment succeeded\n{json}");
-        assert_eq!(by(&c["drift_checks"]), vec!["deployer-bot"; drift_checks], "{env}: the drift checks\n{json}");
+        assert_eq!(by(&c["drift_checks"]), vec![bot; drift_checks], "{env}: the drift checks\n{json}");
         for check in c["drift_checks"].as_array().unwrap() {
             assert_eq!(check["details"]["drifted"], false, "{env}: no drift\n{json}");
         }
@@ -708,7 +710,7 @@ fn rehearsal_job_runs_dev_to_prod() {
     assert_eq!(last.name, "Chain of custody");
     assert!(last.stdout.contains(&release), "the job's query answers for the release:\n{}", last.stdout);
     let query = xtask(&clone, &["evidence", "query", "--release", &release, "--json"]);
-    assert_chain_of_custody(&query, &release, 1);
+    assert_chain_of_custody(&query, &release, 1, &|_| ("deployer-bot".to_string(), "change-policy".to_string()));
     // The witness steps make the witnessed bound apply: the decisions' clocks say they were not
     // authenticated, agreed with the evidence store's Date and were within the skew of a
     // witnessed checkpoint.
@@ -730,14 +732,20 @@ fn train_reaches_prod_from_fresh_clones() {
     let key = |name: &str| keys.path().join(format!("{name}.key")).to_string_lossy().into_owned();
 
     // Governance: test identities and unique store names, committed so every clone has them.
-    // The pipeline identities (deployer-bot, change-policy) get KMS keys in the pipeline role's
-    // account: the jobs sign through their OIDC token, with no key in their environment.
+    // The pipeline identities (each environment's deployer-bot-ENV and change-policy-ENV, bound
+    // to it) get KMS keys in the pipeline roles' account: the jobs sign through their
+    // OIDC token, with no key in their environment, each environment's job with its own key.
     let ws = origin.clone("workstation-setup");
     let setup = xtask(&ws, &["rehearsal", "setup", "--keys", &keys.path().to_string_lossy(), "--kms"]);
-    for bot in ["deployer-bot", "change-policy"] {
-        assert!(setup.contains(&format!("{bot} signs with the KMS key arn:aws:kms:")), "{setup}");
-        assert!(!Path::new(&key(bot)).exists(), "{bot} has no key file");
+    for env in ENVS {
+        for bot in [format!("deployer-bot-{env}"), format!("change-policy-{env}")] {
+            assert!(setup.contains(&format!("{bot} signs with the KMS key arn:aws:kms:")), "{setup}");
+            let line = setup.lines().find(|l| l.starts_with(&format!("{bot} signs"))).unwrap();
+            assert!(line.ends_with(&format!("(for {env})")), "{bot} is bound to {env} alone: {line}");
+            assert!(!Path::new(&key(&bot)).exists(), "{bot} has no key file");
+        }
     }
+    assert!(setup.contains("policy_identity = \"change-policy-{env}\""), "{setup}");
     // GitHub's OIDC token endpoint for the jobs with `id-token: write`, over verified TLS.
     let cert = lz_platform::localstack::tls_certificate(&root()).expect("LocalStack's TLS certificate and key");
     let issuer = lz_platform::oidc_issuer::Issuer::start(&cert, "job-request-token").unwrap();
@@ -779,11 +787,14 @@ fn train_reaches_prod_from_fresh_clones() {
     let witness = |clone: &Path| {
         xtask(clone, &["evidence", "witness", "--as", "wendy", "--key", &key("wendy")]);
     };
-    let ctx = Context::default()
-        .with("inputs.release", release.clone())
-        .with("vars.LZ_DEPLOYER", "deployer-bot")
-        .with("vars.LZ_AWS_PROFILE", "localstack")
-        .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file);
+    // `vars.LZ_DEPLOYER` is a variable of each GitHub environment: its own deployer.
+    let ctx = |env: &str| {
+        Context::default()
+            .with("inputs.release", release.clone())
+            .with("vars.LZ_DEPLOYER", format!("deployer-bot-{env}"))
+            .with("vars.LZ_AWS_PROFILE", "localstack")
+            .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file)
+    };
     let jobs = train.order().unwrap();
     assert_eq!(jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ENVS, "the train's jobs run dev..prod");
     for job in jobs {
@@ -813,7 +824,7 @@ fn train_reaches_prod_from_fresh_clones() {
             );
         }
         let clone = origin.clone(&format!("train-{env}"));
-        let run = job.run(&clone, &ctx, |_| true).unwrap_or_else(|e| panic!("{e}"));
+        let run = job.run(&clone, &ctx(env), |_| true).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(run.steps.len(), job.run_steps().count(), "{env}: every run step ran");
     }
 
@@ -825,7 +836,7 @@ fn train_reaches_prod_from_fresh_clones() {
     for env in matrix {
         let ctx = Context::default()
             .with("matrix.env", env)
-            .with("vars.LZ_DRIFT_IDENTITY", "deployer-bot")
+            .with("vars.LZ_DRIFT_IDENTITY", format!("deployer-bot-{env}"))
             .with("vars.LZ_AWS_PROFILE", "localstack")
             .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file);
         let clone = origin.clone(&format!("drift-{env}"));
@@ -846,7 +857,7 @@ fn train_reaches_prod_from_fresh_clones() {
     for env in matrix {
         let ctx = Context::default()
             .with("matrix.env", env)
-            .with("vars.LZ_ROTATION_IDENTITY", "deployer-bot")
+            .with("vars.LZ_ROTATION_IDENTITY", format!("deployer-bot-{env}"))
             .with("vars.LZ_AWS_PROFILE", "localstack")
             .with_oidc(&issuer.url, &issuer.bearer, &issuer.ca_file)
             .with("vars.LZ_ROTATION_TICKET", "CHG-ROTATION");
@@ -864,7 +875,8 @@ fn train_reaches_prod_from_fresh_clones() {
     let audit = origin.clone("audit");
     let verified = verified_records(&xtask(&audit, &["evidence", "verify"]));
     let query = xtask(&audit, &["evidence", "query", "--release", &release, "--json"]);
-    assert_chain_of_custody(&query, &release, 2);
+    // Each environment's records are signed by that environment's own deployer and policy identity.
+    assert_chain_of_custody(&query, &release, 2, &|env| (format!("deployer-bot-{env}"), format!("change-policy-{env}")));
     // Which plan produced a prod security group of the order-gateway service and a subnet, and
     // who approved it: any resource of the deployed plan, not only the canary's.
     for address in [r#"module.service["order-gateway"].aws_security_group.this"#, r#"module.network.aws_subnet.this["data-eu-west-2a"]"#] {
@@ -997,6 +1009,35 @@ fn the_runner_refuses_what_a_workflow_step_may_not_do() {
     let wf = Workflow::parse(Path::new("ok.yml"), ok).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(wf.job("job").run_steps().count(), 1);
     assert!(matches!(wf.job("job").steps[0], Step::Prepare { .. }));
+}
+
+/// A copy of the train whose dev job's promote step says `--to prod` (an edited step, with
+/// prod's deployer) stops at once: the step's `LZ_ENVIRONMENT` is dev, so the command exits 2
+/// before any AWS call, naming both environments (the clone is empty and no OIDC issuer runs:
+/// the guard is the only thing that could answer).
+#[test]
+fn a_dev_job_edited_to_promote_to_prod_stops_before_any_aws_call() {
+    let train = root().join(".github/workflows/train.yml");
+    let text = std::fs::read_to_string(&train).unwrap();
+    let step = "cargo xtask promote --release \"$RELEASE\" --to dev --as \"$DEPLOYER\"";
+    assert_eq!(text.matches(step).count(), 1, "train.yml's dev promote step");
+    let edited = text.replace(step, "cargo xtask promote --release \"$RELEASE\" --to prod --as \"$DEPLOYER\"");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("train.yml");
+    std::fs::write(&file, &edited).unwrap();
+    let ctx = Context::default()
+        .with("vars.LZ_DEPLOYER", "deployer-bot-prod")
+        .with("vars.LZ_AWS_PROFILE", "localstack")
+        .with("inputs.release", "0".repeat(64));
+    let clone = dir.path().join("clone");
+    std::fs::create_dir_all(&clone).unwrap();
+    let wf = Workflow::load(&file).unwrap_or_else(|e| panic!("{e}"));
+    let err = match wf.job("dev").run(&clone, &ctx, |s: &runner::RunStep| s.name == "Promote") {
+        Ok(_) => panic!("the dev job promoted to prod"),
+        Err(e) => e,
+    };
+    assert!(err.contains("step \"Promote\" failed (exit 2)"), "{err}");
+    assert!(err.contains("this job acts for environment dev") && err.contains("--to prod"), "{err}");
 }
 
 /// A copy of the train with `--as "$DEPLOYER"` removed from a drift step passes the runner's

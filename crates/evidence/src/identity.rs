@@ -148,6 +148,12 @@ pub struct Identity {
     /// Where the private key is held when the register names it (`kms_key = "arn:aws:kms:..."`
     /// or an alias): signers look it up here; verification never needs it.
     pub kms_key: Option<String>,
+    /// The environments whose records this identity may sign (`environments = ["prod"]`); `None`
+    /// when the entry names none (every environment). A workload with a `kms_key` must name them:
+    /// each environment's pipeline role may use only its own environments' keys
+    /// (`lz_platform::pipeline_roles`), and the verifier refuses a record of another environment
+    /// signed by a bound identity ([`crate::binding`]).
+    pub environments: Option<Vec<String>>,
 }
 
 impl Identity {
@@ -204,6 +210,8 @@ struct RawIdentity {
     algorithm: Option<toml::Spanned<String>>,
     #[serde(default)]
     kms_key: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    environments: Option<toml::Spanned<Vec<String>>>,
 }
 
 impl Identities {
@@ -284,6 +292,7 @@ impl Identities {
                     );
                 }
             }
+            let environments = crate::binding::parse(&name, entry.kind.get_ref(), entry.environments.as_ref(), entry.kms_key.is_some(), &at)?;
             let keyid = public_key.keyid();
             if let Some(other) = ids.by_keyid.get(&keyid) {
                 bail!("{}: identity {name} reuses the public key of {other}", at(entry.public_key.span()));
@@ -300,6 +309,7 @@ impl Identities {
                     public_key,
                     keyid,
                     kms_key: entry.kms_key.map(|k| k.into_inner()),
+                    environments,
                 },
             );
         }
@@ -362,6 +372,11 @@ impl Identities {
                     }
                     if n.kms_key != old.kms_key {
                         what.push(format!("kms_key {:?} -> {:?}", old.kms_key, n.kms_key));
+                    }
+                    if n.environments != old.environments {
+                        // A rebinding moves which environments' records the identity signs.
+                        let e = |v: &Option<Vec<String>>| v.as_ref().map_or("every environment".to_string(), |l| format!("[{}]", l.join(", ")));
+                        what.push(format!("environments {} -> {}", e(&old.environments), e(&n.environments)));
                     }
                     if n.kind != old.kind {
                         what.push(format!("kind {} -> {}", old.kind, n.kind));

@@ -26,6 +26,7 @@
 //! its place in the chain, against a trust root the verifier supplies ([`verify::TrustRoot`]).
 
 pub mod archive;
+pub mod binding;
 pub mod bench;
 pub mod bundle;
 pub mod details;

@@ -18,7 +18,8 @@ use lz_evidence::{EvidenceArchive, Identities, LocalStore, Signer, Store, TrustR
 /// A register with an ed25519 approver and a P-256 deployer.
 fn mixed(deployer: &PublicKey, kms_key: Option<&str>) -> (Identities, Signer) {
     let approver = lz_evidence::identity::generate_key();
-    let kms = kms_key.map(|k| format!("kms_key = \"{k}\"\n")).unwrap_or_default();
+    // A KMS workload names the environments it signs for (issue 26).
+    let kms = kms_key.map(|k| format!("kms_key = \"{k}\"\nenvironments = [\"dev\", \"test\", \"uat\", \"preprod\", \"prod\"]\n")).unwrap_or_default();
     let text = format!(
         "[identity.deploy-bot]\nname = \"Deployment pipeline\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\n\
          algorithm = \"ecdsa-p256-sha256\"\npublic_key = \"{}\"\n{kms}\n\
@@ -141,7 +142,7 @@ fn a_re_key_from_ed25519_to_kms_is_named_in_the_register_change() {
     let old = Identities::parse(&format!("{base}public_key = \"{}\"\n", encode_public_key(&ed.verifying_key())), "a").unwrap();
     let new = Identities::parse(
         &format!(
-            "{base}algorithm = \"ecdsa-p256-sha256\"\npublic_key = \"{}\"\nkms_key = \"alias/lz-deployer\"\n",
+            "{base}algorithm = \"ecdsa-p256-sha256\"\npublic_key = \"{}\"\nkms_key = \"alias/lz-deployer\"\nenvironments = [\"prod\"]\n",
             PublicKey::from(*p.verifying_key()).encode()
         ),
         "b",
@@ -149,6 +150,8 @@ fn a_re_key_from_ed25519_to_kms_is_named_in_the_register_change() {
     .unwrap();
     let what = &old.changes_to(&new)["deploy-bot"];
     assert!(what.contains("re-keyed") && what.contains("algorithm ed25519 -> ecdsa-p256-sha256") && what.contains("alias/lz-deployer"), "{what}");
+    // Its binding to prod is named too (issue 26).
+    assert!(what.contains("environments every environment -> [prod]"), "{what}");
 }
 
 /// The pipeline identity's key in KMS (LocalStack): created as ECC_NIST_P256 / SIGN_VERIFY,

@@ -78,20 +78,22 @@ pub fn findings(root: &Path) -> Result<Findings> {
             }
         }
     }
-    match ids.get(&policy.policy_identity) {
-        Some(id) if !id.is_person() => {}
-        Some(_) => f.push(
-            CHECK,
-            file(lz_promote::approval::APPROVAL_POLICY),
-            line_containing(&policy_text, "policy_identity"),
-            format!("policy_identity {:?} is a person: automatic approvals are recorded by a workload", policy.policy_identity),
-        ),
-        None => f.push(
-            CHECK,
-            file(lz_promote::approval::APPROVAL_POLICY),
-            line_containing(&policy_text, "policy_identity"),
-            format!("policy_identity {:?} is not an identity of {}", policy.policy_identity, lz_promote::register::REGISTER_FILE),
-        ),
+    // Each environment's policy identity (`{env}` in policy_identity: one per environment, issue
+    // 26) exists, is a workload and may sign that environment's records.
+    let mut seen = std::collections::BTreeSet::new();
+    for env in lz_platform::ENVIRONMENTS {
+        let name = policy.policy_identity_of(env);
+        let problem = match ids.get(&name) {
+            Some(id) if id.is_person() => Some(format!("policy_identity {name:?} is a person: automatic approvals are recorded by a workload")),
+            Some(id) if !lz_evidence::binding::signs_for(id, env) => {
+                Some(format!("policy_identity {name:?} of {env} is bound to other environments in {}", lz_promote::register::REGISTER_FILE))
+            }
+            Some(_) => None,
+            None => Some(format!("policy_identity {name:?} is not an identity of {}", lz_promote::register::REGISTER_FILE)),
+        };
+        if let Some(p) = problem.filter(|p| seen.insert(p.clone())) {
+            f.push(CHECK, file(lz_promote::approval::APPROVAL_POLICY), line_containing(&policy_text, "policy_identity"), p);
+        }
     }
     // Change windows: no two closed periods or freezes of one environment overlap.
     for (a, b) in windows.overlaps() {

@@ -388,10 +388,12 @@ pub fn bootstrap_stores(stores: &crate::stores::Stores, plan: &Value) -> Result<
 }
 
 /// Creates (or brings back to the declared settings) the environment's buckets and deployer
-/// role in its account.
-pub fn bootstrap(endpoint: &str, spec: &EnvSpec) -> Result<Report> {
+/// role in its account, acting as `role` there: the environment role the pinned release names
+/// (`lz_platform::reach::deployer_role_of` of the release that becomes the environment's
+/// governing one), never the checkout's `governance/aws.toml`.
+pub fn bootstrap(endpoint: &str, spec: &EnvSpec, role: &str) -> Result<Report> {
     let env = &spec.environment;
-    let aws = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, &lz_platform::reach::deployer_role(env), &lz_platform::reach::session(env))?;
+    let aws = lz_platform::reach::account(endpoint, &spec.account_id, &spec.region, role, &lz_platform::reach::session(env))?;
     let (s3, iam) = (aws.s3(), aws.iam());
     let rt = lz_platform::aws::runtime()?;
     rt.block_on(async {

@@ -323,7 +323,7 @@ pub fn check_with(
         &archive.origin(crate::approval::APPROVAL_POLICY),
     )?;
     refuse_if!(
-        signer.identity() == policy.policy_identity,
+        signer.identity() == policy.policy_identity_of(&target.environment),
         "{} is the policy identity: drift records are signed by a deployer",
         signer.identity()
     );

@@ -507,6 +507,7 @@ mod tests {
                 public_key: key.verifying_key().into(),
                 keyid: String::new(),
                 kms_key: None,
+                environments: None,
             },
             time: time::OffsetDateTime::UNIX_EPOCH,
             release: "a".repeat(64),

@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 13] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -43,7 +43,49 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 13] = [
     // Approval classes (issue 31): a security approver who also authors releases (a delegate
     // who is the release's author is refused).
     ("ivan", "security", &["approver", "author"], "person"),
+    // Each environment's pipeline deployer (issue 26): bound to its environment ([`BINDINGS`]),
+    // so a key one environment's jobs can use signs no other environment's records.
+    ("deployer-bot-dev", "platform", &["deployer"], "workload"),
+    ("deployer-bot-test", "platform", &["deployer"], "workload"),
+    ("deployer-bot-uat", "platform", &["deployer"], "workload"),
+    ("deployer-bot-preprod", "platform", &["deployer"], "workload"),
+    ("deployer-bot-prod", "platform", &["deployer"], "workload"),
+    // And its policy identity, for a governance whose policy_identity is `change-policy-{env}`
+    // (the KMS rehearsal's, `cargo xtask rehearsal setup --kms`).
+    ("change-policy-dev", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-test", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-uat", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-preprod", "platform", &["approver", "deployer"], "workload"),
+    ("change-policy-prod", "platform", &["approver", "deployer"], "workload"),
 ];
+
+/// The environments a test identity is bound to (`environments` of its register entry,
+/// `lz_evidence::binding`); the others sign for every environment. The shared policy identity
+/// (`change-policy`, the repository's governance) names every environment.
+pub const BINDINGS: [(&str, &[&str]); 11] = [
+    ("deployer-bot-dev", &["dev"]),
+    ("deployer-bot-test", &["test"]),
+    ("deployer-bot-uat", &["uat"]),
+    ("deployer-bot-preprod", &["preprod"]),
+    ("deployer-bot-prod", &["prod"]),
+    ("change-policy", &lz_platform::ENVIRONMENTS),
+    ("change-policy-dev", &["dev"]),
+    ("change-policy-test", &["test"]),
+    ("change-policy-uat", &["uat"]),
+    ("change-policy-preprod", &["preprod"]),
+    ("change-policy-prod", &["prod"]),
+];
+
+/// The pipeline deployer of `env` (`deployer-bot-{env}`), bound to `env` alone.
+pub fn env_deployer(env: &str) -> String {
+    format!("deployer-bot-{env}")
+}
+
+/// The policy identity of `env` when the approval policy names one per environment
+/// (`change-policy-{env}`), bound to `env` alone.
+pub fn env_policy_identity(env: &str) -> String {
+    format!("change-policy-{env}")
+}
 
 /// When a sandbox's chain starts: its genesis register is dated before every fixed clock the
 /// tests use, so that no later record is back-dated.
@@ -83,9 +125,14 @@ fn test_identities(
         let file = keys.join(format!("{name}.key"));
         lz_evidence::identity::write_private_key(&file, &key)?;
         let display = format!("{}{} Example", name[..1].to_uppercase(), &name[1..]);
+        let quoted = |l: &[&str]| l.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", ");
+        let bound = match BINDINGS.iter().find(|(n, _)| *n == name) {
+            Some((_, envs)) => format!("environments = [{}]\n", quoted(envs)),
+            None => String::new(),
+        };
         toml.push_str(&format!(
-            "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\npublic_key = \"{}\"\n\n",
-            roles.iter().map(|r| format!("\"{r}\"")).collect::<Vec<_>>().join(", "),
+            "[identity.{name}]\nname = \"{display}\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [{}]\n{bound}public_key = \"{}\"\n\n",
+            quoted(roles),
             encode_public_key(&key.verifying_key())
         ));
         signers.insert(name.to_string(), Signer::new(name, key));
@@ -354,7 +401,8 @@ impl Sandbox {
             region: e.region,
             endpoint: self.endpoint.clone(),
             state_bucket: self.names(env).state_bucket.expect("named"),
-            deployer_role: lz_platform::reach::deployer_role(env),
+            // The role the sandbox's releases name (they are built from its tree).
+            deployer_role: lz_platform::reach::deployer_role_of(&self.tree, env)?,
             landing_zone_key: crate::target::landing_zone_key(env),
         })
     }
@@ -381,7 +429,8 @@ impl Sandbox {
     /// Creates the environment's buckets and deployer role as `release` declares them.
     pub fn bootstrap(&self, env: &str, release: &str) -> Result<EnvSpec> {
         let spec = self.spec(env, release)?;
-        bootstrap::bootstrap(&self.endpoint, &spec)?;
+        let role = lz_platform::reach::deployer_role_of(self.paths.open_release(release)?.root(), env)?;
+        bootstrap::bootstrap(&self.endpoint, &spec, &role)?;
         Ok(spec)
     }
 
@@ -433,7 +482,8 @@ impl Sandbox {
         let opts = promote::Options {
             target: &t,
             deployer: self.signer(deployer),
-            policy_signer: self.signer("change-policy"),
+            // The environment's policy identity, as the governing approval policy names it.
+            policy_signer: self.signer(&s.governance.policy.policy_identity),
             bake_seconds,
             recover,
             previous: previous.as_ref(),

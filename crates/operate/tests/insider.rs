@@ -516,9 +516,10 @@ fn a_governance_only_release_is_high_tier_and_needs_the_security_group() {
     }
 }
 
-/// Where an environment is (its account, region and state backend) is governance: a release
-/// that points dev at prod's account, or dev's state at prod's bucket, is tier high and needs
-/// the security group, never a standard auto-approval.
+/// Where an environment is (its account, region and state backend) and the role it is applied
+/// under are governance: a release that points dev at prod's account, dev's state at prod's
+/// bucket, or names another role for itself in governance/aws.toml, is tier high and needs the
+/// security group, never a standard auto-approval.
 #[test]
 fn moving_a_target_is_a_governance_change() {
     let (_d, sb) = sandbox();
@@ -527,9 +528,16 @@ fn moving_a_target_is_a_governance_change() {
     for (tag, file, from, to) in [
         ("dev-to-prod-account", "environments/dev/env.toml", "account_id = \"111111111111\"", "account_id = \"555555555555\""),
         ("dev-state-in-prod", "environments/dev/backend.hcl", "lz-dev-tfstate-111111111111", "lz-prod-tfstate-555555555555"),
+        // The role a release is applied under is named by its own governance/aws.toml (issue
+        // 26): its author writes it, so changing it is a governance change too.
+        ("release-names-its-own-role", "governance/aws.toml", "environment_role  = \"lz-{env}-deployer\"", "environment_role  = \"lz-{env}-admin\""),
     ] {
         let r2 = sb.release(tag, "alice", &at(SAT), |tree| edit(&tree.join(file), from, to)).unwrap();
         let s = sb.session(&r2, "dev").unwrap();
+        if file == "governance/aws.toml" {
+            let t = lz_operate::promote::Target::from_tree(s.release.root(), "dev", "http://127.0.0.1:9").unwrap();
+            assert_eq!(t.deployer_role, "lz-dev-admin", "the release would be applied under the role it names");
+        }
         let c = s.classify().unwrap();
         assert_eq!(c.tier, Tier::High, "{tag}: {c:?}");
         assert!(

@@ -6,8 +6,9 @@ use anyhow::{Context, Result};
 
 use crate::aws_setup::Aws;
 
-/// Creates a signing key in the caller's account and region; returns its ARN.
-pub async fn create_signing_key(aws: &Aws, description: &str) -> Result<String> {
+/// Creates a signing key in the caller's account and region, with key policy `policy` (JSON,
+/// `crate::pipeline_roles::signing_key_policy`) when given; returns its ARN.
+pub async fn create_signing_key(aws: &Aws, description: &str, policy: Option<&str>) -> Result<String> {
     use aws_sdk_kms::types::{KeySpec, KeyUsageType};
     let out = aws
         .kms()
@@ -15,6 +16,7 @@ pub async fn create_signing_key(aws: &Aws, description: &str) -> Result<String> 
         .key_spec(KeySpec::EccNistP256)
         .key_usage(KeyUsageType::SignVerify)
         .description(description)
+        .set_policy(policy.map(str::to_string))
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("KMS CreateKey: {}", aws_sdk_kms::error::DisplayErrorContext(e)))?;

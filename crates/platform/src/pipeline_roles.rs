@@ -49,6 +49,47 @@ pub fn pipeline_permissions(environment_role_arn: &str, store_role_arn: &str, km
     json!({"Version": "2012-10-17", "Statement": statements})
 }
 
+/// The signing keys `env`'s pipeline role may use: of `keys` (key ARN, the environments its
+/// identity is bound to in the register, `environments` of `governance/identities.toml`), those
+/// bound to `env`. A key bound to no environment is given to no pipeline role: a pipeline
+/// identity signs for the environments it is bound to, through those environments' roles only.
+pub fn signing_keys_of(env: &str, keys: &[(String, Vec<String>)]) -> Vec<String> {
+    keys.iter().filter(|(_, envs)| envs.iter().any(|e| e == env)).map(|(arn, _)| arn.clone()).collect()
+}
+
+/// The key policy of a pipeline identity's signing key in `account` (the pipeline roles'
+/// account): the account administers the key but signs with it only as one of `signers` (the
+/// pipeline roles of the environments its identity is bound to), and an explicit deny refuses
+/// `kms:Sign` to every other principal, whatever IAM policy grants it (an IAM grant alone does
+/// not open a key whose policy denies).
+pub fn signing_key_policy(account: &str, signers: &[String]) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {
+            "Sid": "KeyAdministrationWithoutSigning",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
+                       "kms:EnableKey", "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
+            "Resource": "*"
+        },
+        {
+            "Sid": "SignAsTheBoundEnvironmentsPipelineRoles",
+            "Effect": "Allow",
+            "Principal": {"AWS": signers},
+            "Action": ["kms:Sign", "kms:GetPublicKey"],
+            "Resource": "*"
+        },
+        {
+            "Sid": "NoOtherSigner",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:Sign",
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": signers}}
+        }
+    ]})
+}
+
 /// The trust policy of an environment's role: only that environment's pipeline role.
 pub fn environment_trust(pipeline_role_arn: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": [{
@@ -61,6 +102,68 @@ pub fn environment_trust(pipeline_role_arn: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn strings(v: &Value) -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(a) => a.iter().flat_map(strings).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Per-environment signing identities (issue 26): each environment's pipeline role is given
+    /// only the keys of identities bound to it, and each such key's policy lets only the bound
+    /// environments' pipeline roles sign and denies everyone else, so a dev job cannot sign as
+    /// prod's deployer even where an IAM policy would let it. LocalStack enforces neither
+    /// document: these checks on the documents are what is tested here.
+    #[test]
+    fn a_pipeline_role_signs_only_with_its_own_environments_keys() {
+        let p = crate::aws_setup::Profiles::parse(
+            "pipeline_role_arn = \"arn:aws:iam::999999999999:role/lz-pipeline-{env}\"\n",
+            "aws.toml",
+            std::path::Path::new("/repo"),
+        )
+        .unwrap();
+        let key = |env: &str| format!("arn:aws:kms:eu-west-2:999999999999:key/deployer-bot-{env}");
+        let shared = "arn:aws:kms:eu-west-2:999999999999:key/change-policy".to_string();
+        let unbound = "arn:aws:kms:eu-west-2:999999999999:key/unbound".to_string();
+        let mut keys: Vec<(String, Vec<String>)> = lz_input::ENVIRONMENTS.iter().map(|e| (key(e), vec![e.to_string()])).collect();
+        keys.push((shared.clone(), lz_input::ENVIRONMENTS.iter().map(|e| e.to_string()).collect()));
+        keys.push((unbound.clone(), Vec::new()));
+        let store = format!("arn:aws:iam::555555555555:role/{}", crate::reach::STORE_ROLE);
+        for env in lz_input::ENVIRONMENTS {
+            let role = p.pipeline_role_arn(env).unwrap();
+            let granted = signing_keys_of(env, &keys);
+            assert_eq!(granted, vec![key(env), shared.clone()], "{env}");
+            let perms = pipeline_permissions(&p.environment_role_arn(env, "111111111111"), &store, &granted);
+            let sign = perms["Statement"].as_array().unwrap().iter().find(|s| strings(&s["Action"]).contains(&"kms:Sign".to_string())).unwrap();
+            assert_eq!(strings(&sign["Resource"]), vec![key(env), shared.clone()], "{env}: {perms}");
+            for other in lz_input::ENVIRONMENTS.iter().filter(|o| **o != env) {
+                assert!(!perms.to_string().contains(&key(other)), "{env}'s role may use {other}'s key: {perms}");
+            }
+            assert!(!perms.to_string().contains(&unbound), "a key bound to no environment is given to no role");
+
+            // The key policy of env's deployer key: only env's pipeline role signs; every other
+            // principal (another environment's role included) is denied kms:Sign explicitly.
+            let policy = signing_key_policy("999999999999", &[role.clone()]);
+            let statements = policy["Statement"].as_array().unwrap();
+            let allows_sign: Vec<&Value> = statements
+                .iter()
+                .filter(|s| s["Effect"] == "Allow" && strings(&s["Action"]).iter().any(|a| a == "kms:Sign" || a == "kms:*"))
+                .collect();
+            assert_eq!(allows_sign.len(), 1, "{policy}");
+            assert_eq!(strings(&allows_sign[0]["Principal"]["AWS"]), vec![role.clone()], "{policy}");
+            let admin = statements.iter().find(|s| s["Sid"] == "KeyAdministrationWithoutSigning").unwrap();
+            assert!(strings(&admin["Action"]).iter().all(|a| a != "kms:*" && a != "kms:Sign" && !a.starts_with("kms:Sign")), "{admin}");
+            let deny = statements.iter().find(|s| s["Effect"] == "Deny").unwrap();
+            assert_eq!(strings(&deny["Action"]), vec!["kms:Sign"]);
+            assert_eq!(strings(&deny["Principal"]["AWS"]), vec!["*"]);
+            assert_eq!(strings(&deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]), vec![role.clone()], "{policy}");
+            for other in lz_input::ENVIRONMENTS.iter().filter(|o| **o != env) {
+                assert!(!policy.to_string().contains(&p.pipeline_role_arn(other).unwrap()), "{env}'s key names {other}'s role: {policy}");
+            }
+        }
+    }
 
     #[test]
     fn each_environments_pipeline_role_trusts_only_that_environments_jobs() {

@@ -64,6 +64,9 @@ pub fn run(root: &Path, endpoint: &str, roots: &[PathBuf], provider: Option<&cra
     let env = lz_repo::Environment::load(root, "dev")?;
     let (account, region) = (env.file.account_id.clone(), env.file.region.clone());
     let state_bucket = format!("lz-provider-e2e-{account}-{}", std::process::id());
+    // Out of band by design: the provider e2e applies the checkout's own module examples and dev
+    // root (the code under test, never a release) to LocalStack and records no decision, so
+    // the role it acts as is the checkout's (`reach::deployer_role`, the configured aws.toml).
     let s3 = crate::reach::account(endpoint, &account, &region, &crate::reach::deployer_role("dev"), &crate::reach::session("dev"))?.s3();
     let rt = crate::aws::runtime()?;
     rt.block_on(

@@ -80,6 +80,9 @@ pub fn session(env: &str) -> String {
 
 /// The deployer role of environment `env` (the role every client acting in its account assumes):
 /// `environment_role` of the configured `governance/aws.toml`, `lz-{env}-deployer` without one.
+/// This is the checkout's: decisions and bootstrap take the role from a release instead
+/// ([`deployer_role_of`]); only the provider e2e (which applies the checkout itself and records
+/// nothing) and tests use this one.
 pub fn deployer_role(env: &str) -> String {
     match profiles() {
         Some(p) => p.environment_role.replace("{env}", env),
@@ -89,8 +92,12 @@ pub fn deployer_role(env: &str) -> String {
 
 /// The deployer role of environment `env` as the landing zone under `tree` configures it (a
 /// release's own `governance/aws.toml`, `lz-{env}-deployer` without one): what a promotion,
-/// the facts checks, drift and evidence verification of that release assume, whatever the
-/// checkout's copy (which [`configure`] installed for the process) says.
+/// the facts checks, drift and evidence verification of that release assume, and what
+/// bootstrap acts as (the pinned release's), whatever the checkout's copy (which [`configure`]
+/// installed for the process) says. The release's author writes it: a release whose
+/// `governance/aws.toml` differs from the governing release's is a governance change (tier
+/// high, the security group approves; `lz_promote::release::is_governance`), so a role a
+/// release names for itself is applied only once the security group has approved it.
 pub fn deployer_role_of(tree: &Path, env: &str) -> Result<String> {
     if tree.join(crate::aws_setup::PROFILES_FILE).is_file() {
         Ok(Profiles::load(tree)?.environment_role.replace("{env}", env))

@@ -809,6 +809,7 @@ pub(crate) mod tests {
             keyid: public_key.keyid(),
             public_key,
             kms_key: None,
+            environments: None,
         };
         Record {
             sequence,

@@ -60,6 +60,14 @@ fn tier_key(k: &str, origin: &str) -> Result<Tier> {
 }
 
 impl ApprovalPolicy {
+    /// The policy identity of `env`: `policy_identity` with `{env}` replaced, so that each
+    /// environment's policy evaluations and automatic approvals are signed by an identity of its
+    /// own (`change-policy-{env}`, bound to that environment in the register, issue 26), or the
+    /// one identity every environment shares when the name has no `{env}`.
+    pub fn policy_identity_of(&self, env: &str) -> String {
+        self.policy_identity.replace("{env}", env)
+    }
+
     pub fn load(root: &Path) -> Result<ApprovalPolicy> {
         let path = root.join(APPROVAL_POLICY);
         ApprovalPolicy::parse(&read(&path, lz_input::purpose(APPROVAL_POLICY))?, &path.display().to_string())

@@ -346,7 +346,9 @@ impl Session {
                 short(&carried)
             );
         }
-        let governance = Governance::of(gov_release)?;
+        let mut governance = Governance::of(gov_release)?;
+        // This environment's policy identity (`{env}` in the governing policy_identity).
+        governance.policy.policy_identity = governance.policy.policy_identity_of(environment);
         let governance_changes = release.governance_changes(gov_release);
         let governing_catalog = governing.as_ref().and_then(|g| g.files.get(lz_repo::catalog::CATALOG).cloned());
         let plan = release.plan(environment)?;

@@ -59,6 +59,9 @@ pub enum Reason {
     /// An adoption record without the release, approvals or deployment it names, or out of
     /// its rollout's order (issue 32).
     Adoption(String),
+    /// A record of an environment signed by an identity the register binds to other
+    /// environments (issue 26, [`crate::binding`]).
+    Environment { identity: String, environment: String, bound: Vec<String> },
 }
 
 impl Reason {
@@ -105,6 +108,7 @@ impl Reason {
             Reason::Witness(_) => "witness",
             Reason::BehindWitness { .. } => "behind-witness",
             Reason::WitnessMismatch { .. } => "witness-mismatch",
+            Reason::Environment { .. } => "environment-binding",
         }
     }
 }
@@ -186,6 +190,11 @@ impl fmt::Display for Reason {
                 let have = last.map_or("the chain is empty".to_string(), |l| format!("the chain ends at record {l}"));
                 write!(f, "records {first}..{} are missing: {have} but the {source} vouches for {size} records", size - 1)
             }
+            Reason::Environment { identity, environment, bound } => write!(
+                f,
+                "{identity} is bound to {} and may not sign a record of {environment} (a signing identity of another environment)",
+                bound.join(", ")
+            ),
             Reason::WitnessMismatch { sequence, source } => write!(
                 f,
                 "record {sequence} differs from the {source}: the chain was rewritten at or before record {sequence} after it was witnessed"

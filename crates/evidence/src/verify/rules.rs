@@ -113,6 +113,7 @@ pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, de
     if kind.needs_environment() && p.environment.is_none() {
         return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
+    crate::binding::check(signer, p.environment.as_deref())?;
     match details {
         Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })

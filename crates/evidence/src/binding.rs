@@ -1,0 +1,117 @@
+//! Which environments an identity signs for (issue 26): a register entry may bind an identity to
+//! environments (`environments = ["prod"]`), and a bound identity signs records of those
+//! environments only. Each environment's pipeline jobs sign as identities of their own
+//! (`deployer-bot-prod`), with keys only that environment's pipeline role may use
+//! (`lz_platform::pipeline_roles`), so a dev job cannot sign a prod deployment: the key its role
+//! may use belongs to an identity bound to dev, and a record of prod signed by it is refused at
+//! append and by verification (a replayed or forged record, not only a claim).
+//!
+//! A workload whose key is in KMS (`kms_key`, the pipeline's identities) must name its
+//! environments. An entry without `environments` (people, and workloads whose key file a person
+//! holds in a rehearsal) signs for every environment, as before.
+
+use anyhow::{bail, Result};
+
+use crate::identity::Identity;
+use crate::verify::Reason;
+
+/// The `environments` of identity `name`'s entry, checked: known environment names, none twice,
+/// at least one; required of a workload with a KMS key. `at` names the place of a span.
+pub(crate) fn parse(
+    name: &str,
+    kind: &str,
+    environments: Option<&toml::Spanned<Vec<String>>>,
+    kms_key: bool,
+    at: &dyn Fn(std::ops::Range<usize>) -> String,
+) -> Result<Option<Vec<String>>> {
+    let Some(list) = environments else {
+        if kms_key && kind == "workload" {
+            bail!(
+                "identity {name}: a workload whose key is in KMS (kms_key) must name the environments it signs for \
+                 (environments = [\"dev\"]): each environment's pipeline role may use only its own environments' keys"
+            );
+        }
+        return Ok(None);
+    };
+    let place = at(list.span());
+    let mut out: Vec<String> = Vec::new();
+    for env in list.get_ref() {
+        if !lz_input::ENVIRONMENTS.contains(&env.as_str()) {
+            bail!("{place}: identity {name}: environment {env:?} is not one of {}", lz_input::ENVIRONMENTS.join(", "));
+        }
+        if out.contains(env) {
+            bail!("{place}: identity {name}: environment {env:?} is named twice");
+        }
+        out.push(env.clone());
+    }
+    if out.is_empty() {
+        bail!("{place}: identity {name}: environments is empty (leave it out to sign for every environment)");
+    }
+    Ok(Some(out))
+}
+
+/// Whether `signer` may sign a record of `environment`: always for an identity bound to no
+/// environment, else only for one it is bound to.
+pub fn signs_for(signer: &Identity, environment: &str) -> bool {
+    signer.environments.as_ref().is_none_or(|bound| bound.iter().any(|e| e == environment))
+}
+
+/// The rule verification and append apply to every record: a record of `environment` signed by
+/// an identity bound to other environments is refused.
+pub(crate) fn check(signer: &Identity, environment: Option<&str>) -> Result<(), Reason> {
+    match (environment, &signer.environments) {
+        (Some(env), Some(bound)) if !signs_for(signer, env) => {
+            Err(Reason::Environment { identity: signer.name.clone(), environment: env.to_string(), bound: bound.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::identity::Identities;
+
+    fn register(extra: &str) -> anyhow::Result<Identities> {
+        let key = crate::identity::encode_public_key(&crate::identity::generate_key().verifying_key());
+        Identities::parse(
+            &format!("[identity.bot]\nname = \"Bot\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{key}\"\n{extra}"),
+            "identities.toml",
+        )
+    }
+
+    #[test]
+    fn a_bound_identity_signs_for_its_environments_only() {
+        let ids = register("environments = [\"dev\", \"test\"]\n").unwrap();
+        let bot = ids.get("bot").unwrap();
+        assert!(super::check(bot, Some("dev")).is_ok() && super::check(bot, Some("test")).is_ok());
+        let refused = super::check(bot, Some("prod")).unwrap_err();
+        assert_eq!(refused.code(), "environment-binding");
+        assert!(refused.to_string().contains("bot is bound to dev, test and may not sign a record of prod"), "{refused}");
+        // A record of no environment (a release, say) is not the binding's business.
+        assert!(super::check(bot, None).is_ok());
+        // Unbound: every environment.
+        let ids = register("").unwrap();
+        assert!(super::check(ids.get("bot").unwrap(), Some("prod")).is_ok());
+    }
+
+    #[test]
+    fn bad_bindings_are_refused_with_their_line() {
+        for (extra, says) in [
+            ("environments = [\"staging\"]\n", "identities.toml:7: identity bot: environment \"staging\" is not one of"),
+            ("environments = [\"dev\", \"dev\"]\n", "named twice"),
+            ("environments = []\n", "environments is empty"),
+        ] {
+            let e = format!("{:#}", register(extra).unwrap_err());
+            assert!(e.contains(says), "{extra}: {e}");
+        }
+        // A KMS workload must be bound: its key is used by pipeline roles, one per environment.
+        let p256 = *p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap().verifying_key();
+        let kms = format!(
+            "[identity.bot]\nname = \"Bot\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\nalgorithm = \"ecdsa-p256-sha256\"\npublic_key = \"{}\"\nkms_key = \"arn:aws:kms:eu-west-2:999999999999:key/k\"\n",
+            crate::identity::encode_public_key(&p256)
+        );
+        let e = format!("{:#}", Identities::parse(&kms, "identities.toml").unwrap_err());
+        assert!(e.contains("must name the environments it signs for"), "{e}");
+        assert!(Identities::parse(&format!("{kms}environments = [\"prod\"]\n"), "identities.toml").is_ok());
+    }
+}

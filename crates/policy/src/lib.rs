@@ -2,6 +2,8 @@
 //! exceptions register, secret scanning and redaction, text/JSON/SARIF reports.
 pub mod controls;
 pub mod corpus;
+pub mod doc;
+pub mod engine_plan;
 pub mod exceptions;
 pub mod input;
 /// The secret patterns, defined in `lz-repo` (the archive's redactor shares them).
@@ -156,6 +158,12 @@ impl Policies {
         let engine_input = redact::engine_input(&plan);
         drop(plan);
         self.evaluate(engine_input, &mut Stages::default())
+    }
+
+    /// [`Policies::findings`] of a plan read straight into the engine's value
+    /// ([`engine_plan::read`], already checked and redacted): what `policy --plan FILE` runs.
+    pub fn findings_engine(&self, plan: engine_plan::EnginePlan, stages: &mut Stages) -> Result<Vec<Finding>> {
+        self.evaluate(plan.input, stages)
     }
 
     /// Every finding of the rule tree on one engine input.

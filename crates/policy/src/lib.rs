@@ -181,25 +181,23 @@ impl Policies {
             .context("evaluating the policies")?;
         stages.evaluate += t.elapsed();
         let t = std::time::Instant::now();
-        let tree = match results.result.first().and_then(|r| r.expressions.first()) {
-            Some(expr) => serde_json::from_str::<Value>(
-                &expr.value.to_json_str().map_err(|e| anyhow!("{e}"))?,
-            )?,
-            None => Value::Null,
-        };
+        // The findings are read out of the engine's value: the rule tree holds every package's
+        // helper rules too, never written out as JSON text as a whole (the peak memory of a
+        // large plan).
+        let tree = results.result.first().and_then(|r| r.expressions.first()).map(|e| &e.value);
         let mut out = Vec::new();
         for rule in &self.tree.rules {
-            let mut node = &tree;
+            let mut node = tree.unwrap_or(&regorus::Value::Undefined);
             for part in rule.package.trim_start_matches("lz.rules.").split('.') {
-                node = node.get(part).unwrap_or(&Value::Null);
+                node = &node[part];
             }
-            for f in node
-                .get("deny")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                out.push(self.finding_from(rule, f)?);
+            let deny: Vec<&regorus::Value> = match &node["deny"] {
+                regorus::Value::Set(s) => s.iter_sorted().collect(),
+                regorus::Value::Array(a) => a.iter().collect(),
+                _ => Vec::new(),
+            };
+            for f in deny {
+                out.push(self.finding_from(rule, &serde_json::to_value(f)?)?);
             }
         }
         drop(engine);

@@ -8,7 +8,8 @@
 //! [`crate::input`] run on this value too, see [`crate::doc`]), secrets redacted exactly as
 //! [`crate::redact::engine_input`] redacts them. One thing is stricter: an object naming a key
 //! twice is refused (serde_json keeps the last, another reader may keep the first, so two tools
-//! would judge two different plans).
+//! would judge two different plans). The parts of the plan no rule reads are walked but not held
+//! (see [`RULES_READ`]).
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -18,7 +19,7 @@ use anyhow::{bail, Result};
 use regorus::Value;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::doc::Doc;
+use crate::doc::{Doc, Type};
 use crate::input::{self, Kind};
 use crate::patterns::{access_key, private_key_block};
 use crate::redact::{is_secret_name, redact_secret_text, REDACTED};
@@ -105,6 +106,81 @@ fn redact(v: &mut Value, keys: &Keys) {
             }
         }
         _ => {}
+    }
+}
+
+/// The top-level parts of a plan the rules read (`input.resource_changes`, `input.configuration`,
+/// `input.variables`), and the version fields the plan checks name. The rest (`planned_values`,
+/// `prior_state`, `resource_drift`, `output_changes`, ...: a third to a half of a real plan) is
+/// not held. `tests/engine_plan.rs` `rules_read_only_the_parts_of_the_plan_that_are_held`
+/// names any rule that reads another part of the input.
+pub const RULES_READ: [&str; 5] = ["resource_changes", "configuration", "variables", "format_version", "terraform_version"];
+
+fn empty_of(t: Type) -> Value {
+    match t {
+        Type::Null => Value::Null,
+        Type::Bool => Value::Bool(false),
+        Type::Number => Value::from(0u64),
+        Type::String => Value::String("".into()),
+        Type::Array => Value::new_array(),
+        Type::Object => Value::new_object(),
+    }
+}
+
+/// A JSON value walked without being held: its keys are checked (a key named twice is refused
+/// here too) and its type is returned.
+struct Skim<'a> {
+    at: At<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Skim<'_> {
+    type Value = Type;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Type, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skim<'_> {
+    type Value = Type;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Type, E> {
+        Ok(Type::Null)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Type, E> {
+        Ok(Type::Bool)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Type, E> {
+        Ok(Type::Number)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Type, E> {
+        Ok(Type::Number)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Type, E> {
+        Ok(Type::Number)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Type, E> {
+        Ok(Type::String)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Type, A::Error> {
+        let mut i = 0;
+        while seq.next_element_seed(Skim { at: At { parent: Some(&self.at), name: Name::Index(i) } })?.is_some() {
+            i += 1;
+        }
+        Ok(Type::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Type, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            let here = At { parent: Some(&self.at), name: Name::Key(&name) };
+            if seen.contains(&name) {
+                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
+            }
+            map.next_value_seed(Skim { at: here })?;
+            seen.insert(name);
+        }
+        Ok(Type::Object)
     }
 }
 
@@ -234,7 +310,13 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!("key {} is named twice", here.path())));
             }
-            let value = map.next_value_seed(Build { keys: &mut *keys, at: here })?;
+            let value = if at.parent.is_none() && !RULES_READ.contains(&name.as_ref()) {
+                // A part no rule reads: walked (its keys checked) and held as an empty value of
+                // its type, so the document's kind and shape read as before.
+                empty_of(map.next_value_seed(Skim { at: here })?)
+            } else {
+                map.next_value_seed(Build { keys: &mut *keys, at: here })?
+            };
             out.insert(key, value);
         }
         Ok(Value::from(out))

@@ -37,6 +37,25 @@ fn plan_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The plan as the engine holds it: the parts no rule reads (`engine_plan::RULES_READ`) empty.
+fn held(plan: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let mut out = plan.clone();
+    for (k, v) in out.as_object_mut().unwrap().iter_mut() {
+        if !engine_plan::RULES_READ.contains(&k.as_str()) {
+            *v = match v {
+                Value::Null => Value::Null,
+                Value::Bool(_) => Value::Bool(false),
+                Value::Number(_) => json!(0),
+                Value::String(_) => json!(""),
+                Value::Array(_) => json!([]),
+                Value::Object(_) => json!({}),
+            };
+        }
+    }
+    out
+}
+
 #[test]
 fn a_plan_read_into_the_engine_is_the_converted_plan() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,7 +64,7 @@ fn a_plan_read_into_the_engine_is_the_converted_plan() {
     for f in &files {
         let plan = lz_policy::read_plan(f).unwrap();
         let direct = engine_plan::read(f).unwrap();
-        assert!(direct.input == redact::engine_input(&plan), "{}: the engine's input differs", f.display());
+        assert!(direct.input == redact::engine_input(&held(&plan)), "{}: the engine's input differs", f.display());
         assert_eq!(direct.environment, lz_policy::plan_environment(&plan), "{}", f.display());
     }
 }
@@ -57,6 +76,7 @@ fn secrets_numbers_and_nesting_read_as_the_converted_plan() {
         "format_version": "1.2",
         "resource_changes": [],
         "variables": {"environment": {"value": "prod"}},
+        "configuration": {"x": {
         "password": "hunter2",
         "db": {"master_password": ["a", 1], "token": null, "api_key": true, "secret_string": {"inner": "x"}},
         "note": format!("key {key} here"),
@@ -65,16 +85,20 @@ fn secrets_numbers_and_nesting_read_as_the_converted_plan() {
         "empty": {}, "list": [], "null": null, "t": true, "f": false,
         "same": [{"k": 1, "password": 2}, {"k": 3, "password": 4}],
         "escaped": {"\u{65}nv": "a\"b\\c\u{e9}"},
+        }},
+        "planned_values": {"password": "hunter2", "root_module": {}},
     });
     let direct = engine_plan::parse(&serde_json::to_string_pretty(&plan).unwrap(), "p.json").unwrap();
-    assert!(direct.input == redact::engine_input(&plan));
+    assert!(direct.input == redact::engine_input(&held(&plan)));
+    assert_eq!(direct.input["planned_values"], regorus::Value::new_object(), "a part no rule reads is not held");
     assert_eq!(direct.environment, "prod");
     let text = direct.input.to_json_str().unwrap();
     for secret in ["hunter2", &key, "abc\n", "\"a\""] {
         assert!(!text.contains(secret), "{secret} survived: {text}");
     }
-    assert_eq!(direct.input["db"]["secret_string"]["inner"], regorus::Value::from("x"));
-    assert_eq!(direct.input["numbers"][3], regorus::Value::from(u64::MAX));
+    let x = &direct.input["configuration"]["x"];
+    assert_eq!(x["db"]["secret_string"]["inner"], regorus::Value::from("x"));
+    assert_eq!(x["numbers"][3], regorus::Value::from(u64::MAX));
 }
 
 /// The findings of `policy --plan` (the direct path) are those of the serde_json path, in the
@@ -174,5 +198,62 @@ fn a_key_named_twice_is_refused_naming_file_line_and_path() {
     let top = r#"{"format_version":"1.2","resource_changes":[],"format_version":"1.2"}"#;
     let err = format!("{:#}", engine_plan::parse(top, "p.json").err().expect("a top-level key twice is refused"));
     assert!(err.contains("key format_version is named twice"), "{err}");
+    // In a part no rule reads (walked, not held) too.
+    let unread = r#"{"format_version":"1.2","resource_changes":[],"planned_values":{"root_module":{"a":1,"a":2}}}"#;
+    let err = format!("{:#}", engine_plan::parse(unread, "p.json").err().expect("a key twice in planned_values is refused"));
+    assert!(err.contains("key planned_values.root_module.a is named twice"), "{err}");
     assert!(engine_plan::parse(&rc(r#""tags":{"a":1},"tags_all":{"a":1}"#), "p.json").is_ok());
+}
+
+/// The places of a policy's text where it reads a part of the input other than those
+/// `engine_plan` holds (`RULES_READ`), or the input as a whole: `file:line: text`.
+fn reads_beyond_the_held_parts(rel: &str, text: &str) -> Vec<String> {
+    let parts = engine_plan::RULES_READ.join("|");
+    let allowed = regex::Regex::new(&format!(
+        r#"^input\.({parts})\b|^input, *"({parts})"|^input, *\["({parts})""#
+    ))
+    .unwrap();
+    let word = regex::Regex::new(r"\binput\b").unwrap();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("");
+        for m in word.find_iter(code) {
+            let before = code[..m.start()].trim_end();
+            let rest = &code[m.start()..];
+            let ok = allowed.is_match(rest) && (rest.starts_with("input.") || before.ends_with("object.get("));
+            if !ok {
+                out.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    out
+}
+
+/// The parts of a plan `policy --plan` does not hold are read by no rule: a rule reading
+/// `input.planned_values`, or the input as a whole, is named with its file and line (it would
+/// see an empty part), so the list in `engine_plan::RULES_READ` must grow with it.
+#[test]
+fn rules_read_only_the_parts_of_the_plan_that_are_held() {
+    let dir = root().join("policies");
+    let mut found = Vec::new();
+    let mut read = 0;
+    for e in walkdir::WalkDir::new(&dir) {
+        let p = e.unwrap().into_path();
+        let rel = p.strip_prefix(&dir).unwrap().display().to_string();
+        if p.extension().and_then(|e| e.to_str()) != Some("rego") || rel.ends_with("_test.rego") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        read += text.matches("input").count();
+        found.extend(reads_beyond_the_held_parts(&rel, &text));
+    }
+    assert!(read >= 10, "the policies read the input in {read} places: the scan looked at nothing");
+    assert!(found.is_empty(), "rules read parts of the plan policy --plan does not hold:\n{}", found.join("\n"));
+    // The scan names what it must name.
+    for bad in ["x := input.planned_values.root_module", "walk(input, [p, v])", "v := object.get(input, k, null)", "x := input[\"prior_state\"]"] {
+        assert_eq!(reads_beyond_the_held_parts("t.rego", bad).len(), 1, "{bad}");
+    }
+    for good in ["x := input.configuration", "some rc in arr(object.get(input, \"resource_changes\", []))", "v := object.get(input, [\"variables\", name, \"value\"], null)", "# input.planned_values in a comment"] {
+        assert!(reads_beyond_the_held_parts("t.rego", good).is_empty(), "{good}");
+    }
 }

@@ -32,20 +32,66 @@ pub struct EnginePlan {
     pub environment: String,
 }
 
+/// Which parts of a plan are held: only [`RULES_READ`] when the policies in force read no other
+/// part ([`Held::for_policies`]), else all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    RulesRead,
+    All,
+}
+
+impl Held {
+    /// [`Held::RulesRead`] when no policy of `tree` reads a part of the input beyond
+    /// [`RULES_READ`] ([`reads_beyond_the_held_parts`]): policies newer than this binary that
+    /// read more get the whole plan, never an empty part.
+    pub fn for_policies(tree: &crate::PolicyTree) -> Self {
+        if tree.files.iter().filter(|f| !f.is_test).all(|f| reads_beyond_the_held_parts(&f.rel, &f.text).is_empty()) {
+            Held::RulesRead
+        } else {
+            Held::All
+        }
+    }
+}
+
+/// The places of a policy's text where it reads a part of the input other than [`RULES_READ`],
+/// or the input as a whole: `file:line: text`.
+pub fn reads_beyond_the_held_parts(rel: &str, text: &str) -> Vec<String> {
+    static ALLOWED: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
+    let (allowed, word) = ALLOWED.get_or_init(|| {
+        let parts = RULES_READ.join("|");
+        (
+            regex::Regex::new(&format!(r#"^input\.({parts})\b|^input, *"({parts})"|^input, *\["({parts})""#)).expect("a valid pattern"),
+            regex::Regex::new(r"\binput\b").expect("a valid pattern"),
+        )
+    });
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("");
+        for m in word.find_iter(code) {
+            let rest = &code[m.start()..];
+            let ok = allowed.is_match(rest) && (rest.starts_with("input.") || code[..m.start()].trim_end().ends_with("object.get("));
+            if !ok {
+                out.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    out
+}
+
 /// Reads a plan file as [`crate::read_plan`] does, into the engine's value.
-pub fn read(path: &Path) -> Result<EnginePlan> {
+pub fn read(path: &Path, held: Held) -> Result<EnginePlan> {
     let bytes = lz_input::read_bytes(path, lz_input::limits::MAX_PLAN_BYTES, "MAX_PLAN_BYTES")?;
     let name = path.display().to_string();
     let text = input::decode_owned(bytes, &name)?;
-    parse(&text, &name)
+    parse(&text, &name, held)
 }
 
 /// Parses decoded plan text as [`crate::parse_plan`] does, into the engine's value.
-pub fn parse(text: &str, name: &str) -> Result<EnginePlan> {
+pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut keys = HashMap::new();
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut value = Build { keys: &mut keys, at: At { parent: None, name: Name::Root } }
+    let mut value = Build { keys: &mut keys, held, at: At { parent: None, name: Name::Root } }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| input::json_error(&e, name))?;
@@ -112,8 +158,9 @@ fn redact(v: &mut Value, keys: &Keys) {
 /// The top-level parts of a plan the rules read (`input.resource_changes`, `input.configuration`,
 /// `input.variables`), and the version fields the plan checks name. The rest (`planned_values`,
 /// `prior_state`, `resource_drift`, `output_changes`, ...: a third to a half of a real plan) is
-/// not held. `tests/engine_plan.rs` `rules_read_only_the_parts_of_the_plan_that_are_held`
-/// names any rule that reads another part of the input.
+/// not held, unless a policy in force reads more ([`Held::for_policies`]).
+/// `tests/engine_plan.rs` `rules_read_only_the_parts_of_the_plan_that_are_held` names any rule
+/// of the repository that reads another part of the input.
 pub const RULES_READ: [&str; 5] = ["resource_changes", "configuration", "variables", "format_version", "terraform_version"];
 
 fn empty_of(t: Type) -> Value {
@@ -227,6 +274,7 @@ impl At<'_> {
 /// One JSON value built as the engine's value.
 struct Build<'k, 'a> {
     keys: &'k mut Keys,
+    held: Held,
     at: At<'a>,
 }
 
@@ -283,10 +331,10 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
         Ok(Value::String(s.into()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let Build { keys, at } = self;
+        let Build { keys, held, at } = self;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
-            let child = Build { keys: &mut *keys, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
+            let child = Build { keys: &mut *keys, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
             match seq.next_element_seed(child)? {
                 Some(v) => items.push(v),
                 None => break,
@@ -295,7 +343,7 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
         Ok(Value::from(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let Build { keys, at } = self;
+        let Build { keys, held, at } = self;
         let mut out = BTreeMap::new();
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             let key = match keys.get(name.as_ref()) {
@@ -310,12 +358,12 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!("key {} is named twice", here.path())));
             }
-            let value = if at.parent.is_none() && !RULES_READ.contains(&name.as_ref()) {
+            let value = if held == Held::RulesRead && at.parent.is_none() && !RULES_READ.contains(&name.as_ref()) {
                 // A part no rule reads: walked (its keys checked) and held as an empty value of
                 // its type, so the document's kind and shape read as before.
                 empty_of(map.next_value_seed(Skim { at: here })?)
             } else {
-                map.next_value_seed(Build { keys: &mut *keys, at: here })?
+                map.next_value_seed(Build { keys: &mut *keys, held, at: here })?
             };
             out.insert(key, value);
         }

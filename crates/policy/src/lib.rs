@@ -92,6 +92,8 @@ pub struct Policies {
     pub tree: PolicyTree,
     pub settings: Settings,
     engine: regorus::Engine,
+    /// The parts of a plan these policies read ([`engine_plan::Held::for_policies`]).
+    pub held: engine_plan::Held,
 }
 
 impl Policies {
@@ -122,6 +124,7 @@ impl Policies {
             .context("preparing the policy engine")?;
         stages.push(("prepare engine", t.elapsed()));
         Ok(Self {
+            held: engine_plan::Held::for_policies(&tree),
             tree,
             settings,
             engine,

@@ -42,7 +42,7 @@ pub fn policy_plan(root: &Path, plan: &Path) -> Result<Profile> {
     let policies = Policies::load_staged(&opts.policies, &opts.settings, &mut p.stages)?;
     let mut t = Instant::now();
     // Read, checked and redacted straight into the engine's value, as `policy --plan` reads it.
-    let plan = crate::engine_plan::read(plan)?;
+    let plan = crate::engine_plan::read(plan, policies.held)?;
     let environment = plan.environment.clone();
     lap(&mut p, "read plan", &mut t);
     let mut stages = Stages::default();

@@ -5,7 +5,8 @@
 //! named twice in one object is refused.
 use std::path::{Path, PathBuf};
 
-use lz_policy::{engine_plan, redact, Stages};
+use lz_policy::engine_plan::{self, reads_beyond_the_held_parts, Held};
+use lz_policy::{redact, Stages};
 use serde_json::json;
 
 fn root() -> PathBuf {
@@ -63,7 +64,7 @@ fn a_plan_read_into_the_engine_is_the_converted_plan() {
     assert!(files.len() >= 15, "expected the fixture and corpus plans (UTF-16 ones included), found {}", files.len());
     for f in &files {
         let plan = lz_policy::read_plan(f).unwrap();
-        let direct = engine_plan::read(f).unwrap();
+        let direct = engine_plan::read(f, Held::RulesRead).unwrap();
         assert!(direct.input == redact::engine_input(&held(&plan)), "{}: the engine's input differs", f.display());
         assert_eq!(direct.environment, lz_policy::plan_environment(&plan), "{}", f.display());
     }
@@ -88,7 +89,7 @@ fn secrets_numbers_and_nesting_read_as_the_converted_plan() {
         }},
         "planned_values": {"password": "hunter2", "root_module": {}},
     });
-    let direct = engine_plan::parse(&serde_json::to_string_pretty(&plan).unwrap(), "p.json").unwrap();
+    let direct = engine_plan::parse(&serde_json::to_string_pretty(&plan).unwrap(), "p.json", Held::RulesRead).unwrap();
     assert!(direct.input == redact::engine_input(&held(&plan)));
     assert_eq!(direct.input["planned_values"], regorus::Value::new_object(), "a part no rule reads is not held");
     assert_eq!(direct.environment, "prod");
@@ -110,7 +111,7 @@ fn a_plan_read_into_the_engine_gives_the_same_findings() {
     let mut seen = 0;
     for f in plan_files(dir.path()) {
         let want = policies.findings(&lz_policy::read_plan(&f).unwrap()).unwrap();
-        let got = policies.findings_engine(engine_plan::read(&f).unwrap(), &mut Stages::default()).unwrap();
+        let got = policies.findings_engine(engine_plan::read(&f, Held::RulesRead).unwrap(), &mut Stages::default()).unwrap();
         assert_eq!(got, want, "{}", f.display());
         seen += want.len();
     }
@@ -162,17 +163,17 @@ fn bad_input_is_refused_as_read_plan_refuses_it() {
     for b in &bytes {
         std::fs::write(&file, b).unwrap();
         let want = format!("{:#}", lz_policy::read_plan(&file).expect_err(&String::from_utf8_lossy(b)));
-        let got = format!("{:#}", engine_plan::read(&file).err().unwrap_or_else(|| panic!("accepted: {}", String::from_utf8_lossy(b))));
+        let got = format!("{:#}", engine_plan::read(&file, Held::RulesRead).err().unwrap_or_else(|| panic!("accepted: {}", String::from_utf8_lossy(b))));
         assert_eq!(got, want);
         assert!(got.starts_with(&file.display().to_string()), "{got}");
     }
     let good = std::fs::read_to_string(root().join("policies/corpus/iam-escalation.format-1.2.json")).unwrap();
-    let plain = engine_plan::parse(&good, "p.json").unwrap().input;
+    let plain = engine_plan::parse(&good, "p.json", Held::RulesRead).unwrap().input;
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend(good.as_bytes());
     for b in [bom, utf16(&good, true), utf16(&good, false)] {
         std::fs::write(&file, b).unwrap();
-        assert!(engine_plan::read(&file).unwrap().input == plain);
+        assert!(engine_plan::read(&file, Held::RulesRead).unwrap().input == plain);
     }
 }
 
@@ -191,42 +192,18 @@ fn a_key_named_twice_is_refused_naming_file_line_and_path() {
         (r#""tags":{"a":1,"b":2,"a":3}"#, "resource_changes[0].change.after.tags.a"),
     ] {
         let text = rc(fields);
-        let err = format!("{:#}", engine_plan::parse(&text, "p.json").err().unwrap_or_else(|| panic!("accepted: {text}")));
+        let err = format!("{:#}", engine_plan::parse(&text, "p.json", Held::RulesRead).err().unwrap_or_else(|| panic!("accepted: {text}")));
         assert!(err.starts_with("p.json:2:"), "{err}");
         assert!(err.contains(&format!("invalid plan JSON: key {path} is named twice")), "{err}");
     }
     let top = r#"{"format_version":"1.2","resource_changes":[],"format_version":"1.2"}"#;
-    let err = format!("{:#}", engine_plan::parse(top, "p.json").err().expect("a top-level key twice is refused"));
+    let err = format!("{:#}", engine_plan::parse(top, "p.json", Held::RulesRead).err().expect("a top-level key twice is refused"));
     assert!(err.contains("key format_version is named twice"), "{err}");
     // In a part no rule reads (walked, not held) too.
     let unread = r#"{"format_version":"1.2","resource_changes":[],"planned_values":{"root_module":{"a":1,"a":2}}}"#;
-    let err = format!("{:#}", engine_plan::parse(unread, "p.json").err().expect("a key twice in planned_values is refused"));
+    let err = format!("{:#}", engine_plan::parse(unread, "p.json", Held::RulesRead).err().expect("a key twice in planned_values is refused"));
     assert!(err.contains("key planned_values.root_module.a is named twice"), "{err}");
-    assert!(engine_plan::parse(&rc(r#""tags":{"a":1},"tags_all":{"a":1}"#), "p.json").is_ok());
-}
-
-/// The places of a policy's text where it reads a part of the input other than those
-/// `engine_plan` holds (`RULES_READ`), or the input as a whole: `file:line: text`.
-fn reads_beyond_the_held_parts(rel: &str, text: &str) -> Vec<String> {
-    let parts = engine_plan::RULES_READ.join("|");
-    let allowed = regex::Regex::new(&format!(
-        r#"^input\.({parts})\b|^input, *"({parts})"|^input, *\["({parts})""#
-    ))
-    .unwrap();
-    let word = regex::Regex::new(r"\binput\b").unwrap();
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let code = line.split('#').next().unwrap_or("");
-        for m in word.find_iter(code) {
-            let before = code[..m.start()].trim_end();
-            let rest = &code[m.start()..];
-            let ok = allowed.is_match(rest) && (rest.starts_with("input.") || before.ends_with("object.get("));
-            if !ok {
-                out.push(format!("{rel}:{}: {}", i + 1, line.trim()));
-            }
-        }
-    }
-    out
+    assert!(engine_plan::parse(&rc(r#""tags":{"a":1},"tags_all":{"a":1}"#), "p.json", Held::RulesRead).is_ok());
 }
 
 /// The parts of a plan `policy --plan` does not hold are read by no rule: a rule reading
@@ -249,6 +226,20 @@ fn rules_read_only_the_parts_of_the_plan_that_are_held() {
     }
     assert!(read >= 10, "the policies read the input in {read} places: the scan looked at nothing");
     assert!(found.is_empty(), "rules read parts of the plan policy --plan does not hold:\n{}", found.join("\n"));
+    // At run time: these policies get the held parts only; policies that read more (a release
+    // newer than this binary) get the whole plan, never an empty part.
+    assert_eq!(policies().held, Held::RulesRead);
+    let mut tree = lz_policy::PolicyTree::load(&dir).unwrap();
+    tree.files.push(lz_policy::rules::PolicyFile {
+        rel: "x/x.rego".into(),
+        text: "package lz.rules.x\n\nx := input.planned_values\n".into(),
+        package: "lz.rules.x".into(),
+        is_test: false,
+    });
+    assert_eq!(Held::for_policies(&tree), Held::All);
+    let plan = r#"{"format_version":"1.2","resource_changes":[],"planned_values":{"root_module":{"a":1}}}"#;
+    let all = engine_plan::parse(plan, "p.json", Held::All).unwrap().input;
+    assert_eq!(all["planned_values"]["root_module"]["a"], regorus::Value::from(1u64));
     // The scan names what it must name.
     for bad in ["x := input.planned_values.root_module", "walk(input, [p, v])", "v := object.get(input, k, null)", "x := input[\"prior_state\"]"] {
         assert_eq!(reads_beyond_the_held_parts("t.rego", bad).len(), 1, "{bad}");

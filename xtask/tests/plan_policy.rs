@@ -85,3 +85,17 @@ fn malformed_plan_exits_2_naming_file_line_and_path() {
     );
     assert!(!err.contains(".rego"), "{err}");
 }
+
+/// A plan naming a key twice in one object is an input error (serde_json would keep the last
+/// value, another reader the first): exit 2, naming the file, the line and the key's path.
+#[test]
+fn a_plan_naming_a_key_twice_exits_2_naming_file_line_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("twice.json");
+    let text = std::fs::read_to_string(root().join("crates/policy/tests/data/plans/compliant.json")).unwrap();
+    let at = text.find("\"format_version\"").expect("a plan names its format version");
+    std::fs::write(&file, format!("{}\"format_version\": \"9.9\",\n{}", &text[..at], &text[at..])).unwrap();
+    let (code, out, err) = xtask(&["policy", "--plan", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains(&format!("{}:", file.display())) && err.contains("key format_version is named twice"), "{err}");
+}

@@ -1,6 +1,6 @@
 //! The scaling series of `cargo xtask bench policy` alone, in a binary without the AWS SDK
 //! (quick to build in release): `bench_policy [REPO_ROOT] [PLAN]`; PLAN defaults to the prod
-//! fixture plan.
+//! fixture plan; `--keep` keeps the series' plan files, `--fixed` times the fixed cost only.
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,7 +22,18 @@ fn main() -> ExitCode {
         }
         let policies = lz_policy::Policies::load(&root.join("policies"), &root.join("governance/policy.toml"))?;
         let template = lz_policy::read_plan(&plan)?;
-        lz_policy::scale::series(&policies, &template, &mut std::io::stdout())
+        // `--keep` leaves the series' plan files in target/bench-policy (to time `policy --plan`
+        // on them as whole processes).
+        let keep = std::env::args().any(|a| a == "--keep");
+        let dir = if keep { root.join("target/bench-policy") } else { std::env::temp_dir().join(format!("lz-bench-policy-{}", std::process::id())) };
+        std::fs::create_dir_all(&dir)?;
+        let (met, files) = lz_policy::scale::series(&policies, &template, &dir, &mut std::io::stdout())?;
+        if keep {
+            files.iter().for_each(|f| println!("kept {}", f.display()));
+        } else {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        Ok(met)
     };
     match run() {
         Ok(true) => ExitCode::SUCCESS,

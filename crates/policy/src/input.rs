@@ -6,6 +6,8 @@
 use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Value};
 
+use crate::doc::Doc;
+
 /// Plan format versions written by Terraform 0.12 and later (`terraform show -json PLAN`).
 /// 0.1: 0.12-0.14; 0.2: 0.15; 1.0: 1.0-1.1; 1.1: 1.2; 1.2: 1.3 and later.
 pub const PLAN_FORMATS: [&str; 5] = ["0.1", "0.2", "1.0", "1.1", "1.2"];
@@ -45,6 +47,15 @@ pub fn decode(bytes: &[u8], name: &str) -> Result<String> {
         .map_err(|e| anyhow!("{e} (or UTF-16 with a byte-order mark)"))
 }
 
+/// [`decode`] of bytes the caller hands over: UTF-8 text without a byte-order mark becomes the
+/// text in place, without a second copy of the file (the peak memory of `policy --plan`).
+pub fn decode_owned(bytes: Vec<u8>, name: &str) -> Result<String> {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) || bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return decode(&bytes, name);
+    }
+    lz_input::decode_utf8(bytes, name).map_err(|e| anyhow!("{e} (or UTF-16 with a byte-order mark)"))
+}
+
 /// What a JSON document is, as far as plan input is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -60,20 +71,20 @@ pub enum Kind {
     Other(String),
 }
 
-fn text_of(v: Option<&Value>) -> String {
+fn text_of<D: Doc>(v: Option<&D>) -> String {
     match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        _ => "?".to_string(),
+        Some(v) => v.as_str().map(str::to_string).or_else(|| v.number_text()).unwrap_or_else(|| "?".to_string()),
+        None => "?".to_string(),
     }
 }
 
 /// Classifies a parsed JSON document.
-pub fn classify(v: &Value) -> Kind {
-    let Some(m) = v.as_object() else {
+pub fn classify<D: Doc>(v: &D) -> Kind {
+    if !v.is_object() {
         return Kind::Other(format!("a JSON {}, not an object", json_type(v)));
-    };
-    let has = |k: &str| m.contains_key(k);
+    }
+    let m = v;
+    let has = |k: &str| m.get(k).is_some();
     if has("lineage") || (has("serial") && (has("resources") || has("modules"))) {
         return Kind::StateFile(text_of(m.get("version")));
     }
@@ -98,8 +109,8 @@ pub fn classify(v: &Value) -> Kind {
         };
     }
     let only_versions = m
-        .keys()
-        .all(|k| k == "format_version" || k == "terraform_version");
+        .entries()
+        .all(|(k, _)| k == "format_version" || k == "terraform_version");
     if has("format_version") && (has("values") || only_versions) {
         return Kind::StateJson(text_of(m.get("format_version")));
     }
@@ -110,7 +121,7 @@ pub fn classify(v: &Value) -> Kind {
         // A plan without changes: Terraform 0.12 omits resource_changes when nothing changes.
         return Kind::Plan(text_of(m.get("format_version")));
     }
-    let mut keys: Vec<&str> = m.keys().map(String::as_str).take(5).collect();
+    let mut keys: Vec<&str> = m.entries().map(|(k, _)| k).take(5).collect();
     keys.sort();
     Kind::Other(if keys.is_empty() {
         "an empty JSON object".to_string()
@@ -119,14 +130,21 @@ pub fn classify(v: &Value) -> Kind {
     })
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+fn json_type<D: Doc>(v: &D) -> &'static str {
+    v.type_name()
+}
+
+/// A JSON syntax error of plan text named `name`, with its line and column.
+pub(crate) fn json_error(e: &serde_json::Error, name: &str) -> anyhow::Error {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        anyhow!(
+            "{name}:{}:{}: JSON nested deeper than {} levels (MAX_JSON_DEPTH); see README, Limits",
+            e.line(),
+            e.column(),
+            lz_input::limits::MAX_JSON_DEPTH
+        )
+    } else {
+        anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column())
     }
 }
 
@@ -134,18 +152,7 @@ fn json_type(v: &Value) -> &'static str {
 /// not a plan is refused with what it is.
 pub fn parse(text: &str, name: &str) -> Result<Value> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        if e.to_string().starts_with("recursion limit exceeded") {
-            anyhow!(
-                "{name}:{}:{}: JSON nested deeper than {} levels (MAX_JSON_DEPTH); see README, Limits",
-                e.line(),
-                e.column(),
-                lz_input::limits::MAX_JSON_DEPTH
-            )
-        } else {
-            anyhow!("{name}:{}:{}: invalid plan JSON: {e}", e.line(), e.column())
-        }
-    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e, name))?;
     match classify(&value) {
         Kind::Plan(_) => {
             // The limit first: it is named before any work on the entries.
@@ -187,84 +194,82 @@ pub fn parse(text: &str, name: &str) -> Result<Value> {
 /// `resource_changes[2].change.actions`) instead of failing inside the policy evaluator or,
 /// worse, being read as a plan without resources. Absent parts are allowed (plans of older
 /// format versions omit some).
-pub fn check_shape(plan: &Value) -> Result<(), String> {
-    let Some(top) = plan.as_object() else {
+pub fn check_shape<D: Doc>(plan: &D) -> Result<(), String> {
+    if !plan.is_object() {
         return Err(format!("the document is a JSON {}, expected an object", json_type(plan)));
-    };
-    for key in ["planned_values", "output_changes", "prior_state"] {
-        optional(top, key, key, "an object", Value::is_object)?;
     }
-    if let Some(changes) = optional(top, "resource_changes", "resource_changes", "an array", Value::is_array)? {
-        for (i, rc) in changes.as_array().into_iter().flatten().enumerate() {
+    let top = plan;
+    for key in ["planned_values", "output_changes", "prior_state"] {
+        optional(top, key, key, "an object", D::is_object)?;
+    }
+    if let Some(changes) = optional(top, "resource_changes", "resource_changes", "an array", D::is_array)? {
+        for (i, rc) in changes.items().iter().enumerate() {
             let at = format!("resource_changes[{i}]");
-            let Some(rc) = rc.as_object() else {
+            if !rc.is_object() {
                 return Err(wrong(&at, rc, "an object"));
-            };
+            }
             for key in ["address", "type", "name"] {
-                required(rc, key, &format!("{at}.{key}"), "a string", Value::is_string)?;
+                required(rc, key, &format!("{at}.{key}"), "a string", D::is_string)?;
             }
             for key in ["mode", "module_address"] {
-                optional(rc, key, &format!("{at}.{key}"), "a string", Value::is_string)?;
+                optional(rc, key, &format!("{at}.{key}"), "a string", D::is_string)?;
             }
-            let empty = Map::new();
-            let change = required(rc, "change", &format!("{at}.change"), "an object", Value::is_object)?.as_object().unwrap_or(&empty);
-            let actions = required(change, "actions", &format!("{at}.change.actions"), "an array", Value::is_array)?;
-            for (j, a) in actions.as_array().into_iter().flatten().enumerate() {
+            let change = required(rc, "change", &format!("{at}.change"), "an object", D::is_object)?;
+            let actions = required(change, "actions", &format!("{at}.change.actions"), "an array", D::is_array)?;
+            for (j, a) in actions.items().iter().enumerate() {
                 if !a.is_string() {
                     return Err(wrong(&format!("{at}.change.actions[{j}]"), a, "a string"));
                 }
             }
             for key in ["before", "after"] {
-                optional_or_null(change, key, &format!("{at}.change.{key}"), "an object", Value::is_object)?;
+                optional_or_null(change, key, &format!("{at}.change.{key}"), "an object", D::is_object)?;
             }
             for key in ["after_unknown", "after_sensitive", "before_sensitive"] {
                 optional(change, key, &format!("{at}.change.{key}"), "an object or a boolean", |v| v.is_object() || v.is_boolean())?;
             }
         }
     }
-    if let Some(vars) = optional(top, "variables", "variables", "an object", Value::is_object)? {
-        for (k, v) in vars.as_object().into_iter().flatten() {
+    if let Some(vars) = optional(top, "variables", "variables", "an object", D::is_object)? {
+        for (k, v) in vars.entries() {
             if !v.is_object() {
                 return Err(wrong(&format!("variables.{k}"), v, "an object"));
             }
         }
     }
-    if let Some(cfg) = optional(top, "configuration", "configuration", "an object", Value::is_object)? {
-        let empty = Map::new();
-        let cfg = cfg.as_object().unwrap_or(&empty);
-        if let Some(providers) = optional(cfg, "provider_config", "configuration.provider_config", "an object", Value::is_object)? {
-            for (k, p) in providers.as_object().into_iter().flatten() {
+    if let Some(cfg) = optional(top, "configuration", "configuration", "an object", D::is_object)? {
+        if let Some(providers) = optional(cfg, "provider_config", "configuration.provider_config", "an object", D::is_object)? {
+            for (k, p) in providers.entries() {
                 let at = format!("configuration.provider_config.{k}");
-                let Some(p) = p.as_object() else {
+                if !p.is_object() {
                     return Err(wrong(&at, p, "an object"));
-                };
-                optional(p, "expressions", &format!("{at}.expressions"), "an object", Value::is_object)?;
-                optional(p, "module_address", &format!("{at}.module_address"), "a string", Value::is_string)?;
+                }
+                optional(p, "expressions", &format!("{at}.expressions"), "an object", D::is_object)?;
+                optional(p, "module_address", &format!("{at}.module_address"), "a string", D::is_string)?;
             }
         }
-        if let Some(root) = optional(cfg, "root_module", "configuration.root_module", "an object", Value::is_object)? {
+        if let Some(root) = optional(cfg, "root_module", "configuration.root_module", "an object", D::is_object)? {
             module_shape(root, "configuration.root_module", 0)?;
         }
-        references_shape(&top["configuration"], "configuration", 0)?;
+        references_shape(cfg, "configuration", 0)?;
     }
     Ok(())
 }
 
 /// Every `references` list of the configuration (resource, module call, provider and output
 /// expressions, at any depth of nested blocks) holds strings: the policies trace links by them.
-fn references_shape(v: &Value, at: &str, depth: usize) -> Result<(), String> {
+fn references_shape<D: Doc>(v: &D, at: &str, depth: usize) -> Result<(), String> {
     if depth > 128 {
         return Err(format!("{at}: nested more than 128 deep"));
     }
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
+    match v.kind() {
+        crate::doc::Type::Object => {
+            for (k, x) in v.entries() {
                 let here = format!("{at}.{k}");
                 if k == "references" {
-                    let Some(refs) = x.as_array() else {
+                    if !x.is_array() {
                         return Err(wrong(&here, x, "an array"));
-                    };
-                    for (i, r) in refs.iter().enumerate() {
+                    }
+                    for (i, r) in x.items().iter().enumerate() {
                         if !r.is_string() {
                             return Err(wrong(&format!("{here}[{i}]"), r, "a string"));
                         }
@@ -274,8 +279,8 @@ fn references_shape(v: &Value, at: &str, depth: usize) -> Result<(), String> {
                 }
             }
         }
-        Value::Array(items) => {
-            for (i, x) in items.iter().enumerate() {
+        crate::doc::Type::Array => {
+            for (i, x) in v.items().iter().enumerate() {
                 references_shape(x, &format!("{at}[{i}]"), depth + 1)?;
             }
         }
@@ -286,32 +291,33 @@ fn references_shape(v: &Value, at: &str, depth: usize) -> Result<(), String> {
 
 /// A module of the configuration section: resources, module calls (recursively), outputs,
 /// variables.
-fn module_shape(m: &Value, at: &str, depth: usize) -> Result<(), String> {
-    let Some(m) = m.as_object() else {
+fn module_shape<D: Doc>(m: &D, at: &str, depth: usize) -> Result<(), String> {
+    if !m.is_object() {
         return Err(wrong(at, m, "an object"));
-    };
-    for key in ["outputs", "variables"] {
-        optional(m, key, &format!("{at}.{key}"), "an object", Value::is_object)?;
     }
-    if let Some(resources) = optional(m, "resources", &format!("{at}.resources"), "an array", Value::is_array)? {
-        for (i, r) in resources.as_array().into_iter().flatten().enumerate() {
+    for key in ["outputs", "variables"] {
+        optional(m, key, &format!("{at}.{key}"), "an object", D::is_object)?;
+    }
+    if let Some(resources) = optional(m, "resources", &format!("{at}.resources"), "an array", D::is_array)? {
+        for (i, r) in resources.items().iter().enumerate() {
             let here = format!("{at}.resources[{i}]");
-            let Some(r) = r.as_object() else {
+            if !r.is_object() {
                 return Err(wrong(&here, r, "an object"));
-            };
-            for key in ["address", "type", "name", "mode", "provider_config_key"] {
-                optional(r, key, &format!("{here}.{key}"), "a string", Value::is_string)?;
             }
-            optional(r, "expressions", &format!("{here}.expressions"), "an object", Value::is_object)?;
+            for key in ["address", "type", "name", "mode", "provider_config_key"] {
+                optional(r, key, &format!("{here}.{key}"), "a string", D::is_string)?;
+            }
+            optional(r, "expressions", &format!("{here}.expressions"), "an object", D::is_object)?;
         }
     }
-    if let Some(calls) = optional(m, "module_calls", &format!("{at}.module_calls"), "an object", Value::is_object)? {
-        for (name, call) in calls.as_object().into_iter().flatten() {
+    if let Some(calls) = optional(m, "module_calls", &format!("{at}.module_calls"), "an object", D::is_object)? {
+        for (name, call) in calls.entries() {
             let here = format!("{at}.module_calls.{name}");
-            let Some(c) = call.as_object() else {
+            let c = call;
+            if !c.is_object() {
                 return Err(wrong(&here, call, "an object"));
-            };
-            optional(c, "expressions", &format!("{here}.expressions"), "an object", Value::is_object)?;
+            }
+            optional(c, "expressions", &format!("{here}.expressions"), "an object", D::is_object)?;
             // Terraform nests modules a few levels deep; a document nested deeper than this
             // is not a plan it wrote.
             if depth > 64 {
@@ -325,7 +331,7 @@ fn module_shape(m: &Value, at: &str, depth: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn wrong(at: &str, v: &Value, want: &str) -> String {
+fn wrong<D: Doc>(at: &str, v: &D, want: &str) -> String {
     format!("{at} is {} {}, expected {want}", article(json_type(v)), json_type(v))
 }
 
@@ -335,7 +341,7 @@ fn article(t: &str) -> &'static str {
 
 /// The value at key when present; an error naming `at` when it is not of the wanted kind
 /// (null included).
-fn optional<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: impl Fn(&Value) -> bool) -> Result<Option<&'v Value>, String> {
+fn optional<'v, D: Doc>(m: &'v D, key: &str, at: &str, want: &str, ok: impl Fn(&D) -> bool) -> Result<Option<&'v D>, String> {
     match m.get(key) {
         None => Ok(None),
         Some(v) if ok(v) => Ok(Some(v)),
@@ -344,11 +350,11 @@ fn optional<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: 
 }
 
 /// As [`optional`], null allowed (a `before` or `after` of a create or delete).
-fn optional_or_null<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: impl Fn(&Value) -> bool) -> Result<Option<&'v Value>, String> {
+fn optional_or_null<'v, D: Doc>(m: &'v D, key: &str, at: &str, want: &str, ok: impl Fn(&D) -> bool) -> Result<Option<&'v D>, String> {
     optional(m, key, at, &format!("{want} or null"), |v| v.is_null() || ok(v))
 }
 
-fn required<'v>(m: &'v Map<String, Value>, key: &str, at: &str, want: &str, ok: impl Fn(&Value) -> bool) -> Result<&'v Value, String> {
+fn required<'v, D: Doc>(m: &'v D, key: &str, at: &str, want: &str, ok: impl Fn(&D) -> bool) -> Result<&'v D, String> {
     optional(m, key, at, want, ok)?.ok_or_else(|| format!("{at} is missing, expected {want}"))
 }
 

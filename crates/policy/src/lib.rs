@@ -2,6 +2,8 @@
 //! exceptions register, secret scanning and redaction, text/JSON/SARIF reports.
 pub mod controls;
 pub mod corpus;
+pub mod doc;
+pub mod engine_plan;
 pub mod exceptions;
 pub mod input;
 /// The secret patterns, defined in `lz-repo` (the archive's redactor shares them).
@@ -90,6 +92,8 @@ pub struct Policies {
     pub tree: PolicyTree,
     pub settings: Settings,
     engine: regorus::Engine,
+    /// The parts of a plan these policies read ([`engine_plan::Held::for_policies`]).
+    pub held: engine_plan::Held,
 }
 
 impl Policies {
@@ -120,6 +124,7 @@ impl Policies {
             .context("preparing the policy engine")?;
         stages.push(("prepare engine", t.elapsed()));
         Ok(Self {
+            held: engine_plan::Held::for_policies(&tree),
             tree,
             settings,
             engine,
@@ -158,6 +163,12 @@ impl Policies {
         self.evaluate(engine_input, &mut Stages::default())
     }
 
+    /// [`Policies::findings`] of a plan read straight into the engine's value
+    /// ([`engine_plan::read`], already checked and redacted): what `policy --plan FILE` runs.
+    pub fn findings_engine(&self, plan: engine_plan::EnginePlan, stages: &mut Stages) -> Result<Vec<Finding>> {
+        self.evaluate(plan.input, stages)
+    }
+
     /// Every finding of the rule tree on one engine input.
     fn evaluate(&self, engine_input: regorus::Value, stages: &mut Stages) -> Result<Vec<Finding>> {
         let t = std::time::Instant::now();
@@ -173,25 +184,23 @@ impl Policies {
             .context("evaluating the policies")?;
         stages.evaluate += t.elapsed();
         let t = std::time::Instant::now();
-        let tree = match results.result.first().and_then(|r| r.expressions.first()) {
-            Some(expr) => serde_json::from_str::<Value>(
-                &expr.value.to_json_str().map_err(|e| anyhow!("{e}"))?,
-            )?,
-            None => Value::Null,
-        };
+        // The findings are read out of the engine's value: the rule tree holds every package's
+        // helper rules too, never written out as JSON text as a whole (the peak memory of a
+        // large plan).
+        let tree = results.result.first().and_then(|r| r.expressions.first()).map(|e| &e.value);
         let mut out = Vec::new();
         for rule in &self.tree.rules {
-            let mut node = &tree;
+            let mut node = tree.unwrap_or(&regorus::Value::Undefined);
             for part in rule.package.trim_start_matches("lz.rules.").split('.') {
-                node = node.get(part).unwrap_or(&Value::Null);
+                node = &node[part];
             }
-            for f in node
-                .get("deny")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                out.push(self.finding_from(rule, f)?);
+            let deny: Vec<&regorus::Value> = match &node["deny"] {
+                regorus::Value::Set(s) => s.iter_sorted().collect(),
+                regorus::Value::Array(a) => a.iter().collect(),
+                _ => Vec::new(),
+            };
+            for f in deny {
+                out.push(self.finding_from(rule, &serde_json::to_value(f)?)?);
             }
         }
         drop(engine);

@@ -41,16 +41,18 @@ pub fn policy_plan(root: &Path, plan: &Path) -> Result<Profile> {
     let opts = Options::for_root(root);
     let policies = Policies::load_staged(&opts.policies, &opts.settings, &mut p.stages)?;
     let mut t = Instant::now();
-    let plan = crate::read_plan(plan)?;
+    // Read, checked and redacted straight into the engine's value, as `policy --plan` reads it.
+    let plan = crate::engine_plan::read(plan, policies.held)?;
+    let environment = plan.environment.clone();
     lap(&mut p, "read plan", &mut t);
     let mut stages = Stages::default();
-    let findings = policies.findings_staged(&plan, &mut stages)?;
+    let findings = policies.findings_engine(plan, &mut stages)?;
     let took = t.elapsed();
     p.stages.push(("input", stages.input));
     p.stages.push(("evaluate", stages.evaluate));
     p.stages.push(("output", took.saturating_sub(stages.input + stages.evaluate)));
     t = Instant::now();
-    let report = crate::finish(&policies, findings, &crate::plan_environment(&plan), &opts)?;
+    let report = crate::finish(&policies, findings, &environment, &opts)?;
     lap(&mut p, "exceptions", &mut t);
     let text = serde_json::to_string_pretty(&report.to_json())?;
     lap(&mut p, "report", &mut t);

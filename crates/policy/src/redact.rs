@@ -83,7 +83,7 @@ fn to_engine<'a>(v: &'a Value, keys: &mut std::collections::HashMap<&'a str, (re
 }
 
 /// A plan string with access keys and private key blocks redacted (as [`redact_value`] does).
-fn redact_secret_text(s: &str) -> String {
+pub(crate) fn redact_secret_text(s: &str) -> String {
     if access_key().is_match(s) || private_key().is_match(s) {
         let red = private_key().replace_all(s, REDACTED);
         access_key()

@@ -26,53 +26,67 @@ pub const GOAL_FLAT: f64 = 2.0;
 pub const GOAL_MEMORY: f64 = 4.0;
 
 /// The scaling series of `cargo xtask bench policy`: plans of [`SERIES`] sizes made of copies
-/// of `template` (real resource shapes), each evaluated once, printing its time, CPU time, time
-/// per resource and peak memory against the plan's size. True when every goal is met: the
-/// 4,625-resource plan in under [`GOAL_LARGE_SECS`], time per resource flat within
-/// [`GOAL_FLAT`] from 1,000 to 10,000 resources, and peak memory below [`GOAL_MEMORY`] times
-/// the plan's size from 1,000 resources up (below that the process's own memory dominates).
-pub fn series(policies: &Policies, template: &Value, out: &mut dyn std::io::Write) -> anyhow::Result<bool> {
+/// of `template` (real resource shapes), each written to a file under `dir` and evaluated once
+/// as `policy --plan FILE` evaluates it (read straight into the engine's value, then every rule),
+/// printing its time, CPU time, time per resource and peak memory. True when the time goals are
+/// met: the 4,625-resource plan in under [`GOAL_LARGE_SECS`] and time per resource flat within
+/// [`GOAL_FLAT`] from 1,000 to 10,000 resources. Returns the files: the memory goal
+/// ([`GOAL_MEMORY`]) is judged by the caller on `policy --plan` as one process per file (in one
+/// process, the memory an earlier plan freed is reused by the next, so no figure here is the
+/// plan's own).
+pub fn series(
+    policies: &Policies,
+    template: &Value,
+    dir: &std::path::Path,
+    out: &mut dyn std::io::Write,
+) -> anyhow::Result<(bool, Vec<std::path::PathBuf>)> {
     let mut times = Vec::new();
+    let mut files = Vec::new();
     let mut ok = true;
     for n in SERIES {
         let plan = replicate(template, copies_for(template, n));
         let resources = changes(&plan).len();
-        let bytes = serde_json::to_string(&plan)?.len();
+        let file = dir.join(format!("scale-{n}.json"));
+        let text = serde_json::to_string(&plan)?;
+        drop(plan);
+        let bytes = text.len();
+        std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+        let before = current_rss();
         reset_peak();
         let (start, cpu) = (Instant::now(), thread_cpu());
+        let read = crate::engine_plan::read(&file, policies.held)?;
+        let read_took = start.elapsed();
         let mut stages = crate::Stages::default();
-        let findings = policies.findings_staged(&plan, &mut stages)?.len();
+        let findings = policies.findings_engine(read, &mut stages)?.len();
         let (took, cpu) = (start.elapsed(), thread_cpu().saturating_sub(cpu));
         let peak = peak_rss();
-        let times_size = peak.map_or(f64::NAN, |p| p as f64 / bytes as f64);
         let mut goals = Vec::new();
         if n == 4625 {
             let met = took.as_secs_f64() < GOAL_LARGE_SECS;
             ok &= met;
             goals.push(format!("goal < {GOAL_LARGE_SECS} s: {}", verdict(met)));
         }
-        if n >= 1000 {
-            let met = times_size < GOAL_MEMORY;
-            ok &= met;
-            goals.push(format!("memory goal < {GOAL_MEMORY}x the plan: {}", verdict(met)));
-        } else {
-            goals.push("no memory goal below 1,000 resources".into());
-        }
+        goals.push(format!(
+            "the memory goal (< {GOAL_MEMORY}x the plan) is judged on one process per plan: in-process, the memory earlier plans freed is reused"
+        ));
         writeln!(
             out,
-            "scaling: {resources} resources ({:.1} MB plan): {:.0} ms (cpu {:.0} ms; input {:.0} ms, evaluate {:.0} ms, output {:.0} ms), {:.0} us per resource, peak resident memory {:.1} MB = {times_size:.1}x the plan ({}; {findings} findings; load average {})",
+            "scaling: {resources} resources ({:.1} MB plan file): {:.0} ms (cpu {:.0} ms; read {:.0} ms, input {:.0} ms, evaluate {:.0} ms, output {:.0} ms), {:.0} us per resource, peak resident memory {:.1} MB, {:.1} MB before reading the plan ({}; {findings} findings; load average {})",
             bytes as f64 / 1e6,
             took.as_secs_f64() * 1e3,
             cpu.as_secs_f64() * 1e3,
+            read_took.as_secs_f64() * 1e3,
             stages.input.as_secs_f64() * 1e3,
             stages.evaluate.as_secs_f64() * 1e3,
             stages.output.as_secs_f64() * 1e3,
             took.as_secs_f64() * 1e6 / resources as f64,
             peak.unwrap_or(0) as f64 / 1e6,
+            before.unwrap_or(0) as f64 / 1e6,
             goals.join(", "),
             load_average()
         )?;
         times.push((resources, took, cpu));
+        files.push(file);
     }
     let per = |r: usize, t: Duration| t.as_secs_f64() / r as f64;
     let first = times.iter().copied().find(|(r, _, _)| *r >= 1000).context("no plan of 1,000 resources")?;
@@ -87,7 +101,7 @@ pub fn series(policies: &Policies, template: &Value, out: &mut dyn std::io::Writ
         last.0,
         verdict(met)
     )?;
-    Ok(ok && met)
+    Ok((ok && met, files))
 }
 
 fn verdict(met: bool) -> &'static str {
@@ -100,9 +114,18 @@ fn verdict(met: bool) -> &'static str {
 
 /// Peak resident memory of this process so far, in bytes (`VmHWM` of `/proc/self/status`).
 pub fn peak_rss() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// Resident memory of this process now, in bytes (`VmRSS` of `/proc/self/status`).
+pub fn current_rss() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+fn status_bytes(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line["VmHWM:".len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kb: u64 = line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kb * 1024)
 }
 

@@ -1,0 +1,372 @@
+//! `policy --plan FILE`: the plan file read straight into the policy engine's own value, in one
+//! pass over its text, without serde_json's value of the whole plan beside it (issue 29: the
+//! peak memory of `policy --plan` is the text while it is read, then the engine's value).
+//!
+//! The contract is that of [`crate::read_plan`]: the same encodings (UTF-8 with or without a
+//! byte-order mark, UTF-16 with one), malformed JSON named by file, line and column, a document
+//! that is not a plan or a plan of the wrong shape refused with the same message (the checks of
+//! [`crate::input`] run on this value too, see [`crate::doc`]), secrets redacted exactly as
+//! [`crate::redact::engine_input`] redacts them. One thing is stricter: an object naming a key
+//! twice is refused (serde_json keeps the last, another reader may keep the first, so two tools
+//! would judge two different plans). The parts of the plan no rule reads are walked but not held
+//! (see [`RULES_READ`]).
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use regorus::Value;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::doc::{Doc, Type};
+use crate::input::{self, Kind};
+use crate::patterns::{access_key, private_key_block};
+use crate::redact::{is_secret_name, redact_secret_text, REDACTED};
+
+/// A plan ready for the engine.
+pub struct EnginePlan {
+    /// The engine's input: the plan, secrets redacted.
+    pub input: Value,
+    /// The plan's `environment` variable, "" when absent (as [`crate::plan_environment`] reads it).
+    pub environment: String,
+}
+
+/// Which parts of a plan are held: only [`RULES_READ`] when the policies in force read no other
+/// part ([`Held::for_policies`]), else all of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    RulesRead,
+    All,
+}
+
+impl Held {
+    /// [`Held::RulesRead`] when no policy of `tree` reads a part of the input beyond
+    /// [`RULES_READ`] ([`reads_beyond_the_held_parts`]): policies newer than this binary that
+    /// read more get the whole plan, never an empty part.
+    pub fn for_policies(tree: &crate::PolicyTree) -> Self {
+        if tree.files.iter().filter(|f| !f.is_test).all(|f| reads_beyond_the_held_parts(&f.rel, &f.text).is_empty()) {
+            Held::RulesRead
+        } else {
+            Held::All
+        }
+    }
+}
+
+/// The places of a policy's text where it reads a part of the input other than [`RULES_READ`],
+/// or the input as a whole: `file:line: text`.
+pub fn reads_beyond_the_held_parts(rel: &str, text: &str) -> Vec<String> {
+    static ALLOWED: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
+    let (allowed, word) = ALLOWED.get_or_init(|| {
+        let parts = RULES_READ.join("|");
+        (
+            regex::Regex::new(&format!(r#"^input\.({parts})\b|^input, *"({parts})"|^input, *\["({parts})""#)).expect("a valid pattern"),
+            regex::Regex::new(r"\binput\b").expect("a valid pattern"),
+        )
+    });
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("");
+        for m in word.find_iter(code) {
+            let rest = &code[m.start()..];
+            let ok = allowed.is_match(rest) && (rest.starts_with("input.") || code[..m.start()].trim_end().ends_with("object.get("));
+            if !ok {
+                out.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    out
+}
+
+/// Reads a plan file as [`crate::read_plan`] does, into the engine's value.
+pub fn read(path: &Path, held: Held) -> Result<EnginePlan> {
+    let bytes = lz_input::read_bytes(path, lz_input::limits::MAX_PLAN_BYTES, "MAX_PLAN_BYTES")?;
+    let name = path.display().to_string();
+    let text = input::decode_owned(bytes, &name)?;
+    parse(&text, &name, held)
+}
+
+/// Parses decoded plan text as [`crate::parse_plan`] does, into the engine's value.
+pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut keys = HashMap::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut value = Build { keys: &mut keys, held, at: At { parent: None, name: Name::Root } }
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v))
+        .map_err(|e| input::json_error(&e, name))?;
+    let plan_ok = matches!(input::classify(&value), Kind::Plan(_))
+        && value.get("resource_changes").map_or(0, |r| r.items().len()) <= lz_input::limits::MAX_RESOURCES
+        && input::check_shape(&value).is_ok();
+    if !plan_ok {
+        // The same checks refused it: serde_json's reading names what it is and where.
+        return match input::parse(text, name) {
+            Err(e) => Err(e),
+            Ok(_) => bail!("{name}: the plan's two readings disagree on whether it is a well-formed plan (a defect)"),
+        };
+    }
+    let environment = ["variables", "environment", "value"]
+        .iter()
+        .try_fold(&value, |v, k| v.get(k))
+        .and_then(Doc::as_str)
+        .unwrap_or_default()
+        .to_string();
+    redact(&mut value, &keys);
+    Ok(EnginePlan { input: value, environment })
+}
+
+/// Each distinct object key once (a plan repeats a few hundred keys over and over), and
+/// whether it names a secret.
+type Keys = HashMap<Box<str>, (Value, bool)>;
+
+/// Replaces secret values in place, as [`crate::redact::engine_input`] does while converting:
+/// a secret-named attribute's value (unless null, a boolean or an object) and access keys or
+/// private key blocks inside any string. Objects stay in the engine's compact form (their
+/// values are changed through `get_mut`, which keeps it).
+fn redact(v: &mut Value, keys: &Keys) {
+    match v {
+        Value::String(s) => {
+            if access_key().is_match(s) || private_key_block().is_match(s) {
+                *v = Value::String(redact_secret_text(s).into());
+            }
+        }
+        Value::Array(_) => {
+            if let Ok(items) = v.as_array_mut() {
+                items.iter_mut().for_each(|x| redact(x, keys));
+            }
+        }
+        Value::Object(_) => {
+            let Ok(object) = v.as_object_mut() else { return };
+            let names: Vec<Value> = object.iter().map(|(k, _)| k.clone()).collect();
+            for k in names {
+                let secret = match &k {
+                    Value::String(s) => keys.get(s.as_ref()).is_some_and(|(_, secret)| *secret),
+                    _ => false,
+                };
+                let Some(child) = object.get_mut(&k) else { continue };
+                if secret && !matches!(child, Value::Null | Value::Bool(_) | Value::Object(_)) {
+                    *child = Value::String(REDACTED.into());
+                } else {
+                    redact(child, keys);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The top-level parts of a plan the rules read (`input.resource_changes`, `input.configuration`,
+/// `input.variables`), and the version fields the plan checks name. The rest (`planned_values`,
+/// `prior_state`, `resource_drift`, `output_changes`, ...: a third to a half of a real plan) is
+/// not held, unless a policy in force reads more ([`Held::for_policies`]).
+/// `tests/engine_plan.rs` `rules_read_only_the_parts_of_the_plan_that_are_held` names any rule
+/// of the repository that reads another part of the input.
+pub const RULES_READ: [&str; 5] = ["resource_changes", "configuration", "variables", "format_version", "terraform_version"];
+
+fn empty_of(t: Type) -> Value {
+    match t {
+        Type::Null => Value::Null,
+        Type::Bool => Value::Bool(false),
+        Type::Number => Value::from(0u64),
+        Type::String => Value::String("".into()),
+        Type::Array => Value::new_array(),
+        Type::Object => Value::new_object(),
+    }
+}
+
+/// A JSON value walked without being held: its keys are checked (a key named twice is refused
+/// here too) and its type is returned.
+struct Skim<'a> {
+    at: At<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Skim<'_> {
+    type Value = Type;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Type, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skim<'_> {
+    type Value = Type;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Type, E> {
+        Ok(Type::Null)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Type, E> {
+        Ok(Type::Bool)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Type, E> {
+        Ok(Type::Number)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Type, E> {
+        Ok(Type::Number)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Type, E> {
+        Ok(Type::Number)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Type, E> {
+        Ok(Type::String)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Type, A::Error> {
+        let mut i = 0;
+        while seq.next_element_seed(Skim { at: At { parent: Some(&self.at), name: Name::Index(i) } })?.is_some() {
+            i += 1;
+        }
+        Ok(Type::Array)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Type, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            let here = At { parent: Some(&self.at), name: Name::Key(&name) };
+            if seen.contains(&name) {
+                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
+            }
+            map.next_value_seed(Skim { at: here })?;
+            seen.insert(name);
+        }
+        Ok(Type::Object)
+    }
+}
+
+/// Where a value sits, spelled only when a key is named twice.
+#[derive(Clone, Copy)]
+enum Name<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+#[derive(Clone, Copy)]
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    name: Name<'a>,
+}
+
+impl At<'_> {
+    /// `resource_changes[2].change.after.tags`
+    fn path(&self) -> String {
+        let mut names = vec![self.name];
+        let mut up = self.parent;
+        while let Some(a) = up {
+            names.push(a.name);
+            up = a.parent;
+        }
+        let mut out = String::new();
+        for n in names.into_iter().rev() {
+            match n {
+                Name::Root => {}
+                Name::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Name::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+/// One JSON value built as the engine's value.
+struct Build<'k, 'a> {
+    keys: &'k mut Keys,
+    held: Held,
+    at: At<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Build<'_, '_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// An object key, borrowed from the text when it holds no escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> Visitor<'de> for Build<'_, '_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(Value::from(n))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.into()))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let Build { keys, held, at } = self;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        loop {
+            let child = Build { keys: &mut *keys, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
+            match seq.next_element_seed(child)? {
+                Some(v) => items.push(v),
+                None => break,
+            }
+        }
+        Ok(Value::from(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let Build { keys, held, at } = self;
+        let mut out = BTreeMap::new();
+        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
+            let key = match keys.get(name.as_ref()) {
+                Some((k, _)) => k.clone(),
+                None => {
+                    let k = Value::String(name.as_ref().into());
+                    keys.insert(name.as_ref().into(), (k.clone(), is_secret_name(&name)));
+                    k
+                }
+            };
+            let here = At { parent: Some(&at), name: Name::Key(&name) };
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
+            }
+            let value = if held == Held::RulesRead && at.parent.is_none() && !RULES_READ.contains(&name.as_ref()) {
+                // A part no rule reads: walked (its keys checked) and held as an empty value of
+                // its type, so the document's kind and shape read as before.
+                empty_of(map.next_value_seed(Skim { at: here })?)
+            } else {
+                map.next_value_seed(Build { keys: &mut *keys, held, at: here })?
+            };
+            out.insert(key, value);
+        }
+        Ok(Value::from(out))
+    }
+}

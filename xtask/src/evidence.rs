@@ -365,7 +365,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         }
         Cmd::Verify { store, trust, bundle, checkpoints, full } => {
             if full {
-                lz_promote::verified::list_in_full();
+                lz_promote::verified::list_in_full(true);
             }
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)

@@ -143,10 +143,10 @@ fn notes() -> &'static Mutex<HashMap<String, Option<Witnessed>>> {
 
 static FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// From now on, this process lists every object version of the store on every verification and
-/// takes no witnessed listing as a voucher (`evidence verify --full`).
-pub fn list_in_full() {
-    FULL.store(true, std::sync::atomic::Ordering::SeqCst);
+/// With `on`, from now on this process lists every object version of the store on every
+/// verification and takes no witnessed listing as a voucher (`evidence verify --full`).
+pub fn list_in_full(on: bool) {
+    FULL.store(on, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// The voucher of an S3 chain: the latest note in its witness store. Reading it is a performance

@@ -44,6 +44,10 @@ enum Cmd {
         /// A checkpoint SEQUENCE:HASH known from elsewhere; the chain must still contain it
         #[arg(long = "checkpoint", value_name = "SEQUENCE:HASH")]
         checkpoints: Vec<String>,
+        /// List every object version of the store, ignoring the witnessed listing (which lets a
+        /// verification list only what follows the witnessed checkpoint)
+        #[arg(long)]
+        full: bool,
     },
     /// Query the archive (verified first): chain of custody of a release, provenance of a resource, records of an identity
     Query {
@@ -359,7 +363,10 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             let signer = signer.signer()?;
             witness(root, &store, &trust, &signer)
         }
-        Cmd::Verify { store, trust, bundle, checkpoints } => {
+        Cmd::Verify { store, trust, bundle, checkpoints, full } => {
+            if full {
+                lz_promote::verified::list_in_full(true);
+            }
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
         }
@@ -786,6 +793,13 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
         cp.time
     );
     println!("note: {}", done.location);
+    for f in &done.findings {
+        println!("FINDING: {f}");
+    }
+    if !done.findings.is_empty() {
+        println!("the note vouches for no listing: every verification lists the whole store until a witness run finds none");
+        return Ok(ExitCode::from(1));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -78,7 +78,10 @@ fn the_witness_cosigns_the_head_only_as_a_registered_witness_and_a_rerun_is_safe
     let text = String::from_utf8(latest.note.clone()).unwrap();
     let lines: Vec<&str> = text.split('\n').collect();
     assert!(lines[0].starts_with("landing-zone.example/evidence/") && lines[1] == "5" && lines[3].starts_with("time "), "{text}");
-    assert!(lines[4].is_empty() && lines[5].starts_with("\u{2014} wendy "), "{text}");
+    // The witness's full listing found one version per record key and no delete marker: the
+    // `listing` line vouches for it (5 record versions, no marker).
+    assert!(lines[4].starts_with("listing ") && lines[4].split(' ').nth(2) == Some("5") && lines[4].split(' ').nth(3) == Some("0"), "{text}");
+    assert!(lines[5].is_empty() && lines[6].starts_with("\u{2014} wendy "), "{text}");
     assert!(latest.source.contains(&stores.witness_bucket), "{}", latest.source);
 }
 
@@ -179,4 +182,35 @@ fn an_exported_bundle_cut_before_a_drift_with_its_header_moved_back_fails_naming
 
     // The untouched bundle still verifies.
     assert!(ok(d.path(), &["evidence", "verify", "--bundle", &bs, "--pin", &pin]).contains("ok: 5 records"));
+}
+
+/// A raw version written over record 1 after the witness ran (an insider with write access to
+/// the evidence bucket): a command that lists only what follows the witnessed checkpoint does not
+/// see it and its verdict is unchanged (the record it reads is the one the witness vouched for);
+/// `evidence verify --full` reports it, and so does the next witness run, whose note then vouches
+/// for no listing, so every later verification lists the whole store and reports it.
+#[test]
+fn an_overwrite_behind_the_witness_is_reported_by_verify_full_and_by_the_next_witness_run() {
+    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    rehearsal(d.path(), keys.path());
+    witness(d.path(), keys.path());
+    assert!(ok(d.path(), &["evidence", "verify"]).contains("ok: 4 records"));
+    let stores = lz_promote::stores::Stores::load(d.path(), &lz_platform::localstack::require(&common::root()).unwrap()).unwrap();
+    let record_1 = stores.evidence().unwrap().record_key(1);
+    let rt = lz_platform::aws::runtime().unwrap();
+    let s3 = stores.s3().unwrap();
+    let body = lz_evidence::aws_sdk_s3::primitives::ByteStream::from(b"{}".to_vec());
+    rt.block_on(s3.put_object().bucket(&stores.evidence_bucket).key(&record_1).body(body).send()).unwrap();
+
+    let out = ok(d.path(), &["evidence", "verify"]);
+    assert!(out.contains("ok: 4 records") && !out.contains("FOREIGN"), "behind the witnessed listing:\n{out}");
+    let (code, out, err) = xtask(d.path(), &["evidence", "verify", "--full"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");
+    let (code, out, err) = xtask(d.path(), &["evidence", "witness", "--as", "wendy", "--key", &key(keys.path(), "wendy")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("FINDING:") && out.contains("000000000001.json") && out.contains("vouches for no listing"), "{out}");
+    let (code, out, err) = xtask(d.path(), &["evidence", "verify"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");
 }

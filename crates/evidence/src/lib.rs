@@ -49,6 +49,7 @@ pub mod signer;
 pub mod ssh_agent;
 pub mod store;
 pub mod verify;
+pub mod vouch;
 pub mod witness;
 
 pub use archive::{EvidenceArchive, RecordRef, Refused};

@@ -16,6 +16,7 @@ use aws_sdk_s3::types::{DefaultRetention, ObjectLockConfiguration, ObjectLockEna
 use aws_sdk_s3::Client;
 
 mod versions;
+mod vouch;
 
 use crate::store::{HeadBehind, HeadMoved, Store, StoreIntegrity, StoredRecord, WriteUncertain};
 
@@ -265,11 +266,32 @@ impl Store for S3Store {
     }
 
     fn integrity_except(&self, seen: &std::collections::BTreeSet<String>) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async(seen, &Default::default()))
+        self.rt.block_on(self.integrity_async(seen, &Default::default(), None))
     }
 
     fn integrity_held(&self, seen: &std::collections::BTreeSet<String>, held: &crate::store::HeldHeads) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async(seen, held))
+        self.rt.block_on(self.integrity_async(seen, held, None))
+    }
+
+    fn integrity_vouched(
+        &self,
+        seen: &std::collections::BTreeSet<String>,
+        held: &crate::store::HeldHeads,
+        vouch: &crate::vouch::Vouch,
+    ) -> Result<StoreIntegrity> {
+        self.rt.block_on(self.integrity_async(seen, held, Some(vouch)))
+    }
+
+    fn listing_upto(&self, size: u64, hash: &str) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        self.rt.block_on(self.listing_upto_async(size, hash))
+    }
+
+    fn vouch_holds(&self, vouch: &crate::vouch::Vouch) -> Result<bool> {
+        self.rt.block_on(self.vouch_holds_async(vouch))
+    }
+
+    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch) -> Result<(u64, crate::store::Windows<'_>)> {
+        self.windows_vouched_s3(first, vouch)
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -333,7 +355,7 @@ impl Store for S3Store {
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
-        self.rt.block_on(self.integrity_async(&Default::default(), &Default::default()))
+        self.rt.block_on(self.integrity_async(&Default::default(), &Default::default(), None))
     }
 
     fn append(&mut self, first_sequence: u64, _previous: &str, records: &[Vec<u8>], head: &[u8]) -> Result<()> {
@@ -638,7 +660,14 @@ impl S3Store {
 
     /// Every version and delete marker under the prefix: record objects must have exactly one
     /// version and no delete marker; every version of the head is an earlier signed checkpoint.
-    async fn integrity_async(&self, seen: &std::collections::BTreeSet<String>, held: &crate::store::HeldHeads) -> Result<StoreIntegrity> {
+    /// With `vouch` (a witnessed listing, [`crate::vouch`]), only the record keys after the
+    /// witnessed size and the head versions newer than the witnessed one.
+    async fn integrity_async(
+        &self,
+        seen: &std::collections::BTreeSet<String>,
+        held: &crate::store::HeldHeads,
+        vouch: Option<&crate::vouch::Vouch>,
+    ) -> Result<StoreIntegrity> {
         let mut out = StoreIntegrity::default();
         let mut versions: std::collections::BTreeMap<String, Vec<(String, i128)>> = std::collections::BTreeMap::new();
         // Earlier head versions with their ETag as listed.
@@ -650,12 +679,18 @@ impl S3Store {
         // page holds a version this verifier judged before (`seen`, resumed in this process),
         // every older version was listed then, and the head's listing stops there.
         let location_of = |id: &str| format!("s3://{}/{head_key} (version {id})", self.bucket);
-        let judged_before = |v: &versions::Version| v.key == head_key && v.id.as_deref().is_some_and(|id| seen.contains(&location_of(id)));
-        let stop: versions::Stop<'_> = (!seen.is_empty()).then_some(&judged_before);
+        // The witnessed head version and every older one were judged by the witness.
+        let vouched_head = vouch.map(|v| v.head_version.as_str());
+        let judged_before = |v: &versions::Version| {
+            v.key == head_key && v.id.as_deref().is_some_and(|id| seen.contains(&location_of(id)) || Some(id) == vouched_head)
+        };
+        let stop: versions::Stop<'_> = (!seen.is_empty() || vouch.is_some()).then_some(&judged_before);
+        let records_after = vouch.map(|v| self.record_key(v.size - 1));
         let (heads, records) = tokio::join!(
             versions::list(&self.client, &self.bucket, &head_key, None, stop, self.page_size),
-            versions::list(&self.client, &self.bucket, &records_prefix, None, None, self.page_size)
+            versions::list(&self.client, &self.bucket, &records_prefix, records_after, None, self.page_size)
         );
+        let mut past_vouched = false;
         for listed in [heads?, records?] {
             for m in &listed.markers {
                 if m.key.starts_with(&records_prefix) || m.key == head_key {
@@ -668,14 +703,19 @@ impl S3Store {
             for v in listed.versions {
                 if v.key.starts_with(&records_prefix) {
                     versions.entry(v.key).or_default().push((v.id.unwrap_or_else(|| "null".into()), v.modified));
-                } else if v.key == head_key && !v.latest {
+                } else if v.key == head_key {
+                    // Listed newest first: the witnessed version and those after it are older.
+                    past_vouched |= v.id.is_some() && v.id.as_deref() == vouched_head;
+                    if past_vouched || v.latest {
+                        continue;
+                    }
                     if let Some(id) = v.id {
                         head_versions.push((id, v.etag));
                     }
                 }
             }
         }
-        out.record_objects = Some(versions.len() as u64);
+        out.record_objects = Some(versions.len() as u64 + vouch.map_or(0, |v| v.size));
         // A record key's record is its first version (written with If-None-Match); any version
         // written over it later is a foreign object (quarantined by verification).
         let later: Vec<(String, Option<String>)> = versions

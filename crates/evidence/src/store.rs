@@ -242,6 +242,31 @@ pub trait Store {
     fn slots_at(&self, checkpoint: &Checkpoint) -> Result<Vec<StoredRecord>> {
         self.slots_from(checkpoint.sequence)
     }
+    /// The witness's full listing up to record `size - 1` (head record hash `hash`), for the
+    /// `listing` line of its note ([`crate::witness::Listing`]), and what in it the witness
+    /// cannot vouch for (findings). Stores that keep no object versions list nothing.
+    fn listing_upto(&self, size: u64, hash: &str) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        let _ = (size, hash);
+        Ok((None, Vec::new()))
+    }
+    /// Whether the store still holds the head version `vouch` names, naming the witnessed
+    /// record with the witnessed hash ([`crate::vouch`]); stores without versions: never.
+    fn vouch_holds(&self, vouch: &crate::vouch::Vouch) -> Result<bool> {
+        let _ = vouch;
+        Ok(false)
+    }
+    /// [`Store::windows_from`] with the records up to `vouch`'s size read by key, without
+    /// listing them ([`crate::vouch`]); the default lists as [`Store::windows_from`] does.
+    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch) -> Result<(u64, Windows<'_>)> {
+        let _ = vouch;
+        self.windows_from(first)
+    }
+    /// [`Store::integrity_held`] listing only the record keys after `vouch`'s size and the head
+    /// versions newer than the one it names ([`crate::vouch`]); the default lists everything.
+    fn integrity_vouched(&self, seen: &std::collections::BTreeSet<String>, held: &HeldHeads, vouch: &crate::vouch::Vouch) -> Result<StoreIntegrity> {
+        let _ = vouch;
+        self.integrity_held(seen, held)
+    }
 }
 
 /// JSON Lines file, one canonical envelope per line, plus `<name>.head.json`.

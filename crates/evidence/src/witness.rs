@@ -10,6 +10,7 @@
 //! <size: the number of records>
 //! <base64 of the sha256 of record size-1, the head record>
 //! time <RFC 3339, the witness's time of signing>
+//! listing <head version id> <record versions> <delete markers> <digest, hex>   (optional)
 //!
 //! — <witness name> <base64(key id || Ed25519 signature)>
 //! ```
@@ -22,6 +23,14 @@
 //! extension line. Signatures of names a verifier does not know are skipped, as the signed-note
 //! format says; at least one must be by a registered identity with the `witness` role, and
 //! every line naming a registered witness must verify.
+//!
+//! The `listing` extension line (notes without it still verify) says what the witness found by
+//! a full listing of the store's object versions when it signed: the version id of the head
+//! object (`head.json`) naming this checkpoint, and the record versions and delete markers listed
+//! at the record keys up to `size - 1` (with the sha256 of their `key version` lines, in listing
+//! order). The witness writes it only when that listing held exactly one version per record key
+//! and no delete marker; a verifier holding such a note ([`crate::vouch`]) lists only the keys
+//! after it.
 //!
 //! The witness store is an S3 bucket with COMPLIANCE Object Lock, one object per witnessed
 //! checkpoint: `checkpoints/<size:020>/<unix time:012>.note`, written with `If-None-Match: *`;
@@ -78,13 +87,53 @@ pub struct WitnessCheckpoint {
     pub hash: String,
     /// The witness's time of signing (RFC 3339), from the `time` extension line.
     pub time: String,
+    /// What the witness's full listing of the store found up to the checkpoint (the `listing`
+    /// extension line; `None` in older notes and when the store holds no versions to list).
+    pub listing: Option<Listing>,
+}
+
+/// The `listing` extension line: what a full listing of the store's object versions showed the
+/// witness when it signed (see the module documentation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    /// The version id of the head object (`head.json`) that names this checkpoint's record.
+    pub head_version: String,
+    /// Record versions listed at the keys of records `0 ..= size - 1`.
+    pub versions: u64,
+    /// Delete markers listed at those keys.
+    pub markers: u64,
+    /// sha256 (hex) of the `key version` lines of those versions and markers, in listing order.
+    pub digest: String,
+}
+
+impl Listing {
+    fn line(&self) -> String {
+        format!("listing {} {} {} {}", self.head_version, self.versions, self.markers, self.digest)
+    }
+
+    fn parse(text: &str) -> Result<Listing> {
+        let parts: Vec<&str> = text.split(' ').collect();
+        let [head_version, versions, markers, digest] = parts[..] else {
+            bail!("the listing line {text:?} is not \"listing HEAD-VERSION VERSIONS MARKERS DIGEST\"")
+        };
+        let number = |s: &str| s.parse::<u64>().ok().filter(|_| s == "0" || !s.starts_with('0'));
+        let (Some(versions), Some(markers)) = (number(versions), number(markers)) else {
+            bail!("the listing line {text:?} does not count in decimal numbers")
+        };
+        if head_version.is_empty() || digest.len() != 64 || hex::decode(digest).is_err() {
+            bail!("the listing line {text:?} names no head version or no sha256 digest")
+        }
+        Ok(Listing { head_version: head_version.to_string(), versions, markers, digest: digest.to_string() })
+    }
 }
 
 impl WitnessCheckpoint {
-    /// The note text (signed-note body): origin, size, base64 hash, the `time` extension line.
+    /// The note text (signed-note body): origin, size, base64 hash, the `time` extension line,
+    /// then the `listing` line when there is one.
     pub fn text(&self) -> String {
         let hash = hex::decode(&self.hash).expect("a checkpoint hash is hex");
-        format!("{}\n{}\n{}\ntime {}\n", self.origin, self.size, B64.encode(hash), self.time)
+        let listing = self.listing.as_ref().map(|l| format!("{}\n", l.line())).unwrap_or_default();
+        format!("{}\n{}\n{}\ntime {}\n{listing}", self.origin, self.size, B64.encode(hash), self.time)
     }
 }
 
@@ -144,7 +193,13 @@ pub fn parse(bytes: &[u8]) -> Result<Note> {
         .filter(|h| h.len() == 32 && B64.encode(h) == lines[2])
         .with_context(|| format!("the hash line {:?} is not the base64 of 32 bytes", lines[2]))?;
     let mut time = None;
+    let mut listing = None;
     for ext in &lines[3..] {
+        if let Some(l) = ext.strip_prefix("listing ") {
+            if listing.replace(Listing::parse(l)?).is_some() {
+                bail!("the checkpoint has two listing lines");
+            }
+        }
         if let Some(t) = ext.strip_prefix("time ") {
             if time.replace(t.to_string()).is_some() {
                 bail!("the checkpoint has two time lines");
@@ -179,7 +234,7 @@ pub fn parse(bytes: &[u8]) -> Result<Note> {
     if sigs.lines().next().is_none() {
         bail!("the note has no signature line");
     }
-    Ok(Note { checkpoint: WitnessCheckpoint { origin, size, hash: hex::encode(hash), time }, text, signatures })
+    Ok(Note { checkpoint: WitnessCheckpoint { origin, size, hash: hex::encode(hash), time, listing }, text, signatures })
 }
 
 impl Note {
@@ -227,6 +282,10 @@ pub struct Cosigned {
     pub location: String,
     /// `false` when the same note was already there (a rerun within the same second).
     pub new: bool,
+    /// What the witness's full listing found that it could not vouch for (a version written
+    /// over a record, a delete marker, a head that does not name the checkpoint): each a
+    /// finding; the note is then signed without its `listing` line.
+    pub findings: Vec<String>,
 }
 
 /// The witness's job: verifies `store` against `trust`, the `known` checkpoints and the latest
@@ -257,15 +316,19 @@ pub fn cosign(
     }
     let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else { return Ok(None) };
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    // The full listing the note vouches for (stores that keep no versions vouch for nothing).
+    let (listing, mut findings) = store.listing_upto(seq + 1, hash)?;
+    findings.extend(chain.quarantined.iter().map(|q| format!("foreign object: {q}")));
     let checkpoint = WitnessCheckpoint {
         origin: origin_of(&first.hash),
         size: seq + 1,
         hash: hash.clone(),
         time: now.format(&time::format_description::well_known::Rfc3339)?,
+        listing: listing.filter(|_| findings.is_empty()),
     };
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
     let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;
-    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new }))
+    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,7 +442,28 @@ mod tests {
     }
 
     fn checkpoint() -> WitnessCheckpoint {
-        WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: "2026-12-06T18:00:00Z".into() }
+        WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: "2026-12-06T18:00:00Z".into(), listing: None }
+    }
+
+    #[test]
+    fn a_listing_line_is_signed_and_read_back_and_an_old_note_still_reads() {
+        let key = SigningKey::from_bytes(&[1; 32]);
+        let listing = Listing { head_version: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY".into(), versions: 7, markers: 0, digest: "ef".repeat(32) };
+        let cp = WitnessCheckpoint { listing: Some(listing.clone()), ..checkpoint() };
+        let note = sign(&cp, &Signer::new("audit-witness", key.clone())).unwrap();
+        let text = String::from_utf8(note.clone()).unwrap();
+        assert_eq!(text.lines().nth(4), Some(format!("listing 3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY 7 0 {}", "ef".repeat(32)).as_str()));
+        let parsed = parse(&note).unwrap();
+        assert_eq!(parsed.checkpoint.listing, Some(listing));
+        assert!(parsed.witnesses(&register(&key)).is_ok());
+        // The line is signed: a count changed breaks the witness's signature.
+        let moved = text.replacen(" 7 0 ", " 6 0 ", 1);
+        assert!(parse(moved.as_bytes()).unwrap().witnesses(&register(&key)).is_err());
+        // A note without it (older witnesses) reads as before.
+        assert_eq!(parse(&sign(&checkpoint(), &Signer::new("audit-witness", key)).unwrap()).unwrap().checkpoint.listing, None);
+        for bad in ["listing v1 7 0", "listing v1 07 0 ab", &format!("listing v1 7 x {}", "ef".repeat(32))] {
+            assert!(parse(text.replacen(text.lines().nth(4).unwrap(), bad, 1).as_bytes()).is_err(), "{bad}");
+        }
     }
 
     #[test]

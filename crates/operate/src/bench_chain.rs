@@ -36,6 +36,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
     let nonce = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() % 0xff_ffff);
     stores.release_bucket = format!("{}-bench-{nonce}", stores.release_bucket);
     stores.evidence_bucket = format!("{}-bench-{nonce}", stores.evidence_bucket);
+    stores.witness_bucket = format!("{}-bench-{nonce}", stores.witness_bucket);
     let plan = crate::release::render_env(root, &stores.environment)?;
     crate::bootstrap::bootstrap_stores(&stores, &plan)?;
 
@@ -86,6 +87,13 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
             "\nchain of {length} records on S3 ({padded} padding records signed and written in {:.1}s, {PUTS} PUTs in flight)",
             t.elapsed().as_secs_f64()
         );
+
+        // The witness (on its schedule): a full listing, signed with its checkpoint; every command
+        // below lists only what follows it (`lz_evidence::vouch`).
+        let (d, w) = timed(|| sb.witness())?;
+        let w = w.context("a chain to witness")?;
+        ensure!(w.checkpoint.listing.is_some(), "the witness vouched for no listing: {:?}", w.findings);
+        line("witness", "full listing", d, &format!("{} records witnessed, with their listing", w.checkpoint.size));
 
         // verify: the chain as every decision command reads it.
         cold(&sb);

@@ -51,17 +51,21 @@ fn approved(name: &str, stores: &Stores, clock: &Clock) -> (tempfile::TempDir, S
 /// pages: the head's versions, the records' versions, the record keys), a resumed pass with the
 /// listing before each of its 3 appends (never the reused verification: a delete marker or a
 /// forged earlier head the head's bytes do not show fails it before a record is written), and a
-/// resumed pass after each of its own appends but the last: 6 passes of 3 pages. 18 measured;
-/// 9 when an append's first try opened the archive on the reused chain.
-const MAX_LIST_PAGES: u64 = 18;
+/// resumed pass after each of its own appends but the last: 6 passes of 3 pages; and the one
+/// listing of the witness store a process makes for its latest note (`lz_evidence::vouch`; none
+/// is witnessed here, so every pass lists the whole store). 19 measured; 9 when an append's
+/// first try opened the archive on the reused chain.
+const MAX_LIST_PAGES: u64 = 19;
 
-/// The same for a release's publication and a governance pin: one verification, and the resumed
-/// pass before their one append (6 pages each measured; 3 without that pass).
-const MAX_RELEASE_LIST_PAGES: u64 = 6;
-const MAX_PIN_LIST_PAGES: u64 = 6;
+/// The same for a release's publication and a governance pin: one verification, the resumed
+/// pass before their one append, and the witness store's listing (7 pages each measured; 3
+/// without the pass and the witness store).
+const MAX_RELEASE_LIST_PAGES: u64 = 7;
+const MAX_PIN_LIST_PAGES: u64 = 7;
 /// A report: the store's anchors it shows, its one verification, then one GET of the head per
-/// further reading (6 measured; 15 without the reuse, a resumed pass per ledger it opens).
-const MAX_REPORT_LIST_PAGES: u64 = 6;
+/// further reading, and the witness store's listing (7 measured; 16 without the reuse, a resumed
+/// pass per ledger it opens).
+const MAX_REPORT_LIST_PAGES: u64 = 7;
 
 #[test]
 fn a_release_and_a_promotion_list_the_store_a_bounded_number_of_times() {
@@ -290,4 +294,53 @@ fn a_forged_earlier_head_in_the_middle_of_a_command_refuses_its_decision() {
         assert_eq!(head_bytes(s), old, "the head reads as before");
     });
     println!("forged earlier head mid-command: refused ({err:#})");
+}
+
+/// A witnessed chain of 1,000 records (issue 36, `lz_evidence::vouch`): after one new record, a
+/// new process's verification through its mirror lists only what follows the witnessed
+/// checkpoint (the witness store's latest note, the head versions down to the witnessed one,
+/// the record keys after it: 3 pages, 4 versions measured), a bounded number of pages whatever the
+/// chain's length; with every version listed (`evidence verify --full`) it lists the record
+/// versions of the whole chain, and both give the same chain.
+const MAX_WITNESSED_LIST_PAGES: u64 = 3;
+/// Versions those pages hold: the head versions down to the witnessed one, the records after it.
+const MAX_WITNESSED_VERSIONS: u64 = 6;
+
+#[test]
+fn a_witnessed_chain_of_1000_records_lists_only_what_follows_the_witness() {
+    let _alone = alone();
+    let s = own_stores();
+    let dir = tempfile::Builder::new().prefix("lz-reuse-witnessed-").tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s.clone());
+    sb.start_chain().unwrap();
+    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
+    let drift = || {
+        let f = Fields::new(&lz_evidence::dsse::sha256_hex(b"padding")).at(at).environment("dev").account("111111111111");
+        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
+    };
+    let register = sb.ledger().unwrap().identities().clone();
+    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
+    archive.append_many((0..1000).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    let done = sb.witness().unwrap().expect("a chain to witness");
+    assert!(done.findings.is_empty() && done.checkpoint.listing.is_some(), "{:?}", done.findings);
+    assert!(done.checkpoint.size > 1000);
+    // A first command leaves the verifier's mirror; then one new record.
+    let read = || {
+        lz_promote::verified::forget(&sb.paths.evidence);
+        let before = Calls::now();
+        let snapshot = lz_promote::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir())).unwrap();
+        (Calls::since(before), snapshot.chain.head.clone())
+    };
+    read();
+    sb.ledger().unwrap().append(Kind::Drift, drift(), sb.signer("deployer-bot")).unwrap();
+    let (vouched, head) = read();
+    lz_promote::verified::list_in_full(true);
+    let (full, full_head) = read();
+    lz_promote::verified::list_in_full(false);
+    println!("new process, witnessed chain of {} records, 1 new: {vouched}; listing every version: {full}", done.checkpoint.size);
+    assert_eq!(head, full_head);
+    assert!(vouched.list <= MAX_WITNESSED_LIST_PAGES, "listed {} pages (at most {MAX_WITNESSED_LIST_PAGES}): {vouched}", vouched.list);
+    assert!(vouched.versions <= MAX_WITNESSED_VERSIONS, "listed {} versions (at most {MAX_WITNESSED_VERSIONS}): {vouched}", vouched.versions);
+    assert!(full.versions > 1000, "the full listing lists the record versions of the whole chain: {full} against {vouched}");
 }

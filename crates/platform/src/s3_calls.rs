@@ -7,11 +7,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_sdk_s3::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_s3::config::{ConfigBag, Intercept};
+use aws_sdk_s3::config::interceptors::{AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef};
+use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_s3::error::BoxError;
 use aws_sdk_s3::operation::{
     get_object::GetObjectInput, head_object::HeadObjectInput, list_object_versions::ListObjectVersionsInput,
+    list_object_versions::ListObjectVersionsOutput,
     list_objects_v2::ListObjectsV2Input, put_object::PutObjectInput,
 };
 
@@ -20,6 +21,7 @@ static GET: AtomicU64 = AtomicU64::new(0);
 static HEAD: AtomicU64 = AtomicU64::new(0);
 static PUT: AtomicU64 = AtomicU64::new(0);
 static OTHER: AtomicU64 = AtomicU64::new(0);
+static VERSIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Requests counted since the process started (or since an earlier [`Calls::now`] subtracted).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,13 +32,16 @@ pub struct Calls {
     pub head: u64,
     pub put: u64,
     pub other: u64,
+    /// Object versions and delete markers the ListObjectVersions pages held (what a listing
+    /// costs beyond its pages: O(new records) or O(chain), issue 36).
+    pub versions: u64,
 }
 
 impl Calls {
     /// The counts so far.
     pub fn now() -> Calls {
         let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Calls { list: l(&LIST), get: l(&GET), head: l(&HEAD), put: l(&PUT), other: l(&OTHER) }
+        Calls { list: l(&LIST), get: l(&GET), head: l(&HEAD), put: l(&PUT), other: l(&OTHER), versions: l(&VERSIONS) }
     }
 
     /// The requests made since `earlier`.
@@ -48,13 +53,18 @@ impl Calls {
             head: n.head - earlier.head,
             put: n.put - earlier.put,
             other: n.other - earlier.other,
+            versions: n.versions - earlier.versions,
         }
     }
 }
 
 impl std::fmt::Display for Calls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "S3: {} list pages, {} GET, {} HEAD, {} PUT, {} other", self.list, self.get, self.head, self.put, self.other)
+        write!(
+            f,
+            "S3: {} list pages ({} versions listed), {} GET, {} HEAD, {} PUT, {} other",
+            self.list, self.versions, self.get, self.head, self.put, self.other
+        )
     }
 }
 
@@ -81,6 +91,18 @@ impl Intercept for Count {
             &OTHER
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(page) = context.output_or_error().ok().and_then(|o| o.downcast_ref::<ListObjectVersionsOutput>()) {
+            VERSIONS.fetch_add((page.versions().len() + page.delete_markers().len()) as u64, Ordering::Relaxed);
+        }
         Ok(())
     }
 }

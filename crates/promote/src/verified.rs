@@ -12,6 +12,10 @@
 //! version is judged again (its bytes come from the mirror only where the store's version
 //! listing vouches for them by ETag, [`lz_evidence::mirror::heads`]), and it is keyed by the
 //! store and the trust root in full ([`lz_evidence::TrustRoot::identity`]).
+//! Every read of an S3 chain takes the latest note of the landing zone's witness store as a
+//! voucher ([`lz_evidence::vouch`]): when it has a `listing` line and checks out against the
+//! verified chain, only the keys after the witnessed size are listed; otherwise (or with
+//! [`list_in_full`]) every object version is, as before.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -91,13 +95,14 @@ fn current_at(
             return Ok(Arc::clone(p));
         }
     }
-    let (chain, resumable, how) = match (&previous, mirror, at) {
+    let voucher = voucher(at);
+    let ((chain, resumable, how), _) = lz_evidence::vouch::verified(&*store, witnessed, voucher.as_ref(), |s, witnessed| match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(_)) => {
-            let (chain, resumable, _) = Mirror::new(dir, &store, trust).verify(&store, trust, known, witnessed)?;
-            (chain, resumable, Resumed::Full)
+            let (chain, resumable, _) = Mirror::new(dir, s, trust).verify(s, trust, known, witnessed)?;
+            Ok((chain, resumable, Resumed::Full))
         }
-        _ => verify_store_from(&store, trust, known, witnessed, previous.as_ref().map(|p| &p.resumable))?,
-    };
+        _ => verify_store_from(s, trust, known, witnessed, previous.as_ref().map(|p| &p.resumable)),
+    })?;
     let mut snapshot = match (how, previous) {
         (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
             // The same records; the rest (pending changes, rules, foreign objects) as read now.
@@ -127,6 +132,37 @@ fn current_at(
 pub fn forget(at: &EvidenceAt) {
     let shown = at.describe();
     registry().lock().unwrap_or_else(|e| e.into_inner()).retain(|(store, _), _| *store != shown);
+    notes().lock().unwrap_or_else(|e| e.into_inner()).remove(&shown);
+}
+
+/// Latest witness notes read by this process, per store: read once (a later note only lists less).
+fn notes() -> &'static Mutex<HashMap<String, Option<Witnessed>>> {
+    static NOTES: OnceLock<Mutex<HashMap<String, Option<Witnessed>>>> = OnceLock::new();
+    NOTES.get_or_init(Default::default)
+}
+
+static FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// With `on`, from now on this process lists every object version of the store on every
+/// verification and takes no witnessed listing as a voucher (`evidence verify --full`).
+pub fn list_in_full(on: bool) {
+    FULL.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The voucher of an S3 chain: the latest note in its witness store. Reading it is a performance
+/// aid: a store that cannot be read gives none, and every object version is listed.
+fn voucher(at: &EvidenceAt) -> Option<Witnessed> {
+    let EvidenceAt::S3(stores) = at else { return None };
+    if FULL.load(std::sync::atomic::Ordering::SeqCst) {
+        return None;
+    }
+    let shown = at.describe();
+    if let Some(n) = notes().lock().unwrap_or_else(|e| e.into_inner()).get(&shown) {
+        return n.clone();
+    }
+    let note = stores.witness().and_then(|w| w.latest()).ok().flatten();
+    notes().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, note.clone());
+    note
 }
 
 /// A verified record as change control reads it.
@@ -151,6 +187,7 @@ pub fn record_of(r: &VerifiedRecord) -> Record {
 /// Forgets every chain this process verified (benchmarks: a new process).
 pub fn forget_all() {
     registry().lock().unwrap_or_else(|e| e.into_inner()).clear();
+    notes().lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
 
 /// Appends made through any ledger of this process: a ledger re-reads the chain when the count

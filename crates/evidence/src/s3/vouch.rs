@@ -1,0 +1,110 @@
+//! The S3 store's side of a witnessed listing ([`crate::vouch`]): the witness's full listing up
+//! to its checkpoint (the note's `listing` line), the check that the head version a note names
+//! is still this store's head naming the witnessed record, and the records up to the witnessed
+//! size read by key without a listing.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use super::{aws_error, versions, S3Store};
+use crate::store::{StoredRecord, Windows};
+use crate::vouch::Vouch;
+use crate::witness::Listing;
+
+impl S3Store {
+    /// Lists every version and delete marker of the record keys and the head's latest version:
+    /// the [`Listing`] of records `0 ..= size - 1`; `None` with findings when the listing is not
+    /// one version per key without markers, `None` alone when the head does not name record
+    /// `size - 1` with `hash`.
+    pub(super) async fn listing_upto_async(&self, size: u64, hash: &str) -> Result<(Option<Listing>, Vec<String>)> {
+        let records_prefix = format!("{}records/", self.prefix);
+        let head_key = self.head_key();
+        let Some(last) = size.checked_sub(1).map(|s| self.record_key(s)) else { return Ok((None, Vec::new())) };
+        let first_page = |_: &versions::Version| true;
+        let (records, heads) = tokio::join!(
+            versions::list(&self.client, &self.bucket, &records_prefix, None, None, self.page_size),
+            versions::list(&self.client, &self.bucket, &head_key, None, Some(&first_page), self.page_size)
+        );
+        let (records, heads) = (records?, heads?);
+        let mut findings = Vec::new();
+        let mut digest = Sha256::new();
+        let mut per_key: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut versions_listed = 0u64;
+        for v in records.versions.iter().filter(|v| v.key <= last) {
+            digest.update(format!("{} {}\n", v.key, v.id.as_deref().unwrap_or("null")));
+            *per_key.entry(&v.key).or_default() += 1;
+            versions_listed += 1;
+        }
+        let mut markers = 0u64;
+        for m in records.markers.iter().filter(|m| m.key <= last) {
+            digest.update(format!("{} {} delete-marker\n", m.key, m.id.as_deref().unwrap_or("null")));
+            markers += 1;
+            findings.push(format!("s3://{}/{}: delete marker {} over a record", self.bucket, m.key, m.id.as_deref().unwrap_or("-")));
+        }
+        for (key, n) in per_key.iter().filter(|(_, n)| **n > 1) {
+            findings.push(format!("s3://{}/{key}: {n} versions (a version was written over the record after its first)", self.bucket));
+        }
+        if per_key.len() as u64 != size {
+            findings.push(format!("{} record keys listed up to record {}, for {size} records", per_key.len(), size - 1));
+        }
+        // A head that does not name the witnessed record (behind it: an append whose head write
+        // is still to come) is no finding; the note then vouches for no listing.
+        let latest = heads.versions.iter().find(|v| v.key == head_key && v.latest).and_then(|v| v.id.clone());
+        let head_version = match latest {
+            Some(id) if self.head_names(&id, size - 1, hash).await? => Some(id),
+            _ => None,
+        };
+        let listing = head_version.filter(|_| findings.is_empty()).map(|head_version| Listing {
+            head_version,
+            versions: versions_listed,
+            markers,
+            digest: hex::encode(digest.finalize()),
+        });
+        Ok((listing, findings))
+    }
+
+    /// Whether the head version `id` is a checkpoint naming record `sequence` with `hash` (its
+    /// signature is not checked here: the verification the vouch shortens checks the note's).
+    async fn head_names(&self, id: &str, sequence: u64, hash: &str) -> Result<bool> {
+        let key = self.head_key();
+        let got = match self.client.get_object().bucket(&self.bucket).key(&key).version_id(id).send().await {
+            Ok(out) => out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes(),
+            // No such version (another store's note, or a forged id): it vouches for nothing here.
+            Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)) => return Ok(false),
+            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket)),
+        };
+        let location = format!("s3://{}/{key} (version {id})", self.bucket);
+        Ok(crate::store::decode_checkpoint(&got, &location).is_ok_and(|(_, cp)| cp.sequence == sequence && cp.hash == hash))
+    }
+
+    pub(super) async fn vouch_holds_async(&self, vouch: &Vouch) -> Result<bool> {
+        self.head_names(&vouch.head_version, vouch.size - 1, &vouch.hash).await
+    }
+
+    /// [`crate::Store::windows_from`] without a listing: the keys before `vouch.size` read by key
+    /// (their latest version: a version written over one since gives bytes that break the hash
+    /// chain to the witnessed hash), then the keys after it, one by one up to the first without
+    /// an object (records appended since the witness: O(new)). A version or a delete marker at a
+    /// key after the witnessed size is in the integrity listing, which lists those keys.
+    pub(super) fn windows_vouched_s3(&self, first: u64, vouch: &Vouch) -> Result<(u64, Windows<'_>)> {
+        let start = first.saturating_sub(1);
+        let mut tail = Vec::new();
+        let mut next = vouch.size.max(start);
+        while let Some(bytes) = self.rt.block_on(super::get_object(&self.client, &self.bucket, &self.record_key(next)))? {
+            tail.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(next)), bytes: bytes.into() });
+            next += 1;
+        }
+        let mut keys = (start..vouch.size).map(|s| (self.record_key(s), None::<String>)).peekable();
+        let mut tail = Some(tail);
+        let windows = std::iter::from_fn(move || {
+            if keys.peek().is_none() {
+                return tail.take().filter(|t| !t.is_empty()).map(Ok);
+            }
+            let window: Vec<(String, Option<String>)> = keys.by_ref().take(crate::store::WINDOW_RECORDS).collect();
+            Some(self.rt.block_on(self.get_all(&window)))
+        });
+        Ok((start, Box::new(windows) as Box<dyn Iterator<Item = Result<Vec<StoredRecord>>> + '_>))
+    }
+}

@@ -1,0 +1,158 @@
+//! A witnessed listing (issue 36): a verifier holding a witness note with a `listing` line
+//! ([`crate::witness::Listing`]) lists only the record keys after the witnessed size and the head
+//! versions newer than the one the witness named, so a resumed pass lists O(new) pages instead
+//! of every object version of the store.
+//!
+//! What the note vouches for: when the witness signed, a full listing showed exactly one version
+//! per record key up to `size - 1` and no delete marker there, and the head version it names
+//! was the head naming record `size - 1` with the witnessed hash; the witness had verified the
+//! whole chain, every earlier head version included.
+//!
+//! How a verifier uses it ([`verified`]):
+//! - the note is only a hint until the verification it shortened has checked it: the note goes
+//!   into that verification's witnessed checkpoints, so it must be signed by a registered
+//!   witness of the chain's register at its head, name this chain's origin, and the verified
+//!   chain must hold the witnessed hash at `size - 1`; the head version it names must still be
+//!   in the store, naming that record with that hash ([`crate::Store::vouch_holds`], one GET);
+//! - a note that is malformed, has no `listing` line, vouches for more than one version per key
+//!   or for a marker, or names a head version the store does not hold is not used; a
+//!   verification it shortened that fails for any reason is done again with the full listing
+//!   (and without the note), and that verdict is the one given;
+//! - the records up to the witnessed size are read by key (their latest version), from the
+//!   mirror or carried by a resumed pass: either way they must hash-chain to the witnessed hash.
+//!
+//! The trade-off (ARCHITECTURE.md, THREATS.md): a version written over a record key, or a
+//! delete marker put on one, behind the witnessed size after the witness ran is no longer seen
+//! by every command at once; the next witness run (which lists everything and signs no `listing`
+//! line while it sees one) and `evidence verify --full` report it. No decision changes by it:
+//! a verification that carries the record (resumed, or from the mirror) never reads the key
+//! again, and one that reads it by key gets the foreign bytes, which break the hash chain to the
+//! witnessed hash, so it is done again with the full listing, which reports them.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+
+use crate::store::{Checkpoint, HeldHeads, Store, StoreIntegrity, StoredRecord, Windows};
+use crate::witness::Witnessed;
+
+/// What a witness note with a usable `listing` line vouches for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vouch {
+    /// Records witnessed: keys `0 ..= size - 1` held one version each and no marker.
+    pub size: u64,
+    /// sha256 (hex) of record `size - 1`.
+    pub hash: String,
+    /// The version id of the head object naming record `size - 1` when the witness listed.
+    pub head_version: String,
+}
+
+impl Vouch {
+    /// The vouch a note makes, `None` when it makes none (malformed, no `listing` line, or a
+    /// listing that is not one version per key without markers). Its signature is checked by
+    /// the verification it shortens, not here.
+    pub fn of(w: &Witnessed) -> Option<Vouch> {
+        let cp = crate::witness::parse(&w.note).ok()?.checkpoint;
+        let l = cp.listing?;
+        (cp.size > 0 && l.versions == cp.size && l.markers == 0).then(|| Vouch { size: cp.size, hash: cp.hash, head_version: l.head_version })
+    }
+}
+
+/// `store`, listed and read as `vouch` allows (see the module documentation).
+pub struct Vouched<'a> {
+    store: &'a dyn Store,
+    vouch: Vouch,
+}
+
+impl<'a> Vouched<'a> {
+    pub fn new(store: &'a dyn Store, vouch: Vouch) -> Vouched<'a> {
+        Vouched { store, vouch }
+    }
+}
+
+impl Store for Vouched<'_> {
+    fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    fn load(&self) -> Result<Vec<StoredRecord>> {
+        Ok(self.windows()?.collect::<Result<Vec<_>>>()?.into_iter().flatten().collect())
+    }
+
+    fn windows(&self) -> Result<Windows<'_>> {
+        Ok(self.windows_from(0)?.1)
+    }
+
+    fn windows_from(&self, first: u64) -> Result<(u64, Windows<'_>)> {
+        self.store.windows_vouched(first, &self.vouch)
+    }
+
+    fn integrity(&self) -> Result<StoreIntegrity> {
+        self.integrity_held(&BTreeSet::new(), &HeldHeads::default())
+    }
+
+    fn integrity_except(&self, seen: &BTreeSet<String>) -> Result<StoreIntegrity> {
+        self.integrity_held(seen, &HeldHeads::default())
+    }
+
+    fn integrity_held(&self, seen: &BTreeSet<String>, held: &HeldHeads) -> Result<StoreIntegrity> {
+        self.store.integrity_vouched(seen, held, &self.vouch)
+    }
+
+    fn last(&self) -> Result<Option<StoredRecord>> {
+        self.store.last()
+    }
+
+    fn head(&self) -> Result<Option<StoredRecord>> {
+        self.store.head()
+    }
+
+    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        self.store.checkpoint()
+    }
+
+    fn append(&mut self, _: u64, _: &str, _: &[Vec<u8>], _: &[u8]) -> Result<()> {
+        anyhow::bail!("a store read under a witnessed listing is read only")
+    }
+
+    fn advance_head(&mut self, _: u64, _: &[u8]) -> Result<()> {
+        anyhow::bail!("a store read under a witnessed listing is read only")
+    }
+
+    fn slotted(&self) -> bool {
+        self.store.slotted()
+    }
+}
+
+/// How [`verified`] listed the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// Only what followed the witnessed listing.
+    Vouched,
+    /// Every object version (no usable note, or the shortened verification failed).
+    Full,
+}
+
+/// Runs `verify` (a verification of `store` given the witnessed checkpoints to check) on the
+/// store as `voucher` allows, with the voucher among `witnessed`; when there is no usable
+/// voucher or that run fails, runs it on `store` itself with `witnessed` only. The second
+/// run's result is the one given.
+pub fn verified<T>(
+    store: &dyn Store,
+    witnessed: &[Witnessed],
+    voucher: Option<&Witnessed>,
+    verify: impl Fn(&dyn Store, &[Witnessed]) -> Result<T>,
+) -> Result<(T, Listed)> {
+    if let Some((w, vouch)) = voucher.and_then(|w| Vouch::of(w).map(|v| (w, v))) {
+        if store.vouch_holds(&vouch).unwrap_or(false) {
+            let mut with = witnessed.to_vec();
+            if !with.iter().any(|o| o.note == w.note) {
+                with.push(w.clone());
+            }
+            if let Ok(out) = verify(&Vouched::new(store, vouch), &with) {
+                return Ok((out, Listed::Vouched));
+            }
+        }
+    }
+    Ok((verify(store, witnessed)?, Listed::Full))
+}

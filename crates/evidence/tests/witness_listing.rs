@@ -1,0 +1,255 @@
+//! A witnessed listing (issue 36, `lz_evidence::vouch`): the witness signs, with its checkpoint,
+//! what its full listing of the store showed (the head version, one version per record key and
+//! no delete marker up to the checkpoint); a verifier holding that note lists only the keys after
+//! it. Insider tests: a raw overwrite or a delete marker behind the witnessed size after the
+//! witness ran changes no decision and is reported by the next witness run and by a full
+//! listing; a forged note (another key under the witness's name, a registered non-witness's key,
+//! an edited size, a head version that is not the witnessed one) is refused and the whole store
+//! is listed; a truncation behind the witnessed size is still caught.
+//!
+//! S3 request counters are the process's: the tests of this binary run one at a time.
+
+mod common;
+
+use aws_sdk_s3::primitives::ByteStream;
+use common::*;
+use lz_evidence::identity::{encode_public_key, generate_key};
+use lz_evidence::record::*;
+use lz_evidence::vouch::{verified, Listed};
+use lz_evidence::witness::{cosign, sign, WitnessStore, Witnessed};
+use lz_evidence::{failure_of, verify_store, verify_store_from, EvidenceArchive, Identities, Resumed, S3Store, Signer, Store, TrustRoot};
+use lz_platform::s3_calls::Calls;
+
+/// Two versions a listing page: a short chain spans many pages.
+const PAGE: i32 = 2;
+
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct World {
+    t: Team,
+    ids: Identities,
+    root: TrustRoot,
+    witness: Signer,
+    store: S3Store,
+    ws: WitnessStore,
+    client: aws_sdk_s3::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+fn world(name: &str) -> World {
+    let t = team();
+    let key = generate_key();
+    let text = format!(
+        "{}[identity.audit-witness]\nname = \"W\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n",
+        t.text,
+        encode_public_key(&key.verifying_key())
+    );
+    let ids = Identities::parse(&text, "identities.toml").unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let endpoint = lz_platform::localstack::require(&repo).expect("LocalStack");
+    let client = lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1");
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    // Each S3 client on one runtime only (pooled connections belong to the runtime that opened them).
+    let store = S3Store::new(lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1"), &format!("lz-wl-{name}-{nonce}"), "chain/", 1).unwrap().with_page_size(PAGE);
+    store.ensure_bucket().unwrap();
+    let ws = WitnessStore::create(lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1"), &format!("lz-wl-{name}-w-{nonce}"), 1).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    World { root: TrustRoot::register(ids.clone(), "test register"), ids, witness: Signer::new("audit-witness", key), store, ws, client, rt, t }
+}
+
+impl World {
+    fn append(&mut self, n: usize) {
+        let placeholder = S3Store::new(self.store.client().clone(), "unused", "", 1).unwrap();
+        let store = std::mem::replace(&mut self.store, placeholder);
+        let mut a = EvidenceArchive::open(store, self.ids.clone()).unwrap();
+        for i in 0..n {
+            a.record(DriftEvidence::new(&digest("r"), "prod", "5", vec![format!("x.y{i}")]), &self.t.deployer).unwrap();
+        }
+        self.store = a.into_store();
+    }
+
+    fn witness(&self) -> anyhow::Result<lz_evidence::witness::Cosigned> {
+        Ok(cosign(&self.store, &self.ws, &self.root, Vec::new(), &self.witness)?.expect("a chain to witness"))
+    }
+
+    fn latest(&self) -> Witnessed {
+        self.ws.latest().unwrap().expect("a witnessed checkpoint")
+    }
+
+    /// A raw object version written over record `seq` (an insider with write access to the bucket).
+    fn overwrite(&self, seq: u64) {
+        let (bucket, key) = (self.store.bucket().to_string(), self.store.record_key(seq));
+        self.rt.block_on(self.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(b"{}".to_vec())).send()).unwrap();
+    }
+
+    fn delete_marker(&self, seq: u64) {
+        let (bucket, key) = (self.store.bucket().to_string(), self.store.record_key(seq));
+        self.rt.block_on(self.client.delete_object().bucket(&bucket).key(&key).send()).unwrap();
+    }
+
+    /// The head's version ids, newest first.
+    fn head_versions(&self) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(self.client.list_object_versions().bucket(self.store.bucket()).prefix(self.store.head_key()).send())
+            .unwrap();
+        out.versions().iter().filter_map(|v| v.version_id().map(String::from)).collect()
+    }
+}
+
+/// The listing pages `f` requested, and what it returned.
+fn pages<T>(f: impl FnOnce() -> T) -> (u64, T) {
+    let before = Calls::now();
+    let out = f();
+    (Calls::since(before).list, out)
+}
+
+fn later_version_of(chain: &lz_evidence::VerifiedChain, seq: u64) -> bool {
+    chain.quarantined.iter().any(|q| q.version.is_some() && q.location.contains(&format!("records/{seq:012}.json")))
+}
+
+#[test]
+fn a_witnessed_listing_lists_only_what_follows_and_an_overwrite_behind_it_changes_no_decision() {
+    let _alone = alone();
+    let mut w = world("over");
+    w.append(12);
+    let done = w.witness().unwrap();
+    assert!(done.findings.is_empty(), "{:?}", done.findings);
+    let listing = done.checkpoint.listing.clone().expect("the note carries the witness's listing");
+    assert_eq!((listing.versions, listing.markers), (12, 0));
+    assert_eq!(Some(&listing.head_version), w.head_versions().first(), "the head version the witness listed");
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+
+    // One record after the witness. Without the note a resumed pass lists every record version
+    // (13 versions: 7 pages); with it, only the keys after the witnessed size and the head
+    // versions newer than the witnessed one.
+    w.append(1);
+    let note = w.latest();
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let (full_pages, full) = pages(|| verified(&w.store, &[], None, resume).unwrap());
+    let (vouched_pages, vouched) = pages(|| verified(&w.store, &[], Some(&note), resume).unwrap());
+    println!("resumed pass after 1 new record: {full_pages} listing pages without the note, {vouched_pages} with it");
+    assert_eq!((full.1, vouched.1), (Listed::Full, Listed::Vouched));
+    assert_eq!(((full.0).2, (vouched.0).2), (Resumed::Suffix, Resumed::Suffix));
+    assert!(full_pages >= 8, "without the note every record version is listed: {full_pages}");
+    assert!(vouched_pages <= 2, "with the note only what follows it (the head versions down to the witnessed one, the record keys after it): {vouched_pages}");
+    assert_eq!((vouched.0).0.head, (full.0).0.head);
+    let state = (vouched.0).1;
+    let before = (vouched.0).0;
+
+    // An insider writes a version over record 1 after the witness ran. A verification that
+    // carries the record does not read its key again: the same chain, the same head, the same
+    // record hash at 1 (no decision can change by it).
+    let original_1 = state.hash_at(1);
+    w.overwrite(1);
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let ((chain, after, how), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
+    assert_eq!((listed, how), (Listed::Vouched, Resumed::Suffix));
+    assert_eq!((chain.head.clone(), chain.register.fingerprint()), (before.head.clone(), before.register.fingerprint()));
+    assert_eq!(after.hash_at(1), original_1, "the record the decisions read is the one the witness vouched for");
+    assert!(chain.quarantined.is_empty(), "the overwrite is not seen behind the witnessed listing: {:?}", chain.quarantined);
+    // A verification from scratch reads record 1 by key: the foreign bytes break the chain to the
+    // witnessed hash, so it lists the whole store, and reports the overwrite.
+    let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
+    let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), scratch).unwrap();
+    assert_eq!(listed, Listed::Full);
+    assert!(later_version_of(&chain, 1), "{:?}", chain.quarantined);
+    assert_eq!(chain.head, before.head);
+    // `evidence verify --full` (every version listed) reports it.
+    assert!(later_version_of(&verify_store(&w.store, &w.root, &[]).unwrap(), 1));
+    // So does the next witness run, which vouches for no listing while it sees it: every
+    // verification then lists the whole store and reports it.
+    let done = w.witness().unwrap();
+    assert!(done.checkpoint.listing.is_none());
+    assert!(done.findings.iter().any(|f| f.contains("records/000000000001.json") && f.contains("2 versions")), "{:?}", done.findings);
+    let note = w.latest();
+    let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
+    assert_eq!(listed, Listed::Full);
+    assert!(later_version_of(&chain, 1), "{:?}", chain.quarantined);
+}
+
+#[test]
+fn a_forged_witness_note_is_refused_and_the_whole_store_is_listed() {
+    let _alone = alone();
+    let mut w = world("forged");
+    w.append(6);
+    let cp = w.witness().unwrap().checkpoint;
+    assert!(cp.listing.is_some());
+    let genuine = w.latest();
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    // Written over record 1 after the witness ran: a full listing reports it, the witnessed one does not.
+    w.overwrite(1);
+    let old_head = w.head_versions()[1].clone();
+    let note = |cp: &lz_evidence::witness::WitnessCheckpoint, by: &Signer| Witnessed { note: sign(cp, by).unwrap(), source: "forged note".into() };
+    let edited = String::from_utf8(genuine.note.clone()).unwrap().replacen(&format!("\n{}\n", cp.size), "\n3\n", 1);
+    let mut wrong_head = cp.clone();
+    wrong_head.listing.as_mut().unwrap().head_version = old_head;
+    let forged = [
+        ("another key under the witness's name", note(&cp, &Signer::new("audit-witness", generate_key()))),
+        ("one key only: the deployer's", note(&cp, &w.t.deployer)),
+        ("a stale size (the witness's note edited)", Witnessed { note: edited.into_bytes(), source: "edited note".into() }),
+        ("a head version that is not the witnessed one", note(&wrong_head, &w.witness)),
+    ];
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    for (what, forged) in &forged {
+        let ((chain, _, _), listed) = verified(&w.store, &[], Some(forged), resume).unwrap_or_else(|e| panic!("{what}: {e:#}"));
+        assert_eq!(listed, Listed::Full, "{what}: refused as a voucher");
+        assert!(later_version_of(&chain, 1), "{what}: the whole store was listed: {:?}", chain.quarantined);
+    }
+    // The genuine note, for contrast: the overwrite behind it is not listed.
+    let ((chain, _, _), listed) = verified(&w.store, &[], Some(&genuine), resume).unwrap();
+    assert_eq!(listed, Listed::Vouched);
+    assert!(chain.quarantined.is_empty(), "{:?}", chain.quarantined);
+}
+
+#[test]
+fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncation_is_caught() {
+    let _alone = alone();
+    let mut w = world("marker");
+    w.append(8);
+    assert!(w.witness().unwrap().checkpoint.listing.is_some());
+    let note = w.latest();
+    let (before, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+
+    // A delete marker over record 2 after the witness ran: a resumed pass does not read that key
+    // again, so no decision changes; the next witness run and a full listing report it.
+    w.delete_marker(2);
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
+    assert_eq!(listed, Listed::Vouched);
+    assert_eq!(chain.head, before.head);
+    let err = w.witness().expect_err("the witness's full listing finds the marker");
+    // (A record hidden by a marker is missing from the chain read, which fails there.)
+    let names_record_2 = |err: &anyhow::Error| {
+        let f = failure_of(err).unwrap_or_else(|| panic!("{err:#}"));
+        f.to_string().contains("record 2 is missing") || (f.to_string().contains("delete marker") && f.location.contains("records/000000000002.json"))
+    };
+    assert!(names_record_2(&err), "{err:#}");
+    let err = verify_store(&w.store, &w.root, &[]).expect_err("a full listing finds the marker");
+    assert!(names_record_2(&err), "{err:#}");
+
+    // A truncation behind the witnessed size (8 records): markers over records 6 and 7 and the
+    // head put back to the checkpoint of record 5. A resumed pass reads record 7 (the one its
+    // state ends with) and does not find it: it falls back to the full listing, which fails;
+    // so does a verification from scratch under the note.
+    let mut w = world("trunc");
+    w.append(6);
+    let head_at_6b = w.store.head().unwrap().unwrap().bytes.to_vec();
+    w.append(2);
+    w.witness().unwrap();
+    let note = w.latest();
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    w.delete_marker(7);
+    w.delete_marker(6);
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.head_key());
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(head_at_6b)).send()).unwrap();
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let err = verified(&w.store, &[], Some(&note), resume).err().expect("a truncation behind the witnessed size fails");
+    assert!(failure_of(&err).is_some_and(|f| f.to_string().contains("record 6 is missing") || f.to_string().contains("delete marker")), "{err:#}");
+    let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
+    assert!(verified(&w.store, &[], Some(&note), scratch).is_err());
+}

@@ -184,6 +184,11 @@ fn modules_of(src: &str, files: &[(&str, &str)]) -> Vec<Module> {
 
 /// A `use` declaration's leaves: each a path of segments (`{self}` kept as `self`, a glob as `*`).
 fn use_leaves(tree: &str) -> Vec<Vec<String>> {
+    use_leaves_as(tree).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`use_leaves`], each with the name it is imported as when renamed (`x::Y as Z`: `Z`).
+fn use_leaves_as(tree: &str) -> Vec<(Vec<String>, Option<String>)> {
     fn split_top(s: &str) -> Vec<&str> {
         let mut out = Vec::new();
         let (mut depth, mut start) = (0, 0);
@@ -201,7 +206,7 @@ fn use_leaves(tree: &str) -> Vec<Vec<String>> {
         out.push(&s[start..]);
         out
     }
-    fn go(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
+    fn go(prefix: &[String], tree: &str, out: &mut Vec<(Vec<String>, Option<String>)>) {
         let tree = tree.trim();
         if tree.is_empty() {
             return;
@@ -216,10 +221,12 @@ fn use_leaves(tree: &str) -> Vec<Vec<String>> {
             }
             return;
         }
-        let tree = tree.split(" as ").next().unwrap().trim();
+        let mut parts = tree.split(" as ");
+        let tree = parts.next().unwrap().trim();
+        let alias = parts.next().map(|a| a.trim().to_string()).filter(|a| !a.is_empty() && a != "_");
         let mut p = prefix.to_vec();
         p.extend(tree.split("::").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-        out.push(p);
+        out.push((p, alias));
     }
     let mut out = Vec::new();
     go(&[], tree, &mut out);
@@ -232,13 +239,33 @@ struct Reference {
     /// The module it is written in (inline modules included).
     scope: Vec<String>,
     segments: Vec<String>,
+    /// The name a `use` leaf is imported as when renamed (`as Z`).
+    alias: Option<String>,
     /// A `pub`/`pub(crate)` `use`: a re-export.
     reexport: bool,
 }
 
-/// The references of one file, the names of the items its top level defines, and its child
-/// modules in files of their own that only tests build (`#[cfg(test)] mod tests;`).
-fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>) {
+impl Reference {
+    /// The name a `use` leaf brings into scope (its alias, or its last segment; a `self` leaf
+    /// names the module before it).
+    fn brings(&self) -> Option<&str> {
+        if let Some(a) = &self.alias {
+            return Some(a);
+        }
+        match self.segments.last().map(String::as_str) {
+            Some("self") => self.segments.len().checked_sub(2).map(|k| self.segments[k].as_str()),
+            last => last,
+        }
+    }
+}
+
+/// The words of a file outside its `use` declarations: the names its own code uses.
+type Words = BTreeSet<String>;
+
+/// The references of one file, the names of the items its top level defines, its child
+/// modules in files of their own that only tests build (`#[cfg(test)] mod tests;`), and the
+/// words of its code outside `use` declarations.
+fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>, Words) {
     let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
     let code: Vec<char> = m.code.chars().collect();
     let mut refs = Vec::new();
@@ -251,6 +278,8 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
     let word_at = |i: usize| -> String { code[i..].iter().take_while(|c| ident(**c)).collect() };
     let mut pending_mod: Option<(String, bool)> = None;
     let mut test_files = BTreeSet::new();
+    // The code with its `use` declarations blanked out.
+    let mut outside = code.clone();
     while i < code.len() {
         let ch = code[i];
         if ch == '\n' {
@@ -324,8 +353,11 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
             let before: String = code[..i].iter().rev().take_while(|c| **c != '\n' && **c != ';' && **c != '}' && **c != '{').collect();
             let reexport = before.contains("bup");
             let newlines = tree.matches('\n').count();
-            for leaf in use_leaves(&tree).into_iter().filter(|_| !in_test) {
-                refs.push(Reference { line, scope: scope.clone(), segments: leaf, reexport });
+            for (leaf, alias) in use_leaves_as(&tree).into_iter().filter(|_| !in_test) {
+                refs.push(Reference { line, scope: scope.clone(), segments: leaf, alias, reexport });
+            }
+            for c in &mut outside[i..end] {
+                *c = ' ';
             }
             line += newlines;
             i = end;
@@ -341,14 +373,15 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
                 segs.push(s);
             }
             if segs.len() > 1 && !in_test {
-                refs.push(Reference { line, scope, segments: segs, reexport: false });
+                refs.push(Reference { line, scope, segments: segs, alias: None, reexport: false });
                 i = k;
                 continue;
             }
         }
         i += w.len();
     }
-    (refs, items, test_files)
+    let words = outside.iter().collect::<String>().split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(String::from).collect();
+    (refs, items, test_files, words)
 }
 
 /// What a crate's module graph holds: for each module, the modules it names, each with the
@@ -364,10 +397,12 @@ fn module_graph(modules: &[Module]) -> Graph {
     let mut globs: BTreeMap<Vec<String>, Vec<Vec<String>>> = BTreeMap::new();
     let mut tests: Vec<Vec<String>> = Vec::new();
     let mut scanned = Vec::new();
+    let mut own_words: Vec<Words> = Vec::new();
     for m in modules {
-        let (refs, items, test_files) = references(m);
+        let (refs, items, test_files, words) = references(m);
         tests.extend(test_files.into_iter().map(|n| m.path.iter().cloned().chain([n]).collect()));
         scanned.push((refs, items));
+        own_words.push(words);
     }
     // A module only tests build (and its children) is no node: no build of the crate links it.
     let test_only = |path: &[String]| tests.iter().any(|t| path.starts_with(t));
@@ -414,17 +449,18 @@ fn module_graph(modules: &[Module]) -> Graph {
         let owner = modules[*mi].path.clone();
         let Some(abs) = absolute(&r.scope, &r.segments) else {
             // A re-export of another crate's item: leaves this crate.
-            if let Some(last) = r.segments.last() {
-                named.entry(owner).or_default().insert(last.clone(), vec!["<extern>".into()]);
+            if let Some(n) = r.brings() {
+                named.entry(owner).or_default().insert(n.to_string(), vec!["<extern>".into()]);
             }
             continue;
         };
         if abs.last().is_some_and(|l| l == "*") {
             globs.entry(owner).or_default().push(abs[..abs.len() - 1].to_vec());
         } else if abs.last().is_some_and(|l| l == "self") {
-            named.entry(owner).or_default().insert(abs[abs.len() - 2].clone(), abs[..abs.len() - 1].to_vec());
+            let n = r.alias.clone().unwrap_or_else(|| abs[abs.len() - 2].clone());
+            named.entry(owner).or_default().insert(n, abs[..abs.len() - 1].to_vec());
         } else if let Some(last) = abs.last() {
-            named.entry(owner).or_default().insert(last.clone(), abs.clone());
+            named.entry(owner).or_default().insert(r.alias.clone().unwrap_or_else(|| last.clone()), abs.clone());
         }
     }
     // The module an absolute path leads to: the longest module prefix, then through the
@@ -498,8 +534,8 @@ fn module_graph(modules: &[Module]) -> Graph {
                         }
                     }
                 }
-                Some(last) => {
-                    let n = if last == "self" { r.segments[r.segments.len().saturating_sub(2)].clone() } else { last.to_string() };
+                Some(_) => {
+                    let n = r.brings().unwrap_or_default().to_string();
                     let target = abs.and_then(|a| res(&a));
                     out.entry(n).or_insert(target);
                 }
@@ -512,19 +548,23 @@ fn module_graph(modules: &[Module]) -> Graph {
     let mut graph: Graph = modules.iter().filter(|m| !test_only(&m.path)).map(|m| (name(&m.path), BTreeMap::new())).collect();
     for (mi, r) in &all_refs {
         let m = &modules[*mi];
-        // A re-export is a façade: paths through it lead past it.
-        if r.reexport {
+        // A re-export is a façade: paths through it lead past it. The re-exporting module's own
+        // code may still use what it re-exports (by the bare name): then it names the defining
+        // module as an import would (a glob: the names the code outside `use` lines uses).
+        let glob = r.segments.last().is_some_and(|l| l == "*");
+        if r.reexport && !glob && !r.brings().is_some_and(|n| own_words[*mi].contains(n)) {
             continue;
         }
         let Some(abs) = absolute(&r.scope, &r.segments) else { continue };
         let mut targets = Vec::new();
-        if abs.last().is_some_and(|l| l == "*") {
+        if glob {
             // A glob import names the modules of the names it brings that the file uses.
             let Some(x) = res(&abs) else { continue };
             let mut names = BTreeMap::new();
             visible(&x, &all_refs, modules, &defines, &absolute, &res, 0, &mut names);
+            let uses = |n: &str| if r.reexport { own_words[*mi].contains(n) } else { words[*mi].contains(n) };
             for (n, target) in names {
-                if let (Some(target), true) = (target, words[*mi].contains(n.as_str())) {
+                if let (Some(target), true) = (target, uses(n.as_str())) {
                     targets.push(target);
                 }
             }
@@ -820,4 +860,38 @@ fn the_allowance_only_shrinks() {
     assert_eq!(grown, ["crates/x: import cycle of 3 modules"]);
     // The list as it would read for what is found, ready to paste.
     assert_eq!(allowance(&found(&["a", "b"])), "const ALLOWED_CYCLES: [(&str, &[&str]); 1] = [\n    (\"crates/x\", &[\"a\", \"b\"]),\n];");
+}
+
+#[test]
+fn a_reexport_hides_no_dependency_of_the_module_that_uses_it() {
+    // ledger.rs re-exports chain's `Record` and `EvidenceAt` and uses them by the bare name: it
+    // depends on chain. chain naming the ledger closes a real cycle, which the re-export must
+    // not hide (review of lane cycles, finding 1).
+    let files = [
+        ("lib.rs", "pub mod chain;\npub mod ledger;\n"),
+        ("chain.rs", "pub struct Record;\npub struct EvidenceAt;\nimpl EvidenceAt {\n    fn ledger(&self) -> crate::ledger::Ledger { todo!() }\n}\n"),
+        ("ledger.rs", "pub use crate::chain::{EvidenceAt, Record};\npub struct Ledger;\nimpl Ledger {\n    pub fn records(&self) -> Vec<Record> { todo!() }\n}\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &files));
+    assert_eq!(cycles(&graph), vec![vec!["chain".to_string(), "ledger".into()]], "{graph:?}");
+    assert_eq!(graph["ledger"]["chain"], ["crates/x/src/ledger.rs:1"], "{graph:?}");
+    // A pure façade (it re-exports and never uses the name) is still no edge: without chain's
+    // `ledger()` and with a ledger that only re-exports, no cycle and no ledger -> chain.
+    let facade = [files[0], ("chain.rs", "pub struct Record;\npub struct EvidenceAt;\nfn f() -> crate::ledger::Ledger { todo!() }\n"), (
+        "ledger.rs",
+        "pub use crate::chain::{EvidenceAt, Record};\npub struct Ledger;\n",
+    )];
+    let graph = module_graph(&modules_of("crates/x/src", &facade));
+    assert!(cycles(&graph).is_empty() && !graph["ledger"].contains_key("chain"), "{graph:?}");
+    // A renamed re-export is used (and resolved) by its new name; a glob re-export names the
+    // modules of what the file itself uses.
+    let renamed = [
+        ("lib.rs", "pub mod a;\npub mod b;\npub mod c;\n"),
+        ("a.rs", "pub struct Thing;\nfn f() { crate::b::g(); crate::c::h(); }\n"),
+        ("b.rs", "pub use crate::a::Thing as Other;\npub fn g() -> Other { todo!() }\n"),
+        ("c.rs", "pub use crate::a::*;\npub fn h() -> Thing { todo!() }\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &renamed));
+    assert_eq!(cycles(&graph), vec![vec!["a".to_string(), "b".into(), "c".into()]], "{graph:?}");
+    assert!(graph["b"].contains_key("a") && graph["c"].contains_key("a"), "{graph:?}");
 }

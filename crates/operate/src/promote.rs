@@ -480,6 +480,7 @@ fn decide(session: &mut Session, opts: &Options, deployer: &str, now: &Reading) 
             .any(|(v, _)| v.identity == pid && v.plan_digest == digest);
         if a.requirement.auto_approve && a.break_glass.is_none() && !have {
             session.record_auto_approval(opts.policy_signer, a.tier, now)?;
+            lz_promote::judged::after_auto_approval(session)?;
             session.reload()?;
         }
     }

@@ -50,7 +50,7 @@ fn a_record_between_the_dry_run_and_the_admission_is_judged_again() {
     let (bob, reading) = (sb.signer("bob").clone(), now.now().unwrap());
     let landed = std::rc::Rc::new(std::cell::Cell::new(None));
     let seen = landed.clone();
-    lz_promote::judged::between_dry_run_and_admission(move |s| {
+    lz_operate::promote::between_dry_run_and_admission(move |s| {
         let (r, _) = s.approve(&bob, "reviewed the plan", Some("CHG-2"), &reading)?;
         seen.set(Some(r.sequence));
         Ok(())

@@ -152,33 +152,6 @@ impl<T: Clone> Judged<T> {
     }
 }
 
-// Test builds only (`test-hooks`): what runs between the dry run's auto-approval and the
-// admission (`between_dry_run_and_admission`).
-#[cfg(feature = "test-hooks")]
-type Hook = Box<dyn FnMut(&crate::Session) -> Result<()>>;
-
-#[cfg(feature = "test-hooks")]
-thread_local! {
-    static BETWEEN: std::cell::RefCell<Option<Hook>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Test builds only (`test-hooks`): `hook` runs once on this thread, in a promotion's decision
-/// step right after the auto-approval the dry run granted is recorded and before the admission
-/// reads the chain again: where another writer's record lands between the two evaluations.
-#[cfg(feature = "test-hooks")]
-pub fn between_dry_run_and_admission(hook: impl FnMut(&crate::Session) -> Result<()> + 'static) {
-    BETWEEN.with(|b| *b.borrow_mut() = Some(Box::new(hook)));
-}
-
-/// The fault point of [`between_dry_run_and_admission`] (nothing without `test-hooks`).
-pub fn after_auto_approval(_session: &crate::Session) -> Result<()> {
-    #[cfg(feature = "test-hooks")]
-    if let Some(mut hook) = BETWEEN.with(|b| b.borrow_mut().take()) {
-        return hook(_session);
-    }
-    Ok(())
-}
-
 // Adoption judgements run on this thread, for tests that count them (`count_judgements`).
 #[cfg(feature = "test-hooks")]
 thread_local! {

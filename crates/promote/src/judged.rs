@@ -18,7 +18,7 @@
 //! `crate::approved::with_approvals`, which counts the policy identity's approval of a plan
 //! only when it precedes the deployment's `in-progress` record; an approval recorded after every
 //! judged record precedes none of them (`an_appended_approval_changes_no_adoption_judgement`
-//! runs the rules over the adoption test chains with approvals appended). Any other record (an
+//! in `crate::adoption`'s tests runs the rules over its test chains with approvals appended). Any other record (an
 //! approval by anyone else, another writer's deployment, adoption or drift check between the
 //! dry run and the admission) and the admission judges again. Only an accepted judgement is
 //! kept: a refusal is judged again, so it is reported as the admission sees it.
@@ -174,10 +174,8 @@ pub fn count_judgements() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adoption::tests::{files, rec, ONE_WAVE, WAVES};
-    use crate::adoption::{admit_with, Releases, Rules};
-    use lz_evidence::details::{AdoptionDetails, ApprovalDetails, DeploymentDetails, Details};
-    use std::collections::BTreeMap;
+    use crate::adoption::tests::rec;
+    use lz_evidence::details::{ApprovalDetails, DeploymentDetails, Details};
 
     /// `r` signed by one key for every test record (`rec` makes a key per record).
     fn one_key(mut r: Record) -> Record {
@@ -248,7 +246,7 @@ mod tests {
             |r: &mut Record| r.release = "s".into(),
             |r: &mut Record| r.environment = Some("prod".into()),
             |r: &mut Record| r.reason = Some("other".into()),
-            |r: &mut Record| r.time = r.time + time::Duration::seconds(1),
+            |r: &mut Record| r.time += time::Duration::seconds(1),
             |r: &mut Record| r.details = Details::Deployment(DeploymentDetails { outcome: "failed".into(), ..Default::default() }),
             |r: &mut Record| r.signer = rec(1, "r", "dev", Kind::Deployment, Details::Deployment(DeploymentDetails::default())).signer,
         ] {
@@ -317,61 +315,5 @@ mod tests {
         let judged: Judged<u32> = Judged::default();
         let inner = judged.once(key(100), &[deployment(1)], || judged.once(key(101), &[deployment(1)], || Ok(7))).unwrap();
         assert_eq!(inner, 7);
-    }
-
-    /// The adoption rules (`admit_with`) over the adoption test chains decide the same with any
-    /// approvals appended (the policy identity's automatic one and a person's, for the promoted
-    /// release and environment): what lets a kept judgement outlive the auto-approval.
-    #[test]
-    fn an_appended_approval_changes_no_adoption_judgement() {
-        let (promoted, governing, first, later, revoking) = ("a".repeat(64), "b".repeat(64), "1".repeat(64), "2".repeat(64), "3".repeat(64));
-        let chain: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::from([
-            (first.clone(), files("")),
-            (later.clone(), files(ONE_WAVE)),
-            (revoking.clone(), files(&format!("{WAVES}\n[modules.trading-service.revoked.\"1.1.0\"]\nreason = \"leaks\"\ndate = \"2026-12-07\"\n"))),
-        ]);
-        let open = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { chain.get(d).cloned().ok_or_else(|| anyhow!("no release {d}")) };
-        let ok = DeploymentDetails { outcome: "succeeded".into(), ..Default::default() };
-        let adopted = |seq: u64, release: &str, service: &str| {
-            let a = AdoptionDetails {
-                module: "trading-service".into(),
-                service: service.into(),
-                from: "1.0.0".into(),
-                to: "1.1.0".into(),
-                wave: 1,
-                approvals: vec![1],
-                deployment: seq,
-                ..Default::default()
-            };
-            [rec(seq, release, "dev", Kind::Deployment, Details::Deployment(ok.clone())), rec(seq + 1, release, "dev", Kind::Adoption, Details::Adoption(a))]
-        };
-        let chains: Vec<(&str, &str, &str, Vec<Record>)> = vec![
-            (ONE_WAVE, WAVES, "prod", vec![]),
-            (ONE_WAVE, WAVES, "dev", vec![]),
-            (ONE_WAVE, "", "prod", vec![]),
-            (ONE_WAVE, WAVES, "prod", [adopted(10, &first, "order-gateway"), adopted(20, &later, "market-data")].into_iter().flatten().collect()),
-            (ONE_WAVE, WAVES, "test", [adopted(10, &first, "order-gateway"), adopted(20, &later, "market-data")].into_iter().flatten().collect()),
-            (WAVES, WAVES, "dev", vec![rec(10, &revoking, "test", Kind::Deployment, Details::Deployment(ok.clone()))]),
-        ];
-        let mut judged = 0;
-        for (own, gov, env, records) in chains {
-            let (own, gov) = (files(own), files(gov));
-            let admit = |records: &[Record]| {
-                let mut releases = Releases::new(&promoted, &own, open);
-                let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice))?;
-                admit_with(&mut releases, rules, env, records, 1_700_000_000)
-            };
-            let next = records.last().map_or(100, |r| r.sequence + 1);
-            let mut more = records.clone();
-            for (k, who, auto) in [(0, "policy-bot", Some(true)), (1, "alice", None)] {
-                let mut a = rec(next + k, &promoted, env, Kind::Approval, Details::Approval(ApprovalDetails { auto, ..Default::default() }));
-                a.identity = who.into();
-                more.push(a);
-            }
-            let (before, after) = (admit(&records).map_err(|e| format!("{e:#}")), admit(&more).map_err(|e| format!("{e:#}")));
-            assert_eq!(before, after, "{env} over {} records", records.len());
-            judged += 1;
-        }
-        assert_eq!(judged, 6);
     }
 }

@@ -247,6 +247,8 @@ struct Reference {
     alias: Option<String>,
     /// A `pub`/`pub(crate)` `use`: a re-export.
     reexport: bool,
+    /// A `use` declaration's leaf (not a path in code).
+    import: bool,
 }
 
 impl Reference {
@@ -358,7 +360,7 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
             let reexport = before.contains("bup");
             let newlines = tree.matches('\n').count();
             for (leaf, alias) in use_leaves_as(&tree).into_iter().filter(|_| !in_test) {
-                refs.push(Reference { line, scope: scope.clone(), segments: leaf, alias, reexport });
+                refs.push(Reference { line, scope: scope.clone(), segments: leaf, alias, reexport, import: true });
             }
             for c in &mut outside[i..end] {
                 *c = ' ';
@@ -377,7 +379,7 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
                 segs.push(s);
             }
             if segs.len() > 1 && !in_test {
-                refs.push(Reference { line, scope, segments: segs, alias: None, reexport: false });
+                refs.push(Reference { line, scope, segments: segs, alias: None, reexport: false, import: false });
                 i = k;
                 continue;
             }
@@ -421,7 +423,7 @@ fn module_graph(modules: &[Module]) -> Graph {
     }
     // A path as written in `scope`, made absolute (from the crate root), or None when it
     // leaves the crate.
-    let absolute = |scope: &[String], segs: &[String]| -> Option<Vec<String>> {
+    let absolute0 = |scope: &[String], segs: &[String]| -> Option<Vec<String>> {
         let first = segs.first()?;
         match first.as_str() {
             "crate" => Some(segs[1..].to_vec()),
@@ -445,6 +447,26 @@ fn module_graph(modules: &[Module]) -> Graph {
                 None
             }
         }
+    };
+    // The modules each scope imports by name (`use crate::functions;`, `use super::x::{self}`,
+    // `as` names too): a path in code through such a name (`functions::special::f()`) leads
+    // into that module, not out of the crate.
+    let mut imported: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (_, r) in &all_refs {
+        let (true, Some(n)) = (r.import, r.brings()) else { continue };
+        let Some(mut abs) = absolute0(&r.scope, &r.segments) else { continue };
+        if abs.last().is_some_and(|l| l == "self") {
+            abs.pop();
+        }
+        if n != "*" && known.contains(&abs) {
+            imported.entry(r.scope.clone()).or_default().insert(n.to_string(), abs);
+        }
+    }
+    let absolute = |scope: &[String], segs: &[String]| -> Option<Vec<String>> {
+        absolute0(scope, segs).or_else(|| {
+            let module = imported.get(scope)?.get(segs.first()?)?;
+            Some(module.iter().chain(&segs[1..]).cloned().collect())
+        })
     };
     for (mi, r) in &all_refs {
         if !r.reexport {
@@ -984,4 +1006,19 @@ fn a_reexport_hides_no_dependency_of_the_module_that_uses_it() {
     let graph = module_graph(&modules_of("crates/x/src", &renamed));
     assert_eq!(cycles(&graph), vec![vec!["a".to_string(), "b".into(), "c".into()]], "{graph:?}");
     assert!(graph["b"].contains_key("a") && graph["c"].contains_key("a"), "{graph:?}");
+}
+
+#[test]
+fn a_path_through_an_imported_module_leads_into_it() {
+    // `use crate::functions;` then `functions::special::f()`: an edge to functions::special
+    // (not only to functions), so special naming the caller closes a cycle.
+    let files = [
+        ("lib.rs", "pub mod eval;\npub mod functions;\n"),
+        ("functions.rs", "pub mod special;\n"),
+        ("functions/special.rs", "pub fn f() { crate::eval::g(); }\n"),
+        ("eval.rs", "use crate::functions;\nuse crate::functions::special as sp;\npub fn g() { functions::special::f(); }\npub fn h() { sp::f(); }\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &files));
+    assert_eq!(cycles(&graph), vec![vec!["eval".to_string(), "functions::special".into()]], "{graph:?}");
+    assert_eq!(graph["eval"]["functions::special"], ["crates/x/src/eval.rs:2", "crates/x/src/eval.rs:3", "crates/x/src/eval.rs:4"], "{graph:?}");
 }

@@ -143,6 +143,33 @@ fn boundary(_work: &std::path::Path, _phase: Phase) {
     }
 }
 
+// Test builds only (`test-hooks`): what runs between the dry run's auto-approval and the
+// admission (`between_dry_run_and_admission`).
+#[cfg(feature = "test-hooks")]
+type Hook = Box<dyn FnMut(&Session) -> Result<()>>;
+
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    static BETWEEN: std::cell::RefCell<Option<Hook>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Test builds only (`test-hooks`): `hook` runs once on this thread, in [`decide`] right after
+/// the auto-approval the dry run granted is recorded and before the admission reads the chain
+/// again: where another writer's record lands between the two evaluations (`lz_promote::judged`).
+#[cfg(feature = "test-hooks")]
+pub fn between_dry_run_and_admission(hook: impl FnMut(&Session) -> Result<()> + 'static) {
+    BETWEEN.with(|b| *b.borrow_mut() = Some(Box::new(hook)));
+}
+
+/// The fault point of `between_dry_run_and_admission` (nothing without `test-hooks`).
+fn after_auto_approval(_session: &Session) -> Result<()> {
+    #[cfg(feature = "test-hooks")]
+    if let Some(mut hook) = BETWEEN.with(|b| b.borrow_mut().take()) {
+        return hook(_session);
+    }
+    Ok(())
+}
+
 fn deployment_fields(
     release: &str,
     t: &Target,
@@ -480,6 +507,7 @@ fn decide(session: &mut Session, opts: &Options, deployer: &str, now: &Reading) 
             .any(|(v, _)| v.identity == pid && v.plan_digest == digest);
         if a.requirement.auto_approve && a.break_glass.is_none() && !have {
             session.record_auto_approval(opts.policy_signer, a.tier, now)?;
+            after_auto_approval(session)?;
             session.reload()?;
         }
     }

@@ -949,4 +949,61 @@ pub(crate) mod tests {
         let moves = admit_with(&mut releases, rules, "dev", &[], 1_700_000_000).unwrap();
         assert!(moves.iter().any(|m| m.service == "order-gateway" && m.to == "1.0.0"), "{moves:?}");
     }
+
+    /// The adoption rules (`admit_with`) over the test chains above decide the same with any
+    /// approvals appended (the policy identity's automatic one and a person's, for the promoted
+    /// release and environment): what lets a kept judgement (`crate::judged`) outlive the
+    /// auto-approval.
+    #[test]
+    fn an_appended_approval_changes_no_adoption_judgement() {
+        let (promoted, governing, first, later, revoking) = ("a".repeat(64), "b".repeat(64), "1".repeat(64), "2".repeat(64), "3".repeat(64));
+        let chain: BTreeMap<String, BTreeMap<String, Vec<u8>>> = BTreeMap::from([
+            (first.clone(), files("")),
+            (later.clone(), files(ONE_WAVE)),
+            (revoking.clone(), files(&format!("{WAVES}\n[modules.trading-service.revoked.\"1.1.0\"]\nreason = \"leaks\"\ndate = \"2026-12-07\"\n"))),
+        ]);
+        let open = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { chain.get(d).cloned().with_context(|| format!("no release {d}")) };
+        let ok = lz_evidence::details::DeploymentDetails { outcome: "succeeded".into(), ..Default::default() };
+        let adopted = |seq: u64, release: &str, service: &str| {
+            let a = AdoptionDetails {
+                module: "trading-service".into(),
+                service: service.into(),
+                from: "1.0.0".into(),
+                to: "1.1.0".into(),
+                wave: 1,
+                approvals: vec![1],
+                deployment: seq,
+                ..Default::default()
+            };
+            [rec(seq, release, "dev", Kind::Deployment, Details::Deployment(ok.clone())), rec(seq + 1, release, "dev", Kind::Adoption, Details::Adoption(a))]
+        };
+        let chains: Vec<(&str, &str, &str, Vec<Record>)> = vec![
+            (ONE_WAVE, WAVES, "prod", vec![]),
+            (ONE_WAVE, WAVES, "dev", vec![]),
+            (ONE_WAVE, "", "prod", vec![]),
+            (ONE_WAVE, WAVES, "prod", [adopted(10, &first, "order-gateway"), adopted(20, &later, "market-data")].into_iter().flatten().collect()),
+            (ONE_WAVE, WAVES, "test", [adopted(10, &first, "order-gateway"), adopted(20, &later, "market-data")].into_iter().flatten().collect()),
+            (WAVES, WAVES, "dev", vec![rec(10, &revoking, "test", Kind::Deployment, Details::Deployment(ok.clone()))]),
+        ];
+        let mut judged = 0;
+        for (own, gov, env, records) in chains {
+            let (own, gov) = (files(own), files(gov));
+            let admit = |records: &[Record]| {
+                let mut releases = Releases::new(&promoted, &own, open);
+                let rules = Rules::of(&releases, &governing, gov.get(lz_repo::catalog::CATALOG).map(Vec::as_slice))?;
+                admit_with(&mut releases, rules, env, records, 1_700_000_000)
+            };
+            let next = records.last().map_or(100, |r| r.sequence + 1);
+            let mut more = records.clone();
+            for (k, who, auto) in [(0, "policy-bot", Some(true)), (1, "alice", None)] {
+                let mut a = rec(next + k, &promoted, env, Kind::Approval, Details::Approval(lz_evidence::details::ApprovalDetails { auto, ..Default::default() }));
+                a.identity = who.into();
+                more.push(a);
+            }
+            let (before, after) = (admit(&records).map_err(|e| format!("{e:#}")), admit(&more).map_err(|e| format!("{e:#}")));
+            assert_eq!(before, after, "{env} over {} records", records.len());
+            judged += 1;
+        }
+        assert_eq!(judged, 6);
+    }
 }

@@ -643,7 +643,9 @@ pub fn adoption(s: &Session, now: OffsetDateTime, break_glass: Option<u64>) -> R
         release: s.digest().to_string(),
         environment: s.environment.clone(),
         governing: s.governed_by.release().to_string(),
+        governing_catalog: s.governing_catalog.clone(),
         plan_digest: s.plan_digest.clone(),
+        paths: format!("{:?}", s.paths),
         now: now.unix_timestamp(),
     };
     let planned = s.adoptions_judged.once(key, &s.records, || crate::adoption::admit(s, now.unix_timestamp()))?;

@@ -730,10 +730,10 @@ impl Session {
                 clock: Some(now.source.clone()),
                 ..Default::default()
             });
-        Ok(self
-            .ledger
-            .append(Kind::Approval, fields, policy_signer)?
-            .sequence)
+        let sequence = self.ledger.append(Kind::Approval, fields, policy_signer)?.sequence;
+        // The one record a kept adoption judgement may be followed by (`crate::judged`).
+        self.adoptions_judged.appended_auto_approval(sequence, &self.governance.policy.policy_identity)?;
+        Ok(sequence)
     }
 
     /// A one-line description of the decision inputs, for records and output.

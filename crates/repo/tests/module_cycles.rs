@@ -1,11 +1,15 @@
-//! Tidy: no import cycle between the modules of a crate (ARCHITECTURE.md, "Architecture
-//! Invariant: the modules of a crate form a DAG"). Each crate's module graph is built from its
-//! sources: an edge `a -> b` for every `use` line and every path in code that names module `b`
-//! (or an item of it) from module `a`, through `crate::`, `super::`, `self::` or a child module's
-//! name. A path through a re-export (`pub use x::Y`, `pub use x::*`) leads to the module that
-//! defines the item, so a façade (`lib.rs`, `verify.rs`) closes no cycle by re-exporting. Every
+//! Tidy: no new or grown import cycle between the modules of a crate (ARCHITECTURE.md,
+//! "Architecture Invariant: no new or grown import cycle between the modules of a crate", a
+//! ratchet). Each crate's module graph is built from its sources: an edge `a -> b` for every
+//! `use` line and every path in code that names module `b` (or an item of it) from module `a`,
+//! through `crate::`, `super::`, `self::` or a child module's name. A path through a re-export
+//! (`pub use x::Y`, `pub use x::*`) leads to the module that defines the item, so a façade
+//! (`lib.rs`, `verify.rs`) closes no cycle by re-exporting; a module whose own code uses a name
+//! it re-exports (outside its `use` lines) depends on the defining module all the same. Every
 //! strongly connected component of more than one module is named with its modules and the
-//! `file:line`s of its weakest edges (the fewest references: where a cut is cheapest).
+//! `file:line`s of its weakest edges (the fewest references: where a cut is cheapest); the ones
+//! still allowed are a ratchet on their modules and edge count (`ALLOWED_CYCLES`), and each
+//! crate's graph has a floor of edges (`MIN_EDGES`).
 //!
 //! Comments, doc comments and string literals are no references. A `mod x;` declaration is no
 //! edge either: a parent declaring its child depends on nothing.
@@ -184,6 +188,11 @@ fn modules_of(src: &str, files: &[(&str, &str)]) -> Vec<Module> {
 
 /// A `use` declaration's leaves: each a path of segments (`{self}` kept as `self`, a glob as `*`).
 fn use_leaves(tree: &str) -> Vec<Vec<String>> {
+    use_leaves_as(tree).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`use_leaves`], each with the name it is imported as when renamed (`x::Y as Z`: `Z`).
+fn use_leaves_as(tree: &str) -> Vec<(Vec<String>, Option<String>)> {
     fn split_top(s: &str) -> Vec<&str> {
         let mut out = Vec::new();
         let (mut depth, mut start) = (0, 0);
@@ -201,7 +210,7 @@ fn use_leaves(tree: &str) -> Vec<Vec<String>> {
         out.push(&s[start..]);
         out
     }
-    fn go(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
+    fn go(prefix: &[String], tree: &str, out: &mut Vec<(Vec<String>, Option<String>)>) {
         let tree = tree.trim();
         if tree.is_empty() {
             return;
@@ -216,10 +225,12 @@ fn use_leaves(tree: &str) -> Vec<Vec<String>> {
             }
             return;
         }
-        let tree = tree.split(" as ").next().unwrap().trim();
+        let mut parts = tree.split(" as ");
+        let tree = parts.next().unwrap().trim();
+        let alias = parts.next().map(|a| a.trim().to_string()).filter(|a| !a.is_empty() && a != "_");
         let mut p = prefix.to_vec();
         p.extend(tree.split("::").map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-        out.push(p);
+        out.push((p, alias));
     }
     let mut out = Vec::new();
     go(&[], tree, &mut out);
@@ -232,13 +243,35 @@ struct Reference {
     /// The module it is written in (inline modules included).
     scope: Vec<String>,
     segments: Vec<String>,
+    /// The name a `use` leaf is imported as when renamed (`as Z`).
+    alias: Option<String>,
     /// A `pub`/`pub(crate)` `use`: a re-export.
     reexport: bool,
+    /// A `use` declaration's leaf (not a path in code).
+    import: bool,
 }
 
-/// The references of one file, the names of the items its top level defines, and its child
-/// modules in files of their own that only tests build (`#[cfg(test)] mod tests;`).
-fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>) {
+impl Reference {
+    /// The name a `use` leaf brings into scope (its alias, or its last segment; a `self` leaf
+    /// names the module before it).
+    fn brings(&self) -> Option<&str> {
+        if let Some(a) = &self.alias {
+            return Some(a);
+        }
+        match self.segments.last().map(String::as_str) {
+            Some("self") => self.segments.len().checked_sub(2).map(|k| self.segments[k].as_str()),
+            last => last,
+        }
+    }
+}
+
+/// The words of a file outside its `use` declarations: the names its own code uses.
+type Words = BTreeSet<String>;
+
+/// The references of one file, the names of the items its top level defines, its child
+/// modules in files of their own that only tests build (`#[cfg(test)] mod tests;`), and the
+/// words of its code outside `use` declarations.
+fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>, Words) {
     let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
     let code: Vec<char> = m.code.chars().collect();
     let mut refs = Vec::new();
@@ -251,6 +284,8 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
     let word_at = |i: usize| -> String { code[i..].iter().take_while(|c| ident(**c)).collect() };
     let mut pending_mod: Option<(String, bool)> = None;
     let mut test_files = BTreeSet::new();
+    // The code with its `use` declarations blanked out.
+    let mut outside = code.clone();
     while i < code.len() {
         let ch = code[i];
         if ch == '\n' {
@@ -324,8 +359,11 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
             let before: String = code[..i].iter().rev().take_while(|c| **c != '\n' && **c != ';' && **c != '}' && **c != '{').collect();
             let reexport = before.contains("bup");
             let newlines = tree.matches('\n').count();
-            for leaf in use_leaves(&tree).into_iter().filter(|_| !in_test) {
-                refs.push(Reference { line, scope: scope.clone(), segments: leaf, reexport });
+            for (leaf, alias) in use_leaves_as(&tree).into_iter().filter(|_| !in_test) {
+                refs.push(Reference { line, scope: scope.clone(), segments: leaf, alias, reexport, import: true });
+            }
+            for c in &mut outside[i..end] {
+                *c = ' ';
             }
             line += newlines;
             i = end;
@@ -341,14 +379,15 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
                 segs.push(s);
             }
             if segs.len() > 1 && !in_test {
-                refs.push(Reference { line, scope, segments: segs, reexport: false });
+                refs.push(Reference { line, scope, segments: segs, alias: None, reexport: false, import: false });
                 i = k;
                 continue;
             }
         }
         i += w.len();
     }
-    (refs, items, test_files)
+    let words = outside.iter().collect::<String>().split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(String::from).collect();
+    (refs, items, test_files, words)
 }
 
 /// What a crate's module graph holds: for each module, the modules it names, each with the
@@ -364,10 +403,12 @@ fn module_graph(modules: &[Module]) -> Graph {
     let mut globs: BTreeMap<Vec<String>, Vec<Vec<String>>> = BTreeMap::new();
     let mut tests: Vec<Vec<String>> = Vec::new();
     let mut scanned = Vec::new();
+    let mut own_words: Vec<Words> = Vec::new();
     for m in modules {
-        let (refs, items, test_files) = references(m);
+        let (refs, items, test_files, words) = references(m);
         tests.extend(test_files.into_iter().map(|n| m.path.iter().cloned().chain([n]).collect()));
         scanned.push((refs, items));
+        own_words.push(words);
     }
     // A module only tests build (and its children) is no node: no build of the crate links it.
     let test_only = |path: &[String]| tests.iter().any(|t| path.starts_with(t));
@@ -382,7 +423,7 @@ fn module_graph(modules: &[Module]) -> Graph {
     }
     // A path as written in `scope`, made absolute (from the crate root), or None when it
     // leaves the crate.
-    let absolute = |scope: &[String], segs: &[String]| -> Option<Vec<String>> {
+    let absolute0 = |scope: &[String], segs: &[String]| -> Option<Vec<String>> {
         let first = segs.first()?;
         match first.as_str() {
             "crate" => Some(segs[1..].to_vec()),
@@ -407,6 +448,26 @@ fn module_graph(modules: &[Module]) -> Graph {
             }
         }
     };
+    // The modules each scope imports by name (`use crate::functions;`, `use super::x::{self}`,
+    // `as` names too): a path in code through such a name (`functions::special::f()`) leads
+    // into that module, not out of the crate.
+    let mut imported: BTreeMap<Vec<String>, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (_, r) in &all_refs {
+        let (true, Some(n)) = (r.import, r.brings()) else { continue };
+        let Some(mut abs) = absolute0(&r.scope, &r.segments) else { continue };
+        if abs.last().is_some_and(|l| l == "self") {
+            abs.pop();
+        }
+        if n != "*" && known.contains(&abs) {
+            imported.entry(r.scope.clone()).or_default().insert(n.to_string(), abs);
+        }
+    }
+    let absolute = |scope: &[String], segs: &[String]| -> Option<Vec<String>> {
+        absolute0(scope, segs).or_else(|| {
+            let module = imported.get(scope)?.get(segs.first()?)?;
+            Some(module.iter().chain(&segs[1..]).cloned().collect())
+        })
+    };
     for (mi, r) in &all_refs {
         if !r.reexport {
             continue;
@@ -414,17 +475,18 @@ fn module_graph(modules: &[Module]) -> Graph {
         let owner = modules[*mi].path.clone();
         let Some(abs) = absolute(&r.scope, &r.segments) else {
             // A re-export of another crate's item: leaves this crate.
-            if let Some(last) = r.segments.last() {
-                named.entry(owner).or_default().insert(last.clone(), vec!["<extern>".into()]);
+            if let Some(n) = r.brings() {
+                named.entry(owner).or_default().insert(n.to_string(), vec!["<extern>".into()]);
             }
             continue;
         };
         if abs.last().is_some_and(|l| l == "*") {
             globs.entry(owner).or_default().push(abs[..abs.len() - 1].to_vec());
         } else if abs.last().is_some_and(|l| l == "self") {
-            named.entry(owner).or_default().insert(abs[abs.len() - 2].clone(), abs[..abs.len() - 1].to_vec());
+            let n = r.alias.clone().unwrap_or_else(|| abs[abs.len() - 2].clone());
+            named.entry(owner).or_default().insert(n, abs[..abs.len() - 1].to_vec());
         } else if let Some(last) = abs.last() {
-            named.entry(owner).or_default().insert(last.clone(), abs.clone());
+            named.entry(owner).or_default().insert(r.alias.clone().unwrap_or_else(|| last.clone()), abs.clone());
         }
     }
     // The module an absolute path leads to: the longest module prefix, then through the
@@ -498,8 +560,8 @@ fn module_graph(modules: &[Module]) -> Graph {
                         }
                     }
                 }
-                Some(last) => {
-                    let n = if last == "self" { r.segments[r.segments.len().saturating_sub(2)].clone() } else { last.to_string() };
+                Some(_) => {
+                    let n = r.brings().unwrap_or_default().to_string();
                     let target = abs.and_then(|a| res(&a));
                     out.entry(n).or_insert(target);
                 }
@@ -512,19 +574,23 @@ fn module_graph(modules: &[Module]) -> Graph {
     let mut graph: Graph = modules.iter().filter(|m| !test_only(&m.path)).map(|m| (name(&m.path), BTreeMap::new())).collect();
     for (mi, r) in &all_refs {
         let m = &modules[*mi];
-        // A re-export is a façade: paths through it lead past it.
-        if r.reexport {
+        // A re-export is a façade: paths through it lead past it. The re-exporting module's own
+        // code may still use what it re-exports (by the bare name): then it names the defining
+        // module as an import would (a glob: the names the code outside `use` lines uses).
+        let glob = r.segments.last().is_some_and(|l| l == "*");
+        if r.reexport && !glob && !r.brings().is_some_and(|n| own_words[*mi].contains(n)) {
             continue;
         }
         let Some(abs) = absolute(&r.scope, &r.segments) else { continue };
         let mut targets = Vec::new();
-        if abs.last().is_some_and(|l| l == "*") {
+        if glob {
             // A glob import names the modules of the names it brings that the file uses.
             let Some(x) = res(&abs) else { continue };
             let mut names = BTreeMap::new();
             visible(&x, &all_refs, modules, &defines, &absolute, &res, 0, &mut names);
+            let uses = |n: &str| if r.reexport { own_words[*mi].contains(n) } else { words[*mi].contains(n) };
             for (n, target) in names {
-                if let (Some(target), true) = (target, words[*mi].contains(n.as_str())) {
+                if let (Some(target), true) = (target, uses(n.as_str())) {
                     targets.push(target);
                 }
             }
@@ -619,9 +685,20 @@ fn describe(graph: &Graph, comp: &[String]) -> String {
         }
     }
     let n = edges.len();
+    debug_assert_eq!(n, inner_edges(graph, comp));
     edges.sort_by_key(|(a, b, at)| (at.len(), *a, *b));
     let cuts: Vec<String> = edges.iter().take(3).map(|(a, b, at)| format!("\n    cut {a} -> {b} ({} references): {}", at.len(), at.join(", "))).collect();
     format!("{} modules, {n} edges: {}{}", comp.len(), comp.join(", "), cuts.concat())
+}
+
+/// The edges between the modules of `comp` (each ordered pair of modules with a reference).
+fn inner_edges(graph: &Graph, comp: &[String]) -> usize {
+    comp.iter().map(|a| graph.get(a).map_or(0, |to| to.keys().filter(|b| comp.contains(b)).count())).sum()
+}
+
+/// The edges of a crate's module graph (each ordered pair of modules with a reference).
+fn edge_count(graph: &Graph) -> usize {
+    graph.values().map(BTreeMap::len).sum()
 }
 
 /// The workspace's crates: `(crate directory, sources)`.
@@ -640,25 +717,28 @@ fn crates(root: &Path) -> Vec<(String, String)> {
     out
 }
 
-/// The import cycles still allowed, per crate directory, as their sorted modules: a ratchet. A
-/// cycle not listed (or larger than listed) fails naming the edge to cut; a listed one that is
-/// gone or smaller fails too, until this list is brought down to what is left.
-const ALLOWED_CYCLES: [(&str, &[&str]); 8] = [
+/// The import cycles still allowed, per crate directory, as their edge count and sorted
+/// modules: a ratchet. A cycle not listed (or larger than listed, or with more edges between
+/// its modules) fails naming the edges to cut; a listed one that is gone, smaller or with fewer
+/// edges fails too, until this list is brought down to what is left.
+const ALLOWED_CYCLES: [(&str, usize, &[&str]); 8] = [
     (
         "crates/evidence",
+        64,
         &[
             "archive", "genesis_after", "s3", "s3::versions", "verify", "verify::accept", "verify::anchors", "verify::decode",
             "verify::delegation", "verify::incremental", "verify::pipeline", "verify::reason", "verify::results", "verify::rules",
             "verify::trust", "witness",
         ],
     ),
-    ("crates/evidence", &["details", "dsse", "identity", "record"]),
-    ("crates/operate", &["drift", "facts"]),
-    ("crates/policy", &["crate", "exceptions", "report", "scan", "view"]),
-    ("crates/promote", &["adoption", "classes", "clock", "copies", "fence", "gates", "in_force", "replay", "restore", "session"]),
-    ("crates/report", &["admission", "crate", "flags", "timeline", "values"]),
+    ("crates/evidence", 5, &["details", "dsse", "identity", "record"]),
+    ("crates/operate", 2, &["drift", "facts"]),
+    ("crates/policy", 10, &["crate", "exceptions", "report", "scan", "view"]),
+    ("crates/promote", 27, &["adoption", "classes", "clock", "copies", "fence", "gates", "in_force", "replay", "restore", "session"]),
+    ("crates/report", 8, &["admission", "crate", "flags", "timeline", "values"]),
     (
         "crates/tfrender",
+        46,
         &[
             "confine", "crate", "eval", "functions", "functions::collection", "functions::conversion", "functions::crypto",
             "functions::datetime", "functions::encoding", "functions::filesystem", "functions::misc", "functions::network",
@@ -667,6 +747,7 @@ const ALLOWED_CYCLES: [(&str, &[&str]); 8] = [
     ),
     (
         "xtask",
+        64,
         &[
             "approve", "bench", "bootstrap", "break_glass", "catalog", "ci_identity", "classify", "context", "crate", "delegate",
             "drift", "evidence", "exceptions", "plan", "policy", "promote", "provenance", "register", "rehearsal", "release", "render",
@@ -675,26 +756,72 @@ const ALLOWED_CYCLES: [(&str, &[&str]); 8] = [
     ),
 ];
 
-/// Every cycle beyond `allowed` (new, or grown past its allowance), every allowance a cycle
-/// shrank below (lower it), and every allowance whose cycle is gone (drop it).
-fn cycle_findings(found: &[(String, Vec<String>, String)], allowed: &[(&str, &[&str])]) -> Vec<String> {
+/// A cycle found: its crate directory, sorted modules, edges between them, and description.
+type Found = (String, Vec<String>, usize, String);
+
+/// Every cycle beyond `allowed` (new, grown past its allowance, or with more edges between its
+/// modules), every allowance a cycle shrank below (fewer modules or edges: lower it), and every
+/// allowance whose cycle is gone (drop it).
+fn cycle_findings(found: &[Found], allowed: &[(&str, usize, &[&str])]) -> Vec<String> {
     let set = |ms: &[&str]| ms.iter().map(|m| m.to_string()).collect::<BTreeSet<String>>();
     let mut out = Vec::new();
-    for (krate, comp, why) in found {
+    for (krate, comp, edges, why) in found {
         let comp: BTreeSet<String> = comp.iter().cloned().collect();
-        let within = allowed.iter().find(|(c, ms)| c == krate && comp.is_subset(&set(ms)));
+        let within = allowed.iter().find(|(c, _, ms)| c == krate && comp.is_subset(&set(ms)));
         match within {
-            Some((_, ms)) if set(ms) == comp => {}
-            Some((_, ms)) => out.push(format!(
+            Some((_, n, ms)) if set(ms) == comp && edges > n => {
+                out.push(format!("{krate}: the allowed cycle {ms:?} grew from {n} to {edges} edges (a new import between its modules): {why}"))
+            }
+            Some((_, n, ms)) if set(ms) == comp && edges < n => out.push(format!(
+                "{krate}: the allowed cycle {ms:?} shrank from {n} to {edges} edges: lower ALLOWED_CYCLES in crates/repo/tests/module_cycles.rs to it"
+            )),
+            Some((_, _, ms)) if set(ms) == comp => {}
+            Some((_, _, ms)) => out.push(format!(
                 "{krate}: the allowed cycle {ms:?} shrank to {comp:?}: lower ALLOWED_CYCLES in crates/repo/tests/module_cycles.rs to it"
             )),
             None => out.push(format!("{krate}: import cycle of {why}")),
         }
     }
-    for (c, ms) in allowed {
-        let still = found.iter().any(|(krate, comp, _)| krate == c && comp.iter().any(|m| ms.contains(&m.as_str())));
+    for (c, _, ms) in allowed {
+        let still = found.iter().any(|(krate, comp, _, _)| krate == c && comp.iter().any(|m| ms.contains(&m.as_str())));
         if !still {
             out.push(format!("{c}: the allowed cycle {ms:?} is gone: drop it from ALLOWED_CYCLES in crates/repo/tests/module_cycles.rs"));
+        }
+    }
+    out
+}
+
+/// The fewest edges each crate's module graph has: a scan that stopped finding references (a
+/// parser change, a new way of writing paths) would see no cycle anywhere and pass, so a crate
+/// whose graph falls below its floor fails. Floors sit well under today's counts (new code
+/// only adds edges; a refactor that removes many lowers the floor here, with the reason in its
+/// commit). A crate not listed needs one edge per two modules beyond its root.
+const MIN_EDGES: [(&str, usize); 14] = [
+    ("crates/baseline", 13), // 18 on 2026-12-07
+    ("crates/evidence", 161), // 215 on 2026-12-07
+    ("crates/gate", 3), // 4 on 2026-12-07
+    ("crates/input", 3), // 4 on 2026-12-07
+    ("crates/operate", 24), // 33 on 2026-12-07
+    ("crates/platform", 44), // 59 on 2026-12-07
+    ("crates/policy", 19), // 26 on 2026-12-07
+    ("crates/promote", 100), // 134 on 2026-12-07
+    ("crates/repo", 6), // 8 on 2026-12-07
+    ("crates/report", 8), // 11 on 2026-12-07
+    ("crates/schema", 1), // 1 on 2026-12-07
+    ("crates/service", 0), // card, golden and new name none of each other
+    ("crates/tfrender", 70), // 94 on 2026-12-07
+    ("xtask", 65), // 87 on 2026-12-07
+];
+
+/// Every crate whose module graph has fewer edges than its floor ([`MIN_EDGES`]).
+fn too_few_edges(counts: &[(String, usize, usize)], floors: &[(&str, usize)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (krate, modules, edges) in counts {
+        let floor = floors.iter().find(|(c, _)| c == krate).map_or(modules.saturating_sub(1) / 2, |(_, n)| *n);
+        if edges < &floor {
+            out.push(format!(
+                "{krate}: its module graph has {edges} edges between {modules} modules, fewer than the {floor} expected: the scan of crates/repo/tests/module_cycles.rs misses references"
+            ));
         }
     }
     out
@@ -704,28 +831,33 @@ fn cycle_findings(found: &[(String, Vec<String>, String)], allowed: &[(&str, &[&
 fn the_modules_of_a_crate_form_no_cycle() {
     let root = root();
     let mut found = Vec::new();
+    let mut counts = Vec::new();
     for (krate, src) in crates(&root) {
         let graph = module_graph(&crate_modules(&root, &src));
+        counts.push((krate.clone(), graph.len(), edge_count(&graph)));
         for comp in cycles(&graph) {
             let why = describe(&graph, &comp);
-            found.push((krate.clone(), comp, why));
+            let edges = inner_edges(&graph, &comp);
+            found.push((krate.clone(), comp, edges, why));
         }
     }
+    let few = too_few_edges(&counts, &MIN_EDGES);
+    assert!(few.is_empty(), "{}\n\nedges per crate now:\n{counts:?}", few.join("\n"));
     let out = cycle_findings(&found, &ALLOWED_CYCLES);
     assert!(
         out.is_empty(),
-        "the modules of a crate form a DAG (ARCHITECTURE.md):\n{}\n\nCut the edges named above; a cycle that only shrank or went away is lowered in ALLOWED_CYCLES, which now reads:\n{}",
+        "no new or grown import cycle between the modules of a crate (ARCHITECTURE.md, a ratchet):\n{}\n\nCut the edges named above; a cycle that only shrank or went away is lowered in ALLOWED_CYCLES, which now reads:\n{}",
         out.join("\n"),
         allowance(&found)
     );
 }
 
 /// `ALLOWED_CYCLES` as it would read for the cycles `found` (what to paste once a cycle shrank).
-fn allowance(found: &[(String, Vec<String>, String)]) -> String {
-    let mut s = format!("const ALLOWED_CYCLES: [(&str, &[&str]); {}] = [\n", found.len());
-    for (krate, comp, _) in found {
+fn allowance(found: &[Found]) -> String {
+    let mut s = format!("const ALLOWED_CYCLES: [(&str, usize, &[&str]); {}] = [\n", found.len());
+    for (krate, comp, edges, _) in found {
         let ms: Vec<String> = comp.iter().map(|m| format!("{m:?}")).collect();
-        s.push_str(&format!("    ({krate:?}, &[{}]),\n", ms.join(", ")));
+        s.push_str(&format!("    ({krate:?}, {edges}, &[{}]),\n", ms.join(", ")));
     }
     s + "];"
 }
@@ -804,20 +936,89 @@ fn children_super_and_glob_reexports_resolve_to_the_defining_module() {
 
 #[test]
 fn the_allowance_only_shrinks() {
-    let found = |ms: &[&str]| vec![("crates/x".to_string(), ms.iter().map(|m| m.to_string()).collect(), format!("{} modules", ms.len()))];
-    assert_eq!(cycle_findings(&found(&["a", "b"]), &[("crates/x", &["a", "b"])]), Vec::<String>::new());
-    assert_eq!(cycle_findings(&found(&["a", "b"]), &[]), ["crates/x: import cycle of 2 modules"]);
+    let found = |ms: &[&str], edges: usize| vec![("crates/x".to_string(), ms.iter().map(|m| m.to_string()).collect(), edges, format!("{} modules", ms.len()))];
+    assert_eq!(cycle_findings(&found(&["a", "b"], 2), &[("crates/x", 2, &["a", "b"])]), Vec::<String>::new());
+    assert_eq!(cycle_findings(&found(&["a", "b"], 2), &[]), ["crates/x: import cycle of 2 modules"]);
     // Gone: drop it.
-    let stale = cycle_findings(&found(&["a", "b"]), &[("crates/x", &["a", "b"]), ("crates/y", &["c", "d"])]);
+    let stale = cycle_findings(&found(&["a", "b"], 2), &[("crates/x", 2, &["a", "b"]), ("crates/y", 2, &["c", "d"])]);
     assert_eq!(stale.len(), 1, "{stale:?}");
     assert!(stale[0].starts_with("crates/y: the allowed cycle [\"c\", \"d\"] is gone"), "{stale:?}");
     // Smaller: lower it.
-    let smaller = cycle_findings(&found(&["a", "b"]), &[("crates/x", &["a", "b", "c"])]);
+    let smaller = cycle_findings(&found(&["a", "b"], 2), &[("crates/x", 3, &["a", "b", "c"])]);
     assert_eq!(smaller.len(), 1, "{smaller:?}");
     assert!(smaller[0].contains("shrank to {\"a\", \"b\"}"), "{smaller:?}");
     // Grown: a new cycle, named with the edge to cut.
-    let grown = cycle_findings(&found(&["a", "b", "c"]), &[("crates/x", &["a", "b"])]);
+    let grown = cycle_findings(&found(&["a", "b", "c"], 3), &[("crates/x", 2, &["a", "b"])]);
     assert_eq!(grown, ["crates/x: import cycle of 3 modules"]);
+    // The same modules with a new import between them: grown too; with fewer: lower it.
+    let denser = cycle_findings(&found(&["a", "b", "c"], 4), &[("crates/x", 3, &["a", "b", "c"])]);
+    assert_eq!(denser, ["crates/x: the allowed cycle [\"a\", \"b\", \"c\"] grew from 3 to 4 edges (a new import between its modules): 3 modules"]);
+    let sparser = cycle_findings(&found(&["a", "b", "c"], 3), &[("crates/x", 4, &["a", "b", "c"])]);
+    assert_eq!(sparser.len(), 1, "{sparser:?}");
+    assert!(sparser[0].contains("shrank from 4 to 3 edges"), "{sparser:?}");
     // The list as it would read for what is found, ready to paste.
-    assert_eq!(allowance(&found(&["a", "b"])), "const ALLOWED_CYCLES: [(&str, &[&str]); 1] = [\n    (\"crates/x\", &[\"a\", \"b\"]),\n];");
+    assert_eq!(allowance(&found(&["a", "b"], 2)), "const ALLOWED_CYCLES: [(&str, usize, &[&str]); 1] = [\n    (\"crates/x\", 2, &[\"a\", \"b\"]),\n];");
+}
+
+#[test]
+fn a_crate_whose_scan_finds_too_few_edges_fails() {
+    let counts = |edges: usize| vec![("crates/x".to_string(), 7, edges), ("crates/y".to_string(), 10, 40)];
+    // Listed: its floor; not listed: one edge per two modules beyond the root.
+    assert!(too_few_edges(&counts(3), &[("crates/y", 30)]).is_empty());
+    let few = too_few_edges(&counts(2), &[("crates/y", 30)]);
+    assert_eq!(few.len(), 1, "{few:?}");
+    assert!(few[0].starts_with("crates/x: its module graph has 2 edges between 7 modules, fewer than the 3 expected"), "{few:?}");
+    assert_eq!(too_few_edges(&counts(3), &[("crates/y", 41)]).len(), 1);
+    // A scan that finds nothing in a real crate: its graph of the files above has edges.
+    let files = [("lib.rs", "pub mod a;\npub mod b;\n"), ("a.rs", "use crate::b::B;\n"), ("b.rs", "pub struct B;\n")];
+    assert_eq!(edge_count(&module_graph(&modules_of("crates/x/src", &files))), 1);
+}
+
+#[test]
+fn a_reexport_hides_no_dependency_of_the_module_that_uses_it() {
+    // ledger.rs re-exports chain's `Record` and `EvidenceAt` and uses them by the bare name: it
+    // depends on chain. chain naming the ledger closes a real cycle, which the re-export must
+    // not hide (review of lane cycles, finding 1).
+    let files = [
+        ("lib.rs", "pub mod chain;\npub mod ledger;\n"),
+        ("chain.rs", "pub struct Record;\npub struct EvidenceAt;\nimpl EvidenceAt {\n    fn ledger(&self) -> crate::ledger::Ledger { todo!() }\n}\n"),
+        ("ledger.rs", "pub use crate::chain::{EvidenceAt, Record};\npub struct Ledger;\nimpl Ledger {\n    pub fn records(&self) -> Vec<Record> { todo!() }\n}\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &files));
+    assert_eq!(cycles(&graph), vec![vec!["chain".to_string(), "ledger".into()]], "{graph:?}");
+    assert_eq!(graph["ledger"]["chain"], ["crates/x/src/ledger.rs:1"], "{graph:?}");
+    // A pure façade (it re-exports and never uses the name) is still no edge: without chain's
+    // `ledger()` and with a ledger that only re-exports, no cycle and no ledger -> chain.
+    let facade = [files[0], ("chain.rs", "pub struct Record;\npub struct EvidenceAt;\nfn f() -> crate::ledger::Ledger { todo!() }\n"), (
+        "ledger.rs",
+        "pub use crate::chain::{EvidenceAt, Record};\npub struct Ledger;\n",
+    )];
+    let graph = module_graph(&modules_of("crates/x/src", &facade));
+    assert!(cycles(&graph).is_empty() && !graph["ledger"].contains_key("chain"), "{graph:?}");
+    // A renamed re-export is used (and resolved) by its new name; a glob re-export names the
+    // modules of what the file itself uses.
+    let renamed = [
+        ("lib.rs", "pub mod a;\npub mod b;\npub mod c;\n"),
+        ("a.rs", "pub struct Thing;\nfn f() { crate::b::g(); crate::c::h(); }\n"),
+        ("b.rs", "pub use crate::a::Thing as Other;\npub fn g() -> Other { todo!() }\n"),
+        ("c.rs", "pub use crate::a::*;\npub fn h() -> Thing { todo!() }\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &renamed));
+    assert_eq!(cycles(&graph), vec![vec!["a".to_string(), "b".into(), "c".into()]], "{graph:?}");
+    assert!(graph["b"].contains_key("a") && graph["c"].contains_key("a"), "{graph:?}");
+}
+
+#[test]
+fn a_path_through_an_imported_module_leads_into_it() {
+    // `use crate::functions;` then `functions::special::f()`: an edge to functions::special
+    // (not only to functions), so special naming the caller closes a cycle.
+    let files = [
+        ("lib.rs", "pub mod eval;\npub mod functions;\n"),
+        ("functions.rs", "pub mod special;\n"),
+        ("functions/special.rs", "pub fn f() { crate::eval::g(); }\n"),
+        ("eval.rs", "use crate::functions;\nuse crate::functions::special as sp;\npub fn g() { functions::special::f(); }\npub fn h() { sp::f(); }\n"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &files));
+    assert_eq!(cycles(&graph), vec![vec!["eval".to_string(), "functions::special".into()]], "{graph:?}");
+    assert_eq!(graph["eval"]["functions::special"], ["crates/x/src/eval.rs:2", "crates/x/src/eval.rs:3", "crates/x/src/eval.rs:4"], "{graph:?}");
 }

@@ -121,6 +121,9 @@ fn the_deployment_succeeded_with_the_release_in_the_environment() {
     refused(judge(&mut r, 10, "dev", &AdoptionDetails { deployment: 7, ..forward() }), "sequence 7 is not an earlier deployment record that succeeded");
     refused(judge(&mut r, 10, "dev", &AdoptionDetails { deployment: 2, ..forward() }), "sequence 2 is not an earlier deployment record");
     refused(judge(&mut r, 10, "dev", &AdoptionDetails { deployment: 8, ..forward() }), "deployment record 8 deployed another release or environment");
+    // Another release's successful deployment in the same environment carries no adoption of R.
+    r.deployment(9, OTHER, env("dev").as_ref(), "succeeded");
+    refused(judge(&mut r, 10, "dev", &AdoptionDetails { deployment: 9, ..forward() }), "deployment record 9 deployed another release or environment");
 }
 
 #[test]
@@ -153,6 +156,46 @@ fn waves_follow_in_order_and_wave_zero_is_a_rollbacks() {
         "wave 2 of trading-service@1.2.0 before any adoption of wave 1",
     );
     judge(&mut r, 11, "dev", &AdoptionDetails { wave: 2, ..forward() }).unwrap();
+}
+
+#[test]
+fn a_wave_is_opened_per_module() {
+    // Wave 1 of trading-service@1.1.0 opens no wave 2 of another module at the same version.
+    let mut r = replay();
+    judge(&mut r, 10, "dev", &forward()).unwrap();
+    refused(
+        judge(&mut r, 11, "prod", &AdoptionDetails { module: "risk-service".into(), wave: 2, approvals: vec![5], deployment: 8, ..forward() }),
+        "wave 2 of risk-service@1.1.0 before any adoption of wave 1",
+    );
+}
+
+#[test]
+fn a_rollback_swaps_the_versions_of_the_adoption_it_reverses_in_its_environment_and_module() {
+    let mut r = replay();
+    judge(&mut r, 10, "dev", &forward()).unwrap();
+    let back = AdoptionDetails { from: "1.1.0".into(), to: "1.0.0".into(), wave: 0, rollback_of: Some(10), ..forward() };
+    // A forward move skipping every wave, disguised as a rollback: its `to` is not 10's `from`.
+    refused(
+        judge(&mut r, 11, "dev", &AdoptionDetails { to: "1.2.0".into(), ..back.clone() }),
+        "adoption 10 moved order-gateway in dev trading-service 1.0.0 -> 1.1.0; this rollback does not reverse it",
+    );
+    // Its `from` is not 10's `to` (the service runs 1.2.0 by a later adoption of its own).
+    let mut later = r.clone();
+    judge(&mut later, 11, "dev", &AdoptionDetails { from: "1.1.0".into(), to: "1.2.0".into(), ..forward() }).unwrap();
+    refused(
+        judge(&mut later, 12, "dev", &AdoptionDetails { from: "1.2.0".into(), ..back.clone() }),
+        "adoption 10 moved order-gateway in dev trading-service 1.0.0 -> 1.1.0; this rollback does not reverse it",
+    );
+    // Reversing dev's adoption in prod, or another module's: no rollback of 10.
+    refused(
+        judge(&mut r, 11, "prod", &AdoptionDetails { approvals: vec![5], deployment: 8, ..back.clone() }),
+        "adoption 10 moved order-gateway in dev trading-service 1.0.0 -> 1.1.0; this rollback does not reverse it",
+    );
+    refused(
+        judge(&mut r, 11, "dev", &AdoptionDetails { module: "risk-service".into(), ..back.clone() }),
+        "adoption 10 moved order-gateway in dev trading-service 1.0.0 -> 1.1.0; this rollback does not reverse it",
+    );
+    judge(&mut r, 11, "dev", &back).unwrap();
 }
 
 #[test]

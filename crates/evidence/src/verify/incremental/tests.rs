@@ -74,7 +74,8 @@ fn a_store_that_ends_before_the_checkpoint_fails_the_resumed_pass_itself() {
     // The store cut back to 10 of its 12 records.
     let text: Vec<u8> = c.records[..10].iter().flat_map(|r| [&r.bytes[..], b"\n"].concat()).collect();
     std::fs::write(c.store.path(), text).unwrap();
-    assert!(resume(&c.store, &[], &[], &state).is_err(), "a resumed pass took a store shorter than its checkpoint");
+    let e = resume(&c.store, &[], &[], &state).err().expect("a resumed pass took a store shorter than its checkpoint");
+    assert!(format!("{e:#}").contains("the store ends before the checkpoint (record 11)"), "{e:#}");
 }
 
 #[test]

@@ -114,6 +114,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         ensure!(found, "{address} has no provenance in dev");
         line("provenance", "incremental", d, &format!("{address} in dev, whole command"));
         println!("    (where it goes, a new process again: {})", provenance_parts(&sb, &address)?);
+        println!("    (the replay, each deployment alone: {})", replay_parts(&sb)?);
 
         // approve: a high-tier release's first approval, then its second.
         let rel = sb.release(&format!("bench-approve-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-5{round:03}")))?;
@@ -175,6 +176,50 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
         replay.as_secs_f64(),
         lookup.as_secs_f64()
     ))
+}
+
+/// The replay in its parts, each deployment's admission rebuilt alone as the replay does it
+/// (every earlier deployment counted): opening and rendering its release, the session (its
+/// governing release and baseline plan opened and rendered too), the policy evaluation and the gates.
+fn replay_parts(sb: &Sandbox) -> Result<String> {
+    let ledger = crate::ledger::Ledger::open_checked(&sb.paths.trust, &sb.paths.evidence, Some(sb.paths.mirror_dir()), &[], &[])?;
+    let records = ledger.records()?;
+    let mut out = Vec::new();
+    for d in records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")) {
+        let env = d.environment.clone().unwrap_or_default();
+        let Some(at) = d.deployment().and_then(|x| x.in_progress_record) else { continue };
+        let Some(ip) = records.iter().find(|x| x.sequence == at) else { continue };
+        let t = Instant::now();
+        let release = sb.paths.open_release(&d.release)?;
+        let open = t.elapsed();
+        let t = Instant::now();
+        release.plan(&env)?;
+        let render = t.elapsed();
+        let t = Instant::now();
+        let before: Vec<_> = records.iter().filter(|x| x.sequence < at).cloned().collect();
+        let clone = t.elapsed();
+        let t = Instant::now();
+        let session = crate::session::Session::from_records(&sb.paths, &ledger, before, &d.release, &env)?;
+        let opened = t.elapsed();
+        let t = Instant::now();
+        let policy = session.evaluate_policy(ip.time)?;
+        let evaluate = t.elapsed();
+        let t = Instant::now();
+        let admitted = session.admit(&ip.identity, &policy, ip.time).is_ok();
+        let gates = t.elapsed();
+        out.push(format!(
+            "#{} open {:.2}s render {:.2}s records {:.2}s session {:.2}s policy {:.2}s gates {:.2}s{}",
+            d.sequence,
+            open.as_secs_f64(),
+            render.as_secs_f64(),
+            clone.as_secs_f64(),
+            opened.as_secs_f64(),
+            evaluate.as_secs_f64(),
+            gates.as_secs_f64(),
+            if admitted { "" } else { " (refused)" }
+        ));
+    }
+    Ok(out.join("; "))
 }
 
 /// The parts of a verification through the mirror, each timed alone: the store's anchors read

@@ -33,6 +33,7 @@ pub mod fence;
 pub mod gates;
 pub mod in_force;
 pub mod ledger;
+pub mod opened;
 pub mod provenance;
 pub mod refusal;
 pub mod register;

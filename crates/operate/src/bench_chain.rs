@@ -122,6 +122,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         ensure!(found, "{address} has no provenance in dev");
         line("provenance", "incremental", d, &format!("{address} in dev, whole command"));
         println!("    (where it goes, a new process again: {})", provenance_parts(&sb, &address)?);
+        println!("    (the replay's pass: {})", replay_parts(&sb)?);
 
         // approve: a high-tier release's first approval, then its second.
         let rel = sb.release(&format!("bench-approve-{round}"), "alice", &clock, |t| crate::bench::retag(t, &format!("CC-5{round:03}")))?;
@@ -169,13 +170,14 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
     let t = Instant::now();
     let records = ledger.records()?;
     let deployments = records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count();
-    let rejected: Vec<(u64, String)> = crate::replay::rejected(&sb.paths, &ledger, &records)?.into_iter().collect();
+    let opened = lz_promote::opened::Opened::shared();
+    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, &sb.paths, &ledger, &records)?.into_iter().collect();
     let replay = t.elapsed();
     let t = Instant::now();
     let index = lz_evidence::query::Index::from_verified(&chain);
     let source = lz_evidence::query::Source::Verified(&chain.records);
     let query = lz_evidence::query::Query { index: &index, source, range: Default::default() };
-    lz_promote::provenance::resource(&sb.paths, &query, "dev", address, None, &rejected)?;
+    lz_promote::provenance::resource_in(&opened, &sb.paths, &query, "dev", address, None, &rejected)?;
     let lookup = t.elapsed();
     Ok(format!(
         "verification {:.2}s, replay of {deployments} successful deployments {:.2}s, index and answer {:.2}s",
@@ -183,6 +185,46 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
         replay.as_secs_f64(),
         lookup.as_secs_f64()
     ))
+}
+
+/// The replay in its parts, as the look-up runs it (one pass, the releases of the pass shared):
+/// per deployment, its session (its release and the governing one opened, their plans rendered,
+/// unless an earlier deployment of the pass did), the policy evaluation and the gates; then how
+/// many archives the pass opened.
+fn replay_parts(sb: &Sandbox) -> Result<String> {
+    crate::replay::forget_verdicts();
+    let ledger = crate::ledger::Ledger::open_checked(&sb.paths.trust, &sb.paths.evidence, Some(sb.paths.mirror_dir()), &[], &[])?;
+    let records = ledger.records()?;
+    let opened = lz_promote::opened::Opened::shared();
+    let mut out = Vec::new();
+    for d in records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")) {
+        let env = d.environment.clone().unwrap_or_default();
+        let Some(at) = d.deployment().and_then(|x| x.in_progress_record) else { continue };
+        let Some(ip) = records.iter().find(|x| x.sequence == at) else { continue };
+        let t = Instant::now();
+        let before: Vec<_> = records.iter().filter(|x| x.sequence < at).cloned().collect();
+        let clone = t.elapsed();
+        let (opens, t) = (opened.opens(), Instant::now());
+        let session = crate::session::Session::from_records_in(&opened, &sb.paths, &ledger, before, &d.release, &env)?;
+        let (session_took, opens) = (t.elapsed(), opened.opens() - opens);
+        let t = Instant::now();
+        let policy = session.evaluate_policy(ip.time)?;
+        let evaluate = t.elapsed();
+        let t = Instant::now();
+        let admitted = session.admit(&ip.identity, &policy, ip.time).is_ok();
+        let gates = t.elapsed();
+        out.push(format!(
+            "#{} records {:.2}s session {:.2}s ({opens} opened) policy {:.2}s gates {:.2}s{}",
+            d.sequence,
+            clone.as_secs_f64(),
+            session_took.as_secs_f64(),
+            evaluate.as_secs_f64(),
+            gates.as_secs_f64(),
+            if admitted { "" } else { " (refused)" }
+        ));
+    }
+    out.push(format!("{} archives opened in all", opened.opens()));
+    Ok(out.join("; "))
 }
 
 /// The parts of a verification through the mirror, each timed alone: the store's anchors read

@@ -116,3 +116,143 @@ fn every_resource_of_the_deployed_plan_has_its_release_plan_approvals_and_window
     assert!(provenance::resource(&sb.paths, &q, "dev", "terraform_data.release", Some(t("2026-11-27T00:00:00Z")), &rejected).unwrap().is_none());
     assert!(provenance::resource(&sb.paths, &q, "prod", "terraform_data.release", None, &rejected).unwrap().is_none(), "nothing in prod");
 }
+
+/// The JSON form of the answer (as `evidence query --resource --format json` prints it, found
+/// or not): `None` when nothing admitted was deployed then.
+fn answer_json(a: Option<provenance::ResourceAnswer>) -> Option<Value> {
+    a.map(|a| serde_json::to_value(&a).unwrap())
+}
+
+/// dev on a chain with several deployment records: the first release (high tier, two
+/// approvals), a second whose first attempt is refused (one approval where two are needed) and
+/// that is then deployed under break-glass, and a deployment record the deployer key forges (no
+/// admission), which the replay rejects. Returns (first, second, forged record).
+fn several_deployments(sb: &lz_operate::sandbox::Sandbox) -> (String, String, u64) {
+    use lz_evidence::details::DeploymentDetails;
+    use lz_evidence::record::{Fields, Kind};
+    let first = sb.release("bg-1", "alice", &open_time(), |_| Ok(())).unwrap();
+    sb.approve_exceptions(&first, &open_time()).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &first, &open_time()).unwrap();
+    }
+    promote_through(sb, &first, &["dev"], &open_time());
+    let later = Clock::Fixed(t("2026-11-28T15:00:00Z"));
+    let second = sb
+        .release("bg-2", "alice", &later, |tree| common::edit(&tree.join("environments/dev/terraform.tfvars"), "vpc_cidr = \"10.10.0.0/16\"", "vpc_cidr = \"10.12.0.0/16\""))
+        .unwrap();
+    sb.approve_exceptions(&second, &later).unwrap();
+    sb.approve("bob", &second, "dev", &later).unwrap();
+    sb.promote(&second, "dev", "deployer-bot", &later, 0).expect_err("one approval is not enough for a high-tier change");
+    let ledger = sb.ledger().unwrap();
+    let bg = lz_promote::breakglass::open(&ledger, sb.signer("oscar"), "dev", "111111111111", Some(&second), "INC-9", "order feed down", 60, t("2026-11-28T15:01:00Z"))
+        .unwrap();
+    lz_promote::breakglass::approve(&ledger, sb.signer("carol"), bg.sequence, "outage confirmed", t("2026-11-28T15:02:00Z")).unwrap();
+    let o = sb.promote(&second, "dev", "deployer-bot", &Clock::Fixed(t("2026-11-28T15:05:00Z")), 0).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(o.admission.tier, lz_promote::Tier::Emergency);
+    // The deployer key alone: a succeeded deployment of the first release naming no admission.
+    let plan = lz_promote::plan_digest(&sb.paths.open_release(&first).unwrap().plan("dev").unwrap());
+    let forged = ledger
+        .append(
+            Kind::Deployment,
+            Fields::new(&first)
+                .environment("dev")
+                .account("111111111111")
+                .plan_digest(&plan)
+                .at(t("2026-11-28T16:00:00Z"))
+                .details(DeploymentDetails { outcome: "succeeded".into(), run: Some("forged".into()), ..Default::default() }),
+            sb.signer("deployer-bot"),
+        )
+        .unwrap();
+    (first, second, forged.sequence)
+}
+
+/// The look-up's one pass (each release opened and each plan rendered once, shared by the
+/// replay's sessions and the answer) answers exactly what the replay with every release opened
+/// afresh answered before it, in the answer's JSON form: for module resources, a root resource
+/// and an unknown address, now (the break-glass deployment, the forged record passed over), at a
+/// time the first release governed, and before anything was deployed.
+#[test]
+fn the_shared_pass_answers_exactly_what_opening_each_release_afresh_answered() {
+    let (_d, sb) = sandbox("prov-shared");
+    let (first, second, forged) = several_deployments(&sb);
+    let ledger = sb.ledger().unwrap();
+    let records = ledger.records().unwrap();
+    assert_eq!(records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count(), 3, "three deployment records in dev");
+
+    // Before: every release opened afresh wherever it is read (a new process: no verdict known).
+    lz_promote::replay::forget_verdicts();
+    let before = lz_promote::replay::rejected_in(&lz_promote::opened::Opened::each_time(), &sb.paths, &ledger, &records).unwrap();
+    assert_eq!(before.keys().copied().collect::<Vec<_>>(), [forged], "only the forged record is rejected: {before:?}");
+    let rejected: Vec<(u64, String)> = before.into_iter().collect();
+    let chain = lz_evidence::verify_store(&*sb.paths.evidence.open().unwrap(), &sb.paths.trust, &[]).unwrap();
+    let index = Index::from_verified(&chain);
+    let q = Query { index: &index, source: Source::Verified(&chain.records), range: TimeRange::default() };
+
+    let mut addresses: Vec<String> = Vec::new();
+    for rel in [&first, &second] {
+        let all = module_resources(&sb.paths.open_release(rel).unwrap().plan("dev").unwrap());
+        addresses.extend(all.iter().step_by(all.len() / 3).map(|(a, _)| a.clone()));
+    }
+    addresses.extend(["terraform_data.release".to_string(), "module.nope.aws_s3_bucket.this".to_string()]);
+    let times = [None, Some(t("2026-11-28T14:00:00Z")), Some(t("2026-11-27T00:00:00Z"))];
+    let mut compared = 0;
+    for at in times {
+        for address in &addresses {
+            let old = answer_json(provenance::resource(&sb.paths, &q, "dev", address, at, &rejected).unwrap());
+            lz_promote::replay::forget_verdicts();
+            let looked = provenance::look_up(&sb.paths, &[], &[], "dev", address, at).unwrap();
+            assert!(looked.releases_opened <= 2, "each of the two releases opened once per look-up: {}", looked.releases_opened);
+            let new = answer_json(looked.answer);
+            assert_eq!(new, old, "{address} at {at:?}");
+            compared += 1;
+            if at.is_none() {
+                let a = new.expect("deployed now");
+                assert_eq!(a["release"], second.as_str(), "the break-glass deployment governs dev now, not the forged record");
+                assert_eq!(a["deployed"]["break_glass"]["request"]["identity"], "oscar");
+                assert!(a["applied_under"].as_str().unwrap().starts_with("BREAK-GLASS"), "{}", a["applied_under"]);
+                assert_eq!(a["rejected"][0][0], forged, "the forged record is named as passed over");
+            } else if at == times[1] {
+                assert_eq!(new.unwrap()["release"], first.as_str());
+            } else {
+                assert!(new.is_none(), "nothing deployed before");
+            }
+        }
+    }
+    assert_eq!(compared, addresses.len() * times.len());
+    let module = &addresses[0];
+    let a = provenance::look_up(&sb.paths, &[], &[], "dev", module, None).unwrap().answer.unwrap();
+    assert!(a.resource.as_ref().and_then(|r| r.module.as_deref()).is_some_and(|m| module.starts_with(m)), "{module} is inside a module");
+}
+
+/// An insider alters the stored archive of the release that governs dev after a look-up of this
+/// process read it: the next look-up opens it afresh (nothing of the last pass is kept, nothing
+/// is persisted), refuses it as altered, and never answers from it.
+#[test]
+fn an_archive_altered_after_a_look_up_is_not_believed_by_the_next() {
+    let (_d, sb) = sandbox("prov-altered");
+    let (_first, second, _) = several_deployments(&sb);
+    let address = module_resources(&sb.paths.open_release(&second).unwrap().plan("dev").unwrap()).remove(0).0;
+    let a = provenance::look_up(&sb.paths, &[], &[], "dev", &address, None).unwrap().answer.unwrap();
+    assert_eq!(a.release, second);
+    let tar = sb.releases_dir().join(&second).join("release.tar");
+    let mut bytes = std::fs::read(&tar).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"approval").unwrap();
+    bytes[at] = b'A';
+    std::fs::write(&tar, bytes).unwrap();
+    // The same process (its verdicts known), then a new one (none known).
+    for forget in [false, true] {
+        if forget {
+            lz_promote::replay::forget_verdicts();
+        }
+        match provenance::look_up(&sb.paths, &[], &[], "dev", &address, None) {
+            Err(e) => {
+                assert!(lz_promote::is_refusal(&e) && format!("{e:#}").contains("the stored release was altered"), "{e:#}");
+            }
+            Ok(l) => {
+                let a = l.answer.expect("the first release is still admitted");
+                assert_ne!(a.release, second, "never answered from the altered archive");
+                assert!(a.rejected.iter().any(|(_, why)| why.contains("the stored release was altered")), "{:?}", a.rejected);
+            }
+        }
+    }
+}

@@ -35,6 +35,7 @@ pub mod gates;
 pub mod in_force;
 pub mod judged;
 pub mod ledger;
+pub mod opened;
 pub mod paths;
 pub mod provenance;
 pub mod reading;

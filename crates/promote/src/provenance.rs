@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::opened::Opened;
 use crate::session::Governance;
 use crate::{plan_digest, Paths, Tier};
 
@@ -77,6 +78,11 @@ fn planned_resources(plan: &Value) -> Vec<(Option<String>, &Value)> {
 /// What the deployment was applied under: the break-glass session its admission used, or the
 /// change window of the governing rules at its decision time.
 pub fn applied_under(paths: &Paths, d: &Deployed) -> String {
+    applied_under_in(&Opened::each_time(), paths, d)
+}
+
+/// [`applied_under`] with the releases of `opened`.
+pub fn applied_under_in(opened: &Opened, paths: &Paths, d: &Deployed) -> String {
     if let Some(bg) = &d.break_glass {
         let approvers: Vec<&str> = bg.approvals.iter().map(|a| a.identity.as_str()).collect();
         return format!(
@@ -98,7 +104,7 @@ pub fn applied_under(paths: &Paths, d: &Deployed) -> String {
         return "unknown: the decision point names no tier or governing release".into();
     };
     let checked = (|| -> Result<String> {
-        let g = Governance::of(&paths.open_release(governing)?)?;
+        let g = Governance::of(&*opened.open(paths, governing)?)?;
         let env = d.environment.as_str();
         let req = g.policy.requirement(tier, env);
         let t = parse_time(&ip.time)?;
@@ -130,11 +136,25 @@ pub fn resource(
     at: Option<OffsetDateTime>,
     rejected: &[(u64, String)],
 ) -> Result<Option<ResourceAnswer>> {
+    resource_in(&Opened::each_time(), paths, query, environment, address, at, rejected)
+}
+
+/// [`resource`] with the releases of `opened` (the look-up passes the replay's: the answering
+/// deployment's release is opened, and its plan rendered, once for both).
+pub fn resource_in(
+    opened: &Opened,
+    paths: &Paths,
+    query: &Query,
+    environment: &str,
+    address: &str,
+    at: Option<OffsetDateTime>,
+    rejected: &[(u64, String)],
+) -> Result<Option<ResourceAnswer>> {
     let skip: BTreeSet<u64> = rejected.iter().map(|(s, _)| *s).collect();
     let Some(deployed) = query.deployed(environment, at, &skip)? else {
         return Ok(None);
     };
-    let archive = paths.open_release(&deployed.release)?;
+    let archive = opened.open(paths, &deployed.release)?;
     let plan = archive.plan(environment)?;
     let rendered = plan_digest(&plan);
     let recorded = deployed.plan_digest.clone().unwrap_or_default();
@@ -161,7 +181,7 @@ pub fn resource(
         rendered_plan_digest: rendered,
         resource,
         resources_in_plan: all.len(),
-        applied_under: applied_under(paths, &deployed),
+        applied_under: applied_under_in(opened, paths, &deployed),
         deployed,
         rejected: in_env,
     }))
@@ -178,6 +198,8 @@ pub struct Looked {
     pub quarantined: Vec<lz_evidence::Quarantined>,
     /// The sequence and hash of the chain's last record.
     pub head: Option<(u64, String)>,
+    /// How many release archives the look-up read from the release store (each once).
+    pub releases_opened: usize,
 }
 
 pub fn look_up(
@@ -190,9 +212,12 @@ pub fn look_up(
 ) -> Result<Looked> {
     let ledger = crate::ledger::Ledger::open_checked(&paths.trust, &paths.evidence, Some(paths.mirror_dir()), known, witnessed)?;
     let chain = ledger.chain()?;
-    let rejected: Vec<(u64, String)> = crate::replay::rejected(paths, &ledger, &ledger.records()?)?.into_iter().collect();
+    // One pass over the deployments in chain order, each verdict from the ones before it, the
+    // releases opened once and shared with the answer (nothing persisted: `crate::opened`).
+    let opened = Opened::shared();
+    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, paths, &ledger, &ledger.records()?)?.into_iter().collect();
     let index = Index::from_verified(&chain);
     let query = Query { index: &index, source: Source::Verified(&chain.records), range: TimeRange::default() };
-    let answer = resource(paths, &query, environment, address, at, &rejected)?;
-    Ok(Looked { answer, quarantined: chain.quarantined.clone(), head: chain.head.clone() })
+    let answer = resource_in(&opened, paths, &query, environment, address, at, &rejected)?;
+    Ok(Looked { answer, quarantined: chain.quarantined.clone(), head: chain.head.clone(), releases_opened: opened.opens() })
 }

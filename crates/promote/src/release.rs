@@ -37,6 +37,8 @@ pub struct VerifiedRelease {
     /// Relative path -> contents, as archived.
     pub files: BTreeMap<String, Vec<u8>>,
     dir: tempfile::TempDir,
+    /// Plans rendered from this archive, by environment: rendered once per opened release.
+    plans: std::sync::Mutex<BTreeMap<String, Value>>,
 }
 
 impl std::fmt::Debug for VerifiedRelease {
@@ -210,6 +212,7 @@ impl VerifiedRelease {
             digest: digest.to_string(),
             files,
             dir,
+            plans: Default::default(),
         })
     }
 
@@ -235,8 +238,18 @@ impl VerifiedRelease {
         format!("{rel} (release {})", &self.digest[..12])
     }
 
-    /// The offline plan of `environment`, rendered from the archive's modules and overlay.
+    /// The offline plan of `environment`, rendered from the archive's modules and overlay (once
+    /// per environment and opened release: the archive does not change).
     pub fn plan(&self, environment: &str) -> Result<Value> {
+        if let Some(p) = self.plans.lock().unwrap_or_else(|e| e.into_inner()).get(environment) {
+            return Ok(p.clone());
+        }
+        let plan = self.render(environment)?;
+        self.plans.lock().unwrap_or_else(|e| e.into_inner()).insert(environment.to_string(), plan.clone());
+        Ok(plan)
+    }
+
+    fn render(&self, environment: &str) -> Result<Value> {
         if !self.root().join("environments").join(environment).join("terraform.tfvars").is_file()
             && lz_platform::ENVIRONMENTS.contains(&environment)
         {

@@ -15,6 +15,7 @@ use lz_evidence::record::Kind;
 
 use crate::approval::short;
 use crate::ledger::{Ledger, Record};
+use crate::opened::Opened;
 use crate::refusal::{is_refusal, refuse, refuse_if};
 use crate::session::Session;
 use crate::Paths;
@@ -41,6 +42,14 @@ pub fn forget_verdicts() {
 /// Replays every successful deployment of `records` (a verified chain of `ledger`, or a prefix
 /// of one) in order. `Err` only for what cannot be read (a release missing from the store, say).
 pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
+    rejected_in(&Opened::shared(), paths, ledger, records)
+}
+
+/// [`rejected`] with the releases of `opened`: one pass in chain order, each verdict computed
+/// once from the verdicts before it, each release opened (and each plan rendered) once when
+/// `opened` is shared. The provenance look-up passes its own, so the answer reads the releases
+/// the replay opened.
+pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
     let mut out = Rejected::new();
     let store = ledger.at().describe();
     for d in records.iter().filter(|r| succeeded(r)) {
@@ -49,7 +58,7 @@ pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Re
         let verdict = match known {
             Some(v) => v,
             None => {
-                let v = match admission_of(paths, ledger, records, &out, d) {
+                let v = match admission_of(opened, paths, ledger, records, &out, d) {
                     Ok(()) => None,
                     Err(e) if is_refusal(&e) => Some(format!("{e:#}")),
                     Err(e) => return Err(e.context(format!("replaying the admission of deployment {}", d.sequence))),
@@ -81,7 +90,7 @@ pub fn admitted(paths: &Paths) -> Result<Vec<Record>> {
 
 /// The admission of the successful deployment `d`, replayed with the chain before the
 /// decision point it names (`rejected` deployments before it do not count).
-fn admission_of(paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &Rejected, d: &Record) -> Result<()> {
+fn admission_of(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &Rejected, d: &Record) -> Result<()> {
     let env = d.environment.clone().unwrap_or_default();
     let r = short(&d.release);
     let Some(details) = d.deployment() else {
@@ -111,7 +120,7 @@ fn admission_of(paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &R
         d.sequence
     );
     let before: Vec<Record> = records.iter().filter(|x| x.sequence < at && !rejected.contains_key(&x.sequence)).cloned().collect();
-    let session = Session::from_records(paths, ledger, before, &d.release, &env)
+    let session = Session::from_records_in(opened, paths, ledger, before, &d.release, &env)
         .map_err(|e| if is_refusal(&e) { refuse!("deployment {} of release {r} to {env}: {e:#}", d.sequence) } else { e })?;
     refuse_if!(
         d.plan_digest.as_deref() != Some(session.plan_digest.as_str()),

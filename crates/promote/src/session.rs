@@ -92,7 +92,8 @@ pub struct Session {
     pub environment: String,
     pub ledger: Ledger,
     pub records: Vec<Record>,
-    pub release: VerifiedRelease,
+    /// Shared with the other sessions of a replay ([`crate::opened`]).
+    pub release: std::sync::Arc<VerifiedRelease>,
     /// Who signed the first release record of the digest, and that record.
     pub author: String,
     pub author_record: u64,
@@ -295,9 +296,22 @@ impl Session {
     /// A session on `records` as given (a prefix of the verified chain whose deployments were
     /// all admitted: the replay of a deployment builds the session its decision saw).
     pub fn from_records(paths: &Paths, ledger: &crate::ledger::Ledger, records: Vec<crate::ledger::Record>, release: &str, environment: &str) -> Result<Session> {
+        Session::from_records_in(&crate::opened::Opened::each_time(), paths, ledger, records, release, environment)
+    }
+
+    /// [`Session::from_records`] with the releases of `opened` (the replay shares them between
+    /// the sessions of its deployments).
+    pub fn from_records_in(
+        opened: &crate::opened::Opened,
+        paths: &Paths,
+        ledger: &crate::ledger::Ledger,
+        records: Vec<crate::ledger::Record>,
+        release: &str,
+        environment: &str,
+    ) -> Result<Session> {
         previous_environment(environment)?;
         let ledger = ledger.clone();
-        let release = paths.open_release(release)?;
+        let release = opened.open(paths, release)?;
         let r = short(&release.digest).to_string();
         let author_rec = breakglass::author_of(&records, &release.digest).ok_or_else(|| {
             refuse!("release {r} has no signed authorship record: its author signs it with `cargo xtask release publish --release DIGEST --as ID --key FILE`")
@@ -330,9 +344,9 @@ impl Session {
         let governing = if governed_by.release() == release.digest {
             None
         } else {
-            Some(paths.open_release(governed_by.release())?)
+            Some(opened.open(paths, governed_by.release())?)
         };
-        let gov_release = governing.as_ref().unwrap_or(&release);
+        let gov_release: &VerifiedRelease = governing.as_deref().unwrap_or(&release);
         if let GovernedBy::Pin { record, .. } = &governed_by {
             // The pin names the register it was recorded under; the pinned release must carry
             // exactly that register (a pin is refused unless it is the register in force).

@@ -111,7 +111,9 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
         std::fs::copy(state, dir.join("terraform.tfstate")).unwrap();
     }
     let want = offline(tree);
-    let mapping = lz_platform::mixed_root::write(tree, "prod", &dir, &want).unwrap_or_else(|e| panic!("{e:#}"));
+    // As the engine does: chains also from where the state holds instances.
+    let held: Option<Value> = state.exists().then(|| serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap());
+    let mapping = lz_platform::mixed_root::write_held(tree, "prod", &dir, &want, held.as_ref()).unwrap_or_else(|e| panic!("{e:#}"));
     let t = TfDir::new(tf, &dir);
     t.init(&[]).unwrap_or_else(|e| panic!("{e:#}"));
     let vars = format!("-var-file={}", tree.join("environments/prod/terraform.tfvars").display());
@@ -213,6 +215,32 @@ fn terraform_plans_each_pinned_service_from_its_own_version_at_the_offline_addre
     );
 }
 
+/// A release that drops a released copy while the state still holds a service under its
+/// version call (the release that unpins it): the chain starts where the state holds it, so the
+/// service comes back to the call's own source in place, never destroyed and created. Here the
+/// catalog records no released copy at all any more.
+#[test]
+fn dropping_a_released_version_the_state_still_holds_moves_its_services_in_place() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, work, state) = (tmp.path().join("tree"), tmp.path().join("work"), tmp.path().join("terraform.tfstate"));
+    tree(&t);
+    pin(&t, &[("a", "1.0.0")]);
+    wave(&t, &work, &state, &tf);
+    // The next release unpins a and drops every released copy from its catalog and its tree.
+    std::fs::remove_file(t.join("environments/prod/pins.toml")).unwrap();
+    std::fs::write(
+        t.join("modules/catalog.toml"),
+        "[modules.svc]\nversion = \"1.1.0\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"x\"\n",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(t.join("released/svc/1.0.0")).unwrap();
+    let (raw, got) = wave(&t, &work, &state, &tf);
+    assert_eq!(input_of(&got, "a"), "a:1:1.1.0");
+    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"]");
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service", "a"))]));
+}
+
 /// Without the generated moves, the same split would destroy and recreate a service that
 /// changes version: the moves are what keep its state (this test fails if `write` stops
 /// writing them).
@@ -308,6 +336,14 @@ fn the_terraform_engine_workspace_applies_a_service_on_an_older_version_in_place
     assert_eq!(moved_in_place(&older), BTreeSet::from([(instance("service"), instance("service_v1_0_0"))]));
     let back = wave(&[]);
     assert_eq!(moved_in_place(&back), BTreeSet::from([(instance("service_v1_0_0"), instance("service"))]));
+    // a on 1.0.0 again; then a release unpins it and drops every released copy: the engine reads
+    // the state from the backend and moves a back in place from the version call it holds it under.
+    wave(&[("a", "1.0.0")]);
+    std::fs::write(t.join("modules/catalog.toml"), "[modules.svc]\nversion = \"1.1.0\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"x\"\n")
+        .unwrap();
+    std::fs::remove_dir_all(t.join("released")).unwrap();
+    let dropped = wave(&[]);
+    assert_eq!(moved_in_place(&dropped), BTreeSet::from([(instance("service_v1_0_0"), instance("service"))]));
 }
 
 /// The landing zone itself (its provider, hashicorp/aws 6.x, cannot be installed here): prod with

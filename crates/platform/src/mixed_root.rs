@@ -15,12 +15,12 @@
 //!   left alone.
 //! - `moved` blocks keep every instance's state: for each instance key of `C` in the offline plan,
 //!   a chain through every other call a version of the module could have put it in (`C` and
-//!   `C_vW` for each released `W` the catalog records) ends at the call it is planned in now.
-//!   Terraform follows a chain from wherever the state holds the instance; a `from` that the
-//!   state does not hold is ignored. So moving a service between versions updates its resources
-//!   in place (`previous_address` in the plan), never destroys and creates them. A released copy
-//!   leaves the catalog only after a release that unpins its last service has been applied
-//!   everywhere, or its instances would have no chain back.
+//!   `C_vW` for each released `W` the catalog records, and every `C_vW` the environment's state
+//!   holds an instance under, [`write_held`]) ends at the call it is planned in now. Terraform
+//!   follows a chain from wherever the state holds the instance; a `from` that the state does not
+//!   hold is ignored. So moving a service between versions updates its resources in place
+//!   (`previous_address` in the plan), never destroys and creates them, also when the release
+//!   drops the released copy the state still holds the service under.
 //!
 //! Terraform's plan then names a pinned instance's resources `module.C_vX_Y_Z["key"]...`; the
 //! offline renderer, the baselines, the gate and the deployment records name them
@@ -55,12 +55,15 @@ pub struct Call {
     pub versions: BTreeMap<String, String>,
     /// The environment's pins of the module: instance key -> version (released copies only).
     pub pinned: BTreeMap<String, String>,
+    /// Version calls the environment's state holds instances under that `versions` does not
+    /// name (a released copy an earlier release recorded): chains start there too.
+    pub held: BTreeSet<String>,
 }
 
 impl Call {
     /// Every call name an instance of this call can be planned under: the call and its version calls.
     fn names(&self) -> BTreeSet<String> {
-        std::iter::once(self.name.clone()).chain(self.versions.values().cloned()).collect()
+        std::iter::once(self.name.clone()).chain(self.versions.values().cloned()).chain(self.held.iter().cloned()).collect()
     }
 
     /// The version calls that hold instances in this environment, in version order.
@@ -88,7 +91,9 @@ pub fn calls(tree: &Path, env: &str) -> Result<Vec<Call>> {
             let Some(name) = labels(b).first().cloned() else { continue };
             let Some(source) = b.body.get_attribute("source").and_then(|a| a.value.as_str()) else { continue };
             let Some(module) = source.strip_prefix("../modules/") else { continue };
-            let Some(entry) = catalog.modules.get(module).filter(|e| !e.released.is_empty()) else { continue };
+            // A module without released copies still gets a call: the state may hold its instances
+            // under version calls of an earlier release, which need chains back (see [`write_held`]).
+            let Some(entry) = catalog.modules.get(module) else { continue };
             if b.body.get_attribute("for_each").is_none() {
                 continue;
             }
@@ -99,7 +104,7 @@ pub fn calls(tree: &Path, env: &str) -> Result<Vec<Call>> {
                 }
             }
             let pinned = pinned.iter().filter(|p| p.module == module).map(|p| (p.service.clone(), p.version.clone())).collect();
-            out.push(Call { name, module: module.to_string(), versions, pinned });
+            out.push(Call { name, module: module.to_string(), versions, pinned, held: BTreeSet::new() });
         }
     }
     Ok(out)
@@ -118,7 +123,7 @@ pub struct Mapping {
 
 impl Mapping {
     pub fn of(calls: &[Call]) -> Mapping {
-        Mapping { calls: calls.iter().flat_map(|c| c.versions.values().map(|v| (v.clone(), c.name.clone()))).collect() }
+        Mapping { calls: calls.iter().flat_map(|c| c.versions.values().chain(&c.held).map(|v| (v.clone(), c.name.clone()))).collect() }
     }
 
     /// The mapping of environment `env` of `tree` (see [`calls`]).
@@ -199,8 +204,45 @@ fn list(keys: &BTreeSet<&str>) -> String {
 /// taking instance keys from `plan`, the environment's offline plan. Returns the mapping of
 /// Terraform's addresses to the offline ones (empty when nothing was split).
 pub fn write(tree: &Path, env: &str, dir: &Path, plan: &Value) -> Result<Mapping> {
-    let calls = calls(tree, env)?;
-    if calls.is_empty() {
+    write_held(tree, env, dir, plan, None)
+}
+
+/// The call instances a Terraform state document holds (`module.C["key"]` of its resources'
+/// `module`): call name -> instance keys. A state of no resources holds none.
+pub fn held(state: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in state["resources"].as_array().into_iter().flatten() {
+        let Some(rest) = r["module"].as_str().and_then(|m| m.strip_prefix("module.")) else { continue };
+        let Some(open) = rest.find('[') else { continue };
+        if let Some(Ok(key)) = serde_json::Deserializer::from_str(&rest[open + 1..]).into_iter::<String>().next() {
+            out.entry(rest[..open].to_string()).or_default().insert(key);
+        }
+    }
+    out
+}
+
+/// Whether `name` is a version call of root call `call` (`C_vX_Y_Z`, digits only), whichever
+/// catalog recorded the version.
+fn is_version_call_of(name: &str, call: &str) -> bool {
+    let Some(v) = name.strip_prefix(call).and_then(|r| r.strip_prefix("_v")) else { return false };
+    let parts: Vec<&str> = v.split('_').collect();
+    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// [`write`], with the chains also starting from every version call of a split call that
+/// `state` (the environment's Terraform state document) holds an instance under, whether or not
+/// this release's catalog still records that version: dropping a released copy moves its
+/// instances to the call that plans them now, in place, instead of destroying them.
+pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Option<&Value>) -> Result<Mapping> {
+    let mut calls = calls(tree, env)?;
+    let held = state.map(held).unwrap_or_default();
+    let roots: BTreeSet<String> = calls.iter().map(|c| c.name.clone()).collect();
+    for call in &mut calls {
+        for name in held.keys().filter(|n| is_version_call_of(n, &call.name) && !roots.contains(*n)) {
+            call.held.insert(name.clone());
+        }
+    }
+    if calls.iter().all(|c| c.versions.is_empty() && c.held.is_empty()) {
         return Ok(Mapping::default());
     }
     let out = dir.join(FILE);
@@ -337,6 +379,7 @@ mod tests {
             module: "svc".into(),
             versions: BTreeMap::from([("1.0.0".into(), "service_v1_0_0".into())]),
             pinned: BTreeMap::new(),
+            held: BTreeSet::new(),
         };
         let m = Mapping::of(&[call]);
         assert_eq!(m.offline("module.service_v1_0_0[\"a\"].terraform_data.this"), "module.service[\"a\"].terraform_data.this");

@@ -121,7 +121,9 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
         Plan::Changes(_) | Plan::NoChanges(_) => {}
         Plan::Failed(out) => panic!("terraform plan failed on\n{}\n{}", std::fs::read_to_string(dir.join(lz_platform::mixed_root::FILE)).unwrap(), out.text()),
     }
-    let raw = t.show("tfplan").unwrap().json;
+    let shown = t.show("tfplan").unwrap();
+    assert_eq!(mapping.unplanned_deletes(&shown.resource_changes, &want), Vec::<String>::new(), "no destroy the offline plan lacks");
+    let raw = shown.json;
     let mut got = raw.clone();
     mapping.plan(&mut got);
     assert_eq!(addresses(&got), addresses(&want), "Terraform's addresses, mapped, are the offline plan's");
@@ -235,6 +237,27 @@ fn dropping_a_released_version_the_state_still_holds_moves_its_services_in_place
     )
     .unwrap();
     std::fs::remove_dir_all(t.join("released/svc/1.0.0")).unwrap();
+    // Chains from the catalog alone (no state): Terraform destroys a's resources under
+    // service_v1_0_0 and creates them under service; the promotion's check names those deletes.
+    let blind = tmp.path().join("blind");
+    for d in ["environments", "modules", "released"] {
+        lz_operate::engine::copy_tree(&t.join(d), &blind.join(d)).unwrap();
+    }
+    let dir = blind.join("environments");
+    std::fs::copy(&state, dir.join("terraform.tfstate")).unwrap();
+    let want = offline(&t);
+    let mapping = lz_platform::mixed_root::write(&t, "prod", &dir, &want).unwrap();
+    let b = TfDir::new(&tf, &dir);
+    b.init(&[]).unwrap();
+    let vars = format!("-var-file={}", t.join("environments/prod/terraform.tfvars").display());
+    assert!(matches!(b.plan(&["-out=tfplan".to_string(), vars]).unwrap(), Plan::Changes(_)));
+    let mut destroys = mapping.unplanned_deletes(&b.show("tfplan").unwrap().resource_changes, &want);
+    destroys.sort();
+    assert_eq!(
+        destroys,
+        ["module.service_v1_0_0[\"a\"].terraform_data.code (delete)", "module.service_v1_0_0[\"a\"].terraform_data.this (delete)"],
+        "the destroy the offline plan does not show"
+    );
     let (raw, got) = wave(&t, &work, &state, &tf);
     assert_eq!(input_of(&got, "a"), "a:1:1.1.0");
     let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"]");

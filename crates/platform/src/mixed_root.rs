@@ -158,6 +158,27 @@ impl Mapping {
         }
     }
 
+    /// The changes of a Terraform plan (`terraform show -json`) that delete a resource, alone or
+    /// as part of a replacement, whose address, mapped by [`Mapping::offline`], the offline plan
+    /// `offline` plans (the offline plan has no deletes: whatever it lists, the release keeps):
+    /// a destroy the offline plan does not show, e.g. an instance whose state no `moved` chain
+    /// reaches. Each as `address (actions)`, Terraform's address.
+    pub fn unplanned_deletes(&self, changes: &[crate::tfrun::ResourceChange], offline: &Value) -> Vec<String> {
+        let kept: BTreeSet<&str> = offline["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|rc| !rc["change"]["actions"].as_array().is_some_and(|a| a.iter().any(|x| x == "delete")))
+            .filter_map(|rc| rc["address"].as_str())
+            .collect();
+        changes
+            .iter()
+            .filter(|rc| rc.actions.iter().any(|a| a == "delete"))
+            .filter(|rc| [self.offline(&rc.address), unversioned(&rc.address)].iter().any(|a| kept.contains(a.as_str())))
+            .map(|rc| format!("{} ({})", rc.address, rc.actions.join(", ")))
+            .collect()
+    }
+
     fn map_value(&self, v: &mut Value) {
         match v {
             Value::Array(a) => a.iter_mut().for_each(|x| self.map_value(x)),
@@ -227,6 +248,19 @@ fn is_version_call_of(name: &str, call: &str) -> bool {
     let Some(v) = name.strip_prefix(call).and_then(|r| r.strip_prefix("_v")) else { return false };
     let parts: Vec<&str> = v.split('_').collect();
     parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `address` with a version call's suffix dropped from its root call (`module.C_vX_Y_Z[...]`
+/// is `module.C[...]`), whichever catalog recorded the version: a state can hold instances
+/// under a version this release's catalog no longer names.
+fn unversioned(address: &str) -> String {
+    let Some(rest) = address.strip_prefix("module.") else { return address.to_string() };
+    let end = rest.find(['[', '.']).unwrap_or(rest.len());
+    let name = &rest[..end];
+    match name.rfind("_v").map(|i| &name[..i]).filter(|base| !base.is_empty() && is_version_call_of(name, base)) {
+        Some(base) => format!("module.{base}{}", &rest[end..]),
+        None => address.to_string(),
+    }
 }
 
 /// [`write`], with the chains also starting from every version call of a split call that
@@ -401,6 +435,30 @@ mod tests {
         });
         assert_eq!(plan["resource_changes"][0], want, "addresses mapped, a resource's own values not");
         assert_eq!(plan["configuration"]["x"], "module.service_v1_0_0", "the configuration keeps Terraform's calls");
+    }
+
+    #[test]
+    fn a_delete_of_what_the_offline_plan_keeps_is_named_and_a_removed_resource_is_not() {
+        let m = Mapping::default();
+        let rc = |a: &str, actions: &[&str]| crate::tfrun::ResourceChange { address: a.into(), actions: actions.iter().map(|x| x.to_string()).collect() };
+        let offline = serde_json::json!({"resource_changes": [
+            {"address": "module.service[\"a\"].t.x", "change": {"actions": ["create"]}},
+            {"address": "aws_s3_bucket.b", "change": {"actions": ["create"]}}
+        ]});
+        let changes = [
+            rc("module.service_v1_0_0[\"a\"].t.x", &["delete"]),
+            rc("module.service[\"a\"].t.x", &["create"]),
+            rc("aws_s3_bucket.b", &["delete", "create"]),
+            rc("aws_s3_bucket.gone", &["delete"]),
+            rc("module.service_vx[\"a\"].t.x", &["delete"]),
+        ];
+        assert_eq!(
+            m.unplanned_deletes(&changes, &offline),
+            ["module.service_v1_0_0[\"a\"].t.x (delete)", "aws_s3_bucket.b (delete, create)"],
+            "a version call no catalog names still maps; a resource the release removes may go"
+        );
+        assert_eq!(unversioned("module.kms_v10_2_33.x"), "module.kms.x");
+        assert_eq!(unversioned("module.kms_v1_2.x"), "module.kms_v1_2.x");
     }
 
     #[test]

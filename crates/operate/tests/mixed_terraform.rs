@@ -264,6 +264,81 @@ fn dropping_a_released_version_the_state_still_holds_moves_its_services_in_place
     assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service", "a"))]));
 }
 
+/// A second split call that references the first (`module.service["a"]` in its arguments), and
+/// text that only looks like a reference (a string, a heredoc, a comment, `local.x.submodule.service`),
+/// a `depends_on` list with an indexed resource and a comment: the working copy plans with real
+/// Terraform, each copy of `edge` reads the service instance of its own key through the merged
+/// calls, and the text is the release's.
+const EDGE: &str = r#"module "edge" {
+  source   = "../modules/svc"
+  for_each = var.services
+
+  name = module.service[each.key].id
+  port = length(module.service)
+}
+
+locals {
+  cfg = { submodule = { service = 7 } }
+}
+
+# depends_on = [ module.service ] in a comment is no list
+resource "terraform_data" "pre" {
+  count = 1
+}
+
+resource "terraform_data" "notes" {
+  input = {
+    note = "wraps module.service"
+    doc  = <<-EOT
+      module.service is the service call
+    EOT
+    ids  = [for k, s in module.service : s.id]
+    deep = local.cfg.submodule.service
+  }
+  depends_on = [terraform_data.pre[0], # the services:
+    module.service, module.edge]
+}
+"#;
+
+#[test]
+fn references_are_rewritten_in_code_only_and_in_every_copy_of_a_split_call() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("tree");
+    tree(&t);
+    std::fs::write(t.join("environments/edge.tf"), EDGE).unwrap();
+    pin(&t, &[("a", "1.0.0")]);
+    let work = tmp.path().join("work");
+    for d in ["environments", "modules", "released"] {
+        lz_operate::engine::copy_tree(&t.join(d), &work.join(d)).unwrap();
+    }
+    let dir = work.join("environments");
+    let want = offline(&t);
+    let mapping = lz_platform::mixed_root::write(&t, "prod", &dir, &want).unwrap_or_else(|e| panic!("{e:#}"));
+    let generated = std::fs::read_to_string(dir.join(lz_platform::mixed_root::FILE)).unwrap();
+    let edge = std::fs::read_to_string(dir.join("edge.tf")).unwrap();
+    let b = TfDir::new(&tf, &dir);
+    b.init(&[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let vars = format!("-var-file={}", t.join("environments/prod/terraform.tfvars").display());
+    match b.plan(&["-out=tfplan".to_string(), vars]).unwrap() {
+        Plan::Changes(_) => {}
+        other => panic!("terraform plan of\n{edge}\n{generated}\n{}", match other { Plan::Failed(o) | Plan::NoChanges(o) => o.text(), _ => String::new() }),
+    }
+    let mut got = b.show("tfplan").unwrap().json;
+    mapping.plan(&mut got);
+    assert_eq!(addresses(&got), addresses(&want), "Terraform's addresses, mapped, are the offline plan's");
+    let of = |plan: &Value, addr: &str| changes(plan).into_iter().find(|r| r["address"] == addr).unwrap_or_else(|| panic!("{addr}"))["change"]["after"]["input"].clone();
+    for addr in ["module.edge[\"a\"].terraform_data.this", "module.edge[\"b\"].terraform_data.this", "terraform_data.notes"] {
+        assert_eq!(of(&got, addr), of(&want, addr), "{addr}");
+    }
+    assert_eq!(of(&got, "module.edge[\"a\"].terraform_data.this"), "a-1.0.0:2:1.0.0", "edge a (on 1.0.0) reads service a (on 1.0.0)");
+    assert!(edge.contains("note = \"wraps module.service\"") && edge.contains("      module.service is the service call\n"), "{edge}");
+    assert!(edge.contains("# depends_on = [ module.service ] in a comment"), "{edge}");
+    assert!(edge.contains("deep = local.cfg.submodule.service"), "{edge}");
+    assert!(edge.contains("module.service, module.service_v1_0_0, module.edge, module.edge_v1_0_0]"), "{edge}");
+    assert!(generated.contains("name = merge(module.service, module.service_v1_0_0)[each.key].id"), "the copy's references too:\n{generated}");
+}
+
 /// Without the generated moves, the same split would destroy and recreate a service that
 /// changes version: the moves are what keep its state (this test fails if `write` stops
 /// writing them).

@@ -10,9 +10,11 @@
 //! - Each version `X.Y.Z` that services of the environment pin gets a copy of the call named
 //!   [`version_call`] (`C_vX_Y_Z`), with `source = "../released/<module>/<X.Y.Z>"` and `for_each`
 //!   filtered to its own instances, in the generated file [`FILE`].
-//! - References to `module.C` in the root become `merge(module.C, module.C_vX_Y_Z, ...)`
-//!   (in a `depends_on` list, the calls themselves); `moved`, `import` and `removed` blocks are
-//!   left alone.
+//! - References to `module.C` in the root, the copies of split calls included, become
+//!   `merge(module.C, module.C_vX_Y_Z, ...)` (in a `depends_on` list, the calls themselves);
+//!   they are found in the parsed HCL (traversals rooted at `module`), never in string
+//!   literals, heredocs or comments; `moved`, `import` and `removed` blocks are left alone.
+//!   Every edit is computed before any file is written.
 //! - `moved` blocks keep every instance's state: for each instance key of `C` in the offline plan,
 //!   a chain through every other call a version of the module could have put it in (`C` and
 //!   `C_vW` for each released `W` the catalog records, and every `C_vW` the environment's state
@@ -35,7 +37,7 @@ use anyhow::{bail, Context, Result};
 use hcl_edit::Span;
 use serde_json::Value;
 
-use crate::hcl::{blocks, labels, parse_module_dir, source_of, HclFile};
+use crate::hcl::{blocks, labels, parse_module_dir, HclFile};
 
 /// The file of the working copy's root that holds the version calls and the moves.
 pub const FILE: &str = "lz_module_versions.tf";
@@ -284,7 +286,16 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
         bail!("{}: the release holds a file of the name the harness writes its version calls to", out.display());
     }
     let files = parse_module_dir(dir)?;
-    let mut edits: BTreeMap<usize, Vec<(std::ops::Range<usize>, String)>> = BTreeMap::new();
+    // Every call that gets version calls here, with every call name its instances are planned under.
+    let splits: BTreeMap<String, Vec<String>> = calls
+        .iter()
+        .filter(|c| !c.used().is_empty())
+        .map(|c| (c.name.clone(), std::iter::once(c.name.clone()).chain(c.used().iter().map(|(_, n)| n.to_string())).collect()))
+        .collect();
+    // The reference edits of every file, computed before anything is written: the copies of a
+    // call get those inside the call too.
+    let refs: Vec<Vec<Edit>> = files.iter().map(|f| references(f, &splits)).collect::<Result<_>>()?;
+    let mut edits = refs.clone();
     let mut generated = String::from(
         "# Written by the harness in its working copy (lz_platform::mixed_root): the instances of a module\n\
          # call pinned to an older module version, each version under its own call, and the moves that keep\n\
@@ -296,34 +307,21 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
             .enumerate()
             .find_map(|(i, f)| blocks(&f.body, "module").find(|b| labels(b).first() == Some(&call.name)).map(|b| (i, b)))
             .with_context(|| format!("{}: module call {:?} of the release is missing", dir.display(), call.name))?;
-        let file = &files[at];
         let used = call.used();
         if !used.is_empty() {
-            split(file, block, call, &used, &mut generated, edits.entry(at).or_default())?;
-            for (i, f) in files.iter().enumerate() {
-                references(f, call, &used, edits.entry(i).or_default());
-            }
+            split(&files[at], block, call, &used, &refs[at], &mut generated, &mut edits[at])?;
         }
         moves(call, plan, &mut generated);
     }
-    for (i, mut e) in edits {
-        if e.is_empty() {
-            continue;
+    // Every file's new text first, then the writes: a refusal leaves the copy untouched.
+    let mut texts = Vec::new();
+    for (f, e) in files.iter().zip(&edits) {
+        if !e.is_empty() {
+            texts.push((&f.path, apply(f, 0..f.text.len(), e)?));
         }
-        let f = &files[i];
-        e.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-        if let Some(w) = e.windows(2).find(|w| w[1].0.end > w[0].0.start) {
-            bail!(
-                "{}:{}: a reference to a split module call inside the for_each of another: the harness cannot give each version its own call here",
-                f.path.display(),
-                f.line_of(w[1].0.start)
-            );
-        }
-        let mut text = f.text.clone();
-        for (r, with) in e {
-            text.replace_range(r, &with);
-        }
-        std::fs::write(&f.path, text).with_context(|| format!("writing {}", f.path.display()))?;
+    }
+    for (path, text) in texts {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     std::fs::write(&out, generated).with_context(|| format!("writing {}", out.display()))?;
     Ok(Mapping::of(&calls))
@@ -335,58 +333,138 @@ fn span_of(file: &HclFile, node: &impl Span, what: &str) -> Result<std::ops::Ran
 }
 
 /// `call`'s block filtered to its unpinned instances (an edit of `file`), and one copy per
-/// version in `used` appended to `generated`.
+/// version in `used` appended to `generated`. `refs`: the reference edits of `file`; those
+/// inside the call apply to every copy too, and those in its `for_each` go into the filtered
+/// expressions (taken out of `edits`).
 fn split(
     file: &HclFile,
     block: &hcl_edit::structure::Block,
     call: &Call,
     used: &[(&str, &str)],
+    refs: &[Edit],
     generated: &mut String,
-    edits: &mut Vec<(std::ops::Range<usize>, String)>,
+    edits: &mut Vec<Edit>,
 ) -> Result<()> {
+    let at = || format!("{}:{}: module {:?}", file.path.display(), file.line_of_span(block), call.name);
     let whole = span_of(file, block, &format!("module {:?}", call.name))?;
     let label = span_of(file, &block.labels[0], "its label")?;
-    let source = block.body.get_attribute("source").context("no source")?;
+    let source = block.body.get_attribute("source").with_context(|| format!("{}: no source", at()))?;
     let source = span_of(file, &source.value, "its source")?;
-    let for_each = block.body.get_attribute("for_each").context("no for_each")?;
-    let expr = source_of(file, &for_each.value);
+    let for_each = block.body.get_attribute("for_each").with_context(|| format!("{}: no for_each", at()))?;
     let for_each = span_of(file, &for_each.value, "its for_each")?;
+    let expr = apply(file, for_each.clone(), refs)?.trim().to_string();
+    let inside = |r: &std::ops::Range<usize>, of: &std::ops::Range<usize>| r.start >= of.start && r.end <= of.end;
+    edits.retain(|(r, _)| !inside(r, &for_each));
     let pinned: BTreeSet<&str> = call.pinned.keys().map(String::as_str).collect();
     edits.push((for_each.clone(), format!("{{ for k, v in ({expr}) : k => v if !contains({}, k) }}", list(&pinned))));
     for (version, name) in used {
         let own: BTreeSet<&str> = call.pinned.iter().filter(|(_, v)| v == version).map(|(k, _)| k.as_str()).collect();
-        let mut local = vec![
+        let mut local: Vec<Edit> = refs.iter().filter(|(r, _)| inside(r, &whole) && !inside(r, &for_each)).cloned().collect();
+        local.extend([
             (label.clone(), quoted(name)),
             (source.clone(), quoted(&format!("../{}/{}/{version}", lz_repo::released::DIR, call.module))),
             (for_each.clone(), format!("{{ for k, v in ({expr}) : k => v if contains({}, k) }}", list(&own))),
-        ];
-        local.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-        let mut text = file.text[whole.clone()].to_string();
-        for (r, with) in local {
-            text.replace_range(r.start - whole.start..r.end - whole.start, &with);
-        }
+        ]);
+        let text = apply(file, whole.clone(), &local)?;
         generated.push_str(&format!("\n# {} of {}@{version}\n{text}\n", call.name, call.module));
     }
     Ok(())
 }
 
-/// Edits of `file` that make every reference to `module.<call>` (outside `moved`, `import` and
-/// `removed` blocks) take the version calls in `used` too.
-fn references(file: &HclFile, call: &Call, used: &[(&str, &str)], edits: &mut Vec<(std::ops::Range<usize>, String)>) {
-    let skip: Vec<std::ops::Range<usize>> =
-        ["moved", "import", "removed"].iter().flat_map(|k| blocks(&file.body, k).filter_map(|b| b.span())).collect();
-    let lists: Vec<std::ops::Range<usize>> =
-        regex::Regex::new(r"depends_on\s*=\s*\[[^\]]*\]").map(|re| re.find_iter(&file.text).map(|m| m.range()).collect()).unwrap_or_default();
-    let Ok(re) = regex::Regex::new(&format!(r"module\.{}(?:[^A-Za-z0-9_-]|$)", regex::escape(&call.name))) else { return };
-    let names: Vec<String> = std::iter::once(format!("module.{}", call.name)).chain(used.iter().map(|(_, c)| format!("module.{c}"))).collect();
-    for m in re.find_iter(&file.text) {
-        let r = m.start()..m.start() + "module.".len() + call.name.len();
-        if skip.iter().any(|s| s.contains(&r.start)) {
-            continue;
-        }
-        let with = if lists.iter().any(|l| l.contains(&r.start)) { names.join(", ") } else { format!("merge({})", names.join(", ")) };
-        edits.push((r, with));
+type Edit = (std::ops::Range<usize>, String);
+
+/// Edits of `file` that make every reference to a split call `module.C` (outside `moved`,
+/// `import` and `removed` blocks) take its version calls too: `merge(module.C, module.C_v...)`,
+/// or, as an element of a `depends_on` list, the calls themselves. `splits`: call -> every call
+/// name its instances are planned under. Walks the parsed HCL: text of string literals,
+/// heredocs and comments is never a reference, and only a traversal rooted at `module` whose
+/// first attribute is the call is one (`var.module.C` is not).
+fn references(file: &HclFile, splits: &BTreeMap<String, Vec<String>>) -> Result<Vec<Edit>> {
+    use hcl_edit::visit::Visit;
+    struct Refs<'a> {
+        file: &'a HclFile,
+        splits: &'a BTreeMap<String, Vec<String>>,
+        edits: Vec<Edit>,
+        error: Option<anyhow::Error>,
     }
+    impl Refs<'_> {
+        /// The split call a traversal `module.C...` starts with, and the span of `module.C`.
+        fn call_of(&self, t: &hcl_edit::expr::Traversal) -> Option<(&Vec<String>, std::ops::Range<usize>, usize)> {
+            use hcl_edit::expr::{Expression, TraversalOperator};
+            let Expression::Variable(v) = &t.expr else { return None };
+            if v.as_str() != "module" {
+                return None;
+            }
+            let first = t.operators.first()?;
+            let TraversalOperator::GetAttr(name) = first.value() else { return None };
+            let names = self.splits.get(name.as_str())?;
+            Some((names, t.expr.span()?.start..first.span()?.end, t.operators.len()))
+        }
+        fn push(&mut self, range: std::ops::Range<usize>, with: String, call: &str) {
+            match self.file.text.get(range.clone()) {
+                Some(text) if text.starts_with("module") && text.ends_with(call) => self.edits.push((range, with)),
+                _ => {
+                    self.error.get_or_insert_with(|| {
+                        anyhow::anyhow!("{}:{}: cannot place the reference to module.{call}", self.file.path.display(), self.file.line_of(range.start))
+                    });
+                }
+            }
+        }
+    }
+    impl Visit for Refs<'_> {
+        fn visit_attr(&mut self, node: &hcl_edit::structure::Attribute) {
+            if node.key.as_str() == "depends_on" {
+                if let hcl_edit::expr::Expression::Array(items) = &node.value {
+                    for item in items.iter() {
+                        if let hcl_edit::expr::Expression::Traversal(t) = item {
+                            if let Some((names, range, 1)) = self.call_of(t) {
+                                let with = names.iter().map(|n| format!("module.{n}")).collect::<Vec<_>>().join(", ");
+                                self.push(range, with, &names[0].clone());
+                                continue;
+                            }
+                        }
+                        self.visit_expr(item);
+                    }
+                    return;
+                }
+            }
+            hcl_edit::visit::visit_attr(self, node);
+        }
+
+        fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
+            if let Some((names, range, _)) = self.call_of(node) {
+                let with = format!("merge({})", names.iter().map(|n| format!("module.{n}")).collect::<Vec<_>>().join(", "));
+                self.push(range, with, &names[0].clone());
+            }
+            hcl_edit::visit::visit_traversal(self, node);
+        }
+    }
+    let mut v = Refs { file, splits, edits: Vec::new(), error: None };
+    for s in file.body.iter() {
+        match s {
+            hcl_edit::structure::Structure::Block(b) if ["moved", "import", "removed"].contains(&b.ident.as_str()) => {}
+            hcl_edit::structure::Structure::Block(b) => v.visit_block(b),
+            hcl_edit::structure::Structure::Attribute(a) => v.visit_attr(a),
+        }
+    }
+    match v.error {
+        Some(e) => Err(e),
+        None => Ok(v.edits),
+    }
+}
+
+/// `text[range]` with the `edits` inside `range` applied (edits must not overlap).
+fn apply(file: &HclFile, range: std::ops::Range<usize>, edits: &[Edit]) -> Result<String> {
+    let mut inside: Vec<&Edit> = edits.iter().filter(|(r, _)| r.start >= range.start && r.end <= range.end).collect();
+    inside.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    if let Some(w) = inside.windows(2).find(|w| w[1].0.end > w[0].0.start) {
+        bail!("{}:{}: overlapping rewrites of the root", file.path.display(), file.line_of(w[1].0.start));
+    }
+    let mut text = file.text[range.clone()].to_string();
+    for (r, with) in inside {
+        text.replace_range(r.start - range.start..r.end - range.start, with);
+    }
+    Ok(text)
 }
 
 /// The `moved` chains of every instance of `call` in `plan` (see the module documentation).

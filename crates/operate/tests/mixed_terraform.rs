@@ -339,6 +339,27 @@ fn references_are_rewritten_in_code_only_and_in_every_copy_of_a_split_call() {
     assert!(generated.contains("name = merge(module.service, module.service_v1_0_0)[each.key].id"), "the copy's references too:\n{generated}");
 }
 
+/// The release's own `moved` block into the split call (`module.legacy["a"]` to
+/// `module.service["a"]`): Terraform refuses two moves to one address, so the generated chains
+/// end at the release's chain (a planned under `service`) or start at `service` (a on a
+/// version call); every wave plans, and a moves in place.
+#[test]
+fn the_releases_own_move_into_a_split_call_does_not_clash_with_the_generated_chains() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, work, state) = (tmp.path().join("tree"), tmp.path().join("work"), tmp.path().join("terraform.tfstate"));
+    tree(&t);
+    std::fs::write(t.join("environments/moves.tf"), "moved {\n  from = module.legacy[\"a\"]\n  to   = module.service[\"a\"]\n}\n").unwrap();
+    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"]");
+    wave(&t, &work, &state, &tf);
+    pin(&t, &[("a", "1.0.0")]);
+    let (raw, _) = wave(&t, &work, &state, &tf);
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service", "a"), addr("service_v1_0_0", "a"))]));
+    std::fs::remove_file(t.join("environments/prod/pins.toml")).unwrap();
+    let (raw, _) = wave(&t, &work, &state, &tf);
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service", "a"))]));
+}
+
 /// Without the generated moves, the same split would destroy and recreate a service that
 /// changes version: the moves are what keep its state (this test fails if `write` stops
 /// writing them).

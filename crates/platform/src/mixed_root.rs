@@ -22,7 +22,9 @@
 //!   follows a chain from wherever the state holds the instance; a `from` that the state does not
 //!   hold is ignored. So moving a service between versions updates its resources in place
 //!   (`previous_address` in the plan), never destroys and creates them, also when the release
-//!   drops the released copy the state still holds the service under.
+//!   drops the released copy the state still holds the service under. A release's own `moved`
+//!   into `module.C["key"]` (or `module.C`) is part of the chain: the generated hops never end
+//!   where the release's do (Terraform refuses that as ambiguous).
 //!
 //! Terraform's plan then names a pinned instance's resources `module.C_vX_Y_Z["key"]...`; the
 //! offline renderer, the baselines, the gate and the deployment records name them
@@ -295,6 +297,7 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
     // The reference edits of every file, computed before anything is written: the copies of a
     // call get those inside the call too.
     let refs: Vec<Vec<Edit>> = files.iter().map(|f| references(f, &splits)).collect::<Result<_>>()?;
+    let author = author_moves(&files);
     let mut edits = refs.clone();
     let mut generated = String::from(
         "# Written by the harness in its working copy (lz_platform::mixed_root): the instances of a module\n\
@@ -311,7 +314,7 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
         if !used.is_empty() {
             split(&files[at], block, call, &used, &refs[at], &mut generated, &mut edits[at])?;
         }
-        moves(call, plan, &mut generated);
+        moves(call, plan, &author, &mut generated);
     }
     // Every file's new text first, then the writes: a refusal leaves the copy untouched.
     let mut texts = Vec::new();
@@ -467,15 +470,86 @@ fn apply(file: &HclFile, range: std::ops::Range<usize>, edits: &[Edit]) -> Resul
     Ok(text)
 }
 
+/// A module address of a `moved` block: the call and, for one instance, its string key.
+type ModuleAddress = (String, Option<String>);
+
+/// The release's own `moved` blocks between module addresses (`module.C` or `module.C["key"]`)
+/// in `files`: (from, to).
+fn author_moves(files: &[HclFile]) -> Vec<(ModuleAddress, ModuleAddress)> {
+    use hcl_edit::expr::{Expression, TraversalOperator};
+    let address = |e: &Expression| -> Option<ModuleAddress> {
+        let Expression::Traversal(t) = e else { return None };
+        let Expression::Variable(v) = &t.expr else { return None };
+        if v.as_str() != "module" {
+            return None;
+        }
+        let call = match t.operators.first()?.value() {
+            TraversalOperator::GetAttr(n) => n.as_str().to_string(),
+            _ => return None,
+        };
+        match t.operators.get(1).map(|o| o.value()) {
+            None => Some((call, None)),
+            Some(TraversalOperator::Index(Expression::String(k))) if t.operators.len() == 2 => Some((call, Some(k.as_str().to_string()))),
+            _ => None,
+        }
+    };
+    let mut out = Vec::new();
+    for f in files {
+        for b in blocks(&f.body, "moved") {
+            let end = |k: &str| b.body.get_attribute(k).and_then(|a| address(&a.value));
+            if let (Some(from), Some(to)) = (end("from"), end("to")) {
+                out.push((from, to));
+            }
+        }
+    }
+    out
+}
+
 /// The `moved` chains of every instance of `call` in `plan` (see the module documentation).
-fn moves(call: &Call, plan: &Value, generated: &mut String) {
+/// No generated move ends where a move of the release (`author`) ends, which Terraform refuses
+/// as ambiguous: an instance the release moves into `module.C["key"]` (or the whole call into
+/// `module.C`) has its chain end at the start of the release's own chain when it is planned
+/// under `C`, and start at `C` when it is planned under a version call.
+fn moves(call: &Call, plan: &Value, author: &[(ModuleAddress, ModuleAddress)], generated: &mut String) {
     let names = call.names();
+    // The author's move into `call`'s instance `key`, as the instance address it moves from.
+    let into = |call_name: &str, key: &str| -> Option<String> {
+        author.iter().find_map(|(from, to)| match (to, from) {
+            ((c, Some(k)), (f, Some(fk))) if c == call_name && k == key => Some(format!("module.{f}[{}]", quoted(fk))),
+            ((c, None), (f, None)) if c == call_name => Some(format!("module.{f}[{}]", quoted(key))),
+            _ => None,
+        })
+    };
     for key in keys(plan, &call.name) {
         let target = call.pinned.get(&key).and_then(|v| call.versions.get(v)).cloned().unwrap_or_else(|| call.name.clone());
-        let chain: Vec<&String> = names.iter().filter(|n| **n != target).chain(std::iter::once(&target)).collect();
         let k = quoted(&key);
+        let at = |n: &String| format!("module.{n}[{k}]");
+        let mut chain: Vec<String> = names.iter().filter(|n| **n != target).map(at).chain(std::iter::once(at(&target))).collect();
+        if let Some(from) = into(&call.name, &key) {
+            let own = at(&call.name);
+            if target == call.name {
+                // ... -> the start of the release's chain, which the release moves on into C.
+                let mut start = from;
+                let mut seen = BTreeSet::new();
+                while let Some(prev) = author.iter().find_map(|(f, t)| {
+                    let (c, tk) = t;
+                    let matches = format!("module.{c}[{}]", quoted(tk.as_deref().unwrap_or(&key))) == start;
+                    matches.then(|| format!("module.{}[{}]", f.0, quoted(f.1.as_deref().unwrap_or(&key))))
+                }) {
+                    if !seen.insert(prev.clone()) {
+                        break;
+                    }
+                    start = prev;
+                }
+                chain.pop();
+                chain.push(start);
+            } else {
+                chain.retain(|a| *a != own);
+                chain.insert(0, own);
+            }
+        }
         for pair in chain.windows(2) {
-            generated.push_str(&format!("\nmoved {{\n  from = module.{}[{k}]\n  to   = module.{}[{k}]\n}}\n", pair[0], pair[1]));
+            generated.push_str(&format!("\nmoved {{\n  from = {}\n  to   = {}\n}}\n", pair[0], pair[1]));
         }
     }
 }

@@ -360,6 +360,25 @@ fn the_releases_own_move_into_a_split_call_does_not_clash_with_the_generated_cha
     assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service", "a"))]));
 }
 
+/// The release's `import` into a pinned instance targets the version call the instance is
+/// planned under (the filtered `module.service` no longer has it); one into an unpinned
+/// instance is left alone.
+#[test]
+fn an_import_into_a_pinned_instance_targets_its_version_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("tree");
+    tree(&t);
+    let import = |k: &str| format!("import {{\n  to = module.service[\"{k}\"].terraform_data.this\n  id = \"{k}\"\n}}\n");
+    std::fs::write(t.join("environments/imports.tf"), format!("{}{}", import("a"), import("b"))).unwrap();
+    pin(&t, &[("a", "1.0.0")]);
+    let work = tmp.path().join("work");
+    lz_operate::engine::copy_tree(&t.join("environments"), &work).unwrap();
+    lz_platform::mixed_root::write(&t, "prod", &work, &offline(&t)).unwrap();
+    let text = std::fs::read_to_string(work.join("imports.tf")).unwrap();
+    assert!(text.contains("to = module.service_v1_0_0[\"a\"].terraform_data.this"), "{text}");
+    assert!(text.contains("to = module.service[\"b\"].terraform_data.this"), "{text}");
+}
+
 /// Without the generated moves, the same split would destroy and recreate a service that
 /// changes version: the moves are what keep its state (this test fails if `write` stops
 /// writing them).

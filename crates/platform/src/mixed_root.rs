@@ -13,7 +13,8 @@
 //! - References to `module.C` in the root, the copies of split calls included, become
 //!   `merge(module.C, module.C_vX_Y_Z, ...)` (in a `depends_on` list, the calls themselves);
 //!   they are found in the parsed HCL (traversals rooted at `module`), never in string
-//!   literals, heredocs or comments; `moved`, `import` and `removed` blocks are left alone.
+//!   literals, heredocs or comments; `moved` and `removed` blocks are left alone, and an
+//!   `import` into a pinned instance targets its version call.
 //!   Every edit is computed before any file is written.
 //! - `moved` blocks keep every instance's state: for each instance key of `C` in the offline plan,
 //!   a chain through every other call a version of the module could have put it in (`C` and
@@ -299,6 +300,14 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
     let refs: Vec<Vec<Edit>> = files.iter().map(|f| references(f, &splits)).collect::<Result<_>>()?;
     let author = author_moves(&files);
     let mut edits = refs.clone();
+    // An import into a pinned instance targets the version call it is planned under.
+    let targets: BTreeMap<(String, String), String> = calls
+        .iter()
+        .flat_map(|c| c.pinned.iter().filter_map(|(k, v)| Some(((c.name.clone(), k.clone()), c.versions.get(v)?.clone()))))
+        .collect();
+    for (f, e) in files.iter().zip(edits.iter_mut()) {
+        e.extend(imports(f, &targets));
+    }
     let mut generated = String::from(
         "# Written by the harness in its working copy (lz_platform::mixed_root): the instances of a module\n\
          # call pinned to an older module version, each version under its own call, and the moves that keep\n\
@@ -454,6 +463,30 @@ fn references(file: &HclFile, splits: &BTreeMap<String, Vec<String>>) -> Result<
         Some(e) => Err(e),
         None => Ok(v.edits),
     }
+}
+
+/// Edits of `file`'s `import` blocks whose `to` is in an instance of a split call pinned to a
+/// version (`module.C["key"]...`): `module.C` becomes the version call the instance is planned
+/// under. `targets`: (call, key) -> version call.
+fn imports(file: &HclFile, targets: &BTreeMap<(String, String), String>) -> Vec<Edit> {
+    use hcl_edit::expr::{Expression, TraversalOperator};
+    let mut out = Vec::new();
+    for b in blocks(&file.body, "import") {
+        let Some(Expression::Traversal(t)) = b.body.get_attribute("to").map(|a| &a.value) else { continue };
+        let Expression::Variable(v) = &t.expr else { continue };
+        let (Some(first), Some(second)) = (t.operators.first(), t.operators.get(1)) else { continue };
+        let (TraversalOperator::GetAttr(call), TraversalOperator::Index(Expression::String(key))) = (first.value(), second.value()) else { continue };
+        let Some(version_call) = targets.get(&(call.as_str().to_string(), key.as_str().to_string())) else { continue };
+        if v.as_str() != "module" {
+            continue;
+        }
+        if let (Some(a), Some(z)) = (t.expr.span(), first.span()) {
+            if file.text.get(a.start..z.end).is_some_and(|x| x.ends_with(call.as_str())) {
+                out.push((a.start..z.end, format!("module.{version_call}")));
+            }
+        }
+    }
+    out
 }
 
 /// `text[range]` with the `edits` inside `range` applied (edits must not overlap).

@@ -203,17 +203,22 @@ impl Mapping {
     }
 }
 
-/// The instance keys of root call `call` in `plan` (`module.<call>["key"]...` addresses).
-fn keys(plan: &Value, call: &str) -> BTreeSet<String> {
+/// The instance keys of root call `call` in `plan` (`module.<call>["key"]...` addresses). An
+/// instance whose key is not a string is an error: it would get no chain, and its state none.
+fn keys(plan: &Value, call: &str) -> Result<BTreeSet<String>> {
     let prefix = format!("module.{call}[");
     let mut out = BTreeSet::new();
     for rc in plan["resource_changes"].as_array().into_iter().flatten() {
-        let Some(rest) = rc["address"].as_str().and_then(|a| a.strip_prefix(&prefix)) else { continue };
-        if let Some(Ok(key)) = serde_json::Deserializer::from_str(rest).into_iter::<String>().next() {
-            out.insert(key);
+        let Some(address) = rc["address"].as_str() else { continue };
+        let Some(rest) = address.strip_prefix(&prefix) else { continue };
+        match serde_json::Deserializer::from_str(rest).into_iter::<String>().next() {
+            Some(Ok(key)) => {
+                out.insert(key);
+            }
+            _ => bail!("the offline plan's {address}: the instance key of module.{call} is not a string, so no move can keep its state"),
         }
     }
-    out
+    Ok(out)
 }
 
 /// An HCL quoted string of `s` (JSON escapes, with template sequences escaped).
@@ -323,7 +328,7 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
         if !used.is_empty() {
             split(&files[at], block, call, &used, &refs[at], &mut generated, &mut edits[at])?;
         }
-        moves(call, plan, &author, &mut generated);
+        moves(call, plan, &author, &mut generated)?;
     }
     // Every file's new text first, then the writes: a refusal leaves the copy untouched.
     let mut texts = Vec::new();
@@ -543,7 +548,7 @@ fn author_moves(files: &[HclFile]) -> Vec<(ModuleAddress, ModuleAddress)> {
 /// as ambiguous: an instance the release moves into `module.C["key"]` (or the whole call into
 /// `module.C`) has its chain end at the start of the release's own chain when it is planned
 /// under `C`, and start at `C` when it is planned under a version call.
-fn moves(call: &Call, plan: &Value, author: &[(ModuleAddress, ModuleAddress)], generated: &mut String) {
+fn moves(call: &Call, plan: &Value, author: &[(ModuleAddress, ModuleAddress)], generated: &mut String) -> Result<()> {
     let names = call.names();
     // The author's move into `call`'s instance `key`, as the instance address it moves from.
     let into = |call_name: &str, key: &str| -> Option<String> {
@@ -553,7 +558,7 @@ fn moves(call: &Call, plan: &Value, author: &[(ModuleAddress, ModuleAddress)], g
             _ => None,
         })
     };
-    for key in keys(plan, &call.name) {
+    for key in keys(plan, &call.name)? {
         let target = call.pinned.get(&key).and_then(|v| call.versions.get(v)).cloned().unwrap_or_else(|| call.name.clone());
         let k = quoted(&key);
         let at = |n: &String| format!("module.{n}[{k}]");
@@ -585,6 +590,7 @@ fn moves(call: &Call, plan: &Value, author: &[(ModuleAddress, ModuleAddress)], g
             generated.push_str(&format!("\nmoved {{\n  from = {}\n  to   = {}\n}}\n", pair[0], pair[1]));
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -644,6 +650,15 @@ mod tests {
         );
         assert_eq!(unversioned("module.kms_v10_2_33.x"), "module.kms.x");
         assert_eq!(unversioned("module.kms_v1_2.x"), "module.kms_v1_2.x");
+    }
+
+    #[test]
+    fn an_instance_key_that_is_not_a_string_is_an_error_not_a_skip() {
+        let plan = serde_json::json!({"resource_changes": [{"address": "module.service[\"a\"].t.x"}, {"address": "module.service[0].t.x"}]});
+        let e = format!("{:#}", keys(&plan, "service").unwrap_err());
+        assert!(e.contains("module.service[0].t.x") && e.contains("not a string"), "{e}");
+        let plan = serde_json::json!({"resource_changes": [{"address": "module.service[\"a\"].t.x"}, {"address": "module.services[0].t.x"}]});
+        assert_eq!(keys(&plan, "service").unwrap(), BTreeSet::from(["a".to_string()]));
     }
 
     #[test]

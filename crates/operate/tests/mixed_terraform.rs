@@ -377,6 +377,12 @@ fn an_import_into_a_pinned_instance_targets_its_version_call() {
     let text = std::fs::read_to_string(work.join("imports.tf")).unwrap();
     assert!(text.contains("to = module.service_v1_0_0[\"a\"].terraform_data.this"), "{text}");
     assert!(text.contains("to = module.service[\"b\"].terraform_data.this"), "{text}");
+    // A working copy that is not the release's text is refused, naming the release's file.
+    let other = tmp.path().join("other");
+    lz_operate::engine::copy_tree(&t.join("environments"), &other).unwrap();
+    std::fs::write(other.join("imports.tf"), "# changed\n").unwrap();
+    let e = format!("{:#}", lz_platform::mixed_root::write(&t, "prod", &other, &offline(&t)).unwrap_err());
+    assert!(e.contains(&format!("{}: the working copy", t.join("environments/imports.tf").display())), "{e}");
 }
 
 /// Without the generated moves, the same split would destroy and recreate a service that

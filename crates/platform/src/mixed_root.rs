@@ -115,10 +115,6 @@ pub fn calls(tree: &Path, env: &str) -> Result<Vec<Call>> {
     Ok(out)
 }
 
-/// The keys of a plan document whose string values are addresses (resource changes, planned
-/// values, prior state, relevant attributes, checks); a resource's own values are never mapped.
-pub const ADDRESS_KEYS: &[&str] = &["address", "module_address", "previous_address", "resource", "to_display"];
-
 /// Terraform's addresses of a split root and the offline renderer's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mapping {
@@ -149,7 +145,7 @@ impl Mapping {
     }
 
     /// `plan` (`terraform show -json`) with every address mapped by [`Mapping::offline`]: the
-    /// string values of [`ADDRESS_KEYS`], and `previous_address` dropped where it maps to the
+    /// address fields at their places in the document (`map_value`), and `previous_address` dropped where it maps to the
     /// address itself (a move between version calls is no move offline). The `configuration`
     /// section keeps Terraform's call names: it describes the code, one entry per call.
     pub fn plan(&self, plan: &mut Value) {
@@ -184,21 +180,60 @@ impl Mapping {
             .collect()
     }
 
+    /// The address fields of plan document `v`, by their place: `resource_changes`,
+    /// `resource_drift`, `planned_values` and `prior_state` modules and resources,
+    /// `relevant_attributes`, `checks` (objects and instances). Nothing else is mapped: a
+    /// resource's own values keep what they hold, whatever their keys are called.
     fn map_value(&self, v: &mut Value) {
-        match v {
-            Value::Array(a) => a.iter_mut().for_each(|x| self.map_value(x)),
-            Value::Object(m) => {
-                for (k, x) in m.iter_mut() {
-                    match x {
-                        Value::String(s) if ADDRESS_KEYS.contains(&k.as_str()) => *s = self.offline(s),
-                        _ => self.map_value(x),
-                    }
-                }
-                if m.contains_key("previous_address") && m.get("previous_address") == m.get("address") {
-                    m.remove("previous_address");
+        let Some(m) = v.as_object_mut() else { return };
+        for k in ["resource_changes", "resource_drift"] {
+            for rc in m.get_mut(k).and_then(Value::as_array_mut).into_iter().flatten() {
+                self.map_keys(rc, &["address", "module_address", "previous_address"]);
+            }
+        }
+        if let Some(root) = m.get_mut("planned_values").and_then(|p| p.get_mut("root_module")) {
+            self.map_module(root);
+        }
+        if let Some(root) = m.get_mut("prior_state").and_then(|p| p.get_mut("values")).and_then(|p| p.get_mut("root_module")) {
+            self.map_module(root);
+        }
+        for ra in m.get_mut("relevant_attributes").and_then(Value::as_array_mut).into_iter().flatten() {
+            self.map_keys(ra, &["resource"]);
+        }
+        for check in m.get_mut("checks").and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(a) = check.get_mut("address") {
+                self.map_keys(a, &["to_display", "module"]);
+            }
+            for i in check.get_mut("instances").and_then(Value::as_array_mut).into_iter().flatten() {
+                if let Some(a) = i.get_mut("address") {
+                    self.map_keys(a, &["to_display", "module"]);
                 }
             }
-            _ => {}
+        }
+    }
+
+    /// A module of `planned_values` or `prior_state`: its address, its resources', its children's.
+    fn map_module(&self, module: &mut Value) {
+        self.map_keys(module, &["address"]);
+        for r in module.get_mut("resources").and_then(Value::as_array_mut).into_iter().flatten() {
+            self.map_keys(r, &["address"]);
+        }
+        for c in module.get_mut("child_modules").and_then(Value::as_array_mut).into_iter().flatten() {
+            self.map_module(c);
+        }
+    }
+
+    /// The string values of `keys` in object `v` mapped; a `previous_address` that maps to the
+    /// address itself dropped (a move between version calls is no move offline).
+    fn map_keys(&self, v: &mut Value, keys: &[&str]) {
+        let Some(m) = v.as_object_mut() else { return };
+        for k in keys {
+            if let Some(Value::String(s)) = m.get_mut(*k) {
+                *s = self.offline(s);
+            }
+        }
+        if m.contains_key("previous_address") && m.get("previous_address") == m.get("address") {
+            m.remove("previous_address");
         }
     }
 }
@@ -293,7 +328,18 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
     if out.exists() {
         bail!("{}: the release holds a file of the name the harness writes its version calls to", out.display());
     }
-    let files = parse_module_dir(dir)?;
+    // The release's own files, so that every error names the release's file and line; the
+    // working copy holds the same text (checked), and the rewritten text is written there.
+    let files = parse_module_dir(&tree.join("environments"))?;
+    let mut copies = Vec::new();
+    for f in &files {
+        let name = f.path.file_name().with_context(|| format!("{}: no file name", f.path.display()))?;
+        let copy = dir.join(name);
+        if std::fs::read_to_string(&copy).ok().as_deref() != Some(f.text.as_str()) {
+            bail!("{}: the working copy {} is not the release's file", f.path.display(), copy.display());
+        }
+        copies.push(copy);
+    }
     // Every call that gets version calls here, with every call name its instances are planned under.
     let splits: BTreeMap<String, Vec<String>> = calls
         .iter()
@@ -323,7 +369,7 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
             .iter()
             .enumerate()
             .find_map(|(i, f)| blocks(&f.body, "module").find(|b| labels(b).first() == Some(&call.name)).map(|b| (i, b)))
-            .with_context(|| format!("{}: module call {:?} of the release is missing", dir.display(), call.name))?;
+            .with_context(|| format!("{}: module call {:?} of the release is missing", tree.join("environments").display(), call.name))?;
         let used = call.used();
         if !used.is_empty() {
             split(&files[at], block, call, &used, &refs[at], &mut generated, &mut edits[at])?;
@@ -332,9 +378,9 @@ pub fn write_held(tree: &Path, env: &str, dir: &Path, plan: &Value, state: Optio
     }
     // Every file's new text first, then the writes: a refusal leaves the copy untouched.
     let mut texts = Vec::new();
-    for (f, e) in files.iter().zip(&edits) {
+    for ((f, e), copy) in files.iter().zip(&edits).zip(&copies) {
         if !e.is_empty() {
-            texts.push((&f.path, apply(f, 0..f.text.len(), e)?));
+            texts.push((copy, apply(f, 0..f.text.len(), e)?));
         }
     }
     for (path, text) in texts {
@@ -615,17 +661,21 @@ mod tests {
         let mut plan = serde_json::json!({
             "resource_changes": [{
                 "address": "module.service_v1_0_0[\"a\"].t.x", "previous_address": "module.service[\"a\"].t.x", "module_address": "module.service_v1_0_0[\"a\"]",
-                "change": {"after": {"input": "module.service_v1_0_0[\"a\"]"}}
+                "change": {"after": {"input": "module.service_v1_0_0[\"a\"]", "address": "module.service_v1_0_0[\"a\"]"}}
             }],
+            "checks": [{"address": {"to_display": "module.service_v1_0_0[\"a\"].x", "module": "module.service_v1_0_0[\"a\"]"},
+                        "instances": [{"address": {"to_display": "module.service_v1_0_0[\"a\"].x", "module": "module.service_v1_0_0[\"a\"]"}}]}],
             "configuration": {"root_module": {"module_calls": {"service_v1_0_0": {"source": "../released/svc/1.0.0"}}}, "x": "module.service_v1_0_0"}
         });
         m.plan(&mut plan);
         let want = serde_json::json!({
             "address": "module.service[\"a\"].t.x", "module_address": "module.service[\"a\"]",
-            "change": {"after": {"input": "module.service_v1_0_0[\"a\"]"}}
+            "change": {"after": {"input": "module.service_v1_0_0[\"a\"]", "address": "module.service_v1_0_0[\"a\"]"}}
         });
         assert_eq!(plan["resource_changes"][0], want, "addresses mapped, a resource's own values not");
         assert_eq!(plan["configuration"]["x"], "module.service_v1_0_0", "the configuration keeps Terraform's calls");
+        let check = serde_json::json!({"to_display": "module.service[\"a\"].x", "module": "module.service[\"a\"]"});
+        assert_eq!((&plan["checks"][0]["address"], &plan["checks"][0]["instances"][0]["address"]), (&check, &check), "checks, modules included");
     }
 
     #[test]

@@ -120,6 +120,12 @@ impl Engine {
         }
     }
 
+    /// Whether this engine plans the release's landing-zone root, the one the environment's
+    /// offline plan describes (the canary and other stacks plan their own).
+    pub fn plans_the_landing_zone(&self) -> bool {
+        self.kind == Kind::Terraform && self.root == LANDING_ZONE
+    }
+
     /// How the addresses of this engine's plans of `environment` (release tree `tree`) map to
     /// the offline plan's: the canary plans its own stack; the terraform engine plans pinned
     /// instances under version calls ([`lz_platform::mixed_root::Mapping`]).

@@ -866,7 +866,7 @@ impl Running<'_> {
                 let shown = ws.terraform().show("tfplan").map_err(|e| self.fail(e))?;
                 // A destroy (or replacement) of a resource the admitted offline plan keeps is not what was admitted.
                 let destroys = mapping.unplanned_deletes(&shown.resource_changes, &s.plan);
-                if !destroys.is_empty() {
+                if self.at.engine.plans_the_landing_zone() && !destroys.is_empty() {
                     return Err(self.refuse(format!(
                         "terraform plans to destroy resources the release's admitted plan keeps, nothing was applied: {}",
                         destroys.join("; ")

@@ -626,6 +626,7 @@ fn moves(call: &Call, plan: &Value, author: &[(ModuleAddress, ModuleAddress)], g
                     start = prev;
                 }
                 chain.pop();
+                chain.retain(|a| *a != start);
                 chain.push(start);
             } else {
                 chain.retain(|a| *a != own);
@@ -709,6 +710,34 @@ mod tests {
         assert!(e.contains("module.service[0].t.x") && e.contains("not a string"), "{e}");
         let plan = serde_json::json!({"resource_changes": [{"address": "module.service[\"a\"].t.x"}, {"address": "module.services[0].t.x"}]});
         assert_eq!(keys(&plan, "service").unwrap(), BTreeSet::from(["a".to_string()]));
+    }
+
+    #[test]
+    fn no_generated_move_ends_where_the_releases_own_move_ends() {
+        let call = Call {
+            name: "service".into(),
+            module: "svc".into(),
+            versions: BTreeMap::from([("0.9.0".into(), "service_v0_9_0".into()), ("1.0.0".into(), "service_v1_0_0".into())]),
+            pinned: BTreeMap::new(),
+            held: BTreeSet::new(),
+        };
+        let plan = serde_json::json!({"resource_changes": [{"address": "module.service[\"a\"].t.x"}]});
+        let own = |from: &str| vec![((from.to_string(), Some("a".to_string())), ("service".to_string(), Some("a".to_string())))];
+        for (author, want) in [
+            (own("legacy"), "module.service_v0_9_0[\"a\"] -> module.service_v1_0_0[\"a\"] -> module.legacy[\"a\"]"),
+            // The release moves a version call's instance itself: no self-move, no cycle.
+            (own("service_v1_0_0"), "module.service_v0_9_0[\"a\"] -> module.service_v1_0_0[\"a\"]"),
+        ] {
+            let mut generated = String::new();
+            moves(&call, &plan, &author, &mut generated).unwrap();
+            let hops: Vec<String> = generated
+                .split("moved {")
+                .filter_map(|m| Some((m.split("from = ").nth(1)?.lines().next()?.to_string(), m.split("to   = ").nth(1)?.lines().next()?.to_string())))
+                .map(|(f, t)| format!("{f} -> {t}"))
+                .collect();
+            let chain = hops.iter().enumerate().map(|(i, h)| if i == 0 { h.clone() } else { h.split(" -> ").nth(1).unwrap().to_string() }).collect::<Vec<_>>();
+            assert_eq!(chain.join(" -> "), want, "{generated}");
+        }
     }
 
     #[test]

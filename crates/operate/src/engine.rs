@@ -106,7 +106,9 @@ impl Engine {
                 copy_tree(&self.stack(tree), &dir)?;
                 crate::deploy::refuse_overrides(work, &dir)?;
                 if self.root == LANDING_ZONE {
-                    lz_platform::mixed_root::write(tree, environment, &dir, plan)?;
+                    // Chains also start where the state holds instances (a version the release dropped).
+                    let state = state_document(endpoint, backend, &run_as)?;
+                    lz_platform::mixed_root::write_held(tree, environment, &dir, plan, state.as_ref())?;
                 }
                 Workspace::init_with(root, &dir, &dir, endpoint, backend, run_as, self.provider.as_ref()).with_context(|| {
                     match &self.provider {
@@ -116,6 +118,12 @@ impl Engine {
                 })
             }
         }
+    }
+
+    /// Whether this engine plans the release's landing-zone root, the one the environment's
+    /// offline plan describes (the canary and other stacks plan their own).
+    pub fn plans_the_landing_zone(&self) -> bool {
+        self.kind == Kind::Terraform && self.root == LANDING_ZONE
     }
 
     /// How the addresses of this engine's plans of `environment` (release tree `tree`) map to
@@ -147,6 +155,22 @@ impl Engine {
 }
 
 pub use lz_platform::provider_e2e::copy_tree;
+
+/// The Terraform state document of `backend`, read as `run_as` (`None`: no state yet).
+fn state_document(endpoint: &str, backend: &Backend, run_as: &RunAs) -> Result<Option<serde_json::Value>> {
+    let s3 = lz_platform::reach::with_credentials(endpoint, &backend.region, run_as.credentials())?.s3();
+    let what = || format!("s3://{}/{}", backend.bucket, backend.key);
+    let bytes = lz_platform::aws::runtime()?.block_on(async {
+        match s3.get_object().bucket(&backend.bucket).key(&backend.key).send().await {
+            Ok(o) => anyhow::Ok(Some(o.body.collect().await.with_context(what)?.into_bytes())),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(crate::aws_error(e)).with_context(|| format!("cannot read {}", what())),
+        }
+    })?;
+    bytes
+        .map(|b| serde_json::from_slice(&b).map_err(|e| anyhow::anyhow!("{}:{}:{}: not a Terraform state: {e}", what(), e.line(), e.column())))
+        .transpose()
+}
 
 #[cfg(test)]
 mod tests {

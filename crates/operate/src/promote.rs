@@ -766,7 +766,16 @@ impl Running<'_> {
                 // Recorded as the offline plan names them (a pinned instance's version call mapped back).
                 let mapping = self.at.engine.mapping(s.release.root(), &t.environment).map_err(|e| self.fail(e))?;
                 let shown = ws.terraform().show("tfplan").map_err(|e| self.fail(e))?;
-                shown.resource_changes.iter().map(|r| mapping.offline(&r.address)).collect()
+                // A destroy (or replacement) of a resource the admitted offline plan keeps is not what was admitted.
+                let destroys = mapping.unplanned_deletes(&shown.resource_changes, &s.plan);
+                if self.at.engine.plans_the_landing_zone() && !destroys.is_empty() {
+                    return Err(self.refuse(format!(
+                        "terraform plans to destroy resources the release's admitted plan keeps, nothing was applied: {}",
+                        destroys.join("; ")
+                    )));
+                }
+                // With their actions: a move between version calls is an update, not a delete and a create.
+                shown.resource_changes.iter().map(|r| format!("{} ({})", mapping.offline(&r.address), r.actions.join(", "))).collect()
             }
             _ => vec!["terraform_data.release".into(), "terraform_data.overlay".into()],
         };

@@ -111,7 +111,9 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
         std::fs::copy(state, dir.join("terraform.tfstate")).unwrap();
     }
     let want = offline(tree);
-    let mapping = lz_platform::mixed_root::write(tree, "prod", &dir, &want).unwrap_or_else(|e| panic!("{e:#}"));
+    // As the engine does: chains also from where the state holds instances.
+    let held: Option<Value> = state.exists().then(|| serde_json::from_slice(&std::fs::read(state).unwrap()).unwrap());
+    let mapping = lz_platform::mixed_root::write_held(tree, "prod", &dir, &want, held.as_ref()).unwrap_or_else(|e| panic!("{e:#}"));
     let t = TfDir::new(tf, &dir);
     t.init(&[]).unwrap_or_else(|e| panic!("{e:#}"));
     let vars = format!("-var-file={}", tree.join("environments/prod/terraform.tfvars").display());
@@ -119,7 +121,9 @@ fn wave(tree: &Path, work: &Path, state: &Path, tf: &lz_platform::tools::Terrafo
         Plan::Changes(_) | Plan::NoChanges(_) => {}
         Plan::Failed(out) => panic!("terraform plan failed on\n{}\n{}", std::fs::read_to_string(dir.join(lz_platform::mixed_root::FILE)).unwrap(), out.text()),
     }
-    let raw = t.show("tfplan").unwrap().json;
+    let shown = t.show("tfplan").unwrap();
+    assert_eq!(mapping.unplanned_deletes(&shown.resource_changes, &want), Vec::<String>::new(), "no destroy the offline plan lacks");
+    let raw = shown.json;
     let mut got = raw.clone();
     mapping.plan(&mut got);
     assert_eq!(addresses(&got), addresses(&want), "Terraform's addresses, mapped, are the offline plan's");
@@ -211,6 +215,174 @@ fn terraform_plans_each_pinned_service_from_its_own_version_at_the_offline_addre
         moved_in_place(&raw),
         BTreeSet::from([(addr("service_v0_9_0", "a"), addr("service", "a")), (addr("service_v1_0_0", "b"), addr("service", "b"))])
     );
+}
+
+/// A release that drops a released copy while the state still holds a service under its
+/// version call (the release that unpins it): the chain starts where the state holds it, so the
+/// service comes back to the call's own source in place, never destroyed and created. Here the
+/// catalog records no released copy at all any more.
+#[test]
+fn dropping_a_released_version_the_state_still_holds_moves_its_services_in_place() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, work, state) = (tmp.path().join("tree"), tmp.path().join("work"), tmp.path().join("terraform.tfstate"));
+    tree(&t);
+    pin(&t, &[("a", "1.0.0")]);
+    wave(&t, &work, &state, &tf);
+    // The next release unpins a and drops every released copy from its catalog and its tree.
+    std::fs::remove_file(t.join("environments/prod/pins.toml")).unwrap();
+    std::fs::write(
+        t.join("modules/catalog.toml"),
+        "[modules.svc]\nversion = \"1.1.0\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"x\"\n",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(t.join("released/svc/1.0.0")).unwrap();
+    // Chains from the catalog alone (no state): Terraform destroys a's resources under
+    // service_v1_0_0 and creates them under service; the promotion's check names those deletes.
+    let blind = tmp.path().join("blind");
+    for d in ["environments", "modules", "released"] {
+        lz_operate::engine::copy_tree(&t.join(d), &blind.join(d)).unwrap();
+    }
+    let dir = blind.join("environments");
+    std::fs::copy(&state, dir.join("terraform.tfstate")).unwrap();
+    let want = offline(&t);
+    let mapping = lz_platform::mixed_root::write(&t, "prod", &dir, &want).unwrap();
+    let b = TfDir::new(&tf, &dir);
+    b.init(&[]).unwrap();
+    let vars = format!("-var-file={}", t.join("environments/prod/terraform.tfvars").display());
+    assert!(matches!(b.plan(&["-out=tfplan".to_string(), vars]).unwrap(), Plan::Changes(_)));
+    let mut destroys = mapping.unplanned_deletes(&b.show("tfplan").unwrap().resource_changes, &want);
+    destroys.sort();
+    assert_eq!(
+        destroys,
+        ["module.service_v1_0_0[\"a\"].terraform_data.code (delete)", "module.service_v1_0_0[\"a\"].terraform_data.this (delete)"],
+        "the destroy the offline plan does not show"
+    );
+    let (raw, got) = wave(&t, &work, &state, &tf);
+    assert_eq!(input_of(&got, "a"), "a:1:1.1.0");
+    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"]");
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service", "a"))]));
+}
+
+/// A second split call that references the first (`module.service["a"]` in its arguments), and
+/// text that only looks like a reference (a string, a heredoc, a comment, `local.x.submodule.service`),
+/// a `depends_on` list with an indexed resource and a comment: the working copy plans with real
+/// Terraform, each copy of `edge` reads the service instance of its own key through the merged
+/// calls, and the text is the release's.
+const EDGE: &str = r#"module "edge" {
+  source   = "../modules/svc"
+  for_each = var.services
+
+  name = module.service[each.key].id
+  port = length(module.service)
+}
+
+locals {
+  cfg = { submodule = { service = 7 } }
+}
+
+# depends_on = [ module.service ] in a comment is no list
+resource "terraform_data" "pre" {
+  count = 1
+}
+
+resource "terraform_data" "notes" {
+  input = {
+    note = "wraps module.service"
+    doc  = <<-EOT
+      module.service is the service call
+    EOT
+    ids  = [for k, s in module.service : s.id]
+    deep = local.cfg.submodule.service
+  }
+  depends_on = [terraform_data.pre[0], # the services:
+    module.service, module.edge]
+}
+"#;
+
+#[test]
+fn references_are_rewritten_in_code_only_and_in_every_copy_of_a_split_call() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("tree");
+    tree(&t);
+    std::fs::write(t.join("environments/edge.tf"), EDGE).unwrap();
+    pin(&t, &[("a", "1.0.0")]);
+    let work = tmp.path().join("work");
+    for d in ["environments", "modules", "released"] {
+        lz_operate::engine::copy_tree(&t.join(d), &work.join(d)).unwrap();
+    }
+    let dir = work.join("environments");
+    let want = offline(&t);
+    let mapping = lz_platform::mixed_root::write(&t, "prod", &dir, &want).unwrap_or_else(|e| panic!("{e:#}"));
+    let generated = std::fs::read_to_string(dir.join(lz_platform::mixed_root::FILE)).unwrap();
+    let edge = std::fs::read_to_string(dir.join("edge.tf")).unwrap();
+    let b = TfDir::new(&tf, &dir);
+    b.init(&[]).unwrap_or_else(|e| panic!("{e:#}"));
+    let vars = format!("-var-file={}", t.join("environments/prod/terraform.tfvars").display());
+    match b.plan(&["-out=tfplan".to_string(), vars]).unwrap() {
+        Plan::Changes(_) => {}
+        other => panic!("terraform plan of\n{edge}\n{generated}\n{}", match other { Plan::Failed(o) | Plan::NoChanges(o) => o.text(), _ => String::new() }),
+    }
+    let mut got = b.show("tfplan").unwrap().json;
+    mapping.plan(&mut got);
+    assert_eq!(addresses(&got), addresses(&want), "Terraform's addresses, mapped, are the offline plan's");
+    let of = |plan: &Value, addr: &str| changes(plan).into_iter().find(|r| r["address"] == addr).unwrap_or_else(|| panic!("{addr}"))["change"]["after"]["input"].clone();
+    for addr in ["module.edge[\"a\"].terraform_data.this", "module.edge[\"b\"].terraform_data.this", "terraform_data.notes"] {
+        assert_eq!(of(&got, addr), of(&want, addr), "{addr}");
+    }
+    assert_eq!(of(&got, "module.edge[\"a\"].terraform_data.this"), "a-1.0.0:2:1.0.0", "edge a (on 1.0.0) reads service a (on 1.0.0)");
+    assert!(edge.contains("note = \"wraps module.service\"") && edge.contains("      module.service is the service call\n"), "{edge}");
+    assert!(edge.contains("# depends_on = [ module.service ] in a comment"), "{edge}");
+    assert!(edge.contains("deep = local.cfg.submodule.service"), "{edge}");
+    assert!(edge.contains("module.service, module.service_v1_0_0, module.edge, module.edge_v1_0_0]"), "{edge}");
+    assert!(generated.contains("name = merge(module.service, module.service_v1_0_0)[each.key].id"), "the copy's references too:\n{generated}");
+}
+
+/// The release's own `moved` block into the split call (`module.legacy["a"]` to
+/// `module.service["a"]`): Terraform refuses two moves to one address, so the generated chains
+/// end at the release's chain (a planned under `service`) or start at `service` (a on a
+/// version call); every wave plans, and a moves in place.
+#[test]
+fn the_releases_own_move_into_a_split_call_does_not_clash_with_the_generated_chains() {
+    let tf = lz_platform::tools::terraform(&root()).unwrap_or_else(|e| panic!("terraform: {e:#}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let (t, work, state) = (tmp.path().join("tree"), tmp.path().join("work"), tmp.path().join("terraform.tfstate"));
+    tree(&t);
+    std::fs::write(t.join("environments/moves.tf"), "moved {\n  from = module.legacy[\"a\"]\n  to   = module.service[\"a\"]\n}\n").unwrap();
+    let addr = |call: &str, s: &str| format!("module.{call}[\"{s}\"]");
+    wave(&t, &work, &state, &tf);
+    pin(&t, &[("a", "1.0.0")]);
+    let (raw, _) = wave(&t, &work, &state, &tf);
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service", "a"), addr("service_v1_0_0", "a"))]));
+    std::fs::remove_file(t.join("environments/prod/pins.toml")).unwrap();
+    let (raw, _) = wave(&t, &work, &state, &tf);
+    assert_eq!(moved_in_place(&raw), BTreeSet::from([(addr("service_v1_0_0", "a"), addr("service", "a"))]));
+}
+
+/// The release's `import` into a pinned instance targets the version call the instance is
+/// planned under (the filtered `module.service` no longer has it); one into an unpinned
+/// instance is left alone.
+#[test]
+fn an_import_into_a_pinned_instance_targets_its_version_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path().join("tree");
+    tree(&t);
+    let import = |k: &str| format!("import {{\n  to = module.service[\"{k}\"].terraform_data.this\n  id = \"{k}\"\n}}\n");
+    std::fs::write(t.join("environments/imports.tf"), format!("{}{}", import("a"), import("b"))).unwrap();
+    pin(&t, &[("a", "1.0.0")]);
+    let work = tmp.path().join("work");
+    lz_operate::engine::copy_tree(&t.join("environments"), &work).unwrap();
+    lz_platform::mixed_root::write(&t, "prod", &work, &offline(&t)).unwrap();
+    let text = std::fs::read_to_string(work.join("imports.tf")).unwrap();
+    assert!(text.contains("to = module.service_v1_0_0[\"a\"].terraform_data.this"), "{text}");
+    assert!(text.contains("to = module.service[\"b\"].terraform_data.this"), "{text}");
+    // A working copy that is not the release's text is refused, naming the release's file.
+    let other = tmp.path().join("other");
+    lz_operate::engine::copy_tree(&t.join("environments"), &other).unwrap();
+    std::fs::write(other.join("imports.tf"), "# changed\n").unwrap();
+    let e = format!("{:#}", lz_platform::mixed_root::write(&t, "prod", &other, &offline(&t)).unwrap_err());
+    assert!(e.contains(&format!("{}: the working copy", t.join("environments/imports.tf").display())), "{e}");
 }
 
 /// Without the generated moves, the same split would destroy and recreate a service that
@@ -308,6 +480,14 @@ fn the_terraform_engine_workspace_applies_a_service_on_an_older_version_in_place
     assert_eq!(moved_in_place(&older), BTreeSet::from([(instance("service"), instance("service_v1_0_0"))]));
     let back = wave(&[]);
     assert_eq!(moved_in_place(&back), BTreeSet::from([(instance("service_v1_0_0"), instance("service"))]));
+    // a on 1.0.0 again; then a release unpins it and drops every released copy: the engine reads
+    // the state from the backend and moves a back in place from the version call it holds it under.
+    wave(&[("a", "1.0.0")]);
+    std::fs::write(t.join("modules/catalog.toml"), "[modules.svc]\nversion = \"1.1.0\"\nowner = \"t\"\nrisk = \"low\"\ndescription = \"d\"\nsha256 = \"x\"\n")
+        .unwrap();
+    std::fs::remove_dir_all(t.join("released")).unwrap();
+    let dropped = wave(&[]);
+    assert_eq!(moved_in_place(&dropped), BTreeSet::from([(instance("service_v1_0_0"), instance("service"))]));
 }
 
 /// The landing zone itself (its provider, hashicorp/aws 6.x, cannot be installed here): prod with

@@ -152,7 +152,7 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
     assert_eq!(done.outcome, "succeeded");
     let resources = done.resources.unwrap();
     for want in ["aws_kms_key.data", "aws_s3_bucket.data", "aws_s3_bucket.replica", "aws_security_group.https", "aws_vpc.this"] {
-        assert!(resources.iter().any(|r| r == want), "{want} in {resources:?}");
+        assert!(resources.iter().any(|r| *r == format!("{want} (create)")), "{want} in {resources:?}");
     }
     // Applied in the environment's account, state under the landing zone's key, not the canary's.
     let rt = lz_platform::aws::runtime().unwrap();

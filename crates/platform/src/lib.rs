@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod aws_setup;
 pub mod catalog;
+pub mod copy_sources;
 pub mod docs;
 pub mod errsum;
 pub mod findings;

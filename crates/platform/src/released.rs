@@ -116,6 +116,12 @@ pub fn check(root: &Path) -> Result<Findings> {
             }
         }
     }
+    // The terraform engine writes its version calls to this file of its working copy and
+    // refuses a release that holds one: found here, before any promotion.
+    let generated = PathBuf::from("environments").join(crate::mixed_root::FILE);
+    if root.join(&generated).exists() {
+        f.push("pins", Some(generated), None, "the harness writes the version calls of mixed module versions to this file name: rename it".to_string());
+    }
     let top = root.join(lz_repo::released::DIR);
     if top.is_dir() {
         for m in std::fs::read_dir(&top).with_context(|| format!("listing {}", top.display()))? {

@@ -24,6 +24,19 @@ fn a_pin_of_a_version_nobody_released_is_a_finding_with_its_line() {
     assert!(text.contains("ledger in prod pins bucket@9.9.9, a version neither the catalog nor modules/bucket/CHANGELOG.md knows"), "{text}");
 }
 
+/// A release's own file of the name the terraform engine writes its version calls to is a gate
+/// finding (the engine refuses it at promotion).
+#[test]
+fn a_file_of_the_generated_version_calls_name_is_a_finding() {
+    let (_d, root) = mini_repo();
+    assert!(pins::check(&root).unwrap().0.is_empty());
+    std::fs::write(root.join("environments").join(lz_platform::mixed_root::FILE), "# the author's\n").unwrap();
+    let (f, _) = pins::check(&root).unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    let text = f.0[0].to_string();
+    assert!(text.starts_with("environments/lz_module_versions.tf") && text.contains("rename it"), "{text}");
+}
+
 fn git(root: &std::path::Path, args: &[&str]) {
     let out = std::process::Command::new("git")
         .arg("-C")

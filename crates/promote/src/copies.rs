@@ -70,7 +70,19 @@ pub fn check(s: &crate::Session) -> Result<()> {
     let mut releases = crate::adoption::Releases::of_session(s);
     let mut cache: BTreeMap<String, lz_repo::catalog::Catalog> = BTreeMap::new();
     for p in pinned {
-        let held = lz_platform::catalog::module_hash(&lz_repo::released::dir(root, &p.module, &p.version)?)?;
+        let dir = lz_repo::released::dir(root, &p.module, &p.version)?;
+        // Code outside the copy is code no recorded hash covers.
+        let leaving = lz_platform::copy_sources::leaving(&dir)?;
+        refuse_if!(
+            !leaving.is_empty(),
+            "{} in {} renders from the release's released/{}/{}/, whose module calls leave the copy (code no recorded hash covers): {}",
+            p.service,
+            s.environment,
+            p.module,
+            p.version,
+            leaving.join("; ")
+        );
+        let held = lz_platform::catalog::module_hash(&dir)?;
         let recorded = own.modules.get(&p.module).and_then(|e| e.released.get(&p.version)).cloned().unwrap_or_default();
         refuse_if!(
             held != recorded,

@@ -158,7 +158,7 @@ mod tests {
         let ok = tree("\"1.0.0\" = \"h\"", "[pins.svc]\na = \"1.0.0\"\n");
         assert_eq!(pinned(ok.path(), "prod").unwrap().len(), 1);
 
-        for bad in ["../../x", "/x"] {
+        for bad in ["../../x", "/x", "+1.0.0"] {
             let t = tree(&format!("\"1.0.0\" = \"h\"\n\"{bad}\" = \"h\""), &format!("[pins.svc]\na = \"{bad}\"\n"));
             let e = format!("{:#}", pinned(t.path(), "prod").unwrap_err());
             assert!(e.starts_with("modules/catalog.toml:10: ") && e.contains("not a semver"), "{e}");

@@ -148,9 +148,10 @@ pub fn is_module_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// `x.y.z` as numbers.
+/// `x.y.z` as numbers, each ASCII digits only (`+1` parses as a number but is no version, and
+/// a version becomes part of a module call's name: `lz_repo::released::version_suffix`).
 pub fn semver(v: &str) -> Option<(u64, u64, u64)> {
-    let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
+    let mut it = v.split('.').map(|p| p.bytes().all(|b| b.is_ascii_digit()).then(|| p.parse::<u64>().ok()).flatten());
     let r = (it.next()??, it.next()??, it.next()??);
     it.next().is_none().then_some(r)
 }
@@ -435,6 +436,14 @@ pub fn reverses(module: &str, target: &Target, current: &str, previous: &str, ev
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_version_is_ascii_digits_only() {
+        assert_eq!(super::semver("1.10.0"), Some((1, 10, 0)));
+        for bad in ["+1.0.0", "1.+0.0", "1.0", "1.0.0.0", "1..0", " 1.0.0", "1.0.0-rc1", "١.0.0"] {
+            assert_eq!(super::semver(bad), None, "{bad:?}");
+        }
+    }
+
     use super::*;
 
     fn plan() -> Plan {

@@ -68,7 +68,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             // Read straight into the engine's value: the plan is held once through the evaluation.
             let plan = lz_policy::engine_plan::read(file, policies.held)?;
             opts.source = Some(relative(root, file));
-            (plan.environment.clone(), policies.findings_engine(plan, &mut Default::default())?)
+            (plan.environment().to_string(), policies.findings_engine(plan, &mut Default::default())?)
         }
         (None, Some(env)) => {
             let plan = crate::plan::render_env(root, env)?;

@@ -22,7 +22,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use crate::doc::{Doc, Type};
 use crate::input::{self, Kind};
 use crate::patterns::{access_key, private_key_block};
-use crate::redact::{is_secret_name, redact_secret_text, REDACTED};
+use crate::redact::{is_secret_name, redact_secret_text, redact_str, REDACTED};
+use lz_input::json_keys::{At, Key, Name, Walk};
 
 /// A plan ready for the engine, made only by [`read`] or [`parse`] (checked, secrets redacted):
 /// its fields are private, so no caller hands the engine unchecked or unredacted input, and it
@@ -190,7 +191,7 @@ pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
     let mut keys = HashMap::new();
     let mut float_version = None;
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut value = Build { keys: &mut keys, float_version: &mut float_version, held, at: At { parent: None, name: Name::Root } }
+    let mut value = Build { keys: &mut keys, float_version: &mut float_version, held, at: At::ROOT }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| input::json_error(&e, name))?;
@@ -286,107 +287,9 @@ fn empty_of(t: Type) -> Value {
     }
 }
 
-/// A JSON value walked without being held: its keys are checked (a key named twice is refused
-/// here too) and its type is returned.
-struct Skim<'a> {
-    at: At<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for Skim<'_> {
-    type Value = Type;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Type, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Skim<'_> {
-    type Value = Type;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Type, E> {
-        Ok(Type::Null)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Type, E> {
-        Ok(Type::Bool)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Type, E> {
-        Ok(Type::Number)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Type, E> {
-        Ok(Type::Number)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Type, E> {
-        Ok(Type::Number)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Type, E> {
-        Ok(Type::String)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Type, A::Error> {
-        let mut i = 0;
-        while seq.next_element_seed(Skim { at: At { parent: Some(&self.at), name: Name::Index(i) } })?.is_some() {
-            i += 1;
-        }
-        Ok(Type::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Type, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-            let here = At { parent: Some(&self.at), name: Name::Key(&name) };
-            if seen.contains(&name) {
-                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
-            }
-            map.next_value_seed(Skim { at: here })?;
-            seen.insert(name);
-        }
-        Ok(Type::Object)
-    }
-}
-
-/// Where a value sits, spelled only when a key is named twice.
-#[derive(Clone, Copy)]
-enum Name<'a> {
-    Root,
-    Key(&'a str),
-    Index(usize),
-}
-
-#[derive(Clone, Copy)]
-struct At<'a> {
-    parent: Option<&'a At<'a>>,
-    name: Name<'a>,
-}
-
-impl At<'_> {
-    /// `resource_changes[2].change.after.tags`; a key holding anything but letters, digits, `_`,
-    /// `-`, `/`, `:` and `@` is quoted, its quotes and control characters escaped (`tags."a.b"`), and
-    /// secrets in the path are redacted as in every reported string.
-    fn path(&self) -> String {
-        let mut names = vec![self.name];
-        let mut up = self.parent;
-        while let Some(a) = up {
-            names.push(a.name);
-            up = a.parent;
-        }
-        let mut out = String::new();
-        for n in names.into_iter().rev() {
-            match n {
-                Name::Root => {}
-                Name::Key(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    if !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || "_-/:@".contains(c)) {
-                        out.push_str(k);
-                    } else {
-                        out.push_str(&format!("{k:?}"));
-                    }
-                }
-                Name::Index(i) => out.push_str(&format!("[{i}]")),
-            }
-        }
-        crate::redact::redact_str(&out)
-    }
+/// The message of a key named twice: its path, secrets redacted as in every reported string.
+fn named_twice(at: &At<'_>) -> String {
+    format!("key {} is named twice", redact_str(&at.path()))
 }
 
 /// One JSON value built as the engine's value.
@@ -402,28 +305,6 @@ impl<'de> DeserializeSeed<'de> for Build<'_, '_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
-    }
-}
-
-/// An object key, borrowed from the text when it holds no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -445,7 +326,7 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
         Ok(Value::from(n))
     }
     fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-        if self.at.parent.is_some_and(|p| p.parent.is_none()) && matches!(self.at.name, Name::Key("format_version")) {
+        if self.at.is_top_level() && matches!(self.at.name, Name::Key("format_version")) {
             *self.float_version = serde_json::Number::from_f64(n).map(|x| x.to_string());
         }
         Ok(Value::from(n))
@@ -479,12 +360,12 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
             };
             let here = At { parent: Some(&at), name: Name::Key(&name) };
             if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
+                return Err(de::Error::custom(named_twice(&here)));
             }
             let value = if held == Held::RulesRead && at.parent.is_none() && !RULES_READ.contains(&name.as_ref()) {
                 // A part no rule reads: walked (its keys checked) and held as an empty value of
                 // its type, so the document's kind and shape read as before.
-                empty_of(map.next_value_seed(Skim { at: here })?)
+                empty_of(map.next_value_seed(Walk { at: here, twice: named_twice })?)
             } else {
                 map.next_value_seed(Build { keys: &mut *keys, float_version: &mut *float_version, held, at: here })?
             };

@@ -146,6 +146,8 @@ fn bad_input_is_refused_as_read_plan_refuses_it() {
         r#"{"format_version":"1.2","provider_schemas":{}}"#.into(),
         r#"{"a":1}"#.into(),
         deep,
+        // Review item 10: nesting past the limit inside a held part, not only in a walked one.
+        format!(r#"{{"format_version":"1.2","resource_changes":[],"configuration":{{"x":{}{}}}}}"#, "[".repeat(200), "]".repeat(200)),
         rc(r#""create""#),
         rc(r#"{"actions":[1]}"#),
         rc(r#"{"actions":["create"],"after":"x"}"#),

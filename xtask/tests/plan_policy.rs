@@ -99,3 +99,35 @@ fn a_plan_naming_a_key_twice_exits_2_naming_file_line_and_path() {
     assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
     assert!(err.contains(&format!("{}:", file.display())) && err.contains("key format_version is named twice"), "{err}");
 }
+
+/// Review of lane policymem, item 5: only the `policy` command asks the kernel for ordinary
+/// pages. The flag is inherited across fork and exec, so a command that runs terraform (here a
+/// stand-in on PATH that records its own flag) must leave its children the kernel's default.
+#[test]
+fn programs_run_by_xtask_keep_the_kernels_page_default() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let seen = dir.path().join("thp");
+    let script = bin.join("terraform");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ngrep THP_enabled /proc/self/status >> '{}'\n[ \"$1\" = version ] && echo '{{\"terraform_version\":\"1.11.4\"}}' && exit 0\nexit 1\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["plan", "--env", "dev", "--engine", "terraform"])
+        .env("LZ_ROOT", root())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&seen)
+        .unwrap_or_else(|e| panic!("the stand-in terraform never ran ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(!text.is_empty() && text.lines().all(|l| l.split_whitespace().eq(["THP_enabled:", "1"])), "{text}");
+}

@@ -1,4 +1,5 @@
-//! The edge of every command, below every other crate (no dependencies): files are read here
+//! The edge of every command, below every other crate (no workspace crate; serde and serde_json
+//! only, for `json_keys`): files are read here
 //! (missing control inputs are errors saying what the file is for, invalid UTF-8 names
 //! file:line:col of its first bad byte, sizes are bounded), ids are validated here
 //! (`ids`), and the limits the harness states in its README live here (`limits`).
@@ -6,6 +7,7 @@
 //! Errors are [`InputError`], a message that names the file or argument; it converts into
 //! `anyhow::Error` and into the renderer's diagnostics alike.
 pub mod ids;
+pub mod json_keys;
 pub mod limits;
 mod read;
 

@@ -16,15 +16,8 @@ pub fn type_name_of(t: Type) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Type {
-    Null,
-    Bool,
-    Number,
-    String,
-    Array,
-    Object,
-}
+/// The JSON types (one enum with the duplicate-key walker of `lz_input::json_keys`).
+pub use lz_input::json_keys::JsonType as Type;
 
 /// What the checks read of a JSON value.
 pub trait Doc: Sized {

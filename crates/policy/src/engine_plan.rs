@@ -22,14 +22,37 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use crate::doc::{Doc, Type};
 use crate::input::{self, Kind};
 use crate::patterns::{access_key, private_key_block};
-use crate::redact::{is_secret_name, redact_secret_text, REDACTED};
+use crate::redact::{is_secret_name, redact_secret_text, redact_str, REDACTED};
+use lz_input::json_keys::{At, Key, Name, Walk};
 
-/// A plan ready for the engine.
+/// A plan ready for the engine, made only by [`read`] or [`parse`] (checked, secrets redacted):
+/// its fields are private, so no caller hands the engine unchecked or unredacted input, and it
+/// records which parts it holds, so [`crate::Policies::findings_engine`] refuses a plan holding
+/// less than the policies in force read.
 pub struct EnginePlan {
     /// The engine's input: the plan, secrets redacted.
-    pub input: Value,
+    input: Value,
     /// The plan's `environment` variable, "" when absent (as [`crate::plan_environment`] reads it).
-    pub environment: String,
+    environment: String,
+    held: Held,
+}
+
+impl EnginePlan {
+    /// The engine's input: the plan, secrets redacted, the parts not held empty.
+    pub fn input(&self) -> &Value {
+        &self.input
+    }
+    /// The plan's `environment` variable, "" when absent.
+    pub fn environment(&self) -> &str {
+        &self.environment
+    }
+    /// Which parts of the plan are held.
+    pub fn held(&self) -> Held {
+        self.held
+    }
+    pub(crate) fn into_input(self) -> Value {
+        self.input
+    }
 }
 
 /// Which parts of a plan are held: only [`RULES_READ`] when the policies in force read no other
@@ -54,28 +77,104 @@ impl Held {
 }
 
 /// The places of a policy's text where it reads a part of the input other than [`RULES_READ`],
-/// or the input as a whole: `file:line: text`.
+/// or the input as a whole: `file:line: text`. The text is read as Rego tokens are: comments and
+/// the insides of strings and raw strings (which may span lines) are not code, so a `#` inside
+/// a string hides nothing. `object.get(input, "part", ...)` is allowed only as the builtin: not
+/// `lib.object.get(`, not `x_object.get(`, and nowhere once a file imports or defines a name
+/// `object` that could stand for it. Text the scan cannot read (an unterminated string) is named
+/// too: when in doubt the whole plan is held.
 pub fn reads_beyond_the_held_parts(rel: &str, text: &str) -> Vec<String> {
-    static ALLOWED: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
-    let (allowed, word) = ALLOWED.get_or_init(|| {
+    static RES: std::sync::OnceLock<[regex::Regex; 4]> = std::sync::OnceLock::new();
+    let [allowed, word, builtin, shadow] = RES.get_or_init(|| {
         let parts = RULES_READ.join("|");
-        (
+        [
             regex::Regex::new(&format!(r#"^input\.({parts})\b|^input, *"({parts})"|^input, *\["({parts})""#)).expect("a valid pattern"),
             regex::Regex::new(r"\binput\b").expect("a valid pattern"),
-        )
+            regex::Regex::new(r"(?:^|[^\w.])object\.get\(\s*$").expect("a valid pattern"),
+            // `import ... object`, `import ... as object`, or a rule named `object` (a head at the
+            // start of a line): `object.get` may then not be the builtin.
+            regex::Regex::new(r"(?m)^[ \t]*import\b[^\n]*\bobject\b|^object\b").expect("a valid pattern"),
+        ]
     });
+    let line_of = |at: usize| text[..at].matches('\n').count();
+    let line_text = |i: usize| text.lines().nth(i).unwrap_or("").trim().to_string();
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let code = line.split('#').next().unwrap_or("");
-        for m in word.find_iter(code) {
-            let rest = &code[m.start()..];
-            let ok = allowed.is_match(rest) && (rest.starts_with("input.") || code[..m.start()].trim_end().ends_with("object.get("));
-            if !ok {
-                out.push(format!("{rel}:{}: {}", i + 1, line.trim()));
-            }
+    let code = match code_only(text) {
+        Ok(code) => code,
+        Err(at) => {
+            let i = line_of(at);
+            return vec![format!("{rel}:{}: a string that does not end (the scan cannot read the file): {}", i + 1, line_text(i))];
+        }
+    };
+    let shadowed = shadow.find(&code).map(|m| line_of(m.start()));
+    if let Some(i) = shadowed {
+        out.push(format!("{rel}:{}: a name `object` other than the builtin's: {}", i + 1, line_text(i)));
+    }
+    for m in word.find_iter(&code) {
+        let rest = &text[m.start()..];
+        let direct = rest.starts_with("input.");
+        let ok = allowed.is_match(rest) && (direct || (shadowed.is_none() && builtin.is_match(&code[..m.start()])));
+        if !ok {
+            let i = line_of(m.start());
+            out.push(format!("{rel}:{}: {}", i + 1, line_text(i)));
         }
     }
     out
+}
+
+/// The Rego text with its comments and the insides of its strings and raw strings blanked
+/// (each byte a space, newlines kept), so offsets and lines stay those of the text. An
+/// unterminated string is an error at its start.
+fn code_only(text: &str) -> std::result::Result<String, usize> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    out.push(b' ');
+                    i += 1;
+                }
+            }
+            q @ (b'"' | b'`') => {
+                let start = i;
+                out.push(q);
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return Err(start),
+                        Some(b'\n') if q == b'"' => return Err(start),
+                        Some(&c) if c == q => {
+                            out.push(q);
+                            i += 1;
+                            break;
+                        }
+                        Some(b'\\') if q == b'"' => {
+                            out.extend(b"  ");
+                            i += 2;
+                            if i > b.len() {
+                                return Err(start);
+                            }
+                            if b[i - 1] == b'\n' {
+                                return Err(start);
+                            }
+                        }
+                        Some(&c) => {
+                            out.push(if c == b'\n' { b'\n' } else { b' ' });
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            c => {
+                out.push(if c.is_ascii() { c } else { b' ' });
+                i += 1;
+            }
+        }
+    }
+    // Only ASCII bytes were written.
+    Ok(String::from_utf8(out).expect("ASCII"))
 }
 
 /// Reads a plan file as [`crate::read_plan`] does, into the engine's value.
@@ -90,14 +189,28 @@ pub fn read(path: &Path, held: Held) -> Result<EnginePlan> {
 pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut keys = HashMap::new();
+    let mut float_version = None;
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut value = Build { keys: &mut keys, held, at: At { parent: None, name: Name::Root } }
+    let mut value = Build { keys: &mut keys, float_version: &mut float_version, held, at: At::ROOT }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| input::json_error(&e, name))?;
-    let plan_ok = matches!(input::classify(&value), Kind::Plan(_))
+    // A numeric `format_version` written with a fraction (`1.0`) is named as serde_json names
+    // it ("1.0"), not as the engine writes the number ("1"): the checks read the same text.
+    let probe = match &float_version {
+        Some(t) => {
+            let mut p = value.clone();
+            if let Ok(o) = p.as_object_mut() {
+                o.insert(Value::from("format_version"), Value::from(t.as_str()));
+            }
+            Cow::Owned(p)
+        }
+        None => Cow::Borrowed(&value),
+    };
+    let plan_ok = matches!(input::classify(probe.as_ref()), Kind::Plan(_))
         && value.get("resource_changes").map_or(0, |r| r.items().len()) <= lz_input::limits::MAX_RESOURCES
         && input::check_shape(&value).is_ok();
+    drop(probe);
     if !plan_ok {
         // The same checks refused it: serde_json's reading names what it is and where.
         return match input::parse(text, name) {
@@ -112,7 +225,7 @@ pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
         .unwrap_or_default()
         .to_string();
     redact(&mut value, &keys);
-    Ok(EnginePlan { input: value, environment })
+    Ok(EnginePlan { input: value, environment, held })
 }
 
 /// Each distinct object key once (a plan repeats a few hundred keys over and over), and
@@ -174,106 +287,16 @@ fn empty_of(t: Type) -> Value {
     }
 }
 
-/// A JSON value walked without being held: its keys are checked (a key named twice is refused
-/// here too) and its type is returned.
-struct Skim<'a> {
-    at: At<'a>,
-}
-
-impl<'de> DeserializeSeed<'de> for Skim<'_> {
-    type Value = Type;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Type, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Skim<'_> {
-    type Value = Type;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Type, E> {
-        Ok(Type::Null)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Type, E> {
-        Ok(Type::Bool)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Type, E> {
-        Ok(Type::Number)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Type, E> {
-        Ok(Type::Number)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Type, E> {
-        Ok(Type::Number)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Type, E> {
-        Ok(Type::String)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Type, A::Error> {
-        let mut i = 0;
-        while seq.next_element_seed(Skim { at: At { parent: Some(&self.at), name: Name::Index(i) } })?.is_some() {
-            i += 1;
-        }
-        Ok(Type::Array)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Type, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-            let here = At { parent: Some(&self.at), name: Name::Key(&name) };
-            if seen.contains(&name) {
-                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
-            }
-            map.next_value_seed(Skim { at: here })?;
-            seen.insert(name);
-        }
-        Ok(Type::Object)
-    }
-}
-
-/// Where a value sits, spelled only when a key is named twice.
-#[derive(Clone, Copy)]
-enum Name<'a> {
-    Root,
-    Key(&'a str),
-    Index(usize),
-}
-
-#[derive(Clone, Copy)]
-struct At<'a> {
-    parent: Option<&'a At<'a>>,
-    name: Name<'a>,
-}
-
-impl At<'_> {
-    /// `resource_changes[2].change.after.tags`
-    fn path(&self) -> String {
-        let mut names = vec![self.name];
-        let mut up = self.parent;
-        while let Some(a) = up {
-            names.push(a.name);
-            up = a.parent;
-        }
-        let mut out = String::new();
-        for n in names.into_iter().rev() {
-            match n {
-                Name::Root => {}
-                Name::Key(k) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(k);
-                }
-                Name::Index(i) => out.push_str(&format!("[{i}]")),
-            }
-        }
-        out
-    }
+/// The message of a key named twice: its path, secrets redacted as in every reported string.
+fn named_twice(at: &At<'_>) -> String {
+    format!("key {} is named twice", redact_str(&at.path()))
 }
 
 /// One JSON value built as the engine's value.
 struct Build<'k, 'a> {
     keys: &'k mut Keys,
+    /// The text serde_json gives a top-level `format_version` read as a fractional number.
+    float_version: &'k mut Option<String>,
     held: Held,
     at: At<'a>,
 }
@@ -282,28 +305,6 @@ impl<'de> DeserializeSeed<'de> for Build<'_, '_> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
-    }
-}
-
-/// An object key, borrowed from the text when it holds no escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> de::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object key")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
@@ -325,16 +326,19 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
         Ok(Value::from(n))
     }
     fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        if self.at.is_top_level() && matches!(self.at.name, Name::Key("format_version")) {
+            *self.float_version = serde_json::Number::from_f64(n).map(|x| x.to_string());
+        }
         Ok(Value::from(n))
     }
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
         Ok(Value::String(s.into()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let Build { keys, held, at } = self;
+        let Build { keys, float_version, held, at } = self;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
-            let child = Build { keys: &mut *keys, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
+            let child = Build { keys: &mut *keys, float_version: &mut *float_version, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
             match seq.next_element_seed(child)? {
                 Some(v) => items.push(v),
                 None => break,
@@ -343,7 +347,7 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
         Ok(Value::from(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let Build { keys, held, at } = self;
+        let Build { keys, float_version, held, at } = self;
         let mut out = BTreeMap::new();
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             let key = match keys.get(name.as_ref()) {
@@ -356,14 +360,14 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
             };
             let here = At { parent: Some(&at), name: Name::Key(&name) };
             if out.contains_key(&key) {
-                return Err(de::Error::custom(format!("key {} is named twice", here.path())));
+                return Err(de::Error::custom(named_twice(&here)));
             }
             let value = if held == Held::RulesRead && at.parent.is_none() && !RULES_READ.contains(&name.as_ref()) {
                 // A part no rule reads: walked (its keys checked) and held as an empty value of
                 // its type, so the document's kind and shape read as before.
-                empty_of(map.next_value_seed(Skim { at: here })?)
+                empty_of(map.next_value_seed(Walk { at: here, twice: named_twice })?)
             } else {
-                map.next_value_seed(Build { keys: &mut *keys, held, at: here })?
+                map.next_value_seed(Build { keys: &mut *keys, float_version: &mut *float_version, held, at: here })?
             };
             out.insert(key, value);
         }

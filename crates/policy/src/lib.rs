@@ -165,8 +165,13 @@ impl Policies {
 
     /// [`Policies::findings`] of a plan read straight into the engine's value
     /// ([`engine_plan::read`], already checked and redacted): what `policy --plan FILE` runs.
+    /// A plan holding fewer parts than these policies read is refused: its rules would read
+    /// empty parts and pass.
     pub fn findings_engine(&self, plan: engine_plan::EnginePlan, stages: &mut Stages) -> Result<Vec<Finding>> {
-        self.evaluate(plan.input, stages)
+        if plan.held() == engine_plan::Held::RulesRead && self.held == engine_plan::Held::All {
+            bail!("the plan was read holding only the parts {:?}, but the policies in force read more of it", engine_plan::RULES_READ);
+        }
+        self.evaluate(plan.into_input(), stages)
     }
 
     /// Every finding of the rule tree on one engine input.

@@ -43,7 +43,7 @@ pub fn policy_plan(root: &Path, plan: &Path) -> Result<Profile> {
     let mut t = Instant::now();
     // Read, checked and redacted straight into the engine's value, as `policy --plan` reads it.
     let plan = crate::engine_plan::read(plan, policies.held)?;
-    let environment = plan.environment.clone();
+    let environment = plan.environment().to_string();
     lap(&mut p, "read plan", &mut t);
     let mut stages = Stages::default();
     let findings = policies.findings_engine(plan, &mut stages)?;

@@ -43,3 +43,24 @@ fn corpus_covers_every_plan_format_and_encoding() {
         );
     }
 }
+
+/// The corpus runs through the reader `policy --plan` ships (`engine_plan`): a corpus file
+/// naming a key twice, which `policy --plan` refuses, is refused by `policy test` too, and a
+/// case may expect that refusal.
+#[test]
+fn corpus_runs_through_the_shipped_reader() {
+    let opts = Options::for_root(&root());
+    let policies = Policies::load(&opts.policies, &opts.settings).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = r#"{"format_version":"1.2","resource_changes":[],"variables":{"environment":{"value":"dev"},"environment":{"value":"prod"}}}"#;
+    std::fs::write(dir.path().join("twice.json"), plan).unwrap();
+    std::fs::write(dir.path().join("cases.toml"), "[[case]]\nfile = \"twice.json\"\nwhat = \"a key twice\"\n").unwrap();
+    let out = lz_policy::corpus::run(dir.path(), &policies).unwrap();
+    assert!(!out[0].passed() && out[0].problems[0].contains("key variables.environment is named twice"), "{:?}", out[0].problems);
+    std::fs::write(
+        dir.path().join("cases.toml"),
+        "[[case]]\nfile = \"twice.json\"\nwhat = \"a key twice\"\nerror = \"variables.environment is named twice\"\n",
+    )
+    .unwrap();
+    assert!(lz_policy::corpus::run(dir.path(), &policies).unwrap()[0].passed());
+}

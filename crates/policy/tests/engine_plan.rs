@@ -65,8 +65,8 @@ fn a_plan_read_into_the_engine_is_the_converted_plan() {
     for f in &files {
         let plan = lz_policy::read_plan(f).unwrap();
         let direct = engine_plan::read(f, Held::RulesRead).unwrap();
-        assert!(direct.input == redact::engine_input(&held(&plan)), "{}: the engine's input differs", f.display());
-        assert_eq!(direct.environment, lz_policy::plan_environment(&plan), "{}", f.display());
+        assert!(*direct.input() == redact::engine_input(&held(&plan)), "{}: the engine's input differs", f.display());
+        assert_eq!(direct.environment(), lz_policy::plan_environment(&plan), "{}", f.display());
     }
 }
 
@@ -90,14 +90,14 @@ fn secrets_numbers_and_nesting_read_as_the_converted_plan() {
         "planned_values": {"password": "hunter2", "root_module": {}},
     });
     let direct = engine_plan::parse(&serde_json::to_string_pretty(&plan).unwrap(), "p.json", Held::RulesRead).unwrap();
-    assert!(direct.input == redact::engine_input(&held(&plan)));
-    assert_eq!(direct.input["planned_values"], regorus::Value::new_object(), "a part no rule reads is not held");
-    assert_eq!(direct.environment, "prod");
-    let text = direct.input.to_json_str().unwrap();
+    assert!(*direct.input() == redact::engine_input(&held(&plan)));
+    assert_eq!(direct.input()["planned_values"], regorus::Value::new_object(), "a part no rule reads is not held");
+    assert_eq!(direct.environment(), "prod");
+    let text = direct.input().to_json_str().unwrap();
     for secret in ["hunter2", &key, "abc\n", "\"a\""] {
         assert!(!text.contains(secret), "{secret} survived: {text}");
     }
-    let x = &direct.input["configuration"]["x"];
+    let x = &direct.input()["configuration"]["x"];
     assert_eq!(x["db"]["secret_string"]["inner"], regorus::Value::from("x"));
     assert_eq!(x["numbers"][3], regorus::Value::from(u64::MAX));
 }
@@ -146,6 +146,8 @@ fn bad_input_is_refused_as_read_plan_refuses_it() {
         r#"{"format_version":"1.2","provider_schemas":{}}"#.into(),
         r#"{"a":1}"#.into(),
         deep,
+        // Review item 10: nesting past the limit inside a held part, not only in a walked one.
+        format!(r#"{{"format_version":"1.2","resource_changes":[],"configuration":{{"x":{}{}}}}}"#, "[".repeat(200), "]".repeat(200)),
         rc(r#""create""#),
         rc(r#"{"actions":[1]}"#),
         rc(r#"{"actions":["create"],"after":"x"}"#),
@@ -168,12 +170,12 @@ fn bad_input_is_refused_as_read_plan_refuses_it() {
         assert!(got.starts_with(&file.display().to_string()), "{got}");
     }
     let good = std::fs::read_to_string(root().join("policies/corpus/iam-escalation.format-1.2.json")).unwrap();
-    let plain = engine_plan::parse(&good, "p.json", Held::RulesRead).unwrap().input;
+    let plain = engine_plan::parse(&good, "p.json", Held::RulesRead).unwrap().input().clone();
     let mut bom = vec![0xEF, 0xBB, 0xBF];
     bom.extend(good.as_bytes());
     for b in [bom, utf16(&good, true), utf16(&good, false)] {
         std::fs::write(&file, b).unwrap();
-        assert!(engine_plan::read(&file, Held::RulesRead).unwrap().input == plain);
+        assert!(engine_plan::read(&file, Held::RulesRead).unwrap().input() == &plain);
     }
 }
 
@@ -238,13 +240,90 @@ fn rules_read_only_the_parts_of_the_plan_that_are_held() {
     });
     assert_eq!(Held::for_policies(&tree), Held::All);
     let plan = r#"{"format_version":"1.2","resource_changes":[],"planned_values":{"root_module":{"a":1}}}"#;
-    let all = engine_plan::parse(plan, "p.json", Held::All).unwrap().input;
+    let all = engine_plan::parse(plan, "p.json", Held::All).unwrap().input().clone();
     assert_eq!(all["planned_values"]["root_module"]["a"], regorus::Value::from(1u64));
     // The scan names what it must name.
     for bad in ["x := input.planned_values.root_module", "walk(input, [p, v])", "v := object.get(input, k, null)", "x := input[\"prior_state\"]"] {
         assert_eq!(reads_beyond_the_held_parts("t.rego", bad).len(), 1, "{bad}");
     }
+    // Review of lane policymem: a `#` inside a string or raw string is not a comment (a raw
+    // string may span lines); `object.get(` is allowed as the builtin only; a name `object`
+    // that could stand for the builtin, or text the scan cannot read, holds the whole plan.
+    for bad in [
+        "msg := sprintf(\"rule #%v: %v\", [n, input.planned_values.root_module])",
+        "msg := concat(`#`, [input.prior_state])",
+        "x := `a\n# b\n` == input.planned_values",
+        "x := \"a\\\"#\" == input.planned_values",
+        "v := lib.object.get(input, \"variables\", {})",
+        "v := data.lz.lib.object.get(input, \"variables\", {})",
+        "v := plan_object.get(input, \"variables\", {})",
+    ] {
+        assert_eq!(reads_beyond_the_held_parts("t.rego", bad).len(), 1, "{bad}");
+    }
+    let multi = "x := `a\n#` == \"#\"\ny := input.resource_changes\nz := input.prior_state\n";
+    assert_eq!(reads_beyond_the_held_parts("t.rego", multi), vec!["t.rego:4: z := input.prior_state".to_string()]);
+    for doubt in [
+        "import data.lz.lib.object\nv := object.get(input, \"variables\", {})",
+        "import data.lz.lib.plan as object\nv := object.get(input, \"variables\", {})",
+        "object.get(doc, k, d) := doc.planned_values\nv := object.get(input, \"variables\", {})",
+        "x := \"unterminated\ny := input.configuration",
+        "x := `unterminated\ny := input.configuration",
+    ] {
+        assert!(!reads_beyond_the_held_parts("t.rego", doubt).is_empty(), "{doubt}");
+        let mut t = lz_policy::PolicyTree::load(&dir).unwrap();
+        t.files.push(lz_policy::rules::PolicyFile { rel: "x/x.rego".into(), text: doubt.into(), package: "lz.rules.x".into(), is_test: false });
+        assert_eq!(Held::for_policies(&t), Held::All, "{doubt}");
+    }
+    for good in [
+        "msg := sprintf(\"rule #%v\", [input.configuration]) # input.planned_values",
+        "x := \"input.planned_values\"",
+        "x := `input.prior_state\n` == input.variables",
+        "v := object.get( input, \"variables\", {})",
+    ] {
+        assert!(reads_beyond_the_held_parts("t.rego", good).is_empty(), "{good}");
+    }
     for good in ["x := input.configuration", "some rc in arr(object.get(input, \"resource_changes\", []))", "v := object.get(input, [\"variables\", name, \"value\"], null)", "# input.planned_values in a comment"] {
         assert!(reads_beyond_the_held_parts("t.rego", good).is_empty(), "{good}");
+    }
+}
+
+/// Review of lane policymem, item 3: a plan read holding only the parts the repository's rules
+/// read is refused by policies that read more (they would read empty parts and pass); a plan
+/// holding everything serves any policies.
+#[test]
+fn a_plan_holding_less_than_the_policies_read_is_refused() {
+    let plan = r#"{"format_version":"1.2","resource_changes":[],"planned_values":{"root_module":{}}}"#;
+    let mut all = policies();
+    all.held = Held::All;
+    let err = all.findings_engine(engine_plan::parse(plan, "p.json", Held::RulesRead).unwrap(), &mut Stages::default()).unwrap_err();
+    assert!(format!("{err:#}").contains("the policies in force read more"), "{err:#}");
+    let whole = engine_plan::parse(plan, "p.json", Held::All).unwrap();
+    assert_eq!(whole.held(), Held::All);
+    assert!(all.findings_engine(whole, &mut Stages::default()).is_ok());
+    assert!(policies().findings_engine(engine_plan::parse(plan, "p.json", Held::All).unwrap(), &mut Stages::default()).is_ok());
+}
+
+/// Review items 7 and 8: a numeric `format_version` written `1.0` reads as serde_json reads it
+/// (a supported plan), and the path of a key named twice is quoted, its control characters
+/// escaped and secrets in it redacted.
+#[test]
+fn a_numeric_version_reads_as_before_and_a_twice_named_key_is_escaped() {
+    for text in [r#"{"format_version": 1.0, "resource_changes": []}"#, r#"{"format_version": 1.2, "resource_changes": [], "variables": {}}"#] {
+        assert!(lz_policy::parse_plan(text, "p.json").is_ok(), "{text}");
+        let direct = engine_plan::parse(text, "p.json", Held::RulesRead).unwrap_or_else(|e| panic!("{text}: {e:#}"));
+        assert!(*direct.input() == redact::engine_input(&serde_json::from_str(text).unwrap()), "{text}");
+    }
+    let err = engine_plan::parse(r#"{"format_version": 9.5, "resource_changes": []}"#, "p.json", Held::RulesRead).err().expect("refused");
+    assert!(!format!("{err:#}").contains("a defect"), "{err:#}");
+    let key = format!("AKIA{}", "ABCDEFGHIJKLMNOP");
+    for (k, want) in [
+        ("a.b\\u001b[31m", r#"configuration."a.b\u{1b}[31m" is named twice"#),
+        ("x y", r#"configuration."x y" is named twice"#),
+        (key.as_str(), "configuration.AKIA**************** is named twice"),
+    ] {
+        let text = format!(r#"{{"format_version":"1.2","resource_changes":[],"configuration":{{"{k}":1,"{k}":2}}}}"#);
+        let err = format!("{:#}", engine_plan::parse(&text, "p.json", Held::RulesRead).err().expect("refused"));
+        assert!(err.contains(want), "{err}");
+        assert!(!err.contains('\u{1b}') && !err.contains(&key), "{err}");
     }
 }

@@ -301,10 +301,23 @@ pub fn cosign(
     signer: &Signer,
 ) -> Result<Option<Cosigned>> {
     let latest = witness_store.latest()?;
-    let mut anchors = crate::Anchors::of_store(store, known)?;
-    anchors.witnessed = latest.into_iter().collect();
-    let records = store.load()?;
-    let chain = crate::verify_chain_with(&records, trust, &anchors)?;
+    let checked = (|| {
+        let mut anchors = crate::Anchors::of_store(store, known)?;
+        anchors.witnessed = latest.clone().into_iter().collect();
+        let records = store.load()?;
+        crate::verify_chain_with(&records, trust, &anchors)
+    })();
+    let chain = match checked {
+        Ok(chain) => chain,
+        Err(e) => {
+            // The latest note may vouch for a listing this run could not verify: a note without
+            // one retires it before the refusal is given (issue 36, review finding 1).
+            if let Some(prev) = &latest {
+                retire(prev, witness_store, signer).with_context(|| format!("{e:#}"))?;
+            }
+            return Err(e);
+        }
+    };
     let refused = |m: String| anyhow::Error::new(crate::Refused(m));
     match chain.register.get(signer.identity()) {
         Some(id) if id.keyid != signer.keyid() => return Err(refused(format!("the key given is not the registered key of {}", id.name))),
@@ -329,6 +342,31 @@ pub fn cosign(
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
     let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;
     Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings }))
+}
+
+/// After a verification the witness refused: when the latest note `prev` carries a `listing`
+/// line, signs its checkpoint again (the size and hash it had verified) at the witness's time
+/// now, without that line, so that [`WitnessStore::latest`] no longer gives a voucher
+/// ([`crate::vouch`]) and every verifier lists the whole store.
+fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Result<()> {
+    let Ok(note) = parse(&prev.note) else { return Ok(()) };
+    if note.checkpoint.listing.is_none() {
+        return Ok(());
+    }
+    let mut now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    let was = crate::record::parse_time(&note.checkpoint.time).ok();
+    // The key orders by size then second: the retiring note must sort after the one it retires.
+    if was.is_some_and(|t| now <= t) {
+        now = was.expect("checked") + time::Duration::seconds(1);
+    }
+    let checkpoint = WitnessCheckpoint {
+        listing: None,
+        time: now.format(&time::format_description::well_known::Rfc3339)?,
+        ..note.checkpoint
+    };
+    let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
+    witness_store.put(&key, &sign(&checkpoint, signer)?).with_context(|| format!("the witness could not retire the listing of {}", prev.source))?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

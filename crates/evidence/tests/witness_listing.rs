@@ -231,6 +231,13 @@ fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncat
     assert!(names_record_2(&err), "{err:#}");
     let err = verify_store(&w.store, &w.root, &[]).expect_err("a full listing finds the marker");
     assert!(names_record_2(&err), "{err:#}");
+    // The refusing witness retired its listing: the latest note vouches for none, so the same
+    // resumed pass now lists the whole store and refuses as `--full` does.
+    let retired = w.latest();
+    assert_ne!(retired.note, note.note, "the witness wrote a note retiring the listing");
+    assert!(lz_evidence::witness::parse(&retired.note).unwrap().checkpoint.listing.is_none());
+    let err = verified(&w.store, &[], Some(&retired), resume).err().expect("after the witness refused, the decision refuses too");
+    assert!(names_record_2(&err), "{err:#}");
 
     // A truncation behind the witnessed size (8 records): markers over records 6 and 7 and the
     // head put back to the checkpoint of record 5. A resumed pass reads record 7 (the one its

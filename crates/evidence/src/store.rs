@@ -135,6 +135,10 @@ pub struct StoreIntegrity {
     /// Earlier heads read from the store by this call (the others came from `held`, see
     /// [`Store::integrity_held`]).
     pub heads_read: u64,
+    /// Under a witnessed listing ([`Store::integrity_vouched`]): the record keys it listed after
+    /// the witnessed size, each with the id of its first version, the keys
+    /// [`Store::windows_vouched`] reads after it.
+    pub tail_keys: Option<Vec<(String, Option<String>)>>,
 }
 
 /// Earlier head versions a verifier kept (location -> the bytes it read): a store that can
@@ -256,9 +260,11 @@ pub trait Store {
         Ok(false)
     }
     /// [`Store::windows_from`] with the records up to `vouch`'s size read by key, without
-    /// listing them ([`crate::vouch`]); the default lists as [`Store::windows_from`] does.
-    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch) -> Result<(u64, Windows<'_>)> {
-        let _ = vouch;
+    /// listing them, and after it exactly the keys `tail` (as [`Store::integrity_vouched`]
+    /// listed them; listed here when `None`) ([`crate::vouch`]); the default lists as
+    /// [`Store::windows_from`] does.
+    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch, tail: Option<&[(String, Option<String>)]>) -> Result<(u64, Windows<'_>)> {
+        let _ = (vouch, tail);
         self.windows_from(first)
     }
     /// [`Store::integrity_held`] listing only the record keys after `vouch`'s size and the head

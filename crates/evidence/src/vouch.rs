@@ -62,11 +62,13 @@ impl Vouch {
 pub struct Vouched<'a> {
     store: &'a dyn Store,
     vouch: Vouch,
+    /// The record keys after the witnessed size as the last integrity listing found them.
+    tail: std::sync::Mutex<Option<Vec<(String, Option<String>)>>>,
 }
 
 impl<'a> Vouched<'a> {
     pub fn new(store: &'a dyn Store, vouch: Vouch) -> Vouched<'a> {
-        Vouched { store, vouch }
+        Vouched { store, vouch, tail: Default::default() }
     }
 }
 
@@ -84,7 +86,8 @@ impl Store for Vouched<'_> {
     }
 
     fn windows_from(&self, first: u64) -> Result<(u64, Windows<'_>)> {
-        self.store.windows_vouched(first, &self.vouch)
+        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.store.windows_vouched(first, &self.vouch, tail.as_deref())
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
@@ -96,7 +99,9 @@ impl Store for Vouched<'_> {
     }
 
     fn integrity_held(&self, seen: &BTreeSet<String>, held: &HeldHeads) -> Result<StoreIntegrity> {
-        self.store.integrity_vouched(seen, held, &self.vouch)
+        let integrity = self.store.integrity_vouched(seen, held, &self.vouch)?;
+        *self.tail.lock().unwrap_or_else(|e| e.into_inner()) = integrity.tail_keys.clone();
+        Ok(integrity)
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {

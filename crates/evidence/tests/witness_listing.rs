@@ -260,3 +260,61 @@ fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncat
     let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
     assert!(verified(&w.store, &[], Some(&note), scratch).is_err());
 }
+
+/// A raw object at `key` of the store's bucket (an insider with write access to it).
+fn plant(w: &World, seq: u64, body: &[u8]) {
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.record_key(seq));
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(body.to_vec())).send()).unwrap();
+}
+
+fn quarantined_at(chain: &lz_evidence::VerifiedChain, seq: u64) -> bool {
+    chain.quarantined.iter().any(|q| q.location.contains(&format!("records/{seq:012}.json")))
+}
+
+#[test]
+fn an_object_planted_beyond_a_gap_after_the_witnessed_size_is_read_as_a_full_listing_reads_it() {
+    let _alone = alone();
+    let mut w = world("gap");
+    w.append(6);
+    w.witness().unwrap();
+    let note = w.latest();
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    w.append(1);
+    // Records 0..=6; an object at key 9 (keys 7 and 8 empty).
+    plant(&w, 9, b"{}");
+    let full = verify_store(&w.store, &w.root, &[]).unwrap();
+    assert!(quarantined_at(&full, 9), "a full listing reads key 9: {:?}", full.quarantined);
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
+    for (what, chain) in [
+        ("resumed", verified(&w.store, &[], Some(&note), resume).map(|((c, _, _), l)| (c, l))),
+        ("from scratch", verified(&w.store, &[], Some(&note), scratch).map(|((c, _, _), l)| (c, l))),
+    ] {
+        let (chain, listed) = chain.unwrap_or_else(|e| panic!("{what}: {e:#}"));
+        assert!(quarantined_at(&chain, 9), "{what} ({listed:?}): the key beyond the gap is read: {:?}", chain.quarantined);
+        assert_eq!(chain.head, full.head, "{what}");
+    }
+}
+
+#[test]
+fn a_version_written_over_a_key_after_the_witnessed_size_is_read_at_its_first_version() {
+    let _alone = alone();
+    let mut w = world("tailover");
+    w.append(6);
+    w.witness().unwrap();
+    let note = w.latest();
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    w.append(2);
+    let full_before = verify_store(&w.store, &w.root, &[]).unwrap();
+    // A version written over record 7 (after the witnessed size 6): a full listing takes the
+    // first version as record 7 and quarantines the later one; so does the witnessed path.
+    w.overwrite(7);
+    let full = verify_store(&w.store, &w.root, &[]).unwrap();
+    assert!(later_version_of(&full, 7), "{:?}", full.quarantined);
+    assert_eq!(full.head, full_before.head);
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
+    assert_eq!(listed, Listed::Vouched, "the record at key 7 is its first version: the witnessed pass holds");
+    assert!(later_version_of(&chain, 7), "{:?}", chain.quarantined);
+    assert_eq!(chain.head, full.head);
+}

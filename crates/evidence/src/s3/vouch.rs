@@ -83,25 +83,26 @@ impl S3Store {
         self.head_names(&vouch.head_version, vouch.size - 1, &vouch.hash).await
     }
 
-    /// [`crate::Store::windows_from`] without a listing: the keys before `vouch.size` read by key
-    /// (their latest version: a version written over one since gives bytes that break the hash
-    /// chain to the witnessed hash), then the keys after it, one by one up to the first without
-    /// an object (records appended since the witness: O(new)). A version or a delete marker at a
-    /// key after the witnessed size is in the integrity listing, which lists those keys.
-    pub(super) fn windows_vouched_s3(&self, first: u64, vouch: &Vouch) -> Result<(u64, Windows<'_>)> {
+    /// [`crate::Store::windows_from`] with the keys before `vouch.size` read by key without a
+    /// listing (their latest version: a version written over one since gives bytes that break
+    /// the hash chain to the witnessed hash), then exactly the keys after it that the integrity
+    /// listing found (`tail`; listed here when `None`), each at its first version as a full
+    /// listing reads it: a key planted beyond a gap, or a version written over a key after the
+    /// witnessed size, is read as `--full` reads it (review of issue 36, findings 2 and 3).
+    pub(super) fn windows_vouched_s3(&self, first: u64, vouch: &Vouch, tail: Option<&[(String, Option<String>)]>) -> Result<(u64, Windows<'_>)> {
         let start = first.saturating_sub(1);
-        let mut tail = Vec::new();
-        let mut next = vouch.size.max(start);
-        while let Some(bytes) = self.rt.block_on(super::get_object(&self.client, &self.bucket, &self.record_key(next)))? {
-            tail.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(next)), bytes: bytes.into() });
-            next += 1;
-        }
-        let mut keys = (start..vouch.size).map(|s| (self.record_key(s), None::<String>)).peekable();
-        let mut tail = Some(tail);
-        let windows = std::iter::from_fn(move || {
-            if keys.peek().is_none() {
-                return tail.take().filter(|t| !t.is_empty()).map(Ok);
+        let from = self.record_key(vouch.size.max(start));
+        let tail: Vec<(String, Option<String>)> = match tail {
+            Some(keys) => keys.iter().filter(|(k, _)| *k >= from).cloned().collect(),
+            None => {
+                let after = self.record_key(vouch.size.max(start) - 1);
+                self.rt.block_on(self.record_versions_after(Some(after)))?
             }
+        };
+        // One window of keys at a time (its reads in flight together).
+        let mut keys = (start..vouch.size).map(|s| (self.record_key(s), None::<String>)).chain(tail).peekable();
+        let windows = std::iter::from_fn(move || {
+            keys.peek()?;
             let window: Vec<(String, Option<String>)> = keys.by_ref().take(crate::store::WINDOW_RECORDS).collect();
             Some(self.rt.block_on(self.get_all(&window)))
         });

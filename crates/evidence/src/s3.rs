@@ -282,8 +282,8 @@ impl Store for S3Store {
         self.rt.block_on(self.integrity_async(seen, held, Some(vouch)))
     }
 
-    fn listing_upto(&self, size: u64, hash: &str) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
-        self.rt.block_on(self.listing_upto_async(size, hash))
+    fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        self.rt.block_on(self.listing_upto_async(size, hash, head))
     }
 
     fn vouch_holds(&self, vouch: &crate::vouch::Vouch) -> Result<bool> {

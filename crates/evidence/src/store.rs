@@ -247,10 +247,11 @@ pub trait Store {
         self.slots_from(checkpoint.sequence)
     }
     /// The witness's full listing up to record `size - 1` (head record hash `hash`), for the
-    /// `listing` line of its note ([`crate::witness::Listing`]), and what in it the witness
+    /// `listing` line of its note ([`crate::witness::Listing`]; its head version must hold
+    /// `head`, the head bytes the witness's verification checked), and what in it the witness
     /// cannot vouch for (findings). Stores that keep no object versions list nothing.
-    fn listing_upto(&self, size: u64, hash: &str) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
-        let _ = (size, hash);
+    fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        let _ = (size, hash, head);
         Ok((None, Vec::new()))
     }
     /// Whether the store still holds the head version `vouch` names, naming the witnessed

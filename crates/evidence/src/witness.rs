@@ -305,10 +305,11 @@ pub fn cosign(
         let mut anchors = crate::Anchors::of_store(store, known)?;
         anchors.witnessed = latest.clone().into_iter().collect();
         let records = store.load()?;
-        crate::verify_chain_with(&records, trust, &anchors)
+        let head = anchors.head.as_ref().map(|h| h.bytes.to_vec());
+        Ok::<_, anyhow::Error>((crate::verify_chain_with(&records, trust, &anchors)?, head))
     })();
-    let chain = match checked {
-        Ok(chain) => chain,
+    let (chain, verified_head) = match checked {
+        Ok(checked) => checked,
         Err(e) => {
             // The latest note may vouch for a listing this run could not verify: a note without
             // one retires it before the refusal is given (issue 36, review finding 1).
@@ -330,7 +331,8 @@ pub fn cosign(
     let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else { return Ok(None) };
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
     // The full listing the note vouches for (stores that keep no versions vouch for nothing).
-    let (listing, mut findings) = store.listing_upto(seq + 1, hash)?;
+    // It names the head version whose bytes this verification checked (review finding 4).
+    let (listing, mut findings) = store.listing_upto(seq + 1, hash, verified_head.as_deref())?;
     findings.extend(chain.quarantined.iter().map(|q| format!("foreign object: {q}")));
     let checkpoint = WitnessCheckpoint {
         origin: origin_of(&first.hash),

@@ -318,3 +318,31 @@ fn a_version_written_over_a_key_after_the_witnessed_size_is_read_at_its_first_ve
     assert!(later_version_of(&chain, 7), "{:?}", chain.quarantined);
     assert_eq!(chain.head, full.head);
 }
+
+#[test]
+fn the_witness_names_only_the_head_version_its_verification_checked() {
+    let _alone = alone();
+    let mut w = world("headrace");
+    w.append(6);
+    let chain = verify_store(&w.store, &w.root, &[]).unwrap();
+    let (seq, hash) = chain.head.clone().unwrap();
+    let verified_head = w.store.head().unwrap().unwrap().bytes.to_vec();
+    // As the witness lists, the head it verified is still the latest: it is named.
+    let (listing, findings) = w.store.listing_upto(seq + 1, &hash, Some(&verified_head)).unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(listing.expect("a listing").head_version, w.head_versions()[0]);
+    // An insider writes an unsigned head version naming the same record between the witness's
+    // verification and its listing: the version is not the one verified, so no listing is vouched.
+    let text = String::from_utf8(verified_head.clone()).unwrap();
+    let sig = text.split("\"sig\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let other = if sig.starts_with('A') { format!("B{}", &sig[1..]) } else { format!("A{}", &sig[1..]) };
+    let forged = text.replacen(&sig, &other, 1);
+    assert_ne!(forged, text);
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.head_key());
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(forged.into_bytes())).send()).unwrap();
+    let (listing, _) = w.store.listing_upto(seq + 1, &hash, Some(&verified_head)).unwrap();
+    assert!(listing.is_none(), "a head version the witness did not verify is never vouched for: {listing:?}");
+    let (listing, _) = w.store.listing_upto(seq + 1, &hash, None).unwrap();
+    assert!(listing.is_none());
+}
+

@@ -17,8 +17,10 @@ impl S3Store {
     /// Lists every version and delete marker of the record keys and the head's latest version:
     /// the [`Listing`] of records `0 ..= size - 1`; `None` with findings when the listing is not
     /// one version per key without markers, `None` alone when the head does not name record
-    /// `size - 1` with `hash`.
-    pub(super) async fn listing_upto_async(&self, size: u64, hash: &str) -> Result<(Option<Listing>, Vec<String>)> {
+    /// `size - 1` with `hash`, or its bytes are not `verified` (the head the witness's
+    /// verification checked, signature included: a version written between that verification
+    /// and this listing is never vouched for).
+    pub(super) async fn listing_upto_async(&self, size: u64, hash: &str, verified: Option<&[u8]>) -> Result<(Option<Listing>, Vec<String>)> {
         let records_prefix = format!("{}records/", self.prefix);
         let head_key = self.head_key();
         let Some(last) = size.checked_sub(1).map(|s| self.record_key(s)) else { return Ok((None, Vec::new())) };
@@ -53,8 +55,11 @@ impl S3Store {
         // is still to come) is no finding; the note then vouches for no listing.
         let latest = heads.versions.iter().find(|v| v.key == head_key && v.latest).and_then(|v| v.id.clone());
         let head_version = match latest {
-            Some(id) if self.head_names(&id, size - 1, hash).await? => Some(id),
-            _ => None,
+            Some(id) => match (self.head_bytes(&id).await?, verified) {
+                (Some(got), Some(verified)) if got == verified && self.names(&id, &got, size - 1, hash) => Some(id),
+                _ => None,
+            },
+            None => None,
         };
         let listing = head_version.filter(|_| findings.is_empty()).map(|head_version| Listing {
             head_version,
@@ -65,18 +70,28 @@ impl S3Store {
         Ok((listing, findings))
     }
 
+    /// The bytes of the head version `id`, `None` when the store does not hold it.
+    async fn head_bytes(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let key = self.head_key();
+        match self.client.get_object().bucket(&self.bucket).key(&key).version_id(id).send().await {
+            Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec())),
+            Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)) => Ok(None),
+            Err(e) => Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket)),
+        }
+    }
+
     /// Whether the head version `id` is a checkpoint naming record `sequence` with `hash` (its
     /// signature is not checked here: the verification the vouch shortens checks the note's).
     async fn head_names(&self, id: &str, sequence: u64, hash: &str) -> Result<bool> {
-        let key = self.head_key();
-        let got = match self.client.get_object().bucket(&self.bucket).key(&key).version_id(id).send().await {
-            Ok(out) => out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes(),
-            // No such version (another store's note, or a forged id): it vouches for nothing here.
-            Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)) => return Ok(false),
-            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket)),
-        };
-        let location = format!("s3://{}/{key} (version {id})", self.bucket);
-        Ok(crate::store::decode_checkpoint(&got, &location).is_ok_and(|(_, cp)| cp.sequence == sequence && cp.hash == hash))
+        // No such version (another store's note, or a forged id): it vouches for nothing here.
+        let Some(got) = self.head_bytes(id).await? else { return Ok(false) };
+        Ok(self.names(id, &got, sequence, hash))
+    }
+
+    /// Whether `bytes` (head version `id`) decode to a checkpoint naming record `sequence` with `hash`.
+    fn names(&self, id: &str, bytes: &[u8], sequence: u64, hash: &str) -> bool {
+        let location = format!("s3://{}/{} (version {id})", self.bucket, self.head_key());
+        crate::store::decode_checkpoint(bytes, &location).is_ok_and(|(_, cp)| cp.sequence == sequence && cp.hash == hash)
     }
 
     pub(super) async fn vouch_holds_async(&self, vouch: &Vouch) -> Result<bool> {

@@ -138,11 +138,31 @@ pub enum Listed {
     Full,
 }
 
+/// What a verification gives that [`verified`] checks the voucher against: the register in
+/// force after the verified chain.
+pub trait Registered {
+    fn register(&self) -> &crate::Identities;
+}
+
+impl Registered for crate::VerifiedChain {
+    fn register(&self) -> &crate::Identities {
+        &self.register
+    }
+}
+
+impl<A: Registered, B, C> Registered for (A, B, C) {
+    fn register(&self) -> &crate::Identities {
+        self.0.register()
+    }
+}
+
 /// Runs `verify` (a verification of `store` given the witnessed checkpoints to check) on the
 /// store as `voucher` allows, with the voucher among `witnessed`; when there is no usable
 /// voucher or that run fails, runs it on `store` itself with `witnessed` only. The second
-/// run's result is the one given.
-pub fn verified<T>(
+/// run's result is the one given. The vouched run counts only when the voucher is signed by a
+/// witness of the register in force after the chain it verified (a witness since removed from
+/// the register vouches for no listing; review of issue 36, finding 7).
+pub fn verified<T: Registered>(
     store: &dyn Store,
     witnessed: &[Witnessed],
     voucher: Option<&Witnessed>,
@@ -155,7 +175,10 @@ pub fn verified<T>(
                 with.push(w.clone());
             }
             if let Ok(out) = verify(&Vouched::new(store, vouch), &with) {
-                return Ok((out, Listed::Vouched));
+                let current = crate::witness::parse(&w.note).is_ok_and(|n| n.witnesses(out.register()).is_ok());
+                if current {
+                    return Ok((out, Listed::Vouched));
+                }
             }
         }
     }

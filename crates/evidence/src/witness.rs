@@ -417,7 +417,9 @@ impl WitnessStore {
         format!("checkpoints/{size:020}/{unix:012}.note")
     }
 
-    /// The latest witnessed checkpoint (the last key), if any.
+    /// The latest witnessed checkpoint (the last key), if any. A note whose size and time are
+    /// not those its key names is an error: the key order is what makes it the latest (review of
+    /// issue 36, finding 7: a note copied under a later key).
     pub fn latest(&self) -> Result<Option<Witnessed>> {
         self.rt.block_on(async {
             let mut keys = crate::s3::list_keys(&self.client, &self.bucket, "checkpoints/").await?;
@@ -426,6 +428,17 @@ impl WitnessStore {
             let note = crate::s3::get_object(&self.client, &self.bucket, &key)
                 .await?
                 .with_context(|| format!("s3://{}/{key} was listed and then not found", self.bucket))?;
+            if let Ok(n) = parse(&note) {
+                let signed = crate::record::parse_time(&n.checkpoint.time).map(|t| t.unix_timestamp()).unwrap_or(-1);
+                if key != WitnessStore::key(n.checkpoint.size, signed) {
+                    bail!(
+                        "s3://{}/{key}: the note witnesses {} records at {}, which is not what its key names (a note copied under another key)",
+                        self.bucket,
+                        n.checkpoint.size,
+                        n.checkpoint.time
+                    );
+                }
+            }
             Ok(Some(Witnessed { note, source: format!("witnessed checkpoint s3://{}/{key}", self.bucket) }))
         })
     }

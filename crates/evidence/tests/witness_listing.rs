@@ -346,3 +346,36 @@ fn the_witness_names_only_the_head_version_its_verification_checked() {
     assert!(listing.is_none());
 }
 
+
+#[test]
+fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_own_key() {
+    let _alone = alone();
+    let mut w = world("current");
+    w.append(6);
+    w.witness().unwrap();
+    let note = w.latest();
+    w.append(1);
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    assert_eq!(verified(&w.store, &[], Some(&note), resume).unwrap().1, Listed::Vouched);
+    // The same verification, as if the chain's register had dropped the witness after the size it
+    // witnessed (a witness removed, its key compromised): the note vouches for no listing.
+    let without = Identities::parse(&w.t.text, "identities.toml").unwrap();
+    let dropped = |s: &dyn Store, witnessed: &[Witnessed]| {
+        resume(s, witnessed).map(|(mut chain, state, how)| {
+            chain.register = without.clone();
+            (chain, state, how)
+        })
+    };
+    assert_eq!(verified(&w.store, &[], Some(&note), dropped).unwrap().1, Listed::Full);
+
+    // The latest note copied under a later key of the witness store (anyone who can write the
+    // bucket): the key order no longer matches what the note says, and reading it is an error.
+    let text = String::from_utf8(note.note.clone()).unwrap();
+    let size: u64 = text.lines().nth(1).unwrap().parse().unwrap();
+    let bucket = note.source.split("s3://").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let later = WitnessStore::key(size, 4_000_000_000);
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&later).body(ByteStream::from(note.note.clone())).send()).unwrap();
+    let err = w.ws.latest().expect_err("a note under a key that is not its own");
+    assert!(format!("{err:#}").contains("not what its key names"), "{err:#}");
+}

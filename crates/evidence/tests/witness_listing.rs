@@ -186,14 +186,22 @@ fn a_forged_witness_note_is_refused_and_the_whole_store_is_listed() {
     let old_head = w.head_versions()[1].clone();
     let note = |cp: &lz_evidence::witness::WitnessCheckpoint, by: &Signer| Witnessed { note: sign(cp, by).unwrap(), source: "forged note".into() };
     let edited = String::from_utf8(genuine.note.clone()).unwrap().replacen(&format!("\n{}\n", cp.size), "\n3\n", 1);
+    // The listing line's digest edited: the vouch itself is well formed and the head version
+    // holds, so only the witness's signature (checked by the shortened verification) refuses it.
+    let digest = &cp.listing.as_ref().unwrap().digest;
+    let flipped = format!("{}{}", &digest[..63], if digest.ends_with('0') { '1' } else { '0' });
+    let edited_digest = String::from_utf8(genuine.note.clone()).unwrap().replacen(digest.as_str(), &flipped, 1);
     let mut wrong_head = cp.clone();
     wrong_head.listing.as_mut().unwrap().head_version = old_head;
     let forged = [
         ("another key under the witness's name", note(&cp, &Signer::new("audit-witness", generate_key()))),
         ("one key only: the deployer's", note(&cp, &w.t.deployer)),
         ("a stale size (the witness's note edited)", Witnessed { note: edited.into_bytes(), source: "edited note".into() }),
+        ("an edited listing line (the signature no longer holds)", Witnessed { note: edited_digest.into_bytes(), source: "edited note".into() }),
         ("a head version that is not the witnessed one", note(&wrong_head, &w.witness)),
     ];
+    let vouch = lz_evidence::vouch::Vouch::of(&forged[3].1).expect("the edited note still makes a vouch");
+    assert!(w.store.vouch_holds(&vouch).unwrap(), "its head version holds: only the signature can refuse it");
     let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
     for (what, forged) in &forged {
         let ((chain, _, _), listed) = verified(&w.store, &[], Some(forged), resume).unwrap_or_else(|e| panic!("{what}: {e:#}"));

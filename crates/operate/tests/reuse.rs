@@ -335,9 +335,9 @@ fn a_witnessed_chain_of_1000_records_lists_only_what_follows_the_witness() {
     read();
     sb.ledger().unwrap().append(Kind::Drift, drift(), sb.signer("deployer-bot")).unwrap();
     let (vouched, head) = read();
-    lz_promote::verified::list_in_full(true);
+    let full_listing = lz_promote::verified::listing_in_full();
     let (full, full_head) = read();
-    lz_promote::verified::list_in_full(false);
+    drop(full_listing);
     println!("new process, witnessed chain of {} records, 1 new: {vouched}; listing every version: {full}", done.checkpoint.size);
     assert_eq!(head, full_head);
     assert!(vouched.list <= MAX_WITNESSED_LIST_PAGES, "listed {} pages (at most {MAX_WITNESSED_LIST_PAGES}): {vouched}", vouched.list);

@@ -19,15 +19,20 @@
 //!   verification it shortened that fails for any reason is done again with the full listing
 //!   (and without the note), and that verdict is the one given;
 //! - the records up to the witnessed size are read by key (their latest version), from the
-//!   mirror or carried by a resumed pass: either way they must hash-chain to the witnessed hash.
+//!   mirror or carried by a resumed pass: either way they must hash-chain to the witnessed hash;
+//!   after it, exactly the keys the integrity listing found, each at its first version;
+//! - the vouched verdict counts only when the note's signer is a witness of the register in
+//!   force after the verified chain.
 //!
 //! The trade-off (ARCHITECTURE.md, THREATS.md): a version written over a record key, or a
 //! delete marker put on one, behind the witnessed size after the witness ran is no longer seen
-//! by every command at once; the next witness run (which lists everything and signs no `listing`
-//! line while it sees one) and `evidence verify --full` report it. No decision changes by it:
-//! a verification that carries the record (resumed, or from the mirror) never reads the key
-//! again, and one that reads it by key gets the foreign bytes, which break the hash chain to the
-//! witnessed hash, so it is done again with the full listing, which reports them.
+//! by every command at once; the next witness run (which lists everything, signs no `listing`
+//! line while it sees one, and retires the last one when its verification fails) and
+//! `evidence verify --full` report it. Until then a verification that carries the record
+//! (resumed, or from the mirror) never reads the key again and accepts the store; one that
+//! reads it by key gets the foreign bytes, which break the hash chain to the witnessed hash, so
+//! it is done again with the full listing, which reports them. No maximum age bounds a voucher
+//! yet.
 
 use std::collections::BTreeSet;
 

@@ -29,8 +29,9 @@
 //! object (`head.json`) naming this checkpoint, and the record versions and delete markers listed
 //! at the record keys up to `size - 1` (with the sha256 of their `key version` lines, in listing
 //! order). The witness writes it only when that listing held exactly one version per record key
-//! and no delete marker; a verifier holding such a note ([`crate::vouch`]) lists only the keys
-//! after it.
+//! and no delete marker, and the head version is the head its verification checked; a verifier
+//! holding such a note ([`crate::vouch`]) lists only the keys after it. A witness whose
+//! verification fails signs the latest note's checkpoint again without the line ([`cosign`]).
 //!
 //! The witness store is an S3 bucket with COMPLIANCE Object Lock, one object per witnessed
 //! checkpoint: `checkpoints/<size:020>/<unix time:012>.note`, written with `If-None-Match: *`;

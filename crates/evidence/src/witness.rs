@@ -314,8 +314,9 @@ pub fn cosign(
         Err(e) => {
             // The latest note may vouch for a listing this run could not verify: a note without
             // one retires it before the refusal is given (issue 36, review finding 1).
-            if let Some(prev) = &latest {
-                retire(prev, witness_store, signer).with_context(|| format!("{e:#}"))?;
+            if let Some(Err(r)) = latest.as_ref().map(|prev| retire(prev, witness_store, signer)) {
+                // The refusal stays the error (its kind decides the exit code); the note's fate is said.
+                return Err(e.context(format!("(the latest note's listing line is still in force: {r:#})")));
             }
             return Err(e);
         }
@@ -348,13 +349,19 @@ pub fn cosign(
 }
 
 /// After a verification the witness refused: when the latest note `prev` carries a `listing`
-/// line, signs its checkpoint again (the size and hash it had verified) at the witness's time
+/// line and `signer`'s key signed it, signs its checkpoint again (the size and hash it had verified) at the witness's time
 /// now, without that line, so that [`WitnessStore::latest`] no longer gives a voucher
 /// ([`crate::vouch`]) and every verifier lists the whole store.
 fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Result<()> {
     let Ok(note) = parse(&prev.note) else { return Ok(()) };
     if note.checkpoint.listing.is_none() {
         return Ok(());
+    }
+    // Only a key that signed the note retires it: a note by a key no register holds would make
+    // every verifier that checks the latest note refuse.
+    let keyid = note_keyid(signer.identity(), &signer.public_key());
+    if !note.signatures.iter().any(|s| s.name == signer.identity() && s.keyid == keyid) {
+        bail!("{} is not signed by {}'s key: its listing is not retired (the witness who signed it must run)", prev.source, signer.identity());
     }
     let mut now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
     let was = crate::record::parse_time(&note.checkpoint.time).ok();

@@ -230,6 +230,11 @@ fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncat
     let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
     assert_eq!(listed, Listed::Vouched);
     assert_eq!(chain.head, before.head);
+    // Under another key (a name no register holds with it) the refusal retires nothing and says so.
+    let stranger = Signer::new("audit-witness", generate_key());
+    let err = cosign(&w.store, &w.ws, &w.root, Vec::new(), &stranger).expect_err("the marker is found");
+    assert!(failure_of(&err).is_some() && format!("{err:#}").contains("still in force"), "{err:#}");
+    assert_eq!(w.latest().note, note.note);
     let err = w.witness().expect_err("the witness's full listing finds the marker");
     // (A record hidden by a marker is missing from the chain read, which fails there.)
     let names_record_2 = |err: &anyhow::Error| {

@@ -68,8 +68,11 @@ pub struct Vouched<'a> {
     store: &'a dyn Store,
     vouch: Vouch,
     /// The record keys after the witnessed size as the last integrity listing found them.
-    tail: std::sync::Mutex<Option<Vec<(String, Option<String>)>>>,
+    tail: std::sync::Mutex<Option<TailKeys>>,
 }
+
+/// Record keys, each with the id of the version to read.
+type TailKeys = Vec<(String, Option<String>)>;
 
 impl<'a> Vouched<'a> {
     pub fn new(store: &'a dyn Store, vouch: Vouch) -> Vouched<'a> {

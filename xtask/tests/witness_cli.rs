@@ -204,13 +204,16 @@ fn an_overwrite_behind_the_witness_is_reported_by_verify_full_and_by_the_next_wi
 
     let out = ok(d.path(), &["evidence", "verify"]);
     assert!(out.contains("ok: 4 records") && !out.contains("FOREIGN"), "behind the witnessed listing:\n{out}");
+    assert!(out.contains("listing: only the record keys after the 4 records witnessed by"), "it says its listing was vouched:\n{out}");
     let (code, out, err) = xtask(d.path(), &["evidence", "verify", "--full"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");
+    assert!(out.contains("listing: every object version (--full)"), "{out}");
     let (code, out, err) = xtask(d.path(), &["evidence", "witness", "--as", "wendy", "--key", &key(keys.path(), "wendy")]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FINDING:") && out.contains("000000000001.json") && out.contains("vouches for no listing"), "{out}");
     let (code, out, err) = xtask(d.path(), &["evidence", "verify"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");
+    assert!(out.contains("listing: every object version") && out.contains("vouches for no listing"), "{out}");
 }

@@ -282,16 +282,21 @@ impl Store for S3Store {
         self.rt.block_on(self.integrity_async(seen, held, Some(vouch)))
     }
 
-    fn listing_upto(&self, size: u64, hash: &str) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
-        self.rt.block_on(self.listing_upto_async(size, hash))
+    fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        self.rt.block_on(self.listing_upto_async(size, hash, head))
     }
 
     fn vouch_holds(&self, vouch: &crate::vouch::Vouch) -> Result<bool> {
         self.rt.block_on(self.vouch_holds_async(vouch))
     }
 
-    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch) -> Result<(u64, crate::store::Windows<'_>)> {
-        self.windows_vouched_s3(first, vouch)
+    fn windows_vouched(
+        &self,
+        first: u64,
+        vouch: &crate::vouch::Vouch,
+        tail: Option<&[(String, Option<String>)]>,
+    ) -> Result<(u64, crate::store::Windows<'_>)> {
+        self.windows_vouched_s3(first, vouch, tail)
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -615,6 +620,20 @@ fn first_version(list: &[(String, i128)]) -> Option<String> {
     oldest_version(list)
 }
 
+/// The record keys of `versions` in order, each with the id of its first version. A key whose
+/// latest version is a delete marker (`deleted`) is left out, as a listing of objects leaves it
+/// out (the integrity check reports the marker); the others are read by their first version.
+fn first_versions(
+    versions: &std::collections::BTreeMap<String, Vec<(String, i128)>>,
+    deleted: &std::collections::BTreeSet<String>,
+) -> Vec<(String, Option<String>)> {
+    versions
+        .iter()
+        .filter(|(k, _)| !deleted.contains(*k))
+        .map(|(k, list)| (k.clone(), first_version(list).or_else(|| list.first().map(|(id, _)| id.clone()))))
+        .collect()
+}
+
 /// The id of the oldest of a key's versions (newest first, as listed), `None` without one.
 fn oldest_version(list: &[(String, i128)]) -> Option<String> {
     // The oldest time; among equal times the one listed last (S3 lists newest first).
@@ -645,17 +664,7 @@ impl S3Store {
     async fn record_versions_after(&self, after: Option<String>) -> Result<Vec<(String, Option<String>)>> {
         let prefix = format!("{}records/", self.prefix);
         let (versions, deleted) = self.versions_of(&prefix, after).await?;
-        // A key whose latest version is a delete marker is not listed (as a listing of objects
-        // leaves it out; the integrity check reports the marker); the others are read by the id
-        // of their first version.
-        Ok(versions
-            .into_iter()
-            .filter(|(k, _)| !deleted.contains(k))
-            .map(|(k, list)| {
-                let first = first_version(&list).or_else(|| list.first().map(|(id, _)| id.clone()));
-                (k, first)
-            })
-            .collect())
+        Ok(first_versions(&versions, &deleted))
     }
 
     /// Every version and delete marker under the prefix: record objects must have exactly one
@@ -691,8 +700,12 @@ impl S3Store {
             versions::list(&self.client, &self.bucket, &records_prefix, records_after, None, self.page_size)
         );
         let mut past_vouched = false;
+        let mut deleted_records = std::collections::BTreeSet::new();
         for listed in [heads?, records?] {
             for m in &listed.markers {
+                if m.latest && m.key.starts_with(&records_prefix) {
+                    deleted_records.insert(m.key.clone());
+                }
                 if m.key.starts_with(&records_prefix) || m.key == head_key {
                     out.problems.push((
                         format!("s3://{}/{}", self.bucket, m.key),
@@ -716,6 +729,9 @@ impl S3Store {
             }
         }
         out.record_objects = Some(versions.len() as u64 + vouch.map_or(0, |v| v.size));
+        if vouch.is_some() {
+            out.tail_keys = Some(first_versions(&versions, &deleted_records));
+        }
         // A record key's record is its first version (written with If-None-Match); any version
         // written over it later is a foreign object (quarantined by verification).
         let later: Vec<(String, Option<String>)> = versions

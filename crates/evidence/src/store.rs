@@ -135,6 +135,10 @@ pub struct StoreIntegrity {
     /// Earlier heads read from the store by this call (the others came from `held`, see
     /// [`Store::integrity_held`]).
     pub heads_read: u64,
+    /// Under a witnessed listing ([`Store::integrity_vouched`]): the record keys it listed after
+    /// the witnessed size, each with the id of its first version, the keys
+    /// [`Store::windows_vouched`] reads after it.
+    pub tail_keys: Option<Vec<(String, Option<String>)>>,
 }
 
 /// Earlier head versions a verifier kept (location -> the bytes it read): a store that can
@@ -243,10 +247,11 @@ pub trait Store {
         self.slots_from(checkpoint.sequence)
     }
     /// The witness's full listing up to record `size - 1` (head record hash `hash`), for the
-    /// `listing` line of its note ([`crate::witness::Listing`]), and what in it the witness
+    /// `listing` line of its note ([`crate::witness::Listing`]; its head version must hold
+    /// `head`, the head bytes the witness's verification checked), and what in it the witness
     /// cannot vouch for (findings). Stores that keep no object versions list nothing.
-    fn listing_upto(&self, size: u64, hash: &str) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
-        let _ = (size, hash);
+    fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        let _ = (size, hash, head);
         Ok((None, Vec::new()))
     }
     /// Whether the store still holds the head version `vouch` names, naming the witnessed
@@ -256,9 +261,11 @@ pub trait Store {
         Ok(false)
     }
     /// [`Store::windows_from`] with the records up to `vouch`'s size read by key, without
-    /// listing them ([`crate::vouch`]); the default lists as [`Store::windows_from`] does.
-    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch) -> Result<(u64, Windows<'_>)> {
-        let _ = vouch;
+    /// listing them, and after it exactly the keys `tail` (as [`Store::integrity_vouched`]
+    /// listed them; listed here when `None`) ([`crate::vouch`]); the default lists as
+    /// [`Store::windows_from`] does.
+    fn windows_vouched(&self, first: u64, vouch: &crate::vouch::Vouch, tail: Option<&[(String, Option<String>)]>) -> Result<(u64, Windows<'_>)> {
+        let _ = (vouch, tail);
         self.windows_from(first)
     }
     /// [`Store::integrity_held`] listing only the record keys after `vouch`'s size and the head

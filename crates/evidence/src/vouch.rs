@@ -19,15 +19,20 @@
 //!   verification it shortened that fails for any reason is done again with the full listing
 //!   (and without the note), and that verdict is the one given;
 //! - the records up to the witnessed size are read by key (their latest version), from the
-//!   mirror or carried by a resumed pass: either way they must hash-chain to the witnessed hash.
+//!   mirror or carried by a resumed pass: either way they must hash-chain to the witnessed hash;
+//!   after it, exactly the keys the integrity listing found, each at its first version;
+//! - the vouched verdict counts only when the note's signer is a witness of the register in
+//!   force after the verified chain.
 //!
 //! The trade-off (ARCHITECTURE.md, THREATS.md): a version written over a record key, or a
 //! delete marker put on one, behind the witnessed size after the witness ran is no longer seen
-//! by every command at once; the next witness run (which lists everything and signs no `listing`
-//! line while it sees one) and `evidence verify --full` report it. No decision changes by it:
-//! a verification that carries the record (resumed, or from the mirror) never reads the key
-//! again, and one that reads it by key gets the foreign bytes, which break the hash chain to the
-//! witnessed hash, so it is done again with the full listing, which reports them.
+//! by every command at once; the next witness run (which lists everything, signs no `listing`
+//! line while it sees one, and retires the last one when its verification fails) and
+//! `evidence verify --full` report it. Until then a verification that carries the record
+//! (resumed, or from the mirror) never reads the key again and accepts the store; one that
+//! reads it by key gets the foreign bytes, which break the hash chain to the witnessed hash, so
+//! it is done again with the full listing, which reports them. No maximum age bounds a voucher
+//! yet.
 
 use std::collections::BTreeSet;
 
@@ -62,11 +67,16 @@ impl Vouch {
 pub struct Vouched<'a> {
     store: &'a dyn Store,
     vouch: Vouch,
+    /// The record keys after the witnessed size as the last integrity listing found them.
+    tail: std::sync::Mutex<Option<TailKeys>>,
 }
+
+/// Record keys, each with the id of the version to read.
+type TailKeys = Vec<(String, Option<String>)>;
 
 impl<'a> Vouched<'a> {
     pub fn new(store: &'a dyn Store, vouch: Vouch) -> Vouched<'a> {
-        Vouched { store, vouch }
+        Vouched { store, vouch, tail: Default::default() }
     }
 }
 
@@ -84,7 +94,8 @@ impl Store for Vouched<'_> {
     }
 
     fn windows_from(&self, first: u64) -> Result<(u64, Windows<'_>)> {
-        self.store.windows_vouched(first, &self.vouch)
+        let tail = self.tail.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.store.windows_vouched(first, &self.vouch, tail.as_deref())
     }
 
     fn integrity(&self) -> Result<StoreIntegrity> {
@@ -96,7 +107,9 @@ impl Store for Vouched<'_> {
     }
 
     fn integrity_held(&self, seen: &BTreeSet<String>, held: &HeldHeads) -> Result<StoreIntegrity> {
-        self.store.integrity_vouched(seen, held, &self.vouch)
+        let integrity = self.store.integrity_vouched(seen, held, &self.vouch)?;
+        *self.tail.lock().unwrap_or_else(|e| e.into_inner()) = integrity.tail_keys.clone();
+        Ok(integrity)
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -133,11 +146,31 @@ pub enum Listed {
     Full,
 }
 
+/// What a verification gives that [`verified`] checks the voucher against: the register in
+/// force after the verified chain.
+pub trait Registered {
+    fn register(&self) -> &crate::Identities;
+}
+
+impl Registered for crate::VerifiedChain {
+    fn register(&self) -> &crate::Identities {
+        &self.register
+    }
+}
+
+impl<A: Registered, B, C> Registered for (A, B, C) {
+    fn register(&self) -> &crate::Identities {
+        self.0.register()
+    }
+}
+
 /// Runs `verify` (a verification of `store` given the witnessed checkpoints to check) on the
 /// store as `voucher` allows, with the voucher among `witnessed`; when there is no usable
 /// voucher or that run fails, runs it on `store` itself with `witnessed` only. The second
-/// run's result is the one given.
-pub fn verified<T>(
+/// run's result is the one given. The vouched run counts only when the voucher is signed by a
+/// witness of the register in force after the chain it verified (a witness since removed from
+/// the register vouches for no listing; review of issue 36, finding 7).
+pub fn verified<T: Registered>(
     store: &dyn Store,
     witnessed: &[Witnessed],
     voucher: Option<&Witnessed>,
@@ -150,7 +183,10 @@ pub fn verified<T>(
                 with.push(w.clone());
             }
             if let Ok(out) = verify(&Vouched::new(store, vouch), &with) {
-                return Ok((out, Listed::Vouched));
+                let current = crate::witness::parse(&w.note).is_ok_and(|n| n.witnesses(out.register()).is_ok());
+                if current {
+                    return Ok((out, Listed::Vouched));
+                }
             }
         }
     }

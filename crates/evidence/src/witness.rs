@@ -29,8 +29,9 @@
 //! object (`head.json`) naming this checkpoint, and the record versions and delete markers listed
 //! at the record keys up to `size - 1` (with the sha256 of their `key version` lines, in listing
 //! order). The witness writes it only when that listing held exactly one version per record key
-//! and no delete marker; a verifier holding such a note ([`crate::vouch`]) lists only the keys
-//! after it.
+//! and no delete marker, and the head version is the head its verification checked; a verifier
+//! holding such a note ([`crate::vouch`]) lists only the keys after it. A witness whose
+//! verification fails signs the latest note's checkpoint again without the line ([`cosign`]).
 //!
 //! The witness store is an S3 bucket with COMPLIANCE Object Lock, one object per witnessed
 //! checkpoint: `checkpoints/<size:020>/<unix time:012>.note`, written with `If-None-Match: *`;
@@ -301,10 +302,25 @@ pub fn cosign(
     signer: &Signer,
 ) -> Result<Option<Cosigned>> {
     let latest = witness_store.latest()?;
-    let mut anchors = crate::Anchors::of_store(store, known)?;
-    anchors.witnessed = latest.into_iter().collect();
-    let records = store.load()?;
-    let chain = crate::verify_chain_with(&records, trust, &anchors)?;
+    let checked = (|| {
+        let mut anchors = crate::Anchors::of_store(store, known)?;
+        anchors.witnessed = latest.clone().into_iter().collect();
+        let records = store.load()?;
+        let head = anchors.head.as_ref().map(|h| h.bytes.to_vec());
+        Ok::<_, anyhow::Error>((crate::verify_chain_with(&records, trust, &anchors)?, head))
+    })();
+    let (chain, verified_head) = match checked {
+        Ok(checked) => checked,
+        Err(e) => {
+            // The latest note may vouch for a listing this run could not verify: a note without
+            // one retires it before the refusal is given (issue 36, review finding 1).
+            if let Some(Err(r)) = latest.as_ref().map(|prev| retire(prev, witness_store, signer)) {
+                // The refusal stays the error (its kind decides the exit code); the note's fate is said.
+                return Err(e.context(format!("(the latest note's listing line is still in force: {r:#})")));
+            }
+            return Err(e);
+        }
+    };
     let refused = |m: String| anyhow::Error::new(crate::Refused(m));
     match chain.register.get(signer.identity()) {
         Some(id) if id.keyid != signer.keyid() => return Err(refused(format!("the key given is not the registered key of {}", id.name))),
@@ -317,7 +333,8 @@ pub fn cosign(
     let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else { return Ok(None) };
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
     // The full listing the note vouches for (stores that keep no versions vouch for nothing).
-    let (listing, mut findings) = store.listing_upto(seq + 1, hash)?;
+    // It names the head version whose bytes this verification checked (review finding 4).
+    let (listing, mut findings) = store.listing_upto(seq + 1, hash, verified_head.as_deref())?;
     findings.extend(chain.quarantined.iter().map(|q| format!("foreign object: {q}")));
     let checkpoint = WitnessCheckpoint {
         origin: origin_of(&first.hash),
@@ -329,6 +346,37 @@ pub fn cosign(
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
     let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;
     Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings }))
+}
+
+/// After a verification the witness refused: when the latest note `prev` carries a `listing`
+/// line and `signer`'s key signed it, signs its checkpoint again (the size and hash it had verified) at the witness's time
+/// now, without that line, so that [`WitnessStore::latest`] no longer gives a voucher
+/// ([`crate::vouch`]) and every verifier lists the whole store.
+fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Result<()> {
+    let Ok(note) = parse(&prev.note) else { return Ok(()) };
+    if note.checkpoint.listing.is_none() {
+        return Ok(());
+    }
+    // Only a key that signed the note retires it: a note by a key no register holds would make
+    // every verifier that checks the latest note refuse.
+    let keyid = note_keyid(signer.identity(), &signer.public_key());
+    if !note.signatures.iter().any(|s| s.name == signer.identity() && s.keyid == keyid) {
+        bail!("{} is not signed by {}'s key: its listing is not retired (the witness who signed it must run)", prev.source, signer.identity());
+    }
+    let mut now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    let was = crate::record::parse_time(&note.checkpoint.time).ok();
+    // The key orders by size then second: the retiring note must sort after the one it retires.
+    if was.is_some_and(|t| now <= t) {
+        now = was.expect("checked") + time::Duration::seconds(1);
+    }
+    let checkpoint = WitnessCheckpoint {
+        listing: None,
+        time: now.format(&time::format_description::well_known::Rfc3339)?,
+        ..note.checkpoint
+    };
+    let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
+    witness_store.put(&key, &sign(&checkpoint, signer)?).with_context(|| format!("the witness could not retire the listing of {}", prev.source))?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,7 +425,9 @@ impl WitnessStore {
         format!("checkpoints/{size:020}/{unix:012}.note")
     }
 
-    /// The latest witnessed checkpoint (the last key), if any.
+    /// The latest witnessed checkpoint (the last key), if any. A note whose size and time are
+    /// not those its key names is an error: the key order is what makes it the latest (review of
+    /// issue 36, finding 7: a note copied under a later key).
     pub fn latest(&self) -> Result<Option<Witnessed>> {
         self.rt.block_on(async {
             let mut keys = crate::s3::list_keys(&self.client, &self.bucket, "checkpoints/").await?;
@@ -386,6 +436,17 @@ impl WitnessStore {
             let note = crate::s3::get_object(&self.client, &self.bucket, &key)
                 .await?
                 .with_context(|| format!("s3://{}/{key} was listed and then not found", self.bucket))?;
+            if let Ok(n) = parse(&note) {
+                let signed = crate::record::parse_time(&n.checkpoint.time).map(|t| t.unix_timestamp()).unwrap_or(-1);
+                if key != WitnessStore::key(n.checkpoint.size, signed) {
+                    bail!(
+                        "s3://{}/{key}: the note witnesses {} records at {}, which is not what its key names (a note copied under another key)",
+                        self.bucket,
+                        n.checkpoint.size,
+                        n.checkpoint.time
+                    );
+                }
+            }
             Ok(Some(Witnessed { note, source: format!("witnessed checkpoint s3://{}/{key}", self.bucket) }))
         })
     }

@@ -186,14 +186,22 @@ fn a_forged_witness_note_is_refused_and_the_whole_store_is_listed() {
     let old_head = w.head_versions()[1].clone();
     let note = |cp: &lz_evidence::witness::WitnessCheckpoint, by: &Signer| Witnessed { note: sign(cp, by).unwrap(), source: "forged note".into() };
     let edited = String::from_utf8(genuine.note.clone()).unwrap().replacen(&format!("\n{}\n", cp.size), "\n3\n", 1);
+    // The listing line's digest edited: the vouch itself is well formed and the head version
+    // holds, so only the witness's signature (checked by the shortened verification) refuses it.
+    let digest = &cp.listing.as_ref().unwrap().digest;
+    let flipped = format!("{}{}", &digest[..63], if digest.ends_with('0') { '1' } else { '0' });
+    let edited_digest = String::from_utf8(genuine.note.clone()).unwrap().replacen(digest.as_str(), &flipped, 1);
     let mut wrong_head = cp.clone();
     wrong_head.listing.as_mut().unwrap().head_version = old_head;
     let forged = [
         ("another key under the witness's name", note(&cp, &Signer::new("audit-witness", generate_key()))),
         ("one key only: the deployer's", note(&cp, &w.t.deployer)),
         ("a stale size (the witness's note edited)", Witnessed { note: edited.into_bytes(), source: "edited note".into() }),
+        ("an edited listing line (the signature no longer holds)", Witnessed { note: edited_digest.into_bytes(), source: "edited note".into() }),
         ("a head version that is not the witnessed one", note(&wrong_head, &w.witness)),
     ];
+    let vouch = lz_evidence::vouch::Vouch::of(&forged[3].1).expect("the edited note still makes a vouch");
+    assert!(w.store.vouch_holds(&vouch).unwrap(), "its head version holds: only the signature can refuse it");
     let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
     for (what, forged) in &forged {
         let ((chain, _, _), listed) = verified(&w.store, &[], Some(forged), resume).unwrap_or_else(|e| panic!("{what}: {e:#}"));
@@ -222,6 +230,11 @@ fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncat
     let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
     assert_eq!(listed, Listed::Vouched);
     assert_eq!(chain.head, before.head);
+    // Under another key (a name no register holds with it) the refusal retires nothing and says so.
+    let stranger = Signer::new("audit-witness", generate_key());
+    let err = cosign(&w.store, &w.ws, &w.root, Vec::new(), &stranger).expect_err("the marker is found");
+    assert!(failure_of(&err).is_some() && format!("{err:#}").contains("still in force"), "{err:#}");
+    assert_eq!(w.latest().note, note.note);
     let err = w.witness().expect_err("the witness's full listing finds the marker");
     // (A record hidden by a marker is missing from the chain read, which fails there.)
     let names_record_2 = |err: &anyhow::Error| {
@@ -230,6 +243,13 @@ fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncat
     };
     assert!(names_record_2(&err), "{err:#}");
     let err = verify_store(&w.store, &w.root, &[]).expect_err("a full listing finds the marker");
+    assert!(names_record_2(&err), "{err:#}");
+    // The refusing witness retired its listing: the latest note vouches for none, so the same
+    // resumed pass now lists the whole store and refuses as `--full` does.
+    let retired = w.latest();
+    assert_ne!(retired.note, note.note, "the witness wrote a note retiring the listing");
+    assert!(lz_evidence::witness::parse(&retired.note).unwrap().checkpoint.listing.is_none());
+    let err = verified(&w.store, &[], Some(&retired), resume).err().expect("after the witness refused, the decision refuses too");
     assert!(names_record_2(&err), "{err:#}");
 
     // A truncation behind the witnessed size (8 records): markers over records 6 and 7 and the
@@ -252,4 +272,123 @@ fn a_delete_marker_behind_the_witnessed_size_is_inert_and_reported_and_a_truncat
     assert!(failure_of(&err).is_some_and(|f| f.to_string().contains("record 6 is missing") || f.to_string().contains("delete marker")), "{err:#}");
     let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
     assert!(verified(&w.store, &[], Some(&note), scratch).is_err());
+}
+
+/// A raw object at `key` of the store's bucket (an insider with write access to it).
+fn plant(w: &World, seq: u64, body: &[u8]) {
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.record_key(seq));
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(body.to_vec())).send()).unwrap();
+}
+
+fn quarantined_at(chain: &lz_evidence::VerifiedChain, seq: u64) -> bool {
+    chain.quarantined.iter().any(|q| q.location.contains(&format!("records/{seq:012}.json")))
+}
+
+#[test]
+fn an_object_planted_beyond_a_gap_after_the_witnessed_size_is_read_as_a_full_listing_reads_it() {
+    let _alone = alone();
+    let mut w = world("gap");
+    w.append(6);
+    w.witness().unwrap();
+    let note = w.latest();
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    w.append(1);
+    // Records 0..=6; an object at key 9 (keys 7 and 8 empty).
+    plant(&w, 9, b"{}");
+    let full = verify_store(&w.store, &w.root, &[]).unwrap();
+    assert!(quarantined_at(&full, 9), "a full listing reads key 9: {:?}", full.quarantined);
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
+    for (what, chain) in [
+        ("resumed", verified(&w.store, &[], Some(&note), resume).map(|((c, _, _), l)| (c, l))),
+        ("from scratch", verified(&w.store, &[], Some(&note), scratch).map(|((c, _, _), l)| (c, l))),
+    ] {
+        let (chain, listed) = chain.unwrap_or_else(|e| panic!("{what}: {e:#}"));
+        assert!(quarantined_at(&chain, 9), "{what} ({listed:?}): the key beyond the gap is read: {:?}", chain.quarantined);
+        assert_eq!(chain.head, full.head, "{what}");
+    }
+}
+
+#[test]
+fn a_version_written_over_a_key_after_the_witnessed_size_is_read_at_its_first_version() {
+    let _alone = alone();
+    let mut w = world("tailover");
+    w.append(6);
+    w.witness().unwrap();
+    let note = w.latest();
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    w.append(2);
+    let full_before = verify_store(&w.store, &w.root, &[]).unwrap();
+    // A version written over record 7 (after the witnessed size 6): a full listing takes the
+    // first version as record 7 and quarantines the later one; so does the witnessed path.
+    w.overwrite(7);
+    let full = verify_store(&w.store, &w.root, &[]).unwrap();
+    assert!(later_version_of(&full, 7), "{:?}", full.quarantined);
+    assert_eq!(full.head, full_before.head);
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    let ((chain, _, _), listed) = verified(&w.store, &[], Some(&note), resume).unwrap();
+    assert_eq!(listed, Listed::Vouched, "the record at key 7 is its first version: the witnessed pass holds");
+    assert!(later_version_of(&chain, 7), "{:?}", chain.quarantined);
+    assert_eq!(chain.head, full.head);
+}
+
+#[test]
+fn the_witness_names_only_the_head_version_its_verification_checked() {
+    let _alone = alone();
+    let mut w = world("headrace");
+    w.append(6);
+    let chain = verify_store(&w.store, &w.root, &[]).unwrap();
+    let (seq, hash) = chain.head.clone().unwrap();
+    let verified_head = w.store.head().unwrap().unwrap().bytes.to_vec();
+    // As the witness lists, the head it verified is still the latest: it is named.
+    let (listing, findings) = w.store.listing_upto(seq + 1, &hash, Some(&verified_head)).unwrap();
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(listing.expect("a listing").head_version, w.head_versions()[0]);
+    // An insider writes an unsigned head version naming the same record between the witness's
+    // verification and its listing: the version is not the one verified, so no listing is vouched.
+    let text = String::from_utf8(verified_head.clone()).unwrap();
+    let sig = text.split("\"sig\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let other = if sig.starts_with('A') { format!("B{}", &sig[1..]) } else { format!("A{}", &sig[1..]) };
+    let forged = text.replacen(&sig, &other, 1);
+    assert_ne!(forged, text);
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.head_key());
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(forged.into_bytes())).send()).unwrap();
+    let (listing, _) = w.store.listing_upto(seq + 1, &hash, Some(&verified_head)).unwrap();
+    assert!(listing.is_none(), "a head version the witness did not verify is never vouched for: {listing:?}");
+    let (listing, _) = w.store.listing_upto(seq + 1, &hash, None).unwrap();
+    assert!(listing.is_none());
+}
+
+
+#[test]
+fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_own_key() {
+    let _alone = alone();
+    let mut w = world("current");
+    w.append(6);
+    w.witness().unwrap();
+    let note = w.latest();
+    w.append(1);
+    let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
+    let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
+    assert_eq!(verified(&w.store, &[], Some(&note), resume).unwrap().1, Listed::Vouched);
+    // The same verification, as if the chain's register had dropped the witness after the size it
+    // witnessed (a witness removed, its key compromised): the note vouches for no listing.
+    let without = Identities::parse(&w.t.text, "identities.toml").unwrap();
+    let dropped = |s: &dyn Store, witnessed: &[Witnessed]| {
+        resume(s, witnessed).map(|(mut chain, state, how)| {
+            chain.register = without.clone();
+            (chain, state, how)
+        })
+    };
+    assert_eq!(verified(&w.store, &[], Some(&note), dropped).unwrap().1, Listed::Full);
+
+    // The latest note copied under a later key of the witness store (anyone who can write the
+    // bucket): the key order no longer matches what the note says, and reading it is an error.
+    let text = String::from_utf8(note.note.clone()).unwrap();
+    let size: u64 = text.lines().nth(1).unwrap().parse().unwrap();
+    let bucket = note.source.split("s3://").nth(1).unwrap().split('/').next().unwrap().to_string();
+    let later = WitnessStore::key(size, 4_000_000_000);
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&later).body(ByteStream::from(note.note.clone())).send()).unwrap();
+    let err = w.ws.latest().expect_err("a note under a key that is not its own");
+    assert!(format!("{err:#}").contains("not what its key names"), "{err:#}");
 }

@@ -144,12 +144,15 @@ fn of_store(
     out: &mut dyn FnMut(String),
 ) -> Result<Option<Checked>> {
     known.extend(cache.load()?);
-    let witness_line = describe_witnessed(&witnessed).unwrap_or_else(|| NO_WITNESS.into());
+    let mut witness_line = describe_witnessed(&witnessed).unwrap_or_else(|| NO_WITNESS.into());
     let mut hashes = Vec::new();
     let report = match &landing_zone {
         Some((paths, _)) => match lz_promote::verified::current_with(&paths.evidence, &trust, &known, &witnessed, Some(&paths.mirror_dir())) {
             Ok(s) => {
                 hashes = s.chain.records.iter().map(|r| r.hash.clone()).collect();
+                if !s.listing.is_empty() {
+                    witness_line = format!("{witness_line}\n{}", s.listing);
+                }
                 let quarantined = s.chain.quarantined.clone();
                 Report { records: s.chain.records.len(), head: s.chain.head.clone(), failure: None, quarantined }
             }

@@ -335,12 +335,47 @@ fn a_witnessed_chain_of_1000_records_lists_only_what_follows_the_witness() {
     read();
     sb.ledger().unwrap().append(Kind::Drift, drift(), sb.signer("deployer-bot")).unwrap();
     let (vouched, head) = read();
-    lz_promote::verified::list_in_full(true);
+    let full_listing = lz_promote::verified::listing_in_full();
     let (full, full_head) = read();
-    lz_promote::verified::list_in_full(false);
+    drop(full_listing);
     println!("new process, witnessed chain of {} records, 1 new: {vouched}; listing every version: {full}", done.checkpoint.size);
     assert_eq!(head, full_head);
     assert!(vouched.list <= MAX_WITNESSED_LIST_PAGES, "listed {} pages (at most {MAX_WITNESSED_LIST_PAGES}): {vouched}", vouched.list);
     assert!(vouched.versions <= MAX_WITNESSED_VERSIONS, "listed {} versions (at most {MAX_WITNESSED_VERSIONS}): {vouched}", vouched.versions);
     assert!(full.versions > 1000, "the full listing lists the record versions of the whole chain: {full} against {vouched}");
+}
+
+/// A delete marker over a record behind the witnessed size (review of issue 36, finding 1): a
+/// new process's read carries the record from its mirror and does not see it until the witness
+/// runs again; the witness then refuses and retires its listing, and every later read refuses
+/// as `evidence verify --full` does.
+#[test]
+fn after_the_witness_refuses_a_delete_marker_behind_its_listing_every_read_refuses() {
+    let _alone = alone();
+    let s = own_stores();
+    let dir = tempfile::Builder::new().prefix("lz-reuse-retired-").tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s.clone());
+    sb.start_chain().unwrap();
+    let drift = || {
+        let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
+        let f = Fields::new(&lz_evidence::dsse::sha256_hex(b"padding")).at(at).environment("dev").account("111111111111");
+        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
+    };
+    for _ in 0..3 {
+        sb.ledger().unwrap().append(Kind::Drift, drift(), sb.signer("deployer-bot")).unwrap();
+    }
+    assert!(sb.witness().unwrap().expect("a chain to witness").checkpoint.listing.is_some());
+    let read = || {
+        lz_promote::verified::forget_all();
+        lz_promote::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir())).map(|s| s.listing.clone())
+    };
+    read().unwrap();
+    let rt = lz_platform::aws::runtime().unwrap();
+    rt.block_on(s.s3().unwrap().delete_object().bucket(&s.evidence_bucket).key(s.evidence().unwrap().record_key(1)).send()).unwrap();
+    // Until the witness runs again, the mirrored read carries record 1 (the window the docs name).
+    assert!(read().unwrap().starts_with("listing: only the record keys after"));
+    assert!(sb.witness().is_err(), "the witness's full listing finds the marker");
+    let err = read().expect_err("after the witness refused, a read refuses as a full listing does");
+    assert!(lz_evidence::failure_of(&err).is_some(), "{err:#}");
 }

@@ -38,6 +38,9 @@ pub struct Snapshot {
     pub records: Vec<Record>,
     /// What a later read of the same command may reuse it by ([`reuse`]).
     anchor: Option<reuse::Anchor>,
+    /// How the store was listed: under a witnessed listing or in full, and why (`evidence verify`
+    /// says it).
+    pub listing: String,
 }
 
 type Key = (String, String);
@@ -96,7 +99,7 @@ fn current_at(
         }
     }
     let voucher = voucher(at);
-    let ((chain, resumable, how), _) = lz_evidence::vouch::verified(&*store, witnessed, voucher.as_ref(), |s, witnessed| match (&previous, mirror, at) {
+    let ((chain, resumable, how), listed) = lz_evidence::vouch::verified(&*store, witnessed, voucher.as_ref().ok().and_then(|v| v.as_ref()), |s, witnessed| match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(_)) => {
             let (chain, resumable, _) = Mirror::new(dir, s, trust).verify(s, trust, known, witnessed)?;
             Ok((chain, resumable, Resumed::Full))
@@ -107,20 +110,21 @@ fn current_at(
         (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
             // The same records; the rest (pending changes, rules, foreign objects) as read now.
             let chain = VerifiedChain { records: p.chain.records.clone(), ..chain };
-            Snapshot { resumable, chain, records: p.records.clone(), anchor: None }
+            Snapshot { resumable, chain, records: p.records.clone(), anchor: None, listing: String::new() }
         }
         (Resumed::Suffix, Some(p)) => {
             let mut records = p.records.clone();
             records.extend(chain.records.iter().map(record_of));
             let mut all = p.chain.records.clone();
             all.extend(chain.records);
-            Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records, anchor: None }
+            Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records, anchor: None, listing: String::new() }
         }
         (_, _) => {
             let records = chain.records.iter().map(record_of).collect();
-            Snapshot { resumable, chain, records, anchor: None }
+            Snapshot { resumable, chain, records, anchor: None, listing: String::new() }
         }
     };
+    snapshot.listing = listing(listed, &voucher);
     snapshot.anchor = reuse::anchor(at, &*store, &snapshot.chain)?;
     let snapshot = Arc::new(snapshot);
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&snapshot));
@@ -149,20 +153,48 @@ pub fn list_in_full(on: bool) {
     FULL.store(on, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// [`list_in_full`] until the guard is dropped (a panic included), then as before.
+pub fn listing_in_full() -> FullListing {
+    FullListing(FULL.swap(true, std::sync::atomic::Ordering::SeqCst))
+}
+
+/// See [`listing_in_full`]: holds the setting it replaced.
+pub struct FullListing(bool);
+
+impl Drop for FullListing {
+    fn drop(&mut self) {
+        FULL.store(self.0, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// The voucher of an S3 chain: the latest note in its witness store. Reading it is a performance
-/// aid: a store that cannot be read gives none, and every object version is listed.
-fn voucher(at: &EvidenceAt) -> Option<Witnessed> {
-    let EvidenceAt::S3(stores) = at else { return None };
+/// aid: a store that cannot be read gives none (every object version is listed) and the error,
+/// which the verification's [`Snapshot::listing`] reports; it is read again next time.
+fn voucher(at: &EvidenceAt) -> Result<Option<Witnessed>, String> {
+    let EvidenceAt::S3(stores) = at else { return Ok(None) };
     if FULL.load(std::sync::atomic::Ordering::SeqCst) {
-        return None;
+        return Ok(None);
     }
     let shown = at.describe();
     if let Some(n) = notes().lock().unwrap_or_else(|e| e.into_inner()).get(&shown) {
-        return n.clone();
+        return Ok(n.clone());
     }
-    let note = stores.witness().and_then(|w| w.latest()).ok().flatten();
+    let note = stores.witness().and_then(|w| w.latest()).map_err(|e| format!("{e:#}"))?;
     notes().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, note.clone());
-    note
+    Ok(note)
+}
+
+/// [`Snapshot::listing`]: how the store was listed, and why.
+fn listing(listed: lz_evidence::vouch::Listed, voucher: &Result<Option<Witnessed>, String>) -> String {
+    use lz_evidence::vouch::Listed;
+    let size = |w: &Witnessed| lz_evidence::witness::parse(&w.note).map(|n| n.checkpoint.size).unwrap_or(0);
+    match (listed, voucher) {
+        (Listed::Vouched, Ok(Some(w))) => format!("listing: only the record keys after the {} records witnessed by {}", size(w), w.source),
+        (_, Err(e)) => format!("listing: every object version (the witness store's latest note could not be read: {e})"),
+        (_, Ok(None)) if FULL.load(std::sync::atomic::Ordering::SeqCst) => "listing: every object version (--full)".to_string(),
+        (_, Ok(None)) => "listing: every object version (no witnessed listing to shorten it)".to_string(),
+        (_, Ok(Some(w))) => format!("listing: every object version ({} vouches for no listing, or it did not check out)", w.source),
+    }
 }
 
 /// A verified record as change control reads it.
@@ -184,10 +216,12 @@ pub fn record_of(r: &VerifiedRecord) -> Record {
     }
 }
 
-/// Forgets every chain this process verified (benchmarks: a new process).
+/// Forgets every chain this process verified (benchmarks: a new process), and lists as a new
+/// process does (no [`list_in_full`]).
 pub fn forget_all() {
     registry().lock().unwrap_or_else(|e| e.into_inner()).clear();
     notes().lock().unwrap_or_else(|e| e.into_inner()).clear();
+    list_in_full(false);
 }
 
 /// Appends made through any ledger of this process: a ledger re-reads the chain when the count

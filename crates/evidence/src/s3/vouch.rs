@@ -17,8 +17,10 @@ impl S3Store {
     /// Lists every version and delete marker of the record keys and the head's latest version:
     /// the [`Listing`] of records `0 ..= size - 1`; `None` with findings when the listing is not
     /// one version per key without markers, `None` alone when the head does not name record
-    /// `size - 1` with `hash`.
-    pub(super) async fn listing_upto_async(&self, size: u64, hash: &str) -> Result<(Option<Listing>, Vec<String>)> {
+    /// `size - 1` with `hash`, or its bytes are not `verified` (the head the witness's
+    /// verification checked, signature included: a version written between that verification
+    /// and this listing is never vouched for).
+    pub(super) async fn listing_upto_async(&self, size: u64, hash: &str, verified: Option<&[u8]>) -> Result<(Option<Listing>, Vec<String>)> {
         let records_prefix = format!("{}records/", self.prefix);
         let head_key = self.head_key();
         let Some(last) = size.checked_sub(1).map(|s| self.record_key(s)) else { return Ok((None, Vec::new())) };
@@ -53,8 +55,11 @@ impl S3Store {
         // is still to come) is no finding; the note then vouches for no listing.
         let latest = heads.versions.iter().find(|v| v.key == head_key && v.latest).and_then(|v| v.id.clone());
         let head_version = match latest {
-            Some(id) if self.head_names(&id, size - 1, hash).await? => Some(id),
-            _ => None,
+            Some(id) => match (self.head_bytes(&id).await?, verified) {
+                (Some(got), Some(verified)) if got == verified && self.names(&id, &got, size - 1, hash) => Some(id),
+                _ => None,
+            },
+            None => None,
         };
         let listing = head_version.filter(|_| findings.is_empty()).map(|head_version| Listing {
             head_version,
@@ -65,43 +70,54 @@ impl S3Store {
         Ok((listing, findings))
     }
 
+    /// The bytes of the head version `id`, `None` when the store does not hold it.
+    async fn head_bytes(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let key = self.head_key();
+        match self.client.get_object().bucket(&self.bucket).key(&key).version_id(id).send().await {
+            Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes().to_vec())),
+            Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)) => Ok(None),
+            Err(e) => Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket)),
+        }
+    }
+
     /// Whether the head version `id` is a checkpoint naming record `sequence` with `hash` (its
     /// signature is not checked here: the verification the vouch shortens checks the note's).
     async fn head_names(&self, id: &str, sequence: u64, hash: &str) -> Result<bool> {
-        let key = self.head_key();
-        let got = match self.client.get_object().bucket(&self.bucket).key(&key).version_id(id).send().await {
-            Ok(out) => out.body.collect().await.with_context(|| format!("cannot read s3://{}/{key}", self.bucket))?.into_bytes(),
-            // No such version (another store's note, or a forged id): it vouches for nothing here.
-            Err(e) if e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)) => return Ok(false),
-            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot get s3://{}/{key} version {id}", self.bucket)),
-        };
-        let location = format!("s3://{}/{key} (version {id})", self.bucket);
-        Ok(crate::store::decode_checkpoint(&got, &location).is_ok_and(|(_, cp)| cp.sequence == sequence && cp.hash == hash))
+        // No such version (another store's note, or a forged id): it vouches for nothing here.
+        let Some(got) = self.head_bytes(id).await? else { return Ok(false) };
+        Ok(self.names(id, &got, sequence, hash))
+    }
+
+    /// Whether `bytes` (head version `id`) decode to a checkpoint naming record `sequence` with `hash`.
+    fn names(&self, id: &str, bytes: &[u8], sequence: u64, hash: &str) -> bool {
+        let location = format!("s3://{}/{} (version {id})", self.bucket, self.head_key());
+        crate::store::decode_checkpoint(bytes, &location).is_ok_and(|(_, cp)| cp.sequence == sequence && cp.hash == hash)
     }
 
     pub(super) async fn vouch_holds_async(&self, vouch: &Vouch) -> Result<bool> {
         self.head_names(&vouch.head_version, vouch.size - 1, &vouch.hash).await
     }
 
-    /// [`crate::Store::windows_from`] without a listing: the keys before `vouch.size` read by key
-    /// (their latest version: a version written over one since gives bytes that break the hash
-    /// chain to the witnessed hash), then the keys after it, one by one up to the first without
-    /// an object (records appended since the witness: O(new)). A version or a delete marker at a
-    /// key after the witnessed size is in the integrity listing, which lists those keys.
-    pub(super) fn windows_vouched_s3(&self, first: u64, vouch: &Vouch) -> Result<(u64, Windows<'_>)> {
+    /// [`crate::Store::windows_from`] with the keys before `vouch.size` read by key without a
+    /// listing (their latest version: a version written over one since gives bytes that break
+    /// the hash chain to the witnessed hash), then exactly the keys after it that the integrity
+    /// listing found (`tail`; listed here when `None`), each at its first version as a full
+    /// listing reads it: a key planted beyond a gap, or a version written over a key after the
+    /// witnessed size, is read as `--full` reads it (review of issue 36, findings 2 and 3).
+    pub(super) fn windows_vouched_s3(&self, first: u64, vouch: &Vouch, tail: Option<&[(String, Option<String>)]>) -> Result<(u64, Windows<'_>)> {
         let start = first.saturating_sub(1);
-        let mut tail = Vec::new();
-        let mut next = vouch.size.max(start);
-        while let Some(bytes) = self.rt.block_on(super::get_object(&self.client, &self.bucket, &self.record_key(next)))? {
-            tail.push(StoredRecord { location: format!("s3://{}/{}", self.bucket, self.record_key(next)), bytes: bytes.into() });
-            next += 1;
-        }
-        let mut keys = (start..vouch.size).map(|s| (self.record_key(s), None::<String>)).peekable();
-        let mut tail = Some(tail);
-        let windows = std::iter::from_fn(move || {
-            if keys.peek().is_none() {
-                return tail.take().filter(|t| !t.is_empty()).map(Ok);
+        let from = self.record_key(vouch.size.max(start));
+        let tail: Vec<(String, Option<String>)> = match tail {
+            Some(keys) => keys.iter().filter(|(k, _)| *k >= from).cloned().collect(),
+            None => {
+                let after = self.record_key(vouch.size.max(start) - 1);
+                self.rt.block_on(self.record_versions_after(Some(after)))?
             }
+        };
+        // One window of keys at a time (its reads in flight together).
+        let mut keys = (start..vouch.size).map(|s| (self.record_key(s), None::<String>)).chain(tail).peekable();
+        let windows = std::iter::from_fn(move || {
+            keys.peek()?;
             let window: Vec<(String, Option<String>)> = keys.by_ref().take(crate::store::WINDOW_RECORDS).collect();
             Some(self.rt.block_on(self.get_all(&window)))
         });

@@ -7,32 +7,23 @@
 //! append and by verification (a replayed or forged record, not only a claim).
 //!
 //! A workload whose key is in KMS (`kms_key`, the pipeline's identities) must name its
-//! environments. An entry without `environments` (people, and workloads whose key file a person
-//! holds in a rehearsal) signs for every environment, as before.
+//! environments in a new register (proposed, the genesis register a store starts with, the
+//! gate's): [`new_register_problems`]. Verification does not apply that rule to a register
+//! already in a chain, so a chain started before it still verifies (its records are under
+//! Object Lock and cannot be rewritten). An entry without `environments` (people, and workloads
+//! whose key file a person holds in a rehearsal) signs for every environment, as before.
 
 use anyhow::{bail, Result};
 
-use crate::identity::Identity;
+use crate::identity::{Identities, Identity};
 use crate::verify::Reason;
 
 /// The `environments` of identity `name`'s entry, checked: known environment names, none twice,
-/// at least one; required of a workload with a KMS key. `at` names the place of a span.
-pub(crate) fn parse(
-    name: &str,
-    kind: &str,
-    environments: Option<&toml::Spanned<Vec<String>>>,
-    kms_key: bool,
-    at: &dyn Fn(std::ops::Range<usize>) -> String,
-) -> Result<Option<Vec<String>>> {
-    let Some(list) = environments else {
-        if kms_key && kind == "workload" {
-            bail!(
-                "identity {name}: a workload whose key is in KMS (kms_key) must name the environments it signs for \
-                 (environments = [\"dev\"]): each environment's pipeline role may use only its own environments' keys"
-            );
-        }
-        return Ok(None);
-    };
+/// at least one. `at` names the place of a span. Whether an entry must name them is a rule for
+/// new registers ([`new_register_problems`]), not for parsing: a register already in a chain
+/// verifies by the rules it came into force under.
+pub(crate) fn parse(name: &str, environments: Option<&toml::Spanned<Vec<String>>>, at: &dyn Fn(std::ops::Range<usize>) -> String) -> Result<Option<Vec<String>>> {
+    let Some(list) = environments else { return Ok(None) };
     let place = at(list.span());
     let mut out: Vec<String> = Vec::new();
     for env in list.get_ref() {
@@ -48,6 +39,35 @@ pub(crate) fn parse(
         bail!("{place}: identity {name}: environments is empty (leave it out to sign for every environment)");
     }
     Ok(Some(out))
+}
+
+/// What keeps `ids` (the register text of `origin`) from being proposed, starting a store or
+/// passing the gate, each as `origin:line: message` (the line of the identity's entry): a
+/// workload whose key is in KMS names the environments it signs for, since each environment's
+/// pipeline role may use only its own environments' keys. Empty when it may.
+pub fn new_register_problems(ids: &Identities, origin: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ids.iter() {
+        let at = |msg: String| {
+            let line = ids.source().find(&format!("[identity.{}]", id.name)).map(|at| lz_repo::line_of(ids.source(), at)).unwrap_or(1);
+            format!("{origin}:{line}: identity {}: {msg}", id.name)
+        };
+        if id.kms_key.is_some() && !id.is_person() && id.environments.is_none() {
+            out.push(at("a workload whose key is in KMS (kms_key) must name the environments it signs for (environments = [\"dev\"]): \
+                 each environment's pipeline role may use only its own environments' keys"
+                .into()));
+        }
+    }
+    out
+}
+
+/// [`new_register_problems`] as an error (register propose, the genesis register at bootstrap).
+pub fn check_new_register(ids: &Identities, origin: &str) -> Result<()> {
+    let problems = new_register_problems(ids, origin);
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    Ok(())
 }
 
 /// Whether `signer` may sign a record of `environment`: always for an identity bound to no
@@ -110,8 +130,12 @@ mod tests {
             "[identity.bot]\nname = \"Bot\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\nalgorithm = \"ecdsa-p256-sha256\"\npublic_key = \"{}\"\nkms_key = \"arn:aws:kms:eu-west-2:999999999999:key/k\"\n",
             crate::identity::encode_public_key(&p256)
         );
-        let e = format!("{:#}", Identities::parse(&kms, "identities.toml").unwrap_err());
-        assert!(e.contains("must name the environments it signs for"), "{e}");
-        assert!(Identities::parse(&format!("{kms}environments = [\"prod\"]\n"), "identities.toml").is_ok());
+        // The parser verification uses accepts it (a register of a chain started before the rule);
+        // a new register (proposed, genesis, the gate's) may not be it.
+        let ids = Identities::parse(&kms, "identities.toml").unwrap();
+        let e = format!("{:#}", super::check_new_register(&ids, "identities.toml").unwrap_err());
+        assert!(e.contains("identities.toml:1: identity bot: a workload whose key is in KMS (kms_key) must name the environments it signs for"), "{e}");
+        let ids = Identities::parse(&format!("{kms}environments = [\"prod\"]\n"), "identities.toml").unwrap();
+        assert!(super::check_new_register(&ids, "identities.toml").is_ok());
     }
 }

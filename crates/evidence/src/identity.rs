@@ -292,7 +292,7 @@ impl Identities {
                     );
                 }
             }
-            let environments = crate::binding::parse(&name, entry.kind.get_ref(), entry.environments.as_ref(), entry.kms_key.is_some(), &at)?;
+            let environments = crate::binding::parse(&name, entry.environments.as_ref(), &at)?;
             let keyid = public_key.keyid();
             if let Some(other) = ids.by_keyid.get(&keyid) {
                 bail!("{}: identity {name} reuses the public key of {other}", at(entry.public_key.span()));

@@ -15,7 +15,8 @@
 
 use anyhow::{bail, Result};
 
-use crate::identity::{Identities, Identity};
+use crate::identity::{Identities, Identity, Role};
+use crate::record::Kind;
 use crate::verify::Reason;
 
 /// The `environments` of identity `name`'s entry, checked: known environment names, none twice,
@@ -85,6 +86,23 @@ pub(crate) fn check(signer: &Identity, environment: Option<&str>) -> Result<(), 
         }
         _ => Ok(()),
     }
+}
+
+/// The kinds of record a policy identity never signs: what was deployed, observed or changed
+/// in an environment. A later gate trusts them (the prod promotion takes preprod's newest drift
+/// record), so the identity every environment's policy evaluation shares must not write them.
+pub const NOT_BY_POLICY_IDENTITY: [Kind; 7] =
+    [Kind::Deployment, Kind::Drift, Kind::DriftRemediation, Kind::Rotation, Kind::RotationVerification, Kind::LockRecovery, Kind::Adoption];
+
+/// The rule verification and append apply to every record: a workload with the approver role
+/// (the policy identity: a workload approval is always automatic) signs no record of
+/// [`NOT_BY_POLICY_IDENTITY`], even when it also holds the deployer role (the repository's
+/// `change-policy` does, for its policy evaluations).
+pub(crate) fn check_policy_identity(kind: Kind, signer: &Identity) -> Result<(), Reason> {
+    if !signer.is_person() && signer.has_role(Role::Approver) && NOT_BY_POLICY_IDENTITY.contains(&kind) {
+        return Err(Reason::PolicyIdentity { identity: signer.name.clone(), kind: kind.to_string() });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

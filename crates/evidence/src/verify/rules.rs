@@ -114,6 +114,7 @@ pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, de
         return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
     crate::binding::check(signer, p.environment.as_deref())?;
+    crate::binding::check_policy_identity(kind, signer)?;
     match details {
         Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })

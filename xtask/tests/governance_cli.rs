@@ -145,6 +145,18 @@ const CASES: &[Case] = &[
         says: &["governance/identities.toml:103", "identity deploy-pipeline: a workload whose key is in KMS (kms_key) must name the environments"],
     },
     Case {
+        name: "a proposed register with a deployer bound to prod and dev, and unbound workloads",
+        file: "governance/identities.toml",
+        from: "roles = [\"deployer\"]\npublic_key = \"EjaB0v1MYNi5OiImc/hn4SR9dNwNVHdmwGq0V3dJ4EM=\"",
+        to: "roles = [\"deployer\"]\npublic_key = \"EjaB0v1MYNi5OiImc/hn4SR9dNwNVHdmwGq0V3dJ4EM=\"\nenvironments = [\"dev\", \"prod\"]",
+        code: 1,
+        says: &[
+            "governance/identities.toml:103: [register] identity deploy-pipeline: a deployer bound to prod and to dev",
+            "identity drift-monitor: a workload with the deployer or approver role must name the environments it signs for",
+            "identity change-policy: a workload with the deployer or approver role must name the environments it signs for",
+        ],
+    },
+    Case {
         name: "a drift class without an owner",
         file: "governance/drift-classes.toml",
         from: "owner = \"platform (platform-team@example.internal)\"",

@@ -367,7 +367,7 @@ fn a_chain_whose_genesis_register_predates_the_binding_still_verifies() {
     assert_eq!(chain.records.len(), 2);
     assert!(chain.register.get("kms-bot").is_some_and(|k| k.environments.is_none()));
     // As a new register, it is refused, naming the entry's line.
-    let e = format!("{:#}", lz_evidence::binding::check_new_register(&ids, "identities.toml").unwrap_err());
+    let e = format!("{:#}", lz_evidence::binding::check_new_register(&ids, "identities.toml", lz_evidence::binding::NewRegister::Genesis).unwrap_err());
     let line = text.lines().position(|l| l == "[identity.kms-bot]").unwrap() + 1;
     assert!(e.contains(&format!("identities.toml:{line}: identity kms-bot: a workload whose key is in KMS")), "{e}");
 }

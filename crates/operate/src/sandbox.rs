@@ -60,9 +60,13 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
 ];
 
 /// The environments a test identity is bound to (`environments` of its register entry,
-/// `lz_evidence::binding`); the others sign for every environment. The shared policy identity
-/// (`change-policy`, the repository's governance) names every environment.
-pub const BINDINGS: [(&str, &[&str]); 11] = [
+/// `lz_evidence::binding`); the others sign for every environment. The shared deployer and
+/// policy identity (`deployer-bot`, `change-policy`, the repository's governance) name every
+/// environment.
+pub const BINDINGS: [(&str, &[&str]); 12] = [
+    // The shared deployer of the offline tests: every environment, said explicitly (a new
+    // register names the environments of each workload that deploys or approves).
+    ("deployer-bot", &[lz_evidence::binding::ALL]),
     ("deployer-bot-dev", &["dev"]),
     ("deployer-bot-test", &["test"]),
     ("deployer-bot-uat", &["uat"]),

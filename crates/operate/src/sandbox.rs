@@ -322,6 +322,12 @@ impl Sandbox {
         &self.signers[name]
     }
 
+    /// The sandbox's signer `name`, or an error naming it (a release's approval policy may
+    /// name a policy identity the sandbox has no key for).
+    pub fn signer_of(&self, name: &str) -> Result<&Signer> {
+        self.signers.get(name).with_context(|| format!("the sandbox has no key for identity {name:?} (its identities: {})", self.signers.keys().cloned().collect::<Vec<_>>().join(", ")))
+    }
+
     pub fn ledger(&self) -> Result<Ledger> {
         self.paths.ledger()
     }
@@ -485,9 +491,9 @@ impl Sandbox {
         let previous = lz_promote::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
         let opts = promote::Options {
             target: &t,
-            deployer: self.signer(deployer),
+            deployer: self.signer_of(deployer)?,
             // The environment's policy identity, as the governing approval policy names it.
-            policy_signer: self.signer(&s.governance.policy.policy_identity),
+            policy_signer: self.signer_of(&s.governance.policy.policy_identity)?,
             bake_seconds,
             recover,
             previous: previous.as_ref(),

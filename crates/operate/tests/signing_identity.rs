@@ -155,3 +155,22 @@ fn the_shared_policy_identity_writes_no_drift_deployment_or_rotation_record() {
     let e = sb.session(&r, "prod").map(|_| ()).expect_err("the prod promotion");
     assert!(format!("{e:#}").contains("change-policy is a workload with the approver role"), "{e:#}");
 }
+
+/// Review 12: a release whose approval policy names a policy identity the sandbox has no key
+/// for (bad release input) makes the promotion fail with an error naming it, not a panic.
+#[test]
+fn an_unknown_policy_identity_is_an_error_not_a_panic() {
+    let dir = tempfile::Builder::new().prefix("lz-signfix-").tempdir().unwrap();
+    let sb = Sandbox::new(&root(), "http://127.0.0.1:9", dir.path()).unwrap();
+    let c = Clock::Fixed(t(SAT));
+    let r = sb
+        .release("ghost-policy", "alice", &c, |tree| {
+            common::edit(&tree.join("governance/approval-policy.toml"), "policy_identity = \"change-policy\"", "policy_identity = \"ghost-policy\"")
+        })
+        .unwrap();
+    sb.approve_exceptions(&r, &c).unwrap();
+    sb.pin("dev", &r, &c).unwrap();
+    let e = sb.promote(&r, "dev", "deployer-bot", &c, 0).map(drop).expect_err("no key for the policy identity");
+    assert!(format!("{e:#}").contains("the sandbox has no key for identity \"ghost-policy\""), "{e:#}");
+    assert!(sb.signer_of("nobody").is_err());
+}

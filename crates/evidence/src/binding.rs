@@ -260,4 +260,13 @@ mod tests {
             assert!(super::check_policy_identity(kind, policy).is_ok(), "{kind}");
         }
     }
+
+    #[test]
+    fn reordering_the_environments_is_no_change() {
+        let a = register("environments = [\"dev\", \"test\"]\n").unwrap();
+        let b = Identities::parse(&a.source().replace("[\"dev\", \"test\"]", "[\"test\", \"dev\"]"), "identities.toml").unwrap();
+        assert!(a.changes_to(&b).is_empty(), "{:?}", a.changes_to(&b));
+        let c = Identities::parse(&a.source().replace("[\"dev\", \"test\"]", "[\"dev\"]"), "identities.toml").unwrap();
+        assert_eq!(a.changes_to(&c).len(), 1);
+    }
 }

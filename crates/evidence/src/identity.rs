@@ -373,7 +373,8 @@ impl Identities {
                     if n.kms_key != old.kms_key {
                         what.push(format!("kms_key {:?} -> {:?}", old.kms_key, n.kms_key));
                     }
-                    if n.environments != old.environments {
+                    let set = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.iter().cloned().collect::<std::collections::BTreeSet<String>>());
+                    if set(&n.environments) != set(&old.environments) {
                         // A rebinding moves which environments' records the identity signs.
                         let e = |v: &Option<Vec<String>>| v.as_ref().map_or("every environment".to_string(), |l| format!("[{}]", l.join(", ")));
                         what.push(format!("environments {} -> {}", e(&old.environments), e(&n.environments)));

@@ -134,6 +134,28 @@ const CASES: &[Case] = &[
         code: 2,
         says: &["identities.toml:", "register_quorum = 1 must be between 2 and 64"],
     },
+    // Issue 26: a new register binds a workload whose key is in KMS to its environments (a
+    // register already in a chain verifies without it; the gate judges the one to propose).
+    Case {
+        name: "a KMS workload bound to no environment",
+        file: "governance/identities.toml",
+        from: "roles = [\"deployer\"]\npublic_key = \"EjaB0v1MYNi5OiImc/hn4SR9dNwNVHdmwGq0V3dJ4EM=\"",
+        to: "roles = [\"deployer\"]\nalgorithm = \"ecdsa-p256-sha256\"\npublic_key = \"Ao5TO2+gv3tGJbswZnwB+2B++fi4qA/vWzAGKHAxh7Kj\"\nkms_key = \"alias/lz-deploy\"",
+        code: 1,
+        says: &["governance/identities.toml:103", "identity deploy-pipeline: a workload whose key is in KMS (kms_key) must name the environments"],
+    },
+    Case {
+        name: "a proposed register with a deployer bound to prod and dev, and unbound workloads",
+        file: "governance/identities.toml",
+        from: "roles = [\"deployer\"]\npublic_key = \"EjaB0v1MYNi5OiImc/hn4SR9dNwNVHdmwGq0V3dJ4EM=\"",
+        to: "roles = [\"deployer\"]\npublic_key = \"EjaB0v1MYNi5OiImc/hn4SR9dNwNVHdmwGq0V3dJ4EM=\"\nenvironments = [\"dev\", \"prod\"]",
+        code: 1,
+        says: &[
+            "governance/identities.toml:103: [register] identity deploy-pipeline: a deployer bound to prod and to dev",
+            "identity drift-monitor: a workload with the deployer or approver role must name the environments it signs for",
+            "identity change-policy: a workload with the deployer or approver role must name the environments it signs for",
+        ],
+    },
     Case {
         name: "a drift class without an owner",
         file: "governance/drift-classes.toml",

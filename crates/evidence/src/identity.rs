@@ -292,7 +292,7 @@ impl Identities {
                     );
                 }
             }
-            let environments = crate::binding::parse(&name, entry.kind.get_ref(), entry.environments.as_ref(), entry.kms_key.is_some(), &at)?;
+            let environments = crate::binding::parse(&name, entry.environments.as_ref(), &at)?;
             let keyid = public_key.keyid();
             if let Some(other) = ids.by_keyid.get(&keyid) {
                 bail!("{}: identity {name} reuses the public key of {other}", at(entry.public_key.span()));
@@ -373,7 +373,8 @@ impl Identities {
                     if n.kms_key != old.kms_key {
                         what.push(format!("kms_key {:?} -> {:?}", old.kms_key, n.kms_key));
                     }
-                    if n.environments != old.environments {
+                    let set = |v: &Option<Vec<String>>| v.as_ref().map(|v| v.iter().cloned().collect::<std::collections::BTreeSet<String>>());
+                    if set(&n.environments) != set(&old.environments) {
                         // A rebinding moves which environments' records the identity signs.
                         let e = |v: &Option<Vec<String>>| v.as_ref().map_or("every environment".to_string(), |l| format!("[{}]", l.join(", ")));
                         what.push(format!("environments {} -> {}", e(&old.environments), e(&n.environments)));

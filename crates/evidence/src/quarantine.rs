@@ -295,6 +295,9 @@ fn valid_statement(rec: &StoredRecord, register: Option<&Identities>) -> Option<
         if !id.public_key.verify(&sig, &[&pae(PAYLOAD_TYPE, &payload)]) {
             return None;
         }
+        // The rules a record satisfies on its own (the environment binding among them), as
+        // verification applies them: a record that breaks one is foreign, skipped and recorded.
+        crate::verify::check_own_rules(kind, id, &st).ok()?;
     }
     Some(st)
 }

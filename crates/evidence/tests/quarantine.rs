@@ -358,3 +358,69 @@ fn garbage_at_the_first_key_of_a_fresh_store_is_quarantined() {
     assert!(report.ok() && report.quarantined.len() == 1 && report.records == 2, "{report:?}");
     println!("garbage at the first key: 1 object quarantined, 2 honest records verified, records lost = 0");
 }
+
+/// Issue 26 (review 3): a dev pipeline's key (an identity bound to dev) writes, raw, a record
+/// of prod at the next key of the shared store, signed and linked. Verification sets it aside
+/// for the environment binding; the appender's tail walk applies the same record rules, so it
+/// skips the object and records the skip, and prod's next append lands after it (before, the
+/// appender took the forged record for the chain's end and every later append, in every
+/// environment, failed with "the evidence chain kept moving").
+#[test]
+fn a_dev_keys_forged_prod_record_is_skipped_and_prod_appends_continue() {
+    let t = team();
+    let (dev_key, prod_key) = (lz_evidence::identity::generate_key(), lz_evidence::identity::generate_key());
+    let bound = |name: &str, env: &str, k: &ed25519_dalek::SigningKey| {
+        format!(
+            "[identity.{name}]\nname = \"{name}\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\npublic_key = \"{}\"\nenvironments = [\"{env}\"]\n\n",
+            lz_evidence::identity::encode_public_key(&k.verifying_key())
+        )
+    };
+    let text = format!("{}{}{}", t.text, bound("deploy-bot-dev", "dev", &dev_key), bound("deploy-bot-prod", "prod", &prod_key));
+    let ids = lz_evidence::Identities::parse(&text, "identities.toml").unwrap();
+    let (dev, prod) = (lz_evidence::Signer::new("deploy-bot-dev", dev_key), lz_evidence::Signer::new("deploy-bot-prod", prod_key));
+    let trust = TrustRoot::register(ids.clone(), "test register");
+    let verified = |s: &S3Store| verify_store(s, &trust, &[]).unwrap_or_else(|e| panic!("{e:#}"));
+
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let s = S3Store::new(client(), &format!("lz-quarantine-bind-{nonce}"), "", 1).unwrap();
+    s.ensure_bucket().unwrap();
+    let mut a = EvidenceArchive::open(s, ids.clone()).unwrap();
+    a.record(drift_of("prod before"), &prod).unwrap();
+    a.record(DriftEvidence::new(&digest("r"), "dev", "5", vec!["dev".into()]), &dev).unwrap();
+    let s = a.into_store();
+    let head = verified(&s).head.unwrap().1;
+
+    // The forgery: a clean-looking prod drift record, signed by the dev identity, linked to the head.
+    let forged_bytes = forged(&dev, 2, &head, drift_fields("no drift in prod"));
+    raw_put(&s, &s.record_key(2), &forged_bytes);
+    let chain = verified(&s);
+    assert_eq!(chain.records.len(), 2);
+    let q = chain.quarantined.iter().find(|q| q.sequence == Some(2)).expect("the forged record is quarantined");
+    assert!(q.why.contains("deploy-bot-dev is bound to dev and may not sign a record of prod"), "{q}");
+    assert!(q.writer.contains("of deploy-bot-dev"), "{q}");
+
+    // Prod's next append (the library, as decision commands append) lands after it and records the skip.
+    let mut a = EvidenceArchive::open(s, ids.clone()).unwrap();
+    assert_eq!(a.next_sequence(), 3, "the appender skips the forged record");
+    let r = a.record(drift_of("prod after"), &prod).unwrap();
+    assert_eq!(r.sequence, 3);
+    let s = a.into_store();
+    // And the retrying appender continues after that.
+    let done = append_once(
+        || EvidenceArchive::open(S3Store::open_worm(client(), s.bucket(), "")?, ids.clone()),
+        Kind::Drift,
+        drift_fields("retrying"),
+        &prod,
+        AppendRetry::default(),
+    )
+    .unwrap();
+    assert_eq!(done.record.sequence, 4);
+
+    let chain = verified(&s);
+    let sequences: Vec<u64> = chain.records.iter().map(|r| r.sequence).collect();
+    assert_eq!(sequences, vec![0, 1, 3, 4]);
+    assert_eq!(skips_of(&chain, 3), Some(vec![Skip { sequence: 2, sha256: sha256_hex(&forged_bytes), size: forged_bytes.len() as u64 }]));
+    let q = chain.quarantined.iter().find(|q| q.sequence == Some(2)).unwrap();
+    assert_eq!(q.skipped_by, Some(3), "{q}");
+    assert!(q.why.contains("may not sign a record of prod"), "{q}");
+}

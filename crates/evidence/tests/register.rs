@@ -343,3 +343,31 @@ fn a_pinned_genesis_is_the_only_trust_root_a_landing_zone_chain_needs() {
     let err = a.append(Kind::RegisterChange, RegisterChangeEvidence::new(&rel(), &z.text, GENESIS).0, z.s("lena")).unwrap_err();
     assert!(format!("{err:#}").contains("may not sign register-change records"), "{err:#}");
 }
+
+/// Issue 26 (review 2): a register valid before the environment binding (a workload whose key
+/// is in KMS, no `environments`) is the genesis of a chain under Object Lock: it still verifies,
+/// and appends continue. Only a new register (proposed, a store's genesis, the gate's) must
+/// bind such a workload (`binding::check_new_register`).
+#[test]
+fn a_chain_whose_genesis_register_predates_the_binding_still_verifies() {
+    let z = zone(2);
+    let p256 = *p256::ecdsa::SigningKey::from_slice(&[9u8; 32]).unwrap().verifying_key();
+    let text = format!(
+        "{}[identity.kms-bot]\nname = \"KMS bot\"\nkind = \"workload\"\ngroup = \"platform\"\nroles = [\"deployer\"]\nalgorithm = \"ecdsa-p256-sha256\"\npublic_key = \"{}\"\nkms_key = \"arn:aws:kms:eu-west-2:999999999999:key/k\"\n",
+        z.text,
+        encode_public_key(&p256)
+    );
+    let ids = Identities::parse(&text, "genesis register").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = EvidenceArchive::open(LocalStore::new(dir.path().join("chain.jsonl")), Identities::default()).unwrap();
+    a.append(Kind::RegisterChange, RegisterChangeEvidence::new(&rel(), &text, GENESIS).0, z.s("grace")).unwrap();
+    a.append(Kind::Drift, DriftEvidence::new(&rel(), "prod", "5", vec![]).into_fields().unwrap(), z.s("deploy-bot")).unwrap();
+    let store = LocalStore::new(dir.path().join("chain.jsonl"));
+    let chain = verify_store(&store, &TrustRoot::pinned([ids.fingerprint()]).unwrap(), &[]).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(chain.records.len(), 2);
+    assert!(chain.register.get("kms-bot").is_some_and(|k| k.environments.is_none()));
+    // As a new register, it is refused, naming the entry's line.
+    let e = format!("{:#}", lz_evidence::binding::check_new_register(&ids, "identities.toml", lz_evidence::binding::NewRegister::Genesis).unwrap_err());
+    let line = text.lines().position(|l| l == "[identity.kms-bot]").unwrap() + 1;
+    assert!(e.contains(&format!("identities.toml:{line}: identity kms-bot: a workload whose key is in KMS")), "{e}");
+}

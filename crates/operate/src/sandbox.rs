@@ -60,9 +60,13 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
 ];
 
 /// The environments a test identity is bound to (`environments` of its register entry,
-/// `lz_evidence::binding`); the others sign for every environment. The shared policy identity
-/// (`change-policy`, the repository's governance) names every environment.
-pub const BINDINGS: [(&str, &[&str]); 11] = [
+/// `lz_evidence::binding`); the others sign for every environment. The shared deployer and
+/// policy identity (`deployer-bot`, `change-policy`, the repository's governance) name every
+/// environment.
+pub const BINDINGS: [(&str, &[&str]); 12] = [
+    // The shared deployer of the offline tests: every environment, said explicitly (a new
+    // register names the environments of each workload that deploys or approves).
+    ("deployer-bot", &[lz_evidence::binding::ALL]),
     ("deployer-bot-dev", &["dev"]),
     ("deployer-bot-test", &["test"]),
     ("deployer-bot-uat", &["uat"]),
@@ -318,6 +322,12 @@ impl Sandbox {
         &self.signers[name]
     }
 
+    /// The sandbox's signer `name`, or an error naming it (a release's approval policy may
+    /// name a policy identity the sandbox has no key for).
+    pub fn signer_of(&self, name: &str) -> Result<&Signer> {
+        self.signers.get(name).with_context(|| format!("the sandbox has no key for identity {name:?} (its identities: {})", self.signers.keys().cloned().collect::<Vec<_>>().join(", ")))
+    }
+
     pub fn ledger(&self) -> Result<Ledger> {
         self.paths.ledger()
     }
@@ -481,9 +491,9 @@ impl Sandbox {
         let previous = lz_promote::session::previous_environment(env)?.map(|p| self.place(p)).transpose()?;
         let opts = promote::Options {
             target: &t,
-            deployer: self.signer(deployer),
+            deployer: self.signer_of(deployer)?,
             // The environment's policy identity, as the governing approval policy names it.
-            policy_signer: self.signer(&s.governance.policy.policy_identity),
+            policy_signer: self.signer_of(&s.governance.policy.policy_identity)?,
             bake_seconds,
             recover,
             previous: previous.as_ref(),

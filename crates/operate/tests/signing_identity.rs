@@ -110,3 +110,67 @@ fn each_environment_has_its_own_policy_identity() {
     }
     ledger.append(Kind::PolicyEvaluation, evaluation, sb.signer("change-policy-prod")).unwrap();
 }
+
+/// Issue 26 (review 1): the shared policy identity (`change-policy`, which every environment's
+/// policy evaluation uses and which holds the deployer role for them) writes a clean preprod
+/// drift record after a real drift, for the prod promotion's previous-environment gate to take.
+/// A record rule (not only the drift command) refuses it: at append, and in verification when
+/// written raw, so the prod promotion refuses to decide on that chain.
+#[test]
+fn the_shared_policy_identity_writes_no_drift_deployment_or_rotation_record() {
+    let dir = tempfile::Builder::new().prefix("lz-signfix-").tempdir().unwrap();
+    let sb = Sandbox::new(&root(), "http://127.0.0.1:9", dir.path()).unwrap();
+    let c = Clock::Fixed(t(SAT));
+    let r = sb.release("base", "alice", &c, |_| Ok(())).unwrap();
+    sb.approve_exceptions(&r, &c).unwrap();
+    for env in lz_platform::ENVIRONMENTS {
+        sb.pin(env, &r, &c).unwrap();
+    }
+    let plan = sb.session(&r, "preprod").unwrap().plan_digest;
+    let ledger = sb.ledger().unwrap();
+    let policy = sb.signer("change-policy");
+    let clean = Fields::new(&r).environment("preprod").at(t(SAT)).details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
+    let deployment = Fields::new(&r)
+        .environment("preprod")
+        .account("444444444444")
+        .plan_digest(&plan)
+        .at(t(SAT))
+        .details(DeploymentDetails { outcome: "succeeded".into(), run: Some("policy".into()), tier: Some("standard".into()), ..Default::default() });
+    let before = ledger.records().unwrap().len();
+    for (kind, fields) in [(Kind::Drift, clean.clone()), (Kind::Deployment, deployment)] {
+        let e = ledger.append(kind, fields, policy).expect_err("the policy identity's record");
+        assert!(is_refusal(&e), "{kind}: {e:#}");
+        assert!(format!("{e:#}").contains(&format!("change-policy is a workload with the approver role (a policy identity: it signs automatic approvals) and may not sign a {kind} record")), "{kind}: {e:#}");
+    }
+    assert_eq!(ledger.records().unwrap().len(), before, "nothing was written");
+    // preprod's own deployer may.
+    ledger.append(Kind::Drift, clean.clone(), sb.signer(&env_deployer("preprod"))).unwrap();
+
+    // Written raw: verification names it, and prod's next decision refuses.
+    let mut raw = lz_evidence::EvidenceArchive::open_unchecked(lz_evidence::LocalStore::new(sb.evidence_file())).unwrap();
+    let forged = raw.append(Kind::Drift, clean, policy).unwrap();
+    let e = lz_evidence::verify_store(&lz_evidence::LocalStore::new(sb.evidence_file()), &sb.paths.trust, &[]).unwrap_err();
+    let failure = lz_evidence::verify::failure_of(&e).unwrap_or_else(|| panic!("not a verification failure: {e:#}"));
+    assert_eq!((failure.sequence, failure.reason.code()), (Some(forged.sequence), "policy-identity"), "{failure}");
+    let e = sb.session(&r, "prod").map(|_| ()).expect_err("the prod promotion");
+    assert!(format!("{e:#}").contains("change-policy is a workload with the approver role"), "{e:#}");
+}
+
+/// Review 12: a release whose approval policy names a policy identity the sandbox has no key
+/// for (bad release input) makes the promotion fail with an error naming it, not a panic.
+#[test]
+fn an_unknown_policy_identity_is_an_error_not_a_panic() {
+    let dir = tempfile::Builder::new().prefix("lz-signfix-").tempdir().unwrap();
+    let sb = Sandbox::new(&root(), "http://127.0.0.1:9", dir.path()).unwrap();
+    let c = Clock::Fixed(t(SAT));
+    let r = sb
+        .release("ghost-policy", "alice", &c, |tree| {
+            common::edit(&tree.join("governance/approval-policy.toml"), "policy_identity = \"change-policy\"", "policy_identity = \"ghost-policy\"")
+        })
+        .unwrap();
+    sb.approve_exceptions(&r, &c).unwrap();
+    sb.pin("dev", &r, &c).unwrap();
+    let e = sb.promote(&r, "dev", "deployer-bot", &c, 0).map(drop).expect_err("no key for the policy identity");
+    assert!(format!("{e:#}").contains("the sandbox has no key for identity \"ghost-policy\""), "{e:#}");
+    assert!(sb.signer_of("nobody").is_err());
+}

@@ -57,17 +57,31 @@ pub fn signing_keys_of(env: &str, keys: &[(String, Vec<String>)]) -> Vec<String>
     keys.iter().filter(|(_, envs)| envs.iter().any(|e| e == env)).map(|(arn, _)| arn.clone()).collect()
 }
 
+/// The role that administers the pipeline identities' signing keys, in the pipeline roles'
+/// account: the only principal a signing key's policy lets change it ([`signing_key_policy`]).
+pub const KEY_ADMIN_ROLE: &str = "lz-signing-key-admin";
+
+/// The actions on a signing key that would undo its policy: rewrite it, hand out a grant, or
+/// destroy or switch off the key. Denied to every principal but the key-admin role.
+pub const KEY_POLICY_CHANGES: [&str; 4] = ["kms:PutKeyPolicy", "kms:CreateGrant", "kms:ScheduleKeyDeletion", "kms:DisableKey"];
+
 /// The key policy of a pipeline identity's signing key in `account` (the pipeline roles'
-/// account): the account administers the key but signs with it only as one of `signers` (the
-/// pipeline roles of the environments its identity is bound to), and an explicit deny refuses
-/// `kms:Sign` to every other principal, whatever IAM policy grants it (an IAM grant alone does
-/// not open a key whose policy denies).
+/// account): the key-admin role ([`KEY_ADMIN_ROLE`], not the account's root, so not every IAM
+/// administrator of the account) administers the key but signs with it only as one of
+/// `signers` (the pipeline roles of the environments its identity is bound to); explicit denies
+/// refuse `kms:Sign` to every other principal and [`KEY_POLICY_CHANGES`] to every principal but
+/// the key-admin role, whatever IAM policy grants them (an IAM grant alone does not open a key
+/// whose policy denies). Who may assume the key-admin role is the account's IAM: a principal
+/// that can rewrite that role's trust policy can still become it (THREATS.md). On real AWS,
+/// creating a key with this policy as another principal needs `BypassPolicyLockoutSafetyCheck`
+/// (the rehearsal creates its keys on LocalStack, which enforces no key policy).
 pub fn signing_key_policy(account: &str, signers: &[String]) -> Value {
+    let admin = format!("arn:aws:iam::{account}:role/{KEY_ADMIN_ROLE}");
     json!({"Version": "2012-10-17", "Statement": [
         {
             "Sid": "KeyAdministrationWithoutSigning",
             "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Principal": {"AWS": admin},
             "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
                        "kms:EnableKey", "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"],
             "Resource": "*"
@@ -86,6 +100,14 @@ pub fn signing_key_policy(account: &str, signers: &[String]) -> Value {
             "Action": "kms:Sign",
             "Resource": "*",
             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": signers}}
+        },
+        {
+            "Sid": "NoOtherKeyAdministrator",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": KEY_POLICY_CHANGES,
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": admin}}
         }
     ]})
 }
@@ -155,7 +177,21 @@ mod tests {
             assert_eq!(strings(&allows_sign[0]["Principal"]["AWS"]), vec![role.clone()], "{policy}");
             let admin = statements.iter().find(|s| s["Sid"] == "KeyAdministrationWithoutSigning").unwrap();
             assert!(strings(&admin["Action"]).iter().all(|a| a != "kms:*" && a != "kms:Sign" && !a.starts_with("kms:Sign")), "{admin}");
-            let deny = statements.iter().find(|s| s["Effect"] == "Deny").unwrap();
+            // Administered by the named key-admin role, never the account's root (every IAM
+            // administrator); rewriting the policy, granting, disabling or deleting the key is
+            // denied to everyone else (issue 26, review 4).
+            let key_admin = format!("arn:aws:iam::999999999999:role/{KEY_ADMIN_ROLE}");
+            assert_eq!(strings(&admin["Principal"]["AWS"]), vec![key_admin.clone()], "{admin}");
+            assert!(!policy.to_string().contains(":root"), "{policy}");
+            assert!(!strings(&admin["Action"]).iter().any(|a| a == "kms:CreateGrant" || a.ends_with('*') && !a.starts_with("kms:Describe") && !a.starts_with("kms:Get") && !a.starts_with("kms:List")), "{admin}");
+            let guard = statements.iter().find(|s| s["Sid"] == "NoOtherKeyAdministrator").unwrap();
+            assert_eq!(guard["Effect"], "Deny");
+            assert_eq!(strings(&guard["Principal"]["AWS"]), vec!["*"]);
+            for action in ["kms:PutKeyPolicy", "kms:CreateGrant", "kms:ScheduleKeyDeletion", "kms:DisableKey"] {
+                assert!(strings(&guard["Action"]).iter().any(|a| a == action), "{action}: {guard}");
+            }
+            assert_eq!(strings(&guard["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]), vec![key_admin], "{guard}");
+            let deny = statements.iter().find(|s| s["Sid"] == "NoOtherSigner").unwrap();
             assert_eq!(strings(&deny["Action"]), vec!["kms:Sign"]);
             assert_eq!(strings(&deny["Principal"]["AWS"]), vec!["*"]);
             assert_eq!(strings(&deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]), vec![role.clone()], "{policy}");

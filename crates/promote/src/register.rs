@@ -38,7 +38,8 @@ pub fn start(paths: &Paths, pin: &str, text: &str, signer: Option<&Signer>, time
             "{REGISTER_FILE} (sha256 {fp}) is not the genesis register governance/stores.toml pins ({pin}): the evidence store starts with exactly the pinned register"
         );
     }
-    Identities::parse(text, REGISTER_FILE)?;
+    let ids = Identities::parse(text, REGISTER_FILE)?;
+    lz_evidence::binding::check_new_register(&ids, REGISTER_FILE, lz_evidence::binding::NewRegister::Genesis).context("the genesis register breaks a rule of new registers")?;
     let Some(signer) = signer else {
         bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
     };
@@ -53,6 +54,7 @@ pub fn propose(paths: &Paths, text: &str, signer: &Signer, reason: &str, time: O
     let ledger = paths.ledger()?;
     let chain = ledger.chain()?;
     let new = Identities::parse(text, REGISTER_FILE)?;
+    lz_evidence::binding::check_new_register(&new, REGISTER_FILE, lz_evidence::binding::NewRegister::Proposal).map_err(|e| refuse!("the proposed register breaks a rule of new registers: {e:#}"))?;
     let changes = chain.register.changes_to(&new);
     refuse_if!(changes.is_empty(), "the proposed register changes nothing: it is the register in force ({})", chain.register.fingerprint());
     let fp = new.fingerprint();
@@ -142,7 +144,24 @@ pub fn gate_findings(root: &Path) -> Result<lz_platform::Findings> {
     let proposal = Identities::parse(&text, &path.display().to_string())?;
     let stores = crate::stores::Stores::load(root, lz_platform::localstack::ENDPOINT)?;
     let file = Some(std::path::PathBuf::from(REGISTER_FILE));
-    match crate::ledger::cache_ledger(root)? {
+    // Rules of new registers (issue 26): the working tree's register is one to propose when it
+    // is neither the pinned genesis nor the register in force (or a pending proposal).
+    let chain = crate::ledger::cache_ledger(root)?.map(|l| l.chain()).transpose()?;
+    let settled = match &chain {
+        None => proposal.fingerprint() == stores.genesis_register_sha256,
+        Some(chain) => !matches!(compare(chain, &text, REGISTER_FILE)?, Comparison::Differs(_)),
+    };
+    use lz_evidence::binding::{new_register_problems, prod_and_lower, NewRegister};
+    let mut problems = new_register_problems(&proposal, REGISTER_FILE, if settled { NewRegister::Genesis } else { NewRegister::Proposal });
+    if !settled {
+        problems.extend(prod_and_lower(&proposal, REGISTER_FILE));
+    }
+    for p in problems {
+        let mut parts = p.splitn(3, ':');
+        let (line, msg) = (parts.nth(1).and_then(|l| l.parse().ok()), parts.next().unwrap_or_default().trim().to_string());
+        f.push("register", file.clone(), line, msg);
+    }
+    match chain {
         None => {
             if proposal.fingerprint() != stores.genesis_register_sha256 {
                 f.push(
@@ -157,7 +176,7 @@ pub fn gate_findings(root: &Path) -> Result<lz_platform::Findings> {
                 );
             }
         }
-        Some(ledger) => match compare(&ledger.chain()?, &text, REGISTER_FILE)? {
+        Some(chain) => match compare(&chain, &text, REGISTER_FILE)? {
             Comparison::InForce => {}
             Comparison::Pending { sequence, missing } => f.push(
                 "register",

@@ -62,6 +62,9 @@ pub enum Reason {
     /// A record of an environment signed by an identity the register binds to other
     /// environments (issue 26, [`crate::binding`]).
     Environment { identity: String, environment: String, bound: Vec<String> },
+    /// The policy identity (a workload with the approver role: it signs automatic approvals)
+    /// signed a record of what was deployed or observed (issue 26, [`crate::binding`]).
+    PolicyIdentity { identity: String, kind: String },
 }
 
 impl Reason {
@@ -109,6 +112,7 @@ impl Reason {
             Reason::BehindWitness { .. } => "behind-witness",
             Reason::WitnessMismatch { .. } => "witness-mismatch",
             Reason::Environment { .. } => "environment-binding",
+            Reason::PolicyIdentity { .. } => "policy-identity",
         }
     }
 }
@@ -194,6 +198,11 @@ impl fmt::Display for Reason {
                 f,
                 "{identity} is bound to {} and may not sign a record of {environment} (a signing identity of another environment)",
                 bound.join(", ")
+            ),
+            Reason::PolicyIdentity { identity, kind } => write!(
+                f,
+                "{identity} is a workload with the approver role (a policy identity: it signs automatic approvals) and may not sign a {kind} record: \
+                 what was deployed, drifted or rotated is stated by a deployer that approves nothing"
             ),
             Reason::WitnessMismatch { sequence, source } => write!(
                 f,

@@ -114,6 +114,7 @@ pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, de
         return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
     crate::binding::check(signer, p.environment.as_deref())?;
+    crate::binding::check_policy_identity(kind, signer)?;
     match details {
         Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })
@@ -192,14 +193,23 @@ pub(super) fn details_of(d: &Option<Result<Details, DetailsError>>) -> Result<&D
     }
 }
 
-/// Checks a statement the archive is about to sign against the rules verification applies to
-/// a record on its own.
-pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identities, statement: &Statement) -> Result<()> {
+/// The rules verification applies to a record on its own ([`record_rules`]: details, the
+/// environment binding, approvals, break-glass TTL), for a statement already written or about
+/// to be: an appender's tail walk ([`crate::quarantine`]) skips a stored record that breaks them,
+/// as verification does, so one forged record (a dev key's record of prod) never ends the chain.
+pub(crate) fn check_own_rules(kind: Kind, signer: &Identity, statement: &Statement) -> Result<Details> {
     let payload = serde_json::to_vec(statement)?;
     let st: LightStatement = serde_json::from_slice(&payload).context("a statement decodes")?;
     let time = parse_time(&st.predicate.time)?;
     let details = Details::parse(kind, &statement.predicate.details)?;
     record_rules(kind, signer, &st.predicate, &details, time).map_err(|r| anyhow::anyhow!("{r}"))?;
+    Ok(details)
+}
+
+/// Checks a statement the archive is about to sign against the rules verification applies to
+/// a record on its own.
+pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identities, statement: &Statement) -> Result<()> {
+    let details = check_own_rules(kind, signer, statement)?;
     if let Details::ExceptionApproval(e) = &details {
         if register.get(&e.owner).is_none() {
             bail!("the exception's owner {:?} is not a registered identity", e.owner);

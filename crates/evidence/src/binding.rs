@@ -17,7 +17,6 @@ use anyhow::{bail, Result};
 
 use crate::identity::{Identities, Identity, Role};
 use crate::record::Kind;
-use crate::verify::Reason;
 
 /// The `environments` of identity `name`'s entry, checked: known environment names, none twice,
 /// at least one. `at` names the place of a span. Whether an entry must name them is a rule for
@@ -133,33 +132,11 @@ pub fn signs_for(signer: &Identity, environment: &str) -> bool {
     signer.environments.as_ref().is_none_or(|bound| bound.iter().any(|e| e == environment))
 }
 
-/// The rule verification and append apply to every record: a record of `environment` signed by
-/// an identity bound to other environments is refused.
-pub(crate) fn check(signer: &Identity, environment: Option<&str>) -> Result<(), Reason> {
-    match (environment, &signer.environments) {
-        (Some(env), Some(bound)) if !signs_for(signer, env) => {
-            Err(Reason::Environment { identity: signer.name.clone(), environment: env.to_string(), bound: bound.clone() })
-        }
-        _ => Ok(()),
-    }
-}
-
 /// The kinds of record a policy identity never signs: what was deployed, observed or changed
 /// in an environment. A later gate trusts them (the prod promotion takes preprod's newest drift
 /// record), so the identity every environment's policy evaluation shares must not write them.
 pub const NOT_BY_POLICY_IDENTITY: [Kind; 7] =
     [Kind::Deployment, Kind::Drift, Kind::DriftRemediation, Kind::Rotation, Kind::RotationVerification, Kind::LockRecovery, Kind::Adoption];
-
-/// The rule verification and append apply to every record: a workload with the approver role
-/// (the policy identity: a workload approval is always automatic) signs no record of
-/// [`NOT_BY_POLICY_IDENTITY`], even when it also holds the deployer role (the repository's
-/// `change-policy` does, for its policy evaluations).
-pub(crate) fn check_policy_identity(kind: Kind, signer: &Identity) -> Result<(), Reason> {
-    if !signer.is_person() && signer.has_role(Role::Approver) && NOT_BY_POLICY_IDENTITY.contains(&kind) {
-        return Err(Reason::PolicyIdentity { identity: signer.name.clone(), kind: kind.to_string() });
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {
@@ -177,15 +154,15 @@ mod tests {
     fn a_bound_identity_signs_for_its_environments_only() {
         let ids = register("environments = [\"dev\", \"test\"]\n").unwrap();
         let bot = ids.get("bot").unwrap();
-        assert!(super::check(bot, Some("dev")).is_ok() && super::check(bot, Some("test")).is_ok());
-        let refused = super::check(bot, Some("prod")).unwrap_err();
+        assert!(crate::verify::binding_rule(bot, Some("dev")).is_ok() && crate::verify::binding_rule(bot, Some("test")).is_ok());
+        let refused = crate::verify::binding_rule(bot, Some("prod")).unwrap_err();
         assert_eq!(refused.code(), "environment-binding");
         assert!(refused.to_string().contains("bot is bound to dev, test and may not sign a record of prod"), "{refused}");
         // A record of no environment (a release, say) is not the binding's business.
-        assert!(super::check(bot, None).is_ok());
+        assert!(crate::verify::binding_rule(bot, None).is_ok());
         // Unbound: every environment.
         let ids = register("").unwrap();
-        assert!(super::check(ids.get("bot").unwrap(), Some("prod")).is_ok());
+        assert!(crate::verify::binding_rule(ids.get("bot").unwrap(), Some("prod")).is_ok());
     }
 
     #[test]
@@ -253,11 +230,11 @@ mod tests {
         .unwrap();
         let policy = policy.get("pol").unwrap();
         for kind in super::NOT_BY_POLICY_IDENTITY {
-            assert!(super::check_policy_identity(kind, deployer).is_ok(), "{kind}");
-            assert_eq!(super::check_policy_identity(kind, policy).unwrap_err().code(), "policy-identity", "{kind}");
+            assert!(crate::verify::policy_identity_rule(kind, deployer).is_ok(), "{kind}");
+            assert_eq!(crate::verify::policy_identity_rule(kind, policy).unwrap_err().code(), "policy-identity", "{kind}");
         }
         for kind in [crate::record::Kind::PolicyEvaluation, crate::record::Kind::Approval, crate::record::Kind::Plan] {
-            assert!(super::check_policy_identity(kind, policy).is_ok(), "{kind}");
+            assert!(crate::verify::policy_identity_rule(kind, policy).is_ok(), "{kind}");
         }
     }
 

@@ -106,6 +106,28 @@ pub(super) fn check_subjects(st: &LightStatement, kind: Kind) -> Result<(), Stri
     Ok(())
 }
 
+/// The rule verification and append apply to every record: a record of `environment` signed by
+/// an identity bound to other environments is refused.
+pub(crate) fn binding_rule(signer: &Identity, environment: Option<&str>) -> Result<(), Reason> {
+    match (environment, &signer.environments) {
+        (Some(env), Some(bound)) if !crate::binding::signs_for(signer, env) => {
+            Err(Reason::Environment { identity: signer.name.clone(), environment: env.to_string(), bound: bound.clone() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The rule verification and append apply to every record: a workload with the approver role
+/// (the policy identity: a workload approval is always automatic) signs no record of
+/// [`crate::binding::NOT_BY_POLICY_IDENTITY`], even when it also holds the deployer role (the repository's
+/// `change-policy` does, for its policy evaluations).
+pub(crate) fn policy_identity_rule(kind: Kind, signer: &Identity) -> Result<(), Reason> {
+    if !signer.is_person() && signer.has_role(crate::identity::Role::Approver) && crate::binding::NOT_BY_POLICY_IDENTITY.contains(&kind) {
+        return Err(Reason::PolicyIdentity { identity: signer.name.clone(), kind: kind.to_string() });
+    }
+    Ok(())
+}
+
 /// Rules a record satisfies on its own (no other record needed): details, workload approvals,
 /// break-glass TTL, exception approval dates. Shared by append and verification. `details` are
 /// the record's own, parsed as its kind ([`Details::parse`]).
@@ -113,8 +135,8 @@ pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, de
     if kind.needs_environment() && p.environment.is_none() {
         return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
-    crate::binding::check(signer, p.environment.as_deref())?;
-    crate::binding::check_policy_identity(kind, signer)?;
+    binding_rule(signer, p.environment.as_deref())?;
+    policy_identity_rule(kind, signer)?;
     match details {
         Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })

@@ -964,19 +964,6 @@ pub(crate) mod tests {
         ]);
         let open = |d: &str| -> Result<BTreeMap<String, Vec<u8>>> { chain.get(d).cloned().with_context(|| format!("no release {d}")) };
         let ok = lz_evidence::details::DeploymentDetails { outcome: "succeeded".into(), ..Default::default() };
-        let adopted = |seq: u64, release: &str, service: &str| {
-            let a = AdoptionDetails {
-                module: "trading-service".into(),
-                service: service.into(),
-                from: "1.0.0".into(),
-                to: "1.1.0".into(),
-                wave: 1,
-                approvals: vec![1],
-                deployment: seq,
-                ..Default::default()
-            };
-            [rec(seq, release, "dev", Kind::Deployment, Details::Deployment(ok.clone())), rec(seq + 1, release, "dev", Kind::Adoption, Details::Adoption(a))]
-        };
         let chains: Vec<(&str, &str, &str, Vec<Record>)> = vec![
             (ONE_WAVE, WAVES, "prod", vec![]),
             (ONE_WAVE, WAVES, "dev", vec![]),

@@ -91,7 +91,7 @@ fn concurrent_appenders_never_fork_or_lose_a_record() {
     let clock = saturday();
     let release = sb.release("base", "alice", &clock, |_| Ok(())).unwrap();
     const EACH: usize = 12;
-    let writers = ["deployer-bot", "change-policy"];
+    let writers = ["deployer-bot", "deployer-bot-dev"];
     let got: Vec<Vec<u64>> = std::thread::scope(|scope| {
         let handles: Vec<_> = writers
             .iter()
@@ -272,15 +272,15 @@ fn the_second_writer_of_a_sequence_gets_head_moved_and_lands_after_reopening() {
     let mut second = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
     assert_eq!(first.append(Kind::Drift, fields("deployer-bot"), sb.signer("deployer-bot")).unwrap().sequence, 2);
     let err = second
-        .append(Kind::Drift, fields("change-policy"), sb.signer("change-policy"))
+        .append(Kind::Drift, fields("deployer-bot-dev"), sb.signer("deployer-bot-dev"))
         .expect_err("the second writer of sequence 2 must not fork the chain");
     assert!(err.downcast_ref::<lz_evidence::HeadMoved>().is_some(), "{err:#}");
     let mut again = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
-    assert_eq!(again.append(Kind::Drift, fields("change-policy"), sb.signer("change-policy")).unwrap().sequence, 3);
+    assert_eq!(again.append(Kind::Drift, fields("deployer-bot-dev"), sb.signer("deployer-bot-dev")).unwrap().sequence, 3);
     let root = sb.paths.trust.clone();
     let chain = lz_evidence::verify_store(&s.evidence().unwrap(), &root, &[]).unwrap();
     let who: Vec<&str> = chain.records.iter().map(|r| r.statement.predicate.identity.as_str()).collect();
-    assert_eq!(who, ["bob", "alice", "deployer-bot", "change-policy"]);
+    assert_eq!(who, ["bob", "alice", "deployer-bot", "deployer-bot-dev"]);
 }
 
 /// Drift looks at both stores' Object Lock: COMPLIANCE with at least the retention floor (the

@@ -13,6 +13,8 @@
 //!
 //! Comments, doc comments and string literals are no references. A `mod x;` declaration is no
 //! edge either: a parent declaring its child depends on nothing.
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -141,23 +143,9 @@ fn blank(text: &str) -> String {
 /// The files of the crate whose sources are `src` (relative to `root`), with their module paths.
 /// Files under `src/bin/` are crates of their own and left out.
 fn crate_modules(root: &Path, src: &str) -> Vec<Module> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
     let base = root.join(src);
-    let mut files = Vec::new();
-    walk(&base, &mut files);
-    files.sort();
     let mut out = Vec::new();
-    for p in files {
+    for p in common::rs_files(&base) {
         let within = p.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
         if within.starts_with("bin/") {
             continue;

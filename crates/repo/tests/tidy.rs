@@ -5,6 +5,8 @@
 //!
 //! Guards elsewhere: `crates/platform/tests/repository.rs` (`no_ad_hoc_process_commands_outside_tests`,
 //! `no_chain_is_judged_by_a_working_tree_register`).
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -14,21 +16,7 @@ fn root() -> PathBuf {
 
 /// `(path relative to the root, text)` of every `.rs` file under `dirs`, sorted.
 fn sources(root: &Path, dirs: &[&str]) -> Vec<(String, String)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    for d in dirs {
-        walk(&root.join(d), &mut files);
-    }
+    let mut files: Vec<PathBuf> = dirs.iter().flat_map(|d| common::rs_files(&root.join(d))).collect();
     files.sort();
     files
         .into_iter()

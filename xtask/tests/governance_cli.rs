@@ -173,6 +173,22 @@ const CASES: &[Case] = &[
         says: &["stores.toml", "missing genesis_register_sha256"],
     },
     Case {
+        name: "a voucher age beyond a week",
+        file: "governance/stores.toml",
+        from: "max_voucher_age_hours = 24",
+        to: "max_voucher_age_hours = 500",
+        code: 2,
+        says: &["governance/stores.toml:38:", "max_voucher_age_hours = 500 is not between 1 and 168 hours"],
+    },
+    Case {
+        name: "a voucher age that is not a number of hours",
+        file: "governance/stores.toml",
+        from: "max_voucher_age_hours = 24",
+        to: "max_voucher_age_hours = \"a day\"",
+        code: 2,
+        says: &["governance/stores.toml:38:"],
+    },
+    Case {
         name: "stores in an unknown environment",
         file: "governance/stores.toml",
         from: "environment     = \"prod\"",

@@ -217,3 +217,57 @@ fn an_overwrite_behind_the_witness_is_reported_by_verify_full_and_by_the_next_wi
     assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");
     assert!(out.contains("listing: every object version") && out.contains("vouches for no listing"), "{out}");
 }
+
+/// A witness note older than `max_voucher_age_hours` (`governance/stores.toml`), by the evidence
+/// store's server clock, shortens no listing: `evidence verify` lists every object version and
+/// says the note is too old. The same note is taken under a maximum that covers its age, so it is
+/// the age alone that turns it away; a maximum beyond a week is refused naming file and line.
+#[test]
+fn a_witness_note_older_than_the_maximum_age_shortens_no_listing() {
+    use lz_evidence::witness::{origin_of, sign, WitnessCheckpoint, WitnessStore};
+    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    rehearsal(d.path(), keys.path());
+    let stores = lz_promote::stores::Stores::load(d.path(), &lz_platform::localstack::require(&common::root()).unwrap()).unwrap();
+    assert_eq!(stores.max_voucher_age_hours, 24, "the shipped governance sets a day");
+    let evidence = stores.evidence().unwrap();
+    let records = lz_evidence::Store::load(&evidence).unwrap();
+    let size = records.len() as u64;
+    let hash = sha256_hex(&records.last().unwrap().bytes);
+    let head = lz_evidence::Store::head(&evidence).unwrap().expect("a signed head");
+    let (listing, findings) = lz_evidence::Store::listing_upto(&evidence, size, &hash, Some(&head.bytes)).unwrap();
+    assert!(listing.is_some() && findings.is_empty(), "{findings:?}");
+    // A note the registered witness signed 30 hours ago (its key, the store's own listing).
+    let wendy = Signer::new("wendy", lz_evidence::identity::parse_private_key(&std::fs::read_to_string(key(keys.path(), "wendy")).unwrap()).unwrap());
+    let signed = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() - time::Duration::hours(30);
+    let checkpoint = WitnessCheckpoint {
+        origin: origin_of(&sha256_hex(&records[0].bytes)),
+        size,
+        hash,
+        time: signed.format(&time::format_description::well_known::Rfc3339).unwrap(),
+        listing,
+    };
+    stores.witness().unwrap().put(&WitnessStore::key(size, signed.unix_timestamp()), &sign(&checkpoint, &wendy).unwrap()).unwrap();
+
+    let out = ok(d.path(), &["evidence", "verify"]);
+    assert!(out.contains(&format!("ok: {size} records")), "{out}");
+    assert!(
+        out.contains("listing: every object version (the witness's latest note is too old to vouch")
+            && out.contains("30 h 00 min before the trusted clock's")
+            && out.contains("server time of s3://")
+            && out.contains("older than the 24 hours max_voucher_age_hours allows"),
+        "a 30-hour-old note under a 24-hour maximum:\n{out}"
+    );
+
+    // Without the bound (a maximum that covers its age) the same note shortens the listing.
+    let path = d.path().join("governance/stores.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("max_voucher_age_hours = 24", "max_voucher_age_hours = 48")).unwrap();
+    let out = ok(d.path(), &["evidence", "verify"]);
+    assert!(out.contains(&format!("listing: only the record keys after the {size} records witnessed by")), "{out}");
+
+    // A maximum beyond a week is bad governance: exit 2, file and line.
+    std::fs::write(&path, text.replace("max_voucher_age_hours = 24", "max_voucher_age_hours = 169")).unwrap();
+    let (code, out, err) = xtask(d.path(), &["evidence", "verify"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(format!("{out}{err}").contains("governance/stores.toml:38: max_voucher_age_hours = 169 is not between 1 and 168 hours"), "{out}{err}");
+}

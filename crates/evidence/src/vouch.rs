@@ -31,8 +31,12 @@
 //! `evidence verify --full` report it. Until then a verification that carries the record
 //! (resumed, or from the mirror) never reads the key again and accepts the store; one that
 //! reads it by key gets the foreign bytes, which break the hash chain to the witnessed hash, so
-//! it is done again with the full listing, which reports them. No maximum age bounds a voucher
-//! yet.
+//! it is done again with the full listing, which reports them.
+//!
+//! A maximum age bounds how long that lasts ([`young_enough`]): a note signed longer ago than
+//! the governed maximum (`max_voucher_age_hours`, `governance/stores.toml`), by the trusted
+//! clock (the evidence store's server time, never the local clock), vouches for no listing, so
+//! when the witness stops running every command soon lists everything again.
 
 use std::collections::BTreeSet;
 
@@ -137,6 +141,35 @@ impl Store for Vouched<'_> {
     }
 }
 
+/// Whether the note `w` may still vouch for a listing at `now`, a reading of the trusted clock
+/// (`clock`, its source, said in the refusal): signed at most `max_hours` hours before `now`
+/// (and not more than that after it, a witness clock far ahead). `Err` says why not; a note
+/// whose time cannot be read vouches for nothing.
+pub fn young_enough(w: &Witnessed, now: time::OffsetDateTime, clock: &str, max_hours: u32) -> Result<(), String> {
+    let note = crate::witness::parse(&w.note).map_err(|e| format!("{}: {e:#}", w.source))?;
+    let signed = crate::record::parse_time(&note.checkpoint.time).map_err(|e| format!("{}: {e:#}", w.source))?;
+    let max = time::Duration::hours(i64::from(max_hours));
+    let apart = now - signed;
+    let shown = |d: time::Duration| format!("{} h {:02} min", d.whole_hours(), d.whole_minutes().rem_euclid(60));
+    if apart > max {
+        return Err(format!(
+            "{} was signed at {}, {} before the trusted clock's {now} ({clock}): older than the {max_hours} hours max_voucher_age_hours allows",
+            w.source,
+            note.checkpoint.time,
+            shown(apart)
+        ));
+    }
+    if -apart > max {
+        return Err(format!(
+            "{} was signed at {}, {} after the trusted clock's {now} ({clock}): further ahead than the {max_hours} hours max_voucher_age_hours allows",
+            w.source,
+            note.checkpoint.time,
+            shown(-apart)
+        ));
+    }
+    Ok(())
+}
+
 /// How [`verified`] listed the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Listed {
@@ -191,4 +224,35 @@ pub fn verified<T: Registered>(
         }
     }
     Ok((verify(store, witnessed)?, Listed::Full))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Signer;
+    use crate::witness::{origin_of, sign, WitnessCheckpoint};
+
+    fn note_at(time: &str) -> Witnessed {
+        let cp = WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: time.into(), listing: None };
+        let signer = Signer::new("audit-witness", ed25519_dalek::SigningKey::from_bytes(&[1; 32]));
+        Witnessed { note: sign(&cp, &signer).unwrap(), source: "witnessed checkpoint s3://w/k".into() }
+    }
+
+    #[test]
+    fn a_note_older_or_further_ahead_than_the_maximum_age_vouches_for_nothing() {
+        let now = crate::record::parse_time("2026-12-07T12:00:00Z").unwrap();
+        // At the limit, either side: still young enough.
+        assert_eq!(young_enough(&note_at("2026-12-06T12:00:00Z"), now, "s3 date", 24), Ok(()));
+        assert_eq!(young_enough(&note_at("2026-12-08T12:00:00Z"), now, "s3 date", 24), Ok(()));
+        // A second older than the limit: refused, naming the note, the clock and the setting.
+        let old = young_enough(&note_at("2026-12-06T11:59:59Z"), now, "s3 date", 24).unwrap_err();
+        assert!(old.contains("s3://w/k") && old.contains("24 h 00 min before") && old.contains("(s3 date)") && old.contains("max_voucher_age_hours"), "{old}");
+        let ahead = young_enough(&note_at("2026-12-09T12:00:00Z"), now, "s3 date", 24).unwrap_err();
+        assert!(ahead.contains("48 h 00 min after"), "{ahead}");
+        // A shorter maximum refuses what a longer one accepts.
+        assert!(young_enough(&note_at("2026-12-07T10:00:00Z"), now, "s3 date", 1).is_err());
+        // Not a note: refused, not believed.
+        let junk = Witnessed { note: b"junk".to_vec(), source: "x".into() };
+        assert!(young_enough(&junk, now, "s3 date", 24).is_err());
+    }
 }

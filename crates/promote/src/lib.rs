@@ -46,6 +46,7 @@ pub mod restore;
 pub mod release;
 pub mod render;
 pub mod rotation;
+pub mod server_date;
 pub mod session;
 pub mod stores;
 pub mod tier;

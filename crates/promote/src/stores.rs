@@ -22,7 +22,13 @@ struct StoresFile {
     genesis_register_sha256: Option<String>,
     witness_account: String,
     witness_bucket: String,
+    max_voucher_age_hours: Option<toml::Spanned<i64>>,
 }
+
+/// `max_voucher_age_hours` when `governance/stores.toml` does not state it.
+pub const DEFAULT_MAX_VOUCHER_AGE_HOURS: u32 = 24;
+/// The most `max_voucher_age_hours` may be: a week.
+pub const MOST_VOUCHER_AGE_HOURS: u32 = 168;
 
 /// Where the stores are and how to reach them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +46,10 @@ pub struct Stores {
     pub witness_account: String,
     /// The witness store: witnessed checkpoints of the evidence chain (C2SP signed notes), COMPLIANCE Object Lock.
     pub witness_bucket: String,
+    /// How old (by the evidence store's server clock) the witness's latest note may be and still
+    /// shorten a verification's listing of the store ([`crate::verified`]); an older note is not
+    /// used and every object version is listed. 1 to 168 hours.
+    pub max_voucher_age_hours: u32,
     /// The checkout whose governance names the stores (the retention floor is rendered from it).
     pub root: PathBuf,
 }
@@ -82,8 +92,21 @@ impl Stores {
                 path.display()
             ),
         };
+        let max_voucher_age_hours = match &f.max_voucher_age_hours {
+            None => DEFAULT_MAX_VOUCHER_AGE_HOURS,
+            Some(h) => match u32::try_from(*h.get_ref()).ok().filter(|h| (1..=MOST_VOUCHER_AGE_HOURS).contains(h)) {
+                Some(h) => h,
+                None => bail!(
+                    "{}:{}: max_voucher_age_hours = {} is not between 1 and {MOST_VOUCHER_AGE_HOURS} hours",
+                    path.display(),
+                    lz_repo::line_of(&text, h.span().start),
+                    h.get_ref()
+                ),
+            },
+        };
         let env = lz_platform::overlays::env_file(root, &f.environment)?;
         Ok(Stores {
+            max_voucher_age_hours,
             root: root.to_path_buf(),
             environment: f.environment,
             account_id: env.account_id,

@@ -15,7 +15,9 @@
 //! Every read of an S3 chain takes the latest note of the landing zone's witness store as a
 //! voucher ([`lz_evidence::vouch`]): when it has a `listing` line and checks out against the
 //! verified chain, only the keys after the witnessed size are listed; otherwise (or with
-//! [`list_in_full`]) every object version is, as before.
+//! [`list_in_full`]) every object version is, as before. A note older than
+//! `max_voucher_age_hours` (`governance/stores.toml`) by the evidence store's server clock is
+//! not taken ([`lz_evidence::vouch::young_enough`]), and the listing line says so.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -99,7 +101,7 @@ fn current_at(
         }
     }
     let voucher = voucher(at);
-    let ((chain, resumable, how), listed) = lz_evidence::vouch::verified(&*store, witnessed, voucher.as_ref().ok().and_then(|v| v.as_ref()), |s, witnessed| match (&previous, mirror, at) {
+    let ((chain, resumable, how), listed) = lz_evidence::vouch::verified(&*store, witnessed, voucher.usable(), |s, witnessed| match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(_)) => {
             let (chain, resumable, _) = Mirror::new(dir, s, trust).verify(s, trust, known, witnessed)?;
             Ok((chain, resumable, Resumed::Full))
@@ -140,8 +142,8 @@ pub fn forget(at: &EvidenceAt) {
 }
 
 /// Latest witness notes read by this process, per store: read once (a later note only lists less).
-fn notes() -> &'static Mutex<HashMap<String, Option<Witnessed>>> {
-    static NOTES: OnceLock<Mutex<HashMap<String, Option<Witnessed>>>> = OnceLock::new();
+fn notes() -> &'static Mutex<HashMap<String, Voucher>> {
+    static NOTES: OnceLock<Mutex<HashMap<String, Voucher>>> = OnceLock::new();
     NOTES.get_or_init(Default::default)
 }
 
@@ -167,33 +169,70 @@ impl Drop for FullListing {
     }
 }
 
-/// The voucher of an S3 chain: the latest note in its witness store. Reading it is a performance
-/// aid: a store that cannot be read gives none (every object version is listed) and the error,
-/// which the verification's [`Snapshot::listing`] reports; it is read again next time.
-fn voucher(at: &EvidenceAt) -> Result<Option<Witnessed>, String> {
-    let EvidenceAt::S3(stores) = at else { return Ok(None) };
+/// The voucher of an S3 chain: the latest note in its witness store, when it is young enough by
+/// the trusted clock ([`lz_evidence::vouch::young_enough`]: the evidence store's server time,
+/// never the local clock; `max_voucher_age_hours` of `governance/stores.toml`). Reading it is a
+/// performance aid: a store or a server time that cannot be read gives none (every object
+/// version is listed) and the error, which the verification's [`Snapshot::listing`] reports; it
+/// is read again next time. A note too old gives none, and says why.
+fn voucher(at: &EvidenceAt) -> Voucher {
+    let EvidenceAt::S3(stores) = at else { return Voucher::None };
     if FULL.load(std::sync::atomic::Ordering::SeqCst) {
-        return Ok(None);
+        return Voucher::None;
     }
     let shown = at.describe();
-    if let Some(n) = notes().lock().unwrap_or_else(|e| e.into_inner()).get(&shown) {
-        return Ok(n.clone());
+    if let Some(v) = notes().lock().unwrap_or_else(|e| e.into_inner()).get(&shown) {
+        return v.clone();
     }
-    let note = stores.witness().and_then(|w| w.latest()).map_err(|e| format!("{e:#}"))?;
-    notes().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, note.clone());
-    Ok(note)
+    let read = || -> Result<Voucher> {
+        let Some(note) = stores.witness()?.latest()? else { return Ok(Voucher::None) };
+        let (now, clock) = crate::server_date::store_date(stores)?;
+        let clock = format!("server time of {clock}");
+        Ok(match lz_evidence::vouch::young_enough(&note, now, &clock, stores.max_voucher_age_hours) {
+            Ok(()) => Voucher::Usable(note),
+            Err(why) => Voucher::TooOld(why),
+        })
+    };
+    let v = match read() {
+        Ok(v) => v,
+        Err(e) => return Voucher::Unreadable(format!("{e:#}")),
+    };
+    notes().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, v.clone());
+    v
+}
+
+/// What [`voucher`] found.
+#[derive(Clone)]
+enum Voucher {
+    /// No note (or a local chain, or `--full`).
+    None,
+    /// The witness store or the server time could not be read.
+    Unreadable(String),
+    /// The latest note, older than `max_voucher_age_hours` allows (why).
+    TooOld(String),
+    Usable(Witnessed),
+}
+
+impl Voucher {
+    fn usable(&self) -> Option<&Witnessed> {
+        match self {
+            Voucher::Usable(w) => Some(w),
+            _ => None,
+        }
+    }
 }
 
 /// [`Snapshot::listing`]: how the store was listed, and why.
-fn listing(listed: lz_evidence::vouch::Listed, voucher: &Result<Option<Witnessed>, String>) -> String {
+fn listing(listed: lz_evidence::vouch::Listed, voucher: &Voucher) -> String {
     use lz_evidence::vouch::Listed;
     let size = |w: &Witnessed| lz_evidence::witness::parse(&w.note).map(|n| n.checkpoint.size).unwrap_or(0);
     match (listed, voucher) {
-        (Listed::Vouched, Ok(Some(w))) => format!("listing: only the record keys after the {} records witnessed by {}", size(w), w.source),
-        (_, Err(e)) => format!("listing: every object version (the witness store's latest note could not be read: {e})"),
-        (_, Ok(None)) if FULL.load(std::sync::atomic::Ordering::SeqCst) => "listing: every object version (--full)".to_string(),
-        (_, Ok(None)) => "listing: every object version (no witnessed listing to shorten it)".to_string(),
-        (_, Ok(Some(w))) => format!("listing: every object version ({} vouches for no listing, or it did not check out)", w.source),
+        (Listed::Vouched, Voucher::Usable(w)) => format!("listing: only the record keys after the {} records witnessed by {}", size(w), w.source),
+        (_, Voucher::Unreadable(e)) => format!("listing: every object version (the witness store's latest note could not be read: {e})"),
+        (_, Voucher::TooOld(why)) => format!("listing: every object version (the witness's latest note is too old to vouch: {why})"),
+        (_, Voucher::None) if FULL.load(std::sync::atomic::Ordering::SeqCst) => "listing: every object version (--full)".to_string(),
+        (_, Voucher::None) => "listing: every object version (no witnessed listing to shorten it)".to_string(),
+        (_, Voucher::Usable(w)) => format!("listing: every object version ({} vouches for no listing, or it did not check out)", w.source),
     }
 }
 

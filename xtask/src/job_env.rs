@@ -152,7 +152,12 @@ mod tests {
     /// Options that mention an environment (by name, value name or help) but name none: each
     /// with what it names instead. An option missing from here and from the guard
     /// ([`super::names_environment`]) fails [`every_option_naming_an_environment_is_guarded`].
-    const NOT_ENVIRONMENTS: [(&str, &str, &str); 1] = [("delegate grant", "to", "a person (the delegate)")];
+    const NOT_ENVIRONMENTS: [(&str, &str, &str); 4] = [
+        ("delegate grant", "to", "a person (the delegate)"),
+        ("service new", "owner", "a team (the environment's Owner tag is only its default)"),
+        ("bootstrap", "pin", "a release (whose governance judges the environment)"),
+        ("rotate", "secret", "a secret of the environment --env names"),
+    ];
 
     /// Whether `arg` looks as if it named an environment: the test's own reading, broader than
     /// the guard's, so that a new option naming environments is caught whatever it is called.
@@ -204,7 +209,11 @@ mod tests {
             let here = path.join(" ");
             for arg in cmd.get_arguments() {
                 let Some(long) = arg.get_long() else { continue };
-                if arg.get_id() == "identity" {
+                if !arg.get_action().takes_values() {
+                    // A switch (`rotate --all`) names nothing.
+                    continue;
+                }
+                if long == "as" {
                     // --as: the register binds deploy-pipeline-prod to prod.
                     let args: Vec<String> = path.iter().cloned().chain(["--as".to_string(), "deploy-pipeline-prod".to_string()]).collect();
                     let m = lenient.clone().try_get_matches_from(std::iter::once("xtask".to_string()).chain(args.clone())).unwrap();

@@ -21,11 +21,12 @@ fn a_bad_signer_or_pin_stops_bootstrap_before_anything_is_created() {
     let digest = text.trim().strip_prefix("digest=").unwrap().to_string();
     ok(d, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &k("alice")]);
     let unpublished = "0".repeat(64);
+    let (alice, bob, carol) = (k("alice"), k("bob"), k("carol"));
 
     let refusals: [(&str, Vec<&str>, &str); 3] = [
-        ("a signer outside the security group", vec!["--pin", &digest, "--as", "alice", "--key", &k("alice")], "alice is not a person of the security group"),
-        ("another identity's key", vec!["--pin", &digest, "--as", "bob", "--key", &k("carol")], "the signing key is not the registered key of identity bob"),
-        ("a release that was never published", vec!["--pin", &unpublished, "--as", "bob", "--key", &k("bob")], "0000000000"),
+        ("a signer outside the security group", vec!["--pin", &digest, "--as", "alice", "--key", &alice], "alice is not a person of the security group"),
+        ("another identity's key", vec!["--pin", &digest, "--as", "bob", "--key", &carol], "the signing key is not the registered key of identity bob"),
+        ("a release that was never published", vec!["--pin", &unpublished, "--as", "bob", "--key", &bob], "0000000000"),
     ];
     for (what, args, says) in &refusals {
         let mut all = vec!["bootstrap", "--env", "test"];

@@ -14,7 +14,9 @@ fn each_pipeline_keys_policy_reads_back_as_the_document_pipeline_roles_wrote() {
     let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     checkout(d.path(), keys.path());
     let d = d.path();
-    ok(d, &["rehearsal", "setup", "--keys", &keys.path().display().to_string(), "--kms"]);
+    // The KMS rehearsal over the checkout's (its own key directory: key files are never overwritten).
+    let kms_keys = tempfile::tempdir().unwrap();
+    ok(d, &["rehearsal", "setup", "--keys", &kms_keys.path().display().to_string(), "--kms"]);
 
     let profiles = lz_platform::aws_setup::Profiles::load(d).unwrap();
     let dev = profiles.pipeline_role_arn("dev").unwrap();

@@ -52,6 +52,20 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = crate::context::endpoint(root)?;
     if args.stores {
         let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
+        // The signer and the genesis register first, before any bucket is created.
+        let signer = args.signer.as_ref().map(crate::context::SignerArgs::signer).transpose()?;
+        let file = root.join(lz_promote::register::REGISTER_FILE);
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        // A store that already holds its chain keeps it (its register may since have changed by
+        // quorum); an empty or missing one is started with the pinned register, checked here.
+        let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
+        let started = paths.ledger().and_then(|l| l.chain()).is_ok_and(|c| !c.records.is_empty());
+        if !started {
+            lz_promote::register::check_genesis(&stores.genesis_register_sha256, &text)?;
+            if signer.is_none() {
+                anyhow::bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
+            }
+        }
         let plan = lz_promote::release::render_env(root, &stores.environment)
             .with_context(|| format!("rendering the plan of {} (it hosts the stores)", stores.environment))?;
         let report = bootstrap::bootstrap_stores(&stores, &plan)?;
@@ -60,10 +74,6 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             "stores of the landing zone: releases s3://{}/, evidence s3://{}/ (account {}, {})",
             stores.release_bucket, stores.evidence_bucket, stores.account_id, stores.region
         );
-        let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
-        let file = root.join(lz_promote::register::REGISTER_FILE);
-        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        let signer = args.signer.as_ref().map(crate::context::SignerArgs::signer).transpose()?;
         let now = Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?;
         match lz_promote::register::start(&paths, &stores.genesis_register_sha256, &text, signer.as_ref(), now.time)? {
             lz_promote::register::Started::Written(seq) => {
@@ -77,7 +87,18 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         anyhow::bail!("bootstrap needs --env, --pin and --as (or --stores)");
     };
     let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
-    let release = paths.open_release(&pin)?;
+    // The signer and the pin first, before any AWS call that acts (issue 26): a signer who may
+    // not pin, or a release the chain would refuse, stops here with nothing created; an
+    // environment already pinned is governed by the pinned release, so bootstrap acts as that
+    // release's role, whatever --pin names.
+    let signer = who.signer()?;
+    let resolved = bootstrap::resolve_pin(&paths, &env, &pin, &signer)?;
+    if let bootstrap::PinPlan::Existing { sequence, release } = &resolved {
+        if !release.starts_with(&pin) {
+            println!("note: {env} is already pinned to release {} (record {sequence}); bootstrap acts as that release's role", &release[..12.min(release.len())]);
+        }
+    }
+    let release = paths.open_release(resolved.release())?;
     let t = Target::from_tree(release.root(), &env, &endpoint)?;
     let plan = release
         .plan(&env)
@@ -88,12 +109,10 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         evidence_bucket: args.evidence_bucket,
     };
     let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;
-    // As the environment role the pinned release names: the release that governs the
-    // environment from this pin on (issue 26), not the checkout.
+    let now = t.clock().now()?;
+    // As the environment role the governing release names (issue 26), not the checkout.
     let report = bootstrap::bootstrap(&endpoint, &spec, &t.deployer_role)?;
     print(&report);
-    let signer = who.signer()?;
-    let now = t.clock().now()?;
     let (record, new) = bootstrap::pin(&paths, &env, &release.digest, &signer, &now)?;
     if new {
         println!("governance of {env} pinned to release {} (record {record})", &release.digest[..12]);

@@ -146,13 +146,14 @@ fn no_transparent_huge_pages() {
 fn main() -> ExitCode {
     policy::quiet_library_backtraces();
     // Parsed from the command tree with every command's examples attached (`help`).
-    let matches = help::with_examples(Cli::command()).get_matches();
+    let command = help::with_examples(Cli::command());
+    let matches = command.clone().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let root = project_root();
     let verbose = cli.verbose;
     VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
     // A CI job's command names its own environment only (`job_env`), before any AWS call.
-    if let Err(err) = job_env::check(&root, &matches) {
+    if let Err(err) = job_env::check(&root, &command, &matches) {
         eprintln!("error: {err:#}");
         return ExitCode::from(2);
     }

@@ -60,7 +60,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let suffix = lz_operate::sandbox::rehearsal_setup_with(root, &keys, &|name| Ok(kms_keys.get(name).map(|k| (k.public_key.clone(), k.arn.clone()))))?;
     if kms {
         // Each environment's policy evaluations and automatic approvals by its own identity.
-        policy_identity_per_environment(root)?;
+        lz_operate::sandbox::set_policy_identity(root, POLICY_IDENTITY_PER_ENV)?;
         println!("policy identity per environment: {POLICY_IDENTITY_PER_ENV}");
     }
     for (name, key) in &kms_keys {
@@ -81,15 +81,6 @@ pub fn pipeline_identities() -> Vec<String> {
 
 /// The approval policy's `policy_identity` of a KMS rehearsal: one per environment.
 const POLICY_IDENTITY_PER_ENV: &str = "policy_identity = \"change-policy-{env}\"";
-
-/// `governance/approval-policy.toml` under `root` with one policy identity per environment.
-fn policy_identity_per_environment(root: &Path) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    let file = root.join(lz_promote::approval::APPROVAL_POLICY);
-    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let line = text.lines().find(|l| l.trim_start().starts_with("policy_identity")).with_context(|| format!("{} names no policy_identity", file.display()))?;
-    std::fs::write(&file, text.replacen(line, POLICY_IDENTITY_PER_ENV, 1)).with_context(|| format!("cannot write {}", file.display()))
-}
 
 /// A pipeline identity's KMS key.
 struct KmsKey {

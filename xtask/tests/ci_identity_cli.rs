@@ -58,10 +58,10 @@ fn an_empty_signing_key_variable_falls_back_to_the_registered_kms_key() {
     let register = std::fs::read_to_string(root.join("governance/identities.toml")).unwrap();
     let p256 = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE0c0/bJ6ezaR50gsHuSGYPP7YsdS/imS18mzF0jshn1fKoo6WllpX0l7S0RVxbcjacvWvoJtDFovgj9ksb51C1A==";
     let arn = "arn:aws:kms:eu-west-2:999999999999:key/00000000-0000-0000-0000-000000000000";
-    let register = lz_operate::rehearsal_kms::register_kms_key(&register, "deploy-pipeline", p256, arn).unwrap();
+    let register = lz_operate::rehearsal_kms::register_kms_key(&register, "deploy-pipeline-dev", p256, arn).unwrap();
     std::fs::write(dir.path().join("governance/identities.toml"), register).unwrap();
     let env = [("LZ_SIGNING_KEY", ""), ("LZ_SIGNING_KMS_KEY", ""), ("LZ_AWS_PROFILE", "nowhere"), ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "x")];
-    let (code, err) = xtask(dir.path(), &["-v", "evidence", "witness", "--as", "deploy-pipeline"], &env);
+    let (code, err) = xtask(dir.path(), &["-v", "evidence", "witness", "--as", "deploy-pipeline-dev"], &env);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains(&format!("the kms_key {arn}")) && err.contains("not read from the verified register"), "{err}");
 }

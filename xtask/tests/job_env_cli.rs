@@ -28,7 +28,9 @@ fn run(job: &str, args: &[&str]) -> (i32, String) {
 #[test]
 fn a_job_refuses_a_command_of_another_environment_before_any_aws_call() {
     let release = "a".repeat(64);
-    let cases: [(&str, Vec<&str>, &str); 4] = [
+    let cases: [(&str, Vec<&str>, &str); 5] = [
+        // A list: one value of another environment is enough.
+        ("dev", vec!["service", "new", "fx-pricing", "--env", "dev", "--env", "prod", "--tier", "trading"], "--env prod"),
         ("dev", vec!["promote", "--release", &release, "--to", "prod", "--as", "deployer-bot-prod"], "--to prod"),
         ("dev", vec!["drift", "--env", "prod", "--as", "deployer-bot-prod"], "--env prod"),
         ("test", vec!["rotate", "--env", "preprod", "--all", "--as", "deployer-bot-preprod", "--ticket", "CHG-1"], "--env preprod"),

@@ -55,13 +55,14 @@ pub const ALL: &str = "all";
 /// How strictly a new register is judged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NewRegister {
-    /// The genesis register a store starts with (`bootstrap --stores`), and the gate's register
-    /// while it is the pinned genesis or the register in force: a workload whose key is in KMS
-    /// is bound; the witness is not.
+    /// The gate's register while it is the pinned genesis or the register in force (it may be
+    /// one from before the bindings): a workload whose key is in KMS is bound; the witness is
+    /// not.
     Genesis,
     /// A register proposed to replace the one in force (`register propose`, and the gate's
-    /// working-tree register when it differs): also, every workload with the deployer or
-    /// approver role names its environments (`["all"]` explicitly).
+    /// working-tree register when it differs), and the genesis register a new store starts with
+    /// (`bootstrap --stores`): also, every workload with the deployer or approver role names its
+    /// environments (`["all"]` explicitly).
     Proposal,
 }
 
@@ -130,6 +131,18 @@ pub fn check_new_register(ids: &Identities, origin: &str, strictness: NewRegiste
 /// environment, else only for one it is bound to.
 pub fn signs_for(signer: &Identity, environment: &str) -> bool {
     signer.environments.as_ref().is_none_or(|bound| bound.iter().any(|e| e == environment))
+}
+
+/// Whether the policy-identity rule ([`NOT_BY_POLICY_IDENTITY`]) judges the records signed while
+/// `register` is in force. The rule came into force with the environment bindings (issue 26):
+/// from the first register in a chain that binds an identity to environments, every later one
+/// does too (a proposed register binds every workload that deploys or approves, and so does a
+/// genesis register a store starts with: [`NewRegister`]), so a chain is judged by it from the
+/// sequence that register came into force at. A chain whose registers bind nobody (started, and
+/// signed, before the rule) still verifies: its records are under Object Lock and cannot be
+/// re-signed.
+pub fn policy_identity_rule_in_force(register: &Identities) -> bool {
+    register.iter().any(|id| id.environments.is_some())
 }
 
 /// The kinds of record a policy identity never signs: what was deployed, observed or changed

@@ -297,7 +297,7 @@ fn valid_statement(rec: &StoredRecord, register: Option<&Identities>) -> Option<
         }
         // The rules a record satisfies on its own (the environment binding among them), as
         // verification applies them: a record that breaks one is foreign, skipped and recorded.
-        crate::verify::check_own_rules(kind, id, &st).ok()?;
+        crate::verify::check_own_rules(kind, id, register, &st).ok()?;
     }
     Some(st)
 }

@@ -120,25 +120,40 @@ fn an_adoption_one_key_wrote_without_what_it_names_is_rejected() {
 
 #[test]
 fn an_adoption_only_the_deployer_approved_is_rejected() {
-    // An identity holding both approver and deployer roles approves and adopts alone.
+    // An identity holding both approver and deployer roles approves and adopts alone. Under a
+    // register from before the policy-identity rule (it binds nobody), the adoption rule refuses
+    // it; under one that binds identities, the policy-identity rule refuses its deployment first.
     let t = team();
     let text = t.text.replace("roles = [\"deployer\"]", "roles = [\"deployer\", \"approver\"]");
-    let ids = lz_evidence::Identities::parse(&text, "identities.toml").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.jsonl");
-    let release = digest("release-3");
-    let pd = digest("plan");
-    let mut a = EvidenceArchive::open(LocalStore::new(&path), ids.clone()).unwrap();
-    a.record(ReleaseEvidence::new(&release, &digest("manifest")), &t.reviewer).unwrap();
-    let auto = ApprovalEvidence::new(&release, "dev", &pd, "CHG-1").0.details(lz_evidence::details::ApprovalDetails {
-        auto: Some(true),
-        ..Default::default()
-    });
-    a.append(Kind::Approval, auto, &t.deployer).unwrap();
-    // A workload with the approver role is a policy identity: it signs no deployment (nor
-    // adoption) record at all (`policy-identity`), so it can never adopt what it approved alone.
-    let e = a.record(DeploymentEvidence::new(&release, "dev", "111111111111", &pd, true, vec![]), &t.deployer).unwrap_err();
-    assert!(format!("{e:#}").contains("may not sign a deployment record"), "{e:#}");
+    let bound = text.replace("roles = [\"deployer\", \"approver\"]", "roles = [\"deployer\", \"approver\"]\nenvironments = [\"dev\"]");
+    assert_ne!(bound, text);
+    for (text, rule_in_force) in [(text, false), (bound, true)] {
+        let ids = lz_evidence::Identities::parse(&text, "identities.toml").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let release = digest("release-3");
+        let pd = digest("plan");
+        let mut a = EvidenceArchive::open(LocalStore::new(&path), ids.clone()).unwrap();
+        a.record(ReleaseEvidence::new(&release, &digest("manifest")), &t.reviewer).unwrap();
+        let auto = ApprovalEvidence::new(&release, "dev", &pd, "CHG-1").0.details(lz_evidence::details::ApprovalDetails {
+            auto: Some(true),
+            ..Default::default()
+        });
+        let approval = a.append(Kind::Approval, auto, &t.deployer).unwrap().sequence;
+        let deployment = a.record(DeploymentEvidence::new(&release, "dev", "111111111111", &pd, true, vec![]), &t.deployer);
+        if rule_in_force {
+            // A workload with the approver role is a policy identity: it signs no deployment (nor
+            // adoption) record at all (`policy-identity`), so it can never adopt what it approved alone.
+            let e = deployment.unwrap_err();
+            assert!(format!("{e:#}").contains("may not sign a deployment record"), "{e:#}");
+            continue;
+        }
+        let d = deployment.unwrap();
+        let c = Chain { _dir: dir, path, release, approval, deployment: d.sequence, head: (d.sequence, d.hash) };
+        let mut a = verified(&ids, &c.path);
+        let e = a.append(Kind::Adoption, adoption(&c, |_| {}), &t.deployer).unwrap_err();
+        assert!(format!("{e:#}").contains("every approval it names was signed by deploy-bot"), "{e:#}");
+    }
 }
 
 /// An insider orders the chain so that the approval and the deployment an adoption names come

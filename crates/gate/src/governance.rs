@@ -79,15 +79,21 @@ pub fn findings(root: &Path) -> Result<Findings> {
         }
     }
     // Each environment's policy identity (`{env}` in policy_identity: one per environment, issue
-    // 26) exists, is a workload and may sign that environment's records.
+    // 26) exists, is a workload with the approver role (so the record rule `policy-identity`
+    // keeps it from signing what is deployed or observed: no deployer is also a policy
+    // identity), and is bound to that environment in the register.
     let mut seen = std::collections::BTreeSet::new();
     for env in lz_platform::ENVIRONMENTS {
         let name = policy.policy_identity_of(env);
         let problem = match ids.get(&name) {
             Some(id) if id.is_person() => Some(format!("policy_identity {name:?} is a person: automatic approvals are recorded by a workload")),
-            Some(id) if !lz_evidence::binding::signs_for(id, env) => {
-                Some(format!("policy_identity {name:?} of {env} is bound to other environments in {}", lz_promote::register::REGISTER_FILE))
-            }
+            Some(id) if !id.has_role(lz_evidence::identity::Role::Approver) => Some(format!(
+                "policy_identity {name:?} has no approver role: a policy identity is a workload with the approver role, which signs no deployment, drift, rotation or adoption record (a deployer is never also the policy identity)"
+            )),
+            Some(id) if !id.environments.as_ref().is_some_and(|bound| bound.iter().any(|e| e == env)) => Some(format!(
+                "policy_identity {name:?} of {env} is not bound to {env} in {} (environments = [\"{env}\"]): a policy identity signs only its environments' evaluations and automatic approvals",
+                lz_promote::register::REGISTER_FILE
+            )),
             Some(_) => None,
             None => Some(format!("policy_identity {name:?} is not an identity of {}", lz_promote::register::REGISTER_FILE)),
         };

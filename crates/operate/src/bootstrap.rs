@@ -408,6 +408,59 @@ pub fn bootstrap(endpoint: &str, spec: &EnvSpec, role: &str) -> Result<Report> {
     })
 }
 
+/// An environment's governance pin, resolved before bootstrap creates anything.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PinPlan {
+    /// The chain already pins the environment (record `sequence`) to `release`: that release
+    /// governs it, whatever the command line names; nothing is appended.
+    Existing { sequence: u64, release: String },
+    /// The environment is not pinned: `release` will be (the signer may pin it, and it carries
+    /// the register in force).
+    New { release: String },
+}
+
+impl PinPlan {
+    /// The release that governs the environment once bootstrap is done: the one whose role
+    /// (`governance/aws.toml`) and plan it acts with.
+    pub fn release(&self) -> &str {
+        match self {
+            PinPlan::Existing { release, .. } | PinPlan::New { release } => release,
+        }
+    }
+}
+
+/// Resolves `environment`'s governance pin before any AWS call that acts (issue 26): `signer`
+/// must be a person of the security group, and an existing pin wins over `release`; a new pin's
+/// release must carry the register in force. Reads the chain and the release store only.
+pub fn resolve_pin(paths: &crate::Paths, environment: &str, release: &str, signer: &lz_evidence::Signer) -> Result<PinPlan> {
+    use crate::refusal::refuse_if;
+    let ledger = paths.ledger()?;
+    let records = ledger.records()?;
+    let who = signer.identity();
+    let id = ledger.identities().get(who);
+    refuse_if!(
+        !id.is_some_and(|i| i.kind == "person" && i.group == crate::session::SECURITY_GROUP),
+        "{who} is not a person of the {} group: only the security group pins an environment's governance",
+        crate::session::SECURITY_GROUP
+    );
+    refuse_if!(id.is_some_and(|i| i.keyid != signer.keyid()), "the signing key is not the registered key of identity {who}");
+    if let Some(p) = crate::session::governance_pin(&records, environment) {
+        return Ok(PinPlan::Existing { sequence: p.sequence, release: p.release.clone() });
+    }
+    let archive = paths.open_release(release)?;
+    let register_sha256 = lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
+    // The pin names the register its release carries; it must be the register in force in the
+    // chain, which judges every signature (a release carrying another register pins nothing).
+    let in_force = ledger.identities().fingerprint();
+    refuse_if!(
+        register_sha256 != in_force,
+        "release {} carries register {} but the register in force in the evidence chain is {in_force}: pin a release whose governance/identities.toml is the register in force (`cargo xtask register status`)",
+        crate::approval::short(&archive.digest),
+        crate::approval::short(&register_sha256)
+    );
+    Ok(PinPlan::New { release: archive.digest.clone() })
+}
+
 /// Pins the governance of `environment` to `release` (digest or unique prefix): until a
 /// release is deployed there, its identities, approval policy, risk tiers, change windows,
 /// exceptions and policies judge every promotion into it. Signed by a person of the security
@@ -420,21 +473,13 @@ pub fn pin(
     signer: &lz_evidence::Signer,
     now: &crate::clock::Reading,
 ) -> Result<(u64, bool)> {
-    use crate::refusal::refuse_if;
     use lz_evidence::record::{Fields, Kind};
+    let release = match resolve_pin(paths, environment, release, signer)? {
+        PinPlan::Existing { sequence, .. } => return Ok((sequence, false)),
+        PinPlan::New { release } => release,
+    };
     let ledger = paths.ledger()?;
-    let records = ledger.records()?;
-    let who = signer.identity();
-    let id = ledger.identities().get(who);
-    refuse_if!(
-        !id.is_some_and(|i| i.kind == "person" && i.group == crate::session::SECURITY_GROUP),
-        "{who} is not a person of the {} group: only the security group pins an environment's governance",
-        crate::session::SECURITY_GROUP
-    );
-    if let Some(p) = crate::session::governance_pin(&records, environment) {
-        return Ok((p.sequence, false));
-    }
-    let archive = paths.open_release(release)?;
+    let archive = paths.open_release(&release)?;
     let governance: Vec<(String, Vec<u8>)> = archive
         .files
         .iter()
@@ -442,17 +487,7 @@ pub fn pin(
         .map(|(p, b)| (p.clone(), b.clone()))
         .collect();
     let governance_sha256 = lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(&governance)?);
-    let register_sha256 =
-        lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
-    // The pin names the register its release carries; it must be the register in force in the
-    // chain, which judges every signature (a release carrying another register pins nothing).
-    let in_force = ledger.identities().fingerprint();
-    refuse_if!(
-        register_sha256 != in_force,
-        "release {} carries register {} but the register in force in the evidence chain is {in_force}: pin a release whose governance/identities.toml is the register in force (`cargo xtask register status`)",
-        crate::approval::short(&archive.digest),
-        crate::approval::short(&register_sha256)
-    );
+    let register_sha256 = lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
     let fields = Fields::new(&archive.digest)
         .environment(environment)
         .at(now.time)
@@ -463,8 +498,5 @@ pub fn pin(
             clock: Some(now.source.clone()),
             ..Default::default()
         });
-    Ok((
-        ledger.append(Kind::GovernancePin, fields, signer)?.sequence,
-        true,
-    ))
+    Ok((ledger.append(Kind::GovernancePin, fields, signer)?.sequence, true))
 }

@@ -173,6 +173,22 @@ fn classes_to_test_identities(tree: &Path) -> Result<()> {
     std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
 }
 
+/// The approval policy of `tree` with its `policy_identity` line replaced by `line`: the
+/// offline tests' shared policy identity ([`SHARED_POLICY_IDENTITY`], bound to every
+/// environment in [`BINDINGS`]) in place of the repository's one per environment
+/// (`change-policy-{env}`, which the KMS rehearsal puts back: `cargo xtask rehearsal setup --kms`).
+pub fn set_policy_identity(tree: &Path, line: &str) -> Result<()> {
+    let file = tree.join(lz_promote::approval::APPROVAL_POLICY);
+    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    // The setting's own line (never a comment that quotes it), rebuilt line by line.
+    let at = text.lines().position(|l| l.trim_start().starts_with("policy_identity")).with_context(|| format!("{} names no policy_identity", file.display()))?;
+    let out: Vec<&str> = text.lines().enumerate().map(|(i, l)| if i == at { line } else { l }).collect();
+    std::fs::write(&file, out.join("\n") + "\n").with_context(|| format!("cannot write {}", file.display()))
+}
+
+/// The approval policy line of the offline tests' shared policy identity.
+pub const SHARED_POLICY_IDENTITY: &str = "policy_identity = \"change-policy\"";
+
 /// Turns the working tree at `root` into a rehearsal of itself: test identities whose keys go
 /// to `keys` (generated now, never committed) replace the register, the exceptions name them,
 /// change windows are open (a rehearsal proves the mechanics, not the calendar) and the stores
@@ -197,6 +213,7 @@ pub fn rehearsal_setup_with(root: &Path, keys: &Path, kms_key: &dyn Fn(&str) -> 
     std::fs::write(root.join("governance/identities.toml"), &toml)?;
     exceptions_to_test_identities(root)?;
     classes_to_test_identities(root)?;
+    set_policy_identity(root, SHARED_POLICY_IDENTITY)?;
     std::fs::write(
         root.join("governance/change-windows.toml"),
         "# Rehearsal: no closed periods.\ntimezone = \"Europe/London\"\n",
@@ -242,6 +259,7 @@ impl Sandbox {
         std::fs::write(tree.join("governance/identities.toml"), &toml)?;
         exceptions_to_test_identities(&tree)?;
         classes_to_test_identities(&tree)?;
+        set_policy_identity(&tree, SHARED_POLICY_IDENTITY)?;
         // The tree's evidence store starts with the sandbox register as its genesis.
         let stores = tree.join(crate::stores::STORES_FILE);
         let text = std::fs::read_to_string(&stores).with_context(|| format!("cannot read {}", stores.display()))?;

@@ -6,6 +6,20 @@ use anyhow::{Context, Result};
 
 use crate::aws_setup::Aws;
 
+/// The key policy of key `arn` (KMS keeps one, named `default`), as KMS returns it: what a
+/// review reads back to check that a key's policy is the document it was created with.
+pub async fn key_policy(aws: &Aws, arn: &str) -> Result<String> {
+    let out = aws
+        .kms()
+        .get_key_policy()
+        .key_id(arn)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("KMS GetKeyPolicy {arn}: {}", aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    out.policy().map(str::to_string).with_context(|| format!("KMS GetKeyPolicy {arn} returned no policy"))
+}
+
 /// Creates a signing key in the caller's account and region, with key policy `policy` (JSON,
 /// `crate::pipeline_roles::signing_key_policy`) when given; returns its ARN.
 pub async fn create_signing_key(aws: &Aws, description: &str, policy: Option<&str>) -> Result<String> {

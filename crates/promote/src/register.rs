@@ -32,6 +32,19 @@ pub fn start(paths: &Paths, pin: &str, text: &str, signer: Option<&Signer>, time
     if !ledger.chain()?.records.is_empty() {
         return Ok(Started::Found);
     }
+    let fp = check_genesis(pin, text)?;
+    let Some(signer) = signer else {
+        bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
+    };
+    let fields = RegisterChangeEvidence::new(&fp, text, GENESIS).0.at(time).reason("genesis register of the landing zone");
+    let r = ledger.append(Kind::RegisterChange, fields, signer)?;
+    Ok(Started::Written(r.sequence))
+}
+
+/// Checks that `text` may start a store whose pin is `pin` (its sha256), without reading the
+/// store: it is the pinned register, and it passes every rule of a new register. Returns its
+/// fingerprint. `bootstrap --stores` runs it before creating any bucket.
+pub fn check_genesis(pin: &str, text: &str) -> Result<String> {
     let fp = lz_evidence::dsse::sha256_hex(text.as_bytes());
     if fp != pin {
         bail!(
@@ -39,13 +52,11 @@ pub fn start(paths: &Paths, pin: &str, text: &str, signer: Option<&Signer>, time
         );
     }
     let ids = Identities::parse(text, REGISTER_FILE)?;
-    lz_evidence::binding::check_new_register(&ids, REGISTER_FILE, lz_evidence::binding::NewRegister::Genesis).context("the genesis register breaks a rule of new registers")?;
-    let Some(signer) = signer else {
-        bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
-    };
-    let fields = RegisterChangeEvidence::new(&fp, text, GENESIS).0.at(time).reason("genesis register of the landing zone");
-    let r = ledger.append(Kind::RegisterChange, fields, signer)?;
-    Ok(Started::Written(r.sequence))
+    // A new store starts under every rule of a proposed register: each workload that deploys or
+    // approves is bound, so the policy-identity rule judges the chain from its first record
+    // (`lz_evidence::binding::policy_identity_rule_in_force`).
+    lz_evidence::binding::check_new_register(&ids, REGISTER_FILE, lz_evidence::binding::NewRegister::Proposal).context("the genesis register breaks a rule of new registers")?;
+    Ok(fp)
 }
 
 /// Proposes `text` as the next register, signed by `signer` (a security approver). It comes

@@ -130,13 +130,17 @@ pub(crate) fn policy_identity_rule(kind: Kind, signer: &Identity) -> Result<(), 
 
 /// Rules a record satisfies on its own (no other record needed): details, workload approvals,
 /// break-glass TTL, exception approval dates. Shared by append and verification. `details` are
-/// the record's own, parsed as its kind ([`Details::parse`]).
-pub(super) fn record_rules(kind: Kind, signer: &Identity, p: &LightPredicate, details: &Details, time: OffsetDateTime) -> Result<(), Reason> {
+/// the record's own, parsed as its kind ([`Details::parse`]); `register` is the register in
+/// force at the record's place (it says whether the policy-identity rule is in force there:
+/// [`crate::binding::policy_identity_rule_in_force`]).
+pub(super) fn record_rules(kind: Kind, signer: &Identity, register: &Identities, p: &LightPredicate, details: &Details, time: OffsetDateTime) -> Result<(), Reason> {
     if kind.needs_environment() && p.environment.is_none() {
         return Err(Reason::Detail(format!("a {kind} record needs an environment")));
     }
     binding_rule(signer, p.environment.as_deref())?;
-    policy_identity_rule(kind, signer)?;
+    if crate::binding::policy_identity_rule_in_force(register) {
+        policy_identity_rule(kind, signer)?;
+    }
     match details {
         Details::Approval(a) if !signer.is_person() && a.auto != Some(true) => {
             Err(Reason::WorkloadApproval { identity: signer.name.clone() })
@@ -219,19 +223,19 @@ pub(super) fn details_of(d: &Option<Result<Details, DetailsError>>) -> Result<&D
 /// environment binding, approvals, break-glass TTL), for a statement already written or about
 /// to be: an appender's tail walk ([`crate::quarantine`]) skips a stored record that breaks them,
 /// as verification does, so one forged record (a dev key's record of prod) never ends the chain.
-pub(crate) fn check_own_rules(kind: Kind, signer: &Identity, statement: &Statement) -> Result<Details> {
+pub(crate) fn check_own_rules(kind: Kind, signer: &Identity, register: &Identities, statement: &Statement) -> Result<Details> {
     let payload = serde_json::to_vec(statement)?;
     let st: LightStatement = serde_json::from_slice(&payload).context("a statement decodes")?;
     let time = parse_time(&st.predicate.time)?;
     let details = Details::parse(kind, &statement.predicate.details)?;
-    record_rules(kind, signer, &st.predicate, &details, time).map_err(|r| anyhow::anyhow!("{r}"))?;
+    record_rules(kind, signer, register, &st.predicate, &details, time).map_err(|r| anyhow::anyhow!("{r}"))?;
     Ok(details)
 }
 
 /// Checks a statement the archive is about to sign against the rules verification applies to
 /// a record on its own.
 pub(crate) fn check_new_record(kind: Kind, signer: &Identity, register: &Identities, statement: &Statement) -> Result<()> {
-    let details = check_own_rules(kind, signer, statement)?;
+    let details = check_own_rules(kind, signer, register, statement)?;
     if let Details::ExceptionApproval(e) = &details {
         if register.get(&e.owner).is_none() {
             bail!("the exception's owner {:?} is not a registered identity", e.owner);
@@ -281,7 +285,7 @@ impl ChainRules {
         let time = parse_time(&p.time).map_err(|e| Reason::Statement(format!("time: {e:#}")))?;
         check_subjects(&st, kind).map_err(Reason::SubjectDigest)?;
         let details = Details::parse(kind, &statement.predicate.details).map_err(|e| Reason::Detail(e.to_string()))?;
-        record_rules(kind, signer, p, &details, time)?;
+        record_rules(kind, signer, &state.register, p, &details, time)?;
         let new_register = state.chain_rules(kind, signer, p, &details, time)?;
         let mut h = [0u8; 32];
         hex::decode_to_slice(hash, &mut h).map_err(|e| Reason::Statement(format!("hash: {e}")))?;
@@ -342,7 +346,7 @@ impl State {
             self.links(&rec.location, p, time, later)?;
         }
         let details = details_of(&d.details).map_err(bad)?;
-        record_rules(kind, signer, p, details, time).map_err(bad)?;
+        record_rules(kind, signer, &self.register, p, details, time).map_err(bad)?;
         let new_register = self.chain_rules(kind, signer, p, details, time).map_err(bad)?;
         if !self.slotted {
             self.links(&rec.location, p, time, later)?;

@@ -246,6 +246,10 @@ struct Shared<'de> {
     small: BTreeSet<Value>,
     /// The text serde_json gives a top-level `format_version` read as a fractional number.
     float_version: Option<String>,
+    /// How many numbers with a fraction or an exponent were read so far: a value holding one is
+    /// never shared, since the engine orders `1.0` equal to `1` and a shared copy could print
+    /// the other way.
+    floats: usize,
 }
 
 /// An object or array of at most this many values in all (itself and everything inside it) is
@@ -254,10 +258,11 @@ struct Shared<'de> {
 const SMALL: usize = 32;
 
 impl Shared<'_> {
-    /// The one held copy of `v` when it is small, else `v`.
-    fn share(&mut self, v: Value) -> Value {
+    /// The one held copy of `v` when it is small and holds no number read with a fraction or an
+    /// exponent (`floats` is the count before `v` was read), else `v`.
+    fn share(&mut self, v: Value, floats: usize) -> Value {
         let mut budget = SMALL;
-        if !small(&v, &mut budget) {
+        if self.floats != floats || !small(&v, &mut budget) {
             return v;
         }
         if let Some(held) = self.small.get(&v) {
@@ -378,6 +383,7 @@ impl<'de> Visitor<'de> for Build<'_, '_, 'de> {
         if self.at.is_top_level() && matches!(self.at.name, Name::Key("format_version")) {
             self.shared.float_version = serde_json::Number::from_f64(n).map(|x| x.to_string());
         }
+        self.shared.floats += 1;
         Ok(Value::from(n))
     }
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value, E> {
@@ -389,6 +395,7 @@ impl<'de> Visitor<'de> for Build<'_, '_, 'de> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let Build { shared, held, at } = self;
+        let floats = shared.floats;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
             let child = Build { shared: &mut *shared, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
@@ -398,10 +405,11 @@ impl<'de> Visitor<'de> for Build<'_, '_, 'de> {
             }
         }
         items.shrink_to_fit();
-        Ok(shared.share(Value::from(items)))
+        Ok(shared.share(Value::from(items), floats))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let Build { shared, held, at } = self;
+        let floats = shared.floats;
         let mut out = BTreeMap::new();
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
             let key = match shared.keys.get(name.as_ref()) {
@@ -425,6 +433,6 @@ impl<'de> Visitor<'de> for Build<'_, '_, 'de> {
             };
             out.insert(key, value);
         }
-        Ok(shared.share(Value::from(out)))
+        Ok(shared.share(Value::from(out), floats))
     }
 }

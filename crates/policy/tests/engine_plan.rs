@@ -114,6 +114,8 @@ fn repeated_values_are_held_once_and_redacted_where_they_stand() {
         "configuration": {
             "a": {"tags": {"Owner": "platform", "Env": "prod"}, "list": ["v", 1], "secret_string": "prod"},
             "b": {"tags": {"Owner": "platform", "Env": "prod"}, "token": ["v", 1], "secret_string": {"Env": "prod"}},
+            "c": {"f": [1.0], "n": [1]},
+            "d": {"n": [1]},
         },
     });
     let direct = engine_plan::parse(&serde_json::to_string(&plan).unwrap(), "p.json", Held::RulesRead).unwrap();
@@ -121,6 +123,7 @@ fn repeated_values_are_held_once_and_redacted_where_they_stand() {
     let (a, b) = (&direct.input()["configuration"]["a"], &direct.input()["configuration"]["b"]);
     let same = |x: &regorus::Value, y: &regorus::Value| match (x, y) {
         (regorus::Value::Object(p), regorus::Value::Object(q)) => std::ptr::eq(&**p, &**q),
+        (regorus::Value::Array(p), regorus::Value::Array(q)) => std::ptr::eq(&**p, &**q),
         (regorus::Value::String(p), regorus::Value::String(q)) => std::ptr::eq(p.as_ptr(), q.as_ptr()),
         _ => false,
     };
@@ -130,6 +133,11 @@ fn repeated_values_are_held_once_and_redacted_where_they_stand() {
     assert_eq!(b["token"], regorus::Value::from("[REDACTED]"));
     assert_eq!(a["secret_string"], regorus::Value::from("[REDACTED]"));
     assert_eq!(b["secret_string"]["Env"], regorus::Value::from("prod"), "an object under a secret name is walked, not replaced");
+    // The engine orders 1.0 equal to 1: a value holding a number read with a fraction is never
+    // shared, so `[1]` is not replaced by the `[1.0]` read before it.
+    let c = &direct.input()["configuration"]["c"];
+    assert!(!same(&c["f"], &c["n"]), "[1] was replaced by [1.0]");
+    assert!(same(&c["n"], &direct.input()["configuration"]["d"]["n"]), "the repeated [1] is two copies");
 }
 
 /// The findings of `policy --plan` (the direct path) are those of the serde_json path, in the

@@ -805,7 +805,6 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
 
 /// `cargo xtask bench evidence` (in the release build, see `bench.rs`).
 pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCode> {
-    println!("{} before the first figure", crate::bench::load());
     if !s3_only {
         lz_evidence::bench::run(root)?;
     }
@@ -815,8 +814,6 @@ pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCod
         sizes.sort_unstable();
         lz_operate::bench_chain::run(root, &endpoint, &sizes)?;
     }
-    println!("{} after the last figure", crate::bench::load());
-    crate::bench::print_peak();
     Ok(ExitCode::SUCCESS)
 }
 

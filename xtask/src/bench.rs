@@ -75,7 +75,13 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     match args.what {
         What::Render => crate::render::bench(root),
         What::Policy => crate::policy::bench(root),
-        What::Evidence { s3_records, s3_only } => crate::evidence::bench(root, &s3_records, s3_only),
+        What::Evidence { s3_records, s3_only } => {
+            println!("{} build, {} before the first figure", if cfg!(debug_assertions) { "debug" } else { "release" }, load());
+            let code = crate::evidence::bench(root, &s3_records, s3_only)?;
+            println!("{} after the last figure", load());
+            print_peak();
+            Ok(code)
+        }
         What::Chain { records } => {
             println!("{} build, {}", if cfg!(debug_assertions) { "debug" } else { "release" }, load());
             crate::evidence::bench(root, &records, true)?;

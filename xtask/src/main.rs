@@ -126,23 +126,6 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc reserves a 1 GiB arena and asks the kernel for transparent huge pages over it, so
-/// every first touch of 2 MiB zeroes all of it (and may wait for the kernel to compact memory):
-/// a third of the peak memory of `policy --plan` on the prod plan (39 MB against 25 MB), and in
-/// some runs most of its CPU time (issue 29). The `policy` command (and only it: it starts no
-/// other program) asks for ordinary pages. The flag is inherited by children across fork and
-/// exec, so it is not set in commands that run terraform, checkov, cargo or LocalStack, whose
-/// own figures (`bench render`, `bench policy`'s checkov) must stay those of a plain run. The
-/// flag is read at each page fault, so it holds for the arena already reserved before `main`.
-/// A kernel that refuses it (before Linux 3.15) is named on stderr; the command still runs.
-fn no_transparent_huge_pages() {
-    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and changes no memory of ours.
-    let r = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
-    if r != 0 {
-        eprintln!("note: the kernel refused PR_SET_THP_DISABLE ({}): memory figures include huge pages", std::io::Error::last_os_error());
-    }
-}
-
 fn main() -> ExitCode {
     policy::quiet_library_backtraces();
     // Parsed from the command tree with every command's examples attached (`help`).
@@ -175,7 +158,8 @@ fn main() -> ExitCode {
         Command::Render(args) => render::run(&root, args),
         Command::Plan(args) => plan::run(&root, args),
         Command::Policy(args) => {
-            no_transparent_huge_pages();
+            // Ordinary pages for this process only (see the function).
+            lz_policy::profile::no_transparent_huge_pages();
             policy::run(&root, args)
         }
         Command::Exceptions(args) => exceptions::run(&root, args),

@@ -66,7 +66,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let (environment, findings) = match (&args.plan, &args.env) {
         (Some(file), None) => {
             // Read straight into the engine's value: the plan is held once through the evaluation.
-            let plan = lz_policy::engine_plan::read(file, policies.held)?;
+            let plan = lz_policy::engine_plan::read(file, policies.held())?;
             opts.source = Some(relative(root, file));
             (plan.environment().to_string(), policies.findings_engine(plan, &mut Default::default())?)
         }

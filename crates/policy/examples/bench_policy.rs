@@ -9,6 +9,8 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The page setting of `policy --plan`, so the memory figures are comparable with its own.
+    lz_policy::profile::no_transparent_huge_pages();
     let mut args = std::env::args_os().skip(1);
     let root = args.next().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     let plan = args.next().map(PathBuf::from).unwrap_or_else(|| root.join("crates/policy/tests/data/plans/prod.json"));

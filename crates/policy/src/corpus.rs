@@ -90,7 +90,7 @@ pub fn run(dir: &Path, policies: &Policies) -> Result<Vec<Outcome>> {
         // Through the reader `policy --plan` ships (`engine_plan`, holding what these policies
         // read): a corpus file the shipped reader refuses (a key named twice) fails here too.
         let read = crate::input::decode_owned(bytes, &case.file)
-            .and_then(|text| crate::engine_plan::parse(&text, &case.file, policies.held));
+            .and_then(|text| crate::engine_plan::parse(&text, &case.file, policies.held()));
         match (read, &case.error) {
             (Err(e), Some(want)) => {
                 let msg = format!("{e:#}");

@@ -11,7 +11,7 @@
 //! would judge two different plans). The parts of the plan no rule reads are walked but not held
 //! (see [`RULES_READ`]).
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::Path;
 
@@ -188,13 +188,13 @@ pub fn read(path: &Path, held: Held) -> Result<EnginePlan> {
 /// Parses decoded plan text as [`crate::parse_plan`] does, into the engine's value.
 pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut keys = HashMap::new();
-    let mut float_version = None;
+    let mut shared = Shared::default();
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut value = Build { keys: &mut keys, float_version: &mut float_version, held, at: At::ROOT }
+    let value = Build { shared: &mut shared, held, at: At::ROOT }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v))
         .map_err(|e| input::json_error(&e, name))?;
+    let Shared { keys, float_version, .. } = shared;
     // A numeric `format_version` written with a fraction (`1.0`) is named as serde_json names
     // it ("1.0"), not as the engine writes the number ("1"): the checks read the same text.
     let probe = match &float_version {
@@ -224,7 +224,7 @@ pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
         .and_then(Doc::as_str)
         .unwrap_or_default()
         .to_string();
-    redact(&mut value, &keys);
+    let value = redacted(&value, &keys).unwrap_or(value);
     Ok(EnginePlan { input: value, environment, held })
 }
 
@@ -232,39 +232,95 @@ pub fn parse(text: &str, name: &str, held: Held) -> Result<EnginePlan> {
 /// whether it names a secret.
 type Keys = HashMap<Box<str>, (Value, bool)>;
 
-/// Replaces secret values in place, as [`crate::redact::engine_input`] does while converting:
-/// a secret-named attribute's value (unless null, a boolean or an object) and access keys or
-/// private key blocks inside any string. Objects stay in the engine's compact form (their
-/// values are changed through `get_mut`, which keeps it).
-fn redact(v: &mut Value, keys: &Keys) {
+/// What the values built from one plan share (issue 29: the engine's value of a plan was about
+/// five times its compact JSON). The engine's values are immutable and reference counted, so a
+/// value held once and referenced from many places reads exactly as the copies would.
+#[derive(Default)]
+struct Shared<'de> {
+    keys: Keys,
+    /// Each distinct string value once (types, actions, provider names, regions and tag values
+    /// repeat in every resource). Keyed by the plan's own text: the table copies no string.
+    strings: HashMap<&'de str, Value>,
+    /// Each distinct small object or array once (tags, `after_unknown`, `{}`, `[]`, action
+    /// lists): see [`SMALL`].
+    small: BTreeSet<Value>,
+    /// The text serde_json gives a top-level `format_version` read as a fractional number.
+    float_version: Option<String>,
+    /// How many numbers with a fraction or an exponent were read so far: a value holding one is
+    /// never shared, since the engine orders `1.0` equal to `1` and a shared copy could print
+    /// the other way.
+    floats: usize,
+}
+
+/// An object or array of at most this many values in all (itself and everything inside it) is
+/// held once however often the plan repeats it: large enough for a resource's tags or
+/// `after_unknown`, small enough that comparing two of them stays cheap.
+const SMALL: usize = 32;
+
+impl Shared<'_> {
+    /// The one held copy of `v` when it is small and holds no number read with a fraction or an
+    /// exponent (`floats` is the count before `v` was read), else `v`.
+    fn share(&mut self, v: Value, floats: usize) -> Value {
+        let mut budget = SMALL;
+        if self.floats != floats || !small(&v, &mut budget) {
+            return v;
+        }
+        if let Some(held) = self.small.get(&v) {
+            return held.clone();
+        }
+        self.small.insert(v.clone());
+        v
+    }
+}
+
+/// Whether `v` holds at most `budget` values in all, itself included.
+fn small(v: &Value, budget: &mut usize) -> bool {
+    if *budget == 0 {
+        return false;
+    }
+    *budget -= 1;
     match v {
-        Value::String(s) => {
-            if access_key().is_match(s) || private_key_block().is_match(s) {
-                *v = Value::String(redact_secret_text(s).into());
+        Value::Array(a) => a.iter().all(|x| small(x, budget)),
+        Value::Object(o) => o.iter().all(|(_, x)| small(x, budget)),
+        _ => true,
+    }
+}
+
+/// `v` with its secrets replaced, as [`crate::redact::engine_input`] replaces them while
+/// converting (a secret-named attribute's value unless null, a boolean or an object; access keys
+/// and private key blocks inside any string), or `None` when it holds none. Only the objects and
+/// arrays on the way to a replaced value are rebuilt: every other part stays shared.
+fn redacted(v: &Value, keys: &Keys) -> Option<Value> {
+    match v {
+        Value::String(s) => (access_key().is_match(s) || private_key_block().is_match(s)).then(|| Value::String(redact_secret_text(s).into())),
+        Value::Array(items) => {
+            let mut out: Option<Vec<Value>> = None;
+            for (i, x) in items.iter().enumerate() {
+                if let Some(r) = redacted(x, keys) {
+                    out.get_or_insert_with(|| items.iter().cloned().collect())[i] = r;
+                }
             }
+            out.map(Value::from)
         }
-        Value::Array(_) => {
-            if let Ok(items) = v.as_array_mut() {
-                items.iter_mut().for_each(|x| redact(x, keys));
-            }
-        }
-        Value::Object(_) => {
-            let Ok(object) = v.as_object_mut() else { return };
-            let names: Vec<Value> = object.iter().map(|(k, _)| k.clone()).collect();
-            for k in names {
-                let secret = match &k {
+        Value::Object(object) => {
+            let mut out: Option<BTreeMap<Value, Value>> = None;
+            for (k, child) in object.iter() {
+                let secret = match k {
                     Value::String(s) => keys.get(s.as_ref()).is_some_and(|(_, secret)| *secret),
                     _ => false,
                 };
-                let Some(child) = object.get_mut(&k) else { continue };
-                if secret && !matches!(child, Value::Null | Value::Bool(_) | Value::Object(_)) {
-                    *child = Value::String(REDACTED.into());
+                let replaced = if secret && !matches!(child, Value::Null | Value::Bool(_) | Value::Object(_)) {
+                    Some(Value::String(REDACTED.into()))
                 } else {
-                    redact(child, keys);
+                    redacted(child, keys)
+                };
+                if let Some(r) = replaced {
+                    out.get_or_insert_with(|| object.iter().map(|(k, x)| (k.clone(), x.clone())).collect()).insert(k.clone(), r);
                 }
             }
+            out.map(Value::from)
         }
-        _ => {}
+        _ => None,
     }
 }
 
@@ -293,22 +349,20 @@ fn named_twice(at: &At<'_>) -> String {
 }
 
 /// One JSON value built as the engine's value.
-struct Build<'k, 'a> {
-    keys: &'k mut Keys,
-    /// The text serde_json gives a top-level `format_version` read as a fractional number.
-    float_version: &'k mut Option<String>,
+struct Build<'s, 'a, 'de> {
+    shared: &'s mut Shared<'de>,
     held: Held,
     at: At<'a>,
 }
 
-impl<'de> DeserializeSeed<'de> for Build<'_, '_> {
+impl<'de> DeserializeSeed<'de> for Build<'_, '_, 'de> {
     type Value = Value;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Build<'_, '_> {
+impl<'de> Visitor<'de> for Build<'_, '_, 'de> {
     type Value = Value;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
@@ -327,34 +381,42 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
     }
     fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
         if self.at.is_top_level() && matches!(self.at.name, Name::Key("format_version")) {
-            *self.float_version = serde_json::Number::from_f64(n).map(|x| x.to_string());
+            self.shared.float_version = serde_json::Number::from_f64(n).map(|x| x.to_string());
         }
+        self.shared.floats += 1;
         Ok(Value::from(n))
     }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Value, E> {
+        Ok(self.shared.strings.entry(s).or_insert_with(|| Value::String(s.into())).clone())
+    }
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        // A string with escapes (not a slice of the plan's text): held as read.
         Ok(Value::String(s.into()))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let Build { keys, float_version, held, at } = self;
+        let Build { shared, held, at } = self;
+        let floats = shared.floats;
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         loop {
-            let child = Build { keys: &mut *keys, float_version: &mut *float_version, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
+            let child = Build { shared: &mut *shared, held, at: At { parent: Some(&at), name: Name::Index(items.len()) } };
             match seq.next_element_seed(child)? {
                 Some(v) => items.push(v),
                 None => break,
             }
         }
-        Ok(Value::from(items))
+        items.shrink_to_fit();
+        Ok(shared.share(Value::from(items), floats))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let Build { keys, float_version, held, at } = self;
+        let Build { shared, held, at } = self;
+        let floats = shared.floats;
         let mut out = BTreeMap::new();
         while let Some(Key(name)) = map.next_key::<Key<'de>>()? {
-            let key = match keys.get(name.as_ref()) {
+            let key = match shared.keys.get(name.as_ref()) {
                 Some((k, _)) => k.clone(),
                 None => {
                     let k = Value::String(name.as_ref().into());
-                    keys.insert(name.as_ref().into(), (k.clone(), is_secret_name(&name)));
+                    shared.keys.insert(name.as_ref().into(), (k.clone(), is_secret_name(&name)));
                     k
                 }
             };
@@ -367,10 +429,10 @@ impl<'de> Visitor<'de> for Build<'_, '_> {
                 // its type, so the document's kind and shape read as before.
                 empty_of(map.next_value_seed(Walk { at: here, twice: named_twice })?)
             } else {
-                map.next_value_seed(Build { keys: &mut *keys, float_version: &mut *float_version, held, at: here })?
+                map.next_value_seed(Build { shared: &mut *shared, held, at: here })?
             };
             out.insert(key, value);
         }
-        Ok(Value::from(out))
+        Ok(shared.share(Value::from(out), floats))
     }
 }

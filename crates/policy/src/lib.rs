@@ -92,11 +92,18 @@ pub struct Policies {
     pub tree: PolicyTree,
     pub settings: Settings,
     engine: regorus::Engine,
-    /// The parts of a plan these policies read ([`engine_plan::Held::for_policies`]).
-    pub held: engine_plan::Held,
+    /// The parts of a plan these policies read ([`engine_plan::Held::for_policies`]): private, so
+    /// no caller can say the policies read less than they do ([`Policies::findings_engine`]
+    /// refuses a plan holding less).
+    held: engine_plan::Held,
 }
 
 impl Policies {
+    /// The parts of a plan these policies read: what [`engine_plan::read`] must hold.
+    pub fn held(&self) -> engine_plan::Held {
+        self.held
+    }
+
     pub fn load(policies: &Path, settings: &Path) -> Result<Self> {
         Self::load_staged(policies, settings, &mut Vec::new())
     }

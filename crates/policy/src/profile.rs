@@ -42,7 +42,7 @@ pub fn policy_plan(root: &Path, plan: &Path) -> Result<Profile> {
     let policies = Policies::load_staged(&opts.policies, &opts.settings, &mut p.stages)?;
     let mut t = Instant::now();
     // Read, checked and redacted straight into the engine's value, as `policy --plan` reads it.
-    let plan = crate::engine_plan::read(plan, policies.held)?;
+    let plan = crate::engine_plan::read(plan, policies.held())?;
     let environment = plan.environment().to_string();
     lap(&mut p, "read plan", &mut t);
     let mut stages = Stages::default();
@@ -104,4 +104,22 @@ pub fn rules(policies: &Policies, plan: &serde_json::Value) -> Result<Vec<(Strin
     }
     out.sort_by(|a, b| b.1.cmp(&a.1));
     Ok(out)
+}
+
+/// mimalloc reserves a 1 GiB arena and asks the kernel for transparent huge pages over it, so
+/// every first touch of 2 MiB zeroes all of it (and may wait for the kernel to compact memory):
+/// a third of the peak memory of `policy --plan` on the prod plan (39 MB against 25 MB), and in
+/// some runs most of its CPU time (issue 29). The `policy` command (and only it: it starts no
+/// other program) asks for ordinary pages, and so does the `bench_policy` example, so its
+/// figures are comparable. The flag is inherited by children across fork and
+/// exec, so it is not set in commands that run terraform, checkov, cargo or LocalStack, whose
+/// own figures (`bench render`, `bench policy`'s checkov) must stay those of a plain run. The
+/// flag is read at each page fault, so it holds for the arena already reserved before `main`.
+/// A kernel that refuses it (before Linux 3.15) is named on stderr; the command still runs.
+pub fn no_transparent_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and changes no memory of ours.
+    let r = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    if r != 0 {
+        eprintln!("note: the kernel refused PR_SET_THP_DISABLE ({}): memory figures include huge pages", std::io::Error::last_os_error());
+    }
 }

@@ -54,7 +54,7 @@ pub fn series(
         let before = current_rss();
         reset_peak();
         let (start, cpu) = (Instant::now(), thread_cpu());
-        let read = crate::engine_plan::read(&file, policies.held)?;
+        let read = crate::engine_plan::read(&file, policies.held())?;
         let read_took = start.elapsed();
         let mut stages = crate::Stages::default();
         let findings = policies.findings_engine(read, &mut stages)?.len();

@@ -102,6 +102,44 @@ fn secrets_numbers_and_nesting_read_as_the_converted_plan() {
     assert_eq!(x["numbers"][3], regorus::Value::from(u64::MAX));
 }
 
+/// Issue 29 (memory): a string or a small object the plan repeats is held once, and a secret is
+/// still redacted where it stands: the copy under a secret name is replaced, the same value
+/// elsewhere is kept, and the engine's input equals the converted plan.
+#[test]
+fn repeated_values_are_held_once_and_redacted_where_they_stand() {
+    let plan = json!({
+        "format_version": "1.2",
+        "resource_changes": [],
+        "variables": {"environment": {"value": "prod"}},
+        "configuration": {
+            "a": {"tags": {"Owner": "platform", "Env": "prod"}, "list": ["v", 1], "secret_string": "prod"},
+            "b": {"tags": {"Owner": "platform", "Env": "prod"}, "token": ["v", 1], "secret_string": {"Env": "prod"}},
+            "c": {"f": [1.0], "n": [1]},
+            "d": {"n": [1]},
+        },
+    });
+    let direct = engine_plan::parse(&serde_json::to_string(&plan).unwrap(), "p.json", Held::RulesRead).unwrap();
+    assert!(*direct.input() == redact::engine_input(&held(&plan)));
+    let (a, b) = (&direct.input()["configuration"]["a"], &direct.input()["configuration"]["b"]);
+    let same = |x: &regorus::Value, y: &regorus::Value| match (x, y) {
+        (regorus::Value::Object(p), regorus::Value::Object(q)) => std::ptr::eq(&**p, &**q),
+        (regorus::Value::Array(p), regorus::Value::Array(q)) => std::ptr::eq(&**p, &**q),
+        (regorus::Value::String(p), regorus::Value::String(q)) => std::ptr::eq(p.as_ptr(), q.as_ptr()),
+        _ => false,
+    };
+    assert!(same(&a["tags"], &b["tags"]), "the repeated tags are two copies");
+    assert!(same(&a["tags"]["Env"], &b["secret_string"]["Env"]), "the repeated string is two copies");
+    assert_eq!(a["list"], regorus::Value::from(vec![regorus::Value::from("v"), regorus::Value::from(1u64)]));
+    assert_eq!(b["token"], regorus::Value::from("[REDACTED]"));
+    assert_eq!(a["secret_string"], regorus::Value::from("[REDACTED]"));
+    assert_eq!(b["secret_string"]["Env"], regorus::Value::from("prod"), "an object under a secret name is walked, not replaced");
+    // The engine orders 1.0 equal to 1: a value holding a number read with a fraction is never
+    // shared, so `[1]` is not replaced by the `[1.0]` read before it.
+    let c = &direct.input()["configuration"]["c"];
+    assert!(!same(&c["f"], &c["n"]), "[1] was replaced by [1.0]");
+    assert!(same(&c["n"], &direct.input()["configuration"]["d"]["n"]), "the repeated [1] is two copies");
+}
+
 /// The findings of `policy --plan` (the direct path) are those of the serde_json path, in the
 /// same order, on every plan file and on a plan of 20 copies of prod.
 #[test]
@@ -230,7 +268,7 @@ fn rules_read_only_the_parts_of_the_plan_that_are_held() {
     assert!(found.is_empty(), "rules read parts of the plan policy --plan does not hold:\n{}", found.join("\n"));
     // At run time: these policies get the held parts only; policies that read more (a release
     // newer than this binary) get the whole plan, never an empty part.
-    assert_eq!(policies().held, Held::RulesRead);
+    assert_eq!(policies().held(), Held::RulesRead);
     let mut tree = lz_policy::PolicyTree::load(&dir).unwrap();
     tree.files.push(lz_policy::rules::PolicyFile {
         rel: "x/x.rego".into(),
@@ -293,8 +331,15 @@ fn rules_read_only_the_parts_of_the_plan_that_are_held() {
 #[test]
 fn a_plan_holding_less_than_the_policies_read_is_refused() {
     let plan = r#"{"format_version":"1.2","resource_changes":[],"planned_values":{"root_module":{}}}"#;
-    let mut all = policies();
-    all.held = Held::All;
+    // The repository's policies, and one more rule reading a part of the plan no rule reads.
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("policies"), &dir.path().join("policies"));
+    let lib = dir.path().join("policies/lib/plan.rego");
+    let text = std::fs::read_to_string(&lib).unwrap() + "\nreads_more_than_held := input.planned_values\n";
+    std::fs::write(&lib, text).unwrap();
+    let opts = lz_policy::Options::for_root(&root());
+    let all = lz_policy::Policies::load(&dir.path().join("policies"), &opts.settings).unwrap();
+    assert_eq!(all.held(), Held::All, "a policy reading planned_values is judged to read more");
     let err = all.findings_engine(engine_plan::parse(plan, "p.json", Held::RulesRead).unwrap(), &mut Stages::default()).unwrap_err();
     assert!(format!("{err:#}").contains("the policies in force read more"), "{err:#}");
     let whole = engine_plan::parse(plan, "p.json", Held::All).unwrap();
@@ -325,5 +370,18 @@ fn a_numeric_version_reads_as_before_and_a_twice_named_key_is_escaped() {
         let err = format!("{:#}", engine_plan::parse(&text, "p.json", Held::RulesRead).err().expect("refused"));
         assert!(err.contains(want), "{err}");
         assert!(!err.contains('\u{1b}') && !err.contains(&key), "{err}");
+    }
+}
+
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
     }
 }

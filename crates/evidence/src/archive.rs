@@ -9,19 +9,9 @@ use crate::record::{
     STATEMENT_TYPE,
 };
 use crate::store::{sign_checkpoint, Checkpoint, HeadBehind, HeadMoved, Store, WriteUncertain};
+pub use crate::refused::Refused;
 
-/// Why the archive refused to sign a record: the signer may not sign it, or it breaks a rule
-/// verification would reject it for. (Malformed fields are plain errors.)
-#[derive(Debug)]
-pub struct Refused(pub String);
-
-impl std::fmt::Display for Refused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Refused {}
+mod tail;
 
 /// A record just appended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,7 +137,7 @@ impl<S: Store> EvidenceArchive<S> {
         if store.slotted() {
             // A head that is not a checkpoint signed by a registered key (garbage, a stranger's)
             // is no guide; verification reports it as a foreign object.
-            let checkpoint = store.head()?.and_then(|h| crate::quarantine::head_checkpoint(&h, identities.as_ref()));
+            let checkpoint = store.head()?.and_then(|h| tail::head_checkpoint(&h, identities.as_ref()));
             return Self::open_slotted(store, identities, checkpoint);
         }
         let checkpoint = store.checkpoint()?;
@@ -180,12 +170,12 @@ impl<S: Store> EvidenceArchive<S> {
     /// a usable head (none, garbage, or naming an object that is not its record), every key is.
     fn open_slotted(store: S, identities: Option<Identities>, checkpoint: Option<Checkpoint>) -> Result<Self> {
         let from_head = match &checkpoint {
-            Some(cp) => crate::quarantine::walk(&store.slots_at(cp)?, Some((cp.sequence, &cp.hash)), identities.as_ref()),
+            Some(cp) => tail::walk(&store.slots_at(cp)?, Some((cp.sequence, &cp.hash)), identities.as_ref()),
             None => None,
         };
         let tail = match from_head {
             Some(t) => t,
-            None => crate::quarantine::walk(&store.load()?, None, identities.as_ref()).expect("a walk from the start always ends"),
+            None => tail::walk(&store.load()?, None, identities.as_ref()).expect("a walk from the start always ends"),
         };
         if let Some(cp) = &checkpoint {
             if cp.sequence >= tail.next {

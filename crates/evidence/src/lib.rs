@@ -42,6 +42,7 @@ pub mod query;
 pub mod quarantine;
 pub mod record;
 pub mod redact;
+pub mod refused;
 pub mod release;
 pub mod s3;
 pub mod sig;
@@ -52,7 +53,8 @@ pub mod verify;
 pub mod vouch;
 pub mod witness;
 
-pub use archive::{EvidenceArchive, RecordRef, Refused};
+pub use archive::{EvidenceArchive, RecordRef};
+pub use refused::Refused;
 pub use identity::{Identities, Identity, Role, Signer};
 pub use record::{
     ApprovalEvidence, BreakGlassApprovalEvidence, BreakGlassEvidence, CheckpointEvidence, DeploymentEvidence, DriftEvidence,

@@ -10,26 +10,10 @@
 //! caller) must name a record of the chain with the same hash, and store-level problems (S3
 //! delete markers, overwritten versions) fail the chain.
 
-use std::collections::{BTreeSet, HashMap};
-use std::fmt;
-use std::path::Path;
+use anyhow::Result;
 
-use anyhow::{bail, Context, Result};
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine as _;
-use crate::keys::PublicKey;
-use serde::Deserialize;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
-
-use crate::details::{Details, DetailsError};
-use crate::dsse::{pae, pae_prefix, Envelope, PAYLOAD_TYPE};
-use crate::identity::{describe_rule, Identities, Identity};
-use crate::record::{is_digest, parse_time, ChainLink, Kind, Statement, Subject, GENESIS, STATEMENT_TYPE};
-use crate::quarantine::{self, Quarantined};
-use crate::sig;
-use crate::store::{decode_checkpoint, Checkpoint, Store, StoredRecord, CHECKPOINT_PAYLOAD_TYPE};
+use crate::identity::Identities;
+use crate::store::{Checkpoint, Store, StoredRecord};
 
 mod adoption;
 // Approval classes (issue 31).
@@ -44,7 +28,6 @@ pub use trust::*;
 mod results;
 pub use results::*;
 mod decode;
-use decode::*;
 mod unique_keys;
 mod rules;
 pub use rules::*;
@@ -53,7 +36,6 @@ pub use pipeline::*;
 mod accept;
 pub(crate) use accept::*;
 mod anchors;
-use anchors::*;
 mod cache;
 pub use cache::*;
 #[cfg(test)]
@@ -107,16 +89,6 @@ pub fn report_of_store(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, s
     report(outcome, count)
 }
 
-fn report(outcome: Result<(Option<(u64, String)>, Vec<Quarantined>)>, records: usize) -> Result<Report> {
-    match outcome {
-        Ok((head, quarantined)) => Ok(Report { records, head, failure: None, quarantined }),
-        Err(e) => match e.downcast::<Failure>() {
-            Ok(f) => Ok(Report { records, head: None, failure: Some(f), quarantined: Vec::new() }),
-            Err(e) => Err(e),
-        },
-    }
-}
-
 impl Anchors {
     /// What a store vouches for: its signed head (required), its earlier heads and its
     /// integrity report, plus the `known` checkpoints the verifier brings. Read these BEFORE
@@ -135,22 +107,6 @@ impl Anchors {
             later_versions: integrity.later_versions,
             witnessed: Vec::new(),
         })
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    pub records: usize,
-    /// Sequence and hash of the last record.
-    pub head: Option<(u64, String)>,
-    pub failure: Option<Failure>,
-    /// Foreign objects skipped (findings: [`crate::quarantine`]).
-    pub quarantined: Vec<Quarantined>,
-}
-
-impl Report {
-    pub fn ok(&self) -> bool {
-        self.failure.is_none()
     }
 }
 

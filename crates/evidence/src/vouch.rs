@@ -185,12 +185,6 @@ pub trait Registered {
     fn register(&self) -> &crate::Identities;
 }
 
-impl Registered for crate::VerifiedChain {
-    fn register(&self) -> &crate::Identities {
-        &self.register
-    }
-}
-
 impl<A: Registered, B, C> Registered for (A, B, C) {
     fn register(&self) -> &crate::Identities {
         self.0.register()

@@ -709,9 +709,16 @@ fn crates(root: &Path) -> Vec<(String, String)> {
 /// modules: a ratchet. A cycle not listed (or larger than listed, or with more edges between
 /// its modules) fails naming the edges to cut; a listed one that is gone, smaller or with fewer
 /// edges fails too, until this list is brought down to what is left.
-const ALLOWED_CYCLES: [(&str, usize, &[&str]); 8] = [
-    ("crates/evidence", 95, &["archive", "genesis_after", "mirror::heads", "quarantine", "s3", "s3::versions", "store", "verify", "verify::accept", "verify::anchors", "verify::decode", "verify::delegation", "verify::incremental", "verify::pipeline", "verify::reason", "verify::results", "verify::rules", "verify::trust", "vouch", "witness"]),
+const ALLOWED_CYCLES: [(&str, usize, &[&str]); 9] = [
+    // The verifier's sequential pass: the pipeline runs the accept step, which applies the
+    // rules, whose state the pipeline and the incremental pass carry; the genesis register a
+    // chain starts from is judged by that same step. The store side no longer names the
+    // verifier (the appender and the witness's job sit above it), and the façade `verify` is
+    // out of the cycle.
+    ("crates/evidence", 18, &["genesis_after", "verify::accept", "verify::anchors", "verify::incremental", "verify::pipeline", "verify::results", "verify::rules"]),
     ("crates/evidence", 8, &["binding", "details", "dsse", "identity", "record"]),
+    // The store side: a store lists through the witness's voucher, which reads notes from S3.
+    ("crates/evidence", 12, &["mirror::heads", "s3", "s3::versions", "store", "vouch", "witness"]),
     ("crates/operate", 2, &["drift", "facts"]),
     ("crates/policy", 10, &["crate", "exceptions", "report", "scan", "view"]),
     ("crates/promote", 27, &["adoption", "classes", "clock", "copies", "fence", "gates", "in_force", "replay", "restore", "session"]),

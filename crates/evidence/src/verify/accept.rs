@@ -1,7 +1,21 @@
 //! The sequential checks of one window of decoded records, key lookup in the register in force, and the
 //! genesis register a chain starts from.
 
-use super::*;
+use std::fmt;
+
+use anyhow::{bail, Result};
+
+use crate::quarantine;
+use crate::identity::{Identities, Identity};
+use crate::keys::PublicKey;
+use crate::quarantine::Quarantined;
+use crate::record::{GENESIS, Kind};
+use crate::store::StoredRecord;
+use super::decode::{decode, Pre};
+use super::pipeline::{KeyDirectory, Prepped};
+use super::reason::{Failure, Reason};
+use super::results::VerifiedRecord;
+use super::rules::{fail, hex32, State};
 
 impl State {
     /// The sequential checks of one window. `rest` reads every record after the window (only
@@ -181,6 +195,7 @@ pub(crate) fn genesis_register_at(rec: &StoredRecord, at: Option<u64>) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::*;
 
     #[test]
     fn records_out_of_place_are_named_at_their_sequence() {

@@ -1,7 +1,20 @@
 //! After the last record: the store's problems, the signed head and earlier heads, known and witnessed
 //! checkpoints, each checked against the chain.
 
-use super::*;
+use anyhow::Result;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use crate::quarantine;
+use crate::dsse::pae;
+use crate::identity::Identities;
+use crate::record::Kind;
+use crate::store::{decode_checkpoint, CHECKPOINT_PAYLOAD_TYPE, Checkpoint, StoredRecord};
+use super::accept::lookup;
+use super::decode::{decode, workers, Pre};
+use super::reason::{failure_of, Reason};
+use super::results::{Anchors, KnownCheckpoint};
+use super::rules::{fail, hex32, State};
 
 /// Fingerprints of every register the chain establishes (cheap scan for register changes).
 pub(super) fn register_history(records: &[StoredRecord], genesis: &Identities) -> Vec<String> {
@@ -212,6 +225,7 @@ pub(super) fn check_head_with(head: &StoredRecord, register: &Identities) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::*;
 
     fn known(sequence: u64, hash: String) -> KnownCheckpoint {
         KnownCheckpoint { checkpoint: Checkpoint { sequence, hash, time: String::new() }, source: "unit test".into() }

@@ -1,6 +1,14 @@
 //! Checkpoints remembered by the verifier (outside the store), and the `--checkpoint` argument.
 
-use super::*;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::record::is_digest;
+use crate::store::Checkpoint;
+use super::results::KnownCheckpoint;
 
 // Checkpoints remembered by the verifier
 

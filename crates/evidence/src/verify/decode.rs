@@ -1,6 +1,20 @@
 //! Decoding, in parallel and once per record: canonical form, envelope and a light statement.
 
-use super::*;
+use anyhow::Result;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::sig;
+use crate::details::{Details, DetailsError};
+use crate::dsse::{pae_prefix, Envelope, PAYLOAD_TYPE};
+use crate::keys::PublicKey;
+use crate::record::{ChainLink, Kind, Statement, Subject};
+use crate::store::StoredRecord;
+use super::unique_keys;
+use super::reason::Reason;
 
 // Decoding (parallel, once per record)
 
@@ -153,6 +167,7 @@ pub(super) fn workers() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::*;
 
     #[test]
     fn only_the_canonical_form_of_an_envelope_decodes() {

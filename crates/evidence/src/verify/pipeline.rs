@@ -1,7 +1,24 @@
 //! The pipeline: windows of records read, decoded and signature-checked by workers (batched) ahead of
 //! the one thread that runs the sequential checks; the same verdict as a sequential pass.
 
-use super::*;
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::{bail, Result};
+
+use crate::sig;
+use crate::identity::Identities;
+use crate::keys::PublicKey;
+use crate::quarantine::Quarantined;
+use crate::record::Kind;
+use crate::store::{Store, StoredRecord};
+use super::incremental;
+use super::accept::genesis_register;
+use super::anchors::{finish, register_history};
+use super::decode::{decode, workers, Pre};
+use super::reason::Reason;
+use super::results::{report, Anchors, PendingRegister, Report, VerifiedRecord};
+use super::rules::{fail, hex32, ChainRules, State};
+use super::trust::TrustRoot;
 
 /// Windows of records decoded and signature-checked together: memory stays bounded by the
 /// window whatever the chain length.
@@ -529,6 +546,7 @@ pub(super) fn run_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::*;
 
     fn verdict(r: Report) -> (usize, Option<(String, Option<u64>, &'static str)>) {
         (r.records, r.failure.map(|f| (f.location, f.sequence, f.reason.code())))

@@ -1,7 +1,11 @@
 //! Why a chain fails: the [`Reason`] each check names, and the [`Failure`] (place, sequence, reason) a
 //! verification returns.
 
-use super::*;
+use std::fmt;
+
+use crate::dsse::PAYLOAD_TYPE;
+use crate::identity::describe_rule;
+use crate::record::Kind;
 
 /// Longest break-glass session, in minutes.
 pub const BREAK_GLASS_MAX_MINUTES: i64 = 240;
@@ -238,7 +242,10 @@ pub fn failure_of(e: &anyhow::Error) -> Option<&Failure> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+    use crate::verify::*;
 
     #[test]
     fn a_failure_is_found_under_context_and_names_its_place() {

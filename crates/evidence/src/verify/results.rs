@@ -1,7 +1,16 @@
 //! What a verification returns: the records with their signers as registered at their place, the
 //! register in force after the chain, and the anchors (heads, checkpoints) it was checked against.
 
-use super::*;
+use anyhow::Result;
+use time::OffsetDateTime;
+
+use crate::details::Details;
+use crate::identity::{Identities, Identity};
+use crate::quarantine::Quarantined;
+use crate::record::{Kind, Statement};
+use crate::store::{Checkpoint, StoredRecord};
+use super::reason::Failure;
+use super::rules::ChainRules;
 
 // Results
 
@@ -91,9 +100,50 @@ pub struct Anchors {
     pub witnessed: Vec<crate::witness::Witnessed>,
 }
 
+
+/// The register a voucher is checked against ([`crate::vouch::verified`]): the one in force
+/// after the verified chain. Here, beside the chain, so that the voucher's module never names
+/// the verifier.
+impl crate::vouch::Registered for VerifiedChain {
+    fn register(&self) -> &Identities {
+        &self.register
+    }
+}
+
+/// What a verification that keeps no records returns: how many records it verified, the last
+/// one, the failure (if any) and the foreign objects skipped.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub records: usize,
+    /// Sequence and hash of the last record.
+    pub head: Option<(u64, String)>,
+    pub failure: Option<Failure>,
+    /// Foreign objects skipped (findings: [`crate::quarantine`]).
+    pub quarantined: Vec<Quarantined>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// The [`Report`] of a verification's outcome over `records` records.
+pub(super) fn report(outcome: Result<(Option<(u64, String)>, Vec<Quarantined>)>, records: usize) -> Result<Report> {
+    match outcome {
+        Ok((head, quarantined)) => Ok(Report { records, head, failure: None, quarantined }),
+        Err(e) => match e.downcast::<Failure>() {
+            Ok(f) => Ok(Report { records, head: None, failure: Some(f), quarantined: Vec::new() }),
+            Err(e) => Err(e),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::BTreeSet;
+
+    use crate::verify::*;
 
     #[test]
     fn a_verified_chain_names_its_head_and_each_record_with_its_signer() {

@@ -1,7 +1,21 @@
 //! The sequential pass: the verifier's state along the chain and the rules each record is judged by
 //! (signer rule, time, subjects, kind rules, segregation of duties), and [`ChainRules`] for appends.
 
-use super::*;
+use std::collections::{BTreeSet, HashMap};
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::quarantine;
+use crate::details::{Details, DetailsError};
+use crate::identity::{Identities, Identity};
+use crate::quarantine::Quarantined;
+use crate::record::{is_digest, parse_time, GENESIS, Kind, STATEMENT_TYPE, Statement, Subject};
+use crate::store::StoredRecord;
+use super::accept::lookup_in;
+use super::decode::{decode, Decoded, LightPredicate, LightStatement, Pre};
+use super::reason::{BREAK_GLASS_MAX_MINUTES, EXCEPTION_MAX_DAYS, Failure, Reason};
 
 // The sequential pass
 
@@ -637,6 +651,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::*;
     use crate::archive::EvidenceArchive;
     use crate::store::LocalStore;
 

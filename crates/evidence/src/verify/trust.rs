@@ -1,6 +1,13 @@
 //! The trust root: what the verifier supplies (a register, pins) and never reads from the data verified.
 
-use super::*;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::identity::{Identities, Identity};
+use crate::record::is_digest;
+use super::reason::Reason;
 
 // Trust root
 
@@ -175,6 +182,7 @@ impl TrustRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verify::*;
 
     #[test]
     fn a_chain_verifies_only_against_the_register_or_pin_that_vouches_for_it() {

@@ -256,3 +256,45 @@ fn an_archive_altered_after_a_look_up_is_not_believed_by_the_next() {
         }
     }
 }
+
+/// One shared pass parses a release's policies once for every release whose policy files are the
+/// same (`Opened::policies`, keyed by the sha256 of the verified archive's `policies/` and
+/// `governance/policy.toml`). An author who changes the rules gets no other release's engine:
+/// a release that adds a required tag (settings only) and one that also raises the rule's
+/// severity (Rego only differs from the second) are each judged by their own policies, exactly as
+/// a pass that loads every release's policies afresh judges them, and the first release, judged
+/// again after them, keeps its own findings.
+#[test]
+fn one_pass_judges_each_release_by_its_own_policies() {
+    use lz_promote::opened::Opened;
+    let (_d, sb) = sandbox("prov-policies");
+    let first = common::release(&sb, "pol-1", &open_time());
+    let tag = |tree: &std::path::Path| common::edit(&tree.join("governance/policy.toml"), "\"ManagedBy\"]", "\"ManagedBy\", \"AuditTrail\"]");
+    let settings = sb.release("pol-2", "alice", &open_time(), tag).unwrap();
+    let rego = sb
+        .release("pol-3", "alice", &open_time(), |tree| {
+            tag(tree)?;
+            common::edit(&tree.join("policies/tags/required/required.rego"), "severity: medium", "severity: critical")
+        })
+        .unwrap();
+    let ledger = sb.ledger().unwrap();
+    let records = ledger.records().unwrap();
+    let now = t("2026-11-28T12:30:00Z");
+    let judge = |opened: &Opened, release: &str| {
+        let s = lz_promote::Session::from_records_in(opened, &sb.paths, &ledger, records.clone(), release, "dev").unwrap_or_else(|e| panic!("{e:#}"));
+        let p = s.evaluate_policy(now).unwrap_or_else(|e| panic!("{e:#}"));
+        (p.passed, p.findings)
+    };
+    let shared = Opened::shared();
+    let mut seen = Vec::new();
+    for release in [&first, &settings, &rego, &first] {
+        let got = judge(&shared, release);
+        assert_eq!(got, judge(&Opened::each_time(), release), "release {release} judged in the shared pass as afresh");
+        seen.push(got);
+    }
+    let tagged = |i: usize, severity: &str| seen[i].1.iter().filter(|f| f.rule_id == "LZ-TAG-001" && f.severity == severity).count();
+    assert_eq!((tagged(0, "medium"), tagged(0, "critical")), (0, 0), "the first release's rules find no missing tag: {:?}", seen[0]);
+    assert!(tagged(1, "medium") > 0 && tagged(1, "critical") == 0, "AuditTrail is required by the second: {:?}", seen[1]);
+    assert!(tagged(2, "critical") == tagged(1, "medium") && tagged(2, "medium") == 0, "the third raised the severity: {:?}", seen[2]);
+    assert_eq!(seen[3], seen[0], "the first release judged again keeps its own findings");
+}

@@ -164,12 +164,11 @@ impl<'a> Releases<'a> {
         Releases { promoted: (promoted, files), open: Box::new(open), opened: BTreeMap::new() }
     }
 
-    /// The session's release, and the others of its release store (opened and verified by digest).
+    /// The session's release, and the others of its release store (opened and verified by
+    /// digest through the session's pass: a release the session or its replay opened is read
+    /// once).
     pub fn of_session(s: &'a crate::Session) -> Self {
-        Releases::new(&s.release.digest, &s.release.files, move |d| {
-            let mut r = s.paths.open_release(d)?;
-            Ok(std::mem::take(&mut r.files))
-        })
+        Releases::new(&s.release.digest, &s.release.files, move |d| Ok(s.opened.open(&s.paths, d)?.files.clone()))
     }
 
     pub(crate) fn files(&mut self, digest: &str) -> Result<&BTreeMap<String, Vec<u8>>> {
@@ -335,8 +334,8 @@ fn targets(env: &str, records: &[Record], releases: &mut Releases) -> Result<Vec
 /// The adoptions a promotion of the session's release to its environment at `now` (Unix
 /// seconds, the bounded clock) makes, or a refusal naming every service held and why.
 pub fn admit(s: &crate::Session, now: i64) -> Result<Vec<Planned>> {
-    crate::copies::check(s)?;
     let mut releases = Releases::of_session(s);
+    crate::copies::check(s, &mut releases)?;
     let rules = Rules::of_session(s, &releases)?;
     admit_with(&mut releases, rules, &s.environment, &s.records, now)
 }

@@ -52,8 +52,9 @@ pub fn canonical(
     Ok(None)
 }
 
-/// Refuses a copy that does not hash to its records (see the module doc).
-pub fn check(s: &crate::Session) -> Result<()> {
+/// Refuses a copy that does not hash to its records (see the module doc). Other releases are read
+/// through `releases`: the adoption judgement passes its own, so each is opened once for both.
+pub fn check(s: &crate::Session, releases: &mut crate::adoption::Releases) -> Result<()> {
     let root = s.release.root();
     let pinned = lz_repo::released::pinned(root, &s.environment)?;
     if pinned.is_empty() {
@@ -67,7 +68,6 @@ pub fn check(s: &crate::Session) -> Result<()> {
         }
         None => None,
     };
-    let mut releases = crate::adoption::Releases::of_session(s);
     let mut cache: BTreeMap<String, lz_repo::catalog::Catalog> = BTreeMap::new();
     for p in pinned {
         let dir = lz_repo::released::dir(root, &p.module, &p.version)?;

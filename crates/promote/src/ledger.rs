@@ -80,6 +80,13 @@ impl Ledger {
         Ok(self.shared()?.chain.clone())
     }
 
+    /// The chain as this ledger last verified it (at opening, or after its last append), shared
+    /// rather than copied: [`Ledger::chain`] and [`Ledger::records`] copy it for a caller that
+    /// keeps or changes it.
+    pub fn snapshot(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
+        self.shared()
+    }
+
     /// The chain as this ledger last verified it (at opening, or after its last append).
     fn shared(&self) -> Result<std::sync::Arc<crate::verified::Snapshot>> {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());

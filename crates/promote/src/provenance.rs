@@ -211,12 +211,14 @@ pub fn look_up(
     at: Option<OffsetDateTime>,
 ) -> Result<Looked> {
     let ledger = crate::ledger::Ledger::open_checked(&paths.trust, &paths.evidence, Some(paths.mirror_dir()), known, witnessed)?;
-    let chain = ledger.chain()?;
+    // The one verification, read in place (no copy of the chain or its records).
+    let snapshot = ledger.snapshot()?;
+    let chain = &snapshot.chain;
     // One pass over the deployments in chain order, each verdict from the ones before it, the
     // releases opened once and shared with the answer (nothing persisted: `crate::opened`).
     let opened = Opened::shared();
-    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, paths, &ledger, &ledger.records()?)?.into_iter().collect();
-    let index = Index::from_verified(&chain);
+    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, paths, &ledger, &snapshot.records)?.into_iter().collect();
+    let index = Index::from_verified(chain);
     let query = Query { index: &index, source: Source::Verified(&chain.records), range: TimeRange::default() };
     let answer = resource_in(&opened, paths, &query, environment, address, at, &rejected)?;
     Ok(Looked { answer, quarantined: chain.quarantined.clone(), head: chain.head.clone(), releases_opened: opened.opens() })

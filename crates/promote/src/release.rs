@@ -32,6 +32,9 @@ pub fn is_governance(path: &str) -> bool {
 }
 
 /// A release archive whose bytes hash to its digest, unpacked.
+/// The policy settings of a release (`lz_policy::Options::settings`).
+pub const POLICY_SETTINGS: &str = "governance/policy.toml";
+
 pub struct VerifiedRelease {
     pub digest: String,
     /// Relative path -> contents, as archived.

@@ -94,6 +94,9 @@ pub struct Session {
     pub records: Vec<Record>,
     /// Shared with the other sessions of a replay ([`crate::opened`]).
     pub release: std::sync::Arc<VerifiedRelease>,
+    /// The releases this session's pass opened: the adoption and copy checks read the governing
+    /// and earlier releases through it instead of opening their own.
+    pub opened: crate::opened::Opened,
     /// Who signed the first release record of the digest, and that record.
     pub author: String,
     pub author_record: u64,
@@ -288,15 +291,18 @@ impl Session {
         if let Some(b) = before {
             records.retain(|r| r.sequence < b);
         }
-        // Only admitted deployments count: every deployment's admission is replayed.
-        let (records, _) = crate::replay::admitted_records(paths, &ledger, records)?;
-        Session::from_records(paths, &ledger, records, release, environment)
+        // Only admitted deployments count: every deployment's admission is replayed, and the
+        // session reads the releases the replay opened (each archive opened once per command).
+        let opened = crate::opened::Opened::shared();
+        let rejected = crate::replay::rejected_in(&opened, paths, &ledger, &records)?;
+        records.retain(|r| !rejected.contains_key(&r.sequence));
+        Session::from_records_in(&opened, paths, &ledger, records, release, environment)
     }
 
     /// A session on `records` as given (a prefix of the verified chain whose deployments were
     /// all admitted: the replay of a deployment builds the session its decision saw).
     pub fn from_records(paths: &Paths, ledger: &crate::ledger::Ledger, records: Vec<crate::ledger::Record>, release: &str, environment: &str) -> Result<Session> {
-        Session::from_records_in(&crate::opened::Opened::each_time(), paths, ledger, records, release, environment)
+        Session::from_records_in(&crate::opened::Opened::shared(), paths, ledger, records, release, environment)
     }
 
     /// [`Session::from_records`] with the releases of `opened` (the replay shares them between
@@ -397,6 +403,7 @@ impl Session {
             ledger,
             records,
             release,
+            opened: opened.clone(),
             author,
             author_record,
             governed_by,
@@ -422,7 +429,10 @@ impl Session {
     /// the environment's baseline moved since the session opened ([`crate::fence`]): what was
     /// classified against it no longer holds.
     pub fn reload(&mut self) -> Result<()> {
-        self.records = crate::replay::admitted_records(&self.paths, &self.ledger, self.ledger.records()?)?.0;
+        let mut records = self.ledger.records()?;
+        let rejected = crate::replay::rejected_in(&self.opened, &self.paths, &self.ledger, &records)?;
+        records.retain(|r| !rejected.contains_key(&r.sequence));
+        self.records = records;
         crate::fence::Fence::of(self).check_admitted(&self.records)
     }
 
@@ -512,13 +522,16 @@ impl Session {
         let root = self.release.root();
         let opts = lz_policy::Options {
             policies: root.join("policies"),
-            settings: root.join("governance/policy.toml"),
+            settings: root.join(crate::release::POLICY_SETTINGS),
             exceptions: None,
             identities: None,
             today: Some(now.date()),
             source: Some(format!("release {}", short(self.digest()))),
         };
-        let mut report = lz_policy::evaluate(&self.plan, &opts)?;
+        // `lz_policy::evaluate`, with the policies parsed once per pass ([`crate::opened`]).
+        let policies = self.opened.policies(&self.release)?;
+        let findings = policies.findings(&self.plan)?;
+        let mut report = lz_policy::finish(&policies, findings, &lz_policy::plan_environment(&self.plan), &opts)?;
         let register = match self.release.files.get("governance/exceptions.toml") {
             Some(_) => lz_policy::Register::parse(
                 &self.release.text("governance/exceptions.toml")?,

@@ -198,6 +198,38 @@ fn a_running_store_binds_its_pipeline_identities_by_a_quorum_register_change() {
     assert_eq!((f.sequence, f.reason.code()), (Some(forged.sequence), "policy-identity"), "{f}");
 }
 
+/// Once a register binds identities to environments, a register change may not unbind them:
+/// otherwise one proposal and a quorum that reads nothing wrong in it would switch the
+/// environment-binding and policy-identity rules off for every later record. The repository's
+/// bound register is in force; grace proposes the unbound one: refused at append, and, written
+/// raw and approved by the quorum, refused by verification at the proposal (`register-change`).
+/// Without the rule the chain verifies with the unbound register in force, and dev's key then
+/// signs prod's deployments.
+#[test]
+fn a_register_change_that_unbinds_the_pipeline_identities_is_refused() {
+    let (texts, s) = keyed(&[&read("governance/identities.toml"), &unbound()]);
+    let (bound, old) = (&texts[0], &texts[1]);
+    let pin = TrustRoot::pinned([sha256_hex(bound.as_bytes())]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    genesis(dir.path(), bound, &s["grace-lindqvist"]);
+    let mut a = reopened(dir.path(), &pin);
+    let change = || RegisterChangeEvidence::new(&rel(), old, &sha256_hex(bound.as_bytes())).0;
+    let e = a.append(Kind::RegisterChange, change(), &s["grace-lindqvist"]).expect_err("an unbinding proposal at append");
+    assert!(format!("{e:#}").contains("the register replacing it must too"), "{e:#}");
+    assert!(format!("{e:#}").contains("identity deploy-pipeline: a workload with the deployer or approver role must name"), "{e:#}");
+
+    let mut raw = EvidenceArchive::open_unchecked(LocalStore::new(dir.path().join("chain.jsonl"))).unwrap();
+    let proposal = raw.append(Kind::RegisterChange, change(), &s["grace-lindqvist"]).unwrap().sequence;
+    let fp = sha256_hex(old.as_bytes());
+    for who in ["noor-aziz", "henrik-berg"] {
+        raw.append(Kind::RegisterApproval, RegisterApprovalEvidence::new(&rel(), proposal, &fp).0, &s[who]).unwrap();
+    }
+    let store = LocalStore::new(dir.path().join("chain.jsonl"));
+    let e = verify_store(&store, &pin, &[]).unwrap_err();
+    let f = failure_of(&e).unwrap_or_else(|| panic!("not a verification failure: {e:#}"));
+    assert_eq!((f.sequence, f.reason.code()), (Some(proposal), "register-change"), "{f}");
+}
+
 /// The policy-identity rule is judged from the register that brought it in (the first binding
 /// one): a chain whose registers bind nobody, in which a workload with the approver role
 /// signed a deployment and a drift record, still verifies; the same records in a chain whose

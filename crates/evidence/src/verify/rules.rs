@@ -589,6 +589,20 @@ impl State {
                     // The register a chain starts with; the verifier's trust root vouched for it.
                     return Ok(Some(ids));
                 }
+                // Once the register in force binds identities to environments, every later one
+                // is judged as a proposed register is: one that unbinds a deployer or approver
+                // workload would switch the environment-binding and policy-identity rules off
+                // for every later record, however many approved it.
+                if crate::binding::policy_identity_rule_in_force(&self.register) {
+                    let origin = format!("register of record {seq}");
+                    let problems = crate::binding::new_register_problems(&ids, &origin, crate::binding::NewRegister::Proposal);
+                    if !problems.is_empty() {
+                        return Err(Reason::RegisterChange(format!(
+                            "the register in force binds identities to environments, so the register replacing it must too: {}",
+                            problems.join("; ")
+                        )));
+                    }
+                }
                 // Any later register is only a proposal until a quorum of the security group
                 // approves it: one key never changes who is registered.
                 let subjects = self.register.changes_to(&ids).into_keys().collect();

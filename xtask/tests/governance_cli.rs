@@ -89,14 +89,6 @@ const CASES: &[Case] = &[
         says: &["governance/approval-policy.toml:15", "policy_identity \"change-policy-prod\" of prod is not bound to prod"],
     },
     Case {
-        name: "prod's policy identity bound to preprod as well",
-        file: "governance/identities.toml",
-        from: "roles = [\"approver\", \"deployer\"]\nenvironments = [\"prod\"]",
-        to: "roles = [\"approver\", \"deployer\"]\nenvironments = [\"preprod\", \"prod\"]",
-        code: 1,
-        says: &["governance/approval-policy.toml:15", "policy_identity \"change-policy-prod\" of prod is not bound to prod alone"],
-    },
-    Case {
         name: "an unknown tier in the approval policy",
         file: "governance/approval-policy.toml",
         from: "[tiers.normal]",

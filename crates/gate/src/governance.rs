@@ -90,8 +90,8 @@ pub fn findings(root: &Path) -> Result<Findings> {
             Some(id) if !id.has_role(lz_evidence::identity::Role::Approver) => Some(format!(
                 "policy_identity {name:?} has no approver role: a policy identity is a workload with the approver role, which signs no deployment, drift, rotation or adoption record (a deployer is never also the policy identity)"
             )),
-            Some(id) if !id.environments.as_ref().is_some_and(|bound| bound.len() == 1 && bound[0] == env) => Some(format!(
-                "policy_identity {name:?} of {env} is not bound to {env} alone in {} (environments = [\"{env}\"]): a policy identity signs only its environment's evaluations and automatic approvals, so a key another environment's jobs hold never approves this one's changes",
+            Some(id) if !id.environments.as_ref().is_some_and(|bound| bound.iter().any(|e| e == env)) => Some(format!(
+                "policy_identity {name:?} of {env} is not bound to {env} in {} (environments = [\"{env}\"]): a policy identity signs only its environments' evaluations and automatic approvals",
                 lz_promote::register::REGISTER_FILE
             )),
             Some(_) => None,

@@ -106,14 +106,18 @@ fn a_release_without_signed_authorship_is_refused_with_exit_1() {
     let text = std::fs::read_to_string(&stores_file).unwrap();
     let text = lz_promote::stores::suffixed(&text, &nonce);
     std::fs::write(&stores_file, text).unwrap();
-    // The stores are created; the empty evidence store's genesis needs a security signer this
-    // copy of the repository's register has no key for (exit 2, saying so).
+    // The empty evidence store's genesis needs a security signer this copy of the repository's
+    // register has no key for: exit 2, saying so, before any bucket is created.
     let (code, out, err) = xtask(copy, &["bootstrap", "--stores"], &[]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains("its genesis register is signed by a person of the security group"), "{err}");
     let stores = lz_promote::stores::Stores::load(copy, &endpoint).unwrap();
     let dir = copy.join(".tools/releases").join(&d);
     let archive = std::fs::read(dir.join("release.tar")).unwrap();
+    assert!(stores.releases().unwrap().publish(&d, &archive, b"{}").is_err(), "the refused bootstrap created the release store");
+    // The buckets as bootstrap creates them (no genesis record: the evidence store stays empty).
+    let plan = lz_promote::release::render_env(copy, &stores.environment).unwrap();
+    lz_operate::bootstrap::bootstrap_stores(&stores, &plan).unwrap();
     stores.releases().unwrap().publish(&d, &archive, b"{}").unwrap();
     let (code, out, err) = xtask(
         copy,

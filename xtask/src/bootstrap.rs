@@ -92,13 +92,12 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     // environment already pinned is governed by the pinned release, so bootstrap acts as that
     // release's role, whatever --pin names.
     let signer = who.signer()?;
-    let resolved = bootstrap::resolve_pin(&paths, &env, &pin, &signer)?;
+    let (resolved, release) = bootstrap::resolve_pin(&paths, &env, &pin, &signer)?;
     if let bootstrap::PinPlan::Existing { sequence, release } = &resolved {
         if !release.starts_with(&pin) {
             println!("note: {env} is already pinned to release {} (record {sequence}); bootstrap acts as that release's role", &release[..12.min(release.len())]);
         }
     }
-    let release = paths.open_release(resolved.release())?;
     let t = Target::from_tree(release.root(), &env, &endpoint)?;
     let plan = release
         .plan(&env)

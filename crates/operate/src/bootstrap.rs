@@ -431,8 +431,33 @@ impl PinPlan {
 
 /// Resolves `environment`'s governance pin before any AWS call that acts (issue 26): `signer`
 /// must be a person of the security group, and an existing pin wins over `release`; a new pin's
-/// release must carry the register in force. Reads the chain and the release store only.
-pub fn resolve_pin(paths: &crate::Paths, environment: &str, release: &str, signer: &lz_evidence::Signer) -> Result<PinPlan> {
+/// release must carry the register in force. Reads the chain and the release store only, and
+/// returns the governing release opened (verified and unpacked), so the caller acts with it
+/// without reading it again.
+pub fn resolve_pin(
+    paths: &crate::Paths,
+    environment: &str,
+    release: &str,
+    signer: &lz_evidence::Signer,
+) -> Result<(PinPlan, crate::release::VerifiedRelease)> {
+    match resolve(paths, environment, release, signer)? {
+        (plan @ PinPlan::Existing { .. }, _) => {
+            let archive = paths.open_release(plan.release())?;
+            Ok((plan, archive))
+        }
+        (plan, Some(archive)) => Ok((plan, archive)),
+        (PinPlan::New { release }, None) => anyhow::bail!("release {release} was resolved without being opened"),
+    }
+}
+
+/// [`resolve_pin`]'s checks; a new pin's release comes back opened (it was read to check its
+/// register), an existing pin's is not opened.
+fn resolve(
+    paths: &crate::Paths,
+    environment: &str,
+    release: &str,
+    signer: &lz_evidence::Signer,
+) -> Result<(PinPlan, Option<crate::release::VerifiedRelease>)> {
     use crate::refusal::refuse_if;
     let ledger = paths.ledger()?;
     let records = ledger.records()?;
@@ -445,7 +470,7 @@ pub fn resolve_pin(paths: &crate::Paths, environment: &str, release: &str, signe
     );
     refuse_if!(id.is_some_and(|i| i.keyid != signer.keyid()), "the signing key is not the registered key of identity {who}");
     if let Some(p) = crate::session::governance_pin(&records, environment) {
-        return Ok(PinPlan::Existing { sequence: p.sequence, release: p.release.clone() });
+        return Ok((PinPlan::Existing { sequence: p.sequence, release: p.release.clone() }, None));
     }
     let archive = paths.open_release(release)?;
     let register_sha256 = lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
@@ -458,7 +483,7 @@ pub fn resolve_pin(paths: &crate::Paths, environment: &str, release: &str, signe
         crate::approval::short(&archive.digest),
         crate::approval::short(&register_sha256)
     );
-    Ok(PinPlan::New { release: archive.digest.clone() })
+    Ok((PinPlan::New { release: archive.digest.clone() }, Some(archive)))
 }
 
 /// Pins the governance of `environment` to `release` (digest or unique prefix): until a
@@ -474,12 +499,14 @@ pub fn pin(
     now: &crate::clock::Reading,
 ) -> Result<(u64, bool)> {
     use lz_evidence::record::{Fields, Kind};
-    let release = match resolve_pin(paths, environment, release, signer)? {
-        PinPlan::Existing { sequence, .. } => return Ok((sequence, false)),
-        PinPlan::New { release } => release,
+    // Resolved again at append time: the first pin of an environment stands, and one may have
+    // been recorded since the caller resolved it.
+    let archive = match resolve(paths, environment, release, signer)? {
+        (PinPlan::Existing { sequence, .. }, _) => return Ok((sequence, false)),
+        (PinPlan::New { .. }, Some(archive)) => archive,
+        (PinPlan::New { release }, None) => anyhow::bail!("release {release} was resolved without being opened"),
     };
     let ledger = paths.ledger()?;
-    let archive = paths.open_release(&release)?;
     let governance: Vec<(String, Vec<u8>)> = archive
         .files
         .iter()

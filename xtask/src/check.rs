@@ -37,11 +37,14 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         }
         total += findings.len();
     }
-    for (name, why) in &not_checked {
-        println!("SKIP {name}: not checked: no evidence store ({why}); `--require-evidence` fails on this");
+    for n in &not_checked {
+        match n.evidence {
+            true => println!("SKIP {}: not checked: no evidence store ({}); `--require-evidence` fails on this", n.step, n.why),
+            false => println!("SKIP {}: not checked: {}", n.step, n.why),
+        }
     }
     if total == 0 && !not_checked.is_empty() {
-        println!("check: clean, {} evidence-backed check(s) not checked (no evidence store)", not_checked.len());
+        println!("check: clean, {}", skipped_summary(&not_checked));
         Ok(ExitCode::SUCCESS)
     } else if total == 0 {
         println!("check: clean");
@@ -49,5 +52,34 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     } else {
         println!("check: {total} finding{}", if total == 1 { "" } else { "s" });
         Ok(ExitCode::from(1))
+    }
+}
+
+/// The summary's count of steps not checked, evidence-backed ones apart from the others.
+fn skipped_summary(not_checked: &[lz_gate::NotChecked]) -> String {
+    let evidence = not_checked.iter().filter(|n| n.evidence).count();
+    let other: Vec<&str> = not_checked.iter().filter(|n| !n.evidence).map(|n| n.step).collect();
+    let mut parts = Vec::new();
+    if evidence > 0 {
+        parts.push(format!("{evidence} evidence-backed check(s) not checked (no evidence store)"));
+    }
+    if !other.is_empty() {
+        parts.push(format!("not checked: {} (see its SKIP line)", other.join(", ")));
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::skipped_summary;
+    use lz_gate::NotChecked;
+
+    /// A step skipped for want of tags is not counted among the evidence-backed ones.
+    #[test]
+    fn the_summary_counts_only_evidence_backed_steps_as_wanting_a_store() {
+        let n = |step, evidence| NotChecked { step, why: "why".into(), evidence };
+        let shown = skipped_summary(&[n("break-glass retrospectives", true), n("secret rotation (overdue)", true), n("module tags", false)]);
+        assert_eq!(shown, "2 evidence-backed check(s) not checked (no evidence store); not checked: module tags (see its SKIP line)");
+        assert_eq!(skipped_summary(&[n("module tags", false)]), "not checked: module tags (see its SKIP line)");
     }
 }

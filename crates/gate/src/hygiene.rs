@@ -39,7 +39,7 @@ pub fn judge(root: &Path, allow_dirty: bool) -> Result<Hygiene> {
         0 => "passed".to_string(),
         n => format!(
             "passed; {n} step(s) not checked: {}",
-            outcome.not_checked.iter().map(|(step, why)| format!("{step} ({why})")).collect::<Vec<_>>().join(", ")
+            outcome.not_checked.iter().map(|n| format!("{} ({})", n.step, n.why)).collect::<Vec<_>>().join(", ")
         ),
     };
     Ok(Hygiene { allow_dirty: false, check })

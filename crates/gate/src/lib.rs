@@ -15,10 +15,16 @@ use anyhow::Result;
 use lz_platform::{catalog, docs, fmt, layout, overlays, references, tools, workflows, Findings};
 
 /// A step the gate could not run, and why.
-pub type NotChecked = (&'static str, String);
+pub struct NotChecked {
+    pub step: &'static str,
+    pub why: String,
+    /// An evidence-backed step (no evidence store answered): `--require-evidence` turns it into
+    /// a finding. The others (module tags in a checkout without tags) say their own reason.
+    pub evidence: bool,
+}
 
-/// The gate's result: every step run with its findings, in order, and the evidence-backed steps
-/// not checked (only when evidence is not required).
+/// The gate's result: every step run with its findings, in order, and the steps not checked
+/// (evidence-backed ones only when evidence is not required).
 pub struct Outcome {
     pub steps: Vec<(&'static str, Findings)>,
     pub not_checked: Vec<NotChecked>,
@@ -82,7 +88,7 @@ pub fn gate(root: &Path, base: Option<&str>, require_evidence: bool) -> Result<O
     steps.push(("secret rotation", lz_promote::rotation::gate_findings(root, &plans, time::OffsetDateTime::now_utc())?));
     let mut not_checked = evidence_steps(root, require_evidence, &mut steps)?;
     if let Some(why) = tags_not_checked {
-        not_checked.push(("module tags", why));
+        not_checked.push(NotChecked { step: "module tags", why, evidence: false });
     }
     Ok(Outcome { steps, not_checked })
 }
@@ -100,7 +106,7 @@ fn evidence_steps(root: &Path, require: bool, steps: &mut Vec<(&'static str, Fin
                 f.push("evidence", None, None, format!("not checked: no evidence store ({why})"));
                 steps.push((name, f));
             }
-            evidence::Checked::NotChecked(why) => skipped.push((name, why)),
+            evidence::Checked::NotChecked(why) => skipped.push(NotChecked { step: name, why, evidence: true }),
         }
     }
     Ok(skipped)

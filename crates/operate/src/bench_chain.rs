@@ -23,6 +23,10 @@ use crate::sandbox::Sandbox;
 use crate::stores::Stores;
 use crate::tier::Tier;
 
+/// The environment of the padding records: one the bench's decisions (all in dev) never read,
+/// and one the shared deployer (`deployer-bot`, bound to every environment) may sign for.
+const PADDING_ENV: &str = "prod";
+
 /// PUTs in flight while padding the chain (64 timed out on a loaded LocalStack at 10,000).
 const PUTS: usize = 16;
 
@@ -315,11 +319,12 @@ fn line(what: &str, how: &str, d: Duration, note: &str) {
 }
 
 impl Sandbox {
-    /// One new record (a drift record of the padding environment), appended as a command would.
+    /// One new record (a "no drift" record of the padding environment), appended as a command would.
     fn drift_note(&self, clock: &Clock) -> Result<()> {
         let release = lz_evidence::dsse::sha256_hex(b"bench padding");
         let now = clock.now()?.time;
-        let fields = DriftEvidence::new(&release, "padding", "000000000000", vec![]).with(|f| f.at(now)).into_fields()?;
+        let account = self.target(PADDING_ENV)?.account_id;
+        let fields = DriftEvidence::new(&release, PADDING_ENV, &account, vec![]).with(|f| f.at(now)).into_fields()?;
         self.ledger()?.append(lz_evidence::record::Kind::Drift, fields, self.signer("deployer-bot"))?;
         Ok(())
     }
@@ -339,13 +344,14 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
     let mut archive = EvidenceArchive::open(LocalStore::new(&copy), register)?;
     let signer = sb.signer("deployer-bot");
     let release = lz_evidence::dsse::sha256_hex(b"bench padding");
+    let account = sb.target(PADDING_ENV)?.account_id;
     let time = records.last().map(|_| time::OffsetDateTime::now_utc()).unwrap_or_else(time::OffsetDateTime::now_utc);
     let mut left = n;
     while left > 0 {
         let batch = left.min(5000);
         let items = (0..batch)
             .map(|_| -> Result<_> {
-                let f = DriftEvidence::new(&release, "padding", "000000000000", vec![]).with(|f| f.at(time)).into_fields()?;
+                let f = DriftEvidence::new(&release, PADDING_ENV, &account, vec![]).with(|f| f.at(time)).into_fields()?;
                 Ok((lz_evidence::record::Kind::Drift, f, signer))
             })
             .collect::<Result<Vec<_>>>()?;

@@ -793,6 +793,10 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
         cp.time
     );
     println!("note: {}", done.location);
+    match &done.seeded {
+        Ok(n) => println!("mirror seeds: {n} new segment(s) of {} records (a verifier without a mirror plants one from them)", lz_evidence::witness::seed::SEGMENT),
+        Err(why) => println!("mirror seeds: none written ({why}); verifiers without a mirror read every record from the evidence store"),
+    }
     for f in &done.findings {
         println!("FINDING: {f}");
     }

@@ -225,6 +225,24 @@ impl Mirror {
         self.write_meta(&keys, *last + 1, hash)
     }
 
+    /// Whether the mirror holds records (a whole, sealed meta file for this store and trust root).
+    pub fn holds_records(&self) -> bool {
+        self.meta().is_some()
+    }
+
+    /// Plants the mirror from a seed ([`crate::witness::seed`]): `lines` holds `records` objects,
+    /// one per line, the objects at `keys` from sequence 0; the last has hash `last_hash`. Nothing
+    /// here is believed: [`Mirror::verify`] verifies every record again and holds the seed against
+    /// the store as it holds its own copy.
+    pub fn plant(&self, keys: &str, lines: &[u8], records: u64, last_hash: &str) -> Result<()> {
+        let dir = self.records.parent().context("the mirror has a directory")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let tmp = self.records.with_extension(format!("jsonl.{}.tmp", std::process::id()));
+        std::fs::write(&tmp, lines).with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &self.records).with_context(|| format!("cannot replace {}", self.records.display()))?;
+        self.write_meta(keys, records, last_hash)
+    }
+
     fn write_meta(&self, keys: &str, records: u64, last_hash: &str) -> Result<()> {
         let m = Meta {
             store: self.store.clone(),

@@ -35,7 +35,9 @@
 //!
 //! The witness store is an S3 bucket with COMPLIANCE Object Lock, one object per witnessed
 //! checkpoint: `checkpoints/<size:020>/<unix time:012>.note`, written with `If-None-Match: *`;
-//! the latest is the last key in listing order.
+//! the latest is the last key in listing order. Beside them, under `seed/records/`, the witness
+//! publishes the records it verified in segments a verifier without a mirror plants its mirror
+//! from ([`seed`]).
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
@@ -49,6 +51,7 @@ use crate::identity::{Identities, Role, Signer};
 use crate::s3::aws_error;
 
 mod job;
+pub mod seed;
 pub use job::{cosign, Cosigned};
 
 /// The origin line's prefix; the chain's record 0 hash follows.
@@ -348,6 +351,16 @@ impl WitnessStore {
             }
             Ok(Some(Witnessed { note, source: format!("witnessed checkpoint s3://{}/{key}", self.bucket) }))
         })
+    }
+
+    /// Every key under `prefix` (the mirror seeds, [`seed`]).
+    pub fn keys_under(&self, prefix: &str) -> Result<Vec<String>> {
+        self.rt.block_on(crate::s3::list_keys(&self.client, &self.bucket, prefix))
+    }
+
+    /// The object at `key`, `None` when there is none.
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.rt.block_on(crate::s3::get_object(&self.client, &self.bucket, key))
     }
 
     /// Writes `note` under `key` once (`If-None-Match: *`, retained COMPLIANCE). `Ok(false)`

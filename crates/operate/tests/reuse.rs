@@ -379,3 +379,73 @@ fn after_the_witness_refuses_a_delete_marker_behind_its_listing_every_read_refus
     let err = read().expect_err("after the witness refused, a read refuses as a full listing does");
     assert!(lz_evidence::failure_of(&err).is_some(), "{err:#}");
 }
+
+/// Mirror seeds (`lz_evidence::witness::seed`): a verifier with no mirror (a fresh runner)
+/// plants it from the witness's segments with one GET per segment, and reads from the evidence
+/// store only the records after them. A seed is believed for nothing: a segment forged by one
+/// key (records signed by the deployer, hash-chained onto the real chain, raw-written into the
+/// witness store before the witness writes that range) changes no verified record, and the
+/// verifier reads the whole store instead.
+#[test]
+fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_of_them() {
+    let _alone = alone();
+    let s = own_stores();
+    let dir = tempfile::Builder::new().prefix("lz-reuse-seeded-").tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s.clone());
+    sb.start_chain().unwrap();
+    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
+    let drift = || {
+        let f = Fields::new(&lz_evidence::dsse::sha256_hex(b"padding")).at(at).environment("dev").account("111111111111");
+        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
+    };
+    let register = sb.ledger().unwrap().identities().clone();
+    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
+    archive.append_many((0..30).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    let done = sb.witness().unwrap().expect("a chain to witness");
+    assert_eq!(done.seeded, Ok(0), "a chain shorter than a segment of {} records publishes none", lz_evidence::witness::seed::SEGMENT);
+    let size = done.checkpoint.size;
+    let ws = s.witness().unwrap();
+    let stored = s.evidence().unwrap().load().unwrap();
+    assert_eq!(lz_evidence::witness::seed::publish(&ws, &stored, size, 10).unwrap(), 3, "segments of 10 below {size} records");
+    assert_eq!(lz_evidence::witness::seed::publish(&ws, &stored, size, 10).unwrap(), 0, "each segment is written once");
+
+    // A fresh verifier (no mirror, nothing in memory), with and without the seeds.
+    let fresh = |seeds: bool, mirror: &std::path::Path| {
+        lz_promote::verified::forget_all();
+        lz_promote::verified::use_seeds(seeds);
+        let before = Calls::now();
+        let snapshot = lz_promote::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(mirror));
+        lz_promote::verified::use_seeds(true);
+        let snapshot = snapshot.unwrap();
+        (Calls::since(before), lz_promote::verified::planted(), snapshot.chain.head.clone(), snapshot.records.len())
+    };
+    let (unseeded, planted, head, len) = fresh(false, &dir.path().join("mirror-a"));
+    assert_eq!(planted, 0);
+    let (seeded, planted, seeded_head, seeded_len) = fresh(true, &dir.path().join("mirror-b"));
+    println!("fresh verifier of {size} records: without seeds {unseeded}; planted {planted} from seeds {seeded}");
+    assert_eq!(planted, 30, "three segments of 10 planted");
+    assert_eq!((seeded_head.clone(), seeded_len), (head.clone(), len));
+    assert!(seeded.get + 20 <= unseeded.get, "the seeded verifier reads the 30 seeded records from the seeds: {seeded} against {unseeded}");
+
+    // One key forges the next range: records signed by the deployer that continue the real
+    // chain's hash links, raw-written as a seed segment before the witness writes that range.
+    let copy = dir.path().join("forged.jsonl");
+    let store = s.evidence().unwrap();
+    lz_evidence::store::write_copy(&copy, &stored, store.head().unwrap().as_ref().map(|h| &h.bytes[..])).unwrap();
+    let mut forger = lz_evidence::EvidenceArchive::open(lz_evidence::LocalStore::new(&copy), register).unwrap();
+    forger.append_many((0..(40 - size)).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    let forged = forger.into_store().load().unwrap();
+    let mut body = Vec::new();
+    for r in &forged[30..40] {
+        body.extend_from_slice(&r.bytes);
+        body.push(b'\n');
+    }
+    assert!(ws.put(&format!("seed/records/{:020}-{:06}.jsonl", 30, 10), &body).unwrap());
+    assert!(ws.put(&format!("seed/records/{:020}-{:06}.jsonl", 0, 10), &body).is_err(), "a published segment cannot be replaced");
+    let (forged_read, planted, forged_head, forged_len) = fresh(true, &dir.path().join("mirror-c"));
+    println!("with a forged segment: planted {planted}, read {forged_read}");
+    assert_eq!(planted, 40, "the forged segment continues the run, so it is planted");
+    assert_eq!((forged_head, forged_len), (head, len), "no forged record is believed: the store's chain is the verdict");
+    assert!(forged_read.get >= unseeded.get, "a forged seed only makes the verifier read the whole store: {forged_read} against {unseeded}");
+}

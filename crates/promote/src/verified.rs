@@ -11,7 +11,8 @@
 //! records are re-verified and must hash-chain to the store's signed head, every earlier head
 //! version is judged again (its bytes come from the mirror only where the store's version
 //! listing vouches for them by ETag, [`lz_evidence::mirror::heads`]), and it is keyed by the
-//! store and the trust root in full ([`lz_evidence::TrustRoot::identity`]).
+//! store and the trust root in full ([`lz_evidence::TrustRoot::identity`]). A mirror that holds
+//! nothing yet (a fresh runner) is first planted from the witness's seeds ([`plant`]).
 //! Every read of an S3 chain takes the latest note of the landing zone's witness store as a
 //! voucher ([`lz_evidence::vouch`]): when it has a `listing` line and checks out against the
 //! verified chain, only the keys after the witnessed size are listed; otherwise (or with
@@ -102,8 +103,10 @@ fn current_at(
     }
     let voucher = voucher(at);
     let ((chain, resumable, how), listed) = lz_evidence::vouch::verified(&*store, witnessed, voucher.usable(), |s, witnessed| match (&previous, mirror, at) {
-        (None, Some(dir), EvidenceAt::S3(_)) => {
-            let (chain, resumable, _) = Mirror::new(dir, s, trust).verify(s, trust, known, witnessed)?;
+        (None, Some(dir), EvidenceAt::S3(stores)) => {
+            let mirror = Mirror::new(dir, s, trust);
+            plant(stores, &mirror);
+            let (chain, resumable, _) = mirror.verify(s, trust, known, witnessed)?;
             Ok((chain, resumable, Resumed::Full))
         }
         _ => verify_store_from(s, trust, known, witnessed, previous.as_ref().map(|p| &p.resumable)),
@@ -131,6 +134,38 @@ fn current_at(
     let snapshot = Arc::new(snapshot);
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&snapshot));
     Ok(snapshot)
+}
+
+static SEEDS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+static PLANTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Whether a mirror that holds nothing is planted from the witness's seeds (benchmarks turn it
+/// off to measure a verifier with neither).
+pub fn use_seeds(on: bool) {
+    SEEDS.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The records the last planting of this process took from the witness's seeds.
+pub fn planted() -> u64 {
+    PLANTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Plants an empty mirror from the witness store's seeds ([`lz_evidence::witness::seed`]). A
+/// seed is never believed (the mirror's records are all verified again and held against the
+/// store), so a witness store that cannot be read only means reading every record from the
+/// evidence store, as without a seed.
+fn plant(stores: &crate::stores::Stores, mirror: &Mirror) {
+    PLANTED.store(0, std::sync::atomic::Ordering::SeqCst);
+    if !SEEDS.load(std::sync::atomic::Ordering::SeqCst) || mirror.holds_records() {
+        return;
+    }
+    let planted = (|| -> Result<u64> {
+        let evidence = stores.evidence()?;
+        let first = evidence.record_key(0);
+        let keys = format!("s3://{}/{}", evidence.bucket(), first.strip_suffix(&format!("{:012}.json", 0)).unwrap_or(&first));
+        lz_evidence::witness::seed::plant(&stores.witness()?, mirror, &keys)
+    })();
+    PLANTED.store(planted.unwrap_or(0), std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Forgets what this process verified of `at`: the next read verifies it in full (tests and

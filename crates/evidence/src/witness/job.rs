@@ -1,5 +1,6 @@
 //! The witness's job ([`cosign`]): verify the store, check the signer is a witness of the
-//! chain's register, and co-sign its head; a witness whose verification fails retires the
+//! chain's register, co-sign its head, and publish the verified records as mirror seeds
+//! ([`super::seed`]); a witness whose verification fails retires the
 //! latest note's `listing` line. It sits above the verifier, which reads the notes
 //! ([`super`]) but never this job.
 
@@ -20,6 +21,8 @@ pub struct Cosigned {
     /// over a record, a delete marker, a head that does not name the checkpoint): each a
     /// finding; the note is then signed without its `listing` line.
     pub findings: Vec<String>,
+    /// The mirror seed segments written ([`super::seed`]), or why none could be.
+    pub seeded: std::result::Result<usize, String>,
 }
 
 /// The witness's job: verifies `store` against `trust`, the `known` checkpoints and the latest
@@ -40,9 +43,9 @@ pub fn cosign(
         anchors.witnessed = latest.clone().into_iter().collect();
         let records = store.load()?;
         let head = anchors.head.as_ref().map(|h| h.bytes.to_vec());
-        Ok::<_, anyhow::Error>((crate::verify_chain_with(&records, trust, &anchors)?, head))
+        Ok::<_, anyhow::Error>((crate::verify_chain_with(&records, trust, &anchors)?, head, records))
     })();
-    let (chain, verified_head) = match checked {
+    let (chain, verified_head, records) = match checked {
         Ok(checked) => checked,
         Err(e) => {
             // The latest note may vouch for a listing this run could not verify: a note without
@@ -78,7 +81,10 @@ pub fn cosign(
     };
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
     let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;
-    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings }))
+    // The records just verified, as mirror seeds (a performance aid: the note stands whether
+    // or not they could be written, and the job says which).
+    let seeded = super::seed::publish(witness_store, &records, checkpoint.size, super::seed::SEGMENT).map_err(|e| format!("{e:#}"));
+    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings, seeded }))
 }
 
 /// After a verification the witness refused: when the latest note `prev` carries a `listing`

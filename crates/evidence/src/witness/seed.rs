@@ -1,0 +1,112 @@
+//! Mirror seeds: after co-signing a checkpoint, the witness publishes the chain's record
+//! objects it verified in segments of [`SEGMENT`] records into its own store
+//! (`seed/records/<first sequence:020>-<count:06>.jsonl`, one object per line, written once
+//! under COMPLIANCE Object Lock like the notes). A verifier with no mirror of its own (a fresh
+//! CI runner) plants its mirror ([`crate::mirror::Mirror`]) from the segments with one GET per
+//! segment instead of one GET per record, then reads from the evidence store only the records
+//! after them.
+//!
+//! A seed is a performance aid and never a trust root, for the reasons the mirror is not one:
+//! every seeded record is verified again (signatures, roles, the hash chain, the kind rules),
+//! the record the seed ends with must be the store's record at that sequence byte for byte, the
+//! store's signed head, its versions and its object count are read as without a seed, and any
+//! mismatch means a full verification from the evidence store, whose verdict is the one given.
+//! Whoever can write the witness store can only make a verifier read more.
+
+use anyhow::{Context, Result};
+
+use super::WitnessStore;
+use crate::mirror::Mirror;
+use crate::store::StoredRecord;
+
+/// Records per segment the witness job publishes.
+pub const SEGMENT: u64 = 1000;
+
+const PREFIX: &str = "seed/records/";
+
+fn key(first: u64, count: u64) -> String {
+    format!("{PREFIX}{first:020}-{count:06}.jsonl")
+}
+
+/// The segments under the store's seed prefix, in order: (first sequence, count, key). Keys of
+/// another shape are ignored.
+fn segments(ws: &WitnessStore) -> Result<Vec<(u64, u64, String)>> {
+    let mut out: Vec<(u64, u64, String)> = ws
+        .keys_under(PREFIX)?
+        .into_iter()
+        .filter_map(|k| {
+            let name = k.strip_prefix(PREFIX)?.strip_suffix(".jsonl")?;
+            let (first, count) = name.split_once('-')?;
+            let parsed = (first.parse::<u64>().ok()?, count.parse::<u64>().ok()?);
+            (first.len() == 20 && count.len() == 6 && parsed.1 > 0).then_some((parsed.0, parsed.1, k))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Publishes the segments of `records` (the objects at the chain's record keys, from sequence
+/// 0, as the witness verified them) that are whole below `upto` (the witnessed size) and not
+/// published yet, `segment` records each. Returns how many it wrote. Objects not at
+/// consecutive record keys (a foreign object between records) end what can be published.
+pub fn publish(ws: &WitnessStore, records: &[StoredRecord], upto: u64, segment: u64) -> Result<usize> {
+    anyhow::ensure!(segment > 0, "a seed segment holds at least one record");
+    let Some(keys) = records.first().and_then(|r| r.location.strip_suffix(&format!("{:012}.json", 0))) else { return Ok(0) };
+    let consecutive = records.iter().enumerate().take_while(|(i, r)| r.location == format!("{keys}{i:012}.json")).count() as u64;
+    let have = segments(ws)?;
+    // Segments continue the run published so far (a run that does not start at 0, or has a
+    // gap, is left as it is: fetching stops at the gap).
+    let mut next = 0u64;
+    for (first, count, _) in &have {
+        if *first == next {
+            next += count;
+        }
+    }
+    let mut written = 0;
+    while next + segment <= upto.min(consecutive) {
+        let mut body = Vec::new();
+        for r in &records[next as usize..(next + segment) as usize] {
+            anyhow::ensure!(!r.bytes.contains(&b'\n'), "{}: a record object holds a newline", r.location);
+            body.extend_from_slice(&r.bytes);
+            body.push(b'\n');
+        }
+        if ws.put(&key(next, segment), &body)? {
+            written += 1;
+        }
+        next += segment;
+    }
+    Ok(written)
+}
+
+/// Plants `mirror` from the published segments when it holds nothing yet: the consecutive run
+/// of segments from sequence 0, read one GET per segment. `keys` is where the evidence store
+/// keeps the object of sequence N (this, then `N:012` and `.json`). Returns the number of
+/// records planted (0: nothing published, or the mirror already held records). A segment that
+/// is not what its key says (another line count) ends the run there.
+pub fn plant(ws: &WitnessStore, mirror: &Mirror, keys: &str) -> Result<u64> {
+    if mirror.holds_records() {
+        return Ok(0);
+    }
+    let mut lines: Vec<u8> = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    let mut next = 0u64;
+    for (first, count, key) in segments(ws)? {
+        if first != next {
+            break;
+        }
+        let body = ws.get(&key)?.with_context(|| format!("{} was listed and then not found", ws.location(&key)))?;
+        let objects: Vec<&[u8]> = body.strip_suffix(b"\n").unwrap_or(&body).split(|b| *b == b'\n').collect();
+        if objects.len() as u64 != count || objects.iter().any(|o| o.is_empty()) {
+            break;
+        }
+        last = objects.last().map(|o| o.to_vec());
+        lines.extend_from_slice(&body);
+        if !body.ends_with(b"\n") {
+            lines.push(b'\n');
+        }
+        next += count;
+    }
+    let Some(last) = last else { return Ok(0) };
+    mirror.plant(keys, &lines, next, &crate::dsse::sha256_hex(&last))?;
+    Ok(next)
+}

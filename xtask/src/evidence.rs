@@ -44,8 +44,9 @@ enum Cmd {
         /// A checkpoint SEQUENCE:HASH known from elsewhere; the chain must still contain it
         #[arg(long = "checkpoint", value_name = "SEQUENCE:HASH")]
         checkpoints: Vec<String>,
-        /// List every object version of the store, ignoring the witnessed listing (which lets a
-        /// verification list only what follows the witnessed checkpoint)
+        /// Take nothing from the witness: list every object version of the store, ignoring the
+        /// witnessed listing (which lets a verification list only what follows the witnessed
+        /// checkpoint), and replay every deployment, ignoring the witness's signed verdicts
         #[arg(long)]
         full: bool,
     },
@@ -366,6 +367,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
         Cmd::Verify { store, trust, bundle, checkpoints, full } => {
             if full {
                 lz_promote::verified::list_in_full(true);
+                lz_promote::replay::use_signed_verdicts(false);
             }
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)
@@ -803,6 +805,26 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
     if !done.findings.is_empty() {
         println!("the note vouches for no listing: every verification lists the whole store until a witness run finds none");
         return Ok(ExitCode::from(1));
+    }
+    // The landing zone's chain: every deployment replayed, and the verdicts signed, so that
+    // commands replay only the deployments after them (`lz_promote::replay::witnessed`).
+    if args.store_kind == StoreKind::LandingZone {
+        let lz = crate::context::LandingZone::open(root)?;
+        match lz_operate::witness_verdicts::publish(&lz.paths, signer) {
+            Ok(Some(p)) => println!(
+                "replay verdicts: the {} records' deployments replayed, {} without a valid admission, signed into {}{}",
+                p.verdicts.size,
+                p.verdicts.rejected.len(),
+                p.location,
+                if p.new { "" } else { " (already there)" }
+            ),
+            Ok(None) => {}
+            Err(e) if lz_promote::is_refusal(&e) => {
+                println!("REFUSED: {e:#} (the replay verdicts were not signed; the checkpoint note stands)");
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(e.context("the replay verdicts were not signed (the checkpoint note stands)")),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -99,6 +99,9 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         ensure!(w.checkpoint.listing.is_some(), "the witness vouched for no listing: {:?}", w.findings);
         let seeded = w.seeded.map_err(|e| anyhow::anyhow!("the witness wrote no mirror seeds: {e}"))?;
         line("witness", "full listing", d, &format!("{} records witnessed, with their listing; {seeded} new seed segment(s)", w.checkpoint.size));
+        let (d, p) = timed(|| sb.witness_verdicts())?;
+        let p = p.context("an S3 chain to replay")?;
+        line("witness", "replay verdicts", d, &format!("every deployment of {} records replayed, {} rejected, signed", p.verdicts.size, p.verdicts.rejected.len()));
 
         // verify: the chain as every decision command reads it. A process with no mirror and no
         // seed reads every record from the store; a fresh runner plants its mirror from the
@@ -129,6 +132,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         // dev's deployments, the index, the answer) in a new process with the mirror.
         // Three times, each as a new process (nothing in memory, the mirror on disk): the median.
         let mut runs = Vec::new();
+        let replayed = lz_promote::replay::replayed();
         for _ in 0..3 {
             warm();
             let (d, found) = timed(|| {
@@ -140,7 +144,8 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         }
         let shown: Vec<String> = runs.iter().map(|d| format!("{:.2}s", d.as_secs_f64())).collect();
         runs.sort();
-        line("provenance", "incremental", runs[1], &format!("{address} in dev, whole command, median of {}", shown.join(", ")));
+        let replayed = (lz_promote::replay::replayed() - replayed) / 3;
+        line("provenance", "incremental", runs[1], &format!("{address} in dev, whole command, median of {}; {replayed} admission(s) replayed per run (the rest from the witness's signed verdicts)", shown.join(", ")));
         println!("    (where it goes, a new process again: {})", provenance_parts(&sb, &address)?);
         println!("    (the replay's pass: {})", replay_parts(&sb)?);
 

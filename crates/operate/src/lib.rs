@@ -26,3 +26,4 @@ pub mod rotate;
 pub mod rehearsal_kms;
 pub mod sandbox;
 pub mod target;
+pub mod witness_verdicts;

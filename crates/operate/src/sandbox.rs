@@ -304,6 +304,12 @@ impl Sandbox {
         lz_evidence::witness::cosign(&*self.paths.evidence.open()?, &stores.witness()?, &self.paths.trust, Vec::new(), self.signer("wendy"))
     }
 
+    /// The witness (wendy) replays every deployment of the sandbox's S3 chain and signs the
+    /// verdicts ([`crate::witness_verdicts`]), as `evidence witness` does after co-signing.
+    pub fn witness_verdicts(&self) -> Result<Option<crate::witness_verdicts::Published>> {
+        crate::witness_verdicts::publish(&self.paths, self.signer("wendy"))
+    }
+
     /// Reopens a sandbox another process created under `dir`.
     pub fn open(root: &Path, endpoint: &str, dir: &Path) -> Result<Sandbox> {
         let suffix = std::fs::read_to_string(dir.join("suffix"))

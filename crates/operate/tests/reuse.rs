@@ -449,3 +449,70 @@ fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_o
     assert_eq!((forged_head, forged_len), (head, len), "no forged record is believed: the store's chain is the verdict");
     assert!(forged_read.get >= unseeded.get, "a forged seed only makes the verifier read the whole store: {forged_read} against {unseeded}");
 }
+
+/// The witness's signed replay verdicts (`lz_promote::replay::witnessed`): a command takes the
+/// verdicts of the deployments below their size and replays none of them, with the same result
+/// as replaying them all. Verdicts signed by the deployer's key (admitting its own forged
+/// deployment), or by the witness for another chain, are taken for nothing: every deployment
+/// is replayed again and the forgery stays rejected.
+#[test]
+fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_replay() {
+    use lz_evidence::details::DeploymentDetails;
+    use lz_promote::replay::witnessed::{self, Verdicts};
+    let _alone = alone();
+    let s = own_stores();
+    let dir = tempfile::Builder::new().prefix("lz-reuse-verdicts-").tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s.clone());
+    sb.start_chain().unwrap();
+    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
+    let release = lz_evidence::dsse::sha256_hex(b"no such release");
+    // One key: a deployment record of dev that names no admission.
+    let bare = DeploymentDetails { outcome: "succeeded".into(), run: Some("forged".into()), ..Default::default() };
+    let fields = Fields::new(&release).environment("dev").account("111111111111").plan_digest("ab".repeat(32)).at(at).details(bare);
+    let forged = sb.ledger().unwrap().append(Kind::Deployment, fields, sb.signer("deployer-bot")).unwrap().sequence;
+    let drift = || {
+        let f = Fields::new(&release).at(at).environment("dev").account("111111111111");
+        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
+    };
+    // What a new process finds: the rejected deployments, and how many admissions it replayed.
+    let fresh = || {
+        lz_promote::verified::forget_all();
+        lz_promote::replay::forget_verdicts();
+        let before = lz_promote::replay::replayed();
+        let ledger = sb.ledger().unwrap();
+        let rejected = lz_promote::replay::rejected(&sb.paths, &ledger, &ledger.records().unwrap()).unwrap();
+        (rejected.keys().copied().collect::<Vec<_>>(), lz_promote::replay::replayed() - before)
+    };
+    assert_eq!(fresh(), (vec![forged], 1), "without verdicts, the deployment is replayed and rejected");
+
+    // The deployer signs verdicts admitting its own deployment, for the chain as it is.
+    sb.ledger().unwrap().append(Kind::Drift, drift(), sb.signer("deployer-bot")).unwrap();
+    let ws = s.witness().unwrap();
+    let (last, hash) = sb.ledger().unwrap().snapshot().unwrap().chain.head.clone().unwrap();
+    let claim = Verdicts { witness: "deployer-bot".into(), size: last + 1, hash: hash.clone(), time: "2026-11-28T12:00:00Z".into(), rejected: Default::default() };
+    assert!(witnessed::put(&ws, &claim, sb.signer("deployer-bot")).unwrap().1);
+    assert_eq!(fresh(), (vec![forged], 1), "verdicts signed by a deployer are taken for nothing");
+    // The witness's verdicts for another chain (a hash this chain does not have at that size).
+    let other = Verdicts { witness: "wendy".into(), size: last + 1, hash: "cd".repeat(32), time: "2026-11-28T12:00:01Z".into(), rejected: Default::default() };
+    assert!(witnessed::put(&ws, &other, sb.signer("wendy")).unwrap().1);
+    assert_eq!(fresh(), (vec![forged], 1), "verdicts of another chain are taken for nothing");
+
+    // The witness replays the chain and signs what it found.
+    let published = sb.witness_verdicts().unwrap().expect("an S3 chain");
+    assert!(published.new && published.verdicts.rejected.contains_key(&forged), "{:?}", published.verdicts);
+    assert_eq!(fresh(), (vec![forged], 0), "the witness's verdicts spare the replay and give the same verdict");
+    lz_promote::replay::use_signed_verdicts(false);
+    let all = fresh();
+    lz_promote::replay::use_signed_verdicts(true);
+    assert_eq!(all, (vec![forged], 1), "`evidence verify --full` replays every deployment");
+
+    // Objects written under later keys that do not hold cost a read each (up to `CANDIDATES`);
+    // the newest verdicts that hold are still taken.
+    sb.ledger().unwrap().append(Kind::Drift, drift(), sb.signer("deployer-bot")).unwrap();
+    for n in 0..3 {
+        let junk = Verdicts { witness: "deployer-bot".into(), size: last + 2, hash: hash.clone(), time: format!("2026-11-28T12:00:0{n}Z"), rejected: Default::default() };
+        assert!(witnessed::put(&ws, &junk, sb.signer("deployer-bot")).unwrap().1);
+    }
+    assert_eq!(fresh(), (vec![forged], 0), "the newest verdicts that hold are taken");
+}

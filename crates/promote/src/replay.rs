@@ -7,6 +7,12 @@
 //! deployment without a valid admission is rejected, naming the rule, and nothing built on
 //! the chain counts it: baselines, governing releases, promotion order and the deployed
 //! release of drift and rotation come only from admitted deployments ([`admitted`]).
+//!
+//! On an S3 chain, the verdicts of the deployments below the size of the witness's latest
+//! signed verdicts ([`witnessed`]) are taken from them, and only the later deployments are
+//! replayed.
+
+pub mod witnessed;
 
 use std::collections::BTreeMap;
 
@@ -34,9 +40,11 @@ fn verdicts() -> &'static std::sync::Mutex<std::collections::HashMap<(String, u6
     CACHE.get_or_init(Default::default)
 }
 
-/// Forgets every verdict of this process (benchmarks: a new process).
+/// Forgets every verdict of this process, and the witness's signed verdicts it read
+/// (benchmarks: a new process).
 pub fn forget_verdicts() {
     verdicts().lock().unwrap_or_else(|e| e.into_inner()).clear();
+    signed_read().lock().unwrap_or_else(|e| e.into_inner()).clear();
 }
 
 /// Replays every successful deployment of `records` (a verified chain of `ledger`, or a prefix
@@ -52,7 +60,14 @@ pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Re
 pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
     let mut out = Rejected::new();
     let store = ledger.at().describe();
+    let signed = signed_verdicts(ledger);
     for d in records.iter().filter(|r| succeeded(r)) {
+        if let Some(v) = signed.as_ref().filter(|v| d.sequence < v.size) {
+            if let Some(why) = v.rejected.get(&d.sequence) {
+                out.insert(d.sequence, why.clone());
+            }
+            continue;
+        }
         let key = (store.clone(), d.sequence);
         let known = verdicts().lock().expect("the verdict cache is never poisoned").get(&key).cloned();
         let verdict = match known {
@@ -74,6 +89,49 @@ pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[R
     Ok(out)
 }
 
+static SIGNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether the witness's signed verdicts are taken ([`witnessed`]); off, every deployment is
+/// replayed (`evidence verify --replay-all`, benchmarks, the witness's own full replay).
+pub fn use_signed_verdicts(on: bool) {
+    SIGNED.store(on, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The witness's newest signed verdicts that hold for `ledger`'s verified chain: signed by a
+/// witness of the register in force, and naming the hash of the chain's record `size - 1`.
+/// `None` when none does (none, unreadable, forged, another chain): every deployment is
+/// replayed. The objects are read once per process and store; their signatures and hashes are
+/// checked on each call, against the register and chain of that call.
+fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
+    let crate::ledger::EvidenceAt::S3(stores) = ledger.at() else { return None };
+    if !SIGNED.load(std::sync::atomic::Ordering::SeqCst) {
+        return None;
+    }
+    let shown = ledger.at().describe();
+    let cached = signed_read().lock().unwrap_or_else(|e| e.into_inner()).get(&shown).cloned();
+    let candidates = match cached {
+        Some(c) => c,
+        None => {
+            let c: Vec<Vec<u8>> = stores.witness().and_then(|ws| witnessed::latest(&ws)).map(|l| l.into_iter().map(|(_, b)| b).collect()).unwrap_or_default();
+            signed_read().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, c.clone());
+            c
+        }
+    };
+    let snapshot = ledger.snapshot().ok()?;
+    candidates.iter().find_map(|bytes| {
+        let v = witnessed::open(bytes, ledger.identities()).ok()?;
+        let last = v.size.checked_sub(1)?;
+        let at = snapshot.chain.records.binary_search_by_key(&last, |r| r.sequence).ok()?;
+        (snapshot.chain.records[at].hash == v.hash).then_some(v)
+    })
+}
+
+/// The latest signed verdicts objects read of each store in this process, newest first.
+fn signed_read() -> &'static std::sync::Mutex<std::collections::HashMap<String, Vec<Vec<u8>>>> {
+    static READ: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Vec<Vec<u8>>>>> = std::sync::OnceLock::new();
+    READ.get_or_init(Default::default)
+}
+
 /// `records` without the deployments that have no valid admission, and those.
 pub fn admitted_records(paths: &Paths, ledger: &Ledger, mut records: Vec<Record>) -> Result<(Vec<Record>, Rejected)> {
     let rejected = rejected(paths, ledger, &records)?;
@@ -88,9 +146,18 @@ pub fn admitted(paths: &Paths) -> Result<Vec<Record>> {
     Ok(admitted_records(paths, &ledger, records)?.0)
 }
 
+static REPLAYED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many admissions this process has replayed (tests and benchmarks: what the witness's
+/// signed verdicts spared).
+pub fn replayed() -> u64 {
+    REPLAYED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// The admission of the successful deployment `d`, replayed with the chain before the
 /// decision point it names (`rejected` deployments before it do not count).
 fn admission_of(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record], rejected: &Rejected, d: &Record) -> Result<()> {
+    REPLAYED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let env = d.environment.clone().unwrap_or_default();
     let r = short(&d.release);
     let Some(details) = d.deployment() else {

@@ -59,8 +59,9 @@ const MAX_LIST_PAGES: u64 = 19;
 
 /// The same for a release's publication and a governance pin: one verification, the resumed
 /// pass before their one append, and the witness store's listing (7 pages each measured; 3
-/// without the pass and the witness store).
-const MAX_RELEASE_LIST_PAGES: u64 = 7;
+/// without the pass and the witness store), plus, for a verifier whose mirror holds nothing
+/// yet, the listing of the witness's mirror seeds (`lz_evidence::witness::seed`; 8 measured).
+const MAX_RELEASE_LIST_PAGES: u64 = 8;
 const MAX_PIN_LIST_PAGES: u64 = 7;
 /// A report: the store's anchors it shows, its one verification, then one GET of the head per
 /// further reading, and the witness store's listing (7 measured; 16 without the reuse, a resumed

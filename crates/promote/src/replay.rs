@@ -60,16 +60,20 @@ pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Re
 pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
     let mut out = Rejected::new();
     let store = ledger.at().describe();
-    let signed = signed_verdicts(ledger);
+    // The witness's verdicts are read only when a deployment's verdict is not known in this
+    // process yet (a chain without deployments, or a second pass, lists nothing more).
+    let signed = std::cell::OnceCell::new();
     for d in records.iter().filter(|r| succeeded(r)) {
-        if let Some(v) = signed.as_ref().filter(|v| d.sequence < v.size) {
-            if let Some(why) = v.rejected.get(&d.sequence) {
-                out.insert(d.sequence, why.clone());
-            }
-            continue;
-        }
         let key = (store.clone(), d.sequence);
         let known = verdicts().lock().expect("the verdict cache is never poisoned").get(&key).cloned();
+        if known.is_none() {
+            if let Some(v) = signed.get_or_init(|| signed_verdicts(ledger)).as_ref().filter(|v| d.sequence < v.size) {
+                if let Some(why) = v.rejected.get(&d.sequence) {
+                    out.insert(d.sequence, why.clone());
+                }
+                continue;
+            }
+        }
         let verdict = match known {
             Some(v) => v,
             None => {

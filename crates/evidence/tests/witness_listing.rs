@@ -392,3 +392,38 @@ fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_ow
     let err = w.ws.latest().expect_err("a note under a key that is not its own");
     assert!(format!("{err:#}").contains("not what its key names"), "{err:#}");
 }
+
+/// The exact version set (issue 36): the note's listing pins the object version of every record
+/// it vouches for. An insider writes a new version over record 3 after the witness ran, with
+/// the record's own bytes (Object Lock governance bypass, or a store without lock): the hash
+/// chain still holds, so only the version ids show it. A verification that reads the vouched
+/// keys by key (a verifier with nothing carried, listing only what follows the witness) finds
+/// that the versions it read are not the witnessed ones, and its full listing reports the later
+/// version. Without the check the vouched pass accepted the store.
+#[test]
+fn a_version_written_over_a_vouched_record_with_its_own_bytes_is_caught_by_the_pinned_versions() {
+    let _alone = alone();
+    let mut w = world("pinned");
+    w.append(8);
+    w.witness().unwrap();
+    let note = w.latest();
+    w.append(1);
+    let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
+    let ((before, _, _), listed) = verified(&w.store, &[], Some(&note), scratch).unwrap();
+    assert_eq!(listed, Listed::Vouched, "untouched, the witnessed listing shortens the verification");
+    assert!(before.quarantined.is_empty(), "{:?}", before.quarantined);
+
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.record_key(3));
+    let own = w.rt.block_on(async { w.client.get_object().bucket(&bucket).key(&key).send().await.unwrap().body.collect().await.unwrap().into_bytes() });
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(own.to_vec())).send()).unwrap();
+
+    let (vouched_pages, ((chain, _, _), listed)) = pages(|| verified(&w.store, &[], Some(&note), scratch).unwrap());
+    println!("a same-bytes version over record 3: {listed:?} ({vouched_pages} listing pages), quarantined {:?}", chain.quarantined);
+    assert_eq!(listed, Listed::Full, "the versions read are not the witnessed ones: the whole store is listed");
+    assert!(later_version_of(&chain, 3), "the full listing reports the later version: {:?}", chain.quarantined);
+    assert_eq!(chain.head, before.head, "the chain itself is the same");
+    // The check itself: reading the vouched keys by key errs naming the versions.
+    let vouch = lz_evidence::vouch::Vouch::of(&note).expect("the note vouches");
+    let err = lz_evidence::vouch::Vouched::new(&w.store, vouch).load().expect_err("the pinned versions do not match");
+    assert!(format!("{err:#}").contains("not the versions the witness listed"), "{err:#}");
+}

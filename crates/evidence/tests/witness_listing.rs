@@ -101,6 +101,16 @@ impl World {
     }
 }
 
+/// A world of `n` records, witnessed, then `after` records more; with the witness's note.
+fn witnessed_then(name: &str, n: usize, after: usize) -> (World, Witnessed) {
+    let mut w = world(name);
+    w.append(n);
+    w.witness().unwrap();
+    let note = w.latest();
+    w.append(after);
+    (w, note)
+}
+
 /// The listing pages `f` requested, and what it returned.
 fn pages<T>(f: impl FnOnce() -> T) -> (u64, T) {
     let before = Calls::now();
@@ -363,11 +373,7 @@ fn the_witness_names_only_the_head_version_its_verification_checked() {
 #[test]
 fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_own_key() {
     let _alone = alone();
-    let mut w = world("current");
-    w.append(6);
-    w.witness().unwrap();
-    let note = w.latest();
-    w.append(1);
+    let (w, note) = witnessed_then("current", 6, 1);
     let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
     let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
     assert_eq!(verified(&w.store, &[], Some(&note), resume).unwrap().1, Listed::Vouched);
@@ -403,11 +409,7 @@ fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_ow
 #[test]
 fn a_version_written_over_a_vouched_record_with_its_own_bytes_is_caught_by_the_pinned_versions() {
     let _alone = alone();
-    let mut w = world("pinned");
-    w.append(8);
-    w.witness().unwrap();
-    let note = w.latest();
-    w.append(1);
+    let (w, note) = witnessed_then("pinned", 8, 1);
     let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
     let ((before, _, _), listed) = verified(&w.store, &[], Some(&note), scratch).unwrap();
     assert_eq!(listed, Listed::Vouched, "untouched, the witnessed listing shortens the verification");

@@ -36,6 +36,13 @@ pub fn store_date(stores: &crate::stores::Stores) -> Result<(OffsetDateTime, Str
 
 type Readings = HashMap<(u64, String), (OffsetDateTime, String, Instant)>;
 
+/// Forgets the command's readings of `stores`, or of every store with `None` (tests and
+/// benchmarks, standing for a new process): the next call reads the server time again.
+pub(crate) fn forget(stores: Option<&crate::stores::Stores>) {
+    let shown = stores.map(shown);
+    readings().lock().unwrap_or_else(|e| e.into_inner()).retain(|(_, at), _| shown.as_ref().is_some_and(|s| s != at));
+}
+
 /// The server time read by the command in progress, per store: the time, the store, and when
 /// it was read (monotonic).
 fn readings() -> &'static Mutex<Readings> {

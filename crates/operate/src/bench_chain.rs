@@ -5,7 +5,7 @@
 //! `cargo xtask bench chain` runs this part alone (with the provenance lookup of issue 27).
 //!
 //! The chain is a sandbox's real chain (genesis register, releases, pins, a high-tier deployment
-//! to dev) padded with signed drift records of an environment no decision reads; the padding is
+//! to dev) padded with signed drift records of an environment no decision of it reads ([`PADDING_ENV`]); the padding is
 //! signed locally and written with parallel conditional PUTs, its head once per padding step.
 
 use std::path::Path;
@@ -25,6 +25,12 @@ use crate::tier::Tier;
 
 /// PUTs in flight while padding the chain (64 timed out on a loaded LocalStack at 10,000).
 const PUTS: usize = 16;
+
+/// The environment the padding's drift records name: one the benchmark never decides on (it
+/// releases, approves and promotes to dev only). It is a real environment because the padding's
+/// signer, the sandbox's shared deployer, is bound to the landing zone's environments
+/// (`lz_evidence::binding`) and may sign no record of any other.
+const PADDING_ENV: &str = "prod";
 
 /// Runs the benchmark for chains of `sizes` records (ascending); prints each figure as it is
 /// measured.
@@ -315,11 +321,11 @@ fn line(what: &str, how: &str, d: Duration, note: &str) {
 }
 
 impl Sandbox {
-    /// One new record (a drift record of the padding environment), appended as a command would.
+    /// One new record (a drift record of [`PADDING_ENV`]), appended as a command would.
     fn drift_note(&self, clock: &Clock) -> Result<()> {
         let release = lz_evidence::dsse::sha256_hex(b"bench padding");
         let now = clock.now()?.time;
-        let fields = DriftEvidence::new(&release, "padding", "000000000000", vec![]).with(|f| f.at(now)).into_fields()?;
+        let fields = DriftEvidence::new(&release, PADDING_ENV, "000000000000", vec![]).with(|f| f.at(now)).into_fields()?;
         self.ledger()?.append(lz_evidence::record::Kind::Drift, fields, self.signer("deployer-bot"))?;
         Ok(())
     }
@@ -345,7 +351,7 @@ fn pad(sb: &Sandbox, store: &S3Store, dir: &Path, n: usize) -> Result<usize> {
         let batch = left.min(5000);
         let items = (0..batch)
             .map(|_| -> Result<_> {
-                let f = DriftEvidence::new(&release, "padding", "000000000000", vec![]).with(|f| f.at(time)).into_fields()?;
+                let f = DriftEvidence::new(&release, PADDING_ENV, "000000000000", vec![]).with(|f| f.at(time)).into_fields()?;
                 Ok((lz_evidence::record::Kind::Drift, f, signer))
             })
             .collect::<Result<Vec<_>>>()?;

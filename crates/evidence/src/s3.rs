@@ -203,7 +203,13 @@ impl S3Store {
     /// The objects of `keys` (at the version given, the latest otherwise), in order, with at
     /// most [`READ_CONCURRENCY`] requests in flight.
     async fn get_all(&self, keys: &[(String, Option<String>)]) -> Result<Vec<StoredRecord>> {
-        let mut got: Vec<Option<StoredRecord>> = vec![None; keys.len()];
+        Ok(self.get_all_versions(keys).await?.into_iter().map(|(r, _)| r).collect())
+    }
+
+    /// [`S3Store::get_all`], each object with the version id the store answered with (the
+    /// latest version's, for a key read without one).
+    async fn get_all_versions(&self, keys: &[(String, Option<String>)]) -> Result<Vec<(StoredRecord, Option<String>)>> {
+        let mut got: Vec<Option<(StoredRecord, Option<String>)>> = vec![None; keys.len()];
         let mut set = tokio::task::JoinSet::new();
         let mut next = 0;
         loop {
@@ -212,21 +218,24 @@ impl S3Store {
                 let (key, version) = keys[next].clone();
                 set.spawn(async move {
                     let res = client.get_object().bucket(&bucket).key(&key).set_version_id(version).send().await.map_err(aws_error);
-                    let bytes = match res {
-                        Ok(o) => o.body.collect().await.map(|b| b.into_bytes()).map_err(anyhow::Error::from),
+                    let read = match res {
+                        Ok(o) => {
+                            let id = o.version_id().map(String::from);
+                            o.body.collect().await.map(|b| (b.into_bytes(), id)).map_err(anyhow::Error::from)
+                        }
                         Err(e) => Err(e),
                     };
-                    (i, key, bytes)
+                    (i, key, read)
                 });
                 next += 1;
             }
             let Some(joined) = set.join_next().await else { break };
-            let (i, key, bytes) = joined.context("S3 read task failed")?;
-            let bytes = bytes.with_context(|| match &keys[i].1 {
+            let (i, key, read) = joined.context("S3 read task failed")?;
+            let (bytes, id) = read.with_context(|| match &keys[i].1 {
                 Some(id) => format!("cannot get s3://{}/{key} version {id}", self.bucket),
                 None => format!("cannot get s3://{}/{key}", self.bucket),
             })?;
-            got[i] = Some(StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes });
+            got[i] = Some((StoredRecord { location: format!("s3://{}/{key}", self.bucket), bytes }, id));
         }
         Ok(got.into_iter().flatten().collect())
     }

@@ -21,6 +21,11 @@
 //! - the records up to the witnessed size are read by key (their latest version), from the
 //!   mirror or carried by a resumed pass: either way they must hash-chain to the witnessed hash;
 //!   after it, exactly the keys the integrity listing found, each at its first version;
+//! - the exact version set: read by key from record 0, the version ids the store answers for
+//!   the witnessed keys must hash to the note's listing digest (the `key version` lines the
+//!   witness's full listing hashed), so a version written over a record after the witness ran,
+//!   even one with the record's own bytes, fails the vouched pass and the full listing reports
+//!   it ([`Vouch::digest`]);
 //! - the vouched verdict counts only when the note's signer is a witness of the register in
 //!   force after the verified chain.
 //!
@@ -30,8 +35,10 @@
 //! line while it sees one, and retires the last one when its verification fails) and
 //! `evidence verify --full` report it. Until then a verification that carries the record
 //! (resumed, or from the mirror) never reads the key again and accepts the store; one that
-//! reads it by key gets the foreign bytes, which break the hash chain to the witnessed hash, so
-//! it is done again with the full listing, which reports them.
+//! reads it by key gets another version than the witness pinned (and, with foreign bytes, a
+//! break in the hash chain to the witnessed hash), so it is done again with the full listing,
+//! which reports it. Seeing such a write without reading every witnessed key is not possible
+//! with S3's API: no request tells which keys gained a version since a time.
 //!
 //! A maximum age bounds how long that lasts ([`young_enough`]): a note signed longer ago than
 //! the governed maximum (`max_voucher_age_hours`, `governance/stores.toml`), by the trusted
@@ -54,6 +61,9 @@ pub struct Vouch {
     pub hash: String,
     /// The version id of the head object naming record `size - 1` when the witness listed.
     pub head_version: String,
+    /// sha256 (hex) of the `key version` lines of the record versions the witness listed: the
+    /// exact version set a verifier reading the keys by key must find.
+    pub digest: String,
 }
 
 impl Vouch {
@@ -63,7 +73,7 @@ impl Vouch {
     pub fn of(w: &Witnessed) -> Option<Vouch> {
         let cp = crate::witness::parse(&w.note).ok()?.checkpoint;
         let l = cp.listing?;
-        (cp.size > 0 && l.versions == cp.size && l.markers == 0).then(|| Vouch { size: cp.size, hash: cp.hash, head_version: l.head_version })
+        (cp.size > 0 && l.versions == cp.size && l.markers == 0).then(|| Vouch { size: cp.size, hash: cp.hash, head_version: l.head_version, digest: l.digest })
     }
 }
 

@@ -101,6 +101,16 @@ impl World {
     }
 }
 
+/// A world of `n` records, witnessed, then `after` records more; with the witness's note.
+fn witnessed_then(name: &str, n: usize, after: usize) -> (World, Witnessed) {
+    let mut w = world(name);
+    w.append(n);
+    w.witness().unwrap();
+    let note = w.latest();
+    w.append(after);
+    (w, note)
+}
+
 /// The listing pages `f` requested, and what it returned.
 fn pages<T>(f: impl FnOnce() -> T) -> (u64, T) {
     let before = Calls::now();
@@ -363,11 +373,7 @@ fn the_witness_names_only_the_head_version_its_verification_checked() {
 #[test]
 fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_own_key() {
     let _alone = alone();
-    let mut w = world("current");
-    w.append(6);
-    w.witness().unwrap();
-    let note = w.latest();
-    w.append(1);
+    let (w, note) = witnessed_then("current", 6, 1);
     let (_, state, _) = verify_store_from(&w.store, &w.root, &[], &[], None).unwrap();
     let resume = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, Some(&state));
     assert_eq!(verified(&w.store, &[], Some(&note), resume).unwrap().1, Listed::Vouched);
@@ -391,4 +397,35 @@ fn a_voucher_counts_only_from_a_witness_of_the_current_register_and_under_its_ow
     w.rt.block_on(w.client.put_object().bucket(&bucket).key(&later).body(ByteStream::from(note.note.clone())).send()).unwrap();
     let err = w.ws.latest().expect_err("a note under a key that is not its own");
     assert!(format!("{err:#}").contains("not what its key names"), "{err:#}");
+}
+
+/// The exact version set (issue 36): the note's listing pins the object version of every record
+/// it vouches for. An insider writes a new version over record 3 after the witness ran, with
+/// the record's own bytes (Object Lock governance bypass, or a store without lock): the hash
+/// chain still holds, so only the version ids show it. A verification that reads the vouched
+/// keys by key (a verifier with nothing carried, listing only what follows the witness) finds
+/// that the versions it read are not the witnessed ones, and its full listing reports the later
+/// version. Without the check the vouched pass accepted the store.
+#[test]
+fn a_version_written_over_a_vouched_record_with_its_own_bytes_is_caught_by_the_pinned_versions() {
+    let _alone = alone();
+    let (w, note) = witnessed_then("pinned", 8, 1);
+    let scratch = |s: &dyn Store, witnessed: &[Witnessed]| verify_store_from(s, &w.root, &[], witnessed, None);
+    let ((before, _, _), listed) = verified(&w.store, &[], Some(&note), scratch).unwrap();
+    assert_eq!(listed, Listed::Vouched, "untouched, the witnessed listing shortens the verification");
+    assert!(before.quarantined.is_empty(), "{:?}", before.quarantined);
+
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.record_key(3));
+    let own = w.rt.block_on(async { w.client.get_object().bucket(&bucket).key(&key).send().await.unwrap().body.collect().await.unwrap().into_bytes() });
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(own.to_vec())).send()).unwrap();
+
+    let (vouched_pages, ((chain, _, _), listed)) = pages(|| verified(&w.store, &[], Some(&note), scratch).unwrap());
+    println!("a same-bytes version over record 3: {listed:?} ({vouched_pages} listing pages), quarantined {:?}", chain.quarantined);
+    assert_eq!(listed, Listed::Full, "the versions read are not the witnessed ones: the whole store is listed");
+    assert!(later_version_of(&chain, 3), "the full listing reports the later version: {:?}", chain.quarantined);
+    assert_eq!(chain.head, before.head, "the chain itself is the same");
+    // The check itself: reading the vouched keys by key errs naming the versions.
+    let vouch = lz_evidence::vouch::Vouch::of(&note).expect("the note vouches");
+    let err = lz_evidence::vouch::Vouched::new(&w.store, vouch).load().expect_err("the pinned versions do not match");
+    assert!(format!("{err:#}").contains("not the versions the witness listed"), "{err:#}");
 }

@@ -5,7 +5,7 @@
 //! `cargo xtask bench chain` runs this part alone (with the provenance lookup of issue 27).
 //!
 //! The chain is a sandbox's real chain (genesis register, releases, pins, a high-tier deployment
-//! to dev) padded with signed drift records of an environment no decision reads; the padding is
+//! to dev) padded with signed drift records of an environment no decision of it reads ([`PADDING_ENV`]); the padding is
 //! signed locally and written with parallel conditional PUTs, its head once per padding step.
 
 use std::path::Path;
@@ -23,12 +23,14 @@ use crate::sandbox::Sandbox;
 use crate::stores::Stores;
 use crate::tier::Tier;
 
-/// The environment of the padding records: one the bench's decisions (all in dev) never read,
-/// and one the shared deployer (`deployer-bot`, bound to every environment) may sign for.
-const PADDING_ENV: &str = "prod";
-
 /// PUTs in flight while padding the chain (64 timed out on a loaded LocalStack at 10,000).
 const PUTS: usize = 16;
+
+/// The environment the padding's drift records name: one the benchmark never decides on (it
+/// releases, approves and promotes to dev only). It is a real environment because the padding's
+/// signer, the sandbox's shared deployer, is bound to the landing zone's environments
+/// (`lz_evidence::binding`) and may sign no record of any other.
+const PADDING_ENV: &str = "prod";
 
 /// Runs the benchmark for chains of `sizes` records (ascending); prints each figure as it is
 /// measured.

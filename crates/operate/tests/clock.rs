@@ -15,14 +15,20 @@ use lz_operate::sandbox::Sandbox;
 use common::{endpoint, open_time, own_stores, root};
 use date_relay::DateRelay;
 
+/// A sandbox whose evidence lives in this test's own S3 stores, its chain started and release
+/// `name` published (dated by the fixed test clock).
+fn on_s3(prefix: &str, name: &str) -> (tempfile::TempDir, Sandbox, String) {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(own_stores());
+    sb.start_chain().unwrap();
+    let r = common::release(&sb, name, &open_time());
+    (dir, sb, r)
+}
+
 #[test]
 fn a_relay_moving_the_sts_date_three_hours_cannot_time_a_decision() {
-    let stores = own_stores();
-    let dir = tempfile::Builder::new().prefix("lz-clock-relay-").tempdir().unwrap();
-    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
-    sb.paths.evidence = EvidenceAt::S3(stores.clone());
-    sb.start_chain().unwrap();
-    let r = common::release(&sb, "clock relay", &open_time());
+    let (_dir, sb, r) = on_s3("lz-clock-relay-", "clock relay");
     let t = sb.target("dev").unwrap();
     let honest = t.clock();
     let ahead = DateRelay::start(&endpoint(), time::Duration::hours(3));
@@ -65,13 +71,8 @@ fn a_relay_moving_the_sts_date_three_hours_cannot_time_a_decision() {
 #[test]
 fn every_decision_on_a_moved_clock_is_refused_and_the_honest_one_decides() {
     use lz_promote::clock;
-    let stores = own_stores();
-    let dir = tempfile::Builder::new().prefix("lz-clock-every-").tempdir().unwrap();
-    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
-    sb.paths.evidence = EvidenceAt::S3(stores.clone());
-    sb.start_chain().unwrap();
+    let (_dir, sb, r) = on_s3("lz-clock-every-", "clock every decision");
     // Its records are dated 2026-11-28 (a fixed test clock): days behind the server's time.
-    let r = common::release(&sb, "clock every decision", &open_time());
     let t = sb.target("dev").unwrap();
     let honest = t.clock();
     let ahead = DateRelay::start(&endpoint(), time::Duration::hours(3));
@@ -157,4 +158,36 @@ fn every_decision_on_a_moved_clock_is_refused_and_the_honest_one_decides() {
         decisions.len(),
         ahead.shifted() + store_relay.shifted()
     );
+}
+
+/// One reading of the evidence store's server time per command (issue 36): an approval on an
+/// unauthenticated clock judges the witness note's age (the voucher) and bounds its decision
+/// time against the same store's `Date`, and within one command both take one `HeadBucket`.
+/// Outside a command (each step on its own) the same approval reads it twice, so the count is
+/// what one reading per command saves. The honest decision still says it agrees with the store.
+#[test]
+fn a_command_reads_the_store_clock_once_for_the_voucher_and_the_decision() {
+    use lz_promote::server_date::count_store_date_reads as reads;
+    let (_dir, sb, r) = on_s3("lz-clock-once-", "clock once");
+    let honest = sb.target("dev").unwrap().clock();
+    sb.witness().unwrap().expect("an S3 chain has a witness store");
+
+    // No command: the voucher and the bound each read the store's time.
+    lz_promote::verified::forget(&sb.paths.evidence);
+    let before = reads();
+    let session = sb.session(&r, "dev").unwrap();
+    session.approve(sb.signer("bob"), "reviewed", Some("CHG-1"), &honest.now().unwrap()).unwrap();
+    let unscoped = reads() - before;
+    assert_eq!(unscoped, 2, "outside a command the voucher and the decision each read the store's clock");
+
+    // One command (`Sandbox::approve` begins one, as the CLI's `main` does): one reading.
+    lz_promote::verified::forget(&sb.paths.evidence);
+    let before = reads();
+    let seq = sb.approve("erin", &r, "dev", &honest).unwrap();
+    assert_eq!(reads() - before, 1, "one command reads the store's clock once");
+    let records = sb.ledger().unwrap().records().unwrap();
+    let approval = records.iter().find(|x| x.sequence == seq).unwrap();
+    let clock = approval.details.approval().and_then(|a| a.clock.as_deref()).unwrap();
+    assert!(clock.contains("agrees with the Date of s3://") && clock.contains("within 10 min of witnessed checkpoint"), "{clock}");
+    println!("store clock: {unscoped} readings without a command, 1 within one; recorded as {clock:?}");
 }

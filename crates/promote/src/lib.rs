@@ -27,6 +27,7 @@ pub mod breakglass;
 pub mod chain;
 pub mod classes;
 pub mod clock;
+pub mod command;
 pub mod copies;
 pub mod declared;
 pub mod diff;

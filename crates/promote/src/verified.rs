@@ -174,6 +174,9 @@ pub fn forget(at: &EvidenceAt) {
     let shown = at.describe();
     registry().lock().unwrap_or_else(|e| e.into_inner()).retain(|(store, _), _| *store != shown);
     notes().lock().unwrap_or_else(|e| e.into_inner()).remove(&shown);
+    if let EvidenceAt::S3(stores) = at {
+        crate::server_date::forget(Some(stores));
+    }
 }
 
 /// Latest witness notes read by this process, per store: read once (a later note only lists less).
@@ -295,6 +298,7 @@ pub fn record_of(r: &VerifiedRecord) -> Record {
 pub fn forget_all() {
     registry().lock().unwrap_or_else(|e| e.into_inner()).clear();
     notes().lock().unwrap_or_else(|e| e.into_inner()).clear();
+    crate::server_date::forget(None);
     list_in_full(false);
 }
 

@@ -35,7 +35,7 @@ impl S3Store {
         let mut per_key: BTreeMap<&str, u64> = BTreeMap::new();
         let mut versions_listed = 0u64;
         for v in records.versions.iter().filter(|v| v.key <= last) {
-            digest.update(format!("{} {}\n", v.key, v.id.as_deref().unwrap_or("null")));
+            digest.update(version_line(&v.key, v.id.as_deref()));
             *per_key.entry(&v.key).or_default() += 1;
             versions_listed += 1;
         }
@@ -104,6 +104,12 @@ impl S3Store {
     /// listing found (`tail`; listed here when `None`), each at its first version as a full
     /// listing reads it: a key planted beyond a gap, or a version written over a key after the
     /// witnessed size, is read as `--full` reads it (review of issue 36, findings 2 and 3).
+    ///
+    /// The exact version set: read from record 0, the version ids the store answered for the
+    /// keys before `vouch.size` must be the ones the witness listed (their `key version` lines
+    /// hash to the note's listing digest). A version written over a record after the witness
+    /// ran, even with the record's own bytes, is then an error at the window that ends the
+    /// witnessed keys: the vouched pass fails, and the full listing that follows reports it.
     pub(super) fn windows_vouched_s3(&self, first: u64, vouch: &Vouch, tail: Option<&[(String, Option<String>)]>) -> Result<(u64, Windows<'_>)> {
         let start = first.saturating_sub(1);
         let from = self.record_key(vouch.size.max(start));
@@ -116,11 +122,63 @@ impl S3Store {
         };
         // One window of keys at a time (its reads in flight together).
         let mut keys = (start..vouch.size).map(|s| (self.record_key(s), None::<String>)).chain(tail).peekable();
+        let mut pinned = (start == 0).then(|| Pinned::new(self.record_key(vouch.size - 1), vouch));
         let windows = std::iter::from_fn(move || {
             keys.peek()?;
             let window: Vec<(String, Option<String>)> = keys.by_ref().take(crate::store::WINDOW_RECORDS).collect();
-            Some(self.rt.block_on(self.get_all(&window)))
+            let read = self.rt.block_on(self.get_all_versions(&window)).and_then(|got| {
+                if let Some(pinned) = pinned.as_mut() {
+                    pinned.check(&self.bucket, &window, &got)?;
+                }
+                Ok(got.into_iter().map(|(r, _)| r).collect())
+            });
+            Some(read)
         });
         Ok((start, Box::new(windows) as Box<dyn Iterator<Item = Result<Vec<StoredRecord>>> + '_>))
+    }
+}
+
+/// The line a record version adds to a listing digest ([`Listing::digest`]).
+fn version_line(key: &str, id: Option<&str>) -> String {
+    format!("{key} {}\n", id.unwrap_or("null"))
+}
+
+/// The witness's listing digest recomputed from the version ids a read by key answered with,
+/// for the keys up to the witnessed size (`last`, the key of record `size - 1`).
+struct Pinned {
+    last: String,
+    digest: Option<Sha256>,
+    size: u64,
+    want: String,
+}
+
+impl Pinned {
+    fn new(last: String, vouch: &Vouch) -> Pinned {
+        Pinned { last, digest: Some(Sha256::new()), size: vouch.size, want: vouch.digest.clone() }
+    }
+
+    /// Adds the versions `got` of `window`'s keys up to `last`; once `last` is read, `Err` when
+    /// the digest is not the witness's.
+    fn check(&mut self, bucket: &str, window: &[(String, Option<String>)], got: &[(StoredRecord, Option<String>)]) -> Result<()> {
+        let Some(digest) = self.digest.as_mut() else { return Ok(()) };
+        for ((key, _), (_, id)) in window.iter().zip(got) {
+            if *key > self.last {
+                break;
+            }
+            digest.update(version_line(key, id.as_deref()));
+            if *key == self.last {
+                let got = hex::encode(self.digest.take().map(|d| d.finalize()).unwrap_or_default());
+                if got != self.want {
+                    anyhow::bail!(
+                        "s3://{bucket}: the latest versions of the {} record keys up to {} are not the versions the witness listed (their digest is {got}, the witness's {}): a version was written over a record after the witness ran",
+                        self.size,
+                        self.last,
+                        self.want
+                    );
+                }
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 }

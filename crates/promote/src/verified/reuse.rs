@@ -23,34 +23,12 @@
 //! state verified under an earlier one is verified again. A local chain is never reused (its
 //! file can be rewritten in place; its resumed pass reads no listing anyway).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-
 use anyhow::Result;
 use lz_evidence::{Store, VerifiedChain};
 
+pub use crate::command::Command;
+use crate::command::epoch;
 use crate::ledger::EvidenceAt;
-
-static EPOCH: AtomicU64 = AtomicU64::new(0);
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// A decision command in progress: while one is alive, its reads share one verification of an
-/// unchanged S3 chain. Dropped at the command's end.
-pub struct Command(());
-
-impl Command {
-    /// Starts a command: what any earlier command verified is not reused by this one.
-    pub fn begin() -> Command {
-        EPOCH.fetch_add(1, Ordering::SeqCst);
-        ACTIVE.fetch_add(1, Ordering::SeqCst);
-        Command(())
-    }
-}
-
-impl Drop for Command {
-    fn drop(&mut self) {
-        ACTIVE.fetch_sub(1, Ordering::SeqCst);
-    }
-}
 
 /// What a verification of an S3 chain was checked against: the signed head read after it,
 /// naming the verified chain's last record, in the command's epoch.
@@ -58,10 +36,6 @@ impl Drop for Command {
 pub struct Anchor {
     epoch: u64,
     head: Vec<u8>,
-}
-
-fn epoch() -> Option<u64> {
-    (ACTIVE.load(Ordering::SeqCst) > 0).then(|| EPOCH.load(Ordering::SeqCst))
 }
 
 /// The anchor of `chain`, just verified from `store`: `None` outside a command, for a local

@@ -433,18 +433,21 @@ has_configuration if is_object(object.get(_obj(input.configuration), "root_modul
 maybe_linked(t, attr, target) if [t, attr, target.module_address] in _maybe_links
 
 # [type, attribute, module] of every resource whose top-level attribute is unknown and
-# cannot be followed, computed once per evaluation.
+# cannot be followed, computed once per evaluation. With a configuration, only the attributes
+# the configuration sets can name a local value: those are walked (few per resource), not every
+# unknown attribute (most of them are computed ids and ARNs).
 _maybe_links contains [d.type, attr, d.module_address] if {
+	not has_configuration
 	some d in resources
 	some attr, u in d.unknown
 	u == true
-	_untraceable(d, attr)
 }
 
-_untraceable(_, _) if not has_configuration
-
-_untraceable(d, attr) if {
+_maybe_links contains [d.type, attr, d.module_address] if {
 	has_configuration
+	some d in resources
+	some attr, _ in _obj(object.get(_configs, [d.address, "expressions"], {}))
+	object.get(d.unknown, attr, false) == true
 	some ref in refs(d, [attr])
 	startswith(ref, "local.")
 }

@@ -195,6 +195,19 @@ fn run_tests(
         totals.ignored += o.totals.ignored;
     }
     print!("{}", slowest(&timings, 10));
+    // Only a full run times every binary whole: a selected target or test says nothing of a
+    // hint. The hints only order the binaries on a cold checkout; a stale one costs time, not
+    // a result.
+    if !testrun::names_packages(cargo_args) && !testrun::selects_targets(cargo_args) && test_args.is_empty() {
+        let stale = testrun::stale_hints(&outcomes);
+        if !stale.is_empty() {
+            println!(
+                "ordering hints off by more than {}x (update HINTS in lz_platform::testrun): {}",
+                testrun::HINT_SLACK,
+                stale.join("; ")
+            );
+        }
+    }
     let failed: Vec<&str> = outcomes.iter().filter(|o| !o.success).map(|o| o.key.as_str()).collect();
     if !failed.is_empty() {
         println!("failed binaries: {}", failed.join(", "));

@@ -46,24 +46,49 @@ impl Job {
     }
 }
 
-/// Seconds each long binary took in a cold run of main (2 cores, load ~2), used to start the
-/// long ones first when no earlier run's times are recorded in the target directory.
-const HINTS: [(&str, f64); 14] = [
-    ("lz-operate/provider", 274.0),
-    ("xtask/workflows", 97.0),
-    ("lz-operate/rollout", 56.0),
+/// Seconds each long binary took in the last full run of main (a fresh clone, 2 cores, 4
+/// binaries at a time: the slowest test of each binary from its start, or the binary's own
+/// time), used to start the long ones first when no earlier run's times are recorded in the
+/// target directory. Only the order depends on them; [`stale_hints`] names a hint a full run
+/// finds off by more than [`HINT_SLACK`] times, so `cargo xtask test` says when to update them.
+const HINTS: [(&str, f64); 15] = [
+    ("xtask/workflows", 530.0),
+    ("lz-operate/provider", 309.0),
+    ("lz-operate/rollout", 171.0),
+    ("lz-operate/insider", 149.0),
+    ("lz-operate/provenance", 148.0),
     ("lz-evidence/mutations", 45.0),
     ("lz-operate/crash", 42.0),
     ("tfrender/differential", 40.0),
     ("xtask/cli", 39.0),
     ("lz-evidence/faults", 32.0),
-    ("lz-operate/insider", 32.0),
     ("lz-operate/promotion", 32.0),
     ("doc-tests", 30.0),
     ("lz-operate/report", 29.0),
     ("lz-baseline/properties", 20.0),
     ("xtask/append_cli", 18.0),
 ];
+
+/// A hint is stale when a full run's time of its binary is more than this many times the hint,
+/// or less than the hint divided by it.
+pub const HINT_SLACK: f64 = 2.0;
+
+/// The hints a full run (every test of every binary: no target or test selected) found off by
+/// more than [`HINT_SLACK`] times, one line each, longest binary first. Binaries that failed
+/// are left out: a failure can end a binary early.
+pub fn stale_hints(outcomes: &[Outcome]) -> Vec<String> {
+    let mut stale: Vec<(&Outcome, f64)> = outcomes
+        .iter()
+        .filter(|o| o.success)
+        .filter_map(|o| HINTS.iter().find(|(k, _)| *k == o.key).map(|h| (o, h.1)))
+        .filter(|(o, hint)| o.secs > hint * HINT_SLACK || o.secs * HINT_SLACK < *hint)
+        .collect();
+    stale.sort_by(|a, b| b.0.secs.total_cmp(&a.0.secs));
+    stale
+        .into_iter()
+        .map(|(o, hint)| format!("{} took {:.0} s, hinted {hint:.0} s", o.key, o.secs))
+        .collect()
+}
 
 /// The test binaries of one `cargo test --no-run --message-format=json` output.
 pub fn binaries_of(json_lines: &str) -> Result<Vec<Binary>> {
@@ -503,6 +528,39 @@ mod tests {
         order(&mut jobs, &rec);
         let keys: Vec<&str> = jobs.iter().map(Job::key).collect();
         assert_eq!(keys, ["lz-operate/provider", "a/recorded", "doc-tests", "xtask/workflows", "a/quick"]);
+    }
+
+    #[test]
+    fn hints_a_full_run_finds_off_by_more_than_the_slack_are_named() {
+        let outcome = |key: &str, secs: f64, success: bool| Outcome {
+            key: key.into(),
+            what: key.into(),
+            output: vec![],
+            success,
+            totals: Totals::default(),
+            timings: vec![],
+            secs,
+        };
+        let hint = |key: &str| HINTS.iter().find(|(k, _)| *k == key).unwrap().1;
+        let w = hint("xtask/workflows");
+        let outcomes = [
+            // Within the slack either way: not named.
+            outcome("xtask/workflows", w * 1.9, true),
+            outcome("lz-operate/rollout", hint("lz-operate/rollout") / 1.9, true),
+            // Off by more: named, the longest first.
+            outcome("lz-operate/provider", hint("lz-operate/provider") * 3.0, true),
+            outcome("lz-operate/insider", hint("lz-operate/insider") / 3.0, true),
+            // A failed binary may have stopped early; a binary without a hint has none to judge.
+            outcome("lz-operate/provenance", 1.0, false),
+            outcome("a/unhinted", 1e6, true),
+        ];
+        let lines = stale_hints(&outcomes);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with("lz-operate/provider took") && lines[1].starts_with("lz-operate/insider took"), "{lines:?}");
+        // The train is hinted as the longest binary (stop 43: 530 s), so it starts first on a
+        // cold checkout.
+        let longest = HINTS.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
+        assert_eq!(longest.0, "xtask/workflows");
     }
 
     #[test]

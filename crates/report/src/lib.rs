@@ -391,7 +391,7 @@ fn release_view(
         let s = summary_of(r);
         if let Some(bg) = r.details.break_glass_sequence() {
             let e = refs.entry(bg).or_default();
-            if !e.1.iter().any(|v| v.record.sequence == s.sequence) {
+            if !e.1.iter().any(|v| v.sequence == s.sequence) {
                 e.1.push(view(&s, by_seq)?);
             }
         }
@@ -480,14 +480,14 @@ fn release_view(
             refused,
         });
     }
-    all.sort_by_key(|r| r.record.sequence);
-    all.dedup_by_key(|r| r.record.sequence);
+    all.sort_by_key(|r| r.sequence);
+    all.dedup_by_key(|r| r.sequence);
     let timeline = timeline::timeline(&all);
     let summary = admission::Summary {
         release: archive.digest.clone(),
-        author: author.as_ref().map(|a| a.record.identity.clone()),
-        ticket: author.as_ref().and_then(|a| a.record.ticket.clone()),
-        reason: author.as_ref().and_then(|a| a.record.reason.clone()),
+        author: author.as_ref().map(|a| a.identity.clone()),
+        ticket: author.as_ref().and_then(|a| a.ticket.clone()),
+        reason: author.as_ref().and_then(|a| a.reason.clone()),
         emergency: summary_rows.iter().any(|r| r.emergency),
         rows: summary_rows,
         exceptions_used,

@@ -14,7 +14,8 @@ use serde_json::Value;
 
 /// One verified record as the page shows it: the record's own fields (sequence, kind, time,
 /// identity, signer, release, environment, account, plan digest, ticket, reason) come from
-/// [`Record`], written once there.
+/// [`Record`], written once there, and read through the view (`view.sequence`: it derefs to
+/// its record).
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordView {
     pub anchor: String,
@@ -25,6 +26,14 @@ pub struct RecordView {
     pub details: Vec<(String, String)>,
     /// Drift findings and remediation items, one line each.
     pub items: Vec<String>,
+}
+
+impl std::ops::Deref for RecordView {
+    type Target = Record;
+
+    fn deref(&self) -> &Record {
+        &self.record
+    }
 }
 
 fn detail_text(v: &Value) -> String {

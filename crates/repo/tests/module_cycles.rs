@@ -720,7 +720,7 @@ const ALLOWED_CYCLES: [(&str, usize, &[&str]); 6] = [
     // The store side: a store lists through the witness's voucher, which reads notes from S3.
     ("crates/evidence", 12, &["mirror::heads", "s3", "s3::versions", "store", "vouch", "witness"]),
     ("crates/operate", 2, &["drift", "facts"]),
-    ("crates/promote", 27, &["adoption", "classes", "clock", "copies", "fence", "gates", "in_force", "replay", "restore", "session"]),
+    ("crates/promote", 24, &["adoption", "classes", "clock", "copies", "fence", "gates", "in_force", "replay", "session"]),
     ("crates/tfrender", 46, &["confine", "crate", "eval", "functions", "functions::collection", "functions::conversion", "functions::crypto", "functions::datetime", "functions::encoding", "functions::filesystem", "functions::misc", "functions::network", "functions::numeric", "functions::path", "functions::special", "functions::string", "graph", "load", "plan", "validate"]),
 ];
 

@@ -3,9 +3,21 @@
 //! under the root, and the signer of `--as NAME [--key FILE]`), written once.
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use lz_evidence::Signer;
 use lz_promote::Paths;
+
+/// The repository root, from the xtask crate's manifest directory (`LZ_ROOT` overrides it, so
+/// tests can run the gate against a mutated copy of the repository).
+pub fn project_root() -> PathBuf {
+    if let Some(root) = std::env::var_os("LZ_ROOT") {
+        return PathBuf::from(root);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the repository root")
+        .to_path_buf()
+}
 
 /// The landing zone a command acts on: the endpoint that answers, and its stores.
 pub struct LandingZone {
@@ -85,14 +97,37 @@ pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
     match (key, crate::signing::kms_key()) {
         (Some(k), _) if crate::signing::agent_key(k).is_some() => crate::signing::ssh_agent(identity, crate::signing::agent_key(k).flatten()),
         (Some(k), _) => Signer::from_file(identity, k),
-        (None, Some(arn)) => crate::signing::kms(identity, &arn),
+        (None, Some(arn)) => kms(identity, &arn),
         // An empty variable (a secret the job cannot see expands to "") is unset, as for the policy key.
         (None, None) if crate::signing::set_var(lz_evidence::identity::SIGNING_KEY_ENV).is_some() => Signer::from_env(identity),
-        (None, None) => match crate::signing::registered_kms(&crate::project_root(), identity)? {
+        (None, None) => match registered_kms(&project_root(), identity)? {
             Some(signer) => Ok(signer),
             None => Signer::from_env(identity),
         },
     }
+}
+
+/// A signer for `identity` whose key is the KMS key `arn`, reached through the landing zone's
+/// endpoint profile ([`endpoint`]) as the process's base identity.
+pub fn kms(identity: &str, arn: &str) -> Result<Signer> {
+    crate::signing::kms_at(&endpoint(&project_root())?, identity, arn)
+}
+
+/// A signer for `identity` with the KMS key the checkout's register names for it, if any. The
+/// checkout's `governance/identities.toml` only says where the key is (verifying the register in
+/// force would need the evidence store before every signature): a key that is not the one the
+/// register in force names makes signatures that are refused when their record is appended, and
+/// the error says so.
+pub fn registered_kms(root: &Path, identity: &str) -> Result<Option<Signer>> {
+    let Some(arn) = crate::signing::registered_kms_key(root, identity)? else { return Ok(None) };
+    kms(identity, &arn)
+        .with_context(|| {
+            format!(
+                "the kms_key {arn} that this checkout's governance/identities.toml names for {identity} (not read from the \
+                 verified register: a key other than the registered one is refused when its record is appended)"
+            )
+        })
+        .map(Some)
 }
 
 // `--as NAME [--key FILE]`, declared once and flattened into every command that signs a record
@@ -143,7 +178,7 @@ mod tests {
         let profiles = Profiles::parse(text, "aws.toml", dir.path()).unwrap();
         assert_eq!(super::endpoint_of(dir.path(), profiles.get("aws").unwrap()).unwrap(), "aws");
         assert_eq!(super::endpoint_of(dir.path(), profiles.get("staging").unwrap()).unwrap(), "https://aws-gateway.example.internal");
-        let paths = lz_promote::Paths::landing_zone(&crate::project_root(), "https://aws-gateway.example.internal");
+        let paths = lz_promote::Paths::landing_zone(&super::project_root(), "https://aws-gateway.example.internal");
         assert!(paths.is_ok(), "the stores open without a call: {:?}", paths.err());
         assert!(format!("{:#}", profiles.get("nope").unwrap_err()).contains("no endpoint profile \"nope\""));
     }

@@ -70,11 +70,11 @@ fn incomplete(err: anyhow::Error, format: Format) -> Result<ExitCode> {
                 "release": i.release,
                 "findings": i.findings,
                 "canary_state": "not checked",
-                "terraform_error": crate::error_line(&i.plan),
+                "terraform_error": crate::errors::error_line(&i.plan),
             }))?
         ),
         Format::Text => print!("{}", drift::render_incomplete(i)),
     }
-    eprintln!("error: {}", crate::error_line(&err));
+    eprintln!("error: {}", crate::errors::error_line(&err));
     Ok(ExitCode::from(if i.findings.is_empty() { 2 } else { 1 }))
 }

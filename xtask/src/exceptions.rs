@@ -107,7 +107,7 @@ fn export(root: &Path, format: ExportFormat, within: i64, file: Option<PathBuf>,
                 e.counts.invalid
             );
         }
-        None => crate::policy::emit(&text)?,
+        None => crate::out::emit(&text)?,
     }
     Ok(if e.failing() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -142,7 +142,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 })
                 .collect();
             let doc = serde_json::json!({ "today": fmt_date(today), "exceptions": items });
-            crate::policy::emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            crate::out::emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         Format::Text => {
             let mut out = String::new();
@@ -172,7 +172,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 "{} exception(s) listed, {invalid} invalid\n",
                 selected.len()
             ));
-            crate::policy::emit(&out)?;
+            crate::out::emit(&out)?;
         }
     }
     Ok(if invalid == 0 {

@@ -18,11 +18,14 @@ mod context;
 mod delegate;
 mod docs;
 mod drift;
+mod errors;
 mod evidence;
 mod exceptions;
 mod format;
 mod help;
 mod localstack;
+mod measure;
+mod out;
 mod plan;
 mod policy;
 mod provenance;
@@ -39,9 +42,9 @@ mod service;
 mod setup;
 mod sh;
 mod signing;
+mod store_args;
 mod test;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -132,9 +135,9 @@ fn main() -> ExitCode {
     let command = help::with_examples(Cli::command());
     let matches = command.clone().get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let root = project_root();
+    let root = context::project_root();
     let verbose = cli.verbose;
-    VERBOSE.store(verbose, std::sync::atomic::Ordering::Relaxed);
+    errors::set_verbose(verbose);
     // A CI job's command names its own environment only (`job_env`), before any AWS call.
     if let Err(err) = job_env::check(&root, &command, &matches) {
         eprintln!("error: {err:#}");
@@ -191,38 +194,8 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(err) => {
-            eprintln!("error: {}", error_text(&err, verbose));
+            eprintln!("error: {}", errors::error_text(&err, verbose));
             ExitCode::from(2)
         }
     }
-}
-
-/// `-v`: print AWS SDK and Terraform errors in full.
-static VERBOSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// [`error_text`] as `-v` says, for a command that reports an error and goes on.
-pub fn error_line(err: &anyhow::Error) -> String {
-    error_text(err, VERBOSE.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-/// An error as printed: an AWS SDK or Terraform error on one line with its cause and fix
-/// (`lz_platform::errsum`) unless `-v`; any other error in full.
-fn error_text(err: &anyhow::Error, verbose: bool) -> String {
-    let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
-    match lz_platform::errsum::summarise(&chain) {
-        Some(summary) if !verbose => format!("{} (full error: -v)", summary.line()),
-        _ => format!("{err:#}"),
-    }
-}
-
-/// The repository root, from the xtask crate's manifest directory (`LZ_ROOT` overrides it, so
-/// tests can run the gate against a mutated copy of the repository).
-fn project_root() -> PathBuf {
-    if let Some(root) = std::env::var_os("LZ_ROOT") {
-        return PathBuf::from(root);
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the repository root")
-        .to_path_buf()
 }

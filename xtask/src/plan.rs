@@ -32,7 +32,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     let text = serde_json::to_string_pretty(&plan_document(&plan))?;
     match args.out {
         Some(p) => std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?,
-        None => crate::render::print_stdout(&text)?,
+        None => crate::out::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -95,7 +95,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Format::Json => serde_json::to_string_pretty(&report.to_json())? + "\n",
         Format::Sarif => serde_json::to_string_pretty(&report.to_sarif())? + "\n",
     };
-    emit(&text)?;
+    crate::out::emit(&text)?;
     Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {
@@ -111,16 +111,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 pub fn quiet_library_backtraces() {
     if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
         std::env::set_var("RUST_LIB_BACKTRACE", "0");
-    }
-}
-
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
-pub fn emit(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
-        _ => Ok(()),
     }
 }
 
@@ -202,7 +192,7 @@ const PAIRS: usize = 5;
 /// growing size (linear in the plan, memory bounded), then `policy --plan` and checkov on the
 /// prod plan, one process each, in pairs.
 pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
-    use crate::bench::{load, mb, peak_rss};
+    use crate::measure::{load, mb, peak_rss};
     // As `policy` runs (the in-process figures are the command's own).
     println!("{} before the first figure", load());
     let work = root.join("target/bench-policy");
@@ -274,7 +264,7 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
             None
         }
     };
-    crate::bench::print_peak();
+    crate::measure::print_peak();
     let met = scaled && memory && ratio.is_some_and(|r| r >= GOAL_RATIO);
     Ok(if met { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -287,7 +277,7 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
 /// must stay below `lz_policy::scale::GOAL_MEMORY` times the file's size from 1,000 resources
 /// up. A peak that could not be read is "not measured" and fails the bench (exit 1), never 0.
 fn whole_process_memory(root: &Path, files: &[PathBuf]) -> anyhow::Result<bool> {
-    use crate::bench::{load, mb, measure};
+    use crate::measure::{load, mb, measure};
     let exe = std::env::current_exe().context("locating this binary")?;
     let mut fixed = None;
     let mut ok = true;
@@ -368,7 +358,7 @@ mod memory_verdict_tests {
 /// `policy --plan prod.json` (this binary) and checkov on the same file, one process each,
 /// in turn: the median of the pairs' ratios (robust to the machine's speed drifting).
 fn whole_process(root: &Path, plan: &Path, checkov: &Path) -> anyhow::Result<Option<f64>> {
-    use crate::bench::{load, mb, measure, median};
+    use crate::measure::{load, mb, measure, median};
     let exe = std::env::current_exe().context("locating this binary")?;
     let ours = || {
         let mut args: Vec<std::ffi::OsString> = vec!["policy".into(), "--plan".into(), plan.into()];

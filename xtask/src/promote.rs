@@ -65,14 +65,14 @@ fn policy_signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
     }
     // The policy identity's KMS key (a key ARN): no private key in the job's environment.
     if let Some(arn) = var("LZ_POLICY_KMS_KEY") {
-        return crate::signing::kms(identity, &arn);
+        return crate::context::kms(identity, &arn);
     }
     if let Some(v) = var("LZ_POLICY_KEY") {
         let key = lz_evidence::identity::parse_private_key(&v)
             .context("LZ_POLICY_KEY is not an ed25519 private key (it holds the key itself, as the key file does)")?;
         return Ok(Signer::new(identity, key));
     }
-    match crate::signing::registered_kms(&crate::project_root(), identity)? {
+    match crate::context::registered_kms(&crate::context::project_root(), identity)? {
         Some(signer) => Ok(signer),
         None => bail!(
             "the policy evaluation is signed by {identity}, whose key is not available (pass --policy-key FILE, name its kms_key in the register, or set LZ_POLICY_KEY to the key)"
@@ -156,8 +156,8 @@ pub fn bench(root: &Path) -> Result<ExitCode> {
     println!(
         "total {:.1}s (goal < 180 s; {})",
         started.elapsed().as_secs_f64(),
-        crate::bench::load()
+        crate::measure::load()
     );
-    crate::bench::print_peak();
+    crate::measure::print_peak();
     Ok(ExitCode::SUCCESS)
 }

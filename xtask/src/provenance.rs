@@ -14,7 +14,7 @@ use lz_promote::provenance::ResourceAnswer;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use crate::evidence::{StoreArgs, TrustArgs};
+use crate::store_args::{StoreArgs, TrustArgs};
 
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Format {
@@ -39,7 +39,7 @@ pub fn run(root: &Path, store: &StoreArgs, trust: &TrustArgs, env: &str, address
     // landing zone's pinned register, with the verifier's cached checkpoint and the witnessed one;
     // a trust root given besides must hold too.
     let opened = store.open(root)?;
-    let cache = VerifiedCache::new(&crate::evidence::cache_dir(root), &opened.describe());
+    let cache = VerifiedCache::new(&crate::store_args::cache_dir(root), &opened.describe());
     let known: Vec<KnownCheckpoint> = cache.load()?.into_iter().collect();
     let witnessed = store.witnessed(root)?;
     if let Some(given) = trust.given(root)?.filter(|g| g.identity() != paths.trust.identity()) {

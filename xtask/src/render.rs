@@ -38,7 +38,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         }
         let done = list.iter().filter(|(_, s, _)| s.starts_with("implemented")).count();
         out.push_str(&format!("{done} of {} Terraform 1.15 functions implemented", list.len()));
-        print_stdout(&out)?;
+        crate::out::print_stdout(&out)?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(dir) = args.dir else {
@@ -46,7 +46,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     };
     let plan = lz_schema::render_config(root, &dir, args.var_files, &args.vars)?;
     let plan = if args.normalized { tfrender::normalize(&plan) } else { plan };
-    print_stdout(&serde_json::to_string_pretty(&plan)?)?;
+    crate::out::print_stdout(&serde_json::to_string_pretty(&plan)?)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -57,16 +57,6 @@ pub fn bench(root: &Path) -> anyhow::Result<ExitCode> {
     }
     let terraform = |dir: &Path| crate::plan::terraform_show(root, dir, &[]).map(drop);
     lz_baseline::bench::render(root, &terraform, &mut |line| println!("{line}"))?;
-    crate::bench::print_peak();
+    crate::measure::print_peak();
     Ok(ExitCode::SUCCESS)
-}
-
-/// Print to stdout; a closed pipe (`| head`) ends output quietly instead of panicking.
-pub fn print_stdout(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match writeln!(out, "{text}").and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => Ok(r?),
-    }
 }

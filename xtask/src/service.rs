@@ -237,8 +237,8 @@ pub fn bench(root: &Path) -> Result<ExitCode> {
         "golden path {:.1} s from a built binary (goal < {:.0} s: {verdict}; {}); no file edited by hand",
         run.path_seconds,
         golden::GOAL_SECONDS,
-        crate::bench::load()
+        crate::measure::load()
     );
-    crate::bench::print_peak();
+    crate::measure::print_peak();
     Ok(ExitCode::SUCCESS)
 }

@@ -41,23 +41,6 @@ pub fn registered_kms_key(root: &Path, identity: &str) -> Result<Option<String>>
     Ok(register.get(identity).and_then(|i| i.kms_key.clone()))
 }
 
-/// A signer for `identity` with the KMS key the checkout's register names for it, if any. The
-/// checkout's `governance/identities.toml` only says where the key is (verifying the register in
-/// force would need the evidence store before every signature): a key that is not the one the
-/// register in force names makes signatures that are refused when their record is appended, and
-/// the error says so.
-pub fn registered_kms(root: &Path, identity: &str) -> Result<Option<Signer>> {
-    let Some(arn) = registered_kms_key(root, identity)? else { return Ok(None) };
-    kms(identity, &arn)
-        .with_context(|| {
-            format!(
-                "the kms_key {arn} that this checkout's governance/identities.toml names for {identity} (not read from the \
-                 verified register: a key other than the registered one is refused when its record is appended)"
-            )
-        })
-        .map(Some)
-}
-
 /// The region of `arn:aws:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
 fn region_of(arn: &str) -> Result<String> {
     let parts: Vec<&str> = arn.split(':').collect();
@@ -67,13 +50,12 @@ fn region_of(arn: &str) -> Result<String> {
     }
 }
 
-/// A signer for `identity` whose key is the KMS key `arn`, reached through the landing zone's
-/// endpoint profile as the process's base identity (`lz_platform::reach::base`).
-pub fn kms(identity: &str, arn: &str) -> Result<Signer> {
-    let root = crate::project_root();
+/// A signer for `identity` whose key is the KMS key `arn`, reached at `endpoint` (the landing
+/// zone's endpoint profile: `crate::context::kms`) as the process's base identity
+/// (`lz_platform::reach::base`).
+pub fn kms_at(endpoint: &str, identity: &str, arn: &str) -> Result<Signer> {
     let region = region_of(arn).with_context(|| format!("the signing key of {identity}"))?;
-    let endpoint = crate::context::endpoint(&root)?;
-    let aws = lz_platform::reach::base(&endpoint, &region)?;
+    let aws = lz_platform::reach::base(endpoint, &region)?;
     let backend = KmsSigner::connect(aws.kms(), arn).with_context(|| format!("the signing key of {identity}"))?;
     Ok(Signer::with_backend(identity, backend))
 }

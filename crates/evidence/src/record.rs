@@ -195,6 +195,13 @@ impl fmt::Display for Kind {
     }
 }
 
+/// A kind equals its name (`kind == "drift-remediation"`), as pages and tests name it.
+impl PartialEq<&str> for Kind {
+    fn eq(&self, name: &&str) -> bool {
+        self.as_str() == *name
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Subject {
     pub name: String,

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use crate::Finding;
+use crate::finding::Finding;
 
 /// Longest allowed life of an exception, in days from `created`.
 pub const MAX_DAYS: i64 = 90;

@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod doc;
 pub mod engine_plan;
 pub mod exceptions;
+mod finding;
 pub mod input;
 /// The secret patterns, defined in `lz-repo` (the archive's redactor shares them).
 pub use lz_repo::patterns;
@@ -21,27 +22,14 @@ pub mod view;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde::Serialize;
 use serde_json::Value;
 
 pub use exceptions::{today, Exception, Register};
+pub use finding::Finding;
 pub use report::{Report, Summary};
 pub use rules::{run_tests, FileCoverage, PolicyTree, RuleMeta, TestOutcome, TestRun};
 pub use scan::scan_secrets;
 pub use settings::Settings;
-
-/// One finding: a rule violated (or unverifiable) at an address.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Finding {
-    pub rule_id: String,
-    pub severity: String,
-    pub address: String,
-    pub message: String,
-    pub excepted: bool,
-    pub exception_id: Option<String>,
-    /// The control's value is unknown until apply and could not be traced.
-    pub unverifiable: bool,
-}
 
 /// Where evaluation finds its inputs.
 #[derive(Debug, Clone)]
@@ -312,8 +300,8 @@ pub fn finish(
     }
     findings.extend(register.problems(today));
     findings.sort_by(|a, b| {
-        report::severity_rank(&b.severity)
-            .cmp(&report::severity_rank(&a.severity))
+        finding::severity_rank(&b.severity)
+            .cmp(&finding::severity_rank(&a.severity))
             .then_with(|| a.rule_id.cmp(&b.rule_id))
             .then_with(|| a.address.cmp(&b.address))
             .then_with(|| a.message.cmp(&b.message))

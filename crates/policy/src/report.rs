@@ -6,7 +6,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::redact::redact_str;
-use crate::{exceptions, scan, Finding, RuleMeta};
+pub use crate::finding::severity_rank;
+use crate::finding::{Finding, Source};
+use crate::{exceptions, scan, RuleMeta};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -20,7 +22,7 @@ pub struct Report {
     /// Where each resource address comes from in the sources (filled by a caller that knows
     /// them, `cargo xtask policy --env`); findings without one point at the plan.
     #[serde(skip)]
-    pub sources: BTreeMap<String, crate::view::Source>,
+    pub sources: BTreeMap<String, Source>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -41,16 +43,6 @@ impl Summary {
             .map(|k| format!("{} {k}", self.by_severity.get(*k).copied().unwrap_or(0)))
             .collect::<Vec<_>>()
             .join(", ")
-    }
-}
-
-pub fn severity_rank(s: &str) -> u8 {
-    match s {
-        "critical" => 4,
-        "high" => 3,
-        "medium" => 2,
-        "low" => 1,
-        _ => 0,
     }
 }
 

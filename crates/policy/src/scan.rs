@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::Finding;
+use crate::finding::Finding;
 
 pub const ACCESS_KEY_RULE: &str = "LZ-SCAN-001";
 pub const PRIVATE_KEY_RULE: &str = "LZ-SCAN-002";

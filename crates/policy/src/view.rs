@@ -9,34 +9,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::redact::redact_str;
-use crate::report::severity_rank;
-use crate::{Finding, Report};
-
-/// A place in a source file, relative to the repository root.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Loc {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub snippet: String,
-}
-
-impl std::fmt::Display for Loc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
-/// Where one resource comes from: the place to fix first (the overlay entry that produced it,
-/// or its declaration) and its declaration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Source {
-    pub place: Loc,
-    pub declaration: Loc,
-    /// `services["fx-pricing"]`: the overlay entry, when the resource comes from one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entry: Option<String>,
-}
+pub use crate::finding::{Loc, Source};
+use crate::finding::{severity_rank, Finding};
+use crate::Report;
 
 /// Findings of one root cause: one rule on one declaration (or, unlocated, one message).
 #[derive(Clone, Debug, Serialize)]

@@ -480,13 +480,14 @@ pub fn tiers_and_restores(s: &crate::Session) -> Result<(Vec<crate::tier::Resour
     let rules = Rules::of_session(s, &releases)?;
     let events = events(&s.records);
     let Some(p) = propose(&mut releases, &rules, &s.environment, &s.records, &events)? else { return Ok((Vec::new(), Vec::new())) };
+    let here = crate::restore::Environment { records: &s.records, environment: &s.environment, plan: &s.plan, paths: &s.paths };
     let mut out = Vec::new();
     let mut restores = Vec::new();
     for m in p.moves {
         let address = format!("{}/{}[{}]", s.environment, m.module, m.target.1);
         let back = rollout::reverses(&m.module, &m.target, &m.from, &m.to, &events);
         if let Some(back) = back {
-            restores.extend(crate::restore::restored(s, &m.module, &m.target.1, back)?);
+            restores.extend(crate::restore::restored(&here, &m.module, &m.target.1, back)?);
         }
         let (tier, rule, reason) = match back {
             Some(back) => (

@@ -8,17 +8,26 @@ use std::path::PathBuf;
 use anyhow::Result;
 use lz_evidence::details::{DeploymentDetails, Details};
 use lz_evidence::record::Kind;
+use lz_evidence::record::format_time;
 use lz_evidence::{Identity, LocalStore, Store};
+use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
 /// A verified record, with its signer as registered at the record's place in the chain.
-#[derive(Clone, Debug)]
+///
+/// Its serialized form is the record as a page shows it (the audit report's record view
+/// flattens it): the signer by display name, kind, group, roles and key id (never the key), the
+/// time in RFC 3339 UTC, and no details (each reader shows the kind-specific details its own
+/// way).
+#[derive(Clone, Debug, Serialize)]
 pub struct Record {
     pub sequence: u64,
     pub kind: Kind,
     pub identity: String,
     /// The signer's register entry (kind, group, roles) in force when the record was appended.
+    #[serde(serialize_with = "shown_signer")]
     pub signer: Identity,
+    #[serde(serialize_with = "shown_time")]
     pub time: OffsetDateTime,
     pub release: String,
     pub environment: Option<String>,
@@ -27,7 +36,32 @@ pub struct Record {
     pub ticket: Option<String>,
     pub reason: Option<String>,
     /// The kind-specific details, typed (`lz_evidence::details`): parsed once, by the verifier.
+    #[serde(skip)]
     pub details: Details,
+}
+
+/// The signer's register entry as a page shows it.
+fn shown_signer<S: Serializer>(signer: &Identity, s: S) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Shown<'a> {
+        display_name: &'a str,
+        kind: &'a str,
+        group: &'a str,
+        roles: Vec<&'static str>,
+        keyid: &'a str,
+    }
+    Shown {
+        display_name: &signer.display_name,
+        kind: &signer.kind,
+        group: &signer.group,
+        roles: signer.roles.iter().map(|r| r.as_str()).collect(),
+        keyid: &signer.keyid,
+    }
+    .serialize(s)
+}
+
+fn shown_time<S: Serializer>(time: &OffsetDateTime, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&format_time(*time))
 }
 
 impl Record {

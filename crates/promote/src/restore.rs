@@ -52,16 +52,25 @@ fn instance(plan: &Value, module: &str, service: &str) -> BTreeMap<String, (Stri
     out
 }
 
+/// The environment a rollback is judged in, as the session read it: the admitted records, the
+/// environment, the release's plan and the stores to open earlier releases from.
+pub struct Environment<'a> {
+    pub records: &'a [Record],
+    pub environment: &'a str,
+    pub plan: &'a Value,
+    pub paths: &'a crate::Paths,
+}
+
 /// Whether the rollback of `service` (reversing adoption record `reversed`) restores, in the
 /// session's plan, exactly what the environment's last succeeded deployment before that adoption
 /// ran: the prefixes so restored.
-pub fn restored(s: &crate::Session, module: &str, service: &str, reversed: u64) -> Result<Vec<Restored>> {
+pub fn restored(s: &Environment, module: &str, service: &str, reversed: u64) -> Result<Vec<Restored>> {
     let Some(adopted_by) = s.records.iter().find(|r| r.sequence == reversed).and_then(|r| r.details.adoption()).map(|a| a.deployment) else {
         return Ok(Vec::new());
     };
-    let Some(before) = ran_before(&s.records, &s.environment, adopted_by) else { return Ok(Vec::new()) };
-    Ok(rendered_then(before, |d| s.paths.open_release(d).and_then(|r| r.plan(&s.environment)))
-        .map(|then| restored_from(&s.plan, &then, before, module, service, reversed))
+    let Some(before) = ran_before(s.records, s.environment, adopted_by) else { return Ok(Vec::new()) };
+    Ok(rendered_then(before, |d| s.paths.open_release(d).and_then(|r| r.plan(s.environment)))
+        .map(|then| restored_from(s.plan, &then, before, module, service, reversed))
         .unwrap_or_default())
 }
 

@@ -7,12 +7,13 @@
 
 use anyhow::Result;
 use lz_evidence::query::{EnvironmentCustody, Query, RecordSummary};
+use lz_promote::ledger::Record;
+use lz_promote::session::Session;
+use lz_promote::Paths;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::ledger::Record;
-use crate::session::Session;
-use crate::Paths;
+use crate::change::ChangeSet;
 
 /// One deployment (completion record) and the admission it rests on.
 #[derive(Clone, Debug, Serialize)]
@@ -55,7 +56,7 @@ pub fn admissions(paths: &Paths, q: &Query, c: &EnvironmentCustody, rejected: &[
     let mut out = Vec::new();
     for d in c.deployments.iter().filter(|d| outcome(d) != "in-progress") {
         let a = q.admission_of(d.clone())?;
-        let applied_under = if a.admission.is_some() { crate::provenance::applied_under(paths, &a) } else { "no decision point named".into() };
+        let applied_under = if a.admission.is_some() { lz_promote::provenance::applied_under(paths, &a) } else { "no decision point named".into() };
         let tier = a.tier.clone().unwrap_or_else(|| "unknown".into());
         out.push(DeploymentAdmission {
             record: d.sequence,
@@ -155,7 +156,7 @@ pub struct Summary {
 
 pub fn summary_row(
     environment: &str,
-    change: Option<&super::ChangeSet>,
+    change: Option<&ChangeSet>,
     admissions: &[DeploymentAdmission],
     refused: &[RefusedAttempt],
 ) -> SummaryRow {

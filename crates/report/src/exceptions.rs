@@ -165,7 +165,7 @@ pub const NOT_CHECKED: &str = "not checked: no evidence store";
 pub fn with_approvals(x: &mut Export, reg: &Register, chain: &lz_evidence::VerifiedChain) {
     for row in &mut x.exceptions {
         let Some(e) = reg.exceptions.iter().find(|e| e.id == row.id) else { continue };
-        let entry = crate::session::exception_digest(e);
+        let entry = lz_promote::session::exception_digest(e);
         let of_id: Vec<&lz_evidence::VerifiedRecord> = chain
             .records
             .iter()
@@ -175,7 +175,7 @@ pub fn with_approvals(x: &mut Export, reg: &Register, chain: &lz_evidence::Verif
         let this = of_id.iter().rev().find(|r| r.details.exception_approval().and_then(|d| d.entry.as_deref()) == Some(entry.as_str()));
         // A signed record is not yet an approval: the gate's own rules (the entry's approver, a
         // person of the security group with the approver role, not the owner, dates) decide.
-        let holds = this.map(|r| crate::session::approval_holds(e, &r.signer, r.sequence, r.time, r.time));
+        let holds = this.map(|r| lz_promote::session::approval_holds(e, &r.signer, r.sequence, r.time, r.time));
         match (this, of_id.last()) {
             (Some(r), _) if matches!(holds, Some(Err(_))) => {
                 let why = holds.and_then(|h| h.err()).unwrap_or_default();
@@ -204,7 +204,7 @@ pub fn with_approvals(x: &mut Export, reg: &Register, chain: &lz_evidence::Verif
 
 /// The exceptions register AS ARCHIVED in release `digest` (never a working tree's), judged on
 /// `today`, with each entry's approval and its signature status from the verified chain.
-pub fn for_release(paths: &crate::Paths, digest: &str, today: Date, expiring_within: i64) -> Result<Export> {
+pub fn for_release(paths: &lz_promote::Paths, digest: &str, today: Date, expiring_within: i64) -> Result<Export> {
     let archive = paths.open_release(digest)?;
     let file = "governance/exceptions.toml";
     let reg = Register::parse(&archive.text(file)?, &archive.origin(file))?;

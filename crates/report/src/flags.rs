@@ -1,7 +1,7 @@
 //! Flags the report raises in an environment's section (issue 23.7): a successful deployment
 //! whose recorded human approvals do not meet what the governing rules require for the tier
-//! of its change. The replay (`crate::replay`, the banner) rejects such a deployment too; this
-//! names the rule beside the approvals it concerns, so "Tier high" never stands next to one
+//! of its change. The replay (`lz_promote::replay`, the banner) rejects such a deployment too;
+//! this names the rule beside the approvals it concerns, so "Tier high" never stands next to one
 //! automatic approval without a warning.
 
 use std::collections::BTreeMap;
@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use lz_evidence::query::EnvironmentCustody;
 use lz_evidence::VerifiedRecord;
+use lz_promote::approval;
+use lz_promote::session::Session;
+use lz_promote::Paths;
 use serde::Serialize;
-
-use crate::approval;
-use crate::session::Session;
-use crate::Paths;
 
 /// A deployment without the human approvals its tier needs.
 #[derive(Clone, Debug, Serialize)]

@@ -11,19 +11,18 @@
 //!
 //! The report reads change control's verified state (`lz-promote`) and decides nothing.
 
-// The modules of change control the report reads, under the paths it used inside lz-promote.
-use lz_promote::{approval, diff, ledger, provenance, replay, session, verified, Paths};
-
 pub mod admission;
+mod change;
 pub mod exceptions;
 pub mod flags;
 mod html;
+mod record;
 mod timeline;
 pub mod values;
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use lz_evidence::query::{EnvironmentCustody, Index, Query, RecordSummary, Source, TimeRange};
 use lz_evidence::record::{format_time, Kind};
 use lz_evidence::store::decode_checkpoint;
@@ -31,10 +30,15 @@ use lz_evidence::{failure_of, Anchors, KnownCheckpoint, VerifiedChain, VerifiedR
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::diff::Diff;
-use crate::session::Session;
+use lz_promote::ledger::Record;
+use lz_promote::Paths;
 
+use crate::record::{view, views};
+
+pub use change::{ChangeSet, ChangeView};
 pub use html::render;
+pub use record::RecordView;
+pub use timeline::{Timeline, TimelinePoint};
 
 /// What the report covers.
 #[derive(Clone, Debug)]
@@ -76,59 +80,6 @@ pub struct Verification {
     /// Foreign objects in the store that the chain skips (quarantined: garbage, an unregistered
     /// signer, a version written over a record): findings, never records of custody.
     pub foreign: Vec<String>,
-}
-
-/// One verified record as the page shows it.
-#[derive(Clone, Debug, Serialize)]
-pub struct RecordView {
-    pub anchor: String,
-    pub sequence: u64,
-    pub kind: String,
-    pub time: String,
-    pub identity: String,
-    pub display_name: String,
-    pub group: String,
-    pub roles: Vec<String>,
-    pub signer_kind: String,
-    pub keyid: String,
-    pub hash: String,
-    pub release: String,
-    pub environment: Option<String>,
-    pub account: Option<String>,
-    pub plan_digest: Option<String>,
-    pub ticket: Option<String>,
-    pub reason: Option<String>,
-    /// Kind-specific details, each rendered as text.
-    pub details: Vec<(String, String)>,
-    /// Drift findings and remediation items, one line each.
-    pub items: Vec<String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ChangeView {
-    pub address: String,
-    pub resource_type: String,
-    pub action: String,
-    pub paths: Vec<String>,
-    pub tier: String,
-    pub rule: String,
-    pub reason: String,
-    /// old -> new value of each changed attribute (sensitive values redacted).
-    pub values: Vec<values::ValueChange>,
-}
-
-/// What the release changes in one environment: its plan against the plan deployed there
-/// before the release's first deployment (or the current one when it was never deployed).
-#[derive(Clone, Debug, Serialize)]
-pub struct ChangeSet {
-    pub tier: String,
-    pub against: String,
-    pub governance_release: String,
-    pub plan_digest: String,
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
-    pub changes: Vec<ChangeView>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -206,27 +157,6 @@ pub struct ReleaseView {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct TimelinePoint {
-    pub x: u32,
-    pub lane: u32,
-    pub y: u32,
-    pub anchor: String,
-    pub sequence: u64,
-    pub kind: String,
-    pub label: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Timeline {
-    pub width: u32,
-    pub height: u32,
-    pub lanes: Vec<(String, u32)>,
-    pub points: Vec<TimelinePoint>,
-    /// Time axis ticks: x and label.
-    pub ticks: Vec<(u32, String)>,
-}
-
-#[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub title: String,
     pub verification: Verification,
@@ -275,7 +205,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     let store = paths.evidence.open()?;
     let anchors = Anchors::of_store(&*store, opts.known.clone())?;
     // The chain is verified once, here, and shared with the replay and the sessions below.
-    let verified = crate::verified::current_with(&paths.evidence, &root, &opts.known, &[], Some(&paths.mirror_dir()));
+    let verified = lz_promote::verified::current_with(&paths.evidence, &root, &opts.known, &[], Some(&paths.mirror_dir()));
     let mut verification = Verification {
         ok: false,
         store: paths.evidence.describe(),
@@ -323,8 +253,8 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
     verification.foreign = chain.quarantined.iter().map(ToString::to_string).collect();
     let ledger = paths.ledger()?;
     let ledger_records = ledger.records()?;
-    verification.rejected = crate::replay::rejected(paths, &ledger, &ledger_records)?.into_iter().collect();
-    let admitted: Vec<crate::ledger::Record> =
+    verification.rejected = lz_promote::replay::rejected(paths, &ledger, &ledger_records)?.into_iter().collect();
+    let admitted: Vec<Record> =
         ledger_records.into_iter().filter(|r| !verification.rejected.iter().any(|(s, _)| *s == r.sequence)).collect();
     let (first, last) = checkpoints(&chain, &anchors);
     verification.first_checkpoint = first;
@@ -355,7 +285,7 @@ pub fn build(paths: &Paths, selection: &Selection, opts: &Options) -> Result<Rep
             releases.push(release_view(paths, &chain, &by_seq, &custody.release, custody.environments, &ctx)?);
         }
         Selection::Period { environment, range } => {
-            crate::session::previous_environment(environment)?;
+            lz_promote::session::previous_environment(environment)?;
             let q = Query { index: &index, source: Source::Memory(&records), range: *range };
             let mut digests: Vec<String> = Vec::new();
             for s in q.all()? {
@@ -407,80 +337,12 @@ fn checkpoints(chain: &VerifiedChain, anchors: &Anchors) -> (Option<CheckpointVi
     (all.first().cloned(), all.last().cloned())
 }
 
-fn detail_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "-".into(),
-        Value::Array(a) if a.is_empty() => "none".into(),
-        other => other.to_string(),
-    }
-}
-
-fn view(s: &RecordSummary, by_seq: &BTreeMap<u64, &VerifiedRecord>) -> Result<RecordView> {
-    let v = by_seq.get(&s.sequence).with_context(|| format!("record {} is not in the verified chain", s.sequence))?;
-    Ok(RecordView {
-        anchor: format!("rec-{}", s.sequence),
-        sequence: s.sequence,
-        kind: s.kind.as_str().to_string(),
-        time: s.time.clone(),
-        identity: s.identity.clone(),
-        display_name: v.signer.display_name.clone(),
-        group: v.signer.group.clone(),
-        roles: v.signer.roles.iter().map(|r| r.as_str().to_string()).collect(),
-        signer_kind: v.signer.kind.clone(),
-        keyid: v.signer.keyid.clone(),
-        hash: v.hash.clone(),
-        release: s.release.clone(),
-        environment: s.environment.clone(),
-        account: s.account.clone(),
-        plan_digest: s.plan_digest.clone(),
-        ticket: s.ticket.clone(),
-        reason: s.reason.clone(),
-        details: s
-            .details
-            .iter()
-            .filter(|(k, _)| !ITEM_KEYS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), if k == "classes" { lz_promote::classes::describe_claims(v) } else { detail_text(v) }))
-            .collect(),
-        items: items(&s.details),
-    })
-}
-
-/// Details shown as item lines rather than as values.
-const ITEM_KEYS: [&str; 5] = ["findings", "remediated", "manual", "escalated", "still_drifted"];
-
-/// Drift findings and remediation items as lines ("restored: s3://b versioning ...").
-fn items(details: &serde_json::Map<String, Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    for (key, label) in [("findings", "drift"), ("remediated", "restored"), ("manual", "manual"), ("escalated", "ESCALATED"), ("still_drifted", "still drifted")] {
-        for v in details.get(key).and_then(Value::as_array).into_iter().flatten() {
-            let mut line = format!("{label}: {} {} (declared {}, actual {})", s(v, "resource"), s(v, "attribute"), s(v, "declared"), s(v, "actual"));
-            if let Some(c) = v.get("class").and_then(Value::as_str) {
-                line.push_str(&format!(" [{c}]"));
-            }
-            if key == "manual" || key == "escalated" {
-                line.push_str(&format!("; owner {}", s(v, "owner")));
-            }
-            if let Some(p) = v.get("previous_remediation").and_then(Value::as_u64) {
-                line.push_str(&format!("; remediated less than a day earlier by record {p}"));
-            }
-            out.push(line);
-        }
-    }
-    out
-}
-
-fn views(list: &[RecordSummary], by_seq: &BTreeMap<u64, &VerifiedRecord>) -> Result<Vec<RecordView>> {
-    list.iter().map(|s| view(s, by_seq)).collect()
-}
-
 /// What the admissions of a release view are read from: the query over the verified chain,
 /// the deployments the replay rejects and the admitted records.
 struct ViewContext<'a> {
     query: &'a Query<'a>,
     rejected: &'a [(u64, String)],
-    admitted: &'a [crate::ledger::Record],
+    admitted: &'a [Record],
 }
 
 fn release_view(
@@ -547,7 +409,7 @@ fn release_view(
             exception_approvals.extend(views(&c.exceptions, by_seq)?);
             continue;
         }
-        let (change, change_error) = match change_set(paths, &archive.digest, name, c) {
+        let (change, change_error) = match change::change_set(paths, &archive.digest, name, c) {
             Ok(cs) => (Some(cs), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };
@@ -678,64 +540,4 @@ fn rotations_while_deployed<'a>(
 
 fn summary_of(r: &VerifiedRecord) -> RecordSummary {
     RecordSummary::of_verified(r)
-}
-
-/// The release's change in `environment` as change control classified it: the chain as it was
-/// before the release's first deployment there (the state it was approved against).
-fn change_set(paths: &Paths, digest: &str, environment: &str, c: &EnvironmentCustody) -> Result<ChangeSet> {
-    let before = c.deployments.iter().map(|d| d.sequence).min();
-    let s = Session::open_before(paths, digest, environment, before)?;
-    let classification = s.classify()?;
-    let empty = Value::Object(Default::default());
-    let base = s.baseline.as_ref().map(|b| &b.plan).unwrap_or(&empty);
-    let diff = Diff::between_plans(base, &s.plan, "deployed plan", "release plan", |t| s.governance.rules.replace_attributes(t))?;
-    let (old_values, new_values) = (values::after_values(base), values::after_values(&s.plan));
-    let mut changes = Vec::new();
-    let (mut added, mut changed, mut removed) = (0, 0, 0);
-    for r in &classification.resources {
-        let paths = diff.changes.iter().find(|c| c.address == r.address).map(|c| c.paths.clone()).unwrap_or_default();
-        let action = serde_json::to_value(r.action)?.as_str().unwrap_or("?").to_string();
-        match action.as_str() {
-            "create" => added += 1,
-            "delete" => removed += 1,
-            _ => changed += 1,
-        }
-        changes.push(ChangeView {
-            values: values::changes(&old_values, &new_values, &r.address, &paths),
-            address: r.address.clone(),
-            resource_type: r.resource_type.clone(),
-            action,
-            paths,
-            tier: r.tier.as_str().to_string(),
-            rule: r.rule.clone(),
-            reason: r.reason.clone(),
-        });
-    }
-    Ok(ChangeSet {
-        tier: classification.tier.as_str().to_string(),
-        against: match &s.baseline {
-            Some(b) => format!("the plan of deployment record {} (release {})", b.record, b.release),
-            None => "nothing deployed (every resource is a create)".into(),
-        },
-        governance_release: s.governed_by.release().to_string(),
-        plan_digest: s.plan_digest.clone(),
-        added,
-        changed,
-        removed,
-        changes,
-    })
-}
-
-const LANES: [&str; 7] = ["request", "policy", "approval", "deployment", "drift", "break-glass", "rotation"];
-
-fn lane_of(kind: &str) -> usize {
-    match kind {
-        "release" | "plan" | "exception" | "exception-approval" | "governance-pin" | "register-change" | "checkpoint" => 0,
-        "policy-evaluation" => 1,
-        "approval" => 2,
-        "deployment" => 3,
-        "drift" | "drift-remediation" => 4,
-        "rotation" | "rotation-verification" => 6,
-        _ => 5,
-    }
 }

@@ -1,9 +1,31 @@
 //! The timeline of a release: one lane per kind of step, one mark per record placed by its time
 //! on an axis that fits the page (the SVG scales to the page's width through its viewBox).
 
-use lz_evidence::record::parse_time;
+use lz_evidence::record::format_time;
+use serde::Serialize;
 
-use super::{lane_of, RecordView, Timeline, TimelinePoint, LANES};
+use crate::record::RecordView;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelinePoint {
+    pub x: u32,
+    pub lane: u32,
+    pub y: u32,
+    pub anchor: String,
+    pub sequence: u64,
+    pub kind: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeline {
+    pub width: u32,
+    pub height: u32,
+    pub lanes: Vec<(String, u32)>,
+    pub points: Vec<TimelinePoint>,
+    /// Time axis ticks: x and label.
+    pub ticks: Vec<(u32, String)>,
+}
 
 /// Width of the drawing in SVG units (scaled to the page).
 const WIDTH: u32 = 1100;
@@ -12,7 +34,7 @@ const RIGHT: u32 = 24;
 const LANE_H: u32 = 26;
 
 pub fn timeline(records: &[RecordView]) -> Timeline {
-    let times: Vec<Option<i64>> = records.iter().map(|r| parse_time(&r.time).ok().map(|t| t.unix_timestamp())).collect();
+    let times: Vec<Option<i64>> = records.iter().map(|r| Some(r.record.time.unix_timestamp())).collect();
     let known: Vec<i64> = times.iter().flatten().copied().collect();
     let (t0, t1) = (known.iter().min().copied().unwrap_or(0), known.iter().max().copied().unwrap_or(0));
     let span = (WIDTH - LEFT - RIGHT) as f64;
@@ -28,8 +50,10 @@ pub fn timeline(records: &[RecordView]) -> Timeline {
     let points = records
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            let lane = lane_of(&r.kind);
+        .map(|(i, v)| {
+            let r = &v.record;
+            let kind = r.kind.as_str();
+            let lane = lane_of(kind);
             let mut x = x_of(i, times[i]);
             // Marks of one lane at one moment are set side by side.
             if let Some(prev) = last_x[lane] {
@@ -42,10 +66,10 @@ pub fn timeline(records: &[RecordView]) -> Timeline {
                 x,
                 lane: lane as u32,
                 y: 20 + lane as u32 * LANE_H,
-                anchor: r.anchor.clone(),
+                anchor: v.anchor.clone(),
                 sequence: r.sequence,
-                kind: r.kind.clone(),
-                label: format!("#{} {} {} {} {}", r.sequence, r.kind, r.environment.as_deref().unwrap_or(""), r.identity, r.time),
+                kind: kind.to_string(),
+                label: format!("#{} {kind} {} {} {}", r.sequence, r.environment.as_deref().unwrap_or(""), r.identity, format_time(r.time)),
             }
         })
         .collect();
@@ -63,7 +87,7 @@ pub fn timeline(records: &[RecordView]) -> Timeline {
             })
             .collect()
     } else {
-        vec![(LEFT + 8, known.first().and_then(|t| time::OffsetDateTime::from_unix_timestamp(*t).ok()).map(lz_evidence::record::format_time).unwrap_or_default())]
+        vec![(LEFT + 8, known.first().and_then(|t| time::OffsetDateTime::from_unix_timestamp(*t).ok()).map(format_time).unwrap_or_default())]
     };
     Timeline {
         width: WIDTH,
@@ -71,5 +95,19 @@ pub fn timeline(records: &[RecordView]) -> Timeline {
         lanes: LANES.iter().enumerate().map(|(i, l)| (l.to_string(), 20 + i as u32 * LANE_H)).collect(),
         points,
         ticks,
+    }
+}
+
+const LANES: [&str; 7] = ["request", "policy", "approval", "deployment", "drift", "break-glass", "rotation"];
+
+fn lane_of(kind: &str) -> usize {
+    match kind {
+        "release" | "plan" | "exception" | "exception-approval" | "governance-pin" | "register-change" | "checkpoint" => 0,
+        "policy-evaluation" => 1,
+        "approval" => 2,
+        "deployment" => 3,
+        "drift" | "drift-remediation" => 4,
+        "rotation" | "rotation-verification" => 6,
+        _ => 5,
     }
 }

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use lz_promote::diff::flatten;
 use serde::Serialize;
 use serde_json::Value;
-
-use crate::diff::flatten;
 
 /// One changed attribute.
 #[derive(Clone, Debug, Serialize)]

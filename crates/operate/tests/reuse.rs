@@ -47,6 +47,23 @@ fn approved(name: &str, stores: &Stores, clock: &Clock) -> (tempfile::TempDir, S
     (dir, sb, r)
 }
 
+/// A sandbox under a fresh temporary directory whose chain (genesis register) lives in the S3
+/// stores `s`.
+fn on_s3(prefix: &str, s: &Stores) -> (tempfile::TempDir, Sandbox) {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
+    sb.paths.evidence = EvidenceAt::S3(s.clone());
+    sb.start_chain().unwrap();
+    (dir, sb)
+}
+
+/// A clean drift check of dev (padding a chain), for release `release`.
+fn clean_drift(release: &str) -> Fields {
+    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
+    let f = Fields::new(release).at(at).environment("dev").account("111111111111");
+    f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
+}
+
 /// The most listing pages one promotion of a small chain may make: its one verification (3
 /// pages: the head's versions, the records' versions, the record keys), a resumed pass with the
 /// listing before each of its 3 appends (never the reused verification: a delete marker or a
@@ -311,15 +328,8 @@ const MAX_WITNESSED_VERSIONS: u64 = 6;
 fn a_witnessed_chain_of_1000_records_lists_only_what_follows_the_witness() {
     let _alone = alone();
     let s = own_stores();
-    let dir = tempfile::Builder::new().prefix("lz-reuse-witnessed-").tempdir().unwrap();
-    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
-    sb.paths.evidence = EvidenceAt::S3(s.clone());
-    sb.start_chain().unwrap();
-    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
-    let drift = || {
-        let f = Fields::new(&lz_evidence::dsse::sha256_hex(b"padding")).at(at).environment("dev").account("111111111111");
-        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
-    };
+    let (_dir, sb) = on_s3("lz-reuse-witnessed-", &s);
+    let drift = || clean_drift(&lz_evidence::dsse::sha256_hex(b"padding"));
     let register = sb.ledger().unwrap().identities().clone();
     let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
     archive.append_many((0..1000).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
@@ -391,15 +401,8 @@ fn after_the_witness_refuses_a_delete_marker_behind_its_listing_every_read_refus
 fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_of_them() {
     let _alone = alone();
     let s = own_stores();
-    let dir = tempfile::Builder::new().prefix("lz-reuse-seeded-").tempdir().unwrap();
-    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
-    sb.paths.evidence = EvidenceAt::S3(s.clone());
-    sb.start_chain().unwrap();
-    let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
-    let drift = || {
-        let f = Fields::new(&lz_evidence::dsse::sha256_hex(b"padding")).at(at).environment("dev").account("111111111111");
-        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
-    };
+    let (dir, sb) = on_s3("lz-reuse-seeded-", &s);
+    let drift = || clean_drift(&lz_evidence::dsse::sha256_hex(b"padding"));
     let register = sb.ledger().unwrap().identities().clone();
     let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
     archive.append_many((0..30).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
@@ -462,20 +465,14 @@ fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_r
     use lz_promote::replay::witnessed::{self, Verdicts};
     let _alone = alone();
     let s = own_stores();
-    let dir = tempfile::Builder::new().prefix("lz-reuse-verdicts-").tempdir().unwrap();
-    let mut sb = Sandbox::new(&root(), &endpoint(), dir.path()).unwrap();
-    sb.paths.evidence = EvidenceAt::S3(s.clone());
-    sb.start_chain().unwrap();
+    let (_dir, sb) = on_s3("lz-reuse-verdicts-", &s);
     let at = OffsetDateTime::parse("2026-11-28T12:00:00Z", &Rfc3339).unwrap();
     let release = lz_evidence::dsse::sha256_hex(b"no such release");
     // One key: a deployment record of dev that names no admission.
     let bare = DeploymentDetails { outcome: "succeeded".into(), run: Some("forged".into()), ..Default::default() };
     let fields = Fields::new(&release).environment("dev").account("111111111111").plan_digest("ab".repeat(32)).at(at).details(bare);
     let forged = sb.ledger().unwrap().append(Kind::Deployment, fields, sb.signer("deployer-bot")).unwrap().sequence;
-    let drift = || {
-        let f = Fields::new(&release).at(at).environment("dev").account("111111111111");
-        f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
-    };
+    let drift = || clean_drift(&release);
     // What a new process finds: the rejected deployments, and how many admissions it replayed.
     let fresh = || {
         lz_promote::verified::forget_all();

@@ -110,6 +110,8 @@ pub fn signer(identity: &str, key: Option<&Path>) -> Result<Signer> {
 /// A signer for `identity` whose key is the KMS key `arn`, reached through the landing zone's
 /// endpoint profile ([`endpoint`]) as the process's base identity.
 pub fn kms(identity: &str, arn: &str) -> Result<Signer> {
+    // A malformed ARN is named before the endpoint is probed.
+    crate::signing::region_of(arn).with_context(|| format!("the signing key of {identity}"))?;
     crate::signing::kms_at(&endpoint(&project_root())?, identity, arn)
 }
 

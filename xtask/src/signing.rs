@@ -42,7 +42,7 @@ pub fn registered_kms_key(root: &Path, identity: &str) -> Result<Option<String>>
 }
 
 /// The region of `arn:aws:kms:REGION:ACCOUNT:key/ID` (or `:alias/NAME`).
-fn region_of(arn: &str) -> Result<String> {
+pub(crate) fn region_of(arn: &str) -> Result<String> {
     let parts: Vec<&str> = arn.split(':').collect();
     match parts.as_slice() {
         ["arn", _, "kms", region, account, _] if !region.is_empty() && account.len() == 12 => Ok(region.to_string()),

@@ -176,6 +176,7 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
             if full {
                 lz_promote::verified::list_in_full(true);
                 lz_promote::replay::use_signed_verdicts(false);
+                lz_promote::verified::use_seeds(false);
             }
             let known = checkpoints.iter().map(|c| parse_checkpoint_arg(c)).collect::<Result<Vec<_>>>()?;
             verify(root, &store, &trust, bundle.as_deref(), known)

@@ -353,9 +353,31 @@ impl WitnessStore {
         })
     }
 
-    /// Every key under `prefix` (the mirror seeds, [`seed`]).
-    pub fn keys_under(&self, prefix: &str) -> Result<Vec<String>> {
-        self.rt.block_on(crate::s3::list_keys(&self.client, &self.bucket, prefix))
+    /// Every key under `prefix` with its object's size in bytes (the mirror seeds, [`seed`]; the
+    /// replay verdicts): a reader refuses an object larger than it expects before reading it.
+    pub fn keys_under(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
+        self.rt.block_on(async {
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = self
+                    .client
+                    .list_objects_v2()
+                    .bucket(&self.bucket)
+                    .prefix(prefix)
+                    .set_continuation_token(token.take())
+                    .send()
+                    .await
+                    .map_err(aws_error)
+                    .with_context(|| format!("cannot list s3://{}/{prefix}", self.bucket))?;
+                out.extend(page.contents().iter().filter_map(|o| Some((o.key()?.to_string(), u64::try_from(o.size()?).ok()?))));
+                match page.next_continuation_token() {
+                    Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// The object at `key`, `None` when there is none.

@@ -195,7 +195,10 @@ fn landing_zone_checks(root: &Path, paths: &lz_promote::Paths, endpoint: &str, h
     if !rejected.is_empty() {
         return Ok(false);
     }
-    out("every deployment's admission replayed: ok".into());
+    match lz_promote::replay::signed_source(&ledger) {
+        Some(source) => out(format!("every deployment's admission: ok ({source}; the later ones replayed; `--full` replays them all)")),
+        None => out("every deployment's admission replayed: ok".into()),
+    }
     let (admitted, _) = lz_promote::replay::admitted_records(paths, &ledger, ledger.records()?)?;
     // Where an environment is, as the release a record names declares it; a rotation before
     // any deployment names no release, and was done where the checkout's overlay puts the

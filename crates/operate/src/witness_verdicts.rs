@@ -1,8 +1,9 @@
 //! The witness's replay of every deployment's admission, signed
 //! ([`lz_promote::replay::witnessed`]): after co-signing a checkpoint of the landing zone's S3
-//! chain, the audit function's witness replays the chain's deployments (taking its own latest
-//! signed verdicts for the deployments they cover, and replaying the rest) and signs what it
-//! found for the whole chain it verified. Commands then replay only the deployments after it.
+//! chain, the audit function's witness replays every deployment of the chain (taking nothing
+//! from earlier signed verdicts, its own included, so that no verdict is carried from one
+//! signature to the next) and signs what it found for the whole chain it verified. Commands then
+//! replay only the deployments after it. The witness pays one replay per deployment per run.
 
 use anyhow::Result;
 use lz_evidence::{Role, Signer};
@@ -33,9 +34,9 @@ pub fn publish(paths: &Paths, signer: &Signer) -> Result<Option<Published>> {
     }
     let snapshot = ledger.snapshot()?;
     let Some((last, hash)) = snapshot.chain.head.clone() else { return Ok(None) };
-    let rejected = lz_promote::replay::rejected(paths, &ledger, &snapshot.records)?;
+    let rejected = lz_promote::replay::rejected_replaying_all(paths, &ledger, &snapshot.records)?;
     let time = lz_evidence::record::format_time(time::OffsetDateTime::now_utc().replace_nanosecond(0)?);
     let verdicts = Verdicts { witness: signer.identity().to_string(), size: last + 1, hash, time, rejected };
-    let (location, new) = witnessed::put(&stores.witness()?, &verdicts, signer)?;
+    let (verdicts, location, new) = witnessed::put_retrying(&stores.witness()?, verdicts, signer)?;
     Ok(Some(Published { location, verdicts, new }))
 }

@@ -413,6 +413,9 @@ fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_o
     let stored = s.evidence().unwrap().load().unwrap();
     assert_eq!(lz_evidence::witness::seed::publish(&ws, &stored, size, 10).unwrap(), 3, "segments of 10 below {size} records");
     assert_eq!(lz_evidence::witness::seed::publish(&ws, &stored, size, 10).unwrap(), 0, "each segment is written once");
+    lz_promote::verified::use_seed_segment(10);
+    // A shadow segment (same start, another count) written before the witness's: skipped.
+    assert!(ws.put(&format!("seed/records/{:020}-{:06}.jsonl", 0, 1), &stored[0].bytes).unwrap());
 
     // A fresh verifier (no mirror, nothing in memory), with and without the seeds.
     let fresh = |seeds: bool, mirror: &std::path::Path| {
@@ -432,13 +435,15 @@ fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_o
     assert_eq!((seeded_head.clone(), seeded_len), (head.clone(), len));
     assert!(seeded.get + 20 <= unseeded.get, "the seeded verifier reads the 30 seeded records from the seeds: {seeded} against {unseeded}");
 
-    // One key forges the next range: records signed by the deployer that continue the real
-    // chain's hash links, raw-written as a seed segment before the witness writes that range.
+    // A forged segment past the witnessed size is not planted at all.
     let copy = dir.path().join("forged.jsonl");
     let store = s.evidence().unwrap();
     lz_evidence::store::write_copy(&copy, &stored, store.head().unwrap().as_ref().map(|h| &h.bytes[..])).unwrap();
     let mut forger = lz_evidence::EvidenceArchive::open(lz_evidence::LocalStore::new(&copy), register).unwrap();
-    forger.append_many((0..(40 - size)).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    // (Records of another release than the chain's next ones: Ed25519 signatures are
+    // deterministic, so the same fields would give the same bytes.)
+    let forged_drift = || clean_drift(&lz_evidence::dsse::sha256_hex(b"forged"));
+    forger.append_many((0..(40 - size)).map(|_| (Kind::Drift, forged_drift(), sb.signer("deployer-bot"))).collect()).unwrap();
     let forged = forger.into_store().load().unwrap();
     let mut body = Vec::new();
     for r in &forged[30..40] {
@@ -447,11 +452,22 @@ fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_o
     }
     assert!(ws.put(&format!("seed/records/{:020}-{:06}.jsonl", 30, 10), &body).unwrap());
     assert!(ws.put(&format!("seed/records/{:020}-{:06}.jsonl", 0, 10), &body).is_err(), "a published segment cannot be replaced");
-    let (forged_read, planted, forged_head, forged_len) = fresh(true, &dir.path().join("mirror-c"));
+    let (_, planted, _, _) = fresh(true, &dir.path().join("mirror-c"));
+    assert_eq!(planted, 30, "nothing past the {size} records the witness vouches for is planted");
+
+    // One key forges the next range before the witness publishes it: records signed by the
+    // deployer that continue the real chain's hash links, inside what the witness now vouches
+    // for. Planted, and believed for nothing.
+    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), sb.ledger().unwrap().identities().clone()).unwrap();
+    archive.append_many((0..10).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    assert!(sb.witness().unwrap().expect("a chain to witness").checkpoint.size >= 40);
+    let (unseeded, _, head, len) = fresh(false, &dir.path().join("mirror-d"));
+    let (forged_read, planted, forged_head, forged_len) = fresh(true, &dir.path().join("mirror-e"));
     println!("with a forged segment: planted {planted}, read {forged_read}");
-    assert_eq!(planted, 40, "the forged segment continues the run, so it is planted");
+    assert_eq!(planted, 40, "the forged segment continues the run inside the vouched size, so it is planted");
     assert_eq!((forged_head, forged_len), (head, len), "no forged record is believed: the store's chain is the verdict");
     assert!(forged_read.get >= unseeded.get, "a forged seed only makes the verifier read the whole store: {forged_read} against {unseeded}");
+    lz_promote::verified::use_seed_segment(lz_evidence::witness::seed::SEGMENT);
 }
 
 /// The witness's signed replay verdicts (`lz_promote::replay::witnessed`): a command takes the

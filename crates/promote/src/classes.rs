@@ -419,12 +419,13 @@ pub struct Held {
 }
 
 /// The delegation of `class` that lets `delegate` approve at `t`, among `records` (the chain a
-/// decision sees, before `before`): signed by an in-person approver of the class, for `delegate`,
-/// covering `t`, no longer than governance allows, not revoked. `Err` says why none holds.
+/// decision sees, before `before`): signed by an in-person approver of the class (as the
+/// register entry in force when the delegation was signed says: a verdict depends on the
+/// records before it, never on a later register change), for `delegate`, covering `t`, no
+/// longer than governance allows, not revoked. `Err` says why none holds.
 pub fn delegation_for(
     classes: &Classes,
     class: &Class,
-    register: &Identities,
     records: &[Record],
     delegate: &str,
     t: OffsetDateTime,
@@ -442,7 +443,7 @@ pub fn delegation_for(
             why.push(format!("delegation {} has no readable period", r.sequence));
             continue;
         };
-        let delegator_holds = register.get(&d.delegator).is_some_and(|id| class.in_person(id));
+        let delegator_holds = class.in_person(&r.signer);
         if r.identity != d.delegator {
             why.push(format!("delegation {} is signed by {}, not its delegator {}", r.sequence, r.identity, d.delegator));
         } else if !delegator_holds {
@@ -468,7 +469,6 @@ pub fn delegation_for(
 pub fn basis(
     classes: &Classes,
     class: &Class,
-    register: &Identities,
     records: &[Record],
     who: &lz_evidence::Identity,
     t: OffsetDateTime,
@@ -487,7 +487,7 @@ pub fn basis(
             class.groups.join(", ")
         ));
     }
-    let delegated = delegation_for(classes, class, register, records, &who.name, t, before);
+    let delegated = delegation_for(classes, class, records, &who.name, t, before);
     if let Ok(h) = &delegated {
         return Ok(ClassApproval { basis: DELEGATION.into(), delegator: Some(h.delegator.clone()), delegation: Some(h.record), ..base });
     }
@@ -589,7 +589,7 @@ pub fn statuses(session: &Session, deployer: Option<&str>, now: OffsetDateTime) 
                 not_counted.push(w);
                 continue;
             }
-            match basis(classes, class, register, &session.records, who, r.time, r.sequence) {
+            match basis(classes, class, &session.records, who, r.time, r.sequence) {
                 Ok(b) => {
                     if let Some(end) = b.shift_until.as_deref().and_then(|e| lz_evidence::record::parse_time(e).ok()) {
                         if now >= end {
@@ -608,7 +608,7 @@ pub fn statuses(session: &Session, deployer: Option<&str>, now: OffsetDateTime) 
             .map(|id| id.name.clone())
             .collect();
         for id in register.iter().filter(|id| class.eligible(id) && !class.in_person(id) && id.name != session.author) {
-            if let Ok(h) = delegation_for(classes, class, register, &session.records, &id.name, now, u64::MAX) {
+            if let Ok(h) = delegation_for(classes, class, &session.records, &id.name, now, u64::MAX) {
                 may_approve.push(format!("{} (delegated by {}, record {})", id.name, h.delegator, h.record));
             }
         }
@@ -740,7 +740,7 @@ impl Session {
         let mut out = Vec::new();
         for r in &routing.classes {
             let class = classes.class(&r.class).expect("routed classes are classes");
-            if let Ok(b) = basis(classes, class, self.identities(), &self.records, who, t, u64::MAX) {
+            if let Ok(b) = basis(classes, class, &self.records, who, t, u64::MAX) {
                 out.push(b);
             }
         }

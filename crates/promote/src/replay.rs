@@ -58,6 +58,17 @@ pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Re
 /// `opened` is shared. The provenance look-up passes its own, so the answer reads the releases
 /// the replay opened.
 pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
+    pass(opened, paths, ledger, records, SIGNED.load(std::sync::atomic::Ordering::SeqCst))
+}
+
+/// [`rejected`] replaying every deployment, taking nothing from the witness's signed verdicts:
+/// what the witness signs ([`witnessed`]), so that no verdict, right or wrong, is carried from
+/// one signature to the next.
+pub fn rejected_replaying_all(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
+    pass(&Opened::shared(), paths, ledger, records, false)
+}
+
+fn pass(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record], take_signed: bool) -> Result<Rejected> {
     let mut out = Rejected::new();
     let store = ledger.at().describe();
     // The witness's verdicts are read only when a deployment's verdict is not known in this
@@ -67,7 +78,7 @@ pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[R
         let key = (store.clone(), d.sequence);
         let known = verdicts().lock().expect("the verdict cache is never poisoned").get(&key).cloned();
         if known.is_none() {
-            if let Some(v) = signed.get_or_init(|| signed_verdicts(ledger)).as_ref().filter(|v| d.sequence < v.size) {
+            if let Some(v) = signed.get_or_init(|| if take_signed { signed_verdicts(ledger) } else { None }).as_ref().filter(|v| d.sequence < v.size) {
                 if let Some(why) = v.rejected.get(&d.sequence) {
                     out.insert(d.sequence, why.clone());
                 }
@@ -108,15 +119,13 @@ pub fn use_signed_verdicts(on: bool) {
 /// checked on each call, against the register and chain of that call.
 fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
     let crate::ledger::EvidenceAt::S3(stores) = ledger.at() else { return None };
-    if !SIGNED.load(std::sync::atomic::Ordering::SeqCst) {
-        return None;
-    }
     let shown = ledger.at().describe();
     let cached = signed_read().lock().unwrap_or_else(|e| e.into_inner()).get(&shown).cloned();
     let candidates = match cached {
         Some(c) => c,
         None => {
-            let c: Vec<Vec<u8>> = stores.witness().and_then(|ws| witnessed::latest(&ws)).map(|l| l.into_iter().map(|(_, b)| b).collect()).unwrap_or_default();
+            let witnesses: Vec<&str> = ledger.identities().iter().filter(|id| id.has_role(lz_evidence::Role::Witness)).map(|id| id.name.as_str()).collect();
+            let c: Vec<Vec<u8>> = stores.witness().and_then(|ws| witnessed::latest(&ws, &witnesses)).map(|l| l.into_iter().map(|(_, b)| b).collect()).unwrap_or_default();
             signed_read().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, c.clone());
             c
         }
@@ -128,6 +137,16 @@ fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
         let at = snapshot.chain.records.binary_search_by_key(&last, |r| r.sequence).ok()?;
         (snapshot.chain.records[at].hash == v.hash).then_some(v)
     })
+}
+
+/// Where the verdicts of `ledger`'s deployments come from, for a verifier to say: the witness's
+/// signed verdicts taken for the deployments before record N (their signer and time), or `None`
+/// when every deployment is replayed.
+pub fn signed_source(ledger: &Ledger) -> Option<String> {
+    if !SIGNED.load(std::sync::atomic::Ordering::SeqCst) {
+        return None;
+    }
+    signed_verdicts(ledger).map(|v| format!("the verdicts of the deployments before record {} signed by witness {} at {}", v.size, v.witness, v.time))
 }
 
 /// The latest signed verdicts objects read of each store in this process, newest first.

@@ -102,10 +102,12 @@ fn current_at(
         }
     }
     let voucher = voucher(at);
+    // What the seeds may plant at most: the records the latest usable witness note vouches for.
+    let vouched = voucher.usable().and_then(|w| lz_evidence::witness::parse(&w.note).ok()).map(|n| n.checkpoint.size);
     let ((chain, resumable, how), listed) = lz_evidence::vouch::verified(&*store, witnessed, voucher.usable(), |s, witnessed| match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(stores)) => {
             let mirror = Mirror::new(dir, s, trust);
-            plant(stores, &mirror);
+            plant(stores, &mirror, vouched);
             let (chain, resumable, _) = mirror.verify(s, trust, known, witnessed)?;
             Ok((chain, resumable, Resumed::Full))
         }
@@ -138,6 +140,13 @@ fn current_at(
 
 static SEEDS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 static PLANTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static SEGMENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(lz_evidence::witness::seed::SEGMENT);
+
+/// The seed segment size a verifier plants from (the witness job publishes
+/// [`lz_evidence::witness::seed::SEGMENT`]; tests publish smaller ones on short chains).
+pub fn use_seed_segment(records: u64) {
+    SEGMENT.store(records, std::sync::atomic::Ordering::SeqCst);
+}
 
 /// Whether a mirror that holds nothing is planted from the witness's seeds (benchmarks turn it
 /// off to measure a verifier with neither).
@@ -150,12 +159,14 @@ pub fn planted() -> u64 {
     PLANTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Plants an empty mirror from the witness store's seeds ([`lz_evidence::witness::seed`]). A
+/// Plants an empty mirror from the witness store's seeds ([`lz_evidence::witness::seed`]), at
+/// most the `vouched` records the latest usable witness note vouches for (none without one). A
 /// seed is never believed (the mirror's records are all verified again and held against the
 /// store), so a witness store that cannot be read only means reading every record from the
 /// evidence store, as without a seed.
-fn plant(stores: &crate::stores::Stores, mirror: &Mirror) {
+fn plant(stores: &crate::stores::Stores, mirror: &Mirror, vouched: Option<u64>) {
     PLANTED.store(0, std::sync::atomic::Ordering::SeqCst);
+    let Some(upto) = vouched else { return };
     if !SEEDS.load(std::sync::atomic::Ordering::SeqCst) || mirror.holds_records() {
         return;
     }
@@ -163,7 +174,7 @@ fn plant(stores: &crate::stores::Stores, mirror: &Mirror) {
         let evidence = stores.evidence()?;
         let first = evidence.record_key(0);
         let keys = format!("s3://{}/{}", evidence.bucket(), first.strip_suffix(&format!("{:012}.json", 0)).unwrap_or(&first));
-        lz_evidence::witness::seed::plant(&stores.witness()?, mirror, &keys)
+        lz_evidence::witness::seed::plant(&stores.witness()?, mirror, &keys, SEGMENT.load(std::sync::atomic::Ordering::SeqCst), upto)
     })();
     PLANTED.store(planted.unwrap_or(0), std::sync::atomic::Ordering::SeqCst);
 }

@@ -28,17 +28,26 @@ fn key(first: u64, count: u64) -> String {
     format!("{PREFIX}{first:020}-{count:06}.jsonl")
 }
 
-/// The segments under the store's seed prefix, in order: (first sequence, count, key). Keys of
-/// another shape are ignored.
-fn segments(ws: &WitnessStore) -> Result<Vec<(u64, u64, String)>> {
-    let mut out: Vec<(u64, u64, String)> = ws
+/// The largest segment object read (a segment of larger records is left, and its records are
+/// read from the evidence store): whoever can write the witness store cannot make a verifier
+/// read gigabytes.
+pub const MAX_SEGMENT_BYTES: u64 = 64 << 20;
+
+/// The segments under the store's seed prefix, in order: (first sequence, count, key, bytes).
+/// Only keys of the exact shape (20 and 6 ASCII digits) count; others are ignored.
+fn segments(ws: &WitnessStore) -> Result<Vec<(u64, u64, String, u64)>> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let mut out: Vec<(u64, u64, String, u64)> = ws
         .keys_under(PREFIX)?
         .into_iter()
-        .filter_map(|k| {
+        .filter_map(|(k, size)| {
             let name = k.strip_prefix(PREFIX)?.strip_suffix(".jsonl")?;
             let (first, count) = name.split_once('-')?;
+            if !digits(first, 20) || !digits(count, 6) {
+                return None;
+            }
             let parsed = (first.parse::<u64>().ok()?, count.parse::<u64>().ok()?);
-            (first.len() == 20 && count.len() == 6 && parsed.1 > 0).then_some((parsed.0, parsed.1, k))
+            (parsed.1 > 0).then_some((parsed.0, parsed.1, k, size))
         })
         .collect();
     out.sort();
@@ -57,8 +66,8 @@ pub fn publish(ws: &WitnessStore, records: &[StoredRecord], upto: u64, segment: 
     // Segments continue the run published so far (a run that does not start at 0, or has a
     // gap, is left as it is: fetching stops at the gap).
     let mut next = 0u64;
-    for (first, count, _) in &have {
-        if *first == next {
+    for (first, count, _, _) in &have {
+        if *first == next && *count == segment {
             next += count;
         }
     }
@@ -79,19 +88,24 @@ pub fn publish(ws: &WitnessStore, records: &[StoredRecord], upto: u64, segment: 
 }
 
 /// Plants `mirror` from the published segments when it holds nothing yet: the consecutive run
-/// of segments from sequence 0, read one GET per segment. `keys` is where the evidence store
+/// of segments of `segment` records from sequence 0, up to `upto` records (the size the latest
+/// usable witness note vouches for), one GET per segment. `keys` is where the evidence store
 /// keeps the object of sequence N (this, then `N:012` and `.json`). Returns the number of
-/// records planted (0: nothing published, or the mirror already held records). A segment that
-/// is not what its key says (another line count) ends the run there.
-pub fn plant(ws: &WitnessStore, mirror: &Mirror, keys: &str) -> Result<u64> {
+/// records planted (0: nothing published, or the mirror already held records). Keys of another
+/// count or that overlap the run are skipped; a segment larger than [`MAX_SEGMENT_BYTES`], or
+/// that is not what its key says (another line count), ends the run there.
+pub fn plant(ws: &WitnessStore, mirror: &Mirror, keys: &str, segment: u64, upto: u64) -> Result<u64> {
     if mirror.holds_records() {
         return Ok(0);
     }
     let mut lines: Vec<u8> = Vec::new();
     let mut last: Option<Vec<u8>> = None;
     let mut next = 0u64;
-    for (first, count, key) in segments(ws)? {
-        if first != next {
+    for (first, count, key, size) in segments(ws)? {
+        if count != segment || first < next {
+            continue;
+        }
+        if first != next || next + count > upto || size > MAX_SEGMENT_BYTES {
             break;
         }
         let body = ws.get(&key)?.with_context(|| format!("{} was listed and then not found", ws.location(&key)))?;

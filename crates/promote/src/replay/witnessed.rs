@@ -73,9 +73,40 @@ pub fn put(ws: &WitnessStore, v: &Verdicts, signer: &Signer) -> Result<(String, 
     Ok((ws.location(&key), new))
 }
 
-/// The latest [`CANDIDATES`] verdicts objects of `ws`, newest (last key) first: (location, bytes).
-pub fn latest(ws: &WitnessStore) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut keys = ws.keys_under(PREFIX)?;
+/// [`put`], moving the signing time on a second (up to 5 times) when someone else's object
+/// already holds the key (whoever can write the witness store can take a key first; they cannot
+/// stop the witness from signing).
+pub fn put_retrying(ws: &WitnessStore, mut v: Verdicts, signer: &Signer) -> Result<(Verdicts, String, bool)> {
+    let mut last = None;
+    for _ in 0..5 {
+        match put(ws, &v, signer) {
+            Ok((location, new)) => return Ok((v, location, new)),
+            Err(e) => {
+                let t = lz_evidence::record::parse_time(&v.time).with_context(|| format!("verdicts time {:?}", v.time))?;
+                v.time = lz_evidence::record::format_time(t + time::Duration::seconds(1));
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.expect("five attempts were made"))
+}
+
+/// The largest verdicts object read: whoever can write the witness store cannot make a command
+/// read more.
+pub const MAX_BYTES: u64 = 8 << 20;
+
+/// The latest [`CANDIDATES`] verdicts objects of `ws` signed under the name of one of
+/// `witnesses` (the register's witnesses), newest (last key) first: (location, bytes). Keys of
+/// another shape, of another signer, or objects larger than [`MAX_BYTES`] are not read.
+pub fn latest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<(String, Vec<u8>)>> {
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let shaped = |k: &str| -> bool {
+        let Some(rest) = k.strip_prefix(PREFIX).and_then(|r| r.strip_suffix(".json")) else { return false };
+        let Some((size, rest)) = rest.split_once('/') else { return false };
+        let Some((unix, witness)) = rest.split_once('-') else { return false };
+        digits(size, 20) && digits(unix, 12) && witnesses.contains(&witness)
+    };
+    let mut keys: Vec<String> = ws.keys_under(PREFIX)?.into_iter().filter(|(k, size)| *size <= MAX_BYTES && shaped(k)).map(|(k, _)| k).collect();
     keys.sort();
     keys.reverse();
     keys.truncate(CANDIDATES);
@@ -98,6 +129,11 @@ pub fn open(bytes: &[u8], register: &Identities) -> std::result::Result<Verdicts
     let id = register.by_keyid(&sig.keyid).ok_or_else(|| format!("signed by key {}, which no identity of the register in force holds", sig.keyid))?;
     if !id.has_role(Role::Witness) {
         return Err(format!("signed by {}, who does not hold the witness role", id.name));
+    }
+    // A witness who also appends records (a deployer, an approver...) would admit its own
+    // deployment with one key.
+    if Role::APPENDERS.iter().any(|r| id.has_role(*r)) {
+        return Err(format!("signed by {}, who also holds a role that appends records: a witness's verdicts take a key of its own", id.name));
     }
     let payload = env.payload_bytes().map_err(|e| format!("payload: {e}"))?;
     let raw = base64::engine::general_purpose::STANDARD.decode(&sig.sig).map_err(|e| format!("signature: {e}"))?;
@@ -159,5 +195,14 @@ mod tests {
         assert!(why.contains("does not verify"), "{why}");
         // Garbage is refused with a reason, never a panic.
         assert!(open(b"{", &register).is_err());
+
+        // A witness who also appends records would admit its own deployment with one key.
+        let both = format!(
+            "[identity.audit-witness]\nname = \"Audit witness\"\nkind = \"person\"\ngroup = \"security\"\nroles = [\"witness\", \"deployer\"]\npublic_key = \"{}\"\n",
+            encode_public_key(&SigningKey::from_bytes(&[1; 32]).verifying_key())
+        );
+        let both = Identities::parse(&both, "test register").unwrap();
+        let why = open(&sign(&v, &witness).unwrap(), &both).unwrap_err();
+        assert!(why.contains("also holds a role that appends records"), "{why}");
     }
 }

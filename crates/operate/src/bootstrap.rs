@@ -572,8 +572,9 @@ pub fn record(
                 }
                 _ => format!("{environment} is no longer pinned"),
             };
+            let acted = if applied.is_some() { format!(", and the settings of {short} it applied stay until then") } else { String::new() };
             return Err(crate::refusal::refuse!(
-                "the governance of {environment} moved while bootstrap ran: it resolved release {short} but {what}; nothing is recorded (run bootstrap again: it acts as the release that governs {environment} now)"
+                "the governance of {environment} moved while bootstrap ran: it resolved release {short} but {what}; nothing is recorded (run bootstrap again: it acts as the release that governs {environment} now{acted})"
             ));
         }
         Ok(())

@@ -10,18 +10,27 @@ mod common;
 
 use common::{checkout, key, ok, xtask};
 
-#[test]
-fn a_bad_signer_or_pin_stops_bootstrap_before_anything_is_created() {
-    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    checkout(d.path(), keys.path());
-    let d = d.path();
+/// A rehearsal checkout (and its keys) with its stores started by bob and a release of it
+/// published by alice, whose digest comes last.
+fn stores_and_release(reason: &str) -> (tempfile::TempDir, tempfile::TempDir, String) {
+    let (dir, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    checkout(dir.path(), keys.path());
+    let d = dir.path();
     let k = |who: &str| key(keys.path(), who);
     ok(d, &["bootstrap", "--stores", "--as", "bob", "--key", &k("bob")]);
     let gh = d.join("github-output");
-    ok(d, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "bootstrap order", "--allow-dirty", "--github-output", &gh.display().to_string()]);
+    ok(d, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", reason, "--allow-dirty", "--github-output", &gh.display().to_string()]);
     let text = std::fs::read_to_string(&gh).unwrap();
     let digest = text.trim().strip_prefix("digest=").unwrap().to_string();
     ok(d, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &k("alice")]);
+    (dir, keys, digest)
+}
+
+#[test]
+fn a_bad_signer_or_pin_stops_bootstrap_before_anything_is_created() {
+    let (d, keys, digest) = stores_and_release("bootstrap order");
+    let d = d.path();
+    let k = |who: &str| key(keys.path(), who);
     let unpublished = "0".repeat(64);
     let (alice, bob, carol) = (k("alice"), k("bob"), k("carol"));
 
@@ -63,17 +72,11 @@ fn store_cost_centre(d: &std::path::Path) -> Option<String> {
 /// applied. Without the control it ran without a signer and applied the checkout's tag.
 #[test]
 fn bootstrap_stores_on_a_started_store_is_signed_and_applies_the_governing_release() {
-    let (d, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    checkout(d.path(), keys.path());
+    let (d, keys, digest) = stores_and_release("stores settings");
     let d = d.path();
     let k = |who: &str| key(keys.path(), who);
-    ok(d, &["bootstrap", "--stores", "--as", "bob", "--key", &k("bob")]);
     let declared = store_cost_centre(d);
     assert!(declared.is_some(), "the stores carry the declared CostCentre tag");
-    let gh = d.join("github-output");
-    ok(d, &["release", "build", "--author", "alice", "--ticket", "CHG-9", "--reason", "stores settings", "--allow-dirty", "--github-output", &gh.display().to_string()]);
-    let digest = std::fs::read_to_string(&gh).unwrap().trim().strip_prefix("digest=").unwrap().to_string();
-    ok(d, &["release", "publish", "--release", &digest, "--as", "alice", "--key", &k("alice")]);
     // The insider's checkout: prod's cost centre changed (the stores take prod's tags).
     let tfvars = d.join("environments/prod/terraform.tfvars");
     let text = std::fs::read_to_string(&tfvars).unwrap();

@@ -1,23 +1,25 @@
 //! `cargo xtask bootstrap`: an environment's state bucket, evidence bucket and deployer role in
-//! its LocalStack account, with the settings the pinned release's plan declares, and the
+//! its LocalStack account, with the settings the governing release's plan declares (the pin's
+//! release for a new environment, else the release governing it in the chain), and the
 //! governance pin (signed by the security group) that judges promotions into it until a
-//! release is deployed there.
+//! release is deployed there; every run leaves a signed record of what it applied.
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use lz_operate::bootstrap::{self, Names};
-use lz_operate::promote::Target;
 
 #[derive(clap::Args)]
 #[command(mut_arg("identity", |a| {
-    a.help("Identity of the security group that signs the pin (or, with --stores, the genesis register)").required(false).required_unless_present("stores")
+    a.help("Identity of the security group that signs the pin and the record of what was applied (with --stores, the genesis register of an empty store, or the record of a started one; always needed)").required(false).required_unless_present("stores")
 }))]
 pub struct Args {
-    /// Create the landing zone's release and evidence stores (governance/stores.toml) with the
-    /// settings the hosting environment's log archive declares in the working tree's plan, and
-    /// start an empty evidence store with its genesis register (the register governance/stores.toml
-    /// pins, signed by a person of its security group: --as, --key)
+    /// Create the landing zone's release and evidence stores (governance/stores.toml) and start an
+    /// empty evidence store with its genesis register (the register governance/stores.toml pins,
+    /// with the settings the hosting environment's log archive declares in the working tree's
+    /// plan); a store that holds its chain is brought back to the settings of the release
+    /// governing the hosting environment, never the working tree's. Signed by a person of the
+    /// security group (--as, --key) either way
     #[arg(long, conflicts_with_all = ["env", "pin"])]
     stores: bool,
     /// Environment whose buckets, deployer role and governance pin are created
@@ -50,73 +52,48 @@ fn print(report: &bootstrap::Report) {
 
 pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     let endpoint = crate::context::endpoint(root)?;
+    let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
     if args.stores {
         let stores = lz_promote::stores::Stores::load(root, &endpoint)?;
         // The signer and the genesis register first, before any bucket is created.
         let signer = args.signer.as_ref().map(crate::context::SignerArgs::signer).transpose()?;
         let file = root.join(lz_promote::register::REGISTER_FILE);
         let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        // A store that already holds its chain keeps it (its register may since have changed by
-        // quorum); an empty or missing one is started with the pinned register, checked here.
-        let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
-        let started = paths.ledger().and_then(|l| l.chain()).is_ok_and(|c| !c.records.is_empty());
-        if !started {
-            lz_promote::register::check_genesis(&stores.genesis_register_sha256, &text)?;
-            if signer.is_none() {
-                anyhow::bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
-            }
-        }
-        let plan = lz_promote::release::render_env(root, &stores.environment)
-            .with_context(|| format!("rendering the plan of {} (it hosts the stores)", stores.environment))?;
-        let report = bootstrap::bootstrap_stores(&stores, &plan)?;
-        print(&report);
+        let done = bootstrap::stores(root, &paths, &stores, &text, signer.as_ref(), None)?;
+        print(&done.report);
         println!(
             "stores of the landing zone: releases s3://{}/, evidence s3://{}/ (account {}, {})",
             stores.release_bucket, stores.evidence_bucket, stores.account_id, stores.region
         );
-        let now = Target::from_tree(root, &stores.environment, &endpoint)?.clock().now()?;
-        match lz_promote::register::start(&paths, &stores.genesis_register_sha256, &text, signer.as_ref(), now.time)? {
-            lz_promote::register::Started::Written(seq) => {
-                println!("genesis register {} written as record {seq}", &stores.genesis_register_sha256[..12])
-            }
-            lz_promote::register::Started::Found => println!("the evidence store has its genesis register"),
+        match done.started {
+            bootstrap::StoresStarted::Genesis(seq) => println!("genesis register {} written as record {seq}", &stores.genesis_register_sha256[..12]),
+            bootstrap::StoresStarted::Governed { release, record } => println!(
+                "the evidence store has its chain: the settings of release {} (governing {}) applied, recorded as record {record}",
+                &release[..12],
+                stores.environment
+            ),
         }
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(env), Some(pin), Some(who)) = (args.env, args.pin, args.signer) else {
         anyhow::bail!("bootstrap needs --env, --pin and --as (or --stores)");
     };
-    let paths = crate::context::LandingZone::at(root, &endpoint)?.paths;
-    // The signer and the pin first, before any AWS call that acts (issue 26): a signer who may
-    // not pin, or a release the chain would refuse, stops here with nothing created; an
-    // environment already pinned is governed by the pinned release, so bootstrap acts as that
-    // release's role, whatever --pin names.
+    // The signer and the governance first, before any AWS call that acts (issue 26): a signer
+    // who may not pin, or a release the chain would refuse, stops with nothing created; an
+    // environment already pinned is governed by its governing release (its last admitted
+    // deployment's, else the pin's), which bootstrap acts as, whatever --pin names.
     let signer = who.signer()?;
-    let (resolved, release) = bootstrap::resolve_pin(&paths, &env, &pin, &signer)?;
-    if let bootstrap::PinPlan::Existing { sequence, release } = &resolved {
-        if !release.starts_with(&pin) {
-            println!("note: {env} is already pinned to release {} (record {sequence}); bootstrap acts as that release's role", &release[..12.min(release.len())]);
+    let names = Names { state_bucket: args.state_bucket, evidence_bucket: args.evidence_bucket };
+    let done = bootstrap::environment(&paths, &endpoint, &env, &pin, &signer, &names, None)?;
+    print(&done.report);
+    match &done.plan {
+        bootstrap::PinPlan::New { release } => println!("governance of {env} pinned to release {} (record {})", &release[..12], done.record),
+        bootstrap::PinPlan::Existing { sequence, governing, .. } => {
+            if !governing.starts_with(&pin) {
+                println!("note: {env} is governed by release {} (its pin is record {sequence}): bootstrap acted as that release, not --pin {pin}", &governing[..12]);
+            }
+            println!("governance of {env} was already pinned (record {sequence}); the first pin stands; what was applied is record {}", done.record);
         }
-    }
-    let t = Target::from_tree(release.root(), &env, &endpoint)?;
-    let plan = release
-        .plan(&env)
-        .with_context(|| format!("rendering the plan of {env}"))?;
-    let names = Names {
-        // The state bucket the release's backend.hcl names, unless given.
-        state_bucket: args.state_bucket.or_else(|| Some(t.state_bucket.clone())),
-        evidence_bucket: args.evidence_bucket,
-    };
-    let spec = bootstrap::spec_from_plan(&plan, &env, &t.account_id, &t.region, &names)?;
-    let now = t.clock().now()?;
-    // As the environment role the governing release names (issue 26), not the checkout.
-    let report = bootstrap::bootstrap(&endpoint, &spec, &t.deployer_role)?;
-    print(&report);
-    let (record, new) = bootstrap::pin(&paths, &env, &release.digest, &signer, &now)?;
-    if new {
-        println!("governance of {env} pinned to release {} (record {record})", &release.digest[..12]);
-    } else {
-        println!("governance of {env} was already pinned (record {record}); the first pin stands");
     }
     Ok(ExitCode::SUCCESS)
 }

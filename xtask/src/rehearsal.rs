@@ -3,7 +3,7 @@
 //! now, open change windows, stores of its own. Never run it in a checkout you commit from.
 //! With `--kms` the pipeline identities ([`pipeline_identities`]: each environment's deployer
 //! `deployer-bot-{env}` and policy identity `change-policy-{env}`, bound to it in the register;
-//! the approval policy then names `policy_identity = "change-policy-{env}"`) get KMS
+//! the approval policy names `policy_identity = "change-policy-{env}"` with or without `--kms`) get KMS
 //! keys instead of key files, created in the pipeline roles' account (`pipeline_role_arn` of
 //! `governance/aws.toml`, one role per environment) through `lz_platform::reach`, each key's
 //! policy letting only its environments' pipeline roles sign; each environment's pipeline role
@@ -58,11 +58,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
         Default::default()
     };
     let suffix = lz_operate::sandbox::rehearsal_setup_with(root, &keys, &|name| Ok(kms_keys.get(name).map(|k| (k.public_key.clone(), k.arn.clone()))))?;
-    if kms {
-        // Each environment's policy evaluations and automatic approvals by its own identity.
-        lz_operate::sandbox::set_policy_identity(root, POLICY_IDENTITY_PER_ENV)?;
-        println!("policy identity per environment: {POLICY_IDENTITY_PER_ENV}");
-    }
+    // Each environment's policy evaluations and automatic approvals by its own identity.
+    println!("policy identity per environment: {}", lz_operate::sandbox::POLICY_IDENTITY_PER_ENV);
     for (name, key) in &kms_keys {
         println!("{name} signs with the KMS key {} (for {})", key.arn, key.environments.join(", "));
     }
@@ -78,9 +75,6 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 pub fn pipeline_identities() -> Vec<String> {
     lz_input::ENVIRONMENTS.iter().flat_map(|e| [lz_operate::sandbox::env_deployer(e), lz_operate::sandbox::env_policy_identity(e)]).collect()
 }
-
-/// The approval policy's `policy_identity` of a KMS rehearsal: one per environment.
-const POLICY_IDENTITY_PER_ENV: &str = "policy_identity = \"change-policy-{env}\"";
 
 /// A pipeline identity's KMS key.
 struct KmsKey {

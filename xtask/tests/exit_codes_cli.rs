@@ -57,13 +57,13 @@ fn one_exit_code_contract_across_commands() {
         },
         Case {
             what: "the author deploying their release",
-            args: args(&["promote", "--release", &digest, "--to", "dev", "--as", "alice", "--key", &k("alice"), "--policy-key", &k("change-policy")]),
+            args: args(&["promote", "--release", &digest, "--to", "dev", "--as", "alice", "--key", &k("alice"), "--policy-key", &k("change-policy-dev")]),
             code: 1,
             says: &["refused: alice authored release", "cannot deploy it (segregation of duties)"],
         },
         Case {
             what: "skipping an environment",
-            args: args(&["promote", "--release", &digest, "--to", "test", "--as", "deployer-bot", "--key", &k("deployer-bot"), "--policy-key", &k("change-policy")]),
+            args: args(&["promote", "--release", &digest, "--to", "test", "--as", "deployer-bot", "--key", &k("deployer-bot"), "--policy-key", &k("change-policy-test")]),
             code: 1,
             says: &["refused: release", "it has not been deployed to dev (promotion order"],
         },
@@ -116,6 +116,6 @@ fn one_exit_code_contract_across_commands() {
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
 
     // The dry run said dev admits: the promotion does.
-    ok(dir, &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &k("deployer-bot"), "--policy-key", &k("change-policy")]);
+    ok(dir, &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &k("deployer-bot"), "--policy-key", &k("change-policy-dev")]);
     let _ = r;
 }

@@ -29,7 +29,7 @@ fn evidence_verify_reports_a_deployment_its_state_bucket_contradicts() {
     checkout(d.path(), keys.path());
     let digest = ready_to_promote(d.path(), keys.path());
     let bot = key(keys.path(), "deployer-bot");
-    ok(d.path(), &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &bot, "--policy-key", &key(keys.path(), "change-policy")]);
+    ok(d.path(), &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &bot, "--policy-key", &key(keys.path(), "change-policy-dev")]);
     let out = ok(d.path(), &["evidence", "verify"]);
     assert!(out.contains("checked against its source: ok"), "{out}");
 

@@ -88,6 +88,24 @@ const CASES: &[Case] = &[
         code: 1,
         says: &["governance/approval-policy.toml:15", "policy_identity \"change-policy-prod\" of prod is not bound to prod"],
     },
+    // The exact binding (issue 26): a policy identity bound to its environment and another is
+    // refused, so no key another environment's jobs hold signs its automatic approvals.
+    Case {
+        name: "dev's policy identity bound to dev and prod",
+        file: "governance/identities.toml",
+        from: "roles = [\"approver\", \"deployer\"]\nenvironments = [\"dev\"]",
+        to: "roles = [\"approver\", \"deployer\"]\nenvironments = [\"dev\", \"prod\"]",
+        code: 1,
+        says: &["governance/approval-policy.toml:15", "policy_identity \"change-policy-dev\" of dev is not bound to dev alone", "bound to dev, prod"],
+    },
+    Case {
+        name: "prod's policy identity bound to every environment",
+        file: "governance/identities.toml",
+        from: "roles = [\"approver\", \"deployer\"]\nenvironments = [\"prod\"]",
+        to: "roles = [\"approver\", \"deployer\"]\nenvironments = [\"all\"]",
+        code: 1,
+        says: &["governance/approval-policy.toml:15", "policy_identity \"change-policy-prod\" of prod is not bound to prod alone"],
+    },
     Case {
         name: "an unknown tier in the approval policy",
         file: "governance/approval-policy.toml",
@@ -270,7 +288,7 @@ fn check_runs_the_governance_step() {
     checkout(dir.path(), keys.path());
     let path = dir.path().join("governance/approval-policy.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replacen("policy_identity = \"change-policy\"", "policy_identity = \"ghost-policy\"", 1)).unwrap();
+    std::fs::write(&path, text.replacen("policy_identity = \"change-policy-{env}\"", "policy_identity = \"ghost-policy\"", 1)).unwrap();
     let (code, out, err) = xtask(dir.path(), &["check"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("policy_identity \"ghost-policy\" is not an identity"), "{out}{err}");

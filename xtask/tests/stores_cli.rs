@@ -49,7 +49,7 @@ fn the_local_chain_is_a_cache_deleting_it_loses_nothing_and_a_divergent_one_is_r
         let _ = std::fs::remove_dir_all(d.path().join(".tools").join(cache));
     }
     assert_eq!(records(&ok(d.path(), &["evidence", "verify"])), before);
-    ok(d.path(), &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")]);
+    ok(d.path(), &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy-dev")]);
     ok(d.path(), &["evidence", "pull"]);
     assert_eq!(records(&ok(d.path(), &["evidence", "verify"])), before + 3, "policy evaluation, in progress, completed");
 }
@@ -66,7 +66,7 @@ fn a_checkout_that_names_other_stores_cannot_promote_from_them() {
     ok(d.path(), &["bootstrap", "--stores", "--as", "bob", "--key", &key(keys.path(), "bob")]);
     let (code, out, err) = xtask(
         d.path(),
-        &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")],
+        &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy-dev")],
     );
     assert_ne!(code, 0, "a side store must not yield a promotion:\n{out}{err}");
     assert!(err.contains("no release"), "{err}");
@@ -80,7 +80,7 @@ fn a_checkout_that_names_other_stores_cannot_promote_from_them() {
     ok(d.path(), &["release", "publish", "--release", &digest, "--as", "alice", "--key", &key(keys.path(), "alice"), "--dir", &staged.display().to_string()]);
     let (code, _, err) = xtask(
         d.path(),
-        &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy")],
+        &["promote", "--release", &digest, "--to", "dev", "--as", "deployer-bot", "--key", &key(keys.path(), "deployer-bot"), "--policy-key", &key(keys.path(), "change-policy-dev")],
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no governance trust root"), "{err}");

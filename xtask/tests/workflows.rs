@@ -710,7 +710,7 @@ fn rehearsal_job_runs_dev_to_prod() {
     assert_eq!(last.name, "Chain of custody");
     assert!(last.stdout.contains(&release), "the job's query answers for the release:\n{}", last.stdout);
     let query = xtask(&clone, &["evidence", "query", "--release", &release, "--json"]);
-    assert_chain_of_custody(&query, &release, 1, &|_| ("deployer-bot".to_string(), "change-policy".to_string()));
+    assert_chain_of_custody(&query, &release, 1, &|env| ("deployer-bot".to_string(), format!("change-policy-{env}")));
     // The witness steps make the witnessed bound apply: the decisions' clocks say they were not
     // authenticated, agreed with the evidence store's Date and were within the skew of a
     // witnessed checkpoint.

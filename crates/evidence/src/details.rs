@@ -357,6 +357,17 @@ details_struct!(
         register_sha256: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         clock: Option<String>,
+        /// What `bootstrap --env` (or `--stores`) applied with this record's release: the
+        /// buckets and role it configured (absent on a pin that acted on nothing).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        applied: Option<Vec<String>>,
+        /// sha256 of the settings applied (the JSON of the bucket and role specifications).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        settings_sha256: Option<String>,
+        /// On a later bootstrap's record: the pin that stands (the first pin of an environment
+        /// stands; this record only says what was applied, with the release governing then).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standing_pin: Option<u64>,
     }
 );
 

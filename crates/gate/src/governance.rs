@@ -81,7 +81,8 @@ pub fn findings(root: &Path) -> Result<Findings> {
     // Each environment's policy identity (`{env}` in policy_identity: one per environment, issue
     // 26) exists, is a workload with the approver role (so the record rule `policy-identity`
     // keeps it from signing what is deployed or observed: no deployer is also a policy
-    // identity), and is bound to that environment in the register.
+    // identity), and is bound to that environment alone in the register (an identity bound to
+    // several, or to "all", is refused: another environment's jobs could sign its approvals).
     let mut seen = std::collections::BTreeSet::new();
     for env in lz_platform::ENVIRONMENTS {
         let name = policy.policy_identity_of(env);
@@ -90,9 +91,10 @@ pub fn findings(root: &Path) -> Result<Findings> {
             Some(id) if !id.has_role(lz_evidence::identity::Role::Approver) => Some(format!(
                 "policy_identity {name:?} has no approver role: a policy identity is a workload with the approver role, which signs no deployment, drift, rotation or adoption record (a deployer is never also the policy identity)"
             )),
-            Some(id) if !id.environments.as_ref().is_some_and(|bound| bound.iter().any(|e| e == env)) => Some(format!(
-                "policy_identity {name:?} of {env} is not bound to {env} in {} (environments = [\"{env}\"]): a policy identity signs only its environments' evaluations and automatic approvals",
-                lz_promote::register::REGISTER_FILE
+            Some(id) if !id.environments.as_ref().is_some_and(|bound| bound.len() == 1 && bound[0] == env) => Some(format!(
+                "policy_identity {name:?} of {env} is not bound to {env} alone in {} (environments = [\"{env}\"], bound to {}): a policy identity signs only its environment's evaluations and automatic approvals, so a key another environment's jobs hold never approves this one's changes",
+                lz_promote::register::REGISTER_FILE,
+                id.environments.as_ref().map(|b| b.join(", ")).unwrap_or_else(|| "every environment".into())
             )),
             Some(_) => None,
             None => Some(format!("policy_identity {name:?} is not an identity of {}", lz_promote::register::REGISTER_FILE)),

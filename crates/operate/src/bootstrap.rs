@@ -408,12 +408,14 @@ pub fn bootstrap(endpoint: &str, spec: &EnvSpec, role: &str) -> Result<Report> {
     })
 }
 
-/// An environment's governance pin, resolved before bootstrap creates anything.
+/// An environment's governance, resolved before bootstrap creates anything.
 #[derive(Debug, PartialEq, Eq)]
 pub enum PinPlan {
-    /// The chain already pins the environment (record `sequence`) to `release`: that release
-    /// governs it, whatever the command line names; nothing is appended.
-    Existing { sequence: u64, release: String },
+    /// The chain already pins the environment (record `sequence`, to release `pinned`), and
+    /// `governing` governs it now: its last admitted deployment's release, else the pin's (what a
+    /// promotion's session reads). Bootstrap acts as `governing`, whatever the command line or
+    /// the checkout names, and records what it applied; the first pin stands.
+    Existing { sequence: u64, pinned: String, governing: String },
     /// The environment is not pinned: `release` will be (the signer may pin it, and it carries
     /// the register in force).
     New { release: String },
@@ -424,43 +426,26 @@ impl PinPlan {
     /// (`governance/aws.toml`) and plan it acts with.
     pub fn release(&self) -> &str {
         match self {
-            PinPlan::Existing { release, .. } | PinPlan::New { release } => release,
+            PinPlan::Existing { governing: release, .. } | PinPlan::New { release } => release,
         }
     }
 }
 
-/// Resolves `environment`'s governance pin before any AWS call that acts (issue 26): `signer`
-/// must be a person of the security group, and an existing pin wins over `release`; a new pin's
-/// release must carry the register in force. Reads the chain and the release store only, and
-/// returns the governing release opened (verified and unpacked), so the caller acts with it
-/// without reading it again.
-pub fn resolve_pin(
-    paths: &crate::Paths,
-    environment: &str,
-    release: &str,
-    signer: &lz_evidence::Signer,
-) -> Result<(PinPlan, crate::release::VerifiedRelease)> {
-    match resolve(paths, environment, release, signer)? {
-        (plan @ PinPlan::Existing { .. }, _) => {
-            let archive = paths.open_release(plan.release())?;
-            Ok((plan, archive))
-        }
-        (plan, Some(archive)) => Ok((plan, archive)),
-        (PinPlan::New { release }, None) => anyhow::bail!("release {release} was resolved without being opened"),
-    }
+/// The governance standing for `environment` in the verified `records`: its first pin and the
+/// release governing it, judged on the admitted records only (a deployment record without a
+/// valid admission, which one deployer key can write, governs nothing).
+fn standing(paths: &crate::Paths, ledger: &crate::ledger::Ledger, records: Vec<crate::ledger::Record>, environment: &str) -> Result<Option<PinPlan>> {
+    let Some(pin) = crate::session::governance_pin(&records, environment).map(|p| (p.sequence, p.release.clone())) else { return Ok(None) };
+    let (admitted, _) = crate::replay::admitted_records(paths, ledger, records)?;
+    let governing = lz_promote::in_force::governing_release(&admitted, environment).unwrap_or(&pin.1).to_string();
+    Ok(Some(PinPlan::Existing { sequence: pin.0, pinned: pin.1, governing }))
 }
 
-/// [`resolve_pin`]'s checks; a new pin's release comes back opened (it was read to check its
-/// register), an existing pin's is not opened.
-fn resolve(
-    paths: &crate::Paths,
-    environment: &str,
-    release: &str,
-    signer: &lz_evidence::Signer,
-) -> Result<(PinPlan, Option<crate::release::VerifiedRelease>)> {
+/// Refuses unless `signer` is a person of the security group signing with its registered key
+/// (in the register in force in the chain of `ledger`): the one who pins an environment's
+/// governance or brings its buckets back to the governing release's settings.
+fn check_security_signer(ledger: &crate::ledger::Ledger, signer: &lz_evidence::Signer) -> Result<()> {
     use crate::refusal::refuse_if;
-    let ledger = paths.ledger()?;
-    let records = ledger.records()?;
     let who = signer.identity();
     let id = ledger.identities().get(who);
     refuse_if!(
@@ -469,8 +454,27 @@ fn resolve(
         crate::session::SECURITY_GROUP
     );
     refuse_if!(id.is_some_and(|i| i.keyid != signer.keyid()), "the signing key is not the registered key of identity {who}");
-    if let Some(p) = crate::session::governance_pin(&records, environment) {
-        return Ok((PinPlan::Existing { sequence: p.sequence, release: p.release.clone() }, None));
+    Ok(())
+}
+
+/// Resolves `environment`'s governance before any AWS call that acts (issue 26): `signer` must
+/// be a person of the security group; an environment already pinned is governed by its
+/// governing release ([`PinPlan::Existing`]), whatever `release` names; a new pin's release must
+/// carry the register in force. Reads the chain and the release store only, and returns the
+/// governing release opened (verified and unpacked), so the caller acts with it without
+/// reading it again.
+pub fn resolve_pin(
+    paths: &crate::Paths,
+    environment: &str,
+    release: &str,
+    signer: &lz_evidence::Signer,
+) -> Result<(PinPlan, crate::release::VerifiedRelease)> {
+    use crate::refusal::refuse_if;
+    let ledger = paths.ledger()?;
+    check_security_signer(&ledger, signer)?;
+    if let Some(plan) = standing(paths, &ledger, ledger.records()?, environment)? {
+        let archive = paths.open_release(plan.release())?;
+        return Ok((plan, archive));
     }
     let archive = paths.open_release(release)?;
     let register_sha256 = lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
@@ -483,29 +487,48 @@ fn resolve(
         crate::approval::short(&archive.digest),
         crate::approval::short(&register_sha256)
     );
-    Ok((PinPlan::New { release: archive.digest.clone() }, Some(archive)))
+    Ok((PinPlan::New { release: archive.digest.clone() }, archive))
 }
 
-/// Pins the governance of `environment` to `release` (digest or unique prefix): until a
-/// release is deployed there, its identities, approval policy, risk tiers, change windows,
-/// exceptions and policies judge every promotion into it. Signed by a person of the security
-/// group; the first pin of an environment stands, later ones are not recorded. Returns the
-/// pin's record and whether this call recorded it.
-pub fn pin(
+/// What bootstrap applied, for its record.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    /// The buckets and role configured.
+    pub configured: Vec<String>,
+    /// sha256 of the JSON of the settings applied.
+    pub settings_sha256: String,
+}
+
+impl Applied {
+    /// What `report` configured with `settings` (serialised to JSON for their digest).
+    pub fn of(report: &Report, settings: &impl Serialize) -> Result<Applied> {
+        let json = serde_json::to_vec(settings).context("serialising the settings applied")?;
+        Ok(Applied { configured: report.configured.clone(), settings_sha256: lz_evidence::dsse::sha256_hex(&json) })
+    }
+}
+
+/// Records bootstrap's decision on `environment` by compare-and-swap: a new pin
+/// ([`PinPlan::New`]: the environment's governance pin), or, for an environment already pinned,
+/// a later governance-pin record naming the governing release it acted as (which changes no
+/// pin: the first pin stands) and what it `applied`. Appended only if the governance standing at
+/// the sequence the record takes is still `plan` (the same pin, the same governing release);
+/// otherwise refused, naming what now governs, and nothing is recorded: a pin or deployment
+/// appended while bootstrap acted never leaves one release's settings applied under another's
+/// record. Returns the record.
+#[allow(clippy::too_many_arguments)]
+pub fn record(
     paths: &crate::Paths,
     environment: &str,
-    release: &str,
+    plan: &PinPlan,
+    archive: &crate::release::VerifiedRelease,
+    applied: Option<&Applied>,
     signer: &lz_evidence::Signer,
     now: &crate::clock::Reading,
-) -> Result<(u64, bool)> {
+) -> Result<u64> {
     use lz_evidence::record::{Fields, Kind};
-    // Resolved again at append time: the first pin of an environment stands, and one may have
-    // been recorded since the caller resolved it.
-    let archive = match resolve(paths, environment, release, signer)? {
-        (PinPlan::Existing { sequence, .. }, _) => return Ok((sequence, false)),
-        (PinPlan::New { .. }, Some(archive)) => archive,
-        (PinPlan::New { release }, None) => anyhow::bail!("release {release} was resolved without being opened"),
-    };
+    if archive.digest != plan.release() {
+        anyhow::bail!("release {} is not the release bootstrap resolved ({})", crate::approval::short(&archive.digest), crate::approval::short(plan.release()));
+    }
     let ledger = paths.ledger()?;
     let governance: Vec<(String, Vec<u8>)> = archive
         .files
@@ -515,15 +538,188 @@ pub fn pin(
         .collect();
     let governance_sha256 = lz_evidence::dsse::sha256_hex(&lz_evidence::release::tar(&governance)?);
     let register_sha256 = lz_evidence::dsse::sha256_hex(archive.file("governance/identities.toml")?);
+    let short = crate::approval::short(&archive.digest);
+    let (reason, standing_pin) = match plan {
+        PinPlan::New { .. } => ("governance trust root at bootstrap".to_string(), None),
+        PinPlan::Existing { sequence, .. } => (
+            format!("bootstrap applied the settings of release {short}, which governs {environment} (the pin of record {sequence} stands)"),
+            Some(*sequence),
+        ),
+    };
     let fields = Fields::new(&archive.digest)
         .environment(environment)
         .at(now.time)
-        .reason("governance trust root at bootstrap")
+        .reason(&reason)
         .details(lz_evidence::details::GovernancePinDetails {
             governance_sha256,
             register_sha256,
             clock: Some(now.source.clone()),
+            applied: applied.map(|a| a.configured.clone()),
+            settings_sha256: applied.map(|a| a.settings_sha256.clone()),
+            standing_pin,
             ..Default::default()
         });
-    Ok((ledger.append(Kind::GovernancePin, fields, signer)?.sequence, true))
+    let check = |records: Vec<crate::ledger::Record>| -> Result<()> {
+        let now = standing(paths, &ledger, records, environment)?;
+        let expected = match plan {
+            PinPlan::New { .. } => None,
+            existing => Some(existing),
+        };
+        if now.as_ref() != expected {
+            let what = match &now {
+                Some(PinPlan::Existing { sequence, governing, .. }) => {
+                    format!("{environment} is now pinned by record {sequence} and governed by release {}", crate::approval::short(governing))
+                }
+                _ => format!("{environment} is no longer pinned"),
+            };
+            let acted = if applied.is_some() { format!(", and the settings of {short} it applied stay until then") } else { String::new() };
+            return Err(crate::refusal::refuse!(
+                "the governance of {environment} moved while bootstrap ran: it resolved release {short} but {what}; nothing is recorded (run bootstrap again: it acts as the release that governs {environment} now{acted})"
+            ));
+        }
+        Ok(())
+    };
+    Ok(ledger.append_if(Kind::GovernancePin, fields, signer, &check)?.sequence)
+}
+
+/// Pins the governance of `environment` to `release` (digest or unique prefix) without acting
+/// on anything: until a release is deployed there, its identities, approval policy, risk tiers,
+/// change windows, exceptions and policies judge every promotion into it. Signed by a person of
+/// the security group; the first pin of an environment stands, later ones are not recorded.
+/// Returns the pin's record and whether this call recorded it.
+pub fn pin(
+    paths: &crate::Paths,
+    environment: &str,
+    release: &str,
+    signer: &lz_evidence::Signer,
+    now: &crate::clock::Reading,
+) -> Result<(u64, bool)> {
+    match resolve_pin(paths, environment, release, signer)? {
+        (PinPlan::Existing { sequence, .. }, _) => Ok((sequence, false)),
+        (plan @ PinPlan::New { .. }, archive) => Ok((record(paths, environment, &plan, &archive, None, signer, now)?, true)),
+    }
+}
+
+/// What `bootstrap --env` did.
+#[derive(Debug)]
+pub struct Bootstrapped {
+    /// The governance resolved: the release acted as is [`PinPlan::release`].
+    pub plan: PinPlan,
+    pub report: Report,
+    /// The record of what was applied (the new pin, or a later bootstrap's record).
+    pub record: u64,
+}
+
+/// `bootstrap --env`: resolves the environment's governance ([`resolve_pin`]), creates (or
+/// brings back to the declared settings) its buckets and deployer role as the governing
+/// release declares them and acting as the role that release names, then records what it
+/// applied ([`record`], refused if the governance moved meanwhile). `names` overrides the
+/// bucket names (the state bucket defaults to the one the release's `backend.hcl` names);
+/// `clock` is the environment's trusted clock unless given (tests).
+pub fn environment(
+    paths: &crate::Paths,
+    endpoint: &str,
+    environment: &str,
+    release: &str,
+    signer: &lz_evidence::Signer,
+    names: &Names,
+    clock: Option<&crate::clock::Clock>,
+) -> Result<Bootstrapped> {
+    let (plan, archive) = resolve_pin(paths, environment, release, signer)?;
+    let t = crate::target::Target::from_tree(archive.root(), environment, endpoint)?;
+    let declared = archive.plan(environment).with_context(|| format!("rendering the plan of {environment}"))?;
+    let names = Names {
+        state_bucket: names.state_bucket.clone().or_else(|| Some(t.state_bucket.clone())),
+        evidence_bucket: names.evidence_bucket.clone(),
+    };
+    let spec = spec_from_plan(&declared, environment, &t.account_id, &t.region, &names)?;
+    let now = clock.cloned().unwrap_or_else(|| t.clock()).now()?;
+    // As the environment role the governing release names (issue 26), never the checkout's.
+    let report = bootstrap(endpoint, &spec, &t.deployer_role)?;
+    let applied = Applied::of(&report, &spec)?;
+    let record = record(paths, environment, &plan, &archive, Some(&applied), signer, &now)?;
+    Ok(Bootstrapped { plan, report, record })
+}
+
+/// What `bootstrap --stores` did.
+#[derive(Debug)]
+pub struct StoresBootstrapped {
+    pub report: Report,
+    /// The genesis register written (an empty store), or, for a store that holds its chain, the
+    /// release whose settings were applied and the record saying so.
+    pub started: StoresStarted,
+}
+
+#[derive(Debug)]
+pub enum StoresStarted {
+    Genesis(u64),
+    Governed { release: String, record: u64 },
+}
+
+/// `bootstrap --stores`, always signed by a person of the security group. An empty (or
+/// unreadable) evidence store is created with the checkout's settings and started with its
+/// genesis register `register` (which `governance/stores.toml` pins: checked before any bucket
+/// is created; nothing governs yet). A store that holds its chain is brought back to the
+/// settings of the release governing the hosting environment (`stores.environment`) in that
+/// chain, never the checkout's, and the record of what was applied is appended ([`record`]); with
+/// no governing release there, it is refused before anything is changed.
+pub fn stores(
+    root: &std::path::Path,
+    paths: &crate::Paths,
+    stores: &crate::stores::Stores,
+    register: &str,
+    signer: Option<&lz_evidence::Signer>,
+    clock: Option<&crate::clock::Clock>,
+) -> Result<StoresBootstrapped> {
+    let env = stores.environment.as_str();
+    // An error reading the chain counts as empty: the genesis then needs the pinned register and a signer.
+    let started = paths.ledger().and_then(|l| l.chain()).is_ok_and(|c| !c.records.is_empty());
+    if !started {
+        crate::register::check_genesis(&stores.genesis_register_sha256, register)?;
+        let Some(signer) = signer else {
+            anyhow::bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
+        };
+        let declared = crate::release::render_env(root, env).with_context(|| format!("rendering the plan of {env} (it hosts the stores)"))?;
+        let report = bootstrap_stores(stores, &declared)?;
+        let t = crate::target::Target::from_tree(root, env, &stores.endpoint)?;
+        let now = clock.cloned().unwrap_or_else(|| t.clock()).now()?;
+        let seq = match crate::register::start(paths, &stores.genesis_register_sha256, register, Some(signer), now.time)? {
+            crate::register::Started::Written(seq) => seq,
+            crate::register::Started::Found => anyhow::bail!("the evidence store {} was started by another run while this one created it", paths.evidence.describe()),
+        };
+        return Ok(StoresBootstrapped { report, started: StoresStarted::Genesis(seq) });
+    }
+    let Some(signer) = signer else {
+        anyhow::bail!(
+            "the evidence store {} holds its chain: bootstrap --stores on it is signed by a person of the security group, who records the settings it applies (pass --as ID --key FILE)",
+            paths.evidence.describe()
+        );
+    };
+    let ledger = paths.ledger()?;
+    check_security_signer(&ledger, signer)?;
+    let Some(plan) = standing(paths, &ledger, ledger.records()?, env)? else {
+        return Err(crate::refusal::refuse!(
+            "the evidence store {} holds its chain and {env} (which hosts the stores) has no governing release: an existing store's settings come from the release governing {env}, never from a checkout (pin {env} first: `cargo xtask bootstrap --env {env} --pin DIGEST --as ID --key FILE`)",
+            paths.evidence.describe()
+        ));
+    };
+    let archive = paths.open_release(plan.release())?;
+    // The hosting environment is the governing release's, too: a checkout that moves the stores
+    // to another environment's release (and its settings) is refused.
+    let governed = crate::stores::Stores::load(archive.root(), &stores.endpoint)?;
+    if governed.environment != env {
+        return Err(crate::refusal::refuse!(
+            "governance/stores.toml of the checkout says the stores are hosted by {env}, but release {} (which governs {env}) says {}: an existing store's settings come from the governing release, never from a checkout",
+            crate::approval::short(&archive.digest),
+            governed.environment
+        ));
+    }
+    let declared = archive.plan(env).with_context(|| format!("rendering the plan of {env} (it hosts the stores)"))?;
+    let specs = stores.specs(&declared)?;
+    let t = crate::target::Target::from_tree(archive.root(), env, &stores.endpoint)?;
+    let now = clock.cloned().unwrap_or_else(|| t.clock()).now()?;
+    let report = bootstrap_stores(stores, &declared)?;
+    let applied = Applied::of(&report, &specs)?;
+    let record = record(paths, env, &plan, &archive, Some(&applied), signer, &now)?;
+    Ok(StoresBootstrapped { report, started: StoresStarted::Governed { release: archive.digest.clone(), record } })
 }

@@ -20,7 +20,7 @@ use crate::session::Session;
 use crate::Paths;
 
 /// name, group, roles, kind
-pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
+pub const PEOPLE: [(&str, &str, &[&str], &str); 22] = [
     ("alice", "platform", &["author"], "person"),
     ("bob", "security", &["approver", "reviewer"], "person"),
     ("carol", "business", &["approver"], "person"),
@@ -28,12 +28,6 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
     ("erin", "platform", &["approver"], "person"),
     ("frank", "security", &["approver"], "person"),
     ("deployer-bot", "platform", &["deployer"], "workload"),
-    (
-        "change-policy",
-        "platform",
-        &["approver", "deployer"],
-        "workload",
-    ),
     ("oscar", "operations", &["break-glass"], "person"),
     ("audrey", "security", &["auditor"], "person"),
     // A third security approver: a register change needs two approvals besides its proposer's.
@@ -50,8 +44,9 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
     ("deployer-bot-uat", "platform", &["deployer"], "workload"),
     ("deployer-bot-preprod", "platform", &["deployer"], "workload"),
     ("deployer-bot-prod", "platform", &["deployer"], "workload"),
-    // And its policy identity, for a governance whose policy_identity is `change-policy-{env}`
-    // (the KMS rehearsal's, `cargo xtask rehearsal setup --kms`).
+    // And its policy identity (`policy_identity = "change-policy-{env}"`, [`POLICY_IDENTITY_PER_ENV`],
+    // as in the repository's governance): each environment's evaluations and automatic approvals
+    // are signed by a key bound to that environment alone.
     ("change-policy-dev", "platform", &["approver", "deployer"], "workload"),
     ("change-policy-test", "platform", &["approver", "deployer"], "workload"),
     ("change-policy-uat", "platform", &["approver", "deployer"], "workload"),
@@ -60,10 +55,9 @@ pub const PEOPLE: [(&str, &str, &[&str], &str); 23] = [
 ];
 
 /// The environments a test identity is bound to (`environments` of its register entry,
-/// `lz_evidence::binding`); the others sign for every environment. The shared deployer and
-/// policy identity (`deployer-bot`, `change-policy`, the repository's governance) name every
-/// environment.
-pub const BINDINGS: [(&str, &[&str]); 12] = [
+/// `lz_evidence::binding`); the others sign for every environment. The shared deployer
+/// (`deployer-bot`) names every environment; every policy identity is bound to its own one.
+pub const BINDINGS: [(&str, &[&str]); 11] = [
     // The shared deployer of the offline tests: every environment, said explicitly (a new
     // register names the environments of each workload that deploys or approves).
     ("deployer-bot", &[lz_evidence::binding::ALL]),
@@ -72,7 +66,6 @@ pub const BINDINGS: [(&str, &[&str]); 12] = [
     ("deployer-bot-uat", &["uat"]),
     ("deployer-bot-preprod", &["preprod"]),
     ("deployer-bot-prod", &["prod"]),
-    ("change-policy", &lz_platform::ENVIRONMENTS),
     ("change-policy-dev", &["dev"]),
     ("change-policy-test", &["test"]),
     ("change-policy-uat", &["uat"]),
@@ -173,10 +166,8 @@ fn classes_to_test_identities(tree: &Path) -> Result<()> {
     std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))
 }
 
-/// The approval policy of `tree` with its `policy_identity` line replaced by `line`: the
-/// offline tests' shared policy identity ([`SHARED_POLICY_IDENTITY`], bound to every
-/// environment in [`BINDINGS`]) in place of the repository's one per environment
-/// (`change-policy-{env}`, which the KMS rehearsal puts back: `cargo xtask rehearsal setup --kms`).
+/// The approval policy of `tree` with its `policy_identity` line replaced by `line` (a
+/// sandbox's and a rehearsal's: [`POLICY_IDENTITY_PER_ENV`], the test identities of [`PEOPLE`]).
 pub fn set_policy_identity(tree: &Path, line: &str) -> Result<()> {
     let file = tree.join(lz_promote::approval::APPROVAL_POLICY);
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -186,8 +177,10 @@ pub fn set_policy_identity(tree: &Path, line: &str) -> Result<()> {
     std::fs::write(&file, out.join("\n") + "\n").with_context(|| format!("cannot write {}", file.display()))
 }
 
-/// The approval policy line of the offline tests' shared policy identity.
-pub const SHARED_POLICY_IDENTITY: &str = "policy_identity = \"change-policy\"";
+/// The approval policy line of sandboxes and rehearsals: one policy identity per environment
+/// (`change-policy-{env}`, bound to that environment alone in [`BINDINGS`]), as the gate
+/// requires of every governance (`lz_gate::governance`).
+pub const POLICY_IDENTITY_PER_ENV: &str = "policy_identity = \"change-policy-{env}\"";
 
 /// Turns the working tree at `root` into a rehearsal of itself: test identities whose keys go
 /// to `keys` (generated now, never committed) replace the register, the exceptions name them,
@@ -213,7 +206,7 @@ pub fn rehearsal_setup_with(root: &Path, keys: &Path, kms_key: &dyn Fn(&str) -> 
     std::fs::write(root.join("governance/identities.toml"), &toml)?;
     exceptions_to_test_identities(root)?;
     classes_to_test_identities(root)?;
-    set_policy_identity(root, SHARED_POLICY_IDENTITY)?;
+    set_policy_identity(root, POLICY_IDENTITY_PER_ENV)?;
     std::fs::write(
         root.join("governance/change-windows.toml"),
         "# Rehearsal: no closed periods.\ntimezone = \"Europe/London\"\n",
@@ -259,7 +252,7 @@ impl Sandbox {
         std::fs::write(tree.join("governance/identities.toml"), &toml)?;
         exceptions_to_test_identities(&tree)?;
         classes_to_test_identities(&tree)?;
-        set_policy_identity(&tree, SHARED_POLICY_IDENTITY)?;
+        set_policy_identity(&tree, POLICY_IDENTITY_PER_ENV)?;
         // The tree's evidence store starts with the sandbox register as its genesis.
         let stores = tree.join(crate::stores::STORES_FILE);
         let text = std::fs::read_to_string(&stores).with_context(|| format!("cannot read {}", stores.display()))?;

@@ -206,7 +206,7 @@ fn a_release_decided_before_a_high_tier_deployment_finished_is_refused() {
     let opts = lz_operate::promote::Options {
         target: &target,
         deployer: sb.signer("deployer-bot"),
-        policy_signer: sb.signer("change-policy"),
+        policy_signer: sb.signer("change-policy-dev"),
         bake_seconds: 0,
         recover: false,
         // dev is the first environment: no previous one to check the facts of.
@@ -337,14 +337,14 @@ fn a_high_tier_change_reaches_prod_only_with_human_approvals_inside_its_window()
     }
     let s = sb.session(&r, "prod").unwrap();
     assert_eq!(s.classify().unwrap().tier, Tier::High);
-    // The change-policy workload holds the approver role and signs an approval; one person
+    // prod's policy identity (a workload with the approver role) signs an approval; one person
     // approves.
     sb.ledger()
         .unwrap()
         .append(
             Kind::Approval,
             approval_fields(&r, "prod", &s.plan_digest, SAT, Some(true)),
-            sb.signer("change-policy"),
+            sb.signer("change-policy-prod"),
         )
         .unwrap();
     sb.approve("bob", &r, "prod", &at(SAT)).unwrap();
@@ -354,14 +354,14 @@ fn a_high_tier_change_reaches_prod_only_with_human_approvals_inside_its_window()
         "{msg}"
     );
     assert!(
-        msg.contains("not counted: change-policy (a workload identity, never a human approval)"),
+        msg.contains("not counted: change-policy-prod (a workload identity, never a human approval)"),
         "{msg}"
     );
     // A workload cannot approve through the approval command either.
-    let msg = refused(sb.approve("change-policy", &r, "prod", &at(SAT)));
+    let msg = refused(sb.approve("change-policy-prod", &r, "prod", &at(SAT)));
     assert_eq!(
         msg,
-        "change-policy is a workload identity: approvals are given by people"
+        "change-policy-prod is a workload identity: approvals are given by people"
     );
     // With the second person, the change still waits for the window: market hours at the
     // trusted clock's time.
@@ -379,7 +379,7 @@ fn a_high_tier_change_reaches_prod_only_with_human_approvals_inside_its_window()
 fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
     let (_d, sb) = sandbox();
     let r = base(&sb);
-    let permissive = "policy_identity = \"change-policy\"\n[tiers.standard]\nauto_approve = true\n[tiers.normal]\nauto_approve = true\n[tiers.high]\nauto_approve = true\n[tiers.emergency]\nbreak_glass = true\n";
+    let permissive = "policy_identity = \"change-policy-{env}\"\n[tiers.standard]\nauto_approve = true\n[tiers.normal]\nauto_approve = true\n[tiers.high]\nauto_approve = true\n[tiers.emergency]\nbreak_glass = true\n";
     // The working tree (here the sandbox's tree) is edited after the release was built.
     std::fs::write(sb.tree.join("governance/approval-policy.toml"), permissive).unwrap();
     let msg = refused(admit(&sb, &r, "dev", "deployer-bot", SAT));
@@ -412,7 +412,7 @@ fn working_tree_rules_and_a_release_carrying_its_own_rules_change_nothing() {
         .append(
             Kind::Approval,
             approval_fields(&r2, "dev", &s.plan_digest, SAT, Some(true)),
-            sb.signer("change-policy"),
+            sb.signer("change-policy-dev"),
         )
         .unwrap();
     let msg = refused(admit(&sb, &r2, "dev", "deployer-bot", SAT));
@@ -634,7 +634,7 @@ fn a_forged_passing_policy_evaluation_never_substitutes_for_the_evaluation() {
     sb.approve("bob", &r, "dev", &c).unwrap();
     sb.approve("erin", &r, "dev", &c).unwrap();
     let s = sb.session(&r, "dev").unwrap();
-    for who in ["deployer-bot", "change-policy"] {
+    for who in ["deployer-bot", "change-policy-dev"] {
         let _ = sb.ledger().unwrap().append(
             Kind::PolicyEvaluation,
             Fields::new(&r)
@@ -963,4 +963,108 @@ fn an_altered_release_archive_is_refused_as_tampering() {
     std::fs::write(&tar, bytes).unwrap();
     let msg = refused(sb.session(&r, "dev").map(|s| s.plan_digest));
     assert!(msg.contains("the stored release was altered"), "{msg}");
+}
+
+/// A release of the sandbox tree whose dev environment declares cost centre `cc` (the
+/// CostCentre tag of dev's state bucket), its exceptions approved.
+fn cost_centre_release(sb: &Sandbox, tag: &str, cc: &str) -> String {
+    let r = sb
+        .release(tag, "alice", &at(SAT), |tree| {
+            let tfvars = tree.join("environments/dev/terraform.tfvars");
+            let text = std::fs::read_to_string(&tfvars)?;
+            std::fs::write(&tfvars, format!("{text}\ncost_centre = \"{cc}\"\n"))?;
+            Ok(())
+        })
+        .unwrap();
+    sb.approve_exceptions(&r, &at(SAT)).unwrap();
+    r
+}
+
+/// The tag `key` of `bucket` in dev's account, as it is in LocalStack.
+fn dev_bucket_tag(sb: &Sandbox, bucket: &str, key: &str) -> Option<String> {
+    let t = sb.target("dev").unwrap();
+    let c = lz_platform::aws::s3_client(&t.endpoint, &t.account_id, &t.region);
+    let tags = lz_platform::aws::runtime().unwrap().block_on(c.get_bucket_tagging().bucket(bucket).send()).unwrap();
+    tags.tag_set().iter().find(|t| t.key() == key).map(|t| t.value().to_string())
+}
+
+/// Issue 26 (review (a)): re-running `bootstrap --env` on a pinned environment acts as the
+/// release governing it (its last admitted deployment's), never the pin's, a checkout's or
+/// whatever `--pin` names, and leaves a signed record of what it applied. The insider: a
+/// release of their own (CC-3333) named with `--pin`, made to look deployed by a deployer key's
+/// forged deployment records, and the old pin (CC-1111) named instead: each time the state
+/// bucket gets the governing release's settings (CC-2222), and the record names that release.
+/// Without the control bootstrap applied the pin's settings and recorded nothing. LocalStack.
+#[test]
+fn a_rerun_bootstrap_acts_as_the_governing_release_and_records_what_it_applied() {
+    use lz_operate::bootstrap::{self, PinPlan};
+    let (_d, sb) = common::sandbox("boot-governing");
+    let c = at(SAT);
+    let names = sb.names("dev");
+    let state = names.state_bucket.clone().unwrap();
+    let boot = |release: &str| bootstrap::environment(&sb.paths, &sb.endpoint, "dev", release, sb.signer("bob"), &names, Some(&c));
+    let pinned = cost_centre_release(&sb, "boot-pinned", "CC-1111");
+    let first = boot(&pinned).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(first.plan, PinPlan::New { release: pinned.clone() });
+    assert_eq!(dev_bucket_tag(&sb, &state, "CostCentre").as_deref(), Some("CC-1111"));
+    // Another release is deployed to dev (admitted): it governs dev now.
+    let governing = cost_centre_release(&sb, "boot-deployed", "CC-2222");
+    simulate_deployment(&sb, &governing, "dev", SAT);
+    // The insider's release, with a deployment forged by the deployer key alone.
+    let own = cost_centre_release(&sb, "boot-own", "CC-3333");
+    let plan = sb.session(&own, "dev").unwrap().plan_digest;
+    forge_deployment(&sb, &own, "dev", &plan, "standard");
+    for named in [&own, &pinned] {
+        let again = boot(named).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(again.plan, PinPlan::Existing { sequence: first.record, pinned: pinned.clone(), governing: governing.clone() }, "--pin {named}");
+        assert_eq!(dev_bucket_tag(&sb, &state, "CostCentre").as_deref(), Some("CC-2222"), "--pin {named}: the governing release's settings");
+        let records = sb.ledger().unwrap().records().unwrap();
+        let r = records.iter().find(|r| r.sequence == again.record).expect("the record of what was applied");
+        assert_eq!((r.kind, r.release.as_str(), r.environment.as_deref(), r.identity.as_str()), (Kind::GovernancePin, governing.as_str(), Some("dev"), "bob"));
+        let details = r.details.governance_pin().expect("governance-pin details");
+        assert_eq!(details.standing_pin, Some(first.record));
+        assert!(details.applied.as_ref().is_some_and(|a| a.contains(&format!("s3://{state}"))), "{details:?}");
+        assert!(details.settings_sha256.as_ref().is_some_and(|s| s.len() == 64), "{details:?}");
+        // The first pin stands: the record moves no decision.
+        assert_eq!(lz_promote::session::governance_pin(&records, "dev").unwrap().sequence, first.record);
+    }
+    assert_eq!(sb.session(&own, "dev").unwrap().governed_by.release(), governing);
+}
+
+/// Issue 26 (the resolve/record race): bootstrap resolves the governance, acts, then records by
+/// compare-and-swap; a pin another bootstrap appended in between (or a deployment that moved
+/// the governing release) makes the record a refusal naming what governs now, and nothing is
+/// recorded, so no run acts as one release while another's pin stands unnoticed. Without the
+/// control the second pin was silently not recorded ("the first pin stands") after acting.
+#[test]
+fn a_pin_or_deployment_appended_while_bootstrap_acts_is_refused_at_its_record() {
+    use lz_operate::bootstrap::{self, PinPlan};
+    let (_d, sb) = sandbox();
+    let now = at(SAT).now().unwrap();
+    let (a, b) = (cost_centre_release(&sb, "race-a", "CC-1111"), cost_centre_release(&sb, "race-b", "CC-2222"));
+    let bob = sb.signer("bob");
+    let (plan, archive) = bootstrap::resolve_pin(&sb.paths, "dev", &a, bob).unwrap();
+    assert_eq!(plan, PinPlan::New { release: a.clone() });
+    // Meanwhile another security person's bootstrap pins dev to b.
+    let (pin_b, new) = bootstrap::pin(&sb.paths, "dev", &b, sb.signer("frank"), &now).unwrap();
+    assert!(new);
+    let before = sb.ledger().unwrap().records().unwrap().len();
+    let msg = refused(bootstrap::record(&sb.paths, "dev", &plan, &archive, None, bob, &now));
+    assert!(
+        msg.contains(&format!("the governance of dev moved while bootstrap ran: it resolved release {} but dev is now pinned by record {pin_b} and governed by release {}", &a[..12], &b[..12])),
+        "{msg}"
+    );
+    assert_eq!(sb.ledger().unwrap().records().unwrap().len(), before, "nothing recorded");
+    // Resolved again: b governs. A deployment of a admitted meanwhile moves it: refused too.
+    let (plan, archive) = bootstrap::resolve_pin(&sb.paths, "dev", &a, bob).unwrap();
+    assert_eq!(plan, PinPlan::Existing { sequence: pin_b, pinned: b.clone(), governing: b.clone() });
+    simulate_deployment(&sb, &a, "dev", SAT);
+    let msg = refused(bootstrap::record(&sb.paths, "dev", &plan, &archive, None, bob, &now));
+    assert!(msg.contains(&format!("resolved release {} but dev is now pinned by record {pin_b} and governed by release {}", &b[..12], &a[..12])), "{msg}");
+    // Resolved on the chain as it is: recorded.
+    let (plan, archive) = bootstrap::resolve_pin(&sb.paths, "dev", &b, bob).unwrap();
+    assert_eq!(plan.release(), a);
+    let seq = bootstrap::record(&sb.paths, "dev", &plan, &archive, None, bob, &now).unwrap();
+    let records = sb.ledger().unwrap().records().unwrap();
+    assert_eq!(records.last().map(|r| (r.sequence, r.release.as_str())), Some((seq, a.as_str())));
 }

@@ -96,7 +96,8 @@ fn one_artifact_goes_from_dev_to_prod_and_the_evidence_verifies() {
         .records()
         .unwrap()
         .iter()
-        .filter(|r| r.identity == "change-policy" && r.kind == lz_evidence::record::Kind::Approval)
+        // Each environment's automatic approval by its own policy identity.
+        .filter(|r| r.kind == lz_evidence::record::Kind::Approval && r.environment.as_deref().is_some_and(|e| r.identity == format!("change-policy-{e}")))
         .count();
     assert_eq!(approvals, 5);
 }

@@ -137,7 +137,7 @@ fn promote_with_the_terraform_engine_applies_the_release_root_and_records_the_en
     let opts = lz_operate::promote::Options {
         target: &t,
         deployer: sb.signer("deployer-bot"),
-        policy_signer: sb.signer("change-policy"),
+        policy_signer: sb.signer("change-policy-dev"),
         bake_seconds: 0,
         recover: false,
         previous: None,

@@ -286,7 +286,7 @@ fn the_report_of_a_rehearsed_release_shows_its_whole_chain_of_custody_in_a_brows
     assert_eq!(Some(remediation.sequence), fixed.record);
     assert!(dom.contains(&format!("restored: s3://{state} tags.CostCentre")), "remediation items");
     assert!(dom.contains(&format!("drift: s3://{state} tags.CostCentre")), "the drift it restored");
-    for who in ["alice", "bob", "erin", "carol", "deployer-bot", "change-policy"] {
+    for who in ["alice", "bob", "erin", "carol", "deployer-bot", "change-policy-prod"] {
         assert!(dom.contains(who), "{who} is named");
     }
     assert!(dom.contains("CHG-1") && dom.contains("sandbox release report"), "ticket and reason");
@@ -457,7 +457,7 @@ fn a_deployment_without_a_valid_admission_is_flagged() {
     };
     let auto = ApprovalDetails { decision: Some("approved".into()), tier: Some("standard".into()), auto: Some(true), ..Default::default() };
     let auto = Fields::new(&release).environment("dev").plan_digest(&plan).at(at).details(auto);
-    let auto = ledger.append(Kind::Approval, auto, sb.signer("change-policy")).unwrap();
+    let auto = ledger.append(Kind::Approval, auto, sb.signer("change-policy-dev")).unwrap();
     let ip = DeploymentDetails { outcome: "in-progress".into(), tier: Some("standard".into()), ..Default::default() };
     let ip = ledger.append(Kind::Deployment, fields(ip), sb.signer("deployer-bot")).unwrap();
     let done = DeploymentDetails { outcome: "succeeded".into(), in_progress_record: Some(ip.sequence), ..Default::default() };

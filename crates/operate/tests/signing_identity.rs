@@ -77,9 +77,10 @@ fn a_dev_pipeline_key_signs_no_prod_record() {
     assert!(format!("{e:#}").contains("deployer-bot-dev is bound to dev and may not sign a record of prod"), "{e:#}");
 }
 
-/// An approval policy naming `policy_identity = "change-policy-{env}"` gives each environment a
-/// policy identity of its own (bound to it): a prod session's policy identity is prod's, and
-/// dev's cannot sign prod's policy evaluation or automatic approval.
+/// An approval policy naming `policy_identity = "change-policy-{env}"` (every sandbox's, as the
+/// repository's) gives each environment a policy identity of its own (bound to it alone): a prod
+/// session's policy identity is prod's, and dev's cannot sign prod's policy evaluation or
+/// automatic approval.
 #[test]
 fn each_environment_has_its_own_policy_identity() {
     let dir = tempfile::Builder::new().prefix("lz-signid-").tempdir().unwrap();
@@ -87,7 +88,9 @@ fn each_environment_has_its_own_policy_identity() {
     let c = Clock::Fixed(t(SAT));
     let r = sb
         .release("per-env-policy", "alice", &c, |tree| {
-            common::edit(&tree.join("governance/approval-policy.toml"), "policy_identity = \"change-policy\"", "policy_identity = \"change-policy-{env}\"")
+            let policy = std::fs::read_to_string(tree.join("governance/approval-policy.toml"))?;
+            assert!(policy.contains(lz_operate::sandbox::POLICY_IDENTITY_PER_ENV), "{policy}");
+            Ok(())
         })
         .unwrap();
     sb.approve_exceptions(&r, &c).unwrap();
@@ -111,13 +114,13 @@ fn each_environment_has_its_own_policy_identity() {
     ledger.append(Kind::PolicyEvaluation, evaluation, sb.signer("change-policy-prod")).unwrap();
 }
 
-/// Issue 26 (review 1): the shared policy identity (`change-policy`, which every environment's
-/// policy evaluation uses and which holds the deployer role for them) writes a clean preprod
+/// Issue 26 (review 1): a policy identity (`change-policy-preprod`, which preprod's policy
+/// evaluations use and which holds the deployer role for them) writes a clean preprod
 /// drift record after a real drift, for the prod promotion's previous-environment gate to take.
 /// A record rule (not only the drift command) refuses it: at append, and in verification when
 /// written raw, so the prod promotion refuses to decide on that chain.
 #[test]
-fn the_shared_policy_identity_writes_no_drift_deployment_or_rotation_record() {
+fn a_policy_identity_writes_no_drift_deployment_or_rotation_record() {
     let dir = tempfile::Builder::new().prefix("lz-signfix-").tempdir().unwrap();
     let sb = Sandbox::new(&root(), "http://127.0.0.1:9", dir.path()).unwrap();
     let c = Clock::Fixed(t(SAT));
@@ -128,7 +131,7 @@ fn the_shared_policy_identity_writes_no_drift_deployment_or_rotation_record() {
     }
     let plan = sb.session(&r, "preprod").unwrap().plan_digest;
     let ledger = sb.ledger().unwrap();
-    let policy = sb.signer("change-policy");
+    let policy = sb.signer("change-policy-preprod");
     let clean = Fields::new(&r).environment("preprod").at(t(SAT)).details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() });
     let deployment = Fields::new(&r)
         .environment("preprod")
@@ -140,7 +143,7 @@ fn the_shared_policy_identity_writes_no_drift_deployment_or_rotation_record() {
     for (kind, fields) in [(Kind::Drift, clean.clone()), (Kind::Deployment, deployment)] {
         let e = ledger.append(kind, fields, policy).expect_err("the policy identity's record");
         assert!(is_refusal(&e), "{kind}: {e:#}");
-        assert!(format!("{e:#}").contains(&format!("change-policy is a workload with the approver role (a policy identity: it signs automatic approvals) and may not sign a {kind} record")), "{kind}: {e:#}");
+        assert!(format!("{e:#}").contains(&format!("change-policy-preprod is a workload with the approver role (a policy identity: it signs automatic approvals) and may not sign a {kind} record")), "{kind}: {e:#}");
     }
     assert_eq!(ledger.records().unwrap().len(), before, "nothing was written");
     // preprod's own deployer may.
@@ -153,7 +156,7 @@ fn the_shared_policy_identity_writes_no_drift_deployment_or_rotation_record() {
     let failure = lz_evidence::verify::failure_of(&e).unwrap_or_else(|| panic!("not a verification failure: {e:#}"));
     assert_eq!((failure.sequence, failure.reason.code()), (Some(forged.sequence), "policy-identity"), "{failure}");
     let e = sb.session(&r, "prod").map(|_| ()).expect_err("the prod promotion");
-    assert!(format!("{e:#}").contains("change-policy is a workload with the approver role"), "{e:#}");
+    assert!(format!("{e:#}").contains("change-policy-preprod is a workload with the approver role"), "{e:#}");
 }
 
 /// Review 12: a release whose approval policy names a policy identity the sandbox has no key
@@ -165,7 +168,7 @@ fn an_unknown_policy_identity_is_an_error_not_a_panic() {
     let c = Clock::Fixed(t(SAT));
     let r = sb
         .release("ghost-policy", "alice", &c, |tree| {
-            common::edit(&tree.join("governance/approval-policy.toml"), "policy_identity = \"change-policy\"", "policy_identity = \"ghost-policy\"")
+            common::edit(&tree.join("governance/approval-policy.toml"), "policy_identity = \"change-policy-{env}\"", "policy_identity = \"ghost-policy\"")
         })
         .unwrap();
     sb.approve_exceptions(&r, &c).unwrap();

@@ -206,7 +206,7 @@ pub fn run(root: &Path, bin: &Path, dir: &Path, keys: &Path) -> Result<Run> {
                         "--key",
                         &key("deployer-bot"),
                         "--policy-key",
-                        &key("change-policy"),
+                        &key("change-policy-dev"),
                     ]),
                 ),
             ]);

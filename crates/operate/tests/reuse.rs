@@ -530,3 +530,12 @@ fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_r
     }
     assert_eq!(fresh(), (vec![forged], 0), "the newest verdicts that hold are taken");
 }
+
+/// `cargo xtask bench chain` itself, on a short chain: the benchmark runs every step it times
+/// (padding, witness, seeds, verdicts, verify, provenance, approve, promote), so that a change
+/// that breaks it fails here instead of at the next measurement.
+#[test]
+fn the_chain_benchmark_runs_on_a_short_chain() {
+    let _alone = alone();
+    lz_operate::bench_chain::run(&root(), &endpoint(), &[40]).unwrap();
+}

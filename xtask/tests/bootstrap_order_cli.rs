@@ -87,6 +87,18 @@ fn bootstrap_stores_on_a_started_store_is_signed_and_applies_the_governing_relea
     let (code, out, err) = xtask(d, &["bootstrap", "--stores", "--as", "alice", "--key", &k("alice")]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("alice is not a person of the security group"), "{err}");
+    // The insider also raises the checkout's retention floor above the store's: the chain cannot
+    // be read with the checkout's floor, and a store that holds records is never taken for an
+    // empty one (whose genesis would apply the checkout's settings), whoever signs.
+    let edited = std::fs::read_to_string(&tfvars).unwrap();
+    assert!(edited.contains("log_archive_retention_days  = 2557"), "{edited}");
+    std::fs::write(&tfvars, edited.replace("log_archive_retention_days  = 2557", "log_archive_retention_days  = 2558")).unwrap();
+    let (code, out, err) = xtask(d, &["bootstrap", "--stores", "--as", "alice", "--key", &k("alice")]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("holds records but its chain cannot be read"), "{err}");
+    assert!(!out.contains("configured") && !out.contains("created"), "it changed the stores before refusing:\n{out}");
+    assert_eq!(store_cost_centre(d), declared, "the unreadable chain left the stores as they were");
+    std::fs::write(&tfvars, edited).unwrap();
     let (code, out, err) = xtask(d, &["bootstrap", "--stores", "--as", "bob", "--key", &k("bob")]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("prod (which hosts the stores) has no governing release"), "{err}");

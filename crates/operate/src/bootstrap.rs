@@ -445,9 +445,29 @@ fn standing(paths: &crate::Paths, ledger: &crate::ledger::Ledger, records: Vec<c
 /// (in the register in force in the chain of `ledger`): the one who pins an environment's
 /// governance or brings its buckets back to the governing release's settings.
 fn check_security_signer(ledger: &crate::ledger::Ledger, signer: &lz_evidence::Signer) -> Result<()> {
+    check_security_signer_in(ledger.identities(), signer)
+}
+
+/// Whether the evidence store of `stores` holds no record, as S3 answers it: its bucket does
+/// not exist (404), or it lists no key under `records/`. Any other answer (an error) is `Err`.
+fn evidence_is_empty(stores: &crate::stores::Stores) -> Result<bool> {
+    let s3 = stores.s3()?;
+    let bucket = stores.evidence_bucket.clone();
+    lz_platform::aws::runtime()?.block_on(async {
+        match s3.head_bucket().bucket(&bucket).send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(true),
+            Err(e) => return Err(anyhow::Error::new(e)).with_context(|| format!("cannot tell whether s3://{bucket} exists")),
+        }
+        let page = s3.list_objects_v2().bucket(&bucket).prefix("records/").max_keys(1).send().await.with_context(|| format!("cannot list s3://{bucket}/records/"))?;
+        Ok(page.contents().is_empty())
+    })
+}
+
+fn check_security_signer_in(register: &lz_evidence::Identities, signer: &lz_evidence::Signer) -> Result<()> {
     use crate::refusal::refuse_if;
     let who = signer.identity();
-    let id = ledger.identities().get(who);
+    let id = register.get(who);
     refuse_if!(
         !id.is_some_and(|i| i.kind == "person" && i.group == crate::session::SECURITY_GROUP),
         "{who} is not a person of the {} group: only the security group pins an environment's governance",
@@ -672,13 +692,27 @@ pub fn stores(
     clock: Option<&crate::clock::Clock>,
 ) -> Result<StoresBootstrapped> {
     let env = stores.environment.as_str();
-    // An error reading the chain counts as empty: the genesis then needs the pinned register and a signer.
-    let started = paths.ledger().and_then(|l| l.chain()).is_ok_and(|c| !c.records.is_empty());
+    // A store is empty only when S3 says so (no bucket, or no record key): a chain that cannot
+    // be read (a retention below the checkout's floor, a lock changed, S3 failing) is never
+    // taken for an empty store, whose genesis would apply the checkout's settings.
+    let started = match paths.ledger().and_then(|l| l.chain()) {
+        Ok(c) => !c.records.is_empty(),
+        Err(_) if evidence_is_empty(stores)? => false,
+        Err(e) => {
+            return Err(e.context(format!(
+                "the evidence store {} holds records but its chain cannot be read: bootstrap --stores changes nothing on it until it can",
+                paths.evidence.describe()
+            )))
+        }
+    };
     if !started {
         crate::register::check_genesis(&stores.genesis_register_sha256, register)?;
         let Some(signer) = signer else {
             anyhow::bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
         };
+        // The signer is judged by the genesis register before any bucket is created or changed.
+        let genesis = lz_evidence::Identities::parse(register, crate::register::REGISTER_FILE)?;
+        check_security_signer_in(&genesis, signer)?;
         let declared = crate::release::render_env(root, env).with_context(|| format!("rendering the plan of {env} (it hosts the stores)"))?;
         let report = bootstrap_stores(stores, &declared)?;
         let t = crate::target::Target::from_tree(root, env, &stores.endpoint)?;

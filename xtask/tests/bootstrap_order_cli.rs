@@ -106,6 +106,16 @@ fn bootstrap_stores_on_a_started_store_is_signed_and_applies_the_governing_relea
     assert_eq!(store_cost_centre(d), declared, "the refused runs left the stores as they were");
     // prod pinned to the release built before the edit: its settings are applied, the checkout's are not.
     ok(d, &["bootstrap", "--env", "prod", "--pin", &digest, "--as", "bob", "--key", &k("bob")]);
+    // A checkout that names another witness bucket (a store move not yet admitted) is refused:
+    // where the settings go comes from the governing release too.
+    let stores_toml = d.join("governance/stores.toml");
+    let stores_text = std::fs::read_to_string(&stores_toml).unwrap();
+    let line = stores_text.lines().find(|l| l.starts_with("witness_bucket")).unwrap().to_string();
+    std::fs::write(&stores_toml, stores_text.replace(&line, "witness_bucket  = \"lz-witness-moved\"")).unwrap();
+    let (code, out, err) = xtask(d, &["bootstrap", "--stores", "--as", "bob", "--key", &k("bob")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("names other stores than release") && err.contains("lz-witness-moved"), "{err}");
+    std::fs::write(&stores_toml, stores_text).unwrap();
     let out = ok(d, &["bootstrap", "--stores", "--as", "bob", "--key", &k("bob")]);
     assert!(out.contains(&format!("the settings of release {} (governing prod) applied, recorded as record", &digest[..12])), "{out}");
     assert_ne!(declared.as_deref(), Some("CC-6666"));

@@ -748,6 +748,31 @@ pub fn stores(
             governed.environment
         ));
     }
+    // Where the settings go comes from the governing release too: a checkout naming other
+    // buckets or accounts (a store move not yet admitted) is refused.
+    let named = |s: &crate::stores::Stores| {
+        [
+            ("account", s.account_id.clone()),
+            ("region", s.region.clone()),
+            ("release bucket", s.release_bucket.clone()),
+            ("evidence bucket", s.evidence_bucket.clone()),
+            ("witness account", s.witness_account.clone()),
+            ("witness bucket", s.witness_bucket.clone()),
+        ]
+    };
+    let moved: Vec<String> = named(stores)
+        .into_iter()
+        .zip(named(&governed))
+        .filter(|(a, b)| a.1 != b.1)
+        .map(|((what, checkout), (_, released))| format!("{what} {checkout} (the release: {released})"))
+        .collect();
+    if !moved.is_empty() {
+        return Err(crate::refusal::refuse!(
+            "the checkout names other stores than release {} (which governs {env}): {}; an existing store's names and settings come from the governing release, never from a checkout",
+            crate::approval::short(&archive.digest),
+            moved.join(", ")
+        ));
+    }
     let declared = archive.plan(env).with_context(|| format!("rendering the plan of {env} (it hosts the stores)"))?;
     let specs = stores.specs(&declared)?;
     let t = crate::target::Target::from_tree(archive.root(), env, &stores.endpoint)?;

@@ -15,6 +15,16 @@ use lz_operate::sandbox::Sandbox;
 use common::{endpoint, open_time, own_stores, root};
 use date_relay::DateRelay;
 
+/// A command's scope is the process's (`lz_promote::command`: one command per CLI process): a
+/// command another test begins meanwhile starts a new epoch, and the next reading of this
+/// test's command is taken afresh. The tests of this file, which count readings or move the
+/// clock, run one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A sandbox whose evidence lives in this test's own S3 stores, its chain started and release
 /// `name` published (dated by the fixed test clock).
 fn on_s3(prefix: &str, name: &str) -> (tempfile::TempDir, Sandbox, String) {
@@ -28,6 +38,7 @@ fn on_s3(prefix: &str, name: &str) -> (tempfile::TempDir, Sandbox, String) {
 
 #[test]
 fn a_relay_moving_the_sts_date_three_hours_cannot_time_a_decision() {
+    let _alone = alone();
     let (_dir, sb, r) = on_s3("lz-clock-relay-", "clock relay");
     let t = sb.target("dev").unwrap();
     let honest = t.clock();
@@ -70,6 +81,7 @@ fn a_relay_moving_the_sts_date_three_hours_cannot_time_a_decision() {
 /// was bounded.
 #[test]
 fn every_decision_on_a_moved_clock_is_refused_and_the_honest_one_decides() {
+    let _alone = alone();
     use lz_promote::clock;
     let (_dir, sb, r) = on_s3("lz-clock-every-", "clock every decision");
     // Its records are dated 2026-11-28 (a fixed test clock): days behind the server's time.
@@ -167,6 +179,7 @@ fn every_decision_on_a_moved_clock_is_refused_and_the_honest_one_decides() {
 /// what one reading per command saves. The honest decision still says it agrees with the store.
 #[test]
 fn a_command_reads_the_store_clock_once_for_the_voucher_and_the_decision() {
+    let _alone = alone();
     use lz_promote::server_date::count_store_date_reads as reads;
     let (_dir, sb, r) = on_s3("lz-clock-once-", "clock once");
     let honest = sb.target("dev").unwrap().clock();

@@ -171,7 +171,9 @@ fn no_chain_is_judged_by_a_working_tree_register() {
         for e in walkdir::WalkDir::new(root.join(dir)).into_iter().filter_map(|e| e.ok()) {
             let p = e.path();
             let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-            if p.extension().is_none_or(|x| x != "rs") || rel == "xtask/src/evidence.rs" {
+            // The `evidence` commands' trust arguments (`--trust-root FILE[@REV]`, `--pin`), for
+            // bundles and copies: parsed in `store_args.rs`, used by `evidence.rs`.
+            if p.extension().is_none_or(|x| x != "rs") || rel == "xtask/src/evidence.rs" || rel == "xtask/src/store_args.rs" {
                 continue;
             }
             let text = std::fs::read_to_string(p).unwrap();

@@ -107,7 +107,7 @@ fn pass(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record], tak
 static SIGNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Whether the witness's signed verdicts are taken ([`witnessed`]); off, every deployment is
-/// replayed (`evidence verify --replay-all`, benchmarks, the witness's own full replay).
+/// replayed (`evidence verify --full`, benchmarks).
 pub fn use_signed_verdicts(on: bool) {
     SIGNED.store(on, std::sync::atomic::Ordering::SeqCst);
 }

@@ -17,7 +17,7 @@
 //!   replay more;
 //! - a deployment admitted by them still needed its deployer's key to be written: admitting a
 //!   deployment that fails its replay takes two keys (the deployer's and the witness's), and
-//!   `evidence verify --replay-all` (or any run with them turned off) replays every one again.
+//!   `evidence verify --full` (or any run with them turned off) replays every one again.
 
 use std::collections::BTreeMap;
 

@@ -457,9 +457,9 @@ fn evidence_is_empty(stores: &crate::stores::Stores) -> Result<bool> {
         match s3.head_bucket().bucket(&bucket).send().await {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(true),
-            Err(e) => return Err(anyhow::Error::new(e)).with_context(|| format!("cannot tell whether s3://{bucket} exists")),
+            Err(e) => return Err(aws_error(e)).with_context(|| format!("cannot tell whether s3://{bucket} exists")),
         }
-        let page = s3.list_objects_v2().bucket(&bucket).prefix("records/").max_keys(1).send().await.with_context(|| format!("cannot list s3://{bucket}/records/"))?;
+        let page = s3.list_objects_v2().bucket(&bucket).prefix("records/").max_keys(1).send().await.map_err(aws_error).with_context(|| format!("cannot list s3://{bucket}/records/"))?;
         Ok(page.contents().is_empty())
     })
 }
@@ -695,9 +695,10 @@ pub fn stores(
     // A store is empty only when S3 says so (no bucket, or no record key): a chain that cannot
     // be read (a retention below the checkout's floor, a lock changed, S3 failing) is never
     // taken for an empty store, whose genesis would apply the checkout's settings.
-    let started = match paths.ledger().and_then(|l| l.chain()) {
-        Ok(c) => !c.records.is_empty(),
-        Err(_) if evidence_is_empty(stores)? => false,
+    let started = match paths.ledger().and_then(|l| l.chain().map(|c| (l, c))) {
+        Ok((ledger, c)) if !c.records.is_empty() => Some(ledger),
+        Ok(_) => None,
+        Err(_) if evidence_is_empty(stores)? => None,
         Err(e) => {
             return Err(e.context(format!(
                 "the evidence store {} holds records but its chain cannot be read: bootstrap --stores changes nothing on it until it can",
@@ -705,7 +706,7 @@ pub fn stores(
             )))
         }
     };
-    if !started {
+    let Some(ledger) = started else {
         crate::register::check_genesis(&stores.genesis_register_sha256, register)?;
         let Some(signer) = signer else {
             anyhow::bail!("the evidence store {} is empty: its genesis register is signed by a person of the security group (pass --as ID --key FILE)", paths.evidence.describe());
@@ -722,14 +723,13 @@ pub fn stores(
             crate::register::Started::Found => anyhow::bail!("the evidence store {} was started by another run while this one created it", paths.evidence.describe()),
         };
         return Ok(StoresBootstrapped { report, started: StoresStarted::Genesis(seq) });
-    }
+    };
     let Some(signer) = signer else {
         anyhow::bail!(
             "the evidence store {} holds its chain: bootstrap --stores on it is signed by a person of the security group, who records the settings it applies (pass --as ID --key FILE)",
             paths.evidence.describe()
         );
     };
-    let ledger = paths.ledger()?;
     check_security_signer(&ledger, signer)?;
     let Some(plan) = standing(paths, &ledger, ledger.records()?, env)? else {
         return Err(crate::refusal::refuse!(

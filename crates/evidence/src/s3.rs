@@ -448,6 +448,12 @@ pub const READ_CONCURRENCY: usize = 64;
 
 /// Every key under `prefix`, across pages.
 pub(crate) async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    Ok(list_keys_sized(client, bucket, prefix).await?.into_iter().map(|(k, _)| k).collect())
+}
+
+/// Every key under `prefix` with its object's size in bytes when the listing gives one, across
+/// pages.
+pub(crate) async fn list_keys_sized(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<(String, Option<u64>)>> {
     let mut keys = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -460,7 +466,7 @@ pub(crate) async fn list_keys(client: &Client, bucket: &str, prefix: &str) -> Re
             .await
             .map_err(aws_error)
             .with_context(|| format!("cannot list s3://{bucket}/{prefix}"))?;
-        keys.extend(page.contents().iter().filter_map(|o| o.key().map(String::from)));
+        keys.extend(page.contents().iter().filter_map(|o| Some((o.key()?.to_string(), o.size().and_then(|n| u64::try_from(n).ok())))));
         match page.next_continuation_token() {
             Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
             _ => break,

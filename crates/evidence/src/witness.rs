@@ -323,6 +323,12 @@ impl WitnessStore {
         self.retention_days
     }
 
+    /// Whether `part` of a key is exactly `n` ASCII digits (the zero-padded numbers of the
+    /// store's keys: a `+` or a shorter number is another key).
+    pub fn key_digits(part: &str, n: usize) -> bool {
+        part.len() == n && part.bytes().all(|b| b.is_ascii_digit())
+    }
+
     pub fn key(size: u64, unix: i64) -> String {
         format!("checkpoints/{size:020}/{unix:012}.note")
     }
@@ -356,28 +362,9 @@ impl WitnessStore {
     /// Every key under `prefix` with its object's size in bytes (the mirror seeds, [`seed`]; the
     /// replay verdicts): a reader refuses an object larger than it expects before reading it.
     pub fn keys_under(&self, prefix: &str) -> Result<Vec<(String, u64)>> {
-        self.rt.block_on(async {
-            let mut out = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let page = self
-                    .client
-                    .list_objects_v2()
-                    .bucket(&self.bucket)
-                    .prefix(prefix)
-                    .set_continuation_token(token.take())
-                    .send()
-                    .await
-                    .map_err(aws_error)
-                    .with_context(|| format!("cannot list s3://{}/{prefix}", self.bucket))?;
-                out.extend(page.contents().iter().filter_map(|o| Some((o.key()?.to_string(), u64::try_from(o.size()?).ok()?))));
-                match page.next_continuation_token() {
-                    Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-                    _ => break,
-                }
-            }
-            Ok(out)
-        })
+        let listed = self.rt.block_on(crate::s3::list_keys_sized(&self.client, &self.bucket, prefix))?;
+        // An object the listing gives no size for is not read.
+        Ok(listed.into_iter().filter_map(|(k, size)| Some((k, size?))).collect())
     }
 
     /// The object at `key`, `None` when there is none.

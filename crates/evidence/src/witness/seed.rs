@@ -36,14 +36,13 @@ pub const MAX_SEGMENT_BYTES: u64 = 64 << 20;
 /// The segments under the store's seed prefix, in order: (first sequence, count, key, bytes).
 /// Only keys of the exact shape (20 and 6 ASCII digits) count; others are ignored.
 fn segments(ws: &WitnessStore) -> Result<Vec<(u64, u64, String, u64)>> {
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     let mut out: Vec<(u64, u64, String, u64)> = ws
         .keys_under(PREFIX)?
         .into_iter()
         .filter_map(|(k, size)| {
             let name = k.strip_prefix(PREFIX)?.strip_suffix(".jsonl")?;
             let (first, count) = name.split_once('-')?;
-            if !digits(first, 20) || !digits(count, 6) {
+            if !WitnessStore::key_digits(first, 20) || !WitnessStore::key_digits(count, 6) {
                 return None;
             }
             let parsed = (first.parse::<u64>().ok()?, count.parse::<u64>().ok()?);

@@ -99,12 +99,11 @@ pub const MAX_BYTES: u64 = 8 << 20;
 /// `witnesses` (the register's witnesses), newest (last key) first: (location, bytes). Keys of
 /// another shape, of another signer, or objects larger than [`MAX_BYTES`] are not read.
 pub fn latest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<(String, Vec<u8>)>> {
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
     let shaped = |k: &str| -> bool {
         let Some(rest) = k.strip_prefix(PREFIX).and_then(|r| r.strip_suffix(".json")) else { return false };
         let Some((size, rest)) = rest.split_once('/') else { return false };
         let Some((unix, witness)) = rest.split_once('-') else { return false };
-        digits(size, 20) && digits(unix, 12) && witnesses.contains(&witness)
+        WitnessStore::key_digits(size, 20) && WitnessStore::key_digits(unix, 12) && witnesses.contains(&witness)
     };
     let mut keys: Vec<String> = ws.keys_under(PREFIX)?.into_iter().filter(|(k, size)| *size <= MAX_BYTES && shaped(k)).map(|(k, _)| k).collect();
     keys.sort();

@@ -64,6 +64,15 @@ fn clean_drift(release: &str) -> Fields {
     f.details(DriftDetails { drifted: Some(false), resources: Some(vec![]), ..Default::default() })
 }
 
+/// Appends `n` clean drift checks (release "padding") to the S3 chain of `s` in one batch, signed
+/// by the sandbox's deployer.
+fn append_padding(sb: &Sandbox, s: &Stores, n: usize) {
+    let register = sb.ledger().unwrap().identities().clone();
+    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
+    let drift = clean_drift(&lz_evidence::dsse::sha256_hex(b"padding"));
+    archive.append_many((0..n).map(|_| (Kind::Drift, drift.clone(), sb.signer("deployer-bot"))).collect()).unwrap();
+}
+
 /// The most listing pages one promotion of a small chain may make: its one verification (3
 /// pages: the head's versions, the records' versions, the record keys), a resumed pass with the
 /// listing before each of its 3 appends (never the reused verification: a delete marker or a
@@ -330,9 +339,7 @@ fn a_witnessed_chain_of_1000_records_lists_only_what_follows_the_witness() {
     let s = own_stores();
     let (_dir, sb) = on_s3("lz-reuse-witnessed-", &s);
     let drift = || clean_drift(&lz_evidence::dsse::sha256_hex(b"padding"));
-    let register = sb.ledger().unwrap().identities().clone();
-    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register).unwrap();
-    archive.append_many((0..1000).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    append_padding(&sb, &s, 1000);
     let done = sb.witness().unwrap().expect("a chain to witness");
     assert!(done.findings.is_empty() && done.checkpoint.listing.is_some(), "{:?}", done.findings);
     assert!(done.checkpoint.size > 1000);
@@ -402,10 +409,8 @@ fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_o
     let _alone = alone();
     let s = own_stores();
     let (dir, sb) = on_s3("lz-reuse-seeded-", &s);
-    let drift = || clean_drift(&lz_evidence::dsse::sha256_hex(b"padding"));
+    append_padding(&sb, &s, 30);
     let register = sb.ledger().unwrap().identities().clone();
-    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), register.clone()).unwrap();
-    archive.append_many((0..30).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
     let done = sb.witness().unwrap().expect("a chain to witness");
     assert_eq!(done.seeded, Ok(0), "a chain shorter than a segment of {} records publishes none", lz_evidence::witness::seed::SEGMENT);
     let size = done.checkpoint.size;
@@ -458,8 +463,7 @@ fn a_fresh_verifier_plants_its_mirror_from_the_witness_seeds_and_believes_none_o
     // One key forges the next range before the witness publishes it: records signed by the
     // deployer that continue the real chain's hash links, inside what the witness now vouches
     // for. Planted, and believed for nothing.
-    let mut archive = lz_evidence::EvidenceArchive::open(s.evidence().unwrap(), sb.ledger().unwrap().identities().clone()).unwrap();
-    archive.append_many((0..10).map(|_| (Kind::Drift, drift(), sb.signer("deployer-bot"))).collect()).unwrap();
+    append_padding(&sb, &s, 10);
     assert!(sb.witness().unwrap().expect("a chain to witness").checkpoint.size >= 40);
     let (unseeded, _, head, len) = fresh(false, &dir.path().join("mirror-d"));
     let (forged_read, planted, forged_head, forged_len) = fresh(true, &dir.path().join("mirror-e"));

@@ -275,12 +275,23 @@ pub fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
     t.replace_nanosecond(0).expect("0 is a valid nanosecond")
 }
 
+/// `t` in UTC as RFC 3339. A time RFC 3339 cannot write (a year past 9999 in UTC; [`parse_time`]
+/// never returns one) is shown in the `time` crate's own form rather than panicking.
 pub fn format_time(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).expect("UTC times format as RFC 3339")
+    t.checked_to_offset(time::UtcOffset::UTC).and_then(|u| u.format(&Rfc3339).ok()).unwrap_or_else(|| t.to_string())
 }
 
+/// The years a record's time may name, in UTC: any offset conversion of them (a change window's
+/// local time, UTC for display) stays within what the `time` crate represents.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9998;
+
+/// An RFC 3339 time, in UTC. A time outside [`YEARS`] once in UTC (`9999-12-31T23:59:59-01:00`
+/// is year 10000) is an error, never a panic later.
 pub fn parse_time(s: &str) -> Result<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).with_context(|| format!("{s:?} is not an RFC 3339 time"))
+    let t = OffsetDateTime::parse(s, &Rfc3339).with_context(|| format!("{s:?} is not an RFC 3339 time"))?;
+    t.checked_to_offset(time::UtcOffset::UTC)
+        .filter(|u| YEARS.contains(&u.year()))
+        .with_context(|| format!("{s:?} is outside the years {}..={} in UTC", YEARS.start(), YEARS.end()))
 }
 
 /// What the caller supplies for a record; the archive adds identity, chain link and subject.
@@ -780,4 +791,24 @@ impl LockRecoveryEvidence {
 /// The details both rotation kinds carry (`Kind::required_details`).
 fn rotation_details(resource: &str, version: &str, outcome: &str, consumers: Vec<String>) -> RotationDetails {
     RotationDetails { resource: resource.into(), version: version.into(), consumers, outcome: outcome.into(), ..Default::default() }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn a_time_past_year_9999_in_utc_is_an_error_never_a_panic() {
+        // Year 10000 once in UTC: `to_offset` would panic on it, and RFC 3339 cannot write it.
+        let err = parse_time("9999-12-31T23:59:59-01:00").unwrap_err();
+        assert!(format!("{err:#}").contains("outside the years"), "{err:#}");
+        assert!(parse_time("0000-01-01T00:30:00+01:00").is_err());
+        // The same instant written with an offset reads as the UTC time.
+        let t = parse_time("2026-12-07T20:00:00+01:00").unwrap();
+        assert_eq!(t.offset(), time::UtcOffset::UTC);
+        assert_eq!(format_time(t), "2026-12-07T19:00:00Z");
+        // What RFC 3339 cannot write is shown, never a panic.
+        let far = time::Date::from_calendar_date(9999, time::Month::December, 31).unwrap().with_hms(23, 0, 0).unwrap().assume_offset(time::UtcOffset::from_hms(-2, 0, 0).unwrap());
+        assert!(!format_time(far).is_empty());
+    }
 }

@@ -464,6 +464,17 @@ fn bad_sig(bytes: &[u8]) -> Vec<u8> {
     })
 }
 
+/// A world of `n` records and a verifier's mirror of it, verified once from the store (every
+/// signature checked by this verifier).
+fn mirrored(name: &str, n: usize) -> (World, tempfile::TempDir, lz_evidence::mirror::Mirror) {
+    let mut w = world(name);
+    w.append(n);
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = lz_evidence::mirror::Mirror::new(dir.path(), &w.store, &w.root);
+    assert_eq!(mirror.verify(&w.store, &w.root, &[], &[]).unwrap().2, lz_evidence::mirror::Read::Store);
+    (w, dir, mirror)
+}
+
 /// A note of `size` records ending with `hash`, signed by `signer` under the witness's name.
 fn note_of(w: &World, size: u64, hash: &str, signer: &Signer) -> Witnessed {
     let first = lz_evidence::dsse::sha256_hex(&w.store.load().unwrap()[0].bytes);
@@ -508,11 +519,7 @@ fn edit_meta(mirror: &lz_evidence::mirror::Mirror, records: u64, last_hash: &str
 fn a_mirror_carries_signatures_only_to_the_point_a_current_witness_vouches_for() {
     use lz_evidence::mirror::{Mirror, Read};
     let _alone = alone();
-    let mut w = world("carry");
-    w.append(6);
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Mirror::new(dir.path(), &w.store, &w.root);
-    assert_eq!(mirror.verify(&w.store, &w.root, &[], &[]).unwrap().2, Read::Store);
+    let (mut w, dir, mirror) = mirrored("carry", 6);
     w.witness().unwrap();
     let note = w.latest();
     w.append(1);
@@ -584,11 +591,7 @@ fn a_mirror_carries_signatures_only_to_the_point_a_current_witness_vouches_for()
 fn a_witness_key_alone_makes_no_forged_record_believed() {
     use lz_evidence::mirror::Mirror;
     let _alone = alone();
-    let mut w = world("carryforge");
-    w.append(7);
-    let dir = tempfile::tempdir().unwrap();
-    let mirror = Mirror::new(dir.path(), &w.store, &w.root);
-    mirror.verify(&w.store, &w.root, &[], &[]).unwrap();
+    let (w, _dir, mirror) = mirrored("carryforge", 7);
     let forged = forge_next(&w, 7);
     let note = note_of(&w, 8, &lz_evidence::dsse::sha256_hex(&forged), &w.witness);
     let full_err = verify_store(&w.store, &w.root, &[]).err().expect("a full verification refuses it");

@@ -180,7 +180,7 @@ impl Mirror {
         self.last_carried.replace(Carried::default());
         if let Some(meta) = self.meta() {
             match self.carry(&meta, voucher) {
-                Ok((upto, note)) => match self.from_mirror(&meta, store, root, known, witnessed, Some((upto, note))) {
+                Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note))) {
                     Ok(out) => {
                         self.last_carried.replace(Carried { records: upto, why: String::new() });
                         return Ok(out);
@@ -189,7 +189,7 @@ impl Mirror {
                 },
                 Err(why) => self.not_carried(why),
             }
-            if let Ok(out) = self.from_mirror(&meta, store, root, known, witnessed, None) {
+            if let Ok(out) = self.read_through(&meta, store, root, known, witnessed, None) {
                 return Ok(out);
             }
         }
@@ -243,7 +243,7 @@ impl Mirror {
     /// whose signatures are carried and the note that vouches for them, see
     /// [`Mirror::verify_vouched`]), the mirror extended with the store's new records. `Err`
     /// says why the mirror could not be used (a full verification from the store follows).
-    fn from_mirror(
+    fn read_through(
         &self,
         meta: &Meta,
         store: &dyn Store,

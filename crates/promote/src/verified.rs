@@ -111,7 +111,12 @@ fn current_at(
             let mirror = Mirror::new(dir, s, trust);
             plant(stores, &mirror, vouched);
             let out = mirror.verify_vouched(s, trust, known, witnessed, vouching);
-            carried.replace(Some(mirror.carried()));
+            // The vouched run's account is kept: the full run after it says only "no voucher".
+            let mut slot = carried.borrow_mut();
+            if vouching.is_some() || slot.is_none() {
+                *slot = Some(mirror.carried());
+            }
+            drop(slot);
             let (chain, resumable, _) = out?;
             Ok((chain, resumable, Resumed::Full))
         }
@@ -120,7 +125,10 @@ fn current_at(
     // The vouched run's carry counts only when that run's verdict is the one given.
     let carried = carried.into_inner().map(|c| match listed {
         lz_evidence::vouch::Listed::Vouched => c,
-        lz_evidence::vouch::Listed::Full => lz_evidence::mirror::Carried { records: 0, why: if c.why.is_empty() { "the witnessed listing did not check out".into() } else { c.why } },
+        lz_evidence::vouch::Listed::Full if c.records > 0 || c.why.is_empty() => {
+            lz_evidence::mirror::Carried { records: 0, why: "the witnessed listing did not check out, so the store was verified again in full".into() }
+        }
+        lz_evidence::vouch::Listed::Full => c,
     });
     if let Some(c) = &carried {
         CARRIED.store(c.records, std::sync::atomic::Ordering::SeqCst);

@@ -205,10 +205,14 @@ fn an_overwrite_behind_the_witness_is_reported_by_verify_full_and_by_the_next_wi
     let out = ok(d.path(), &["evidence", "verify"]);
     assert!(out.contains("ok: 4 records") && !out.contains("FOREIGN"), "behind the witnessed listing:\n{out}");
     assert!(out.contains("listing: only the record keys after the 4 records witnessed by"), "it says its listing was vouched:\n{out}");
+    // A new process with its mirror: the signatures it checked before are carried to the
+    // witnessed point (`lz_evidence::mirror::Mirror::verify_vouched`), and it says so.
+    assert!(out.contains("signatures: the first 4 records' carried"), "it says the signatures it carried:\n{out}");
     let (code, out, err) = xtask(d.path(), &["evidence", "verify", "--full"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");
     assert!(out.contains("listing: every object version (--full)"), "{out}");
+    assert!(out.contains("signatures: every record's checked"), "--full carries no signature:\n{out}");
     let (code, out, err) = xtask(d.path(), &["evidence", "witness", "--as", "wendy", "--key", &key(keys.path(), "wendy")]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FINDING:") && out.contains("000000000001.json") && out.contains("vouches for no listing"), "{out}");

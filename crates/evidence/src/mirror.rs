@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::store::{Checkpoint, HeldHeads, LocalStore, Store, StoreIntegrity, StoredRecord, Windows};
-use crate::verify::{verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain};
+use crate::verify::{verify_store_carrying, verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain};
 use crate::witness::Witnessed;
 
 /// How [`Mirror::verify`] read the chain.
@@ -57,6 +57,16 @@ pub struct Mirror {
     /// Earlier heads the last [`Mirror::verify`] read from the store (the others came from the
     /// mirror, vouched for by the store's listing).
     last_heads_read: std::cell::Cell<Option<u64>>,
+    /// Signatures the last [`Mirror::verify_vouched`] carried, and why not more.
+    last_carried: RefCell<Carried>,
+}
+
+/// What [`Mirror::verify_vouched`] carried: the mirrored records whose signatures it did not
+/// check again, and, when it carried none, why (said in `evidence verify`'s listing line).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub records: u64,
+    pub why: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,12 +78,16 @@ struct Meta {
     keys: String,
     records: u64,
     last_hash: String,
+    /// The first records whose signatures this verifier checked itself (0 for a mirror planted
+    /// from the witness's seeds): the most [`Mirror::verify_vouched`] may carry. A claim of the
+    /// file, so it carries nothing alone (see there).
+    checked: u64,
     seal: String,
 }
 
 /// A digest, not a signature: it only tells a whole meta file from a torn one.
-fn seal(store: &str, trust: &str, keys: &str, records: u64, last_hash: &str) -> String {
-    let text = format!("lz-evidence-mirror-v3\n{store}\n{trust}\n{keys}\n{records}\n{last_hash}\n");
+fn seal(store: &str, trust: &str, keys: &str, records: u64, last_hash: &str, checked: u64) -> String {
+    let text = format!("lz-evidence-mirror-v4\n{store}\n{trust}\n{keys}\n{records}\n{last_hash}\n{checked}\n");
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -83,7 +97,7 @@ impl Mirror {
         let (store, trust) = (store.describe(), root.identity());
         let key = &hex::encode(Sha256::digest(format!("{store}\n{trust}").as_bytes()))[..24];
         let (records, meta) = (dir.join(format!("{key}.jsonl")), dir.join(format!("{key}.json")));
-        Mirror { records, meta, store, trust, last_heads_read: Default::default() }
+        Mirror { records, meta, store, trust, last_heads_read: Default::default(), last_carried: Default::default() }
     }
 
     fn heads(&self) -> heads::Heads {
@@ -115,12 +129,14 @@ impl Mirror {
         let ok = m.store == self.store
             && m.trust == self.trust
             && m.records > 0
-            && m.seal == seal(&m.store, &m.trust, &m.keys, m.records, &m.last_hash);
+            && m.checked <= m.records
+            && m.seal == seal(&m.store, &m.trust, &m.keys, m.records, &m.last_hash, m.checked);
         ok.then_some(m)
     }
 
     /// Verifies `store` against `root` (with `known` checkpoints), reading the mirrored records
-    /// from the mirror when it can, and leaves the mirror holding every verified record.
+    /// from the mirror when it can, and leaves the mirror holding every verified record. Every
+    /// signature is checked ([`Mirror::verify_vouched`] with no voucher).
     pub fn verify(
         &self,
         store: &dyn Store,
@@ -128,42 +144,61 @@ impl Mirror {
         known: &[KnownCheckpoint],
         witnessed: &[Witnessed],
     ) -> Result<(VerifiedChain, Resumable, Read)> {
+        self.verify_vouched(store, root, known, witnessed, None)
+    }
+
+    /// What the last [`Mirror::verify_vouched`] carried.
+    pub fn carried(&self) -> Carried {
+        self.last_carried.borrow().clone()
+    }
+
+    /// [`Mirror::verify`], carrying signatures to the witnessed point: with `voucher` (a witness
+    /// note), the signatures of the mirrored records below both the note's size and the number
+    /// this verifier checked itself ([`Meta::checked`]) are not checked again (record 0 and the
+    /// register's changes and approvals excepted: the register is replayed in full, since it
+    /// judges the witness). Everything else is: decoding, keys and roles in the register in
+    /// force, the hash chain, every kind's rules and the derived state, the store's anchors.
+    /// That pass counts only when
+    /// - the chain holds the note's hash at its size and a registered witness at that record
+    ///   signed it (the note is among the pass's witnessed checkpoints), and
+    /// - the note is signed by a witness of the register in force after the whole chain, with its
+    ///   registered key (a witness since retired vouches for nothing);
+    ///
+    /// otherwise (or when it fails for any reason) every signature is checked, as without a
+    /// voucher, and [`Mirror::carried`] says why. So neither the file (a claim anyone who can
+    /// write it makes) nor a witness key alone makes a record believed: the file's records must
+    /// hash to what a current witness signed, and the witness's note spares only records this
+    /// verifier checked before (never a seed's, never a record read from the store).
+    pub fn verify_vouched(
+        &self,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+        voucher: Option<&Witnessed>,
+    ) -> Result<(VerifiedChain, Resumable, Read)> {
+        self.last_carried.replace(Carried::default());
         if let Some(meta) = self.meta() {
-            let n = meta.records;
-            let mirrored = Mirrored {
-                mirror: LocalStore::new(&self.records),
-                store,
-                n,
-                keys: meta.keys.clone(),
-                last_hash: meta.last_hash.clone(),
-                // Earlier heads are all judged again; the held bytes are used only where the
-                // store's listing vouches for them (see [`heads`]).
-                held: self.heads().load(),
-                integrity: Default::default(),
-                tail: Default::default(),
-            };
-            if let Ok((chain, resumable, _)) = verify_store_from(&mirrored, root, known, witnessed, None) {
-                let integrity = mirrored.integrity.borrow().clone();
-                let objects = integrity.as_ref().map(|i| i.record_objects);
-                let tail = mirrored.tail.into_inner();
-                let objects_ok = matches!(objects, Some(Some(c)) if c == resumable.objects()) || matches!(objects, Some(None));
-                // What follows the mirror: the objects at the chain's keys (records and the
-                // foreign objects they skip, each with the hash the verifier chained), then the
-                // foreign objects after its last record.
-                let chained = resumable.len().saturating_sub(n) as usize;
-                let tail_ok = resumable.objects() == n + tail.len() as u64
-                    && tail[..chained].iter().enumerate().all(|(i, r)| resumable.hash_at(n + i as u64).as_deref() == Some(&crate::dsse::sha256_hex(&r.bytes)[..]));
-                if objects_ok && tail_ok {
-                    self.extend(&tail[..chained], &chain)?;
-                    self.keep_heads(integrity.as_ref())?;
-                    self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
-                    return Ok((chain, resumable, Read::Mirror { mirrored: n }));
-                }
+            match self.carry(&meta, voucher) {
+                Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note))) {
+                    Ok(out) => {
+                        self.last_carried.replace(Carried { records: upto, why: String::new() });
+                        return Ok(out);
+                    }
+                    Err(why) => self.not_carried(why),
+                },
+                Err(why) => self.not_carried(why),
             }
+            if let Ok(out) = self.read_through(&meta, store, root, known, witnessed, None) {
+                return Ok(out);
+            }
+        }
+        if self.last_carried.borrow().why.is_empty() {
+            self.not_carried("no mirror of this store and trust root".into());
         }
         // A full verification from the store, copied as it is read.
         let _ = std::fs::remove_file(&self.meta);
-        let tee = Tee { store, copy: RefCell::new(Vec::new()), integrity: RefCell::new(None) };
+        let tee = Tee::new(store);
         let outcome = verify_store_from(&tee, root, known, witnessed, None);
         let integrity = tee.integrity.borrow().clone();
         self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
@@ -184,6 +219,87 @@ impl Mirror {
         outcome.map(|(c, r, _)| (c, r, Read::Store))
     }
 
+    fn not_carried(&self, why: String) {
+        self.last_carried.replace(Carried { records: 0, why });
+    }
+
+    /// How many mirrored signatures `voucher` lets [`Mirror::verify_vouched`] carry (at most
+    /// the note's size, the records this verifier checked itself and the mirrored ones), or
+    /// why none.
+    fn carry(&self, meta: &Meta, voucher: Option<&Witnessed>) -> Result<(u64, Witnessed), String> {
+        let w = voucher.ok_or("no witness note was taken to vouch for this chain")?;
+        let size = crate::witness::parse(&w.note).map_err(|e| format!("{}: {e:#}", w.source))?.checkpoint.size;
+        if meta.checked == 0 {
+            return Err("this verifier has checked none of the mirrored records' signatures itself yet (a mirror planted from the witness's seeds)".into());
+        }
+        let upto = size.min(meta.checked).min(meta.records);
+        if upto == 0 {
+            return Err(format!("{} vouches for no record", w.source));
+        }
+        Ok((upto, w.clone()))
+    }
+
+    /// The chain verified with the mirrored records read from the mirror (`carry`: the records
+    /// whose signatures are carried and the note that vouches for them, see
+    /// [`Mirror::verify_vouched`]), the mirror extended with the store's new records. `Err`
+    /// says why the mirror could not be used (a full verification from the store follows).
+    fn read_through(
+        &self,
+        meta: &Meta,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+        carry: Option<(u64, Witnessed)>,
+    ) -> Result<(VerifiedChain, Resumable, Read), String> {
+        let n = meta.records;
+        let mirrored = Mirrored {
+            mirror: LocalStore::new(&self.records),
+            store,
+            n,
+            keys: meta.keys.clone(),
+            last_hash: meta.last_hash.clone(),
+            // Earlier heads are all judged again; the held bytes are used only where the
+            // store's listing vouches for them (see [`heads`]).
+            held: self.heads().load(),
+            integrity: Default::default(),
+            tail: Default::default(),
+        };
+        let mut with = witnessed.to_vec();
+        let carried = match &carry {
+            Some((upto, note)) => {
+                if !with.iter().any(|o| o.note == note.note) {
+                    with.push(note.clone());
+                }
+                *upto
+            }
+            None => 0,
+        };
+        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
+        if let Some((_, note)) = &carry {
+            let parsed = crate::witness::parse(&note.note).map_err(|e| format!("{e:#}"))?;
+            parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", note.source))?;
+        }
+        let integrity = mirrored.integrity.borrow().clone();
+        let objects = integrity.as_ref().map(|i| i.record_objects);
+        let tail = mirrored.tail.into_inner();
+        let objects_ok = matches!(objects, Some(Some(c)) if c == resumable.objects()) || matches!(objects, Some(None));
+        // What follows the mirror: the objects at the chain's keys (records and the
+        // foreign objects they skip, each with the hash the verifier chained), then the
+        // foreign objects after its last record.
+        let chained = resumable.len().saturating_sub(n) as usize;
+        let tail_ok = resumable.objects() == n + tail.len() as u64
+            && tail[..chained].iter().enumerate().all(|(i, r)| resumable.hash_at(n + i as u64).as_deref() == Some(&crate::dsse::sha256_hex(&r.bytes)[..]));
+        if !(objects_ok && tail_ok) {
+            return Err("the store's objects after the mirror are not the chain's".into());
+        }
+        // Every signature past the ones carried was checked in this pass.
+        self.extend(&tail[..chained], &chain).map_err(|e| format!("{e:#}"))?;
+        self.keep_heads(integrity.as_ref()).map_err(|e| format!("{e:#}"))?;
+        self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
+        Ok((chain, resumable, Read::Mirror { mirrored: n }))
+    }
+
     /// Appends the records read from the store after the mirrored ones (`tail`, verified) to the mirror.
     fn extend(&self, tail: &[StoredRecord], chain: &VerifiedChain) -> Result<()> {
         let Some((last, hash)) = &chain.head else { return Ok(()) };
@@ -201,7 +317,7 @@ impl Mirror {
             f.write_all(&lines).with_context(|| format!("cannot write {}", self.records.display()))?;
         }
         let keys = self.meta().map(|m| m.keys).context("the mirror's meta went missing")?;
-        self.write_meta(&keys, *last + 1, hash)
+        self.write_meta(&keys, *last + 1, hash, *last + 1)
     }
 
     fn write(&self, records: &[StoredRecord], chain: &VerifiedChain) -> Result<()> {
@@ -222,7 +338,7 @@ impl Mirror {
         let tmp = self.records.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         std::fs::write(&tmp, &lines).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &self.records).with_context(|| format!("cannot replace {}", self.records.display()))?;
-        self.write_meta(&keys, *last + 1, hash)
+        self.write_meta(&keys, *last + 1, hash, *last + 1)
     }
 
     /// Whether the mirror holds records (a whole, sealed meta file for this store and trust root).
@@ -240,17 +356,19 @@ impl Mirror {
         let tmp = self.records.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         std::fs::write(&tmp, lines).with_context(|| format!("cannot write {}", tmp.display()))?;
         std::fs::rename(&tmp, &self.records).with_context(|| format!("cannot replace {}", self.records.display()))?;
-        self.write_meta(keys, records, last_hash)
+        self.write_meta(keys, records, last_hash, 0)
     }
 
-    fn write_meta(&self, keys: &str, records: u64, last_hash: &str) -> Result<()> {
+    /// `checked`: see [`Meta::checked`].
+    fn write_meta(&self, keys: &str, records: u64, last_hash: &str, checked: u64) -> Result<()> {
         let m = Meta {
             store: self.store.clone(),
             trust: self.trust.clone(),
             keys: keys.to_string(),
             records,
             last_hash: last_hash.to_string(),
-            seal: seal(&self.store, &self.trust, keys, records, last_hash),
+            checked,
+            seal: seal(&self.store, &self.trust, keys, records, last_hash, checked),
         };
         let tmp = self.meta.with_extension(format!("json.{}.tmp", std::process::id()));
         std::fs::write(&tmp, serde_json::to_vec_pretty(&m)?).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -363,11 +481,22 @@ impl Store for Mirrored<'_> {
 }
 
 /// The store, with a copy of every record read through [`Store::windows`].
-struct Tee<'a> {
+pub(crate) struct Tee<'a> {
     store: &'a dyn Store,
     copy: RefCell<Vec<StoredRecord>>,
     /// The store's integrity report as verification read it.
     integrity: RefCell<Option<StoreIntegrity>>,
+}
+
+impl<'a> Tee<'a> {
+    pub(crate) fn new(store: &'a dyn Store) -> Tee<'a> {
+        Tee { store, copy: RefCell::new(Vec::new()), integrity: RefCell::new(None) }
+    }
+
+    /// The records read, in order.
+    pub(crate) fn into_copy(self) -> Vec<StoredRecord> {
+        self.copy.into_inner()
+    }
 }
 
 impl Store for Tee<'_> {

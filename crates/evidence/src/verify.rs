@@ -21,6 +21,7 @@ mod delegation;
 pub use delegation::DELEGATION_MAX_DAYS;
 mod incremental;
 pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
+pub(crate) use incremental::{verify_store_carrying, verify_store_lean};
 mod reason;
 pub use reason::*;
 mod trust;

@@ -213,13 +213,25 @@ pub fn verified<T: Registered>(
     voucher: Option<&Witnessed>,
     verify: impl Fn(&dyn Store, &[Witnessed]) -> Result<T>,
 ) -> Result<(T, Listed)> {
+    verified_with(store, witnessed, voucher, |s, w, _| verify(s, w))
+}
+
+/// [`verified`], telling `verify` which voucher the run is under (`Some` in the vouched run
+/// only): a verifier with a mirror carries its signatures under it
+/// ([`crate::mirror::Mirror::verify_vouched`]).
+pub fn verified_with<T: Registered>(
+    store: &dyn Store,
+    witnessed: &[Witnessed],
+    voucher: Option<&Witnessed>,
+    verify: impl Fn(&dyn Store, &[Witnessed], Option<&Witnessed>) -> Result<T>,
+) -> Result<(T, Listed)> {
     if let Some((w, vouch)) = voucher.and_then(|w| Vouch::of(w).map(|v| (w, v))) {
         if store.vouch_holds(&vouch).unwrap_or(false) {
             let mut with = witnessed.to_vec();
             if !with.iter().any(|o| o.note == w.note) {
                 with.push(w.clone());
             }
-            if let Ok(out) = verify(&Vouched::new(store, vouch), &with) {
+            if let Ok(out) = verify(&Vouched::new(store, vouch), &with, Some(w)) {
                 let current = crate::witness::parse(&w.note).is_ok_and(|n| n.witnesses(out.register()).is_ok());
                 if current {
                     return Ok((out, Listed::Vouched));
@@ -227,7 +239,7 @@ pub fn verified<T: Registered>(
             }
         }
     }
-    Ok((verify(store, witnessed)?, Listed::Full))
+    Ok((verify(store, witnessed, None)?, Listed::Full))
 }
 
 #[cfg(test)]

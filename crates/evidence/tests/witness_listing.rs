@@ -429,3 +429,183 @@ fn a_version_written_over_a_vouched_record_with_its_own_bytes_is_caught_by_the_p
     let err = lz_evidence::vouch::Vouched::new(&w.store, vouch).load().expect_err("the pinned versions do not match");
     assert!(format!("{err:#}").contains("not the versions the witness listed"), "{err:#}");
 }
+
+/// What an insider with raw write access to the store and one appender's key (bob, for the
+/// signed head) appends: record `seq`, a drift record that claims the deployer's key with a
+/// signature the insider could not make, chained to the record before it, and the head naming
+/// it. Returns its bytes.
+fn forge_next(w: &World, seq: u64) -> Vec<u8> {
+    let records = w.store.load().unwrap();
+    let prev = &records[seq as usize - 1].bytes;
+    let previous = lz_evidence::dsse::sha256_hex(prev);
+    let signed = resign(prev, &w.t.deployer, |st| {
+        st["predicate"]["chain"]["sequence"] = serde_json::json!(seq);
+        st["predicate"]["chain"]["previous"] = serde_json::json!(previous);
+        st["predicate"]["resources"] = serde_json::json!(["forged.resource"]);
+    });
+    let forged = bad_sig(&signed);
+    let head = lz_evidence::store::sign_checkpoint(
+        &lz_evidence::Checkpoint { sequence: seq, hash: lz_evidence::dsse::sha256_hex(&forged), time: lz_evidence::record::now_rfc3339() },
+        &w.t.reviewer,
+    )
+    .unwrap();
+    let bucket = w.store.bucket().to_string();
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(w.store.record_key(seq)).body(ByteStream::from(forged.clone())).send()).unwrap();
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(w.store.head_key()).body(ByteStream::from(head)).send()).unwrap();
+    forged
+}
+
+/// `bytes` with the first character of its signature changed: a signature nobody made.
+fn bad_sig(bytes: &[u8]) -> Vec<u8> {
+    edit_envelope(bytes, |env| {
+        let sig = &mut env.signatures[0].sig;
+        let flipped = if sig.starts_with('A') { "B" } else { "A" };
+        sig.replace_range(0..1, flipped);
+    })
+}
+
+/// A world of `n` records and a verifier's mirror of it, verified once from the store (every
+/// signature checked by this verifier).
+fn mirrored(name: &str, n: usize) -> (World, tempfile::TempDir, lz_evidence::mirror::Mirror) {
+    let mut w = world(name);
+    w.append(n);
+    let dir = tempfile::tempdir().unwrap();
+    let mirror = lz_evidence::mirror::Mirror::new(dir.path(), &w.store, &w.root);
+    assert_eq!(mirror.verify(&w.store, &w.root, &[], &[]).unwrap().2, lz_evidence::mirror::Read::Store);
+    (w, dir, mirror)
+}
+
+/// A note of `size` records ending with `hash`, signed by `signer` under the witness's name.
+fn note_of(w: &World, size: u64, hash: &str, signer: &Signer) -> Witnessed {
+    let first = lz_evidence::dsse::sha256_hex(&w.store.load().unwrap()[0].bytes);
+    let time = lz_evidence::record::now_rfc3339();
+    let cp = lz_evidence::witness::WitnessCheckpoint { origin: lz_evidence::witness::origin_of(&first), size, hash: hash.into(), time, listing: None };
+    Witnessed { note: sign(&cp, signer).unwrap(), source: format!("a note of {size} records by {}", signer.identity()) }
+}
+
+fn code(e: &anyhow::Error) -> (String, Option<u64>, String) {
+    let f = failure_of(e).unwrap_or_else(|| panic!("not a verification failure: {e:#}"));
+    (f.reason.code().to_string(), f.sequence, f.location.clone())
+}
+
+/// Rewrites the mirror's meta file as someone who can write the verifier's files would (its
+/// seal is a digest anyone can compute): `records` records ending with `last_hash`, of which
+/// `checked` are claimed checked by the verifier.
+fn edit_meta(mirror: &lz_evidence::mirror::Mirror, records: u64, last_hash: &str, checked: u64) {
+    let path = mirror.path().with_extension("json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    m["records"] = records.into();
+    m["last_hash"] = last_hash.into();
+    m["checked"] = checked.into();
+    let s = |k: &str| m[k].as_str().unwrap().to_string();
+    let text = format!("lz-evidence-mirror-v4\n{}\n{}\n{}\n{records}\n{last_hash}\n{checked}\n", s("store"), s("trust"), s("keys"));
+    m["seal"] = lz_evidence::dsse::sha256_hex(text.as_bytes()).into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+}
+
+/// Signatures carried to the witnessed point (issue 36, `Mirror::verify_vouched`): a verifier
+/// whose mirror holds records it checked itself does not check their signatures again when a
+/// witness of the register in force signed a note whose hash the mirrored chain holds. Insider
+/// cases, each answered with every signature checked:
+/// - no voucher; a mirrored record tampered with behind the witnessed point (the hash chain
+///   breaks, so the mirror is not used);
+/// - a tampered mirror and meta file with a forged record past the witnessed point (raw store
+///   write and an appender's key for the head): the note's size bounds the carry, so the forged
+///   record's signature is checked and refused. Without that bound it is believed;
+/// - a note under the witness's name but a key the register in force does not hold (rotated or
+///   retired);
+/// - another store's or register's mirror state copied into this one's place.
+#[test]
+fn a_mirror_carries_signatures_only_to_the_point_a_current_witness_vouches_for() {
+    use lz_evidence::mirror::{Mirror, Read};
+    let _alone = alone();
+    let (mut w, dir, mirror) = mirrored("carry", 6);
+    w.witness().unwrap();
+    let note = w.latest();
+    w.append(1);
+    let full = verify_store(&w.store, &w.root, &[]).unwrap();
+
+    let (chain, _, read) = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).unwrap();
+    assert_eq!((read, mirror.carried().records), (Read::Mirror { mirrored: 6 }, 6), "{:?}", mirror.carried());
+    assert_eq!((chain.head.clone(), chain.records.len()), (full.head.clone(), 7));
+    let hashes = |c: &lz_evidence::VerifiedChain| c.records.iter().map(|r| r.hash.clone()).collect::<Vec<_>>();
+    assert_eq!(hashes(&chain), hashes(&full));
+    // Without a voucher, every signature is checked.
+    mirror.verify(&w.store, &w.root, &[], &[]).unwrap();
+    assert_eq!(mirror.carried().records, 0);
+    assert!(mirror.carried().why.contains("no witness note"), "{:?}", mirror.carried());
+
+    // A mirrored record behind the witnessed point given a bad signature in the file: the hash
+    // chain breaks, nothing is carried, the store is read and its verdict given.
+    let text = std::fs::read_to_string(mirror.path()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    lines[3] = String::from_utf8(bad_sig(lines[3].as_bytes())).unwrap();
+    std::fs::write(mirror.path(), lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+    let (chain, _, read) = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).unwrap();
+    assert_eq!((read, mirror.carried().records), (Read::Store, 0), "{:?}", mirror.carried());
+    assert!(mirror.carried().why.contains("did not verify"), "{:?}", mirror.carried());
+    assert_eq!(hashes(&chain), hashes(&full));
+
+    // A note under the witness's name signed with a key the register in force does not hold
+    // (a rotated or retired witness key), over the real chain: nothing carried, same verdict.
+    let retired = Signer::new("audit-witness", generate_key());
+    let stale = note_of(&w, 6, &full.records[5].hash, &retired);
+    let (chain, _, _) = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&stale)).unwrap();
+    assert_eq!(mirror.carried().records, 0, "{:?}", mirror.carried());
+    assert_eq!(hashes(&chain), hashes(&full));
+    // The same under the current witness's key: carried (the case above fails for its key alone).
+    let current = note_of(&w, 6, &full.records[5].hash, &w.witness);
+    mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&current)).unwrap();
+    assert_eq!(mirror.carried().records, 6, "{:?}", mirror.carried());
+
+    // Another register's mirror state copied into this one's place (the same store, a register
+    // where the witness holds another key): its meta names the other register, so it is not read.
+    let rotated = Identities::parse(&w.ids.source().replace(&encode_public_key(&w.witness.public_key()), &encode_public_key(&retired.public_key())), "identities.toml").unwrap();
+    let other_root = TrustRoot::register(rotated, "another register");
+    let other = Mirror::new(dir.path(), &w.store, &other_root);
+    for ext in ["jsonl", "json"] {
+        std::fs::copy(mirror.path().with_extension(ext), other.path().with_extension(ext)).unwrap();
+    }
+    let (_, _, read) = other.verify_vouched(&w.store, &other_root, &[], &[], Some(&current)).unwrap();
+    assert_eq!((read, other.carried().records), (Read::Store, 0), "{:?}", other.carried());
+
+    // The insider forges record 7 (raw store write, bob signs the head) and writes it into the
+    // mirror too, with a meta claiming all 8 records checked. The note vouches for 6: record 7's
+    // signature is checked and refused, as a full verification refuses it.
+    let forged = forge_next(&w, 7);
+    std::fs::write(mirror.path(), [std::fs::read(mirror.path()).unwrap(), forged.clone(), b"\n".to_vec()].concat()).unwrap();
+    edit_meta(&mirror, 8, &lz_evidence::dsse::sha256_hex(&forged), 8);
+    let full_err = verify_store(&w.store, &w.root, &[]).err().expect("a full verification refuses it");
+    let err = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).err().expect("the forged record is refused");
+    assert_eq!(code(&err), code(&full_err), "{err:#}");
+    assert_eq!(mirror.carried().records, 0, "{:?}", mirror.carried());
+}
+
+/// A witness key alone (with raw store write and an appender's key for the head) cannot make a
+/// forged record believed: the witness signs a note over a chain ending with a record whose
+/// signature the insider could not make. A verifier with its own mirror reads that record from
+/// the store and checks it (a note spares only records the verifier checked itself); a fresh
+/// verifier planting its mirror from seeds (the witness's own store) checks every planted
+/// record. Without the bound by the records checked, both believe the forged record.
+#[test]
+fn a_witness_key_alone_makes_no_forged_record_believed() {
+    use lz_evidence::mirror::Mirror;
+    let _alone = alone();
+    let (w, _dir, mirror) = mirrored("carryforge", 7);
+    let forged = forge_next(&w, 7);
+    let note = note_of(&w, 8, &lz_evidence::dsse::sha256_hex(&forged), &w.witness);
+    let full_err = verify_store(&w.store, &w.root, &[]).err().expect("a full verification refuses it");
+    let err = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).err().expect("the forged record is refused");
+    assert_eq!(code(&err), code(&full_err), "{err:#}");
+
+    // The witness's seeds of the forged chain, planted by a fresh verifier.
+    let records = w.store.load().unwrap();
+    let keys = records[0].location.strip_suffix(&format!("{:012}.json", 0)).unwrap().to_string();
+    let lines: Vec<u8> = records.iter().flat_map(|r| [r.bytes.to_vec(), b"\n".to_vec()].concat()).collect();
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = Mirror::new(fresh_dir.path(), &w.store, &w.root);
+    fresh.plant(&keys, &lines, 8, &lz_evidence::dsse::sha256_hex(&forged)).unwrap();
+    let err = fresh.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).err().expect("the planted forged record is refused");
+    assert_eq!(code(&err), code(&full_err), "{err:#}");
+    assert!(fresh.carried().why.contains("seeds"), "{:?}", fresh.carried());
+}

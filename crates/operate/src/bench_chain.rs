@@ -120,7 +120,7 @@ pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
         sb.drift_note(&clock)?;
         warm();
         let (d, n) = timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()))?;
-        line("verify", "incremental", d, &format!("{n} records, 1 new"));
+        line("verify", "incremental", d, &format!("{n} records, 1 new; {} mirrored signatures carried to the witnessed point", crate::verified::carried()));
         println!("    (earlier head versions read from S3 through the mirror: {})", mirror_heads(&mirror, &sb)?);
         println!("    (where it goes: {})", verify_parts(&mirror, &sb)?);
         // The same, with the mirror's held heads removed: every earlier head version read from S3

@@ -104,15 +104,35 @@ fn current_at(
     let voucher = voucher(at);
     // What the seeds may plant at most: the records the latest usable witness note vouches for.
     let vouched = voucher.usable().and_then(|w| lz_evidence::witness::parse(&w.note).ok()).map(|n| n.checkpoint.size);
-    let ((chain, resumable, how), listed) = lz_evidence::vouch::verified(&*store, witnessed, voucher.usable(), |s, witnessed| match (&previous, mirror, at) {
+    // Signatures carried from the mirror ([`Mirror::verify_vouched`]), and why not.
+    let carried = std::cell::RefCell::new(None);
+    let ((chain, resumable, how), listed) = lz_evidence::vouch::verified_with(&*store, witnessed, voucher.usable(), |s, witnessed, vouching| match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(stores)) => {
             let mirror = Mirror::new(dir, s, trust);
             plant(stores, &mirror, vouched);
-            let (chain, resumable, _) = mirror.verify(s, trust, known, witnessed)?;
+            let out = mirror.verify_vouched(s, trust, known, witnessed, vouching);
+            // The vouched run's account is kept: the full run after it says only "no voucher".
+            let mut slot = carried.borrow_mut();
+            if vouching.is_some() || slot.is_none() {
+                *slot = Some(mirror.carried());
+            }
+            drop(slot);
+            let (chain, resumable, _) = out?;
             Ok((chain, resumable, Resumed::Full))
         }
         _ => verify_store_from(s, trust, known, witnessed, previous.as_ref().map(|p| &p.resumable)),
     })?;
+    // The vouched run's carry counts only when that run's verdict is the one given.
+    let carried = carried.into_inner().map(|c| match listed {
+        lz_evidence::vouch::Listed::Vouched => c,
+        lz_evidence::vouch::Listed::Full if c.records > 0 || c.why.is_empty() => {
+            lz_evidence::mirror::Carried { records: 0, why: "the witnessed listing did not check out, so the store was verified again in full".into() }
+        }
+        lz_evidence::vouch::Listed::Full => c,
+    });
+    if let Some(c) = &carried {
+        CARRIED.store(c.records, std::sync::atomic::Ordering::SeqCst);
+    }
     let mut snapshot = match (how, previous) {
         (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
             // The same records; the rest (pending changes, rules, foreign objects) as read now.
@@ -132,6 +152,9 @@ fn current_at(
         }
     };
     snapshot.listing = listing(listed, &voucher);
+    if let Some(c) = carried {
+        snapshot.listing.push_str(&signatures(&c));
+    }
     snapshot.anchor = reuse::anchor(at, &*store, &snapshot.chain)?;
     let snapshot = Arc::new(snapshot);
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&snapshot));
@@ -157,6 +180,24 @@ pub fn use_seeds(on: bool) {
 /// The records the last planting of this process took from the witness's seeds.
 pub fn planted() -> u64 {
     PLANTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+static CARRIED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The mirrored records whose signatures the last read of this process from a mirror carried
+/// ([`Mirror::verify_vouched`]; 0 when it checked them all).
+pub fn carried() -> u64 {
+    CARRIED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The second half of [`Snapshot::listing`] after a read from the mirror: how many mirrored
+/// signatures were carried to the witnessed point, or why every one was checked.
+fn signatures(c: &lz_evidence::mirror::Carried) -> String {
+    if c.records > 0 {
+        format!("; signatures: the first {} records' carried (checked before by this verifier, their hashes witnessed; register changes checked again), the rest checked", c.records)
+    } else {
+        format!("; signatures: every record's checked ({})", c.why)
+    }
 }
 
 /// Plants an empty mirror from the witness store's seeds ([`lz_evidence::witness::seed`]), at

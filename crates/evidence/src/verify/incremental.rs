@@ -110,13 +110,41 @@ pub fn verify_store_from(
             return Ok((chain, state, Resumed::Suffix));
         }
     }
+    let (chain, resumable) = verify_store_carrying(store, root, known, witnessed, 0)?;
+    Ok((chain, resumable, Resumed::Full))
+}
+
+/// A full verification of `store` (record 0 on) whose pass takes the signatures of the records
+/// below `carried` as checked ([`super::Strategy::carried`]; 0: every signature is checked).
+/// Only [`crate::mirror`] carries, under the conditions it documents.
+pub(crate) fn verify_store_carrying(
+    store: &dyn Store,
+    root: &TrustRoot,
+    known: &[KnownCheckpoint],
+    witnessed: &[Witnessed],
+    carried: u64,
+) -> Result<(VerifiedChain, Resumable)> {
     let mut anchors = Anchors::of_store(store, known.to_vec())?;
     anchors.witnessed = witnessed.to_vec();
     let mut out = Vec::new();
-    let ((head, register, pending, rules, quarantined), state) = run_store_state(store, root, &anchors, &mut out)?;
+    let strategy = Strategy { carried, ..Strategy::default() };
+    let ((head, register, pending, rules, quarantined), state) = run_store_state(store, root, &anchors, &mut out, strategy)?;
     let heads_seen = heads_checked(&anchors, &quarantined).collect();
     let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
-    Ok((VerifiedChain { records: out, head, register, pending, rules, quarantined }, resumable, Resumed::Full))
+    Ok((VerifiedChain { records: out, head, register, pending, rules, quarantined }, resumable))
+}
+
+/// A full verification of `store` with `anchors` that keeps no verified record: memory holds a
+/// few windows and the chain's hashes and locations, whatever its length (the witness job,
+/// [`crate::witness::cosign`]). The chain returned holds no records; its head, register,
+/// rules and foreign objects are a full verification's, and so is its verdict.
+pub(crate) fn verify_store_lean(store: &dyn Store, root: &TrustRoot, anchors: &Anchors) -> Result<(VerifiedChain, Resumable)> {
+    let mut last = None;
+    let (head, register, pending, rules, quarantined) = run_store(store, root, anchors, None, Strategy::default(), &mut last)?;
+    let state = last.expect("a pass that succeeds leaves its state");
+    let heads_seen = heads_checked(anchors, &quarantined).collect();
+    let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
+    Ok((VerifiedChain { records: Vec::new(), head, register, pending, rules, quarantined }, resumable))
 }
 
 /// The earlier heads of `anchors` that verification accepted (a quarantined foreign head is
@@ -131,9 +159,10 @@ fn run_store_state(
     root: &TrustRoot,
     anchors: &Anchors,
     out: &mut Vec<super::VerifiedRecord>,
+    strategy: Strategy,
 ) -> Result<(super::Outcome, State)> {
     let mut last = None;
-    let outcome = run_store(store, root, anchors, Some(out), Strategy::default(), &mut last)?;
+    let outcome = run_store(store, root, anchors, Some(out), strategy, &mut last)?;
     let state = last.expect("a pass that succeeds leaves its state");
     Ok((outcome, state))
 }

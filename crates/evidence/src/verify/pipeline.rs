@@ -42,18 +42,39 @@ pub(super) fn run(
 pub struct Strategy {
     pub batch: bool,
     pub parallel: bool,
+    /// Signatures carried: the records below this sequence (record 0 and the register's own
+    /// records excepted, see [`carried`]) get no signature check in this pass. Only
+    /// [`crate::mirror`] sets it, for records its own verifier checked before and a witness of the
+    /// register in force vouches for by hash; it then holds the pass against that witness note
+    /// and verifies again in full when anything does not match. 0 everywhere else.
+    pub carried: u64,
 }
 
 impl Default for Strategy {
     fn default() -> Self {
-        Strategy { batch: true, parallel: true }
+        Strategy { batch: true, parallel: true, carried: 0 }
     }
 }
 
 impl Strategy {
     pub fn sequential() -> Strategy {
-        Strategy { batch: false, parallel: false }
+        Strategy { batch: false, parallel: false, carried: 0 }
     }
+}
+
+/// Whether the record `d` is one whose signature [`Strategy::carried`] spares: its sequence is
+/// below `below`, and it is neither record 0 nor a register change or approval. The register's
+/// own records are always checked, since the register in force judges the witness that vouches
+/// for the rest: a retired witness key and raw writes cannot put a forged register in force.
+/// The sequence is the one the record claims; the sequential pass holds every record to its
+/// place, so a record carried here sits below `below` in the chain.
+pub(super) fn carried(d: &super::decode::Decoded, below: u64) -> bool {
+    let Ok(st) = &d.statement else { return false };
+    let seq = st.predicate.chain.sequence;
+    seq > 0
+        && seq < below
+        && st.predicate_type != Kind::RegisterChange.predicate_type()
+        && st.predicate_type != Kind::RegisterApproval.predicate_type()
 }
 
 /// [`report_of`] with an explicit [`Strategy`] (benchmarks and equivalence tests).
@@ -70,7 +91,8 @@ pub const BATCH: usize = 1024;
 /// verdict here holds for any register that has the key id. A record whose key id is not in
 /// `keys` (a register change not seen yet) gets no verdict (`None`): the sequential pass checks
 /// it with the key of the register in force.
-pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, PublicKey>, batch: bool) -> Vec<Option<bool>> {
+pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, PublicKey>, strategy: Strategy) -> Vec<Option<bool>> {
+    let batch = strategy.batch;
     enum Sig {
         Undecided,
         Refused,
@@ -81,6 +103,7 @@ pub(super) fn check_signatures(decoded: &[Pre], keys: &HashMap<String, PublicKey
     let prepared: Vec<Sig> = decoded
         .iter()
         .map(|pre| match pre {
+            Pre::Ok(d) if carried(d, strategy.carried) => Sig::Checked(true),
             Pre::Ok(d) => match keys.get(&d.keyid) {
                 Some(PublicKey::Ed25519(key)) => d.prepare(key).map_or(Sig::Refused, Sig::Ready),
                 Some(key) => Sig::Checked(d.verifies(key)),
@@ -139,7 +162,7 @@ pub(super) struct Prepped {
     pub(super) sig_ok: Vec<Option<bool>>,
 }
 
-pub(super) fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: &KeyDirectory, batch: bool) -> Prepped {
+pub(super) fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: &KeyDirectory, strategy: Strategy) -> Prepped {
     let decoded: Vec<Pre> = records.iter().map(|r| decode(r, keeping)).collect();
     let mut keys = directory.snapshot();
     // Keys of register changes in this window, for the records after them.
@@ -148,9 +171,9 @@ pub(super) fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: 
         _ => None,
     });
     let sig_ok = match changes.next() {
-        None => check_signatures(&decoded, &keys, batch),
+        None => check_signatures(&decoded, &keys, strategy),
         Some((first, st)) => {
-            let mut sig_ok = check_signatures(&decoded[..first + 1], &keys, batch);
+            let mut sig_ok = check_signatures(&decoded[..first + 1], &keys, strategy);
             let mut from = first + 1;
             let mut pending = Some(st);
             while let Some(d) = pending.take() {
@@ -166,7 +189,7 @@ pub(super) fn prep_window(records: Vec<StoredRecord>, keeping: bool, directory: 
                     }
                     None => decoded.len(),
                 };
-                sig_ok.extend(check_signatures(&decoded[from..to], &keys, batch));
+                sig_ok.extend(check_signatures(&decoded[from..to], &keys, strategy));
                 from = to;
             }
             sig_ok
@@ -237,7 +260,7 @@ impl Handoff {
 
     /// Window `w` once prepared. While it is not, the calling thread prepares waiting windows
     /// itself (it would idle otherwise: one thread per core in all).
-    pub(super) fn take(&self, w: usize, keeping: bool, directory: &KeyDirectory, batch: bool) -> Result<Prepped> {
+    pub(super) fn take(&self, w: usize, keeping: bool, directory: &KeyDirectory, strategy: Strategy) -> Result<Prepped> {
         let mut st = self.lock();
         loop {
             if let Some(p) = st.ready.remove(&w) {
@@ -248,7 +271,7 @@ impl Handoff {
             }
             if let Some((v, records)) = st.todo.pop_front() {
                 drop(st);
-                let p = prep_window(records, keeping, directory, batch);
+                let p = prep_window(records, keeping, directory, strategy);
                 if v == w {
                     return Ok(p);
                 }
@@ -275,7 +298,7 @@ pub(super) struct Feed<'h, I> {
     pub(super) source: I,
     pub(super) handoff: Option<&'h Handoff>,
     pub(super) keeping: bool,
-    pub(super) batch: bool,
+    pub(super) strategy: Strategy,
     pub(super) read: usize,
     pub(super) taken: usize,
     pub(super) exhausted: bool,
@@ -285,7 +308,7 @@ impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
     fn next(&mut self, directory: &KeyDirectory) -> Result<Option<Prepped>> {
         let Some(handoff) = self.handoff else {
             return match self.source.next() {
-                Some(records) => Ok(Some(prep_window(records?, self.keeping, directory, self.batch))),
+                Some(records) => Ok(Some(prep_window(records?, self.keeping, directory, self.strategy))),
                 None => Ok(None),
             };
         };
@@ -302,7 +325,7 @@ impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
             return Ok(None);
         }
         self.taken += 1;
-        handoff.take(self.taken - 1, self.keeping, directory, self.batch).map(Some)
+        handoff.take(self.taken - 1, self.keeping, directory, self.strategy).map(Some)
     }
 
     /// Every record after the current window (the windows in flight, then the unread ones).
@@ -310,7 +333,7 @@ impl<I: Iterator<Item = Result<Vec<StoredRecord>>>> Feed<'_, I> {
         let mut out = Vec::new();
         if let Some(handoff) = self.handoff {
             while self.taken < self.read {
-                out.extend(handoff.take(self.taken, self.keeping, directory, self.batch)?.records);
+                out.extend(handoff.take(self.taken, self.keeping, directory, self.strategy)?.records);
                 self.taken += 1;
             }
         }
@@ -476,7 +499,7 @@ pub(super) fn run_from(
         source: windows,
         handoff: strategy.parallel.then_some(&handoff),
         keeping,
-        batch: strategy.batch,
+        strategy,
         read: 0,
         taken: 0,
         exhausted: false,
@@ -494,7 +517,7 @@ pub(super) fn run_from(
                 s.spawn(|| {
                     let work = std::panic::AssertUnwindSafe(|| {
                         while let Some((w, records)) = handoff.claim() {
-                            handoff.put(w, prep_window(records, keeping, &directory, strategy.batch));
+                            handoff.put(w, prep_window(records, keeping, &directory, strategy));
                         }
                     });
                     if std::panic::catch_unwind(work).is_err() {
@@ -552,6 +575,48 @@ mod tests {
         (r.records, r.failure.map(|f| (f.location, f.sequence, f.reason.code())))
     }
 
+    fn bad_signature(t: &str) -> String {
+        let at = t.find("\"sig\":\"").unwrap() + 7;
+        let flipped = if &t[at..at + 1] == "A" { "B" } else { "A" };
+        format!("{}{flipped}{}", &t[..at], &t[at + 1..])
+    }
+
+    /// [`Strategy::carried`] spares the signatures below its limit only: a bad signature on the
+    /// last record is refused unless the limit passes it. Record 0 and the register's own
+    /// records (a register change, an approval of one) are never spared, since the register
+    /// judges the witness whose note lets the mirror carry (a retired witness key and raw
+    /// writes must not put a register in force). Without the exception, the bad register change
+    /// below is accepted.
+    #[test]
+    fn carried_signatures_spare_no_register_record_and_nothing_past_the_limit() {
+        let c = testing::chain(1);
+        let anchors = Anchors::default();
+        let carrying = |n: usize| Strategy { carried: n as u64, ..Strategy::default() };
+        let last = c.records.len() - 1;
+        let bad = testing::edited(&c.records, last, bad_signature);
+        for s in [Strategy::default(), carrying(last)] {
+            let (_, failure) = verdict(report_with(&bad, &c.root, &anchors, s).unwrap());
+            assert_eq!(failure, Some((c.records[last].location.clone(), None, "signature")), "carried {}", s.carried);
+        }
+        let (_, failure) = verdict(report_with(&bad, &c.root, &anchors, carrying(last + 1)).unwrap());
+        assert_eq!(failure, None, "carried past it, the signature is not checked again");
+
+        // A register change (a proposal by the security approver) last, with a bad signature.
+        let dir = tempfile::tempdir().unwrap();
+        let team = &c.team;
+        let mut archive = crate::archive::EvidenceArchive::open(crate::store::LocalStore::new(dir.path().join("chain.jsonl")), team.identities.clone()).unwrap();
+        crate::bench::fill(&mut archive, team, 0..1).unwrap();
+        let text = team.identities.source().to_string();
+        let proposal = crate::record::RegisterChangeEvidence::new(&crate::bench::digest_of("release", 0), &text, &team.identities.fingerprint());
+        archive.append(Kind::RegisterChange, proposal.0, &team.approver).unwrap();
+        let records = archive.into_store().load().unwrap();
+        let last = records.len() - 1;
+        assert_eq!(verdict(report_with(&records, &c.root, &anchors, Strategy::default()).unwrap()).1, None, "the proposal itself is valid");
+        let bad = testing::edited(&records, last, bad_signature);
+        let (_, failure) = verdict(report_with(&bad, &c.root, &anchors, carrying(last + 1)).unwrap());
+        assert_eq!(failure, Some((records[last].location.clone(), None, "signature")), "a register change is never carried");
+    }
+
     #[test]
     fn every_strategy_gives_the_verdict_of_the_sequential_pass() {
         let c = testing::chain(3);
@@ -561,7 +626,7 @@ mod tests {
             let flipped = if &t[at..at + 1] == "A" { "B" } else { "A" };
             format!("{}{flipped}{}", &t[..at], &t[at + 1..])
         });
-        let strategies = [Strategy::sequential(), Strategy { batch: true, parallel: false }, Strategy { batch: false, parallel: true }, Strategy::default()];
+        let strategies = [Strategy::sequential(), Strategy { batch: true, parallel: false, carried: 0 }, Strategy { batch: false, parallel: true, carried: 0 }, Strategy::default()];
         for records in [&c.records, &bad] {
             let anchors = Anchors::default();
             let expected = verdict(report_with(records, &c.root, &anchors, Strategy::sequential()).unwrap());

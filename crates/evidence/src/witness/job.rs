@@ -41,11 +41,14 @@ pub fn cosign(
     let checked = (|| {
         let mut anchors = crate::Anchors::of_store(store, known)?;
         anchors.witnessed = latest.clone().into_iter().collect();
-        let records = store.load()?;
         let head = anchors.head.as_ref().map(|h| h.bytes.to_vec());
-        Ok::<_, anyhow::Error>((crate::verify_chain_with(&records, trust, &anchors)?, head, records))
+        // Streamed: the verification keeps no verified record, and the copy of the records read
+        // (for the seeds) holds their bytes only.
+        let tee = crate::mirror::Tee::new(store);
+        let (chain, state) = crate::verify::verify_store_lean(&tee, trust, &anchors)?;
+        Ok::<_, anyhow::Error>((chain, state, head, tee.into_copy()))
     })();
-    let (chain, verified_head, records) = match checked {
+    let (chain, state, verified_head, records) = match checked {
         Ok(checked) => checked,
         Err(e) => {
             // The latest note may vouch for a listing this run could not verify: a note without
@@ -66,14 +69,15 @@ pub fn cosign(
         Some(_) => {}
         None => return Err(refused(format!("{} is not registered in the chain's register", signer.identity()))),
     }
-    let (Some((seq, hash)), Some(first)) = (&chain.head, chain.records.first()) else { return Ok(None) };
+    // The origin is the hash the chain holds for sequence 0, as verifiers compare it.
+    let (Some((seq, hash)), Some(first)) = (&chain.head, state.hash_at(0)) else { return Ok(None) };
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
     // The full listing the note vouches for (stores that keep no versions vouch for nothing).
     // It names the head version whose bytes this verification checked (review finding 4).
     let (listing, mut findings) = store.listing_upto(seq + 1, hash, verified_head.as_deref())?;
     findings.extend(chain.quarantined.iter().map(|q| format!("foreign object: {q}")));
     let checkpoint = WitnessCheckpoint {
-        origin: origin_of(&first.hash),
+        origin: origin_of(&first),
         size: seq + 1,
         hash: hash.clone(),
         time: now.format(&time::format_description::well_known::Rfc3339)?,

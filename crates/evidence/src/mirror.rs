@@ -80,7 +80,8 @@ struct Meta {
     last_hash: String,
     /// The first records whose signatures this verifier checked itself (0 for a mirror planted
     /// from the witness's seeds): the most [`Mirror::verify_vouched`] may carry. A claim of the
-    /// file, so it carries nothing alone (see there).
+    /// file, so it proves nothing against whoever writes the file: the witness's note and the
+    /// store's appender-signed head do (see there).
     checked: u64,
     seal: String,
 }
@@ -165,10 +166,12 @@ impl Mirror {
     ///   registered key (a witness since retired vouches for nothing);
     ///
     /// otherwise (or when it fails for any reason) every signature is checked, as without a
-    /// voucher, and [`Mirror::carried`] says why. So neither the file (a claim anyone who can
-    /// write it makes) nor a witness key alone makes a record believed: the file's records must
-    /// hash to what a current witness signed, and the witness's note spares only records this
-    /// verifier checked before (never a seed's, never a record read from the store).
+    /// voucher, and [`Mirror::carried`] says why. The pass also counts only when the store's
+    /// latest head, signed by an appender of the register, names the last carried record or a
+    /// later one. So neither the file (a claim anyone who can write it makes, `checked`
+    /// included) nor a witness key alone makes a record believed: the file's records must hash
+    /// to what a current witness signed AND to what an appender's signed head names; the
+    /// `checked` bound keeps an honest verifier from carrying a seed's or a store-read record.
     pub fn verify_vouched(
         &self,
         store: &dyn Store,

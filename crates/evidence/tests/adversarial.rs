@@ -781,7 +781,7 @@ fn a_key_added_mid_chain_verifies_across_windows() {
     let loaded = file.load().unwrap();
     let sequential = report_with(&loaded, &c.root(), &anchors, Strategy::sequential()).unwrap().failure.unwrap();
     assert!(sequential.location.ends_with("tampered.jsonl:5001") && sequential.reason.code() == "signature", "{sequential}");
-    for strategy in [Strategy::default(), Strategy { batch: true, parallel: false, carried: 0 }] {
+    for strategy in [Strategy::default(), Strategy { batch: true, parallel: false, ..Strategy::default() }] {
         let streamed = report_of_store(&file, &c.root(), &anchors, strategy).unwrap().failure.unwrap();
         assert_eq!((&streamed.location, &streamed.reason), (&sequential.location, &sequential.reason), "{strategy:?}");
     }

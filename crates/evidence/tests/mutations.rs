@@ -254,7 +254,7 @@ fn every_mutation_is_detected_with_its_reason() {
         }
         // And so does the streaming pass over the store, read a window at a time.
         let anchors = anchors_of(ctx.checkpoint.as_ref());
-        for strategy in [Strategy::default(), Strategy::sequential(), Strategy { batch: true, parallel: false, carried: 0 }] {
+        for strategy in [Strategy::default(), Strategy::sequential(), Strategy { batch: true, parallel: false, ..Strategy::default() }] {
             let streamed = report_of_store(&mstore, &root_of(&t), &anchors, strategy).unwrap();
             if key(&streamed) != key(&sequential) {
                 failures.push(format!("{}: streamed ({strategy:?}) {:?} but sequential {:?}", case.name, key(&streamed), key(&sequential)));

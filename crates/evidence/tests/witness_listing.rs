@@ -435,6 +435,19 @@ fn a_version_written_over_a_vouched_record_with_its_own_bytes_is_caught_by_the_p
 /// signature the insider could not make, chained to the record before it, and the head naming
 /// it. Returns its bytes.
 fn forge_next(w: &World, seq: u64) -> Vec<u8> {
+    let forged = forge_record(w, seq);
+    let head = lz_evidence::store::sign_checkpoint(
+        &lz_evidence::Checkpoint { sequence: seq, hash: lz_evidence::dsse::sha256_hex(&forged), time: lz_evidence::record::now_rfc3339() },
+        &w.t.reviewer,
+    )
+    .unwrap();
+    w.rt.block_on(w.client.put_object().bucket(w.store.bucket()).key(w.store.head_key()).body(ByteStream::from(head)).send()).unwrap();
+    forged
+}
+
+/// Record `seq` forged as [`forge_next`] forges it and written by raw store write, the head left
+/// as it is (no appender's key): what the witness key alone can add.
+fn forge_record(w: &World, seq: u64) -> Vec<u8> {
     let records = w.store.load().unwrap();
     let prev = &records[seq as usize - 1].bytes;
     let previous = lz_evidence::dsse::sha256_hex(prev);
@@ -444,14 +457,7 @@ fn forge_next(w: &World, seq: u64) -> Vec<u8> {
         st["predicate"]["resources"] = serde_json::json!(["forged.resource"]);
     });
     let forged = bad_sig(&signed);
-    let head = lz_evidence::store::sign_checkpoint(
-        &lz_evidence::Checkpoint { sequence: seq, hash: lz_evidence::dsse::sha256_hex(&forged), time: lz_evidence::record::now_rfc3339() },
-        &w.t.reviewer,
-    )
-    .unwrap();
-    let bucket = w.store.bucket().to_string();
-    w.rt.block_on(w.client.put_object().bucket(&bucket).key(w.store.record_key(seq)).body(ByteStream::from(forged.clone())).send()).unwrap();
-    w.rt.block_on(w.client.put_object().bucket(&bucket).key(w.store.head_key()).body(ByteStream::from(head)).send()).unwrap();
+    w.rt.block_on(w.client.put_object().bucket(w.store.bucket()).key(w.store.record_key(seq)).body(ByteStream::from(forged.clone())).send()).unwrap();
     forged
 }
 
@@ -608,4 +614,77 @@ fn a_witness_key_alone_makes_no_forged_record_believed() {
     let err = fresh.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).err().expect("the planted forged record is refused");
     assert_eq!(code(&err), code(&full_err), "{err:#}");
     assert!(fresh.carried().why.contains("seeds"), "{:?}", fresh.carried());
+}
+
+/// The witness key alone, with raw store writes and the verifier's mirror files (no appender's
+/// key): the insider writes a forged record past the signed head into the store and into the
+/// mirror (meta rewritten to claim it checked), and signs a note over it with the witness key.
+/// The note and the hash chain agree, so only the store's head, which an appender signs, can
+/// tell: the carried pass counts only when the latest accepted head names the last carried
+/// record or a later one. Left as it is (naming the record before) or replaced by an unsigned
+/// head (a foreign object), nothing is carried and the forged record is a foreign object, as a full
+/// verification takes it. Without the head's bound the forged record is believed.
+#[test]
+fn a_witness_key_and_a_rewritten_mirror_without_an_appender_make_no_forged_record_believed() {
+    let _alone = alone();
+    let (w, _dir, mirror) = mirrored("carryhead", 7);
+    let forged = forge_record(&w, 7);
+    std::fs::write(mirror.path(), [std::fs::read(mirror.path()).unwrap(), forged.clone(), b"\n".to_vec()].concat()).unwrap();
+    edit_meta(&mirror, 8, &lz_evidence::dsse::sha256_hex(&forged), 8);
+    let files: Vec<(std::path::PathBuf, Vec<u8>)> = ["jsonl", "json"].iter().map(|e| mirror.path().with_extension(e)).map(|p| (p.clone(), std::fs::read(p).unwrap())).collect();
+    let note = note_of(&w, 8, &lz_evidence::dsse::sha256_hex(&forged), &w.witness);
+    // A full verification takes the object past the head for a foreign one (its signature
+    // fails): 7 records.
+    let full = verify_store(&w.store, &w.root, &[]).unwrap();
+    let forged_hash = lz_evidence::dsse::sha256_hex(&forged);
+    let believed = |c: &lz_evidence::VerifiedChain| c.records.iter().any(|r| r.hash == forged_hash);
+    assert_eq!((full.records.len(), believed(&full)), (7, false));
+    let (chain, _, _) = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).unwrap();
+    assert_eq!((chain.records.len(), believed(&chain)), (7, false), "{:?}", mirror.carried());
+    assert_eq!(mirror.carried().records, 0, "{:?}", mirror.carried());
+    assert!(mirror.carried().why.contains("head names record 6"), "{:?}", mirror.carried());
+
+    // An unsigned head naming the forged record, written over the real one.
+    let unsigned = serde_json::to_vec(&serde_json::json!({"sequence": 7, "hash": lz_evidence::dsse::sha256_hex(&forged)})).unwrap();
+    w.rt.block_on(w.client.put_object().bucket(w.store.bucket()).key(w.store.head_key()).body(ByteStream::from(unsigned)).send()).unwrap();
+    for (path, bytes) in &files {
+        std::fs::write(path, bytes).unwrap();
+    }
+    let (chain, _, _) = mirror.verify_vouched(&w.store, &w.root, &[], &[], Some(&note)).unwrap();
+    assert_eq!((chain.records.len(), believed(&chain)), (7, false), "{:?}", mirror.carried());
+    assert_eq!(mirror.carried().records, 0, "{:?}", mirror.carried());
+    assert!(mirror.carried().why.contains("no head signed by an appender"), "{:?}", mirror.carried());
+}
+
+/// The witness's pass keeps no record, yet decodes each as a keeping pass (every decision
+/// command's) does: record 6, signed by its registered signer, names a ticket that is a number,
+/// which only the light reading of a statement accepts. The witness vouches for what the
+/// keeping verification holds, never for a chain every decision command reads otherwise.
+/// Without the full decoding it signed a note over 7 records.
+#[test]
+fn the_witness_vouches_for_what_a_keeping_verification_holds() {
+    let _alone = alone();
+    let mut w = world("lean");
+    w.append(6);
+    let records = w.store.load().unwrap();
+    let prev = &records[5].bytes;
+    let odd = resign(prev, &w.t.deployer, |st| {
+        st["predicate"]["chain"]["sequence"] = serde_json::json!(6);
+        st["predicate"]["chain"]["previous"] = serde_json::json!(lz_evidence::dsse::sha256_hex(prev));
+        st["predicate"]["ticket"] = serde_json::json!(5);
+    });
+    let head = lz_evidence::store::sign_checkpoint(
+        &lz_evidence::Checkpoint { sequence: 6, hash: lz_evidence::dsse::sha256_hex(&odd), time: lz_evidence::record::now_rfc3339() },
+        &w.t.deployer,
+    )
+    .unwrap();
+    w.rt.block_on(w.client.put_object().bucket(w.store.bucket()).key(w.store.record_key(6)).body(ByteStream::from(odd)).send()).unwrap();
+    w.rt.block_on(w.client.put_object().bucket(w.store.bucket()).key(w.store.head_key()).body(ByteStream::from(head)).send()).unwrap();
+    let kept = verify_store(&w.store, &w.root, &[]).map(|c| c.records.len() as u64);
+    let witnessed = w.witness().map(|c| c.checkpoint.size);
+    match (&kept, &witnessed) {
+        (Ok(k), Ok(s)) => assert_eq!(k, s),
+        (Err(k), Err(s)) => assert_eq!(code(k), code(s)),
+        _ => panic!("the keeping verification gives {kept:?}, the witness {witnessed:?}"),
+    }
 }

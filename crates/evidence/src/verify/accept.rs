@@ -117,11 +117,14 @@ impl State {
             self.expected = sequence + 1;
             self.previous = d.hash;
             self.hashes.push(d.hash);
-            if let (Some(out), Some(full)) = (keep, full) {
-                let details = match d.details.take() {
-                    Some(Ok(details)) => details,
-                    _ => return Err(fail(&rec.location, Some(sequence), Reason::Detail("the record's details were not decoded".into()))),
-                };
+            // A decoded statement's typed details must decode too (kept or not: the witness's
+            // lean pass refuses what a keeping pass refuses).
+            let details = match (&full, d.details.take()) {
+                (None, _) => None,
+                (Some(_), Some(Ok(details))) => Some(details),
+                (Some(_), _) => return Err(fail(&rec.location, Some(sequence), Reason::Detail("the record's details were not decoded".into()))),
+            };
+            if let (Some(out), Some(full), Some(details)) = (keep, full, details) {
                 out.push(VerifiedRecord {
                     details,
                     sequence,

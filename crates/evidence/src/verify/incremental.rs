@@ -129,9 +129,28 @@ pub(crate) fn verify_store_carrying(
     let mut out = Vec::new();
     let strategy = Strategy { carried, ..Strategy::default() };
     let ((head, register, pending, rules, quarantined), state) = run_store_state(store, root, &anchors, &mut out, strategy)?;
+    if carried > 0 {
+        head_covers(&anchors, &quarantined, carried)?;
+    }
     let heads_seen = heads_checked(&anchors, &quarantined).collect();
     let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
     Ok((VerifiedChain { records: out, head, register, pending, rules, quarantined }, resumable))
+}
+
+/// A pass that carried signatures counts only when the store's latest head is one the pass
+/// accepted (signed by an appender of the register, so not quarantined; its hash was held
+/// against the chain in [`super::anchors::finish`]) and names a record at or after the last
+/// carried one. The witness's note alone ties the carried records to what one key signed; the
+/// head ties them to a second key, the appender's, so neither the witness key with raw writes
+/// and a rewritten mirror nor a forged record past the signed head is believed.
+fn head_covers(anchors: &Anchors, quarantined: &[crate::Quarantined], carried: u64) -> Result<()> {
+    let head = anchors.head.as_ref().filter(|h| !quarantined.iter().any(|q| q.location == h.location));
+    let named = head.and_then(|h| crate::store::decode_checkpoint(&h.bytes, &h.location).ok()).map(|(_, p)| p.sequence);
+    match named {
+        Some(s) if s.saturating_add(1) >= carried => Ok(()),
+        Some(s) => anyhow::bail!("the store's signed head names record {s}, before the last of the {carried} records whose signatures were carried"),
+        None => anyhow::bail!("the store has no head signed by an appender to hold the {carried} records whose signatures were carried"),
+    }
 }
 
 /// A full verification of `store` with `anchors` that keeps no verified record: memory holds a
@@ -140,7 +159,10 @@ pub(crate) fn verify_store_carrying(
 /// rules and foreign objects are a full verification's, and so is its verdict.
 pub(crate) fn verify_store_lean(store: &dyn Store, root: &TrustRoot, anchors: &Anchors) -> Result<(VerifiedChain, Resumable)> {
     let mut last = None;
-    let (head, register, pending, rules, quarantined) = run_store(store, root, anchors, None, Strategy::default(), &mut last)?;
+    // Every record's full statement is decoded and dropped, as a keeping pass decodes it: a
+    // record only the light reading accepts is refused here as by every decision command.
+    let strategy = Strategy { full_statements: true, ..Strategy::default() };
+    let (head, register, pending, rules, quarantined) = run_store(store, root, anchors, None, strategy, &mut last)?;
     let state = last.expect("a pass that succeeds leaves its state");
     let heads_seen = heads_checked(anchors, &quarantined).collect();
     let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };

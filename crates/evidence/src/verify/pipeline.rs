@@ -48,17 +48,20 @@ pub struct Strategy {
     /// register in force vouches for by hash; it then holds the pass against that witness note
     /// and verifies again in full when anything does not match. 0 everywhere else.
     pub carried: u64,
+    /// Decode every record's full statement (and its typed details) even when the pass keeps
+    /// no record, so that it refuses what a keeping pass refuses (the witness's lean pass).
+    pub full_statements: bool,
 }
 
 impl Default for Strategy {
     fn default() -> Self {
-        Strategy { batch: true, parallel: true, carried: 0 }
+        Strategy { batch: true, parallel: true, carried: 0, full_statements: false }
     }
 }
 
 impl Strategy {
     pub fn sequential() -> Strategy {
-        Strategy { batch: false, parallel: false, carried: 0 }
+        Strategy { batch: false, parallel: false, carried: 0, full_statements: false }
     }
 }
 
@@ -495,10 +498,11 @@ pub(super) fn run_from(
     }
     let handoff = Handoff { state: Default::default(), changed: Default::default() };
     let keeping = keep.is_some();
+    let decoding = keeping || strategy.full_statements;
     let mut feed = Feed {
         source: windows,
         handoff: strategy.parallel.then_some(&handoff),
-        keeping,
+        keeping: decoding,
         strategy,
         read: 0,
         taken: 0,
@@ -517,7 +521,7 @@ pub(super) fn run_from(
                 s.spawn(|| {
                     let work = std::panic::AssertUnwindSafe(|| {
                         while let Some((w, records)) = handoff.claim() {
-                            handoff.put(w, prep_window(records, keeping, &directory, strategy));
+                            handoff.put(w, prep_window(records, decoding, &directory, strategy));
                         }
                     });
                     if std::panic::catch_unwind(work).is_err() {
@@ -626,7 +630,7 @@ mod tests {
             let flipped = if &t[at..at + 1] == "A" { "B" } else { "A" };
             format!("{}{flipped}{}", &t[..at], &t[at + 1..])
         });
-        let strategies = [Strategy::sequential(), Strategy { batch: true, parallel: false, carried: 0 }, Strategy { batch: false, parallel: true, carried: 0 }, Strategy::default()];
+        let strategies = [Strategy::sequential(), Strategy { batch: true, parallel: false, ..Strategy::default() }, Strategy { batch: false, parallel: true, ..Strategy::default() }, Strategy::default()];
         for records in [&c.records, &bad] {
             let anchors = Anchors::default();
             let expected = verdict(report_with(records, &c.root, &anchors, Strategy::sequential()).unwrap());

@@ -43,6 +43,7 @@ pub fn policy_digest(text: &str) -> String {
     use sha2::Digest as _;
     format!("sha256:{}", &hex::encode(sha2::Sha256::digest(canonical.as_bytes()))[..16])
 }
+
 /// Compares one bucket's live controls with its declared ones.
 async fn bucket(s3: &aws_sdk_s3::Client, spec: &BucketSpec, out: &mut Vec<Finding>) -> Result<()> {
     let res = format!("s3://{}", spec.name);

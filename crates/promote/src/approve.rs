@@ -20,8 +20,8 @@ use crate::Paths;
 pub fn approve_exceptions(
     paths: &Paths,
     release: &str,
-    signer: &lz_evidence::Signer,
-    now: &crate::clock::Reading,
+    signer: &Signer,
+    now: &Reading,
 ) -> Result<Vec<(String, u64)>> {
     let now = &crate::clock::bound_in(paths, None, now.clone())?;
     let archive = paths.open_release(release)?;

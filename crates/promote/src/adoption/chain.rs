@@ -47,6 +47,7 @@ pub fn events(records: &[Record]) -> Vec<Event> {
     }
     out
 }
+
 /// The adoption records that count (their deployment is among the admitted `records`), with
 /// their release: (sequence, release, details).
 pub(crate) fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u64, &str, &AdoptionDetails)> {
@@ -60,6 +61,7 @@ pub(crate) fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u6
         _ => None,
     })
 }
+
 /// The first admitted forward adoption (not a rollback) of `module@version`: (sequence, release).
 pub(crate) fn first_adoption<'r>(records: &'r [Record], module: &str, version: &str) -> Option<(u64, &'r str)> {
     admitted_adoptions(records).find(|(_, _, a)| a.module == module && a.to == version && a.rollback_of.is_none()).map(|(s, r, _)| (s, r))

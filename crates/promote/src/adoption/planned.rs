@@ -16,6 +16,7 @@ pub struct Planned {
     pub wave_name: Option<String>,
     pub rollback_of: Option<u64>,
 }
+
 /// Whether every adoption of a promotion is a rollback (the version was admitted in that
 /// environment before): such a promotion is a standard change.
 pub fn all_rollbacks(planned: &[Planned]) -> bool {

@@ -53,6 +53,7 @@ impl Tree<'_> {
         Ok(out)
     }
 }
+
 /// Release files by digest, each verified and unpacked once per decision; the promoted
 /// release's are at hand.
 pub struct Releases<'a> {
@@ -60,6 +61,7 @@ pub struct Releases<'a> {
     open: Box<dyn FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a>,
     opened: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
 }
+
 impl<'a> Releases<'a> {
     pub fn new(promoted: &'a str, files: &'a BTreeMap<String, Vec<u8>>, open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a) -> Self {
         Releases { promoted: (promoted, files), open: Box::new(open), opened: BTreeMap::new() }

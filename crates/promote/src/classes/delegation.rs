@@ -21,6 +21,7 @@ pub fn governance_of(paths: &crate::Paths, environment: &str) -> Result<(crate::
     let archive = paths.open_release(&release)?;
     Ok((crate::session::Governance::of(&archive)?, release))
 }
+
 /// A delegation to record: `delegate` may approve for `class` (of the governance in force in
 /// `environment`) in the signer's stead from `from` until `until`.
 pub struct Grant<'a> {
@@ -31,6 +32,7 @@ pub struct Grant<'a> {
     pub until: OffsetDateTime,
     pub reason: &'a str,
 }
+
 /// Records a delegation signed by `signer`, after the checks governance adds to the
 /// verifier's: the class exists, the signer approves it in person, the delegate is eligible,
 /// the period is within `max_delegation_days`. Time comes from the bounded clock.
@@ -82,6 +84,7 @@ pub fn delegate(paths: &crate::Paths, signer: &lz_evidence::Signer, g: &Grant, n
     );
     Ok(ledger.append(Kind::Delegation, fields, signer)?.sequence)
 }
+
 /// Records the revocation of delegation `record`, signed by its delegator (the time bounded as
 /// the governance of `environment` says).
 pub fn revoke(paths: &crate::Paths, environment: &str, signer: &lz_evidence::Signer, record: u64, reason: &str, now: &crate::clock::Reading) -> Result<u64> {

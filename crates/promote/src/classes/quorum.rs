@@ -107,6 +107,7 @@ pub fn statuses(session: &Session, deployer: Option<&str>, now: OffsetDateTime) 
     }
     Ok((routing, out))
 }
+
 /// The class requirements of an admission: `Ok` with the statuses when every class has its
 /// quorum, the refusal naming each missing class otherwise (with who may approve and who is
 /// on call). Called by [`Session::admit`] after the tier's approvals, and so by every replay.
@@ -138,17 +139,20 @@ pub fn check(session: &Session, deployer: &str, now: OffsetDateTime) -> Result<V
     }
     Ok(statuses)
 }
+
 /// For `classify` and `promote --dry-run`: per class still missing approvals, who may approve
 /// and who is on call at `now` (a reading of the bounded clock), with escalation.
 pub fn missing(session: &Session, now: OffsetDateTime) -> Result<Vec<ClassStatus>> {
     Ok(statuses(session, None, now)?.1.into_iter().filter(|s| s.missing() > 0).collect())
 }
+
 /// [`missing`] at a reading of the environment's clock, bounded first ([`crate::clock::bound`]):
 /// what `classify` shows.
 pub fn missing_now(session: &Session, now: &crate::clock::Reading) -> Result<(Vec<ClassStatus>, crate::clock::Reading)> {
     let now = crate::clock::bound(&session.paths, session.identities(), session.governance.windows.max_clock_skew_minutes, now.clone())?;
     Ok((missing(session, now.time)?, now))
 }
+
 impl Session {
     /// The class bases an approval by `who` at `t` carries: one per routed class it stands for.
     /// `Err` (a refusal) when a resource is routed nowhere.

@@ -59,7 +59,7 @@ pub(crate) fn show(
     // now (the environment's clock, bounded).
     // A failure here (a resource routed to no class, a clock that cannot be bounded) is
     // already the approvals gate's refusal: shown, never turned into another exit code.
-    let classes = t.clock().now().and_then(|reading| lz_promote::classes::missing_now(session, &reading));
+    let classes = t.clock().now().and_then(|reading| lz_promote::classes::quorum::missing_now(session, &reading));
     match format {
         Format::Json => {
             let mut v = serde_json::to_value(&g)?;

@@ -68,12 +68,12 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     };
     let signer = s.signer.signer()?;
     // The clock of the environment as its governing release declares it.
-    let (_, release) = lz_promote::classes::governance_of(&paths, &env)?;
+    let (_, release) = lz_promote::classes::delegation::governance_of(&paths, &env)?;
     let archive = paths.open_release(&release)?;
     let now = Target::from_tree(archive.root(), &env, &endpoint)?.clock().now()?;
     match &args.command {
         Cmd::Grant { class, to, from, until, .. } => {
-            let g = lz_promote::classes::Grant {
+            let g = lz_promote::classes::delegation::Grant {
                 environment: &env,
                 class,
                 delegate: to,
@@ -81,11 +81,11 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
                 until: crate::evidence::time_arg(until, false)?,
                 reason: &s.reason,
             };
-            let seq = lz_promote::classes::delegate(&paths, &signer, &g, &now)?;
+            let seq = lz_promote::classes::delegation::delegate(&paths, &signer, &g, &now)?;
             println!("{} delegated class {class} to {to} from {from} until {until}: record {seq}", s.signer.identity);
         }
         Cmd::Revoke { record, .. } => {
-            let seq = lz_promote::classes::revoke(&paths, &env, &signer, *record, &s.reason, &now)?;
+            let seq = lz_promote::classes::delegation::revoke(&paths, &env, &signer, *record, &s.reason, &now)?;
             println!("{} revoked delegation {record}: record {seq}", s.signer.identity);
         }
     }

@@ -65,7 +65,7 @@ fn approve(root: &Path, release: &str, who: &crate::context::SignerArgs) -> anyh
     let crate::context::LandingZone { endpoint, paths } = crate::context::LandingZone::open(root)?;
     let signer = who.signer()?;
     let now = lz_operate::promote::Target::from_tree(root, "dev", &endpoint)?.clock().now()?;
-    let done = lz_promote::session::approve_exceptions(&paths, release, &signer, &now)?;
+    let done = lz_promote::approve::approve_exceptions(&paths, release, &signer, &now)?;
     if done.is_empty() {
         println!("no exception of release {release} waits for {identity}'s approval");
     }

@@ -518,7 +518,7 @@ impl Query<'_> {
     /// delegation". The basis is the approval record's claim: a claimed delegation was checked
     /// against its delegation record when the chain was verified; in-person and on-call claims
     /// are not (they depend on governance) and are re-derived at every admission and replay
-    /// (`lz_promote::classes::check`), which is what decides.
+    /// (`lz_promote::classes::quorum::check`), which is what decides.
     pub fn class_approvals(&self, class: &str, env: Option<&str>) -> Result<Vec<ClassApprovalRow>> {
         let mut out = Vec::new();
         for e in self.entries_where(|e| e.kind == Kind::Approval && env.is_none_or(|v| e.environment.as_deref() == Some(v))) {

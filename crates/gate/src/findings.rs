@@ -38,20 +38,14 @@ pub fn gate_lines(root: &Path, env: Option<&str>, mut report: lz_policy::Report)
 /// it (`lz_platform::source_map`).
 pub fn locate(root: &Path, env: &str, report: &mut lz_policy::Report) {
     let mut map = lz_platform::source_map::SourceMap::new(root, env);
-    let loc = |p: &lz_platform::source_map::Place| lz_policy::view::Loc {
-        file: p.file.clone(),
-        line: p.line,
-        column: p.column,
-        snippet: p.snippet.clone(),
-    };
     for f in &report.findings {
         if report.sources.contains_key(&f.address) {
             continue;
         }
         if let Some(o) = map.origin(&f.address) {
             let source = lz_policy::view::Source {
-                place: loc(o.primary()),
-                declaration: loc(&o.declaration),
+                place: o.primary().clone(),
+                declaration: o.declaration.clone(),
                 entry: o.entry.as_ref().map(|e| format!("{}[\"{}\"]", e.variable, e.key)),
             };
             report.sources.insert(f.address.clone(), source);

@@ -289,9 +289,9 @@ pub fn gate(paths: &crate::Paths, records: &[Record], release: &str, target: &Pl
         let plan = archive.plan(prev)?;
         let t = &place.target;
         let spec = crate::bootstrap::spec_from_plan(&plan, prev, &t.account_id, &t.region, &place.names)?;
-        let mut findings = crate::drift::check_buckets(&t.endpoint, &spec, &t.deployer_role)?;
+        let mut findings = crate::controls::check_buckets(&t.endpoint, &spec, &t.deployer_role)?;
         if let crate::ledger::EvidenceAt::S3(stores) = &paths.evidence {
-            findings.extend(crate::drift::check_stores(stores)?);
+            findings.extend(crate::controls::check_stores(stores)?);
         }
         if !findings.is_empty() {
             let what: Vec<String> = findings.iter().map(|f| format!("{} {}: declared {}, actual {}", f.resource, f.attribute, f.declared, f.actual)).collect();

@@ -2,8 +2,9 @@
 //! (`lz-promote`): bootstrap of the stores and an environment's buckets and deployer role
 //! ([`bootstrap`]), the Terraform runs of the canary stack ([`deploy`]), the promotion run
 //! ([`promote`]: the session's admission, then deploy, drift check and records), drift checks
-//! ([`drift`]) and their remediation ([`remediate`]), secret rotation ([`rotate`]), the facts a
-//! record claims checked where they live ([`facts`]), the sandbox a rehearsal or a test runs in
+//! ([`drift`]; the buckets' live controls read by [`controls`]) and their remediation
+//! ([`remediate`]), secret rotation ([`rotate`]), the facts a record claims checked where they
+//! live ([`facts`]), the sandbox a rehearsal or a test runs in
 //! ([`sandbox`], driven out of process by the `lz-rehearse` binary) and the benchmarks of
 //! promotion and of S3 chains ([`bench`], [`bench_chain`]), and `evidence verify`'s checks of a
 //! bundle or a store ([`evidence_verify`]).
@@ -15,6 +16,7 @@ pub(crate) use lz_promote::{approval, clock, fence, ledger, plan_digest, refusal
 pub mod bench;
 pub mod bench_chain;
 pub mod bootstrap;
+pub mod controls;
 pub mod deploy;
 pub mod drift;
 pub mod engine;

@@ -13,7 +13,8 @@ use time::Duration;
 
 use crate::bootstrap::{spec_from_plan, BucketSpec, EnvSpec, Names};
 use crate::clock::Reading;
-use crate::drift::{self, Finding};
+use crate::controls::Finding;
+use crate::drift;
 use crate::ledger::Record;
 use crate::promote::{assume_deployer, last_deployment, Target};
 use crate::Paths;
@@ -194,7 +195,7 @@ pub fn remediate(paths: &Paths, target: &Target, names: &Names, signer: &Signer,
     let classes = DriftClasses::parse(&archive.text(DRIFT_CLASSES)?, &archive.origin(DRIFT_CLASSES))?;
     let recent = recent_remediations(&records, &target.environment, now.time);
 
-    let before = drift::check_buckets(&target.endpoint, &spec, &target.deployer_role)?;
+    let before = crate::controls::check_buckets(&target.endpoint, &spec, &target.deployer_role)?;
     let mut out = Outcome {
         drift: None,
         recheck: None,

@@ -405,7 +405,7 @@ impl Sandbox {
         let mut out = Vec::new();
         for signer in self.signers.values() {
             out.extend(
-                crate::session::approve_exceptions(&self.paths, release, signer, &now)?
+                lz_promote::approve::approve_exceptions(&self.paths, release, signer, &now)?
                     .into_iter()
                     .map(|(_, seq)| seq),
             );

@@ -7,7 +7,8 @@
 mod common;
 
 use lz_evidence::record::Kind;
-use lz_promote::classes::{self, Classes, Grant};
+use lz_promote::classes::delegation::{self, Grant};
+use lz_promote::classes::{self, quorum, Classes};
 use lz_promote::clock::Clock;
 use lz_promote::diff::{Action, Change, Diff};
 use lz_operate::sandbox::Sandbox;
@@ -186,7 +187,7 @@ fn setup(name: &str, author: &str, edit: impl FnOnce(&std::path::Path) -> anyhow
 
 fn statuses(sb: &Sandbox, r: &str, deployer: Option<&str>, now: &str) -> Vec<classes::ClassStatus> {
     let s = sb.session(r, "prod").unwrap();
-    classes::statuses(&s, deployer, t(now)).unwrap().1
+    quorum::statuses(&s, deployer, t(now)).unwrap().1
 }
 
 fn status<'a>(all: &'a [classes::ClassStatus], class: &str) -> &'a classes::ClassStatus {
@@ -195,12 +196,12 @@ fn status<'a>(all: &'a [classes::ClassStatus], class: &str) -> &'a classes::Clas
 
 fn check(sb: &Sandbox, r: &str, now: &str) -> anyhow::Result<Vec<classes::ClassStatus>> {
     let s = sb.session(r, "prod").unwrap();
-    classes::check(&s, "deployer-bot", t(now))
+    quorum::check(&s, "deployer-bot", t(now))
 }
 
 fn grant(sb: &Sandbox, who: &str, to: &str, class: &str, from: &str, until: &str, now: &str) -> anyhow::Result<u64> {
     let g = Grant { environment: "prod", class, delegate: to, from: t(from), until: t(until), reason: "away" };
-    classes::delegate(&sb.paths, sb.signer(who), &g, &at(now).now().unwrap())
+    delegation::delegate(&sb.paths, sb.signer(who), &g, &at(now).now().unwrap())
 }
 
 fn approval_classes(sb: &Sandbox, seq: u64) -> Vec<lz_evidence::details::ClassApproval> {
@@ -250,8 +251,8 @@ fn a_delegate_approves_within_the_period_and_not_once_revoked() {
     // Revoked (after the approval): the approval no longer stands for keys.
     let sat1 = "2026-11-28T13:00:00Z";
     let ledger_now = at(sat1).now().unwrap();
-    assert!(classes::revoke(&sb.paths, "prod", sb.signer("heidi"), d, "not yours", &ledger_now).is_err(), "only the delegator revokes");
-    classes::revoke(&sb.paths, "prod", sb.signer("bob"), d, "back early", &ledger_now).unwrap();
+    assert!(delegation::revoke(&sb.paths, "prod", sb.signer("heidi"), d, "not yours", &ledger_now).is_err(), "only the delegator revokes");
+    delegation::revoke(&sb.paths, "prod", sb.signer("bob"), d, "back early", &ledger_now).unwrap();
     let e = check(&sb, &r, sat1).unwrap_err();
     assert!(format!("{e:#}").contains("class keys") && format!("{e:#}").contains("was revoked"), "{e:#}");
     // A delegate never delegates again; governance bounds the period.

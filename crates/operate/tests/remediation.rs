@@ -150,8 +150,8 @@ fn a_changed_bucket_policy_is_never_touched_and_names_its_owner() {
     assert!(text.contains("MANUAL") && text.contains("call security"), "{text}");
     let now = rt.block_on(async { c.get_bucket_policy().bucket(&bucket).send().await.unwrap() });
     assert_eq!(
-        now.policy().map(lz_operate::drift::policy_digest),
-        Some(lz_operate::drift::policy_digest(&open)),
+        now.policy().map(lz_operate::controls::policy_digest),
+        Some(lz_operate::controls::policy_digest(&open)),
         "the policy is left as found"
     );
     let records = sb.ledger().unwrap().records().unwrap();

@@ -292,14 +292,14 @@ fn drift_reports_a_store_whose_retention_was_lowered() {
     let s = own_stores();
     let floor = s.retention_floor().unwrap();
     assert!(floor >= 2190, "{floor}");
-    assert_eq!(lz_operate::drift::check_stores(&s).unwrap(), vec![], "freshly bootstrapped stores");
+    assert_eq!(lz_operate::controls::check_stores(&s).unwrap(), vec![], "freshly bootstrapped stores");
     let low = ObjectLockConfiguration::builder()
         .object_lock_enabled(ObjectLockEnabled::Enabled)
         .rule(ObjectLockRule::builder().default_retention(DefaultRetention::builder().mode(ObjectLockRetentionMode::Governance).days(1).build()).build())
         .build();
     let rt = lz_platform::aws::runtime().unwrap();
     rt.block_on(s.s3().unwrap().put_object_lock_configuration().bucket(&s.evidence_bucket).object_lock_configuration(low).send()).unwrap();
-    let findings = lz_operate::drift::check_stores(&s).unwrap();
+    let findings = lz_operate::controls::check_stores(&s).unwrap();
     let got: Vec<(String, String, String)> = findings.iter().map(|f| (f.resource.clone(), f.attribute.clone(), f.actual.clone())).collect();
     let res = format!("s3://{}", s.evidence_bucket);
     assert_eq!(got, vec![(res.clone(), "object_lock.mode".into(), "GOVERNANCE".into()), (res, "object_lock.days".into(), "1".into())]);

@@ -10,21 +10,8 @@ use serde::Serialize;
 
 use crate::hcl::{self, HclFile};
 
-/// A place in a source file, relative to the repository root.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Place {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    /// The line's text, trimmed.
-    pub snippet: String,
-}
-
-impl std::fmt::Display for Place {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
+/// A place in a source file, relative to the repository root (the one type findings name too).
+pub use lz_repo::diag::Place;
 
 /// The overlay entry (a key of a map variable) a module instance was made from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

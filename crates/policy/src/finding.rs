@@ -1,6 +1,7 @@
 //! What a finding is: the rule it breaks at an address, how severe that is, and where in the
 //! sources the address comes from. Every other module of the crate (evaluation, the exceptions
 //! register, the secret scan, the reports) builds on it and it builds on none of them.
+use lz_repo::diag::Place;
 use serde::Serialize;
 
 /// One finding: a rule violated (or unverifiable) at an address.
@@ -27,27 +28,12 @@ pub fn severity_rank(s: &str) -> u8 {
     }
 }
 
-/// A place in a source file, relative to the repository root.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Loc {
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub snippet: String,
-}
-
-impl std::fmt::Display for Loc {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
-    }
-}
-
 /// Where one resource comes from: the place to fix first (the overlay entry that produced it,
 /// or its declaration) and its declaration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Source {
-    pub place: Loc,
-    pub declaration: Loc,
+    pub place: Place,
+    pub declaration: Place,
     /// `services["fx-pricing"]`: the overlay entry, when the resource comes from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,

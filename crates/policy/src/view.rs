@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::redact::redact_str;
-pub use crate::finding::{Loc, Source};
+pub use crate::finding::Source;
+pub use lz_repo::diag::Place;
 use crate::finding::{severity_rank, Finding};
 use crate::Report;
 
@@ -21,7 +22,7 @@ pub struct Group {
     pub title: String,
     pub remediation: Option<String>,
     /// The declaration every finding of the group comes from, when located.
-    pub declaration: Option<Loc>,
+    pub declaration: Option<Place>,
     pub findings: Vec<Finding>,
 }
 

@@ -63,7 +63,7 @@ fn sarif_report_is_valid_sarif_2_1_0() {
     report.findings[0].excepted = true;
     report.findings[0].exception_id = Some("EXC-0001".to_string());
     // A resource located in the sources: its overlay entry first, its declaration related.
-    let loc = |file: &str, line: usize, snippet: &str| lz_policy::view::Loc { file: file.into(), line, column: 3, snippet: snippet.into() };
+    let loc = |file: &str, line: usize, snippet: &str| lz_policy::view::Place { file: file.into(), line, column: 3, snippet: snippet.into() };
     report.sources.insert(
         "aws_kms_key.logs".into(),
         lz_policy::view::Source {

@@ -43,104 +43,14 @@ use serde::Serialize;
 
 use crate::ledger::{Ledger, Record};
 
-/// One service the promotion moves.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Planned {
-    pub module: String,
-    pub service: String,
-    /// The version the chain says it runs ("none" before its first adoption).
-    pub from: String,
-    pub to: String,
-    pub wave: u32,
-    pub wave_name: Option<String>,
-    pub rollback_of: Option<u64>,
-}
+mod chain;
+mod planned;
+mod tree;
 
-/// What the chain holds, as rollouts read it.
-/// An adoption counts only when the succeeded deployment it names is among `records` (the
-/// admitted ones): an adoption resting on a deployment whose admission does not replay (one key's
-/// record) moves no wave, starts no bake.
-pub fn events(records: &[Record]) -> Vec<Event> {
-    let deployed: std::collections::BTreeSet<u64> = records
-        .iter()
-        .filter(|r| matches!(&r.details, Details::Deployment(d) if d.outcome == "succeeded"))
-        .map(|r| r.sequence)
-        .collect();
-    let mut out = Vec::new();
-    for r in records {
-        let at = r.time.unix_timestamp();
-        let Some(env) = r.environment.clone() else { continue };
-        match &r.details {
-            Details::Adoption(a) if !deployed.contains(&a.deployment) => {}
-            Details::Adoption(a) => out.push(Event::Adopted {
-                sequence: r.sequence,
-                env,
-                service: a.service.clone(),
-                module: a.module.clone(),
-                from: a.from.clone(),
-                to: a.to.clone(),
-                wave: a.wave,
-                at,
-            }),
-            Details::Deployment(d) if matches!(d.outcome.as_str(), "succeeded" | "failed") => {
-                out.push(Event::Deployment { sequence: r.sequence, env, succeeded: d.outcome == "succeeded", at })
-            }
-            Details::Drift(d) => {
-                if let Some(drifted) = d.drifted {
-                    out.push(Event::Drift { sequence: r.sequence, env, clean: !drifted, at })
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// The release's files as the decision reads them.
-pub struct Tree<'a>(pub &'a BTreeMap<String, Vec<u8>>);
-
-impl Tree<'_> {
-    fn text(&self, path: &str) -> Option<Result<&str>> {
-        self.0.get(path).map(|b| std::str::from_utf8(b).with_context(|| format!("{path} in the release is not UTF-8")))
-    }
-
-    pub fn catalog(&self) -> Result<Catalog> {
-        let path = lz_repo::catalog::CATALOG;
-        let text = self.text(path).with_context(|| format!("the release has no {path}"))??;
-        lz_repo::catalog::parse(std::path::Path::new(path), text)
-    }
-
-    /// The per-service pins of `env` (module -> service -> version), each a semver version.
-    pub fn pins(&self, env: &str) -> Result<rollout::Pins> {
-        let path = format!("environments/{env}/{}", rollout::PINS_FILE);
-        let Some(text) = self.text(&path) else { return Ok(BTreeMap::new()) };
-        let pins = rollout::parse_pins(text?, &path)?;
-        for (module, services) in &pins {
-            for (service, v) in services {
-                anyhow::ensure!(rollout::semver(v).is_some(), "{path}: pins.{module}.{service} = {v:?} is not a semver version x.y.z");
-            }
-        }
-        Ok(pins)
-    }
-
-    /// The services of `env` (the keys of `services` in its `terraform.tfvars`).
-    pub fn services(&self, env: &str) -> Result<Vec<String>> {
-        let path = format!("environments/{env}/terraform.tfvars");
-        let Some(text) = self.text(&path) else { return Ok(Vec::new()) };
-        lz_platform::pins::service_names(&path, text?)
-    }
-
-    /// Every (environment, service) of the release.
-    pub fn targets(&self) -> Result<Vec<Target>> {
-        let mut out = Vec::new();
-        for env in lz_repo::ENVIRONMENTS {
-            for s in self.services(env)? {
-                out.push((env.to_string(), s));
-            }
-        }
-        Ok(out)
-    }
-}
+pub use chain::events;
+pub(crate) use chain::{admitted_adoptions, first_adoption};
+pub use planned::{all_rollbacks, Planned};
+pub use tree::{Releases, Tree};
 
 /// Modules tracked per service: a rollout plan for some version, or a pin in some overlay.
 fn tracked(catalog: &Catalog, tree: &Tree) -> Result<BTreeSet<String>> {
@@ -149,42 +59,6 @@ fn tracked(catalog: &Catalog, tree: &Tree) -> Result<BTreeSet<String>> {
         out.extend(tree.pins(env)?.into_keys());
     }
     Ok(out)
-}
-
-/// Release files by digest, each verified and unpacked once per decision; the promoted
-/// release's are at hand.
-pub struct Releases<'a> {
-    promoted: (&'a str, &'a BTreeMap<String, Vec<u8>>),
-    open: Box<dyn FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a>,
-    opened: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
-}
-
-impl<'a> Releases<'a> {
-    pub fn new(promoted: &'a str, files: &'a BTreeMap<String, Vec<u8>>, open: impl FnMut(&str) -> Result<BTreeMap<String, Vec<u8>>> + 'a) -> Self {
-        Releases { promoted: (promoted, files), open: Box::new(open), opened: BTreeMap::new() }
-    }
-
-    /// The session's release, and the others of its release store (opened and verified by
-    /// digest through the session's pass: a release the session or its replay opened is read
-    /// once).
-    pub fn of_session(s: &'a crate::Session) -> Self {
-        Releases::new(&s.release.digest, &s.release.files, move |d| Ok(s.opened.open(&s.paths, d)?.files.clone()))
-    }
-
-    pub(crate) fn files(&mut self, digest: &str) -> Result<&BTreeMap<String, Vec<u8>>> {
-        if digest == self.promoted.0 {
-            return Ok(self.promoted.1);
-        }
-        if !self.opened.contains_key(digest) {
-            let files = (self.open)(digest).with_context(|| format!("opening release {}", lz_evidence::record::short(digest)))?;
-            self.opened.insert(digest.to_string(), files);
-        }
-        Ok(&self.opened[digest])
-    }
-
-    pub(crate) fn catalog(&mut self, digest: &str) -> Result<Catalog> {
-        Tree(self.files(digest)?).catalog().with_context(|| format!("the catalog of release {}", lz_evidence::record::short(digest)))
-    }
 }
 
 /// Where the rollout plan in force comes from.
@@ -293,25 +167,6 @@ impl Rules {
     fn governed_modules(&self) -> impl Iterator<Item = &String> {
         self.governing.iter().flat_map(|(_, g)| g.modules.iter().filter(|(_, e)| !e.rollout.is_empty()).map(|(m, _)| m))
     }
-}
-
-/// The adoption records that count (their deployment is among the admitted `records`), with
-/// their release: (sequence, release, details).
-fn admitted_adoptions(records: &[Record]) -> impl Iterator<Item = (u64, &str, &AdoptionDetails)> {
-    let deployed: BTreeSet<u64> = records
-        .iter()
-        .filter(|r| matches!(&r.details, Details::Deployment(d) if d.outcome == "succeeded"))
-        .map(|r| r.sequence)
-        .collect();
-    records.iter().filter_map(move |r| match &r.details {
-        Details::Adoption(a) if deployed.contains(&a.deployment) => Some((r.sequence, r.release.as_str(), a)),
-        _ => None,
-    })
-}
-
-/// The first admitted forward adoption (not a rollback) of `module@version`: (sequence, release).
-pub(crate) fn first_adoption<'r>(records: &'r [Record], module: &str, version: &str) -> Option<(u64, &'r str)> {
-    admitted_adoptions(records).find(|(_, _, a)| a.module == module && a.to == version && a.rollback_of.is_none()).map(|(s, r, _)| (s, r))
 }
 
 /// Every (environment, service): `env`'s from the promoted release (what it deploys), every
@@ -521,12 +376,6 @@ pub fn approvals(session: &crate::Session, admission: &crate::session::Admission
     }
     let (_, workloads) = session.votes()?;
     Ok(workloads.iter().filter(|(v, _)| v.plan_digest == session.plan_digest).map(|(v, _)| v.sequence).collect())
-}
-
-/// Whether every adoption of a promotion is a rollback (the version was admitted in that
-/// environment before): such a promotion is a standard change.
-pub fn all_rollbacks(planned: &[Planned]) -> bool {
-    !planned.is_empty() && planned.iter().all(|p| p.rollback_of.is_some())
 }
 
 /// Appends the adoption records of a promotion whose deployment record `deployment` succeeded,

@@ -11,8 +11,8 @@
 //! a key change fails closed, never open.
 //!
 //! An approval stands for a class on one of three bases, resolved from the verified chain and
-//! the governing release, at approval time ([`Session::approve`]) and again at every admission
-//! and its replay ([`check`]):
+//! the governing release, at approval time ([`crate::session::Session::approve`]) and again at
+//! every admission and its replay ([`quorum::check`]):
 //! - **in person**: a named approver of the class (or, when it names none, a person with the
 //!   approver role in an eligible group);
 //! - **delegation**: a `delegation` record signed by an in-person approver of the class names
@@ -26,6 +26,9 @@
 //! Time always comes from the bounded clock of the decision ([`crate::clock`]), never the local
 //! clock. Escalation names the next person of the rota once the class's target time has passed
 //! since the release's authorship without enough approvals; it never lowers the requirement.
+//!
+//! This module holds the register and the bases; [`quorum`] judges a session's change against
+//! its approvals, and [`delegation`] records delegations and their revocations.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -41,8 +44,10 @@ use time::OffsetDateTime;
 
 use crate::diff::{Action, Diff};
 use crate::ledger::Record;
-use crate::session::Session;
 use crate::tier::{globs, parse_toml, Classification, Tier};
+
+pub mod delegation;
+pub mod quorum;
 
 pub const APPROVAL_CLASSES: &str = "governance/approval-classes.toml";
 
@@ -542,146 +547,6 @@ impl ClassStatus {
     }
 }
 
-/// Every class `session`'s change needs, judged at `now` against the approvals of its plan in
-/// the session's records; `Err` (a refusal) when a resource is routed nowhere.
-pub fn statuses(session: &Session, deployer: Option<&str>, now: OffsetDateTime) -> Result<(Routing, Vec<ClassStatus>)> {
-    let classes = &session.governance.classes;
-    let classification = session.classify()?;
-    let routing = classes.route(&session.class_diff()?, &classification);
-    if !routing.unrouted.is_empty() {
-        return Err(crate::refusal::refuse!(
-            "release {} to {}: approval classes route no class to {}: a routing rule misses them (governance/approval-classes.toml)",
-            crate::approval::short(session.digest()),
-            session.environment,
-            routing.unrouted.join(", ")
-        ));
-    }
-    let register = session.identities();
-    let approvals: Vec<&Record> = session
-        .records
-        .iter()
-        .filter(|r| {
-            r.kind == Kind::Approval
-                && r.release == session.digest()
-                && r.environment.as_deref() == Some(session.environment.as_str())
-                && r.plan_digest.as_deref() == Some(session.plan_digest.as_str())
-                && r.details.approval().is_some_and(|d| d.decision.as_deref() == Some("approved") && d.auto != Some(true))
-        })
-        .collect();
-    let requested = session.records.iter().find(|r| r.sequence == session.author_record).map(|r| r.time);
-    let mut out = Vec::new();
-    for routed in &routing.classes {
-        let class = classes.class(&routed.class).expect("routed classes are classes");
-        let mut counted: Vec<ClassVote> = Vec::new();
-        let mut not_counted = Vec::new();
-        for r in &approvals {
-            let who = &r.signer;
-            let refused = if r.identity == session.author {
-                Some(format!("{} authored the release", r.identity))
-            } else if Some(r.identity.as_str()) == deployer {
-                Some(format!("{} deploys the release", r.identity))
-            } else if counted.iter().any(|c| c.identity == r.identity) {
-                Some(format!("{} already counted", r.identity))
-            } else {
-                None
-            };
-            if let Some(w) = refused {
-                not_counted.push(w);
-                continue;
-            }
-            match basis(classes, class, &session.records, who, r.time, r.sequence) {
-                Ok(b) => {
-                    if let Some(end) = b.shift_until.as_deref().and_then(|e| lz_evidence::record::parse_time(e).ok()) {
-                        if now >= end {
-                            not_counted.push(format!("{} approved on call (record {}), and the shift ended at {}", r.identity, r.sequence, b.shift_until.as_deref().unwrap_or("")));
-                            continue;
-                        }
-                    }
-                    counted.push(ClassVote { identity: r.identity.clone(), sequence: r.sequence, time: crate::window::rfc3339(r.time), basis: b });
-                }
-                Err(w) => not_counted.push(format!("record {}: {w}", r.sequence)),
-            }
-        }
-        let mut may_approve: Vec<String> = register
-            .iter()
-            .filter(|id| class.in_person(id) && id.name != session.author && Some(id.name.as_str()) != deployer)
-            .map(|id| id.name.clone())
-            .collect();
-        for id in register.iter().filter(|id| class.eligible(id) && !class.in_person(id) && id.name != session.author) {
-            if let Ok(h) = delegation_for(classes, class, &session.records, &id.name, now, u64::MAX) {
-                may_approve.push(format!("{} (delegated by {}, record {})", id.name, h.delegator, h.record));
-            }
-        }
-        let on_call = class.on_call(now);
-        let mut status = ClassStatus {
-            class: class.name.clone(),
-            control: class.control.clone(),
-            quorum: class.quorum,
-            resources: routed.resources.clone(),
-            counted,
-            not_counted,
-            may_approve,
-            on_call: on_call.map(|(_, s, end)| (s.identity.clone(), crate::window::rfc3339(end))),
-            escalate_to: None,
-        };
-        let overdue = requested.is_some_and(|t| now - t >= time::Duration::minutes(i64::from(class.target_minutes)));
-        if status.missing() > 0 && overdue && !class.rota.is_empty() {
-            let next = match on_call {
-                Some((i, _, _)) => (i + 1) % class.rota.len(),
-                None => 0,
-            };
-            status.escalate_to = Some(class.rota[next].identity.clone());
-        }
-        out.push(status);
-    }
-    Ok((routing, out))
-}
-
-/// The class requirements of an admission: `Ok` with the statuses when every class has its
-/// quorum, the refusal naming each missing class otherwise (with who may approve and who is
-/// on call). Called by [`Session::admit`] after the tier's approvals, and so by every replay.
-pub fn check(session: &Session, deployer: &str, now: OffsetDateTime) -> Result<Vec<ClassStatus>> {
-    let (_, statuses) = statuses(session, Some(deployer), now)?;
-    let missing: Vec<String> = statuses
-        .iter()
-        .filter(|s| s.missing() > 0)
-        .map(|s| {
-            format!(
-                "class {} ({}) needs {} more approval(s) [{}]; may approve: {}; on call: {}{}",
-                s.class,
-                s.control,
-                s.missing(),
-                s.not_counted.join("; "),
-                if s.may_approve.is_empty() { "nobody".to_string() } else { s.may_approve.join(", ") },
-                s.on_call.as_ref().map(|(w, u)| format!("{w} until {u}")).unwrap_or_else(|| "nobody".into()),
-                s.escalate_to.as_ref().map(|e| format!("; escalate to {e}")).unwrap_or_default()
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(crate::refusal::refuse!(
-            "release {} to {}: {}",
-            crate::approval::short(session.digest()),
-            session.environment,
-            missing.join("; ")
-        ));
-    }
-    Ok(statuses)
-}
-
-/// For `classify` and `promote --dry-run`: per class still missing approvals, who may approve
-/// and who is on call at `now` (a reading of the bounded clock), with escalation.
-pub fn missing(session: &Session, now: OffsetDateTime) -> Result<Vec<ClassStatus>> {
-    Ok(statuses(session, None, now)?.1.into_iter().filter(|s| s.missing() > 0).collect())
-}
-
-/// [`missing`] at a reading of the environment's clock, bounded first ([`crate::clock::bound`]):
-/// what `classify` shows.
-pub fn missing_now(session: &Session, now: &crate::clock::Reading) -> Result<(Vec<ClassStatus>, crate::clock::Reading)> {
-    let now = crate::clock::bound(&session.paths, session.identities(), session.governance.windows.max_clock_skew_minutes, now.clone())?;
-    Ok((missing(session, now.time)?, now))
-}
-
 /// The classes an approval record claims, as one line for reports: "keys (LZ-APR-KEYS: ...)
 /// delegated by bob (record 12); release-window (...) in person".
 pub fn describe_claims(v: &serde_json::Value) -> String {
@@ -701,7 +566,7 @@ pub fn describe_claims(v: &serde_json::Value) -> String {
         .join("; ")
 }
 
-/// Text lines for [`missing`].
+/// Text lines for [`quorum::missing`].
 pub fn render_missing(statuses: &[ClassStatus]) -> String {
     let mut out = String::new();
     for s in statuses {
@@ -716,124 +581,4 @@ pub fn render_missing(statuses: &[ClassStatus]) -> String {
         ));
     }
     out
-}
-
-impl Session {
-    /// The diff the session classifies (the release's plan against the deployed one).
-    pub fn class_diff(&self) -> Result<Diff> {
-        let empty = serde_json::Value::Object(Default::default());
-        let before = self.baseline.as_ref().map(|b| &b.plan).unwrap_or(&empty);
-        Diff::between_plans(before, &self.plan, "deployed plan", "release plan", |t| self.governance.rules.replace_attributes(t))
-    }
-
-    /// The class bases an approval by `who` at `t` carries: one per routed class it stands for.
-    /// `Err` (a refusal) when a resource is routed nowhere.
-    pub fn class_bases(&self, who: &lz_evidence::Identity, t: OffsetDateTime) -> Result<Vec<ClassApproval>> {
-        let classes = &self.governance.classes;
-        let routing = classes.route(&self.class_diff()?, &self.classify()?);
-        if !routing.unrouted.is_empty() {
-            return Err(crate::refusal::refuse!(
-                "approval classes route no class to {}: a routing rule misses them (governance/approval-classes.toml)",
-                routing.unrouted.join(", ")
-            ));
-        }
-        let mut out = Vec::new();
-        for r in &routing.classes {
-            let class = classes.class(&r.class).expect("routed classes are classes");
-            if let Ok(b) = basis(classes, class, &self.records, who, t, u64::MAX) {
-                out.push(b);
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// The governance in force in `environment`: the release of its last admitted deployment, or
-/// of its governance pin; with that release's digest.
-pub fn governance_of(paths: &crate::Paths, environment: &str) -> Result<(crate::session::Governance, String)> {
-    let records = crate::replay::admitted(paths)?;
-    let release = match crate::session::last_deployment(&records, environment) {
-        Some(d) => d.release.clone(),
-        None => match crate::session::governance_pin(&records, environment) {
-            Some(p) => p.release.clone(),
-            None => return Err(crate::refusal::refuse!("{environment} has no governance trust root: nothing is deployed there and no governance pin exists")),
-        },
-    };
-    let archive = paths.open_release(&release)?;
-    Ok((crate::session::Governance::of(&archive)?, release))
-}
-
-/// A delegation to record: `delegate` may approve for `class` (of the governance in force in
-/// `environment`) in the signer's stead from `from` until `until`.
-pub struct Grant<'a> {
-    pub environment: &'a str,
-    pub class: &'a str,
-    pub delegate: &'a str,
-    pub from: OffsetDateTime,
-    pub until: OffsetDateTime,
-    pub reason: &'a str,
-}
-
-/// Records a delegation signed by `signer`, after the checks governance adds to the
-/// verifier's: the class exists, the signer approves it in person, the delegate is eligible,
-/// the period is within `max_delegation_days`. Time comes from the bounded clock.
-pub fn delegate(paths: &crate::Paths, signer: &lz_evidence::Signer, g: &Grant, now: &crate::clock::Reading) -> Result<u64> {
-    use crate::refusal::{refuse, refuse_if};
-    let (gov, release) = governance_of(paths, g.environment)?;
-    let ledger = paths.ledger()?;
-    let register = ledger.identities();
-    let now = crate::clock::bound(paths, register, gov.windows.max_clock_skew_minutes, now.clone())?;
-    let classes = &gov.classes;
-    let class = classes.class(g.class).ok_or_else(|| {
-        refuse!(
-            "{} has no approval class {:?} (classes: {})",
-            g.environment,
-            g.class,
-            classes.classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
-        )
-    })?;
-    let who = signer.identity();
-    let me = register.get(who).ok_or_else(|| refuse!("identity {who} is not in the identities register"))?;
-    refuse_if!(!class.in_person(me), "{who} does not approve class {} in person and cannot delegate it (no re-delegation)", class.name);
-    let to = register.get(g.delegate).ok_or_else(|| refuse!("the delegate {} is not in the identities register", g.delegate))?;
-    refuse_if!(
-        !class.eligible(to),
-        "{} (group {}) is not eligible for class {} (a person with the approver role of {})",
-        g.delegate,
-        to.group,
-        class.name,
-        class.groups.join(", ")
-    );
-    refuse_if!(g.from >= g.until, "the delegation's period is empty");
-    refuse_if!(
-        g.until - g.from > time::Duration::days(i64::from(classes.max_delegation_days)),
-        "a delegation of class {} lasts at most {} days (governance of {}, release {})",
-        class.name,
-        classes.max_delegation_days,
-        g.environment,
-        crate::approval::short(&release)
-    );
-    let fields = lz_evidence::record::Fields::new(lz_evidence::record::GENESIS).at(now.time).reason(g.reason).details(
-        lz_evidence::details::DelegationDetails {
-            delegator: who.to_string(),
-            delegate: g.delegate.to_string(),
-            class: class.name.clone(),
-            from: crate::window::rfc3339(g.from),
-            until: crate::window::rfc3339(g.until),
-            ..Default::default()
-        },
-    );
-    Ok(ledger.append(Kind::Delegation, fields, signer)?.sequence)
-}
-
-/// Records the revocation of delegation `record`, signed by its delegator (the time bounded as
-/// the governance of `environment` says).
-pub fn revoke(paths: &crate::Paths, environment: &str, signer: &lz_evidence::Signer, record: u64, reason: &str, now: &crate::clock::Reading) -> Result<u64> {
-    let (gov, _) = governance_of(paths, environment)?;
-    let ledger = paths.ledger()?;
-    let now = crate::clock::bound(paths, ledger.identities(), gov.windows.max_clock_skew_minutes, now.clone())?;
-    let fields = lz_evidence::record::Fields::new(lz_evidence::record::GENESIS).at(now.time).reason(reason).details(
-        lz_evidence::details::DelegationRevocationDetails { delegation_sequence: record, ..Default::default() },
-    );
-    Ok(ledger.append(Kind::DelegationRevocation, fields, signer)?.sequence)
 }

@@ -2,8 +2,9 @@
 //! (promotion order and its drift check), policy and exceptions, the risk tier, approvals, the
 //! change window, break-glass, and the facts where they live. [`evaluate`] runs every gate and
 //! keeps each verdict; the admission ([`Gates::admission`]) is the first refusal in that order,
-//! or what the gates decided. `promote` admits through it and `promote --dry-run` / `classify`
-//! show it, so the dry run and the real promotion cannot disagree.
+//! or what the gates decided. `promote` admits through it ([`Session::admit`]) and
+//! `promote --dry-run` / `classify` show it, so the dry run and the real promotion cannot
+//! disagree.
 
 use anyhow::{Context, Result};
 use lz_evidence::record::Kind;
@@ -386,7 +387,7 @@ pub fn approvals_met(s: &Session, req: &Requirement, deployer: &str, assume_auto
     })?;
     // Approval classes (issue 31): every class the change is routed to has its quorum.
     if req.tier != Tier::Emergency {
-        crate::classes::check(s, deployer, now)?;
+        crate::classes::quorum::check(s, deployer, now)?;
     }
     Ok(decision.counted)
 }
@@ -820,6 +821,41 @@ impl Gates {
             (None, false) => "\nverdict: every gate judged is met; name the deployer (`--as`) to judge segregation of duties\n".into(),
         });
         out
+    }
+}
+
+impl Session {
+    /// The gates, as a function of the session and a policy outcome: Ok with what they
+    /// decided, or the refusal.
+    pub fn admit(
+        &self,
+        deployer: &str,
+        policy: &PolicyOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Admission> {
+        self.admit_inner(deployer, policy, now, false)
+    }
+
+    /// The gates as if the policy identity's auto-approval were recorded (the dry run that
+    /// decides whether to record it).
+    pub fn admit_assuming_auto_approval(
+        &self,
+        deployer: &str,
+        policy: &PolicyOutcome,
+        now: OffsetDateTime,
+    ) -> Result<Admission> {
+        self.admit_inner(deployer, policy, now, true)
+    }
+
+    fn admit_inner(
+        &self,
+        deployer: &str,
+        policy: &PolicyOutcome,
+        now: OffsetDateTime,
+        assume_auto_approval: bool,
+    ) -> Result<Admission> {
+        // The named gate steps ([`evaluate`]), which `promote --dry-run` and `classify` show.
+        evaluate(self, Some(deployer), policy, now, assume_auto_approval).admission()
     }
 }
 

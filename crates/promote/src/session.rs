@@ -3,6 +3,14 @@
 //! bootstrap), the verified evidence chain, the target environment, the plan rendered from the
 //! release and the plan of the environment's last deployment, loaded once. `classify`,
 //! `approve`, `admit` and `promote` all read from here and nowhere else.
+//!
+//! This module holds what a session is and what it reads, built from records as given
+//! ([`Session::from_records`]); it names no gate. The decisions taken on it sit above it, each
+//! in its own module: opening it on the admitted chain and reloading it ([`crate::open`]:
+//! `Session::open`, `open_before`, `reload`), the risk tier ([`crate::classify`]), the gates
+//! and the admission ([`crate::gates`]: `Session::admit`) and the recorded approvals
+//! ([`crate::approve`]). The modules the gates use (adoption, approval classes, the clock, the
+//! fence, the replay) read the session; the session reads none of them.
 
 use anyhow::{Context, Result};
 use lz_evidence::record::{Fields, Kind};
@@ -11,15 +19,14 @@ use serde::Serialize;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use crate::approval::{self, short, ApprovalPolicy, Requirement, Vote};
+use crate::approval::{short, ApprovalPolicy, Requirement, Vote};
 use crate::breakglass;
-use crate::clock::Reading;
-use crate::diff::{Action, Diff};
+use crate::reading::Reading;
 use crate::ledger::{ApprovalDetails, ExceptionApprovalDetails, Ledger, Record};
 use lz_evidence::details::PolicyEvaluationDetails;
 use crate::refusal::{refuse, refuse_if};
 use crate::release::VerifiedRelease;
-use crate::tier::{Classification, ResourceTier, RiskRules, Tier};
+use crate::tier::{Classification, RiskRules, Tier};
 use crate::window::{rfc3339, ChangeWindows};
 use crate::{plan_digest, Paths};
 
@@ -212,45 +219,6 @@ pub fn exception_approval_fields(
         })
 }
 
-/// `signer` approves every exception of `release` that names them as approver and that they
-/// have not approved yet; returns (exception, record) per approval recorded now.
-pub fn approve_exceptions(
-    paths: &Paths,
-    release: &str,
-    signer: &lz_evidence::Signer,
-    now: &crate::clock::Reading,
-) -> Result<Vec<(String, u64)>> {
-    let now = &crate::clock::bound_in(paths, None, now.clone())?;
-    let archive = paths.open_release(release)?;
-    let register = lz_policy::Register::parse(
-        &archive.text("governance/exceptions.toml")?,
-        &archive.origin("governance/exceptions.toml"),
-    )?;
-    let ledger = paths.ledger()?;
-    let records = ledger.records()?;
-    let mut out = Vec::new();
-    for e in register
-        .exceptions
-        .iter()
-        .filter(|e| e.approver.as_deref() == Some(signer.identity()))
-    {
-        let entry = exception_digest(e);
-        let done = records.iter().any(|r| {
-            r.kind == Kind::ExceptionApproval
-                && r.release == archive.digest
-                && r.identity == signer.identity()
-                && r.details.exception_approval().is_some_and(|d| d.exception == e.id && d.entry.as_deref() == Some(entry.as_str()))
-        });
-        if done {
-            continue;
-        }
-        let fields = exception_approval_fields(&archive.digest, e, now.time, Some(now.source.clone()));
-        let r = ledger.append(Kind::ExceptionApproval, fields, signer)?;
-        out.push((e.id.clone(), r.sequence));
-    }
-    Ok(out)
-}
-
 /// Whether `name` names `identity` under another spelling (case, spaces, underscores, its
 /// display name).
 fn same_person(name: &str, identity: &lz_evidence::Identity) -> bool {
@@ -271,34 +239,6 @@ fn same_person(name: &str, identity: &lz_evidence::Identity) -> bool {
 }
 
 impl Session {
-    /// Loads everything a decision about `release` in `environment` reads.
-    pub fn open(paths: &Paths, release: &str, environment: &str) -> Result<Session> {
-        Session::open_before(paths, release, environment, None)
-    }
-
-    /// [`Session::open`] on the verified chain as it was before record `before` (all of it for
-    /// `None`): what a decision taken then saw. Reports use it to show the change a deployment
-    /// made against the state it was approved against.
-    pub fn open_before(
-        paths: &Paths,
-        release: &str,
-        environment: &str,
-        before: Option<u64>,
-    ) -> Result<Session> {
-        previous_environment(environment)?;
-        let ledger = paths.ledger()?;
-        let mut records = ledger.records()?;
-        if let Some(b) = before {
-            records.retain(|r| r.sequence < b);
-        }
-        // Only admitted deployments count: every deployment's admission is replayed, and the
-        // session reads the releases the replay opened (each archive opened once per command).
-        let opened = crate::opened::Opened::shared();
-        let rejected = crate::replay::rejected_in(&opened, paths, &ledger, &records)?;
-        records.retain(|r| !rejected.contains_key(&r.sequence));
-        Session::from_records_in(&opened, paths, &ledger, records, release, environment)
-    }
-
     /// A session on `records` as given (a prefix of the verified chain whose deployments were
     /// all admitted: the replay of a deployment builds the session its decision saw).
     pub fn from_records(paths: &Paths, ledger: &crate::ledger::Ledger, records: Vec<crate::ledger::Record>, release: &str, environment: &str) -> Result<Session> {
@@ -423,50 +363,6 @@ impl Session {
 
     pub fn identities(&self) -> &Identities {
         self.ledger.identities()
-    }
-
-    /// Re-reads the evidence chain (after appending), admitted deployments only. Refuses when
-    /// the environment's baseline moved since the session opened ([`crate::fence`]): what was
-    /// classified against it no longer holds.
-    pub fn reload(&mut self) -> Result<()> {
-        let mut records = self.ledger.records()?;
-        let rejected = crate::replay::rejected_in(&self.opened, &self.paths, &self.ledger, &records)?;
-        records.retain(|r| !rejected.contains_key(&r.sequence));
-        self.records = records;
-        crate::fence::Fence::of(self).check_admitted(&self.records)
-    }
-
-    /// The risk tier: the diff of the release's plan against the last deployment's plan
-    /// (everything is a create when nothing is deployed), classified by the governing risk
-    /// rules; any change to governance/ or policies/ is high.
-    pub fn classify(&self) -> Result<Classification> {
-        let empty = Value::Object(Default::default());
-        let before = self.baseline.as_ref().map(|b| &b.plan).unwrap_or(&empty);
-        let diff = Diff::between_plans(before, &self.plan, "deployed plan", "release plan", |t| {
-            self.governance.rules.replace_attributes(t)
-        })?;
-        let mut c = self.governance.rules.classify(&diff, &self.environment);
-        for f in &self.governance_changes {
-            c.resources.push(ResourceTier {
-                address: f.clone(),
-                resource_type: "governance".into(),
-                action: Action::Update,
-                tier: Tier::High,
-                rule: "governance-change".into(),
-                reason: "identities, approval policy, risk tiers, change windows, exceptions and policies judge every release: the security group approves their change".into(),
-            });
-        }
-        // Module version moves (issue 32): a rollback is standard, an adoption normal.
-        let (moves, restored) = crate::adoption::tiers_and_restores(self)?;
-        crate::restore::retier(&mut c.resources, &restored);
-        c.resources.extend(moves);
-        c.tier = c
-            .resources
-            .iter()
-            .map(|r| r.tier)
-            .max()
-            .unwrap_or(Tier::Standard);
-        Ok(c)
     }
 
     /// The approvals a change of `tier` needs; a governance change always needs the security
@@ -602,102 +498,6 @@ impl Session {
             }
         }
         Err(why)
-    }
-
-    /// The gates, as a function of the session and a policy outcome: Ok with what they
-    /// decided, or the refusal.
-    pub fn admit(
-        &self,
-        deployer: &str,
-        policy: &PolicyOutcome,
-        now: OffsetDateTime,
-    ) -> Result<Admission> {
-        self.admit_inner(deployer, policy, now, false)
-    }
-
-    /// The gates as if the policy identity's auto-approval were recorded (the dry run that
-    /// decides whether to record it).
-    pub fn admit_assuming_auto_approval(
-        &self,
-        deployer: &str,
-        policy: &PolicyOutcome,
-        now: OffsetDateTime,
-    ) -> Result<Admission> {
-        self.admit_inner(deployer, policy, now, true)
-    }
-
-    fn admit_inner(
-        &self,
-        deployer: &str,
-        policy: &PolicyOutcome,
-        now: OffsetDateTime,
-        assume_auto_approval: bool,
-    ) -> Result<Admission> {
-        // The named gate steps of `crate::gates`, which `promote --dry-run` and `classify` show.
-        crate::gates::evaluate(self, Some(deployer), policy, now, assume_auto_approval).admission()
-    }
-
-    /// Records an approval of this release's plan by `signer`, after the checks that do not
-    /// depend on other approvals: a registered person with the approver role, not the author,
-    /// in a group eligible for the change's tier.
-    pub fn approve(
-        &self,
-        signer: &Signer,
-        reason: &str,
-        ticket: Option<&str>,
-        now: &Reading,
-    ) -> Result<(lz_evidence::RecordRef, Tier)> {
-        let now = &crate::clock::bound(&self.paths, self.identities(), self.governance.windows.max_clock_skew_minutes, now.clone())?;
-        let who = signer.identity();
-        let r = short(self.digest());
-        approval::may_approve(who, Some(&self.author), self.digest()).map_err(|e| {
-            refuse!(
-                "{e}; another approver records it: `cargo xtask approve --release {r} --env {} --as APPROVER --key FILE --reason TEXT`",
-                self.environment
-            )
-        })?;
-        let id = self
-            .identities()
-            .get(who)
-            .ok_or_else(|| refuse!("identity {who} is not in the identities register"))?;
-        refuse_if!(
-            id.kind != "person",
-            "{who} is a workload identity: approvals are given by people"
-        );
-        refuse_if!(
-            !id.has_role(lz_evidence::Role::Approver),
-            "{who} does not have the approver role"
-        );
-        let tier = self.classify()?.tier;
-        let req = self.requirement(tier);
-        refuse_if!(
-            !req.auto_approve && !req.groups.contains(&id.group),
-            "{} is in group {}, which may not approve a {tier} change to {} (eligible: {})",
-            id.name,
-            id.group,
-            self.environment,
-            req.groups.join(", ")
-        );
-        // Approval classes (issue 31): the classes this approval stands for, and on what basis.
-        let bases = self.class_bases(id, now.time)?;
-        let mut fields = Fields::new(self.digest())
-            .environment(&self.environment)
-            .plan_digest(&self.plan_digest)
-            .reason(reason)
-            .at(now.time)
-            .details(ApprovalDetails {
-                decision: Some("approved".into()),
-                tier: Some(tier.as_str().into()),
-                group: Some(id.group.clone()),
-                clock: Some(now.source.clone()),
-                governance_release: Some(self.governed_by.release().into()),
-                classes: (!bases.is_empty()).then_some(bases),
-                ..Default::default()
-            });
-        if let Some(t) = ticket {
-            fields = fields.ticket(t);
-        }
-        Ok((self.ledger.append(Kind::Approval, fields, signer)?, tier))
     }
 
     /// Records the policy identity's evaluation of the plan (the in-process result).

@@ -3,6 +3,25 @@ use std::path::Path;
 
 use anyhow::{anyhow, Result};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// A place in a source file, relative to the repository root: `file:line:col` and the line's
+/// text. What a policy finding points at (`lz_policy::view::Source`) and where a plan resource
+/// comes from (`lz_platform::source_map`) are this one type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Place {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    /// The line's text, trimmed.
+    pub snippet: String,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
 
 /// The one-based line of byte `offset` of `text` (offsets past the end count as the end).
 pub fn line_of(text: &str, offset: usize) -> usize {

@@ -7,7 +7,8 @@
 //! - [`env::Environment`]: an environment's `env.toml` and `backend.hcl`, parsed once;
 //! - [`catalog`]: the module catalog `modules/catalog.toml`;
 //! - [`paths`]: where the governance and policy files are;
-//! - [`diag`]: `line_of`, `file:line:col` for TOML errors, TOML files decoded with them;
+//! - [`diag`]: `line_of`, `file:line:col` for TOML errors, TOML files decoded with them, and a
+//!   [`diag::Place`] in a source file;
 //! - [`date`]: today's date from the system clock (for reports, never for decisions);
 //! - [`patterns`]: the secret patterns redaction (reports and the archive) and the scan share.
 //!

@@ -116,7 +116,8 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
 const LARGE_PLAN_BYTES: u64 = 1_000_000;
 
 /// The index of `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (`mimalloc.h`); the test
-/// `the_purge_delay_option_is_the_one_set` holds it to that option's documented default.
+/// `the_purge_delay_option_is_the_one_set` holds it to that option's default (1,000 ms in
+/// mimalloc 3's `options.c`).
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 extern "C" {
@@ -125,7 +126,7 @@ extern "C" {
     fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
 }
 
-/// mimalloc keeps memory freed by the process for 10 ms before it returns it to the system
+/// mimalloc keeps memory freed by the process for a second before it returns it to the system
 /// (its `purge_delay`), so the plan's text, freed once the plan is read, and the evaluation's
 /// freed working memory stay resident while the evaluation allocates more: on a large plan the
 /// peak was 5.4x the file above the small plan's run, and it varied by several MB with the
@@ -139,12 +140,12 @@ fn return_freed_memory_at_once() {
 
 #[cfg(test)]
 mod purge_tests {
-    /// The option index is mimalloc 3's `mi_option_purge_delay`: its default is 10 ms (the
-    /// tests never set `MIMALLOC_PURGE_DELAY`).
+    /// The option index is mimalloc 3's `mi_option_purge_delay`: its default is 1,000 ms (the
+    /// tests never set `MIMALLOC_PURGE_DELAY`; no other option of mimalloc 3 defaults to 1,000).
     #[test]
     fn the_purge_delay_option_is_the_one_set() {
         // SAFETY: reads one integer setting of the allocator.
-        assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 10);
+        assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 1000);
     }
 }
 

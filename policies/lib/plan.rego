@@ -274,14 +274,41 @@ _by_value[v] contains x if {
 	is_string(v)
 }
 
-_by_local[k] contains x if {
+# By module and address inside it ([module, local] -> x) and by module and type.name: one
+# object entry per resource, not a set per key (a multi-value rule holds about 1 KB per key in
+# regorus: the peak memory of a large plan, issue 29), when no two resources share a module and
+# local address (every real plan: Terraform's addresses are unique). A plan where two do
+# falls back to multi-value indexes. The [module, local, base, x] of each resource, computed once.
+_placed := [[x.module_address, _local(x), _base(x), x] | some x in resources]
+
+_unique_local if count({[m, l] | some [m, l, _, _] in _placed}) == count(resources)
+
+_local_object := {[m, l]: x | _unique_local; some [m, l, _, x] in _placed}
+
+# The resources of _local_object whose local address is their type.name.
+_plain_object := {[m, l]: x | _unique_local; some [m, l, b, x] in _placed; l == b}
+
+_by_local_shared[k] contains x if {
+	not _unique_local
 	some x in resources
 	k := [x.module_address, _local(x)]
 }
 
-_by_base[k] contains x if {
+_base(x) := sprintf("%s.%s", [x.type, x.name])
+
+# By module and type.name, the resources _plain_object does not hold: keyed instances
+# (aws_x.this["k"]) and addresses that are not type.name; every resource when local addresses
+# repeat. _plain_object[[m, p]] and _by_base_other[[m, p]] are the resources of module m named p.
+_by_base_other[k] contains x if {
+	some [m, l, b, x] in _placed
+	l != b
+	k := [m, b]
+}
+
+_by_base_other[k] contains x if {
+	not _unique_local
 	some x in resources
-	k := [x.module_address, sprintf("%s.%s", [x.type, x.name])]
+	k := [x.module_address, _base(x)]
 }
 
 # The p with _ref_is(s, p): s itself and s cut before each ".".
@@ -297,15 +324,25 @@ links_exact(r, attr) := _links_exact(r, _ref_parts(r, attr), _by_known_value(r, 
 # below (functions are not memoized; each call costs).
 _ref_parts(r, attr) := [[ref, ref == _strip(ref), _ref_prefixes(ref)] | some ref in _string_refs(r, attr)]
 
-_links_exact(r, parts, known) := (known | {x |
+_links_exact(r, parts, known) := (((known | {x |
 	some [_, _, prefixes] in parts
 	some p in prefixes
-	some x in _by_local[[r.module_address, p]]
+	x := _local_object[[r.module_address, p]]
+}) | {x |
+	some [_, _, prefixes] in parts
+	some p in prefixes
+	some x in _by_local_shared[[r.module_address, p]]
 }) | {x |
 	some [_, true, prefixes] in parts
 	kr := _key(r)
 	some p in prefixes
-	some x in _by_base[[r.module_address, p]]
+	x := _plain_object[[r.module_address, p]]
+	kr == _key(x)
+}) | {x |
+	some [_, true, prefixes] in parts
+	kr := _key(r)
+	some p in prefixes
+	some x in _by_base_other[[r.module_address, p]]
 	kr == _key(x)
 }
 
@@ -319,10 +356,15 @@ _by_known_value(r, attr) := {x |
 # Every x with linked(r, attr, x).
 links(r, attr) := _links(r, attr, _ref_parts(r, attr))
 
-_links(r, attr, parts) := _links_exact(r, parts, _by_known_value(r, attr)) | {x |
+_links(r, attr, parts) := (_links_exact(r, parts, _by_known_value(r, attr)) | {x |
 	some [_, true, prefixes] in parts
 	some p in prefixes
-	some x in _by_base[[r.module_address, p]]
+	x := _plain_object[[r.module_address, p]]
+	not _keyed_part(parts, p)
+}) | {x |
+	some [_, true, prefixes] in parts
+	some p in prefixes
+	some x in _by_base_other[[r.module_address, p]]
 	not _keyed_part(parts, p)
 }
 
@@ -516,6 +558,15 @@ policy_documents contains [r, ["inline_policy", i, "policy"]] if {
 
 # Allow statements of a policy document (JSON text or object).
 allow_statements(doc) := [s | some s in statements(policy_doc(doc)); s.Effect == "Allow"]
+
+# [r, path, s]: every Allow statement s of every policy document known at plan time, each
+# document parsed once per evaluation (functions are not memoized: the IAM rules' bodies each
+# parsed every document again).
+known_allow_statements contains [r, path, s] if {
+	some [r, path] in policy_documents
+	not unknown(r, path)
+	some s in allow_statements(val(r, path))
+}
 
 # The control table (policies/controls.toml, loaded by lz-policy as data.lz.controls): the
 # value the attribute at path of a resource type must equal.

@@ -72,13 +72,24 @@ _link_plan := {
 	}},
 }
 
+# The pairs linked (by the definitions) and found (by the indexes) on plan: [defined, indexed,
+# exact, indexed_exact].
+_link_pairs(plan) := [defined, indexed, exact, indexed_exact] if {
+	defined := {[r.address, x.address, x.after] | some r in resources; some x in resources; linked(r, "bucket", x)} with input as plan
+	indexed := {[r.address, x.address, x.after] | some r in resources; some x in links(r, "bucket")} with input as plan
+	exact := {[r.address, x.address, x.after] | some r in resources; some x in resources; linked_exact(r, "bucket", x)} with input as plan
+	indexed_exact := {[r.address, x.address, x.after] | some r in resources; some x in links_exact(r, "bucket")} with input as plan
+}
+
+_addresses(pairs) := {[a, b] | some [a, b, _] in pairs}
+
 test_links_equal_linked if {
-	defined := {[r.address, x.address] | some r in resources; some x in resources; linked(r, "bucket", x)} with input as _link_plan
-	indexed := {[r.address, x.address] | some r in resources; some x in links(r, "bucket")} with input as _link_plan
-	exact := {[r.address, x.address] | some r in resources; some x in resources; linked_exact(r, "bucket", x)} with input as _link_plan
-	indexed_exact := {[r.address, x.address] | some r in resources; some x in links_exact(r, "bucket")} with input as _link_plan
-	defined == indexed
-	exact == indexed_exact
+	[defined_c, indexed_c, exact_c, indexed_exact_c] := _link_pairs(_link_plan)
+	defined_c == indexed_c
+	exact_c == indexed_exact_c
+	defined := _addresses(defined_c)
+	exact := _addresses(exact_c)
+	_unique_local with input as _link_plan
 	# A known bucket value matches every resource holding it, the bucket itself included.
 	exact == {
 		["aws_s3_bucket.a", "aws_s3_bucket.a"],
@@ -90,4 +101,31 @@ test_links_equal_linked if {
 		["module.m.aws_s3_bucket_logging.l", "module.m.aws_s3_bucket.b"],
 	}
 	defined == exact | {[`aws_s3_bucket_versioning.v2["x"]`, `aws_s3_bucket.k["y"]`]}
+}
+
+# Two resources at one address (a crafted plan, or a deposed object with an action other than
+# delete): the links come from the multi-value fallback, and equal the definitions; so does a
+# resource whose address is not its type.name, found by its type.name only.
+test_links_equal_linked_when_an_address_repeats if {
+	twice := object.union(_link_plan, {"resource_changes": array.concat(_link_plan.resource_changes, [
+		object.union(t.rc("aws_s3_bucket", "a", {"bucket": "name-a", "acl": "private"}), {"deposed": "00000001"}),
+		object.union(t.rc("aws_s3_bucket", "k", {}), {"address": "aws_s3_bucket.elsewhere"}),
+	])})
+	not _unique_local with input as twice
+	[defined, indexed, exact, indexed_exact] := _link_pairs(twice)
+	defined == indexed
+	exact == indexed_exact
+	count({c | some ["aws_s3_bucket_versioning.v1", "aws_s3_bucket.a", c] in exact}) == 2
+	["aws_s3_bucket_versioning.v2[\"x\"]", "aws_s3_bucket.elsewhere"] in _addresses(defined)
+}
+
+test_links_equal_linked_when_an_address_is_not_type_name if {
+	odd := object.union(_link_plan, {"resource_changes": array.concat(_link_plan.resource_changes, [
+		object.union(t.rc("aws_s3_bucket", "k", {}), {"address": "aws_s3_bucket.elsewhere"}),
+	])})
+	_unique_local with input as odd
+	[defined, indexed, exact, indexed_exact] := _link_pairs(odd)
+	defined == indexed
+	exact == indexed_exact
+	["aws_s3_bucket_versioning.v2[\"x\"]", "aws_s3_bucket.elsewhere"] in _addresses(defined)
 }

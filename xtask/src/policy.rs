@@ -62,15 +62,24 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(e) = args.exceptions {
         opts.exceptions = Some(e);
     }
-    let policies = Policies::load(&opts.policies, &opts.settings)?;
-    let (environment, findings) = match (&args.plan, &args.env) {
+    let (policies, plan) = match (&args.plan, &args.env) {
         (Some(file), None) => {
-            // Read straight into the engine's value: the plan is held once through the evaluation.
-            let plan = lz_policy::engine_plan::read(file, policies.held())?;
+            if std::fs::metadata(file).is_ok_and(|m| m.len() > LARGE_PLAN_BYTES) {
+                return_freed_memory_at_once();
+            }
+            // Read straight into the engine's value (the plan is held once through the
+            // evaluation), on a second thread while the policies are parsed.
+            let (policies, plan) = Policies::load_with_plan(&opts.policies, &opts.settings, file)?;
+            (policies, Some(plan))
+        }
+        _ => (Policies::load(&opts.policies, &opts.settings)?, None),
+    };
+    let (environment, findings) = match (plan, &args.plan, &args.env) {
+        (Some(plan), Some(file), None) => {
             opts.source = Some(relative(root, file));
             (plan.environment().to_string(), policies.findings_engine(plan, &mut Default::default())?)
         }
-        (None, Some(env)) => {
+        (None, None, Some(env)) => {
             let plan = crate::plan::render_env(root, env)?;
             opts.source = Some(format!("environments/{env}/terraform.tfvars"));
             let mut findings = lz_policy::scan_secrets(root)?;
@@ -101,6 +110,43 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A plan file larger than this is evaluated with freed memory returned to the system at once.
+const LARGE_PLAN_BYTES: u64 = 1_000_000;
+
+/// The index of `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (`mimalloc.h`); the test
+/// `the_purge_delay_option_is_the_one_set` holds it to that option's default (1,000 ms in
+/// mimalloc 3's `options.c`).
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+}
+
+/// mimalloc keeps memory freed by the process for a second before it returns it to the system
+/// (its `purge_delay`), so the plan's text, freed once the plan is read, and the evaluation's
+/// freed working memory stay resident while the evaluation allocates more: on a large plan the
+/// peak was 5.4x the file above the small plan's run, and it varied by several MB with the
+/// machine's load (issue 29). Purging at once costs a few percent of CPU time on a small plan,
+/// so only plans over `LARGE_PLAN_BYTES` ask for it.
+fn return_freed_memory_at_once() {
+    // SAFETY: mi_option_set takes two integers and changes only the allocator's setting; the
+    // allocator of this binary is mimalloc (`main.rs`).
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+}
+
+#[cfg(test)]
+mod purge_tests {
+    /// The option index is mimalloc 3's `mi_option_purge_delay`: its default is 1,000 ms (the
+    /// tests never set `MIMALLOC_PURGE_DELAY`; no other option of mimalloc 3 defaults to 1,000).
+    #[test]
+    fn the_purge_delay_option_is_the_one_set() {
+        // SAFETY: reads one integer setting of the allocator.
+        assert_eq!(unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) }, 1000);
+    }
 }
 
 /// The Rego parser backtracks through errors; with `RUST_BACKTRACE=1` (as CI sets it) every one

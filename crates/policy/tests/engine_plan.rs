@@ -156,6 +156,27 @@ fn a_plan_read_into_the_engine_gives_the_same_findings() {
     assert!(seen > 100, "too few findings ({seen}) for the comparison to say much");
 }
 
+/// `policy --plan FILE` loads the policies and reads the plan at once (two threads): the same
+/// findings as the two one after the other, and a policy error reported before a plan error.
+#[test]
+fn loading_the_policies_while_reading_the_plan_gives_the_same_findings() {
+    let opts = lz_policy::Options::for_root(&root());
+    let policies = policies();
+    let dir = tempfile::tempdir().unwrap();
+    for f in plan_files(dir.path()) {
+        let want = policies.findings_engine(engine_plan::read(&f, policies.held()).unwrap(), &mut Stages::default()).unwrap();
+        let (loaded, plan) = lz_policy::Policies::load_with_plan(&opts.policies, &opts.settings, &f).unwrap();
+        assert_eq!(plan.environment(), engine_plan::read(&f, policies.held()).unwrap().environment());
+        assert_eq!(loaded.findings_engine(plan, &mut Stages::default()).unwrap(), want, "{}", f.display());
+    }
+    let bad_plan = dir.path().join("bad.json");
+    std::fs::write(&bad_plan, "{\n  \"format_version\": ").unwrap();
+    let e = lz_policy::Policies::load_with_plan(&opts.policies, &opts.settings, &bad_plan).err().expect("a malformed plan is refused");
+    assert!(format!("{e:#}").contains("bad.json:2"), "{e:#}");
+    let e = lz_policy::Policies::load_with_plan(&opts.policies, &dir.path().join("no-settings.toml"), &bad_plan).err().expect("missing settings are refused");
+    assert!(format!("{e:#}").contains("no-settings.toml"), "the policy error comes first: {e:#}");
+}
+
 fn utf16(text: &str, le: bool) -> Vec<u8> {
     let mut out = if le { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
     for u in text.encode_utf16() {

@@ -40,9 +40,7 @@ _pattern(a) := sprintf("^%s$", [replace(replace(lower(a), "*", "[a-z0-9]*"), "?"
 _matches(a, action) if regex.match(_pattern(a), action)
 
 deny contains f if {
-	some [r, path] in lib.policy_documents
-	not lib.unknown(r, path)
-	some s in lib.allow_statements(lib.val(r, path))
+	some [r, _, s] in lib.known_allow_statements
 	some a in lib.as_list(object.get(s, "Action", []))
 	is_string(a)
 	lower(a) == "iam:*"
@@ -50,9 +48,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	some [r, path] in lib.policy_documents
-	not lib.unknown(r, path)
-	some s in lib.allow_statements(lib.val(r, path))
+	some [r, _, s] in lib.known_allow_statements
 	some a in lib.as_list(object.get(s, "Action", []))
 	is_string(a)
 	not lower(a) in {"*", "*:*", "iam:*"}
@@ -62,9 +58,7 @@ deny contains f if {
 }
 
 deny contains f if {
-	some [r, path] in lib.policy_documents
-	not lib.unknown(r, path)
-	some s in lib.allow_statements(lib.val(r, path))
+	some [r, _, s] in lib.known_allow_statements
 	some a in lib.as_list(object.get(s, "Action", []))
 	is_string(a)
 	not lower(a) in {"*", "*:*", "iam:*"}

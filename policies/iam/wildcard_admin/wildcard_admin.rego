@@ -18,9 +18,7 @@ package lz.rules.iam.wildcard_admin
 import data.lz.lib
 
 deny contains f if {
-	some [r, path] in lib.policy_documents
-	not lib.unknown(r, path)
-	some s in lib.allow_statements(lib.val(r, path))
+	some [r, _, s] in lib.known_allow_statements
 	some a in lib.as_list(object.get(s, "Action", []))
 	a in {"*", "*:*"}
 	"*" in lib.as_list(object.get(s, "Resource", []))
@@ -29,9 +27,7 @@ deny contains f if {
 
 # Every action on a specific resource (a role, a key, a bucket) is full control of it.
 deny contains f if {
-	some [r, path] in lib.policy_documents
-	not lib.unknown(r, path)
-	some s in lib.allow_statements(lib.val(r, path))
+	some [r, _, s] in lib.known_allow_statements
 	some a in lib.as_list(object.get(s, "Action", []))
 	a in {"*", "*:*"}
 	resources := [x | some x in lib.as_list(object.get(s, "Resource", [])); x != "*"]

@@ -133,8 +133,10 @@ extern "C" {
 /// machine's load (issue 29). Purging at once costs a few percent of CPU time on a small plan,
 /// so only plans over `LARGE_PLAN_BYTES` ask for it.
 fn return_freed_memory_at_once() {
-    // SAFETY: mi_option_set takes two integers and changes only the allocator's setting; the
-    // allocator of this binary is mimalloc (`main.rs`).
+    // SAFETY: mi_option_set takes two integers and changes only the allocator's setting (an
+    // index out of its range is ignored); the allocator of this binary is mimalloc (`main.rs`);
+    // it runs on the main thread before the plan's reader thread is spawned. The index is
+    // libmimalloc-sys 0.1.49's, pinned in xtask/Cargo.toml.
     unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
 }
 

@@ -116,8 +116,10 @@ impl Policies {
         std::thread::scope(|scope| {
             let reading = scope.spawn(|| engine_plan::read(plan, held));
             let loaded = Self::from_tree(tree, settings, t, &mut Vec::new());
-            let read = reading.join().map_err(|_| anyhow!("the thread reading {} panicked", plan.display()))?;
-            Ok((loaded?, read?))
+            let read = reading.join();
+            let loaded = loaded?;
+            let read = read.map_err(|_| anyhow!("the thread reading {} panicked", plan.display()))??;
+            Ok((loaded, read))
         })
     }
 

@@ -10,7 +10,8 @@
 //! `Session::open`, `open_before`, `reload`), the risk tier ([`crate::classify`]), the gates
 //! and the admission ([`crate::gates`]: `Session::admit`) and the recorded approvals
 //! ([`crate::approve`]). The modules the gates use (adoption, approval classes, the clock, the
-//! fence, the replay) read the session; the session reads none of them.
+//! fence, the replay) read the session; the session reads none of their decisions, only the
+//! types it holds that sit below it (`classes::Classes`, `adoption::Planned`).
 
 use anyhow::{Context, Result};
 use lz_evidence::record::{Fields, Kind};

@@ -125,6 +125,8 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
     let base_plan = sb.paths.open_release(&base)?.plan("dev")?;
     let address = first_module_resource(&base_plan["planned_values"]["root_module"])
         .context("the dev plan declares a module resource")?;
+    // A verification as every decision command starts with it: its time and the records verified.
+    let verify_now = || timed(|| Ok(crate::verified::current(&sb.paths.evidence, &sb.paths.trust, Some(&sb.paths.mirror_dir()))?.records.len()));
     let decide = releases.is_empty();
     let mut grown: Option<Grown> = None;
 
@@ -179,15 +181,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         // witness's seeds and reads only the records after them.
         cold(&sb);
         crate::verified::use_seeds(false);
-        let unseeded = timed(|| {
-            Ok(crate::verified::current(
-                &sb.paths.evidence,
-                &sb.paths.trust,
-                Some(&sb.paths.mirror_dir()),
-            )?
-            .records
-            .len())
-        });
+        let unseeded = verify_now();
         crate::verified::use_seeds(true);
         let (d, n) = unseeded?;
         line(
@@ -197,15 +191,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
             &format!("{n} records, no mirror, no seed: every record read from S3"),
         );
         cold(&sb);
-        let (d, n) = timed(|| {
-            Ok(crate::verified::current(
-                &sb.paths.evidence,
-                &sb.paths.trust,
-                Some(&sb.paths.mirror_dir()),
-            )?
-            .records
-            .len())
-        })?;
+        let (d, n) = verify_now()?;
         line(
             "verify",
             "seeded",
@@ -217,15 +203,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         );
         sb.drift_note(&clock)?;
         warm();
-        let (d, n) = timed(|| {
-            Ok(crate::verified::current(
-                &sb.paths.evidence,
-                &sb.paths.trust,
-                Some(&sb.paths.mirror_dir()),
-            )?
-            .records
-            .len())
-        })?;
+        let (d, n) = verify_now()?;
         line("verify", "incremental", d, &format!("{n} records, 1 new"));
 
         // provenance: the whole `evidence query --resource` (one verification, the replay of
@@ -346,15 +324,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         // head version read from S3 again (what a command through the mirror did before it held them).
         warm();
         let _ = std::fs::remove_file(mirror.path().with_extension("heads.jsonl"));
-        let (d, n) = timed(|| {
-            Ok(crate::verified::current(
-                &sb.paths.evidence,
-                &sb.paths.trust,
-                Some(&sb.paths.mirror_dir()),
-            )?
-            .records
-            .len())
-        })?;
+        let (d, n) = verify_now()?;
         line("verify", "incremental", d, &format!("{n} records, 0 new, WITHOUT the held heads (each earlier head version read from S3)"));
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -413,25 +383,35 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
     crate::replay::forget_verdicts();
     let t = Instant::now();
     let ledger = crate::ledger::Ledger::open_checked(&sb.paths.trust, &sb.paths.evidence, Some(sb.paths.mirror_dir()), &[], &[])?;
-    let chain = ledger.chain()?;
+    let snapshot = ledger.snapshot()?;
     let verify = t.elapsed();
     let t = Instant::now();
-    let records = ledger.records()?;
-    let deployments = records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count();
+    let deployments = snapshot.records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count();
     let opened = lz_promote::opened::Opened::shared();
-    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, &sb.paths, &ledger, &records)?.into_iter().collect();
+    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, &sb.paths, &ledger, &snapshot.records)?.into_iter().collect();
     let replay = t.elapsed();
     let t = Instant::now();
-    let index = lz_evidence::query::Index::from_verified(&chain);
-    let source = lz_evidence::query::Source::Verified(&chain.records);
-    let query = lz_evidence::query::Query { index: &index, source, range: Default::default() };
+    let index = lz_evidence::query::Index::from_verified(&snapshot.chain);
+    let index_took = t.elapsed();
+    let query = lz_evidence::query::Query { index: &index, source: lz_evidence::query::Source::Verified(&snapshot.chain.records), range: Default::default() };
+    // The answer: first the answering release opened and its plan rendered (what the answer
+    // reads through the same pass), then the rest of it.
+    let t = Instant::now();
+    let skip = rejected.iter().map(|(s, _)| *s).collect();
+    let deployed = query.deployed("dev", None, &skip)?.context("nothing deployed to dev")?;
+    opened.open(&sb.paths, &deployed.release)?.plan("dev")?;
+    let render = t.elapsed();
+    let t = Instant::now();
     lz_promote::provenance::resource_in(&opened, &sb.paths, &query, "dev", address, None, &rejected)?;
-    let lookup = t.elapsed();
+    let answer = t.elapsed() + render;
     Ok(format!(
-        "verification {:.2}s, replay of {deployments} successful deployments {:.2}s, index and answer {:.2}s",
+        "verification {:.3}s, replay of {deployments} successful deployments {:.3}s, index {:.3}s, answer {:.3}s (of which the answering release opened and its plan rendered {:.3}s; {} archive(s) opened)",
         verify.as_secs_f64(),
         replay.as_secs_f64(),
-        lookup.as_secs_f64()
+        index_took.as_secs_f64(),
+        answer.as_secs_f64(),
+        render.as_secs_f64(),
+        opened.opens()
     ))
 }
 

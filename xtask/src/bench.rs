@@ -28,9 +28,13 @@ enum What {
     /// provenance lookup, from scratch and incrementally, each with its goal, peak memory and
     /// the load average
     Chain {
-        /// Chain lengths (records)
-        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        /// Chain lengths (records; 1000,10000,100000 when neither this nor --releases is given)
+        #[arg(long, value_delimiter = ',')]
         records: Vec<usize>,
+        /// Releases on the chain, per round (each with its release record and archive, one in ten
+        /// deployed to dev): the verification and the provenance lookup over that many releases
+        #[arg(long, value_delimiter = ',')]
+        releases: Vec<usize>,
     },
     /// Generated overlays rendered and checked per second
     Properties,
@@ -64,8 +68,16 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 v
             }
-            What::Chain { records } => {
-                vec!["--records".to_string(), records.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")]
+            What::Chain { records, releases } => {
+                let list = |v: &[usize]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+                let mut v = Vec::new();
+                if !records.is_empty() {
+                    v.extend(["--records".to_string(), list(records)]);
+                }
+                if !releases.is_empty() {
+                    v.extend(["--releases".to_string(), list(releases)]);
+                }
+                v
             }
             _ => Vec::new(),
         };
@@ -82,9 +94,12 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             crate::measure::print_peak();
             Ok(code)
         }
-        What::Chain { records } => {
+        What::Chain { mut records, releases } => {
             println!("{} build, {}", if cfg!(debug_assertions) { "debug" } else { "release" }, crate::measure::load());
-            crate::evidence::bench(root, &records, true)?;
+            if records.is_empty() && releases.is_empty() {
+                records = vec![1000, 10000, 100000];
+            }
+            crate::evidence::bench_chain(root, &records, &releases)?;
             crate::measure::print_peak();
             Ok(ExitCode::SUCCESS)
         }

@@ -638,12 +638,19 @@ pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCod
         lz_evidence::bench::run(root)?;
     }
     if !s3_records.is_empty() {
-        let endpoint = lz_platform::localstack::require(root)?;
-        let mut sizes = s3_records.to_vec();
-        sizes.sort_unstable();
-        lz_operate::bench_chain::run(root, &endpoint, &sizes)?;
+        bench_chain(root, s3_records, &[])?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask bench chain` (in the release build, see `bench.rs`): the S3 part alone, on
+/// chains of `records` records and of `releases` releases (ascending), per round.
+pub fn bench_chain(root: &Path, records: &[usize], releases: &[usize]) -> Result<()> {
+    let endpoint = lz_platform::localstack::require(root)?;
+    let (mut records, mut releases) = (records.to_vec(), releases.to_vec());
+    records.sort_unstable();
+    releases.sort_unstable();
+    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases)
 }
 
 #[cfg(test)]

@@ -543,3 +543,14 @@ fn the_chain_benchmark_runs_on_a_short_chain() {
     let _alone = alone();
     lz_operate::bench_chain::run(&root(), &endpoint(), &[40]).unwrap();
 }
+
+/// `cargo xtask bench chain --releases N` on a few releases: the template release promoted for
+/// real, the others copies of its archive with their own digests, one in ten deployed to dev
+/// with its own admission records. The benchmark itself refuses a chain where the witness's
+/// replay rejects any deployment or the look-up's re-rendered plan is not the recorded one, so
+/// this shows that the deployments it writes are admissions the replay accepts.
+#[test]
+fn the_chain_benchmark_builds_many_releases_the_replay_admits() {
+    let _alone = alone();
+    lz_operate::bench_chain::run_with(&root(), &endpoint(), &[], &[12, 25]).unwrap();
+}

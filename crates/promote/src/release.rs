@@ -167,15 +167,20 @@ impl VerifiedRelease {
     pub fn open(releases: &Path, digest: &str, work: &Path) -> Result<VerifiedRelease> {
         check_digest_arg(digest)?;
         let prefix = digest.to_ascii_lowercase();
-        let rd = std::fs::read_dir(releases)
-            .with_context(|| format!("no releases in {}", releases.display()))?;
-        let mut found: Vec<String> = rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .filter(|n| n.starts_with(&prefix) && lz_evidence::record::is_digest(n))
-            .collect();
-        found.sort();
-        let full = unique(found, digest, &releases.display().to_string())?;
+        // A whole digest names its directory: no listing of every release stored.
+        let full = if lz_evidence::record::is_digest(&prefix) && releases.join(&prefix).is_dir() {
+            prefix
+        } else {
+            let rd = std::fs::read_dir(releases)
+                .with_context(|| format!("no releases in {}", releases.display()))?;
+            let mut found: Vec<String> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| n.starts_with(&prefix) && lz_evidence::record::is_digest(n))
+                .collect();
+            found.sort();
+            unique(found, digest, &releases.display().to_string())?
+        };
         let archive_path = releases
             .join(&full)
             .join(lz_evidence::release::ARCHIVE_NAME);

@@ -115,28 +115,39 @@ pub fn use_signed_verdicts(on: bool) {
 /// The witness's newest signed verdicts that hold for `ledger`'s verified chain: signed by a
 /// witness of the register in force, and naming the hash of the chain's record `size - 1`.
 /// `None` when none does (none, unreadable, forged, another chain): every deployment is
-/// replayed. The objects are read once per process and store; their signatures and hashes are
-/// checked on each call, against the register and chain of that call.
+/// replayed. The keys are listed once per process and store, and the objects read newest first,
+/// each at most once per process, only while every newer one did not hold (the newest holds
+/// on the witness's schedule: one read); their signatures and hashes are checked on each call,
+/// against the register and chain of that call.
 fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
     let crate::ledger::EvidenceAt::S3(stores) = ledger.at() else { return None };
     let shown = ledger.at().describe();
-    let cached = signed_read().lock().unwrap_or_else(|e| e.into_inner()).get(&shown).cloned();
-    let candidates = match cached {
-        Some(c) => c,
-        None => {
-            let witnesses: Vec<&str> = ledger.identities().iter().filter(|id| id.has_role(lz_evidence::Role::Witness)).map(|id| id.name.as_str()).collect();
-            let c: Vec<Vec<u8>> = stores.witness().and_then(|ws| witnessed::latest(&ws, &witnesses)).map(|l| l.into_iter().map(|(_, b)| b).collect()).unwrap_or_default();
-            signed_read().lock().unwrap_or_else(|e| e.into_inner()).insert(shown, c.clone());
-            c
-        }
-    };
     let snapshot = ledger.snapshot().ok()?;
-    candidates.iter().find_map(|bytes| {
+    let holds = |bytes: &[u8]| {
         let v = witnessed::open(bytes, ledger.identities()).ok()?;
         let last = v.size.checked_sub(1)?;
         let at = snapshot.chain.records.binary_search_by_key(&last, |r| r.sequence).ok()?;
         (snapshot.chain.records[at].hash == v.hash).then_some(v)
-    })
+    };
+    let mut read = signed_read().lock().unwrap_or_else(|e| e.into_inner());
+    let candidates = read.entry(shown).or_insert_with(|| {
+        let witnesses: Vec<&str> = ledger.identities().iter().filter(|id| id.has_role(lz_evidence::Role::Witness)).map(|id| id.name.as_str()).collect();
+        stores.witness().and_then(|ws| witnessed::newest(&ws, &witnesses)).unwrap_or_default().into_iter().map(|k| (k, None)).collect()
+    });
+    let mut ws = None;
+    for (key, bytes) in candidates.iter_mut() {
+        if bytes.is_none() {
+            if ws.is_none() {
+                ws = Some(stores.witness().ok()?);
+            }
+            // An object that cannot be read: every deployment is replayed, as before any was.
+            *bytes = Some(witnessed::read(ws.as_ref()?, key).ok()?);
+        }
+        if let Some(v) = bytes.as_deref().and_then(holds) {
+            return Some(v);
+        }
+    }
+    None
 }
 
 /// Where the verdicts of `ledger`'s deployments come from, for a verifier to say: the witness's
@@ -149,9 +160,12 @@ pub fn signed_source(ledger: &Ledger) -> Option<String> {
     signed_verdicts(ledger).map(|v| format!("the verdicts of the deployments before record {} signed by witness {} at {}", v.size, v.witness, v.time))
 }
 
-/// The latest signed verdicts objects read of each store in this process, newest first.
-fn signed_read() -> &'static std::sync::Mutex<std::collections::HashMap<String, Vec<Vec<u8>>>> {
-    static READ: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Vec<Vec<u8>>>>> = std::sync::OnceLock::new();
+/// The latest signed verdicts objects of each store in this process, newest first: their keys,
+/// and the bytes of those read so far.
+type Candidates = Vec<(String, Option<Vec<u8>>)>;
+
+fn signed_read() -> &'static std::sync::Mutex<std::collections::HashMap<String, Candidates>> {
+    static READ: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Candidates>>> = std::sync::OnceLock::new();
     READ.get_or_init(Default::default)
 }
 

@@ -95,10 +95,11 @@ pub fn put_retrying(ws: &WitnessStore, mut v: Verdicts, signer: &Signer) -> Resu
 /// read more.
 pub const MAX_BYTES: u64 = 8 << 20;
 
-/// The latest [`CANDIDATES`] verdicts objects of `ws` signed under the name of one of
-/// `witnesses` (the register's witnesses), newest (last key) first: (location, bytes). Keys of
-/// another shape, of another signer, or objects larger than [`MAX_BYTES`] are not read.
-pub fn latest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<(String, Vec<u8>)>> {
+/// The keys of the latest [`CANDIDATES`] verdicts objects of `ws` signed under the name of one
+/// of `witnesses` (the register's witnesses), newest (last key) first. Keys of another shape, of
+/// another signer, or objects larger than [`MAX_BYTES`] are left out. Their objects are read one
+/// by one ([`read`]), newest first, until one holds: a command that takes the newest reads one.
+pub fn newest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<String>> {
     let shaped = |k: &str| -> bool {
         let Some(rest) = k.strip_prefix(PREFIX).and_then(|r| r.strip_suffix(".json")) else { return false };
         let Some((size, rest)) = rest.split_once('/') else { return false };
@@ -109,12 +110,12 @@ pub fn latest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<(String, Vec<
     keys.sort();
     keys.reverse();
     keys.truncate(CANDIDATES);
-    keys.into_iter()
-        .map(|key| {
-            let bytes = ws.get(&key)?.with_context(|| format!("{} was listed and then not found", ws.location(&key)))?;
-            Ok((ws.location(&key), bytes))
-        })
-        .collect()
+    Ok(keys)
+}
+
+/// The bytes of the verdicts object `key` of `ws` (a key [`newest`] listed).
+pub fn read(ws: &WitnessStore, key: &str) -> Result<Vec<u8>> {
+    ws.get(key)?.with_context(|| format!("{} was listed and then not found", ws.location(key)))
 }
 
 /// The verdicts of `bytes` when one signature by the registered key of a witness of `register`

@@ -436,8 +436,28 @@ async fn default_retention(client: &Client, bucket: &str) -> Result<Option<(Obje
 
 /// An object's bytes, or `None` when there is no such key.
 pub(crate) async fn get_object(client: &Client, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+    get_object_at_most(client, bucket, key, None).await
+}
+
+/// [`get_object`], refusing (before reading its body) an object of more than `max` bytes as
+/// the GET answers it: a size read from an earlier listing does not bound a version written
+/// since.
+pub(crate) async fn get_object_at_most(client: &Client, bucket: &str, key: &str, max: Option<u64>) -> Result<Option<Vec<u8>>> {
+    let too_big = |n: String, max: u64| anyhow::anyhow!("s3://{bucket}/{key} holds {n} bytes, more than the {max} read at most");
     match client.get_object().bucket(bucket).key(key).send().await {
-        Ok(out) => Ok(Some(out.body.collect().await.with_context(|| format!("cannot read s3://{bucket}/{key}"))?.into_bytes().to_vec())),
+        Ok(out) => {
+            if let Some(max) = max {
+                let said = out.content_length().and_then(|n| u64::try_from(n).ok());
+                if !said.is_some_and(|n| n <= max) {
+                    return Err(too_big(said.map_or_else(|| "an unstated number of".to_string(), |n| n.to_string()), max));
+                }
+            }
+            let bytes = out.body.collect().await.with_context(|| format!("cannot read s3://{bucket}/{key}"))?.into_bytes().to_vec();
+            match max {
+                Some(max) if bytes.len() as u64 > max => Err(too_big(bytes.len().to_string(), max)),
+                _ => Ok(Some(bytes)),
+            }
+        }
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
         Err(e) => Err(aws_error(e)).with_context(|| format!("cannot get s3://{bucket}/{key}")),
     }

@@ -372,6 +372,12 @@ impl WitnessStore {
         self.rt.block_on(crate::s3::get_object(&self.client, &self.bucket, key))
     }
 
+    /// [`WitnessStore::get`] of an object of at most `max` bytes (a larger one is an error, its
+    /// body never read).
+    pub fn get_at_most(&self, key: &str, max: u64) -> Result<Option<Vec<u8>>> {
+        self.rt.block_on(crate::s3::get_object_at_most(&self.client, &self.bucket, key, Some(max)))
+    }
+
     /// Writes `note` under `key` once (`If-None-Match: *`, retained COMPLIANCE). `Ok(false)`
     /// when the same bytes are already there (a rerun, or a retry after a lost answer); a
     /// different object under the key is an error.

@@ -369,8 +369,6 @@ fn refresh(sb: &Sandbox, witnessed: &mut Instant) -> Result<()> {
     Ok(())
 }
 
-/// Runs `f` with the peak resident memory reset before it (so that the line printed after it
-/// shows the peak of this step).
 /// The address of the first resource inside a module of a plan's `planned_values` module.
 fn first_module_resource(module: &serde_json::Value) -> Option<String> {
     module["child_modules"].as_array()?.iter().find_map(|m| {

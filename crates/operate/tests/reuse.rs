@@ -533,6 +533,18 @@ fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_r
         assert!(witnessed::put(&ws, &junk, sb.signer("deployer-bot")).unwrap().1);
     }
     assert_eq!(fresh(), (vec![forged], 0), "the newest verdicts that hold are taken");
+
+    // Under the witness's own name: a newer object that does not hold (a hash not the chain's)
+    // is read and passed over, and objects naming more records than the chain holds (keys that
+    // sort newest for good, written by whoever can write the witness store) are never among
+    // the candidates: without that bound these eight would crowd the real verdicts out.
+    let newer = Verdicts { witness: "wendy".into(), size: last + 2, hash: "ef".repeat(32), time: "2026-11-28T12:00:09Z".into(), rejected: Default::default() };
+    assert!(witnessed::put(&ws, &newer, sb.signer("wendy")).unwrap().1);
+    for n in 0..8u64 {
+        let future = Verdicts { witness: "wendy".into(), size: 1_000_000_000 + n, hash: hash.clone(), time: "2026-11-28T12:00:09Z".into(), rejected: Default::default() };
+        assert!(witnessed::put(&ws, &future, sb.signer("wendy")).unwrap().1);
+    }
+    assert_eq!(fresh(), (vec![forged], 0), "junk under the witness's name spares nothing and hides nothing");
 }
 
 /// `cargo xtask bench chain` itself, on a short chain: the benchmark runs every step it times

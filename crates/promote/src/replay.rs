@@ -8,8 +8,8 @@
 //! the chain counts it: baselines, governing releases, promotion order and the deployed
 //! release of drift and rotation come only from admitted deployments ([`admitted`]).
 //!
-//! On an S3 chain, the verdicts of the deployments below the size of the witness's latest
-//! signed verdicts ([`witnessed`]) are taken from them, and only the later deployments are
+//! On an S3 chain, the verdicts of the deployments below the size of the newest of the witness.s
+//! signed verdicts that holds ([`witnessed`]) are taken from them, and only the later deployments are
 //! replayed.
 
 pub mod witnessed;
@@ -132,7 +132,8 @@ fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
     let mut read = signed_read().lock().unwrap_or_else(|e| e.into_inner());
     let candidates = read.entry(shown).or_insert_with(|| {
         let witnesses: Vec<&str> = ledger.identities().iter().filter(|id| id.has_role(lz_evidence::Role::Witness)).map(|id| id.name.as_str()).collect();
-        stores.witness().and_then(|ws| witnessed::newest(&ws, &witnesses)).unwrap_or_default().into_iter().map(|k| (k, None)).collect()
+        let records = snapshot.resumable.len();
+        stores.witness().and_then(|ws| witnessed::newest(&ws, &witnesses, records)).unwrap_or_default().into_iter().map(|k| (k, None)).collect()
     });
     let mut ws = None;
     for (key, bytes) in candidates.iter_mut() {
@@ -140,8 +141,9 @@ fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
             if ws.is_none() {
                 ws = Some(stores.witness().ok()?);
             }
-            // An object that cannot be read: every deployment is replayed, as before any was.
-            *bytes = Some(witnessed::read(ws.as_ref()?, key).ok()?);
+            // An object that cannot be read (gone, too large) is passed over as one that does
+            // not hold: the next is tried, and with none every deployment is replayed.
+            *bytes = Some(witnessed::read(ws.as_ref()?, key).unwrap_or_default());
         }
         if let Some(v) = bytes.as_deref().and_then(holds) {
             return Some(v);

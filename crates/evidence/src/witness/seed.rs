@@ -107,7 +107,7 @@ pub fn plant(ws: &WitnessStore, mirror: &Mirror, keys: &str, segment: u64, upto:
         if first != next || next + count > upto || size > MAX_SEGMENT_BYTES {
             break;
         }
-        let body = ws.get(&key)?.with_context(|| format!("{} was listed and then not found", ws.location(&key)))?;
+        let body = ws.get_at_most(&key, MAX_SEGMENT_BYTES)?.with_context(|| format!("{} was listed and then not found", ws.location(&key)))?;
         let objects: Vec<&[u8]> = body.strip_suffix(b"\n").unwrap_or(&body).split(|b| *b == b'\n').collect();
         if objects.len() as u64 != count || objects.iter().any(|o| o.is_empty()) {
             break;

@@ -92,19 +92,25 @@ pub fn put_retrying(ws: &WitnessStore, mut v: Verdicts, signer: &Signer) -> Resu
 }
 
 /// The largest verdicts object read: whoever can write the witness store cannot make a command
-/// read more.
+/// read more (the listing leaves larger ones out, and the GET refuses a larger version written
+/// since before reading its body).
 pub const MAX_BYTES: u64 = 8 << 20;
 
 /// The keys of the latest [`CANDIDATES`] verdicts objects of `ws` signed under the name of one
 /// of `witnesses` (the register's witnesses), newest (last key) first. Keys of another shape, of
-/// another signer, or objects larger than [`MAX_BYTES`] are left out. Their objects are read one
-/// by one ([`read`]), newest first, until one holds: a command that takes the newest reads one.
-pub fn newest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<String>> {
+/// another signer, naming more records than the verified chain holds (`records`: junk keys
+/// that sort newest would otherwise crowd out the real verdicts for good), or objects larger
+/// than [`MAX_BYTES`] are left out. Their objects are read one by one ([`read`]), newest first,
+/// until one holds: a command that takes the newest reads one.
+pub fn newest(ws: &WitnessStore, witnesses: &[&str], records: u64) -> Result<Vec<String>> {
     let shaped = |k: &str| -> bool {
         let Some(rest) = k.strip_prefix(PREFIX).and_then(|r| r.strip_suffix(".json")) else { return false };
         let Some((size, rest)) = rest.split_once('/') else { return false };
         let Some((unix, witness)) = rest.split_once('-') else { return false };
-        WitnessStore::key_digits(size, 20) && WitnessStore::key_digits(unix, 12) && witnesses.contains(&witness)
+        WitnessStore::key_digits(size, 20)
+            && size.parse::<u64>().is_ok_and(|n| n <= records)
+            && WitnessStore::key_digits(unix, 12)
+            && witnesses.contains(&witness)
     };
     let mut keys: Vec<String> = ws.keys_under(PREFIX)?.into_iter().filter(|(k, size)| *size <= MAX_BYTES && shaped(k)).map(|(k, _)| k).collect();
     keys.sort();
@@ -115,7 +121,7 @@ pub fn newest(ws: &WitnessStore, witnesses: &[&str]) -> Result<Vec<String>> {
 
 /// The bytes of the verdicts object `key` of `ws` (a key [`newest`] listed).
 pub fn read(ws: &WitnessStore, key: &str) -> Result<Vec<u8>> {
-    ws.get(key)?.with_context(|| format!("{} was listed and then not found", ws.location(key)))
+    ws.get_at_most(key, MAX_BYTES)?.with_context(|| format!("{} was listed and then not found", ws.location(key)))
 }
 
 /// The verdicts of `bytes` when one signature by the registered key of a witness of `register`

@@ -62,7 +62,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
     if let Some(e) = args.exceptions {
         opts.exceptions = Some(e);
     }
-    let (policies, plan) = match (&args.plan, &args.env) {
+    let (policies, environment, findings) = match (&args.plan, &args.env) {
         (Some(file), None) => {
             if std::fs::metadata(file).is_ok_and(|m| m.len() > LARGE_PLAN_BYTES) {
                 return_freed_memory_at_once();
@@ -70,25 +70,26 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             // Read straight into the engine's value (the plan is held once through the
             // evaluation), on a second thread while the policies are parsed.
             let (policies, plan) = Policies::load_with_plan(&opts.policies, &opts.settings, file)?;
-            (policies, Some(plan))
-        }
-        _ => (Policies::load(&opts.policies, &opts.settings)?, None),
-    };
-    let (environment, findings) = match (plan, &args.plan, &args.env) {
-        (Some(plan), Some(file), None) => {
             opts.source = Some(relative(root, file));
-            (plan.environment().to_string(), policies.findings_engine(plan, &mut Default::default())?)
+            let environment = plan.environment().to_string();
+            let findings = policies.findings_engine(plan, &mut Default::default())?;
+            (policies, environment, findings)
         }
-        (None, None, Some(env)) => {
+        (None, Some(env)) => {
+            let policies = Policies::load(&opts.policies, &opts.settings)?;
             let plan = crate::plan::render_env(root, env)?;
             opts.source = Some(format!("environments/{env}/terraform.tfvars"));
             let mut findings = lz_policy::scan_secrets(root)?;
             // The plan is handed over: only the engine's copy stays through the evaluation.
             let environment = lz_policy::plan_environment(&plan);
             findings.extend(policies.findings_owned(plan)?);
-            (environment, findings)
+            (policies, environment, findings)
         }
-        _ => bail!("give either --plan FILE or --env NAME"),
+        _ => {
+            // A policy error is reported first, as for every other use of the command.
+            Policies::load(&opts.policies, &opts.settings)?;
+            bail!("give either --plan FILE or --env NAME")
+        }
     };
     let mut report = lz_policy::finish(&policies, findings, &environment, &opts)?;
     let below = args.severity.map(|floor| report.keep_severity(floor)).unwrap_or(0);

@@ -8,9 +8,9 @@
 //! the chain counts it: baselines, governing releases, promotion order and the deployed
 //! release of drift and rotation come only from admitted deployments ([`admitted`]).
 //!
-//! On an S3 chain, the verdicts of the deployments below the size of the newest of the witness.s
-//! signed verdicts that holds ([`witnessed`]) are taken from them, and only the later deployments are
-//! replayed.
+//! On an S3 chain, the verdicts of the deployments below the size of the newest of the
+//! witness's signed verdicts that holds ([`witnessed`]) are taken from them, and only the later
+//! deployments are replayed.
 
 pub mod witnessed;
 
@@ -130,12 +130,14 @@ fn signed_verdicts(ledger: &Ledger) -> Option<witnessed::Verdicts> {
         (snapshot.chain.records[at].hash == v.hash).then_some(v)
     };
     let mut read = signed_read().lock().unwrap_or_else(|e| e.into_inner());
+    // The witness store, opened once per call at most: to list the keys, then to read.
+    let mut ws = None;
     let candidates = read.entry(shown).or_insert_with(|| {
         let witnesses: Vec<&str> = ledger.identities().iter().filter(|id| id.has_role(lz_evidence::Role::Witness)).map(|id| id.name.as_str()).collect();
-        let records = snapshot.resumable.len();
-        stores.witness().and_then(|ws| witnessed::newest(&ws, &witnesses, records)).unwrap_or_default().into_iter().map(|k| (k, None)).collect()
+        ws = stores.witness().ok();
+        let keys = ws.as_ref().map(|ws| witnessed::newest(ws, &witnesses, snapshot.resumable.len()));
+        keys.and_then(|k| k.ok()).unwrap_or_default().into_iter().map(|k| (k, None)).collect()
     });
-    let mut ws = None;
     for (key, bytes) in candidates.iter_mut() {
         if bytes.is_none() {
             if ws.is_none() {

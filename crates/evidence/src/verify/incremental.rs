@@ -126,15 +126,11 @@ pub(crate) fn verify_store_carrying(
 ) -> Result<(VerifiedChain, Resumable)> {
     let mut anchors = Anchors::of_store(store, known.to_vec())?;
     anchors.witnessed = witnessed.to_vec();
-    let mut out = Vec::new();
-    let strategy = Strategy { carried, ..Strategy::default() };
-    let ((head, register, pending, rules, quarantined), state) = run_store_state(store, root, &anchors, &mut out, strategy)?;
+    let out = full_pass(store, root, &anchors, true, Strategy { carried, ..Strategy::default() })?;
     if carried > 0 {
-        head_covers(&anchors, &quarantined, carried)?;
+        head_covers(&anchors, &out.0.quarantined, carried)?;
     }
-    let heads_seen = heads_checked(&anchors, &quarantined).collect();
-    let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
-    Ok((VerifiedChain { records: out, head, register, pending, rules, quarantined }, resumable))
+    Ok(out)
 }
 
 /// A pass that carried signatures counts only when the store's latest head is one the pass
@@ -158,15 +154,9 @@ fn head_covers(anchors: &Anchors, quarantined: &[crate::Quarantined], carried: u
 /// [`crate::witness::cosign`]). The chain returned holds no records; its head, register,
 /// rules and foreign objects are a full verification's, and so is its verdict.
 pub(crate) fn verify_store_lean(store: &dyn Store, root: &TrustRoot, anchors: &Anchors) -> Result<(VerifiedChain, Resumable)> {
-    let mut last = None;
     // Every record's full statement is decoded and dropped, as a keeping pass decodes it: a
     // record only the light reading accepts is refused here as by every decision command.
-    let strategy = Strategy { full_statements: true, ..Strategy::default() };
-    let (head, register, pending, rules, quarantined) = run_store(store, root, anchors, None, strategy, &mut last)?;
-    let state = last.expect("a pass that succeeds leaves its state");
-    let heads_seen = heads_checked(anchors, &quarantined).collect();
-    let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
-    Ok((VerifiedChain { records: Vec::new(), head, register, pending, rules, quarantined }, resumable))
+    full_pass(store, root, anchors, false, Strategy { full_statements: true, ..Strategy::default() })
 }
 
 /// The earlier heads of `anchors` that verification accepted (a quarantined foreign head is
@@ -175,18 +165,16 @@ fn heads_checked<'a>(anchors: &'a Anchors, quarantined: &'a [crate::Quarantined]
     anchors.earlier_heads.iter().filter(|h| !quarantined.iter().any(|q| q.location == h.location)).map(|h| h.location.clone())
 }
 
-/// A full pass that keeps its final state (the same pass as [`super::verify_store`]).
-fn run_store_state(
-    store: &dyn Store,
-    root: &TrustRoot,
-    anchors: &Anchors,
-    out: &mut Vec<super::VerifiedRecord>,
-    strategy: Strategy,
-) -> Result<(super::Outcome, State)> {
+/// A full pass (the same pass as [`super::verify_store`]) with its final state to resume from,
+/// keeping the verified records when `keep` (without, the chain returned holds none).
+fn full_pass(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, keep: bool, strategy: Strategy) -> Result<(VerifiedChain, Resumable)> {
     let mut last = None;
-    let outcome = run_store(store, root, anchors, Some(out), strategy, &mut last)?;
+    let mut records = Vec::new();
+    let (head, register, pending, rules, quarantined) = run_store(store, root, anchors, keep.then_some(&mut records), strategy, &mut last)?;
     let state = last.expect("a pass that succeeds leaves its state");
-    Ok((outcome, state))
+    let heads_seen = heads_checked(anchors, &quarantined).collect();
+    let resumable = Resumable { state, trust: root.identity(), store: store.describe(), heads_seen };
+    Ok((VerifiedChain { records, head, register, pending, rules, quarantined }, resumable))
 }
 
 /// The records a resumed pass finds changed behind its checkpoint.

@@ -625,11 +625,7 @@ mod tests {
     fn every_strategy_gives_the_verdict_of_the_sequential_pass() {
         let c = testing::chain(3);
         // A signature of record 4 altered (one base64 character of the signature).
-        let bad = testing::edited(&c.records, 4, |t| {
-            let at = t.find("\"sig\":\"").unwrap() + 7;
-            let flipped = if &t[at..at + 1] == "A" { "B" } else { "A" };
-            format!("{}{flipped}{}", &t[..at], &t[at + 1..])
-        });
+        let bad = testing::edited(&c.records, 4, bad_signature);
         let strategies = [Strategy::sequential(), Strategy { batch: true, parallel: false, ..Strategy::default() }, Strategy { batch: false, parallel: true, ..Strategy::default() }, Strategy::default()];
         for records in [&c.records, &bad] {
             let anchors = Anchors::default();

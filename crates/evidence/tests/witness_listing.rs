@@ -688,3 +688,23 @@ fn the_witness_vouches_for_what_a_keeping_verification_holds() {
         _ => panic!("the keeping verification gives {kept:?}, the witness {witnessed:?}"),
     }
 }
+
+/// A reader's cap on a witness-store object holds at the GET, not only at the listing: a version
+/// written over a listed key after the listing (whoever can write the witness store; its lock
+/// stops deletion, not a new version) larger than the cap is refused before its body is read,
+/// and one within it is read. Without the GET's own check the larger body is returned whole.
+#[test]
+fn a_witness_object_larger_than_its_cap_is_refused_at_the_get() {
+    let _alone = alone();
+    let w = world("capped");
+    let bucket = w.ws.location("").trim_start_matches("s3://").trim_end_matches('/').to_string();
+    let key = "replays/00000000000000000001/000000000001-W.json";
+    let put = |body: Vec<u8>| w.rt.block_on(w.client.put_object().bucket(&bucket).key(key).body(ByteStream::from(body)).send()).unwrap();
+    put(vec![b'x'; 100]);
+    assert_eq!(w.ws.keys_under("replays/").unwrap(), vec![(key.to_string(), 100)]);
+    assert_eq!(w.ws.get_at_most(key, 100).unwrap().map(|b| b.len()), Some(100));
+    put(vec![b'x'; 101]);
+    let err = w.ws.get_at_most(key, 100).unwrap_err();
+    assert!(format!("{err:#}").contains("holds 101 bytes, more than the 100 read at most"), "{err:#}");
+    assert_eq!(w.ws.get(key).unwrap().map(|b| b.len()), Some(101), "an uncapped read returns it");
+}

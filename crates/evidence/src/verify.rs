@@ -90,27 +90,6 @@ pub fn report_of_store(store: &dyn Store, root: &TrustRoot, anchors: &Anchors, s
     report(outcome, count)
 }
 
-impl Anchors {
-    /// What a store vouches for: its signed head (required), its earlier heads and its
-    /// integrity report, plus the `known` checkpoints the verifier brings. Read these BEFORE
-    /// the records (`store.load()`): with concurrent writers, records listed earlier than the
-    /// head was read can miss the records that head names.
-    pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
-        let head = store.head()?;
-        let integrity = store.integrity()?;
-        Ok(Anchors {
-            head,
-            require_head: true,
-            earlier_heads: integrity.earlier_heads,
-            known,
-            problems: integrity.problems,
-            slotted: store.slotted(),
-            later_versions: integrity.later_versions,
-            witnessed: Vec::new(),
-        })
-    }
-}
-
 /// Verifies `records` against the register `ids` with a checkpoint the caller vouches for
 /// (`None`: records must not exist without one). `Err` means the input could not be read; a
 /// tampered chain is reported in `Report::failure`. Decodes nothing it does not check.

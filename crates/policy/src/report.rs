@@ -47,6 +47,27 @@ impl Summary {
 }
 
 impl Report {
+    /// The rule's remediation text (from its METADATA).
+    pub fn remediation(&self, rule_id: &str) -> Option<&str> {
+        self.rules.iter().find(|r| r.id == rule_id).map(|r| r.remediation.as_str())
+    }
+
+    /// The place, snippet and remediation of one finding, for JSON.
+    pub fn finding_context(&self, f: &Finding) -> Value {
+        let mut v = json!({});
+        if let Some(s) = self.sources.get(&f.address) {
+            v["location"] = json!(s.place);
+            v["declaration"] = json!(s.declaration);
+            if let Some(e) = &s.entry {
+                v["entry"] = json!(e);
+            }
+        }
+        if let Some(r) = self.remediation(&f.rule_id) {
+            v["remediation"] = json!(r);
+        }
+        v
+    }
+
     /// True when no finding is left unexcepted.
     pub fn passed(&self) -> bool {
         self.findings.iter().all(|f| f.excepted)

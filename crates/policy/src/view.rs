@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::redact::redact_str;
 pub use crate::finding::Source;
@@ -35,11 +34,6 @@ pub fn severity_floor(s: &str) -> Result<u8, String> {
 }
 
 impl Report {
-    /// The rule's remediation text (from its METADATA).
-    pub fn remediation(&self, rule_id: &str) -> Option<&str> {
-        self.rules.iter().find(|r| r.id == rule_id).map(|r| r.remediation.as_str())
-    }
-
     /// Keeps the findings at or above `floor` (a severity rank); returns how many were dropped.
     pub fn keep_severity(&mut self, floor: u8) -> usize {
         let before = self.findings.len();
@@ -126,21 +120,5 @@ impl Report {
             if below_floor > 0 { format!("; {below_floor} below --severity not shown") } else { String::new() }
         );
         out
-    }
-
-    /// The place, snippet and remediation of one finding, for JSON.
-    pub fn finding_context(&self, f: &Finding) -> Value {
-        let mut v = json!({});
-        if let Some(s) = self.sources.get(&f.address) {
-            v["location"] = json!(s.place);
-            v["declaration"] = json!(s.declaration);
-            if let Some(e) = &s.entry {
-                v["entry"] = json!(e);
-            }
-        }
-        if let Some(r) = self.remediation(&f.rule_id) {
-            v["remediation"] = json!(r);
-        }
-        v
     }
 }

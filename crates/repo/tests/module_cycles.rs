@@ -11,6 +11,12 @@
 //! still allowed are a ratchet on their modules and edge count (`ALLOWED_CYCLES`), and each
 //! crate's graph has a floor of edges (`MIN_EDGES`).
 //!
+//! A type's inherent `impl` blocks split over modules (`impl Session` in `open.rs`,
+//! `classify.rs`, ..) are reached by calls, not paths: `s.classify()` and `Session::open(..)`
+//! are an edge to the module whose block defines the function, when no other `impl` of the
+//! crate (inherent or trait) defines that name (a receiver's type is not known from the text, so
+//! an ambiguous name is no edge rather than a wrong one).
+//!
 //! Comments, doc comments and string literals are no references. A `mod x;` declaration is no
 //! edge either: a parent declaring its child depends on nothing.
 mod common;
@@ -256,10 +262,27 @@ impl Reference {
 /// The words of a file outside its `use` declarations: the names its own code uses.
 type Words = BTreeSet<String>;
 
+/// A function of an inherent `impl` block at a file's top level: the type, the function's name,
+/// and whether it takes `self` (a method, called as `x.name(..)`).
+struct ImplFn {
+    ty: String,
+    name: String,
+    method: bool,
+}
+
+/// What a file's scan finds beside its paths: the functions its inherent `impl` blocks define,
+/// the method names of its trait `impl` blocks, and its method calls `x.name(..)` (line, name).
+#[derive(Default)]
+struct Methods {
+    defined: Vec<ImplFn>,
+    of_traits: BTreeSet<String>,
+    calls: Vec<(usize, String)>,
+}
+
 /// The references of one file, the names of the items its top level defines, its child
 /// modules in files of their own that only tests build (`#[cfg(test)] mod tests;`), and the
 /// words of its code outside `use` declarations.
-fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>, Words) {
+fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>, Words, Methods) {
     let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
     let code: Vec<char> = m.code.chars().collect();
     let mut refs = Vec::new();
@@ -274,6 +297,11 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
     let mut test_files = BTreeSet::new();
     // The code with its `use` declarations blanked out.
     let mut outside = code.clone();
+    let mut methods = Methods::default();
+    // A top-level `impl` block whose `{` comes next (its type; None for a trait's), and the
+    // one being read (its type, None for a trait's).
+    let mut pending_impl: Option<Option<String>> = None;
+    let mut in_impl: Option<Option<String>> = None;
     while i < code.len() {
         let ch = code[i];
         if ch == '\n' {
@@ -286,12 +314,18 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
             if let Some((n, test)) = pending_mod.take() {
                 inline.push((n, depth, test));
             }
+            if let Some(ty) = pending_impl.take() {
+                in_impl = Some(ty);
+            }
             i += 1;
             continue;
         }
         if ch == '}' {
             if inline.last().is_some_and(|(_, d, _)| *d == depth) {
                 inline.pop();
+            }
+            if depth == 1 {
+                in_impl = None;
             }
             depth -= 1;
             i += 1;
@@ -308,6 +342,61 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
         }
         let w = word_at(i);
         let in_test = inline.iter().any(|(_, _, test)| *test);
+        // A method call `x.name(..)` or `x.name::<T>(..)` (not `a..b`, not a field).
+        if i > 0 && code[i - 1] == '.' && (i < 2 || code[i - 2] != '.') {
+            let mut k = i + w.len();
+            while k < code.len() && code[k].is_whitespace() {
+                k += 1;
+            }
+            if !in_test && (code.get(k) == Some(&'(') || (code.get(k) == Some(&':') && code.get(k + 1) == Some(&':'))) {
+                methods.calls.push((line, w.clone()));
+            }
+            i += w.len();
+            continue;
+        }
+        if w == "impl" && depth == 0 {
+            // `impl<T> Type<T> {` or `impl Trait for Type {`: the type is the header's last path
+            // before its generics (trait impls are told by their ` for `).
+            let end = code[i..].iter().position(|c| *c == '{' || *c == ';').map_or(code.len(), |p| i + p);
+            let header: String = code[i + 4..end].iter().collect();
+            let mut rest = header.trim_start();
+            if rest.starts_with('<') {
+                let mut open = 0;
+                let close = rest.char_indices().find(|(_, c)| {
+                    open += match c {
+                        '<' => 1,
+                        '>' => -1,
+                        _ => 0,
+                    };
+                    open == 0
+                });
+                rest = close.map_or("", |(k, _)| &rest[k + 1..]);
+            }
+            let trait_impl = header.split_whitespace().any(|t| t == "for");
+            let ty = rest.trim_start().split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).next().unwrap_or_default();
+            let ty = ty.rsplit("::").next().unwrap_or_default().to_string();
+            pending_impl = Some((!trait_impl && !ty.is_empty()).then_some(ty));
+            i += w.len();
+            continue;
+        }
+        if w == "fn" && depth == 1 && in_impl.is_some() && inline.is_empty() {
+            let mut k = i + 2;
+            while k < code.len() && code[k].is_whitespace() {
+                k += 1;
+            }
+            let n = word_at(k);
+            let params: String = code[k + n.len()..].iter().skip_while(|c| **c != '(').skip(1).take_while(|c| **c != ',' && **c != ')').collect();
+            let method = params.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|t| t == "self");
+            match &in_impl {
+                Some(Some(ty)) if !in_test => methods.defined.push(ImplFn { ty: ty.clone(), name: n, method }),
+                Some(None) => {
+                    methods.of_traits.insert(n);
+                }
+                _ => {}
+            }
+            i = k;
+            continue;
+        }
         let mut scope = m.path.clone();
         scope.extend(inline.iter().map(|(n, _, _)| n.clone()));
         // A path right after `::` is the tail of a longer one (`lz_evidence::verify::x`).
@@ -375,7 +464,7 @@ fn references(m: &Module) -> (Vec<Reference>, BTreeSet<String>, BTreeSet<String>
         i += w.len();
     }
     let words = outside.iter().collect::<String>().split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).map(String::from).collect();
-    (refs, items, test_files, words)
+    (refs, items, test_files, words, methods)
 }
 
 /// What a crate's module graph holds: for each module, the modules it names, each with the
@@ -392,11 +481,13 @@ fn module_graph(modules: &[Module]) -> Graph {
     let mut tests: Vec<Vec<String>> = Vec::new();
     let mut scanned = Vec::new();
     let mut own_words: Vec<Words> = Vec::new();
+    let mut all_methods: Vec<Methods> = Vec::new();
     for m in modules {
-        let (refs, items, test_files, words) = references(m);
+        let (refs, items, test_files, words, methods) = references(m);
         tests.extend(test_files.into_iter().map(|n| m.path.iter().cloned().chain([n]).collect()));
         scanned.push((refs, items));
         own_words.push(words);
+        all_methods.push(methods);
     }
     // A module only tests build (and its children) is no node: no build of the crate links it.
     let test_only = |path: &[String]| tests.iter().any(|t| path.starts_with(t));
@@ -592,6 +683,42 @@ fn module_graph(modules: &[Module]) -> Graph {
             graph.entry(name(&m.path)).or_default().entry(name(&target)).or_default().push(format!("{}:{}", m.rel, r.line));
         }
     }
+    // A type's `impl` blocks split over modules (`impl Session` in `open.rs`, `approve.rs`, ..)
+    // name no module by path when called: `s.classify()` and `Session::open(..)` lead to the
+    // module whose block defines the function. Only functions of such split blocks count, and
+    // only a name no other inherent or trait `impl` of the crate defines (a call's receiver is
+    // not known from its text: an ambiguous name is no edge rather than a wrong one).
+    let mut fn_modules: BTreeMap<&str, Vec<(usize, &ImplFn)>> = BTreeMap::new();
+    for (mi, ms) in all_methods.iter().enumerate() {
+        if !test_only(&modules[mi].path) {
+            for f in &ms.defined {
+                fn_modules.entry(f.name.as_str()).or_default().push((mi, f));
+            }
+        }
+    }
+    let of_traits: BTreeSet<&str> = all_methods.iter().flat_map(|ms| ms.of_traits.iter().map(String::as_str)).collect();
+    let split_fn = |name: &str, ty: Option<&str>, method: bool| -> Option<usize> {
+        let [(mi, f)] = fn_modules.get(name)?.as_slice() else { return None };
+        let split = !defines.get(&modules[*mi].path).is_some_and(|d| d.contains(&f.ty));
+        let fits = ty.is_none_or(|t| t == "Self" || t == f.ty) && (f.method || !method);
+        (split && fits && !of_traits.contains(name)).then_some(*mi)
+    };
+    for (mi, ms) in all_methods.iter().enumerate() {
+        let m = &modules[mi];
+        if test_only(&m.path) {
+            continue;
+        }
+        let calls = ms.calls.iter().filter_map(|(line, n)| Some((*line, split_fn(n, None, true)?)));
+        let paths = all_refs.iter().filter(|(ri, r)| *ri == mi && !r.import && r.segments.len() >= 2).filter_map(|(_, r)| {
+            let [.., ty, n] = r.segments.as_slice() else { return None };
+            Some((r.line, split_fn(n, Some(ty), false)?))
+        });
+        for (line, target) in calls.chain(paths).collect::<Vec<_>>() {
+            if modules[target].path != m.path {
+                graph.entry(name(&m.path)).or_default().entry(name(&modules[target].path)).or_default().push(format!("{}:{line}", m.rel));
+            }
+        }
+    }
     for targets in graph.values_mut() {
         for at in targets.values_mut() {
             at.sort();
@@ -717,8 +844,10 @@ const ALLOWED_CYCLES: [(&str, usize, &[&str]); 4] = [
     // out of the cycle.
     ("crates/evidence", 18, &["genesis_after", "verify::accept", "verify::anchors", "verify::incremental", "verify::pipeline", "verify::results", "verify::rules"]),
     ("crates/evidence", 8, &["binding", "details", "dsse", "identity", "record"]),
-    // The store side: a store lists through the witness's voucher, which reads notes from S3.
-    ("crates/evidence", 12, &["mirror::heads", "s3", "s3::versions", "store", "vouch", "witness"]),
+    // The store side: a store lists through the witness's voucher, which reads notes from S3;
+    // `s3::vouch` is the S3 store's own listing (an `impl S3Store` block beside it) that `s3`
+    // calls back into.
+    ("crates/evidence", 18, &["mirror::heads", "s3", "s3::versions", "s3::vouch", "store", "vouch", "witness"]),
     ("crates/tfrender", 46, &["confine", "crate", "eval", "functions", "functions::collection", "functions::conversion", "functions::crypto", "functions::datetime", "functions::encoding", "functions::filesystem", "functions::misc", "functions::network", "functions::numeric", "functions::path", "functions::special", "functions::string", "graph", "load", "plan", "validate"]),
 ];
 
@@ -989,3 +1118,65 @@ fn a_path_through_an_imported_module_leads_into_it() {
     assert_eq!(graph["eval"]["functions::special"], ["crates/x/src/eval.rs:2", "crates/x/src/eval.rs:3", "crates/x/src/eval.rs:4"], "{graph:?}");
 }
 
+#[test]
+fn a_call_into_a_split_impl_block_leads_to_its_module() {
+    // `impl Session` split over modules: `s.classify()` in `gates` and `Session::open(..)` in
+    // `classify` name no module by path, yet depend on the module whose block defines them.
+    // With `open` naming `gates`, the calls close a cycle the paths alone do not show.
+    let files = [
+        ("lib.rs", "pub mod session;
+pub mod open;
+pub mod classify;
+pub mod gates;
+"),
+        ("session.rs", "pub struct Session;
+impl Session {
+    pub fn id(&self) -> u32 { 0 }
+}
+"),
+        ("open.rs", "use crate::session::Session;
+impl Session {
+    pub fn open() -> Session { crate::gates::check(); Session }
+}
+"),
+        ("classify.rs", "use crate::session::Session;
+impl<'a> Session {
+    pub fn classify(&self) -> u32 {
+        Session::open().id()
+    }
+}
+"),
+        ("gates.rs", "pub fn check() {}
+pub fn admit(s: &crate::session::Session) -> u32 { s.classify() }
+"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &files));
+    assert_eq!(cycles(&graph), vec![vec!["classify".to_string(), "gates".into(), "open".into()]], "{graph:?}");
+    assert_eq!(graph["gates"]["classify"], ["crates/x/src/gates.rs:2"], "{graph:?}");
+    assert_eq!(graph["classify"]["open"], ["crates/x/src/classify.rs:4"], "{graph:?}");
+    // The type's own module is no target (`id` is defined beside `Session`), nor a name a
+    // trait impl or a second type also defines: the receiver is unknown, so no edge.
+    assert!(!graph["classify"].contains_key("session") || graph["classify"]["session"] == ["crates/x/src/classify.rs:1"], "{graph:?}");
+    let ambiguous = [
+        files[0],
+        files[1],
+        files[2],
+        ("classify.rs", "use crate::session::Session;
+impl Session {
+    pub fn classify(&self) -> u32 { 0 }
+}
+"),
+        ("gates.rs", "pub struct Other;
+impl std::fmt::Debug for Other {
+    fn fmt(&self, _: &mut std::fmt::Formatter) -> std::fmt::Result { Ok(()) }
+}
+impl Other {
+    pub fn classify(&self) -> u32 { 1 }
+}
+pub fn check() {}
+pub fn admit(s: &crate::session::Session) -> u32 { s.classify() }
+"),
+    ];
+    let graph = module_graph(&modules_of("crates/x/src", &ambiguous));
+    assert!(!graph["gates"].contains_key("classify") && cycles(&graph).is_empty(), "{graph:?}");
+}

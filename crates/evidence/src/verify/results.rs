@@ -8,7 +8,7 @@ use crate::details::Details;
 use crate::identity::{Identities, Identity};
 use crate::quarantine::Quarantined;
 use crate::record::{Kind, Statement};
-use crate::store::{Checkpoint, StoredRecord};
+use crate::store::{Checkpoint, Store, StoredRecord};
 use super::reason::Failure;
 use super::rules::ChainRules;
 
@@ -98,6 +98,27 @@ pub struct Anchors {
     /// Witnessed checkpoints (C2SP signed notes, [`crate::witness`]): each must be signed by a
     /// registered witness and name a record the chain has, with the same hash.
     pub witnessed: Vec<crate::witness::Witnessed>,
+}
+
+impl Anchors {
+    /// What a store vouches for: its signed head (required), its earlier heads and its
+    /// integrity report, plus the `known` checkpoints the verifier brings. Read these BEFORE
+    /// the records (`store.load()`): with concurrent writers, records listed earlier than the
+    /// head was read can miss the records that head names.
+    pub fn of_store(store: &dyn Store, known: Vec<KnownCheckpoint>) -> Result<Anchors> {
+        let head = store.head()?;
+        let integrity = store.integrity()?;
+        Ok(Anchors {
+            head,
+            require_head: true,
+            earlier_heads: integrity.earlier_heads,
+            known,
+            problems: integrity.problems,
+            slotted: store.slotted(),
+            later_versions: integrity.later_versions,
+            witnessed: Vec::new(),
+        })
+    }
 }
 
 

@@ -200,11 +200,12 @@ fn run_tests(
     // a result.
     if !testrun::names_packages(cargo_args) && !testrun::selects_targets(cargo_args) && test_args.is_empty() {
         let stale = testrun::stale_hints(&outcomes);
-        if !stale.is_empty() {
+        if !stale.lines.is_empty() {
             println!(
-                "ordering hints off by more than {}x (update HINTS in lz_platform::testrun): {}",
+                "ordering hints off by more than {}x at this run's pace ({:.2}x the hints' runs; update HINTS in lz_platform::testrun): {}",
                 testrun::HINT_SLACK,
-                stale.join("; ")
+                stale.pace,
+                stale.lines.join("; ")
             );
         }
     }

@@ -49,18 +49,18 @@ impl Job {
 /// Seconds each long binary took in a full run of main (a fresh clone, 2 cores, 4 binaries at
 /// a time: the slowest test of each binary from its start, or the binary's own time), used to
 /// start the long ones first when no earlier run's times are recorded in the target directory.
-/// Only the order depends on them. The five longest are stop 44's slowest tests (the train 429 s,
-/// the real-provider e2e 293 s, the rollout 217 s, the crash test 199 s, and `reuse`, whose
-/// tests run one at a time: its verdicts and chain benchmark tests alone 162 + 160 s); the rest
-/// are stop 43's. Times drift from run to run with the machine's load (the same binary took
-/// 42 s and 199 s in two runs), so [`stale_hints`] names only a hint off by more than
-/// [`HINT_SLACK`] times, which reorders the long binaries, not the drift.
+/// Only the order depends on them. The three longest are stop 45's slowest tests (the train
+/// 1,715 s; `reuse`, whose tests run one at a time, 787 s to its chain benchmark test, after its
+/// verdicts and many-releases tests, 507 s and 486 s; the crash test 357 s); the next are stop
+/// 44's (the real-provider e2e 293 s, the rollout 217 s) and the rest stop 43's. Times drift
+/// from run to run with the machine's load, so [`stale_hints`] judges each binary against the
+/// run's own pace (see there).
 const HINTS: [(&str, f64); 16] = [
-    ("xtask/workflows", 429.0),
-    ("lz-operate/reuse", 322.0),
+    ("xtask/workflows", 1715.0),
+    ("lz-operate/reuse", 787.0),
+    ("lz-operate/crash", 357.0),
     ("lz-operate/provider", 293.0),
     ("lz-operate/rollout", 217.0),
-    ("lz-operate/crash", 199.0),
     ("lz-operate/insider", 149.0),
     ("lz-operate/provenance", 148.0),
     ("lz-evidence/mutations", 45.0),
@@ -74,26 +74,59 @@ const HINTS: [(&str, f64); 16] = [
     ("xtask/append_cli", 18.0),
 ];
 
-/// A hint is stale when a full run's time of its binary is more than this many times the hint,
-/// or less than the hint divided by it (2x named eight of fifteen hints in a run whose order
-/// they still set right: the drift of a loaded machine, not a stale hint).
+/// A hint is stale when a full run's time of its binary, divided by the run's pace, is more
+/// than this many times the hint, or less than the hint divided by it.
 pub const HINT_SLACK: f64 = 3.0;
 
+/// Fewer hinted binaries than this in a run give no pace of their own: it is taken as 1.
+const PACE_MIN_BINARIES: usize = 5;
+
+/// What a full run says of the hints: the run's pace and the hints off by more than
+/// [`HINT_SLACK`] at that pace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaleHints {
+    /// The median over the hinted binaries of their time divided by their hint: 1 when the run
+    /// went as the runs the hints came from, 3 when a loaded machine (or a busy LocalStack)
+    /// made every binary three times slower.
+    pub pace: f64,
+    /// One line per hint off by more than the slack at the run's pace, longest binary first.
+    pub lines: Vec<String>,
+}
+
 /// The hints a full run (every test of every binary: no target or test selected) found off by
-/// more than [`HINT_SLACK`] times, one line each, longest binary first. Binaries that failed
-/// are left out: a failure can end a binary early.
-pub fn stale_hints(outcomes: &[Outcome]) -> Vec<String> {
-    let mut stale: Vec<(&Outcome, f64)> = outcomes
+/// more than [`HINT_SLACK`] times, judged at the run's own pace: a loaded run makes every
+/// binary slower and says nothing of the hints' order, so each time is divided by the median
+/// ratio of time to hint over the run's hinted binaries before it is compared (stop 45's loaded
+/// run named nine of sixteen binaries by their wall time alone). What is named is a binary that
+/// moved against the others: the drift the order cares about. Binaries that failed are left
+/// out: a failure can end a binary early.
+pub fn stale_hints(outcomes: &[Outcome]) -> StaleHints {
+    let hinted: Vec<(&Outcome, f64)> = outcomes
         .iter()
-        .filter(|o| o.success)
+        .filter(|o| o.success && o.secs > 0.0)
         .filter_map(|o| HINTS.iter().find(|(k, _)| *k == o.key).map(|h| (o, h.1)))
-        .filter(|(o, hint)| o.secs > hint * HINT_SLACK || o.secs * HINT_SLACK < *hint)
+        .collect();
+    let pace = if hinted.len() < PACE_MIN_BINARIES {
+        1.0
+    } else {
+        let mut ratios: Vec<f64> = hinted.iter().map(|(o, hint)| o.secs / hint).collect();
+        ratios.sort_by(f64::total_cmp);
+        let mid = ratios.len() / 2;
+        if ratios.len() % 2 == 1 { ratios[mid] } else { (ratios[mid - 1] + ratios[mid]) / 2.0 }
+    };
+    let mut stale: Vec<(&Outcome, f64)> = hinted
+        .into_iter()
+        .filter(|(o, hint)| {
+            let paced = o.secs / pace;
+            paced > hint * HINT_SLACK || paced * HINT_SLACK < *hint
+        })
         .collect();
     stale.sort_by(|a, b| b.0.secs.total_cmp(&a.0.secs));
-    stale
+    let lines = stale
         .into_iter()
-        .map(|(o, hint)| format!("{} took {:.0} s, hinted {hint:.0} s", o.key, o.secs))
-        .collect()
+        .map(|(o, hint)| format!("{} took {:.0} s ({:.0} s at the run's pace), hinted {hint:.0} s", o.key, o.secs, o.secs / pace))
+        .collect();
+    StaleHints { pace, lines }
 }
 
 /// The test binaries of one `cargo test --no-run --message-format=json` output.
@@ -536,22 +569,30 @@ mod tests {
         assert_eq!(keys, ["lz-operate/provider", "a/recorded", "doc-tests", "xtask/workflows", "a/quick"]);
     }
 
+    fn outcome(key: &str, secs: f64, success: bool) -> Outcome {
+        Outcome { key: key.into(), what: key.into(), output: vec![], success, totals: Totals::default(), timings: vec![], secs }
+    }
+
+    fn hint(key: &str) -> f64 {
+        HINTS.iter().find(|(k, _)| *k == key).unwrap().1
+    }
+
+    /// Every hinted binary at `pace` times its hint, except those given in `moved`.
+    fn run_at(pace: f64, moved: &[Outcome]) -> Vec<Outcome> {
+        let mut all: Vec<Outcome> = HINTS
+            .iter()
+            .filter(|(k, _)| !moved.iter().any(|m| m.key == *k))
+            .map(|(k, h)| outcome(k, h * pace, true))
+            .collect();
+        all.extend(moved.iter().map(|m| outcome(&m.key, m.secs, m.success)));
+        all
+    }
+
     #[test]
     fn hints_a_full_run_finds_off_by_more_than_the_slack_are_named() {
-        let outcome = |key: &str, secs: f64, success: bool| Outcome {
-            key: key.into(),
-            what: key.into(),
-            output: vec![],
-            success,
-            totals: Totals::default(),
-            timings: vec![],
-            secs,
-        };
-        let hint = |key: &str| HINTS.iter().find(|(k, _)| *k == key).unwrap().1;
-        let w = hint("xtask/workflows");
-        let outcomes = [
+        let moved = [
             // Within the slack either way: not named.
-            outcome("xtask/workflows", w * (HINT_SLACK - 0.1), true),
+            outcome("xtask/workflows", hint("xtask/workflows") * (HINT_SLACK - 0.1), true),
             outcome("lz-operate/rollout", hint("lz-operate/rollout") / (HINT_SLACK - 0.1), true),
             // Off by more: named, the longest first.
             outcome("lz-operate/provider", hint("lz-operate/provider") * (HINT_SLACK + 0.5), true),
@@ -560,13 +601,32 @@ mod tests {
             outcome("lz-operate/provenance", 1.0, false),
             outcome("a/unhinted", 1e6, true),
         ];
-        let lines = stale_hints(&outcomes);
+        let stale = stale_hints(&run_at(1.0, &moved));
+        assert_eq!(stale.pace, 1.0);
+        let lines = stale.lines;
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].starts_with("lz-operate/provider took") && lines[1].starts_with("lz-operate/insider took"), "{lines:?}");
-        // The train is hinted as the longest binary (stop 44: 429 s), so it starts first on a
+        // The train is hinted as the longest binary (stop 45: 1,715 s), so it starts first on a
         // cold checkout.
         let longest = HINTS.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
         assert_eq!(longest.0, "xtask/workflows");
+    }
+
+    /// A loaded run, every binary four times slower than its hint (beyond the slack by wall
+    /// time), names no hint: the run's pace is 4. A binary that moved against the others at
+    /// that pace is still named; judged by wall time alone, all sixteen would be.
+    #[test]
+    fn a_loaded_run_names_only_the_binaries_that_moved_against_the_others() {
+        let stale = stale_hints(&run_at(4.0, &[]));
+        assert!((stale.pace - 4.0).abs() < 1e-9 && stale.lines.is_empty(), "{stale:?}");
+        let moved = [outcome("lz-operate/crash", hint("lz-operate/crash") * 4.0 * (HINT_SLACK + 0.5), true)];
+        let stale = stale_hints(&run_at(4.0, &moved));
+        assert_eq!(stale.lines.len(), 1, "{stale:?}");
+        assert!(stale.lines[0].starts_with("lz-operate/crash took") && stale.lines[0].contains("at the run's pace"), "{stale:?}");
+        // Too few hinted binaries give no pace: their wall times are judged as they are.
+        let few = [outcome("lz-operate/crash", hint("lz-operate/crash") * 4.0, true), outcome("xtask/cli", hint("xtask/cli") * 4.0, true)];
+        let stale = stale_hints(&few);
+        assert_eq!((stale.pace, stale.lines.len()), (1.0, 2), "{stale:?}");
     }
 
     #[test]

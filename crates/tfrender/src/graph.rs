@@ -233,6 +233,22 @@ impl<'a> Engine<'a> {
         if a.is_empty() { String::new() } else { format!("{a}.") }
     }
 
+    /// The engine id of a node of instance `i`: `module.a.` (the instance's prefix), `kind`
+    /// (`var.`, `local.`, ... or empty for a resource key) and `name`, built in one allocation
+    /// (ids are built for every node read, issue 29).
+    fn node_id(&self, i: usize, kind: &str, name: &str) -> String {
+        let inst = self.inst(i);
+        let a = &inst.addr;
+        let mut id = String::with_capacity(a.len() + 1 + kind.len() + name.len());
+        if !a.is_empty() {
+            id.push_str(a);
+            id.push('.');
+        }
+        id.push_str(kind);
+        id.push_str(name);
+        id
+    }
+
     /// An error for each instance source whose call has no instance of its key: a pin of a
     /// service the configuration does not have must not pass silently.
     pub fn unused_overrides(&self) -> Vec<Diag> {
@@ -358,15 +374,22 @@ impl<'a> Engine<'a> {
     ) {
         let inst = self.inst(i);
         let cfg_display = if inst.cfg_addr.is_empty() { local.to_string() } else { format!("{}.{local}", inst.cfg_addr) };
-        let name = local.rsplit('.').next().unwrap_or(local).to_string();
-        let mut addr = serde_json::Map::new();
-        addr.insert("kind".into(), kind.into());
-        if !inst.cfg_addr.is_empty() {
-            addr.insert("module".into(), inst.cfg_addr.clone().into());
-        }
-        addr.insert("name".into(), name.into());
-        addr.insert("to_display".into(), cfg_display.clone().into());
-        addr.append(&mut extra);
+        // The configuration address of a check, built once: every later instance of the same
+        // check only adds its own instance address (issue 29: once per instance was 2% of a
+        // render).
+        let mut address = || {
+            let name = local.rsplit('.').next().unwrap_or(local).to_string();
+            let mut addr = serde_json::Map::new();
+            addr.insert("kind".into(), kind.into());
+            if !inst.cfg_addr.is_empty() {
+                addr.insert("module".into(), inst.cfg_addr.clone().into());
+            }
+            addr.insert("name".into(), name.into());
+            addr.insert("to_display".into(), cfg_display.clone().into());
+            addr.append(&mut extra);
+            let sorted: BTreeMap<String, serde_json::Value> = addr.into_iter().collect();
+            serde_json::Value::Object(sorted.into_iter().collect())
+        };
         let mut ia = serde_json::Map::new();
         if let Some(k) = key.and_then(Key::to_json) {
             ia.insert("instance_key".into(), k);
@@ -377,12 +400,12 @@ impl<'a> Engine<'a> {
         let suffix = key.map(Key::suffix).unwrap_or_default();
         let inst_display = if inst.addr.is_empty() { format!("{local}{suffix}") } else { format!("{}.{local}{suffix}", inst.addr) };
         ia.insert("to_display".into(), inst_display.into());
-        let sorted: BTreeMap<String, serde_json::Value> = addr.into_iter().collect();
         let mut checks = self.checks.borrow_mut();
-        let rec = checks.entry(cfg_display).or_insert_with(|| CheckRec {
-            address: serde_json::Value::Object(sorted.into_iter().collect()),
-            instances: Vec::new(),
-        });
+        if !checks.contains_key(&cfg_display) {
+            let rec = CheckRec { address: address(), instances: Vec::new() };
+            checks.insert(cfg_display.clone(), rec);
+        }
+        let Some(rec) = checks.get_mut(&cfg_display) else { return };
         rec.instances.push((serde_json::Value::Object(ia), status, problems));
     }
 
@@ -570,13 +593,13 @@ impl<'a> Engine<'a> {
         }
         match inst.vars.borrow().get(name) {
             Some(Slot::Done(v)) => {
-                self.plan_time.read(|| format!("{}var.{name}", self.prefix(i)));
+                self.plan_time.read(|| self.node_id(i, "var.", name));
                 return Ok(v.clone());
             }
-            Some(Slot::Busy) => return Err(self.cycle(&format!("{}var.{name}", self.prefix(i)), span)),
+            Some(Slot::Busy) => return Err(self.cycle(&self.node_id(i, "var.", name), span)),
             None => {}
         }
-        let id = format!("{}var.{name}", self.prefix(i));
+        let id = self.node_id(i, "var.", name);
         let Some(cfg) = inst.cfg.var(name) else {
             return Err(Diag::eval(span, format!("Reference to undeclared input variable {name:?}")));
         };
@@ -716,13 +739,13 @@ impl<'a> Engine<'a> {
         let inst = self.inst(i);
         match inst.locals.borrow().get(name) {
             Some(Slot::Done(v)) => {
-                self.plan_time.read(|| format!("{}local.{name}", self.prefix(i)));
+                self.plan_time.read(|| self.node_id(i, "local.", name));
                 return Ok(v.clone());
             }
-            Some(Slot::Busy) => return Err(self.cycle(&format!("{}local.{name}", self.prefix(i)), span)),
+            Some(Slot::Busy) => return Err(self.cycle(&self.node_id(i, "local.", name), span)),
             None => {}
         }
-        let id = format!("{}local.{name}", self.prefix(i));
+        let id = self.node_id(i, "local.", name);
         let Some(a) = inst.cfg.locals.get(name) else {
             return Err(Diag::eval(span, format!("Reference to undeclared local value {name:?}")));
         };
@@ -816,10 +839,10 @@ impl<'a> Engine<'a> {
         let inst = self.inst(i);
         match inst.resources.borrow().get(key) {
             Some(Slot::Done(v)) => return Ok(v.clone()),
-            Some(Slot::Busy) => return Err(self.cycle(&format!("{}{key}", self.prefix(i)), span)),
+            Some(Slot::Busy) => return Err(self.cycle(&self.node_id(i, "", &key), span)),
             None => {}
         }
-        let id = format!("{}{key}", self.prefix(i));
+        let id = self.node_id(i, "", &key);
         let cfg = inst.cfg.clone();
         let Some(r) = cfg.resource(key) else {
             return Err(Diag::eval(span, format!("Reference to undeclared resource {key:?}")));
@@ -952,13 +975,13 @@ impl<'a> Engine<'a> {
         let inst = self.inst(i);
         match inst.calls.borrow().get(name) {
             Some(Slot::Done(v)) => {
-                self.plan_time.read(|| format!("{}module.{name}", self.prefix(i)));
+                self.plan_time.read(|| self.node_id(i, "module.", name));
                 return Ok(v.clone());
             }
-            Some(Slot::Busy) => return Err(self.cycle(&format!("{}module.{name}", self.prefix(i)), span)),
+            Some(Slot::Busy) => return Err(self.cycle(&self.node_id(i, "module.", name), span)),
             None => {}
         }
-        let id = format!("{}module.{name}", self.prefix(i));
+        let id = self.node_id(i, "module.", name);
         let cfg = inst.cfg.clone();
         let Some(c) = cfg.call(name) else {
             return Err(Diag::eval(span, format!("Reference to undeclared module {name:?}")));
@@ -1007,13 +1030,13 @@ impl<'a> Engine<'a> {
         let inst = self.inst(i);
         match inst.outputs.borrow().get(name) {
             Some(Slot::Done(v)) => {
-                self.plan_time.read(|| format!("{}output.{name}", self.prefix(i)));
+                self.plan_time.read(|| self.node_id(i, "output.", name));
                 return Ok(v.clone());
             }
-            Some(Slot::Busy) => return Err(self.cycle(&format!("{}output.{name}", self.prefix(i)), span)),
+            Some(Slot::Busy) => return Err(self.cycle(&self.node_id(i, "output.", name), span)),
             None => {}
         }
-        let id = format!("{}output.{name}", self.prefix(i));
+        let id = self.node_id(i, "output.", name);
         let cfg = inst.cfg.clone();
         let Some(o) = cfg.output(name) else {
             return Err(Diag::eval(span, format!("Unsupported attribute: This object does not have an attribute named {name:?}")));

@@ -126,6 +126,9 @@ pub struct Prepared {
     /// Schema validation errors of the tree, per schema rendered with (they depend on the
     /// configuration and the schema only).
     validated: Mutex<Vec<(Arc<ProviderSchema>, Vec<Diag>)>>,
+    /// The directories every module call of the tree was found inside ([`confine`]): the tree
+    /// is loaded once, so a render without instance sources checks it once per directory.
+    confined: Mutex<Vec<PathBuf>>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -140,7 +143,7 @@ impl Prepared {
         let mut sources = Sources::default();
         let root = load::load_root(&mut sources, dir).map_err(|diags| sources.to_errors(diags))?;
         let configuration = plan::configuration(&root, &root);
-        Ok(Prepared { dir: dir.to_path_buf(), root, sources, configuration, validated: Mutex::new(Vec::new()) })
+        Ok(Prepared { dir: dir.to_path_buf(), root, sources, configuration, validated: Mutex::new(Vec::new()), confined: Mutex::new(Vec::new()) })
     }
 
     /// The root module directory.
@@ -213,7 +216,13 @@ impl Prepared {
         }
         let overrides = load::load_instance_sources(sources, root, &opts.instance_sources).map_err(|d| vec![d])?;
         if let Some(within) = &opts.within {
-            confine::check(root, &overrides, within).map_err(|d| vec![d])?;
+            let confined = || self.confined.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !overrides.is_empty() || !confined().contains(within) {
+                confine::check(root, &overrides, within).map_err(|d| vec![d])?;
+                if overrides.is_empty() {
+                    confined().push(within.clone());
+                }
+            }
         }
         if let Some(schema) = &opts.schema {
             let mut diags = Vec::new();

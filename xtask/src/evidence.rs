@@ -562,6 +562,9 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where `evidence witness` keeps the witness's own state, under the repository root.
+const WITNESS_STATE: &str = ".tools/evidence/witness-state";
+
 /// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this
 /// machine's cache of verified heads), then co-signs its head as a C2SP signed note into the
 /// witness store (`lz_evidence::witness::cosign`).
@@ -571,7 +574,10 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
     };
     let store = args.open(root)?;
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let done = match lz_evidence::witness::cosign(&*store, &ws, &trust.or_repository(root)?, cache.load()?.into_iter().collect(), signer) {
+    // The witness's own state (its mirror of what it verified, keyed by the store and the trust
+    // root): the next run reads from the store only the records after it.
+    let state = root.join(WITNESS_STATE);
+    let done = match lz_evidence::witness::cosign_kept(&*store, &ws, &trust.or_repository(root)?, cache.load()?.into_iter().collect(), signer, &state) {
         Ok(done) => done,
         Err(e) => {
             if let Some(f) = failure_of(&e) {
@@ -587,6 +593,12 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
     };
     let cp = &done.checkpoint;
     cache.save(&(cp.size - 1, cp.hash.clone()))?;
+    match &done.read {
+        lz_evidence::witness::Kept::Incremental { kept, carried } => println!(
+            "read: {kept} records from the witness's state in {WITNESS_STATE} ({carried} signatures carried to its own last note), the rest from the store; every object version listed"
+        ),
+        lz_evidence::witness::Kept::Full(why) => println!("read: every record from the store ({why})"),
+    }
     println!(
         "{} checkpoint of {}: {} records, head {} ({}), signed by {} at {}",
         if done.new { "witnessed" } else { "already witnessed" },
@@ -615,8 +627,9 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
         let lz = crate::context::LandingZone::open(root)?;
         match lz_operate::witness_verdicts::publish(&lz.paths, signer) {
             Ok(Some(p)) => println!(
-                "replay verdicts: the {} records' deployments replayed, {} without a valid admission, signed into {}{}",
+                "replay verdicts: the {} records' deployments replayed{}, {} without a valid admission, signed into {}{}",
                 p.verdicts.size,
+                p.from.map(|n| format!(" (those before record {n} taken from the witness's own last verdicts)")).unwrap_or_default(),
                 p.verdicts.rejected.len(),
                 p.location,
                 if p.new { "" } else { " (already there)" }

@@ -663,7 +663,7 @@ pub fn bench_chain(root: &Path, records: &[usize], releases: &[usize]) -> Result
     let (mut records, mut releases) = (records.to_vec(), releases.to_vec());
     records.sort_unstable();
     releases.sort_unstable();
-    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases)
+    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases, Some(&std::env::current_exe()?))
 }
 
 #[cfg(test)]

@@ -180,7 +180,7 @@ impl Mirror {
         witnessed: &[Witnessed],
         voucher: Option<&Witnessed>,
     ) -> Result<(VerifiedChain, Resumable, Read)> {
-        if let Some(out) = self.verify_mirrored(store, root, known, witnessed, voucher) {
+        if let Some(out) = self.verify_mirrored(store, root, known, witnessed, voucher, true) {
             return Ok(out);
         }
         if self.last_carried.borrow().why.is_empty() {
@@ -212,7 +212,8 @@ impl Mirror {
     /// The verification of [`Mirror::verify_vouched`] through the mirror alone: `None` when
     /// there is no usable mirror or the chain did not verify through it (the caller then
     /// verifies the store in full, whose verdict is the one to give). The witness's job runs
-    /// its own full pass then ([`crate::witness::cosign_kept`]).
+    /// its own full pass then ([`crate::witness::cosign_kept`]). Without `keep` the chain
+    /// returned holds no verified record (the witness's pass keeps none).
     pub(crate) fn verify_mirrored(
         &self,
         store: &dyn Store,
@@ -220,11 +221,12 @@ impl Mirror {
         known: &[KnownCheckpoint],
         witnessed: &[Witnessed],
         voucher: Option<&Witnessed>,
+        keep: bool,
     ) -> Option<(VerifiedChain, Resumable, Read)> {
         self.last_carried.replace(Carried::default());
         let meta = self.meta()?;
         match self.carry(&meta, voucher) {
-            Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note))) {
+            Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note)), keep) {
                 Ok(out) => {
                     self.last_carried.replace(Carried { records: upto, why: String::new() });
                     return Some(out);
@@ -233,7 +235,7 @@ impl Mirror {
             },
             Err(why) => self.not_carried(why),
         }
-        self.read_through(&meta, store, root, known, witnessed, None).ok()
+        self.read_through(&meta, store, root, known, witnessed, None, keep).ok()
     }
 
     /// Keeps what a full verification elsewhere (the witness's lean pass) verified: `records`,
@@ -301,6 +303,7 @@ impl Mirror {
         known: &[KnownCheckpoint],
         witnessed: &[Witnessed],
         carry: Option<(u64, Witnessed)>,
+        keep: bool,
     ) -> Result<(VerifiedChain, Resumable, Read), String> {
         let n = meta.records;
         let mirrored = Mirrored {
@@ -325,7 +328,7 @@ impl Mirror {
             }
             None => 0,
         };
-        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
+        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried, keep).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
         if let Some((_, note)) = &carry {
             let parsed = crate::witness::parse(&note.note).map_err(|e| format!("{e:#}"))?;
             parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", note.source))?;

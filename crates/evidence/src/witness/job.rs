@@ -109,7 +109,7 @@ fn run(
             let head = store.head()?.map(|h| h.bytes.to_vec());
             let had = mirror.holds_records();
             let own = latest.as_ref().filter(|w| signed_by(w, signer));
-            if let Some((chain, state, read)) = mirror.verify_mirrored(store, trust, &known, &witnessed, own) {
+            if let Some((chain, state, read)) = mirror.verify_mirrored(store, trust, &known, &witnessed, own, false) {
                 let mirrored = match read {
                     crate::mirror::Read::Mirror { mirrored } => mirrored,
                     crate::mirror::Read::Store => 0,

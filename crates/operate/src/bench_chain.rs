@@ -852,16 +852,20 @@ fn grow_releases(
             let mut bytes = t.archive.clone();
             bytes[at..at + tag.len()].copy_from_slice(tag.as_bytes());
             let digest = lz_evidence::dsse::sha256_hex(&bytes);
-            let stored = sb.releases_dir().join(&digest);
-            std::fs::create_dir_all(&stored)?;
-            std::fs::write(stored.join(lz_evidence::release::ARCHIVE_NAME), &bytes)?;
-            let mut manifest = t.manifest.clone();
-            manifest["digest"] = digest.clone().into();
-            manifest["reason"] = format!("sandbox release {tag}").into();
-            std::fs::write(
-                stored.join(lz_evidence::release::MANIFEST_NAME),
-                serde_json::to_vec_pretty(&manifest)?,
-            )?;
+            // Only the archives of deployed releases are kept (and published): no replay or
+            // look-up opens another, and 10,000 archives of about 1 MB would fill the disk.
+            if i % DEPLOYED_EVERY == 0 {
+                let stored = sb.releases_dir().join(&digest);
+                std::fs::create_dir_all(&stored)?;
+                std::fs::write(stored.join(lz_evidence::release::ARCHIVE_NAME), &bytes)?;
+                let mut manifest = t.manifest.clone();
+                manifest["digest"] = digest.clone().into();
+                manifest["reason"] = format!("sandbox release {tag}").into();
+                std::fs::write(
+                    stored.join(lz_evidence::release::MANIFEST_NAME),
+                    serde_json::to_vec_pretty(&manifest)?,
+                )?;
+            }
             items.push((
                 Kind::Release,
                 like(&t.release, &digest, now).reason(format!("sandbox release {tag}")),

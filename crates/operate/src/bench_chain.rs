@@ -185,26 +185,9 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         );
 
         // The witness (on its schedule): a full listing, signed with its checkpoint; every command
-        // below lists only what follows it (`lz_evidence::vouch`).
-        witness(&sb)?;
-        let (d, p) = timed(|| sb.witness_verdicts())?;
-        let p = p.context("an S3 chain to replay")?;
-        line(
-            "witness",
-            "replay verdicts",
-            d,
-            &format!(
-                "{} records, the deployments {} replayed, {} rejected, signed",
-                p.verdicts.size,
-                p.from.map(|n| format!("from record {n} on")).unwrap_or_else(|| "all".into()),
-                p.verdicts.rejected.len()
-            ),
-        );
-        ensure!(
-            p.verdicts.rejected.is_empty(),
-            "the benchmark's chain holds deployments without a valid admission: {:?}",
-            p.verdicts.rejected
-        );
+        // below lists only what follows it (`lz_evidence::vouch`). With its state from the last
+        // round, it reads from S3 only the records the round added.
+        witness_and_verdicts(&sb, "round start")?;
 
         // verify: the chain as every decision command reads it. A process with no mirror and no
         // seed reads every record from the store; a fresh runner plants its mirror from the
@@ -239,20 +222,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         // The witness again after that new record, with its own state: only the new record is
         // read from S3 (every object version still listed), and only the deployments after its
         // own last verdicts are replayed.
-        let mut witnessed = witness(&sb)?;
-        let (d, p) = timed(|| sb.witness_verdicts())?;
-        let p = p.context("an S3 chain to replay")?;
-        line(
-            "witness",
-            "verdicts incr",
-            d,
-            &format!(
-                "{} records, the deployments {} replayed, {} rejected, signed",
-                p.verdicts.size,
-                p.from.map(|n| format!("from record {n} on (those before it from its own last verdicts)")).unwrap_or_else(|| "all".into()),
-                p.verdicts.rejected.len()
-            ),
-        );
+        let mut witnessed = witness_and_verdicts(&sb, "incremental")?;
 
         // provenance: the whole `evidence query --resource` (one verification, the replay of
         // dev's deployments, the index, the answer) in a new process with the mirror.
@@ -388,6 +358,33 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
 /// The witness (on its schedule): a full listing co-signed with its checkpoint, and its mirror
 /// seeds. Returns when it signed.
 fn witness(sb: &Sandbox) -> Result<Instant> {
+    witness_as(sb, None)
+}
+
+/// The witness ([`witness_as`], its line labelled `how`), then its replay verdicts (every
+/// deployment must be admitted): what the witness's job does on its schedule. Returns when the
+/// witness signed.
+fn witness_and_verdicts(sb: &Sandbox, how: &str) -> Result<Instant> {
+    let signed = witness_as(sb, Some(how))?;
+    let (d, p) = timed(|| sb.witness_verdicts())?;
+    let p = p.context("an S3 chain to replay")?;
+    line(
+        "witness",
+        &format!("verdicts {how}"),
+        d,
+        &format!(
+            "{} records, the deployments {} replayed, {} rejected, signed",
+            p.verdicts.size,
+            p.from.map(|n| format!("from record {n} on (those before it from its own last verdicts)")).unwrap_or_else(|| "all".into()),
+            p.verdicts.rejected.len()
+        ),
+    );
+    ensure!(p.verdicts.rejected.is_empty(), "the benchmark's chain holds deployments without a valid admission: {:?}", p.verdicts.rejected);
+    Ok(signed)
+}
+
+/// [`witness`], its line labelled `how` (by how it read the chain when `None`).
+fn witness_as(sb: &Sandbox, label: Option<&str>) -> Result<Instant> {
     let started = Instant::now();
     let (d, w) = timed(|| sb.witness())?;
     let w = w.context("a chain to witness")?;
@@ -406,6 +403,7 @@ fn witness(sb: &Sandbox) -> Result<Instant> {
         ),
         lz_evidence::witness::Kept::Full(why) => ("full listing", format!("every record from S3: {why}")),
     };
+    let how = label.unwrap_or(how);
     line(
         "witness",
         how,
@@ -639,7 +637,7 @@ fn goal(what: &str, how: &str) -> Option<f64> {
         ("provenance", _) => Some(1.0),
         // Well inside the window a decision may follow a witnessed checkpoint ([`FRESH_WITNESS`]),
         // so that the witness can co-sign before every decision at any length.
-        ("witness", "incremental" | "verdicts incr") => Some(60.0),
+        ("witness", "incremental" | "verdicts incremental") => Some(60.0),
         _ => None,
     }
 }

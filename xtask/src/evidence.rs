@@ -117,6 +117,10 @@ enum Cmd {
         trust: TrustArgs,
         #[command(flatten)]
         signer: crate::context::SignerArgs,
+        /// Take nothing from the witness's own state or its own last verdicts: read every record
+        /// from the store and replay every deployment (the state is rebuilt)
+        #[arg(long)]
+        full: bool,
     },
     /// Append one record signed by --as (with --key FILE, or the key LZ_SIGNING_KMS_KEY or
     /// LZ_SIGNING_KEY gives); `--identity` is the older name of `--as`
@@ -168,9 +172,9 @@ pub fn run(root: &Path, args: Args) -> Result<ExitCode> {
     match args.command {
         Cmd::Keygen { out } => keygen(&out),
         Cmd::Pull { trust } => pull(root, &trust),
-        Cmd::Witness { store, trust, signer } => {
+        Cmd::Witness { store, trust, signer, full } => {
             let signer = signer.signer()?;
-            witness(root, &store, &trust, &signer)
+            witness(root, &store, &trust, &signer, full)
         }
         Cmd::Verify { store, trust, bundle, checkpoints, full } => {
             if full {
@@ -562,16 +566,28 @@ fn export(root: &Path, args: &StoreArgs, trust: &TrustArgs, release: &str, out: 
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where `evidence witness` keeps the witness's own state, under the repository root.
+const WITNESS_STATE: &str = ".tools/evidence/witness-state";
+
 /// `evidence witness`: verifies the store against its latest witnessed checkpoint (and this
 /// machine's cache of verified heads), then co-signs its head as a C2SP signed note into the
 /// witness store (`lz_evidence::witness::cosign`).
-fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) -> Result<ExitCode> {
+fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer, full: bool) -> Result<ExitCode> {
     let Some(ws) = args.witness(root, true)? else {
         bail!("this store has no witness store: pass --witness-bucket BUCKET (the landing zone's is the one {} names)", lz_promote::stores::STORES_FILE);
     };
     let store = args.open(root)?;
     let cache = VerifiedCache::new(&cache_dir(root), &store.describe());
-    let done = match lz_evidence::witness::cosign(&*store, &ws, &trust.or_repository(root)?, cache.load()?.into_iter().collect(), signer) {
+    // The witness's own state (its mirror of what it verified, keyed by the store and the trust
+    // root): the next run reads from the store only the records after it.
+    let state = root.join(WITNESS_STATE);
+    if full {
+        match std::fs::remove_dir_all(&state) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e).with_context(|| format!("cannot remove {}", state.display())),
+            _ => {}
+        }
+    }
+    let done = match lz_evidence::witness::cosign_kept(&*store, &ws, &trust.or_repository(root)?, cache.load()?.into_iter().collect(), signer, &state) {
         Ok(done) => done,
         Err(e) => {
             if let Some(f) = failure_of(&e) {
@@ -587,6 +603,12 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
     };
     let cp = &done.checkpoint;
     cache.save(&(cp.size - 1, cp.hash.clone()))?;
+    match &done.read {
+        lz_evidence::witness::Kept::Incremental { kept, carried } => println!(
+            "read: {kept} records from the witness's state in {WITNESS_STATE} ({carried} signatures carried to its own last note), the rest from the store; every object version listed"
+        ),
+        lz_evidence::witness::Kept::Full(why) => println!("read: every record from the store ({why})"),
+    }
     println!(
         "{} checkpoint of {}: {} records, head {} ({}), signed by {} at {}",
         if done.new { "witnessed" } else { "already witnessed" },
@@ -613,10 +635,12 @@ fn witness(root: &Path, args: &StoreArgs, trust: &TrustArgs, signer: &Signer) ->
     // commands replay only the deployments after them (`lz_promote::replay::witnessed`).
     if args.store_kind == StoreKind::LandingZone {
         let lz = crate::context::LandingZone::open(root)?;
-        match lz_operate::witness_verdicts::publish(&lz.paths, signer) {
+        let publish = if full { lz_operate::witness_verdicts::publish_full } else { lz_operate::witness_verdicts::publish };
+        match publish(&lz.paths, signer) {
             Ok(Some(p)) => println!(
-                "replay verdicts: the {} records' deployments replayed, {} without a valid admission, signed into {}{}",
+                "replay verdicts: the {} records' deployments replayed{}, {} without a valid admission, signed into {}{}",
                 p.verdicts.size,
+                p.from.map(|n| format!(" (those before record {n} taken from the witness's own last verdicts)")).unwrap_or_default(),
                 p.verdicts.rejected.len(),
                 p.location,
                 if p.new { "" } else { " (already there)" }
@@ -650,7 +674,7 @@ pub fn bench_chain(root: &Path, records: &[usize], releases: &[usize]) -> Result
     let (mut records, mut releases) = (records.to_vec(), releases.to_vec());
     records.sort_unstable();
     releases.sort_unstable();
-    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases)
+    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases, Some(&std::env::current_exe()?))
 }
 
 #[cfg(test)]

@@ -71,6 +71,13 @@ fn the_witness_cosigns_the_head_only_as_a_registered_witness_and_a_rerun_is_safe
     assert!(out.contains("witnessed: the chain holds the witnessed checkpoint s3://") && out.contains("(4 records, head 3"), "{out}");
     let out = witness(d.path(), keys.path());
     assert!(out.contains(": 5 records, head 4"), "{out}");
+    // From its own state (`.tools/evidence/witness-state/`): only the new record read from the
+    // store, the deployments after its own last verdicts replayed; `--full` takes neither.
+    assert!(out.contains("read: 4 records from the witness's state"), "{out}");
+    assert!(out.contains("those before record 4 taken from the witness's own last verdicts"), "{out}");
+    let out = ok(d.path(), &["evidence", "witness", "--as", "wendy", "--key", &key(keys.path(), "wendy"), "--full"]);
+    assert!(out.contains(": 5 records, head 4") && out.contains("read: every record from the store (no state"), "{out}");
+    assert!(out.contains("replay verdicts: the 5 records' deployments replayed,"), "{out}");
 
     // The note in the witness store: C2SP signed-note layout, signed by wendy.
     let stores = lz_promote::stores::Stores::load(d.path(), &lz_platform::localstack::require(&common::root()).unwrap()).unwrap();

@@ -180,21 +180,8 @@ impl Mirror {
         witnessed: &[Witnessed],
         voucher: Option<&Witnessed>,
     ) -> Result<(VerifiedChain, Resumable, Read)> {
-        self.last_carried.replace(Carried::default());
-        if let Some(meta) = self.meta() {
-            match self.carry(&meta, voucher) {
-                Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note))) {
-                    Ok(out) => {
-                        self.last_carried.replace(Carried { records: upto, why: String::new() });
-                        return Ok(out);
-                    }
-                    Err(why) => self.not_carried(why),
-                },
-                Err(why) => self.not_carried(why),
-            }
-            if let Ok(out) = self.read_through(&meta, store, root, known, witnessed, None) {
-                return Ok(out);
-            }
+        if let Some(out) = self.verify_mirrored(store, root, known, witnessed, voucher, true) {
+            return Ok(out);
         }
         if self.last_carried.borrow().why.is_empty() {
             self.not_carried("no mirror of this store and trust root".into());
@@ -210,7 +197,7 @@ impl Mirror {
                 let copy = tee.copy.into_inner();
                 let n = resumable.len() as usize;
                 if copy.len() as u64 == resumable.objects() && n > 0 {
-                    self.write(&copy[..n], chain)?;
+                    self.write(&copy[..n], chain.head.as_ref())?;
                     self.keep_heads(integrity.as_ref())?;
                 }
             }
@@ -220,6 +207,68 @@ impl Mirror {
             }
         }
         outcome.map(|(c, r, _)| (c, r, Read::Store))
+    }
+
+    /// The verification of [`Mirror::verify_vouched`] through the mirror alone: `None` when
+    /// there is no usable mirror or the chain did not verify through it (the caller then
+    /// verifies the store in full, whose verdict is the one to give). The witness's job runs
+    /// its own full pass then ([`crate::witness::cosign_kept`]). Without `keep` the chain
+    /// returned holds no verified record (the witness's pass keeps none).
+    pub(crate) fn verify_mirrored(
+        &self,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+        voucher: Option<&Witnessed>,
+        keep: bool,
+    ) -> Option<(VerifiedChain, Resumable, Read)> {
+        self.last_carried.replace(Carried::default());
+        let meta = self.meta()?;
+        match self.carry(&meta, voucher) {
+            Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note)), keep) {
+                Ok(out) => {
+                    self.last_carried.replace(Carried { records: upto, why: String::new() });
+                    return Some(out);
+                }
+                Err(why) => self.not_carried(why),
+            },
+            Err(why) => self.not_carried(why),
+        }
+        self.read_through(&meta, store, root, known, witnessed, None, keep).ok()
+    }
+
+    /// Keeps what a full verification elsewhere (the witness's lean pass) verified: `records`,
+    /// the objects at the chain's keys from sequence 0 up to its head `head`, and the earlier
+    /// heads it judged. Nothing is kept unless every object sits at its key in order.
+    pub(crate) fn keep_verified(&self, records: &[StoredRecord], head: &(u64, String), earlier_heads: &[StoredRecord]) -> Result<()> {
+        if records.len() as u64 != head.0 + 1 {
+            self.forget();
+            return Ok(());
+        }
+        self.write(records, Some(head))?;
+        self.heads().write(earlier_heads)
+    }
+
+    /// Removes the mirror's files (a chain that failed verification, or that could not be kept).
+    pub(crate) fn forget(&self) {
+        let _ = std::fs::remove_file(&self.meta);
+        let _ = std::fs::remove_file(&self.records);
+        self.heads().remove();
+    }
+
+    /// The mirrored objects, one at a time from the records file (sequence 0 on), and how many
+    /// the meta says it holds (`None`: no usable mirror). A reader that needs them in order
+    /// (the witness's seeds, [`crate::witness::seed`]) reads them without holding them all.
+    pub(crate) fn objects(&self) -> Option<(u64, impl Iterator<Item = Result<Vec<u8>>>)> {
+        use std::io::BufRead as _;
+        let meta = self.meta()?;
+        let file = std::fs::File::open(&self.records).ok()?;
+        let path = self.records.clone();
+        let lines = std::io::BufReader::new(file)
+            .split(b'\n')
+            .map(move |l| l.with_context(|| format!("cannot read {}", path.display())));
+        Some((meta.records, lines))
     }
 
     fn not_carried(&self, why: String) {
@@ -254,6 +303,7 @@ impl Mirror {
         known: &[KnownCheckpoint],
         witnessed: &[Witnessed],
         carry: Option<(u64, Witnessed)>,
+        keep: bool,
     ) -> Result<(VerifiedChain, Resumable, Read), String> {
         let n = meta.records;
         let mirrored = Mirrored {
@@ -278,7 +328,7 @@ impl Mirror {
             }
             None => 0,
         };
-        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
+        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried, keep).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
         if let Some((_, note)) = &carry {
             let parsed = crate::witness::parse(&note.note).map_err(|e| format!("{e:#}"))?;
             parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", note.source))?;
@@ -323,8 +373,8 @@ impl Mirror {
         self.write_meta(&keys, *last + 1, hash, *last + 1)
     }
 
-    fn write(&self, records: &[StoredRecord], chain: &VerifiedChain) -> Result<()> {
-        let Some((last, hash)) = &chain.head else { return Ok(()) };
+    fn write(&self, records: &[StoredRecord], head: Option<&(u64, String)>) -> Result<()> {
+        let Some((last, hash)) = head else { return Ok(()) };
         // Every object at its key, in order: the mirror gives each its key's location back.
         let Some(keys) = records.first().and_then(|r| r.location.strip_suffix(&format!("{:012}.json", 0))) else { return Ok(()) };
         if records.iter().enumerate().any(|(i, r)| r.location != format!("{keys}{i:012}.json")) {

@@ -708,3 +708,126 @@ fn a_witness_object_larger_than_its_cap_is_refused_at_the_get() {
     assert!(format!("{err:#}").contains("holds 101 bytes, more than the 100 read at most"), "{err:#}");
     assert_eq!(w.ws.get(key).unwrap().map(|b| b.len()), Some(101), "an uncapped read returns it");
 }
+
+/// The witness with its own state (`cosign_kept`): the run after it reads from the store only
+/// the records after its state, while still listing every object version, so that a version
+/// written over an old record or a delete marker behind the state after the witness's last run
+/// is still caught, as a run without state catches it.
+#[test]
+fn the_witness_with_its_state_reads_only_new_records_and_still_catches_a_rewrite_or_delete_behind_it() {
+    use lz_evidence::witness::{cosign_kept, Kept};
+    let _alone = alone();
+    let mut w = world("kept");
+    w.append(10);
+    let dir = tempfile::tempdir().unwrap();
+    let kept = |w: &World| cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), &w.witness, dir.path()).map(|d| d.expect("a chain to witness"));
+    let first = kept(&w).unwrap();
+    assert!(matches!(&first.read, Kept::Full(why) if why.contains("no state")), "{:?}", first.read);
+    assert!(first.checkpoint.listing.is_some(), "{:?}", first.findings);
+
+    // One new record: the state's 10 records come from the witness's directory, their
+    // signatures carried to its own last note; the run GETs far fewer objects than the records
+    // it vouches for, and signs the checkpoint a full run signs.
+    w.append(1);
+    let before = Calls::now();
+    let second = kept(&w).unwrap();
+    let gets = Calls::since(before).get;
+    assert_eq!(second.read, Kept::Incremental { kept: 10, carried: 10 });
+    assert!(second.findings.is_empty(), "{:?}", second.findings);
+    let listing = second.checkpoint.listing.clone().expect("a listing vouched for");
+    assert_eq!((second.checkpoint.size, listing.versions), (11, 11));
+    let before = Calls::now();
+    let full = w.witness().unwrap();
+    let full_gets = Calls::since(before).get;
+    println!("one new record: {gets} GETs with the witness's state, {full_gets} without");
+    // The note, the head (twice: the job's and the verification's read), the state's last
+    // record and the new one, the head that became an earlier one, and the head the listing
+    // names: however long the chain.
+    assert!(gets < full_gets && gets <= 8, "the kept run read {gets} objects (a full run {full_gets})");
+    assert_eq!((full.checkpoint.size, &full.checkpoint.hash), (second.checkpoint.size, &second.checkpoint.hash));
+
+    // A version written over record 3, behind the state, after the witness ran: the kept run
+    // lists every version, reports it and vouches for no listing, as a full run does.
+    w.append(1);
+    w.overwrite(3);
+    let third = kept(&w).unwrap();
+    assert!(matches!(third.read, Kept::Incremental { .. }), "{:?}", third.read);
+    assert!(third.checkpoint.listing.is_none());
+    assert!(third.findings.iter().any(|f| f.contains("records/000000000003.json") && f.contains("2 versions")), "{:?}", third.findings);
+
+    // A delete marker over record 2, behind the state: the kept run refuses (the record is
+    // missing from the chain), as a full run does, and forgets its state.
+    let mut w2 = world("kept-del");
+    w2.append(6);
+    let dir2 = tempfile::tempdir().unwrap();
+    let kept2 = |w: &World| cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), &w.witness, dir2.path());
+    kept2(&w2).unwrap();
+    w2.append(1);
+    assert!(matches!(kept2(&w2).unwrap().unwrap().read, Kept::Incremental { .. }));
+    w2.delete_marker(2);
+    let err = kept2(&w2).expect_err("the marker is caught");
+    let f = failure_of(&err).unwrap_or_else(|| panic!("{err:#}"));
+    assert!(f.to_string().contains("record 2 is missing") || f.to_string().contains("delete marker"), "{err:#}");
+    let mirror = lz_evidence::mirror::Mirror::new(dir2.path(), &w2.store, &w2.root);
+    assert!(!mirror.holds_records(), "a refused chain leaves no state");
+}
+
+/// The witness's state is a performance aid, never a vouch: a state file edited (a record
+/// replaced by a forged one, hash-chained and sealed as the file's own digest allows) makes the
+/// run read every record from the store, and the note names the store's chain; a state of
+/// another register (or store) in the place of this one's is not used.
+#[test]
+fn a_tampered_or_foreign_witness_state_means_a_full_run_never_a_vouch() {
+    use lz_evidence::witness::{cosign_kept, Kept};
+    let _alone = alone();
+    let mut w = world("kept-tamper");
+    w.append(6);
+    let dir = tempfile::tempdir().unwrap();
+    let kept = |w: &World, root: &TrustRoot| cosign_kept(&w.store, &w.ws, root, Vec::new(), &w.witness, dir.path()).map(|d| d.expect("a chain to witness"));
+    let first = kept(&w, &w.root).unwrap();
+    let mirror = lz_evidence::mirror::Mirror::new(dir.path(), &w.store, &w.root);
+    assert!(mirror.holds_records());
+
+    // The state's last record replaced by a forged one signed with the deployer's key, the meta
+    // sealed to it (the seal is a digest anyone can compute).
+    let records = w.store.load().unwrap();
+    let prev = &records[4].bytes;
+    let forged = resign(&records[5].bytes, &w.t.deployer, |st| {
+        st["predicate"]["resources"] = serde_json::json!(["forged.resource"]);
+        st["predicate"]["chain"]["previous"] = serde_json::json!(lz_evidence::dsse::sha256_hex(prev));
+    });
+    let mut lines: Vec<Vec<u8>> = records.iter().map(|r| r.bytes.to_vec()).collect();
+    lines[5] = forged.clone();
+    std::fs::write(mirror.path(), lines.iter().flat_map(|l| l.iter().copied().chain([b'\n'])).collect::<Vec<u8>>()).unwrap();
+    edit_meta(&mirror, 6, &lz_evidence::dsse::sha256_hex(&forged), 6);
+    let run = kept(&w, &w.root).unwrap();
+    assert!(matches!(&run.read, Kept::Full(why) if why.contains("did not verify")), "{:?}", run.read);
+    assert_eq!(run.checkpoint.hash, first.checkpoint.hash, "the note names the store's chain, not the file's");
+    assert_ne!(run.checkpoint.hash, lz_evidence::dsse::sha256_hex(&forged));
+    assert!(run.checkpoint.listing.is_some());
+    // The full run rebuilt the state: the next run is incremental again.
+    w.append(1);
+    assert!(matches!(kept(&w, &w.root).unwrap().read, Kept::Incremental { kept: 6, .. }));
+
+    // Another trust root (this register, and a pin of it besides) over the same store: this
+    // witness's state is not used for it, not even copied into its place.
+    let other = w.root.clone().with_pins(TrustRoot::pinned([w.ids.fingerprint()]).unwrap());
+    let theirs = lz_evidence::mirror::Mirror::new(dir.path(), &w.store, &other);
+    assert_ne!(theirs.path(), mirror.path(), "keyed by the trust root");
+    for ext in ["jsonl", "json", "heads.jsonl"] {
+        std::fs::copy(mirror.path().with_extension(ext), theirs.path().with_extension(ext)).unwrap();
+    }
+    assert!(!theirs.holds_records(), "a meta of another trust root is not this one's");
+    let run = kept(&w, &other).unwrap();
+    assert!(matches!(&run.read, Kept::Full(why) if why.contains("no state of this store and trust root")), "{:?}", run.read);
+    // Another store's state (this one's files under the other store's key) is not used either.
+    let mut v = world("kept-other");
+    v.append(3);
+    let elsewhere = lz_evidence::mirror::Mirror::new(dir.path(), &v.store, &v.root);
+    for ext in ["jsonl", "json", "heads.jsonl"] {
+        std::fs::copy(mirror.path().with_extension(ext), elsewhere.path().with_extension(ext)).unwrap();
+    }
+    let run = cosign_kept(&v.store, &v.ws, &v.root, Vec::new(), &v.witness, dir.path()).unwrap().unwrap();
+    assert!(matches!(&run.read, Kept::Full(why) if why.contains("no state of this store")), "{:?}", run.read);
+    assert_eq!(run.checkpoint.size, 3);
+}

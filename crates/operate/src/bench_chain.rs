@@ -35,7 +35,7 @@ const PADDING_ENV: &str = "prod";
 /// Runs the benchmark for chains of `sizes` records (ascending); prints each figure as it is
 /// measured.
 pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
-    run_with(root, endpoint, sizes, &[])
+    run_with(root, endpoint, sizes, &[], None)
 }
 
 /// How long after the witness's checkpoint a decision of the benchmark may start before the
@@ -57,7 +57,10 @@ const FRESH_WITNESS: Duration = Duration::from_secs(4 * 60);
 /// the figures each decision command's time is read from (verify, the lookup), the decisions
 /// right after a fresh witnessed checkpoint (approve, promote), and last the informative parts
 /// (where the time of a verification and of a lookup goes), which read the chain at leisure.
-pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]) -> Result<()> {
+///
+/// `xtask` is the `xtask` binary to time `evidence query --resource` with as a separate process
+/// (`None`: the look-up is timed inside this process only).
+pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize], xtask: Option<&Path>) -> Result<()> {
     // Its own directory per run, also for two runs of one process (the sandbox's bucket names,
     // its dev state bucket included, derive from the directory).
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -66,6 +69,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let mut stores = Stores::load(root, endpoint)?;
+    let named = stores.clone();
     let nonce = format!(
         "{:x}",
         std::time::SystemTime::now()
@@ -81,6 +85,18 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
 
     let mut sb = Sandbox::new(root, endpoint, &dir.join("sandbox"))?;
     sb.paths.evidence = EvidenceAt::S3(stores.clone());
+    // The sandbox's tree names the benchmark's buckets, so that `xtask evidence query` run there
+    // as a user runs it reads this chain, its witness store and its release bucket.
+    let file = sb.tree.join(crate::stores::STORES_FILE);
+    let mut text = std::fs::read_to_string(&file)?;
+    for (from, to) in [
+        (&named.release_bucket, &stores.release_bucket),
+        (&named.evidence_bucket, &stores.evidence_bucket),
+        (&named.witness_bucket, &stores.witness_bucket),
+    ] {
+        text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+    }
+    std::fs::write(&file, text)?;
     sb.start_chain()?;
     std::fs::write(
         sb.tree.join("governance/change-windows.toml"),
@@ -108,6 +124,9 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         t0.elapsed().as_secs_f64()
     );
 
+    // The lookup reads releases as a user's does: from the S3 release bucket.
+    let s3_paths = crate::Paths { releases: crate::release::ReleasesAt::S3(stores.clone()), ..sb.paths.clone() };
+    let mut published = publish_releases(&sb.releases_dir(), &stores, std::slice::from_ref(&base))?;
     let store = stores.evidence()?;
     let mirror = Mirror::new(&sb.paths.mirror_dir(), &store, &sb.paths.trust);
     let cold = |sb: &Sandbox| {
@@ -142,6 +161,14 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
                 g.deployed,
                 t.elapsed().as_secs_f64()
             );
+            let t = Instant::now();
+            let fresh = &g.deployed_releases[published.min(g.deployed_releases.len())..];
+            let n = publish_releases(&sb.releases_dir(), &stores, fresh)?;
+            published = g.deployed_releases.len();
+            println!(
+                "{n} deployed releases published to the S3 release bucket in {:.1}s ({PUBLISHERS} publishers, conditional PUTs; the releases never deployed are read by no lookup and stay local)",
+                t.elapsed().as_secs_f64()
+            );
             grown = Some(g);
         }
         let have = store
@@ -158,25 +185,9 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         );
 
         // The witness (on its schedule): a full listing, signed with its checkpoint; every command
-        // below lists only what follows it (`lz_evidence::vouch`).
-        let mut witnessed = witness(&sb)?;
-        let (d, p) = timed(|| sb.witness_verdicts())?;
-        let p = p.context("an S3 chain to replay")?;
-        line(
-            "witness",
-            "replay verdicts",
-            d,
-            &format!(
-                "every deployment of {} records replayed, {} rejected, signed",
-                p.verdicts.size,
-                p.verdicts.rejected.len()
-            ),
-        );
-        ensure!(
-            p.verdicts.rejected.is_empty(),
-            "the benchmark's chain holds deployments without a valid admission: {:?}",
-            p.verdicts.rejected
-        );
+        // below lists only what follows it (`lz_evidence::vouch`). With its state from the last
+        // round, it reads from S3 only the records the round added.
+        witness_and_verdicts(&sb, "round start")?;
 
         // verify: the chain as every decision command reads it. A process with no mirror and no
         // seed reads every record from the store; a fresh runner plants its mirror from the
@@ -208,6 +219,11 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         let (d, n) = verify_now()?;
         line("verify", "incremental", d, &format!("{n} records, 1 new; {} mirrored signatures carried to the witnessed point", crate::verified::carried()));
 
+        // The witness again after that new record, with its own state: only the new record is
+        // read from S3 (every object version still listed), and only the deployments after its
+        // own last verdicts are replayed.
+        let mut witnessed = witness_and_verdicts(&sb, "incremental")?;
+
         // provenance: the whole `evidence query --resource` (one verification, the replay of
         // dev's deployments, the index, the answer) in a new process with the mirror.
         // Three times, each as a new process (nothing in memory, the mirror on disk): the median.
@@ -217,7 +233,7 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         for _ in 0..3 {
             warm();
             let (d, looked) = timed(|| {
-                lz_promote::provenance::look_up(&sb.paths, &[], &[], "dev", &address, None)
+                lz_promote::provenance::look_up(&s3_paths, &[], &[], "dev", &address, None)
             })?;
             let answer = looked.answer.context("nothing deployed to dev")?;
             ensure!(
@@ -244,10 +260,20 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
             .unwrap_or_default();
         line(
             "provenance",
-            "incremental",
+            "in process",
             runs[1],
-            &format!("{address} in dev{of}, whole command, median of {}; {replayed} admission(s) replayed per run (the rest from the witness's signed verdicts), {opened} release archive(s) opened", shown.join(", ")),
+            &format!("{address} in dev{of}, the whole look-up inside the benchmark's process, releases from S3, median of {}; {replayed} admission(s) replayed per run (the rest from the witness's signed verdicts), {opened} release archive(s) opened", shown.join(", ")),
         );
+        if let Some(xtask) = xtask {
+            let (median, shown) = query_process(xtask, &sb, &address)?;
+            line(
+                "provenance",
+                "process",
+                median,
+                &format!("`xtask evidence query --resource {address} --env dev` as a separate process with its mirror, median of {shown}"),
+            );
+        }
+        println!("    (its parts, in process: {})", provenance_parts(&s3_paths, &address)?);
 
         if decide {
             // approve: a high-tier release's first approval, then its second; each decision
@@ -315,10 +341,6 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
             "    (where a verification goes: {})",
             verify_parts(&mirror, &sb)?
         );
-        println!(
-            "    (where the lookup goes, a new process again: {})",
-            provenance_parts(&sb, &address)?
-        );
         if decide {
             println!("    (the replay's pass: {})", replay_parts(&sb)?);
         }
@@ -336,6 +358,33 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
 /// The witness (on its schedule): a full listing co-signed with its checkpoint, and its mirror
 /// seeds. Returns when it signed.
 fn witness(sb: &Sandbox) -> Result<Instant> {
+    witness_as(sb, None)
+}
+
+/// The witness ([`witness_as`], its line labelled `how`), then its replay verdicts (every
+/// deployment must be admitted): what the witness's job does on its schedule. Returns when the
+/// witness signed.
+fn witness_and_verdicts(sb: &Sandbox, how: &str) -> Result<Instant> {
+    let signed = witness_as(sb, Some(how))?;
+    let (d, p) = timed(|| sb.witness_verdicts())?;
+    let p = p.context("an S3 chain to replay")?;
+    line(
+        "witness",
+        &format!("verdicts {how}"),
+        d,
+        &format!(
+            "{} records, the deployments {} replayed, {} rejected, signed",
+            p.verdicts.size,
+            p.from.map(|n| format!("from record {n} on (those before it from its own last verdicts)")).unwrap_or_else(|| "all".into()),
+            p.verdicts.rejected.len()
+        ),
+    );
+    ensure!(p.verdicts.rejected.is_empty(), "the benchmark's chain holds deployments without a valid admission: {:?}", p.verdicts.rejected);
+    Ok(signed)
+}
+
+/// [`witness`], its line labelled `how` (by how it read the chain when `None`).
+fn witness_as(sb: &Sandbox, label: Option<&str>) -> Result<Instant> {
     let started = Instant::now();
     let (d, w) = timed(|| sb.witness())?;
     let w = w.context("a chain to witness")?;
@@ -347,12 +396,20 @@ fn witness(sb: &Sandbox) -> Result<Instant> {
     let seeded = w
         .seeded
         .map_err(|e| anyhow::anyhow!("the witness wrote no mirror seeds: {e}"))?;
+    let (how, read) = match &w.read {
+        lz_evidence::witness::Kept::Incremental { kept, carried } => (
+            "incremental",
+            format!("{kept} records from its state ({carried} signatures carried to its own last note), the rest from S3"),
+        ),
+        lz_evidence::witness::Kept::Full(why) => ("full listing", format!("every record from S3: {why}")),
+    };
+    let how = label.unwrap_or(how);
     line(
         "witness",
-        "full listing",
+        how,
         d,
         &format!(
-            "{} records witnessed, with their listing; {seeded} new seed segment(s)",
+            "{} records witnessed, every object version listed; {read}; {seeded} new seed segment(s)",
             w.checkpoint.size
         ),
     );
@@ -369,6 +426,66 @@ fn refresh(sb: &Sandbox, witnessed: &mut Instant) -> Result<()> {
     Ok(())
 }
 
+/// Threads publishing releases, each with its own S3 client and runtime.
+const PUBLISHERS: usize = 8;
+
+/// Publishes the releases `digests` of the sandbox's local release directory `dir` to the S3
+/// release bucket of `stores` as `release publish` stores them (their own archive and manifest,
+/// conditional PUTs, the archive hashed to its digest first), [`PUBLISHERS`] at a time. Returns
+/// how many were new.
+fn publish_releases(dir: &Path, stores: &Stores, digests: &[String]) -> Result<usize> {
+    if digests.is_empty() {
+        return Ok(0);
+    }
+    let chunk = digests.len().div_ceil(PUBLISHERS);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = digests
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || -> Result<usize> {
+                    let store = stores.releases()?;
+                    let mut new = 0;
+                    for d in part {
+                        let at = dir.join(d);
+                        let archive = std::fs::read(at.join(lz_evidence::release::ARCHIVE_NAME))?;
+                        let manifest = std::fs::read(at.join(lz_evidence::release::MANIFEST_NAME))?;
+                        new += usize::from(store.publish(d, &archive, &manifest)?);
+                    }
+                    Ok(new)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().map_err(|_| anyhow::anyhow!("a publishing thread panicked"))?).sum()
+    })
+}
+
+/// `xtask evidence query --resource ADDRESS --env dev` run by the `xtask` binary `exe` as a separate
+/// process in the sandbox's tree (its stores file names the benchmark's buckets), as a user runs
+/// it: once to warm its mirror (checked: the answer is found and its plan re-rendered from the
+/// release matches), then three times, timed. Returns the median and the three figures.
+fn query_process(exe: &Path, sb: &Sandbox, address: &str) -> Result<(Duration, String)> {
+    let run = |format: &[&str]| -> Result<(Duration, String)> {
+        let t = Instant::now();
+        let out = std::process::Command::new(&exe)
+            .args(["evidence", "query", "--resource", address, "--env", "dev"])
+            .args(format)
+            .env("LZ_ROOT", &sb.tree)
+            .current_dir(&sb.tree)
+            .output()?;
+        let took = t.elapsed();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        ensure!(out.status.success(), "`xtask evidence query --resource {address} --env dev` failed ({}): {stdout}{}", out.status, String::from_utf8_lossy(&out.stderr));
+        Ok((took, stdout))
+    };
+    let (_, json) = run(&["--format", "json"])?;
+    let v: serde_json::Value = serde_json::from_str(&json).with_context(|| format!("the look-up's JSON: {json}"))?;
+    ensure!(v["found"] == true && v["plan_matches"] == true, "the look-up did not answer from a matching plan: {json}");
+    let mut runs = (0..3).map(|_| run(&[]).map(|(d, _)| d)).collect::<Result<Vec<_>>>()?;
+    let shown: Vec<String> = runs.iter().map(|d| format!("{:.2}s", d.as_secs_f64())).collect();
+    runs.sort();
+    Ok((runs[1], shown.join(", ")))
+}
+
 /// The address of the first resource inside a module of a plan's `planned_values` module.
 fn first_module_resource(module: &serde_json::Value) -> Option<String> {
     module["child_modules"].as_array()?.iter().find_map(|m| {
@@ -376,19 +493,20 @@ fn first_module_resource(module: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// The provenance lookup in its parts, each timed, in a new process with the mirror: the one
-/// verification, the replay of every deployment's admission, the index and the answer.
-fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
+/// The provenance lookup in its parts, each timed, as in a new process with the mirror (the
+/// releases from `paths`: the S3 release bucket): the one verification, the replay of every
+/// deployment's admission, the index and the answer.
+fn provenance_parts(paths: &crate::Paths, address: &str) -> Result<String> {
     crate::verified::forget_all();
     crate::replay::forget_verdicts();
     let t = Instant::now();
-    let ledger = crate::ledger::Ledger::open_checked(&sb.paths.trust, &sb.paths.evidence, Some(sb.paths.mirror_dir()), &[], &[])?;
+    let ledger = crate::ledger::Ledger::open_checked(&paths.trust, &paths.evidence, Some(paths.mirror_dir()), &[], &[])?;
     let snapshot = ledger.snapshot()?;
     let verify = t.elapsed();
     let t = Instant::now();
     let deployments = snapshot.records.iter().filter(|r| r.deployment_outcome() == Some("succeeded")).count();
     let opened = lz_promote::opened::Opened::shared();
-    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, &sb.paths, &ledger, &snapshot.records)?.into_iter().collect();
+    let rejected: Vec<(u64, String)> = crate::replay::rejected_in(&opened, &paths, &ledger, &snapshot.records)?.into_iter().collect();
     let replay = t.elapsed();
     let t = Instant::now();
     let index = lz_evidence::query::Index::from_verified(&snapshot.chain);
@@ -399,10 +517,10 @@ fn provenance_parts(sb: &Sandbox, address: &str) -> Result<String> {
     let t = Instant::now();
     let skip = rejected.iter().map(|(s, _)| *s).collect();
     let deployed = query.deployed("dev", None, &skip)?.context("nothing deployed to dev")?;
-    opened.open(&sb.paths, &deployed.release)?.plan("dev")?;
+    opened.open(&paths, &deployed.release)?.plan("dev")?;
     let render = t.elapsed();
     let t = Instant::now();
-    lz_promote::provenance::resource_in(&opened, &sb.paths, &query, "dev", address, None, &rejected)?;
+    lz_promote::provenance::resource_in(&opened, &paths, &query, "dev", address, None, &rejected)?;
     let answer = t.elapsed() + render;
     Ok(format!(
         "verification {:.3}s, replay of {deployments} successful deployments {:.3}s, index {:.3}s, answer {:.3}s (of which the answering release opened and its plan rendered {:.3}s; {} archive(s) opened)",
@@ -517,6 +635,9 @@ fn goal(what: &str, how: &str) -> Option<f64> {
         ("verify", "incremental") => Some(1.0),
         ("promote", _) => Some(10.0),
         ("provenance", _) => Some(1.0),
+        // Well inside the window a decision may follow a witnessed checkpoint ([`FRESH_WITNESS`]),
+        // so that the witness can co-sign before every decision at any length.
+        ("witness", "incremental" | "verdicts incremental") => Some(60.0),
         _ => None,
     }
 }
@@ -590,6 +711,9 @@ struct Grown {
     deployed: usize,
     /// The release of dev's last deployment (the next deployment's governing release).
     last_deployed: String,
+    /// Every release deployed to dev (the template's first), in order: the ones a lookup or a
+    /// replay opens, published to the S3 release bucket ([`publish_releases`]).
+    deployed_releases: Vec<String>,
     template: Template,
 }
 
@@ -680,7 +804,8 @@ fn grow_releases(
             Grown {
                 releases: 1,
                 deployed: 1,
-                last_deployed: digest,
+                last_deployed: digest.clone(),
+                deployed_releases: vec![digest],
                 template,
             }
         }
@@ -717,6 +842,7 @@ fn grow_releases(
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
     let (first, mut releases, mut deployed, mut last) =
         (g.releases, g.releases, g.deployed, g.last_deployed.clone());
+    let mut newly = Vec::new();
     append_via_copy(sb, store, dir, |archive, next| {
         let mut items: Vec<(Kind, Fields, &Signer)> = Vec::new();
         for i in first..want {
@@ -724,16 +850,20 @@ fn grow_releases(
             let mut bytes = t.archive.clone();
             bytes[at..at + tag.len()].copy_from_slice(tag.as_bytes());
             let digest = lz_evidence::dsse::sha256_hex(&bytes);
-            let stored = sb.releases_dir().join(&digest);
-            std::fs::create_dir_all(&stored)?;
-            std::fs::write(stored.join(lz_evidence::release::ARCHIVE_NAME), &bytes)?;
-            let mut manifest = t.manifest.clone();
-            manifest["digest"] = digest.clone().into();
-            manifest["reason"] = format!("sandbox release {tag}").into();
-            std::fs::write(
-                stored.join(lz_evidence::release::MANIFEST_NAME),
-                serde_json::to_vec_pretty(&manifest)?,
-            )?;
+            // Only the archives of deployed releases are kept (and published): no replay or
+            // look-up opens another, and 10,000 archives of about 1 MB would fill the disk.
+            if i % DEPLOYED_EVERY == 0 {
+                let stored = sb.releases_dir().join(&digest);
+                std::fs::create_dir_all(&stored)?;
+                std::fs::write(stored.join(lz_evidence::release::ARCHIVE_NAME), &bytes)?;
+                let mut manifest = t.manifest.clone();
+                manifest["digest"] = digest.clone().into();
+                manifest["reason"] = format!("sandbox release {tag}").into();
+                std::fs::write(
+                    stored.join(lz_evidence::release::MANIFEST_NAME),
+                    serde_json::to_vec_pretty(&manifest)?,
+                )?;
+            }
             items.push((
                 Kind::Release,
                 like(&t.release, &digest, now).reason(format!("sandbox release {tag}")),
@@ -783,6 +913,7 @@ fn grow_releases(
                 deployer,
             ));
             deployed += 1;
+            newly.push(digest.clone());
             last = digest;
         }
         let signers = items.iter().map(|(_, _, s)| *s).collect();
@@ -792,6 +923,7 @@ fn grow_releases(
         Ok(signers)
     })?;
     (g.releases, g.deployed, g.last_deployed) = (releases, deployed, last);
+    g.deployed_releases.extend(newly);
     Ok(g)
 }
 

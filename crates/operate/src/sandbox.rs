@@ -291,10 +291,18 @@ impl Sandbox {
 
     /// The audit function's witness (wendy) co-signs the head of the sandbox's chain into the
     /// witness store, where its evidence is an S3 store (a local chain has no witness store:
-    /// `None`). Decisions on an unauthenticated clock need a fresh witnessed checkpoint.
+    /// `None`), with its own state under the sandbox's `witness-state` directory
+    /// ([`lz_evidence::witness::cosign_kept`]). Decisions on an unauthenticated clock need a
+    /// fresh witnessed checkpoint.
     pub fn witness(&self) -> Result<Option<lz_evidence::witness::Cosigned>> {
         let crate::ledger::EvidenceAt::S3(stores) = &self.paths.evidence else { return Ok(None) };
-        lz_evidence::witness::cosign(&*self.paths.evidence.open()?, &stores.witness()?, &self.paths.trust, Vec::new(), self.signer("wendy"))
+        let state = self.witness_state();
+        lz_evidence::witness::cosign_kept(&*self.paths.evidence.open()?, &stores.witness()?, &self.paths.trust, Vec::new(), self.signer("wendy"), &state)
+    }
+
+    /// Where the sandbox's witness keeps its own state ([`Sandbox::witness`]).
+    pub fn witness_state(&self) -> std::path::PathBuf {
+        self.dir.join("witness-state")
     }
 
     /// The witness (wendy) replays every deployment of the sandbox's S3 chain and signs the

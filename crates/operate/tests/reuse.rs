@@ -545,6 +545,29 @@ fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_r
         assert!(witnessed::put(&ws, &future, sb.signer("wendy")).unwrap().1);
     }
     assert_eq!(fresh(), (vec![forged], 0), "junk under the witness's name spares nothing and hides nothing");
+
+    // The witness's next run starts from its own last verdicts that hold and replays only the
+    // deployments after them. A second deployment naming no admission, and verdicts admitting it
+    // under the witness's name signed by a key the register does not hold (the newest object):
+    // passed over, as is the newer object of another chain's hash under the witness's name.
+    let bare = DeploymentDetails { outcome: "succeeded".into(), run: Some("forged-2".into()), ..Default::default() };
+    let fields = Fields::new(&release).environment("dev").account("111111111111").plan_digest("ab".repeat(32)).at(at).details(bare);
+    let forged_2 = sb.ledger().unwrap().append(Kind::Deployment, fields, sb.signer("deployer-bot")).unwrap().sequence;
+    let (last_2, hash_2) = sb.ledger().unwrap().snapshot().unwrap().chain.head.clone().unwrap();
+    let stranger = lz_evidence::Signer::new("wendy", lz_evidence::identity::generate_key());
+    let claim = Verdicts { witness: "wendy".into(), size: last_2 + 1, hash: hash_2, time: "2026-11-28T12:00:10Z".into(), rejected: Default::default() };
+    assert!(witnessed::put(&ws, &claim, &stranger).unwrap().1);
+    let witness_run = |full: bool| {
+        lz_promote::verified::forget_all();
+        lz_promote::replay::forget_verdicts();
+        let before = lz_promote::replay::replayed();
+        let p = if full { lz_operate::witness_verdicts::publish_full(&sb.paths, sb.signer("wendy")) } else { sb.witness_verdicts() };
+        let p = p.unwrap().expect("an S3 chain");
+        (p.from, p.verdicts.rejected.keys().copied().collect::<Vec<_>>(), lz_promote::replay::replayed() - before)
+    };
+    assert_eq!(witness_run(false), (Some(published.verdicts.size), vec![forged, forged_2], 1), "only the deployment after its own last verdicts is replayed");
+    assert_eq!(witness_run(true), (None, vec![forged, forged_2], 2), "publish_full replays every deployment");
+    assert_eq!(fresh(), (vec![forged, forged_2], 0));
 }
 
 /// `cargo xtask bench chain` itself, on a short chain: the benchmark runs every step it times
@@ -564,5 +587,5 @@ fn the_chain_benchmark_runs_on_a_short_chain() {
 #[test]
 fn the_chain_benchmark_builds_many_releases_the_replay_admits() {
     let _alone = alone();
-    lz_operate::bench_chain::run_with(&root(), &endpoint(), &[], &[12, 25]).unwrap();
+    lz_operate::bench_chain::run_with(&root(), &endpoint(), &[], &[12, 25], None).unwrap();
 }

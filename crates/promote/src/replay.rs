@@ -58,23 +58,37 @@ pub fn rejected(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Re
 /// `opened` is shared. The provenance look-up passes its own, so the answer reads the releases
 /// the replay opened.
 pub fn rejected_in(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
-    pass(opened, paths, ledger, records, SIGNED.load(std::sync::atomic::Ordering::SeqCst))
+    pass(opened, paths, ledger, records, SIGNED.load(std::sync::atomic::Ordering::SeqCst), None)
 }
 
 /// [`rejected`] replaying every deployment, taking nothing from the witness's signed verdicts:
 /// what the witness signs ([`witnessed`]), so that no verdict, right or wrong, is carried from
 /// one signature to the next.
 pub fn rejected_replaying_all(paths: &Paths, ledger: &Ledger, records: &[Record]) -> Result<Rejected> {
-    pass(&Opened::shared(), paths, ledger, records, false)
+    pass(&Opened::shared(), paths, ledger, records, false, None)
 }
 
-fn pass(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record], take_signed: bool) -> Result<Rejected> {
+/// [`rejected`] replaying only the deployments at or after `own.size`, the verdicts below it
+/// taken from `own`: the witness's own last signed verdicts, which the caller has checked are
+/// signed by this witness's registered key over this chain's hash at their size
+/// ([`witnessed::own_latest`]). Nothing else is taken (not another witness's verdicts).
+pub fn rejected_after_own(paths: &Paths, ledger: &Ledger, records: &[Record], own: &witnessed::Verdicts) -> Result<Rejected> {
+    pass(&Opened::shared(), paths, ledger, records, false, Some(own))
+}
+
+fn pass(opened: &Opened, paths: &Paths, ledger: &Ledger, records: &[Record], take_signed: bool, own: Option<&witnessed::Verdicts>) -> Result<Rejected> {
     let mut out = Rejected::new();
     let store = ledger.at().describe();
     // The witness's verdicts are read only when a deployment's verdict is not known in this
     // process yet (a chain without deployments, or a second pass, lists nothing more).
     let signed = std::cell::OnceCell::new();
     for d in records.iter().filter(|r| succeeded(r)) {
+        if let Some(v) = own.filter(|v| d.sequence < v.size) {
+            if let Some(why) = v.rejected.get(&d.sequence) {
+                out.insert(d.sequence, why.clone());
+            }
+            continue;
+        }
         let key = (store.clone(), d.sequence);
         let known = verdicts().lock().expect("the verdict cache is never poisoned").get(&key).cloned();
         if known.is_none() {

@@ -110,23 +110,25 @@ pub fn verify_store_from(
             return Ok((chain, state, Resumed::Suffix));
         }
     }
-    let (chain, resumable) = verify_store_carrying(store, root, known, witnessed, 0)?;
+    let (chain, resumable) = verify_store_carrying(store, root, known, witnessed, 0, true)?;
     Ok((chain, resumable, Resumed::Full))
 }
 
 /// A full verification of `store` (record 0 on) whose pass takes the signatures of the records
 /// below `carried` as checked ([`super::Strategy::carried`]; 0: every signature is checked).
-/// Only [`crate::mirror`] carries, under the conditions it documents.
+/// Only [`crate::mirror`] carries, under the conditions it documents. Without `keep`, the pass
+/// keeps no verified record, as [`verify_store_lean`] (the witness's job).
 pub(crate) fn verify_store_carrying(
     store: &dyn Store,
     root: &TrustRoot,
     known: &[KnownCheckpoint],
     witnessed: &[Witnessed],
     carried: u64,
+    keep: bool,
 ) -> Result<(VerifiedChain, Resumable)> {
     let mut anchors = Anchors::of_store(store, known.to_vec())?;
     anchors.witnessed = witnessed.to_vec();
-    let out = full_pass(store, root, &anchors, true, Strategy { carried, ..Strategy::default() })?;
+    let out = full_pass(store, root, &anchors, keep, Strategy { carried, full_statements: !keep, ..Strategy::default() })?;
     if carried > 0 {
         head_covers(&anchors, &out.0.quarantined, carried)?;
     }

@@ -3,6 +3,20 @@
 //! ([`super::seed`]); a witness whose verification fails retires the
 //! latest note's `listing` line. It sits above the verifier, which reads the notes
 //! ([`super`]) but never this job.
+//!
+//! [`cosign_kept`] is the same job with the witness's own state: a mirror of the records it
+//! verified ([`crate::mirror::Mirror`] under the witness's directory, keyed by the store and the
+//! trust root). The next run still lists every object version of the store (a version written
+//! over a record, a delete marker, a head that does not name the chain: the same findings as a
+//! full run), judges every head version (their bytes held where the listing's ETag vouches for
+//! them) and reads from the store only the record objects after its state; the signatures of
+//! the records below the witness's own latest note are carried (the note is this witness's
+//! signature over what it verified; the chain must hold the note's hash at its size and an
+//! appender-signed head must cover them), every other check runs over the whole chain. A state
+//! that does not verify against the store (edited, another store's, torn) means a full run from
+//! the store, whose verdict is the one signed.
+
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
@@ -23,7 +37,44 @@ pub struct Cosigned {
     pub findings: Vec<String>,
     /// The mirror seed segments written ([`super::seed`]), or why none could be.
     pub seeded: std::result::Result<usize, String>,
+    /// How the chain was read: with or without the witness's own state ([`cosign_kept`]).
+    pub read: Kept,
 }
+
+/// How a witness run read the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Every record from the store: no state was asked for ([`cosign`]), or the state could not
+    /// be used (why).
+    Full(String),
+    /// The records of the witness's state from its directory (`kept`), the rest from the
+    /// store; the signatures of `carried` of them were not checked again.
+    Incremental { kept: u64, carried: u64 },
+}
+
+/// [`cosign`] with the witness's own state under `dir` (see the module documentation): the
+/// verdict and the note are those of a full run; only what is read from the store differs.
+pub fn cosign_kept(
+    store: &dyn crate::Store,
+    witness_store: &WitnessStore,
+    trust: &crate::TrustRoot,
+    known: Vec<crate::KnownCheckpoint>,
+    signer: &Signer,
+    dir: &Path,
+) -> Result<Option<Cosigned>> {
+    run(store, witness_store, trust, known, signer, Some(&crate::mirror::Mirror::new(dir, store, trust)))
+}
+
+/// Whether `w` carries a signature line of `signer`'s name and key id (checked against the
+/// register by the verification that takes it).
+fn signed_by(w: &Witnessed, signer: &Signer) -> bool {
+    let keyid = note_keyid(signer.identity(), &signer.public_key());
+    parse(&w.note).is_ok_and(|n| n.signatures.iter().any(|s| s.name == signer.identity() && s.keyid == keyid))
+}
+
+/// What a verification of the job leaves: the chain, its state, the head bytes it judged, the
+/// records read from the store with the earlier heads it judged (a full run), and how it read.
+type Checked = (crate::VerifiedChain, crate::verify::Resumable, Option<Vec<u8>>, Option<(Vec<crate::StoredRecord>, Vec<crate::StoredRecord>)>, Kept);
 
 /// The witness's job: verifies `store` against `trust`, the `known` checkpoints and the latest
 /// checkpoint in `witness_store`, checks that `signer` is a witness of the chain's register
@@ -37,20 +88,56 @@ pub fn cosign(
     known: Vec<crate::KnownCheckpoint>,
     signer: &Signer,
 ) -> Result<Option<Cosigned>> {
+    run(store, witness_store, trust, known, signer, None)
+}
+
+fn run(
+    store: &dyn crate::Store,
+    witness_store: &WitnessStore,
+    trust: &crate::TrustRoot,
+    known: Vec<crate::KnownCheckpoint>,
+    signer: &Signer,
+    kept: Option<&crate::mirror::Mirror>,
+) -> Result<Option<Cosigned>> {
     let latest = witness_store.latest()?;
-    let checked = (|| {
-        let mut anchors = crate::Anchors::of_store(store, known)?;
-        anchors.witnessed = latest.clone().into_iter().collect();
+    let witnessed: Vec<Witnessed> = latest.clone().into_iter().collect();
+    let checked = (|| -> Result<Checked> {
+        let mut why = "no state kept".to_string();
+        if let Some(mirror) = kept {
+            // Read before the verification, which judges every version of the head (this one
+            // included: versions are immutable, and a deleted one is a finding).
+            let head = store.head()?.map(|h| h.bytes.to_vec());
+            let had = mirror.holds_records();
+            let own = latest.as_ref().filter(|w| signed_by(w, signer));
+            if let Some((chain, state, read)) = mirror.verify_mirrored(store, trust, &known, &witnessed, own, false) {
+                let mirrored = match read {
+                    crate::mirror::Read::Mirror { mirrored } => mirrored,
+                    crate::mirror::Read::Store => 0,
+                };
+                return Ok((chain, state, head, None, Kept::Incremental { kept: mirrored, carried: mirror.carried().records }));
+            }
+            why = if had {
+                "the witness's state did not verify against the store".into()
+            } else {
+                "no state of this store and trust root".into()
+            };
+        }
+        let mut anchors = crate::Anchors::of_store(store, known.clone())?;
+        anchors.witnessed = witnessed.clone();
         let head = anchors.head.as_ref().map(|h| h.bytes.to_vec());
         // Streamed: the verification keeps no verified record, and the copy of the records read
-        // (for the seeds) holds their bytes only.
+        // (for the seeds and the state) holds their bytes only.
         let tee = crate::mirror::Tee::new(store);
         let (chain, state) = crate::verify::verify_store_lean(&tee, trust, &anchors)?;
-        Ok::<_, anyhow::Error>((chain, state, head, tee.into_copy()))
+        let records = tee.into_copy();
+        Ok((chain, state, head, Some((records, anchors.earlier_heads)), Kept::Full(why)))
     })();
-    let (chain, state, verified_head, records) = match checked {
+    let (chain, state, verified_head, records, read) = match checked {
         Ok(checked) => checked,
         Err(e) => {
+            if let Some(mirror) = kept {
+                mirror.forget();
+            }
             // The latest note may vouch for a listing this run could not verify: a note without
             // one retires it before the refusal is given (issue 36, review finding 1).
             if let Some(Err(r)) = latest.as_ref().map(|prev| retire(prev, witness_store, signer)) {
@@ -87,8 +174,31 @@ pub fn cosign(
     let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;
     // The records just verified, as mirror seeds (a performance aid: the note stands whether
     // or not they could be written, and the job says which).
-    let seeded = super::seed::publish(witness_store, &records, checkpoint.size, super::seed::SEGMENT).map_err(|e| format!("{e:#}"));
-    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings, seeded }))
+    let seeded = match (&records, kept) {
+        (Some((records, earlier_heads)), mirror) => {
+            if let Some(mirror) = mirror {
+                if records.len() as u64 == state.objects() {
+                    let n = state.len() as usize;
+                    // A state that cannot be written costs the next run a full read, nothing more.
+                    if mirror.keep_verified(&records[..n], &(*seq, hash.clone()), earlier_heads).is_err() {
+                        mirror.forget();
+                    }
+                } else {
+                    mirror.forget();
+                }
+            }
+            super::seed::publish(witness_store, records, checkpoint.size, super::seed::SEGMENT)
+        }
+        // The state's records are the chain's objects from sequence 0: segments are read from
+        // it one at a time.
+        (None, Some(mirror)) => match mirror.objects() {
+            Some((count, objects)) => super::seed::publish_objects(witness_store, objects, count, checkpoint.size, super::seed::SEGMENT),
+            None => Ok(0),
+        },
+        (None, None) => Ok(0),
+    }
+    .map_err(|e| format!("{e:#}"));
+    Ok(Some(Cosigned { checkpoint, location: witness_store.location(&key), new, findings, seeded, read }))
 }
 
 /// After a verification the witness refused: when the latest note `prev` carries a `listing`

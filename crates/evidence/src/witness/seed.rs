@@ -58,9 +58,22 @@ fn segments(ws: &WitnessStore) -> Result<Vec<(u64, u64, String, u64)>> {
 /// published yet, `segment` records each. Returns how many it wrote. Objects not at
 /// consecutive record keys (a foreign object between records) end what can be published.
 pub fn publish(ws: &WitnessStore, records: &[StoredRecord], upto: u64, segment: u64) -> Result<usize> {
-    anyhow::ensure!(segment > 0, "a seed segment holds at least one record");
     let Some(keys) = records.first().and_then(|r| r.location.strip_suffix(&format!("{:012}.json", 0))) else { return Ok(0) };
-    let consecutive = records.iter().enumerate().take_while(|(i, r)| r.location == format!("{keys}{i:012}.json")).count() as u64;
+    let consecutive = records.iter().enumerate().take_while(|(i, r)| r.location == format!("{keys}{i:012}.json")).count();
+    publish_objects(ws, records[..consecutive].iter().map(|r| Ok(&r.bytes[..])), consecutive as u64, upto, segment)
+}
+
+/// [`publish`] from `count` objects at consecutive record keys from sequence 0, given one at a
+/// time (the witness's kept state, [`super::cosign_kept`]): only the segments to write are held.
+pub(crate) fn publish_objects<T: AsRef<[u8]>>(
+    ws: &WitnessStore,
+    mut objects: impl Iterator<Item = Result<T>>,
+    count: u64,
+    upto: u64,
+    segment: u64,
+) -> Result<usize> {
+    anyhow::ensure!(segment > 0, "a seed segment holds at least one record");
+    let consecutive = count;
     let have = segments(ws)?;
     // Segments continue the run published so far (a run that does not start at 0, or has a
     // gap, is left as it is: fetching stops at the gap).
@@ -71,12 +84,20 @@ pub fn publish(ws: &WitnessStore, records: &[StoredRecord], upto: u64, segment: 
         }
     }
     let mut written = 0;
+    let mut at = 0u64;
     while next + segment <= upto.min(consecutive) {
+        while at < next {
+            objects.next().context("fewer objects than counted")??;
+            at += 1;
+        }
         let mut body = Vec::new();
-        for r in &records[next as usize..(next + segment) as usize] {
-            anyhow::ensure!(!r.bytes.contains(&b'\n'), "{}: a record object holds a newline", r.location);
-            body.extend_from_slice(&r.bytes);
+        for _ in 0..segment {
+            let r = objects.next().context("fewer objects than counted")??;
+            let r = r.as_ref();
+            anyhow::ensure!(!r.contains(&b'\n'), "record {at}: a record object holds a newline");
+            body.extend_from_slice(r);
             body.push(b'\n');
+            at += 1;
         }
         if ws.put(&key(next, segment), &body)? {
             written += 1;

@@ -124,6 +124,25 @@ pub fn read(ws: &WitnessStore, key: &str) -> Result<Vec<u8>> {
     ws.get_at_most(key, MAX_BYTES)?.with_context(|| format!("{} was listed and then not found", ws.location(key)))
 }
 
+/// The newest verdicts `signer` itself signed for the chain whose record hashes `hash_at` gives
+/// (`records` of them): signed with `signer`'s registered key in `register` (a witness of it),
+/// naming `signer`, and holding the chain's hash at their size. What the witness's next run
+/// starts from ([`crate::replay::rejected_after_own`]); `None` when none holds (every
+/// deployment is replayed). A verdicts object that cannot be read or opened is passed over.
+pub fn own_latest(ws: &WitnessStore, register: &Identities, signer: &Signer, records: u64, hash_at: impl Fn(u64) -> Option<String>) -> Result<Option<Verdicts>> {
+    let Some(me) = register.get(signer.identity()).filter(|id| id.keyid == signer.keyid()) else { return Ok(None) };
+    for key in newest(ws, &[me.name.as_str()], records)? {
+        let Ok(bytes) = read(ws, &key) else { continue };
+        let Ok(v) = open(&bytes, register) else { continue };
+        // `open` took one signature, by the registered key of the identity it names.
+        let holds = v.size > 0 && hash_at(v.size - 1).as_deref() == Some(v.hash.as_str());
+        if v.witness == me.name && holds {
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
 /// The verdicts of `bytes` when one signature by the registered key of a witness of `register`
 /// signed them; otherwise why not.
 pub fn open(bytes: &[u8], register: &Identities) -> std::result::Result<Verdicts, String> {

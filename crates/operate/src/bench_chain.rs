@@ -466,12 +466,15 @@ fn publish_releases(dir: &Path, stores: &Stores, digests: &[String]) -> Result<u
 fn query_process(exe: &Path, sb: &Sandbox, address: &str) -> Result<(Duration, String)> {
     let run = |format: &[&str]| -> Result<(Duration, String)> {
         let t = Instant::now();
-        let out = std::process::Command::new(&exe)
-            .args(["evidence", "query", "--resource", address, "--env", "dev"])
-            .args(format)
+        let args: Vec<&str> = ["evidence", "query", "--resource", address, "--env", "dev"].into_iter().chain(format.iter().copied()).collect();
+        let out = duct::cmd(exe, &args)
             .env("LZ_ROOT", &sb.tree)
-            .current_dir(&sb.tree)
-            .output()?;
+            .dir(&sb.tree)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .with_context(|| format!("cannot run {}", exe.display()))?;
         let took = t.elapsed();
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         ensure!(out.status.success(), "`xtask evidence query --resource {address} --env dev` failed ({}): {stdout}{}", out.status, String::from_utf8_lossy(&out.stderr));

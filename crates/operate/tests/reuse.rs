@@ -569,23 +569,3 @@ fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_r
     assert_eq!(witness_run(true), (None, vec![forged, forged_2], 2), "publish_full replays every deployment");
     assert_eq!(fresh(), (vec![forged, forged_2], 0));
 }
-
-/// `cargo xtask bench chain` itself, on a short chain: the benchmark runs every step it times
-/// (padding, witness, seeds, verdicts, verify, provenance, approve, promote), so that a change
-/// that breaks it fails here instead of at the next measurement.
-#[test]
-fn the_chain_benchmark_runs_on_a_short_chain() {
-    let _alone = alone();
-    lz_operate::bench_chain::run(&root(), &endpoint(), &[40]).unwrap();
-}
-
-/// `cargo xtask bench chain --releases N` on a few releases: the template release promoted for
-/// real, the others copies of its archive with their own digests, one in ten deployed to dev
-/// with its own admission records. The benchmark itself refuses a chain where the witness's
-/// replay rejects any deployment or the look-up's re-rendered plan is not the recorded one, so
-/// this shows that the deployments it writes are admissions the replay accepts.
-#[test]
-fn the_chain_benchmark_builds_many_releases_the_replay_admits() {
-    let _alone = alone();
-    lz_operate::bench_chain::run_with(&root(), &endpoint(), &[], &[12, 25], None).unwrap();
-}

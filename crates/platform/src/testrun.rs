@@ -50,14 +50,15 @@ impl Job {
 /// a time: the slowest test of each binary from its start, or the binary's own time), used to
 /// start the long ones first when no earlier run's times are recorded in the target directory.
 /// Only the order depends on them. The three longest are stop 45's slowest tests (the train
-/// 1,715 s; `reuse`, whose tests run one at a time, 787 s to its chain benchmark test, after its
-/// verdicts and many-releases tests, 507 s and 486 s; the crash test 357 s); the next are stop
+/// 1,715 s; the chain benchmark tests, 787 s and 486 s, then in `reuse` and now in `bench_chain`
+/// of their own; `reuse`'s verdicts test 507 s; the crash test 357 s); the next are stop
 /// 44's (the real-provider e2e 293 s, the rollout 217 s) and the rest stop 43's. Times drift
 /// from run to run with the machine's load, so [`stale_hints`] judges each binary against the
 /// run's own pace (see there).
-const HINTS: [(&str, f64); 16] = [
+const HINTS: [(&str, f64); 17] = [
     ("xtask/workflows", 1715.0),
-    ("lz-operate/reuse", 787.0),
+    ("lz-operate/bench_chain", 1273.0),
+    ("lz-operate/reuse", 507.0),
     ("lz-operate/crash", 357.0),
     ("lz-operate/provider", 293.0),
     ("lz-operate/rollout", 217.0),

@@ -94,7 +94,11 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         (&named.evidence_bucket, &stores.evidence_bucket),
         (&named.witness_bucket, &stores.witness_bucket),
     ] {
-        text = text.replace(&format!("\"{from}\""), &format!("\"{to}\""));
+        let quoted = format!("\"{from}\"");
+        // A stores file that no longer names the bucket as quoted here would leave the separate
+        // process reading the landing zone's own buckets: refused instead.
+        ensure!(text.contains(&quoted), "{} does not name the bucket {quoted}: the benchmark cannot point it at its own", file.display());
+        text = text.replace(&quoted, &format!("\"{to}\""));
     }
     std::fs::write(&file, text)?;
     sb.start_chain()?;

@@ -190,9 +190,13 @@ fn run(
             super::seed::publish(witness_store, records, checkpoint.size, super::seed::SEGMENT)
         }
         // The state's records are the chain's objects from sequence 0: segments are read from
-        // it one at a time.
+        // it one at a time, each held to the hash this verification holds for its sequence (the
+        // state file is re-read after the note: a change to it in between publishes nothing).
         (None, Some(mirror)) => match mirror.objects() {
-            Some((count, objects)) => super::seed::publish_objects(witness_store, objects, count, checkpoint.size, super::seed::SEGMENT),
+            Some((count, objects)) => {
+                let checked = super::seed::as_verified(objects, |seq| state.hash_at(seq));
+                super::seed::publish_objects(witness_store, checked, count, checkpoint.size, super::seed::SEGMENT)
+            }
             None => Ok(0),
         },
         (None, None) => Ok(0),

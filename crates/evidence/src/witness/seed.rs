@@ -63,6 +63,23 @@ pub fn publish(ws: &WitnessStore, records: &[StoredRecord], upto: u64, segment: 
     publish_objects(ws, records[..consecutive].iter().map(|r| Ok(&r.bytes[..])), consecutive as u64, upto, segment)
 }
 
+/// `objects` (the chain's objects from sequence 0) each held to `hash_at(sequence)`, the hash a
+/// verification holds for it: an object whose SHA-256 differs, or one past what the
+/// verification holds, ends the iteration with an error, so no segment holding it is written.
+pub(crate) fn as_verified<T: AsRef<[u8]>>(
+    objects: impl Iterator<Item = Result<T>>,
+    hash_at: impl Fn(u64) -> Option<String>,
+) -> impl Iterator<Item = Result<T>> {
+    use sha2::Digest as _;
+    objects.zip(0u64..).map(move |(o, seq)| {
+        let o = o?;
+        let held = hash_at(seq).with_context(|| format!("record {seq}: beyond the verified chain"))?;
+        let got = hex::encode(sha2::Sha256::digest(o.as_ref()));
+        anyhow::ensure!(got == held, "record {seq}: the object to seed ({}) is not the one verified ({})", &got[..12], &held[..held.len().min(12)]);
+        Ok(o)
+    })
+}
+
 /// [`publish`] from `count` objects at consecutive record keys from sequence 0, given one at a
 /// time (the witness's kept state, [`super::cosign_kept`]): only the segments to write are held.
 pub(crate) fn publish_objects<T: AsRef<[u8]>>(
@@ -143,4 +160,28 @@ pub fn plant(ws: &WitnessStore, mirror: &Mirror, keys: &str, segment: u64, upto:
     let Some(last) = last else { return Ok(0) };
     mirror.plant(keys, &lines, next, &crate::dsse::sha256_hex(&last))?;
     Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::Digest as _;
+
+    #[test]
+    fn an_object_other_than_the_verified_one_is_never_seeded() {
+        let objects = [b"{\"a\":1}".to_vec(), b"{\"b\":2}".to_vec(), b"{\"c\":3}".to_vec()];
+        let verified: Vec<String> = objects.iter().map(|o| hex::encode(sha2::Sha256::digest(o))).collect();
+        let hash_at = |v: Vec<String>| move |seq: u64| v.get(seq as usize).cloned();
+        let read = |objs: &[Vec<u8>], v: Vec<String>| super::as_verified(objs.iter().cloned().map(Ok), hash_at(v)).collect::<anyhow::Result<Vec<_>>>();
+        assert_eq!(read(&objects, verified.clone()).unwrap(), objects);
+        // The state file changed after the verification: its record 1 is not the verified one.
+        let mut edited = objects.clone();
+        edited[1] = b"{\"b\":3}".to_vec();
+        let e = read(&edited, verified.clone()).unwrap_err().to_string();
+        assert!(e.starts_with("record 1: the object to seed"), "{e}");
+        // A line past what the verification holds.
+        let mut longer = objects.to_vec();
+        longer.push(b"{\"d\":4}".to_vec());
+        let e = read(&longer, verified).unwrap_err().to_string();
+        assert!(e.contains("record 3: beyond the verified chain"), "{e}");
+    }
 }

@@ -327,20 +327,22 @@ fn listing(listed: lz_evidence::vouch::Listed, voucher: &Voucher) -> String {
 }
 
 /// A verified record as change control reads it.
+/// Only the fields a record needs are copied (not the predicate's untyped details, which the
+/// typed `details` already hold).
 pub fn record_of(r: &VerifiedRecord) -> Record {
-    let p = r.statement.predicate.clone();
+    let p = &r.statement.predicate;
     Record {
         sequence: r.sequence,
         kind: r.kind,
-        identity: p.identity,
+        identity: p.identity.clone(),
         signer: r.signer.clone(),
         time: r.time,
-        release: p.release,
-        environment: p.environment,
-        account: p.account,
-        plan_digest: p.plan_digest,
-        ticket: p.ticket,
-        reason: p.reason,
+        release: p.release.clone(),
+        environment: p.environment.clone(),
+        account: p.account.clone(),
+        plan_digest: p.plan_digest.clone(),
+        ticket: p.ticket.clone(),
+        reason: p.reason.clone(),
         details: r.details.clone(),
     }
 }

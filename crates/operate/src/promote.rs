@@ -399,7 +399,8 @@ fn recover_interrupted(
         recovered.push(ledger.append(Kind::Deployment, fields, opts.deployer)?.sequence);
     }
     let Some(l) = lock else { return Ok((recovered, None)) };
-    let records = ledger.records()?;
+    let snapshot = ledger.snapshot()?;
+    let records = &snapshot.records;
     match orphan_of(&records, &t.environment, run, l, r.work) {
         Ok(dead) => {
             let dead_run = dead.run().unwrap_or_default().to_string();
@@ -798,7 +799,8 @@ impl Running<'_> {
         let (s, t, p) = (self.at.session, self.at.opts.target, self.at.place);
         let release = s.digest();
         let state = read_state(&p.s3, &p.backend).map_err(|e| self.fail(e))?;
-        let records = s.ledger.records().map_err(|e| self.fail(e))?;
+        let snapshot = s.ledger.snapshot().map_err(|e| self.fail(e))?;
+        let records = &snapshot.records;
         let done = state.as_ref().and_then(|st| applied_by_dead_run(&records, &t.environment, release, &s.plan_digest, st));
         if let (Some((dead, rec)), Some(st)) = (done, &state) {
             boundary(&s.paths.work, Phase::Record);

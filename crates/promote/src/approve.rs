@@ -30,7 +30,8 @@ pub fn approve_exceptions(
         &archive.origin("governance/exceptions.toml"),
     )?;
     let ledger = paths.ledger()?;
-    let records = ledger.records()?;
+    let snapshot = ledger.snapshot()?;
+    let records = &snapshot.records;
     let mut out = Vec::new();
     for e in register
         .exceptions

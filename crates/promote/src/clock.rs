@@ -152,7 +152,8 @@ pub fn bound_in(paths: &crate::Paths, environment: Option<&str>, reading: Readin
     let ledger = paths.ledger()?;
     let mut skew = crate::window::DEFAULT_CLOCK_SKEW_MINUTES;
     if let Some(env) = environment {
-        let records = ledger.records()?;
+        let snapshot = ledger.snapshot()?;
+        let records = &snapshot.records;
         let governing = crate::session::last_deployment(&records, env)
             .or_else(|| crate::session::governance_pin(&records, env))
             .map(|r| r.release.clone());

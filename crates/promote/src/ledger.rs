@@ -94,6 +94,8 @@ impl Ledger {
         if let Some((_, s)) = seen.as_ref().filter(|(at, _)| *at == appends) {
             return Ok(std::sync::Arc::clone(s));
         }
+        // The stale snapshot is let go first, so that the read can extend it in place.
+        *seen = None;
         let fresh = self.verified(true)?;
         *seen = Some((appends, std::sync::Arc::clone(&fresh)));
         Ok(fresh)

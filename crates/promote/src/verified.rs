@@ -136,13 +136,12 @@ fn current_at(
     let mut snapshot = match (how, previous) {
         (Resumed::Suffix, Some(p)) if chain.records.is_empty() && chain.head == p.chain.head => {
             // The same records; the rest (pending changes, rules, foreign objects) as read now.
-            let chain = VerifiedChain { records: p.chain.records.clone(), ..chain };
-            Snapshot { resumable, chain, records: p.records.clone(), anchor: None, listing: String::new() }
+            let (records, all) = earlier_records(&key, p);
+            Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records, anchor: None, listing: String::new() }
         }
         (Resumed::Suffix, Some(p)) => {
-            let mut records = p.records.clone();
+            let (mut records, mut all) = earlier_records(&key, p);
             records.extend(chain.records.iter().map(record_of));
-            let mut all = p.chain.records.clone();
             all.extend(chain.records);
             Snapshot { resumable, chain: VerifiedChain { records: all, ..chain }, records, anchor: None, listing: String::new() }
         }
@@ -159,6 +158,17 @@ fn current_at(
     let snapshot = Arc::new(snapshot);
     registry().lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&snapshot));
     Ok(snapshot)
+}
+
+/// The records of the earlier snapshot `p` of `key`, which a resumed read extends: moved, not
+/// copied, when nothing else holds `p` (its registry entry is dropped here and replaced by the
+/// new snapshot; a ledger lets its stale one go before it reads again).
+fn earlier_records(key: &Key, p: Arc<Snapshot>) -> (Vec<Record>, Vec<VerifiedRecord>) {
+    registry().lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    match Arc::try_unwrap(p) {
+        Ok(p) => (p.records, p.chain.records),
+        Err(p) => (p.records.clone(), p.chain.records.clone()),
+    }
 }
 
 static SEEDS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
@@ -327,20 +337,22 @@ fn listing(listed: lz_evidence::vouch::Listed, voucher: &Voucher) -> String {
 }
 
 /// A verified record as change control reads it.
+/// Only the fields a record needs are copied (not the predicate's untyped details, which the
+/// typed `details` already hold).
 pub fn record_of(r: &VerifiedRecord) -> Record {
-    let p = r.statement.predicate.clone();
+    let p = &r.statement.predicate;
     Record {
         sequence: r.sequence,
         kind: r.kind,
-        identity: p.identity,
+        identity: p.identity.clone(),
         signer: r.signer.clone(),
         time: r.time,
-        release: p.release,
-        environment: p.environment,
-        account: p.account,
-        plan_digest: p.plan_digest,
-        ticket: p.ticket,
-        reason: p.reason,
+        release: p.release.clone(),
+        environment: p.environment.clone(),
+        account: p.account.clone(),
+        plan_digest: p.plan_digest.clone(),
+        ticket: p.ticket.clone(),
+        reason: p.reason.clone(),
         details: r.details.clone(),
     }
 }

@@ -46,6 +46,28 @@ pub(super) struct LightStatement {
     pub(super) predicate: LightPredicate,
 }
 
+impl LightStatement {
+    /// The light statement of a full one: the fields every record has, and the archive's
+    /// `quarantined` field (a JSON `null` there reads as absent, as when parsed on its own).
+    fn of(st: &Statement) -> LightStatement {
+        let p = &st.predicate;
+        LightStatement {
+            statement_type: st.statement_type.clone(),
+            subject: st.subject.clone(),
+            predicate_type: st.predicate_type.clone(),
+            predicate: LightPredicate {
+                chain: p.chain.clone(),
+                identity: p.identity.clone(),
+                time: p.time.clone(),
+                release: p.release.clone(),
+                environment: p.environment.clone(),
+                plan_digest: p.plan_digest.clone(),
+                quarantined: p.details.get("quarantined").filter(|v| !v.is_null()).cloned(),
+            },
+        }
+    }
+}
+
 /// One record decoded: what the signature covers and what the checks need.
 pub(super) struct Decoded {
     pub(super) keyid: String,
@@ -146,11 +168,16 @@ pub(super) fn decode(rec: &StoredRecord, keep: bool) -> Pre {
     let Ok(signature) = <[u8; 64]>::try_from(sig_bytes.as_slice()) else {
         return Pre::Bad(Reason::PayloadEncoding);
     };
-    let statement = match unique_keys::repeated_key(&payload) {
-        Some(key) => Err(format!("the payload names key {key} twice, which JSON readers resolve differently")),
-        None => serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string()),
-    };
+    let repeated = unique_keys::repeated_key(&payload);
+    // The payload is parsed once where it can be: a full statement that parses holds every
+    // field of the light one with the same type (the light one is taken from it); otherwise
+    // the light one is parsed on its own, as without `keep`, and says what is wrong.
     let full = keep.then(|| serde_json::from_slice::<Statement>(&payload).map_err(|e| e.to_string()));
+    let statement = match (&repeated, &full) {
+        (Some(key), _) => Err(format!("the payload names key {key} twice, which JSON readers resolve differently")),
+        (None, Some(Ok(st))) => Ok(LightStatement::of(st)),
+        (None, _) => serde_json::from_slice::<LightStatement>(&payload).map_err(|e| e.to_string()),
+    };
     // The typed details of the record's kind (the one reader of details, crate::details).
     let kind = statement.as_ref().ok().and_then(|st| Kind::from_predicate_type(&st.predicate_type));
     let details = kind.map(|kind| match &full {
@@ -168,6 +195,30 @@ pub(super) fn workers() -> usize {
 mod tests {
     use super::*;
     use crate::verify::*;
+
+    /// The light statement taken from a parsed full one is the one parsed on its own, a
+    /// `quarantined` field included (a JSON `null` there is absent either way).
+    #[test]
+    fn the_light_statement_of_a_full_one_is_the_light_statement_parsed_alone() {
+        let shown = |l: &LightStatement| {
+            let p = &l.predicate;
+            format!("{} {:?} {} {:?} {} {} {} {:?} {:?} {:?}", l.statement_type, l.subject, l.predicate_type, p.chain, p.identity, p.time, p.release, p.environment, p.plan_digest, p.quarantined)
+        };
+        let c = testing::chain(1);
+        let (payload, ..) = decode_canonical(&c.records[1].bytes).unwrap();
+        let plain: Value = serde_json::from_slice(&payload).unwrap();
+        for quarantined in [None, Some(Value::Null), Some(serde_json::json!([{"sequence": 3, "sha256": "ab"}]))] {
+            let mut v = plain.clone();
+            if let Some(q) = &quarantined {
+                v["predicate"]["quarantined"] = q.clone();
+            }
+            let bytes = serde_json::to_vec(&v).unwrap();
+            let alone: LightStatement = serde_json::from_slice(&bytes).unwrap();
+            let full: Statement = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(shown(&LightStatement::of(&full)), shown(&alone), "quarantined {quarantined:?}");
+            assert_eq!(alone.predicate.quarantined.is_some(), matches!(quarantined, Some(Value::Array(_))));
+        }
+    }
 
     #[test]
     fn only_the_canonical_form_of_an_envelope_decodes() {

@@ -49,30 +49,30 @@ impl Job {
 /// Seconds each long binary took in a full run of main (a fresh clone, 2 cores, 4 binaries at
 /// a time: the slowest test of each binary from its start, or the binary's own time), used to
 /// start the long ones first when no earlier run's times are recorded in the target directory.
-/// Only the order depends on them. The three longest are stop 45's slowest tests (the train
-/// 1,715 s; the chain benchmark tests, 787 s and 486 s, then in `reuse` and now in `bench_chain`
-/// of their own; `reuse`'s verdicts test 507 s; the crash test 357 s); the next are stop
-/// 44's (the real-provider e2e 293 s, the rollout 217 s) and the rest stop 43's. Times drift
-/// from run to run with the machine's load, so [`stale_hints`] judges each binary against the
-/// run's own pace (see there).
-const HINTS: [(&str, f64); 17] = [
-    ("xtask/workflows", 1715.0),
-    ("lz-operate/bench_chain", 1273.0),
-    ("lz-operate/reuse", 507.0),
-    ("lz-operate/crash", 357.0),
-    ("lz-operate/provider", 293.0),
-    ("lz-operate/rollout", 217.0),
-    ("lz-operate/insider", 149.0),
-    ("lz-operate/provenance", 148.0),
-    ("lz-evidence/mutations", 45.0),
-    ("tfrender/differential", 40.0),
-    ("xtask/cli", 39.0),
-    ("lz-evidence/faults", 32.0),
-    ("lz-operate/promotion", 32.0),
-    ("doc-tests", 30.0),
-    ("lz-operate/report", 29.0),
-    ("lz-baseline/properties", 20.0),
-    ("xtask/append_cli", 18.0),
+/// Only the order depends on them. All are one run's, stop 46's fresh clone on a quiet
+/// LocalStack (tests 887 s wall), so that they agree with each other: hints taken from runs of
+/// different loads (the train's 1,715 s beside 39 s of `cli` from a quiet one) make the run's
+/// pace meaningless and name every hint. Times drift from run to run with the machine's load,
+/// so [`stale_hints`] judges each binary against the run's own pace (see there).
+const HINTS: [(&str, f64); 18] = [
+    ("xtask/workflows", 369.0),
+    ("lz-operate/provider", 289.0),
+    ("lz-operate/rollout", 227.0),
+    ("lz-operate/provenance", 186.0),
+    ("lz-operate/insider", 185.0),
+    ("xtask/cli", 181.0),
+    ("lz-evidence/mutations", 172.0),
+    ("lz-operate/promotion", 156.0),
+    ("lz-operate/report", 149.0),
+    ("lz-operate/crash", 110.0),
+    ("lz-operate/bench_chain", 105.0),
+    ("lz-baseline/properties", 102.0),
+    ("lz-operate/reuse", 93.0),
+    ("tfrender/differential", 86.0),
+    ("xtask/governance_cli", 79.0),
+    ("lz-operate/classes", 72.0),
+    ("xtask/kms_policy_cli", 64.0),
+    ("doc-tests", 7.0),
 ];
 
 /// A hint is stale when a full run's time of its binary, divided by the run's pace, is more
@@ -607,7 +607,7 @@ mod tests {
         let lines = stale.lines;
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].starts_with("lz-operate/provider took") && lines[1].starts_with("lz-operate/insider took"), "{lines:?}");
-        // The train is hinted as the longest binary (stop 45: 1,715 s), so it starts first on a
+        // The train is hinted as the longest binary (stop 46: 369 s), so it starts first on a
         // cold checkout.
         let longest = HINTS.iter().max_by(|a, b| a.1.total_cmp(&b.1)).unwrap();
         assert_eq!(longest.0, "xtask/workflows");

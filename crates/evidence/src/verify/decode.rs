@@ -62,7 +62,7 @@ impl LightStatement {
                 release: p.release.clone(),
                 environment: p.environment.clone(),
                 plan_digest: p.plan_digest.clone(),
-                quarantined: p.details.get("quarantined").filter(|v| !v.is_null()).cloned(),
+                quarantined: p.details.get(crate::quarantine::QUARANTINED).filter(|v| !v.is_null()).cloned(),
             },
         }
     }

@@ -201,10 +201,7 @@ impl Mirror {
                     self.keep_heads(integrity.as_ref())?;
                 }
             }
-            _ => {
-                let _ = std::fs::remove_file(&self.records);
-                self.heads().remove();
-            }
+            _ => self.forget(),
         }
         outcome.map(|(c, r, _)| (c, r, Read::Store))
     }

@@ -70,11 +70,10 @@ pub(crate) fn as_verified<T: AsRef<[u8]>>(
     objects: impl Iterator<Item = Result<T>>,
     hash_at: impl Fn(u64) -> Option<String>,
 ) -> impl Iterator<Item = Result<T>> {
-    use sha2::Digest as _;
     objects.zip(0u64..).map(move |(o, seq)| {
         let o = o?;
         let held = hash_at(seq).with_context(|| format!("record {seq}: beyond the verified chain"))?;
-        let got = hex::encode(sha2::Sha256::digest(o.as_ref()));
+        let got = crate::dsse::sha256_hex(o.as_ref());
         anyhow::ensure!(got == held, "record {seq}: the object to seed ({}) is not the one verified ({})", &got[..12], &held[..held.len().min(12)]);
         Ok(o)
     })

@@ -2,6 +2,8 @@
 //! kernel accounts it (wall and CPU time, its own peak memory), the machine's load and medians.
 //! Every benchmark (`cargo xtask bench`) prints its figures through these.
 
+pub use lz_platform::stats::median;
+
 /// Peak resident memory of this process so far, in bytes (`VmHWM` of `/proc/self/status`).
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -109,16 +111,6 @@ fn vm_hwm(pid: libc::pid_t) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line["VmHWM:".len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kb * 1024)
-}
-
-/// The median of some durations.
-pub fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 #[cfg(test)]

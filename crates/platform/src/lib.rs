@@ -35,6 +35,7 @@ pub mod s3_calls;
 pub mod services;
 pub mod shared_validations;
 pub mod source_map;
+pub mod stats;
 pub mod testrun;
 pub mod tf_overrides;
 pub mod tfrun;

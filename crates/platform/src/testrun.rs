@@ -110,10 +110,7 @@ pub fn stale_hints(outcomes: &[Outcome]) -> StaleHints {
     let pace = if hinted.len() < PACE_MIN_BINARIES {
         1.0
     } else {
-        let mut ratios: Vec<f64> = hinted.iter().map(|(o, hint)| o.secs / hint).collect();
-        ratios.sort_by(f64::total_cmp);
-        let mid = ratios.len() / 2;
-        if ratios.len() % 2 == 1 { ratios[mid] } else { (ratios[mid - 1] + ratios[mid]) / 2.0 }
+        crate::stats::median(hinted.iter().map(|(o, hint)| o.secs / hint).collect())
     };
     let mut stale: Vec<(&Outcome, f64)> = hinted
         .into_iter()

@@ -913,6 +913,29 @@ fn exceptions_count_only_with_a_valid_signed_approval_by_the_security_group() {
 }
 
 #[test]
+fn the_same_exception_approval_recorded_by_a_second_writer_meanwhile_is_not_recorded_twice() {
+    let (_d, sb) = sandbox();
+    let c = at(SAT);
+    let r = sb.release("exc-race", "alice", &c, waived_violation).unwrap();
+    let approvals = || {
+        sb.ledger().unwrap().records().unwrap().into_iter().filter(|x| x.kind == Kind::ExceptionApproval).count()
+    };
+    // The approver in a second terminal records the same approval while this run is between its
+    // read of the chain (no approval yet) and its append.
+    let (paths, release, signer, now) = (sb.paths.clone(), r.clone(), sb.signer("bob").clone(), c.now().unwrap());
+    lz_promote::approve::hooks::at_next_exception_append(move || {
+        let other = lz_promote::approve::approve_exceptions(&paths, &release, &signer, &now).unwrap();
+        assert_eq!(other.len(), 1, "the second writer records the approval");
+    });
+    let ours = lz_promote::approve::approve_exceptions(&sb.paths, &r, sb.signer("bob"), &c.now().unwrap()).unwrap();
+    assert!(ours.is_empty(), "recorded again: {ours:?}");
+    assert_eq!(approvals(), 1);
+    // A second run afterwards records nothing either.
+    assert!(sb.approve_exceptions(&r, &c).unwrap().is_empty());
+    assert_eq!(approvals(), 1);
+}
+
+#[test]
 fn no_environment_variable_moves_the_evidence_the_register_or_the_releases() {
     let side = tempfile::tempdir().unwrap();
     // The only test in this binary that sets these variables.

@@ -13,10 +13,16 @@ use crate::ledger::ApprovalDetails;
 use crate::refusal::{refuse, refuse_if};
 use crate::session::{exception_approval_fields, exception_digest, Session};
 use crate::tier::Tier;
+use crate::ledger::Record;
 use crate::Paths;
 
 /// `signer` approves every exception of `release` that names them as approver and that they
 /// have not approved yet; returns (exception, record) per approval recorded now.
+///
+/// "Not approved yet" is checked twice: on the chain as read, and again by the append on exactly
+/// the records before the sequence the approval takes ([`crate::ledger::Ledger::append_if`]).
+/// The same approver in a second terminal, or a retried job, that records the same approval in
+/// between makes this one a no-op, never a second record of it.
 pub fn approve_exceptions(
     paths: &Paths,
     release: &str,
@@ -31,7 +37,6 @@ pub fn approve_exceptions(
     )?;
     let ledger = paths.ledger()?;
     let snapshot = ledger.snapshot()?;
-    let records = &snapshot.records;
     let mut out = Vec::new();
     for e in register
         .exceptions
@@ -39,20 +44,67 @@ pub fn approve_exceptions(
         .filter(|e| e.approver.as_deref() == Some(signer.identity()))
     {
         let entry = exception_digest(e);
-        let done = records.iter().any(|r| {
-            r.kind == Kind::ExceptionApproval
-                && r.release == archive.digest
-                && r.identity == signer.identity()
-                && r.details.exception_approval().is_some_and(|d| d.exception == e.id && d.entry.as_deref() == Some(entry.as_str()))
-        });
-        if done {
+        let done = |records: &[Record]| {
+            records.iter().any(|r| {
+                r.kind == Kind::ExceptionApproval
+                    && r.release == archive.digest
+                    && r.identity == signer.identity()
+                    && r.details.exception_approval().is_some_and(|d| d.exception == e.id && d.entry.as_deref() == Some(entry.as_str()))
+            })
+        };
+        if done(&snapshot.records) {
             continue;
         }
+        #[cfg(feature = "test-hooks")]
+        hooks::before_append();
         let fields = exception_approval_fields(&archive.digest, e, now.time, Some(now.source.clone()));
-        let r = ledger.append(Kind::ExceptionApproval, fields, signer)?;
-        out.push((e.id.clone(), r.sequence));
+        let appended = ledger.append_if(Kind::ExceptionApproval, fields, signer, &|records| {
+            if done(&records) {
+                return Err(anyhow::Error::new(AlreadyRecorded));
+            }
+            Ok(())
+        });
+        match appended {
+            Ok(r) => out.push((e.id.clone(), r.sequence)),
+            Err(err) if err.downcast_ref::<AlreadyRecorded>().is_some() => {}
+            Err(err) => return Err(err),
+        }
     }
     Ok(out)
+}
+
+/// The approval an append was about to record is on the chain already (another writer's).
+#[derive(Debug)]
+struct AlreadyRecorded;
+
+impl std::fmt::Display for AlreadyRecorded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the same exception approval was recorded by another writer")
+    }
+}
+
+impl std::error::Error for AlreadyRecorded {}
+
+/// A pause between [`approve_exceptions`]' read of the chain and its append, so a test can have
+/// another writer record the same approval there (only with `test-hooks`).
+#[cfg(feature = "test-hooks")]
+pub mod hooks {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static BEFORE_APPEND: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` once, at the next exception approval's append on this thread.
+    pub fn at_next_exception_append(f: impl FnOnce() + 'static) {
+        BEFORE_APPEND.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(super) fn before_append() {
+        if let Some(f) = BEFORE_APPEND.with(|h| h.borrow_mut().take()) {
+            f();
+        }
+    }
 }
 
 impl Session {

@@ -881,17 +881,22 @@ impl World {
     }
 }
 
+/// The witness's run as `signer` with its state under `dir` (`cosign_kept`).
+fn kept_run(w: &World, signer: &Signer, dir: &std::path::Path) -> anyhow::Result<lz_evidence::witness::Cosigned> {
+    lz_evidence::witness::cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), signer, dir).map(|d| d.expect("a chain to witness"))
+}
+
 /// The witness's own note, for its state: a note of ANOTHER registered witness (its own, valid
 /// one, the latest in the store) is not the witness's, so its kept run carries no signature to
 /// it (every mirrored signature checked again). Without the check it carried all 8.
 #[test]
 fn a_note_of_another_registered_witness_is_not_the_witness_s_own() {
-    use lz_evidence::witness::{cosign_kept, Kept};
+    use lz_evidence::witness::Kept;
     let _alone = alone();
     let mut w = world("kept-other-w");
     w.append(8);
     let dir = tempfile::tempdir().unwrap();
-    let kept = |w: &World| cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), &w.witness, dir.path()).map(|d| d.expect("a chain to witness"));
+    let kept = |w: &World| kept_run(w, &w.witness, dir.path());
     kept(&w).unwrap();
     w.append(1);
     // The other witness co-signs the new head (its note the latest), a second before ours: the
@@ -915,12 +920,12 @@ fn a_note_of_another_registered_witness_is_not_the_witness_s_own() {
 /// state keyed by the witness's key, the run read the old key's 8 records from it.
 #[test]
 fn a_rotated_witness_key_does_not_use_the_old_key_s_state() {
-    use lz_evidence::witness::{cosign_kept, Kept};
+    use lz_evidence::witness::Kept;
     let _alone = alone();
     let mut w = world("kept-rotated");
     w.append(8);
     let dir = tempfile::tempdir().unwrap();
-    let kept = |w: &World, signer: &Signer| cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), signer, dir.path()).map(|d| d.expect("a chain to witness"));
+    let kept = |w: &World, signer: &Signer| kept_run(w, signer, dir.path());
     assert!(matches!(kept(&w, &w.witness).unwrap().read, Kept::Full(_)));
     w.append(1);
     assert_eq!(kept(&w, &w.witness).unwrap().read, Kept::Incremental { kept: 8, carried: 8 });
@@ -948,12 +953,12 @@ fn a_rotated_witness_key_does_not_use_the_old_key_s_state() {
 /// vouched for the listing.
 #[test]
 fn a_version_written_over_a_record_in_the_middle_of_the_kept_range_is_caught_by_the_kept_run() {
-    use lz_evidence::witness::{cosign_kept, Kept};
+    use lz_evidence::witness::Kept;
     let _alone = alone();
     let mut w = world("kept-middle");
     w.append(20);
     let dir = tempfile::tempdir().unwrap();
-    let kept = |w: &World| cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), &w.witness, dir.path()).map(|d| d.expect("a chain to witness"));
+    let kept = |w: &World| kept_run(w, &w.witness, dir.path());
     kept(&w).unwrap();
     w.append(1);
     std::thread::sleep(std::time::Duration::from_millis(1100));

@@ -420,6 +420,8 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
                 d,
                 "standard change to dev, Terraform apply included",
             );
+            // The releases now deployed to dev, where the next round's look-ups read them.
+            publish_releases(&sb.releases_dir(), &stores, &[a, b])?;
         }
         if !decide && (steps.has("approve") || steps.has("promote")) {
             println!("  (approve and promote are not measured on a chain of many releases: its deployments wrote no Terraform state, so dev's facts gate refuses any later decision there)");

@@ -237,8 +237,7 @@ fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Re
     }
     // Only a key that signed the note retires it: a note by a key no register holds would make
     // every verifier that checks the latest note refuse.
-    let keyid = note_keyid(signer.identity(), &signer.public_key());
-    if !note.signatures.iter().any(|s| s.name == signer.identity() && s.keyid == keyid) {
+    if !signed_by(prev, signer) {
         bail!("{} is not signed by {}'s key: its listing is not retired (the witness who signed it must run)", prev.source, signer.identity());
     }
     let mut now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;

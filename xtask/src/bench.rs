@@ -35,6 +35,12 @@ enum What {
         /// deployed to dev): the verification and the provenance lookup over that many releases
         #[arg(long, value_delimiter = ',')]
         releases: Vec<usize>,
+        /// Run only these steps of each round (the chain is always built and witnessed first)
+        #[arg(long, value_delimiter = ',', value_name = "STEPS", value_parser = step, conflicts_with = "skip", long_help = lz_operate::bench_chain::steps_help())]
+        only: Vec<String>,
+        /// Run every default step but these
+        #[arg(long, value_delimiter = ',', value_name = "STEPS", value_parser = step, long_help = lz_operate::bench_chain::steps_help())]
+        skip: Vec<String>,
     },
     /// Generated overlays rendered and checked per second
     Properties,
@@ -43,6 +49,12 @@ enum What {
     /// A service team's golden path from a fresh checkout: service new, check, release,
     /// promote to dev in a rehearsal (goal < 2 min)
     GoldenPath,
+}
+
+/// A step name of `bench chain --only/--skip` (an unknown or empty one: a usage error, exit
+/// code 2, naming the steps).
+fn step(name: &str) -> Result<String, String> {
+    lz_operate::bench_chain::Steps::step(name).map(String::from)
 }
 
 pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
@@ -68,7 +80,7 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 v
             }
-            What::Chain { records, releases } => {
+            What::Chain { records, releases, only, skip } => {
                 let list = |v: &[usize]| v.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",");
                 let mut v = Vec::new();
                 if !records.is_empty() {
@@ -76,6 +88,11 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
                 }
                 if !releases.is_empty() {
                     v.extend(["--releases".to_string(), list(releases)]);
+                }
+                for (flag, steps) in [("--only", only), ("--skip", skip)] {
+                    if !steps.is_empty() {
+                        v.extend([flag.to_string(), steps.join(",")]);
+                    }
                 }
                 v
             }
@@ -94,17 +111,54 @@ pub fn run(root: &Path, args: Args) -> anyhow::Result<ExitCode> {
             crate::measure::print_peak();
             Ok(code)
         }
-        What::Chain { mut records, releases } => {
+        What::Chain { mut records, releases, only, skip } => {
+            // Checked by clap already; a library caller's error names the steps too.
+            let steps = match lz_operate::bench_chain::Steps::select(&only, &skip) {
+                Ok(steps) => steps,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             println!("{} build, {}", if cfg!(debug_assertions) { "debug" } else { "release" }, crate::measure::load());
             if records.is_empty() && releases.is_empty() {
                 records = vec![1000, 10000, 100000];
             }
-            crate::evidence::bench_chain(root, &records, &releases)?;
+            crate::evidence::bench_chain(root, &records, &releases, &steps)?;
             crate::measure::print_peak();
             Ok(ExitCode::SUCCESS)
         }
         What::Properties => crate::baseline::bench_properties(root),
         What::Promotion => crate::promote::bench(root),
         What::GoldenPath => crate::service::bench(root),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Args as _;
+
+    fn parse(args: &[&str]) -> Result<clap::ArgMatches, clap::Error> {
+        super::Args::augment_args(clap::Command::new("bench")).try_get_matches_from(["bench"].iter().chain(args))
+    }
+
+    /// `bench chain --only/--skip`: an unknown step or an empty list is a usage error (exit
+    /// code 2) naming the steps there are; the two together are refused; known names parse.
+    #[test]
+    fn chain_steps_are_checked_by_name() {
+        for bad in [&["chain", "--only", "verfy"][..], &["chain", "--skip", "verify,nope"], &["chain", "--only", ""], &["chain", "--only", "verify,"], &["chain", "--only"]] {
+            let e = parse(bad).expect_err(&format!("{bad:?}"));
+            assert_eq!(e.exit_code(), 2, "{bad:?}: {e}");
+            if bad.len() == 3 {
+                let text = e.to_string();
+                assert!(text.contains("verify, unseeded, witness, verdicts, provenance, approve, promote, parts"), "{bad:?}: {text}");
+            }
+        }
+        let e = parse(&["chain", "--only", "verify", "--skip", "parts"]).expect_err("both");
+        assert_eq!(e.exit_code(), 2, "{e}");
+        let m = parse(&["chain", "--records", "100000", "--only", "verify,promote"]).unwrap();
+        let (_, chain) = m.subcommand().unwrap();
+        let only: Vec<&String> = chain.get_many::<String>("only").unwrap().collect();
+        assert_eq!(only, ["verify", "promote"]);
     }
 }

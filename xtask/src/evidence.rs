@@ -662,19 +662,19 @@ pub fn bench(root: &Path, s3_records: &[usize], s3_only: bool) -> Result<ExitCod
         lz_evidence::bench::run(root)?;
     }
     if !s3_records.is_empty() {
-        bench_chain(root, s3_records, &[])?;
+        bench_chain(root, s3_records, &[], &lz_operate::bench_chain::Steps::default())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `cargo xtask bench chain` (in the release build, see `bench.rs`): the S3 part alone, on
 /// chains of `records` records and of `releases` releases (ascending), per round.
-pub fn bench_chain(root: &Path, records: &[usize], releases: &[usize]) -> Result<()> {
+pub fn bench_chain(root: &Path, records: &[usize], releases: &[usize], steps: &lz_operate::bench_chain::Steps) -> Result<()> {
     let endpoint = lz_platform::localstack::require(root)?;
     let (mut records, mut releases) = (records.to_vec(), releases.to_vec());
     records.sort_unstable();
     releases.sort_unstable();
-    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases, Some(&std::env::current_exe()?))
+    lz_operate::bench_chain::run_with(root, &endpoint, &records, &releases, Some(&std::env::current_exe()?), steps)
 }
 
 #[cfg(test)]

@@ -86,7 +86,10 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("bench evidence", &["cargo xtask bench evidence"]),
     ("bench properties", &["cargo xtask bench properties"]),
     ("bench promotion", &["cargo xtask bench promotion"]),
-    ("bench chain", &["cargo xtask bench chain", "cargo xtask bench chain --records 1000,10000"]),
+    (
+        "bench chain",
+        &["cargo xtask bench chain", "cargo xtask bench chain --records 1000,10000", "cargo xtask bench chain --records 100000 --only verify,promote"],
+    ),
     ("bench golden-path", &["cargo xtask bench golden-path"]),
     ("rehearsal setup", &["cargo xtask rehearsal setup --keys /tmp/rehearsal-keys"]),
     ("register status", &["cargo xtask register status"]),

@@ -28,6 +28,8 @@ pub struct S3Store {
     /// Versions per listing page asked of S3 (`None`: the service's default, at most 1,000 on
     /// S3). Set only by tests (feature `test-page-size`), to span several pages with a short chain.
     page_size: Option<i32>,
+    /// The record listing the witness's job asked to keep ([`Store::keep_listing`]).
+    kept_listing: std::sync::Mutex<vouch::KeptListing>,
     rt: tokio::runtime::Runtime,
 }
 
@@ -43,7 +45,7 @@ impl S3Store {
         if !(prefix.is_empty() || prefix.ends_with('/')) {
             bail!("S3 key prefix {prefix:?} must be empty or end with '/'");
         }
-        Ok(S3Store { client, bucket: bucket.into(), prefix: prefix.into(), retention_days, page_size: None, rt })
+        Ok(S3Store { client, bucket: bucket.into(), prefix: prefix.into(), retention_days, page_size: None, kept_listing: Default::default(), rt })
     }
 
     /// Test-only: lists object versions `n` per page (S3 pages at 1,000 at most), so that a test
@@ -289,6 +291,10 @@ impl Store for S3Store {
         vouch: &crate::vouch::Vouch,
     ) -> Result<StoreIntegrity> {
         self.rt.block_on(self.integrity_async(seen, held, Some(vouch)))
+    }
+
+    fn keep_listing(&self) {
+        self.keep_next_listing();
     }
 
     fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
@@ -734,9 +740,14 @@ impl S3Store {
             versions::list(&self.client, &self.bucket, &head_key, None, stop, self.page_size),
             versions::list(&self.client, &self.bucket, &records_prefix, records_after, None, self.page_size)
         );
+        let (heads, records) = (heads?, records?);
+        // The witness's job keeps this listing for its note (a full listing of the records only).
+        if vouch.is_none() {
+            self.keep_listed(&heads, &records);
+        }
         let mut past_vouched = false;
         let mut deleted_records = std::collections::BTreeSet::new();
-        for listed in [heads?, records?] {
+        for listed in [heads, records] {
             for m in &listed.markers {
                 if m.latest && m.key.starts_with(&records_prefix) {
                     deleted_records.insert(m.key.clone());

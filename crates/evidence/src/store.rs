@@ -246,10 +246,16 @@ pub trait Store {
     fn slots_at(&self, checkpoint: &Checkpoint) -> Result<Vec<StoredRecord>> {
         self.slots_from(checkpoint.sequence)
     }
+    /// Asks the store to keep the record listing of its next full integrity report (every
+    /// version and delete marker of the record keys, and the head's latest version) for one
+    /// [`Store::listing_upto`]: the witness's job lists the store once for its verification and
+    /// its note. Asking again drops a listing kept and not used. Stores that list nothing: no-op.
+    fn keep_listing(&self) {}
     /// The witness's full listing up to record `size - 1` (head record hash `hash`), for the
     /// `listing` line of its note ([`crate::witness::Listing`]; its head version must hold
     /// `head`, the head bytes the witness's verification checked), and what in it the witness
-    /// cannot vouch for (findings). Stores that keep no object versions list nothing.
+    /// cannot vouch for (findings): from the listing kept ([`Store::keep_listing`]) when there
+    /// is one, else listed now. Stores that keep no object versions list nothing.
     fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
         let _ = (size, hash, head);
         Ok((None, Vec::new()))
@@ -623,6 +629,12 @@ impl<S: Store + ?Sized> Store for Box<S> {
     }
     fn slots_at(&self, checkpoint: &Checkpoint) -> Result<Vec<StoredRecord>> {
         (**self).slots_at(checkpoint)
+    }
+    fn keep_listing(&self) {
+        (**self).keep_listing()
+    }
+    fn listing_upto(&self, size: u64, hash: &str, head: Option<&[u8]>) -> Result<(Option<crate::witness::Listing>, Vec<String>)> {
+        (**self).listing_upto(size, hash, head)
     }
 }
 

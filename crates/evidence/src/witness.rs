@@ -52,7 +52,7 @@ use crate::s3::aws_error;
 
 mod job;
 pub mod seed;
-pub use job::{cosign, cosign_kept, Cosigned, Kept};
+pub use job::{cosign, cosign_kept, state_dir, Cosigned, Kept};
 
 /// The origin line's prefix; the chain's record 0 hash follows.
 pub const ORIGIN_PREFIX: &str = "landing-zone.example/evidence/";

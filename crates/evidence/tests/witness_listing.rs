@@ -16,7 +16,7 @@ use common::*;
 use lz_evidence::identity::{encode_public_key, generate_key};
 use lz_evidence::record::*;
 use lz_evidence::vouch::{verified, Listed};
-use lz_evidence::witness::{cosign, sign, WitnessStore, Witnessed};
+use lz_evidence::witness::{cosign, sign, state_dir, WitnessStore, Witnessed};
 use lz_evidence::{failure_of, verify_store, verify_store_from, EvidenceArchive, Identities, Resumed, S3Store, Signer, Store, TrustRoot};
 use lz_platform::s3_calls::Calls;
 
@@ -34,6 +34,10 @@ struct World {
     ids: Identities,
     root: TrustRoot,
     witness: Signer,
+    /// Another registered witness (its own key and name).
+    other: Signer,
+    /// A third approver of the security group (a register change needs two besides its proposer).
+    dave: Signer,
     store: S3Store,
     ws: WitnessStore,
     client: aws_sdk_s3::Client,
@@ -42,11 +46,15 @@ struct World {
 
 fn world(name: &str) -> World {
     let t = team();
-    let key = generate_key();
+    let (key, other, dave) = (generate_key(), generate_key(), generate_key());
     let text = format!(
-        "{}[identity.audit-witness]\nname = \"W\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n",
+        "{}[identity.audit-witness]\nname = \"W\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n\n\
+         [identity.second-witness]\nname = \"W2\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n\n\
+         [identity.dave]\nname = \"dave\"\nkind = \"person\"\ngroup = \"security\"\nroles = [\"approver\"]\npublic_key = \"{}\"\n",
         t.text,
-        encode_public_key(&key.verifying_key())
+        encode_public_key(&key.verifying_key()),
+        encode_public_key(&other.verifying_key()),
+        encode_public_key(&dave.verifying_key())
     );
     let ids = Identities::parse(&text, "identities.toml").unwrap();
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -58,7 +66,18 @@ fn world(name: &str) -> World {
     store.ensure_bucket().unwrap();
     let ws = WitnessStore::create(lz_platform::aws::s3_client(&endpoint, "000000000000", "us-east-1"), &format!("lz-wl-{name}-w-{nonce}"), 1).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    World { root: TrustRoot::register(ids.clone(), "test register"), ids, witness: Signer::new("audit-witness", key), store, ws, client, rt, t }
+    World {
+        root: TrustRoot::register(ids.clone(), "test register"),
+        ids,
+        witness: Signer::new("audit-witness", key),
+        other: Signer::new("second-witness", other),
+        dave: Signer::new("dave", dave),
+        store,
+        ws,
+        client,
+        rt,
+        t,
+    }
 }
 
 impl World {
@@ -731,8 +750,18 @@ fn the_witness_with_its_state_reads_only_new_records_and_still_catches_a_rewrite
     w.append(1);
     let before = Calls::now();
     let second = kept(&w).unwrap();
-    let gets = Calls::since(before).get;
+    let calls = Calls::since(before);
+    let gets = calls.get;
     assert_eq!(second.read, Kept::Incremental { kept: 10, carried: 10 });
+    // One listing of the store's object versions for the verification and the note's listing
+    // line: the run lists about as many pages as one full integrity report of the store (plus
+    // the witness store's listings and the keys after the state). Listing twice, as it did, adds
+    // the records' pages again.
+    let before = Calls::now();
+    w.store.integrity().unwrap();
+    let once = Calls::since(before).list;
+    println!("one new record, with the witness's state: {} listing pages; one integrity listing: {once}", calls.list);
+    assert!(calls.list <= once + 4, "the kept run listed {} pages; one listing of the store is {once}", calls.list);
     assert!(second.findings.is_empty(), "{:?}", second.findings);
     let listing = second.checkpoint.listing.clone().expect("a listing vouched for");
     assert_eq!((second.checkpoint.size, listing.versions), (11, 11));
@@ -768,7 +797,7 @@ fn the_witness_with_its_state_reads_only_new_records_and_still_catches_a_rewrite
     let err = kept2(&w2).expect_err("the marker is caught");
     let f = failure_of(&err).unwrap_or_else(|| panic!("{err:#}"));
     assert!(f.to_string().contains("record 2 is missing") || f.to_string().contains("delete marker"), "{err:#}");
-    let mirror = lz_evidence::mirror::Mirror::new(dir2.path(), &w2.store, &w2.root);
+    let mirror = lz_evidence::mirror::Mirror::new(&state_dir(dir2.path(), &w2.witness), &w2.store, &w2.root);
     assert!(!mirror.holds_records(), "a refused chain leaves no state");
 }
 
@@ -785,7 +814,7 @@ fn a_tampered_or_foreign_witness_state_means_a_full_run_never_a_vouch() {
     let dir = tempfile::tempdir().unwrap();
     let kept = |w: &World, root: &TrustRoot| cosign_kept(&w.store, &w.ws, root, Vec::new(), &w.witness, dir.path()).map(|d| d.expect("a chain to witness"));
     let first = kept(&w, &w.root).unwrap();
-    let mirror = lz_evidence::mirror::Mirror::new(dir.path(), &w.store, &w.root);
+    let mirror = lz_evidence::mirror::Mirror::new(&state_dir(dir.path(), &w.witness), &w.store, &w.root);
     assert!(mirror.holds_records());
 
     // The state's last record replaced by a forged one signed with the deployer's key, the meta
@@ -812,7 +841,7 @@ fn a_tampered_or_foreign_witness_state_means_a_full_run_never_a_vouch() {
     // Another trust root (this register, and a pin of it besides) over the same store: this
     // witness's state is not used for it, not even copied into its place.
     let other = w.root.clone().with_pins(TrustRoot::pinned([w.ids.fingerprint()]).unwrap());
-    let theirs = lz_evidence::mirror::Mirror::new(dir.path(), &w.store, &other);
+    let theirs = lz_evidence::mirror::Mirror::new(&state_dir(dir.path(), &w.witness), &w.store, &other);
     assert_ne!(theirs.path(), mirror.path(), "keyed by the trust root");
     for ext in ["jsonl", "json", "heads.jsonl"] {
         std::fs::copy(mirror.path().with_extension(ext), theirs.path().with_extension(ext)).unwrap();
@@ -823,11 +852,165 @@ fn a_tampered_or_foreign_witness_state_means_a_full_run_never_a_vouch() {
     // Another store's state (this one's files under the other store's key) is not used either.
     let mut v = world("kept-other");
     v.append(3);
-    let elsewhere = lz_evidence::mirror::Mirror::new(dir.path(), &v.store, &v.root);
+    let elsewhere = lz_evidence::mirror::Mirror::new(&state_dir(dir.path(), &v.witness), &v.store, &v.root);
+    std::fs::create_dir_all(state_dir(dir.path(), &v.witness)).unwrap();
     for ext in ["jsonl", "json", "heads.jsonl"] {
         std::fs::copy(mirror.path().with_extension(ext), elsewhere.path().with_extension(ext)).unwrap();
     }
     let run = cosign_kept(&v.store, &v.ws, &v.root, Vec::new(), &v.witness, dir.path()).unwrap().unwrap();
     assert!(matches!(&run.read, Kept::Full(why) if why.contains("no state of this store")), "{:?}", run.read);
     assert_eq!(run.checkpoint.size, 3);
+}
+
+impl World {
+    /// The witness's key rotated in the chain's register: a register change naming `new` as
+    /// audit-witness's key, proposed by alice and approved by carol and dave (the quorum of two
+    /// besides the proposer).
+    fn rotate_witness(&mut self, new: &Signer) {
+        let text = self.ids.source().replace(&encode_public_key(&self.witness.public_key()), &encode_public_key(&new.public_key()));
+        assert_ne!(text, self.ids.source());
+        let placeholder = S3Store::new(self.store.client().clone(), "unused", "", 1).unwrap();
+        let store = std::mem::replace(&mut self.store, placeholder);
+        let mut a = EvidenceArchive::open(store, self.ids.clone()).unwrap();
+        let at = a.append(Kind::RegisterChange, RegisterChangeEvidence::new(&digest("r"), &text, &self.ids.fingerprint()).0, &self.t.approver).unwrap().sequence;
+        let fp = lz_evidence::dsse::sha256_hex(text.as_bytes());
+        for by in [&self.t.approver2, &self.dave] {
+            a.append(Kind::RegisterApproval, RegisterApprovalEvidence::new(&digest("r"), at, &fp).0, by).unwrap();
+        }
+        self.store = a.into_store();
+    }
+}
+
+/// The witness's run as `signer` with its state under `dir` (`cosign_kept`).
+fn kept_run(w: &World, signer: &Signer, dir: &std::path::Path) -> anyhow::Result<lz_evidence::witness::Cosigned> {
+    lz_evidence::witness::cosign_kept(&w.store, &w.ws, &w.root, Vec::new(), signer, dir).map(|d| d.expect("a chain to witness"))
+}
+
+/// The witness's own note, for its state: a note of ANOTHER registered witness (its own, valid
+/// one, the latest in the store) is not the witness's, so its kept run carries no signature to
+/// it (every mirrored signature checked again). Without the check it carried all 8.
+#[test]
+fn a_note_of_another_registered_witness_is_not_the_witness_s_own() {
+    use lz_evidence::witness::Kept;
+    let _alone = alone();
+    let mut w = world("kept-other-w");
+    w.append(8);
+    let dir = tempfile::tempdir().unwrap();
+    let kept = |w: &World| kept_run(w, &w.witness, dir.path());
+    kept(&w).unwrap();
+    w.append(1);
+    // The other witness co-signs the new head (its note the latest), a second before ours: the
+    // note key names the size and the second.
+    let theirs = cosign(&w.store, &w.ws, &w.root, Vec::new(), &w.other).unwrap().expect("a chain to witness");
+    assert_eq!(theirs.checkpoint.size, 9);
+    let latest = lz_evidence::witness::parse(&w.latest().note).unwrap();
+    assert_eq!(latest.signatures.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["second-witness"]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = kept(&w).unwrap();
+    assert_eq!(run.read, Kept::Incremental { kept: 8, carried: 0 }, "another witness's note carries nothing for this witness");
+    // Its own note again the latest: the next run carries to it.
+    w.append(1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(kept(&w).unwrap().read, Kept::Incremental { kept: 9, carried: 9 });
+}
+
+/// The witness's key rotated (the new key registered by a register change, the old retired)
+/// between its kept state and its next run: the state the old key's holder kept is not read by
+/// the new key (a full run), and the new key's own state is used from then on. Without the
+/// state keyed by the witness's key, the run read the old key's 8 records from it.
+#[test]
+fn a_rotated_witness_key_does_not_use_the_old_key_s_state() {
+    use lz_evidence::witness::Kept;
+    let _alone = alone();
+    let mut w = world("kept-rotated");
+    w.append(8);
+    let dir = tempfile::tempdir().unwrap();
+    let kept = |w: &World, signer: &Signer| kept_run(w, signer, dir.path());
+    assert!(matches!(kept(&w, &w.witness).unwrap().read, Kept::Full(_)));
+    w.append(1);
+    assert_eq!(kept(&w, &w.witness).unwrap().read, Kept::Incremental { kept: 8, carried: 8 });
+    let new = Signer::new("audit-witness", generate_key());
+    w.rotate_witness(&new);
+    // The old key is retired: the witness's job refuses it (and keeps its state: no chain was refused).
+    let err = kept(&w, &w.witness).expect_err("the old key is no longer the witness's");
+    assert!(err.downcast_ref::<lz_evidence::Refused>().is_some(), "{err:#}");
+    let old_state = lz_evidence::mirror::Mirror::new(&state_dir(dir.path(), &w.witness), &w.store, &w.root);
+    assert!(old_state.holds_records());
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = kept(&w, &new).unwrap();
+    assert!(matches!(&run.read, Kept::Full(why) if why.contains("witness key")), "{:?}", run.read);
+    assert_eq!(run.checkpoint.size, 12);
+    assert!(run.checkpoint.listing.is_some(), "{:?}", run.findings);
+    w.append(1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(kept(&w, &new).unwrap().read, Kept::Incremental { kept: 12, carried: 12 });
+}
+
+/// A record in the MIDDLE of the witness's kept range written over (a new object version with
+/// the record's own bytes: the hash chain still holds, only the versions show it) after the
+/// witness ran: its run with state lists every version, reports the record and vouches for no
+/// listing, as a full run does. Without the listing's one-version-per-key check the note
+/// vouched for the listing.
+#[test]
+fn a_version_written_over_a_record_in_the_middle_of_the_kept_range_is_caught_by_the_kept_run() {
+    use lz_evidence::witness::Kept;
+    let _alone = alone();
+    let mut w = world("kept-middle");
+    w.append(20);
+    let dir = tempfile::tempdir().unwrap();
+    let kept = |w: &World| kept_run(w, &w.witness, dir.path());
+    kept(&w).unwrap();
+    w.append(1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(kept(&w).unwrap().checkpoint.listing.is_some());
+    let (bucket, key) = (w.store.bucket().to_string(), w.store.record_key(10));
+    let own = w.rt.block_on(async { w.client.get_object().bucket(&bucket).key(&key).send().await.unwrap().body.collect().await.unwrap().into_bytes() });
+    w.rt.block_on(w.client.put_object().bucket(&bucket).key(&key).body(ByteStream::from(own.to_vec())).send()).unwrap();
+    w.append(1);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = kept(&w).unwrap();
+    assert!(matches!(run.read, Kept::Incremental { kept: 21, .. }), "{:?}", run.read);
+    assert!(run.checkpoint.listing.is_none(), "a rewritten record is never vouched for");
+    assert!(run.findings.iter().any(|f| f.contains("records/000000000010.json") && f.contains("2 versions")), "{:?}", run.findings);
+    let full = w.witness().unwrap();
+    assert!(full.checkpoint.listing.is_none());
+    assert!(full.findings.iter().any(|f| f.contains("records/000000000010.json") && f.contains("2 versions")), "{:?}", full.findings);
+}
+
+/// The witness's state on a failed run: kept when the run could not finish (the evidence store
+/// unreachable: every request answered 503), removed only when the chain is refused (a
+/// verification failure: a delete marker over a record). Without the distinction the state was
+/// removed on the transient error too, and the next run read every record again.
+#[test]
+fn the_witness_keeps_its_state_on_a_transient_error_and_drops_it_only_when_the_chain_is_refused() {
+    use common::relay::{Fault, Relay, ALWAYS};
+    use lz_evidence::witness::{cosign_kept, Kept};
+    let _alone = alone();
+    let mut w = world("kept-transient");
+    w.append(6);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let endpoint = lz_platform::localstack::require(&repo).expect("LocalStack");
+    let relay = Relay::start(&endpoint);
+    let through = S3Store::new(lz_platform::aws::s3_client(&relay.endpoint(), "000000000000", "us-east-1"), w.store.bucket(), "chain/", 1).unwrap();
+    assert_eq!(through.describe(), w.store.describe(), "the same store, through the relay");
+    let dir = tempfile::tempdir().unwrap();
+    let kept = |w: &World, s: &S3Store| cosign_kept(s, &w.ws, &w.root, Vec::new(), &w.witness, dir.path());
+    kept(&w, &through).unwrap();
+    let state = lz_evidence::mirror::Mirror::new(&state_dir(dir.path(), &w.witness), &w.store, &w.root);
+    assert!(state.holds_records());
+    w.append(1);
+
+    relay.inject(None, w.store.bucket(), Fault::Status(503), ALWAYS);
+    let err = kept(&w, &through).expect_err("the store does not answer");
+    assert!(failure_of(&err).is_none(), "a transient error, not a refusal: {err:#}");
+    assert!(state.holds_records(), "the state is kept on a transient error");
+    relay.heal();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = kept(&w, &through).unwrap().expect("a chain to witness");
+    assert_eq!(run.read, Kept::Incremental { kept: 6, carried: 6 }, "the next run reads from its state");
+
+    w.delete_marker(2);
+    let err = kept(&w, &w.store).expect_err("the marker is caught");
+    assert!(failure_of(&err).is_some(), "{err:#}");
+    assert!(!state.holds_records(), "a refused chain leaves no state");
 }

@@ -23,8 +23,78 @@ use crate::sandbox::Sandbox;
 use crate::stores::Stores;
 use crate::tier::Tier;
 
-/// PUTs in flight while padding the chain (64 timed out on a loaded LocalStack at 10,000).
-const PUTS: usize = 16;
+/// PUTs in flight while padding the chain (64 timed out on a loaded LocalStack at 10,000;
+/// each PUT is tried again on an error, records and heads alike).
+const PUTS: usize = 32;
+
+/// The steps of a round `--only` and `--skip` choose from, each with what it times. The chain
+/// is always built, and the witness always co-signs it first (its checkpoint, its mirror seeds
+/// and its replay verdicts are what every step reads).
+pub const STEPS: &[(&str, &str)] = &[
+    ("verify", "`verify` seeded (no mirror: planted from the witness's seeds) and incrementally (a new process with its mirror, after one new record)"),
+    ("unseeded", "`verify` from scratch with neither mirror nor seeds, every record read from S3 (run only when named)"),
+    ("witness", "the witness again after one new record, with its state"),
+    ("verdicts", "the witness's replay verdicts, after its round-start run and after the new record (run too, unnamed, before provenance, approve or promote, which read them)"),
+    ("provenance", "the provenance look-up, in process and as a separate process, and its parts"),
+    ("approve", "`approve` from scratch and incrementally (chains without `--releases` only)"),
+    ("promote", "`promote` of a standard change from scratch and incrementally (chains without `--releases` only)"),
+    ("parts", "where the time of a verification and of the replay goes (informative)"),
+];
+
+/// The steps run without `--only`: every one but `unseeded` (a 100,000-record chain read
+/// object by object takes minutes, and the seeded figure is the one a fresh runner sees).
+const NOT_BY_DEFAULT: &[&str] = &["unseeded"];
+
+/// The steps a run measures ([`STEPS`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Steps(std::collections::BTreeSet<&'static str>);
+
+impl Default for Steps {
+    fn default() -> Steps {
+        Steps(STEPS.iter().map(|(n, _)| *n).filter(|n| !NOT_BY_DEFAULT.contains(n)).collect())
+    }
+}
+
+impl Steps {
+    /// The step named `name`, or why it is none (naming the steps there are).
+    pub fn step(name: &str) -> std::result::Result<&'static str, String> {
+        let names = || STEPS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        if name.trim().is_empty() {
+            return Err(format!("an empty step name (the steps: {})", names()));
+        }
+        STEPS.iter().map(|(n, _)| *n).find(|n| *n == name).ok_or_else(|| format!("unknown step {name:?} (the steps: {})", names()))
+    }
+
+    /// `--only` (exactly these steps) or `--skip` (the default ones but these); neither: the
+    /// default ones. An unknown or empty name, or both lists, is an error naming the steps.
+    pub fn select(only: &[String], skip: &[String]) -> std::result::Result<Steps, String> {
+        if !only.is_empty() && !skip.is_empty() {
+            return Err("--only and --skip do not go together: name the steps to run, or the ones to leave out".into());
+        }
+        let named = |list: &[String]| list.iter().map(|n| Steps::step(n)).collect::<std::result::Result<std::collections::BTreeSet<_>, _>>();
+        if !only.is_empty() {
+            return Ok(Steps(named(only)?));
+        }
+        let skipped = named(skip)?;
+        Ok(Steps(Steps::default().0.into_iter().filter(|n| !skipped.contains(n)).collect()))
+    }
+
+    /// Whether the step `name` runs.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// The steps, comma-separated, in [`STEPS`] order.
+    pub fn names(&self) -> String {
+        STEPS.iter().map(|(n, _)| *n).filter(|n| self.has(n)).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// The `--only`/`--skip` help: every step with what it times.
+pub fn steps_help() -> String {
+    let steps: Vec<String> = STEPS.iter().map(|(n, what)| format!("{n}: {what}")).collect();
+    format!("comma-separated; the steps are {}", steps.join("; "))
+}
 
 /// The environment the padding's drift records name: one the benchmark never decides on (it
 /// releases, approves and promotes to dev only). It is a real environment because the padding's
@@ -35,7 +105,7 @@ const PADDING_ENV: &str = "prod";
 /// Runs the benchmark for chains of `sizes` records (ascending); prints each figure as it is
 /// measured.
 pub fn run(root: &Path, endpoint: &str, sizes: &[usize]) -> Result<()> {
-    run_with(root, endpoint, sizes, &[], None)
+    run_with(root, endpoint, sizes, &[], None, &Steps::default())
 }
 
 /// How long after the witness's checkpoint a decision of the benchmark may start before the
@@ -59,8 +129,10 @@ const FRESH_WITNESS: Duration = Duration::from_secs(4 * 60);
 /// (where the time of a verification and of a lookup goes), which read the chain at leisure.
 ///
 /// `xtask` is the `xtask` binary to time `evidence query --resource` with as a separate process
-/// (`None`: the look-up is timed inside this process only).
-pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize], xtask: Option<&Path>) -> Result<()> {
+/// (`None`: the look-up is timed inside this process only). `steps`: the steps of each round
+/// that run ([`STEPS`]).
+pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize], xtask: Option<&Path>, steps: &Steps) -> Result<()> {
+    println!("steps: {}", steps.names());
     // Its own directory per run, also for two runs of one process (the sandbox's bucket names,
     // its dev state bucket included, derive from the directory).
     static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -191,95 +263,110 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         // The witness (on its schedule): a full listing, signed with its checkpoint; every command
         // below lists only what follows it (`lz_evidence::vouch`). With its state from the last
         // round, it reads from S3 only the records the round added.
-        witness_and_verdicts(&sb, "round start")?;
+        // The replay verdicts spare the look-up's and the decisions' replays: signed whenever
+        // one of those runs.
+        let verdicts = ["verdicts", "provenance", "approve", "promote"].iter().any(|s| steps.has(s));
+        let round_witnessed = if verdicts { witness_and_verdicts(&sb, "round start")? } else { witness_as(&sb, Some("round start"))? };
 
         // verify: the chain as every decision command reads it. A process with no mirror and no
         // seed reads every record from the store; a fresh runner plants its mirror from the
         // witness's seeds and reads only the records after them.
-        cold(&sb);
-        crate::verified::use_seeds(false);
-        let unseeded = verify_now();
-        crate::verified::use_seeds(true);
-        let (d, n) = unseeded?;
-        line(
-            "verify",
-            "from scratch",
-            d,
-            &format!("{n} records, no mirror, no seed: every record read from S3"),
-        );
-        cold(&sb);
-        let (d, n) = verify_now()?;
-        line(
-            "verify",
-            "seeded",
-            d,
-            &format!(
-                "{n} records, no mirror: {} planted from the witness's seeds",
-                crate::verified::planted()
-            ),
-        );
+        if steps.has("unseeded") {
+            cold(&sb);
+            crate::verified::use_seeds(false);
+            let unseeded = verify_now();
+            crate::verified::use_seeds(true);
+            let (d, n) = unseeded?;
+            line(
+                "verify",
+                "from scratch",
+                d,
+                &format!("{n} records, no mirror, no seed: every record read from S3"),
+            );
+        }
+        if steps.has("verify") {
+            cold(&sb);
+            let (d, n) = verify_now()?;
+            line(
+                "verify",
+                "seeded",
+                d,
+                &format!(
+                    "{n} records, no mirror: {} planted from the witness's seeds",
+                    crate::verified::planted()
+                ),
+            );
+        }
         sb.drift_note(&clock)?;
-        warm();
-        let (d, n) = verify_now()?;
-        line("verify", "incremental", d, &format!("{n} records, 1 new; {} mirrored signatures carried to the witnessed point", crate::verified::carried()));
+        if steps.has("verify") {
+            warm();
+            let (d, n) = verify_now()?;
+            line("verify", "incremental", d, &format!("{n} records, 1 new; {} mirrored signatures carried to the witnessed point", crate::verified::carried()));
+        }
 
         // The witness again after that new record, with its own state: only the new record is
         // read from S3 (every object version still listed), and only the deployments after its
         // own last verdicts are replayed.
-        let mut witnessed = witness_and_verdicts(&sb, "incremental")?;
+        let mut witnessed = match (steps.has("witness"), verdicts) {
+            (true, true) => witness_and_verdicts(&sb, "incremental")?,
+            (true, false) => witness_as(&sb, Some("incremental"))?,
+            (false, _) => round_witnessed,
+        };
 
         // provenance: the whole `evidence query --resource` (one verification, the replay of
         // dev's deployments, the index, the answer) in a new process with the mirror.
         // Three times, each as a new process (nothing in memory, the mirror on disk): the median.
-        let mut runs = Vec::new();
-        let replayed = lz_promote::replay::replayed();
-        let mut opened = 0;
-        for _ in 0..3 {
-            warm();
-            let (d, looked) = timed(|| {
-                lz_promote::provenance::look_up(&s3_paths, &[], &[], "dev", &address, None)
-            })?;
-            let answer = looked.answer.context("nothing deployed to dev")?;
-            ensure!(
-                answer.resource.is_some(),
-                "{address} has no provenance in dev"
-            );
-            ensure!(
-                answer.plan_matches,
-                "the plan re-rendered from release {} is not the recorded one",
-                answer.release
-            );
-            opened = looked.releases_opened;
-            runs.push(d);
-        }
-        let shown: Vec<String> = runs
-            .iter()
-            .map(|d| format!("{:.2}s", d.as_secs_f64()))
-            .collect();
-        runs.sort();
-        let replayed = (lz_promote::replay::replayed() - replayed) / 3;
-        let of = grown
-            .as_ref()
-            .map(|g| format!(", {} releases ({} deployed to dev)", g.releases, g.deployed))
-            .unwrap_or_default();
-        line(
-            "provenance",
-            "in process",
-            runs[1],
-            &format!("{address} in dev{of}, the whole look-up inside the benchmark's process, releases from S3, median of {}; {replayed} admission(s) replayed per run (the rest from the witness's signed verdicts), {opened} release archive(s) opened", shown.join(", ")),
-        );
-        if let Some(xtask) = xtask {
-            let (median, shown) = query_process(xtask, &sb, &address)?;
+        if steps.has("provenance") {
+            let mut runs = Vec::new();
+            let replayed = lz_promote::replay::replayed();
+            let mut opened = 0;
+            for _ in 0..3 {
+                warm();
+                let (d, looked) = timed(|| {
+                    lz_promote::provenance::look_up(&s3_paths, &[], &[], "dev", &address, None)
+                })?;
+                let answer = looked.answer.context("nothing deployed to dev")?;
+                ensure!(
+                    answer.resource.is_some(),
+                    "{address} has no provenance in dev"
+                );
+                ensure!(
+                    answer.plan_matches,
+                    "the plan re-rendered from release {} is not the recorded one",
+                    answer.release
+                );
+                opened = looked.releases_opened;
+                runs.push(d);
+            }
+            let shown: Vec<String> = runs
+                .iter()
+                .map(|d| format!("{:.2}s", d.as_secs_f64()))
+                .collect();
+            runs.sort();
+            let replayed = (lz_promote::replay::replayed() - replayed) / 3;
+            let of = grown
+                .as_ref()
+                .map(|g| format!(", {} releases ({} deployed to dev)", g.releases, g.deployed))
+                .unwrap_or_default();
             line(
                 "provenance",
-                "process",
-                median,
-                &format!("`xtask evidence query --resource {address} --env dev` as a separate process with its mirror, median of {shown}"),
+                "in process",
+                runs[1],
+                &format!("{address} in dev{of}, the whole look-up inside the benchmark's process, releases from S3, median of {}; {replayed} admission(s) replayed per run (the rest from the witness's signed verdicts), {opened} release archive(s) opened", shown.join(", ")),
             );
+            if let Some(xtask) = xtask {
+                let (median, shown) = query_process(xtask, &sb, &address)?;
+                line(
+                    "provenance",
+                    "process",
+                    median,
+                    &format!("`xtask evidence query --resource {address} --env dev` as a separate process with its mirror, median of {shown}"),
+                );
+            }
+            println!("    (its parts, in process: {})", provenance_parts(&s3_paths, &address)?);
         }
-        println!("    (its parts, in process: {})", provenance_parts(&s3_paths, &address)?);
 
-        if decide {
+        if decide && steps.has("approve") {
             // approve: a high-tier release's first approval, then its second; each decision
             // right after a witnessed checkpoint fresh enough for its clock.
             let rel = sb.release(&format!("bench-approve-{round}"), "alice", &clock, |t| {
@@ -301,7 +388,8 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
             warm();
             let (d, _) = timed(|| sb.approve("erin", &rel, "dev", &clock))?;
             line("approve", "incremental", d, "");
-
+        }
+        if decide && steps.has("promote") {
             // promote: a standard change (tags only) to dev, end to end (Terraform apply included).
             let a = sb.release(&format!("bench-std-a-{round}"), "alice", &clock, |t| {
                 crate::bench::retag(t, &format!("CC-6{round:03}"))
@@ -332,11 +420,17 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
                 d,
                 "standard change to dev, Terraform apply included",
             );
-        } else {
+            // The releases now deployed to dev, where the next round's look-ups read them.
+            publish_releases(&sb.releases_dir(), &stores, &[a, b])?;
+        }
+        if !decide && (steps.has("approve") || steps.has("promote")) {
             println!("  (approve and promote are not measured on a chain of many releases: its deployments wrote no Terraform state, so dev's facts gate refuses any later decision there)");
         }
 
         // Where the time goes (informative; after the decisions, which must not wait for it).
+        if !steps.has("parts") {
+            continue;
+        }
         println!(
             "    (earlier head versions read from S3 through the mirror: {})",
             mirror_heads(&mirror, &sb)?
@@ -1006,25 +1100,7 @@ fn append_via_copy<'s>(
                 let (client, bucket) = (client.clone(), bucket.clone());
                 let key = store.record_key((records.len() + next) as u64);
                 let body = new[next].bytes.to_vec();
-                set.spawn(async move {
-                    // A loaded LocalStack stalls now and then: tried again, and a PUT whose
-                    // answer was lost is found by its bytes.
-                    let mut attempt = 0;
-                    loop {
-                        let put = client.put_object().bucket(&bucket).key(&key).if_none_match("*").content_type("application/json");
-                        let Err(e) = put.body(ByteStream::from(body.clone())).send().await.map_err(crate::aws_error) else { return Ok(()) };
-                        attempt += 1;
-                        if let Ok(got) = client.get_object().bucket(&bucket).key(&key).send().await {
-                            if got.body.collect().await.map(|b| b.into_bytes().to_vec() == body).unwrap_or(false) {
-                                return Ok(());
-                            }
-                        }
-                        if attempt >= 5 {
-                            return Err(e).with_context(|| format!("cannot write s3://{bucket}/{key}"));
-                        }
-                        tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
-                    }
-                });
+                set.spawn(put_retrying(client, bucket, key, body, true));
                 next += 1;
             }
             match set.join_next().await {
@@ -1039,11 +1115,7 @@ fn append_via_copy<'s>(
             while next < heads.len() && set.len() < PUTS {
                 let (client, bucket, key) = (client.clone(), bucket.clone(), store.head_key());
                 let body = heads[next].clone();
-                set.spawn(async move {
-                    let put = client.put_object().bucket(&bucket).key(&key).content_type("application/json");
-                    put.body(ByteStream::from(body)).send().await.map_err(crate::aws_error).with_context(|| format!("cannot write s3://{bucket}/{key}"))?;
-                    anyhow::Ok(())
-                });
+                set.spawn(put_retrying(client, bucket, key, body, false));
                 next += 1;
             }
             match set.join_next().await {
@@ -1066,4 +1138,63 @@ fn append_via_copy<'s>(
         anyhow::Ok(())
     })?;
     Ok(new.len())
+}
+
+/// One PUT of the padding, tried again on an error (a loaded LocalStack stalls now and then),
+/// up to 5 attempts. With `once` (a record) it is written with `If-None-Match: *`, and a PUT
+/// whose answer was lost is found by its bytes; a head version written twice is one more
+/// earlier head naming the same record.
+async fn put_retrying(client: aws_sdk_s3::Client, bucket: String, key: String, body: Vec<u8>, once: bool) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        let put = client.put_object().bucket(&bucket).key(&key).content_type("application/json");
+        let put = if once { put.if_none_match("*") } else { put };
+        let Err(e) = put.body(ByteStream::from(body.clone())).send().await.map_err(crate::aws_error) else { return Ok(()) };
+        attempt += 1;
+        if once {
+            if let Ok(got) = client.get_object().bucket(&bucket).key(&key).send().await {
+                if got.body.collect().await.map(|b| b.into_bytes().to_vec() == body).unwrap_or(false) {
+                    return Ok(());
+                }
+            }
+        }
+        if attempt >= 5 {
+            return Err(e).with_context(|| format!("cannot write s3://{bucket}/{key}"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `--only`/`--skip`: the default runs every step but `unseeded`; `--only` runs exactly the
+    /// steps named, `--skip` the default ones but those; an unknown or empty name, or both
+    /// lists, is an error naming the steps there are.
+    #[test]
+    fn steps_are_selected_by_name_and_a_bad_name_names_the_steps() {
+        let all = Steps::default();
+        assert_eq!(all.names(), "verify,witness,verdicts,provenance,approve,promote,parts");
+        assert!(!all.has("unseeded"));
+        assert_eq!(Steps::select(&[], &[]).unwrap(), all);
+        let only = Steps::select(&names(&["verify", "unseeded", "promote"]), &[]).unwrap();
+        assert_eq!(only.names(), "verify,unseeded,promote");
+        let skip = Steps::select(&[], &names(&["parts", "provenance"])).unwrap();
+        assert_eq!(skip.names(), "verify,witness,verdicts,approve,promote");
+        let listed = "verify, unseeded, witness, verdicts, provenance, approve, promote, parts";
+        for (only, skip) in [(names(&["verfy"]), vec![]), (vec![], names(&["verify", "nope"])), (names(&[""]), vec![]), (vec![], names(&[" "]))] {
+            let e = Steps::select(&only, &skip).unwrap_err();
+            assert!(e.contains(listed), "{only:?} {skip:?}: {e}");
+        }
+        assert!(Steps::select(&names(&["verify"]), &names(&["parts"])).unwrap_err().contains("do not go together"));
+        // The help names every step.
+        for (n, _) in STEPS {
+            assert!(steps_help().contains(&format!("{n}: ")), "{n}");
+        }
+    }
 }

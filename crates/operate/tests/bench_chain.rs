@@ -30,5 +30,5 @@ fn the_chain_benchmark_runs_on_a_short_chain() {
 #[test]
 fn the_chain_benchmark_builds_many_releases_the_replay_admits() {
     let _alone = alone();
-    lz_operate::bench_chain::run_with(&root(), &endpoint(), &[], &[12, 25], None).unwrap();
+    lz_operate::bench_chain::run_with(&root(), &endpoint(), &[], &[12, 25], None, &lz_operate::bench_chain::Steps::default()).unwrap();
 }

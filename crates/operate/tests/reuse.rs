@@ -569,3 +569,40 @@ fn the_witness_signs_replay_verdicts_and_only_a_witness_of_this_chain_spares_a_r
     assert_eq!(witness_run(true), (None, vec![forged, forged_2], 2), "publish_full replays every deployment");
     assert_eq!(fresh(), (vec![forged, forged_2], 0));
 }
+
+/// The witness's own latest verdicts (`witnessed::own_latest`, what its next run starts from):
+/// verdicts of ANOTHER registered witness are not its own, whether they name that witness
+/// (signed with its key, stored under this witness's name) or name this witness over the other
+/// witness's signature. Only this witness's own verdicts are taken, though older. Without
+/// `own_latest`'s name check the first was taken for its own; without `open`'s, the second.
+#[test]
+fn the_witness_takes_no_other_witness_verdicts_for_its_own() {
+    use lz_evidence::identity::{encode_public_key, generate_key};
+    use lz_promote::replay::witnessed::{self, Verdicts};
+    let _alone = alone();
+    let s = own_stores();
+    let ws = s.witness().unwrap();
+    let (me, other) = (lz_evidence::Signer::new("wendy", generate_key()), lz_evidence::Signer::new("walter", generate_key()));
+    let entry = |s: &lz_evidence::Signer| {
+        format!(
+            "[identity.{0}]\nname = \"{0}\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{1}\"\n\n",
+            s.identity(),
+            encode_public_key(&s.public_key())
+        )
+    };
+    let register = lz_evidence::Identities::parse(&format!("{}{}", entry(&me), entry(&other)), "identities.toml").unwrap();
+    let hash = "ab".repeat(32);
+    let hash_at = |seq: u64| (seq == 9).then(|| hash.clone());
+    let verdicts = |witness: &str, time: &str| Verdicts { witness: witness.into(), size: 10, hash: hash.clone(), time: time.into(), rejected: Default::default() };
+    // Under wendy's name in the store: walter's own verdicts, and verdicts naming wendy that walter signed.
+    let under_mine = |v: &Verdicts, by: &lz_evidence::Signer, unix: i64| {
+        assert!(ws.put(&witnessed::key(v.size, unix, "wendy"), &witnessed::sign(v, by).unwrap()).unwrap());
+    };
+    under_mine(&verdicts("walter", "2026-12-08T01:00:10Z"), &other, 1_796_691_610);
+    under_mine(&verdicts("wendy", "2026-12-08T01:00:11Z"), &other, 1_796_691_611);
+    assert_eq!(witnessed::own_latest(&ws, &register, &me, 10, hash_at).unwrap(), None, "another witness's verdicts are not wendy's");
+    // Wendy's own, older: taken.
+    let own = verdicts("wendy", "2026-12-08T01:00:00Z");
+    witnessed::put(&ws, &own, &me).unwrap();
+    assert_eq!(witnessed::own_latest(&ws, &register, &me, 10, hash_at).unwrap(), Some(own));
+}

@@ -13,37 +13,96 @@ use crate::store::{StoredRecord, Windows};
 use crate::vouch::Vouch;
 use crate::witness::Listing;
 
+/// A record listing kept for the witness's note ([`crate::Store::keep_listing`]): asked for,
+/// and what the next full integrity listing found.
+#[derive(Default)]
+pub(super) struct KeptListing {
+    wanted: bool,
+    listed: Option<RecordListing>,
+}
+
+/// What the [`Listing`] is computed from: the record keys' versions and delete markers as
+/// listed (`key`, version id; keys ascending, a key's versions newest first) and the id of the
+/// head's latest version.
+pub(super) struct RecordListing {
+    versions: Vec<(String, Option<String>)>,
+    markers: Vec<(String, Option<String>)>,
+    latest_head: Option<String>,
+}
+
+impl RecordListing {
+    fn of(heads: &versions::Listed, records: &versions::Listed, head_key: &str) -> RecordListing {
+        RecordListing {
+            versions: records.versions.iter().map(|v| (v.key.clone(), v.id.clone())).collect(),
+            markers: records.markers.iter().map(|m| (m.key.clone(), m.id.clone())).collect(),
+            latest_head: heads.versions.iter().find(|v| v.key == head_key && v.latest).and_then(|v| v.id.clone()),
+        }
+    }
+}
+
 impl S3Store {
-    /// Lists every version and delete marker of the record keys and the head's latest version:
-    /// the [`Listing`] of records `0 ..= size - 1`; `None` with findings when the listing is not
-    /// one version per key without markers, `None` alone when the head does not name record
-    /// `size - 1` with `hash`, or its bytes are not `verified` (the head the witness's
+    /// [`crate::Store::keep_listing`]: the next full integrity listing is kept (one kept before
+    /// and not used is dropped).
+    pub(super) fn keep_next_listing(&self) {
+        if let Ok(mut kept) = self.kept_listing.lock() {
+            *kept = KeptListing { wanted: true, listed: None };
+        }
+    }
+
+    /// Called by a full integrity listing (`heads`: the head's versions, `records`: every
+    /// record version and marker): kept when asked for.
+    pub(super) fn keep_listed(&self, heads: &versions::Listed, records: &versions::Listed) {
+        if let Ok(mut kept) = self.kept_listing.lock() {
+            if kept.wanted {
+                kept.listed = Some(RecordListing::of(heads, records, &self.head_key()));
+            }
+        }
+    }
+
+    /// The listing kept, taken (used once), when one was asked for and made.
+    fn take_listed(&self) -> Option<RecordListing> {
+        let mut kept = self.kept_listing.lock().ok()?;
+        let listed = kept.listed.take();
+        kept.wanted = false;
+        listed
+    }
+
+    /// Every version and delete marker of the record keys and the head's latest version (the
+    /// listing kept from the witness's verification, [`crate::Store::keep_listing`], else listed
+    /// now): the [`Listing`] of records `0 ..= size - 1`; `None` with findings when the listing
+    /// is not one version per key without markers, `None` alone when the head does not name
+    /// record `size - 1` with `hash`, or its bytes are not `verified` (the head the witness's
     /// verification checked, signature included: a version written between that verification
-    /// and this listing is never vouched for).
+    /// and the listing is never vouched for).
     pub(super) async fn listing_upto_async(&self, size: u64, hash: &str, verified: Option<&[u8]>) -> Result<(Option<Listing>, Vec<String>)> {
-        let records_prefix = format!("{}records/", self.prefix);
         let head_key = self.head_key();
         let Some(last) = size.checked_sub(1).map(|s| self.record_key(s)) else { return Ok((None, Vec::new())) };
-        let first_page = |_: &versions::Version| true;
-        let (records, heads) = tokio::join!(
-            versions::list(&self.client, &self.bucket, &records_prefix, None, None, self.page_size),
-            versions::list(&self.client, &self.bucket, &head_key, None, Some(&first_page), self.page_size)
-        );
-        let (records, heads) = (records?, heads?);
+        let listed = match self.take_listed() {
+            Some(listed) => listed,
+            None => {
+                let records_prefix = format!("{}records/", self.prefix);
+                let first_page = |_: &versions::Version| true;
+                let (records, heads) = tokio::join!(
+                    versions::list(&self.client, &self.bucket, &records_prefix, None, None, self.page_size),
+                    versions::list(&self.client, &self.bucket, &head_key, None, Some(&first_page), self.page_size)
+                );
+                RecordListing::of(&heads?, &records?, &head_key)
+            }
+        };
         let mut findings = Vec::new();
         let mut digest = Sha256::new();
         let mut per_key: BTreeMap<&str, u64> = BTreeMap::new();
         let mut versions_listed = 0u64;
-        for v in records.versions.iter().filter(|v| v.key <= last) {
-            digest.update(version_line(&v.key, v.id.as_deref()));
-            *per_key.entry(&v.key).or_default() += 1;
+        for (key, id) in listed.versions.iter().filter(|(k, _)| *k <= last) {
+            digest.update(version_line(key, id.as_deref()));
+            *per_key.entry(key.as_str()).or_default() += 1;
             versions_listed += 1;
         }
         let mut markers = 0u64;
-        for m in records.markers.iter().filter(|m| m.key <= last) {
-            digest.update(format!("{} {} delete-marker\n", m.key, m.id.as_deref().unwrap_or("null")));
+        for (key, id) in listed.markers.iter().filter(|(k, _)| *k <= last) {
+            digest.update(format!("{key} {} delete-marker\n", id.as_deref().unwrap_or("null")));
             markers += 1;
-            findings.push(format!("s3://{}/{}: delete marker {} over a record", self.bucket, m.key, m.id.as_deref().unwrap_or("-")));
+            findings.push(format!("s3://{}/{key}: delete marker {} over a record", self.bucket, id.as_deref().unwrap_or("-")));
         }
         for (key, n) in per_key.iter().filter(|(_, n)| **n > 1) {
             findings.push(format!("s3://{}/{key}: {n} versions (a version was written over the record after its first)", self.bucket));
@@ -53,8 +112,7 @@ impl S3Store {
         }
         // A head that does not name the witnessed record (behind it: an append whose head write
         // is still to come) is no finding; the note then vouches for no listing.
-        let latest = heads.versions.iter().find(|v| v.key == head_key && v.latest).and_then(|v| v.id.clone());
-        let head_version = match latest {
+        let head_version = match listed.latest_head {
             Some(id) => match (self.head_bytes(&id).await?, verified) {
                 (Some(got), Some(verified)) if got == verified && self.names(&id, &got, size - 1, hash) => Some(id),
                 _ => None,

@@ -6,7 +6,7 @@
 //!
 //! [`cosign_kept`] is the same job with the witness's own state: a mirror of the records it
 //! verified ([`crate::mirror::Mirror`] under the witness's directory, keyed by the store and the
-//! trust root). The next run still lists every object version of the store (a version written
+//! trust root, in a directory of the witness's key: [`state_dir`]). The next run still lists every object version of the store (a version written
 //! over a record, a delete marker, a head that does not name the chain: the same findings as a
 //! full run), judges every head version (their bytes held where the listing's ETag vouches for
 //! them) and reads from the store only the record objects after its state; the signatures of
@@ -14,7 +14,9 @@
 //! signature over what it verified; the chain must hold the note's hash at its size and an
 //! appender-signed head must cover them), every other check runs over the whole chain. A state
 //! that does not verify against the store (edited, another store's, torn) means a full run from
-//! the store, whose verdict is the one signed.
+//! the store, whose verdict is the one signed. The state is removed when the chain is refused
+//! (a verification failure), and kept when a run fails for any other reason (the store
+//! unreachable): the next run verifies it against the store again anyway.
 
 use std::path::Path;
 
@@ -62,14 +64,27 @@ pub fn cosign_kept(
     signer: &Signer,
     dir: &Path,
 ) -> Result<Option<Cosigned>> {
-    run(store, witness_store, trust, known, signer, Some(&crate::mirror::Mirror::new(dir, store, trust)))
+    run(store, witness_store, trust, known, signer, Some(&crate::mirror::Mirror::new(&state_dir(dir, signer), store, trust)))
 }
 
-/// Whether `w` carries a signature line of `signer`'s name and key id (checked against the
-/// register by the verification that takes it).
+/// Where under `dir` the witness `signer` keeps its state: a directory of its key. A key
+/// rotated in the register (the new key registered, the old retired) starts from a full run:
+/// the old key's state, whose records that key's holder checked, is never read by the new one.
+pub fn state_dir(dir: &Path, signer: &Signer) -> std::path::PathBuf {
+    let key = crate::dsse::sha256_hex(format!("{}\n{}", signer.identity(), signer.keyid()).as_bytes());
+    dir.join(format!("key-{}", &key[..24]))
+}
+
+/// Whether `w` carries a signature line of `signer`'s name and key id whose signature verifies
+/// with `signer`'s key: the witness's own note. A line under its name and key id signed by
+/// another key (another registered witness's) is not its own.
 fn signed_by(w: &Witnessed, signer: &Signer) -> bool {
     let keyid = note_keyid(signer.identity(), &signer.public_key());
-    parse(&w.note).is_ok_and(|n| n.signatures.iter().any(|s| s.name == signer.identity() && s.keyid == keyid))
+    parse(&w.note).is_ok_and(|n| {
+        n.signatures
+            .iter()
+            .any(|s| s.name == signer.identity() && s.keyid == keyid && signer.public_key().verify(&s.signature, &[n.text.as_bytes()]))
+    })
 }
 
 /// What a verification of the job leaves: the chain, its state, the head bytes it judged, the
@@ -101,6 +116,9 @@ fn run(
 ) -> Result<Option<Cosigned>> {
     let latest = witness_store.latest()?;
     let witnessed: Vec<Witnessed> = latest.clone().into_iter().collect();
+    // One listing of the store's object versions for the verification and the note's `listing`
+    // line: the verification's full listing is kept for `listing_upto` below.
+    store.keep_listing();
     let checked = (|| -> Result<Checked> {
         let mut why = "no state kept".to_string();
         if let Some(mirror) = kept {
@@ -119,7 +137,7 @@ fn run(
             why = if had {
                 "the witness's state did not verify against the store".into()
             } else {
-                "no state of this store and trust root".into()
+                "no state of this store and trust root under this witness key".into()
             };
         }
         let mut anchors = crate::Anchors::of_store(store, known.clone())?;
@@ -135,7 +153,9 @@ fn run(
     let (chain, state, verified_head, records, read) = match checked {
         Ok(checked) => checked,
         Err(e) => {
-            if let Some(mirror) = kept {
+            // A refused chain leaves no state; a run that could not finish for another reason
+            // (the store unreachable, a read that timed out) keeps it for the next run.
+            if let Some(mirror) = kept.filter(|_| crate::failure_of(&e).is_some()) {
                 mirror.forget();
             }
             // The latest note may vouch for a listing this run could not verify: a note without
@@ -159,8 +179,9 @@ fn run(
     // The origin is the hash the chain holds for sequence 0, as verifiers compare it.
     let (Some((seq, hash)), Some(first)) = (&chain.head, state.hash_at(0)) else { return Ok(None) };
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
-    // The full listing the note vouches for (stores that keep no versions vouch for nothing).
-    // It names the head version whose bytes this verification checked (review finding 4).
+    // The full listing the note vouches for (stores that keep no versions vouch for nothing):
+    // the one this verification judged. It names the head version whose bytes this
+    // verification checked (review finding 4).
     let (listing, mut findings) = store.listing_upto(seq + 1, hash, verified_head.as_deref())?;
     findings.extend(chain.quarantined.iter().map(|q| format!("foreign object: {q}")));
     let checkpoint = WitnessCheckpoint {
@@ -216,8 +237,7 @@ fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Re
     }
     // Only a key that signed the note retires it: a note by a key no register holds would make
     // every verifier that checks the latest note refuse.
-    let keyid = note_keyid(signer.identity(), &signer.public_key());
-    if !note.signatures.iter().any(|s| s.name == signer.identity() && s.keyid == keyid) {
+    if !signed_by(prev, signer) {
         bail!("{} is not signed by {}'s key: its listing is not retired (the witness who signed it must run)", prev.source, signer.identity());
     }
     let mut now = time::OffsetDateTime::now_utc().replace_nanosecond(0)?;
@@ -234,4 +254,45 @@ fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Re
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
     witness_store.put(&key, &sign(&checkpoint, signer)?).with_context(|| format!("the witness could not retire the listing of {}", prev.source))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+    use ed25519_dalek::SigningKey;
+
+    fn note(by: &Signer) -> Witnessed {
+        let checkpoint = WitnessCheckpoint {
+            origin: origin_of(&"ab".repeat(32)),
+            size: 3,
+            hash: "cd".repeat(32),
+            time: "2026-12-08T01:00:00Z".into(),
+            listing: None,
+        };
+        Witnessed { note: sign(&checkpoint, by).unwrap(), source: "a note".into() }
+    }
+
+    /// The witness's own note is one its key signed: another registered witness's note is not,
+    /// nor one whose signature line carries the witness's name and key id (both public) over a
+    /// signature the other witness's key made. Without the signature check the second was taken
+    /// for the witness's own.
+    #[test]
+    fn only_a_note_the_witness_s_key_signed_is_its_own() {
+        let me = Signer::new("audit-witness", SigningKey::from_bytes(&[1; 32]));
+        let other = Signer::new("second-witness", SigningKey::from_bytes(&[2; 32]));
+        assert!(signed_by(&note(&me), &me));
+        assert!(!signed_by(&note(&other), &me), "another witness's note");
+        // The other witness's note with its line renamed to the witness and given the
+        // witness's key id, its signature still the other key's.
+        let theirs = String::from_utf8(note(&other).note).unwrap();
+        let line = theirs.lines().last().unwrap();
+        let blob = base64::engine::general_purpose::STANDARD.decode(line.rsplit(' ').next().unwrap()).unwrap();
+        let mut forged_blob = note_keyid(me.identity(), &me.public_key()).to_vec();
+        forged_blob.extend_from_slice(&blob[4..]);
+        let forged_line = format!("\u{2014} audit-witness {}", base64::engine::general_purpose::STANDARD.encode(forged_blob));
+        let forged = Witnessed { note: theirs.replace(line, &forged_line).into_bytes(), source: "a forged note".into() };
+        assert!(parse(&forged.note).is_ok());
+        assert!(!signed_by(&forged, &me), "the witness's name and key id over another key's signature");
+    }
 }

@@ -406,3 +406,62 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `policy --plan` on more than one core splits the rule packages between engines (each with
+/// the library, `lz_policy::split`), each parsed, prepared and evaluated on a thread: on every
+/// plan file, for 2 to 4 cores, the findings are those of one engine holding every policy, in
+/// the same order, through `load_with_plan_on` as `policy --plan` loads them.
+#[test]
+fn policies_split_between_engines_give_the_same_findings() {
+    let opts = lz_policy::Options::for_root(&root());
+    let one = policies();
+    assert_eq!(one.parts(), 1);
+    let tree = lz_policy::PolicyTree::load(&opts.policies).unwrap();
+    assert_eq!(lz_policy::split::reads_across_packages(&tree), Vec::<String>::new(), "the repository's rules are evaluated apart");
+    let dir = tempfile::tempdir().unwrap();
+    let files = plan_files(dir.path());
+    let mut seen = 0;
+    for cores in 2..=4 {
+        let groups = lz_policy::split::groups(&tree, cores);
+        assert_eq!(groups.len(), cores);
+        let all: Vec<&String> = groups.iter().flatten().collect();
+        assert_eq!(all.len(), tree.rules.iter().map(|r| &r.package).collect::<std::collections::BTreeSet<_>>().len(), "each rule package in one part");
+        for f in &files {
+            let want = one.findings_engine(engine_plan::read(f, one.held()).unwrap(), &mut Stages::default()).unwrap();
+            let (split, plan) = lz_policy::Policies::load_with_plan_on(&opts.policies, &opts.settings, f, cores).unwrap();
+            assert_eq!(split.parts(), cores);
+            assert_eq!(split.findings_engine(plan, &mut Stages::default()).unwrap(), want, "{} on {cores} cores", f.display());
+            seen += want.len();
+        }
+    }
+    assert!(seen > 300, "too few findings ({seen}) for the comparison to say much");
+    // One core: one engine.
+    assert_eq!(lz_policy::Policies::load_on(&opts.policies, &opts.settings, 1).unwrap().parts(), 1);
+}
+
+/// A policy that reads another rule package (or the data document as a whole) could read a
+/// package another part does not hold, and read nothing: such policies are never split, and
+/// the scan names the file and line.
+#[test]
+fn a_policy_reading_another_rule_package_keeps_one_engine() {
+    let opts = lz_policy::Options::for_root(&root());
+    for (reads, line) in [
+        ("count(data.lz.rules.s3.encryption.deny) > 0", "data.lz.rules.s3.encryption"),
+        ("count(data.lz.rules[\"s3\"]) > 0", "data.lz.rules["),
+        ("count(data) > 0", "count(data)"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("policies"), &dir.path().join("policies"));
+        let rule = dir.path().join("policies/iam/no_users/no_users.rego");
+        let text = std::fs::read_to_string(&rule).unwrap() + &format!("\nalso_reads if {{\n\t{reads}\n}}\n");
+        std::fs::write(&rule, text).unwrap();
+        let tree = lz_policy::PolicyTree::load(&dir.path().join("policies")).unwrap();
+        let found = lz_policy::split::reads_across_packages(&tree);
+        assert_eq!(found.len(), 1, "{reads}: {found:?}");
+        assert!(found[0].starts_with("iam/no_users/no_users.rego:") && found[0].contains(line), "{found:?}");
+        assert_eq!(lz_policy::split::plan(&tree, 2), vec![None]);
+        if reads.contains("s3.encryption") {
+            assert_eq!(lz_policy::Policies::load_on(&dir.path().join("policies"), &opts.settings, 2).unwrap().parts(), 1, "{reads}");
+        }
+    }
+}

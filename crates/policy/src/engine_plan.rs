@@ -125,7 +125,7 @@ pub fn reads_beyond_the_held_parts(rel: &str, text: &str) -> Vec<String> {
 /// The Rego text with its comments and the insides of its strings and raw strings blanked
 /// (each byte a space, newlines kept), so offsets and lines stay those of the text. An
 /// unterminated string is an error at its start.
-pub(crate) fn code_only(text: &str) -> std::result::Result<String, usize> {
+fn code_only(text: &str) -> std::result::Result<String, usize> {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

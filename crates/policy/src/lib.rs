@@ -17,7 +17,6 @@ pub mod rules;
 pub mod scale;
 pub mod scan;
 pub mod settings;
-pub mod split;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -75,33 +74,16 @@ pub struct Stages {
     pub output: std::time::Duration,
 }
 
-/// Loaded policies, settings and the engines ready to evaluate many plans.
+/// Loaded policies, settings and an engine ready to evaluate many plans.
 #[derive(Clone)]
 pub struct Policies {
     pub tree: PolicyTree,
     pub settings: Settings,
-    /// One engine holding every policy, or the rule packages split between several (each with
-    /// the library, see [`split`]), evaluated on a thread each. Never empty.
-    parts: Vec<Part>,
+    engine: regorus::Engine,
     /// The parts of a plan these policies read ([`engine_plan::Held::for_policies`]): private, so
     /// no caller can say the policies read less than they do ([`Policies::findings_engine`]
     /// refuses a plan holding less).
     held: engine_plan::Held,
-}
-
-/// One prepared engine of [`Policies`] and the rule packages it holds.
-#[derive(Clone)]
-struct Part {
-    engine: regorus::Engine,
-    /// The rule packages this engine holds (`None`: every one); every other package is held by
-    /// every part.
-    packages: Option<std::collections::BTreeSet<String>>,
-}
-
-impl Part {
-    fn holds(&self, package: &str) -> bool {
-        self.packages.as_ref().is_none_or(|p| p.contains(package))
-    }
 }
 
 impl Policies {
@@ -126,63 +108,19 @@ impl Policies {
     /// prepared, the two parts of the fixed cost that do not depend on each other (issue 29).
     /// The same policies and the same plan as the two calls one after the other; a policy error
     /// is reported before a plan error, as when they run in turn.
-    ///
-    /// On more than one core the rule packages are split between engines ([`split::plan`]),
-    /// each parsed and prepared on a thread of its own and evaluated on one: the same findings
-    /// (`tests/split.rs`), in less wall time.
     pub fn load_with_plan(policies: &Path, settings: &Path, plan: &Path) -> Result<(Self, engine_plan::EnginePlan)> {
-        Self::load_with_plan_on(policies, settings, plan, split::cores())
-    }
-
-    /// [`Policies::load_with_plan`] as on `cores` cores.
-    pub fn load_with_plan_on(policies: &Path, settings: &Path, plan: &Path, cores: usize) -> Result<(Self, engine_plan::EnginePlan)> {
+        let t = std::time::Instant::now();
         let tree = PolicyTree::load(policies)?;
         // What the plan must hold depends on the policies' text only, not on their parse.
         let held = engine_plan::Held::for_policies(&tree);
-        let groups = split::plan(&tree, cores);
         std::thread::scope(|scope| {
             let reading = scope.spawn(|| engine_plan::read(plan, held));
-            let loaded = Self::from_tree_in_parts(tree, settings, groups);
+            let loaded = Self::from_tree(tree, settings, t, &mut Vec::new());
             let read = reading.join();
             let loaded = loaded?;
             let read = read.map_err(|_| anyhow!("the thread reading {} panicked", plan.display()))??;
             Ok((loaded, read))
         })
-    }
-
-    /// The policies under `policies` split between the engines `cores` cores evaluate them in
-    /// ([`split::plan`]): what [`Policies::load_with_plan`] loads.
-    pub fn load_on(policies: &Path, settings: &Path, cores: usize) -> Result<Self> {
-        let tree = PolicyTree::load(policies)?;
-        let groups = split::plan(&tree, cores);
-        Self::from_tree_in_parts(tree, settings, groups)
-    }
-
-    /// How many engines the rule packages are split between (1: one engine holds every policy).
-    pub fn parts(&self) -> usize {
-        self.parts.len()
-    }
-
-    /// The policies of `tree`, one engine per group of rule packages (`None`: every package),
-    /// each parsed and prepared on a thread of its own; the first error of the groups in order.
-    fn from_tree_in_parts(tree: PolicyTree, settings: &Path, groups: Vec<Option<std::collections::BTreeSet<String>>>) -> Result<Self> {
-        let settings = Settings::load(settings)?;
-        let data = settings_data(&settings)?;
-        let parts = std::thread::scope(|scope| {
-            let (tree, data) = (&tree, &data);
-            let mut groups = groups.into_iter();
-            let first = groups.next().flatten();
-            let others: Vec<_> = groups
-                .map(|g| scope.spawn(move || prepare(tree, data, g.as_ref()).map(|engine| Part { engine, packages: g })))
-                .collect();
-            let first = prepare(tree, data, first.as_ref()).map(|engine| Part { engine, packages: first });
-            let mut parts = vec![first?];
-            for h in others {
-                parts.push(h.join().map_err(|_| anyhow!("a thread preparing the policy engine panicked"))??);
-            }
-            Ok::<_, anyhow::Error>(parts)
-        })?;
-        Ok(Self { held: engine_plan::Held::for_policies(&tree), tree, settings, parts })
     }
 
     /// The policies of `tree` with the settings file `settings`, parsed and prepared; `t` is when
@@ -194,13 +132,23 @@ impl Policies {
         let mut engine = tree.engine(false)?;
         stages.push(("parse policies", t.elapsed()));
         let t = std::time::Instant::now();
-        prepare_parsed(&mut engine, &settings_data(&settings)?)?;
+        let data = serde_json::json!({ "lz": { "settings": settings } });
+        engine
+            .add_data(regorus::Value::from_json_str(&data.to_string()).map_err(|e| anyhow!("{e}"))?)
+            .map_err(|e| anyhow!("{e}"))
+            .context("loading policy settings")?;
+        // Analysed and scheduled once here (a query that reads no input prepares the engine):
+        // every evaluation clones the prepared engine instead of preparing it again.
+        engine
+            .eval_query("true".to_string(), false)
+            .map_err(|e| anyhow!("{e}"))
+            .context("preparing the policy engine")?;
         stages.push(("prepare engine", t.elapsed()));
         Ok(Self {
             held: engine_plan::Held::for_policies(&tree),
             tree,
             settings,
-            parts: vec![Part { engine, packages: None }],
+            engine,
         })
     }
 
@@ -250,68 +198,25 @@ impl Policies {
     /// Every finding of the rule tree on one engine input.
     fn evaluate(&self, engine_input: regorus::Value, stages: &mut Stages) -> Result<Vec<Finding>> {
         let t = std::time::Instant::now();
-        let results = match self.parts.as_slice() {
-            [one] => {
-                let mut engine = one.engine.clone();
-                engine.set_input(engine_input);
-                stages.input += t.elapsed();
-                let t = std::time::Instant::now();
-                let results = evaluate_rules(&mut engine)?;
-                stages.evaluate += t.elapsed();
-                let t = std::time::Instant::now();
-                drop(engine);
-                stages.output += t.elapsed();
-                vec![results]
-            }
-            [first, others @ ..] => {
-                // A thread per part (each drops its own engine's state), the first on this one.
-                let results = std::thread::scope(|scope| {
-                    let handles: Vec<_> = others
-                        .iter()
-                        .map(|part| {
-                            let input = engine_input.clone();
-                            scope.spawn(move || {
-                                let mut engine = part.engine.clone();
-                                engine.set_input(input);
-                                evaluate_rules(&mut engine)
-                            })
-                        })
-                        .collect();
-                    let mut engine = first.engine.clone();
-                    engine.set_input(engine_input);
-                    let mut results = vec![evaluate_rules(&mut engine)];
-                    drop(engine);
-                    for h in handles {
-                        results.push(h.join().map_err(|_| anyhow!("a policy evaluation thread panicked"))?);
-                    }
-                    results.into_iter().collect::<Result<Vec<_>>>()
-                })?;
-                stages.evaluate += t.elapsed();
-                results
-            }
-            [] => bail!("no policy engine was prepared (a defect)"),
-        };
+        let mut engine = self.engine.clone();
+        engine.set_input(engine_input);
+        stages.input += t.elapsed();
+        let t = std::time::Instant::now();
+        // One query over the whole rule tree shares the library's partial evaluations
+        // (resources, reference tracing) between rules.
+        let results = engine
+            .eval_query("data.lz.rules".to_string(), false)
+            .map_err(|e| anyhow!("{e}"))
+            .context("evaluating the policies")?;
+        stages.evaluate += t.elapsed();
         let t = std::time::Instant::now();
         // The findings are read out of the engine's value: the rule tree holds every package's
         // helper rules too, never written out as JSON text as a whole (the peak memory of a
         // large plan).
+        let tree = results.result.first().and_then(|r| r.expressions.first()).map(|e| &e.value);
         let mut out = Vec::new();
         for rule in &self.tree.rules {
-            let part = self.parts.iter().position(|p| p.holds(&rule.package));
-            let tree = part
-                .and_then(|i| results.get(i))
-                .and_then(|r| r.result.first())
-                .and_then(|r| r.expressions.first())
-                .map(|e| &e.value);
-            let Some(tree) = tree else {
-                // A rule with no result: no part holds its package, or its part's query gave
-                // nothing (no policy at all yields an empty result, never an undefined one).
-                if part.is_none() {
-                    bail!("{}: no policy engine holds the package {} (a defect)", rule.file, rule.package);
-                }
-                continue;
-            };
-            let mut node = tree;
+            let mut node = tree.unwrap_or(&regorus::Value::Undefined);
             for part in rule.package.trim_start_matches("lz.rules.").split('.') {
                 node = &node[part];
             }
@@ -324,14 +229,9 @@ impl Policies {
                 out.push(self.finding_from(rule, &serde_json::to_value(f)?)?);
             }
         }
-        drop(results);
+        drop(engine);
         stages.output += t.elapsed();
         Ok(out)
-    }
-
-    /// The engine holding rule package `package` (any part for the library).
-    pub(crate) fn engine_for(&self, package: &str) -> Option<&regorus::Engine> {
-        self.parts.iter().find(|p| !split::is_rule_package(package) || p.holds(package)).map(|p| &p.engine)
     }
 
     /// [`Policies::findings`] of several plans, evaluated on every core (each thread with its
@@ -385,41 +285,6 @@ impl Policies {
             exception_id: None,
         })
     }
-}
-
-/// The settings as the engine's data (`data.lz.settings`).
-fn settings_data(settings: &Settings) -> Result<regorus::Value> {
-    let data = serde_json::json!({ "lz": { "settings": settings } });
-    regorus::Value::from_json_str(&data.to_string()).map_err(|e| anyhow!("{e}"))
-}
-
-/// An engine of the policies of `tree` holding, of the rule packages, those of `packages`
-/// (`None`: every one), with the settings `data`, prepared.
-fn prepare(tree: &PolicyTree, data: &regorus::Value, packages: Option<&std::collections::BTreeSet<String>>) -> Result<regorus::Engine> {
-    let mut engine = tree.engine_of(false, packages)?;
-    prepare_parsed(&mut engine, data)?;
-    Ok(engine)
-}
-
-/// Adds the settings `data` to a parsed engine and prepares it.
-fn prepare_parsed(engine: &mut regorus::Engine, data: &regorus::Value) -> Result<()> {
-    engine.add_data(data.clone()).map_err(|e| anyhow!("{e}")).context("loading policy settings")?;
-    // Analysed and scheduled once here (a query that reads no input prepares the engine):
-    // every evaluation clones the prepared engine instead of preparing it again.
-    engine
-        .eval_query("true".to_string(), false)
-        .map_err(|e| anyhow!("{e}"))
-        .context("preparing the policy engine")?;
-    Ok(())
-}
-
-/// One query over the whole rule tree of a prepared engine holding its input: it shares the
-/// library's partial evaluations (resources, reference tracing) between the rules.
-fn evaluate_rules(engine: &mut regorus::Engine) -> Result<regorus::QueryResults> {
-    engine
-        .eval_query("data.lz.rules".to_string(), false)
-        .map_err(|e| anyhow!("{e}"))
-        .context("evaluating the policies")
 }
 
 /// The plan's `environment` variable, or "" when absent.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::{Options, Policies, Stages};
 
@@ -96,7 +96,7 @@ pub fn rules(policies: &Policies, plan: &serde_json::Value) -> Result<Vec<(Strin
     let mut packages = vec!["lz.lib.resources".to_string(), "lz.lib".to_string()];
     packages.extend(policies.tree.rules.iter().map(|r| r.package.clone()));
     for package in packages {
-        let mut engine = policies.engine_for(&package).context("no engine holds the package")?.clone();
+        let mut engine = policies.engine.clone();
         engine.set_input(input.clone());
         let t = crate::scale::thread_cpu();
         engine.eval_query(format!("data.{package}"), false).map_err(|e| anyhow::anyhow!("{package}: {e}"))?;

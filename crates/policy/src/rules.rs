@@ -41,16 +41,6 @@ pub struct PolicyTree {
 
 pub const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 
-/// The prefix of the rule packages (each a rule with its METADATA; the packages
-/// [`crate::split`] divides between engines).
-pub const RULES: &str = "lz.rules.";
-
-/// Whether `package` is a rule package; every other package (the library) is held by every
-/// engine of a split.
-pub fn is_rule_package(package: &str) -> bool {
-    package.starts_with(RULES)
-}
-
 impl PolicyTree {
     pub fn load(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
@@ -123,19 +113,9 @@ impl PolicyTree {
 
     /// An engine holding the policies (and, with `tests`, the unit tests).
     pub fn engine(&self, tests: bool) -> Result<regorus::Engine> {
-        self.engine_of(tests, None)
-    }
-
-    /// [`PolicyTree::engine`] holding, of the rule packages (`lz.rules.*`), only those in
-    /// `packages` (`None`: every one); every other package (the library) is always held. See
-    /// [`crate::split`].
-    pub fn engine_of(&self, tests: bool, packages: Option<&std::collections::BTreeSet<String>>) -> Result<regorus::Engine> {
         let mut engine = regorus::Engine::new();
         engine.set_rego_v0(false);
-        let held = |f: &PolicyFile| {
-            packages.is_none_or(|set| !is_rule_package(&f.package) || set.contains(&f.package))
-        };
-        for f in self.files.iter().filter(|f| (tests || !f.is_test) && held(f)) {
+        for f in self.files.iter().filter(|f| tests || !f.is_test) {
             engine
                 .add_policy(f.rel.clone(), f.text.clone())
                 .map_err(|e| anyhow::anyhow!("{e}"))

@@ -2,7 +2,7 @@
 //! [`crate::InstanceSource`]) must lie, with `..` and symbolic links resolved, under one
 //! directory. A release renders only code it carries: a module call with `source =
 //! "../../../x"` in a release's configuration would load code from outside it.
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 

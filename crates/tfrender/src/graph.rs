@@ -3,7 +3,9 @@
 //! still being evaluated is a dependency cycle. The result is the same as evaluating in
 //! dependency order.
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hash::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
@@ -155,7 +157,7 @@ pub(crate) struct Engine<'a> {
     /// Root call instances rendered from other module code, by (call name, instance key)
     /// ([`crate::InstanceSource`]), and those an instance used.
     pub overrides: HashMap<(String, String), Arc<ModuleCfg>>,
-    used_overrides: RefCell<std::collections::HashSet<(String, String)>>,
+    used_overrides: RefCell<HashSet<(String, String)>>,
 }
 
 pub(crate) struct InstScope<'e, 'a> {
@@ -183,7 +185,7 @@ fn err(kind: ErrorKind, file: usize, span: Option<Range<usize>>, msg: impl Into<
 impl<'a> Engine<'a> {
     pub fn new(sources: &'a Sources, root: Arc<ModuleCfg>, inputs: HashMap<String, Input>) -> Self {
         let root_dir = root.dir.clone();
-        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()), plan_time: Default::default(), overrides: HashMap::new(), used_overrides: Default::default() };
+        let eng = Engine { sources, checks: Default::default(), inputs, insts: RefCell::new(Vec::new()), stack: RefCell::new(Vec::new()), root_dir, schema: None, also: RefCell::new(Vec::new()), plan_time: Default::default(), overrides: HashMap::default(), used_overrides: Default::default() };
         eng.add_inst(root, String::new(), None);
         eng
     }

@@ -24,7 +24,7 @@
 //! resources/variables/outputs, scoped data sources inside `check` blocks. Numbers are
 //! 64-bit floats: integers are exact up to 2^53 (printed exactly up to 2^63), so values such
 //! as 9007199254740993 or 1e21 differ from Terraform's arbitrary precision.
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -33,6 +33,7 @@ mod error;
 mod eval;
 mod functions;
 mod graph;
+mod hash;
 mod load;
 mod modules;
 mod normalize;
@@ -59,6 +60,7 @@ pub fn function_status() -> Vec<(&'static str, &'static str, Option<&'static str
 }
 
 use error::{Diag, Sources};
+use hash::{HashMap, HashSet};
 use graph::{Engine, Input};
 
 #[derive(Clone, Debug, Default)]
@@ -180,7 +182,7 @@ impl Prepared {
                 return Err(diags);
             }
         }
-        let mut inputs: HashMap<String, Input> = HashMap::new();
+        let mut inputs: HashMap<String, Input> = HashMap::default();
         let mut files: Vec<PathBuf> = Vec::new();
         for name in ["terraform.tfvars", "terraform.tfvars.json"] {
             let p = dir.join(name);
@@ -226,7 +228,7 @@ impl Prepared {
         }
         if let Some(schema) = &opts.schema {
             let mut diags = Vec::new();
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::default();
             for m in overrides.values() {
                 if seen.insert(m.dir.clone()) {
                     diags.extend(validate::validate_tree(m, schema, sources));
@@ -259,7 +261,7 @@ impl Prepared {
 /// Use one cache per run, not one per process: it does not notice files that change.
 #[derive(Debug, Default)]
 pub struct RenderCache {
-    loaded: Mutex<HashMap<PathBuf, Arc<Prepared>>>,
+    loaded: Mutex<StdHashMap<PathBuf, Arc<Prepared>>>,
 }
 
 impl RenderCache {

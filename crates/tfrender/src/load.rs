@@ -1,5 +1,7 @@
 //! Loading a module tree from disk: *.tf files, local module calls and tfvars.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hash::HashMap;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -281,7 +283,7 @@ pub(crate) fn load_root(sources: &mut Sources, dir: &Path) -> Result<Arc<ModuleC
 
 impl<'a> Loader<'a> {
     pub fn new(sources: &'a mut Sources) -> Self {
-        Loader { sources, cache: HashMap::new(), stack: Vec::new(), manifest: None, keys: Vec::new(), pending: Vec::new() }
+        Loader { sources, cache: HashMap::default(), stack: Vec::new(), manifest: None, keys: Vec::new(), pending: Vec::new() }
     }
 
     pub fn load(&mut self, dir: &Path, rel: &str) -> DResult<Arc<ModuleCfg>> {
@@ -336,7 +338,7 @@ impl<'a> Loader<'a> {
             let (id, body) = parse_file(self.sources, &f)?;
             self.load_body(&mut m, id, &body)?;
         }
-        let mut refs: HashMap<String, Vec<String>> = HashMap::new();
+        let mut refs: HashMap<String, Vec<String>> = HashMap::default();
         {
             let mut note = |root: &str, ops: &[&TraversalOperator]| {
                 let (key, rest) = if root == "data" {
@@ -1059,7 +1061,7 @@ pub(crate) fn load_instance_sources(
     root: &ModuleCfg,
     list: &[crate::InstanceSource],
 ) -> DResult<HashMap<(String, String), Arc<ModuleCfg>>> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     if list.is_empty() {
         return Ok(out);
     }

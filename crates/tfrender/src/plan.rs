@@ -58,7 +58,9 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
             // As given, null included: a null given to a nullable = false variable is recorded
             // as null while the default is the value used.
             let v = eng.root_input_as_given(n).map(std::rc::Rc::new).unwrap_or(v);
-            vars.insert(n.clone(), json!({ "value": v.to_json() }));
+            let mut value = Map::with_capacity(1);
+            value.insert("value".into(), v.to_json());
+            vars.insert(n.clone(), Json::Object(value));
         }
     }
     if !vars.is_empty() {
@@ -70,7 +72,7 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
     let n = eng.insts.borrow().len();
     // Every instance of a module has the same resources and providers: work them out once
     // per module configuration.
-    let mut per_cfg: std::collections::HashMap<*const ModuleCfg, Vec<(String, String)>> = std::collections::HashMap::new();
+    let mut per_cfg: crate::hash::HashMap<*const ModuleCfg, Vec<(String, String)>> = crate::hash::HashMap::default();
     for i in 0..n {
         let inst = eng.inst(i);
         let names = per_cfg.entry(std::sync::Arc::as_ptr(&inst.cfg)).or_insert_with(|| {
@@ -96,6 +98,7 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
                 let values = planned.to_json_known().unwrap_or(Json::Object(Map::new()));
                 let sens = planned.sensitive_as_bool();
                 let sens = if sens == Json::Bool(false) { Json::Object(Map::new()) } else { sens };
+                // Written twice (`values` and the change's `after`): cloned once, then moved.
                 res.insert("values".into(), values.clone());
                 res.insert("sensitive_values".into(), sens.clone());
 
@@ -114,17 +117,16 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
                 let action = if r.mode == Mode::Managed { "create" } else { "read" };
                 let unknown = planned.unknown_as_bool();
                 let unknown = if unknown == Json::Bool(false) { Json::Object(Map::new()) } else { unknown };
-                ch.insert(
-                    "change".into(),
-                    json!({
-                        "actions": [action],
-                        "before": null,
-                        "after": values,
-                        "after_unknown": unknown,
-                        "before_sensitive": false,
-                        "after_sensitive": sens,
-                    }),
-                );
+                // Built by moving the values in: `json!` would serialise each of them again
+                // (a deep copy through serde's serializer, a twentieth of a render, issue 29).
+                let mut change = Map::with_capacity(6);
+                change.insert("actions".into(), Json::Array(vec![Json::from(action)]));
+                change.insert("before".into(), Json::Null);
+                change.insert("after".into(), values);
+                change.insert("after_unknown".into(), unknown);
+                change.insert("before_sensitive".into(), Json::Bool(false));
+                change.insert("after_sensitive".into(), sens);
+                ch.insert("change".into(), Json::Object(change));
                 if r.mode == Mode::Data {
                     let reason = if ri.config_known { "read_because_dependency_pending" } else { "read_because_config_unknown" };
                     ch.insert("action_reason".into(), json!(reason));
@@ -195,7 +197,11 @@ pub(crate) fn build(eng: &Engine, configuration: Json) -> Json {
                 }
                 insts.push(Json::Object(m));
             }
-            list.push(json!({ "address": rec.address, "status": agg, "instances": insts }));
+            let mut check = Map::with_capacity(3);
+            check.insert("address".into(), rec.address.clone());
+            check.insert("status".into(), Json::from(agg));
+            check.insert("instances".into(), Json::Array(insts));
+            list.push(Json::Object(check));
         }
         doc.insert("checks".into(), Json::Array(list));
     }
@@ -219,12 +225,13 @@ fn sorted(m: Map<String, Json>) -> Map<String, Json> {
 /// Planned-values module tree: each module with its resources and the child modules that
 /// hold resources below them.
 fn module_tree(root: &str, all: Vec<PlannedRes>) -> Json {
-    use std::collections::{BTreeSet, HashMap};
-    let mut by_module: HashMap<String, Vec<Json>> = HashMap::new();
+    use crate::hash::HashMap;
+    use std::collections::BTreeSet;
+    let mut by_module: HashMap<String, Vec<Json>> = HashMap::default();
     for r in all {
         by_module.entry(r.module).or_default().push(r.json);
     }
-    let mut children: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut children: HashMap<String, BTreeSet<String>> = HashMap::default();
     for m in by_module.keys() {
         let mut cur = m.to_string();
         while !cur.is_empty() {
@@ -297,7 +304,7 @@ fn parent_module(addr: &str) -> String {
 pub(crate) fn instance_calls(
     configuration: &mut Json,
     root: &ModuleCfg,
-    overrides: &std::collections::HashMap<(String, String), std::sync::Arc<ModuleCfg>>,
+    overrides: &crate::hash::HashMap<(String, String), std::sync::Arc<ModuleCfg>>,
     list: &[crate::InstanceSource],
 ) {
     let Some(calls) = configuration.pointer_mut("/root_module/module_calls").and_then(Json::as_object_mut) else { return };

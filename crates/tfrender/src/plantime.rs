@@ -10,7 +10,7 @@
 //! the evaluation stack; a node that was touched is remembered, and reading its cached value
 //! touches the reader in turn. An error is plan-time when its top-level evaluation was touched.
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use crate::hash::HashSet;
 
 #[derive(Default)]
 pub(crate) struct PlanTime {

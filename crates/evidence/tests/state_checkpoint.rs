@@ -208,3 +208,15 @@ fn a_witness_removed_from_the_register_vouches_for_no_state() {
     assert!(m.state_unused().contains("not a witness of the register in force"), "{}", m.state_unused());
     assert_eq!(hashes(&chain.records), hashes(&full.records));
 }
+
+/// Under a witnessed listing (`vouch::verified_with`, as every decision command reads an S3
+/// chain), the kept state is used too.
+#[test]
+fn the_kept_state_is_used_under_a_witnessed_listing() {
+    let _alone = alone();
+    let (w, dir, note) = kept("vouched", 6, 1, 0);
+    let m = Mirror::new(dir.path(), &w.store, &w.root);
+    let ((chain, _, read), listed) =
+        lz_evidence::vouch::verified_with(&w.store, &[], Some(&note), |s, witnessed, vouching| m.verify_vouched_suffix(s, &w.root, &[], witnessed, vouching)).unwrap();
+    assert_eq!((read, listed, chain.records.len()), (Read::Checkpoint { state_at: 6, mirrored: 6 }, lz_evidence::vouch::Listed::Vouched, 1), "{}", m.state_unused());
+}

@@ -111,17 +111,23 @@ impl Resumable {
 
     /// The state a checkpoint's `bytes` hold, to resume verifying `store` against `root` from
     /// ([`resume_checkpoint`]). Refused (with the reason) when the bytes are no state, or when
-    /// the state's first register is not the one `root` starts a chain with (a state of another
-    /// trust root; a trust root of pins only never takes one). Whoever calls this has checked
+    /// the state's first register is neither the trust root's register nor a genesis register
+    /// it pins (a state of another trust root). Whoever calls this has checked
     /// that a registered witness signed the bytes' digest; the pass from it checks the rest.
     pub fn from_checkpoint(bytes: &[u8], store: &dyn Store, root: &TrustRoot) -> Result<Resumable> {
         let state = State::from_checkpoint(bytes)?;
-        let start = root.start_register().map_err(|r| anyhow::anyhow!("the trust root names no register to start from ({r}): no state is taken under it"))?;
-        let first = state.registers.first().map(|(_, r)| r.fingerprint()).unwrap_or_default();
+        let first = state.registers.first().map(|(_, r)| std::sync::Arc::clone(r)).context("the state names no register")?;
+        // The register a full pass would start from: the trust root's own, or a genesis register
+        // it pins by fingerprint (a landing zone's `genesis_register_sha256`).
+        let trusted = match root.start_register() {
+            Ok(start) => start.fingerprint() == first.fingerprint(),
+            Err(_) => root.vouches_for_genesis(&first, None, &[]),
+        };
         anyhow::ensure!(
-            first == start.fingerprint(),
-            "the state starts from register {first}, not the trust root's {} (a state of another trust root)",
-            start.fingerprint()
+            trusted,
+            "the state starts from register {}, which the trust root ({}) neither is nor pins (a state of another trust root)",
+            first.fingerprint(),
+            root.describe()
         );
         Ok(Resumable { state, trust: root.identity(), store: store.describe(), heads_seen: BTreeSet::new() })
     }

@@ -22,10 +22,21 @@
 //!   versions and heads are listed again, the objects after the last record are read again;
 //!   witnessed checkpoints are checked against the whole chain.
 //!
+//! - a kept verifier state (issue 36, [`Mirror::verify_vouched`]): the state this verifier
+//!   derived after the records of a witness note whose `state` line carries the same digest
+//!   ([`crate::verify::Resumable::checkpoint`]). A new process resumes from it without decoding
+//!   the records before it only while the file hashes to that digest, the note is signed by a
+//!   witness of the register in force after the chain (with its registered key), the state
+//!   starts from the trust root's register and the pass from it (every check of a resumed pass:
+//!   the record it ends with read from the store with its hash, the store's anchors against
+//!   every hash it holds, the appender-signed head naming that record or a later one) succeeds;
+//!   otherwise the mirror is read as without it.
+//!
 //! Files: `<dir>/<key>.jsonl` (the objects at the chain's keys, one per line, the local store
 //! format), `<dir>/<key>.json` (store, trust root, the location of the keys, record count,
-//! hash of the last record, and a seal over them) and `<dir>/<key>.heads.jsonl` (the earlier
-//! head versions, [`heads`]).
+//! hash of the last record, and a seal over them), `<dir>/<key>.heads.jsonl` (the earlier
+//! head versions, [`heads`]), `<dir>/<key>.state.json` and `<dir>/<key>.state.note` (the kept
+//! state and the witness note whose digest it hashes to).
 
 pub mod heads;
 
@@ -37,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::store::{Checkpoint, HeldHeads, LocalStore, Store, StoreIntegrity, StoredRecord, Windows};
-use crate::verify::{verify_store_carrying, verify_store_from, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain};
+use crate::verify::{verify_store_carrying, KnownCheckpoint, Resumable, Resumed, TrustRoot, VerifiedChain};
 use crate::witness::Witnessed;
 
 /// How [`Mirror::verify`] read the chain.
@@ -47,6 +58,10 @@ pub enum Read {
     Store,
     /// The mirrored records from the mirror, the records after them from the store.
     Mirror { mirrored: u64 },
+    /// The verifier's kept state after the first `state_at` keys (their records not decoded:
+    /// the chain returned holds only the records after them), then the mirrored records after
+    /// it and the store's new ones.
+    Checkpoint { state_at: u64, mirrored: u64 },
 }
 
 pub struct Mirror {
@@ -59,6 +74,13 @@ pub struct Mirror {
     last_heads_read: std::cell::Cell<Option<u64>>,
     /// Signatures the last [`Mirror::verify_vouched`] carried, and why not more.
     last_carried: RefCell<Carried>,
+    /// Why the last [`Mirror::verify_vouched`] did not resume from a kept state (empty: it did).
+    last_state: RefCell<String>,
+}
+
+/// The keys after which a verification keeps its state for `voucher`'s `state` line (0: none).
+fn capture_of(voucher: Option<&Witnessed>) -> u64 {
+    voucher.and_then(|w| crate::witness::parse(&w.note).ok()).and_then(|n| n.checkpoint.state).map_or(0, |l| l.seq + 1)
 }
 
 /// What [`Mirror::verify_vouched`] carried: the mirrored records whose signatures it did not
@@ -98,7 +120,7 @@ impl Mirror {
         let (store, trust) = (store.describe(), root.identity());
         let key = &hex::encode(Sha256::digest(format!("{store}\n{trust}").as_bytes()))[..24];
         let (records, meta) = (dir.join(format!("{key}.jsonl")), dir.join(format!("{key}.json")));
-        Mirror { records, meta, store, trust, last_heads_read: Default::default(), last_carried: Default::default() }
+        Mirror { records, meta, store, trust, last_heads_read: Default::default(), last_carried: Default::default(), last_state: Default::default() }
     }
 
     fn heads(&self) -> heads::Heads {
@@ -180,6 +202,64 @@ impl Mirror {
         witnessed: &[Witnessed],
         voucher: Option<&Witnessed>,
     ) -> Result<(VerifiedChain, Resumable, Read)> {
+        let (mut chain, resumable, read) = self.verify_vouched_suffix(store, root, known, witnessed, voucher)?;
+        if let Read::Checkpoint { state_at, .. } = read {
+            // The records before the kept state, from the mirror, each held to the state's hash;
+            // a mirror changed behind it lets the state go and is read as without it.
+            match self.earlier(&resumable, state_at) {
+                Ok(mut records) => {
+                    records.append(&mut chain.records);
+                    chain.records = records;
+                }
+                Err(e) => {
+                    self.last_state.replace(format!("{e:#}"));
+                    return self.verify_vouched_suffix(store, root, known, witnessed, voucher);
+                }
+            }
+        }
+        Ok((chain, resumable, read))
+    }
+
+    /// [`Mirror::verify_vouched`], except that after [`Read::Checkpoint`] the chain holds only
+    /// the records after the kept state ([`Mirror::earlier`] decodes the others on demand).
+    pub fn verify_vouched_suffix(
+        &self,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+        voucher: Option<&Witnessed>,
+    ) -> Result<(VerifiedChain, Resumable, Read)> {
+        let out = self.verify_vouched_pass(store, root, known, witnessed, voucher);
+        if let Ok((_, resumable, _)) = &out {
+            self.keep_state(resumable, voucher);
+        }
+        out
+    }
+
+    /// Why the last [`Mirror::verify_vouched`] did not resume from a kept state (empty: it did).
+    pub fn state_unused(&self) -> String {
+        self.last_state.borrow().clone()
+    }
+
+    fn verify_vouched_pass(
+        &self,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+        voucher: Option<&Witnessed>,
+    ) -> Result<(VerifiedChain, Resumable, Read)> {
+        match self.from_state(store, root, known, witnessed, voucher) {
+            Ok(out) => {
+                self.last_state.replace(String::new());
+                self.last_carried.replace(Carried::default());
+                return Ok(out);
+            }
+            Err(why) => {
+                self.last_state.replace(why);
+            }
+        }
         if let Some(out) = self.verify_mirrored(store, root, known, witnessed, voucher, true) {
             return Ok(out);
         }
@@ -189,7 +269,7 @@ impl Mirror {
         // A full verification from the store, copied as it is read.
         let _ = std::fs::remove_file(&self.meta);
         let tee = Tee::new(store);
-        let outcome = verify_store_from(&tee, root, known, witnessed, None);
+        let outcome = verify_store_carrying(&tee, root, known, witnessed, 0, true, capture_of(voucher)).map(|(c, r)| (c, r, Resumed::Full));
         let integrity = tee.integrity.borrow().clone();
         self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
         match &outcome {
@@ -222,8 +302,10 @@ impl Mirror {
     ) -> Option<(VerifiedChain, Resumable, Read)> {
         self.last_carried.replace(Carried::default());
         let meta = self.meta()?;
+        // A keeping verifier keeps the state at the voucher's checkpoint; the witness's lean pass none.
+        let capture = if keep { capture_of(voucher) } else { 0 };
         match self.carry(&meta, voucher) {
-            Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note)), keep) {
+            Ok((upto, note)) => match self.read_through(&meta, store, root, known, witnessed, Some((upto, note)), keep, capture) {
                 Ok(out) => {
                     self.last_carried.replace(Carried { records: upto, why: String::new() });
                     return Some(out);
@@ -232,7 +314,7 @@ impl Mirror {
             },
             Err(why) => self.not_carried(why),
         }
-        self.read_through(&meta, store, root, known, witnessed, None, keep).ok()
+        self.read_through(&meta, store, root, known, witnessed, None, keep, capture).ok()
     }
 
     /// Keeps what a full verification elsewhere (the witness's lean pass) verified: `records`,
@@ -247,8 +329,36 @@ impl Mirror {
         self.heads().write(earlier_heads)
     }
 
+    /// The verified records before a kept state (`upto` keys), after a verification that read
+    /// [`Read::Checkpoint`] and left `resumable`: decoded from the mirror on demand, each object
+    /// held to the hash the state holds for its key ([`Resumable::decode_earlier`]). An object
+    /// that changed since is an error, never a record.
+    pub fn earlier(&self, resumable: &Resumable, upto: u64) -> Result<Vec<crate::VerifiedRecord>> {
+        let mut objects = Vec::with_capacity(upto as usize);
+        if upto > 0 {
+            for w in LocalStore::new(&self.records).windows()? {
+                objects.extend(w?);
+                if objects.len() as u64 >= upto {
+                    break;
+                }
+            }
+        }
+        objects.truncate(upto as usize);
+        let out = resumable.decode_earlier(objects, upto);
+        if out.is_err() {
+            // The mirror changed behind the state: the next verification reads it in full.
+            let (state, note) = self.state_files();
+            let _ = std::fs::remove_file(state);
+            let _ = std::fs::remove_file(note);
+        }
+        out
+    }
+
     /// Removes the mirror's files (a chain that failed verification, or that could not be kept).
     pub(crate) fn forget(&self) {
+        let (state, note) = self.state_files();
+        let _ = std::fs::remove_file(&state);
+        let _ = std::fs::remove_file(&note);
         let _ = std::fs::remove_file(&self.meta);
         let _ = std::fs::remove_file(&self.records);
         self.heads().remove();
@@ -292,6 +402,7 @@ impl Mirror {
     /// whose signatures are carried and the note that vouches for them, see
     /// [`Mirror::verify_vouched`]), the mirror extended with the store's new records. `Err`
     /// says why the mirror could not be used (a full verification from the store follows).
+    #[allow(clippy::too_many_arguments)]
     fn read_through(
         &self,
         meta: &Meta,
@@ -301,20 +412,10 @@ impl Mirror {
         witnessed: &[Witnessed],
         carry: Option<(u64, Witnessed)>,
         keep: bool,
+        capture: u64,
     ) -> Result<(VerifiedChain, Resumable, Read), String> {
         let n = meta.records;
-        let mirrored = Mirrored {
-            mirror: LocalStore::new(&self.records),
-            store,
-            n,
-            keys: meta.keys.clone(),
-            last_hash: meta.last_hash.clone(),
-            // Earlier heads are all judged again; the held bytes are used only where the
-            // store's listing vouches for them (see [`heads`]).
-            held: self.heads().load(),
-            integrity: Default::default(),
-            tail: Default::default(),
-        };
+        let mirrored = self.mirrored(meta, store);
         let mut with = witnessed.to_vec();
         let carried = match &carry {
             Some((upto, note)) => {
@@ -325,11 +426,36 @@ impl Mirror {
             }
             None => 0,
         };
-        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried, keep).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
+        let (chain, resumable) = verify_store_carrying(&mirrored, root, known, &with, carried, keep, capture).map_err(|e| format!("the mirrored chain did not verify with the note's checkpoint: {e:#}"))?;
         if let Some((_, note)) = &carry {
             let parsed = crate::witness::parse(&note.note).map_err(|e| format!("{e:#}"))?;
             parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", note.source))?;
         }
+        self.settle(mirrored, &chain, &resumable)?;
+        Ok((chain, resumable, Read::Mirror { mirrored: n }))
+    }
+
+    /// The store as a verification through the mirror reads it (see [`Mirrored`]).
+    fn mirrored<'a>(&self, meta: &Meta, store: &'a dyn Store) -> Mirrored<'a> {
+        Mirrored {
+            mirror: LocalStore::new(&self.records),
+            store,
+            n: meta.records,
+            keys: meta.keys.clone(),
+            last_hash: meta.last_hash.clone(),
+            // Earlier heads are all judged again; the held bytes are used only where the
+            // store's listing vouches for them (see [`heads`]).
+            held: self.heads().load(),
+            integrity: Default::default(),
+            tail: Default::default(),
+        }
+    }
+
+    /// After a verification through `mirrored`: the store's objects after the mirror must be
+    /// the chain's (counted, and each with the hash the verifier chained); the mirror is
+    /// extended with them and keeps the earlier heads judged. `Err` says why not.
+    fn settle(&self, mirrored: Mirrored<'_>, chain: &VerifiedChain, resumable: &Resumable) -> Result<(), String> {
+        let n = mirrored.n;
         let integrity = mirrored.integrity.borrow().clone();
         let objects = integrity.as_ref().map(|i| i.record_objects);
         let tail = mirrored.tail.into_inner();
@@ -344,10 +470,91 @@ impl Mirror {
             return Err("the store's objects after the mirror are not the chain's".into());
         }
         // Every signature past the ones carried was checked in this pass.
-        self.extend(&tail[..chained], &chain).map_err(|e| format!("{e:#}"))?;
+        self.extend(&tail[..chained], chain).map_err(|e| format!("{e:#}"))?;
         self.keep_heads(integrity.as_ref()).map_err(|e| format!("{e:#}"))?;
         self.last_heads_read.set(integrity.as_ref().map(|i| i.heads_read));
-        Ok((chain, resumable, Read::Mirror { mirrored: n }))
+        Ok(())
+    }
+
+    fn state_files(&self) -> (PathBuf, PathBuf) {
+        (self.records.with_extension("state.json"), self.records.with_extension("state.note"))
+    }
+
+    /// The verification from the kept state (see the module documentation), or why not.
+    fn from_state(
+        &self,
+        store: &dyn Store,
+        root: &TrustRoot,
+        known: &[KnownCheckpoint],
+        witnessed: &[Witnessed],
+        voucher: Option<&Witnessed>,
+    ) -> Result<(VerifiedChain, Resumable, Read), String> {
+        // Taken only where a usable witness note is (never under `evidence verify --full`, which
+        // takes nothing from earlier verifications); the kept note itself is checked below.
+        if voucher.is_none() {
+            return Err("no witness note was taken: the kept state is not used".into());
+        }
+        let (state_path, note_path) = self.state_files();
+        let meta = self.meta().ok_or("no mirror of this store and trust root")?;
+        let (Ok(bytes), Ok(note)) = (std::fs::read(&state_path), std::fs::read(&note_path)) else {
+            return Err("no kept state".into());
+        };
+        let kept = Witnessed { note, source: format!("the kept state's note {}", note_path.display()) };
+        let parsed = crate::witness::parse(&kept.note).map_err(|e| format!("{}: {e:#}", kept.source))?;
+        let line = parsed.checkpoint.state.clone().ok_or_else(|| format!("{} carries no state line", kept.source))?;
+        let digest = crate::verify::state_digest(&bytes);
+        if digest != line.digest {
+            return Err(format!("{} hashes to {digest}, not the {} its note carries", state_path.display(), line.digest));
+        }
+        let from = Resumable::from_checkpoint(&bytes, store, root).map_err(|e| format!("{}: {e:#}", state_path.display()))?;
+        let size = parsed.checkpoint.size;
+        if from.len() != size || from.hash_at(size - 1).as_deref() != Some(parsed.checkpoint.hash.as_str()) {
+            return Err(format!("{} is not the state after the {size} records its note witnesses", state_path.display()));
+        }
+        if from.hash_at(0).map(|h| crate::witness::origin_of(&h)).as_deref() != Some(parsed.checkpoint.origin.as_str()) {
+            return Err(format!("{} names another chain's origin", kept.source));
+        }
+        if meta.records < size {
+            return Err(format!("the mirror holds {} records, fewer than the state's {size}", meta.records));
+        }
+        let mut with = witnessed.to_vec();
+        if !with.iter().any(|o| o.note == kept.note) {
+            with.push(kept.clone());
+        }
+        let mirrored = self.mirrored(&meta, store);
+        let (chain, resumable) = crate::verify::resume_checkpoint(&mirrored, known, &with, &from, capture_of(voucher))
+            .map_err(|e| format!("the chain did not verify from the kept state: {e:#}"))?;
+        // The note counts only when signed by a witness of the register in force after the
+        // chain, with its registered key (a witness since removed vouches for no state).
+        parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", kept.source))?;
+        self.settle(mirrored, &chain, &resumable)?;
+        Ok((chain, resumable, Read::Checkpoint { state_at: size, mirrored: meta.records }))
+    }
+
+    /// Keeps the state `resumable` holds at the checkpoint of `voucher` when the note's `state`
+    /// line carries its digest: this verifier derived the same state the witness signed. A
+    /// state that cannot be written costs the next process a full read of the mirror.
+    fn keep_state(&self, resumable: &Resumable, voucher: Option<&Witnessed>) {
+        let Some(line) = voucher.and_then(|w| crate::witness::parse(&w.note).ok()).and_then(|n| n.checkpoint.state) else { return };
+        let Some(Ok((bytes, digest))) = resumable.checkpoint(line.seq + 1) else { return };
+        if digest != line.digest {
+            return;
+        }
+        let (state_path, note_path) = self.state_files();
+        if std::fs::read(&note_path).ok().as_deref() == voucher.map(|w| w.note.as_slice()) && std::fs::read(&state_path).is_ok_and(|b| b == bytes) {
+            return;
+        }
+        let write = |path: &Path, bytes: &[u8]| -> Result<()> {
+            let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+            std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))
+        };
+        // The note last: a torn pair (a new state, an old note) hashes to no note's digest.
+        let note = voucher.map(|w| w.note.clone()).unwrap_or_default();
+        if write(&state_path, &bytes).and_then(|_| write(&note_path, &note)).is_err() {
+            let _ = std::fs::remove_file(&state_path);
+            let _ = std::fs::remove_file(&note_path);
+        }
     }
 
     /// Appends the records read from the store after the mirrored ones (`tail`, verified) to the mirror.
@@ -454,49 +661,14 @@ impl Store for Mirrored<'_> {
     }
 
     fn windows(&self) -> Result<Windows<'_>> {
-        let n = self.n;
-        let mut count = 0u64;
-        let keys = self.keys.clone();
-        let mirrored = self.mirror.windows()?.map(move |w| {
-            let mut w = w?;
-            for (i, r) in w.iter_mut().enumerate() {
-                r.location = format!("{keys}{:012}.json", count + i as u64);
-            }
-            count += w.len() as u64;
-            anyhow::ensure!(count <= n, "the mirror holds more records than its meta says");
-            if count == n {
-                let last = w.last().map(|r| crate::dsse::sha256_hex(&r.bytes));
-                anyhow::ensure!(last.as_deref() == Some(self.last_hash.as_str()), "the mirror does not end with the record its meta names");
-            }
-            Ok(w)
-        });
-        let (first, tail) = self.store.windows_from(n)?;
-        let mut seq = first;
-        let tail = tail.map(move |w| {
-            let mut w = w?;
-            let mut drop = 0;
-            for r in &w {
-                if seq >= n {
-                    break;
-                }
-                if seq == n - 1 {
-                    anyhow::ensure!(
-                        crate::dsse::sha256_hex(&r.bytes) == self.last_hash,
-                        "{}: not the record the mirror ends with",
-                        r.location
-                    );
-                }
-                seq += 1;
-                drop += 1;
-            }
-            w.drain(..drop);
-            self.tail.borrow_mut().extend(w.iter().cloned());
-            Ok(w)
-        });
-        // A store that cannot seek gives every record again: those are compared above only
-        // by the last one, and the mirror's would be counted twice, so it is not mirrored.
-        anyhow::ensure!(first + 1 == n, "the store cannot read from a sequence");
-        Ok(Box::new(mirrored.chain(tail).filter(|w| !matches!(w, Ok(w) if w.is_empty()))))
+        self.windows_after(0)
+    }
+
+    /// From `first - 1` on (the record a resumed pass compares by hash), the mirrored records
+    /// before it skipped unread by verification (a pass from a kept state: see [`Mirror`]).
+    fn windows_from(&self, first: u64) -> Result<(u64, Windows<'_>)> {
+        let skip = first.saturating_sub(1).min(self.n.saturating_sub(1));
+        Ok((skip, self.windows_after(skip)?))
     }
 
     fn last(&self) -> Result<Option<StoredRecord>> {
@@ -527,6 +699,59 @@ impl Store for Mirrored<'_> {
 
     fn advance_head(&mut self, _: u64, _: &[u8]) -> Result<()> {
         anyhow::bail!("a mirrored store is read only")
+    }
+}
+
+
+impl Mirrored<'_> {
+    /// The objects from key `skip` on: the mirror's (those before `skip` dropped as read), then the store's.
+    fn windows_after(&self, skip: u64) -> Result<Windows<'_>> {
+        let n = self.n;
+        let mut count = 0u64;
+        let keys = self.keys.clone();
+        let mirrored = self.mirror.windows()?.map(move |w| {
+            let mut w = w?;
+            let start = count;
+            count += w.len() as u64;
+            anyhow::ensure!(count <= n, "the mirror holds more records than its meta says");
+            if count == n {
+                let last = w.last().map(|r| crate::dsse::sha256_hex(&r.bytes));
+                anyhow::ensure!(last.as_deref() == Some(self.last_hash.as_str()), "the mirror does not end with the record its meta names");
+            }
+            w.drain(..(skip.saturating_sub(start).min(w.len() as u64) as usize));
+            let from = start.max(skip);
+            for (i, r) in w.iter_mut().enumerate() {
+                r.location = format!("{keys}{:012}.json", from + i as u64);
+            }
+            Ok(w)
+        });
+        let (first, tail) = self.store.windows_from(n)?;
+        let mut seq = first;
+        let tail = tail.map(move |w| {
+            let mut w = w?;
+            let mut drop = 0;
+            for r in &w {
+                if seq >= n {
+                    break;
+                }
+                if seq == n - 1 {
+                    anyhow::ensure!(
+                        crate::dsse::sha256_hex(&r.bytes) == self.last_hash,
+                        "{}: not the record the mirror ends with",
+                        r.location
+                    );
+                }
+                seq += 1;
+                drop += 1;
+            }
+            w.drain(..drop);
+            self.tail.borrow_mut().extend(w.iter().cloned());
+            Ok(w)
+        });
+        // A store that cannot seek gives every record again: those are compared above only
+        // by the last one, and the mirror's would be counted twice, so it is not mirrored.
+        anyhow::ensure!(first + 1 == n, "the store cannot read from a sequence");
+        Ok(Box::new(mirrored.chain(tail).filter(|w| !matches!(w, Ok(w) if w.is_empty()))))
     }
 }
 

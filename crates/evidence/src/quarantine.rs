@@ -43,7 +43,8 @@ pub struct Skip {
 
 /// A foreign object verification found (or, in a copy without the object, that a signed skip
 /// names).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Quarantined {
     pub location: String,
     /// The record key's sequence (`None` for a head).

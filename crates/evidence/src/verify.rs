@@ -20,7 +20,7 @@ mod adoption;
 mod delegation;
 pub use delegation::DELEGATION_MAX_DAYS;
 mod incremental;
-pub use incremental::{count_verifications, verify_store_from, Resumable, Resumed, VerificationCount};
+pub use incremental::{count_verifications, resume_checkpoint, state_digest, verify_store_from, Resumable, Resumed, VerificationCount, STATE_FORMAT};
 pub(crate) use incremental::{verify_store_carrying, verify_store_lean};
 mod reason;
 pub use reason::*;
@@ -38,6 +38,7 @@ mod accept;
 pub(crate) use accept::*;
 mod anchors;
 mod cache;
+mod serial;
 pub use cache::*;
 #[cfg(test)]
 mod testing;

@@ -249,7 +249,7 @@ mod tests {
     use crate::witness::{origin_of, sign, WitnessCheckpoint};
 
     fn note_at(time: &str) -> Witnessed {
-        let cp = WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: time.into(), listing: None };
+        let cp = WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: time.into(), listing: None, state: None };
         let signer = Signer::new("audit-witness", ed25519_dalek::SigningKey::from_bytes(&[1; 32]));
         Witnessed { note: sign(&cp, &signer).unwrap(), source: "witnessed checkpoint s3://w/k".into() }
     }

@@ -11,6 +11,7 @@
 //! <base64 of the sha256 of record size-1, the head record>
 //! time <RFC 3339, the witness's time of signing>
 //! listing <head version id> <record versions> <delete markers> <digest, hex>   (optional)
+//! state <seq> <sha256 of the verifier state after record seq, hex>              (optional)
 //!
 //! — <witness name> <base64(key id || Ed25519 signature)>
 //! ```
@@ -32,6 +33,11 @@
 //! and no delete marker, and the head version is the head its verification checked; a verifier
 //! holding such a note ([`crate::vouch`]) lists only the keys after it. A witness whose
 //! verification fails signs the latest note's checkpoint again without the line ([`cosign`]).
+//!
+//! The `state` extension line (issue 36; notes without it still verify) carries the sha256 of the
+//! witness's own derived verifier state after record `seq` (`size - 1`), in the canonical form of
+//! [`crate::verify::STATE_FORMAT`]: a verifier that derived the same state keeps it and, in a new
+//! process, resumes from it without decoding the records before it ([`crate::mirror`]).
 //!
 //! The witness store is an S3 bucket with COMPLIANCE Object Lock, one object per witnessed
 //! checkpoint: `checkpoints/<size:020>/<unix time:012>.note`, written with `If-None-Match: *`;
@@ -97,6 +103,36 @@ pub struct WitnessCheckpoint {
     /// What the witness's full listing of the store found up to the checkpoint (the `listing`
     /// extension line; `None` in older notes and when the store holds no versions to list).
     pub listing: Option<Listing>,
+    /// The digest of the witness's derived verifier state at the checkpoint (the `state`
+    /// extension line; `None` in older notes).
+    pub state: Option<StateLine>,
+}
+
+/// The `state` extension line: `state <seq> <sha256>`, the digest of the verifier state after
+/// record `seq` ([`crate::verify::Resumable::checkpoint`]); `seq` is the checkpoint's `size - 1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateLine {
+    pub seq: u64,
+    /// sha256 (hex) of the state's canonical bytes.
+    pub digest: String,
+}
+
+impl StateLine {
+    fn line(&self) -> String {
+        format!("state {} {}", self.seq, self.digest)
+    }
+
+    fn parse(text: &str) -> Result<StateLine> {
+        let parts: Vec<&str> = text.split(' ').collect();
+        let [seq, digest] = parts[..] else { bail!("the state line {text:?} is not \"state SEQ DIGEST\"") };
+        let seq = seq.parse::<u64>().ok().filter(|_| seq == "0" || !seq.starts_with('0'));
+        match seq {
+            Some(seq) if digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => {
+                Ok(StateLine { seq, digest: digest.to_string() })
+            }
+            _ => bail!("the state line {text:?} names no decimal sequence or no lowercase sha256 digest"),
+        }
+    }
 }
 
 /// The `listing` extension line: what a full listing of the store's object versions showed the
@@ -140,7 +176,8 @@ impl WitnessCheckpoint {
     pub fn text(&self) -> String {
         let hash = hex::decode(&self.hash).expect("a checkpoint hash is hex");
         let listing = self.listing.as_ref().map(|l| format!("{}\n", l.line())).unwrap_or_default();
-        format!("{}\n{}\n{}\ntime {}\n{listing}", self.origin, self.size, B64.encode(hash), self.time)
+        let state = self.state.as_ref().map(|l| format!("{}\n", l.line())).unwrap_or_default();
+        format!("{}\n{}\n{}\ntime {}\n{listing}{state}", self.origin, self.size, B64.encode(hash), self.time)
     }
 }
 
@@ -201,7 +238,17 @@ pub fn parse(bytes: &[u8]) -> Result<Note> {
         .with_context(|| format!("the hash line {:?} is not the base64 of 32 bytes", lines[2]))?;
     let mut time = None;
     let mut listing = None;
+    let mut state = None;
     for ext in &lines[3..] {
+        if let Some(l) = ext.strip_prefix("state ") {
+            let line = StateLine::parse(l)?;
+            if line.seq.checked_add(1) != Some(size) {
+                bail!("the state line {ext:?} names record {}, not the checkpoint's last ({})", line.seq, size.saturating_sub(1));
+            }
+            if state.replace(line).is_some() {
+                bail!("the checkpoint has two state lines");
+            }
+        }
         if let Some(l) = ext.strip_prefix("listing ") {
             if listing.replace(Listing::parse(l)?).is_some() {
                 bail!("the checkpoint has two listing lines");
@@ -241,7 +288,7 @@ pub fn parse(bytes: &[u8]) -> Result<Note> {
     if sigs.lines().next().is_none() {
         bail!("the note has no signature line");
     }
-    Ok(Note { checkpoint: WitnessCheckpoint { origin, size, hash: hex::encode(hash), time, listing }, text, signatures })
+    Ok(Note { checkpoint: WitnessCheckpoint { origin, size, hash: hex::encode(hash), time, listing, state }, text, signatures })
 }
 
 impl Note {
@@ -430,7 +477,7 @@ mod tests {
     }
 
     fn checkpoint() -> WitnessCheckpoint {
-        WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: "2026-12-06T18:00:00Z".into(), listing: None }
+        WitnessCheckpoint { origin: origin_of(&"ab".repeat(32)), size: 7, hash: "cd".repeat(32), time: "2026-12-06T18:00:00Z".into(), listing: None, state: None }
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn world() -> World {
 }
 
 fn note(records: &[lz_evidence::StoredRecord], size: u64, head_hash: String, signer: &Signer) -> Witnessed {
-    let cp = WitnessCheckpoint { origin: origin_of(&lz_evidence::dsse::sha256_hex(&records[0].bytes)), size, hash: head_hash, time: "2026-12-06T18:00:00Z".into(), listing: None };
+    let cp = WitnessCheckpoint { origin: origin_of(&lz_evidence::dsse::sha256_hex(&records[0].bytes)), size, hash: head_hash, time: "2026-12-06T18:00:00Z".into(), listing: None, state: None };
     Witnessed { note: sign(&cp, signer).unwrap(), source: "witnessed checkpoint (test)".into() }
 }
 

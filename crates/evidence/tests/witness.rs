@@ -37,7 +37,7 @@ fn hash(r: &StoredRecord) -> String {
 }
 
 fn note(records: &[StoredRecord], size: u64, head_hash: String, signer: &Signer) -> Witnessed {
-    let cp = WitnessCheckpoint { origin: origin_of(&hash(&records[0])), size, hash: head_hash, time: "2026-12-06T18:00:00Z".into(), listing: None };
+    let cp = WitnessCheckpoint { origin: origin_of(&hash(&records[0])), size, hash: head_hash, time: "2026-12-06T18:00:00Z".into(), listing: None, state: None };
     Witnessed { note: sign(&cp, signer).unwrap(), source: "witnessed checkpoint (test)".into() }
 }
 

@@ -211,6 +211,9 @@ pub fn run_with(root: &Path, endpoint: &str, sizes: &[usize], releases: &[usize]
         let _ = std::fs::remove_file(mirror.path());
         let _ = std::fs::remove_file(mirror.path().with_extension("json"));
         let _ = std::fs::remove_file(mirror.path().with_extension("heads.jsonl"));
+        // A fresh runner has no kept state either (issue 36).
+        let _ = std::fs::remove_file(mirror.path().with_extension("state.json"));
+        let _ = std::fs::remove_file(mirror.path().with_extension("state.note"));
         let _ = sb;
     };
     // A new process of a verifier that ran before: nothing in memory, its mirror on disk.

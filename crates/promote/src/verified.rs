@@ -106,11 +106,16 @@ fn current_at(
     let vouched = voucher.usable().and_then(|w| lz_evidence::witness::parse(&w.note).ok()).map(|n| n.checkpoint.size);
     // Signatures carried from the mirror ([`Mirror::verify_vouched`]), and why not.
     let carried = std::cell::RefCell::new(None);
+    // Why the vouched run did not resume from the verifier's kept state (empty: it did).
+    let state = std::cell::RefCell::new(None::<String>);
     let ((chain, resumable, how), listed) = lz_evidence::vouch::verified_with(&*store, witnessed, voucher.usable(), |s, witnessed, vouching| match (&previous, mirror, at) {
         (None, Some(dir), EvidenceAt::S3(stores)) => {
             let mirror = Mirror::new(dir, s, trust);
             plant(stores, &mirror, vouched);
             let out = mirror.verify_vouched(s, trust, known, witnessed, vouching);
+            if vouching.is_some() {
+                *state.borrow_mut() = Some(mirror.state_unused());
+            }
             // The vouched run's account is kept: the full run after it says only "no voucher".
             let mut slot = carried.borrow_mut();
             if vouching.is_some() || slot.is_none() {
@@ -153,6 +158,13 @@ fn current_at(
     snapshot.listing = listing(listed, &voucher);
     if let Some(c) = carried {
         snapshot.listing.push_str(&signatures(&c));
+    }
+    match state.into_inner() {
+        Some(why) if why.is_empty() && listed == lz_evidence::vouch::Listed::Vouched => {
+            snapshot.listing.push_str("; state: resumed from this verifier's kept state, whose digest the witness signed (the records before it decoded from the mirror, each held to its hash)")
+        }
+        Some(why) if !why.is_empty() => snapshot.listing.push_str(&format!("; state: not resumed from a kept state ({why})")),
+        _ => {}
     }
     snapshot.anchor = reuse::anchor(at, &*store, &snapshot.chain)?;
     let snapshot = Arc::new(snapshot);

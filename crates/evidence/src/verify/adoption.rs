@@ -22,17 +22,23 @@ use std::collections::{BTreeSet, HashMap};
 
 use crate::details::AdoptionDetails;
 
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Replay {
     /// The first release record of each release (its authorship).
+    #[serde(with = "super::serial::sorted")]
     authored: HashMap<String, u64>,
     /// Approval records: (release, environment, signer).
+    #[serde(with = "super::serial::sorted")]
     approvals: HashMap<u64, (String, Option<String>, String)>,
     /// Deployment records that closed a run well: (release, environment).
+    #[serde(with = "super::serial::sorted")]
     deployments: HashMap<u64, (String, Option<String>)>,
     /// Adoption records: (environment, module, service, from, to, whether a rollback).
+    #[serde(with = "super::serial::sorted")]
     adoptions: HashMap<u64, (String, String, String, String, String, bool)>,
     /// The version each (environment, module, service) runs after the latest adoption.
+    #[serde(with = "super::serial::sorted")]
     running: HashMap<(String, String, String), String>,
     /// (module, version, wave) reached by at least one adoption.
     waves: BTreeSet<(String, String, u32)>,

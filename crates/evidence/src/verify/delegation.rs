@@ -21,19 +21,22 @@ use crate::identity::{Identities, Identity, Role};
 /// Longest delegation any governance may allow, in days.
 pub const DELEGATION_MAX_DAYS: i64 = 90;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Delegation {
     delegator: String,
     delegate: String,
     class: String,
+    #[serde(with = "super::serial::nanos")]
     from: OffsetDateTime,
+    #[serde(with = "super::serial::nanos")]
     until: OffsetDateTime,
     revoked: bool,
 }
 
 /// The delegations of a chain so far, by the sequence of their record.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Delegations(BTreeMap<u64, Delegation>);
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Delegations(#[serde(with = "super::serial::sorted")] BTreeMap<u64, Delegation>);
 
 /// The period of a delegation record, checked on its own: signed by the delegator, to another
 /// person, from < until, at most [`DELEGATION_MAX_DAYS`], not ended when it is signed.

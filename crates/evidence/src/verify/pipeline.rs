@@ -51,17 +51,20 @@ pub struct Strategy {
     /// Decode every record's full statement (and its typed details) even when the pass keeps
     /// no record, so that it refuses what a keeping pass refuses (the witness's lean pass).
     pub full_statements: bool,
+    /// Keep the state as it stands after this many keys ([`State::captured`]; 0: none), for a
+    /// checkpoint of it ([`super::state_digest`]). The windows are split there; nothing else changes.
+    pub capture: u64,
 }
 
 impl Default for Strategy {
     fn default() -> Self {
-        Strategy { batch: true, parallel: true, carried: 0, full_statements: false }
+        Strategy { batch: true, parallel: true, carried: 0, full_statements: false, capture: 0 }
     }
 }
 
 impl Strategy {
     pub fn sequential() -> Strategy {
-        Strategy { batch: false, parallel: false, carried: 0, full_statements: false }
+        Strategy { batch: false, parallel: false, carried: 0, full_statements: false, capture: 0 }
     }
 }
 
@@ -476,6 +479,7 @@ impl State {
             skipped: BTreeSet::new(),
             adoptions: super::adoption::Replay::default(),
             delegations: Default::default(),
+            captured: None,
         }
     }
 }
@@ -499,6 +503,23 @@ pub(super) fn run_from(
     let handoff = Handoff { state: Default::default(), changed: Default::default() };
     let keeping = keep.is_some();
     let decoding = keeping || strategy.full_statements;
+    let capture = strategy.capture;
+    // The windows are objects at the keys from the state's on: the one holding the capture
+    // point is split there, so that the state after it can be kept.
+    let mut at = state.expected;
+    let windows = windows.flat_map(move |w| {
+        let mut w = match w {
+            Ok(w) => w,
+            Err(e) => return vec![Err(e)],
+        };
+        let start = at;
+        at += w.len() as u64;
+        if capture > start && capture < at {
+            let rest = w.split_off((capture - start) as usize);
+            return vec![Ok(w), Ok(rest)];
+        }
+        vec![Ok(w)]
+    });
     let mut feed = Feed {
         source: windows,
         handoff: strategy.parallel.then_some(&handoff),
@@ -511,6 +532,9 @@ pub(super) fn run_from(
     let mut pass = |feed: &mut Feed<'_, _>| -> Result<()> {
         while let Some(p) = feed.next(&directory)? {
             state.accept_window(p, keep.as_deref_mut(), &directory, &mut || feed.rest(&directory))?;
+            if capture > 0 && state.captured.is_none() && state.expected == capture && state.pending.is_empty() {
+                state.captured = Some(Box::new(state.clone()));
+            }
         }
         Ok(())
     };

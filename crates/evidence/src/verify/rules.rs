@@ -4,6 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -19,19 +20,24 @@ use super::reason::{BREAK_GLASS_MAX_MINUTES, EXCEPTION_MAX_DAYS, Failure, Reason
 
 // The sequential pass
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct BreakGlass {
     pub(super) opener: String,
     pub(super) release: String,
     pub(super) environment: Option<String>,
+    #[serde(with = "super::serial::nanos")]
     pub(super) opened: OffsetDateTime,
+    #[serde(with = "super::serial::nanos")]
     pub(super) expires: OffsetDateTime,
     pub(super) approvers: Vec<String>,
 }
 
 /// A register change proposed and not yet in force.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Proposal {
+    #[serde(with = "super::serial::register")]
     pub(super) register: Identities,
     pub(super) fingerprint: String,
     /// The register it replaces: it comes into force only while that one is still in force.
@@ -42,30 +48,44 @@ pub(super) struct Proposal {
     pub(super) approvers: BTreeSet<String>,
 }
 
-#[derive(Clone)]
+/// Serialized as a checkpoint ([`super::state_digest`]): canonical (maps sorted), `pending` and
+/// `captured` left out.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct State {
     /// Shared so that the signer of a record can be borrowed while the state changes.
+    #[serde(with = "super::serial::register::shared")]
     pub(super) register: std::sync::Arc<Identities>,
     pub(super) register_fp: String,
     pub(super) history: Vec<String>,
     /// Every register the chain put in force, with the first sequence it judges (0 for the
     /// one the chain starts with): signed heads are judged by the register of their place.
+    #[serde(with = "super::serial::register::history")]
     pub(super) registers: Vec<(u64, std::sync::Arc<Identities>)>,
     /// Register changes proposed and awaiting their quorum, by the proposal's sequence.
+    #[serde(with = "super::serial::sorted")]
     pub(super) proposals: HashMap<u64, Proposal>,
     pub(super) expected: u64,
+    #[serde(with = "super::serial::hash")]
     pub(super) previous: [u8; 32],
+    #[serde(with = "super::serial::last_time")]
     pub(super) last_time: Option<(OffsetDateTime, String)>,
+    #[serde(with = "super::serial::hashes")]
     pub(super) hashes: Vec<[u8; 32]>,
     /// Where each record was read (a checkpoint that names a record with another hash points there).
+    #[serde(with = "super::serial::locations")]
     pub(super) locations: Vec<String>,
+    #[serde(with = "super::serial::sorted")]
     pub(super) break_glass: HashMap<u64, BreakGlass>,
     /// The engine each in-progress deployment record names, by its sequence.
+    #[serde(with = "super::serial::sorted")]
     pub(super) engines: HashMap<u64, Option<crate::details::Engine>>,
+    #[serde(with = "super::serial::sorted")]
     pub(super) authors: HashMap<String, String>,
     /// Quarantine (issue 24): objects of a slotted store are judged at their key.
     pub(super) slotted: bool,
     /// Foreign objects since the last valid record (the next record must record them).
+    #[serde(skip)]
     pub(super) pending: Vec<Quarantined>,
     /// Foreign objects skipped, recorded or not.
     pub(super) quarantined: Vec<Quarantined>,
@@ -75,6 +95,10 @@ pub(super) struct State {
     pub(super) adoptions: super::adoption::Replay,
     /// Delegations of approval classes (issue 31).
     pub(super) delegations: super::delegation::Delegations,
+    /// The state as it stood after the key [`super::Strategy::capture`] names, when the pass
+    /// went through it (the witness's checkpoint: see [`super::state_digest`]).
+    #[serde(skip)]
+    pub(super) captured: Option<Box<State>>,
 }
 
 pub(super) fn hex32(h: &[u8; 32]) -> String {

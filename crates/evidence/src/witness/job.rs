@@ -129,7 +129,7 @@ fn run(
             let own = latest.as_ref().filter(|w| signed_by(w, signer));
             if let Some((chain, state, read)) = mirror.verify_mirrored(store, trust, &known, &witnessed, own, false) {
                 let mirrored = match read {
-                    crate::mirror::Read::Mirror { mirrored } => mirrored,
+                    crate::mirror::Read::Mirror { mirrored } | crate::mirror::Read::Checkpoint { mirrored, .. } => mirrored,
                     crate::mirror::Read::Store => 0,
                 };
                 return Ok((chain, state, head, None, Kept::Incremental { kept: mirrored, carried: mirror.carried().records }));
@@ -190,6 +190,13 @@ fn run(
         hash: hash.clone(),
         time: now.format(&time::format_description::well_known::Rfc3339)?,
         listing: listing.filter(|_| findings.is_empty()),
+        // The digest of the state this verification derived at the head (issue 36): a verifier
+        // that derived the same state resumes from it ([`crate::mirror`]). None while there are
+        // findings, as for the listing.
+        state: match state.checkpoint(seq + 1) {
+            Some(Ok((_, digest))) if findings.is_empty() => Some(super::StateLine { seq: *seq, digest }),
+            _ => None,
+        },
     };
     let key = WitnessStore::key(checkpoint.size, now.unix_timestamp());
     let new = witness_store.put(&key, &sign(&checkpoint, signer)?)?;

@@ -8,6 +8,8 @@ use lz_evidence::record::*;
 use lz_evidence::{EvidenceArchive, Identities, LocalStore, Signer, Store};
 use serde_json::Value;
 
+pub mod world;
+
 pub struct Team {
     pub identities: Identities,
     pub text: String,

@@ -57,13 +57,13 @@ fn a_record_rewritten_behind_the_checkpoint_fails_the_resumed_pass_itself() {
     // Record 3's signature changed (the resumed pass never verifies records behind its
     // checkpoint again: it compares their hashes).
     rewrite(&c, 3, flip_sig);
-    let e = resume(&c.store, &[], &[], &state).err().expect("the resumed pass took a rewritten record");
+    let e = resume(&c.store, &[], &[], &state, 0, 0).err().expect("the resumed pass took a rewritten record");
     assert_eq!(e.downcast_ref::<PrefixChanged>().map(|p| p.0), Some(3), "{e:#}");
     // The last record behind the checkpoint too (the one the checkpoint names).
     let c = testing::chain(2);
     let (_, state, _) = verify_store_from(&c.store, &c.root, &[], &[], None).unwrap();
     rewrite(&c, 11, flip_sig);
-    let e = resume(&c.store, &[], &[], &state).err().expect("the resumed pass took a rewritten checkpoint record");
+    let e = resume(&c.store, &[], &[], &state, 0, 0).err().expect("the resumed pass took a rewritten checkpoint record");
     assert!(format!("{e:#}").contains("record 11"), "{e:#}");
 }
 
@@ -74,7 +74,7 @@ fn a_store_that_ends_before_the_checkpoint_fails_the_resumed_pass_itself() {
     // The store cut back to 10 of its 12 records.
     let text: Vec<u8> = c.records[..10].iter().flat_map(|r| [&r.bytes[..], b"\n"].concat()).collect();
     std::fs::write(c.store.path(), text).unwrap();
-    let e = resume(&c.store, &[], &[], &state).err().expect("a resumed pass took a store shorter than its checkpoint");
+    let e = resume(&c.store, &[], &[], &state, 0, 0).err().expect("a resumed pass took a store shorter than its checkpoint");
     assert!(format!("{e:#}").contains("the store ends before the checkpoint (record 11)"), "{e:#}");
 }
 

@@ -527,6 +527,13 @@ impl Mirror {
         // The note counts only when signed by a witness of the register in force after the
         // chain, with its registered key (a witness since removed vouches for no state).
         parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", kept.source))?;
+        // And only the note this command took from the witness store (S3, COMPLIANCE Object
+        // Lock): a digest the witness's key signed but never published there (a note written
+        // only beside this mirror) vouches for no state, so a forged state always leaves its
+        // signed digest in the witness store, where every auditor reads it.
+        if voucher.is_some_and(|v| v.note != kept.note) {
+            return Err(format!("{}: not the note this command took from the witness store (a state is taken only at the witness store's latest note)", kept.source));
+        }
         self.settle(mirrored, &chain, &resumable)?;
         Ok((chain, resumable, Read::Checkpoint { state_at: size, mirrored: meta.records }))
     }

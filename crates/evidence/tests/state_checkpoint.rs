@@ -174,6 +174,15 @@ fn a_kept_state_edited_or_signed_by_no_witness_or_of_another_trust_root_is_not_u
     restore();
     used();
 
+    // The digest of the edited state signed by the witness's own key, kept beside the mirror but
+    // never published to the witness store: not the note this command took from there. Without
+    // that check the forged register was used (`Read::Checkpoint`).
+    std::fs::write(state_file(&m), &edited).unwrap();
+    std::fs::write(note_file(&m), sign(&cp, &w.witness).unwrap()).unwrap();
+    refused(&w.root, "not the note this command took from the witness store");
+    restore();
+    used();
+
     // A state of another trust root: a register that also verifies this chain (one identity
     // more) has its own mirror; this root's state and note copied into its place start from
     // another register.

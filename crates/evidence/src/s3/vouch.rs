@@ -77,7 +77,10 @@ impl S3Store {
     pub(super) async fn listing_upto_async(&self, size: u64, hash: &str, verified: Option<&[u8]>) -> Result<(Option<Listing>, Vec<String>)> {
         let head_key = self.head_key();
         let Some(last) = size.checked_sub(1).map(|s| self.record_key(s)) else { return Ok((None, Vec::new())) };
-        let listed = match self.take_listed() {
+        // A kept listing made before record `size - 1` was written (an append that landed
+        // between the verification's listing and its reads of the records) does not cover the
+        // chain the verification judged: listed again now, as without a kept listing.
+        let listed = match self.take_listed().filter(|l| l.versions.iter().any(|(k, _)| *k == last)) {
             Some(listed) => listed,
             None => {
                 let records_prefix = format!("{}records/", self.prefix);

@@ -500,6 +500,14 @@ impl Mirror {
             return Err("no kept state".into());
         };
         let kept = Witnessed { note, source: format!("the kept state's note {}", note_path.display()) };
+        // Only the note this command took from the witness store (S3, COMPLIANCE Object Lock),
+        // checked before the state is read at all: a digest the witness's key signed but never
+        // published there (a note written only beside this mirror) vouches for no state, so a
+        // forged state always leaves its signed digest in the witness store, where every auditor
+        // reads it; and bytes paired with an unsigned note of their own digest are never parsed.
+        if voucher.is_some_and(|v| v.note != kept.note) {
+            return Err(format!("{}: not the note this command took from the witness store (a state is taken only at the witness store's latest note)", kept.source));
+        }
         let parsed = crate::witness::parse(&kept.note).map_err(|e| format!("{}: {e:#}", kept.source))?;
         let line = parsed.checkpoint.state.clone().ok_or_else(|| format!("{} carries no state line", kept.source))?;
         let digest = crate::verify::state_digest(&bytes);
@@ -527,13 +535,11 @@ impl Mirror {
         // The note counts only when signed by a witness of the register in force after the
         // chain, with its registered key (a witness since removed vouches for no state).
         parsed.witnesses(&chain.register).map_err(|e| format!("{}: not a witness of the register in force: {e}", kept.source))?;
-        // And only the note this command took from the witness store (S3, COMPLIANCE Object
-        // Lock): a digest the witness's key signed but never published there (a note written
-        // only beside this mirror) vouches for no state, so a forged state always leaves its
-        // signed digest in the witness store, where every auditor reads it.
-        if voucher.is_some_and(|v| v.note != kept.note) {
-            return Err(format!("{}: not the note this command took from the witness store (a state is taken only at the witness store's latest note)", kept.source));
-        }
+        // And a witness of the register the state starts from, which the trust root is or pins
+        // ([`Resumable::from_checkpoint`]): every later register comes from the state itself, so
+        // a state that adds its own witness by a register change it invents vouches for nothing.
+        let start = from.first_register().ok_or("the state names no register")?;
+        parsed.witnesses(start).map_err(|e| format!("{}: not a witness of the register the trust root starts from: {e}", kept.source))?;
         self.settle(mirrored, &chain, &resumable)?;
         Ok((chain, resumable, Read::Checkpoint { state_at: size, mirrored: meta.records }))
     }

@@ -169,7 +169,7 @@ fn a_kept_state_edited_or_signed_by_no_witness_or_of_another_trust_root_is_not_u
     for signer in [&other_key, &w.t.deployer] {
         std::fs::write(state_file(&m), &edited).unwrap();
         std::fs::write(note_file(&m), sign(&cp, signer).unwrap()).unwrap();
-        refused(&w.root, "signed by no registered witness");
+        refused(&w.root, "not the note this command took from the witness store");
     }
     restore();
     used();
@@ -182,6 +182,38 @@ fn a_kept_state_edited_or_signed_by_no_witness_or_of_another_trust_root_is_not_u
     refused(&w.root, "not the note this command took from the witness store");
     restore();
     used();
+
+    // A state whose invented register change (from record 6 on) makes mallory a witness, its
+    // digest on a note mallory signed and published to the witness store (a writer of that store
+    // without the witness's key): mallory is no witness of the register the trust root starts
+    // from. Without that check every witness test read the state's own registers and it was used.
+    let mut v: serde_json::Value = serde_json::from_slice(&original.0).unwrap();
+    let mallory = lz_evidence::Signer::new("mallory", lz_evidence::identity::generate_key());
+    let more = format!(
+        "{}[identity.mallory]\nname = \"mallory\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n",
+        w.ids.source(),
+        lz_evidence::identity::encode_public_key(&mallory.public_key())
+    );
+    let fp = lz_evidence::dsse::sha256_hex(more.as_bytes());
+    let s = &mut v["state"];
+    s["register"] = more.clone().into();
+    s["register_fp"] = fp.clone().into();
+    s["history"].as_array_mut().unwrap().push(fp.into());
+    s["registers"].as_array_mut().unwrap().push(serde_json::json!([6, more]));
+    let forged = serde_json::to_vec(&v).unwrap();
+    let mut cp = parse(&note.note).unwrap().checkpoint;
+    cp.state = Some(lz_evidence::witness::StateLine { seq: 5, digest: lz_evidence::verify::state_digest(&forged) });
+    cp.time = "2099-01-01T00:00:00Z".into();
+    let published = sign(&cp, &mallory).unwrap();
+    assert!(w.ws.put(&lz_evidence::witness::WitnessStore::key(cp.size, 4_070_908_800), &published).unwrap());
+    let voucher = w.latest();
+    assert_eq!(voucher.note, published, "mallory's note is the witness store's latest");
+    std::fs::write(state_file(&m), &forged).unwrap();
+    std::fs::write(note_file(&m), &published).unwrap();
+    let (m2, _, _, read) = verify_new(&w, &dir, &w.root, &voucher);
+    assert!(!matches!(read, Read::Checkpoint { .. }), "{read:?}");
+    assert!(m2.state_unused().contains("not a witness of the register the trust root starts from"), "{}", m2.state_unused());
+    restore();
 
     // A state of another trust root: a register that also verifies this chain (one identity
     // more) has its own mirror; this root's state and note copied into its place start from

@@ -83,6 +83,11 @@ impl Resumable {
         &self.state.register
     }
 
+    /// The register the chain starts from (the trust root's, or the genesis register it pins).
+    pub fn first_register(&self) -> Option<&Identities> {
+        self.state.registers.first().map(|(_, r)| r.as_ref())
+    }
+
     /// Earlier heads (locations of immutable object versions) checked against this chain.
     pub fn heads_seen(&self) -> &BTreeSet<String> {
         &self.heads_seen

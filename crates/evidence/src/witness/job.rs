@@ -253,8 +253,11 @@ fn retire(prev: &Witnessed, witness_store: &WitnessStore, signer: &Signer) -> Re
     if was.is_some_and(|t| now <= t) {
         now = was.expect("checked") + time::Duration::seconds(1);
     }
+    // The retiring note vouches for neither the listing nor the state (the run that retires
+    // them failed or was refused).
     let checkpoint = WitnessCheckpoint {
         listing: None,
+        state: None,
         time: now.format(&time::format_description::well_known::Rfc3339)?,
         ..note.checkpoint
     };
@@ -276,6 +279,7 @@ mod tests {
             hash: "cd".repeat(32),
             time: "2026-12-08T01:00:00Z".into(),
             listing: None,
+            state: None,
         };
         Witnessed { note: sign(&checkpoint, by).unwrap(), source: "a note".into() }
     }

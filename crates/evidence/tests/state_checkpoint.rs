@@ -113,6 +113,26 @@ fn a_new_process_resumes_from_its_kept_state_and_decodes_earlier_records_only_on
     assert_eq!(later(&chain), later(&full));
 }
 
+/// `original`'s state (its canonical JSON) with `mallory` registered in `group` with `role` by a
+/// register in force from record 6 on, every part consistent (the register, its fingerprint, the
+/// history, the registers): only the digest tells it from a derived one.
+fn with_mallory(original: &[u8], ids: &Identities, key: &lz_evidence::keys::PublicKey, group: &str, role: &str) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(original).unwrap();
+    let kind = if role == "witness" { "workload" } else { "person" };
+    let more = format!(
+        "{}[identity.mallory]\nname = \"mallory\"\nkind = \"{kind}\"\ngroup = \"{group}\"\nroles = [\"{role}\"]\npublic_key = \"{}\"\n",
+        ids.source(),
+        lz_evidence::identity::encode_public_key(key)
+    );
+    let fp = lz_evidence::dsse::sha256_hex(more.as_bytes());
+    let s = &mut v["state"];
+    s["register"] = more.clone().into();
+    s["register_fp"] = fp.clone().into();
+    s["history"].as_array_mut().unwrap().push(fp.into());
+    s["registers"].as_array_mut().unwrap().push(serde_json::json!([6, more]));
+    v
+}
+
 #[test]
 fn a_kept_state_edited_or_signed_by_no_witness_or_of_another_trust_root_is_not_used() {
     let _alone = alone();
@@ -144,18 +164,7 @@ fn a_kept_state_edited_or_signed_by_no_witness_or_of_another_trust_root_is_not_u
 
     // Edited: a register with one more key in force from the state on, every part consistent
     // (the register, its fingerprint, the history): only the digest tells.
-    let mut v: serde_json::Value = serde_json::from_slice(&original.0).unwrap();
-    let more = format!(
-        "{}[identity.mallory]\nname = \"mallory\"\nkind = \"person\"\ngroup = \"security\"\nroles = [\"approver\"]\npublic_key = \"{}\"\n",
-        w.ids.source(),
-        lz_evidence::identity::encode_public_key(&w.t.intruder.public_key())
-    );
-    let fp = lz_evidence::dsse::sha256_hex(more.as_bytes());
-    let s = &mut v["state"];
-    s["register"] = more.clone().into();
-    s["register_fp"] = fp.clone().into();
-    s["history"].as_array_mut().unwrap().push(fp.into());
-    s["registers"].as_array_mut().unwrap().push(serde_json::json!([6, more]));
+    let v = with_mallory(&original.0, &w.ids, &w.t.intruder.public_key(), "security", "approver");
     std::fs::write(state_file(&m), serde_json::to_vec(&v).unwrap()).unwrap();
     refused(&w.root, "hashes to");
     restore();
@@ -187,20 +196,8 @@ fn a_kept_state_edited_or_signed_by_no_witness_or_of_another_trust_root_is_not_u
     // digest on a note mallory signed and published to the witness store (a writer of that store
     // without the witness's key): mallory is no witness of the register the trust root starts
     // from. Without that check every witness test read the state's own registers and it was used.
-    let mut v: serde_json::Value = serde_json::from_slice(&original.0).unwrap();
     let mallory = lz_evidence::Signer::new("mallory", lz_evidence::identity::generate_key());
-    let more = format!(
-        "{}[identity.mallory]\nname = \"mallory\"\nkind = \"workload\"\ngroup = \"security\"\nroles = [\"witness\"]\npublic_key = \"{}\"\n",
-        w.ids.source(),
-        lz_evidence::identity::encode_public_key(&mallory.public_key())
-    );
-    let fp = lz_evidence::dsse::sha256_hex(more.as_bytes());
-    let s = &mut v["state"];
-    s["register"] = more.clone().into();
-    s["register_fp"] = fp.clone().into();
-    s["history"].as_array_mut().unwrap().push(fp.into());
-    s["registers"].as_array_mut().unwrap().push(serde_json::json!([6, more]));
-    let forged = serde_json::to_vec(&v).unwrap();
+    let forged = serde_json::to_vec(&with_mallory(&original.0, &w.ids, &mallory.public_key(), "security", "witness")).unwrap();
     let mut cp = parse(&note.note).unwrap().checkpoint;
     cp.state = Some(lz_evidence::witness::StateLine { seq: 5, digest: lz_evidence::verify::state_digest(&forged) });
     cp.time = "2099-01-01T00:00:00Z".into();

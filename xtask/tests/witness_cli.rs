@@ -256,6 +256,7 @@ fn a_witness_note_older_than_the_maximum_age_shortens_no_listing() {
         hash,
         time: signed.format(&time::format_description::well_known::Rfc3339).unwrap(),
         listing,
+        state: None,
     };
     stores.witness().unwrap().put(&WitnessStore::key(size, signed.unix_timestamp()), &sign(&checkpoint, &wendy).unwrap()).unwrap();
 

@@ -88,7 +88,9 @@ fn the_witness_cosigns_the_head_only_as_a_registered_witness_and_a_rerun_is_safe
     // The witness's full listing found one version per record key and no delete marker: the
     // `listing` line vouches for it (5 record versions, no marker).
     assert!(lines[4].starts_with("listing ") && lines[4].split(' ').nth(2) == Some("5") && lines[4].split(' ').nth(3) == Some("0"), "{text}");
-    assert!(lines[5].is_empty() && lines[6].starts_with("\u{2014} wendy "), "{text}");
+    // The `state` line: the digest of the state the witness derived after record 4.
+    assert!(lines[5].starts_with("state 4 ") && lines[5].len() == "state 4 ".len() + 64, "{text}");
+    assert!(lines[6].is_empty() && lines[7].starts_with("\u{2014} wendy "), "{text}");
     assert!(latest.source.contains(&stores.witness_bucket), "{}", latest.source);
 }
 
@@ -178,7 +180,7 @@ fn an_exported_bundle_cut_before_a_drift_with_its_header_moved_back_fails_naming
     // 4. With a forged note (the witness's name, the deployer's key): no registered witness signed it.
     let witnessed = lz_evidence::witness::parse(original.header.witnessed.as_ref().unwrap().as_bytes()).unwrap().checkpoint;
     let forged_note = lz_evidence::witness::sign(
-        &lz_evidence::witness::WitnessCheckpoint { size: 4, hash: moved_back.hash.clone(), ..witnessed },
+        &lz_evidence::witness::WitnessCheckpoint { size: 4, hash: moved_back.hash.clone(), state: None, ..witnessed },
         &Signer::new("wendy", lz_evidence::identity::parse_private_key(&std::fs::read_to_string(key(keys.path(), "deployer-bot")).unwrap()).unwrap()),
     ).unwrap();
     header.witnessed = Some(String::from_utf8(forged_note).unwrap());
@@ -212,9 +214,9 @@ fn an_overwrite_behind_the_witness_is_reported_by_verify_full_and_by_the_next_wi
     let out = ok(d.path(), &["evidence", "verify"]);
     assert!(out.contains("ok: 4 records") && !out.contains("FOREIGN"), "behind the witnessed listing:\n{out}");
     assert!(out.contains("listing: only the record keys after the 4 records witnessed by"), "it says its listing was vouched:\n{out}");
-    // A new process with its mirror: the signatures it checked before are carried to the
-    // witnessed point (`lz_evidence::mirror::Mirror::verify_vouched`), and it says so.
-    assert!(out.contains("signatures: the first 4 records' carried"), "it says the signatures it carried:\n{out}");
+    // A new process with its mirror resumes from the state it kept at the witnessed point, whose
+    // digest the witness signed (`lz_evidence::mirror::Mirror::verify_vouched`), and says so.
+    assert!(out.contains("state: resumed from this verifier's kept state, whose digest the witness signed"), "it says it resumed from its kept state:\n{out}");
     let (code, out, err) = xtask(d.path(), &["evidence", "verify", "--full"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("FOREIGN") && out.contains("000000000001.json"), "{out}");

@@ -25,8 +25,9 @@
 //! - a kept verifier state (issue 36, [`Mirror::verify_vouched`]): the state this verifier
 //!   derived after the records of a witness note whose `state` line carries the same digest
 //!   ([`crate::verify::Resumable::checkpoint`]). A new process resumes from it without decoding
-//!   the records before it only while the file hashes to that digest, the note is signed by a
-//!   witness of the register in force after the chain (with its registered key), the state
+//!   the records before it only while the note is the one the command took from the witness
+//!   store, the file hashes to its digest, the note is signed by a witness of the register in
+//!   force after the chain (with its registered key) and of the register it starts from, the state
 //!   starts from the trust root's register and the pass from it (every check of a resumed pass:
 //!   the record it ends with read from the store with its hash, the store's anchors against
 //!   every hash it holds, the appender-signed head naming that record or a later one) succeeds;
@@ -347,18 +348,14 @@ impl Mirror {
         let out = resumable.decode_earlier(objects, upto);
         if out.is_err() {
             // The mirror changed behind the state: the next verification reads it in full.
-            let (state, note) = self.state_files();
-            let _ = std::fs::remove_file(state);
-            let _ = std::fs::remove_file(note);
+            self.forget_state();
         }
         out
     }
 
     /// Removes the mirror's files (a chain that failed verification, or that could not be kept).
     pub(crate) fn forget(&self) {
-        let (state, note) = self.state_files();
-        let _ = std::fs::remove_file(&state);
-        let _ = std::fs::remove_file(&note);
+        self.forget_state();
         let _ = std::fs::remove_file(&self.meta);
         let _ = std::fs::remove_file(&self.records);
         self.heads().remove();
@@ -480,6 +477,13 @@ impl Mirror {
         (self.records.with_extension("state.json"), self.records.with_extension("state.note"))
     }
 
+    /// Removes the kept state and its note (the next verification reads the mirror in full).
+    fn forget_state(&self) {
+        let (state, note) = self.state_files();
+        let _ = std::fs::remove_file(state);
+        let _ = std::fs::remove_file(note);
+    }
+
     /// The verification from the kept state (see the module documentation), or why not.
     fn from_state(
         &self,
@@ -491,9 +495,9 @@ impl Mirror {
     ) -> Result<(VerifiedChain, Resumable, Read), String> {
         // Taken only where a usable witness note is (never under `evidence verify --full`, which
         // takes nothing from earlier verifications); the kept note itself is checked below.
-        if voucher.is_none() {
+        let Some(voucher) = voucher else {
             return Err("no witness note was taken: the kept state is not used".into());
-        }
+        };
         let (state_path, note_path) = self.state_files();
         let meta = self.meta().ok_or("no mirror of this store and trust root")?;
         let (Ok(bytes), Ok(note)) = (std::fs::read(&state_path), std::fs::read(&note_path)) else {
@@ -505,7 +509,7 @@ impl Mirror {
         // published there (a note written only beside this mirror) vouches for no state, so a
         // forged state always leaves its signed digest in the witness store, where every auditor
         // reads it; and bytes paired with an unsigned note of their own digest are never parsed.
-        if voucher.is_some_and(|v| v.note != kept.note) {
+        if voucher.note != kept.note {
             return Err(format!("{}: not the note this command took from the witness store (a state is taken only at the witness store's latest note)", kept.source));
         }
         let parsed = crate::witness::parse(&kept.note).map_err(|e| format!("{}: {e:#}", kept.source))?;
@@ -530,7 +534,7 @@ impl Mirror {
             with.push(kept.clone());
         }
         let mirrored = self.mirrored(&meta, store);
-        let (chain, resumable) = crate::verify::resume_checkpoint(&mirrored, known, &with, &from, capture_of(voucher))
+        let (chain, resumable) = crate::verify::resume_checkpoint(&mirrored, known, &with, &from, capture_of(Some(voucher)))
             .map_err(|e| format!("the chain did not verify from the kept state: {e:#}"))?;
         // The note counts only when signed by a witness of the register in force after the
         // chain, with its registered key (a witness since removed vouches for no state).
@@ -565,8 +569,7 @@ impl Mirror {
         // The note last: a torn pair (a new state, an old note) hashes to no note's digest.
         let note = voucher.map(|w| w.note.clone()).unwrap_or_default();
         if write(&state_path, &bytes).and_then(|_| write(&note_path, &note)).is_err() {
-            let _ = std::fs::remove_file(&state_path);
-            let _ = std::fs::remove_file(&note_path);
+            self.forget_state();
         }
     }
 
